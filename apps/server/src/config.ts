@@ -1,0 +1,81 @@
+import { isAbsolute, join, resolve } from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
+import { compileValidator, createAjv, InputError } from '@gantry/model';
+
+/**
+ * Every setting of `gantry server`: one schema with a documented default per key, read from the
+ * environment (`GANTRY_*`) or flags, resolved once at start-up into a complete Config.
+ */
+export const ConfigSchema = Type.Object(
+  {
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 7420, description: 'TCP port of the API and console.', env: 'GANTRY_PORT' }),
+    host: Type.String({ default: '127.0.0.1', description: 'Address to listen on.', env: 'GANTRY_HOST' }),
+    dataDir: Type.String({ default: './.gantry', description: 'Where the SQLite database and the generated secret key live.', env: 'GANTRY_DATA_DIR' }),
+    databaseUrl: Type.String({
+      default: '',
+      description: 'A postgres:// URL selects PostgreSQL; empty means SQLite at <dataDir>/gantry.db; any other value is a SQLite file path.',
+      env: 'GANTRY_DATABASE_URL',
+    }),
+    adminPassword: Type.String({ default: '', description: 'Password of the bootstrap user `admin` on first start; empty generates one and prints it once.', env: 'GANTRY_ADMIN_PASSWORD', secret: true }),
+    secretKey: Type.String({ default: '', description: 'AES-256 key for secrets (64 hex chars); empty uses <dataDir>/secret.key, generated on first start.', env: 'GANTRY_SECRET_KEY', secret: true }),
+    bodyLimitBytes: Type.Integer({ minimum: 1024, default: 1_048_576, description: 'Largest request body accepted.', env: 'GANTRY_BODY_LIMIT_BYTES' }),
+    logLevel: Type.Union([Type.Literal('trace'), Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('silent')], {
+      default: 'info',
+      description: 'pino log level.',
+      env: 'GANTRY_LOG_LEVEL',
+    }),
+    sessionTtlHours: Type.Number({ minimum: 0.1, maximum: 720, default: 12, description: 'Lifetime of a login session.', env: 'GANTRY_SESSION_TTL_HOURS' }),
+    consoleDir: Type.String({ default: '', description: 'Directory of the built console; empty uses apps/console/dist next to the server.', env: 'GANTRY_CONSOLE_DIR' }),
+    instanceId: Type.String({ default: '', description: 'This server\'s name in controller leases; empty uses hostname-pid.', env: 'GANTRY_INSTANCE_ID' }),
+    leaseDurationMs: Type.Integer({ minimum: 1000, default: 10_000, description: 'How long a controller lease lasts without renewal (failover time).', env: 'GANTRY_LEASE_DURATION_MS' }),
+    changeRetention: Type.Integer({ minimum: 1000, default: 100_000, description: 'How many recent changes are kept for watches to resume from.', env: 'GANTRY_CHANGE_RETENTION' }),
+    loginMaxFailures: Type.Integer({ minimum: 1, default: 10, description: 'Failed logins per user name (and 5x per source address) allowed in 5 minutes.', env: 'GANTRY_LOGIN_MAX_FAILURES' }),
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;
+
+export interface ResolvedConfig extends Config {
+  /** The database URL after defaults: a postgres:// URL or an absolute SQLite path. */
+  database: string;
+  dataDir: string;
+}
+
+const validateConfig = compileValidator<Config>(createAjv(), ConfigSchema);
+
+type Source = Record<string, string | undefined>;
+
+/** Flags win over the environment, which wins over the defaults. */
+export function resolveConfig(env: Source, flags: Partial<Config> = {}, cwd = process.cwd()): ResolvedConfig {
+  const raw: Record<string, unknown> = {};
+  for (const [key, property] of Object.entries(ConfigSchema.properties)) {
+    const name = (property as unknown as { env: string }).env;
+    const value = env[name];
+    if (value !== undefined && value !== '') raw[key] = property.type === 'integer' || property.type === 'number' ? Number(value) : value;
+  }
+  Object.assign(raw, Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined)));
+  const checked = validateConfig(raw);
+  if (!checked.ok) {
+    const envName = (path: string) => (ConfigSchema.properties as Record<string, { env?: string }>)[path.slice(1)]?.env ?? path;
+    throw new InputError(`invalid configuration: ${checked.errors.map((e) => `${envName(e.path)} ${e.message}`).join('; ')}`, checked.errors);
+  }
+  const config = checked.value;
+  const dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(cwd, config.dataDir);
+  const database = /^postgres(ql)?:\/\//.test(config.databaseUrl)
+    ? config.databaseUrl
+    : config.databaseUrl === ''
+      ? join(dataDir, 'gantry.db')
+      : config.databaseUrl === ':memory:'
+        ? ':memory:'
+        : resolve(cwd, config.databaseUrl);
+  return { ...config, dataDir, database };
+}
+
+/** Rows for docs and `--help`: key, environment variable, default, description. */
+export function describeConfig(): { key: string; env: string; default: unknown; description: string }[] {
+  return Object.entries(ConfigSchema.properties).map(([key, property]) => {
+    const p = property as unknown as { env: string; default: unknown; description: string };
+    return { key, env: p.env, default: p.default, description: p.description };
+  });
+}

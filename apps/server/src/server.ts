@@ -1,0 +1,114 @@
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { buildApi, Metrics } from '@gantry/api';
+import { IdentityService, LoginLimiter, MembershipIndex, SecretCipher, SecretService, loadSecretKey } from '@gantry/identity';
+import { KindRegistry, builtinKinds, type KindDefinition } from '@gantry/model';
+import { ChangeFeed, ResourceService } from '@gantry/resources';
+import { Store } from '@gantry/store';
+import type { ResolvedConfig } from './config.ts';
+import { VERSION } from './version.ts';
+
+export interface ServerOptions {
+  /** The clock behind sessions, leases and rate limits; tests inject their own. */
+  now?: () => number;
+  logger?: Logger;
+  /** Kinds to register beside the built-in ones (tests, and embedders with kinds of their own). */
+  extraKinds?: readonly KindDefinition[];
+}
+
+export interface RunningServer {
+  url: string;
+  app: FastifyInstance;
+  store: Store;
+  config: ResolvedConfig;
+  /** Set when this start created the bootstrap admin with a generated password. */
+  generatedAdminPassword?: string;
+  adminCreated: boolean;
+  close(): Promise<void>;
+}
+
+const HOUSEKEEPING_INTERVAL_MS = 60_000;
+
+function defaultConsoleDir(): string {
+  // From apps/server/src (run from source) or dist/ (bundled): look for apps/console/dist.
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const candidate of [join(here, '../../console/dist'), join(here, '../apps/console/dist'), join(process.cwd(), 'apps/console/dist')]) {
+    if (existsSync(join(candidate, 'index.html'))) return candidate;
+  }
+  return join(here, '../../console/dist');
+}
+
+/** Opens the store, wires every service, starts the feed and controllers, and listens. */
+export async function startServer(config: ResolvedConfig, options: ServerOptions = {}): Promise<RunningServer> {
+  const now = options.now ?? Date.now;
+  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'gantry' } });
+  const metrics = new Metrics();
+  const store = await Store.open({ url: config.database, onQuery: (ms, ok) => metrics.dbQueries.observe({ outcome: ok ? 'ok' : 'error' }, ms / 1000) });
+  const cleanups: (() => Promise<void> | void)[] = [() => store.close()];
+  try {
+    const kinds = new KindRegistry();
+    for (const kind of [...builtinKinds, ...(options.extraKinds ?? [])]) kinds.register(kind);
+
+    const cipher = new SecretCipher(loadSecretKey({ ...(config.secretKey ? { key: config.secretKey } : {}), keyFile: join(config.dataDir, 'secret.key') }));
+    const memberships = new MembershipIndex();
+    const feed = new ChangeFeed(store.resources, { pollIntervalMs: 1000, batchSize: 500, onError: (error) => logger.error({ err: error }, 'change feed read failed') });
+    feed.subscribe((change) => {
+      if (change.kind !== 'Team') return;
+      if (change.type === 'DELETED') memberships.remove(change.name);
+      else memberships.upsert(change.object);
+    });
+    await feed.start();
+    cleanups.unshift(() => feed.stop());
+    memberships.replaceAll((await store.resources.list({ kind: 'Team', limit: 100_000 })).items);
+    const stopListening = await store.listenForChanges(() => feed.poke(), (error) => logger.warn({ err: error }, 'change notifications interrupted'));
+    cleanups.unshift(stopListening);
+
+    const limiter = new LoginLimiter({ maxFailuresPerUser: config.loginMaxFailures, maxFailuresPerSource: config.loginMaxFailures * 5, windowMs: 5 * 60_000 }, now);
+    const identity = new IdentityService(store.users, store.audit, memberships, limiter, { sessionTtlMs: config.sessionTtlHours * 3_600_000, tokenCacheMs: 5_000, now });
+    const bootstrap = await identity.bootstrap(config.adminPassword || undefined);
+    const secrets = new SecretService(store.secrets, store.audit, cipher, now);
+    const resources = new ResourceService(kinds, store.resources, now);
+    resources.onWrite(() => feed.poke());
+
+    const app = await buildApi(
+      { kinds, resources, identity, secrets, store, feed, metrics, logger, version: { version: VERSION, commit: process.env.GANTRY_COMMIT ?? 'dev', database: store.dialect } },
+      { bodyLimitBytes: config.bodyLimitBytes, consoleDir: config.consoleDir || defaultConsoleDir(), bookmarkIntervalMs: 15_000 },
+    );
+    cleanups.unshift(() => app.close());
+
+    const housekeeping = setInterval(() => {
+      void store.resources.compactChanges(config.changeRetention).catch((error: unknown) => logger.warn({ err: error }, 'change compaction failed'));
+      void store.users.pruneSessions(new Date(now() - 86_400_000).toISOString()).catch((error: unknown) => logger.warn({ err: error }, 'session pruning failed'));
+    }, HOUSEKEEPING_INTERVAL_MS);
+    housekeeping.unref();
+    cleanups.unshift(() => clearInterval(housekeeping));
+
+    await app.listen({ port: config.port, host: config.host });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    logger.info({ url, database: store.dialect, instance: config.instanceId || `${hostname()}-${process.pid}` }, 'gantry is listening');
+
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      app,
+      store,
+      config,
+      adminCreated: bootstrap.created,
+      ...(bootstrap.generatedPassword ? { generatedAdminPassword: bootstrap.generatedPassword } : {}),
+      close: () => (closing ??= runCleanups(cleanups)),
+    };
+  } catch (error) {
+    await runCleanups(cleanups);
+    throw error;
+  }
+}
+
+async function runCleanups(cleanups: (() => Promise<void> | void)[]): Promise<void> {
+  for (const cleanup of cleanups) await cleanup();
+}

@@ -1,0 +1,90 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { KindRegistry } from '@gantry/model';
+import type { IdentityService, SecretService } from '@gantry/identity';
+import type { ChangeFeed, ResourceService } from '@gantry/resources';
+import type { Store } from '@gantry/store';
+import { registerAuthentication } from './auth.ts';
+import { registerContentTypes } from './content-types.ts';
+import { notFoundBody, registerErrorHandler } from './errors.ts';
+import type { Metrics } from './metrics.ts';
+import { buildOpenApi, collectRoutes } from './openapi.ts';
+import { auditRoutes } from './routes/audit.ts';
+import { authRoutes } from './routes/auth.ts';
+import { metaRoutes, type VersionInfo } from './routes/meta.ts';
+import { resourceRoutes } from './routes/resources.ts';
+import { secretRoutes } from './routes/secrets.ts';
+import { userRoutes } from './routes/users.ts';
+
+export interface ApiDependencies {
+  kinds: KindRegistry;
+  resources: ResourceService;
+  identity: IdentityService;
+  secrets: SecretService;
+  store: Store;
+  feed: ChangeFeed;
+  metrics: Metrics;
+  version: VersionInfo;
+  logger: Logger;
+}
+
+export interface ApiOptions {
+  bodyLimitBytes: number;
+  /** The built console (index.html and assets), served at `/`; absent in API-only setups. */
+  consoleDir: string | undefined;
+  bookmarkIntervalMs: number;
+}
+
+export async function buildApi(deps: ApiDependencies, options: ApiOptions): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: options.bodyLimitBytes,
+    // One line per request, written by the onResponse hook below, instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: true } },
+    return503OnClosing: true,
+  });
+  const routes = collectRoutes(app);
+  registerContentTypes(app);
+  registerErrorHandler(app);
+  registerAuthentication(app, deps.identity);
+
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    deps.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    deps.metrics.httpDuration.observe({ method: request.method, route }, seconds);
+    if (route !== '/metrics' && route !== '/healthz' && route !== '/readyz') {
+      request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, user: request.caller?.principal.username }, 'request');
+    }
+    done();
+  });
+
+  metaRoutes(app, { kinds: deps.kinds, metrics: deps.metrics, version: deps.version, ready: () => deps.store.ready() });
+  authRoutes(app, deps.identity);
+  userRoutes(app, deps.identity);
+  auditRoutes(app, deps.store.audit);
+  secretRoutes(app, deps.secrets);
+  resourceRoutes(app, { resources: deps.resources, repository: deps.store.resources, feed: deps.feed, metrics: deps.metrics, bookmarkIntervalMs: options.bookmarkIntervalMs });
+
+  let openapi: Record<string, unknown> | undefined;
+  app.get('/api/openapi.json', { config: { public: true }, schema: { tags: ['meta'], summary: 'This document' } }, () => (openapi ??= buildOpenApi(routes, deps.kinds, deps.version.version)));
+
+  const consoleIndex = options.consoleDir ? join(options.consoleDir, 'index.html') : undefined;
+  if (options.consoleDir && consoleIndex && existsSync(consoleIndex)) {
+    await app.register(fastifyStatic, { root: options.consoleDir, prefix: '/', wildcard: false, index: 'index.html', maxAge: '1h' });
+  }
+  app.setNotFoundHandler((request, reply) => {
+    const isApi = request.url.startsWith('/api/') || request.url.startsWith('/apis/');
+    // Client-side routes of the console fall back to its index page.
+    if (!isApi && request.method === 'GET' && consoleIndex && existsSync(consoleIndex)) {
+      return reply.header('cache-control', 'no-cache').sendFile('index.html');
+    }
+    return reply.status(404).send(notFoundBody(request.method, request.url));
+  });
+  return app;
+}

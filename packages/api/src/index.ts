@@ -1,0 +1,4 @@
+export * from './app.ts';
+export * from './metrics.ts';
+export { RESOURCE_BASE } from './routes/resources.ts';
+export type { VersionInfo } from './routes/meta.ts';

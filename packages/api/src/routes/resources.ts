@@ -1,0 +1,159 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorCodes, ExpiredError, InputError, parseLabelSelector, type RegisteredKind } from '@gantry/model';
+import { authorize, readableTeams } from '@gantry/identity';
+import { startWatch, type ChangeFeed, type ResourceService } from '@gantry/resources';
+import type { ResourceRepository } from '@gantry/store';
+import type { Metrics } from '../metrics.ts';
+
+export const RESOURCE_BASE = '/apis/gantry.dev/v1alpha1';
+
+interface Query {
+  dryRun?: string;
+  labelSelector?: string;
+  limit?: string;
+  continue?: string;
+  watch?: string;
+  resourceVersion?: string;
+  team?: string;
+}
+
+const QuerySchema = Type.Object(
+  {
+    dryRun: Type.Optional(Type.Literal('All')),
+    labelSelector: Type.Optional(Type.String({ maxLength: 4096 })),
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
+    continue: Type.Optional(Type.String({ maxLength: 1024 })),
+    watch: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')])),
+    resourceVersion: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
+    team: Type.Optional(Type.String({ maxLength: 63 })),
+  },
+  { additionalProperties: false },
+);
+
+type Params = { plural: string; team?: string; name?: string };
+
+export interface ResourceRouteDeps {
+  resources: ResourceService;
+  repository: ResourceRepository;
+  feed: ChangeFeed;
+  metrics: Metrics;
+  /** Interval between BOOKMARK events on an idle watch. */
+  bookmarkIntervalMs: number;
+}
+
+/** The generic declarative API: the same routes serve every registered kind. */
+export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): void {
+  const { resources } = deps;
+  const tags = ['resources'];
+  const options = (summary: string) => ({ schema: { tags, summary, querystring: QuerySchema } });
+  const dryRun = (query: Query) => ({ dryRun: query.dryRun === 'All' });
+
+  const kindOf = (params: Params): RegisteredKind => {
+    const kind = resources.kind(params.plural);
+    if (kind.plural !== params.plural) throw new InputError(`use the plural ${kind.plural} in paths`, [{ path: 'plural', message: `must be ${kind.plural}` }], ErrorCodes.unknownKind);
+    if (params.team !== undefined && kind.scope === 'Global') {
+      throw new InputError(`${kind.kind} does not belong to a team: drop teams/${params.team}/ from the path`, [{ path: 'team', message: 'not team-scoped' }]);
+    }
+    return kind;
+  };
+
+  const list = async (request: FastifyRequest<{ Params: Params; Querystring: Query }>, reply: FastifyReply) => {
+    const kind = kindOf(request.params);
+    const query = request.query;
+    if (query.watch === 'true' || query.watch === '1') return watch(request, reply, kind);
+    const team = request.params.team ?? query.team;
+    return resources.list(request.caller, kind.kind, {
+      ...(team !== undefined ? { team } : {}),
+      ...(query.labelSelector !== undefined ? { labelSelector: query.labelSelector } : {}),
+      ...(query.limit !== undefined ? { limit: Number(query.limit) } : {}),
+      ...(query.continue !== undefined ? { continue: query.continue } : {}),
+    });
+  };
+
+  const watch = async (request: FastifyRequest<{ Params: Params; Querystring: Query }>, reply: FastifyReply, kind: RegisteredKind) => {
+    const { principal } = request.caller;
+    const selector = parseLabelSelector(request.query.labelSelector ?? '');
+    const team = request.params.team ?? request.query.team;
+    let teams = readableTeams(principal);
+    if (team !== undefined && kind.scope === 'Team') {
+      authorize(principal, 'read', team, `${kind.plural} in team ${team}`);
+      teams = [team];
+    }
+    const from = request.query.resourceVersion === undefined ? undefined : Number(request.query.resourceVersion);
+    if (from !== undefined) {
+      const oldest = await deps.repository.oldestResumableVersion();
+      if (from < oldest) throw new ExpiredError(`resourceVersion ${from} is too old to resume from (the oldest kept is ${oldest}); list again and watch from the list's resourceVersion`);
+    }
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    raw.flushHeaders();
+    deps.metrics.watches.inc();
+    let last = from ?? 0;
+    const send = (type: string, data: unknown, id: number) => {
+      last = Math.max(last, id);
+      raw.write(`event: ${type}\nid: ${id}\ndata: ${JSON.stringify(data)}\n\n`);
+    };
+    const bookmark = () => send('BOOKMARK', { kind: kind.kind, metadata: { resourceVersion: String(Math.max(last, deps.feed.lastSeen)) } }, Math.max(last, deps.feed.lastSeen));
+    let stop: (() => void) | undefined;
+    let closed = false;
+    const timer = setInterval(bookmark, deps.bookmarkIntervalMs);
+    request.raw.on('close', () => {
+      closed = true;
+      clearInterval(timer);
+      stop?.();
+      deps.metrics.watches.dec();
+    });
+    try {
+      stop = await startWatch(deps.repository, deps.feed, { kind: kind.kind, ...(teams ? { teams } : {}), selector }, from, {
+        event: (type, object, resourceVersion) => send(type, object, resourceVersion),
+        caughtUp: (resourceVersion) => send('BOOKMARK', { kind: kind.kind, metadata: { resourceVersion: String(resourceVersion) } }, resourceVersion),
+      });
+      if (closed) stop();
+    } catch (error) {
+      request.log.warn({ err: error }, 'watch failed');
+      raw.write(`event: ERROR\ndata: ${JSON.stringify({ code: (error as { code?: string }).code ?? ErrorCodes.internal, message: (error as Error).message, details: [] })}\n\n`);
+      raw.end();
+    }
+  };
+
+  const get = (request: FastifyRequest<{ Params: Params }>) => resources.get(request.caller, kindOf(request.params).kind, request.params.team, request.params.name!);
+
+  const create = async (request: FastifyRequest<{ Params: Params; Querystring: Query; Body: unknown }>, reply: FastifyReply) => {
+    const kind = kindOf(request.params);
+    const body = request.body as { metadata?: { team?: unknown } } | undefined;
+    const team = request.params.team ?? (kind.scope === 'Team' && typeof body?.metadata?.team === 'string' ? body.metadata.team : undefined);
+    const created = await resources.create(request.caller, kind.kind, team, request.body, dryRun(request.query));
+    return reply.status(request.query.dryRun === 'All' ? 200 : 201).send(created);
+  };
+
+  const replace = (request: FastifyRequest<{ Params: Params; Querystring: Query; Body: unknown }>) =>
+    resources.replace(request.caller, kindOf(request.params).kind, request.params.team, request.params.name!, request.body, dryRun(request.query));
+
+  const patch = (request: FastifyRequest<{ Params: Params; Querystring: Query; Body: unknown }>) =>
+    resources.patch(request.caller, kindOf(request.params).kind, request.params.team, request.params.name!, request.body, dryRun(request.query));
+
+  const status = (request: FastifyRequest<{ Params: Params; Querystring: Query; Body: unknown }>) =>
+    resources.replaceStatus(request.caller, kindOf(request.params).kind, request.params.team, request.params.name!, request.body, dryRun(request.query));
+
+  const remove = (request: FastifyRequest<{ Params: Params; Querystring: Query }>) =>
+    resources.delete(request.caller, kindOf(request.params).kind, request.params.team, request.params.name!, {
+      ...dryRun(request.query),
+      ...(request.query.resourceVersion ? { resourceVersion: request.query.resourceVersion } : {}),
+    });
+
+  for (const prefix of [`${RESOURCE_BASE}/teams/:team/:plural`, `${RESOURCE_BASE}/:plural`]) {
+    app.get(prefix, options('List (or, with watch=true, watch) resources of a kind'), list);
+    app.post(prefix, options('Create a resource'), create);
+    app.get(`${prefix}/:name`, options('Get a resource'), get);
+    app.put(`${prefix}/:name`, options('Replace a resource'), replace);
+    app.patch(`${prefix}/:name`, options('Apply a JSON merge patch (RFC 7396)'), patch);
+    app.delete(`${prefix}/:name`, options('Delete a resource'), remove);
+    app.put(`${prefix}/:name/status`, options('Replace the status subresource'), status);
+  }
+  // `teams/{name}/status` would otherwise read as "the kind `status` in team {name}".
+  app.put(`${RESOURCE_BASE}/teams/:name/status`, options('Replace a Team\'s status'), (request: FastifyRequest<{ Params: Params; Querystring: Query; Body: unknown }>) =>
+    resources.replaceStatus(request.caller, 'Team', undefined, request.params.name!, request.body, dryRun(request.query)),
+  );
+}

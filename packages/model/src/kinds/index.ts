@@ -1,0 +1,5 @@
+import type { KindDefinition } from '../kind-registry.ts';
+import { teamKind } from './team.ts';
+
+/** The kinds every server registers. A capability adds its kind here, with its schema in this folder. */
+export const builtinKinds: readonly KindDefinition[] = [teamKind];

@@ -1,0 +1,64 @@
+import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { ErrorDetail } from './errors.ts';
+
+// ajv and ajv-formats are CommonJS modules with a default export.
+const Ajv = AjvModule.default;
+const addFormats = addFormatsModule.default;
+
+export type Validation<T> = { ok: true; value: T } | { ok: false; errors: ErrorDetail[] };
+
+/** One Ajv instance per process: compiling is the slow part, so validators are built once and reused. */
+export function createAjv() {
+  const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: false });
+  addFormats(ajv);
+  return ajv;
+}
+
+export type Validator<T> = (value: unknown) => Validation<T>;
+
+export function compileValidator<T>(ajv: ReturnType<typeof createAjv>, schema: object): Validator<T> {
+  const validate: ValidateFunction = ajv.compile(schema);
+  return (value) => (validate(value) ? { ok: true, value: value as T } : { ok: false, errors: toDetails(validate.errors ?? []) });
+}
+
+/** Turns Ajv's errors into `{path, message}` details that point at the field at fault. */
+export function toDetails(errors: readonly ErrorObject[]): ErrorDetail[] {
+  const seen = new Set<string>();
+  const details: ErrorDetail[] = [];
+  for (const error of errors) {
+    const detail = toDetail(error);
+    const key = `${detail.path}\u0000${detail.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    details.push(detail);
+  }
+  return details;
+}
+
+function escapePointer(segment: string): string {
+  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+function toDetail(error: ErrorObject): ErrorDetail {
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'required':
+      return { path: `${error.instancePath}/${escapePointer(String(params.missingProperty))}`, message: 'is required' };
+    case 'additionalProperties':
+      return {
+        path: `${error.instancePath}/${escapePointer(String(params.additionalProperty))}`,
+        message: 'unknown field',
+      };
+    case 'propertyNames':
+      return { path: error.instancePath, message: `has an invalid key ${JSON.stringify(params.propertyName)}` };
+    case 'pattern':
+      return { path: error.instancePath, message: `must match the pattern ${String(params.pattern)}` };
+    case 'const':
+      return { path: error.instancePath, message: `must be ${JSON.stringify(params.allowedValue)}` };
+    case 'enum':
+      return { path: error.instancePath, message: `must be one of ${JSON.stringify(params.allowedValues)}` };
+    default:
+      return { path: error.instancePath, message: error.message ?? 'is invalid' };
+  }
+}

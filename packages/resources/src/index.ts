@@ -1,0 +1,3 @@
+export * from './resource-service.ts';
+export * from './change-feed.ts';
+export * from './watch.ts';

@@ -1,0 +1,349 @@
+import { randomUUID } from 'node:crypto';
+import {
+  API_VERSION,
+  ConflictError,
+  ErrorCodes,
+  InputError,
+  NotFoundError,
+  applyMergePatch,
+  deepEqual,
+  diffJson,
+  isPlainObject,
+  parseLabelSelector,
+  type KindRegistry,
+  type RegisteredKind,
+  type Resource,
+  type ResourceList,
+} from '@gantry/model';
+import { authorize, readableTeams, requireAdmin, type Caller, type Principal, type Verb } from '@gantry/identity';
+import type { ResourceKey, ResourceRepository, WriteDecision } from '@gantry/store';
+
+export interface WriteOptions {
+  dryRun?: boolean;
+}
+
+export interface ListOptions {
+  team?: string;
+  labelSelector?: string;
+  limit?: number;
+  continue?: string;
+}
+
+/** Called after every committed write, so the change feed can deliver it at once. */
+export type WriteListener = () => void;
+
+const DEFAULT_LIMIT = 500;
+const MAX_LIMIT = 1000;
+
+/**
+ * The generic declarative API for every kind: validation against the kind's schema, team access,
+ * optimistic concurrency, generation bookkeeping, and an audit entry committed with each write.
+ */
+export class ResourceService {
+  readonly #listeners = new Set<WriteListener>();
+
+  constructor(
+    private readonly kinds: KindRegistry,
+    private readonly repository: ResourceRepository,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  onWrite(listener: WriteListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #written(): void {
+    for (const listener of this.#listeners) listener();
+  }
+
+  kind(nameOrAlias: string): RegisteredKind {
+    return this.kinds.get(nameOrAlias);
+  }
+
+  /** The team a path names for `kind`: the team segment for team kinds, `''` for global ones. */
+  #key(kind: RegisteredKind, team: string | undefined, name: string): ResourceKey {
+    if (kind.scope === 'Team' && !team) throw new InputError(`${kind.kind} belongs to a team: the path needs teams/{team}/`, [{ path: '/metadata/team', message: 'is required' }]);
+    return { kind: kind.kind, team: kind.scope === 'Team' ? team! : '', name };
+  }
+
+  /** Teams are authorised on themselves; everything else on the team that owns it; global kinds need admin to write. */
+  #authorize(principal: Principal, verb: Verb | 'create' | 'delete', kind: RegisteredKind, key: ResourceKey): void {
+    const what = `${kind.plural}/${key.name}`;
+    if (kind.kind === 'Team') {
+      if (verb === 'create' || verb === 'delete') requireAdmin(principal, `${verb} teams`);
+      else authorize(principal, verb === 'write' ? 'manage' : verb, key.name, `team ${key.name}`);
+      return;
+    }
+    if (kind.scope === 'Global') {
+      if (verb !== 'read') requireAdmin(principal, `change ${what}`);
+      return;
+    }
+    authorize(principal, verb === 'create' || verb === 'delete' ? 'write' : verb, key.team, `${what} in team ${key.team}`);
+  }
+
+  async get(caller: Caller, kindName: string, team: string | undefined, name: string): Promise<Resource> {
+    const kind = this.kinds.get(kindName);
+    const key = this.#key(kind, team, name);
+    this.#authorize(caller.principal, 'read', kind, key);
+    const found = await this.repository.get(key);
+    if (!found) throw new NotFoundError(`${kind.plural}/${name} not found${key.team ? ` in team ${key.team}` : ''}`);
+    return found;
+  }
+
+  async list(caller: Caller, kindName: string, options: ListOptions): Promise<ResourceList> {
+    const kind = this.kinds.get(kindName);
+    const limit = options.limit ?? DEFAULT_LIMIT;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+      throw new InputError(`limit must be an integer from 1 to ${MAX_LIMIT}`, [{ path: 'limit', message: `must be 1-${MAX_LIMIT}` }]);
+    }
+    const selector = parseLabelSelector(options.labelSelector ?? '');
+    const after = options.continue ? decodeContinue(options.continue) : undefined;
+    let teams: readonly string[] | undefined;
+    if (kind.scope === 'Team') {
+      const readable = readableTeams(caller.principal);
+      if (options.team !== undefined) {
+        this.#authorize(caller.principal, 'read', kind, { kind: kind.kind, team: options.team, name: '*' });
+        teams = [options.team];
+      } else {
+        teams = readable;
+      }
+    }
+    const page = await this.repository.list({ kind: kind.kind, ...(teams ? { teams } : {}), selector, limit, ...(after ? { after } : {}) });
+    let items = page.items;
+    if (kind.kind === 'Team' && !caller.principal.admin) items = items.filter((team) => caller.principal.teams.has(team.metadata.name));
+    return {
+      apiVersion: API_VERSION,
+      kind: `${kind.kind}List`,
+      metadata: { resourceVersion: String(page.resourceVersion), ...(page.next ? { continue: encodeContinue(page.next) } : {}) },
+      items,
+    };
+  }
+
+  async create(caller: Caller, kindName: string, team: string | undefined, body: unknown, options: WriteOptions = {}): Promise<Resource> {
+    const kind = this.kinds.get(kindName);
+    const input = this.#validate(kind, withPathTeam(kind, body, team));
+    const key = this.#key(kind, team ?? input.metadata.team, input.metadata.name);
+    this.#authorize(caller.principal, 'create', kind, key);
+    if (kind.scope === 'Team') await this.#requireTeam(key.team);
+    const nowIso = new Date(this.now()).toISOString();
+    const build = (resourceVersion: string): Resource => ({
+      apiVersion: API_VERSION,
+      kind: kind.kind,
+      metadata: {
+        name: key.name,
+        ...(kind.scope === 'Team' ? { team: key.team } : {}),
+        uid: randomUUID(),
+        resourceVersion,
+        generation: 1,
+        creationTimestamp: nowIso,
+        updatedTimestamp: nowIso,
+        ...(input.metadata.labels ? { labels: input.metadata.labels } : {}),
+        ...(input.metadata.annotations ? { annotations: input.metadata.annotations } : {}),
+      },
+      spec: input.spec,
+    });
+    if (options.dryRun) {
+      if (await this.repository.get(key)) throw alreadyExists(kind, key);
+      return build('0');
+    }
+    const { object } = await this.repository.write(key, (current) => {
+      if (current) throw alreadyExists(kind, key);
+      return {
+        type: 'ADDED',
+        next: build,
+        audit: { actor: caller.principal.username, source: caller.source, action: 'create', ...key, after: undefined },
+      };
+    });
+    this.#written();
+    return object;
+  }
+
+  async replace(caller: Caller, kindName: string, team: string | undefined, name: string, body: unknown, options: WriteOptions = {}): Promise<Resource> {
+    const kind = this.kinds.get(kindName);
+    const key = this.#key(kind, team, name);
+    this.#authorize(caller.principal, 'write', kind, key);
+    const input = this.#validate(kind, withPathTeam(kind, body, team));
+    checkSameName(input.metadata.name, name);
+    return this.#update(caller, kind, key, 'update', options, () => input);
+  }
+
+  async patch(caller: Caller, kindName: string, team: string | undefined, name: string, patch: unknown, options: WriteOptions = {}): Promise<Resource> {
+    const kind = this.kinds.get(kindName);
+    const key = this.#key(kind, team, name);
+    this.#authorize(caller.principal, 'write', kind, key);
+    if (!isPlainObject(patch)) throw new InputError('a merge patch must be a JSON object', [{ path: '', message: 'must be an object' }]);
+    return this.#update(caller, kind, key, 'patch', options, (current) => {
+      const { status: _status, ...writable } = current;
+      const base = { ...writable, metadata: { ...current.metadata, resourceVersion: undefined } };
+      const patched = applyMergePatch(base, patch);
+      const input = this.#validate(kind, stripUndefined(patched));
+      checkSameName(input.metadata.name, name);
+      return input;
+    });
+  }
+
+  /** Writes `status` only; spec and metadata stay as they are. */
+  async replaceStatus(caller: Caller, kindName: string, team: string | undefined, name: string, body: unknown, options: WriteOptions = {}): Promise<Resource> {
+    const kind = this.kinds.get(kindName);
+    const key = this.#key(kind, team, name);
+    this.#authorize(caller.principal, 'write', kind, key);
+    if (!isPlainObject(body) || !isPlainObject(body.metadata)) throw new InputError('the body must be the object with its status', [{ path: '/metadata', message: 'is required' }]);
+    const precondition = typeof body.metadata.resourceVersion === 'string' ? body.metadata.resourceVersion : undefined;
+    const status = structuredClone(body.status ?? {});
+    const checked = kind.validateStatus(status);
+    if (!checked.ok) throw new InputError(`invalid ${kind.kind} status`, checked.errors.map((e) => ({ ...e, path: `/status${e.path}` })));
+    const decide = (current: Resource | undefined): WriteDecision => {
+      if (!current) throw notFound(kind, key);
+      checkPrecondition(kind, key, precondition, current);
+      if (deepEqual(current.status, status)) return { type: 'NONE', result: current };
+      return {
+        type: 'MODIFIED',
+        next: (resourceVersion) => ({ ...current, metadata: { ...current.metadata, resourceVersion, updatedTimestamp: new Date(this.now()).toISOString() }, status }),
+        audit: { actor: caller.principal.username, source: caller.source, action: 'status', ...key, before: current.status, after: status, diff: diffJson(current.status, status) },
+      };
+    };
+    return this.#commit(key, decide, options);
+  }
+
+  async delete(caller: Caller, kindName: string, team: string | undefined, name: string, options: WriteOptions & { resourceVersion?: string } = {}): Promise<Resource> {
+    const kind = this.kinds.get(kindName);
+    const key = this.#key(kind, team, name);
+    this.#authorize(caller.principal, 'delete', kind, key);
+    if (kind.kind === 'Team' && (await this.repository.teamHasResources(name))) {
+      throw new ConflictError(`team ${name} still owns resources; delete them first`, ErrorCodes.conflict, [{ path: '/metadata/name', message: 'team is not empty' }]);
+    }
+    const decide = (current: Resource | undefined): WriteDecision => {
+      if (!current) throw notFound(kind, key);
+      checkPrecondition(kind, key, options.resourceVersion, current);
+      return {
+        type: 'DELETED',
+        next: (resourceVersion) => ({ ...current, metadata: { ...current.metadata, resourceVersion } }),
+        audit: { actor: caller.principal.username, source: caller.source, action: 'delete', ...key, before: current },
+      };
+    };
+    return this.#commit(key, decide, options);
+  }
+
+  async #requireTeam(team: string): Promise<void> {
+    if (!(await this.repository.get({ kind: 'Team', team: '', name: team }))) {
+      throw new InputError(`team ${team} does not exist`, [{ path: '/metadata/team', message: 'no such team' }]);
+    }
+  }
+
+  #update(caller: Caller, kind: RegisteredKind, key: ResourceKey, action: string, options: WriteOptions, makeInput: (current: Resource) => ValidInput): Promise<Resource> {
+    const decide = (current: Resource | undefined): WriteDecision => {
+      if (!current) throw notFound(kind, key);
+      const input = makeInput(current);
+      checkPrecondition(kind, key, input.metadata.resourceVersion, current);
+      const nextSpec = input.spec;
+      const labels = input.metadata.labels;
+      const annotations = input.metadata.annotations;
+      const changed =
+        !deepEqual(current.spec, nextSpec) || !deepEqual(current.metadata.labels, labels) || !deepEqual(current.metadata.annotations, annotations);
+      if (!changed) return { type: 'NONE', result: current };
+      const before = { metadata: { labels: current.metadata.labels, annotations: current.metadata.annotations }, spec: current.spec };
+      const after = { metadata: { labels, annotations }, spec: nextSpec };
+      return {
+        type: 'MODIFIED',
+        next: (resourceVersion) => {
+          const { labels: _l, annotations: _a, ...metadata } = current.metadata;
+          return {
+            ...current,
+            metadata: {
+              ...metadata,
+              resourceVersion,
+              generation: current.metadata.generation + 1,
+              updatedTimestamp: new Date(this.now()).toISOString(),
+              ...(labels ? { labels } : {}),
+              ...(annotations ? { annotations } : {}),
+            },
+            spec: nextSpec,
+          };
+        },
+        audit: { actor: caller.principal.username, source: caller.source, action, ...key, before, after, diff: diffJson(before, after) },
+      };
+    };
+    return this.#commit(key, decide, options);
+  }
+
+  async #commit(key: ResourceKey, decide: (current: Resource | undefined) => WriteDecision, options: WriteOptions): Promise<Resource> {
+    if (options.dryRun) {
+      const decision = decide(await this.repository.get(key));
+      if (decision.type === 'NONE') return decision.result;
+      const current = await this.repository.get(key);
+      return decision.next(current?.metadata.resourceVersion ?? '0');
+    }
+    const { object, type } = await this.repository.write(key, decide);
+    if (type !== 'NONE') this.#written();
+    return object;
+  }
+
+  #validate(kind: RegisteredKind, body: unknown): ValidInput {
+    if (!isPlainObject(body)) throw new InputError('the body must be a JSON or YAML object', [{ path: '', message: 'must be an object' }]);
+    const copy = structuredClone(body);
+    if (copy.spec === undefined) copy.spec = {};
+    const result = kind.validate(copy);
+    if (!result.ok) throw new InputError(`invalid ${kind.kind}: ${result.errors.map((e) => `${e.path || '(root)'} ${e.message}`).join('; ')}`, result.errors);
+    return copy as unknown as ValidInput;
+  }
+}
+
+interface ValidInput {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; team?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: unknown;
+}
+
+function withPathTeam(kind: RegisteredKind, body: unknown, team: string | undefined): unknown {
+  if (!isPlainObject(body) || !isPlainObject(body.metadata) || kind.scope !== 'Team' || team === undefined) return body;
+  if (body.metadata.team !== undefined && body.metadata.team !== team) {
+    throw new InputError(`metadata.team ${JSON.stringify(body.metadata.team)} does not match the path's team ${team}`, [{ path: '/metadata/team', message: `must be ${team}` }]);
+  }
+  return { ...body, metadata: { ...body.metadata, team } };
+}
+
+function checkSameName(bodyName: string, pathName: string): void {
+  if (bodyName !== pathName) throw new InputError(`metadata.name ${bodyName} does not match the path's name ${pathName}`, [{ path: '/metadata/name', message: `must be ${pathName}` }]);
+}
+
+function checkPrecondition(kind: RegisteredKind, key: ResourceKey, expected: string | undefined, current: Resource): void {
+  if (expected !== undefined && expected !== current.metadata.resourceVersion) {
+    throw new ConflictError(
+      `${kind.plural}/${key.name} was modified: you sent resourceVersion ${expected}, the current one is ${current.metadata.resourceVersion}; get it again and retry`,
+      ErrorCodes.conflict,
+      [{ path: '/metadata/resourceVersion', message: `stale: current is ${current.metadata.resourceVersion}` }],
+    );
+  }
+}
+
+function notFound(kind: RegisteredKind, key: ResourceKey): NotFoundError {
+  return new NotFoundError(`${kind.plural}/${key.name} not found${key.team ? ` in team ${key.team}` : ''}`);
+}
+
+function alreadyExists(kind: RegisteredKind, key: ResourceKey): ConflictError {
+  return new ConflictError(`${kind.plural}/${key.name} already exists${key.team ? ` in team ${key.team}` : ''}`, ErrorCodes.alreadyExists, [
+    { path: '/metadata/name', message: 'already exists' },
+  ]);
+}
+
+function stripUndefined(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value)) as unknown;
+}
+
+function encodeContinue(after: { team: string; name: string }): string {
+  return Buffer.from(JSON.stringify([after.team, after.name])).toString('base64url');
+}
+
+function decodeContinue(token: string): { team: string; name: string } {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string') {
+      return { team: parsed[0], name: parsed[1] };
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new InputError('invalid continue token', [{ path: 'continue', message: 'is not a token this server issued' }], ErrorCodes.badRequest);
+}

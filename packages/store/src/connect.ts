@@ -1,0 +1,70 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type LogEvent, type MigrationProvider } from 'kysely';
+import pg from 'pg';
+import { dialectOf, type Dialect } from './dialect.ts';
+import { migrations } from './migrations/index.ts';
+import type { Database } from './schema.ts';
+
+export interface ConnectOptions {
+  /** `postgres://...` for PostgreSQL, otherwise a SQLite file path (or `:memory:`). */
+  url: string;
+  /** PostgreSQL pool size. */
+  poolSize?: number;
+  /** Told the duration of every statement, for metrics. */
+  onQuery?: (durationMs: number, ok: boolean) => void;
+}
+
+export interface Connection {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  /** PostgreSQL only: a pool for LISTEN/NOTIFY clients. */
+  pgPool?: pg.Pool;
+  close(): Promise<void>;
+}
+
+// bigint columns (resource versions, lease times) fit in a double for the life of any installation.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+export function connect(options: ConnectOptions): Connection {
+  const dialect = dialectOf(options.url);
+  const { onQuery } = options;
+  const log = onQuery ? (event: LogEvent) => onQuery(event.queryDurationMillis, event.level === 'query') : undefined;
+  if (dialect === 'postgres') {
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    // An idle client that loses its server must not crash the process; the pool replaces it.
+    pool.on('error', () => undefined);
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(log ? { log } : {}) });
+    return { db, dialect, pgPool: pool, close: () => db.destroy() };
+  }
+  if (options.url !== ':memory:') mkdirSync(dirname(options.url), { recursive: true });
+  const sqlite = new SqliteDatabase(options.url);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }), ...(log ? { log } : {}) });
+  return { db, dialect, close: () => db.destroy() };
+}
+
+export async function migrateToLatest(connection: Connection): Promise<string[]> {
+  const all = migrations(connection.dialect);
+  const provider: MigrationProvider = { getMigrations: () => Promise.resolve(all) };
+  const migrator = new Migrator({ db: connection.db, provider, migrationTableName: 'gantry_migrations', migrationLockTableName: 'gantry_migrations_lock' });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+}
+
+/** True when every known migration has been applied (for /readyz). */
+export async function isMigrated(connection: Connection): Promise<boolean> {
+  const migrator = new Migrator({
+    db: connection.db,
+    provider: { getMigrations: () => Promise.resolve(migrations(connection.dialect)) },
+    migrationTableName: 'gantry_migrations',
+    migrationLockTableName: 'gantry_migrations_lock',
+  });
+  const all = await migrator.getMigrations();
+  return all.every((migration) => migration.executedAt !== undefined);
+}

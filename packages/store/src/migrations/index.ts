@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import type { Dialect } from '../dialect.ts';
+import { initial } from './0001-initial.ts';
+
+/** Every migration, by name; names sort in the order they run. Never edit one that has shipped. */
+export function migrations(dialect: Dialect): Record<string, Migration> {
+  return {
+    '0001-initial': initial(dialect),
+  };
+}

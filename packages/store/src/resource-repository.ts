@@ -1,0 +1,213 @@
+import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
+import type { LabelSelector, Resource, WatchEventType } from '@gantry/model';
+import type { Database, ResourceTable } from './schema.ts';
+import { insertAudit, type AuditInput } from './audit-repository.ts';
+
+export interface ResourceKey {
+  kind: string;
+  /** `''` for kinds without a team. */
+  team: string;
+  name: string;
+}
+
+export interface ListQuery {
+  kind: string;
+  /** Only these teams; `undefined` means every team. */
+  teams?: readonly string[];
+  selector?: LabelSelector;
+  limit: number;
+  /** Resume after this (team, name). */
+  after?: { team: string; name: string };
+}
+
+export interface ListPage {
+  items: Resource[];
+  resourceVersion: number;
+  /** Set when there may be more: the last item's key. */
+  next?: { team: string; name: string };
+}
+
+export interface StoredChange {
+  resourceVersion: number;
+  type: WatchEventType;
+  kind: string;
+  team: string;
+  name: string;
+  object: Resource;
+}
+
+/**
+ * What a write wants to do, decided with the current object in hand (inside the transaction).
+ * `next` receives the new resourceVersion and returns the object to store (or to report as deleted).
+ */
+export type WriteDecision =
+  | { type: 'ADDED' | 'MODIFIED'; next: (resourceVersion: string) => Resource; audit?: AuditInput }
+  | { type: 'DELETED'; next: (resourceVersion: string) => Resource; audit?: AuditInput }
+  | { type: 'NONE'; result: Resource };
+
+export class ResourceRepository {
+  /** `notifyChannel`: on PostgreSQL, every write NOTIFYs this channel at commit so other servers read it at once. */
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly notifyChannel?: string,
+  ) {}
+
+  async get(key: ResourceKey): Promise<Resource | undefined> {
+    const row = await this.db
+      .selectFrom('resources')
+      .select('body')
+      .where('kind', '=', key.kind)
+      .where('team', '=', key.team)
+      .where('name', '=', key.name)
+      .executeTakeFirst();
+    return row ? (JSON.parse(row.body) as Resource) : undefined;
+  }
+
+  async currentResourceVersion(): Promise<number> {
+    const row = await this.db.selectFrom('resource_version').select('value').where('id', '=', 1).executeTakeFirstOrThrow();
+    return Number(row.value);
+  }
+
+  async list(query: ListQuery): Promise<ListPage> {
+    const resourceVersion = await this.currentResourceVersion();
+    if (query.teams?.length === 0) return { items: [], resourceVersion };
+    let select = this.db.selectFrom('resources as r').select(['r.body', 'r.team', 'r.name']).where('r.kind', '=', query.kind);
+    if (query.teams) select = select.where('r.team', 'in', query.teams);
+    if (query.after) {
+      const { team, name } = query.after;
+      select = select.where((eb) => eb.or([eb('r.team', '>', team), eb.and([eb('r.team', '=', team), eb('r.name', '>', name)])]));
+    }
+    for (const requirement of query.selector ?? []) {
+      const labelRow = (eb: ExpressionBuilder<Database & { r: ResourceTable }, 'r'>) =>
+        eb
+          .selectFrom('resource_labels as l')
+          .select('l.key')
+          .whereRef('l.kind', '=', 'r.kind')
+          .whereRef('l.team', '=', 'r.team')
+          .whereRef('l.name', '=', 'r.name')
+          .where('l.key', '=', requirement.key);
+      switch (requirement.op) {
+        case 'exists':
+          select = select.where((eb) => eb.exists(labelRow(eb)));
+          break;
+        case 'notExists':
+          select = select.where((eb) => eb.not(eb.exists(labelRow(eb))));
+          break;
+        case 'in':
+          select = select.where((eb) => eb.exists(labelRow(eb).where('l.value', 'in', requirement.values)));
+          break;
+        case 'notIn':
+          select = select.where((eb) => eb.not(eb.exists(labelRow(eb).where('l.value', 'in', requirement.values))));
+          break;
+      }
+    }
+    const rows = await select.orderBy('r.team').orderBy('r.name').limit(query.limit + 1).execute();
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      items: page.map((row) => JSON.parse(row.body) as Resource),
+      resourceVersion,
+      ...(rows.length > query.limit && last ? { next: { team: last.team, name: last.name } } : {}),
+    };
+  }
+
+  /**
+   * Reads the current object, lets `decide` choose the write, and commits the object, its change record
+   * (the watch feed) and its audit entry in one transaction.
+   */
+  async write(key: ResourceKey, decide: (current: Resource | undefined) => WriteDecision): Promise<{ object: Resource; type: WatchEventType | 'NONE' }> {
+    return this.db.transaction().execute(async (tx) => {
+      const row = await tx
+        .selectFrom('resources')
+        .select('body')
+        .where('kind', '=', key.kind)
+        .where('team', '=', key.team)
+        .where('name', '=', key.name)
+        .executeTakeFirst();
+      const decision = decide(row ? (JSON.parse(row.body) as Resource) : undefined);
+      if (decision.type === 'NONE') return { object: decision.result, type: 'NONE' as const };
+      const resourceVersion = await nextResourceVersion(tx);
+      const object = decision.next(String(resourceVersion));
+      const body = JSON.stringify(object);
+      const now = new Date().toISOString();
+      await tx.insertInto('resource_changes').values({ id: resourceVersion, ...key, type: decision.type, body, created_at: now }).execute();
+      await tx.deleteFrom('resource_labels').where('kind', '=', key.kind).where('team', '=', key.team).where('name', '=', key.name).execute();
+      if (decision.type === 'DELETED') {
+        await tx.deleteFrom('resources').where('kind', '=', key.kind).where('team', '=', key.team).where('name', '=', key.name).execute();
+      } else {
+        const values = {
+          uid: object.metadata.uid,
+          resource_version: resourceVersion,
+          generation: object.metadata.generation,
+          updated_at: object.metadata.updatedTimestamp,
+          body,
+        };
+        if (row) {
+          await tx.updateTable('resources').set(values).where('kind', '=', key.kind).where('team', '=', key.team).where('name', '=', key.name).execute();
+        } else {
+          await tx.insertInto('resources').values({ ...key, ...values, created_at: object.metadata.creationTimestamp }).execute();
+        }
+        const labels = Object.entries(object.metadata.labels ?? {});
+        if (labels.length > 0) {
+          await tx.insertInto('resource_labels').values(labels.map(([labelKey, value]) => ({ ...key, key: labelKey, value }))).execute();
+        }
+      }
+      if (this.notifyChannel) await sql`select pg_notify(${this.notifyChannel}, ${String(resourceVersion)})`.execute(tx);
+      if (decision.audit) {
+        // An audit entry without an explicit "after" records the object as stored.
+        const after = decision.audit.after ?? (decision.type === 'DELETED' ? undefined : object);
+        await insertAudit(tx, { ...decision.audit, after, resourceVersion: String(resourceVersion) });
+      }
+      return { object, type: decision.type };
+    });
+  }
+
+  /** Changes after `afterVersion`, oldest first, optionally for one kind. */
+  async changesSince(afterVersion: number, options: { kind?: string; limit: number }): Promise<StoredChange[]> {
+    let query = this.db.selectFrom('resource_changes').selectAll().where('id', '>', afterVersion);
+    if (options.kind) query = query.where('kind', '=', options.kind);
+    const rows = await query.orderBy('id').limit(options.limit).execute();
+    return rows.map((row) => ({
+      resourceVersion: Number(row.id),
+      type: row.type,
+      kind: row.kind,
+      team: row.team,
+      name: row.name,
+      object: JSON.parse(row.body) as Resource,
+    }));
+  }
+
+  /** The oldest version a watch can still resume after (everything after it is kept). */
+  async oldestResumableVersion(): Promise<number> {
+    const row = await this.db.selectFrom('resource_changes').select((eb) => eb.fn.min('id').as('oldest')).executeTakeFirst();
+    const oldest = row?.oldest;
+    return oldest === null || oldest === undefined ? await this.currentResourceVersion() : Number(oldest) - 1;
+  }
+
+  /** Drops change records older than the newest `keep`, so the watch history stays bounded. */
+  async compactChanges(keep: number): Promise<number> {
+    const current = await this.currentResourceVersion();
+    const result = await this.db.deleteFrom('resource_changes').where('id', '<=', current - keep).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  async teamHasResources(team: string): Promise<boolean> {
+    const row = await this.db.selectFrom('resources').select('name').where('team', '=', team).limit(1).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async count(kind: string): Promise<number> {
+    const row = await this.db.selectFrom('resources').select((eb) => eb.fn.countAll().as('n')).where('kind', '=', kind).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+}
+
+async function nextResourceVersion(tx: Transaction<Database>): Promise<number> {
+  const row = await tx
+    .updateTable('resource_version')
+    .set({ value: sql<number>`value + 1` })
+    .where('id', '=', 1)
+    .returning('value')
+    .executeTakeFirstOrThrow();
+  return Number(row.value);
+}

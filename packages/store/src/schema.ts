@@ -1,0 +1,102 @@
+import type { Generated } from 'kysely';
+
+/** The tables, as Kysely sees them. Booleans are 0/1 integers and times ISO strings on both databases. */
+export interface Database {
+  resources: ResourceTable;
+  resource_labels: ResourceLabelTable;
+  resource_changes: ResourceChangeTable;
+  resource_version: { id: number; value: number };
+  users: UserTable;
+  api_tokens: ApiTokenTable;
+  audit_log: AuditTable;
+  secrets: SecretTable;
+  leases: LeaseTable;
+}
+
+export interface ResourceTable {
+  kind: string;
+  /** `''` for kinds that do not belong to a team. */
+  team: string;
+  name: string;
+  uid: string;
+  resource_version: number;
+  generation: number;
+  created_at: string;
+  updated_at: string;
+  /** The whole object as JSON. */
+  body: string;
+}
+
+export interface ResourceLabelTable {
+  kind: string;
+  team: string;
+  name: string;
+  key: string;
+  value: string;
+}
+
+export interface ResourceChangeTable {
+  /** The resourceVersion: one global increasing sequence shared by every kind. */
+  id: number;
+  kind: string;
+  team: string;
+  name: string;
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  body: string;
+  created_at: string;
+}
+
+export interface UserTable {
+  username: string;
+  password_hash: string;
+  admin: number;
+  disabled: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ApiTokenTable {
+  id: string;
+  username: string;
+  name: string;
+  kind: 'session' | 'api';
+  token_hash: string;
+  created_at: string;
+  expires_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface AuditTable {
+  id: Generated<number>;
+  at: string;
+  actor: string;
+  source: string;
+  action: string;
+  kind: string;
+  team: string;
+  name: string;
+  resource_version: string | null;
+  dry_run: number;
+  before: string | null;
+  after: string | null;
+  diff: string | null;
+}
+
+export interface SecretTable {
+  team: string;
+  name: string;
+  /** `{ key: base64(iv|tag|ciphertext) }` as JSON; never the plain text. */
+  data: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface LeaseTable {
+  name: string;
+  holder: string;
+  /** Milliseconds since the epoch. */
+  expires_at: number;
+  renewed_at: number;
+  transitions: number;
+}

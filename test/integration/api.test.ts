@@ -1,0 +1,3 @@
+import { describeApiSuite } from './api-suite.ts';
+
+describeApiSuite('SQLite', () => Promise.resolve(undefined));
