@@ -5,8 +5,9 @@ import { existsSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { buildApi, Metrics } from '@gantry/api';
+import { ControllerManager, createTeamController, systemClock } from '@gantry/controllers';
 import { IdentityService, LoginLimiter, MembershipIndex, SecretCipher, SecretService, loadSecretKey } from '@gantry/identity';
-import { KindRegistry, builtinKinds, type KindDefinition } from '@gantry/model';
+import { KindRegistry, builtinKinds, type KindDefinition, type Resource } from '@gantry/model';
 import { ChangeFeed, ResourceService } from '@gantry/resources';
 import { Store } from '@gantry/store';
 import type { ResolvedConfig } from './config.ts';
@@ -63,7 +64,7 @@ export async function startServer(config: ResolvedConfig, options: ServerOptions
     });
     await feed.start();
     cleanups.unshift(() => feed.stop());
-    memberships.replaceAll((await store.resources.list({ kind: 'Team', limit: 100_000 })).items);
+    memberships.replaceAll((await store.resources.list({ kind: 'Team', limit: 100_000 })).items.map((item) => JSON.parse(item.json) as Resource));
     const stopListening = await store.listenForChanges(() => feed.poke(), (error) => logger.warn({ err: error }, 'change notifications interrupted'));
     cleanups.unshift(stopListening);
 
@@ -73,6 +74,19 @@ export async function startServer(config: ResolvedConfig, options: ServerOptions
     const secrets = new SecretService(store.secrets, store.audit, cipher, now);
     const resources = new ResourceService(kinds, store.resources, now);
     resources.onWrite(() => feed.poke());
+
+    const controllers = new ControllerManager(
+      { changes: feed, objects: store.resources, leases: store.leases },
+      {
+        holder: config.instanceId || `${hostname()}-${process.pid}`,
+        leaseDurationMs: config.leaseDurationMs,
+        clock: systemClock(now),
+        logger: logger.child({ component: 'controllers' }),
+        metrics,
+      },
+    ).register(createTeamController({ resources, users: store.users }));
+    await controllers.start();
+    cleanups.unshift(() => controllers.stop());
 
     const app = await buildApi(
       { kinds, resources, identity, secrets, store, feed, metrics, logger, version: { version: VERSION, commit: process.env.GANTRY_COMMIT ?? 'dev', database: store.dialect } },

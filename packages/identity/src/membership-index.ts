@@ -7,30 +7,40 @@ import type { Resource, TeamRole, TeamSpec } from '@gantry/model';
 export class MembershipIndex {
   /** team → (user → role) */
   readonly #teams = new Map<string, Map<string, TeamRole>>();
+  /** user → (team → role), the same facts indexed for the per-request lookup. */
+  readonly #users = new Map<string, Map<string, TeamRole>>();
 
   replaceAll(teams: readonly Resource[]): void {
     this.#teams.clear();
+    this.#users.clear();
     for (const team of teams) this.upsert(team);
   }
 
   upsert(team: Resource): void {
+    this.remove(team.metadata.name);
     const spec = team.spec as Partial<TeamSpec> | undefined;
     const members = new Map<string, TeamRole>();
     for (const member of spec?.members ?? []) members.set(member.user, member.role);
     this.#teams.set(team.metadata.name, members);
+    for (const [user, role] of members) {
+      let teams = this.#users.get(user);
+      if (!teams) this.#users.set(user, (teams = new Map()));
+      teams.set(team.metadata.name, role);
+    }
   }
 
   remove(teamName: string): void {
+    for (const user of this.#teams.get(teamName)?.keys() ?? []) {
+      const teams = this.#users.get(user);
+      teams?.delete(teamName);
+      if (teams?.size === 0) this.#users.delete(user);
+    }
     this.#teams.delete(teamName);
   }
 
+  /** The user's teams and roles; a copy, so later changes do not alter a principal already handed out. */
   teamsOf(username: string): Map<string, TeamRole> {
-    const result = new Map<string, TeamRole>();
-    for (const [team, members] of this.#teams) {
-      const role = members.get(username);
-      if (role) result.set(team, role);
-    }
-    return result;
+    return new Map(this.#users.get(username));
   }
 
   has(teamName: string): boolean {

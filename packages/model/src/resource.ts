@@ -15,11 +15,17 @@ export function StringEnum<const T extends readonly string[]>(values: T, options
 
 export const ResourceName = Type.String({ minLength: 1, maxLength: 63, pattern: NAME_PATTERN });
 
-export const Labels = Type.Record(
-  Type.String({ pattern: LABEL_KEY_PATTERN, maxLength: 253 }),
-  Type.String({ pattern: LABEL_VALUE_PATTERN, maxLength: 63 }),
-);
-export const Annotations = Type.Record(Type.String({ maxLength: 253 }), Type.String({ maxLength: 65536 }));
+// propertyNames rather than a pattern-keyed record: a bad key must be refused, not silently ignored.
+export const Labels = Type.Unsafe<Record<string, string>>({
+  type: 'object',
+  propertyNames: { type: 'string', pattern: LABEL_KEY_PATTERN, maxLength: 253 },
+  additionalProperties: { type: 'string', pattern: LABEL_VALUE_PATTERN, maxLength: 63 },
+});
+export const Annotations = Type.Unsafe<Record<string, string>>({
+  type: 'object',
+  propertyNames: { type: 'string', pattern: LABEL_KEY_PATTERN, maxLength: 253 },
+  additionalProperties: { type: 'string', maxLength: 262144 },
+});
 
 /** Metadata as the server returns it. */
 export const ObjectMeta = Type.Object(

@@ -2,9 +2,11 @@ import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { ErrorDetail } from './errors.ts';
 
-// ajv and ajv-formats are CommonJS modules with a default export.
-const Ajv = AjvModule.default;
-const addFormats = addFormatsModule.default;
+// ajv and ajv-formats are CommonJS modules; depending on the loader their class is the module or its `default`.
+type AjvClass = typeof AjvModule.default;
+const Ajv: AjvClass = (AjvModule as unknown as { default?: AjvClass }).default ?? (AjvModule as unknown as AjvClass);
+type AddFormats = typeof addFormatsModule.default;
+const addFormats: AddFormats = (addFormatsModule as unknown as { default?: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats);
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; errors: ErrorDetail[] };
 
@@ -51,7 +53,7 @@ function toDetail(error: ErrorObject): ErrorDetail {
         message: 'unknown field',
       };
     case 'propertyNames':
-      return { path: error.instancePath, message: `has an invalid key ${JSON.stringify(params.propertyName)}` };
+      return { path: `${error.instancePath}/${escapePointer(String(params.propertyName))}`, message: 'is not a valid key (letters, digits, "-", "_", ".", an optional DNS prefix and "/")' };
     case 'pattern':
       return { path: error.instancePath, message: `must match the pattern ${String(params.pattern)}` };
     case 'const':

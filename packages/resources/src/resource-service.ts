@@ -16,7 +16,7 @@ import {
   type ResourceList,
 } from '@gantry/model';
 import { authorize, readableTeams, requireAdmin, type Caller, type Principal, type Verb } from '@gantry/identity';
-import type { ResourceKey, ResourceRepository, WriteDecision } from '@gantry/store';
+import type { RawResource, ResourceKey, ResourceRepository, WriteDecision } from '@gantry/store';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -33,7 +33,7 @@ export interface ListOptions {
 export type WriteListener = () => void;
 
 const DEFAULT_LIMIT = 500;
-const MAX_LIMIT = 1000;
+const MAX_LIMIT = 10_000;
 
 /**
  * The generic declarative API for every kind: validation against the kind's schema, team access,
@@ -92,6 +92,12 @@ export class ResourceService {
   }
 
   async list(caller: Caller, kindName: string, options: ListOptions): Promise<ResourceList> {
+    const raw = await this.listRaw(caller, kindName, options);
+    return { ...raw, items: raw.items.map((item) => JSON.parse(item.json) as Resource) };
+  }
+
+  /** `list` with each item left as its stored JSON text, for the HTTP layer to pass through. */
+  async listRaw(caller: Caller, kindName: string, options: ListOptions): Promise<Omit<ResourceList, 'items'> & { items: RawResource[] }> {
     const kind = this.kinds.get(kindName);
     const limit = options.limit ?? DEFAULT_LIMIT;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
@@ -111,7 +117,7 @@ export class ResourceService {
     }
     const page = await this.repository.list({ kind: kind.kind, ...(teams ? { teams } : {}), selector, limit, ...(after ? { after } : {}) });
     let items = page.items;
-    if (kind.kind === 'Team' && !caller.principal.admin) items = items.filter((team) => caller.principal.teams.has(team.metadata.name));
+    if (kind.kind === 'Team' && !caller.principal.admin) items = items.filter((team) => caller.principal.teams.has(team.name));
     return {
       apiVersion: API_VERSION,
       kind: `${kind.kind}List`,

@@ -78,7 +78,10 @@ async function listAll(repository: ResourceRepository, filter: WatchFilter): Pro
   for (;;) {
     const page = await repository.list({ kind: filter.kind, ...(filter.teams && filter.kind !== 'Team' ? { teams: filter.teams } : {}), selector: filter.selector, limit: 1000, ...(after ? { after } : {}) });
     if (resourceVersion === 0) resourceVersion = page.resourceVersion;
-    items.push(...page.items.filter((object) => matches(filter, { kind: filter.kind, team: object.metadata.team ?? '', object })));
+    for (const item of page.items) {
+      const object = JSON.parse(item.json) as Resource;
+      if (matches(filter, { kind: filter.kind, team: item.team, object })) items.push(object);
+    }
     if (!page.next) return { items, resourceVersion };
     after = page.next;
   }

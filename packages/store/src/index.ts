@@ -1,5 +1,6 @@
 export * from './schema.ts';
 export * from './dialect.ts';
+export { migrations } from './migrations/index.ts';
 export * from './connect.ts';
 export * from './store.ts';
 export * from './resource-repository.ts';

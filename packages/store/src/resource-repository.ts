@@ -21,10 +21,17 @@ export interface ListQuery {
 }
 
 export interface ListPage {
-  items: Resource[];
+  /** Each object as its stored JSON text: lists are passed through to clients without re-encoding. */
+  items: RawResource[];
   resourceVersion: number;
   /** Set when there may be more: the last item's key. */
   next?: { team: string; name: string };
+}
+
+export interface RawResource {
+  team: string;
+  name: string;
+  json: string;
 }
 
 export interface StoredChange {
@@ -105,7 +112,7 @@ export class ResourceRepository {
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
     return {
-      items: page.map((row) => JSON.parse(row.body) as Resource),
+      items: page.map((row) => ({ team: row.team, name: row.name, json: row.body })),
       resourceVersion,
       ...(rows.length > query.limit && last ? { next: { team: last.team, name: last.name } } : {}),
     };

@@ -63,13 +63,23 @@ export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): v
     const query = request.query;
     if (query.watch === 'true' || query.watch === '1') return watch(request, reply, kind);
     const team = request.params.team ?? query.team;
-    return resources.list(request.caller, kind.kind, {
+    const list = await resources.listRaw(request.caller, kind.kind, {
       ...(team !== undefined ? { team } : {}),
       ...(query.labelSelector !== undefined ? { labelSelector: query.labelSelector } : {}),
       ...(query.limit !== undefined ? { limit: Number(query.limit) } : {}),
       ...(query.continue !== undefined ? { continue: query.continue } : {}),
     });
+    // The stored JSON goes out as it is: no parse and re-stringify of thousands of objects.
+    const head = JSON.stringify({ apiVersion: list.apiVersion, kind: list.kind, metadata: list.metadata });
+    return reply.type('application/json; charset=utf-8').send(`${head.slice(0, -1)},"items":[${list.items.map((item) => item.json).join(',')}]}`);
   };
+
+  // Open watch streams are hijacked responses that Fastify does not track: end them when the server closes.
+  const openStreams = new Set<() => void>();
+  app.addHook('preClose', (done) => {
+    for (const end of openStreams) end();
+    done();
+  });
 
   const watch = async (request: FastifyRequest<{ Params: Params; Querystring: Query }>, reply: FastifyReply, kind: RegisteredKind) => {
     const { principal } = request.caller;
@@ -99,7 +109,10 @@ export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): v
     let stop: (() => void) | undefined;
     let closed = false;
     const timer = setInterval(bookmark, deps.bookmarkIntervalMs);
+    const end = () => raw.end();
+    openStreams.add(end);
     request.raw.on('close', () => {
+      openStreams.delete(end);
       closed = true;
       clearInterval(timer);
       stop?.();

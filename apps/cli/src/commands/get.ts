@@ -1,0 +1,231 @@
+import type { GantryClient, Resource } from '../client.ts';
+import { CliError, ReportedFailure } from '../errors.ts';
+import type { CommandEnv, Io } from '../io.ts';
+import { apiVersionOf, type KindInfo } from '../kinds.ts';
+import { isRecord } from '../objects.ts';
+import {
+  columnWidths,
+  formatRow,
+  OUTPUT_FORMATS,
+  resourceColumns,
+  resourceName,
+  toJson,
+  toYaml,
+  type Column,
+  type OutputFormat,
+} from '../output.ts';
+import { printError } from '../report.ts';
+import { openSession } from '../session.ts';
+
+export interface GetOptions {
+  selector?: string;
+  team?: string;
+  allTeams?: boolean;
+  output?: string;
+  watch?: boolean;
+  noHeaders?: boolean;
+}
+
+/** A watch stream that closes this many times in a row without an event means the server is going away. */
+const MAX_EMPTY_WATCH_STREAMS = 3;
+
+export async function get(
+  env: CommandEnv,
+  kindArg: string,
+  names: string[],
+  options: GetOptions,
+): Promise<void> {
+  const format = parseOutputFormat(options.output);
+  if (options.allTeams === true && options.team !== undefined)
+    throw new CliError('use either --team or -A (--all-teams), not both');
+  if (options.allTeams === true && names.length > 0)
+    throw new CliError('a resource cannot be retrieved by name across all teams');
+  if (options.selector !== undefined && names.length > 0)
+    throw new CliError('use either NAME(s) or -l SELECTOR, not both');
+
+  const session = await openSession(env, options.team);
+  const kind = await session.resolveKind(kindArg);
+  const team = kind.teamed && options.allTeams !== true ? session.team : undefined;
+  const printer = new Printer(env.io, format, kind, {
+    showTeam: options.allTeams === true,
+    noHeaders: options.noHeaders === true,
+  });
+  const { client } = session;
+
+  if (options.watch === true) {
+    const list = await client.list(kind, { team, labelSelector: options.selector });
+    const wanted = names.length > 0 ? new Set(names) : undefined;
+    const items = wanted ? list.items.filter((item) => wanted.has(item.metadata.name)) : list.items;
+    for (const name of wanted ?? []) {
+      if (!items.some((item) => item.metadata.name === name))
+        env.io.err(`error: ${kind.kind.toLowerCase()} "${name}" not found\n`);
+    }
+    printer.rows(items);
+    await watch(
+      client,
+      kind,
+      { team, labelSelector: options.selector, resourceVersion: list.metadata.resourceVersion },
+      (object) => {
+        if (wanted === undefined || wanted.has(object.metadata.name)) printer.rows([object]);
+      },
+    );
+    return;
+  }
+
+  if (names.length === 0) {
+    const list = await client.list(kind, { team, labelSelector: options.selector });
+    if (list.items.length === 0 && format === 'table') {
+      env.io.err(
+        kind.teamed && team !== undefined
+          ? `No resources found in team "${team}".\n`
+          : 'No resources found.\n',
+      );
+      return;
+    }
+    printer.collection({
+      ...list,
+      apiVersion: list.apiVersion ?? apiVersionOf(kind),
+      kind: list.kind ?? `${kind.kind}List`,
+    });
+    return;
+  }
+
+  const found: Resource[] = [];
+  let failures = 0;
+  for (const name of names) {
+    try {
+      found.push(await client.get(kind, name, team));
+    } catch (error) {
+      printError((text) => env.io.err(text), error);
+      failures++;
+    }
+  }
+  if (names.length === 1 && found[0] !== undefined) printer.single(found[0]);
+  else if (found.length > 0)
+    printer.collection({
+      apiVersion: apiVersionOf(kind),
+      kind: `${kind.kind}List`,
+      metadata: {},
+      items: found,
+    });
+  if (failures > 0) throw new ReportedFailure(failures);
+}
+
+export function parseOutputFormat(output: string | undefined): OutputFormat {
+  const format = output ?? 'table';
+  if (!(OUTPUT_FORMATS as readonly string[]).includes(format)) {
+    throw new CliError(`unknown output format "${format}" (one of: ${OUTPUT_FORMATS.join(', ')})`);
+  }
+  return format as OutputFormat;
+}
+
+/**
+ * Follows the watch stream from `resourceVersion`, calling `onObject` for each ADDED/MODIFIED/DELETED
+ * object, and reconnects from the last event id when the server closes the stream. Returns only on error.
+ */
+async function watch(
+  client: GantryClient,
+  kind: KindInfo,
+  options: {
+    team: string | undefined;
+    labelSelector: string | undefined;
+    resourceVersion: string | undefined;
+  },
+  onObject: (object: Resource) => void,
+): Promise<never> {
+  let resourceVersion = options.resourceVersion;
+  let emptyStreams = 0;
+  for (;;) {
+    let events = 0;
+    const stream = client.watch(kind, {
+      team: options.team,
+      labelSelector: options.labelSelector,
+      resourceVersion,
+    });
+    for await (const event of stream) {
+      events++;
+      if (event.id !== undefined && event.id !== '') resourceVersion = event.id;
+      switch (event.event) {
+        case 'ADDED':
+        case 'MODIFIED':
+        case 'DELETED': {
+          const object: unknown = JSON.parse(event.data);
+          if (isRecord(object) && isRecord(object['metadata'])) onObject(object as Resource);
+          break;
+        }
+        case 'ERROR':
+          throw new CliError(`watch: ${watchErrorMessage(event.data)}`);
+        default: // BOOKMARK only moves the resume point
+          break;
+      }
+    }
+    emptyStreams = events === 0 ? emptyStreams + 1 : 0;
+    if (emptyStreams >= MAX_EMPTY_WATCH_STREAMS)
+      throw new CliError('watch: the server keeps closing the stream');
+  }
+}
+
+function watchErrorMessage(data: string): string {
+  try {
+    const body: unknown = JSON.parse(data);
+    if (isRecord(body) && typeof body['message'] === 'string') {
+      return typeof body['code'] === 'string' ? `${body['message']} [${body['code']}]` : body['message'];
+    }
+  } catch {
+    // not JSON: show as sent
+  }
+  return data;
+}
+
+/** Prints objects in the chosen format; in table form, the header once and rows aligned to the first batch. */
+class Printer {
+  readonly #columns: Column[];
+  #widths: number[] | undefined;
+
+  constructor(
+    private readonly io: Io,
+    private readonly format: OutputFormat,
+    private readonly kind: KindInfo,
+    private readonly options: { showTeam: boolean; noHeaders: boolean },
+  ) {
+    this.#columns = resourceColumns(kind, { showTeam: options.showTeam });
+  }
+
+  single(object: Resource): void {
+    if (this.format === 'yaml') this.io.out(toYaml(object));
+    else if (this.format === 'json') this.io.out(toJson(object));
+    else this.rows([object]);
+  }
+
+  collection(list: { apiVersion: string; kind: string; metadata: unknown; items: Resource[] }): void {
+    if (this.format === 'yaml') this.io.out(toYaml(list));
+    else if (this.format === 'json') this.io.out(toJson(list));
+    else this.rows(list.items);
+  }
+
+  /** Also the watch form: each object on its own (YAML documents separated by `---`). */
+  rows(objects: readonly Resource[]): void {
+    if (this.format === 'name') {
+      this.io.out(objects.map((o) => `${resourceName(this.kind, o.metadata.name)}\n`).join(''));
+      return;
+    }
+    if (this.format === 'yaml') {
+      this.io.out(objects.map((o) => `---\n${toYaml(o)}`).join(''));
+      return;
+    }
+    if (this.format === 'json') {
+      this.io.out(objects.map((o) => toJson(o)).join(''));
+      return;
+    }
+    if (objects.length === 0) return;
+    const now = this.io.now();
+    const cells = objects.map((o) => this.#columns.map((c) => c.value(o, now)));
+    let header: string[] | undefined;
+    if (this.#widths === undefined) {
+      header = this.options.noHeaders ? undefined : this.#columns.map((c) => c.header);
+      this.#widths = columnWidths(header ? [header, ...cells] : cells);
+    }
+    const widths = this.#widths;
+    this.io.out([...(header ? [header] : []), ...cells].map((row) => formatRow(row, widths) + '\n').join(''));
+  }
+}

@@ -1,0 +1,51 @@
+import { readFileSync } from 'node:fs';
+import type { ServerVersion } from '../client.ts';
+import type { CommandEnv } from '../io.ts';
+import { toJson, toYaml } from '../output.ts';
+import { printError } from '../report.ts';
+import { openSession } from '../session.ts';
+import { ReportedFailure, CliError } from '../errors.ts';
+
+export function clientVersion(): string {
+  const manifest: unknown = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  return typeof manifest === 'object' && manifest !== null && 'version' in manifest
+    ? String(manifest.version)
+    : 'unknown';
+}
+
+/** Client version always; the server's from GET /api/version unless --client. */
+export async function version(
+  env: CommandEnv,
+  options: { client?: boolean; output?: string },
+): Promise<void> {
+  if (options.output !== undefined && options.output !== 'json' && options.output !== 'yaml') {
+    throw new CliError(`unknown output format "${options.output}" (one of: json, yaml)`);
+  }
+  const client = { version: clientVersion() };
+  let server: ServerVersion | undefined;
+  let failure: unknown;
+  if (options.client !== true) {
+    try {
+      server = await (await openSession(env)).client.version();
+    } catch (error) {
+      failure = error;
+    }
+  }
+  if (options.output !== undefined) {
+    const body = { clientVersion: client, ...(server ? { serverVersion: server } : {}) };
+    env.io.out(options.output === 'json' ? toJson(body) : toYaml(body));
+  } else {
+    env.io.out(`Client Version: ${client.version}\n`);
+    if (server) {
+      const extra = [
+        server.commit ? `commit ${server.commit}` : '',
+        server.database ? `database ${server.database}` : '',
+      ].filter((s) => s !== '');
+      env.io.out(`Server Version: ${server.version}${extra.length > 0 ? ` (${extra.join(', ')})` : ''}\n`);
+    }
+  }
+  if (failure !== undefined) {
+    printError((text) => env.io.err(text), failure);
+    throw new ReportedFailure(1);
+  }
+}

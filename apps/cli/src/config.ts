@@ -1,0 +1,112 @@
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { CliError } from './errors.ts';
+import { isRecord } from './objects.ts';
+
+/** One server + credentials pair, like a kubeconfig context. */
+export interface Context {
+  name: string;
+  server: string;
+  token: string;
+  /** Default team for team-scoped commands; `default` when absent. */
+  team?: string;
+}
+
+export interface GantryConfig {
+  contexts: Context[];
+  currentContext?: string;
+}
+
+export const DEFAULT_TEAM = 'default';
+
+/** `GANTRY_CONFIG` wins, so tests and scripts can keep their contexts apart from the user's. */
+export function configPath(env: NodeJS.ProcessEnv = process.env): string {
+  const override = env['GANTRY_CONFIG'];
+  return override !== undefined && override !== '' ? override : join(homedir(), '.gantry', 'config');
+}
+
+export async function loadConfig(path: string): Promise<GantryConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { contexts: [] };
+    throw new CliError(`cannot read config ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  return parseConfig(text, path);
+}
+
+export function parseConfig(text: string, path: string): GantryConfig {
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (error) {
+    throw new CliError(`config ${path} is not valid YAML: ${(error as Error).message}`, { cause: error });
+  }
+  if (raw === null || raw === undefined) return { contexts: [] };
+  if (!isRecord(raw)) throw new CliError(`config ${path}: expected a mapping at the top level`);
+  const rawContexts = raw['contexts'] ?? [];
+  if (!Array.isArray(rawContexts)) throw new CliError(`config ${path}: contexts must be a list`);
+  const contexts = rawContexts.map((entry: unknown, index): Context => {
+    if (
+      !isRecord(entry) ||
+      typeof entry['name'] !== 'string' ||
+      typeof entry['server'] !== 'string' ||
+      typeof entry['token'] !== 'string'
+    ) {
+      throw new CliError(`config ${path}: contexts[${index}] needs string name, server and token`);
+    }
+    const context: Context = { name: entry['name'], server: entry['server'], token: entry['token'] };
+    if (typeof entry['team'] === 'string' && entry['team'] !== '') context.team = entry['team'];
+    return context;
+  });
+  const current = raw['current-context'];
+  return typeof current === 'string' && current !== '' ? { contexts, currentContext: current } : { contexts };
+}
+
+export function serializeConfig(config: GantryConfig): string {
+  return stringify({
+    contexts: config.contexts.map((c) => ({
+      name: c.name,
+      server: c.server,
+      token: c.token,
+      ...(c.team ? { team: c.team } : {}),
+    })),
+    'current-context': config.currentContext ?? '',
+  });
+}
+
+/** The file holds bearer tokens: written 0600 (via a temp file, so a crash never leaves half a config). */
+export async function saveConfig(path: string, config: GantryConfig): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, serializeConfig(config), { mode: 0o600 });
+  await chmod(temporary, 0o600);
+  await rename(temporary, path);
+}
+
+/** Replaces the context with the same name in place, or appends it. */
+export function upsertContext(config: GantryConfig, context: Context): GantryConfig {
+  const exists = config.contexts.some((c) => c.name === context.name);
+  const contexts = exists
+    ? config.contexts.map((c) => (c.name === context.name ? context : c))
+    : [...config.contexts, context];
+  return { ...config, contexts };
+}
+
+export function findContext(config: GantryConfig, name: string): Context | undefined {
+  return config.contexts.find((c) => c.name === name);
+}
+
+/** The context a command runs against: `--context` if given, else the current one. */
+export function selectContext(config: GantryConfig, path: string, override?: string): Context {
+  const name = override ?? config.currentContext;
+  if (name === undefined) throw new CliError('not logged in: run gantry login');
+  const context = findContext(config, name);
+  if (context === undefined) {
+    throw new CliError(`context "${name}" not found in ${path} (gantry config get-contexts lists them)`);
+  }
+  return context;
+}

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import type { Resource } from './client.ts';
+import { parseKinds } from './kinds.ts';
+import { declaredState, targetOf } from './manifest-target.ts';
+
+const kinds = parseKinds([
+  { kind: 'Team', group: 'gantry.dev', version: 'v1alpha1', plural: 'teams', scope: 'Global' },
+  { kind: 'Pipeline', group: 'gantry.dev', version: 'v1alpha1', plural: 'pipelines', scope: 'Team' },
+]);
+const origin = { source: 'f.yaml', document: 1 };
+const manifest = (object: Resource): { origin: typeof origin; object: Resource } => ({ origin, object });
+
+describe('targetOf', () => {
+  it('puts team-scoped objects in the manifest team, else --team / the context team', () => {
+    const object: Resource = { apiVersion: 'gantry.dev/v1alpha1', kind: 'Pipeline', metadata: { name: 'p' } };
+    expect(targetOf(manifest(object), kinds, { team: 'ctx', teamFromFlag: false }).team).toBe('ctx');
+    const own = { ...object, metadata: { name: 'p', team: 'own' } };
+    expect(targetOf(manifest(own), kinds, { team: 'ctx', teamFromFlag: false }).body.metadata.team).toBe(
+      'own',
+    );
+    expect(() => targetOf(manifest(own), kinds, { team: 'flag', teamFromFlag: true })).toThrow(
+      'metadata.team "own" does not match --team "flag"',
+    );
+  });
+
+  it('drops server-owned metadata and status from the body (a get -o yaml copy applies cleanly)', () => {
+    const copied: Resource = {
+      apiVersion: 'gantry.dev/v1alpha1',
+      kind: 'Team',
+      metadata: {
+        name: 't',
+        uid: 'u',
+        resourceVersion: '7',
+        generation: 2,
+        creationTimestamp: 'x',
+        updatedTimestamp: 'y',
+        labels: { a: 'b' },
+      },
+      spec: { displayName: 'T' },
+      status: { observedGeneration: 2 },
+    };
+    const target = targetOf(manifest(copied), kinds, { team: 'default', teamFromFlag: false });
+    expect(target.team).toBeUndefined();
+    expect(target.body).toEqual({
+      apiVersion: 'gantry.dev/v1alpha1',
+      kind: 'Team',
+      metadata: { name: 't', labels: { a: 'b' } },
+      spec: { displayName: 'T' },
+    });
+  });
+});
+
+describe('declaredState', () => {
+  it('ignores server-owned fields and status, and treats absent labels as empty', () => {
+    const manifestObject: Resource = {
+      apiVersion: 'v',
+      kind: 'Team',
+      metadata: { name: 't' },
+      spec: { a: 1 },
+    };
+    const live: Resource = {
+      ...manifestObject,
+      metadata: { name: 't', labels: {}, resourceVersion: '3', uid: 'u' },
+      status: { x: 1 },
+    };
+    expect(declaredState(live)).toEqual(declaredState(manifestObject));
+    expect(declaredState({ ...live, spec: { a: 2 } })).not.toEqual(declaredState(manifestObject));
+  });
+});

@@ -1,0 +1,21 @@
+export type ReconcileOutcome = 'success' | 'requeue' | 'error';
+
+/**
+ * The metrics the runtime reports, shaped so that prom-client metrics fit as they are (the server passes
+ * its `Metrics`), without this package depending on prom-client.
+ */
+export interface ControllerMetrics {
+  reconciles: { inc(labels: { controller: string; result: ReconcileOutcome }): void };
+  /** Seconds. */
+  reconcileDuration: { observe(labels: { controller: string }, value: number): void };
+  queueDepth: { set(labels: { controller: string }, value: number): void };
+  /** 1 while this server holds the controller's lease, else 0. */
+  leader: { set(labels: { controller: string }, value: number): void };
+}
+
+export const noopControllerMetrics: ControllerMetrics = {
+  reconciles: { inc: () => undefined },
+  reconcileDuration: { observe: () => undefined },
+  queueDepth: { set: () => undefined },
+  leader: { set: () => undefined },
+};

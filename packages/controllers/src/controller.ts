@@ -1,0 +1,48 @@
+import type { Logger } from 'pino';
+
+/** Which object a reconcile is about; `team` is `''` for kinds that belong to no team. */
+export interface ObjectKey {
+  team: string;
+  name: string;
+}
+
+export interface ReconcileContext {
+  /** A child logger carrying the controller and the object's identity. */
+  logger: Logger;
+  /** Aborted when this server loses the controller's lease: write nothing more once it is. */
+  signal: AbortSignal;
+  now(): number;
+}
+
+export interface ReconcileResult {
+  /** Look at the object again after this long even if nothing changes (e.g. to poll something external). */
+  requeueAfterMs?: number;
+}
+
+/**
+ * A level-triggered reconcile loop for one kind: given an object's key, read its desired and actual state,
+ * act, and write status. It is told *which* object may need attention, never *what* changed, so running it
+ * twice, late, or after a missed event is always correct. Throwing retries the key with backoff.
+ */
+export interface Controller {
+  /** Unique; names the lease (`controller/<name>`), metrics and logs. */
+  name: string;
+  kind: string;
+  /** Objects reconciled at once (never one object twice at once); default 2. */
+  concurrency?: number;
+  reconcile(ctx: ReconcileContext, key: ObjectKey): Promise<ReconcileResult>;
+}
+
+/** The queue key of an object: `team/name`, or `name` for kinds without a team (names never hold `/`). */
+export function queueKey(key: ObjectKey): string {
+  return key.team === '' ? key.name : `${key.team}/${key.name}`;
+}
+
+export function parseQueueKey(key: string): ObjectKey {
+  const slash = key.indexOf('/');
+  return slash < 0 ? { team: '', name: key } : { team: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
+export function leaseName(controller: Pick<Controller, 'name'>): string {
+  return `controller/${controller.name}`;
+}

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { can, type Principal } from './access.ts';
+import { LoginLimiter } from './login-limiter.ts';
+import { generatePassword, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
+import { SecretCipher } from './secret-cipher.ts';
+import { generateToken, hashToken } from './tokens.ts';
+
+describe('passwords', () => {
+  it('hashes with scrypt and verifies only the right password', async () => {
+    const hash = await hashPassword('correct horse');
+    expect(hash).toMatch(/^scrypt\$32768\$8\$1\$/);
+    expect(await verifyPassword('correct horse', hash)).toBe(true);
+    expect(await verifyPassword('correct hors', hash)).toBe(false);
+    expect(await hashPassword('correct horse')).not.toBe(hash);
+    expect(await verifyPassword('x', 'md5$whatever')).toBe(false);
+  });
+
+  it('generates strong passwords and refuses short ones', () => {
+    expect(generatePassword()).toMatch(/^[a-zA-Z2-9]{20}$/);
+    expect(passwordProblem('short')).toMatch(/at least 8/);
+    expect(passwordProblem('long enough')).toBeUndefined();
+  });
+});
+
+describe('tokens', () => {
+  it('are prefixed by kind and stored as a SHA-256 hash', () => {
+    const token = generateToken('api');
+    expect(token).toMatch(/^gnt_[A-Za-z0-9_-]{43}$/);
+    expect(generateToken('session')).toMatch(/^gns_/);
+    expect(hashToken(token)).toMatch(/^[0-9a-f]{64}$/);
+    expect(hashToken(token)).not.toContain(token);
+  });
+});
+
+describe('secret cipher', () => {
+  const cipher = new SecretCipher(Buffer.alloc(32, 7));
+
+  it('round-trips and never repeats a ciphertext', () => {
+    const sealed = cipher.encrypt('kubeconfig', 'team/name/key');
+    expect(sealed).toMatch(/^v1:/);
+    expect(sealed).not.toContain('kubeconfig');
+    expect(cipher.encrypt('kubeconfig', 'team/name/key')).not.toBe(sealed);
+    expect(cipher.decrypt(sealed, 'team/name/key')).toBe('kubeconfig');
+  });
+
+  it('refuses a value moved to another place, a tampered value or another key', () => {
+    const sealed = cipher.encrypt('kubeconfig', 'team/name/key');
+    expect(() => cipher.decrypt(sealed, 'team/other/key')).toThrow();
+    const raw = Buffer.from(sealed.slice(3), 'base64');
+    raw.writeUInt8(raw.readUInt8(raw.length - 1) ^ 1, raw.length - 1);
+    expect(() => cipher.decrypt(`v1:${raw.toString('base64')}`, 'team/name/key')).toThrow();
+    expect(() => new SecretCipher(Buffer.alloc(32, 8)).decrypt(sealed, 'team/name/key')).toThrow();
+    expect(() => new SecretCipher(Buffer.alloc(16))).toThrow(/32 bytes/);
+  });
+});
+
+describe('login limiter', () => {
+  it('blocks after N failures per user until the window slides', () => {
+    let now = 0;
+    const limiter = new LoginLimiter({ maxFailuresPerUser: 3, maxFailuresPerSource: 10, windowMs: 60_000 }, () => now);
+    for (let i = 0; i < 3; i++) {
+      limiter.check('ana', '10.0.0.1');
+      limiter.recordFailure('ana', '10.0.0.1');
+      now += 1000;
+    }
+    expect(() => limiter.check('ana', '10.0.0.2')).toThrow(/too many failed logins; try again in 57 s/);
+    limiter.check('bob', '10.0.0.1');
+    now = 60_001;
+    expect(() => limiter.check('ana', '10.0.0.1')).not.toThrow();
+  });
+
+  it('blocks a source address that tries many user names', () => {
+    const limiter = new LoginLimiter({ maxFailuresPerUser: 100, maxFailuresPerSource: 2, windowMs: 60_000 }, () => 0);
+    limiter.recordFailure('a', 'src');
+    limiter.recordFailure('b', 'src');
+    expect(() => limiter.check('c', 'src')).toThrow();
+    expect(() => limiter.check('c', 'elsewhere')).not.toThrow();
+  });
+});
+
+describe('access', () => {
+  const principal: Principal = { username: 'u', admin: false, teams: new Map([['a', 'viewer'], ['b', 'operator'], ['c', 'team-admin']]) };
+  it('ranks team roles', () => {
+    expect([can(principal, 'read', 'a'), can(principal, 'write', 'a'), can(principal, 'manage', 'a')]).toEqual([true, false, false]);
+    expect([can(principal, 'read', 'b'), can(principal, 'write', 'b'), can(principal, 'manage', 'b')]).toEqual([true, true, false]);
+    expect([can(principal, 'read', 'c'), can(principal, 'write', 'c'), can(principal, 'manage', 'c')]).toEqual([true, true, true]);
+    expect(can(principal, 'read', 'd')).toBe(false);
+    expect(can({ ...principal, admin: true }, 'manage', 'd')).toBe(true);
+  });
+});

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import type { Resource } from '@gantry/model';
+import { MembershipIndex } from './membership-index.ts';
+
+const team = (name: string, members: [string, string][]): Resource => ({
+  apiVersion: 'gantry.dev/v1alpha1',
+  kind: 'Team',
+  metadata: { name, uid: name, resourceVersion: '1', generation: 1, creationTimestamp: '', updatedTimestamp: '' },
+  spec: { members: members.map(([user, role]) => ({ user, role })) },
+});
+
+describe('membership index', () => {
+  it('follows team upserts and removals in both directions', () => {
+    const index = new MembershipIndex();
+    index.replaceAll([team('a', [['ana', 'viewer'], ['bob', 'operator']]), team('b', [['ana', 'team-admin']])]);
+    expect([...index.teamsOf('ana')]).toEqual([['a', 'viewer'], ['b', 'team-admin']]);
+    index.upsert(team('a', [['bob', 'viewer']]));
+    expect([...index.teamsOf('ana')]).toEqual([['b', 'team-admin']]);
+    expect([...index.teamsOf('bob')]).toEqual([['a', 'viewer']]);
+    const snapshot = index.teamsOf('ana');
+    index.remove('b');
+    expect(index.teamsOf('ana').size).toBe(0);
+    expect(snapshot.size).toBe(1);
+    expect(index.has('a')).toBe(true);
+    expect(index.has('b')).toBe(false);
+  });
+});

@@ -1,0 +1,129 @@
+import { Migrator, type Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Resource } from '@gantry/model';
+import { Store, migrations, type Database } from '@gantry/store';
+
+function object(name: string, resourceVersion: string, labels?: Record<string, string>): Resource {
+  const now = new Date().toISOString();
+  return {
+    apiVersion: 'gantry.dev/v1alpha1',
+    kind: 'Widget',
+    metadata: { name, team: 't', uid: `uid-${name}-${resourceVersion}`, resourceVersion, generation: 1, creationTimestamp: now, updatedTimestamp: now, ...(labels ? { labels } : {}) },
+    spec: {},
+  };
+}
+
+/** The store's contract, run against every database it supports. */
+export function describeStoreSuite(database: string, open: () => Promise<{ url: string; cleanup?: () => Promise<void> }>) {
+  describe(`store on ${database}`, () => {
+    let store: Store;
+    let cleanup: (() => Promise<void>) | undefined;
+
+    beforeAll(async () => {
+      const target = await open();
+      cleanup = target.cleanup;
+      store = await Store.open({ url: target.url });
+    });
+    afterAll(async () => {
+      await store?.close();
+      await cleanup?.();
+    });
+
+    it('migrates down and up again (every migration is reversible)', async () => {
+      const db = store.connection.db as unknown as Kysely<unknown>;
+      const migrator = new Migrator({
+        db,
+        provider: { getMigrations: () => Promise.resolve(migrations(store.dialect)) },
+        migrationTableName: 'gantry_migrations',
+        migrationLockTableName: 'gantry_migrations_lock',
+      });
+      const down = await migrator.migrateDown();
+      expect(down.error).toBeUndefined();
+      expect(await store.ready()).toBe(false);
+      const up = await migrator.migrateToLatest();
+      expect(up.error).toBeUndefined();
+      expect(await store.ready()).toBe(true);
+    });
+
+    it('commits an object, its change record and its audit entry together, or none of them', async () => {
+      const key = { kind: 'Widget', team: 't', name: 'atomic' };
+      await expect(
+        store.resources.write(key, () => ({
+          type: 'ADDED',
+          next: () => {
+            throw new Error('boom while building');
+          },
+        })),
+      ).rejects.toThrow('boom');
+      const versionBefore = await store.resources.currentResourceVersion();
+      expect(await store.resources.get(key)).toBeUndefined();
+      const { object: written } = await store.resources.write(key, () => ({
+        type: 'ADDED',
+        next: (rv) => object('atomic', rv),
+        audit: { actor: 'test', source: 'test', action: 'create', ...key },
+      }));
+      expect(Number(written.metadata.resourceVersion)).toBe(versionBefore + 1);
+      const changes = await store.resources.changesSince(versionBefore, { limit: 10 });
+      expect(changes.map((c) => [c.type, c.name, c.resourceVersion])).toEqual([['ADDED', 'atomic', versionBefore + 1]]);
+      const audit = await store.audit.query({ name: 'atomic', limit: 10 });
+      expect(audit.entries[0]?.resourceVersion).toBe(String(versionBefore + 1));
+    });
+
+    it('hands out strictly increasing versions to concurrent writers, each change recorded once', async () => {
+      const start = await store.resources.currentResourceVersion();
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          store.resources.write({ kind: 'Widget', team: 't', name: `c${i}` }, () => ({ type: 'ADDED', next: (rv) => object(`c${i}`, rv, { batch: 'concurrent' }) })),
+        ),
+      );
+      const changes = await store.resources.changesSince(start, { limit: 100 });
+      expect(changes.map((c) => c.resourceVersion)).toEqual(Array.from({ length: 40 }, (_, i) => start + i + 1));
+      expect(new Set(changes.map((c) => c.name)).size).toBe(40);
+      const page = await store.resources.list({ kind: 'Widget', selector: [{ key: 'batch', op: 'in', values: ['concurrent'] }], limit: 100 });
+      expect(page.items).toHaveLength(40);
+    });
+
+    it('keeps label rows in step with the object', async () => {
+      const key = { kind: 'Widget', team: 't', name: 'relabel' };
+      await store.resources.write(key, () => ({ type: 'ADDED', next: (rv) => object('relabel', rv, { a: '1' }) }));
+      await store.resources.write(key, () => ({ type: 'MODIFIED', next: (rv) => object('relabel', rv, { b: '2' }) }));
+      const byOld = await store.resources.list({ kind: 'Widget', selector: [{ key: 'a', op: 'exists' }], limit: 10 });
+      const byNew = await store.resources.list({ kind: 'Widget', selector: [{ key: 'b', op: 'in', values: ['2'] }], limit: 10 });
+      expect(byOld.items).toHaveLength(0);
+      expect(byNew.items.map((o) => o.name)).toEqual(['relabel']);
+      await store.resources.write(key, (current) => ({ type: 'DELETED', next: (rv) => ({ ...current!, metadata: { ...current!.metadata, resourceVersion: rv } }) }));
+      const rows = await (store.connection.db as Kysely<Database>).selectFrom('resource_labels').selectAll().where('name', '=', 'relabel').execute();
+      expect(rows).toEqual([]);
+    });
+
+    it('compacts old changes and reports the oldest resumable version', async () => {
+      const current = await store.resources.currentResourceVersion();
+      await store.resources.compactChanges(5);
+      expect(await store.resources.oldestResumableVersion()).toBe(current - 5);
+      expect((await store.resources.changesSince(0, { limit: 100 })).length).toBe(5);
+    });
+
+    it('grants a lease to one holder until it expires or is released', async () => {
+      expect(await store.leases.tryAcquire('controller/x', 'a', 1000, 10_000)).toBe(true);
+      expect(await store.leases.tryAcquire('controller/x', 'b', 1000, 10_500)).toBe(false);
+      expect(await store.leases.tryAcquire('controller/x', 'a', 1000, 10_900)).toBe(true);
+      expect(await store.leases.tryAcquire('controller/x', 'b', 1000, 11_500)).toBe(false);
+      expect(await store.leases.tryAcquire('controller/x', 'b', 1000, 12_000)).toBe(true);
+      expect((await store.leases.get('controller/x'))?.transitions).toBe(1);
+      await store.leases.release('controller/x', 'b');
+      expect(await store.leases.tryAcquire('controller/x', 'a', 1000, 12_100)).toBe(true);
+      const contenders = await Promise.all(['p', 'q', 'r', 's'].map((holder) => store.leases.tryAcquire('controller/race', holder, 1000, 20_000)));
+      expect(contenders.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('stores users and tokens, and finds tokens by hash only', async () => {
+      const now = new Date().toISOString();
+      expect(await store.users.insert({ username: 'u1', passwordHash: 'h', admin: false, disabled: false, createdAt: now, updatedAt: now })).toBe(true);
+      expect(await store.users.insert({ username: 'u1', passwordHash: 'h', admin: false, disabled: false, createdAt: now, updatedAt: now })).toBe(false);
+      await store.users.insertToken({ id: 't1', username: 'u1', name: 'n', kind: 'api', tokenHash: 'abc', createdAt: now, expiresAt: now, lastUsedAt: null, revokedAt: null });
+      expect((await store.users.findTokenByHash('abc'))?.id).toBe('t1');
+      await store.users.delete('u1');
+      expect(await store.users.findTokenByHash('abc')).toBeUndefined();
+    });
+  });
+}
