@@ -1,0 +1,68 @@
+import { ApiError } from './api-error';
+import { clearToken, readToken } from '../session/token-store';
+
+export type QueryValue = string | number | boolean | undefined | null;
+
+export interface RequestOptions {
+  readonly method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  readonly query?: Readonly<Record<string, QueryValue>>;
+  readonly body?: unknown;
+  readonly contentType?: string;
+  readonly signal?: AbortSignal;
+}
+
+/** Builds `path?query`, leaving out empty values so that callers can pass optional filters as-is. */
+export function buildUrl(path: string, query: Readonly<Record<string, QueryValue>> = {}): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null || value === '') continue;
+    params.set(key, String(value));
+  }
+  const search = params.toString();
+  return search ? `${path}?${search}` : path;
+}
+
+export function authHeaders(): Record<string, string> {
+  const token = readToken();
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
+/**
+ * Calls the Gantry API and returns the parsed JSON body. Any non-2xx answer throws an ApiError with the
+ * server's code, message and details. A 401 on an authenticated call ends the session, which sends the
+ * user back to the login page.
+ */
+export async function apiRequest<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json', ...authHeaders() };
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    headers['Content-Type'] = options.contentType ?? 'application/json';
+    body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+  }
+  const response = await fetch(buildUrl(path, options.query), {
+    method: options.method ?? 'GET',
+    headers,
+    body,
+    signal: options.signal,
+  });
+  return readResponse<T>(response, 'Authorization' in headers);
+}
+
+export async function readResponse<T>(response: Response, authenticated: boolean): Promise<T> {
+  const text = await response.text();
+  const parsed = parseJson(text);
+  if (!response.ok) {
+    if (response.status === 401 && authenticated) clearToken();
+    throw ApiError.fromBody(response.status, parsed, text.slice(0, 300) || response.statusText);
+  }
+  return parsed as T;
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,53 @@
+import { lazy, type ComponentType } from 'react';
+import { createBrowserRouter } from 'react-router';
+import { AppLayout } from './components/app-layout';
+import { RequireSession } from './components/require-session';
+
+/** Every page is its own chunk: the first load carries the shell only. */
+function page<K extends string>(load: () => Promise<Record<K, ComponentType>>, name: K) {
+  const Component = lazy<ComponentType>(async () => ({ default: (await load())[name] }));
+  return <Component />;
+}
+
+export const router = createBrowserRouter([
+  { path: '/login', element: page(() => import('./pages/login-page'), 'LoginPage') },
+  {
+    element: <RequireSession />,
+    children: [
+      {
+        element: <AppLayout />,
+        children: [
+          { index: true, element: page(() => import('./pages/overview-page'), 'OverviewPage') },
+          { path: 'resources', element: page(() => import('./pages/resources/kinds-page'), 'KindsPage') },
+          {
+            path: 'resources/:plural',
+            element: page(() => import('./pages/resources/resource-list-page'), 'ResourceListPage'),
+          },
+          {
+            path: 'resources/:plural/new',
+            element: page(() => import('./pages/resources/resource-create-page'), 'ResourceCreatePage'),
+          },
+          {
+            path: 'resources/:plural/:name',
+            element: page(() => import('./pages/resources/resource-detail-page'), 'ResourceDetailPage'),
+          },
+          {
+            path: 'resources/:plural/:team/:name',
+            element: page(() => import('./pages/resources/resource-detail-page'), 'ResourceDetailPage'),
+          },
+          {
+            path: 'platform/:entry',
+            element: page(() => import('./pages/platform/unavailable-page'), 'UnavailablePage'),
+          },
+          { path: 'teams', element: page(() => import('./pages/teams/teams-page'), 'TeamsPage') },
+          { path: 'teams/:name', element: page(() => import('./pages/teams/team-page'), 'TeamPage') },
+          { path: 'search', element: page(() => import('./pages/search-page'), 'SearchPage') },
+          { path: 'admin/users', element: page(() => import('./pages/users/users-page'), 'UsersPage') },
+          { path: 'tokens', element: page(() => import('./pages/tokens/tokens-page'), 'TokensPage') },
+          { path: 'admin/audit', element: page(() => import('./pages/audit/audit-page'), 'AuditPage') },
+          { path: '*', element: page(() => import('./pages/not-found-page'), 'NotFoundPage') },
+        ],
+      },
+    ],
+  },
+]);
