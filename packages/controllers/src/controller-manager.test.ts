@@ -48,7 +48,12 @@ class FakeObjects {
     const items = page.map((o) => ({
       team: o.team,
       name: o.name,
-      json: JSON.stringify({ apiVersion: 'gantry.dev/v1alpha1', kind: o.kind, metadata: { name: o.name, ...(o.team ? { team: o.team } : {}) }, spec: {} }),
+      json: JSON.stringify({
+        apiVersion: 'gantry.dev/v1alpha1',
+        kind: o.kind,
+        metadata: { name: o.name, ...(o.team ? { team: o.team } : {}) },
+        spec: {},
+      }),
     }));
     return Promise.resolve({
       items,

@@ -126,8 +126,7 @@ export class ControllerRunner {
           limit: this.options.listPageSize,
           ...(after ? { after } : {}),
         });
-        for (const object of page.items)
-          term.queue.add(queueKey({ team: object.team, name: object.name }));
+        for (const object of page.items) term.queue.add(queueKey({ team: object.team, name: object.name }));
         after = page.next;
       } while (after);
       term.listFailures = 0;

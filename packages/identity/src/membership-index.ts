@@ -4,6 +4,8 @@ import type { Resource, TeamRole, TeamSpec } from '@gantry/model';
  * Who belongs to which team, kept in memory from the Team resources (rebuilt at start, then fed by the
  * watch), so that authorising a request costs no query.
  */
+const NO_TEAMS: ReadonlyMap<string, TeamRole> = new Map();
+
 export class MembershipIndex {
   /** team → (user → role) */
   readonly #teams = new Map<string, Map<string, TeamRole>>();
@@ -38,9 +40,9 @@ export class MembershipIndex {
     this.#teams.delete(teamName);
   }
 
-  /** The user's teams and roles; a copy, so later changes do not alter a principal already handed out. */
-  teamsOf(username: string): Map<string, TeamRole> {
-    return new Map(this.#users.get(username));
+  /** The user's teams and roles (live: a principal sees membership changes at once). */
+  teamsOf(username: string): ReadonlyMap<string, TeamRole> {
+    return this.#users.get(username) ?? NO_TEAMS;
   }
 
   has(teamName: string): boolean {

@@ -1,5 +1,5 @@
 import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
-import type { LabelSelector, Resource, WatchEventType } from '@gantry/model';
+import { deepEqual, type LabelSelector, type Resource, type WatchEventType } from '@gantry/model';
 import type { Database, ResourceTable } from './schema.ts';
 import { insertAudit, type AuditInput } from './audit-repository.ts';
 
@@ -131,14 +131,24 @@ export class ResourceRepository {
         .where('team', '=', key.team)
         .where('name', '=', key.name)
         .executeTakeFirst();
-      const decision = decide(row ? (JSON.parse(row.body) as Resource) : undefined);
+      const current = row ? (JSON.parse(row.body) as Resource) : undefined;
+      const labelsBefore = current?.metadata.labels;
+      const decision = decide(current);
       if (decision.type === 'NONE') return { object: decision.result, type: 'NONE' as const };
       const resourceVersion = await nextResourceVersion(tx);
       const object = decision.next(String(resourceVersion));
       const body = JSON.stringify(object);
       const now = new Date().toISOString();
       await tx.insertInto('resource_changes').values({ id: resourceVersion, ...key, type: decision.type, body, created_at: now }).execute();
-      await tx.deleteFrom('resource_labels').where('kind', '=', key.kind).where('team', '=', key.team).where('name', '=', key.name).execute();
+      const labels = decision.type === 'DELETED' ? undefined : object.metadata.labels;
+      // Label rows change only when the labels do (status writes, the common case, leave them alone).
+      if (!deepEqual(labelsBefore ?? {}, labels ?? {})) {
+        if (labelsBefore && Object.keys(labelsBefore).length > 0) {
+          await tx.deleteFrom('resource_labels').where('kind', '=', key.kind).where('team', '=', key.team).where('name', '=', key.name).execute();
+        }
+        const rows = Object.entries(labels ?? {});
+        if (rows.length > 0) await tx.insertInto('resource_labels').values(rows.map(([labelKey, value]) => ({ ...key, key: labelKey, value }))).execute();
+      }
       if (decision.type === 'DELETED') {
         await tx.deleteFrom('resources').where('kind', '=', key.kind).where('team', '=', key.team).where('name', '=', key.name).execute();
       } else {
@@ -153,10 +163,6 @@ export class ResourceRepository {
           await tx.updateTable('resources').set(values).where('kind', '=', key.kind).where('team', '=', key.team).where('name', '=', key.name).execute();
         } else {
           await tx.insertInto('resources').values({ ...key, ...values, created_at: object.metadata.creationTimestamp }).execute();
-        }
-        const labels = Object.entries(object.metadata.labels ?? {});
-        if (labels.length > 0) {
-          await tx.insertInto('resource_labels').values(labels.map(([labelKey, value]) => ({ ...key, key: labelKey, value }))).execute();
         }
       }
       if (this.notifyChannel) await sql`select pg_notify(${this.notifyChannel}, ${String(resourceVersion)})`.execute(tx);
