@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { ErrorCodes, GantryError, RateLimitedError, toDetails, type ErrorDetail } from '@gantry/model';
+import { isDatabaseUnavailable } from '@gantry/store';
 
 interface ErrorBody {
   code: string;
@@ -37,6 +38,10 @@ export function registerErrorHandler(app: FastifyInstance): void {
     }
     if (fastifyError.statusCode !== undefined && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
       return reply.status(fastifyError.statusCode).send(body(ErrorCodes.badRequest, fastifyError.message));
+    }
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ err: error }, 'database unavailable');
+      return reply.status(503).header('retry-after', '1').send(body(ErrorCodes.unavailable, 'the database is unavailable; retry shortly'));
     }
     request.log.error({ err: error }, 'unhandled error');
     return reply.status(500).send(body(ErrorCodes.internal, 'internal error; the server log has the details'));

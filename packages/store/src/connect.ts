@@ -20,8 +20,8 @@ export interface ConnectOptions {
 export interface Connection {
   db: Kysely<Database>;
   dialect: Dialect;
-  /** PostgreSQL only: a pool for LISTEN/NOTIFY clients. */
-  pgPool?: pg.Pool;
+  /** PostgreSQL only: the URL, for the LISTEN session that runs beside the pool. */
+  pgUrl?: string;
   close(): Promise<void>;
 }
 
@@ -34,10 +34,12 @@ export function connect(options: ConnectOptions): Connection {
   const log = onQuery ? (event: LogEvent) => onQuery(event.queryDurationMillis, event.level === 'query') : undefined;
   if (dialect === 'postgres') {
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
-    // An idle client that loses its server must not crash the process; the pool replaces it.
+    // A client that loses its server must not crash the process: idle ones are replaced by the pool, and
+    // one in use fails its query, which the caller reports as 503.
     pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(log ? { log } : {}) });
-    return { db, dialect, pgPool: pool, close: () => db.destroy() };
+    return { db, dialect, pgUrl: options.url, close: () => db.destroy() };
   }
   if (options.url !== ':memory:') mkdirSync(dirname(options.url), { recursive: true });
   const sqlite = new SqliteDatabase(options.url);

@@ -8,3 +8,4 @@ export * from './audit-repository.ts';
 export * from './user-repository.ts';
 export * from './secret-repository.ts';
 export * from './lease-repository.ts';
+export * from './unavailable.ts';

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type pg from 'pg';
+import pg from 'pg';
 import { AuditRepository } from './audit-repository.ts';
 import { connect, isMigrated, migrateToLatest, type ConnectOptions, type Connection } from './connect.ts';
 import { LeaseRepository } from './lease-repository.ts';
@@ -58,37 +58,46 @@ export class Store {
    * stops listening. SQLite has one writer, this process, so there is nothing to listen to.
    */
   async listenForChanges(onChange: () => void, onError: (error: unknown) => void): Promise<() => Promise<void>> {
-    const pool = this.connection.pgPool;
-    if (!pool) return () => Promise.resolve();
+    const url = this.connection.pgUrl;
+    if (!url) return () => Promise.resolve();
+    // A client of its own, outside the pool: LISTEN belongs to one session for as long as we listen.
     let stopped = false;
-    let client: pg.PoolClient | undefined;
+    let client: pg.Client | undefined;
+    let retry: NodeJS.Timeout | undefined;
+    const reconnect = (error: unknown) => {
+      onError(error);
+      const broken = client;
+      client = undefined;
+      broken?.removeAllListeners();
+      broken?.on('error', () => undefined);
+      void broken?.end().catch(() => undefined);
+      if (!stopped) retry = setTimeout(() => void attach(), 1000);
+      retry?.unref();
+    };
     const attach = async (): Promise<void> => {
+      const candidate = new pg.Client({ connectionString: url });
+      client = candidate;
+      candidate.on('notification', onChange);
+      candidate.on('error', reconnect);
       try {
-        const connected = await pool.connect();
-        client = connected;
-        connected.on('notification', onChange);
-        connected.on('error', (error: Error) => {
-          onError(error);
-          client?.release(true);
-          client = undefined;
-          if (!stopped) setTimeout(() => void attach(), 1000).unref();
-        });
-        await connected.query(`LISTEN ${CHANGE_CHANNEL}`);
+        await candidate.connect();
+        await candidate.query(`LISTEN ${CHANGE_CHANNEL}`);
         // Anything written while we were not listening is read now.
         onChange();
       } catch (error) {
-        onError(error);
-        client?.release(true);
-        client = undefined;
-        if (!stopped) setTimeout(() => void attach(), 1000).unref();
+        if (client === candidate) reconnect(error);
       }
     };
     await attach();
     return async () => {
       stopped = true;
-      if (client) {
-        await client.query(`UNLISTEN ${CHANGE_CHANNEL}`).catch(() => undefined);
-        client.release();
+      if (retry) clearTimeout(retry);
+      const current = client;
+      client = undefined;
+      if (current) {
+        current.removeAllListeners();
+        current.on('error', () => undefined);
+        await current.end().catch(() => undefined);
       }
     };
   }
