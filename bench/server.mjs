@@ -24,7 +24,9 @@ const { url, token } = server;
 await new Promise((resolve) => setTimeout(resolve, 3000));
 const idleRss = server.rssMb();
 
-// 3. Creates and gets at 200 requests/s each (open loop).
+// 3. Creates and gets at 200 requests/s each (open loop), after 5 s at that rate to warm the JIT up.
+await fixedRate({ rate: 200, seconds: 5, make: (i) => request('POST', `${url}${BASE}/teams`, team(`warm-${i}`, { bench: 'warm' }), token) });
+await fixedRate({ rate: 200, seconds: 5, make: (i) => request('GET', `${url}${BASE}/teams/warm-${i}`, undefined, token) });
 const create = await fixedRate({ rate: 200, seconds, make: (i) => request('POST', `${url}${BASE}/teams`, team(`load-${i}`, { bench: 'load', shard: String(i % 10) }), token) });
 const get = await fixedRate({ rate: 200, seconds, make: (i) => request('GET', `${url}${BASE}/teams/load-${i % (200 * seconds)}`, undefined, token) });
 

@@ -1,6 +1,7 @@
 // Bundles the server (and the CLI) into single ES modules under dist/, so that a start does not compile
 // TypeScript. Workspace packages (@gantry/*) are bundled; npm dependencies stay external.
 import { build } from 'esbuild';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -26,6 +27,9 @@ export async function bundle() {
     banner: { js: "import { createRequire as __gantryCreateRequire } from 'node:module'; const require = __gantryCreateRequire(import.meta.url);" },
   };
   await build({ ...common, entryPoints: [join(root, 'apps/server/src/main.ts')], outfile: join(root, 'dist/gantry-server.mjs') });
+  // Worker threads start from files of their own, found next to the bundle.
+  mkdirSync(join(root, 'dist'), { recursive: true });
+  copyFileSync(join(root, 'packages/store/src/sqlite-checkpointer.worker.mjs'), join(root, 'dist/sqlite-checkpointer.worker.mjs'));
   await build({ ...common, entryPoints: [join(root, 'apps/cli/src/main.ts')], outfile: join(root, 'dist/gantry-cli.mjs') });
 }
 

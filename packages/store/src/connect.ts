@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type LogEvent, type M
 import pg from 'pg';
 import { dialectOf, type Dialect } from './dialect.ts';
 import { migrations } from './migrations/index.ts';
+import { startCheckpointer } from './sqlite-checkpointer.ts';
 import { withStatementCache } from './statement-cache.ts';
 import type { Database } from './schema.ts';
 
@@ -48,7 +49,15 @@ export function connect(options: ConnectOptions): Connection {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), ...(log ? { log } : {}) });
-  return { db, dialect, close: () => db.destroy() };
+  const checkpointer = options.url === ':memory:' ? undefined : startCheckpointer(sqlite, options.url);
+  return {
+    db,
+    dialect,
+    close: async () => {
+      await checkpointer?.stop();
+      await db.destroy();
+    },
+  };
 }
 
 export async function migrateToLatest(connection: Connection): Promise<string[]> {

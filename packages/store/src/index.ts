@@ -9,3 +9,4 @@ export * from './user-repository.ts';
 export * from './secret-repository.ts';
 export * from './lease-repository.ts';
 export * from './unavailable.ts';
+export * from './sqlite-checkpointer.ts';
