@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Three suites: `unit` needs nothing but Node (it includes SQLite integration tests), `postgres` needs
-// GANTRY_TEST_POSTGRES_URL, `browser` needs Debian's Chromium. `npm test` runs `unit`; `.ci/run` runs all.
+// Four suites: `unit` needs nothing but Node (it includes SQLite integration tests), `postgres` needs
+// GANTRY_TEST_POSTGRES_URL, `testbed` builds and starts Kubernetes clusters, `browser` needs Debian's
+// Chromium. `npm test` runs `unit`; `.ci/run` runs all.
 export default defineConfig({
   test: {
     projects: [
@@ -19,6 +20,16 @@ export default defineConfig({
           include: ['test/postgres/**/*.test.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          // Real Kubernetes clusters from the test bed (testbed/): API servers, etcd, controllers, kwok nodes.
+          name: 'testbed',
+          include: ['test/testbed/**/*.test.ts', 'test/fleet/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 900_000,
           fileParallelism: false,
         },
       },

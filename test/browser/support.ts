@@ -19,13 +19,16 @@ function newestSourceTime(path: string): number {
 }
 
 /**
- * Builds the console with Vite when apps/console/dist is missing or older than its sources, so that the
- * test server serves what the tests were written against.
+ * Builds the console with Vite when apps/console/dist is missing or older than its sources (its own and
+ * those of the workspace packages it bundles), so that the test server serves what the tests were written
+ * against.
  */
 export function ensureConsoleBuilt(): void {
-  const sources = ['src', 'index.html', 'vite.config.ts', 'package.json'].map((path) =>
-    join(consoleDir, path),
-  );
+  const sources = [
+    ...['src', 'index.html', 'vite.config.ts', 'package.json'].map((path) => join(consoleDir, path)),
+    // Workspace packages the console bundles from source.
+    join(repoRoot, 'packages/client/src'),
+  ];
   const newest = Math.max(...sources.filter(existsSync).map(newestSourceTime));
   if (existsSync(consoleIndex) && statSync(consoleIndex).mtimeMs >= newest) return;
   // Vitest sets NODE_ENV=test, which would give React's development build.

@@ -356,7 +356,7 @@ describe('gantry CLI against a real server', () => {
     const result = await gantry(['get', 'pods']);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
-      'error: the server doesn\'t have a resource type "pods" (known: teams; see gantry api-resources)\n',
+      'error: the server doesn\'t have a resource type "pods" (known: clusters, teams; see gantry api-resources)\n',
     );
   });
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/eventually.ts';
 import { BASE, client, team } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
@@ -15,23 +16,6 @@ interface Condition {
 interface TeamObject {
   metadata: { generation: number; resourceVersion: string };
   status?: { observedGeneration?: number; conditions?: Condition[] };
-}
-
-/** Polls `read` until `done` holds or the deadline passes; the failure names what was last seen. */
-async function eventually<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  deadlineMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  let last = await read();
-  while (!done(last)) {
-    if (Date.now() > deadline)
-      throw new Error(`not reached within ${deadlineMs} ms; last seen: ${JSON.stringify(last)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-    last = await read();
-  }
-  return last;
 }
 
 const condition = (object: TeamObject, type: string) =>

@@ -4,6 +4,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeaderElector, systemClock, type LeaseStore } from '@gantry/controllers';
 import { Store } from '@gantry/store';
+import { eventually } from '../support/eventually.ts';
 import { BASE, client, team } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
@@ -33,23 +34,6 @@ async function admin<T>(run: (db: pg.Client) => Promise<T>): Promise<T> {
   } finally {
     await db.end();
   }
-}
-
-/** Polls `read` until `done` holds or the deadline passes; the failure names what was last seen. */
-async function eventually<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  deadlineMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  let last = await read();
-  while (!done(last)) {
-    if (Date.now() > deadline)
-      throw new Error(`not reached within ${deadlineMs} ms; last seen: ${JSON.stringify(last)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    last = await read();
-  }
-  return last;
 }
 
 async function metric(server: TestServer, pattern: RegExp): Promise<number> {

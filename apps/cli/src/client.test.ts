@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { ApiError, ConnectionError, GantryClient, resourcePath } from './client.ts';
+import { ApiError } from '@gantry/client';
+import { ConnectionError, GantryClient, resourcePath } from './client.ts';
 import type { KindInfo } from './kinds.ts';
 
 const team: KindInfo = {
@@ -184,7 +185,10 @@ describe('GantryClient', () => {
     })) {
       events.push(event);
     }
-    expect(events.map((e) => `${e.event}@${e.id}`)).toEqual(['ADDED@10', 'BOOKMARK@11']);
+    expect(events.map((e) => (e.type === 'ERROR' ? e.type : `${e.type}@${e.resourceVersion}`))).toEqual([
+      'ADDED@10',
+      'BOOKMARK@11',
+    ]);
     const params = calls[0]?.url.searchParams;
     expect([params?.get('watch'), params?.get('resourceVersion'), params?.get('labelSelector')]).toEqual([
       'true',

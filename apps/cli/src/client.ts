@@ -1,56 +1,30 @@
-import type { KindInfo } from './kinds.ts';
-import { parseKinds } from './kinds.ts';
+import {
+  ApiError,
+  readApiError,
+  watchEvents,
+  type KindList,
+  type LoginResult,
+  type Me,
+  type Resource,
+  type ResourceList,
+  type ServerVersion,
+  type WatchEvent,
+} from '@gantry/client';
+import type {
+  DrainReport,
+  DrainRequest,
+  EventPage,
+  EventQuery,
+  EventRecord,
+  InventoryItem,
+  InventoryPage,
+  InventoryQuery,
+  InventoryView,
+  NodeOperation,
+  NodeSchedulability,
+} from './fleet-types.ts';
+import { parseKinds, type KindInfo } from './kinds.ts';
 import { isRecord } from './objects.ts';
-import { readSse, type SseEvent } from './sse.ts';
-
-export interface ObjectMeta {
-  name: string;
-  team?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  updatedTimestamp?: string;
-  [field: string]: unknown;
-}
-
-export interface Resource {
-  apiVersion: string;
-  kind: string;
-  metadata: ObjectMeta;
-  spec?: unknown;
-  status?: unknown;
-  [field: string]: unknown;
-}
-
-export interface ResourceList {
-  apiVersion: string;
-  kind: string;
-  metadata: { resourceVersion?: string; continue?: string };
-  items: Resource[];
-}
-
-export interface ApiErrorDetail {
-  /** A JSON Pointer into the request body, e.g. `/spec/replicas`. */
-  path: string;
-  message: string;
-}
-
-/** An error answer from the server, with its body `{ code, message, details }`. */
-export class ApiError extends Error {
-  override readonly name = 'ApiError';
-
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details: readonly ApiErrorDetail[] = [],
-  ) {
-    super(message);
-  }
-}
 
 /** The server could not be reached at all (refused, unknown host, timed out). */
 export class ConnectionError extends Error {
@@ -63,23 +37,6 @@ export class ConnectionError extends Error {
   ) {
     super(`cannot reach server ${server}${reason === '' ? '' : ` (${reason})`}`, options);
   }
-}
-
-export interface LoginResult {
-  token: string;
-  expiresAt?: string;
-  user?: { username: string; admin?: boolean };
-}
-
-export interface Me {
-  user: { username: string; admin?: boolean };
-  teams?: { team: string; role: string }[];
-}
-
-export interface ServerVersion {
-  version: string;
-  commit?: string;
-  database?: string;
 }
 
 export interface ClientOptions {
@@ -145,7 +102,7 @@ export class GantryClient {
   }
 
   async kinds(): Promise<KindInfo[]> {
-    return parseKinds(await this.request<unknown>('GET', '/api/kinds'));
+    return parseKinds(await this.request<KindList>('GET', '/api/kinds'));
   }
 
   /** Lists every page (following `metadata.continue`) into one list. */
@@ -196,8 +153,67 @@ export class GantryClient {
     return this.request('DELETE', resourcePath(kind, { team, name }), { query: dryRunQuery(options) });
   }
 
+  /** `GET /api/inventory/{view}`, every page (following `continue`). */
+  async inventory(view: InventoryView, query: InventoryQuery = {}): Promise<InventoryItem[]> {
+    const items: InventoryItem[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.request<InventoryPage>('GET', `/api/inventory/${view}`, {
+        query: { ...query, limit: String(PAGE_SIZE), continue: token },
+      });
+      items.push(...page.items);
+      token = page.continue;
+    } while (token !== undefined && token !== '');
+    return items;
+  }
+
+  /** `GET /api/events`, newest first: every page, or the newest `max` records. */
+  async events(query: EventQuery = {}, max?: number): Promise<EventRecord[]> {
+    const items: EventRecord[] = [];
+    let token: string | undefined;
+    do {
+      const wanted = max === undefined ? PAGE_SIZE : Math.min(PAGE_SIZE, max - items.length);
+      const page = await this.request<EventPage>('GET', '/api/events', {
+        query: { ...query, limit: String(wanted), continue: token },
+      });
+      items.push(...page.items);
+      token = page.continue;
+    } while (token !== undefined && token !== '' && (max === undefined || items.length < max));
+    return items;
+  }
+
+  /** Cordon, uncordon or drain a node; a drain waits on the server for up to its own timeout. */
+  nodeOperation(
+    scope: { team: string; cluster: string; node: string },
+    operation: 'cordon' | 'uncordon',
+  ): Promise<NodeSchedulability>;
+  nodeOperation(
+    scope: { team: string; cluster: string; node: string },
+    operation: 'drain',
+    body: DrainRequest,
+    timeoutMs: number,
+  ): Promise<DrainReport>;
+  nodeOperation(
+    scope: { team: string; cluster: string; node: string },
+    operation: NodeOperation,
+    body?: DrainRequest,
+    timeoutMs?: number,
+  ): Promise<NodeSchedulability | DrainReport> {
+    const path = `/api/teams/${encodeURIComponent(scope.team)}/clusters/${encodeURIComponent(scope.cluster)}/nodes/${encodeURIComponent(scope.node)}/${operation}`;
+    return this.request('POST', path, { body, timeoutMs });
+  }
+
+  /** Creates or replaces a secret of a team (`PUT /api/teams/{team}/secrets/{name}`). */
+  putSecret(team: string, name: string, data: Record<string, string>): Promise<unknown> {
+    return this.request('PUT', secretPath(team, name), { body: { data } });
+  }
+
+  deleteSecret(team: string, name: string): Promise<unknown> {
+    return this.request('DELETE', secretPath(team, name));
+  }
+
   /** Watch events as they arrive; ends when the server closes the stream or `signal` aborts. */
-  async *watch(kind: KindInfo, options: WatchOptions = {}): AsyncGenerator<SseEvent> {
+  async *watch(kind: KindInfo, options: WatchOptions = {}): AsyncGenerator<WatchEvent> {
     const response = await this.#send('GET', resourcePath(kind, { team: options.team }), {
       query: {
         watch: 'true',
@@ -207,22 +223,21 @@ export class GantryClient {
       accept: 'text/event-stream',
       signal: options.signal,
     });
-    if (!response.ok) throw await toApiError(response);
-    if (response.body === null) return;
-    yield* readSse(response.body);
+    yield* watchEvents(response);
   }
 
   async request<T>(
     method: string,
     path: string,
-    options: { query?: Query; body?: unknown } = {},
+    options: { query?: Query; body?: unknown; timeoutMs?: number } = {},
   ): Promise<T> {
     const response = await this.#send(method, path, {
-      ...options,
+      query: options.query,
+      body: options.body,
       accept: 'application/json',
-      signal: AbortSignal.timeout(this.#timeoutMs),
+      signal: AbortSignal.timeout(options.timeoutMs ?? this.#timeoutMs),
     });
-    if (!response.ok) throw await toApiError(response);
+    if (!response.ok) throw await readApiError(response);
     const text = await response.text();
     return (text === '' ? undefined : JSON.parse(text)) as T;
   }
@@ -259,32 +274,12 @@ export class GantryClient {
   }
 }
 
-function dryRunQuery(options: WriteOptions): Query {
-  return options.dryRun === true ? { dryRun: 'All' } : {};
+function secretPath(team: string, name: string): string {
+  return `/api/teams/${encodeURIComponent(team)}/secrets/${encodeURIComponent(name)}`;
 }
 
-async function toApiError(response: Response): Promise<ApiError> {
-  const text = await response.text().catch(() => '');
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  if (isRecord(body) && typeof body['code'] === 'string') {
-    const details = Array.isArray(body['details'])
-      ? body['details']
-          .filter(isRecord)
-          .map((d) => ({ path: String(d['path'] ?? ''), message: String(d['message'] ?? '') }))
-      : [];
-    const message = typeof body['message'] === 'string' ? body['message'] : response.statusText;
-    return new ApiError(response.status, body['code'], message, details);
-  }
-  return new ApiError(
-    response.status,
-    `HTTP_${response.status}`,
-    text.trim() || response.statusText || 'request failed',
-  );
+function dryRunQuery(options: WriteOptions): Query {
+  return options.dryRun === true ? { dryRun: 'All' } : {};
 }
 
 /** fetch hides the socket error a level or two down (`cause`, or an AggregateError of attempts). */

@@ -142,9 +142,23 @@ program
   .addOption(outputOption())
   .option('-w, --watch', 'after listing, print changes as they happen')
   .option('--no-headers', 'omit the table header')
+  .option(
+    '--cluster <name>',
+    'nodes, namespaces, workloads, pods: this cluster of the team (default: every cluster)',
+  )
+  .option('-n, --namespace <namespace>', 'workloads, pods: this Kubernetes namespace only')
   .addHelpText(
     'after',
-    '\nExamples:\n  gantry get teams\n  gantry get team platform -o yaml\n  gantry get teams -l tier=core -w',
+    `
+KIND may also be what Gantry sees in the clusters: nodes (no), namespaces (ns), workloads, deployments
+(deploy), statefulsets (sts), daemonsets (ds), jobs, cronjobs (cj), pods (po: counts per namespace).
+
+Examples:
+  gantry get teams
+  gantry get team platform -o yaml
+  gantry get teams -l tier=core -w
+  gantry get nodes --cluster hz-prod-01
+  gantry get deploy -n web`,
   )
   .action(
     async (
@@ -157,6 +171,8 @@ program
         output?: string;
         watch?: boolean;
         headers?: boolean;
+        cluster?: string;
+        namespace?: string;
       },
       command: Command,
     ) =>
@@ -174,8 +190,16 @@ program
   .argument('<name>', 'resource name')
   .description('show a resource in detail: metadata, spec, status and conditions')
   .addOption(teamOption())
-  .action(async (kind: string, name: string, options: { team?: string }, command: Command) =>
-    run(command, async (env) => (await import('./commands/describe.ts')).describe(env, kind, name, options)),
+  .option('--cluster <name>', 'describe node: the cluster the node is in')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  gantry describe team platform\n  gantry describe node worker-1 --cluster hz-prod-01',
+  )
+  .action(
+    async (kind: string, name: string, options: { team?: string; cluster?: string }, command: Command) =>
+      run(command, async (env) =>
+        (await import('./commands/describe.ts')).describe(env, kind, name, options),
+      ),
   );
 
 program
@@ -214,6 +238,112 @@ program
   .addOption(teamOption())
   .action(async (options: { filename: string[]; team?: string }, command: Command) =>
     run(command, async (env) => (await import('./commands/diff.ts')).diff(env, options), 2),
+  );
+
+const cluster = program.command('cluster').description('add clusters to the fleet, or remove them');
+cluster
+  .command('add')
+  .argument('<name>', 'cluster name')
+  .description("store a kubeconfig as the team's secret NAME-kubeconfig and create (or update) the Cluster")
+  .requiredOption('--kubeconfig <file>', 'kubeconfig file to reach the cluster with')
+  .option('--context <context>', "kubeconfig context to use (default: the file's current context)")
+  .addOption(teamOption())
+  .addOption(
+    new Option('-l, --label <key=value>', 'label for the Cluster; repeatable').argParser(collect).default([]),
+  )
+  .option('--dry-run', 'check the Cluster on the server (dryRun=All); store neither it nor the secret')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  gantry cluster add hz-prod-01 --kubeconfig ~/.kube/hz-prod-01 -l region=cn-hangzhou -l env=prod\n  gantry cluster add lab --kubeconfig ~/.kube/config --context kind-lab --team sre',
+  )
+  .action(
+    async (
+      name: string,
+      options: { kubeconfig: string; context?: string; team?: string; label: string[]; dryRun?: boolean },
+      command: Command,
+    ) =>
+      run(command, async (env) =>
+        (await import('./commands/cluster.ts')).addCluster(env, name, { ...options, labels: options.label }),
+      ),
+  );
+cluster
+  .command('remove')
+  .argument('<name>', 'cluster name')
+  .description('delete the Cluster, then its kubeconfig secret NAME-kubeconfig')
+  .addOption(teamOption())
+  .action(async (name: string, options: { team?: string }, command: Command) =>
+    run(command, async (env) => (await import('./commands/cluster.ts')).removeCluster(env, name, options)),
+  );
+
+for (const operation of ['cordon', 'uncordon'] as const) {
+  program
+    .command(operation)
+    .argument('<node>', 'node name')
+    .description(operation === 'cordon' ? 'mark a node unschedulable' : 'mark a node schedulable again')
+    .requiredOption('--cluster <name>', 'the cluster the node is in')
+    .addOption(teamOption())
+    .action(async (node: string, options: { cluster: string; team?: string }, command: Command) =>
+      run(command, async (env) =>
+        (await import('./commands/node-operations.ts')).setSchedulable(env, operation, node, options),
+      ),
+    );
+}
+
+program
+  .command('drain')
+  .argument('<node>', 'node name')
+  .description('cordon a node and evict its pods (PodDisruptionBudgets hold; DaemonSet pods stay)')
+  .requiredOption('--cluster <name>', 'the cluster the node is in')
+  .addOption(teamOption())
+  .option('--timeout <duration>', 'give up after this long: 30s, 5m, 1h (1s to 1h)', '5m')
+  .option('--force', 'also evict pods that no controller manages (they will not come back)')
+  .addHelpText('after', '\nExamples:\n  gantry drain worker-1 --cluster hz-prod-01 --timeout 10m')
+  .action(
+    async (
+      node: string,
+      options: { cluster: string; team?: string; timeout?: string; force?: boolean },
+      command: Command,
+    ) =>
+      run(command, async (env) => (await import('./commands/node-operations.ts')).drain(env, node, options)),
+  );
+
+program
+  .command('events')
+  .description('list the events of the clusters, oldest first (kubectl events style)')
+  .option('--cluster <name>', 'this cluster of the team (default: every cluster)')
+  .option('-n, --namespace <namespace>', 'this Kubernetes namespace only')
+  .addOption(teamOption())
+  .option('-A, --all-teams', 'every cluster you can read (the default without --cluster or --team)')
+  .option('--for <kind/name>', 'events about one object, e.g. pod/web-0, node/worker-1')
+  .option('--types <types>', 'Normal, Warning, or both comma-separated')
+  .option('--limit <n>', 'only the newest N events')
+  .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']))
+  .option('--no-headers', 'omit the table header')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  gantry events --cluster hz-prod-01 -n web\n  gantry events --for node/worker-1 --cluster hz-prod-01 --types Warning',
+  )
+  .action(
+    async (
+      options: {
+        cluster?: string;
+        namespace?: string;
+        team?: string;
+        allTeams?: boolean;
+        for?: string;
+        types?: string;
+        limit?: string;
+        output?: string;
+        headers?: boolean;
+      },
+      command: Command,
+    ) =>
+      run(command, async (env) =>
+        (await import('./commands/events.ts')).events(env, {
+          ...options,
+          noHeaders: options.headers === false,
+        }),
+      ),
   );
 
 program

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Resource } from './client.ts';
+import type { Resource } from '@gantry/client';
 import { parseKinds } from './kinds.ts';
 import { declaredState, targetOf } from './manifest-target.ts';
 

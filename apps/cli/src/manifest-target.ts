@@ -1,4 +1,4 @@
-import type { Resource } from './client.ts';
+import type { Resource } from '@gantry/client';
 import { CliError, ReportedFailure } from './errors.ts';
 import type { CommandEnv } from './io.ts';
 import { resolveManifestKind, type KindInfo } from './kinds.ts';

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import type { Resource } from './client.ts';
+import type { Resource } from '@gantry/client';
 import { isRecord } from './objects.ts';
 
 /** Where a document came from, for messages: the path as the user typed it, 1-based indices. */

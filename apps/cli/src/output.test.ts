@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Resource } from './client.ts';
+import type { Resource } from '@gantry/client';
 import type { KindInfo } from './kinds.ts';
 import {
   formatAge,

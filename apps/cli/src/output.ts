@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import type { Resource } from './client.ts';
+import type { Resource } from '@gantry/client';
 import type { KindInfo } from './kinds.ts';
 import { readPath } from './objects.ts';
 

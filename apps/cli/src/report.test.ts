@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, ConnectionError } from './client.ts';
+import { ApiError } from '@gantry/client';
+import { ConnectionError } from './client.ts';
 import { CliError } from './errors.ts';
 import { pointerToFieldPath } from './objects.ts';
 import { errorLines } from './report.ts';

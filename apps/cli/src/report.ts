@@ -1,4 +1,5 @@
-import { ApiError, ConnectionError } from './client.ts';
+import { ApiError } from '@gantry/client';
+import { ConnectionError } from './client.ts';
 import { CliError } from './errors.ts';
 import { describeOrigin, type ManifestOrigin } from './manifests.ts';
 import { pointerToFieldPath } from './objects.ts';

@@ -39,6 +39,20 @@ export const router = createBrowserRouter([
             path: 'platform/:entry',
             element: page(() => import('./pages/platform/unavailable-page'), 'UnavailablePage'),
           },
+          { path: 'fleet', element: page(() => import('./pages/fleet/fleet-overview-page'), 'FleetOverviewPage') },
+          {
+            path: 'fleet/clusters/new',
+            element: page(() => import('./pages/fleet/add-cluster-page'), 'AddClusterPage'),
+          },
+          {
+            path: 'fleet/clusters/:team/:name',
+            element: page(() => import('./pages/fleet/cluster-detail-page'), 'ClusterDetailPage'),
+          },
+          {
+            path: 'fleet/clusters/:team/:name/nodes/:node',
+            element: page(() => import('./pages/fleet/node-detail-page'), 'NodeDetailPage'),
+          },
+          { path: 'events', element: page(() => import('./pages/events/events-page'), 'EventsPage') },
           { path: 'teams', element: page(() => import('./pages/teams/teams-page'), 'TeamsPage') },
           { path: 'teams/:name', element: page(() => import('./pages/teams/team-page'), 'TeamPage') },
           { path: 'search', element: page(() => import('./pages/search-page'), 'SearchPage') },

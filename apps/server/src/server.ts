@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { buildApi, Metrics } from '@gantry/api';
+import { ConnectionRegistry, FleetService, createClusterController } from '@gantry/fleet';
 import { ControllerManager, createTeamController, systemClock } from '@gantry/controllers';
 import { IdentityService, LoginLimiter, MembershipIndex, SecretCipher, SecretService, loadSecretKey } from '@gantry/identity';
 import { KindRegistry, builtinKinds, type KindDefinition, type Resource } from '@gantry/model';
@@ -75,6 +76,9 @@ export async function startServer(config: ResolvedConfig, options: ServerOptions
     const resources = new ResourceService(kinds, store.resources, now);
     resources.onWrite(() => feed.poke());
 
+    const connections = new ConnectionRegistry({ inventory: store.inventory, events: store.events, logger: logger.child({ component: 'fleet' }), now });
+    cleanups.unshift(() => connections.stopAll());
+    const fleet = new FleetService({ repository: store.resources, inventory: store.inventory, events: store.events, secrets, audit: store.audit });
     const controllers = new ControllerManager(
       { changes: feed, objects: store.resources, leases: store.leases },
       {
@@ -84,12 +88,14 @@ export async function startServer(config: ResolvedConfig, options: ServerOptions
         logger: logger.child({ component: 'controllers' }),
         metrics,
       },
-    ).register(createTeamController({ resources, users: store.users }));
+    )
+      .register(createTeamController({ resources, users: store.users }))
+      .register(createClusterController({ resources, repository: store.resources, secrets, inventory: store.inventory, connections }));
     await controllers.start();
     cleanups.unshift(() => controllers.stop());
 
     const app = await buildApi(
-      { kinds, resources, identity, secrets, store, feed, metrics, logger, version: { version: VERSION, commit: process.env.GANTRY_COMMIT ?? 'dev', database: store.dialect } },
+      { kinds, resources, identity, secrets, fleet, store, feed, metrics, logger, version: { version: VERSION, commit: process.env.GANTRY_COMMIT ?? 'dev', database: store.dialect } },
       { bodyLimitBytes: config.bodyLimitBytes, consoleDir: config.consoleDir || defaultConsoleDir(), bookmarkIntervalMs: 15_000 },
     );
     cleanups.unshift(() => app.close());

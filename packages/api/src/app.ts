@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { KindRegistry } from '@gantry/model';
 import type { IdentityService, SecretService } from '@gantry/identity';
 import type { ChangeFeed, ResourceService } from '@gantry/resources';
+import type { FleetService } from '@gantry/fleet';
 import type { Store } from '@gantry/store';
 import { registerAuthentication } from './auth.ts';
 import { registerContentTypes } from './content-types.ts';
@@ -13,6 +14,7 @@ import { notFoundBody, registerErrorHandler } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 import { buildOpenApi, collectRoutes } from './openapi.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { fleetRoutes } from './routes/fleet.ts';
 import { authRoutes } from './routes/auth.ts';
 import { metaRoutes, type VersionInfo } from './routes/meta.ts';
 import { resourceRoutes } from './routes/resources.ts';
@@ -24,6 +26,7 @@ export interface ApiDependencies {
   resources: ResourceService;
   identity: IdentityService;
   secrets: SecretService;
+  fleet: FleetService;
   store: Store;
   feed: ChangeFeed;
   metrics: Metrics;
@@ -69,6 +72,7 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
   userRoutes(app, deps.identity);
   auditRoutes(app, deps.store.audit);
   secretRoutes(app, deps.secrets);
+  fleetRoutes(app, deps.fleet);
   resourceRoutes(app, { resources: deps.resources, repository: deps.store.resources, feed: deps.feed, metrics: deps.metrics, bookmarkIntervalMs: options.bookmarkIntervalMs });
 
   let openapi: Record<string, unknown> | undefined;

@@ -53,7 +53,9 @@ async function resolveMembers(team: Team, users: TeamControllerDeps['users']): P
     message:
       names.length === 0
         ? 'the team has no members'
-        : `all ${names.length} member${names.length === 1 ? ' is a known user' : 's are known users'}`,
+        : names.length === 1
+          ? 'the one member is a known user'
+          : `all ${names.length} members are known users`,
     observedGeneration,
   };
 }

@@ -5,4 +5,5 @@ export * from './kind-registry.ts';
 export * from './label-selector.ts';
 export * from './json.ts';
 export * from './kinds/team.ts';
+export * from './kinds/cluster.ts';
 export * from './kinds/index.ts';

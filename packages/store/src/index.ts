@@ -10,3 +10,5 @@ export * from './secret-repository.ts';
 export * from './lease-repository.ts';
 export * from './unavailable.ts';
 export * from './sqlite-checkpointer.ts';
+export * from './inventory-repository.ts';
+export * from './event-repository.ts';

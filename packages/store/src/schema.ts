@@ -11,6 +11,8 @@ export interface Database {
   audit_log: AuditTable;
   secrets: SecretTable;
   leases: LeaseTable;
+  inventory: InventoryTable;
+  events: EventTable;
 }
 
 export interface ResourceTable {
@@ -99,4 +101,37 @@ export interface LeaseTable {
   expires_at: number;
   renewed_at: number;
   transitions: number;
+}
+
+export interface InventoryTable {
+  /** `team/name` of the Cluster resource. */
+  cluster: string;
+  /** Node, Namespace, Deployment, StatefulSet, DaemonSet, Job, CronJob, PodSummary */
+  kind: string;
+  /** `''` for cluster-scoped objects. */
+  namespace: string;
+  name: string;
+  uid: string;
+  data: string;
+  updated_at: string;
+}
+
+export interface EventTable {
+  id: Generated<number>;
+  /** Where the record comes from, e.g. `kubernetes`. */
+  source: string;
+  /** The source's own id, so a repeated event updates its record. */
+  external_id: string;
+  team: string;
+  cluster: string;
+  namespace: string;
+  object_kind: string;
+  object_name: string;
+  /** Normal or Warning for Kubernetes events. */
+  type: string;
+  reason: string;
+  message: string;
+  count: number;
+  first_seen: string;
+  last_seen: string;
 }

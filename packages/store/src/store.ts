@@ -2,6 +2,8 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { AuditRepository } from './audit-repository.ts';
 import { connect, isMigrated, migrateToLatest, type ConnectOptions, type Connection } from './connect.ts';
+import { EventRepository } from './event-repository.ts';
+import { InventoryRepository } from './inventory-repository.ts';
 import { LeaseRepository } from './lease-repository.ts';
 import { ResourceRepository } from './resource-repository.ts';
 import { SecretRepository } from './secret-repository.ts';
@@ -17,6 +19,8 @@ export class Store {
   readonly audit: AuditRepository;
   readonly secrets: SecretRepository;
   readonly leases: LeaseRepository;
+  readonly inventory: InventoryRepository;
+  readonly events: EventRepository;
 
   private constructor(readonly connection: Connection) {
     const { db } = connection;
@@ -25,6 +29,8 @@ export class Store {
     this.audit = new AuditRepository(db);
     this.secrets = new SecretRepository(db);
     this.leases = new LeaseRepository(db);
+    this.inventory = new InventoryRepository(db);
+    this.events = new EventRepository(db);
   }
 
   /** Connects and brings the schema up to date. */

@@ -1,4 +1,4 @@
-import type { Resource } from '../client.ts';
+import type { Resource } from '@gantry/client';
 import { ReportedFailure } from '../errors.ts';
 import type { CommandEnv } from '../io.ts';
 import { declaredState, loadManifests, targetOf, type ManifestTarget } from '../manifest-target.ts';

@@ -1,4 +1,4 @@
-import { ApiError } from '../client.ts';
+import { ApiError } from '@gantry/client';
 import { CliError, ReportedFailure } from '../errors.ts';
 import type { CommandEnv } from '../io.ts';
 import type { KindInfo } from '../kinds.ts';

@@ -1,4 +1,6 @@
-import type { Resource } from '../client.ts';
+import type { Resource } from '@gantry/client';
+import { CliError } from '../errors.ts';
+import { isNodeKind } from '../inventory-views.ts';
 import type { CommandEnv } from '../io.ts';
 import { isRecord } from '../objects.ts';
 import { formatAge, formatTable, toYaml } from '../output.ts';
@@ -8,8 +10,14 @@ export async function describe(
   env: CommandEnv,
   kindArg: string,
   name: string,
-  options: { team?: string },
+  options: { team?: string; cluster?: string },
 ): Promise<void> {
+  if (isNodeKind(kindArg)) {
+    const { describeNode } = await import('./describe-node.ts');
+    await describeNode(env, name, options);
+    return;
+  }
+  if (options.cluster !== undefined) throw new CliError('--cluster applies to describe node only');
   const session = await openSession(env, options.team);
   const kind = await session.resolveKind(kindArg);
   const object = await session.client.get(kind, name, kind.teamed ? session.team : undefined);

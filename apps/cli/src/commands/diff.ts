@@ -1,4 +1,4 @@
-import type { Resource } from '../client.ts';
+import type { Resource } from '@gantry/client';
 import { unifiedDiff } from '../diff.ts';
 import { ReportedFailure } from '../errors.ts';
 import type { CommandEnv } from '../io.ts';

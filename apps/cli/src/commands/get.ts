@@ -1,8 +1,9 @@
-import type { GantryClient, Resource } from '../client.ts';
+import type { Resource } from '@gantry/client';
+import type { GantryClient } from '../client.ts';
 import { CliError, ReportedFailure } from '../errors.ts';
+import { inventoryTarget } from '../inventory-views.ts';
 import type { CommandEnv, Io } from '../io.ts';
 import { apiVersionOf, type KindInfo } from '../kinds.ts';
-import { isRecord } from '../objects.ts';
 import {
   columnWidths,
   formatRow,
@@ -24,6 +25,9 @@ export interface GetOptions {
   output?: string;
   watch?: boolean;
   noHeaders?: boolean;
+  /** Inventory views only (nodes, workloads, ...). */
+  cluster?: string;
+  namespace?: string;
 }
 
 /** A watch stream that closes this many times in a row without an event means the server is going away. */
@@ -36,12 +40,26 @@ export async function get(
   options: GetOptions,
 ): Promise<void> {
   const format = parseOutputFormat(options.output);
+  // Nodes, workloads, pods... are what Gantry sees in the clusters, not Gantry kinds.
+  const inventory = inventoryTarget(kindArg);
+  if (inventory !== undefined) {
+    if (options.watch === true) throw new CliError(`--watch does not apply to ${inventory.view}`);
+    if (options.selector !== undefined) throw new CliError(`-l does not apply to ${inventory.view}`);
+    const { getInventory } = await import('./get-inventory.ts');
+    await getInventory(env, inventory, names, { ...options, format });
+    return;
+  }
   if (options.allTeams === true && options.team !== undefined)
     throw new CliError('use either --team or -A (--all-teams), not both');
   if (options.allTeams === true && names.length > 0)
     throw new CliError('a resource cannot be retrieved by name across all teams');
   if (options.selector !== undefined && names.length > 0)
     throw new CliError('use either NAME(s) or -l SELECTOR, not both');
+
+  if (options.cluster !== undefined || options.namespace !== undefined)
+    throw new CliError(
+      '--cluster and -n apply to what Gantry sees in clusters (nodes, namespaces, workloads, pods...), not to Gantry kinds',
+    );
 
   const session = await openSession(env, options.team);
   const kind = await session.resolveKind(kindArg);
@@ -144,37 +162,19 @@ async function watch(
     });
     for await (const event of stream) {
       events++;
-      if (event.id !== undefined && event.id !== '') resourceVersion = event.id;
-      switch (event.event) {
-        case 'ADDED':
-        case 'MODIFIED':
-        case 'DELETED': {
-          const object: unknown = JSON.parse(event.data);
-          if (isRecord(object) && isRecord(object['metadata'])) onObject(object as Resource);
-          break;
-        }
-        case 'ERROR':
-          throw new CliError(`watch: ${watchErrorMessage(event.data)}`);
-        default: // BOOKMARK only moves the resume point
-          break;
+      if (event.type === 'ERROR') {
+        throw new CliError(`watch: ${event.error.message} [${event.error.code}]`, { cause: event.error });
       }
+      if (event.resourceVersion !== undefined && event.resourceVersion !== '') {
+        resourceVersion = event.resourceVersion;
+      }
+      // A BOOKMARK only moves the resume point.
+      if (event.type !== 'BOOKMARK') onObject(event.object);
     }
     emptyStreams = events === 0 ? emptyStreams + 1 : 0;
     if (emptyStreams >= MAX_EMPTY_WATCH_STREAMS)
       throw new CliError('watch: the server keeps closing the stream');
   }
-}
-
-function watchErrorMessage(data: string): string {
-  try {
-    const body: unknown = JSON.parse(data);
-    if (isRecord(body) && typeof body['message'] === 'string') {
-      return typeof body['code'] === 'string' ? `${body['message']} [${body['code']}]` : body['message'];
-    }
-  } catch {
-    // not JSON: show as sent
-  }
-  return data;
 }
 
 /** Prints objects in the chosen format; in table form, the header once and rows aligned to the first batch. */

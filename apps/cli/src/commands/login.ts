@@ -1,4 +1,5 @@
-import { ApiError, GantryClient } from '../client.ts';
+import { ApiError } from '@gantry/client';
+import { GantryClient } from '../client.ts';
 import { loadConfig, saveConfig, upsertContext, type Context } from '../config.ts';
 import { CliError } from '../errors.ts';
 import type { CommandEnv } from '../io.ts';

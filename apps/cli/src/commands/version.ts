@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { ServerVersion } from '../client.ts';
+import type { ServerVersion } from '@gantry/client';
 import type { CommandEnv } from '../io.ts';
 import { toJson, toYaml } from '../output.ts';
 import { printError } from '../report.ts';

@@ -1,5 +1,5 @@
+import type { LoginResult, Me, ServerVersion } from '@gantry/client';
 import { apiRequest } from './client';
-import type { LoginResult, Me } from './types';
 
 export function login(username: string, password: string): Promise<LoginResult> {
   return apiRequest<LoginResult>('/api/auth/login', { method: 'POST', body: { username, password } });
@@ -13,12 +13,6 @@ export function fetchMe(): Promise<Me> {
   return apiRequest<Me>('/api/me');
 }
 
-export interface VersionInfo {
-  version: string;
-  commit?: string;
-  database?: string;
-}
-
-export function fetchVersion(): Promise<VersionInfo> {
-  return apiRequest<VersionInfo>('/api/version');
+export function fetchVersion(): Promise<ServerVersion> {
+  return apiRequest<ServerVersion>('/api/version');
 }

@@ -1,4 +1,4 @@
-import { ApiError } from './api-error';
+import { parseJsonOrUndefined, readApiError } from '@gantry/client';
 import { clearToken, readToken } from '../session/token-store';
 
 export type QueryValue = string | number | boolean | undefined | null;
@@ -45,24 +45,13 @@ export async function apiRequest<T>(path: string, options: RequestOptions = {}):
     body,
     signal: options.signal,
   });
-  return readResponse<T>(response, 'Authorization' in headers);
+  await ensureOk(response, 'Authorization' in headers);
+  return parseJsonOrUndefined(await response.text()) as T;
 }
 
-export async function readResponse<T>(response: Response, authenticated: boolean): Promise<T> {
-  const text = await response.text();
-  const parsed = parseJson(text);
-  if (!response.ok) {
-    if (response.status === 401 && authenticated) clearToken();
-    throw ApiError.fromBody(response.status, parsed, text.slice(0, 300) || response.statusText);
-  }
-  return parsed as T;
-}
-
-function parseJson(text: string): unknown {
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
+/** Throws the ApiError of a non-2xx answer; a 401 on an authenticated call also ends the session. */
+export async function ensureOk(response: Response, authenticated: boolean): Promise<void> {
+  if (response.ok) return;
+  if (response.status === 401 && authenticated) clearToken();
+  throw await readApiError(response);
 }

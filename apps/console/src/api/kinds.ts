@@ -1,9 +1,10 @@
+import type { KindList } from '@gantry/client';
 import { apiRequest } from './client';
 import { isRecord, itemsOf, str } from './normalize';
 import type { KindInfo } from './types';
 
 export async function fetchKinds(): Promise<KindInfo[]> {
-  const body = await apiRequest<unknown>('/api/kinds');
+  const body = await apiRequest<KindList>('/api/kinds');
   return itemsOf(body, 'kinds')
     .filter(isRecord)
     .map((raw): KindInfo => {

@@ -1,6 +1,6 @@
-import { ApiError } from './api-error';
+import { ApiError, type Resource, resourceApiVersion, type ResourceList } from '@gantry/client';
 import { apiRequest, buildUrl, type QueryValue } from './client';
-import { resourceApiVersion, type KindInfo, type Resource, type ResourceList } from './types';
+import type { KindInfo } from './types';
 
 const base = `/apis/${resourceApiVersion}`;
 

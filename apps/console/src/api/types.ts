@@ -1,38 +1,11 @@
-/** Wire types of the Gantry API (docs/reference/api.md). */
+import type { KindScope } from '@gantry/client';
 
-export const apiGroup = 'gantry.dev';
-export const apiVersion = 'v1alpha1';
-export const resourceApiVersion = `${apiGroup}/${apiVersion}`;
+/**
+ * The console's own views of API data (the wire types themselves are in @gantry/client): normalized from
+ * bodies the console reads tolerantly (see normalize.ts).
+ */
 
-export interface ObjectMeta {
-  name: string;
-  team?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  updatedTimestamp?: string;
-}
-
-export interface Resource {
-  apiVersion: string;
-  kind: string;
-  metadata: ObjectMeta;
-  spec?: unknown;
-  status?: unknown;
-}
-
-export interface ResourceList {
-  apiVersion: string;
-  kind: string;
-  metadata: { resourceVersion?: string; continue?: string };
-  items: Resource[];
-}
-
-export type KindScope = 'Team' | 'Global';
-
+/** A kind from `GET /api/kinds`, with the group and version split and the defaults filled in. */
 export interface KindInfo {
   kind: string;
   group: string;
@@ -53,17 +26,6 @@ export interface Condition {
 }
 
 export type TeamRole = 'team-admin' | 'operator' | 'viewer';
-
-export interface Me {
-  user: { username: string; admin: boolean };
-  teams: { team: string; role: string }[];
-}
-
-export interface LoginResult {
-  token: string;
-  expiresAt: string;
-  user: { username: string; admin: boolean };
-}
 
 export interface User {
   username: string;

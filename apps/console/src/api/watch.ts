@@ -1,15 +1,5 @@
-import { ApiError } from './api-error';
-import { authHeaders, readResponse } from './client';
-import { SseParser } from './sse-parser';
-import type { Resource } from './types';
-
-export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
-
-export interface WatchEvent {
-  readonly type: WatchEventType;
-  readonly resourceVersion: string | undefined;
-  readonly object: Resource | undefined;
-}
+import { ApiError, watchEvents, type WatchEvent } from '@gantry/client';
+import { authHeaders, ensureOk } from './client';
 
 export interface WatchHandlers {
   onEvent(event: WatchEvent): void;
@@ -42,7 +32,7 @@ export function startWatch(
           controller.signal,
           (event) => {
             failures = 0;
-            if (event.resourceVersion) resourceVersion = event.resourceVersion;
+            if (event.type !== 'ERROR' && event.resourceVersion) resourceVersion = event.resourceVersion;
             handlers.onEvent(event);
           },
           () => handlers.onLive?.(true),
@@ -71,40 +61,12 @@ async function follow(
   onOpen: () => void,
 ): Promise<void> {
   const response = await fetch(url, { headers: { Accept: 'text/event-stream', ...authHeaders() }, signal });
-  if (!response.ok || !response.body) {
-    await readResponse<unknown>(response, true);
-    return;
-  }
+  await ensureOk(response, true);
   onOpen();
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  const parser = new SseParser();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return;
-    for (const message of parser.push(value)) {
-      const event = toWatchEvent(message.event, message.data, message.id);
-      if (event.type === 'ERROR') throw toError(event, message.data);
-      emit(event);
-    }
+  for await (const event of watchEvents(response)) {
+    if (event.type === 'ERROR') throw event.error;
+    emit(event);
   }
-}
-
-function toWatchEvent(type: string, data: string, id: string | undefined): WatchEvent {
-  let object: Resource | undefined;
-  try {
-    object = data ? (JSON.parse(data) as Resource) : undefined;
-  } catch {
-    object = undefined;
-  }
-  const known: WatchEventType[] = ['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'ERROR'];
-  const eventType = known.find((name) => name === type) ?? 'ERROR';
-  return { type: eventType, resourceVersion: id ?? object?.metadata?.resourceVersion, object };
-}
-
-function toError(event: WatchEvent, data: string): ApiError {
-  const body: unknown = event.object;
-  const status = data.includes('GANTRY_E_EXPIRED') ? 410 : 500;
-  return ApiError.fromBody(status, body, data);
 }
 
 function delay(ms: number, signal: AbortSignal): Promise<void> {

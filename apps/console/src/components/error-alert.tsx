@@ -1,5 +1,5 @@
 import { Alert } from 'antd';
-import { isApiError } from '../api/api-error';
+import { isApiError } from '@gantry/client';
 
 /** An API error as the server worded it, with its code and the per-field details. */
 export function ErrorAlert({

@@ -2,9 +2,9 @@ import { CheckCircleOutlined, ExperimentOutlined, SaveOutlined, UndoOutlined } f
 import { useMutation } from '@tanstack/react-query';
 import { Alert, App, Button, Flex, Typography } from 'antd';
 import { useState } from 'react';
-import { isApiError } from '../api/api-error';
+import { isApiError, type Resource } from '@gantry/client';
 import { createResource, replaceResource, type ResourceRef } from '../api/resources';
-import type { KindInfo, Resource } from '../api/types';
+import type { KindInfo } from '../api/types';
 import { parseResourceYaml, resourceToYaml } from '../yaml/resource-yaml';
 import { ErrorAlert } from './error-alert';
 import { LazyYamlEditor } from './lazy-yaml-editor';

@@ -1,6 +1,6 @@
 import { Form, Input, Select } from 'antd';
 import { useEffect, useState } from 'react';
-import { isApiError } from '../api/api-error';
+import { isApiError } from '@gantry/client';
 import type { KindInfo } from '../api/types';
 
 export interface ResourceFiltersProps {

@@ -1,8 +1,9 @@
 import { Card, Descriptions, Flex, Typography } from 'antd';
 import { stringify } from 'yaml';
-import type { Resource } from '../api/types';
+import type { Resource } from '@gantry/client';
 import { formatTime } from '../lib/format';
-import { ConditionsTable, conditionsOf } from './conditions-table';
+import { conditionsOf } from '../lib/conditions';
+import { ConditionsTable } from './conditions-table';
 import { LabelsTags } from './labels-tags';
 
 /** Metadata, conditions, spec and status of one resource, read-only. */

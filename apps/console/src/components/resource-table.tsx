@@ -1,6 +1,7 @@
 import { Table, Tooltip, type TableColumnsType } from 'antd';
 import { Link } from 'react-router';
-import type { KindInfo, Resource } from '../api/types';
+import type { Resource } from '@gantry/client';
+import type { KindInfo } from '../api/types';
 import { resourceKey } from '../hooks/use-resource-list';
 import { formatAge, formatTime } from '../lib/format';
 import { LabelsTags } from './labels-tags';

@@ -2,7 +2,7 @@ import { yaml } from '@codemirror/lang-yaml';
 import { forceLinting, linter, lintGutter } from '@codemirror/lint';
 import CodeMirror, { EditorView, StateEffect } from '@uiw/react-codemirror';
 import { useEffect, useMemo, useRef } from 'react';
-import type { ErrorDetail } from '../api/api-error';
+import type { ErrorDetail } from '@gantry/client';
 import { yamlDiagnostics } from '../yaml/yaml-diagnostics';
 
 export interface YamlEditorProps {

@@ -1,6 +1,7 @@
 import { useInfiniteQuery, type InfiniteData } from '@tanstack/react-query';
+import type { Resource, ResourceList } from '@gantry/client';
 import { listResources } from '../api/resources';
-import type { KindInfo, Resource, ResourceList } from '../api/types';
+import type { KindInfo } from '../api/types';
 
 export interface ListFilter {
   readonly team?: string | undefined;

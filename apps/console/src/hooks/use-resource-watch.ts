@@ -1,8 +1,9 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
+import type { WatchEvent } from '@gantry/client';
 import { watchUrl } from '../api/resources';
-import type { KindInfo, Resource } from '../api/types';
-import { startWatch, type WatchEvent } from '../api/watch';
+import type { KindInfo } from '../api/types';
+import { startWatch } from '../api/watch';
 import { resourceKey, resourceListKey, type ListFilter, type ResourcePages } from './use-resource-list';
 
 export type WatchState = 'off' | 'connecting' | 'live' | 'reconnecting';
@@ -31,7 +32,7 @@ export function useResourceWatch(
         onLive: (live) => setState(live ? 'live' : 'reconnecting'),
         onExpired: () => void queryClient.invalidateQueries({ queryKey: key }),
         onEvent: (event) => {
-          if (!event.object || event.type === 'BOOKMARK') return;
+          if (event.type === 'BOOKMARK' || event.type === 'ERROR') return;
           queryClient.setQueryData<ResourcePages>(key, (data) => (data ? applyEvent(data, event) : data));
         },
       },
@@ -45,8 +46,8 @@ export function useResourceWatch(
   return state;
 }
 
-function applyEvent(data: ResourcePages, event: WatchEvent): ResourcePages {
-  const object = event.object as Resource;
+function applyEvent(data: ResourcePages, event: Extract<WatchEvent, { object: unknown }>): ResourcePages {
+  const { object } = event;
   const key = resourceKey(object);
   let found = false;
   const pages = data.pages.map((page) => {

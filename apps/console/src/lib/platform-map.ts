@@ -39,6 +39,7 @@ export const platformMap: readonly PlatformSection[] = [
         key: 'clusters',
         label: 'Clusters',
         kinds: ['Cluster'],
+        route: '/fleet',
         description: 'Kubernetes clusters and host groups under management.',
       },
       {
@@ -56,7 +57,8 @@ export const platformMap: readonly PlatformSection[] = [
       {
         key: 'events',
         label: 'Events',
-        kinds: ['Event'],
+        kinds: [],
+        route: '/events',
         description: 'The event center: what happened across the fleet.',
       },
       {

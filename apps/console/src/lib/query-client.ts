@@ -1,5 +1,5 @@
 import { QueryClient } from '@tanstack/react-query';
-import { isApiError } from '../api/api-error';
+import { isApiError } from '@gantry/client';
 
 /** Client errors (4xx) are answers, not glitches: retrying them only delays the message. */
 export function createQueryClient(): QueryClient {

@@ -1,5 +1,6 @@
+import type { Resource } from '@gantry/client';
 import { isRecord } from '../api/normalize';
-import type { Resource, TeamRole } from '../api/types';
+import type { TeamRole } from '../api/types';
 
 export interface TeamMember {
   user: string;

@@ -1,6 +1,6 @@
 import { parseDocument, stringify } from 'yaml';
-import { ApiError } from '../api/api-error';
-import { resourceApiVersion, type KindInfo, type Resource } from '../api/types';
+import { ApiError, type Resource, resourceApiVersion } from '@gantry/client';
+import type { KindInfo } from '../api/types';
 import { isRecord } from '../api/normalize';
 
 export function resourceToYaml(resource: Resource): string {

@@ -1,6 +1,6 @@
 import type { Diagnostic } from '@codemirror/lint';
 import { parseDocument } from 'yaml';
-import type { ErrorDetail } from '../api/api-error';
+import type { ErrorDetail } from '@gantry/client';
 import { pointerRange } from './pointer-range';
 
 /**

@@ -1,5 +1,6 @@
 import type { KindDefinition } from '../kind-registry.ts';
+import { clusterKind } from './cluster.ts';
 import { teamKind } from './team.ts';
 
 /** The kinds every server registers. A capability adds its kind here, with its schema in this folder. */
-export const builtinKinds: readonly KindDefinition[] = [teamKind];
+export const builtinKinds: readonly KindDefinition[] = [teamKind, clusterKind];

@@ -1,7 +1,7 @@
 import { PlusOutlined } from '@ant-design/icons';
 import { Button, Card, Flex, Tag, Typography } from 'antd';
 import { Link } from 'react-router';
-import type { Resource } from '../../api/types';
+import type { Resource } from '@gantry/client';
 import { ErrorAlert } from '../../components/error-alert';
 import { PageHeader } from '../../components/page-header';
 import { PageLoading } from '../../components/page-loading';

@@ -9,7 +9,8 @@ export interface SseEvent {
 
 /**
  * Incremental SSE parser: feed it text as it arrives, in chunks split anywhere (even inside a line or
- * between `\r` and `\n`), and it returns the messages completed so far.
+ * between `\r` and `\n`), and it returns the messages completed so far. EventSource would do this for
+ * a browser, but it cannot send an Authorization header, and Node has none.
  */
 export class SseParser {
   #buffer = '';
@@ -23,7 +24,7 @@ export class SseParser {
     let text = chunk;
     // A CRLF split across chunks: the CR already ended the line, so drop the LF.
     if (this.#pendingCarriageReturn && text.startsWith('\n')) text = text.slice(1);
-    this.#pendingCarriageReturn = false;
+    if (text !== '') this.#pendingCarriageReturn = false;
     this.#buffer += text;
     const events: SseEvent[] = [];
     let start = 0;
@@ -49,6 +50,7 @@ export class SseParser {
   /** At end of stream an unterminated message is discarded, as the spec requires. */
   end(): SseEvent[] {
     this.#buffer = '';
+    this.#pendingCarriageReturn = false;
     this.#reset();
     return [];
   }
@@ -71,7 +73,7 @@ export class SseParser {
       case 'id':
         if (!value.includes('\0')) this.#lastEventId = value;
         break;
-      default: // `retry` and unknown fields: nothing for a CLI to do
+      default: // `retry` and unknown fields: reconnecting is the caller's business
         break;
     }
     return undefined;
@@ -95,24 +97,5 @@ export class SseParser {
     this.#eventType = '';
     this.#data = [];
     this.#hasData = false;
-  }
-}
-
-/** Reads an SSE response body (from fetch) as a stream of messages. */
-export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
-  const parser = new SseParser();
-  const decoder = new TextDecoder();
-  const reader = body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      yield* parser.feed(decoder.decode(value, { stream: true }));
-    }
-    yield* parser.feed(decoder.decode());
-    parser.end();
-  } finally {
-    // Also reached when the consumer stops early: cancelling closes the HTTP connection.
-    await reader.cancel().catch(() => undefined);
   }
 }

@@ -1,0 +1,94 @@
+import { Table, Tag, Tooltip, Typography, type TableColumnsType } from 'antd';
+import { Link } from 'react-router';
+import type { EventFilter } from '../api/events';
+import type { EventRecord } from '../api/fleet-types';
+import { useEvents } from '../hooks/use-events';
+import { clusterPath, splitClusterId } from '../lib/fleet-paths';
+import { formatAge, formatTime } from '../lib/format';
+import { ErrorAlert } from './error-alert';
+import { LoadMore } from './load-more';
+
+const warningRow = { background: '#fff8e6' };
+
+/** Event records matching `filter`, newest first, Warnings highlighted; `showCluster` adds its column. */
+export function EventsList({
+  filter,
+  showCluster = false,
+  emptyText = 'No events match',
+}: {
+  filter: EventFilter;
+  showCluster?: boolean;
+  emptyText?: string;
+}) {
+  const events = useEvents(filter);
+  const items = (events.data?.pages ?? []).flatMap((page) => page.items);
+
+  const columns: TableColumnsType<EventRecord> = [
+    {
+      title: 'Last seen',
+      dataIndex: 'lastSeen',
+      width: 100,
+      render: (time: string, event) => (
+        <Tooltip title={`${formatTime(time)} (first ${formatTime(event.firstSeen)})`}>
+          {formatAge(time)} ago
+        </Tooltip>
+      ),
+    },
+    {
+      title: 'Type',
+      dataIndex: 'type',
+      width: 100,
+      render: (type: string) => <Tag color={type === 'Warning' ? 'warning' : 'default'}>{type}</Tag>,
+    },
+    ...(showCluster
+      ? [
+          {
+            title: 'Cluster',
+            dataIndex: 'cluster',
+            render: (id: string) => {
+              const { team, name } = splitClusterId(id);
+              return <Link to={clusterPath(team, name, 'events')}>{id}</Link>;
+            },
+          },
+        ]
+      : []),
+    { title: 'Namespace', dataIndex: 'namespace', render: (namespace: string) => namespace || '—' },
+    {
+      title: 'Object',
+      key: 'object',
+      render: (_, event) => (
+        <span>
+          <Typography.Text type="secondary">{event.objectKind}/</Typography.Text>
+          {event.objectName}
+        </span>
+      ),
+    },
+    { title: 'Reason', dataIndex: 'reason', render: (reason: string) => <strong>{reason}</strong> },
+    { title: 'Message', dataIndex: 'message' },
+    { title: 'Count', dataIndex: 'count', width: 70, align: 'right' },
+  ];
+
+  return (
+    <>
+      <ErrorAlert error={events.error} style={{ marginBottom: 16 }} />
+      <Table<EventRecord>
+        rowKey="id"
+        size="small"
+        loading={events.isPending}
+        dataSource={items}
+        columns={columns}
+        pagination={false}
+        data-testid="events-table"
+        locale={{ emptyText }}
+        onRow={(event) => ({ style: event.type === 'Warning' ? warningRow : undefined, 'data-type': event.type })}
+      />
+      <LoadMore
+        shown={items.length}
+        hasMore={events.hasNextPage}
+        loading={events.isFetchingNextPage}
+        onLoadMore={() => void events.fetchNextPage()}
+        testId="events-count"
+      />
+    </>
+  );
+}

@@ -1,0 +1,17 @@
+// The Gantry API as a client sees it, shared by the CLI (Node) and the console (browser): only fetch,
+// ReadableStream and TextDecoder are used, never a Node module or a DOM-only API.
+export {
+  apiGroup,
+  apiVersion,
+  resourceApiVersion,
+  type ObjectMeta,
+  type Resource,
+  type ResourceList,
+} from './resource.ts';
+export type { KindList, KindScope, ServedKind, ServerVersion } from './meta.ts';
+export type { LoginResult, Me } from './auth.ts';
+export { ApiError, isApiError, readApiError, type ErrorBody, type ErrorDetail } from './api-error.ts';
+export { parseJsonOrUndefined } from './json.ts';
+export { SseParser, type SseEvent } from './sse-parser.ts';
+export { readSse } from './read-sse.ts';
+export { toWatchEvent, watchEvents, type WatchEvent, type WatchEventType } from './watch.ts';

@@ -1,0 +1,246 @@
+import type { Logger } from 'pino';
+import type { EventRecord, EventRepository, InventoryChange, InventoryRepository } from '@gantry/store';
+import { eventRecord, podPhase, summarizeNamespace, summarizeNode, summarizeWorkload, WATCHED, WORKLOAD_KINDS, type WatchedKind } from './inventory/summaries.ts';
+import type { KubeClient, KubeObject } from './kube/kube-client.ts';
+import { abortableSleep, Reflector } from './kube/reflector.ts';
+
+export interface KindState {
+  synced: boolean;
+  /** The last failure, until the next successful sync. */
+  error?: string;
+  /** HTTP status of the last failure (403 for RBAC, 0 when unreachable). */
+  errorStatus?: number;
+}
+
+export interface ConnectionState {
+  kinds: Record<WatchedKind, KindState>;
+  nodes: number;
+  readyNodes: number;
+  namespaces: number;
+  workloads: number;
+  pods: Record<string, number>;
+}
+
+export interface ConnectionOptions {
+  /** `team/name` of the Cluster. */
+  cluster: string;
+  team: string;
+  client: KubeClient;
+  inventory: InventoryRepository;
+  events: EventRepository;
+  logger: Logger;
+  now: () => number;
+  /** How long inventory changes are gathered before one write. */
+  flushIntervalMs?: number;
+  /** Told whenever the connection's state changes in a way status should show (sync, failure). */
+  onStateChange?: () => void;
+}
+
+const WORKLOADS = new Set<string>(WORKLOAD_KINDS);
+const POD_SUMMARY = 'PodSummary';
+
+/**
+ * Everything Gantry watches in one cluster: a reflector per resource kind feeding the inventory and the
+ * event records. Writes are gathered for `flushIntervalMs` and committed in one transaction, so a fleet of
+ * thousands of nodes costs a few writes a second, not one per object.
+ */
+export class ClusterConnection {
+  readonly #abort = new AbortController();
+  readonly #kinds = Object.fromEntries(Object.keys(WATCHED).map((kind) => [kind, { synced: false }])) as Record<WatchedKind, KindState>;
+  readonly #nodes = new Map<string, boolean>();
+  readonly #namespaces = new Set<string>();
+  readonly #workloads = new Set<string>();
+  /** pod uid → namespace and phase */
+  readonly #pods = new Map<string, { namespace: string; phase: string }>();
+  readonly #podCounts = new Map<string, Map<string, number>>();
+  readonly #dirtyPodNamespaces = new Set<string>();
+  #pending: InventoryChange[] = [];
+  #pendingEvents: EventRecord[] = [];
+  #writes: Promise<void> = Promise.resolve();
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<unknown> | undefined;
+
+  constructor(private readonly options: ConnectionOptions) {}
+
+  get cluster(): string {
+    return this.options.cluster;
+  }
+
+  start(): void {
+    const { client, logger } = this.options;
+    this.#timer = setInterval(() => this.#flush(), this.options.flushIntervalMs ?? 100);
+    this.#running = Promise.all(
+      (Object.entries(WATCHED) as [WatchedKind, string][]).map(([kind, path]) => {
+        const reflector = new Reflector(client, this.#handlers(kind), {
+          path,
+          pageSize: 500,
+          watchTimeoutSeconds: 300,
+          backoff: { baseMs: 500, maxMs: 30_000 },
+          sleep: abortableSleep,
+        });
+        return reflector.run(this.#abort.signal).catch((error: unknown) => logger.error({ err: error, kind }, 'reflector stopped'));
+      }),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    if (this.#timer) clearInterval(this.#timer);
+    await this.#running;
+    this.#flush();
+    await this.#writes;
+  }
+
+  state(): ConnectionState {
+    const pods: Record<string, number> = {};
+    for (const { phase } of this.#pods.values()) pods[phase] = (pods[phase] ?? 0) + 1;
+    return {
+      kinds: structuredClone(this.#kinds),
+      nodes: this.#nodes.size,
+      readyNodes: [...this.#nodes.values()].filter(Boolean).length,
+      namespaces: this.#namespaces.size,
+      workloads: this.#workloads.size,
+      pods,
+    };
+  }
+
+  #setState(kind: WatchedKind, next: KindState): void {
+    const before = this.#kinds[kind];
+    this.#kinds[kind] = next;
+    if (before.synced !== next.synced || before.error !== next.error) this.options.onStateChange?.();
+  }
+
+  #handlers(kind: WatchedKind) {
+    return {
+      replace: (items: KubeObject[]) => this.#replace(kind, items),
+      upsert: (object: KubeObject) => this.#upsert(kind, object),
+      remove: (object: KubeObject) => this.#remove(kind, object),
+      failed: (error: unknown) => {
+        const status = (error as { status?: number }).status;
+        this.options.logger.warn({ err: error, kind }, 'watch failed; retrying');
+        this.#setState(kind, { synced: false, error: (error as Error).message, ...(status !== undefined ? { errorStatus: status } : {}) });
+      },
+      synced: () => this.#setState(kind, { synced: true }),
+    };
+  }
+
+  #item(kind: string, object: KubeObject, data: unknown) {
+    return { cluster: this.options.cluster, kind, namespace: object.metadata.namespace ?? '', name: object.metadata.name, uid: object.metadata.uid, data };
+  }
+
+  #summary(kind: WatchedKind, object: KubeObject): unknown {
+    if (kind === 'Node') return summarizeNode(object);
+    if (kind === 'Namespace') return summarizeNamespace(object);
+    return summarizeWorkload(kind as (typeof WORKLOAD_KINDS)[number], object);
+  }
+
+  #track(kind: WatchedKind, object: KubeObject, present: boolean): void {
+    const key = `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
+    if (kind === 'Node') {
+      if (present) this.#nodes.set(object.metadata.name, summarizeNode(object).ready);
+      else this.#nodes.delete(object.metadata.name);
+    } else if (kind === 'Namespace') {
+      if (present) this.#namespaces.add(object.metadata.name);
+      else this.#namespaces.delete(object.metadata.name);
+    } else if (WORKLOADS.has(kind)) {
+      if (present) this.#workloads.add(`${kind}/${key}`);
+      else this.#workloads.delete(`${kind}/${key}`);
+    }
+  }
+
+  #replace(kind: WatchedKind, items: KubeObject[]): void {
+    if (kind === 'Pod') {
+      for (const namespace of this.#podCounts.keys()) this.#dirtyPodNamespaces.add(namespace);
+      this.#pods.clear();
+      this.#podCounts.clear();
+      for (const pod of items) this.#upsertPod(pod);
+      return;
+    }
+    if (kind === 'Event') {
+      this.#pendingEvents.push(...items.map((event) => eventRecord(this.options.team, this.options.cluster, event)));
+      return;
+    }
+    if (kind === 'Node') this.#nodes.clear();
+    if (kind === 'Namespace') this.#namespaces.clear();
+    if (WORKLOADS.has(kind)) for (const key of [...this.#workloads]) if (key.startsWith(`${kind}/`)) this.#workloads.delete(key);
+    for (const object of items) this.#track(kind, object, true);
+    const rows = items.map((object) => this.#item(kind, object, this.#summary(kind, object)));
+    // A full list replaces what was stored, after whatever was queued before it.
+    this.#pending = this.#pending.filter((change) => (change.op === 'upsert' ? change.item.kind : change.kind) !== kind);
+    this.#enqueueWrite(() => this.options.inventory.replaceKind(this.options.cluster, kind, rows, this.#nowIso()));
+  }
+
+  #upsert(kind: WatchedKind, object: KubeObject): void {
+    if (kind === 'Pod') return this.#upsertPod(object);
+    if (kind === 'Event') {
+      this.#pendingEvents.push(eventRecord(this.options.team, this.options.cluster, object));
+      return;
+    }
+    this.#track(kind, object, true);
+    this.#pending.push({ op: 'upsert', item: this.#item(kind, object, this.#summary(kind, object)) });
+  }
+
+  #remove(kind: WatchedKind, object: KubeObject): void {
+    if (kind === 'Pod') return this.#removePod(object);
+    if (kind === 'Event') return;
+    this.#track(kind, object, false);
+    this.#pending.push({ op: 'delete', cluster: this.options.cluster, kind, namespace: object.metadata.namespace ?? '', name: object.metadata.name });
+  }
+
+  #count(namespace: string, phase: string, delta: number): void {
+    let counts = this.#podCounts.get(namespace);
+    if (!counts) this.#podCounts.set(namespace, (counts = new Map()));
+    const next = (counts.get(phase) ?? 0) + delta;
+    if (next <= 0) counts.delete(phase);
+    else counts.set(phase, next);
+    if (counts.size === 0) this.#podCounts.delete(namespace);
+    this.#dirtyPodNamespaces.add(namespace);
+  }
+
+  #upsertPod(pod: KubeObject): void {
+    const namespace = pod.metadata.namespace ?? '';
+    const phase = podPhase(pod);
+    const before = this.#pods.get(pod.metadata.uid);
+    if (before?.phase === phase) return;
+    if (before) this.#count(before.namespace, before.phase, -1);
+    this.#pods.set(pod.metadata.uid, { namespace, phase });
+    this.#count(namespace, phase, 1);
+  }
+
+  #removePod(pod: KubeObject): void {
+    const before = this.#pods.get(pod.metadata.uid);
+    if (!before) return;
+    this.#pods.delete(pod.metadata.uid);
+    this.#count(before.namespace, before.phase, -1);
+  }
+
+  #nowIso(): string {
+    return new Date(this.options.now()).toISOString();
+  }
+
+  #enqueueWrite(write: () => Promise<void>): void {
+    this.#writes = this.#writes.then(write).catch((error: unknown) => this.options.logger.error({ err: error }, 'inventory write failed'));
+  }
+
+  #flush(): void {
+    for (const namespace of this.#dirtyPodNamespaces) {
+      const counts = this.#podCounts.get(namespace);
+      this.#pending.push(
+        counts
+          ? { op: 'upsert', item: { cluster: this.options.cluster, kind: POD_SUMMARY, namespace, name: 'pods', uid: namespace, data: Object.fromEntries(counts) } }
+          : { op: 'delete', cluster: this.options.cluster, kind: POD_SUMMARY, namespace, name: 'pods' },
+      );
+    }
+    this.#dirtyPodNamespaces.clear();
+    if (this.#pending.length > 0) {
+      const changes = this.#pending;
+      this.#pending = [];
+      this.#enqueueWrite(() => this.options.inventory.apply(changes, this.#nowIso()));
+    }
+    if (this.#pendingEvents.length > 0) {
+      const events = this.#pendingEvents;
+      this.#pendingEvents = [];
+      this.#enqueueWrite(() => this.options.events.upsert(events));
+    }
+  }
+}

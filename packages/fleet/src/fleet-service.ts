@@ -1,0 +1,150 @@
+import { authorize, readableTeams, type Caller, type SecretService } from '@gantry/identity';
+import { InputError, NotFoundError, type ClusterSpec, type Resource } from '@gantry/model';
+import type { AuditRepository, EventRecord, EventRepository, InventoryItem, InventoryRepository, ResourceRepository } from '@gantry/store';
+import { WORKLOAD_KINDS } from './inventory/summaries.ts';
+import { kubeClientFromKubeconfig, type KubeClient } from './kube/kube-client.ts';
+import { cordon, drain, uncordon, type DrainReport } from './node-operations.ts';
+
+export type InventoryView = 'nodes' | 'namespaces' | 'workloads' | 'pods';
+
+export interface InventoryListOptions {
+  team?: string;
+  cluster?: string;
+  namespace?: string;
+  /** For workloads: Deployment, StatefulSet, DaemonSet, Job or CronJob (default all). */
+  workloadKind?: string;
+  limit: number;
+  continue?: string;
+}
+
+const VIEW_KINDS: Record<InventoryView, readonly string[]> = {
+  nodes: ['Node'],
+  namespaces: ['Namespace'],
+  workloads: WORKLOAD_KINDS,
+  pods: ['PodSummary'],
+};
+
+export interface FleetServiceDeps {
+  repository: ResourceRepository;
+  inventory: InventoryRepository;
+  events: EventRepository;
+  secrets: SecretService;
+  audit: AuditRepository;
+  clientFactory?: (kubeconfig: string, context?: string) => Promise<KubeClient>;
+}
+
+/** The fleet as the API sees it: inventory and events to read, node operations to run, all per team. */
+export class FleetService {
+  constructor(private readonly deps: FleetServiceDeps) {}
+
+  /** `team/name` ids of the clusters the caller may read, narrowed by team and cluster. */
+  async #clusters(caller: Caller, team?: string, cluster?: string): Promise<string[] | undefined> {
+    if (team !== undefined) authorize(caller.principal, 'read', team, `clusters of team ${team}`);
+    if (team !== undefined && cluster !== undefined) return [`${team}/${cluster}`];
+    if (cluster !== undefined) throw new InputError('cluster needs team', [{ path: 'querystring/team', message: 'is required with cluster' }]);
+    const teams = team !== undefined ? [team] : readableTeams(caller.principal);
+    if (!teams) return undefined;
+    const page = await this.deps.repository.list({ kind: 'Cluster', teams, limit: 100_000 });
+    return page.items.map((item) => `${item.team}/${item.name}`);
+  }
+
+  async inventory(caller: Caller, view: InventoryView, options: InventoryListOptions): Promise<{ items: (Record<string, unknown> & { cluster: string; kind: string; namespace: string; name: string })[]; continue?: string }> {
+    const clusters = await this.#clusters(caller, options.team, options.cluster);
+    let kinds = VIEW_KINDS[view];
+    if (options.workloadKind !== undefined) {
+      if (view !== 'workloads' || !kinds.includes(options.workloadKind)) {
+        throw new InputError(`kind must be one of ${WORKLOAD_KINDS.join(', ')}`, [{ path: 'querystring/kind', message: 'unknown workload kind' }]);
+      }
+      kinds = [options.workloadKind];
+    }
+    // Continue tokens carry the kind and position, so one listing can page across the workload kinds.
+    const cursor = options.continue ? decodeCursor(options.continue) : undefined;
+    const items: InventoryItem[] = [];
+    let next: string | undefined;
+    for (const kind of kinds.slice(cursor ? kinds.indexOf(cursor.kind) : 0)) {
+      const page = await this.deps.inventory.list({
+        kind,
+        ...(clusters ? { clusters } : {}),
+        ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
+        limit: options.limit - items.length,
+        ...(cursor && cursor.kind === kind ? { after: cursor.after } : {}),
+      });
+      items.push(...page.items);
+      if (page.next) {
+        next = encodeCursor({ kind, after: page.next });
+        break;
+      }
+      if (items.length >= options.limit) {
+        const following = kinds[kinds.indexOf(kind) + 1];
+        if (following) next = encodeCursor({ kind: following, after: { cluster: '', namespace: '', name: '' } });
+        break;
+      }
+    }
+    return {
+      items: items.map((item) => ({ cluster: item.cluster, kind: item.kind, namespace: item.namespace, name: item.name, updatedAt: item.updatedAt, ...(item.data as Record<string, unknown>) })),
+      ...(next ? { continue: next } : {}),
+    };
+  }
+
+  async events(caller: Caller, query: { team?: string; cluster?: string; namespace?: string; objectKind?: string; objectName?: string; type?: string; limit: number; continue?: string }): Promise<{ items: EventRecord[]; continue?: string }> {
+    if (query.team !== undefined) authorize(caller.principal, 'read', query.team, `events of team ${query.team}`);
+    const teams = query.team !== undefined ? [query.team] : readableTeams(caller.principal);
+    const page = await this.deps.events.query({
+      ...(teams ? { teams } : {}),
+      ...(query.cluster !== undefined && query.team !== undefined ? { cluster: `${query.team}/${query.cluster}` } : {}),
+      ...(query.namespace !== undefined ? { namespace: query.namespace } : {}),
+      ...(query.objectKind ? { objectKind: query.objectKind } : {}),
+      ...(query.objectName ? { objectName: query.objectName } : {}),
+      ...(query.type ? { type: query.type } : {}),
+      ...(query.continue ? { beforeId: Number(query.continue) } : {}),
+      limit: query.limit,
+    });
+    return { items: page.items, ...(page.nextBeforeId ? { continue: String(page.nextBeforeId) } : {}) };
+  }
+
+  async #client(team: string, name: string): Promise<KubeClient> {
+    const cluster = (await this.deps.repository.get({ kind: 'Cluster', team, name })) as Resource<ClusterSpec> | undefined;
+    if (!cluster) throw new NotFoundError(`clusters/${name} not found in team ${team}`);
+    const secret = await this.deps.secrets.reveal(team, cluster.spec.kubeconfigSecret.name);
+    const kubeconfig = secret[cluster.spec.kubeconfigSecret.key];
+    if (kubeconfig === undefined) throw new InputError(`secret ${cluster.spec.kubeconfigSecret.name} has no key ${cluster.spec.kubeconfigSecret.key}`, [{ path: '/spec/kubeconfigSecret/key', message: 'missing in the secret' }]);
+    return (this.deps.clientFactory ?? kubeClientFromKubeconfig)(kubeconfig, cluster.spec.context);
+  }
+
+  /** Cordon, uncordon or drain a node, as the caller (operators and up), recorded in the audit log. */
+  async nodeOperation(caller: Caller, team: string, cluster: string, node: string, operation: 'cordon' | 'uncordon' | 'drain', drainOptions?: { timeoutMs: number; force: boolean }): Promise<DrainReport | { node: string; unschedulable: boolean }> {
+    authorize(caller.principal, 'write', team, `nodes of cluster ${cluster} in team ${team}`);
+    const client = await this.#client(team, cluster);
+    let result: DrainReport | { node: string; unschedulable: boolean };
+    if (operation === 'cordon') {
+      await cordon(client, node);
+      result = { node, unschedulable: true };
+    } else if (operation === 'uncordon') {
+      await uncordon(client, node);
+      result = { node, unschedulable: false };
+    } else {
+      result = await drain(client, node, drainOptions ?? { timeoutMs: 300_000, force: false });
+    }
+    await this.deps.audit.record({ actor: caller.principal.username, source: caller.source, action: operation, kind: 'Node', team, name: `${cluster}/${node}`, after: result });
+    return result;
+  }
+}
+
+interface Cursor {
+  kind: string;
+  after: { cluster: string; namespace: string; name: string };
+}
+
+function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+function decodeCursor(token: string): Cursor {
+  try {
+    const cursor = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Cursor;
+    if (typeof cursor.kind === 'string' && typeof cursor.after?.cluster === 'string') return cursor;
+  } catch {
+    // fall through
+  }
+  throw new InputError('invalid continue token', [{ path: 'continue', message: 'is not a token this server issued' }], 'GANTRY_E_BAD_REQUEST');
+}

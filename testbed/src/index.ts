@@ -1,0 +1,12 @@
+export { startTestbed, attachTestbed, stopTestbedState, testbedStatus } from './testbed.ts';
+export type { Testbed, TestbedCluster, StartTestbedInput, TestbedStatus } from './testbed.ts';
+export { waitForClusterReady, nodeIsReady } from './readiness.ts';
+export { waitFor } from './wait.ts';
+export { KubeClient } from './kube-client.ts';
+export type { KubeResponse } from './kube-client.ts';
+export { TestbedError } from './testbed-error.ts';
+export { ensureBinaries } from './binaries.ts';
+export type { Binaries } from './binaries.ts';
+export { defaultCacheDir, defaultStateDir } from './options.ts';
+export { kwokNodeAnnotation, regions } from './fake-nodes.ts';
+export { chaos } from './chaos.ts';
