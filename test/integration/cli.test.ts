@@ -353,10 +353,10 @@ describe('gantry CLI against a real server', () => {
   });
 
   it('explains an unknown kind', async () => {
-    const result = await gantry(['get', 'pods']);
+    const result = await gantry(['get', 'gizmos']);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
-      'error: the server doesn\'t have a resource type "pods" (known: clusters, teams; see gantry api-resources)\n',
+      'error: the server doesn\'t have a resource type "gizmos" (known: clusters, teams; see gantry api-resources)\n',
     );
   });
 

@@ -1,6 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chaos, nodeIsReady, startTestbed, testbedStatus, waitFor, type Testbed, type TestbedCluster } from '../../testbed/src/index.ts';
+import {
+  chaos,
+  nodeIsReady,
+  startTestbed,
+  testbedStatus,
+  waitFor,
+  type Testbed,
+  type TestbedCluster,
+} from '../../testbed/src/index.ts';
 
 // Real processes: 2 × (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok). The binaries
 // come from testbed/build.sh; run it before this suite when the cache is cold (it takes a long while).
@@ -11,10 +19,17 @@ interface Condition {
   reason?: string;
 }
 interface NodeList {
-  items: { metadata: { name: string; labels: Record<string, string> }; status?: { conditions?: Condition[] } }[];
+  items: {
+    metadata: { name: string; labels: Record<string, string> };
+    status?: { conditions?: Condition[] };
+  }[];
 }
 interface PodList {
-  items: { metadata: { name: string }; spec: { nodeName?: string }; status: { phase?: string; podIP?: string } }[];
+  items: {
+    metadata: { name: string };
+    spec: { nodeName?: string };
+    status: { phase?: string; podIP?: string };
+  }[];
 }
 
 let testbed: Testbed;
@@ -22,7 +37,9 @@ let pids: number[] = [];
 
 beforeAll(async () => {
   testbed = await startTestbed({ clusters: 2, nodes: 3 });
-  pids = (testbedStatus(testbed.stateDir)?.clusters ?? []).flatMap((cluster) => cluster.processes.map((p) => p.pid));
+  pids = (testbedStatus(testbed.stateDir)?.clusters ?? []).flatMap((cluster) =>
+    cluster.processes.map((p) => p.pid),
+  );
 });
 
 afterAll(async () => {
@@ -56,9 +73,13 @@ describe('multi-cluster test bed', () => {
       expect((await c.client.get<{ gitVersion: string }>('/version')).gitVersion).toBe('v1.36.3');
       const nodes = await c.client.get<NodeList>('/api/v1/nodes');
       // Each cluster sees only its own nodes: separate etcd, separate apiserver.
-      expect(nodes.items.map((n) => n.metadata.name).sort()).toEqual([1, 2, 3].map((i) => `${c.name}-node-${i}`));
+      expect(nodes.items.map((n) => n.metadata.name).sort()).toEqual(
+        [1, 2, 3].map((i) => `${c.name}-node-${i}`),
+      );
       expect(nodes.items.every(nodeIsReady)).toBe(true);
-      expect(nodes.items.every((n) => n.metadata.labels['topology.kubernetes.io/region'] === c.region)).toBe(true);
+      expect(nodes.items.every((n) => n.metadata.labels['topology.kubernetes.io/region'] === c.region)).toBe(
+        true,
+      );
     }
     expect(cluster(0).region).not.toBe(cluster(1).region);
     // The kubeconfig works for kubectl as it is.
@@ -74,7 +95,10 @@ describe('multi-cluster test bed', () => {
       spec: {
         replicas: 3,
         selector: { matchLabels: { app: 'web' } },
-        template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } },
+        template: {
+          metadata: { labels: { app: 'web' } },
+          spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] },
+        },
       },
     });
     const pods = await waitFor(
@@ -93,7 +117,9 @@ describe('multi-cluster test bed', () => {
     await waitFor(
       'deployment available',
       async () => {
-        const deployment = await c.client.get<{ status: { availableReplicas?: number } }>('/apis/apps/v1/namespaces/default/deployments/web');
+        const deployment = await c.client.get<{ status: { availableReplicas?: number } }>(
+          '/apis/apps/v1/namespaces/default/deployments/web',
+        );
         return deployment.status.availableReplicas === 3 ? true : undefined;
       },
       { timeoutMs: 60_000 },
@@ -111,21 +137,29 @@ describe('multi-cluster test bed', () => {
     const failed = await waitFor(
       'the pod to fail',
       async () => {
-        const res = await c.client.request<{ status: { phase: string; containerStatuses: { state: { terminated?: { exitCode: number; reason: string } } }[] } }>(
-          'GET',
-          `/api/v1/namespaces/default/pods/${victim!.metadata.name}`,
-        );
+        const res = await c.client.request<{
+          status: {
+            phase: string;
+            containerStatuses: { state: { terminated?: { exitCode: number; reason: string } } }[];
+          };
+        }>('GET', `/api/v1/namespaces/default/pods/${victim!.metadata.name}`);
         return res.status === 200 && res.body.status.phase === 'Failed' ? res.body : undefined;
       },
       { timeoutMs: 30_000 },
     );
-    expect(failed.status.containerStatuses[0]?.state.terminated).toMatchObject({ exitCode: 3, reason: 'GantryChaos' });
+    expect(failed.status.containerStatuses[0]?.state.terminated).toMatchObject({
+      exitCode: 3,
+      reason: 'GantryChaos',
+    });
   });
 
   it('makes a node NotReady through the node chaos stage, and only that node', async () => {
     const c = cluster(1);
     const node = 'testbed-2-node-2';
-    await chaos.makeNodeNotReady(c.client, node, { reason: 'GantryChaos', message: 'made NotReady by the test' });
+    await chaos.makeNodeNotReady(c.client, node, {
+      reason: 'GantryChaos',
+      message: 'made NotReady by the test',
+    });
     const ready = await waitFor(
       'the Ready condition to turn False',
       async () => {
@@ -137,7 +171,12 @@ describe('multi-cluster test bed', () => {
     );
     expect(ready).toMatchObject({ status: 'False', reason: 'GantryChaos' });
     const nodes = await c.client.get<NodeList>('/api/v1/nodes');
-    expect(nodes.items.filter(nodeIsReady).map((n) => n.metadata.name).sort()).toEqual(['testbed-2-node-1', 'testbed-2-node-3']);
+    expect(
+      nodes.items
+        .filter(nodeIsReady)
+        .map((n) => n.metadata.name)
+        .sort(),
+    ).toEqual(['testbed-2-node-1', 'testbed-2-node-3']);
     expect((await cluster(0).client.get<NodeList>('/api/v1/nodes')).items.every(nodeIsReady)).toBe(true);
   });
 

@@ -44,11 +44,18 @@ export function ensureBinaries(cacheDir: string, progress = false): Promise<Bina
       if (progress) process.stderr.write(chunk);
       stderr = (stderr + chunk.toString()).slice(-4000);
     });
-    child.on('error', (error) => reject(new TestbedError(`could not run ${buildScript}: ${error.message}`, { step: 'build' })));
+    child.on('error', (error) =>
+      reject(new TestbedError(`could not run ${buildScript}: ${error.message}`, { step: 'build' })),
+    );
     child.on('exit', (code) => {
       const binDir = stdout.trim().split('\n').pop() ?? '';
       if (code === 0 && binDir) resolvePromise(binariesIn(binDir));
-      else reject(new TestbedError(`${buildScript} failed with exit code ${code}${stderr ? `:\n${stderr}` : ''}`, { step: 'build' }));
+      else
+        reject(
+          new TestbedError(`${buildScript} failed with exit code ${code}${stderr ? `:\n${stderr}` : ''}`, {
+            step: 'build',
+          }),
+        );
     });
   });
 }

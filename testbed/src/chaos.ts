@@ -15,23 +15,38 @@ export const chaos = {
   labels: chaosLabels,
 
   /** Makes kwok report the node's Ready condition as False with this reason and message. */
-  async makeNodeNotReady(client: KubeClient, node: string, cause: { reason?: string; message?: string } = {}): Promise<void> {
+  async makeNodeNotReady(
+    client: KubeClient,
+    node: string,
+    cause: { reason?: string; message?: string } = {},
+  ): Promise<void> {
     const annotations: Record<string, string> = {};
     if (cause.reason) annotations[`${chaosLabels.nodeNotReady}/reason`] = cause.reason;
     if (cause.message) annotations[`${chaosLabels.nodeNotReady}/message`] = cause.message;
-    await client.patch(`/api/v1/nodes/${encodeURIComponent(node)}`, { metadata: { labels: { [chaosLabels.nodeNotReady]: 'true' }, annotations } });
+    await client.patch(`/api/v1/nodes/${encodeURIComponent(node)}`, {
+      metadata: { labels: { [chaosLabels.nodeNotReady]: 'true' }, annotations },
+    });
   },
 
   /**
    * Makes a Running pod's containers terminate with a failure (phase Failed). Put the same label on a
    * workload's pod template to make every pod it creates fail once it runs.
    */
-  async failPod(client: KubeClient, namespace: string, pod: string, cause: { reason?: string; exitCode?: number } = {}): Promise<void> {
+  async failPod(
+    client: KubeClient,
+    namespace: string,
+    pod: string,
+    cause: { reason?: string; exitCode?: number } = {},
+  ): Promise<void> {
     const annotations: Record<string, string> = {};
     if (cause.reason) annotations[`${chaosLabels.podContainerFailed}/reason`] = cause.reason;
-    if (cause.exitCode !== undefined) annotations[`${chaosLabels.podContainerFailed}/exit-code`] = String(cause.exitCode);
-    await client.patch(`/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}`, {
-      metadata: { labels: { [chaosLabels.podContainerFailed]: 'true' }, annotations },
-    });
+    if (cause.exitCode !== undefined)
+      annotations[`${chaosLabels.podContainerFailed}/exit-code`] = String(cause.exitCode);
+    await client.patch(
+      `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}`,
+      {
+        metadata: { labels: { [chaosLabels.podContainerFailed]: 'true' }, annotations },
+      },
+    );
   },
 };

@@ -21,7 +21,8 @@ Binaries are cached under $GANTRY_TESTBED_CACHE (default ~/.cache/gantry-testbed
 function whole(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const number = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number)) throw new TestbedError(`--${name} must be a whole number, got "${value}"`, { step: 'arguments' });
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number))
+    throw new TestbedError(`--${name} must be a whole number, got "${value}"`, { step: 'arguments' });
   return number;
 }
 
@@ -61,10 +62,14 @@ async function main(argv: string[]): Promise<number> {
         // The clusters are meant to outlive this command.
         killOnExit: false,
       });
-      console.log(`${testbed.clusters.length} cluster(s) ready in ${((Date.now() - started) / 1000).toFixed(1)} s (state: ${stateDir})\n`);
-      for (const cluster of testbed.clusters) console.log(`${cluster.name}  ${cluster.server}  ${cluster.region}  ${cluster.kubeconfigPath}`);
+      console.log(
+        `${testbed.clusters.length} cluster(s) ready in ${((Date.now() - started) / 1000).toFixed(1)} s (state: ${stateDir})\n`,
+      );
+      for (const cluster of testbed.clusters)
+        console.log(`${cluster.name}  ${cluster.server}  ${cluster.region}  ${cluster.kubeconfigPath}`);
       const first = testbed.clusters[0];
-      if (first) console.log(`\nkubectl: ${testbed.binaries.kubectl} --kubeconfig ${first.kubeconfigPath} get nodes`);
+      if (first)
+        console.log(`\nkubectl: ${testbed.binaries.kubectl} --kubeconfig ${first.kubeconfigPath} get nodes`);
       return 0;
     }
     case 'status': {
@@ -83,7 +88,9 @@ async function main(argv: string[]): Promise<number> {
         console.log(`\n${cluster.name}  ${cluster.server}\n  kubeconfig: ${cluster.kubeconfigPath}`);
         for (const p of cluster.processes) {
           allAlive &&= p.alive;
-          console.log(`  ${p.name.padEnd(24)} pid ${String(p.pid).padEnd(8)} ${p.alive ? 'alive' : `DEAD (log: ${p.logFile})`}`);
+          console.log(
+            `  ${p.name.padEnd(24)} pid ${String(p.pid).padEnd(8)} ${p.alive ? 'alive' : `DEAD (log: ${p.logFile})`}`,
+          );
         }
       }
       return allAlive ? 0 : 1;
@@ -91,7 +98,8 @@ async function main(argv: string[]): Promise<number> {
     case 'down': {
       const existed = testbedStatus(stateDir) !== undefined;
       const stopped = await stopTestbedState(stateDir);
-      for (const p of stopped) console.log(`stopped ${p.cluster} ${p.name} (pid ${p.pid})${p.killed ? ' with SIGKILL' : ''}`);
+      for (const p of stopped)
+        console.log(`stopped ${p.cluster} ${p.name} (pid ${p.pid})${p.killed ? ' with SIGKILL' : ''}`);
       console.log(existed ? `test bed in ${stateDir} removed` : `no test bed in ${stateDir}`);
       return 0;
     }
@@ -104,7 +112,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => (process.exitCode = code),
   (error: unknown) => {
-    console.error(error instanceof TestbedError || error instanceof RangeError ? `testbed: ${error.message}` : error);
+    console.error(
+      error instanceof TestbedError || error instanceof RangeError ? `testbed: ${error.message}` : error,
+    );
     process.exitCode = 1;
   },
 );

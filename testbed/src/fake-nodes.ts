@@ -21,7 +21,10 @@ export function fakeNode(cluster: string, region: string, index: number): Record
     kind: 'Node',
     metadata: {
       name,
-      annotations: { [kwokNodeAnnotation.key]: kwokNodeAnnotation.value, 'node.alpha.kubernetes.io/ttl': '0' },
+      annotations: {
+        [kwokNodeAnnotation.key]: kwokNodeAnnotation.value,
+        'node.alpha.kubernetes.io/ttl': '0',
+      },
       labels: {
         'kubernetes.io/hostname': name,
         'kubernetes.io/os': 'linux',

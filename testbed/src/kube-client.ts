@@ -27,7 +27,12 @@ export class KubeClient {
     this.key = readFileSync(client.key, 'utf8');
   }
 
-  request<T = unknown>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<KubeResponse<T>> {
+  request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = 'application/json',
+  ): Promise<KubeResponse<T>> {
     const url = new URL(path, this.server);
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     return new Promise((resolve, reject) => {
@@ -39,7 +44,10 @@ export class KubeClient {
           cert: this.cert,
           key: this.key,
           timeout: 10_000,
-          headers: { accept: 'application/json', ...(payload === undefined ? {} : { 'content-type': contentType }) },
+          headers: {
+            accept: 'application/json',
+            ...(payload === undefined ? {} : { 'content-type': contentType }),
+          },
         },
         (res) => {
           let text = '';

@@ -7,8 +7,16 @@ const base64 = (text: string) => Buffer.from(text).toString('base64');
  * A self-contained kubeconfig (certificates inline), so the text alone is enough to reach the cluster:
  * that is what Gantry stores as a cluster's secret.
  */
-export async function renderKubeconfig(options: { cluster: string; server: string; caCert: string; client: KeyPair; user: string }): Promise<string> {
-  const [ca, cert, key] = await Promise.all([options.caCert, options.client.cert, options.client.key].map((path) => readFile(path, 'utf8')));
+export async function renderKubeconfig(options: {
+  cluster: string;
+  server: string;
+  caCert: string;
+  client: KeyPair;
+  user: string;
+}): Promise<string> {
+  const [ca, cert, key] = await Promise.all(
+    [options.caCert, options.client.cert, options.client.key].map((path) => readFile(path, 'utf8')),
+  );
   return [
     'apiVersion: v1',
     'kind: Config',

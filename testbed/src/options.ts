@@ -39,7 +39,10 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.GANTRY_TESTBED_STATE || join(defaultCacheDir(env), 'state');
 }
 
-export function resolveTestbedOptions(input: TestbedOptionsInput = {}, env: NodeJS.ProcessEnv = process.env): TestbedOptions {
+export function resolveTestbedOptions(
+  input: TestbedOptionsInput = {},
+  env: NodeJS.ProcessEnv = process.env,
+): TestbedOptions {
   const options: TestbedOptions = {
     clusters: input.clusters ?? 1,
     nodes: input.nodes ?? 3,
@@ -51,7 +54,9 @@ export function resolveTestbedOptions(input: TestbedOptionsInput = {}, env: Node
   for (const key of ['clusters', 'nodes'] as const) {
     const value = options[key];
     if (!Number.isInteger(value) || value < (key === 'clusters' ? 1 : 0) || value > 1000) {
-      throw new RangeError(`${key} must be a whole number from ${key === 'clusters' ? 1 : 0} to 1000, got ${value}`);
+      throw new RangeError(
+        `${key} must be a whole number from ${key === 'clusters' ? 1 : 0} to 1000, got ${value}`,
+      );
     }
   }
   return options;

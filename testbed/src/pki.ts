@@ -56,7 +56,10 @@ async function openssl(args: string[], cluster: string): Promise<void> {
 
 async function newKey(path: string, cluster: string): Promise<void> {
   // P-256 keys are generated in milliseconds; RSA would make PKI the slowest part of `up`.
-  await openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', path], cluster);
+  await openssl(
+    ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', path],
+    cluster,
+  );
 }
 
 function subject(commonName: string, organization?: string): string {
@@ -76,11 +79,42 @@ async function signedCert(
   const extFile = join(dir, `${name}.ext.cnf`);
   await newKey(pair.key, cluster);
   await writeFile(join(dir, 'req.cnf'), requestConfig);
-  await openssl(['req', '-new', '-key', pair.key, '-subj', subj, '-config', join(dir, 'req.cnf'), '-out', csr], cluster);
-  await writeFile(extFile, ['[ext]', 'basicConstraints = critical,CA:FALSE', 'authorityKeyIdentifier = keyid', ...extensions, ''].join('\n'));
   await openssl(
-    ['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-set_serial', `0x${randomBytes(8).toString('hex')}`,
-      '-days', '3650', '-sha256', '-extfile', extFile, '-extensions', 'ext', '-out', pair.cert],
+    ['req', '-new', '-key', pair.key, '-subj', subj, '-config', join(dir, 'req.cnf'), '-out', csr],
+    cluster,
+  );
+  await writeFile(
+    extFile,
+    [
+      '[ext]',
+      'basicConstraints = critical,CA:FALSE',
+      'authorityKeyIdentifier = keyid',
+      ...extensions,
+      '',
+    ].join('\n'),
+  );
+  await openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      ca.cert,
+      '-CAkey',
+      ca.key,
+      '-set_serial',
+      `0x${randomBytes(8).toString('hex')}`,
+      '-days',
+      '3650',
+      '-sha256',
+      '-extfile',
+      extFile,
+      '-extensions',
+      'ext',
+      '-out',
+      pair.cert,
+    ],
     cluster,
   );
   return pair;
@@ -100,15 +134,37 @@ export async function createClusterPki(dir: string, cluster: string, serviceIp: 
     const pair = { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
     await newKey(pair.key, cluster);
     await openssl(
-      ['req', '-x509', '-new', '-key', pair.key, '-subj', subject(commonName), '-days', '3650', '-sha256',
-        '-config', join(dir, 'ca.cnf'), '-extensions', 'v3_ca', '-out', pair.cert],
+      [
+        'req',
+        '-x509',
+        '-new',
+        '-key',
+        pair.key,
+        '-subj',
+        subject(commonName),
+        '-days',
+        '3650',
+        '-sha256',
+        '-config',
+        join(dir, 'ca.cnf'),
+        '-extensions',
+        'v3_ca',
+        '-out',
+        pair.cert,
+      ],
       cluster,
     );
     return pair;
   };
   const ca = await newCa('ca', `gantry-testbed-ca-${cluster}`);
 
-  const names = ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
+  const names = [
+    'localhost',
+    'kubernetes',
+    'kubernetes.default',
+    'kubernetes.default.svc',
+    'kubernetes.default.svc.cluster.local',
+  ];
   const apiserver = await signedCert(
     dir,
     'apiserver',
@@ -147,7 +203,16 @@ export async function createClusterPki(dir: string, cluster: string, serviceIp: 
   const serviceAccountPublicKey = join(dir, 'service-account.pub');
   await newKey(serviceAccountKey, cluster);
   await openssl(['pkey', '-in', serviceAccountKey, '-pubout', '-out', serviceAccountPublicKey], cluster);
-  return { dir, ca, apiserver, serviceAccountKey, serviceAccountPublicKey, clients, frontProxyCa, frontProxyClient };
+  return {
+    dir,
+    ca,
+    apiserver,
+    serviceAccountKey,
+    serviceAccountPublicKey,
+    clients,
+    frontProxyCa,
+    frontProxyClient,
+  };
 }
 
 export async function readPem(path: string): Promise<string> {

@@ -28,14 +28,30 @@ function procStat(pid: number): { state: string; startTicks: number } | undefine
 }
 
 /** Starts a process in its own session with output to `logFile`, so it outlives the CLI that started it. */
-export function startDetached(name: string, command: string, args: readonly string[], logFile: string, cwd: string, port?: number): ProcessRecord {
+export function startDetached(
+  name: string,
+  command: string,
+  args: readonly string[],
+  logFile: string,
+  cwd: string,
+  port?: number,
+): ProcessRecord {
   const log = openSync(logFile, 'a');
   try {
     const child = spawn(command, args, { cwd, detached: true, stdio: ['ignore', log, log] });
-    if (child.pid === undefined) throw new TestbedError(`could not start ${name} (${command})`, { step: `start ${name}`, logFile });
+    if (child.pid === undefined)
+      throw new TestbedError(`could not start ${name} (${command})`, { step: `start ${name}`, logFile });
     child.unref();
     const stat = procStat(child.pid);
-    return { name, pid: child.pid, startTicks: stat?.startTicks ?? -1, command, args, logFile, ...(port === undefined ? {} : { port }) };
+    return {
+      name,
+      pid: child.pid,
+      startTicks: stat?.startTicks ?? -1,
+      command,
+      args,
+      logFile,
+      ...(port === undefined ? {} : { port }),
+    };
   } finally {
     closeSync(log);
   }
@@ -44,11 +60,16 @@ export function startDetached(name: string, command: string, args: readonly stri
 /** Alive means: that PID exists, is not a zombie, and is the process we started (same start time). */
 export function isAlive(record: ProcessRecord): boolean {
   const stat = procStat(record.pid);
-  return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X' && stat.startTicks === record.startTicks;
+  return (
+    stat !== undefined && stat.state !== 'Z' && stat.state !== 'X' && stat.startTicks === record.startTicks
+  );
 }
 
 /** SIGTERM to each recorded PID that is still ours, then SIGKILL to whatever outlives `graceMs`. */
-export async function stopProcesses(records: readonly ProcessRecord[], graceMs: number): Promise<{ name: string; pid: number; killed: boolean }[]> {
+export async function stopProcesses(
+  records: readonly ProcessRecord[],
+  graceMs: number,
+): Promise<{ name: string; pid: number; killed: boolean }[]> {
   const signal = (record: ProcessRecord, sig: NodeJS.Signals) => {
     try {
       process.kill(record.pid, sig);

@@ -19,7 +19,11 @@ export async function waitForClusterReady(
   options: { cluster: string; nodes: number; timeoutMs: number; watch?: readonly ProcessRecord[] },
 ): Promise<void> {
   const common = { timeoutMs: options.timeoutMs, cluster: options.cluster, watch: options.watch };
-  await waitFor(`${options.cluster} apiserver /readyz`, async () => ((await client.request('GET', '/readyz')).status === 200 ? true : undefined), common);
+  await waitFor(
+    `${options.cluster} apiserver /readyz`,
+    async () => ((await client.request('GET', '/readyz')).status === 200 ? true : undefined),
+    common,
+  );
   await waitFor(
     `${options.cluster}: ${options.nodes} nodes Ready`,
     async () => {
@@ -32,7 +36,10 @@ export async function waitForClusterReady(
   );
   await waitFor(
     `${options.cluster}: default service account`,
-    async () => ((await client.request('GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200 ? true : undefined),
+    async () =>
+      (await client.request('GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200
+        ? true
+        : undefined,
     common,
   );
 }

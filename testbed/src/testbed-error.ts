@@ -4,7 +4,9 @@ export class TestbedError extends Error {
 
   constructor(
     message: string,
-    readonly details: { readonly step: string; readonly cluster?: string; readonly logFile?: string } = { step: 'testbed' },
+    readonly details: { readonly step: string; readonly cluster?: string; readonly logFile?: string } = {
+      step: 'testbed',
+    },
   ) {
     super(details.logFile ? `${message} (log: ${details.logFile})` : message);
   }

@@ -65,7 +65,10 @@ function liveProcesses(state: TestbedState) {
 }
 
 /** Stops the processes a state file lists (only those still ours) and removes the state. */
-export async function stopTestbedState(stateDir: string, graceMs = 10_000): Promise<{ cluster: string; name: string; pid: number; killed: boolean }[]> {
+export async function stopTestbedState(
+  stateDir: string,
+  graceMs = 10_000,
+): Promise<{ cluster: string; name: string; pid: number; killed: boolean }[]> {
   const state = readState(stateDir);
   if (!state) return [];
   const stopped: { cluster: string; name: string; pid: number; killed: boolean }[] = [];
@@ -75,7 +78,8 @@ export async function stopTestbedState(stateDir: string, graceMs = 10_000): Prom
       const others = cluster.processes.filter((p) => p.name !== 'etcd');
       const etcd = cluster.processes.filter((p) => p.name === 'etcd');
       for (const group of [others, etcd]) {
-        for (const result of await stopProcesses(group, graceMs)) stopped.push({ cluster: cluster.name, ...result });
+        for (const result of await stopProcesses(group, graceMs))
+          stopped.push({ cluster: cluster.name, ...result });
       }
     }),
   );
@@ -90,7 +94,12 @@ export interface TestbedStatus {
     readonly name: string;
     readonly server: string;
     readonly kubeconfigPath: string;
-    readonly processes: { readonly name: string; readonly pid: number; readonly alive: boolean; readonly logFile: string }[];
+    readonly processes: {
+      readonly name: string;
+      readonly pid: number;
+      readonly alive: boolean;
+      readonly logFile: string;
+    }[];
   }[];
 }
 
@@ -104,12 +113,22 @@ export function testbedStatus(stateDir: string): TestbedStatus | undefined {
       name: cluster.name,
       server: cluster.server,
       kubeconfigPath: cluster.kubeconfigPath,
-      processes: cluster.processes.map((p) => ({ name: p.name, pid: p.pid, alive: isAlive(p), logFile: p.logFile })),
+      processes: cluster.processes.map((p) => ({
+        name: p.name,
+        pid: p.pid,
+        alive: isAlive(p),
+        logFile: p.logFile,
+      })),
     })),
   };
 }
 
-async function startWith(options: TestbedOptions, binaries: Binaries, progress: boolean, onRecord: (state: TestbedState) => void): Promise<TestbedState> {
+async function startWith(
+  options: TestbedOptions,
+  binaries: Binaries,
+  progress: boolean,
+  onRecord: (state: TestbedState) => void,
+): Promise<TestbedState> {
   const taken = new Set<number>();
   const plans = [];
   for (let index = 0; index < options.clusters; index++) {
@@ -119,12 +138,23 @@ async function startWith(options: TestbedOptions, binaries: Binaries, progress: 
       name,
       region: regionFor(index),
       dir: join(options.stateDir, name),
-      ports: { etcdClient: etcdClient!, etcdPeer: etcdPeer!, apiserver: apiserver!, controllerManager: controllerManager!, scheduler: scheduler! },
+      ports: {
+        etcdClient: etcdClient!,
+        etcdPeer: etcdPeer!,
+        apiserver: apiserver!,
+        controllerManager: controllerManager!,
+        scheduler: scheduler!,
+      },
       nodes: options.nodes,
       timeoutMs: options.readyTimeoutMs,
     });
   }
-  const state: TestbedState = { version: 1, binDir: binaries.binDir, createdAt: new Date().toISOString(), clusters: [] };
+  const state: TestbedState = {
+    version: 1,
+    binDir: binaries.binDir,
+    createdAt: new Date().toISOString(),
+    clusters: [],
+  };
   const record = (cluster: ClusterState) => {
     const at = state.clusters.findIndex((c) => c.name === cluster.name);
     if (at === -1) state.clusters.push(cluster);
@@ -138,7 +168,12 @@ async function startWith(options: TestbedOptions, binaries: Binaries, progress: 
     plans.map(async (plan) => {
       const cluster = await startCluster(plan, binaries, record);
       const client = new KubeClient(cluster.server, cluster.pki.ca.cert, cluster.pki.clients.admin);
-      await waitForClusterReady(client, { cluster: plan.name, nodes: plan.nodes, timeoutMs: plan.timeoutMs, watch: cluster.processes });
+      await waitForClusterReady(client, {
+        cluster: plan.name,
+        nodes: plan.nodes,
+        timeoutMs: plan.timeoutMs,
+        watch: cluster.processes,
+      });
       if (progress) process.stderr.write(`[testbed] ${plan.name} ready at ${cluster.server}\n`);
     }),
   );
@@ -155,13 +190,19 @@ async function startWith(options: TestbedOptions, binaries: Binaries, progress: 
  */
 export async function startTestbed(input: StartTestbedInput = {}): Promise<Testbed> {
   const ownStateDir = input.stateDir === undefined;
-  const options = resolveTestbedOptions({ ...input, stateDir: input.stateDir ?? mkdtempSync(join(tmpdir(), 'gantry-testbed-')) });
+  const options = resolveTestbedOptions({
+    ...input,
+    stateDir: input.stateDir ?? mkdtempSync(join(tmpdir(), 'gantry-testbed-')),
+  });
   const progress = input.progress ?? false;
 
   const previous = readState(options.stateDir);
   if (previous) {
     if (liveProcesses(previous).length > 0) {
-      throw new TestbedError(`a test bed is already running from ${options.stateDir}; stop it first (npm run testbed -- down)`, { step: 'up' });
+      throw new TestbedError(
+        `a test bed is already running from ${options.stateDir}; stop it first (npm run testbed -- down)`,
+        { step: 'up' },
+      );
     }
     removeState(options.stateDir, previous);
   }
@@ -184,7 +225,9 @@ export async function startTestbed(input: StartTestbedInput = {}): Promise<Testb
   let state: TestbedState;
   try {
     state = await startWith(options, binaries, progress, (current) => {
-      pids = current.clusters.flatMap((c) => c.processes).map((p) => ({ pid: p.pid, alive: () => isAlive(p) }));
+      pids = current.clusters
+        .flatMap((c) => c.processes)
+        .map((p) => ({ pid: p.pid, alive: () => isAlive(p) }));
     });
   } catch (error) {
     const current = readState(options.stateDir);

@@ -14,7 +14,11 @@ export interface WaitOptions {
  * Polls `check` until it returns a value other than undefined. Errors thrown by `check` count as "not yet"
  * (a starting apiserver refuses connections); the last one is in the timeout message.
  */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, options: WaitOptions): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  options: WaitOptions,
+): Promise<T> {
   const deadline = Date.now() + options.timeoutMs;
   let lastProblem = '';
   for (;;) {
@@ -33,10 +37,13 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
       lastProblem = error instanceof Error ? error.message : String(error);
     }
     if (Date.now() > deadline) {
-      throw new TestbedError(`timed out after ${options.timeoutMs} ms waiting for ${what}${lastProblem ? ` (last: ${lastProblem})` : ''}`, {
-        step: what,
-        cluster: options.cluster,
-      });
+      throw new TestbedError(
+        `timed out after ${options.timeoutMs} ms waiting for ${what}${lastProblem ? ` (last: ${lastProblem})` : ''}`,
+        {
+          step: what,
+          cluster: options.cluster,
+        },
+      );
     }
     await sleep(options.intervalMs ?? 250);
   }

@@ -198,3 +198,61 @@ describe('GantryClient', () => {
     expect(calls[0]?.headers['accept']).toBe('text/event-stream');
   });
 });
+
+describe('GantryClient fleet calls', () => {
+  it('reads every inventory page with the scope as query parameters', async () => {
+    const node = (name: string): unknown => ({ cluster: 'sre/east', kind: 'Node', namespace: '', name });
+    const { fetch, calls } = fakeFetch([
+      json(200, { items: [node('a')], continue: 'next' }),
+      json(200, { items: [node('b')] }),
+    ]);
+    const items = await new GantryClient({ server: 'http://gantry.test', fetch }).inventory('nodes', {
+      team: 'sre',
+      cluster: 'east',
+    });
+    expect(items.map((i) => i.name)).toEqual(['a', 'b']);
+    expect(calls.map((c) => `${c.url.pathname}${c.url.search}`)).toEqual([
+      '/api/inventory/nodes?team=sre&cluster=east&limit=500',
+      '/api/inventory/nodes?team=sre&cluster=east&limit=500&continue=next',
+    ]);
+  });
+
+  it('stops reading events at the newest `max`', async () => {
+    const event = (id: number): unknown => ({ id, cluster: 'sre/east' });
+    const { fetch, calls } = fakeFetch([json(200, { items: [event(9), event(8)], continue: '8' })]);
+    const items = await new GantryClient({ server: 'http://gantry.test', fetch }).events(
+      { type: 'Warning' },
+      2,
+    );
+    expect(items).toHaveLength(2);
+    expect(calls.map((c) => c.url.search)).toEqual(['?type=Warning&limit=2']);
+  });
+
+  it('posts node operations under the team and cluster, with the drain options as the body', async () => {
+    const report = { node: 'n 1', cordoned: true, evicted: [], remaining: [], skipped: [], timedOut: false };
+    const { fetch, calls } = fakeFetch([json(200, { node: 'n 1', unschedulable: true }), json(200, report)]);
+    const client = new GantryClient({ server: 'http://gantry.test', fetch });
+    await client.nodeOperation({ team: 'sre', cluster: 'east', node: 'n 1' }, 'cordon');
+    expect(
+      await client.nodeOperation(
+        { team: 'sre', cluster: 'east', node: 'n 1' },
+        'drain',
+        { timeoutSeconds: 30, force: true },
+        60_000,
+      ),
+    ).toEqual(report);
+    expect(calls.map((c) => [c.method, c.url.pathname, c.body])).toEqual([
+      ['POST', '/api/teams/sre/clusters/east/nodes/n%201/cordon', undefined],
+      ['POST', '/api/teams/sre/clusters/east/nodes/n%201/drain', { timeoutSeconds: 30, force: true }],
+    ]);
+  });
+
+  it('puts a secret as {data}', async () => {
+    const { fetch, calls } = fakeFetch([json(200, {})]);
+    await new GantryClient({ server: 'http://gantry.test', fetch }).putSecret('sre', 'east-kubeconfig', {
+      kubeconfig: 'x',
+    });
+    expect(calls[0]).toMatchObject({ method: 'PUT', body: { data: { kubeconfig: 'x' } } });
+    expect(calls[0]?.url.pathname).toBe('/api/teams/sre/secrets/east-kubeconfig');
+  });
+});

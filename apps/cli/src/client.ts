@@ -179,7 +179,7 @@ export class GantryClient {
       items.push(...page.items);
       token = page.continue;
     } while (token !== undefined && token !== '' && (max === undefined || items.length < max));
-    return items;
+    return max === undefined ? items : items.slice(0, max);
   }
 
   /** Cordon, uncordon or drain a node; a drain waits on the server for up to its own timeout. */

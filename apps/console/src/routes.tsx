@@ -39,7 +39,10 @@ export const router = createBrowserRouter([
             path: 'platform/:entry',
             element: page(() => import('./pages/platform/unavailable-page'), 'UnavailablePage'),
           },
-          { path: 'fleet', element: page(() => import('./pages/fleet/fleet-overview-page'), 'FleetOverviewPage') },
+          {
+            path: 'fleet',
+            element: page(() => import('./pages/fleet/fleet-overview-page'), 'FleetOverviewPage'),
+          },
           {
             path: 'fleet/clusters/new',
             element: page(() => import('./pages/fleet/add-cluster-page'), 'AddClusterPage'),

@@ -57,6 +57,11 @@ export async function findNode(
 }
 
 /** Stable identity of an inventory item across pages and refreshes. */
-export function inventoryKey(item: { cluster: string; kind: string; namespace: string; name: string }): string {
+export function inventoryKey(item: {
+  cluster: string;
+  kind: string;
+  namespace: string;
+  name: string;
+}): string {
   return `${item.cluster}/${item.kind}/${item.namespace}/${item.name}`;
 }

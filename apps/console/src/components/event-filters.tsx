@@ -65,7 +65,9 @@ export function EventFilters({
           placeholder="kind"
           style={{ width: 130 }}
           options={commonKinds.map((kind) => ({ value: kind }))}
-          filterOption={(input, option) => (option?.value ?? '').toLowerCase().startsWith(input.toLowerCase())}
+          filterOption={(input, option) =>
+            (option?.value ?? '').toLowerCase().startsWith(input.toLowerCase())
+          }
         />
       </Form.Item>
       <Form.Item name="name">

@@ -80,7 +80,10 @@ export function EventsList({
         pagination={false}
         data-testid="events-table"
         locale={{ emptyText }}
-        onRow={(event) => ({ style: event.type === 'Warning' ? warningRow : undefined, 'data-type': event.type })}
+        onRow={(event) => ({
+          style: event.type === 'Warning' ? warningRow : undefined,
+          'data-type': event.type,
+        })}
       />
       <LoadMore
         shown={items.length}

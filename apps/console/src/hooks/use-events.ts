@@ -7,7 +7,8 @@ export function useEvents(filter: EventFilter, pageSize = 50) {
   return useInfiniteQuery({
     queryKey: ['events', filter, pageSize],
     initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam, signal }) => listEvents(filter, { limit: pageSize, continueToken: pageParam, signal }),
+    queryFn: ({ pageParam, signal }) =>
+      listEvents(filter, { limit: pageSize, continueToken: pageParam, signal }),
     getNextPageParam: (last) => last.continue || undefined,
     refetchInterval: fleetPollMs,
   });

@@ -14,7 +14,11 @@ export function kubeconfigContexts(text: string): KubeconfigContexts {
   try {
     document = parse(text);
   } catch (error) {
-    return { contexts: [], currentContext: undefined, problem: `not valid YAML: ${(error as Error).message}` };
+    return {
+      contexts: [],
+      currentContext: undefined,
+      problem: `not valid YAML: ${(error as Error).message}`,
+    };
   }
   if (!isRecord(document) || !Array.isArray(document['clusters'])) {
     return { contexts: [], currentContext: undefined, problem: 'not a kubeconfig: it has no clusters list' };

@@ -44,11 +44,7 @@ export function newClusterResource(values: NewClusterValues): Resource {
 
 /** The form fields a server error can be about. */
 export type NewClusterField =
-  | ['name']
-  | ['team']
-  | ['context']
-  | ['kubeconfig']
-  | ['labels', WellKnownClusterLabel];
+  ['name'] | ['team'] | ['context'] | ['kubeconfig'] | ['labels', WellKnownClusterLabel];
 
 export const newClusterFields: readonly NewClusterField[] = [
   ['name'],

@@ -9,7 +9,9 @@ export interface WorkloadHealth {
 export function workloadHealth(workload: InventoryWorkload): WorkloadHealth {
   switch (workload.kind) {
     case 'CronJob':
-      return workload.suspend ? { text: 'Suspended', color: 'default' } : { text: 'Scheduled', color: 'success' };
+      return workload.suspend
+        ? { text: 'Suspended', color: 'default' }
+        : { text: 'Scheduled', color: 'success' };
     case 'Job':
       if (!workload.healthy) return { text: 'Failed', color: 'error' };
       if ((workload.succeeded ?? 0) >= workload.desired) return { text: 'Complete', color: 'success' };

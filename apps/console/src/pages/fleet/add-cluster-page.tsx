@@ -122,7 +122,11 @@ export function AddClusterPage() {
               </Form.Item>
             </Col>
             <Col xs={24} md={12}>
-              <Form.Item label="Team" name="team" rules={[{ required: true, message: 'Pick the owning team' }]}>
+              <Form.Item
+                label="Team"
+                name="team"
+                rules={[{ required: true, message: 'Pick the owning team' }]}
+              >
                 <Select
                   showSearch
                   placeholder="Team"
@@ -145,7 +149,9 @@ export function AddClusterPage() {
             <ErrorAlert
               error={failure.cause}
               title={
-                failure.step === 'secret' ? 'The kubeconfig secret was not stored' : 'The cluster was not created'
+                failure.step === 'secret'
+                  ? 'The kubeconfig secret was not stored'
+                  : 'The cluster was not created'
               }
               style={{ marginBottom: 16 }}
             />

@@ -17,7 +17,13 @@ const conditionColumns = [
 ] as const;
 
 /** The clusters of one group: health from the conditions, the rest from `status`. */
-export function ClusterTable({ clusters, groupedBy }: { clusters: readonly Resource[]; groupedBy: GroupLabel }) {
+export function ClusterTable({
+  clusters,
+  groupedBy,
+}: {
+  clusters: readonly Resource[];
+  groupedBy: GroupLabel;
+}) {
   const columns: TableColumnsType<Resource> = [
     {
       title: 'Cluster',
@@ -98,7 +104,9 @@ export function ClusterTable({ clusters, groupedBy }: { clusters: readonly Resou
       columns={columns}
       pagination={false}
       onRow={(cluster) =>
-        ({ 'data-cluster': `${cluster.metadata.team ?? ''}/${cluster.metadata.name}` }) as HTMLAttributes<HTMLElement>
+        ({
+          'data-cluster': `${cluster.metadata.team ?? ''}/${cluster.metadata.name}`,
+        }) as HTMLAttributes<HTMLElement>
       }
     />
   );

@@ -15,7 +15,9 @@ export function ClusterWorkloadsTab({ team, cluster }: { team: string; cluster: 
   const workloads = useInventory('workloads', { team, cluster, kind, namespace });
   const namespaces = useInventory('namespaces', { team, cluster }, 1000);
   const items = (workloads.data?.pages ?? []).flatMap((page) => page.items);
-  const namespaceNames = (namespaces.data?.pages ?? []).flatMap((page) => page.items.map((item) => item.name));
+  const namespaceNames = (namespaces.data?.pages ?? []).flatMap((page) =>
+    page.items.map((item) => item.name),
+  );
 
   const columns: TableColumnsType<InventoryWorkload> = [
     { title: 'Kind', dataIndex: 'kind', width: 120, render: (value: string) => <Tag>{value}</Tag> },

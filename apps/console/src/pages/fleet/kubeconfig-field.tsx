@@ -73,6 +73,7 @@ export function KubeconfigField() {
           disabled={!parsed || parsed.contexts.length === 0}
           options={(parsed?.contexts ?? []).map((context) => ({
             value: context,
+            title: context,
             label: (
               <>
                 {context}

@@ -59,9 +59,7 @@ export function NodeDetailPage() {
         }
         subtitle={<NodeFacts node={data} />}
         crumbs={crumbs}
-        extra={
-          <NodeActions nodeRef={nodeRef} node={data} onDrained={setReport} onError={setActionError} />
-        }
+        extra={<NodeActions nodeRef={nodeRef} node={data} onDrained={setReport} onError={setActionError} />}
       />
       <ErrorAlert error={actionError} style={{ marginBottom: 16 }} />
       {report && <DrainReportPanel report={report} onClose={() => setReport(null)} />}

@@ -6,10 +6,12 @@ const firstResources = ['cpu', 'memory', 'pods', 'ephemeral-storage'];
 
 /** Capacity next to what is allocatable to pods, resource by resource. */
 export function NodeResourcesTable({ node }: { node: InventoryNode }) {
-  const names = [...new Set([...Object.keys(node.capacity), ...Object.keys(node.allocatable)])].sort((a, b) => {
-    const rank = (name: string) => (firstResources.includes(name) ? firstResources.indexOf(name) : 99);
-    return rank(a) - rank(b) || a.localeCompare(b);
-  });
+  const names = [...new Set([...Object.keys(node.capacity), ...Object.keys(node.allocatable)])].sort(
+    (a, b) => {
+      const rank = (name: string) => (firstResources.includes(name) ? firstResources.indexOf(name) : 99);
+      return rank(a) - rank(b) || a.localeCompare(b);
+    },
+  );
   return (
     <Table
       size="small"
