@@ -128,12 +128,14 @@ describe('fleet on the test bed', () => {
       (pdb) => pdb.status?.observedGeneration === 1 && pdb.status.currentHealthy === 4 && pdb.status.disruptionsAllowed === 0,
       60_000,
     );
-    const node = JSON.parse(await east.kubectl(['get', 'pods', '-l', 'app=web', '-o', 'json'])).items.find((p: any) => p.status.phase === 'Running').spec.nodeName as string;
+    const healthy = JSON.parse(await east.kubectl(['get', 'pods', '-l', 'app=web', '-o', 'json'])).items.filter((p: any) => p.status.phase === 'Running' && !p.metadata.deletionTimestamp);
+    const node = healthy[0].spec.nodeName as string;
     const drained = await api.post(`/api/teams/sre/clusters/east/nodes/${node}/drain`, { timeoutSeconds: 2 });
     expect(drained.status).toBe(200);
     expect(drained.body.timedOut).toBe(true);
     expect(drained.body.evicted.filter((p: any) => p.name.startsWith('web-'))).toEqual([]);
-    expect(drained.body.remaining[0].reason).toContain('PodDisruptionBudget');
+    const refused = drained.body.remaining.filter((p: any) => p.reason.includes('PodDisruptionBudget')).map((p: any) => p.name);
+    expect(refused).toEqual(expect.arrayContaining(healthy.filter((p: any) => p.spec.nodeName === node).map((p: any) => p.metadata.name)));
     await api.post(`/api/teams/sre/clusters/east/nodes/${node}/uncordon`);
   });
 
@@ -157,6 +159,27 @@ describe('fleet on the test bed', () => {
     const badContext = await eventually(() => cluster('no-such-context'), (c) => condition(c, 'Connected')?.status === 'False', 30_000);
     expect(condition(badContext, 'Connected')).toMatchObject({ reason: 'KubeconfigInvalid' });
     expect(condition(badContext, 'Connected').message).toContain('no context "missing"');
+  });
+
+  it('names the kinds RBAC forbids, and keeps the inventory it may read', async () => {
+    // A service account that may read nodes and namespaces, and nothing else Gantry watches.
+    await west.kubectl(['create', 'serviceaccount', 'gantry-limited', '-n', 'default']);
+    await west.kubectl(['create', 'clusterrole', 'gantry-limited', '--verb=get,list,watch', '--resource=nodes,namespaces']);
+    await west.kubectl(['create', 'clusterrolebinding', 'gantry-limited', '--clusterrole=gantry-limited', '--serviceaccount=default:gantry-limited']);
+    const token = (await west.kubectl(['create', 'token', 'gantry-limited', '-n', 'default', '--duration=1h'])).trim();
+    const limited = west.kubeconfig
+      .replace(/client-certificate-data: .*/g, '')
+      .replace(/client-key-data: .*/g, '')
+      .replace(/(user:\s*\n)/, `$1    token: ${token}\n`);
+    await addCluster('limited', limited, { env: 'test' });
+    const forbidden = await eventually(() => cluster('limited'), (c) => condition(c, 'InventorySynced')?.reason === 'WatchFailing', 60_000);
+    expect(condition(forbidden, 'Connected').status).toBe('True');
+    const message = condition(forbidden, 'InventorySynced').message as string;
+    expect(message).toContain('Pod: 403 Forbidden');
+    expect(message).toContain('Deployment: 403 Forbidden');
+    expect(message).not.toContain('Node:');
+    expect(condition(forbidden, 'Ready')).toMatchObject({ status: 'False', reason: 'WatchFailing' });
+    await eventually(() => nodes('limited'), (items) => items.length >= 3);
   });
 
   it('reports a cluster that disappears mid-watch while the other keeps flowing', async () => {

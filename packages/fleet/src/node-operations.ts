@@ -18,7 +18,7 @@ export interface DrainReport {
   evicted: { namespace: string; name: string }[];
   /** Pods left on the node, each with why. */
   remaining: { namespace: string; name: string; reason: string }[];
-  /** DaemonSet and mirror pods, which a drain leaves alone. */
+  /** DaemonSet, mirror and already terminating pods, which a drain leaves alone. */
   skipped: { namespace: string; name: string; reason: string }[];
   timedOut: boolean;
 }
@@ -63,7 +63,8 @@ export async function drain(client: KubeClient, node: string, options: DrainOpti
     const phase = (pod.status as { phase?: string } | undefined)?.phase;
     if (phase === 'Succeeded' || phase === 'Failed') continue;
     const annotations = (pod.metadata.annotations as Record<string, string> | undefined) ?? {};
-    if (annotations['kubernetes.io/config.mirror']) report.skipped.push({ ...ref, reason: 'mirror pod' });
+    if (pod.metadata.deletionTimestamp) report.skipped.push({ ...ref, reason: 'already terminating' });
+    else if (annotations['kubernetes.io/config.mirror']) report.skipped.push({ ...ref, reason: 'mirror pod' });
     else if (ownerKind(pod) === 'DaemonSet') report.skipped.push({ ...ref, reason: 'managed by a DaemonSet' });
     else if (!ownerKind(pod) && !options.force) report.remaining.push({ ...ref, reason: 'not managed by a controller (use force to evict it)' });
     else toEvict.push(pod);
