@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Controller, ObjectKey, ReconcileContext, ReconcileResult } from '@gantry/controllers';
 import { setCondition, type ConditionUpdate } from '@gantry/controllers';
 import { SYSTEM_PRINCIPAL, type SecretService } from '@gantry/identity';
-import { isGantryError, type ClusterSpec, type ClusterStatus, type Resource } from '@gantry/model';
+import { isGantryError, type ClusterSpec, type ClusterStatus, type Condition, type Resource } from '@gantry/model';
 import type { ResourceService } from '@gantry/resources';
 import type { InventoryRepository, ResourceRepository } from '@gantry/store';
 import type { ConnectionRegistry } from './connection-registry.ts';
@@ -74,9 +74,56 @@ function syncCondition(state: ConnectionState | undefined, generation: number): 
  * watches that feed the inventory (only on the server holding this controller's lease), and reports
  * what it saw in status conditions: Connected, InventorySynced, Ready.
  */
+type ClusterObject = Resource<ClusterSpec, ClusterStatus>;
+type Outcome<T> = { ok: true; value: T } | { ok: false; condition: Omit<ConditionUpdate, 'type'> };
+
+/** Stage 1: the kubeconfig from the cluster's secret, as a client (and a fingerprint to notice changes). */
+async function loadClient(deps: ClusterControllerDeps, cluster: ClusterObject): Promise<Outcome<{ client: KubeClient; fingerprint: string }>> {
+  const { team = '' } = cluster.metadata;
+  const ref = cluster.spec.kubeconfigSecret;
+  try {
+    const kubeconfig = (await deps.secrets.reveal(team, ref.name))[ref.key];
+    if (kubeconfig === undefined) return { ok: false, condition: { status: 'False', reason: ClusterReason.SecretMissing, message: `secret ${ref.name} has no key ${ref.key}` } };
+    const fingerprint = createHash('sha256').update(kubeconfig).update('\u0000').update(cluster.spec.context ?? '').digest('hex');
+    const client = await (deps.clientFactory ?? kubeClientFromKubeconfig)(kubeconfig, cluster.spec.context);
+    return { ok: true, value: { client, fingerprint } };
+  } catch (error) {
+    const missing = isGantryError(error) && error.status === 404;
+    return { ok: false, condition: { status: 'False', reason: missing ? ClusterReason.SecretMissing : ClusterReason.KubeconfigInvalid, message: (error as Error).message } };
+  }
+}
+
+/** Stage 2: ask the API server for its version, timing the round trip. */
+async function probe(client: KubeClient): Promise<Outcome<{ version: string; latencyMs: number }>> {
+  const started = performance.now();
+  try {
+    const version = await client.request<{ gitVersion: string }>('GET', '/version', undefined, { timeoutMs: 5000 });
+    return { ok: true, value: { version: version.gitVersion, latencyMs: Math.max(1, Math.round(performance.now() - started)) } };
+  } catch (error) {
+    return { ok: false, condition: { status: 'False', ...classifyFailure(error) } };
+  }
+}
+
+/** Latency is noted when it moves by half or more, so that a steady cluster's status stays still. */
+function nextLatency(previous: number | undefined, measured: number): number {
+  return previous === undefined || Math.abs(measured - previous) > Math.max(5, previous / 2) ? measured : previous;
+}
+
+/** Stage 4: Ready follows Connected and InventorySynced, carrying the first failure's reason. */
+function readyCondition(conditions: readonly Condition[], generation: number): ConditionUpdate {
+  const failing = conditions.find((c) => c.status !== 'True' && c.type !== ClusterCondition.Ready);
+  return failing
+    ? { type: ClusterCondition.Ready, status: 'False', reason: failing.reason, message: failing.message, observedGeneration: generation }
+    : { type: ClusterCondition.Ready, status: 'True', reason: ClusterReason.Synced, message: 'connected and the inventory is in sync', observedGeneration: generation };
+}
+
+/**
+ * Keeps each Cluster connected: reads its kubeconfig from its secret, probes the API server, runs the
+ * watches that feed the inventory (only on the server holding this controller's lease), and reports
+ * what it saw in status conditions: Connected, InventorySynced, Ready.
+ */
 export function createClusterController(deps: ClusterControllerDeps): Controller {
   const probeIntervalMs = deps.probeIntervalMs ?? 15_000;
-  const makeClient = deps.clientFactory ?? kubeClientFromKubeconfig;
   let leadership: AbortSignal | undefined;
 
   return {
@@ -90,7 +137,7 @@ export function createClusterController(deps: ClusterControllerDeps): Controller
         ctx.signal.addEventListener('abort', () => void deps.connections.stopAll(), { once: true });
       }
       const clusterId = `${key.team}/${key.name}`;
-      const cluster = (await deps.repository.get({ kind: 'Cluster', team: key.team, name: key.name })) as Resource<ClusterSpec, ClusterStatus> | undefined;
+      const cluster = (await deps.repository.get({ kind: 'Cluster', team: key.team, name: key.name })) as ClusterObject | undefined;
       if (!cluster) {
         await deps.connections.stop(clusterId);
         await deps.inventory.deleteCluster(clusterId);
@@ -98,71 +145,47 @@ export function createClusterController(deps: ClusterControllerDeps): Controller
       }
       const now = ctx.now();
       const generation = cluster.metadata.generation;
-      let conditions = cluster.status?.conditions;
       const status: ClusterStatus = { ...cluster.status, observedGeneration: generation };
-      const connected = (value: 'True' | 'False' | 'Unknown', reason: string, message: string) => {
-        conditions = setCondition(conditions, { type: ClusterCondition.Connected, status: value, reason, message, observedGeneration: generation }, now);
-      };
+      let conditions = cluster.status?.conditions ?? [];
+      const set = (update: ConditionUpdate) => (conditions = setCondition(conditions, { ...update, observedGeneration: generation }, now));
 
-      let client: KubeClient | undefined;
-      let fingerprint = '';
+      // Stages 1-3: connect, probe, keep the watches running.
       if (cluster.spec.paused) {
         await deps.connections.stop(clusterId);
-        connected('Unknown', ClusterReason.Paused, 'spec.paused is true: not watching the cluster');
+        set({ type: ClusterCondition.Connected, status: 'Unknown', reason: ClusterReason.Paused, message: 'spec.paused is true: not watching the cluster' });
       } else {
-        try {
-          const secret = await deps.secrets.reveal(key.team, cluster.spec.kubeconfigSecret.name);
-          const kubeconfig = secret[cluster.spec.kubeconfigSecret.key];
-          if (kubeconfig === undefined) throw new Error(`secret ${cluster.spec.kubeconfigSecret.name} has no key ${cluster.spec.kubeconfigSecret.key}`);
-          fingerprint = createHash('sha256').update(kubeconfig).update('\u0000').update(cluster.spec.context ?? '').digest('hex');
-          client = await makeClient(kubeconfig, cluster.spec.context);
-          status.server = client.server;
-        } catch (error) {
-          const missing = isGantryError(error) && error.status === 404;
-          connected('False', missing ? ClusterReason.SecretMissing : ClusterReason.KubeconfigInvalid, (error as Error).message);
+        const loaded = await loadClient(deps, cluster);
+        if (!loaded.ok) {
           await deps.connections.stop(clusterId);
-        }
-        if (client) {
-          const started = performance.now();
-          try {
-            const version = await client.request<{ gitVersion: string }>('GET', '/version', undefined, { timeoutMs: 5000 });
-            // Latency is noted when it moves by half or more, so that a steady cluster's status stays still.
-            const latency = Math.max(1, Math.round(performance.now() - started));
-            if (status.latencyMs === undefined || Math.abs(latency - status.latencyMs) > Math.max(5, status.latencyMs / 2)) status.latencyMs = latency;
-            status.serverVersion = version.gitVersion;
-            connected('True', ClusterReason.Connected, `${client.server} answers, Kubernetes ${version.gitVersion}`);
-            const probed = client;
-            await deps.connections.ensure(clusterId, key.team, fingerprint, () => Promise.resolve(probed));
-          } catch (error) {
-            const failure = classifyFailure(error);
-            connected('False', failure.reason, failure.message);
+          set({ type: ClusterCondition.Connected, ...loaded.condition });
+        } else {
+          const { client, fingerprint } = loaded.value;
+          status.server = client.server;
+          const probed = await probe(client);
+          if (!probed.ok) {
+            set({ type: ClusterCondition.Connected, ...probed.condition });
+          } else {
+            status.serverVersion = probed.value.version;
+            status.latencyMs = nextLatency(status.latencyMs, probed.value.latencyMs);
+            set({ type: ClusterCondition.Connected, status: 'True', reason: ClusterReason.Connected, message: `${client.server} answers, Kubernetes ${probed.value.version}` });
+            await deps.connections.ensure(clusterId, key.team, fingerprint, () => Promise.resolve(client));
           }
         }
       }
 
+      // Stage 4: what the watches report, and Ready.
       const state = deps.connections.get(clusterId)?.state();
-      conditions = setCondition(conditions, syncCondition(state, generation), now);
+      set(syncCondition(state, generation));
       if (state) status.inventory = { nodes: state.nodes, readyNodes: state.readyNodes, namespaces: state.namespaces, workloads: state.workloads, pods: state.pods };
-      const isConnected = conditions.find((c) => c.type === ClusterCondition.Connected)?.status === 'True';
-      const isSynced = conditions.find((c) => c.type === ClusterCondition.InventorySynced)?.status === 'True';
-      const notReady = conditions.find((c) => c.status !== 'True' && c.type !== ClusterCondition.Ready);
-      conditions = setCondition(
-        conditions,
-        {
-          type: ClusterCondition.Ready,
-          status: isConnected && isSynced ? 'True' : 'False',
-          reason: isConnected && isSynced ? ClusterReason.Synced : (notReady?.reason ?? ClusterReason.NotConnected),
-          message: isConnected && isSynced ? 'connected and the inventory is in sync' : (notReady?.message ?? 'not connected'),
-          observedGeneration: generation,
-        },
-        now,
-      );
+      set(readyCondition(conditions, generation));
       status.conditions = conditions;
       if (!ctx.signal.aborted) {
         await deps.resources.replaceStatus(CALLER, 'Cluster', key.team, key.name, { metadata: { name: key.name }, status });
       }
-      // Look again soon while syncing or failing, so status follows; then at the probe interval.
-      return { requeueAfterMs: isConnected && isSynced ? probeIntervalMs : 1000 };
+      // Follow a sync closely; retry a failing cluster every few seconds; probe a healthy one at the interval.
+      const connected = conditions.find((c) => c.type === ClusterCondition.Connected)?.status === 'True';
+      const ready = conditions.find((c) => c.type === ClusterCondition.Ready)?.status === 'True';
+      return { requeueAfterMs: ready ? probeIntervalMs : connected ? 1000 : 5000 };
     },
   };
 }
