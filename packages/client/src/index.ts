@@ -15,3 +15,21 @@ export { parseJsonOrUndefined } from './json.ts';
 export { SseParser, type SseEvent } from './sse-parser.ts';
 export { readSse } from './read-sse.ts';
 export { toWatchEvent, watchEvents, type WatchEvent, type WatchEventType } from './watch.ts';
+export {
+  workloadKinds,
+  type ClusterInventoryCounts,
+  type ClusterSpec,
+  type ClusterStatus,
+  type Condition,
+  type DrainReport,
+  type EventRecord,
+  type InventoryItem,
+  type InventoryNamespace,
+  type InventoryNode,
+  type InventoryPage,
+  type InventoryPods,
+  type InventoryWorkload,
+  type NodeTaint,
+  type PodRef,
+  type WorkloadKind,
+} from './fleet.ts';

@@ -11,6 +11,8 @@ export interface InventoryListOptions {
   team?: string;
   cluster?: string;
   namespace?: string;
+  /** One object by name. */
+  name?: string;
   /** For workloads: Deployment, StatefulSet, DaemonSet, Job or CronJob (default all). */
   workloadKind?: string;
   limit: number;
@@ -66,6 +68,7 @@ export class FleetService {
         kind,
         ...(clusters ? { clusters } : {}),
         ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
+        ...(options.name !== undefined ? { name: options.name } : {}),
         limit: options.limit - items.length,
         ...(cursor && cursor.kind === kind ? { after: cursor.after } : {}),
       });
@@ -88,10 +91,11 @@ export class FleetService {
 
   async events(caller: Caller, query: { team?: string; cluster?: string; namespace?: string; objectKind?: string; objectName?: string; type?: string; limit: number; continue?: string }): Promise<{ items: EventRecord[]; continue?: string }> {
     if (query.team !== undefined) authorize(caller.principal, 'read', query.team, `events of team ${query.team}`);
+    if (query.cluster !== undefined && query.team === undefined) throw new InputError('cluster needs team', [{ path: 'querystring/team', message: 'is required with cluster' }]);
     const teams = query.team !== undefined ? [query.team] : readableTeams(caller.principal);
     const page = await this.deps.events.query({
       ...(teams ? { teams } : {}),
-      ...(query.cluster !== undefined && query.team !== undefined ? { cluster: `${query.team}/${query.cluster}` } : {}),
+      ...(query.cluster !== undefined ? { cluster: `${query.team}/${query.cluster}` } : {}),
       ...(query.namespace !== undefined ? { namespace: query.namespace } : {}),
       ...(query.objectKind ? { objectKind: query.objectKind } : {}),
       ...(query.objectName ? { objectName: query.objectName } : {}),

@@ -1,5 +1,5 @@
 import { apiRequest } from './client';
-import type { EventRecord, InventoryPage } from './fleet-types';
+import type { EventRecord, InventoryPage } from '@gantry/client';
 
 export interface EventFilter {
   readonly team?: string | undefined;

@@ -5,7 +5,7 @@ import type {
   InventoryPage,
   InventoryPods,
   InventoryWorkload,
-} from './fleet-types';
+} from '@gantry/client';
 
 export interface InventoryItems {
   nodes: InventoryNode;

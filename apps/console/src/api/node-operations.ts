@@ -1,5 +1,5 @@
 import { apiRequest } from './client';
-import type { DrainReport } from './fleet-types';
+import type { DrainReport } from '@gantry/client';
 
 export interface NodeRef {
   readonly team: string;

@@ -1,3 +1,4 @@
+export type { Condition } from '@gantry/client';
 import type { KindScope } from '@gantry/client';
 
 /**
@@ -14,15 +15,6 @@ export interface KindInfo {
   scope: KindScope;
   description?: string | undefined;
   schema?: unknown;
-}
-
-export interface Condition {
-  type: string;
-  status: string;
-  reason?: string;
-  message?: string;
-  lastTransitionTime?: string;
-  observedGeneration?: number;
 }
 
 export type TeamRole = 'team-admin' | 'operator' | 'viewer';

@@ -1,7 +1,7 @@
 import { Table, Tag, Tooltip, Typography, type TableColumnsType } from 'antd';
 import { Link } from 'react-router';
 import type { EventFilter } from '../api/events';
-import type { EventRecord } from '../api/fleet-types';
+import type { EventRecord } from '@gantry/client';
 import { useEvents } from '../hooks/use-events';
 import { clusterPath, splitClusterId } from '../lib/fleet-paths';
 import { formatAge, formatTime } from '../lib/format';
@@ -45,6 +45,7 @@ export function EventsList({
           {
             title: 'Cluster',
             dataIndex: 'cluster',
+            width: 150,
             render: (id: string) => {
               const { team, name } = splitClusterId(id);
               return <Link to={clusterPath(team, name, 'events')}>{id}</Link>;
@@ -52,10 +53,16 @@ export function EventsList({
           },
         ]
       : []),
-    { title: 'Namespace', dataIndex: 'namespace', render: (namespace: string) => namespace || '—' },
+    {
+      title: 'Namespace',
+      dataIndex: 'namespace',
+      width: 140,
+      render: (namespace: string) => namespace || '—',
+    },
     {
       title: 'Object',
       key: 'object',
+      width: 280,
       render: (_, event) => (
         <span>
           <Typography.Text type="secondary">{event.objectKind}/</Typography.Text>
@@ -63,7 +70,12 @@ export function EventsList({
         </span>
       ),
     },
-    { title: 'Reason', dataIndex: 'reason', render: (reason: string) => <strong>{reason}</strong> },
+    {
+      title: 'Reason',
+      dataIndex: 'reason',
+      width: 170,
+      render: (reason: string) => <strong>{reason}</strong>,
+    },
     { title: 'Message', dataIndex: 'message' },
     { title: 'Count', dataIndex: 'count', width: 70, align: 'right' },
   ];

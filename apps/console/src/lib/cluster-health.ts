@@ -1,6 +1,6 @@
 import type { Resource } from '@gantry/client';
 import { isRecord } from '../api/normalize';
-import type { ClusterStatus } from '../api/fleet-types';
+import type { ClusterStatus } from '@gantry/client';
 import type { Condition } from '../api/types';
 import { conditionsOf } from './conditions';
 

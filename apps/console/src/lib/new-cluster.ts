@@ -1,5 +1,5 @@
 import { resourceApiVersion, type Resource } from '@gantry/client';
-import type { ClusterSpec } from '../api/fleet-types';
+import type { ClusterSpec } from '@gantry/client';
 
 /** Labels the fleet pages group and describe clusters by; the form asks for them by name. */
 export const wellKnownClusterLabels = ['region', 'zone', 'env', 'product'] as const;

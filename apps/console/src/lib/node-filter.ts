@@ -1,4 +1,4 @@
-import type { InventoryNode } from '../api/fleet-types';
+import type { InventoryNode } from '@gantry/client';
 
 export type NodeStatusFilter = 'all' | 'Ready' | 'NotReady' | 'SchedulingDisabled';
 

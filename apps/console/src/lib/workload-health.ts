@@ -1,4 +1,4 @@
-import type { InventoryWorkload } from '../api/fleet-types';
+import type { InventoryWorkload } from '@gantry/client';
 
 export interface WorkloadHealth {
   readonly text: string;

@@ -9,13 +9,14 @@ const InventoryQuery = Type.Object(
     team: Type.Optional(Type.String({ maxLength: 63 })),
     cluster: Type.Optional(Type.String({ maxLength: 63 })),
     namespace: Type.Optional(Type.String({ maxLength: 253 })),
+    name: Type.Optional(Type.String({ maxLength: 253 })),
     kind: Type.Optional(Type.String({ maxLength: 63 })),
     limit: Limit,
     continue: Type.Optional(Type.String({ maxLength: 1024 })),
   },
   { additionalProperties: false },
 );
-type InventoryQuery = { team?: string; cluster?: string; namespace?: string; kind?: string; limit?: string; continue?: string };
+type InventoryQuery = { team?: string; cluster?: string; namespace?: string; name?: string; kind?: string; limit?: string; continue?: string };
 
 const EventsQuery = Type.Object(
   {
@@ -60,6 +61,7 @@ export function fleetRoutes(app: FastifyInstance, fleet: FleetService): void {
           ...(q.team !== undefined ? { team: q.team } : {}),
           ...(q.cluster !== undefined ? { cluster: q.cluster } : {}),
           ...(q.namespace !== undefined ? { namespace: q.namespace } : {}),
+          ...(q.name !== undefined ? { name: q.name } : {}),
           ...(q.kind !== undefined ? { workloadKind: q.kind } : {}),
           ...(q.continue !== undefined ? { continue: q.continue } : {}),
           limit: limitOf(q.limit),

@@ -1,5 +1,5 @@
 import { Table, Tag } from 'antd';
-import type { InventoryNamespace } from '../../api/fleet-types';
+import type { InventoryNamespace } from '@gantry/client';
 import { inventoryKey } from '../../api/inventory';
 import { ErrorAlert } from '../../components/error-alert';
 import { LabelsTags } from '../../components/labels-tags';

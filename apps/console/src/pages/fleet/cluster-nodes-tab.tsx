@@ -1,7 +1,7 @@
 import { Form, Input, Select, Table, Tag, Tooltip, Typography, type TableColumnsType } from 'antd';
 import { useState } from 'react';
 import { Link } from 'react-router';
-import type { InventoryNode } from '../../api/fleet-types';
+import type { InventoryNode } from '@gantry/client';
 import { inventoryKey } from '../../api/inventory';
 import { ErrorAlert } from '../../components/error-alert';
 import { LoadMore } from '../../components/load-more';

@@ -1,5 +1,5 @@
 import { Table, Tag, Typography, type TableColumnsType } from 'antd';
-import type { InventoryPods } from '../../api/fleet-types';
+import type { InventoryPods } from '@gantry/client';
 import { inventoryKey } from '../../api/inventory';
 import { ErrorAlert } from '../../components/error-alert';
 import { LoadMore } from '../../components/load-more';

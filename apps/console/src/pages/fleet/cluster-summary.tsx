@@ -1,6 +1,6 @@
 import { Card, Descriptions, Flex, Tag } from 'antd';
 import type { Resource } from '@gantry/client';
-import type { ClusterSpec } from '../../api/fleet-types';
+import type { ClusterSpec } from '@gantry/client';
 import { isRecord } from '../../api/normalize';
 import { ConditionsTable } from '../../components/conditions-table';
 import { LabelsTags } from '../../components/labels-tags';

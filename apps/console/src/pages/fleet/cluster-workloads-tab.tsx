@@ -1,6 +1,6 @@
 import { Form, Select, Table, Tag, Tooltip, Typography, type TableColumnsType } from 'antd';
 import { useState } from 'react';
-import { workloadKinds, type InventoryWorkload } from '../../api/fleet-types';
+import { workloadKinds, type InventoryWorkload } from '@gantry/client';
 import { inventoryKey } from '../../api/inventory';
 import { ErrorAlert } from '../../components/error-alert';
 import { LoadMore } from '../../components/load-more';

@@ -1,6 +1,6 @@
 import { useMutation } from '@tanstack/react-query';
 import { Alert, Checkbox, Form, InputNumber, Modal } from 'antd';
-import type { DrainReport } from '../../api/fleet-types';
+import type { DrainReport } from '@gantry/client';
 import { drainNode, type DrainOptions, type NodeRef } from '../../api/node-operations';
 import { ErrorAlert } from '../../components/error-alert';
 

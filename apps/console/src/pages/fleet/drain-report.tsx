@@ -1,5 +1,5 @@
 import { Alert, Descriptions, Flex, Table, Typography } from 'antd';
-import type { DrainReport, PodRef } from '../../api/fleet-types';
+import type { DrainReport, PodRef } from '@gantry/client';
 
 type ReportedPod = PodRef & { reason?: string };
 

@@ -2,7 +2,7 @@ import { PauseCircleOutlined, PlayCircleOutlined, VerticalAlignBottomOutlined } 
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { App, Button } from 'antd';
 import { useState } from 'react';
-import type { DrainReport, InventoryNode } from '../../api/fleet-types';
+import type { DrainReport, InventoryNode } from '@gantry/client';
 import { setNodeCordoned, type NodeRef } from '../../api/node-operations';
 import { inventoryNodeKey } from '../../hooks/use-inventory-node';
 import { DrainModal } from './drain-modal';

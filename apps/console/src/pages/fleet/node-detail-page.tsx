@@ -1,7 +1,7 @@
 import { Card, Col, Empty, Flex, Row, Table, Tag } from 'antd';
 import { useState } from 'react';
 import { useParams } from 'react-router';
-import type { DrainReport, InventoryNode, NodeTaint } from '../../api/fleet-types';
+import type { DrainReport, InventoryNode, NodeTaint } from '@gantry/client';
 import { ConditionsTable } from '../../components/conditions-table';
 import { ErrorAlert } from '../../components/error-alert';
 import { EventsList } from '../../components/events-list';

@@ -1,5 +1,5 @@
 import { Table } from 'antd';
-import type { InventoryNode } from '../../api/fleet-types';
+import type { InventoryNode } from '@gantry/client';
 import { formatResource } from '../../lib/quantity';
 
 const firstResources = ['cpu', 'memory', 'pods', 'ephemeral-storage'];

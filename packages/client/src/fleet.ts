@@ -1,10 +1,18 @@
-import type { Condition } from './types';
 
 /**
  * The bodies of the fleet endpoints (docs/reference/api.md, "Fleet"; the Cluster status from
- * docs/reference/kinds/cluster.md). They are wire types and belong in @gantry/client with the others;
- * they live here until that package exports them.
+ * docs/reference/kinds/cluster.md).
  */
+
+/** A status condition, as every kind reports them. */
+export interface Condition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+  observedGeneration?: number;
+}
 
 /** What every inventory item carries; `cluster` is `team/name`. */
 export interface InventoryItem {
