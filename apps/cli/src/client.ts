@@ -2,6 +2,10 @@ import {
   ApiError,
   readApiError,
   watchEvents,
+  type DrainReport,
+  type EventRecord,
+  type InventoryItem,
+  type InventoryPage,
   type KindList,
   type LoginResult,
   type Me,
@@ -11,19 +15,15 @@ import {
   type WatchEvent,
 } from '@gantry/client';
 import type {
-  DrainReport,
   DrainRequest,
-  EventPage,
   EventQuery,
-  EventRecord,
-  InventoryItem,
-  InventoryPage,
   InventoryQuery,
   InventoryView,
   NodeOperation,
   NodeSchedulability,
 } from './fleet-types.ts';
 import { parseKinds, type KindInfo } from './kinds.ts';
+import { longFetch } from './long-fetch.ts';
 import { isRecord } from './objects.ts';
 
 /** The server could not be reached at all (refused, unknown host, timed out). */
@@ -43,6 +43,8 @@ export interface ClientOptions {
   server: string;
   token?: string;
   fetch?: typeof fetch;
+  /** For answers that may take over five minutes to start (a drain); default longFetch. */
+  longFetch?: typeof fetch;
   /** Per request, except watches. */
   timeoutMs?: number;
 }
@@ -80,12 +82,14 @@ export class GantryClient {
   readonly server: string;
   readonly #token: string | undefined;
   readonly #fetch: typeof fetch;
+  readonly #longFetch: typeof fetch;
   readonly #timeoutMs: number;
 
   constructor(options: ClientOptions) {
     this.server = options.server.replace(/\/+$/, '');
     this.#token = options.token;
     this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#longFetch = options.longFetch ?? options.fetch ?? longFetch;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
   }
 
@@ -154,11 +158,14 @@ export class GantryClient {
   }
 
   /** `GET /api/inventory/{view}`, every page (following `continue`). */
-  async inventory(view: InventoryView, query: InventoryQuery = {}): Promise<InventoryItem[]> {
-    const items: InventoryItem[] = [];
+  async inventory<T extends InventoryItem = InventoryItem>(
+    view: InventoryView,
+    query: InventoryQuery = {},
+  ): Promise<T[]> {
+    const items: T[] = [];
     let token: string | undefined;
     do {
-      const page = await this.request<InventoryPage>('GET', `/api/inventory/${view}`, {
+      const page = await this.request<InventoryPage<T>>('GET', `/api/inventory/${view}`, {
         query: { ...query, limit: String(PAGE_SIZE), continue: token },
       });
       items.push(...page.items);
@@ -173,7 +180,7 @@ export class GantryClient {
     let token: string | undefined;
     do {
       const wanted = max === undefined ? PAGE_SIZE : Math.min(PAGE_SIZE, max - items.length);
-      const page = await this.request<EventPage>('GET', '/api/events', {
+      const page = await this.request<{ items: EventRecord[]; continue?: string }>('GET', '/api/events', {
         query: { ...query, limit: String(wanted), continue: token },
       });
       items.push(...page.items);
@@ -200,7 +207,7 @@ export class GantryClient {
     timeoutMs?: number,
   ): Promise<NodeSchedulability | DrainReport> {
     const path = `/api/teams/${encodeURIComponent(scope.team)}/clusters/${encodeURIComponent(scope.cluster)}/nodes/${encodeURIComponent(scope.node)}/${operation}`;
-    return this.request('POST', path, { body, timeoutMs });
+    return this.request('POST', path, { body, timeoutMs, long: operation === 'drain' });
   }
 
   /** Creates or replaces a secret of a team (`PUT /api/teams/{team}/secrets/{name}`). */
@@ -229,11 +236,12 @@ export class GantryClient {
   async request<T>(
     method: string,
     path: string,
-    options: { query?: Query; body?: unknown; timeoutMs?: number } = {},
+    options: { query?: Query; body?: unknown; timeoutMs?: number; long?: boolean } = {},
   ): Promise<T> {
     const response = await this.#send(method, path, {
       query: options.query,
       body: options.body,
+      long: options.long,
       accept: 'application/json',
       signal: AbortSignal.timeout(options.timeoutMs ?? this.#timeoutMs),
     });
@@ -245,7 +253,13 @@ export class GantryClient {
   async #send(
     method: string,
     path: string,
-    options: { query?: Query; body?: unknown; accept: string; signal?: AbortSignal | undefined },
+    options: {
+      query?: Query;
+      body?: unknown;
+      accept: string;
+      signal?: AbortSignal | undefined;
+      long?: boolean | undefined;
+    },
   ): Promise<Response> {
     const url = new URL(this.server + path);
     for (const [key, value] of Object.entries(options.query ?? {})) {
@@ -255,7 +269,7 @@ export class GantryClient {
     if (this.#token !== undefined) headers['authorization'] = `Bearer ${this.#token}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     try {
-      return await this.#fetch(url, {
+      return await (options.long === true ? this.#longFetch : this.#fetch)(url, {
         method,
         headers,
         body: options.body === undefined ? undefined : JSON.stringify(options.body),

@@ -1,13 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import type { InventoryItem } from './fleet-types.ts';
+import type { InventoryNamespace, InventoryNode, InventoryPods, InventoryWorkload } from '@gantry/client';
 import { clusterLabel, inventoryTable, podPhases, workloadReady } from './inventory-tables.ts';
 
 const now = new Date('2025-06-01T12:00:00Z');
-const base = { kind: 'Node', namespace: '', updatedAt: '2025-06-01T11:59:59Z' };
+const base = {
+  kind: 'Node',
+  namespace: '',
+  updatedAt: '2025-06-01T11:59:59Z',
+  taints: [],
+  capacity: {},
+  allocatable: {},
+};
 
 describe('inventoryTable', () => {
   it('prints nodes with STATUS, ROLES, AGE and VERSION', () => {
-    const nodes: InventoryItem[] = [
+    const nodes: InventoryNode[] = [
       {
         ...base,
         cluster: 'sre/east',
@@ -42,20 +49,15 @@ describe('inventoryTable', () => {
   });
 
   it('prints namespaces with their phase, and <unknown> age when the summary has no creation time', () => {
-    const table = inventoryTable(
-      'namespaces',
-      [
-        {
-          cluster: 'sre/east',
-          kind: 'Namespace',
-          namespace: '',
-          name: 'default',
-          phase: 'Active',
-          labels: {},
-        },
-      ],
-      { now },
-    );
+    const namespace: InventoryNamespace = {
+      cluster: 'sre/east',
+      kind: 'Namespace',
+      namespace: '',
+      name: 'default',
+      phase: 'Active',
+      labels: {},
+    };
+    const table = inventoryTable('namespaces', [namespace], { now });
     expect(table).toEqual({
       headers: ['CLUSTER', 'NAME', 'STATUS', 'AGE'],
       rows: [['sre/east', 'default', 'Active', '<unknown>']],
@@ -63,7 +65,10 @@ describe('inventoryTable', () => {
   });
 
   it('prints workloads with KIND and READY', () => {
-    const workload = (kind: string, fields: Record<string, unknown>): InventoryItem => ({
+    const workload = (
+      kind: InventoryWorkload['kind'],
+      fields: Partial<InventoryWorkload>,
+    ): InventoryWorkload => ({
       cluster: 'sre/east',
       kind,
       namespace: 'web',
@@ -98,7 +103,7 @@ describe('inventoryTable', () => {
   });
 
   it('prints one column per pod phase present, in lifecycle order, 0 where a namespace has none', () => {
-    const pods: InventoryItem[] = [
+    const pods: InventoryPods[] = [
       {
         cluster: 'sre/east',
         kind: 'PodSummary',

@@ -2,9 +2,10 @@ import type {
   InventoryItem,
   InventoryNamespace,
   InventoryNode,
-  InventoryView,
+  InventoryPods,
   InventoryWorkload,
-} from './fleet-types.ts';
+} from '@gantry/client';
+import type { InventoryView } from './fleet-types.ts';
 import { nodeRoles, nodeStatus } from './node-display.ts';
 import { formatAge } from './output.ts';
 
@@ -36,8 +37,9 @@ export function inventoryTable(
   options: TableOptions,
 ): Table {
   const cluster = (item: InventoryItem): string => clusterLabel(item.cluster, options.team);
-  const age = (item: InventoryItem): string =>
-    formatAge(typeof item['createdAt'] === 'string' ? item['createdAt'] : undefined, options.now);
+  // Not every summary says when its object was created (namespaces do not): AGE is then <unknown>.
+  const age = (item: InventoryItem & { createdAt?: unknown }): string =>
+    formatAge(typeof item.createdAt === 'string' ? item.createdAt : undefined, options.now);
   switch (view) {
     case 'nodes':
       return {
@@ -69,10 +71,11 @@ export function inventoryTable(
         ]),
       };
     case 'pods': {
-      const phases = podPhases(items);
+      const pods = items as readonly InventoryPods[];
+      const phases = podPhases(pods);
       return {
         headers: ['CLUSTER', 'NAMESPACE', ...phases.map((p) => p.toUpperCase())],
-        rows: items.map((item) => [
+        rows: pods.map((item) => [
           cluster(item),
           item.namespace,
           ...phases.map((phase) => String(typeof item[phase] === 'number' ? item[phase] : 0)),
@@ -93,7 +96,7 @@ export function workloadReady(workload: InventoryWorkload): string {
 }
 
 /** The phases present in any of the pod summaries, in lifecycle order. */
-export function podPhases(items: readonly InventoryItem[]): string[] {
+export function podPhases(items: readonly InventoryPods[]): string[] {
   const present = new Set<string>();
   for (const item of items) {
     for (const [key, value] of Object.entries(item)) {

@@ -1,4 +1,5 @@
-import type { InventoryView, WorkloadKind } from './fleet-types.ts';
+import type { WorkloadKind } from '@gantry/client';
+import type { InventoryView } from './fleet-types.ts';
 
 /** What `gantry get KIND` reads when KIND names something in the clusters rather than a Gantry kind. */
 export interface InventoryTarget {

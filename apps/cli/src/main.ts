@@ -30,8 +30,11 @@ async function run(
   task: (env: CommandEnv) => Promise<void>,
   errorExitCode?: number,
 ): Promise<void> {
-  const globals = command.optsWithGlobals<{ context?: string }>();
-  const env: CommandEnv = { io, configPath: configPath(process.env), contextName: globals.context };
+  const env: CommandEnv = {
+    io,
+    configPath: configPath(process.env),
+    contextName: gantryContextName(command),
+  };
   try {
     await task(env);
   } catch (error) {
@@ -43,6 +46,41 @@ async function run(
     if (!(error instanceof CliError) && error instanceof Error && process.env['GANTRY_DEBUG'])
       io.err(`${error.stack ?? ''}\n`);
     process.exitCode = errorExitCode ?? (error instanceof CliError ? error.exitCode : 1);
+  }
+}
+
+/**
+ * Commands whose own `--context` is a kubeconfig context (kubectl's meaning), not a Gantry context: for
+ * them, the Gantry context is the `--context` given before the command name.
+ */
+const kubeContextCommands = new WeakSet<Command>();
+
+/** `--context NAME`: the one nearest the command wins, as with optsWithGlobals. */
+function gantryContextName(command: Command): string | undefined {
+  for (let at: Command | null = command; at !== null; at = at.parent) {
+    if (kubeContextCommands.has(at)) continue;
+    const value = at.opts<{ context?: string }>().context;
+    if (value !== undefined) return value;
+  }
+  return undefined;
+}
+
+/**
+ * The global `--context` works anywhere on the command line: program options stop at the command name
+ * (so that `cluster add --context` can mean a kubeconfig context), and every other command takes it too.
+ */
+function acceptContextEverywhere(command: Command): void {
+  for (const sub of command.commands) {
+    const hasOwn = sub.options.some((option) => option.long === '--context');
+    if (!hasOwn && sub.name() !== 'server') {
+      sub.addOption(
+        new Option(
+          '--context <name>',
+          'use this context from the config instead of the current one',
+        ).hideHelp(),
+      );
+    }
+    acceptContextEverywhere(sub);
   }
 }
 
@@ -64,6 +102,7 @@ const outputOption = (): Option =>
 const program = new Command('gantry')
   .description('Command-line client for Gantry: declarative resources, kubectl-style.')
   .option('--context <name>', 'use this context from the config instead of the current one')
+  .enablePositionalOptions()
   .showHelpAfterError()
   .addHelpText(
     'after',
@@ -241,12 +280,15 @@ program
   );
 
 const cluster = program.command('cluster').description('add clusters to the fleet, or remove them');
-cluster
+const clusterAdd = cluster
   .command('add')
   .argument('<name>', 'cluster name')
   .description("store a kubeconfig as the team's secret NAME-kubeconfig and create (or update) the Cluster")
   .requiredOption('--kubeconfig <file>', 'kubeconfig file to reach the cluster with')
-  .option('--context <context>', "kubeconfig context to use (default: the file's current context)")
+  .option(
+    '--context <context>',
+    "kubeconfig context to use (default: the file's current context); a Gantry context goes before the command: gantry --context NAME cluster add ...",
+  )
   .addOption(teamOption())
   .addOption(
     new Option('-l, --label <key=value>', 'label for the Cluster; repeatable').argParser(collect).default([]),
@@ -266,6 +308,7 @@ cluster
         (await import('./commands/cluster.ts')).addCluster(env, name, { ...options, labels: options.label }),
       ),
   );
+kubeContextCommands.add(clusterAdd);
 cluster
   .command('remove')
   .argument('<name>', 'cluster name')
@@ -380,4 +423,5 @@ program
     await runServer(flags);
   });
 
+acceptContextEverywhere(program);
 await program.parseAsync(process.argv);

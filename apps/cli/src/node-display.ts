@@ -1,4 +1,4 @@
-import type { InventoryNode, NodeTaint } from './fleet-types.ts';
+import type { InventoryNode, NodeTaint } from '@gantry/client';
 
 const ROLE_LABEL_PREFIX = 'node-role.kubernetes.io/';
 const LEGACY_ROLE_LABEL = 'kubernetes.io/role';

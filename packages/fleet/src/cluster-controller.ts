@@ -77,15 +77,23 @@ function syncCondition(state: ConnectionState | undefined, generation: number): 
 type ClusterObject = Resource<ClusterSpec, ClusterStatus>;
 type Outcome<T> = { ok: true; value: T } | { ok: false; condition: Omit<ConditionUpdate, 'type'> };
 
+/** Clients by cluster, kept while the kubeconfig stays the same so probes reuse their connections. */
+type ClientCache = Map<string, { fingerprint: string; client: KubeClient }>;
+
 /** Stage 1: the kubeconfig from the cluster's secret, as a client (and a fingerprint to notice changes). */
-async function loadClient(deps: ClusterControllerDeps, cluster: ClusterObject): Promise<Outcome<{ client: KubeClient; fingerprint: string }>> {
+async function loadClient(deps: ClusterControllerDeps, clients: ClientCache, clusterId: string, cluster: ClusterObject): Promise<Outcome<{ client: KubeClient; fingerprint: string }>> {
   const { team = '' } = cluster.metadata;
   const ref = cluster.spec.kubeconfigSecret;
   try {
     const kubeconfig = (await deps.secrets.reveal(team, ref.name))[ref.key];
     if (kubeconfig === undefined) return { ok: false, condition: { status: 'False', reason: ClusterReason.SecretMissing, message: `secret ${ref.name} has no key ${ref.key}` } };
     const fingerprint = createHash('sha256').update(kubeconfig).update('\u0000').update(cluster.spec.context ?? '').digest('hex');
+    const cached = clients.get(clusterId);
+    if (cached?.fingerprint === fingerprint) return { ok: true, value: cached };
+    cached?.client.close();
+    clients.delete(clusterId);
     const client = await (deps.clientFactory ?? kubeClientFromKubeconfig)(kubeconfig, cluster.spec.context);
+    clients.set(clusterId, { fingerprint, client });
     return { ok: true, value: { client, fingerprint } };
   } catch (error) {
     const missing = isGantryError(error) && error.status === 404;
@@ -124,6 +132,11 @@ function readyCondition(conditions: readonly Condition[], generation: number): C
  */
 export function createClusterController(deps: ClusterControllerDeps): Controller {
   const probeIntervalMs = deps.probeIntervalMs ?? 15_000;
+  const clients: ClientCache = new Map();
+  const forget = (clusterId: string) => {
+    clients.get(clusterId)?.client.close();
+    clients.delete(clusterId);
+  };
   let leadership: AbortSignal | undefined;
 
   return {
@@ -134,11 +147,19 @@ export function createClusterController(deps: ClusterControllerDeps): Controller
       // Watches run only while this server leads: stop them all when the lease goes.
       if (leadership !== ctx.signal) {
         leadership = ctx.signal;
-        ctx.signal.addEventListener('abort', () => void deps.connections.stopAll(), { once: true });
+        ctx.signal.addEventListener(
+          'abort',
+          () => {
+            for (const clusterId of [...clients.keys()]) forget(clusterId);
+            void deps.connections.stopAll();
+          },
+          { once: true },
+        );
       }
       const clusterId = `${key.team}/${key.name}`;
       const cluster = (await deps.repository.get({ kind: 'Cluster', team: key.team, name: key.name })) as ClusterObject | undefined;
       if (!cluster) {
+        forget(clusterId);
         await deps.connections.stop(clusterId);
         await deps.inventory.deleteCluster(clusterId);
         return {};
@@ -151,10 +172,11 @@ export function createClusterController(deps: ClusterControllerDeps): Controller
 
       // Stages 1-3: connect, probe, keep the watches running.
       if (cluster.spec.paused) {
+        forget(clusterId);
         await deps.connections.stop(clusterId);
         set({ type: ClusterCondition.Connected, status: 'Unknown', reason: ClusterReason.Paused, message: 'spec.paused is true: not watching the cluster' });
       } else {
-        const loaded = await loadClient(deps, cluster);
+        const loaded = await loadClient(deps, clients, clusterId, cluster);
         if (!loaded.ok) {
           await deps.connections.stop(clusterId);
           set({ type: ClusterCondition.Connected, ...loaded.condition });

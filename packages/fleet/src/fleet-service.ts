@@ -42,7 +42,10 @@ export class FleetService {
   /** `team/name` ids of the clusters the caller may read, narrowed by team and cluster. */
   async #clusters(caller: Caller, team?: string, cluster?: string): Promise<string[] | undefined> {
     if (team !== undefined) authorize(caller.principal, 'read', team, `clusters of team ${team}`);
-    if (team !== undefined && cluster !== undefined) return [`${team}/${cluster}`];
+    if (team !== undefined && cluster !== undefined) {
+      if (!(await this.deps.repository.get({ kind: 'Cluster', team, name: cluster }))) throw new NotFoundError(`clusters/${cluster} not found in team ${team}`);
+      return [`${team}/${cluster}`];
+    }
     if (cluster !== undefined) throw new InputError('cluster needs team', [{ path: 'querystring/team', message: 'is required with cluster' }]);
     const teams = team !== undefined ? [team] : readableTeams(caller.principal);
     if (!teams) return undefined;
@@ -100,10 +103,10 @@ export class FleetService {
       ...(query.objectKind ? { objectKind: query.objectKind } : {}),
       ...(query.objectName ? { objectName: query.objectName } : {}),
       ...(query.type ? { type: query.type } : {}),
-      ...(query.continue ? { beforeId: Number(query.continue) } : {}),
+      ...(query.continue ? { after: decodeEventCursor(query.continue) } : {}),
       limit: query.limit,
     });
-    return { items: page.items, ...(page.nextBeforeId ? { continue: String(page.nextBeforeId) } : {}) };
+    return { items: page.items, ...(page.next ? { continue: Buffer.from(JSON.stringify([page.next.lastSeen, page.next.id])).toString('base64url') } : {}) };
   }
 
   async #client(team: string, name: string): Promise<KubeClient> {
@@ -120,14 +123,18 @@ export class FleetService {
     authorize(caller.principal, 'write', team, `nodes of cluster ${cluster} in team ${team}`);
     const client = await this.#client(team, cluster);
     let result: DrainReport | { node: string; unschedulable: boolean };
-    if (operation === 'cordon') {
-      await cordon(client, node);
-      result = { node, unschedulable: true };
-    } else if (operation === 'uncordon') {
-      await uncordon(client, node);
-      result = { node, unschedulable: false };
-    } else {
-      result = await drain(client, node, drainOptions ?? { timeoutMs: 300_000, force: false });
+    try {
+      if (operation === 'cordon') {
+        await cordon(client, node);
+        result = { node, unschedulable: true };
+      } else if (operation === 'uncordon') {
+        await uncordon(client, node);
+        result = { node, unschedulable: false };
+      } else {
+        result = await drain(client, node, drainOptions ?? { timeoutMs: 300_000, force: false });
+      }
+    } finally {
+      client.close();
     }
     await this.deps.audit.record({ actor: caller.principal.username, source: caller.source, action: operation, kind: 'Node', team, name: `${cluster}/${node}`, after: result });
     return result;
@@ -147,6 +154,16 @@ function decodeCursor(token: string): Cursor {
   try {
     const cursor = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Cursor;
     if (typeof cursor.kind === 'string' && typeof cursor.after?.cluster === 'string') return cursor;
+  } catch {
+    // fall through
+  }
+  throw new InputError('invalid continue token', [{ path: 'continue', message: 'is not a token this server issued' }], 'GANTRY_E_BAD_REQUEST');
+}
+
+function decodeEventCursor(token: string): { lastSeen: string; id: number } {
+  try {
+    const [lastSeen, id] = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as [unknown, unknown];
+    if (typeof lastSeen === 'string' && typeof id === 'number') return { lastSeen, id };
   } catch {
     // fall through
   }

@@ -26,7 +26,8 @@ export interface EventQuery {
   objectName?: string;
   type?: string;
   since?: string;
-  beforeId?: number;
+  /** Resume after this record in the (lastSeen, id) descending order. */
+  after?: { lastSeen: string; id: number };
   limit: number;
 }
 
@@ -75,7 +76,7 @@ export class EventRepository {
     });
   }
 
-  async query(query: EventQuery): Promise<{ items: EventRecord[]; nextBeforeId?: number }> {
+  async query(query: EventQuery): Promise<{ items: EventRecord[]; next?: { lastSeen: string; id: number } }> {
     if (query.teams?.length === 0) return { items: [] };
     let select = this.db.selectFrom('events').selectAll();
     if (query.teams) select = select.where('team', 'in', query.teams);
@@ -85,8 +86,12 @@ export class EventRepository {
     if (query.objectName) select = select.where('object_name', '=', query.objectName);
     if (query.type) select = select.where('type', '=', query.type);
     if (query.since) select = select.where('last_seen', '>=', query.since);
-    if (query.beforeId !== undefined) select = select.where('id', '<', query.beforeId);
-    const rows = await select.orderBy('id', 'desc').limit(query.limit + 1).execute();
+    if (query.after) {
+      const { lastSeen, id } = query.after;
+      select = select.where((eb) => eb.or([eb('last_seen', '<', lastSeen), eb.and([eb('last_seen', '=', lastSeen), eb('id', '<', id)])]));
+    }
+    // Newest first by when the event was last seen: a repeat moves its record to the top.
+    const rows = await select.orderBy('last_seen', 'desc').orderBy('id', 'desc').limit(query.limit + 1).execute();
     const items = rows.slice(0, query.limit).map((row) => ({
       id: Number(row.id),
       source: row.source,
@@ -104,7 +109,7 @@ export class EventRepository {
       lastSeen: row.last_seen,
     }));
     const last = items.at(-1);
-    return rows.length > query.limit && last?.id !== undefined ? { items, nextBeforeId: last.id } : { items };
+    return rows.length > query.limit && last?.id !== undefined ? { items, next: { lastSeen: last.lastSeen, id: last.id } } : { items };
   }
 
   async deleteCluster(cluster: string): Promise<void> {

@@ -1,7 +1,7 @@
-import { ApiError, type Resource } from '@gantry/client';
+import { ApiError, type ObjectMeta, type Resource } from '@gantry/client';
 import { checkContext, readKubeconfig } from '../kubeconfig.ts';
 import type { CommandEnv } from '../io.ts';
-import { apiVersionOf } from '../kinds.ts';
+import { apiVersionOf, type KindInfo } from '../kinds.ts';
 import { parseLabelArgs } from '../labels.ts';
 import { isRecord } from '../objects.ts';
 import { openSession } from '../session.ts';
@@ -13,6 +13,8 @@ export interface ClusterAddOptions {
   labels?: string[];
   dryRun?: boolean;
 }
+
+const KUBECONFIG_KEY = 'kubeconfig';
 
 /** The secret `cluster add` keeps a cluster's kubeconfig in (docs/reference/kinds/cluster.md). */
 export function kubeconfigSecretName(cluster: string): string {
@@ -29,49 +31,53 @@ export async function addCluster(env: CommandEnv, name: string, options: Cluster
   checkContext(summary, options.kubeconfig, options.context);
   const labels =
     options.labels === undefined || options.labels.length === 0 ? undefined : parseLabelArgs(options.labels);
-  const dryRun = options.dryRun === true;
 
   const session = await openSession(env, options.team);
   const kind = await session.resolveKind('Cluster');
   const { client, team } = session;
   const secret = kubeconfigSecretName(name);
   const live = await client.find(kind, name, team);
+  const body = clusterBody(kind, name, live, { secret, context: options.context, labels });
+  const write = (dryRun: boolean): Promise<Resource> =>
+    live === undefined
+      ? client.create(kind, body, team, { dryRun })
+      : client.replace(kind, body, team, { dryRun });
+  const outcome = live === undefined ? 'added' : 'configured';
 
-  // The secrets API has no dry run: a dry run checks the Cluster on the server and stores nothing.
-  if (!dryRun) await client.putSecret(team, secret, { kubeconfig: text });
-
-  const spec = {
-    ...(live !== undefined && isRecord(live.spec) ? live.spec : {}),
-    kubeconfigSecret: { name: secret, key: 'kubeconfig' },
-  } as Record<string, unknown>;
-  if (options.context !== undefined) spec['context'] = options.context;
-  else delete spec['context'];
-
-  const suffix = dryRun ? ' (server dry run)' : '';
-  if (live === undefined) {
-    const body: Resource = {
-      apiVersion: apiVersionOf(kind),
-      kind: kind.kind,
-      metadata: { name, ...(labels !== undefined ? { labels } : {}) },
-      spec,
-    };
-    await client.create(kind, body, team, { dryRun });
-    env.io.out(`cluster/${name} added${suffix}\n`);
+  // The Cluster is checked first (dryRun=All), so that one the server refuses leaves no secret behind;
+  // the secrets API has no dry run, so --dry-run stops there.
+  await write(true);
+  if (options.dryRun === true) {
+    env.io.out(`cluster/${name} ${outcome} (server dry run)\n`);
     return;
   }
-  const body: Resource = {
-    apiVersion: live.apiVersion,
-    kind: live.kind,
-    metadata: {
-      name,
-      resourceVersion: live.metadata.resourceVersion,
-      ...(live.metadata.annotations !== undefined ? { annotations: live.metadata.annotations } : {}),
-      ...((labels ?? live.metadata.labels) !== undefined ? { labels: labels ?? live.metadata.labels } : {}),
-    },
-    spec,
+  await client.putSecret(team, secret, { [KUBECONFIG_KEY]: text });
+  await write(false);
+  env.io.out(`cluster/${name} ${outcome}\n`);
+}
+
+/**
+ * The Cluster `cluster add` writes: a new one, or the live one with its kubeconfig secret and context
+ * replaced, its labels replaced only when some are given, and its other fields kept.
+ */
+export function clusterBody(
+  kind: KindInfo,
+  name: string,
+  live: Resource | undefined,
+  options: { secret: string; context: string | undefined; labels: Record<string, string> | undefined },
+): Resource {
+  const spec: Record<string, unknown> = {
+    ...(live !== undefined && isRecord(live.spec) ? live.spec : {}),
+    kubeconfigSecret: { name: options.secret, key: KUBECONFIG_KEY },
   };
-  await client.replace(kind, body, team, { dryRun });
-  env.io.out(`cluster/${name} configured${suffix}\n`);
+  if (options.context !== undefined) spec['context'] = options.context;
+  else delete spec['context'];
+  const labels = options.labels ?? live?.metadata.labels;
+  const metadata: ObjectMeta = { name };
+  if (live?.metadata.resourceVersion !== undefined) metadata.resourceVersion = live.metadata.resourceVersion;
+  if (live?.metadata.annotations !== undefined) metadata.annotations = live.metadata.annotations;
+  if (labels !== undefined) metadata.labels = labels;
+  return { apiVersion: live?.apiVersion ?? apiVersionOf(kind), kind: kind.kind, metadata, spec };
 }
 
 /** `gantry cluster remove NAME`: deletes the Cluster, then the kubeconfig secret `cluster add` made. */
@@ -83,14 +89,17 @@ export async function removeCluster(
   const session = await openSession(env, options.team);
   const kind = await session.resolveKind('Cluster');
   const { client, team } = session;
+  const live = await client.get(kind, name, team);
   await client.delete(kind, name, team);
   env.io.out(`cluster/${name} removed\n`);
+  // Only the secret `cluster add` made: a Cluster written some other way may share its secret.
   const secret = kubeconfigSecretName(name);
+  const spec = isRecord(live.spec) ? live.spec : {};
+  if (!isRecord(spec['kubeconfigSecret']) || spec['kubeconfigSecret']['name'] !== secret) return;
   try {
     await client.deleteSecret(team, secret);
     env.io.out(`secret/${secret} deleted\n`);
   } catch (error) {
-    // Added some other way (apply), the cluster may have had no secret of that name.
     if (!(error instanceof ApiError && error.status === 404)) throw error;
   }
 }

@@ -1,6 +1,6 @@
 import { assertClusterExists } from '../cluster-lookup.ts';
 import { CliError } from '../errors.ts';
-import type { InventoryNode } from '../fleet-types.ts';
+import type { InventoryNode } from '@gantry/client';
 import type { CommandEnv } from '../io.ts';
 import { formatTaint, nodeRoles, nodeStatus } from '../node-display.ts';
 import { formatAge, formatTable } from '../output.ts';
@@ -17,14 +17,16 @@ export async function describeNode(
       `describe node needs --cluster CLUSTER: gantry describe node ${name} --cluster CLUSTER`,
     );
   const session = await openSession(env, options.team);
-  // The inventory has no name filter: the cluster's nodes are listed and the one wanted picked out.
-  const nodes = await session.client.inventory('nodes', { team: session.team, cluster: options.cluster });
-  const node = nodes.find((item) => item.name === name);
+  const [node] = await session.client.inventory<InventoryNode>('nodes', {
+    team: session.team,
+    cluster: options.cluster,
+    name,
+  });
   if (node === undefined) {
-    if (nodes.length === 0) await assertClusterExists(session, session.team, options.cluster);
+    await assertClusterExists(session, session.team, options.cluster);
     throw new CliError(`node "${name}" not found in cluster ${session.team}/${options.cluster}`);
   }
-  env.io.out(describeNodeText(node as InventoryNode, env.io.now()));
+  env.io.out(describeNodeText(node, env.io.now()));
 }
 
 /** kubectl-describe-like text: identity, labels, taints, conditions as a table, capacity and allocatable. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EventRecord } from '../fleet-types.ts';
+import type { EventRecord } from '@gantry/client';
 import { eventTable, eventTypeFilter } from './events.ts';
 
 const now = new Date('2025-06-01T12:00:00Z');

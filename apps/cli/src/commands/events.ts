@@ -1,6 +1,6 @@
 import { CliError } from '../errors.ts';
 import { fleetScope, type FleetScope } from '../fleet-scope.ts';
-import type { EventRecord } from '../fleet-types.ts';
+import type { EventRecord } from '@gantry/client';
 import type { CommandEnv } from '../io.ts';
 import { clusterLabel } from '../inventory-tables.ts';
 import { parseObjectRef } from '../kube-kinds.ts';

@@ -1,7 +1,7 @@
 import { assertClusterExists } from '../cluster-lookup.ts';
 import { CliError, ReportedFailure } from '../errors.ts';
 import { describeScope, fleetScope, type FleetScope } from '../fleet-scope.ts';
-import type { InventoryItem } from '../fleet-types.ts';
+import type { InventoryItem } from '@gantry/client';
 import type { CommandEnv } from '../io.ts';
 import { inventoryTable } from '../inventory-tables.ts';
 import type { InventoryTarget } from '../inventory-views.ts';
@@ -37,27 +37,25 @@ export async function getInventory(
   // Nodes and namespaces belong to no namespace: -n does not narrow them (as in kubectl).
   const namespaced = target.view === 'workloads' || target.view === 'pods';
   const namespace = namespaced ? options.namespace : undefined;
-  const listed = await session.client.inventory(target.view, {
-    ...scope,
-    namespace,
-    kind: target.workloadKind,
-  });
+  const query = { ...scope, namespace, kind: target.workloadKind };
+  // Named objects are asked for one by one (the API filters by name); a list otherwise.
+  const items =
+    names.length === 0
+      ? await session.client.inventory(target.view, query)
+      : (
+          await Promise.all(names.map((name) => session.client.inventory(target.view, { ...query, name })))
+        ).flat();
 
-  if (listed.length === 0 && scope.cluster !== undefined && scope.team !== undefined)
+  if (items.length === 0 && scope.cluster !== undefined && scope.team !== undefined)
     await assertClusterExists(session, scope.team, scope.cluster);
 
-  let items: InventoryItem[] = listed;
   let missing = 0;
-  if (names.length > 0) {
-    items = listed.filter((item) => names.includes(item.name));
-    for (const name of names) {
-      if (!items.some((item) => item.name === name)) {
-        env.io.err(`error: ${target.singular} "${name}" not found in ${describeScope(scope)}\n`);
-        missing++;
-      }
+  for (const name of names) {
+    if (!items.some((item) => item.name === name)) {
+      env.io.err(`error: ${target.singular} "${name}" not found in ${describeScope(scope)}\n`);
+      missing++;
     }
   }
-
   if (options.format === 'table') {
     if (items.length === 0) {
       if (missing === 0) env.io.err(`No resources found${where(scope, namespace)}.\n`);

@@ -1,6 +1,6 @@
 import { formatDuration, parseDuration } from '../duration.ts';
 import { CliError, ReportedFailure } from '../errors.ts';
-import type { DrainReport } from '../fleet-types.ts';
+import type { DrainReport } from '@gantry/client';
 import type { CommandEnv, Io } from '../io.ts';
 import { openSession } from '../session.ts';
 

@@ -27,7 +27,7 @@ const EventsQuery = Type.Object(
     name: Type.Optional(Type.String({ maxLength: 253 })),
     type: Type.Optional(Type.String({ maxLength: 32 })),
     limit: Limit,
-    continue: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
+    continue: Type.Optional(Type.String({ maxLength: 1024 })),
   },
   { additionalProperties: false },
 );
@@ -69,7 +69,7 @@ export function fleetRoutes(app: FastifyInstance, fleet: FleetService): void {
       },
     );
   }
-  app.get<{ Querystring: EventsQuery }>('/api/events', { schema: { tags, summary: 'Event records, newest first', querystring: EventsQuery } }, async (request) => {
+  app.get<{ Querystring: EventsQuery }>('/api/events', { schema: { tags, summary: 'Event records, most recently seen first', querystring: EventsQuery } }, async (request) => {
     const q = request.query;
     return fleet.events(request.caller, {
       ...(q.team !== undefined ? { team: q.team } : {}),

@@ -147,8 +147,12 @@ export function podPhase(pod: KubeObject): string {
   return str(obj(pod.status).phase) ?? 'Unknown';
 }
 
-export function summarizeNamespace(namespace: KubeObject): { phase: string; labels: Record<string, string> } {
-  return { phase: str(obj(namespace.status).phase) ?? 'Active', labels: namespace.metadata.labels ?? {} };
+export function summarizeNamespace(namespace: KubeObject): { phase: string; labels: Record<string, string>; createdAt?: string } {
+  return {
+    phase: str(obj(namespace.status).phase) ?? 'Active',
+    labels: namespace.metadata.labels ?? {},
+    ...(namespace.metadata.creationTimestamp ? { createdAt: namespace.metadata.creationTimestamp } : {}),
+  };
 }
 
 /** A Kubernetes Event as an event record of the cluster. */

@@ -40,6 +40,8 @@ export interface KubeClient {
   request<T>(method: string, path: string, body?: unknown, options?: { contentType?: string; timeoutMs?: number }): Promise<T>;
   /** Streams watch events until the server ends the watch (resolves) or it fails (rejects). */
   watch(path: string, params: Record<string, string>, onEvent: (event: WatchEvent) => void, signal: AbortSignal): Promise<void>;
+  /** Closes the kept-alive connections. */
+  close(): void;
 }
 
 interface Transport {
@@ -101,6 +103,10 @@ class HttpKubeClient implements KubeClient {
     this.server = transport.server.toString().replace(/\/$/, '');
     const secure = transport.server.protocol === 'https:';
     this.#agent = secure ? new https.Agent({ keepAlive: true, maxSockets: 32 }) : new http.Agent({ keepAlive: true, maxSockets: 32 });
+  }
+
+  close(): void {
+    this.#agent.destroy();
   }
 
   #open(method: string, path: string, headers: Record<string, string>, signal?: AbortSignal, timeoutMs?: number): http.ClientRequest {

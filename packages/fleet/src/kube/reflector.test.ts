@@ -9,6 +9,7 @@ function fakeClient(script: { lists: (() => { items: KubeObject[]; rv: string })
   const calls: string[] = [];
   const client: KubeClient = {
     server: 'https://fake',
+    close: () => undefined,
     request: <T>() => {
       const next = script.lists.shift();
       calls.push('list');

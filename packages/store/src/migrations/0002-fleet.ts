@@ -39,6 +39,7 @@ export function fleet(dialect: Dialect): Migration {
         .addUniqueConstraint('events_external', ['source', 'external_id'])
         .execute();
       await db.schema.createIndex('events_by_cluster').on('events').columns(['cluster', 'last_seen']).execute();
+      await db.schema.createIndex('events_by_time').on('events').columns(['last_seen', 'id']).execute();
       await db.schema.createIndex('events_by_object').on('events').columns(['cluster', 'namespace', 'object_kind', 'object_name']).execute();
     },
     async down(db: Kysely<any>) {
