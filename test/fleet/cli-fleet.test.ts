@@ -228,7 +228,7 @@ describe('gantry fleet commands against a test bed cluster', () => {
     const unknown = await gantry(['get', 'nodes', '--cluster', 'west']);
     expect(unknown).toMatchObject({
       code: 1,
-      stderr: 'error: cluster "west" not found in team "sre" (gantry get clusters lists them)\n',
+      stderr: 'error: clusters/west not found in team sre [GANTRY_E_NOT_FOUND]\n',
     });
   });
 

@@ -39,11 +39,15 @@ export interface FleetServiceDeps {
 export class FleetService {
   constructor(private readonly deps: FleetServiceDeps) {}
 
+  async #requireCluster(team: string, name: string): Promise<void> {
+    if (!(await this.deps.repository.get({ kind: 'Cluster', team, name }))) throw new NotFoundError(`clusters/${name} not found in team ${team}`);
+  }
+
   /** `team/name` ids of the clusters the caller may read, narrowed by team and cluster. */
   async #clusters(caller: Caller, team?: string, cluster?: string): Promise<string[] | undefined> {
     if (team !== undefined) authorize(caller.principal, 'read', team, `clusters of team ${team}`);
     if (team !== undefined && cluster !== undefined) {
-      if (!(await this.deps.repository.get({ kind: 'Cluster', team, name: cluster }))) throw new NotFoundError(`clusters/${cluster} not found in team ${team}`);
+      await this.#requireCluster(team, cluster);
       return [`${team}/${cluster}`];
     }
     if (cluster !== undefined) throw new InputError('cluster needs team', [{ path: 'querystring/team', message: 'is required with cluster' }]);
@@ -95,6 +99,7 @@ export class FleetService {
   async events(caller: Caller, query: { team?: string; cluster?: string; namespace?: string; objectKind?: string; objectName?: string; type?: string; limit: number; continue?: string }): Promise<{ items: EventRecord[]; continue?: string }> {
     if (query.team !== undefined) authorize(caller.principal, 'read', query.team, `events of team ${query.team}`);
     if (query.cluster !== undefined && query.team === undefined) throw new InputError('cluster needs team', [{ path: 'querystring/team', message: 'is required with cluster' }]);
+    if (query.cluster !== undefined && query.team !== undefined) await this.#requireCluster(query.team, query.cluster);
     const teams = query.team !== undefined ? [query.team] : readableTeams(caller.principal);
     const page = await this.deps.events.query({
       ...(teams ? { teams } : {}),

@@ -1,4 +1,3 @@
-import { assertClusterExists } from '../cluster-lookup.ts';
 import { CliError } from '../errors.ts';
 import type { InventoryNode } from '@gantry/client';
 import type { CommandEnv } from '../io.ts';
@@ -23,7 +22,6 @@ export async function describeNode(
     name,
   });
   if (node === undefined) {
-    await assertClusterExists(session, session.team, options.cluster);
     throw new CliError(`node "${name}" not found in cluster ${session.team}/${options.cluster}`);
   }
   env.io.out(describeNodeText(node, env.io.now()));

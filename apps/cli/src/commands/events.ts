@@ -5,7 +5,6 @@ import type { CommandEnv } from '../io.ts';
 import { clusterLabel } from '../inventory-tables.ts';
 import { parseObjectRef } from '../kube-kinds.ts';
 import { formatAge, formatTable, toJson, toYaml } from '../output.ts';
-import { assertClusterExists } from '../cluster-lookup.ts';
 import { openSession } from '../session.ts';
 
 export interface EventsOptions {
@@ -42,9 +41,6 @@ export async function events(env: CommandEnv, options: EventsOptions): Promise<v
     { ...scope, namespace: options.namespace, kind: object?.kind, name: object?.name, type },
     max,
   );
-  if (records.length === 0 && scope.cluster !== undefined && scope.team !== undefined)
-    await assertClusterExists(session, scope.team, scope.cluster);
-
   if (format === 'json' || format === 'yaml') {
     env.io.out((format === 'json' ? toJson : toYaml)({ items: records }));
     return;

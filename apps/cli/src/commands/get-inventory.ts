@@ -1,4 +1,3 @@
-import { assertClusterExists } from '../cluster-lookup.ts';
 import { CliError, ReportedFailure } from '../errors.ts';
 import { describeScope, fleetScope, type FleetScope } from '../fleet-scope.ts';
 import type { InventoryItem } from '@gantry/client';
@@ -45,9 +44,6 @@ export async function getInventory(
       : (
           await Promise.all(names.map((name) => session.client.inventory(target.view, { ...query, name })))
         ).flat();
-
-  if (items.length === 0 && scope.cluster !== undefined && scope.team !== undefined)
-    await assertClusterExists(session, scope.team, scope.cluster);
 
   let missing = 0;
   for (const name of names) {
