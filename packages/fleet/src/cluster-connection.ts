@@ -37,6 +37,8 @@ export interface ConnectionOptions {
 }
 
 const WORKLOADS = new Set<string>(WORKLOAD_KINDS);
+
+type InventoryRow = Extract<InventoryChange, { op: 'upsert' }>['item'];
 const POD_SUMMARY = 'PodSummary';
 
 /**
@@ -112,7 +114,8 @@ export class ClusterConnection {
 
   #handlers(kind: WatchedKind) {
     return {
-      replace: (items: KubeObject[]) => this.#replace(kind, items),
+      page: (items: KubeObject[], first: boolean) => this.#listPage(kind, items, first),
+      replaced: () => this.#replaced(kind),
       upsert: (object: KubeObject) => this.#upsert(kind, object),
       remove: (object: KubeObject) => this.#remove(kind, object),
       failed: (error: unknown) => {
@@ -124,7 +127,7 @@ export class ClusterConnection {
     };
   }
 
-  #item(kind: string, object: KubeObject, data: unknown) {
+  #item(kind: string, object: KubeObject, data: unknown): InventoryRow {
     return { cluster: this.options.cluster, kind, namespace: object.metadata.namespace ?? '', name: object.metadata.name, uid: object.metadata.uid, data };
   }
 
@@ -148,11 +151,16 @@ export class ClusterConnection {
     }
   }
 
-  #replace(kind: WatchedKind, items: KubeObject[]): void {
+  /** Summaries of a list in progress, by kind: only these small objects are held until the list ends. */
+  readonly #listing = new Map<WatchedKind, InventoryRow[]>();
+
+  #listPage(kind: WatchedKind, items: KubeObject[], first: boolean): void {
     if (kind === 'Pod') {
-      for (const namespace of this.#podCounts.keys()) this.#dirtyPodNamespaces.add(namespace);
-      this.#pods.clear();
-      this.#podCounts.clear();
+      if (first) {
+        for (const namespace of this.#podCounts.keys()) this.#dirtyPodNamespaces.add(namespace);
+        this.#pods.clear();
+        this.#podCounts.clear();
+      }
       for (const pod of items) this.#upsertPod(pod);
       return;
     }
@@ -160,11 +168,23 @@ export class ClusterConnection {
       this.#pendingEvents.push(...items.map((event) => eventRecord(this.options.team, this.options.cluster, event)));
       return;
     }
-    if (kind === 'Node') this.#nodes.clear();
-    if (kind === 'Namespace') this.#namespaces.clear();
-    if (WORKLOADS.has(kind)) for (const key of [...this.#workloads]) if (key.startsWith(`${kind}/`)) this.#workloads.delete(key);
-    for (const object of items) this.#track(kind, object, true);
-    const rows = items.map((object) => this.#item(kind, object, this.#summary(kind, object)));
+    if (first) {
+      this.#listing.set(kind, []);
+      if (kind === 'Node') this.#nodes.clear();
+      if (kind === 'Namespace') this.#namespaces.clear();
+      if (WORKLOADS.has(kind)) for (const key of [...this.#workloads]) if (key.startsWith(`${kind}/`)) this.#workloads.delete(key);
+    }
+    const rows = this.#listing.get(kind)!;
+    for (const object of items) {
+      this.#track(kind, object, true);
+      rows.push(this.#item(kind, object, this.#summary(kind, object)));
+    }
+  }
+
+  #replaced(kind: WatchedKind): void {
+    const rows = this.#listing.get(kind);
+    this.#listing.delete(kind);
+    if (!rows) return;
     // A full list replaces what was stored, after whatever was queued before it.
     this.#pending = this.#pending.filter((change) => (change.op === 'upsert' ? change.item.kind : change.kind) !== kind);
     this.#enqueueWrite(() => this.options.inventory.replaceKind(this.options.cluster, kind, rows, this.#nowIso()));

@@ -60,10 +60,11 @@ describe('reflector', () => {
     const reflector = new Reflector(
       client,
       {
-        replace: (items) => {
-          state.clear();
+        page: (items, first) => {
+          if (first) state.clear();
           for (const item of items) state.set(item.metadata.name, item.metadata.resourceVersion!);
         },
+        replaced: () => undefined,
         upsert: (object) => state.set(object.metadata.name, object.metadata.resourceVersion!),
         remove: (object) => state.delete(object.metadata.name),
         failed: (error) => errors.push(error),

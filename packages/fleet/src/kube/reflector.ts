@@ -1,8 +1,12 @@
 import { KubeApiError, type KubeClient, type KubeList, type KubeObject, type WatchEvent } from './kube-client.ts';
 
 export interface ReflectorHandlers {
-  /** A full list: everything of this resource as it is now. */
-  replace(items: KubeObject[]): void;
+  /**
+   * A full list, page by page: `page` gets each page's objects as it arrives (so a large list is never
+   * held whole), `replaced` says the list is complete: whatever no page named is gone.
+   */
+  page(items: KubeObject[], first: boolean): void;
+  replaced(): void;
   upsert(object: KubeObject): void;
   remove(object: KubeObject): void;
   /** Listing or watching failed; the reflector retries with backoff. */
@@ -67,17 +71,18 @@ export class Reflector {
   }
 
   async #list(): Promise<void> {
-    const items: KubeObject[] = [];
     let token: string | undefined;
     let resourceVersion = '';
+    let first = true;
     do {
       const query = new URLSearchParams({ limit: String(this.options.pageSize), ...(token ? { continue: token } : {}) });
       const page = await this.client.request<KubeList>('GET', `${this.options.path}?${query}`, undefined, { timeoutMs: 60_000 });
-      items.push(...page.items);
+      this.handlers.page(page.items, first);
+      first = false;
       resourceVersion = page.metadata.resourceVersion;
       token = page.metadata.continue || undefined;
     } while (token);
-    this.handlers.replace(items);
+    this.handlers.replaced();
     this.#resourceVersion = resourceVersion;
   }
 
