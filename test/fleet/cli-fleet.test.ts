@@ -1,24 +1,16 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestbed, type Testbed, type TestbedCluster } from '@gantry/testbed';
 import { eventually } from '../support/eventually.ts';
+import { Cli, type CliResult as Result } from '../support/cli.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 // The `gantry` bin in a child process, against a real server started in-process that manages a real
 // cluster from the test bed (kube-apiserver, controllers, kwok nodes). The tests are one scenario, in
 // order: each step builds on the previous ones, as an operator would go.
 
-const BIN = fileURLToPath(new URL('../../apps/cli/bin/gantry.mjs', import.meta.url));
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 interface ClusterJson {
   items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[];
@@ -29,21 +21,7 @@ let east: TestbedCluster;
 let server: TestServer;
 let dir: string;
 
-function gantry(args: readonly string[], options: { stdin?: string } = {}): Promise<Result> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: dir,
-    env: { ...process.env, GANTRY_CONFIG: join(dir, 'config') },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  child.stdin.end(options.stdin ?? '');
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const gantry = (args: readonly string[], options: { stdin?: string } = {}): Promise<Result> => new Cli(dir).run(args, options);
 
 /** Runs the CLI again until `done` holds (each run is a process start: poll gently). */
 const until = (

@@ -1,56 +1,16 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { Cli, type CliResult as Result } from '../support/cli.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { widgetKind } from '../support/widget-kind.ts';
 
 // Runs the real `gantry` bin in a child process against a real server started in-process. The tests in
 // each describe block are one scenario, in order (login first, then objects that later steps reuse).
-
-const BIN = fileURLToPath(new URL('../../apps/cli/bin/gantry.mjs', import.meta.url));
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI with its own config file and working directory (manifests are named relative to it). */
-class Cli {
-  constructor(
-    readonly dir: string,
-    readonly configFile: string,
-  ) {}
-
-  spawn(args: readonly string[]): ChildProcessWithoutNullStreams {
-    return spawn(process.execPath, [BIN, ...args], {
-      cwd: this.dir,
-      env: { ...process.env, GANTRY_CONFIG: this.configFile },
-    });
-  }
-
-  run(args: readonly string[], options: { stdin?: string } = {}): Promise<Result> {
-    const child = this.spawn(args);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.stdin.end(options.stdin ?? '');
-    return new Promise((resolve, reject) => {
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
-
-  write(name: string, text: string): Promise<void> {
-    return writeFile(join(this.dir, name), text);
-  }
-}
 
 let server: TestServer;
 let dir: string;
