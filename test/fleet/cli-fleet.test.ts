@@ -145,6 +145,11 @@ describe('gantry fleet commands against a test bed cluster', () => {
     expect(cluster.metadata.labels).toEqual({ env: 'test', region: east.region });
     expect(cluster.spec.kubeconfigSecret.name).toBe('east-kubeconfig');
     expect(cluster.spec.context).toBeUndefined();
+    // The Cluster kind's printer columns put its health in the table.
+    const table = await gantry(['get', 'clusters']);
+    const [header, row] = table.stdout.trimEnd().split('\n');
+    expect(header).toMatch(/^NAME\s+READY\s+REASON\s+VERSION\s+NODES\s+READY-NODES\s+AGE$/);
+    expect(row).toMatch(/^east\s+True\s+Synced\s+v1\.36\.3\s+3\s+3\s+\d+[smhd]$/);
 
     // Adding it again updates it in place.
     const again = await gantry([

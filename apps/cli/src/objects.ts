@@ -19,15 +19,19 @@ export function deepEqual(a: unknown, b: unknown): boolean {
 
 /** Reads a kubectl-style simple JSONPath such as `.spec.members[0].user` (no filters). */
 export function readPath(value: unknown, path: string): unknown {
+  // Segments: names, `[N]` indexes and `[?(@.field=="value")]` filters (the first matching element).
   const segments = path
     .replace(/^\{?\$?\.?/, '')
     .replace(/\}$/, '')
-    .split(/\.|\[(\d+)\]/)
+    .split(/\.(?![^[]*\])|(\[[^\]]*\])/)
     .filter((s): s is string => s !== undefined && s !== '');
   let current = value;
   for (const segment of segments) {
-    if (Array.isArray(current) && /^\d+$/.test(segment)) current = current[Number(segment)];
-    else if (isRecord(current)) current = current[segment];
+    const index = /^\[(\d+)\]$/.exec(segment);
+    const filter = /^\[\?\(@\.([\w-]+)\s*==\s*["']([^"']*)["']\)\]$/.exec(segment);
+    if (index && Array.isArray(current)) current = current[Number(index[1])];
+    else if (filter && Array.isArray(current)) current = current.find((item) => isRecord(item) && String(item[filter[1]!]) === filter[2]);
+    else if (!index && !filter && isRecord(current)) current = current[segment];
     else return undefined;
   }
   return current;

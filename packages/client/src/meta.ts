@@ -23,6 +23,8 @@ export interface ServedKind {
   schema?: unknown;
   /** JSON Schema of `status`. */
   statusSchema?: unknown;
+  /** Extra table columns: kubectl JSONPath such as `.status.conditions[?(@.type=="Ready")].status`. */
+  printerColumns?: { name: string; jsonPath: string; description?: string }[];
 }
 
 export interface KindList {

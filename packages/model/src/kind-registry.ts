@@ -14,6 +14,12 @@ export interface KindDefinition {
   description: string;
   spec: TSchema;
   status?: TSchema;
+  /**
+   * Extra columns for tables (the CLI's `get`, the console's lists), as in a CRD's
+   * additionalPrinterColumns: `jsonPath` is a kubectl JSONPath such as `.status.serverVersion` or
+   * `.status.conditions[?(@.type=="Ready")].status`.
+   */
+  printerColumns?: { name: string; jsonPath: string; description?: string }[];
 }
 
 export interface RegisteredKind extends Required<KindDefinition> {
@@ -45,6 +51,7 @@ export class KindRegistry {
     );
     const registered: RegisteredKind = {
       shortNames: [],
+      printerColumns: [],
       status,
       ...definition,
       singular: definition.kind.toLowerCase(),

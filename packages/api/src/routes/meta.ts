@@ -28,6 +28,7 @@ export function metaRoutes(app: FastifyInstance, deps: { kinds: KindRegistry; me
       description: kind.description,
       schema: kind.schema,
       statusSchema: kind.status,
+      printerColumns: kind.printerColumns,
     })),
   }));
 }

@@ -51,4 +51,11 @@ export const clusterKind: KindDefinition = {
   description: 'A Kubernetes cluster under management, reached through its API server with a kubeconfig kept as an encrypted secret.',
   spec: ClusterSpec,
   status: ClusterStatus,
+  printerColumns: [
+    { name: 'Ready', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+    { name: 'Reason', jsonPath: '.status.conditions[?(@.type=="Ready")].reason' },
+    { name: 'Version', jsonPath: '.status.serverVersion' },
+    { name: 'Nodes', jsonPath: '.status.inventory.nodes' },
+    { name: 'Ready-Nodes', jsonPath: '.status.inventory.readyNodes' },
+  ],
 };
