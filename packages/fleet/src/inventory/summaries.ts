@@ -1,3 +1,4 @@
+import type { InventoryItem, InventoryNode, InventoryWorkload } from '@gantry/client';
 import type { EventRecord } from '@gantry/store';
 import type { KubeObject } from '../kube/kube-client.ts';
 
@@ -16,45 +17,10 @@ export const WATCHED = {
 export type WatchedKind = keyof typeof WATCHED;
 export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'] as const;
 
-export interface NodeCondition {
-  type: string;
-  status: string;
-  reason?: string;
-  message?: string;
-  lastTransitionTime?: string;
-}
-
-export interface NodeSummary {
-  ready: boolean;
-  unschedulable: boolean;
-  conditions: NodeCondition[];
-  labels: Record<string, string>;
-  taints: { key: string; value?: string; effect: string }[];
-  capacity: Record<string, string>;
-  allocatable: Record<string, string>;
-  kubeletVersion?: string;
-  createdAt?: string;
-}
-
-export interface WorkloadSummary {
-  /** Desired replicas (scheduled pods for DaemonSets, completions for Jobs). */
-  desired: number;
-  ready: number;
-  available: number;
-  updated: number;
-  healthy: boolean;
-  images: string[];
-  labels: Record<string, string>;
-  /** CronJob only. */
-  schedule?: string;
-  suspend?: boolean;
-  lastScheduleTime?: string;
-  /** Job only. */
-  succeeded?: number;
-  failed?: number;
-  active?: number;
-  createdAt?: string;
-}
+// The summaries are the fleet API's wire shapes (docs/reference/api.md, "Fleet") less the item fields.
+export type NodeSummary = Omit<InventoryNode, keyof InventoryItem>;
+export type NodeCondition = NodeSummary['conditions'][number];
+export type WorkloadSummary = Omit<InventoryWorkload, keyof InventoryItem>;
 
 type Json = Record<string, unknown>;
 const obj = (value: unknown): Json => (typeof value === 'object' && value !== null ? (value as Json) : {});
