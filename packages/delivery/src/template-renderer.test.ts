@@ -22,13 +22,19 @@ describe('TemplateRenderer', () => {
       },
       { parameter: { replicas: 3, paused: false, ratio: 0.5 }, context },
     );
-    expect(result).toEqual({ ok: true, value: { replicas: 3, paused: false, ratio: 0.5, name: 'shop', next: 4 } });
+    expect(result).toEqual({
+      ok: true,
+      value: { replicas: 3, paused: false, ratio: 0.5, name: 'shop', next: 4 },
+    });
   });
 
   it('interpolates text around and between expressions as strings', () => {
     const { renderer: r } = renderer();
     const result = r.render(
-      { image: '${parameter.image}:${parameter.tag}', name: '${context.app}-${context.component}-r${context.revision}' },
+      {
+        image: '${parameter.image}:${parameter.tag}',
+        name: '${context.app}-${context.component}-r${context.revision}',
+      },
       { parameter: { image: 'nginx', tag: 1.25 }, context },
     );
     expect(result).toEqual({ ok: true, value: { image: 'nginx:1.25', name: 'shop-web-r3' } });
@@ -40,7 +46,10 @@ describe('TemplateRenderer', () => {
       { command: 'echo $${HOME} ${parameter.who}', literal: '$${parameter.image}' },
       { parameter: { who: 'me' }, context },
     );
-    expect(result).toEqual({ ok: true, value: { command: 'echo ${HOME} me', literal: '${parameter.image}' } });
+    expect(result).toEqual({
+      ok: true,
+      value: { command: 'echo ${HOME} me', literal: '${parameter.image}' },
+    });
   });
 
   it('splices maps and lists from parameters into the object', () => {
@@ -50,7 +59,9 @@ describe('TemplateRenderer', () => {
       {
         metadata: { labels: '${parameter.labels}' },
         spec: {
-          containers: [{ name: 'main', ports: '${parameter.ports}', args: '${parameter.args.map(a, "--" + a)}' }],
+          containers: [
+            { name: 'main', ports: '${parameter.ports}', args: '${parameter.args.map(a, "--" + a)}' },
+          ],
         },
       },
       { parameter: { labels: { tier: 'web', team: 'a' }, ports, args: ['v', 'debug'] }, context },
@@ -66,9 +77,12 @@ describe('TemplateRenderer', () => {
 
   it('renders has() guards for optional parameters', () => {
     const { renderer: r } = renderer();
-    const template = { replicas: "${has(parameter.replicas) ? parameter.replicas : 1}" };
+    const template = { replicas: '${has(parameter.replicas) ? parameter.replicas : 1}' };
     expect(r.render(template, { parameter: {}, context })).toEqual({ ok: true, value: { replicas: 1 } });
-    expect(r.render(template, { parameter: { replicas: 5 }, context })).toEqual({ ok: true, value: { replicas: 5 } });
+    expect(r.render(template, { parameter: { replicas: 5 }, context })).toEqual({
+      ok: true,
+      value: { replicas: 5 },
+    });
   });
 
   it('omits an object field whose whole expression is null, but keeps literal nulls and list nulls', () => {
@@ -93,7 +107,10 @@ describe('TemplateRenderer', () => {
         spec: {
           template: {
             spec: {
-              containers: [{ image: '${parameter.image', name: '${parameter.name +}' }, { image: '${parameter.missing}' }],
+              containers: [
+                { image: '${parameter.image', name: '${parameter.name +}' },
+                { image: '${parameter.missing}' },
+              ],
             },
           },
         },
@@ -104,7 +121,11 @@ describe('TemplateRenderer', () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.errors).toEqual([
-      { path: '/spec/template/spec/containers/0/image', expression: '${parameter.image', message: 'unterminated ${ at offset 0' },
+      {
+        path: '/spec/template/spec/containers/0/image',
+        expression: '${parameter.image',
+        message: 'unterminated ${ at offset 0',
+      },
       {
         path: '/spec/template/spec/containers/0/name',
         expression: 'parameter.name +',
@@ -141,7 +162,11 @@ describe('TemplateRenderer', () => {
     const { renderer: r } = renderer();
     expect(
       r.render(
-        { at: "${timestamp('2024-05-01T10:00:00.250Z')}", every: "${duration('90m')}", in: 'in ${duration("1.5s")}' },
+        {
+          at: "${timestamp('2024-05-01T10:00:00.250Z')}",
+          every: "${duration('90m')}",
+          in: 'in ${duration("1.5s")}',
+        },
         { parameter: {}, context },
       ),
     ).toEqual({ ok: true, value: { at: '2024-05-01T10:00:00.25Z', every: '1h30m0s', in: 'in 1.5s' } });
@@ -153,18 +178,33 @@ describe('TemplateRenderer', () => {
 
   it('refuses to interpolate a map, list or null into text', () => {
     const { renderer: r } = renderer();
-    const result = r.render({ a: 'x ${parameter.labels}', b: 'y ${null}' }, { parameter: { labels: {} }, context });
+    const result = r.render(
+      { a: 'x ${parameter.labels}', b: 'y ${null}' },
+      { parameter: { labels: {} }, context },
+    );
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.errors.map((e) => [e.path, e.expression, e.message])).toEqual([
-      ['/a', 'parameter.labels', 'a map cannot be interpolated into a string; make the whole string one ${...} expression'],
-      ['/b', 'null', 'null cannot be interpolated into a string; make the whole string one ${...} expression'],
+      [
+        '/a',
+        'parameter.labels',
+        'a map cannot be interpolated into a string; make the whole string one ${...} expression',
+      ],
+      [
+        '/b',
+        'null',
+        'null cannot be interpolated into a string; make the whole string one ${...} expression',
+      ],
     ]);
   });
 
   it('compiles an expression once however often it appears and however often it renders', () => {
     const { engine, renderer: r } = renderer();
-    const template = { a: '${context.app}', b: ['${context.app}', 'x-${context.app}'], c: '${ context.app }' };
+    const template = {
+      a: '${context.app}',
+      b: ['${context.app}', 'x-${context.app}'],
+      c: '${ context.app }',
+    };
     for (let i = 0; i < 3; i += 1) {
       expect(r.render(template, { parameter: {}, context: { app: `app${i}` } })).toEqual({
         ok: true,
@@ -176,10 +216,7 @@ describe('TemplateRenderer', () => {
 
   it('keeps non-string template values and finds braces inside CEL string and map literals', () => {
     const { renderer: r } = renderer();
-    const result = r.render(
-      { n: 1, t: true, s: "${ {'k': '}'}.k }", empty: '' },
-      { parameter: {}, context },
-    );
+    const result = r.render({ n: 1, t: true, s: "${ {'k': '}'}.k }", empty: '' }, { parameter: {}, context });
     expect(result).toEqual({ ok: true, value: { n: 1, t: true, s: '}', empty: '' } });
   });
 });

@@ -63,7 +63,11 @@ export class TemplateRenderer {
       }
       return { value: out };
     }
-    errors.push({ path, expression: '', message: `a template holds only JSON values, not ${describe(node)}` });
+    errors.push({
+      path,
+      expression: '',
+      message: `a template holds only JSON values, not ${describe(node)}`,
+    });
     return { value: null };
   }
 
