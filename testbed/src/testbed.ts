@@ -159,6 +159,8 @@ async function startWith(
     const at = state.clusters.findIndex((c) => c.name === cluster.name);
     if (at === -1) state.clusters.push(cluster);
     else state.clusters[at] = cluster;
+    // Clusters start side by side and are recorded as they come; keep them in their numbered order.
+    state.clusters.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
     writeState(options.stateDir, state);
     onRecord(state);
   };
