@@ -3,6 +3,7 @@ import { configPath } from './config.ts';
 import { CliError, ReportedFailure } from './errors.ts';
 import type { CommandEnv, Io } from './io.ts';
 import { printError } from './report.ts';
+import type { EventsOptions } from './commands/events.ts';
 
 // Wiring only: each command's module is imported when that command runs, which keeps start-up fast.
 
@@ -368,17 +369,7 @@ program
   )
   .action(
     async (
-      options: {
-        cluster?: string;
-        namespace?: string;
-        team?: string;
-        allTeams?: boolean;
-        for?: string;
-        types?: string;
-        limit?: string;
-        output?: string;
-        headers?: boolean;
-      },
+      options: Omit<EventsOptions, 'noHeaders'> & { headers?: boolean },
       command: Command,
     ) =>
       run(command, async (env) =>

@@ -222,8 +222,8 @@ export class IdentityService {
     if (changes.disabled || passwordHash) {
       // A disabled user, or one whose password changed, loses every session at once.
       await this.users.revokeAllTokens(username, this.#iso());
-      this.#forget((entry) => entry.user.username === username);
     }
+    // Cached principals carry the old admin flag and state: drop them.
     this.#forget((entry) => entry.user.username === username);
     const after = (await this.users.get(username))!;
     await this.audit.record({

@@ -275,9 +275,9 @@ export class ResourceService {
 
   async #commit(key: ResourceKey, decide: (current: Resource | undefined) => WriteDecision, options: WriteOptions): Promise<Resource> {
     if (options.dryRun) {
-      const decision = decide(await this.repository.get(key));
-      if (decision.type === 'NONE') return decision.result;
       const current = await this.repository.get(key);
+      const decision = decide(current);
+      if (decision.type === 'NONE') return decision.result;
       return decision.next(current?.metadata.resourceVersion ?? '0');
     }
     const { object, type } = await this.repository.write(key, decide);
