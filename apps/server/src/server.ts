@@ -59,9 +59,7 @@ export async function startServer(config: ResolvedConfig, options: ServerOptions
     const memberships = new MembershipIndex();
     const feed = new ChangeFeed(store.resources, { pollIntervalMs: 1000, batchSize: 500, onError: (error) => logger.error({ err: error }, 'change feed read failed') });
     feed.subscribe((change) => {
-      if (change.kind !== 'Team') return;
-      if (change.type === 'DELETED') memberships.remove(change.name);
-      else memberships.upsert(change.object);
+      if (change.kind === 'Team') memberships.apply(change.type, change.object);
     });
     await feed.start();
     cleanups.unshift(() => feed.stop());
@@ -74,7 +72,12 @@ export async function startServer(config: ResolvedConfig, options: ServerOptions
     const bootstrap = await identity.bootstrap(config.adminPassword || undefined);
     const secrets = new SecretService(store.secrets, store.audit, cipher, now);
     const resources = new ResourceService(kinds, store.resources, now);
-    resources.onWrite(() => feed.poke());
+    resources.onWrite(({ type, object }) => {
+      // Membership changes count at once on the server that made them (read your writes); the feed
+      // brings them to the other servers.
+      if (object.kind === 'Team') memberships.apply(type, object);
+      feed.poke();
+    });
 
     const connections = new ConnectionRegistry({ inventory: store.inventory, events: store.events, logger: logger.child({ component: 'fleet' }), now });
     cleanups.unshift(() => connections.stopAll());

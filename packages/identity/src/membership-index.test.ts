@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { Resource } from '@gantry/model';
 import { MembershipIndex } from './membership-index.ts';
 
-const team = (name: string, members: [string, string][]): Resource => ({
+const team = (name: string, members: [string, string][], resourceVersion = '1'): Resource => ({
   apiVersion: 'gantry.dev/v1alpha1',
   kind: 'Team',
-  metadata: { name, uid: name, resourceVersion: '1', generation: 1, creationTimestamp: '', updatedTimestamp: '' },
+  metadata: { name, uid: name, resourceVersion, generation: 1, creationTimestamp: '', updatedTimestamp: '' },
   spec: { members: members.map(([user, role]) => ({ user, role })) },
 });
 
@@ -21,5 +21,16 @@ describe('membership index', () => {
     expect(index.teamsOf('ana').size).toBe(0);
     expect(index.has('a')).toBe(true);
     expect(index.has('b')).toBe(false);
+  });
+
+  it('applies each change once, ignoring an older one that arrives after a newer one', () => {
+    const index = new MembershipIndex();
+    index.apply('ADDED', team('a', [['ana', 'viewer']], '5'));
+    index.apply('MODIFIED', team('a', [['ana', 'operator']], '7'));
+    index.apply('MODIFIED', team('a', [['ana', 'viewer']], '6'));
+    expect(index.teamsOf('ana').get('a')).toBe('operator');
+    index.apply('DELETED', team('a', [['ana', 'operator']], '8'));
+    index.apply('MODIFIED', team('a', [['ana', 'operator']], '7'));
+    expect(index.teamsOf('ana').size).toBe(0);
   });
 });

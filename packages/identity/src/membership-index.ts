@@ -11,11 +11,26 @@ export class MembershipIndex {
   readonly #teams = new Map<string, Map<string, TeamRole>>();
   /** user → (team → role), the same facts indexed for the per-request lookup. */
   readonly #users = new Map<string, Map<string, TeamRole>>();
+  /** team → the resourceVersion last applied (kept after a delete), so a late, older change is ignored. */
+  readonly #versions = new Map<string, number>();
+
+  /**
+   * Applies a Team change, from this process's own write or from the change feed (the same change may
+   * come both ways, and the feed may bring an older one after a newer local write).
+   */
+  apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', team: Resource): void {
+    const version = Number(team.metadata.resourceVersion);
+    if (version <= (this.#versions.get(team.metadata.name) ?? 0)) return;
+    this.#versions.set(team.metadata.name, version);
+    if (type === 'DELETED') this.remove(team.metadata.name);
+    else this.upsert(team);
+  }
 
   replaceAll(teams: readonly Resource[]): void {
     this.#teams.clear();
     this.#users.clear();
-    for (const team of teams) this.upsert(team);
+    this.#versions.clear();
+    for (const team of teams) this.apply('ADDED', team);
   }
 
   upsert(team: Resource): void {

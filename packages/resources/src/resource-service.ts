@@ -14,6 +14,7 @@ import {
   type RegisteredKind,
   type Resource,
   type ResourceList,
+  type WatchEventType,
 } from '@gantry/model';
 import { authorize, readableTeams, requireAdmin, type Caller, type Principal, type Verb } from '@gantry/identity';
 import type { RawResource, ResourceKey, ResourceRepository, WriteDecision } from '@gantry/store';
@@ -29,8 +30,11 @@ export interface ListOptions {
   continue?: string;
 }
 
-/** Called after every committed write, so the change feed can deliver it at once. */
-export type WriteListener = () => void;
+/**
+ * Called after every committed write with what was written, so that this process can act on its own
+ * writes at once (the change feed delivers them to every process a moment later).
+ */
+export type WriteListener = (change: { type: WatchEventType; object: Resource }) => void;
 
 const DEFAULT_LIMIT = 500;
 const MAX_LIMIT = 10_000;
@@ -53,8 +57,8 @@ export class ResourceService {
     return () => this.#listeners.delete(listener);
   }
 
-  #written(): void {
-    for (const listener of this.#listeners) listener();
+  #written(type: WatchEventType, object: Resource): void {
+    for (const listener of this.#listeners) listener({ type, object });
   }
 
   kind(nameOrAlias: string): RegisteredKind {
@@ -161,7 +165,7 @@ export class ResourceService {
         audit: { actor: caller.principal.username, source: caller.source, action: 'create', ...key, after: undefined },
       };
     });
-    this.#written();
+    this.#written('ADDED', object);
     return object;
   }
 
@@ -281,7 +285,7 @@ export class ResourceService {
       return decision.next(current?.metadata.resourceVersion ?? '0');
     }
     const { object, type } = await this.repository.write(key, decide);
-    if (type !== 'NONE') this.#written();
+    if (type !== 'NONE') this.#written(type, object);
     return object;
   }
 
