@@ -27,7 +27,7 @@ export default defineConfig({
         test: {
           // Real Kubernetes clusters from the test bed (testbed/): API servers, etcd, controllers, kwok nodes.
           name: 'testbed',
-          include: ['test/testbed/**/*.test.ts', 'test/fleet/**/*.test.ts'],
+          include: ['test/testbed/**/*.test.ts', 'test/fleet/**/*.test.ts', 'test/delivery/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 900_000,
           fileParallelism: false,

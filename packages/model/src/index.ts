@@ -6,4 +6,5 @@ export * from './label-selector.ts';
 export * from './json.ts';
 export * from './kinds/team.ts';
 export * from './kinds/cluster.ts';
+export * from './kinds/delivery.ts';
 export * from './kinds/index.ts';
