@@ -1,7 +1,7 @@
 // Bundles the server (and the CLI) into single ES modules under dist/, so that a start does not compile
 // TypeScript. Workspace packages (@gantry/*) are bundled; npm dependencies stay external.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -30,6 +30,9 @@ export async function bundle() {
   // Worker threads start from files of their own, found next to the bundle.
   mkdirSync(join(root, 'dist'), { recursive: true });
   copyFileSync(join(root, 'packages/store/src/sqlite-checkpointer.worker.mjs'), join(root, 'dist/sqlite-checkpointer.worker.mjs'));
+  // The built-in definitions (packages/delivery/src/catalog/catalog.ts looks next to the bundle first).
+  rmSync(join(root, 'dist/catalog'), { recursive: true, force: true });
+  cpSync(join(root, 'packages/delivery/catalog'), join(root, 'dist/catalog'), { recursive: true });
   await build({ ...common, entryPoints: [join(root, 'apps/cli/src/main.ts')], outfile: join(root, 'dist/gantry-cli.mjs') });
 }
 

@@ -125,5 +125,21 @@ export function describeStoreSuite(database: string, open: () => Promise<{ url: 
       await store.users.delete('u1');
       expect(await store.users.findTokenByHash('abc')).toBeUndefined();
     });
+
+    it('records applied objects per application and cluster, replacing and forgetting them', async () => {
+      const object = (name: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop', name });
+      const row = (cluster: string, name: string, hash: string, revision: number) => ({ team: 't', app: 'shop', cluster, ref: `apps/v1/Deployment/shop/${name}`, component: name, object: object(name), hash, revision });
+      await store.applied.record([row('east', 'web', 'h1', 1), row('east', 'api', 'h2', 1), row('west', 'web', 'h1', 1)], '2026-01-01T00:00:00.000Z');
+      await store.applied.record([row('east', 'web', 'h3', 2)], '2026-01-02T00:00:00.000Z');
+      const east = await store.applied.list('t', 'shop', 'east');
+      expect(east.map((r) => [r.ref, r.hash, r.revision])).toEqual([
+        ['apps/v1/Deployment/shop/api', 'h2', 1],
+        ['apps/v1/Deployment/shop/web', 'h3', 2],
+      ]);
+      expect(east[1]).toMatchObject({ object: object('web'), appliedAt: '2026-01-02T00:00:00.000Z' });
+      expect(await store.applied.applications()).toEqual([{ team: 't', app: 'shop' }]);
+      await store.applied.forget('t', 'shop', 'east', ['apps/v1/Deployment/shop/api', 'apps/v1/Deployment/shop/web']);
+      expect((await store.applied.list('t', 'shop')).map((r) => r.cluster)).toEqual(['west']);
+    });
   });
 }

@@ -62,6 +62,8 @@ export interface WatchOptions extends ListOptions {
 
 export interface WriteOptions {
   dryRun?: boolean;
+  /** Override an admission check that allows it (a definition update that affects applications). */
+  force?: boolean;
 }
 
 type Query = Record<string, string | undefined>;
@@ -293,7 +295,7 @@ function secretPath(team: string, name: string): string {
 }
 
 function dryRunQuery(options: WriteOptions): Query {
-  return options.dryRun === true ? { dryRun: 'All' } : {};
+  return { ...(options.dryRun === true ? { dryRun: 'All' } : {}), ...(options.force === true ? { force: 'true' } : {}) };
 }
 
 /** fetch hides the socket error a level or two down (`cause`, or an AggregateError of attempts). */

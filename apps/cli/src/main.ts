@@ -163,11 +163,12 @@ program
   .addOption(filenameOption('apply'))
   .addOption(teamOption())
   .option('--dry-run', 'send to the server with dryRun=All: validate and show the outcome, write nothing')
+  .option('--force', 'write a definition even though applications that use it would fail their trait check (recorded in the audit log)')
   .addHelpText(
     'after',
     '\nExamples:\n  gantry apply -f teams.yaml\n  gantry apply -f deploy/ --dry-run\n  cat team.json | gantry apply -f -',
   )
-  .action(async (options: { filename: string[]; team?: string; dryRun?: boolean }, command: Command) =>
+  .action(async (options: { filename: string[]; team?: string; dryRun?: boolean; force?: boolean }, command: Command) =>
     run(command, async (env) => (await import('./commands/apply.ts')).apply(env, options)),
   );
 
@@ -278,6 +279,34 @@ program
   .addOption(teamOption())
   .action(async (options: { filename: string[]; team?: string }, command: Command) =>
     run(command, async (env) => (await import('./commands/diff.ts')).diff(env, options), 2),
+  );
+
+const rollout = program.command('rollout').description('an application\'s revisions: history, status, and rollback');
+rollout
+  .command('history')
+  .argument('<app>', 'application name')
+  .description('list the recorded revisions (the applied one marked *)')
+  .addOption(teamOption())
+  .action(async (app: string, options: { team?: string }, command: Command) =>
+    run(command, async (env) => (await import('./commands/rollout.ts')).history(env, app, options)),
+  );
+rollout
+  .command('status')
+  .argument('<app>', 'application name')
+  .description('conditions, targets, and the components x clusters health matrix')
+  .addOption(teamOption())
+  .action(async (app: string, options: { team?: string }, command: Command) =>
+    run(command, async (env) => (await import('./commands/rollout.ts')).status(env, app, options)),
+  );
+rollout
+  .command('undo')
+  .argument('<app>', 'application name')
+  .description('return the application to a revision (default: the one before the applied one)')
+  .option('--to-revision <n>', 'the revision to return to')
+  .addOption(teamOption())
+  .addHelpText('after', '\nExamples:\n  gantry rollout undo checkout --to-revision 3\n  gantry rollout history checkout')
+  .action(async (app: string, options: { team?: string; toRevision?: string }, command: Command) =>
+    run(command, async (env) => (await import('./commands/rollout.ts')).undo(env, app, options)),
   );
 
 const cluster = program.command('cluster').description('add clusters to the fleet, or remove them');

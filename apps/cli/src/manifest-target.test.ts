@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Resource } from '@gantry/client';
+import { resourcePath } from './client.ts';
 import { parseKinds } from './kinds.ts';
 import { declaredState, targetOf } from './manifest-target.ts';
 
 const kinds = parseKinds([
   { kind: 'Team', group: 'gantry.dev', version: 'v1alpha1', plural: 'teams', scope: 'Global' },
   { kind: 'Pipeline', group: 'gantry.dev', version: 'v1alpha1', plural: 'pipelines', scope: 'Team' },
+  { kind: 'Application', group: 'gantry.dev', version: 'v1alpha1', plural: 'applications', scope: 'Team' },
 ]);
 const origin = { source: 'f.yaml', document: 1 };
 const manifest = (object: Resource): { origin: typeof origin; object: Resource } => ({ origin, object });
@@ -47,6 +49,51 @@ describe('targetOf', () => {
       metadata: { name: 't', labels: { a: 'b' } },
       spec: { displayName: 'T' },
     });
+  });
+});
+
+describe('targetOf with a KubeVela Application', () => {
+  const vela: Resource = {
+    apiVersion: 'core.oam.dev/v1beta1',
+    kind: 'Application',
+    metadata: { name: 'shop', namespace: 'prod', resourceVersion: '4711', labels: { tier: 'web' } },
+    spec: { components: [{ name: 'web', type: 'webservice', properties: { image: 'nginx:1.27' } }] },
+  };
+
+  it('goes unchanged to the Application path of the context team, never of metadata.namespace', () => {
+    const target = targetOf(manifest(vela), kinds, { team: 'payments', teamFromFlag: false });
+    expect(target.kind.kind).toBe('Application');
+    expect(target.team).toBe('payments');
+    expect(resourcePath(target.kind, { team: target.team, name: target.name })).toBe(
+      '/apis/gantry.dev/v1alpha1/teams/payments/applications/shop',
+    );
+    // The server converts it: apiVersion, namespace and spec stay as written; the cluster's resourceVersion goes.
+    expect(target.body).toEqual({
+      apiVersion: 'core.oam.dev/v1beta1',
+      kind: 'Application',
+      metadata: { name: 'shop', namespace: 'prod', labels: { tier: 'web' }, team: 'payments' },
+      spec: vela.spec,
+    });
+  });
+
+  it('takes the team from --team like other team kinds', () => {
+    const target = targetOf(manifest(vela), kinds, { team: 'checkout', teamFromFlag: true });
+    expect(target.team).toBe('checkout');
+    expect(target.body.metadata.team).toBe('checkout');
+  });
+
+  it('says so when the server serves no Application kind', () => {
+    const withoutApplications = kinds.filter((k) => k.kind !== 'Application');
+    expect(() => targetOf(manifest(vela), withoutApplications, { team: 'payments', teamFromFlag: false })).toThrow(
+      'core.oam.dev/v1beta1 Application documents become Application, which this server does not serve',
+    );
+  });
+
+  it('still refuses other core.oam.dev kinds', () => {
+    const definition: Resource = { apiVersion: 'core.oam.dev/v1beta1', kind: 'ComponentDefinition', metadata: { name: 'x' } };
+    expect(() => targetOf(manifest(definition), kinds, { team: 'payments', teamFromFlag: false })).toThrow(
+      'unknown kind "ComponentDefinition"',
+    );
   });
 });
 

@@ -22,13 +22,34 @@ const SERVER_OWNED_METADATA = [
   'updatedTimestamp',
 ];
 
+/**
+ * Documents of other APIs that the server converts on the way in (docs/reference/kubevela.md). They are
+ * sent unchanged to the path of the Gantry kind they become; their `metadata.namespace` is a Kubernetes
+ * namespace (the converted topology's), never the team.
+ */
+const CONVERTED_KINDS: readonly { apiVersion: string; kind: string; becomes: string }[] = [
+  { apiVersion: 'core.oam.dev/v1beta1', kind: 'Application', becomes: 'Application' },
+];
+
+function manifestKind(kinds: readonly KindInfo[], apiVersion: string, kindName: string): KindInfo {
+  const converted = CONVERTED_KINDS.find((c) => c.apiVersion === apiVersion && c.kind === kindName);
+  if (converted === undefined) return resolveManifestKind(kinds, apiVersion, kindName);
+  const kind = kinds.find((k) => k.kind === converted.becomes);
+  if (kind === undefined) {
+    throw new CliError(
+      `${apiVersion} ${kindName} documents become ${converted.becomes}, which this server does not serve (see gantry api-resources)`,
+    );
+  }
+  return kind;
+}
+
 export function targetOf(
   manifest: Manifest,
   kinds: readonly KindInfo[],
   scope: { team: string; teamFromFlag: boolean },
 ): ManifestTarget {
   const object = manifest.object;
-  const kind = resolveManifestKind(kinds, object.apiVersion, object.kind);
+  const kind = manifestKind(kinds, object.apiVersion, object.kind);
   const metadata = { ...object.metadata };
   for (const field of SERVER_OWNED_METADATA) delete metadata[field];
   let team: string | undefined;

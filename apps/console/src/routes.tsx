@@ -55,6 +55,26 @@ export const router = createBrowserRouter([
             path: 'fleet/clusters/:team/:name/nodes/:node',
             element: page(() => import('./pages/fleet/node-detail-page'), 'NodeDetailPage'),
           },
+          {
+            path: 'delivery/applications',
+            element: page(() => import('./pages/delivery/applications-page'), 'ApplicationsPage'),
+          },
+          {
+            path: 'delivery/applications/new',
+            element: page(() => import('./pages/delivery/new-application-page'), 'NewApplicationPage'),
+          },
+          {
+            path: 'delivery/teams/:team/applications/:name',
+            element: page(() => import('./pages/delivery/application-detail-page'), 'ApplicationDetailPage'),
+          },
+          {
+            path: 'delivery/catalog',
+            element: page(() => import('./pages/delivery/catalog-page'), 'CatalogPage'),
+          },
+          {
+            path: 'delivery/catalog/:group/:name',
+            element: page(() => import('./pages/delivery/definition-page'), 'DefinitionPage'),
+          },
           { path: 'events', element: page(() => import('./pages/events/events-page'), 'EventsPage') },
           { path: 'teams', element: page(() => import('./pages/teams/teams-page'), 'TeamsPage') },
           { path: 'teams/:name', element: page(() => import('./pages/teams/team-page'), 'TeamPage') },

@@ -29,6 +29,8 @@ export const ConfigSchema = Type.Object(
     instanceId: Type.String({ default: '', description: 'This server\'s name in controller leases; empty uses hostname-pid.', env: 'GANTRY_INSTANCE_ID' }),
     leaseDurationMs: Type.Integer({ minimum: 1000, default: 10_000, description: 'How long a controller lease lasts without renewal (failover time).', env: 'GANTRY_LEASE_DURATION_MS' }),
     changeRetention: Type.Integer({ minimum: 1000, default: 100_000, description: 'How many recent changes are kept for watches to resume from.', env: 'GANTRY_CHANGE_RETENTION' }),
+    helmPath: Type.String({ default: 'helm', description: 'The helm binary that renders helm components (`helm template`); a name is looked up on PATH.', env: 'GANTRY_HELM_PATH' }),
+    seedCatalog: Type.Boolean({ default: true, description: 'Install or upgrade the built-in component and trait definitions at start (an operator\'s newer version of one is kept).', env: 'GANTRY_SEED_CATALOG' }),
     loginMaxFailures: Type.Integer({ minimum: 1, default: 10, description: 'Failed logins per user name (and 5x per source address) allowed in 5 minutes.', env: 'GANTRY_LOGIN_MAX_FAILURES' }),
   },
   { additionalProperties: false },
@@ -52,7 +54,10 @@ export function resolveConfig(env: Source, flags: Partial<Config> = {}, cwd = pr
   for (const [key, property] of Object.entries(ConfigSchema.properties)) {
     const name = (property as unknown as { env: string }).env;
     const value = env[name];
-    if (value !== undefined && value !== '') raw[key] = property.type === 'integer' || property.type === 'number' ? Number(value) : value;
+    if (value === undefined || value === '') continue;
+    if (property.type === 'integer' || property.type === 'number') raw[key] = Number(value);
+    else if (property.type === 'boolean') raw[key] = value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
+    else raw[key] = value;
   }
   Object.assign(raw, Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined)));
   const checked = validateConfig(raw);

@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { buildApi, Metrics } from '@gantry/api';
-import { ConnectionRegistry, FleetService, createClusterController } from '@gantry/fleet';
+import { ClusterClients, ConnectionRegistry, FleetService, createClusterController } from '@gantry/fleet';
+import { createDeliveryModule } from '@gantry/delivery';
 import { ControllerManager, createTeamController, systemClock } from '@gantry/controllers';
 import { IdentityService, LoginLimiter, MembershipIndex, SecretCipher, SecretService, loadSecretKey } from '@gantry/identity';
 import { KindRegistry, builtinKinds, type KindDefinition, type Resource } from '@gantry/model';
@@ -82,6 +83,24 @@ export async function startServer(config: ResolvedConfig, options: ServerOptions
     const connections = new ConnectionRegistry({ inventory: store.inventory, events: store.events, logger: logger.child({ component: 'fleet' }), now });
     cleanups.unshift(() => connections.stopAll());
     const fleet = new FleetService({ repository: store.resources, inventory: store.inventory, events: store.events, secrets, audit: store.audit });
+    const clusterClients = new ClusterClients({ repository: store.resources, secrets });
+    cleanups.unshift(() => clusterClients.closeAll());
+    const delivery = await createDeliveryModule({
+      resources,
+      repository: store.resources,
+      records: store.applied,
+      clients: clusterClients,
+      feed,
+      helmPath: config.helmPath,
+      seedCatalog: config.seedCatalog,
+      logger: logger.child({ component: 'delivery' }),
+      controller: {
+        observeReconcile: ({ own, api }) => {
+          metrics.applicationReconcile.observe({ part: 'own' }, own);
+          metrics.applicationReconcile.observe({ part: 'api' }, api);
+        },
+      },
+    });
     const controllers = new ControllerManager(
       { changes: feed, objects: store.resources, leases: store.leases },
       {
@@ -93,12 +112,13 @@ export async function startServer(config: ResolvedConfig, options: ServerOptions
       },
     )
       .register(createTeamController({ resources, users: store.users }))
-      .register(createClusterController({ resources, repository: store.resources, secrets, inventory: store.inventory, connections }));
+      .register(createClusterController({ resources, repository: store.resources, secrets, inventory: store.inventory, connections }))
+      .register(delivery.controller);
     await controllers.start();
     cleanups.unshift(() => controllers.stop());
 
     const app = await buildApi(
-      { kinds, resources, identity, secrets, fleet, store, feed, metrics, logger, version: { version: VERSION, commit: process.env.GANTRY_COMMIT ?? 'dev', database: store.dialect } },
+      { kinds, resources, identity, secrets, fleet, delivery: delivery.service, store, feed, metrics, logger, version: { version: VERSION, commit: process.env.GANTRY_COMMIT ?? 'dev', database: store.dialect } },
       { bodyLimitBytes: config.bodyLimitBytes, consoleDir: config.consoleDir || defaultConsoleDir(), bookmarkIntervalMs: 15_000 },
     );
     cleanups.unshift(() => app.close());

@@ -7,6 +7,7 @@ import type { KindRegistry } from '@gantry/model';
 import type { IdentityService, SecretService } from '@gantry/identity';
 import type { ChangeFeed, ResourceService } from '@gantry/resources';
 import type { FleetService } from '@gantry/fleet';
+import type { DeliveryService } from '@gantry/delivery';
 import type { Store } from '@gantry/store';
 import { registerAuthentication } from './auth.ts';
 import { registerContentTypes } from './content-types.ts';
@@ -15,6 +16,7 @@ import type { Metrics } from './metrics.ts';
 import { buildOpenApi, collectRoutes } from './openapi.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { fleetRoutes } from './routes/fleet.ts';
+import { deliveryRoutes } from './routes/delivery.ts';
 import { authRoutes } from './routes/auth.ts';
 import { metaRoutes, type VersionInfo } from './routes/meta.ts';
 import { resourceRoutes } from './routes/resources.ts';
@@ -27,6 +29,7 @@ export interface ApiDependencies {
   identity: IdentityService;
   secrets: SecretService;
   fleet: FleetService;
+  delivery: DeliveryService;
   store: Store;
   feed: ChangeFeed;
   metrics: Metrics;
@@ -73,6 +76,7 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
   auditRoutes(app, deps.store.audit);
   secretRoutes(app, deps.secrets);
   fleetRoutes(app, deps.fleet);
+  deliveryRoutes(app, deps.delivery);
   resourceRoutes(app, { resources: deps.resources, repository: deps.store.resources, feed: deps.feed, metrics: deps.metrics, bookmarkIntervalMs: options.bookmarkIntervalMs });
 
   let openapi: Record<string, unknown> | undefined;

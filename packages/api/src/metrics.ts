@@ -27,6 +27,13 @@ export class Metrics {
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
     registers: [this.registry],
   });
+  readonly applicationReconcile = new Histogram({
+    name: 'gantry_application_reconcile_seconds',
+    help: 'Application reconciles, split into waiting for cluster API servers (part="api") and Gantry\'s own work (part="own").',
+    labelNames: ['part'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
   readonly queueDepth = new Gauge({ name: 'gantry_controller_queue_depth', help: 'Keys waiting in each controller queue.', labelNames: ['controller'] as const, registers: [this.registry] });
   readonly leader = new Gauge({ name: 'gantry_controller_leader', help: '1 when this server holds the controller lease.', labelNames: ['controller'] as const, registers: [this.registry] });
 

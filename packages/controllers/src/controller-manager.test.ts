@@ -160,6 +160,22 @@ describe('ControllerManager', () => {
     await manager.stop();
   });
 
+  it('starts the controller\'s own sources when it leads, and ends them with the lease', async () => {
+    const { controller, seen } = recordingController();
+    const terms: { enqueue: (key: ObjectKey) => void; signal: AbortSignal }[] = [];
+    controller.onLeading = (term) => void terms.push(term);
+    const { manager } = setup(controller);
+    await manager.start();
+    await settle();
+    expect(terms).toHaveLength(1);
+    terms[0]!.enqueue({ team: 'ext', name: 'from-a-watch' });
+    await settle();
+    expect(seen).toEqual(['ext/from-a-watch']);
+    expect(terms[0]!.signal.aborted).toBe(false);
+    await manager.stop();
+    expect(terms[0]!.signal.aborted).toBe(true);
+  });
+
   it('resyncs: enqueues everything again every resync interval', async () => {
     const { controller, seen } = recordingController();
     const objects = new FakeObjects();

@@ -101,6 +101,11 @@ export class ControllerRunner {
     const term: Term = { queue, abort: new AbortController(), resyncTimer: undefined, listFailures: 0 };
     this.#term = term;
     this.options.metrics.leader.set({ controller: name }, 1);
+    try {
+      this.controller.onLeading?.({ enqueue: (key) => queue.add(queueKey(key)), signal: term.abort.signal, logger: this.#logger });
+    } catch (error) {
+      this.#logger.error({ err: error }, 'starting the controller\'s own sources failed');
+    }
     void this.#resync(term);
   }
 

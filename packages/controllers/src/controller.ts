@@ -31,6 +31,18 @@ export interface Controller {
   /** Objects reconciled at once (never one object twice at once); default 2. */
   concurrency?: number;
   reconcile(ctx: ReconcileContext, key: ObjectKey): Promise<ReconcileResult>;
+  /**
+   * Called when this server starts leading the controller: a place to follow other sources (related
+   * kinds, a cluster's watches) and enqueue the objects they concern, until `signal` aborts.
+   */
+  onLeading?(term: LeadingTerm): void;
+}
+
+export interface LeadingTerm {
+  enqueue(key: ObjectKey): void;
+  /** Aborted when the lease is lost or the server stops. */
+  signal: AbortSignal;
+  logger: Logger;
 }
 
 /** The queue key of an object: `team/name`, or `name` for kinds without a team (names never hold `/`). */

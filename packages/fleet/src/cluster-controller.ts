@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Controller, ObjectKey, ReconcileContext, ReconcileResult } from '@gantry/controllers';
 import { setCondition, type ConditionUpdate } from '@gantry/controllers';
 import { SYSTEM_PRINCIPAL, type SecretService } from '@gantry/identity';
@@ -7,7 +6,8 @@ import type { ResourceService } from '@gantry/resources';
 import type { InventoryRepository, ResourceRepository } from '@gantry/store';
 import type { ConnectionRegistry } from './connection-registry.ts';
 import type { ConnectionState } from './cluster-connection.ts';
-import { KubeApiError, kubeClientFromKubeconfig, type KubeClient } from './kube/kube-client.ts';
+import { ClusterClientError, ClusterClients, type FingerprintedClient, type KubeClientFactory } from './cluster-clients.ts';
+import { KubeApiError, type KubeClient } from './kube/kube-client.ts';
 
 export const ClusterCondition = { Connected: 'Connected', InventorySynced: 'InventorySynced', Ready: 'Ready' } as const;
 
@@ -35,7 +35,7 @@ export interface ClusterControllerDeps {
   connections: ConnectionRegistry;
   /** How often a healthy cluster is probed again. */
   probeIntervalMs?: number;
-  clientFactory?: (kubeconfig: string, context?: string) => Promise<KubeClient>;
+  clientFactory?: KubeClientFactory;
 }
 
 const CALLER = { principal: SYSTEM_PRINCIPAL, source: 'controller/cluster' };
@@ -77,27 +77,14 @@ function syncCondition(state: ConnectionState | undefined, generation: number): 
 type ClusterObject = Resource<ClusterSpec, ClusterStatus>;
 type Outcome<T> = { ok: true; value: T } | { ok: false; condition: Omit<ConditionUpdate, 'type'> };
 
-/** Clients by cluster, kept while the kubeconfig stays the same so probes reuse their connections. */
-type ClientCache = Map<string, { fingerprint: string; client: KubeClient }>;
-
 /** Stage 1: the kubeconfig from the cluster's secret, as a client (and a fingerprint to notice changes). */
-async function loadClient(deps: ClusterControllerDeps, clients: ClientCache, clusterId: string, cluster: ClusterObject): Promise<Outcome<{ client: KubeClient; fingerprint: string }>> {
-  const { team = '' } = cluster.metadata;
-  const ref = cluster.spec.kubeconfigSecret;
+async function loadClient(clients: ClusterClients, cluster: ClusterObject): Promise<Outcome<FingerprintedClient>> {
   try {
-    const kubeconfig = (await deps.secrets.reveal(team, ref.name))[ref.key];
-    if (kubeconfig === undefined) return { ok: false, condition: { status: 'False', reason: ClusterReason.SecretMissing, message: `secret ${ref.name} has no key ${ref.key}` } };
-    const fingerprint = createHash('sha256').update(kubeconfig).update('\u0000').update(cluster.spec.context ?? '').digest('hex');
-    const cached = clients.get(clusterId);
-    if (cached?.fingerprint === fingerprint) return { ok: true, value: cached };
-    cached?.client.close();
-    clients.delete(clusterId);
-    const client = await (deps.clientFactory ?? kubeClientFromKubeconfig)(kubeconfig, cluster.spec.context);
-    clients.set(clusterId, { fingerprint, client });
-    return { ok: true, value: { client, fingerprint } };
+    return { ok: true, value: await clients.forCluster(cluster) };
   } catch (error) {
-    const missing = isGantryError(error) && error.status === 404;
-    return { ok: false, condition: { status: 'False', reason: missing ? ClusterReason.SecretMissing : ClusterReason.KubeconfigInvalid, message: (error as Error).message } };
+    const reason = error instanceof ClusterClientError ? error.reason : ClusterReason.KubeconfigInvalid;
+    const message = error instanceof ClusterClientError ? error.detail : (error as Error).message;
+    return { ok: false, condition: { status: 'False', reason, message } };
   }
 }
 
@@ -132,11 +119,7 @@ function readyCondition(conditions: readonly Condition[], generation: number): C
  */
 export function createClusterController(deps: ClusterControllerDeps): Controller {
   const probeIntervalMs = deps.probeIntervalMs ?? 15_000;
-  const clients: ClientCache = new Map();
-  const forget = (clusterId: string) => {
-    clients.get(clusterId)?.client.close();
-    clients.delete(clusterId);
-  };
+  const clients = new ClusterClients(deps);
   let leadership: AbortSignal | undefined;
 
   return {
@@ -150,7 +133,7 @@ export function createClusterController(deps: ClusterControllerDeps): Controller
         ctx.signal.addEventListener(
           'abort',
           () => {
-            for (const clusterId of [...clients.keys()]) forget(clusterId);
+            clients.closeAll();
             void deps.connections.stopAll();
           },
           { once: true },
@@ -159,7 +142,7 @@ export function createClusterController(deps: ClusterControllerDeps): Controller
       const clusterId = `${key.team}/${key.name}`;
       const cluster = (await deps.repository.get({ kind: 'Cluster', team: key.team, name: key.name })) as ClusterObject | undefined;
       if (!cluster) {
-        forget(clusterId);
+        clients.forget(key.team, key.name);
         await deps.connections.stop(clusterId);
         await deps.inventory.deleteCluster(clusterId);
         return {};
@@ -172,11 +155,11 @@ export function createClusterController(deps: ClusterControllerDeps): Controller
 
       // Stages 1-3: connect, probe, keep the watches running.
       if (cluster.spec.paused) {
-        forget(clusterId);
+        clients.forget(key.team, key.name);
         await deps.connections.stop(clusterId);
         set({ type: ClusterCondition.Connected, status: 'Unknown', reason: ClusterReason.Paused, message: 'spec.paused is true: not watching the cluster' });
       } else {
-        const loaded = await loadClient(deps, clients, clusterId, cluster);
+        const loaded = await loadClient(clients, cluster);
         if (!loaded.ok) {
           await deps.connections.stop(clusterId);
           set({ type: ClusterCondition.Connected, ...loaded.condition });

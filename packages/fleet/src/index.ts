@@ -1,6 +1,7 @@
 export * from './kube/kube-client.ts';
 export * from './kube/reflector.ts';
 export * from './inventory/summaries.ts';
+export * from './cluster-clients.ts';
 export * from './cluster-connection.ts';
 export * from './connection-registry.ts';
 export * from './cluster-controller.ts';

@@ -19,6 +19,10 @@ export const ErrorCodes = {
   rateLimited: 'GANTRY_E_RATE_LIMITED',
   unavailable: 'GANTRY_E_UNAVAILABLE',
   internal: 'GANTRY_E_INTERNAL',
+  traitCheck: 'GANTRY_E_TRAIT_CHECK',
+  definitionInUse: 'GANTRY_E_DEFINITION_IN_USE',
+  conversion: 'GANTRY_E_CONVERSION',
+  immutable: 'GANTRY_E_IMMUTABLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -47,6 +51,13 @@ export class GantryError extends Error {
 export class InputError extends GantryError {
   constructor(message: string, details: readonly ErrorDetail[] = [], code: ErrorCode = ErrorCodes.invalid) {
     super(400, code, message, details);
+  }
+}
+
+/** Well-formed input that fails a semantic check, e.g. an application's trait check (422). */
+export class UnprocessableError extends GantryError {
+  constructor(message: string, details: readonly ErrorDetail[], code: ErrorCode) {
+    super(422, code, message, details);
   }
 }
 

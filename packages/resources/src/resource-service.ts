@@ -21,7 +21,30 @@ import type { RawResource, ResourceKey, ResourceRepository, WriteDecision } from
 
 export interface WriteOptions {
   dryRun?: boolean;
+  /** Overrides an admission hook's refusal where the hook allows it (recorded in the audit action). */
+  force?: boolean;
 }
+
+/** What an admission hook is asked about: a write that passed schema validation and access checks. */
+export interface AdmissionRequest {
+  operation: 'create' | 'update' | 'delete';
+  kind: RegisteredKind;
+  team: string;
+  name: string;
+  /** The object as it would be stored (create, update); absent for delete. */
+  object?: { metadata: ValidInput['metadata']; spec: unknown };
+  /** The stored object (update, delete). */
+  current?: Resource;
+  caller: Caller;
+  dryRun: boolean;
+  force: boolean;
+}
+
+/** Refuses a write by throwing a GantryError; runs before the write, outside its transaction. */
+export type AdmissionHook = (request: AdmissionRequest) => Promise<void>;
+
+/** Turns a body written in another API version (e.g. KubeVela's) into this kind's own form, or throws. */
+export type InputConversion = (body: Record<string, unknown>) => unknown;
 
 export interface ListOptions {
   team?: string;
@@ -45,6 +68,8 @@ const MAX_LIMIT = 10_000;
  */
 export class ResourceService {
   readonly #listeners = new Set<WriteListener>();
+  readonly #admission = new Map<string, AdmissionHook[]>();
+  readonly #conversions = new Map<string, InputConversion>();
 
   constructor(
     private readonly kinds: KindRegistry,
@@ -55,6 +80,30 @@ export class ResourceService {
   onWrite(listener: WriteListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Adds a check run on every create, update and delete of `kind` (dry runs included). */
+  admit(kind: string, hook: AdmissionHook): void {
+    const hooks = this.#admission.get(kind) ?? [];
+    hooks.push(hook);
+    this.#admission.set(kind, hooks);
+  }
+
+  /** Accepts bodies of `kind` written with `apiVersion`, converted by `convert` before validation. */
+  convertFrom(apiVersion: string, kind: string, convert: InputConversion): void {
+    this.#conversions.set(`${apiVersion}/${kind}`, convert);
+  }
+
+  async #runAdmission(request: Omit<AdmissionRequest, 'force' | 'dryRun'>, options: WriteOptions): Promise<void> {
+    for (const hook of this.#admission.get(request.kind.kind) ?? []) {
+      await hook({ ...request, dryRun: options.dryRun ?? false, force: options.force ?? false });
+    }
+  }
+
+  #convert(body: unknown): unknown {
+    if (!isPlainObject(body) || typeof body.apiVersion !== 'string' || typeof body.kind !== 'string') return body;
+    const convert = this.#conversions.get(`${body.apiVersion}/${body.kind}`);
+    return convert ? convert(body) : body;
   }
 
   #written(type: WatchEventType, object: Resource): void {
@@ -132,10 +181,11 @@ export class ResourceService {
 
   async create(caller: Caller, kindName: string, team: string | undefined, body: unknown, options: WriteOptions = {}): Promise<Resource> {
     const kind = this.kinds.get(kindName);
-    const input = this.#validate(kind, withPathTeam(kind, body, team));
+    const input = this.#validate(kind, withPathTeam(kind, this.#convert(body), team));
     const key = this.#key(kind, team ?? input.metadata.team, input.metadata.name);
     this.#authorize(caller.principal, 'create', kind, key);
     if (kind.scope === 'Team') await this.#requireTeam(key.team);
+    await this.#runAdmission({ operation: 'create', kind, team: key.team, name: key.name, object: input, caller }, options);
     const nowIso = new Date(this.now()).toISOString();
     const build = (resourceVersion: string): Resource => ({
       apiVersion: API_VERSION,
@@ -162,7 +212,7 @@ export class ResourceService {
       return {
         type: 'ADDED',
         next: build,
-        audit: { actor: caller.principal.username, source: caller.source, action: 'create', ...key, after: undefined },
+        audit: { actor: caller.principal.username, source: caller.source, action: auditAction('create', options), ...key, after: undefined },
       };
     });
     this.#written('ADDED', object);
@@ -173,7 +223,7 @@ export class ResourceService {
     const kind = this.kinds.get(kindName);
     const key = this.#key(kind, team, name);
     this.#authorize(caller.principal, 'write', kind, key);
-    const input = this.#validate(kind, withPathTeam(kind, body, team));
+    const input = this.#validate(kind, withPathTeam(kind, this.#convert(body), team));
     checkSameName(input.metadata.name, name);
     return this.#update(caller, kind, key, 'update', options, () => input);
   }
@@ -223,13 +273,19 @@ export class ResourceService {
     if (kind.kind === 'Team' && (await this.repository.teamHasResources(name))) {
       throw new ConflictError(`team ${name} still owns resources; delete them first`, ErrorCodes.conflict, [{ path: '/metadata/name', message: 'team is not empty' }]);
     }
+    let admitted: Resource | undefined;
+    if (this.#admission.has(kind.kind)) {
+      admitted = await this.repository.get(key);
+      if (!admitted) throw notFound(kind, key);
+      await this.#runAdmission({ operation: 'delete', kind, team: key.team, name: key.name, current: admitted, caller }, options);
+    }
     const decide = (current: Resource | undefined): WriteDecision => {
       if (!current) throw notFound(kind, key);
-      checkPrecondition(kind, key, options.resourceVersion, current);
+      checkPrecondition(kind, key, options.resourceVersion ?? admitted?.metadata.resourceVersion, current);
       return {
         type: 'DELETED',
         next: (resourceVersion) => ({ ...current, metadata: { ...current.metadata, resourceVersion } }),
-        audit: { actor: caller.principal.username, source: caller.source, action: 'delete', ...key, before: current },
+        audit: { actor: caller.principal.username, source: caller.source, action: auditAction('delete', options), ...key, before: current },
       };
     };
     return this.#commit(key, decide, options);
@@ -241,11 +297,23 @@ export class ResourceService {
     }
   }
 
-  #update(caller: Caller, kind: RegisteredKind, key: ResourceKey, action: string, options: WriteOptions, makeInput: (current: Resource) => ValidInput): Promise<Resource> {
-    const decide = (current: Resource | undefined): WriteDecision => {
+  async #update(caller: Caller, kind: RegisteredKind, key: ResourceKey, action: string, options: WriteOptions, makeInput: (current: Resource) => ValidInput): Promise<Resource> {
+    // With admission hooks the input is checked against the object as read now; the write then requires
+    // that object to be unchanged (a concurrent writer gets a 409 and retries), so what was admitted is
+    // exactly what is stored.
+    let admitted: { input: ValidInput; version: string } | undefined;
+    if (this.#admission.has(kind.kind)) {
+      const current = await this.repository.get(key);
       if (!current) throw notFound(kind, key);
       const input = makeInput(current);
       checkPrecondition(kind, key, input.metadata.resourceVersion, current);
+      await this.#runAdmission({ operation: 'update', kind, team: key.team, name: key.name, object: input, current, caller }, options);
+      admitted = { input, version: current.metadata.resourceVersion };
+    }
+    const decide = (current: Resource | undefined): WriteDecision => {
+      if (!current) throw notFound(kind, key);
+      const input = admitted?.input ?? makeInput(current);
+      checkPrecondition(kind, key, admitted?.version ?? input.metadata.resourceVersion, current);
       const nextSpec = input.spec;
       const labels = input.metadata.labels;
       const annotations = input.metadata.annotations;
@@ -271,7 +339,7 @@ export class ResourceService {
             spec: nextSpec,
           };
         },
-        audit: { actor: caller.principal.username, source: caller.source, action, ...key, before, after, diff: diffJson(before, after) },
+        audit: { actor: caller.principal.username, source: caller.source, action: auditAction(action, options), ...key, before, after, diff: diffJson(before, after) },
       };
     };
     return this.#commit(key, decide, options);
@@ -312,6 +380,11 @@ function withPathTeam(kind: RegisteredKind, body: unknown, team: string | undefi
     throw new InputError(`metadata.team ${JSON.stringify(body.metadata.team)} does not match the path's team ${team}`, [{ path: '/metadata/team', message: `must be ${team}` }]);
   }
   return { ...body, metadata: { ...body.metadata, team } };
+}
+
+/** A forced write says so in its audit entry (`update --force`), so that overriding a check is on record. */
+function auditAction(action: string, options: WriteOptions): string {
+  return options.force ? `${action} --force` : action;
 }
 
 function checkSameName(bodyName: string, pathName: string): void {

@@ -12,3 +12,4 @@ export * from './unavailable.ts';
 export * from './sqlite-checkpointer.ts';
 export * from './inventory-repository.ts';
 export * from './event-repository.ts';
+export * from './applied-object-repository.ts';

@@ -13,6 +13,7 @@ export interface Database {
   leases: LeaseTable;
   inventory: InventoryTable;
   events: EventTable;
+  applied_objects: AppliedObjectTable;
 }
 
 export interface ResourceTable {
@@ -134,4 +135,19 @@ export interface EventTable {
   count: number;
   first_seen: string;
   last_seen: string;
+}
+
+export interface AppliedObjectTable {
+  team: string;
+  app: string;
+  cluster: string;
+  /** `apiVersion/Kind/namespace/name` (namespace empty for cluster-scoped objects). */
+  ref: string;
+  component: string;
+  /** The object's identity as JSON: apiVersion, kind, namespace, name. */
+  object: string;
+  /** sha256 of the applied manifest. */
+  hash: string;
+  revision: number;
+  applied_at: string;
 }

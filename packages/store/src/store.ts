@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import pg from 'pg';
+import { AppliedObjectRepository } from './applied-object-repository.ts';
 import { AuditRepository } from './audit-repository.ts';
 import { connect, isMigrated, migrateToLatest, type ConnectOptions, type Connection } from './connect.ts';
 import { EventRepository } from './event-repository.ts';
@@ -21,6 +22,7 @@ export class Store {
   readonly leases: LeaseRepository;
   readonly inventory: InventoryRepository;
   readonly events: EventRepository;
+  readonly applied: AppliedObjectRepository;
 
   private constructor(readonly connection: Connection) {
     const { db } = connection;
@@ -31,6 +33,7 @@ export class Store {
     this.leases = new LeaseRepository(db);
     this.inventory = new InventoryRepository(db);
     this.events = new EventRepository(db);
+    this.applied = new AppliedObjectRepository(db);
   }
 
   /** Connects and brings the schema up to date. */

@@ -11,6 +11,7 @@ export interface ApplyOptions {
   filename: string[];
   team?: string;
   dryRun?: boolean;
+  force?: boolean;
 }
 
 type Outcome = 'created' | 'configured' | 'unchanged';
@@ -24,11 +25,12 @@ export async function apply(env: CommandEnv, options: ApplyOptions): Promise<voi
   const session = await openSession(env, options.team);
   const kinds = await session.kinds();
   const dryRun = options.dryRun === true;
+  const force = options.force === true;
   let failures = 0;
   for (const manifest of manifests) {
     try {
       const target = targetOf(manifest, kinds, session);
-      const outcome = await applyOne(session, target, dryRun);
+      const outcome = await applyOne(session, target, dryRun, force);
       env.io.out(
         `${resourceName(target.kind, target.name)} ${outcome}${dryRun ? ' (server dry run)' : ''}\n`,
       );
@@ -45,7 +47,7 @@ export async function apply(env: CommandEnv, options: ApplyOptions): Promise<voi
  * when the manifest differs from the live object only as the server would normalise it, so that
  * re-applying the same files writes nothing and reports `unchanged`.
  */
-async function applyOne(session: Session, target: ManifestTarget, dryRun: boolean): Promise<Outcome> {
+async function applyOne(session: Session, target: ManifestTarget, dryRun: boolean, force: boolean): Promise<Outcome> {
   const { client } = session;
   const live = await client.find(target.kind, target.name, target.team);
   if (live === undefined) {
@@ -57,8 +59,8 @@ async function applyOne(session: Session, target: ManifestTarget, dryRun: boolea
     ...target.body,
     metadata: { ...target.body.metadata, resourceVersion: live.metadata.resourceVersion },
   };
-  const wouldBe = await client.replace(target.kind, body, target.team, { dryRun: true });
+  const wouldBe = await client.replace(target.kind, body, target.team, { dryRun: true, force });
   if (deepEqual(declaredState(wouldBe), declaredState(live))) return 'unchanged';
-  if (!dryRun) await client.replace(target.kind, body, target.team);
+  if (!dryRun) await client.replace(target.kind, body, target.team, { force });
   return 'configured';
 }

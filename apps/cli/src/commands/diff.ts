@@ -5,7 +5,7 @@ import type { CommandEnv } from '../io.ts';
 import { loadManifests, targetOf, withoutVolatileFields } from '../manifest-target.ts';
 import { resourceName, toYaml } from '../output.ts';
 import { printError } from '../report.ts';
-import { openSession } from '../session.ts';
+import { openSession, type Session } from '../session.ts';
 
 export interface DiffOptions {
   filename: string[];
@@ -55,6 +55,7 @@ export async function diff(env: CommandEnv, options: DiffOptions): Promise<void>
         differences++;
         env.io.out(text);
       }
+      if (target.kind.kind === 'Application') differences += await clusterDiff(env, session, target.name, target.team ?? session.team, (target.body as { spec?: unknown }).spec);
     } catch (error) {
       printError((t) => env.io.err(t), error, manifest.origin);
       failures++;
@@ -62,4 +63,41 @@ export async function diff(env: CommandEnv, options: DiffOptions): Promise<void>
   }
   if (failures > 0) throw new ReportedFailure(failures, DIFF_ERROR_EXIT_CODE);
   if (differences > 0) throw new ReportedFailure(0, 1);
+}
+
+interface ClusterDiffResult {
+  problems: string[];
+  targets: {
+    cluster: string;
+    namespace: string;
+    error?: string;
+    objects: { kind: string; namespace?: string; name: string; component?: string; action: string; diff?: { path: string; op: string; before?: unknown; after?: unknown }[] }[];
+  }[];
+}
+
+const MARK: Record<string, string> = { create: '+', update: '~', prune: '-', unchanged: '=' };
+
+/** For an Application, what applying it would change in each target cluster (server-side dry runs). Returns the number of changes. */
+async function clusterDiff(env: CommandEnv, session: Session, name: string, team: string, spec: unknown): Promise<number> {
+  const result = await session.client.request<ClusterDiffResult>('POST', `/api/teams/${encodeURIComponent(team)}/applications/${encodeURIComponent(name)}/diff`, { body: { spec }, long: true });
+  let changes = 0;
+  for (const problem of result.problems) env.io.err(`warning: ${problem}\n`);
+  for (const target of result.targets) {
+    env.io.out(`cluster ${target.cluster} (namespace ${target.namespace}):\n`);
+    if (target.error) {
+      env.io.out(`  error: ${target.error}\n`);
+      changes++;
+      continue;
+    }
+    for (const object of target.objects) {
+      if (object.action !== 'unchanged') changes++;
+      const where = object.namespace ? `${object.namespace}/` : '';
+      env.io.out(`  ${MARK[object.action] ?? '?'} ${object.kind} ${where}${object.name} ${object.action}${object.component ? ` (component ${object.component})` : ''}\n`);
+      if (object.action !== 'update') continue;
+      for (const change of object.diff ?? []) {
+        env.io.out(`      ${change.path}: ${JSON.stringify(change.before ?? null)} -> ${JSON.stringify(change.after ?? null)}\n`);
+      }
+    }
+  }
+  return changes;
 }

@@ -17,16 +17,26 @@ function show(value: unknown): string {
  * What an audited write changed: leaf by leaf from `before` to `after`. When the entry carries only a
  * server-made `diff`, that is shown as it is.
  */
-export function DiffView({ before, after, diff }: { before: unknown; after: unknown; diff: unknown }) {
+export function DiffView({
+  before,
+  after,
+  diff,
+  testId = 'audit-diff',
+}: {
+  before: unknown;
+  after: unknown;
+  diff: unknown;
+  testId?: string;
+}) {
   if (before === undefined && after === undefined) {
     if (diff === undefined || diff === null)
       return <Typography.Text type="secondary">No change recorded.</Typography.Text>;
     return <pre style={preStyle}>{typeof diff === 'string' ? diff : stringify(diff)}</pre>;
   }
-  return <BeforeAfter before={before} after={after} />;
+  return <BeforeAfter before={before} after={after} testId={testId} />;
 }
 
-function BeforeAfter({ before, after }: { before: unknown; after: unknown }) {
+function BeforeAfter({ before, after, testId }: { before: unknown; after: unknown; testId: string }) {
   const [view, setView] = useState<'changes' | 'side-by-side'>('changes');
   const lines = jsonDiff(before ?? {}, after ?? {});
   return (
@@ -49,15 +59,32 @@ function BeforeAfter({ before, after }: { before: unknown; after: unknown }) {
       ) : lines.length === 0 ? (
         <Typography.Text type="secondary">No difference between before and after.</Typography.Text>
       ) : (
-        <div style={{ ...preStyle, padding: 0 }} data-testid="audit-diff">
+        <DiffLines lines={lines} testId={testId}>
           {before === undefined && <Caption text="Created" />}
           {after === undefined && <Caption text="Deleted" />}
-          {lines.map((line) => (
-            <Line key={`${line.op}${line.path}`} line={line} />
-          ))}
-        </div>
+        </DiffLines>
       )}
     </Flex>
+  );
+}
+
+/** Leaf-level changes, one line each: `+` added, `-` removed, `~` changed (before → after). */
+export function DiffLines({
+  lines,
+  testId,
+  children,
+}: {
+  lines: readonly DiffLine[];
+  testId?: string;
+  children?: React.ReactNode;
+}) {
+  return (
+    <div style={{ ...preStyle, padding: 0 }} data-testid={testId}>
+      {children}
+      {lines.map((line) => (
+        <Line key={`${line.op}${line.path}`} line={line} />
+      ))}
+    </div>
   );
 }
 

@@ -2,6 +2,7 @@ import {
   AlertOutlined,
   AppstoreOutlined,
   AuditOutlined,
+  BookOutlined,
   CheckSquareOutlined,
   ClusterOutlined,
   ColumnHeightOutlined,
@@ -29,6 +30,7 @@ const entryIcons: Record<string, ReactNode> = {
   teams: <TeamOutlined />,
   clusters: <ClusterOutlined />,
   applications: <AppstoreOutlined />,
+  catalog: <BookOutlined />,
   events: <FieldTimeOutlined />,
   alerts: <AlertOutlined />,
   risks: <SafetyCertificateOutlined />,
@@ -74,7 +76,8 @@ export function NavMenu() {
       .map((entry) => {
         const link = resolveEntry(entry, kinds.data);
         const kindPath = link.kind ? `/resources/${link.kind.plural}` : undefined;
-        targets.push({ key: entry.key, to: link.to, prefixes: kindPath ? [link.to, kindPath] : [link.to] });
+        const prefixes = [link.to, ...(kindPath ? [kindPath] : []), ...(entry.paths ?? [])];
+        targets.push({ key: entry.key, to: link.to, prefixes });
         return {
           key: entry.key,
           icon: entryIcons[entry.key],

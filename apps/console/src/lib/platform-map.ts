@@ -14,6 +14,8 @@ export interface PlatformEntry {
   readonly kinds: readonly string[];
   /** A dedicated console route; otherwise the entry opens the resource browser for its kind. */
   readonly route?: string;
+  /** Other path prefixes of the entry's pages, for highlighting it in the navigation. */
+  readonly paths?: readonly string[];
   readonly adminOnly?: boolean;
 }
 
@@ -46,7 +48,16 @@ export const platformMap: readonly PlatformSection[] = [
         key: 'applications',
         label: 'Applications',
         kinds: ['Application'],
-        description: 'OAM applications delivered to clusters.',
+        route: '/delivery/applications',
+        paths: ['/delivery/teams'],
+        description: 'OAM applications delivered to clusters: health, revisions, rollback and diff.',
+      },
+      {
+        key: 'catalog',
+        label: 'Catalog',
+        kinds: ['ComponentDefinition', 'TraitDefinition'],
+        route: '/delivery/catalog',
+        description: 'Component types and traits applications are built from.',
       },
     ],
   },

@@ -10,6 +10,7 @@ export const RESOURCE_BASE = '/apis/gantry.dev/v1alpha1';
 
 interface Query {
   dryRun?: string;
+  force?: string;
   labelSelector?: string;
   limit?: string;
   continue?: string;
@@ -21,6 +22,7 @@ interface Query {
 const QuerySchema = Type.Object(
   {
     dryRun: Type.Optional(Type.Literal('All')),
+    force: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'Override an admission check that allows it (e.g. a definition update that affects applications); recorded in the audit log.' })),
     labelSelector: Type.Optional(Type.String({ maxLength: 4096 })),
     limit: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
     continue: Type.Optional(Type.String({ maxLength: 1024 })),
@@ -47,7 +49,7 @@ export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): v
   const { resources } = deps;
   const tags = ['resources'];
   const options = (summary: string) => ({ schema: { tags, summary, querystring: QuerySchema } });
-  const dryRun = (query: Query) => ({ dryRun: query.dryRun === 'All' });
+  const dryRun = (query: Query) => ({ dryRun: query.dryRun === 'All', force: query.force === 'true' });
 
   const kindOf = (params: Params): RegisteredKind => {
     const kind = resources.kind(params.plural);

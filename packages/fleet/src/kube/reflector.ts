@@ -19,6 +19,11 @@ export interface ReflectorOptions {
   /** The list path, e.g. `/api/v1/nodes` or `/apis/apps/v1/deployments`. */
   path: string;
   pageSize: number;
+  /**
+   * Extra query parameters sent with every list and watch, such as `labelSelector` or `fieldSelector`:
+   * the server filters, so objects outside the selection never cross the wire.
+   */
+  params?: Readonly<Record<string, string>>;
   /** Server-side watch timeout; watches are renewed from the last resourceVersion after it. */
   watchTimeoutSeconds: number;
   backoff: { baseMs: number; maxMs: number };
@@ -75,7 +80,7 @@ export class Reflector {
     let resourceVersion = '';
     let first = true;
     do {
-      const query = new URLSearchParams({ limit: String(this.options.pageSize), ...(token ? { continue: token } : {}) });
+      const query = new URLSearchParams({ ...this.options.params, limit: String(this.options.pageSize), ...(token ? { continue: token } : {}) });
       const page = await this.client.request<KubeList>('GET', `${this.options.path}?${query}`, undefined, { timeoutMs: 60_000 });
       this.handlers.page(page.items, first);
       first = false;
@@ -88,6 +93,7 @@ export class Reflector {
 
   async #watch(signal: AbortSignal): Promise<void> {
     const params = {
+      ...this.options.params,
       resourceVersion: this.#resourceVersion ?? '0',
       allowWatchBookmarks: 'true',
       timeoutSeconds: String(this.options.watchTimeoutSeconds),

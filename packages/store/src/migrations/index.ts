@@ -2,11 +2,13 @@ import type { Migration } from 'kysely';
 import type { Dialect } from '../dialect.ts';
 import { initial } from './0001-initial.ts';
 import { fleet } from './0002-fleet.ts';
+import { delivery } from './0003-delivery.ts';
 
 /** Every migration, by name; names sort in the order they run. Never edit one that has shipped. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
     '0001-initial': initial(dialect),
     '0002-fleet': fleet(dialect),
+    '0003-delivery': delivery(),
   };
 }

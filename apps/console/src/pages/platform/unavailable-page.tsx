@@ -7,8 +7,8 @@ import { findEntry } from '../../lib/platform-map';
 import { NotFoundPage } from '../not-found-page';
 
 /** A platform-map entry this server does not implement yet: said plainly, with no stand-in data. */
-export function UnavailablePage() {
-  const { entry: key = '' } = useParams();
+export function UnavailablePage({ entryKey }: { entryKey?: string }) {
+  const { entry: key = entryKey ?? '' } = useParams();
   const kinds = useKinds();
   const found = findEntry(key);
   if (!found) return <NotFoundPage />;

@@ -1,0 +1,439 @@
+// Delivery targets (issue 4): N applications × 3 components onto the test-bed clusters. Times Gantry from the
+// first create until every application is Ready, against `kubectl apply --server-side` of the same rendered
+// manifests in the same run (goal: within 1.5× of kubectl); reconcile p99 without API-server time (< 50 ms);
+// server RSS with the applications delivered (< 300 MB).
+// Usage: node --import tsx bench/delivery.ts [--apps 300] [--clusters 3] [--nodes 12]
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+import { stringify } from 'yaml';
+import { Composer, catalogDefinitionSet, createCelEngine, type RenderedObject } from '@gantry/delivery';
+import type { ComponentSpec } from '@gantry/model';
+import { startTestbed, type Testbed, type TestbedCluster } from '@gantry/testbed';
+import { BASE, request, startServer, team, type BenchServer } from './lib.mjs';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+const { values } = parseArgs({
+  options: {
+    apps: { type: 'string', default: '300' },
+    clusters: { type: 'string', default: '3' },
+    // kwok nodes take 110 pods each (testbed/src/fake-nodes.ts): 12 × 110 = 1,320 places for 900 pods.
+    nodes: { type: 'string', default: '12' },
+    'server-log-level': { type: 'string', default: 'warn' },
+  },
+});
+const appCount = Number(values.apps);
+const clusterCount = Number(values.clusters);
+const nodesPer = Number(values.nodes);
+const COMPONENTS_PER_APP = 3;
+const PHASE_TIMEOUT_MS = 15 * 60_000;
+const CLEANUP_TIMEOUT_MS = 10 * 60_000;
+const CREATES_IN_FLIGHT = 8;
+const POLL_MS = 250;
+const SETTLE_MS = 10_000;
+const TEAM = 'bench';
+const GANTRY_NAMESPACE = 'gantry-bench';
+const KUBECTL_NAMESPACE = 'kubectl-bench';
+
+const run = promisify(execFile);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const seconds = (ms: number) => Math.round(ms / 10) / 100;
+const log = (line: string) => process.stderr.write(`[bench:delivery] ${line}\n`);
+
+class Timeout extends Error {}
+
+/** Calls `check` every `everyMs` until it returns true; throws Timeout after `timeoutMs`. */
+async function until(what: string, check: () => Promise<boolean>, timeoutMs: number, everyMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (performance.now() > deadline) throw new Timeout(`${what}: not done after ${timeoutMs / 1000} s`);
+    await sleep(everyMs);
+  }
+}
+
+/** Logs at most every 10 s, so long phases show progress without flooding. */
+function throttled(): (line: string) => void {
+  let last = 0;
+  return (line) => {
+    if (performance.now() - last < 10_000) return;
+    last = performance.now();
+    log(line);
+  };
+}
+
+// ---- the applications -------------------------------------------------------------------------------
+
+const tolerations = { type: 'tolerations', properties: { tolerations: [{ operator: 'Exists' }] } };
+
+/**
+ * The components of application `app`. The catalog names every object after its component, so the
+ * component names carry the application's (`app-7-web`): with plain `web`, 300 applications sharing one
+ * namespace would all write the same three Deployments.
+ */
+function components(app: string): ComponentSpec[] {
+  const service = (port: number) => ({
+    type: 'webservice',
+    properties: { image: 'nginx:1.27', ports: [{ port }] },
+    traits: [{ type: 'scaler', properties: { replicas: 1 } }, tolerations],
+  });
+  return [
+    { name: `${app}-web`, ...service(80) },
+    { name: `${app}-api`, ...service(8080) },
+    { name: `${app}-worker`, type: 'worker', properties: { image: 'busybox:1.36', cmd: ['sleep', 'infinity'] }, traits: [tolerations] },
+  ];
+}
+
+const appName = (i: number) => `app-${i}`;
+const appNames = Array.from({ length: appCount }, (_, i) => appName(i + 1));
+
+function application(app: string) {
+  return {
+    apiVersion: 'gantry.dev/v1alpha1',
+    kind: 'Application',
+    metadata: { name: app },
+    spec: { components: components(app), topology: { clusterSelector: { matchLabels: { bench: 'true' } }, namespace: GANTRY_NAMESPACE } },
+  };
+}
+
+// ---- kubectl ----------------------------------------------------------------------------------------
+
+const STAGE_ORDER = { pre: 0, main: 1, post: 2 } as const;
+
+/** Every application rendered for `cluster` by Gantry's own composer, as one multi-document YAML file. */
+async function renderForKubectl(cluster: string, dir: string): Promise<{ file: string; objects: number }> {
+  const composer = new Composer({ engine: createCelEngine() });
+  const definitions = catalogDefinitionSet();
+  const documents: unknown[] = [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: KUBECTL_NAMESPACE } }];
+  for (const app of appNames) {
+    for (const component of components(app)) {
+      const result = await composer.compose(definitions, component, { app, team: TEAM, component: component.name, revision: 1, cluster, namespace: KUBECTL_NAMESPACE, environment: '' });
+      if (!result.ok) throw new Error(`rendering ${app}/${component.name}: ${JSON.stringify(result.errors)}`);
+      const ordered = [...result.objects].sort((a: RenderedObject, b: RenderedObject) => STAGE_ORDER[a.stage] - STAGE_ORDER[b.stage]);
+      documents.push(...ordered.map((rendered) => rendered.object));
+    }
+  }
+  const file = join(dir, `${cluster}.yaml`);
+  writeFileSync(file, documents.map((d) => stringify(d)).join('---\n'));
+  return { file, objects: documents.length };
+}
+
+interface DeploymentList {
+  items: { metadata: { name: string }; spec: { replicas?: number }; status?: { replicas?: number; availableReplicas?: number; updatedReplicas?: number } }[];
+}
+
+/** Deployments in `namespace` whose every replica is updated and available, on one cluster. */
+async function availableDeployments(cluster: TestbedCluster, namespace: string): Promise<number> {
+  // resourceVersion=0: served from the API server's watch cache, so polling costs it little.
+  const list = await cluster.client.get<DeploymentList>(`/apis/apps/v1/namespaces/${namespace}/deployments?resourceVersion=0`);
+  return list.items.filter((d) => {
+    const want = d.spec.replicas ?? 1;
+    return (d.status?.availableReplicas ?? 0) === want && (d.status?.updatedReplicas ?? 0) === want;
+  }).length;
+}
+
+async function kubectlPhase(bed: Testbed): Promise<{ applyMs: number; availableMs: number; objects: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'gantry-bench-kubectl-'));
+  try {
+    const files: { file: string; objects: number }[] = [];
+    for (const cluster of bed.clusters) files.push(await renderForKubectl(cluster.name, dir));
+    log(`kubectl: rendered ${files[0]!.objects} objects per cluster; applying`);
+    const wanted = appCount * COMPONENTS_PER_APP;
+    const start = performance.now();
+    let applyMs = 0;
+    await Promise.all(
+      bed.clusters.map(async (cluster, index) => {
+        await run(bed.binaries.kubectl, ['--kubeconfig', cluster.kubeconfigPath, 'apply', '--server-side', '--field-manager=bench', '-f', files[index]!.file], { maxBuffer: 64 * 1024 * 1024 });
+        applyMs = Math.max(applyMs, performance.now() - start);
+      }),
+    );
+    log(`kubectl: apply done after ${seconds(applyMs)} s; waiting for ${wanted} Deployments per cluster to be available`);
+    const progress = throttled();
+    await until(
+      'kubectl: Deployments available',
+      async () => {
+        const counts = await Promise.all(bed.clusters.map((cluster) => availableDeployments(cluster, KUBECTL_NAMESPACE)));
+        progress(`kubectl: available ${counts.join(' / ')} of ${wanted} per cluster after ${seconds(performance.now() - start)} s`);
+        return counts.every((count) => count === wanted);
+      },
+      PHASE_TIMEOUT_MS - (performance.now() - start),
+      POLL_MS,
+    );
+    return { applyMs, availableMs: performance.now() - start, objects: files[0]!.objects };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Deletes kubectl's namespace and waits until it is gone, so Gantry starts from the same clusters kubectl did. */
+async function removeKubectlObjects(bed: Testbed): Promise<number> {
+  const start = performance.now();
+  for (const cluster of bed.clusters) await cluster.client.request('DELETE', `/api/v1/namespaces/${KUBECTL_NAMESPACE}`);
+  await until(
+    'kubectl namespace deletion',
+    async () => {
+      const answers = await Promise.all(bed.clusters.map((cluster) => cluster.client.request('GET', `/api/v1/namespaces/${KUBECTL_NAMESPACE}`)));
+      return answers.every((answer) => answer.status === 404);
+    },
+    CLEANUP_TIMEOUT_MS,
+    1000,
+  );
+  return performance.now() - start;
+}
+
+// ---- Gantry -----------------------------------------------------------------------------------------
+
+const condition = (object: any, type: string) => object?.status?.conditions?.find((c: any) => c.type === type);
+
+async function addClusters(server: BenchServer, bed: Testbed): Promise<void> {
+  const { url, token } = server;
+  const created = await request('POST', `${url}${BASE}/teams`, team(TEAM), token);
+  if (created.status !== 201) throw new Error(`creating team ${TEAM}: HTTP ${created.status} ${JSON.stringify(created.body)}`);
+  for (const cluster of bed.clusters) {
+    const secret = await request('PUT', `${url}/api/teams/${TEAM}/secrets/${cluster.name}-kubeconfig`, { data: { kubeconfig: cluster.kubeconfig } }, token);
+    if (secret.status !== 200) throw new Error(`storing ${cluster.name}'s kubeconfig: HTTP ${secret.status} ${JSON.stringify(secret.body)}`);
+    const added = await request(
+      'POST',
+      `${url}${BASE}/teams/${TEAM}/clusters`,
+      { apiVersion: 'gantry.dev/v1alpha1', kind: 'Cluster', metadata: { name: cluster.name, labels: { bench: 'true' } }, spec: { kubeconfigSecret: { name: `${cluster.name}-kubeconfig` } } },
+      token,
+    );
+    if (added.status !== 201) throw new Error(`adding cluster ${cluster.name}: HTTP ${added.status} ${JSON.stringify(added.body)}`);
+  }
+  await until(
+    'clusters Connected',
+    async () => {
+      for (const cluster of bed.clusters) {
+        const live = await request('GET', `${url}${BASE}/teams/${TEAM}/clusters/${cluster.name}`, undefined, token);
+        if (condition(live.body, 'Connected')?.status !== 'True') return false;
+      }
+      return true;
+    },
+    120_000,
+    250,
+  );
+}
+
+/** Creates every application with CREATES_IN_FLIGHT requests at a time; resolves with the time the last answered. */
+async function createApplications(server: BenchServer, start: number): Promise<{ doneMs: number; latencies: number[] }> {
+  const latencies: number[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < appNames.length) {
+      const app = appNames[next++]!;
+      const created = await request('POST', `${server.url}${BASE}/teams/${TEAM}/applications`, application(app), server.token);
+      if (created.status !== 201) throw new Error(`creating application ${app}: HTTP ${created.status} ${JSON.stringify(created.body)}`);
+      latencies.push(created.ms);
+    }
+  };
+  await Promise.all(Array.from({ length: CREATES_IN_FLIGHT }, worker));
+  return { doneMs: performance.now() - start, latencies };
+}
+
+interface GantryTimes {
+  createdMs: number;
+  createP99Ms: number;
+  appliedMs: number;
+  readyMs: number;
+  /** When half of the applications were first seen Ready. */
+  readyHalfMs: number;
+}
+
+async function gantryPhase(server: BenchServer): Promise<GantryTimes> {
+  const start = performance.now();
+  const creating = createApplications(server, start);
+  const firstApplied = new Map<string, number>();
+  const firstReady = new Map<string, number>();
+  let appliedMs = 0;
+  let readyMs = 0;
+  let createFailure: unknown;
+  creating.catch((error: unknown) => (createFailure = error));
+  const progress = throttled();
+  await until(
+    'gantry: applications Ready',
+    async () => {
+      if (createFailure) throw createFailure;
+      const list = await request('GET', `${server.url}${BASE}/teams/${TEAM}/applications?limit=1000`, undefined, server.token);
+      if (list.status !== 200) throw new Error(`listing applications: HTTP ${list.status} ${JSON.stringify(list.body)}`);
+      const now = performance.now() - start;
+      let applied = 0;
+      let ready = 0;
+      for (const item of list.body.items as any[]) {
+        const name = item.metadata.name as string;
+        if (condition(item, 'Applied')?.status === 'True') {
+          applied += 1;
+          if (!firstApplied.has(name)) firstApplied.set(name, now);
+        }
+        if (condition(item, 'Ready')?.status === 'True' && item.status?.revision === 1) {
+          ready += 1;
+          if (!firstReady.has(name)) firstReady.set(name, now);
+        }
+      }
+      if (applied === appCount && appliedMs === 0) appliedMs = now;
+      if (ready === appCount) readyMs = now;
+      progress(`gantry: ${list.body.items.length} created, ${applied} applied, ${ready} ready of ${appCount} after ${seconds(now)} s; RSS ${server.rssMb().toFixed(0)} MB`);
+      return ready === appCount;
+    },
+    PHASE_TIMEOUT_MS,
+    POLL_MS,
+  );
+  const created = await creating;
+  const sortedCreates = [...created.latencies].sort((a, b) => a - b);
+  const sortedReady = [...firstReady.values()].sort((a, b) => a - b);
+  return {
+    createdMs: created.doneMs,
+    createP99Ms: sortedCreates[Math.min(sortedCreates.length - 1, Math.floor(0.99 * sortedCreates.length))] ?? 0,
+    // Every application was seen Applied at least once by the time all were (one may flip back while a watch catches up).
+    appliedMs: appliedMs || Math.max(...firstApplied.values()),
+    readyMs,
+    readyHalfMs: sortedReady[Math.floor(sortedReady.length / 2)] ?? 0,
+  };
+}
+
+// ---- /metrics ---------------------------------------------------------------------------------------
+
+interface Histogram {
+  /** Upper bounds with cumulative counts, +Inf last. */
+  buckets: { le: number; count: number }[];
+  count: number;
+  sum: number;
+}
+
+function labelsOf(text: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const match of text.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[match[1]!] = match[2]!;
+  return labels;
+}
+
+/** One histogram series from Prometheus' text format: `name` with every label in `select`. */
+function histogram(metrics: string, name: string, select: Record<string, string>): Histogram {
+  const result: Histogram = { buckets: [], count: 0, sum: 0 };
+  const matches = (labels: Record<string, string>) => Object.entries(select).every(([key, value]) => labels[key] === value);
+  for (const line of metrics.split('\n')) {
+    const parsed = /^(\w+)(?:\{(.*)\})?\s+(\S+)$/.exec(line);
+    if (!parsed || !parsed[1]!.startsWith(name)) continue;
+    const labels = labelsOf(parsed[2] ?? '');
+    if (!matches(labels)) continue;
+    const value = Number(parsed[3]);
+    if (parsed[1] === `${name}_bucket`) result.buckets.push({ le: labels.le === '+Inf' ? Infinity : Number(labels.le), count: value });
+    else if (parsed[1] === `${name}_count`) result.count = value;
+    else if (parsed[1] === `${name}_sum`) result.sum = value;
+  }
+  result.buckets.sort((a, b) => a.le - b.le);
+  return result;
+}
+
+/** The q-quantile as Prometheus' histogram_quantile estimates it: linear within the bucket that holds it. */
+function quantile(h: Histogram, q: number): number {
+  if (h.count === 0) return NaN;
+  const rank = q * h.count;
+  let lowerBound = 0;
+  let lowerCount = 0;
+  for (const bucket of h.buckets) {
+    if (bucket.count >= rank) {
+      if (bucket.le === Infinity) return lowerBound; // beyond the last finite bound: the best we know
+      const inBucket = bucket.count - lowerCount;
+      return inBucket === 0 ? bucket.le : lowerBound + ((bucket.le - lowerBound) * (rank - lowerCount)) / inBucket;
+    }
+    lowerBound = bucket.le;
+    lowerCount = bucket.count;
+  }
+  return lowerBound;
+}
+
+function counterSum(metrics: string, name: string, select: Record<string, string>): Record<string, number> {
+  const byResult: Record<string, number> = {};
+  for (const line of metrics.split('\n')) {
+    const parsed = /^(\w+)\{(.*)\}\s+(\S+)$/.exec(line);
+    if (!parsed || parsed[1] !== name) continue;
+    const labels = labelsOf(parsed[2]!);
+    if (!Object.entries(select).every(([key, value]) => labels[key] === value)) continue;
+    byResult[labels.result ?? ''] = (byResult[labels.result ?? ''] ?? 0) + Number(parsed[3]);
+  }
+  return byResult;
+}
+
+const ms = (secondsValue: number) => Math.round(secondsValue * 10_000) / 10;
+
+// ---- the run ----------------------------------------------------------------------------------------
+
+const started = performance.now();
+let bed: Testbed | undefined;
+let server: BenchServer | undefined;
+let sampler: ReturnType<typeof setInterval> | undefined;
+try {
+  const bedStart = performance.now();
+  bed = await startTestbed({ clusters: clusterCount, nodes: nodesPer, progress: true });
+  log(`test bed up: ${clusterCount} clusters × ${nodesPer} nodes in ${seconds(performance.now() - bedStart)} s`);
+
+  const kubectl = await kubectlPhase(bed);
+  log(`kubectl: all available after ${seconds(kubectl.availableMs)} s (apply ${seconds(kubectl.applyMs)} s)`);
+  const cleanupMs = await removeKubectlObjects(bed);
+  log(`kubectl's namespace deleted in ${seconds(cleanupMs)} s`);
+
+  server = await startServer({ port: 17470, env: { GANTRY_LOG_LEVEL: values['server-log-level']! } });
+  const rss: number[] = [];
+  const live = server;
+  sampler = setInterval(() => rss.push(live.rssMb()), 500);
+  await addClusters(server, bed);
+  log('gantry: clusters Connected; creating applications');
+  const gantry = await gantryPhase(server);
+  log(`gantry: all Ready after ${seconds(gantry.readyMs)} s (all Applied ${seconds(gantry.appliedMs)} s, creates done ${seconds(gantry.createdMs)} s)`);
+  await sleep(SETTLE_MS);
+  const rssSettled = server.rssMb();
+  clearInterval(sampler);
+  sampler = undefined;
+
+  const metrics = (await request('GET', `${server.url}/metrics`)).body as string;
+  const own = histogram(metrics, 'gantry_application_reconcile_seconds', { part: 'own' });
+  const api = histogram(metrics, 'gantry_application_reconcile_seconds', { part: 'api' });
+  const controller = histogram(metrics, 'gantry_controller_reconcile_duration_seconds', { controller: 'application' });
+  const results = counterSum(metrics, 'gantry_controller_reconciles_total', { controller: 'application' });
+
+  const summary = {
+    apps: appCount,
+    clusters: clusterCount,
+    nodes_per_cluster: nodesPer,
+    objects_per_cluster: kubectl.objects,
+    kubectl_apply_seconds: seconds(kubectl.applyMs),
+    kubectl_seconds: seconds(kubectl.availableMs),
+    gantry_created_seconds: seconds(gantry.createdMs),
+    gantry_create_p99_ms: Math.round(gantry.createP99Ms),
+    gantry_applied_seconds: seconds(gantry.appliedMs),
+    gantry_ready_half_seconds: seconds(gantry.readyHalfMs),
+    gantry_ready_seconds: seconds(gantry.readyMs),
+    ratio: Math.round((gantry.readyMs / kubectl.availableMs) * 100) / 100,
+    reconcile_own_p50_ms: ms(quantile(own, 0.5)),
+    reconcile_own_p99_ms: ms(quantile(own, 0.99)),
+    reconcile_api_p50_ms: ms(quantile(api, 0.5)),
+    reconcile_api_p99_ms: ms(quantile(api, 0.99)),
+    reconcile_total_p50_ms: ms(quantile(controller, 0.5)),
+    reconcile_total_p99_ms: ms(quantile(controller, 0.99)),
+    reconciles: own.count,
+    reconcile_own_seconds_total: Math.round(own.sum * 10) / 10,
+    reconcile_api_seconds_total: Math.round(api.sum * 10) / 10,
+    reconcile_results: results,
+    rss_max_mb: Math.round(Math.max(...rss)),
+    rss_settled_mb: Math.round(rssSettled),
+    kubectl_cleanup_seconds: seconds(cleanupMs),
+    run_seconds: seconds(performance.now() - started),
+  };
+  console.log(JSON.stringify(summary, null, 2));
+  const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED');
+  console.log(`kubectl apply --server-side, ${appCount} apps × ${COMPONENTS_PER_APP} components on ${clusterCount} clusters: applied ${summary.kubectl_apply_seconds} s, all available ${summary.kubectl_seconds} s`);
+  console.log(`Gantry, same applications: all Applied ${summary.gantry_applied_seconds} s, all Ready ${summary.gantry_ready_seconds} s (half Ready ${summary.gantry_ready_half_seconds} s)`);
+  console.log(`Gantry / kubectl: ${summary.ratio}× (target ≤ 1.5×) ${verdict(summary.ratio <= 1.5)}`);
+  console.log(`reconcile own time (without API-server waits): p50 ${summary.reconcile_own_p50_ms} ms, p99 ${summary.reconcile_own_p99_ms} ms (target < 50 ms) ${verdict(summary.reconcile_own_p99_ms < 50)}; API-server time p99 ${summary.reconcile_api_p99_ms} ms; ${summary.reconciles} reconciles`);
+  console.log(`server RSS: max ${summary.rss_max_mb} MB, ${SETTLE_MS / 1000} s after all Ready ${summary.rss_settled_mb} MB (target < 300 MB) ${verdict(summary.rss_max_mb < 300)}`);
+} catch (error) {
+  process.exitCode = 1;
+  log(`FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+} finally {
+  if (sampler) clearInterval(sampler);
+  await server?.stop().catch((error: unknown) => log(`stopping the server: ${String(error)}`));
+  await bed?.stop().catch((error: unknown) => log(`stopping the test bed: ${String(error)}`));
+  log(`run took ${seconds(performance.now() - started)} s`);
+}

@@ -1,0 +1,160 @@
+import type { ClusterClients, KubeObject } from '@gantry/fleet';
+import type { Caller } from '@gantry/identity';
+import { isGantryError, NotFoundError, UnprocessableError, ErrorCodes, diffJson, type ApplicationSpec, type ClusterSpec, type EnvironmentSpec, type Resource } from '@gantry/model';
+import type { ResourceService } from '@gantry/resources';
+import type { AppliedObjectRepository, ResourceRepository } from '@gantry/store';
+import type { Composer } from '../compose/compose.ts';
+import { checkApplication } from '../check/trait-check.ts';
+import { ClusterApplier, objectRef, refKey, type KubeManifest } from '../kube/applier.ts';
+import { componentsForTarget, resolveTargets } from '../targets.ts';
+import type { DefinitionSource } from './definitions.ts';
+import { mapLimit, renderedKey } from './deploy.ts';
+import { DEFINITIONS_FROM_ANNOTATION, REVISION_ANNOTATION, type ApplicationObject, type RevisionManager } from './revisions.ts';
+
+export type DiffAction = 'create' | 'update' | 'unchanged' | 'prune';
+
+export interface ObjectDiff {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+  component?: string;
+  action: DiffAction;
+  diff?: { path: string; op: string; before?: unknown; after?: unknown }[];
+}
+
+export interface TargetDiff {
+  cluster: string;
+  namespace: string;
+  environment?: string;
+  error?: string;
+  objects: ObjectDiff[];
+}
+
+export interface DiffResult {
+  targets: TargetDiff[];
+  problems: string[];
+}
+
+export interface DeliveryServiceDeps {
+  resources: ResourceService;
+  repository: Pick<ResourceRepository, 'list'>;
+  records: AppliedObjectRepository;
+  revisions: RevisionManager;
+  definitions: DefinitionSource;
+  clients: ClusterClients;
+  composer: Composer;
+}
+
+/** Fields the API server owns: a diff of them says nothing about what the application changes. */
+function comparable(object: KubeObject | KubeManifest): unknown {
+  const { status: _status, ...rest } = object as Record<string, unknown>;
+  const metadata = { ...(rest.metadata as Record<string, unknown>) };
+  for (const field of ['managedFields', 'resourceVersion', 'generation', 'uid', 'creationTimestamp', 'selfLink']) delete metadata[field];
+  // The revision annotation changes with every revision; it says nothing about the object itself.
+  if (metadata.annotations && typeof metadata.annotations === 'object') {
+    const { [REVISION_ANNOTATION]: _revision, ...annotations } = metadata.annotations as Record<string, string>;
+    metadata.annotations = annotations;
+  }
+  return { ...rest, metadata };
+}
+
+/** Rollback and diff: the application operations beyond the generic resource API. */
+export class DeliveryService {
+  constructor(private readonly deps: DeliveryServiceDeps) {}
+
+  /** Writes revision N's spec back; the next revision uses revision N's definitions (see the ADR). */
+  async rollback(caller: Caller, team: string, name: string, revision: number): Promise<Resource> {
+    const app = (await this.deps.resources.get(caller, 'Application', team, name)) as ApplicationObject;
+    const revisions = await this.deps.revisions.list(team, name);
+    const target = revisions.find((r) => r.spec.revision === revision);
+    if (!target) {
+      throw new NotFoundError(`application ${name} has no revision ${revision} (kept: ${revisions.map((r) => r.spec.revision).join(', ') || 'none'})`);
+    }
+    const body = {
+      apiVersion: app.apiVersion,
+      kind: app.kind,
+      metadata: {
+        name,
+        team,
+        resourceVersion: app.metadata.resourceVersion,
+        ...(app.metadata.labels ? { labels: app.metadata.labels } : {}),
+        annotations: { ...app.metadata.annotations, [DEFINITIONS_FROM_ANNOTATION]: String(revision) },
+      },
+      spec: target.spec.applicationSpec,
+    };
+    return this.deps.resources.replace(caller, 'Application', team, name, body);
+  }
+
+  /**
+   * What applying the application (as it is, or as `proposed`) would change on each target: every object
+   * rendered, sent with a server-side dry run, and compared with the live one; plus what would be pruned.
+   */
+  async diff(caller: Caller, team: string, name: string, proposed?: ApplicationSpec): Promise<DiffResult> {
+    let app: ApplicationObject | undefined;
+    try {
+      app = (await this.deps.resources.get(caller, 'Application', team, name)) as ApplicationObject;
+    } catch (error) {
+      // A new application can be diffed too: everything it renders is a create.
+      if (!(proposed && isGantryError(error) && error.status === 404)) throw error;
+    }
+    const spec = proposed ?? app!.spec;
+    const { set } = await this.deps.definitions.forSpec(spec);
+    if (proposed) {
+      const errors = await checkApplication(spec, await this.deps.definitions.all(), this.deps.composer, { team, app: name });
+      if (errors.length > 0) throw new UnprocessableError(`application ${name} fails the trait check`, errors, ErrorCodes.traitCheck);
+    }
+    const [clusterPage, environmentPage] = await Promise.all([
+      this.deps.repository.list({ kind: 'Cluster', teams: [team], limit: 10_000 }),
+      this.deps.repository.list({ kind: 'Environment', teams: [team], limit: 10_000 }),
+    ]);
+    const clusters = clusterPage.items.map((item) => {
+      const cluster = JSON.parse(item.json) as Resource<ClusterSpec>;
+      return { name: cluster.metadata.name, labels: cluster.metadata.labels ?? {} };
+    });
+    const environments = environmentPage.items.map((item) => {
+      const environment = JSON.parse(item.json) as Resource<EnvironmentSpec>;
+      return { name: environment.metadata.name, spec: environment.spec };
+    });
+    const resolution = resolveTargets(spec, clusters, environments);
+    const revision = (app?.status?.latestRevision ?? 0) + 1;
+    const targets = await Promise.all(
+      resolution.targets.map(async (target): Promise<TargetDiff> => {
+        const base = { cluster: target.cluster, namespace: target.namespace, ...(target.environment ? { environment: target.environment } : {}) };
+        try {
+          const applier = new ClusterApplier(await this.deps.clients.get(team, target.cluster));
+          const rendered: { component: string; object: KubeManifest; key: string }[] = [];
+          for (const component of componentsForTarget(spec, target, clusters.find((c) => c.name === target.cluster))) {
+            const context = { app: name, team, component: component.name, revision, cluster: target.cluster, namespace: target.namespace, environment: target.environment };
+            const result = await this.deps.composer.compose(set, component, context);
+            if (!result.ok) return { ...base, error: `${component.name}: ${result.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, objects: [] };
+            for (const object of result.objects) rendered.push({ component: component.name, object: object.object as KubeManifest, key: renderedKey(object, target.namespace) });
+          }
+          const objects = await mapLimit(rendered, 8, async ({ component, object }): Promise<ObjectDiff> => {
+            const planned = await applier.apply(object, { defaultNamespace: target.namespace, dryRun: true });
+            const ref = objectRef(planned);
+            const live = await applier.get(ref);
+            const identity = { apiVersion: ref.apiVersion, kind: ref.kind, ...(ref.namespace ? { namespace: ref.namespace } : {}), name: ref.name, component };
+            if (!live) return { ...identity, action: 'create', diff: diffJson({}, comparable(planned)).map(toEntry) };
+            const changes = diffJson(comparable(live), comparable(planned));
+            return changes.length === 0 ? { ...identity, action: 'unchanged' } : { ...identity, action: 'update', diff: changes.map(toEntry) };
+          });
+          const keep = new Set([...rendered.map((r) => r.key), ...objects.map((o) => refKey(o))]);
+          for (const record of await this.deps.records.list(team, name, target.cluster)) {
+            if (keep.has(record.ref)) continue;
+            const ref = record.object;
+            objects.push({ apiVersion: ref.apiVersion, kind: ref.kind, ...(ref.namespace ? { namespace: ref.namespace } : {}), name: ref.name, component: record.component, action: 'prune' });
+          }
+          return { ...base, objects };
+        } catch (error) {
+          return { ...base, error: (error as Error).message, objects: [] };
+        }
+      }),
+    );
+    return { targets, problems: resolution.problems };
+  }
+}
+
+function toEntry(change: { op: string; path: string; from?: unknown; to?: unknown }): { path: string; op: string; before?: unknown; after?: unknown } {
+  return { path: change.path, op: change.op, ...(change.from !== undefined ? { before: change.from } : {}), ...(change.to !== undefined ? { after: change.to } : {}) };
+}

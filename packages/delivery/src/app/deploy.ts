@@ -1,0 +1,295 @@
+import type { KubeObject } from '@gantry/fleet';
+import type { ComponentSpec, HealthState } from '@gantry/model';
+import type { AppliedObject, AppliedObjectRepository } from '@gantry/store';
+import type { CelEngine } from '../cel-environment.ts';
+import type { Composer, DefinitionSet, RenderedObject } from '../compose/compose.ts';
+import { evaluateHealthPolicy } from '../health-policy.ts';
+import { describeRef, objectRef, refKey, type ClusterApplier, type KubeManifest, type ObjectRef } from '../kube/applier.ts';
+import type { Target } from '../targets.ts';
+import { APP_LABEL, REVISION_ANNOTATION } from './revisions.ts';
+import { sha256 } from './hash.ts';
+
+export interface ComponentHealth {
+  name: string;
+  cluster: string;
+  health: HealthState;
+  message?: string;
+  workload?: string;
+}
+
+export interface TargetOutcome {
+  target: Target;
+  phase: 'Applied' | 'Waiting' | 'Failed' | 'Unreachable';
+  message?: string;
+  cells: ComponentHealth[];
+  /** Objects sent to the API server in this pass (unchanged ones are not sent). */
+  sent: number;
+  pruned: number;
+}
+
+export interface PruneOptions {
+  enabled: boolean;
+  persistentVolumeClaims: boolean;
+  adoptUnowned: boolean;
+}
+
+export interface DeployRequest {
+  team: string;
+  app: string;
+  revision: number;
+  target: Target;
+  components: readonly ComponentSpec[];
+  definitions: DefinitionSet;
+  prune: PruneOptions;
+  /** Send every object again even when its record says it is unchanged (drift correction). */
+  resync: boolean;
+  /** Render and compare only: nothing is applied, recorded or pruned. */
+  dryRun?: boolean;
+}
+
+export interface DeployDeps {
+  composer: Composer;
+  engine: CelEngine;
+  applier: ClusterApplier;
+  records: AppliedObjectRepository;
+  /** The live object as the cluster's workload watch last saw it, if it has. */
+  live(ref: ObjectRef): KubeObject | undefined;
+  now(): number;
+}
+
+/** Objects applied at once per target: enough to keep a cluster's API server busy, few enough to be fair. */
+const PARALLEL_APPLIES = 8;
+
+/**
+ * Delivers one application revision to one target: renders every component, applies them in dependsOn
+ * order (a component waits until what it depends on is healthy here), records what was applied, prunes
+ * what the revision no longer renders, and reports each component's health.
+ */
+export async function deployTarget(request: DeployRequest, deps: DeployDeps): Promise<TargetOutcome> {
+  const { target } = request;
+  const outcome = (phase: TargetOutcome['phase'], message: string | undefined, cells: ComponentHealth[], sent = 0, pruned = 0): TargetOutcome => ({
+    target,
+    phase,
+    ...(message ? { message } : {}),
+    cells,
+    sent,
+    pruned,
+  });
+
+  // 1. Render everything first: a target gets nothing until all of it renders.
+  const rendered = new Map<string, RenderedObject[]>();
+  const renderErrors: string[] = [];
+  for (const component of request.components) {
+    const context = { app: request.app, team: request.team, component: component.name, revision: request.revision, cluster: target.cluster, namespace: target.namespace, environment: target.environment };
+    const result = await deps.composer.compose(request.definitions, component, context);
+    if (result.ok) rendered.set(component.name, result.objects);
+    else renderErrors.push(`${component.name}: ${result.errors.map((e) => `${e.path || '/'} ${e.message}`).join('; ')}`);
+  }
+  if (renderErrors.length > 0) {
+    const cells = request.components.map((c) => ({ name: c.name, cluster: target.cluster, health: 'Unknown' as const, message: 'not rendered' }));
+    return outcome('Failed', `rendering failed: ${renderErrors.join(' | ')}`, cells);
+  }
+
+  const records = new Map((await deps.records.list(request.team, request.app, target.cluster)).map((r) => [r.ref, r]));
+  try {
+    if (!request.dryRun) {
+      const namespace = await deps.applier.ensureNamespace(target.namespace);
+      if (namespace === 'terminating') return outcome('Failed', `namespace ${target.namespace} is being deleted`, []);
+    }
+  } catch (error) {
+    return outcome(isUnreachable(error) ? 'Unreachable' : 'Failed', (error as Error).message, []);
+  }
+
+  // 2. Apply in dependsOn order.
+  const cells = new Map<string, ComponentHealth>();
+  const appliedRecords: Omit<AppliedObject, 'appliedAt'>[] = [];
+  const failures: string[] = [];
+  let sent = 0;
+  const pending = new Set(request.components.map((c) => c.name));
+  const byName = new Map(request.components.map((c) => [c.name, c]));
+  while (pending.size > 0) {
+    const ready = [...pending].filter((name) => (byName.get(name)!.dependsOn ?? []).every((d) => !pending.has(d)));
+    if (ready.length === 0) break; // a cycle: the trait check refuses these, so only a stale revision gets here
+    for (const name of ready) pending.delete(name);
+    await Promise.all(
+      ready.map(async (name) => {
+        const component = byName.get(name)!;
+        const blocking = (component.dependsOn ?? []).filter((d) => cells.get(d)?.health !== 'Healthy');
+        if (blocking.length > 0) {
+          cells.set(name, { name, cluster: target.cluster, health: 'Progressing', message: `waiting for ${blocking.join(', ')} to be healthy` });
+          // Keep what was applied before: a waiting component's objects are not pruned.
+          for (const record of records.values()) if (record.component === name) appliedRecords.push(record);
+          return;
+        }
+        const result = await applyComponent(request, deps, name, rendered.get(name)!, records);
+        sent += result.sent;
+        appliedRecords.push(...result.records);
+        if (result.error) failures.push(`${name}: ${result.error}`);
+        cells.set(name, result.cell);
+      }),
+    );
+  }
+
+  if (request.dryRun) return outcome('Applied', undefined, [...cells.values()]);
+  await deps.records.record(appliedRecords, new Date(deps.now()).toISOString());
+
+  // 3. Prune what no component renders any more (only once everything rendered and applied cleanly).
+  let pruned = 0;
+  const pruneProblems: string[] = [];
+  if (failures.length === 0 && request.prune.enabled) {
+    const keep = new Set(appliedRecords.map((r) => r.ref));
+    for (const component of request.components) for (const object of rendered.get(component.name) ?? []) keep.add(renderedKey(object, target.namespace));
+    const stale = [...records.values()].filter((r) => !keep.has(r.ref));
+    const result = await prune(request, deps, stale);
+    pruned = result.deleted;
+    pruneProblems.push(...result.problems);
+  }
+
+  const ordered = request.components.map((c) => cells.get(c.name)!).filter(Boolean);
+  if (failures.length > 0) return outcome(failures.some((f) => f.includes('unreachable')) ? 'Unreachable' : 'Failed', failures.join(' | '), ordered, sent, pruned);
+  const waiting = ordered.filter((c) => c.message?.startsWith('waiting for'));
+  if (waiting.length > 0) return outcome('Waiting', waiting.map((c) => `${c.name} ${c.message}`).join('; '), ordered, sent, pruned);
+  return outcome('Applied', pruneProblems.length > 0 ? `prune: ${pruneProblems.join('; ')}` : undefined, ordered, sent, pruned);
+}
+
+interface ComponentResult {
+  cell: ComponentHealth;
+  records: Omit<AppliedObject, 'appliedAt'>[];
+  sent: number;
+  error?: string;
+}
+
+const STAGES = ['pre', 'main', 'post'] as const;
+
+async function applyComponent(request: DeployRequest, deps: DeployDeps, name: string, objects: readonly RenderedObject[], records: ReadonlyMap<string, AppliedObject>): Promise<ComponentResult> {
+  const { target } = request;
+  const out: Omit<AppliedObject, 'appliedAt'>[] = [];
+  let sent = 0;
+  let workload: { ref: ObjectRef; live: KubeObject | undefined; health?: string } | undefined;
+  for (const stage of STAGES) {
+    const batch = objects.filter((o) => o.stage === stage);
+    const results = await mapLimit(batch, PARALLEL_APPLIES, async (rendered) => {
+      const manifest = rendered.object as KubeManifest;
+      const hash = contentHash(manifest);
+      const key = renderedKey(rendered, target.namespace);
+      const record = records.get(key);
+      let live: KubeObject | undefined;
+      if (record && record.hash === hash && !request.resync && !request.dryRun) {
+        live = undefined;
+      } else {
+        live = await deps.applier.apply(manifest, { defaultNamespace: target.namespace, ...(request.dryRun ? { dryRun: true } : {}) });
+        sent += 1;
+      }
+      const ref = live ? objectRef(live) : refFromKey(record!);
+      return { rendered, ref, live, hash };
+    }).catch((error: unknown) => ({ error }));
+    if ('error' in results) {
+      return {
+        cell: { name, cluster: target.cluster, health: 'Unhealthy', message: `apply failed: ${(results.error as Error).message}` },
+        records: [...records.values()].filter((r) => r.component === name),
+        sent,
+        error: isUnreachable(results.error) ? `unreachable: ${(results.error as Error).message}` : (results.error as Error).message,
+      };
+    }
+    for (const result of results) {
+      out.push({ team: request.team, app: request.app, cluster: target.cluster, ref: refKey(result.ref), component: name, object: result.ref, hash: result.hash, revision: request.revision });
+      if (result.rendered.workload) workload = { ref: result.ref, live: result.live, ...(result.rendered.health ? { health: result.rendered.health } : {}) };
+    }
+  }
+  return { cell: componentHealth(deps, name, target.cluster, workload), records: out, sent };
+}
+
+/** A component's health: its workload's health policy over the live object (the watch's copy, else the apply's answer). */
+function componentHealth(deps: DeployDeps, name: string, cluster: string, workload: { ref: ObjectRef; live: KubeObject | undefined; health?: string } | undefined): ComponentHealth {
+  if (!workload) return { name, cluster, health: 'Healthy', message: 'applied' };
+  const label = `${workload.ref.kind}/${workload.ref.namespace ? `${workload.ref.namespace}/` : ''}${workload.ref.name}`;
+  if (!workload.health) return { name, cluster, health: 'Healthy', message: 'applied (no health policy)', workload: label };
+  const live = deps.live(workload.ref) ?? workload.live;
+  if (!live) return { name, cluster, health: 'Progressing', message: 'waiting for the cluster to report the workload', workload: label };
+  const verdict = evaluateHealthPolicy(deps.engine, workload.health, live);
+  if (!verdict.ok) return { name, cluster, health: 'Unknown', message: `health policy failed: ${verdict.error.message}`, workload: label };
+  const fresh = (live.metadata as { generation?: number }).generation;
+  const observed = (live.status as { observedGeneration?: number } | undefined)?.observedGeneration;
+  const health: HealthState = verdict.healthy ? 'Healthy' : fresh !== undefined && observed !== undefined && observed < fresh ? 'Progressing' : 'Unhealthy';
+  return { name, cluster, health, ...(verdict.message ? { message: verdict.message } : {}), workload: label };
+}
+
+/** Deletes stale objects this application owns; leaves PVCs and objects it does not own (unless told otherwise). */
+async function prune(request: DeployRequest, deps: DeployDeps, stale: readonly AppliedObject[]): Promise<{ deleted: number; problems: string[] }> {
+  let deleted = 0;
+  const problems: string[] = [];
+  const forget: string[] = [];
+  for (const record of stale) {
+    const ref = record.object as ObjectRef;
+    try {
+      if (ref.kind === 'PersistentVolumeClaim' && ref.apiVersion === 'v1' && !request.prune.persistentVolumeClaims) {
+        forget.push(record.ref); // kept on the cluster with its data; no longer tracked
+        continue;
+      }
+      const live = await deps.applier.get(ref);
+      if (live && live.metadata.labels?.[APP_LABEL] !== request.app && !request.prune.adoptUnowned) {
+        forget.push(record.ref);
+        problems.push(`${describeRef(ref)} is no longer labelled as this application's; left in place`);
+        continue;
+      }
+      if (live && (await deps.applier.delete(ref)) === 'deleted') deleted += 1;
+      forget.push(record.ref);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+  await deps.records.forget(request.team, request.app, request.target.cluster, forget);
+  return { deleted, problems };
+}
+
+/**
+ * What decides whether an object must be sent again: the manifest without the revision annotation, so a
+ * new revision that leaves an object as it was does not touch it (its annotation keeps naming the revision
+ * that last changed it).
+ */
+export function contentHash(manifest: KubeManifest): string {
+  const { [REVISION_ANNOTATION]: _revision, ...annotations } = manifest.metadata.annotations ?? {};
+  return sha256({ ...manifest, metadata: { ...manifest.metadata, annotations } });
+}
+
+/** The record key of a rendered object, with the namespace it will be applied in. */
+export function renderedKey(rendered: RenderedObject, namespace: string): string {
+  const object = rendered.object;
+  const ref = objectRef(object);
+  return refKey(ref.namespace || !isLikelyNamespaced(ref) ? ref : { ...ref, namespace });
+}
+
+/** Cluster-scoped kinds Gantry's catalog can render; everything else is placed in the target namespace. */
+const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PersistentVolume', 'StorageClass', 'PriorityClass', 'IngressClass', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'APIService']);
+
+function isLikelyNamespaced(ref: ObjectRef): boolean {
+  return !CLUSTER_SCOPED.has(ref.kind);
+}
+
+function refFromKey(record: AppliedObject): ObjectRef {
+  return record.object as ObjectRef;
+}
+
+function isUnreachable(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { status?: unknown }).status === 0;
+}
+
+/** Runs `fn` over `items` with at most `limit` at once; rejects with the first error after all settle. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      try {
+        results[index] = await fn(items[index]!);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
+  return results;
+}

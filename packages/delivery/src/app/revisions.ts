@@ -1,0 +1,103 @@
+import { ConflictError, ErrorCodes, isGantryError, type ApplicationRevisionSpec, type ApplicationSpec, type ApplicationStatus, type Resource } from '@gantry/model';
+import { SYSTEM_PRINCIPAL } from '@gantry/identity';
+import type { ResourceService } from '@gantry/resources';
+import type { ResourceRepository } from '@gantry/store';
+import { parseLabelSelector } from '@gantry/model';
+import type { DefinitionSnapshot, DefinitionSource } from './definitions.ts';
+import { sha256 } from './hash.ts';
+
+export const APP_LABEL = 'app.gantry.dev/name';
+export const TEAM_LABEL = 'app.gantry.dev/team';
+export const COMPONENT_LABEL = 'app.gantry.dev/component';
+export const REVISION_ANNOTATION = 'app.gantry.dev/revision';
+/** Set by a rollback: the revision whose definitions the application uses while its spec equals that revision's. */
+export const DEFINITIONS_FROM_ANNOTATION = 'app.gantry.dev/definitions-from';
+
+export type ApplicationObject = Resource<ApplicationSpec, ApplicationStatus>;
+export type RevisionObject = Resource<ApplicationRevisionSpec>;
+
+const CALLER = { principal: SYSTEM_PRINCIPAL, source: 'controller/application' };
+
+/** `<app>-v<N>`, shortened with a hash of the app's name when that would pass 63 characters. */
+export function revisionName(app: string, revision: number): string {
+  const suffix = `-v${revision}`;
+  if (app.length + suffix.length <= 63) return `${app}${suffix}`;
+  return `${app.slice(0, 63 - suffix.length - 9).replace(/-+$/, '')}-${sha256(app).slice(0, 8)}${suffix}`;
+}
+
+/** Records an application's revisions: one per distinct (spec, definitions), immutable, oldest pruned past the limit. */
+export class RevisionManager {
+  constructor(
+    private readonly deps: { resources: ResourceService; repository: Pick<ResourceRepository, 'list' | 'get'>; definitions: DefinitionSource },
+  ) {}
+
+  async list(team: string, app: string): Promise<RevisionObject[]> {
+    const page = await this.deps.repository.list({ kind: 'ApplicationRevision', teams: [team], selector: parseLabelSelector(`${APP_LABEL}=${app}`), limit: 10_000 });
+    return page.items.map((item) => JSON.parse(item.json) as RevisionObject).sort((a, b) => a.spec.revision - b.spec.revision);
+  }
+
+  /** The definitions the application should use now: pinned by a rollback while its spec is unchanged, else current. */
+  async desiredDefinitions(app: ApplicationObject, revisions: readonly RevisionObject[]): Promise<DefinitionSnapshot> {
+    const pinned = Number(app.metadata.annotations?.[DEFINITIONS_FROM_ANNOTATION]);
+    if (Number.isInteger(pinned)) {
+      const source = revisions.find((r) => r.spec.revision === pinned);
+      if (source && sha256(source.spec.applicationSpec) === sha256(app.spec)) return source.spec.definitions;
+    }
+    return (await this.deps.definitions.forSpec(app.spec)).snapshot;
+  }
+
+  /** The revision for the application as it is now, made if it does not exist yet. */
+  async ensure(app: ApplicationObject): Promise<{ revision: RevisionObject; created: boolean; all: RevisionObject[] }> {
+    const team = app.metadata.team ?? '';
+    const revisions = await this.list(team, app.metadata.name);
+    const definitions = await this.desiredDefinitions(app, revisions);
+    const hash = sha256({ spec: app.spec, definitions });
+    const latest = revisions.at(-1);
+    if (latest?.spec.hash === hash) return { revision: latest, created: false, all: revisions };
+    const number = (latest?.spec.revision ?? 0) + 1;
+    const same = revisions.findLast((r) => r.spec.hash === hash);
+    const cause = !latest ? 'created' : same ? `rollback to revision ${same.spec.revision}` : 'updated';
+    const body = {
+      apiVersion: app.apiVersion,
+      kind: 'ApplicationRevision',
+      metadata: { name: revisionName(app.metadata.name, number), team, labels: { [APP_LABEL]: app.metadata.name } },
+      spec: { application: app.metadata.name, revision: number, hash, applicationSpec: app.spec, definitions, cause } satisfies ApplicationRevisionSpec,
+    };
+    try {
+      const created = (await this.deps.resources.create(CALLER, 'ApplicationRevision', team, body)) as RevisionObject;
+      const all = [...revisions, created];
+      await this.#prune(app, all);
+      return { revision: created, created: true, all };
+    } catch (error) {
+      // Another server made it first: take theirs.
+      if (isGantryError(error) && error.code === ErrorCodes.alreadyExists) {
+        const theirs = (await this.deps.repository.get({ kind: 'ApplicationRevision', team, name: body.metadata.name })) as RevisionObject | undefined;
+        if (theirs?.spec.hash === hash) return { revision: theirs, created: false, all: [...revisions, theirs] };
+        throw new ConflictError(`revision ${body.metadata.name} exists with another content; retrying`, ErrorCodes.conflict);
+      }
+      throw error;
+    }
+  }
+
+  /** Keeps the newest `revisionHistoryLimit` revisions, and always the one applied. */
+  async #prune(app: ApplicationObject, revisions: readonly RevisionObject[]): Promise<void> {
+    const excess = revisions.length - app.spec.revisionHistoryLimit;
+    if (excess <= 0) return;
+    const applied = app.status?.revision;
+    for (const revision of revisions.slice(0, excess)) {
+      if (revision.spec.revision === applied) continue;
+      await this.deps.resources.delete(CALLER, 'ApplicationRevision', app.metadata.team, revision.metadata.name).catch((error: unknown) => {
+        if (!(isGantryError(error) && error.status === 404)) throw error;
+      });
+    }
+  }
+
+  /** Deletes every revision of an application that is gone. */
+  async deleteAll(team: string, app: string): Promise<void> {
+    for (const revision of await this.list(team, app)) {
+      await this.deps.resources.delete(CALLER, 'ApplicationRevision', team, revision.metadata.name).catch((error: unknown) => {
+        if (!(isGantryError(error) && error.status === 404)) throw error;
+      });
+    }
+  }
+}

@@ -1,0 +1,120 @@
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { HelmError, HelmRenderer, parseManifests, type HelmRenderInput } from './helm-renderer.ts';
+import { testbedHelmPath } from './testbed-helm.ts';
+
+const chart = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../test/fixtures/charts/hello');
+
+/* eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered manifests are read field by field */
+type Loose = Record<string, any>;
+
+const helmPath = testbedHelmPath();
+
+function input(overrides: Partial<HelmRenderInput> = {}): HelmRenderInput {
+  return { chart, values: {}, releaseName: 'shop', namespace: 'prod', ...overrides };
+}
+
+async function failure(promise: Promise<unknown>): Promise<HelmError> {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(HelmError);
+  return error as HelmError;
+}
+
+describe('HelmRenderer', () => {
+  it('renders a chart with its values, release name and namespace, in helm order', async () => {
+    const helm = new HelmRenderer({ helmPath, timeoutMs: 20_000 });
+    const manifests = await helm.render(input({ values: { replicaCount: 3, service: { port: 8080 } } }));
+    expect(manifests.map((m) => [m.kind, m.metadata.name, m.metadata.namespace])).toEqual([
+      ['Service', 'shop', 'prod'],
+      ['Deployment', 'shop', 'prod'],
+    ]);
+    const [service, deployment] = manifests as unknown as [Loose, Loose];
+    expect(service.spec.ports).toEqual([{ port: 8080, targetPort: 80 }]);
+    expect(deployment.spec.replicas).toBe(3);
+    expect(deployment.spec.template.spec.containers).toEqual([{ name: 'hello', image: 'nginx:1.27' }]);
+  });
+
+  it('reads scalars as Kubernetes does: 0644 is octal, a bare date stays a string', async () => {
+    const helm = new HelmRenderer({ helmPath, timeoutMs: 20_000 });
+    const deployment = (await helm.render(input())).find((m) => m.kind === 'Deployment') as Loose;
+    expect(deployment.spec.template.spec.volumes[0].configMap.defaultMode).toBe(420);
+    expect(deployment.metadata.annotations).toEqual({ released: '2024-05-01' });
+  });
+
+  it('drops the empty documents a disabled template leaves', async () => {
+    const helm = new HelmRenderer({ helmPath, timeoutMs: 20_000 });
+    const manifests = await helm.render(input({ values: { service: { enabled: false } } }));
+    expect(manifests.map((m) => m.kind)).toEqual(['Deployment']);
+  });
+
+  it("reports a failing chart with helm's error and its stderr", async () => {
+    const helm = new HelmRenderer({ helmPath, timeoutMs: 20_000 });
+    const error = await failure(helm.render(input({ values: { failHere: true } })));
+    expect(error.reason).toBe('exit');
+    expect(error.exitCode).toBe(1);
+    expect(error.message).toMatch(/failHere was set/);
+    expect(error.stderr).toMatch(/^.*failHere was set/m);
+    expect(error.stderr).toBe(error.stderr.trim());
+  });
+
+  it('passes a chart name beginning with "-" as an argument, never as a flag', async () => {
+    const helm = new HelmRenderer({ helmPath, timeoutMs: 20_000 });
+    const error = await failure(helm.render(input({ chart: '--post-renderer=/bin/echo' })));
+    expect(error.reason).toBe('exit');
+    expect(error.message).toMatch(/--post-renderer=.*not found/);
+  });
+
+  it('kills helm after the timeout', async () => {
+    const helm = new HelmRenderer({ helmPath, timeoutMs: 1 });
+    const error = await failure(helm.render(input()));
+    expect(error.reason).toBe('timeout');
+    expect(error.message).toBe('helm template did not finish within 1 ms');
+  });
+
+  it('reports a helm binary that cannot run', async () => {
+    const helm = new HelmRenderer({ helmPath: '/nonexistent/helm', timeoutMs: 20_000 });
+    const error = await failure(helm.render(input()));
+    expect(error.reason).toBe('spawn');
+    expect(error.message).toMatch(/could not run \/nonexistent\/helm/);
+  });
+
+  it('renders identical inputs once, whatever the order of the values, and hands out copies', async () => {
+    const helm = new HelmRenderer({ helmPath, timeoutMs: 20_000 });
+    const first = await helm.render(input({ values: { replicaCount: 2, image: 'nginx:1' } }));
+    first[0]!.metadata.name = 'changed by the caller';
+    const again = await helm.render(input({ values: { image: 'nginx:1', replicaCount: 2 } }));
+    expect(helm.runs).toBe(1);
+    expect(again[0]!.metadata.name).toBe('shop');
+    await helm.render(input({ values: { replicaCount: 4 } }));
+    await helm.render(input({ namespace: 'staging', values: { replicaCount: 2, image: 'nginx:1' } }));
+    expect(helm.runs).toBe(3);
+  });
+
+  it('forgets the least recently used render beyond cacheSize, and never caches a failure', async () => {
+    const helm = new HelmRenderer({ helmPath, timeoutMs: 20_000, cacheSize: 1 });
+    await helm.render(input({ releaseName: 'a' }));
+    await helm.render(input({ releaseName: 'b' }));
+    await helm.render(input({ releaseName: 'a' }));
+    expect(helm.runs).toBe(3);
+    await failure(helm.render(input({ values: { failHere: true } })));
+    await failure(helm.render(input({ values: { failHere: true } })));
+    expect(helm.runs).toBe(5);
+  });
+});
+
+describe('parseManifests', () => {
+  it('refuses a document that is not an object, and invalid YAML', () => {
+    expect(() => parseManifests('---\n- a\n- b\n')).toThrow(/not an object/);
+    expect(() => parseManifests('a: [1\n')).toThrow(HelmError);
+  });
+
+  it('keeps documents in order and skips empty ones', () => {
+    const text =
+      '---\n# Source: a.yaml\n---\napiVersion: v1\nkind: A\nmetadata: {name: a}\n---\n\n---\napiVersion: v1\nkind: B\nmetadata: {name: b}\n';
+    expect(parseManifests(text).map((m) => m.kind)).toEqual(['A', 'B']);
+  });
+});
