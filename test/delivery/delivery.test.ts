@@ -1,5 +1,10 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chaos, startTestbed, type Testbed, type TestbedCluster } from '@gantry/testbed';
+import { Cli } from '../support/cli.ts';
 import { eventually } from '../support/eventually.ts';
 import { BASE, client, team } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
@@ -204,6 +209,56 @@ describe('application delivery on the test bed', () => {
     expect(condition(seen, 'Applied').message).toMatch(/ghost/);
     expect((await api.delete(`${BASE}/teams/shop/clusters/ghost`)).status).toBe(200);
     await eventually(app, (a) => condition(a, 'Ready')?.status === 'True', 60_000, 250);
+  });
+
+  it('delivers a Helm chart rendered by the helm binary, with its values', async () => {
+    const chart = fileURLToPath(new URL('../fixtures/charts/hello', import.meta.url));
+    const charted = {
+      apiVersion: 'gantry.dev/v1alpha1',
+      kind: 'Application',
+      metadata: { name: 'hello' },
+      spec: {
+        components: [{ name: 'hello', type: 'helm', properties: { chart, values: { replicaCount: 2, tolerations: [{ operator: 'Exists' }] } } }],
+        topology: { clusters: ['east'], namespace: 'charts' },
+      },
+    };
+    expect((await api.post(APP, charted)).status).toBe(201);
+    const ready = await eventually(async () => (await api.get(`${APP}/hello`)).body, (a) => condition(a, 'Ready')?.status === 'True', 120_000, 250);
+    expect(cell(ready, 'hello', 'east')).toMatchObject({ health: 'Healthy', workload: 'Deployment/charts/hello' });
+    const live = await kube(east, '/apis/apps/v1/namespaces/charts/deployments/hello');
+    expect(live.spec.replicas).toBe(2);
+    expect(live.metadata.labels).toMatchObject({ 'app.kubernetes.io/instance': 'hello', 'app.gantry.dev/name': 'hello' });
+    expect(await kube(east, '/api/v1/namespaces/charts/services/hello')).toBeDefined();
+    expect((await api.delete(`${APP}/hello`)).status).toBe(200);
+    await eventually(() => kube(east, '/api/v1/namespaces/charts/services/hello'), (s) => s === undefined, 30_000);
+  });
+
+  it('shows history and rolls back from the CLI', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gantry-cli-delivery-'));
+    try {
+      const gantry = (args: readonly string[], options: { stdin?: string } = {}) => new Cli(dir).run(args, options);
+      expect((await gantry(['login', '--server', server.url, '--username', server.adminUsername, '--password-stdin'], { stdin: `${server.adminPassword}\n` })).code).toBe(0);
+      expect((await gantry(['config', 'set-context', '--team', 'shop'])).code).toBe(0);
+      const before = (await app()).status.latestRevision as number;
+      const history = await gantry(['rollout', 'history', 'shop']);
+      expect(history.code).toBe(0);
+      expect(history.stdout).toMatch(/^REVISION\s+CAUSE\s+COMPONENTS\s+HASH\s+AGE/);
+      expect(history.stdout).toMatch(/\n2\s+updated\s+webservice@1\.0\.0/);
+      const undo = await gantry(['rollout', 'undo', 'shop', '--to-revision', '2']);
+      expect(undo).toMatchObject({ code: 0, stdout: 'application/shop rolled back to revision 2\n' });
+      await readyAt(before + 1);
+      for (const cluster of [east, west]) await eventually(() => deployment(cluster, 'worker'), (d) => d === undefined || d.metadata.deletionTimestamp !== undefined, 30_000);
+      const status = await gantry(['rollout', 'status', 'shop']);
+      expect(status.stdout).toMatch(new RegExp(`revision ${before + 1} health Healthy`));
+      expect(status.stdout).toMatch(/COMPONENT\s+EAST\s+WEST\napi\s+Healthy\s+Healthy/);
+      // A manifest that would change the image: diff names the object per cluster and exits 1.
+      await writeFile(join(dir, 'shop.json'), JSON.stringify(shop({ withWorker: false, image: 'nginx:1.29' })));
+      const diff = await gantry(['diff', '-f', 'shop.json']);
+      expect(diff.code).toBe(1);
+      expect(diff.stdout).toMatch(/cluster east \(namespace shop\):\n(.*\n)*  ~ Deployment shop\/api update \(component api\)/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('deleting the application removes what it owns, except the PVC', async () => {

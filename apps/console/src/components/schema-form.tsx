@@ -16,13 +16,16 @@ import {
   describeSchema,
   fieldRules,
   formValuesOf,
-  listRules,
+  objectIsSet,
   propertiesOf,
   type ArrayField,
+  type FieldRule,
+  type ListRule,
   type EnumField,
   type FieldPath,
   type FormRecord,
   type MapField,
+  type ObjectField,
   type ScalarField,
   type SchemaField,
   type ScalarType,
@@ -39,22 +42,48 @@ export interface SchemaFieldsProps {
   readonly fields: readonly SchemaField[];
   /** The properties object's name path, relative to the enclosing Form or Form.List item. */
   readonly name: FieldPath;
+  /** The same path from the form's root (it differs from `name` inside a Form.List); default `name`. */
+  readonly path?: FieldPath;
 }
 
-export function SchemaFields({ fields, name }: SchemaFieldsProps) {
+/** Where a field sits: its name (relative, for Form.Item) and path (absolute, for reading values). */
+interface Place {
+  readonly name: FieldPath;
+  readonly path: FieldPath;
+  /** The nearest optional object around the field: its required-ness applies once that object is set. */
+  readonly guard: { readonly field: ObjectField; readonly path: FieldPath } | undefined;
+}
+
+export function SchemaFields({ fields, name, path = name }: SchemaFieldsProps) {
   if (fields.length === 0)
     return (
       <Typography.Text type="secondary" style={{ display: 'block', marginBottom: 12 }}>
         This definition takes no properties.
       </Typography.Text>
     );
+  return <FieldList fields={fields} place={{ name, path, guard: undefined }} />;
+}
+
+function FieldList({ fields, place }: { fields: readonly SchemaField[]; place: Place }) {
   return (
     <>
       {fields.map((field) => (
-        <SchemaFieldItem key={field.key} field={field} name={[...name, field.key]} />
+        <SchemaFieldItem
+          key={field.key}
+          field={field}
+          place={{ ...place, name: [...place.name, field.key], path: [...place.path, field.key] }}
+        />
       ))}
     </>
   );
+}
+
+/** The field's rules, its required-ness guarded by the optional object around it (if any). */
+function useRules(field: SchemaField, place: Place): FieldRule[] {
+  const form = Form.useFormInstance();
+  const { guard } = place;
+  if (!guard) return fieldRules(field);
+  return fieldRules(field, () => objectIsSet(guard.field, form.getFieldValue(guard.path)));
 }
 
 const typeHints: Record<SchemaField['type'], string> = {
@@ -81,19 +110,23 @@ function FieldLabel({ field }: { field: SchemaField }) {
   );
 }
 
-function SchemaFieldItem({ field, name }: { field: SchemaField; name: FieldPath }) {
-  const rules = fieldRules(field);
+function SchemaFieldItem({ field, place }: { field: SchemaField; place: Place }) {
+  const rules = useRules(field, place);
+  const { name } = place;
   switch (field.type) {
     case 'object':
       return (
         <Group field={field}>
-          <SchemaFields fields={field.fields} name={name} />
+          <FieldList
+            fields={field.fields}
+            place={field.required ? place : { ...place, guard: { field, path: place.path } }}
+          />
         </Group>
       );
     case 'map':
-      return <MapFieldItem field={field} name={name} />;
+      return <MapFieldItem field={field} name={name} rules={rules} />;
     case 'array':
-      return <ArrayFieldItem field={field} name={name} />;
+      return <ArrayFieldItem field={field} place={place} rules={rules} />;
     case 'yaml':
       return (
         <Form.Item
@@ -190,13 +223,17 @@ function Group({ field, children, extra }: { field: SchemaField; children: React
   );
 }
 
+function isListRule(rule: FieldRule): rule is ListRule {
+  return rule.validator !== undefined;
+}
+
 function ListErrors({ errors }: { errors: ReactNode[] }) {
   return errors.length > 0 ? <Form.ErrorList errors={errors} /> : null;
 }
 
-function MapFieldItem({ field, name }: { field: MapField; name: FieldPath }) {
+function MapFieldItem({ field, name, rules }: { field: MapField; name: FieldPath; rules: FieldRule[] }) {
   return (
-    <Form.List name={name} rules={listRules(field)}>
+    <Form.List name={name} rules={rules.filter(isListRule)}>
       {(items, { add, remove }, { errors }) => (
         <Group
           field={field}
@@ -232,11 +269,11 @@ function MapFieldItem({ field, name }: { field: MapField; name: FieldPath }) {
   );
 }
 
-function ArrayFieldItem({ field, name }: { field: ArrayField; name: FieldPath }) {
+function ArrayFieldItem({ field, place, rules }: { field: ArrayField; place: Place; rules: FieldRule[] }) {
   const item = field.item;
   const newItem = (): unknown => (item.type === 'object' ? formValuesOf(item.fields) : item.default);
   return (
-    <Form.List name={name} rules={listRules(field)}>
+    <Form.List name={place.name} rules={rules.filter(isListRule)}>
       {(entries, { add, remove }, { errors }) => (
         <Group
           field={field}
@@ -260,7 +297,11 @@ function ArrayFieldItem({ field, name }: { field: ArrayField; name: FieldPath })
                 style={{ marginBottom: 12 }}
                 extra={<MinusCircleOutlined aria-label="Remove item" onClick={() => remove(entry.name)} />}
               >
-                <SchemaFields fields={item.fields} name={[entry.name]} />
+                {/* An item exists once added: its required fields always apply. */}
+                <FieldList
+                  fields={item.fields}
+                  place={{ name: [entry.name], path: [...place.path, entry.name], guard: undefined }}
+                />
               </Card>
             ) : (
               <Flex key={entry.key} gap={8} align="baseline">

@@ -6,6 +6,7 @@ import {
   fieldPathOf,
   fieldRules,
   formValuesOf,
+  objectIsSet,
   pointerSegments,
   propertiesOf,
   traitSnippet,
@@ -102,13 +103,9 @@ describe('formValuesOf and propertiesOf', () => {
     });
   });
 
-  it('turns the defaults alone back into the same properties', () => {
-    expect(propertiesOf(fields, formValuesOf(fields))).toEqual({
-      replicas: 1,
-      expose: false,
-      protocol: 'TCP',
-      resources: { limits: { memory: '256Mi' } },
-    });
+  it('turns the defaults alone back into properties, without the optional objects left alone', () => {
+    expect(propertiesOf(fields, formValuesOf(fields))).toEqual({ replicas: 1, expose: false, protocol: 'TCP' });
+  });
   });
 
   it('round-trips properties of every shape through the form', () => {
@@ -150,6 +147,66 @@ describe('formValuesOf and propertiesOf', () => {
 
   it('keeps the text of a YAML field that does not parse, for the rule to report', () => {
     expect(propertiesOf(fields, { free: 'a: [' })).toEqual({ free: 'a: [' });
+  });
+});
+
+describe('optional objects', () => {
+  // Like the built-in webservice's env: a value, or a reference whose own fields are required.
+  const fields = describeSchema({
+    type: 'object',
+    properties: {
+      valueFrom: {
+        type: 'object',
+        properties: {
+          secretKeyRef: {
+            type: 'object',
+            required: ['name', 'key'],
+            properties: { name: { type: 'string' }, key: { type: 'string' } },
+          },
+        },
+      },
+      probe: {
+        type: 'object',
+        properties: { path: { type: 'string', default: '/healthz' }, port: { type: 'integer' } },
+      },
+      affinity: {
+        type: 'object',
+        properties: { required: { type: 'array', items: { type: 'string' }, default: [] } },
+      },
+    },
+  });
+  const field = (key: string) => fields.find((candidate) => candidate.key === key) as ObjectField;
+
+  it('leaves out an optional object that holds only its defaults', () => {
+    const untouched = formValuesOf(fields);
+    expect(untouched).toEqual({
+      valueFrom: { secretKeyRef: {} },
+      probe: { path: '/healthz' },
+      affinity: { required: [] },
+    });
+    expect(propertiesOf(fields, untouched)).toEqual({});
+    expect(objectIsSet(field('probe'), untouched['probe'])).toBe(false);
+  });
+
+  it('keeps it once the user sets something in it, defaults included', () => {
+    const values = { ...formValuesOf(fields), probe: { path: '/healthz', port: 8080 } };
+    expect(propertiesOf(fields, values)).toEqual({ probe: { path: '/healthz', port: 8080 } });
+    const nested = { valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } };
+    expect(objectIsSet(field('valueFrom'), nested['valueFrom'])).toBe(true);
+    expect(propertiesOf(fields, nested)).toEqual(nested);
+  });
+
+  it('requires the required fields of an optional object only once it is set', async () => {
+    const secretKeyRef = (field('valueFrom').fields[0] as ObjectField).fields;
+    const name = secretKeyRef[0];
+    if (!name) throw new Error('no field');
+    let set = false;
+    const [rule] = fieldRules(name, () => set);
+    expect(rule?.required).toBeUndefined();
+    await expect(rule?.validator?.({}, undefined)).resolves.toBeUndefined();
+    set = true;
+    await expect(rule?.validator?.({}, '  ')).rejects.toThrow('name is required');
+    await expect(rule?.validator?.({}, 'db')).resolves.toBeUndefined();
   });
 });
 

@@ -208,20 +208,37 @@ function isEmpty(value: unknown): boolean {
 
 /**
  * The properties object for the form's values: empty optional fields are left out, so the definition's
- * defaults apply to them, and nested objects left empty disappear with them. A YAML field that does
- * not parse is kept as its text (the field's rule reports it).
+ * defaults apply to them. An optional object is left out while it holds nothing but its own defaults
+ * (see objectIsSet). A YAML field that does not parse is kept as its text (the field's rule reports it).
  */
 export function propertiesOf(fields: readonly SchemaField[], values: unknown): FormRecord {
   const source = isRecord(values) ? values : {};
   const properties: FormRecord = {};
   for (const field of fields) {
+    if (field.type === 'object' && !field.required && !objectIsSet(field, source[field.key])) continue;
     const value = fromFormValue(field, source[field.key]);
     if (isEmpty(value) && !(field.required && isRecord(value))) continue;
-    if (Array.isArray(value) && value.length === 0 && !field.required && field.default === undefined)
+    if (Array.isArray(value) && value.length === 0 && !field.required && !isNonEmptyArray(field.default))
       continue;
     properties[field.key] = value;
   }
   return properties;
+}
+
+function isNonEmptyArray(value: unknown): boolean {
+  return Array.isArray(value) && value.length > 0;
+}
+
+/**
+ * Whether the user put something into an optional object: it has properties, and they are not just the
+ * defaults the form filled in. An untouched optional object is left out of the properties, and its
+ * required fields are only required once it is set (a `valueFrom` left alone needs no `secretKeyRef`).
+ */
+export function objectIsSet(field: ObjectField, value: unknown): boolean {
+  const properties = propertiesOf(field.fields, value);
+  if (Object.keys(properties).length === 0) return false;
+  const untouched = propertiesOf(field.fields, formValuesOf(field.fields));
+  return JSON.stringify(properties) !== JSON.stringify(untouched);
 }
 
 function fromFormValue(field: SchemaField, value: unknown): unknown {
@@ -281,13 +298,31 @@ export interface FieldRule {
   validator?: (rule: unknown, value: unknown) => Promise<void>;
 }
 
+/**
+ * Whether the field's required-ness applies: inside an optional object, only once that object is set
+ * (objectIsSet). Absent for fields of the properties' root and of list items, which always apply.
+ */
+export type RequiredGuard = () => boolean;
+
+function isBlank(value: unknown): boolean {
+  return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
+}
+
 /** What the form checks before the server does: required, ranges, lengths, patterns, YAML syntax. */
-export function fieldRules(field: SchemaField): FieldRule[] {
+export function fieldRules(field: SchemaField, guard?: RequiredGuard): FieldRule[] {
   const rules: FieldRule[] = [];
   const name = field.label;
   const listed = field.type === 'array' || field.type === 'map';
-  if (field.required && !listed && field.type !== 'object' && field.type !== 'boolean')
-    rules.push({ required: true, message: `${name} is required` });
+  if (field.required && !listed && field.type !== 'object' && field.type !== 'boolean') {
+    const message = `${name} is required`;
+    if (!guard) rules.push({ required: true, message });
+    else
+      rules.push({
+        message,
+        validator: (_rule, value) =>
+          isBlank(value) && guard() ? Promise.reject(new Error(message)) : Promise.resolve(),
+      });
+  }
   switch (field.type) {
     case 'integer':
     case 'number':
@@ -326,7 +361,7 @@ export function fieldRules(field: SchemaField): FieldRule[] {
       break;
     case 'array':
     case 'map':
-      rules.push(...listRules(field));
+      rules.push(...listRules(field, guard));
       break;
     case 'yaml':
       rules.push({
@@ -349,9 +384,13 @@ export interface ListRule {
   validator: (rule: unknown, value: unknown) => Promise<void>;
 }
 
-/** The size checks of a list or map; antd's Form.List takes validator rules only. */
-export function listRules(field: ArrayField | MapField): ListRule[] {
-  const least = Math.max(field.type === 'array' ? (field.minItems ?? 0) : 0, field.required ? 1 : 0);
+/**
+ * The size checks of a list or map; antd's Form.List takes validator rules only. An empty optional list
+ * is left out of the properties, so `minItems` applies once it has an item.
+ */
+export function listRules(field: ArrayField | MapField, guard?: RequiredGuard): ListRule[] {
+  const minItems = field.type === 'array' ? (field.minItems ?? 0) : 0;
+  const least = Math.max(minItems, field.required ? 1 : 0);
   const most = field.type === 'array' ? field.maxItems : undefined;
   if (least === 0 && most === undefined) return [];
   const name = field.label;
@@ -361,7 +400,9 @@ export function listRules(field: ArrayField | MapField): ListRule[] {
       message: `${name} needs ${least}${most !== undefined ? ` to ${most}` : ' or more'} ${what}`,
       validator: (_rule, value) => {
         const count = Array.isArray(value) ? value.length : 0;
-        if (count < least) return Promise.reject(new Error(`${name} needs at least ${least} ${what}`));
+        const required = field.required && (!guard || guard());
+        const needed = count === 0 && !required ? 0 : least;
+        if (count < needed) return Promise.reject(new Error(`${name} needs at least ${needed} ${what}`));
         if (most !== undefined && count > most)
           return Promise.reject(new Error(`${name} takes at most ${most} ${what}`));
         return Promise.resolve();

@@ -55,8 +55,10 @@ export class RevisionManager {
     const latest = revisions.at(-1);
     if (latest?.spec.hash === hash) return { revision: latest, created: false, all: revisions };
     const number = (latest?.spec.revision ?? 0) + 1;
+    const pinned = Number(app.metadata.annotations?.[DEFINITIONS_FROM_ANNOTATION]);
+    const rolledBackTo = revisions.find((r) => r.spec.revision === pinned && r.spec.hash === hash);
     const same = revisions.findLast((r) => r.spec.hash === hash);
-    const cause = !latest ? 'created' : same ? `rollback to revision ${same.spec.revision}` : 'updated';
+    const cause = !latest ? 'created' : rolledBackTo ? `rollback to revision ${pinned}` : same ? `updated (same as revision ${same.spec.revision})` : 'updated';
     const body = {
       apiVersion: app.apiVersion,
       kind: 'ApplicationRevision',

@@ -158,7 +158,11 @@ export function ComponentCard({
           <Typography.Title level={5} style={{ marginTop: 0 }}>
             Properties
           </Typography.Title>
-          <SchemaFields fields={fields} name={[field.name, 'properties']} />
+          <SchemaFields
+            fields={fields}
+            name={[field.name, 'properties']}
+            path={['components', index, 'properties']}
+          />
         </div>
       )}
       <Form.List name={[field.name, 'traits']}>
@@ -284,7 +288,9 @@ function TraitCard({
           )}
         </Flex>
       )}
-      {fields && <SchemaFields fields={fields} name={[field.name, 'properties']} />}
+      {fields && (
+        <SchemaFields fields={fields} name={[field.name, 'properties']} path={[...path, 'properties']} />
+      )}
     </Card>
   );
 }
