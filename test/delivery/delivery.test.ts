@@ -255,7 +255,7 @@ describe('application delivery on the test bed', () => {
       await writeFile(join(dir, 'shop.json'), JSON.stringify(shop({ withWorker: false, image: 'nginx:1.29' })));
       const diff = await gantry(['diff', '-f', 'shop.json']);
       expect(diff.code).toBe(1);
-      expect(diff.stdout).toMatch(/cluster east \(namespace shop\):\n(.*\n)*  ~ Deployment shop\/api update \(component api\)/);
+      expect(diff.stdout).toMatch(/cluster east \(namespace shop\):\n(.*\n)* {2}~ Deployment shop\/api update \(component api\)/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

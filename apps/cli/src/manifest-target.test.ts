@@ -84,13 +84,19 @@ describe('targetOf with a KubeVela Application', () => {
 
   it('says so when the server serves no Application kind', () => {
     const withoutApplications = kinds.filter((k) => k.kind !== 'Application');
-    expect(() => targetOf(manifest(vela), withoutApplications, { team: 'payments', teamFromFlag: false })).toThrow(
+    expect(() =>
+      targetOf(manifest(vela), withoutApplications, { team: 'payments', teamFromFlag: false }),
+    ).toThrow(
       'core.oam.dev/v1beta1 Application documents become Application, which this server does not serve',
     );
   });
 
   it('still refuses other core.oam.dev kinds', () => {
-    const definition: Resource = { apiVersion: 'core.oam.dev/v1beta1', kind: 'ComponentDefinition', metadata: { name: 'x' } };
+    const definition: Resource = {
+      apiVersion: 'core.oam.dev/v1beta1',
+      kind: 'ComponentDefinition',
+      metadata: { name: 'x' },
+    };
     expect(() => targetOf(manifest(definition), kinds, { team: 'payments', teamFromFlag: false })).toThrow(
       'unknown kind "ComponentDefinition"',
     );

@@ -104,8 +104,11 @@ describe('formValuesOf and propertiesOf', () => {
   });
 
   it('turns the defaults alone back into properties, without the optional objects left alone', () => {
-    expect(propertiesOf(fields, formValuesOf(fields))).toEqual({ replicas: 1, expose: false, protocol: 'TCP' });
-  });
+    expect(propertiesOf(fields, formValuesOf(fields))).toEqual({
+      replicas: 1,
+      expose: false,
+      protocol: 'TCP',
+    });
   });
 
   it('round-trips properties of every shape through the form', () => {
