@@ -55,7 +55,7 @@ export async function diff(env: CommandEnv, options: DiffOptions): Promise<void>
         differences++;
         env.io.out(text);
       }
-      if (target.kind.kind === 'Application') differences += await clusterDiff(env, session, target.name, target.team ?? session.team, (target.body as { spec?: unknown }).spec);
+      if (target.kind.kind === 'Application') differences += await clusterDiff(env, session, target.name, target.team ?? session.team, merged.spec);
     } catch (error) {
       printError((t) => env.io.err(t), error, manifest.origin);
       failures++;

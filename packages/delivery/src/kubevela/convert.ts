@@ -146,7 +146,7 @@ function convertComponents(
     const path = pointer('/spec/components', index);
     if (!isPlainObject(component)) return problems.error(path, 'a KubeVela component must be an object');
     for (const key of Object.keys(component).filter((k) => !['name', 'type', 'properties', 'traits', 'dependsOn'].includes(k))) {
-      const hint = COMPONENT_FIELD_HINTS[key];
+      const hint = Object.hasOwn(COMPONENT_FIELD_HINTS, key) ? COMPONENT_FIELD_HINTS[key] : undefined;
       problems.error(pointer(path, key), `KubeVela component field ${key} has no Gantry equivalent${hint ? `: ${hint}` : ''}`);
     }
     const name = component['name'];

@@ -106,7 +106,8 @@ export function convertPlacement(input: PlacementInput): Placement {
     }
     if (steps.length > 1) problems.note(`KubeVela runs the ${steps.length} deploy steps one after another; Gantry delivers to every target at once`);
   }
-  const declaresTopology = Array.isArray(input.policies) && input.policies.some((p: unknown) => isPlainObject(p) && p['type'] === 'topology');
+  // Policies that are not a list are reported as such; a missing topology would only repeat it.
+  const declaresTopology = Array.isArray(input.policies) ? input.policies.some((p: unknown) => isPlainObject(p) && p['type'] === 'topology') : input.policies !== undefined;
   if (!declaresTopology && !workflow.namesUnknownPolicy) problems.error('/spec/policies', `${NEEDS_CLUSTERS}: add a topology policy naming clusters`);
   return { topology: mergeTopologies(reachable, input), overrides: unique(entries) };
 }
