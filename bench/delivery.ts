@@ -2,16 +2,17 @@
 // first create until every application is Ready, against `kubectl apply --server-side` of the same rendered
 // manifests in the same run (goal: within 1.5× of kubectl); reconcile p99 without API-server time (< 50 ms);
 // server RSS with the applications delivered (< 300 MB).
-// Usage: node --import tsx bench/delivery.ts [--apps 300] [--clusters 3] [--nodes 12]
+// Usage: node --import tsx bench/delivery.ts [--apps 300] [--clusters 3] [--nodes 12] [--server-log-level warn]
+//        [--server-cpu-prof DIR]
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { Composer, catalogDefinitionSet, createCelEngine, type RenderedObject } from '@gantry/delivery';
 import type { ComponentSpec } from '@gantry/model';
-import { startTestbed, type Testbed, type TestbedCluster } from '@gantry/testbed';
+import { startTestbed, testbedStatus, type Testbed, type TestbedCluster } from '@gantry/testbed';
 import { BASE, request, startServer, team, type BenchServer } from './lib.mjs';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -23,6 +24,8 @@ const { values } = parseArgs({
     // kwok nodes take 110 pods each (testbed/src/fake-nodes.ts): 12 × 110 = 1,320 places for 900 pods.
     nodes: { type: 'string', default: '12' },
     'server-log-level': { type: 'string', default: 'warn' },
+    // A directory: the server writes a V8 CPU profile of the whole run there when it stops.
+    'server-cpu-prof': { type: 'string' },
   },
 });
 const appCount = Number(values.apps);
@@ -44,6 +47,25 @@ const seconds = (ms: number) => Math.round(ms / 10) / 100;
 const log = (line: string) => process.stderr.write(`[bench:delivery] ${line}\n`);
 
 class Timeout extends Error {}
+
+/** CPU seconds a process has used (user + system; with `children`, also its waited-for children's), from /proc. */
+function cpuSeconds(pid: number | 'self', children = false): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    // Fields 14-17 of proc(5) (utime, stime, cutime, cstime) in clock ticks of 1/100 s; `fields` starts at field 3.
+    const ticks = fields[11]! + fields[12]! + (children ? fields[13]! + fields[14]! : 0);
+    return ticks / 100;
+  } catch {
+    return 0; // the process is gone
+  }
+}
+
+/** CPU seconds used so far by every process of the test bed (API servers, etcd, controllers, kwok). */
+function testbedCpuSeconds(bed: Testbed): number {
+  const status = testbedStatus(bed.stateDir);
+  return (status?.clusters ?? []).flatMap((c) => c.processes).reduce((sum, p) => sum + cpuSeconds(p.pid), 0);
+}
 
 /** Calls `check` every `everyMs` until it returns true; throws Timeout after `timeoutMs`. */
 async function until(what: string, check: () => Promise<boolean>, timeoutMs: number, everyMs: number): Promise<void> {
@@ -135,13 +157,15 @@ async function availableDeployments(cluster: TestbedCluster, namespace: string):
   }).length;
 }
 
-async function kubectlPhase(bed: Testbed): Promise<{ applyMs: number; availableMs: number; objects: number }> {
+async function kubectlPhase(bed: Testbed): Promise<{ applyMs: number; availableMs: number; objects: number; kubectlCpu: number; testbedCpu: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'gantry-bench-kubectl-'));
   try {
     const files: { file: string; objects: number }[] = [];
     for (const cluster of bed.clusters) files.push(await renderForKubectl(cluster.name, dir));
     log(`kubectl: rendered ${files[0]!.objects} objects per cluster; applying`);
     const wanted = appCount * COMPONENTS_PER_APP;
+    const kubectlCpuBefore = cpuSeconds('self', true) - cpuSeconds('self');
+    const testbedCpuBefore = testbedCpuSeconds(bed);
     const start = performance.now();
     let applyMs = 0;
     await Promise.all(
@@ -162,7 +186,14 @@ async function kubectlPhase(bed: Testbed): Promise<{ applyMs: number; availableM
       PHASE_TIMEOUT_MS - (performance.now() - start),
       POLL_MS,
     );
-    return { applyMs, availableMs: performance.now() - start, objects: files[0]!.objects };
+    const availableMs = performance.now() - start;
+    return {
+      applyMs,
+      availableMs,
+      objects: files[0]!.objects,
+      kubectlCpu: cpuSeconds('self', true) - cpuSeconds('self') - kubectlCpuBefore,
+      testbedCpu: testbedCpuSeconds(bed) - testbedCpuBefore,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -374,13 +405,19 @@ try {
   const cleanupMs = await removeKubectlObjects(bed);
   log(`kubectl's namespace deleted in ${seconds(cleanupMs)} s`);
 
-  server = await startServer({ port: 17470, env: { GANTRY_LOG_LEVEL: values['server-log-level']! } });
+  const profileDir = values['server-cpu-prof'];
+  const profiling: Record<string, string> = profileDir ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}`.trim() } : {};
+  server = await startServer({ port: 17470, env: { GANTRY_LOG_LEVEL: values['server-log-level']!, ...profiling } });
   const rss: number[] = [];
   const live = server;
   sampler = setInterval(() => rss.push(live.rssMb()), 500);
   await addClusters(server, bed);
   log('gantry: clusters Connected; creating applications');
+  const serverCpuBefore = cpuSeconds(server.pid);
+  const testbedCpuBefore = testbedCpuSeconds(bed);
   const gantry = await gantryPhase(server);
+  const serverCpu = cpuSeconds(server.pid) - serverCpuBefore;
+  const testbedCpu = testbedCpuSeconds(bed) - testbedCpuBefore;
   log(`gantry: all Ready after ${seconds(gantry.readyMs)} s (all Applied ${seconds(gantry.appliedMs)} s, creates done ${seconds(gantry.createdMs)} s)`);
   await sleep(SETTLE_MS);
   const rssSettled = server.rssMb();
@@ -392,6 +429,7 @@ try {
   const api = histogram(metrics, 'gantry_application_reconcile_seconds', { part: 'api' });
   const controller = histogram(metrics, 'gantry_controller_reconcile_duration_seconds', { controller: 'application' });
   const results = counterSum(metrics, 'gantry_controller_reconciles_total', { controller: 'application' });
+  const db = histogram(metrics, 'gantry_db_query_duration_seconds', {});
 
   const summary = {
     apps: appCount,
@@ -416,6 +454,12 @@ try {
     reconcile_own_seconds_total: Math.round(own.sum * 10) / 10,
     reconcile_api_seconds_total: Math.round(api.sum * 10) / 10,
     reconcile_results: results,
+    db_queries: db.count,
+    db_seconds_total: Math.round(db.sum * 10) / 10,
+    server_cpu_seconds: Math.round(serverCpu * 10) / 10,
+    testbed_cpu_seconds_gantry: Math.round(testbedCpu),
+    testbed_cpu_seconds_kubectl: Math.round(kubectl.testbedCpu),
+    kubectl_cpu_seconds: Math.round(kubectl.kubectlCpu * 10) / 10,
     rss_max_mb: Math.round(Math.max(...rss)),
     rss_settled_mb: Math.round(rssSettled),
     kubectl_cleanup_seconds: seconds(cleanupMs),
@@ -427,6 +471,7 @@ try {
   console.log(`Gantry, same applications: all Applied ${summary.gantry_applied_seconds} s, all Ready ${summary.gantry_ready_seconds} s (half Ready ${summary.gantry_ready_half_seconds} s)`);
   console.log(`Gantry / kubectl: ${summary.ratio}× (target ≤ 1.5×) ${verdict(summary.ratio <= 1.5)}`);
   console.log(`reconcile own time (without API-server waits): p50 ${summary.reconcile_own_p50_ms} ms, p99 ${summary.reconcile_own_p99_ms} ms (target < 50 ms) ${verdict(summary.reconcile_own_p99_ms < 50)}; API-server time p99 ${summary.reconcile_api_p99_ms} ms; ${summary.reconciles} reconciles`);
+  console.log(`CPU while delivering: Gantry server ${summary.server_cpu_seconds} s, test bed ${summary.testbed_cpu_seconds_gantry} s; kubectl ${summary.kubectl_cpu_seconds} s, test bed ${summary.testbed_cpu_seconds_kubectl} s (2 cores)`);
   console.log(`server RSS: max ${summary.rss_max_mb} MB, ${SETTLE_MS / 1000} s after all Ready ${summary.rss_settled_mb} MB (target < 300 MB) ${verdict(summary.rss_max_mb < 300)}`);
 } catch (error) {
   process.exitCode = 1;

@@ -14,8 +14,8 @@ function show(value: unknown): string {
 }
 
 /**
- * What an audited write changed: leaf by leaf from `before` to `after`. When the entry carries only a
- * server-made `diff`, that is shown as it is.
+ * What changed from `before` to `after`, leaf by leaf (an audited write, two application revisions).
+ * When an audit entry carries only a server-made `diff`, that is shown as it is.
  */
 export function DiffView({
   before,

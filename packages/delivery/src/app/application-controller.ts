@@ -63,6 +63,8 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
   const driftResyncMs = deps.driftResyncMs ?? 600_000;
   const progressPollMs = deps.progressPollMs ?? 5000;
   let enqueue: ((key: ObjectKey) => void) | undefined;
+  /** Labels of each cluster as last seen on the feed, to tell label changes from status updates. */
+  const clusterLabels = new Map<string, string>();
 
   const stopSessions = () => {
     for (const session of sessions.values()) void session.watcher.stop();
@@ -280,7 +282,15 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
       enqueue = term.enqueue;
       const unsubscribe = deps.feed.subscribe((change) => {
         const log = (error: unknown) => term.logger.warn({ err: error }, 'finding applications to reconcile failed');
-        if (change.kind === 'Cluster' || change.kind === 'Environment') void enqueueApplications(change.team).catch(log);
+        if (change.kind === 'Cluster') {
+          // Cluster status changes all the time; only a cluster appearing, going or changing labels moves targets.
+          const id = `${change.team}/${change.name}`;
+          const labels = change.type === 'DELETED' ? undefined : JSON.stringify(change.object.metadata.labels ?? {});
+          if (clusterLabels.has(id) && clusterLabels.get(id) === labels) return;
+          if (labels === undefined) clusterLabels.delete(id);
+          else clusterLabels.set(id, labels);
+          void enqueueApplications(change.team).catch(log);
+        } else if (change.kind === 'Environment') void enqueueApplications(change.team).catch(log);
         else if (change.kind === 'ComponentDefinition') void enqueueApplications(undefined, (spec) => definitionsUsed(spec).components.has(change.name)).catch(log);
         else if (change.kind === 'TraitDefinition') void enqueueApplications(undefined, (spec) => definitionsUsed(spec).traits.has(change.name)).catch(log);
       });
@@ -295,6 +305,7 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
           unsubscribe();
           stopSessions();
           lastFullApply.clear();
+          clusterLabels.clear();
           enqueue = undefined;
         },
         { once: true },
