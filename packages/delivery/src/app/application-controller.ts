@@ -230,7 +230,10 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
       set(ApplicationCondition.Applied, 'True', 'Applied', `revision ${revision.spec.revision} applied to ${outcomes.map((o) => o.target.cluster).join(', ')}${problems.length > 0 ? ` (${problems.join('; ')})` : ''}`);
     }
 
-    const cells: ComponentHealth[] = outcomes.flatMap((o) => o.cells);
+    // A target that could not be worked on still gets a row per component in the matrix, as Unknown.
+    const cells: ComponentHealth[] = outcomes.flatMap((o) =>
+      o.cells.length > 0 ? o.cells : spec.components.map((c) => ({ name: c.name, cluster: o.target.cluster, health: 'Unknown' as const, message: `${o.phase}: ${o.message ?? ''}`.slice(0, 500) })),
+    );
     const health = resolution.targets.length === 0 ? 'Unknown' : failed.length > 0 ? worstHealth([...cells.map((c) => c.health), 'Unknown']) : worstHealth(cells.map((c) => c.health));
     const unhealthy = cells.filter((c) => c.health !== 'Healthy');
     if (health === 'Healthy') set(ApplicationCondition.Healthy, 'True', 'Healthy', `${cells.length} component(s) healthy`);
