@@ -177,7 +177,9 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
     const resolution = resolveTargets(spec, clusters, environments);
     const appKey = `${key.team}/${key.name}`;
     const previous = lastFullApply.get(appKey);
-    const resync = !previous || previous.revision !== revision.spec.revision || now - previous.at > driftResyncMs;
+    // Everything is sent again once after this server starts leading and then every driftResyncMs; in
+    // between, a new revision sends only the objects whose content changed.
+    const resync = !previous || now - previous.at > driftResyncMs;
 
     // Clusters the application no longer targets lose what it put there.
     const records = await deps.records.list(key.team, key.name);

@@ -7,7 +7,7 @@ import type { Composer } from '../compose/compose.ts';
 import { checkApplication } from '../check/trait-check.ts';
 import { ClusterApplier, objectRef, refKey, type KubeManifest } from '../kube/applier.ts';
 import { componentsForTarget, resolveTargets } from '../targets.ts';
-import type { DefinitionSource } from './definitions.ts';
+import { fromSnapshot, type DefinitionSource } from './definitions.ts';
 import { mapLimit, renderedKey } from './deploy.ts';
 import { DEFINITIONS_FROM_ANNOTATION, REVISION_ANNOTATION, type ApplicationObject, type RevisionManager } from './revisions.ts';
 
@@ -99,7 +99,8 @@ export class DeliveryService {
       if (!(proposed && isGantryError(error) && error.status === 404)) throw error;
     }
     const spec = proposed ?? app!.spec;
-    const { set } = await this.deps.definitions.forSpec(spec);
+    // The definitions the next revision would use: a rolled-back application keeps its pinned ones.
+    const set = !proposed && app ? fromSnapshot(await this.deps.revisions.desiredDefinitions(app, await this.deps.revisions.list(team, name))) : (await this.deps.definitions.forSpec(spec)).set;
     if (proposed) {
       const errors = await checkApplication(spec, await this.deps.definitions.all(), this.deps.composer, { team, app: name });
       if (errors.length > 0) throw new UnprocessableError(`application ${name} fails the trait check`, errors, ErrorCodes.traitCheck);
@@ -140,8 +141,10 @@ export class DeliveryService {
             return changes.length === 0 ? { ...identity, action: 'unchanged' } : { ...identity, action: 'update', diff: changes.map(toEntry) };
           });
           const keep = new Set([...rendered.map((r) => r.key), ...objects.map((o) => refKey(o))]);
+          const keepClaims = !(spec.prune?.persistentVolumeClaims ?? false);
           for (const record of await this.deps.records.list(team, name, target.cluster)) {
             if (keep.has(record.ref)) continue;
+            if (keepClaims && record.object.kind === 'PersistentVolumeClaim' && record.object.apiVersion === 'v1') continue; // prune keeps them
             const ref = record.object;
             objects.push({ apiVersion: ref.apiVersion, kind: ref.kind, ...(ref.namespace ? { namespace: ref.namespace } : {}), name: ref.name, component: record.component, action: 'prune' });
           }

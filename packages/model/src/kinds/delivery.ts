@@ -115,7 +115,6 @@ const DefinitionStatus = Type.Object(
   {
     observedGeneration: Type.Optional(Type.Integer()),
     conditions: Type.Optional(Type.Array(Condition)),
-    usedBy: Type.Optional(Type.Integer({ description: 'Applications whose spec uses this definition.' })),
   },
   { additionalProperties: false },
 );
@@ -298,7 +297,6 @@ export const componentDefinitionKind: KindDefinition = {
   printerColumns: [
     { name: 'Version', jsonPath: '.spec.version' },
     { name: 'Workload', jsonPath: '.spec.workload.kind' },
-    { name: 'Used-By', jsonPath: '.status.usedBy' },
   ],
 };
 

@@ -192,16 +192,6 @@ const componentColumns: TableColumnsType<ComponentDefinition> = [
     },
   },
   descriptionColumn,
-  {
-    title: 'Used by',
-    key: 'usedBy',
-    width: 90,
-    align: 'right',
-    render: (_, definition) => {
-      const usedBy = (definition.status as { usedBy?: number } | undefined)?.usedBy;
-      return usedBy === undefined ? '—' : <Tooltip title="Applications using this type">{usedBy}</Tooltip>;
-    },
-  },
 ];
 
 const traitColumns: TableColumnsType<TraitDefinition> = [
