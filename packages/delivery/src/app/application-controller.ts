@@ -1,7 +1,7 @@
 import { setCondition, type Controller, type LeadingTerm, type ObjectKey, type ReconcileContext, type ReconcileResult } from '@gantry/controllers';
 import type { ClusterClients, KubeClient, KubeObject } from '@gantry/fleet';
 import { SYSTEM_PRINCIPAL } from '@gantry/identity';
-import type { ApplicationStatus, ClusterSpec, Condition, EnvironmentSpec, HealthState, Resource } from '@gantry/model';
+import type { ApplicationStatus, Condition, HealthState } from '@gantry/model';
 import type { ChangeFeed, ResourceService } from '@gantry/resources';
 import type { AppliedObject, AppliedObjectRepository, ResourceRepository } from '@gantry/store';
 import type { CelEngine } from '../cel-environment.ts';
@@ -10,9 +10,10 @@ import { ClusterApplier, describeRef, type ObjectRef } from '../kube/applier.ts'
 import { ResourceDiscovery } from '../kube/discovery.ts';
 import { ApiTimer } from './api-timer.ts';
 import { WorkloadWatcher } from '../kube/workload-watcher.ts';
-import { componentsForTarget, resolveTargets, type ClusterInfo, type Target } from '../targets.ts';
+import { componentsForTarget, resolveTargets, type Target } from '../targets.ts';
 import { definitionsUsed } from '../check/trait-check.ts';
 import { fromSnapshot } from './definitions.ts';
+import { placementOf } from './placement-source.ts';
 import { deployTarget, type ComponentHealth, type TargetOutcome } from './deploy.ts';
 import { APP_LABEL, TEAM_LABEL, type ApplicationObject, type RevisionManager } from './revisions.ts';
 
@@ -91,23 +92,6 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
     return created;
   }
 
-  async function clusterInfo(team: string): Promise<{ clusters: ClusterInfo[]; environments: { name: string; spec: EnvironmentSpec }[] }> {
-    const [clusters, environments] = await Promise.all([
-      deps.repository.list({ kind: 'Cluster', teams: [team], limit: 10_000 }),
-      deps.repository.list({ kind: 'Environment', teams: [team], limit: 10_000 }),
-    ]);
-    return {
-      clusters: clusters.items.map((item) => {
-        const cluster = JSON.parse(item.json) as Resource<ClusterSpec>;
-        return { name: cluster.metadata.name, labels: cluster.metadata.labels ?? {} };
-      }),
-      environments: environments.items.map((item) => {
-        const environment = JSON.parse(item.json) as Resource<EnvironmentSpec>;
-        return { name: environment.metadata.name, spec: environment.spec };
-      }),
-    };
-  }
-
   /** Deletes everything recorded for `app` on `cluster` (the app is gone, or no longer targets it). */
   async function removeFromCluster(team: string, app: string, cluster: string, records: readonly AppliedObject[]): Promise<string | undefined> {
     let applier: ClusterApplier;
@@ -173,7 +157,7 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
     const { revision, all } = await deps.revisions.ensure(app);
     const spec = revision.spec.applicationSpec;
     const definitions = fromSnapshot(revision.spec.definitions);
-    const { clusters, environments } = await clusterInfo(key.team);
+    const { clusters, environments } = await placementOf(deps.repository, key.team);
     const resolution = resolveTargets(spec, clusters, environments);
     const appKey = `${key.team}/${key.name}`;
     const previous = lastFullApply.get(appKey);

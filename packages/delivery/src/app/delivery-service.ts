@@ -1,6 +1,6 @@
 import type { ClusterClients, KubeObject } from '@gantry/fleet';
 import type { Caller } from '@gantry/identity';
-import { isGantryError, NotFoundError, UnprocessableError, ErrorCodes, diffJson, type ApplicationSpec, type ClusterSpec, type EnvironmentSpec, type Resource } from '@gantry/model';
+import { isGantryError, NotFoundError, UnprocessableError, ErrorCodes, diffJson, type ApplicationSpec, type Resource } from '@gantry/model';
 import type { ResourceService } from '@gantry/resources';
 import type { AppliedObjectRepository, ResourceRepository } from '@gantry/store';
 import type { Composer } from '../compose/compose.ts';
@@ -8,6 +8,7 @@ import { checkApplication } from '../check/trait-check.ts';
 import { ClusterApplier, objectRef, refKey, type KubeManifest } from '../kube/applier.ts';
 import { componentsForTarget, resolveTargets } from '../targets.ts';
 import { fromSnapshot, type DefinitionSource } from './definitions.ts';
+import { placementOf } from './placement-source.ts';
 import { mapLimit, renderedKey } from './deploy.ts';
 import { DEFINITIONS_FROM_ANNOTATION, REVISION_ANNOTATION, type ApplicationObject, type RevisionManager } from './revisions.ts';
 
@@ -105,18 +106,7 @@ export class DeliveryService {
       const errors = await checkApplication(spec, await this.deps.definitions.all(), this.deps.composer, { team, app: name });
       if (errors.length > 0) throw new UnprocessableError(`application ${name} fails the trait check`, errors, ErrorCodes.traitCheck);
     }
-    const [clusterPage, environmentPage] = await Promise.all([
-      this.deps.repository.list({ kind: 'Cluster', teams: [team], limit: 10_000 }),
-      this.deps.repository.list({ kind: 'Environment', teams: [team], limit: 10_000 }),
-    ]);
-    const clusters = clusterPage.items.map((item) => {
-      const cluster = JSON.parse(item.json) as Resource<ClusterSpec>;
-      return { name: cluster.metadata.name, labels: cluster.metadata.labels ?? {} };
-    });
-    const environments = environmentPage.items.map((item) => {
-      const environment = JSON.parse(item.json) as Resource<EnvironmentSpec>;
-      return { name: environment.metadata.name, spec: environment.spec };
-    });
+    const { clusters, environments } = await placementOf(this.deps.repository, team);
     const resolution = resolveTargets(spec, clusters, environments);
     const revision = (app?.status?.latestRevision ?? 0) + 1;
     const targets = await Promise.all(
