@@ -82,7 +82,7 @@ describe('application delivery on the test bed', () => {
   beforeAll(async () => {
     bed = await startTestbed({ clusters: 2, nodes: 2, progress: true });
     [east, west] = bed.clusters as [TestbedCluster, TestbedCluster];
-    server = await startTestServer({ config: { leaseDurationMs: 3000, helmPath: bed.binaries.helm } });
+    server = await startTestServer({ config: { leaseDurationMs: 3000, helmPath: bed.binaries.helm, deliveryProgressGraceSeconds: 3 } });
     api = client(server.url, server.adminToken);
     expect((await api.post(`${BASE}/teams`, team('shop', [{ user: 'admin', role: 'team-admin' }]))).status).toBe(201);
     await addCluster('east', east.kubeconfig, { env: 'prod' });

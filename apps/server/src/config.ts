@@ -30,6 +30,7 @@ export const ConfigSchema = Type.Object(
     leaseDurationMs: Type.Integer({ minimum: 1000, default: 10_000, description: 'How long a controller lease lasts without renewal (failover time).', env: 'GANTRY_LEASE_DURATION_MS' }),
     changeRetention: Type.Integer({ minimum: 1000, default: 100_000, description: 'How many recent changes are kept for watches to resume from.', env: 'GANTRY_CHANGE_RETENTION' }),
     helmPath: Type.String({ default: 'helm', description: 'The helm binary that renders helm components (`helm template`); a name is looked up on PATH.', env: 'GANTRY_HELM_PATH' }),
+    deliveryProgressGraceSeconds: Type.Number({ minimum: 0, maximum: 3600, default: 60, description: 'How long a workload may fail its health policy after a change (a rollout) before its component reads Unhealthy instead of Progressing.', env: 'GANTRY_DELIVERY_PROGRESS_GRACE_SECONDS' }),
     seedCatalog: Type.Boolean({ default: true, description: 'Install or upgrade the built-in component and trait definitions at start (an operator\'s newer version of one is kept).', env: 'GANTRY_SEED_CATALOG' }),
     loginMaxFailures: Type.Integer({ minimum: 1, default: 10, description: 'Failed logins per user name (and 5x per source address) allowed in 5 minutes.', env: 'GANTRY_LOGIN_MAX_FAILURES' }),
   },

@@ -95,6 +95,7 @@ export async function startServer(config: ResolvedConfig, options: ServerOptions
       seedCatalog: config.seedCatalog,
       logger: logger.child({ component: 'delivery' }),
       controller: {
+        progressGraceMs: config.deliveryProgressGraceSeconds * 1000,
         observeReconcile: ({ own, api }) => {
           metrics.applicationReconcile.observe({ part: 'own' }, own);
           metrics.applicationReconcile.observe({ part: 'api' }, api);

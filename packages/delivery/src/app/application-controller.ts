@@ -14,7 +14,7 @@ import { componentsForTarget, resolveTargets, type Target } from '../targets.ts'
 import { definitionsUsed } from '../check/trait-check.ts';
 import { fromSnapshot } from './definitions.ts';
 import { placementOf } from './placement-source.ts';
-import { deployTarget, type ComponentHealth, type TargetOutcome } from './deploy.ts';
+import { ProgressTracker, deployTarget, type ComponentHealth, type TargetOutcome } from './deploy.ts';
 import { APP_LABEL, TEAM_LABEL, type ApplicationObject, type RevisionManager } from './revisions.ts';
 
 export const ApplicationCondition = { Rendered: 'Rendered', Applied: 'Applied', Healthy: 'Healthy', Ready: 'Ready' } as const;
@@ -32,6 +32,8 @@ export interface ApplicationControllerDeps {
   driftResyncMs?: number;
   /** How soon an application that is not yet healthy is looked at again (watches also wake it). Default 5 s. */
   progressPollMs?: number;
+  /** How long a workload may fail its health policy after a change before it reads Unhealthy rather than Progressing. Default 60 s. */
+  progressGraceMs?: number;
   /** Told each reconcile's duration, split into waiting for API servers and everything else. */
   observeReconcile?: (seconds: { own: number; api: number }) => void;
 }
@@ -63,6 +65,7 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
   const lastFullApply = new Map<string, { revision: number; at: number }>();
   const driftResyncMs = deps.driftResyncMs ?? 600_000;
   const progressPollMs = deps.progressPollMs ?? 5000;
+  const progress = new ProgressTracker(deps.progressGraceMs ?? 60_000);
   let enqueue: ((key: ObjectKey) => void) | undefined;
   /** Labels of each cluster as last seen on the feed, to tell label changes from status updates. */
   const clusterLabels = new Map<string, string>();
@@ -193,6 +196,7 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
             applier: new ClusterApplier(timer.wrap(clusterSession.client), { discovery: clusterSession.discovery }),
             records: deps.records,
             live: (ref) => clusterSession.watcher.get(ref),
+            progress,
             now: ctx.now,
           },
         );

@@ -54,6 +54,7 @@ export interface DeployDeps {
   records: AppliedObjectRepository;
   /** The live object as the cluster's workload watch last saw it, if it has. */
   live(ref: ObjectRef): KubeObject | undefined;
+  progress: ProgressTracker;
   now(): number;
 }
 
@@ -204,14 +205,53 @@ function componentHealth(deps: DeployDeps, name: string, cluster: string, worklo
   if (!workload) return { name, cluster, health: 'Healthy', message: 'applied' };
   const label = `${workload.ref.kind}/${workload.ref.namespace ? `${workload.ref.namespace}/` : ''}${workload.ref.name}`;
   if (!workload.health) return { name, cluster, health: 'Healthy', message: 'applied (no health policy)', workload: label };
-  const live = deps.live(workload.ref) ?? workload.live;
+  const live = newest(deps.live(workload.ref), workload.live);
   if (!live) return { name, cluster, health: 'Progressing', message: 'waiting for the cluster to report the workload', workload: label };
   const verdict = evaluateHealthPolicy(deps.engine, workload.health, live);
   if (!verdict.ok) return { name, cluster, health: 'Unknown', message: `health policy failed: ${verdict.error.message}`, workload: label };
-  const fresh = (live.metadata as { generation?: number }).generation;
+  const fresh = (live.metadata as { generation?: number }).generation ?? 0;
   const observed = (live.status as { observedGeneration?: number } | undefined)?.observedGeneration;
-  const health: HealthState = verdict.healthy ? 'Healthy' : fresh !== undefined && observed !== undefined && observed < fresh ? 'Progressing' : 'Unhealthy';
+  const key = `${cluster}/${refKey(workload.ref)}`;
+  let health: HealthState;
+  if (verdict.healthy) {
+    deps.progress.healthy(key);
+    health = 'Healthy';
+  } else {
+    // A workload that has not yet converged on its latest generation is progressing: while its
+    // controller has not observed it, and for a grace period after (a rollout replacing pods).
+    const since = deps.progress.notHealthySince(key, fresh, deps.now());
+    health = (observed !== undefined && observed < fresh) || deps.now() - since < deps.progress.graceMs ? 'Progressing' : 'Unhealthy';
+  }
   return { name, cluster, health, ...(verdict.message ? { message: verdict.message } : {}), workload: label };
+}
+
+/** The more recent of two copies of an object: the watch's may lag behind what an apply just answered. */
+function newest(watched: KubeObject | undefined, applied: KubeObject | undefined): KubeObject | undefined {
+  if (!watched || !applied) return watched ?? applied;
+  const generation = (o: KubeObject) => (o.metadata as { generation?: number }).generation ?? 0;
+  return generation(applied) > generation(watched) ? applied : watched;
+}
+
+/**
+ * Remembers since when each workload has been failing its health policy at its current generation, so
+ * that a rollout in progress reads Progressing and only one that does not converge within the grace
+ * period reads Unhealthy.
+ */
+export class ProgressTracker {
+  readonly #since = new Map<string, { generation: number; since: number }>();
+
+  constructor(readonly graceMs: number) {}
+
+  notHealthySince(key: string, generation: number, now: number): number {
+    const known = this.#since.get(key);
+    if (known?.generation === generation) return known.since;
+    this.#since.set(key, { generation, since: now });
+    return now;
+  }
+
+  healthy(key: string): void {
+    this.#since.delete(key);
+  }
 }
 
 /** Deletes stale objects this application owns; leaves PVCs and objects it does not own (unless told otherwise). */

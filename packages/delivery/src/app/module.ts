@@ -25,7 +25,7 @@ export interface DeliveryModuleDeps {
   seedCatalog: boolean;
   logger: Logger;
   /** Tests shorten the drift resync and progress polling. */
-  controller?: { driftResyncMs?: number; progressPollMs?: number; observeReconcile?: (seconds: { own: number; api: number }) => void };
+  controller?: { driftResyncMs?: number; progressPollMs?: number; progressGraceMs?: number; observeReconcile?: (seconds: { own: number; api: number }) => void };
 }
 
 export interface DeliveryModule {
