@@ -211,6 +211,38 @@ describe('application delivery on the test bed', () => {
     await eventually(app, (a) => condition(a, 'Ready')?.status === 'True', 60_000, 250);
   });
 
+  it('takes over an object someone else created only when told to, and never another application\'s', async () => {
+    const created = await east.client.request('POST', '/api/v1/namespaces/shop/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { mode: 'manual' } });
+    expect(created.status).toBe(201);
+    const settings = (name: string, mode: string, adopt = false): any => ({
+      apiVersion: 'gantry.dev/v1alpha1',
+      kind: 'Application',
+      metadata: { name },
+      spec: {
+        components: [{ name: 'settings', type: 'k8s-objects', properties: { objects: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { mode } }] } }],
+        topology: { clusters: ['east'], namespace: 'shop' },
+        ...(adopt ? { prune: { adoptUnowned: true } } : {}),
+      },
+    });
+    expect((await api.post(APP, settings('config', 'gantry'))).status).toBe(201);
+    const refused = await eventually(async () => (await api.get(`${APP}/config`)).body, (a) => condition(a, 'Applied')?.reason === 'ApplyFailed', 60_000, 250);
+    expect(condition(refused, 'Applied').message).toMatch(/ConfigMap shop\/settings exists and other managers own its fields/);
+    expect((await kube(east, '/api/v1/namespaces/shop/configmaps/settings')).data).toEqual({ mode: 'manual' });
+
+    const adopt = settings('config', 'gantry', true);
+    adopt.metadata.resourceVersion = refused.metadata.resourceVersion;
+    expect((await api.put(`${APP}/config`, adopt)).status).toBe(200);
+    await eventually(async () => (await api.get(`${APP}/config`)).body, (a) => condition(a, 'Ready')?.status === 'True', 60_000, 250);
+    expect((await kube(east, '/api/v1/namespaces/shop/configmaps/settings')).data).toEqual({ mode: 'gantry' });
+
+    expect((await api.post(APP, settings('intruder', 'mine', true))).status).toBe(201);
+    const blocked = await eventually(async () => (await api.get(`${APP}/intruder`)).body, (a) => condition(a, 'Applied')?.reason === 'ApplyFailed', 60_000, 250);
+    expect(condition(blocked, 'Applied').message).toMatch(/ConfigMap shop\/settings is applied by application config/);
+    expect((await kube(east, '/api/v1/namespaces/shop/configmaps/settings')).data).toEqual({ mode: 'gantry' });
+    for (const name of ['intruder', 'config']) expect((await api.delete(`${APP}/${name}`)).status).toBe(200);
+    await eventually(() => kube(east, '/api/v1/namespaces/shop/configmaps/settings'), (c) => c === undefined, 30_000);
+  });
+
   it('delivers a Helm chart rendered by the helm binary, with its values', async () => {
     const chart = fileURLToPath(new URL('../fixtures/charts/hello', import.meta.url));
     const charted = {

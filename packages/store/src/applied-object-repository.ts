@@ -81,6 +81,23 @@ export class AppliedObjectRepository {
     });
   }
 
+  /** Which of `refs` on a team's cluster another application has applied: ref → application. */
+  async claimedByOthers(team: string, app: string, cluster: string, refs: readonly string[]): Promise<Map<string, string>> {
+    const claims = new Map<string, string>();
+    for (let start = 0; start < refs.length; start += CHUNK) {
+      const rows = await this.db
+        .selectFrom('applied_objects')
+        .select(['ref', 'app'])
+        .where('team', '=', team)
+        .where('cluster', '=', cluster)
+        .where('app', '!=', app)
+        .where('ref', 'in', refs.slice(start, start + CHUNK))
+        .execute();
+      for (const row of rows) claims.set(row.ref, row.app);
+    }
+    return claims;
+  }
+
   /** Forgets objects (after they were deleted from the cluster, or left behind on purpose). */
   async forget(team: string, app: string, cluster: string, refs: readonly string[]): Promise<void> {
     for (let start = 0; start < refs.length; start += CHUNK) {

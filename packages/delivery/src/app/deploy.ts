@@ -92,6 +92,9 @@ export async function deployTarget(request: DeployRequest, deps: DeployDeps): Pr
   }
 
   const records = new Map((await deps.records.list(request.team, request.app, target.cluster)).map((r) => [r.ref, r]));
+  // Objects this application has not applied yet may belong to another one: never take them over.
+  const fresh = [...rendered.values()].flat().map((o) => renderedKey(o, target.namespace)).filter((key) => !records.has(key));
+  const claims = fresh.length > 0 ? await deps.records.claimedByOthers(request.team, request.app, target.cluster, fresh) : new Map<string, string>();
   try {
     if (!request.dryRun) {
       const namespace = await deps.applier.ensureNamespace(target.namespace);
@@ -122,7 +125,7 @@ export async function deployTarget(request: DeployRequest, deps: DeployDeps): Pr
           for (const record of records.values()) if (record.component === name) appliedRecords.push(record);
           return;
         }
-        const result = await applyComponent(request, deps, name, rendered.get(name)!, records);
+        const result = await applyComponent(request, deps, name, rendered.get(name)!, records, claims);
         sent += result.sent;
         appliedRecords.push(...result.records);
         if (result.error) failures.push(`${name}: ${result.error}`);
@@ -162,7 +165,14 @@ interface ComponentResult {
 
 const STAGES = ['pre', 'main', 'post'] as const;
 
-async function applyComponent(request: DeployRequest, deps: DeployDeps, name: string, objects: readonly RenderedObject[], records: ReadonlyMap<string, AppliedObject>): Promise<ComponentResult> {
+async function applyComponent(
+  request: DeployRequest,
+  deps: DeployDeps,
+  name: string,
+  objects: readonly RenderedObject[],
+  records: ReadonlyMap<string, AppliedObject>,
+  claims: ReadonlyMap<string, string>,
+): Promise<ComponentResult> {
   const { target } = request;
   const out: Omit<AppliedObject, 'appliedAt'>[] = [];
   let sent = 0;
@@ -175,10 +185,12 @@ async function applyComponent(request: DeployRequest, deps: DeployDeps, name: st
       const key = renderedKey(rendered, target.namespace);
       const record = records.get(key);
       let live: KubeObject | undefined;
+      const owner = claims.get(key);
+      if (owner !== undefined) throw new Error(`${describeRef(placed(manifest, target.namespace))} is applied by application ${owner}; two applications cannot own one object`);
       if (record && record.hash === hash && !request.resync && !request.dryRun) {
         live = undefined;
       } else {
-        live = await deps.applier.apply(manifest, { defaultNamespace: target.namespace, ...(request.dryRun ? { dryRun: true } : {}) });
+        live = record ? await deps.applier.apply(manifest, { defaultNamespace: target.namespace, ...(request.dryRun ? { dryRun: true } : {}) }) : await firstApply(request, deps, manifest);
         sent += 1;
       }
       const ref = live ? objectRef(live) : refFromKey(record!);
@@ -198,6 +210,24 @@ async function applyComponent(request: DeployRequest, deps: DeployDeps, name: st
     }
   }
   return { cell: componentHealth(deps, name, target.cluster, workload), records: out, sent };
+}
+
+/**
+ * The first apply of an object does not force: if fields of it belong to another manager (someone created
+ * the object with kubectl, or another tool manages it) the server answers 409, and Gantry takes it over
+ * only when it already carries this application's label or the application opts in (prune.adoptUnowned).
+ */
+async function firstApply(request: DeployRequest, deps: DeployDeps, manifest: KubeManifest): Promise<KubeObject> {
+  const options = { defaultNamespace: request.target.namespace, ...(request.dryRun ? { dryRun: true } : {}) };
+  try {
+    return await deps.applier.apply(manifest, { ...options, force: false });
+  } catch (error) {
+    if ((error as { status?: unknown }).status !== 409) throw error;
+    const ref = await deps.applier.placedRef(manifest, request.target.namespace);
+    const live = await deps.applier.get(ref);
+    if (live?.metadata.labels?.[APP_LABEL] === request.app || request.prune.adoptUnowned) return deps.applier.apply(manifest, options);
+    throw new Error(`${describeRef(ref)} exists and other managers own its fields (${(error as Error).message}); set spec.prune.adoptUnowned to take it over`);
+  }
 }
 
 /** A component's health: its workload's health policy over the live object (the watch's copy, else the apply's answer). */
@@ -294,9 +324,13 @@ export function contentHash(manifest: KubeManifest): string {
 
 /** The record key of a rendered object, with the namespace it will be applied in. */
 export function renderedKey(rendered: RenderedObject, namespace: string): string {
-  const object = rendered.object;
-  const ref = objectRef(object);
-  return refKey(ref.namespace || !isLikelyNamespaced(ref) ? ref : { ...ref, namespace });
+  return refKey(placed(rendered.object as KubeManifest, namespace));
+}
+
+/** An object's identity once placed in `namespace` (unless it names its own or its kind has none). */
+function placed(manifest: KubeManifest, namespace: string): ObjectRef {
+  const ref = objectRef(manifest);
+  return ref.namespace || !isLikelyNamespaced(ref) ? ref : { ...ref, namespace };
 }
 
 /** Cluster-scoped kinds Gantry's catalog can render; everything else is placed in the target namespace. */

@@ -123,6 +123,8 @@ export interface ApplyOptions {
   dryRun?: boolean;
   /** For namespaced objects that name none. */
   defaultNamespace: string;
+  /** Take over fields other managers own (default). Without it the server answers 409 on such a conflict. */
+  force?: boolean;
 }
 
 export type PropagationPolicy = 'Background' | 'Foreground' | 'Orphan';
@@ -151,7 +153,7 @@ export class ClusterApplier {
   async apply(object: KubeManifest, options: ApplyOptions): Promise<KubeObject> {
     const { ref, resolved } = await this.#place(object, options.defaultNamespace);
     const body = ref.namespace === object.metadata.namespace ? object : { ...object, metadata: { ...object.metadata, namespace: ref.namespace } };
-    const query = new URLSearchParams({ fieldManager: this.#fieldManager, force: 'true', ...(options.dryRun ? { dryRun: 'All' } : {}) });
+    const query = new URLSearchParams({ fieldManager: this.#fieldManager, force: String(options.force ?? true), ...(options.dryRun ? { dryRun: 'All' } : {}) });
     try {
       return await this.client.request<KubeObject>('PATCH', `${resourcePath(resolved, ref.namespace, ref.name)}?${query}`, body, { contentType: APPLY_PATCH_CONTENT_TYPE });
     } catch (error) {
