@@ -5,9 +5,10 @@
 // Usage: node --import tsx bench/delivery.ts [--apps 300] [--clusters 3] [--nodes 12] [--server-log-level warn]
 //        [--server-cpu-prof DIR]
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { Composer, catalogDefinitionSet, createCelEngine, type RenderedObject } from '@gantry/delivery';
@@ -24,7 +25,7 @@ const { values } = parseArgs({
     // kwok nodes take 110 pods each (testbed/src/fake-nodes.ts): 12 × 110 = 1,320 places for 900 pods.
     nodes: { type: 'string', default: '12' },
     'server-log-level': { type: 'string', default: 'warn' },
-    // A directory: the server writes a V8 CPU profile of the whole run there when it stops.
+    // A directory: the server writes a V8 CPU profile of the whole run there (gantry-server.cpuprofile) when it stops.
     'server-cpu-prof': { type: 'string' },
   },
 });
@@ -281,6 +282,7 @@ async function gantryPhase(server: BenchServer): Promise<GantryTimes> {
   let appliedMs = 0;
   let readyMs = 0;
   let createFailure: unknown;
+  const reasonsSeen = new Set<string>();
   creating.catch((error: unknown) => (createFailure = error));
   const progress = throttled();
   await until(
@@ -292,8 +294,18 @@ async function gantryPhase(server: BenchServer): Promise<GantryTimes> {
       const now = performance.now() - start;
       let applied = 0;
       let ready = 0;
+      const waiting = new Map<string, number>();
       for (const item of list.body.items as any[]) {
         const name = item.metadata.name as string;
+        const readyCondition = condition(item, 'Ready');
+        if (readyCondition?.status !== 'True') {
+          const reason = readyCondition?.reason ?? 'NotReconciled';
+          waiting.set(reason, (waiting.get(reason) ?? 0) + 1);
+          if (readyCondition && !reasonsSeen.has(reason)) {
+            reasonsSeen.add(reason);
+            log(`gantry: first application waiting for "${reason}" after ${seconds(now)} s: ${name}: ${String(readyCondition.message).slice(0, 400)}`);
+          }
+        }
         if (condition(item, 'Applied')?.status === 'True') {
           applied += 1;
           if (!firstApplied.has(name)) firstApplied.set(name, now);
@@ -305,7 +317,8 @@ async function gantryPhase(server: BenchServer): Promise<GantryTimes> {
       }
       if (applied === appCount && appliedMs === 0) appliedMs = now;
       if (ready === appCount) readyMs = now;
-      progress(`gantry: ${list.body.items.length} created, ${applied} applied, ${ready} ready of ${appCount} after ${seconds(now)} s; RSS ${server.rssMb().toFixed(0)} MB`);
+      const why = [...waiting].map(([reason, count]) => `${reason} ${count}`).join(', ');
+      progress(`gantry: ${list.body.items.length} created, ${applied} applied, ${ready} ready of ${appCount} after ${seconds(now)} s${why ? ` (not ready: ${why})` : ''}; RSS ${server.rssMb().toFixed(0)} MB`);
       return ready === appCount;
     },
     PHASE_TIMEOUT_MS,
@@ -389,6 +402,32 @@ function counterSum(metrics: string, name: string, select: Record<string, string
 
 const ms = (secondsValue: number) => Math.round(secondsValue * 10_000) / 10;
 
+/**
+ * A module the server imports first that profiles it until it exits (`--cpu-prof` is not allowed in
+ * NODE_OPTIONS, which is all lib.mjs lets us set). A main-thread inspector session answers synchronously,
+ * so the profile can be written from the exit handler.
+ */
+function cpuProfilerPreload(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'cpu-profiler.mjs');
+  writeFileSync(
+    file,
+    `import { Session } from 'node:inspector';
+import { writeFileSync } from 'node:fs';
+const session = new Session();
+session.connect();
+session.post('Profiler.enable');
+session.post('Profiler.start');
+process.on('exit', () => {
+  session.post('Profiler.stop', (error, result) => {
+    if (!error) writeFileSync(${JSON.stringify(join(dir, 'gantry-server.cpuprofile'))}, JSON.stringify(result.profile));
+  });
+});
+`,
+  );
+  return pathToFileURL(file).href;
+}
+
 // ---- the run ----------------------------------------------------------------------------------------
 
 const started = performance.now();
@@ -406,7 +445,7 @@ try {
   log(`kubectl's namespace deleted in ${seconds(cleanupMs)} s`);
 
   const profileDir = values['server-cpu-prof'];
-  const profiling: Record<string, string> = profileDir ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}`.trim() } : {};
+  const profiling: Record<string, string> = profileDir ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${cpuProfilerPreload(profileDir)}`.trim() } : {};
   server = await startServer({ port: 17470, env: { GANTRY_LOG_LEVEL: values['server-log-level']!, ...profiling } });
   const rss: number[] = [];
   const live = server;
