@@ -312,6 +312,25 @@ describe('gantry CLI against a real server', () => {
     expect(asJson.serverVersion.database).toMatch(/sqlite/i);
   });
 
+  it('explains a component type and a trait from their schemas', async () => {
+    const webservice = await gantry(['explain', 'webservice']);
+    expect(webservice.code).toBe(0);
+    expect(webservice.stdout).toMatch(/^COMPONENT TYPE: webservice \(version \d+\.\d+\.\d+\)/);
+    expect(webservice.stdout).toMatch(/WORKLOAD: Deployment \(apps\/v1\)/);
+    expect(webservice.stdout).toMatch(/\n {2}image <string> \(required\)\n/);
+    expect(webservice.stdout).toMatch(/\n {2}ports <\[\]object>/);
+    const ports = await gantry(['explain', 'webservice.ports']);
+    expect(ports.stdout).toMatch(/FIELD: ports <\[\]object>/);
+    expect(ports.stdout).toMatch(/\n {2}port <integer> \(required\)/);
+    const scaler = await gantry(['explain', 'trait/scaler']);
+    expect(scaler.stdout).toMatch(/^TRAIT: scaler/);
+    expect(scaler.stdout).toMatch(/CONFLICTS WITH: hpa/);
+    expect(scaler.stdout).toMatch(/replicas <integer>/);
+    const missing = await gantry(['explain', 'webservice.nope']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^error: webservice\.nope: no such property \(has: .*image/);
+  });
+
   it('explains an unknown kind', async () => {
     const result = await gantry(['get', 'gizmos']);
     expect(result.code).toBe(1);

@@ -281,6 +281,16 @@ program
     run(command, async (env) => (await import('./commands/diff.ts')).diff(env, options), 2),
   );
 
+program
+  .command('explain')
+  .argument('<type>', 'a component type or trait (webservice, trait/scaler), optionally with a property path (webservice.ports)')
+  .description('show the properties a component type or trait takes, from its definition\'s schema')
+  .option('--recursive', 'show nested properties too')
+  .addHelpText('after', '\nExamples:\n  gantry explain webservice\n  gantry explain trait/scaler\n  gantry explain webservice.ports --recursive')
+  .action(async (type: string, options: { recursive?: boolean }, command: Command) =>
+    run(command, async (env) => (await import('./commands/explain.ts')).explain(env, type, options)),
+  );
+
 const rollout = program.command('rollout').description('an application\'s revisions: history, status, and rollback');
 rollout
   .command('history')
