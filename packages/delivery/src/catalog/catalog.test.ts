@@ -13,8 +13,6 @@ import {
   type RenderContext,
   type RenderedObject,
 } from '../compose/compose.ts';
-import { HelmRenderer } from '../helm/helm-renderer.ts';
-import { testbedHelmPath } from '../helm/testbed-helm.ts';
 import { workloadName } from '../workload-name.ts';
 import {
   catalogDefinitionSet,
@@ -44,15 +42,9 @@ const stamped = {
   'app.gantry.dev/name': 'shop',
   'app.gantry.dev/component': 'api',
 };
-const fixtureChart = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  '../../../../test/fixtures/charts/hello',
-);
 
-const composer = new Composer({
-  engine: createCelEngine(),
-  helm: new HelmRenderer({ helmPath: testbedHelmPath(), timeoutMs: 20_000 }),
-});
+// Rendering a chart with the real helm binary is tested in helm/helm-renderer.test.ts (test-bed suite).
+const composer = new Composer({ engine: createCelEngine() });
 
 function compose(
   component: Partial<ComponentSpec> & Pick<ComponentSpec, 'type'>,
@@ -447,29 +439,6 @@ describe('built-in components', () => {
     });
   });
 
-  it('helm: the chart rendered by helm with the values, release and namespace', async () => {
-    const objects = await render({
-      type: 'helm',
-      properties: { chart: fixtureChart, values: { replicaCount: 2, service: { port: 8080 } } },
-      traits: [{ type: 'pdb', properties: { minAvailable: 1 } }],
-    });
-    expect(objects.map((o) => [o.output, o.stage, o.workload, o.health])).toEqual([
-      ['helm/Service/api', 'main', false, undefined],
-      ['helm/Deployment/api', 'main', true, deploymentHealthPolicy],
-      ['trait/pdb/pdb', 'post', false, undefined],
-    ]);
-    const deployment = output(objects, 'helm/Deployment/api');
-    expect(deployment.metadata).toMatchObject({
-      namespace: 'prod',
-      labels: { 'app.kubernetes.io/name': 'hello', ...stamped },
-    });
-    expect(deployment.spec.replicas).toBe(2);
-    expect(deployment.spec.template.metadata.labels).toEqual({
-      'app.kubernetes.io/instance': 'api',
-      ...stamped,
-    });
-    expect(output(objects, 'helm/Service/api').spec.ports).toEqual([{ port: 8080, targetPort: 80 }]);
-  });
 });
 
 describe('built-in traits', () => {

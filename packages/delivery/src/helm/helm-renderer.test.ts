@@ -1,6 +1,9 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { createCelEngine } from '../cel-environment.ts';
+import { catalogDefinitionSet, deploymentHealthPolicy } from '../catalog/catalog.ts';
+import { Composer, type RenderedObject } from '../compose/compose.ts';
 import { HelmError, HelmRenderer, parseManifests, type HelmRenderInput } from './helm-renderer.ts';
 import { testbedHelmPath } from './testbed-helm.ts';
 
@@ -116,5 +119,59 @@ describe('parseManifests', () => {
     const text =
       '---\n# Source: a.yaml\n---\napiVersion: v1\nkind: A\nmetadata: {name: a}\n---\n\n---\napiVersion: v1\nkind: B\nmetadata: {name: b}\n';
     expect(parseManifests(text).map((m) => m.kind)).toEqual(['A', 'B']);
+  });
+});
+
+describe('the helm component of the catalog', () => {
+  const composer = new Composer({
+    engine: createCelEngine(),
+    helm: new HelmRenderer({ helmPath, timeoutMs: 20_000 }),
+  });
+  const context = {
+    app: 'shop',
+    team: 'payments',
+    component: 'api',
+    revision: 3,
+    cluster: 'east',
+    namespace: 'prod',
+    environment: '',
+  };
+  const stamped = {
+    'app.gantry.dev/team': 'payments',
+    'app.gantry.dev/name': 'shop',
+    'app.gantry.dev/component': 'api',
+  };
+  const output = (objects: RenderedObject[], name: string): Loose =>
+    objects.find((o) => o.output === name)!.object as Loose;
+
+  it('helm: the chart rendered by helm with the values, release and namespace', async () => {
+    const result = await composer.compose(
+      catalogDefinitionSet(),
+      {
+        name: 'api',
+        type: 'helm',
+        properties: { chart: chart, values: { replicaCount: 2, service: { port: 8080 } } },
+        traits: [{ type: 'pdb', properties: { minAvailable: 1 } }],
+      },
+      context,
+    );
+    if (!result.ok) throw new Error(JSON.stringify(result.errors));
+    const objects = result.objects;
+    expect(objects.map((o) => [o.output, o.stage, o.workload, o.health])).toEqual([
+      ['helm/Service/api', 'main', false, undefined],
+      ['helm/Deployment/api', 'main', true, deploymentHealthPolicy],
+      ['trait/pdb/pdb', 'post', false, undefined],
+    ]);
+    const deployment = output(objects, 'helm/Deployment/api');
+    expect(deployment.metadata).toMatchObject({
+      namespace: 'prod',
+      labels: { 'app.kubernetes.io/name': 'hello', ...stamped },
+    });
+    expect(deployment.spec.replicas).toBe(2);
+    expect(deployment.spec.template.metadata.labels).toEqual({
+      'app.kubernetes.io/instance': 'api',
+      ...stamped,
+    });
+    expect(output(objects, 'helm/Service/api').spec.ports).toEqual([{ port: 8080, targetPort: 80 }]);
   });
 });
