@@ -13,7 +13,7 @@ const RESYNC = 60_000;
 const logger = pino({ level: 'silent' });
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-type Change = Pick<StoredChange, 'kind' | 'team' | 'name'>;
+type Change = Pick<StoredChange, 'kind' | 'team' | 'name'> & Partial<Pick<StoredChange, 'type' | 'object'>>;
 
 class FakeFeed implements ChangeSource {
   readonly listeners = new Set<(change: Change) => void>();
@@ -174,6 +174,20 @@ describe('ControllerManager', () => {
     expect(terms[0]!.signal.aborted).toBe(false);
     await manager.stop();
     expect(terms[0]!.signal.aborted).toBe(true);
+  });
+
+  it('skips the changes its controller says need no reconcile', async () => {
+    const { controller, seen } = recordingController();
+    controller.ignore = ({ object }) => object.metadata.name === 'own-status-write';
+    const { manager, feed } = setup(controller);
+    await manager.start();
+    await settle();
+    const object = (name: string) => ({ apiVersion: 'gantry.dev/v1alpha1', kind: 'Widget', metadata: { name, uid: 'u', resourceVersion: '1', generation: 1, creationTimestamp: '', updatedTimestamp: '' }, spec: {} });
+    feed.emit({ kind: 'Widget', team: 't', name: 'own-status-write', type: 'MODIFIED', object: object('own-status-write') });
+    feed.emit({ kind: 'Widget', team: 't', name: 'spec-change', type: 'MODIFIED', object: object('spec-change') });
+    await settle();
+    expect(seen).toEqual(['t/spec-change']);
+    await manager.stop();
   });
 
   it('resyncs: enqueues everything again every resync interval', async () => {

@@ -9,7 +9,7 @@ import { WorkQueue } from './work-queue.ts';
 
 /** Where changes come from: the process's ChangeFeed. */
 export interface ChangeSource {
-  subscribe(listener: (change: Pick<StoredChange, 'kind' | 'team' | 'name'>) => void): () => void;
+  subscribe(listener: (change: Pick<StoredChange, 'kind' | 'team' | 'name'> & Partial<Pick<StoredChange, 'type' | 'object'>>) => void): () => void;
 }
 
 export interface ControllerRuntimeDeps {
@@ -78,7 +78,9 @@ export class ControllerRunner {
 
   async start(): Promise<void> {
     this.#unsubscribe ??= this.deps.changes.subscribe((change) => {
-      if (change.kind === this.controller.kind) this.#term?.queue.add(queueKey(change));
+      if (change.kind !== this.controller.kind) return;
+      if (change.type && change.object && this.controller.ignore?.({ type: change.type, object: change.object })) return;
+      this.#term?.queue.add(queueKey(change));
     });
     await this.#elector.start();
   }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Resource, WatchEventType } from '@gantry/model';
 
 /** Which object a reconcile is about; `team` is `''` for kinds that belong to no team. */
 export interface ObjectKey {
@@ -36,6 +37,8 @@ export interface Controller {
    * kinds, a cluster's watches) and enqueue the objects they concern, until `signal` aborts.
    */
   onLeading?(term: LeadingTerm): void;
+  /** Changes of the kind that need no reconcile, e.g. the controller's own status writes. */
+  ignore?(change: { type: WatchEventType; object: Resource }): boolean;
 }
 
 export interface LeadingTerm {

@@ -16,7 +16,7 @@ import {
   type ResourceList,
   type WatchEventType,
 } from '@gantry/model';
-import { authorize, readableTeams, requireAdmin, type Caller, type Principal, type Verb } from '@gantry/identity';
+import { SYSTEM_PRINCIPAL, authorize, readableTeams, requireAdmin, type Caller, type Principal, type Verb } from '@gantry/identity';
 import type { RawResource, ResourceKey, ResourceRepository, WriteDecision } from '@gantry/store';
 
 export interface WriteOptions {
@@ -257,10 +257,13 @@ export class ResourceService {
       if (!current) throw notFound(kind, key);
       checkPrecondition(kind, key, precondition, current);
       if (deepEqual(current.status, status)) return { type: 'NONE', result: current };
+      // Audit policy: Gantry's own controllers write status all the time (health, counts, latencies); their
+      // writes are recorded when a condition changes, which is when something happened.
+      const audited = caller.principal !== SYSTEM_PRINCIPAL || conditionsChanged(current.status, status);
       return {
         type: 'MODIFIED',
         next: (resourceVersion) => ({ ...current, metadata: { ...current.metadata, resourceVersion, updatedTimestamp: new Date(this.now()).toISOString() }, status }),
-        audit: { actor: caller.principal.username, source: caller.source, action: 'status', ...key, before: current.status, after: status, diff: diffJson(current.status, status) },
+        ...(audited ? { audit: { actor: caller.principal.username, source: caller.source, action: 'status', ...key, before: current.status, after: status, diff: diffJson(current.status, status) } } : {}),
       };
     };
     return this.#commit(key, decide, options);
@@ -380,6 +383,15 @@ function withPathTeam(kind: RegisteredKind, body: unknown, team: string | undefi
     throw new InputError(`metadata.team ${JSON.stringify(body.metadata.team)} does not match the path's team ${team}`, [{ path: '/metadata/team', message: `must be ${team}` }]);
   }
   return { ...body, metadata: { ...body.metadata, team } };
+}
+
+/** Whether any condition appeared, went, or changed status or reason between two statuses. */
+function conditionsChanged(before: unknown, after: unknown): boolean {
+  const summary = (status: unknown) => {
+    const conditions = isPlainObject(status) && Array.isArray(status.conditions) ? (status.conditions as { type?: unknown; status?: unknown; reason?: unknown }[]) : [];
+    return conditions.map((c) => `${String(c.type)}=${String(c.status)}/${String(c.reason)}`).sort().join(',');
+  };
+  return before === undefined || summary(before) !== summary(after);
 }
 
 /** A forced write says so in its audit entry (`update --force`), so that overriding a check is on record. */

@@ -271,6 +271,8 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
     kind: 'Application',
     concurrency: 8,
     reconcile,
+    // Its own status writes (the generation already observed) need no second look.
+    ignore: ({ type, object }) => type === 'MODIFIED' && (object.status as ApplicationStatus | undefined)?.observedGeneration === object.metadata.generation,
     onLeading(term: LeadingTerm) {
       enqueue = term.enqueue;
       const unsubscribe = deps.feed.subscribe((change) => {

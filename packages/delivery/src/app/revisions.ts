@@ -27,6 +27,9 @@ export function revisionName(app: string, revision: number): string {
 
 /** Records an application's revisions: one per distinct (spec, definitions), immutable, oldest pruned past the limit. */
 export class RevisionManager {
+  /** The newest revision of each application this process made or read, to skip listing them on every reconcile. */
+  readonly #latest = new Map<string, { uid: string; revision: RevisionObject; all: RevisionObject[] }>();
+
   constructor(
     private readonly deps: { resources: ResourceService; repository: Pick<ResourceRepository, 'list' | 'get'>; definitions: DefinitionSource },
   ) {}
@@ -49,11 +52,20 @@ export class RevisionManager {
   /** The revision for the application as it is now, made if it does not exist yet. */
   async ensure(app: ApplicationObject): Promise<{ revision: RevisionObject; created: boolean; all: RevisionObject[] }> {
     const team = app.metadata.team ?? '';
+    const id = `${team}/${app.metadata.name}`;
+    const cached = this.#latest.get(id);
+    if (cached && cached.uid === app.metadata.uid && app.metadata.annotations?.[DEFINITIONS_FROM_ANNOTATION] === undefined) {
+      const definitions = (await this.deps.definitions.forSpec(app.spec)).snapshot;
+      if (cached.revision.spec.hash === sha256({ spec: app.spec, definitions })) return { revision: cached.revision, created: false, all: cached.all };
+    }
     const revisions = await this.list(team, app.metadata.name);
     const definitions = await this.desiredDefinitions(app, revisions);
     const hash = sha256({ spec: app.spec, definitions });
     const latest = revisions.at(-1);
-    if (latest?.spec.hash === hash) return { revision: latest, created: false, all: revisions };
+    if (latest?.spec.hash === hash) {
+      this.#latest.set(id, { uid: app.metadata.uid, revision: latest, all: revisions });
+      return { revision: latest, created: false, all: revisions };
+    }
     const number = (latest?.spec.revision ?? 0) + 1;
     const pinned = Number(app.metadata.annotations?.[DEFINITIONS_FROM_ANNOTATION]);
     const rolledBackTo = revisions.find((r) => r.spec.revision === pinned && r.spec.hash === hash);
@@ -69,6 +81,7 @@ export class RevisionManager {
       const created = (await this.deps.resources.create(CALLER, 'ApplicationRevision', team, body)) as RevisionObject;
       const all = [...revisions, created];
       await this.#prune(app, all);
+      this.#latest.set(id, { uid: app.metadata.uid, revision: created, all });
       return { revision: created, created: true, all };
     } catch (error) {
       // Another server made it first: take theirs.
@@ -96,6 +109,7 @@ export class RevisionManager {
 
   /** Deletes every revision of an application that is gone. */
   async deleteAll(team: string, app: string): Promise<void> {
+    this.#latest.delete(`${team}/${app}`);
     for (const revision of await this.list(team, app)) {
       await this.deps.resources.delete(CALLER, 'ApplicationRevision', team, revision.metadata.name).catch((error: unknown) => {
         if (!(isGantryError(error) && error.status === 404)) throw error;
