@@ -3,9 +3,9 @@
 // manifests in the same run (goal: within 1.5× of kubectl); reconcile p99 without API-server time (< 50 ms);
 // server RSS with the applications delivered (< 300 MB).
 // Usage: node --import tsx bench/delivery.ts [--apps 300] [--clusters 3] [--nodes 12] [--server-log-level warn]
-//        [--server-cpu-prof DIR]
+//        [--server-diagnostics DIR]
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -25,8 +25,9 @@ const { values } = parseArgs({
     // kwok nodes take 110 pods each (testbed/src/fake-nodes.ts): 12 × 110 = 1,320 places for 900 pods.
     nodes: { type: 'string', default: '12' },
     'server-log-level': { type: 'string', default: 'warn' },
-    // A directory: the server writes a V8 CPU profile of the whole run there (gantry-server.cpuprofile) when it stops.
-    'server-cpu-prof': { type: 'string' },
+    // A directory: the server writes a CPU profile of the whole run (gantry-server.cpuprofile) and a heap
+    // snapshot taken once everything is settled (gantry-server.heapsnapshot) there.
+    'server-diagnostics': { type: 'string' },
   },
 });
 const appCount = Number(values.apps);
@@ -216,6 +217,48 @@ async function removeKubectlObjects(bed: Testbed): Promise<number> {
   return performance.now() - start;
 }
 
+/**
+ * Follows what reached the clusters, independently of what Gantry reports: when every Deployment and
+ * Service of the applications exists in `namespace` on every cluster, and when every Deployment is available.
+ * `stop` keeps looking for up to 30 s more until the latter is seen (0 if it never is).
+ */
+function followClusters(bed: Testbed, namespace: string, start: number): { stop(): Promise<{ presentMs: number; availableMs: number }> } {
+  let presentMs = 0;
+  let availableMs = 0;
+  let deadline = Infinity;
+  let failed = false;
+  const deployments = appCount * COMPONENTS_PER_APP;
+  const services = appCount * 2;
+  const loop = (async () => {
+    while (availableMs === 0 && performance.now() < deadline) {
+      try {
+        const counts = await Promise.all(
+          bed.clusters.map(async (cluster) => {
+            const serviceList = await cluster.client.get<{ items: unknown[] }>(`/api/v1/namespaces/${namespace}/services?resourceVersion=0`);
+            const list = await cluster.client.get<DeploymentList>(`/apis/apps/v1/namespaces/${namespace}/deployments?resourceVersion=0`);
+            return { services: serviceList.items.length, deployments: list.items.length, available: list.items.filter((d) => (d.status?.availableReplicas ?? 0) === (d.spec.replicas ?? 1) && (d.status?.updatedReplicas ?? 0) === (d.spec.replicas ?? 1)).length };
+          }),
+        );
+        const now = performance.now() - start;
+        if (presentMs === 0 && counts.every((c) => c.deployments === deployments && c.services === services)) presentMs = now;
+        if (counts.every((c) => c.available === deployments)) availableMs = now;
+      } catch (error) {
+        // a busy API server timing out a list: try again
+        if (!failed) log(`following the clusters: ${(error as Error).message} (retrying)`);
+        failed = true;
+      }
+      await sleep(POLL_MS);
+    }
+  })();
+  return {
+    async stop() {
+      deadline = performance.now() + 30_000;
+      await loop;
+      return { presentMs, availableMs };
+    },
+  };
+}
+
 // ---- Gantry -----------------------------------------------------------------------------------------
 
 const condition = (object: any, type: string) => object?.status?.conditions?.find((c: any) => c.type === type);
@@ -266,6 +309,12 @@ async function createApplications(server: BenchServer, start: number): Promise<{
 }
 
 interface GantryTimes {
+  /** Every Deployment and Service on every cluster (seen from the clusters). */
+  onClustersMs: number;
+  /** Every Deployment available on every cluster (seen from the clusters). */
+  clusterAvailableMs: number;
+  /** The largest answer to the bench's list of applications. */
+  pollKb: number;
   createdMs: number;
   createP99Ms: number;
   appliedMs: number;
@@ -274,9 +323,11 @@ interface GantryTimes {
   readyHalfMs: number;
 }
 
-async function gantryPhase(server: BenchServer): Promise<GantryTimes> {
+async function gantryPhase(server: BenchServer, bed: Testbed): Promise<GantryTimes> {
   const start = performance.now();
+  const clusters = followClusters(bed, GANTRY_NAMESPACE, start);
   const creating = createApplications(server, start);
+  let pollBytes = 0;
   const firstApplied = new Map<string, number>();
   const firstReady = new Map<string, number>();
   let appliedMs = 0;
@@ -291,6 +342,7 @@ async function gantryPhase(server: BenchServer): Promise<GantryTimes> {
       if (createFailure) throw createFailure;
       const list = await request('GET', `${server.url}${BASE}/teams/${TEAM}/applications?limit=1000`, undefined, server.token);
       if (list.status !== 200) throw new Error(`listing applications: HTTP ${list.status} ${JSON.stringify(list.body)}`);
+      pollBytes = Math.max(pollBytes, list.bytes);
       const now = performance.now() - start;
       let applied = 0;
       let ready = 0;
@@ -325,9 +377,13 @@ async function gantryPhase(server: BenchServer): Promise<GantryTimes> {
     POLL_MS,
   );
   const created = await creating;
+  const seen = await clusters.stop();
   const sortedCreates = [...created.latencies].sort((a, b) => a - b);
   const sortedReady = [...firstReady.values()].sort((a, b) => a - b);
   return {
+    onClustersMs: seen.presentMs,
+    clusterAvailableMs: seen.availableMs,
+    pollKb: Math.round(pollBytes / 1024),
     createdMs: created.doneMs,
     createP99Ms: sortedCreates[Math.min(sortedCreates.length - 1, Math.floor(0.99 * sortedCreates.length))] ?? 0,
     // Every application was seen Applied at least once by the time all were (one may flip back while a watch catches up).
@@ -402,18 +458,25 @@ function counterSum(metrics: string, name: string, select: Record<string, string
 
 const ms = (secondsValue: number) => Math.round(secondsValue * 10_000) / 10;
 
+const HEAP_SNAPSHOT = 'gantry-server.heapsnapshot';
+
 /**
- * A module the server imports first that profiles it until it exits (`--cpu-prof` is not allowed in
- * NODE_OPTIONS, which is all lib.mjs lets us set). A main-thread inspector session answers synchronously,
- * so the profile can be written from the exit handler.
+ * A module the server imports first: it profiles the server until it exits and writes a heap snapshot on
+ * SIGUSR2 (`--cpu-prof` is not allowed in NODE_OPTIONS, which is all lib.mjs lets us set). A main-thread
+ * inspector session answers synchronously, so the profile can be written from the exit handler.
  */
-function cpuProfilerPreload(dir: string): string {
+function diagnosticsPreload(dir: string): string {
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'cpu-profiler.mjs');
+  const file = join(dir, 'diagnostics.mjs');
   writeFileSync(
     file,
     `import { Session } from 'node:inspector';
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
+import { writeHeapSnapshot } from 'node:v8';
+process.on('SIGUSR2', () => {
+  const path = ${JSON.stringify(join(dir, HEAP_SNAPSHOT))};
+  renameSync(writeHeapSnapshot(path + '.tmp'), path);
+});
 const session = new Session();
 session.connect();
 session.post('Profiler.enable');
@@ -444,8 +507,8 @@ try {
   const cleanupMs = await removeKubectlObjects(bed);
   log(`kubectl's namespace deleted in ${seconds(cleanupMs)} s`);
 
-  const profileDir = values['server-cpu-prof'];
-  const profiling: Record<string, string> = profileDir ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${cpuProfilerPreload(profileDir)}`.trim() } : {};
+  const diagnosticsDir = values['server-diagnostics'];
+  const profiling: Record<string, string> = diagnosticsDir ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${diagnosticsPreload(diagnosticsDir)}`.trim() } : {};
   server = await startServer({ port: 17470, env: { GANTRY_LOG_LEVEL: values['server-log-level']!, ...profiling } });
   const rss: number[] = [];
   const live = server;
@@ -454,7 +517,7 @@ try {
   log('gantry: clusters Connected; creating applications');
   const serverCpuBefore = cpuSeconds(server.pid);
   const testbedCpuBefore = testbedCpuSeconds(bed);
-  const gantry = await gantryPhase(server);
+  const gantry = await gantryPhase(server, bed);
   const serverCpu = cpuSeconds(server.pid) - serverCpuBefore;
   const testbedCpu = testbedCpuSeconds(bed) - testbedCpuBefore;
   log(`gantry: all Ready after ${seconds(gantry.readyMs)} s (all Applied ${seconds(gantry.appliedMs)} s, creates done ${seconds(gantry.createdMs)} s)`);
@@ -469,6 +532,16 @@ try {
   const controller = histogram(metrics, 'gantry_controller_reconcile_duration_seconds', { controller: 'application' });
   const results = counterSum(metrics, 'gantry_controller_reconciles_total', { controller: 'application' });
   const db = histogram(metrics, 'gantry_db_query_duration_seconds', {});
+  const gauge = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+  const metricsFile = join(tmpdir(), 'gantry-bench-delivery.metrics.txt');
+  writeFileSync(metricsFile, metrics);
+  log(`the server's /metrics at the end: ${metricsFile}`);
+  if (diagnosticsDir) {
+    process.kill(server.pid, 'SIGUSR2');
+    const snapshot = join(diagnosticsDir, HEAP_SNAPSHOT);
+    await until('heap snapshot', async () => existsSync(snapshot), 120_000, 500);
+    log(`heap snapshot: ${snapshot}`);
+  }
 
   const summary = {
     apps: appCount,
@@ -478,6 +551,8 @@ try {
     kubectl_apply_seconds: seconds(kubectl.applyMs),
     kubectl_seconds: seconds(kubectl.availableMs),
     gantry_created_seconds: seconds(gantry.createdMs),
+    gantry_on_clusters_seconds: seconds(gantry.onClustersMs),
+    gantry_cluster_available_seconds: seconds(gantry.clusterAvailableMs),
     gantry_create_p99_ms: Math.round(gantry.createP99Ms),
     gantry_applied_seconds: seconds(gantry.appliedMs),
     gantry_ready_half_seconds: seconds(gantry.readyHalfMs),
@@ -499,6 +574,10 @@ try {
     testbed_cpu_seconds_gantry: Math.round(testbedCpu),
     testbed_cpu_seconds_kubectl: Math.round(kubectl.testbedCpu),
     kubectl_cpu_seconds: Math.round(kubectl.kubectlCpu * 10) / 10,
+    heap_used_mb: Math.round(gauge('gantry_process_nodejs_heap_size_used_bytes') / 1048576),
+    heap_total_mb: Math.round(gauge('gantry_process_nodejs_heap_size_total_bytes') / 1048576),
+    external_mb: Math.round(gauge('gantry_process_nodejs_external_memory_bytes') / 1048576),
+    poll_response_kb: gantry.pollKb,
     rss_max_mb: Math.round(Math.max(...rss)),
     rss_settled_mb: Math.round(rssSettled),
     kubectl_cleanup_seconds: seconds(cleanupMs),
@@ -508,6 +587,7 @@ try {
   const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED');
   console.log(`kubectl apply --server-side, ${appCount} apps × ${COMPONENTS_PER_APP} components on ${clusterCount} clusters: applied ${summary.kubectl_apply_seconds} s, all available ${summary.kubectl_seconds} s`);
   console.log(`Gantry, same applications: all Applied ${summary.gantry_applied_seconds} s, all Ready ${summary.gantry_ready_seconds} s (half Ready ${summary.gantry_ready_half_seconds} s)`);
+  console.log(`seen from the clusters: every object of Gantry's there after ${summary.gantry_on_clusters_seconds} s (kubectl's apply: ${summary.kubectl_apply_seconds} s), ${gantry.clusterAvailableMs ? `every Deployment available after ${summary.gantry_cluster_available_seconds} s (Gantry reported all Ready ${seconds(gantry.readyMs - gantry.clusterAvailableMs)} s later)` : 'not every Deployment seen available within 30 s of Gantry reporting all Ready'}`);
   console.log(`Gantry / kubectl: ${summary.ratio}× (target ≤ 1.5×) ${verdict(summary.ratio <= 1.5)}`);
   console.log(`reconcile own time (without API-server waits): p50 ${summary.reconcile_own_p50_ms} ms, p99 ${summary.reconcile_own_p99_ms} ms (target < 50 ms) ${verdict(summary.reconcile_own_p99_ms < 50)}; API-server time p99 ${summary.reconcile_api_p99_ms} ms; ${summary.reconciles} reconciles`);
   console.log(`CPU while delivering: Gantry server ${summary.server_cpu_seconds} s, test bed ${summary.testbed_cpu_seconds_gantry} s; kubectl ${summary.kubectl_cpu_seconds} s, test bed ${summary.testbed_cpu_seconds_kubectl} s (2 cores)`);
