@@ -157,7 +157,7 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
     const set = (type: string, status: Condition['status'], reason: string, message: string) =>
       (conditions = setCondition(conditions, { type, status, reason, message, observedGeneration: generation }, now));
 
-    const { revision, all } = await deps.revisions.ensure(app);
+    const { revision, latest } = await deps.revisions.ensure(app);
     const spec = revision.spec.applicationSpec;
     const definitions = fromSnapshot(revision.spec.definitions);
     const { clusters, environments } = await placementOf(deps.repository, key.team);
@@ -239,7 +239,7 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
       observedGeneration: generation,
       conditions,
       revision: allApplied ? revision.spec.revision : (app.status?.revision ?? revision.spec.revision),
-      latestRevision: all.at(-1)?.spec.revision ?? revision.spec.revision,
+      latestRevision: latest,
       health,
       targets: outcomes.map((o) => ({
         cluster: o.target.cluster,

@@ -28,7 +28,8 @@ export function revisionName(app: string, revision: number): string {
 /** Records an application's revisions: one per distinct (spec, definitions), immutable, oldest pruned past the limit. */
 export class RevisionManager {
   /** The newest revision of each application this process made or read, to skip listing them on every reconcile. */
-  readonly #latest = new Map<string, { uid: string; revision: RevisionObject; all: RevisionObject[] }>();
+  readonly #latest = new Map<string, { uid: string; revision: RevisionObject }>();
+  readonly #definitionPool = new Map<string, DefinitionSnapshot['components'][string]>();
 
   constructor(
     private readonly deps: { resources: ResourceService; repository: Pick<ResourceRepository, 'list' | 'get'>; definitions: DefinitionSource },
@@ -50,21 +51,21 @@ export class RevisionManager {
   }
 
   /** The revision for the application as it is now, made if it does not exist yet. */
-  async ensure(app: ApplicationObject): Promise<{ revision: RevisionObject; created: boolean; all: RevisionObject[] }> {
+  async ensure(app: ApplicationObject): Promise<{ revision: RevisionObject; created: boolean; latest: number }> {
     const team = app.metadata.team ?? '';
     const id = `${team}/${app.metadata.name}`;
     const cached = this.#latest.get(id);
     if (cached && cached.uid === app.metadata.uid && app.metadata.annotations?.[DEFINITIONS_FROM_ANNOTATION] === undefined) {
       const definitions = (await this.deps.definitions.forSpec(app.spec)).snapshot;
-      if (cached.revision.spec.hash === sha256({ spec: app.spec, definitions })) return { revision: cached.revision, created: false, all: cached.all };
+      if (cached.revision.spec.hash === sha256({ spec: app.spec, definitions })) return { revision: cached.revision, created: false, latest: cached.revision.spec.revision };
     }
     const revisions = await this.list(team, app.metadata.name);
     const definitions = await this.desiredDefinitions(app, revisions);
     const hash = sha256({ spec: app.spec, definitions });
     const latest = revisions.at(-1);
     if (latest?.spec.hash === hash) {
-      this.#latest.set(id, { uid: app.metadata.uid, revision: latest, all: revisions });
-      return { revision: latest, created: false, all: revisions };
+      this.#remember(id, app, latest);
+      return { revision: latest, created: false, latest: latest.spec.revision };
     }
     const number = (latest?.spec.revision ?? 0) + 1;
     const pinned = Number(app.metadata.annotations?.[DEFINITIONS_FROM_ANNOTATION]);
@@ -81,17 +82,35 @@ export class RevisionManager {
       const created = (await this.deps.resources.create(CALLER, 'ApplicationRevision', team, body)) as RevisionObject;
       const all = [...revisions, created];
       await this.#prune(app, all);
-      this.#latest.set(id, { uid: app.metadata.uid, revision: created, all });
-      return { revision: created, created: true, all };
+      this.#remember(id, app, created);
+      return { revision: created, created: true, latest: number };
     } catch (error) {
       // Another server made it first: take theirs.
       if (isGantryError(error) && error.code === ErrorCodes.alreadyExists) {
         const theirs = (await this.deps.repository.get({ kind: 'ApplicationRevision', team, name: body.metadata.name })) as RevisionObject | undefined;
-        if (theirs?.spec.hash === hash) return { revision: theirs, created: false, all: [...revisions, theirs] };
+        if (theirs?.spec.hash === hash) return { revision: theirs, created: false, latest: number };
         throw new ConflictError(`revision ${body.metadata.name} exists with another content; retrying`, ErrorCodes.conflict);
       }
       throw error;
     }
+  }
+
+  /**
+   * Caches an application's newest revision. Revisions of many applications embed the same definitions:
+   * the cache shares one copy of each (by content), so 300 applications cost one catalog, not 300.
+   */
+  #remember(id: string, app: ApplicationObject, revision: RevisionObject): void {
+    const share = (record: DefinitionSnapshot['components']) => {
+      for (const [name, definition] of Object.entries(record)) {
+        const key = `${name}\u0000${sha256(definition)}`;
+        const known = this.#definitionPool.get(key);
+        if (known) record[name] = known;
+        else this.#definitionPool.set(key, definition);
+      }
+    };
+    share(revision.spec.definitions.components);
+    share(revision.spec.definitions.traits);
+    this.#latest.set(id, { uid: app.metadata.uid, revision });
   }
 
   /** Keeps the newest `revisionHistoryLimit` revisions, and always the one applied. */

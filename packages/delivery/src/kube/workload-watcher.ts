@@ -186,12 +186,15 @@ export class WorkloadWatcher {
 
   /**
    * Items of a list carry no apiVersion and kind (only watch events do): the kind being watched fills
-   * them in, so that cached objects are whole. managedFields are dropped: no health policy reads them
-   * and they are often the larger half of an object.
+   * them in, so that cached objects are whole. managedFields and pod templates are dropped: health
+   * policies read replicas, generations and status, and those two are most of an object's size (the
+   * cache holds every workload of every application on the cluster).
    */
   #normalize(state: KindState, object: KubeObject): KubeObject {
-    const { managedFields: _managedFields, ...metadata } = object.metadata;
-    return { ...object, apiVersion: state.ref.apiVersion, kind: state.ref.kind, metadata: metadata as KubeObject['metadata'] };
+    const { managedFields: _managedFields, annotations: _annotations, ...metadata } = object.metadata;
+    const spec = object.spec as Record<string, unknown> | undefined;
+    const { template: _template, jobTemplate: _jobTemplate, ...rest } = spec ?? {};
+    return { ...object, apiVersion: state.ref.apiVersion, kind: state.ref.kind, metadata: metadata as KubeObject['metadata'], ...(spec ? { spec: rest } : {}) };
   }
 
   #upsert(state: KindState, raw: KubeObject): string {
