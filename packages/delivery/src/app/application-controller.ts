@@ -14,7 +14,7 @@ import { componentsForTarget, resolveTargets, type Target } from '../targets.ts'
 import { definitionsUsed } from '../check/trait-check.ts';
 import { fromSnapshot } from './definitions.ts';
 import { placementOf } from './placement-source.ts';
-import { ProgressTracker, deployTarget, type ComponentHealth, type TargetOutcome } from './deploy.ts';
+import { ProgressTracker, deployTarget, type ComponentHealth, type DeliveredTargets, type TargetOutcome } from './deploy.ts';
 import { APP_LABEL, TEAM_LABEL, type ApplicationObject, type RevisionManager } from './revisions.ts';
 
 export const ApplicationCondition = { Rendered: 'Rendered', Applied: 'Applied', Healthy: 'Healthy', Ready: 'Ready' } as const;
@@ -66,6 +66,7 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
   const driftResyncMs = deps.driftResyncMs ?? 600_000;
   const progressPollMs = deps.progressPollMs ?? 5000;
   const progress = new ProgressTracker(deps.progressGraceMs ?? 60_000);
+  const delivered: DeliveredTargets = new Map();
   let enqueue: ((key: ObjectKey) => void) | undefined;
   /** Labels of each cluster as last seen on the feed, to tell label changes from status updates. */
   const clusterLabels = new Map<string, string>();
@@ -132,6 +133,7 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
       if (problem) problems.push(problem);
     }
     lastFullApply.delete(`${key.team}/${key.name}`);
+    for (const id of [...delivered.keys()]) if (id.startsWith(`${key.team}/${key.name}/`)) delivered.delete(id);
     if (problems.length > 0) throw new Error(`removing application ${key.team}/${key.name}: ${problems.join(' | ')}`);
     await deps.revisions.deleteAll(key.team, key.name);
     return {};
@@ -189,7 +191,7 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
         }
         const info = clusters.find((c) => c.name === target.cluster);
         return deployTarget(
-          { team: key.team, app: key.name, revision: revision.spec.revision, target, components: componentsForTarget(spec, target, info), definitions, prune, resync },
+          { team: key.team, app: key.name, revision: revision.spec.revision, revisionHash: revision.spec.hash, target, components: componentsForTarget(spec, target, info), definitions, prune, resync },
           {
             composer: deps.composer,
             engine: deps.engine,
@@ -197,6 +199,7 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
             records: deps.records,
             live: (ref) => clusterSession.watcher.get(ref),
             progress,
+            delivered,
             now: ctx.now,
           },
         );
@@ -301,6 +304,7 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
           stopSessions();
           lastFullApply.clear();
           clusterLabels.clear();
+          delivered.clear();
           enqueue = undefined;
         },
         { once: true },

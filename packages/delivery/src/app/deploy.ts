@@ -45,6 +45,8 @@ export interface DeployRequest {
   resync: boolean;
   /** Render and compare only: nothing is applied, recorded or pruned. */
   dryRun?: boolean;
+  /** The revision's hash (spec and definitions): with the components and target it keys the render cache. */
+  revisionHash?: string;
 }
 
 export interface DeployDeps {
@@ -55,6 +57,8 @@ export interface DeployDeps {
   /** The live object as the cluster's workload watch last saw it, if it has. */
   live(ref: ObjectRef): KubeObject | undefined;
   progress: ProgressTracker;
+  /** What the last clean pass over each target rendered; lets a health-only reconcile skip rendering. */
+  delivered?: DeliveredTargets;
   now(): number;
 }
 
@@ -76,6 +80,21 @@ export async function deployTarget(request: DeployRequest, deps: DeployDeps): Pr
     sent,
     pruned,
   });
+
+  // 0. Nothing changed since the last clean pass here: only health is left to look at.
+  const fingerprint = request.revisionHash && deps.delivered ? sha256({ revision: request.revisionHash, components: request.components, target }) : undefined;
+  const cacheKey = `${request.team}/${request.app}/${target.cluster}`;
+  if (fingerprint && !request.resync && !request.dryRun) {
+    const known = deps.delivered!.get(cacheKey);
+    if (known?.fingerprint === fingerprint) {
+      const records = await deps.records.list(request.team, request.app, target.cluster);
+      const unchanged = records.length === known.hashes.size && records.every((r) => known.hashes.get(r.ref) === r.hash);
+      if (unchanged) {
+        const cells = request.components.map((component) => componentHealth(deps, component.name, target.cluster, known.workloads.get(component.name)));
+        if (cells.every((cell) => !cell.message?.startsWith('waiting for'))) return outcome('Applied', undefined, cells);
+      }
+    }
+  }
 
   // 1. Render everything first: a target gets nothing until all of it renders.
   const rendered = new Map<string, RenderedObject[]>();
@@ -150,6 +169,10 @@ export async function deployTarget(request: DeployRequest, deps: DeployDeps): Pr
   }
 
   const ordered = request.components.map((c) => cells.get(c.name)!).filter(Boolean);
+  const clean = failures.length === 0 && pruneProblems.length === 0 && ordered.every((c) => !c.message?.startsWith('waiting for'));
+  if (fingerprint && clean) {
+    deps.delivered!.set(cacheKey, { fingerprint, hashes: new Map(appliedRecords.map((r) => [r.ref, r.hash])), workloads: workloadsOf(rendered, appliedRecords, target.namespace) });
+  } else deps.delivered?.delete(cacheKey);
   if (failures.length > 0) return outcome(failures.some((f) => f.includes('unreachable')) ? 'Unreachable' : 'Failed', failures.join(' | '), ordered, sent, pruned);
   const waiting = ordered.filter((c) => c.message?.startsWith('waiting for'));
   if (waiting.length > 0) return outcome('Waiting', waiting.map((c) => `${c.name} ${c.message}`).join('; '), ordered, sent, pruned);
@@ -253,6 +276,26 @@ function componentHealth(deps: DeployDeps, name: string, cluster: string, worklo
     health = (observed !== undefined && observed < fresh) || deps.now() - since < deps.progress.graceMs ? 'Progressing' : 'Unhealthy';
   }
   return { name, cluster, health, ...(verdict.message ? { message: verdict.message } : {}), workload: label };
+}
+
+/** Per target (`team/app/cluster`): the fingerprint of the last clean pass, what it recorded and each component's workload. */
+export type DeliveredTargets = Map<string, { fingerprint: string; hashes: Map<string, string>; workloads: Map<string, WorkloadRef> }>;
+
+interface WorkloadRef {
+  ref: ObjectRef;
+  live: KubeObject | undefined;
+  health?: string;
+}
+
+function workloadsOf(rendered: ReadonlyMap<string, RenderedObject[]>, records: readonly Omit<AppliedObject, 'appliedAt'>[], namespace: string): Map<string, WorkloadRef> {
+  const byKey = new Map(records.map((r) => [r.ref, r.object as ObjectRef]));
+  const workloads = new Map<string, WorkloadRef>();
+  for (const [component, objects] of rendered) {
+    const workload = objects.find((o) => o.workload);
+    const ref = workload ? byKey.get(renderedKey(workload, namespace)) : undefined;
+    if (workload && ref) workloads.set(component, { ref, live: undefined, ...(workload.health ? { health: workload.health } : {}) });
+  }
+  return workloads;
 }
 
 /** The more recent of two copies of an object: the watch's may lag behind what an apply just answered. */
