@@ -2,7 +2,7 @@
 // first create until every application is Ready, against `kubectl apply --server-side` of the same rendered
 // manifests in the same run (goal: within 1.5× of kubectl); reconcile p99 without API-server time (< 50 ms);
 // server RSS with the applications delivered (< 300 MB).
-// Usage: node --import tsx bench/delivery.ts [--apps 300] [--clusters 3] [--nodes 12] [--server-log-level warn]
+// Usage: node --import tsx bench/delivery.ts [--apps 300] [--clusters 3] [--nodes 12] [--poll-ms 250]
 //        [--server-diagnostics DIR]
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { stringify } from 'yaml';
 import { Composer, catalogDefinitionSet, createCelEngine, type RenderedObject } from '@gantry/delivery';
 import type { ComponentSpec } from '@gantry/model';
 import { startTestbed, testbedStatus, type Testbed, type TestbedCluster } from '@gantry/testbed';
-import { BASE, request, startServer, team, type BenchServer } from './lib.mjs';
+import { BASE, percentiles, request, startServer, team, type BenchServer } from './lib.mjs';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -24,7 +24,8 @@ const { values } = parseArgs({
     clusters: { type: 'string', default: '3' },
     // kwok nodes take 110 pods each (testbed/src/fake-nodes.ts): 12 × 110 = 1,320 places for 900 pods.
     nodes: { type: 'string', default: '12' },
-    'server-log-level': { type: 'string', default: 'warn' },
+    // How often the applications are listed from Gantry (and the clusters' Deployments) while waiting.
+    'poll-ms': { type: 'string', default: '250' },
     // A directory: the server writes a CPU profile of the whole run (gantry-server.cpuprofile) and a heap
     // snapshot taken once everything is settled (gantry-server.heapsnapshot) there.
     'server-diagnostics': { type: 'string' },
@@ -37,7 +38,16 @@ const COMPONENTS_PER_APP = 3;
 const PHASE_TIMEOUT_MS = 15 * 60_000;
 const CLEANUP_TIMEOUT_MS = 10 * 60_000;
 const CREATES_IN_FLIGHT = 8;
-const POLL_MS = 250;
+const POLL_MS = Number(values['poll-ms']);
+for (const [name, value] of Object.entries({
+  apps: appCount,
+  clusters: clusterCount,
+  nodes: nodesPer,
+  'poll-ms': POLL_MS,
+})) {
+  if (!Number.isInteger(value) || value < 1)
+    throw new RangeError(`--${name} must be a whole number above 0, got ${String(value)}`);
+}
 const SETTLE_MS = 10_000;
 const TEAM = 'bench';
 const GANTRY_NAMESPACE = 'gantry-bench';
@@ -54,7 +64,10 @@ class Timeout extends Error {}
 function cpuSeconds(pid: number | 'self', children = false): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    const fields = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
     // Fields 14-17 of proc(5) (utime, stime, cutime, cstime) in clock ticks of 1/100 s; `fields` starts at field 3.
     const ticks = fields[11]! + fields[12]! + (children ? fields[13]! + fields[14]! : 0);
     return ticks / 100;
@@ -70,7 +83,12 @@ function testbedCpuSeconds(bed: Testbed): number {
 }
 
 /** Calls `check` every `everyMs` until it returns true; throws Timeout after `timeoutMs`. */
-async function until(what: string, check: () => Promise<boolean>, timeoutMs: number, everyMs: number): Promise<void> {
+async function until(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  everyMs: number,
+): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     if (await check()) return;
@@ -107,7 +125,12 @@ function components(app: string): ComponentSpec[] {
   return [
     { name: `${app}-web`, ...service(80) },
     { name: `${app}-api`, ...service(8080) },
-    { name: `${app}-worker`, type: 'worker', properties: { image: 'busybox:1.36', cmd: ['sleep', 'infinity'] }, traits: [tolerations] },
+    {
+      name: `${app}-worker`,
+      type: 'worker',
+      properties: { image: 'busybox:1.36', cmd: ['sleep', 'infinity'] },
+      traits: [tolerations],
+    },
   ];
 }
 
@@ -119,7 +142,10 @@ function application(app: string) {
     apiVersion: 'gantry.dev/v1alpha1',
     kind: 'Application',
     metadata: { name: app },
-    spec: { components: components(app), topology: { clusterSelector: { matchLabels: { bench: 'true' } }, namespace: GANTRY_NAMESPACE } },
+    spec: {
+      components: components(app),
+      topology: { clusterSelector: { matchLabels: { bench: 'true' } }, namespace: GANTRY_NAMESPACE },
+    },
   };
 }
 
@@ -131,12 +157,24 @@ const STAGE_ORDER = { pre: 0, main: 1, post: 2 } as const;
 async function renderForKubectl(cluster: string, dir: string): Promise<{ file: string; objects: number }> {
   const composer = new Composer({ engine: createCelEngine() });
   const definitions = catalogDefinitionSet();
-  const documents: unknown[] = [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: KUBECTL_NAMESPACE } }];
+  const documents: unknown[] = [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: KUBECTL_NAMESPACE } },
+  ];
   for (const app of appNames) {
     for (const component of components(app)) {
-      const result = await composer.compose(definitions, component, { app, team: TEAM, component: component.name, revision: 1, cluster, namespace: KUBECTL_NAMESPACE, environment: '' });
+      const result = await composer.compose(definitions, component, {
+        app,
+        team: TEAM,
+        component: component.name,
+        revision: 1,
+        cluster,
+        namespace: KUBECTL_NAMESPACE,
+        environment: '',
+      });
       if (!result.ok) throw new Error(`rendering ${app}/${component.name}: ${JSON.stringify(result.errors)}`);
-      const ordered = [...result.objects].sort((a: RenderedObject, b: RenderedObject) => STAGE_ORDER[a.stage] - STAGE_ORDER[b.stage]);
+      const ordered = [...result.objects].sort(
+        (a: RenderedObject, b: RenderedObject) => STAGE_ORDER[a.stage] - STAGE_ORDER[b.stage],
+      );
       documents.push(...ordered.map((rendered) => rendered.object));
     }
   }
@@ -146,20 +184,36 @@ async function renderForKubectl(cluster: string, dir: string): Promise<{ file: s
 }
 
 interface DeploymentList {
-  items: { metadata: { name: string }; spec: { replicas?: number }; status?: { replicas?: number; availableReplicas?: number; updatedReplicas?: number } }[];
+  items: {
+    metadata: { name: string; labels?: Record<string, string> };
+    spec: { replicas?: number };
+    status?: { replicas?: number; availableReplicas?: number; updatedReplicas?: number };
+  }[];
+}
+
+type Deployment = DeploymentList['items'][number];
+
+function isAvailable(d: Deployment): boolean {
+  const want = d.spec.replicas ?? 1;
+  return (d.status?.availableReplicas ?? 0) === want && (d.status?.updatedReplicas ?? 0) === want;
 }
 
 /** Deployments in `namespace` whose every replica is updated and available, on one cluster. */
 async function availableDeployments(cluster: TestbedCluster, namespace: string): Promise<number> {
   // resourceVersion=0: served from the API server's watch cache, so polling costs it little.
-  const list = await cluster.client.get<DeploymentList>(`/apis/apps/v1/namespaces/${namespace}/deployments?resourceVersion=0`);
-  return list.items.filter((d) => {
-    const want = d.spec.replicas ?? 1;
-    return (d.status?.availableReplicas ?? 0) === want && (d.status?.updatedReplicas ?? 0) === want;
-  }).length;
+  const list = await cluster.client.get<DeploymentList>(
+    `/apis/apps/v1/namespaces/${namespace}/deployments?resourceVersion=0`,
+  );
+  return list.items.filter(isAvailable).length;
 }
 
-async function kubectlPhase(bed: Testbed): Promise<{ applyMs: number; availableMs: number; objects: number; kubectlCpu: number; testbedCpu: number }> {
+async function kubectlPhase(bed: Testbed): Promise<{
+  applyMs: number;
+  availableMs: number;
+  objects: number;
+  kubectlCpu: number;
+  testbedCpu: number;
+}> {
   const dir = mkdtempSync(join(tmpdir(), 'gantry-bench-kubectl-'));
   try {
     const files: { file: string; objects: number }[] = [];
@@ -172,17 +226,35 @@ async function kubectlPhase(bed: Testbed): Promise<{ applyMs: number; availableM
     let applyMs = 0;
     await Promise.all(
       bed.clusters.map(async (cluster, index) => {
-        await run(bed.binaries.kubectl, ['--kubeconfig', cluster.kubeconfigPath, 'apply', '--server-side', '--field-manager=bench', '-f', files[index]!.file], { maxBuffer: 64 * 1024 * 1024 });
+        await run(
+          bed.binaries.kubectl,
+          [
+            '--kubeconfig',
+            cluster.kubeconfigPath,
+            'apply',
+            '--server-side',
+            '--field-manager=bench',
+            '-f',
+            files[index]!.file,
+          ],
+          { maxBuffer: 64 * 1024 * 1024 },
+        );
         applyMs = Math.max(applyMs, performance.now() - start);
       }),
     );
-    log(`kubectl: apply done after ${seconds(applyMs)} s; waiting for ${wanted} Deployments per cluster to be available`);
+    log(
+      `kubectl: apply done after ${seconds(applyMs)} s; waiting for ${wanted} Deployments per cluster to be available`,
+    );
     const progress = throttled();
     await until(
       'kubectl: Deployments available',
       async () => {
-        const counts = await Promise.all(bed.clusters.map((cluster) => availableDeployments(cluster, KUBECTL_NAMESPACE)));
-        progress(`kubectl: available ${counts.join(' / ')} of ${wanted} per cluster after ${seconds(performance.now() - start)} s`);
+        const counts = await Promise.all(
+          bed.clusters.map((cluster) => availableDeployments(cluster, KUBECTL_NAMESPACE)),
+        );
+        progress(
+          `kubectl: available ${counts.join(' / ')} of ${wanted} per cluster after ${seconds(performance.now() - start)} s`,
+        );
         return counts.every((count) => count === wanted);
       },
       PHASE_TIMEOUT_MS - (performance.now() - start),
@@ -204,11 +276,16 @@ async function kubectlPhase(bed: Testbed): Promise<{ applyMs: number; availableM
 /** Deletes kubectl's namespace and waits until it is gone, so Gantry starts from the same clusters kubectl did. */
 async function removeKubectlObjects(bed: Testbed): Promise<number> {
   const start = performance.now();
-  for (const cluster of bed.clusters) await cluster.client.request('DELETE', `/api/v1/namespaces/${KUBECTL_NAMESPACE}`);
+  for (const cluster of bed.clusters)
+    await cluster.client.request('DELETE', `/api/v1/namespaces/${KUBECTL_NAMESPACE}`);
   await until(
     'kubectl namespace deletion',
     async () => {
-      const answers = await Promise.all(bed.clusters.map((cluster) => cluster.client.request('GET', `/api/v1/namespaces/${KUBECTL_NAMESPACE}`)));
+      const answers = await Promise.all(
+        bed.clusters.map((cluster) =>
+          cluster.client.request('GET', `/api/v1/namespaces/${KUBECTL_NAMESPACE}`),
+        ),
+      );
       return answers.every((answer) => answer.status === 404);
     },
     CLEANUP_TIMEOUT_MS,
@@ -220,9 +297,17 @@ async function removeKubectlObjects(bed: Testbed): Promise<number> {
 /**
  * Follows what reached the clusters, independently of what Gantry reports: when every Deployment and
  * Service of the applications exists in `namespace` on every cluster, and when every Deployment is available.
- * `stop` keeps looking for up to 30 s more until the latter is seen (0 if it never is).
+ * Also when each application's Deployments were first all available everywhere (`appAvailableMs`), to
+ * tell how long Gantry took to notice. `stop` keeps looking for up to 30 s more until every Deployment is
+ * seen available (0 if it never is).
  */
-function followClusters(bed: Testbed, namespace: string, start: number): { stop(): Promise<{ presentMs: number; availableMs: number }> } {
+function followClusters(
+  bed: Testbed,
+  namespace: string,
+  start: number,
+): { stop(): Promise<{ presentMs: number; availableMs: number; appAvailableMs: Map<string, number> }> } {
+  const appAvailableMs = new Map<string, number>();
+  const perApp = COMPONENTS_PER_APP * bed.clusters.length;
   let presentMs = 0;
   let availableMs = 0;
   let deadline = Infinity;
@@ -234,14 +319,27 @@ function followClusters(bed: Testbed, namespace: string, start: number): { stop(
       try {
         const counts = await Promise.all(
           bed.clusters.map(async (cluster) => {
-            const serviceList = await cluster.client.get<{ items: unknown[] }>(`/api/v1/namespaces/${namespace}/services?resourceVersion=0`);
-            const list = await cluster.client.get<DeploymentList>(`/apis/apps/v1/namespaces/${namespace}/deployments?resourceVersion=0`);
-            return { services: serviceList.items.length, deployments: list.items.length, available: list.items.filter((d) => (d.status?.availableReplicas ?? 0) === (d.spec.replicas ?? 1) && (d.status?.updatedReplicas ?? 0) === (d.spec.replicas ?? 1)).length };
+            const serviceList = await cluster.client.get<{ items: unknown[] }>(
+              `/api/v1/namespaces/${namespace}/services?resourceVersion=0`,
+            );
+            const list = await cluster.client.get<DeploymentList>(
+              `/apis/apps/v1/namespaces/${namespace}/deployments?resourceVersion=0`,
+            );
+            const available = list.items.filter(isAvailable);
+            return { services: serviceList.items.length, deployments: list.items.length, available };
           }),
         );
         const now = performance.now() - start;
-        if (presentMs === 0 && counts.every((c) => c.deployments === deployments && c.services === services)) presentMs = now;
-        if (counts.every((c) => c.available === deployments)) availableMs = now;
+        const byApp = new Map<string, number>();
+        for (const d of counts.flatMap((c) => c.available)) {
+          const app = d.metadata.labels?.['app.gantry.dev/name'] ?? '';
+          byApp.set(app, (byApp.get(app) ?? 0) + 1);
+        }
+        for (const [app, count] of byApp)
+          if (count === perApp && !appAvailableMs.has(app)) appAvailableMs.set(app, now);
+        if (presentMs === 0 && counts.every((c) => c.deployments === deployments && c.services === services))
+          presentMs = now;
+        if (counts.every((c) => c.available.length === deployments)) availableMs = now;
       } catch (error) {
         // a busy API server timing out a list: try again
         if (!failed) log(`following the clusters: ${(error as Error).message} (retrying)`);
@@ -254,35 +352,56 @@ function followClusters(bed: Testbed, namespace: string, start: number): { stop(
     async stop() {
       deadline = performance.now() + 30_000;
       await loop;
-      return { presentMs, availableMs };
+      return { presentMs, availableMs, appAvailableMs };
     },
   };
 }
 
 // ---- Gantry -----------------------------------------------------------------------------------------
 
-const condition = (object: any, type: string) => object?.status?.conditions?.find((c: any) => c.type === type);
+const condition = (object: any, type: string) =>
+  object?.status?.conditions?.find((c: any) => c.type === type);
 
 async function addClusters(server: BenchServer, bed: Testbed): Promise<void> {
   const { url, token } = server;
   const created = await request('POST', `${url}${BASE}/teams`, team(TEAM), token);
-  if (created.status !== 201) throw new Error(`creating team ${TEAM}: HTTP ${created.status} ${JSON.stringify(created.body)}`);
+  if (created.status !== 201)
+    throw new Error(`creating team ${TEAM}: HTTP ${created.status} ${JSON.stringify(created.body)}`);
   for (const cluster of bed.clusters) {
-    const secret = await request('PUT', `${url}/api/teams/${TEAM}/secrets/${cluster.name}-kubeconfig`, { data: { kubeconfig: cluster.kubeconfig } }, token);
-    if (secret.status !== 200) throw new Error(`storing ${cluster.name}'s kubeconfig: HTTP ${secret.status} ${JSON.stringify(secret.body)}`);
+    const secret = await request(
+      'PUT',
+      `${url}/api/teams/${TEAM}/secrets/${cluster.name}-kubeconfig`,
+      { data: { kubeconfig: cluster.kubeconfig } },
+      token,
+    );
+    if (secret.status !== 200)
+      throw new Error(
+        `storing ${cluster.name}'s kubeconfig: HTTP ${secret.status} ${JSON.stringify(secret.body)}`,
+      );
     const added = await request(
       'POST',
       `${url}${BASE}/teams/${TEAM}/clusters`,
-      { apiVersion: 'gantry.dev/v1alpha1', kind: 'Cluster', metadata: { name: cluster.name, labels: { bench: 'true' } }, spec: { kubeconfigSecret: { name: `${cluster.name}-kubeconfig` } } },
+      {
+        apiVersion: 'gantry.dev/v1alpha1',
+        kind: 'Cluster',
+        metadata: { name: cluster.name, labels: { bench: 'true' } },
+        spec: { kubeconfigSecret: { name: `${cluster.name}-kubeconfig` } },
+      },
       token,
     );
-    if (added.status !== 201) throw new Error(`adding cluster ${cluster.name}: HTTP ${added.status} ${JSON.stringify(added.body)}`);
+    if (added.status !== 201)
+      throw new Error(`adding cluster ${cluster.name}: HTTP ${added.status} ${JSON.stringify(added.body)}`);
   }
   await until(
     'clusters Connected',
     async () => {
       for (const cluster of bed.clusters) {
-        const live = await request('GET', `${url}${BASE}/teams/${TEAM}/clusters/${cluster.name}`, undefined, token);
+        const live = await request(
+          'GET',
+          `${url}${BASE}/teams/${TEAM}/clusters/${cluster.name}`,
+          undefined,
+          token,
+        );
         if (condition(live.body, 'Connected')?.status !== 'True') return false;
       }
       return true;
@@ -293,14 +412,25 @@ async function addClusters(server: BenchServer, bed: Testbed): Promise<void> {
 }
 
 /** Creates every application with CREATES_IN_FLIGHT requests at a time; resolves with the time the last answered. */
-async function createApplications(server: BenchServer, start: number): Promise<{ doneMs: number; latencies: number[] }> {
+async function createApplications(
+  server: BenchServer,
+  start: number,
+): Promise<{ doneMs: number; latencies: number[] }> {
   const latencies: number[] = [];
   let next = 0;
   const worker = async () => {
     while (next < appNames.length) {
       const app = appNames[next++]!;
-      const created = await request('POST', `${server.url}${BASE}/teams/${TEAM}/applications`, application(app), server.token);
-      if (created.status !== 201) throw new Error(`creating application ${app}: HTTP ${created.status} ${JSON.stringify(created.body)}`);
+      const created = await request(
+        'POST',
+        `${server.url}${BASE}/teams/${TEAM}/applications`,
+        application(app),
+        server.token,
+      );
+      if (created.status !== 201)
+        throw new Error(
+          `creating application ${app}: HTTP ${created.status} ${JSON.stringify(created.body)}`,
+        );
       latencies.push(created.ms);
     }
   };
@@ -313,6 +443,8 @@ interface GantryTimes {
   onClustersMs: number;
   /** Every Deployment available on every cluster (seen from the clusters). */
   clusterAvailableMs: number;
+  /** Per application: first seen Ready in Gantry minus first seen available on every cluster. */
+  readyLagMs: number[];
   /** The largest answer to the bench's list of applications. */
   pollKb: number;
   createdMs: number;
@@ -340,8 +472,14 @@ async function gantryPhase(server: BenchServer, bed: Testbed): Promise<GantryTim
     'gantry: applications Ready',
     async () => {
       if (createFailure) throw createFailure;
-      const list = await request('GET', `${server.url}${BASE}/teams/${TEAM}/applications?limit=1000`, undefined, server.token);
-      if (list.status !== 200) throw new Error(`listing applications: HTTP ${list.status} ${JSON.stringify(list.body)}`);
+      const list = await request(
+        'GET',
+        `${server.url}${BASE}/teams/${TEAM}/applications?limit=1000`,
+        undefined,
+        server.token,
+      );
+      if (list.status !== 200)
+        throw new Error(`listing applications: HTTP ${list.status} ${JSON.stringify(list.body)}`);
       pollBytes = Math.max(pollBytes, list.bytes);
       const now = performance.now() - start;
       let applied = 0;
@@ -355,7 +493,9 @@ async function gantryPhase(server: BenchServer, bed: Testbed): Promise<GantryTim
           waiting.set(reason, (waiting.get(reason) ?? 0) + 1);
           if (readyCondition && !reasonsSeen.has(reason)) {
             reasonsSeen.add(reason);
-            log(`gantry: first application waiting for "${reason}" after ${seconds(now)} s: ${name}: ${String(readyCondition.message).slice(0, 400)}`);
+            log(
+              `gantry: first application waiting for "${reason}" after ${seconds(now)} s: ${name}: ${String(readyCondition.message).slice(0, 400)}`,
+            );
           }
         }
         if (condition(item, 'Applied')?.status === 'True') {
@@ -370,7 +510,9 @@ async function gantryPhase(server: BenchServer, bed: Testbed): Promise<GantryTim
       if (applied === appCount && appliedMs === 0) appliedMs = now;
       if (ready === appCount) readyMs = now;
       const why = [...waiting].map(([reason, count]) => `${reason} ${count}`).join(', ');
-      progress(`gantry: ${list.body.items.length} created, ${applied} applied, ${ready} ready of ${appCount} after ${seconds(now)} s${why ? ` (not ready: ${why})` : ''}; RSS ${server.rssMb().toFixed(0)} MB`);
+      progress(
+        `gantry: ${list.body.items.length} created, ${applied} applied, ${ready} ready of ${appCount} after ${seconds(now)} s${why ? ` (not ready: ${why})` : ''}; RSS ${server.rssMb().toFixed(0)} MB`,
+      );
       return ready === appCount;
     },
     PHASE_TIMEOUT_MS,
@@ -382,10 +524,15 @@ async function gantryPhase(server: BenchServer, bed: Testbed): Promise<GantryTim
   const sortedReady = [...firstReady.values()].sort((a, b) => a - b);
   return {
     onClustersMs: seen.presentMs,
+    readyLagMs: [...firstReady].flatMap(([app, at]) => {
+      const available = seen.appAvailableMs.get(app);
+      return available === undefined ? [] : [at - available];
+    }),
     clusterAvailableMs: seen.availableMs,
     pollKb: Math.round(pollBytes / 1024),
     createdMs: created.doneMs,
-    createP99Ms: sortedCreates[Math.min(sortedCreates.length - 1, Math.floor(0.99 * sortedCreates.length))] ?? 0,
+    createP99Ms:
+      sortedCreates[Math.min(sortedCreates.length - 1, Math.floor(0.99 * sortedCreates.length))] ?? 0,
     // Every application was seen Applied at least once by the time all were (one may flip back while a watch catches up).
     appliedMs: appliedMs || Math.max(...firstApplied.values()),
     readyMs,
@@ -411,14 +558,16 @@ function labelsOf(text: string): Record<string, string> {
 /** One histogram series from Prometheus' text format: `name` with every label in `select`. */
 function histogram(metrics: string, name: string, select: Record<string, string>): Histogram {
   const result: Histogram = { buckets: [], count: 0, sum: 0 };
-  const matches = (labels: Record<string, string>) => Object.entries(select).every(([key, value]) => labels[key] === value);
+  const matches = (labels: Record<string, string>) =>
+    Object.entries(select).every(([key, value]) => labels[key] === value);
   for (const line of metrics.split('\n')) {
     const parsed = /^(\w+)(?:\{(.*)\})?\s+(\S+)$/.exec(line);
     if (!parsed || !parsed[1]!.startsWith(name)) continue;
     const labels = labelsOf(parsed[2] ?? '');
     if (!matches(labels)) continue;
     const value = Number(parsed[3]);
-    if (parsed[1] === `${name}_bucket`) result.buckets.push({ le: labels.le === '+Inf' ? Infinity : Number(labels.le), count: value });
+    if (parsed[1] === `${name}_bucket`)
+      result.buckets.push({ le: labels.le === '+Inf' ? Infinity : Number(labels.le), count: value });
     else if (parsed[1] === `${name}_count`) result.count = value;
     else if (parsed[1] === `${name}_sum`) result.sum = value;
   }
@@ -436,7 +585,9 @@ function quantile(h: Histogram, q: number): number {
     if (bucket.count >= rank) {
       if (bucket.le === Infinity) return lowerBound; // beyond the last finite bound: the best we know
       const inBucket = bucket.count - lowerCount;
-      return inBucket === 0 ? bucket.le : lowerBound + ((bucket.le - lowerBound) * (rank - lowerCount)) / inBucket;
+      return inBucket === 0
+        ? bucket.le
+        : lowerBound + ((bucket.le - lowerBound) * (rank - lowerCount)) / inBucket;
     }
     lowerBound = bucket.le;
     lowerCount = bucket.count;
@@ -500,7 +651,9 @@ let sampler: ReturnType<typeof setInterval> | undefined;
 try {
   const bedStart = performance.now();
   bed = await startTestbed({ clusters: clusterCount, nodes: nodesPer, progress: true });
-  log(`test bed up: ${clusterCount} clusters × ${nodesPer} nodes in ${seconds(performance.now() - bedStart)} s`);
+  log(
+    `test bed up: ${clusterCount} clusters × ${nodesPer} nodes in ${seconds(performance.now() - bedStart)} s`,
+  );
 
   const kubectl = await kubectlPhase(bed);
   log(`kubectl: all available after ${seconds(kubectl.availableMs)} s (apply ${seconds(kubectl.applyMs)} s)`);
@@ -508,8 +661,13 @@ try {
   log(`kubectl's namespace deleted in ${seconds(cleanupMs)} s`);
 
   const diagnosticsDir = values['server-diagnostics'];
-  const profiling: Record<string, string> = diagnosticsDir ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${diagnosticsPreload(diagnosticsDir)}`.trim() } : {};
-  server = await startServer({ port: 17470, env: { GANTRY_LOG_LEVEL: values['server-log-level']!, ...profiling } });
+  const profiling: Record<string, string> = diagnosticsDir
+    ? {
+        NODE_OPTIONS:
+          `${process.env.NODE_OPTIONS ?? ''} --import=${diagnosticsPreload(diagnosticsDir)}`.trim(),
+      }
+    : {};
+  server = await startServer({ port: 17470, env: profiling });
   const rss: number[] = [];
   const live = server;
   sampler = setInterval(() => rss.push(live.rssMb()), 500);
@@ -520,7 +678,9 @@ try {
   const gantry = await gantryPhase(server, bed);
   const serverCpu = cpuSeconds(server.pid) - serverCpuBefore;
   const testbedCpu = testbedCpuSeconds(bed) - testbedCpuBefore;
-  log(`gantry: all Ready after ${seconds(gantry.readyMs)} s (all Applied ${seconds(gantry.appliedMs)} s, creates done ${seconds(gantry.createdMs)} s)`);
+  log(
+    `gantry: all Ready after ${seconds(gantry.readyMs)} s (all Applied ${seconds(gantry.appliedMs)} s, creates done ${seconds(gantry.createdMs)} s)`,
+  );
   await sleep(SETTLE_MS);
   const rssSettled = server.rssMb();
   clearInterval(sampler);
@@ -529,10 +689,13 @@ try {
   const metrics = (await request('GET', `${server.url}/metrics`)).body as string;
   const own = histogram(metrics, 'gantry_application_reconcile_seconds', { part: 'own' });
   const api = histogram(metrics, 'gantry_application_reconcile_seconds', { part: 'api' });
-  const controller = histogram(metrics, 'gantry_controller_reconcile_duration_seconds', { controller: 'application' });
+  const controller = histogram(metrics, 'gantry_controller_reconcile_duration_seconds', {
+    controller: 'application',
+  });
   const results = counterSum(metrics, 'gantry_controller_reconciles_total', { controller: 'application' });
   const db = histogram(metrics, 'gantry_db_query_duration_seconds', {});
-  const gauge = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+  const gauge = (name: string) =>
+    Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
   const metricsFile = join(tmpdir(), 'gantry-bench-delivery.metrics.txt');
   writeFileSync(metricsFile, metrics);
   log(`the server's /metrics at the end: ${metricsFile}`);
@@ -543,16 +706,25 @@ try {
     log(`heap snapshot: ${snapshot}`);
   }
 
+  const lagPercentiles = percentiles(gantry.readyLagMs);
+  const lag = {
+    p50: seconds(lagPercentiles.p50),
+    p90: seconds(lagPercentiles.p90),
+    max: seconds(lagPercentiles.max),
+    apps: lagPercentiles.count,
+  };
   const summary = {
     apps: appCount,
     clusters: clusterCount,
     nodes_per_cluster: nodesPer,
+    poll_ms: POLL_MS,
     objects_per_cluster: kubectl.objects,
     kubectl_apply_seconds: seconds(kubectl.applyMs),
     kubectl_seconds: seconds(kubectl.availableMs),
     gantry_created_seconds: seconds(gantry.createdMs),
     gantry_on_clusters_seconds: seconds(gantry.onClustersMs),
     gantry_cluster_available_seconds: seconds(gantry.clusterAvailableMs),
+    ready_lag_seconds: lag,
     gantry_create_p99_ms: Math.round(gantry.createP99Ms),
     gantry_applied_seconds: seconds(gantry.appliedMs),
     gantry_ready_half_seconds: seconds(gantry.readyHalfMs),
@@ -585,13 +757,28 @@ try {
   };
   console.log(JSON.stringify(summary, null, 2));
   const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED');
-  console.log(`kubectl apply --server-side, ${appCount} apps × ${COMPONENTS_PER_APP} components on ${clusterCount} clusters: applied ${summary.kubectl_apply_seconds} s, all available ${summary.kubectl_seconds} s`);
-  console.log(`Gantry, same applications: all Applied ${summary.gantry_applied_seconds} s, all Ready ${summary.gantry_ready_seconds} s (half Ready ${summary.gantry_ready_half_seconds} s)`);
-  console.log(`seen from the clusters: every object of Gantry's there after ${summary.gantry_on_clusters_seconds} s (kubectl's apply: ${summary.kubectl_apply_seconds} s), ${gantry.clusterAvailableMs ? `every Deployment available after ${summary.gantry_cluster_available_seconds} s (Gantry reported all Ready ${seconds(gantry.readyMs - gantry.clusterAvailableMs)} s later)` : 'not every Deployment seen available within 30 s of Gantry reporting all Ready'}`);
+  console.log(
+    `kubectl apply --server-side, ${appCount} apps × ${COMPONENTS_PER_APP} components on ${clusterCount} clusters: applied ${summary.kubectl_apply_seconds} s, all available ${summary.kubectl_seconds} s`,
+  );
+  console.log(
+    `Gantry, same applications: all Applied ${summary.gantry_applied_seconds} s, all Ready ${summary.gantry_ready_seconds} s (half Ready ${summary.gantry_ready_half_seconds} s)`,
+  );
+  console.log(
+    `seen from the clusters: every object of Gantry's there after ${summary.gantry_on_clusters_seconds} s (kubectl's apply: ${summary.kubectl_apply_seconds} s), ${gantry.clusterAvailableMs ? `every Deployment available after ${summary.gantry_cluster_available_seconds} s (Gantry reported all Ready ${seconds(gantry.readyMs - gantry.clusterAvailableMs)} s later)` : 'not every Deployment seen available within 30 s of Gantry reporting all Ready'}`,
+  );
+  console.log(
+    `an application's Deployments all available on the clusters → Gantry reports it Ready: p50 ${lag.p50} s, p90 ${lag.p90} s, max ${lag.max} s`,
+  );
   console.log(`Gantry / kubectl: ${summary.ratio}× (target ≤ 1.5×) ${verdict(summary.ratio <= 1.5)}`);
-  console.log(`reconcile own time (without API-server waits): p50 ${summary.reconcile_own_p50_ms} ms, p99 ${summary.reconcile_own_p99_ms} ms (target < 50 ms) ${verdict(summary.reconcile_own_p99_ms < 50)}; API-server time p99 ${summary.reconcile_api_p99_ms} ms; ${summary.reconciles} reconciles`);
-  console.log(`CPU while delivering: Gantry server ${summary.server_cpu_seconds} s, test bed ${summary.testbed_cpu_seconds_gantry} s; kubectl ${summary.kubectl_cpu_seconds} s, test bed ${summary.testbed_cpu_seconds_kubectl} s (2 cores)`);
-  console.log(`server RSS: max ${summary.rss_max_mb} MB, ${SETTLE_MS / 1000} s after all Ready ${summary.rss_settled_mb} MB (target < 300 MB) ${verdict(summary.rss_max_mb < 300)}`);
+  console.log(
+    `reconcile own time (without API-server waits): p50 ${summary.reconcile_own_p50_ms} ms, p99 ${summary.reconcile_own_p99_ms} ms (target < 50 ms) ${verdict(summary.reconcile_own_p99_ms < 50)}; API-server time p99 ${summary.reconcile_api_p99_ms} ms; ${summary.reconciles} reconciles`,
+  );
+  console.log(
+    `CPU while delivering: Gantry server ${summary.server_cpu_seconds} s, test bed ${summary.testbed_cpu_seconds_gantry} s; kubectl ${summary.kubectl_cpu_seconds} s, test bed ${summary.testbed_cpu_seconds_kubectl} s (2 cores)`,
+  );
+  console.log(
+    `server RSS: max ${summary.rss_max_mb} MB, ${SETTLE_MS / 1000} s after all Ready ${summary.rss_settled_mb} MB (target < 300 MB) ${verdict(summary.rss_max_mb < 300)}`,
+  );
 } catch (error) {
   process.exitCode = 1;
   log(`FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

@@ -45,6 +45,7 @@ interface ClusterSession {
   client: KubeClient;
   discovery: ResourceDiscovery;
   watcher: WorkloadWatcher;
+  namespaces: Set<string>;
 }
 
 const WORST: readonly HealthState[] = ['Unhealthy', 'Unknown', 'Progressing', 'Healthy'];
@@ -91,7 +92,7 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
       },
     });
     watcher.start();
-    const created: ClusterSession = { client, discovery: new ResourceDiscovery(client), watcher };
+    const created: ClusterSession = { client, discovery: new ResourceDiscovery(client), watcher, namespaces: new Set() };
     sessions.set(id, created);
     return created;
   }
@@ -200,6 +201,7 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
             live: (ref) => clusterSession.watcher.get(ref),
             progress,
             delivered,
+            namespaces: clusterSession.namespaces,
             now: ctx.now,
           },
         );

@@ -15,6 +15,8 @@ export interface ComponentHealth {
   health: HealthState;
   message?: string;
   workload?: string;
+  /** Not applied yet on this target: a component it depends on is not healthy there. */
+  blocked?: boolean;
 }
 
 export interface TargetOutcome {
@@ -57,6 +59,8 @@ export interface DeployDeps {
   /** The live object as the cluster's workload watch last saw it, if it has. */
   live(ref: ObjectRef): KubeObject | undefined;
   progress: ProgressTracker;
+  /** Namespaces known to exist on the cluster (checked once, forgotten when an apply fails). */
+  namespaces?: Set<string>;
   /** What the last clean pass over each target rendered; lets a health-only reconcile skip rendering. */
   delivered?: DeliveredTargets;
   now(): number;
@@ -91,7 +95,7 @@ export async function deployTarget(request: DeployRequest, deps: DeployDeps): Pr
       const unchanged = records.length === known.hashes.size && records.every((r) => known.hashes.get(r.ref) === r.hash);
       if (unchanged) {
         const cells = request.components.map((component) => componentHealth(deps, component.name, target.cluster, known.workloads.get(component.name)));
-        if (cells.every((cell) => !cell.message?.startsWith('waiting for'))) return outcome('Applied', undefined, cells);
+        return outcome('Applied', undefined, cells);
       }
     }
   }
@@ -115,9 +119,10 @@ export async function deployTarget(request: DeployRequest, deps: DeployDeps): Pr
   const fresh = [...rendered.values()].flat().map((o) => renderedKey(o, target.namespace)).filter((key) => !records.has(key));
   const claims = fresh.length > 0 ? await deps.records.claimedByOthers(request.team, request.app, target.cluster, fresh) : new Map<string, string>();
   try {
-    if (!request.dryRun) {
+    if (!request.dryRun && !deps.namespaces?.has(target.namespace)) {
       const namespace = await deps.applier.ensureNamespace(target.namespace);
       if (namespace === 'terminating') return outcome('Failed', `namespace ${target.namespace} is being deleted`, []);
+      deps.namespaces?.add(target.namespace);
     }
   } catch (error) {
     return outcome(isUnreachable(error) ? 'Unreachable' : 'Failed', (error as Error).message, []);
@@ -139,7 +144,7 @@ export async function deployTarget(request: DeployRequest, deps: DeployDeps): Pr
         const component = byName.get(name)!;
         const blocking = (component.dependsOn ?? []).filter((d) => cells.get(d)?.health !== 'Healthy');
         if (blocking.length > 0) {
-          cells.set(name, { name, cluster: target.cluster, health: 'Progressing', message: `waiting for ${blocking.join(', ')} to be healthy` });
+          cells.set(name, { name, cluster: target.cluster, health: 'Progressing', message: `waiting for ${blocking.join(', ')} to be healthy`, blocked: true });
           // Keep what was applied before: a waiting component's objects are not pruned.
           for (const record of records.values()) if (record.component === name) appliedRecords.push(record);
           return;
@@ -147,7 +152,10 @@ export async function deployTarget(request: DeployRequest, deps: DeployDeps): Pr
         const result = await applyComponent(request, deps, name, rendered.get(name)!, records, claims);
         sent += result.sent;
         appliedRecords.push(...result.records);
-        if (result.error) failures.push(`${name}: ${result.error}`);
+        if (result.error) {
+          failures.push(`${name}: ${result.error}`);
+          deps.namespaces?.delete(target.namespace); // it may be what went missing
+        }
         cells.set(name, result.cell);
       }),
     );
@@ -169,12 +177,12 @@ export async function deployTarget(request: DeployRequest, deps: DeployDeps): Pr
   }
 
   const ordered = request.components.map((c) => cells.get(c.name)!).filter(Boolean);
-  const clean = failures.length === 0 && pruneProblems.length === 0 && ordered.every((c) => !c.message?.startsWith('waiting for'));
+  const clean = failures.length === 0 && pruneProblems.length === 0 && ordered.every((c) => !c.blocked);
   if (fingerprint && clean) {
     deps.delivered!.set(cacheKey, { fingerprint, hashes: new Map(appliedRecords.map((r) => [r.ref, r.hash])), workloads: workloadsOf(rendered, appliedRecords, target.namespace) });
   } else deps.delivered?.delete(cacheKey);
   if (failures.length > 0) return outcome(failures.some((f) => f.includes('unreachable')) ? 'Unreachable' : 'Failed', failures.join(' | '), ordered, sent, pruned);
-  const waiting = ordered.filter((c) => c.message?.startsWith('waiting for'));
+  const waiting = ordered.filter((c) => c.blocked);
   if (waiting.length > 0) return outcome('Waiting', waiting.map((c) => `${c.name} ${c.message}`).join('; '), ordered, sent, pruned);
   return outcome('Applied', pruneProblems.length > 0 ? `prune: ${pruneProblems.join('; ')}` : undefined, ordered, sent, pruned);
 }
