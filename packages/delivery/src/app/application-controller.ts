@@ -1,5 +1,5 @@
 import { setCondition, type Controller, type LeadingTerm, type ObjectKey, type ReconcileContext, type ReconcileResult } from '@gantry/controllers';
-import type { ClusterClients, KubeClient, KubeObject } from '@gantry/fleet';
+import { ClusterClientError, type ClusterClients, type KubeClient, type KubeObject } from '@gantry/fleet';
 import { SYSTEM_PRINCIPAL } from '@gantry/identity';
 import type { ApplicationStatus, Condition, HealthState } from '@gantry/model';
 import type { ChangeFeed, ResourceService } from '@gantry/resources';
@@ -104,6 +104,11 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
       const found = await session(team, cluster);
       applier = new ClusterApplier(found.client, { discovery: found.discovery });
     } catch (error) {
+      // A cluster no longer registered cannot be cleaned: what was recorded there is forgotten.
+      if (error instanceof ClusterClientError && error.reason === 'ClusterNotFound') {
+        await deps.records.forget(team, app, cluster, records.map((r) => r.ref));
+        return undefined;
+      }
       return `cannot reach cluster ${cluster} to remove ${records.length} objects: ${(error as Error).message}`;
     }
     const done: string[] = [];
