@@ -30,7 +30,7 @@ export interface ApplicationControllerDeps {
   feed: Pick<ChangeFeed, 'subscribe'>;
   /** Every object is sent again this often, to put back what someone changed by hand. Default 10 minutes. */
   driftResyncMs?: number;
-  /** How soon an application that is not yet healthy is looked at again (watches also wake it). Default 15 s. */
+  /** How soon an application that is not yet healthy is looked at again (watches also wake it). Default 5 s. */
   progressPollMs?: number;
   /** How long a workload may fail its health policy after a change before it reads Unhealthy rather than Progressing. Default 60 s. */
   progressGraceMs?: number;
@@ -65,7 +65,7 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
   const sessions = new Map<string, ClusterSession>();
   const lastFullApply = new Map<string, { revision: number; at: number }>();
   const driftResyncMs = deps.driftResyncMs ?? 600_000;
-  const progressPollMs = deps.progressPollMs ?? 15_000;
+  const progressPollMs = deps.progressPollMs ?? 5000;
   const progress = new ProgressTracker(deps.progressGraceMs ?? 60_000);
   const delivered: DeliveredTargets = new Map();
   let enqueue: ((key: ObjectKey) => void) | undefined;
