@@ -197,7 +197,18 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
         }
         const info = clusters.find((c) => c.name === target.cluster);
         return deployTarget(
-          { team: key.team, app: key.name, revision: revision.spec.revision, revisionHash: revision.spec.hash, target, components: componentsForTarget(spec, target, info), definitions, prune, resync },
+          {
+            team: key.team,
+            app: key.name,
+            revision: revision.spec.revision,
+            revisionHash: revision.spec.hash,
+            target,
+            components: componentsForTarget(spec, target, info),
+            definitions,
+            prune,
+            resync,
+            recorded: records.filter((r) => r.cluster === target.cluster),
+          },
           {
             composer: deps.composer,
             engine: deps.engine,

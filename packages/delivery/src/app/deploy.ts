@@ -49,6 +49,8 @@ export interface DeployRequest {
   dryRun?: boolean;
   /** The revision's hash (spec and definitions): with the components and target it keys the render cache. */
   revisionHash?: string;
+  /** What is recorded for this target, when the caller has read it already (read here otherwise). */
+  recorded?: readonly AppliedObject[];
 }
 
 export interface DeployDeps {
@@ -88,10 +90,11 @@ export async function deployTarget(request: DeployRequest, deps: DeployDeps): Pr
   // 0. Nothing changed since the last clean pass here: only health is left to look at.
   const fingerprint = request.revisionHash && deps.delivered ? sha256({ revision: request.revisionHash, components: request.components, target }) : undefined;
   const cacheKey = `${request.team}/${request.app}/${target.cluster}`;
+  const recorded = request.recorded ?? (await deps.records.list(request.team, request.app, target.cluster));
   if (fingerprint && !request.resync && !request.dryRun) {
     const known = deps.delivered!.get(cacheKey);
     if (known?.fingerprint === fingerprint) {
-      const records = await deps.records.list(request.team, request.app, target.cluster);
+      const records = recorded;
       const unchanged = records.length === known.hashes.size && records.every((r) => known.hashes.get(r.ref) === r.hash);
       if (unchanged) {
         const cells = request.components.map((component) => componentHealth(deps, component.name, target.cluster, known.workloads.get(component.name)));
@@ -114,7 +117,7 @@ export async function deployTarget(request: DeployRequest, deps: DeployDeps): Pr
     return outcome('Failed', `rendering failed: ${renderErrors.join(' | ')}`, cells);
   }
 
-  const records = new Map((await deps.records.list(request.team, request.app, target.cluster)).map((r) => [r.ref, r]));
+  const records = new Map(recorded.map((r) => [r.ref, r]));
   // Objects this application has not applied yet may belong to another one: never take them over.
   const fresh = [...rendered.values()].flat().map((o) => renderedKey(o, target.namespace)).filter((key) => !records.has(key));
   const claims = fresh.length > 0 ? await deps.records.claimedByOthers(request.team, request.app, target.cluster, fresh) : new Map<string, string>();
