@@ -96,6 +96,15 @@ export function describeStoreSuite(database: string, open: () => Promise<{ url: 
       expect(rows).toEqual([]);
     });
 
+    it('reports the versions of named objects without their bodies', async () => {
+      const written = await Promise.all(
+        ['v-a', 'v-b'].map((name) => store.resources.write({ kind: 'Widget', team: 't', name }, () => ({ type: 'ADDED', next: (rv) => object(name, rv) }))),
+      );
+      const versions = await store.resources.versions('Widget', 't', ['v-a', 'v-b', 'v-missing']);
+      expect(Object.fromEntries(versions)).toEqual(Object.fromEntries(written.map(({ object: o }) => [o.metadata.name, Number(o.metadata.resourceVersion)])));
+      expect((await store.resources.versions('Widget', 't', [])).size).toBe(0);
+    });
+
     it('compacts old changes and reports the oldest resumable version', async () => {
       const current = await store.resources.currentResourceVersion();
       await store.resources.compactChanges(5);

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { can, type Principal } from './access.ts';
 import { LoginLimiter } from './login-limiter.ts';
 import { generatePassword, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
+import type { AuditRepository, SecretRepository } from '@gantry/store';
 import { SecretCipher } from './secret-cipher.ts';
+import { SecretService } from './secret-service.ts';
 import { generateToken, hashToken } from './tokens.ts';
 
 describe('passwords', () => {
@@ -86,5 +88,30 @@ describe('access', () => {
     expect([can(principal, 'read', 'c'), can(principal, 'write', 'c'), can(principal, 'manage', 'c')]).toEqual([true, true, true]);
     expect(can(principal, 'read', 'd')).toBe(false);
     expect(can({ ...principal, admin: true }, 'manage', 'd')).toBe(true);
+  });
+});
+
+describe('secret service', () => {
+  it('opens a sealed value once, and a rewritten value again', async () => {
+    const cipher = new SecretCipher(Buffer.alloc(32, 7));
+    let opened = 0;
+    const counting = Object.assign(Object.create(cipher) as SecretCipher, {
+      decrypt: (sealed: string, place: string) => {
+        opened += 1;
+        return cipher.decrypt(sealed, place);
+      },
+    });
+    let stored = cipher.encrypt('first', 'team/kube/config');
+    const secrets = { get: () => Promise.resolve({ team: 'team', name: 'kube', data: { config: stored }, createdAt: '', updatedAt: '' }) };
+    const service = new SecretService(secrets as unknown as SecretRepository, {} as AuditRepository, counting, () => 0);
+    expect(await service.reveal('team', 'kube')).toEqual({ config: 'first' });
+    expect(await service.reveal('team', 'kube')).toEqual({ config: 'first' });
+    expect(opened).toBe(1);
+    stored = cipher.encrypt('second', 'team/kube/config');
+    expect(await service.reveal('team', 'kube')).toEqual({ config: 'second' });
+    expect(opened).toBe(2);
+    // A value sealed for another place does not open here, cached or not.
+    stored = cipher.encrypt('first', 'team/other/config');
+    await expect(service.reveal('team', 'kube')).rejects.toThrow();
   });
 });

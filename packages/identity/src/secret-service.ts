@@ -15,12 +15,20 @@ export interface SecretSummary {
 
 const KEY = /^[-._a-zA-Z0-9]{1,253}$/;
 const MAX_VALUE_BYTES = 1024 * 1024;
+/** Opened values kept, by sealed text: controllers reveal the same kubeconfigs many times a second. */
+const OPENED_CAPACITY = 256;
 
 /**
  * Kubeconfigs, channel tokens and the like, sealed with AES-256-GCM before they reach the database. Values
  * leave only through `reveal`, which is for controllers, never for an HTTP response, a log or the audit log.
  */
 export class SecretService {
+  /**
+   * Sealed text → value, for values opened before. Every write seals with a fresh nonce, so a changed value
+   * has a new sealed text and is never answered from here; the row is still read on every `reveal`.
+   */
+  readonly #opened = new Map<string, string>();
+
   constructor(
     private readonly secrets: SecretRepository,
     private readonly audit: AuditRepository,
@@ -74,7 +82,17 @@ export class SecretService {
   async reveal(team: string, name: string): Promise<Record<string, string>> {
     const record = await this.secrets.get(team, name);
     if (!record) throw new NotFoundError(`secret ${team}/${name} not found`);
-    return Object.fromEntries(Object.entries(record.data).map(([key, sealed]) => [key, this.cipher.decrypt(sealed, `${team}/${name}/${key}`)]));
+    return Object.fromEntries(Object.entries(record.data).map(([key, sealed]) => [key, this.#open(sealed, `${team}/${name}/${key}`)]));
   }
 
+  #open(sealed: string, place: string): string {
+    // The place is part of the key: a sealed value copied to another secret must still fail to open there.
+    const id = `${place}\u0000${sealed}`;
+    const known = this.#opened.get(id);
+    if (known !== undefined) return known;
+    const value = this.cipher.decrypt(sealed, place);
+    if (this.#opened.size >= OPENED_CAPACITY) this.#opened.delete(this.#opened.keys().next().value!);
+    this.#opened.set(id, value);
+    return value;
+  }
 }

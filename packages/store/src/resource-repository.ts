@@ -175,6 +175,18 @@ export class ResourceRepository {
     });
   }
 
+  /**
+   * The resourceVersion of each named object of one kind and team that exists, without reading bodies:
+   * lets a caller that keeps parsed objects tell which of them changed.
+   */
+  async versions(kind: string, team: string, names: readonly string[]): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
+    if (names.length === 0) return found;
+    const rows = await this.db.selectFrom('resources').select(['name', 'resource_version']).where('kind', '=', kind).where('team', '=', team).where('name', 'in', names).execute();
+    for (const row of rows) found.set(row.name, Number(row.resource_version));
+    return found;
+  }
+
   /** Changes after `afterVersion`, oldest first, optionally for one kind. */
   async changesSince(afterVersion: number, options: { kind?: string; limit: number }): Promise<StoredChange[]> {
     let query = this.db.selectFrom('resource_changes').selectAll().where('id', '>', afterVersion);
