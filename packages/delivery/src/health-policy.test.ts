@@ -59,4 +59,15 @@ describe('evaluateHealthPolicy', () => {
       error: { expression: "{'healthy': 'yes'}", message: "the result map needs a bool 'healthy'" },
     });
   });
+
+  it('keeps a verdict with the object it was reached on', () => {
+    const counting = createCelEngine();
+    const live = deployment(3);
+    const first = evaluateHealthPolicy(counting, policy, live);
+    expect(evaluateHealthPolicy(counting, policy, live)).toBe(first);
+    expect(counting.compilations).toBe(1);
+    // A watch replaces a changed object: the new one is evaluated afresh.
+    expect(evaluateHealthPolicy(counting, policy, deployment(1))).toEqual({ ok: true, healthy: false });
+    expect(evaluateHealthPolicy(counting, 'true', live)).toEqual({ ok: true, healthy: true });
+  });
 });

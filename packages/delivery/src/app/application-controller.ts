@@ -13,7 +13,7 @@ import { WorkloadWatcher } from '../kube/workload-watcher.ts';
 import { componentsForTarget, resolveTargets, type Target } from '../targets.ts';
 import { definitionsUsed } from '../check/trait-check.ts';
 import { fromSnapshot } from './definitions.ts';
-import { placementOf } from './placement-source.ts';
+import { placementOf, type Placement } from './placement-source.ts';
 import { ProgressTracker, deployTarget, type ComponentHealth, type DeliveredTargets, type TargetOutcome } from './deploy.ts';
 import { APP_LABEL, TEAM_LABEL, type ApplicationObject, type RevisionManager } from './revisions.ts';
 
@@ -71,6 +71,23 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
   let enqueue: ((key: ObjectKey) => void) | undefined;
   /** Labels of each cluster as last seen on the feed, to tell label changes from status updates. */
   const clusterLabels = new Map<string, string>();
+
+  /**
+   * Each team's clusters (names, labels) and environments while this server leads, read once and dropped
+   * whenever the feed reports one appearing, going, or changing labels or spec: topology is resolved on
+   * every reconcile, and cluster status changes (most writes to Clusters) do not move it.
+   */
+  const placements = new Map<string, Promise<Placement>>();
+  function placement(team: string): Promise<Placement> {
+    let found = placements.get(team);
+    if (!found) {
+      const reading = placementOf(deps.repository, team);
+      placements.set(team, reading);
+      reading.catch(() => placements.get(team) === reading && placements.delete(team));
+      found = reading;
+    }
+    return found;
+  }
 
   const stopSessions = () => {
     for (const session of sessions.values()) void session.watcher.stop();
@@ -168,7 +185,7 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
     const { revision, latest } = await deps.revisions.ensure(app);
     const spec = revision.spec.applicationSpec;
     const definitions = fromSnapshot(revision.spec.definitions);
-    const { clusters, environments } = await placementOf(deps.repository, key.team);
+    const { clusters, environments } = await placement(key.team);
     const resolution = resolveTargets(spec, clusters, environments);
     const appKey = `${key.team}/${key.name}`;
     const previous = lastFullApply.get(appKey);
@@ -305,8 +322,12 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
           if (clusterLabels.has(id) && clusterLabels.get(id) === labels) return;
           if (labels === undefined) clusterLabels.delete(id);
           else clusterLabels.set(id, labels);
+          placements.delete(change.team);
           void enqueueApplications(change.team).catch(log);
-        } else if (change.kind === 'Environment') void enqueueApplications(change.team).catch(log);
+        } else if (change.kind === 'Environment') {
+          placements.delete(change.team);
+          void enqueueApplications(change.team).catch(log);
+        }
         else if (change.kind === 'ComponentDefinition') void enqueueApplications(undefined, (spec) => definitionsUsed(spec).components.has(change.name)).catch(log);
         else if (change.kind === 'TraitDefinition') void enqueueApplications(undefined, (spec) => definitionsUsed(spec).traits.has(change.name)).catch(log);
       });
@@ -322,6 +343,7 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
           stopSessions();
           lastFullApply.clear();
           clusterLabels.clear();
+          placements.clear();
           delivered.clear();
           enqueue = undefined;
         },

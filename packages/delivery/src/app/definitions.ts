@@ -5,25 +5,60 @@ import { definitionsUsed } from '../check/trait-check.ts';
 
 export type DefinitionSnapshot = ApplicationRevisionSpec['definitions'];
 
-/** Reads the definitions an application uses from the store, and turns revision snapshots back into sets. */
+type DefinitionKind = 'ComponentDefinition' | 'TraitDefinition';
+type SnapshotEntry = DefinitionSnapshot['components'][string];
+
+/** What `forSpec` answers: the definitions as a set and as a snapshot, and a key that changes whenever any of them does. */
+export interface CurrentDefinitions {
+  set: DefinitionSet;
+  snapshot: DefinitionSnapshot;
+  /** `kind/name@resourceVersion` of every definition found, sorted: equal keys, equal definitions. */
+  key: string;
+}
+
+/**
+ * Reads the definitions an application uses from the store, and turns revision snapshots back into sets.
+ * Parsed definitions are kept by resourceVersion: a read asks the store only for the versions of the ones
+ * it needs and parses again only those that changed, so every reconcile sees the stored definitions
+ * without paying for parsing (and hashing, see RevisionManager) the same large documents each time.
+ */
 export class DefinitionSource {
-  constructor(private readonly repository: Pick<ResourceRepository, 'get' | 'list'>) {}
+  readonly #parsed = new Map<string, { version: number; entry: SnapshotEntry }>();
+
+  constructor(private readonly repository: Pick<ResourceRepository, 'get' | 'list' | 'versions'>) {}
 
   /** The current definitions `spec` names (missing ones are simply absent: the trait check reports them). */
-  async forSpec(spec: ApplicationSpec): Promise<{ set: DefinitionSet; snapshot: DefinitionSnapshot }> {
+  async forSpec(spec: ApplicationSpec): Promise<CurrentDefinitions> {
     const used = definitionsUsed(spec);
-    const snapshot: DefinitionSnapshot = { components: {}, traits: {} };
-    await Promise.all([
-      ...[...used.components].map(async (name) => {
-        const found = (await this.repository.get({ kind: 'ComponentDefinition', team: '', name })) as Resource<ComponentDefinitionSpec> | undefined;
-        if (found) snapshot.components[name] = { version: found.spec.version, generation: found.metadata.generation, spec: found.spec };
+    const [components, traits] = await Promise.all([this.#current('ComponentDefinition', [...used.components]), this.#current('TraitDefinition', [...used.traits])]);
+    const snapshot = sortSnapshot({ components: Object.fromEntries(components.entries), traits: Object.fromEntries(traits.entries) });
+    return { set: fromSnapshot(snapshot), snapshot, key: [...components.keys, ...traits.keys].sort().join(',') };
+  }
+
+  async #current(kind: DefinitionKind, names: readonly string[]): Promise<{ entries: [string, SnapshotEntry][]; keys: string[] }> {
+    const versions = await this.repository.versions(kind, '', names);
+    const entries: [string, SnapshotEntry][] = [];
+    const keys: string[] = [];
+    await Promise.all(
+      names.map(async (name) => {
+        const id = `${kind}/${name}`;
+        const version = versions.get(name);
+        if (version === undefined) {
+          this.#parsed.delete(id);
+          return;
+        }
+        let known = this.#parsed.get(id);
+        if (known?.version !== version) {
+          const found = (await this.repository.get({ kind, team: '', name })) as Resource<ComponentDefinitionSpec | TraitDefinitionSpec> | undefined;
+          if (!found) return; // deleted since the versions were read
+          known = { version: Number(found.metadata.resourceVersion), entry: { version: found.spec.version, generation: found.metadata.generation, spec: found.spec } };
+          this.#parsed.set(id, known);
+        }
+        entries.push([name, known.entry]);
+        keys.push(`${id}@${known.version}`);
       }),
-      ...[...used.traits].map(async (name) => {
-        const found = (await this.repository.get({ kind: 'TraitDefinition', team: '', name })) as Resource<TraitDefinitionSpec> | undefined;
-        if (found) snapshot.traits[name] = { version: found.spec.version, generation: found.metadata.generation, spec: found.spec };
-      }),
-    ]);
-    return { set: fromSnapshot(snapshot), snapshot: sortSnapshot(snapshot) };
+    );
+    return { entries, keys };
   }
 
   /** Every definition, for checks that must know the full catalog (unknown-type messages list it). */

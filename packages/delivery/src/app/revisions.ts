@@ -28,7 +28,7 @@ export function revisionName(app: string, revision: number): string {
 /** Records an application's revisions: one per distinct (spec, definitions), immutable, oldest pruned past the limit. */
 export class RevisionManager {
   /** The newest revision of each application this process made or read, to skip listing them on every reconcile. */
-  readonly #latest = new Map<string, { uid: string; revision: RevisionObject }>();
+  readonly #latest = new Map<string, { uid: string; revision: RevisionObject; hashed?: { input: string; hash: string } }>();
   readonly #definitionPool = new Map<string, DefinitionSnapshot['components'][string]>();
 
   constructor(
@@ -56,8 +56,14 @@ export class RevisionManager {
     const id = `${team}/${app.metadata.name}`;
     const cached = this.#latest.get(id);
     if (cached && cached.uid === app.metadata.uid && app.metadata.annotations?.[DEFINITIONS_FROM_ANNOTATION] === undefined) {
-      const definitions = (await this.deps.definitions.forSpec(app.spec)).snapshot;
-      if (cached.revision.spec.hash === sha256({ spec: app.spec, definitions })) return { revision: cached.revision, created: false, latest: cached.revision.spec.revision };
+      // The same generation of the spec with the same definition versions hashes as it did last time.
+      const current = await this.deps.definitions.forSpec(app.spec);
+      const input = `${app.metadata.generation}|${current.key}`;
+      const hash = cached.hashed?.input === input ? cached.hashed.hash : sha256({ spec: app.spec, definitions: current.snapshot });
+      if (cached.revision.spec.hash === hash) {
+        cached.hashed = { input, hash };
+        return { revision: cached.revision, created: false, latest: cached.revision.spec.revision };
+      }
     }
     const revisions = await this.list(team, app.metadata.name);
     const definitions = await this.desiredDefinitions(app, revisions);
