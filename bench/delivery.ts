@@ -1,7 +1,8 @@
 // Delivery targets (issue 4): N applications × 3 components onto the test-bed clusters. Times Gantry from the
 // first create until every application is Ready, against `kubectl apply --server-side` of the same rendered
 // manifests in the same run (goal: within 1.5× of kubectl); reconcile p99 without API-server time (< 50 ms);
-// server RSS with the applications delivered (< 300 MB).
+// server RSS with the applications delivered (< 300 MB). Gantry is observed through its watch API, as the
+// console and the CLI do; the clusters are polled every --poll-ms.
 // Usage: node --import tsx bench/delivery.ts [--apps 300] [--clusters 3] [--nodes 12] [--poll-ms 250]
 //        [--server-diagnostics DIR]
 import { execFile } from 'node:child_process';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { stringify } from 'yaml';
+import { isApiError, readApiError, readSse, toWatchEvent, type WatchEvent } from '@gantry/client';
 import { Composer, catalogDefinitionSet, createCelEngine, type RenderedObject } from '@gantry/delivery';
 import type { ComponentSpec } from '@gantry/model';
 import { startTestbed, testbedStatus, type Testbed, type TestbedCluster } from '@gantry/testbed';
@@ -24,7 +26,8 @@ const { values } = parseArgs({
     clusters: { type: 'string', default: '3' },
     // kwok nodes take 110 pods each (testbed/src/fake-nodes.ts): 12 × 110 = 1,320 places for 900 pods.
     nodes: { type: 'string', default: '12' },
-    // How often the applications are listed from Gantry (and the clusters' Deployments) while waiting.
+    // How often the clusters' Deployments (and Services) are listed while waiting, in both phases; Gantry's
+    // applications are watched, not polled.
     'poll-ms': { type: 'string', default: '250' },
     // A directory: the server writes a CPU profile of the whole run (gantry-server.cpuprofile) and a heap
     // snapshot taken once everything is settled (gantry-server.heapsnapshot) there.
@@ -97,13 +100,13 @@ async function until(
   }
 }
 
-/** Logs at most every 10 s, so long phases show progress without flooding. */
-function throttled(): (line: string) => void {
+/** Logs at most every 10 s, so long phases show progress without flooding; a function is called only when due. */
+function throttled(): (line: string | (() => string)) => void {
   let last = 0;
   return (line) => {
     if (performance.now() - last < 10_000) return;
     last = performance.now();
-    log(line);
+    log(typeof line === 'string' ? line : line());
   };
 }
 
@@ -445,8 +448,8 @@ interface GantryTimes {
   clusterAvailableMs: number;
   /** Per application: first seen Ready in Gantry minus first seen available on every cluster. */
   readyLagMs: number[];
-  /** The largest answer to the bench's list of applications. */
-  pollKb: number;
+  /** Everything the bench's watch of the applications received, over every connection. */
+  watchKb: number;
   createdMs: number;
   createP99Ms: number;
   appliedMs: number;
@@ -455,43 +458,113 @@ interface GantryTimes {
   readyHalfMs: number;
 }
 
+const RESUME_DELAY_MS = 1000;
+
+/**
+ * Follows the team's applications with Gantry's watch (`?watch=true`, Server-Sent Events), as the console
+ * and the CLI do: the first connection sends every application (ADDED) and then a BOOKMARK, later ones
+ * resume after the last event seen; a stream that ends or fails is resumed (from scratch if its version is
+ * too old to resume from). `onEvent` gets every ADDED, MODIFIED and DELETED as it arrives; the watch ends
+ * when it returns true, and fails with `signal`'s reason when that aborts. Resolves with the bytes received.
+ */
+async function watchApplications(
+  server: BenchServer,
+  signal: AbortSignal,
+  onEvent: (event: Exclude<WatchEvent, { type: 'BOOKMARK' | 'ERROR' }>) => boolean,
+): Promise<number> {
+  let bytes = 0;
+  let resourceVersion: string | undefined;
+  for (;;) {
+    let why: string;
+    try {
+      const url = `${server.url}${BASE}/teams/${TEAM}/applications?watch=true${resourceVersion === undefined ? '' : `&resourceVersion=${resourceVersion}`}`;
+      const response = await fetch(url, {
+        headers: { accept: 'text/event-stream', authorization: `Bearer ${server.token}` },
+        signal,
+      });
+      if (!response.ok) throw await readApiError(response);
+      if (response.body === null) throw new Error('the watch answered without a body');
+      const counted = response.body.pipeThrough(
+        new TransformStream<Uint8Array, Uint8Array>({
+          transform(chunk, controller) {
+            bytes += chunk.byteLength;
+            controller.enqueue(chunk);
+          },
+        }),
+      );
+      for await (const message of readSse(counted)) {
+        const event = toWatchEvent(message);
+        if (event === undefined) continue;
+        if (event.type === 'ERROR') throw event.error;
+        if (event.resourceVersion !== undefined) resourceVersion = event.resourceVersion;
+        if (event.type !== 'BOOKMARK' && onEvent(event)) return bytes; // leaving the loop closes the stream
+      }
+      why = 'the watch ended';
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      if (isApiError(error) && error.status === 410) {
+        log(`gantry: ${error.message}; watching again from scratch`);
+        resourceVersion = undefined;
+        continue;
+      }
+      if (isApiError(error) && error.status >= 400 && error.status < 500)
+        throw new Error(`watching applications: HTTP ${error.status} ${error.code}: ${error.message}`);
+      why = `the watch failed: ${(error as Error).message}`;
+    }
+    log(`gantry: ${why}; resuming after resourceVersion ${resourceVersion ?? '(none: from scratch)'}`);
+    await sleep(RESUME_DELAY_MS);
+    if (signal.aborted) throw signal.reason;
+  }
+}
+
 async function gantryPhase(server: BenchServer, bed: Testbed): Promise<GantryTimes> {
   const start = performance.now();
   const clusters = followClusters(bed, GANTRY_NAMESPACE, start);
   const creating = createApplications(server, start);
-  let pollBytes = 0;
+  const watching = new AbortController();
+  const timeout = setTimeout(
+    () =>
+      watching.abort(new Timeout(`gantry: applications Ready: not done after ${PHASE_TIMEOUT_MS / 1000} s`)),
+    PHASE_TIMEOUT_MS,
+  );
+  creating.catch((error: unknown) => watching.abort(error));
+  // The latest of every application, and which are Applied and Ready at revision 1 in it.
+  const latest = new Map<string, any>();
+  const applied = new Set<string>();
+  const ready = new Set<string>();
   const firstApplied = new Map<string, number>();
   const firstReady = new Map<string, number>();
   let appliedMs = 0;
   let readyMs = 0;
-  let createFailure: unknown;
   const reasonsSeen = new Set<string>();
-  creating.catch((error: unknown) => (createFailure = error));
   const progress = throttled();
-  await until(
-    'gantry: applications Ready',
-    async () => {
-      if (createFailure) throw createFailure;
-      const list = await request(
-        'GET',
-        `${server.url}${BASE}/teams/${TEAM}/applications?limit=1000`,
-        undefined,
-        server.token,
-      );
-      if (list.status !== 200)
-        throw new Error(`listing applications: HTTP ${list.status} ${JSON.stringify(list.body)}`);
-      pollBytes = Math.max(pollBytes, list.bytes);
+  /** Why the applications that are not Ready are not, with how many each: `NotReconciled 3, Progressing 12`. */
+  const notReady = () => {
+    const waiting = new Map<string, number>();
+    for (const item of latest.values()) {
+      const readyCondition = condition(item, 'Ready');
+      if (readyCondition?.status === 'True') continue;
+      const reason = readyCondition?.reason ?? 'NotReconciled';
+      waiting.set(reason, (waiting.get(reason) ?? 0) + 1);
+    }
+    return [...waiting].map(([reason, count]) => `${reason} ${count}`).join(', ');
+  };
+  let watchBytes: number;
+  try {
+    watchBytes = await watchApplications(server, watching.signal, (event) => {
       const now = performance.now() - start;
-      let applied = 0;
-      let ready = 0;
-      const waiting = new Map<string, number>();
-      for (const item of list.body.items as any[]) {
-        const name = item.metadata.name as string;
+      const item: any = event.object;
+      const name = item.metadata.name as string;
+      if (event.type === 'DELETED') {
+        latest.delete(name);
+        applied.delete(name);
+        ready.delete(name);
+      } else {
+        latest.set(name, item);
         const readyCondition = condition(item, 'Ready');
-        if (readyCondition?.status !== 'True') {
-          const reason = readyCondition?.reason ?? 'NotReconciled';
-          waiting.set(reason, (waiting.get(reason) ?? 0) + 1);
-          if (readyCondition && !reasonsSeen.has(reason)) {
+        if (readyCondition && readyCondition.status !== 'True') {
+          const reason = readyCondition.reason ?? 'NotReconciled';
+          if (!reasonsSeen.has(reason)) {
             reasonsSeen.add(reason);
             log(
               `gantry: first application waiting for "${reason}" after ${seconds(now)} s: ${name}: ${String(readyCondition.message).slice(0, 400)}`,
@@ -499,25 +572,26 @@ async function gantryPhase(server: BenchServer, bed: Testbed): Promise<GantryTim
           }
         }
         if (condition(item, 'Applied')?.status === 'True') {
-          applied += 1;
+          applied.add(name);
           if (!firstApplied.has(name)) firstApplied.set(name, now);
-        }
-        if (condition(item, 'Ready')?.status === 'True' && item.status?.revision === 1) {
-          ready += 1;
+        } else applied.delete(name);
+        if (readyCondition?.status === 'True' && item.status?.revision === 1) {
+          ready.add(name);
           if (!firstReady.has(name)) firstReady.set(name, now);
-        }
+        } else ready.delete(name);
       }
-      if (applied === appCount && appliedMs === 0) appliedMs = now;
-      if (ready === appCount) readyMs = now;
-      const why = [...waiting].map(([reason, count]) => `${reason} ${count}`).join(', ');
-      progress(
-        `gantry: ${list.body.items.length} created, ${applied} applied, ${ready} ready of ${appCount} after ${seconds(now)} s${why ? ` (not ready: ${why})` : ''}; RSS ${server.rssMb().toFixed(0)} MB`,
-      );
-      return ready === appCount;
-    },
-    PHASE_TIMEOUT_MS,
-    POLL_MS,
-  );
+      if (applied.size === appCount && appliedMs === 0) appliedMs = now;
+      if (ready.size === appCount) readyMs = now;
+      progress(() => {
+        const why = notReady();
+        return `gantry: ${latest.size} created, ${applied.size} applied, ${ready.size} ready of ${appCount} after ${seconds(now)} s${why ? ` (not ready: ${why})` : ''}; RSS ${server.rssMb().toFixed(0)} MB`;
+      });
+      return ready.size === appCount;
+    });
+  } finally {
+    clearTimeout(timeout);
+    watching.abort();
+  }
   const created = await creating;
   const seen = await clusters.stop();
   const sortedCreates = [...created.latencies].sort((a, b) => a - b);
@@ -529,7 +603,7 @@ async function gantryPhase(server: BenchServer, bed: Testbed): Promise<GantryTim
       return available === undefined ? [] : [at - available];
     }),
     clusterAvailableMs: seen.availableMs,
-    pollKb: Math.round(pollBytes / 1024),
+    watchKb: Math.round(watchBytes / 1024),
     createdMs: created.doneMs,
     createP99Ms:
       sortedCreates[Math.min(sortedCreates.length - 1, Math.floor(0.99 * sortedCreates.length))] ?? 0,
@@ -749,7 +823,7 @@ try {
     heap_used_mb: Math.round(gauge('gantry_process_nodejs_heap_size_used_bytes') / 1048576),
     heap_total_mb: Math.round(gauge('gantry_process_nodejs_heap_size_total_bytes') / 1048576),
     external_mb: Math.round(gauge('gantry_process_nodejs_external_memory_bytes') / 1048576),
-    poll_response_kb: gantry.pollKb,
+    watch_kb: gantry.watchKb,
     rss_max_mb: Math.round(Math.max(...rss)),
     rss_settled_mb: Math.round(rssSettled),
     kubectl_cleanup_seconds: seconds(cleanupMs),
