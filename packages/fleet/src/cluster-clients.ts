@@ -39,6 +39,9 @@ export interface FingerprintedClient {
   client: KubeClient;
   /** sha256 of kubeconfig and context: equal fingerprints, same connection settings. */
   fingerprint: string;
+  /** What the client was built from, for whoever needs a client of its own (the watch worker). */
+  kubeconfig: string;
+  context?: string;
 }
 
 type ClusterObject = Resource<ClusterSpec>;
@@ -90,12 +93,13 @@ export class ClusterClients {
     }
     const fingerprint = kubeconfigFingerprint(kubeconfig, cluster.spec.context);
     const cached = this.#clients.get(id);
-    if (cached?.fingerprint === fingerprint) return { client: await cached.client, fingerprint };
+    const built = { fingerprint, kubeconfig, ...(cluster.spec.context !== undefined ? { context: cluster.spec.context } : {}) };
+    if (cached?.fingerprint === fingerprint) return { client: await cached.client, ...built };
     if (cached) this.#close(id);
     const client = this.#deps.clientFactory(kubeconfig, cluster.spec.context);
     this.#clients.set(id, { fingerprint, client });
     try {
-      return { client: await client, fingerprint };
+      return { client: await client, ...built };
     } catch (error) {
       // Only drop the entry if it is still ours: a newer kubeconfig may have replaced it meanwhile.
       if (this.#clients.get(id)?.client === client) this.#clients.delete(id);

@@ -26,9 +26,9 @@ export interface ConnectionOptions {
   cluster: string;
   team: string;
   client: KubeClient;
-  inventory: InventoryRepository;
-  events: EventRepository;
-  logger: Logger;
+  inventory: Pick<InventoryRepository, 'apply' | 'replaceKind'>;
+  events: Pick<EventRepository, 'upsert'>;
+  logger: Pick<Logger, 'warn' | 'error'>;
   now: () => number;
   /** How long inventory changes are gathered before one write. */
   flushIntervalMs?: number;
