@@ -80,4 +80,24 @@ describe('createCelEngine', () => {
     });
     expect(evaluate('undeclared')).toEqual({ ok: false, message: 'unresolved attribute (at column 1)' });
   });
+
+  it('converts one bindings object once, however many expressions read it', () => {
+    const engine = createCelEngine();
+    let reads = 0;
+    const parameter = {
+      get replicas() {
+        reads += 1;
+        return 2;
+      },
+    };
+    const bindings = { parameter };
+    for (const source of ['parameter.replicas + 1', 'parameter.replicas * 2', 'has(parameter.replicas)']) {
+      const compiled = engine.compile(source);
+      expect(compiled.ok && compiled.program.evaluate(bindings).ok).toBe(true);
+    }
+    expect(reads).toBe(1);
+    const compiled = engine.compile('parameter.replicas');
+    if (compiled.ok) compiled.program.evaluate({ parameter });
+    expect(reads).toBe(2);
+  });
 });

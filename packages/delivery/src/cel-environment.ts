@@ -36,6 +36,7 @@ export type CelBindings = Readonly<Record<string, unknown>>;
 
 export interface CelProgram {
   readonly source: string;
+  /** `bindings` must not change once evaluated over: their CEL form is kept with them. */
   evaluate(bindings: CelBindings): CelEvalResult;
 }
 
@@ -189,10 +190,16 @@ function measure(root: Expr): { nodes: number; comprehensionDepth: number } {
  * enters CEL as `int` (so `parameter.replicas + 1` works), any other as `double`.
  */
 function toCelBindings(bindings: CelBindings): Record<string, never> {
+  // A template evaluates many expressions over one bindings object: it is converted once.
+  const known = converted.get(bindings);
+  if (known) return known;
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(bindings)) out[name] = toCelInput(value);
+  converted.set(bindings, out as Record<string, never>);
   return out as Record<string, never>;
 }
+
+const converted = new WeakMap<CelBindings, Record<string, never>>();
 
 function toCelInput(value: unknown): unknown {
   if (typeof value === 'number') return Number.isSafeInteger(value) ? BigInt(value) : value;
