@@ -27,7 +27,6 @@ export async function bundle() {
     banner: { js: "import { createRequire as __gantryCreateRequire } from 'node:module'; const require = __gantryCreateRequire(import.meta.url);" },
   };
   await build({ ...common, entryPoints: [join(root, 'apps/server/src/main.ts')], outfile: join(root, 'dist/gantry-server.mjs') });
-  await build({ ...common, entryPoints: [join(root, 'packages/fleet/src/watch-worker/watch-worker.worker.ts')], outfile: join(root, 'dist/fleet-watch.worker.mjs') });
   // Worker threads start from files of their own, found next to the bundle.
   mkdirSync(join(root, 'dist'), { recursive: true });
   copyFileSync(join(root, 'packages/store/src/sqlite-checkpointer.worker.mjs'), join(root, 'dist/sqlite-checkpointer.worker.mjs'));

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { buildApi, Metrics } from '@gantry/api';
-import { ClusterClients, ConnectionRegistry, FleetService, WatchWorker, createClusterController } from '@gantry/fleet';
+import { ClusterClients, ConnectionRegistry, FleetService, createClusterController } from '@gantry/fleet';
 import { createDeliveryModule } from '@gantry/delivery';
 import { ControllerManager, createTeamController, systemClock } from '@gantry/controllers';
 import { IdentityService, LoginLimiter, MembershipIndex, SecretCipher, SecretService, loadSecretKey } from '@gantry/identity';
@@ -80,10 +80,7 @@ export async function startServer(config: ResolvedConfig, options: ServerOptions
       feed.poke();
     });
 
-    // The clusters' watches run in a worker thread; their writes are made here.
-    const watchWorker = new WatchWorker({ inventory: store.inventory, events: store.events, logger: logger.child({ component: 'fleet' }) });
-    cleanups.unshift(() => watchWorker.close());
-    const connections = new ConnectionRegistry({ inventory: store.inventory, events: store.events, logger: logger.child({ component: 'fleet' }), now, worker: watchWorker });
+    const connections = new ConnectionRegistry({ inventory: store.inventory, events: store.events, logger: logger.child({ component: 'fleet' }), now });
     cleanups.unshift(() => connections.stopAll());
     const fleet = new FleetService({ repository: store.resources, inventory: store.inventory, events: store.events, secrets, audit: store.audit });
     const clusterClients = new ClusterClients({ repository: store.resources, secrets });

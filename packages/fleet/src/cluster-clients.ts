@@ -39,9 +39,6 @@ export interface FingerprintedClient {
   client: KubeClient;
   /** sha256 of kubeconfig and context: equal fingerprints, same connection settings. */
   fingerprint: string;
-  /** What the client was built from, for whoever needs a client of its own (the watch worker). */
-  kubeconfig: string;
-  context?: string;
 }
 
 type ClusterObject = Resource<ClusterSpec>;
@@ -93,13 +90,12 @@ export class ClusterClients {
     }
     const fingerprint = kubeconfigFingerprint(kubeconfig, cluster.spec.context);
     const cached = this.#clients.get(id);
-    const built = { fingerprint, kubeconfig, ...(cluster.spec.context !== undefined ? { context: cluster.spec.context } : {}) };
-    if (cached?.fingerprint === fingerprint) return { client: await cached.client, ...built };
+    if (cached?.fingerprint === fingerprint) return { client: await cached.client, fingerprint };
     if (cached) this.#close(id);
     const client = this.#deps.clientFactory(kubeconfig, cluster.spec.context);
     this.#clients.set(id, { fingerprint, client });
     try {
-      return { client: await client, ...built };
+      return { client: await client, fingerprint };
     } catch (error) {
       // Only drop the entry if it is still ours: a newer kubeconfig may have replaced it meanwhile.
       if (this.#clients.get(id)?.client === client) this.#clients.delete(id);

@@ -26,9 +26,9 @@ export interface ConnectionOptions {
   cluster: string;
   team: string;
   client: KubeClient;
-  inventory: Pick<InventoryRepository, 'apply' | 'replaceKind'>;
-  events: Pick<EventRepository, 'upsert'>;
-  logger: Pick<Logger, 'warn' | 'error'>;
+  inventory: InventoryRepository;
+  events: EventRepository;
+  logger: Logger;
   now: () => number;
   /** How long inventory changes are gathered before one write. */
   flushIntervalMs?: number;

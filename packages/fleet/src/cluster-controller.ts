@@ -164,7 +164,7 @@ export function createClusterController(deps: ClusterControllerDeps): Controller
           await deps.connections.stop(clusterId);
           set({ type: ClusterCondition.Connected, ...loaded.condition });
         } else {
-          const { client, fingerprint, kubeconfig, context } = loaded.value;
+          const { client, fingerprint } = loaded.value;
           status.server = client.server;
           const probed = await probe(client);
           if (!probed.ok) {
@@ -173,7 +173,7 @@ export function createClusterController(deps: ClusterControllerDeps): Controller
             status.serverVersion = probed.value.version;
             status.latencyMs = nextLatency(status.latencyMs, probed.value.latencyMs);
             set({ type: ClusterCondition.Connected, status: 'True', reason: ClusterReason.Connected, message: `${client.server} answers, Kubernetes ${probed.value.version}` });
-            await deps.connections.ensure(clusterId, key.team, fingerprint, { client: () => Promise.resolve(client), kubeconfig, ...(context !== undefined ? { context } : {}) });
+            await deps.connections.ensure(clusterId, key.team, fingerprint, () => Promise.resolve(client));
           }
         }
       }

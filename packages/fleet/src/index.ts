@@ -7,4 +7,3 @@ export * from './connection-registry.ts';
 export * from './cluster-controller.ts';
 export * from './node-operations.ts';
 export * from './fleet-service.ts';
-export * from './watch-worker/watch-worker.ts';
