@@ -172,7 +172,12 @@ describe('fleet on the test bed', () => {
       .replace(/client-key-data: .*/g, '')
       .replace(/(user:\s*\n)/, `$1    token: ${token}\n`);
     await addCluster('limited', limited, { env: 'test' });
-    const forbidden = await eventually(() => cluster('limited'), (c) => condition(c, 'InventorySynced')?.reason === 'WatchFailing', 60_000);
+    // Each kind's watch fails on its own: wait until both refused kinds have reported.
+    const refused = (c: any) => {
+      const synced = condition(c, 'InventorySynced');
+      return synced?.reason === 'WatchFailing' && /Pod: 403/.test(synced.message) && /Deployment: 403/.test(synced.message);
+    };
+    const forbidden = await eventually(() => cluster('limited'), refused, 60_000);
     expect(condition(forbidden, 'Connected').status).toBe('True');
     const message = condition(forbidden, 'InventorySynced').message as string;
     expect(message).toContain('Pod: 403 Forbidden');
