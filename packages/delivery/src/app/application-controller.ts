@@ -327,8 +327,7 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
         } else if (change.kind === 'Environment') {
           placements.delete(change.team);
           void enqueueApplications(change.team).catch(log);
-        }
-        else if (change.kind === 'ComponentDefinition') void enqueueApplications(undefined, (spec) => definitionsUsed(spec).components.has(change.name)).catch(log);
+        } else if (change.kind === 'ComponentDefinition') void enqueueApplications(undefined, (spec) => definitionsUsed(spec).components.has(change.name)).catch(log);
         else if (change.kind === 'TraitDefinition') void enqueueApplications(undefined, (spec) => definitionsUsed(spec).traits.has(change.name)).catch(log);
       });
       // Applications deleted while no server led this controller still own objects: clean them up.
