@@ -12,8 +12,17 @@ const team = (name: string, members: [string, string][], resourceVersion = '1'):
 describe('membership index', () => {
   it('follows team upserts and removals in both directions', () => {
     const index = new MembershipIndex();
-    index.replaceAll([team('a', [['ana', 'viewer'], ['bob', 'operator']]), team('b', [['ana', 'team-admin']])]);
-    expect([...index.teamsOf('ana')]).toEqual([['a', 'viewer'], ['b', 'team-admin']]);
+    index.replaceAll([
+      team('a', [
+        ['ana', 'viewer'],
+        ['bob', 'operator'],
+      ]),
+      team('b', [['ana', 'team-admin']]),
+    ]);
+    expect([...index.teamsOf('ana')]).toEqual([
+      ['a', 'viewer'],
+      ['b', 'team-admin'],
+    ]);
     index.upsert(team('a', [['bob', 'viewer']]));
     expect([...index.teamsOf('ana')]).toEqual([['b', 'team-admin']]);
     expect([...index.teamsOf('bob')]).toEqual([['a', 'viewer']]);
@@ -31,6 +40,26 @@ describe('membership index', () => {
     expect(index.teamsOf('ana').get('a')).toBe('operator');
     index.apply('DELETED', team('a', [['ana', 'operator']], '8'));
     index.apply('MODIFIED', team('a', [['ana', 'operator']], '7'));
+    expect(index.teamsOf('ana').size).toBe(0);
+  });
+
+  it('never changes a map it has handed out, so a request keeps the membership it started with', () => {
+    const index = new MembershipIndex();
+    index.apply('ADDED', team('a', [['ana', 'viewer']], '1'));
+    const during = index.teamsOf('ana');
+    index.apply(
+      'MODIFIED',
+      team(
+        'a',
+        [
+          ['ana', 'viewer'],
+          ['bob', 'operator'],
+        ],
+        '2',
+      ),
+    );
+    index.apply('DELETED', team('a', [], '3'));
+    expect([...during]).toEqual([['a', 'viewer']]);
     expect(index.teamsOf('ana').size).toBe(0);
   });
 });

@@ -40,22 +40,25 @@ export class MembershipIndex {
     for (const member of spec?.members ?? []) members.set(member.user, member.role);
     this.#teams.set(team.metadata.name, members);
     for (const [user, role] of members) {
-      let teams = this.#users.get(user);
-      if (!teams) this.#users.set(user, (teams = new Map()));
-      teams.set(team.metadata.name, role);
+      this.#users.set(user, new Map(this.#users.get(user)).set(team.metadata.name, role));
     }
   }
 
   remove(teamName: string): void {
     for (const user of this.#teams.get(teamName)?.keys() ?? []) {
-      const teams = this.#users.get(user);
-      teams?.delete(teamName);
-      if (teams?.size === 0) this.#users.delete(user);
+      const teams = new Map(this.#users.get(user));
+      teams.delete(teamName);
+      if (teams.size === 0) this.#users.delete(user);
+      else this.#users.set(user, teams);
     }
     this.#teams.delete(teamName);
   }
 
-  /** The user's teams and roles (live: a principal sees membership changes at once). */
+  /**
+   * The user's teams and roles now. The map is never changed afterwards (changes replace it, copy on
+   * write), so a request authorised against it sees one membership from start to end even when a Team
+   * is written while it waits on the database; the next request sees the change.
+   */
   teamsOf(username: string): ReadonlyMap<string, TeamRole> {
     return this.#users.get(username) ?? NO_TEAMS;
   }
