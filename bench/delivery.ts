@@ -4,18 +4,10 @@
 // server RSS with the applications delivered (< 300 MB). Gantry is observed through its watch API, as the
 // console and the CLI do; the clusters' Deployments and Services are followed with Kubernetes watches.
 // Usage: node --import tsx bench/delivery.ts [--apps 300] [--clusters 3] [--nodes 12]
-//        [--server-diagnostics DIR] [--testbed-nice 0]
+//        [--server-diagnostics DIR] [--testbed-nice 12]
 import { execFile } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { setPriority, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
@@ -24,7 +16,7 @@ import { isApiError, readApiError, readSse, toWatchEvent, type WatchEvent } from
 import { Composer, catalogDefinitionSet, createCelEngine, type RenderedObject } from '@gantry/delivery';
 import { KubeApiError, kubeClientFromKubeconfig, type KubeClient } from '@gantry/fleet';
 import type { ComponentSpec } from '@gantry/model';
-import { startTestbed, testbedStatus, type Testbed } from '@gantry/testbed';
+import { DEFAULT_TESTBED_NICE, startTestbed, testbedStatus, type Testbed } from '@gantry/testbed';
 import { BASE, percentiles, request, startServer, team, type BenchServer } from './lib.mjs';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -38,9 +30,9 @@ const { values } = parseArgs({
     // A directory: the server writes a CPU profile of the whole run (gantry-server.cpuprofile) and a heap
     // snapshot taken once everything is settled (gantry-server.heapsnapshot) there.
     'server-diagnostics': { type: 'string' },
-    // Runs the test bed's processes at this nice level (0: as started). The clusters stand in for remote
-    // machines; on one small machine they otherwise take CPU from the server being measured.
-    'testbed-nice': { type: 'string', default: '0' },
+    // The nice level of the test bed's scheduling groups (the test bed's default: 12; 0 gives each of its
+    // 15 processes a full share against the server's one, see testbed/src/options.ts).
+    'testbed-nice': { type: 'string', default: String(DEFAULT_TESTBED_NICE) },
   },
 });
 const appCount = Number(values.apps);
@@ -58,8 +50,9 @@ for (const [name, value] of Object.entries({
   if (!Number.isInteger(value) || value < 1)
     throw new RangeError(`--${name} must be a whole number above 0, got ${String(value)}`);
 }
-if (!Number.isInteger(Number(values['testbed-nice'])) || Math.abs(Number(values['testbed-nice'])) > 19)
-  throw new RangeError(`--testbed-nice must be a whole number from -19 to 19, got ${values['testbed-nice']}`);
+const testbedNice = Number(values['testbed-nice']);
+if (!Number.isInteger(testbedNice) || testbedNice < 0 || testbedNice > 19)
+  throw new RangeError(`--testbed-nice must be a whole number from 0 to 19, got ${values['testbed-nice']}`);
 const SETTLE_MS = 10_000;
 const TEAM = 'bench';
 const GANTRY_NAMESPACE = 'gantry-bench';
@@ -904,23 +897,10 @@ let server: BenchServer | undefined;
 let sampler: ReturnType<typeof setInterval> | undefined;
 try {
   const bedStart = performance.now();
-  if (Number(values['testbed-nice']) !== 0) setPriority(Number(values['testbed-nice']));
-  bed = await startTestbed({ clusters: clusterCount, nodes: nodesPer, progress: true });
+  bed = await startTestbed({ clusters: clusterCount, nodes: nodesPer, nice: testbedNice, progress: true });
   log(
     `test bed up: ${clusterCount} clusters × ${nodesPer} nodes in ${seconds(performance.now() - bedStart)} s`,
   );
-  const nice = Number(values['testbed-nice']);
-  if (nice !== 0) {
-    // Nice values are per thread: every thread of every test-bed process (those started later inherit
-    // from the bench, which started the test bed at that level too).
-    const tasks = (testbedStatus(bed.stateDir)?.clusters ?? [])
-      .flatMap((c) => c.processes)
-      .flatMap((p) => readdirSync(`/proc/${p.pid}/task`));
-    for (const tid of tasks) setPriority(Number(tid), nice);
-    setPriority(0);
-    log(`test bed at nice ${nice} (${tasks.length} threads); the bench and what it starts next at 0`);
-  }
-
   const kubectl = await kubectlPhase(bed);
   log(`kubectl: all available after ${seconds(kubectl.availableMs)} s (apply ${seconds(kubectl.applyMs)} s)`);
   const cleanupMs = await removeKubectlObjects(bed);
@@ -1010,7 +990,7 @@ try {
     server_cpu_seconds: Math.round(serverCpu * 10) / 10,
     testbed_cpu_seconds_gantry: Math.round(testbedCpu),
     testbed_cpu_seconds_kubectl: Math.round(kubectl.testbedCpu),
-    testbed_nice: Number(values['testbed-nice']),
+    testbed_nice: testbedNice,
     kubectl_cpu_seconds: Math.round(kubectl.kubectlCpu * 10) / 10,
     heap_used_mb: Math.round(gauge('gantry_process_nodejs_heap_size_used_bytes') / 1048576),
     heap_total_mb: Math.round(gauge('gantry_process_nodejs_heap_size_total_bytes') / 1048576),

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  DEFAULT_TESTBED_NICE,
   chaos,
   nodeIsReady,
   startTestbed,
@@ -84,6 +86,16 @@ describe('multi-cluster test bed', () => {
     expect(cluster(0).region).not.toBe(cluster(1).region);
     // The kubeconfig works for kubectl as it is.
     expect(await cluster(1).kubectl(['get', 'nodes', '-o', 'name'])).toContain('node/testbed-2-node-1');
+  });
+
+  it('lowers the scheduling group of every process, so the clusters cannot crowd out the code under test', () => {
+    for (const pid of pids) {
+      // With autogroups the session's group carries the level; without, the process itself does.
+      const group = `/proc/${pid}/autogroup`;
+      if (existsSync(group))
+        expect(readFileSync(group, 'utf8')).toMatch(new RegExp(`nice ${DEFAULT_TESTBED_NICE}\\n`));
+      else expect(getPriority(pid)).toBe(DEFAULT_TESTBED_NICE);
+    }
   });
 
   it('runs a Deployment: the scheduler places its pods and kwok makes them Running', async () => {

@@ -27,6 +27,8 @@ export interface ClusterPlan {
   readonly ports: ClusterPorts;
   readonly nodes: number;
   readonly timeoutMs: number;
+  /** The nice level of each process's session (`TestbedOptions.nice`). */
+  readonly nice: number;
 }
 
 /** Every kwok Stage shipped in testbed/stages, one multi-document file for kwok's --config. */
@@ -85,7 +87,10 @@ export async function startCluster(
   };
   record(state);
   const start = (component: string, command: string, args: string[], port?: number): ProcessRecord => {
-    const process = startDetached(component, command, args, join(logs, `${component}.log`), dir, port);
+    const process = startDetached(component, command, args, join(logs, `${component}.log`), dir, {
+      port,
+      nice: plan.nice,
+    });
     state.processes.push(process);
     record(state);
     return process;

@@ -7,6 +7,6 @@ export type { KubeResponse } from './kube-client.ts';
 export { TestbedError } from './testbed-error.ts';
 export { ensureBinaries } from './binaries.ts';
 export type { Binaries } from './binaries.ts';
-export { defaultCacheDir, defaultStateDir } from './options.ts';
+export { DEFAULT_TESTBED_NICE, defaultCacheDir, defaultStateDir } from './options.ts';
 export { kwokNodeAnnotation, regions } from './fake-nodes.ts';
 export { chaos } from './chaos.ts';

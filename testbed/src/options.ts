@@ -16,6 +16,11 @@ export interface TestbedOptions {
   readonly readyTimeoutMs: number;
   /** How long `stop` waits after SIGTERM before it sends SIGKILL. */
   readonly stopGraceMs: number;
+  /**
+   * The nice level of each test-bed process's scheduling group (see `lowerSessionPriority`): the clusters
+   * stand in for remote machines and must not crowd out what is being tested on this one.
+   */
+  readonly nice: number;
 }
 
 export interface TestbedOptionsInput {
@@ -25,7 +30,16 @@ export interface TestbedOptionsInput {
   cacheDir?: string;
   readyTimeoutMs?: number;
   stopGraceMs?: number;
+  nice?: number;
 }
+
+/**
+ * Every test-bed process runs in its own session, and Linux's autogroup scheduler gives each session an
+ * equal share of the CPUs: one cluster's five processes weighed five times the Gantry server under test.
+ * At nice 12 a session weighs 70 against a nice-0 one's 1,024, so three clusters (15 sessions) weigh
+ * about as much as one ordinary program; they still get every cycle nothing else wants.
+ */
+export const DEFAULT_TESTBED_NICE = 12;
 
 export const testbedRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const stagesDir = join(testbedRoot, 'stages');
@@ -50,7 +64,11 @@ export function resolveTestbedOptions(
     cacheDir: resolve(input.cacheDir ?? defaultCacheDir(env)),
     readyTimeoutMs: input.readyTimeoutMs ?? 120_000,
     stopGraceMs: input.stopGraceMs ?? 10_000,
+    nice: input.nice ?? (env.GANTRY_TESTBED_NICE ? Number(env.GANTRY_TESTBED_NICE) : DEFAULT_TESTBED_NICE),
   };
+  if (!Number.isInteger(options.nice) || options.nice < 0 || options.nice > 19) {
+    throw new RangeError(`nice must be a whole number from 0 to 19, got ${options.nice}`);
+  }
   for (const key of ['clusters', 'nodes'] as const) {
     const value = options[key];
     if (!Number.isInteger(value) || value < (key === 'clusters' ? 1 : 0) || value > 1000) {

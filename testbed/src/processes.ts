@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TestbedError } from './testbed-error.ts';
 
@@ -27,21 +28,26 @@ function procStat(pid: number): { state: string; startTicks: number } | undefine
   }
 }
 
-/** Starts a process in its own session with output to `logFile`, so it outlives the CLI that started it. */
+/**
+ * Starts a process in its own session with output to `logFile`, so it outlives the CLI that started it;
+ * the session's scheduling group gets `nice` (see `lowerSessionPriority`).
+ */
 export function startDetached(
   name: string,
   command: string,
   args: readonly string[],
   logFile: string,
   cwd: string,
-  port?: number,
+  options: { port?: number | undefined; nice?: number } = {},
 ): ProcessRecord {
+  const { port, nice = 0 } = options;
   const log = openSync(logFile, 'a');
   try {
     const child = spawn(command, args, { cwd, detached: true, stdio: ['ignore', log, log] });
     if (child.pid === undefined)
       throw new TestbedError(`could not start ${name} (${command})`, { step: `start ${name}`, logFile });
     child.unref();
+    if (nice > 0) lowerSessionPriority(child.pid, nice);
     const stat = procStat(child.pid);
     return {
       name,
@@ -54,6 +60,26 @@ export function startDetached(
     };
   } finally {
     closeSync(log);
+  }
+}
+
+/**
+ * Lowers the priority of a session leader's scheduling group. With autogroup scheduling
+ * (`/proc/sys/kernel/sched_autogroup_enabled`), nice levels only order threads within one session, and
+ * the CPUs are shared between sessions first: `setpriority` on the process would change nothing against
+ * other sessions, the group's own nice (`/proc/PID/autogroup`) does. Without autogroups the file is
+ * missing and the process's threads get the nice level instead (each process starts single-threaded,
+ * so its later threads inherit it).
+ */
+export function lowerSessionPriority(pid: number, nice: number): void {
+  try {
+    writeFileSync(`/proc/${pid}/autogroup`, String(nice));
+  } catch {
+    try {
+      setPriority(pid, nice);
+    } catch {
+      // Gone already: the readiness wait reports it with its log.
+    }
   }
 }
 

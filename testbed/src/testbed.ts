@@ -147,6 +147,7 @@ async function startWith(
       },
       nodes: options.nodes,
       timeoutMs: options.readyTimeoutMs,
+      nice: options.nice,
     });
   }
   const state: TestbedState = {
