@@ -65,6 +65,22 @@ const log = (line: string) => process.stderr.write(`[bench:delivery] ${line}\n`)
 
 class Timeout extends Error {}
 
+/**
+ * Seconds the main thread of `pid` has run on a CPU and waited for one while runnable
+ * (/proc/PID/task/PID/schedstat: nanoseconds on the CPU, nanoseconds on a run queue, time slices).
+ */
+function mainThreadSchedule(pid: number): { ran: number; waited: number } {
+  try {
+    const [ran, waited] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8')
+      .trim()
+      .split(' ')
+      .map(Number);
+    return { ran: (ran ?? 0) / 1e9, waited: (waited ?? 0) / 1e9 };
+  } catch {
+    return { ran: 0, waited: 0 }; // gone, or a kernel without schedstat
+  }
+}
+
 /** CPU seconds a process has used (user + system; with `children`, also its waited-for children's), from /proc. */
 function cpuSeconds(pid: number | 'self', children = false): number {
   try {
@@ -920,9 +936,11 @@ try {
   await addClusters(server, bed);
   log('gantry: clusters Connected; creating applications');
   const serverCpuBefore = cpuSeconds(server.pid);
+  const scheduleBefore = mainThreadSchedule(server.pid);
   const testbedCpuBefore = testbedCpuSeconds(bed);
   const gantry = await gantryPhase(server, bed);
   const serverCpu = cpuSeconds(server.pid) - serverCpuBefore;
+  const scheduleAfter = mainThreadSchedule(server.pid);
   const testbedCpu = testbedCpuSeconds(bed) - testbedCpuBefore;
   log(
     `gantry: all Ready after ${seconds(gantry.readyMs)} s (all Applied ${seconds(gantry.appliedMs)} s, creates done ${seconds(gantry.createdMs)} s)`,
@@ -988,6 +1006,9 @@ try {
     db_queries: db.count,
     db_seconds_total: Math.round(db.sum * 10) / 10,
     server_cpu_seconds: Math.round(serverCpu * 10) / 10,
+    // The server's event loop: time on a CPU, and time it had work but waited for a CPU.
+    server_main_thread_ran_seconds: Math.round((scheduleAfter.ran - scheduleBefore.ran) * 10) / 10,
+    server_main_thread_waited_seconds: Math.round((scheduleAfter.waited - scheduleBefore.waited) * 10) / 10,
     testbed_cpu_seconds_gantry: Math.round(testbedCpu),
     testbed_cpu_seconds_kubectl: Math.round(kubectl.testbedCpu),
     testbed_nice: testbedNice,
@@ -1020,7 +1041,7 @@ try {
     `reconcile own time (without API-server waits): p50 ${summary.reconcile_own_p50_ms} ms, p99 ${summary.reconcile_own_p99_ms} ms (target < 50 ms) ${verdict(summary.reconcile_own_p99_ms < 50)}; API-server time p99 ${summary.reconcile_api_p99_ms} ms; ${summary.reconciles} reconciles`,
   );
   console.log(
-    `CPU while delivering: Gantry server ${summary.server_cpu_seconds} s, test bed ${summary.testbed_cpu_seconds_gantry} s; kubectl ${summary.kubectl_cpu_seconds} s, test bed ${summary.testbed_cpu_seconds_kubectl} s (2 cores)`,
+    `CPU while delivering: Gantry server ${summary.server_cpu_seconds} s, test bed ${summary.testbed_cpu_seconds_gantry} s; kubectl ${summary.kubectl_cpu_seconds} s, test bed ${summary.testbed_cpu_seconds_kubectl} s (2 cores); the server's main thread ran ${summary.server_main_thread_ran_seconds} s and waited ${summary.server_main_thread_waited_seconds} s for a CPU`,
   );
   console.log(
     `server RSS: max ${summary.rss_max_mb} MB, ${SETTLE_MS / 1000} s after all Ready ${summary.rss_settled_mb} MB (target < 300 MB) ${verdict(summary.rss_max_mb < 300)}`,
