@@ -1,7 +1,7 @@
 import { setCondition, type Controller, type LeadingTerm, type ObjectKey, type ReconcileContext, type ReconcileResult } from '@gantry/controllers';
 import { ClusterClientError, type ClusterClients, type KubeClient, type KubeObject } from '@gantry/fleet';
 import { SYSTEM_PRINCIPAL } from '@gantry/identity';
-import type { ApplicationStatus, Condition, HealthState } from '@gantry/model';
+import type { ApplicationStatus, Condition } from '@gantry/model';
 import type { ChangeFeed, ResourceService } from '@gantry/resources';
 import type { AppliedObject, AppliedObjectRepository, ResourceRepository } from '@gantry/store';
 import type { CelEngine } from '../cel-environment.ts';
@@ -14,7 +14,7 @@ import { componentsForTarget, resolveTargets, type Target } from '../targets.ts'
 import { definitionsUsed } from '../check/trait-check.ts';
 import { fromSnapshot } from './definitions.ts';
 import { placementOf, type Placement } from './placement-source.ts';
-import { ProgressTracker, deployTarget, type ComponentHealth, type DeliveredTargets, type TargetOutcome } from './deploy.ts';
+import { ProgressTracker, deployTarget, worstHealth, type ComponentHealth, type DeliveredTargets, type TargetOutcome } from './deploy.ts';
 import { APP_LABEL, TEAM_LABEL, type ApplicationObject, type RevisionManager } from './revisions.ts';
 
 export const ApplicationCondition = { Rendered: 'Rendered', Applied: 'Applied', Healthy: 'Healthy', Ready: 'Ready' } as const;
@@ -48,13 +48,6 @@ interface ClusterSession {
   namespaces: Set<string>;
 }
 
-const WORST: readonly HealthState[] = ['Unhealthy', 'Unknown', 'Progressing', 'Healthy'];
-
-export function worstHealth(states: Iterable<HealthState>): HealthState {
-  let worst: HealthState = 'Healthy';
-  for (const state of states) if (WORST.indexOf(state) < WORST.indexOf(worst)) worst = state;
-  return worst;
-}
 
 /**
  * Delivers applications: records a revision for every change, renders it per target cluster, applies it
@@ -232,6 +225,7 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
             applier: new ClusterApplier(timer.wrap(clusterSession.client), { discovery: clusterSession.discovery }),
             records: deps.records,
             live: (ref) => clusterSession.watcher.get(ref),
+            watch: (kind) => clusterSession.watcher.watch(kind),
             progress,
             delivered,
             namespaces: clusterSession.namespaces,

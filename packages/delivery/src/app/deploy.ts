@@ -6,6 +6,7 @@ import type { Composer, DefinitionSet, RenderedObject } from '../compose/compose
 import { evaluateHealthPolicy } from '../health-policy.ts';
 import { describeRef, objectRef, refKey, type ClusterApplier, type KubeManifest, type ObjectRef } from '../kube/applier.ts';
 import type { Target } from '../targets.ts';
+import { DEFAULT_WORKLOAD_KINDS } from '../kube/workload-watcher.ts';
 import { APP_LABEL, REVISION_ANNOTATION } from './revisions.ts';
 import { sha256 } from './hash.ts';
 
@@ -60,6 +61,8 @@ export interface DeployDeps {
   records: AppliedObjectRepository;
   /** The live object as the cluster's workload watch last saw it, if it has. */
   live(ref: ObjectRef): KubeObject | undefined;
+  /** Has the cluster's watch follow a kind whose objects a health policy reads (workload kinds always are). */
+  watch?(kind: { apiVersion: string; kind: string }): void;
   progress: ProgressTracker;
   /** Namespaces known to exist on the cluster (checked once, forgotten when an apply fails). */
   namespaces?: Set<string>;
@@ -97,7 +100,7 @@ export async function deployTarget(request: DeployRequest, deps: DeployDeps): Pr
       const records = recorded;
       const unchanged = records.length === known.hashes.size && records.every((r) => known.hashes.get(r.ref) === r.hash);
       if (unchanged) {
-        const cells = request.components.map((component) => componentHealth(deps, component.name, target.cluster, known.workloads.get(component.name)));
+        const cells = request.components.map((component) => componentHealth(deps, component.name, target.cluster, known.workloads.get(component.name), known.checks.get(component.name)));
         return outcome('Applied', undefined, cells);
       }
     }
@@ -182,7 +185,7 @@ export async function deployTarget(request: DeployRequest, deps: DeployDeps): Pr
   const ordered = request.components.map((c) => cells.get(c.name)!).filter(Boolean);
   const clean = failures.length === 0 && pruneProblems.length === 0 && ordered.every((c) => !c.blocked);
   if (fingerprint && clean) {
-    deps.delivered!.set(cacheKey, { fingerprint, hashes: new Map(appliedRecords.map((r) => [r.ref, r.hash])), workloads: workloadsOf(rendered, appliedRecords, target.namespace) });
+    deps.delivered!.set(cacheKey, { fingerprint, hashes: new Map(appliedRecords.map((r) => [r.ref, r.hash])), ...watchedObjectsOf(rendered, appliedRecords, target.namespace) });
   } else deps.delivered?.delete(cacheKey);
   if (failures.length > 0) return outcome(failures.some((f) => f.includes('unreachable')) ? 'Unreachable' : 'Failed', failures.join(' | '), ordered, sent, pruned);
   const waiting = ordered.filter((c) => c.blocked);
@@ -210,7 +213,8 @@ async function applyComponent(
   const { target } = request;
   const out: Omit<AppliedObject, 'appliedAt'>[] = [];
   let sent = 0;
-  let workload: { ref: ObjectRef; live: KubeObject | undefined; health?: string } | undefined;
+  let workload: WorkloadRef | undefined;
+  const checks: WorkloadRef[] = [];
   for (const stage of STAGES) {
     const batch = objects.filter((o) => o.stage === stage);
     const results = await mapLimit(batch, PARALLEL_APPLIES, async (rendered) => {
@@ -241,9 +245,10 @@ async function applyComponent(
     for (const result of results) {
       out.push({ team: request.team, app: request.app, cluster: target.cluster, ref: refKey(result.ref), component: name, object: result.ref, hash: result.hash, revision: request.revision });
       if (result.rendered.workload) workload = { ref: result.ref, live: result.live, ...(result.rendered.health ? { health: result.rendered.health } : {}) };
+      else if (result.rendered.health) checks.push({ ref: result.ref, live: result.live, health: result.rendered.health });
     }
   }
-  return { cell: componentHealth(deps, name, target.cluster, workload), records: out, sent };
+  return { cell: componentHealth(deps, name, target.cluster, workload, checks), records: out, sent };
 }
 
 /**
@@ -264,33 +269,65 @@ async function firstApply(request: DeployRequest, deps: DeployDeps, manifest: Ku
   }
 }
 
-/** A component's health: its workload's health policy over the live object (the watch's copy, else the apply's answer). */
-function componentHealth(deps: DeployDeps, name: string, cluster: string, workload: { ref: ObjectRef; live: KubeObject | undefined; health?: string } | undefined): ComponentHealth {
-  if (!workload) return { name, cluster, health: 'Healthy', message: 'applied' };
-  const label = `${workload.ref.kind}/${workload.ref.namespace ? `${workload.ref.namespace}/` : ''}${workload.ref.name}`;
-  if (!workload.health) return { name, cluster, health: 'Healthy', message: 'applied (no health policy)', workload: label };
-  const live = newest(deps.live(workload.ref), workload.live);
-  if (!live) return { name, cluster, health: 'Progressing', message: 'waiting for the cluster to report the workload', workload: label };
-  const verdict = evaluateHealthPolicy(deps.engine, workload.health, live);
-  if (!verdict.ok) return { name, cluster, health: 'Unknown', message: `health policy failed: ${verdict.error.message}`, workload: label };
+/**
+ * A component's health: its workload's health policy over the live object (the watch's copy, else the
+ * apply's answer), and the policies of its other objects that have one (a trait's PodDisruptionBudget):
+ * the worst of them, with the message of each one that is not healthy.
+ */
+function componentHealth(deps: DeployDeps, name: string, cluster: string, workload: WorkloadRef | undefined, checks: readonly WorkloadRef[] = []): ComponentHealth {
+  const label = workload ? describeObject(workload.ref) : undefined;
+  const main = !workload ? { health: 'Healthy' as const, message: 'applied' } : !workload.health ? { health: 'Healthy' as const, message: 'applied (no health policy)' } : objectHealth(deps, cluster, workload, workload.health);
+  const others = checks.map((check) => ({ check, verdict: objectHealth(deps, cluster, check, check.health!) }));
+  const health = worstHealth([main.health, ...others.map((o) => o.verdict.health)]);
+  const troubles = others.filter((o) => o.verdict.health !== 'Healthy').map((o) => `${describeObject(o.check.ref)}: ${o.verdict.message ?? o.verdict.health}`);
+  const message = troubles.length === 0 ? main.message : [...(main.health === 'Healthy' ? [] : [main.message ?? main.health]), ...troubles].join('; ');
+  return { name, cluster, health, ...(message ? { message } : {}), ...(label ? { workload: label } : {}) };
+}
+
+/** One object's health by its policy: Progressing while its controller catches up or within the grace period, then Unhealthy. */
+function objectHealth(deps: DeployDeps, cluster: string, object: WorkloadRef, policy: string): { health: HealthState; message?: string } {
+  if (object.ref.apiVersion !== undefined && !DEFAULT_KINDS.has(`${object.ref.apiVersion}/${object.ref.kind}`)) deps.watch?.(object.ref);
+  const live = newest(deps.live(object.ref), object.live);
+  if (!live) return { health: 'Progressing', message: 'waiting for the cluster to report it' };
+  const verdict = evaluateHealthPolicy(deps.engine, policy, live);
+  if (!verdict.ok) return { health: 'Unknown', message: `health policy failed: ${verdict.error.message}` };
   const fresh = (live.metadata as { generation?: number }).generation ?? 0;
   const observed = (live.status as { observedGeneration?: number } | undefined)?.observedGeneration;
-  const key = `${cluster}/${refKey(workload.ref)}`;
+  const key = `${cluster}/${refKey(object.ref)}`;
   let health: HealthState;
   if (verdict.healthy) {
     deps.progress.healthy(key);
     health = 'Healthy';
   } else {
-    // A workload that has not yet converged on its latest generation is progressing: while its
+    // An object that has not yet converged on its latest generation is progressing: while its
     // controller has not observed it, and for a grace period after (a rollout replacing pods).
     const since = deps.progress.notHealthySince(key, fresh, deps.now());
     health = (observed !== undefined && observed < fresh) || deps.now() - since < deps.progress.graceMs ? 'Progressing' : 'Unhealthy';
   }
-  return { name, cluster, health, ...(verdict.message ? { message: verdict.message } : {}), workload: label };
+  return { health, ...(verdict.message ? { message: verdict.message } : {}) };
 }
 
-/** Per target (`team/app/cluster`): the fingerprint of the last clean pass, what it recorded and each component's workload. */
-export type DeliveredTargets = Map<string, { fingerprint: string; hashes: Map<string, string>; workloads: Map<string, WorkloadRef> }>;
+/** `Kind/namespace/name`, as the matrix names a component's objects. */
+function describeObject(ref: ObjectRef): string {
+  return `${ref.kind}/${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
+}
+
+/** Kinds every cluster's watch follows from the start (the workload kinds). */
+const DEFAULT_KINDS = new Set(DEFAULT_WORKLOAD_KINDS.map((k) => `${k.apiVersion}/${k.kind}`));
+
+const WORST: readonly HealthState[] = ['Unhealthy', 'Unknown', 'Progressing', 'Healthy'];
+
+export function worstHealth(states: Iterable<HealthState>): HealthState {
+  let worst: HealthState = 'Healthy';
+  for (const state of states) if (WORST.indexOf(state) < WORST.indexOf(worst)) worst = state;
+  return worst;
+}
+
+/**
+ * Per target (`team/app/cluster`): the fingerprint of the last clean pass, what it recorded, and each
+ * component's workload and other objects with a health policy.
+ */
+export type DeliveredTargets = Map<string, { fingerprint: string; hashes: Map<string, string>; workloads: Map<string, WorkloadRef>; checks: Map<string, WorkloadRef[]> }>;
 
 interface WorkloadRef {
   ref: ObjectRef;
@@ -298,15 +335,23 @@ interface WorkloadRef {
   health?: string;
 }
 
-function workloadsOf(rendered: ReadonlyMap<string, RenderedObject[]>, records: readonly Omit<AppliedObject, 'appliedAt'>[], namespace: string): Map<string, WorkloadRef> {
+function watchedObjectsOf(
+  rendered: ReadonlyMap<string, RenderedObject[]>,
+  records: readonly Omit<AppliedObject, 'appliedAt'>[],
+  namespace: string,
+): { workloads: Map<string, WorkloadRef>; checks: Map<string, WorkloadRef[]> } {
   const byKey = new Map(records.map((r) => [r.ref, r.object as ObjectRef]));
   const workloads = new Map<string, WorkloadRef>();
+  const checks = new Map<string, WorkloadRef[]>();
   for (const [component, objects] of rendered) {
-    const workload = objects.find((o) => o.workload);
-    const ref = workload ? byKey.get(renderedKey(workload, namespace)) : undefined;
-    if (workload && ref) workloads.set(component, { ref, live: undefined, ...(workload.health ? { health: workload.health } : {}) });
+    for (const object of objects) {
+      const ref = byKey.get(renderedKey(object, namespace));
+      if (!ref) continue;
+      if (object.workload) workloads.set(component, { ref, live: undefined, ...(object.health ? { health: object.health } : {}) });
+      else if (object.health) checks.set(component, [...(checks.get(component) ?? []), { ref, live: undefined, health: object.health }]);
+    }
   }
-  return workloads;
+  return { workloads, checks };
 }
 
 /** The more recent of two copies of an object: the watch's may lag behind what an apply just answered. */

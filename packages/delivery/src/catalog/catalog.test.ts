@@ -20,6 +20,7 @@ import {
   cronJobHealthPolicy,
   deploymentHealthPolicy,
   jobHealthPolicy,
+  podDisruptionBudgetHealthPolicy,
   loadCatalog,
   statefulSetHealthPolicy,
 } from './catalog.ts';
@@ -91,7 +92,7 @@ async function webservice(
 }
 
 describe('the built-in catalog', () => {
-  it('holds every component type and trait at version 1.0.0, marked built-in', () => {
+  it('holds every component type and trait at its version, marked built-in', () => {
     expect(catalog.components.map((d) => d.metadata.name)).toEqual([
       'cron-job',
       'helm',
@@ -121,7 +122,8 @@ describe('the built-in catalog', () => {
     for (const definition of [...catalog.components, ...catalog.traits]) {
       expect(definition.apiVersion).toBe('gantry.dev/v1alpha1');
       expect(definition.metadata.labels).toEqual({ 'catalog.gantry.dev/builtin': 'true' });
-      expect(definition.spec.version).toBe('1.0.0');
+      // pdb 1.1.0: its PodDisruptionBudget counts in the component's health.
+      expect(definition.spec.version, definition.metadata.name).toBe(definition.metadata.name === 'pdb' ? '1.1.0' : '1.0.0');
       expect(definition.spec.description.length, definition.metadata.name).toBeGreaterThan(20);
     }
     expect(catalogDir()).toBe(resolve(dirname(fileURLToPath(import.meta.url)), '../../catalog') + '/');
@@ -203,6 +205,11 @@ describe('the built-in catalog', () => {
     expect(health('cron-job')).toBe(cronJobHealthPolicy);
     expect(health('k8s-objects')).toBeUndefined();
     expect(health('helm')).toBeUndefined();
+    expect(builtins.traits.get('pdb')!.spec.health?.policy).toBe(podDisruptionBudgetHealthPolicy);
+    const withPolicies = [...builtins.traits.values()]
+      .filter((trait) => trait.spec.health)
+      .map((trait) => trait.name);
+    expect(withPolicies).toEqual(['pdb']);
   });
 });
 
@@ -438,7 +445,6 @@ describe('built-in components', () => {
       data: { 'run.sh': 'echo ${HOME}' },
     });
   });
-
 });
 
 describe('built-in traits', () => {

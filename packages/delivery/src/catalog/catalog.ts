@@ -17,6 +17,7 @@ export {
   daemonSetHealthPolicy,
   deploymentHealthPolicy,
   jobHealthPolicy,
+  podDisruptionBudgetHealthPolicy,
   standardHealthPolicy,
   statefulSetHealthPolicy,
 } from './health-policies.ts';

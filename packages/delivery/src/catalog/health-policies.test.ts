@@ -6,6 +6,7 @@ import {
   daemonSetHealthPolicy,
   deploymentHealthPolicy,
   jobHealthPolicy,
+  podDisruptionBudgetHealthPolicy,
   standardHealthPolicy,
   statefulSetHealthPolicy,
 } from './health-policies.ts';
@@ -178,12 +179,34 @@ describe('standard health policies', () => {
     expect(verdict(cronJobHealthPolicy, {})).toEqual({ ok: true, healthy: true });
   });
 
+  it('PodDisruptionBudget: healthy when as many pods are healthy as it requires', () => {
+    const metadata = { generation: 2 };
+    expect(verdict(podDisruptionBudgetHealthPolicy, { metadata, spec: { minAvailable: 3 } })).toEqual({
+      ok: true,
+      healthy: false,
+      message: 'waiting for the controller to observe generation 2',
+    });
+    expect(
+      verdict(podDisruptionBudgetHealthPolicy, {
+        metadata,
+        status: { observedGeneration: 2, currentHealthy: 2, desiredHealthy: 3, disruptionsAllowed: 0 },
+      }),
+    ).toEqual({ ok: true, healthy: false, message: '2 of 3 required pods healthy, 0 disruption(s) allowed' });
+    expect(
+      verdict(podDisruptionBudgetHealthPolicy, {
+        metadata,
+        status: { observedGeneration: 2, currentHealthy: 3, desiredHealthy: 2, disruptionsAllowed: 1 },
+      }),
+    ).toEqual({ ok: true, healthy: true, message: '3 of 2 required pods healthy, 1 disruption(s) allowed' });
+  });
+
   it('is chosen by apiVersion and kind', () => {
     expect(standardHealthPolicy('apps/v1', 'Deployment')).toBe(deploymentHealthPolicy);
     expect(standardHealthPolicy('apps/v1', 'StatefulSet')).toBe(statefulSetHealthPolicy);
     expect(standardHealthPolicy('apps/v1', 'DaemonSet')).toBe(daemonSetHealthPolicy);
     expect(standardHealthPolicy('batch/v1', 'Job')).toBe(jobHealthPolicy);
     expect(standardHealthPolicy('batch/v1', 'CronJob')).toBe(cronJobHealthPolicy);
+    expect(standardHealthPolicy('policy/v1', 'PodDisruptionBudget')).toBe(podDisruptionBudgetHealthPolicy);
     expect(standardHealthPolicy('v1', 'Service')).toBeUndefined();
     expect(standardHealthPolicy('extensions/v1beta1', 'Deployment')).toBeUndefined();
   });

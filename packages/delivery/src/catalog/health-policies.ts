@@ -70,6 +70,22 @@ export const jobHealthPolicy = [
 /** A CronJob is healthy once it exists: its runs are Jobs of their own. */
 export const cronJobHealthPolicy = 'true';
 
+/**
+ * A PodDisruptionBudget (the pdb trait's) is healthy when as many of its pods are healthy as it requires:
+ * otherwise no voluntary disruption is allowed, and a node drain or cluster upgrade waits on it forever
+ * (minAvailable above the replicas, or pods failing). Message: `2 of 2 required pods healthy, 1 disruption allowed`.
+ */
+export const podDisruptionBudgetHealthPolicy = [
+  '{',
+  `'healthy': ${observed}`,
+  '&& (has(status.currentHealthy) ? status.currentHealthy : 0) >= (has(status.desiredHealthy) ? status.desiredHealthy : 0),',
+  `'message': ${observed}`,
+  "? string(has(status.currentHealthy) ? status.currentHealthy : 0) + ' of ' + string(has(status.desiredHealthy) ? status.desiredHealthy : 0)",
+  "+ ' required pods healthy, ' + string(has(status.disruptionsAllowed) ? status.disruptionsAllowed : 0) + ' disruption(s) allowed'",
+  `: ${behind}`,
+  '}',
+].join('\n');
+
 /** The standard policy for a kind (`apps/v1` Deployment...), or undefined when there is none (Service...). */
 export function standardHealthPolicy(apiVersion: string, kind: string): string | undefined {
   if (apiVersion === 'apps/v1') {
@@ -81,5 +97,6 @@ export function standardHealthPolicy(apiVersion: string, kind: string): string |
     if (kind === 'Job') return jobHealthPolicy;
     if (kind === 'CronJob') return cronJobHealthPolicy;
   }
+  if (apiVersion === 'policy/v1' && kind === 'PodDisruptionBudget') return podDisruptionBudgetHealthPolicy;
   return undefined;
 }

@@ -58,7 +58,7 @@ interface KindState {
 
 /**
  * The live workloads Gantry delivered to one cluster, for health checks: a list-then-watch per workload
- * kind filtered by the application label, keeping whole objects in memory (health policies read any
+ * kind (and per kind added with `watch`) filtered by the application label, keeping whole objects in memory (health policies read any
  * field). Each kind runs on its own, so a kind the cluster lacks or RBAC forbids is retried and
  * reported by `errors()` without holding back the others.
  */
@@ -68,7 +68,7 @@ export class WorkloadWatcher {
   readonly #options: Required<Omit<WorkloadWatcherOptions, 'onChange' | 'discovery' | 'kinds'>> & Pick<WorkloadWatcherOptions, 'onChange'>;
   readonly #discovery: ResourceDiscovery;
   #abort: AbortController | undefined;
-  #running: Promise<unknown> | undefined;
+  #running: Promise<unknown>[] = [];
 
   constructor(
     private readonly client: KubeClient,
@@ -92,14 +92,25 @@ export class WorkloadWatcher {
     for (const state of this.#kinds) state.listed = false;
     const abort = new AbortController();
     this.#abort = abort;
-    this.#running = Promise.all(this.#kinds.map((state) => this.#run(state, abort.signal)));
+    this.#running = this.#kinds.map((state) => this.#run(state, abort.signal));
   }
 
   async stop(): Promise<void> {
     this.#abort?.abort();
-    await this.#running;
+    await Promise.all(this.#running);
     this.#abort = undefined;
-    this.#running = undefined;
+    this.#running = [];
+  }
+
+  /**
+   * Watches one more kind from now on (at once if running, else from `start`): objects other than
+   * workloads whose health a policy reads, such as a trait's PodDisruptionBudget. Known kinds are ignored.
+   */
+  watch(kind: KindRef): void {
+    if (this.#kinds.some((s) => s.ref.apiVersion === kind.apiVersion && s.ref.kind === kind.kind)) return;
+    const state: KindState = { ref: { apiVersion: kind.apiVersion, kind: kind.kind }, listed: false, keys: new Set() };
+    this.#kinds.push(state);
+    if (this.#abort) this.#running.push(this.#run(state, this.#abort.signal));
   }
 
   /** The live object, as last seen; undefined when absent or not (yet) listed — see `synced`. */
