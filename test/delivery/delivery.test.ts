@@ -115,7 +115,12 @@ describe('application delivery on the test bed', () => {
     bed = await startTestbed({ clusters: 2, nodes: 2, progress: true });
     [east, west] = bed.clusters as [TestbedCluster, TestbedCluster];
     server = await startTestServer({
-      config: { leaseDurationMs: 3000, helmPath: bed.binaries.helm, deliveryProgressGraceSeconds: 3 },
+      config: {
+        leaseDurationMs: 3000,
+        helmPath: bed.binaries.helm,
+        helmChartDirs: fileURLToPath(new URL('../fixtures/charts', import.meta.url)),
+        deliveryProgressGraceSeconds: 3,
+      },
     });
     api = client(server.url, server.adminToken);
     expect(
@@ -430,6 +435,15 @@ describe('application delivery on the test bed', () => {
         topology: { clusters: ['east'], namespace: 'charts' },
       },
     };
+    // A local chart outside GANTRY_HELM_CHART_DIRS is refused at admission, before helm runs.
+    const elsewhere = structuredClone(charted);
+    elsewhere.spec.components[0]!.properties.chart = '/etc';
+    const refused = await api.post(APP, elsewhere);
+    expect(refused.status).toBe(422);
+    expect(refused.body.code).toBe('GANTRY_E_TRAIT_CHECK');
+    expect(JSON.stringify(refused.body.details)).toMatch(
+      /local chart \/etc is outside the directories the server allows/,
+    );
     expect((await api.post(APP, charted)).status).toBe(201);
     const ready = await eventually(
       async () => (await api.get(`${APP}/hello`)).body,

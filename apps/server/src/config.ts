@@ -8,31 +8,122 @@ import { compileValidator, createAjv, InputError } from '@gantry/model';
  */
 export const ConfigSchema = Type.Object(
   {
-    port: Type.Integer({ minimum: 0, maximum: 65535, default: 7420, description: 'TCP port of the API and console.', env: 'GANTRY_PORT' }),
+    port: Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      default: 7420,
+      description: 'TCP port of the API and console.',
+      env: 'GANTRY_PORT',
+    }),
     host: Type.String({ default: '127.0.0.1', description: 'Address to listen on.', env: 'GANTRY_HOST' }),
-    dataDir: Type.String({ default: './.gantry', description: 'Where the SQLite database and the generated secret key live.', env: 'GANTRY_DATA_DIR' }),
+    dataDir: Type.String({
+      default: './.gantry',
+      description: 'Where the SQLite database and the generated secret key live.',
+      env: 'GANTRY_DATA_DIR',
+    }),
     databaseUrl: Type.String({
       default: '',
-      description: 'A postgres:// URL selects PostgreSQL; empty means SQLite at <dataDir>/gantry.db; any other value is a SQLite file path.',
+      description:
+        'A postgres:// URL selects PostgreSQL; empty means SQLite at <dataDir>/gantry.db; any other value is a SQLite file path.',
       env: 'GANTRY_DATABASE_URL',
     }),
-    adminPassword: Type.String({ default: '', description: 'Password of the bootstrap user `admin` on first start; empty generates one and prints it once.', env: 'GANTRY_ADMIN_PASSWORD', secret: true }),
-    secretKey: Type.String({ default: '', description: 'AES-256 key for secrets (64 hex chars); empty uses <dataDir>/secret.key, generated on first start.', env: 'GANTRY_SECRET_KEY', secret: true }),
-    bodyLimitBytes: Type.Integer({ minimum: 1024, default: 1_048_576, description: 'Largest request body accepted.', env: 'GANTRY_BODY_LIMIT_BYTES' }),
-    logLevel: Type.Union([Type.Literal('trace'), Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('silent')], {
-      default: 'info',
-      description: 'pino log level.',
-      env: 'GANTRY_LOG_LEVEL',
+    adminPassword: Type.String({
+      default: '',
+      description:
+        'Password of the bootstrap user `admin` on first start; empty generates one and prints it once.',
+      env: 'GANTRY_ADMIN_PASSWORD',
+      secret: true,
     }),
-    sessionTtlHours: Type.Number({ minimum: 0.1, maximum: 720, default: 12, description: 'Lifetime of a login session.', env: 'GANTRY_SESSION_TTL_HOURS' }),
-    consoleDir: Type.String({ default: '', description: 'Directory of the built console; empty uses apps/console/dist next to the server.', env: 'GANTRY_CONSOLE_DIR' }),
-    instanceId: Type.String({ default: '', description: 'This server\'s name in controller leases; empty uses hostname-pid.', env: 'GANTRY_INSTANCE_ID' }),
-    leaseDurationMs: Type.Integer({ minimum: 1000, default: 10_000, description: 'How long a controller lease lasts without renewal (failover time).', env: 'GANTRY_LEASE_DURATION_MS' }),
-    changeRetention: Type.Integer({ minimum: 1000, default: 100_000, description: 'How many recent changes are kept for watches to resume from.', env: 'GANTRY_CHANGE_RETENTION' }),
-    helmPath: Type.String({ default: 'helm', description: 'The helm binary that renders helm components (`helm template`); a name is looked up on PATH.', env: 'GANTRY_HELM_PATH' }),
-    deliveryProgressGraceSeconds: Type.Number({ minimum: 0, maximum: 3600, default: 60, description: 'How long a workload may fail its health policy after a change (a rollout) before its component reads Unhealthy instead of Progressing.', env: 'GANTRY_DELIVERY_PROGRESS_GRACE_SECONDS' }),
-    seedCatalog: Type.Boolean({ default: true, description: 'Install or upgrade the built-in component and trait definitions at start (an operator\'s newer version of one is kept).', env: 'GANTRY_SEED_CATALOG' }),
-    loginMaxFailures: Type.Integer({ minimum: 1, default: 10, description: 'Failed logins per user name (and 5x per source address) allowed in 5 minutes.', env: 'GANTRY_LOGIN_MAX_FAILURES' }),
+    secretKey: Type.String({
+      default: '',
+      description:
+        'AES-256 key for secrets (64 hex chars); empty uses <dataDir>/secret.key, generated on first start.',
+      env: 'GANTRY_SECRET_KEY',
+      secret: true,
+    }),
+    bodyLimitBytes: Type.Integer({
+      minimum: 1024,
+      default: 1_048_576,
+      description: 'Largest request body accepted.',
+      env: 'GANTRY_BODY_LIMIT_BYTES',
+    }),
+    logLevel: Type.Union(
+      [
+        Type.Literal('trace'),
+        Type.Literal('debug'),
+        Type.Literal('info'),
+        Type.Literal('warn'),
+        Type.Literal('error'),
+        Type.Literal('silent'),
+      ],
+      {
+        default: 'info',
+        description: 'pino log level.',
+        env: 'GANTRY_LOG_LEVEL',
+      },
+    ),
+    sessionTtlHours: Type.Number({
+      minimum: 0.1,
+      maximum: 720,
+      default: 12,
+      description: 'Lifetime of a login session.',
+      env: 'GANTRY_SESSION_TTL_HOURS',
+    }),
+    consoleDir: Type.String({
+      default: '',
+      description: 'Directory of the built console; empty uses apps/console/dist next to the server.',
+      env: 'GANTRY_CONSOLE_DIR',
+    }),
+    instanceId: Type.String({
+      default: '',
+      description: "This server's name in controller leases; empty uses hostname-pid.",
+      env: 'GANTRY_INSTANCE_ID',
+    }),
+    leaseDurationMs: Type.Integer({
+      minimum: 1000,
+      default: 10_000,
+      description: 'How long a controller lease lasts without renewal (failover time).',
+      env: 'GANTRY_LEASE_DURATION_MS',
+    }),
+    changeRetention: Type.Integer({
+      minimum: 1000,
+      default: 100_000,
+      description: 'How many recent changes are kept for watches to resume from.',
+      env: 'GANTRY_CHANGE_RETENTION',
+    }),
+    helmPath: Type.String({
+      default: 'helm',
+      description:
+        'The helm binary that renders helm components (`helm template`); a name is looked up on PATH.',
+      env: 'GANTRY_HELM_PATH',
+    }),
+    helmChartDirs: Type.String({
+      default: '',
+      pattern: '^(/[^:]*(:/[^:]*)*)?$',
+      description:
+        'Absolute directories, separated by `:`, whose charts a helm component may name by local path (symlinks resolved); empty allows no local chart, only repositories, OCI and URLs.',
+      env: 'GANTRY_HELM_CHART_DIRS',
+    }),
+    deliveryProgressGraceSeconds: Type.Number({
+      minimum: 0,
+      maximum: 3600,
+      default: 60,
+      description:
+        'How long a workload may fail its health policy after a change (a rollout) before its component reads Unhealthy instead of Progressing.',
+      env: 'GANTRY_DELIVERY_PROGRESS_GRACE_SECONDS',
+    }),
+    seedCatalog: Type.Boolean({
+      default: true,
+      description:
+        "Install or upgrade the built-in component and trait definitions at start (an operator's newer version of one is kept).",
+      env: 'GANTRY_SEED_CATALOG',
+    }),
+    loginMaxFailures: Type.Integer({
+      minimum: 1,
+      default: 10,
+      description: 'Failed logins per user name (and 5x per source address) allowed in 5 minutes.',
+      env: 'GANTRY_LOGIN_MAX_FAILURES',
+    }),
   },
   { additionalProperties: false },
 );
@@ -57,14 +148,20 @@ export function resolveConfig(env: Source, flags: Partial<Config> = {}, cwd = pr
     const value = env[name];
     if (value === undefined || value === '') continue;
     if (property.type === 'integer' || property.type === 'number') raw[key] = Number(value);
-    else if (property.type === 'boolean') raw[key] = value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
+    else if (property.type === 'boolean')
+      raw[key] =
+        value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
     else raw[key] = value;
   }
   Object.assign(raw, Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined)));
   const checked = validateConfig(raw);
   if (!checked.ok) {
-    const envName = (path: string) => (ConfigSchema.properties as Record<string, { env?: string }>)[path.slice(1)]?.env ?? path;
-    throw new InputError(`invalid configuration: ${checked.errors.map((e) => `${envName(e.path)} ${e.message}`).join('; ')}`, checked.errors);
+    const envName = (path: string) =>
+      (ConfigSchema.properties as Record<string, { env?: string }>)[path.slice(1)]?.env ?? path;
+    throw new InputError(
+      `invalid configuration: ${checked.errors.map((e) => `${envName(e.path)} ${e.message}`).join('; ')}`,
+      checked.errors,
+    );
   }
   const config = checked.value;
   const dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(cwd, config.dataDir);

@@ -12,7 +12,10 @@ const FLAGS = {
 } as const;
 
 function usage(): string {
-  const rows = describeConfig().map((row) => `  ${row.env.padEnd(26)} ${String(row.default === '' ? '(empty)' : row.default).padEnd(12)} ${row.description}`);
+  const rows = describeConfig().map(
+    (row) =>
+      `  ${row.env.padEnd(26)} ${String(row.default === '' ? '(empty)' : row.default).padEnd(12)} ${row.description}`,
+  );
   return [
     'Usage: gantry server [--port N] [--host ADDR] [--data-dir DIR] [--database-url URL] [--log-level LEVEL]',
     '',
@@ -39,7 +42,10 @@ export async function runServer(argv: string[]): Promise<void> {
   const server = await startServer(config);
   const lines = [`Gantry is running at ${server.url}  (database: ${server.store.dialect})`];
   if (server.generatedAdminPassword) {
-    lines.push(`First start: log in as  admin / ${server.generatedAdminPassword}`, 'This password is shown once. Change it in the console (Users) or with GANTRY_ADMIN_PASSWORD on a fresh data dir.');
+    lines.push(
+      `First start: log in as  admin / ${server.generatedAdminPassword}`,
+      'This password is shown once. Change it in the console (Users) or with GANTRY_ADMIN_PASSWORD on a fresh data dir.',
+    );
   } else if (server.adminCreated) {
     lines.push('First start: log in as  admin  with the password from GANTRY_ADMIN_PASSWORD.');
   }

@@ -8,7 +8,14 @@ import { buildApi, Metrics } from '@gantry/api';
 import { ClusterClients, ConnectionRegistry, FleetService, createClusterController } from '@gantry/fleet';
 import { createDeliveryModule } from '@gantry/delivery';
 import { ControllerManager, createTeamController, systemClock } from '@gantry/controllers';
-import { IdentityService, LoginLimiter, MembershipIndex, SecretCipher, SecretService, loadSecretKey } from '@gantry/identity';
+import {
+  IdentityService,
+  LoginLimiter,
+  MembershipIndex,
+  SecretCipher,
+  SecretService,
+  loadSecretKey,
+} from '@gantry/identity';
 import { KindRegistry, builtinKinds, type KindDefinition, type Resource } from '@gantry/model';
 import { ChangeFeed, ResourceService } from '@gantry/resources';
 import { Store } from '@gantry/store';
@@ -39,37 +46,74 @@ const HOUSEKEEPING_INTERVAL_MS = 60_000;
 function defaultConsoleDir(): string {
   // From apps/server/src (run from source) or dist/ (bundled): look for apps/console/dist.
   const here = dirname(fileURLToPath(import.meta.url));
-  for (const candidate of [join(here, '../../console/dist'), join(here, '../apps/console/dist'), join(process.cwd(), 'apps/console/dist')]) {
+  for (const candidate of [
+    join(here, '../../console/dist'),
+    join(here, '../apps/console/dist'),
+    join(process.cwd(), 'apps/console/dist'),
+  ]) {
     if (existsSync(join(candidate, 'index.html'))) return candidate;
   }
   return join(here, '../../console/dist');
 }
 
 /** Opens the store, wires every service, starts the feed and controllers, and listens. */
-export async function startServer(config: ResolvedConfig, options: ServerOptions = {}): Promise<RunningServer> {
+export async function startServer(
+  config: ResolvedConfig,
+  options: ServerOptions = {},
+): Promise<RunningServer> {
   const now = options.now ?? Date.now;
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'gantry' } });
   const metrics = new Metrics();
-  const store = await Store.open({ url: config.database, onQuery: (ms, ok) => metrics.dbQueries.observe({ outcome: ok ? 'ok' : 'error' }, ms / 1000) });
+  const store = await Store.open({
+    url: config.database,
+    onQuery: (ms, ok) => metrics.dbQueries.observe({ outcome: ok ? 'ok' : 'error' }, ms / 1000),
+  });
   const cleanups: (() => Promise<void> | void)[] = [() => store.close()];
   try {
     const kinds = new KindRegistry();
     for (const kind of [...builtinKinds, ...(options.extraKinds ?? [])]) kinds.register(kind);
 
-    const cipher = new SecretCipher(loadSecretKey({ ...(config.secretKey ? { key: config.secretKey } : {}), keyFile: join(config.dataDir, 'secret.key') }));
+    const cipher = new SecretCipher(
+      loadSecretKey({
+        ...(config.secretKey ? { key: config.secretKey } : {}),
+        keyFile: join(config.dataDir, 'secret.key'),
+      }),
+    );
     const memberships = new MembershipIndex();
-    const feed = new ChangeFeed(store.resources, { pollIntervalMs: 1000, batchSize: 500, onError: (error) => logger.error({ err: error }, 'change feed read failed') });
+    const feed = new ChangeFeed(store.resources, {
+      pollIntervalMs: 1000,
+      batchSize: 500,
+      onError: (error) => logger.error({ err: error }, 'change feed read failed'),
+    });
     feed.subscribe((change) => {
       if (change.kind === 'Team') memberships.apply(change.type, change.object);
     });
     await feed.start();
     cleanups.unshift(() => feed.stop());
-    memberships.replaceAll((await store.resources.list({ kind: 'Team', limit: 100_000 })).items.map((item) => JSON.parse(item.json) as Resource));
-    const stopListening = await store.listenForChanges(() => feed.poke(), (error) => logger.warn({ err: error }, 'change notifications interrupted'));
+    memberships.replaceAll(
+      (await store.resources.list({ kind: 'Team', limit: 100_000 })).items.map(
+        (item) => JSON.parse(item.json) as Resource,
+      ),
+    );
+    const stopListening = await store.listenForChanges(
+      () => feed.poke(),
+      (error) => logger.warn({ err: error }, 'change notifications interrupted'),
+    );
     cleanups.unshift(stopListening);
 
-    const limiter = new LoginLimiter({ maxFailuresPerUser: config.loginMaxFailures, maxFailuresPerSource: config.loginMaxFailures * 5, windowMs: 5 * 60_000 }, now);
-    const identity = new IdentityService(store.users, store.audit, memberships, limiter, { sessionTtlMs: config.sessionTtlHours * 3_600_000, tokenCacheMs: 5_000, now });
+    const limiter = new LoginLimiter(
+      {
+        maxFailuresPerUser: config.loginMaxFailures,
+        maxFailuresPerSource: config.loginMaxFailures * 5,
+        windowMs: 5 * 60_000,
+      },
+      now,
+    );
+    const identity = new IdentityService(store.users, store.audit, memberships, limiter, {
+      sessionTtlMs: config.sessionTtlHours * 3_600_000,
+      tokenCacheMs: 5_000,
+      now,
+    });
     const bootstrap = await identity.bootstrap(config.adminPassword || undefined);
     const secrets = new SecretService(store.secrets, store.audit, cipher, now);
     const resources = new ResourceService(kinds, store.resources, now);
@@ -80,9 +124,20 @@ export async function startServer(config: ResolvedConfig, options: ServerOptions
       feed.poke();
     });
 
-    const connections = new ConnectionRegistry({ inventory: store.inventory, events: store.events, logger: logger.child({ component: 'fleet' }), now });
+    const connections = new ConnectionRegistry({
+      inventory: store.inventory,
+      events: store.events,
+      logger: logger.child({ component: 'fleet' }),
+      now,
+    });
     cleanups.unshift(() => connections.stopAll());
-    const fleet = new FleetService({ repository: store.resources, inventory: store.inventory, events: store.events, secrets, audit: store.audit });
+    const fleet = new FleetService({
+      repository: store.resources,
+      inventory: store.inventory,
+      events: store.events,
+      secrets,
+      audit: store.audit,
+    });
     const clusterClients = new ClusterClients({ repository: store.resources, secrets });
     cleanups.unshift(() => clusterClients.closeAll());
     const delivery = await createDeliveryModule({
@@ -92,6 +147,7 @@ export async function startServer(config: ResolvedConfig, options: ServerOptions
       clients: clusterClients,
       feed,
       helmPath: config.helmPath,
+      helmChartDirs: config.helmChartDirs.split(':').filter((dir) => dir !== ''),
       seedCatalog: config.seedCatalog,
       logger: logger.child({ component: 'delivery' }),
       controller: {
@@ -113,20 +169,48 @@ export async function startServer(config: ResolvedConfig, options: ServerOptions
       },
     )
       .register(createTeamController({ resources, users: store.users }))
-      .register(createClusterController({ resources, repository: store.resources, secrets, inventory: store.inventory, connections }))
+      .register(
+        createClusterController({
+          resources,
+          repository: store.resources,
+          secrets,
+          inventory: store.inventory,
+          connections,
+        }),
+      )
       .register(delivery.controller);
     await controllers.start();
     cleanups.unshift(() => controllers.stop());
 
     const app = await buildApi(
-      { kinds, resources, identity, secrets, fleet, delivery: delivery.service, store, feed, metrics, logger, version: { version: VERSION, commit: process.env.GANTRY_COMMIT ?? 'dev', database: store.dialect } },
-      { bodyLimitBytes: config.bodyLimitBytes, consoleDir: config.consoleDir || defaultConsoleDir(), bookmarkIntervalMs: 15_000 },
+      {
+        kinds,
+        resources,
+        identity,
+        secrets,
+        fleet,
+        delivery: delivery.service,
+        store,
+        feed,
+        metrics,
+        logger,
+        version: { version: VERSION, commit: process.env.GANTRY_COMMIT ?? 'dev', database: store.dialect },
+      },
+      {
+        bodyLimitBytes: config.bodyLimitBytes,
+        consoleDir: config.consoleDir || defaultConsoleDir(),
+        bookmarkIntervalMs: 15_000,
+      },
     );
     cleanups.unshift(() => app.close());
 
     const housekeeping = setInterval(() => {
-      void store.resources.compactChanges(config.changeRetention).catch((error: unknown) => logger.warn({ err: error }, 'change compaction failed'));
-      void store.users.pruneSessions(new Date(now() - 86_400_000).toISOString()).catch((error: unknown) => logger.warn({ err: error }, 'session pruning failed'));
+      void store.resources
+        .compactChanges(config.changeRetention)
+        .catch((error: unknown) => logger.warn({ err: error }, 'change compaction failed'));
+      void store.users
+        .pruneSessions(new Date(now() - 86_400_000).toISOString())
+        .catch((error: unknown) => logger.warn({ err: error }, 'session pruning failed'));
     }, HOUSEKEEPING_INTERVAL_MS);
     housekeeping.unref();
     cleanups.unshift(() => clearInterval(housekeeping));
@@ -135,7 +219,10 @@ export async function startServer(config: ResolvedConfig, options: ServerOptions
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-    logger.info({ url, database: store.dialect, instance: config.instanceId || `${hostname()}-${process.pid}` }, 'gantry is listening');
+    logger.info(
+      { url, database: store.dialect, instance: config.instanceId || `${hostname()}-${process.pid}` },
+      'gantry is listening',
+    );
 
     let closing: Promise<void> | undefined;
     return {

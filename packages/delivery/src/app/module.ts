@@ -22,10 +22,17 @@ export interface DeliveryModuleDeps {
   clients: ClusterClients;
   feed: Pick<ChangeFeed, 'subscribe'>;
   helmPath: string;
+  /** Directories whose charts a helm component may name by local path (none: no local charts). */
+  helmChartDirs?: readonly string[];
   seedCatalog: boolean;
   logger: Logger;
   /** Tests shorten the drift resync and progress polling. */
-  controller?: { driftResyncMs?: number; progressPollMs?: number; progressGraceMs?: number; observeReconcile?: (seconds: { own: number; api: number }) => void };
+  controller?: {
+    driftResyncMs?: number;
+    progressPollMs?: number;
+    progressGraceMs?: number;
+    observeReconcile?: (seconds: { own: number; api: number }) => void;
+  };
 }
 
 export interface DeliveryModule {
@@ -36,15 +43,35 @@ export interface DeliveryModule {
 /** Wires delivery into a server: checks on the resource API, the catalog, the controller and the service behind its routes. */
 export async function createDeliveryModule(deps: DeliveryModuleDeps): Promise<DeliveryModule> {
   const engine = createCelEngine();
-  const composer = new Composer({ engine, helm: new HelmRenderer({ helmPath: deps.helmPath, timeoutMs: 30_000 }) });
+  const composer = new Composer({
+    engine,
+    helm: new HelmRenderer({
+      helmPath: deps.helmPath,
+      timeoutMs: 30_000,
+      localChartDirs: deps.helmChartDirs ?? [],
+    }),
+  });
   const definitions = new DefinitionSource(deps.repository);
-  const revisions = new RevisionManager({ resources: deps.resources, repository: deps.repository, definitions });
-  registerDeliveryAdmission({ resources: deps.resources, repository: deps.repository, definitions, composer });
+  const revisions = new RevisionManager({
+    resources: deps.resources,
+    repository: deps.repository,
+    definitions,
+  });
+  registerDeliveryAdmission({
+    resources: deps.resources,
+    repository: deps.repository,
+    definitions,
+    composer,
+  });
   registerKubeVelaConversion(deps.resources);
   if (deps.seedCatalog) {
     const catalog = loadCatalog();
     const report = await seedCatalog(deps.resources, [...catalog.components, ...catalog.traits]);
-    if (report.created.length + report.upgraded.length > 0) deps.logger.info({ created: report.created.length, upgraded: report.upgraded }, 'built-in definitions installed');
+    if (report.created.length + report.upgraded.length > 0)
+      deps.logger.info(
+        { created: report.created.length, upgraded: report.upgraded },
+        'built-in definitions installed',
+      );
   }
   const controller = createApplicationController({
     resources: deps.resources,
@@ -57,6 +84,14 @@ export async function createDeliveryModule(deps: DeliveryModuleDeps): Promise<De
     feed: deps.feed,
     ...deps.controller,
   });
-  const service = new DeliveryService({ resources: deps.resources, repository: deps.repository, records: deps.records, revisions, definitions, clients: deps.clients, composer });
+  const service = new DeliveryService({
+    resources: deps.resources,
+    repository: deps.repository,
+    records: deps.records,
+    revisions,
+    definitions,
+    clients: deps.clients,
+    composer,
+  });
   return { controller, service };
 }

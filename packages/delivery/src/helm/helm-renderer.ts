@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { Manifest } from '../compose/compose.ts';
 
@@ -15,6 +16,11 @@ export interface HelmRendererOptions {
   readonly cacheSize?: number;
   /** Largest accepted output of one render, in bytes (32 MiB by default). */
   readonly maxOutputBytes?: number;
+  /**
+   * Directories whose charts may be named by local path (absolute, symlinks resolved); none by default.
+   * Whoever may write an application could otherwise have the server read any chart on its disk.
+   */
+  readonly localChartDirs?: readonly string[];
 }
 
 export interface HelmRenderInput {
@@ -28,9 +34,15 @@ export interface HelmRenderInput {
   readonly namespace: string;
 }
 
-export type HelmErrorReason = 'exit' | 'timeout' | 'spawn' | 'output';
+const CHART_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const REPO_ALIAS = /^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-/** `helm template` failed: it exited non-zero, ran too long, could not start, or printed something unusable. */
+export type HelmErrorReason = 'exit' | 'timeout' | 'spawn' | 'output' | 'refused';
+
+/**
+ * `helm template` failed: it exited non-zero, ran too long, could not start, or printed something
+ * unusable; or the chart reference was refused before helm ran (a local path outside the allowed directories).
+ */
 export class HelmError extends Error {
   readonly reason: HelmErrorReason;
   /** What helm printed on stderr, trimmed. */
@@ -54,7 +66,10 @@ export class HelmError extends Error {
  * it falls out of the cache. Failures are not cached.
  */
 export class HelmRenderer {
-  readonly #options: Required<Omit<HelmRendererOptions, 'cacheDir'>> & { cacheDir: string | undefined };
+  readonly #options: Required<Omit<HelmRendererOptions, 'cacheDir' | 'localChartDirs'>> & {
+    cacheDir: string | undefined;
+  };
+  readonly #localChartDirs: readonly string[];
   readonly #cache = new Map<string, Promise<Manifest[]>>();
   #runs = 0;
 
@@ -66,6 +81,10 @@ export class HelmRenderer {
       cacheSize: options.cacheSize ?? 64,
       maxOutputBytes: options.maxOutputBytes ?? 32 * 1024 * 1024,
     };
+    this.#localChartDirs = (options.localChartDirs ?? []).map((dir) => {
+      if (!isAbsolute(dir)) throw new Error(`a local chart directory must be an absolute path, got "${dir}"`);
+      return existsSync(dir) ? realpathSync(dir) : resolve(dir);
+    });
   }
 
   /** How many times helm actually ran (cache misses). */
@@ -75,6 +94,7 @@ export class HelmRenderer {
 
   /** The chart's objects, in helm's order, empty documents left out; each call gets its own copy. */
   async render(input: HelmRenderInput): Promise<Manifest[]> {
+    this.#checkReference(input);
     const key = cacheKey(input);
     let pending = this.#cache.get(key);
     if (pending) {
@@ -89,6 +109,48 @@ export class HelmRenderer {
     }
     this.#cache.set(key, pending);
     return structuredClone(await pending);
+  }
+
+  /**
+   * URLs (`oci://`, `https://`) go to helm as they are, and so do a plain chart name with `repo` and a
+   * `<repo alias>/<chart>` reference (helm's configured repositories) that names nothing on disk; anything
+   * else is a local path and must be absolute and inside an allowed directory.
+   */
+  #checkReference(input: HelmRenderInput): void {
+    const { chart } = input;
+    const refuse = (message: string) => {
+      throw new HelmError(message, { reason: 'refused' });
+    };
+    if (/^(oci|https?):\/\//.test(chart)) return;
+    if (input.repo !== undefined) {
+      if (!CHART_NAME.test(chart))
+        refuse(
+          `with a repo, the chart must be a chart name in it (letters, digits, ".", "_", "-"), not "${chart}"`,
+        );
+      return;
+    }
+    if (REPO_ALIAS.test(chart) && !existsSync(chart)) return;
+    if (!isAbsolute(chart))
+      refuse(
+        `a local chart must be an absolute path under a directory the server allows (GANTRY_HELM_CHART_DIRS), not "${chart}"`,
+      );
+    let real: string;
+    try {
+      real = realpathSync(chart);
+    } catch {
+      return refuse(`no local chart at ${chart}`);
+    }
+    const inside = this.#localChartDirs.some((dir) => {
+      const rest = relative(dir, real);
+      return rest === '' || (!rest.startsWith('..') && !isAbsolute(rest));
+    });
+    if (!inside) {
+      refuse(
+        this.#localChartDirs.length === 0
+          ? `local charts are not allowed on this server (GANTRY_HELM_CHART_DIRS is empty): ${chart}`
+          : `local chart ${chart} is outside the directories the server allows (GANTRY_HELM_CHART_DIRS)`,
+      );
+    }
   }
 
   async #run(input: HelmRenderInput): Promise<Manifest[]> {
