@@ -61,6 +61,30 @@ describe('createCelEngine', () => {
     });
   });
 
+  it('stops an evaluation whose comprehensions would iterate more than the budget, before the loop runs', () => {
+    const uniqueness = createCelEngine().compile('l.all(x, l.exists_one(y, y == x))');
+    if (!uniqueness.ok) throw new Error(uniqueness.message);
+    const list = (length: number) => ({ l: Array.from({ length }, (_, i) => i) });
+    // 300 + 300 × 300 = 90,300 iterations fit in 100,000; 1,000 + 1,000 × 1,000 do not.
+    expect(uniqueness.program.evaluate(list(300))).toEqual({ ok: true, value: true });
+    expect(uniqueness.program.evaluate(list(1000))).toEqual({
+      ok: false,
+      message: 'the expression needs more than 100000 comprehension iterations (the limit)',
+    });
+    // Each evaluation has its own budget.
+    expect(uniqueness.program.evaluate(list(300))).toEqual({ ok: true, value: true });
+
+    const engine = createCelEngine({ limits: { maxIterations: 10 } });
+    const sum = engine.compile('l.map(x, x * 2).size() + m.filter(k, k != "").size()');
+    if (!sum.ok) throw new Error(sum.message);
+    expect(sum.program.evaluate({ l: [1, 2, 3, 4, 5, 6, 7, 8], m: { a: 1, b: 2 } })).toEqual({ ok: true, value: 10n });
+    expect(sum.program.evaluate({ l: [1, 2, 3, 4, 5, 6, 7, 8], m: { a: 1, b: 2, c: 3 } }).ok).toBe(false);
+    // A comprehension never reached costs nothing.
+    const skipped = engine.compile('size(l) > 100 && l.all(x, x > 0)');
+    if (!skipped.ok) throw new Error(skipped.message);
+    expect(skipped.program.evaluate({ l: Array.from({ length: 50 }, () => 1) })).toEqual({ ok: true, value: false });
+  });
+
   it('rejects expressions with too many nodes', () => {
     const engine = createCelEngine({ limits: { maxAstNodes: 10 } });
     const compiled = engine.compile('1 + 2 + 3 + 4 + 5 + 6');

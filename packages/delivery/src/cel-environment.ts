@@ -1,5 +1,19 @@
-import { celEnv, isCelError, parse, plan, type CelEnv, type CelResult, type CelValue } from '@bufbuild/cel';
+import {
+  CelScalar,
+  celEnv,
+  celFunc,
+  isCelError,
+  isCelList,
+  isCelMap,
+  parse,
+  plan,
+  type CelEnv,
+  type CelResult,
+  type CelValue,
+} from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
+import { ExprSchema } from '@bufbuild/cel-spec/cel/expr/syntax_pb.js';
+import { create } from '@bufbuild/protobuf';
 
 /**
  * The one CEL environment of Gantry's definitions (templates, health policies): the CEL standard library
@@ -7,7 +21,9 @@ import { strings } from '@bufbuild/cel/ext';
  * evaluation time; nothing in a definition can reach JavaScript.
  *
  * @bufbuild/cel 0.6 has no cost tracking and no way to interrupt a running evaluation, so the budget is
- * enforced statically on the parsed expression (length, AST size, comprehension nesting); see ADR 0006.
+ * enforced statically on the parsed expression (length, AST size, comprehension nesting) and, at run
+ * time, on the iterations of its comprehensions: every comprehension's range passes through a guard that
+ * counts its items against the evaluation's budget before the loop starts; see ADR 0006.
  */
 
 type ParsedExpr = ReturnType<typeof parse>;
@@ -20,13 +36,33 @@ export interface CelLimits {
   readonly maxAstNodes: number;
   /** Deepest nesting of comprehensions (`map`, `filter`, `all`, `exists`...); cost grows as size^depth. */
   readonly maxComprehensionDepth: number;
+  /**
+   * Most comprehension iterations in one evaluation, all comprehensions together (an inner one counts
+   * its range once per outer iteration): what bounds the work of a big list in the bindings.
+   */
+  readonly maxIterations: number;
 }
 
 export const defaultCelLimits: CelLimits = {
   maxExpressionLength: 4096,
   maxAstNodes: 1000,
   maxComprehensionDepth: 2,
+  maxIterations: 100_000,
 };
+
+/** The guard every comprehension's range is wrapped in (see `guardRanges`); a name no user can mean. */
+const RANGE_GUARD = '__gantry_range__';
+
+/** What is left of the running evaluation's iteration budget (evaluations are synchronous, one at a time). */
+const budget = { remaining: Infinity, limit: 0 };
+
+const rangeGuard = celFunc(RANGE_GUARD, [CelScalar.DYN], CelScalar.DYN, (range) => {
+  const size = isCelList(range) || isCelMap(range) ? range.size : 0;
+  budget.remaining -= size;
+  if (budget.remaining < 0)
+    throw new Error(`the expression needs more than ${budget.limit} comprehension iterations (the limit)`);
+  return range;
+});
 
 export type CelCompileResult = { ok: true; program: CelProgram } | { ok: false; message: string };
 export type CelEvalResult = { ok: true; value: CelValue } | { ok: false; message: string };
@@ -57,7 +93,7 @@ export interface CelEngineOptions {
 export function createCelEngine(options: CelEngineOptions = {}): CelEngine {
   const limits: CelLimits = { ...defaultCelLimits, ...options.limits };
   const cacheSize = options.cacheSize ?? 10_000;
-  const env = celEnv({ funcs: strings });
+  const env = celEnv({ funcs: [...strings, rangeGuard] });
   const cache = new Map<string, CelCompileResult>();
   let compilations = 0;
 
@@ -105,6 +141,7 @@ function compileUncached(env: CelEnv, limits: CelLimits, source: string): CelCom
       message: `comprehensions are nested ${shape.comprehensionDepth} deep; the limit is ${limits.maxComprehensionDepth}`,
     };
   }
+  guardRanges(parsed.expr);
   let run: ReturnType<typeof plan>;
   try {
     run = plan(env, parsed);
@@ -116,11 +153,15 @@ function compileUncached(env: CelEnv, limits: CelLimits, source: string): CelCom
     source,
     evaluate(bindings) {
       let value: CelResult;
+      budget.remaining = limits.maxIterations;
+      budget.limit = limits.maxIterations;
       try {
         value = run(toCelBindings(bindings));
       } catch (error) {
         // The library promises errors as values; a throw is still reported, never propagated.
         return { ok: false, message: errorMessage(error) };
+      } finally {
+        budget.remaining = Infinity;
       }
       if (isCelError(value)) {
         const offset = value.exprId === undefined ? undefined : positions[value.exprId.toString()];
@@ -140,6 +181,67 @@ function describeParseError(error: unknown): string {
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Wraps the range of every comprehension in `RANGE_GUARD(range)`, which returns the range after counting
+ * its items against the budget, or fails the evaluation once it is spent: the comprehension then ends
+ * with that error before its first iteration. New nodes get ids above the parser's (no source position).
+ */
+function guardRanges(root: Expr | undefined): void {
+  if (!root) return;
+  let nextId = 0n;
+  const ids = (expr: Expr | undefined): void => {
+    if (!expr) return;
+    if (expr.id >= nextId) nextId = expr.id + 1n;
+    forEachChild(expr, ids);
+  };
+  ids(root);
+  const wrap = (expr: Expr | undefined): void => {
+    if (!expr) return;
+    forEachChild(expr, wrap);
+    if (expr.exprKind.case !== 'comprehensionExpr') return;
+    const comprehension = expr.exprKind.value;
+    comprehension.iterRange = create(ExprSchema, {
+      id: nextId++,
+      exprKind: {
+        case: 'callExpr',
+        value: { function: RANGE_GUARD, args: comprehension.iterRange ? [comprehension.iterRange] : [] },
+      },
+    });
+  };
+  wrap(root);
+}
+
+function forEachChild(expr: Expr, visit: (child: Expr | undefined) => void): void {
+  const kind = expr.exprKind;
+  switch (kind.case) {
+    case 'selectExpr':
+      visit(kind.value.operand);
+      return;
+    case 'callExpr':
+      visit(kind.value.target);
+      kind.value.args.forEach(visit);
+      return;
+    case 'listExpr':
+      kind.value.elements.forEach(visit);
+      return;
+    case 'structExpr':
+      for (const entry of kind.value.entries) {
+        if (entry.keyKind.case === 'mapKey') visit(entry.keyKind.value);
+        visit(entry.value);
+      }
+      return;
+    case 'comprehensionExpr':
+      visit(kind.value.iterRange);
+      visit(kind.value.accuInit);
+      visit(kind.value.loopCondition);
+      visit(kind.value.loopStep);
+      visit(kind.value.result);
+      return;
+    default:
+      return;
+  }
 }
 
 function measure(root: Expr): { nodes: number; comprehensionDepth: number } {
