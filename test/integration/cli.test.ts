@@ -457,6 +457,39 @@ describe('gantry CLI with a team-scoped kind', () => {
     ]);
   });
 
+  it('applies a KubeVela Application and prints what its conversion dropped as a warning, once per object', async () => {
+    await w.write(
+      'vela.yaml',
+      [
+        'apiVersion: core.oam.dev/v1beta1',
+        'kind: Application',
+        'metadata:',
+        '  name: vela-web',
+        '  namespace: shop',
+        '  annotations: {app.oam.dev/publishVersion: "3"}',
+        'spec:',
+        '  components:',
+        '    - {name: web, type: webservice, properties: {image: "nginx:1.27"}}',
+        '  policies:',
+        '    - {name: eu, type: topology, properties: {clusters: [eu-1]}}',
+        '',
+      ].join('\n'),
+    );
+    const warning =
+      "Warning: KubeVela conversion: annotations app.oam.dev/publishVersion dropped: KubeVela's (or kubectl's) own bookkeeping\n";
+    expect(await w.run(['apply', '-f', 'vela.yaml'])).toMatchObject({
+      code: 0,
+      stdout: 'application/vela-web created\n',
+      stderr: warning,
+    });
+    // Re-applying sends a dry run (the manifest is KubeVela's, the live object Gantry's): the same warning, once.
+    expect(await w.run(['apply', '-f', 'vela.yaml'])).toMatchObject({
+      code: 0,
+      stdout: 'application/vela-web unchanged\n',
+      stderr: warning,
+    });
+  });
+
   it('names file, document and field for a schema violation', async () => {
     await mkdir(join(w.dir, 'apps'));
     await w.write(

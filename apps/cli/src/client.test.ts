@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '@gantry/client';
-import { ConnectionError, GantryClient, resourcePath } from './client.ts';
+import { ConnectionError, GantryClient, parseWarnings, resourcePath } from './client.ts';
 import type { KindInfo } from './kinds.ts';
 
 const team: KindInfo = {
@@ -254,5 +254,15 @@ describe('GantryClient fleet calls', () => {
     });
     expect(calls[0]).toMatchObject({ method: 'PUT', body: { data: { kubeconfig: 'x' } } });
     expect(calls[0]?.url.pathname).toBe('/api/teams/sre/secrets/east-kubeconfig');
+  });
+
+  it('reads Warning headers, several joined by fetch, with escaped quotes', () => {
+    expect(parseWarnings(null)).toEqual([]);
+    expect(parseWarnings('299 - "KubeVela conversion: a dropped"')).toEqual([
+      'KubeVela conversion: a dropped',
+    ]);
+    expect(parseWarnings('299 - "one, with a comma", 299 - "two \\"quoted\\" and a \\\\ backslash"')).toEqual(
+      ['one, with a comma', 'two "quoted" and a \\ backslash'],
+    );
   });
 });

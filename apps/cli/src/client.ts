@@ -47,6 +47,8 @@ export interface ClientOptions {
   longFetch?: typeof fetch;
   /** Per request, except watches. */
   timeoutMs?: number;
+  /** Told each `Warning` header of an answer (what a conversion dropped), with the request it answered. */
+  onWarning?: (message: string, request: { method: string; path: string }) => void;
 }
 
 export interface ListOptions {
@@ -86,6 +88,7 @@ export class GantryClient {
   readonly #fetch: typeof fetch;
   readonly #longFetch: typeof fetch;
   readonly #timeoutMs: number;
+  readonly #onWarning: ClientOptions['onWarning'];
 
   constructor(options: ClientOptions) {
     this.server = options.server.replace(/\/+$/, '');
@@ -93,6 +96,7 @@ export class GantryClient {
     this.#fetch = options.fetch ?? globalThis.fetch;
     this.#longFetch = options.longFetch ?? options.fetch ?? longFetch;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#onWarning = options.onWarning;
   }
 
   login(username: string, password: string): Promise<LoginResult> {
@@ -248,6 +252,8 @@ export class GantryClient {
       signal: AbortSignal.timeout(options.timeoutMs ?? this.#timeoutMs),
     });
     if (!response.ok) throw await readApiError(response);
+    for (const message of parseWarnings(response.headers.get('warning')))
+      this.#onWarning?.(message, { method, path });
     const text = await response.text();
     return (text === '' ? undefined : JSON.parse(text)) as T;
   }
@@ -290,12 +296,26 @@ export class GantryClient {
   }
 }
 
+/**
+ * The texts of `Warning: 299 - "<text>"` headers (fetch joins several with ", "); quotes and backslashes
+ * inside come escaped with a backslash.
+ */
+export function parseWarnings(header: string | null): string[] {
+  if (header === null) return [];
+  return [...header.matchAll(/\d{3} \S+ "((?:[^"\\]|\\.)*)"/g)].map((match) =>
+    match[1]!.replace(/\\(.)/g, '$1'),
+  );
+}
+
 function secretPath(team: string, name: string): string {
   return `/api/teams/${encodeURIComponent(team)}/secrets/${encodeURIComponent(name)}`;
 }
 
 function dryRunQuery(options: WriteOptions): Query {
-  return { ...(options.dryRun === true ? { dryRun: 'All' } : {}), ...(options.force === true ? { force: 'true' } : {}) };
+  return {
+    ...(options.dryRun === true ? { dryRun: 'All' } : {}),
+    ...(options.force === true ? { force: 'true' } : {}),
+  };
 }
 
 /** fetch hides the socket error a level or two down (`cause`, or an AggregateError of attempts). */

@@ -18,7 +18,18 @@ export interface Session {
 export async function openSession(env: CommandEnv, teamFlag?: string): Promise<Session> {
   const config = await loadConfig(env.configPath);
   const context = selectContext(config, env.configPath, env.contextName);
-  const client = new GantryClient({ server: context.server, token: context.token });
+  // Each warning once per object and command: `apply` sends a dry run before the write it reports.
+  const warned = new Set<string>();
+  const client = new GantryClient({
+    server: context.server,
+    token: context.token,
+    onWarning: (message, request) => {
+      const key = `${request.path}\n${message}`;
+      if (warned.has(key)) return;
+      warned.add(key);
+      env.io.err(`Warning: ${message}\n`);
+    },
+  });
   let kinds: Promise<KindInfo[]> | undefined;
   const loadKinds = (): Promise<KindInfo[]> => (kinds ??= client.kinds());
   return {

@@ -16,13 +16,23 @@ import {
   type ResourceList,
   type WatchEventType,
 } from '@gantry/model';
-import { SYSTEM_PRINCIPAL, authorize, readableTeams, requireAdmin, type Caller, type Principal, type Verb } from '@gantry/identity';
+import {
+  SYSTEM_PRINCIPAL,
+  authorize,
+  readableTeams,
+  requireAdmin,
+  type Caller,
+  type Principal,
+  type Verb,
+} from '@gantry/identity';
 import type { RawResource, ResourceKey, ResourceRepository, WriteDecision } from '@gantry/store';
 
 export interface WriteOptions {
   dryRun?: boolean;
   /** Overrides an admission hook's refusal where the hook allows it (recorded in the audit action). */
   force?: boolean;
+  /** Told what a conversion dropped or changed on the way in (the HTTP API answers them as `Warning` headers). */
+  warn?: (message: string) => void;
 }
 
 /** What an admission hook is asked about: a write that passed schema validation and access checks. */
@@ -44,7 +54,8 @@ export interface AdmissionRequest {
 export type AdmissionHook = (request: AdmissionRequest) => Promise<void>;
 
 /** Turns a body written in another API version (e.g. KubeVela's) into this kind's own form, or throws. */
-export type InputConversion = (body: Record<string, unknown>) => unknown;
+/** Converts a body of a foreign apiVersion; `warn` is told of each field it dropped or changed without refusing. */
+export type InputConversion = (body: Record<string, unknown>, warn: (message: string) => void) => unknown;
 
 export interface ListOptions {
   team?: string;
@@ -94,16 +105,20 @@ export class ResourceService {
     this.#conversions.set(`${apiVersion}/${kind}`, convert);
   }
 
-  async #runAdmission(request: Omit<AdmissionRequest, 'force' | 'dryRun'>, options: WriteOptions): Promise<void> {
+  async #runAdmission(
+    request: Omit<AdmissionRequest, 'force' | 'dryRun'>,
+    options: WriteOptions,
+  ): Promise<void> {
     for (const hook of this.#admission.get(request.kind.kind) ?? []) {
       await hook({ ...request, dryRun: options.dryRun ?? false, force: options.force ?? false });
     }
   }
 
-  #convert(body: unknown): unknown {
-    if (!isPlainObject(body) || typeof body.apiVersion !== 'string' || typeof body.kind !== 'string') return body;
+  #convert(body: unknown, warn: ((message: string) => void) | undefined): unknown {
+    if (!isPlainObject(body) || typeof body.apiVersion !== 'string' || typeof body.kind !== 'string')
+      return body;
     const convert = this.#conversions.get(`${body.apiVersion}/${body.kind}`);
-    return convert ? convert(body) : body;
+    return convert ? convert(body, warn ?? (() => {})) : body;
   }
 
   #written(type: WatchEventType, object: Resource): void {
@@ -116,12 +131,20 @@ export class ResourceService {
 
   /** The team a path names for `kind`: the team segment for team kinds, `''` for global ones. */
   #key(kind: RegisteredKind, team: string | undefined, name: string): ResourceKey {
-    if (kind.scope === 'Team' && !team) throw new InputError(`${kind.kind} belongs to a team: the path needs teams/{team}/`, [{ path: '/metadata/team', message: 'is required' }]);
+    if (kind.scope === 'Team' && !team)
+      throw new InputError(`${kind.kind} belongs to a team: the path needs teams/{team}/`, [
+        { path: '/metadata/team', message: 'is required' },
+      ]);
     return { kind: kind.kind, team: kind.scope === 'Team' ? team! : '', name };
   }
 
   /** Teams are authorised on themselves; everything else on the team that owns it; global kinds need admin to write. */
-  #authorize(principal: Principal, verb: Verb | 'create' | 'delete', kind: RegisteredKind, key: ResourceKey): void {
+  #authorize(
+    principal: Principal,
+    verb: Verb | 'create' | 'delete',
+    kind: RegisteredKind,
+    key: ResourceKey,
+  ): void {
     const what = `${kind.plural}/${key.name}`;
     if (kind.kind === 'Team') {
       if (verb === 'create' || verb === 'delete') requireAdmin(principal, `${verb} teams`);
@@ -132,7 +155,12 @@ export class ResourceService {
       if (verb !== 'read') requireAdmin(principal, `change ${what}`);
       return;
     }
-    authorize(principal, verb === 'create' || verb === 'delete' ? 'write' : verb, key.team, `${what} in team ${key.team}`);
+    authorize(
+      principal,
+      verb === 'create' || verb === 'delete' ? 'write' : verb,
+      key.team,
+      `${what} in team ${key.team}`,
+    );
   }
 
   async get(caller: Caller, kindName: string, team: string | undefined, name: string): Promise<Resource> {
@@ -140,7 +168,8 @@ export class ResourceService {
     const key = this.#key(kind, team, name);
     this.#authorize(caller.principal, 'read', kind, key);
     const found = await this.repository.get(key);
-    if (!found) throw new NotFoundError(`${kind.plural}/${name} not found${key.team ? ` in team ${key.team}` : ''}`);
+    if (!found)
+      throw new NotFoundError(`${kind.plural}/${name} not found${key.team ? ` in team ${key.team}` : ''}`);
     return found;
   }
 
@@ -150,11 +179,17 @@ export class ResourceService {
   }
 
   /** `list` with each item left as its stored JSON text, for the HTTP layer to pass through. */
-  async listRaw(caller: Caller, kindName: string, options: ListOptions): Promise<Omit<ResourceList, 'items'> & { items: RawResource[] }> {
+  async listRaw(
+    caller: Caller,
+    kindName: string,
+    options: ListOptions,
+  ): Promise<Omit<ResourceList, 'items'> & { items: RawResource[] }> {
     const kind = this.kinds.get(kindName);
     const limit = options.limit ?? DEFAULT_LIMIT;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-      throw new InputError(`limit must be an integer from 1 to ${MAX_LIMIT}`, [{ path: 'limit', message: `must be 1-${MAX_LIMIT}` }]);
+      throw new InputError(`limit must be an integer from 1 to ${MAX_LIMIT}`, [
+        { path: 'limit', message: `must be 1-${MAX_LIMIT}` },
+      ]);
     }
     const selector = parseLabelSelector(options.labelSelector ?? '');
     const after = options.continue ? decodeContinue(options.continue) : undefined;
@@ -168,24 +203,43 @@ export class ResourceService {
         teams = readable;
       }
     }
-    const page = await this.repository.list({ kind: kind.kind, ...(teams ? { teams } : {}), selector, limit, ...(after ? { after } : {}) });
+    const page = await this.repository.list({
+      kind: kind.kind,
+      ...(teams ? { teams } : {}),
+      selector,
+      limit,
+      ...(after ? { after } : {}),
+    });
     let items = page.items;
-    if (kind.kind === 'Team' && !caller.principal.admin) items = items.filter((team) => caller.principal.teams.has(team.name));
+    if (kind.kind === 'Team' && !caller.principal.admin)
+      items = items.filter((team) => caller.principal.teams.has(team.name));
     return {
       apiVersion: API_VERSION,
       kind: `${kind.kind}List`,
-      metadata: { resourceVersion: String(page.resourceVersion), ...(page.next ? { continue: encodeContinue(page.next) } : {}) },
+      metadata: {
+        resourceVersion: String(page.resourceVersion),
+        ...(page.next ? { continue: encodeContinue(page.next) } : {}),
+      },
       items,
     };
   }
 
-  async create(caller: Caller, kindName: string, team: string | undefined, body: unknown, options: WriteOptions = {}): Promise<Resource> {
+  async create(
+    caller: Caller,
+    kindName: string,
+    team: string | undefined,
+    body: unknown,
+    options: WriteOptions = {},
+  ): Promise<Resource> {
     const kind = this.kinds.get(kindName);
-    const input = this.#validate(kind, withPathTeam(kind, this.#convert(body), team));
+    const input = this.#validate(kind, withPathTeam(kind, this.#convert(body, options.warn), team));
     const key = this.#key(kind, team ?? input.metadata.team, input.metadata.name);
     this.#authorize(caller.principal, 'create', kind, key);
     if (kind.scope === 'Team') await this.#requireTeam(key.team);
-    await this.#runAdmission({ operation: 'create', kind, team: key.team, name: key.name, object: input, caller }, options);
+    await this.#runAdmission(
+      { operation: 'create', kind, team: key.team, name: key.name, object: input, caller },
+      options,
+    );
     const nowIso = new Date(this.now()).toISOString();
     const build = (resourceVersion: string): Resource => ({
       apiVersion: API_VERSION,
@@ -212,27 +266,50 @@ export class ResourceService {
       return {
         type: 'ADDED',
         next: build,
-        audit: { actor: caller.principal.username, source: caller.source, action: auditAction('create', options), ...key, after: undefined },
+        audit: {
+          actor: caller.principal.username,
+          source: caller.source,
+          action: auditAction('create', options),
+          ...key,
+          after: undefined,
+        },
       };
     });
     this.#written('ADDED', object);
     return object;
   }
 
-  async replace(caller: Caller, kindName: string, team: string | undefined, name: string, body: unknown, options: WriteOptions = {}): Promise<Resource> {
+  async replace(
+    caller: Caller,
+    kindName: string,
+    team: string | undefined,
+    name: string,
+    body: unknown,
+    options: WriteOptions = {},
+  ): Promise<Resource> {
     const kind = this.kinds.get(kindName);
     const key = this.#key(kind, team, name);
     this.#authorize(caller.principal, 'write', kind, key);
-    const input = this.#validate(kind, withPathTeam(kind, this.#convert(body), team));
+    const input = this.#validate(kind, withPathTeam(kind, this.#convert(body, options.warn), team));
     checkSameName(input.metadata.name, name);
     return this.#update(caller, kind, key, 'update', options, () => input);
   }
 
-  async patch(caller: Caller, kindName: string, team: string | undefined, name: string, patch: unknown, options: WriteOptions = {}): Promise<Resource> {
+  async patch(
+    caller: Caller,
+    kindName: string,
+    team: string | undefined,
+    name: string,
+    patch: unknown,
+    options: WriteOptions = {},
+  ): Promise<Resource> {
     const kind = this.kinds.get(kindName);
     const key = this.#key(kind, team, name);
     this.#authorize(caller.principal, 'write', kind, key);
-    if (!isPlainObject(patch)) throw new InputError('a merge patch must be a JSON object', [{ path: '', message: 'must be an object' }]);
+    if (!isPlainObject(patch))
+      throw new InputError('a merge patch must be a JSON object', [
+        { path: '', message: 'must be an object' },
+      ]);
     return this.#update(caller, kind, key, 'patch', options, (current) => {
       const { status: _status, ...writable } = current;
       const base = { ...writable, metadata: { ...current.metadata, resourceVersion: undefined } };
@@ -244,15 +321,30 @@ export class ResourceService {
   }
 
   /** Writes `status` only; spec and metadata stay as they are. */
-  async replaceStatus(caller: Caller, kindName: string, team: string | undefined, name: string, body: unknown, options: WriteOptions = {}): Promise<Resource> {
+  async replaceStatus(
+    caller: Caller,
+    kindName: string,
+    team: string | undefined,
+    name: string,
+    body: unknown,
+    options: WriteOptions = {},
+  ): Promise<Resource> {
     const kind = this.kinds.get(kindName);
     const key = this.#key(kind, team, name);
     this.#authorize(caller.principal, 'write', kind, key);
-    if (!isPlainObject(body) || !isPlainObject(body.metadata)) throw new InputError('the body must be the object with its status', [{ path: '/metadata', message: 'is required' }]);
-    const precondition = typeof body.metadata.resourceVersion === 'string' ? body.metadata.resourceVersion : undefined;
+    if (!isPlainObject(body) || !isPlainObject(body.metadata))
+      throw new InputError('the body must be the object with its status', [
+        { path: '/metadata', message: 'is required' },
+      ]);
+    const precondition =
+      typeof body.metadata.resourceVersion === 'string' ? body.metadata.resourceVersion : undefined;
     const status = structuredClone(body.status ?? {});
     const checked = kind.validateStatus(status);
-    if (!checked.ok) throw new InputError(`invalid ${kind.kind} status`, checked.errors.map((e) => ({ ...e, path: `/status${e.path}` })));
+    if (!checked.ok)
+      throw new InputError(
+        `invalid ${kind.kind} status`,
+        checked.errors.map((e) => ({ ...e, path: `/status${e.path}` })),
+      );
     const decide = (current: Resource | undefined): WriteDecision => {
       if (!current) throw notFound(kind, key);
       checkPrecondition(kind, key, precondition, current);
@@ -262,25 +354,56 @@ export class ResourceService {
       const audited = caller.principal !== SYSTEM_PRINCIPAL || conditionsChanged(current.status, status);
       return {
         type: 'MODIFIED',
-        next: (resourceVersion) => ({ ...current, metadata: { ...current.metadata, resourceVersion, updatedTimestamp: new Date(this.now()).toISOString() }, status }),
-        ...(audited ? { audit: { actor: caller.principal.username, source: caller.source, action: 'status', ...key, before: current.status, after: status, diff: diffJson(current.status, status) } } : {}),
+        next: (resourceVersion) => ({
+          ...current,
+          metadata: {
+            ...current.metadata,
+            resourceVersion,
+            updatedTimestamp: new Date(this.now()).toISOString(),
+          },
+          status,
+        }),
+        ...(audited
+          ? {
+              audit: {
+                actor: caller.principal.username,
+                source: caller.source,
+                action: 'status',
+                ...key,
+                before: current.status,
+                after: status,
+                diff: diffJson(current.status, status),
+              },
+            }
+          : {}),
       };
     };
     return this.#commit(key, decide, options);
   }
 
-  async delete(caller: Caller, kindName: string, team: string | undefined, name: string, options: WriteOptions & { resourceVersion?: string } = {}): Promise<Resource> {
+  async delete(
+    caller: Caller,
+    kindName: string,
+    team: string | undefined,
+    name: string,
+    options: WriteOptions & { resourceVersion?: string } = {},
+  ): Promise<Resource> {
     const kind = this.kinds.get(kindName);
     const key = this.#key(kind, team, name);
     this.#authorize(caller.principal, 'delete', kind, key);
     if (kind.kind === 'Team' && (await this.repository.teamHasResources(name))) {
-      throw new ConflictError(`team ${name} still owns resources; delete them first`, ErrorCodes.conflict, [{ path: '/metadata/name', message: 'team is not empty' }]);
+      throw new ConflictError(`team ${name} still owns resources; delete them first`, ErrorCodes.conflict, [
+        { path: '/metadata/name', message: 'team is not empty' },
+      ]);
     }
     let admitted: Resource | undefined;
     if (this.#admission.has(kind.kind)) {
       admitted = await this.repository.get(key);
       if (!admitted) throw notFound(kind, key);
-      await this.#runAdmission({ operation: 'delete', kind, team: key.team, name: key.name, current: admitted, caller }, options);
+      await this.#runAdmission(
+        { operation: 'delete', kind, team: key.team, name: key.name, current: admitted, caller },
+        options,
+      );
     }
     const decide = (current: Resource | undefined): WriteDecision => {
       if (!current) throw notFound(kind, key);
@@ -288,7 +411,13 @@ export class ResourceService {
       return {
         type: 'DELETED',
         next: (resourceVersion) => ({ ...current, metadata: { ...current.metadata, resourceVersion } }),
-        audit: { actor: caller.principal.username, source: caller.source, action: auditAction('delete', options), ...key, before: current },
+        audit: {
+          actor: caller.principal.username,
+          source: caller.source,
+          action: auditAction('delete', options),
+          ...key,
+          before: current,
+        },
       };
     };
     return this.#commit(key, decide, options);
@@ -296,11 +425,20 @@ export class ResourceService {
 
   async #requireTeam(team: string): Promise<void> {
     if (!(await this.repository.get({ kind: 'Team', team: '', name: team }))) {
-      throw new InputError(`team ${team} does not exist`, [{ path: '/metadata/team', message: 'no such team' }]);
+      throw new InputError(`team ${team} does not exist`, [
+        { path: '/metadata/team', message: 'no such team' },
+      ]);
     }
   }
 
-  async #update(caller: Caller, kind: RegisteredKind, key: ResourceKey, action: string, options: WriteOptions, makeInput: (current: Resource) => ValidInput): Promise<Resource> {
+  async #update(
+    caller: Caller,
+    kind: RegisteredKind,
+    key: ResourceKey,
+    action: string,
+    options: WriteOptions,
+    makeInput: (current: Resource) => ValidInput,
+  ): Promise<Resource> {
     // With admission hooks the input is checked against the object as read now; the write then requires
     // that object to be unchanged (a concurrent writer gets a 409 and retries), so what was admitted is
     // exactly what is stored.
@@ -310,7 +448,10 @@ export class ResourceService {
       if (!current) throw notFound(kind, key);
       const input = makeInput(current);
       checkPrecondition(kind, key, input.metadata.resourceVersion, current);
-      await this.#runAdmission({ operation: 'update', kind, team: key.team, name: key.name, object: input, current, caller }, options);
+      await this.#runAdmission(
+        { operation: 'update', kind, team: key.team, name: key.name, object: input, current, caller },
+        options,
+      );
       admitted = { input, version: current.metadata.resourceVersion };
     }
     const decide = (current: Resource | undefined): WriteDecision => {
@@ -321,9 +462,14 @@ export class ResourceService {
       const labels = input.metadata.labels;
       const annotations = input.metadata.annotations;
       const changed =
-        !deepEqual(current.spec, nextSpec) || !deepEqual(current.metadata.labels, labels) || !deepEqual(current.metadata.annotations, annotations);
+        !deepEqual(current.spec, nextSpec) ||
+        !deepEqual(current.metadata.labels, labels) ||
+        !deepEqual(current.metadata.annotations, annotations);
       if (!changed) return { type: 'NONE', result: current };
-      const before = { metadata: { labels: current.metadata.labels, annotations: current.metadata.annotations }, spec: current.spec };
+      const before = {
+        metadata: { labels: current.metadata.labels, annotations: current.metadata.annotations },
+        spec: current.spec,
+      };
       const after = { metadata: { labels, annotations }, spec: nextSpec };
       return {
         type: 'MODIFIED',
@@ -342,13 +488,25 @@ export class ResourceService {
             spec: nextSpec,
           };
         },
-        audit: { actor: caller.principal.username, source: caller.source, action: auditAction(action, options), ...key, before, after, diff: diffJson(before, after) },
+        audit: {
+          actor: caller.principal.username,
+          source: caller.source,
+          action: auditAction(action, options),
+          ...key,
+          before,
+          after,
+          diff: diffJson(before, after),
+        },
       };
     };
     return this.#commit(key, decide, options);
   }
 
-  async #commit(key: ResourceKey, decide: (current: Resource | undefined) => WriteDecision, options: WriteOptions): Promise<Resource> {
+  async #commit(
+    key: ResourceKey,
+    decide: (current: Resource | undefined) => WriteDecision,
+    options: WriteOptions,
+  ): Promise<Resource> {
     if (options.dryRun) {
       const current = await this.repository.get(key);
       const decision = decide(current);
@@ -361,11 +519,18 @@ export class ResourceService {
   }
 
   #validate(kind: RegisteredKind, body: unknown): ValidInput {
-    if (!isPlainObject(body)) throw new InputError('the body must be a JSON or YAML object', [{ path: '', message: 'must be an object' }]);
+    if (!isPlainObject(body))
+      throw new InputError('the body must be a JSON or YAML object', [
+        { path: '', message: 'must be an object' },
+      ]);
     const copy = structuredClone(body);
     if (copy.spec === undefined) copy.spec = {};
     const result = kind.validate(copy);
-    if (!result.ok) throw new InputError(`invalid ${kind.kind}: ${result.errors.map((e) => `${e.path || '(root)'} ${e.message}`).join('; ')}`, result.errors);
+    if (!result.ok)
+      throw new InputError(
+        `invalid ${kind.kind}: ${result.errors.map((e) => `${e.path || '(root)'} ${e.message}`).join('; ')}`,
+        result.errors,
+      );
     return copy as unknown as ValidInput;
   }
 }
@@ -373,14 +538,24 @@ export class ResourceService {
 interface ValidInput {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; team?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    team?: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   spec: unknown;
 }
 
 function withPathTeam(kind: RegisteredKind, body: unknown, team: string | undefined): unknown {
-  if (!isPlainObject(body) || !isPlainObject(body.metadata) || kind.scope !== 'Team' || team === undefined) return body;
+  if (!isPlainObject(body) || !isPlainObject(body.metadata) || kind.scope !== 'Team' || team === undefined)
+    return body;
   if (body.metadata.team !== undefined && body.metadata.team !== team) {
-    throw new InputError(`metadata.team ${JSON.stringify(body.metadata.team)} does not match the path's team ${team}`, [{ path: '/metadata/team', message: `must be ${team}` }]);
+    throw new InputError(
+      `metadata.team ${JSON.stringify(body.metadata.team)} does not match the path's team ${team}`,
+      [{ path: '/metadata/team', message: `must be ${team}` }],
+    );
   }
   return { ...body, metadata: { ...body.metadata, team } };
 }
@@ -388,8 +563,14 @@ function withPathTeam(kind: RegisteredKind, body: unknown, team: string | undefi
 /** Whether any condition appeared, went, or changed status or reason between two statuses. */
 function conditionsChanged(before: unknown, after: unknown): boolean {
   const summary = (status: unknown) => {
-    const conditions = isPlainObject(status) && Array.isArray(status.conditions) ? (status.conditions as { type?: unknown; status?: unknown; reason?: unknown }[]) : [];
-    return conditions.map((c) => `${String(c.type)}=${String(c.status)}/${String(c.reason)}`).sort().join(',');
+    const conditions =
+      isPlainObject(status) && Array.isArray(status.conditions)
+        ? (status.conditions as { type?: unknown; status?: unknown; reason?: unknown }[])
+        : [];
+    return conditions
+      .map((c) => `${String(c.type)}=${String(c.status)}/${String(c.reason)}`)
+      .sort()
+      .join(',');
   };
   return before === undefined || summary(before) !== summary(after);
 }
@@ -400,15 +581,28 @@ function auditAction(action: string, options: WriteOptions): string {
 }
 
 function checkSameName(bodyName: string, pathName: string): void {
-  if (bodyName !== pathName) throw new InputError(`metadata.name ${bodyName} does not match the path's name ${pathName}`, [{ path: '/metadata/name', message: `must be ${pathName}` }]);
+  if (bodyName !== pathName)
+    throw new InputError(`metadata.name ${bodyName} does not match the path's name ${pathName}`, [
+      { path: '/metadata/name', message: `must be ${pathName}` },
+    ]);
 }
 
-function checkPrecondition(kind: RegisteredKind, key: ResourceKey, expected: string | undefined, current: Resource): void {
+function checkPrecondition(
+  kind: RegisteredKind,
+  key: ResourceKey,
+  expected: string | undefined,
+  current: Resource,
+): void {
   if (expected !== undefined && expected !== current.metadata.resourceVersion) {
     throw new ConflictError(
       `${kind.plural}/${key.name} was modified: you sent resourceVersion ${expected}, the current one is ${current.metadata.resourceVersion}; get it again and retry`,
       ErrorCodes.conflict,
-      [{ path: '/metadata/resourceVersion', message: `stale: current is ${current.metadata.resourceVersion}` }],
+      [
+        {
+          path: '/metadata/resourceVersion',
+          message: `stale: current is ${current.metadata.resourceVersion}`,
+        },
+      ],
     );
   }
 }
@@ -418,9 +612,11 @@ function notFound(kind: RegisteredKind, key: ResourceKey): NotFoundError {
 }
 
 function alreadyExists(kind: RegisteredKind, key: ResourceKey): ConflictError {
-  return new ConflictError(`${kind.plural}/${key.name} already exists${key.team ? ` in team ${key.team}` : ''}`, ErrorCodes.alreadyExists, [
-    { path: '/metadata/name', message: 'already exists' },
-  ]);
+  return new ConflictError(
+    `${kind.plural}/${key.name} already exists${key.team ? ` in team ${key.team}` : ''}`,
+    ErrorCodes.alreadyExists,
+    [{ path: '/metadata/name', message: 'already exists' }],
+  );
 }
 
 function stripUndefined(value: unknown): unknown {
@@ -434,11 +630,20 @@ function encodeContinue(after: { team: string; name: string }): string {
 function decodeContinue(token: string): { team: string; name: string } {
   try {
     const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string') {
+    if (
+      Array.isArray(parsed) &&
+      parsed.length === 2 &&
+      typeof parsed[0] === 'string' &&
+      typeof parsed[1] === 'string'
+    ) {
       return { team: parsed[0], name: parsed[1] };
     }
   } catch {
     // fall through to the error below
   }
-  throw new InputError('invalid continue token', [{ path: 'continue', message: 'is not a token this server issued' }], ErrorCodes.badRequest);
+  throw new InputError(
+    'invalid continue token',
+    [{ path: 'continue', message: 'is not a token this server issued' }],
+    ErrorCodes.badRequest,
+  );
 }

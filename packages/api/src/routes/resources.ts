@@ -22,11 +22,18 @@ interface Query {
 const QuerySchema = Type.Object(
   {
     dryRun: Type.Optional(Type.Literal('All')),
-    force: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'Override an admission check that allows it (e.g. a definition update that affects applications); recorded in the audit log.' })),
+    force: Type.Optional(
+      Type.Union([Type.Literal('true'), Type.Literal('false')], {
+        description:
+          'Override an admission check that allows it (e.g. a definition update that affects applications); recorded in the audit log.',
+      }),
+    ),
     labelSelector: Type.Optional(Type.String({ maxLength: 4096 })),
     limit: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
     continue: Type.Optional(Type.String({ maxLength: 1024 })),
-    watch: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')])),
+    watch: Type.Optional(
+      Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')]),
+    ),
     resourceVersion: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
     team: Type.Optional(Type.String({ maxLength: 63 })),
   },
@@ -53,14 +60,25 @@ export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): v
 
   const kindOf = (params: Params): RegisteredKind => {
     const kind = resources.kind(params.plural);
-    if (kind.plural !== params.plural) throw new InputError(`use the plural ${kind.plural} in paths`, [{ path: 'plural', message: `must be ${kind.plural}` }], ErrorCodes.unknownKind);
+    if (kind.plural !== params.plural)
+      throw new InputError(
+        `use the plural ${kind.plural} in paths`,
+        [{ path: 'plural', message: `must be ${kind.plural}` }],
+        ErrorCodes.unknownKind,
+      );
     if (params.team !== undefined && kind.scope === 'Global') {
-      throw new InputError(`${kind.kind} does not belong to a team: drop teams/${params.team}/ from the path`, [{ path: 'team', message: 'not team-scoped' }]);
+      throw new InputError(
+        `${kind.kind} does not belong to a team: drop teams/${params.team}/ from the path`,
+        [{ path: 'team', message: 'not team-scoped' }],
+      );
     }
     return kind;
   };
 
-  const list = async (request: FastifyRequest<{ Params: Params; Querystring: Query }>, reply: FastifyReply) => {
+  const list = async (
+    request: FastifyRequest<{ Params: Params; Querystring: Query }>,
+    reply: FastifyReply,
+  ) => {
     const kind = kindOf(request.params);
     const query = request.query;
     if (query.watch === 'true' || query.watch === '1') return watch(request, reply, kind);
@@ -73,7 +91,9 @@ export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): v
     });
     // The stored JSON goes out as it is: no parse and re-stringify of thousands of objects.
     const head = JSON.stringify({ apiVersion: list.apiVersion, kind: list.kind, metadata: list.metadata });
-    return reply.type('application/json; charset=utf-8').send(`${head.slice(0, -1)},"items":[${list.items.map((item) => item.json).join(',')}]}`);
+    return reply
+      .type('application/json; charset=utf-8')
+      .send(`${head.slice(0, -1)},"items":[${list.items.map((item) => item.json).join(',')}]}`);
   };
 
   // Open watch streams are hijacked responses that Fastify does not track: end them when the server closes.
@@ -83,7 +103,11 @@ export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): v
     done();
   });
 
-  const watch = async (request: FastifyRequest<{ Params: Params; Querystring: Query }>, reply: FastifyReply, kind: RegisteredKind) => {
+  const watch = async (
+    request: FastifyRequest<{ Params: Params; Querystring: Query }>,
+    reply: FastifyReply,
+    kind: RegisteredKind,
+  ) => {
     const { principal } = request.caller;
     const selector = parseLabelSelector(request.query.labelSelector ?? '');
     const team = request.params.team ?? request.query.team;
@@ -92,14 +116,23 @@ export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): v
       authorize(principal, 'read', team, `${kind.plural} in team ${team}`);
       teams = [team];
     }
-    const from = request.query.resourceVersion === undefined ? undefined : Number(request.query.resourceVersion);
+    const from =
+      request.query.resourceVersion === undefined ? undefined : Number(request.query.resourceVersion);
     if (from !== undefined) {
       const oldest = await deps.repository.oldestResumableVersion();
-      if (from < oldest) throw new ExpiredError(`resourceVersion ${from} is too old to resume from (the oldest kept is ${oldest}); list again and watch from the list's resourceVersion`);
+      if (from < oldest)
+        throw new ExpiredError(
+          `resourceVersion ${from} is too old to resume from (the oldest kept is ${oldest}); list again and watch from the list's resourceVersion`,
+        );
     }
     reply.hijack();
     const raw = reply.raw;
-    raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     raw.flushHeaders();
     deps.metrics.watches.inc();
     let last = from ?? 0;
@@ -107,7 +140,12 @@ export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): v
       last = Math.max(last, id);
       raw.write(`event: ${type}\nid: ${id}\ndata: ${JSON.stringify(data)}\n\n`);
     };
-    const bookmark = () => send('BOOKMARK', { kind: kind.kind, metadata: { resourceVersion: String(Math.max(last, deps.feed.lastSeen)) } }, Math.max(last, deps.feed.lastSeen));
+    const bookmark = () =>
+      send(
+        'BOOKMARK',
+        { kind: kind.kind, metadata: { resourceVersion: String(Math.max(last, deps.feed.lastSeen)) } },
+        Math.max(last, deps.feed.lastSeen),
+      );
     let stop: (() => void) | undefined;
     let closed = false;
     const timer = setInterval(bookmark, deps.bookmarkIntervalMs);
@@ -121,36 +159,91 @@ export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): v
       deps.metrics.watches.dec();
     });
     try {
-      stop = await startWatch(deps.repository, deps.feed, { kind: kind.kind, ...(teams ? { teams } : {}), selector }, from, {
-        event: (type, object, resourceVersion) => send(type, object, resourceVersion),
-        caughtUp: (resourceVersion) => send('BOOKMARK', { kind: kind.kind, metadata: { resourceVersion: String(resourceVersion) } }, resourceVersion),
-      });
+      stop = await startWatch(
+        deps.repository,
+        deps.feed,
+        { kind: kind.kind, ...(teams ? { teams } : {}), selector },
+        from,
+        {
+          event: (type, object, resourceVersion) => send(type, object, resourceVersion),
+          caughtUp: (resourceVersion) =>
+            send(
+              'BOOKMARK',
+              { kind: kind.kind, metadata: { resourceVersion: String(resourceVersion) } },
+              resourceVersion,
+            ),
+        },
+      );
       if (closed) stop();
     } catch (error) {
       request.log.warn({ err: error }, 'watch failed');
-      raw.write(`event: ERROR\ndata: ${JSON.stringify({ code: (error as { code?: string }).code ?? ErrorCodes.internal, message: (error as Error).message, details: [] })}\n\n`);
+      raw.write(
+        `event: ERROR\ndata: ${JSON.stringify({ code: (error as { code?: string }).code ?? ErrorCodes.internal, message: (error as Error).message, details: [] })}\n\n`,
+      );
       raw.end();
     }
   };
 
-  const get = (request: FastifyRequest<{ Params: Params }>) => resources.get(request.caller, kindOf(request.params).kind, request.params.team, request.params.name!);
+  const get = (request: FastifyRequest<{ Params: Params }>) =>
+    resources.get(request.caller, kindOf(request.params).kind, request.params.team, request.params.name!);
 
-  const create = async (request: FastifyRequest<{ Params: Params; Querystring: Query; Body: unknown }>, reply: FastifyReply) => {
+  const create = async (
+    request: FastifyRequest<{ Params: Params; Querystring: Query; Body: unknown }>,
+    reply: FastifyReply,
+  ) => {
     const kind = kindOf(request.params);
     const body = request.body as { metadata?: { team?: unknown } } | undefined;
-    const team = request.params.team ?? (kind.scope === 'Team' && typeof body?.metadata?.team === 'string' ? body.metadata.team : undefined);
-    const created = await resources.create(request.caller, kind.kind, team, request.body, dryRun(request.query));
-    return reply.status(request.query.dryRun === 'All' ? 200 : 201).send(created);
+    const team =
+      request.params.team ??
+      (kind.scope === 'Team' && typeof body?.metadata?.team === 'string' ? body.metadata.team : undefined);
+    const warnings: string[] = [];
+    const created = await resources.create(request.caller, kind.kind, team, request.body, {
+      ...dryRun(request.query),
+      warn: (message) => warnings.push(message),
+    });
+    return warn(reply, warnings)
+      .status(request.query.dryRun === 'All' ? 200 : 201)
+      .send(created);
   };
 
-  const replace = (request: FastifyRequest<{ Params: Params; Querystring: Query; Body: unknown }>) =>
-    resources.replace(request.caller, kindOf(request.params).kind, request.params.team, request.params.name!, request.body, dryRun(request.query));
+  const replace = async (
+    request: FastifyRequest<{ Params: Params; Querystring: Query; Body: unknown }>,
+    reply: FastifyReply,
+  ) => {
+    const warnings: string[] = [];
+    const replaced = await resources.replace(
+      request.caller,
+      kindOf(request.params).kind,
+      request.params.team,
+      request.params.name!,
+      request.body,
+      {
+        ...dryRun(request.query),
+        warn: (message) => warnings.push(message),
+      },
+    );
+    return warn(reply, warnings).send(replaced);
+  };
 
   const patch = (request: FastifyRequest<{ Params: Params; Querystring: Query; Body: unknown }>) =>
-    resources.patch(request.caller, kindOf(request.params).kind, request.params.team, request.params.name!, request.body, dryRun(request.query));
+    resources.patch(
+      request.caller,
+      kindOf(request.params).kind,
+      request.params.team,
+      request.params.name!,
+      request.body,
+      dryRun(request.query),
+    );
 
   const status = (request: FastifyRequest<{ Params: Params; Querystring: Query; Body: unknown }>) =>
-    resources.replaceStatus(request.caller, kindOf(request.params).kind, request.params.team, request.params.name!, request.body, dryRun(request.query));
+    resources.replaceStatus(
+      request.caller,
+      kindOf(request.params).kind,
+      request.params.team,
+      request.params.name!,
+      request.body,
+      dryRun(request.query),
+    );
 
   const remove = (request: FastifyRequest<{ Params: Params; Querystring: Query }>) =>
     resources.delete(request.caller, kindOf(request.params).kind, request.params.team, request.params.name!, {
@@ -168,7 +261,35 @@ export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): v
     app.put(`${prefix}/:name/status`, options('Replace the status subresource'), status);
   }
   // `teams/{name}/status` would otherwise read as "the kind `status` in team {name}".
-  app.put(`${RESOURCE_BASE}/teams/:name/status`, options('Replace a Team\'s status'), (request: FastifyRequest<{ Params: Params; Querystring: Query; Body: unknown }>) =>
-    resources.replaceStatus(request.caller, 'Team', undefined, request.params.name!, request.body, dryRun(request.query)),
+  app.put(
+    `${RESOURCE_BASE}/teams/:name/status`,
+    options("Replace a Team's status"),
+    (request: FastifyRequest<{ Params: Params; Querystring: Query; Body: unknown }>) =>
+      resources.replaceStatus(
+        request.caller,
+        'Team',
+        undefined,
+        request.params.name!,
+        request.body,
+        dryRun(request.query),
+      ),
   );
+}
+
+/** Most `Warning` headers one answer carries; the last says how many more there were. */
+const MAX_WARNINGS = 50;
+
+/**
+ * Adds a `Warning: 299 - "<text>"` header per message (RFC 7234's format, which the Kubernetes API server
+ * uses for deprecations and dropped fields), in printable ASCII with quotes and backslashes escaped.
+ */
+export function warn(reply: FastifyReply, messages: readonly string[]): FastifyReply {
+  if (messages.length === 0) return reply;
+  const shown =
+    messages.length > MAX_WARNINGS
+      ? [...messages.slice(0, MAX_WARNINGS - 1), `${messages.length - MAX_WARNINGS + 1} more warnings`]
+      : messages;
+  const quote = (text: string) =>
+    `299 - "${text.replace(/[^\x20-\x7e]/g, '?').replace(/["\\]/g, (c) => `\\${c}`)}"`;
+  return reply.header('warning', shown.map(quote));
 }
