@@ -276,8 +276,8 @@ async function firstApply(request: DeployRequest, deps: DeployDeps, manifest: Ku
  */
 function componentHealth(deps: DeployDeps, name: string, cluster: string, workload: WorkloadRef | undefined, checks: readonly WorkloadRef[] = []): ComponentHealth {
   const label = workload ? describeObject(workload.ref) : undefined;
-  const main = !workload ? { health: 'Healthy' as const, message: 'applied' } : !workload.health ? { health: 'Healthy' as const, message: 'applied (no health policy)' } : objectHealth(deps, cluster, workload, workload.health);
-  const others = checks.map((check) => ({ check, verdict: objectHealth(deps, cluster, check, check.health!) }));
+  const main = !workload ? { health: 'Healthy' as const, message: 'applied' } : !workload.health ? { health: 'Healthy' as const, message: 'applied (no health policy)' } : objectHealth(deps, cluster, workload, workload.health, 'the workload');
+  const others = checks.map((check) => ({ check, verdict: objectHealth(deps, cluster, check, check.health!, 'it') }));
   const health = worstHealth([main.health, ...others.map((o) => o.verdict.health)]);
   const troubles = others.filter((o) => o.verdict.health !== 'Healthy').map((o) => `${describeObject(o.check.ref)}: ${o.verdict.message ?? o.verdict.health}`);
   const message = troubles.length === 0 ? main.message : [...(main.health === 'Healthy' ? [] : [main.message ?? main.health]), ...troubles].join('; ');
@@ -285,10 +285,10 @@ function componentHealth(deps: DeployDeps, name: string, cluster: string, worklo
 }
 
 /** One object's health by its policy: Progressing while its controller catches up or within the grace period, then Unhealthy. */
-function objectHealth(deps: DeployDeps, cluster: string, object: WorkloadRef, policy: string): { health: HealthState; message?: string } {
-  if (object.ref.apiVersion !== undefined && !DEFAULT_KINDS.has(`${object.ref.apiVersion}/${object.ref.kind}`)) deps.watch?.(object.ref);
+function objectHealth(deps: DeployDeps, cluster: string, object: WorkloadRef, policy: string, what: string): { health: HealthState; message?: string } {
+  if (!DEFAULT_KINDS.has(`${object.ref.apiVersion}/${object.ref.kind}`)) deps.watch?.(object.ref);
   const live = newest(deps.live(object.ref), object.live);
-  if (!live) return { health: 'Progressing', message: 'waiting for the cluster to report it' };
+  if (!live) return { health: 'Progressing', message: `waiting for the cluster to report ${what}` };
   const verdict = evaluateHealthPolicy(deps.engine, policy, live);
   if (!verdict.ok) return { health: 'Unknown', message: `health policy failed: ${verdict.error.message}` };
   const fresh = (live.metadata as { generation?: number }).generation ?? 0;
