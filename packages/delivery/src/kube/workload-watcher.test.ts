@@ -180,13 +180,7 @@ describe('WorkloadWatcher', () => {
 
   it('follows a kind added while running, as well as one added before start', async () => {
     const pdb = (name: string, resourceVersion: string): KubeObject => ({
-      metadata: {
-        name,
-        namespace: 'shop',
-        uid: name,
-        resourceVersion,
-        labels: { 'app.gantry.dev/name': 'shop' },
-      },
+      metadata: listed(name, resourceVersion).metadata,
       status: { currentHealthy: 1 },
     });
     const changes: string[] = [];
