@@ -9,7 +9,11 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'test/integration/**/*.test.ts'],
+          include: [
+            'packages/*/src/**/*.test.ts',
+            'apps/*/src/**/*.test.ts',
+            'test/integration/**/*.test.ts',
+          ],
           // It runs the helm binary the test bed builds: in the testbed project, after testbed/build.sh.
           exclude: ['packages/delivery/src/helm/helm-renderer.test.ts', '**/node_modules/**'],
           testTimeout: 20_000,
@@ -29,7 +33,12 @@ export default defineConfig({
         test: {
           // Real Kubernetes clusters from the test bed (testbed/): API servers, etcd, controllers, kwok nodes.
           name: 'testbed',
-          include: ['test/testbed/**/*.test.ts', 'test/fleet/**/*.test.ts', 'test/delivery/**/*.test.ts', 'packages/delivery/src/helm/helm-renderer.test.ts'],
+          include: [
+            'test/testbed/**/*.test.ts',
+            'test/fleet/**/*.test.ts',
+            'test/delivery/**/*.test.ts',
+            'packages/delivery/src/helm/helm-renderer.test.ts',
+          ],
           testTimeout: 120_000,
           hookTimeout: 900_000,
           fileParallelism: false,

@@ -5,7 +5,13 @@ import { parseArgs } from 'node:util';
 import { chaos, startTestbed } from '@gantry/testbed';
 import { BASE, percentiles, request, startServer } from './lib.mjs';
 
-const { values } = parseArgs({ options: { clusters: { type: 'string', default: '3' }, nodes: { type: 'string', default: '500' }, pods: { type: 'string', default: '5000' } } });
+const { values } = parseArgs({
+  options: {
+    clusters: { type: 'string', default: '3' },
+    nodes: { type: 'string', default: '500' },
+    pods: { type: 'string', default: '5000' },
+  },
+});
 const clusters = Number(values.clusters);
 const nodesPer = Number(values.nodes);
 const podsTotal = Number(values.pods);
@@ -24,35 +30,66 @@ try {
       spec: {
         replicas: perCluster,
         selector: { matchLabels: { app: 'load' } },
-        template: { metadata: { labels: { app: 'load' } }, spec: { containers: [{ name: 'c', image: 'busybox' }], tolerations: [{ operator: 'Exists' }] } },
+        template: {
+          metadata: { labels: { app: 'load' } },
+          spec: { containers: [{ name: 'c', image: 'busybox' }], tolerations: [{ operator: 'Exists' }] },
+        },
       },
     });
   }
   const podsRunning = async () => {
     let running = 0;
     for (const cluster of bed.clusters) {
-      const deployment = await cluster.client.get<{ status?: { readyReplicas?: number } }>(`/apis/apps/v1/namespaces/default/deployments/load`);
+      const deployment = await cluster.client.get<{ status?: { readyReplicas?: number } }>(
+        `/apis/apps/v1/namespaces/default/deployments/load`,
+      );
       running += deployment.status?.readyReplicas ?? 0;
     }
     return running;
   };
   const podsStart = performance.now();
-  while ((await podsRunning()) < perCluster * clusters) await new Promise((resolve) => setTimeout(resolve, 1000));
-  console.error(`pods running in the test bed after ${((performance.now() - podsStart) / 1000).toFixed(1)} s`);
+  while ((await podsRunning()) < perCluster * clusters)
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  console.error(
+    `pods running in the test bed after ${((performance.now() - podsStart) / 1000).toFixed(1)} s`,
+  );
 
   const server = await startServer({ port: 17460 });
   const rss: number[] = [];
   const sampler = setInterval(() => rss.push(server.rssMb()), 500);
   const { url, token } = server;
-  await request('POST', `${url}${BASE}/teams`, { apiVersion: 'gantry.dev/v1alpha1', kind: 'Team', metadata: { name: 'sre' }, spec: { members: [] } }, token);
+  await request(
+    'POST',
+    `${url}${BASE}/teams`,
+    { apiVersion: 'gantry.dev/v1alpha1', kind: 'Team', metadata: { name: 'sre' }, spec: { members: [] } },
+    token,
+  );
   const syncStart = performance.now();
   for (const cluster of bed.clusters) {
-    await request('PUT', `${url}/api/teams/sre/secrets/${cluster.name}-kubeconfig`, { data: { kubeconfig: cluster.kubeconfig } }, token);
-    await request('POST', `${url}${BASE}/teams/sre/clusters`, { apiVersion: 'gantry.dev/v1alpha1', kind: 'Cluster', metadata: { name: cluster.name }, spec: { kubeconfigSecret: { name: `${cluster.name}-kubeconfig` } } }, token);
+    await request(
+      'PUT',
+      `${url}/api/teams/sre/secrets/${cluster.name}-kubeconfig`,
+      { data: { kubeconfig: cluster.kubeconfig } },
+      token,
+    );
+    await request(
+      'POST',
+      `${url}${BASE}/teams/sre/clusters`,
+      {
+        apiVersion: 'gantry.dev/v1alpha1',
+        kind: 'Cluster',
+        metadata: { name: cluster.name },
+        spec: { kubeconfigSecret: { name: `${cluster.name}-kubeconfig` } },
+      },
+      token,
+    );
   }
   const synced = async () => {
-    const nodes = (await request('GET', `${url}/api/inventory/nodes?limit=5000`, undefined, token)).body.items.length;
-    const pods = (await request('GET', `${url}/api/inventory/pods?limit=5000`, undefined, token)).body.items.reduce((sum: number, item: { Running?: number }) => sum + (item.Running ?? 0), 0);
+    const nodes = (await request('GET', `${url}/api/inventory/nodes?limit=5000`, undefined, token)).body.items
+      .length;
+    const pods = (
+      await request('GET', `${url}/api/inventory/pods?limit=5000`, undefined, token)
+    ).body.items.reduce((sum: number, item: { Running?: number }) => sum + (item.Running ?? 0), 0);
     return nodes >= nodesPer * clusters && pods >= perCluster * clusters;
   };
   while (!(await synced())) await new Promise((resolve) => setTimeout(resolve, 100));
@@ -61,7 +98,11 @@ try {
   // Node condition latency: flip nodes NotReady in the cluster and time until Gantry's API shows it.
   const delays: number[] = [];
   const first = bed.clusters[0]!;
-  const nodeNames = (await first.client.get<{ items: { metadata: { name: string } }[] }>('/api/v1/nodes?limit=20')).items.map((n) => n.metadata.name).slice(0, 10);
+  const nodeNames = (
+    await first.client.get<{ items: { metadata: { name: string } }[] }>('/api/v1/nodes?limit=20')
+  ).items
+    .map((n) => n.metadata.name)
+    .slice(0, 10);
   for (const node of nodeNames) {
     const t0 = performance.now();
     await chaos.makeNodeNotReady(first.client, node, { reason: 'BenchChaos' });
@@ -69,10 +110,20 @@ try {
     let clusterSaw = 0;
     for (;;) {
       if (!clusterSaw) {
-        const live = await first.client.get<{ status: { conditions: { type: string; status: string }[] } }>(`/api/v1/nodes/${node}`);
-        if (live.status.conditions.some((c) => c.type === 'Ready' && c.status !== 'True')) clusterSaw = performance.now();
+        const live = await first.client.get<{ status: { conditions: { type: string; status: string }[] } }>(
+          `/api/v1/nodes/${node}`,
+        );
+        if (live.status.conditions.some((c) => c.type === 'Ready' && c.status !== 'True'))
+          clusterSaw = performance.now();
       }
-      const seen = (await request('GET', `${url}/api/inventory/nodes?team=sre&cluster=${first.name}&limit=5000`, undefined, token)).body.items.find((n: { name: string }) => n.name === node);
+      const seen = (
+        await request(
+          'GET',
+          `${url}/api/inventory/nodes?team=sre&cluster=${first.name}&limit=5000`,
+          undefined,
+          token,
+        )
+      ).body.items.find((n: { name: string }) => n.name === node);
       if (seen && !seen.ready) {
         delays.push(performance.now() - (clusterSaw || t0));
         break;
@@ -83,9 +134,25 @@ try {
   clearInterval(sampler);
   const latency = percentiles(delays);
   await server.stop();
-  console.log(JSON.stringify({ clusters, nodesPer, pods: perCluster * clusters, testbedUpMs: Math.round(bedMs), inventorySyncMs: Math.round(syncMs), nodeConditionLatencyMs: latency, maxRssMb: Math.round(Math.max(...rss)) }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        clusters,
+        nodesPer,
+        pods: perCluster * clusters,
+        testbedUpMs: Math.round(bedMs),
+        inventorySyncMs: Math.round(syncMs),
+        nodeConditionLatencyMs: latency,
+        maxRssMb: Math.round(Math.max(...rss)),
+      },
+      null,
+      2,
+    ),
+  );
   console.log(`full inventory sync: ${(syncMs / 1000).toFixed(1)} s (target < 30 s)`);
-  console.log(`node condition visible in the API after the cluster shows it: p50 ${latency.p50.toFixed(0)} ms, max ${latency.max.toFixed(0)} ms (target < 2000 ms)`);
+  console.log(
+    `node condition visible in the API after the cluster shows it: p50 ${latency.p50.toFixed(0)} ms, max ${latency.max.toFixed(0)} ms (target < 2000 ms)`,
+  );
   console.log(`server RSS max: ${Math.max(...rss).toFixed(0)} MB (target < 300 MB)`);
   console.log(`test bed up (${clusters} × ${nodesPer} nodes, warm binaries): ${(bedMs / 1000).toFixed(1)} s`);
 } finally {

@@ -11,8 +11,13 @@ export interface BenchServer {
 }
 export function startServer(options?: { env?: Record<string, string>; port?: number }): Promise<BenchServer>;
 export function rssMb(pid: number): number;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function request(method: string, url: string, body?: unknown, token?: string): Promise<{ status: number; body: any; ms: number; bytes: number }>;
+export function request(
+  method: string,
+  url: string,
+  body?: unknown,
+  token?: string,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+): Promise<{ status: number; body: any; ms: number; bytes: number }>;
 export interface Percentiles {
   count: number;
   p50: number;
@@ -21,6 +26,10 @@ export interface Percentiles {
   max: number;
 }
 export function percentiles(values: number[]): Percentiles;
-export function fixedRate(options: { rate: number; seconds: number; make: (i: number) => Promise<{ status: number; ms: number }> }): Promise<Percentiles & { achievedRate: number; failures: number }>;
+export function fixedRate(options: {
+  rate: number;
+  seconds: number;
+  make: (i: number) => Promise<{ status: number; ms: number }>;
+}): Promise<Percentiles & { achievedRate: number; failures: number }>;
 export function team(name: string, labels?: Record<string, string>): unknown;
 export function report(rows: [string, string, string, boolean][]): void;

@@ -17,7 +17,14 @@ export async function startServer({ env = {}, port = 17420 } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'gantry-bench-'));
   const t0 = performance.now();
   const child = spawn(process.execPath, [join(root, 'dist/gantry-server.mjs')], {
-    env: { ...process.env, GANTRY_DATA_DIR: dataDir, GANTRY_PORT: String(port), GANTRY_ADMIN_PASSWORD: 'bench-password', GANTRY_LOG_LEVEL: 'warn', ...env },
+    env: {
+      ...process.env,
+      GANTRY_DATA_DIR: dataDir,
+      GANTRY_PORT: String(port),
+      GANTRY_ADMIN_PASSWORD: 'bench-password',
+      GANTRY_LOG_LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -32,7 +39,10 @@ export async function startServer({ env = {}, port = 17420 } = {}) {
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   const readyMs = performance.now() - t0;
-  const login = await request('POST', `${url}/api/auth/login`, { username: 'admin', password: 'bench-password' });
+  const login = await request('POST', `${url}/api/auth/login`, {
+    username: 'admin',
+    password: 'bench-password',
+  });
   return {
     url,
     pid: child.pid,
@@ -56,7 +66,12 @@ export function rssMb(pid) {
 export function request(method, url, body, token) {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers = { ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) };
+    const headers = {
+      ...(payload
+        ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+        : {}),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    };
     const t0 = performance.now();
     const req = http.request(url, { method, headers, agent }, (res) => {
       const chunks = [];
@@ -113,12 +128,19 @@ export function percentiles(values) {
 }
 
 export function team(name, labels) {
-  return { apiVersion: 'gantry.dev/v1alpha1', kind: 'Team', metadata: { name, ...(labels ? { labels } : {}) }, spec: { displayName: `Team ${name}`, members: [{ user: 'admin', role: 'team-admin' }] } };
+  return {
+    apiVersion: 'gantry.dev/v1alpha1',
+    kind: 'Team',
+    metadata: { name, ...(labels ? { labels } : {}) },
+    spec: { displayName: `Team ${name}`, members: [{ user: 'admin', role: 'team-admin' }] },
+  };
 }
 
 export function report(rows) {
   const width = Math.max(...rows.map((row) => row[0].length));
   for (const [name, value, target, ok] of rows) {
-    console.log(`${name.padEnd(width)}  ${String(value).padStart(12)}  target ${target.padEnd(10)} ${ok ? 'ok' : 'MISSED'}`);
+    console.log(
+      `${name.padEnd(width)}  ${String(value).padStart(12)}  target ${target.padEnd(10)} ${ok ? 'ok' : 'MISSED'}`,
+    );
   }
 }

@@ -10,7 +10,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const externalNpmPackages = {
   name: 'external-npm-packages',
   setup(b) {
-    b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith('@gantry/') ? undefined : { path: args.path, external: true }));
+    b.onResolve({ filter: /^[^./]/ }, (args) =>
+      args.path.startsWith('@gantry/') ? undefined : { path: args.path, external: true },
+    );
   },
 };
 
@@ -24,16 +26,29 @@ export async function bundle() {
     logLevel: 'warning',
     plugins: [externalNpmPackages],
     // import.meta.url must point into the repo so the server finds apps/console/dist.
-    banner: { js: "import { createRequire as __gantryCreateRequire } from 'node:module'; const require = __gantryCreateRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __gantryCreateRequire } from 'node:module'; const require = __gantryCreateRequire(import.meta.url);",
+    },
   };
-  await build({ ...common, entryPoints: [join(root, 'apps/server/src/main.ts')], outfile: join(root, 'dist/gantry-server.mjs') });
+  await build({
+    ...common,
+    entryPoints: [join(root, 'apps/server/src/main.ts')],
+    outfile: join(root, 'dist/gantry-server.mjs'),
+  });
   // Worker threads start from files of their own, found next to the bundle.
   mkdirSync(join(root, 'dist'), { recursive: true });
-  copyFileSync(join(root, 'packages/store/src/sqlite-checkpointer.worker.mjs'), join(root, 'dist/sqlite-checkpointer.worker.mjs'));
+  copyFileSync(
+    join(root, 'packages/store/src/sqlite-checkpointer.worker.mjs'),
+    join(root, 'dist/sqlite-checkpointer.worker.mjs'),
+  );
   // The built-in definitions (packages/delivery/src/catalog/catalog.ts looks next to the bundle first).
   rmSync(join(root, 'dist/catalog'), { recursive: true, force: true });
   cpSync(join(root, 'packages/delivery/catalog'), join(root, 'dist/catalog'), { recursive: true });
-  await build({ ...common, entryPoints: [join(root, 'apps/cli/src/main.ts')], outfile: join(root, 'dist/gantry-cli.mjs') });
+  await build({
+    ...common,
+    entryPoints: [join(root, 'apps/cli/src/main.ts')],
+    outfile: join(root, 'dist/gantry-cli.mjs'),
+  });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -19,7 +19,10 @@ function newestMtime(dir) {
 }
 
 function stale(output, ...sources) {
-  return !existsSync(output) || statSync(output).mtimeMs < Math.max(...sources.map((source) => newestMtime(join(root, source))));
+  return (
+    !existsSync(output) ||
+    statSync(output).mtimeMs < Math.max(...sources.map((source) => newestMtime(join(root, source))))
+  );
 }
 
 if (stale(join(root, 'apps/console/dist/index.html'), 'apps/console')) {
@@ -30,6 +33,10 @@ if (stale(join(root, 'dist/gantry-server.mjs'), 'apps/server', 'apps/cli', 'pack
   await bundle();
 }
 
-const child = spawn(process.execPath, ['--enable-source-maps', join(root, 'dist/gantry-server.mjs'), ...process.argv.slice(2)], { stdio: 'inherit' });
+const child = spawn(
+  process.execPath,
+  ['--enable-source-maps', join(root, 'dist/gantry-server.mjs'), ...process.argv.slice(2)],
+  { stdio: 'inherit' },
+);
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -92,9 +92,7 @@ describe('console delivery pages on the test bed', () => {
   const rolledOut = (image: string) =>
     eventually(
       () =>
-        Promise.all(
-          CLUSTERS.flatMap((cluster) => COMPONENTS.map((name) => deployment(kube[cluster], name))),
-        ),
+        Promise.all(CLUSTERS.flatMap((cluster) => COMPONENTS.map((name) => deployment(kube[cluster], name)))),
       (deployments) =>
         deployments.every((d) => {
           const want = d?.spec.replicas ?? 1;
@@ -191,7 +189,10 @@ describe('console delivery pages on the test bed', () => {
         expect(live, `${component} on ${cluster}`).toBeDefined();
         const workload = `${live.kind}/${live.metadata.namespace}/${live.metadata.name}`;
         expect(workload).toBe(`Deployment/${NAMESPACE}/${component}`);
-        expect((await cell.innerText()).split('\n').map((line) => line.trim())).toEqual(['Healthy', workload]);
+        expect((await cell.innerText()).split('\n').map((line) => line.trim())).toEqual([
+          'Healthy',
+          workload,
+        ]);
       }
     }
     for (const cluster of CLUSTERS) {
@@ -260,12 +261,11 @@ describe('console delivery pages on the test bed', () => {
     expect(await page.getByTestId('diff-from').innerText()).toBe('v1');
     expect(await page.getByTestId('diff-to').innerText()).toBe('v2');
     expect(await specDiff.locator(':scope > div').count()).toBe(1);
-    expect(await specDiff.innerText()).toMatch(/\/components\/0\/properties\/image: "nginx:1\.27" → "nginx:1\.28"/);
+    expect(await specDiff.innerText()).toMatch(
+      /\/components\/0\/properties\/image: "nginx:1\.27" → "nginx:1\.28"/,
+    );
     // The definitions did not change between the two.
-    await page
-      .getByTestId('revision-diff')
-      .getByText('No difference between before and after.')
-      .waitFor();
+    await page.getByTestId('revision-diff').getByText('No difference between before and after.').waitFor();
     await screenshot(page, 'testbed-delivery-revisions');
 
     // The other way round: v2 → v1.
@@ -295,12 +295,18 @@ describe('console delivery pages on the test bed', () => {
     expect(await third.locator('code').innerText()).toBe(
       await revisions.locator('tr[data-revision="1"] code').innerText(),
     );
-    await page.getByTestId('application-revision').filter({ hasText: 'applied v3' }).waitFor({ timeout: 60_000 });
+    await page
+      .getByTestId('application-revision')
+      .filter({ hasText: 'applied v3' })
+      .waitFor({ timeout: 60_000 });
     await third.getByText('applied', { exact: true }).waitFor();
     // v1's image is back on both clusters; once they have rolled it out, the page shows the application
     // healthy (it may pass through Unhealthy while the old replicas go away).
     await rolledOut('nginx:1.27');
-    await page.getByTestId('application-health').locator('[data-health="Healthy"]').waitFor({ timeout: 30_000 });
+    await page
+      .getByTestId('application-health')
+      .locator('[data-health="Healthy"]')
+      .waitFor({ timeout: 30_000 });
     await page
       .getByTestId('application-conditions')
       .locator('[data-condition="Ready"][data-status="True"]')

@@ -11,7 +11,6 @@ import { startTestServer, type TestServer } from '../support/server.ts';
 // cluster from the test bed (kube-apiserver, controllers, kwok nodes). The tests are one scenario, in
 // order: each step builds on the previous ones, as an operator would go.
 
-
 interface ClusterJson {
   items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[];
 }
@@ -21,7 +20,8 @@ let east: TestbedCluster;
 let server: TestServer;
 let dir: string;
 
-const gantry = (args: readonly string[], options: { stdin?: string } = {}): Promise<Result> => new Cli(dir).run(args, options);
+const gantry = (args: readonly string[], options: { stdin?: string } = {}): Promise<Result> =>
+  new Cli(dir).run(args, options);
 
 /** Runs the CLI again until `done` holds (each run is a process start: poll gently). */
 const until = (

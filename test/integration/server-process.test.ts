@@ -13,15 +13,21 @@ afterEach(() => {
 });
 
 /** Starts `gantry server` as its own process and resolves with its first lines once it listens. */
-function startProcess(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/server/src/main.ts'], { env: { ...process.env, GANTRY_PORT: '0', GANTRY_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function startProcess(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; output: () => string; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/server/src/main.ts'], {
+    env: { ...process.env, GANTRY_PORT: '0', GANTRY_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   started.push(child);
   let output = '';
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /Gantry is running at (http:\/\/\S+)/.exec(output);
-      if (match && /\n\n/.test(output.slice(match.index))) resolve({ child, output: () => output, url: match[1]! });
+      if (match && /\n\n/.test(output.slice(match.index)))
+        resolve({ child, output: () => output, url: match[1]! });
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
@@ -30,7 +36,9 @@ function startProcess(env: Record<string, string>): Promise<{ child: ChildProces
 }
 
 function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.on('exit', (code) => resolve(code))));
+  return new Promise((resolve) =>
+    child.exitCode !== null ? resolve(child.exitCode) : child.on('exit', (code) => resolve(code)),
+  );
 }
 
 describe('gantry server as a process', () => {
@@ -40,7 +48,11 @@ describe('gantry server as a process', () => {
     const first = await startProcess({ GANTRY_DATA_DIR: dataDir });
     const password = /log in as {2}admin \/ (\S+)/.exec(first.output())?.[1];
     expect(password).toMatch(/^[A-Za-z0-9]{20}$/);
-    const login = await fetch(`${first.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) });
+    const login = await fetch(`${first.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password }),
+    });
     expect(login.status).toBe(200);
     first.child.kill('SIGTERM');
     expect(await exited(first.child)).toBe(0);
@@ -53,7 +65,10 @@ describe('gantry server as a process', () => {
   });
 
   it('refuses a bad configuration with the variable at fault', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'apps/server/src/main.ts'], { env: { ...process.env, GANTRY_PORT: 'eighty' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'apps/server/src/main.ts'], {
+      env: { ...process.env, GANTRY_PORT: 'eighty' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     started.push(child);
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

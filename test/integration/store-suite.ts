@@ -8,13 +8,25 @@ function object(name: string, resourceVersion: string, labels?: Record<string, s
   return {
     apiVersion: 'gantry.dev/v1alpha1',
     kind: 'Widget',
-    metadata: { name, team: 't', uid: `uid-${name}-${resourceVersion}`, resourceVersion, generation: 1, creationTimestamp: now, updatedTimestamp: now, ...(labels ? { labels } : {}) },
+    metadata: {
+      name,
+      team: 't',
+      uid: `uid-${name}-${resourceVersion}`,
+      resourceVersion,
+      generation: 1,
+      creationTimestamp: now,
+      updatedTimestamp: now,
+      ...(labels ? { labels } : {}),
+    },
     spec: {},
   };
 }
 
 /** The store's contract, run against every database it supports. */
-export function describeStoreSuite(database: string, open: () => Promise<{ url: string; cleanup?: () => Promise<void> }>) {
+export function describeStoreSuite(
+  database: string,
+  open: () => Promise<{ url: string; cleanup?: () => Promise<void> }>,
+) {
   describe(`store on ${database}`, () => {
     let store: Store;
     let cleanup: (() => Promise<void>) | undefined;
@@ -64,7 +76,9 @@ export function describeStoreSuite(database: string, open: () => Promise<{ url: 
       }));
       expect(Number(written.metadata.resourceVersion)).toBe(versionBefore + 1);
       const changes = await store.resources.changesSince(versionBefore, { limit: 10 });
-      expect(changes.map((c) => [c.type, c.name, c.resourceVersion])).toEqual([['ADDED', 'atomic', versionBefore + 1]]);
+      expect(changes.map((c) => [c.type, c.name, c.resourceVersion])).toEqual([
+        ['ADDED', 'atomic', versionBefore + 1],
+      ]);
       const audit = await store.audit.query({ name: 'atomic', limit: 10 });
       expect(audit.entries[0]?.resourceVersion).toBe(String(versionBefore + 1));
     });
@@ -73,35 +87,74 @@ export function describeStoreSuite(database: string, open: () => Promise<{ url: 
       const start = await store.resources.currentResourceVersion();
       await Promise.all(
         Array.from({ length: 40 }, (_, i) =>
-          store.resources.write({ kind: 'Widget', team: 't', name: `c${i}` }, () => ({ type: 'ADDED', next: (rv) => object(`c${i}`, rv, { batch: 'concurrent' }) })),
+          store.resources.write({ kind: 'Widget', team: 't', name: `c${i}` }, () => ({
+            type: 'ADDED',
+            next: (rv) => object(`c${i}`, rv, { batch: 'concurrent' }),
+          })),
         ),
       );
       const changes = await store.resources.changesSince(start, { limit: 100 });
-      expect(changes.map((c) => c.resourceVersion)).toEqual(Array.from({ length: 40 }, (_, i) => start + i + 1));
+      expect(changes.map((c) => c.resourceVersion)).toEqual(
+        Array.from({ length: 40 }, (_, i) => start + i + 1),
+      );
       expect(new Set(changes.map((c) => c.name)).size).toBe(40);
-      const page = await store.resources.list({ kind: 'Widget', selector: [{ key: 'batch', op: 'in', values: ['concurrent'] }], limit: 100 });
+      const page = await store.resources.list({
+        kind: 'Widget',
+        selector: [{ key: 'batch', op: 'in', values: ['concurrent'] }],
+        limit: 100,
+      });
       expect(page.items).toHaveLength(40);
     });
 
     it('keeps label rows in step with the object', async () => {
       const key = { kind: 'Widget', team: 't', name: 'relabel' };
-      await store.resources.write(key, () => ({ type: 'ADDED', next: (rv) => object('relabel', rv, { a: '1' }) }));
-      await store.resources.write(key, () => ({ type: 'MODIFIED', next: (rv) => object('relabel', rv, { b: '2' }) }));
-      const byOld = await store.resources.list({ kind: 'Widget', selector: [{ key: 'a', op: 'exists' }], limit: 10 });
-      const byNew = await store.resources.list({ kind: 'Widget', selector: [{ key: 'b', op: 'in', values: ['2'] }], limit: 10 });
+      await store.resources.write(key, () => ({
+        type: 'ADDED',
+        next: (rv) => object('relabel', rv, { a: '1' }),
+      }));
+      await store.resources.write(key, () => ({
+        type: 'MODIFIED',
+        next: (rv) => object('relabel', rv, { b: '2' }),
+      }));
+      const byOld = await store.resources.list({
+        kind: 'Widget',
+        selector: [{ key: 'a', op: 'exists' }],
+        limit: 10,
+      });
+      const byNew = await store.resources.list({
+        kind: 'Widget',
+        selector: [{ key: 'b', op: 'in', values: ['2'] }],
+        limit: 10,
+      });
       expect(byOld.items).toHaveLength(0);
       expect(byNew.items.map((o) => o.name)).toEqual(['relabel']);
-      await store.resources.write(key, (current) => ({ type: 'DELETED', next: (rv) => ({ ...current!, metadata: { ...current!.metadata, resourceVersion: rv } }) }));
-      const rows = await (store.connection.db as Kysely<Database>).selectFrom('resource_labels').selectAll().where('name', '=', 'relabel').execute();
+      await store.resources.write(key, (current) => ({
+        type: 'DELETED',
+        next: (rv) => ({ ...current!, metadata: { ...current!.metadata, resourceVersion: rv } }),
+      }));
+      const rows = await (store.connection.db as Kysely<Database>)
+        .selectFrom('resource_labels')
+        .selectAll()
+        .where('name', '=', 'relabel')
+        .execute();
       expect(rows).toEqual([]);
     });
 
     it('reports the versions of named objects without their bodies', async () => {
       const written = await Promise.all(
-        ['v-a', 'v-b'].map((name) => store.resources.write({ kind: 'Widget', team: 't', name }, () => ({ type: 'ADDED', next: (rv) => object(name, rv) }))),
+        ['v-a', 'v-b'].map((name) =>
+          store.resources.write({ kind: 'Widget', team: 't', name }, () => ({
+            type: 'ADDED',
+            next: (rv) => object(name, rv),
+          })),
+        ),
       );
       const versions = await store.resources.versions('Widget', 't', ['v-a', 'v-b', 'v-missing']);
-      expect(Object.fromEntries(versions)).toEqual(Object.fromEntries(written.map(({ object: o }) => [o.metadata.name, Number(o.metadata.resourceVersion)])));
+      expect(Object.fromEntries(versions)).toEqual(
+        Object.fromEntries(
+          written.map(({ object: o }) => [o.metadata.name, Number(o.metadata.resourceVersion)]),
+        ),
+      );
       expect((await store.resources.versions('Widget', 't', [])).size).toBe(0);
     });
 
@@ -121,24 +174,73 @@ export function describeStoreSuite(database: string, open: () => Promise<{ url: 
       expect((await store.leases.get('controller/x'))?.transitions).toBe(1);
       await store.leases.release('controller/x', 'b');
       expect(await store.leases.tryAcquire('controller/x', 'a', 1000, 12_100)).toBe(true);
-      const contenders = await Promise.all(['p', 'q', 'r', 's'].map((holder) => store.leases.tryAcquire('controller/race', holder, 1000, 20_000)));
+      const contenders = await Promise.all(
+        ['p', 'q', 'r', 's'].map((holder) =>
+          store.leases.tryAcquire('controller/race', holder, 1000, 20_000),
+        ),
+      );
       expect(contenders.filter(Boolean)).toHaveLength(1);
     });
 
     it('stores users and tokens, and finds tokens by hash only', async () => {
       const now = new Date().toISOString();
-      expect(await store.users.insert({ username: 'u1', passwordHash: 'h', admin: false, disabled: false, createdAt: now, updatedAt: now })).toBe(true);
-      expect(await store.users.insert({ username: 'u1', passwordHash: 'h', admin: false, disabled: false, createdAt: now, updatedAt: now })).toBe(false);
-      await store.users.insertToken({ id: 't1', username: 'u1', name: 'n', kind: 'api', tokenHash: 'abc', createdAt: now, expiresAt: now, lastUsedAt: null, revokedAt: null });
+      expect(
+        await store.users.insert({
+          username: 'u1',
+          passwordHash: 'h',
+          admin: false,
+          disabled: false,
+          createdAt: now,
+          updatedAt: now,
+        }),
+      ).toBe(true);
+      expect(
+        await store.users.insert({
+          username: 'u1',
+          passwordHash: 'h',
+          admin: false,
+          disabled: false,
+          createdAt: now,
+          updatedAt: now,
+        }),
+      ).toBe(false);
+      await store.users.insertToken({
+        id: 't1',
+        username: 'u1',
+        name: 'n',
+        kind: 'api',
+        tokenHash: 'abc',
+        createdAt: now,
+        expiresAt: now,
+        lastUsedAt: null,
+        revokedAt: null,
+      });
       expect((await store.users.findTokenByHash('abc'))?.id).toBe('t1');
       await store.users.delete('u1');
       expect(await store.users.findTokenByHash('abc')).toBeUndefined();
     });
 
     it('records applied objects per application and cluster, replacing and forgetting them', async () => {
-      const object = (name: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop', name });
-      const row = (cluster: string, name: string, hash: string, revision: number) => ({ team: 't', app: 'shop', cluster, ref: `apps/v1/Deployment/shop/${name}`, component: name, object: object(name), hash, revision });
-      await store.applied.record([row('east', 'web', 'h1', 1), row('east', 'api', 'h2', 1), row('west', 'web', 'h1', 1)], '2026-01-01T00:00:00.000Z');
+      const object = (name: string) => ({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        namespace: 'shop',
+        name,
+      });
+      const row = (cluster: string, name: string, hash: string, revision: number) => ({
+        team: 't',
+        app: 'shop',
+        cluster,
+        ref: `apps/v1/Deployment/shop/${name}`,
+        component: name,
+        object: object(name),
+        hash,
+        revision,
+      });
+      await store.applied.record(
+        [row('east', 'web', 'h1', 1), row('east', 'api', 'h2', 1), row('west', 'web', 'h1', 1)],
+        '2026-01-01T00:00:00.000Z',
+      );
       await store.applied.record([row('east', 'web', 'h3', 2)], '2026-01-02T00:00:00.000Z');
       const east = await store.applied.list('t', 'shop', 'east');
       expect(east.map((r) => [r.ref, r.hash, r.revision])).toEqual([
@@ -147,7 +249,10 @@ export function describeStoreSuite(database: string, open: () => Promise<{ url: 
       ]);
       expect(east[1]).toMatchObject({ object: object('web'), appliedAt: '2026-01-02T00:00:00.000Z' });
       expect(await store.applied.applications()).toEqual([{ team: 't', app: 'shop' }]);
-      await store.applied.forget('t', 'shop', 'east', ['apps/v1/Deployment/shop/api', 'apps/v1/Deployment/shop/web']);
+      await store.applied.forget('t', 'shop', 'east', [
+        'apps/v1/Deployment/shop/api',
+        'apps/v1/Deployment/shop/web',
+      ]);
       expect((await store.applied.list('t', 'shop')).map((r) => r.cluster)).toEqual(['west']);
     });
   });

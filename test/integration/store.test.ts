@@ -5,5 +5,8 @@ import { describeStoreSuite } from './store-suite.ts';
 
 describeStoreSuite('SQLite', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gantry-store-'));
-  return Promise.resolve({ url: join(dir, 'store.db'), cleanup: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })) });
+  return Promise.resolve({
+    url: join(dir, 'store.db'),
+    cleanup: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
+  });
 });

@@ -30,18 +30,27 @@ describe('two servers on one PostgreSQL', () => {
     const stream = await openSse(`${b.url}${BASE}/teams?watch=true&labelSelector=scale%3Dout`, b.adminToken);
     await stream.waitFor((events) => events.some((e) => e.event === 'BOOKMARK'));
     const started = Date.now();
-    expect((await client(a.url, a.adminToken).post(`${BASE}/teams`, team('via-a', [], { scale: 'out' }))).status).toBe(201);
-    await stream.waitFor((events) => events.some((e) => e.event === 'ADDED' && e.data.metadata.name === 'via-a'));
+    expect(
+      (await client(a.url, a.adminToken).post(`${BASE}/teams`, team('via-a', [], { scale: 'out' }))).status,
+    ).toBe(201);
+    await stream.waitFor((events) =>
+      events.some((e) => e.event === 'ADDED' && e.data.metadata.name === 'via-a'),
+    );
     // NOTIFY wakes the other server's feed at once; the 1 s safety poll would be slower than this.
     expect(Date.now() - started).toBeLessThan(900);
     stream.close();
   });
 
   it('keeps serving and delivering when its database sessions are killed', async () => {
-    const stream = await openSse(`${b.url}${BASE}/teams?watch=true&labelSelector=scale%3Dkilled`, b.adminToken);
+    const stream = await openSse(
+      `${b.url}${BASE}/teams?watch=true&labelSelector=scale%3Dkilled`,
+      b.adminToken,
+    );
     await stream.waitFor((events) => events.some((e) => e.event === 'BOOKMARK'));
     // Kill every session but ours: both servers' pools and their LISTEN sessions.
-    const killed = await sql.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    const killed = await sql.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
     expect(killed.rowCount).toBeGreaterThan(1);
     const admin = client(a.url, a.adminToken);
     let created = await admin.post(`${BASE}/teams`, team('after-kill', [], { scale: 'killed' }));
@@ -51,7 +60,10 @@ describe('two servers on one PostgreSQL', () => {
       created = await admin.post(`${BASE}/teams`, team('after-kill', [], { scale: 'killed' }));
     }
     expect(created.status).toBe(201);
-    await stream.waitFor((events) => events.some((e) => e.event === 'ADDED' && e.data.metadata.name === 'after-kill'), 10_000);
+    await stream.waitFor(
+      (events) => events.some((e) => e.event === 'ADDED' && e.data.metadata.name === 'after-kill'),
+      10_000,
+    );
     stream.close();
     expect((await client(b.url).get('/readyz')).status).toBe(200);
   });

@@ -1,12 +1,18 @@
 /** A tiny JSON client for tests: every call returns status and parsed body, never throws on 4xx/5xx. */
-export interface Reply<T = any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface Reply<T = any> {
   status: number;
   body: T;
   headers: Headers;
 }
 
 export function client(baseUrl: string, token?: string) {
-  const call = async (method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<Reply> => {
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = 'application/json',
+  ): Promise<Reply> => {
     const headers: Record<string, string> = {};
     if (token) headers.authorization = `Bearer ${token}`;
     let payload: string | undefined;
@@ -14,7 +20,11 @@ export function client(baseUrl: string, token?: string) {
       headers['content-type'] = contentType;
       payload = typeof body === 'string' ? body : JSON.stringify(body);
     }
-    const response = await fetch(`${baseUrl}${path}`, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers,
+      ...(payload !== undefined ? { body: payload } : {}),
+    });
     const text = await response.text();
     let parsed: unknown = text;
     try {
@@ -28,7 +38,8 @@ export function client(baseUrl: string, token?: string) {
     get: (path: string) => call('GET', path),
     post: (path: string, body?: unknown, contentType?: string) => call('POST', path, body, contentType),
     put: (path: string, body?: unknown, contentType?: string) => call('PUT', path, body, contentType),
-    patch: (path: string, body?: unknown, contentType = 'application/merge-patch+json') => call('PATCH', path, body, contentType),
+    patch: (path: string, body?: unknown, contentType = 'application/merge-patch+json') =>
+      call('PATCH', path, body, contentType),
     delete: (path: string) => call('DELETE', path),
     call,
   };
@@ -36,6 +47,15 @@ export function client(baseUrl: string, token?: string) {
 
 export const BASE = '/apis/gantry.dev/v1alpha1';
 
-export function team(name: string, members: { user: string; role: string }[] = [], labels?: Record<string, string>) {
-  return { apiVersion: 'gantry.dev/v1alpha1', kind: 'Team', metadata: { name, ...(labels ? { labels } : {}) }, spec: { members } };
+export function team(
+  name: string,
+  members: { user: string; role: string }[] = [],
+  labels?: Record<string, string>,
+) {
+  return {
+    apiVersion: 'gantry.dev/v1alpha1',
+    kind: 'Team',
+    metadata: { name, ...(labels ? { labels } : {}) },
+    spec: { members },
+  };
 }

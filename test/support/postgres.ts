@@ -5,7 +5,9 @@ import pg from 'pg';
 export function postgresUrl(): string {
   const url = process.env.GANTRY_TEST_POSTGRES_URL;
   if (!url) {
-    throw new Error('GANTRY_TEST_POSTGRES_URL is not set: the postgres suite needs a PostgreSQL server (see .ci/run, or run `npm run test:pg` after starting one)');
+    throw new Error(
+      'GANTRY_TEST_POSTGRES_URL is not set: the postgres suite needs a PostgreSQL server (see .ci/run, or run `npm run test:pg` after starting one)',
+    );
   }
   return url;
 }

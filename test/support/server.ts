@@ -29,9 +29,20 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const dataDir = mkdtempSync(join(tmpdir(), 'gantry-test-'));
   const config = resolveConfig(
     {},
-    { port: 0, host: '127.0.0.1', dataDir, adminPassword: TEST_ADMIN_PASSWORD, logLevel: 'silent', ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}), ...options.config },
+    {
+      port: 0,
+      host: '127.0.0.1',
+      dataDir,
+      adminPassword: TEST_ADMIN_PASSWORD,
+      logLevel: 'silent',
+      ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+      ...options.config,
+    },
   );
-  const server = await startServer(config, { ...(options.now ? { now: options.now } : {}), ...(options.extraKinds ? { extraKinds: options.extraKinds } : {}) });
+  const server = await startServer(config, {
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.extraKinds ? { extraKinds: options.extraKinds } : {}),
+  });
   try {
     const response = await fetch(`${server.url}/api/auth/login`, {
       method: 'POST',

@@ -163,13 +163,19 @@ program
   .addOption(filenameOption('apply'))
   .addOption(teamOption())
   .option('--dry-run', 'send to the server with dryRun=All: validate and show the outcome, write nothing')
-  .option('--force', 'write a definition even though applications that use it would fail their trait check (recorded in the audit log)')
+  .option(
+    '--force',
+    'write a definition even though applications that use it would fail their trait check (recorded in the audit log)',
+  )
   .addHelpText(
     'after',
     '\nExamples:\n  gantry apply -f teams.yaml\n  gantry apply -f deploy/ --dry-run\n  cat team.json | gantry apply -f -',
   )
-  .action(async (options: { filename: string[]; team?: string; dryRun?: boolean; force?: boolean }, command: Command) =>
-    run(command, async (env) => (await import('./commands/apply.ts')).apply(env, options)),
+  .action(
+    async (
+      options: { filename: string[]; team?: string; dryRun?: boolean; force?: boolean },
+      command: Command,
+    ) => run(command, async (env) => (await import('./commands/apply.ts')).apply(env, options)),
   );
 
 program
@@ -283,15 +289,23 @@ program
 
 program
   .command('explain')
-  .argument('<type>', 'a component type or trait (webservice, trait/scaler), optionally with a property path (webservice.ports)')
-  .description('show the properties a component type or trait takes, from its definition\'s schema')
+  .argument(
+    '<type>',
+    'a component type or trait (webservice, trait/scaler), optionally with a property path (webservice.ports)',
+  )
+  .description("show the properties a component type or trait takes, from its definition's schema")
   .option('--recursive', 'show nested properties too')
-  .addHelpText('after', '\nExamples:\n  gantry explain webservice\n  gantry explain trait/scaler\n  gantry explain webservice.ports --recursive')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  gantry explain webservice\n  gantry explain trait/scaler\n  gantry explain webservice.ports --recursive',
+  )
   .action(async (type: string, options: { recursive?: boolean }, command: Command) =>
     run(command, async (env) => (await import('./commands/explain.ts')).explain(env, type, options)),
   );
 
-const rollout = program.command('rollout').description('an application\'s revisions: history, status, and rollback');
+const rollout = program
+  .command('rollout')
+  .description("an application's revisions: history, status, and rollback");
 rollout
   .command('history')
   .argument('<app>', 'application name')
@@ -314,7 +328,10 @@ rollout
   .description('return the application to a revision (default: the one before the applied one)')
   .option('--to-revision <n>', 'the revision to return to')
   .addOption(teamOption())
-  .addHelpText('after', '\nExamples:\n  gantry rollout undo checkout --to-revision 3\n  gantry rollout history checkout')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  gantry rollout undo checkout --to-revision 3\n  gantry rollout history checkout',
+  )
   .action(async (app: string, options: { team?: string; toRevision?: string }, command: Command) =>
     run(command, async (env) => (await import('./commands/rollout.ts')).undo(env, app, options)),
   );
@@ -406,17 +423,13 @@ program
     'after',
     '\nExamples:\n  gantry events --cluster hz-prod-01 -n web\n  gantry events --for node/worker-1 --cluster hz-prod-01 --types Warning',
   )
-  .action(
-    async (
-      options: Omit<EventsOptions, 'noHeaders'> & { headers?: boolean },
-      command: Command,
-    ) =>
-      run(command, async (env) =>
-        (await import('./commands/events.ts')).events(env, {
-          ...options,
-          noHeaders: options.headers === false,
-        }),
-      ),
+  .action(async (options: Omit<EventsOptions, 'noHeaders'> & { headers?: boolean }, command: Command) =>
+    run(command, async (env) =>
+      (await import('./commands/events.ts')).events(env, {
+        ...options,
+        noHeaders: options.headers === false,
+      }),
+    ),
   );
 
 program

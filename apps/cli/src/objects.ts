@@ -30,7 +30,8 @@ export function readPath(value: unknown, path: string): unknown {
     const index = /^\[(\d+)\]$/.exec(segment);
     const filter = /^\[\?\(@\.([\w-]+)\s*==\s*["']([^"']*)["']\)\]$/.exec(segment);
     if (index && Array.isArray(current)) current = current[Number(index[1])];
-    else if (filter && Array.isArray(current)) current = current.find((item) => isRecord(item) && String(item[filter[1]!]) === filter[2]);
+    else if (filter && Array.isArray(current))
+      current = current.find((item) => isRecord(item) && String(item[filter[1]!]) === filter[2]);
     else if (!index && !filter && isRecord(current)) current = current[segment];
     else return undefined;
   }

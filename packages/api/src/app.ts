@@ -51,7 +51,9 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
     // One line per request, written by the onResponse hook below, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: false,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: true } },
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: true },
+    },
     return503OnClosing: true,
   });
   const routes = collectRoutes(app);
@@ -65,26 +67,56 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
     deps.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
     deps.metrics.httpDuration.observe({ method: request.method, route }, seconds);
     if (route !== '/metrics' && route !== '/healthz' && route !== '/readyz') {
-      request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, user: request.caller?.principal.username }, 'request');
+      request.log.info(
+        {
+          method: request.method,
+          url: request.url,
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime * 10) / 10,
+          user: request.caller?.principal.username,
+        },
+        'request',
+      );
     }
     done();
   });
 
-  metaRoutes(app, { kinds: deps.kinds, metrics: deps.metrics, version: deps.version, ready: () => deps.store.ready() });
+  metaRoutes(app, {
+    kinds: deps.kinds,
+    metrics: deps.metrics,
+    version: deps.version,
+    ready: () => deps.store.ready(),
+  });
   authRoutes(app, deps.identity);
   userRoutes(app, deps.identity);
   auditRoutes(app, deps.store.audit);
   secretRoutes(app, deps.secrets);
   fleetRoutes(app, deps.fleet);
   deliveryRoutes(app, deps.delivery);
-  resourceRoutes(app, { resources: deps.resources, repository: deps.store.resources, feed: deps.feed, metrics: deps.metrics, bookmarkIntervalMs: options.bookmarkIntervalMs });
+  resourceRoutes(app, {
+    resources: deps.resources,
+    repository: deps.store.resources,
+    feed: deps.feed,
+    metrics: deps.metrics,
+    bookmarkIntervalMs: options.bookmarkIntervalMs,
+  });
 
   let openapi: Record<string, unknown> | undefined;
-  app.get('/api/openapi.json', { config: { public: true }, schema: { tags: ['meta'], summary: 'This document' } }, () => (openapi ??= buildOpenApi(routes, deps.kinds, deps.version.version)));
+  app.get(
+    '/api/openapi.json',
+    { config: { public: true }, schema: { tags: ['meta'], summary: 'This document' } },
+    () => (openapi ??= buildOpenApi(routes, deps.kinds, deps.version.version)),
+  );
 
   const consoleIndex = options.consoleDir ? join(options.consoleDir, 'index.html') : undefined;
   if (options.consoleDir && consoleIndex && existsSync(consoleIndex)) {
-    await app.register(fastifyStatic, { root: options.consoleDir, prefix: '/', wildcard: false, index: 'index.html', maxAge: '1h' });
+    await app.register(fastifyStatic, {
+      root: options.consoleDir,
+      prefix: '/',
+      wildcard: false,
+      index: 'index.html',
+      maxAge: '1h',
+    });
   }
   app.setNotFoundHandler((request, reply) => {
     const isApi = request.url.startsWith('/api/') || request.url.startsWith('/apis/');

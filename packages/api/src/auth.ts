@@ -21,7 +21,10 @@ export function registerAuthentication(app: FastifyInstance, identity: IdentityS
     if (!path.startsWith('/api/') && !path.startsWith('/apis/')) return;
     const header = request.headers.authorization;
     const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    if (!match) throw new AuthenticationError('missing bearer token: send "Authorization: Bearer <token>" (gantry login, or POST /api/auth/login)');
+    if (!match)
+      throw new AuthenticationError(
+        'missing bearer token: send "Authorization: Bearer <token>" (gantry login, or POST /api/auth/login)',
+      );
     request.caller = { principal: await identity.authenticate(match[1]!), source: request.ip };
   });
 }

@@ -3,7 +3,12 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** Every metric the server exports at /metrics, in one registry per server (tests run several). */
 export class Metrics {
   readonly registry = new Registry();
-  readonly httpRequests = new Counter({ name: 'gantry_http_requests_total', help: 'HTTP requests by method, route and status.', labelNames: ['method', 'route', 'status'] as const, registers: [this.registry] });
+  readonly httpRequests = new Counter({
+    name: 'gantry_http_requests_total',
+    help: 'HTTP requests by method, route and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
   readonly httpDuration = new Histogram({
     name: 'gantry_http_request_duration_seconds',
     help: 'HTTP request latency by method and route.',
@@ -18,8 +23,17 @@ export class Metrics {
     buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
     registers: [this.registry],
   });
-  readonly watches = new Gauge({ name: 'gantry_watches_open', help: 'Open watch streams.', registers: [this.registry] });
-  readonly reconciles = new Counter({ name: 'gantry_controller_reconciles_total', help: 'Reconciles by controller and result.', labelNames: ['controller', 'result'] as const, registers: [this.registry] });
+  readonly watches = new Gauge({
+    name: 'gantry_watches_open',
+    help: 'Open watch streams.',
+    registers: [this.registry],
+  });
+  readonly reconciles = new Counter({
+    name: 'gantry_controller_reconciles_total',
+    help: 'Reconciles by controller and result.',
+    labelNames: ['controller', 'result'] as const,
+    registers: [this.registry],
+  });
   readonly reconcileDuration = new Histogram({
     name: 'gantry_controller_reconcile_duration_seconds',
     help: 'Reconcile latency by controller.',
@@ -34,8 +48,18 @@ export class Metrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
-  readonly queueDepth = new Gauge({ name: 'gantry_controller_queue_depth', help: 'Keys waiting in each controller queue.', labelNames: ['controller'] as const, registers: [this.registry] });
-  readonly leader = new Gauge({ name: 'gantry_controller_leader', help: '1 when this server holds the controller lease.', labelNames: ['controller'] as const, registers: [this.registry] });
+  readonly queueDepth = new Gauge({
+    name: 'gantry_controller_queue_depth',
+    help: 'Keys waiting in each controller queue.',
+    labelNames: ['controller'] as const,
+    registers: [this.registry],
+  });
+  readonly leader = new Gauge({
+    name: 'gantry_controller_leader',
+    help: '1 when this server holds the controller lease.',
+    labelNames: ['controller'] as const,
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'gantry_process_' });

@@ -1,4 +1,3 @@
-
 /**
  * The bodies of the fleet endpoints (docs/reference/api.md, "Fleet"; the Cluster status from
  * docs/reference/kinds/cluster.md).

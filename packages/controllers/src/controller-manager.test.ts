@@ -160,7 +160,7 @@ describe('ControllerManager', () => {
     await manager.stop();
   });
 
-  it('starts the controller\'s own sources when it leads, and ends them with the lease', async () => {
+  it("starts the controller's own sources when it leads, and ends them with the lease", async () => {
     const { controller, seen } = recordingController();
     const terms: { enqueue: (key: ObjectKey) => void; signal: AbortSignal }[] = [];
     controller.onLeading = (term) => void terms.push(term);
@@ -182,9 +182,33 @@ describe('ControllerManager', () => {
     const { manager, feed } = setup(controller);
     await manager.start();
     await settle();
-    const object = (name: string) => ({ apiVersion: 'gantry.dev/v1alpha1', kind: 'Widget', metadata: { name, uid: 'u', resourceVersion: '1', generation: 1, creationTimestamp: '', updatedTimestamp: '' }, spec: {} });
-    feed.emit({ kind: 'Widget', team: 't', name: 'own-status-write', type: 'MODIFIED', object: object('own-status-write') });
-    feed.emit({ kind: 'Widget', team: 't', name: 'spec-change', type: 'MODIFIED', object: object('spec-change') });
+    const object = (name: string) => ({
+      apiVersion: 'gantry.dev/v1alpha1',
+      kind: 'Widget',
+      metadata: {
+        name,
+        uid: 'u',
+        resourceVersion: '1',
+        generation: 1,
+        creationTimestamp: '',
+        updatedTimestamp: '',
+      },
+      spec: {},
+    });
+    feed.emit({
+      kind: 'Widget',
+      team: 't',
+      name: 'own-status-write',
+      type: 'MODIFIED',
+      object: object('own-status-write'),
+    });
+    feed.emit({
+      kind: 'Widget',
+      team: 't',
+      name: 'spec-change',
+      type: 'MODIFIED',
+      object: object('spec-change'),
+    });
     await settle();
     expect(seen).toEqual(['t/spec-change']);
     await manager.stop();

@@ -9,7 +9,11 @@ import { WorkQueue } from './work-queue.ts';
 
 /** Where changes come from: the process's ChangeFeed. */
 export interface ChangeSource {
-  subscribe(listener: (change: Pick<StoredChange, 'kind' | 'team' | 'name'> & Partial<Pick<StoredChange, 'type' | 'object'>>) => void): () => void;
+  subscribe(
+    listener: (
+      change: Pick<StoredChange, 'kind' | 'team' | 'name'> & Partial<Pick<StoredChange, 'type' | 'object'>>,
+    ) => void,
+  ): () => void;
 }
 
 export interface ControllerRuntimeDeps {
@@ -79,7 +83,12 @@ export class ControllerRunner {
   async start(): Promise<void> {
     this.#unsubscribe ??= this.deps.changes.subscribe((change) => {
       if (change.kind !== this.controller.kind) return;
-      if (change.type && change.object && this.controller.ignore?.({ type: change.type, object: change.object })) return;
+      if (
+        change.type &&
+        change.object &&
+        this.controller.ignore?.({ type: change.type, object: change.object })
+      )
+        return;
       this.#term?.queue.add(queueKey(change));
     });
     await this.#elector.start();
@@ -104,9 +113,13 @@ export class ControllerRunner {
     this.#term = term;
     this.options.metrics.leader.set({ controller: name }, 1);
     try {
-      this.controller.onLeading?.({ enqueue: (key) => queue.add(queueKey(key)), signal: term.abort.signal, logger: this.#logger });
+      this.controller.onLeading?.({
+        enqueue: (key) => queue.add(queueKey(key)),
+        signal: term.abort.signal,
+        logger: this.#logger,
+      });
     } catch (error) {
-      this.#logger.error({ err: error }, 'starting the controller\'s own sources failed');
+      this.#logger.error({ err: error }, "starting the controller's own sources failed");
     }
     void this.#resync(term);
   }

@@ -77,12 +77,18 @@ describe('createCelEngine', () => {
     const engine = createCelEngine({ limits: { maxIterations: 10 } });
     const sum = engine.compile('l.map(x, x * 2).size() + m.filter(k, k != "").size()');
     if (!sum.ok) throw new Error(sum.message);
-    expect(sum.program.evaluate({ l: [1, 2, 3, 4, 5, 6, 7, 8], m: { a: 1, b: 2 } })).toEqual({ ok: true, value: 10n });
+    expect(sum.program.evaluate({ l: [1, 2, 3, 4, 5, 6, 7, 8], m: { a: 1, b: 2 } })).toEqual({
+      ok: true,
+      value: 10n,
+    });
     expect(sum.program.evaluate({ l: [1, 2, 3, 4, 5, 6, 7, 8], m: { a: 1, b: 2, c: 3 } }).ok).toBe(false);
     // A comprehension never reached costs nothing.
     const skipped = engine.compile('size(l) > 100 && l.all(x, x > 0)');
     if (!skipped.ok) throw new Error(skipped.message);
-    expect(skipped.program.evaluate({ l: Array.from({ length: 50 }, () => 1) })).toEqual({ ok: true, value: false });
+    expect(skipped.program.evaluate({ l: Array.from({ length: 50 }, () => 1) })).toEqual({
+      ok: true,
+      value: false,
+    });
   });
 
   it('rejects expressions with too many nodes', () => {

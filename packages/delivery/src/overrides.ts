@@ -7,7 +7,9 @@ type ComponentOverride = OverrideSpec['components'][number];
  * properties merged, a trait the component lacks added, and `disable: true` removing one.
  */
 export function applyOverride(component: ComponentSpec, override: ComponentOverride): ComponentSpec {
-  const properties = override.properties ? (applyMergePatch(component.properties ?? {}, override.properties) as Record<string, unknown>) : component.properties;
+  const properties = override.properties
+    ? (applyMergePatch(component.properties ?? {}, override.properties) as Record<string, unknown>)
+    : component.properties;
   let traits: TraitSpec[] = [...(component.traits ?? [])];
   for (const patch of override.traits ?? []) {
     const index = traits.findIndex((trait) => trait.type === patch.type);
@@ -17,7 +19,10 @@ export function applyOverride(component: ComponentSpec, override: ComponentOverr
       traits.push({ type: patch.type, ...(patch.properties ? { properties: patch.properties } : {}) });
     } else if (patch.properties) {
       const current = traits[index]!;
-      traits[index] = { ...current, properties: applyMergePatch(current.properties ?? {}, patch.properties) as Record<string, unknown> };
+      traits[index] = {
+        ...current,
+        properties: applyMergePatch(current.properties ?? {}, patch.properties) as Record<string, unknown>,
+      };
     }
   }
   return { ...component, ...(properties ? { properties } : {}), traits };

@@ -8,9 +8,19 @@ const clusters = [
   { name: 'lab', labels: { region: 'eu', tier: 'dev' } },
 ];
 
-function spec(topology: Partial<ApplicationSpec['topology']>, overrides: ApplicationSpec['overrides'] = []): ApplicationSpec {
+function spec(
+  topology: Partial<ApplicationSpec['topology']>,
+  overrides: ApplicationSpec['overrides'] = [],
+): ApplicationSpec {
   return {
-    components: [{ name: 'web', type: 'webservice', properties: { image: 'nginx:1', port: 80 }, traits: [{ type: 'scaler', properties: { replicas: 2 } }] }],
+    components: [
+      {
+        name: 'web',
+        type: 'webservice',
+        properties: { image: 'nginx:1', port: 80 },
+        traits: [{ type: 'scaler', properties: { replicas: 2 } }],
+      },
+    ],
     topology: { namespace: 'shop', ...topology },
     overrides,
     revisionHistoryLimit: 20,
@@ -19,7 +29,17 @@ function spec(topology: Partial<ApplicationSpec['topology']>, overrides: Applica
 
 describe('resolveTargets', () => {
   it('selects clusters by name and by label selector, once each, sorted', () => {
-    const result = resolveTargets(spec({ clusters: ['west'], clusterSelector: { matchLabels: { region: 'eu' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['prod', 'dev'] }] } }), clusters, []);
+    const result = resolveTargets(
+      spec({
+        clusters: ['west'],
+        clusterSelector: {
+          matchLabels: { region: 'eu' },
+          matchExpressions: [{ key: 'tier', operator: 'In', values: ['prod', 'dev'] }],
+        },
+      }),
+      clusters,
+      [],
+    );
     expect(result.targets).toEqual([
       { cluster: 'east', namespace: 'shop', environment: '' },
       { cluster: 'lab', namespace: 'shop', environment: '' },
@@ -28,10 +48,17 @@ describe('resolveTargets', () => {
     expect(result.problems).toEqual([]);
   });
 
-  it('takes an environment\'s clusters with its namespace, and reports names that resolve to nothing', () => {
-    const result = resolveTargets(spec({ environments: ['prod', 'qa'], clusters: ['east', 'gone'] }), clusters, [
-      { name: 'prod', spec: { clusterSelector: { matchLabels: { tier: 'prod' } }, namespace: 'shop-prod' } },
-    ]);
+  it("takes an environment's clusters with its namespace, and reports names that resolve to nothing", () => {
+    const result = resolveTargets(
+      spec({ environments: ['prod', 'qa'], clusters: ['east', 'gone'] }),
+      clusters,
+      [
+        {
+          name: 'prod',
+          spec: { clusterSelector: { matchLabels: { tier: 'prod' } }, namespace: 'shop-prod' },
+        },
+      ],
+    );
     expect(result.targets).toEqual([
       { cluster: 'east', namespace: 'shop-prod', environment: 'prod' },
       { cluster: 'west', namespace: 'shop-prod', environment: 'prod' },
@@ -40,21 +67,61 @@ describe('resolveTargets', () => {
   });
 
   it('honours NotIn and DoesNotExist', () => {
-    const result = resolveTargets(spec({ clusterSelector: { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['dev'] }, { key: 'legacy', operator: 'DoesNotExist' }] } }), clusters, []);
+    const result = resolveTargets(
+      spec({
+        clusterSelector: {
+          matchExpressions: [
+            { key: 'tier', operator: 'NotIn', values: ['dev'] },
+            { key: 'legacy', operator: 'DoesNotExist' },
+          ],
+        },
+      }),
+      clusters,
+      [],
+    );
     expect(result.targets.map((t) => t.cluster)).toEqual(['east', 'west']);
   });
 });
 
 describe('componentsForTarget', () => {
   const overridden = spec({ clusters: ['east', 'west'] }, [
-    { clusters: ['west'], components: [{ name: 'web', properties: { image: 'nginx:2' }, traits: [{ type: 'scaler', properties: { replicas: 5 } }, { type: 'env', properties: { env: { REGION: 'us' } } }] }] },
-    { clusterSelector: { matchLabels: { region: 'eu' } }, components: [{ name: 'web', traits: [{ type: 'scaler', disable: true }] }] },
+    {
+      clusters: ['west'],
+      components: [
+        {
+          name: 'web',
+          properties: { image: 'nginx:2' },
+          traits: [
+            { type: 'scaler', properties: { replicas: 5 } },
+            { type: 'env', properties: { env: { REGION: 'us' } } },
+          ],
+        },
+      ],
+    },
+    {
+      clusterSelector: { matchLabels: { region: 'eu' } },
+      components: [{ name: 'web', traits: [{ type: 'scaler', disable: true }] }],
+    },
   ]);
 
   it('merges properties and traits, adds and removes traits, only where the override applies', () => {
-    const west = componentsForTarget(overridden, { cluster: 'west', namespace: 'shop', environment: '' }, clusters[1]);
-    expect(west[0]).toMatchObject({ properties: { image: 'nginx:2', port: 80 }, traits: [{ type: 'scaler', properties: { replicas: 5 } }, { type: 'env', properties: { env: { REGION: 'us' } } }] });
-    const east = componentsForTarget(overridden, { cluster: 'east', namespace: 'shop', environment: '' }, clusters[0]);
+    const west = componentsForTarget(
+      overridden,
+      { cluster: 'west', namespace: 'shop', environment: '' },
+      clusters[1],
+    );
+    expect(west[0]).toMatchObject({
+      properties: { image: 'nginx:2', port: 80 },
+      traits: [
+        { type: 'scaler', properties: { replicas: 5 } },
+        { type: 'env', properties: { env: { REGION: 'us' } } },
+      ],
+    });
+    const east = componentsForTarget(
+      overridden,
+      { cluster: 'east', namespace: 'shop', environment: '' },
+      clusters[0],
+    );
     expect(east[0]).toMatchObject({ properties: { image: 'nginx:1', port: 80 }, traits: [] });
   });
 

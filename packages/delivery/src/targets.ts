@@ -1,4 +1,12 @@
-import { matchesSelector, type ApplicationSpec, type ComponentSpec, type EnvironmentSpec, type LabelSelector, type LabelSelectorSpec, type OverrideSpec } from '@gantry/model';
+import {
+  matchesSelector,
+  type ApplicationSpec,
+  type ComponentSpec,
+  type EnvironmentSpec,
+  type LabelSelector,
+  type LabelSelectorSpec,
+  type OverrideSpec,
+} from '@gantry/model';
 import { applyOverride } from './overrides.ts';
 
 export interface ClusterInfo {
@@ -26,16 +34,31 @@ export interface TargetResolution {
 
 /** The Kubernetes selector form (matchLabels, matchExpressions) as Gantry's parsed selector. */
 export function toSelector(spec: LabelSelectorSpec): LabelSelector {
-  const requirements: LabelSelector[number][] = Object.entries(spec.matchLabels ?? {}).map(([key, value]) => ({ key, op: 'in' as const, values: [value] }));
+  const requirements: LabelSelector[number][] = Object.entries(spec.matchLabels ?? {}).map(
+    ([key, value]) => ({ key, op: 'in' as const, values: [value] }),
+  );
   for (const expression of spec.matchExpressions ?? []) {
-    const op = ({ In: 'in', NotIn: 'notIn', Exists: 'exists', DoesNotExist: 'notExists' } as const)[expression.operator];
-    requirements.push(op === 'in' || op === 'notIn' ? { key: expression.key, op, values: expression.values ?? [] } : { key: expression.key, op });
+    const op = ({ In: 'in', NotIn: 'notIn', Exists: 'exists', DoesNotExist: 'notExists' } as const)[
+      expression.operator
+    ];
+    requirements.push(
+      op === 'in' || op === 'notIn'
+        ? { key: expression.key, op, values: expression.values ?? [] }
+        : { key: expression.key, op },
+    );
   }
   return requirements;
 }
 
-function selects(names: readonly string[] | undefined, selector: LabelSelectorSpec | undefined, cluster: ClusterInfo): boolean {
-  return (names?.includes(cluster.name) ?? false) || (selector !== undefined && matchesSelector(toSelector(selector), cluster.labels));
+function selects(
+  names: readonly string[] | undefined,
+  selector: LabelSelectorSpec | undefined,
+  cluster: ClusterInfo,
+): boolean {
+  return (
+    (names?.includes(cluster.name) ?? false) ||
+    (selector !== undefined && matchesSelector(toSelector(selector), cluster.labels))
+  );
 }
 
 /**
@@ -43,7 +66,11 @@ function selects(names: readonly string[] | undefined, selector: LabelSelectorSp
  * namespace, if set, replaces the application's). A cluster reached through an environment keeps that
  * environment; reached twice, the first environment in the topology wins. Sorted by cluster name.
  */
-export function resolveTargets(spec: ApplicationSpec, clusters: readonly ClusterInfo[], environments: readonly EnvironmentInfo[]): TargetResolution {
+export function resolveTargets(
+  spec: ApplicationSpec,
+  clusters: readonly ClusterInfo[],
+  environments: readonly EnvironmentInfo[],
+): TargetResolution {
   const { topology } = spec;
   const problems: string[] = [];
   const byName = new Map(clusters.map((cluster) => [cluster.name, cluster]));
@@ -55,34 +82,56 @@ export function resolveTargets(spec: ApplicationSpec, clusters: readonly Cluster
       continue;
     }
     for (const cluster of clusters) {
-      if (targets.has(cluster.name) || !selects(environment.spec.clusters, environment.spec.clusterSelector, cluster)) continue;
-      targets.set(cluster.name, { cluster: cluster.name, namespace: environment.spec.namespace ?? topology.namespace, environment: name });
+      if (
+        targets.has(cluster.name) ||
+        !selects(environment.spec.clusters, environment.spec.clusterSelector, cluster)
+      )
+        continue;
+      targets.set(cluster.name, {
+        cluster: cluster.name,
+        namespace: environment.spec.namespace ?? topology.namespace,
+        environment: name,
+      });
     }
-    for (const missing of (environment.spec.clusters ?? []).filter((c) => !byName.has(c))) problems.push(`cluster ${missing} (of environment ${name}) does not exist`);
+    for (const missing of (environment.spec.clusters ?? []).filter((c) => !byName.has(c)))
+      problems.push(`cluster ${missing} (of environment ${name}) does not exist`);
   }
   for (const name of topology.clusters ?? []) {
     if (!byName.has(name)) problems.push(`cluster ${name} does not exist`);
-    else if (!targets.has(name)) targets.set(name, { cluster: name, namespace: topology.namespace, environment: '' });
+    else if (!targets.has(name))
+      targets.set(name, { cluster: name, namespace: topology.namespace, environment: '' });
   }
   if (topology.clusterSelector) {
     const selector = toSelector(topology.clusterSelector);
     for (const cluster of clusters) {
-      if (!targets.has(cluster.name) && matchesSelector(selector, cluster.labels)) targets.set(cluster.name, { cluster: cluster.name, namespace: topology.namespace, environment: '' });
+      if (!targets.has(cluster.name) && matchesSelector(selector, cluster.labels))
+        targets.set(cluster.name, { cluster: cluster.name, namespace: topology.namespace, environment: '' });
     }
   }
   return { targets: [...targets.values()].sort((a, b) => a.cluster.localeCompare(b.cluster)), problems };
 }
 
 /** Whether an override applies to a target: when it names no cluster, selector or environment, it applies everywhere. */
-export function overrideApplies(override: OverrideSpec, target: Target, cluster: ClusterInfo | undefined): boolean {
-  const scoped = override.clusters !== undefined || override.clusterSelector !== undefined || override.environments !== undefined;
+export function overrideApplies(
+  override: OverrideSpec,
+  target: Target,
+  cluster: ClusterInfo | undefined,
+): boolean {
+  const scoped =
+    override.clusters !== undefined ||
+    override.clusterSelector !== undefined ||
+    override.environments !== undefined;
   if (!scoped) return true;
   if (override.environments?.includes(target.environment) && target.environment !== '') return true;
   return cluster !== undefined && selects(override.clusters, override.clusterSelector, cluster);
 }
 
 /** The application's components as one target sees them, every applicable override applied in order. */
-export function componentsForTarget(spec: ApplicationSpec, target: Target, cluster: ClusterInfo | undefined): ComponentSpec[] {
+export function componentsForTarget(
+  spec: ApplicationSpec,
+  target: Target,
+  cluster: ClusterInfo | undefined,
+): ComponentSpec[] {
   let components = spec.components;
   for (const override of spec.overrides ?? []) {
     if (!overrideApplies(override, target, cluster)) continue;

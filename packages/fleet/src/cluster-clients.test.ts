@@ -9,13 +9,21 @@ interface FakeClient extends KubeClient {
 }
 
 /** A registry of one team's clusters and secrets, and a factory that records the clients it builds. */
-function setup(initial: { clusters?: Record<string, { secret: string; key?: string; context?: string }>; secrets?: Record<string, Record<string, string>> } = {}) {
+function setup(
+  initial: {
+    clusters?: Record<string, { secret: string; key?: string; context?: string }>;
+    secrets?: Record<string, Record<string, string>>;
+  } = {},
+) {
   const clusters = new Map(Object.entries(initial.clusters ?? {}));
   const secrets = new Map(Object.entries(initial.secrets ?? {}));
   const built: FakeClient[] = [];
   const factory: KubeClientFactory = async (kubeconfig, context) => {
     await Promise.resolve();
-    if (kubeconfig === 'garbage') throw new InputError('the kubeconfig cannot be read: bad YAML', [{ path: '/kubeconfig', message: 'bad YAML' }]);
+    if (kubeconfig === 'garbage')
+      throw new InputError('the kubeconfig cannot be read: bad YAML', [
+        { path: '/kubeconfig', message: 'bad YAML' },
+      ]);
     const client: FakeClient = {
       kubeconfig: `${kubeconfig}@${context ?? ''}`,
       closed: false,
@@ -36,8 +44,22 @@ function setup(initial: { clusters?: Record<string, { secret: string; key?: stri
         const resource: Resource | undefined = cluster && {
           apiVersion: 'gantry.dev/v1alpha1',
           kind: 'Cluster',
-          metadata: { name, team, uid: name, resourceVersion: '1', generation: 1, creationTimestamp: '', updatedTimestamp: '', labels: {}, annotations: {} },
-          spec: { kubeconfigSecret: { name: cluster.secret, key: cluster.key ?? 'kubeconfig' }, paused: false, ...(cluster.context ? { context: cluster.context } : {}) },
+          metadata: {
+            name,
+            team,
+            uid: name,
+            resourceVersion: '1',
+            generation: 1,
+            creationTimestamp: '',
+            updatedTimestamp: '',
+            labels: {},
+            annotations: {},
+          },
+          spec: {
+            kubeconfigSecret: { name: cluster.secret, key: cluster.key ?? 'kubeconfig' },
+            paused: false,
+            ...(cluster.context ? { context: cluster.context } : {}),
+          },
         };
         return Promise.resolve(resource);
       },
@@ -45,7 +67,9 @@ function setup(initial: { clusters?: Record<string, { secret: string; key?: stri
     secrets: {
       reveal: (team, name) => {
         const data = team === 'sre' ? secrets.get(name) : undefined;
-        return data ? Promise.resolve({ ...data }) : Promise.reject(new NotFoundError(`secret ${team}/${name} not found`));
+        return data
+          ? Promise.resolve({ ...data })
+          : Promise.reject(new NotFoundError(`secret ${team}/${name} not found`));
       },
     },
     clientFactory: factory,
@@ -55,7 +79,10 @@ function setup(initial: { clusters?: Record<string, { secret: string; key?: stri
 
 describe('ClusterClients', () => {
   it('builds one client per cluster from its secret and reuses it while the kubeconfig stays the same', async () => {
-    const { clients, built } = setup({ clusters: { east: { secret: 'east-kc' } }, secrets: { 'east-kc': { kubeconfig: 'east-1' } } });
+    const { clients, built } = setup({
+      clusters: { east: { secret: 'east-kc' } },
+      secrets: { 'east-kc': { kubeconfig: 'east-1' } },
+    });
     const [a, b] = await Promise.all([clients.get('sre', 'east'), clients.get('sre', 'east')]);
     const c = await clients.get('sre', 'east');
     expect(a).toBe(b);
@@ -64,7 +91,10 @@ describe('ClusterClients', () => {
   });
 
   it('replaces and closes the client when the kubeconfig or the context changes', async () => {
-    const { clients, clusters, secrets, built } = setup({ clusters: { east: { secret: 'east-kc' } }, secrets: { 'east-kc': { kubeconfig: 'east-1' } } });
+    const { clients, clusters, secrets, built } = setup({
+      clusters: { east: { secret: 'east-kc' } },
+      secrets: { 'east-kc': { kubeconfig: 'east-1' } },
+    });
     const first = (await clients.get('sre', 'east')) as FakeClient;
     secrets.set('east-kc', { kubeconfig: 'east-2' });
     const second = (await clients.get('sre', 'east')) as FakeClient;
@@ -76,7 +106,10 @@ describe('ClusterClients', () => {
   });
 
   it('forgets one cluster, or all, closing their clients', async () => {
-    const { clients, built } = setup({ clusters: { east: { secret: 'kc' }, west: { secret: 'kc' } }, secrets: { kc: { kubeconfig: 'k' } } });
+    const { clients, built } = setup({
+      clusters: { east: { secret: 'kc' }, west: { secret: 'kc' } },
+      secrets: { kc: { kubeconfig: 'k' } },
+    });
     await clients.get('sre', 'east');
     await clients.get('sre', 'west');
     clients.forget('sre', 'east');
@@ -89,13 +122,41 @@ describe('ClusterClients', () => {
   });
 
   it.each([
-    ['a cluster that is not registered', 'nowhere', 'ClusterNotFound', 404, 'cluster sre/nowhere: no such cluster is registered'],
-    ['a missing secret', 'no-secret', 'SecretMissing', 404, 'cluster sre/no-secret: secret sre/gone not found'],
-    ['a secret without the key', 'no-key', 'SecretMissing', 404, 'cluster sre/no-key: secret kc has no key config'],
-    ['an unreadable kubeconfig', 'garbage', 'KubeconfigInvalid', 400, 'cluster sre/garbage: the kubeconfig cannot be read: bad YAML'],
+    [
+      'a cluster that is not registered',
+      'nowhere',
+      'ClusterNotFound',
+      404,
+      'cluster sre/nowhere: no such cluster is registered',
+    ],
+    [
+      'a missing secret',
+      'no-secret',
+      'SecretMissing',
+      404,
+      'cluster sre/no-secret: secret sre/gone not found',
+    ],
+    [
+      'a secret without the key',
+      'no-key',
+      'SecretMissing',
+      404,
+      'cluster sre/no-key: secret kc has no key config',
+    ],
+    [
+      'an unreadable kubeconfig',
+      'garbage',
+      'KubeconfigInvalid',
+      400,
+      'cluster sre/garbage: the kubeconfig cannot be read: bad YAML',
+    ],
   ])('names %s', async (_what, cluster, reason, status, message) => {
     const { clients } = setup({
-      clusters: { 'no-secret': { secret: 'gone' }, 'no-key': { secret: 'kc', key: 'config' }, garbage: { secret: 'bad' } },
+      clusters: {
+        'no-secret': { secret: 'gone' },
+        'no-key': { secret: 'kc', key: 'config' },
+        garbage: { secret: 'bad' },
+      },
       secrets: { kc: { kubeconfig: 'k' }, bad: { kubeconfig: 'garbage' } },
     });
     const error = await clients.get('sre', cluster).catch((e: unknown) => e);
@@ -104,7 +165,10 @@ describe('ClusterClients', () => {
   });
 
   it('builds again after a failed build once the kubeconfig is fixed', async () => {
-    const { clients, secrets, built } = setup({ clusters: { east: { secret: 'kc' } }, secrets: { kc: { kubeconfig: 'garbage' } } });
+    const { clients, secrets, built } = setup({
+      clusters: { east: { secret: 'kc' } },
+      secrets: { kc: { kubeconfig: 'garbage' } },
+    });
     await expect(clients.get('sre', 'east')).rejects.toThrow(ClusterClientError);
     await expect(clients.get('sre', 'east')).rejects.toThrow('bad YAML');
     secrets.set('kc', { kubeconfig: 'good' });

@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { SecretService } from '@gantry/identity';
-import { ErrorCodes, GantryError, isGantryError, type ClusterSpec, type ErrorDetail, type Resource } from '@gantry/model';
+import {
+  ErrorCodes,
+  GantryError,
+  isGantryError,
+  type ClusterSpec,
+  type ErrorDetail,
+  type Resource,
+} from '@gantry/model';
 import type { ResourceRepository } from '@gantry/store';
 import { kubeClientFromKubeconfig, type KubeClient } from './kube/kube-client.ts';
 
@@ -30,7 +37,12 @@ export class ClusterClientError extends GantryError {
     details: readonly ErrorDetail[] = [],
   ) {
     const invalid = reason === 'KubeconfigInvalid';
-    super(invalid ? 400 : 404, invalid ? ErrorCodes.invalid : ErrorCodes.notFound, `cluster ${cluster}: ${detail}`, details);
+    super(
+      invalid ? 400 : 404,
+      invalid ? ErrorCodes.invalid : ErrorCodes.notFound,
+      `cluster ${cluster}: ${detail}`,
+      details,
+    );
   }
 }
 
@@ -44,7 +56,11 @@ export interface FingerprintedClient {
 type ClusterObject = Resource<ClusterSpec>;
 
 export function kubeconfigFingerprint(kubeconfig: string, context: string | undefined): string {
-  return createHash('sha256').update(kubeconfig).update('\u0000').update(context ?? '').digest('hex');
+  return createHash('sha256')
+    .update(kubeconfig)
+    .update('\u0000')
+    .update(context ?? '')
+    .digest('hex');
 }
 
 /**
@@ -65,8 +81,10 @@ export class ClusterClients {
 
   /** The client of Cluster `team/cluster`. */
   async get(team: string, cluster: string): Promise<KubeClient> {
-    const object = (await this.#deps.repository.get({ kind: 'Cluster', team, name: cluster })) as ClusterObject | undefined;
-    if (!object) throw new ClusterClientError(`${team}/${cluster}`, 'ClusterNotFound', 'no such cluster is registered');
+    const object = (await this.#deps.repository.get({ kind: 'Cluster', team, name: cluster })) as
+      ClusterObject | undefined;
+    if (!object)
+      throw new ClusterClientError(`${team}/${cluster}`, 'ClusterNotFound', 'no such cluster is registered');
     return (await this.forCluster(object)).client;
   }
 
@@ -80,13 +98,17 @@ export class ClusterClients {
       secret = await this.#deps.secrets.reveal(team, ref.name);
     } catch (error) {
       if (isGantryError(error) && error.status === 404) {
-        throw new ClusterClientError(id, 'SecretMissing', error.message, [{ path: '/spec/kubeconfigSecret/name', message: 'no such secret' }]);
+        throw new ClusterClientError(id, 'SecretMissing', error.message, [
+          { path: '/spec/kubeconfigSecret/name', message: 'no such secret' },
+        ]);
       }
       throw error;
     }
     const kubeconfig = secret[ref.key];
     if (kubeconfig === undefined) {
-      throw new ClusterClientError(id, 'SecretMissing', `secret ${ref.name} has no key ${ref.key}`, [{ path: '/spec/kubeconfigSecret/key', message: 'missing in the secret' }]);
+      throw new ClusterClientError(id, 'SecretMissing', `secret ${ref.name} has no key ${ref.key}`, [
+        { path: '/spec/kubeconfigSecret/key', message: 'missing in the secret' },
+      ]);
     }
     const fingerprint = kubeconfigFingerprint(kubeconfig, cluster.spec.context);
     const cached = this.#clients.get(id);

@@ -1,6 +1,15 @@
 import type { Logger } from 'pino';
 import type { EventRecord, EventRepository, InventoryChange, InventoryRepository } from '@gantry/store';
-import { eventRecord, podPhase, summarizeNamespace, summarizeNode, summarizeWorkload, WATCHED, WORKLOAD_KINDS, type WatchedKind } from './inventory/summaries.ts';
+import {
+  eventRecord,
+  podPhase,
+  summarizeNamespace,
+  summarizeNode,
+  summarizeWorkload,
+  WATCHED,
+  WORKLOAD_KINDS,
+  type WatchedKind,
+} from './inventory/summaries.ts';
 import type { KubeClient, KubeObject } from './kube/kube-client.ts';
 import { abortableSleep, Reflector } from './kube/reflector.ts';
 
@@ -48,7 +57,9 @@ const POD_SUMMARY = 'PodSummary';
  */
 export class ClusterConnection {
   readonly #abort = new AbortController();
-  readonly #kinds = Object.fromEntries(Object.keys(WATCHED).map((kind) => [kind, { synced: false }])) as Record<WatchedKind, KindState>;
+  readonly #kinds = Object.fromEntries(
+    Object.keys(WATCHED).map((kind) => [kind, { synced: false }]),
+  ) as Record<WatchedKind, KindState>;
   readonly #nodes = new Map<string, boolean>();
   readonly #namespaces = new Set<string>();
   readonly #workloads = new Set<string>();
@@ -80,7 +91,9 @@ export class ClusterConnection {
           backoff: { baseMs: 500, maxMs: 30_000 },
           sleep: abortableSleep,
         });
-        return reflector.run(this.#abort.signal).catch((error: unknown) => logger.error({ err: error, kind }, 'reflector stopped'));
+        return reflector
+          .run(this.#abort.signal)
+          .catch((error: unknown) => logger.error({ err: error, kind }, 'reflector stopped'));
       }),
     );
   }
@@ -121,14 +134,25 @@ export class ClusterConnection {
       failed: (error: unknown) => {
         const status = (error as { status?: number }).status;
         this.options.logger.warn({ err: error, kind }, 'watch failed; retrying');
-        this.#setState(kind, { synced: false, error: (error as Error).message, ...(status !== undefined ? { errorStatus: status } : {}) });
+        this.#setState(kind, {
+          synced: false,
+          error: (error as Error).message,
+          ...(status !== undefined ? { errorStatus: status } : {}),
+        });
       },
       synced: () => this.#setState(kind, { synced: true }),
     };
   }
 
   #item(kind: string, object: KubeObject, data: unknown): InventoryRow {
-    return { cluster: this.options.cluster, kind, namespace: object.metadata.namespace ?? '', name: object.metadata.name, uid: object.metadata.uid, data };
+    return {
+      cluster: this.options.cluster,
+      kind,
+      namespace: object.metadata.namespace ?? '',
+      name: object.metadata.name,
+      uid: object.metadata.uid,
+      data,
+    };
   }
 
   #summary(kind: WatchedKind, object: KubeObject): unknown {
@@ -165,14 +189,17 @@ export class ClusterConnection {
       return;
     }
     if (kind === 'Event') {
-      this.#pendingEvents.push(...items.map((event) => eventRecord(this.options.team, this.options.cluster, event)));
+      this.#pendingEvents.push(
+        ...items.map((event) => eventRecord(this.options.team, this.options.cluster, event)),
+      );
       return;
     }
     if (first) {
       this.#listing.set(kind, []);
       if (kind === 'Node') this.#nodes.clear();
       if (kind === 'Namespace') this.#namespaces.clear();
-      if (WORKLOADS.has(kind)) for (const key of [...this.#workloads]) if (key.startsWith(`${kind}/`)) this.#workloads.delete(key);
+      if (WORKLOADS.has(kind))
+        for (const key of [...this.#workloads]) if (key.startsWith(`${kind}/`)) this.#workloads.delete(key);
     }
     const rows = this.#listing.get(kind)!;
     for (const object of items) {
@@ -186,8 +213,12 @@ export class ClusterConnection {
     this.#listing.delete(kind);
     if (!rows) return;
     // A full list replaces what was stored, after whatever was queued before it.
-    this.#pending = this.#pending.filter((change) => (change.op === 'upsert' ? change.item.kind : change.kind) !== kind);
-    this.#enqueueWrite(() => this.options.inventory.replaceKind(this.options.cluster, kind, rows, this.#nowIso()));
+    this.#pending = this.#pending.filter(
+      (change) => (change.op === 'upsert' ? change.item.kind : change.kind) !== kind,
+    );
+    this.#enqueueWrite(() =>
+      this.options.inventory.replaceKind(this.options.cluster, kind, rows, this.#nowIso()),
+    );
   }
 
   #upsert(kind: WatchedKind, object: KubeObject): void {
@@ -204,7 +235,13 @@ export class ClusterConnection {
     if (kind === 'Pod') return this.#removePod(object);
     if (kind === 'Event') return;
     this.#track(kind, object, false);
-    this.#pending.push({ op: 'delete', cluster: this.options.cluster, kind, namespace: object.metadata.namespace ?? '', name: object.metadata.name });
+    this.#pending.push({
+      op: 'delete',
+      cluster: this.options.cluster,
+      kind,
+      namespace: object.metadata.namespace ?? '',
+      name: object.metadata.name,
+    });
   }
 
   #count(namespace: string, phase: string, delta: number): void {
@@ -239,7 +276,9 @@ export class ClusterConnection {
   }
 
   #enqueueWrite(write: () => Promise<void>): void {
-    this.#writes = this.#writes.then(write).catch((error: unknown) => this.options.logger.error({ err: error }, 'inventory write failed'));
+    this.#writes = this.#writes
+      .then(write)
+      .catch((error: unknown) => this.options.logger.error({ err: error }, 'inventory write failed'));
   }
 
   #flush(): void {
@@ -247,7 +286,17 @@ export class ClusterConnection {
       const counts = this.#podCounts.get(namespace);
       this.#pending.push(
         counts
-          ? { op: 'upsert', item: { cluster: this.options.cluster, kind: POD_SUMMARY, namespace, name: 'pods', uid: namespace, data: Object.fromEntries(counts) } }
+          ? {
+              op: 'upsert',
+              item: {
+                cluster: this.options.cluster,
+                kind: POD_SUMMARY,
+                namespace,
+                name: 'pods',
+                uid: namespace,
+                data: Object.fromEntries(counts),
+              },
+            }
           : { op: 'delete', cluster: this.options.cluster, kind: POD_SUMMARY, namespace, name: 'pods' },
       );
     }

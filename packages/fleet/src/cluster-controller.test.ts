@@ -9,7 +9,10 @@ describe('classifyFailure', () => {
     [new KubeApiError('403 Forbidden: forbidden', 403, 'Forbidden'), 'Forbidden'],
     [new KubeApiError('503 ServiceUnavailable', 503, 'ServiceUnavailable'), 'ServerError'],
     [new KubeApiError('connect ECONNREFUSED 127.0.0.1:1', 0, 'ECONNREFUSED'), 'Unreachable'],
-    [new KubeApiError('self-signed certificate in certificate chain', 0, 'SELF_SIGNED_CERT_IN_CHAIN'), 'TLSError'],
+    [
+      new KubeApiError('self-signed certificate in certificate chain', 0, 'SELF_SIGNED_CERT_IN_CHAIN'),
+      'TLSError',
+    ],
     [new InputError('the kubeconfig has no context "x"'), 'KubeconfigInvalid'],
   ])('%s → %s', (error, reason) => {
     expect(classifyFailure(error).reason).toBe(reason);

@@ -1,15 +1,30 @@
 import type { Controller, ObjectKey, ReconcileContext, ReconcileResult } from '@gantry/controllers';
 import { setCondition, type ConditionUpdate } from '@gantry/controllers';
 import { SYSTEM_PRINCIPAL, type SecretService } from '@gantry/identity';
-import { isGantryError, type ClusterSpec, type ClusterStatus, type Condition, type Resource } from '@gantry/model';
+import {
+  isGantryError,
+  type ClusterSpec,
+  type ClusterStatus,
+  type Condition,
+  type Resource,
+} from '@gantry/model';
 import type { ResourceService } from '@gantry/resources';
 import type { InventoryRepository, ResourceRepository } from '@gantry/store';
 import type { ConnectionRegistry } from './connection-registry.ts';
 import type { ConnectionState } from './cluster-connection.ts';
-import { ClusterClientError, ClusterClients, type FingerprintedClient, type KubeClientFactory } from './cluster-clients.ts';
+import {
+  ClusterClientError,
+  ClusterClients,
+  type FingerprintedClient,
+  type KubeClientFactory,
+} from './cluster-clients.ts';
 import { KubeApiError, type KubeClient } from './kube/kube-client.ts';
 
-export const ClusterCondition = { Connected: 'Connected', InventorySynced: 'InventorySynced', Ready: 'Ready' } as const;
+export const ClusterCondition = {
+  Connected: 'Connected',
+  InventorySynced: 'InventorySynced',
+  Ready: 'Ready',
+} as const;
 
 export const ClusterReason = {
   Connected: 'Connected',
@@ -43,13 +58,24 @@ const CALLER = { principal: SYSTEM_PRINCIPAL, source: 'controller/cluster' };
 /** Turns a failed probe into a condition reason that names the cause. */
 export function classifyFailure(error: unknown): { reason: string; message: string } {
   if (error instanceof KubeApiError) {
-    if (error.status === 401) return { reason: ClusterReason.Unauthorized, message: `the API server refused the credentials: ${error.message}` };
-    if (error.status === 403) return { reason: ClusterReason.Forbidden, message: `the credentials may not read /version: ${error.message}` };
+    if (error.status === 401)
+      return {
+        reason: ClusterReason.Unauthorized,
+        message: `the API server refused the credentials: ${error.message}`,
+      };
+    if (error.status === 403)
+      return {
+        reason: ClusterReason.Forbidden,
+        message: `the credentials may not read /version: ${error.message}`,
+      };
     if (error.status >= 500) return { reason: ClusterReason.ServerError, message: error.message };
-    if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|EPROTO|altnames/i.test(`${error.reason} ${error.message}`)) {
+    if (
+      /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|EPROTO|altnames/i.test(`${error.reason} ${error.message}`)
+    ) {
       return { reason: ClusterReason.TLSError, message: `TLS failed: ${error.message}` };
     }
-    if (error.status === 0) return { reason: ClusterReason.Unreachable, message: `cannot reach the API server: ${error.message}` };
+    if (error.status === 0)
+      return { reason: ClusterReason.Unreachable, message: `cannot reach the API server: ${error.message}` };
     return { reason: ClusterReason.ServerError, message: error.message };
   }
   if (isGantryError(error)) return { reason: ClusterReason.KubeconfigInvalid, message: error.message };
@@ -58,15 +84,34 @@ export function classifyFailure(error: unknown): { reason: string; message: stri
 
 function syncCondition(state: ConnectionState | undefined, generation: number): ConditionUpdate {
   const base = { type: ClusterCondition.InventorySynced, observedGeneration: generation };
-  if (!state) return { ...base, status: 'False', reason: ClusterReason.NotConnected, message: 'no connection to the cluster' };
+  if (!state)
+    return {
+      ...base,
+      status: 'False',
+      reason: ClusterReason.NotConnected,
+      message: 'no connection to the cluster',
+    };
   const failing = Object.entries(state.kinds).filter(([, kind]) => kind.error !== undefined && !kind.synced);
   if (failing.length > 0) {
     const message = failing.map(([kind, s]) => `${kind}: ${s.error}`).join('; ');
     return { ...base, status: 'False', reason: ClusterReason.WatchFailing, message };
   }
-  const waiting = Object.entries(state.kinds).filter(([, kind]) => !kind.synced).map(([kind]) => kind);
-  if (waiting.length > 0) return { ...base, status: 'False', reason: ClusterReason.Syncing, message: `listing ${waiting.join(', ')}` };
-  return { ...base, status: 'True', reason: ClusterReason.Synced, message: `watching ${Object.keys(state.kinds).length} resource kinds` };
+  const waiting = Object.entries(state.kinds)
+    .filter(([, kind]) => !kind.synced)
+    .map(([kind]) => kind);
+  if (waiting.length > 0)
+    return {
+      ...base,
+      status: 'False',
+      reason: ClusterReason.Syncing,
+      message: `listing ${waiting.join(', ')}`,
+    };
+  return {
+    ...base,
+    status: 'True',
+    reason: ClusterReason.Synced,
+    message: `watching ${Object.keys(state.kinds).length} resource kinds`,
+  };
 }
 
 /**
@@ -78,7 +123,10 @@ type ClusterObject = Resource<ClusterSpec, ClusterStatus>;
 type Outcome<T> = { ok: true; value: T } | { ok: false; condition: Omit<ConditionUpdate, 'type'> };
 
 /** Stage 1: the kubeconfig from the cluster's secret, as a client (and a fingerprint to notice changes). */
-async function loadClient(clients: ClusterClients, cluster: ClusterObject): Promise<Outcome<FingerprintedClient>> {
+async function loadClient(
+  clients: ClusterClients,
+  cluster: ClusterObject,
+): Promise<Outcome<FingerprintedClient>> {
   try {
     return { ok: true, value: await clients.forCluster(cluster) };
   } catch (error) {
@@ -92,8 +140,13 @@ async function loadClient(clients: ClusterClients, cluster: ClusterObject): Prom
 async function probe(client: KubeClient): Promise<Outcome<{ version: string; latencyMs: number }>> {
   const started = performance.now();
   try {
-    const version = await client.request<{ gitVersion: string }>('GET', '/version', undefined, { timeoutMs: 5000 });
-    return { ok: true, value: { version: version.gitVersion, latencyMs: Math.max(1, Math.round(performance.now() - started)) } };
+    const version = await client.request<{ gitVersion: string }>('GET', '/version', undefined, {
+      timeoutMs: 5000,
+    });
+    return {
+      ok: true,
+      value: { version: version.gitVersion, latencyMs: Math.max(1, Math.round(performance.now() - started)) },
+    };
   } catch (error) {
     return { ok: false, condition: { status: 'False', ...classifyFailure(error) } };
   }
@@ -101,15 +154,29 @@ async function probe(client: KubeClient): Promise<Outcome<{ version: string; lat
 
 /** Latency is noted when it moves by half or more, so that a steady cluster's status stays still. */
 function nextLatency(previous: number | undefined, measured: number): number {
-  return previous === undefined || Math.abs(measured - previous) > Math.max(5, previous / 2) ? measured : previous;
+  return previous === undefined || Math.abs(measured - previous) > Math.max(5, previous / 2)
+    ? measured
+    : previous;
 }
 
 /** Stage 4: Ready follows Connected and InventorySynced, carrying the first failure's reason. */
 function readyCondition(conditions: readonly Condition[], generation: number): ConditionUpdate {
   const failing = conditions.find((c) => c.status !== 'True' && c.type !== ClusterCondition.Ready);
   return failing
-    ? { type: ClusterCondition.Ready, status: 'False', reason: failing.reason, message: failing.message, observedGeneration: generation }
-    : { type: ClusterCondition.Ready, status: 'True', reason: ClusterReason.Synced, message: 'connected and the inventory is in sync', observedGeneration: generation };
+    ? {
+        type: ClusterCondition.Ready,
+        status: 'False',
+        reason: failing.reason,
+        message: failing.message,
+        observedGeneration: generation,
+      }
+    : {
+        type: ClusterCondition.Ready,
+        status: 'True',
+        reason: ClusterReason.Synced,
+        message: 'connected and the inventory is in sync',
+        observedGeneration: generation,
+      };
 }
 
 /**
@@ -140,7 +207,8 @@ export function createClusterController(deps: ClusterControllerDeps): Controller
         );
       }
       const clusterId = `${key.team}/${key.name}`;
-      const cluster = (await deps.repository.get({ kind: 'Cluster', team: key.team, name: key.name })) as ClusterObject | undefined;
+      const cluster = (await deps.repository.get({ kind: 'Cluster', team: key.team, name: key.name })) as
+        ClusterObject | undefined;
       if (!cluster) {
         clients.forget(key.team, key.name);
         await deps.connections.stop(clusterId);
@@ -151,13 +219,19 @@ export function createClusterController(deps: ClusterControllerDeps): Controller
       const generation = cluster.metadata.generation;
       const status: ClusterStatus = { ...cluster.status, observedGeneration: generation };
       let conditions = cluster.status?.conditions ?? [];
-      const set = (update: ConditionUpdate) => (conditions = setCondition(conditions, { ...update, observedGeneration: generation }, now));
+      const set = (update: ConditionUpdate) =>
+        (conditions = setCondition(conditions, { ...update, observedGeneration: generation }, now));
 
       // Stages 1-3: connect, probe, keep the watches running.
       if (cluster.spec.paused) {
         clients.forget(key.team, key.name);
         await deps.connections.stop(clusterId);
-        set({ type: ClusterCondition.Connected, status: 'Unknown', reason: ClusterReason.Paused, message: 'spec.paused is true: not watching the cluster' });
+        set({
+          type: ClusterCondition.Connected,
+          status: 'Unknown',
+          reason: ClusterReason.Paused,
+          message: 'spec.paused is true: not watching the cluster',
+        });
       } else {
         const loaded = await loadClient(clients, cluster);
         if (!loaded.ok) {
@@ -172,7 +246,12 @@ export function createClusterController(deps: ClusterControllerDeps): Controller
           } else {
             status.serverVersion = probed.value.version;
             status.latencyMs = nextLatency(status.latencyMs, probed.value.latencyMs);
-            set({ type: ClusterCondition.Connected, status: 'True', reason: ClusterReason.Connected, message: `${client.server} answers, Kubernetes ${probed.value.version}` });
+            set({
+              type: ClusterCondition.Connected,
+              status: 'True',
+              reason: ClusterReason.Connected,
+              message: `${client.server} answers, Kubernetes ${probed.value.version}`,
+            });
             await deps.connections.ensure(clusterId, key.team, fingerprint, () => Promise.resolve(client));
           }
         }
@@ -181,11 +260,21 @@ export function createClusterController(deps: ClusterControllerDeps): Controller
       // Stage 4: what the watches report, and Ready.
       const state = deps.connections.get(clusterId)?.state();
       set(syncCondition(state, generation));
-      if (state) status.inventory = { nodes: state.nodes, readyNodes: state.readyNodes, namespaces: state.namespaces, workloads: state.workloads, pods: state.pods };
+      if (state)
+        status.inventory = {
+          nodes: state.nodes,
+          readyNodes: state.readyNodes,
+          namespaces: state.namespaces,
+          workloads: state.workloads,
+          pods: state.pods,
+        };
       set(readyCondition(conditions, generation));
       status.conditions = conditions;
       if (!ctx.signal.aborted) {
-        await deps.resources.replaceStatus(CALLER, 'Cluster', key.team, key.name, { metadata: { name: key.name }, status });
+        await deps.resources.replaceStatus(CALLER, 'Cluster', key.team, key.name, {
+          metadata: { name: key.name },
+          status,
+        });
       }
       // Follow a sync closely; retry a failing cluster every few seconds; probe a healthy one at the interval.
       const connected = conditions.find((c) => c.type === ClusterCondition.Connected)?.status === 'True';

@@ -8,7 +8,13 @@ export class ConnectionRegistry {
   readonly #connections = new Map<string, { connection: ClusterConnection; fingerprint: string }>();
 
   constructor(
-    private readonly deps: { inventory: InventoryRepository; events: EventRepository; logger: Logger; now: () => number; flushIntervalMs?: number },
+    private readonly deps: {
+      inventory: InventoryRepository;
+      events: EventRepository;
+      logger: Logger;
+      now: () => number;
+      flushIntervalMs?: number;
+    },
   ) {}
 
   get(cluster: string): ClusterConnection | undefined {
@@ -16,7 +22,13 @@ export class ConnectionRegistry {
   }
 
   /** Starts a connection for `cluster` unless one with the same `fingerprint` (kubeconfig and context) runs. */
-  async ensure(cluster: string, team: string, fingerprint: string, client: () => Promise<KubeClient>, onStateChange?: () => void): Promise<ClusterConnection> {
+  async ensure(
+    cluster: string,
+    team: string,
+    fingerprint: string,
+    client: () => Promise<KubeClient>,
+    onStateChange?: () => void,
+  ): Promise<ClusterConnection> {
     const running = this.#connections.get(cluster);
     if (running?.fingerprint === fingerprint) return running.connection;
     if (running) await this.stop(cluster);

@@ -1,6 +1,13 @@
 import { authorize, readableTeams, type Caller, type SecretService } from '@gantry/identity';
 import { InputError, NotFoundError, type ClusterSpec, type Resource } from '@gantry/model';
-import type { AuditRepository, EventRecord, EventRepository, InventoryItem, InventoryRepository, ResourceRepository } from '@gantry/store';
+import type {
+  AuditRepository,
+  EventRecord,
+  EventRepository,
+  InventoryItem,
+  InventoryRepository,
+  ResourceRepository,
+} from '@gantry/store';
 import { WORKLOAD_KINDS } from './inventory/summaries.ts';
 import { kubeClientFromKubeconfig, type KubeClient } from './kube/kube-client.ts';
 import { cordon, drain, uncordon, type DrainReport } from './node-operations.ts';
@@ -40,7 +47,8 @@ export class FleetService {
   constructor(private readonly deps: FleetServiceDeps) {}
 
   async #requireCluster(team: string, name: string): Promise<void> {
-    if (!(await this.deps.repository.get({ kind: 'Cluster', team, name }))) throw new NotFoundError(`clusters/${name} not found in team ${team}`);
+    if (!(await this.deps.repository.get({ kind: 'Cluster', team, name })))
+      throw new NotFoundError(`clusters/${name} not found in team ${team}`);
   }
 
   /** `team/name` ids of the clusters the caller may read, narrowed by team and cluster. */
@@ -50,19 +58,31 @@ export class FleetService {
       await this.#requireCluster(team, cluster);
       return [`${team}/${cluster}`];
     }
-    if (cluster !== undefined) throw new InputError('cluster needs team', [{ path: 'querystring/team', message: 'is required with cluster' }]);
+    if (cluster !== undefined)
+      throw new InputError('cluster needs team', [
+        { path: 'querystring/team', message: 'is required with cluster' },
+      ]);
     const teams = team !== undefined ? [team] : readableTeams(caller.principal);
     if (!teams) return undefined;
     const page = await this.deps.repository.list({ kind: 'Cluster', teams, limit: 100_000 });
     return page.items.map((item) => `${item.team}/${item.name}`);
   }
 
-  async inventory(caller: Caller, view: InventoryView, options: InventoryListOptions): Promise<{ items: (Record<string, unknown> & { cluster: string; kind: string; namespace: string; name: string })[]; continue?: string }> {
+  async inventory(
+    caller: Caller,
+    view: InventoryView,
+    options: InventoryListOptions,
+  ): Promise<{
+    items: (Record<string, unknown> & { cluster: string; kind: string; namespace: string; name: string })[];
+    continue?: string;
+  }> {
     const clusters = await this.#clusters(caller, options.team, options.cluster);
     let kinds = VIEW_KINDS[view];
     if (options.workloadKind !== undefined) {
       if (view !== 'workloads' || !kinds.includes(options.workloadKind)) {
-        throw new InputError(`kind must be one of ${WORKLOAD_KINDS.join(', ')}`, [{ path: 'querystring/kind', message: 'unknown workload kind' }]);
+        throw new InputError(`kind must be one of ${WORKLOAD_KINDS.join(', ')}`, [
+          { path: 'querystring/kind', message: 'unknown workload kind' },
+        ]);
       }
       kinds = [options.workloadKind];
     }
@@ -86,20 +106,45 @@ export class FleetService {
       }
       if (items.length >= options.limit) {
         const following = kinds[kinds.indexOf(kind) + 1];
-        if (following) next = encodeCursor({ kind: following, after: { cluster: '', namespace: '', name: '' } });
+        if (following)
+          next = encodeCursor({ kind: following, after: { cluster: '', namespace: '', name: '' } });
         break;
       }
     }
     return {
-      items: items.map((item) => ({ cluster: item.cluster, kind: item.kind, namespace: item.namespace, name: item.name, updatedAt: item.updatedAt, ...(item.data as Record<string, unknown>) })),
+      items: items.map((item) => ({
+        cluster: item.cluster,
+        kind: item.kind,
+        namespace: item.namespace,
+        name: item.name,
+        updatedAt: item.updatedAt,
+        ...(item.data as Record<string, unknown>),
+      })),
       ...(next ? { continue: next } : {}),
     };
   }
 
-  async events(caller: Caller, query: { team?: string; cluster?: string; namespace?: string; objectKind?: string; objectName?: string; type?: string; limit: number; continue?: string }): Promise<{ items: EventRecord[]; continue?: string }> {
-    if (query.team !== undefined) authorize(caller.principal, 'read', query.team, `events of team ${query.team}`);
-    if (query.cluster !== undefined && query.team === undefined) throw new InputError('cluster needs team', [{ path: 'querystring/team', message: 'is required with cluster' }]);
-    if (query.cluster !== undefined && query.team !== undefined) await this.#requireCluster(query.team, query.cluster);
+  async events(
+    caller: Caller,
+    query: {
+      team?: string;
+      cluster?: string;
+      namespace?: string;
+      objectKind?: string;
+      objectName?: string;
+      type?: string;
+      limit: number;
+      continue?: string;
+    },
+  ): Promise<{ items: EventRecord[]; continue?: string }> {
+    if (query.team !== undefined)
+      authorize(caller.principal, 'read', query.team, `events of team ${query.team}`);
+    if (query.cluster !== undefined && query.team === undefined)
+      throw new InputError('cluster needs team', [
+        { path: 'querystring/team', message: 'is required with cluster' },
+      ]);
+    if (query.cluster !== undefined && query.team !== undefined)
+      await this.#requireCluster(query.team, query.cluster);
     const teams = query.team !== undefined ? [query.team] : readableTeams(caller.principal);
     const page = await this.deps.events.query({
       ...(teams ? { teams } : {}),
@@ -111,20 +156,37 @@ export class FleetService {
       ...(query.continue ? { after: decodeEventCursor(query.continue) } : {}),
       limit: query.limit,
     });
-    return { items: page.items, ...(page.next ? { continue: Buffer.from(JSON.stringify([page.next.lastSeen, page.next.id])).toString('base64url') } : {}) };
+    return {
+      items: page.items,
+      ...(page.next
+        ? { continue: Buffer.from(JSON.stringify([page.next.lastSeen, page.next.id])).toString('base64url') }
+        : {}),
+    };
   }
 
   async #client(team: string, name: string): Promise<KubeClient> {
-    const cluster = (await this.deps.repository.get({ kind: 'Cluster', team, name })) as Resource<ClusterSpec> | undefined;
+    const cluster = (await this.deps.repository.get({ kind: 'Cluster', team, name })) as
+      Resource<ClusterSpec> | undefined;
     if (!cluster) throw new NotFoundError(`clusters/${name} not found in team ${team}`);
     const secret = await this.deps.secrets.reveal(team, cluster.spec.kubeconfigSecret.name);
     const kubeconfig = secret[cluster.spec.kubeconfigSecret.key];
-    if (kubeconfig === undefined) throw new InputError(`secret ${cluster.spec.kubeconfigSecret.name} has no key ${cluster.spec.kubeconfigSecret.key}`, [{ path: '/spec/kubeconfigSecret/key', message: 'missing in the secret' }]);
+    if (kubeconfig === undefined)
+      throw new InputError(
+        `secret ${cluster.spec.kubeconfigSecret.name} has no key ${cluster.spec.kubeconfigSecret.key}`,
+        [{ path: '/spec/kubeconfigSecret/key', message: 'missing in the secret' }],
+      );
     return (this.deps.clientFactory ?? kubeClientFromKubeconfig)(kubeconfig, cluster.spec.context);
   }
 
   /** Cordon, uncordon or drain a node, as the caller (operators and up), recorded in the audit log. */
-  async nodeOperation(caller: Caller, team: string, cluster: string, node: string, operation: 'cordon' | 'uncordon' | 'drain', drainOptions?: { timeoutMs: number; force: boolean }): Promise<DrainReport | { node: string; unschedulable: boolean }> {
+  async nodeOperation(
+    caller: Caller,
+    team: string,
+    cluster: string,
+    node: string,
+    operation: 'cordon' | 'uncordon' | 'drain',
+    drainOptions?: { timeoutMs: number; force: boolean },
+  ): Promise<DrainReport | { node: string; unschedulable: boolean }> {
     authorize(caller.principal, 'write', team, `nodes of cluster ${cluster} in team ${team}`);
     const client = await this.#client(team, cluster);
     let result: DrainReport | { node: string; unschedulable: boolean };
@@ -141,7 +203,15 @@ export class FleetService {
     } finally {
       client.close();
     }
-    await this.deps.audit.record({ actor: caller.principal.username, source: caller.source, action: operation, kind: 'Node', team, name: `${cluster}/${node}`, after: result });
+    await this.deps.audit.record({
+      actor: caller.principal.username,
+      source: caller.source,
+      action: operation,
+      kind: 'Node',
+      team,
+      name: `${cluster}/${node}`,
+      after: result,
+    });
     return result;
   }
 }
@@ -162,7 +232,11 @@ function decodeCursor(token: string): Cursor {
   } catch {
     // fall through
   }
-  throw new InputError('invalid continue token', [{ path: 'continue', message: 'is not a token this server issued' }], 'GANTRY_E_BAD_REQUEST');
+  throw new InputError(
+    'invalid continue token',
+    [{ path: 'continue', message: 'is not a token this server issued' }],
+    'GANTRY_E_BAD_REQUEST',
+  );
 }
 
 function decodeEventCursor(token: string): { lastSeen: string; id: number } {
@@ -172,5 +246,9 @@ function decodeEventCursor(token: string): { lastSeen: string; id: number } {
   } catch {
     // fall through
   }
-  throw new InputError('invalid continue token', [{ path: 'continue', message: 'is not a token this server issued' }], 'GANTRY_E_BAD_REQUEST');
+  throw new InputError(
+    'invalid continue token',
+    [{ path: 'continue', message: 'is not a token this server issued' }],
+    'GANTRY_E_BAD_REQUEST',
+  );
 }

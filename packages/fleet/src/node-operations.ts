@@ -25,9 +25,15 @@ export interface DrainReport {
 
 async function setUnschedulable(client: KubeClient, node: string, unschedulable: boolean): Promise<void> {
   try {
-    await client.request('PATCH', `/api/v1/nodes/${encodeURIComponent(node)}`, { spec: { unschedulable: unschedulable ? true : null } }, { contentType: 'application/merge-patch+json' });
+    await client.request(
+      'PATCH',
+      `/api/v1/nodes/${encodeURIComponent(node)}`,
+      { spec: { unschedulable: unschedulable ? true : null } },
+      { contentType: 'application/merge-patch+json' },
+    );
   } catch (error) {
-    if (error instanceof KubeApiError && error.status === 404) throw new NotFoundError(`node ${node} not found in the cluster`);
+    if (error instanceof KubeApiError && error.status === 404)
+      throw new NotFoundError(`node ${node} not found in the cluster`);
     throw error;
   }
 }
@@ -55,8 +61,18 @@ export async function drain(client: KubeClient, node: string, options: DrainOpti
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const deadline = now() + options.timeoutMs;
   await cordon(client, node);
-  const report: DrainReport = { node, cordoned: true, evicted: [], remaining: [], skipped: [], timedOut: false };
-  const pods = await client.request<KubeList>('GET', `/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${node}`)}`);
+  const report: DrainReport = {
+    node,
+    cordoned: true,
+    evicted: [],
+    remaining: [],
+    skipped: [],
+    timedOut: false,
+  };
+  const pods = await client.request<KubeList>(
+    'GET',
+    `/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${node}`)}`,
+  );
   const toEvict: KubeObject[] = [];
   for (const pod of pods.items) {
     const ref = { namespace: pod.metadata.namespace ?? '', name: pod.metadata.name };
@@ -64,9 +80,12 @@ export async function drain(client: KubeClient, node: string, options: DrainOpti
     if (phase === 'Succeeded' || phase === 'Failed') continue;
     const annotations = (pod.metadata.annotations as Record<string, string> | undefined) ?? {};
     if (pod.metadata.deletionTimestamp) report.skipped.push({ ...ref, reason: 'already terminating' });
-    else if (annotations['kubernetes.io/config.mirror']) report.skipped.push({ ...ref, reason: 'mirror pod' });
-    else if (ownerKind(pod) === 'DaemonSet') report.skipped.push({ ...ref, reason: 'managed by a DaemonSet' });
-    else if (!ownerKind(pod) && !options.force) report.remaining.push({ ...ref, reason: 'not managed by a controller (use force to evict it)' });
+    else if (annotations['kubernetes.io/config.mirror'])
+      report.skipped.push({ ...ref, reason: 'mirror pod' });
+    else if (ownerKind(pod) === 'DaemonSet')
+      report.skipped.push({ ...ref, reason: 'managed by a DaemonSet' });
+    else if (!ownerKind(pod) && !options.force)
+      report.remaining.push({ ...ref, reason: 'not managed by a controller (use force to evict it)' });
     else toEvict.push(pod);
   }
   let pending = toEvict;
@@ -75,22 +94,33 @@ export async function drain(client: KubeClient, node: string, options: DrainOpti
     for (const pod of pending) {
       const { namespace = '', name } = pod.metadata;
       try {
-        await client.request('POST', `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}/eviction`, {
-          apiVersion: 'policy/v1',
-          kind: 'Eviction',
-          metadata: { name, namespace },
-        });
+        await client.request(
+          'POST',
+          `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}/eviction`,
+          {
+            apiVersion: 'policy/v1',
+            kind: 'Eviction',
+            metadata: { name, namespace },
+          },
+        );
         report.evicted.push({ namespace, name });
       } catch (error) {
         if (error instanceof KubeApiError && error.status === 404) continue; // already gone
-        if (error instanceof KubeApiError && error.status === 429) refused.push(pod); // a PodDisruptionBudget says not now
+        if (error instanceof KubeApiError && error.status === 429)
+          refused.push(pod); // a PodDisruptionBudget says not now
         else report.remaining.push({ namespace, name, reason: (error as Error).message });
       }
     }
     if (refused.length === 0) break;
     if (now() >= deadline) {
       report.timedOut = true;
-      report.remaining.push(...refused.map((pod) => ({ namespace: pod.metadata.namespace ?? '', name: pod.metadata.name, reason: 'eviction refused by a PodDisruptionBudget until the timeout' })));
+      report.remaining.push(
+        ...refused.map((pod) => ({
+          namespace: pod.metadata.namespace ?? '',
+          name: pod.metadata.name,
+          reason: 'eviction refused by a PodDisruptionBudget until the timeout',
+        })),
+      );
       break;
     }
     await sleep(Math.min(options.retryIntervalMs ?? 2000, Math.max(0, deadline - now())));

@@ -40,7 +40,8 @@ export function authorize(principal: Principal, verb: Verb, team: string, what: 
 }
 
 export function requireAdmin(principal: Principal, what: string): void {
-  if (!principal.admin) throw new NotAllowedError(`${principal.username} is not an admin and may not ${what}`);
+  if (!principal.admin)
+    throw new NotAllowedError(`${principal.username} is not an admin and may not ${what}`);
 }
 
 /** The teams whose resources `principal` may read; undefined means all (admins). */

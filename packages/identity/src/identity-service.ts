@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { AuthenticationError, ConflictError, InputError, NotFoundError, NotAllowedError } from '@gantry/model';
+import {
+  AuthenticationError,
+  ConflictError,
+  InputError,
+  NotFoundError,
+  NotAllowedError,
+} from '@gantry/model';
 import type { AuditRepository, TokenRecord, UserRecord, UserRepository } from '@gantry/store';
 import { requireAdmin, type Principal } from './access.ts';
 import type { LoginLimiter } from './login-limiter.ts';
@@ -41,7 +47,13 @@ const USERNAME = /^[a-z0-9]([-a-z0-9_.]{0,62}[a-z0-9])?$/;
 const TOUCH_INTERVAL_MS = 60_000;
 
 function publicUser(user: UserRecord): PublicUser {
-  return { username: user.username, admin: user.admin, disabled: user.disabled, createdAt: user.createdAt, updatedAt: user.updatedAt };
+  return {
+    username: user.username,
+    admin: user.admin,
+    disabled: user.disabled,
+    createdAt: user.createdAt,
+    updatedAt: user.updatedAt,
+  };
 }
 
 function publicToken(token: TokenRecord): PublicToken {
@@ -80,31 +92,64 @@ export class IdentityService {
   }
 
   /** Creates `admin` on an empty database; returns the password when it had to generate one. */
-  async bootstrap(adminPassword: string | undefined): Promise<{ created: boolean; generatedPassword?: string }> {
+  async bootstrap(
+    adminPassword: string | undefined,
+  ): Promise<{ created: boolean; generatedPassword?: string }> {
     if ((await this.users.count()) > 0) return { created: false };
     const password = adminPassword ?? generatePassword();
     const problem = passwordProblem(password);
     if (problem) throw new Error(`GANTRY_ADMIN_PASSWORD ${problem}`);
     const now = this.#iso();
-    const created = await this.users.insert({ username: 'admin', passwordHash: await hashPassword(password), admin: true, disabled: false, createdAt: now, updatedAt: now });
+    const created = await this.users.insert({
+      username: 'admin',
+      passwordHash: await hashPassword(password),
+      admin: true,
+      disabled: false,
+      createdAt: now,
+      updatedAt: now,
+    });
     if (created) {
-      await this.audit.record({ actor: 'system:gantry', source: 'bootstrap', action: 'create', kind: 'User', team: '', name: 'admin', after: { username: 'admin', admin: true } });
+      await this.audit.record({
+        actor: 'system:gantry',
+        source: 'bootstrap',
+        action: 'create',
+        kind: 'User',
+        team: '',
+        name: 'admin',
+        after: { username: 'admin', admin: true },
+      });
     }
     return adminPassword || !created ? { created } : { created, generatedPassword: password };
   }
 
   principalFor(user: UserRecord, tokenId?: string): Principal {
-    return { username: user.username, admin: user.admin, teams: this.memberships.teamsOf(user.username), ...(tokenId ? { tokenId } : {}) };
+    return {
+      username: user.username,
+      admin: user.admin,
+      teams: this.memberships.teamsOf(user.username),
+      ...(tokenId ? { tokenId } : {}),
+    };
   }
 
-  async login(username: string, password: string, source: string): Promise<{ token: string; expiresAt: string; user: PublicUser }> {
+  async login(
+    username: string,
+    password: string,
+    source: string,
+  ): Promise<{ token: string; expiresAt: string; user: PublicUser }> {
     this.limiter.check(username, source);
     const user = await this.users.get(username);
     // Verify against a dummy hash when the user is unknown, so timing does not reveal which names exist.
     const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
     if (!user || !ok || user.disabled) {
       this.limiter.recordFailure(username, source);
-      await this.audit.record({ actor: username, source, action: 'login-failed', kind: 'Session', team: '', name: username });
+      await this.audit.record({
+        actor: username,
+        source,
+        action: 'login-failed',
+        kind: 'Session',
+        team: '',
+        name: username,
+      });
       throw new AuthenticationError('wrong user name or password');
     }
     this.limiter.recordSuccess(username);
@@ -121,7 +166,14 @@ export class IdentityService {
       revokedAt: null,
     };
     await this.users.insertToken(record);
-    await this.audit.record({ actor: username, source, action: 'login', kind: 'Session', team: '', name: username });
+    await this.audit.record({
+      actor: username,
+      source,
+      action: 'login',
+      kind: 'Session',
+      team: '',
+      name: username,
+    });
     return { token, expiresAt: record.expiresAt, user: publicUser(user) };
   }
 
@@ -143,7 +195,13 @@ export class IdentityService {
     const { token, user } = entry;
     if (token.revokedAt || user.disabled || Date.parse(token.expiresAt) <= now) {
       this.#cache.delete(hash);
-      throw new AuthenticationError(token.revokedAt ? 'the token was revoked' : user.disabled ? 'the user is disabled' : 'the token has expired');
+      throw new AuthenticationError(
+        token.revokedAt
+          ? 'the token was revoked'
+          : user.disabled
+            ? 'the user is disabled'
+            : 'the token has expired',
+      );
     }
     if (now - entry.touchedAt > TOUCH_INTERVAL_MS) {
       entry.touchedAt = now;
@@ -161,7 +219,14 @@ export class IdentityService {
     if (!tokenId) return;
     await this.users.revokeToken(tokenId, this.#iso());
     this.#forget((entry) => entry.token.id === tokenId);
-    await this.audit.record({ actor: caller.principal.username, source: caller.source, action: 'logout', kind: 'Session', team: '', name: caller.principal.username });
+    await this.audit.record({
+      actor: caller.principal.username,
+      source: caller.source,
+      action: 'logout',
+      kind: 'Session',
+      team: '',
+      name: caller.principal.username,
+    });
   }
 
   async listUsers(caller: Caller): Promise<PublicUser[]> {
@@ -176,17 +241,39 @@ export class IdentityService {
     return publicUser(user);
   }
 
-  async createUser(caller: Caller, input: { username: string; password: string; admin?: boolean }): Promise<PublicUser> {
+  async createUser(
+    caller: Caller,
+    input: { username: string; password: string; admin?: boolean },
+  ): Promise<PublicUser> {
     requireAdmin(caller.principal, 'create users');
     if (!USERNAME.test(input.username)) {
-      throw new InputError('invalid user name', [{ path: '/username', message: 'must be 1-64 lower-case letters, digits, "-", "_" or "."' }]);
+      throw new InputError('invalid user name', [
+        { path: '/username', message: 'must be 1-64 lower-case letters, digits, "-", "_" or "."' },
+      ]);
     }
     const problem = passwordProblem(input.password);
-    if (problem) throw new InputError(`invalid password: ${problem}`, [{ path: '/password', message: problem }]);
+    if (problem)
+      throw new InputError(`invalid password: ${problem}`, [{ path: '/password', message: problem }]);
     const now = this.#iso();
-    const record: UserRecord = { username: input.username, passwordHash: await hashPassword(input.password), admin: input.admin ?? false, disabled: false, createdAt: now, updatedAt: now };
-    if (!(await this.users.insert(record))) throw new ConflictError(`user ${input.username} already exists`, 'GANTRY_E_ALREADY_EXISTS');
-    await this.audit.record({ actor: caller.principal.username, source: caller.source, action: 'create', kind: 'User', team: '', name: input.username, after: { username: input.username, admin: record.admin } });
+    const record: UserRecord = {
+      username: input.username,
+      passwordHash: await hashPassword(input.password),
+      admin: input.admin ?? false,
+      disabled: false,
+      createdAt: now,
+      updatedAt: now,
+    };
+    if (!(await this.users.insert(record)))
+      throw new ConflictError(`user ${input.username} already exists`, 'GANTRY_E_ALREADY_EXISTS');
+    await this.audit.record({
+      actor: caller.principal.username,
+      source: caller.source,
+      action: 'create',
+      kind: 'User',
+      team: '',
+      name: input.username,
+      after: { username: input.username, admin: record.admin },
+    });
     return publicUser(record);
   }
 
@@ -199,19 +286,29 @@ export class IdentityService {
     const user = await this.users.get(username);
     if (!caller.principal.admin) {
       if (!self) throw new NotAllowedError(`${caller.principal.username} may not change other users`);
-      if (changes.admin !== undefined || changes.disabled !== undefined) throw new NotAllowedError('only admins may change admin or disabled');
-      if (!changes.currentPassword || !user || !(await verifyPassword(changes.currentPassword, user.passwordHash))) {
-        throw new InputError('the current password is wrong', [{ path: '/currentPassword', message: 'does not match' }]);
+      if (changes.admin !== undefined || changes.disabled !== undefined)
+        throw new NotAllowedError('only admins may change admin or disabled');
+      if (
+        !changes.currentPassword ||
+        !user ||
+        !(await verifyPassword(changes.currentPassword, user.passwordHash))
+      ) {
+        throw new InputError('the current password is wrong', [
+          { path: '/currentPassword', message: 'does not match' },
+        ]);
       }
     }
     if (!user) throw new NotFoundError(`user ${username} not found`);
     if (self && (changes.admin === false || changes.disabled === true)) {
-      throw new InputError('you may not remove your own admin role or disable yourself', [{ path: changes.admin === false ? '/admin' : '/disabled', message: 'not allowed on yourself' }]);
+      throw new InputError('you may not remove your own admin role or disable yourself', [
+        { path: changes.admin === false ? '/admin' : '/disabled', message: 'not allowed on yourself' },
+      ]);
     }
     let passwordHash: string | undefined;
     if (changes.password !== undefined) {
       const problem = passwordProblem(changes.password);
-      if (problem) throw new InputError(`invalid password: ${problem}`, [{ path: '/password', message: problem }]);
+      if (problem)
+        throw new InputError(`invalid password: ${problem}`, [{ path: '/password', message: problem }]);
       passwordHash = await hashPassword(changes.password);
     }
     await this.users.update(username, {
@@ -234,20 +331,35 @@ export class IdentityService {
       team: '',
       name: username,
       before: { admin: user.admin, disabled: user.disabled },
-      after: { admin: after.admin, disabled: after.disabled, ...(passwordHash ? { password: '(changed)' } : {}) },
+      after: {
+        admin: after.admin,
+        disabled: after.disabled,
+        ...(passwordHash ? { password: '(changed)' } : {}),
+      },
     });
     return publicUser(after);
   }
 
   async deleteUser(caller: Caller, username: string): Promise<void> {
     requireAdmin(caller.principal, 'delete users');
-    if (caller.principal.username === username) throw new InputError('you may not delete yourself', [{ path: '/username', message: 'is you' }]);
+    if (caller.principal.username === username)
+      throw new InputError('you may not delete yourself', [{ path: '/username', message: 'is you' }]);
     if (!(await this.users.delete(username))) throw new NotFoundError(`user ${username} not found`);
     this.#forget((entry) => entry.user.username === username);
-    await this.audit.record({ actor: caller.principal.username, source: caller.source, action: 'delete', kind: 'User', team: '', name: username });
+    await this.audit.record({
+      actor: caller.principal.username,
+      source: caller.source,
+      action: 'delete',
+      kind: 'User',
+      team: '',
+      name: username,
+    });
   }
 
-  async createToken(caller: Caller, input: { name: string; expiresInDays?: number }): Promise<PublicToken & { token: string }> {
+  async createToken(
+    caller: Caller,
+    input: { name: string; expiresInDays?: number },
+  ): Promise<PublicToken & { token: string }> {
     const days = input.expiresInDays ?? 90;
     const token = generateToken('api');
     const record: TokenRecord = {
@@ -262,24 +374,48 @@ export class IdentityService {
       revokedAt: null,
     };
     await this.users.insertToken(record);
-    await this.audit.record({ actor: caller.principal.username, source: caller.source, action: 'create', kind: 'ApiToken', team: '', name: input.name, after: { id: record.id, name: record.name, expiresAt: record.expiresAt } });
+    await this.audit.record({
+      actor: caller.principal.username,
+      source: caller.source,
+      action: 'create',
+      kind: 'ApiToken',
+      team: '',
+      name: input.name,
+      after: { id: record.id, name: record.name, expiresAt: record.expiresAt },
+    });
     return { ...publicToken(record), token };
   }
 
   async listTokens(caller: Caller, all: boolean): Promise<PublicToken[]> {
-    if (all) requireAdmin(caller.principal, 'list every user\'s tokens');
-    const tokens = await this.users.listTokens({ kind: 'api', ...(all ? {} : { username: caller.principal.username }) });
+    if (all) requireAdmin(caller.principal, "list every user's tokens");
+    const tokens = await this.users.listTokens({
+      kind: 'api',
+      ...(all ? {} : { username: caller.principal.username }),
+    });
     return tokens.map(publicToken);
   }
 
   async revokeToken(caller: Caller, id: string): Promise<void> {
     const token = await this.users.getToken(id);
-    if (!token || token.kind !== 'api' || (token.username !== caller.principal.username && !caller.principal.admin)) {
+    if (
+      !token ||
+      token.kind !== 'api' ||
+      (token.username !== caller.principal.username && !caller.principal.admin)
+    ) {
       throw new NotFoundError(`token ${id} not found`);
     }
     await this.users.revokeToken(id, this.#iso());
     this.#forget((entry) => entry.token.id === id);
-    await this.audit.record({ actor: caller.principal.username, source: caller.source, action: 'revoke', kind: 'ApiToken', team: '', name: token.name, before: { id, revokedAt: null }, after: { id, revokedAt: this.#iso() } });
+    await this.audit.record({
+      actor: caller.principal.username,
+      source: caller.source,
+      action: 'revoke',
+      kind: 'ApiToken',
+      team: '',
+      name: token.name,
+      before: { id, revokedAt: null },
+      after: { id, revokedAt: this.#iso() },
+    });
   }
 }
 

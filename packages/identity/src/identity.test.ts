@@ -59,7 +59,10 @@ describe('secret cipher', () => {
 describe('login limiter', () => {
   it('blocks after N failures per user until the window slides', () => {
     let now = 0;
-    const limiter = new LoginLimiter({ maxFailuresPerUser: 3, maxFailuresPerSource: 10, windowMs: 60_000 }, () => now);
+    const limiter = new LoginLimiter(
+      { maxFailuresPerUser: 3, maxFailuresPerSource: 10, windowMs: 60_000 },
+      () => now,
+    );
     for (let i = 0; i < 3; i++) {
       limiter.check('ana', '10.0.0.1');
       limiter.recordFailure('ana', '10.0.0.1');
@@ -72,7 +75,10 @@ describe('login limiter', () => {
   });
 
   it('blocks a source address that tries many user names', () => {
-    const limiter = new LoginLimiter({ maxFailuresPerUser: 100, maxFailuresPerSource: 2, windowMs: 60_000 }, () => 0);
+    const limiter = new LoginLimiter(
+      { maxFailuresPerUser: 100, maxFailuresPerSource: 2, windowMs: 60_000 },
+      () => 0,
+    );
     limiter.recordFailure('a', 'src');
     limiter.recordFailure('b', 'src');
     expect(() => limiter.check('c', 'src')).toThrow();
@@ -81,11 +87,31 @@ describe('login limiter', () => {
 });
 
 describe('access', () => {
-  const principal: Principal = { username: 'u', admin: false, teams: new Map([['a', 'viewer'], ['b', 'operator'], ['c', 'team-admin']]) };
+  const principal: Principal = {
+    username: 'u',
+    admin: false,
+    teams: new Map([
+      ['a', 'viewer'],
+      ['b', 'operator'],
+      ['c', 'team-admin'],
+    ]),
+  };
   it('ranks team roles', () => {
-    expect([can(principal, 'read', 'a'), can(principal, 'write', 'a'), can(principal, 'manage', 'a')]).toEqual([true, false, false]);
-    expect([can(principal, 'read', 'b'), can(principal, 'write', 'b'), can(principal, 'manage', 'b')]).toEqual([true, true, false]);
-    expect([can(principal, 'read', 'c'), can(principal, 'write', 'c'), can(principal, 'manage', 'c')]).toEqual([true, true, true]);
+    expect([
+      can(principal, 'read', 'a'),
+      can(principal, 'write', 'a'),
+      can(principal, 'manage', 'a'),
+    ]).toEqual([true, false, false]);
+    expect([
+      can(principal, 'read', 'b'),
+      can(principal, 'write', 'b'),
+      can(principal, 'manage', 'b'),
+    ]).toEqual([true, true, false]);
+    expect([
+      can(principal, 'read', 'c'),
+      can(principal, 'write', 'c'),
+      can(principal, 'manage', 'c'),
+    ]).toEqual([true, true, true]);
     expect(can(principal, 'read', 'd')).toBe(false);
     expect(can({ ...principal, admin: true }, 'manage', 'd')).toBe(true);
   });
@@ -102,8 +128,22 @@ describe('secret service', () => {
       },
     });
     let stored = cipher.encrypt('first', 'team/kube/config');
-    const secrets = { get: () => Promise.resolve({ team: 'team', name: 'kube', data: { config: stored }, createdAt: '', updatedAt: '' }) };
-    const service = new SecretService(secrets as unknown as SecretRepository, {} as AuditRepository, counting, () => 0);
+    const secrets = {
+      get: () =>
+        Promise.resolve({
+          team: 'team',
+          name: 'kube',
+          data: { config: stored },
+          createdAt: '',
+          updatedAt: '',
+        }),
+    };
+    const service = new SecretService(
+      secrets as unknown as SecretRepository,
+      {} as AuditRepository,
+      counting,
+      () => 0,
+    );
     expect(await service.reveal('team', 'kube')).toEqual({ config: 'first' });
     expect(await service.reveal('team', 'kube')).toEqual({ config: 'first' });
     expect(opened).toBe(1);

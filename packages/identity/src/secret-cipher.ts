@@ -50,6 +50,7 @@ export function loadSecretKey(options: { key?: string; keyFile: string }): Buffe
 
 function parseKey(text: string): Buffer {
   const key = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
-  if (key.length !== 32) throw new Error('GANTRY_SECRET_KEY must be 32 bytes, as 64 hex or 44 base64 characters');
+  if (key.length !== 32)
+    throw new Error('GANTRY_SECRET_KEY must be 32 bytes, as 64 hex or 44 base64 characters');
   return key;
 }

@@ -36,9 +36,15 @@ export class SecretService {
     private readonly now: () => number,
   ) {}
 
-  async put(caller: Caller, team: string, name: string, data: Record<string, string>): Promise<SecretSummary> {
+  async put(
+    caller: Caller,
+    team: string,
+    name: string,
+    data: Record<string, string>,
+  ): Promise<SecretSummary> {
     authorize(caller.principal, 'write', team, `secrets of team ${team}`);
-    if (!new RegExp(NAME_PATTERN).test(name)) throw new InputError('invalid secret name', [{ path: '/name', message: `must match ${NAME_PATTERN}` }]);
+    if (!new RegExp(NAME_PATTERN).test(name))
+      throw new InputError('invalid secret name', [{ path: '/name', message: `must match ${NAME_PATTERN}` }]);
     const problems = Object.entries(data).flatMap(([key, value]) =>
       !KEY.test(key)
         ? [{ path: `/data/${key}`, message: 'keys are letters, digits, "-", "_" and "."' }]
@@ -49,11 +55,21 @@ export class SecretService {
             : [],
     );
     if (problems.length > 0) throw new InputError('invalid secret data', problems);
-    const sealed = Object.fromEntries(Object.entries(data).map(([key, value]) => [key, this.cipher.encrypt(value, `${team}/${name}/${key}`)]));
+    const sealed = Object.fromEntries(
+      Object.entries(data).map(([key, value]) => [key, this.cipher.encrypt(value, `${team}/${name}/${key}`)]),
+    );
     const now = new Date(this.now()).toISOString();
     const existed = await this.secrets.put(team, name, sealed, now);
     // The audit entry names the keys that were written, never their values.
-    await this.audit.record({ actor: caller.principal.username, source: caller.source, action: existed ? 'update' : 'create', kind: 'Secret', team, name, after: { keys: Object.keys(data).sort() } });
+    await this.audit.record({
+      actor: caller.principal.username,
+      source: caller.source,
+      action: existed ? 'update' : 'create',
+      kind: 'Secret',
+      team,
+      name,
+      after: { keys: Object.keys(data).sort() },
+    });
     const record = (await this.secrets.get(team, name))!;
     const keys = Object.entries(data).map(([key, value]) => ({ key, bytes: Buffer.byteLength(value) }));
     return { team, name, keys, createdAt: record.createdAt, updatedAt: record.updatedAt };
@@ -66,7 +82,10 @@ export class SecretService {
     return records.map((record) => ({
       team: record.team,
       name: record.name,
-      keys: Object.entries(record.data).map(([key, sealed]) => ({ key, bytes: Buffer.byteLength(this.cipher.decrypt(sealed, `${record.team}/${record.name}/${key}`)) })),
+      keys: Object.entries(record.data).map(([key, sealed]) => ({
+        key,
+        bytes: Buffer.byteLength(this.cipher.decrypt(sealed, `${record.team}/${record.name}/${key}`)),
+      })),
       createdAt: record.createdAt,
       updatedAt: record.updatedAt,
     }));
@@ -75,14 +94,23 @@ export class SecretService {
   async delete(caller: Caller, team: string, name: string): Promise<void> {
     authorize(caller.principal, 'write', team, `secrets of team ${team}`);
     if (!(await this.secrets.delete(team, name))) throw new NotFoundError(`secret ${team}/${name} not found`);
-    await this.audit.record({ actor: caller.principal.username, source: caller.source, action: 'delete', kind: 'Secret', team, name });
+    await this.audit.record({
+      actor: caller.principal.username,
+      source: caller.source,
+      action: 'delete',
+      kind: 'Secret',
+      team,
+      name,
+    });
   }
 
   /** The plain values, for controllers only. */
   async reveal(team: string, name: string): Promise<Record<string, string>> {
     const record = await this.secrets.get(team, name);
     if (!record) throw new NotFoundError(`secret ${team}/${name} not found`);
-    return Object.fromEntries(Object.entries(record.data).map(([key, sealed]) => [key, this.#open(sealed, `${team}/${name}/${key}`)]));
+    return Object.fromEntries(
+      Object.entries(record.data).map(([key, sealed]) => [key, this.#open(sealed, `${team}/${name}/${key}`)]),
+    );
   }
 
   #open(sealed: string, place: string): string {

@@ -11,7 +11,11 @@ describe('JSON merge patch (RFC 7396 appendix A)', () => {
     [{ a: 'c' }, { a: ['b'] }, { a: ['b'] }],
     [{ a: { b: 'c' } }, { a: { b: 'd', c: null } }, { a: { b: 'd' } }],
     [{ a: [{ b: 'c' }] }, { a: [1] }, { a: [1] }],
-    [['a', 'b'], ['c', 'd'], ['c', 'd']],
+    [
+      ['a', 'b'],
+      ['c', 'd'],
+      ['c', 'd'],
+    ],
     [{ a: 'b' }, ['c'], ['c']],
     [{ a: 'foo' }, null, null],
     [{ e: null }, { a: 1 }, { e: null, a: 1 }],
@@ -36,7 +40,9 @@ describe('deepEqual and diffJson', () => {
   });
 
   it('lists field changes as JSON pointers', () => {
-    expect(diffJson({ spec: { replicas: 1, image: 'a' }, x: 1 }, { spec: { replicas: 2, 'a/b': true }, x: 1 })).toEqual([
+    expect(
+      diffJson({ spec: { replicas: 1, image: 'a' }, x: 1 }, { spec: { replicas: 2, 'a/b': true }, x: 1 }),
+    ).toEqual([
       { op: 'replace', path: '/spec/replicas', from: 1, to: 2 },
       { op: 'remove', path: '/spec/image', from: 'a' },
       { op: 'add', path: '/spec/a~1b', to: true },

@@ -7,10 +7,17 @@ import { teamKind } from './kinds/team.ts';
 describe('kind registry', () => {
   const registry = new KindRegistry();
   registry.register(teamKind);
-  registry.register({ kind: 'Gadget', plural: 'gadgets', scope: 'Team', description: 'test', spec: Type.Object({ size: Type.Integer({ default: 1 }) }, { additionalProperties: false }) });
+  registry.register({
+    kind: 'Gadget',
+    plural: 'gadgets',
+    scope: 'Team',
+    description: 'test',
+    spec: Type.Object({ size: Type.Integer({ default: 1 }) }, { additionalProperties: false }),
+  });
 
   it('finds kinds by kind, plural, singular and short name, case-insensitively', () => {
-    for (const alias of ['Team', 'teams', 'team', 'TM', 'TEAMS']) expect(registry.get(alias).kind).toBe('Team');
+    for (const alias of ['Team', 'teams', 'team', 'TM', 'TEAMS'])
+      expect(registry.get(alias).kind).toBe('Team');
     expect(registry.find('nope')).toBeUndefined();
     expect(() => registry.get('nope')).toThrow(/unknown kind/);
     expect(() => registry.register(teamKind)).toThrow(/twice/);
@@ -18,7 +25,12 @@ describe('kind registry', () => {
   });
 
   it('validates the whole object and reports every problem with its path', () => {
-    const result = registry.get('Team').validate({ apiVersion: 'gantry.dev/v1alpha1', kind: 'Team', metadata: { name: 'ok', labels: { 'bad key!': 'x' } }, spec: { members: [{ user: 'a', role: 'owner' }], extra: 1 } });
+    const result = registry.get('Team').validate({
+      apiVersion: 'gantry.dev/v1alpha1',
+      kind: 'Team',
+      metadata: { name: 'ok', labels: { 'bad key!': 'x' } },
+      spec: { members: [{ user: 'a', role: 'owner' }], extra: 1 },
+    });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.errors).toEqual(
@@ -37,7 +49,9 @@ describe('kind registry', () => {
   });
 
   it('refuses an object of another kind or version', () => {
-    const result = registry.get('Team').validate({ apiVersion: 'v1', kind: 'Gadget', metadata: { name: 'x' }, spec: { members: [] } });
+    const result = registry
+      .get('Team')
+      .validate({ apiVersion: 'v1', kind: 'Gadget', metadata: { name: 'x' }, spec: { members: [] } });
     expect(result.ok ? [] : result.errors.map((e) => e.path)).toEqual(['/apiVersion', '/kind']);
   });
 

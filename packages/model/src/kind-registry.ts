@@ -75,7 +75,11 @@ export class KindRegistry {
   get(nameOrAlias: string): RegisteredKind {
     const found = this.find(nameOrAlias);
     if (!found) {
-      throw new InputError(`unknown kind ${JSON.stringify(nameOrAlias)}`, [{ path: '/kind', message: 'unknown kind' }], ErrorCodes.unknownKind);
+      throw new InputError(
+        `unknown kind ${JSON.stringify(nameOrAlias)}`,
+        [{ path: '/kind', message: 'unknown kind' }],
+        ErrorCodes.unknownKind,
+      );
     }
     return found;
   }

@@ -4,7 +4,11 @@ import { matchesSelector, parseLabelSelector } from './label-selector.ts';
 
 describe('label selectors', () => {
   it('parses every Kubernetes form', () => {
-    expect(parseLabelSelector('env=prod, tier==web,zone!=a,region in (eu, us),team notin (x),canary,!legacy,example.com/owner=ana')).toEqual([
+    expect(
+      parseLabelSelector(
+        'env=prod, tier==web,zone!=a,region in (eu, us),team notin (x),canary,!legacy,example.com/owner=ana',
+      ),
+    ).toEqual([
       { key: 'env', op: 'in', values: ['prod'] },
       { key: 'tier', op: 'in', values: ['web'] },
       { key: 'zone', op: 'notIn', values: ['a'] },
@@ -27,14 +31,17 @@ describe('label selectors', () => {
     expect(matchesSelector(parseLabelSelector('toString'), {})).toBe(false);
   });
 
-  it.each(['a in (b', 'a=b,', '=x', 'a=b c', 'Bad Key=1', 'a=' + 'v'.repeat(64), 'a in (x y)'])('refuses %j with GANTRY_E_BAD_SELECTOR', (text) => {
-    let thrown: unknown;
-    try {
-      parseLabelSelector(text);
-    } catch (error) {
-      thrown = error;
-    }
-    expect(thrown).toBeInstanceOf(InputError);
-    expect((thrown as InputError).code).toBe('GANTRY_E_BAD_SELECTOR');
-  });
+  it.each(['a in (b', 'a=b,', '=x', 'a=b c', 'Bad Key=1', 'a=' + 'v'.repeat(64), 'a in (x y)'])(
+    'refuses %j with GANTRY_E_BAD_SELECTOR',
+    (text) => {
+      let thrown: unknown;
+      try {
+        parseLabelSelector(text);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(InputError);
+      expect((thrown as InputError).code).toBe('GANTRY_E_BAD_SELECTOR');
+    },
+  );
 });

@@ -1,16 +1,20 @@
 import { ErrorCodes, InputError } from './errors.ts';
 
 export type Requirement =
-  | { key: string; op: 'exists' | 'notExists' }
-  | { key: string; op: 'in' | 'notIn'; values: string[] };
+  { key: string; op: 'exists' | 'notExists' } | { key: string; op: 'in' | 'notIn'; values: string[] };
 
 export type LabelSelector = readonly Requirement[];
 
-const KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 function fail(selector: string, why: string): never {
-  throw new InputError(`invalid label selector ${JSON.stringify(selector)}: ${why}`, [{ path: 'labelSelector', message: why }], ErrorCodes.badSelector);
+  throw new InputError(
+    `invalid label selector ${JSON.stringify(selector)}: ${why}`,
+    [{ path: 'labelSelector', message: why }],
+    ErrorCodes.badSelector,
+  );
 }
 
 /** Splits on commas that are not inside a parenthesised value set. */
@@ -68,7 +72,10 @@ function parseTerm(selector: string, term: string): Requirement {
   return fail(selector, `cannot parse ${JSON.stringify(term)}`);
 }
 
-export function matchesSelector(selector: LabelSelector, labels: Readonly<Record<string, string>> = {}): boolean {
+export function matchesSelector(
+  selector: LabelSelector,
+  labels: Readonly<Record<string, string>> = {},
+): boolean {
   return selector.every((requirement) => {
     const value = Object.hasOwn(labels, requirement.key) ? labels[requirement.key] : undefined;
     switch (requirement.op) {

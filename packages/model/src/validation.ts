@@ -4,9 +4,12 @@ import type { ErrorDetail } from './errors.ts';
 
 // ajv and ajv-formats are CommonJS modules; depending on the loader their class is the module or its `default`.
 type AjvClass = typeof AjvModule.default;
-const Ajv: AjvClass = (AjvModule as unknown as { default?: AjvClass }).default ?? (AjvModule as unknown as AjvClass);
+const Ajv: AjvClass =
+  (AjvModule as unknown as { default?: AjvClass }).default ?? (AjvModule as unknown as AjvClass);
 type AddFormats = typeof addFormatsModule.default;
-const addFormats: AddFormats = (addFormatsModule as unknown as { default?: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats);
+const addFormats: AddFormats =
+  (addFormatsModule as unknown as { default?: AddFormats }).default ??
+  (addFormatsModule as unknown as AddFormats);
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; errors: ErrorDetail[] };
 
@@ -21,7 +24,10 @@ export type Validator<T> = (value: unknown) => Validation<T>;
 
 export function compileValidator<T>(ajv: ReturnType<typeof createAjv>, schema: object): Validator<T> {
   const validate: ValidateFunction = ajv.compile(schema);
-  return (value) => (validate(value) ? { ok: true, value: value as T } : { ok: false, errors: toDetails(validate.errors ?? []) });
+  return (value) =>
+    validate(value)
+      ? { ok: true, value: value as T }
+      : { ok: false, errors: toDetails(validate.errors ?? []) };
 }
 
 /** Turns Ajv's errors into `{path, message}` details that point at the field at fault. */
@@ -46,14 +52,20 @@ function toDetail(error: ErrorObject): ErrorDetail {
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case 'required':
-      return { path: `${error.instancePath}/${escapePointer(String(params.missingProperty))}`, message: 'is required' };
+      return {
+        path: `${error.instancePath}/${escapePointer(String(params.missingProperty))}`,
+        message: 'is required',
+      };
     case 'additionalProperties':
       return {
         path: `${error.instancePath}/${escapePointer(String(params.additionalProperty))}`,
         message: 'unknown field',
       };
     case 'propertyNames':
-      return { path: `${error.instancePath}/${escapePointer(String(params.propertyName))}`, message: 'is not a valid key (letters, digits, "-", "_", ".", an optional DNS prefix and "/")' };
+      return {
+        path: `${error.instancePath}/${escapePointer(String(params.propertyName))}`,
+        message: 'is not a valid key (letters, digits, "-", "_", ".", an optional DNS prefix and "/")',
+      };
     case 'pattern':
       return { path: error.instancePath, message: `must match the pattern ${String(params.pattern)}` };
     case 'const':

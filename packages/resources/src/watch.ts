@@ -1,4 +1,10 @@
-import { ExpiredError, matchesSelector, type LabelSelector, type Resource, type WatchEventType } from '@gantry/model';
+import {
+  ExpiredError,
+  matchesSelector,
+  type LabelSelector,
+  type Resource,
+  type WatchEventType,
+} from '@gantry/model';
 import type { ResourceRepository, StoredChange } from '@gantry/store';
 import type { ChangeFeed } from './change-feed.ts';
 
@@ -18,7 +24,9 @@ export interface WatchSink {
 function matches(filter: WatchFilter, change: Pick<StoredChange, 'kind' | 'team' | 'object'>): boolean {
   return (
     change.kind === filter.kind &&
-    (filter.teams === undefined || filter.teams.includes(change.team) || (change.kind === 'Team' && filter.teams.includes(change.object.metadata.name))) &&
+    (filter.teams === undefined ||
+      filter.teams.includes(change.team) ||
+      (change.kind === 'Team' && filter.teams.includes(change.object.metadata.name))) &&
     matchesSelector(filter.selector, change.object.metadata.labels)
   );
 }
@@ -48,11 +56,14 @@ export async function startWatch(
     if (fromVersion === undefined) {
       const initial = await listAll(repository, filter);
       delivered = initial.resourceVersion;
-      for (const object of initial.items) sink.event('ADDED', object, Number(object.metadata.resourceVersion));
+      for (const object of initial.items)
+        sink.event('ADDED', object, Number(object.metadata.resourceVersion));
     } else {
       const oldest = await repository.oldestResumableVersion();
       if (fromVersion < oldest) {
-        throw new ExpiredError(`resourceVersion ${fromVersion} is too old to resume from (the oldest kept is ${oldest}); list again and watch from the list's resourceVersion`);
+        throw new ExpiredError(
+          `resourceVersion ${fromVersion} is too old to resume from (the oldest kept is ${oldest}); list again and watch from the list's resourceVersion`,
+        );
       }
     }
     // Replay from the table up to what the feed has delivered; the buffer covers everything after.
@@ -71,12 +82,21 @@ export async function startWatch(
   }
 }
 
-async function listAll(repository: ResourceRepository, filter: WatchFilter): Promise<{ items: Resource[]; resourceVersion: number }> {
+async function listAll(
+  repository: ResourceRepository,
+  filter: WatchFilter,
+): Promise<{ items: Resource[]; resourceVersion: number }> {
   const items: Resource[] = [];
   let after: { team: string; name: string } | undefined;
   let resourceVersion = 0;
   for (;;) {
-    const page = await repository.list({ kind: filter.kind, ...(filter.teams && filter.kind !== 'Team' ? { teams: filter.teams } : {}), selector: filter.selector, limit: 1000, ...(after ? { after } : {}) });
+    const page = await repository.list({
+      kind: filter.kind,
+      ...(filter.teams && filter.kind !== 'Team' ? { teams: filter.teams } : {}),
+      selector: filter.selector,
+      limit: 1000,
+      ...(after ? { after } : {}),
+    });
     if (resourceVersion === 0) resourceVersion = page.resourceVersion;
     for (const item of page.items) {
       const object = JSON.parse(item.json) as Resource;

@@ -27,7 +27,11 @@ export class AppliedObjectRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async list(team: string, app: string, cluster?: string): Promise<AppliedObject[]> {
-    let query = this.db.selectFrom('applied_objects').selectAll().where('team', '=', team).where('app', '=', app);
+    let query = this.db
+      .selectFrom('applied_objects')
+      .selectAll()
+      .where('team', '=', team)
+      .where('app', '=', app);
     if (cluster !== undefined) query = query.where('cluster', '=', cluster);
     const rows = await query.orderBy('cluster').orderBy('ref').execute();
     return rows.map((row) => ({
@@ -82,7 +86,12 @@ export class AppliedObjectRepository {
   }
 
   /** Which of `refs` on a team's cluster another application has applied: ref → application. */
-  async claimedByOthers(team: string, app: string, cluster: string, refs: readonly string[]): Promise<Map<string, string>> {
+  async claimedByOthers(
+    team: string,
+    app: string,
+    cluster: string,
+    refs: readonly string[],
+  ): Promise<Map<string, string>> {
     const claims = new Map<string, string>();
     for (let start = 0; start < refs.length; start += CHUNK) {
       const rows = await this.db

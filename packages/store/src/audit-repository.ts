@@ -45,7 +45,10 @@ export interface AuditQuery {
   limit: number;
 }
 
-export async function insertAudit(db: Kysely<Database> | Transaction<Database>, entry: AuditInput): Promise<void> {
+export async function insertAudit(
+  db: Kysely<Database> | Transaction<Database>,
+  entry: AuditInput,
+): Promise<void> {
   await db
     .insertInto('audit_log')
     .values({
@@ -84,7 +87,10 @@ export class AuditRepository {
     if (query.since) select = select.where('at', '>=', query.since);
     if (query.until) select = select.where('at', '<', query.until);
     if (query.beforeId !== undefined) select = select.where('id', '<', query.beforeId);
-    const rows = await select.orderBy('id', 'desc').limit(query.limit + 1).execute();
+    const rows = await select
+      .orderBy('id', 'desc')
+      .limit(query.limit + 1)
+      .execute();
     const page = rows.slice(0, query.limit);
     const entries = page.map((row) => ({
       id: Number(row.id),

@@ -1,7 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type LogEvent, type MigrationProvider } from 'kysely';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  type LogEvent,
+  type MigrationProvider,
+} from 'kysely';
 import pg from 'pg';
 import { dialectOf, type Dialect } from './dialect.ts';
 import { migrations } from './migrations/index.ts';
@@ -32,7 +39,9 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 export function connect(options: ConnectOptions): Connection {
   const dialect = dialectOf(options.url);
   const { onQuery } = options;
-  const log = onQuery ? (event: LogEvent) => onQuery(event.queryDurationMillis, event.level === 'query') : undefined;
+  const log = onQuery
+    ? (event: LogEvent) => onQuery(event.queryDurationMillis, event.level === 'query')
+    : undefined;
   if (dialect === 'postgres') {
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
     // A client that loses its server must not crash the process: idle ones are replaced by the pool, and
@@ -48,7 +57,10 @@ export function connect(options: ConnectOptions): Connection {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), ...(log ? { log } : {}) });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+    ...(log ? { log } : {}),
+  });
   const checkpointer = options.url === ':memory:' ? undefined : startCheckpointer(sqlite, options.url);
   return {
     db,
@@ -63,10 +75,17 @@ export function connect(options: ConnectOptions): Connection {
 export async function migrateToLatest(connection: Connection): Promise<string[]> {
   const all = migrations(connection.dialect);
   const provider: MigrationProvider = { getMigrations: () => Promise.resolve(all) };
-  const migrator = new Migrator({ db: connection.db, provider, migrationTableName: 'gantry_migrations', migrationLockTableName: 'gantry_migrations_lock' });
+  const migrator = new Migrator({
+    db: connection.db,
+    provider,
+    migrationTableName: 'gantry_migrations',
+    migrationLockTableName: 'gantry_migrations_lock',
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
-  return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+  return (results ?? [])
+    .filter((result) => result.status === 'Success')
+    .map((result) => result.migrationName);
 }
 
 /** True when every known migration has been applied (for /readyz). */

@@ -88,10 +88,16 @@ export class EventRepository {
     if (query.since) select = select.where('last_seen', '>=', query.since);
     if (query.after) {
       const { lastSeen, id } = query.after;
-      select = select.where((eb) => eb.or([eb('last_seen', '<', lastSeen), eb.and([eb('last_seen', '=', lastSeen), eb('id', '<', id)])]));
+      select = select.where((eb) =>
+        eb.or([eb('last_seen', '<', lastSeen), eb.and([eb('last_seen', '=', lastSeen), eb('id', '<', id)])]),
+      );
     }
     // Newest first by when the event was last seen: a repeat moves its record to the top.
-    const rows = await select.orderBy('last_seen', 'desc').orderBy('id', 'desc').limit(query.limit + 1).execute();
+    const rows = await select
+      .orderBy('last_seen', 'desc')
+      .orderBy('id', 'desc')
+      .limit(query.limit + 1)
+      .execute();
     const items = rows.slice(0, query.limit).map((row) => ({
       id: Number(row.id),
       source: row.source,
@@ -109,7 +115,9 @@ export class EventRepository {
       lastSeen: row.last_seen,
     }));
     const last = items.at(-1);
-    return rows.length > query.limit && last?.id !== undefined ? { items, next: { lastSeen: last.lastSeen, id: last.id } } : { items };
+    return rows.length > query.limit && last?.id !== undefined
+      ? { items, next: { lastSeen: last.lastSeen, id: last.id } }
+      : { items };
   }
 
   async deleteCluster(cluster: string): Promise<void> {

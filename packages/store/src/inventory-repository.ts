@@ -37,7 +37,10 @@ export class InventoryRepository {
     const latest = new Map<string, InventoryChange>();
     for (const change of changes) {
       const target = change.op === 'upsert' ? change.item : change;
-      latest.set(`${target.cluster}\u0000${target.kind}\u0000${target.namespace}\u0000${target.name}`, change);
+      latest.set(
+        `${target.cluster}\u0000${target.kind}\u0000${target.namespace}\u0000${target.name}`,
+        change,
+      );
     }
     const upserts = [...latest.values()].flatMap((change) => (change.op === 'upsert' ? [change.item] : []));
     const deletes = [...latest.values()].flatMap((change) => (change.op === 'delete' ? [change] : []));
@@ -56,22 +59,39 @@ export class InventoryRepository {
           .insertInto('inventory')
           .values(rows)
           .onConflict((oc) =>
-            oc.columns(['cluster', 'kind', 'namespace', 'name']).doUpdateSet((eb) => ({ uid: eb.ref('excluded.uid'), data: eb.ref('excluded.data'), updated_at: eb.ref('excluded.updated_at') })),
+            oc.columns(['cluster', 'kind', 'namespace', 'name']).doUpdateSet((eb) => ({
+              uid: eb.ref('excluded.uid'),
+              data: eb.ref('excluded.data'),
+              updated_at: eb.ref('excluded.updated_at'),
+            })),
           )
           .execute();
       }
       for (const item of deletes) {
-        await tx.deleteFrom('inventory').where('cluster', '=', item.cluster).where('kind', '=', item.kind).where('namespace', '=', item.namespace).where('name', '=', item.name).execute();
+        await tx
+          .deleteFrom('inventory')
+          .where('cluster', '=', item.cluster)
+          .where('kind', '=', item.kind)
+          .where('namespace', '=', item.namespace)
+          .where('name', '=', item.name)
+          .execute();
       }
     });
   }
 
   /** Replaces everything of `kind` in `cluster` with `items` (after a full list). */
-  async replaceKind(cluster: string, kind: string, items: readonly Omit<InventoryItem, 'updatedAt'>[], now: string): Promise<void> {
+  async replaceKind(
+    cluster: string,
+    kind: string,
+    items: readonly Omit<InventoryItem, 'updatedAt'>[],
+    now: string,
+  ): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
       await tx.deleteFrom('inventory').where('cluster', '=', cluster).where('kind', '=', kind).execute();
       for (let i = 0; i < items.length; i += CHUNK) {
-        const rows = items.slice(i, i + CHUNK).map((item) => ({ ...item, data: JSON.stringify(item.data), updated_at: now }));
+        const rows = items
+          .slice(i, i + CHUNK)
+          .map((item) => ({ ...item, data: JSON.stringify(item.data), updated_at: now }));
         await tx.insertInto('inventory').values(rows).execute();
       }
     });
@@ -81,7 +101,9 @@ export class InventoryRepository {
     await this.db.deleteFrom('inventory').where('cluster', '=', cluster).execute();
   }
 
-  async list<Data = unknown>(query: InventoryQuery): Promise<{ items: InventoryItem<Data>[]; next?: { cluster: string; namespace: string; name: string } }> {
+  async list<Data = unknown>(
+    query: InventoryQuery,
+  ): Promise<{ items: InventoryItem<Data>[]; next?: { cluster: string; namespace: string; name: string } }> {
     if (query.clusters?.length === 0) return { items: [] };
     let select = this.db.selectFrom('inventory').selectAll().where('kind', '=', query.kind);
     if (query.clusters) select = select.where('cluster', 'in', query.clusters);
@@ -97,7 +119,12 @@ export class InventoryRepository {
         ]),
       );
     }
-    const rows = await select.orderBy('cluster').orderBy('namespace').orderBy('name').limit(query.limit + 1).execute();
+    const rows = await select
+      .orderBy('cluster')
+      .orderBy('namespace')
+      .orderBy('name')
+      .limit(query.limit + 1)
+      .execute();
     const items = rows.slice(0, query.limit).map((row) => ({
       cluster: row.cluster,
       kind: row.kind,
@@ -108,11 +135,18 @@ export class InventoryRepository {
       updatedAt: row.updated_at,
     }));
     const last = items.at(-1);
-    return rows.length > query.limit && last ? { items, next: { cluster: last.cluster, namespace: last.namespace, name: last.name } } : { items };
+    return rows.length > query.limit && last
+      ? { items, next: { cluster: last.cluster, namespace: last.namespace, name: last.name } }
+      : { items };
   }
 
   async count(cluster: string, kind: string): Promise<number> {
-    const row = await this.db.selectFrom('inventory').select((eb) => eb.fn.countAll().as('n')).where('cluster', '=', cluster).where('kind', '=', kind).executeTakeFirstOrThrow();
+    const row = await this.db
+      .selectFrom('inventory')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('cluster', '=', cluster)
+      .where('kind', '=', kind)
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 }

@@ -28,7 +28,12 @@ export class LeaseRepository {
     if (Number(renewed.numUpdatedRows) === 1) return true;
     const taken = await this.db
       .updateTable('leases')
-      .set((eb) => ({ holder, expires_at: expiresAt, renewed_at: now, transitions: eb('transitions', '+', 1) }))
+      .set((eb) => ({
+        holder,
+        expires_at: expiresAt,
+        renewed_at: now,
+        transitions: eb('transitions', '+', 1),
+      }))
       .where('name', '=', name)
       .where('expires_at', '<', now)
       .executeTakeFirst();
@@ -43,16 +48,35 @@ export class LeaseRepository {
 
   /** Gives the lease up early so another server can take it at once. */
   async release(name: string, holder: string): Promise<void> {
-    await this.db.updateTable('leases').set({ expires_at: 0 }).where('name', '=', name).where('holder', '=', holder).execute();
+    await this.db
+      .updateTable('leases')
+      .set({ expires_at: 0 })
+      .where('name', '=', name)
+      .where('holder', '=', holder)
+      .execute();
   }
 
   async get(name: string): Promise<Lease | undefined> {
     const row = await this.db.selectFrom('leases').selectAll().where('name', '=', name).executeTakeFirst();
-    return row ? { name: row.name, holder: row.holder, expiresAt: Number(row.expires_at), renewedAt: Number(row.renewed_at), transitions: row.transitions } : undefined;
+    return row
+      ? {
+          name: row.name,
+          holder: row.holder,
+          expiresAt: Number(row.expires_at),
+          renewedAt: Number(row.renewed_at),
+          transitions: row.transitions,
+        }
+      : undefined;
   }
 
   async list(): Promise<Lease[]> {
     const rows = await this.db.selectFrom('leases').selectAll().orderBy('name').execute();
-    return rows.map((row) => ({ name: row.name, holder: row.holder, expiresAt: Number(row.expires_at), renewedAt: Number(row.renewed_at), transitions: row.transitions }));
+    return rows.map((row) => ({
+      name: row.name,
+      holder: row.holder,
+      expiresAt: Number(row.expires_at),
+      renewedAt: Number(row.renewed_at),
+      transitions: row.transitions,
+    }));
   }
 }

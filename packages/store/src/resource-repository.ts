@@ -71,18 +71,27 @@ export class ResourceRepository {
   }
 
   async currentResourceVersion(): Promise<number> {
-    const row = await this.db.selectFrom('resource_version').select('value').where('id', '=', 1).executeTakeFirstOrThrow();
+    const row = await this.db
+      .selectFrom('resource_version')
+      .select('value')
+      .where('id', '=', 1)
+      .executeTakeFirstOrThrow();
     return Number(row.value);
   }
 
   async list(query: ListQuery): Promise<ListPage> {
     const resourceVersion = await this.currentResourceVersion();
     if (query.teams?.length === 0) return { items: [], resourceVersion };
-    let select = this.db.selectFrom('resources as r').select(['r.body', 'r.team', 'r.name']).where('r.kind', '=', query.kind);
+    let select = this.db
+      .selectFrom('resources as r')
+      .select(['r.body', 'r.team', 'r.name'])
+      .where('r.kind', '=', query.kind);
     if (query.teams) select = select.where('r.team', 'in', query.teams);
     if (query.after) {
       const { team, name } = query.after;
-      select = select.where((eb) => eb.or([eb('r.team', '>', team), eb.and([eb('r.team', '=', team), eb('r.name', '>', name)])]));
+      select = select.where((eb) =>
+        eb.or([eb('r.team', '>', team), eb.and([eb('r.team', '=', team), eb('r.name', '>', name)])]),
+      );
     }
     for (const requirement of query.selector ?? []) {
       const labelRow = (eb: ExpressionBuilder<Database & { r: ResourceTable }, 'r'>) =>
@@ -104,11 +113,17 @@ export class ResourceRepository {
           select = select.where((eb) => eb.exists(labelRow(eb).where('l.value', 'in', requirement.values)));
           break;
         case 'notIn':
-          select = select.where((eb) => eb.not(eb.exists(labelRow(eb).where('l.value', 'in', requirement.values))));
+          select = select.where((eb) =>
+            eb.not(eb.exists(labelRow(eb).where('l.value', 'in', requirement.values))),
+          );
           break;
       }
     }
-    const rows = await select.orderBy('r.team').orderBy('r.name').limit(query.limit + 1).execute();
+    const rows = await select
+      .orderBy('r.team')
+      .orderBy('r.name')
+      .limit(query.limit + 1)
+      .execute();
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
     return {
@@ -122,7 +137,10 @@ export class ResourceRepository {
    * Reads the current object, lets `decide` choose the write, and commits the object, its change record
    * (the watch feed) and its audit entry in one transaction.
    */
-  async write(key: ResourceKey, decide: (current: Resource | undefined) => WriteDecision): Promise<{ object: Resource; type: WatchEventType | 'NONE' }> {
+  async write(
+    key: ResourceKey,
+    decide: (current: Resource | undefined) => WriteDecision,
+  ): Promise<{ object: Resource; type: WatchEventType | 'NONE' }> {
     return this.db.transaction().execute(async (tx) => {
       const row = await tx
         .selectFrom('resources')
@@ -139,18 +157,35 @@ export class ResourceRepository {
       const object = decision.next(String(resourceVersion));
       const body = JSON.stringify(object);
       const now = new Date().toISOString();
-      await tx.insertInto('resource_changes').values({ id: resourceVersion, ...key, type: decision.type, body, created_at: now }).execute();
+      await tx
+        .insertInto('resource_changes')
+        .values({ id: resourceVersion, ...key, type: decision.type, body, created_at: now })
+        .execute();
       const labels = decision.type === 'DELETED' ? undefined : object.metadata.labels;
       // Label rows change only when the labels do (status writes, the common case, leave them alone).
       if (!deepEqual(labelsBefore ?? {}, labels ?? {})) {
         if (labelsBefore && Object.keys(labelsBefore).length > 0) {
-          await tx.deleteFrom('resource_labels').where('kind', '=', key.kind).where('team', '=', key.team).where('name', '=', key.name).execute();
+          await tx
+            .deleteFrom('resource_labels')
+            .where('kind', '=', key.kind)
+            .where('team', '=', key.team)
+            .where('name', '=', key.name)
+            .execute();
         }
         const rows = Object.entries(labels ?? {});
-        if (rows.length > 0) await tx.insertInto('resource_labels').values(rows.map(([labelKey, value]) => ({ ...key, key: labelKey, value }))).execute();
+        if (rows.length > 0)
+          await tx
+            .insertInto('resource_labels')
+            .values(rows.map(([labelKey, value]) => ({ ...key, key: labelKey, value })))
+            .execute();
       }
       if (decision.type === 'DELETED') {
-        await tx.deleteFrom('resources').where('kind', '=', key.kind).where('team', '=', key.team).where('name', '=', key.name).execute();
+        await tx
+          .deleteFrom('resources')
+          .where('kind', '=', key.kind)
+          .where('team', '=', key.team)
+          .where('name', '=', key.name)
+          .execute();
       } else {
         const values = {
           uid: object.metadata.uid,
@@ -160,12 +195,22 @@ export class ResourceRepository {
           body,
         };
         if (row) {
-          await tx.updateTable('resources').set(values).where('kind', '=', key.kind).where('team', '=', key.team).where('name', '=', key.name).execute();
+          await tx
+            .updateTable('resources')
+            .set(values)
+            .where('kind', '=', key.kind)
+            .where('team', '=', key.team)
+            .where('name', '=', key.name)
+            .execute();
         } else {
-          await tx.insertInto('resources').values({ ...key, ...values, created_at: object.metadata.creationTimestamp }).execute();
+          await tx
+            .insertInto('resources')
+            .values({ ...key, ...values, created_at: object.metadata.creationTimestamp })
+            .execute();
         }
       }
-      if (this.notifyChannel) await sql`select pg_notify(${this.notifyChannel}, ${String(resourceVersion)})`.execute(tx);
+      if (this.notifyChannel)
+        await sql`select pg_notify(${this.notifyChannel}, ${String(resourceVersion)})`.execute(tx);
       if (decision.audit) {
         // An audit entry without an explicit "after" records the object as stored.
         const after = decision.audit.after ?? (decision.type === 'DELETED' ? undefined : object);
@@ -182,13 +227,22 @@ export class ResourceRepository {
   async versions(kind: string, team: string, names: readonly string[]): Promise<Map<string, number>> {
     const found = new Map<string, number>();
     if (names.length === 0) return found;
-    const rows = await this.db.selectFrom('resources').select(['name', 'resource_version']).where('kind', '=', kind).where('team', '=', team).where('name', 'in', names).execute();
+    const rows = await this.db
+      .selectFrom('resources')
+      .select(['name', 'resource_version'])
+      .where('kind', '=', kind)
+      .where('team', '=', team)
+      .where('name', 'in', names)
+      .execute();
     for (const row of rows) found.set(row.name, Number(row.resource_version));
     return found;
   }
 
   /** Changes after `afterVersion`, oldest first, optionally for one kind. */
-  async changesSince(afterVersion: number, options: { kind?: string; limit: number }): Promise<StoredChange[]> {
+  async changesSince(
+    afterVersion: number,
+    options: { kind?: string; limit: number },
+  ): Promise<StoredChange[]> {
     let query = this.db.selectFrom('resource_changes').selectAll().where('id', '>', afterVersion);
     if (options.kind) query = query.where('kind', '=', options.kind);
     const rows = await query.orderBy('id').limit(options.limit).execute();
@@ -204,7 +258,10 @@ export class ResourceRepository {
 
   /** The oldest version a watch can still resume after (everything after it is kept). */
   async oldestResumableVersion(): Promise<number> {
-    const row = await this.db.selectFrom('resource_changes').select((eb) => eb.fn.min('id').as('oldest')).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('resource_changes')
+      .select((eb) => eb.fn.min('id').as('oldest'))
+      .executeTakeFirst();
     const oldest = row?.oldest;
     return oldest === null || oldest === undefined ? await this.currentResourceVersion() : Number(oldest) - 1;
   }
@@ -212,17 +269,29 @@ export class ResourceRepository {
   /** Drops change records older than the newest `keep`, so the watch history stays bounded. */
   async compactChanges(keep: number): Promise<number> {
     const current = await this.currentResourceVersion();
-    const result = await this.db.deleteFrom('resource_changes').where('id', '<=', current - keep).executeTakeFirst();
+    const result = await this.db
+      .deleteFrom('resource_changes')
+      .where('id', '<=', current - keep)
+      .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
 
   async teamHasResources(team: string): Promise<boolean> {
-    const row = await this.db.selectFrom('resources').select('name').where('team', '=', team).limit(1).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('resources')
+      .select('name')
+      .where('team', '=', team)
+      .limit(1)
+      .executeTakeFirst();
     return row !== undefined;
   }
 
   async count(kind: string): Promise<number> {
-    const row = await this.db.selectFrom('resources').select((eb) => eb.fn.countAll().as('n')).where('kind', '=', kind).executeTakeFirstOrThrow();
+    const row = await this.db
+      .selectFrom('resources')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('kind', '=', kind)
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 }

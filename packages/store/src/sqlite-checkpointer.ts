@@ -17,7 +17,11 @@ export interface CheckpointerOptions {
 const DEFAULTS: CheckpointerOptions = { intervalMs: 250, rewindPages: 4096, backlogPages: 256 };
 
 /** The WAL is big enough to rewind, and the worker has copied nearly all of it: finish it on the writer. */
-export function needsRewind(logPages: number, checkpointedPages: number, options: Pick<CheckpointerOptions, 'rewindPages' | 'backlogPages'>): boolean {
+export function needsRewind(
+  logPages: number,
+  checkpointedPages: number,
+  options: Pick<CheckpointerOptions, 'rewindPages' | 'backlogPages'>,
+): boolean {
   return logPages >= options.rewindPages && logPages - checkpointedPages <= options.backlogPages;
 }
 
@@ -40,7 +44,11 @@ interface Report {
  * between two transactions: cheap, and its next write rewinds the WAL. If the worker cannot run, the
  * connection checkpoints on commit again, so the WAL never grows without bound.
  */
-export function startCheckpointer(database: SqliteDatabase, path: string, options: Partial<CheckpointerOptions> = {}): Checkpointer {
+export function startCheckpointer(
+  database: SqliteDatabase,
+  path: string,
+  options: Partial<CheckpointerOptions> = {},
+): Checkpointer {
   const { intervalMs, rewindPages, backlogPages } = { ...DEFAULTS, ...options };
   let worker: Worker;
   try {

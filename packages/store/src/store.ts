@@ -26,7 +26,10 @@ export class Store {
 
   private constructor(readonly connection: Connection) {
     const { db } = connection;
-    this.resources = new ResourceRepository(db, connection.dialect === 'postgres' ? CHANGE_CHANNEL : undefined);
+    this.resources = new ResourceRepository(
+      db,
+      connection.dialect === 'postgres' ? CHANGE_CHANNEL : undefined,
+    );
     this.users = new UserRepository(db);
     this.audit = new AuditRepository(db);
     this.secrets = new SecretRepository(db);
@@ -66,7 +69,10 @@ export class Store {
    * PostgreSQL: calls `onChange` whenever any server commits a resource write. Returns the function that
    * stops listening. SQLite has one writer, this process, so there is nothing to listen to.
    */
-  async listenForChanges(onChange: () => void, onError: (error: unknown) => void): Promise<() => Promise<void>> {
+  async listenForChanges(
+    onChange: () => void,
+    onError: (error: unknown) => void,
+  ): Promise<() => Promise<void>> {
     const url = this.connection.pgUrl;
     if (!url) return () => Promise.resolve();
     // A client of its own, outside the pool: LISTEN belongs to one session for as long as we listen.

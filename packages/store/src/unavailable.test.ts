@@ -5,7 +5,9 @@ const withCode = (message: string, code: string) => Object.assign(new Error(mess
 
 describe('isDatabaseUnavailable', () => {
   it('recognises lost connections and killed sessions', () => {
-    expect(isDatabaseUnavailable(withCode('terminating connection due to administrator command', '57P01'))).toBe(true);
+    expect(
+      isDatabaseUnavailable(withCode('terminating connection due to administrator command', '57P01')),
+    ).toBe(true);
     expect(isDatabaseUnavailable(withCode('connection failure', '08006'))).toBe(true);
     expect(isDatabaseUnavailable(withCode('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED'))).toBe(true);
     expect(isDatabaseUnavailable(new Error('Connection terminated unexpectedly'))).toBe(true);

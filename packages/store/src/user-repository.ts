@@ -54,7 +54,11 @@ export class UserRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async get(username: string): Promise<UserRecord | undefined> {
-    const row = await this.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('username', '=', username)
+      .executeTakeFirst();
     return row ? toUser(row) : undefined;
   }
 
@@ -64,7 +68,10 @@ export class UserRepository {
   }
 
   async count(): Promise<number> {
-    const row = await this.db.selectFrom('users').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    const row = await this.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 
@@ -85,7 +92,10 @@ export class UserRepository {
     return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
   }
 
-  async update(username: string, changes: Partial<Pick<UserRecord, 'passwordHash' | 'admin' | 'disabled'>>): Promise<void> {
+  async update(
+    username: string,
+    changes: Partial<Pick<UserRecord, 'passwordHash' | 'admin' | 'disabled'>>,
+  ): Promise<void> {
     await this.db
       .updateTable('users')
       .set({
@@ -121,7 +131,11 @@ export class UserRepository {
   }
 
   async findTokenByHash(tokenHash: string): Promise<TokenRecord | undefined> {
-    const row = await this.db.selectFrom('api_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('api_tokens')
+      .selectAll()
+      .where('token_hash', '=', tokenHash)
+      .executeTakeFirst();
     return row ? toToken(row) : undefined;
   }
 
@@ -143,11 +157,21 @@ export class UserRepository {
   }
 
   async revokeToken(id: string, at: string): Promise<void> {
-    await this.db.updateTable('api_tokens').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null).execute();
+    await this.db
+      .updateTable('api_tokens')
+      .set({ revoked_at: at })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .execute();
   }
 
   async revokeAllTokens(username: string, at: string): Promise<void> {
-    await this.db.updateTable('api_tokens').set({ revoked_at: at }).where('username', '=', username).where('revoked_at', 'is', null).execute();
+    await this.db
+      .updateTable('api_tokens')
+      .set({ revoked_at: at })
+      .where('username', '=', username)
+      .where('revoked_at', 'is', null)
+      .execute();
   }
 
   /** Removes sessions that expired or were revoked before `before`. */

@@ -47,7 +47,12 @@ export async function apply(env: CommandEnv, options: ApplyOptions): Promise<voi
  * when the manifest differs from the live object only as the server would normalise it, so that
  * re-applying the same files writes nothing and reports `unchanged`.
  */
-async function applyOne(session: Session, target: ManifestTarget, dryRun: boolean, force: boolean): Promise<Outcome> {
+async function applyOne(
+  session: Session,
+  target: ManifestTarget,
+  dryRun: boolean,
+  force: boolean,
+): Promise<Outcome> {
   const { client } = session;
   const live = await client.find(target.kind, target.name, target.team);
   if (live === undefined) {

@@ -55,7 +55,8 @@ export async function diff(env: CommandEnv, options: DiffOptions): Promise<void>
         differences++;
         env.io.out(text);
       }
-      if (target.kind.kind === 'Application') differences += await clusterDiff(env, session, target.name, target.team ?? session.team, merged.spec);
+      if (target.kind.kind === 'Application')
+        differences += await clusterDiff(env, session, target.name, target.team ?? session.team, merged.spec);
     } catch (error) {
       printError((t) => env.io.err(t), error, manifest.origin);
       failures++;
@@ -71,15 +72,32 @@ interface ClusterDiffResult {
     cluster: string;
     namespace: string;
     error?: string;
-    objects: { kind: string; namespace?: string; name: string; component?: string; action: string; diff?: { path: string; op: string; before?: unknown; after?: unknown }[] }[];
+    objects: {
+      kind: string;
+      namespace?: string;
+      name: string;
+      component?: string;
+      action: string;
+      diff?: { path: string; op: string; before?: unknown; after?: unknown }[];
+    }[];
   }[];
 }
 
 const MARK: Record<string, string> = { create: '+', update: '~', prune: '-', unchanged: '=' };
 
 /** For an Application, what applying it would change in each target cluster (server-side dry runs). Returns the number of changes. */
-async function clusterDiff(env: CommandEnv, session: Session, name: string, team: string, spec: unknown): Promise<number> {
-  const result = await session.client.request<ClusterDiffResult>('POST', `/api/teams/${encodeURIComponent(team)}/applications/${encodeURIComponent(name)}/diff`, { body: { spec }, long: true });
+async function clusterDiff(
+  env: CommandEnv,
+  session: Session,
+  name: string,
+  team: string,
+  spec: unknown,
+): Promise<number> {
+  const result = await session.client.request<ClusterDiffResult>(
+    'POST',
+    `/api/teams/${encodeURIComponent(team)}/applications/${encodeURIComponent(name)}/diff`,
+    { body: { spec }, long: true },
+  );
   let changes = 0;
   for (const problem of result.problems) env.io.err(`warning: ${problem}\n`);
   for (const target of result.targets) {
@@ -92,10 +110,14 @@ async function clusterDiff(env: CommandEnv, session: Session, name: string, team
     for (const object of target.objects) {
       if (object.action !== 'unchanged') changes++;
       const where = object.namespace ? `${object.namespace}/` : '';
-      env.io.out(`  ${MARK[object.action] ?? '?'} ${object.kind} ${where}${object.name} ${object.action}${object.component ? ` (component ${object.component})` : ''}\n`);
+      env.io.out(
+        `  ${MARK[object.action] ?? '?'} ${object.kind} ${where}${object.name} ${object.action}${object.component ? ` (component ${object.component})` : ''}\n`,
+      );
       if (object.action !== 'update') continue;
       for (const change of object.diff ?? []) {
-        env.io.out(`      ${change.path}: ${JSON.stringify(change.before ?? null)} -> ${JSON.stringify(change.after ?? null)}\n`);
+        env.io.out(
+          `      ${change.path}: ${JSON.stringify(change.before ?? null)} -> ${JSON.stringify(change.after ?? null)}\n`,
+        );
       }
     }
   }

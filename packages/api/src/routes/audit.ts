@@ -17,32 +17,54 @@ const Query = Type.Object(
   },
   { additionalProperties: false },
 );
-type Query = { team?: string; kind?: string; name?: string; actor?: string; action?: string; since?: string; until?: string; limit?: string; continue?: string };
+type Query = {
+  team?: string;
+  kind?: string;
+  name?: string;
+  actor?: string;
+  action?: string;
+  since?: string;
+  until?: string;
+  limit?: string;
+  continue?: string;
+};
 
 export function auditRoutes(app: FastifyInstance, audit: AuditRepository): void {
-  app.get<{ Querystring: Query }>('/api/audit', { schema: { tags: ['audit'], summary: 'Query the audit log, newest first', querystring: Query } }, async (request) => {
-    const { principal } = request.caller;
-    const q = request.query;
-    const limit = q.limit === undefined ? 100 : Number(q.limit);
-    if (limit < 1 || limit > 1000) throw new InputError('limit must be from 1 to 1000', [{ path: 'querystring/limit', message: 'must be 1-1000' }], ErrorCodes.invalid);
-    // Admins read everything; team admins read their own teams' entries.
-    let teams: string[] | undefined;
-    if (!principal.admin) {
-      teams = [...principal.teams].filter(([, role]) => role === 'team-admin').map(([team]) => team);
-      if (teams.length === 0) throw new NotAllowedError(`${principal.username} may not read the audit log (admins and team admins may)`);
-    }
-    const page = await audit.query({
-      ...(teams ? { teams } : {}),
-      ...(q.team !== undefined ? { team: q.team } : {}),
-      ...(q.kind ? { kind: q.kind } : {}),
-      ...(q.name ? { name: q.name } : {}),
-      ...(q.actor ? { actor: q.actor } : {}),
-      ...(q.action ? { action: q.action } : {}),
-      ...(q.since ? { since: new Date(q.since).toISOString() } : {}),
-      ...(q.until ? { until: new Date(q.until).toISOString() } : {}),
-      ...(q.continue ? { beforeId: Number(q.continue) } : {}),
-      limit,
-    });
-    return { items: page.entries, ...(page.nextBeforeId ? { continue: String(page.nextBeforeId) } : {}) };
-  });
+  app.get<{ Querystring: Query }>(
+    '/api/audit',
+    { schema: { tags: ['audit'], summary: 'Query the audit log, newest first', querystring: Query } },
+    async (request) => {
+      const { principal } = request.caller;
+      const q = request.query;
+      const limit = q.limit === undefined ? 100 : Number(q.limit);
+      if (limit < 1 || limit > 1000)
+        throw new InputError(
+          'limit must be from 1 to 1000',
+          [{ path: 'querystring/limit', message: 'must be 1-1000' }],
+          ErrorCodes.invalid,
+        );
+      // Admins read everything; team admins read their own teams' entries.
+      let teams: string[] | undefined;
+      if (!principal.admin) {
+        teams = [...principal.teams].filter(([, role]) => role === 'team-admin').map(([team]) => team);
+        if (teams.length === 0)
+          throw new NotAllowedError(
+            `${principal.username} may not read the audit log (admins and team admins may)`,
+          );
+      }
+      const page = await audit.query({
+        ...(teams ? { teams } : {}),
+        ...(q.team !== undefined ? { team: q.team } : {}),
+        ...(q.kind ? { kind: q.kind } : {}),
+        ...(q.name ? { name: q.name } : {}),
+        ...(q.actor ? { actor: q.actor } : {}),
+        ...(q.action ? { action: q.action } : {}),
+        ...(q.since ? { since: new Date(q.since).toISOString() } : {}),
+        ...(q.until ? { until: new Date(q.until).toISOString() } : {}),
+        ...(q.continue ? { beforeId: Number(q.continue) } : {}),
+        limit,
+      });
+      return { items: page.entries, ...(page.nextBeforeId ? { continue: String(page.nextBeforeId) } : {}) };
+    },
+  );
 }

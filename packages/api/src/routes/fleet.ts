@@ -16,7 +16,15 @@ const InventoryQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-type InventoryQuery = { team?: string; cluster?: string; namespace?: string; name?: string; kind?: string; limit?: string; continue?: string };
+type InventoryQuery = {
+  team?: string;
+  cluster?: string;
+  namespace?: string;
+  name?: string;
+  kind?: string;
+  limit?: string;
+  continue?: string;
+};
 
 const EventsQuery = Type.Object(
   {
@@ -31,7 +39,16 @@ const EventsQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-type EventsQuery = { team?: string; cluster?: string; namespace?: string; kind?: string; name?: string; type?: string; limit?: string; continue?: string };
+type EventsQuery = {
+  team?: string;
+  cluster?: string;
+  namespace?: string;
+  kind?: string;
+  name?: string;
+  type?: string;
+  limit?: string;
+  continue?: string;
+};
 
 const NodeParams = Type.Object({ team: Type.String(), cluster: Type.String(), node: Type.String() });
 const DrainBody = Type.Object(
@@ -44,17 +61,31 @@ const DrainBody = Type.Object(
 
 function limitOf(limit: string | undefined): number {
   const value = limit === undefined ? 500 : Number(limit);
-  if (value < 1 || value > 5000) throw new InputError('limit must be from 1 to 5000', [{ path: 'querystring/limit', message: 'must be 1-5000' }]);
+  if (value < 1 || value > 5000)
+    throw new InputError('limit must be from 1 to 5000', [
+      { path: 'querystring/limit', message: 'must be 1-5000' },
+    ]);
   return value;
 }
 
 /** The fleet's inventory, events and node operations. */
 export function fleetRoutes(app: FastifyInstance, fleet: FleetService): void {
   const tags = ['fleet'];
-  for (const view of ['nodes', 'namespaces', 'workloads', 'pods'] as const satisfies readonly InventoryView[]) {
+  for (const view of [
+    'nodes',
+    'namespaces',
+    'workloads',
+    'pods',
+  ] as const satisfies readonly InventoryView[]) {
     app.get<{ Querystring: InventoryQuery }>(
       `/api/inventory/${view}`,
-      { schema: { tags, summary: `The ${view} Gantry last saw in the clusters the caller may read`, querystring: InventoryQuery } },
+      {
+        schema: {
+          tags,
+          summary: `The ${view} Gantry last saw in the clusters the caller may read`,
+          querystring: InventoryQuery,
+        },
+      },
       async (request) => {
         const q = request.query;
         return fleet.inventory(request.caller, view, {
@@ -69,30 +100,56 @@ export function fleetRoutes(app: FastifyInstance, fleet: FleetService): void {
       },
     );
   }
-  app.get<{ Querystring: EventsQuery }>('/api/events', { schema: { tags, summary: 'Event records, most recently seen first', querystring: EventsQuery } }, async (request) => {
-    const q = request.query;
-    return fleet.events(request.caller, {
-      ...(q.team !== undefined ? { team: q.team } : {}),
-      ...(q.cluster !== undefined ? { cluster: q.cluster } : {}),
-      ...(q.namespace !== undefined ? { namespace: q.namespace } : {}),
-      ...(q.kind !== undefined ? { objectKind: q.kind } : {}),
-      ...(q.name !== undefined ? { objectName: q.name } : {}),
-      ...(q.type !== undefined ? { type: q.type } : {}),
-      ...(q.continue !== undefined ? { continue: q.continue } : {}),
-      limit: limitOf(q.limit),
-    });
-  });
+  app.get<{ Querystring: EventsQuery }>(
+    '/api/events',
+    { schema: { tags, summary: 'Event records, most recently seen first', querystring: EventsQuery } },
+    async (request) => {
+      const q = request.query;
+      return fleet.events(request.caller, {
+        ...(q.team !== undefined ? { team: q.team } : {}),
+        ...(q.cluster !== undefined ? { cluster: q.cluster } : {}),
+        ...(q.namespace !== undefined ? { namespace: q.namespace } : {}),
+        ...(q.kind !== undefined ? { objectKind: q.kind } : {}),
+        ...(q.name !== undefined ? { objectName: q.name } : {}),
+        ...(q.type !== undefined ? { type: q.type } : {}),
+        ...(q.continue !== undefined ? { continue: q.continue } : {}),
+        limit: limitOf(q.limit),
+      });
+    },
+  );
   for (const operation of ['cordon', 'uncordon'] as const) {
     app.post<{ Params: { team: string; cluster: string; node: string } }>(
       `/api/teams/:team/clusters/:cluster/nodes/:node/${operation}`,
-      { schema: { tags, summary: `${operation === 'cordon' ? 'Mark' : 'Unmark'} a node unschedulable`, params: NodeParams } },
-      async (request) => fleet.nodeOperation(request.caller, request.params.team, request.params.cluster, request.params.node, operation),
+      {
+        schema: {
+          tags,
+          summary: `${operation === 'cordon' ? 'Mark' : 'Unmark'} a node unschedulable`,
+          params: NodeParams,
+        },
+      },
+      async (request) =>
+        fleet.nodeOperation(
+          request.caller,
+          request.params.team,
+          request.params.cluster,
+          request.params.node,
+          operation,
+        ),
     );
   }
-  app.post<{ Params: { team: string; cluster: string; node: string }; Body: { timeoutSeconds: number; force: boolean } }>(
+  app.post<{
+    Params: { team: string; cluster: string; node: string };
+    Body: { timeoutSeconds: number; force: boolean };
+  }>(
     '/api/teams/:team/clusters/:cluster/nodes/:node/drain',
     {
-      schema: { tags, summary: 'Drain a node: cordon, then evict its pods respecting PodDisruptionBudgets, and report what was evicted', params: NodeParams, body: DrainBody },
+      schema: {
+        tags,
+        summary:
+          'Drain a node: cordon, then evict its pods respecting PodDisruptionBudgets, and report what was evicted',
+        params: NodeParams,
+        body: DrainBody,
+      },
       // No body means the defaults.
       preValidation: (request, _reply, done) => {
         request.body ??= {} as { timeoutSeconds: number; force: boolean };
@@ -101,7 +158,10 @@ export function fleetRoutes(app: FastifyInstance, fleet: FleetService): void {
     },
     async (request) => {
       const { team, cluster, node } = request.params;
-      return fleet.nodeOperation(request.caller, team, cluster, node, 'drain', { timeoutMs: request.body.timeoutSeconds * 1000, force: request.body.force });
+      return fleet.nodeOperation(request.caller, team, cluster, node, 'drain', {
+        timeoutMs: request.body.timeoutSeconds * 1000,
+        force: request.body.force,
+      });
     },
   );
 }

@@ -1,4 +1,10 @@
-import { ConflictError, ErrorCodes, UnprocessableError, type ApplicationSpec, type ErrorDetail } from '@gantry/model';
+import {
+  ConflictError,
+  ErrorCodes,
+  UnprocessableError,
+  type ApplicationSpec,
+  type ErrorDetail,
+} from '@gantry/model';
 import { SYSTEM_PRINCIPAL } from '@gantry/identity';
 import type { AdmissionRequest, ResourceService } from '@gantry/resources';
 import type { ResourceRepository } from '@gantry/store';
@@ -25,9 +31,16 @@ export function registerDeliveryAdmission(deps: DeliveryAdmissionDeps): void {
   deps.resources.admit('Application', async (request) => {
     if (request.operation === 'delete' || !request.object) return;
     const spec = request.object.spec as ApplicationSpec;
-    const errors = await checkApplication(spec, await deps.definitions.all(), deps.composer, { team: request.team, app: request.name });
+    const errors = await checkApplication(spec, await deps.definitions.all(), deps.composer, {
+      team: request.team,
+      app: request.name,
+    });
     if (errors.length > 0) {
-      throw new UnprocessableError(`application ${request.name} fails the trait check: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, errors, ErrorCodes.traitCheck);
+      throw new UnprocessableError(
+        `application ${request.name} fails the trait check: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
+        errors,
+        ErrorCodes.traitCheck,
+      );
     }
   });
 
@@ -38,9 +51,11 @@ export function registerDeliveryAdmission(deps: DeliveryAdmissionDeps): void {
   deps.resources.admit('ApplicationRevision', (request) => {
     if (request.operation !== 'delete' && request.caller.principal !== SYSTEM_PRINCIPAL) {
       return Promise.reject(
-        new ConflictError('application revisions are written by Gantry only: change the Application, or roll it back to a revision', ErrorCodes.immutable, [
-          { path: '/spec', message: 'immutable' },
-        ]),
+        new ConflictError(
+          'application revisions are written by Gantry only: change the Application, or roll it back to a revision',
+          ErrorCodes.immutable,
+          [{ path: '/spec', message: 'immutable' }],
+        ),
       );
     }
     return Promise.resolve();
@@ -51,7 +66,11 @@ export function registerDeliveryAdmission(deps: DeliveryAdmissionDeps): void {
  * A definition update or delete is refused when an application that uses it would fail the trait check
  * with the new definition, unless forced (the forced write is recorded as such in the audit log).
  */
-async function checkDefinitionImpact(deps: DeliveryAdmissionDeps, kind: 'ComponentDefinition' | 'TraitDefinition', request: AdmissionRequest): Promise<void> {
+async function checkDefinitionImpact(
+  deps: DeliveryAdmissionDeps,
+  kind: 'ComponentDefinition' | 'TraitDefinition',
+  request: AdmissionRequest,
+): Promise<void> {
   if (request.operation === 'create' || request.force) return;
   const name = request.name;
   const proposed = request.operation === 'delete' ? undefined : request.object?.spec;
@@ -67,7 +86,11 @@ async function checkDefinitionImpact(deps: DeliveryAdmissionDeps, kind: 'Compone
     const errors = await checkApplication(app.spec, next, deps.composer, { team: item.team, app: item.name });
     if (errors.length === 0) continue;
     count += 1;
-    if (affected.length < MAX_LISTED) affected.push({ path: `/applications/${item.team}/${item.name}`, message: errors.map((e) => `${e.path} ${e.message}`).join('; ') });
+    if (affected.length < MAX_LISTED)
+      affected.push({
+        path: `/applications/${item.team}/${item.name}`,
+        message: errors.map((e) => `${e.path} ${e.message}`).join('; '),
+      });
   }
   if (count === 0) return;
   const verb = request.operation === 'delete' ? 'deleting' : 'this update of';

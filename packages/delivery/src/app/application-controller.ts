@@ -1,4 +1,11 @@
-import { setCondition, type Controller, type LeadingTerm, type ObjectKey, type ReconcileContext, type ReconcileResult } from '@gantry/controllers';
+import {
+  setCondition,
+  type Controller,
+  type LeadingTerm,
+  type ObjectKey,
+  type ReconcileContext,
+  type ReconcileResult,
+} from '@gantry/controllers';
 import { ClusterClientError, type ClusterClients, type KubeClient, type KubeObject } from '@gantry/fleet';
 import { SYSTEM_PRINCIPAL } from '@gantry/identity';
 import type { ApplicationStatus, Condition } from '@gantry/model';
@@ -14,10 +21,22 @@ import { componentsForTarget, resolveTargets, type Target } from '../targets.ts'
 import { definitionsUsed } from '../check/trait-check.ts';
 import { fromSnapshot } from './definitions.ts';
 import { placementOf, type Placement } from './placement-source.ts';
-import { ProgressTracker, deployTarget, worstHealth, type ComponentHealth, type DeliveredTargets, type TargetOutcome } from './deploy.ts';
+import {
+  ProgressTracker,
+  deployTarget,
+  worstHealth,
+  type ComponentHealth,
+  type DeliveredTargets,
+  type TargetOutcome,
+} from './deploy.ts';
 import { APP_LABEL, TEAM_LABEL, type ApplicationObject, type RevisionManager } from './revisions.ts';
 
-export const ApplicationCondition = { Rendered: 'Rendered', Applied: 'Applied', Healthy: 'Healthy', Ready: 'Ready' } as const;
+export const ApplicationCondition = {
+  Rendered: 'Rendered',
+  Applied: 'Applied',
+  Healthy: 'Healthy',
+  Ready: 'Ready',
+} as const;
 
 export interface ApplicationControllerDeps {
   resources: ResourceService;
@@ -47,7 +66,6 @@ interface ClusterSession {
   watcher: WorkloadWatcher;
   namespaces: Set<string>;
 }
-
 
 /**
  * Delivers applications: records a revision for every change, renders it per target cluster, applies it
@@ -102,13 +120,23 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
       },
     });
     watcher.start();
-    const created: ClusterSession = { client, discovery: new ResourceDiscovery(client), watcher, namespaces: new Set() };
+    const created: ClusterSession = {
+      client,
+      discovery: new ResourceDiscovery(client),
+      watcher,
+      namespaces: new Set(),
+    };
     sessions.set(id, created);
     return created;
   }
 
   /** Deletes everything recorded for `app` on `cluster` (the app is gone, or no longer targets it). */
-  async function removeFromCluster(team: string, app: string, cluster: string, records: readonly AppliedObject[]): Promise<string | undefined> {
+  async function removeFromCluster(
+    team: string,
+    app: string,
+    cluster: string,
+    records: readonly AppliedObject[],
+  ): Promise<string | undefined> {
     let applier: ClusterApplier;
     try {
       const found = await session(team, cluster);
@@ -116,7 +144,12 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
     } catch (error) {
       // A cluster no longer registered cannot be cleaned: what was recorded there is forgotten.
       if (error instanceof ClusterClientError && error.reason === 'ClusterNotFound') {
-        await deps.records.forget(team, app, cluster, records.map((r) => r.ref));
+        await deps.records.forget(
+          team,
+          app,
+          cluster,
+          records.map((r) => r.ref),
+        );
         return undefined;
       }
       return `cannot reach cluster ${cluster} to remove ${records.length} objects: ${(error as Error).message}`;
@@ -149,8 +182,10 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
       if (problem) problems.push(problem);
     }
     lastFullApply.delete(`${key.team}/${key.name}`);
-    for (const id of [...delivered.keys()]) if (id.startsWith(`${key.team}/${key.name}/`)) delivered.delete(id);
-    if (problems.length > 0) throw new Error(`removing application ${key.team}/${key.name}: ${problems.join(' | ')}`);
+    for (const id of [...delivered.keys()])
+      if (id.startsWith(`${key.team}/${key.name}/`)) delivered.delete(id);
+    if (problems.length > 0)
+      throw new Error(`removing application ${key.team}/${key.name}: ${problems.join(' | ')}`);
     await deps.revisions.deleteAll(key.team, key.name);
     return {};
   }
@@ -166,14 +201,23 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
     }
   }
 
-  async function reconcileTimed(ctx: ReconcileContext, key: ObjectKey, timer: ApiTimer): Promise<ReconcileResult> {
-    const app = (await deps.repository.get({ kind: 'Application', team: key.team, name: key.name })) as ApplicationObject | undefined;
+  async function reconcileTimed(
+    ctx: ReconcileContext,
+    key: ObjectKey,
+    timer: ApiTimer,
+  ): Promise<ReconcileResult> {
+    const app = (await deps.repository.get({ kind: 'Application', team: key.team, name: key.name })) as
+      ApplicationObject | undefined;
     if (!app) return cleanUp(key);
     const now = ctx.now();
     const generation = app.metadata.generation;
     let conditions: Condition[] = app.status?.conditions ?? [];
     const set = (type: string, status: Condition['status'], reason: string, message: string) =>
-      (conditions = setCondition(conditions, { type, status, reason, message, observedGeneration: generation }, now));
+      (conditions = setCondition(
+        conditions,
+        { type, status, reason, message, observedGeneration: generation },
+        now,
+      ));
 
     const { revision, latest } = await deps.revisions.ensure(app);
     const spec = revision.spec.applicationSpec;
@@ -196,14 +240,25 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
       if (problem) leaving.push(problem);
     }
 
-    const prune = { enabled: spec.prune?.enabled ?? true, persistentVolumeClaims: spec.prune?.persistentVolumeClaims ?? false, adoptUnowned: spec.prune?.adoptUnowned ?? false };
+    const prune = {
+      enabled: spec.prune?.enabled ?? true,
+      persistentVolumeClaims: spec.prune?.persistentVolumeClaims ?? false,
+      adoptUnowned: spec.prune?.adoptUnowned ?? false,
+    };
     const outcomes = await Promise.all(
       resolution.targets.map(async (target): Promise<TargetOutcome> => {
         let clusterSession: ClusterSession;
         try {
           clusterSession = await session(key.team, target.cluster);
         } catch (error) {
-          return { target, phase: 'Unreachable', message: (error as Error).message, cells: [], sent: 0, pruned: 0 };
+          return {
+            target,
+            phase: 'Unreachable',
+            message: (error as Error).message,
+            cells: [],
+            sent: 0,
+            pruned: 0,
+          };
         }
         const info = clusters.find((c) => c.name === target.cluster);
         return deployTarget(
@@ -222,7 +277,9 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
           {
             composer: deps.composer,
             engine: deps.engine,
-            applier: new ClusterApplier(timer.wrap(clusterSession.client), { discovery: clusterSession.discovery }),
+            applier: new ClusterApplier(timer.wrap(clusterSession.client), {
+              discovery: clusterSession.discovery,
+            }),
             records: deps.records,
             live: (ref) => clusterSession.watcher.get(ref),
             watch: (kind) => clusterSession.watcher.watch(kind),
@@ -238,32 +295,93 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
 
     const failed = outcomes.filter((o) => o.phase === 'Failed' || o.phase === 'Unreachable');
     const renderFailed = outcomes.filter((o) => o.message?.startsWith('rendering failed'));
-    if (renderFailed.length > 0) set(ApplicationCondition.Rendered, 'False', 'RenderFailed', renderFailed.map((o) => `${o.target.cluster}: ${o.message}`).join(' | '));
-    else set(ApplicationCondition.Rendered, 'True', 'Rendered', `revision ${revision.spec.revision} renders on ${outcomes.length} target(s)`);
+    if (renderFailed.length > 0)
+      set(
+        ApplicationCondition.Rendered,
+        'False',
+        'RenderFailed',
+        renderFailed.map((o) => `${o.target.cluster}: ${o.message}`).join(' | '),
+      );
+    else
+      set(
+        ApplicationCondition.Rendered,
+        'True',
+        'Rendered',
+        `revision ${revision.spec.revision} renders on ${outcomes.length} target(s)`,
+      );
 
     const problems = [...resolution.problems, ...leaving];
     if (resolution.targets.length === 0) {
-      set(ApplicationCondition.Applied, 'False', 'NoTargets', problems.length > 0 ? problems.join('; ') : 'the topology selects no cluster');
+      set(
+        ApplicationCondition.Applied,
+        'False',
+        'NoTargets',
+        problems.length > 0 ? problems.join('; ') : 'the topology selects no cluster',
+      );
     } else if (failed.length > 0) {
-      set(ApplicationCondition.Applied, 'False', failed.some((o) => o.phase === 'Unreachable') ? 'ClusterUnreachable' : 'ApplyFailed', failed.map((o) => `${o.target.cluster}: ${o.message}`).join(' | '));
+      set(
+        ApplicationCondition.Applied,
+        'False',
+        failed.some((o) => o.phase === 'Unreachable') ? 'ClusterUnreachable' : 'ApplyFailed',
+        failed.map((o) => `${o.target.cluster}: ${o.message}`).join(' | '),
+      );
     } else if (outcomes.some((o) => o.phase === 'Waiting')) {
-      set(ApplicationCondition.Applied, 'False', 'WaitingForDependencies', outcomes.filter((o) => o.phase === 'Waiting').map((o) => `${o.target.cluster}: ${o.message}`).join(' | '));
+      set(
+        ApplicationCondition.Applied,
+        'False',
+        'WaitingForDependencies',
+        outcomes
+          .filter((o) => o.phase === 'Waiting')
+          .map((o) => `${o.target.cluster}: ${o.message}`)
+          .join(' | '),
+      );
     } else {
-      set(ApplicationCondition.Applied, 'True', 'Applied', `revision ${revision.spec.revision} applied to ${outcomes.map((o) => o.target.cluster).join(', ')}${problems.length > 0 ? ` (${problems.join('; ')})` : ''}`);
+      set(
+        ApplicationCondition.Applied,
+        'True',
+        'Applied',
+        `revision ${revision.spec.revision} applied to ${outcomes.map((o) => o.target.cluster).join(', ')}${problems.length > 0 ? ` (${problems.join('; ')})` : ''}`,
+      );
     }
 
     // A target that could not be worked on still gets a row per component in the matrix, as Unknown.
     const cells: ComponentHealth[] = outcomes.flatMap((o) =>
-      o.cells.length > 0 ? o.cells : spec.components.map((c) => ({ name: c.name, cluster: o.target.cluster, health: 'Unknown' as const, message: `${o.phase}: ${o.message ?? ''}`.slice(0, 500) })),
+      o.cells.length > 0
+        ? o.cells
+        : spec.components.map((c) => ({
+            name: c.name,
+            cluster: o.target.cluster,
+            health: 'Unknown' as const,
+            message: `${o.phase}: ${o.message ?? ''}`.slice(0, 500),
+          })),
     );
-    const health = resolution.targets.length === 0 ? 'Unknown' : failed.length > 0 ? worstHealth([...cells.map((c) => c.health), 'Unknown']) : worstHealth(cells.map((c) => c.health));
+    const health =
+      resolution.targets.length === 0
+        ? 'Unknown'
+        : failed.length > 0
+          ? worstHealth([...cells.map((c) => c.health), 'Unknown'])
+          : worstHealth(cells.map((c) => c.health));
     const unhealthy = cells.filter((c) => c.health !== 'Healthy');
-    if (health === 'Healthy') set(ApplicationCondition.Healthy, 'True', 'Healthy', `${cells.length} component(s) healthy`);
-    else set(ApplicationCondition.Healthy, health === 'Progressing' ? 'Unknown' : 'False', health, unhealthy.map((c) => `${c.name}@${c.cluster}: ${c.message ?? c.health}`).join('; ') || 'no component reports health');
+    if (health === 'Healthy')
+      set(ApplicationCondition.Healthy, 'True', 'Healthy', `${cells.length} component(s) healthy`);
+    else
+      set(
+        ApplicationCondition.Healthy,
+        health === 'Progressing' ? 'Unknown' : 'False',
+        health,
+        unhealthy.map((c) => `${c.name}@${c.cluster}: ${c.message ?? c.health}`).join('; ') ||
+          'no component reports health',
+      );
 
     const notReady = conditions.find((c) => c.type !== ApplicationCondition.Ready && c.status !== 'True');
     if (notReady) set(ApplicationCondition.Ready, 'False', notReady.reason, notReady.message);
-    else set(ApplicationCondition.Ready, 'True', 'Ready', `revision ${revision.spec.revision} applied and healthy`);
+    else
+      set(
+        ApplicationCondition.Ready,
+        'True',
+        'Ready',
+        `revision ${revision.spec.revision} applied and healthy`,
+      );
 
     const allApplied = failed.length === 0 && outcomes.every((o) => o.phase === 'Applied');
     if (allApplied && resync) lastFullApply.set(appKey, { revision: revision.spec.revision, at: now });
@@ -281,17 +399,33 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
         ...(o.message ? { message: o.message.slice(0, 4000) } : {}),
         revision: revision.spec.revision,
       })),
-      components: cells.map((c) => ({ name: c.name, cluster: c.cluster, health: c.health, ...(c.message ? { message: c.message.slice(0, 1000) } : {}), ...(c.workload ? { workload: c.workload } : {}) })),
+      components: cells.map((c) => ({
+        name: c.name,
+        cluster: c.cluster,
+        health: c.health,
+        ...(c.message ? { message: c.message.slice(0, 1000) } : {}),
+        ...(c.workload ? { workload: c.workload } : {}),
+      })),
     };
-    await deps.resources.replaceStatus(CALLER, 'Application', key.team, key.name, { metadata: { name: key.name }, status });
+    await deps.resources.replaceStatus(CALLER, 'Application', key.team, key.name, {
+      metadata: { name: key.name },
+      status,
+    });
     if (failed.length > 0) return { requeueAfterMs: 10_000 };
     if (health !== 'Healthy') return { requeueAfterMs: progressPollMs };
     return { requeueAfterMs: driftResyncMs };
   }
 
   /** Applications of `team` (all teams when undefined) that a change to a cluster, environment or definition may concern. */
-  async function enqueueApplications(team: string | undefined, uses?: (spec: ApplicationObject['spec']) => boolean): Promise<void> {
-    const page = await deps.repository.list({ kind: 'Application', ...(team !== undefined ? { teams: [team] } : {}), limit: 100_000 });
+  async function enqueueApplications(
+    team: string | undefined,
+    uses?: (spec: ApplicationObject['spec']) => boolean,
+  ): Promise<void> {
+    const page = await deps.repository.list({
+      kind: 'Application',
+      ...(team !== undefined ? { teams: [team] } : {}),
+      limit: 100_000,
+    });
     for (const item of page.items) {
       if (uses && !uses((JSON.parse(item.json) as ApplicationObject).spec)) continue;
       enqueue?.({ team: item.team, name: item.name });
@@ -304,15 +438,19 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
     concurrency: 8,
     reconcile,
     // Its own status writes (the generation already observed) need no second look.
-    ignore: ({ type, object }) => type === 'MODIFIED' && (object.status as ApplicationStatus | undefined)?.observedGeneration === object.metadata.generation,
+    ignore: ({ type, object }) =>
+      type === 'MODIFIED' &&
+      (object.status as ApplicationStatus | undefined)?.observedGeneration === object.metadata.generation,
     onLeading(term: LeadingTerm) {
       enqueue = term.enqueue;
       const unsubscribe = deps.feed.subscribe((change) => {
-        const log = (error: unknown) => term.logger.warn({ err: error }, 'finding applications to reconcile failed');
+        const log = (error: unknown) =>
+          term.logger.warn({ err: error }, 'finding applications to reconcile failed');
         if (change.kind === 'Cluster') {
           // Cluster status changes all the time; only a cluster appearing, going or changing labels moves targets.
           const id = `${change.team}/${change.name}`;
-          const labels = change.type === 'DELETED' ? undefined : JSON.stringify(change.object.metadata.labels ?? {});
+          const labels =
+            change.type === 'DELETED' ? undefined : JSON.stringify(change.object.metadata.labels ?? {});
           if (clusterLabels.has(id) && clusterLabels.get(id) === labels) return;
           if (labels === undefined) clusterLabels.delete(id);
           else clusterLabels.set(id, labels);
@@ -321,8 +459,14 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
         } else if (change.kind === 'Environment') {
           placements.delete(change.team);
           void enqueueApplications(change.team).catch(log);
-        } else if (change.kind === 'ComponentDefinition') void enqueueApplications(undefined, (spec) => definitionsUsed(spec).components.has(change.name)).catch(log);
-        else if (change.kind === 'TraitDefinition') void enqueueApplications(undefined, (spec) => definitionsUsed(spec).traits.has(change.name)).catch(log);
+        } else if (change.kind === 'ComponentDefinition')
+          void enqueueApplications(undefined, (spec) =>
+            definitionsUsed(spec).components.has(change.name),
+          ).catch(log);
+        else if (change.kind === 'TraitDefinition')
+          void enqueueApplications(undefined, (spec) => definitionsUsed(spec).traits.has(change.name)).catch(
+            log,
+          );
       });
       // Applications deleted while no server led this controller still own objects: clean them up.
       void deps.records

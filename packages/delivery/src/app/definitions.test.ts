@@ -10,7 +10,19 @@ function store() {
   const counts = { gets: 0 };
   const put = (kind: string, name: string, spec: Record<string, unknown>) => {
     version += 1;
-    objects.set(`${kind}/${name}`, { apiVersion: 'gantry.dev/v1alpha1', kind, metadata: { name, uid: name, resourceVersion: String(version), generation: version, creationTimestamp: '', updatedTimestamp: '' }, spec });
+    objects.set(`${kind}/${name}`, {
+      apiVersion: 'gantry.dev/v1alpha1',
+      kind,
+      metadata: {
+        name,
+        uid: name,
+        resourceVersion: String(version),
+        generation: version,
+        creationTimestamp: '',
+        updatedTimestamp: '',
+      },
+      spec,
+    });
   };
   const repository = {
     get: (key: ResourceKey) => {
@@ -19,15 +31,28 @@ function store() {
     },
     list: () => Promise.reject(new Error('not used')),
     versions: (kind: string, _team: string, names: readonly string[]) =>
-      Promise.resolve(new Map(names.flatMap((name) => {
-        const found = objects.get(`${kind}/${name}`);
-        return found ? [[name, Number(found.metadata.resourceVersion)] as [string, number]] : [];
-      }))),
+      Promise.resolve(
+        new Map(
+          names.flatMap((name) => {
+            const found = objects.get(`${kind}/${name}`);
+            return found ? [[name, Number(found.metadata.resourceVersion)] as [string, number]] : [];
+          }),
+        ),
+      ),
   };
-  return { put, remove: (kind: string, name: string) => objects.delete(`${kind}/${name}`), repository, counts };
+  return {
+    put,
+    remove: (kind: string, name: string) => objects.delete(`${kind}/${name}`),
+    repository,
+    counts,
+  };
 }
 
-const spec = { components: [{ name: 'web', type: 'webservice', properties: {}, traits: [{ type: 'scaler', properties: {} }] }] } as unknown as ApplicationSpec;
+const spec = {
+  components: [
+    { name: 'web', type: 'webservice', properties: {}, traits: [{ type: 'scaler', properties: {} }] },
+  ],
+} as unknown as ApplicationSpec;
 
 describe('DefinitionSource', () => {
   it('parses a definition again only when its version changed, and keys the answer by versions', async () => {

@@ -1,6 +1,14 @@
 import type { ClusterClients, KubeObject } from '@gantry/fleet';
 import type { Caller } from '@gantry/identity';
-import { isGantryError, NotFoundError, UnprocessableError, ErrorCodes, diffJson, type ApplicationSpec, type Resource } from '@gantry/model';
+import {
+  isGantryError,
+  NotFoundError,
+  UnprocessableError,
+  ErrorCodes,
+  diffJson,
+  type ApplicationSpec,
+  type Resource,
+} from '@gantry/model';
 import type { ResourceService } from '@gantry/resources';
 import type { AppliedObjectRepository, ResourceRepository } from '@gantry/store';
 import type { Composer } from '../compose/compose.ts';
@@ -10,7 +18,12 @@ import { componentsForTarget, resolveTargets } from '../targets.ts';
 import { fromSnapshot, type DefinitionSource } from './definitions.ts';
 import { placementOf } from './placement-source.ts';
 import { mapLimit, renderedKey } from './deploy.ts';
-import { DEFINITIONS_FROM_ANNOTATION, REVISION_ANNOTATION, type ApplicationObject, type RevisionManager } from './revisions.ts';
+import {
+  DEFINITIONS_FROM_ANNOTATION,
+  REVISION_ANNOTATION,
+  type ApplicationObject,
+  type RevisionManager,
+} from './revisions.ts';
 
 export type DiffAction = 'create' | 'update' | 'unchanged' | 'prune';
 
@@ -51,10 +64,21 @@ export interface DeliveryServiceDeps {
 function comparable(object: KubeObject | KubeManifest): unknown {
   const { status: _status, ...rest } = object as Record<string, unknown>;
   const metadata = { ...(rest.metadata as Record<string, unknown>) };
-  for (const field of ['managedFields', 'resourceVersion', 'generation', 'uid', 'creationTimestamp', 'selfLink']) delete metadata[field];
+  for (const field of [
+    'managedFields',
+    'resourceVersion',
+    'generation',
+    'uid',
+    'creationTimestamp',
+    'selfLink',
+  ])
+    delete metadata[field];
   // The revision annotation changes with every revision; it says nothing about the object itself.
   if (metadata.annotations && typeof metadata.annotations === 'object') {
-    const { [REVISION_ANNOTATION]: _revision, ...annotations } = metadata.annotations as Record<string, string>;
+    const { [REVISION_ANNOTATION]: _revision, ...annotations } = metadata.annotations as Record<
+      string,
+      string
+    >;
     metadata.annotations = annotations;
   }
   return { ...rest, metadata };
@@ -70,7 +94,9 @@ export class DeliveryService {
     const revisions = await this.deps.revisions.list(team, name);
     const target = revisions.find((r) => r.spec.revision === revision);
     if (!target) {
-      throw new NotFoundError(`application ${name} has no revision ${revision} (kept: ${revisions.map((r) => r.spec.revision).join(', ') || 'none'})`);
+      throw new NotFoundError(
+        `application ${name} has no revision ${revision} (kept: ${revisions.map((r) => r.spec.revision).join(', ') || 'none'})`,
+      );
     }
     const body = {
       apiVersion: app.apiVersion,
@@ -101,42 +127,102 @@ export class DeliveryService {
     }
     const spec = proposed ?? app!.spec;
     // The definitions the next revision would use: a rolled-back application keeps its pinned ones.
-    const set = !proposed && app ? fromSnapshot(await this.deps.revisions.desiredDefinitions(app, await this.deps.revisions.list(team, name))) : (await this.deps.definitions.forSpec(spec)).set;
+    const set =
+      !proposed && app
+        ? fromSnapshot(
+            await this.deps.revisions.desiredDefinitions(app, await this.deps.revisions.list(team, name)),
+          )
+        : (await this.deps.definitions.forSpec(spec)).set;
     if (proposed) {
-      const errors = await checkApplication(spec, await this.deps.definitions.all(), this.deps.composer, { team, app: name });
-      if (errors.length > 0) throw new UnprocessableError(`application ${name} fails the trait check`, errors, ErrorCodes.traitCheck);
+      const errors = await checkApplication(spec, await this.deps.definitions.all(), this.deps.composer, {
+        team,
+        app: name,
+      });
+      if (errors.length > 0)
+        throw new UnprocessableError(
+          `application ${name} fails the trait check`,
+          errors,
+          ErrorCodes.traitCheck,
+        );
     }
     const { clusters, environments } = await placementOf(this.deps.repository, team);
     const resolution = resolveTargets(spec, clusters, environments);
     const revision = (app?.status?.latestRevision ?? 0) + 1;
     const targets = await Promise.all(
       resolution.targets.map(async (target): Promise<TargetDiff> => {
-        const base = { cluster: target.cluster, namespace: target.namespace, ...(target.environment ? { environment: target.environment } : {}) };
+        const base = {
+          cluster: target.cluster,
+          namespace: target.namespace,
+          ...(target.environment ? { environment: target.environment } : {}),
+        };
         try {
           const applier = new ClusterApplier(await this.deps.clients.get(team, target.cluster));
           const rendered: { component: string; object: KubeManifest; key: string }[] = [];
-          for (const component of componentsForTarget(spec, target, clusters.find((c) => c.name === target.cluster))) {
-            const context = { app: name, team, component: component.name, revision, cluster: target.cluster, namespace: target.namespace, environment: target.environment };
+          for (const component of componentsForTarget(
+            spec,
+            target,
+            clusters.find((c) => c.name === target.cluster),
+          )) {
+            const context = {
+              app: name,
+              team,
+              component: component.name,
+              revision,
+              cluster: target.cluster,
+              namespace: target.namespace,
+              environment: target.environment,
+            };
             const result = await this.deps.composer.compose(set, component, context);
-            if (!result.ok) return { ...base, error: `${component.name}: ${result.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, objects: [] };
-            for (const object of result.objects) rendered.push({ component: component.name, object: object.object as KubeManifest, key: renderedKey(object, target.namespace) });
+            if (!result.ok)
+              return {
+                ...base,
+                error: `${component.name}: ${result.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
+                objects: [],
+              };
+            for (const object of result.objects)
+              rendered.push({
+                component: component.name,
+                object: object.object as KubeManifest,
+                key: renderedKey(object, target.namespace),
+              });
           }
           const objects = await mapLimit(rendered, 8, async ({ component, object }): Promise<ObjectDiff> => {
             const planned = await applier.apply(object, { defaultNamespace: target.namespace, dryRun: true });
             const ref = objectRef(planned);
             const live = await applier.get(ref);
-            const identity = { apiVersion: ref.apiVersion, kind: ref.kind, ...(ref.namespace ? { namespace: ref.namespace } : {}), name: ref.name, component };
-            if (!live) return { ...identity, action: 'create', diff: diffJson({}, comparable(planned)).map(toEntry) };
+            const identity = {
+              apiVersion: ref.apiVersion,
+              kind: ref.kind,
+              ...(ref.namespace ? { namespace: ref.namespace } : {}),
+              name: ref.name,
+              component,
+            };
+            if (!live)
+              return { ...identity, action: 'create', diff: diffJson({}, comparable(planned)).map(toEntry) };
             const changes = diffJson(comparable(live), comparable(planned));
-            return changes.length === 0 ? { ...identity, action: 'unchanged' } : { ...identity, action: 'update', diff: changes.map(toEntry) };
+            return changes.length === 0
+              ? { ...identity, action: 'unchanged' }
+              : { ...identity, action: 'update', diff: changes.map(toEntry) };
           });
           const keep = new Set([...rendered.map((r) => r.key), ...objects.map((o) => refKey(o))]);
           const keepClaims = !(spec.prune?.persistentVolumeClaims ?? false);
           for (const record of await this.deps.records.list(team, name, target.cluster)) {
             if (keep.has(record.ref)) continue;
-            if (keepClaims && record.object.kind === 'PersistentVolumeClaim' && record.object.apiVersion === 'v1') continue; // prune keeps them
+            if (
+              keepClaims &&
+              record.object.kind === 'PersistentVolumeClaim' &&
+              record.object.apiVersion === 'v1'
+            )
+              continue; // prune keeps them
             const ref = record.object;
-            objects.push({ apiVersion: ref.apiVersion, kind: ref.kind, ...(ref.namespace ? { namespace: ref.namespace } : {}), name: ref.name, component: record.component, action: 'prune' });
+            objects.push({
+              apiVersion: ref.apiVersion,
+              kind: ref.kind,
+              ...(ref.namespace ? { namespace: ref.namespace } : {}),
+              name: ref.name,
+              component: record.component,
+              action: 'prune',
+            });
           }
           return { ...base, objects };
         } catch (error) {
@@ -148,6 +234,16 @@ export class DeliveryService {
   }
 }
 
-function toEntry(change: { op: string; path: string; from?: unknown; to?: unknown }): { path: string; op: string; before?: unknown; after?: unknown } {
-  return { path: change.path, op: change.op, ...(change.from !== undefined ? { before: change.from } : {}), ...(change.to !== undefined ? { after: change.to } : {}) };
+function toEntry(change: { op: string; path: string; from?: unknown; to?: unknown }): {
+  path: string;
+  op: string;
+  before?: unknown;
+  after?: unknown;
+} {
+  return {
+    path: change.path,
+    op: change.op,
+    ...(change.from !== undefined ? { before: change.from } : {}),
+    ...(change.to !== undefined ? { after: change.to } : {}),
+  };
 }

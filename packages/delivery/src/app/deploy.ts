@@ -4,7 +4,14 @@ import type { AppliedObject, AppliedObjectRepository } from '@gantry/store';
 import type { CelEngine } from '../cel-environment.ts';
 import type { Composer, DefinitionSet, RenderedObject } from '../compose/compose.ts';
 import { evaluateHealthPolicy } from '../health-policy.ts';
-import { describeRef, objectRef, refKey, type ClusterApplier, type KubeManifest, type ObjectRef } from '../kube/applier.ts';
+import {
+  describeRef,
+  objectRef,
+  refKey,
+  type ClusterApplier,
+  type KubeManifest,
+  type ObjectRef,
+} from '../kube/applier.ts';
 import type { Target } from '../targets.ts';
 import { DEFAULT_WORKLOAD_KINDS } from '../kube/workload-watcher.ts';
 import { APP_LABEL, REVISION_ANNOTATION } from './revisions.ts';
@@ -81,7 +88,13 @@ const PARALLEL_APPLIES = 8;
  */
 export async function deployTarget(request: DeployRequest, deps: DeployDeps): Promise<TargetOutcome> {
   const { target } = request;
-  const outcome = (phase: TargetOutcome['phase'], message: string | undefined, cells: ComponentHealth[], sent = 0, pruned = 0): TargetOutcome => ({
+  const outcome = (
+    phase: TargetOutcome['phase'],
+    message: string | undefined,
+    cells: ComponentHealth[],
+    sent = 0,
+    pruned = 0,
+  ): TargetOutcome => ({
     target,
     phase,
     ...(message ? { message } : {}),
@@ -91,16 +104,28 @@ export async function deployTarget(request: DeployRequest, deps: DeployDeps): Pr
   });
 
   // 0. Nothing changed since the last clean pass here: only health is left to look at.
-  const fingerprint = request.revisionHash && deps.delivered ? sha256({ revision: request.revisionHash, components: request.components, target }) : undefined;
+  const fingerprint =
+    request.revisionHash && deps.delivered
+      ? sha256({ revision: request.revisionHash, components: request.components, target })
+      : undefined;
   const cacheKey = `${request.team}/${request.app}/${target.cluster}`;
   const recorded = request.recorded ?? (await deps.records.list(request.team, request.app, target.cluster));
   if (fingerprint && !request.resync && !request.dryRun) {
     const known = deps.delivered!.get(cacheKey);
     if (known?.fingerprint === fingerprint) {
       const records = recorded;
-      const unchanged = records.length === known.hashes.size && records.every((r) => known.hashes.get(r.ref) === r.hash);
+      const unchanged =
+        records.length === known.hashes.size && records.every((r) => known.hashes.get(r.ref) === r.hash);
       if (unchanged) {
-        const cells = request.components.map((component) => componentHealth(deps, component.name, target.cluster, known.workloads.get(component.name), known.checks.get(component.name)));
+        const cells = request.components.map((component) =>
+          componentHealth(
+            deps,
+            component.name,
+            target.cluster,
+            known.workloads.get(component.name),
+            known.checks.get(component.name),
+          ),
+        );
         return outcome('Applied', undefined, cells);
       }
     }
@@ -110,24 +135,47 @@ export async function deployTarget(request: DeployRequest, deps: DeployDeps): Pr
   const rendered = new Map<string, RenderedObject[]>();
   const renderErrors: string[] = [];
   for (const component of request.components) {
-    const context = { app: request.app, team: request.team, component: component.name, revision: request.revision, cluster: target.cluster, namespace: target.namespace, environment: target.environment };
+    const context = {
+      app: request.app,
+      team: request.team,
+      component: component.name,
+      revision: request.revision,
+      cluster: target.cluster,
+      namespace: target.namespace,
+      environment: target.environment,
+    };
     const result = await deps.composer.compose(request.definitions, component, context);
     if (result.ok) rendered.set(component.name, result.objects);
-    else renderErrors.push(`${component.name}: ${result.errors.map((e) => `${e.path || '/'} ${e.message}`).join('; ')}`);
+    else
+      renderErrors.push(
+        `${component.name}: ${result.errors.map((e) => `${e.path || '/'} ${e.message}`).join('; ')}`,
+      );
   }
   if (renderErrors.length > 0) {
-    const cells = request.components.map((c) => ({ name: c.name, cluster: target.cluster, health: 'Unknown' as const, message: 'not rendered' }));
+    const cells = request.components.map((c) => ({
+      name: c.name,
+      cluster: target.cluster,
+      health: 'Unknown' as const,
+      message: 'not rendered',
+    }));
     return outcome('Failed', `rendering failed: ${renderErrors.join(' | ')}`, cells);
   }
 
   const records = new Map(recorded.map((r) => [r.ref, r]));
   // Objects this application has not applied yet may belong to another one: never take them over.
-  const fresh = [...rendered.values()].flat().map((o) => renderedKey(o, target.namespace)).filter((key) => !records.has(key));
-  const claims = fresh.length > 0 ? await deps.records.claimedByOthers(request.team, request.app, target.cluster, fresh) : new Map<string, string>();
+  const fresh = [...rendered.values()]
+    .flat()
+    .map((o) => renderedKey(o, target.namespace))
+    .filter((key) => !records.has(key));
+  const claims =
+    fresh.length > 0
+      ? await deps.records.claimedByOthers(request.team, request.app, target.cluster, fresh)
+      : new Map<string, string>();
   try {
     if (!request.dryRun && !deps.namespaces?.has(target.namespace)) {
       const namespace = await deps.applier.ensureNamespace(target.namespace);
-      if (namespace === 'terminating') return outcome('Failed', `namespace ${target.namespace} is being deleted`, []);
+      if (namespace === 'terminating')
+        return outcome('Failed', `namespace ${target.namespace} is being deleted`, []);
       deps.namespaces?.add(target.namespace);
     }
   } catch (error) {
@@ -142,7 +190,9 @@ export async function deployTarget(request: DeployRequest, deps: DeployDeps): Pr
   const pending = new Set(request.components.map((c) => c.name));
   const byName = new Map(request.components.map((c) => [c.name, c]));
   while (pending.size > 0) {
-    const ready = [...pending].filter((name) => (byName.get(name)!.dependsOn ?? []).every((d) => !pending.has(d)));
+    const ready = [...pending].filter((name) =>
+      (byName.get(name)!.dependsOn ?? []).every((d) => !pending.has(d)),
+    );
     if (ready.length === 0) break; // a cycle: the trait check refuses these, so only a stale revision gets here
     for (const name of ready) pending.delete(name);
     await Promise.all(
@@ -150,7 +200,13 @@ export async function deployTarget(request: DeployRequest, deps: DeployDeps): Pr
         const component = byName.get(name)!;
         const blocking = (component.dependsOn ?? []).filter((d) => cells.get(d)?.health !== 'Healthy');
         if (blocking.length > 0) {
-          cells.set(name, { name, cluster: target.cluster, health: 'Progressing', message: `waiting for ${blocking.join(', ')} to be healthy`, blocked: true });
+          cells.set(name, {
+            name,
+            cluster: target.cluster,
+            health: 'Progressing',
+            message: `waiting for ${blocking.join(', ')} to be healthy`,
+            blocked: true,
+          });
           // Keep what was applied before: a waiting component's objects are not pruned.
           for (const record of records.values()) if (record.component === name) appliedRecords.push(record);
           return;
@@ -175,7 +231,9 @@ export async function deployTarget(request: DeployRequest, deps: DeployDeps): Pr
   const pruneProblems: string[] = [];
   if (failures.length === 0 && request.prune.enabled) {
     const keep = new Set(appliedRecords.map((r) => r.ref));
-    for (const component of request.components) for (const object of rendered.get(component.name) ?? []) keep.add(renderedKey(object, target.namespace));
+    for (const component of request.components)
+      for (const object of rendered.get(component.name) ?? [])
+        keep.add(renderedKey(object, target.namespace));
     const stale = [...records.values()].filter((r) => !keep.has(r.ref));
     const result = await prune(request, deps, stale);
     pruned = result.deleted;
@@ -185,12 +243,30 @@ export async function deployTarget(request: DeployRequest, deps: DeployDeps): Pr
   const ordered = request.components.map((c) => cells.get(c.name)!).filter(Boolean);
   const clean = failures.length === 0 && pruneProblems.length === 0 && ordered.every((c) => !c.blocked);
   if (fingerprint && clean) {
-    deps.delivered!.set(cacheKey, { fingerprint, hashes: new Map(appliedRecords.map((r) => [r.ref, r.hash])), ...watchedObjectsOf(rendered, appliedRecords, target.namespace) });
+    deps.delivered!.set(cacheKey, {
+      fingerprint,
+      hashes: new Map(appliedRecords.map((r) => [r.ref, r.hash])),
+      ...watchedObjectsOf(rendered, appliedRecords, target.namespace),
+    });
   } else deps.delivered?.delete(cacheKey);
-  if (failures.length > 0) return outcome(failures.some((f) => f.includes('unreachable')) ? 'Unreachable' : 'Failed', failures.join(' | '), ordered, sent, pruned);
+  if (failures.length > 0)
+    return outcome(
+      failures.some((f) => f.includes('unreachable')) ? 'Unreachable' : 'Failed',
+      failures.join(' | '),
+      ordered,
+      sent,
+      pruned,
+    );
   const waiting = ordered.filter((c) => c.blocked);
-  if (waiting.length > 0) return outcome('Waiting', waiting.map((c) => `${c.name} ${c.message}`).join('; '), ordered, sent, pruned);
-  return outcome('Applied', pruneProblems.length > 0 ? `prune: ${pruneProblems.join('; ')}` : undefined, ordered, sent, pruned);
+  if (waiting.length > 0)
+    return outcome('Waiting', waiting.map((c) => `${c.name} ${c.message}`).join('; '), ordered, sent, pruned);
+  return outcome(
+    'Applied',
+    pruneProblems.length > 0 ? `prune: ${pruneProblems.join('; ')}` : undefined,
+    ordered,
+    sent,
+    pruned,
+  );
 }
 
 interface ComponentResult {
@@ -224,11 +300,19 @@ async function applyComponent(
       const record = records.get(key);
       let live: KubeObject | undefined;
       const owner = claims.get(key);
-      if (owner !== undefined) throw new Error(`${describeRef(placed(manifest, target.namespace))} is applied by application ${owner}; two applications cannot own one object`);
+      if (owner !== undefined)
+        throw new Error(
+          `${describeRef(placed(manifest, target.namespace))} is applied by application ${owner}; two applications cannot own one object`,
+        );
       if (record && record.hash === hash && !request.resync && !request.dryRun) {
         live = undefined;
       } else {
-        live = record ? await deps.applier.apply(manifest, { defaultNamespace: target.namespace, ...(request.dryRun ? { dryRun: true } : {}) }) : await firstApply(request, deps, manifest);
+        live = record
+          ? await deps.applier.apply(manifest, {
+              defaultNamespace: target.namespace,
+              ...(request.dryRun ? { dryRun: true } : {}),
+            })
+          : await firstApply(request, deps, manifest);
         sent += 1;
       }
       const ref = live ? objectRef(live) : refFromKey(record!);
@@ -236,16 +320,38 @@ async function applyComponent(
     }).catch((error: unknown) => ({ error }));
     if ('error' in results) {
       return {
-        cell: { name, cluster: target.cluster, health: 'Unhealthy', message: `apply failed: ${(results.error as Error).message}` },
+        cell: {
+          name,
+          cluster: target.cluster,
+          health: 'Unhealthy',
+          message: `apply failed: ${(results.error as Error).message}`,
+        },
         records: [...records.values()].filter((r) => r.component === name),
         sent,
-        error: isUnreachable(results.error) ? `unreachable: ${(results.error as Error).message}` : (results.error as Error).message,
+        error: isUnreachable(results.error)
+          ? `unreachable: ${(results.error as Error).message}`
+          : (results.error as Error).message,
       };
     }
     for (const result of results) {
-      out.push({ team: request.team, app: request.app, cluster: target.cluster, ref: refKey(result.ref), component: name, object: result.ref, hash: result.hash, revision: request.revision });
-      if (result.rendered.workload) workload = { ref: result.ref, live: result.live, ...(result.rendered.health ? { health: result.rendered.health } : {}) };
-      else if (result.rendered.health) checks.push({ ref: result.ref, live: result.live, health: result.rendered.health });
+      out.push({
+        team: request.team,
+        app: request.app,
+        cluster: target.cluster,
+        ref: refKey(result.ref),
+        component: name,
+        object: result.ref,
+        hash: result.hash,
+        revision: request.revision,
+      });
+      if (result.rendered.workload)
+        workload = {
+          ref: result.ref,
+          live: result.live,
+          ...(result.rendered.health ? { health: result.rendered.health } : {}),
+        };
+      else if (result.rendered.health)
+        checks.push({ ref: result.ref, live: result.live, health: result.rendered.health });
     }
   }
   return { cell: componentHealth(deps, name, target.cluster, workload, checks), records: out, sent };
@@ -256,7 +362,11 @@ async function applyComponent(
  * the object with kubectl, or another tool manages it) the server answers 409, and Gantry takes it over
  * only when it already carries this application's label or the application opts in (prune.adoptUnowned).
  */
-async function firstApply(request: DeployRequest, deps: DeployDeps, manifest: KubeManifest): Promise<KubeObject> {
+async function firstApply(
+  request: DeployRequest,
+  deps: DeployDeps,
+  manifest: KubeManifest,
+): Promise<KubeObject> {
   const options = { defaultNamespace: request.target.namespace, ...(request.dryRun ? { dryRun: true } : {}) };
   try {
     return await deps.applier.apply(manifest, { ...options, force: false });
@@ -264,8 +374,11 @@ async function firstApply(request: DeployRequest, deps: DeployDeps, manifest: Ku
     if ((error as { status?: unknown }).status !== 409) throw error;
     const ref = await deps.applier.placedRef(manifest, request.target.namespace);
     const live = await deps.applier.get(ref);
-    if (live?.metadata.labels?.[APP_LABEL] === request.app || request.prune.adoptUnowned) return deps.applier.apply(manifest, options);
-    throw new Error(`${describeRef(ref)} exists and other managers own its fields (${(error as Error).message}); set spec.prune.adoptUnowned to take it over`);
+    if (live?.metadata.labels?.[APP_LABEL] === request.app || request.prune.adoptUnowned)
+      return deps.applier.apply(manifest, options);
+    throw new Error(
+      `${describeRef(ref)} exists and other managers own its fields (${(error as Error).message}); set spec.prune.adoptUnowned to take it over`,
+    );
   }
 }
 
@@ -274,18 +387,42 @@ async function firstApply(request: DeployRequest, deps: DeployDeps, manifest: Ku
  * apply's answer), and the policies of its other objects that have one (a trait's PodDisruptionBudget):
  * the worst of them, with the message of each one that is not healthy.
  */
-function componentHealth(deps: DeployDeps, name: string, cluster: string, workload: WorkloadRef | undefined, checks: readonly WorkloadRef[] = []): ComponentHealth {
+function componentHealth(
+  deps: DeployDeps,
+  name: string,
+  cluster: string,
+  workload: WorkloadRef | undefined,
+  checks: readonly WorkloadRef[] = [],
+): ComponentHealth {
   const label = workload ? describeObject(workload.ref) : undefined;
-  const main = !workload ? { health: 'Healthy' as const, message: 'applied' } : !workload.health ? { health: 'Healthy' as const, message: 'applied (no health policy)' } : objectHealth(deps, cluster, workload, workload.health, 'the workload');
-  const others = checks.map((check) => ({ check, verdict: objectHealth(deps, cluster, check, check.health!, 'it') }));
+  const main = !workload
+    ? { health: 'Healthy' as const, message: 'applied' }
+    : !workload.health
+      ? { health: 'Healthy' as const, message: 'applied (no health policy)' }
+      : objectHealth(deps, cluster, workload, workload.health, 'the workload');
+  const others = checks.map((check) => ({
+    check,
+    verdict: objectHealth(deps, cluster, check, check.health!, 'it'),
+  }));
   const health = worstHealth([main.health, ...others.map((o) => o.verdict.health)]);
-  const troubles = others.filter((o) => o.verdict.health !== 'Healthy').map((o) => `${describeObject(o.check.ref)}: ${o.verdict.message ?? o.verdict.health}`);
-  const message = troubles.length === 0 ? main.message : [...(main.health === 'Healthy' ? [] : [main.message ?? main.health]), ...troubles].join('; ');
+  const troubles = others
+    .filter((o) => o.verdict.health !== 'Healthy')
+    .map((o) => `${describeObject(o.check.ref)}: ${o.verdict.message ?? o.verdict.health}`);
+  const message =
+    troubles.length === 0
+      ? main.message
+      : [...(main.health === 'Healthy' ? [] : [main.message ?? main.health]), ...troubles].join('; ');
   return { name, cluster, health, ...(message ? { message } : {}), ...(label ? { workload: label } : {}) };
 }
 
 /** One object's health by its policy: Progressing while its controller catches up or within the grace period, then Unhealthy. */
-function objectHealth(deps: DeployDeps, cluster: string, object: WorkloadRef, policy: string, what: string): { health: HealthState; message?: string } {
+function objectHealth(
+  deps: DeployDeps,
+  cluster: string,
+  object: WorkloadRef,
+  policy: string,
+  what: string,
+): { health: HealthState; message?: string } {
   if (!DEFAULT_KINDS.has(`${object.ref.apiVersion}/${object.ref.kind}`)) deps.watch?.(object.ref);
   const live = newest(deps.live(object.ref), object.live);
   if (!live) return { health: 'Progressing', message: `waiting for the cluster to report ${what}` };
@@ -302,7 +439,10 @@ function objectHealth(deps: DeployDeps, cluster: string, object: WorkloadRef, po
     // An object that has not yet converged on its latest generation is progressing: while its
     // controller has not observed it, and for a grace period after (a rollout replacing pods).
     const since = deps.progress.notHealthySince(key, fresh, deps.now());
-    health = (observed !== undefined && observed < fresh) || deps.now() - since < deps.progress.graceMs ? 'Progressing' : 'Unhealthy';
+    health =
+      (observed !== undefined && observed < fresh) || deps.now() - since < deps.progress.graceMs
+        ? 'Progressing'
+        : 'Unhealthy';
   }
   return { health, ...(verdict.message ? { message: verdict.message } : {}) };
 }
@@ -327,7 +467,15 @@ export function worstHealth(states: Iterable<HealthState>): HealthState {
  * Per target (`team/app/cluster`): the fingerprint of the last clean pass, what it recorded, and each
  * component's workload and other objects with a health policy.
  */
-export type DeliveredTargets = Map<string, { fingerprint: string; hashes: Map<string, string>; workloads: Map<string, WorkloadRef>; checks: Map<string, WorkloadRef[]> }>;
+export type DeliveredTargets = Map<
+  string,
+  {
+    fingerprint: string;
+    hashes: Map<string, string>;
+    workloads: Map<string, WorkloadRef>;
+    checks: Map<string, WorkloadRef[]>;
+  }
+>;
 
 interface WorkloadRef {
   ref: ObjectRef;
@@ -347,8 +495,17 @@ function watchedObjectsOf(
     for (const object of objects) {
       const ref = byKey.get(renderedKey(object, namespace));
       if (!ref) continue;
-      if (object.workload) workloads.set(component, { ref, live: undefined, ...(object.health ? { health: object.health } : {}) });
-      else if (object.health) checks.set(component, [...(checks.get(component) ?? []), { ref, live: undefined, health: object.health }]);
+      if (object.workload)
+        workloads.set(component, {
+          ref,
+          live: undefined,
+          ...(object.health ? { health: object.health } : {}),
+        });
+      else if (object.health)
+        checks.set(component, [
+          ...(checks.get(component) ?? []),
+          { ref, live: undefined, health: object.health },
+        ]);
     }
   }
   return { workloads, checks };
@@ -384,14 +541,22 @@ export class ProgressTracker {
 }
 
 /** Deletes stale objects this application owns; leaves PVCs and objects it does not own (unless told otherwise). */
-async function prune(request: DeployRequest, deps: DeployDeps, stale: readonly AppliedObject[]): Promise<{ deleted: number; problems: string[] }> {
+async function prune(
+  request: DeployRequest,
+  deps: DeployDeps,
+  stale: readonly AppliedObject[],
+): Promise<{ deleted: number; problems: string[] }> {
   let deleted = 0;
   const problems: string[] = [];
   const forget: string[] = [];
   for (const record of stale) {
     const ref = record.object as ObjectRef;
     try {
-      if (ref.kind === 'PersistentVolumeClaim' && ref.apiVersion === 'v1' && !request.prune.persistentVolumeClaims) {
+      if (
+        ref.kind === 'PersistentVolumeClaim' &&
+        ref.apiVersion === 'v1' &&
+        !request.prune.persistentVolumeClaims
+      ) {
         forget.push(record.ref); // kept on the cluster with its data; no longer tracked
         continue;
       }
@@ -433,7 +598,19 @@ function placed(manifest: KubeManifest, namespace: string): ObjectRef {
 }
 
 /** Cluster-scoped kinds Gantry's catalog can render; everything else is placed in the target namespace. */
-const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PersistentVolume', 'StorageClass', 'PriorityClass', 'IngressClass', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'APIService']);
+const CLUSTER_SCOPED = new Set([
+  'Namespace',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'CustomResourceDefinition',
+  'PersistentVolume',
+  'StorageClass',
+  'PriorityClass',
+  'IngressClass',
+  'ValidatingWebhookConfiguration',
+  'MutatingWebhookConfiguration',
+  'APIService',
+]);
 
 function isLikelyNamespaced(ref: ObjectRef): boolean {
   return !CLUSTER_SCOPED.has(ref.kind);
@@ -448,7 +625,11 @@ function isUnreachable(error: unknown): boolean {
 }
 
 /** Runs `fn` over `items` with at most `limit` at once; rejects with the first error after all settle. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   let failure: { error: unknown } | undefined;

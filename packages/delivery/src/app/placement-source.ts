@@ -8,7 +8,10 @@ export interface Placement {
 }
 
 /** A team's clusters (name and labels) and environments: what a topology is resolved against. */
-export async function placementOf(repository: Pick<ResourceRepository, 'list'>, team: string): Promise<Placement> {
+export async function placementOf(
+  repository: Pick<ResourceRepository, 'list'>,
+  team: string,
+): Promise<Placement> {
   const [clusters, environments] = await Promise.all([
     repository.list({ kind: 'Cluster', teams: [team], limit: 10_000 }),
     repository.list({ kind: 'Environment', teams: [team], limit: 10_000 }),

@@ -17,7 +17,9 @@ describe('revision names', () => {
 
 describe('hashing', () => {
   it('ignores key order and undefined fields, not values', () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: undefined } })).toBe('{"a":{"d":[1,{"x":1,"y":2}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: undefined } })).toBe(
+      '{"a":{"d":[1,{"x":1,"y":2}]},"b":1}',
+    );
     expect(sha256({ a: 1, b: 2 })).toBe(sha256({ b: 2, a: 1 }));
     expect(sha256({ a: 1 })).not.toBe(sha256({ a: 2 }));
   });

@@ -1,4 +1,12 @@
-import { ConflictError, ErrorCodes, isGantryError, type ApplicationRevisionSpec, type ApplicationSpec, type ApplicationStatus, type Resource } from '@gantry/model';
+import {
+  ConflictError,
+  ErrorCodes,
+  isGantryError,
+  type ApplicationRevisionSpec,
+  type ApplicationSpec,
+  type ApplicationStatus,
+  type Resource,
+} from '@gantry/model';
 import { SYSTEM_PRINCIPAL } from '@gantry/identity';
 import type { ResourceService } from '@gantry/resources';
 import type { ResourceRepository } from '@gantry/store';
@@ -28,20 +36,37 @@ export function revisionName(app: string, revision: number): string {
 /** Records an application's revisions: one per distinct (spec, definitions), immutable, oldest pruned past the limit. */
 export class RevisionManager {
   /** The newest revision of each application this process made or read, to skip listing them on every reconcile. */
-  readonly #latest = new Map<string, { uid: string; revision: RevisionObject; hashed?: { input: string; hash: string } }>();
+  readonly #latest = new Map<
+    string,
+    { uid: string; revision: RevisionObject; hashed?: { input: string; hash: string } }
+  >();
   readonly #definitionPool = new Map<string, DefinitionSnapshot['components'][string]>();
 
   constructor(
-    private readonly deps: { resources: ResourceService; repository: Pick<ResourceRepository, 'list' | 'get'>; definitions: DefinitionSource },
+    private readonly deps: {
+      resources: ResourceService;
+      repository: Pick<ResourceRepository, 'list' | 'get'>;
+      definitions: DefinitionSource;
+    },
   ) {}
 
   async list(team: string, app: string): Promise<RevisionObject[]> {
-    const page = await this.deps.repository.list({ kind: 'ApplicationRevision', teams: [team], selector: parseLabelSelector(`${APP_LABEL}=${app}`), limit: 10_000 });
-    return page.items.map((item) => JSON.parse(item.json) as RevisionObject).sort((a, b) => a.spec.revision - b.spec.revision);
+    const page = await this.deps.repository.list({
+      kind: 'ApplicationRevision',
+      teams: [team],
+      selector: parseLabelSelector(`${APP_LABEL}=${app}`),
+      limit: 10_000,
+    });
+    return page.items
+      .map((item) => JSON.parse(item.json) as RevisionObject)
+      .sort((a, b) => a.spec.revision - b.spec.revision);
   }
 
   /** The definitions the application should use now: pinned by a rollback while its spec is unchanged, else current. */
-  async desiredDefinitions(app: ApplicationObject, revisions: readonly RevisionObject[]): Promise<DefinitionSnapshot> {
+  async desiredDefinitions(
+    app: ApplicationObject,
+    revisions: readonly RevisionObject[],
+  ): Promise<DefinitionSnapshot> {
     const pinned = Number(app.metadata.annotations?.[DEFINITIONS_FROM_ANNOTATION]);
     if (Number.isInteger(pinned)) {
       const source = revisions.find((r) => r.spec.revision === pinned);
@@ -51,15 +76,24 @@ export class RevisionManager {
   }
 
   /** The revision for the application as it is now, made if it does not exist yet. */
-  async ensure(app: ApplicationObject): Promise<{ revision: RevisionObject; created: boolean; latest: number }> {
+  async ensure(
+    app: ApplicationObject,
+  ): Promise<{ revision: RevisionObject; created: boolean; latest: number }> {
     const team = app.metadata.team ?? '';
     const id = `${team}/${app.metadata.name}`;
     const cached = this.#latest.get(id);
-    if (cached && cached.uid === app.metadata.uid && app.metadata.annotations?.[DEFINITIONS_FROM_ANNOTATION] === undefined) {
+    if (
+      cached &&
+      cached.uid === app.metadata.uid &&
+      app.metadata.annotations?.[DEFINITIONS_FROM_ANNOTATION] === undefined
+    ) {
       // The same generation of the spec with the same definition versions hashes as it did last time.
       const current = await this.deps.definitions.forSpec(app.spec);
       const input = `${app.metadata.generation}|${current.key}`;
-      const hash = cached.hashed?.input === input ? cached.hashed.hash : sha256({ spec: app.spec, definitions: current.snapshot });
+      const hash =
+        cached.hashed?.input === input
+          ? cached.hashed.hash
+          : sha256({ spec: app.spec, definitions: current.snapshot });
       if (cached.revision.spec.hash === hash) {
         cached.hashed = { input, hash };
         return { revision: cached.revision, created: false, latest: cached.revision.spec.revision };
@@ -77,15 +111,37 @@ export class RevisionManager {
     const pinned = Number(app.metadata.annotations?.[DEFINITIONS_FROM_ANNOTATION]);
     const rolledBackTo = revisions.find((r) => r.spec.revision === pinned && r.spec.hash === hash);
     const same = revisions.findLast((r) => r.spec.hash === hash);
-    const cause = !latest ? 'created' : rolledBackTo ? `rollback to revision ${pinned}` : same ? `updated (same as revision ${same.spec.revision})` : 'updated';
+    const cause = !latest
+      ? 'created'
+      : rolledBackTo
+        ? `rollback to revision ${pinned}`
+        : same
+          ? `updated (same as revision ${same.spec.revision})`
+          : 'updated';
     const body = {
       apiVersion: app.apiVersion,
       kind: 'ApplicationRevision',
-      metadata: { name: revisionName(app.metadata.name, number), team, labels: { [APP_LABEL]: app.metadata.name } },
-      spec: { application: app.metadata.name, revision: number, hash, applicationSpec: app.spec, definitions, cause } satisfies ApplicationRevisionSpec,
+      metadata: {
+        name: revisionName(app.metadata.name, number),
+        team,
+        labels: { [APP_LABEL]: app.metadata.name },
+      },
+      spec: {
+        application: app.metadata.name,
+        revision: number,
+        hash,
+        applicationSpec: app.spec,
+        definitions,
+        cause,
+      } satisfies ApplicationRevisionSpec,
     };
     try {
-      const created = (await this.deps.resources.create(CALLER, 'ApplicationRevision', team, body)) as RevisionObject;
+      const created = (await this.deps.resources.create(
+        CALLER,
+        'ApplicationRevision',
+        team,
+        body,
+      )) as RevisionObject;
       const all = [...revisions, created];
       await this.#prune(app, all);
       this.#remember(id, app, created);
@@ -93,9 +149,16 @@ export class RevisionManager {
     } catch (error) {
       // Another server made it first: take theirs.
       if (isGantryError(error) && error.code === ErrorCodes.alreadyExists) {
-        const theirs = (await this.deps.repository.get({ kind: 'ApplicationRevision', team, name: body.metadata.name })) as RevisionObject | undefined;
+        const theirs = (await this.deps.repository.get({
+          kind: 'ApplicationRevision',
+          team,
+          name: body.metadata.name,
+        })) as RevisionObject | undefined;
         if (theirs?.spec.hash === hash) return { revision: theirs, created: false, latest: number };
-        throw new ConflictError(`revision ${body.metadata.name} exists with another content; retrying`, ErrorCodes.conflict);
+        throw new ConflictError(
+          `revision ${body.metadata.name} exists with another content; retrying`,
+          ErrorCodes.conflict,
+        );
       }
       throw error;
     }
@@ -126,9 +189,11 @@ export class RevisionManager {
     const applied = app.status?.revision;
     for (const revision of revisions.slice(0, excess)) {
       if (revision.spec.revision === applied) continue;
-      await this.deps.resources.delete(CALLER, 'ApplicationRevision', app.metadata.team, revision.metadata.name).catch((error: unknown) => {
-        if (!(isGantryError(error) && error.status === 404)) throw error;
-      });
+      await this.deps.resources
+        .delete(CALLER, 'ApplicationRevision', app.metadata.team, revision.metadata.name)
+        .catch((error: unknown) => {
+          if (!(isGantryError(error) && error.status === 404)) throw error;
+        });
     }
   }
 
@@ -136,9 +201,11 @@ export class RevisionManager {
   async deleteAll(team: string, app: string): Promise<void> {
     this.#latest.delete(`${team}/${app}`);
     for (const revision of await this.list(team, app)) {
-      await this.deps.resources.delete(CALLER, 'ApplicationRevision', team, revision.metadata.name).catch((error: unknown) => {
-        if (!(isGantryError(error) && error.status === 404)) throw error;
-      });
+      await this.deps.resources
+        .delete(CALLER, 'ApplicationRevision', team, revision.metadata.name)
+        .catch((error: unknown) => {
+          if (!(isGantryError(error) && error.status === 404)) throw error;
+        });
     }
   }
 }

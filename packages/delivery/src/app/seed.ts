@@ -27,13 +27,21 @@ export function compareVersions(a: string, b: string): number {
  * whose version is older. A definition an operator took over (label removed, or a version at least as
  * new) is left as it is. Upgrades are forced past the impact check and audited as such.
  */
-export async function seedCatalog(resources: ResourceService, definitions: readonly ResourceInput[]): Promise<SeedReport> {
+export async function seedCatalog(
+  resources: ResourceService,
+  definitions: readonly ResourceInput[],
+): Promise<SeedReport> {
   const report: SeedReport = { created: [], upgraded: [], kept: [] };
   for (const definition of definitions) {
     const id = `${definition.kind}/${definition.metadata.name}`;
     let current: Resource<{ version: string }> | undefined;
     try {
-      current = (await resources.get(CALLER, definition.kind, undefined, definition.metadata.name)) as Resource<{ version: string }>;
+      current = (await resources.get(
+        CALLER,
+        definition.kind,
+        undefined,
+        definition.metadata.name,
+      )) as Resource<{ version: string }>;
     } catch (error) {
       if (!(isGantryError(error) && error.status === 404)) throw error;
     }
@@ -43,11 +51,16 @@ export async function seedCatalog(resources: ResourceService, definitions: reado
       continue;
     }
     const version = (definition.spec as { version: string }).version;
-    if (current.metadata.labels?.[BUILTIN_LABEL] !== 'true' || compareVersions(current.spec.version, version) >= 0) {
+    if (
+      current.metadata.labels?.[BUILTIN_LABEL] !== 'true' ||
+      compareVersions(current.spec.version, version) >= 0
+    ) {
       report.kept.push(id);
       continue;
     }
-    await resources.replace(CALLER, definition.kind, undefined, definition.metadata.name, definition, { force: true });
+    await resources.replace(CALLER, definition.kind, undefined, definition.metadata.name, definition, {
+      force: true,
+    });
     report.upgraded.push(id);
   }
   return report;

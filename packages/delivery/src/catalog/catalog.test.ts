@@ -123,7 +123,9 @@ describe('the built-in catalog', () => {
       expect(definition.apiVersion).toBe('gantry.dev/v1alpha1');
       expect(definition.metadata.labels).toEqual({ 'catalog.gantry.dev/builtin': 'true' });
       // pdb 1.1.0: its PodDisruptionBudget counts in the component's health.
-      expect(definition.spec.version, definition.metadata.name).toBe(definition.metadata.name === 'pdb' ? '1.1.0' : '1.0.0');
+      expect(definition.spec.version, definition.metadata.name).toBe(
+        definition.metadata.name === 'pdb' ? '1.1.0' : '1.0.0',
+      );
       expect(definition.spec.description.length, definition.metadata.name).toBeGreaterThan(20);
     }
     expect(catalogDir()).toBe(resolve(dirname(fileURLToPath(import.meta.url)), '../../catalog') + '/');

@@ -12,17 +12,28 @@ export interface CheckOptions {
  * The trait check: everything that can be known about an application before anything is composed or
  * sent to a cluster. Returns every violation, each with its path in the Application (`/spec/...`).
  */
-export async function checkApplication(spec: ApplicationSpec, definitions: DefinitionSet, composer: Composer, options: CheckOptions): Promise<ErrorDetail[]> {
+export async function checkApplication(
+  spec: ApplicationSpec,
+  definitions: DefinitionSet,
+  composer: Composer,
+  options: CheckOptions,
+): Promise<ErrorDetail[]> {
   const errors: ErrorDetail[] = [];
   const names = new Map<string, number>();
   spec.components.forEach((component, index) => {
     const previous = names.get(component.name);
-    if (previous !== undefined) errors.push({ path: `/spec/components/${index}/name`, message: `component ${component.name} is defined twice (also /spec/components/${previous})` });
+    if (previous !== undefined)
+      errors.push({
+        path: `/spec/components/${index}/name`,
+        message: `component ${component.name} is defined twice (also /spec/components/${previous})`,
+      });
     else names.set(component.name, index);
   });
 
   for (const [index, component] of spec.components.entries()) {
-    errors.push(...(await checkComponent(component, `/spec/components/${index}`, definitions, composer, spec, options)));
+    errors.push(
+      ...(await checkComponent(component, `/spec/components/${index}`, definitions, composer, spec, options)),
+    );
     errors.push(...checkDependencies(component, index, names));
   }
   errors.push(...findCycles(spec.components));
@@ -33,23 +44,43 @@ export async function checkApplication(spec: ApplicationSpec, definitions: Defin
       const index = names.get(patch.name);
       const base = index === undefined ? undefined : spec.components[index];
       if (!base) {
-        errors.push({ path: `${path}/name`, message: `no component named ${patch.name} (components: ${[...names.keys()].join(', ')})` });
+        errors.push({
+          path: `${path}/name`,
+          message: `no component named ${patch.name} (components: ${[...names.keys()].join(', ')})`,
+        });
         continue;
       }
       // The component as the override makes it must pass the same check; errors point into the override.
       const merged = applyOverride(base, patch);
       const overridden = await checkComponent(merged, path, definitions, composer, spec, options);
-      errors.push(...overridden.filter((error) => !errors.some((e) => e.message === error.message && e.path.startsWith(`/spec/components/${index}`))));
+      errors.push(
+        ...overridden.filter(
+          (error) =>
+            !errors.some(
+              (e) => e.message === error.message && e.path.startsWith(`/spec/components/${index}`),
+            ),
+        ),
+      );
     }
   }
   return dedupe(errors);
 }
 
-async function checkComponent(component: ComponentSpec, path: string, definitions: DefinitionSet, composer: Composer, spec: ApplicationSpec, options: CheckOptions): Promise<ErrorDetail[]> {
+async function checkComponent(
+  component: ComponentSpec,
+  path: string,
+  definitions: DefinitionSet,
+  composer: Composer,
+  spec: ApplicationSpec,
+  options: CheckOptions,
+): Promise<ErrorDetail[]> {
   const errors: ErrorDetail[] = [];
   const definition = definitions.components.get(component.type);
   if (!definition) {
-    errors.push({ path: `${path}/type`, message: `unknown component type ${component.type} (known: ${[...definitions.components.keys()].sort().join(', ') || 'none'})` });
+    errors.push({
+      path: `${path}/type`,
+      message: `unknown component type ${component.type} (known: ${[...definitions.components.keys()].sort().join(', ') || 'none'})`,
+    });
   }
   const traits = component.traits ?? [];
   const seen = new Map<string, number>();
@@ -57,12 +88,18 @@ async function checkComponent(component: ComponentSpec, path: string, definition
     const at = `${path}/traits/${index}`;
     const traitDefinition = definitions.traits.get(trait.type);
     if (!traitDefinition) {
-      errors.push({ path: `${at}/type`, message: `unknown trait type ${trait.type} (known: ${[...definitions.traits.keys()].sort().join(', ') || 'none'})` });
+      errors.push({
+        path: `${at}/type`,
+        message: `unknown trait type ${trait.type} (known: ${[...definitions.traits.keys()].sort().join(', ') || 'none'})`,
+      });
       continue;
     }
     const first = seen.get(trait.type);
     if (first !== undefined) {
-      errors.push({ path: `${at}/type`, message: `trait ${trait.type} is attached twice (also ${path}/traits/${first}); merge their properties` });
+      errors.push({
+        path: `${at}/type`,
+        message: `trait ${trait.type} is attached twice (also ${path}/traits/${first}); merge their properties`,
+      });
       continue;
     }
     seen.set(trait.type, index);
@@ -70,7 +107,10 @@ async function checkComponent(component: ComponentSpec, path: string, definition
       const workload = workloadName(definition.spec.workload);
       const applies = traitDefinition.spec.appliesToWorkloads;
       if (!applies.some((target) => target === '*' || target === workload || target === component.type)) {
-        errors.push({ path: `${at}/type`, message: `trait ${trait.type} applies to ${applies.join(', ')}, not to ${component.type} (${workload})` });
+        errors.push({
+          path: `${at}/type`,
+          message: `trait ${trait.type} applies to ${applies.join(', ')}, not to ${component.type} (${workload})`,
+        });
       }
     }
   }
@@ -82,30 +122,55 @@ async function checkComponent(component: ComponentSpec, path: string, definition
       const theirs = definitions.traits.get(earlier.type);
       if (!theirs || earlier.type === trait.type) continue;
       if (mine.spec.conflictsWith.includes(earlier.type) || theirs.spec.conflictsWith.includes(trait.type)) {
-        errors.push({ path: `${path}/traits/${index}/type`, message: `trait ${trait.type} conflicts with trait ${earlier.type} (${path}/traits/${other})` });
+        errors.push({
+          path: `${path}/traits/${index}/type`,
+          message: `trait ${trait.type} conflicts with trait ${earlier.type} (${path}/traits/${other})`,
+        });
       }
     }
   }
   if (!definition) return errors;
   // Schemas and templates: compose once with a neutral target, so CEL errors surface before any cluster.
   // Traits already refused (unknown, repeated) are left out, so the rest are still checked.
-  const kept = traits.map((trait, index) => ({ trait, index })).filter(({ trait, index }) => definitions.traits.has(trait.type) && seen.get(trait.type) === index);
-  const context: RenderContext = { app: options.app, team: options.team, component: component.name, revision: 0, cluster: '', namespace: spec.topology.namespace, environment: '' };
-  const composed = await composer.compose(definitions, { ...component, traits: kept.map(({ trait }) => trait) }, context);
+  const kept = traits
+    .map((trait, index) => ({ trait, index }))
+    .filter(({ trait, index }) => definitions.traits.has(trait.type) && seen.get(trait.type) === index);
+  const context: RenderContext = {
+    app: options.app,
+    team: options.team,
+    component: component.name,
+    revision: 0,
+    cluster: '',
+    namespace: spec.topology.namespace,
+    environment: '',
+  };
+  const composed = await composer.compose(
+    definitions,
+    { ...component, traits: kept.map(({ trait }) => trait) },
+    context,
+  );
   if (!composed.ok) {
     for (const error of composed.errors) {
-      const at = error.path.replace(/^\/traits\/(\d+)/, (_, n: string) => `/traits/${kept[Number(n)]?.index ?? n}`);
+      const at = error.path.replace(
+        /^\/traits\/(\d+)/,
+        (_, n: string) => `/traits/${kept[Number(n)]?.index ?? n}`,
+      );
       errors.push({ path: `${path}${at}`, message: error.message });
     }
   }
   return errors;
 }
 
-function checkDependencies(component: ComponentSpec, index: number, names: ReadonlyMap<string, number>): ErrorDetail[] {
+function checkDependencies(
+  component: ComponentSpec,
+  index: number,
+  names: ReadonlyMap<string, number>,
+): ErrorDetail[] {
   const errors: ErrorDetail[] = [];
   for (const [d, dependency] of (component.dependsOn ?? []).entries()) {
     const path = `/spec/components/${index}/dependsOn/${d}`;
-    if (dependency === component.name) errors.push({ path, message: `component ${component.name} cannot depend on itself` });
+    if (dependency === component.name)
+      errors.push({ path, message: `component ${component.name} cannot depend on itself` });
     else if (!names.has(dependency)) errors.push({ path, message: `no component named ${dependency}` });
   }
   return errors;
@@ -121,7 +186,10 @@ function findCycles(components: readonly ComponentSpec[]): ErrorDetail[] {
     if (state.get(name) === 'visiting') {
       const cycle = [...trail.slice(trail.indexOf(name)), name];
       const first = byName.get(cycle[0]!);
-      errors.push({ path: `/spec/components/${first?.index ?? 0}/dependsOn`, message: `dependency cycle: ${cycle.join(' → ')}` });
+      errors.push({
+        path: `/spec/components/${first?.index ?? 0}/dependsOn`,
+        message: `dependency cycle: ${cycle.join(' → ')}`,
+      });
       return;
     }
     state.set(name, 'visiting');
@@ -153,7 +221,8 @@ export function definitionsUsed(spec: ApplicationSpec): { components: Set<string
     for (const trait of component.traits ?? []) traits.add(trait.type);
   }
   for (const override of spec.overrides ?? []) {
-    for (const component of override.components) for (const trait of component.traits ?? []) if (!trait.disable) traits.add(trait.type);
+    for (const component of override.components)
+      for (const trait of component.traits ?? []) if (!trait.disable) traits.add(trait.type);
   }
   return { components, traits };
 }

@@ -4,7 +4,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createCelEngine } from '../cel-environment.ts';
-import { catalogDefinitionSet, deploymentHealthPolicy, podDisruptionBudgetHealthPolicy } from '../catalog/catalog.ts';
+import {
+  catalogDefinitionSet,
+  deploymentHealthPolicy,
+  podDisruptionBudgetHealthPolicy,
+} from '../catalog/catalog.ts';
 import { Composer, type RenderedObject } from '../compose/compose.ts';
 import { HelmError, HelmRenderer, parseManifests, type HelmRenderInput } from './helm-renderer.ts';
 import { testbedHelmPath } from './testbed-helm.ts';

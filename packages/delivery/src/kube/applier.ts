@@ -6,7 +6,13 @@ import { KindNotServedError, ResourceDiscovery, resourcePath, type ResolvedKind 
 export interface KubeManifest {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; [key: string]: unknown };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    [key: string]: unknown;
+  };
   [key: string]: unknown;
 }
 
@@ -49,7 +55,11 @@ function text(value: unknown): string | undefined {
 }
 
 /** The identity of an object (rendered or live); throws when it has no apiVersion, kind or name. */
-export function objectRef(object: { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } }): ObjectRef {
+export function objectRef(object: {
+  apiVersion?: unknown;
+  kind?: unknown;
+  metadata?: { name?: unknown; namespace?: unknown };
+}): ObjectRef {
   const apiVersion = text(object.apiVersion);
   const kind = text(object.kind);
   const name = text(object.metadata?.name);
@@ -101,13 +111,25 @@ function objectError(operation: KubeObjectError['operation'], ref: ObjectRef, er
  * cluster-scoped kinds, where a namespace is refused rather than dropped because it shows the template
  * means something else than what the cluster would do.
  */
-export function placeNamespace(ref: ObjectRef, resolved: ResolvedKind, defaultNamespace: string): string | undefined {
+export function placeNamespace(
+  ref: ObjectRef,
+  resolved: ResolvedKind,
+  defaultNamespace: string,
+): string | undefined {
   if (!resolved.namespaced) {
-    if (ref.namespace) throw new InvalidManifestError(`${ref.kind} ${ref.name} is cluster-scoped and cannot have metadata.namespace ${JSON.stringify(ref.namespace)}`, '/metadata/namespace');
+    if (ref.namespace)
+      throw new InvalidManifestError(
+        `${ref.kind} ${ref.name} is cluster-scoped and cannot have metadata.namespace ${JSON.stringify(ref.namespace)}`,
+        '/metadata/namespace',
+      );
     return undefined;
   }
   const namespace = ref.namespace ?? defaultNamespace;
-  if (!namespace) throw new InvalidManifestError(`${ref.kind} ${ref.name} is namespaced and has no namespace`, '/metadata/namespace');
+  if (!namespace)
+    throw new InvalidManifestError(
+      `${ref.kind} ${ref.name} is namespaced and has no namespace`,
+      '/metadata/namespace',
+    );
   return namespace;
 }
 
@@ -152,10 +174,22 @@ export class ClusterApplier {
   /** Applies `object` and returns the live object the server answers with (after defaulting). */
   async apply(object: KubeManifest, options: ApplyOptions): Promise<KubeObject> {
     const { ref, resolved } = await this.#place(object, options.defaultNamespace);
-    const body = ref.namespace === object.metadata.namespace ? object : { ...object, metadata: { ...object.metadata, namespace: ref.namespace } };
-    const query = new URLSearchParams({ fieldManager: this.#fieldManager, force: String(options.force ?? true), ...(options.dryRun ? { dryRun: 'All' } : {}) });
+    const body =
+      ref.namespace === object.metadata.namespace
+        ? object
+        : { ...object, metadata: { ...object.metadata, namespace: ref.namespace } };
+    const query = new URLSearchParams({
+      fieldManager: this.#fieldManager,
+      force: String(options.force ?? true),
+      ...(options.dryRun ? { dryRun: 'All' } : {}),
+    });
     try {
-      return await this.client.request<KubeObject>('PATCH', `${resourcePath(resolved, ref.namespace, ref.name)}?${query}`, body, { contentType: APPLY_PATCH_CONTENT_TYPE });
+      return await this.client.request<KubeObject>(
+        'PATCH',
+        `${resourcePath(resolved, ref.namespace, ref.name)}?${query}`,
+        body,
+        { contentType: APPLY_PATCH_CONTENT_TYPE },
+      );
     } catch (error) {
       throw objectError('apply', ref, error);
     }
@@ -169,7 +203,10 @@ export class ClusterApplier {
     return (await this.#place(object, defaultNamespace)).ref;
   }
 
-  async #place(object: KubeManifest, defaultNamespace: string): Promise<{ ref: ObjectRef; resolved: ResolvedKind }> {
+  async #place(
+    object: KubeManifest,
+    defaultNamespace: string,
+  ): Promise<{ ref: ObjectRef; resolved: ResolvedKind }> {
     const rendered = objectRef(object);
     const resolved = await this.#discovery.resolve(rendered.apiVersion, rendered.kind);
     const namespace = placeNamespace(rendered, resolved, defaultNamespace);
@@ -194,10 +231,16 @@ export class ClusterApplier {
    * served). The default propagation deletes dependents (a Deployment's ReplicaSets and pods) in the
    * background, so the call returns at once.
    */
-  async delete(ref: ObjectRef, options: { propagationPolicy?: PropagationPolicy; dryRun?: boolean } = {}): Promise<'deleted' | 'absent'> {
+  async delete(
+    ref: ObjectRef,
+    options: { propagationPolicy?: PropagationPolicy; dryRun?: boolean } = {},
+  ): Promise<'deleted' | 'absent'> {
     const path = await this.#path(ref);
     if (path === undefined) return 'absent';
-    const query = new URLSearchParams({ propagationPolicy: options.propagationPolicy ?? 'Background', ...(options.dryRun ? { dryRun: 'All' } : {}) });
+    const query = new URLSearchParams({
+      propagationPolicy: options.propagationPolicy ?? 'Background',
+      ...(options.dryRun ? { dryRun: 'All' } : {}),
+    });
     try {
       await this.client.request('DELETE', `${path}?${query}`);
       return 'deleted';
@@ -215,7 +258,10 @@ export class ClusterApplier {
   async ensureNamespace(name: string): Promise<'created' | 'exists' | 'terminating'> {
     const ref: ObjectRef = { apiVersion: 'v1', kind: 'Namespace', name };
     const live = await this.get(ref);
-    if (live) return (live.status as { phase?: string } | undefined)?.phase === 'Terminating' ? 'terminating' : 'exists';
+    if (live)
+      return (live.status as { phase?: string } | undefined)?.phase === 'Terminating'
+        ? 'terminating'
+        : 'exists';
     await this.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { defaultNamespace: '' });
     return 'created';
   }

@@ -23,7 +23,11 @@ export class KindNotServedError extends InputError {
     readonly apiVersion: string,
     readonly kind: string,
   ) {
-    super(`the cluster has no kind ${kind} in ${apiVersion}`, [{ path: '/kind', message: `not served in ${apiVersion}` }], ErrorCodes.unknownKind);
+    super(
+      `the cluster has no kind ${kind} in ${apiVersion}`,
+      [{ path: '/kind', message: `not served in ${apiVersion}` }],
+      ErrorCodes.unknownKind,
+    );
   }
 }
 
@@ -33,7 +37,9 @@ export function parseApiVersion(apiVersion: string): { group: string; version: s
   const [first, second] = parts;
   if (parts.length === 1 && first) return { group: '', version: first };
   if (parts.length === 2 && first && second) return { group: first, version: second };
-  throw new InputError(`apiVersion ${JSON.stringify(apiVersion)} is not "version" or "group/version"`, [{ path: '/apiVersion', message: 'not group/version' }]);
+  throw new InputError(`apiVersion ${JSON.stringify(apiVersion)} is not "version" or "group/version"`, [
+    { path: '/apiVersion', message: 'not group/version' },
+  ]);
 }
 
 export function discoveryPath(group: string, version: string): string {
@@ -78,7 +84,9 @@ export class ResourceDiscovery {
     if (cached) {
       // Another caller may have refreshed since this one read the cache: share its answer.
       const current = this.#tables.get(key);
-      const refreshed = (await (current && current !== cached ? current : this.#fetch(key, group, version))).get(kind);
+      const refreshed = (
+        await (current && current !== cached ? current : this.#fetch(key, group, version))
+      ).get(kind);
       if (refreshed) return refreshed;
     }
     throw new KindNotServedError(apiVersion, kind);
@@ -105,14 +113,26 @@ export class ResourceDiscovery {
       list = await this.client.request<ApiResourceList>('GET', path, undefined, { timeoutMs: 15_000 });
     } catch (error) {
       if (error instanceof KubeApiError && error.status === 404) return new Map();
-      if (error instanceof KubeApiError) throw new KubeApiError(`reading the discovery document ${path}: ${error.message}`, error.status, error.reason);
+      if (error instanceof KubeApiError)
+        throw new KubeApiError(
+          `reading the discovery document ${path}: ${error.message}`,
+          error.status,
+          error.reason,
+        );
       throw error;
     }
     const table = new Map<string, ResolvedKind>();
     for (const resource of list.resources ?? []) {
       // `deployments/status`, `deployments/scale`: subresources share the kind name of others.
       if (resource.name.includes('/')) continue;
-      table.set(resource.kind, { group, version, kind: resource.kind, resource: resource.name, namespaced: resource.namespaced, basePath: path });
+      table.set(resource.kind, {
+        group,
+        version,
+        kind: resource.kind,
+        resource: resource.name,
+        namespaced: resource.namespaced,
+        basePath: path,
+      });
     }
     return table;
   }

@@ -13,7 +13,10 @@ export interface FakeCall {
 }
 
 type Answer = unknown | ((call: FakeCall) => unknown);
-type WatchScript = (emit: (event: WatchEvent) => void, params: Record<string, string>) => void | Promise<void>;
+type WatchScript = (
+  emit: (event: WatchEvent) => void,
+  params: Record<string, string>,
+) => void | Promise<void>;
 
 export class FakeKubeClient implements KubeClient {
   readonly server = 'https://fake.test';
@@ -36,18 +39,36 @@ export class FakeKubeClient implements KubeClient {
 
   /** Serves the discovery documents given, by path (`/api/v1`, `/apis/apps/v1`). */
   withDiscovery(documents: Record<string, { name: string; kind: string; namespaced: boolean }[]>): this {
-    for (const [path, resources] of Object.entries(documents)) this.on('GET', path, { kind: 'APIResourceList', resources });
+    for (const [path, resources] of Object.entries(documents))
+      this.on('GET', path, { kind: 'APIResourceList', resources });
     return this;
   }
 
-  request<T>(method: string, path: string, body?: unknown, options: { contentType?: string } = {}): Promise<T> {
+  request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    options: { contentType?: string } = {},
+  ): Promise<T> {
     const [pathname = '', search = ''] = path.split('?');
-    const call: FakeCall = { method, path: pathname, query: new URLSearchParams(search), ...(body !== undefined ? { body } : {}), ...(options.contentType ? { contentType: options.contentType } : {}) };
+    const call: FakeCall = {
+      method,
+      path: pathname,
+      query: new URLSearchParams(search),
+      ...(body !== undefined ? { body } : {}),
+      ...(options.contentType ? { contentType: options.contentType } : {}),
+    };
     this.calls.push(call);
     const route = this.#routes.find((r) => r.method === method && r.path === pathname);
-    if (!route) return Promise.reject(new KubeApiError(`404 NotFound: the server could not find the requested resource`, 404, 'NotFound'));
+    if (!route)
+      return Promise.reject(
+        new KubeApiError(`404 NotFound: the server could not find the requested resource`, 404, 'NotFound'),
+      );
     try {
-      const answer = typeof route.answer === 'function' ? (route.answer as (call: FakeCall) => unknown)(call) : route.answer;
+      const answer =
+        typeof route.answer === 'function'
+          ? (route.answer as (call: FakeCall) => unknown)(call)
+          : route.answer;
       if (answer instanceof Error) return Promise.reject(answer);
       return Promise.resolve(structuredClone(answer) as T);
     } catch (error) {
@@ -55,11 +76,18 @@ export class FakeKubeClient implements KubeClient {
     }
   }
 
-  async watch(path: string, params: Record<string, string>, onEvent: (event: WatchEvent) => void, signal: AbortSignal): Promise<void> {
+  async watch(
+    path: string,
+    params: Record<string, string>,
+    onEvent: (event: WatchEvent) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
     this.watchCalls.push({ path, params });
     const script = this.#watches.get(path)?.shift();
     if (script) return script(onEvent, params);
-    await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+    await new Promise<void>((resolve) =>
+      signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true }),
+    );
   }
 
   close(): void {}

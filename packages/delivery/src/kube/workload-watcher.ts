@@ -65,7 +65,8 @@ interface KindState {
 export class WorkloadWatcher {
   readonly #kinds: KindState[];
   readonly #objects = new Map<string, KubeObject>();
-  readonly #options: Required<Omit<WorkloadWatcherOptions, 'onChange' | 'discovery' | 'kinds'>> & Pick<WorkloadWatcherOptions, 'onChange'>;
+  readonly #options: Required<Omit<WorkloadWatcherOptions, 'onChange' | 'discovery' | 'kinds'>> &
+    Pick<WorkloadWatcherOptions, 'onChange'>;
   readonly #discovery: ResourceDiscovery;
   #abort: AbortController | undefined;
   #running: Promise<unknown>[] = [];
@@ -74,7 +75,11 @@ export class WorkloadWatcher {
     private readonly client: KubeClient,
     options: WorkloadWatcherOptions = {},
   ) {
-    this.#kinds = (options.kinds ?? DEFAULT_WORKLOAD_KINDS).map((ref) => ({ ref: { apiVersion: ref.apiVersion, kind: ref.kind }, listed: false, keys: new Set() }));
+    this.#kinds = (options.kinds ?? DEFAULT_WORKLOAD_KINDS).map((ref) => ({
+      ref: { apiVersion: ref.apiVersion, kind: ref.kind },
+      listed: false,
+      keys: new Set(),
+    }));
     this.#discovery = options.discovery ?? new ResourceDiscovery(client);
     this.#options = {
       labelSelector: options.labelSelector ?? APPLICATION_LABEL,
@@ -108,7 +113,11 @@ export class WorkloadWatcher {
    */
   watch(kind: KindRef): void {
     if (this.#kinds.some((s) => s.ref.apiVersion === kind.apiVersion && s.ref.kind === kind.kind)) return;
-    const state: KindState = { ref: { apiVersion: kind.apiVersion, kind: kind.kind }, listed: false, keys: new Set() };
+    const state: KindState = {
+      ref: { apiVersion: kind.apiVersion, kind: kind.kind },
+      listed: false,
+      keys: new Set(),
+    };
     this.#kinds.push(state);
     if (this.#abort) this.#running.push(this.#run(state, this.#abort.signal));
   }
@@ -124,7 +133,9 @@ export class WorkloadWatcher {
    * is retried; `errors()` says when that is happening.
    */
   synced(kind?: KindRef): boolean {
-    const states = kind ? this.#kinds.filter((s) => s.ref.apiVersion === kind.apiVersion && s.ref.kind === kind.kind) : this.#kinds;
+    const states = kind
+      ? this.#kinds.filter((s) => s.ref.apiVersion === kind.apiVersion && s.ref.kind === kind.kind)
+      : this.#kinds;
     return states.length > 0 && states.every((s) => s.listed);
   }
 
@@ -205,7 +216,13 @@ export class WorkloadWatcher {
     const { managedFields: _managedFields, annotations: _annotations, ...metadata } = object.metadata;
     const spec = object.spec as Record<string, unknown> | undefined;
     const { template: _template, jobTemplate: _jobTemplate, ...rest } = spec ?? {};
-    return { ...object, apiVersion: state.ref.apiVersion, kind: state.ref.kind, metadata: metadata as KubeObject['metadata'], ...(spec ? { spec: rest } : {}) };
+    return {
+      ...object,
+      apiVersion: state.ref.apiVersion,
+      kind: state.ref.kind,
+      metadata: metadata as KubeObject['metadata'],
+      ...(spec ? { spec: rest } : {}),
+    };
   }
 
   #upsert(state: KindState, raw: KubeObject): string {

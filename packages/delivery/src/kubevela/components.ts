@@ -25,7 +25,12 @@ export interface ComponentTypeMapping {
   readonly gantryType: string;
   readonly rules: FieldRules;
   /** What depends on several fields at once, after each was converted. */
-  readonly finish?: (input: Readonly<Record<string, unknown>>, out: Record<string, unknown>, path: string, context: PropertyContext) => void;
+  readonly finish?: (
+    input: Readonly<Record<string, unknown>>,
+    out: Record<string, unknown>,
+    path: string,
+    context: PropertyContext,
+  ) => void;
 }
 
 const STORAGE_HINT = 'use the storage trait';
@@ -53,7 +58,12 @@ const CONTAINER_RULES: FieldRules = {
 
 /** KubeVela's port is the Service's and `containerPort` the pod's; Gantry's one `port` is both. */
 const containerPort: FieldRule = (field, _out, context) => {
-  if (field.value !== field.input['port']) noEquivalent(field, context, "a Gantry port is both the container's and the Service's: use the expose trait's targetPort");
+  if (field.value !== field.input['port'])
+    noEquivalent(
+      field,
+      context,
+      "a Gantry port is both the container's and the Service's: use the expose trait's targetPort",
+    );
 };
 
 const PORT_RULES: FieldRules = {
@@ -77,7 +87,12 @@ const deprecatedPort: FieldRule = (field, out, context) => {
 };
 
 const exposeType: FieldRule = (field, _out, context) => {
-  if (field.value !== 'ClusterIP') noEquivalent(field, context, `the Service of Gantry's webservice is a ClusterIP one: use the expose trait with type ${String(field.value)}`);
+  if (field.value !== 'ClusterIP')
+    noEquivalent(
+      field,
+      context,
+      `the Service of Gantry's webservice is a ClusterIP one: use the expose trait with type ${String(field.value)}`,
+    );
 };
 
 const WEBSERVICE_RULES: FieldRules = {
@@ -147,21 +162,36 @@ const SOURCE_FIELDS = ['repoType', 'url', 'chart'] as const;
  * Gantry's chart reference: `chart` from `repo` (a Helm repository), or one `oci://` reference. An
  * override that changes any of the three is read together with the component's own values.
  */
-function helmSource(input: Readonly<Record<string, unknown>>, out: Record<string, unknown>, path: string, context: PropertyContext): void {
+function helmSource(
+  input: Readonly<Record<string, unknown>>,
+  out: Record<string, unknown>,
+  path: string,
+  context: PropertyContext,
+): void {
   if (context.mode === 'patch' && !SOURCE_FIELDS.some((key) => input[key] !== undefined)) return;
   const read = (key: (typeof SOURCE_FIELDS)[number]): unknown => input[key] ?? context.base?.[key];
   const repoType = read('repoType') ?? 'helm';
   const url = read('url');
   const chart = read('chart');
   if (repoType !== 'helm' && repoType !== 'oci') {
-    noEquivalent({ path: pointer(path, 'repoType'), name: `repoType ${String(repoType)}` }, context, 'Gantry takes charts from Helm repositories and OCI registries');
+    noEquivalent(
+      { path: pointer(path, 'repoType'), name: `repoType ${String(repoType)}` },
+      context,
+      'Gantry takes charts from Helm repositories and OCI registries',
+    );
     return;
   }
   if (typeof url !== 'string' || typeof chart !== 'string') {
-    context.problems.error(pointer(path, typeof url === 'string' ? 'chart' : 'url'), `${context.subject} needs url and chart`);
+    context.problems.error(
+      pointer(path, typeof url === 'string' ? 'chart' : 'url'),
+      `${context.subject} needs url and chart`,
+    );
     return;
   }
-  const source = repoType === 'oci' || url.startsWith('oci://') ? { chart: `${url.replace(/\/+$/, '')}/${chart}`, ...(context.mode === 'patch' ? { repo: null } : {}) } : { chart, repo: url };
+  const source =
+    repoType === 'oci' || url.startsWith('oci://')
+      ? { chart: `${url.replace(/\/+$/, '')}/${chart}`, ...(context.mode === 'patch' ? { repo: null } : {}) }
+      : { chart, repo: url };
   // The chart first, as Gantry's schema lists it.
   const rest = { ...out };
   for (const key of Object.keys(out)) delete out[key];
@@ -197,7 +227,12 @@ export type ComponentTypeResolution = { gantryType: string; mapping: ComponentTy
  * The Gantry type a KubeVela component type becomes. A type KubeVela's built-ins do not have but the
  * catalog does (an operator's own definition of the same name) passes through unchanged.
  */
-export function resolveComponentType(type: unknown, path: string, problems: ConversionProblems, catalog: DefinitionNames | undefined): ComponentTypeResolution | undefined {
+export function resolveComponentType(
+  type: unknown,
+  path: string,
+  problems: ConversionProblems,
+  catalog: DefinitionNames | undefined,
+): ComponentTypeResolution | undefined {
   if (typeof type !== 'string' || type === '') {
     problems.error(pointer(path, 'type'), 'a KubeVela component needs a type');
     return undefined;
@@ -205,13 +240,18 @@ export function resolveComponentType(type: unknown, path: string, problems: Conv
   const mapping = Object.hasOwn(COMPONENT_TYPES, type) ? COMPONENT_TYPES[type] : undefined;
   if (mapping !== undefined) {
     if (catalog !== undefined && !catalog.components.has(mapping.gantryType)) {
-      problems.error(path, `KubeVela component type ${type} converts to Gantry's ${mapping.gantryType}, which this server does not have`);
+      problems.error(
+        path,
+        `KubeVela component type ${type} converts to Gantry's ${mapping.gantryType}, which this server does not have`,
+      );
       return undefined;
     }
     return { gantryType: mapping.gantryType, mapping };
   }
   if (catalog?.components.has(type)) {
-    problems.note(`component type ${type} (${path}) is not a KubeVela built-in: passed to Gantry's ${type} unchanged`);
+    problems.note(
+      `component type ${type} (${path}) is not a KubeVela built-in: passed to Gantry's ${type} unchanged`,
+    );
     return { gantryType: type, mapping: undefined };
   }
   const hint = Object.hasOwn(COMPONENT_TYPE_HINTS, type) ? `: ${COMPONENT_TYPE_HINTS[type]}` : '';
@@ -226,7 +266,8 @@ export function convertComponentProperties(
   path: string,
   context: PropertyContext,
 ): Record<string, unknown> | undefined {
-  if (resolved.mapping === undefined) return isPlainObject(properties) ? structuredClone(properties) : undefined;
+  if (resolved.mapping === undefined)
+    return isPlainObject(properties) ? structuredClone(properties) : undefined;
   const input = properties ?? {};
   const out = convertFields(input, path, resolved.mapping.rules, context);
   if (out !== undefined && isPlainObject(input)) resolved.mapping.finish?.(input, out, path, context);

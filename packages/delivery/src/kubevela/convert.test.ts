@@ -1,7 +1,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KindRegistry, applicationKind, createAjv, toDetails, type ApplicationSpec, type ComponentSpec, type ErrorDetail } from '@gantry/model';
+import {
+  KindRegistry,
+  applicationKind,
+  createAjv,
+  toDetails,
+  type ApplicationSpec,
+  type ComponentSpec,
+  type ErrorDetail,
+} from '@gantry/model';
 import type { ValidateFunction } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -18,7 +26,10 @@ function loadSchemas(folder: 'components' | 'traits'): Map<string, ValidateFunct
   const dir = join(CATALOG_DIR, folder);
   const schemas = new Map<string, ValidateFunction>();
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
-    const definition = parse(readFileSync(join(dir, file), 'utf8')) as { metadata: { name: string }; spec: { schema: object } };
+    const definition = parse(readFileSync(join(dir, file), 'utf8')) as {
+      metadata: { name: string };
+      spec: { schema: object };
+    };
     schemas.set(definition.metadata.name, ajv.compile(definition.spec.schema));
   }
   return schemas;
@@ -29,15 +40,27 @@ const traitSchemas = loadSchemas('traits');
 const catalog = { components: new Set(componentSchemas.keys()), traits: new Set(traitSchemas.keys()) };
 const applicationSchema = new KindRegistry().register(applicationKind);
 
-function schemaErrors(validate: ValidateFunction | undefined, what: string, properties: unknown): ErrorDetail[] {
+function schemaErrors(
+  validate: ValidateFunction | undefined,
+  what: string,
+  properties: unknown,
+): ErrorDetail[] {
   if (validate === undefined) return [{ path: '', message: `${what}: not in Gantry's catalog` }];
-  return validate(structuredClone(properties ?? {})) ? [] : toDetails(validate.errors ?? []).map((e) => ({ path: e.path, message: `${what}: ${e.message}` }));
+  return validate(structuredClone(properties ?? {}))
+    ? []
+    : toDetails(validate.errors ?? []).map((e) => ({ path: e.path, message: `${what}: ${e.message}` }));
 }
 
 function componentErrors(component: ComponentSpec): ErrorDetail[] {
   return [
-    ...schemaErrors(componentSchemas.get(component.type), `${component.name} (${component.type})`, component.properties),
-    ...(component.traits ?? []).flatMap((trait) => schemaErrors(traitSchemas.get(trait.type), `${component.name} trait ${trait.type}`, trait.properties)),
+    ...schemaErrors(
+      componentSchemas.get(component.type),
+      `${component.name} (${component.type})`,
+      component.properties,
+    ),
+    ...(component.traits ?? []).flatMap((trait) =>
+      schemaErrors(traitSchemas.get(trait.type), `${component.name} trait ${trait.type}`, trait.properties),
+    ),
   ];
 }
 
@@ -67,7 +90,8 @@ function convertYaml(text: string, names = catalog): KubeVelaConversion {
 }
 
 function errorsOf(conversion: KubeVelaConversion): ErrorDetail[] {
-  if (conversion.ok) throw new Error(`expected errors, converted to ${JSON.stringify(conversion.object.spec)}`);
+  if (conversion.ok)
+    throw new Error(`expected errors, converted to ${JSON.stringify(conversion.object.spec)}`);
   return conversion.errors;
 }
 
@@ -119,7 +143,11 @@ spec:
       object: {
         apiVersion: 'gantry.dev/v1alpha1',
         kind: 'Application',
-        metadata: { name: 'website', labels: { 'app.kubernetes.io/part-of': 'shop' }, annotations: { owner: 'web-team' } },
+        metadata: {
+          name: 'website',
+          labels: { 'app.kubernetes.io/part-of': 'shop' },
+          annotations: { owner: 'web-team' },
+        },
         spec: {
           components: [
             {
@@ -143,7 +171,15 @@ spec:
               traits: [
                 { type: 'scaler', properties: { replicas: 3 } },
                 // KubeVela's gateway defaults (nginx, ImplementationSpecific) written out, since Gantry's differ.
-                { type: 'ingress', properties: { domain: 'shop.example.com', http: { '/': 8080 }, class: 'nginx', pathType: 'ImplementationSpecific' } },
+                {
+                  type: 'ingress',
+                  properties: {
+                    domain: 'shop.example.com',
+                    http: { '/': 8080 },
+                    class: 'nginx',
+                    pathType: 'ImplementationSpecific',
+                  },
+                },
                 { type: 'env', properties: { env: { FEATURE_CHECKOUT_V2: 'on' } } },
               ],
             },
@@ -227,17 +263,27 @@ spec:
         {
           name: 'api',
           type: 'webservice',
-          properties: { image: 'registry.example.com/checkout/api:1.4.2', ports: [{ port: 80, expose: true }] },
+          properties: {
+            image: 'registry.example.com/checkout/api:1.4.2',
+            ports: [{ port: 80, expose: true }],
+          },
           traits: [{ type: 'scaler', properties: { replicas: 2 } }],
         },
         {
           name: 'worker',
           type: 'worker',
-          properties: { image: 'registry.example.com/checkout/worker:1.4.2', cmd: ['./worker', '--queue=payments'] },
+          properties: {
+            image: 'registry.example.com/checkout/worker:1.4.2',
+            cmd: ['./worker', '--queue=payments'],
+          },
           dependsOn: ['api'],
         },
       ],
-      topology: { clusters: ['eu-west-1', 'eu-central-1'], clusterSelector: { matchLabels: { region: 'us' } }, namespace: 'checkout' },
+      topology: {
+        clusters: ['eu-west-1', 'eu-central-1'],
+        clusterSelector: { matchLabels: { region: 'us' } },
+        namespace: 'checkout',
+      },
       overrides: [
         {
           clusters: ['eu-west-1', 'eu-central-1'],
@@ -263,7 +309,9 @@ spec:
       ],
       revisionHistoryLimit: 20,
     });
-    expect(conversion.ok && conversion.notes).toEqual(['KubeVela runs the 2 deploy steps one after another; Gantry delivers to every target at once']);
+    expect(conversion.ok && conversion.notes).toEqual([
+      'KubeVela runs the 2 deploy steps one after another; Gantry delivers to every target at once',
+    ]);
   });
 
   it('applies overrides everywhere without a workflow, as KubeVela deploys every topology with every override', () => {
@@ -292,8 +340,16 @@ spec:
     expect(spec.overrides).toEqual([
       {
         components: [
-          { name: 'site', properties: { memory: '256Mi' }, traits: [{ type: 'scaler', properties: { replicas: 2 } }] },
-          { name: 'search', properties: { memory: '256Mi' }, traits: [{ type: 'scaler', properties: { replicas: 2 } }] },
+          {
+            name: 'site',
+            properties: { memory: '256Mi' },
+            traits: [{ type: 'scaler', properties: { replicas: 2 } }],
+          },
+          {
+            name: 'search',
+            properties: { memory: '256Mi' },
+            traits: [{ type: 'scaler', properties: { replicas: 2 } }],
+          },
         ],
       },
     ]);
@@ -570,7 +626,9 @@ spec:
 
     // The document uses every mapping there is, so that a mapping added later is checked here too.
     const kubevelaTypes = new Set(document.spec.components.map((c) => c.type));
-    const kubevelaTraits = new Set(document.spec.components.flatMap((c) => (c.traits ?? []).map((t) => t.type)));
+    const kubevelaTraits = new Set(
+      document.spec.components.flatMap((c) => (c.traits ?? []).map((t) => t.type)),
+    );
     expect([...kubevelaTypes].sort()).toEqual(Object.keys(COMPONENT_TYPES).sort());
     expect([...kubevelaTraits].sort()).toEqual(Object.keys(TRAIT_TYPES).sort());
 
@@ -615,7 +673,15 @@ spec:
       {
         type: 'storage',
         properties: {
-          pvc: [{ name: 'web-cache', mountPath: '/cache', storageClassName: 'fast', accessModes: ['ReadWriteOnce'], size: '20Gi' }],
+          pvc: [
+            {
+              name: 'web-cache',
+              mountPath: '/cache',
+              storageClassName: 'fast',
+              accessModes: ['ReadWriteOnce'],
+              size: '20Gi',
+            },
+          ],
           configMap: [{ name: 'web-config', mountPath: '/etc/web', defaultMode: 292 }],
           secret: [{ name: 'web-keys', mountPath: '/etc/keys' }],
           emptyDir: [{ name: 'logs', mountPath: '/var/log/web', medium: '' }],
@@ -624,15 +690,31 @@ spec:
       {
         type: 'affinity',
         properties: {
-          podAffinity: { required: [{ matchLabels: { app: 'cache' }, topologyKey: 'topology.kubernetes.io/zone' }] },
-          podAntiAffinity: { preferred: [{ weight: 50, matchLabels: { app: 'web' }, topologyKey: 'kubernetes.io/hostname' }] },
+          podAffinity: {
+            required: [{ matchLabels: { app: 'cache' }, topologyKey: 'topology.kubernetes.io/zone' }],
+          },
+          podAntiAffinity: {
+            preferred: [{ weight: 50, matchLabels: { app: 'web' }, topologyKey: 'kubernetes.io/hostname' }],
+          },
           nodeAffinity: {
-            required: [{ key: 'node.kubernetes.io/instance-type', operator: 'In', values: ['m5.large', 'm5.xlarge'] }],
+            required: [
+              { key: 'node.kubernetes.io/instance-type', operator: 'In', values: ['m5.large', 'm5.xlarge'] },
+            ],
             preferred: [{ weight: 10, matchExpressions: [{ key: 'spot', operator: 'DoesNotExist' }] }],
           },
         },
       },
-      { type: 'hpa', properties: { min: 2, max: 10, cpuUtilization: 60, memoryUtilization: 80, targetAPIVersion: 'apps/v1', targetKind: 'Deployment' } },
+      {
+        type: 'hpa',
+        properties: {
+          min: 2,
+          max: 10,
+          cpuUtilization: 60,
+          memoryUtilization: 80,
+          targetAPIVersion: 'apps/v1',
+          targetKind: 'Deployment',
+        },
+      },
       { type: 'resources', properties: { cpu: '1', memory: '1Gi', limits: { cpu: '2', memory: '2Gi' } } },
     ]);
     expect(web.properties).toEqual({
@@ -660,15 +742,31 @@ spec:
       properties: { image: 'registry.example.com/admin:2', ports: [{ port: 9000, expose: false }] },
       traits: [
         { type: 'scaler', properties: { replicas: 1 } },
-        { type: 'storage', properties: { pvc: [{ name: 'admin-uploads', mountPath: '/uploads', size: '8Gi' }] } },
+        {
+          type: 'storage',
+          properties: { pvc: [{ name: 'admin-uploads', mountPath: '/uploads', size: '8Gi' }] },
+        },
         { type: 'expose', properties: { ports: [{ port: 9000 }], name: 'admin' } },
       ],
     });
-    expect(byName.get('consumer')?.traits).toEqual([{ type: 'hpa', properties: { min: 1, max: 5, cpuUtilization: 75 } }]);
-    expect(byName.get('backfill')).toMatchObject({ type: 'job', properties: { count: 3, restartPolicy: 'Never', backoffLimit: 1, activeDeadlineSeconds: 600 } });
-    expect(byName.get('cleanup')).toMatchObject({ type: 'cron-job', properties: { schedule: '*/30 * * * *', concurrencyPolicy: 'Replace', restartPolicy: 'OnFailure' } });
+    expect(byName.get('consumer')?.traits).toEqual([
+      { type: 'hpa', properties: { min: 1, max: 5, cpuUtilization: 75 } },
+    ]);
+    expect(byName.get('backfill')).toMatchObject({
+      type: 'job',
+      properties: { count: 3, restartPolicy: 'Never', backoffLimit: 1, activeDeadlineSeconds: 600 },
+    });
+    expect(byName.get('cleanup')).toMatchObject({
+      type: 'cron-job',
+      properties: { schedule: '*/30 * * * *', concurrencyPolicy: 'Replace', restartPolicy: 'OnFailure' },
+    });
     expect(byName.get('config')?.type).toBe('k8s-objects');
-    expect(byName.get('queue')?.properties).toEqual({ chart: 'rabbitmq', repo: 'https://charts.example.com/stable', version: '12.0.0', values: { replicaCount: 3 } });
+    expect(byName.get('queue')?.properties).toEqual({
+      chart: 'rabbitmq',
+      repo: 'https://charts.example.com/stable',
+      version: '12.0.0',
+      values: { replicaCount: 3 },
+    });
   });
 
   it('reports every field that cannot be converted, each with its path in the KubeVela document', () => {
@@ -733,53 +831,123 @@ spec:
       { path: '/metadata/finalizers', message: 'KubeVela metadata.finalizers has no Gantry equivalent' },
       {
         path: '/spec/components/0/properties/ports/0/containerPort',
-        message: "KubeVela webservice property ports[].containerPort has no Gantry equivalent: a Gantry port is both the container's and the Service's: use the expose trait's targetPort",
+        message:
+          "KubeVela webservice property ports[].containerPort has no Gantry equivalent: a Gantry port is both the container's and the Service's: use the expose trait's targetPort",
       },
-      { path: '/spec/components/0/properties/ports/0/nodePort', message: 'KubeVela webservice property ports[].nodePort has no Gantry equivalent: use the expose trait with type NodePort' },
+      {
+        path: '/spec/components/0/properties/ports/0/nodePort',
+        message:
+          'KubeVela webservice property ports[].nodePort has no Gantry equivalent: use the expose trait with type NodePort',
+      },
       {
         path: '/spec/components/0/properties/exposeType',
-        message: "KubeVela webservice property exposeType has no Gantry equivalent: the Service of Gantry's webservice is a ClusterIP one: use the expose trait with type LoadBalancer",
+        message:
+          "KubeVela webservice property exposeType has no Gantry equivalent: the Service of Gantry's webservice is a ClusterIP one: use the expose trait with type LoadBalancer",
       },
-      { path: '/spec/components/0/properties/volumeMounts', message: 'KubeVela webservice property volumeMounts has no Gantry equivalent: use the storage trait' },
-      { path: '/spec/components/0/properties/livenessProbe', message: 'KubeVela webservice property livenessProbe has no Gantry equivalent: use the health-probes trait' },
-      { path: '/spec/components/0/properties/env/0/valueFrom/fieldRef', message: 'KubeVela webservice property env[].valueFrom.fieldRef has no Gantry equivalent' },
-      { path: '/spec/components/0/traits/0', message: 'KubeVela trait init-container has no Gantry equivalent' },
-      { path: '/spec/components/0/traits/1/properties/pvc/0/subPath', message: 'KubeVela storage trait property pvc[].subPath has no Gantry equivalent' },
-      { path: '/spec/components/0/traits/1/properties/hostPath', message: 'KubeVela storage trait property hostPath has no Gantry equivalent' },
+      {
+        path: '/spec/components/0/properties/volumeMounts',
+        message: 'KubeVela webservice property volumeMounts has no Gantry equivalent: use the storage trait',
+      },
+      {
+        path: '/spec/components/0/properties/livenessProbe',
+        message:
+          'KubeVela webservice property livenessProbe has no Gantry equivalent: use the health-probes trait',
+      },
+      {
+        path: '/spec/components/0/properties/env/0/valueFrom/fieldRef',
+        message: 'KubeVela webservice property env[].valueFrom.fieldRef has no Gantry equivalent',
+      },
+      {
+        path: '/spec/components/0/traits/0',
+        message: 'KubeVela trait init-container has no Gantry equivalent',
+      },
+      {
+        path: '/spec/components/0/traits/1/properties/pvc/0/subPath',
+        message: 'KubeVela storage trait property pvc[].subPath has no Gantry equivalent',
+      },
+      {
+        path: '/spec/components/0/traits/1/properties/hostPath',
+        message: 'KubeVela storage trait property hostPath has no Gantry equivalent',
+      },
       {
         path: '/spec/components/0/traits/1/properties/configMap/0/data',
-        message: 'KubeVela storage trait property configMap[].data has no Gantry equivalent: use the config-files trait, which writes the files',
+        message:
+          'KubeVela storage trait property configMap[].data has no Gantry equivalent: use the config-files trait, which writes the files',
       },
-      { path: '/spec/components/0/traits/2/properties/unset', message: "KubeVela env trait property unset has no Gantry equivalent: Gantry's env trait cannot remove variables" },
-      { path: '/spec/components/0/traits/3/properties/labels', message: 'KubeVela gateway trait property labels has no Gantry equivalent' },
-      { path: '/spec/components/1', message: "KubeVela component type statefulset has no Gantry equivalent: rewrite it as Gantry's stateful-service" },
-      { path: '/spec/components/2/inputs', message: 'KubeVela component field inputs has no Gantry equivalent: Gantry components pass no data to each other' },
-      { path: '/spec/components/2/properties/ttlSecondsAfterFinished', message: 'KubeVela task property ttlSecondsAfterFinished has no Gantry equivalent' },
+      {
+        path: '/spec/components/0/traits/2/properties/unset',
+        message:
+          "KubeVela env trait property unset has no Gantry equivalent: Gantry's env trait cannot remove variables",
+      },
+      {
+        path: '/spec/components/0/traits/3/properties/labels',
+        message: 'KubeVela gateway trait property labels has no Gantry equivalent',
+      },
+      {
+        path: '/spec/components/1',
+        message:
+          "KubeVela component type statefulset has no Gantry equivalent: rewrite it as Gantry's stateful-service",
+      },
+      {
+        path: '/spec/components/2/inputs',
+        message:
+          'KubeVela component field inputs has no Gantry equivalent: Gantry components pass no data to each other',
+      },
+      {
+        path: '/spec/components/2/properties/ttlSecondsAfterFinished',
+        message: 'KubeVela task property ttlSecondsAfterFinished has no Gantry equivalent',
+      },
       {
         path: '/spec/policies/0',
-        message: "KubeVela policy type garbage-collect has no Gantry equivalent: Gantry prunes what a revision no longer renders (the application's prune options)",
+        message:
+          "KubeVela policy type garbage-collect has no Gantry equivalent: Gantry prunes what a revision no longer renders (the application's prune options)",
       },
-      { path: '/spec/policies/1', message: 'KubeVela policy type apply-once has no Gantry equivalent: Gantry keeps every object as rendered and corrects drift' },
-      { path: '/spec/policies/2', message: 'KubeVela policy type shared-resource has no Gantry equivalent: an object belongs to one Gantry application' },
-      { path: '/spec/policies/3', message: 'KubeVela policy type read-only has no Gantry equivalent: Gantry applies every object it renders' },
-      { path: '/spec/policies/4', message: 'KubeVela policy type my-company-policy has no Gantry equivalent' },
+      {
+        path: '/spec/policies/1',
+        message:
+          'KubeVela policy type apply-once has no Gantry equivalent: Gantry keeps every object as rendered and corrects drift',
+      },
+      {
+        path: '/spec/policies/2',
+        message:
+          'KubeVela policy type shared-resource has no Gantry equivalent: an object belongs to one Gantry application',
+      },
+      {
+        path: '/spec/policies/3',
+        message:
+          'KubeVela policy type read-only has no Gantry equivalent: Gantry applies every object it renders',
+      },
+      {
+        path: '/spec/policies/4',
+        message: 'KubeVela policy type my-company-policy has no Gantry equivalent',
+      },
       {
         path: '/spec/workflow/steps/0',
-        message: 'KubeVela workflow step type suspend has no Gantry equivalent: Gantry delivers without a workflow, and converts deploy steps only',
+        message:
+          'KubeVela workflow step type suspend has no Gantry equivalent: Gantry delivers without a workflow, and converts deploy steps only',
       },
       {
         path: '/spec/workflow/steps/1',
-        message: 'KubeVela workflow step type notification has no Gantry equivalent: Gantry delivers without a workflow, and converts deploy steps only',
+        message:
+          'KubeVela workflow step type notification has no Gantry equivalent: Gantry delivers without a workflow, and converts deploy steps only',
       },
-      { path: '/spec/workflow/steps/2/if', message: 'KubeVela workflow step field if has no Gantry equivalent' },
-      { path: '/spec/workflow/steps/2/properties/auto', message: 'KubeVela waits for an approval before this step: Gantry has no approval step' },
+      {
+        path: '/spec/workflow/steps/2/if',
+        message: 'KubeVela workflow step field if has no Gantry equivalent',
+      },
+      {
+        path: '/spec/workflow/steps/2/properties/auto',
+        message: 'KubeVela waits for an approval before this step: Gantry has no approval step',
+      },
       {
         path: '/spec/workflow/steps/2/properties/policies/1',
-        message: "names no policy of spec.policies: KubeVela's external Policy objects are not converted, so write tenant-defaults in the application",
+        message:
+          "names no policy of spec.policies: KubeVela's external Policy objects are not converted, so write tenant-defaults in the application",
       },
       {
         path: '/spec/workflow/steps/3',
-        message: 'KubeVela workflow step type apply-component has no Gantry equivalent: Gantry delivers without a workflow, and converts deploy steps only',
+        message:
+          'KubeVela workflow step type apply-component has no Gantry equivalent: Gantry delivers without a workflow, and converts deploy steps only',
       },
     ]);
   });
@@ -792,7 +960,12 @@ metadata: { name: hello }
 spec:
   components: [{ name: hello, type: webservice, properties: { image: "nginx:1.27" } }]
 `;
-    expect(errorsOf(convertYaml(document))).toEqual([{ path: '/spec/policies', message: 'Gantry needs target clusters: add a topology policy naming clusters' }]);
+    expect(errorsOf(convertYaml(document))).toEqual([
+      {
+        path: '/spec/policies',
+        message: 'Gantry needs target clusters: add a topology policy naming clusters',
+      },
+    ]);
     // KubeVela deploys a topology without clusters, or a deploy step naming none, to its hub cluster.
     const hubOnly = parse(document) as { spec: Record<string, unknown> };
     hubOnly.spec['policies'] = [
@@ -801,12 +974,20 @@ spec:
     ];
     hubOnly.spec['workflow'] = { steps: [{ name: 'local', type: 'deploy', properties: { policies: [] } }] };
     expect(errorsOf(convertKubeVelaApplication(hubOnly, catalog))).toEqual([
-      { path: '/spec/policies/0/properties', message: 'topology hub selects no cluster (KubeVela would deploy to its hub cluster): Gantry needs target clusters: add clusters or clusterLabelSelector' },
-      { path: '/spec/workflow/steps/0/properties/policies', message: 'names no topology policy, so KubeVela would deploy to its hub cluster: Gantry needs target clusters' },
+      {
+        path: '/spec/policies/0/properties',
+        message:
+          'topology hub selects no cluster (KubeVela would deploy to its hub cluster): Gantry needs target clusters: add clusters or clusterLabelSelector',
+      },
+      {
+        path: '/spec/workflow/steps/0/properties/policies',
+        message:
+          'names no topology policy, so KubeVela would deploy to its hub cluster: Gantry needs target clusters',
+      },
     ]);
   });
 
-  it("takes the clusters a deploy step names, and leaves out a topology no step names", () => {
+  it('takes the clusters a deploy step names, and leaves out a topology no step names', () => {
     const conversion = convertYaml(`
 apiVersion: core.oam.dev/v1beta1
 kind: Application
@@ -854,16 +1035,39 @@ spec:
 `),
     );
     expect(errors).toEqual([
-      { path: '/spec/policies/2/properties/selector', message: 'KubeVela override property selector has no Gantry equivalent: Gantry delivers every component to every target' },
-      { path: '/spec/policies/2/properties/components/0/type', message: "replaces component web (webservice) with a worker: Gantry overrides cannot change a component's type" },
+      {
+        path: '/spec/policies/2/properties/selector',
+        message:
+          'KubeVela override property selector has no Gantry equivalent: Gantry delivers every component to every target',
+      },
+      {
+        path: '/spec/policies/2/properties/components/0/type',
+        message:
+          "replaces component web (webservice) with a worker: Gantry overrides cannot change a component's type",
+      },
       {
         path: '/spec/policies/2/properties/components/1/name',
-        message: 'names no component of spec.components (KubeVela would add cache on these targets): Gantry overrides change existing components only',
+        message:
+          'names no component of spec.components (KubeVela would add cache on these targets): Gantry overrides change existing components only',
       },
-      { path: '/spec/policies/2/properties/components/2/properties/volumeMounts', message: 'KubeVela webservice property volumeMounts has no Gantry equivalent: use the storage trait' },
-      { path: '/spec/policies/2/properties/components/2/traits/1', message: 'KubeVela trait json-patch has no Gantry equivalent' },
-      { path: '/spec/policies/1/properties/clusterLabelSelector', message: "Gantry's topology has one cluster selector, and topologies eu and us select differently: name their clusters instead" },
-      { path: '/spec/policies/1/properties/namespace', message: 'Gantry delivers an application into one namespace, and topologies eu and us use shop and shop-us' },
+      {
+        path: '/spec/policies/2/properties/components/2/properties/volumeMounts',
+        message: 'KubeVela webservice property volumeMounts has no Gantry equivalent: use the storage trait',
+      },
+      {
+        path: '/spec/policies/2/properties/components/2/traits/1',
+        message: 'KubeVela trait json-patch has no Gantry equivalent',
+      },
+      {
+        path: '/spec/policies/1/properties/clusterLabelSelector',
+        message:
+          "Gantry's topology has one cluster selector, and topologies eu and us select differently: name their clusters instead",
+      },
+      {
+        path: '/spec/policies/1/properties/namespace',
+        message:
+          'Gantry delivers an application into one namespace, and topologies eu and us use shop and shop-us',
+      },
     ]);
   });
 
@@ -880,9 +1084,15 @@ spec:
 `) as Record<string, unknown>;
     const withPostgres = { components: new Set(['postgres', 'webservice']), traits: new Set(['backup']) };
     expect(errorsOf(convertKubeVelaApplication(document, withPostgres))).toEqual([
-      { path: '/spec/components/1', message: "KubeVela component type helm converts to Gantry's helm, which this server does not have" },
+      {
+        path: '/spec/components/1',
+        message: "KubeVela component type helm converts to Gantry's helm, which this server does not have",
+      },
     ]);
-    const converted = convertKubeVelaApplication(document, { ...withPostgres, components: new Set([...withPostgres.components, 'helm']) });
+    const converted = convertKubeVelaApplication(document, {
+      ...withPostgres,
+      components: new Set([...withPostgres.components, 'helm']),
+    });
     expect(converted.ok && converted.object.spec.components[0]).toEqual({
       name: 'db',
       type: 'postgres',
@@ -890,7 +1100,10 @@ spec:
       traits: [{ type: 'backup', properties: { schedule: '@daily' } }],
     });
     // Without a catalog, only KubeVela's built-ins convert.
-    expect(errorsOf(convertKubeVelaApplication(document)).map((e) => e.path)).toEqual(['/spec/components/0', '/spec/components/0/traits/0']);
+    expect(errorsOf(convertKubeVelaApplication(document)).map((e) => e.path)).toEqual([
+      '/spec/components/0',
+      '/spec/components/0/traits/0',
+    ]);
   });
 
   it('keeps Gantry metadata the CLI adds, drops what the Kubernetes API server wrote, and checks the envelope', () => {
@@ -905,7 +1118,10 @@ spec:
         generation: 3,
         creationTimestamp: '2025-01-01T00:00:00Z',
         managedFields: [{ manager: 'kubectl' }],
-        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', 'app.oam.dev/revision': 'shop-v3' },
+        annotations: {
+          'kubectl.kubernetes.io/last-applied-configuration': '{}',
+          'app.oam.dev/revision': 'shop-v3',
+        },
       },
       spec: {
         components: [{ name: 'web', type: 'webservice', properties: { image: 'nginx:1.27' } }],
@@ -913,17 +1129,34 @@ spec:
       },
       status: { status: 'running' },
     });
-    expect(conversion.ok && conversion.object.metadata).toEqual({ name: 'shop', team: 'payments', resourceVersion: '42', annotations: {} });
+    expect(conversion.ok && conversion.object.metadata).toEqual({
+      name: 'shop',
+      team: 'payments',
+      resourceVersion: '42',
+      annotations: {},
+    });
     expect(conversion.ok && conversion.notes).toEqual([
       "annotations kubectl.kubernetes.io/last-applied-configuration, app.oam.dev/revision dropped: KubeVela's (or kubectl's) own bookkeeping",
     ]);
 
-    expect(errorsOf(convertKubeVelaApplication({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'ApplicationConfiguration', metadata: {}, spec: { components: [] } }))).toEqual([
+    expect(
+      errorsOf(
+        convertKubeVelaApplication({
+          apiVersion: 'core.oam.dev/v1alpha2',
+          kind: 'ApplicationConfiguration',
+          metadata: {},
+          spec: { components: [] },
+        }),
+      ),
+    ).toEqual([
       { path: '/apiVersion', message: 'must be core.oam.dev/v1beta1' },
       { path: '/kind', message: 'must be Application' },
       { path: '/metadata/name', message: 'is required' },
       { path: '/spec/components', message: 'must be a list of components' },
-      { path: '/spec/policies', message: 'Gantry needs target clusters: add a topology policy naming clusters' },
+      {
+        path: '/spec/policies',
+        message: 'Gantry needs target clusters: add a topology policy naming clusters',
+      },
     ]);
   });
 });

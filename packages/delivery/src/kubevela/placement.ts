@@ -1,5 +1,9 @@
 import { isPlainObject, type OverrideSpec, type TopologySpec } from '@gantry/model';
-import { convertComponentProperties, type ComponentTypeResolution, type DefinitionNames } from './components.ts';
+import {
+  convertComponentProperties,
+  type ComponentTypeResolution,
+  type DefinitionNames,
+} from './components.ts';
 import { pointer, type ConversionProblems } from './problems.ts';
 import { convertTrait, type ConvertedTrait } from './traits.ts';
 
@@ -54,7 +58,10 @@ interface Override {
   readonly components: OverrideSpec['components'];
 }
 
-type Policy = { kind: 'topology'; topology: Topology } | { kind: 'override'; override: Override | undefined } | { kind: 'refused' };
+type Policy =
+  | { kind: 'topology'; topology: Topology }
+  | { kind: 'override'; override: Override | undefined }
+  | { kind: 'refused' };
 
 interface DeployStep {
   readonly path: string;
@@ -81,7 +88,9 @@ export function convertPlacement(input: PlacementInput): Placement {
   const policies = readPolicies(input);
   const workflow = readWorkflow(input, policies);
   const topologies = [...policies.values()].flatMap((p) => (p.kind === 'topology' ? [p.topology] : []));
-  const overrides = [...policies.values()].flatMap((p) => (p.kind === 'override' && p.override !== undefined ? [p.override] : []));
+  const overrides = [...policies.values()].flatMap((p) =>
+    p.kind === 'override' && p.override !== undefined ? [p.override] : [],
+  );
 
   let reachable: readonly Topology[] = topologies;
   const entries: OverrideSpec[] = [];
@@ -89,10 +98,14 @@ export function convertPlacement(input: PlacementInput): Placement {
     for (const override of overrides) entries.push({ components: override.components });
   } else {
     const { steps } = workflow;
-    const named = new Set(steps.flatMap((step) => [...step.topologies.map((t) => t.name), ...step.overrides.map((o) => o.name)]));
+    const named = new Set(
+      steps.flatMap((step) => [...step.topologies.map((t) => t.name), ...step.overrides.map((o) => o.name)]),
+    );
     reachable = topologies.filter((topology) => named.has(topology.name));
     for (const topology of topologies.filter((t) => !named.has(t.name))) {
-      problems.note(`topology policy ${topology.name} is named by no deploy step, so KubeVela delivers nothing through it: its clusters are not targets`);
+      problems.note(
+        `topology policy ${topology.name} is named by no deploy step, so KubeVela delivers nothing through it: its clusters are not targets`,
+      );
     }
     // Applied first everywhere, so that what a step's own overrides say wins on its clusters.
     for (const override of overrides.filter((o) => !named.has(o.name))) {
@@ -101,14 +114,21 @@ export function convertPlacement(input: PlacementInput): Placement {
     }
     for (const step of steps.filter((s) => s.topologies.length > 0)) {
       for (const override of step.overrides) {
-        for (const scope of scopesOf(step.topologies)) entries.push({ ...scope, components: override.components });
+        for (const scope of scopesOf(step.topologies))
+          entries.push({ ...scope, components: override.components });
       }
     }
-    if (steps.length > 1) problems.note(`KubeVela runs the ${steps.length} deploy steps one after another; Gantry delivers to every target at once`);
+    if (steps.length > 1)
+      problems.note(
+        `KubeVela runs the ${steps.length} deploy steps one after another; Gantry delivers to every target at once`,
+      );
   }
   // Policies that are not a list are reported as such; a missing topology would only repeat it.
-  const declaresTopology = Array.isArray(input.policies) ? input.policies.some((p: unknown) => isPlainObject(p) && p['type'] === 'topology') : input.policies !== undefined;
-  if (!declaresTopology && !workflow.namesUnknownPolicy) problems.error('/spec/policies', `${NEEDS_CLUSTERS}: add a topology policy naming clusters`);
+  const declaresTopology = Array.isArray(input.policies)
+    ? input.policies.some((p: unknown) => isPlainObject(p) && p['type'] === 'topology')
+    : input.policies !== undefined;
+  if (!declaresTopology && !workflow.namesUnknownPolicy)
+    problems.error('/spec/policies', `${NEEDS_CLUSTERS}: add a topology policy naming clusters`);
   return { topology: mergeTopologies(reachable, input), overrides: unique(entries) };
 }
 
@@ -126,9 +146,11 @@ function readPolicies(input: PlacementInput): Map<string, Policy> {
       problems.error(path, 'a KubeVela policy must be an object with name, type and properties');
       return;
     }
-    for (const key of Object.keys(policy).filter((k) => !['name', 'type', 'properties'].includes(k))) problems.error(pointer(path, key), `KubeVela policy field ${key} has no Gantry equivalent`);
+    for (const key of Object.keys(policy).filter((k) => !['name', 'type', 'properties'].includes(k)))
+      problems.error(pointer(path, key), `KubeVela policy field ${key} has no Gantry equivalent`);
     const { name, type } = policy;
-    if (typeof name !== 'string' || name === '') return problems.error(pointer(path, 'name'), 'a KubeVela policy needs a name');
+    if (typeof name !== 'string' || name === '')
+      return problems.error(pointer(path, 'name'), 'a KubeVela policy needs a name');
     if (policies.has(name)) return problems.error(pointer(path, 'name'), `policy ${name} is named twice`);
     const properties = policy['properties'] ?? {};
     const propertiesPath = pointer(path, 'properties');
@@ -136,9 +158,15 @@ function readPolicies(input: PlacementInput): Map<string, Policy> {
       const topology = readTopology(name, properties, propertiesPath, input);
       policies.set(name, topology === undefined ? { kind: 'refused' } : { kind: 'topology', topology });
     } else if (type === 'override') {
-      policies.set(name, { kind: 'override', override: readOverride(name, properties, propertiesPath, input) });
+      policies.set(name, {
+        kind: 'override',
+        override: readOverride(name, properties, propertiesPath, input),
+      });
     } else {
-      const reason = typeof type === 'string' && Object.hasOwn(REFUSED_POLICIES, type) ? `: ${REFUSED_POLICIES[type]}` : '';
+      const reason =
+        typeof type === 'string' && Object.hasOwn(REFUSED_POLICIES, type)
+          ? `: ${REFUSED_POLICIES[type]}`
+          : '';
       problems.error(path, `KubeVela policy type ${String(type)} has no Gantry equivalent${reason}`);
       policies.set(name, { kind: 'refused' });
     }
@@ -146,7 +174,12 @@ function readPolicies(input: PlacementInput): Map<string, Policy> {
   return policies;
 }
 
-function readTopology(name: string, properties: unknown, path: string, input: PlacementInput): Topology | undefined {
+function readTopology(
+  name: string,
+  properties: unknown,
+  path: string,
+  input: PlacementInput,
+): Topology | undefined {
   const { problems } = input;
   if (!isPlainObject(properties)) {
     problems.error(path, 'must be an object');
@@ -158,10 +191,12 @@ function readTopology(name: string, properties: unknown, path: string, input: Pl
   for (const [key, value] of Object.entries(properties)) {
     const at = pointer(path, key);
     if (key === 'clusters') {
-      if (!Array.isArray(value) || !value.every((c) => typeof c === 'string')) problems.error(at, 'must be a list of cluster names');
+      if (!Array.isArray(value) || !value.every((c) => typeof c === 'string'))
+        problems.error(at, 'must be a list of cluster names');
       else clusters = value;
     } else if (key === 'clusterLabelSelector' || key === 'clusterSelector') {
-      if (!isPlainObject(value) || !Object.values(value).every((v) => typeof v === 'string')) problems.error(at, 'must be a map of cluster labels');
+      if (!isPlainObject(value) || !Object.values(value).every((v) => typeof v === 'string'))
+        problems.error(at, 'must be a map of cluster labels');
       // KubeVela reads clusterSelector only when clusterLabelSelector is absent.
       else if (key === 'clusterLabelSelector' || properties['clusterLabelSelector'] === undefined) {
         matchLabels = value as Record<string, string>;
@@ -174,13 +209,19 @@ function readTopology(name: string, properties: unknown, path: string, input: Pl
     }
   }
   const namespace = properties['namespace'];
-  if (namespace !== undefined && typeof namespace !== 'string') problems.error(pointer(path, 'namespace'), 'must be a string');
+  if (namespace !== undefined && typeof namespace !== 'string')
+    problems.error(pointer(path, 'namespace'), 'must be a string');
   if (clusters.length === 0 && matchLabels === undefined) {
-    problems.error(path, `topology ${name} selects no cluster (KubeVela would deploy to its hub cluster): ${NEEDS_CLUSTERS}: add clusters or clusterLabelSelector`);
+    problems.error(
+      path,
+      `topology ${name} selects no cluster (KubeVela would deploy to its hub cluster): ${NEEDS_CLUSTERS}: add clusters or clusterLabelSelector`,
+    );
     return undefined;
   }
   if (clusters.includes('local')) {
-    problems.note(`topology ${name} names cluster local, KubeVela's hub: it is a target only if a Gantry cluster has that name`);
+    problems.note(
+      `topology ${name} names cluster local, KubeVela's hub: it is a target only if a Gantry cluster has that name`,
+    );
   }
   return {
     name,
@@ -201,12 +242,18 @@ function mergeTopologies(topologies: readonly Topology[], input: PlacementInput)
   for (const other of withSelector.slice(1)) {
     const first = withSelector[0]!;
     if (canonical(other.matchLabels) !== canonical(first.matchLabels)) {
-      problems.error(other.selectorPath, `Gantry's topology has one cluster selector, and topologies ${first.name} and ${other.name} select differently: name their clusters instead`);
+      problems.error(
+        other.selectorPath,
+        `Gantry's topology has one cluster selector, and topologies ${first.name} and ${other.name} select differently: name their clusters instead`,
+      );
     }
   }
   const namespace = topologies[0]?.namespace ?? input.namespace;
   for (const other of topologies.filter((t) => t.namespace !== namespace)) {
-    problems.error(other.namespacePath, `Gantry delivers an application into one namespace, and topologies ${topologies[0]!.name} and ${other.name} use ${namespace} and ${other.namespace}`);
+    problems.error(
+      other.namespacePath,
+      `Gantry delivers an application into one namespace, and topologies ${topologies[0]!.name} and ${other.name} use ${namespace} and ${other.namespace}`,
+    );
   }
   const matchLabels = withSelector[0]?.matchLabels;
   return {
@@ -221,14 +268,28 @@ function mergeTopologies(topologies: readonly Topology[], input: PlacementInput)
  * override can hold one selector, so topologies that select differently get an override each.
  */
 function scopesOf(topologies: readonly Topology[]): Pick<OverrideSpec, 'clusters' | 'clusterSelector'>[] {
-  const selectors = [...new Map(topologies.flatMap((t) => (t.matchLabels === undefined ? [] : [[canonical(t.matchLabels), t.matchLabels] as const]))).values()];
+  const selectors = [
+    ...new Map(
+      topologies.flatMap((t) =>
+        t.matchLabels === undefined ? [] : [[canonical(t.matchLabels), t.matchLabels] as const],
+      ),
+    ).values(),
+  ];
   const clusters = [...new Set(topologies.flatMap((t) => t.clusters))];
   const named = clusters.length > 0 ? { clusters } : {};
   if (selectors.length === 0) return [named];
-  return selectors.map((matchLabels, index) => ({ ...(index === 0 ? named : {}), clusterSelector: { matchLabels: { ...matchLabels } } }));
+  return selectors.map((matchLabels, index) => ({
+    ...(index === 0 ? named : {}),
+    clusterSelector: { matchLabels: { ...matchLabels } },
+  }));
 }
 
-function readOverride(name: string, properties: unknown, path: string, input: PlacementInput): Override | undefined {
+function readOverride(
+  name: string,
+  properties: unknown,
+  path: string,
+  input: PlacementInput,
+): Override | undefined {
   const { problems } = input;
   if (!isPlainObject(properties)) {
     problems.error(path, 'must be an object');
@@ -267,30 +328,51 @@ function readComponentPatch(patch: unknown, path: string, input: PlacementInput)
     problems.error(path, 'must be an object');
     return [];
   }
-  for (const key of Object.keys(patch).filter((k) => !['name', 'type', 'properties', 'traits'].includes(k))) problems.error(pointer(path, key), `KubeVela override field ${key} has no Gantry equivalent`);
+  for (const key of Object.keys(patch).filter((k) => !['name', 'type', 'properties', 'traits'].includes(k)))
+    problems.error(pointer(path, key), `KubeVela override field ${key} has no Gantry equivalent`);
   const { name, type } = patch;
   const targets = matchComponents(name, type, input.components);
   if (targets.length === 0) {
     if (typeof name === 'string' && name !== '') {
-      problems.error(pointer(path, 'name'), `names no component of spec.components (KubeVela would add ${name} on these targets): Gantry overrides change existing components only`);
+      problems.error(
+        pointer(path, 'name'),
+        `names no component of spec.components (KubeVela would add ${name} on these targets): Gantry overrides change existing components only`,
+      );
     }
     return [];
   }
   if (typeof name === 'string' && name !== '' && targets.some((c) => c.name !== name)) {
-    problems.note(`override ${path} named ${name} applies to components ${targets.map((c) => c.name).join(', ')}, as KubeVela matches the name as a pattern`);
+    problems.note(
+      `override ${path} named ${name} applies to components ${targets.map((c) => c.name).join(', ')}, as KubeVela matches the name as a pattern`,
+    );
   }
   const properties = withoutNulls(patch['properties'], pointer(path, 'properties'), problems);
   const traits = patch['traits'];
-  if (traits !== undefined && !Array.isArray(traits)) problems.error(pointer(path, 'traits'), 'must be a list');
+  if (traits !== undefined && !Array.isArray(traits))
+    problems.error(pointer(path, 'traits'), 'must be a list');
   return targets.flatMap((component) => {
     if (typeof type === 'string' && type !== '' && type !== component.type) {
-      problems.error(pointer(path, 'type'), `replaces component ${component.name} (${component.type}) with a ${type}: Gantry overrides cannot change a component's type`);
+      problems.error(
+        pointer(path, 'type'),
+        `replaces component ${component.name} (${component.type}) with a ${type}: Gantry overrides cannot change a component's type`,
+      );
       return [];
     }
     const converted: OverrideSpec['components'][number] = { name: component.name };
     if (properties !== undefined && component.resolved !== undefined) {
-      const context = { problems, mode: 'patch' as const, subject: `KubeVela ${component.type}`, component: component.name, base: component.properties };
-      const gantry = convertComponentProperties(component.resolved, properties, pointer(path, 'properties'), context);
+      const context = {
+        problems,
+        mode: 'patch' as const,
+        subject: `KubeVela ${component.type}`,
+        component: component.name,
+        base: component.properties,
+      };
+      const gantry = convertComponentProperties(
+        component.resolved,
+        properties,
+        pointer(path, 'properties'),
+        context,
+      );
       if (gantry !== undefined && Object.keys(gantry).length > 0) converted.properties = gantry;
     }
     if (Array.isArray(traits)) {
@@ -298,8 +380,21 @@ function readComponentPatch(patch: unknown, path: string, input: PlacementInput)
         const traitPath = pointer(path, 'traits', index);
         const kubevelaType = isPlainObject(trait) ? trait['type'] : undefined;
         const has = typeof kubevelaType === 'string' && component.traitTypes.has(kubevelaType);
-        const cleaned = isPlainObject(trait) && trait['properties'] !== undefined ? { ...trait, properties: withoutNulls(trait['properties'], pointer(traitPath, 'properties'), problems) } : trait;
-        const result = convertTrait(cleaned, traitPath, { problems, component: component.name, mode: has ? 'patch' : 'full', catalog: input.catalog, allowDisable: true, ownService: component.ownService });
+        const cleaned =
+          isPlainObject(trait) && trait['properties'] !== undefined
+            ? {
+                ...trait,
+                properties: withoutNulls(trait['properties'], pointer(traitPath, 'properties'), problems),
+              }
+            : trait;
+        const result = convertTrait(cleaned, traitPath, {
+          problems,
+          component: component.name,
+          mode: has ? 'patch' : 'full',
+          catalog: input.catalog,
+          allowDisable: true,
+          ownService: component.ownService,
+        });
         return result === undefined ? [] : [result];
       });
       if (convertedTraits.length > 0) converted.traits = convertedTraits;
@@ -308,8 +403,13 @@ function readComponentPatch(patch: unknown, path: string, input: PlacementInput)
   });
 }
 
-function matchComponents(name: unknown, type: unknown, components: readonly DocumentComponent[]): DocumentComponent[] {
-  if (typeof name !== 'string' || name === '') return components.filter((c) => typeof type !== 'string' || type === '' || c.type === type);
+function matchComponents(
+  name: unknown,
+  type: unknown,
+  components: readonly DocumentComponent[],
+): DocumentComponent[] {
+  if (typeof name !== 'string' || name === '')
+    return components.filter((c) => typeof type !== 'string' || type === '' || c.type === type);
   let pattern: RegExp;
   try {
     pattern = new RegExp(name.replaceAll('*', '.*'));
@@ -321,28 +421,43 @@ function matchComponents(name: unknown, type: unknown, components: readonly Docu
 
 /** KubeVela's override merge skips nulls, where Gantry's (a JSON merge patch) would delete the field. */
 function withoutNulls(value: unknown, path: string, problems: ConversionProblems): unknown {
-  if (Array.isArray(value)) return value.map((item, index) => withoutNulls(item, pointer(path, index), problems));
+  if (Array.isArray(value))
+    return value.map((item, index) => withoutNulls(item, pointer(path, index), problems));
   if (!isPlainObject(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
-    if (item === null) problems.note(`${pointer(path, key)} is null, which KubeVela's override ignores: dropped`);
+    if (item === null)
+      problems.note(`${pointer(path, key)} is null, which KubeVela's override ignores: dropped`);
     else out[key] = withoutNulls(item, pointer(path, key), problems);
   }
   return out;
 }
 
 /** Two entries of one override for the same component, as one: the later patch on top, traits in order. */
-function combine(first: OverrideSpec['components'][number], second: OverrideSpec['components'][number]): OverrideSpec['components'][number] {
-  const properties = first.properties === undefined ? second.properties : second.properties === undefined ? first.properties : (composePatches(first.properties, second.properties) as Record<string, unknown>);
+function combine(
+  first: OverrideSpec['components'][number],
+  second: OverrideSpec['components'][number],
+): OverrideSpec['components'][number] {
+  const properties =
+    first.properties === undefined
+      ? second.properties
+      : second.properties === undefined
+        ? first.properties
+        : (composePatches(first.properties, second.properties) as Record<string, unknown>);
   const traits = [...(first.traits ?? []), ...(second.traits ?? [])];
-  return { name: first.name, ...(properties !== undefined ? { properties } : {}), ...(traits.length > 0 ? { traits } : {}) };
+  return {
+    name: first.name,
+    ...(properties !== undefined ? { properties } : {}),
+    ...(traits.length > 0 ? { traits } : {}),
+  };
 }
 
 /** The merge patch that does what applying `first` then `second` does (objects merge, a null stays a deletion). */
 function composePatches(first: unknown, second: unknown): unknown {
   if (!isPlainObject(first) || !isPlainObject(second)) return structuredClone(second);
   const out: Record<string, unknown> = { ...first };
-  for (const [key, value] of Object.entries(second)) out[key] = Object.hasOwn(first, key) ? composePatches(first[key], value) : structuredClone(value);
+  for (const [key, value] of Object.entries(second))
+    out[key] = Object.hasOwn(first, key) ? composePatches(first[key], value) : structuredClone(value);
   return out;
 }
 
@@ -363,8 +478,16 @@ function readWorkflow(input: PlacementInput, policies: ReadonlyMap<string, Polic
   }
   for (const key of Object.keys(workflow)) {
     if (key === 'mode') problems.note('spec.workflow.mode dropped: Gantry delivers to every target at once');
-    else if (key === 'ref') problems.error('/spec/workflow/ref', 'a KubeVela WorkflowTemplate has no Gantry equivalent: write its deploy steps in the application');
-    else if (key !== 'steps') problems.error(pointer('/spec/workflow', key), `KubeVela workflow field ${key} has no Gantry equivalent`);
+    else if (key === 'ref')
+      problems.error(
+        '/spec/workflow/ref',
+        'a KubeVela WorkflowTemplate has no Gantry equivalent: write its deploy steps in the application',
+      );
+    else if (key !== 'steps')
+      problems.error(
+        pointer('/spec/workflow', key),
+        `KubeVela workflow field ${key} has no Gantry equivalent`,
+      );
   }
   const steps = workflow['steps'];
   if (steps === undefined) return none;
@@ -380,7 +503,10 @@ function readWorkflow(input: PlacementInput, policies: ReadonlyMap<string, Polic
     const path = pointer('/spec/workflow/steps', index);
     if (!isPlainObject(step)) return problems.error(path, 'a KubeVela workflow step must be an object');
     if (step['type'] !== 'deploy') {
-      return problems.error(path, `KubeVela workflow step type ${String(step['type'])} has no Gantry equivalent: Gantry delivers without a workflow, and converts deploy steps only`);
+      return problems.error(
+        path,
+        `KubeVela workflow step type ${String(step['type'])} has no Gantry equivalent: Gantry delivers without a workflow, and converts deploy steps only`,
+      );
     }
     deploySteps.push(readDeployStep(step, path, policies, hasTopology, result, problems));
   });
@@ -397,9 +523,11 @@ function readDeployStep(
 ): DeployStep {
   for (const key of Object.keys(step)) {
     const at = pointer(path, key);
-    if (key === 'timeout') problems.note(`${at} dropped: Gantry keeps delivering until the targets are healthy`);
+    if (key === 'timeout')
+      problems.note(`${at} dropped: Gantry keeps delivering until the targets are healthy`);
     else if (key === 'dependsOn') problems.note(`${at} dropped: Gantry delivers to every target at once`);
-    else if (!['name', 'type', 'properties', 'meta'].includes(key)) problems.error(at, `KubeVela workflow step field ${key} has no Gantry equivalent`);
+    else if (!['name', 'type', 'properties', 'meta'].includes(key))
+      problems.error(at, `KubeVela workflow step field ${key} has no Gantry equivalent`);
   }
   const properties = step['properties'] ?? {};
   const propertiesPath = pointer(path, 'properties');
@@ -412,7 +540,8 @@ function readDeployStep(
   for (const [key, value] of Object.entries(properties)) {
     const at = pointer(propertiesPath, key);
     if (key === 'auto') {
-      if (value !== true) problems.error(at, 'KubeVela waits for an approval before this step: Gantry has no approval step');
+      if (value !== true)
+        problems.error(at, 'KubeVela waits for an approval before this step: Gantry has no approval step');
     } else if (key === 'parallelism') {
       problems.note(`${at} dropped: Gantry applies a target's components in dependsOn order`);
     } else if (key !== 'policies' && key !== 'ignoreTerraformComponent') {
@@ -428,16 +557,24 @@ function readDeployStep(
     const policy = typeof name === 'string' ? policies.get(name) : undefined;
     if (policy === undefined) {
       workflow.namesUnknownPolicy = true;
-      problems.error(pointer(propertiesPath, 'policies', index), `names no policy of spec.policies: KubeVela's external Policy objects are not converted, so write ${String(name)} in the application`);
+      problems.error(
+        pointer(propertiesPath, 'policies', index),
+        `names no policy of spec.policies: KubeVela's external Policy objects are not converted, so write ${String(name)} in the application`,
+      );
     } else if (policy.kind === 'topology') {
       topologies.push(policy.topology);
     } else if (policy.kind === 'override' && policy.override !== undefined) {
       overrides.push(policy.override);
     }
   });
-  const namesRefused = names.some((name) => typeof name === 'string' && policies.get(name)?.kind === 'refused');
+  const namesRefused = names.some(
+    (name) => typeof name === 'string' && policies.get(name)?.kind === 'refused',
+  );
   if (topologies.length === 0 && hasTopology && !namesRefused) {
-    problems.error(pointer(propertiesPath, 'policies'), `names no topology policy, so KubeVela would deploy to its hub cluster: ${NEEDS_CLUSTERS}`);
+    problems.error(
+      pointer(propertiesPath, 'policies'),
+      `names no topology policy, so KubeVela would deploy to its hub cluster: ${NEEDS_CLUSTERS}`,
+    );
   }
   return { path, topologies, overrides };
 }
@@ -455,6 +592,10 @@ function unique(entries: OverrideSpec[]): OverrideSpec[] {
 /** JSON with sorted keys, to compare selectors and overrides whatever order their fields were written in. */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (isPlainObject(value)) return `{${Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonical(value[key])}`).join(',')}}`;
+  if (isPlainObject(value))
+    return `{${Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonical(value[key])}`)
+      .join(',')}}`;
   return JSON.stringify(value) ?? 'null';
 }

@@ -25,5 +25,8 @@ export class ConversionProblems {
 
 /** `pointer('/spec/components', 0, 'properties')` → `/spec/components/0/properties`, escaping `~` and `/` (RFC 6901). */
 export function pointer(base: string, ...segments: readonly (string | number)[]): string {
-  return base + segments.map((segment) => `/${String(segment).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+  return (
+    base +
+    segments.map((segment) => `/${String(segment).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('')
+  );
 }

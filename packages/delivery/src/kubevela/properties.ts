@@ -49,7 +49,10 @@ export function convertFields(
   prefix = '',
 ): Record<string, unknown> | undefined {
   if (!isPlainObject(input)) {
-    context.problems.error(path, `${context.subject} ${prefix === '' ? 'properties' : `property ${prefix.slice(0, -1)}`} must be an object`);
+    context.problems.error(
+      path,
+      `${context.subject} ${prefix === '' ? 'properties' : `property ${prefix.slice(0, -1)}`} must be an object`,
+    );
     return undefined;
   }
   const out: Record<string, unknown> = {};
@@ -62,8 +65,15 @@ export function convertFields(
   return out;
 }
 
-export function noEquivalent(field: Pick<Field, 'path' | 'name'>, context: PropertyContext, hint?: string): void {
-  context.problems.error(field.path, `${context.subject} property ${field.name} has no Gantry equivalent${hint === undefined ? '' : `: ${hint}`}`);
+export function noEquivalent(
+  field: Pick<Field, 'path' | 'name'>,
+  context: PropertyContext,
+  hint?: string,
+): void {
+  context.problems.error(
+    field.path,
+    `${context.subject} property ${field.name} has no Gantry equivalent${hint === undefined ? '' : `: ${hint}`}`,
+  );
 }
 
 export function dropNote(field: Pick<Field, 'path' | 'name'>, context: PropertyContext, why: string): void {
@@ -114,7 +124,12 @@ export const object =
   };
 
 /** Completes a converted list item: `out` is Gantry's, `input` KubeVela's. */
-export type ItemFill = (out: Record<string, unknown>, input: Readonly<Record<string, unknown>>, path: string, context: PropertyContext) => void;
+export type ItemFill = (
+  out: Record<string, unknown>,
+  input: Readonly<Record<string, unknown>>,
+  path: string,
+  context: PropertyContext,
+) => void;
 
 /** A list replaces as a whole in both systems' merges, so its items are complete even in an override. */
 export const list =

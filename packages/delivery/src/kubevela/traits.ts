@@ -24,14 +24,21 @@ import {
  */
 export interface TraitTypeMapping {
   readonly gantryType: string;
-  readonly convert: (properties: unknown, path: string, context: PropertyContext) => Record<string, unknown> | undefined;
+  readonly convert: (
+    properties: unknown,
+    path: string,
+    context: PropertyContext,
+  ) => Record<string, unknown> | undefined;
 }
 
 /**
  * Converts by rules; `defaults` are KubeVela's where Gantry's differ, written out for a whole trait (a
  * patch leaves them to the trait it patches).
  */
-function byRules(rules: FieldRules, defaults?: (out: Record<string, unknown>, context: PropertyContext) => void): TraitTypeMapping['convert'] {
+function byRules(
+  rules: FieldRules,
+  defaults?: (out: Record<string, unknown>, context: PropertyContext) => void,
+): TraitTypeMapping['convert'] {
   return (properties, path, context) => {
     const out = convertFields(properties ?? {}, path, rules, context);
     if (out !== undefined && context.mode === 'full') defaults?.(out, context);
@@ -48,7 +55,12 @@ function keyedMap(key: 'labels' | 'annotations'): TraitTypeMapping['convert'] {
     }
     const map: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(properties)) {
-      if (value === null) noEquivalent({ path: pointer(path, name), name: `${name}: null` }, context, `Gantry's ${key} trait only adds ${key}`);
+      if (value === null)
+        noEquivalent(
+          { path: pointer(path, name), name: `${name}: null` },
+          context,
+          `Gantry's ${key} trait only adds ${key}`,
+        );
       else map[name] = value;
     }
     return { [key]: map };
@@ -73,7 +85,8 @@ const INGRESS_RULES: FieldRules = {
 /** The old `port: [80, 443]`, which KubeVela ignores next to `ports`. */
 const deprecatedPorts: FieldRule = (field, out, context) => {
   if (field.input['ports'] !== undefined) dropped('KubeVela ignores it next to ports')(field, out, context);
-  else if (!Array.isArray(field.value)) context.problems.error(field.path, `${context.subject} property port must be a list of port numbers`);
+  else if (!Array.isArray(field.value))
+    context.problems.error(field.path, `${context.subject} property port must be a list of port numbers`);
   else out['ports'] = field.value.map((port: unknown) => ({ port }));
 };
 
@@ -81,7 +94,8 @@ const EXPOSE_RULES: FieldRules = {
   port: deprecatedPorts,
   ports: list({ port: same, name: same, protocol: same, nodePort: same }),
   type: (field, out, context) => {
-    if (field.value === 'ExternalName') noEquivalent({ ...field, name: 'type ExternalName' }, context, 'Gantry exposes pods only');
+    if (field.value === 'ExternalName')
+      noEquivalent({ ...field, name: 'type ExternalName' }, context, 'Gantry exposes pods only');
     else out['type'] = field.value;
   },
   annotations: same,
@@ -116,7 +130,10 @@ const ENV_RULES: FieldRules = {
       noEquivalent(field, context, "Gantry's env trait sets one container");
       return;
     }
-    Object.assign(out, convertFields(field.value[0], pointer(field.path, 0), ENV_PATCH_RULES, context, 'containers[].'));
+    Object.assign(
+      out,
+      convertFields(field.value[0], pointer(field.path, 0), ENV_PATCH_RULES, context, 'containers[].'),
+    );
   },
 };
 
@@ -128,7 +145,13 @@ const PVC_RULES: FieldRules = {
   storageClassName: same,
   volumeMode: onlyValue('Filesystem'),
   resources: (field, out, context) => {
-    const converted = convertFields(field.value, field.path, { requests: object({ storage: same }), limits: refused() }, context, 'resources.');
+    const converted = convertFields(
+      field.value,
+      field.path,
+      { requests: object({ storage: same }), limits: refused() },
+      context,
+      'resources.',
+    );
     const size = (converted?.['requests'] as { storage?: unknown } | undefined)?.storage;
     if (size !== undefined) out['size'] = size;
   },
@@ -148,7 +171,18 @@ const claimSize = (out: Record<string, unknown>): void => {
  * KubeVela creates the ConfigMap or Secret unless `mountOnly` (with `data` when given); Gantry's storage
  * trait mounts existing ones, and its config-files trait writes them.
  */
-function mountedSource(kind: 'ConfigMap' | 'Secret', keyField: 'configMapKey' | 'secretKey'): { rules: FieldRules; fill: (out: Record<string, unknown>, input: Readonly<Record<string, unknown>>, path: string, context: PropertyContext) => void } {
+function mountedSource(
+  kind: 'ConfigMap' | 'Secret',
+  keyField: 'configMapKey' | 'secretKey',
+): {
+  rules: FieldRules;
+  fill: (
+    out: Record<string, unknown>,
+    input: Readonly<Record<string, unknown>>,
+    path: string,
+    context: PropertyContext,
+  ) => void;
+} {
   const written: FieldRule = (field, out, context) => {
     if (field.input['mountOnly'] === true) dropped(`KubeVela ignores it with mountOnly`)(field, out, context);
     else noEquivalent(field, context, 'use the config-files trait, which writes the files');
@@ -171,7 +205,9 @@ function mountedSource(kind: 'ConfigMap' | 'Secret', keyField: 'configMapKey' | 
     },
     fill: (_out, input, path, context) => {
       if (input['mountOnly'] !== true && input['data'] === undefined && input['stringData'] === undefined) {
-        context.problems.note(`${context.subject} ${path}: KubeVela creates an empty ${kind} ${String(input['name'])}; Gantry mounts the existing one (create it, or use the config-files trait)`);
+        context.problems.note(
+          `${context.subject} ${path}: KubeVela creates an empty ${kind} ${String(input['name'])}; Gantry mounts the existing one (create it, or use the config-files trait)`,
+        );
       }
     },
   };
@@ -189,12 +225,19 @@ const STORAGE_RULES: FieldRules = {
 };
 
 /** A pod affinity term becomes Gantry's flat `{matchLabels, topologyKey}`. */
-const podAffinityTerm = (field: { value: unknown; path: string; name: string }, out: Record<string, unknown>, context: PropertyContext): void => {
+const podAffinityTerm = (
+  field: { value: unknown; path: string; name: string },
+  out: Record<string, unknown>,
+  context: PropertyContext,
+): void => {
   const converted = convertFields(
     field.value,
     field.path,
     {
-      labelSelector: object({ matchLabels: same, matchExpressions: refused('Gantry matches pods by labels') }),
+      labelSelector: object({
+        matchLabels: same,
+        matchExpressions: refused('Gantry matches pods by labels'),
+      }),
       topologyKey: same,
       namespace: refused(),
       namespaces: refused(),
@@ -206,7 +249,11 @@ const podAffinityTerm = (field: { value: unknown; path: string; name: string }, 
   if (converted === undefined) return;
   const selector = converted['labelSelector'] as { matchLabels?: unknown } | undefined;
   if (selector === undefined) {
-    noEquivalent(field, context, "a term without labelSelector selects no pods in Kubernetes, while Gantry's selects the component's own: add labelSelector.matchLabels");
+    noEquivalent(
+      field,
+      context,
+      "a term without labelSelector selects no pods in Kubernetes, while Gantry's selects the component's own: add labelSelector.matchLabels",
+    );
     return;
   }
   if (selector.matchLabels !== undefined) out['matchLabels'] = selector.matchLabels;
@@ -229,7 +276,13 @@ const podAffinity: FieldRule = (field, out, context) => {
       preferred: (terms, termsOut) => {
         termsOut['preferred'] = itemsOf(terms, context).map(({ value, path, name }) => {
           const term: Record<string, unknown> = {};
-          const converted = convertFields(value, path, { weight: same, podAffinityTerm: (inner) => podAffinityTerm(inner, term, context) }, context, `${name}.`);
+          const converted = convertFields(
+            value,
+            path,
+            { weight: same, podAffinityTerm: (inner) => podAffinityTerm(inner, term, context) },
+            context,
+            `${name}.`,
+          );
           return converted?.['weight'] === undefined ? term : { weight: converted['weight'], ...term };
         });
       },
@@ -240,17 +293,33 @@ const podAffinity: FieldRule = (field, out, context) => {
   if (converted !== undefined) out[field.key] = converted;
 };
 
-function itemsOf(field: { value: unknown; path: string; name: string }, context: PropertyContext): { value: unknown; path: string; name: string }[] {
+function itemsOf(
+  field: { value: unknown; path: string; name: string },
+  context: PropertyContext,
+): { value: unknown; path: string; name: string }[] {
   if (!Array.isArray(field.value)) {
     context.problems.error(field.path, `${context.subject} property ${field.name} must be a list`);
     return [];
   }
-  return field.value.map((value: unknown, index) => ({ value, path: pointer(field.path, index), name: `${field.name}[]` }));
+  return field.value.map((value: unknown, index) => ({
+    value,
+    path: pointer(field.path, index),
+    name: `${field.name}[]`,
+  }));
 }
 
 /** A node selector term's requirements; `matchFields` has no Gantry equivalent. */
-function nodeRequirements(field: { value: unknown; path: string; name: string }, context: PropertyContext): unknown {
-  const term = convertFields(field.value, field.path, { matchExpressions: same, matchFields: refused() }, context, `${field.name}.`);
+function nodeRequirements(
+  field: { value: unknown; path: string; name: string },
+  context: PropertyContext,
+): unknown {
+  const term = convertFields(
+    field.value,
+    field.path,
+    { matchExpressions: same, matchFields: refused() },
+    context,
+    `${field.name}.`,
+  );
   return term?.['matchExpressions'] ?? [];
 }
 
@@ -260,13 +329,30 @@ const nodeAffinity: FieldRule = (field, out, context) => {
     field.path,
     {
       required: (required, requiredOut) => {
-        const terms = convertFields(required.value, required.path, { nodeSelectorTerms: same }, context, `${required.name}.`)?.['nodeSelectorTerms'];
+        const terms = convertFields(
+          required.value,
+          required.path,
+          { nodeSelectorTerms: same },
+          context,
+          `${required.name}.`,
+        )?.['nodeSelectorTerms'];
         if (terms === undefined) return;
         if (!Array.isArray(terms) || terms.length !== 1) {
-          noEquivalent({ path: pointer(required.path, 'nodeSelectorTerms'), name: `${required.name}.nodeSelectorTerms` }, context, "Gantry's required node affinity is one term (KubeVela's terms are alternatives)");
+          noEquivalent(
+            { path: pointer(required.path, 'nodeSelectorTerms'), name: `${required.name}.nodeSelectorTerms` },
+            context,
+            "Gantry's required node affinity is one term (KubeVela's terms are alternatives)",
+          );
           return;
         }
-        requiredOut['required'] = nodeRequirements({ value: terms[0], path: pointer(required.path, 'nodeSelectorTerms', 0), name: `${required.name}.nodeSelectorTerms[]` }, context);
+        requiredOut['required'] = nodeRequirements(
+          {
+            value: terms[0],
+            path: pointer(required.path, 'nodeSelectorTerms', 0),
+            name: `${required.name}.nodeSelectorTerms[]`,
+          },
+          context,
+        );
       },
       preferred: (preferred, preferredOut) => {
         preferredOut['preferred'] = itemsOf(preferred, context).map(({ value, path, name }) => {
@@ -305,10 +391,20 @@ const AFFINITY_RULES: FieldRules = {
 /** KubeVela's `{type, value}` metric target; Gantry targets utilization only. */
 function utilization(to: string): FieldRule {
   return (field, out, context) => {
-    const converted = convertFields(field.value, field.path, { type: same, value: same }, context, `${field.name}.`);
+    const converted = convertFields(
+      field.value,
+      field.path,
+      { type: same, value: same },
+      context,
+      `${field.name}.`,
+    );
     if (converted === undefined) return;
     if ((converted['type'] ?? 'Utilization') !== 'Utilization') {
-      noEquivalent({ path: pointer(field.path, 'type'), name: `${field.name}.type ${String(converted['type'])}` }, context, 'Gantry targets a utilization percentage');
+      noEquivalent(
+        { path: pointer(field.path, 'type'), name: `${field.name}.type ${String(converted['type'])}` },
+        context,
+        'Gantry targets a utilization percentage',
+      );
       return;
     }
     if (converted['value'] !== undefined) out[to] = converted['value'];
@@ -335,7 +431,11 @@ const CPUSCALER_RULES: FieldRules = {
 
 const QUANTITIES: FieldRules = { cpu: quantity, memory: quantity };
 
-const RESOURCE_RULES: FieldRules = { ...QUANTITIES, requests: object(QUANTITIES), limits: object(QUANTITIES) };
+const RESOURCE_RULES: FieldRules = {
+  ...QUANTITIES,
+  requests: object(QUANTITIES),
+  limits: object(QUANTITIES),
+};
 
 /** Inside requests or limits, KubeVela fills the one left out: one CPU, 2048Mi. */
 function resourceDefaults(out: Record<string, unknown>): void {
@@ -400,14 +500,19 @@ export interface TraitConversionOptions {
 }
 
 /** A KubeVela trait entry (`{type, properties}`, and `disable` in an override) in Gantry's form. */
-export function convertTrait(trait: unknown, path: string, options: TraitConversionOptions): ConvertedTrait | undefined {
+export function convertTrait(
+  trait: unknown,
+  path: string,
+  options: TraitConversionOptions,
+): ConvertedTrait | undefined {
   const { problems } = options;
   if (!isPlainObject(trait)) {
     problems.error(path, 'a KubeVela trait must be an object with type and properties');
     return undefined;
   }
   const allowed = options.allowDisable ? ['type', 'properties', 'disable'] : ['type', 'properties'];
-  for (const key of Object.keys(trait).filter((k) => !allowed.includes(k))) problems.error(pointer(path, key), `KubeVela trait field ${key} has no Gantry equivalent`);
+  for (const key of Object.keys(trait).filter((k) => !allowed.includes(k)))
+    problems.error(pointer(path, key), `KubeVela trait field ${key} has no Gantry equivalent`);
   const type = trait['type'];
   if (typeof type !== 'string' || type === '') {
     problems.error(pointer(path, 'type'), 'a KubeVela trait needs a type');
@@ -418,7 +523,10 @@ export function convertTrait(trait: unknown, path: string, options: TraitConvers
   if (mapping !== undefined) {
     gantryType = mapping.gantryType;
     if (options.catalog !== undefined && !options.catalog.traits.has(gantryType)) {
-      problems.error(path, `KubeVela trait ${type} converts to Gantry's ${gantryType}, which this server does not have`);
+      problems.error(
+        path,
+        `KubeVela trait ${type} converts to Gantry's ${gantryType}, which this server does not have`,
+      );
       return undefined;
     }
   } else if (options.catalog?.traits.has(type)) {
@@ -430,11 +538,23 @@ export function convertTrait(trait: unknown, path: string, options: TraitConvers
     return undefined;
   }
   if (trait['disable'] === true) return { type: gantryType, disable: true };
-  if (trait['disable'] !== undefined && trait['disable'] !== false) problems.error(pointer(path, 'disable'), 'must be true or false');
+  if (trait['disable'] !== undefined && trait['disable'] !== false)
+    problems.error(pointer(path, 'disable'), 'must be true or false');
   const propertiesPath = pointer(path, 'properties');
-  const context: PropertyContext = { problems, mode: options.mode, subject: `KubeVela ${type} trait`, component: options.component, ownService: options.ownService };
-  const properties = mapping !== undefined ? mapping.convert(trait['properties'], propertiesPath, context) : passThrough(trait['properties']);
-  return properties === undefined || (options.mode === 'patch' && Object.keys(properties).length === 0) ? { type: gantryType } : { type: gantryType, properties };
+  const context: PropertyContext = {
+    problems,
+    mode: options.mode,
+    subject: `KubeVela ${type} trait`,
+    component: options.component,
+    ownService: options.ownService,
+  };
+  const properties =
+    mapping !== undefined
+      ? mapping.convert(trait['properties'], propertiesPath, context)
+      : passThrough(trait['properties']);
+  return properties === undefined || (options.mode === 'patch' && Object.keys(properties).length === 0)
+    ? { type: gantryType }
+    : { type: gantryType, properties };
 }
 
 function passThrough(properties: unknown): Record<string, unknown> | undefined {

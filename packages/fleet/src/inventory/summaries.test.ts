@@ -4,11 +4,22 @@ import { eventRecord, summarizeNode, summarizeWorkload } from './summaries.ts';
 describe('inventory summaries', () => {
   it('keeps what an SRE needs of a node', () => {
     const summary = summarizeNode({
-      metadata: { name: 'n1', uid: 'u', labels: { 'topology.kubernetes.io/zone': 'z1' }, creationTimestamp: '2026-01-01T00:00:00Z' },
+      metadata: {
+        name: 'n1',
+        uid: 'u',
+        labels: { 'topology.kubernetes.io/zone': 'z1' },
+        creationTimestamp: '2026-01-01T00:00:00Z',
+      },
       spec: { unschedulable: true, taints: [{ key: 'dedicated', value: 'flink', effect: 'NoSchedule' }] },
       status: {
         conditions: [
-          { type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: 'PLEG is not healthy', lastTransitionTime: '2026-01-02T00:00:00Z' },
+          {
+            type: 'Ready',
+            status: 'False',
+            reason: 'KubeletNotReady',
+            message: 'PLEG is not healthy',
+            lastTransitionTime: '2026-01-02T00:00:00Z',
+          },
           { type: 'MemoryPressure', status: 'False' },
         ],
         capacity: { cpu: '32', memory: '128Gi', pods: '110' },
@@ -21,7 +32,13 @@ describe('inventory summaries', () => {
       ready: false,
       unschedulable: true,
       conditions: [
-        { type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: 'PLEG is not healthy', lastTransitionTime: '2026-01-02T00:00:00Z' },
+        {
+          type: 'Ready',
+          status: 'False',
+          reason: 'KubeletNotReady',
+          message: 'PLEG is not healthy',
+          lastTransitionTime: '2026-01-02T00:00:00Z',
+        },
         { type: 'MemoryPressure', status: 'False' },
       ],
       labels: { 'topology.kubernetes.io/zone': 'z1' },
@@ -35,16 +52,46 @@ describe('inventory summaries', () => {
 
   it('judges workload health per kind', () => {
     const template = { spec: { containers: [{ image: 'flink:1.20' }] } };
-    expect(summarizeWorkload('Deployment', { metadata: { name: 'd', uid: 'u' }, spec: { replicas: 3, template }, status: { readyReplicas: 2, availableReplicas: 2, updatedReplicas: 3 } })).toMatchObject({
+    expect(
+      summarizeWorkload('Deployment', {
+        metadata: { name: 'd', uid: 'u' },
+        spec: { replicas: 3, template },
+        status: { readyReplicas: 2, availableReplicas: 2, updatedReplicas: 3 },
+      }),
+    ).toMatchObject({
       desired: 3,
       ready: 2,
       healthy: false,
       images: ['flink:1.20'],
     });
-    expect(summarizeWorkload('StatefulSet', { metadata: { name: 's', uid: 'u' }, spec: { template }, status: { readyReplicas: 1 } })).toMatchObject({ desired: 1, ready: 1, healthy: true });
-    expect(summarizeWorkload('DaemonSet', { metadata: { name: 'ds', uid: 'u' }, spec: { template }, status: { desiredNumberScheduled: 5, numberReady: 5, numberAvailable: 5 } })).toMatchObject({ desired: 5, healthy: true });
-    expect(summarizeWorkload('Job', { metadata: { name: 'j', uid: 'u' }, spec: { template }, status: { failed: 1, conditions: [{ type: 'Failed', status: 'True' }] } })).toMatchObject({ failed: 1, healthy: false });
-    expect(summarizeWorkload('CronJob', { metadata: { name: 'c', uid: 'u' }, spec: { schedule: '*/5 * * * *', suspend: true, jobTemplate: { spec: { template } } }, status: {} })).toMatchObject({
+    expect(
+      summarizeWorkload('StatefulSet', {
+        metadata: { name: 's', uid: 'u' },
+        spec: { template },
+        status: { readyReplicas: 1 },
+      }),
+    ).toMatchObject({ desired: 1, ready: 1, healthy: true });
+    expect(
+      summarizeWorkload('DaemonSet', {
+        metadata: { name: 'ds', uid: 'u' },
+        spec: { template },
+        status: { desiredNumberScheduled: 5, numberReady: 5, numberAvailable: 5 },
+      }),
+    ).toMatchObject({ desired: 5, healthy: true });
+    expect(
+      summarizeWorkload('Job', {
+        metadata: { name: 'j', uid: 'u' },
+        spec: { template },
+        status: { failed: 1, conditions: [{ type: 'Failed', status: 'True' }] },
+      }),
+    ).toMatchObject({ failed: 1, healthy: false });
+    expect(
+      summarizeWorkload('CronJob', {
+        metadata: { name: 'c', uid: 'u' },
+        spec: { schedule: '*/5 * * * *', suspend: true, jobTemplate: { spec: { template } } },
+        status: {},
+      }),
+    ).toMatchObject({
       schedule: '*/5 * * * *',
       suspend: true,
       images: ['flink:1.20'],

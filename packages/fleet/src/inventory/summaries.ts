@@ -26,7 +26,11 @@ type Json = Record<string, unknown>;
 const obj = (value: unknown): Json => (typeof value === 'object' && value !== null ? (value as Json) : {});
 const num = (value: unknown): number => (typeof value === 'number' ? value : 0);
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
-const strings = (value: unknown): Record<string, string> => Object.fromEntries(Object.entries(obj(value)).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+const strings = (value: unknown): Record<string, string> =>
+  Object.fromEntries(Object.entries(obj(value)).filter(([, v]) => typeof v === 'string')) as Record<
+    string,
+    string
+  >;
 
 export function summarizeNode(node: KubeObject): NodeSummary {
   const spec = obj(node.spec);
@@ -64,22 +68,44 @@ function images(template: unknown): string[] {
   return (Array.isArray(containers) ? containers : []).map((c) => String(obj(c).image));
 }
 
-export function summarizeWorkload(kind: (typeof WORKLOAD_KINDS)[number], object: KubeObject): WorkloadSummary {
+export function summarizeWorkload(
+  kind: (typeof WORKLOAD_KINDS)[number],
+  object: KubeObject,
+): WorkloadSummary {
   const spec = obj(object.spec);
   const status = obj(object.status);
-  const base = { labels: object.metadata.labels ?? {}, ...(object.metadata.creationTimestamp ? { createdAt: object.metadata.creationTimestamp } : {}) };
+  const base = {
+    labels: object.metadata.labels ?? {},
+    ...(object.metadata.creationTimestamp ? { createdAt: object.metadata.creationTimestamp } : {}),
+  };
   switch (kind) {
     case 'Deployment':
     case 'StatefulSet': {
       const desired = spec.replicas === undefined ? 1 : num(spec.replicas);
       const ready = num(status.readyReplicas);
       const available = kind === 'Deployment' ? num(status.availableReplicas) : ready;
-      return { ...base, desired, ready, available, updated: num(status.updatedReplicas), healthy: ready >= desired && available >= desired, images: images(spec.template) };
+      return {
+        ...base,
+        desired,
+        ready,
+        available,
+        updated: num(status.updatedReplicas),
+        healthy: ready >= desired && available >= desired,
+        images: images(spec.template),
+      };
     }
     case 'DaemonSet': {
       const desired = num(status.desiredNumberScheduled);
       const ready = num(status.numberReady);
-      return { ...base, desired, ready, available: num(status.numberAvailable), updated: num(status.updatedNumberScheduled), healthy: ready >= desired, images: images(spec.template) };
+      return {
+        ...base,
+        desired,
+        ready,
+        available: num(status.numberAvailable),
+        updated: num(status.updatedNumberScheduled),
+        healthy: ready >= desired,
+        images: images(spec.template),
+      };
     }
     case 'Job': {
       const desired = spec.completions === undefined ? 1 : num(spec.completions);
@@ -87,7 +113,18 @@ export function summarizeWorkload(kind: (typeof WORKLOAD_KINDS)[number], object:
       const failed = num(status.failed);
       const jobConditions = Array.isArray(status.conditions) ? status.conditions.map(obj) : [];
       const hasFailed = jobConditions.some((c) => c.type === 'Failed' && c.status === 'True');
-      return { ...base, desired, ready: num(status.ready), available: succeeded, updated: 0, succeeded, failed, active: num(status.active), healthy: !hasFailed, images: images(obj(spec.template)) };
+      return {
+        ...base,
+        desired,
+        ready: num(status.ready),
+        available: succeeded,
+        updated: 0,
+        succeeded,
+        failed,
+        active: num(status.active),
+        healthy: !hasFailed,
+        images: images(obj(spec.template)),
+      };
     }
     case 'CronJob': {
       const jobTemplate = obj(obj(spec.jobTemplate).spec);
@@ -113,7 +150,11 @@ export function podPhase(pod: KubeObject): string {
   return str(obj(pod.status).phase) ?? 'Unknown';
 }
 
-export function summarizeNamespace(namespace: KubeObject): { phase: string; labels: Record<string, string>; createdAt?: string } {
+export function summarizeNamespace(namespace: KubeObject): {
+  phase: string;
+  labels: Record<string, string>;
+  createdAt?: string;
+} {
   return {
     phase: str(obj(namespace.status).phase) ?? 'Active',
     labels: namespace.metadata.labels ?? {},
@@ -125,7 +166,11 @@ export function summarizeNamespace(namespace: KubeObject): { phase: string; labe
 export function eventRecord(team: string, cluster: string, event: KubeObject): EventRecord {
   const involved = obj(event.involvedObject);
   const series = obj(event.series);
-  const first = str(event.firstTimestamp) ?? str(event.eventTime) ?? event.metadata.creationTimestamp ?? new Date().toISOString();
+  const first =
+    str(event.firstTimestamp) ??
+    str(event.eventTime) ??
+    event.metadata.creationTimestamp ??
+    new Date().toISOString();
   const last = str(series.lastObservedTime) ?? str(event.lastTimestamp) ?? first;
   return {
     source: 'kubernetes',

@@ -25,7 +25,15 @@ export interface WatchEvent {
 export interface KubeObject {
   apiVersion?: string;
   kind?: string;
-  metadata: { name: string; namespace?: string; uid: string; resourceVersion?: string; labels?: Record<string, string>; creationTimestamp?: string; [key: string]: unknown };
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    creationTimestamp?: string;
+    [key: string]: unknown;
+  };
   [key: string]: unknown;
 }
 
@@ -37,9 +45,19 @@ export interface KubeList {
 /** The few calls Gantry makes to an API server: JSON requests and line-delimited watches. */
 export interface KubeClient {
   readonly server: string;
-  request<T>(method: string, path: string, body?: unknown, options?: { contentType?: string; timeoutMs?: number }): Promise<T>;
+  request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    options?: { contentType?: string; timeoutMs?: number },
+  ): Promise<T>;
   /** Streams watch events until the server ends the watch (resolves) or it fails (rejects). */
-  watch(path: string, params: Record<string, string>, onEvent: (event: WatchEvent) => void, signal: AbortSignal): Promise<void>;
+  watch(
+    path: string,
+    params: Record<string, string>,
+    onEvent: (event: WatchEvent) => void,
+    signal: AbortSignal,
+  ): Promise<void>;
   /** Closes the kept-alive connections. */
   close(): void;
 }
@@ -60,17 +78,25 @@ export async function kubeClientFromKubeconfig(kubeconfig: string, context?: str
   try {
     config.loadFromString(kubeconfig);
   } catch (error) {
-    throw new InputError(`the kubeconfig cannot be read: ${(error as Error).message}`, [{ path: '/kubeconfig', message: (error as Error).message }]);
+    throw new InputError(`the kubeconfig cannot be read: ${(error as Error).message}`, [
+      { path: '/kubeconfig', message: (error as Error).message },
+    ]);
   }
   if (context) {
     if (!config.getContextObject(context)) {
       const known = config.getContexts().map((c) => c.name);
-      throw new InputError(`the kubeconfig has no context ${JSON.stringify(context)} (it has ${known.join(', ') || 'none'})`, [{ path: '/context', message: 'no such context' }]);
+      throw new InputError(
+        `the kubeconfig has no context ${JSON.stringify(context)} (it has ${known.join(', ') || 'none'})`,
+        [{ path: '/context', message: 'no such context' }],
+      );
     }
     config.setCurrentContext(context);
   }
   const cluster = config.getCurrentCluster();
-  if (!cluster) throw new InputError('the kubeconfig names no current cluster', [{ path: '/kubeconfig', message: 'no current cluster' }]);
+  if (!cluster)
+    throw new InputError('the kubeconfig names no current cluster', [
+      { path: '/kubeconfig', message: 'no current cluster' },
+    ]);
   const options: https.RequestOptions = {};
   await config.applyToHTTPSOptions(options);
   return new HttpKubeClient({ server: new URL(cluster.server), options });
@@ -102,33 +128,61 @@ class HttpKubeClient implements KubeClient {
     this.#transport = transport;
     this.server = transport.server.toString().replace(/\/$/, '');
     const secure = transport.server.protocol === 'https:';
-    this.#agent = secure ? new https.Agent({ keepAlive: true, maxSockets: 32 }) : new http.Agent({ keepAlive: true, maxSockets: 32 });
+    this.#agent = secure
+      ? new https.Agent({ keepAlive: true, maxSockets: 32 })
+      : new http.Agent({ keepAlive: true, maxSockets: 32 });
   }
 
   close(): void {
     this.#agent.destroy();
   }
 
-  #open(method: string, path: string, headers: Record<string, string>, signal?: AbortSignal, timeoutMs?: number): http.ClientRequest {
+  #open(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    signal?: AbortSignal,
+    timeoutMs?: number,
+  ): http.ClientRequest {
     const url = new URL(path, this.#transport.server);
     const base = this.#transport.options;
     const options: https.RequestOptions = {
       ...base,
       agent: this.#agent,
       method,
-      headers: { ...(base.headers as Record<string, string> | undefined), accept: 'application/json', ...headers },
+      headers: {
+        ...(base.headers as Record<string, string> | undefined),
+        accept: 'application/json',
+        ...headers,
+      },
       ...(signal ? { signal } : {}),
       ...(timeoutMs ? { timeout: timeoutMs } : {}),
     };
     return url.protocol === 'https:' ? https.request(url, options) : http.request(url, options);
   }
 
-  request<T>(method: string, path: string, body?: unknown, options: { contentType?: string; timeoutMs?: number } = {}): Promise<T> {
+  request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    options: { contentType?: string; timeoutMs?: number } = {},
+  ): Promise<T> {
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
-      const headers: Record<string, string> = payload ? { 'content-type': options.contentType ?? 'application/json', 'content-length': String(Buffer.byteLength(payload)) } : {};
+      const headers: Record<string, string> = payload
+        ? {
+            'content-type': options.contentType ?? 'application/json',
+            'content-length': String(Buffer.byteLength(payload)),
+          }
+        : {};
       const request = this.#open(method, path, headers, undefined, options.timeoutMs ?? 15_000);
-      request.on('timeout', () => request.destroy(Object.assign(new Error(`no answer from ${this.server} within ${options.timeoutMs ?? 15_000} ms`), { code: 'ETIMEDOUT' })));
+      request.on('timeout', () =>
+        request.destroy(
+          Object.assign(new Error(`no answer from ${this.server} within ${options.timeoutMs ?? 15_000} ms`), {
+            code: 'ETIMEDOUT',
+          }),
+        ),
+      );
       request.on('error', (error) => reject(networkError(error)));
       request.on('response', (response) => {
         const chunks: Buffer[] = [];
@@ -141,7 +195,13 @@ class HttpKubeClient implements KubeClient {
           try {
             resolve((text === '' ? undefined : JSON.parse(text)) as T);
           } catch (error) {
-            reject(new KubeApiError(`unreadable answer from ${this.server}: ${(error as Error).message}`, status, 'BadResponse'));
+            reject(
+              new KubeApiError(
+                `unreadable answer from ${this.server}: ${(error as Error).message}`,
+                status,
+                'BadResponse',
+              ),
+            );
           }
         });
       });
@@ -150,14 +210,22 @@ class HttpKubeClient implements KubeClient {
     });
   }
 
-  watch(path: string, params: Record<string, string>, onEvent: (event: WatchEvent) => void, signal: AbortSignal): Promise<void> {
+  watch(
+    path: string,
+    params: Record<string, string>,
+    onEvent: (event: WatchEvent) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
       const query = new URLSearchParams({ ...params, watch: 'true' });
       const request = this.#open('GET', `${path}?${query}`, {}, signal);
-      request.on('error', (error: NodeJS.ErrnoException) => (signal.aborted ? resolve() : reject(networkError(error))));
+      request.on('error', (error: NodeJS.ErrnoException) =>
+        signal.aborted ? resolve() : reject(networkError(error)),
+      );
       request.on('response', (response) => {
         const status = response.statusCode ?? 0;
-        const fail = (error: NodeJS.ErrnoException) => (signal.aborted ? resolve() : reject(networkError(error)));
+        const fail = (error: NodeJS.ErrnoException) =>
+          signal.aborted ? resolve() : reject(networkError(error));
         response.on('error', fail);
         if (status !== 200) {
           const chunks: Buffer[] = [];
@@ -177,7 +245,9 @@ class HttpKubeClient implements KubeClient {
           }
         });
         response.on('end', () => resolve());
-        response.on('aborted', () => (signal.aborted ? resolve() : reject(new KubeApiError('the watch was cut off', 0, 'ECONNRESET'))));
+        response.on('aborted', () =>
+          signal.aborted ? resolve() : reject(new KubeApiError('the watch was cut off', 0, 'ECONNRESET')),
+        );
       });
       request.end();
     });

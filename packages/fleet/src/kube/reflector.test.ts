@@ -2,10 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { KubeApiError, type KubeClient, type KubeObject, type WatchEvent } from './kube-client.ts';
 import { Reflector } from './reflector.ts';
 
-const node = (name: string, resourceVersion: string): KubeObject => ({ metadata: { name, uid: name, resourceVersion } });
+const node = (name: string, resourceVersion: string): KubeObject => ({
+  metadata: { name, uid: name, resourceVersion },
+});
 
 /** A scripted API server: each list and watch call takes the next step of its script. */
-function fakeClient(script: { lists: (() => { items: KubeObject[]; rv: string })[]; watches: ((params: Record<string, string>, emit: (e: WatchEvent) => void) => void)[] }) {
+function fakeClient(script: {
+  lists: (() => { items: KubeObject[]; rv: string })[];
+  watches: ((params: Record<string, string>, emit: (e: WatchEvent) => void) => void)[];
+}) {
   const calls: string[] = [];
   const client: KubeClient = {
     server: 'https://fake',
@@ -70,7 +75,13 @@ describe('reflector', () => {
         failed: (error) => errors.push(error),
         synced: () => undefined,
       },
-      { path: '/api/v1/nodes', pageSize: 500, watchTimeoutSeconds: 300, backoff: { baseMs: 1, maxMs: 1 }, sleep: () => Promise.resolve() },
+      {
+        path: '/api/v1/nodes',
+        pageSize: 500,
+        watchTimeoutSeconds: 300,
+        backoff: { baseMs: 1, maxMs: 1 },
+        sleep: () => Promise.resolve(),
+      },
     );
     await reflector.run(controller.signal);
     expect(calls).toEqual(['list', 'watch@10', 'watch@15', 'watch@16', 'list', 'watch@40']);

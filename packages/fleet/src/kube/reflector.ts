@@ -1,4 +1,10 @@
-import { KubeApiError, type KubeClient, type KubeList, type KubeObject, type WatchEvent } from './kube-client.ts';
+import {
+  KubeApiError,
+  type KubeClient,
+  type KubeList,
+  type KubeObject,
+  type WatchEvent,
+} from './kube-client.ts';
 
 export interface ReflectorHandlers {
   /**
@@ -31,7 +37,10 @@ export interface ReflectorOptions {
 }
 
 function isExpired(error: unknown): boolean {
-  return error instanceof KubeApiError && (error.status === 410 || error.reason === 'Expired' || error.reason === 'Gone');
+  return (
+    error instanceof KubeApiError &&
+    (error.status === 410 || error.reason === 'Expired' || error.reason === 'Gone')
+  );
 }
 
 /**
@@ -69,7 +78,10 @@ export class Reflector {
         }
         this.#failures++;
         this.handlers.failed(error);
-        const delay = Math.min(this.options.backoff.maxMs, this.options.backoff.baseMs * 2 ** (this.#failures - 1));
+        const delay = Math.min(
+          this.options.backoff.maxMs,
+          this.options.backoff.baseMs * 2 ** (this.#failures - 1),
+        );
         await this.options.sleep(delay, signal);
       }
     }
@@ -80,8 +92,14 @@ export class Reflector {
     let resourceVersion = '';
     let first = true;
     do {
-      const query = new URLSearchParams({ ...this.options.params, limit: String(this.options.pageSize), ...(token ? { continue: token } : {}) });
-      const page = await this.client.request<KubeList>('GET', `${this.options.path}?${query}`, undefined, { timeoutMs: 60_000 });
+      const query = new URLSearchParams({
+        ...this.options.params,
+        limit: String(this.options.pageSize),
+        ...(token ? { continue: token } : {}),
+      });
+      const page = await this.client.request<KubeList>('GET', `${this.options.path}?${query}`, undefined, {
+        timeoutMs: 60_000,
+      });
       this.handlers.page(page.items, first);
       first = false;
       resourceVersion = page.metadata.resourceVersion;
@@ -102,7 +120,11 @@ export class Reflector {
     const onEvent = (event: WatchEvent) => {
       if (event.type === 'ERROR') {
         const status = event.object as unknown as { code?: number; reason?: string; message?: string };
-        failure = new KubeApiError(status.message ?? 'watch error', status.code ?? 500, status.reason ?? 'Error');
+        failure = new KubeApiError(
+          status.message ?? 'watch error',
+          status.code ?? 500,
+          status.reason ?? 'Error',
+        );
         return;
       }
       const version = event.object.metadata.resourceVersion;

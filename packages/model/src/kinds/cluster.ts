@@ -6,14 +6,30 @@ export const ClusterSpec = Type.Object(
   {
     kubeconfigSecret: Type.Object(
       {
-        name: Type.String({ pattern: NAME_PATTERN, maxLength: 63, description: 'A secret of the cluster\'s team holding the kubeconfig.' }),
-        key: Type.String({ default: 'kubeconfig', maxLength: 253, description: 'The key within the secret.' }),
+        name: Type.String({
+          pattern: NAME_PATTERN,
+          maxLength: 63,
+          description: "A secret of the cluster's team holding the kubeconfig.",
+        }),
+        key: Type.String({
+          default: 'kubeconfig',
+          maxLength: 253,
+          description: 'The key within the secret.',
+        }),
       },
       { additionalProperties: false },
     ),
-    context: Type.Optional(Type.String({ maxLength: 253, description: 'The kubeconfig context to use; default its current context.' })),
+    context: Type.Optional(
+      Type.String({
+        maxLength: 253,
+        description: 'The kubeconfig context to use; default its current context.',
+      }),
+    ),
     description: Type.Optional(Type.String({ maxLength: 2000 })),
-    paused: Type.Boolean({ default: false, description: 'Stop watching the cluster (its inventory is kept as last seen).' }),
+    paused: Type.Boolean({
+      default: false,
+      description: 'Stop watching the cluster (its inventory is kept as last seen).',
+    }),
   },
   { additionalProperties: false },
 );
@@ -25,7 +41,9 @@ export const ClusterStatus = Type.Object(
     conditions: Type.Optional(Type.Array(Condition)),
     server: Type.Optional(Type.String({ description: 'The API server URL from the kubeconfig.' })),
     serverVersion: Type.Optional(Type.String()),
-    latencyMs: Type.Optional(Type.Number({ description: 'Round trip of a /version probe, updated when it moves by half or more.' })),
+    latencyMs: Type.Optional(
+      Type.Number({ description: 'Round trip of a /version probe, updated when it moves by half or more.' }),
+    ),
     inventory: Type.Optional(
       Type.Object(
         {
@@ -48,7 +66,8 @@ export const clusterKind: KindDefinition = {
   plural: 'clusters',
   shortNames: ['cl'],
   scope: 'Team',
-  description: 'A Kubernetes cluster under management, reached through its API server with a kubeconfig kept as an encrypted secret.',
+  description:
+    'A Kubernetes cluster under management, reached through its API server with a kubeconfig kept as an encrypted secret.',
   spec: ClusterSpec,
   status: ClusterStatus,
   printerColumns: [

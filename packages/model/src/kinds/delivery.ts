@@ -9,10 +9,16 @@ import { Condition, NAME_PATTERN, StringEnum } from '../resource.ts';
  */
 
 const Name = Type.String({ pattern: NAME_PATTERN, maxLength: 63 });
-const Version = Type.String({ pattern: '^[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$', maxLength: 64, description: 'Semantic version of the definition.' });
+const Version = Type.String({
+  pattern: '^[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$',
+  maxLength: 64,
+  description: 'Semantic version of the definition.',
+});
 /** Any JSON object: a template, a JSON Schema, a manifest. Checked by the delivery package, not here. */
 const AnyObject = (description: string) => Type.Record(Type.String(), Type.Unknown(), { description });
-const JsonSchemaObject = AnyObject('JSON Schema (draft 2020-12 subset) of the properties; drives validation, CLI help and console forms.');
+const JsonSchemaObject = AnyObject(
+  'JSON Schema (draft 2020-12 subset) of the properties; drives validation, CLI help and console forms.',
+);
 
 export const LabelSelectorSpec = Type.Object(
   {
@@ -36,8 +42,17 @@ export type LabelSelectorSpec = Static<typeof LabelSelectorSpec>;
 
 export const OutputTemplate = Type.Object(
   {
-    name: Type.String({ pattern: NAME_PATTERN, maxLength: 63, description: 'Names the output within the definition (unique).' }),
-    includeWhen: Type.Optional(Type.String({ maxLength: 4096, description: 'A `${...}` CEL expression; the output is rendered only when it is true.' })),
+    name: Type.String({
+      pattern: NAME_PATTERN,
+      maxLength: 63,
+      description: 'Names the output within the definition (unique).',
+    }),
+    includeWhen: Type.Optional(
+      Type.String({
+        maxLength: 4096,
+        description: 'A `${...}` CEL expression; the output is rendered only when it is true.',
+      }),
+    ),
     template: AnyObject('A Kubernetes object with `${...}` CEL expressions over `parameter` and `context`.'),
   },
   { additionalProperties: false },
@@ -46,7 +61,12 @@ export type OutputTemplate = Static<typeof OutputTemplate>;
 
 export const HealthPolicySpec = Type.Object(
   {
-    policy: Type.String({ minLength: 1, maxLength: 4096, description: 'CEL over `metadata`, `spec`, `status` of the live object: a bool, or `{healthy, message}`.' }),
+    policy: Type.String({
+      minLength: 1,
+      maxLength: 4096,
+      description:
+        'CEL over `metadata`, `spec`, `status` of the live object: a bool, or `{healthy, message}`.',
+    }),
   },
   { additionalProperties: false },
 );
@@ -61,20 +81,33 @@ export const ComponentDefinitionSpec = Type.Object(
         apiVersion: Type.String({ minLength: 1, maxLength: 253 }),
         kind: Type.String({ minLength: 1, maxLength: 63 }),
         podTemplatePath: Type.Optional(
-          Type.String({ pattern: '^(/[^/]+)+$', maxLength: 253, description: 'JSON pointer to the pod template inside the workload, where traits patch pods (e.g. /spec/template).' }),
+          Type.String({
+            pattern: '^(/[^/]+)+$',
+            maxLength: 253,
+            description:
+              'JSON pointer to the pod template inside the workload, where traits patch pods (e.g. /spec/template).',
+          }),
         ),
       },
-      { additionalProperties: false, description: 'What the component runs as; traits name it in appliesToWorkloads (`deployments.apps`).' },
+      {
+        additionalProperties: false,
+        description: 'What the component runs as; traits name it in appliesToWorkloads (`deployments.apps`).',
+      },
     ),
     schema: JsonSchemaObject,
     templates: Type.Array(OutputTemplate, {
       maxItems: 32,
-      description: 'Objects the component renders; the first is the workload (except for helm, whose chart renders them).',
+      description:
+        'Objects the component renders; the first is the workload (except for helm, whose chart renders them).',
     }),
     helm: Type.Optional(
       Type.Object(
         {
-          chart: Type.String({ minLength: 1, maxLength: 1024, description: 'Chart reference passed to `helm template` (a `${...}` template).' }),
+          chart: Type.String({
+            minLength: 1,
+            maxLength: 1024,
+            description: 'Chart reference passed to `helm template` (a `${...}` template).',
+          }),
           repo: Type.Optional(Type.String({ maxLength: 1024 })),
           version: Type.Optional(Type.String({ maxLength: 128 })),
           values: Type.Optional(AnyObject('Values (a template).')),
@@ -98,13 +131,27 @@ export const TraitDefinitionSpec = Type.Object(
       default: ['*'],
       description: 'Workloads as `<plural>.<group>` (deployments.apps), component types (webservice) or `*`.',
     }),
-    conflictsWith: Type.Array(Name, { default: [], description: 'Traits that must not be on the same component.' }),
+    conflictsWith: Type.Array(Name, {
+      default: [],
+      description: 'Traits that must not be on the same component.',
+    }),
     podDisruptive: Type.Boolean({ default: false, description: 'Whether changing the trait restarts pods.' }),
-    stage: StringEnum(['pre', 'post'], { default: 'post', description: 'pre: its objects are applied before the workload; post: after it.' }),
+    stage: StringEnum(['pre', 'post'], {
+      default: 'post',
+      description: 'pre: its objects are applied before the workload; post: after it.',
+    }),
     schema: JsonSchemaObject,
-    patch: Type.Optional(AnyObject('Merged into the workload (keyed merges for containers, env, ports, volumes).')),
-    podPatch: Type.Optional(AnyObject('Merged into the workload\'s pod template (the component definition\'s podTemplatePath).')),
-    outputs: Type.Array(OutputTemplate, { default: [], maxItems: 16, description: 'Objects the trait adds.' }),
+    patch: Type.Optional(
+      AnyObject('Merged into the workload (keyed merges for containers, env, ports, volumes).'),
+    ),
+    podPatch: Type.Optional(
+      AnyObject("Merged into the workload's pod template (the component definition's podTemplatePath)."),
+    ),
+    outputs: Type.Array(OutputTemplate, {
+      default: [],
+      maxItems: 16,
+      description: 'Objects the trait adds.',
+    }),
     health: Type.Optional(HealthPolicySpec),
   },
   { additionalProperties: false },
@@ -122,7 +169,7 @@ const DefinitionStatus = Type.Object(
 export const TraitSpec = Type.Object(
   {
     type: Name,
-    properties: Type.Optional(AnyObject('Checked against the trait definition\'s schema.')),
+    properties: Type.Optional(AnyObject("Checked against the trait definition's schema.")),
   },
   { additionalProperties: false },
 );
@@ -132,9 +179,14 @@ export const ComponentSpec = Type.Object(
   {
     name: Name,
     type: Name,
-    properties: Type.Optional(AnyObject('Checked against the component definition\'s schema.')),
+    properties: Type.Optional(AnyObject("Checked against the component definition's schema.")),
     traits: Type.Optional(Type.Array(TraitSpec, { maxItems: 32 })),
-    dependsOn: Type.Optional(Type.Array(Name, { maxItems: 32, description: 'Components that must be healthy on a cluster before this one is applied there.' })),
+    dependsOn: Type.Optional(
+      Type.Array(Name, {
+        maxItems: 32,
+        description: 'Components that must be healthy on a cluster before this one is applied there.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -142,10 +194,19 @@ export type ComponentSpec = Static<typeof ComponentSpec>;
 
 export const TopologySpec = Type.Object(
   {
-    clusters: Type.Optional(Type.Array(Name, { maxItems: 500, description: 'Clusters of the application\'s team, by name.' })),
+    clusters: Type.Optional(
+      Type.Array(Name, { maxItems: 500, description: "Clusters of the application's team, by name." }),
+    ),
     clusterSelector: Type.Optional(LabelSelectorSpec),
-    environments: Type.Optional(Type.Array(Name, { maxItems: 32, description: 'Environments whose clusters are targets.' })),
-    namespace: Type.String({ pattern: NAME_PATTERN, maxLength: 63, default: 'default', description: 'Namespace on every target (an environment may set its own).' }),
+    environments: Type.Optional(
+      Type.Array(Name, { maxItems: 32, description: 'Environments whose clusters are targets.' }),
+    ),
+    namespace: Type.String({
+      pattern: NAME_PATTERN,
+      maxLength: 63,
+      default: 'default',
+      description: 'Namespace on every target (an environment may set its own).',
+    }),
   },
   { additionalProperties: false },
 );
@@ -160,13 +221,17 @@ export const OverrideSpec = Type.Object(
       Type.Object(
         {
           name: Name,
-          properties: Type.Optional(AnyObject('Merged (JSON merge patch) into the component\'s properties.')),
+          properties: Type.Optional(AnyObject("Merged (JSON merge patch) into the component's properties.")),
           traits: Type.Optional(
             Type.Array(
               Type.Object(
                 {
                   type: Name,
-                  properties: Type.Optional(AnyObject('Merged into the trait\'s properties; adds the trait if the component lacks it.')),
+                  properties: Type.Optional(
+                    AnyObject(
+                      "Merged into the trait's properties; adds the trait if the component lacks it.",
+                    ),
+                  ),
                   disable: Type.Optional(Type.Boolean({ description: 'Remove the trait on these targets.' })),
                 },
                 { additionalProperties: false },
@@ -180,7 +245,10 @@ export const OverrideSpec = Type.Object(
       { minItems: 1, maxItems: 64 },
     ),
   },
-  { additionalProperties: false, description: 'Properties and traits for the targets it selects (all targets when it names none).' },
+  {
+    additionalProperties: false,
+    description: 'Properties and traits for the targets it selects (all targets when it names none).',
+  },
 );
 export type OverrideSpec = Static<typeof OverrideSpec>;
 
@@ -193,9 +261,18 @@ export const ApplicationSpec = Type.Object(
     prune: Type.Optional(
       Type.Object(
         {
-          enabled: Type.Boolean({ default: true, description: 'Delete what a new revision no longer renders.' }),
-          persistentVolumeClaims: Type.Boolean({ default: false, description: 'Also delete PVCs (never by default).' }),
-          adoptUnowned: Type.Boolean({ default: false, description: 'Take over (and later prune) objects Gantry did not create.' }),
+          enabled: Type.Boolean({
+            default: true,
+            description: 'Delete what a new revision no longer renders.',
+          }),
+          persistentVolumeClaims: Type.Boolean({
+            default: false,
+            description: 'Also delete PVCs (never by default).',
+          }),
+          adoptUnowned: Type.Boolean({
+            default: false,
+            description: 'Take over (and later prune) objects Gantry did not create.',
+          }),
         },
         { additionalProperties: false },
       ),
@@ -269,7 +346,12 @@ export const ApplicationRevisionSpec = Type.Object(
       },
       { additionalProperties: false, description: 'The exact definitions the revision renders with.' },
     ),
-    cause: Type.Optional(Type.String({ maxLength: 500, description: 'Why the revision was made: an update, or a rollback to revision N.' })),
+    cause: Type.Optional(
+      Type.String({
+        maxLength: 500,
+        description: 'Why the revision was made: an update, or a rollback to revision N.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -280,7 +362,13 @@ export const EnvironmentSpec = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 2000 })),
     clusters: Type.Optional(Type.Array(Name, { maxItems: 500 })),
     clusterSelector: Type.Optional(LabelSelectorSpec),
-    namespace: Type.Optional(Type.String({ pattern: NAME_PATTERN, maxLength: 63, description: 'Overrides the application\'s namespace on this environment\'s clusters.' })),
+    namespace: Type.Optional(
+      Type.String({
+        pattern: NAME_PATTERN,
+        maxLength: 63,
+        description: "Overrides the application's namespace on this environment's clusters.",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -291,7 +379,8 @@ export const componentDefinitionKind: KindDefinition = {
   plural: 'componentdefinitions',
   shortNames: ['compdef', 'cd'],
   scope: 'Global',
-  description: 'A type of component (webservice, worker, helm...): a properties schema, templates that render Kubernetes objects, and a health policy.',
+  description:
+    'A type of component (webservice, worker, helm...): a properties schema, templates that render Kubernetes objects, and a health policy.',
   spec: ComponentDefinitionSpec,
   status: DefinitionStatus,
   printerColumns: [
@@ -305,7 +394,8 @@ export const traitDefinitionKind: KindDefinition = {
   plural: 'traitdefinitions',
   shortNames: ['traitdef', 'td'],
   scope: 'Global',
-  description: 'An operational capability attached to components (scaler, env, ingress...): a schema, patches and extra objects, with the workloads it applies to and the traits it conflicts with.',
+  description:
+    'An operational capability attached to components (scaler, env, ingress...): a schema, patches and extra objects, with the workloads it applies to and the traits it conflicts with.',
   spec: TraitDefinitionSpec,
   status: DefinitionStatus,
   printerColumns: [
@@ -320,7 +410,8 @@ export const applicationKind: KindDefinition = {
   plural: 'applications',
   shortNames: ['app'],
   scope: 'Team',
-  description: 'Components with traits, delivered to the clusters its topology selects; every change is recorded as an ApplicationRevision.',
+  description:
+    'Components with traits, delivered to the clusters its topology selects; every change is recorded as an ApplicationRevision.',
   spec: ApplicationSpec,
   status: ApplicationStatus,
   printerColumns: [
@@ -336,7 +427,8 @@ export const applicationRevisionKind: KindDefinition = {
   plural: 'applicationrevisions',
   shortNames: ['apprev'],
   scope: 'Team',
-  description: 'An immutable snapshot of an application and the exact definitions it used; written by Gantry.',
+  description:
+    'An immutable snapshot of an application and the exact definitions it used; written by Gantry.',
   spec: ApplicationRevisionSpec,
   printerColumns: [
     { name: 'Application', jsonPath: '.spec.application' },
@@ -355,4 +447,10 @@ export const environmentKind: KindDefinition = {
   printerColumns: [{ name: 'Namespace', jsonPath: '.spec.namespace' }],
 };
 
-export const deliveryKinds: readonly KindDefinition[] = [componentDefinitionKind, traitDefinitionKind, applicationKind, applicationRevisionKind, environmentKind];
+export const deliveryKinds: readonly KindDefinition[] = [
+  componentDefinitionKind,
+  traitDefinitionKind,
+  applicationKind,
+  applicationRevisionKind,
+  environmentKind,
+];

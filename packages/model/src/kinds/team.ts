@@ -13,7 +13,9 @@ export const TeamSpec = Type.Object(
       Type.Object(
         {
           user: Type.String({ minLength: 1, maxLength: 64, description: 'A user name.' }),
-          role: StringEnum(TeamRoles, { description: 'team-admin: everything in the team; operator: change resources; viewer: read.' }),
+          role: StringEnum(TeamRoles, {
+            description: 'team-admin: everything in the team; operator: change resources; viewer: read.',
+          }),
         },
         { additionalProperties: false },
       ),

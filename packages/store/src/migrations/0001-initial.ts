@@ -31,11 +31,19 @@ async function up(db: Kysely<any>, isPostgres: boolean): Promise<void> {
     .addColumn('value', 'varchar(63)', (c) => c.notNull())
     .addPrimaryKeyConstraint('resource_labels_pk', ['kind', 'team', 'name', 'key'])
     .execute();
-  await db.schema.createIndex('resource_labels_by_value').on('resource_labels').columns(['kind', 'key', 'value']).execute();
+  await db.schema
+    .createIndex('resource_labels_by_value')
+    .on('resource_labels')
+    .columns(['kind', 'key', 'value'])
+    .execute();
 
   // One row: the last resourceVersion handed out. Bumping it takes a row lock, which orders concurrent
   // writers so that versions commit in the order they were issued and a watch never skips one.
-  await db.schema.createTable('resource_version').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('value', 'bigint', (c) => c.notNull()).execute();
+  await db.schema
+    .createTable('resource_version')
+    .addColumn('id', 'integer', (c) => c.primaryKey())
+    .addColumn('value', 'bigint', (c) => c.notNull())
+    .execute();
   await db.insertInto('resource_version').values({ id: 1, value: 0 }).execute();
 
   await db.schema
@@ -48,7 +56,11 @@ async function up(db: Kysely<any>, isPostgres: boolean): Promise<void> {
     .addColumn('body', 'text', (c) => c.notNull())
     .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('resource_changes_by_kind').on('resource_changes').columns(['kind', 'id']).execute();
+  await db.schema
+    .createIndex('resource_changes_by_kind')
+    .on('resource_changes')
+    .columns(['kind', 'id'])
+    .execute();
 
   await db.schema
     .createTable('users')
@@ -76,7 +88,9 @@ async function up(db: Kysely<any>, isPostgres: boolean): Promise<void> {
 
   await db.schema
     .createTable('audit_log')
-    .addColumn('id', isPostgres ? 'bigserial' : 'integer', (c) => (isPostgres ? c.primaryKey() : c.primaryKey().autoIncrement()))
+    .addColumn('id', isPostgres ? 'bigserial' : 'integer', (c) =>
+      isPostgres ? c.primaryKey() : c.primaryKey().autoIncrement(),
+    )
     .addColumn('at', 'varchar(32)', (c) => c.notNull())
     .addColumn('actor', 'varchar(64)', (c) => c.notNull())
     .addColumn('source', 'varchar(64)', (c) => c.notNull())
@@ -90,7 +104,11 @@ async function up(db: Kysely<any>, isPostgres: boolean): Promise<void> {
     .addColumn('after', 'text')
     .addColumn('diff', 'text')
     .execute();
-  await db.schema.createIndex('audit_log_by_target').on('audit_log').columns(['kind', 'team', 'name', 'id']).execute();
+  await db.schema
+    .createIndex('audit_log_by_target')
+    .on('audit_log')
+    .columns(['kind', 'team', 'name', 'id'])
+    .execute();
   await db.schema.createIndex('audit_log_by_actor').on('audit_log').columns(['actor', 'id']).execute();
 
   await db.schema
@@ -114,7 +132,17 @@ async function up(db: Kysely<any>, isPostgres: boolean): Promise<void> {
 }
 
 async function down(db: Kysely<any>): Promise<void> {
-  for (const table of ['leases', 'secrets', 'audit_log', 'api_tokens', 'users', 'resource_changes', 'resource_version', 'resource_labels', 'resources']) {
+  for (const table of [
+    'leases',
+    'secrets',
+    'audit_log',
+    'api_tokens',
+    'users',
+    'resource_changes',
+    'resource_version',
+    'resource_labels',
+    'resources',
+  ]) {
     await db.schema.dropTable(table).execute();
   }
 }

@@ -22,7 +22,9 @@ export function fleet(dialect: Dialect): Migration {
       // Event records: Kubernetes Events now; the health model's events later.
       await db.schema
         .createTable('events')
-        .addColumn('id', isPostgres ? 'bigserial' : 'integer', (c) => (isPostgres ? c.primaryKey() : c.primaryKey().autoIncrement()))
+        .addColumn('id', isPostgres ? 'bigserial' : 'integer', (c) =>
+          isPostgres ? c.primaryKey() : c.primaryKey().autoIncrement(),
+        )
         .addColumn('source', 'varchar(63)', (c) => c.notNull())
         .addColumn('external_id', 'varchar(253)', (c) => c.notNull())
         .addColumn('team', 'varchar(63)', (c) => c.notNull())
@@ -38,9 +40,17 @@ export function fleet(dialect: Dialect): Migration {
         .addColumn('last_seen', 'varchar(32)', (c) => c.notNull())
         .addUniqueConstraint('events_external', ['source', 'external_id'])
         .execute();
-      await db.schema.createIndex('events_by_cluster').on('events').columns(['cluster', 'last_seen']).execute();
+      await db.schema
+        .createIndex('events_by_cluster')
+        .on('events')
+        .columns(['cluster', 'last_seen'])
+        .execute();
       await db.schema.createIndex('events_by_time').on('events').columns(['last_seen', 'id']).execute();
-      await db.schema.createIndex('events_by_object').on('events').columns(['cluster', 'namespace', 'object_kind', 'object_name']).execute();
+      await db.schema
+        .createIndex('events_by_object')
+        .on('events')
+        .columns(['cluster', 'namespace', 'object_kind', 'object_name'])
+        .execute();
     },
     async down(db: Kysely<any>) {
       await db.schema.dropTable('events').execute();

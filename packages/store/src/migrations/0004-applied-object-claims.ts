@@ -9,7 +9,11 @@ import type { Kysely, Migration } from 'kysely';
 export function appliedObjectClaims(): Migration {
   return {
     async up(db: Kysely<any>) {
-      await db.schema.createIndex('applied_objects_by_ref').on('applied_objects').columns(['team', 'cluster', 'ref']).execute();
+      await db.schema
+        .createIndex('applied_objects_by_ref')
+        .on('applied_objects')
+        .columns(['team', 'cluster', 'ref'])
+        .execute();
     },
     async down(db: Kysely<any>) {
       await db.schema.dropIndex('applied_objects_by_ref').execute();
