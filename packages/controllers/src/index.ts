@@ -2,6 +2,7 @@ export * from './clock.ts';
 export * from './backoff.ts';
 export * from './work-queue.ts';
 export * from './conditions.ts';
+export * from './event-recorder.ts';
 export * from './controller.ts';
 export * from './controller-metrics.ts';
 export * from './leader-election.ts';

@@ -1,0 +1,46 @@
+/**
+ * Gantry's own events: the least severe health object, an objective record of something Gantry did (or
+ * saw fail) at a point in time. Controllers and operations record them through this interface; the
+ * implementation stores them beside the clusters' Kubernetes Events, folding repeats of the same
+ * (regarding, type, reason, message) into one record with a count and first/last seen.
+ *
+ * Recording never fails the caller and never waits for the database: an event is a fact about an action
+ * that already happened, not part of it.
+ */
+export type EventType = 'Normal' | 'Warning';
+
+/** The object an event is about. Gantry resources have a team (unless global); cluster objects a cluster. */
+export interface EventSubject {
+  kind: string;
+  name: string;
+  /** The owning team; '' for global kinds (definitions). */
+  team: string;
+  /** For an object on a cluster (a node, a Deployment): the cluster's name. */
+  cluster?: string;
+  namespace?: string;
+}
+
+export interface GantryEvent {
+  type: EventType;
+  /** A reason constant in UpperCamelCase (`RevisionCreated`, `ObjectsApplied`, `NodeCordoned`). */
+  reason: string;
+  message: string;
+  regarding: EventSubject;
+  /** Who caused it: a user name for an operation, `controller/<name>` for a controller's own action. */
+  actor: string;
+}
+
+export interface EventRecorder {
+  record(event: GantryEvent): void;
+}
+
+/** Keeps every event in memory, for tests of the code that records them. */
+export class MemoryEventRecorder implements EventRecorder {
+  readonly events: GantryEvent[] = [];
+  record(event: GantryEvent): void {
+    this.events.push(event);
+  }
+  reasons(): string[] {
+    return this.events.map((event) => event.reason);
+  }
+}
