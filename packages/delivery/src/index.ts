@@ -22,7 +22,6 @@ export * from './app/target-outcome.ts';
 export * from './app/component-health.ts';
 export * from './app/object-keys.ts';
 export * from './app/map-limit.ts';
-export * from './app/prune.ts';
 export * from './app/render-cache.ts';
 export * from './app/application-conditions.ts';
 export * from './app/application-events.ts';

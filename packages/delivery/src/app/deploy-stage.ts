@@ -8,7 +8,7 @@ import { componentsForTarget, type Target } from '../targets.ts';
 import type { ApiTimer } from './api-timer.ts';
 import { ApplicationCondition, ApplicationReason } from './application-conditions.ts';
 import { ApplicationEventReason, type ApplicationEvents } from './application-events.ts';
-import type { ClusterSessions } from './cluster-sessions.ts';
+import type { ClusterSession, ClusterSessions } from './cluster-sessions.ts';
 import type { ProgressTracker } from './component-health.ts';
 import { fromSnapshot } from './definitions.ts';
 import { deployTarget } from './deploy.ts';
@@ -54,7 +54,7 @@ export async function deployStage(
   const prune = pruneOptions(spec);
   const outcomes = await Promise.all(
     input.targets.targets.map(async (target): Promise<TargetOutcome> => {
-      let session;
+      let session: ClusterSession;
       try {
         session = await deps.sessions.get(input.team, target.cluster);
       } catch (error) {

@@ -11,6 +11,8 @@ import { prune, type PruneOptions } from './prune.ts';
 import { watchedObjectsOf, type RenderCache } from './render-cache.ts';
 import { TargetReason, targetOutcome, type TargetOutcome } from './target-outcome.ts';
 
+export type { PruneOptions } from './prune.ts';
+
 export interface DeployRequest {
   team: string;
   app: string;
