@@ -14,8 +14,6 @@ export default defineConfig({
             'apps/*/src/**/*.test.ts',
             'test/integration/**/*.test.ts',
           ],
-          // It runs the helm binary the test bed builds: in the testbed project, after testbed/build.sh.
-          exclude: ['packages/delivery/src/helm/helm-renderer.test.ts', '**/node_modules/**'],
           testTimeout: 20_000,
           hookTimeout: 30_000,
         },
@@ -36,8 +34,8 @@ export default defineConfig({
           include: [
             'test/testbed/**/*.test.ts',
             'test/fleet/**/*.test.ts',
+            // test/delivery/helm-renderer.test.ts runs the helm binary testbed/build.sh builds.
             'test/delivery/**/*.test.ts',
-            'packages/delivery/src/helm/helm-renderer.test.ts',
           ],
           testTimeout: 120_000,
           hookTimeout: 900_000,

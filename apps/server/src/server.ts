@@ -146,6 +146,7 @@ export async function startServer(
       records: store.applied,
       clients: clusterClients,
       feed,
+      events: { record: () => undefined }, // the store-backed EventRecorder replaces this (events branch)
       helmPath: config.helmPath,
       helmChartDirs: config.helmChartDirs.split(':').filter((dir) => dir !== ''),
       seedCatalog: config.seedCatalog,

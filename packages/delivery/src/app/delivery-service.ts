@@ -1,3 +1,4 @@
+import type { EventRecorder } from '@gantry/controllers';
 import type { ClusterClients, KubeObject } from '@gantry/fleet';
 import type { Caller } from '@gantry/identity';
 import {
@@ -17,7 +18,8 @@ import { ClusterApplier, objectRef, refKey, type KubeManifest } from '../kube/ap
 import { componentsForTarget, resolveTargets } from '../targets.ts';
 import { fromSnapshot, type DefinitionSource } from './definitions.ts';
 import { placementOf } from './placement-source.ts';
-import { mapLimit, renderedKey } from './deploy.ts';
+import { ApplicationEventReason, ApplicationEvents } from './application-events.ts';
+import { mapLimit } from './map-limit.ts';
 import {
   DEFINITIONS_FROM_ANNOTATION,
   REVISION_ANNOTATION,
@@ -56,8 +58,10 @@ export interface DeliveryServiceDeps {
   records: AppliedObjectRepository;
   revisions: RevisionManager;
   definitions: DefinitionSource;
-  clients: ClusterClients;
+  clients: Pick<ClusterClients, 'get'>;
   composer: Composer;
+  /** Records the rollbacks users make. */
+  events: EventRecorder;
 }
 
 /** Fields the API server owns: a diff of them says nothing about what the application changes. */
@@ -110,7 +114,12 @@ export class DeliveryService {
       },
       spec: target.spec.applicationSpec,
     };
-    return this.deps.resources.replace(caller, 'Application', team, name, body);
+    const replaced = await this.deps.resources.replace(caller, 'Application', team, name, body);
+    new ApplicationEvents(this.deps.events, team, name, caller.principal.username).normal(
+      ApplicationEventReason.RolledBack,
+      `rolled back to the spec and definitions of revision ${revision}`,
+    );
+    return replaced;
   }
 
   /**
@@ -157,7 +166,7 @@ export class DeliveryService {
         };
         try {
           const applier = new ClusterApplier(await this.deps.clients.get(team, target.cluster));
-          const rendered: { component: string; object: KubeManifest; key: string }[] = [];
+          const rendered: { component: string; object: KubeManifest }[] = [];
           for (const component of componentsForTarget(
             spec,
             target,
@@ -180,11 +189,7 @@ export class DeliveryService {
                 objects: [],
               };
             for (const object of result.objects)
-              rendered.push({
-                component: component.name,
-                object: object.object as KubeManifest,
-                key: renderedKey(object, target.namespace),
-              });
+              rendered.push({ component: component.name, object: object.object as KubeManifest });
           }
           const objects = await mapLimit(rendered, 8, async ({ component, object }): Promise<ObjectDiff> => {
             const planned = await applier.apply(object, { defaultNamespace: target.namespace, dryRun: true });
@@ -204,7 +209,8 @@ export class DeliveryService {
               ? { ...identity, action: 'unchanged' }
               : { ...identity, action: 'update', diff: changes.map(toEntry) };
           });
-          const keep = new Set([...rendered.map((r) => r.key), ...objects.map((o) => refKey(o))]);
+          // Every rendered object is planned (a refusal fails the target), so their refs are the cluster's.
+          const keep = new Set(objects.map((o) => refKey(o)));
           const keepClaims = !(spec.prune?.persistentVolumeClaims ?? false);
           for (const record of await this.deps.records.list(team, name, target.cluster)) {
             if (keep.has(record.ref)) continue;

@@ -1,4 +1,4 @@
-import type { Controller } from '@gantry/controllers';
+import type { Controller, EventRecorder } from '@gantry/controllers';
 import type { ClusterClients } from '@gantry/fleet';
 import type { ChangeFeed, ResourceService } from '@gantry/resources';
 import type { AppliedObjectRepository, ResourceRepository } from '@gantry/store';
@@ -21,6 +21,8 @@ export interface DeliveryModuleDeps {
   records: AppliedObjectRepository;
   clients: ClusterClients;
   feed: Pick<ChangeFeed, 'subscribe'>;
+  /** Where the controller's and the rollbacks' events go. */
+  events: EventRecorder;
   helmPath: string;
   /** Directories whose charts a helm component may name by local path (none: no local charts). */
   helmChartDirs?: readonly string[];
@@ -82,6 +84,7 @@ export async function createDeliveryModule(deps: DeliveryModuleDeps): Promise<De
     composer,
     engine,
     feed: deps.feed,
+    events: deps.events,
     ...deps.controller,
   });
   const service = new DeliveryService({
@@ -92,6 +95,7 @@ export async function createDeliveryModule(deps: DeliveryModuleDeps): Promise<De
     definitions,
     clients: deps.clients,
     composer,
+    events: deps.events,
   });
   return { controller, service };
 }

@@ -197,15 +197,17 @@ export class RevisionManager {
     }
   }
 
-  /** Deletes every revision of an application that is gone. */
-  async deleteAll(team: string, app: string): Promise<void> {
+  /** Deletes every revision of an application that is gone; how many there were. */
+  async deleteAll(team: string, app: string): Promise<number> {
     this.#latest.delete(`${team}/${app}`);
-    for (const revision of await this.list(team, app)) {
+    const revisions = await this.list(team, app);
+    for (const revision of revisions) {
       await this.deps.resources
         .delete(CALLER, 'ApplicationRevision', team, revision.metadata.name)
         .catch((error: unknown) => {
           if (!(isGantryError(error) && error.status === 404)) throw error;
         });
     }
+    return revisions.length;
   }
 }

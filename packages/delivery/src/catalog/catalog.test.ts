@@ -44,7 +44,7 @@ const stamped = {
   'app.gantry.dev/component': 'api',
 };
 
-// Rendering a chart with the real helm binary is tested in helm/helm-renderer.test.ts (test-bed suite).
+// Rendering a chart with the real helm binary is tested in test/delivery/helm-renderer.test.ts (test-bed suite).
 const composer = new Composer({ engine: createCelEngine() });
 
 function compose(

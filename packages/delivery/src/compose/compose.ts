@@ -11,6 +11,7 @@ import { HelmError, type HelmRenderer, type HelmRenderInput } from '../helm/helm
 import { TemplateRenderer, type TemplateVariables } from '../template-renderer.ts';
 import { getAtPointer, setAtPointer } from './json-pointer.ts';
 import { checkManifest, objectIdentity } from './manifest-check.ts';
+import type { Manifest } from './manifest.ts';
 import { mergePatch } from './merge.ts';
 import { PropertyValidators } from './property-validators.ts';
 
@@ -42,18 +43,7 @@ export interface RenderContext {
   environment: string;
 }
 
-export interface Manifest {
-  apiVersion: string;
-  kind: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    [k: string]: unknown;
-  };
-  [k: string]: unknown;
-}
+export type { Manifest } from './manifest.ts';
 
 export type RenderStage = 'pre' | 'main' | 'post';
 

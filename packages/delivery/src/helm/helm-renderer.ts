@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import type { Manifest } from '../compose/compose.ts';
+import type { Manifest } from '../compose/manifest.ts';
 
 export interface HelmRendererOptions {
   /** The helm binary (v3 or v4). */

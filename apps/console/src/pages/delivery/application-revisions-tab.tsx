@@ -1,18 +1,13 @@
 import { RollbackOutlined } from '@ant-design/icons';
-import { useQuery } from '@tanstack/react-query';
 import { Button, Card, Empty, Flex, Select, Table, Tag, Tooltip, Typography } from 'antd';
 import { useState } from 'react';
 import type { ApplicationRevision, Resource } from '@gantry/client';
-import { listApplicationRevisions } from '../../api/delivery';
 import { DiffView } from '../../components/diff-view';
 import { ErrorAlert } from '../../components/error-alert';
+import { useApplicationRevisions } from '../../hooks/use-application-revisions';
 import { applicationView } from '../../lib/application-status';
 import { formatAge, formatTime } from '../../lib/format';
 import { RollbackModal } from './rollback-modal';
-
-export function revisionsQueryKey(team: string, application: string) {
-  return ['resources', 'applicationrevisions', 'list', { team, application }] as const;
-}
 
 /**
  * The application's revisions: pick any two to compare what they recorded (the spec and the exact
@@ -22,11 +17,7 @@ export function ApplicationRevisionsTab({ application }: { application: Resource
   const team = application.metadata.team ?? '';
   const name = application.metadata.name;
   const { revision: applied, latestRevision } = applicationView(application).status;
-  const revisions = useQuery({
-    // The application (watched) says when a revision is recorded: a new number lists them again.
-    queryKey: [...revisionsQueryKey(team, name), latestRevision ?? 0],
-    queryFn: ({ signal }) => listApplicationRevisions(team, name, signal),
-  });
+  const revisions = useApplicationRevisions(team, name, latestRevision);
   const [rollbackTo, setRollbackTo] = useState<ApplicationRevision | undefined>();
   const [pair, setPair] = useState<{ from?: number; to?: number }>({});
 

@@ -3,8 +3,8 @@ import { App, Modal, Typography } from 'antd';
 import type { ApplicationRevision, Resource } from '@gantry/client';
 import { rollbackApplication } from '../../api/delivery';
 import { ErrorAlert } from '../../components/error-alert';
+import { revisionsQueryKey } from '../../hooks/use-application-revisions';
 import { resourceQueryKey } from '../../hooks/use-resource';
-import { revisionsQueryKey } from './application-revisions-tab';
 
 /**
  * Confirms a rollback and runs it. The server writes revision N's spec back (annotated so that the next

@@ -3,17 +3,22 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createCelEngine } from '../cel-environment.ts';
+import { createCelEngine } from '../../packages/delivery/src/cel-environment.ts';
 import {
   catalogDefinitionSet,
   deploymentHealthPolicy,
   podDisruptionBudgetHealthPolicy,
-} from '../catalog/catalog.ts';
-import { Composer, type RenderedObject } from '../compose/compose.ts';
-import { HelmError, HelmRenderer, parseManifests, type HelmRenderInput } from './helm-renderer.ts';
-import { testbedHelmPath } from './testbed-helm.ts';
+} from '../../packages/delivery/src/catalog/catalog.ts';
+import { Composer, type RenderedObject } from '../../packages/delivery/src/compose/compose.ts';
+import {
+  HelmError,
+  HelmRenderer,
+  parseManifests,
+  type HelmRenderInput,
+} from '../../packages/delivery/src/helm/helm-renderer.ts';
+import { testbedHelmPath } from '../support/testbed-helm.ts';
 
-const chart = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../test/fixtures/charts/hello');
+const chart = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/charts/hello');
 /** The fixtures' charts are the only local charts these renderers may read. */
 const allowFixtures = { localChartDirs: [dirname(chart)] };
 

@@ -1,0 +1,27 @@
+/** The conditions an Application's status carries, one or two per reconcile stage. */
+export const ApplicationCondition = {
+  /** Deploy stage: the revision renders on every target. */
+  Rendered: 'Rendered',
+  /** Targets and deploy stages: the revision is applied to every target. */
+  Applied: 'Applied',
+  /** Health stage: every component is healthy on every cluster. */
+  Healthy: 'Healthy',
+  /** Status stage: all of the above. */
+  Ready: 'Ready',
+} as const;
+
+/** Reasons of those conditions (docs/reference/kinds/application.md lists them). */
+export const ApplicationReason = {
+  Rendered: 'Rendered',
+  RenderFailed: 'RenderFailed',
+  Applied: 'Applied',
+  NoTargets: 'NoTargets',
+  ClusterUnreachable: 'ClusterUnreachable',
+  ApplyFailed: 'ApplyFailed',
+  WaitingForDependencies: 'WaitingForDependencies',
+  Healthy: 'Healthy',
+  Progressing: 'Progressing',
+  Unhealthy: 'Unhealthy',
+  Unknown: 'Unknown',
+  Ready: 'Ready',
+} as const;
