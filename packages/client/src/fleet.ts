@@ -74,20 +74,8 @@ export interface InventoryPage<T> {
   continue?: string;
 }
 
-export interface EventRecord {
-  id: number;
-  source: string;
-  cluster: string;
-  namespace: string;
-  objectKind: string;
-  objectName: string;
-  type: string;
-  reason: string;
-  message: string;
-  count: number;
-  firstSeen: string;
-  lastSeen: string;
-}
+/** An event record of `GET /api/events`: its one schema is the model's (docs/reference/events.md). */
+export type { EventList, EventQuery, EventRecord, EventSource, EventType } from '@gantry/model';
 
 export interface PodRef {
   namespace: string;
