@@ -221,6 +221,7 @@ export function describeEventsSuite(database: string, databaseUrl: () => Promise
     it('refuses a bad filter with a 400 and the parameter at fault', async () => {
       const since = await admin.get('/api/events?since=yesterday');
       expect(since.status).toBe(400);
+      expect(since.body.code).toBe('GANTRY_E_INVALID');
       expect(since.body.details[0].path).toBe('querystring/since');
       expect((await admin.get('/api/events?source=elsewhere')).status).toBe(400);
       const recent = await events(
