@@ -254,13 +254,13 @@ export class FleetService {
           record(
             'Normal',
             NodeEventReason.Drained,
-            `node ${node} drained: ${report.evicted.length} pods evicted`,
+            `node ${node} drained: ${pods(report.evicted.length)} evicted`,
           );
         else
           record(
             'Warning',
             NodeEventReason.DrainFailed,
-            `node ${node} not drained: ${report.remaining.length} pods remain${report.timedOut ? ' at the timeout' : ''} (${report.remaining
+            `node ${node} not drained: ${pods(report.remaining.length)} left${report.timedOut ? ' at the timeout' : ''} (${report.remaining
               .slice(0, 3)
               .map((pod) => `${pod.namespace}/${pod.name}: ${pod.reason}`)
               .join('; ')}${report.remaining.length > 3 ? '; ...' : ''})`,
@@ -280,6 +280,10 @@ export class FleetService {
     });
     return result;
   }
+}
+
+function pods(count: number): string {
+  return count === 1 ? '1 pod' : `${count} pods`;
 }
 
 /** The reasons of the events node operations record (docs/reference/events.md). */
