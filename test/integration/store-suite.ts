@@ -1,7 +1,7 @@
 import { Migrator, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Resource } from '@gantry/model';
-import { Store, migrations, type Database, type EventQuery, type GantryEventRow } from '@gantry/store';
+import { Store, migrations, type Database, type EventRecordQuery, type GantryEventRow } from '@gantry/store';
 
 function object(name: string, resourceVersion: string, labels?: Record<string, string>): Resource {
   const now = new Date().toISOString();
@@ -287,7 +287,7 @@ export function describeStoreSuite(
           '2026-03-01T00:00:30.000Z',
         ],
       ]);
-      const byFilter = async (filter: Partial<EventQuery>) =>
+      const byFilter = async (filter: Partial<EventRecordQuery>) =>
         (await store.events.query({ teams: ['ev', ''], limit: 10, ...filter })).items.map((e) => e.reason);
       expect(await byFilter({ source: 'kubernetes' })).toEqual(['NodeNotSchedulable']);
       expect(await byFilter({ type: 'Warning' })).toEqual(['NodeDrainFailed']);

@@ -9,7 +9,8 @@ export type ObservedEvent = Omit<EventRecord, 'id'> & { externalId: string };
 /** One of Gantry's own events, possibly several occurrences folded (`count`) over firstSeen..lastSeen. */
 export type GantryEventRow = Omit<EventRecord, 'id' | 'source'>;
 
-export interface EventQuery {
+/** What `query` selects; the API's own parameters (`EventQuery` in @gantry/model) map onto it. */
+export interface EventRecordQuery {
   /** Team names; `''` is the team of global objects. */
   teams?: readonly string[];
   /** `team/name` of a cluster. */
@@ -119,7 +120,9 @@ export class EventRepository {
     });
   }
 
-  async query(query: EventQuery): Promise<{ items: EventRecord[]; next?: { lastSeen: string; id: number } }> {
+  async query(
+    query: EventRecordQuery,
+  ): Promise<{ items: EventRecord[]; next?: { lastSeen: string; id: number } }> {
     if (query.teams?.length === 0) return { items: [] };
     let select = this.db.selectFrom('events').selectAll();
     if (query.teams) select = select.where('team', 'in', query.teams);
