@@ -549,4 +549,47 @@ describe('console delivery: catalog, new application, application detail', () =>
     await page.unroute(diffPath);
     expect(ui.pageErrors).toEqual([]);
   });
+
+  it("shows the application's timeline and the cluster's, Gantry's events beside the cluster's own", async () => {
+    const { page } = ui;
+    // An event regarding the application, as the application controller records them.
+    await server.server.store.events.fold([
+      {
+        team,
+        cluster: `${team}/hz-1`,
+        namespace: '',
+        objectKind: 'Application',
+        objectName: app,
+        type: 'Normal',
+        reason: 'TimelineProbe',
+        message: 'recorded by the browser test',
+        actor: 'controller/application',
+        count: 3,
+        firstSeen: new Date(Date.now() - 60_000).toISOString(),
+        lastSeen: new Date().toISOString(),
+      },
+    ]);
+    await page.goto(`/delivery/teams/${team}/applications/${app}?tab=timeline`);
+    const timeline = page.getByTestId('application-timeline');
+    const probe = timeline.locator('tr[data-reason="TimelineProbe"]');
+    await probe.waitFor();
+    const row = await probe.innerText();
+    for (const text of [
+      'Gantry',
+      'controller/application',
+      `${team}/hz-1`,
+      'recorded by the browser test',
+      '3',
+    ])
+      expect(row).toContain(text);
+
+    // The cluster has no kubeconfig secret: its controller recorded the failure, and its creator the creation.
+    await page.goto(`/fleet/clusters/${team}/hz-1?tab=events`);
+    const events = page.getByTestId('events-table');
+    const failed = events.locator('tr[data-reason="ClusterConnectionFailed"][data-type="Warning"]');
+    await failed.waitFor({ timeout: 30_000 });
+    expect(await failed.innerText()).toContain('SecretMissing');
+    expect(await events.locator('tr[data-reason="ClusterCreated"]').innerText()).toContain('admin');
+    expect(ui.pageErrors).toEqual([]);
+  });
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { Cli, type CliResult as Result } from '../support/cli.ts';
+import { eventually } from '../support/eventually.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { widgetKind } from '../support/widget-kind.ts';
 
@@ -125,6 +126,29 @@ describe('gantry CLI against a real server', () => {
       metadata: { resourceVersion: string };
     };
     expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+  });
+
+  it("lists Gantry's own events about an object, with the user who caused them", async () => {
+    const listed = await eventually(
+      () => gantry(['events', '--for', 'team/platform', '--source', 'gantry']),
+      (result) => result.stdout.includes('TeamCreated'),
+    );
+    expect(listed.code).toBe(0);
+    const [header, row] = listed.stdout.trimEnd().split('\n');
+    expect(header?.split(/\s{2,}/)).toEqual([
+      'CLUSTER',
+      'NAMESPACE',
+      'LAST SEEN',
+      'TYPE',
+      'REASON',
+      'OBJECT',
+      'ACTOR',
+      'MESSAGE',
+    ]);
+    expect(row).toMatch(/Normal\s+TeamCreated\s+Team\/platform\s+admin\s+Team platform created$/);
+    const invalid = await gantry(['events', '--type', 'Error']);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toContain('invalid --types "Error"');
   });
 
   it('gets as json, yaml, name and an aligned table', async () => {

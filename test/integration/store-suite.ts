@@ -1,7 +1,7 @@
 import { Migrator, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Resource } from '@gantry/model';
-import { Store, migrations, type Database } from '@gantry/store';
+import { Store, migrations, type Database, type EventRecordQuery, type GantryEventRow } from '@gantry/store';
 
 function object(name: string, resourceVersion: string, labels?: Record<string, string>): Resource {
   const now = new Date().toISOString();
@@ -218,6 +218,98 @@ export function describeStoreSuite(
       expect((await store.users.findTokenByHash('abc'))?.id).toBe('t1');
       await store.users.delete('u1');
       expect(await store.users.findTokenByHash('abc')).toBeUndefined();
+    });
+
+    it('folds repeats of a Gantry event into one record, beside Kubernetes events, and filters both', async () => {
+      const gantry = (at: string, fields: Partial<GantryEventRow> = {}): GantryEventRow => ({
+        team: 'ev',
+        cluster: 'ev/east',
+        namespace: '',
+        objectKind: 'Node',
+        objectName: 'worker-1',
+        type: 'Normal',
+        reason: 'NodeCordoned',
+        message: 'cordoned',
+        actor: 'alice',
+        count: 1,
+        firstSeen: at,
+        lastSeen: at,
+        ...fields,
+      });
+      await store.events.fold([gantry('2026-03-01T00:00:00.000Z')]);
+      // A batch holding the same event twice, and a repeat of the stored one by someone else.
+      await store.events.fold([
+        gantry('2026-03-01T00:01:00.000Z', { actor: 'bob', count: 2 }),
+        gantry('2026-03-01T00:02:00.000Z', { actor: 'carol' }),
+        gantry('2026-03-01T00:02:00.000Z', { type: 'Warning', reason: 'NodeDrainFailed', message: 'x' }),
+        gantry('2026-03-01T00:03:00.000Z', {
+          team: '',
+          cluster: '',
+          objectKind: 'ComponentDefinition',
+          objectName: 'webservice',
+          reason: 'DefinitionUpdated',
+          message: 'version 1.0.0 → 1.1.0',
+        }),
+      ]);
+      await store.events.upsert([
+        {
+          source: 'kubernetes',
+          externalId: 'ev/east/u1',
+          team: 'ev',
+          cluster: 'ev/east',
+          namespace: '',
+          objectKind: 'Node',
+          objectName: 'worker-1',
+          type: 'Normal',
+          reason: 'NodeNotSchedulable',
+          message: 'Node worker-1 status is now: NodeNotSchedulable',
+          actor: 'kubelet',
+          count: 1,
+          firstSeen: '2026-03-01T00:00:30.000Z',
+          lastSeen: '2026-03-01T00:00:30.000Z',
+        },
+      ]);
+      const node = await store.events.query({
+        teams: ['ev'],
+        objectKind: 'Node',
+        objectName: 'worker-1',
+        limit: 10,
+      });
+      expect(node.items.map((e) => [e.source, e.reason, e.count, e.actor, e.firstSeen, e.lastSeen])).toEqual([
+        ['gantry', 'NodeDrainFailed', 1, 'alice', '2026-03-01T00:02:00.000Z', '2026-03-01T00:02:00.000Z'],
+        ['gantry', 'NodeCordoned', 4, 'carol', '2026-03-01T00:00:00.000Z', '2026-03-01T00:02:00.000Z'],
+        [
+          'kubernetes',
+          'NodeNotSchedulable',
+          1,
+          'kubelet',
+          '2026-03-01T00:00:30.000Z',
+          '2026-03-01T00:00:30.000Z',
+        ],
+      ]);
+      const byFilter = async (filter: Partial<EventRecordQuery>) =>
+        (await store.events.query({ teams: ['ev', ''], limit: 10, ...filter })).items.map((e) => e.reason);
+      expect(await byFilter({ source: 'kubernetes' })).toEqual(['NodeNotSchedulable']);
+      expect(await byFilter({ type: 'Warning' })).toEqual(['NodeDrainFailed']);
+      expect(await byFilter({ reason: 'NodeCordoned' })).toEqual(['NodeCordoned']);
+      expect(await byFilter({ cluster: 'ev/east', since: '2026-03-01T00:01:00.000Z' })).toEqual([
+        'NodeDrainFailed',
+        'NodeCordoned',
+      ]);
+      expect(await byFilter({ teams: [''] })).toEqual(['DefinitionUpdated']);
+      expect(await byFilter({ teams: ['ev'], objectKind: 'ComponentDefinition' })).toEqual([]);
+      const first = await store.events.query({ teams: ['ev', ''], limit: 2 });
+      expect(first.items.map((e) => e.reason)).toEqual(['DefinitionUpdated', 'NodeDrainFailed']);
+      const rest = await store.events.query({
+        teams: ['ev', ''],
+        limit: 2,
+        ...(first.next ? { after: first.next } : {}),
+      });
+      expect(rest.items.map((e) => e.reason)).toEqual(['NodeCordoned', 'NodeNotSchedulable']);
+
+      // Retention by age takes both sources.
+      expect(await store.events.deleteLastSeenBefore('2026-03-01T00:02:00.000Z')).toBe(1);
+      expect(await byFilter({})).toEqual(['DefinitionUpdated', 'NodeDrainFailed', 'NodeCordoned']);
     });
 
     it('records applied objects per application and cluster, replacing and forgetting them', async () => {

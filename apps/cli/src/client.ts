@@ -3,6 +3,7 @@ import {
   readApiError,
   watchEvents,
   type DrainReport,
+  type EventList,
   type EventRecord,
   type InventoryItem,
   type InventoryPage,
@@ -16,7 +17,7 @@ import {
 } from '@gantry/client';
 import type {
   DrainRequest,
-  EventQuery,
+  EventFilter,
   InventoryQuery,
   InventoryView,
   NodeOperation,
@@ -181,12 +182,12 @@ export class GantryClient {
   }
 
   /** `GET /api/events`, newest first: every page, or the newest `max` records. */
-  async events(query: EventQuery = {}, max?: number): Promise<EventRecord[]> {
+  async events(query: EventFilter = {}, max?: number): Promise<EventRecord[]> {
     const items: EventRecord[] = [];
     let token: string | undefined;
     do {
       const wanted = max === undefined ? PAGE_SIZE : Math.min(PAGE_SIZE, max - items.length);
-      const page = await this.request<{ items: EventRecord[]; continue?: string }>('GET', '/api/events', {
+      const page = await this.request<EventList>('GET', '/api/events', {
         query: { ...query, limit: String(wanted), continue: token },
       });
       items.push(...page.items);

@@ -3,6 +3,8 @@
  * not describe: the bodies that come back (InventoryNode, DrainReport, EventRecord...) are its types.
  */
 
+import type { EventQuery } from '@gantry/client';
+
 export const INVENTORY_VIEWS = ['nodes', 'namespaces', 'workloads', 'pods'] as const;
 export type InventoryView = (typeof INVENTORY_VIEWS)[number];
 
@@ -17,16 +19,8 @@ export interface InventoryQuery {
   kind?: string;
 }
 
-/** `GET /api/events` query parameters; `cluster` needs `team`. */
-export interface EventQuery {
-  team?: string;
-  cluster?: string;
-  namespace?: string;
-  /** The involved object's kind and name. */
-  kind?: string;
-  name?: string;
-  type?: string;
-}
+/** `GET /api/events` filters (the model's EventQuery without paging); `cluster` needs `team`. */
+export type EventFilter = Omit<EventQuery, 'limit' | 'continue'>;
 
 export type NodeOperation = 'cordon' | 'uncordon' | 'drain';
 

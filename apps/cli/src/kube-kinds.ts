@@ -1,8 +1,8 @@
 import { CliError } from './errors.ts';
 
-// The common Kubernetes kinds under kubectl's names for them (plural, singular, short names). Event
-// records name the involved object's kind as Kubernetes writes it (`Pod`, `ConfigMap`), and the filter
-// is exact, so `--for po/web` has to become `Pod`.
+// The common Kubernetes kinds under kubectl's names for them (plural, singular, short names), and
+// Gantry's kinds under theirs. Event records name the regarded object's kind as it is written (`Pod`,
+// `Application`), and the filter is exact, so `--for po/web` has to become `Pod`.
 const KINDS: readonly (readonly [kind: string, ...names: string[]])[] = [
   ['Pod', 'pods', 'pod', 'po'],
   ['Node', 'nodes', 'node', 'no'],
@@ -23,6 +23,14 @@ const KINDS: readonly (readonly [kind: string, ...names: string[]])[] = [
   ['PersistentVolume', 'persistentvolumes', 'persistentvolume', 'pv'],
   ['HorizontalPodAutoscaler', 'horizontalpodautoscalers', 'horizontalpodautoscaler', 'hpa'],
   ['PodDisruptionBudget', 'poddisruptionbudgets', 'poddisruptionbudget', 'pdb'],
+  // Gantry's own kinds, which Gantry's events regard (docs/reference/events.md).
+  ['Application', 'applications', 'application', 'app'],
+  ['ApplicationRevision', 'applicationrevisions', 'applicationrevision', 'apprev'],
+  ['Cluster', 'clusters', 'cluster', 'cl'],
+  ['ComponentDefinition', 'componentdefinitions', 'componentdefinition', 'compdef', 'cd'],
+  ['TraitDefinition', 'traitdefinitions', 'traitdefinition', 'traitdef', 'td'],
+  ['Environment', 'environments', 'environment', 'env'],
+  ['Team', 'teams', 'team', 'tm'],
 ];
 
 /**

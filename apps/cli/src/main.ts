@@ -409,19 +409,23 @@ program
 
 program
   .command('events')
-  .description('list the events of the clusters, oldest first (kubectl events style)')
+  .description(
+    "list Gantry's events and the clusters' Kubernetes events, oldest first (kubectl events style)",
+  )
   .option('--cluster <name>', 'this cluster of the team (default: every cluster)')
   .option('-n, --namespace <namespace>', 'this Kubernetes namespace only')
   .addOption(teamOption())
   .option('-A, --all-teams', 'every cluster you can read (the default without --cluster or --team)')
-  .option('--for <kind/name>', 'events about one object, e.g. pod/web-0, node/worker-1')
+  .option('--for <kind/name>', 'events about one object, e.g. pod/web-0, node/worker-1, app/shop')
   .option('--types <types>', 'Normal, Warning, or both comma-separated')
+  .option('--type <type>', 'Normal or Warning (the same as --types with one type)')
+  .option('--source <source>', "gantry (Gantry's own events) or kubernetes (the clusters')")
   .option('--limit <n>', 'only the newest N events')
   .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']))
   .option('--no-headers', 'omit the table header')
   .addHelpText(
     'after',
-    '\nExamples:\n  gantry events --cluster hz-prod-01 -n web\n  gantry events --for node/worker-1 --cluster hz-prod-01 --types Warning',
+    '\nExamples:\n  gantry events --cluster hz-prod-01 -n web\n  gantry events --for node/worker-1 --cluster hz-prod-01 --type Warning\n  gantry events --for app/shop --team payments\n  gantry events --for compdef/webservice --source gantry',
   )
   .action(async (options: Omit<EventsOptions, 'noHeaders'> & { headers?: boolean }, command: Command) =>
     run(command, async (env) =>

@@ -91,6 +91,13 @@ export const ConfigSchema = Type.Object(
       description: 'How many recent changes are kept for watches to resume from.',
       env: 'GANTRY_CHANGE_RETENTION',
     }),
+    eventRetentionHours: Type.Number({
+      minimum: 1,
+      default: 168,
+      description:
+        'How long an event record (Gantry’s own or a cluster’s Kubernetes Event) is kept after it was last seen.',
+      env: 'GANTRY_EVENT_RETENTION_HOURS',
+    }),
     helmPath: Type.String({
       default: 'helm',
       description:

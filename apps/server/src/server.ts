@@ -7,7 +7,13 @@ import pino, { type Logger } from 'pino';
 import { buildApi, Metrics } from '@gantry/api';
 import { ClusterClients, ConnectionRegistry, FleetService, createClusterController } from '@gantry/fleet';
 import { createDeliveryModule } from '@gantry/delivery';
-import { ControllerManager, createTeamController, systemClock } from '@gantry/controllers';
+import {
+  ControllerManager,
+  StoreEventRecorder,
+  createTeamController,
+  recordResourceEvents,
+  systemClock,
+} from '@gantry/controllers';
 import {
   IdentityService,
   LoginLimiter,
@@ -69,6 +75,13 @@ export async function startServer(
     onQuery: (ms, ok) => metrics.dbQueries.observe({ outcome: ok ? 'ok' : 'error' }, ms / 1000),
   });
   const cleanups: (() => Promise<void> | void)[] = [() => store.close()];
+  // Gantry's own events: written in batches, the rest flushed at shutdown before the store closes.
+  const recorder = new StoreEventRecorder({
+    events: store.events,
+    clock: systemClock(now),
+    logger: logger.child({ component: 'events' }),
+  });
+  cleanups.unshift(() => recorder.close());
   try {
     const kinds = new KindRegistry();
     for (const kind of [...builtinKinds, ...(options.extraKinds ?? [])]) kinds.register(kind);
@@ -123,6 +136,7 @@ export async function startServer(
       if (object.kind === 'Team') memberships.apply(type, object);
       feed.poke();
     });
+    recordResourceEvents(resources, recorder);
 
     const connections = new ConnectionRegistry({
       inventory: store.inventory,
@@ -137,6 +151,7 @@ export async function startServer(
       events: store.events,
       secrets,
       audit: store.audit,
+      recorder,
     });
     const clusterClients = new ClusterClients({ repository: store.resources, secrets });
     cleanups.unshift(() => clusterClients.closeAll());
@@ -177,6 +192,7 @@ export async function startServer(
           secrets,
           inventory: store.inventory,
           connections,
+          recorder,
         }),
       )
       .register(delivery.controller);
@@ -212,6 +228,9 @@ export async function startServer(
       void store.users
         .pruneSessions(new Date(now() - 86_400_000).toISOString())
         .catch((error: unknown) => logger.warn({ err: error }, 'session pruning failed'));
+      void store.events
+        .deleteLastSeenBefore(new Date(now() - config.eventRetentionHours * 3_600_000).toISOString())
+        .catch((error: unknown) => logger.warn({ err: error }, 'event retention failed'));
     }, HOUSEKEEPING_INTERVAL_MS);
     housekeeping.unref();
     cleanups.unshift(() => clearInterval(housekeeping));

@@ -74,20 +74,11 @@ export interface InventoryPage<T> {
   continue?: string;
 }
 
-export interface EventRecord {
-  id: number;
-  source: string;
-  cluster: string;
-  namespace: string;
-  objectKind: string;
-  objectName: string;
-  type: string;
-  reason: string;
-  message: string;
-  count: number;
-  firstSeen: string;
-  lastSeen: string;
-}
+/**
+ * An event record of `GET /api/events`: its one schema is the model's (docs/reference/events.md), read
+ * from the schema's own module so that browsers do not compile the model's validators.
+ */
+export type { EventList, EventQuery, EventRecord, EventSource, EventType } from '@gantry/model/event';
 
 export interface PodRef {
   namespace: string;

@@ -7,7 +7,9 @@
  * Recording never fails the caller and never waits for the database: an event is a fact about an action
  * that already happened, not part of it.
  */
-export type EventType = 'Normal' | 'Warning';
+import type { EventType } from '@gantry/model';
+
+export type { EventType } from '@gantry/model';
 
 /** The object an event is about. Gantry resources have a team (unless global); cluster objects a cluster. */
 export interface EventSubject {

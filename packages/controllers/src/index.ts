@@ -9,3 +9,5 @@ export * from './leader-election.ts';
 export * from './controller-runner.ts';
 export * from './controller-manager.ts';
 export * from './team-controller.ts';
+export * from './store-event-recorder.ts';
+export * from './resource-events.ts';

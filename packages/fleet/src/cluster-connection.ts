@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { EventRecord, EventRepository, InventoryChange, InventoryRepository } from '@gantry/store';
+import type { EventRepository, InventoryChange, InventoryRepository, ObservedEvent } from '@gantry/store';
 import {
   eventRecord,
   podPhase,
@@ -68,7 +68,7 @@ export class ClusterConnection {
   readonly #podCounts = new Map<string, Map<string, number>>();
   readonly #dirtyPodNamespaces = new Set<string>();
   #pending: InventoryChange[] = [];
-  #pendingEvents: EventRecord[] = [];
+  #pendingEvents: ObservedEvent[] = [];
   #writes: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<unknown> | undefined;

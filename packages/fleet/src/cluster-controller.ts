@@ -1,4 +1,11 @@
-import type { Controller, ObjectKey, ReconcileContext, ReconcileResult } from '@gantry/controllers';
+import type {
+  Controller,
+  EventRecorder,
+  GantryEvent,
+  ObjectKey,
+  ReconcileContext,
+  ReconcileResult,
+} from '@gantry/controllers';
 import { setCondition, type ConditionUpdate } from '@gantry/controllers';
 import { SYSTEM_PRINCIPAL, type SecretService } from '@gantry/identity';
 import {
@@ -48,12 +55,48 @@ export interface ClusterControllerDeps {
   secrets: SecretService;
   inventory: InventoryRepository;
   connections: ConnectionRegistry;
+  /** Connection transitions are recorded as events regarding the Cluster. */
+  recorder: EventRecorder;
   /** How often a healthy cluster is probed again. */
   probeIntervalMs?: number;
   clientFactory?: KubeClientFactory;
 }
 
 const CALLER = { principal: SYSTEM_PRINCIPAL, source: 'controller/cluster' };
+
+/** The reasons of the events this controller records, on transitions only (docs/reference/events.md). */
+export const ClusterEventReason = {
+  Connected: 'ClusterConnected',
+  ConnectionFailed: 'ClusterConnectionFailed',
+  Disconnected: 'ClusterDisconnected',
+} as const;
+
+/**
+ * Stage 5: the event for a change of the Connected condition, if it changed: connected, failed (again
+ * only when the cause changes), or disconnected on purpose (paused). A steady cluster records nothing.
+ */
+export function connectionEvent(
+  before: Condition | undefined,
+  after: Condition | undefined,
+): Pick<GantryEvent, 'type' | 'reason' | 'message'> | undefined {
+  if (!after) return undefined;
+  const was = before?.status === 'True';
+  if (after.status === 'True')
+    return was
+      ? undefined
+      : { type: 'Normal', reason: ClusterEventReason.Connected, message: after.message ?? 'connected' };
+  if (after.reason === ClusterReason.Paused)
+    return was
+      ? { type: 'Normal', reason: ClusterEventReason.Disconnected, message: after.message ?? 'paused' }
+      : undefined;
+  if (after.status === 'False' && (was || before?.reason !== after.reason))
+    return {
+      type: 'Warning',
+      reason: ClusterEventReason.ConnectionFailed,
+      message: `${after.reason}: ${after.message ?? ''}`.trim(),
+    };
+  return undefined;
+}
 
 /** Turns a failed probe into a condition reason that names the cause. */
 export function classifyFailure(error: unknown): { reason: string; message: string } {
@@ -209,8 +252,17 @@ export function createClusterController(deps: ClusterControllerDeps): Controller
       const clusterId = `${key.team}/${key.name}`;
       const cluster = (await deps.repository.get({ kind: 'Cluster', team: key.team, name: key.name })) as
         ClusterObject | undefined;
+      const regarding = { kind: 'Cluster', name: key.name, team: key.team, cluster: key.name };
       if (!cluster) {
         clients.forget(key.team, key.name);
+        if (deps.connections.get(clusterId))
+          deps.recorder.record({
+            type: 'Normal',
+            reason: ClusterEventReason.Disconnected,
+            message: 'the Cluster was deleted: stopped watching it',
+            regarding,
+            actor: CALLER.source,
+          });
         await deps.connections.stop(clusterId);
         await deps.inventory.deleteCluster(clusterId);
         return {};
@@ -219,6 +271,7 @@ export function createClusterController(deps: ClusterControllerDeps): Controller
       const generation = cluster.metadata.generation;
       const status: ClusterStatus = { ...cluster.status, observedGeneration: generation };
       let conditions = cluster.status?.conditions ?? [];
+      const connectedBefore = conditions.find((c) => c.type === ClusterCondition.Connected);
       const set = (update: ConditionUpdate) =>
         (conditions = setCondition(conditions, { ...update, observedGeneration: generation }, now));
 
@@ -275,6 +328,11 @@ export function createClusterController(deps: ClusterControllerDeps): Controller
           metadata: { name: key.name },
           status,
         });
+        const event = connectionEvent(
+          connectedBefore,
+          conditions.find((c) => c.type === ClusterCondition.Connected),
+        );
+        if (event) deps.recorder.record({ ...event, regarding, actor: CALLER.source });
       }
       // Follow a sync closely; retry a failing cluster every few seconds; probe a healthy one at the interval.
       const connected = conditions.find((c) => c.type === ClusterCondition.Connected)?.status === 'True';

@@ -1,13 +1,20 @@
 import { authorize, readableTeams, type Caller, type SecretService } from '@gantry/identity';
-import { InputError, NotFoundError, type ClusterSpec, type Resource } from '@gantry/model';
+import {
+  InputError,
+  NotFoundError,
+  type ClusterSpec,
+  type EventList,
+  type EventSource,
+  type Resource,
+} from '@gantry/model';
 import type {
   AuditRepository,
-  EventRecord,
   EventRepository,
   InventoryItem,
   InventoryRepository,
   ResourceRepository,
 } from '@gantry/store';
+import type { EventRecorder } from '@gantry/controllers';
 import { WORKLOAD_KINDS } from './inventory/summaries.ts';
 import { kubeClientFromKubeconfig, type KubeClient } from './kube/kube-client.ts';
 import { cordon, drain, uncordon, type DrainReport } from './node-operations.ts';
@@ -39,6 +46,8 @@ export interface FleetServiceDeps {
   events: EventRepository;
   secrets: SecretService;
   audit: AuditRepository;
+  /** Node operations record NodeCordoned, NodeUncordoned, NodeDrained and NodeDrainFailed. */
+  recorder: EventRecorder;
   clientFactory?: (kubeconfig: string, context?: string) => Promise<KubeClient>;
 }
 
@@ -124,6 +133,10 @@ export class FleetService {
     };
   }
 
+  /**
+   * Event records of both sources, newest first. A caller reads the events of the teams they may read,
+   * and the events of global objects (definitions, team `''`), which every signed-in user may read.
+   */
   async events(
     caller: Caller,
     query: {
@@ -133,19 +146,31 @@ export class FleetService {
       objectKind?: string;
       objectName?: string;
       type?: string;
+      reason?: string;
+      source?: EventSource;
+      since?: string;
       limit: number;
       continue?: string;
     },
-  ): Promise<{ items: EventRecord[]; continue?: string }> {
-    if (query.team !== undefined)
+  ): Promise<EventList> {
+    if (query.team !== undefined && query.team !== '')
       authorize(caller.principal, 'read', query.team, `events of team ${query.team}`);
-    if (query.cluster !== undefined && query.team === undefined)
+    if (query.cluster !== undefined && !query.team)
       throw new InputError('cluster needs team', [
         { path: 'querystring/team', message: 'is required with cluster' },
       ]);
-    if (query.cluster !== undefined && query.team !== undefined)
-      await this.#requireCluster(query.team, query.cluster);
-    const teams = query.team !== undefined ? [query.team] : readableTeams(caller.principal);
+    if (query.cluster !== undefined && query.team) await this.#requireCluster(query.team, query.cluster);
+    let since: string | undefined;
+    if (query.since !== undefined) {
+      const time = Date.parse(query.since);
+      if (Number.isNaN(time))
+        throw new InputError('since must be an RFC 3339 time', [
+          { path: 'querystring/since', message: 'is not a time, e.g. 2026-12-01T10:00:00Z' },
+        ]);
+      since = new Date(time).toISOString();
+    }
+    const readable = readableTeams(caller.principal);
+    const teams = query.team !== undefined ? [query.team] : readable ? [...readable, ''] : undefined;
     const page = await this.deps.events.query({
       ...(teams ? { teams } : {}),
       ...(query.cluster !== undefined ? { cluster: `${query.team}/${query.cluster}` } : {}),
@@ -153,6 +178,9 @@ export class FleetService {
       ...(query.objectKind ? { objectKind: query.objectKind } : {}),
       ...(query.objectName ? { objectName: query.objectName } : {}),
       ...(query.type ? { type: query.type } : {}),
+      ...(query.reason ? { reason: query.reason } : {}),
+      ...(query.source ? { source: query.source } : {}),
+      ...(since ? { since } : {}),
       ...(query.continue ? { after: decodeEventCursor(query.continue) } : {}),
       limit: query.limit,
     });
@@ -178,7 +206,10 @@ export class FleetService {
     return (this.deps.clientFactory ?? kubeClientFromKubeconfig)(kubeconfig, cluster.spec.context);
   }
 
-  /** Cordon, uncordon or drain a node, as the caller (operators and up), recorded in the audit log. */
+  /**
+   * Cordon, uncordon or drain a node, as the caller (operators and up), recorded in the audit log and as
+   * an event regarding the node (actor: the caller).
+   */
   async nodeOperation(
     caller: Caller,
     team: string,
@@ -189,16 +220,51 @@ export class FleetService {
   ): Promise<DrainReport | { node: string; unschedulable: boolean }> {
     authorize(caller.principal, 'write', team, `nodes of cluster ${cluster} in team ${team}`);
     const client = await this.#client(team, cluster);
+    const record = (type: 'Normal' | 'Warning', reason: string, message: string) =>
+      this.deps.recorder.record({
+        type,
+        reason,
+        message,
+        regarding: { kind: 'Node', name: node, team, cluster },
+        actor: caller.principal.username,
+      });
     let result: DrainReport | { node: string; unschedulable: boolean };
     try {
       if (operation === 'cordon') {
         await cordon(client, node);
         result = { node, unschedulable: true };
+        record('Normal', NodeEventReason.Cordoned, `node ${node} marked unschedulable`);
       } else if (operation === 'uncordon') {
         await uncordon(client, node);
         result = { node, unschedulable: false };
+        record('Normal', NodeEventReason.Uncordoned, `node ${node} marked schedulable`);
       } else {
-        result = await drain(client, node, drainOptions ?? { timeoutMs: 300_000, force: false });
+        const report = await drain(client, node, drainOptions ?? { timeoutMs: 300_000, force: false }).catch(
+          (error: unknown) => {
+            record(
+              'Warning',
+              NodeEventReason.DrainFailed,
+              `drain of node ${node} failed: ${(error as Error).message}`,
+            );
+            throw error;
+          },
+        );
+        result = report;
+        if (report.remaining.length === 0)
+          record(
+            'Normal',
+            NodeEventReason.Drained,
+            `node ${node} drained: ${pods(report.evicted.length)} evicted`,
+          );
+        else
+          record(
+            'Warning',
+            NodeEventReason.DrainFailed,
+            `node ${node} not drained: ${pods(report.remaining.length)} left${report.timedOut ? ' at the timeout' : ''} (${report.remaining
+              .slice(0, 3)
+              .map((pod) => `${pod.namespace}/${pod.name}: ${pod.reason}`)
+              .join('; ')}${report.remaining.length > 3 ? '; ...' : ''})`,
+          );
       }
     } finally {
       client.close();
@@ -215,6 +281,18 @@ export class FleetService {
     return result;
   }
 }
+
+function pods(count: number): string {
+  return count === 1 ? '1 pod' : `${count} pods`;
+}
+
+/** The reasons of the events node operations record (docs/reference/events.md). */
+export const NodeEventReason = {
+  Cordoned: 'NodeCordoned',
+  Uncordoned: 'NodeUncordoned',
+  Drained: 'NodeDrained',
+  DrainFailed: 'NodeDrainFailed',
+} as const;
 
 interface Cursor {
   kind: string;

@@ -4,6 +4,7 @@ export * from './validation.ts';
 export * from './kind-registry.ts';
 export * from './label-selector.ts';
 export * from './json.ts';
+export * from './event.ts';
 export * from './kinds/team.ts';
 export * from './kinds/cluster.ts';
 export * from './kinds/delivery.ts';

@@ -68,7 +68,14 @@ export interface ListOptions {
  * Called after every committed write with what was written, so that this process can act on its own
  * writes at once (the change feed delivers them to every process a moment later).
  */
-export type WriteListener = (change: { type: WatchEventType; object: Resource }) => void;
+export type WriteListener = (change: {
+  type: WatchEventType;
+  object: Resource;
+  /** The object before the write (updates, status writes and deletes). */
+  previous?: Resource;
+  /** Who wrote it. */
+  caller: Caller;
+}) => void;
 
 const DEFAULT_LIMIT = 500;
 const MAX_LIMIT = 10_000;
@@ -121,8 +128,9 @@ export class ResourceService {
     return convert ? convert(body, warn ?? (() => {})) : body;
   }
 
-  #written(type: WatchEventType, object: Resource): void {
-    for (const listener of this.#listeners) listener({ type, object });
+  #written(type: WatchEventType, object: Resource, caller: Caller, previous?: Resource): void {
+    for (const listener of this.#listeners)
+      listener({ type, object, caller, ...(previous ? { previous } : {}) });
   }
 
   kind(nameOrAlias: string): RegisteredKind {
@@ -275,7 +283,7 @@ export class ResourceService {
         },
       };
     });
-    this.#written('ADDED', object);
+    this.#written('ADDED', object, caller);
     return object;
   }
 
@@ -378,7 +386,7 @@ export class ResourceService {
           : {}),
       };
     };
-    return this.#commit(key, decide, options);
+    return this.#commit(caller, key, decide, options);
   }
 
   async delete(
@@ -420,7 +428,7 @@ export class ResourceService {
         },
       };
     };
-    return this.#commit(key, decide, options);
+    return this.#commit(caller, key, decide, options);
   }
 
   async #requireTeam(team: string): Promise<void> {
@@ -499,10 +507,11 @@ export class ResourceService {
         },
       };
     };
-    return this.#commit(key, decide, options);
+    return this.#commit(caller, key, decide, options);
   }
 
   async #commit(
+    caller: Caller,
     key: ResourceKey,
     decide: (current: Resource | undefined) => WriteDecision,
     options: WriteOptions,
@@ -513,8 +522,12 @@ export class ResourceService {
       if (decision.type === 'NONE') return decision.result;
       return decision.next(current?.metadata.resourceVersion ?? '0');
     }
-    const { object, type } = await this.repository.write(key, decide);
-    if (type !== 'NONE') this.#written(type, object);
+    let previous: Resource | undefined;
+    const { object, type } = await this.repository.write(key, (current) => {
+      previous = current;
+      return decide(current);
+    });
+    if (type !== 'NONE') this.#written(type, object, caller, previous);
     return object;
   }
 

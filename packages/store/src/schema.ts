@@ -119,19 +119,24 @@ export interface InventoryTable {
 
 export interface EventTable {
   id: Generated<number>;
-  /** Where the record comes from, e.g. `kubernetes`. */
+  /** `kubernetes` (a cluster's Event) or `gantry` (Gantry's own, ADR 0009). */
   source: string;
-  /** The source's own id, so a repeated event updates its record. */
+  /**
+   * The source's own id, so a repeated event updates its record: `cluster/uid` of a Kubernetes Event,
+   * the hash of the folding key (regarded object, type, reason, message) of a Gantry event.
+   */
   external_id: string;
   team: string;
   cluster: string;
   namespace: string;
   object_kind: string;
   object_name: string;
-  /** Normal or Warning for Kubernetes events. */
+  /** Normal or Warning. */
   type: string;
   reason: string;
   message: string;
+  /** A user, `controller/<name>`, or the Kubernetes reporting component; `''` when unknown. */
+  actor: string;
   count: number;
   first_seen: string;
   last_seen: string;

@@ -1,12 +1,28 @@
 import { AutoComplete, Button, Form, Input, Select } from 'antd';
+import type { EventSource, EventType } from '@gantry/client';
 import type { EventFilter } from '../api/events';
 
-const commonKinds = ['Node', 'Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'];
+const commonKinds = [
+  'Node',
+  'Pod',
+  'Deployment',
+  'ReplicaSet',
+  'StatefulSet',
+  'DaemonSet',
+  'Job',
+  'CronJob',
+  'Application',
+  'Cluster',
+  'ComponentDefinition',
+  'TraitDefinition',
+  'Team',
+];
 
 interface FormValues {
   cluster?: string;
   namespace?: string;
-  type?: string;
+  source?: EventSource;
+  type?: EventType;
   kind?: string;
   name?: string;
 }
@@ -30,6 +46,7 @@ export function EventFilters({
         onApply({
           clusterId: values.cluster || undefined,
           namespace: values.namespace?.trim() || undefined,
+          source: values.source || undefined,
           type: values.type || undefined,
           kind: values.kind?.trim() || undefined,
           name: values.name?.trim() || undefined,
@@ -51,19 +68,31 @@ export function EventFilters({
       <Form.Item name="namespace" label="Namespace">
         <Input allowClear placeholder="any" style={{ width: 150 }} aria-label="Namespace" />
       </Form.Item>
+      <Form.Item name="source" label="Source">
+        <Select
+          allowClear
+          placeholder="Both"
+          style={{ width: 130 }}
+          options={[
+            { value: 'gantry', label: 'Gantry' },
+            { value: 'kubernetes', label: 'Kubernetes' },
+          ]}
+          data-testid="event-source-filter"
+        />
+      </Form.Item>
       <Form.Item name="type" label="Type">
         <Select
           allowClear
           placeholder="Any"
           style={{ width: 120 }}
-          options={['Normal', 'Warning'].map((type) => ({ value: type, label: type }))}
+          options={(['Normal', 'Warning'] as const).map((type) => ({ value: type, label: type }))}
         />
       </Form.Item>
       <Form.Item name="kind" label="Object">
         <AutoComplete
           allowClear
           placeholder="kind"
-          style={{ width: 130 }}
+          style={{ width: 170 }}
           options={commonKinds.map((kind) => ({ value: kind }))}
           filterOption={(input, option) =>
             (option?.value ?? '').toLowerCase().startsWith(input.toLowerCase())

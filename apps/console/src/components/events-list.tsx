@@ -10,15 +10,23 @@ import { LoadMore } from './load-more';
 
 const warningRow = { background: '#fff8e6' };
 
-/** Event records matching `filter`, newest first, Warnings highlighted; `showCluster` adds its column. */
+/**
+ * Event records matching `filter`, newest first, Warnings highlighted: Gantry's own events (tagged
+ * Gantry, with the user or controller that caused them) beside the clusters' Kubernetes Events.
+ * `showCluster` adds the cluster column, `showNamespace={false}` drops the namespace one.
+ */
 export function EventsList({
   filter,
   showCluster = false,
+  showNamespace = true,
   emptyText = 'No events match',
+  testId = 'events-table',
 }: {
   filter: EventFilter;
   showCluster?: boolean;
+  showNamespace?: boolean;
   emptyText?: string;
+  testId?: string;
 }) {
   const events = useEvents(filter);
   const items = (events.data?.pages ?? []).flatMap((page) => page.items);
@@ -47,18 +55,23 @@ export function EventsList({
             dataIndex: 'cluster',
             width: 150,
             render: (id: string) => {
+              if (id === '') return '—';
               const { team, name } = splitClusterId(id);
               return <Link to={clusterPath(team, name, 'events')}>{id}</Link>;
             },
           },
         ]
       : []),
-    {
-      title: 'Namespace',
-      dataIndex: 'namespace',
-      width: 140,
-      render: (namespace: string) => namespace || '—',
-    },
+    ...(showNamespace
+      ? [
+          {
+            title: 'Namespace',
+            dataIndex: 'namespace',
+            width: 140,
+            render: (namespace: string) => namespace || '—',
+          },
+        ]
+      : []),
     {
       title: 'Object',
       key: 'object',
@@ -76,6 +89,19 @@ export function EventsList({
       width: 170,
       render: (reason: string) => <strong>{reason}</strong>,
     },
+    {
+      title: 'Source',
+      key: 'source',
+      width: 170,
+      render: (_, event) => (
+        <span data-source={event.source}>
+          <Tag color={event.source === 'gantry' ? 'blue' : 'default'}>
+            {event.source === 'gantry' ? 'Gantry' : 'Kubernetes'}
+          </Tag>
+          {event.actor && <Typography.Text type="secondary">{event.actor}</Typography.Text>}
+        </span>
+      ),
+    },
     { title: 'Message', dataIndex: 'message' },
     { title: 'Count', dataIndex: 'count', width: 70, align: 'right' },
   ];
@@ -90,11 +116,12 @@ export function EventsList({
         dataSource={items}
         columns={columns}
         pagination={false}
-        data-testid="events-table"
+        data-testid={testId}
         locale={{ emptyText }}
         onRow={(event) => ({
           style: event.type === 'Warning' ? warningRow : undefined,
           'data-type': event.type,
+          'data-reason': event.reason,
         })}
       />
       <LoadMore

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { InputError } from '@gantry/model';
+import { EventList, EventQuery, InputError } from '@gantry/model';
 import type { FleetService, InventoryView } from '@gantry/fleet';
 
 const Limit = Type.Optional(Type.String({ pattern: '^[0-9]+$' }));
@@ -22,30 +22,6 @@ type InventoryQuery = {
   namespace?: string;
   name?: string;
   kind?: string;
-  limit?: string;
-  continue?: string;
-};
-
-const EventsQuery = Type.Object(
-  {
-    team: Type.Optional(Type.String({ maxLength: 63 })),
-    cluster: Type.Optional(Type.String({ maxLength: 63 })),
-    namespace: Type.Optional(Type.String({ maxLength: 253 })),
-    kind: Type.Optional(Type.String({ maxLength: 63 })),
-    name: Type.Optional(Type.String({ maxLength: 253 })),
-    type: Type.Optional(Type.String({ maxLength: 32 })),
-    limit: Limit,
-    continue: Type.Optional(Type.String({ maxLength: 1024 })),
-  },
-  { additionalProperties: false },
-);
-type EventsQuery = {
-  team?: string;
-  cluster?: string;
-  namespace?: string;
-  kind?: string;
-  name?: string;
-  type?: string;
   limit?: string;
   continue?: string;
 };
@@ -100,9 +76,17 @@ export function fleetRoutes(app: FastifyInstance, fleet: FleetService): void {
       },
     );
   }
-  app.get<{ Querystring: EventsQuery }>(
+  app.get<{ Querystring: EventQuery }>(
     '/api/events',
-    { schema: { tags, summary: 'Event records, most recently seen first', querystring: EventsQuery } },
+    {
+      schema: {
+        tags: ['events'],
+        summary:
+          'Event records of both sources (Gantry and the clusters), most recently seen first, filtered by the regarded object',
+        querystring: EventQuery,
+        response: { 200: EventList },
+      },
+    },
     async (request) => {
       const q = request.query;
       return fleet.events(request.caller, {
@@ -112,6 +96,9 @@ export function fleetRoutes(app: FastifyInstance, fleet: FleetService): void {
         ...(q.kind !== undefined ? { objectKind: q.kind } : {}),
         ...(q.name !== undefined ? { objectName: q.name } : {}),
         ...(q.type !== undefined ? { type: q.type } : {}),
+        ...(q.reason !== undefined ? { reason: q.reason } : {}),
+        ...(q.source !== undefined ? { source: q.source } : {}),
+        ...(q.since !== undefined ? { since: q.since } : {}),
         ...(q.continue !== undefined ? { continue: q.continue } : {}),
         limit: limitOf(q.limit),
       });

@@ -106,6 +106,8 @@ describe('inventory summaries', () => {
       message: 'Back-off restarting failed container',
       type: 'Warning',
       count: 7,
+      reportingComponent: '',
+      source: { component: 'kubelet', host: 'n1' },
       firstTimestamp: '2026-11-26T10:00:00Z',
       lastTimestamp: '2026-11-26T10:05:00Z',
     });
@@ -120,6 +122,7 @@ describe('inventory summaries', () => {
       type: 'Warning',
       reason: 'BackOff',
       message: 'Back-off restarting failed container',
+      actor: 'kubelet',
       count: 7,
       firstSeen: '2026-11-26T10:00:00.000Z',
       lastSeen: '2026-11-26T10:05:00.000Z',

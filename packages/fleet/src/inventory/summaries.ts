@@ -1,5 +1,5 @@
 import type { InventoryItem, InventoryNode, InventoryWorkload } from '@gantry/client';
-import type { EventRecord } from '@gantry/store';
+import type { ObservedEvent } from '@gantry/store';
 import type { KubeObject } from '../kube/kube-client.ts';
 
 /** The resources Gantry watches in each cluster, with their list paths. */
@@ -163,7 +163,7 @@ export function summarizeNamespace(namespace: KubeObject): {
 }
 
 /** A Kubernetes Event as an event record of the cluster. */
-export function eventRecord(team: string, cluster: string, event: KubeObject): EventRecord {
+export function eventRecord(team: string, cluster: string, event: KubeObject): ObservedEvent {
   const involved = obj(event.involvedObject);
   const series = obj(event.series);
   const first =
@@ -183,6 +183,8 @@ export function eventRecord(team: string, cluster: string, event: KubeObject): E
     type: str(event.type) ?? 'Normal',
     reason: str(event.reason) ?? '',
     message: str(event.message) ?? '',
+    // Who reported it (kubelet, default-scheduler...): newer Events fill the first, older ones the second.
+    actor: str(event.reportingComponent) || str(obj(event.source).component) || '',
     count: Math.max(1, num(series.count) || num(event.count)),
     firstSeen: new Date(first).toISOString(),
     lastSeen: new Date(last).toISOString(),

@@ -19,11 +19,12 @@ import { ApplicationDiffTab } from './application-diff-tab';
 import { ApplicationOverviewTab } from './application-overview-tab';
 import { ApplicationRevisionsTab } from './application-revisions-tab';
 import { ApplicationSpecTab } from './application-spec-tab';
+import { ApplicationTimelineTab } from './application-timeline-tab';
 
 /** The conditions the application controller records, in the order its stages run (ADR 0007). */
 const conditionTypes = ['Rendered', 'Applied', 'Healthy', 'Ready'] as const;
 
-/** `/delivery/teams/:team/applications/:name`: health, targets, spec, revisions and a dry-run diff. */
+/** `/delivery/teams/:team/applications/:name`: health, targets, spec, revisions, a dry-run diff and its events. */
 export function ApplicationDetailPage() {
   const { team = '', name = '' } = useParams();
   const { kind, isPending, error } = useKind(applicationKind.plural);
@@ -143,6 +144,11 @@ function ApplicationDetail({ kind, team, name }: { kind: KindInfo; team: string;
               key: 'diff',
               label: 'Diff / dry run',
               children: <ApplicationDiffTab team={team} name={name} />,
+            },
+            {
+              key: 'timeline',
+              label: 'Timeline',
+              children: <ApplicationTimelineTab team={team} name={name} />,
             },
           ]}
         />

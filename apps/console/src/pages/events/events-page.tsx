@@ -15,7 +15,7 @@ export function EventsPage() {
     <>
       <PageHeader
         title="Events"
-        subtitle="Kubernetes events from every cluster you can read, newest first. Warnings are highlighted."
+        subtitle="What Gantry did (Gantry events) and what the clusters report (Kubernetes events), for every team you can read, newest first. Warnings are highlighted."
         crumbs={[{ label: 'Monitoring' }, { label: 'Events' }]}
       />
       <Card>

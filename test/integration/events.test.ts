@@ -1,0 +1,3 @@
+import { describeEventsSuite } from './events-suite.ts';
+
+describeEventsSuite('SQLite', () => Promise.resolve(undefined));
