@@ -161,7 +161,7 @@ export async function startServer(
       records: store.applied,
       clients: clusterClients,
       feed,
-      events: { record: () => undefined }, // the store-backed EventRecorder replaces this (events branch)
+      events: recorder,
       helmPath: config.helmPath,
       helmChartDirs: config.helmChartDirs.split(':').filter((dir) => dir !== ''),
       seedCatalog: config.seedCatalog,
