@@ -200,6 +200,7 @@ export async function startServer(
         bodyLimitBytes: config.bodyLimitBytes,
         consoleDir: config.consoleDir || defaultConsoleDir(),
         bookmarkIntervalMs: 15_000,
+        watchRecheckMs: 1_000,
       },
     );
     cleanups.unshift(() => app.close());

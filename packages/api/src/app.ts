@@ -42,6 +42,8 @@ export interface ApiOptions {
   /** The built console (index.html and assets), served at `/`; absent in API-only setups. */
   consoleDir: string | undefined;
   bookmarkIntervalMs: number;
+  /** How often an open watch checks that its caller may still see what it watches. */
+  watchRecheckMs: number;
 }
 
 export async function buildApi(deps: ApiDependencies, options: ApiOptions): Promise<FastifyInstance> {
@@ -99,6 +101,7 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
     feed: deps.feed,
     metrics: deps.metrics,
     bookmarkIntervalMs: options.bookmarkIntervalMs,
+    watchRecheckMs: options.watchRecheckMs,
   });
 
   let openapi: Record<string, unknown> | undefined;

@@ -1,8 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCodes, ExpiredError, InputError, parseLabelSelector, type RegisteredKind } from '@gantry/model';
-import { authorize, readableTeams } from '@gantry/identity';
-import { startWatch, type ChangeFeed, type ResourceService } from '@gantry/resources';
+import { startWatch, watchScope, type ChangeFeed, type ResourceService } from '@gantry/resources';
 import type { ResourceRepository } from '@gantry/store';
 import type { Metrics } from '../metrics.ts';
 
@@ -49,6 +48,8 @@ export interface ResourceRouteDeps {
   metrics: Metrics;
   /** Interval between BOOKMARK events on an idle watch. */
   bookmarkIntervalMs: number;
+  /** Interval between checks that an open watch's caller may still see what it watches. */
+  watchRecheckMs: number;
 }
 
 /** The generic declarative API: the same routes serve every registered kind. */
@@ -111,11 +112,8 @@ export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): v
     const { principal } = request.caller;
     const selector = parseLabelSelector(request.query.labelSelector ?? '');
     const team = request.params.team ?? request.query.team;
-    let teams = readableTeams(principal);
-    if (team !== undefined && kind.scope === 'Team') {
-      authorize(principal, 'read', team, `${kind.plural} in team ${team}`);
-      teams = [team];
-    }
+    const scope = watchScope(principal, kind, team);
+    const teams = scope.teams;
     const from =
       request.query.resourceVersion === undefined ? undefined : Number(request.query.resourceVersion);
     if (from !== undefined) {
@@ -148,13 +146,35 @@ export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): v
       );
     let stop: (() => void) | undefined;
     let closed = false;
+    const fail = (error: unknown) => {
+      if (closed) return;
+      closed = true;
+      stop?.();
+      raw.write(
+        `event: ERROR\ndata: ${JSON.stringify({ code: (error as { code?: string }).code ?? ErrorCodes.internal, message: (error as Error).message, details: [] })}\n\n`,
+      );
+      raw.end();
+    };
     const timer = setInterval(bookmark, deps.bookmarkIntervalMs);
+    // The token may be revoked or expire, the user disabled or deleted, or a team lost while the
+    // stream is open: check again, and end the stream with the reason.
+    let checking = false;
+    const recheck = setInterval(() => {
+      if (checking || closed) return;
+      checking = true;
+      request
+        .reauthenticate()
+        .then((now) => scope.recheck(now))
+        .catch(fail)
+        .finally(() => (checking = false));
+    }, deps.watchRecheckMs);
     const end = () => raw.end();
     openStreams.add(end);
     request.raw.on('close', () => {
       openStreams.delete(end);
       closed = true;
       clearInterval(timer);
+      clearInterval(recheck);
       stop?.();
       deps.metrics.watches.dec();
     });
@@ -177,10 +197,7 @@ export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): v
       if (closed) stop();
     } catch (error) {
       request.log.warn({ err: error }, 'watch failed');
-      raw.write(
-        `event: ERROR\ndata: ${JSON.stringify({ code: (error as { code?: string }).code ?? ErrorCodes.internal, message: (error as Error).message, details: [] })}\n\n`,
-      );
-      raw.end();
+      fail(error);
     }
   };
 
