@@ -23,6 +23,8 @@ export const ErrorCodes = {
   definitionInUse: 'GANTRY_E_DEFINITION_IN_USE',
   conversion: 'GANTRY_E_CONVERSION',
   immutable: 'GANTRY_E_IMMUTABLE',
+  tooDeep: 'GANTRY_E_TOO_DEEP',
+  yamlAliases: 'GANTRY_E_YAML_ALIASES',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
