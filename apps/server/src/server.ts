@@ -9,6 +9,7 @@ import { ClusterClients, ConnectionRegistry, FleetService, createClusterControll
 import { createDeliveryModule } from '@gantry/delivery';
 import { ControllerManager, createTeamController, systemClock } from '@gantry/controllers';
 import {
+  DEFAULT_LOGIN_LIMITS,
   IdentityService,
   LoginLimiter,
   MembershipIndex,
@@ -102,10 +103,11 @@ export async function startServer(
     cleanups.unshift(stopListening);
 
     const limiter = new LoginLimiter(
+      store.loginThrottle,
       {
-        maxFailuresPerUser: config.loginMaxFailures,
-        maxFailuresPerSource: config.loginMaxFailures * 5,
-        windowMs: 5 * 60_000,
+        ...DEFAULT_LOGIN_LIMITS,
+        freeFailuresPerUserAtSource: config.loginMaxFailures,
+        freeFailuresPerSource: config.loginMaxFailures * 5,
       },
       now,
     );
@@ -201,6 +203,7 @@ export async function startServer(
         consoleDir: config.consoleDir || defaultConsoleDir(),
         bookmarkIntervalMs: 15_000,
         watchRecheckMs: 1_000,
+        trustedProxies: config.trustedProxies === '' ? [] : config.trustedProxies.split(','),
       },
     );
     cleanups.unshift(() => app.close());

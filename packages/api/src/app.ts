@@ -44,6 +44,8 @@ export interface ApiOptions {
   bookmarkIntervalMs: number;
   /** How often an open watch checks that its caller may still see what it watches. */
   watchRecheckMs: number;
+  /** Addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client; empty trusts none. */
+  trustedProxies: readonly string[];
 }
 
 export async function buildApi(deps: ApiDependencies, options: ApiOptions): Promise<FastifyInstance> {
@@ -52,7 +54,7 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
     bodyLimit: options.bodyLimitBytes,
     // One line per request, written by the onResponse hook below, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: false,
+    trustProxy: options.trustedProxies.length > 0 ? [...options.trustedProxies] : false,
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: true },
     },

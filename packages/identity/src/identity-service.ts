@@ -136,12 +136,12 @@ export class IdentityService {
     password: string,
     source: string,
   ): Promise<{ token: string; expiresAt: string; user: PublicUser }> {
-    this.limiter.check(username, source);
+    await this.limiter.check(username, source);
     const user = await this.users.get(username);
     // Verify against a dummy hash when the user is unknown, so timing does not reveal which names exist.
     const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
     if (!user || !ok || user.disabled) {
-      this.limiter.recordFailure(username, source);
+      await this.limiter.recordFailure(username, source);
       await this.audit.record({
         actor: username,
         source,
@@ -152,7 +152,7 @@ export class IdentityService {
       });
       throw new AuthenticationError('wrong user name or password');
     }
-    this.limiter.recordSuccess(username);
+    await this.limiter.recordSuccess(username, source);
     const token = generateToken('session');
     const record: TokenRecord = {
       id: randomUUID(),

@@ -4,6 +4,7 @@ import { initial } from './0001-initial.ts';
 import { fleet } from './0002-fleet.ts';
 import { delivery } from './0003-delivery.ts';
 import { appliedObjectClaims } from './0004-applied-object-claims.ts';
+import { loginThrottle } from './0005-login-throttle.ts';
 
 /** Every migration, by name; names sort in the order they run. Never edit one that has shipped. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -12,5 +13,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0002-fleet': fleet(dialect),
     '0003-delivery': delivery(),
     '0004-applied-object-claims': appliedObjectClaims(),
+    '0005-login-throttle': loginThrottle(),
   };
 }
