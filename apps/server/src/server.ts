@@ -119,6 +119,13 @@ export async function startServer(
     const bootstrap = await identity.bootstrap(config.adminPassword || undefined);
     const secrets = new SecretService(store.secrets, store.audit, cipher, now);
     const resources = new ResourceService(kinds, store.resources, now);
+    // A deleted user leaves no membership behind, and a team's secrets count as what it holds.
+    identity.beforeUserDeleted((caller, username) => resources.removeMemberEverywhere(caller, username));
+    resources.addTeamHoldings({
+      kind: 'Secret',
+      names: async (team) => (await store.secrets.list([team])).map((secret) => secret.name),
+      delete: (caller, team, name) => secrets.delete(caller, team, name),
+    });
     resources.onWrite(({ type, object }) => {
       // Membership changes count at once on the server that made them (read your writes); the feed
       // brings them to the other servers.

@@ -78,6 +78,7 @@ interface CachedToken {
 /** Users, sessions, API tokens and who may do what. */
 export class IdentityService {
   readonly #cache = new Map<string, CachedToken>();
+  readonly #beforeUserDeleted: ((caller: Caller, username: string) => Promise<void>)[] = [];
 
   constructor(
     private readonly users: UserRepository,
@@ -340,10 +341,17 @@ export class IdentityService {
     return publicUser(after);
   }
 
+  /** Runs `step` before a user is deleted (taking them out of every team); a failing step stops the deletion. */
+  beforeUserDeleted(step: (caller: Caller, username: string) => Promise<void>): void {
+    this.#beforeUserDeleted.push(step);
+  }
+
   async deleteUser(caller: Caller, username: string): Promise<void> {
     requireAdmin(caller.principal, 'delete users');
     if (caller.principal.username === username)
       throw new InputError('you may not delete yourself', [{ path: '/username', message: 'is you' }]);
+    if (!(await this.users.get(username))) throw new NotFoundError(`user ${username} not found`);
+    for (const step of this.#beforeUserDeleted) await step(caller, username);
     if (!(await this.users.delete(username))) throw new NotFoundError(`user ${username} not found`);
     this.#forget((entry) => entry.user.username === username);
     await this.audit.record({

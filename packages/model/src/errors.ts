@@ -25,6 +25,7 @@ export const ErrorCodes = {
   immutable: 'GANTRY_E_IMMUTABLE',
   tooDeep: 'GANTRY_E_TOO_DEEP',
   yamlAliases: 'GANTRY_E_YAML_ALIASES',
+  teamNotEmpty: 'GANTRY_E_TEAM_NOT_EMPTY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -16,6 +16,7 @@ interface Query {
   watch?: string;
   resourceVersion?: string;
   team?: string;
+  cascade?: string;
 }
 
 const QuerySchema = Type.Object(
@@ -35,6 +36,11 @@ const QuerySchema = Type.Object(
     ),
     resourceVersion: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
     team: Type.Optional(Type.String({ maxLength: 63 })),
+    cascade: Type.Optional(
+      Type.Union([Type.Literal('true'), Type.Literal('false')], {
+        description: 'Deleting a Team: delete everything it holds (resources and secrets) with it.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -266,6 +272,7 @@ export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): v
     resources.delete(request.caller, kindOf(request.params).kind, request.params.team, request.params.name!, {
       ...dryRun(request.query),
       ...(request.query.resourceVersion ? { resourceVersion: request.query.resourceVersion } : {}),
+      cascade: request.query.cascade === 'true',
     });
 
   for (const prefix of [`${RESOURCE_BASE}/teams/:team/:plural`, `${RESOURCE_BASE}/:plural`]) {
