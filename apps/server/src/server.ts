@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { buildApi, Metrics } from '@gantry/api';
@@ -13,6 +13,7 @@ import {
   IdentityService,
   LoginLimiter,
   MembershipIndex,
+  PasswordPolicy,
   SecretCipher,
   SecretService,
   loadSecretKey,
@@ -115,6 +116,10 @@ export async function startServer(
       sessionTtlMs: config.sessionTtlHours * 3_600_000,
       tokenCacheMs: 5_000,
       now,
+      passwords: new PasswordPolicy({
+        minLength: config.passwordMinLength,
+        denied: config.passwordDenyListFile ? readDenyList(config.passwordDenyListFile) : [],
+      }),
     });
     const bootstrap = await identity.bootstrap(config.adminPassword || undefined);
     const secrets = new SecretService(store.secrets, store.audit, cipher, now);
@@ -253,4 +258,12 @@ export async function startServer(
 
 async function runCleanups(cleanups: (() => Promise<void> | void)[]): Promise<void> {
   for (const cleanup of cleanups) await cleanup();
+}
+
+/** One password a line; blank lines and `#` comments are skipped. */
+function readDenyList(path: string): string[] {
+  return readFileSync(path, 'utf8')
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
 }

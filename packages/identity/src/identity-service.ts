@@ -10,7 +10,8 @@ import type { AuditRepository, TokenRecord, UserRecord, UserRepository } from '@
 import { requireAdmin, type Principal } from './access.ts';
 import type { LoginLimiter } from './login-limiter.ts';
 import type { MembershipIndex } from './membership-index.ts';
-import { generatePassword, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
+import type { PasswordPolicy } from './passwords.ts';
+import { generatePassword, hashPassword, verifyPassword } from './passwords.ts';
 import { generateToken, hashToken } from './tokens.ts';
 
 export interface IdentityOptions {
@@ -18,6 +19,7 @@ export interface IdentityOptions {
   /** How long an authenticated token is trusted from memory before it is looked up again. */
   tokenCacheMs: number;
   now: () => number;
+  passwords: PasswordPolicy;
 }
 
 export interface PublicUser {
@@ -98,7 +100,7 @@ export class IdentityService {
   ): Promise<{ created: boolean; generatedPassword?: string }> {
     if ((await this.users.count()) > 0) return { created: false };
     const password = adminPassword ?? generatePassword();
-    const problem = passwordProblem(password);
+    const problem = this.options.passwords.problem(password, 'admin');
     if (problem) throw new Error(`GANTRY_ADMIN_PASSWORD ${problem}`);
     const now = this.#iso();
     const created = await this.users.insert({
@@ -252,7 +254,7 @@ export class IdentityService {
         { path: '/username', message: 'must be 1-64 lower-case letters, digits, "-", "_" or "."' },
       ]);
     }
-    const problem = passwordProblem(input.password);
+    const problem = this.options.passwords.problem(input.password, input.username);
     if (problem)
       throw new InputError(`invalid password: ${problem}`, [{ path: '/password', message: problem }]);
     const now = this.#iso();
@@ -307,7 +309,7 @@ export class IdentityService {
     }
     let passwordHash: string | undefined;
     if (changes.password !== undefined) {
-      const problem = passwordProblem(changes.password);
+      const problem = this.options.passwords.problem(changes.password, username);
       if (problem)
         throw new InputError(`invalid password: ${problem}`, [{ path: '/password', message: problem }]);
       passwordHash = await hashPassword(changes.password);

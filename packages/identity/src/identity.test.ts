@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { can, type Principal } from './access.ts';
 import { LoginLimiter, type LoginCounters } from './login-limiter.ts';
-import { generatePassword, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
+import { generatePassword, hashPassword, PasswordPolicy, verifyPassword } from './passwords.ts';
 import type { AuditRepository, SecretRepository } from '@gantry/store';
 import { SecretCipher } from './secret-cipher.ts';
 import { SecretService } from './secret-service.ts';
@@ -17,10 +17,24 @@ describe('passwords', () => {
     expect(await verifyPassword('x', 'md5$whatever')).toBe(false);
   });
 
-  it('generates strong passwords and refuses short ones', () => {
-    expect(generatePassword()).toMatch(/^[a-zA-Z2-9]{20}$/);
-    expect(passwordProblem('short')).toMatch(/at least 8/);
-    expect(passwordProblem('long enough')).toBeUndefined();
+  it('generates passwords that pass the default policy', () => {
+    const policy = new PasswordPolicy();
+    for (let i = 0; i < 20; i++) {
+      const password = generatePassword();
+      expect(password).toMatch(/^[a-zA-Z2-9]{20}$/);
+      expect(policy.problem(password, 'admin')).toBeUndefined();
+    }
+  });
+
+  it('refuses short, common, name-bearing and monotonous passwords by default', () => {
+    const policy = new PasswordPolicy();
+    expect(policy.problem('eleven-char')).toMatch(/at least 12/);
+    expect(policy.problem('twelve-chars')).toBeUndefined();
+    expect(policy.problem('Password123456!')).toMatch(/too common/);
+    expect(policy.problem('QWERTYUIOPASDFGH')).toMatch(/too common/);
+    expect(policy.problem('annabelle-lee', 'Annabelle-Lee')).toMatch(/user name/);
+    expect(policy.problem('abababababababab')).toMatch(/4 different/);
+    expect(policy.problem('x'.repeat(1025))).toMatch(/at most 1024/);
   });
 });
 
