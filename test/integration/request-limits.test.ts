@@ -88,4 +88,19 @@ describe('request limits', () => {
     expect(ok.body.code).not.toBe('GANTRY_E_TOO_DEEP');
     expect(ok.status).toBeLessThan(500);
   });
+
+  it('answers 415 GANTRY_E_UNSUPPORTED_MEDIA_TYPE for a body in another content type', async () => {
+    const body = JSON.stringify(team('typed'));
+    for (const type of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'application/xml',
+      'multipart/form-data; boundary=x',
+    ]) {
+      const reply = await admin.post(`${BASE}/teams`, body, type);
+      expect(reply.status, type).toBe(415);
+      expect(reply.body.code).toBe('GANTRY_E_UNSUPPORTED_MEDIA_TYPE');
+    }
+    expect((await admin.post(`${BASE}/teams`, body, 'application/json; charset=utf-8')).status).toBe(201);
+  });
 });

@@ -21,7 +21,8 @@ function isStackOverflow(error: unknown): boolean {
  * validation, authorization) ever sees such a body.
  */
 export function registerContentTypes(app: FastifyInstance): void {
-  app.removeContentTypeParser('application/json');
+  // Only JSON and YAML: Fastify's text/plain parser would hand a string to routes that expect an object.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser(
     ['application/json', 'application/merge-patch+json'],
     { parseAs: 'string' },
