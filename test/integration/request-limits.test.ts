@@ -103,4 +103,51 @@ describe('request limits', () => {
     }
     expect((await admin.post(`${BASE}/teams`, body, 'application/json; charset=utf-8')).status).toBe(201);
   });
+
+  it('refuses strings with NUL or a lone surrogate, naming the field, and bodies that are not UTF-8', async () => {
+    const cases: [string, string][] = [
+      [
+        `{"apiVersion":"gantry.dev/v1alpha1","kind":"Team","metadata":{"name":"nul"},"spec":{"description":"a\\u0000b"}}`,
+        '/spec/description',
+      ],
+      [
+        `{"apiVersion":"gantry.dev/v1alpha1","kind":"Team","metadata":{"name":"nul","labels":{"a\\u0000":"b"}},"spec":{}}`,
+        '/metadata/labels/a\u0000',
+      ],
+      [
+        `{"apiVersion":"gantry.dev/v1alpha1","kind":"Team","metadata":{"name":"nul"},"spec":{"description":"\\ud800"}}`,
+        '/spec/description',
+      ],
+    ];
+    for (const [body, path] of cases) {
+      const reply = await admin.post(`${BASE}/teams`, body);
+      expect(reply.status, body).toBe(400);
+      expect(reply.body.code).toBe('GANTRY_E_INVALID');
+      expect(reply.body.details[0].path).toBe(path);
+    }
+    const yaml = await admin.post(
+      `${BASE}/teams`,
+      'apiVersion: gantry.dev/v1alpha1\nkind: Team\nmetadata: {name: nul}\nspec: {description: "a\\0b"}\n',
+      'application/yaml',
+    );
+    expect(yaml.status).toBe(400);
+    expect(yaml.body.details[0].path).toBe('/spec/description');
+    for (const type of ['application/json', 'application/yaml']) {
+      const raw = await fetch(`${server.url}${BASE}/teams`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': type },
+        body: Buffer.concat([
+          Buffer.from(
+            '{"apiVersion":"gantry.dev/v1alpha1","kind":"Team","metadata":{"name":"latin"},"spec":{"description":"',
+          ),
+          Buffer.from([0xe9, 0xff]),
+          Buffer.from('"}}'),
+        ]),
+      });
+      expect(raw.status, type).toBe(400);
+      expect(((await raw.json()) as { code: string }).code).toBe('GANTRY_E_MALFORMED');
+    }
+    expect((await admin.get(`${BASE}/teams/nul`)).status).toBe(404);
+    expect((await admin.get(`${BASE}/teams/latin`)).status).toBe(404);
+  });
 });

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { parseDocument } from 'yaml';
 import { ErrorCodes, InputError } from '@gantry/model';
-import { jsonTooDeepAt, MAX_BODY_DEPTH, MAX_YAML_ALIASES, valueTooDeepAt } from './nesting.ts';
+import { bodyProblem, jsonTooDeepAt, MAX_BODY_DEPTH, MAX_YAML_ALIASES } from './nesting.ts';
 
 function tooDeep(where: string): InputError {
   return new InputError(
@@ -9,6 +9,31 @@ function tooDeep(where: string): InputError {
     [{ path: where.startsWith('/') ? where : '', message: `nested deeper than ${MAX_BODY_DEPTH} levels` }],
     ErrorCodes.tooDeep,
   );
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The body as text, or the error for bytes that are not UTF-8. */
+function decode(body: Buffer): string | InputError {
+  try {
+    return utf8.decode(body);
+  } catch {
+    return new InputError(
+      'the body is not valid UTF-8',
+      [{ path: '', message: 'not valid UTF-8' }],
+      ErrorCodes.malformed,
+    );
+  }
+}
+
+/** The parsed body, or the error for its first string with NUL or a lone surrogate, or for nesting. */
+function checked(value: unknown): { value: unknown } | InputError {
+  const problem = bodyProblem(value, MAX_BODY_DEPTH);
+  if (!problem) return { value };
+  if (problem.kind === 'depth') return tooDeep(problem.path);
+  return new InputError(`invalid string at ${problem.path}: ${problem.message}`, [
+    { path: problem.path, message: problem.message },
+  ]);
 }
 
 function isStackOverflow(error: unknown): boolean {
@@ -25,16 +50,18 @@ export function registerContentTypes(app: FastifyInstance): void {
   app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser(
     ['application/json', 'application/merge-patch+json'],
-    { parseAs: 'string' },
+    { parseAs: 'buffer' },
     (_request, body, done) => {
-      const text = body as string;
+      const text = decode(body as Buffer);
+      if (text instanceof InputError) return done(text, undefined);
       if (text.trim() === '') return done(null, undefined);
       const deep = jsonTooDeepAt(text, MAX_BODY_DEPTH);
       if (deep !== undefined) return done(tooDeep(deep), undefined);
+      let value: unknown;
       try {
-        done(null, JSON.parse(text));
+        value = JSON.parse(text);
       } catch (error) {
-        done(
+        return done(
           new InputError(
             `malformed JSON: ${(error as Error).message}`,
             [{ path: '', message: (error as Error).message }],
@@ -43,15 +70,19 @@ export function registerContentTypes(app: FastifyInstance): void {
           undefined,
         );
       }
+      const result = checked(value);
+      return result instanceof InputError ? done(result, undefined) : done(null, result.value);
     },
   );
   app.addContentTypeParser(
     ['application/yaml', 'application/x-yaml', 'text/yaml'],
-    { parseAs: 'string' },
+    { parseAs: 'buffer' },
     (_request, body, done) => {
+      const text = decode(body as Buffer);
+      if (text instanceof InputError) return done(text, undefined);
       let value: unknown;
       try {
-        const document = parseDocument(body as string, { prettyErrors: false });
+        const document = parseDocument(text, { prettyErrors: false });
         const [first] = document.errors;
         if (first) {
           // The parser is recursive: nesting deep enough runs it out of stack, which it reports as an error.
@@ -85,9 +116,8 @@ export function registerContentTypes(app: FastifyInstance): void {
           undefined,
         );
       }
-      const deep = valueTooDeepAt(value, MAX_BODY_DEPTH);
-      if (deep !== undefined) return done(tooDeep(deep), undefined);
-      done(null, value);
+      const result = checked(value);
+      return result instanceof InputError ? done(result, undefined) : done(null, result.value);
     },
   );
 }

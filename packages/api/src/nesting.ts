@@ -28,21 +28,48 @@ export function jsonTooDeepAt(text: string, max: number): string | undefined {
   return undefined;
 }
 
-/** The JSON pointer of the first value in `value` nested deeper than `max`; walks without recursion. */
-export function valueTooDeepAt(value: unknown, max: number): string | undefined {
+export type BodyProblem = { kind: 'depth' | 'string'; path: string; message: string };
+
+/** NUL (PostgreSQL cannot store it in text) or a lone UTF-16 surrogate (not Unicode). */
+// eslint-disable-next-line no-control-regex -- finding NUL is the point
+const BAD_CHARACTER = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/u;
+
+function badString(text: string): string | undefined {
+  const match = BAD_CHARACTER.exec(text);
+  if (!match) return undefined;
+  return match[0] === '\u0000'
+    ? 'must not contain NUL (\\u0000)'
+    : 'must be valid Unicode (a lone surrogate)';
+}
+
+function escapeKey(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/**
+ * The first problem in a parsed body, walking it without recursion: nesting deeper than `max`, or a
+ * string or key with NUL or a lone surrogate. The path is a JSON pointer.
+ */
+export function bodyProblem(value: unknown, max: number): BodyProblem | undefined {
   const stack: { value: unknown; depth: number; path: string }[] = [{ value, depth: 0, path: '' }];
   for (let next = stack.pop(); next; next = stack.pop()) {
+    if (typeof next.value === 'string') {
+      const message = badString(next.value);
+      if (message) return { kind: 'string', path: next.path, message };
+      continue;
+    }
     if (next.value === null || typeof next.value !== 'object') continue;
-    if (next.depth >= max) return next.path || '/';
+    if (next.depth >= max)
+      return { kind: 'depth', path: next.path || '/', message: `nested deeper than ${max} levels` };
     const entries = Array.isArray(next.value)
       ? next.value.map((item, index) => [String(index), item] as const)
       : Object.entries(next.value);
-    for (const [key, item] of entries)
-      stack.push({
-        value: item,
-        depth: next.depth + 1,
-        path: `${next.path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`,
-      });
+    for (const [key, item] of entries) {
+      const path = `${next.path}/${escapeKey(key)}`;
+      const message = Array.isArray(next.value) ? undefined : badString(key);
+      if (message) return { kind: 'string', path, message: `key ${message}` };
+      stack.push({ value: item, depth: next.depth + 1, path });
+    }
   }
   return undefined;
 }
