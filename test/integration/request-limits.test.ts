@@ -150,4 +150,33 @@ describe('request limits', () => {
     expect((await admin.get(`${BASE}/teams/nul`)).status).toBe(404);
     expect((await admin.get(`${BASE}/teams/latin`)).status).toBe(404);
   });
+
+  it('validates label keys and values as Kubernetes does, and limits how many there are', async () => {
+    const labelled = (labels: Record<string, string>) => ({
+      ...team('labelled'),
+      metadata: { name: 'labelled', labels },
+    });
+    const bad: Record<string, string>[] = [
+      { [`app-${'n'.repeat(60)}`]: 'x' },
+      { [`${'p'.repeat(254)}/app`]: 'x' },
+      { 'Example.com/app': 'x' },
+      { '/app': 'x' },
+      { app: 'v'.repeat(64) },
+      { app: '-dash' },
+      Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`l${i}`, 'x'])),
+    ];
+    for (const labels of bad) {
+      const reply = await admin.post(`${BASE}/teams`, labelled(labels));
+      expect(reply.status, JSON.stringify(labels).slice(0, 80)).toBe(400);
+      expect(reply.body.code).toBe('GANTRY_E_INVALID');
+      expect(reply.body.details[0].path).toMatch(/^\/metadata\/labels/);
+    }
+    const good = {
+      [`${'p'.repeat(60)}.example.com/${'n'.repeat(63)}`]: 'v'.repeat(63),
+      'app.kubernetes.io/name': 'web_1.0-x',
+      empty: '',
+      ...Object.fromEntries(Array.from({ length: 61 }, (_, i) => [`l${i}`, 'x'])),
+    };
+    expect((await admin.post(`${BASE}/teams`, labelled(good))).status).toBe(201);
+  });
 });
