@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BASE, client, team } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { eventually } from '../support/eventually.ts';
 import { openSse, type SseStream } from '../support/sse.ts';
 
 /** An open watch is authorized again while it runs, not only when it starts. */
@@ -10,7 +11,7 @@ describe('watch re-authorization', () => {
   let clock = Date.now();
 
   beforeAll(async () => {
-    server = await startTestServer({ now: () => clock, config: { sessionTtlHours: 1 } });
+    server = await startTestServer({ now: () => clock, config: { sessionTtlHours: 1, watchesPerUser: 2 } });
     admin = client(server.url, server.adminToken);
   });
   afterAll(() => server?.close());
@@ -111,5 +112,31 @@ describe('watch re-authorization', () => {
         .map((e) => e.data.metadata.name)
         .sort(),
     ).toEqual(listed.map((item) => item.metadata.name).sort());
+  });
+
+  it('limits how many watches one user keeps open, and frees a place when one closes', async () => {
+    const token = await newUser('wally', 'wally-team');
+    const first = await watchTeams(token);
+    const second = await watchTeams(token);
+    const third = await openSse(`${server.url}${BASE}/teams?watch=true`, token);
+    third.close();
+    expect(third.status).toBe(429);
+    const refused = await client(server.url, token).get(`${BASE}/teams?watch=true`);
+    expect(refused.body.code).toBe('GANTRY_E_TOO_MANY_WATCHES');
+    // Another user is not affected.
+    const admins = await openSse(`${server.url}${BASE}/teams?watch=true`, server.adminToken);
+    admins.close();
+    expect(admins.status).toBe(200);
+    first.close();
+    const again = await eventually(
+      async () => {
+        const stream = await openSse(`${server.url}${BASE}/teams?watch=true`, token);
+        stream.close();
+        return stream.status;
+      },
+      (status) => status === 200,
+    );
+    expect(again).toBe(200);
+    second.close();
   });
 });

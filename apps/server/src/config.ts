@@ -125,6 +125,13 @@ export const ConfigSchema = Type.Object(
         'Failed logins for one user name from one address (and 5x from one address, whatever the names) before that address must wait: 5 s, doubling with each further failure up to 15 min; counts start again after 15 quiet minutes. A user is never locked out as such: the right password from another address works.',
       env: 'GANTRY_LOGIN_MAX_FAILURES',
     }),
+    watchesPerUser: Type.Integer({
+      minimum: 1,
+      default: 100,
+      description:
+        'Most watch streams one user may keep open on one server; one more is refused with 429 GANTRY_E_TOO_MANY_WATCHES.',
+      env: 'GANTRY_WATCHES_PER_USER',
+    }),
     passwordMinLength: Type.Integer({
       minimum: 8,
       maximum: 1024,

@@ -215,6 +215,7 @@ export async function startServer(
         consoleDir: config.consoleDir || defaultConsoleDir(),
         bookmarkIntervalMs: 15_000,
         watchRecheckMs: 1_000,
+        watchesPerUser: config.watchesPerUser,
         trustedProxies: config.trustedProxies === '' ? [] : config.trustedProxies.split(','),
       },
     );

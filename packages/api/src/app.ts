@@ -44,6 +44,8 @@ export interface ApiOptions {
   bookmarkIntervalMs: number;
   /** How often an open watch checks that its caller may still see what it watches. */
   watchRecheckMs: number;
+  /** Most watches one user may keep open on this server. */
+  watchesPerUser: number;
   /** Addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client; empty trusts none. */
   trustedProxies: readonly string[];
 }
@@ -104,6 +106,7 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
     metrics: deps.metrics,
     bookmarkIntervalMs: options.bookmarkIntervalMs,
     watchRecheckMs: options.watchRecheckMs,
+    watchesPerUser: options.watchesPerUser,
   });
 
   let openapi: Record<string, unknown> | undefined;

@@ -26,6 +26,7 @@ export const ErrorCodes = {
   tooDeep: 'GANTRY_E_TOO_DEEP',
   yamlAliases: 'GANTRY_E_YAML_ALIASES',
   teamNotEmpty: 'GANTRY_E_TEAM_NOT_EMPTY',
+  tooManyWatches: 'GANTRY_E_TOO_MANY_WATCHES',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,6 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ErrorCodes, ExpiredError, InputError, parseLabelSelector, type RegisteredKind } from '@gantry/model';
+import {
+  ErrorCodes,
+  ExpiredError,
+  GantryError,
+  InputError,
+  parseLabelSelector,
+  type RegisteredKind,
+} from '@gantry/model';
 import { startWatch, watchScope, type ChangeFeed, type ResourceService } from '@gantry/resources';
 import type { ResourceRepository } from '@gantry/store';
 import type { Metrics } from '../metrics.ts';
@@ -56,6 +63,8 @@ export interface ResourceRouteDeps {
   bookmarkIntervalMs: number;
   /** Interval between checks that an open watch's caller may still see what it watches. */
   watchRecheckMs: number;
+  /** Most watches one user may keep open on this server. */
+  watchesPerUser: number;
 }
 
 /** The generic declarative API: the same routes serve every registered kind. */
@@ -105,6 +114,7 @@ export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): v
 
   // Open watch streams are hijacked responses that Fastify does not track: end them when the server closes.
   const openStreams = new Set<() => void>();
+  const watchesOf = new Map<string, number>();
   app.addHook('preClose', (done) => {
     for (const end of openStreams) end();
     done();
@@ -129,6 +139,15 @@ export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): v
           `resourceVersion ${from} is too old to resume from (the oldest kept is ${oldest}); list again and watch from the list's resourceVersion`,
         );
     }
+    const username = principal.username;
+    const open = watchesOf.get(username) ?? 0;
+    if (open >= deps.watchesPerUser)
+      throw new GantryError(
+        429,
+        ErrorCodes.tooManyWatches,
+        `${username} already has ${open} watches open on this server (the limit); close one first`,
+      );
+    watchesOf.set(username, open + 1);
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, {
@@ -177,6 +196,9 @@ export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): v
     const end = () => raw.end();
     openStreams.add(end);
     request.raw.on('close', () => {
+      const left = (watchesOf.get(username) ?? 1) - 1;
+      if (left > 0) watchesOf.set(username, left);
+      else watchesOf.delete(username);
       openStreams.delete(end);
       closed = true;
       clearInterval(timer);
