@@ -11,6 +11,7 @@ import type { DeliveryService } from '@gantry/delivery';
 import type { Store } from '@gantry/store';
 import { registerAuthentication } from './auth.ts';
 import { registerContentTypes } from './content-types.ts';
+import { registerSecurityHeaders } from './security-headers.ts';
 import { notFoundBody, registerErrorHandler } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 import { buildOpenApi, collectRoutes } from './openapi.ts';
@@ -63,6 +64,7 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
     return503OnClosing: true,
   });
   const routes = collectRoutes(app);
+  registerSecurityHeaders(app);
   registerContentTypes(app);
   registerErrorHandler(app);
   registerAuthentication(app, deps.identity);
