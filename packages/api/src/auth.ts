@@ -1,6 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { AuthenticationError } from '@gantry/model';
+import { AuthenticationError, ErrorCodes, GantryError } from '@gantry/model';
 import type { Caller, IdentityService, Principal } from '@gantry/identity';
+import { CSRF_HEADER, csrfMatches, readCookie, SESSION_COOKIE } from './session-cookie.ts';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -17,7 +20,11 @@ declare module 'fastify' {
   }
 }
 
-/** Every /api and /apis route needs a bearer token unless its config says `public`. */
+/**
+ * Every /api and /apis route needs a bearer token, or the console's session cookie, unless its config
+ * says `public`. A call authenticated by the cookie that may change something must also carry the
+ * session's CSRF token in the X-Gantry-CSRF header; bearer tokens need none (no browser sends them by itself).
+ */
 export function registerAuthentication(app: FastifyInstance, identity: IdentityService): void {
   app.decorateRequest('caller', undefined as unknown as Caller);
   app.decorateRequest('reauthenticate', undefined as unknown as () => Promise<Principal>);
@@ -27,12 +34,25 @@ export function registerAuthentication(app: FastifyInstance, identity: IdentityS
     if (!path.startsWith('/api/') && !path.startsWith('/apis/')) return;
     const header = request.headers.authorization;
     const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    if (!match)
+    let token = match?.[1];
+    if (token === undefined && header === undefined) {
+      token = readCookie(request.headers.cookie, SESSION_COOKIE) || undefined;
+      if (token !== undefined && !SAFE_METHODS.has(request.method)) {
+        const sent = request.headers[CSRF_HEADER];
+        if (!csrfMatches(token, typeof sent === 'string' ? sent : undefined))
+          throw new GantryError(
+            403,
+            ErrorCodes.csrf,
+            `a call authenticated by the session cookie must send the session's CSRF token in the ${CSRF_HEADER} header`,
+          );
+      }
+    }
+    if (token === undefined)
       throw new AuthenticationError(
         'missing bearer token: send "Authorization: Bearer <token>" (gantry login, or POST /api/auth/login)',
       );
-    const token = match[1]!;
-    request.caller = { principal: await identity.authenticate(token), source: request.ip };
-    request.reauthenticate = () => identity.authenticate(token);
+    const credential = token;
+    request.caller = { principal: await identity.authenticate(credential), source: request.ip };
+    request.reauthenticate = () => identity.authenticate(credential);
   });
 }

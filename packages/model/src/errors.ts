@@ -27,6 +27,7 @@ export const ErrorCodes = {
   yamlAliases: 'GANTRY_E_YAML_ALIASES',
   teamNotEmpty: 'GANTRY_E_TEAM_NOT_EMPTY',
   tooManyWatches: 'GANTRY_E_TOO_MANY_WATCHES',
+  csrf: 'GANTRY_E_CSRF',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
