@@ -114,4 +114,52 @@ describe('deleting users and teams', () => {
       expect.arrayContaining(['Application', 'Cluster', 'Secret', 'Team']),
     );
   });
+
+  it("lets an operator point a Cluster only at the secret made for it; a team-admin may choose any of the team's", async () => {
+    for (const username of ['opal', 'tadd'])
+      expect((await admin.post('/api/users', { username, password: `${username}-password-1` })).status).toBe(
+        201,
+      );
+    expect(
+      (
+        await admin.post(
+          `${BASE}/teams`,
+          team('fleet', [
+            { user: 'opal', role: 'operator' },
+            { user: 'tadd', role: 'team-admin' },
+          ]),
+        )
+      ).status,
+    ).toBe(201);
+    const as = async (username: string) =>
+      client(
+        server.url,
+        (await client(server.url).post('/api/auth/login', { username, password: `${username}-password-1` }))
+          .body.token,
+      );
+    const [opal, tadd] = [await as('opal'), await as('tadd')];
+    const cluster = (name: string, secret: string) => ({
+      apiVersion: 'gantry.dev/v1alpha1',
+      kind: 'Cluster',
+      metadata: { name },
+      spec: { kubeconfigSecret: { name: secret }, paused: true },
+    });
+    const refused = await opal.post(`${BASE}/teams/fleet/clusters`, cluster('east', 'db-password'));
+    expect(refused.status).toBe(403);
+    expect(refused.body.code).toBe('GANTRY_E_FORBIDDEN');
+    expect(refused.body.details[0].path).toBe('/spec/kubeconfigSecret/name');
+    expect((await opal.post(`${BASE}/teams/fleet/clusters`, cluster('east', 'east-kubeconfig'))).status).toBe(
+      201,
+    );
+    const moved = await opal.patch(`${BASE}/teams/fleet/clusters/east`, {
+      spec: { kubeconfigSecret: { name: 'db-password' } },
+    });
+    expect(moved.status).toBe(403);
+    expect((await opal.patch(`${BASE}/teams/fleet/clusters/east`, { spec: { paused: false } })).status).toBe(
+      200,
+    );
+    expect(
+      (await tadd.post(`${BASE}/teams/fleet/clusters`, cluster('west', 'shared-kubeconfig'))).status,
+    ).toBe(201);
+  });
 });

@@ -5,7 +5,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { buildApi, Metrics } from '@gantry/api';
-import { ClusterClients, ConnectionRegistry, FleetService, createClusterController } from '@gantry/fleet';
+import {
+  ClusterClients,
+  ConnectionRegistry,
+  FleetService,
+  createClusterController,
+  registerClusterAdmission,
+} from '@gantry/fleet';
 import { createDeliveryModule } from '@gantry/delivery';
 import { ControllerManager, createTeamController, systemClock } from '@gantry/controllers';
 import {
@@ -124,6 +130,7 @@ export async function startServer(
     const bootstrap = await identity.bootstrap(config.adminPassword || undefined);
     const secrets = new SecretService(store.secrets, store.audit, cipher, now);
     const resources = new ResourceService(kinds, store.resources, now);
+    registerClusterAdmission(resources);
     // A deleted user leaves no membership behind, and a team's secrets count as what it holds.
     identity.beforeUserDeleted((caller, username) => resources.removeMemberEverywhere(caller, username));
     resources.addTeamHoldings({
