@@ -33,7 +33,7 @@ describe('console shell', () => {
     const error = ui.page.getByTestId('login-error');
     await error.waitFor();
     expect((await error.innerText()).trim().length).toBeGreaterThan(0);
-    expect(await ui.page.evaluate("localStorage.getItem('gantry.token')")).toBeNull();
+    expect(await ui.page.evaluate('document.cookie')).not.toContain('gantry_csrf=');
   });
 
   it('signs in and shows the platform map in the navigation', async () => {
@@ -90,11 +90,14 @@ describe('console shell', () => {
     await table.getByRole('link', { name: 'Team', exact: true }).waitFor();
   });
 
-  it('goes back to the login page when the server rejects the token', async () => {
-    await ui.page.evaluate("localStorage.setItem('gantry.token', 'gns_revoked')");
+  it('goes back to the login page when the server rejects the session', async () => {
+    await ui.context.addCookies([
+      { name: 'gantry_session', value: 'gns_revoked', url: server.url, httpOnly: true, sameSite: 'Strict' },
+      { name: 'gantry_csrf', value: 'stale', url: server.url, sameSite: 'Strict' },
+    ]);
     await ui.page.goto('/resources');
     await ui.page.getByRole('button', { name: 'Sign in' }).waitFor();
-    expect(await ui.page.evaluate("localStorage.getItem('gantry.token')")).toBeNull();
+    expect(await ui.page.evaluate('document.cookie')).not.toContain('gantry_csrf=');
   });
 
   it('signs out from the user menu', async () => {

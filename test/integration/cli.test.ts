@@ -592,9 +592,11 @@ describe('gantry CLI with a team-scoped kind', () => {
 
     const refused = await w.run(['delete', 'team', 'blue']);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(
-      /^error: .*blue.* \(metadata\.name: team is not empty\) \[GANTRY_E_CONFLICT\]\n$/,
-    );
+    expect(refused.stderr).toMatch(/^error: .*blue.*holds Widget .*\[GANTRY_E_TEAM_NOT_EMPTY\]\n$/);
+    expect((await w.run(['get', 'team', 'blue'])).code).toBe(0);
+    const cascaded = await w.run(['delete', 'team', 'blue', '--cascade']);
+    expect(cascaded).toMatchObject({ code: 0, stdout: 'team "blue" deleted\n' });
+    expect((await w.run(['get', 'team', 'blue'])).code).toBe(1);
   });
 });
 

@@ -30,10 +30,12 @@ export function describeStoreSuite(
   describe(`store on ${database}`, () => {
     let store: Store;
     let cleanup: (() => Promise<void>) | undefined;
+    let storeUrl: string;
 
     beforeAll(async () => {
       const target = await open();
       cleanup = target.cleanup;
+      storeUrl = target.url;
       store = await Store.open({ url: target.url });
     });
     afterAll(async () => {
@@ -346,6 +348,30 @@ export function describeStoreSuite(
         'apps/v1/Deployment/shop/web',
       ]);
       expect((await store.applied.list('t', 'shop')).map((r) => r.cluster)).toEqual(['west']);
+    });
+
+    it('keeps failed-login counters that every server of the database shares', async () => {
+      const other = await Store.open({ url: storeUrl });
+      try {
+        const window = 60_000;
+        expect(await store.loginThrottle.recordFailure('source:10.0.0.1', 1000, window)).toBe(1);
+        expect(await other.loginThrottle.recordFailure('source:10.0.0.1', 2000, window)).toBe(2);
+        expect(await store.loginThrottle.recordFailure('source:10.0.0.1', 3000, window)).toBe(3);
+        await other.loginThrottle.block('source:10.0.0.1', 50_000);
+        await store.loginThrottle.block('source:10.0.0.1', 40_000);
+        expect(await store.loginThrottle.get(['source:10.0.0.1', 'source:10.0.0.2'])).toEqual([
+          { key: 'source:10.0.0.1', failures: 3, lastFailureAt: 3000, blockedUntil: 50_000 },
+        ]);
+        // A failure after a quiet window starts the count again.
+        expect(await other.loginThrottle.recordFailure('source:10.0.0.1', 3000 + window + 1, window)).toBe(1);
+        await store.loginThrottle.recordFailure('user:ann@10.0.0.1', 1000, window);
+        await store.loginThrottle.clear('user:ann@10.0.0.1');
+        expect(await other.loginThrottle.get(['user:ann@10.0.0.1'])).toEqual([]);
+        await store.loginThrottle.prune(10_000_000);
+        expect(await other.loginThrottle.get(['source:10.0.0.1'])).toEqual([]);
+      } finally {
+        await other.close();
+      }
     });
   });
 }

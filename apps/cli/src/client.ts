@@ -160,8 +160,15 @@ export class GantryClient {
     });
   }
 
-  delete(kind: KindInfo, name: string, team?: string, options: WriteOptions = {}): Promise<unknown> {
-    return this.request('DELETE', resourcePath(kind, { team, name }), { query: dryRunQuery(options) });
+  delete(
+    kind: KindInfo,
+    name: string,
+    team?: string,
+    options: WriteOptions & { cascade?: boolean } = {},
+  ): Promise<unknown> {
+    return this.request('DELETE', resourcePath(kind, { team, name }), {
+      query: { ...dryRunQuery(options), ...(options.cascade === true ? { cascade: 'true' } : {}) },
+    });
   }
 
   /** `GET /api/inventory/{view}`, every page (following `continue`). */

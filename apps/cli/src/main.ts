@@ -259,7 +259,11 @@ program
   .addOption(teamOption())
   .option('--ignore-not-found', 'treat a missing resource as deleted')
   .option('--dry-run', 'validate on the server (dryRun=All) without deleting')
-  .addHelpText('after', '\nExamples:\n  gantry delete team platform\n  gantry delete -f teams.yaml')
+  .option('--cascade', 'deleting a team: delete everything it holds (resources and secrets) with it')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  gantry delete team platform\n  gantry delete team platform --cascade\n  gantry delete -f teams.yaml',
+  )
   .action(
     async (
       kind: string | undefined,
@@ -270,6 +274,7 @@ program
         team?: string;
         ignoreNotFound?: boolean;
         dryRun?: boolean;
+        cascade?: boolean;
       },
       command: Command,
     ) =>

@@ -128,8 +128,36 @@ export const ConfigSchema = Type.Object(
     loginMaxFailures: Type.Integer({
       minimum: 1,
       default: 10,
-      description: 'Failed logins per user name (and 5x per source address) allowed in 5 minutes.',
+      description:
+        'Failed logins for one user name from one address (and 5x from one address, whatever the names) before that address must wait: 5 s, doubling with each further failure up to 15 min; counts start again after 15 quiet minutes. A user is never locked out as such: the right password from another address works.',
       env: 'GANTRY_LOGIN_MAX_FAILURES',
+    }),
+    watchesPerUser: Type.Integer({
+      minimum: 1,
+      default: 100,
+      description:
+        'Most watch streams one user may keep open on one server; one more is refused with 429 GANTRY_E_TOO_MANY_WATCHES.',
+      env: 'GANTRY_WATCHES_PER_USER',
+    }),
+    passwordMinLength: Type.Integer({
+      minimum: 8,
+      maximum: 1024,
+      default: 12,
+      description: 'Shortest password accepted for a user (and for GANTRY_ADMIN_PASSWORD).',
+      env: 'GANTRY_PASSWORD_MIN_LENGTH',
+    }),
+    passwordDenyListFile: Type.String({
+      default: '',
+      description:
+        'A file of passwords to refuse, one a line (`#` starts a comment), in addition to the built-in list of common passwords; empty uses the built-in list only.',
+      env: 'GANTRY_PASSWORD_DENY_LIST_FILE',
+    }),
+    trustedProxies: Type.String({
+      default: '',
+      pattern: '^[0-9a-fA-F.:/]*(,[0-9a-fA-F.:/]+)*$',
+      description:
+        'Addresses or CIDR ranges of reverse proxies, separated by `,`, whose X-Forwarded-For names the client (for login throttling, audit and logs); empty trusts none and uses the connection address.',
+      env: 'GANTRY_TRUSTED_PROXIES',
     }),
   },
   { additionalProperties: false },

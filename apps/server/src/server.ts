@@ -1,11 +1,17 @@
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { buildApi, Metrics } from '@gantry/api';
-import { ClusterClients, ConnectionRegistry, FleetService, createClusterController } from '@gantry/fleet';
+import {
+  ClusterClients,
+  ConnectionRegistry,
+  FleetService,
+  createClusterController,
+  registerClusterAdmission,
+} from '@gantry/fleet';
 import { createDeliveryModule } from '@gantry/delivery';
 import {
   ControllerManager,
@@ -15,9 +21,11 @@ import {
   systemClock,
 } from '@gantry/controllers';
 import {
+  DEFAULT_LOGIN_LIMITS,
   IdentityService,
   LoginLimiter,
   MembershipIndex,
+  PasswordPolicy,
   SecretCipher,
   SecretService,
   loadSecretKey,
@@ -115,10 +123,11 @@ export async function startServer(
     cleanups.unshift(stopListening);
 
     const limiter = new LoginLimiter(
+      store.loginThrottle,
       {
-        maxFailuresPerUser: config.loginMaxFailures,
-        maxFailuresPerSource: config.loginMaxFailures * 5,
-        windowMs: 5 * 60_000,
+        ...DEFAULT_LOGIN_LIMITS,
+        freeFailuresPerUserAtSource: config.loginMaxFailures,
+        freeFailuresPerSource: config.loginMaxFailures * 5,
       },
       now,
     );
@@ -126,10 +135,22 @@ export async function startServer(
       sessionTtlMs: config.sessionTtlHours * 3_600_000,
       tokenCacheMs: 5_000,
       now,
+      passwords: new PasswordPolicy({
+        minLength: config.passwordMinLength,
+        denied: config.passwordDenyListFile ? readDenyList(config.passwordDenyListFile) : [],
+      }),
     });
     const bootstrap = await identity.bootstrap(config.adminPassword || undefined);
     const secrets = new SecretService(store.secrets, store.audit, cipher, now);
     const resources = new ResourceService(kinds, store.resources, now);
+    registerClusterAdmission(resources);
+    // A deleted user leaves no membership behind, and a team's secrets count as what it holds.
+    identity.beforeUserDeleted((caller, username) => resources.removeMemberEverywhere(caller, username));
+    resources.addTeamHoldings({
+      kind: 'Secret',
+      names: async (team) => (await store.secrets.list([team])).map((secret) => secret.name),
+      delete: (caller, team, name) => secrets.delete(caller, team, name),
+    });
     resources.onWrite(({ type, object }) => {
       // Membership changes count at once on the server that made them (read your writes); the feed
       // brings them to the other servers.
@@ -217,6 +238,9 @@ export async function startServer(
         bodyLimitBytes: config.bodyLimitBytes,
         consoleDir: config.consoleDir || defaultConsoleDir(),
         bookmarkIntervalMs: 15_000,
+        watchRecheckMs: 1_000,
+        watchesPerUser: config.watchesPerUser,
+        trustedProxies: config.trustedProxies === '' ? [] : config.trustedProxies.split(','),
       },
     );
     cleanups.unshift(() => app.close());
@@ -262,4 +286,12 @@ export async function startServer(
 
 async function runCleanups(cleanups: (() => Promise<void> | void)[]): Promise<void> {
   for (const cleanup of cleanups) await cleanup();
+}
+
+/** One password a line; blank lines and `#` comments are skipped. */
+function readDenyList(path: string): string[] {
+  return readFileSync(path, 'utf8')
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
 }

@@ -11,6 +11,7 @@ import type { DeliveryService } from '@gantry/delivery';
 import type { Store } from '@gantry/store';
 import { registerAuthentication } from './auth.ts';
 import { registerContentTypes } from './content-types.ts';
+import { registerSecurityHeaders } from './security-headers.ts';
 import { notFoundBody, registerErrorHandler } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 import { buildOpenApi, collectRoutes } from './openapi.ts';
@@ -42,6 +43,12 @@ export interface ApiOptions {
   /** The built console (index.html and assets), served at `/`; absent in API-only setups. */
   consoleDir: string | undefined;
   bookmarkIntervalMs: number;
+  /** How often an open watch checks that its caller may still see what it watches. */
+  watchRecheckMs: number;
+  /** Most watches one user may keep open on this server. */
+  watchesPerUser: number;
+  /** Addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client; empty trusts none. */
+  trustedProxies: readonly string[];
 }
 
 export async function buildApi(deps: ApiDependencies, options: ApiOptions): Promise<FastifyInstance> {
@@ -50,13 +57,14 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
     bodyLimit: options.bodyLimitBytes,
     // One line per request, written by the onResponse hook below, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: false,
+    trustProxy: options.trustedProxies.length > 0 ? [...options.trustedProxies] : false,
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: true },
     },
     return503OnClosing: true,
   });
   const routes = collectRoutes(app);
+  registerSecurityHeaders(app);
   registerContentTypes(app);
   registerErrorHandler(app);
   registerAuthentication(app, deps.identity);
@@ -99,6 +107,8 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
     feed: deps.feed,
     metrics: deps.metrics,
     bookmarkIntervalMs: options.bookmarkIntervalMs,
+    watchRecheckMs: options.watchRecheckMs,
+    watchesPerUser: options.watchesPerUser,
   });
 
   let openapi: Record<string, unknown> | undefined;

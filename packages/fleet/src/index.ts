@@ -7,3 +7,4 @@ export * from './connection-registry.ts';
 export * from './cluster-controller.ts';
 export * from './node-operations.ts';
 export * from './fleet-service.ts';
+export * from './cluster-admission.ts';

@@ -10,7 +10,8 @@ import type { AuditRepository, TokenRecord, UserRecord, UserRepository } from '@
 import { requireAdmin, type Principal } from './access.ts';
 import type { LoginLimiter } from './login-limiter.ts';
 import type { MembershipIndex } from './membership-index.ts';
-import { generatePassword, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
+import type { PasswordPolicy } from './passwords.ts';
+import { generatePassword, hashPassword, verifyPassword } from './passwords.ts';
 import { generateToken, hashToken } from './tokens.ts';
 
 export interface IdentityOptions {
@@ -18,6 +19,7 @@ export interface IdentityOptions {
   /** How long an authenticated token is trusted from memory before it is looked up again. */
   tokenCacheMs: number;
   now: () => number;
+  passwords: PasswordPolicy;
 }
 
 export interface PublicUser {
@@ -78,6 +80,7 @@ interface CachedToken {
 /** Users, sessions, API tokens and who may do what. */
 export class IdentityService {
   readonly #cache = new Map<string, CachedToken>();
+  readonly #beforeUserDeleted: ((caller: Caller, username: string) => Promise<void>)[] = [];
 
   constructor(
     private readonly users: UserRepository,
@@ -97,7 +100,7 @@ export class IdentityService {
   ): Promise<{ created: boolean; generatedPassword?: string }> {
     if ((await this.users.count()) > 0) return { created: false };
     const password = adminPassword ?? generatePassword();
-    const problem = passwordProblem(password);
+    const problem = this.options.passwords.problem(password, 'admin');
     if (problem) throw new Error(`GANTRY_ADMIN_PASSWORD ${problem}`);
     const now = this.#iso();
     const created = await this.users.insert({
@@ -136,12 +139,12 @@ export class IdentityService {
     password: string,
     source: string,
   ): Promise<{ token: string; expiresAt: string; user: PublicUser }> {
-    this.limiter.check(username, source);
+    await this.limiter.check(username, source);
     const user = await this.users.get(username);
     // Verify against a dummy hash when the user is unknown, so timing does not reveal which names exist.
     const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
     if (!user || !ok || user.disabled) {
-      this.limiter.recordFailure(username, source);
+      await this.limiter.recordFailure(username, source);
       await this.audit.record({
         actor: username,
         source,
@@ -152,7 +155,7 @@ export class IdentityService {
       });
       throw new AuthenticationError('wrong user name or password');
     }
-    this.limiter.recordSuccess(username);
+    await this.limiter.recordSuccess(username, source);
     const token = generateToken('session');
     const record: TokenRecord = {
       id: randomUUID(),
@@ -251,7 +254,7 @@ export class IdentityService {
         { path: '/username', message: 'must be 1-64 lower-case letters, digits, "-", "_" or "."' },
       ]);
     }
-    const problem = passwordProblem(input.password);
+    const problem = this.options.passwords.problem(input.password, input.username);
     if (problem)
       throw new InputError(`invalid password: ${problem}`, [{ path: '/password', message: problem }]);
     const now = this.#iso();
@@ -306,7 +309,7 @@ export class IdentityService {
     }
     let passwordHash: string | undefined;
     if (changes.password !== undefined) {
-      const problem = passwordProblem(changes.password);
+      const problem = this.options.passwords.problem(changes.password, username);
       if (problem)
         throw new InputError(`invalid password: ${problem}`, [{ path: '/password', message: problem }]);
       passwordHash = await hashPassword(changes.password);
@@ -340,10 +343,17 @@ export class IdentityService {
     return publicUser(after);
   }
 
+  /** Runs `step` before a user is deleted (taking them out of every team); a failing step stops the deletion. */
+  beforeUserDeleted(step: (caller: Caller, username: string) => Promise<void>): void {
+    this.#beforeUserDeleted.push(step);
+  }
+
   async deleteUser(caller: Caller, username: string): Promise<void> {
     requireAdmin(caller.principal, 'delete users');
     if (caller.principal.username === username)
       throw new InputError('you may not delete yourself', [{ path: '/username', message: 'is you' }]);
+    if (!(await this.users.get(username))) throw new NotFoundError(`user ${username} not found`);
+    for (const step of this.#beforeUserDeleted) await step(caller, username);
     if (!(await this.users.delete(username))) throw new NotFoundError(`user ${username} not found`);
     this.#forget((entry) => entry.user.username === username);
     await this.audit.record({

@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { COMMON_PASSWORDS } from './common-passwords.ts';
 
 // scrypt with N=2^15, r=8, p=1: about 50 ms and 32 MiB per hash, OWASP's floor for interactive logins.
 const PARAMS = { N: 32768, r: 8, p: 1 } as const;
@@ -41,9 +42,34 @@ export function generatePassword(): string {
   return [...bytes].map((byte) => alphabet[byte % alphabet.length]).join('');
 }
 
-/** The password rules, as a message or undefined when it is acceptable. */
-export function passwordProblem(password: string): string | undefined {
-  if (password.length < 8) return 'must be at least 8 characters long';
-  if (password.length > 1024) return 'must be at most 1024 characters long';
-  return undefined;
+export interface PasswordPolicyOptions {
+  minLength: number;
+  /** Refused passwords, in addition to the built-in list of common ones (compared in lower case). */
+  denied: readonly string[];
+}
+
+export const DEFAULT_PASSWORD_POLICY: PasswordPolicyOptions = { minLength: 12, denied: [] };
+
+const MAX_LENGTH = 1024;
+
+/** The password rules: a minimum length, no common or denied password, not the user name, 4+ different characters. */
+export class PasswordPolicy {
+  readonly #denied: ReadonlySet<string>;
+
+  constructor(private readonly options: PasswordPolicyOptions = DEFAULT_PASSWORD_POLICY) {
+    this.#denied = new Set([...COMMON_PASSWORDS, ...options.denied].map((p) => p.toLowerCase()));
+  }
+
+  /** What is wrong with `password` for `username`, or undefined when it is acceptable. */
+  problem(password: string, username?: string): string | undefined {
+    if (password.length < this.options.minLength)
+      return `must be at least ${this.options.minLength} characters long`;
+    if (password.length > MAX_LENGTH) return `must be at most ${MAX_LENGTH} characters long`;
+    const lower = password.toLowerCase();
+    const stem = lower.replace(/[\d\W_]+$/u, '');
+    if (this.#denied.has(lower) || this.#denied.has(stem)) return 'is too common: choose another';
+    if (username !== undefined && lower === username.toLowerCase()) return 'must not be the user name';
+    if (new Set(password).size < 4) return 'must use at least 4 different characters';
+    return undefined;
+  }
 }

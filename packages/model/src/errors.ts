@@ -23,6 +23,11 @@ export const ErrorCodes = {
   definitionInUse: 'GANTRY_E_DEFINITION_IN_USE',
   conversion: 'GANTRY_E_CONVERSION',
   immutable: 'GANTRY_E_IMMUTABLE',
+  tooDeep: 'GANTRY_E_TOO_DEEP',
+  yamlAliases: 'GANTRY_E_YAML_ALIASES',
+  teamNotEmpty: 'GANTRY_E_TEAM_NOT_EMPTY',
+  tooManyWatches: 'GANTRY_E_TOO_MANY_WATCHES',
+  csrf: 'GANTRY_E_CSRF',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -5,8 +5,15 @@ export const API_VERSION = 'gantry.dev/v1alpha1';
 
 /** DNS-1123 label, as Kubernetes names are. */
 export const NAME_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+/**
+ * A Kubernetes label (and annotation) key: an optional DNS-1123 subdomain prefix of at most 253
+ * characters and `/`, then a name of at most 63 letters, digits, `-`, `_` and `.`, alphanumeric at both ends.
+ */
 const LABEL_KEY_PATTERN =
-  '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$';
+  '^(?:(?=[^/]{1,253}/)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(?=[^/]{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$';
+const LABEL_KEY_MAX_LENGTH = 253 + 1 + 63;
+/** Most labels on one object: each is a row to store and match, and selectors need only a few. */
+export const MAX_LABELS = 64;
 const LABEL_VALUE_PATTERN = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
 
 /** A string from a fixed set, as one `enum` (a union of literals gives one error per literal). */
@@ -22,12 +29,13 @@ export const ResourceName = Type.String({ minLength: 1, maxLength: 63, pattern: 
 // propertyNames rather than a pattern-keyed record: a bad key must be refused, not silently ignored.
 export const Labels = Type.Unsafe<Record<string, string>>({
   type: 'object',
-  propertyNames: { type: 'string', pattern: LABEL_KEY_PATTERN, maxLength: 253 },
+  maxProperties: MAX_LABELS,
+  propertyNames: { type: 'string', pattern: LABEL_KEY_PATTERN, maxLength: LABEL_KEY_MAX_LENGTH },
   additionalProperties: { type: 'string', pattern: LABEL_VALUE_PATTERN, maxLength: 63 },
 });
 export const Annotations = Type.Unsafe<Record<string, string>>({
   type: 'object',
-  propertyNames: { type: 'string', pattern: LABEL_KEY_PATTERN, maxLength: 253 },
+  propertyNames: { type: 'string', pattern: LABEL_KEY_PATTERN, maxLength: LABEL_KEY_MAX_LENGTH },
   additionalProperties: { type: 'string', maxLength: 262144 },
 });
 

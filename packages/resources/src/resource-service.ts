@@ -57,6 +57,12 @@ export type AdmissionHook = (request: AdmissionRequest) => Promise<void>;
 /** Converts a body of a foreign apiVersion; `warn` is told of each field it dropped or changed without refusing. */
 export type InputConversion = (body: Record<string, unknown>, warn: (message: string) => void) => unknown;
 
+export interface DeleteOptions extends WriteOptions {
+  resourceVersion?: string;
+  /** For a Team: delete everything it holds first, instead of refusing. */
+  cascade?: boolean;
+}
+
 export interface ListOptions {
   team?: string;
   labelSelector?: string;
@@ -77,6 +83,19 @@ export type WriteListener = (change: {
   caller: Caller;
 }) => void;
 
+/**
+ * Things a team holds that are not resources (secrets): a team is deleted only when it holds none, or
+ * with them when the deletion cascades, so that a team re-created under the name inherits nothing.
+ */
+export interface TeamHoldings {
+  kind: string;
+  names(team: string): Promise<string[]>;
+  delete(caller: Caller, team: string, name: string): Promise<void>;
+}
+
+/** Applications first: their deletion is what lets delivery clean up the clusters they used. */
+const CASCADE_ORDER = ['Application', 'Environment'];
+
 const DEFAULT_LIMIT = 500;
 const MAX_LIMIT = 10_000;
 
@@ -88,6 +107,7 @@ export class ResourceService {
   readonly #listeners = new Set<WriteListener>();
   readonly #admission = new Map<string, AdmissionHook[]>();
   readonly #conversions = new Map<string, InputConversion>();
+  readonly #holdings: TeamHoldings[] = [];
 
   constructor(
     private readonly kinds: KindRegistry,
@@ -105,6 +125,63 @@ export class ResourceService {
     const hooks = this.#admission.get(kind) ?? [];
     hooks.push(hook);
     this.#admission.set(kind, hooks);
+  }
+
+  /** Counts `holdings` as part of a team: its deletion is refused while they exist, or deletes them with cascade. */
+  addTeamHoldings(holdings: TeamHoldings): void {
+    this.#holdings.push(holdings);
+  }
+
+  /** Everything team `team` holds, resources and other holdings, as `Kind name`, sorted. */
+  async #teamContents(team: string): Promise<{ kind: string; name: string }[]> {
+    const resources = await this.repository.teamContents(team, 1000);
+    const others = await Promise.all(
+      this.#holdings.map(async (h) => (await h.names(team)).map((name) => ({ kind: h.kind, name }))),
+    );
+    return [...resources, ...others.flat()];
+  }
+
+  async #refuseOrEmpty(caller: Caller, team: string, options: DeleteOptions): Promise<void> {
+    const contents = await this.#teamContents(team);
+    if (contents.length === 0) return;
+    if (!options.cascade) {
+      throw new ConflictError(
+        `team ${team} still holds ${contents.length} object(s); delete them first, or delete the team with cascade=true (gantry delete team ${team} --cascade)`,
+        ErrorCodes.teamNotEmpty,
+        contents.map(({ kind, name }) => ({ path: '/metadata/name', message: `holds ${kind} ${name}` })),
+      );
+    }
+    if (options.dryRun) return;
+    const rank = (kind: string) => {
+      const index = CASCADE_ORDER.indexOf(kind);
+      return index === -1 ? CASCADE_ORDER.length : index;
+    };
+    const resources = await this.repository.teamContents(team, 100_000);
+    for (const { kind, name } of resources.sort((a, b) => rank(a.kind) - rank(b.kind)))
+      await this.delete(caller, kind, team, name, { force: options.force ?? false });
+    for (const holdings of this.#holdings)
+      for (const name of await holdings.names(team)) await holdings.delete(caller, team, name);
+  }
+
+  /**
+   * Takes `username` out of every team's members (a deleted user); the writes are the caller's, each
+   * one audited, so that a user re-created under the name has no role anywhere.
+   */
+  async removeMemberEverywhere(caller: Caller, username: string): Promise<void> {
+    let after: { team: string; name: string } | undefined;
+    for (;;) {
+      const page = await this.repository.list({ kind: 'Team', limit: 500, ...(after ? { after } : {}) });
+      for (const item of page.items) {
+        const team = JSON.parse(item.json) as Resource<{ members?: { user: string }[] }>;
+        const members = team.spec.members ?? [];
+        if (!members.some((member) => member.user === username)) continue;
+        await this.patch(caller, 'Team', undefined, team.metadata.name, {
+          spec: { members: members.filter((member) => member.user !== username) },
+        });
+      }
+      if (!page.next) return;
+      after = page.next;
+    }
   }
 
   /** Accepts bodies of `kind` written with `apiVersion`, converted by `convert` before validation. */
@@ -394,15 +471,14 @@ export class ResourceService {
     kindName: string,
     team: string | undefined,
     name: string,
-    options: WriteOptions & { resourceVersion?: string } = {},
+    options: DeleteOptions = {},
   ): Promise<Resource> {
     const kind = this.kinds.get(kindName);
     const key = this.#key(kind, team, name);
     this.#authorize(caller.principal, 'delete', kind, key);
-    if (kind.kind === 'Team' && (await this.repository.teamHasResources(name))) {
-      throw new ConflictError(`team ${name} still owns resources; delete them first`, ErrorCodes.conflict, [
-        { path: '/metadata/name', message: 'team is not empty' },
-      ]);
+    if (kind.kind === 'Team') {
+      if (!(await this.repository.get(key))) throw notFound(kind, key);
+      await this.#refuseOrEmpty(caller, name, options);
     }
     let admitted: Resource | undefined;
     if (this.#admission.has(kind.kind)) {

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
@@ -51,7 +51,7 @@ export function connect(options: ConnectOptions): Connection {
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(log ? { log } : {}) });
     return { db, dialect, pgUrl: options.url, close: () => db.destroy() };
   }
-  if (options.url !== ':memory:') mkdirSync(dirname(options.url), { recursive: true });
+  if (options.url !== ':memory:') ownerOnly(options.url);
   const sqlite = new SqliteDatabase(options.url);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
@@ -98,4 +98,15 @@ export async function isMigrated(connection: Connection): Promise<boolean> {
   });
   const all = await migrator.getMigrations();
   return all.every((migration) => migration.executedAt !== undefined);
+}
+
+/**
+ * The database holds password hashes, token hashes and sealed secrets: its directory is created 0700 and
+ * the file 0600 before SQLite opens it (SQLite gives its WAL and shared-memory files the database file's
+ * mode), and an existing file, WAL or shared-memory file is tightened to 0600.
+ */
+function ownerOnly(file: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(path)) chmodSync(path, 0o600);
 }

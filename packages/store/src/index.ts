@@ -13,3 +13,4 @@ export * from './sqlite-checkpointer.ts';
 export * from './inventory-repository.ts';
 export * from './event-repository.ts';
 export * from './applied-object-repository.ts';
+export * from './login-throttle-repository.ts';

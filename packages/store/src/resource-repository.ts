@@ -276,6 +276,18 @@ export class ResourceRepository {
     return Number(result.numDeletedRows);
   }
 
+  /** What a team holds, by kind and name (at most `limit`), for refusing or cascading its deletion. */
+  async teamContents(team: string, limit: number): Promise<{ kind: string; name: string }[]> {
+    return this.db
+      .selectFrom('resources')
+      .select(['kind', 'name'])
+      .where('team', '=', team)
+      .orderBy('kind')
+      .orderBy('name')
+      .limit(limit)
+      .execute();
+  }
+
   async teamHasResources(team: string): Promise<boolean> {
     const row = await this.db
       .selectFrom('resources')

@@ -14,6 +14,7 @@ export interface Database {
   inventory: InventoryTable;
   events: EventTable;
   applied_objects: AppliedObjectTable;
+  login_throttle: LoginThrottleTable;
 }
 
 export interface ResourceTable {
@@ -155,4 +156,13 @@ export interface AppliedObjectTable {
   hash: string;
   revision: number;
   applied_at: string;
+}
+
+export interface LoginThrottleTable {
+  /** `source:<address>` or `user:<name>@<address>`. */
+  key: string;
+  failures: number;
+  /** Milliseconds since the epoch. */
+  last_failure_at: number;
+  blocked_until: number;
 }

@@ -6,6 +6,7 @@ import { connect, isMigrated, migrateToLatest, type ConnectOptions, type Connect
 import { EventRepository } from './event-repository.ts';
 import { InventoryRepository } from './inventory-repository.ts';
 import { LeaseRepository } from './lease-repository.ts';
+import { LoginThrottleRepository } from './login-throttle-repository.ts';
 import { ResourceRepository } from './resource-repository.ts';
 import { SecretRepository } from './secret-repository.ts';
 import { UserRepository } from './user-repository.ts';
@@ -23,6 +24,7 @@ export class Store {
   readonly inventory: InventoryRepository;
   readonly events: EventRepository;
   readonly applied: AppliedObjectRepository;
+  readonly loginThrottle: LoginThrottleRepository;
 
   private constructor(readonly connection: Connection) {
     const { db } = connection;
@@ -37,6 +39,7 @@ export class Store {
     this.inventory = new InventoryRepository(db);
     this.events = new EventRepository(db);
     this.applied = new AppliedObjectRepository(db);
+    this.loginThrottle = new LoginThrottleRepository(db);
   }
 
   /** Connects and brings the schema up to date. */

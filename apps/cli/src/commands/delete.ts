@@ -13,6 +13,8 @@ export interface DeleteOptions {
   selector?: string;
   ignoreNotFound?: boolean;
   dryRun?: boolean;
+  /** Deleting a Team: everything it holds goes with it. */
+  cascade?: boolean;
 }
 
 interface DeleteTarget {
@@ -73,7 +75,10 @@ export async function deleteResources(
   const suffix = options.dryRun === true ? ' (server dry run)' : '';
   for (const target of targets) {
     try {
-      await session.client.delete(target.kind, target.name, target.team, { dryRun: options.dryRun === true });
+      await session.client.delete(target.kind, target.name, target.team, {
+        dryRun: options.dryRun === true,
+        ...(options.cascade === true ? { cascade: true } : {}),
+      });
       env.io.out(`${target.kind.kind.toLowerCase()} "${target.name}" deleted${suffix}\n`);
     } catch (error) {
       if (error instanceof ApiError && error.status === 404 && options.ignoreNotFound === true) continue;

@@ -1,8 +1,14 @@
 import type { LoginResult, Me, ServerVersion } from '@gantry/client';
 import { apiRequest } from './client';
 
-export function login(username: string, password: string): Promise<LoginResult> {
-  return apiRequest<LoginResult>('/api/auth/login', { method: 'POST', body: { username, password } });
+/** A cookie session's login answer: the token stays in the HttpOnly cookie, the CSRF token comes instead. */
+export type CookieLoginResult = Omit<LoginResult, 'token'> & { csrfToken: string };
+
+export function login(username: string, password: string): Promise<CookieLoginResult> {
+  return apiRequest<CookieLoginResult>('/api/auth/login', {
+    method: 'POST',
+    body: { username, password, session: 'cookie' },
+  });
 }
 
 export function logout(): Promise<unknown> {

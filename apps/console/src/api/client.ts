@@ -1,5 +1,5 @@
 import { parseJsonOrUndefined, readApiError } from '@gantry/client';
-import { clearToken, readToken } from '../session/token-store';
+import { endSession, sessionHeaders } from '../session/session-store';
 
 export type QueryValue = string | number | boolean | undefined | null;
 
@@ -22,9 +22,9 @@ export function buildUrl(path: string, query: Readonly<Record<string, QueryValue
   return search ? `${path}?${search}` : path;
 }
 
+/** The session cookie goes by itself (same origin); the CSRF header goes with it. */
 export function authHeaders(): Record<string, string> {
-  const token = readToken();
-  return token ? { Authorization: `Bearer ${token}` } : {};
+  return sessionHeaders();
 }
 
 /**
@@ -45,13 +45,13 @@ export async function apiRequest<T>(path: string, options: RequestOptions = {}):
     body,
     signal: options.signal,
   });
-  await ensureOk(response, 'Authorization' in headers);
+  await ensureOk(response, 'X-Gantry-CSRF' in headers);
   return parseJsonOrUndefined(await response.text()) as T;
 }
 
 /** Throws the ApiError of a non-2xx answer; a 401 on an authenticated call also ends the session. */
 export async function ensureOk(response: Response, authenticated: boolean): Promise<void> {
   if (response.ok) return;
-  if (response.status === 401 && authenticated) clearToken();
+  if (response.status === 401 && authenticated) endSession();
   throw await readApiError(response);
 }

@@ -1,9 +1,9 @@
 import { Navigate, Outlet, useLocation } from 'react-router';
-import { useSessionToken } from '../session/use-session';
+import { useSession } from '../session/use-session';
 
 /** Signed-out visitors (or anyone whose token the server refused) go to the login page and come back. */
 export function RequireSession() {
-  const token = useSessionToken();
+  const token = useSession();
   const location = useLocation();
   if (!token) {
     const next = `${location.pathname}${location.search}`;

@@ -4,7 +4,7 @@ import { Avatar, Dropdown, Flex, Tag, Typography } from 'antd';
 import { useNavigate } from 'react-router';
 import { logout } from '../api/auth';
 import { useMe } from '../hooks/use-me';
-import { clearToken } from '../session/token-store';
+import { endSession } from '../session/session-store';
 
 /** The header's account menu: who is signed in, their tokens, and sign-out. */
 export function UserMenu() {
@@ -18,7 +18,7 @@ export function UserMenu() {
     } catch {
       // The session ends locally whatever the server says: a failed revoke must not trap the user.
     }
-    clearToken();
+    endSession();
     queryClient.clear();
   };
 

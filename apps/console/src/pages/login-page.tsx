@@ -4,8 +4,8 @@ import { Alert, Button, Card, Flex, Form, Input, Typography } from 'antd';
 import { Navigate, useNavigate, useSearchParams } from 'react-router';
 import { login } from '../api/auth';
 import { BrandMark } from '../components/brand-mark';
-import { writeToken } from '../session/token-store';
-import { useSessionToken } from '../session/use-session';
+import { startSession } from '../session/session-store';
+import { useSession } from '../session/use-session';
 
 interface Credentials {
   username: string;
@@ -13,7 +13,7 @@ interface Credentials {
 }
 
 export function LoginPage() {
-  const token = useSessionToken();
+  const token = useSession();
   const navigate = useNavigate();
   const [search] = useSearchParams();
   const queryClient = useQueryClient();
@@ -21,9 +21,9 @@ export function LoginPage() {
 
   const signIn = useMutation({
     mutationFn: ({ username, password }: Credentials) => login(username, password),
-    onSuccess: (result) => {
+    onSuccess: () => {
       queryClient.clear();
-      writeToken(result.token);
+      startSession();
       void navigate(next, { replace: true });
     },
   });

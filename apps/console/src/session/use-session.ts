@@ -1,7 +1,7 @@
 import { useSyncExternalStore } from 'react';
-import { readToken, subscribeToken } from './token-store';
+import { readSession, subscribeSession } from './session-store';
 
-/** The current session token, or null when signed out. Re-renders when it changes. */
-export function useSessionToken(): string | null {
-  return useSyncExternalStore(subscribeToken, readToken);
+/** Whether a session is open (its CSRF token, or null when signed out). Re-renders when it changes. */
+export function useSession(): string | null {
+  return useSyncExternalStore(subscribeSession, readSession);
 }

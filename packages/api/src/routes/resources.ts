@@ -1,8 +1,14 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ErrorCodes, ExpiredError, InputError, parseLabelSelector, type RegisteredKind } from '@gantry/model';
-import { authorize, readableTeams } from '@gantry/identity';
-import { startWatch, type ChangeFeed, type ResourceService } from '@gantry/resources';
+import {
+  ErrorCodes,
+  ExpiredError,
+  GantryError,
+  InputError,
+  parseLabelSelector,
+  type RegisteredKind,
+} from '@gantry/model';
+import { startWatch, watchScope, type ChangeFeed, type ResourceService } from '@gantry/resources';
 import type { ResourceRepository } from '@gantry/store';
 import type { Metrics } from '../metrics.ts';
 
@@ -17,6 +23,7 @@ interface Query {
   watch?: string;
   resourceVersion?: string;
   team?: string;
+  cascade?: string;
 }
 
 const QuerySchema = Type.Object(
@@ -36,6 +43,11 @@ const QuerySchema = Type.Object(
     ),
     resourceVersion: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
     team: Type.Optional(Type.String({ maxLength: 63 })),
+    cascade: Type.Optional(
+      Type.Union([Type.Literal('true'), Type.Literal('false')], {
+        description: 'Deleting a Team: delete everything it holds (resources and secrets) with it.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -49,6 +61,10 @@ export interface ResourceRouteDeps {
   metrics: Metrics;
   /** Interval between BOOKMARK events on an idle watch. */
   bookmarkIntervalMs: number;
+  /** Interval between checks that an open watch's caller may still see what it watches. */
+  watchRecheckMs: number;
+  /** Most watches one user may keep open on this server. */
+  watchesPerUser: number;
 }
 
 /** The generic declarative API: the same routes serve every registered kind. */
@@ -98,6 +114,7 @@ export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): v
 
   // Open watch streams are hijacked responses that Fastify does not track: end them when the server closes.
   const openStreams = new Set<() => void>();
+  const watchesOf = new Map<string, number>();
   app.addHook('preClose', (done) => {
     for (const end of openStreams) end();
     done();
@@ -111,11 +128,8 @@ export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): v
     const { principal } = request.caller;
     const selector = parseLabelSelector(request.query.labelSelector ?? '');
     const team = request.params.team ?? request.query.team;
-    let teams = readableTeams(principal);
-    if (team !== undefined && kind.scope === 'Team') {
-      authorize(principal, 'read', team, `${kind.plural} in team ${team}`);
-      teams = [team];
-    }
+    const scope = watchScope(principal, kind, team);
+    const teams = scope.teams;
     const from =
       request.query.resourceVersion === undefined ? undefined : Number(request.query.resourceVersion);
     if (from !== undefined) {
@@ -125,6 +139,15 @@ export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): v
           `resourceVersion ${from} is too old to resume from (the oldest kept is ${oldest}); list again and watch from the list's resourceVersion`,
         );
     }
+    const username = principal.username;
+    const open = watchesOf.get(username) ?? 0;
+    if (open >= deps.watchesPerUser)
+      throw new GantryError(
+        429,
+        ErrorCodes.tooManyWatches,
+        `${username} already has ${open} watches open on this server (the limit); close one first`,
+      );
+    watchesOf.set(username, open + 1);
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, {
@@ -148,13 +171,38 @@ export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): v
       );
     let stop: (() => void) | undefined;
     let closed = false;
+    const fail = (error: unknown) => {
+      if (closed) return;
+      closed = true;
+      stop?.();
+      raw.write(
+        `event: ERROR\ndata: ${JSON.stringify({ code: (error as { code?: string }).code ?? ErrorCodes.internal, message: (error as Error).message, details: [] })}\n\n`,
+      );
+      raw.end();
+    };
     const timer = setInterval(bookmark, deps.bookmarkIntervalMs);
+    // The token may be revoked or expire, the user disabled or deleted, or a team lost while the
+    // stream is open: check again, and end the stream with the reason.
+    let checking = false;
+    const recheck = setInterval(() => {
+      if (checking || closed) return;
+      checking = true;
+      request
+        .reauthenticate()
+        .then((now) => scope.recheck(now))
+        .catch(fail)
+        .finally(() => (checking = false));
+    }, deps.watchRecheckMs);
     const end = () => raw.end();
     openStreams.add(end);
     request.raw.on('close', () => {
+      const left = (watchesOf.get(username) ?? 1) - 1;
+      if (left > 0) watchesOf.set(username, left);
+      else watchesOf.delete(username);
       openStreams.delete(end);
       closed = true;
       clearInterval(timer);
+      clearInterval(recheck);
       stop?.();
       deps.metrics.watches.dec();
     });
@@ -177,10 +225,7 @@ export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): v
       if (closed) stop();
     } catch (error) {
       request.log.warn({ err: error }, 'watch failed');
-      raw.write(
-        `event: ERROR\ndata: ${JSON.stringify({ code: (error as { code?: string }).code ?? ErrorCodes.internal, message: (error as Error).message, details: [] })}\n\n`,
-      );
-      raw.end();
+      fail(error);
     }
   };
 
@@ -249,6 +294,7 @@ export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): v
     resources.delete(request.caller, kindOf(request.params).kind, request.params.team, request.params.name!, {
       ...dryRun(request.query),
       ...(request.query.resourceVersion ? { resourceVersion: request.query.resourceVersion } : {}),
+      cascade: request.query.cascade === 'true',
     });
 
   for (const prefix of [`${RESOURCE_BASE}/teams/:team/:plural`, `${RESOURCE_BASE}/:plural`]) {

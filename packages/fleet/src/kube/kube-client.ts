@@ -78,8 +78,9 @@ export async function kubeClientFromKubeconfig(kubeconfig: string, context?: str
   try {
     config.loadFromString(kubeconfig);
   } catch (error) {
-    throw new InputError(`the kubeconfig cannot be read: ${(error as Error).message}`, [
-      { path: '/kubeconfig', message: (error as Error).message },
+    const problem = parseProblem(error);
+    throw new InputError(`the kubeconfig cannot be read: ${problem}`, [
+      { path: '/kubeconfig', message: problem },
     ]);
   }
   if (context) {
@@ -100,6 +101,19 @@ export async function kubeClientFromKubeconfig(kubeconfig: string, context?: str
   const options: https.RequestOptions = {};
   await config.applyToHTTPSOptions(options);
   return new HttpKubeClient({ server: new URL(cluster.server), options });
+}
+
+/**
+ * What is wrong with a kubeconfig that does not parse, by place only: the parser's own message quotes the
+ * text around the error, and a kubeconfig holds tokens and keys that must not reach a status or a log.
+ */
+function parseProblem(error: unknown): string {
+  const { reason, mark } = error as { reason?: unknown; mark?: { line?: unknown; column?: unknown } };
+  const where =
+    typeof mark?.line === 'number' && typeof mark.column === 'number'
+      ? ` at line ${mark.line + 1}, column ${mark.column + 1}`
+      : '';
+  return typeof reason === 'string' ? `${reason}${where}` : `not valid YAML or JSON${where}`;
 }
 
 function statusError(status: number, text: string): KubeApiError {

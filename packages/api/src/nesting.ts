@@ -1,0 +1,75 @@
+/**
+ * How deeply a request body may nest objects and arrays. Resources, definitions with their parameter
+ * schemas and Helm values stay far below it; a body past it is refused before it is parsed further, copied,
+ * validated or authorized (recursive code downstream would otherwise run out of stack: a 500).
+ */
+export const MAX_BODY_DEPTH = 100;
+
+/** Most YAML aliases one body may expand (the `yaml` package's own guard against alias bombs). */
+export const MAX_YAML_ALIASES = 100;
+
+/**
+ * The JSON pointer of the first place in `text` (JSON) nested deeper than `max`, without parsing it;
+ * undefined when it is not. Strings are skipped, so brackets inside them do not count.
+ */
+export function jsonTooDeepAt(text: string, max: number): string | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return `character ${i}`;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return undefined;
+}
+
+export type BodyProblem = { kind: 'depth' | 'string'; path: string; message: string };
+
+/** NUL (PostgreSQL cannot store it in text) or a lone UTF-16 surrogate (not Unicode). */
+// eslint-disable-next-line no-control-regex -- finding NUL is the point
+const BAD_CHARACTER = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/u;
+
+function badString(text: string): string | undefined {
+  const match = BAD_CHARACTER.exec(text);
+  if (!match) return undefined;
+  return match[0] === '\u0000'
+    ? 'must not contain NUL (\\u0000)'
+    : 'must be valid Unicode (a lone surrogate)';
+}
+
+function escapeKey(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/**
+ * The first problem in a parsed body, walking it without recursion: nesting deeper than `max`, or a
+ * string or key with NUL or a lone surrogate. The path is a JSON pointer.
+ */
+export function bodyProblem(value: unknown, max: number): BodyProblem | undefined {
+  const stack: { value: unknown; depth: number; path: string }[] = [{ value, depth: 0, path: '' }];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    if (typeof next.value === 'string') {
+      const message = badString(next.value);
+      if (message) return { kind: 'string', path: next.path, message };
+      continue;
+    }
+    if (next.value === null || typeof next.value !== 'object') continue;
+    if (next.depth >= max)
+      return { kind: 'depth', path: next.path || '/', message: `nested deeper than ${max} levels` };
+    const entries = Array.isArray(next.value)
+      ? next.value.map((item, index) => [String(index), item] as const)
+      : Object.entries(next.value);
+    for (const [key, item] of entries) {
+      const path = `${next.path}/${escapeKey(key)}`;
+      const message = Array.isArray(next.value) ? undefined : badString(key);
+      if (message) return { kind: 'string', path, message: `key ${message}` };
+      stack.push({ value: item, depth: next.depth + 1, path });
+    }
+  }
+  return undefined;
+}
