@@ -5,18 +5,21 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundle } from '../scripts/bundle.mjs';
+import { ensureBundle } from '../scripts/bundle-freshness.mjs';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const BASE = '/apis/gantry.dev/v1alpha1';
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
-/** Starts `dist/gantry-server.mjs` (bundled first) on a fresh data dir; resolves once /readyz answers. */
+/**
+ * Starts the server as users do, `gantry server` (the bin, running the bundle in dist/, rebuilt first if it
+ * is stale), on a fresh data dir; resolves once /readyz answers.
+ */
 export async function startServer({ env = {}, port = 17420 } = {}) {
-  await bundle();
+  await ensureBundle(root);
   const dataDir = mkdtempSync(join(tmpdir(), 'gantry-bench-'));
   const t0 = performance.now();
-  const child = spawn(process.execPath, [join(root, 'dist/gantry-server.mjs')], {
+  const child = spawn(process.execPath, [join(root, 'apps/cli/bin/gantry.mjs'), 'server'], {
     env: {
       ...process.env,
       GANTRY_DATA_DIR: dataDir,

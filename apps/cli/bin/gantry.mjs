@@ -1,7 +1,10 @@
 #!/usr/bin/env node
-// The CLI ships as TypeScript source; tsx compiles each module on first import (and caches it), so
-// registering it here is the whole build step. main.ts loads each command's module only when it runs.
-import { register } from 'tsx/esm/api';
+// The CLI runs from the bundle in dist/ (ADR 0011): no TypeScript is compiled at a call. `npm install`
+// (prepare), `npm run build` and `npm start` build it; a call that finds it missing or older than the
+// sources rebuilds it first. The bundle loads each command's code only when that command runs.
+import { fileURLToPath } from 'node:url';
+import { ensureBundle } from '../../../scripts/bundle-freshness.mjs';
 
-register();
-await import('../src/main.ts');
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+await ensureBundle(root);
+await import(new URL('../../../dist/gantry.mjs', import.meta.url).href);

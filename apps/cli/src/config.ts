@@ -1,6 +1,5 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { CliError } from './errors.ts';
 import { isRecord } from './objects.ts';
@@ -21,11 +20,7 @@ export interface GantryConfig {
 
 export const DEFAULT_TEAM = 'default';
 
-/** `GANTRY_CONFIG` wins, so tests and scripts can keep their contexts apart from the user's. */
-export function configPath(env: NodeJS.ProcessEnv = process.env): string {
-  const override = env['GANTRY_CONFIG'];
-  return override !== undefined && override !== '' ? override : join(homedir(), '.gantry', 'config');
-}
+export { configPath } from './config-path.ts';
 
 export async function loadConfig(path: string): Promise<GantryConfig> {
   let text: string;

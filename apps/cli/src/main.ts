@@ -1,11 +1,11 @@
 import { Command, Option } from 'commander';
-import { configPath } from './config.ts';
+import { configPath } from './config-path.ts';
 import { CliError, ReportedFailure } from './errors.ts';
 import type { CommandEnv, Io } from './io.ts';
-import { printError } from './report.ts';
 import type { EventsOptions } from './commands/events.ts';
 
-// Wiring only: each command's module is imported when that command runs, which keeps start-up fast.
+// Wiring only: each command's module is imported when that command runs, which keeps start-up fast (ADR
+// 0011). Nothing imported here at the top may load the YAML library, the HTTP client or the server.
 
 const io: Io = {
   out: (text) => void process.stdout.write(text),
@@ -43,7 +43,7 @@ async function run(
       process.exitCode = error.exitCode;
       return;
     }
-    printError(io.err, error);
+    (await import('./report.ts')).printError(io.err, error);
     if (!(error instanceof CliError) && error instanceof Error && process.env['GANTRY_DEBUG'])
       io.err(`${error.stack ?? ''}\n`);
     process.exitCode = errorExitCode ?? (error instanceof CliError ? error.exitCode : 1);

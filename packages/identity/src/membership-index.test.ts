@@ -62,4 +62,36 @@ describe('membership index', () => {
     expect([...during]).toEqual([['a', 'viewer']]);
     expect(index.teamsOf('ana').size).toBe(0);
   });
+
+  it('copies no map for a write that leaves the members as they were', () => {
+    const index = new MembershipIndex();
+    index.apply(
+      'ADDED',
+      team(
+        'a',
+        [
+          ['ana', 'viewer'],
+          ['bob', 'operator'],
+        ],
+        '1',
+      ),
+    );
+    const ana = index.teamsOf('ana');
+    const bob = index.teamsOf('bob');
+    index.apply(
+      'MODIFIED',
+      team(
+        'a',
+        [
+          ['ana', 'viewer'],
+          ['bob', 'team-admin'],
+        ],
+        '2',
+      ),
+    );
+    expect(index.teamsOf('ana')).toBe(ana);
+    expect(index.teamsOf('bob')).not.toBe(bob);
+    expect(index.teamsOf('bob').get('a')).toBe('team-admin');
+    expect(bob.get('a')).toBe('operator');
+  });
 });

@@ -33,25 +33,33 @@ export class MembershipIndex {
     for (const team of teams) this.apply('ADDED', team);
   }
 
+  /**
+   * Copies (see teamsOf) only the maps of the users whose role in this team changes: a write that leaves
+   * the members as they were (a status update, a label) copies nothing. A user in thousands of teams (an
+   * admin in every team) made each Team write copy a map of thousands of entries three times.
+   */
   upsert(team: Resource): void {
-    this.remove(team.metadata.name);
+    const name = team.metadata.name;
     const spec = team.spec as Partial<TeamSpec> | undefined;
     const members = new Map<string, TeamRole>();
     for (const member of spec?.members ?? []) members.set(member.user, member.role);
-    this.#teams.set(team.metadata.name, members);
-    for (const [user, role] of members) {
-      this.#users.set(user, new Map(this.#users.get(user)).set(team.metadata.name, role));
-    }
+    const before = this.#teams.get(name) ?? new Map<string, TeamRole>();
+    this.#teams.set(name, members);
+    for (const [user, role] of members) if (before.get(user) !== role) this.#setRole(user, name, role);
+    for (const user of before.keys()) if (!members.has(user)) this.#setRole(user, name, undefined);
   }
 
   remove(teamName: string): void {
-    for (const user of this.#teams.get(teamName)?.keys() ?? []) {
-      const teams = new Map(this.#users.get(user));
-      teams.delete(teamName);
-      if (teams.size === 0) this.#users.delete(user);
-      else this.#users.set(user, teams);
-    }
+    for (const user of this.#teams.get(teamName)?.keys() ?? []) this.#setRole(user, teamName, undefined);
     this.#teams.delete(teamName);
+  }
+
+  #setRole(user: string, teamName: string, role: TeamRole | undefined): void {
+    const teams = new Map(this.#users.get(user));
+    if (role === undefined) teams.delete(teamName);
+    else teams.set(teamName, role);
+    if (teams.size === 0) this.#users.delete(user);
+    else this.#users.set(user, teams);
   }
 
   /**

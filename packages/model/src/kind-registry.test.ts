@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { pointerToDotted } from './errors.ts';
 import { KindRegistry } from './kind-registry.ts';
+import { createAjv, lazyValidator } from './validation.ts';
 import { teamKind } from './kinds/team.ts';
 
 describe('kind registry', () => {
@@ -59,5 +60,18 @@ describe('kind registry', () => {
     expect(pointerToDotted('/spec/members/0/role')).toBe('spec.members[0].role');
     expect(pointerToDotted('/metadata/labels/a~1b')).toBe('metadata.labels.a/b');
     expect(pointerToDotted('')).toBe('(root)');
+  });
+
+  it('compiles a schema on its first validation, once', () => {
+    const ajv = createAjv();
+    const compile = vi.spyOn(ajv, 'compile');
+    const validate = lazyValidator(ajv, Type.Object({ size: Type.Integer() }));
+    expect(compile).not.toHaveBeenCalled();
+    expect(validate({ size: 1 }).ok).toBe(true);
+    expect(validate({ size: 'x' })).toEqual({
+      ok: false,
+      errors: [{ path: '/size', message: 'must be integer' }],
+    });
+    expect(compile).toHaveBeenCalledTimes(1);
   });
 });

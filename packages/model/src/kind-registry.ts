@@ -1,7 +1,7 @@
 import { Type, type TObject, type TSchema } from '@sinclair/typebox';
 import { ErrorCodes, InputError } from './errors.ts';
 import { API_VERSION, ObjectMetaInput } from './resource.ts';
-import { compileValidator, createAjv, type Validator } from './validation.ts';
+import { createAjv, lazyValidator, type Validator } from './validation.ts';
 
 export type KindScope = 'Team' | 'Global';
 
@@ -57,8 +57,8 @@ export class KindRegistry {
       singular: definition.kind.toLowerCase(),
       apiVersion: API_VERSION,
       schema,
-      validate: compileValidator(this.#ajv, schema),
-      validateStatus: compileValidator(this.#ajv, status),
+      validate: lazyValidator(this.#ajv, schema),
+      validateStatus: lazyValidator(this.#ajv, status),
     };
     this.#kinds.set(definition.kind, registered);
     for (const alias of [definition.kind, definition.plural, registered.singular, ...registered.shortNames]) {

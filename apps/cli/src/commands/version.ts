@@ -1,16 +1,14 @@
-import { readFileSync } from 'node:fs';
 import type { ServerVersion } from '@gantry/client';
 import type { CommandEnv } from '../io.ts';
 import { toJson, toYaml } from '../output.ts';
 import { printError } from '../report.ts';
 import { openSession } from '../session.ts';
 import { ReportedFailure, CliError } from '../errors.ts';
+// Bundled into dist/ with the code (ADR 0011), so the version is the one the running code was built from.
+import manifest from '../../package.json' with { type: 'json' };
 
 export function clientVersion(): string {
-  const manifest: unknown = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
-  return typeof manifest === 'object' && manifest !== null && 'version' in manifest
-    ? String(manifest.version)
-    : 'unknown';
+  return manifest.version;
 }
 
 /** Client version always; the server's from GET /api/version unless --client. */

@@ -146,6 +146,23 @@ describe('the built-in catalog', () => {
     }
   });
 
+  it('reads the JSON form the bundle carries exactly as the YAML it was made from, checks included', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gantry-catalog-'));
+    try {
+      mkdirSync(join(dir, 'components'));
+      mkdirSync(join(dir, 'traits'));
+      const scaler = catalog.traits.find((trait) => trait.metadata.name === 'scaler');
+      writeFileSync(join(dir, 'traits/scaler.json'), JSON.stringify(scaler));
+      expect(loadCatalog({ dir }).traits).toEqual([scaler]);
+      writeFileSync(join(dir, 'traits/autoscaler.json'), JSON.stringify({ ...scaler, kind: 'Trait' }));
+      expect(() => loadCatalog({ dir })).toThrow(
+        /traits\/autoscaler\.json is invalid: kind must be TraitDefinition; metadata\.name must be autoscaler/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('describes every property, closes every object, bounds every list, and has defaults its schema accepts', () => {
     // Free-form by design: raw manifests and chart values.
     const freeForm = new Set([

@@ -25,7 +25,8 @@ export {
 /**
  * The built-in definitions Gantry installs (webservice, scaler...): YAML files under
  * packages/delivery/catalog, each a complete Gantry object an operator could apply. The server bundle
- * carries a copy in dist/catalog (scripts/bundle.mjs).
+ * carries them in dist/catalog as JSON (scripts/bundle.mjs parses the YAML at build time: parsing it at
+ * every start took a fifth of a cold start).
  */
 
 const BUILTIN = 'catalog.gantry.dev/builtin';
@@ -96,12 +97,15 @@ function readDefinitions<S>(
   ) => { ok: true; value: unknown } | { ok: false; errors: { path: string; message: string }[] },
 ): CatalogDefinition<S>[] {
   const files = readdirSync(dir)
-    .filter((file) => file.endsWith('.yaml'))
+    .filter((file) => file.endsWith('.yaml') || file.endsWith('.json'))
     .sort();
   return files.map((file) => {
     const where = join(dir, file);
-    const object = parse(readFileSync(where, 'utf8')) as Partial<CatalogDefinition<unknown>> | null;
-    const name = file.slice(0, -'.yaml'.length);
+    const text = readFileSync(where, 'utf8');
+    const object = (file.endsWith('.json') ? JSON.parse(text) : parse(text)) as Partial<
+      CatalogDefinition<unknown>
+    > | null;
+    const name = file.slice(0, file.lastIndexOf('.'));
     const problems: string[] = [];
     if (object?.apiVersion !== API_VERSION) problems.push(`apiVersion must be ${API_VERSION}`);
     if (object?.kind !== kind) problems.push(`kind must be ${kind}`);

@@ -1,0 +1,71 @@
+// Whether dist/ was built from the sources as they are now: dist/bundle-inputs.json lists every source file
+// a bundle read (from esbuild's metafile) and when the build started; a file changed since, or gone, makes
+// it stale. It imports nothing heavy, so the `gantry` bin can run it at every call (a few hundred stats).
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const INPUTS_FILE = 'bundle-inputs.json';
+const ENTRIES = ['gantry.mjs', 'gantry-server.mjs'];
+const LOCK = 'dist/.bundle-lock';
+/** A lock older than this is left over from a build that died. */
+const LOCK_STALE_MS = 120_000;
+
+/** npm rewrites this file on every install: a dependency change makes the bundle stale. */
+export function dependencyStampFiles(root) {
+  const stamp = join(root, 'node_modules/.package-lock.json');
+  return existsSync(stamp) ? [stamp] : [];
+}
+
+export function bundleIsFresh(root) {
+  let inputs;
+  try {
+    inputs = JSON.parse(readFileSync(join(root, 'dist', INPUTS_FILE), 'utf8'));
+  } catch {
+    return false;
+  }
+  if (!ENTRIES.every((entry) => existsSync(join(root, 'dist', entry)))) return false;
+  for (const source of inputs.sources) {
+    const stats = statSync(join(root, source), { throwIfNoEntry: false });
+    if (stats === undefined || stats.mtimeMs > inputs.startedAt) return false;
+  }
+  return true;
+}
+
+/**
+ * Builds dist/ unless it is fresh. Concurrent callers (tests run several CLI processes at once) build one
+ * at a time: the first takes the lock, the others wait for it and find the bundle fresh.
+ */
+export async function ensureBundle(root, log = (line) => process.stderr.write(`${line}\n`)) {
+  while (!bundleIsFresh(root)) {
+    if (!takeLock(root)) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      continue;
+    }
+    try {
+      if (bundleIsFresh(root)) return;
+      log(
+        'gantry: the bundle in dist/ is missing or older than the sources; building it (scripts/bundle.mjs)',
+      );
+      const { bundle } = await import('./bundle.mjs');
+      await bundle();
+      if (!bundleIsFresh(root)) throw new Error('a source changed while dist/ was being built; run it again');
+    } finally {
+      rmSync(join(root, LOCK), { recursive: true, force: true });
+    }
+  }
+}
+
+function takeLock(root) {
+  const lock = join(root, LOCK);
+  mkdirSync(join(root, 'dist'), { recursive: true });
+  try {
+    mkdirSync(lock);
+    return true;
+  } catch {
+    const stats = statSync(lock, { throwIfNoEntry: false });
+    if (stats !== undefined && Date.now() - stats.mtimeMs > LOCK_STALE_MS) {
+      rmSync(lock, { recursive: true, force: true });
+    }
+    return false;
+  }
+}
