@@ -1,43 +1,55 @@
 // The Gantry API as a client sees it, shared by the CLI (Node) and the console (browser): only fetch,
-// ReadableStream and TextDecoder are used, never a Node module or a DOM-only API.
+// ReadableStream and TextDecoder are used, never a Node module or a DOM-only API. The wire shapes are the
+// model's schemas, imported as types only; the few constants come from @gantry/model/wire-constants, which
+// imports nothing.
+export { API_GROUP, API_VERSION, type ObjectMeta, type Resource, type ResourceList } from './resource.ts';
+export type { KindList, KindScope, PrinterColumn, ServedKind, ServerVersion } from './meta.ts';
 export {
-  apiGroup,
-  apiVersion,
-  resourceApiVersion,
-  type ObjectMeta,
-  type Resource,
-  type ResourceList,
-} from './resource.ts';
-export type { KindList, KindScope, ServedKind, ServerVersion } from './meta.ts';
-export type { LoginResult, Me } from './auth.ts';
+  TeamRoles,
+  type ApiToken,
+  type AuditEntry,
+  type AuditPage,
+  type CreatedToken,
+  type LoginResult,
+  type Me,
+  type PublicUser,
+  type SecretSummary,
+  type TeamRole,
+} from './auth.ts';
 export { ApiError, isApiError, readApiError, type ErrorBody, type ErrorDetail } from './api-error.ts';
 export { parseJsonOrUndefined } from './json.ts';
 export { SseParser, type SseEvent } from './sse-parser.ts';
 export { readSse } from './read-sse.ts';
 export { toWatchEvent, watchEvents, type WatchEvent, type WatchEventType } from './watch.ts';
 export {
-  workloadKinds,
+  INVENTORY_VIEWS,
+  WORKLOAD_KINDS,
   type ClusterInventoryCounts,
   type ClusterSpec,
   type ClusterStatus,
   type Condition,
   type DrainReport,
+  type DrainRequest,
   type EventRecord,
   type InventoryItem,
   type InventoryNamespace,
   type InventoryNode,
   type InventoryPage,
   type InventoryPods,
+  type InventoryQuery,
+  type InventoryView,
   type InventoryWorkload,
+  type NodeCondition,
+  type NodeSchedulability,
   type NodeTaint,
   type PodRef,
   type WorkloadKind,
 } from './fleet.ts';
 export {
   applicationActionPath,
+  applicationSelector,
   deliveryAnnotations,
   deliveryLabels,
-  revisionSelector,
   type Application,
   type ApplicationDiff,
   type ApplicationRevision,
@@ -50,10 +62,10 @@ export {
   type ComponentHealth,
   type ComponentSpec,
   type DefinitionSnapshot,
+  type DiffRequest,
   type EnvironmentSpec,
   type FieldChange,
   type HealthState,
-  type JsonSchema,
   type LabelSelectorSpec,
   type ObjectAction,
   type ObjectDiff,

@@ -1,5 +1,12 @@
 import { authorize, readableTeams, type Caller, type SecretService } from '@gantry/identity';
-import { InputError, NotFoundError, type ClusterSpec, type Resource } from '@gantry/model';
+import {
+  InputError,
+  NotFoundError,
+  WORKLOAD_KINDS,
+  type ClusterSpec,
+  type InventoryView,
+  type Resource,
+} from '@gantry/model';
 import type {
   AuditRepository,
   EventRecord,
@@ -8,11 +15,8 @@ import type {
   InventoryRepository,
   ResourceRepository,
 } from '@gantry/store';
-import { WORKLOAD_KINDS } from './inventory/summaries.ts';
 import { kubeClientFromKubeconfig, type KubeClient } from './kube/kube-client.ts';
 import { cordon, drain, uncordon, type DrainReport } from './node-operations.ts';
-
-export type InventoryView = 'nodes' | 'namespaces' | 'workloads' | 'pods';
 
 export interface InventoryListOptions {
   team?: string;

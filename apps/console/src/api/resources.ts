@@ -1,8 +1,8 @@
-import { ApiError, type Resource, resourceApiVersion, type ResourceList } from '@gantry/client';
+import { ApiError, type Resource, API_VERSION, type ResourceList } from '@gantry/client';
 import { apiRequest, buildUrl, type QueryValue } from './client';
 import type { KindInfo } from './types';
 
-const base = `/apis/${resourceApiVersion}`;
+const base = `/apis/${API_VERSION}`;
 
 /** What identifies one resource: its kind's plural and scope, its team (team-scoped kinds) and name. */
 export interface ResourceRef {

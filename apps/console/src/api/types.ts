@@ -1,5 +1,7 @@
-export type { Condition } from '@gantry/client';
-import type { KindScope } from '@gantry/client';
+import type { KindScope, NodeCondition } from '@gantry/client';
+
+/** A status condition as the console shows it: the loosest shape, a kind's or a node's (kubelet's). */
+export type Condition = NodeCondition;
 
 /**
  * The console's own views of API data (the wire types themselves are in @gantry/client): normalized from

@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { InputError } from '@gantry/model';
-import type { FleetService, InventoryView } from '@gantry/fleet';
+import type { FleetService } from '@gantry/fleet';
+import type { InventoryView } from '@gantry/model';
 
 const Limit = Type.Optional(Type.String({ pattern: '^[0-9]+$' }));
 const InventoryQuery = Type.Object(
