@@ -5,6 +5,7 @@ import {
   WORKLOAD_KINDS,
   type ClusterSpec,
   type InventoryView,
+  type NodeSchedulability,
   type Resource,
 } from '@gantry/model';
 import type {
@@ -188,12 +189,27 @@ export class FleetService {
     team: string,
     cluster: string,
     node: string,
+    operation: 'cordon' | 'uncordon',
+  ): Promise<NodeSchedulability>;
+  async nodeOperation(
+    caller: Caller,
+    team: string,
+    cluster: string,
+    node: string,
+    operation: 'drain',
+    drainOptions: { timeoutMs: number; force: boolean },
+  ): Promise<DrainReport>;
+  async nodeOperation(
+    caller: Caller,
+    team: string,
+    cluster: string,
+    node: string,
     operation: 'cordon' | 'uncordon' | 'drain',
     drainOptions?: { timeoutMs: number; force: boolean },
-  ): Promise<DrainReport | { node: string; unschedulable: boolean }> {
+  ): Promise<DrainReport | NodeSchedulability> {
     authorize(caller.principal, 'write', team, `nodes of cluster ${cluster} in team ${team}`);
     const client = await this.#client(team, cluster);
-    let result: DrainReport | { node: string; unschedulable: boolean };
+    let result: DrainReport | NodeSchedulability;
     try {
       if (operation === 'cordon') {
         await cordon(client, node);

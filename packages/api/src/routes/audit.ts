@@ -1,6 +1,7 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { ErrorCodes, InputError, NotAllowedError } from '@gantry/model';
+import { AuditPage, ErrorCodes, InputError, NotAllowedError } from '@gantry/model';
 import type { AuditRepository } from '@gantry/store';
 
 const Query = Type.Object(
@@ -17,22 +18,19 @@ const Query = Type.Object(
   },
   { additionalProperties: false },
 );
-type Query = {
-  team?: string;
-  kind?: string;
-  name?: string;
-  actor?: string;
-  action?: string;
-  since?: string;
-  until?: string;
-  limit?: string;
-  continue?: string;
-};
 
-export function auditRoutes(app: FastifyInstance, audit: AuditRepository): void {
-  app.get<{ Querystring: Query }>(
+export function auditRoutes(fastify: FastifyInstance, audit: AuditRepository): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.get(
     '/api/audit',
-    { schema: { tags: ['audit'], summary: 'Query the audit log, newest first', querystring: Query } },
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'Query the audit log, newest first',
+        querystring: Query,
+        response: { 200: AuditPage },
+      },
+    },
     async (request) => {
       const { principal } = request.caller;
       const q = request.query;
