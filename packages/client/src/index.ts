@@ -17,6 +17,7 @@ export {
   type TeamRole,
 } from './auth.ts';
 export { ApiError, isApiError, readApiError, type ErrorBody, type ErrorDetail } from './api-error.ts';
+export { ErrorCodes, type ErrorCode } from '@gantry/model/errors';
 export { parseJsonOrUndefined } from './json.ts';
 export { SseParser, type SseEvent } from './sse-parser.ts';
 export { readSse } from './read-sse.ts';

@@ -1,5 +1,7 @@
 import { authorize, readableTeams, type Caller, type SecretService } from '@gantry/identity';
 import {
+  decodeContinueToken,
+  encodeContinueToken,
   InputError,
   NotFoundError,
   WORKLOAD_KINDS,
@@ -163,9 +165,7 @@ export class FleetService {
     });
     return {
       items: page.items,
-      ...(page.next
-        ? { continue: Buffer.from(JSON.stringify([page.next.lastSeen, page.next.id])).toString('base64url') }
-        : {}),
+      ...(page.next ? { continue: encodeContinueToken([page.next.lastSeen, page.next.id]) } : {}),
     };
   }
 
@@ -242,33 +242,23 @@ interface Cursor {
 }
 
 function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+  return encodeContinueToken(cursor);
 }
 
 function decodeCursor(token: string): Cursor {
-  try {
-    const cursor = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Cursor;
-    if (typeof cursor.kind === 'string' && typeof cursor.after?.cluster === 'string') return cursor;
-  } catch {
-    // fall through
-  }
-  throw new InputError(
-    'invalid continue token',
-    [{ path: 'continue', message: 'is not a token this server issued' }],
-    'GANTRY_E_BAD_REQUEST',
+  return decodeContinueToken(
+    token,
+    (value): value is Cursor =>
+      typeof (value as Cursor | undefined)?.kind === 'string' &&
+      typeof (value as Cursor | undefined)?.after?.cluster === 'string',
   );
 }
 
 function decodeEventCursor(token: string): { lastSeen: string; id: number } {
-  try {
-    const [lastSeen, id] = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as [unknown, unknown];
-    if (typeof lastSeen === 'string' && typeof id === 'number') return { lastSeen, id };
-  } catch {
-    // fall through
-  }
-  throw new InputError(
-    'invalid continue token',
-    [{ path: 'continue', message: 'is not a token this server issued' }],
-    'GANTRY_E_BAD_REQUEST',
+  const [lastSeen, id] = decodeContinueToken(
+    token,
+    (value): value is [string, number] =>
+      Array.isArray(value) && typeof value[0] === 'string' && typeof value[1] === 'number',
   );
+  return { lastSeen, id };
 }

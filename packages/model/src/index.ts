@@ -17,3 +17,4 @@ export * from './api/audit.ts';
 export * from './api/inventory.ts';
 export * from './api/node-operations.ts';
 export * from './api/delivery-actions.ts';
+export * from './continue-token.ts';

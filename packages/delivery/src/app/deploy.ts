@@ -1,5 +1,5 @@
 import type { KubeObject } from '@gantry/fleet';
-import type { ComponentSpec, HealthState } from '@gantry/model';
+import { ConflictError, type ComponentSpec, type HealthState } from '@gantry/model';
 import type { AppliedObject, AppliedObjectRepository } from '@gantry/store';
 import type { CelEngine } from '../cel-environment.ts';
 import type { Composer, DefinitionSet, RenderedObject } from '../compose/compose.ts';
@@ -301,7 +301,7 @@ async function applyComponent(
       let live: KubeObject | undefined;
       const owner = claims.get(key);
       if (owner !== undefined)
-        throw new Error(
+        throw new ConflictError(
           `${describeRef(placed(manifest, target.namespace))} is applied by application ${owner}; two applications cannot own one object`,
         );
       if (record && record.hash === hash && !request.resync && !request.dryRun) {
