@@ -18,6 +18,17 @@ export {
 } from './auth.ts';
 export { ApiError, isApiError, readApiError, type ErrorBody, type ErrorDetail } from './api-error.ts';
 export { ErrorCodes, type ErrorCode } from '@gantry/model/errors';
+export {
+  bearerHeaders,
+  HttpClient,
+  parseWarnings,
+  pathWithQuery,
+  type HttpClientOptions,
+  type Query,
+  type QueryValue,
+  type RequestInfo,
+  type RequestOptions,
+} from './http-client.ts';
 export { parseJsonOrUndefined } from './json.ts';
 export { SseParser, type SseEvent } from './sse-parser.ts';
 export { readSse } from './read-sse.ts';
