@@ -76,7 +76,7 @@ const PAGE_SIZE = 500;
 /** `/apis/{group}/{version}[/teams/{team}]/{plural}[/{name}]`, following docs/reference/api.md. */
 export function resourcePath(kind: KindInfo, scope: { team?: string; name?: string } = {}): string {
   let path = `/apis/${kind.group}/${kind.version}`;
-  if (kind.teamed && scope.team !== undefined) path += `/teams/${encodeURIComponent(scope.team)}`;
+  if (kind.scope === 'Team' && scope.team !== undefined) path += `/teams/${encodeURIComponent(scope.team)}`;
   path += `/${kind.plural}`;
   if (scope.name !== undefined) path += `/${encodeURIComponent(scope.name)}`;
   return path;

@@ -1,4 +1,7 @@
-import type { KindScope, NodeCondition } from '@gantry/client';
+import type { NodeCondition } from '@gantry/client';
+
+/** A kind from `GET /api/kinds`, with the group and version split: @gantry/client's view. */
+export type { KindInfo } from '@gantry/client';
 
 /** A status condition as the console shows it: the loosest shape, a kind's or a node's (kubelet's). */
 export type Condition = NodeCondition;
@@ -7,19 +10,6 @@ export type Condition = NodeCondition;
  * The console's own views of API data (the wire types themselves are in @gantry/client): normalized from
  * bodies the console reads tolerantly (see normalize.ts).
  */
-
-/** A kind from `GET /api/kinds`, with the group and version split and the defaults filled in. */
-export interface KindInfo {
-  kind: string;
-  group: string;
-  version: string;
-  plural: string;
-  scope: KindScope;
-  description?: string | undefined;
-  schema?: unknown;
-}
-
-export type TeamRole = 'team-admin' | 'operator' | 'viewer';
 
 export interface User {
   username: string;

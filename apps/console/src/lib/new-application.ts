@@ -1,9 +1,4 @@
-import {
-  API_VERSION,
-  type ApplicationSpec,
-  type ComponentSpec,
-  type Resource,
-} from '@gantry/client';
+import { API_VERSION, type ApplicationSpec, type ComponentSpec, type Resource } from '@gantry/client';
 import {
   fieldPathOf,
   pointerSegments,
