@@ -4,10 +4,13 @@ export type {
   AuditEntry,
   AuditPage,
   CreatedToken,
+  CreateTokenRequest,
+  CreateUserRequest,
   LoginResult,
   Me,
   PublicUser,
   SecretSummary,
   TeamRole,
+  UpdateUserRequest,
 } from '@gantry/model';
 export { TeamRoles } from '@gantry/model/wire-constants';

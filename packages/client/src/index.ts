@@ -11,11 +11,14 @@ export {
   type AuditEntry,
   type AuditPage,
   type CreatedToken,
+  type CreateTokenRequest,
+  type CreateUserRequest,
   type LoginResult,
   type Me,
   type PublicUser,
   type SecretSummary,
   type TeamRole,
+  type UpdateUserRequest,
 } from './auth.ts';
 export { ApiError, isApiError, readApiError, type ErrorBody, type ErrorDetail } from './api-error.ts';
 export { ErrorCodes, type ErrorCode } from '@gantry/model/errors';

@@ -11,44 +11,10 @@ export type Condition = NodeCondition;
  * bodies the console reads tolerantly (see normalize.ts).
  */
 
-export interface User {
-  username: string;
-  admin: boolean;
-  disabled: boolean;
-  createdAt?: string;
-  updatedAt?: string;
-  lastLoginAt?: string;
-}
-
-export interface ApiToken {
-  id: string;
-  name: string;
-  username?: string;
-  createdAt?: string;
-  expiresAt?: string;
-  lastUsedAt?: string | null;
-  revokedAt?: string | null;
-}
-
-export interface CreatedToken extends ApiToken {
-  token: string;
-}
-
-export interface AuditEntry {
-  id: string;
-  time: string;
-  actor: string;
-  action: string;
-  source?: string | undefined;
-  kind?: string;
-  team?: string;
-  name?: string;
-  before?: unknown;
-  after?: unknown;
-  diff?: unknown;
-}
-
-export interface Page<T> {
-  items: T[];
-  continue?: string;
-}
+export type {
+  ApiToken,
+  AuditEntry,
+  CreatedToken,
+  InventoryPage as Page,
+  PublicUser as User,
+} from '@gantry/client';
