@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASE, client, team } from '../support/http.ts';
+import { BASE, client, recordedReplies, team } from '../support/http.ts';
+import { openApiViolations } from '../support/openapi-contract.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { openSse } from '../support/sse.ts';
 import { widget, widgetKind } from '../support/widget-kind.ts';
@@ -462,6 +463,34 @@ export function describeApiSuite(database: string, databaseUrl: () => Promise<st
       expect((await admin.delete(`${BASE}/teams/short-lived/widgets/only`)).status).toBe(200);
       expect((await admin.delete(`${BASE}/teams/short-lived`)).status).toBe(200);
       expect((await admin.get(`${BASE}/teams/short-lived`)).status).toBe(404);
+    });
+
+    it('answers a known path asked with a method it does not take with 405 and Allow', async () => {
+      const wrong = await admin.call('PUT', '/api/me');
+      expect(wrong.status).toBe(405);
+      expect(wrong.body.code).toBe('GANTRY_E_METHOD_NOT_ALLOWED');
+      expect(wrong.headers.get('allow')).toBe('GET');
+      expect((await admin.call('POST', `${BASE}/teams/payments/widgets/w1`)).status).toBe(405);
+      expect((await admin.get('/api/no-such-thing')).status).toBe(404);
+    });
+
+    it('documents no operation that always fails, and no console file', async () => {
+      const doc = (await admin.get('/api/openapi.json')).body;
+      expect(doc.paths[`${BASE}/widgets/{name}`]).toBeUndefined();
+      expect(doc.paths[`${BASE}/widgets`].get).toBeDefined();
+      expect(doc.paths[`${BASE}/teams/{name}`].get).toBeDefined();
+      expect(doc.paths[`${BASE}/teams/{team}/teams`]).toBeUndefined();
+      expect(doc.paths[`${BASE}/teams/{team}/widgets`].post.responses['201']).toBeDefined();
+      expect(
+        Object.keys(doc.paths).every((path) => /^\/(api|apis)\/|^\/(healthz|readyz|metrics)$/.test(path)),
+      ).toBe(true);
+    });
+
+    // Last: every answer the tests above got, checked against the document the server publishes.
+    it('gave only answers that /api/openapi.json declares, with bodies its schemas allow', async () => {
+      const doc = (await client(server.url).get('/api/openapi.json')).body;
+      expect(recordedReplies.length).toBeGreaterThan(100);
+      expect(openApiViolations(doc, recordedReplies)).toEqual([]);
     });
   });
 }

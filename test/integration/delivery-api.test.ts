@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/eventually.ts';
-import { BASE, client, team } from '../support/http.ts';
+import { BASE, client, recordedReplies, team } from '../support/http.ts';
+import { openApiViolations } from '../support/openapi-contract.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -337,5 +338,12 @@ describe('delivery API', () => {
     expect(refused.body.details.map((d: any) => d.path)).toEqual(
       expect.arrayContaining(['/spec/workflow/steps/0', '/spec/components/0/traits/1']),
     );
+  });
+
+  // Last: every answer the tests above got, checked against the document the server publishes.
+  it('gave only answers that /api/openapi.json declares, with bodies its schemas allow', async () => {
+    const doc = (await api.get('/api/openapi.json')).body;
+    expect(recordedReplies.length).toBeGreaterThan(20);
+    expect(openApiViolations(doc, recordedReplies)).toEqual([]);
   });
 });

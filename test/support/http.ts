@@ -1,3 +1,11 @@
+import type { RecordedReply } from './openapi-contract.ts';
+
+/**
+ * Every answer the clients of this test file got, for the OpenAPI contract check
+ * (openapi-contract.ts). Test files run in their own module scope, so this is per file.
+ */
+export const recordedReplies: RecordedReply[] = [];
+
 /** A tiny JSON client for tests: every call returns status and parsed body, never throws on 4xx/5xx. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface Reply<T = any> {
@@ -32,6 +40,13 @@ export function client(baseUrl: string, token?: string) {
     } catch {
       // not JSON: keep the text
     }
+    recordedReplies.push({
+      method,
+      url: path,
+      status: response.status,
+      contentType: response.headers.get('content-type') ?? '',
+      body: parsed,
+    });
     return { status: response.status, body: parsed, headers: response.headers };
   };
   return {

@@ -11,7 +11,7 @@ const team: KindInfo = {
   plural: 'teams',
   singular: 'team',
   shortNames: [],
-  teamed: false,
+  scope: 'Global',
   printerColumns: [],
 };
 const pipeline: KindInfo = {
@@ -19,7 +19,7 @@ const pipeline: KindInfo = {
   kind: 'Pipeline',
   plural: 'pipelines',
   singular: 'pipeline',
-  teamed: true,
+  scope: 'Team',
 };
 
 interface Call {

@@ -1,7 +1,7 @@
 import {
   ApiError,
-  readApiError,
-  watchEvents,
+  bearerHeaders,
+  HttpClient,
   type DrainReport,
   type EventList,
   type EventRecord,
@@ -15,6 +15,7 @@ import {
   type ServerVersion,
   type WatchEvent,
 } from '@gantry/client';
+export { parseWarnings } from '@gantry/client';
 import type {
   DrainRequest,
   EventFilter,
@@ -76,7 +77,7 @@ const PAGE_SIZE = 500;
 /** `/apis/{group}/{version}[/teams/{team}]/{plural}[/{name}]`, following docs/reference/api.md. */
 export function resourcePath(kind: KindInfo, scope: { team?: string; name?: string } = {}): string {
   let path = `/apis/${kind.group}/${kind.version}`;
-  if (kind.teamed && scope.team !== undefined) path += `/teams/${encodeURIComponent(scope.team)}`;
+  if (kind.scope === 'Team' && scope.team !== undefined) path += `/teams/${encodeURIComponent(scope.team)}`;
   path += `/${kind.plural}`;
   if (scope.name !== undefined) path += `/${encodeURIComponent(scope.name)}`;
   return path;
@@ -85,19 +86,39 @@ export function resourcePath(kind: KindInfo, scope: { team?: string; name?: stri
 /** Typed access to the Gantry HTTP API (docs/reference/api.md). Throws ApiError and ConnectionError. */
 export class GantryClient {
   readonly server: string;
-  readonly #token: string | undefined;
-  readonly #fetch: typeof fetch;
+  readonly #http: HttpClient;
   readonly #longFetch: typeof fetch;
-  readonly #timeoutMs: number;
-  readonly #onWarning: ClientOptions['onWarning'];
 
   constructor(options: ClientOptions) {
     this.server = options.server.replace(/\/+$/, '');
-    this.#token = options.token;
-    this.#fetch = options.fetch ?? globalThis.fetch;
-    this.#longFetch = options.longFetch ?? options.fetch ?? longFetch;
-    this.#timeoutMs = options.timeoutMs ?? 30_000;
-    this.#onWarning = options.onWarning;
+    const headers = bearerHeaders(options.token);
+    this.#http = new HttpClient({
+      baseUrl: this.server,
+      fetch: this.#reporting(options.fetch ?? globalThis.fetch),
+      headers: () => headers,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+    });
+    this.#longFetch = this.#reporting(options.longFetch ?? options.fetch ?? longFetch);
+  }
+
+  /** A fetch whose failures to reach the server are ConnectionErrors; a cancel by the caller stays as it is. */
+  #reporting(fetchImpl: typeof fetch): typeof fetch {
+    return async (input, init) => {
+      try {
+        return await fetchImpl(input, init);
+      } catch (error) {
+        const signal = init?.signal ?? undefined;
+        const abortReason: unknown = signal?.aborted === true ? signal.reason : undefined;
+        if (
+          abortReason !== undefined &&
+          !(abortReason instanceof Error && abortReason.name === 'TimeoutError')
+        ) {
+          throw error; // the caller cancelled: not a connection problem
+        }
+        throw new ConnectionError(this.server, connectionReason(error), { cause: error });
+      }
+    };
   }
 
   login(username: string, password: string): Promise<LoginResult> {
@@ -234,85 +255,30 @@ export class GantryClient {
   }
 
   /** Watch events as they arrive; ends when the server closes the stream or `signal` aborts. */
-  async *watch(kind: KindInfo, options: WatchOptions = {}): AsyncGenerator<WatchEvent> {
-    const response = await this.#send('GET', resourcePath(kind, { team: options.team }), {
+  watch(kind: KindInfo, options: WatchOptions = {}): AsyncGenerator<WatchEvent> {
+    return this.#http.watch(resourcePath(kind, { team: options.team }), {
       query: {
         watch: 'true',
         labelSelector: options.labelSelector,
         resourceVersion: options.resourceVersion,
       },
-      accept: 'text/event-stream',
-      signal: options.signal,
+      ...(options.signal ? { signal: options.signal } : {}),
     });
-    yield* watchEvents(response);
   }
 
-  async request<T>(
+  request<T>(
     method: string,
     path: string,
     options: { query?: Query; body?: unknown; timeoutMs?: number; long?: boolean } = {},
   ): Promise<T> {
-    const response = await this.#send(method, path, {
-      query: options.query,
-      body: options.body,
-      long: options.long,
-      accept: 'application/json',
-      signal: AbortSignal.timeout(options.timeoutMs ?? this.#timeoutMs),
+    return this.#http.request<T>(path, {
+      method,
+      ...(options.query ? { query: options.query } : {}),
+      ...(options.body !== undefined ? { body: options.body } : {}),
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.long === true ? { fetch: this.#longFetch } : {}),
     });
-    if (!response.ok) throw await readApiError(response);
-    for (const message of parseWarnings(response.headers.get('warning')))
-      this.#onWarning?.(message, { method, path });
-    const text = await response.text();
-    return (text === '' ? undefined : JSON.parse(text)) as T;
   }
-
-  async #send(
-    method: string,
-    path: string,
-    options: {
-      query?: Query;
-      body?: unknown;
-      accept: string;
-      signal?: AbortSignal | undefined;
-      long?: boolean | undefined;
-    },
-  ): Promise<Response> {
-    const url = new URL(this.server + path);
-    for (const [key, value] of Object.entries(options.query ?? {})) {
-      if (value !== undefined && value !== '') url.searchParams.set(key, value);
-    }
-    const headers: Record<string, string> = { accept: options.accept };
-    if (this.#token !== undefined) headers['authorization'] = `Bearer ${this.#token}`;
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    try {
-      return await (options.long === true ? this.#longFetch : this.#fetch)(url, {
-        method,
-        headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        signal: options.signal,
-      });
-    } catch (error) {
-      const abortReason: unknown = options.signal?.aborted === true ? options.signal.reason : undefined;
-      if (
-        abortReason !== undefined &&
-        !(abortReason instanceof Error && abortReason.name === 'TimeoutError')
-      ) {
-        throw error; // the caller cancelled: not a connection problem
-      }
-      throw new ConnectionError(this.server, connectionReason(error), { cause: error });
-    }
-  }
-}
-
-/**
- * The texts of `Warning: 299 - "<text>"` headers (fetch joins several with ", "); quotes and backslashes
- * inside come escaped with a backslash.
- */
-export function parseWarnings(header: string | null): string[] {
-  if (header === null) return [];
-  return [...header.matchAll(/\d{3} \S+ "((?:[^"\\]|\\.)*)"/g)].map((match) =>
-    match[1]!.replace(/\\(.)/g, '$1'),
-  );
 }
 
 function secretPath(team: string, name: string): string {

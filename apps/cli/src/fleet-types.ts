@@ -1,37 +1,21 @@
 /**
- * The request side of the fleet endpoints (docs/reference/api.md, "Fleet"), which @gantry/client does
- * not describe: the bodies that come back (InventoryNode, DrainReport, EventRecord...) are its types.
+ * The request side of the fleet endpoints as the CLI uses them (docs/reference/api.md, "Fleet"). The wire
+ * shapes are the model's, through @gantry/client; the CLI pages by itself, so it leaves out `limit` and
+ * `continue`.
  */
+import type { DrainRequest as WireDrainRequest, InventoryQuery as WireInventoryQuery } from '@gantry/client';
 
 import type { EventQuery } from '@gantry/client';
 
-export const INVENTORY_VIEWS = ['nodes', 'namespaces', 'workloads', 'pods'] as const;
-export type InventoryView = (typeof INVENTORY_VIEWS)[number];
+export { INVENTORY_VIEWS, type InventoryView, type NodeSchedulability } from '@gantry/client';
 
 /** `GET /api/inventory/{view}` query parameters; `cluster` needs `team`. */
-export interface InventoryQuery {
-  team?: string;
-  cluster?: string;
-  namespace?: string;
-  /** One object by name. */
-  name?: string;
-  /** Workloads only: Deployment, StatefulSet, DaemonSet, Job or CronJob. */
-  kind?: string;
-}
+export type InventoryQuery = Omit<WireInventoryQuery, 'limit' | 'continue'>;
 
 /** `GET /api/events` filters (the model's EventQuery without paging); `cluster` needs `team`. */
 export type EventFilter = Omit<EventQuery, 'limit' | 'continue'>;
 
 export type NodeOperation = 'cordon' | 'uncordon' | 'drain';
 
-/** The answer to `cordon` and `uncordon`. */
-export interface NodeSchedulability {
-  node: string;
-  unschedulable: boolean;
-}
-
-/** The body of `drain`. */
-export interface DrainRequest {
-  timeoutSeconds?: number;
-  force?: boolean;
-}
+/** The body of `drain`: what is left out takes the server's default. */
+export type DrainRequest = Partial<WireDrainRequest>;

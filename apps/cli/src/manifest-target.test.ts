@@ -4,11 +4,25 @@ import { resourcePath } from './client.ts';
 import { parseKinds } from './kinds.ts';
 import { declaredState, targetOf } from './manifest-target.ts';
 
-const kinds = parseKinds([
-  { kind: 'Team', group: 'gantry.dev', version: 'v1alpha1', plural: 'teams', scope: 'Global' },
-  { kind: 'Pipeline', group: 'gantry.dev', version: 'v1alpha1', plural: 'pipelines', scope: 'Team' },
-  { kind: 'Application', group: 'gantry.dev', version: 'v1alpha1', plural: 'applications', scope: 'Team' },
-]);
+const served = (kind: string, plural: string, scope: 'Team' | 'Global') => ({
+  kind,
+  apiVersion: 'gantry.dev/v1alpha1',
+  plural,
+  singular: kind.toLowerCase(),
+  shortNames: [],
+  scope,
+  description: '',
+  schema: {},
+  statusSchema: {},
+  printerColumns: [],
+});
+const kinds = parseKinds({
+  items: [
+    served('Team', 'teams', 'Global'),
+    served('Pipeline', 'pipelines', 'Team'),
+    served('Application', 'applications', 'Team'),
+  ],
+});
 const origin = { source: 'f.yaml', document: 1 };
 const manifest = (object: Resource): { origin: typeof origin; object: Resource } => ({ origin, object });
 

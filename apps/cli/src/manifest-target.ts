@@ -53,7 +53,7 @@ export function targetOf(
   const metadata = { ...object.metadata };
   for (const field of SERVER_OWNED_METADATA) delete metadata[field];
   let team: string | undefined;
-  if (kind.teamed) {
+  if (kind.scope === 'Team') {
     const own = typeof metadata.team === 'string' && metadata.team !== '' ? metadata.team : undefined;
     if (own !== undefined && scope.teamFromFlag && own !== scope.team) {
       throw new CliError(`metadata.team "${own}" does not match --team "${scope.team}"`);

@@ -21,7 +21,7 @@ const kind = (overrides: Partial<KindInfo> = {}): KindInfo => ({
   plural: 'pipelines',
   singular: 'pipeline',
   shortNames: [],
-  teamed: true,
+  scope: 'Team',
   printerColumns: [],
   ...overrides,
 });
@@ -99,7 +99,7 @@ describe('resource columns', () => {
     expect(columns.map((c) => c.header)).toEqual(['NAME', 'TEAM', 'PHASE', 'STAGES', 'AGE']);
     expect(columns.map((c) => c.value(pipeline, now))).toEqual(['build', 'payments', 'Running', 'a,b', '2h']);
     expect(resourceColumns(k, { showTeam: false }).map((c) => c.header)).not.toContain('TEAM');
-    expect(resourceColumns(kind({ teamed: false }), { showTeam: true }).map((c) => c.header)).toEqual([
+    expect(resourceColumns(kind({ scope: 'Global' }), { showTeam: true }).map((c) => c.header)).toEqual([
       'NAME',
       'AGE',
     ]);

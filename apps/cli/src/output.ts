@@ -84,7 +84,8 @@ export interface Column {
  */
 export function resourceColumns(kind: KindInfo, options: { showTeam: boolean }): Column[] {
   const columns: Column[] = [{ header: 'NAME', value: (r) => r.metadata.name }];
-  if (options.showTeam && kind.teamed) columns.push({ header: 'TEAM', value: (r) => r.metadata.team ?? '' });
+  if (options.showTeam && kind.scope === 'Team')
+    columns.push({ header: 'TEAM', value: (r) => r.metadata.team ?? '' });
   for (const printer of kind.printerColumns) {
     columns.push({
       header: printer.name.toUpperCase(),

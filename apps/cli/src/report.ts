@@ -1,10 +1,8 @@
-import { ApiError } from '@gantry/client';
+import { ApiError, ErrorCodes } from '@gantry/client';
 import { ConnectionError } from './client.ts';
 import { CliError } from './errors.ts';
 import { describeOrigin, type ManifestOrigin } from './manifests.ts';
 import { pointerToFieldPath } from './objects.ts';
-
-const INVALID = 'GANTRY_E_INVALID';
 
 /**
  * The lines (without the `error: ` prefix) that explain a failure, naming the manifest it came from
@@ -20,7 +18,7 @@ export function errorLines(error: unknown, origin?: ManifestOrigin): string[] {
     });
     // A validation failure's message is generic ("invalid Team"): one line per field says it all.
     // Other errors (conflicts...) explain themselves in the message; their details only add to it.
-    if (error.code === INVALID && details.length > 0)
+    if (error.code === ErrorCodes.invalid && details.length > 0)
       return details.map((detail) => `${prefix}${detail} [${error.code}]`);
     const extra = details.length > 0 ? ` (${details.join('; ')})` : '';
     return [`${prefix}${error.message}${extra} [${error.code}]`];

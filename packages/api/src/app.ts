@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
+import { Type } from '@sinclair/typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { KindRegistry } from '@gantry/model';
@@ -12,9 +13,9 @@ import type { Store } from '@gantry/store';
 import { registerAuthentication } from './auth.ts';
 import { registerContentTypes } from './content-types.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
-import { notFoundBody, registerErrorHandler } from './errors.ts';
+import { methodNotAllowedBody, notFoundBody, registerErrorHandler } from './errors.ts';
 import type { Metrics } from './metrics.ts';
-import { buildOpenApi, collectRoutes } from './openapi.ts';
+import { allowedMethods, buildOpenApi, collectRoutes, isApiPath } from './openapi.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { fleetRoutes } from './routes/fleet.ts';
 import { deliveryRoutes } from './routes/delivery.ts';
@@ -63,6 +64,9 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
     },
     return503OnClosing: true,
   });
+  // Answers are plain JSON.stringify: the routes' response schemas document the API (OpenAPI) and are
+  // checked against real answers by the contract test, but never drop or coerce a field on the way out.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   const routes = collectRoutes(app);
   registerSecurityHeaders(app);
   registerContentTypes(app);
@@ -114,7 +118,14 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
   let openapi: Record<string, unknown> | undefined;
   app.get(
     '/api/openapi.json',
-    { config: { public: true }, schema: { tags: ['meta'], summary: 'This document' } },
+    {
+      config: { public: true },
+      schema: {
+        tags: ['meta'],
+        summary: 'This document',
+        response: { 200: Type.Object({ openapi: Type.Literal('3.1.0') }, { additionalProperties: true }) },
+      },
+    },
     () => (openapi ??= buildOpenApi(routes, deps.kinds, deps.version.version)),
   );
 
@@ -134,6 +145,12 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
     if (!isApi && request.method === 'GET' && consoleIndex && existsSync(consoleIndex)) {
       return reply.header('cache-control', 'no-cache').sendFile('index.html');
     }
+    const allowed = isApiPath(request.url) ? allowedMethods(routes, request.url) : [];
+    if (allowed.length > 0)
+      return reply
+        .status(405)
+        .header('allow', allowed.join(', '))
+        .send(methodNotAllowedBody(request.method, request.url, allowed));
     return reply.status(404).send(notFoundBody(request.method, request.url));
   });
   return app;

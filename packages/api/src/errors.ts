@@ -86,3 +86,10 @@ export function registerErrorHandler(app: FastifyInstance): void {
 export function notFoundBody(method: string, url: string): ErrorBody {
   return body(ErrorCodes.notFound, `no route for ${method} ${url.split('?')[0] ?? url}`);
 }
+
+export function methodNotAllowedBody(method: string, url: string, allowed: readonly string[]): ErrorBody {
+  return body(
+    ErrorCodes.methodNotAllowed,
+    `${url.split('?')[0] ?? url} does not take ${method}; it takes ${allowed.join(', ')}`,
+  );
+}

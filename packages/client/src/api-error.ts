@@ -1,17 +1,10 @@
+import type { ErrorDetail } from '@gantry/model/errors';
 import { isRecord, parseJsonOrUndefined } from './json.ts';
 
-/** One problem with a request, located by a JSON Pointer into the body (`/spec/replicas`). */
-export interface ErrorDetail {
-  readonly path: string;
-  readonly message: string;
-}
-
 /** The body of every 4xx/5xx answer (docs/reference/errors.md lists the codes). */
-export interface ErrorBody {
-  code: string;
-  message: string;
-  details: ErrorDetail[];
-}
+export type { ErrorBody } from '@gantry/model';
+/** One problem with a request, located by a JSON Pointer into the body (`/spec/replicas`). */
+export type { ErrorDetail } from '@gantry/model/errors';
 
 /** An error answer from the Gantry API: its body `{ code, message, details }` plus the HTTP status. */
 export class ApiError extends Error {

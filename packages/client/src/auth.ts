@@ -1,14 +1,17 @@
-/** The identity endpoints a client needs to log in and to know who it is (docs/reference/api.md, "Authentication"). */
-
-/** `POST /api/auth/login`. */
-export interface LoginResult {
-  token: string;
-  expiresAt: string;
-  user: { username: string; admin: boolean };
-}
-
-/** `GET /api/me`. */
-export interface Me {
-  user: { username: string; admin: boolean };
-  teams: { team: string; role: string }[];
-}
+/** The identity endpoints (docs/reference/api.md, "Authentication"; packages/model/src/api/identity.ts). */
+export type {
+  ApiToken,
+  AuditEntry,
+  AuditPage,
+  CreatedToken,
+  CreateTokenRequest,
+  CreateUserRequest,
+  CookieLoginResult,
+  LoginResult,
+  Me,
+  PublicUser,
+  SecretSummary,
+  TeamRole,
+  UpdateUserRequest,
+} from '@gantry/model';
+export { TeamRoles } from '@gantry/model/wire-constants';

@@ -1,8 +1,6 @@
 /** The declarative resources on the wire (docs/reference/api.md, "Declarative resources"). */
 
-export const apiGroup = 'gantry.dev';
-export const apiVersion = 'v1alpha1';
-export const resourceApiVersion = `${apiGroup}/${apiVersion}`;
+export { API_GROUP, API_VERSION } from '@gantry/model/wire-constants';
 
 export interface ObjectMeta {
   name: string;

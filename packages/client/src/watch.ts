@@ -1,3 +1,4 @@
+import { ErrorCodes } from '@gantry/model/errors';
 import { ApiError, readApiError } from './api-error.ts';
 import { isRecord, parseJsonOrUndefined } from './json.ts';
 import { readSse } from './read-sse.ts';
@@ -25,9 +26,9 @@ export type WatchEvent =
  * answer, so that callers test one thing (410: list again, then watch from the list's version).
  */
 const statusOfCode: Readonly<Record<string, number>> = {
-  GANTRY_E_EXPIRED: 410,
-  GANTRY_E_UNAUTHENTICATED: 401,
-  GANTRY_E_FORBIDDEN: 403,
+  [ErrorCodes.expired]: 410,
+  [ErrorCodes.unauthenticated]: 401,
+  [ErrorCodes.forbidden]: 403,
 };
 
 /**

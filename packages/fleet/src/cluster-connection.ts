@@ -7,9 +7,9 @@ import {
   summarizeNode,
   summarizeWorkload,
   WATCHED,
-  WORKLOAD_KINDS,
   type WatchedKind,
 } from './inventory/summaries.ts';
+import { WORKLOAD_KINDS, type WorkloadKind } from '@gantry/model';
 import type { KubeClient, KubeObject } from './kube/kube-client.ts';
 import { abortableSleep, Reflector } from './kube/reflector.ts';
 
@@ -158,7 +158,7 @@ export class ClusterConnection {
   #summary(kind: WatchedKind, object: KubeObject): unknown {
     if (kind === 'Node') return summarizeNode(object);
     if (kind === 'Namespace') return summarizeNamespace(object);
-    return summarizeWorkload(kind as (typeof WORKLOAD_KINDS)[number], object);
+    return summarizeWorkload(kind as WorkloadKind, object);
   }
 
   #track(kind: WatchedKind, object: KubeObject, present: boolean): void {

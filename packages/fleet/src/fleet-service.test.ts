@@ -117,9 +117,9 @@ describe('node operations record events regarding the node, as the user', () => 
 
   it('records a drain that fails outright as NodeDrainFailed, and nothing for a failed cordon', async () => {
     const { fleet, recorder } = service(fakeClient([], () => undefined));
-    await expect(fleet.nodeOperation(alice, 'sre', 'east', 'missing', 'drain')).rejects.toThrow(
-      'node missing not found',
-    );
+    await expect(
+      fleet.nodeOperation(alice, 'sre', 'east', 'missing', 'drain', { timeoutMs: 1000, force: false }),
+    ).rejects.toThrow('node missing not found');
     await expect(fleet.nodeOperation(alice, 'sre', 'east', 'missing', 'cordon')).rejects.toThrow();
     expect(recorder.events.map((e) => [e.type, e.reason, e.message])).toEqual([
       ['Warning', 'NodeDrainFailed', 'drain of node missing failed: node missing not found in the cluster'],

@@ -1,10 +1,15 @@
 import { authorize, readableTeams, type Caller, type SecretService } from '@gantry/identity';
 import {
+  decodeContinueToken,
+  encodeContinueToken,
   InputError,
   NotFoundError,
+  WORKLOAD_KINDS,
   type ClusterSpec,
   type EventList,
   type EventSource,
+  type InventoryView,
+  type NodeSchedulability,
   type Resource,
 } from '@gantry/model';
 import type {
@@ -15,11 +20,8 @@ import type {
   ResourceRepository,
 } from '@gantry/store';
 import type { EventRecorder } from '@gantry/controllers';
-import { WORKLOAD_KINDS } from './inventory/summaries.ts';
 import { kubeClientFromKubeconfig, type KubeClient } from './kube/kube-client.ts';
 import { cordon, drain, uncordon, type DrainReport } from './node-operations.ts';
-
-export type InventoryView = 'nodes' | 'namespaces' | 'workloads' | 'pods';
 
 export interface InventoryListOptions {
   team?: string;
@@ -186,9 +188,7 @@ export class FleetService {
     });
     return {
       items: page.items,
-      ...(page.next
-        ? { continue: Buffer.from(JSON.stringify([page.next.lastSeen, page.next.id])).toString('base64url') }
-        : {}),
+      ...(page.next ? { continue: encodeContinueToken([page.next.lastSeen, page.next.id]) } : {}),
     };
   }
 
@@ -215,9 +215,24 @@ export class FleetService {
     team: string,
     cluster: string,
     node: string,
+    operation: 'cordon' | 'uncordon',
+  ): Promise<NodeSchedulability>;
+  async nodeOperation(
+    caller: Caller,
+    team: string,
+    cluster: string,
+    node: string,
+    operation: 'drain',
+    drainOptions: { timeoutMs: number; force: boolean },
+  ): Promise<DrainReport>;
+  async nodeOperation(
+    caller: Caller,
+    team: string,
+    cluster: string,
+    node: string,
     operation: 'cordon' | 'uncordon' | 'drain',
     drainOptions?: { timeoutMs: number; force: boolean },
-  ): Promise<DrainReport | { node: string; unschedulable: boolean }> {
+  ): Promise<DrainReport | NodeSchedulability> {
     authorize(caller.principal, 'write', team, `nodes of cluster ${cluster} in team ${team}`);
     const client = await this.#client(team, cluster);
     const record = (type: 'Normal' | 'Warning', reason: string, message: string) =>
@@ -228,7 +243,7 @@ export class FleetService {
         regarding: { kind: 'Node', name: node, team, cluster },
         actor: caller.principal.username,
       });
-    let result: DrainReport | { node: string; unschedulable: boolean };
+    let result: DrainReport | NodeSchedulability;
     try {
       if (operation === 'cordon') {
         await cordon(client, node);
@@ -300,33 +315,23 @@ interface Cursor {
 }
 
 function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+  return encodeContinueToken(cursor);
 }
 
 function decodeCursor(token: string): Cursor {
-  try {
-    const cursor = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Cursor;
-    if (typeof cursor.kind === 'string' && typeof cursor.after?.cluster === 'string') return cursor;
-  } catch {
-    // fall through
-  }
-  throw new InputError(
-    'invalid continue token',
-    [{ path: 'continue', message: 'is not a token this server issued' }],
-    'GANTRY_E_BAD_REQUEST',
+  return decodeContinueToken(
+    token,
+    (value): value is Cursor =>
+      typeof (value as Cursor | undefined)?.kind === 'string' &&
+      typeof (value as Cursor | undefined)?.after?.cluster === 'string',
   );
 }
 
 function decodeEventCursor(token: string): { lastSeen: string; id: number } {
-  try {
-    const [lastSeen, id] = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as [unknown, unknown];
-    if (typeof lastSeen === 'string' && typeof id === 'number') return { lastSeen, id };
-  } catch {
-    // fall through
-  }
-  throw new InputError(
-    'invalid continue token',
-    [{ path: 'continue', message: 'is not a token this server issued' }],
-    'GANTRY_E_BAD_REQUEST',
+  const [lastSeen, id] = decodeContinueToken(
+    token,
+    (value): value is [string, number] =>
+      Array.isArray(value) && typeof value[0] === 'string' && typeof value[1] === 'number',
   );
+  return { lastSeen, id };
 }

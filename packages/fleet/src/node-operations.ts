@@ -1,4 +1,4 @@
-import { NotFoundError } from '@gantry/model';
+import { NotFoundError, type DrainReport } from '@gantry/model';
 import { KubeApiError, type KubeClient, type KubeList, type KubeObject } from './kube/kube-client.ts';
 
 export interface DrainOptions {
@@ -12,16 +12,7 @@ export interface DrainOptions {
   now?: () => number;
 }
 
-export interface DrainReport {
-  node: string;
-  cordoned: boolean;
-  evicted: { namespace: string; name: string }[];
-  /** Pods left on the node, each with why. */
-  remaining: { namespace: string; name: string; reason: string }[];
-  /** DaemonSet, mirror and already terminating pods, which a drain leaves alone. */
-  skipped: { namespace: string; name: string; reason: string }[];
-  timedOut: boolean;
-}
+export type { DrainReport } from '@gantry/model';
 
 async function setUnschedulable(client: KubeClient, node: string, unschedulable: boolean): Promise<void> {
   try {

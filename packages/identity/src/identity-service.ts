@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   AuthenticationError,
   ConflictError,
+  ErrorCodes,
   InputError,
   NotFoundError,
   NotAllowedError,
@@ -267,7 +268,7 @@ export class IdentityService {
       updatedAt: now,
     };
     if (!(await this.users.insert(record)))
-      throw new ConflictError(`user ${input.username} already exists`, 'GANTRY_E_ALREADY_EXISTS');
+      throw new ConflictError(`user ${input.username} already exists`, ErrorCodes.alreadyExists);
     await this.audit.record({
       actor: caller.principal.username,
       source: caller.source,

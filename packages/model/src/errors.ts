@@ -11,6 +11,7 @@ export const ErrorCodes = {
   unauthenticated: 'GANTRY_E_UNAUTHENTICATED',
   forbidden: 'GANTRY_E_FORBIDDEN',
   notFound: 'GANTRY_E_NOT_FOUND',
+  methodNotAllowed: 'GANTRY_E_METHOD_NOT_ALLOWED',
   alreadyExists: 'GANTRY_E_ALREADY_EXISTS',
   conflict: 'GANTRY_E_CONFLICT',
   expired: 'GANTRY_E_EXPIRED',

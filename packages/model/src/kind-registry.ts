@@ -3,7 +3,7 @@ import { ErrorCodes, InputError } from './errors.ts';
 import { API_VERSION, ObjectMetaInput } from './resource.ts';
 import { createAjv, lazyValidator, type Validator } from './validation.ts';
 
-export type KindScope = 'Team' | 'Global';
+import type { KindScope } from './api/meta.ts';
 
 /** What a later capability declares to add a kind: its schema, and nothing else. */
 export interface KindDefinition {

@@ -1,7 +1,6 @@
 import { Type, type Static, type TUnsafe } from '@sinclair/typebox';
 
-export const API_GROUP = 'gantry.dev';
-export const API_VERSION = 'gantry.dev/v1alpha1';
+export { API_GROUP, API_VERSION } from './wire-constants.ts';
 
 /** DNS-1123 label, as Kubernetes names are. */
 export const NAME_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';

@@ -1,11 +1,9 @@
-import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { ErrorDetail } from './errors.ts';
 
-// ajv and ajv-formats are CommonJS modules; depending on the loader their class is the module or its `default`.
-type AjvClass = typeof AjvModule.default;
-const Ajv: AjvClass =
-  (AjvModule as unknown as { default?: AjvClass }).default ?? (AjvModule as unknown as AjvClass);
+// ajv-formats is a CommonJS module; depending on the loader its plugin is the module or its `default`.
+// (ajv names its class, which both loaders see alike.)
 type AddFormats = typeof addFormatsModule.default;
 const addFormats: AddFormats =
   (addFormatsModule as unknown as { default?: AddFormats }).default ??

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import {
   API_VERSION,
   ConflictError,
+  decodeContinueToken,
+  encodeContinueToken,
   ErrorCodes,
   InputError,
   NotFoundError,
@@ -713,26 +715,16 @@ function stripUndefined(value: unknown): unknown {
 }
 
 function encodeContinue(after: { team: string; name: string }): string {
-  return Buffer.from(JSON.stringify([after.team, after.name])).toString('base64url');
+  return encodeContinueToken([after.team, after.name]);
 }
 
 function decodeContinue(token: string): { team: string; name: string } {
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
-    if (
-      Array.isArray(parsed) &&
-      parsed.length === 2 &&
-      typeof parsed[0] === 'string' &&
-      typeof parsed[1] === 'string'
-    ) {
-      return { team: parsed[0], name: parsed[1] };
-    }
-  } catch {
-    // fall through to the error below
-  }
-  throw new InputError(
-    'invalid continue token',
-    [{ path: 'continue', message: 'is not a token this server issued' }],
-    ErrorCodes.badRequest,
+  const [team, name] = decodeContinueToken(token, isStringPair);
+  return { team, name };
+}
+
+function isStringPair(value: unknown): value is [string, string] {
+  return (
+    Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string'
   );
 }

@@ -18,7 +18,7 @@ export async function apiResources(
     k.plural,
     k.shortNames.join(','),
     apiVersionOf(k),
-    String(k.teamed),
+    String(k.scope === 'Team'),
     k.kind,
   ]);
   env.io.out(

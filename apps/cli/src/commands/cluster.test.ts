@@ -9,7 +9,7 @@ const clusterKind: KindInfo = {
   plural: 'clusters',
   singular: 'cluster',
   shortNames: ['cl'],
-  teamed: true,
+  scope: 'Team',
   printerColumns: [],
 };
 

@@ -60,7 +60,7 @@ export async function deleteResources(
   } else {
     session = await openSession(env, options.team);
     const kind = await session.resolveKind(kindArg);
-    const team = kind.teamed ? session.team : undefined;
+    const team = kind.scope === 'Team' ? session.team : undefined;
     if (options.selector !== undefined) {
       const list = await session.client.list(kind, { team, labelSelector: options.selector });
       if (list.items.length === 0) env.io.err('No resources found\n');

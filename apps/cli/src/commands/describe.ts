@@ -20,7 +20,7 @@ export async function describe(
   if (options.cluster !== undefined) throw new CliError('--cluster applies to describe node only');
   const session = await openSession(env, options.team);
   const kind = await session.resolveKind(kindArg);
-  const object = await session.client.get(kind, name, kind.teamed ? session.team : undefined);
+  const object = await session.client.get(kind, name, kind.scope === 'Team' ? session.team : undefined);
   env.io.out(describeResource(object, env.io.now()));
 }
 

@@ -1,4 +1,4 @@
-import type { Resource } from '@gantry/client';
+import { applicationActionPath, type ApplicationDiff, type Resource } from '@gantry/client';
 import { unifiedDiff } from '../diff.ts';
 import { ReportedFailure } from '../errors.ts';
 import type { CommandEnv } from '../io.ts';
@@ -66,23 +66,6 @@ export async function diff(env: CommandEnv, options: DiffOptions): Promise<void>
   if (differences > 0) throw new ReportedFailure(0, 1);
 }
 
-interface ClusterDiffResult {
-  problems: string[];
-  targets: {
-    cluster: string;
-    namespace: string;
-    error?: string;
-    objects: {
-      kind: string;
-      namespace?: string;
-      name: string;
-      component?: string;
-      action: string;
-      diff?: { path: string; op: string; before?: unknown; after?: unknown }[];
-    }[];
-  }[];
-}
-
 const MARK: Record<string, string> = { create: '+', update: '~', prune: '-', unchanged: '=' };
 
 /** For an Application, what applying it would change in each target cluster (server-side dry runs). Returns the number of changes. */
@@ -93,9 +76,9 @@ async function clusterDiff(
   team: string,
   spec: unknown,
 ): Promise<number> {
-  const result = await session.client.request<ClusterDiffResult>(
+  const result = await session.client.request<ApplicationDiff>(
     'POST',
-    `/api/teams/${encodeURIComponent(team)}/applications/${encodeURIComponent(name)}/diff`,
+    applicationActionPath(team, name, 'diff'),
     { body: { spec }, long: true },
   );
   let changes = 0;

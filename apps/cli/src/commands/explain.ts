@@ -1,19 +1,13 @@
-import type { Resource } from '@gantry/client';
+import type { ComponentDefinitionSpec, Resource, TraitDefinitionSpec } from '@gantry/client';
 import { CliError } from '../errors.ts';
 import type { CommandEnv } from '../io.ts';
 import { isRecord } from '../objects.ts';
 import { openSession } from '../session.ts';
 
-interface Definition {
-  version: string;
-  description?: string;
-  workload?: { apiVersion: string; kind: string };
-  appliesToWorkloads?: string[];
-  conflictsWith?: string[];
-  stage?: string;
-  podDisruptive?: boolean;
-  schema: Record<string, unknown>;
-}
+/** A component or trait definition's spec: the fields both have, and either's own. */
+type Definition = Pick<ComponentDefinitionSpec, 'version' | 'description' | 'schema'> &
+  Partial<Pick<ComponentDefinitionSpec, 'workload'>> &
+  Partial<Pick<TraitDefinitionSpec, 'appliesToWorkloads' | 'conflictsWith' | 'stage' | 'podDisruptive'>>;
 
 /**
  * `gantry explain TYPE[.FIELD...]`: a component type's or trait's properties from its definition's JSON

@@ -63,7 +63,7 @@ export async function get(
 
   const session = await openSession(env, options.team);
   const kind = await session.resolveKind(kindArg);
-  const team = kind.teamed && options.allTeams !== true ? session.team : undefined;
+  const team = kind.scope === 'Team' && options.allTeams !== true ? session.team : undefined;
   const printer = new Printer(env.io, format, kind, {
     showTeam: options.allTeams === true,
     noHeaders: options.noHeaders === true,
@@ -94,7 +94,7 @@ export async function get(
     const list = await client.list(kind, { team, labelSelector: options.selector });
     if (list.items.length === 0 && format === 'table') {
       env.io.err(
-        kind.teamed && team !== undefined
+        kind.scope === 'Team' && team !== undefined
           ? `No resources found in team "${team}".\n`
           : 'No resources found.\n',
       );

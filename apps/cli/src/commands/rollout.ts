@@ -1,4 +1,4 @@
-import type { Resource } from '@gantry/client';
+import { applicationSelector, type Resource } from '@gantry/client';
 import { CliError } from '../errors.ts';
 import type { CommandEnv } from '../io.ts';
 import { formatAge, formatTable } from '../output.ts';
@@ -71,7 +71,7 @@ async function revisions(
   const kind = await session.resolveKind('ApplicationRevision');
   const list = await session.client.list(kind, {
     team: session.team,
-    labelSelector: `app.gantry.dev/name=${app}`,
+    labelSelector: applicationSelector(app),
   });
   return (list.items as unknown as RevisionObject[]).sort((a, b) => a.spec.revision - b.spec.revision);
 }

@@ -1,8 +1,5 @@
-import type { LoginResult, Me, ServerVersion } from '@gantry/client';
+import type { CookieLoginResult, Me, ServerVersion } from '@gantry/client';
 import { apiRequest } from './client';
-
-/** A cookie session's login answer: the token stays in the HttpOnly cookie, the CSRF token comes instead. */
-export type CookieLoginResult = Omit<LoginResult, 'token'> & { csrfToken: string };
 
 export function login(username: string, password: string): Promise<CookieLoginResult> {
   return apiRequest<CookieLoginResult>('/api/auth/login', {

@@ -1,6 +1,6 @@
 import {
   applicationActionPath,
-  revisionSelector,
+  applicationSelector,
   type Application,
   type ApplicationDiff,
   type ApplicationRevision,
@@ -53,7 +53,7 @@ export async function listApplicationRevisions(
 ): Promise<ApplicationRevision[]> {
   const items = (await listAll(applicationRevisionKind, {
     team,
-    labelSelector: revisionSelector(application),
+    labelSelector: applicationSelector(application),
     signal,
   })) as ApplicationRevision[];
   return items.sort((a, b) => (b.spec.revision ?? 0) - (a.spec.revision ?? 0));
@@ -75,10 +75,7 @@ export function diffApplication(team: string, name: string, signal?: AbortSignal
 }
 
 /** `POST` an Application into its team; with `dryRun` the server runs every check and stores nothing. */
-export function createApplication(
-  application: Application,
-  options: { dryRun: boolean },
-): Promise<Application> {
+export function createApplication(application: Resource, options: { dryRun: boolean }): Promise<Application> {
   return apiRequest<Application>(collectionPath(applicationKind, application.metadata.team), {
     method: 'POST',
     body: application,

@@ -1,8 +1,8 @@
-import { ApiError, type Resource, resourceApiVersion, type ResourceList } from '@gantry/client';
+import { ApiError, ErrorCodes, type Resource, API_VERSION, type ResourceList } from '@gantry/client';
 import { apiRequest, buildUrl, type QueryValue } from './client';
 import type { KindInfo } from './types';
 
-const base = `/apis/${resourceApiVersion}`;
+const base = `/apis/${API_VERSION}`;
 
 /** What identifies one resource: its kind's plural and scope, its team (team-scoped kinds) and name. */
 export interface ResourceRef {
@@ -73,7 +73,7 @@ export function createResource(
   const team = kind.scope === 'Global' ? undefined : body.metadata.team;
   if (kind.scope !== 'Global' && !team) {
     const detail = { path: '/metadata/team', message: `${kind.plural} belong to a team: set metadata.team` };
-    return Promise.reject(new ApiError(400, 'GANTRY_E_VALIDATION', 'metadata.team is required', [detail]));
+    return Promise.reject(new ApiError(400, ErrorCodes.invalid, 'metadata.team is required', [detail]));
   }
   return apiRequest<Resource>(collectionPath(kind, team), {
     method: 'POST',

@@ -1,5 +1,5 @@
-import { ApiError, watchEvents, type WatchEvent } from '@gantry/client';
-import { authHeaders, ensureOk } from './client';
+import { ApiError, type WatchEvent } from '@gantry/client';
+import { api } from './client';
 
 export interface WatchHandlers {
   onEvent(event: WatchEvent): void;
@@ -60,10 +60,7 @@ async function follow(
   emit: (event: WatchEvent) => void,
   onOpen: () => void,
 ): Promise<void> {
-  const response = await fetch(url, { headers: { Accept: 'text/event-stream', ...authHeaders() }, signal });
-  await ensureOk(response, true);
-  onOpen();
-  for await (const event of watchEvents(response)) {
+  for await (const event of api.watch(url, { signal, onOpen })) {
     if (event.type === 'ERROR') throw event.error;
     emit(event);
   }

@@ -8,7 +8,7 @@ describe('objectDiffLines', () => {
         { path: '/spec/replicas', op: 'replace', before: 1, after: 3 },
         { path: '/metadata/labels/tier', op: 'add', after: 'web' },
         { path: '/spec/template/spec/containers/0/args', op: 'remove', before: ['-v'] },
-        { path: '/data/key', op: 'change', after: 'x' },
+        { path: '/data/key', op: 'replace', after: 'x' },
       ]),
     ).toEqual([
       { op: 'change', path: '/spec/replicas', before: 1, after: 3 },

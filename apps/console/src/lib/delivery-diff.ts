@@ -3,7 +3,7 @@ import type { DiffLine } from './json-diff';
 
 /**
  * A server diff's field changes as the console's diff lines. The server names the operation; `add` and
- * `remove` (JSON Patch's words) keep theirs, anything else (`replace`, `change`) shows before → after.
+ * `remove` (JSON Patch's words) keep theirs, `replace` shows before → after.
  */
 export function objectDiffLines(changes: readonly FieldChange[]): DiffLine[] {
   return changes.map((change): DiffLine => {

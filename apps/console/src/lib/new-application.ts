@@ -1,9 +1,4 @@
-import {
-  resourceApiVersion,
-  type Application,
-  type ApplicationSpec,
-  type ComponentSpec,
-} from '@gantry/client';
+import { API_VERSION, type ApplicationSpec, type ComponentSpec, type Resource } from '@gantry/client';
 import {
   fieldPathOf,
   pointerSegments,
@@ -68,15 +63,20 @@ function componentOf(values: ComponentValues, definitions: DefinitionFields): Co
   };
 }
 
+/** An Application as the form writes it: the server fills in the spec's defaults (revisionHistoryLimit). */
+export type NewApplication = Resource & {
+  spec: Omit<ApplicationSpec, 'revisionHistoryLimit'>;
+};
+
 /** The Application the form describes; what the server checks and stores. */
 export function newApplicationResource(
   values: NewApplicationValues,
   definitions: DefinitionFields,
-): Application {
+): NewApplication {
   const clusters = nonEmpty(values.clusters);
   const environments = nonEmpty(values.environments);
   const description = values.description?.trim();
-  const spec: ApplicationSpec = {
+  const spec: NewApplication['spec'] = {
     ...(description ? { description } : {}),
     components: (values.components ?? []).map((component) => componentOf(component, definitions)),
     topology: {
@@ -86,7 +86,7 @@ export function newApplicationResource(
     },
   };
   return {
-    apiVersion: resourceApiVersion,
+    apiVersion: API_VERSION,
     kind: 'Application',
     metadata: { name: values.name?.trim() ?? '', team: values.team ?? '' },
     spec,

@@ -1,4 +1,4 @@
-import { resourceApiVersion, type Resource } from '@gantry/client';
+import { API_VERSION, type Resource } from '@gantry/client';
 import type { ClusterSpec } from '@gantry/client';
 
 /** Labels the fleet pages group and describe clusters by; the form asks for them by name. */
@@ -30,12 +30,12 @@ export function newClusterResource(values: NewClusterValues): Resource {
   for (const { key, value } of values.extraLabels ?? []) {
     if (key?.trim()) labels[key.trim()] = value?.trim() ?? '';
   }
-  const spec: ClusterSpec = {
+  const spec: Omit<ClusterSpec, 'paused'> = {
     kubeconfigSecret: { name: kubeconfigSecretName(values.name), key: kubeconfigKey },
     ...(values.context ? { context: values.context } : {}),
   };
   return {
-    apiVersion: resourceApiVersion,
+    apiVersion: API_VERSION,
     kind: 'Cluster',
     metadata: { name: values.name, team: values.team, ...(Object.keys(labels).length ? { labels } : {}) },
     spec,

@@ -1,13 +1,12 @@
-import type { Resource } from '@gantry/client';
+import { TeamRoles, type Resource, type TeamRole } from '@gantry/client';
 import { isRecord } from '../api/normalize';
-import type { TeamRole } from '../api/types';
 
 export interface TeamMember {
   user: string;
   role: TeamRole;
 }
 
-export const teamRoles: readonly TeamRole[] = ['team-admin', 'operator', 'viewer'];
+export const teamRoles: readonly TeamRole[] = TeamRoles;
 
 export function membersOf(team: Resource): TeamMember[] {
   const spec = team.spec;

@@ -1,5 +1,5 @@
 import { parseDocument, stringify } from 'yaml';
-import { ApiError, type Resource, resourceApiVersion } from '@gantry/client';
+import { ApiError, type Resource, API_VERSION } from '@gantry/client';
 import type { KindInfo } from '../api/types';
 import { isRecord } from '../api/normalize';
 
@@ -47,7 +47,7 @@ export function newResourceYaml(kind: KindInfo, team: string | undefined): strin
       ? kind.schema['properties']['spec']
       : undefined;
   const spec = skeleton(specSchema, 0) ?? {};
-  const apiVersion = kind.group && kind.version ? `${kind.group}/${kind.version}` : resourceApiVersion;
+  const apiVersion = kind.group && kind.version ? `${kind.group}/${kind.version}` : API_VERSION;
   return stringify({ apiVersion, kind: kind.kind, metadata, spec }, { lineWidth: 0 });
 }
 

@@ -1,6 +1,14 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { ErrorCodes, InputError, NotAllowedError } from '@gantry/model';
+import {
+  AuditPage,
+  decodeContinueToken,
+  encodeContinueToken,
+  ErrorCodes,
+  InputError,
+  NotAllowedError,
+} from '@gantry/model';
 import type { AuditRepository } from '@gantry/store';
 
 const Query = Type.Object(
@@ -13,26 +21,23 @@ const Query = Type.Object(
     since: Type.Optional(Type.String({ format: 'date-time' })),
     until: Type.Optional(Type.String({ format: 'date-time' })),
     limit: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
-    continue: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
+    continue: Type.Optional(Type.String({ maxLength: 1024 })),
   },
   { additionalProperties: false },
 );
-type Query = {
-  team?: string;
-  kind?: string;
-  name?: string;
-  actor?: string;
-  action?: string;
-  since?: string;
-  until?: string;
-  limit?: string;
-  continue?: string;
-};
 
-export function auditRoutes(app: FastifyInstance, audit: AuditRepository): void {
-  app.get<{ Querystring: Query }>(
+export function auditRoutes(fastify: FastifyInstance, audit: AuditRepository): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.get(
     '/api/audit',
-    { schema: { tags: ['audit'], summary: 'Query the audit log, newest first', querystring: Query } },
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'Query the audit log, newest first',
+        querystring: Query,
+        response: { 200: AuditPage },
+      },
+    },
     async (request) => {
       const { principal } = request.caller;
       const q = request.query;
@@ -61,10 +66,19 @@ export function auditRoutes(app: FastifyInstance, audit: AuditRepository): void 
         ...(q.action ? { action: q.action } : {}),
         ...(q.since ? { since: new Date(q.since).toISOString() } : {}),
         ...(q.until ? { until: new Date(q.until).toISOString() } : {}),
-        ...(q.continue ? { beforeId: Number(q.continue) } : {}),
+        ...(q.continue
+          ? {
+              beforeId: decodeContinueToken(q.continue, (value): value is number =>
+                Number.isSafeInteger(value),
+              ),
+            }
+          : {}),
         limit,
       });
-      return { items: page.entries, ...(page.nextBeforeId ? { continue: String(page.nextBeforeId) } : {}) };
+      return {
+        items: page.entries,
+        ...(page.nextBeforeId ? { continue: encodeContinueToken(page.nextBeforeId) } : {}),
+      };
     },
   );
 }

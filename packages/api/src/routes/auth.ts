@@ -1,28 +1,24 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { CookieLoginResult, LoginRequest, LoginResult, Me } from '@gantry/model';
 import type { IdentityService } from '@gantry/identity';
 import { clearedSessionCookies, csrfTokenFor, sessionCookies } from '../session-cookie.ts';
+import { errorResponses } from '../responses.ts';
 
-const LoginBody = Type.Object(
-  {
-    username: Type.String({ minLength: 1, maxLength: 64 }),
-    password: Type.String({ minLength: 1, maxLength: 1024 }),
-    session: Type.Optional(
-      Type.Union([Type.Literal('token'), Type.Literal('cookie')], {
-        description:
-          '`cookie` (the console): the session goes into an HttpOnly cookie, the answer carries `csrfToken` instead of `token`.',
-      }),
-    ),
-  },
-  { additionalProperties: false },
-);
-
-export function authRoutes(app: FastifyInstance, identity: IdentityService): void {
-  app.post<{ Body: { username: string; password: string; session?: 'token' | 'cookie' } }>(
+export function authRoutes(fastify: FastifyInstance, identity: IdentityService): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['identity'];
+  app.post(
     '/api/auth/login',
     {
       config: { public: true },
-      schema: { tags: ['identity'], summary: 'Log in; returns a session token', body: LoginBody },
+      schema: {
+        tags,
+        summary: 'Log in; returns a session token',
+        body: LoginRequest,
+        response: { 200: Type.Union([LoginResult, CookieLoginResult]), ...errorResponses(401, 429) },
+      },
     },
     async (request, reply) => {
       const session = await identity.login(request.body.username, request.body.password, request.ip);
@@ -35,18 +31,20 @@ export function authRoutes(app: FastifyInstance, identity: IdentityService): voi
   );
   app.post(
     '/api/auth/logout',
-    { schema: { tags: ['identity'], summary: 'Revoke the session token in use' } },
+    {
+      schema: { tags, summary: 'Revoke the session token in use', response: { 204: Type.Null() } },
+    },
     async (request, reply) => {
       await identity.logout(request.caller);
       return reply
         .header('set-cookie', clearedSessionCookies(request.protocol === 'https'))
         .status(204)
-        .send();
+        .send(null);
     },
   );
   app.get(
     '/api/me',
-    { schema: { tags: ['identity'], summary: 'The calling user and their teams' } },
+    { schema: { tags, summary: 'The calling user and their teams', response: { 200: Me } } },
     async (request) => {
       const { principal } = request.caller;
       return {

@@ -1,39 +1,33 @@
-import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { EventList, EventQuery, InputError } from '@gantry/model';
-import type { FleetService, InventoryView } from '@gantry/fleet';
+import {
+  DrainReport,
+  EventList,
+  EventQuery,
+  DrainRequest,
+  InputError,
+  InventoryNamespace,
+  InventoryNode,
+  InventoryPage,
+  InventoryPods,
+  InventoryQuery,
+  InventoryWorkload,
+  NodeSchedulability,
+  type InventoryView,
+} from '@gantry/model';
+import type { FleetService } from '@gantry/fleet';
 
 const Limit = Type.Optional(Type.String({ pattern: '^[0-9]+$' }));
-const InventoryQuery = Type.Object(
-  {
-    team: Type.Optional(Type.String({ maxLength: 63 })),
-    cluster: Type.Optional(Type.String({ maxLength: 63 })),
-    namespace: Type.Optional(Type.String({ maxLength: 253 })),
-    name: Type.Optional(Type.String({ maxLength: 253 })),
-    kind: Type.Optional(Type.String({ maxLength: 63 })),
-    limit: Limit,
-    continue: Type.Optional(Type.String({ maxLength: 1024 })),
-  },
-  { additionalProperties: false },
-);
-type InventoryQuery = {
-  team?: string;
-  cluster?: string;
-  namespace?: string;
-  name?: string;
-  kind?: string;
-  limit?: string;
-  continue?: string;
+
+const INVENTORY_ITEMS: Record<InventoryView, TSchema> = {
+  nodes: InventoryNode,
+  namespaces: InventoryNamespace,
+  workloads: InventoryWorkload,
+  pods: InventoryPods,
 };
 
 const NodeParams = Type.Object({ team: Type.String(), cluster: Type.String(), node: Type.String() });
-const DrainBody = Type.Object(
-  {
-    timeoutSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 300 }),
-    force: Type.Boolean({ default: false, description: 'Also evict pods that no controller manages.' }),
-  },
-  { additionalProperties: false },
-);
 
 function limitOf(limit: string | undefined): number {
   const value = limit === undefined ? 500 : Number(limit);
@@ -45,21 +39,18 @@ function limitOf(limit: string | undefined): number {
 }
 
 /** The fleet's inventory, events and node operations. */
-export function fleetRoutes(app: FastifyInstance, fleet: FleetService): void {
+export function fleetRoutes(fastify: FastifyInstance, fleet: FleetService): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['fleet'];
-  for (const view of [
-    'nodes',
-    'namespaces',
-    'workloads',
-    'pods',
-  ] as const satisfies readonly InventoryView[]) {
-    app.get<{ Querystring: InventoryQuery }>(
+  for (const [view, item] of Object.entries(INVENTORY_ITEMS) as [InventoryView, TSchema][]) {
+    app.get(
       `/api/inventory/${view}`,
       {
         schema: {
           tags,
           summary: `The ${view} Gantry last saw in the clusters the caller may read`,
           querystring: InventoryQuery,
+          response: { 200: InventoryPage(item) },
         },
       },
       async (request) => {
@@ -76,7 +67,7 @@ export function fleetRoutes(app: FastifyInstance, fleet: FleetService): void {
       },
     );
   }
-  app.get<{ Querystring: EventQuery }>(
+  app.get(
     '/api/events',
     {
       schema: {
@@ -105,13 +96,14 @@ export function fleetRoutes(app: FastifyInstance, fleet: FleetService): void {
     },
   );
   for (const operation of ['cordon', 'uncordon'] as const) {
-    app.post<{ Params: { team: string; cluster: string; node: string } }>(
+    app.post(
       `/api/teams/:team/clusters/:cluster/nodes/:node/${operation}`,
       {
         schema: {
           tags,
           summary: `${operation === 'cordon' ? 'Mark' : 'Unmark'} a node unschedulable`,
           params: NodeParams,
+          response: { 200: NodeSchedulability },
         },
       },
       async (request) =>
@@ -124,10 +116,7 @@ export function fleetRoutes(app: FastifyInstance, fleet: FleetService): void {
         ),
     );
   }
-  app.post<{
-    Params: { team: string; cluster: string; node: string };
-    Body: { timeoutSeconds: number; force: boolean };
-  }>(
+  app.post(
     '/api/teams/:team/clusters/:cluster/nodes/:node/drain',
     {
       schema: {
@@ -135,11 +124,12 @@ export function fleetRoutes(app: FastifyInstance, fleet: FleetService): void {
         summary:
           'Drain a node: cordon, then evict its pods respecting PodDisruptionBudgets, and report what was evicted',
         params: NodeParams,
-        body: DrainBody,
+        body: DrainRequest,
+        response: { 200: DrainReport },
       },
       // No body means the defaults.
       preValidation: (request, _reply, done) => {
-        request.body ??= {} as { timeoutSeconds: number; force: boolean };
+        request.body ??= {} as DrainRequest;
         done();
       },
     },

@@ -1,30 +1,47 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   ErrorCodes,
   ExpiredError,
   GantryError,
   InputError,
+  ObjectMeta,
   parseLabelSelector,
   type RegisteredKind,
 } from '@gantry/model';
+import { authorize, readableTeams } from '@gantry/identity';
 import { startWatch, watchScope, type ChangeFeed, type ResourceService } from '@gantry/resources';
 import type { ResourceRepository } from '@gantry/store';
 import type { Metrics } from '../metrics.ts';
+import { errorResponses } from '../responses.ts';
 
 export const RESOURCE_BASE = '/apis/gantry.dev/v1alpha1';
 
-interface Query {
-  dryRun?: string;
-  force?: string;
-  labelSelector?: string;
-  limit?: string;
-  continue?: string;
-  watch?: string;
-  resourceVersion?: string;
-  team?: string;
-  cascade?: string;
-}
+/** An object of any kind as the server answers it; the OpenAPI document puts each kind's schema here. */
+export const ResourceResponse = Type.Object(
+  {
+    apiVersion: Type.String(),
+    kind: Type.String(),
+    metadata: ObjectMeta,
+    spec: Type.Unknown(),
+    status: Type.Optional(Type.Unknown()),
+  },
+  { additionalProperties: false },
+);
+
+/** A page of a list; `metadata.continue` asks for the next one. */
+export const ResourceListResponse = Type.Object(
+  {
+    apiVersion: Type.String(),
+    kind: Type.String({ description: '`<Kind>List`' }),
+    metadata: Type.Object(
+      { resourceVersion: Type.String(), continue: Type.Optional(Type.String()) },
+      { additionalProperties: false },
+    ),
+    items: Type.Array(ResourceResponse),
+  },
+  { additionalProperties: false },
+);
 
 const QuerySchema = Type.Object(
   {
@@ -51,6 +68,7 @@ const QuerySchema = Type.Object(
   },
   { additionalProperties: false },
 );
+type Query = Static<typeof QuerySchema>;
 
 type Params = { plural: string; team?: string; name?: string };
 
@@ -71,7 +89,23 @@ export interface ResourceRouteDeps {
 export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): void {
   const { resources } = deps;
   const tags = ['resources'];
-  const options = (summary: string) => ({ schema: { tags, summary, querystring: QuerySchema } });
+  const options = (summary: string, response: Record<number, unknown>) => ({
+    schema: { tags, summary, querystring: QuerySchema, response },
+  });
+  const one = { 200: ResourceResponse, ...errorResponses(409, 422) };
+  const listed = {
+    200: {
+      content: {
+        'application/json': { schema: ResourceListResponse },
+        'text/event-stream': {
+          schema: Type.String({
+            description: 'With watch=true: ADDED, MODIFIED, DELETED, BOOKMARK and ERROR events.',
+          }),
+        },
+      },
+    },
+    ...errorResponses(410),
+  };
   const dryRun = (query: Query) => ({ dryRun: query.dryRun === 'All', force: query.force === 'true' });
 
   const kindOf = (params: Params): RegisteredKind => {
@@ -298,18 +332,22 @@ export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): v
     });
 
   for (const prefix of [`${RESOURCE_BASE}/teams/:team/:plural`, `${RESOURCE_BASE}/:plural`]) {
-    app.get(prefix, options('List (or, with watch=true, watch) resources of a kind'), list);
-    app.post(prefix, options('Create a resource'), create);
-    app.get(`${prefix}/:name`, options('Get a resource'), get);
-    app.put(`${prefix}/:name`, options('Replace a resource'), replace);
-    app.patch(`${prefix}/:name`, options('Apply a JSON merge patch (RFC 7396)'), patch);
-    app.delete(`${prefix}/:name`, options('Delete a resource'), remove);
-    app.put(`${prefix}/:name/status`, options('Replace the status subresource'), status);
+    app.get(prefix, options('List (or, with watch=true, watch) resources of a kind', listed), list);
+    app.post(
+      prefix,
+      options('Create a resource (200 on a dry run)', { 201: ResourceResponse, ...one }),
+      create,
+    );
+    app.get(`${prefix}/:name`, options('Get a resource', { 200: ResourceResponse }), get);
+    app.put(`${prefix}/:name`, options('Replace a resource', one), replace);
+    app.patch(`${prefix}/:name`, options('Apply a JSON merge patch (RFC 7396)', one), patch);
+    app.delete(`${prefix}/:name`, options('Delete a resource; answers the deleted object', one), remove);
+    app.put(`${prefix}/:name/status`, options('Replace the status subresource', one), status);
   }
   // `teams/{name}/status` would otherwise read as "the kind `status` in team {name}".
   app.put(
     `${RESOURCE_BASE}/teams/:name/status`,
-    options("Replace a Team's status"),
+    options("Replace a Team's status", one),
     (request: FastifyRequest<{ Params: Params; Querystring: Query; Body: unknown }>) =>
       resources.replaceStatus(
         request.caller,

@@ -1,4 +1,5 @@
 import type { KubeObject } from '@gantry/fleet';
+import { ConflictError } from '@gantry/model';
 import type { AppliedObject } from '@gantry/store';
 import type { RenderedObject } from '../compose/compose.ts';
 import { describeRef, objectRef, refKey, type ClusterApplier, type KubeManifest } from '../kube/applier.ts';
@@ -81,7 +82,7 @@ export async function applyComponent(
       let live: KubeObject | undefined;
       const owner = inputs.claims.get(key);
       if (owner !== undefined)
-        throw new Error(
+        throw new ConflictError(
           `${describeRef(placedRef)} is applied by application ${owner}; two applications cannot own one object`,
         );
       if (record && record.hash === hash && !request.resync) {
@@ -150,7 +151,7 @@ async function firstApply(
     const live = await applier.get(ref);
     if (live?.metadata.labels?.[APP_LABEL] === request.app || request.adoptUnowned)
       return applier.apply(manifest, options);
-    throw new Error(
+    throw new ConflictError(
       `${describeRef(ref)} exists and other managers own its fields (${(error as Error).message}); set spec.prune.adoptUnowned to take it over`,
     );
   }

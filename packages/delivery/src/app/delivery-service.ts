@@ -7,7 +7,12 @@ import {
   UnprocessableError,
   ErrorCodes,
   diffJson,
+  type ApplicationDiff,
   type ApplicationSpec,
+  type Change,
+  type FieldChange,
+  type ObjectDiff,
+  type TargetDiff,
   type Resource,
 } from '@gantry/model';
 import type { ResourceService } from '@gantry/resources';
@@ -27,30 +32,9 @@ import {
   type RevisionManager,
 } from './revisions.ts';
 
-export type DiffAction = 'create' | 'update' | 'unchanged' | 'prune';
-
-export interface ObjectDiff {
-  apiVersion: string;
-  kind: string;
-  namespace?: string;
-  name: string;
-  component?: string;
-  action: DiffAction;
-  diff?: { path: string; op: string; before?: unknown; after?: unknown }[];
-}
-
-export interface TargetDiff {
-  cluster: string;
-  namespace: string;
-  environment?: string;
-  error?: string;
-  objects: ObjectDiff[];
-}
-
-export interface DiffResult {
-  targets: TargetDiff[];
-  problems: string[];
-}
+// The diff's wire shapes are the model's (packages/model/src/api/delivery-actions.ts).
+export type { ObjectAction as DiffAction, ObjectDiff, TargetDiff } from '@gantry/model';
+export type DiffResult = ApplicationDiff;
 
 export interface DeliveryServiceDeps {
   resources: ResourceService;
@@ -240,12 +224,7 @@ export class DeliveryService {
   }
 }
 
-function toEntry(change: { op: string; path: string; from?: unknown; to?: unknown }): {
-  path: string;
-  op: string;
-  before?: unknown;
-  after?: unknown;
-} {
+function toEntry(change: Change): FieldChange {
   return {
     path: change.path,
     op: change.op,

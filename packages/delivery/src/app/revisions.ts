@@ -10,16 +10,16 @@ import {
 import { SYSTEM_PRINCIPAL } from '@gantry/identity';
 import type { ResourceService } from '@gantry/resources';
 import type { ResourceRepository } from '@gantry/store';
-import { parseLabelSelector } from '@gantry/model';
+import { deliveryAnnotations, deliveryLabels, parseLabelSelector } from '@gantry/model';
 import type { DefinitionSnapshot, DefinitionSource } from './definitions.ts';
 import { sha256 } from './hash.ts';
 
-export const APP_LABEL = 'app.gantry.dev/name';
-export const TEAM_LABEL = 'app.gantry.dev/team';
-export const COMPONENT_LABEL = 'app.gantry.dev/component';
-export const REVISION_ANNOTATION = 'app.gantry.dev/revision';
+export const APP_LABEL = deliveryLabels.application;
+export const TEAM_LABEL = deliveryLabels.team;
+export const COMPONENT_LABEL = deliveryLabels.component;
+export const REVISION_ANNOTATION = deliveryAnnotations.revision;
 /** Set by a rollback: the revision whose definitions the application uses while its spec equals that revision's. */
-export const DEFINITIONS_FROM_ANNOTATION = 'app.gantry.dev/definitions-from';
+export const DEFINITIONS_FROM_ANNOTATION = deliveryAnnotations.definitionsFrom;
 
 export type ApplicationObject = Resource<ApplicationSpec, ApplicationStatus>;
 export type RevisionObject = Resource<ApplicationRevisionSpec>;

@@ -4,6 +4,7 @@ import type {
   OutputTemplate,
   TraitDefinitionSpec,
 } from '@gantry/model';
+import { deliveryAnnotations, deliveryLabels } from '@gantry/model';
 import { standardHealthPolicy } from '../catalog/health-policies.ts';
 import type { CelEngine } from '../cel-environment.ts';
 import type { JsonValue } from '../cel-json.ts';
@@ -69,13 +70,13 @@ export type ComposeResult = { ok: true; objects: RenderedObject[] } | { ok: fals
 
 /** Labels Gantry stamps on every object it renders and on pod templates. */
 export const gantryLabelKeys = {
-  team: 'app.gantry.dev/team',
-  app: 'app.gantry.dev/name',
-  component: 'app.gantry.dev/component',
+  team: deliveryLabels.team,
+  app: deliveryLabels.application,
+  component: deliveryLabels.component,
 } as const;
 
 /** Annotation Gantry stamps on every object (not on pod templates, so a new revision restarts no pod). */
-export const revisionAnnotation = 'app.gantry.dev/revision';
+export const revisionAnnotation = deliveryAnnotations.revision;
 
 /** The labels Gantry stamps for a component, as templates see them in `context.labels`. */
 export function gantryLabels(

@@ -1,4 +1,5 @@
 import { abortableSleep, KubeApiError, Reflector, type KubeClient, type KubeObject } from '@gantry/fleet';
+import { deliveryLabels, WORKLOAD_KINDS } from '@gantry/model';
 import { objectRef, refKey, type ObjectRef } from './applier.ts';
 import { ResourceDiscovery, resourcePath } from './discovery.ts';
 
@@ -8,16 +9,13 @@ export interface KindRef {
 }
 
 /** The kinds a component definition names as its workload in the built-in definitions. */
-export const DEFAULT_WORKLOAD_KINDS: readonly KindRef[] = [
-  { apiVersion: 'apps/v1', kind: 'Deployment' },
-  { apiVersion: 'apps/v1', kind: 'StatefulSet' },
-  { apiVersion: 'apps/v1', kind: 'DaemonSet' },
-  { apiVersion: 'batch/v1', kind: 'Job' },
-  { apiVersion: 'batch/v1', kind: 'CronJob' },
-];
+export const DEFAULT_WORKLOAD_KINDS: readonly KindRef[] = WORKLOAD_KINDS.map((kind) => ({
+  apiVersion: kind === 'Job' || kind === 'CronJob' ? 'batch/v1' : 'apps/v1',
+  kind,
+}));
 
 /** The label Gantry stamps on everything it renders (ADR 0007): only those objects are watched. */
-export const APPLICATION_LABEL = 'app.gantry.dev/name';
+export const APPLICATION_LABEL = deliveryLabels.application;
 
 export type WorkloadChange = 'ADDED' | 'MODIFIED' | 'DELETED';
 

@@ -1,4 +1,4 @@
-import type { InventoryItem, InventoryNode, InventoryWorkload } from '@gantry/client';
+import type { NamespaceSummary, NodeSummary, WorkloadKind, WorkloadSummary } from '@gantry/model';
 import type { ObservedEvent } from '@gantry/store';
 import type { KubeObject } from '../kube/kube-client.ts';
 
@@ -15,12 +15,8 @@ export const WATCHED = {
   Event: '/api/v1/events',
 } as const;
 export type WatchedKind = keyof typeof WATCHED;
-export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'] as const;
 
-// The summaries are the fleet API's wire shapes (docs/reference/api.md, "Fleet") less the item fields.
-export type NodeSummary = Omit<InventoryNode, keyof InventoryItem>;
-export type NodeCondition = NodeSummary['conditions'][number];
-export type WorkloadSummary = Omit<InventoryWorkload, keyof InventoryItem>;
+// The summaries are the fleet API's wire shapes (packages/model/src/api/inventory.ts) less the item fields.
 
 type Json = Record<string, unknown>;
 const obj = (value: unknown): Json => (typeof value === 'object' && value !== null ? (value as Json) : {});
@@ -68,10 +64,7 @@ function images(template: unknown): string[] {
   return (Array.isArray(containers) ? containers : []).map((c) => String(obj(c).image));
 }
 
-export function summarizeWorkload(
-  kind: (typeof WORKLOAD_KINDS)[number],
-  object: KubeObject,
-): WorkloadSummary {
+export function summarizeWorkload(kind: WorkloadKind, object: KubeObject): WorkloadSummary {
   const spec = obj(object.spec);
   const status = obj(object.status);
   const base = {
@@ -150,11 +143,7 @@ export function podPhase(pod: KubeObject): string {
   return str(obj(pod.status).phase) ?? 'Unknown';
 }
 
-export function summarizeNamespace(namespace: KubeObject): {
-  phase: string;
-  labels: Record<string, string>;
-  createdAt?: string;
-} {
+export function summarizeNamespace(namespace: KubeObject): NamespaceSummary {
   return {
     phase: str(obj(namespace.status).phase) ?? 'Active',
     labels: namespace.metadata.labels ?? {},

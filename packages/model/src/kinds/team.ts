@@ -1,9 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { KindDefinition } from '../kind-registry.ts';
 import { Condition, StringEnum } from '../resource.ts';
+import { TeamRoles } from '../wire-constants.ts';
 
-export const TeamRoles = ['team-admin', 'operator', 'viewer'] as const;
-export type TeamRole = (typeof TeamRoles)[number];
+export const TeamRoleSchema = StringEnum(TeamRoles, {
+  description: 'team-admin: everything in the team; operator: change resources; viewer: read.',
+});
 
 export const TeamSpec = Type.Object(
   {
@@ -13,9 +15,7 @@ export const TeamSpec = Type.Object(
       Type.Object(
         {
           user: Type.String({ minLength: 1, maxLength: 64, description: 'A user name.' }),
-          role: StringEnum(TeamRoles, {
-            description: 'team-admin: everything in the team; operator: change resources; viewer: read.',
-          }),
+          role: TeamRoleSchema,
         },
         { additionalProperties: false },
       ),

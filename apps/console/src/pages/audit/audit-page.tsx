@@ -63,16 +63,20 @@ export function AuditPage() {
           data-testid="audit-table"
           locale={{ emptyText: 'No audit entries match' }}
           expandable={{
+            // The log records what it does not know as null.
             expandedRowRender: (entry) => (
-              <DiffView before={entry.before} after={entry.after} diff={entry.diff} />
+              <DiffView
+                before={entry.before ?? undefined}
+                after={entry.after ?? undefined}
+                diff={entry.diff ?? undefined}
+              />
             ),
-            rowExpandable: (entry) =>
-              entry.before !== undefined || entry.after !== undefined || entry.diff !== undefined,
+            rowExpandable: (entry) => [entry.before, entry.after, entry.diff].some((part) => part != null),
           }}
           columns={[
             {
               title: 'Time',
-              dataIndex: 'time',
+              dataIndex: 'at',
               width: 200,
               render: (time: string) => (
                 <Tooltip title={`${formatAge(time)} ago`}>{formatTime(time)}</Tooltip>
@@ -84,9 +88,9 @@ export function AuditPage() {
               dataIndex: 'action',
               render: (action: string) => <Tag color={actionColor(action)}>{action}</Tag>,
             },
-            { title: 'Kind', dataIndex: 'kind', render: (kind?: string) => kind ?? '—' },
-            { title: 'Team', dataIndex: 'team', render: (team?: string) => team ?? '—' },
-            { title: 'Name', dataIndex: 'name', render: (name?: string) => name ?? '—' },
+            { title: 'Kind', dataIndex: 'kind', render: (kind: string) => kind || '—' },
+            { title: 'Team', dataIndex: 'team', render: (team: string) => team || '—' },
+            { title: 'Name', dataIndex: 'name', render: (name: string) => name || '—' },
           ]}
         />
         <Flex justify="space-between" align="center" style={{ marginTop: 16 }}>

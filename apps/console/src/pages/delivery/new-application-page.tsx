@@ -4,7 +4,7 @@ import { Alert, App, Button, Card, Col, Flex, Form, Input, Row, Select, Typograp
 import { useEffect, useMemo, useRef } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { stringify } from 'yaml';
-import { isApiError, type Application } from '@gantry/client';
+import { isApiError, type Resource } from '@gantry/client';
 import { clusterKind } from '../../api/clusters';
 import { createApplication, environmentKind, listAll } from '../../api/delivery';
 import { ErrorAlert } from '../../components/error-alert';
@@ -77,7 +77,7 @@ export function NewApplicationPage() {
   /** Fields marked by the last server answer, cleared before the next submission. */
   const marked = useRef<FieldPath[]>([]);
   const submit = useMutation({
-    mutationFn: ({ dryRun, resource }: { dryRun: boolean; resource: Application }) =>
+    mutationFn: ({ dryRun, resource }: { dryRun: boolean; resource: Resource }) =>
       createApplication(resource, { dryRun }),
     onMutate: () => {
       form.setFields(marked.current.map((name) => ({ name, errors: [] })));

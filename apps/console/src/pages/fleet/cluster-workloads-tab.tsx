@@ -1,6 +1,6 @@
 import { Form, Select, Table, Tag, Tooltip, Typography, type TableColumnsType } from 'antd';
 import { useState } from 'react';
-import { workloadKinds, type InventoryWorkload } from '@gantry/client';
+import { WORKLOAD_KINDS, type InventoryWorkload } from '@gantry/client';
 import { inventoryKey } from '../../api/inventory';
 import { ErrorAlert } from '../../components/error-alert';
 import { LoadMore } from '../../components/load-more';
@@ -69,7 +69,7 @@ export function ClusterWorkloadsTab({ team, cluster }: { team: string; cluster: 
             style={{ width: 170 }}
             value={kind}
             onChange={(value: string | undefined) => setKind(value)}
-            options={workloadKinds.map((value) => ({ value, label: value }))}
+            options={WORKLOAD_KINDS.map((value) => ({ value, label: value }))}
             data-testid="workload-kind-filter"
           />
         </Form.Item>

@@ -1,0 +1,37 @@
+/**
+ * Constants of the wire that clients need as values. This file imports nothing, so the console and the
+ * CLI bundle it (through `@gantry/model/wire-constants`) without TypeBox or Ajv.
+ */
+
+export const API_GROUP = 'gantry.dev';
+export const API_VERSION = 'gantry.dev/v1alpha1';
+
+/** Labels Gantry stamps on every object it renders, and on an application's revisions. */
+export const deliveryLabels = {
+  team: 'app.gantry.dev/team',
+  application: 'app.gantry.dev/name',
+  component: 'app.gantry.dev/component',
+} as const;
+
+/** Annotations Gantry writes on rendered objects and rolled-back applications. */
+export const deliveryAnnotations = {
+  revision: 'app.gantry.dev/revision',
+  definitionsFrom: 'app.gantry.dev/definitions-from',
+} as const;
+
+/** The label selector that lists one application's ApplicationRevisions (and its rendered objects). */
+export function applicationSelector(application: string): string {
+  return `${deliveryLabels.application}=${application}`;
+}
+
+/** The Kubernetes workload kinds Gantry keeps in its inventory and watches for application health. */
+export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'] as const;
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+
+/** The views of `GET /api/inventory/{view}`. */
+export const INVENTORY_VIEWS = ['nodes', 'namespaces', 'workloads', 'pods'] as const;
+export type InventoryView = (typeof INVENTORY_VIEWS)[number];
+
+/** The roles of a team's members, strongest first. */
+export const TeamRoles = ['team-admin', 'operator', 'viewer'] as const;
+export type TeamRole = (typeof TeamRoles)[number];
