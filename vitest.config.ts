@@ -9,6 +9,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          globalSetup: ['test/support/bundle-setup.ts'],
           include: [
             'packages/*/src/**/*.test.ts',
             'apps/*/src/**/*.test.ts',
@@ -31,6 +32,7 @@ export default defineConfig({
         test: {
           // Real Kubernetes clusters from the test bed (testbed/): API servers, etcd, controllers, kwok nodes.
           name: 'testbed',
+          globalSetup: ['test/support/bundle-setup.ts'],
           include: [
             'test/testbed/**/*.test.ts',
             'test/fleet/**/*.test.ts',
@@ -45,6 +47,7 @@ export default defineConfig({
       {
         test: {
           name: 'browser',
+          globalSetup: ['test/support/bundle-setup.ts'],
           include: ['test/browser/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,

@@ -3,18 +3,12 @@
 // it stale. It imports nothing heavy, so the `gantry` bin can run it at every call (a few hundred stats).
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { INPUTS_FILE } from './bundle-inputs.mjs';
 
-export const INPUTS_FILE = 'bundle-inputs.json';
 const ENTRIES = ['gantry.mjs', 'gantry-server.mjs'];
 const LOCK = 'dist/.bundle-lock';
 /** A lock older than this is left over from a build that died. */
 const LOCK_STALE_MS = 120_000;
-
-/** npm rewrites this file on every install: a dependency change makes the bundle stale. */
-export function dependencyStampFiles(root) {
-  const stamp = join(root, 'node_modules/.package-lock.json');
-  return existsSync(stamp) ? [stamp] : [];
-}
 
 export function bundleIsFresh(root) {
   let inputs;

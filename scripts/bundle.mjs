@@ -19,7 +19,7 @@ import {
 import { fileURLToPath } from 'node:url';
 import { dirname, join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { INPUTS_FILE, dependencyStampFiles } from './bundle-freshness.mjs';
+import { INPUTS_FILE, dependencyStampFiles } from './bundle-inputs.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');

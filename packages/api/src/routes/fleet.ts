@@ -18,8 +18,6 @@ import {
 } from '@gantry/model';
 import type { FleetService } from '@gantry/fleet';
 
-const Limit = Type.Optional(Type.String({ pattern: '^[0-9]+$' }));
-
 const INVENTORY_ITEMS: Record<InventoryView, TSchema> = {
   nodes: InventoryNode,
   namespaces: InventoryNamespace,

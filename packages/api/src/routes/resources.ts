@@ -9,7 +9,6 @@ import {
   parseLabelSelector,
   type RegisteredKind,
 } from '@gantry/model';
-import { authorize, readableTeams } from '@gantry/identity';
 import { startWatch, watchScope, type ChangeFeed, type ResourceService } from '@gantry/resources';
 import type { ResourceRepository } from '@gantry/store';
 import type { Metrics } from '../metrics.ts';
