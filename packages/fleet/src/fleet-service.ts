@@ -7,13 +7,13 @@ import {
   WORKLOAD_KINDS,
   type ClusterSpec,
   type EventList,
-  type EventSource,
   type InventoryView,
   type NodeSchedulability,
   type Resource,
 } from '@gantry/model';
 import type {
   AuditRepository,
+  EventRecordQuery,
   EventRepository,
   InventoryItem,
   InventoryRepository,
@@ -141,19 +141,7 @@ export class FleetService {
    */
   async events(
     caller: Caller,
-    query: {
-      team?: string;
-      cluster?: string;
-      namespace?: string;
-      objectKind?: string;
-      objectName?: string;
-      type?: string;
-      reason?: string;
-      source?: EventSource;
-      since?: string;
-      limit: number;
-      continue?: string;
-    },
+    query: Omit<EventRecordQuery, 'teams' | 'after'> & { team?: string; continue?: string },
   ): Promise<EventList> {
     if (query.team !== undefined && query.team !== '')
       authorize(caller.principal, 'read', query.team, `events of team ${query.team}`);

@@ -15,6 +15,7 @@ import {
   type KindRegistry,
   type RegisteredKind,
   type Resource,
+  type ResourceInput,
   type ResourceList,
   type WatchEventType,
 } from '@gantry/model';
@@ -626,18 +627,8 @@ export class ResourceService {
   }
 }
 
-interface ValidInput {
-  apiVersion: string;
-  kind: string;
-  metadata: {
-    name: string;
-    team?: string;
-    resourceVersion?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
-  spec: unknown;
-}
+/** A caller's object once its kind's schema accepted it: the spec is there. */
+type ValidInput = Omit<ResourceInput, 'spec' | 'status'> & { spec: unknown };
 
 function withPathTeam(kind: RegisteredKind, body: unknown, team: string | undefined): unknown {
   if (!isPlainObject(body) || !isPlainObject(body.metadata) || kind.scope !== 'Team' || team === undefined)

@@ -1,20 +1,10 @@
 import { KubeApiError, type KubeClient, type KubeObject } from '@gantry/fleet';
 import { InputError } from '@gantry/model';
+import type { Manifest } from '../compose/manifest.ts';
 import { KindNotServedError, ResourceDiscovery, resourcePath, type ResolvedKind } from './discovery.ts';
 
 /** An object as Gantry renders it: what it wants, before the API server has filled anything in. */
-export interface KubeManifest {
-  apiVersion: string;
-  kind: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    [key: string]: unknown;
-  };
-  [key: string]: unknown;
-}
+export type KubeManifest = Manifest;
 
 /** Which object: enough to find it on a cluster. `namespace` is absent for cluster-scoped kinds. */
 export interface ObjectRef {
