@@ -295,14 +295,19 @@ describe('gantry fleet commands against a test bed cluster', () => {
       30_000,
     );
     expect(listed.stdout.split('\n')[0]).toMatch(
-      /^NAMESPACE\s+LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE$/,
+      /^NAMESPACE\s+LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+ACTOR\s+MESSAGE$/,
     );
     expect(listed.stderr).toBe('');
     const json = JSON.parse((await gantry(['events', '--cluster', 'east', '-o', 'json'])).stdout) as {
-      items: { cluster: string }[];
+      items: { cluster: string; source: string; reason: string; actor: string }[];
     };
     expect(json.items.length).toBeGreaterThan(0);
     expect(json.items.every((event) => event.cluster === 'sre/east')).toBe(true);
+    // Gantry's own events about the cluster come with the cluster's Kubernetes Events.
+    expect(json.items).toContainEqual(
+      expect.objectContaining({ source: 'gantry', reason: 'ClusterConnected', actor: 'controller/cluster' }),
+    );
+    expect(json.items.some((event) => event.source === 'kubernetes')).toBe(true);
   });
 
   it('removes the cluster and its kubeconfig secret', async () => {
