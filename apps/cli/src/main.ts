@@ -471,9 +471,22 @@ program
   .allowUnknownOption()
   .argument('[flags...]', 'server flags, e.g. --port 7420 --data-dir ./.gantry')
   .action(async (flags: string[]) => {
+    serving = true;
     const { runServer } = await import('@gantry/server');
     await runServer(flags);
   });
 
+/** `gantry server` keeps running after its action returns; every other command is done when it returns. */
+let serving = false;
+
 acceptContextEverywhere(program);
 await program.parseAsync(process.argv);
+// fetch keeps its idle keep-alive connection to the server open for a while after the last answer, which
+// holds the process ~100 ms past the end of the command's work: leave once the output is written (pipes
+// are asynchronous on macOS).
+if (!serving) {
+  const written = (stream: NodeJS.WriteStream) =>
+    stream.writableLength === 0 ? undefined : new Promise((resolve) => stream.once('drain', resolve));
+  await Promise.all([written(process.stdout), written(process.stderr)]);
+  process.exit();
+}
