@@ -1,2 +1,2 @@
 // @gantry/alerts: the alert pipeline — ingest, routing and compression, notifications, Gantry's own rules.
-export {};
+export * from './matchers.ts';

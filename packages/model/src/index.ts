@@ -18,4 +18,5 @@ export * from './api/audit.ts';
 export * from './api/inventory.ts';
 export * from './api/node-operations.ts';
 export * from './api/delivery-actions.ts';
+export * from './api/alert-matcher.ts';
 export * from './continue-token.ts';
