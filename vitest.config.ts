@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Four suites: `unit` needs nothing but Node (it includes SQLite integration tests), `postgres` needs
-// GANTRY_TEST_POSTGRES_URL, `testbed` builds and starts Kubernetes clusters, `browser` needs Debian's
-// Chromium. `npm test` runs `unit`; `.ci/run` runs all.
+// Five suites: `unit` needs nothing but Node (it includes SQLite integration tests), `postgres` needs
+// GANTRY_TEST_POSTGRES_URL, `testbed` builds and starts Kubernetes clusters, `alerting` needs Debian's
+// Prometheus and Alertmanager, `browser` needs Debian's Chromium. `npm test` runs `unit`; `.ci/run` runs all.
 export default defineConfig({
   test: {
     projects: [
@@ -41,6 +41,17 @@ export default defineConfig({
           ],
           testTimeout: 120_000,
           hookTimeout: 900_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          // Real Prometheus and Alertmanager 0.25 (Debian packages), started by the tests on 127.0.0.1.
+          name: 'alerting',
+          globalSetup: ['test/support/bundle-setup.ts'],
+          include: ['test/alerting/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
           fileParallelism: false,
         },
       },
