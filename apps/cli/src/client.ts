@@ -5,6 +5,7 @@ import {
   type DrainReport,
   type EventList,
   type EventRecord,
+  type HttpTransport,
   type InventoryItem,
   type InventoryPage,
   type KindList,
@@ -25,7 +26,7 @@ import type {
   NodeSchedulability,
 } from './fleet-types.ts';
 import { parseKinds, type KindInfo } from './kinds.ts';
-import { longFetch } from './long-fetch.ts';
+import { nodeTransport } from './node-transport.ts';
 import { isRecord } from './objects.ts';
 
 /** The server could not be reached at all (refused, unknown host, timed out). */
@@ -44,9 +45,8 @@ export class ConnectionError extends Error {
 export interface ClientOptions {
   server: string;
   token?: string;
-  fetch?: typeof fetch;
-  /** For answers that may take over five minutes to start (a drain); default longFetch. */
-  longFetch?: typeof fetch;
+  /** How requests are sent; default Node's http and https modules (`nodeTransport`). */
+  fetch?: HttpTransport;
   /** Per request, except watches. */
   timeoutMs?: number;
   /** Told each `Warning` header of an answer (what a conversion dropped), with the request it answered. */
@@ -87,28 +87,26 @@ export function resourcePath(kind: KindInfo, scope: { team?: string; name?: stri
 export class GantryClient {
   readonly server: string;
   readonly #http: HttpClient;
-  readonly #longFetch: typeof fetch;
 
   constructor(options: ClientOptions) {
     this.server = options.server.replace(/\/+$/, '');
     const headers = bearerHeaders(options.token);
     this.#http = new HttpClient({
       baseUrl: this.server,
-      fetch: this.#reporting(options.fetch ?? globalThis.fetch),
+      fetch: this.#reporting(options.fetch ?? nodeTransport),
       headers: () => headers,
       timeoutMs: options.timeoutMs ?? 30_000,
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     });
-    this.#longFetch = this.#reporting(options.longFetch ?? options.fetch ?? longFetch);
   }
 
-  /** A fetch whose failures to reach the server are ConnectionErrors; a cancel by the caller stays as it is. */
-  #reporting(fetchImpl: typeof fetch): typeof fetch {
-    return async (input, init) => {
+  /** A transport whose failures to reach the server are ConnectionErrors; a cancel by the caller stays as it is. */
+  #reporting(transport: HttpTransport): HttpTransport {
+    return async (url, init) => {
       try {
-        return await fetchImpl(input, init);
+        return await transport(url, init);
       } catch (error) {
-        const signal = init?.signal ?? undefined;
+        const signal = init.signal;
         const abortReason: unknown = signal?.aborted === true ? signal.reason : undefined;
         if (
           abortReason !== undefined &&
@@ -242,7 +240,7 @@ export class GantryClient {
     timeoutMs?: number,
   ): Promise<NodeSchedulability | DrainReport> {
     const path = `/api/teams/${encodeURIComponent(scope.team)}/clusters/${encodeURIComponent(scope.cluster)}/nodes/${encodeURIComponent(scope.node)}/${operation}`;
-    return this.request('POST', path, { body, timeoutMs, long: operation === 'drain' });
+    return this.request('POST', path, { body, timeoutMs });
   }
 
   /** Creates or replaces a secret of a team (`PUT /api/teams/{team}/secrets/{name}`). */
@@ -269,14 +267,13 @@ export class GantryClient {
   request<T>(
     method: string,
     path: string,
-    options: { query?: Query; body?: unknown; timeoutMs?: number; long?: boolean } = {},
+    options: { query?: Query; body?: unknown; timeoutMs?: number } = {},
   ): Promise<T> {
     return this.#http.request<T>(path, {
       method,
       ...(options.query ? { query: options.query } : {}),
       ...(options.body !== undefined ? { body: options.body } : {}),
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-      ...(options.long === true ? { fetch: this.#longFetch } : {}),
     });
   }
 }

@@ -1,3 +1,4 @@
+import type { HttpResponse } from './transport.ts';
 import type { ErrorDetail } from '@gantry/model/errors';
 import { isRecord, parseJsonOrUndefined } from './json.ts';
 
@@ -36,8 +37,10 @@ export function isApiError(error: unknown): error is ApiError {
   return error instanceof ApiError;
 }
 
-/** Reads a non-2xx fetch Response into its ApiError; a body that is not JSON becomes the message. */
-export async function readApiError(response: Response): Promise<ApiError> {
+/** Reads a non-2xx answer into its ApiError; a body that is not JSON becomes the message. */
+export async function readApiError(
+  response: Pick<HttpResponse, 'status' | 'statusText' | 'text'>,
+): Promise<ApiError> {
   const text = await response.text().catch(() => '');
   // An HTML error page from a proxy can be long: its start is enough to say what it was.
   const fallback = text.trim().slice(0, 300) || response.statusText;

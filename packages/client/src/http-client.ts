@@ -1,4 +1,5 @@
 import { readApiError, type ApiError } from './api-error.ts';
+import type { HttpResponse, HttpTransport } from './transport.ts';
 import { watchEvents, type WatchEvent } from './watch.ts';
 
 export type QueryValue = string | number | boolean | undefined | null;
@@ -13,7 +14,7 @@ export interface RequestInfo {
 export interface HttpClientOptions {
   /** Where the API is (`https://gantry.example.com`); empty for the page's own origin (the console). */
   baseUrl?: string;
-  fetch?: typeof fetch;
+  fetch?: HttpTransport;
   /**
    * Headers added to every request, asked each time: a bearer token (`bearerHeaders`), a CSRF header.
    * Authentication is the caller's choice; the client hard-wires none.
@@ -40,8 +41,8 @@ export interface RequestOptions {
   accept?: string;
   signal?: AbortSignal;
   timeoutMs?: number;
-  /** This request only: another fetch (the CLI's for answers that take minutes to start). */
-  fetch?: typeof fetch;
+  /** This request only: another transport. */
+  fetch?: HttpTransport;
 }
 
 /** `{ authorization: 'Bearer <token>' }`, or no header without a token. */
@@ -62,7 +63,8 @@ export function pathWithQuery(path: string, query: Query = {}): string {
 
 /**
  * The one HTTP client of the Gantry API, for the CLI (Node) and the console (browser): JSON in and out,
- * error answers as `ApiError`, `Warning` headers, watches as events. Runs on fetch alone.
+ * error answers as `ApiError`, `Warning` headers, watches as events. Runs on fetch, or on any transport
+ * that answers an `HttpResponse`.
  */
 export class HttpClient {
   readonly baseUrl: string;
@@ -74,7 +76,7 @@ export class HttpClient {
   }
 
   /** Sends a request and returns the answer as it is, whatever its status. */
-  send(path: string, options: RequestOptions = {}): Promise<Response> {
+  send(path: string, options: RequestOptions = {}): Promise<HttpResponse> {
     const headers: Record<string, string> = {
       accept: options.accept ?? 'application/json',
       ...this.#options.headers?.(),
@@ -87,8 +89,8 @@ export class HttpClient {
     const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs;
     const timeout = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
     const signals = [options.signal, timeout].filter((signal) => signal !== undefined);
-    const fetchImpl = options.fetch ?? this.#options.fetch ?? globalThis.fetch;
-    return fetchImpl(this.baseUrl + pathWithQuery(path, options.query), {
+    const transport: HttpTransport = options.fetch ?? this.#options.fetch ?? globalThis.fetch;
+    return transport(this.baseUrl + pathWithQuery(path, options.query), {
       method: options.method ?? 'GET',
       headers,
       ...(body !== undefined ? { body } : {}),
@@ -126,7 +128,7 @@ export class HttpClient {
     yield* watchEvents(response);
   }
 
-  async #ensureOk(response: Response, info: RequestInfo): Promise<void> {
+  async #ensureOk(response: HttpResponse, info: RequestInfo): Promise<void> {
     if (response.ok) return;
     const error = await readApiError(response);
     this.#options.onError?.(error, info);

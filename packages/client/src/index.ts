@@ -34,6 +34,7 @@ export {
   type RequestInfo,
   type RequestOptions,
 } from './http-client.ts';
+export type { HttpRequestInit, HttpResponse, HttpTransport } from './transport.ts';
 export { parseJsonOrUndefined } from './json.ts';
 export { SseParser, type SseEvent } from './sse-parser.ts';
 export { readSse } from './read-sse.ts';

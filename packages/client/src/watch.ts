@@ -1,3 +1,4 @@
+import type { HttpResponse } from './transport.ts';
 import { ErrorCodes } from '@gantry/model/errors';
 import { ApiError, readApiError } from './api-error.ts';
 import { isRecord, parseJsonOrUndefined } from './json.ts';
@@ -67,7 +68,7 @@ export function toWatchEvent(message: SseEvent): WatchEvent | undefined {
  * Reads the answer to a watch request (`...?watch=true`, `Accept: text/event-stream`) as watch events,
  * until the server closes the stream or the request's signal aborts. A non-2xx answer throws its ApiError.
  */
-export async function* watchEvents(response: Response): AsyncGenerator<WatchEvent> {
+export async function* watchEvents(response: HttpResponse): AsyncGenerator<WatchEvent> {
   if (!response.ok) throw await readApiError(response);
   if (response.body === null) return;
   for await (const message of readSse(response.body)) {

@@ -79,7 +79,7 @@ async function clusterDiff(
   const result = await session.client.request<ApplicationDiff>(
     'POST',
     applicationActionPath(team, name, 'diff'),
-    { body: { spec }, long: true },
+    { body: { spec } },
   );
   let changes = 0;
   for (const problem of result.problems) env.io.err(`warning: ${problem}\n`);
