@@ -6,6 +6,7 @@ import {
   InputError,
   NotFoundError,
   NotAllowedError,
+  type TeamRole,
 } from '@gantry/model';
 import type { AuditRepository, TokenRecord, UserRecord, UserRepository } from '@gantry/store';
 import { requireAdmin, type Principal } from './access.ts';
@@ -126,11 +127,20 @@ export class IdentityService {
     return adminPassword || !created ? { created } : { created, generatedPassword: password };
   }
 
+  /**
+   * The request's principal. Its teams are looked up when first read, then kept for the request: an
+   * admin's authorization never reads them, so an admin's requests leave the index free to change the
+   * admin's map in place (see MembershipIndex.teamsOf).
+   */
   principalFor(user: UserRecord, tokenId?: string): Principal {
+    const memberships = this.memberships;
+    let teams: ReadonlyMap<string, TeamRole> | undefined;
     return {
       username: user.username,
       admin: user.admin,
-      teams: this.memberships.teamsOf(user.username),
+      get teams() {
+        return (teams ??= memberships.teamsOf(user.username));
+      },
       ...(tokenId ? { tokenId } : {}),
     };
   }

@@ -1,6 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Resource } from '@gantry/model';
+import type { AuditRepository, UserRecord, UserRepository } from '@gantry/store';
+import { can } from './access.ts';
+import { IdentityService } from './identity-service.ts';
+import type { LoginLimiter } from './login-limiter.ts';
 import { MembershipIndex } from './membership-index.ts';
+import { PasswordPolicy } from './passwords.ts';
 
 const team = (name: string, members: [string, string][], resourceVersion = '1'): Resource => ({
   apiVersion: 'gantry.dev/v1alpha1',
@@ -93,5 +98,39 @@ describe('membership index', () => {
     expect(index.teamsOf('bob')).not.toBe(bob);
     expect(index.teamsOf('bob').get('a')).toBe('team-admin');
     expect(bob.get('a')).toBe('operator');
+  });
+});
+
+describe('principals', () => {
+  const user = (username: string, admin: boolean): UserRecord => ({
+    username,
+    admin,
+    disabled: false,
+    passwordHash: '',
+    createdAt: '',
+    updatedAt: '',
+  });
+
+  it("read a user's teams once, when authorization first asks, and keep them for the request", () => {
+    const index = new MembershipIndex();
+    index.apply('ADDED', team('a', [['ana', 'viewer']], '1'));
+    const teamsOf = vi.spyOn(index, 'teamsOf');
+    const identity = new IdentityService(
+      {} as UserRepository,
+      {} as AuditRepository,
+      index,
+      {} as LoginLimiter,
+      { sessionTtlMs: 1, tokenCacheMs: 1, now: () => 0, passwords: new PasswordPolicy() },
+    );
+    const admin = identity.principalFor(user('root', true));
+    expect(can(admin, 'manage', 'a')).toBe(true);
+    expect(teamsOf).not.toHaveBeenCalled();
+
+    const ana = identity.principalFor(user('ana', false));
+    expect(can(ana, 'read', 'a')).toBe(true);
+    index.apply('DELETED', team('a', [], '2'));
+    expect(can(ana, 'read', 'a')).toBe(true);
+    expect(teamsOf).toHaveBeenCalledTimes(1);
+    expect(can(identity.principalFor(user('ana', false)), 'read', 'a')).toBe(false);
   });
 });

@@ -11,6 +11,8 @@ export class MembershipIndex {
   readonly #teams = new Map<string, Map<string, TeamRole>>();
   /** user → (team → role), the same facts indexed for the per-request lookup. */
   readonly #users = new Map<string, Map<string, TeamRole>>();
+  /** The maps teamsOf has handed out: never changed again (a change copies them first). */
+  readonly #handedOut = new WeakSet<Map<string, TeamRole>>();
   /** team → the resourceVersion last applied (kept after a delete), so a late, older change is ignored. */
   readonly #versions = new Map<string, number>();
 
@@ -34,9 +36,10 @@ export class MembershipIndex {
   }
 
   /**
-   * Copies (see teamsOf) only the maps of the users whose role in this team changes: a write that leaves
-   * the members as they were (a status update, a label) copies nothing. A user in thousands of teams (an
-   * admin in every team) made each Team write copy a map of thousands of entries three times.
+   * Touches only the maps of the users whose role in this team changes: a write that leaves the members
+   * as they were (a status update, a label) copies nothing, and a map nobody has been handed since its
+   * last change is changed in place (see teamsOf). A user in thousands of teams (an admin in every team)
+   * made each new Team copy a map of thousands of entries.
    */
   upsert(team: Resource): void {
     const name = team.metadata.name;
@@ -55,11 +58,14 @@ export class MembershipIndex {
   }
 
   #setRole(user: string, teamName: string, role: TeamRole | undefined): void {
-    const teams = new Map(this.#users.get(user));
+    let teams = this.#users.get(user);
+    if (teams === undefined || this.#handedOut.has(teams)) {
+      teams = new Map(teams);
+      this.#users.set(user, teams);
+    }
     if (role === undefined) teams.delete(teamName);
     else teams.set(teamName, role);
     if (teams.size === 0) this.#users.delete(user);
-    else this.#users.set(user, teams);
   }
 
   /**
@@ -68,7 +74,10 @@ export class MembershipIndex {
    * is written while it waits on the database; the next request sees the change.
    */
   teamsOf(username: string): ReadonlyMap<string, TeamRole> {
-    return this.#users.get(username) ?? NO_TEAMS;
+    const teams = this.#users.get(username);
+    if (teams === undefined) return NO_TEAMS;
+    this.#handedOut.add(teams);
+    return teams;
   }
 
   has(teamName: string): boolean {
