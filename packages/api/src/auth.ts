@@ -17,6 +17,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Routes that answer without a token. */
     public?: boolean;
+    /** A route outside the resource API that answers one kind's object (documented as that kind's). */
+    responseKind?: string;
   }
 }
 

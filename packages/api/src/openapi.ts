@@ -15,6 +15,8 @@ export interface CollectedRoute {
   url: string;
   schema: Record<string, unknown>;
   public: boolean;
+  /** The kind whose object a generic resource answer is (`config.responseKind`). */
+  responseKind?: string;
 }
 
 /** The paths the API answers on; anything else (the console's files) is not an API operation. */
@@ -41,6 +43,7 @@ export function collectRoutes(app: FastifyInstance): CollectedRoute[] {
         url: route.url,
         schema: (route.schema ?? {}) as Record<string, unknown>,
         public: route.config?.public === true,
+        ...(route.config?.responseKind ? { responseKind: route.config.responseKind } : {}),
       });
     }
   });
@@ -227,7 +230,8 @@ export function buildOpenApi(
   const schemas: Record<string, unknown> = { Error: ErrorBody };
   for (const route of routes) {
     if (!route.url.startsWith(RESOURCE_BASE)) {
-      add(route.url, route.method, operation(route, same));
+      const kind = route.responseKind === undefined ? undefined : kinds.get(route.responseKind);
+      add(route.url, route.method, operation(route, kind ? forKind(kind) : same));
       continue;
     }
     if (route.url === `${RESOURCE_BASE}/teams/:name/status`) {

@@ -15,6 +15,7 @@ export function deliveryRoutes(fastify: FastifyInstance, delivery: DeliveryServi
   app.post(
     '/api/teams/:team/applications/:name/rollback',
     {
+      config: { responseKind: 'Application' },
       schema: {
         tags,
         summary: 'Return an application to one of its revisions (records a new revision)',
