@@ -81,18 +81,21 @@ export function normalizeAlert(
     reason,
     detail: { path: `${path}${where}`, message },
   });
-  const names = Object.keys(alert.labels);
+  // A label with an empty value is no label (Prometheus' rule); Alertmanager drops them before the fingerprint.
+  const labels: Record<string, string> = {};
+  for (const [name, value] of Object.entries(alert.labels)) if (value !== '') labels[name] = value;
+  const names = Object.keys(labels);
   if (names.length === 0) return refuse('no_labels', '/labels', 'at least one label is required');
-  if (!alert.labels.alertname) return refuse('missing_alertname', '/labels/alertname', 'is required');
+  if (!labels.alertname) return refuse('missing_alertname', '/labels/alertname', 'is required');
   if (names.length > ALERT_LIMITS.labels)
     return refuse('too_large', '/labels', `more than ${ALERT_LIMITS.labels} labels`);
   for (const name of names) {
     if (name.length > ALERT_LIMITS.labelNameLength || !LABEL_NAME.test(name))
       return refuse('bad_label_name', `/labels/${name.slice(0, 64)}`, 'is not a valid label name');
-    if (typeof alert.labels[name] !== 'string' || alert.labels[name].length > ALERT_LIMITS.labelValueLength)
+    if (typeof labels[name] !== 'string' || labels[name].length > ALERT_LIMITS.labelValueLength)
       return refuse('too_large', `/labels/${name}`, `value longer than ${ALERT_LIMITS.labelValueLength}`);
   }
-  if (size(alert.labels) > ALERT_LIMITS.labelBytes)
+  if (size(labels) > ALERT_LIMITS.labelBytes)
     return refuse('too_large', '/labels', `labels larger than ${ALERT_LIMITS.labelBytes} characters`);
   const annotations = alert.annotations ?? {};
   if (size(annotations) > ALERT_LIMITS.annotationBytes)
@@ -127,7 +130,7 @@ export function normalizeAlert(
   return {
     ok: true,
     alert: {
-      labels: alert.labels,
+      labels,
       annotations,
       startsAt: new Date(startsAt).toISOString(),
       endsAt: new Date(endsAt).toISOString(),
