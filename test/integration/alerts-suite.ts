@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertRecord, GettableAlert, GettableSilence } from '@gantry/model';
 import type { AlertsIngested } from '@gantry/store';
+import { eventually } from '../support/eventually.ts';
 import { BASE, client, recordedReplies, team } from '../support/http.ts';
 import { openApiViolations } from '../support/openapi-contract.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
@@ -358,6 +359,15 @@ export function describeAlertsSuite(database: string, databaseUrl: () => Promise
       expect(ingested.at(-1)!.toSeq).toBe(seqs.at(-1));
       const tail = await server.server.store.alerts.changedSince(seqs.at(-3)!, 10);
       expect(tail.map((c) => c.seq)).toEqual(seqs.slice(-2));
+    });
+
+    it('deletes a deleted team’s alerts with it', async () => {
+      expect((await admin.get('/api/teams/dev/alerts')).body.items).toHaveLength(1);
+      expect((await admin.delete(`${BASE}/teams/dev`)).status).toBe(200);
+      await eventually(
+        async () => (await admin.get('/api/alerts?limit=1000')).body.items as AlertRecord[],
+        (items) => items.every((item) => item.team === 'ops'),
+      );
     });
 
     it('gave only answers that /api/openapi.json declares, with bodies its schemas allow', async () => {

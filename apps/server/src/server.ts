@@ -237,6 +237,12 @@ export async function startServer(
       teamLabel: config.alertTeamLabel,
     });
     const silences = new SilenceApi(resources, now, config.alertTeamLabel);
+    resources.onWrite(({ type, object }) => {
+      if (type === 'DELETED' && object.kind === 'Team')
+        void store.alerts
+          .deleteTeam(object.metadata.name)
+          .catch((error: unknown) => logger.warn({ err: error }, 'deleting a team’s alerts failed'));
+    });
     const startedAt = now();
 
     const app = await buildApi(

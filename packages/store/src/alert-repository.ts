@@ -175,6 +175,12 @@ export class AlertRepository {
     }
   }
 
+  /** A deleted team's alerts go with it: a team re-created under the name inherits none. */
+  async deleteTeam(team: string): Promise<number> {
+    const result = await this.db.deleteFrom('alerts').where('team', '=', team).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   /** Retention: removes alerts that ended before `cutoff` (ISO); returns how many. */
   async deleteEndedBefore(cutoff: string): Promise<number> {
     const result = await this.db.deleteFrom('alerts').where('ends_at', '<', cutoff).executeTakeFirst();
