@@ -2,7 +2,9 @@ import { Command, Option } from 'commander';
 import { configPath } from './config-path.ts';
 import { CliError, ReportedFailure } from './errors.ts';
 import type { CommandEnv, Io } from './io.ts';
+import type { AlertsOptions } from './commands/alerts.ts';
 import type { EventsOptions } from './commands/events.ts';
+import type { SilenceCreateOptions, SilenceListOptions } from './commands/silence.ts';
 
 // Wiring only: each command's module is imported when that command runs, which keeps start-up fast (ADR
 // 0011). Nothing imported here at the top may load the YAML library, the HTTP client or the server.
@@ -439,6 +441,71 @@ program
         noHeaders: options.headers === false,
       }),
     ),
+  );
+
+program
+  .command('alerts')
+  .description("list a team's alerts (firing by default), as Prometheus and the webhooks posted them")
+  .addOption(teamOption())
+  .option('-A, --all-teams', "every team's alerts (admins)")
+  .option(
+    '--filter <matchers>',
+    'matchers as amtool writes them, e.g. \'alertname="Down",severity=~"page|critical"\'',
+  )
+  .addOption(new Option('--state <state>', 'firing, resolved or all').default('firing'))
+  .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'wide', 'json', 'yaml']))
+  .option('-w, --watch', 'after listing, print each alert again when it changes (polls)')
+  .option('--interval <duration>', 'poll interval of --watch', '2s')
+  .option('--no-headers', 'omit the table header')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  gantry alerts --team ops\n  gantry alerts --filter \'severity="page"\' -o wide\n  gantry alerts -A --state all -o json\n  gantry alerts --watch',
+  )
+  .action(async (options: Omit<AlertsOptions, 'noHeaders'> & { headers?: boolean }, command: Command) =>
+    run(command, async (env) =>
+      (await import('./commands/alerts.ts')).alerts(env, {
+        ...options,
+        noHeaders: options.headers === false,
+      }),
+    ),
+  );
+
+const silence = program.command('silence').description("mute a team's alerts by matchers (Silence objects)");
+silence
+  .command('create')
+  .description('silence the alerts that match, from now for --duration; prints the silence id')
+  .argument('<matchers...>', 'amtool-style matchers: alertname=Down \'severity=~"page|critical"\'')
+  .addOption(teamOption())
+  .option('-d, --duration <duration>', 'how long the silence lasts', '1h')
+  .option('-c, --comment <comment>', 'why', '')
+  .option('-a, --author <name>', 'createdBy (default: your user name)')
+  .action(async (matchers: string[], options: SilenceCreateOptions, command: Command) =>
+    run(command, async (env) =>
+      (await import('./commands/silence.ts')).createSilence(env, matchers, options),
+    ),
+  );
+silence
+  .command('list')
+  .description("the team's active and pending silences")
+  .addOption(teamOption())
+  .option('--expired', 'the expired silences instead')
+  .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']))
+  .option('--no-headers', 'omit the table header')
+  .action(async (options: Omit<SilenceListOptions, 'noHeaders'> & { headers?: boolean }, command: Command) =>
+    run(command, async (env) =>
+      (await import('./commands/silence.ts')).listSilences(env, {
+        ...options,
+        noHeaders: options.headers === false,
+      }),
+    ),
+  );
+silence
+  .command('expire')
+  .description('end silences now')
+  .argument('<ids...>', 'silence ids (gantry silence list)')
+  .addOption(teamOption())
+  .action(async (ids: string[], options: { team?: string }, command: Command) =>
+    run(command, async (env) => (await import('./commands/silence.ts')).expireSilences(env, ids, options)),
   );
 
 program

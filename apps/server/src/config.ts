@@ -152,6 +152,26 @@ export const ConfigSchema = Type.Object(
         'A file of passwords to refuse, one a line (`#` starts a comment), in addition to the built-in list of common passwords; empty uses the built-in list only.',
       env: 'GANTRY_PASSWORD_DENY_LIST_FILE',
     }),
+    alertResolveTimeout: Type.String({
+      default: '5m',
+      pattern: '^[0-9]+(ms|s|m|h)$',
+      description:
+        "endsAt given to an alert posted without one: now plus this (Alertmanager's resolve_timeout); the alert resolves when it passes without a repeat.",
+      env: 'GANTRY_ALERT_RESOLVE_TIMEOUT',
+    }),
+    alertTeamLabel: Type.String({
+      default: 'team',
+      pattern: '^[a-zA-Z_][a-zA-Z0-9_]*$',
+      description:
+        'The label that binds an alert posted on a global path (`/api/v2/alerts`, `/api/alerts/webhook...`) to its team; per-team paths need none.',
+      env: 'GANTRY_ALERT_TEAM_LABEL',
+    }),
+    alertRetentionHours: Type.Number({
+      minimum: 1,
+      default: 168,
+      description: 'How long an alert record is kept after it resolved (its endsAt).',
+      env: 'GANTRY_ALERT_RETENTION_HOURS',
+    }),
     trustedProxies: Type.String({
       default: '',
       pattern: '^[0-9a-fA-F.:/]*(,[0-9a-fA-F.:/]+)*$',

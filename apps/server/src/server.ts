@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { existsSync, readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
+import { AlertIngest, SilenceApi, parseDurationMs, type IngestMetrics } from '@gantry/alerts';
 import { buildApi, Metrics } from '@gantry/api';
 import {
   ClusterClients,
@@ -220,6 +221,30 @@ export async function startServer(
     await controllers.start();
     cleanups.unshift(() => controllers.stop());
 
+    // Alerts (ADR 0012): ingest and the Alertmanager API's silences over the Silence kind.
+    const alertMetrics: IngestMetrics = {
+      received: (source, count) => metrics.alertsReceived.inc({ source }, count),
+      rejected: (reason, count) => metrics.alertsRejected.inc({ reason }, count),
+      normalized: (reason, count) => metrics.alertsNormalized.inc({ reason }, count),
+    };
+    const alertIngest = new AlertIngest({
+      repository: store.alerts,
+      teamExists: async (team) =>
+        (await store.resources.get({ kind: 'Team', team: '', name: team })) !== undefined,
+      metrics: alertMetrics,
+      now,
+      resolveTimeoutMs: parseDurationMs(config.alertResolveTimeout),
+      teamLabel: config.alertTeamLabel,
+    });
+    const silences = new SilenceApi(resources, now, config.alertTeamLabel);
+    resources.onWrite(({ type, object }) => {
+      if (type === 'DELETED' && object.kind === 'Team')
+        void store.alerts
+          .deleteTeam(object.metadata.name)
+          .catch((error: unknown) => logger.warn({ err: error }, 'deleting a team’s alerts failed'));
+    });
+    const startedAt = now();
+
     const app = await buildApi(
       {
         kinds,
@@ -228,6 +253,16 @@ export async function startServer(
         secrets,
         fleet,
         delivery: delivery.service,
+        alerts: {
+          ingest: alertIngest,
+          silences,
+          repository: store.alerts,
+          metrics: alertMetrics,
+          now,
+          startedAt,
+          instance: config.instanceId || `${hostname()}-${process.pid}`,
+          version: { version: VERSION, commit: process.env.GANTRY_COMMIT ?? 'dev', database: store.dialect },
+        },
         store,
         feed,
         metrics,
@@ -255,6 +290,12 @@ export async function startServer(
       void store.events
         .deleteLastSeenBefore(new Date(now() - config.eventRetentionHours * 3_600_000).toISOString())
         .catch((error: unknown) => logger.warn({ err: error }, 'event retention failed'));
+      void store.alerts
+        .deleteEndedBefore(new Date(now() - config.alertRetentionHours * 3_600_000).toISOString())
+        .catch((error: unknown) => logger.warn({ err: error }, 'alert retention failed'));
+      void silences
+        .refreshStates()
+        .catch((error: unknown) => logger.warn({ err: error }, 'silence states failed'));
     }, HOUSEKEEPING_INTERVAL_MS);
     housekeeping.unref();
     cleanups.unshift(() => clearInterval(housekeeping));

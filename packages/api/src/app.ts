@@ -16,6 +16,8 @@ import { registerSecurityHeaders } from './security-headers.ts';
 import { methodNotAllowedBody, notFoundBody, registerErrorHandler } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 import { allowedMethods, buildOpenApi, collectRoutes, isApiPath } from './openapi.ts';
+import { alertmanagerRoutes, type AlertRouteDependencies } from './routes/alertmanager.ts';
+import { alertRoutes } from './routes/alerts.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { fleetRoutes } from './routes/fleet.ts';
 import { deliveryRoutes } from './routes/delivery.ts';
@@ -32,6 +34,7 @@ export interface ApiDependencies {
   secrets: SecretService;
   fleet: FleetService;
   delivery: DeliveryService;
+  alerts: AlertRouteDependencies;
   store: Store;
   feed: ChangeFeed;
   metrics: Metrics;
@@ -105,6 +108,8 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
   secretRoutes(app, deps.secrets);
   fleetRoutes(app, deps.fleet);
   deliveryRoutes(app, deps.delivery);
+  await alertmanagerRoutes(app, deps.alerts);
+  alertRoutes(app, deps.alerts);
   resourceRoutes(app, {
     resources: deps.resources,
     repository: deps.store.resources,

@@ -60,6 +60,24 @@ export class Metrics {
     labelNames: ['controller'] as const,
     registers: [this.registry],
   });
+  readonly alertsReceived = new Counter({
+    name: 'gantry_alerts_received_total',
+    help: 'Alerts stored by ingest, by source (prometheus, alertmanager-webhook, generic, gantry-rule).',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly alertsRejected = new Counter({
+    name: 'gantry_alerts_rejected_total',
+    help: 'Alerts refused by ingest, by reason (docs/reference/alerts.md); a refused batch stores nothing.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly alertsNormalized = new Counter({
+    name: 'gantry_alerts_normalized_total',
+    help: 'Alerts whose times ingest filled or moved, by reason (starts_missing, ends_missing, starts_in_future).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'gantry_process_' });

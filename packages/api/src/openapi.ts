@@ -139,8 +139,9 @@ function declaredResponses(route: CollectedRoute, rewrite: SchemaRewrite): Recor
       .filter(([, entry]) => entry === ErrorBody)
       .map(([status]) => Number(status)),
   ]);
+  // An error status the route declared with a schema of its own (the Alertmanager API's string) keeps it.
   for (const status of [...errors].sort())
-    out[String(status)] = { $ref: `#/components/responses/E${status}` };
+    out[String(status)] ??= { $ref: `#/components/responses/E${status}` };
   return out;
 }
 

@@ -19,4 +19,6 @@ export * from './api/inventory.ts';
 export * from './api/node-operations.ts';
 export * from './api/delivery-actions.ts';
 export * from './api/alert-matcher.ts';
+export * from './api/alerts.ts';
+export * from './kinds/silence.ts';
 export * from './continue-token.ts';

@@ -15,6 +15,8 @@ export interface Database {
   events: EventTable;
   applied_objects: AppliedObjectTable;
   login_throttle: LoginThrottleTable;
+  alerts: AlertTable;
+  alert_seq: { id: number; value: number };
 }
 
 export interface ResourceTable {
@@ -165,4 +167,27 @@ export interface LoginThrottleTable {
   /** Milliseconds since the epoch. */
   last_failure_at: number;
   blocked_until: number;
+}
+
+export interface AlertTable {
+  team: string;
+  /** Alertmanager's fingerprint of the label set, 16 hex digits. */
+  fingerprint: string;
+  /** The change sequence number of the last write (`alert_seq`). */
+  seq: number;
+  alertname: string;
+  /** JSON objects. */
+  labels: string;
+  annotations: string;
+  starts_at: string;
+  ends_at: string;
+  updated_at: string;
+  generator_url: string;
+  source: string;
+  /** The entities the labels name; `''` when they name none. */
+  cluster: string;
+  node: string;
+  namespace: string;
+  application: string;
+  component: string;
 }

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import pg from 'pg';
+import { AlertRepository } from './alert-repository.ts';
 import { AppliedObjectRepository } from './applied-object-repository.ts';
 import { AuditRepository } from './audit-repository.ts';
 import { connect, isMigrated, migrateToLatest, type ConnectOptions, type Connection } from './connect.ts';
@@ -13,6 +14,8 @@ import { UserRepository } from './user-repository.ts';
 
 /** The PostgreSQL channel that announces resource writes. */
 export const CHANGE_CHANNEL = 'gantry_changes';
+/** The PostgreSQL channel that announces committed alert ingests (payload: the last sequence number). */
+export const ALERT_CHANNEL = 'gantry_alerts';
 
 /** Every repository over one connection. */
 export class Store {
@@ -25,6 +28,7 @@ export class Store {
   readonly events: EventRepository;
   readonly applied: AppliedObjectRepository;
   readonly loginThrottle: LoginThrottleRepository;
+  readonly alerts: AlertRepository;
 
   private constructor(readonly connection: Connection) {
     const { db } = connection;
@@ -40,6 +44,7 @@ export class Store {
     this.events = new EventRepository(db);
     this.applied = new AppliedObjectRepository(db);
     this.loginThrottle = new LoginThrottleRepository(db);
+    this.alerts = new AlertRepository(db, connection.dialect === 'postgres' ? ALERT_CHANNEL : undefined);
   }
 
   /** Connects and brings the schema up to date. */
@@ -75,6 +80,8 @@ export class Store {
   async listenForChanges(
     onChange: () => void,
     onError: (error: unknown) => void,
+    /** `ALERT_CHANNEL` for alert ingests. */
+    channel: string = CHANGE_CHANNEL,
   ): Promise<() => Promise<void>> {
     const url = this.connection.pgUrl;
     if (!url) return () => Promise.resolve();
@@ -99,7 +106,7 @@ export class Store {
       candidate.on('error', reconnect);
       try {
         await candidate.connect();
-        await candidate.query(`LISTEN ${CHANGE_CHANNEL}`);
+        await candidate.query(`LISTEN ${channel}`);
         // Anything written while we were not listening is read now.
         onChange();
       } catch (error) {

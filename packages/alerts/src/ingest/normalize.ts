@@ -1,0 +1,152 @@
+import type { AlertSource, ErrorDetail } from '@gantry/model';
+import type { LabelSet } from '../matchers.ts';
+
+/** What one alert of any inbound shape comes down to before it is checked and stored. */
+export interface InboundAlert {
+  labels: LabelSet;
+  annotations?: LabelSet | undefined;
+  startsAt?: string | undefined;
+  endsAt?: string | undefined;
+  generatorURL?: string | undefined;
+}
+
+/** Limits on one alert (docs/reference/alerts.md); past them the batch is refused. */
+export const ALERT_LIMITS = {
+  labels: 64,
+  labelNameLength: 256,
+  labelValueLength: 4096,
+  /** Names and values of all labels together, in UTF-16 code units. */
+  labelBytes: 16_384,
+  /** Names and values of all annotations together. */
+  annotationBytes: 65_536,
+  generatorUrlLength: 4096,
+  /** A startsAt up to this far ahead of the server's clock is clock skew and kept; further is moved to now. */
+  futureSkewMs: 60_000,
+} as const;
+
+/** Prometheus' label names, plus `.`, `/` and `-` so Kubernetes-style names (`app.gantry.dev/name`) pass. */
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_./-]*$/;
+
+export type RejectReason =
+  | 'malformed'
+  | 'no_labels'
+  | 'missing_alertname'
+  | 'bad_label_name'
+  | 'too_large'
+  | 'bad_time'
+  | 'ends_before_starts'
+  | 'unknown_team'
+  | 'no_team'
+  | 'forbidden';
+
+export type NormalizeReason = 'starts_missing' | 'ends_missing' | 'starts_in_future';
+
+export interface Normalized {
+  labels: LabelSet;
+  annotations: LabelSet;
+  startsAt: string;
+  endsAt: string;
+  generatorURL: string;
+}
+
+export type NormalizeOutcome =
+  | { ok: true; alert: Normalized; normalized: NormalizeReason[] }
+  | { ok: false; reason: RejectReason; detail: ErrorDetail };
+
+function size(set: LabelSet): number {
+  let total = 0;
+  for (const [name, value] of Object.entries(set)) total += name.length + value.length;
+  return total;
+}
+
+function time(text: string | undefined): number | undefined | 'invalid' {
+  if (text === undefined || text === '' || text.startsWith('0001-01-01')) return undefined;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? 'invalid' : ms;
+}
+
+/**
+ * Checks one alert and fills its times as Alertmanager does: no startsAt is now (or endsAt when that is
+ * earlier), no endsAt is now + resolve timeout. A startsAt more than a minute ahead is moved to now;
+ * an endsAt before startsAt is refused. `path` prefixes the error's field path (`/3`).
+ */
+export function normalizeAlert(
+  alert: InboundAlert,
+  path: string,
+  now: number,
+  resolveTimeoutMs: number,
+): NormalizeOutcome {
+  const refuse = (reason: RejectReason, where: string, message: string): NormalizeOutcome => ({
+    ok: false,
+    reason,
+    detail: { path: `${path}${where}`, message },
+  });
+  // A label with an empty value is no label (Prometheus' rule); Alertmanager drops them before the fingerprint.
+  const labels: Record<string, string> = {};
+  for (const [name, value] of Object.entries(alert.labels)) if (value !== '') labels[name] = value;
+  const names = Object.keys(labels);
+  if (names.length === 0) return refuse('no_labels', '/labels', 'at least one label is required');
+  if (!labels.alertname) return refuse('missing_alertname', '/labels/alertname', 'is required');
+  if (names.length > ALERT_LIMITS.labels)
+    return refuse('too_large', '/labels', `more than ${ALERT_LIMITS.labels} labels`);
+  for (const name of names) {
+    if (name.length > ALERT_LIMITS.labelNameLength || !LABEL_NAME.test(name))
+      return refuse('bad_label_name', `/labels/${name.slice(0, 64)}`, 'is not a valid label name');
+    if (typeof labels[name] !== 'string' || labels[name].length > ALERT_LIMITS.labelValueLength)
+      return refuse('too_large', `/labels/${name}`, `value longer than ${ALERT_LIMITS.labelValueLength}`);
+  }
+  if (size(labels) > ALERT_LIMITS.labelBytes)
+    return refuse('too_large', '/labels', `labels larger than ${ALERT_LIMITS.labelBytes} characters`);
+  const annotations = alert.annotations ?? {};
+  if (size(annotations) > ALERT_LIMITS.annotationBytes)
+    return refuse(
+      'too_large',
+      '/annotations',
+      `annotations larger than ${ALERT_LIMITS.annotationBytes} characters`,
+    );
+  const generatorURL = alert.generatorURL ?? '';
+  if (generatorURL.length > ALERT_LIMITS.generatorUrlLength)
+    return refuse('too_large', '/generatorURL', `longer than ${ALERT_LIMITS.generatorUrlLength}`);
+  const starts = time(alert.startsAt);
+  const ends = time(alert.endsAt);
+  if (starts === 'invalid') return refuse('bad_time', '/startsAt', 'is not a date-time');
+  if (ends === 'invalid') return refuse('bad_time', '/endsAt', 'is not a date-time');
+  if (starts !== undefined && ends !== undefined && ends < starts)
+    return refuse('ends_before_starts', '/endsAt', 'is before startsAt');
+  const normalized: NormalizeReason[] = [];
+  let startsAt: number;
+  if (starts === undefined) {
+    startsAt = ends !== undefined && ends < now ? ends : now;
+    normalized.push('starts_missing');
+  } else if (starts > now + ALERT_LIMITS.futureSkewMs) {
+    startsAt = now;
+    normalized.push('starts_in_future');
+  } else startsAt = starts;
+  let endsAt: number;
+  if (ends === undefined) {
+    endsAt = Math.max(now, startsAt) + resolveTimeoutMs;
+    normalized.push('ends_missing');
+  } else endsAt = Math.max(ends, startsAt);
+  return {
+    ok: true,
+    alert: {
+      labels,
+      annotations,
+      startsAt: new Date(startsAt).toISOString(),
+      endsAt: new Date(endsAt).toISOString(),
+      generatorURL,
+    },
+    normalized,
+  };
+}
+
+export type { AlertSource };
+
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+
+/** `5m`, `30s`, `1h`, `500ms` in milliseconds (the resolve timeout's setting). */
+export function parseDurationMs(text: string): number {
+  const match = /^([0-9]+)(ms|s|m|h)$/.exec(text);
+  if (!match) throw new Error(`invalid duration ${JSON.stringify(text)}: use e.g. 5m, 30s, 1h`);
+  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+}

@@ -1,0 +1,356 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import {
+  AlertGroups,
+  AlertIngestResult,
+  AlertmanagerAlertQuery,
+  AlertmanagerError,
+  AlertmanagerStatus,
+  GantryError,
+  GettableAlerts,
+  GettableSilence,
+  GettableSilences,
+  InputError,
+  PostableAlerts,
+  PostableSilence,
+  SilenceCreated,
+  type AlertGroup,
+  type GettableAlert,
+} from '@gantry/model';
+import {
+  compileMatcher,
+  matchesAll,
+  parseMatchers,
+  silenceState,
+  type AlertIngest,
+  type CompiledMatcher,
+  type IngestMetrics,
+  type SilenceApi,
+} from '@gantry/alerts';
+import { readableTeams, authorize, type Caller } from '@gantry/identity';
+import type { AlertRepository, StoredAlert } from '@gantry/store';
+import type { VersionInfo } from './meta.ts';
+
+/** What the alert routes (Alertmanager API and Gantry's own) need. */
+export interface AlertRouteDependencies {
+  ingest: AlertIngest;
+  silences: SilenceApi;
+  repository: AlertRepository;
+  metrics: IngestMetrics;
+  now: () => number;
+  startedAt: number;
+  /** This server's name in `/api/v2/status`' cluster. */
+  instance: string;
+  version: VersionInfo;
+}
+
+/** Most alerts one `GET /api/v2/alerts` answers (Alertmanager answers all; past this, the newest). */
+const MAX_LISTED = 50_000;
+
+const Team = Type.Object({
+  team: Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 }),
+});
+const amErrors = {
+  400: AlertmanagerError,
+  401: AlertmanagerError,
+  403: AlertmanagerError,
+  404: AlertmanagerError,
+};
+
+function matchersOf(filter: string | string[] | undefined): CompiledMatcher[] {
+  const texts = filter === undefined ? [] : Array.isArray(filter) ? filter : [filter];
+  return texts.flatMap((text, index) => {
+    const parsed = parseMatchers(text);
+    if (!parsed.ok)
+      throw new InputError(`bad matcher ${JSON.stringify(text)}: ${parsed.error}`, [
+        { path: `querystring/filter/${index}`, message: parsed.error },
+      ]);
+    return parsed.matchers.map(compileMatcher);
+  });
+}
+
+/**
+ * The Alertmanager API v2, as far as it applies, at `/api/v2/...` (teams bound by the team label) and
+ * per team at `/api/teams/{team}/alertmanager/api/v2/...` (Prometheus' `path_prefix`, amtool's
+ * `--alertmanager.url`). Errors are answered as Alertmanager does, as a JSON string.
+ */
+export async function alertmanagerRoutes(
+  fastify: FastifyInstance,
+  deps: AlertRouteDependencies,
+): Promise<void> {
+  await fastify.register((scope, _options, done) => {
+    scope.setErrorHandler((error: FastifyError | GantryError, request, reply) => {
+      const posting = request.method === 'POST' && request.url.split('?')[0]!.endsWith('/api/v2/alerts');
+      if (error instanceof GantryError)
+        return reply.status(error.status).type('application/json').send(JSON.stringify(error.message));
+      if ((error as FastifyError).validation || /^FST_ERR_CTP_(INVALID|EMPTY)_JSON_BODY$/.test(error.code)) {
+        if (posting) deps.metrics.rejected('malformed', 1);
+        return reply.status(400).type('application/json').send(JSON.stringify(error.message));
+      }
+      throw error;
+    });
+    for (const prefix of ['', '/api/teams/:team/alertmanager'])
+      routes(scope.withTypeProvider<TypeBoxTypeProvider>(), prefix, deps);
+    done();
+  });
+}
+
+function routes(
+  app: ReturnType<FastifyInstance['withTypeProvider']>,
+  prefix: string,
+  deps: AlertRouteDependencies,
+): void {
+  const tags = ['alertmanager'];
+  const perTeam = prefix !== '';
+  const params = perTeam ? { params: Team } : {};
+  const teamOf = (request: FastifyRequest) =>
+    perTeam ? (request.params as { team: string }).team : undefined;
+  const scope = perTeam ? "the path's team" : 'the teams their team label names';
+
+  app.post(
+    `${prefix}/api/v2/alerts`,
+    {
+      schema: {
+        tags,
+        summary: `Alertmanager API v2: post alerts (Prometheus), stored for ${scope} before the answer`,
+        ...params,
+        body: PostableAlerts,
+        response: { 200: AlertIngestResult, ...amErrors },
+      },
+    },
+    async (request) => {
+      const team = teamOf(request);
+      return deps.ingest.ingest(request.caller, {
+        ...(team !== undefined ? { team } : {}),
+        source: 'prometheus',
+        alerts: request.body as PostableAlerts,
+      });
+    },
+  );
+
+  const listAlerts = async (request: FastifyRequest): Promise<GettableAlert[]> => {
+    const query = request.query as AlertmanagerAlertQuery;
+    const filter = matchersOf(query.filter);
+    const receiver = query.receiver ? new RegExp(`^(?:${query.receiver})$`) : undefined;
+    const team = teamOf(request);
+    const teams = visibleTeams(request.caller, team);
+    const nowMs = deps.now();
+    const now = new Date(nowMs).toISOString();
+    const { items } = await deps.repository.query({
+      ...(teams ? { teams } : {}),
+      state: 'firing',
+      now,
+      limit: MAX_LISTED,
+      accept: (labels) => matchesAll(filter, labels),
+      scanLimit: MAX_LISTED * 4,
+    });
+    const silences = await activeSilences(deps, request.caller, team, nowMs);
+    const out: GettableAlert[] = [];
+    for (const alert of items) {
+      const silencedBy = silences
+        .filter((s) => s.team === alert.team && matchesAll(s.matchers, alert.labels))
+        .map((s) => s.id);
+      const gettable = toGettable(alert, silencedBy);
+      if (receiver && !gettable.receivers.some((r) => receiver.test(r.name))) continue;
+      if (query.silenced === 'false' && silencedBy.length > 0) continue;
+      if (query.active === 'false' && silencedBy.length === 0) continue;
+      out.push(gettable);
+    }
+    return out.sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : 1));
+  };
+
+  app.get(
+    `${prefix}/api/v2/alerts`,
+    {
+      schema: {
+        tags,
+        summary: 'Alertmanager API v2: the firing alerts, filtered by matchers',
+        ...params,
+        querystring: AlertmanagerAlertQuery,
+        response: { 200: GettableAlerts, ...amErrors },
+      },
+    },
+    listAlerts,
+  );
+
+  app.get(
+    `${prefix}/api/v2/alerts/groups`,
+    {
+      schema: {
+        tags,
+        summary:
+          "Alertmanager API v2: the firing alerts grouped by team and alertname (the routing tree's group_by once the dispatcher runs)",
+        ...params,
+        querystring: AlertmanagerAlertQuery,
+        response: { 200: AlertGroups, ...amErrors },
+      },
+    },
+    async (request) => {
+      const groups = new Map<string, AlertGroup>();
+      for (const alert of await listAlerts(request)) {
+        const team = alert.receivers[0]?.name ?? '';
+        const key = `${team}\u0000${alert.labels.alertname ?? ''}`;
+        let group = groups.get(key);
+        if (!group) {
+          group = {
+            labels: { alertname: alert.labels.alertname ?? '' },
+            receiver: { name: team },
+            alerts: [],
+          };
+          groups.set(key, group);
+        }
+        group.alerts.push(alert);
+      }
+      return [...groups.values()];
+    },
+  );
+
+  app.get(
+    `${prefix}/api/v2/status`,
+    {
+      schema: {
+        tags,
+        summary: 'Alertmanager API v2: version, uptime and the servers',
+        ...params,
+        response: { 200: AlertmanagerStatus, ...amErrors },
+      },
+    },
+    (request) => {
+      const team = teamOf(request);
+      if (team !== undefined) authorize(request.caller.principal, 'read', team, 'the alerts');
+      return {
+        cluster: { name: deps.instance, status: 'ready' as const, peers: [] },
+        versionInfo: {
+          version: deps.version.version,
+          revision: deps.version.commit,
+          branch: '',
+          buildUser: 'gantry',
+          buildDate: '',
+          goVersion: 'none (Gantry)',
+        },
+        config: { original: '' },
+        uptime: new Date(deps.startedAt).toISOString(),
+      };
+    },
+  );
+
+  app.get(
+    `${prefix}/api/v2/silences`,
+    {
+      schema: {
+        tags,
+        summary: 'Alertmanager API v2: the silences (Silence objects)',
+        ...params,
+        querystring: Type.Object(
+          { filter: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])) },
+          { additionalProperties: false },
+        ),
+        response: { 200: GettableSilences, ...amErrors },
+      },
+    },
+    async (request) =>
+      deps.silences.list(
+        request.caller,
+        teamOf(request),
+        matchersOf((request.query as { filter?: string }).filter),
+      ),
+  );
+
+  app.post(
+    `${prefix}/api/v2/silences`,
+    {
+      schema: {
+        tags,
+        summary: 'Alertmanager API v2: create a silence, or with an id update it (a Silence object, audited)',
+        ...params,
+        body: PostableSilence,
+        response: { 200: SilenceCreated, ...amErrors },
+      },
+    },
+    async (request) => ({
+      silenceID: await deps.silences.post(request.caller, teamOf(request), request.body as PostableSilence),
+    }),
+  );
+
+  const SilenceId = Type.Object({
+    ...(perTeam ? Team.properties : {}),
+    silenceID: Type.String({ maxLength: 63 }),
+  });
+  app.get(
+    `${prefix}/api/v2/silence/:silenceID`,
+    {
+      schema: {
+        tags,
+        summary: 'Alertmanager API v2: one silence',
+        params: SilenceId,
+        response: { 200: GettableSilence, ...amErrors },
+      },
+    },
+    async (request) =>
+      deps.silences.get(request.caller, teamOf(request), (request.params as { silenceID: string }).silenceID),
+  );
+  app.delete(
+    `${prefix}/api/v2/silence/:silenceID`,
+    {
+      schema: {
+        tags,
+        summary: 'Alertmanager API v2: expire a silence (endsAt becomes now)',
+        params: SilenceId,
+        response: { 200: Type.Object({}, { additionalProperties: false }), ...amErrors },
+      },
+    },
+    async (request) => {
+      await deps.silences.expire(
+        request.caller,
+        teamOf(request),
+        (request.params as { silenceID: string }).silenceID,
+      );
+      return {};
+    },
+  );
+}
+
+/** The teams a caller reads alerts of: the path's (checked), else every team they belong to (all for admins). */
+export function visibleTeams(caller: Caller, team: string | undefined): string[] | undefined {
+  if (team === undefined) return readableTeams(caller.principal);
+  authorize(caller.principal, 'read', team, 'the alerts');
+  return [team];
+}
+
+interface ActiveSilence {
+  id: string;
+  team: string;
+  matchers: CompiledMatcher[];
+}
+
+/** Active silences, to show which alerts they mute (the dispatcher's own evaluation decides what is sent). */
+async function activeSilences(
+  deps: AlertRouteDependencies,
+  caller: Caller,
+  team: string | undefined,
+  now: number,
+): Promise<ActiveSilence[]> {
+  const listed = await deps.silences.listWithTeams(caller, team);
+  return listed
+    .filter(({ silence }) => silenceState(silence, now) === 'active')
+    .map(({ team: owner, silence }) => ({
+      id: silence.id,
+      team: owner,
+      matchers: silence.matchers.map(compileMatcher),
+    }));
+}
+
+function toGettable(alert: StoredAlert, silencedBy: string[]): GettableAlert {
+  return {
+    labels: alert.labels,
+    annotations: alert.annotations,
+    startsAt: alert.startsAt,
+    endsAt: alert.endsAt,
+    updatedAt: alert.updatedAt,
+    ...(alert.generatorURL ? { generatorURL: alert.generatorURL } : {}),
+    fingerprint: alert.fingerprint,
+    receivers: [{ name: alert.team }],
+    status: { state: silencedBy.length > 0 ? 'suppressed' : 'active', silencedBy, inhibitedBy: [] },
+  };
+}

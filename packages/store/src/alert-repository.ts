@@ -1,0 +1,247 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { AlertEntities, AlertRecord, AlertSource } from '@gantry/model';
+import type { AlertTable, Database } from './schema.ts';
+
+/** An alert to store: its record without the sequence number and state, which the store gives. */
+export type AlertWrite = Omit<AlertRecord, 'seq' | 'state' | 'updatedAt'>;
+
+/** A stored alert; `state` is read against a clock by whoever shows it (`alertState`). */
+export type StoredAlert = Omit<AlertRecord, 'state'>;
+
+/** What one committed ingest changed: sequence numbers `fromSeq..toSeq`, in the teams listed. */
+export interface AlertsIngested {
+  fromSeq: number;
+  toSeq: number;
+  teams: readonly string[];
+  count: number;
+}
+
+export type IngestListener = (change: AlertsIngested) => void;
+
+export interface AlertRecordQuery {
+  /** Team names; absent means every team (admins). */
+  teams?: readonly string[];
+  state?: 'firing' | 'resolved';
+  /** The clock `state` is read against (ISO). */
+  now: string;
+  entities?: AlertEntities;
+  /** Updated at or after (ISO). */
+  since?: string;
+  /** Resume below this sequence number (newest change first). */
+  beforeSeq?: number;
+  limit: number;
+  /** A filter on labels that SQL cannot express (matchers); rows it refuses do not count towards limit. */
+  accept?: (labels: Readonly<Record<string, string>>) => boolean;
+  /** Most rows read to fill one page when `accept` refuses many; past it the page ends early with a token. */
+  scanLimit?: number;
+}
+
+/** Rows per INSERT: 17 columns, well under either database's limit on parameters. */
+const CHUNK = 400;
+const SCAN_PAGE = 500;
+
+/** The state of a stored alert at `now` (ISO): resolved once endsAt has passed, as in Alertmanager. */
+export function alertState(alert: { endsAt: string }, now: string): 'firing' | 'resolved' {
+  return alert.endsAt <= now ? 'resolved' : 'firing';
+}
+
+/**
+ * Alert records, one per (team, fingerprint). Every write takes the next sequence numbers in its
+ * transaction (a one-row counter, so commits are in sequence order); `changedSince` reads them in order,
+ * and `onIngested` (this process) and the PostgreSQL channel (every server) say when there is more.
+ */
+export class AlertRepository {
+  readonly #listeners = new Set<IngestListener>();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** PostgreSQL: the channel NOTIFY announces committed writes on; undefined on SQLite. */
+    private readonly notifyChannel?: string,
+  ) {}
+
+  /** Tells `listener` of every ingest this process commits; returns the function that stops it. */
+  onIngested(listener: IngestListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Stores a batch in one transaction: all of it or nothing. A stored alert of the same team and
+   * fingerprint is replaced, keeping its startsAt when the two firing intervals overlap (a repeat of a
+   * firing alert; a resolve) as Alertmanager merges them. Repeats within the batch fold the same way.
+   */
+  async upsert(alerts: readonly AlertWrite[], updatedAt: string): Promise<AlertsIngested> {
+    const folded = fold(alerts);
+    if (folded.length === 0) return { fromSeq: 0, toSeq: 0, teams: [], count: 0 };
+    const teams = [...new Set(folded.map((alert) => alert.team))];
+    const toSeq = await this.db.transaction().execute(async (tx) => {
+      const counter = await tx
+        .updateTable('alert_seq')
+        .set({ value: sql<number>`value + ${folded.length}` })
+        .where('id', '=', 1)
+        .returning('value')
+        .executeTakeFirstOrThrow();
+      const last = Number(counter.value);
+      const first = last - folded.length + 1;
+      for (let i = 0; i < folded.length; i += CHUNK) {
+        await tx
+          .insertInto('alerts')
+          .values(folded.slice(i, i + CHUNK).map((alert, j) => toRow(alert, first + i + j, updatedAt)))
+          .onConflict((oc) =>
+            oc.columns(['team', 'fingerprint']).doUpdateSet((eb) => ({
+              seq: eb.ref('excluded.seq'),
+              // Overlapping intervals are one firing: the earlier start stays.
+              starts_at: sql<string>`case when excluded.starts_at <= alerts.ends_at and excluded.ends_at >= alerts.starts_at and alerts.starts_at < excluded.starts_at then alerts.starts_at else excluded.starts_at end`,
+              ends_at: eb.ref('excluded.ends_at'),
+              updated_at: eb.ref('excluded.updated_at'),
+              annotations: eb.ref('excluded.annotations'),
+              generator_url: eb.ref('excluded.generator_url'),
+              source: eb.ref('excluded.source'),
+            })),
+          )
+          .execute();
+      }
+      if (this.notifyChannel) await sql`select pg_notify(${this.notifyChannel}, ${String(last)})`.execute(tx);
+      return last;
+    });
+    const change = { fromSeq: toSeq - folded.length + 1, toSeq, teams, count: folded.length };
+    for (const listener of this.#listeners) listener(change);
+    return change;
+  }
+
+  /** Alerts written after sequence number `seq`, in sequence order, at most `limit`. */
+  async changedSince(seq: number, limit: number): Promise<StoredAlert[]> {
+    const rows = await this.db
+      .selectFrom('alerts')
+      .selectAll()
+      .where('seq', '>', seq)
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+    return rows.map(fromRow);
+  }
+
+  /** The highest sequence number given so far. */
+  async currentSeq(): Promise<number> {
+    const row = await this.db
+      .selectFrom('alert_seq')
+      .select('value')
+      .where('id', '=', 1)
+      .executeTakeFirstOrThrow();
+    return Number(row.value);
+  }
+
+  async get(team: string, fingerprint: string): Promise<StoredAlert | undefined> {
+    const row = await this.db
+      .selectFrom('alerts')
+      .selectAll()
+      .where('team', '=', team)
+      .where('fingerprint', '=', fingerprint)
+      .executeTakeFirst();
+    return row ? fromRow(row) : undefined;
+  }
+
+  /** Alerts by most recent change first. `nextBeforeSeq` is set when there may be more. */
+  async query(query: AlertRecordQuery): Promise<{ items: StoredAlert[]; nextBeforeSeq?: number }> {
+    if (query.teams?.length === 0) return { items: [] };
+    const items: StoredAlert[] = [];
+    const scanLimit = query.scanLimit ?? 20_000;
+    let scanned = 0;
+    let below = query.beforeSeq;
+    for (;;) {
+      const page = query.accept ? Math.min(SCAN_PAGE, scanLimit - scanned) : query.limit + 1;
+      let select = this.db.selectFrom('alerts').selectAll();
+      if (query.teams) select = select.where('team', 'in', query.teams);
+      if (query.state === 'firing') select = select.where('ends_at', '>', query.now);
+      if (query.state === 'resolved') select = select.where('ends_at', '<=', query.now);
+      for (const [key, value] of Object.entries(query.entities ?? {}))
+        if (value !== undefined)
+          select = select.where(key as keyof AlertEntities & keyof AlertTable, '=', value);
+      if (query.since) select = select.where('updated_at', '>=', query.since);
+      if (below !== undefined) select = select.where('seq', '<', below);
+      const rows = await select.orderBy('seq', 'desc').limit(page).execute();
+      scanned += rows.length;
+      for (const row of rows) {
+        const alert = fromRow(row);
+        below = alert.seq;
+        if (query.accept && !query.accept(alert.labels)) continue;
+        if (items.length === query.limit) return { items, nextBeforeSeq: items.at(-1)!.seq };
+        items.push(alert);
+      }
+      if (rows.length < page) return { items };
+      if (!query.accept) return { items, nextBeforeSeq: items.at(-1)!.seq };
+      if (items.length === query.limit) return { items, nextBeforeSeq: items.at(-1)!.seq };
+      if (scanned >= scanLimit) return { items, ...(below !== undefined ? { nextBeforeSeq: below } : {}) };
+    }
+  }
+
+  /** A deleted team's alerts go with it: a team re-created under the name inherits none. */
+  async deleteTeam(team: string): Promise<number> {
+    const result = await this.db.deleteFrom('alerts').where('team', '=', team).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /** Retention: removes alerts that ended before `cutoff` (ISO); returns how many. */
+  async deleteEndedBefore(cutoff: string): Promise<number> {
+    const result = await this.db.deleteFrom('alerts').where('ends_at', '<', cutoff).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}
+
+/** One entry per (team, fingerprint), later ones merged onto earlier ones as `upsert` merges with the store. */
+function fold(alerts: readonly AlertWrite[]): AlertWrite[] {
+  const byKey = new Map<string, AlertWrite>();
+  for (const alert of alerts) {
+    const key = `${alert.team}\u0000${alert.fingerprint}`;
+    const known = byKey.get(key);
+    const overlaps = known && alert.startsAt <= known.endsAt && alert.endsAt >= known.startsAt;
+    byKey.set(
+      key,
+      overlaps && known.startsAt < alert.startsAt ? { ...alert, startsAt: known.startsAt } : alert,
+    );
+  }
+  return [...byKey.values()];
+}
+
+function toRow(alert: AlertWrite, seq: number, updatedAt: string): AlertTable {
+  return {
+    team: alert.team,
+    fingerprint: alert.fingerprint,
+    seq,
+    alertname: (alert.labels.alertname ?? '').slice(0, 256),
+    labels: JSON.stringify(alert.labels),
+    annotations: JSON.stringify(alert.annotations),
+    starts_at: alert.startsAt,
+    ends_at: alert.endsAt,
+    updated_at: updatedAt,
+    generator_url: alert.generatorURL,
+    source: alert.source,
+    cluster: (alert.entities.cluster ?? '').slice(0, 253),
+    node: (alert.entities.node ?? '').slice(0, 253),
+    namespace: (alert.entities.namespace ?? '').slice(0, 253),
+    application: (alert.entities.application ?? '').slice(0, 253),
+    component: (alert.entities.component ?? '').slice(0, 253),
+  };
+}
+
+function fromRow(row: Selectable<AlertTable>): StoredAlert {
+  const entities: AlertEntities = {};
+  if (row.cluster) entities.cluster = row.cluster;
+  if (row.node) entities.node = row.node;
+  if (row.namespace) entities.namespace = row.namespace;
+  if (row.application) entities.application = row.application;
+  if (row.component) entities.component = row.component;
+  return {
+    team: row.team,
+    fingerprint: row.fingerprint,
+    labels: JSON.parse(row.labels) as Record<string, string>,
+    annotations: JSON.parse(row.annotations) as Record<string, string>,
+    startsAt: row.starts_at,
+    endsAt: row.ends_at,
+    updatedAt: row.updated_at,
+    generatorURL: row.generator_url,
+    source: row.source as AlertSource,
+    entities,
+    seq: Number(row.seq),
+  };
+}

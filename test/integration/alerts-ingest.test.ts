@@ -1,0 +1,3 @@
+import { describeAlertsSuite } from './alerts-suite.ts';
+
+describeAlertsSuite('SQLite', () => Promise.resolve(undefined));
