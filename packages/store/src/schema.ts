@@ -15,6 +15,7 @@ export interface Database {
   events: EventTable;
   applied_objects: AppliedObjectTable;
   login_throttle: LoginThrottleTable;
+  alert_notification_log: AlertNotificationLogTable;
 }
 
 export interface ResourceTable {
@@ -165,4 +166,22 @@ export interface LoginThrottleTable {
   /** Milliseconds since the epoch. */
   last_failure_at: number;
   blocked_until: number;
+}
+
+/** The alert dispatcher's notification log (migration 0010-alert-dispatch, ADR 0013). */
+export interface AlertNotificationLogTable {
+  /** sha256 of team, group key and receiver. */
+  key: string;
+  team: string;
+  group_key: string;
+  receiver: string;
+  sequence: number;
+  /** JSON arrays of fingerprints. */
+  firing: string;
+  resolved: string;
+  flapping: string;
+  owed: string;
+  /** Milliseconds since the epoch. */
+  sent_at: number;
+  expires_at: number;
 }

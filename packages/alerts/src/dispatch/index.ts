@@ -7,3 +7,4 @@ export * from './flapping.ts';
 export * from './notification-log.ts';
 export * from './dispatcher.ts';
 export * from './fake-clock.ts';
+export * from './admission.ts';

@@ -1,4 +1,4 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
 import type { KindDefinition } from '../kind-registry.ts';
 import { NAME_PATTERN } from '../resource.ts';
 
@@ -64,7 +64,10 @@ function routeSchema(depth: number): TSchema {
   return Type.Object(routeFields(child), { additionalProperties: false });
 }
 
-/** A route below the root (the same fields, nested up to MAX_ROUTE_DEPTH levels). */
+/**
+ * A route (the root's spec and every child: the same fields, nested up to MAX_ROUTE_DEPTH levels). Written
+ * out because the schema's nesting is built in a loop, which Static<> cannot follow.
+ */
 export interface AlertRoute {
   matchers?: string[];
   receivers?: string[];
@@ -82,7 +85,7 @@ export const AlertRoutingSpec = Type.Object(routeFields(routeSchema(MAX_ROUTE_DE
   additionalProperties: false,
   description: 'The root route: it matches every alert of the team; its receivers are the default.',
 });
-export type AlertRoutingSpec = Static<typeof AlertRoutingSpec> & AlertRoute;
+export type AlertRoutingSpec = AlertRoute;
 
 export const alertRoutingKind: KindDefinition = {
   kind: 'AlertRouting',
