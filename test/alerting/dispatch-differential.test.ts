@@ -157,7 +157,11 @@ describe('dispatch: differential against Alertmanager 0.25', () => {
         })),
       },
       inhibit_rules: [
-        { source_matchers: inhibit.sourceMatchers, target_matchers: inhibit.targetMatchers, equal: inhibit.equal },
+        {
+          source_matchers: inhibit.sourceMatchers,
+          target_matchers: inhibit.targetMatchers,
+          equal: inhibit.equal,
+        },
       ],
       receivers: ['default', 'db', 'pager'].map(receiver),
     };
@@ -227,7 +231,12 @@ describe('dispatch: differential against Alertmanager 0.25', () => {
   it('groups, times and counts notifications as Alertmanager does, and delivers the resolve it drops', async () => {
     t0 = Date.now();
     const startsAt = new Map<string, number>();
-    const silences: { id: string; matchers: { name: string; value: string; isRegex: boolean; isEqual: boolean }[]; startsAt: number; endsAt: number }[] = [];
+    const silences: {
+      id: string;
+      matchers: { name: string; value: string; isRegex: boolean; isEqual: boolean }[];
+      startsAt: number;
+      endsAt: number;
+    }[] = [];
     const post = async (path: string, body: unknown) => {
       const response = await fetch(`${amUrl}${path}`, {
         method: 'POST',
@@ -269,17 +278,15 @@ describe('dispatch: differential against Alertmanager 0.25', () => {
       );
       dispatcher.upsertAlerts(
         'ops',
-        labelSets.map(
-          (labels): DispatchAlert => ({
-            fingerprint: labelsFingerprint(labels),
-            labels,
-            annotations: { summary: labels.alertname! },
-            startsAt: startsAt.get(formatLabels(labels))!,
-            endsAt: resolving ? now : null,
-            updatedAt: now,
-            generatorURL: 'http://prometheus.test/graph',
-          }),
-        ),
+        labelSets.map((labels): DispatchAlert => ({
+          fingerprint: labelsFingerprint(labels),
+          labels,
+          annotations: { summary: labels.alertname! },
+          startsAt: startsAt.get(formatLabels(labels))!,
+          endsAt: resolving ? now : null,
+          updatedAt: now,
+          generatorURL: 'http://prometheus.test/graph',
+        })),
       );
     }
     await sleep(t0 + END_S * 1000 - Date.now());
@@ -287,7 +294,12 @@ describe('dispatch: differential against Alertmanager 0.25', () => {
     const am = byGroup(fromAlertmanager);
     const gantry = byGroup(fromGantry);
     const report = (groups: Map<string, Seen[]>) =>
-      [...groups].map(([group, list]) => `${group}\n${list.map((s) => `  ${s.at.toFixed(2)}s ${contentOf(s)}`).join('\n')}`).join('\n');
+      [...groups]
+        .map(
+          ([group, list]) =>
+            `${group}\n${list.map((s) => `  ${s.at.toFixed(2)}s ${contentOf(s)}`).join('\n')}`,
+        )
+        .join('\n');
     const context = `Alertmanager:\n${report(am)}\nGantry:\n${report(gantry)}`;
 
     // The same groups reach the same receivers; the silenced alert that never fired visibly reaches none.
@@ -309,15 +321,19 @@ describe('dispatch: differential against Alertmanager 0.25', () => {
         // Where Gantry differs: Alertmanager drops the resolve of the alert silenced after it was notified
         // (alertmanager#226); Gantry delivers it, marked as resolved while muted.
         expect(amList.map(contentOf), context).toEqual([`firing ${formatLabels(R1)}`]);
-        expect(gantryList.map(contentOf), context).toEqual([`firing ${formatLabels(R1)}`, `resolved ${formatLabels(R1)}`]);
+        expect(gantryList.map(contentOf), context).toEqual([
+          `firing ${formatLabels(R1)}`,
+          `resolved ${formatLabels(R1)}`,
+        ]);
         expect(gantryList[1]!.at, context).toBeGreaterThan(5.5);
         gantryList = gantryList.slice(0, 1);
       }
       expect(gantryList.map(contentOf), `${group}\n${context}`).toEqual(amList.map(contentOf));
       amList.forEach((seen, index) => {
-        expect(Math.abs(seen.at - gantryList[index]!.at), `${group} #${index}\n${context}`).toBeLessThanOrEqual(
-          TOLERANCE_S,
-        );
+        expect(
+          Math.abs(seen.at - gantryList[index]!.at),
+          `${group} #${index}\n${context}`,
+        ).toBeLessThanOrEqual(TOLERANCE_S);
       });
     }
     // The shared semantics in numbers: the CPU group's four notifications (first, a resolve while its

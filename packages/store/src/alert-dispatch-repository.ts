@@ -87,7 +87,10 @@ export class AlertDispatchRepository {
 
   /** Forgets entries whose `expiresAt` has passed; answers how many. */
   async purge(now: number): Promise<number> {
-    const result = await this.db.deleteFrom('alert_notification_log').where('expires_at', '<=', now).executeTakeFirst();
+    const result = await this.db
+      .deleteFrom('alert_notification_log')
+      .where('expires_at', '<=', now)
+      .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
 }

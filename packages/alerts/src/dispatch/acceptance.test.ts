@@ -32,7 +32,9 @@ describe('dispatch acceptance', () => {
   it('sends a resolve at the next tick and then forgets the group', async () => {
     const a = alert({ alertname: 'A' });
     const timed = alert({ alertname: 'T' });
-    const h = new AcceptanceHarness({ routing: { receivers: ['default'], groupBy: ['alertname'], ...timers } })
+    const h = new AcceptanceHarness({
+      routing: { receivers: ['default'], groupBy: ['alertname'], ...timers },
+    })
       .push(0, a.active(0), timed.active(0, 8))
       .want(1, 1, 'default', firing(a.labels))
       .want(1, 1, 'default', firing(timed.labels))
@@ -49,7 +51,9 @@ describe('dispatch acceptance', () => {
     const x = alert({ alertname: 'G', instance: 'x' });
     const y = alert({ alertname: 'G', instance: 'y' });
     const z = alert({ alertname: 'H' });
-    const h = new AcceptanceHarness({ routing: { receivers: ['default'], groupBy: ['alertname'], ...timers } })
+    const h = new AcceptanceHarness({
+      routing: { receivers: ['default'], groupBy: ['alertname'], ...timers },
+    })
       .push(0, x.active(0), z.active(0, 0.5))
       .want(1, 1, 'default', firing(x.labels))
       .push(2, y.active(2))
@@ -121,7 +125,9 @@ describe('dispatch acceptance', () => {
 
   it('mutes silenced alerts and notifies them when the silence ends', async () => {
     const a = alert({ alertname: 'A' });
-    const h = new AcceptanceHarness({ routing: { receivers: ['default'], groupBy: ['alertname'], ...timers } })
+    const h = new AcceptanceHarness({
+      routing: { receivers: ['default'], groupBy: ['alertname'], ...timers },
+    })
       .silence(0, 's1', 'alertname="A"', 0, 20)
       .push(0, a.active(0))
       .nothing(0, 20.9)
@@ -131,7 +137,9 @@ describe('dispatch acceptance', () => {
 
   it('delivers the resolve of a notified alert that was silenced since (alertmanager#226)', async () => {
     const a = alert({ alertname: 'A' });
-    const h = new AcceptanceHarness({ routing: { receivers: ['default'], groupBy: ['alertname'], ...timers } })
+    const h = new AcceptanceHarness({
+      routing: { receivers: ['default'], groupBy: ['alertname'], ...timers },
+    })
       .push(0, a.active(0))
       .want(1, 1, 'default', firing(a.labels))
       .silence(3, 's1', 'alertname="A"', 3, 1000)
@@ -151,7 +159,11 @@ describe('dispatch acceptance', () => {
     const h = new AcceptanceHarness({
       routing: { receivers: ['default'], groupBy: ['alertname'], ...timers },
       inhibitRules: {
-        node: { sourceMatchers: ['severity="critical"'], targetMatchers: ['severity="warning"'], equal: ['cluster'] },
+        node: {
+          sourceMatchers: ['severity="critical"'],
+          targetMatchers: ['severity="warning"'],
+          equal: ['cluster'],
+        },
       },
     })
       .push(0, target.active(0))

@@ -1,4 +1,9 @@
-import { InputError, type AlertRoutingSpec, type InhibitRuleSpec, type TimeIntervalSpec } from '@gantry/model';
+import {
+  InputError,
+  type AlertRoutingSpec,
+  type InhibitRuleSpec,
+  type TimeIntervalSpec,
+} from '@gantry/model';
 import { compileInhibitRule, compileRouting, type SpecProblem } from './routing.ts';
 import { compileTimeInterval } from './time-interval.ts';
 

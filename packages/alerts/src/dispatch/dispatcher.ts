@@ -181,7 +181,8 @@ export class AlertDispatcher {
     state.groups.clear();
     state.membership.clear();
     for (const alert of [...state.alerts.values()]) this.#route(state, alert);
-    for (const problem of problems) this.#logger?.warn({ team, ...problem }, 'alert dispatch configuration problem');
+    for (const problem of problems)
+      this.#logger?.warn({ team, ...problem }, 'alert dispatch configuration problem');
     return problems;
   }
 
@@ -356,7 +357,11 @@ export class AlertDispatcher {
     const alerts = [...group.alerts.values()];
     const views = alerts.map((alert) => {
       const resolved = resolvedAt(alert, now);
-      state.flaps.observe(alert.fingerprint, resolved ? 'resolved' : 'firing', resolved ? alert.endsAt! : now);
+      state.flaps.observe(
+        alert.fingerprint,
+        resolved ? 'resolved' : 'firing',
+        resolved ? alert.endsAt! : now,
+      );
       const flapping = state.flaps.isFlapping(alert.fingerprint, now);
       const muted =
         this.#silencedBy(state, alert.labels, now).length > 0 ||
@@ -380,7 +385,14 @@ export class AlertDispatcher {
       const owedResolves = timeMuted
         ? []
         : views.filter((view) => view.muted && !view.firing && owed.has(view.alert.fingerprint));
-      const reason = this.#needsUpdate(entry, firing, [...resolved, ...owedResolves], owedResolves.length, now, route);
+      const reason = this.#needsUpdate(
+        entry,
+        firing,
+        [...resolved, ...owedResolves],
+        owedResolves.length,
+        now,
+        route,
+      );
       if (reason && visible.length + owedResolves.length > 0) {
         const sent = [...firing, ...resolved, ...owedResolves];
         try {
@@ -393,13 +405,15 @@ export class AlertDispatcher {
           );
         }
       }
-      for (const fingerprint of state.log.get(logKey(group.key, receiver))?.owed ?? []) stillOwed.add(fingerprint);
+      for (const fingerprint of state.log.get(logKey(group.key, receiver))?.owed ?? [])
+        stillOwed.add(fingerprint);
     }
     if (!allSent) return;
     // Resolved alerts leave the group once notified (unless they changed meanwhile or a resolve is still owed).
     for (const view of views) {
       const { alert } = view;
-      if (view.firing || stillOwed.has(alert.fingerprint) || group.alerts.get(alert.fingerprint) !== alert) continue;
+      if (view.firing || stillOwed.has(alert.fingerprint) || group.alerts.get(alert.fingerprint) !== alert)
+        continue;
       group.alerts.delete(alert.fingerprint);
       const member = state.membership.get(alert.fingerprint);
       member?.delete(group.id);
@@ -425,13 +439,25 @@ export class AlertDispatcher {
   ): NotificationReason | undefined {
     if (!entry) return firing.length > 0 ? 'new' : undefined;
     const lastFiring = new Set(entry.firing);
-    if (!isSubset(firing.map((view) => view.alert.fingerprint), lastFiring)) return 'changed';
+    if (
+      !isSubset(
+        firing.map((view) => view.alert.fingerprint),
+        lastFiring,
+      )
+    )
+      return 'changed';
     const flapping = firing.filter((view) => view.flapping).map((view) => view.alert.fingerprint);
     if (!isSubset(flapping, new Set(entry.flapping))) return 'flapping';
     // All resolved: said when the receiver holds firing alerts of the group (alerts that fired and resolved
     // between two notifications are not news to it).
     if (firing.length === 0) return entry.firing.length > 0 || owedResolves > 0 ? 'resolved' : undefined;
-    if (!isSubset(resolved.map((view) => view.alert.fingerprint), new Set(entry.resolved))) return 'changed';
+    if (
+      !isSubset(
+        resolved.map((view) => view.alert.fingerprint),
+        new Set(entry.resolved),
+      )
+    )
+      return 'changed';
     return entry.sentAt + route.repeatIntervalMs <= now ? 'repeat' : undefined;
   }
 
@@ -463,7 +489,9 @@ export class AlertDispatcher {
     const resolved = alerts.filter((alert) => alert.status === 'resolved').map((alert) => alert.fingerprint);
     const sequence = (entry?.sequence ?? 0) + 1;
     const id = createHash('sha256')
-      .update([state.name, group.key, receiver, sequence, firing.join(','), resolved.join(',')].join('\u0000'))
+      .update(
+        [state.name, group.key, receiver, sequence, firing.join(','), resolved.join(',')].join('\u0000'),
+      )
       .digest('hex')
       .slice(0, 32);
     const notification: GroupNotification = {
@@ -505,7 +533,8 @@ export class AlertDispatcher {
   #silencedBy(state: TeamState, labels: LabelSet, now: number): string[] {
     return state.silences
       .filter(
-        ({ silence, matchers }) => silence.startsAt <= now && now < silence.endsAt && matchesAll(matchers, labels),
+        ({ silence, matchers }) =>
+          silence.startsAt <= now && now < silence.endsAt && matchesAll(matchers, labels),
       )
       .map(({ silence }) => silence.id);
   }

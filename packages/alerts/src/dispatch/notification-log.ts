@@ -37,7 +37,9 @@ export class MemoryNotificationLog implements NotificationLog {
 
   list(team: string): Promise<NotificationLogEntry[]> {
     return Promise.resolve(
-      [...this.#entries.values()].filter((entry) => entry.team === team).map((entry) => structuredClone(entry)),
+      [...this.#entries.values()]
+        .filter((entry) => entry.team === team)
+        .map((entry) => structuredClone(entry)),
     );
   }
 

@@ -1,10 +1,21 @@
 import type { AlertRoute, AlertRoutingSpec, InhibitRuleSpec } from '@gantry/model';
-import { compileMatcher, formatMatcher, matchesAll, parseMatchers, type CompiledMatcher, type LabelSet } from '../matchers.ts';
+import {
+  compileMatcher,
+  formatMatcher,
+  matchesAll,
+  parseMatchers,
+  type CompiledMatcher,
+  type LabelSet,
+} from '../matchers.ts';
 import { parseDuration } from './duration.ts';
 import { formatLabels } from './labels.ts';
 
 /** Alertmanager's defaults for a root route that does not set them. */
-export const ROUTE_DEFAULTS = { groupWaitMs: 30_000, groupIntervalMs: 300_000, repeatIntervalMs: 4 * 3_600_000 };
+export const ROUTE_DEFAULTS = {
+  groupWaitMs: 30_000,
+  groupIntervalMs: 300_000,
+  repeatIntervalMs: 4 * 3_600_000,
+};
 
 /** A route ready to match: inherited options resolved, matchers compiled. */
 export interface CompiledRoute {
@@ -51,7 +62,12 @@ function compileMatcherList(
   });
 }
 
-function duration(text: string | undefined, inherited: number, path: string, problems: SpecProblem[]): number {
+function duration(
+  text: string | undefined,
+  inherited: number,
+  path: string,
+  problems: SpecProblem[],
+): number {
   if (text === undefined) return inherited;
   const parsed = parseDuration(text);
   if (!parsed.ok) {
@@ -73,7 +89,10 @@ function compileRoute(
   const groupBy = route.groupBy ?? parent?.groupBy ?? [];
   const groupByAll = groupBy.includes('...');
   if (groupByAll && groupBy.length > 1) {
-    problems.push({ path: `${path}/groupBy`, message: "'...' groups by all labels and must be the only entry" });
+    problems.push({
+      path: `${path}/groupBy`,
+      message: "'...' groups by all labels and must be the only entry",
+    });
   }
   groupBy.forEach((name, index) => {
     if (name !== '...' && !LABEL_NAME.test(name)) {
@@ -93,7 +112,12 @@ function compileRoute(
     receivers,
     groupBy: groupByAll ? [] : groupBy,
     groupByAll,
-    groupWaitMs: duration(route.groupWait, parent?.groupWaitMs ?? ROUTE_DEFAULTS.groupWaitMs, `${path}/groupWait`, problems),
+    groupWaitMs: duration(
+      route.groupWait,
+      parent?.groupWaitMs ?? ROUTE_DEFAULTS.groupWaitMs,
+      `${path}/groupWait`,
+      problems,
+    ),
     groupIntervalMs: duration(
       route.groupInterval,
       parent?.groupIntervalMs ?? ROUTE_DEFAULTS.groupIntervalMs,
@@ -119,7 +143,10 @@ function compileRoute(
     problems.push({ path: `${path}/repeatInterval`, message: 'must be longer than 0' });
   }
   if (!parent && (route.matchers?.length ?? 0) > 0) {
-    problems.push({ path: `${path}/matchers`, message: 'the root route matches every alert; it takes no matchers' });
+    problems.push({
+      path: `${path}/matchers`,
+      message: 'the root route matches every alert; it takes no matchers',
+    });
   }
   if (!parent && (compiled.muteTimeIntervals.length > 0 || compiled.activeTimeIntervals.length > 0)) {
     problems.push({ path, message: 'the root route cannot have mute or active time intervals' });
@@ -131,7 +158,10 @@ function compileRoute(
 }
 
 /** Compiles an AlertRouting; `problems` lists what is wrong with the field path (empty when valid). */
-export function compileRouting(name: string, spec: AlertRoutingSpec): { root: CompiledRoute; problems: SpecProblem[] } {
+export function compileRouting(
+  name: string,
+  spec: AlertRoutingSpec,
+): { root: CompiledRoute; problems: SpecProblem[] } {
   const problems: SpecProblem[] = [];
   const root = compileRoute(spec, undefined, name, name, '', problems);
   return { root, problems };

@@ -81,7 +81,10 @@ function parseSpans(
     const start = first === undefined ? undefined : bound(first.trim());
     const end = second === undefined ? start : bound(second.trim());
     if (extra !== undefined || start === undefined || end === undefined) {
-      problems.push({ path: `${path}/${index}`, message: `"${item}" is not a valid ${what} or range of them` });
+      problems.push({
+        path: `${path}/${index}`,
+        message: `"${item}" is not a valid ${what} or range of them`,
+      });
       return [];
     }
     if (!ordered(start, end)) {
@@ -99,7 +102,8 @@ function minutes(text: string): number {
 
 function compileRange(range: TimeRange, path: string, problems: IntervalProblem[]): CompiledRange {
   const zone = range.location ?? 'UTC';
-  if (!zoneFormatter(zone)) problems.push({ path: `${path}/location`, message: `unknown time zone "${zone}"` });
+  if (!zoneFormatter(zone))
+    problems.push({ path: `${path}/location`, message: `unknown time zone "${zone}"` });
   const times = range.times?.map((time, index) => {
     const span = { start: minutes(time.startTime), end: minutes(time.endTime) };
     if (span.end <= span.start) {
@@ -177,7 +181,8 @@ const within = (spans: Span[] | undefined, value: number) =>
 function rangeHolds(range: CompiledRange, instant: number): boolean {
   const at = calendarAt(instant, range.zone);
   if (!at) return false;
-  if (range.times && !range.times.some((span) => at.minute >= span.start && at.minute < span.end)) return false;
+  if (range.times && !range.times.some((span) => at.minute >= span.start && at.minute < span.end))
+    return false;
   if (!within(range.weekdays, at.weekday)) return false;
   if (!within(range.months, at.month)) return false;
   if (!within(range.years, at.year)) return false;
@@ -200,7 +205,9 @@ export function compileTimeInterval(
   spec: TimeIntervalSpec,
 ): { interval: CompiledTimeInterval; problems: IntervalProblem[] } {
   const problems: IntervalProblem[] = [];
-  const ranges = spec.timeIntervals.map((range, index) => compileRange(range, `/timeIntervals/${index}`, problems));
+  const ranges = spec.timeIntervals.map((range, index) =>
+    compileRange(range, `/timeIntervals/${index}`, problems),
+  );
   return {
     interval: { name, contains: (instant) => ranges.some((range) => rangeHolds(range, instant)) },
     problems,

@@ -41,20 +41,32 @@ function routeFields(child: TSchema | undefined) {
         description: "Label names that group alerts; `['...']` groups by all labels. Absent: the parent's.",
       }),
     ),
-    groupWait: Type.Optional(AlertDuration('Wait before the first notification of a new group (default 30s).')),
-    groupInterval: Type.Optional(AlertDuration('Wait between notifications of a changed group (default 5m).')),
+    groupWait: Type.Optional(
+      AlertDuration('Wait before the first notification of a new group (default 30s).'),
+    ),
+    groupInterval: Type.Optional(
+      AlertDuration('Wait between notifications of a changed group (default 5m).'),
+    ),
     repeatInterval: Type.Optional(AlertDuration('Wait before repeating an unchanged group (default 4h).')),
     continue: Type.Optional(
       Type.Boolean({ description: 'Keep matching the following sibling routes after this one matched.' }),
     ),
     muteTimeIntervals: Type.Optional(
-      Type.Array(IntervalName, { maxItems: 32, description: 'TimeIntervals during which it does not notify.' }),
+      Type.Array(IntervalName, {
+        maxItems: 32,
+        description: 'TimeIntervals during which it does not notify.',
+      }),
     ),
     activeTimeIntervals: Type.Optional(
-      Type.Array(IntervalName, { maxItems: 32, description: 'If set, it notifies only during these TimeIntervals.' }),
+      Type.Array(IntervalName, {
+        maxItems: 32,
+        description: 'If set, it notifies only during these TimeIntervals.',
+      }),
     ),
     ...(child
-      ? { routes: Type.Optional(Type.Array(child, { maxItems: 256, description: 'Child routes, in order.' })) }
+      ? {
+          routes: Type.Optional(Type.Array(child, { maxItems: 256, description: 'Child routes, in order.' })),
+        }
       : {}),
   };
 }

@@ -11,7 +11,8 @@ export const InhibitRuleSpec = Type.Object(
     sourceMatchers: Type.Array(Type.String({ minLength: 1, maxLength: 4096 }), {
       minItems: 1,
       maxItems: 64,
-      description: 'Matchers an alert must match to inhibit (as operators write them: `severity="critical"`).',
+      description:
+        'Matchers an alert must match to inhibit (as operators write them: `severity="critical"`).',
     }),
     targetMatchers: Type.Array(Type.String({ minLength: 1, maxLength: 4096 }), {
       minItems: 1,
@@ -33,6 +34,7 @@ export const inhibitRuleKind: KindDefinition = {
   plural: 'inhibitrules',
   shortNames: ['ir'],
   scope: 'Team',
-  description: "Mutes the team's alerts that match targetMatchers while a firing alert matches sourceMatchers.",
+  description:
+    "Mutes the team's alerts that match targetMatchers while a firing alert matches sourceMatchers.",
   spec: InhibitRuleSpec,
 };

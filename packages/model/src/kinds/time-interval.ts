@@ -12,7 +12,10 @@ export const TimeRange = Type.Object(
       Type.Array(
         Type.Object(
           {
-            startTime: Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'HH:MM, inclusive.' }),
+            startTime: Type.String({
+              pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$',
+              description: 'HH:MM, inclusive.',
+            }),
             endTime: Type.String({
               pattern: '^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$',
               description: 'HH:MM, exclusive; 24:00 is the end of the day.',
