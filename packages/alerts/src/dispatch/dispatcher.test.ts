@@ -220,4 +220,71 @@ describe('AlertDispatcher', () => {
     });
     await dispatcher.stop();
   });
+
+  it('reads the log again when reading it failed, before sending anything', async () => {
+    const log = new MemoryNotificationLog();
+    await log.record({
+      team: 'ops',
+      groupKey: 'main:{}:{alertname="Down"}',
+      receiver: 'default',
+      sequence: 1,
+      firing: [labelsFingerprint(down.labels)],
+      resolved: [],
+      flapping: [],
+      owed: [labelsFingerprint(down.labels)],
+      sentAt: START,
+      expiresAt: START + 3_600_000,
+    });
+    let failures = 1;
+    const flaky = {
+      list: (team: string) => (failures-- > 0 ? Promise.reject(new Error('database away')) : log.list(team)),
+      record: (entry: Parameters<MemoryNotificationLog['record']>[0]) => log.record(entry),
+      purge: (now: number) => log.purge(now),
+    };
+    const clock = new ManualClock(START + 10_000);
+    const sent: GroupNotification[] = [];
+    const dispatcher = new AlertDispatcher({
+      clock,
+      log: flaky,
+      sink: { notify: (n) => Promise.resolve(void sent.push(n)) },
+    });
+    dispatcher.setTeamConfig('ops', {
+      routings: [{ name: 'main', spec: { ...routing, receivers: ['default'] } }],
+      inhibitRules: [],
+      timeIntervals: [],
+    });
+    dispatcher.upsertAlerts('ops', [at(0, down.active(0).toDispatch(START, 0))]);
+    await clock.advanceTo(START + 30_000, () => dispatcher.idle());
+    // The failed read held the first flush back; the next read found the entry: nothing is repeated.
+    expect(sent).toEqual([]);
+    await dispatcher.stop();
+  });
+
+  it("stops inhibiting when the source's endsAt passes, without a new value", async () => {
+    const { dispatcher, sent, advanceTo } = setup();
+    dispatcher.setTeamConfig('ops', {
+      routings: [{ name: 'main', spec: { ...routing, receivers: ['default'] } }],
+      inhibitRules: [
+        {
+          name: 'r',
+          spec: {
+            sourceMatchers: ['alertname="Root"'],
+            targetMatchers: ['alertname="Down"'],
+            equal: ['job'],
+          },
+        },
+      ],
+      timeIntervals: [],
+    });
+    const root = alert({ alertname: 'Root', job: 'api' }).active(0, 8).toDispatch(START, START);
+    dispatcher.upsertAlerts('ops', [root, at(0, down.active(0).toDispatch(START, 0))]);
+    await advanceTo(1);
+    expect(sent.map((n) => n.groupLabels.alertname)).toEqual(['Root']);
+    await advanceTo(11);
+    // Both groups tick at 11 s: the Root group's resolve, and Down, no longer inhibited.
+    expect(sent.map((n) => `${n.groupLabels.alertname} ${n.status} ${(n.at - START) / 1000}`).sort()).toEqual(
+      ['Down firing 11', 'Root firing 1', 'Root resolved 11'],
+    );
+    await dispatcher.stop();
+  });
 });

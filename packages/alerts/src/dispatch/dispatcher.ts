@@ -79,6 +79,17 @@ interface Group {
   flushing: Promise<void>;
 }
 
+/** Per inhibit rule, the firing sources by their values of the `equal` labels. */
+interface InhibitionIndex {
+  version: number;
+  /** When the first indexed source resolves by its `endsAt`. */
+  validUntil: number;
+  rules: {
+    rule: CompiledInhibitRule;
+    sources: Map<string, { fingerprint: string; matchesTarget: boolean }[]>;
+  }[];
+}
+
 interface TeamState {
   readonly name: string;
   roots: CompiledRoute[];
@@ -91,7 +102,11 @@ interface TeamState {
   readonly membership: Map<string, Set<string>>;
   readonly groups: Map<string, Group>;
   readonly log: Map<string, NotificationLogEntry>;
-  logLoaded: Promise<void>;
+  /** The team's log entries read from the NotificationLog; undefined until asked, or after a failed read. */
+  logLoaded: Promise<void> | undefined;
+  /** Bumped whenever `alerts` changes, to know when the inhibition index is stale. */
+  alertsVersion: number;
+  inhibition: InhibitionIndex | undefined;
   readonly flaps: FlapTracker;
 }
 
@@ -99,6 +114,9 @@ const DAY = 24 * 3_600_000;
 /** An entry that still owes a resolve is kept at least this long after its last notification. */
 const OWED_RETENTION_MS = 30 * DAY;
 
+/** An alert's values of a rule's `equal` labels (absent counts as empty), as one map key. */
+const equalKey = (rule: CompiledInhibitRule, labels: LabelSet) =>
+  JSON.stringify(rule.equal.map((name) => labels[name] ?? ''));
 const resolvedAt = (alert: DispatchAlert, now: number) => alert.endsAt !== null && alert.endsAt <= now;
 const logKey = (groupKey: string, receiver: string) => `${groupKey}\u0000${receiver}`;
 const isSubset = (items: Iterable<string>, of: ReadonlySet<string>) => {
@@ -177,6 +195,7 @@ export class AlertDispatcher {
     state.intervals = intervals;
     state.roots = roots;
     state.inhibitRules = inhibitRules;
+    state.inhibition = undefined;
     for (const group of state.groups.values()) group.timer?.cancel();
     state.groups.clear();
     state.membership.clear();
@@ -269,21 +288,34 @@ export class AlertDispatcher {
         membership: new Map(),
         groups: new Map(),
         log: new Map(),
-        logLoaded: Promise.resolve(),
+        logLoaded: undefined,
+        alertsVersion: 0,
+        inhibition: undefined,
         flaps: new FlapTracker(this.#flapOptions),
       };
-      created.logLoaded = this.#log.list(team).then((entries) => {
-        for (const entry of entries) {
-          // An entry recorded while loading is newer than the stored one.
-          const key = logKey(entry.groupKey, entry.receiver);
-          if (!created.log.has(key)) created.log.set(key, entry);
-        }
-      });
-      this.#track(created.logLoaded);
+      this.#track(this.#loadLog(created));
       state = created;
       this.#teams.set(team, state);
     }
     return state;
+  }
+
+  /** Reads the team's log entries once; a failed read is tried again by the next flush. */
+  #loadLog(state: TeamState): Promise<void> {
+    state.logLoaded ??= this.#log.list(state.name).then(
+      (entries) => {
+        for (const entry of entries) {
+          // An entry recorded while loading is newer than the stored one.
+          const key = logKey(entry.groupKey, entry.receiver);
+          if (!state.log.has(key)) state.log.set(key, entry);
+        }
+      },
+      (error: unknown) => {
+        state.logLoaded = undefined;
+        throw error;
+      },
+    );
+    return state.logLoaded;
   }
 
   #track(work: Promise<void>): void {
@@ -296,6 +328,9 @@ export class AlertDispatcher {
 
   /** Puts an alert into the group of every route it matches, creating groups and their first timer. */
   #route(state: TeamState, alert: DispatchAlert): void {
+    const previous = state.alerts.get(alert.fingerprint);
+    // The inhibition index holds fingerprints and depends on existence and endsAt only.
+    if (previous?.endsAt !== alert.endsAt || !previous) state.alertsVersion++;
     state.alerts.set(alert.fingerprint, alert);
     const now = this.#clock.now();
     const member = state.membership.get(alert.fingerprint) ?? new Set<string>();
@@ -349,7 +384,7 @@ export class AlertDispatcher {
   }
 
   async #flush(state: TeamState, group: Group): Promise<void> {
-    await state.logLoaded;
+    await this.#loadLog(state);
     if (this.#stopped || state.groups.get(group.id) !== group) return;
     const now = this.#clock.now();
     group.hasFlushed = true;
@@ -419,7 +454,10 @@ export class AlertDispatcher {
       member?.delete(group.id);
       if (member?.size === 0) {
         state.membership.delete(alert.fingerprint);
-        if (state.alerts.get(alert.fingerprint) === alert) state.alerts.delete(alert.fingerprint);
+        if (state.alerts.get(alert.fingerprint) === alert) {
+          state.alerts.delete(alert.fingerprint);
+          state.alertsVersion++;
+        }
       }
     }
     if (group.alerts.size === 0) {
@@ -545,19 +583,39 @@ export class AlertDispatcher {
    * that match both sides too (so it never mutes itself).
    */
   #inhibitedBy(state: TeamState, labels: LabelSet, fingerprint: string, now: number): string[] {
-    const by: string[] = [];
-    for (const rule of state.inhibitRules) {
+    if (state.inhibitRules.length === 0) return [];
+    const index = this.#inhibitionIndex(state, now);
+    const by = new Set<string>();
+    for (const { rule, sources } of index.rules) {
       if (!matchesAll(rule.target, labels)) continue;
       const twoSided = matchesAll(rule.source, labels);
-      for (const source of state.alerts.values()) {
-        if (source.fingerprint === fingerprint || resolvedAt(source, now)) continue;
-        if (!matchesAll(rule.source, source.labels)) continue;
-        if (!rule.equal.every((name) => (source.labels[name] ?? '') === (labels[name] ?? ''))) continue;
-        if (twoSided && matchesAll(rule.target, source.labels)) continue;
-        by.push(source.fingerprint);
+      for (const source of sources.get(equalKey(rule, labels)) ?? []) {
+        if (source.fingerprint === fingerprint || (twoSided && source.matchesTarget)) continue;
+        by.add(source.fingerprint);
       }
     }
-    return [...new Set(by)];
+    return [...by];
+  }
+
+  /** The firing sources of every rule, rebuilt when the team's alerts change or a source's endsAt passes. */
+  #inhibitionIndex(state: TeamState, now: number): InhibitionIndex {
+    const held = state.inhibition;
+    if (held && held.version === state.alertsVersion && now < held.validUntil) return held;
+    let validUntil = Number.POSITIVE_INFINITY;
+    const rules = state.inhibitRules.map((rule) => {
+      const sources = new Map<string, { fingerprint: string; matchesTarget: boolean }[]>();
+      for (const source of state.alerts.values()) {
+        if (resolvedAt(source, now) || !matchesAll(rule.source, source.labels)) continue;
+        if (source.endsAt !== null) validUntil = Math.min(validUntil, source.endsAt);
+        const key = equalKey(rule, source.labels);
+        const list = sources.get(key) ?? [];
+        list.push({ fingerprint: source.fingerprint, matchesTarget: matchesAll(rule.target, source.labels) });
+        sources.set(key, list);
+      }
+      return { rule, sources };
+    });
+    state.inhibition = { version: state.alertsVersion, validUntil, rules };
+    return state.inhibition;
   }
 
   async #maintain(): Promise<void> {
