@@ -328,11 +328,15 @@ export class AlertDispatcher {
 
   /** Puts an alert into the group of every route it matches, creating groups and their first timer. */
   #route(state: TeamState, alert: DispatchAlert): void {
-    const previous = state.alerts.get(alert.fingerprint);
-    // The inhibition index holds fingerprints and depends on existence and endsAt only.
-    if (previous?.endsAt !== alert.endsAt || !previous) state.alertsVersion++;
-    state.alerts.set(alert.fingerprint, alert);
     const now = this.#clock.now();
+    const previous = state.alerts.get(alert.fingerprint);
+    // The inhibition index holds the firing sources' fingerprints: a new alert or one firing again makes it
+    // stale; an earlier endsAt only brings its expiry forward (Prometheus re-sends push endsAt every minute).
+    if (!previous || (resolvedAt(previous, now) && !resolvedAt(alert, now))) state.alertsVersion++;
+    else if (state.inhibition && alert.endsAt !== null) {
+      state.inhibition.validUntil = Math.min(state.inhibition.validUntil, alert.endsAt);
+    }
+    state.alerts.set(alert.fingerprint, alert);
     const member = state.membership.get(alert.fingerprint) ?? new Set<string>();
     state.membership.set(alert.fingerprint, member);
     for (const root of state.roots) {

@@ -32,7 +32,15 @@ export class ManualClock implements Clock {
       callback,
       cancelled: false,
     };
-    this.#pending.push(pending);
+    // Kept sorted by due time, then by order of setting: binary search for the insertion point.
+    let low = 0;
+    let high = this.#pending.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (this.#pending[middle]!.at <= pending.at) low = middle + 1;
+      else high = middle;
+    }
+    this.#pending.splice(low, 0, pending);
     return { cancel: () => (pending.cancelled = true) };
   }
 
@@ -40,13 +48,10 @@ export class ManualClock implements Clock {
   async advanceTo(time: number, settle: () => Promise<void> = () => Promise.resolve()): Promise<void> {
     await settle();
     for (;;) {
-      const live = this.#pending.filter((pending) => !pending.cancelled);
-      this.#pending.splice(0, this.#pending.length, ...live);
-      const next = live
-        .filter((pending) => pending.at <= time)
-        .sort((a, b) => a.at - b.at || a.order - b.order)[0];
-      if (!next) break;
-      this.#pending.splice(this.#pending.indexOf(next), 1);
+      const next = this.#pending[0];
+      if (!next || next.at > time) break;
+      this.#pending.shift();
+      if (next.cancelled) continue;
       this.#now = Math.max(this.#now, next.at);
       next.callback();
       await settle();
