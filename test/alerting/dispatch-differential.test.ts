@@ -46,6 +46,8 @@ const inhibit: InhibitRuleSpec = {
 const A1 = { alertname: 'CPU', instance: '1', team: 'web', severity: 'warning', cluster: 'a' };
 const A2 = { alertname: 'CPU', instance: '2', team: 'web', severity: 'warning', cluster: 'b' };
 const D1 = { alertname: 'Disk', team: 'db', severity: 'warning', cluster: 'a' };
+/** Reaches two routes: db (which has continue) and pager. */
+const D2 = { alertname: 'Backup', team: 'db', severity: 'critical', cluster: 'c' };
 const S1 = { alertname: 'Silenced', team: 'web', severity: 'info' };
 const R1 = { alertname: 'Resolver', team: 'web', severity: 'info' };
 const N1 = { alertname: 'NodeDown', team: 'web', severity: 'critical', cluster: 'b' };
@@ -57,14 +59,14 @@ type Step =
 
 const STREAM: Step[] = [
   { at: 0, silence: 'Silenced' },
-  { at: 0, fire: [A1, A2, D1, S1, R1] },
+  { at: 0, fire: [A1, A2, D1, D2, S1, R1] },
   { at: 2.5, silence: 'Resolver' },
   { at: 5.5, fire: [N1] },
   { at: 5.5, resolve: [R1] },
   { at: 8.5, resolve: [A1] },
   { at: 11.5, resolve: [N1] },
   { at: 14.5, resolve: [A2] },
-  { at: 17.5, resolve: [S1] },
+  { at: 17.5, resolve: [S1, D2] },
   { at: 20.5, resolve: [D1] },
 ];
 const END_S = 24;
@@ -305,9 +307,11 @@ describe('dispatch: differential against Alertmanager 0.25', () => {
     // The same groups reach the same receivers; the silenced alert that never fired visibly reaches none.
     expect([...gantry.keys()].sort(), context).toEqual([...am.keys()].sort());
     expect([...am.keys()].sort()).toEqual([
+      'db {alertname="Backup", cluster="c"}',
       'db {alertname="Disk", cluster="a"}',
       'default {alertname="CPU"}',
       'default {alertname="Resolver"}',
+      'pager {alertname="Backup"}',
       'pager {alertname="NodeDown"}',
     ]);
     // Fingerprints are Alertmanager's.
@@ -335,6 +339,14 @@ describe('dispatch: differential against Alertmanager 0.25', () => {
           `${group} #${index}\n${context}`,
         ).toBeLessThanOrEqual(TOLERANCE_S);
       });
+    }
+    // continue: the db route passed Backup on to the pager route, in a group of that route's own.
+    for (const group of ['db {alertname="Backup", cluster="c"}', 'pager {alertname="Backup"}']) {
+      expect(am.get(group)?.map(contentOf), group).toEqual([
+        `firing ${formatLabels(D2)}`,
+        `firing ${formatLabels(D2)}`,
+        `resolved ${formatLabels(D2)}`,
+      ]);
     }
     // The shared semantics in numbers: the CPU group's four notifications (first, a resolve while its
     // other alert is inhibited, that alert once uninhibited, its resolve) and the Disk group's repeats.
