@@ -287,4 +287,43 @@ describe('AlertDispatcher', () => {
     );
     await dispatcher.stop();
   });
+
+  it('leaves resolves out for a receiver without them, and still forgets the resolved alerts', async () => {
+    const log = new MemoryNotificationLog();
+    const clock = new ManualClock(START);
+    const sent: GroupNotification[] = [];
+    const dispatcher = new AlertDispatcher({
+      clock,
+      log,
+      sink: { notify: (n) => Promise.resolve(void sent.push(n)) },
+      receiverSettings: (_team, receiver) => (receiver === 'audit' ? { sendResolved: false } : undefined),
+    });
+    dispatcher.setTeamConfig('ops', {
+      routings: [{ name: 'main', spec: routing }],
+      inhibitRules: [],
+      timeIntervals: [],
+    });
+    const other = alert({ alertname: 'Down', instance: 'b' });
+    dispatcher.upsertAlerts('ops', [at(0, down.active(0).toDispatch(START, 0))]);
+    await clock.advanceTo(START + 1000, () => dispatcher.idle());
+    dispatcher.upsertAlerts('ops', [
+      at(2, down.active(0, 2).toDispatch(START, 0)),
+      at(2, other.active(2).toDispatch(START, 0)),
+    ]);
+    await clock.advanceTo(START + 6000, () => dispatcher.idle());
+    dispatcher.upsertAlerts('ops', [at(7, other.active(2, 7).toDispatch(START, 0))]);
+    await clock.advanceTo(START + 30_000, () => dispatcher.idle());
+    const told = (receiver: string) =>
+      sent
+        .filter((n) => n.receiver === receiver)
+        .map((n) => n.alerts.map((a) => `${a.labels.instance} ${a.status}`));
+    expect(told('default')).toEqual([['a firing'], ['a resolved', 'b firing'], ['b resolved']]);
+    expect(told('audit')).toEqual([['a firing'], ['b firing']]);
+    expect(dispatcher.groups('ops')).toEqual([]);
+    expect((await log.list('ops')).find((e) => e.receiver === 'audit')).toMatchObject({
+      firing: [],
+      owed: [],
+    });
+    await dispatcher.stop();
+  });
 });

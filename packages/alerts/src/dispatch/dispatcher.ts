@@ -40,6 +40,11 @@ export interface AlertDispatcherOptions {
   /** How often expired log entries and old flap histories are swept. Default 1 hour. */
   maintenanceIntervalMs?: number;
   logger?: DispatchLogger;
+  /**
+   * A receiver's settings (its NotificationChannel's): `sendResolved: false` leaves resolved alerts out of
+   * its notifications, as Alertmanager's `send_resolved`. Default: resolves are sent.
+   */
+  receiverSettings?: (team: string, receiver: string) => { sendResolved: boolean } | undefined;
 }
 
 /** A configuration resource the dispatcher could not use as written (admission should have refused it). */
@@ -138,6 +143,7 @@ export class AlertDispatcher {
   readonly #flapOptions: FlapOptions;
   readonly #retentionMs: number;
   readonly #logger: DispatchLogger | undefined;
+  readonly #receiverSettings: AlertDispatcherOptions['receiverSettings'];
   readonly #teams = new Map<string, TeamState>();
   readonly #inFlight = new Set<Promise<void>>();
   #maintenance: Timer | undefined;
@@ -150,6 +156,7 @@ export class AlertDispatcher {
     this.#flapOptions = { ...FLAP_DEFAULTS, ...options.flapping };
     this.#retentionMs = options.logRetentionMs ?? 5 * DAY;
     this.#logger = options.logger;
+    this.#receiverSettings = options.receiverSettings;
     const every = options.maintenanceIntervalMs ?? 3_600_000;
     const maintain = () => {
       if (this.#stopped) return;
@@ -417,6 +424,7 @@ export class AlertDispatcher {
     for (const receiver of route.receivers) {
       const entry = state.log.get(logKey(group.key, receiver));
       const owed = new Set(entry?.owed ?? []);
+      const sendResolved = this.#receiverSettings?.(state.name, receiver)?.sendResolved ?? true;
       const visible = timeMuted ? [] : views.filter((view) => !view.muted);
       const firing = visible.filter((view) => view.firing);
       const resolved = visible.filter((view) => !view.firing);
@@ -429,13 +437,14 @@ export class AlertDispatcher {
         firing,
         [...resolved, ...owedResolves],
         owedResolves.length,
+        sendResolved,
         now,
         route,
       );
       if (reason && visible.length + owedResolves.length > 0) {
         const sent = [...firing, ...resolved, ...owedResolves];
         try {
-          await this.#send(state, group, receiver, entry, sent, owedResolves, reason, now);
+          await this.#send(state, group, receiver, entry, sent, owedResolves, reason, sendResolved, now);
         } catch (error) {
           allSent = false;
           this.#logger?.warn(
@@ -476,6 +485,7 @@ export class AlertDispatcher {
     firing: readonly { alert: DispatchAlert; flapping: boolean }[],
     resolved: readonly { alert: DispatchAlert }[],
     owedResolves: number,
+    sendResolved: boolean,
     now: number,
     route: CompiledRoute,
   ): NotificationReason | undefined {
@@ -493,13 +503,11 @@ export class AlertDispatcher {
     // All resolved: said when the receiver holds firing alerts of the group (alerts that fired and resolved
     // between two notifications are not news to it).
     if (firing.length === 0) return entry.firing.length > 0 || owedResolves > 0 ? 'resolved' : undefined;
-    if (
-      !isSubset(
-        resolved.map((view) => view.alert.fingerprint),
-        new Set(entry.resolved),
-      )
-    )
-      return 'changed';
+    const resolvedNews = !isSubset(
+      resolved.map((view) => view.alert.fingerprint),
+      new Set(entry.resolved),
+    );
+    if (sendResolved && resolvedNews) return 'changed';
     return entry.sentAt + route.repeatIntervalMs <= now ? 'repeat' : undefined;
   }
 
@@ -511,6 +519,7 @@ export class AlertDispatcher {
     views: readonly { alert: DispatchAlert; firing: boolean; flapping: boolean }[],
     owedResolves: readonly { alert: DispatchAlert }[],
     reason: NotificationReason,
+    sendResolved: boolean,
     now: number,
   ): Promise<void> {
     const owedResolved = new Set(owedResolves.map((view) => view.alert.fingerprint));
@@ -529,6 +538,8 @@ export class AlertDispatcher {
       .sort((a, b) => formatLabels(a.labels).localeCompare(formatLabels(b.labels)));
     const firing = alerts.filter((alert) => alert.status === 'firing').map((alert) => alert.fingerprint);
     const resolved = alerts.filter((alert) => alert.status === 'resolved').map((alert) => alert.fingerprint);
+    // A receiver without resolves is not told them, but the log still says they happened.
+    const told = sendResolved ? alerts : alerts.filter((alert) => alert.status === 'firing');
     const sequence = (entry?.sequence ?? 0) + 1;
     const id = createHash('sha256')
       .update(
@@ -545,15 +556,15 @@ export class AlertDispatcher {
       groupKey: group.key,
       status: firing.length > 0 ? 'firing' : 'resolved',
       groupLabels: group.labels,
-      commonLabels: commonLabels(alerts.map((alert) => alert.labels)),
-      commonAnnotations: commonLabels(alerts.map((alert) => alert.annotations)),
-      alerts,
+      commonLabels: commonLabels(told.map((alert) => alert.labels)),
+      commonAnnotations: commonLabels(told.map((alert) => alert.annotations)),
+      alerts: told,
       firing: firing.length,
-      resolved: resolved.length,
+      resolved: told.length - firing.length,
       reason,
       at: now,
     };
-    await this.#sink.notify(notification);
+    if (told.length > 0) await this.#sink.notify(notification);
     const owed = new Set([...(entry?.owed ?? []), ...firing]);
     for (const fingerprint of resolved) owed.delete(fingerprint);
     const next: NotificationLogEntry = {
