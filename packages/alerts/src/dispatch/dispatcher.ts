@@ -449,7 +449,7 @@ export class AlertDispatcher {
           allSent = false;
           this.#logger?.warn(
             { err: error, team: state.name, groupKey: group.key, receiver },
-            'the notification sink refused a notification; it is tried again at the next group interval',
+            'sending or recording a notification failed; the group is flushed again at its next interval',
           );
         }
       }
