@@ -4,7 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { existsSync, readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
-import { AlertIngest, SilenceApi, parseDurationMs, type IngestMetrics } from '@gantry/alerts';
+import {
+  AlertIngest,
+  SilenceApi,
+  parseDurationMs,
+  registerDispatchAdmission,
+  type IngestMetrics,
+} from '@gantry/alerts';
 import { buildApi, Metrics } from '@gantry/api';
 import {
   ClusterClients,
@@ -145,6 +151,7 @@ export async function startServer(
     const secrets = new SecretService(store.secrets, store.audit, cipher, now);
     const resources = new ResourceService(kinds, store.resources, now);
     registerClusterAdmission(resources);
+    registerDispatchAdmission(resources);
     // A deleted user leaves no membership behind, and a team's secrets count as what it holds.
     identity.beforeUserDeleted((caller, username) => resources.removeMemberEverywhere(caller, username));
     resources.addTeamHoldings({

@@ -15,3 +15,4 @@ export * from './event-repository.ts';
 export * from './applied-object-repository.ts';
 export * from './login-throttle-repository.ts';
 export * from './alert-repository.ts';
+export * from './alert-dispatch-repository.ts';

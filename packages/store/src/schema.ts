@@ -17,6 +17,7 @@ export interface Database {
   login_throttle: LoginThrottleTable;
   alerts: AlertTable;
   alert_seq: { id: number; value: number };
+  alert_notification_log: AlertNotificationLogTable;
 }
 
 export interface ResourceTable {
@@ -190,4 +191,22 @@ export interface AlertTable {
   namespace: string;
   application: string;
   component: string;
+}
+
+/** The alert dispatcher's notification log (migration 0010-alert-dispatch, ADR 0013). */
+export interface AlertNotificationLogTable {
+  /** sha256 of team, group key and receiver. */
+  key: string;
+  team: string;
+  group_key: string;
+  receiver: string;
+  sequence: number;
+  /** JSON arrays of fingerprints. */
+  firing: string;
+  resolved: string;
+  flapping: string;
+  owed: string;
+  /** Milliseconds since the epoch. */
+  sent_at: number;
+  expires_at: number;
 }

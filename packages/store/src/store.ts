@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import pg from 'pg';
 import { AlertRepository } from './alert-repository.ts';
+import { AlertDispatchRepository } from './alert-dispatch-repository.ts';
 import { AppliedObjectRepository } from './applied-object-repository.ts';
 import { AuditRepository } from './audit-repository.ts';
 import { connect, isMigrated, migrateToLatest, type ConnectOptions, type Connection } from './connect.ts';
@@ -29,6 +30,7 @@ export class Store {
   readonly applied: AppliedObjectRepository;
   readonly loginThrottle: LoginThrottleRepository;
   readonly alerts: AlertRepository;
+  readonly alertDispatch: AlertDispatchRepository;
 
   private constructor(readonly connection: Connection) {
     const { db } = connection;
@@ -45,6 +47,7 @@ export class Store {
     this.applied = new AppliedObjectRepository(db);
     this.loginThrottle = new LoginThrottleRepository(db);
     this.alerts = new AlertRepository(db, connection.dialect === 'postgres' ? ALERT_CHANNEL : undefined);
+    this.alertDispatch = new AlertDispatchRepository(db);
   }
 
   /** Connects and brings the schema up to date. */

@@ -7,6 +7,7 @@ import { appliedObjectClaims } from './0004-applied-object-claims.ts';
 import { gantryEvents } from './0005-gantry-events.ts';
 import { loginThrottle } from './0006-login-throttle.ts';
 import { alerts } from './0007-alerts.ts';
+import { alertDispatch } from './0010-alert-dispatch.ts';
 
 /** Every migration, by name; names sort in the order they run. Never edit one that has shipped. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -18,5 +19,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0005-gantry-events': gantryEvents(),
     '0006-login-throttle': loginThrottle(),
     '0007-alerts': alerts(),
+    '0010-alert-dispatch': alertDispatch(),
   };
 }

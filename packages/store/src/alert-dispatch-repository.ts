@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.ts';
+
+/** One notification log entry (the alert dispatcher's NotificationLogEntry, field for field). */
+export interface AlertNotificationLogRow {
+  team: string;
+  groupKey: string;
+  receiver: string;
+  sequence: number;
+  firing: string[];
+  resolved: string[];
+  flapping: string[];
+  owed: string[];
+  /** Milliseconds since the epoch. */
+  sentAt: number;
+  expiresAt: number;
+}
+
+const keyOf = (team: string, groupKey: string, receiver: string) =>
+  createHash('sha256').update(`${team}\u0000${groupKey}\u0000${receiver}`).digest('hex');
+
+const list = (text: string): string[] => JSON.parse(text) as string[];
+
+/**
+ * The alert dispatcher's durable state (ADR 0013): its notification log, on SQLite and PostgreSQL. It
+ * implements @gantry/alerts' NotificationLog. A write never goes back: an entry is replaced only by one
+ * with a higher sequence, so a deposed leader finishing a late flush cannot undo its successor's record.
+ */
+export class AlertDispatchRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async list(team: string): Promise<AlertNotificationLogRow[]> {
+    const rows = await this.db
+      .selectFrom('alert_notification_log')
+      .selectAll()
+      .where('team', '=', team)
+      .orderBy('key')
+      .execute();
+    return rows.map((row) => ({
+      team: row.team,
+      groupKey: row.group_key,
+      receiver: row.receiver,
+      sequence: Number(row.sequence),
+      firing: list(row.firing),
+      resolved: list(row.resolved),
+      flapping: list(row.flapping),
+      owed: list(row.owed),
+      sentAt: Number(row.sent_at),
+      expiresAt: Number(row.expires_at),
+    }));
+  }
+
+  async record(entry: AlertNotificationLogRow): Promise<void> {
+    const values = {
+      key: keyOf(entry.team, entry.groupKey, entry.receiver),
+      team: entry.team,
+      group_key: entry.groupKey,
+      receiver: entry.receiver,
+      sequence: entry.sequence,
+      firing: JSON.stringify(entry.firing),
+      resolved: JSON.stringify(entry.resolved),
+      flapping: JSON.stringify(entry.flapping),
+      owed: JSON.stringify(entry.owed),
+      sent_at: entry.sentAt,
+      expires_at: entry.expiresAt,
+    };
+    await this.db
+      .insertInto('alert_notification_log')
+      .values(values)
+      .onConflict((oc) =>
+        oc
+          .column('key')
+          .doUpdateSet({
+            sequence: values.sequence,
+            firing: values.firing,
+            resolved: values.resolved,
+            flapping: values.flapping,
+            owed: values.owed,
+            sent_at: values.sent_at,
+            expires_at: values.expires_at,
+          })
+          .where('alert_notification_log.sequence', '<', values.sequence),
+      )
+      .execute();
+  }
+
+  /** Forgets entries whose `expiresAt` has passed; answers how many. */
+  async purge(now: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('alert_notification_log')
+      .where('expires_at', '<=', now)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}
