@@ -8,6 +8,8 @@ export * from './event.ts';
 export * from './kinds/team.ts';
 export * from './kinds/cluster.ts';
 export * from './kinds/delivery.ts';
+export * from './kinds/alert-rule.ts';
+export * from './kinds/metrics-source.ts';
 export * from './kinds/index.ts';
 export * from './wire-constants.ts';
 export * from './api/error-body.ts';

@@ -15,6 +15,7 @@ export interface Database {
   events: EventTable;
   applied_objects: AppliedObjectTable;
   login_throttle: LoginThrottleTable;
+  alert_rule_state: AlertRuleStateTable;
 }
 
 export interface ResourceTable {
@@ -165,4 +166,16 @@ export interface LoginThrottleTable {
   /** Milliseconds since the epoch. */
   last_failure_at: number;
   blocked_until: number;
+}
+
+export interface AlertRuleStateTable {
+  /** `AlertRule` or `GlobalAlertRule`. */
+  kind: string;
+  /** `''` for a GlobalAlertRule. */
+  team: string;
+  name: string;
+  /** JSON: the evaluator's series state. */
+  series: string;
+  /** Milliseconds since the epoch. */
+  updated_at: number;
 }

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import pg from 'pg';
+import { AlertRuleStateRepository } from './alert-rule-state-repository.ts';
 import { AppliedObjectRepository } from './applied-object-repository.ts';
 import { AuditRepository } from './audit-repository.ts';
 import { connect, isMigrated, migrateToLatest, type ConnectOptions, type Connection } from './connect.ts';
@@ -25,6 +26,7 @@ export class Store {
   readonly events: EventRepository;
   readonly applied: AppliedObjectRepository;
   readonly loginThrottle: LoginThrottleRepository;
+  readonly alertRuleState: AlertRuleStateRepository;
 
   private constructor(readonly connection: Connection) {
     const { db } = connection;
@@ -40,6 +42,7 @@ export class Store {
     this.events = new EventRepository(db);
     this.applied = new AppliedObjectRepository(db);
     this.loginThrottle = new LoginThrottleRepository(db);
+    this.alertRuleState = new AlertRuleStateRepository(db);
   }
 
   /** Connects and brings the schema up to date. */
