@@ -184,7 +184,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await controllers?.stop();
-  feed?.stop();
+  await feed?.stop();
   await store?.close();
   await database?.drop();
   if (prometheus && prometheus.exitCode === null) prometheus.kill('SIGKILL');
@@ -223,7 +223,7 @@ describe('a PromQL rule against a real Prometheus', () => {
       },
       // Annotations see the alert's labels, the rule's templated ones included.
       annotations: { summary: 'checkout-svc is not ready (value 0)' },
-      generatorURL: 'http://gantry.test/api/v1/teams/shop/alertrules/checkout-down',
+      generatorURL: 'http://gantry.test/apis/gantry.dev/v1alpha1/teams/shop/alertrules/checkout-down',
     });
     const [state] = await series();
     expect(state?.phase).toBe('firing');

@@ -230,7 +230,7 @@ describe('a node NotReady (inventory)', () => {
         },
         startsAt: new Date(T0 + 5 * MIN).toISOString(),
         endsAt: new Date(T0 + 9 * MIN).toISOString(),
-        generatorURL: 'https://gantry.example/api/v1/teams/shop/alertrules/node-not-ready',
+        generatorURL: 'https://gantry.example/apis/gantry.dev/v1alpha1/teams/shop/alertrules/node-not-ready',
       },
     ]);
     expect((await status('AlertRule', 'shop', 'node-not-ready')).status?.alerts).toEqual({
@@ -268,7 +268,7 @@ describe('a node NotReady (inventory)', () => {
     expect(sink.posts.map((post) => post.team).sort()).toEqual(['ops', 'shop']);
     expect(sink.last('ops')[0]?.labels).toMatchObject({ team: 'ops', cluster: 'west', node: 'w1' });
     expect(sink.last('ops')[0]?.generatorURL).toBe(
-      'https://gantry.example/api/v1/globalalertrules/node-not-ready',
+      'https://gantry.example/apis/gantry.dev/v1alpha1/globalalertrules/node-not-ready',
     );
   });
 });

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { existsSync, readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
+import { registerAlertRuleAdmission } from '@gantry/alerts';
 import { buildApi, Metrics } from '@gantry/api';
 import {
   ClusterClients,
@@ -12,7 +13,7 @@ import {
   createClusterController,
   registerClusterAdmission,
 } from '@gantry/fleet';
-import { createDeliveryModule } from '@gantry/delivery';
+import { createCelEngine, createDeliveryModule } from '@gantry/delivery';
 import {
   ControllerManager,
   StoreEventRecorder,
@@ -144,6 +145,8 @@ export async function startServer(
     const secrets = new SecretService(store.secrets, store.audit, cipher, now);
     const resources = new ResourceService(kinds, store.resources, now);
     registerClusterAdmission(resources);
+    // AlertRule and GlobalAlertRule writes: CEL and templates compiled, one of promql and cel (ADR 0015).
+    registerAlertRuleAdmission(resources, createCelEngine());
     // A deleted user leaves no membership behind, and a team's secrets count as what it holds.
     identity.beforeUserDeleted((caller, username) => resources.removeMemberEverywhere(caller, username));
     resources.addTeamHoldings({

@@ -14,7 +14,7 @@ import { SYSTEM_PRINCIPAL, type Caller } from '@gantry/identity';
 import type { ResourceService } from '@gantry/resources';
 import type { AlertRuleStateRepository, InventoryRepository, ResourceRepository } from '@gantry/store';
 import { createCelEngine, type CelEngine } from '@gantry/delivery';
-import { ConflictError, NotFoundError } from '@gantry/model';
+import { API_VERSION, ConflictError, NotFoundError } from '@gantry/model';
 import { AlertRuleCondition, AlertRuleEventReason, AlertRuleReason } from './alert-rule-conditions.ts';
 import type { AlertSink, RuleAlert } from './alert-sink.ts';
 import { collectSamples, type SecretReader } from './collect-stage.ts';
@@ -96,8 +96,8 @@ export function createAlertRuleController(
     kind === 'AlertRule' ? { kind, team: key.team } : { kind: 'GlobalAlertRule' };
   const generatorUrl = (key: ObjectKey) =>
     kind === 'AlertRule'
-      ? `${externalUrl}/api/v1/teams/${key.team}/alertrules/${key.name}`
-      : `${externalUrl}/api/v1/globalalertrules/${key.name}`;
+      ? `${externalUrl}/apis/${API_VERSION}/teams/${key.team}/alertrules/${key.name}`
+      : `${externalUrl}/apis/${API_VERSION}/globalalertrules/${key.name}`;
 
   async function loadSeries(key: ObjectKey): Promise<Map<string, SeriesState>> {
     const stored = await deps.state.get(stateKey(key));
