@@ -159,6 +159,26 @@ describe('PromQL evaluation', () => {
     expect(events.reasons()).toEqual(['SourceUnreachable', 'QueryFailed']);
   });
 
+  it('writes, posts and records nothing once the lease is lost during the query', async () => {
+    await resources.create(
+      admin,
+      'AlertRule',
+      'shop',
+      rule('r', { promql: { expr: 'up == 0', source: { name: 'prom' } } }),
+    );
+    answer = { ok: true, samples: [{ labels: { job: 'api' }, value: 0 }] };
+    const lost = new AbortController();
+    lost.abort();
+    await controllers.AlertRule.reconcile(
+      { logger: pino({ level: 'silent' }), signal: lost.signal, now: () => now },
+      { team: 'shop', name: 'r' },
+    );
+    expect(queries).toHaveLength(1);
+    expect(sink.posts).toEqual([]);
+    expect(await store.alertRuleState.get({ kind: 'AlertRule', team: 'shop', name: 'r' })).toBeUndefined();
+    expect(await evaluating('AlertRule', 'shop', 'r')).toBeUndefined();
+  });
+
   it('says SourceNotFound and SecretMissing without querying', async () => {
     await resources.create(
       admin,

@@ -135,6 +135,7 @@ export function createAlertRuleController(
     rule: CompiledRule,
     entry: RuleMemory,
     now: number,
+    signal: AbortSignal,
   ): Promise<Evaluation> {
     const counts = () => countPhases(entry.series);
     // 1. collect
@@ -151,6 +152,12 @@ export function createAlertRuleController(
       keepFiringForMs: rule.keepFiringForMs,
     });
     entry.series = advanced.series;
+    // Lease lost while querying: the next leader evaluates from the stored state; write nothing over it.
+    if (signal.aborted)
+      return {
+        condition: { status: ConditionStatus.True, reason: AlertRuleReason.Evaluated, message: 'lease lost' },
+        counts: counts(),
+      };
     if (advanced.transitioned) await deps.state.put(stateKey(key), [...advanced.series.values()], now);
     // 4. post
     try {
@@ -207,9 +214,9 @@ export function createAlertRuleController(
       object.status?.alerts?.pending !== evaluation.counts.pending ||
       object.status?.alerts?.firing !== evaluation.counts.firing;
     if (!moved && !countsMoved && object.status?.observedGeneration === generation) return;
+    if (signal.aborted) return; // the lease is lost: the next leader reports
     if (moved) recordTransition(key, previous, next);
     const conditions: Condition[] = setCondition(object.status?.conditions, next, now);
-    if (signal.aborted) return;
     try {
       await deps.resources.replaceStatus(
         caller,
@@ -290,7 +297,7 @@ export function createAlertRuleController(
         return { requeueAfterMs: entry.lastEvaluatedAt + rule.intervalMs - now };
       }
       entry.lastEvaluatedAt = now;
-      const evaluation = await evaluate(key, rule, entry, now);
+      const evaluation = await evaluate(key, rule, entry, now, ctx.signal);
       ctx.logger.debug({ reason: evaluation.condition.reason, ...evaluation.counts }, 'alert rule evaluated');
       await report(key, object, evaluation, now, ctx.signal);
       return { requeueAfterMs: rule.intervalMs };
