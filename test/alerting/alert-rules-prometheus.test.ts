@@ -26,7 +26,8 @@ import { createScratchDatabase, type ScratchDatabase } from '../support/postgres
 // A real Prometheus (Debian's, behind its own basic auth) scrapes a target this test serves; Gantry's
 // evaluator, run by the controller runtime under a lease on PostgreSQL, evaluates a PromQL rule against it
 // every second with the password from the secret store: pending → firing → resolved as the target's value
-// flips, SourceUnauthorized with a wrong password, and SourceUnreachable (condition and event) once
+// flips, the same alert carried on by a second server after a leader change, SourceUnauthorized with a
+// wrong password, and SourceUnreachable (condition and event) once
 // Prometheus is stopped.
 
 const admin: Caller = { principal: SYSTEM_PRINCIPAL, source: 'test' };
@@ -161,9 +162,14 @@ beforeAll(async () => {
     },
   });
 
-  controllers = new ControllerManager(
+  controllers = await startEvaluator('server-a');
+});
+
+/** A server's controller runtime with the AlertRule evaluator, campaigning for its lease as `holder`. */
+async function startEvaluator(holder: string): Promise<ControllerManager> {
+  const manager = new ControllerManager(
     { changes: feed, objects: store.resources, leases: store.leases },
-    { holder: 'alerting-test', leaseDurationMs: 15_000, logger: pino({ level: 'silent' }) },
+    { holder, leaseDurationMs: 15_000, logger: pino({ level: 'silent' }) },
   ).register(
     createAlertRuleController(
       'AlertRule',
@@ -179,8 +185,9 @@ beforeAll(async () => {
       { externalUrl: 'http://gantry.test' },
     ),
   );
-  await controllers.start();
-});
+  await manager.start();
+  return manager;
+}
 
 afterAll(async () => {
   await controllers?.stop();
@@ -249,6 +256,37 @@ describe('a PromQL rule against a real Prometheus', () => {
       endsAt: new Date(after!.resolvedAt!).toISOString(),
     });
     await eventually(ruleStatus, (s) => s?.alerts?.firing === 0, 10_000);
+  });
+
+  it('carries on after a leader change: the alert keeps firing with its startsAt, then resolves', async () => {
+    ready = 0;
+    const firing = await eventually(
+      async () => sink.last('shop'),
+      (alerts) => alerts.length === 1 && Date.parse(alerts[0]!.endsAt) > Date.now(),
+      20_000,
+      50,
+    );
+    // Server A stops (releasing its lease); server B takes over with nothing in memory.
+    await controllers.stop();
+    sink.clear();
+    controllers = await startEvaluator('server-b');
+    await eventually(
+      async () => sink.last('shop'),
+      (alerts) => alerts.length === 1,
+      20_000,
+      50,
+    );
+    expect(controllers.leading()).toEqual(['alert-rule']);
+    expect(sink.last('shop')[0]).toMatchObject({ startsAt: firing[0]!.startsAt });
+    expect(Date.parse(sink.last('shop')[0]!.endsAt)).toBeGreaterThan(Date.now());
+
+    ready = 1;
+    await eventually(
+      async () => sink.last('shop'),
+      (alerts) => alerts.length === 1 && Date.parse(alerts[0]!.endsAt) <= Date.now(),
+      20_000,
+      50,
+    );
   });
 
   it('says SourceUnauthorized when the secret holds a wrong password, and recovers with the right one', async () => {
