@@ -9,7 +9,7 @@ import { Store } from '@gantry/store';
 import { registerAlertRuleAdmission } from './alert-rule-admission.ts';
 import { createAlertRuleController, type AlertRuleKind } from './alert-rule-controller.ts';
 import { MemoryAlertSink } from './alert-sink.ts';
-import type { PrometheusQuerier, QueryOutcome, ResolvedMetricsSource } from './prometheus-client.ts';
+import type { PrometheusQuerier, PromQueryOutcome, ResolvedMetricsSource } from './prometheus-client.ts';
 
 // The evaluator's PromQL path and its failure reasons, with a scripted Prometheus and a fake clock.
 
@@ -21,7 +21,7 @@ let resources: ResourceService;
 let sink: MemoryAlertSink;
 let events: MemoryEventRecorder;
 let secretValues: Record<string, Record<string, string>>;
-let answer: QueryOutcome;
+let answer: PromQueryOutcome;
 let queries: { source: ResolvedMetricsSource; expr: string; time: number }[];
 let now = T0;
 const controllers = {} as Record<AlertRuleKind, Controller>;

@@ -17,11 +17,11 @@ import { createCelEngine, type CelEngine } from '@gantry/delivery';
 import { API_VERSION, ConflictError, NotFoundError } from '@gantry/model';
 import { AlertRuleCondition, AlertRuleEventReason, AlertRuleReason } from './alert-rule-conditions.ts';
 import type { AlertSink, RuleAlert } from './alert-sink.ts';
-import { collectSamples, type SecretReader } from './collect-stage.ts';
+import { collectSamples, type RuleSecretReader } from './collect-stage.ts';
 import { compileRule, type CompiledRule, type RuleScope } from './compile-rule.ts';
 import { createGantryData, type GantryData } from './gantry-data.ts';
 import { createPrometheusQuerier, type PrometheusQuerier } from './prometheus-client.ts';
-import { advanceSeries, alertsToPost, countPhases, fingerprint, type SeriesState } from './series-state.ts';
+import { advanceSeries, alertsToPost, countPhases, seriesKey, type SeriesState } from './series-state.ts';
 
 export type AlertRuleKind = 'AlertRule' | 'GlobalAlertRule';
 
@@ -31,7 +31,7 @@ export interface AlertRuleControllerDeps {
   /** Rules, MetricsSources, Clusters and Applications, read as stored. */
   repository: Pick<ResourceRepository, 'get' | 'list'>;
   inventory: Pick<InventoryRepository, 'list'>;
-  secrets: SecretReader;
+  secrets: RuleSecretReader;
   state: Pick<AlertRuleStateRepository, 'get' | 'put' | 'delete'>;
   sink: AlertSink;
   recorder: EventRecorder;
@@ -102,7 +102,7 @@ export function createAlertRuleController(
   async function loadSeries(key: ObjectKey): Promise<Map<string, SeriesState>> {
     const stored = await deps.state.get(stateKey(key));
     const list = Array.isArray(stored?.series) ? (stored.series as SeriesState[]) : [];
-    return new Map(list.map((series) => [fingerprintOf(series), series]));
+    return new Map(list.map((series) => [seriesKeyOf(series), series]));
   }
 
   /** Posts `alerts` per team: a team's rule to its team, a global rule's to each alert's `team` label. */
@@ -305,6 +305,6 @@ export function createAlertRuleController(
   };
 }
 
-function fingerprintOf(series: SeriesState): string {
-  return fingerprint(series.labels);
+function seriesKeyOf(series: SeriesState): string {
+  return seriesKey(series.labels);
 }

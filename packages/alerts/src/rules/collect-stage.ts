@@ -5,16 +5,16 @@ import { AlertRuleReason } from './alert-rule-conditions.ts';
 import type { CompiledRule, RuleScope } from './compile-rule.ts';
 import type { GantryData } from './gantry-data.ts';
 import type { PrometheusQuerier, ResolvedMetricsSource } from './prometheus-client.ts';
-import type { Sample } from './series-state.ts';
+import type { RuleSample } from './series-state.ts';
 
 /** Reads secrets' values; the evaluator's only use of the secret store. */
-export interface SecretReader {
+export interface RuleSecretReader {
   reveal(team: string, name: string): Promise<Record<string, string>>;
 }
 
 export interface CollectDeps {
   resources: Pick<ResourceRepository, 'get'>;
-  secrets: SecretReader;
+  secrets: RuleSecretReader;
   prometheus: PrometheusQuerier;
   data: GantryData;
 }
@@ -31,7 +31,7 @@ export type CollectFailureReason =
 export type CollectOutcome =
   | {
       ok: true;
-      samples: Sample[];
+      samples: RuleSample[];
       /** Series beyond `maxSeries`, dropped. */
       dropped: number;
       /** GlobalAlertRule series without a `team` label, dropped: no team to post them to. */
@@ -61,7 +61,7 @@ export async function collectSamples(
       : await evaluateCel(deps, rule, scope, now);
   if (!raw.ok) return raw;
   let unrouted = 0;
-  const samples: Sample[] = [];
+  const samples: RuleSample[] = [];
   for (const sample of raw.samples) {
     const labels: Record<string, string> = { ...sample.labels };
     Object.assign(labels, rule.labels.render({ labels: sample.labels, value: sample.value }));

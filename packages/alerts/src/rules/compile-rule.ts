@@ -1,8 +1,8 @@
 import type { ALERT_SEVERITIES } from '@gantry/model';
 import { type AlertRuleCelSubject, type AlertRuleSpec, type ErrorDetail } from '@gantry/model';
 import type { CelEngine, CelProgram } from '@gantry/delivery';
-import { parseDuration } from './duration.ts';
-import { compileTemplates, type CompiledTemplates } from './templates.ts';
+import { parseRuleDuration } from './duration.ts';
+import { compileRuleTemplates, type RuleTemplates } from './templates.ts';
 
 /** Which kind a rule is: a team's own, or an administrator's evaluated for every team. */
 export type RuleScope = { kind: 'AlertRule'; team: string } | { kind: 'GlobalAlertRule' };
@@ -14,8 +14,8 @@ export type RuleQuery =
 /** A rule's spec checked and compiled once per generation: what every evaluation uses. */
 export interface CompiledRule {
   query: RuleQuery;
-  labels: CompiledTemplates;
-  annotations: CompiledTemplates;
+  labels: RuleTemplates;
+  annotations: RuleTemplates;
   intervalMs: number;
   forMs: number;
   keepFiringForMs: number;
@@ -29,7 +29,7 @@ export type RuleCompile = { ok: true; rule: CompiledRule } | { ok: false; errors
 const RESERVED_LABELS = ['alertname'];
 
 /** The shortest interval: a rule is a query against a server, not a busy loop. */
-export const MIN_INTERVAL_MS = 1000;
+export const MIN_RULE_INTERVAL_MS = 1000;
 
 /**
  * Checks what the schema cannot and compiles the rule: exactly one of `promql` and `cel`, the CEL
@@ -79,13 +79,14 @@ export function compileRule(engine: CelEngine, spec: AlertRuleSpec, scope: RuleS
       errors.push({ path: `/spec/labels/${name}`, message: `${name} is set by Gantry (the rule's name)` });
   if (scope.kind === 'AlertRule' && spec.labels?.team !== undefined)
     errors.push({ path: '/spec/labels/team', message: "an AlertRule's alerts belong to its team" });
-  const labels = compileTemplates(engine, spec.labels, '/spec/labels');
+  const labels = compileRuleTemplates(engine, spec.labels, '/spec/labels');
   if (!labels.ok) errors.push(...labels.errors);
-  const annotations = compileTemplates(engine, spec.annotations, '/spec/annotations');
+  const annotations = compileRuleTemplates(engine, spec.annotations, '/spec/annotations');
   if (!annotations.ok) errors.push(...annotations.errors);
 
-  const intervalMs = parseDuration(spec.interval);
-  if (intervalMs < MIN_INTERVAL_MS) errors.push({ path: '/spec/interval', message: 'must be at least 1s' });
+  const intervalMs = parseRuleDuration(spec.interval);
+  if (intervalMs < MIN_RULE_INTERVAL_MS)
+    errors.push({ path: '/spec/interval', message: 'must be at least 1s' });
 
   if (errors.length > 0 || !query || !labels.ok || !annotations.ok) return { ok: false, errors };
   return {
@@ -95,8 +96,8 @@ export function compileRule(engine: CelEngine, spec: AlertRuleSpec, scope: RuleS
       labels: labels.templates,
       annotations: annotations.templates,
       intervalMs,
-      forMs: parseDuration(spec.for),
-      keepFiringForMs: parseDuration(spec.keepFiringFor),
+      forMs: parseRuleDuration(spec.for),
+      keepFiringForMs: parseRuleDuration(spec.keepFiringFor),
       severity: spec.severity,
       maxSeries: spec.maxSeries,
     },

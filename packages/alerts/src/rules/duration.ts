@@ -11,7 +11,7 @@ const UNIT_MS: Record<string, number> = {
  * A Prometheus duration (`90s`, `1h30m`) in milliseconds; the schema's pattern has already refused any
  * other form, so a string that does not parse here is a bug and throws.
  */
-export function parseDuration(text: string): number {
+export function parseRuleDuration(text: string): number {
   const part = /([0-9]+)(ms|s|m|h|d|w)/g;
   let total = 0;
   let consumed = 0;

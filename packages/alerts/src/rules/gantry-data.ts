@@ -11,7 +11,7 @@ import type {
 import type { InventoryRepository, ResourceRepository } from '@gantry/store';
 
 /** One object a CEL rule looks at: the variable bound to it and the labels its alert carries. */
-export interface Subject {
+export interface RuleSubject {
   /** The object's own labels on the alert: `team` and `cluster`, `node` or `application`. */
   labels: Record<string, string>;
   binding: Record<string, unknown>;
@@ -19,7 +19,7 @@ export interface Subject {
 
 /** Reads the objects of one subject kind, for the given team or (`undefined`) for every team. */
 export interface GantryData {
-  subjects(over: AlertRuleCelSubject, team: string | undefined, now: number): Promise<Subject[]>;
+  subjects(over: AlertRuleCelSubject, team: string | undefined, now: number): Promise<RuleSubject[]>;
 }
 
 export interface GantryDataDeps {
@@ -81,7 +81,7 @@ export function createGantryData(deps: GantryDataDeps): GantryData {
     return out;
   }
 
-  async function clusters(team: string | undefined, now: number): Promise<Subject[]> {
+  async function clusters(team: string | undefined, now: number): Promise<RuleSubject[]> {
     const items = await listKind<Resource<ClusterSpec, ClusterStatus>>('Cluster', team);
     return items.map((cluster) => {
       const conditions = cluster.status?.conditions;
@@ -107,13 +107,13 @@ export function createGantryData(deps: GantryDataDeps): GantryData {
     });
   }
 
-  async function nodes(team: string | undefined, now: number): Promise<Subject[]> {
+  async function nodes(team: string | undefined, now: number): Promise<RuleSubject[]> {
     // The inventory names clusters `team/name`; a team's nodes are those of its clusters.
     const clusterIds =
       team === undefined
         ? undefined
         : (await listKind<Resource>('Cluster', team)).map((cluster) => `${team}/${cluster.metadata.name}`);
-    const out: Subject[] = [];
+    const out: RuleSubject[] = [];
     let after: { cluster: string; namespace: string; name: string } | undefined;
     do {
       const page = await deps.inventory.list<NodeSummary>({
@@ -147,7 +147,7 @@ export function createGantryData(deps: GantryDataDeps): GantryData {
     return out;
   }
 
-  async function applications(team: string | undefined, now: number): Promise<Subject[]> {
+  async function applications(team: string | undefined, now: number): Promise<RuleSubject[]> {
     const items = await listKind<Resource<ApplicationSpec, ApplicationStatus>>('Application', team);
     return items.map((app) => {
       const owner = app.metadata.team ?? '';

@@ -13,7 +13,7 @@ export interface PromSample {
   value: number;
 }
 
-export type QueryOutcome =
+export type PromQueryOutcome =
   | { ok: true; samples: PromSample[] }
   | {
       ok: false;
@@ -26,7 +26,7 @@ export type QueryOutcome =
 
 /** Runs PromQL instant queries; failures are outcomes, never exceptions. */
 export interface PrometheusQuerier {
-  query(source: ResolvedMetricsSource, expr: string, time: number): Promise<QueryOutcome>;
+  query(source: ResolvedMetricsSource, expr: string, time: number): Promise<PromQueryOutcome>;
 }
 
 type Fetch = typeof fetch;
@@ -99,8 +99,8 @@ export function createPrometheusQuerier(fetchImpl: Fetch = fetch): PrometheusQue
   };
 }
 
-function readResult(data: NonNullable<ApiBody['data']>): QueryOutcome {
-  const failed = (message: string): QueryOutcome => ({
+function readResult(data: NonNullable<ApiBody['data']>): PromQueryOutcome {
+  const failed = (message: string): PromQueryOutcome => ({
     ok: false,
     reason: AlertRuleReason.QueryFailed,
     message,

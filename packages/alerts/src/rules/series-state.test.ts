@@ -3,15 +3,15 @@ import {
   advanceSeries,
   alertsToPost,
   countPhases,
-  fingerprint,
-  RESOLVED_RETENTION_MS,
-  type Sample,
+  seriesKey,
+  RULE_RESOLVED_RETENTION_MS,
+  type RuleSample,
   type SeriesState,
 } from './series-state.ts';
 
 const T0 = Date.parse('2026-03-01T00:00:00Z');
 const MIN = 60_000;
-const sample = (node: string, value = 1): Sample => ({
+const sample = (node: string, value = 1): RuleSample => ({
   labels: { alertname: 'NodeDown', node },
   annotations: { summary: `${node} is down (${value})` },
   value,
@@ -19,7 +19,7 @@ const sample = (node: string, value = 1): Sample => ({
 
 /** Drives one rule's series through evaluations at the given minutes, with the samples each returned. */
 function run(
-  steps: [minute: number, samples: Sample[]][],
+  steps: [minute: number, samples: RuleSample[]][],
   timing: { forMs: number; keepFiringForMs: number },
 ): { series: Map<string, SeriesState>; transitioned: boolean }[] {
   let series = new Map<string, SeriesState>();
@@ -61,7 +61,7 @@ describe('series state: inactive → pending → firing → resolved', () => {
         [0, [sample('a')]],
         [1, []],
         [2, []],
-        [1 + RESOLVED_RETENTION_MS / MIN, []],
+        [1 + RULE_RESOLVED_RETENTION_MS / MIN, []],
       ],
       { forMs: 0, keepFiringForMs: 0 },
     );
@@ -101,7 +101,7 @@ describe('series state: inactive → pending → firing → resolved', () => {
 
   it('a flapping condition shorter than `for` never fires', () => {
     const steps = run(
-      Array.from({ length: 12 }, (_, minute): [number, Sample[]] => [
+      Array.from({ length: 12 }, (_, minute): [number, RuleSample[]] => [
         minute,
         minute % 2 === 0 ? [sample('a')] : [],
       ]),
@@ -137,8 +137,8 @@ describe('series state: inactive → pending → firing → resolved', () => {
       { forMs: 0, keepFiringForMs: 0 },
     );
     expect(steps[1]!.transitioned).toBe(false);
-    const a = steps[2]!.series.get(fingerprint(sample('a').labels))!;
-    const b = steps[2]!.series.get(fingerprint(sample('b').labels))!;
+    const a = steps[2]!.series.get(seriesKey(sample('a').labels))!;
+    const b = steps[2]!.series.get(seriesKey(sample('b').labels))!;
     expect(a).toMatchObject({ phase: 'firing', value: 9, annotations: { summary: 'a is down (9)' } });
     expect(b).toMatchObject({ phase: 'resolved', resolvedAt: T0 + 2 * MIN });
   });
@@ -174,7 +174,7 @@ describe('alerts posted', () => {
   });
 
   it('fingerprints do not depend on label order', () => {
-    expect(fingerprint({ a: '1', b: '2' })).toBe(fingerprint({ b: '2', a: '1' }));
-    expect(fingerprint({ a: '1', b: '2' })).not.toBe(fingerprint({ a: '1', b: '3' }));
+    expect(seriesKey({ a: '1', b: '2' })).toBe(seriesKey({ b: '2', a: '1' }));
+    expect(seriesKey({ a: '1', b: '2' })).not.toBe(seriesKey({ a: '1', b: '3' }));
   });
 });

@@ -22,20 +22,20 @@ export interface SeriesState {
 }
 
 /** One series an evaluation returned, with its labels and annotations already rendered. */
-export interface Sample {
+export interface RuleSample {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   value: number;
 }
 
-export interface StepTiming {
+export interface SeriesStepTiming {
   now: number;
   forMs: number;
   keepFiringForMs: number;
 }
 
 /** How long a resolved alert is still posted (and kept), as Prometheus does. */
-export const RESOLVED_RETENTION_MS = 15 * 60_000;
+export const RULE_RESOLVED_RETENTION_MS = 15 * 60_000;
 
 /** Firing alerts are valid this many intervals past an evaluation, as Prometheus sends them. */
 export const ENDS_AT_INTERVALS = 4;
@@ -43,7 +43,7 @@ export const ENDS_AT_INTERVALS = 4;
 export type SeriesMap = ReadonlyMap<string, SeriesState>;
 
 /** A series' identity: its final label set, independent of order. */
-export function fingerprint(labels: Readonly<Record<string, string>>): string {
+export function seriesKey(labels: Readonly<Record<string, string>>): string {
   const sorted = Object.keys(labels)
     .sort()
     .map((name) => [name, labels[name]]);
@@ -58,15 +58,15 @@ export function fingerprint(labels: Readonly<Record<string, string>>): string {
  */
 export function advanceSeries(
   previous: SeriesMap,
-  samples: readonly Sample[],
-  timing: StepTiming,
+  samples: readonly RuleSample[],
+  timing: SeriesStepTiming,
 ): { series: Map<string, SeriesState>; transitioned: boolean } {
   const { now, forMs, keepFiringForMs } = timing;
   const next = new Map<string, SeriesState>();
   let transitioned = false;
 
   for (const sample of samples) {
-    const key = fingerprint(sample.labels);
+    const key = seriesKey(sample.labels);
     if (next.has(key)) continue; // two samples with one label set: the first wins, as Prometheus refuses both
     const before = previous.get(key);
     if (!before || before.phase === 'resolved') {
@@ -114,7 +114,7 @@ export function advanceSeries(
         break;
       }
       case 'resolved':
-        if (now - (before.resolvedAt ?? now) < RESOLVED_RETENTION_MS) next.set(key, before);
+        if (now - (before.resolvedAt ?? now) < RULE_RESOLVED_RETENTION_MS) next.set(key, before);
         else transitioned = true;
         break;
     }

@@ -4,7 +4,7 @@ import { celToJson, parseTemplateString, type CelEngine, type CelProgram } from 
 type Part = { kind: 'text'; text: string } | { kind: 'expression'; program: CelProgram };
 
 /** A rule's labels or annotations, compiled: `${...}` CEL over `labels` (a map) and `value` (a number). */
-export interface CompiledTemplates {
+export interface RuleTemplates {
   /**
    * Renders every entry for one sample. An expression that fails leaves `<error: ...>` in its place, as
    * Prometheus does with a template that fails: the alert still goes out and says what is wrong.
@@ -12,15 +12,15 @@ export interface CompiledTemplates {
   render(bindings: { labels: Record<string, string>; value: number }): Record<string, string>;
 }
 
-export type TemplatesCompile =
-  { ok: true; templates: CompiledTemplates } | { ok: false; errors: ErrorDetail[] };
+export type RuleTemplatesCompile =
+  { ok: true; templates: RuleTemplates } | { ok: false; errors: ErrorDetail[] };
 
 /** Compiles every entry of `map`; errors carry `path/<name>` (e.g. `/spec/annotations/summary`). */
-export function compileTemplates(
+export function compileRuleTemplates(
   engine: CelEngine,
   map: Readonly<Record<string, string>> | undefined,
   path: string,
-): TemplatesCompile {
+): RuleTemplatesCompile {
   const entries: [string, Part[]][] = [];
   const errors: ErrorDetail[] = [];
   for (const [name, text] of Object.entries(map ?? {})) {
