@@ -8,6 +8,7 @@ import {
   AlertIngest,
   SilenceApi,
   parseDurationMs,
+  registerAlertRuleAdmission,
   registerDispatchAdmission,
   type IngestMetrics,
 } from '@gantry/alerts';
@@ -19,7 +20,7 @@ import {
   createClusterController,
   registerClusterAdmission,
 } from '@gantry/fleet';
-import { createDeliveryModule } from '@gantry/delivery';
+import { createCelEngine, createDeliveryModule } from '@gantry/delivery';
 import {
   ControllerManager,
   StoreEventRecorder,
@@ -152,6 +153,8 @@ export async function startServer(
     const resources = new ResourceService(kinds, store.resources, now);
     registerClusterAdmission(resources);
     registerDispatchAdmission(resources);
+    // AlertRule and GlobalAlertRule writes: CEL and templates compiled, one of promql and cel (ADR 0015).
+    registerAlertRuleAdmission(resources, createCelEngine());
     // A deleted user leaves no membership behind, and a team's secrets count as what it holds.
     identity.beforeUserDeleted((caller, username) => resources.removeMemberEverywhere(caller, username));
     resources.addTeamHoldings({

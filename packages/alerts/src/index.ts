@@ -2,3 +2,4 @@
 export * from './matchers.ts';
 export * from './ingest/index.ts';
 export * from './dispatch/index.ts';
+export * from './rules/index.ts';

@@ -8,6 +8,8 @@ export * from './event.ts';
 export * from './kinds/team.ts';
 export * from './kinds/cluster.ts';
 export * from './kinds/delivery.ts';
+export * from './kinds/alert-rule.ts';
+export * from './kinds/metrics-source.ts';
 export * from './kinds/index.ts';
 export * from './kinds/alert-routing.ts';
 export * from './kinds/inhibit-rule.ts';

@@ -16,3 +16,4 @@ export * from './applied-object-repository.ts';
 export * from './login-throttle-repository.ts';
 export * from './alert-repository.ts';
 export * from './alert-dispatch-repository.ts';
+export * from './alert-rule-state-repository.ts';

@@ -18,6 +18,7 @@ export interface Database {
   alerts: AlertTable;
   alert_seq: { id: number; value: number };
   alert_notification_log: AlertNotificationLogTable;
+  alert_rule_state: AlertRuleStateTable;
 }
 
 export interface ResourceTable {
@@ -209,4 +210,16 @@ export interface AlertNotificationLogTable {
   /** Milliseconds since the epoch. */
   sent_at: number;
   expires_at: number;
+}
+
+export interface AlertRuleStateTable {
+  /** `AlertRule` or `GlobalAlertRule`. */
+  kind: string;
+  /** `''` for a GlobalAlertRule. */
+  team: string;
+  name: string;
+  /** JSON: the evaluator's series state. */
+  series: string;
+  /** Milliseconds since the epoch. */
+  updated_at: number;
 }

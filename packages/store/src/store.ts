@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { AlertRepository } from './alert-repository.ts';
 import { AlertDispatchRepository } from './alert-dispatch-repository.ts';
+import { AlertRuleStateRepository } from './alert-rule-state-repository.ts';
 import { AppliedObjectRepository } from './applied-object-repository.ts';
 import { AuditRepository } from './audit-repository.ts';
 import { connect, isMigrated, migrateToLatest, type ConnectOptions, type Connection } from './connect.ts';
@@ -31,6 +32,7 @@ export class Store {
   readonly loginThrottle: LoginThrottleRepository;
   readonly alerts: AlertRepository;
   readonly alertDispatch: AlertDispatchRepository;
+  readonly alertRuleState: AlertRuleStateRepository;
 
   private constructor(readonly connection: Connection) {
     const { db } = connection;
@@ -48,6 +50,7 @@ export class Store {
     this.loginThrottle = new LoginThrottleRepository(db);
     this.alerts = new AlertRepository(db, connection.dialect === 'postgres' ? ALERT_CHANNEL : undefined);
     this.alertDispatch = new AlertDispatchRepository(db);
+    this.alertRuleState = new AlertRuleStateRepository(db);
   }
 
   /** Connects and brings the schema up to date. */

@@ -1,10 +1,12 @@
 import type { KindDefinition } from '../kind-registry.ts';
+import { alertRuleKind, globalAlertRuleKind } from './alert-rule.ts';
+import { alertRoutingKind } from './alert-routing.ts';
 import { clusterKind } from './cluster.ts';
 import { deliveryKinds } from './delivery.ts';
+import { inhibitRuleKind } from './inhibit-rule.ts';
+import { metricsSourceKind } from './metrics-source.ts';
 import { silenceKind } from './silence.ts';
 import { teamKind } from './team.ts';
-import { alertRoutingKind } from './alert-routing.ts';
-import { inhibitRuleKind } from './inhibit-rule.ts';
 import { timeIntervalKind } from './time-interval.ts';
 
 /** The kinds every server registers. A capability adds its kind here, with its schema in this folder. */
@@ -16,4 +18,7 @@ export const builtinKinds: readonly KindDefinition[] = [
   alertRoutingKind,
   inhibitRuleKind,
   timeIntervalKind,
+  metricsSourceKind,
+  alertRuleKind,
+  globalAlertRuleKind,
 ];

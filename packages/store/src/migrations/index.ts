@@ -8,6 +8,7 @@ import { gantryEvents } from './0005-gantry-events.ts';
 import { loginThrottle } from './0006-login-throttle.ts';
 import { alerts } from './0007-alerts.ts';
 import { alertDispatch } from './0010-alert-dispatch.ts';
+import { alertRuleState } from './0009-alert-rule-state.ts';
 
 /** Every migration, by name; names sort in the order they run. Never edit one that has shipped. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -20,5 +21,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0006-login-throttle': loginThrottle(),
     '0007-alerts': alerts(),
     '0010-alert-dispatch': alertDispatch(),
+    '0009-alert-rule-state': alertRuleState(),
   };
 }
