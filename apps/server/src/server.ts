@@ -14,6 +14,13 @@ import {
 } from '@gantry/fleet';
 import { createDeliveryModule } from '@gantry/delivery';
 import {
+  NotificationService,
+  NotificationWorker,
+  notificationChannelAdmission,
+  resourceChannelSource,
+  revealingSecretResolver,
+} from '@gantry/alerts';
+import {
   ControllerManager,
   StoreEventRecorder,
   createTeamController,
@@ -49,6 +56,8 @@ export interface RunningServer {
   app: FastifyInstance;
   store: Store;
   config: ResolvedConfig;
+  /** Where the alert dispatcher hands group notifications over: `notifications.enqueue(...)`. */
+  notifications: NotificationService;
   /** Set when this start created the bootstrap admin with a generated password. */
   generatedAdminPassword?: string;
   adminCreated: boolean;
@@ -220,6 +229,32 @@ export async function startServer(
     await controllers.start();
     cleanups.unshift(() => controllers.stop());
 
+    // Notifications (ADR 0014): the outbox's worker runs on every server; claims keep each row to one.
+    resources.admit('NotificationChannel', notificationChannelAdmission);
+    const notificationClock = systemClock(now);
+    const notificationChannels = resourceChannelSource(store.resources);
+    const secretResolver = revealingSecretResolver(secrets);
+    const instance = config.instanceId || `${hostname()}-${process.pid}`;
+    const notificationWorker = new NotificationWorker({
+      outbox: store.notifications,
+      channels: notificationChannels,
+      secrets: secretResolver,
+      clock: notificationClock,
+      server: instance,
+      events: recorder,
+      onError: (error) => logger.warn({ err: error }, 'notification worker'),
+    });
+    const notifications = new NotificationService({
+      repository: store.notifications,
+      channels: notificationChannels,
+      secrets: secretResolver,
+      clock: notificationClock,
+      server: instance,
+      onEnqueued: () => notificationWorker.wake(),
+    });
+    notificationWorker.start();
+    cleanups.unshift(() => notificationWorker.stop());
+
     const app = await buildApi(
       {
         kinds,
@@ -228,6 +263,7 @@ export async function startServer(
         secrets,
         fleet,
         delivery: delivery.service,
+        notifications,
         store,
         feed,
         metrics,
@@ -274,6 +310,7 @@ export async function startServer(
       app,
       store,
       config,
+      notifications,
       adminCreated: bootstrap.created,
       ...(bootstrap.generatedPassword ? { generatedAdminPassword: bootstrap.generatedPassword } : {}),
       close: () => (closing ??= runCleanups(cleanups)),

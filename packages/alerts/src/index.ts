@@ -1,2 +1,3 @@
 // @gantry/alerts: the alert pipeline — ingest, routing and compression, notifications, Gantry's own rules.
 export * from './matchers.ts';
+export * from './notify/index.ts';

@@ -7,6 +7,7 @@ import { EventRepository } from './event-repository.ts';
 import { InventoryRepository } from './inventory-repository.ts';
 import { LeaseRepository } from './lease-repository.ts';
 import { LoginThrottleRepository } from './login-throttle-repository.ts';
+import { NotificationRepository } from './notification-repository.ts';
 import { ResourceRepository } from './resource-repository.ts';
 import { SecretRepository } from './secret-repository.ts';
 import { UserRepository } from './user-repository.ts';
@@ -25,6 +26,7 @@ export class Store {
   readonly events: EventRepository;
   readonly applied: AppliedObjectRepository;
   readonly loginThrottle: LoginThrottleRepository;
+  readonly notifications: NotificationRepository;
 
   private constructor(readonly connection: Connection) {
     const { db } = connection;
@@ -40,6 +42,7 @@ export class Store {
     this.events = new EventRepository(db);
     this.applied = new AppliedObjectRepository(db);
     this.loginThrottle = new LoginThrottleRepository(db);
+    this.notifications = new NotificationRepository(db, connection.dialect);
   }
 
   /** Connects and brings the schema up to date. */
