@@ -41,6 +41,8 @@ export interface StoredNotification {
 export interface ClaimedNotification extends StoredNotification {
   claimToken: string;
   interrupted: boolean;
+  /** The claimant whose lease ran out, when interrupted. */
+  previousClaimant: string | null;
 }
 
 export interface StoredAttempt {
@@ -156,7 +158,7 @@ export class NotificationRepository {
     return this.db.transaction().execute(async (tx) => {
       let select = tx
         .selectFrom('notifications as n')
-        .select(['n.seq', 'n.state'])
+        .select(['n.seq', 'n.state', 'n.claimed_by'])
         .where((eb) =>
           eb.or([
             eb.and([eb('n.state', '=', 'pending'), eb('n.due_at', '<=', now)]),
@@ -202,9 +204,16 @@ export class NotificationRepository {
         )
         .returningAll()
         .execute();
-      const interrupted = new Set(picked.filter((row) => row.state === 'sending').map((row) => Number(row.seq)));
+      const interrupted = new Map(
+        picked.filter((row) => row.state === 'sending').map((row) => [Number(row.seq), row.claimed_by]),
+      );
       return rows
-        .map((row) => ({ ...fromRow(row), claimToken: token, interrupted: interrupted.has(Number(row.seq)) }))
+        .map((row) => ({
+          ...fromRow(row),
+          claimToken: token,
+          interrupted: interrupted.has(Number(row.seq)),
+          previousClaimant: interrupted.get(Number(row.seq)) ?? null,
+        }))
         .sort((a, b) => a.dueAt - b.dueAt || a.seq - b.seq);
     });
   }

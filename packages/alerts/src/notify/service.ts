@@ -1,4 +1,3 @@
-import { Value } from '@sinclair/typebox/value';
 import {
   InputError,
   NotFoundError,
@@ -25,7 +24,9 @@ import type { ChannelSource, HttpSend, MailSend, NotificationInput, SecretResolv
 import { NotificationTemplateRenderer } from './template.ts';
 import { fetchSend, smtpSend } from './transports.ts';
 
-const validateMessage = compileValidator<WebhookMessage>(createAjv(), WebhookMessage);
+const ajv = createAjv();
+const validateMessage = compileValidator<WebhookMessage>(ajv, WebhookMessage);
+const validateChannel = compileValidator<NotificationChannelSpec>(ajv, NotificationChannelSpec);
 
 export interface NotificationServiceDependencies {
   repository: Pick<NotificationRepository, 'enqueue' | 'query' | 'get'>;
@@ -181,8 +182,9 @@ export function resourceChannelSource(resources: Pick<ResourceRepository, 'get'>
     async get(team, name) {
       const resource = await resources.get({ kind: 'NotificationChannel', team, name });
       if (!resource) return undefined;
-      const spec = Value.Default(NotificationChannelSpec, structuredClone(resource.spec)) as unknown;
-      return Value.Check(NotificationChannelSpec, spec) ? spec : undefined;
+      // The validator fills in the defaults (channels stored before a field existed get it).
+      const checked = validateChannel(structuredClone(resource.spec));
+      return checked.ok ? checked.value : undefined;
     },
   };
 }

@@ -188,7 +188,7 @@ export class NotificationWorker {
         errorClass: 'interrupted',
         error: 'the server sending it stopped before recording the answer; sent again with the same id',
         response: null,
-        server: row.claimedBy ?? '',
+        server: row.previousClaimant ?? '',
       });
     }
     const finishFailed = (error: string, errorClass: 'channelNotFound' | 'template') =>
