@@ -181,12 +181,12 @@ export class NotificationWorker {
       attempts += 1;
       recorded.push({
         attempt: attempts,
-        at: new Date(row.leaseUntil ?? start).toISOString(),
+        at: new Date(start).toISOString(),
         latencyMs: 0,
         outcome: 'interrupted',
         statusCode: null,
         errorClass: 'interrupted',
-        error: 'the server sending it stopped before recording the answer; sent again with the same id',
+        error: 'its server stopped (or lost its claim) before recording an answer; taken over and sent again with the same id',
         response: null,
         server: row.previousClaimant ?? '',
       });
