@@ -159,6 +159,8 @@ export class NotificationRepository {
       let select = tx
         .selectFrom('notifications as n')
         .select(['n.seq', 'n.state', 'n.claimed_by'])
+        // `state in (...)` first, so the (state, due_at) index skips the delivered history.
+        .where('n.state', 'in', ACTIVE)
         .where((eb) =>
           eb.or([
             eb.and([eb('n.state', '=', 'pending'), eb('n.due_at', '<=', now)]),

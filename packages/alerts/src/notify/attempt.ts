@@ -60,9 +60,12 @@ export async function attemptDelivery(
   const mask = (text: string) => maskSecrets(text, secrets);
   try {
     await resolveSecrets(deps.secrets, team, spec, secrets);
+    // A webhook posts the message itself: its templates are not rendered.
     const defaults = defaultTemplates(spec.type);
-    const title = render(deps.templates, spec.templates?.title ?? defaults.title, message);
-    const body = render(deps.templates, spec.templates?.body ?? defaults.body, message);
+    const text = (template: string | undefined, fallback: string) =>
+      spec.type === 'webhook' ? '' : render(deps.templates, template ?? fallback, message);
+    const title = text(spec.templates?.title, defaults.title);
+    const body = text(spec.templates?.body, defaults.body);
     if (spec.type === 'email' && spec.email) {
       const email = spec.email;
       const sent = await raceAbort(

@@ -52,6 +52,8 @@ interface ChannelState {
   bucket: TokenBucket;
   inFlight: number;
   concurrency: number;
+  /** Claimed rows waiting for one of the channel's slots (their claims are renewed meanwhile). */
+  waiting: (() => void)[];
 }
 
 /**
@@ -116,7 +118,10 @@ export class NotificationWorker {
   async tick(): Promise<number> {
     const now = this.#deps.clock.now();
     const exclude = [...this.#channels]
-      .filter(([, state]) => state.inFlight >= state.concurrency || state.bucket.readyAt(now) > now)
+      .filter(
+        ([, state]) =>
+          state.inFlight + state.waiting.length >= state.concurrency || state.bucket.readyAt(now) > now,
+      )
       .map(([key]) => key);
     const rows = await this.#deps.outbox.claim({
       server: this.#deps.server,
@@ -218,13 +223,14 @@ export class NotificationWorker {
     }
     const key = `${row.team}/${row.channel}`;
     const channel = this.#channel(key, spec, start);
-    // A row claimed beyond the channel's slots or tokens goes back untouched (an interrupted one is sent:
-    // its in-doubt attempt must be recorded now).
-    if (!row.interrupted && (channel.inFlight >= channel.concurrency || !channel.bucket.take(start))) {
+    // A row beyond the channel's tokens goes back untouched, due when the bucket has one again (an
+    // interrupted one is sent: its in-doubt attempt must be recorded now). One beyond its slots waits here.
+    if (!row.interrupted && !channel.bucket.take(start)) {
       await this.#deps.outbox.release(row, Math.max(row.dueAt, channel.bucket.readyAt(start)), clock.now());
       return;
     }
     if (row.interrupted) channel.bucket.take(start);
+    while (channel.inFlight >= channel.concurrency) await new Promise<void>((resolve) => channel.waiting.push(resolve));
     channel.inFlight += 1;
     let result: AttemptResult;
     const at = clock.now();
@@ -244,6 +250,7 @@ export class NotificationWorker {
       );
     } finally {
       channel.inFlight -= 1;
+      channel.waiting.shift()?.();
     }
     attempts += 1;
     recorded.push(this.#record(attempts, at, result));
@@ -300,6 +307,7 @@ export class NotificationWorker {
         bucket: new TokenBucket(spec.rateLimit.perMinute, spec.rateLimit.burst, now),
         inFlight: 0,
         concurrency: spec.concurrency,
+        waiting: [],
       };
       this.#channels.set(key, state);
     } else {
