@@ -70,9 +70,11 @@ describe('notifications to real receivers', () => {
   const answer = (path: string): { status: number; body: string; hang?: boolean } => {
     if (path.startsWith('/dingtalk')) return { status: 200, body: '{"errcode":0,"errmsg":"ok"}' };
     if (path.startsWith('/feishu')) return { status: 200, body: '{"code":0,"msg":"success","data":{}}' };
-    if (path.startsWith('/wecom-busy')) return { status: 200, body: '{"errcode":45009,"errmsg":"api freq out of limit"}' };
+    if (path.startsWith('/wecom-busy'))
+      return { status: 200, body: '{"errcode":45009,"errmsg":"api freq out of limit"}' };
     if (path.startsWith('/wecom')) return { status: 200, body: '{"errcode":0,"errmsg":"ok"}' };
-    if (path.startsWith('/flaky')) return (flaky += 1) <= 2 ? { status: 503, body: 'overloaded' } : { status: 200, body: 'ok' };
+    if (path.startsWith('/flaky'))
+      return (flaky += 1) <= 2 ? { status: 503, body: 'overloaded' } : { status: 200, body: 'ok' };
     if (path.startsWith('/slow')) return { status: 200, body: '', hang: true };
     return { status: 200, body: 'ok' };
   };
@@ -84,7 +86,13 @@ describe('notifications to real receivers', () => {
       request.on('end', () => {
         const url = new URL(request.url ?? '/', 'http://x');
         const text = Buffer.concat(chunks).toString('utf8');
-        received.push({ path: url.pathname, query: url.searchParams, headers: request.headers, body: JSON.parse(text), at: Date.now() });
+        received.push({
+          path: url.pathname,
+          query: url.searchParams,
+          headers: request.headers,
+          body: JSON.parse(text),
+          at: Date.now(),
+        });
         const reply = answer(url.pathname);
         if (reply.hang) return;
         response.writeHead(reply.status, { 'content-type': 'text/plain' }).end(reply.body);
@@ -98,7 +106,8 @@ describe('notifications to real receivers', () => {
       allowInsecureAuth: true,
       disabledCommands: ['STARTTLS'],
       onAuth(auth, _session, callback) {
-        if (auth.username === 'alerts' && auth.password === SMTP_PASSWORD) callback(null, { user: auth.username });
+        if (auth.username === 'alerts' && auth.password === SMTP_PASSWORD)
+          callback(null, { user: auth.username });
         else callback(new Error('bad credentials'));
       },
       onData(stream, session, callback) {
@@ -125,7 +134,10 @@ describe('notifications to real receivers', () => {
       slack: { url: `${hook}/slack/T000/B000/XXXXSLACKTOKEN` },
       dingtalk: { url: `${hook}/dingtalk/robot/send?access_token=DINGTOKEN123`, sign: DING_SECRET },
       feishu: { url: `${hook}/feishu/open-apis/bot/v2/hook/FEISHUTOKEN`, sign: FEISHU_SECRET },
-      wecom: { url: `${hook}/wecom/cgi-bin/webhook/send?key=WECOMKEY123`, busy: `${hook}/wecom-busy/send?key=WECOMKEY123` },
+      wecom: {
+        url: `${hook}/wecom/cgi-bin/webhook/send?key=WECOMKEY123`,
+        busy: `${hook}/wecom-busy/send?key=WECOMKEY123`,
+      },
       webhook: { token: 'bearer-token-1234' },
       smtp: { password: SMTP_PASSWORD },
     };
@@ -133,19 +145,56 @@ describe('notifications to real receivers', () => {
       expect((await api.put(`/api/teams/ops/secrets/${name}`, { data })).status).toBe(200);
     const fast = { retry: { maxAttempts: 4, initialBackoffSeconds: 0.1, maxBackoffSeconds: 0.2 } };
     const channels = [
-      channel('hook', { type: 'webhook', webhook: { url: `${hook}/webhook`, authorizationSecret: { name: 'webhook', key: 'token' } } }),
-      channel('slack', { type: 'slack', slack: { urlSecret: { name: 'slack', key: 'url' }, channel: '#ops' } }),
-      channel('dingtalk', { type: 'dingtalk', dingtalk: { urlSecret: { name: 'dingtalk', key: 'url' }, signSecret: { name: 'dingtalk', key: 'sign' } } }),
-      channel('feishu', { type: 'feishu', feishu: { urlSecret: { name: 'feishu', key: 'url' }, signSecret: { name: 'feishu', key: 'sign' } } }),
+      channel('hook', {
+        type: 'webhook',
+        webhook: { url: `${hook}/webhook`, authorizationSecret: { name: 'webhook', key: 'token' } },
+      }),
+      channel('slack', {
+        type: 'slack',
+        slack: { urlSecret: { name: 'slack', key: 'url' }, channel: '#ops' },
+      }),
+      channel('dingtalk', {
+        type: 'dingtalk',
+        dingtalk: {
+          urlSecret: { name: 'dingtalk', key: 'url' },
+          signSecret: { name: 'dingtalk', key: 'sign' },
+        },
+      }),
+      channel('feishu', {
+        type: 'feishu',
+        feishu: { urlSecret: { name: 'feishu', key: 'url' }, signSecret: { name: 'feishu', key: 'sign' } },
+      }),
       channel('wecom', { type: 'wecom', wecom: { urlSecret: { name: 'wecom', key: 'url' } } }),
-      channel('wecom-busy', { type: 'wecom', wecom: { urlSecret: { name: 'wecom', key: 'busy' } }, ...fast, retry: { ...fast.retry, maxAttempts: 2 } }),
+      channel('wecom-busy', {
+        type: 'wecom',
+        wecom: { urlSecret: { name: 'wecom', key: 'busy' } },
+        ...fast,
+        retry: { ...fast.retry, maxAttempts: 2 },
+      }),
       channel('mail', {
         type: 'email',
-        email: { host: '127.0.0.1', port: smtpPort, tls: 'none', username: 'alerts', passwordSecret: { name: 'smtp', key: 'password' }, from: 'gantry@example.com', to: ['oncall@example.com'] },
-        templates: { title: "Gantry: ${commonLabels.alertname} ${status}", body: "${alerts.map(a, a.annotations.summary).join('\\n')}" },
+        email: {
+          host: '127.0.0.1',
+          port: smtpPort,
+          tls: 'none',
+          username: 'alerts',
+          passwordSecret: { name: 'smtp', key: 'password' },
+          from: 'gantry@example.com',
+          to: ['oncall@example.com'],
+        },
+        templates: {
+          title: 'Gantry: ${commonLabels.alertname} ${status}',
+          body: "${alerts.map(a, a.annotations.summary).join('\\n')}",
+        },
       }),
       channel('flaky', { type: 'webhook', webhook: { url: `${hook}/flaky` }, ...fast }),
-      channel('slow', { type: 'webhook', webhook: { url: `${hook}/slow` }, timeoutSeconds: 1, ...fast, retry: { ...fast.retry, maxAttempts: 1 } }),
+      channel('slow', {
+        type: 'webhook',
+        webhook: { url: `${hook}/slow` },
+        timeoutSeconds: 1,
+        ...fast,
+        retry: { ...fast.retry, maxAttempts: 1 },
+      }),
     ];
     for (const body of channels) {
       const reply = await api.post(`${BASE}/teams/ops/notificationchannels`, body);
@@ -161,23 +210,47 @@ describe('notifications to real receivers', () => {
   });
 
   const enqueue = (channelName: string, group: string) =>
-    server.server.notifications.enqueue({ team: 'ops', channel: channelName, groupKey: `{}:{alertname="${group}"}`, dedupKey: `${channelName}/${group}/1`, message: message(group) });
-  const detail = async (id: string) => (await api.get(`/api/teams/ops/notifications/${id}`)).body as NotificationDetail;
-  const settled = (id: string, state = 'delivered') => eventually(() => detail(id), (d) => d.notification.state === state, 15_000);
+    server.server.notifications.enqueue({
+      team: 'ops',
+      channel: channelName,
+      groupKey: `{}:{alertname="${group}"}`,
+      dedupKey: `${channelName}/${group}/1`,
+      message: message(group),
+    });
+  const detail = async (id: string) =>
+    (await api.get(`/api/teams/ops/notifications/${id}`)).body as NotificationDetail;
+  const settled = (id: string, state = 'delivered') =>
+    eventually(
+      () => detail(id),
+      (d) => d.notification.state === state,
+      15_000,
+    );
 
   it('refuses a channel whose settings do not fit its type, naming the field', async () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ type: 'slack' }, '/spec/slack'],
-      [{ type: 'slack', slack: { urlSecret: { name: 's', key: 'u' } }, webhook: { url: 'http://x.test/' } }, '/spec/webhook'],
+      [
+        { type: 'slack', slack: { urlSecret: { name: 's', key: 'u' } }, webhook: { url: 'http://x.test/' } },
+        '/spec/webhook',
+      ],
       [{ type: 'webhook', webhook: {} }, '/spec/webhook/url'],
       [{ type: 'email', email: { host: 'h', from: 'a@b', to: [] } }, '/spec/email/to'],
-      [{ type: 'webhook', webhook: { url: 'http://x.test/' }, templates: { title: '${ 1 + }' } }, '/spec/templates/title'],
-      [{ type: 'webhook', webhook: { url: 'http://x.test/' }, retry: { maxAttempts: 0 } }, '/spec/retry/maxAttempts'],
+      [
+        { type: 'webhook', webhook: { url: 'http://x.test/' }, templates: { title: '${ 1 + }' } },
+        '/spec/templates/title',
+      ],
+      [
+        { type: 'webhook', webhook: { url: 'http://x.test/' }, retry: { maxAttempts: 0 } },
+        '/spec/retry/maxAttempts',
+      ],
     ];
     for (const [spec, path] of cases) {
       const reply = await api.post(`${BASE}/teams/ops/notificationchannels`, channel('bad', spec));
       expect(reply.status, JSON.stringify(spec)).toBe(400);
-      expect(reply.body.details.map((d: any) => d.path), JSON.stringify(reply.body)).toContain(path);
+      expect(
+        reply.body.details.map((d: any) => d.path),
+        JSON.stringify(reply.body),
+      ).toContain(path);
     }
     expect((await api.get(`${BASE}/teams/ops/notificationchannels/bad`)).status).toBe(404);
   });
@@ -194,7 +267,9 @@ describe('notifications to real receivers', () => {
   });
 
   it('sends Slack, DingTalk (signed), Feishu (signed) and WeCom their own shapes', async () => {
-    const ids = await Promise.all(['slack', 'dingtalk', 'feishu', 'wecom'].map((name) => enqueue(name, 'Down')));
+    const ids = await Promise.all(
+      ['slack', 'dingtalk', 'feishu', 'wecom'].map((name) => enqueue(name, 'Down')),
+    );
     for (const { id } of ids) await settled(id);
     const slack = received.find((r) => r.path.startsWith('/slack'))!;
     expect(slack.body).toEqual({ text: expect.stringContaining('*[FIRING:1] Down*'), channel: '#ops' });
@@ -204,18 +279,33 @@ describe('notifications to real receivers', () => {
     const timestamp = ding.query.get('timestamp')!;
     expect(ding.query.get('access_token')).toBe('DINGTOKEN123');
     expect(Math.abs(Number(timestamp) - Date.now())).toBeLessThan(60_000);
-    const dingSign = createHmac('sha256', DING_SECRET).update(`${timestamp}\n${DING_SECRET}`).digest('base64');
+    const dingSign = createHmac('sha256', DING_SECRET)
+      .update(`${timestamp}\n${DING_SECRET}`)
+      .digest('base64');
     expect(ding.query.get('sign')).toBe(dingSign);
-    expect(ding.body).toEqual({ msgtype: 'markdown', markdown: { title: '[FIRING:1] Down', text: expect.stringContaining('### [FIRING:1] Down') } });
+    expect(ding.body).toEqual({
+      msgtype: 'markdown',
+      markdown: { title: '[FIRING:1] Down', text: expect.stringContaining('### [FIRING:1] Down') },
+    });
 
     const feishu = received.find((r) => r.path.startsWith('/feishu'))!;
-    const feishuSign = createHmac('sha256', `${feishu.body.timestamp}\n${FEISHU_SECRET}`).update('').digest('base64');
-    expect(feishu.body).toEqual({ msg_type: 'text', content: { text: expect.stringContaining('Down is down') }, timestamp: feishu.body.timestamp, sign: feishuSign });
+    const feishuSign = createHmac('sha256', `${feishu.body.timestamp}\n${FEISHU_SECRET}`)
+      .update('')
+      .digest('base64');
+    expect(feishu.body).toEqual({
+      msg_type: 'text',
+      content: { text: expect.stringContaining('Down is down') },
+      timestamp: feishu.body.timestamp,
+      sign: feishuSign,
+    });
     expect(Math.abs(Number(feishu.body.timestamp) * 1000 - Date.now())).toBeLessThan(60_000);
 
     const wecom = received.find((r) => r.path.startsWith('/wecom/'))!;
     expect(wecom.query.get('key')).toBe('WECOMKEY123');
-    expect(wecom.body).toEqual({ msgtype: 'markdown', markdown: { content: expect.stringContaining('Down is down') } });
+    expect(wecom.body).toEqual({
+      msgtype: 'markdown',
+      markdown: { content: expect.stringContaining('Down is down') },
+    });
   });
 
   it('reads a robot’s error code in a 200 answer: WeCom’s rate limit is retried, then given up', async () => {
@@ -233,7 +323,11 @@ describe('notifications to real receivers', () => {
     const seen = await settled(id);
     expect(seen.attempts[0]).toMatchObject({ outcome: 'delivered', statusCode: 250 });
     expect(mails).toHaveLength(1);
-    expect(mails[0]).toMatchObject({ from: 'gantry@example.com', to: ['oncall@example.com'], user: 'alerts' });
+    expect(mails[0]).toMatchObject({
+      from: 'gantry@example.com',
+      to: ['oncall@example.com'],
+      user: 'alerts',
+    });
     expect(mails[0]!.raw).toContain('Subject: Gantry: Down firing');
     expect(mails[0]!.raw).toContain('Down is down');
     // Header names are case-insensitive (nodemailer writes `-ID`).
@@ -259,22 +353,35 @@ describe('notifications to real receivers', () => {
     const hung = await settled(slow.id, 'failed');
     expect(hung.attempts).toMatchObject([{ outcome: 'retryable', errorClass: 'timeout' }]);
     expect(hung.attempts[0]!.latencyMs).toBeGreaterThanOrEqual(990);
-    expect(Date.parse(delivered.notification.deliveredAt!)).toBeLessThan(Date.parse(hung.attempts[0]!.at) + 1000);
+    expect(Date.parse(delivered.notification.deliveredAt!)).toBeLessThan(
+      Date.parse(hung.attempts[0]!.at) + 1000,
+    );
   });
 
   it('serves the delivery log with filters and pages, and never shows a secret', async () => {
     const all = (await api.get('/api/teams/ops/notifications?limit=3')).body as NotificationList;
     expect(all.items).toHaveLength(3);
     expect(all.continue).toBeDefined();
-    const rest = (await api.get(`/api/teams/ops/notifications?limit=100&continue=${all.continue}`)).body as NotificationList;
+    const rest = (await api.get(`/api/teams/ops/notifications?limit=100&continue=${all.continue}`))
+      .body as NotificationList;
     expect(rest.items.length).toBeGreaterThan(3);
-    expect(new Set([...all.items, ...rest.items].map((i) => i.id)).size).toBe(all.items.length + rest.items.length);
+    expect(new Set([...all.items, ...rest.items].map((i) => i.id)).size).toBe(
+      all.items.length + rest.items.length,
+    );
     const failed = (await api.get('/api/teams/ops/notifications?state=failed')).body as NotificationList;
     expect(failed.items.map((i) => i.channel).sort()).toEqual(['slow', 'wecom-busy']);
     const byChannel = (await api.get('/api/teams/ops/notifications?channel=flaky')).body as NotificationList;
     expect(byChannel.items.map((i) => [i.channel, i.attempts])).toEqual([['flaky', 3]]);
     const text = JSON.stringify([all, rest]) + JSON.stringify(await detail(byChannel.items[0]!.id));
-    for (const secret of ['XXXXSLACKTOKEN', 'DINGTOKEN123', DING_SECRET, FEISHU_SECRET, 'WECOMKEY123', SMTP_PASSWORD, 'bearer-token-1234'])
+    for (const secret of [
+      'XXXXSLACKTOKEN',
+      'DINGTOKEN123',
+      DING_SECRET,
+      FEISHU_SECRET,
+      'WECOMKEY123',
+      SMTP_PASSWORD,
+      'bearer-token-1234',
+    ])
       expect(text).not.toContain(secret);
     expect((await api.get('/api/teams/ops/notifications?since=yesterday')).status).toBe(400);
     expect((await api.get('/api/teams/ops/notifications/nope')).status).toBe(404);
@@ -284,7 +391,10 @@ describe('notifications to real receivers', () => {
     const before = received.filter((r) => r.path === '/webhook').length;
     const reply = await api.post('/api/teams/ops/notificationchannels/hook/test');
     expect(reply.status).toBe(200);
-    expect(reply.body).toMatchObject({ channel: 'hook', attempt: { attempt: 1, outcome: 'delivered', statusCode: 200 } });
+    expect(reply.body).toMatchObject({
+      channel: 'hook',
+      attempt: { attempt: 1, outcome: 'delivered', statusCode: 200 },
+    });
     expect(received.filter((r) => r.path === '/webhook')).toHaveLength(before + 1);
     expect((await api.post('/api/teams/ops/notificationchannels/none/test')).status).toBe(404);
   });

@@ -8,7 +8,8 @@ import { NotificationWorker } from '@gantry/alerts';
 import { Store } from '@gantry/store';
 
 const [database, receiver, server] = process.argv.slice(2);
-if (!database || !receiver || !server) throw new Error('usage: notify-worker.child.ts <database> <receiver> <server>');
+if (!database || !receiver || !server)
+  throw new Error('usage: notify-worker.child.ts <database> <receiver> <server>');
 const leaseMs = Number(process.env.NOTIFY_LEASE_MS ?? 2000);
 const pollMs = Number(process.env.NOTIFY_POLL_MS ?? 50);
 

@@ -7,7 +7,13 @@ import { NotificationService, NotificationWorker } from '@gantry/alerts';
 import { Store } from '@gantry/store';
 import { eventually } from '../support/eventually.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../support/postgres.ts';
-import { burstMessage, countingReceiver, killed, startWorkerProcess, type CountingReceiver } from './notify-support.ts';
+import {
+  burstMessage,
+  countingReceiver,
+  killed,
+  startWorkerProcess,
+  type CountingReceiver,
+} from './notify-support.ts';
 
 // The outbox on PostgreSQL with several servers: one row per dedup key whoever enqueues it, each row sent
 // by one claimant (FOR UPDATE SKIP LOCKED), and a worker process killed mid-burst loses nothing; what it
@@ -22,7 +28,12 @@ function service(store: Store) {
   });
 }
 
-async function enqueueBurst(notifications: NotificationService, from: number, count: number, channel = 'burst') {
+async function enqueueBurst(
+  notifications: NotificationService,
+  from: number,
+  count: number,
+  channel = 'burst',
+) {
   const ids: string[] = [];
   for (let group = from; group < from + count; group += 1) {
     const { id } = await notifications.enqueue({
@@ -67,7 +78,13 @@ describe('notifications on PostgreSQL with several servers', () => {
     const results = await Promise.all(
       keys.flatMap((group) =>
         [one, two].map((store) =>
-          service(store).enqueue({ team: 'dedup', channel: 'c', groupKey: `g${group}`, dedupKey: `k${group}`, message: burstMessage(group) }),
+          service(store).enqueue({
+            team: 'dedup',
+            channel: 'c',
+            groupKey: `g${group}`,
+            dedupKey: `k${group}`,
+            message: burstMessage(group),
+          }),
         ),
       ),
     );
@@ -103,7 +120,11 @@ describe('notifications on PostgreSQL with several servers', () => {
     try {
       for (const worker of workers) worker.start();
       const ids = await enqueueBurst(service(one), 0, 600, 'two-workers');
-      await eventually(() => Promise.resolve(receiver.counts.size), (n) => n === ids.length, 30_000);
+      await eventually(
+        () => Promise.resolve(receiver.counts.size),
+        (n) => n === ids.length,
+        30_000,
+      );
       await Promise.all(workers.map((worker) => worker.idle()));
       expect([...receiver.counts.values()].every((count) => count === 1)).toBe(true);
       expect(receiver.total()).toBe(ids.length);
@@ -125,7 +146,8 @@ describe('notifications on PostgreSQL with several servers', () => {
     let receiver: CountingReceiver;
     const children: ChildProcess[] = [];
     afterAll(async () => {
-      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      for (const child of children)
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await Promise.all(children.map(killed));
       await receiver?.close();
     });
@@ -139,12 +161,21 @@ describe('notifications on PostgreSQL with several servers', () => {
       const total = 1000;
       const before = await attemptOutcomes(one);
       const ids = await enqueueBurst(service(one), 10_000, total, 'kill');
-      await eventually(() => Promise.resolve(receiver.counts.size), (n) => n >= total / 3, 30_000, 5);
+      await eventually(
+        () => Promise.resolve(receiver.counts.size),
+        (n) => n >= total / 3,
+        30_000,
+        5,
+      );
       a.kill('SIGKILL');
       await killed(a);
       const restarted = await startWorkerProcess(scratch.url, receiver.url, 'a-restarted', env);
       children.push(restarted);
-      await eventually(() => one.notifications.countActive(), (n) => n === 0, 60_000);
+      await eventually(
+        () => one.notifications.countActive(),
+        (n) => n === 0,
+        60_000,
+      );
       const lost = ids.filter((id) => !receiver.counts.has(id));
       const duplicated = ids.filter((id) => (receiver.counts.get(id) ?? 0) > 1);
       const outcomes = await attemptOutcomes(one);

@@ -236,7 +236,11 @@ export class NotificationRepository {
    * Ends a claim: records its attempts and the row's next state, in one transaction, if the claim still
    * holds the row. False when another claimant took it over (nothing written).
    */
-  async finish(row: { seq: number; claimToken: string }, outcome: ClaimOutcome, now: number): Promise<boolean> {
+  async finish(
+    row: { seq: number; claimToken: string },
+    outcome: ClaimOutcome,
+    now: number,
+  ): Promise<boolean> {
     return this.db.transaction().execute(async (tx) => {
       const updated = await tx
         .updateTable('notifications')
@@ -331,7 +335,10 @@ export class NotificationRepository {
     return rows.length > query.limit && last ? { items, next: last.seq } : { items };
   }
 
-  async get(team: string, id: string): Promise<{ notification: StoredNotification; attempts: StoredAttempt[] } | undefined> {
+  async get(
+    team: string,
+    id: string,
+  ): Promise<{ notification: StoredNotification; attempts: StoredAttempt[] } | undefined> {
     const row = await this.db
       .selectFrom('notifications')
       .selectAll()

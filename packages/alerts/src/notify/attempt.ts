@@ -74,7 +74,9 @@ export async function attemptDelivery(
           port: email.port,
           tls: email.tls,
           insecureSkipVerify: email.insecureSkipVerify,
-          ...(email.username !== undefined ? { auth: { user: email.username, pass: secrets.password ?? '' } } : {}),
+          ...(email.username !== undefined
+            ? { auth: { user: email.username, pass: secrets.password ?? '' } }
+            : {}),
           from: email.from,
           to: email.to,
           subject: title,
@@ -84,7 +86,12 @@ export async function attemptDelivery(
         }),
         abort.signal,
       );
-      return { outcome: 'delivered', latencyMs: elapsed(), statusCode: sent.code, response: excerpt(mask(sent.response)) };
+      return {
+        outcome: 'delivered',
+        latencyMs: elapsed(),
+        statusCode: sent.code,
+        response: excerpt(mask(sent.response)),
+      };
     }
     const request = channelRequest(spec, message, { title, body }, secrets, id, deps.clock.now());
     const answer = await deps.http({ ...request, signal: abort.signal });
@@ -100,7 +107,8 @@ export async function attemptDelivery(
         ...base,
       };
     }
-    if (answer.status === 429) return { outcome: 'retryable', errorClass: 'http429', error: 'HTTP 429', ...base };
+    if (answer.status === 429)
+      return { outcome: 'retryable', errorClass: 'http429', error: 'HTTP 429', ...base };
     if (answer.status >= 500 || answer.status === 408)
       return { outcome: 'retryable', errorClass: 'http5xx', error: `HTTP ${answer.status}`, ...base };
     return { outcome: 'permanent', errorClass: 'http4xx', error: `HTTP ${answer.status}`, ...base };
@@ -153,7 +161,12 @@ async function resolveSecrets(
     }
   };
   const settings = spec[spec.type] as
-    | { urlSecret?: SecretKeyRef; signSecret?: SecretKeyRef; authorizationSecret?: SecretKeyRef; passwordSecret?: SecretKeyRef }
+    | {
+        urlSecret?: SecretKeyRef;
+        signSecret?: SecretKeyRef;
+        authorizationSecret?: SecretKeyRef;
+        passwordSecret?: SecretKeyRef;
+      }
     | undefined;
   const url = await get(settings?.urlSecret);
   if (url !== undefined) into.url = url;

@@ -77,7 +77,9 @@ export function channelRequest(
       if (secrets.sign !== undefined) {
         // DingTalk: sign = base64(HMAC-SHA256(key = secret, "timestamp\nsecret")), timestamp in ms.
         const timestamp = String(now);
-        const sign = createHmac('sha256', secrets.sign).update(`${timestamp}\n${secrets.sign}`).digest('base64');
+        const sign = createHmac('sha256', secrets.sign)
+          .update(`${timestamp}\n${secrets.sign}`)
+          .digest('base64');
         const target = new URL(url);
         target.searchParams.set('timestamp', timestamp);
         target.searchParams.set('sign', sign);
@@ -127,5 +129,9 @@ export function readAnswer(type: NotificationChannelSpec['type'], body: string):
   if (code === 0 || code === undefined) return { ok: true };
   const numeric = typeof code === 'number' ? code : Number(code);
   const text = String(fields.errmsg ?? fields.msg ?? fields.StatusMessage ?? '');
-  return { ok: false, rateLimited: RATE_LIMIT_CODES.has(numeric), reason: `error code ${String(code)}: ${text}` };
+  return {
+    ok: false,
+    rateLimited: RATE_LIMIT_CODES.has(numeric),
+    reason: `error code ${String(code)}: ${text}`,
+  };
 }

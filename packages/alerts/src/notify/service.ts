@@ -18,7 +18,12 @@ import {
 } from '@gantry/model';
 import type { Clock } from '@gantry/controllers';
 import { authorize, type Caller } from '@gantry/identity';
-import type { NotificationRepository, ResourceRepository, StoredAttempt, StoredNotification } from '@gantry/store';
+import type {
+  NotificationRepository,
+  ResourceRepository,
+  StoredAttempt,
+  StoredNotification,
+} from '@gantry/store';
 import { attemptDelivery } from './attempt.ts';
 import type { ChannelSource, HttpSend, MailSend, NotificationInput, SecretResolver } from './ports.ts';
 import { NotificationTemplateRenderer } from './template.ts';
@@ -84,12 +89,15 @@ export class NotificationService {
     authorize(caller.principal, 'read', team, `notifications of team ${team}`);
     const limit = query.limit === undefined ? 100 : Number(query.limit);
     if (!(limit >= 1 && limit <= 1000))
-      throw new InputError('limit must be from 1 to 1000', [{ path: 'querystring/limit', message: 'must be 1-1000' }]);
+      throw new InputError('limit must be from 1 to 1000', [
+        { path: 'querystring/limit', message: 'must be 1-1000' },
+      ]);
     const after =
       query.continue === undefined
         ? undefined
-        : decodeContinueToken(query.continue, (value): value is { seq: number } =>
-            typeof (value as { seq?: unknown } | null)?.seq === 'number',
+        : decodeContinueToken(
+            query.continue,
+            (value): value is { seq: number } => typeof (value as { seq?: unknown } | null)?.seq === 'number',
           ).seq;
     const page = await this.#deps.repository.query({
       team,

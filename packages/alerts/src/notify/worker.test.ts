@@ -96,7 +96,13 @@ describe('NotificationWorker', () => {
   });
 
   const enqueue = (group: string, dedup = group, name = 'hook', status: 'firing' | 'resolved' = 'firing') =>
-    service.enqueue({ team: 'a', channel: name, groupKey: `{}:{alertname="${group}"}`, dedupKey: dedup, message: message(group, status) });
+    service.enqueue({
+      team: 'a',
+      channel: name,
+      groupKey: `{}:{alertname="${group}"}`,
+      dedupKey: dedup,
+      message: message(group, status),
+    });
   const round = async () => {
     const claimed = await worker.tick();
     await worker.idle();
@@ -113,7 +119,9 @@ describe('NotificationWorker', () => {
     expect(sent[0]!.headers['idempotency-key']).toBe(id);
     const seen = await detail(id);
     expect(seen.notification.state).toBe('delivered');
-    expect(seen.attempts).toMatchObject([{ attempt: 1, outcome: 'delivered', statusCode: 200, server: 'server-1' }]);
+    expect(seen.attempts).toMatchObject([
+      { attempt: 1, outcome: 'delivered', statusCode: 200, server: 'server-1' },
+    ]);
     expect(await round()).toBe(0);
   });
 
@@ -137,13 +145,21 @@ describe('NotificationWorker', () => {
 
   it('refuses a message that is not an Alertmanager v4 message, with the field path', async () => {
     await expect(
-      service.enqueue({ team: 'a', channel: 'hook', groupKey: 'g', dedupKey: 'd', message: { ...message('X'), version: '3' } as never }),
+      service.enqueue({
+        team: 'a',
+        channel: 'hook',
+        groupKey: 'g',
+        dedupKey: 'd',
+        message: { ...message('X'), version: '3' } as never,
+      }),
     ).rejects.toMatchObject({ status: 400, details: [{ path: '/message/version' }] });
   });
 
   it('retries a 5xx with backoff on the clock and delivers', async () => {
     let calls = 0;
-    respond.set('hook.test', () => Promise.resolve(++calls <= 2 ? { status: 503, body: 'busy' } : { status: 200, body: 'ok' }));
+    respond.set('hook.test', () =>
+      Promise.resolve(++calls <= 2 ? { status: 503, body: 'busy' } : { status: 200, body: 'ok' }),
+    );
     const { id } = await enqueue('Down');
     await round();
     let seen = await detail(id);
@@ -169,7 +185,14 @@ describe('NotificationWorker', () => {
   });
 
   it('gives up after the policy’s attempts, records it and an event', async () => {
-    channels.set('a/hook', channel({ type: 'webhook', webhook: { url: 'http://hook.test/' }, retry: { maxAttempts: 3, initialBackoffSeconds: 1, maxBackoffSeconds: 1 } }));
+    channels.set(
+      'a/hook',
+      channel({
+        type: 'webhook',
+        webhook: { url: 'http://hook.test/' },
+        retry: { maxAttempts: 3, initialBackoffSeconds: 1, maxBackoffSeconds: 1 },
+      }),
+    );
     respond.set('hook.test', () => Promise.resolve({ status: 500, body: '' }));
     const { id } = await enqueue('Down');
     for (let i = 0; i < 5; i += 1) {
@@ -197,7 +220,9 @@ describe('NotificationWorker', () => {
     respond.set(
       'hook.test',
       (request) =>
-        new Promise((_, reject) => request.signal.addEventListener('abort', () => reject(new Error('aborted')))),
+        new Promise((_, reject) =>
+          request.signal.addEventListener('abort', () => reject(new Error('aborted'))),
+        ),
     );
     const hung = await enqueue('Down');
     const fine = await enqueue('Up', 'u', 'other');
@@ -215,7 +240,14 @@ describe('NotificationWorker', () => {
   });
 
   it('queues what the rate limit holds back and drops nothing', async () => {
-    channels.set('a/hook', channel({ type: 'webhook', webhook: { url: 'http://hook.test/' }, rateLimit: { perMinute: 60, burst: 2 } }));
+    channels.set(
+      'a/hook',
+      channel({
+        type: 'webhook',
+        webhook: { url: 'http://hook.test/' },
+        rateLimit: { perMinute: 60, burst: 2 },
+      }),
+    );
     for (let i = 0; i < 5; i += 1) await enqueue(`G${i}`);
     await round();
     await round();
@@ -233,7 +265,13 @@ describe('NotificationWorker', () => {
 
   it('takes over the row of a claimant whose lease ran out, records the attempt in doubt and sends the same id', async () => {
     const { id } = await enqueue('Down');
-    const dead = await store.notifications.claim({ server: 'dead', now: clock.now(), leaseMs: 5000, limit: 10, exclude: [] });
+    const dead = await store.notifications.claim({
+      server: 'dead',
+      now: clock.now(),
+      leaseMs: 5000,
+      limit: 10,
+      exclude: [],
+    });
     expect(dead).toHaveLength(1);
     expect(await round()).toBe(0);
     clock.advance(5001);
@@ -247,14 +285,20 @@ describe('NotificationWorker', () => {
     expect(sent[0]!.headers['x-gantry-notification-id']).toBe(id);
     // The dead claimant's late finish writes nothing.
     expect(
-      await store.notifications.finish(dead[0]!, { state: 'delivered', dueAt: 0, attempts: [], lastError: null, deliveredAt: null }, clock.now()),
+      await store.notifications.finish(
+        dead[0]!,
+        { state: 'delivered', dueAt: 0, attempts: [], lastError: null, deliveredAt: null },
+        clock.now(),
+      ),
     ).toBe(false);
   });
 
   it('masks secret values in what it records', async () => {
     secrets.set('a/hooks/url', 'http://hook.test/T0KEN-abcdef');
     channels.set('a/hook', channel({ type: 'slack', slack: { urlSecret: { name: 'hooks', key: 'url' } } }));
-    respond.set('hook.test', (request) => Promise.resolve({ status: 500, body: `no route for ${request.url}` }));
+    respond.set('hook.test', (request) =>
+      Promise.resolve({ status: 500, body: `no route for ${request.url}` }),
+    );
     const { id } = await enqueue('Down');
     await round();
     const seen = await detail(id);
@@ -264,13 +308,25 @@ describe('NotificationWorker', () => {
   });
 
   it('fails a notification whose channel is gone, and retries one whose secret is missing', async () => {
-    const gone = await service.enqueue({ team: 'a', channel: 'nope', groupKey: 'g', dedupKey: 'x', message: message('X') });
+    const gone = await service.enqueue({
+      team: 'a',
+      channel: 'nope',
+      groupKey: 'g',
+      dedupKey: 'x',
+      message: message('X'),
+    });
     channels.set('a/hook', channel({ type: 'wecom', wecom: { urlSecret: { name: 'missing', key: 'url' } } }));
     const waiting = await enqueue('Down');
     await round();
-    expect((await detail(gone.id)).attempts[0]).toMatchObject({ outcome: 'permanent', errorClass: 'channelNotFound' });
+    expect((await detail(gone.id)).attempts[0]).toMatchObject({
+      outcome: 'permanent',
+      errorClass: 'channelNotFound',
+    });
     expect((await detail(gone.id)).notification.state).toBe('failed');
-    expect((await detail(waiting.id)).attempts[0]).toMatchObject({ outcome: 'retryable', errorClass: 'secret' });
+    expect((await detail(waiting.id)).attempts[0]).toMatchObject({
+      outcome: 'retryable',
+      errorClass: 'secret',
+    });
   });
 
   it('lists with filters and continue tokens, newest first', async () => {
@@ -278,8 +334,16 @@ describe('NotificationWorker', () => {
     await enqueue('Other', 'o', 'other');
     const first = await service.list(caller, 'a', { channel: 'hook', limit: '2' });
     expect(first.items.map((item) => item.groupKey)).toEqual(['{}:{alertname="G4"}', '{}:{alertname="G3"}']);
-    const second = await service.list(caller, 'a', { channel: 'hook', limit: '10', continue: first.continue! });
-    expect(second.items.map((item) => item.groupKey)).toEqual(['{}:{alertname="G2"}', '{}:{alertname="G1"}', '{}:{alertname="G0"}']);
+    const second = await service.list(caller, 'a', {
+      channel: 'hook',
+      limit: '10',
+      continue: first.continue!,
+    });
+    expect(second.items.map((item) => item.groupKey)).toEqual([
+      '{}:{alertname="G2"}',
+      '{}:{alertname="G1"}',
+      '{}:{alertname="G0"}',
+    ]);
     expect(second.continue).toBeUndefined();
     expect((await service.list(caller, 'a', { state: 'delivered' })).items).toEqual([]);
     await expect(service.list(caller, 'a', { continue: 'garbage' })).rejects.toMatchObject({ status: 400 });
@@ -291,6 +355,10 @@ describe('resourceChannelSource', () => {
     const source = resourceChannelSource({
       get: () => Promise.resolve({ spec: { type: 'webhook', webhook: { url: 'http://x.test/' } } } as never),
     });
-    expect(await source.get('a', 'b')).toMatchObject({ timeoutSeconds: 10, retry: { maxAttempts: 6 }, rateLimit: { burst: 10 } });
+    expect(await source.get('a', 'b')).toMatchObject({
+      timeoutSeconds: 10,
+      retry: { maxAttempts: 6 },
+      rateLimit: { burst: 10 },
+    });
   });
 });

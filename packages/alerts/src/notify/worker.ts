@@ -191,7 +191,8 @@ export class NotificationWorker {
         outcome: 'interrupted',
         statusCode: null,
         errorClass: 'interrupted',
-        error: 'its server stopped (or lost its claim) before recording an answer; taken over and sent again with the same id',
+        error:
+          'its server stopped (or lost its claim) before recording an answer; taken over and sent again with the same id',
         response: null,
         server: row.previousClaimant ?? '',
       });
@@ -230,7 +231,8 @@ export class NotificationWorker {
       return;
     }
     if (row.interrupted) channel.bucket.take(start);
-    while (channel.inFlight >= channel.concurrency) await new Promise<void>((resolve) => channel.waiting.push(resolve));
+    while (channel.inFlight >= channel.concurrency)
+      await new Promise<void>((resolve) => channel.waiting.push(resolve));
     channel.inFlight += 1;
     let result: AttemptResult;
     const at = clock.now();
@@ -258,7 +260,13 @@ export class NotificationWorker {
     if (result.outcome === 'delivered') {
       await this.#deps.outbox.finish(
         row,
-        { state: 'delivered', dueAt: now, attempts: recorded, lastError: null, deliveredAt: new Date(now).toISOString() },
+        {
+          state: 'delivered',
+          dueAt: now,
+          attempts: recorded,
+          lastError: null,
+          deliveredAt: new Date(now).toISOString(),
+        },
         now,
       );
       return;

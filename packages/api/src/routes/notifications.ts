@@ -15,7 +15,8 @@ export function notificationRoutes(fastify: FastifyInstance, notifications: Noti
     {
       schema: {
         tags,
-        summary: 'The delivery log: a team’s notifications, newest first, filtered by channel, state, group or time',
+        summary:
+          'The delivery log: a team’s notifications, newest first, filtered by channel, state, group or time',
         params: TeamParams,
         querystring: NotificationQuery,
         response: { 200: NotificationList },

@@ -5,4 +5,9 @@ import { notificationChannelKind } from './notification-channel.ts';
 import { teamKind } from './team.ts';
 
 /** The kinds every server registers. A capability adds its kind here, with its schema in this folder. */
-export const builtinKinds: readonly KindDefinition[] = [teamKind, clusterKind, ...deliveryKinds, notificationChannelKind];
+export const builtinKinds: readonly KindDefinition[] = [
+  teamKind,
+  clusterKind,
+  ...deliveryKinds,
+  notificationChannelKind,
+];

@@ -5,14 +5,25 @@ import { NAME_PATTERN } from '../resource.ts';
 /** A key of one of the channel's team's secrets: resolved when a notification is sent, never shown. */
 export const SecretKeyRef = Type.Object(
   {
-    name: Type.String({ pattern: NAME_PATTERN, maxLength: 63, description: 'A secret of the channel’s team.' }),
+    name: Type.String({
+      pattern: NAME_PATTERN,
+      maxLength: 63,
+      description: 'A secret of the channel’s team.',
+    }),
     key: Type.String({ pattern: '^[-._a-zA-Z0-9]{1,253}$', description: 'The key within the secret.' }),
   },
   { additionalProperties: false },
 );
 export type SecretKeyRef = Static<typeof SecretKeyRef>;
 
-export const NOTIFICATION_CHANNEL_TYPES = ['webhook', 'slack', 'dingtalk', 'feishu', 'wecom', 'email'] as const;
+export const NOTIFICATION_CHANNEL_TYPES = [
+  'webhook',
+  'slack',
+  'dingtalk',
+  'feishu',
+  'wecom',
+  'email',
+] as const;
 export type NotificationChannelType = (typeof NOTIFICATION_CHANNEL_TYPES)[number];
 
 const urlSecret = SecretKeyRef;
@@ -24,7 +35,8 @@ export const WebhookSettings = Type.Object(
         format: 'uri',
         pattern: '^https?://',
         maxLength: 2048,
-        description: 'Where the Alertmanager v4 payload is posted; or `urlSecret` when the URL holds a token.',
+        description:
+          'Where the Alertmanager v4 payload is posted; or `urlSecret` when the URL holds a token.',
       }),
     ),
     urlSecret: Type.Optional(urlSecret),
@@ -137,7 +149,8 @@ export const NotificationChannelSpec = Type.Object(
       {
         additionalProperties: false,
         default: {},
-        description: 'A token bucket per server; notifications beyond it wait in the outbox, none is dropped.',
+        description:
+          'A token bucket per server; notifications beyond it wait in the outbox, none is dropped.',
       },
     ),
     concurrency: Type.Integer({

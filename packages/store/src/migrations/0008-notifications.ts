@@ -37,8 +37,16 @@ export function notifications(dialect: Dialect): Migration {
         .addColumn('last_error', 'text')
         .addUniqueConstraint('notifications_dedup', ['team', 'dedup_key'])
         .execute();
-      await db.schema.createIndex('notifications_due').on('notifications').columns(['state', 'due_at']).execute();
-      await db.schema.createIndex('notifications_by_team').on('notifications').columns(['team', 'seq']).execute();
+      await db.schema
+        .createIndex('notifications_due')
+        .on('notifications')
+        .columns(['state', 'due_at'])
+        .execute();
+      await db.schema
+        .createIndex('notifications_by_team')
+        .on('notifications')
+        .columns(['team', 'seq'])
+        .execute();
       await db.schema
         .createIndex('notifications_by_group')
         .on('notifications')
