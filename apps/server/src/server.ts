@@ -235,15 +235,18 @@ export async function startServer(
     const notificationChannels = resourceChannelSource(store.resources);
     const secretResolver = revealingSecretResolver(secrets);
     const instance = config.instanceId || `${hostname()}-${process.pid}`;
-    const notificationWorker = new NotificationWorker({
-      outbox: store.notifications,
-      channels: notificationChannels,
-      secrets: secretResolver,
-      clock: notificationClock,
-      server: instance,
-      events: recorder,
-      onError: (error) => logger.warn({ err: error }, 'notification worker'),
-    });
+    const notificationWorker = new NotificationWorker(
+      {
+        outbox: store.notifications,
+        channels: notificationChannels,
+        secrets: secretResolver,
+        clock: notificationClock,
+        server: instance,
+        events: recorder,
+        onError: (error) => logger.warn({ err: error }, 'notification worker'),
+      },
+      { leaseMs: config.notificationLeaseSeconds * 1000, pollIntervalMs: config.notificationPollMs },
+    );
     const notifications = new NotificationService({
       repository: store.notifications,
       channels: notificationChannels,

@@ -152,13 +152,22 @@ export class NotificationRepository {
     leaseMs: number;
     limit: number;
     exclude: readonly string[];
+    /**
+     * Most rows to claim per `team/channel` (its free slots on this server); `defaultCapacity` for the
+     * others. A worker claims no more than it can start sending, so that a row it holds is one it sends
+     * (an expired claim is then a send in doubt) and other servers take the rest.
+     */
+    capacity?: Readonly<Record<string, number>>;
+    defaultCapacity?: number;
   }): Promise<ClaimedNotification[]> {
     const { now } = options;
+    const capacity = new Map(Object.entries(options.capacity ?? {}));
+    const defaultCapacity = options.defaultCapacity ?? options.limit;
     const token = randomUUID();
     return this.db.transaction().execute(async (tx) => {
       let select = tx
         .selectFrom('notifications as n')
-        .select(['n.seq', 'n.state', 'n.claimed_by'])
+        .select(['n.seq', 'n.state', 'n.claimed_by', 'n.team', 'n.channel'])
         // `state in (...)` first, so the (state, due_at) index skips the delivered history.
         .where('n.state', 'in', ACTIVE)
         .where((eb) =>
@@ -183,12 +192,23 @@ export class NotificationRepository {
         );
       if (options.exclude.length > 0)
         select = select.where(sql<string>`n.team || '/' || n.channel`, 'not in', options.exclude);
-      const picked = await select
+      const candidates = await select
         .orderBy('n.due_at')
         .orderBy('n.seq')
-        .limit(options.limit)
+        .limit(options.limit * 4)
         .$if(this.dialect === 'postgres', (q) => q.forUpdate().skipLocked())
         .execute();
+      // Locked candidates beyond a channel's capacity are left alone (their locks end with this transaction).
+      const taken = new Map<string, number>();
+      const picked = candidates
+        .filter((row) => {
+          const key = `${row.team}/${row.channel}`;
+          const count = taken.get(key) ?? 0;
+          if (count >= (capacity.get(key) ?? defaultCapacity)) return false;
+          taken.set(key, count + 1);
+          return true;
+        })
+        .slice(0, options.limit);
       if (picked.length === 0) return [];
       const rows = await tx
         .updateTable('notifications')

@@ -43,6 +43,9 @@ export const defaultNotificationWorkerOptions: NotificationWorkerOptions = {
   batchSize: 32,
 };
 
+/** Rows claimed at once for a channel this worker has not sent to yet (the default concurrency). */
+const DEFAULT_CHANNEL_CAPACITY = 4;
+
 /** Reasons of the Gantry events the worker records (docs/reference/notifications.md). */
 export const NotificationReasons = {
   failed: 'NotificationFailed',
@@ -68,6 +71,8 @@ export class NotificationWorker {
   readonly #templates = new NotificationTemplateRenderer();
   readonly #channels = new Map<string, ChannelState>();
   readonly #inFlight = new Set<Promise<void>>();
+  /** `team/channel` → rows claimed whose send has not yet taken (or waited for) a slot. */
+  readonly #starting = new Map<string, number>();
   /** Claim token → rows of it still being sent. */
   readonly #claims = new Map<string, number>();
   #running = false;
@@ -117,18 +122,23 @@ export class NotificationWorker {
   /** One claim-and-dispatch round; returns how many rows it claimed. Sends continue in the background. */
   async tick(): Promise<number> {
     const now = this.#deps.clock.now();
-    const exclude = [...this.#channels]
-      .filter(
-        ([, state]) =>
-          state.inFlight + state.waiting.length >= state.concurrency || state.bucket.readyAt(now) > now,
-      )
-      .map(([key]) => key);
+    const exclude: string[] = [];
+    const capacity: Record<string, number> = {};
+    for (const key of new Set([...this.#channels.keys(), ...this.#starting.keys()])) {
+      const state = this.#channels.get(key);
+      const busy = (state ? state.inFlight + state.waiting.length : 0) + (this.#starting.get(key) ?? 0);
+      const free = (state?.concurrency ?? DEFAULT_CHANNEL_CAPACITY) - busy;
+      if (free <= 0 || (state && state.bucket.readyAt(now) > now)) exclude.push(key);
+      else capacity[key] = free;
+    }
     const rows = await this.#deps.outbox.claim({
       server: this.#deps.server,
       now,
       leaseMs: this.#options.leaseMs,
       limit: this.#options.batchSize,
       exclude,
+      capacity,
+      defaultCapacity: DEFAULT_CHANNEL_CAPACITY,
     });
     for (const row of rows) this.#dispatch(row);
     return rows.length;
@@ -139,8 +149,8 @@ export class NotificationWorker {
     try {
       do {
         this.#again = false;
-        const claimed = await this.tick();
-        if (claimed >= this.#options.batchSize) this.#again = true;
+        // Until a round claims nothing: a round takes only each channel's free slots.
+        if ((await this.tick()) > 0) this.#again = true;
       } while (this.#again && this.#running);
     } catch (error) {
       this.#deps.onError?.(error);
@@ -164,6 +174,8 @@ export class NotificationWorker {
 
   #dispatch(row: ClaimedNotification): void {
     this.#claims.set(row.claimToken, (this.#claims.get(row.claimToken) ?? 0) + 1);
+    const key = `${row.team}/${row.channel}`;
+    this.#starting.set(key, (this.#starting.get(key) ?? 0) + 1);
     const send = this.#send(row)
       .catch((error: unknown) => this.#deps.onError?.(error))
       .finally(() => {
@@ -177,6 +189,23 @@ export class NotificationWorker {
   }
 
   async #send(row: ClaimedNotification): Promise<void> {
+    const key = `${row.team}/${row.channel}`;
+    let started = false;
+    const start = () => {
+      if (started) return;
+      started = true;
+      const left = (this.#starting.get(key) ?? 1) - 1;
+      if (left <= 0) this.#starting.delete(key);
+      else this.#starting.set(key, left);
+    };
+    try {
+      await this.#sendOnce(row, start);
+    } finally {
+      start();
+    }
+  }
+
+  async #sendOnce(row: ClaimedNotification, started: () => void): Promise<void> {
     const { clock } = this.#deps;
     const start = clock.now();
     const recorded: StoredAttempt[] = [];
@@ -224,6 +253,7 @@ export class NotificationWorker {
     }
     const key = `${row.team}/${row.channel}`;
     const channel = this.#channel(key, spec, start);
+    started();
     // A row beyond the channel's tokens goes back untouched, due when the bucket has one again (an
     // interrupted one is sent: its in-doubt attempt must be recorded now). One beyond its slots waits here.
     if (!row.interrupted && !channel.bucket.take(start)) {
