@@ -9,7 +9,7 @@ import { TokenBucket } from './token-bucket.ts';
 const alert = (name: string, status: 'firing' | 'resolved', summary?: string) => ({
   status,
   labels: { alertname: name, instance: `${name}:9100` },
-  annotations: summary ? { summary } : {},
+  annotations: summary ? { summary } : ({} as Record<string, string>),
   startsAt: '2026-12-02T10:00:00Z',
   endsAt: '0001-01-01T00:00:00Z',
   generatorURL: '',
