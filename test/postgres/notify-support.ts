@@ -15,7 +15,11 @@ export interface CountingReceiver {
   close(): Promise<void>;
 }
 
-export async function countingReceiver(delayMs = 0): Promise<CountingReceiver> {
+/** `onReceived` runs as each request arrives, with the number of distinct ids so far (a kill trigger). */
+export async function countingReceiver(
+  delayMs = 0,
+  onReceived?: (distinct: number) => void,
+): Promise<CountingReceiver> {
   const counts = new Map<string, number>();
   const firstAt = new Map<string, number>();
   const server: Server = createServer((request, response) => {
@@ -25,6 +29,7 @@ export async function countingReceiver(delayMs = 0): Promise<CountingReceiver> {
       const at = performance.timeOrigin + performance.now();
       counts.set(id, (counts.get(id) ?? 0) + 1);
       if (!firstAt.has(id)) firstAt.set(id, at);
+      onReceived?.(counts.size);
       const reply = () => response.writeHead(200).end('ok');
       if (delayMs > 0) setTimeout(reply, delayMs);
       else reply();
