@@ -154,13 +154,16 @@ describe('notifications on PostgreSQL with several servers', () => {
 
     it('loses nothing, and sends again only what was in flight when it died, with the same id', async () => {
       const total = 1000;
-      let a: ChildProcess | undefined;
+      const victim: { child?: ChildProcess } = {};
       // Killed from the receiver as the third of the burst arrives: mid-burst however busy the machine is.
       receiver = await countingReceiver(5, (distinct) => {
-        if (distinct >= total / 3 && a?.exitCode === null && a.signalCode === null) a.kill('SIGKILL');
+        const child = victim.child;
+        if (distinct >= total / 3 && child?.exitCode === null && child.signalCode === null)
+          child.kill('SIGKILL');
       });
       const env = { NOTIFY_LEASE_MS: '1500', NOTIFY_POLL_MS: '25' };
-      a = await startWorkerProcess(scratch.url, receiver.url, 'a', env);
+      const a = await startWorkerProcess(scratch.url, receiver.url, 'a', env);
+      victim.child = a;
       const b = await startWorkerProcess(scratch.url, receiver.url, 'b', env);
       children.push(a, b);
       const before = await attemptOutcomes(one);
