@@ -108,9 +108,15 @@ async function latency(label, url) {
 
 async function killTest(url) {
   let a;
+  let killedAt = 0;
+  let deliveredBeforeKill = 0;
   // Killed from the receiver as the third of the burst arrives: mid-burst however busy the machine is.
   const receiver = await countingReceiver(5, (distinct) => {
-    if (distinct >= burst / 3 && a?.exitCode === null && a.signalCode === null) a.kill('SIGKILL');
+    if (distinct >= burst / 3 && a?.exitCode === null && a.signalCode === null) {
+      a.kill('SIGKILL');
+      killedAt = now();
+      deliveredBeforeKill = distinct;
+    }
   });
   const store = await Store.open({ url });
   const service = new NotificationService({
@@ -122,21 +128,27 @@ async function killTest(url) {
   const env = { NOTIFY_LEASE_MS: '2000', NOTIFY_POLL_MS: '25' };
   a = await startWorkerProcess(url, receiver.url, 'a', env);
   const b = await startWorkerProcess(url, receiver.url, 'b', env);
-  const ids = [];
+  // The storm: 32 dispatchers enqueue at once.
+  const ids = new Array(burst);
   const t0 = now();
-  for (let i = 0; i < burst; i += 1) {
-    const { id } = await service.enqueue({
-      team: 'bench',
-      channel: 'kill',
-      groupKey: `{}:{group="${i}"}`,
-      dedupKey: `kill/${i}`,
-      message: burstMessage(i),
-    });
-    ids.push(id);
-  }
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (next < burst) {
+        const i = next++;
+        const { id } = await service.enqueue({
+          team: 'bench',
+          channel: 'kill',
+          groupKey: `{}:{group="${i}"}`,
+          dedupKey: `kill/${i}`,
+          message: burstMessage(i),
+        });
+        ids[i] = id;
+      }
+    }),
+  );
+  const enqueuedAfterMs = Math.round(now() - t0);
   await killed(a);
-  const killedAt = now();
-  const deliveredBeforeKill = receiver.counts.size;
   const restarted = await startWorkerProcess(url, receiver.url, 'a-restarted', env);
   while ((await store.notifications.countActive()) > 0) await sleep(20);
   const doneAt = now();
@@ -156,7 +168,8 @@ async function killTest(url) {
     sentTwiceWithSameId: resent,
     inDoubtAttempts: Number(interrupted.n),
     distinctIdsDelivered: receiver.counts.size,
-    deliveredBeforeKill: deliveredBeforeKill,
+    enqueuedAfterMs,
+    deliveredBeforeKill,
     killAfterMs: Math.round(killedAt - t0),
     allDoneAfterKillMs: Math.round(doneAt - killedAt),
   };
