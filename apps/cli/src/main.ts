@@ -509,6 +509,38 @@ silence
   );
 
 program
+  .command('notifications')
+  .description("list a team's notifications (the delivery log), newest first")
+  .addOption(teamOption())
+  .option('--channel <name>', 'only this NotificationChannel')
+  .option('--state <state>', 'pending, sending, delivered, failed or superseded')
+  .option('--group-key <key>', 'only this alert group')
+  .option('--limit <n>', 'at most N notifications (default 100)')
+  .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']))
+  .option('--no-headers', 'omit the table header')
+  .addHelpText('after', '\nExamples:\n  gantry notifications --team ops --channel oncall --state failed')
+  .action(
+    async (
+      options: {
+        team?: string;
+        channel?: string;
+        state?: string;
+        groupKey?: string;
+        limit?: string;
+        output?: string;
+        headers?: boolean;
+      },
+      command: Command,
+    ) =>
+      run(command, async (env) =>
+        (await import('./commands/notifications.ts')).notifications(env, {
+          ...options,
+          noHeaders: options.headers === false,
+        }),
+      ),
+  );
+
+program
   .command('api-resources')
   .description('list the resource kinds the server serves')
   .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'name']))

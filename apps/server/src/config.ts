@@ -98,6 +98,22 @@ export const ConfigSchema = Type.Object(
         'How long an event record (Gantry’s own or a cluster’s Kubernetes Event) is kept after it was last seen.',
       env: 'GANTRY_EVENT_RETENTION_HOURS',
     }),
+    notificationLeaseSeconds: Type.Number({
+      minimum: 2,
+      maximum: 3600,
+      default: 30,
+      description:
+        'How long a server holds a notification it is sending without renewing its claim: after a crash, the time until another server takes the notification over.',
+      env: 'GANTRY_NOTIFICATION_LEASE_SECONDS',
+    }),
+    notificationPollMs: Type.Integer({
+      minimum: 10,
+      maximum: 60_000,
+      default: 500,
+      description:
+        'How often the notification outbox is polled for notifications other servers enqueued or whose retry is due.',
+      env: 'GANTRY_NOTIFICATION_POLL_MS',
+    }),
     helmPath: Type.String({
       default: 'helm',
       description:

@@ -6,10 +6,15 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import {
   AlertIngest,
+  NotificationService,
+  NotificationWorker,
   SilenceApi,
+  notificationChannelAdmission,
   parseDurationMs,
   registerAlertRuleAdmission,
   registerDispatchAdmission,
+  resourceChannelSource,
+  revealingSecretResolver,
   type IngestMetrics,
 } from '@gantry/alerts';
 import { buildApi, Metrics } from '@gantry/api';
@@ -57,6 +62,8 @@ export interface RunningServer {
   app: FastifyInstance;
   store: Store;
   config: ResolvedConfig;
+  /** Where the alert dispatcher hands group notifications over: `notifications.enqueue(...)`. */
+  notifications: NotificationService;
   /** Set when this start created the bootstrap admin with a generated password. */
   generatedAdminPassword?: string;
   adminCreated: boolean;
@@ -254,6 +261,34 @@ export async function startServer(
           .catch((error: unknown) => logger.warn({ err: error }, 'deleting a team’s alerts failed'));
     });
     const startedAt = now();
+    // Notifications (ADR 0014): the outbox's worker runs on every server; claims keep each row to one.
+    resources.admit('NotificationChannel', notificationChannelAdmission);
+    const notificationClock = systemClock(now);
+    const notificationChannels = resourceChannelSource(store.resources);
+    const secretResolver = revealingSecretResolver(secrets);
+    const instance = config.instanceId || `${hostname()}-${process.pid}`;
+    const notificationWorker = new NotificationWorker(
+      {
+        outbox: store.notifications,
+        channels: notificationChannels,
+        secrets: secretResolver,
+        clock: notificationClock,
+        server: instance,
+        events: recorder,
+        onError: (error) => logger.warn({ err: error }, 'notification worker'),
+      },
+      { leaseMs: config.notificationLeaseSeconds * 1000, pollIntervalMs: config.notificationPollMs },
+    );
+    const notifications = new NotificationService({
+      repository: store.notifications,
+      channels: notificationChannels,
+      secrets: secretResolver,
+      clock: notificationClock,
+      server: instance,
+      onEnqueued: () => notificationWorker.wake(),
+    });
+    notificationWorker.start();
+    cleanups.unshift(() => notificationWorker.stop());
 
     const app = await buildApi(
       {
@@ -273,6 +308,7 @@ export async function startServer(
           instance: config.instanceId || `${hostname()}-${process.pid}`,
           version: { version: VERSION, commit: process.env.GANTRY_COMMIT ?? 'dev', database: store.dialect },
         },
+        notifications,
         store,
         feed,
         metrics,
@@ -325,6 +361,7 @@ export async function startServer(
       app,
       store,
       config,
+      notifications,
       adminCreated: bootstrap.created,
       ...(bootstrap.generatedPassword ? { generatedAdminPassword: bootstrap.generatedPassword } : {}),
       close: () => (closing ??= runCleanups(cleanups)),

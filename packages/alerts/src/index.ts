@@ -3,3 +3,4 @@ export * from './matchers.ts';
 export * from './ingest/index.ts';
 export * from './dispatch/index.ts';
 export * from './rules/index.ts';
+export * from './notify/index.ts';

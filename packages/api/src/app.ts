@@ -9,6 +9,7 @@ import type { IdentityService, SecretService } from '@gantry/identity';
 import type { ChangeFeed, ResourceService } from '@gantry/resources';
 import type { FleetService } from '@gantry/fleet';
 import type { DeliveryService } from '@gantry/delivery';
+import type { NotificationService } from '@gantry/alerts';
 import type { Store } from '@gantry/store';
 import { registerAuthentication } from './auth.ts';
 import { registerContentTypes } from './content-types.ts';
@@ -20,6 +21,7 @@ import { alertmanagerRoutes, type AlertRouteDependencies } from './routes/alertm
 import { alertRoutes } from './routes/alerts.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { fleetRoutes } from './routes/fleet.ts';
+import { notificationRoutes } from './routes/notifications.ts';
 import { deliveryRoutes } from './routes/delivery.ts';
 import { authRoutes } from './routes/auth.ts';
 import { metaRoutes, type VersionInfo } from './routes/meta.ts';
@@ -35,6 +37,7 @@ export interface ApiDependencies {
   fleet: FleetService;
   delivery: DeliveryService;
   alerts: AlertRouteDependencies;
+  notifications: NotificationService;
   store: Store;
   feed: ChangeFeed;
   metrics: Metrics;
@@ -110,6 +113,7 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
   deliveryRoutes(app, deps.delivery);
   await alertmanagerRoutes(app, deps.alerts);
   alertRoutes(app, deps.alerts);
+  notificationRoutes(app, deps.notifications);
   resourceRoutes(app, {
     resources: deps.resources,
     repository: deps.store.resources,

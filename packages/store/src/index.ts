@@ -17,3 +17,4 @@ export * from './login-throttle-repository.ts';
 export * from './alert-repository.ts';
 export * from './alert-dispatch-repository.ts';
 export * from './alert-rule-state-repository.ts';
+export * from './notification-repository.ts';

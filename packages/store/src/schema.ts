@@ -19,6 +19,8 @@ export interface Database {
   alert_seq: { id: number; value: number };
   alert_notification_log: AlertNotificationLogTable;
   alert_rule_state: AlertRuleStateTable;
+  notifications: NotificationTable;
+  notification_attempts: NotificationAttemptTable;
 }
 
 export interface ResourceTable {
@@ -222,4 +224,44 @@ export interface AlertRuleStateTable {
   series: string;
   /** Milliseconds since the epoch. */
   updated_at: number;
+}
+
+/** The notification outbox (ADR 0014). Times in ms since the epoch where workers compare them. */
+export interface NotificationTable {
+  seq: Generated<number>;
+  /** A UUID, sent as `X-Gantry-Notification-Id` and `Idempotency-Key`. */
+  id: string;
+  team: string;
+  channel: string;
+  group_key: string;
+  dedup_key: string;
+  /** pending, sending, delivered, failed, superseded */
+  state: string;
+  status: string;
+  alert_count: number;
+  /** The Alertmanager v4 message as JSON. */
+  message: string;
+  /** Attempts recorded in notification_attempts. */
+  attempts: number;
+  due_at: number;
+  claimed_by: string | null;
+  claim_token: string | null;
+  lease_until: number | null;
+  created_at: string;
+  updated_at: string;
+  delivered_at: string | null;
+  last_error: string | null;
+}
+
+export interface NotificationAttemptTable {
+  notification_seq: number;
+  attempt: number;
+  at: string;
+  latency_ms: number;
+  outcome: string;
+  status_code: number | null;
+  error_class: string | null;
+  error: string | null;
+  response: string | null;
+  server: string;
 }

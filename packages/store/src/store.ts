@@ -10,6 +10,7 @@ import { EventRepository } from './event-repository.ts';
 import { InventoryRepository } from './inventory-repository.ts';
 import { LeaseRepository } from './lease-repository.ts';
 import { LoginThrottleRepository } from './login-throttle-repository.ts';
+import { NotificationRepository } from './notification-repository.ts';
 import { ResourceRepository } from './resource-repository.ts';
 import { SecretRepository } from './secret-repository.ts';
 import { UserRepository } from './user-repository.ts';
@@ -33,6 +34,7 @@ export class Store {
   readonly alerts: AlertRepository;
   readonly alertDispatch: AlertDispatchRepository;
   readonly alertRuleState: AlertRuleStateRepository;
+  readonly notifications: NotificationRepository;
 
   private constructor(readonly connection: Connection) {
     const { db } = connection;
@@ -51,6 +53,7 @@ export class Store {
     this.alerts = new AlertRepository(db, connection.dialect === 'postgres' ? ALERT_CHANNEL : undefined);
     this.alertDispatch = new AlertDispatchRepository(db);
     this.alertRuleState = new AlertRuleStateRepository(db);
+    this.notifications = new NotificationRepository(db, connection.dialect);
   }
 
   /** Connects and brings the schema up to date. */

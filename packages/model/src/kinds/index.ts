@@ -6,6 +6,7 @@ import { deliveryKinds } from './delivery.ts';
 import { inhibitRuleKind } from './inhibit-rule.ts';
 import { metricsSourceKind } from './metrics-source.ts';
 import { silenceKind } from './silence.ts';
+import { notificationChannelKind } from './notification-channel.ts';
 import { teamKind } from './team.ts';
 import { timeIntervalKind } from './time-interval.ts';
 
@@ -21,4 +22,5 @@ export const builtinKinds: readonly KindDefinition[] = [
   metricsSourceKind,
   alertRuleKind,
   globalAlertRuleKind,
+  notificationChannelKind,
 ];

@@ -9,6 +9,7 @@ import { loginThrottle } from './0006-login-throttle.ts';
 import { alerts } from './0007-alerts.ts';
 import { alertDispatch } from './0010-alert-dispatch.ts';
 import { alertRuleState } from './0009-alert-rule-state.ts';
+import { notifications } from './0008-notifications.ts';
 
 /** Every migration, by name; names sort in the order they run. Never edit one that has shipped. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -22,5 +23,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0007-alerts': alerts(),
     '0010-alert-dispatch': alertDispatch(),
     '0009-alert-rule-state': alertRuleState(),
+    '0008-notifications': notifications(dialect),
   };
 }

@@ -1,0 +1,413 @@
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Dialect } from './dialect.ts';
+import type { Database, NotificationTable } from './schema.ts';
+
+/** What enqueue writes: one group notification for one channel. */
+export interface OutboxEntry {
+  team: string;
+  channel: string;
+  groupKey: string;
+  /** Two enqueues with the same team and dedup key make one row (the second is a no-op). */
+  dedupKey: string;
+  status: string;
+  alertCount: number;
+  /** The message as JSON text. */
+  message: string;
+}
+
+export interface StoredNotification {
+  seq: number;
+  id: string;
+  team: string;
+  channel: string;
+  groupKey: string;
+  dedupKey: string;
+  state: string;
+  status: string;
+  alertCount: number;
+  message: string;
+  attempts: number;
+  dueAt: number;
+  claimedBy: string | null;
+  leaseUntil: number | null;
+  createdAt: string;
+  updatedAt: string;
+  deliveredAt: string | null;
+  lastError: string | null;
+}
+
+/** A row a worker now holds: `interrupted` when its previous claimant's lease ran out mid-attempt. */
+export interface ClaimedNotification extends StoredNotification {
+  claimToken: string;
+  interrupted: boolean;
+  /** The claimant whose lease ran out, when interrupted. */
+  previousClaimant: string | null;
+}
+
+export interface StoredAttempt {
+  attempt: number;
+  at: string;
+  latencyMs: number;
+  outcome: string;
+  statusCode: number | null;
+  errorClass: string | null;
+  error: string | null;
+  response: string | null;
+  server: string;
+}
+
+/** How a claim ends: the row's next state and the attempts made under the claim. */
+export interface ClaimOutcome {
+  state: 'pending' | 'delivered' | 'failed';
+  /** While pending: when the row is due again (ms). */
+  dueAt: number;
+  attempts: readonly StoredAttempt[];
+  lastError: string | null;
+  deliveredAt: string | null;
+}
+
+export interface NotificationRecordQuery {
+  team: string;
+  channel?: string;
+  state?: string;
+  groupKey?: string;
+  since?: string;
+  /** Resume after this seq (listing is newest first). */
+  afterSeq?: number;
+  limit: number;
+}
+
+const ACTIVE = ['pending', 'sending'];
+
+/**
+ * The notification outbox (ADR 0014). Rows are claimed with a lease (PostgreSQL: `FOR UPDATE SKIP LOCKED`,
+ * so servers never claim the same row; SQLite: one process, transactions in turn); a claim is ended by
+ * `finish` or `release` with its token, so a claimant whose lease was taken over writes nothing.
+ */
+export class NotificationRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+  ) {}
+
+  /**
+   * Writes the row unless one with the same team and dedup key exists; returns its id either way. A new
+   * row supersedes the older rows of its team, channel and group that are still pending (a group
+   * notification carries the group's whole state, so only the newest one is worth sending).
+   */
+  async enqueue(entry: OutboxEntry, now: number): Promise<{ id: string; created: boolean }> {
+    const at = new Date(now).toISOString();
+    return this.db.transaction().execute(async (tx) => {
+      const inserted = await tx
+        .insertInto('notifications')
+        .values({
+          id: randomUUID(),
+          team: entry.team,
+          channel: entry.channel,
+          group_key: entry.groupKey,
+          dedup_key: entry.dedupKey,
+          state: 'pending',
+          status: entry.status,
+          alert_count: entry.alertCount,
+          message: entry.message,
+          attempts: 0,
+          due_at: now,
+          created_at: at,
+          updated_at: at,
+        })
+        .onConflict((oc) => oc.columns(['team', 'dedup_key']).doNothing())
+        .returning(['seq', 'id'])
+        .executeTakeFirst();
+      if (!inserted) {
+        const existing = await tx
+          .selectFrom('notifications')
+          .select('id')
+          .where('team', '=', entry.team)
+          .where('dedup_key', '=', entry.dedupKey)
+          .executeTakeFirstOrThrow();
+        return { id: existing.id, created: false };
+      }
+      await tx
+        .updateTable('notifications')
+        .set({ state: 'superseded', updated_at: at })
+        .where('team', '=', entry.team)
+        .where('channel', '=', entry.channel)
+        .where('group_key', '=', entry.groupKey)
+        .where('state', '=', 'pending')
+        .where('seq', '<', Number(inserted.seq))
+        .execute();
+      return { id: inserted.id, created: true };
+    });
+  }
+
+  /**
+   * Claims up to `limit` rows that are due (pending and due, or sending with an expired lease), oldest due
+   * first, skipping `exclude` (`team/channel` of channels this worker cannot send to now) and groups that
+   * another claim of the same channel is sending (notifications of one group go out in order).
+   */
+  async claim(options: {
+    server: string;
+    now: number;
+    leaseMs: number;
+    limit: number;
+    exclude: readonly string[];
+    /**
+     * Most rows to claim per `team/channel` (its free slots on this server); `defaultCapacity` for the
+     * others. A worker claims no more than it can start sending, so that a row it holds is one it sends
+     * (an expired claim is then a send in doubt) and other servers take the rest.
+     */
+    capacity?: Readonly<Record<string, number>>;
+    defaultCapacity?: number;
+  }): Promise<ClaimedNotification[]> {
+    const { now } = options;
+    const capacity = new Map(Object.entries(options.capacity ?? {}));
+    const defaultCapacity = options.defaultCapacity ?? options.limit;
+    const token = randomUUID();
+    return this.db.transaction().execute(async (tx) => {
+      let select = tx
+        .selectFrom('notifications as n')
+        .select(['n.seq', 'n.state', 'n.claimed_by', 'n.team', 'n.channel'])
+        // `state in (...)` first, so the (state, due_at) index skips the delivered history.
+        .where('n.state', 'in', ACTIVE)
+        .where((eb) =>
+          eb.or([
+            eb.and([eb('n.state', '=', 'pending'), eb('n.due_at', '<=', now)]),
+            eb.and([eb('n.state', '=', 'sending'), eb('n.lease_until', '<', now)]),
+          ]),
+        )
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('notifications as o')
+                .select('o.seq')
+                .whereRef('o.team', '=', 'n.team')
+                .whereRef('o.channel', '=', 'n.channel')
+                .whereRef('o.group_key', '=', 'n.group_key')
+                .whereRef('o.seq', '<>', 'n.seq')
+                .where('o.state', '=', 'sending')
+                .where('o.lease_until', '>=', now),
+            ),
+          ),
+        );
+      if (options.exclude.length > 0)
+        select = select.where(sql<string>`n.team || '/' || n.channel`, 'not in', options.exclude);
+      const candidates = await select
+        .orderBy('n.due_at')
+        .orderBy('n.seq')
+        .limit(options.limit * 4)
+        .$if(this.dialect === 'postgres', (q) => q.forUpdate().skipLocked())
+        .execute();
+      // Locked candidates beyond a channel's capacity are left alone (their locks end with this transaction).
+      const taken = new Map<string, number>();
+      const picked = candidates
+        .filter((row) => {
+          const key = `${row.team}/${row.channel}`;
+          const count = taken.get(key) ?? 0;
+          if (count >= (capacity.get(key) ?? defaultCapacity)) return false;
+          taken.set(key, count + 1);
+          return true;
+        })
+        .slice(0, options.limit);
+      if (picked.length === 0) return [];
+      const rows = await tx
+        .updateTable('notifications')
+        .set({
+          state: 'sending',
+          claimed_by: options.server,
+          claim_token: token,
+          lease_until: now + options.leaseMs,
+          updated_at: new Date(now).toISOString(),
+        })
+        .where(
+          'seq',
+          'in',
+          picked.map((row) => Number(row.seq)),
+        )
+        .returningAll()
+        .execute();
+      const interrupted = new Map(
+        picked.filter((row) => row.state === 'sending').map((row) => [Number(row.seq), row.claimed_by]),
+      );
+      return rows
+        .map((row) => ({
+          ...fromRow(row),
+          claimToken: token,
+          interrupted: interrupted.has(Number(row.seq)),
+          previousClaimant: interrupted.get(Number(row.seq)) ?? null,
+        }))
+        .sort((a, b) => a.dueAt - b.dueAt || a.seq - b.seq);
+    });
+  }
+
+  /** Moves the lease of every row this claim token still holds; returns how many it holds. */
+  async renew(claimTokens: readonly string[], leaseUntil: number): Promise<number> {
+    if (claimTokens.length === 0) return 0;
+    const result = await this.db
+      .updateTable('notifications')
+      .set({ lease_until: leaseUntil })
+      .where('claim_token', 'in', claimTokens)
+      .where('state', '=', 'sending')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /**
+   * Ends a claim: records its attempts and the row's next state, in one transaction, if the claim still
+   * holds the row. False when another claimant took it over (nothing written).
+   */
+  async finish(
+    row: { seq: number; claimToken: string },
+    outcome: ClaimOutcome,
+    now: number,
+  ): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const updated = await tx
+        .updateTable('notifications')
+        .set((eb) => ({
+          state: outcome.state,
+          due_at: outcome.dueAt,
+          attempts: eb('attempts', '+', outcome.attempts.length),
+          claimed_by: null,
+          claim_token: null,
+          lease_until: null,
+          last_error: outcome.lastError,
+          delivered_at: outcome.deliveredAt,
+          updated_at: new Date(now).toISOString(),
+        }))
+        .where('seq', '=', row.seq)
+        .where('claim_token', '=', row.claimToken)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 0) return false;
+      if (outcome.attempts.length > 0) {
+        await tx
+          .insertInto('notification_attempts')
+          .values(
+            outcome.attempts.map((attempt) => ({
+              notification_seq: row.seq,
+              attempt: attempt.attempt,
+              at: attempt.at,
+              latency_ms: attempt.latencyMs,
+              outcome: attempt.outcome,
+              status_code: attempt.statusCode,
+              error_class: attempt.errorClass,
+              error: attempt.error,
+              response: attempt.response,
+              server: attempt.server,
+            })),
+          )
+          .execute();
+      }
+      return true;
+    });
+  }
+
+  /** Gives a claimed row back untouched (no attempt made), due again at `dueAt`. */
+  async release(row: { seq: number; claimToken: string }, dueAt: number, now: number): Promise<void> {
+    await this.db
+      .updateTable('notifications')
+      .set({
+        state: 'pending',
+        due_at: dueAt,
+        claimed_by: null,
+        claim_token: null,
+        lease_until: null,
+        updated_at: new Date(now).toISOString(),
+      })
+      .where('seq', '=', row.seq)
+      .where('claim_token', '=', row.claimToken)
+      .execute();
+  }
+
+  /** The earliest time a pending row is due, for the worker's next wake-up. */
+  async nextDue(): Promise<number | undefined> {
+    const row = await this.db
+      .selectFrom('notifications')
+      .select((eb) => eb.fn.min('due_at').as('due'))
+      .where('state', '=', 'pending')
+      .executeTakeFirst();
+    return row?.due === null || row?.due === undefined ? undefined : Number(row.due);
+  }
+
+  /** Rows still to be sent (pending or sending). */
+  async countActive(): Promise<number> {
+    const row = await this.db
+      .selectFrom('notifications')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('state', 'in', ACTIVE)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async query(query: NotificationRecordQuery): Promise<{ items: StoredNotification[]; next?: number }> {
+    let select = this.db.selectFrom('notifications').selectAll().where('team', '=', query.team);
+    if (query.channel !== undefined) select = select.where('channel', '=', query.channel);
+    if (query.state !== undefined) select = select.where('state', '=', query.state);
+    if (query.groupKey !== undefined) select = select.where('group_key', '=', query.groupKey);
+    if (query.since !== undefined) select = select.where('created_at', '>=', query.since);
+    if (query.afterSeq !== undefined) select = select.where('seq', '<', query.afterSeq);
+    const rows = await select
+      .orderBy('seq', 'desc')
+      .limit(query.limit + 1)
+      .execute();
+    const items = rows.slice(0, query.limit).map(fromRow);
+    const last = items.at(-1);
+    return rows.length > query.limit && last ? { items, next: last.seq } : { items };
+  }
+
+  async get(
+    team: string,
+    id: string,
+  ): Promise<{ notification: StoredNotification; attempts: StoredAttempt[] } | undefined> {
+    const row = await this.db
+      .selectFrom('notifications')
+      .selectAll()
+      .where('team', '=', team)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const attempts = await this.db
+      .selectFrom('notification_attempts')
+      .selectAll()
+      .where('notification_seq', '=', Number(row.seq))
+      .orderBy('attempt')
+      .execute();
+    return {
+      notification: fromRow(row),
+      attempts: attempts.map((a) => ({
+        attempt: a.attempt,
+        at: a.at,
+        latencyMs: Number(a.latency_ms),
+        outcome: a.outcome,
+        statusCode: a.status_code,
+        errorClass: a.error_class,
+        error: a.error,
+        response: a.response,
+        server: a.server,
+      })),
+    };
+  }
+}
+
+function fromRow(row: Selectable<NotificationTable>): StoredNotification {
+  return {
+    seq: Number(row.seq),
+    id: row.id,
+    team: row.team,
+    channel: row.channel,
+    groupKey: row.group_key,
+    dedupKey: row.dedup_key,
+    state: row.state,
+    status: row.status,
+    alertCount: row.alert_count,
+    message: row.message,
+    attempts: row.attempts,
+    dueAt: Number(row.due_at),
+    claimedBy: row.claimed_by,
+    leaseUntil: row.lease_until === null ? null : Number(row.lease_until),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    deliveredAt: row.delivered_at,
+    lastError: row.last_error,
+  };
+}
