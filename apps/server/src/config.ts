@@ -74,6 +74,12 @@ export const ConfigSchema = Type.Object(
       description: 'Directory of the built console; empty uses apps/console/dist next to the server.',
       env: 'GANTRY_CONSOLE_DIR',
     }),
+    externalUrl: Type.String({
+      default: '',
+      description:
+        'The URL users reach Gantry at, for links in alerts and notifications (generatorURL, externalURL); empty: the address it listens on.',
+      env: 'GANTRY_EXTERNAL_URL',
+    }),
     instanceId: Type.String({
       default: '',
       description: "This server's name in controller leases; empty uses hostname-pid.",

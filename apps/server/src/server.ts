@@ -5,16 +5,23 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import {
+  AlertDispatchRunner,
+  AlertDispatcher,
   AlertIngest,
   NotificationService,
   NotificationWorker,
   SilenceApi,
+  createAlertRuleController,
+  ingestAlertSink,
   notificationChannelAdmission,
+  notificationInput,
   parseDurationMs,
   registerAlertRuleAdmission,
   registerDispatchAdmission,
   resourceChannelSource,
   revealingSecretResolver,
+  watchAlertChanges,
+  type AlertRuleControllerDeps,
   type IngestMetrics,
 } from '@gantry/alerts';
 import { buildApi, Metrics } from '@gantry/api';
@@ -28,6 +35,7 @@ import {
 import { createCelEngine, createDeliveryModule } from '@gantry/delivery';
 import {
   ControllerManager,
+  LeaderElector,
   StoreEventRecorder,
   createTeamController,
   recordResourceEvents,
@@ -354,6 +362,68 @@ export async function startServer(
       { url, database: store.dialect, instance: config.instanceId || `${hostname()}-${process.pid}` },
       'gantry is listening',
     );
+
+    // The alert pipeline's controllers start once the server's URL is known (links in alerts). Gantry's
+    // own rules post through the ingest (ADR 0015); the dispatcher, on the server holding the
+    // `alert-dispatch` lease, routes and groups the alert records and hands notifications to the outbox.
+    const externalUrl = (config.externalUrl || url).replace(/\/+$/, '');
+    const ruleDeps: AlertRuleControllerDeps = {
+      resources,
+      repository: store.resources,
+      inventory: store.inventory,
+      secrets,
+      state: store.alertRuleState,
+      sink: ingestAlertSink(alertIngest),
+      recorder,
+    };
+    const alertControllers = new ControllerManager(
+      { changes: feed, objects: store.resources, leases: store.leases },
+      {
+        holder: instance,
+        leaseDurationMs: config.leaseDurationMs,
+        clock: systemClock(now),
+        logger: logger.child({ component: 'alert-rules' }),
+        metrics,
+      },
+    )
+      .register(createAlertRuleController('AlertRule', ruleDeps, { externalUrl }))
+      .register(createAlertRuleController('GlobalAlertRule', ruleDeps, { externalUrl }));
+    await alertControllers.start();
+    cleanups.unshift(() => alertControllers.stop());
+    const dispatchLogger = logger.child({ component: 'alert-dispatch' });
+    const dispatchRunner = new AlertDispatchRunner({
+      createDispatcher: () =>
+        new AlertDispatcher({
+          clock: systemClock(now),
+          log: store.alertDispatch,
+          logger: dispatchLogger,
+          sink: {
+            notify: async (notification) => {
+              await notifications.enqueue(notificationInput(notification, externalUrl));
+            },
+          },
+        }),
+      alerts: store.alerts,
+      resources: store.resources,
+      subscribe: (listener) => feed.subscribe(listener),
+      watchAlerts: (onChange) =>
+        watchAlertChanges(store, onChange, (error) =>
+          dispatchLogger.warn({ err: error }, 'alert change notifications interrupted'),
+        ),
+      clock: systemClock(now),
+      onError: (error, what) => dispatchLogger.warn({ err: error }, what),
+    });
+    const dispatchLeader = new LeaderElector(store.leases, {
+      leaseName: 'alert-dispatch',
+      holder: instance,
+      leaseDurationMs: config.leaseDurationMs,
+      clock: systemClock(now),
+      logger: dispatchLogger,
+      onStartedLeading: () => dispatchRunner.start(),
+      onStoppedLeading: () => dispatchRunner.stop(),
+    });
+    await dispatchLeader.start();
+    cleanups.unshift(() => dispatchLeader.stop());
 
     let closing: Promise<void> | undefined;
     return {

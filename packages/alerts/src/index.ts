@@ -4,3 +4,4 @@ export * from './ingest/index.ts';
 export * from './dispatch/index.ts';
 export * from './rules/index.ts';
 export * from './notify/index.ts';
+export * from './pipeline/index.ts';

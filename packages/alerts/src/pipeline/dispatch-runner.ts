@@ -1,0 +1,264 @@
+import type { Clock, Timer } from '@gantry/controllers';
+import type {
+  AlertRoutingSpec,
+  InhibitRuleSpec,
+  Resource,
+  SilenceSpec,
+  TimeIntervalSpec,
+} from '@gantry/model';
+import type { AlertRepository, ResourceRepository, StoredAlert, StoredChange } from '@gantry/store';
+import type { AlertDispatcher } from '../dispatch/dispatcher.ts';
+import type { DispatchAlert, DispatchSilence, TeamDispatchConfig } from '../dispatch/types.ts';
+
+/** The kinds a team's dispatch reads, and the Team itself (a deleted team is forgotten). */
+const CONFIG_KINDS = new Set(['AlertRouting', 'InhibitRule', 'TimeInterval', 'Silence']);
+
+export interface DispatchRunnerDeps {
+  /** A fresh dispatcher for one term of leadership. */
+  createDispatcher(): AlertDispatcher;
+  alerts: Pick<AlertRepository, 'changedSince'>;
+  resources: Pick<ResourceRepository, 'list'>;
+  /** The change feed: resource writes of every server. */
+  subscribe(listener: (change: StoredChange) => void): () => void;
+  /** Wakes on every committed ingest (this server's, and others' through PostgreSQL); answers a stop. */
+  watchAlerts(onChange: () => void): Promise<() => Promise<void>>;
+  clock: Clock;
+  onError(error: unknown, what: string): void;
+  /** How often alert changes are read even without a wake-up (a missed notification). Default 5 s. */
+  safetyPollMs?: number;
+  /** Alerts read per query while catching up. Default 1,000. */
+  pageSize?: number;
+}
+
+/**
+ * Feeds the alert dispatcher while this server holds the `alert-dispatch` lease: every team's routing,
+ * inhibit rules, time intervals and silences from the resources (again whenever one is written), and every
+ * alert change in sequence order from the alert records, from the first (a new leader rebuilds the groups;
+ * the notification log keeps it from repeating what was sent).
+ */
+export class AlertDispatchRunner {
+  readonly #deps: DispatchRunnerDeps;
+  #term: Term | undefined;
+
+  constructor(deps: DispatchRunnerDeps) {
+    this.#deps = deps;
+  }
+
+  /** The dispatcher of the current term, while leading (for tests and the API's views). */
+  get dispatcher(): AlertDispatcher | undefined {
+    return this.#term?.dispatcher;
+  }
+
+  async start(): Promise<void> {
+    if (this.#term) return;
+    const term = new Term(this.#deps);
+    this.#term = term;
+    await term.start();
+  }
+
+  async stop(): Promise<void> {
+    const term = this.#term;
+    this.#term = undefined;
+    await term?.stop();
+  }
+}
+
+class Term {
+  readonly dispatcher: AlertDispatcher;
+  readonly #deps: DispatchRunnerDeps;
+  #seq = 0;
+  #reading: Promise<void> | undefined;
+  #readAgain = false;
+  #stopped = false;
+  #poll: Timer | undefined;
+  readonly #stops: (() => unknown)[] = [];
+  /** Teams whose configuration changed while a reload ran. */
+  readonly #reloading = new Map<string, Promise<void>>();
+
+  constructor(deps: DispatchRunnerDeps) {
+    this.#deps = deps;
+    this.dispatcher = deps.createDispatcher();
+  }
+
+  async start(): Promise<void> {
+    // Changes during the first load are queued by team and applied after it.
+    const pending = new Set<string>();
+    let loaded = false;
+    this.#stops.push(
+      this.#deps.subscribe((change) => {
+        if (change.kind === 'Team' && change.type === 'DELETED') {
+          this.dispatcher.removeTeam(change.name);
+          return;
+        }
+        if (!CONFIG_KINDS.has(change.kind)) return;
+        if (loaded) this.#reloadTeam(change.team);
+        else pending.add(change.team);
+      }),
+    );
+    const byTeam = await this.#loadConfig();
+    for (const [team, config] of byTeam) this.#apply(team, config);
+    loaded = true;
+    // A write during the load may or may not be in what was read: read those teams again.
+    for (const team of pending) this.#reloadTeam(team);
+    const stopWatching = await this.#deps.watchAlerts(() => void this.#readAlerts());
+    this.#stops.push(stopWatching);
+    await this.#readAlerts();
+    this.#schedulePoll();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#poll?.cancel();
+    for (const stop of this.#stops.splice(0)) await stop();
+    await this.#reading;
+    await Promise.all(this.#reloading.values());
+    await this.dispatcher.stop();
+  }
+
+  #schedulePoll(): void {
+    if (this.#stopped) return;
+    this.#poll = this.#deps.clock.setTimeout(() => {
+      void this.#readAlerts().finally(() => this.#schedulePoll());
+    }, this.#deps.safetyPollMs ?? 5_000);
+  }
+
+  /** Reads every alert change after the last one handled; overlapping calls coalesce into one more read. */
+  #readAlerts(): Promise<void> {
+    if (this.#reading) {
+      this.#readAgain = true;
+      return this.#reading;
+    }
+    const reading = (async () => {
+      do {
+        this.#readAgain = false;
+        await this.#catchUp();
+      } while (this.#readAgain && !this.#stopped);
+    })()
+      .catch((error: unknown) => this.#deps.onError(error, 'reading alert changes'))
+      .finally(() => {
+        this.#reading = undefined;
+      });
+    this.#reading = reading;
+    return reading;
+  }
+
+  async #catchUp(): Promise<void> {
+    const pageSize = this.#deps.pageSize ?? 1_000;
+    for (;;) {
+      if (this.#stopped) return;
+      const page = await this.#deps.alerts.changedSince(this.#seq, pageSize);
+      if (page.length === 0 || this.#stopped) return;
+      const byTeam = new Map<string, DispatchAlert[]>();
+      for (const alert of page) {
+        const list = byTeam.get(alert.team) ?? [];
+        list.push(dispatchAlert(alert));
+        byTeam.set(alert.team, list);
+      }
+      for (const [team, alerts] of byTeam) this.dispatcher.upsertAlerts(team, alerts);
+      this.#seq = page.at(-1)?.seq ?? this.#seq;
+      if (page.length < pageSize) return;
+    }
+  }
+
+  #reloadTeam(team: string): void {
+    if (this.#stopped || this.#reloading.has(team)) return;
+    const reload = (async () => {
+      // Let a burst of writes (a kubectl apply of a whole file) settle into one reload.
+      await Promise.resolve();
+      const config = (await this.#loadConfig([team])).get(team) ?? emptyConfig();
+      if (!this.#stopped) this.#apply(team, config);
+    })()
+      .catch((error: unknown) => this.#deps.onError(error, `loading the alert configuration of ${team}`))
+      .finally(() => this.#reloading.delete(team));
+    this.#reloading.set(team, reload);
+  }
+
+  #apply(team: string, config: LoadedConfig): void {
+    this.dispatcher.setTeamConfig(team, config.dispatch);
+    this.dispatcher.setSilences(team, config.silences);
+  }
+
+  async #loadConfig(teams?: readonly string[]): Promise<Map<string, LoadedConfig>> {
+    const byTeam = new Map<string, LoadedConfig>();
+    const entry = (team: string) => {
+      let config = byTeam.get(team);
+      if (!config) byTeam.set(team, (config = emptyConfig()));
+      return config;
+    };
+    for (const kind of CONFIG_KINDS) {
+      for (const resource of await this.#listAll(kind, teams)) {
+        const team = resource.metadata.team ?? '';
+        const config = entry(team);
+        const name = resource.metadata.name;
+        switch (kind) {
+          case 'AlertRouting':
+            config.dispatch.routings.push({ name, spec: resource.spec as AlertRoutingSpec });
+            break;
+          case 'InhibitRule':
+            config.dispatch.inhibitRules.push({ name, spec: resource.spec as InhibitRuleSpec });
+            break;
+          case 'TimeInterval':
+            config.dispatch.timeIntervals.push({ name, spec: resource.spec as TimeIntervalSpec });
+            break;
+          case 'Silence':
+            config.silences.push(dispatchSilence(resource));
+            break;
+        }
+      }
+    }
+    return byTeam;
+  }
+
+  async #listAll(kind: string, teams?: readonly string[]): Promise<Resource[]> {
+    const out: Resource[] = [];
+    let after: { team: string; name: string } | undefined;
+    for (;;) {
+      const page = await this.#deps.resources.list({
+        kind,
+        limit: 1_000,
+        ...(teams ? { teams } : {}),
+        ...(after ? { after } : {}),
+      });
+      for (const item of page.items) out.push(JSON.parse(item.json) as Resource);
+      const last = page.items.at(-1);
+      if (!last || page.items.length < 1_000) return out;
+      after = { team: last.team, name: last.name };
+    }
+  }
+}
+
+interface LoadedConfig {
+  dispatch: {
+    routings: TeamDispatchConfig['routings'][number][];
+    inhibitRules: TeamDispatchConfig['inhibitRules'][number][];
+    timeIntervals: TeamDispatchConfig['timeIntervals'][number][];
+  };
+  silences: DispatchSilence[];
+}
+
+function emptyConfig(): LoadedConfig {
+  return { dispatch: { routings: [], inhibitRules: [], timeIntervals: [] }, silences: [] };
+}
+
+/** An alert record as the dispatcher takes it: times in milliseconds. */
+export function dispatchAlert(alert: StoredAlert): DispatchAlert {
+  return {
+    fingerprint: alert.fingerprint,
+    labels: alert.labels,
+    annotations: alert.annotations,
+    startsAt: Date.parse(alert.startsAt),
+    endsAt: Date.parse(alert.endsAt),
+    updatedAt: Date.parse(alert.updatedAt),
+    generatorURL: alert.generatorURL,
+  };
+}
+
+function dispatchSilence(resource: Resource): DispatchSilence {
+  const spec = resource.spec as SilenceSpec;
+  return {
+    id: resource.metadata.uid,
+    matchers: spec.matchers,
+    startsAt: Date.parse(spec.startsAt),
+    endsAt: Date.parse(spec.endsAt),
+  };
+}

@@ -1,0 +1,3 @@
+export * from './dispatch-runner.ts';
+export * from './notification-message.ts';
+export * from './rule-alert-sink.ts';
