@@ -20,3 +20,7 @@ export * from './api/node-operations.ts';
 export * from './api/delivery-actions.ts';
 export * from './api/alert-matcher.ts';
 export * from './continue-token.ts';
+export * from './kinds/job-template.ts';
+export * from './kinds/schedule.ts';
+export * from './api/jobs.ts';
+export * from './api/job-protocol.ts';

@@ -5,6 +5,7 @@ import { AuditRepository } from './audit-repository.ts';
 import { connect, isMigrated, migrateToLatest, type ConnectOptions, type Connection } from './connect.ts';
 import { EventRepository } from './event-repository.ts';
 import { InventoryRepository } from './inventory-repository.ts';
+import { JobRepository } from './job-repository.ts';
 import { LeaseRepository } from './lease-repository.ts';
 import { LoginThrottleRepository } from './login-throttle-repository.ts';
 import { ResourceRepository } from './resource-repository.ts';
@@ -25,6 +26,7 @@ export class Store {
   readonly events: EventRepository;
   readonly applied: AppliedObjectRepository;
   readonly loginThrottle: LoginThrottleRepository;
+  readonly jobs: JobRepository;
 
   private constructor(readonly connection: Connection) {
     const { db } = connection;
@@ -40,6 +42,7 @@ export class Store {
     this.events = new EventRepository(db);
     this.applied = new AppliedObjectRepository(db);
     this.loginThrottle = new LoginThrottleRepository(db);
+    this.jobs = new JobRepository(db);
   }
 
   /** Connects and brings the schema up to date. */
