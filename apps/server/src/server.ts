@@ -13,6 +13,7 @@ import {
   registerClusterAdmission,
 } from '@gantry/fleet';
 import { createDeliveryModule } from '@gantry/delivery';
+import { NO_AGENTS, NO_HOSTS, createJobsModule, type AgentPort, type HostDirectory } from '@gantry/jobs';
 import {
   ControllerManager,
   StoreEventRecorder,
@@ -42,6 +43,8 @@ export interface ServerOptions {
   logger?: Logger;
   /** Kinds to register beside the built-in ones (tests, and embedders with kinds of their own). */
   extraKinds?: readonly KindDefinition[];
+  /** The agent transport and host inventory jobs run on (`@gantry/hosts`); without them no host is known. */
+  jobs?: { port: AgentPort; hosts: HostDirectory };
 }
 
 export interface RunningServer {
@@ -219,6 +222,30 @@ export async function startServer(
       .register(delivery.controller);
     await controllers.start();
     cleanups.unshift(() => controllers.stop());
+    const jobs = createJobsModule(
+      {
+        resources,
+        jobs: store.jobs,
+        port: options.jobs?.port ?? NO_AGENTS,
+        hosts: options.jobs?.hosts ?? NO_HOSTS,
+        secrets,
+        leases: store.leases,
+        clock: systemClock(now),
+        recorder,
+        logger: logger.child({ component: 'jobs' }),
+      },
+      {
+        holder: config.instanceId || `${hostname()}-${process.pid}`,
+        runs: {
+          leaseDurationMs: config.leaseDurationMs,
+          lostAfterMs: config.jobLostAfterSeconds * 1000,
+          resultGraceMs: config.jobResultGraceSeconds * 1000,
+        },
+        schedules: { leaseDurationMs: config.leaseDurationMs },
+      },
+    );
+    jobs.start();
+    cleanups.unshift(() => jobs.stop());
 
     const app = await buildApi(
       {
@@ -228,6 +255,7 @@ export async function startServer(
         secrets,
         fleet,
         delivery: delivery.service,
+        jobs: jobs.service,
         store,
         feed,
         metrics,

@@ -9,6 +9,7 @@ import type { IdentityService, SecretService } from '@gantry/identity';
 import type { ChangeFeed, ResourceService } from '@gantry/resources';
 import type { FleetService } from '@gantry/fleet';
 import type { DeliveryService } from '@gantry/delivery';
+import type { JobService } from '@gantry/jobs';
 import type { Store } from '@gantry/store';
 import { registerAuthentication } from './auth.ts';
 import { registerContentTypes } from './content-types.ts';
@@ -18,6 +19,7 @@ import type { Metrics } from './metrics.ts';
 import { allowedMethods, buildOpenApi, collectRoutes, isApiPath } from './openapi.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { fleetRoutes } from './routes/fleet.ts';
+import { jobRoutes } from './routes/jobs.ts';
 import { deliveryRoutes } from './routes/delivery.ts';
 import { authRoutes } from './routes/auth.ts';
 import { metaRoutes, type VersionInfo } from './routes/meta.ts';
@@ -32,6 +34,7 @@ export interface ApiDependencies {
   secrets: SecretService;
   fleet: FleetService;
   delivery: DeliveryService;
+  jobs: JobService;
   store: Store;
   feed: ChangeFeed;
   metrics: Metrics;
@@ -105,6 +108,7 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
   secretRoutes(app, deps.secrets);
   fleetRoutes(app, deps.fleet);
   deliveryRoutes(app, deps.delivery);
+  jobRoutes(app, deps.jobs);
   resourceRoutes(app, {
     resources: deps.resources,
     repository: deps.store.resources,

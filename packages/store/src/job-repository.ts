@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type {
   JobOutputChunk,
   JobParameterValue,
@@ -226,7 +226,11 @@ export class JobRepository {
   }
 
   /** Every target of the run in one of `from` moves by `patch`; returns how many did. */
-  async updateTargets(runId: string, from: readonly JobTargetState[], patch: JobTargetPatch): Promise<number> {
+  async updateTargets(
+    runId: string,
+    from: readonly JobTargetState[],
+    patch: JobTargetPatch,
+  ): Promise<number> {
     const result = await this.db
       .updateTable('job_targets')
       .set(targetColumns(patch))
@@ -333,7 +337,7 @@ export class JobRepository {
   }
 }
 
-function toRun(row: JobRunTable & { seq: number }, counts: Record<string, number>): JobRun {
+function toRun(row: Selectable<JobRunTable>, counts: Record<string, number>): JobRun {
   return {
     id: row.id,
     team: row.team,

@@ -60,7 +60,9 @@ async function finished(runId = 'run-1'): Promise<Extract<JobAgentMessage, { typ
 
 function stdout(runId = 'run-1'): string {
   return reports
-    .filter((r): r is Extract<JobAgentMessage, { type: 'output' }> => r.type === 'output' && r.runId === runId)
+    .filter(
+      (r): r is Extract<JobAgentMessage, { type: 'output' }> => r.type === 'output' && r.runId === runId,
+    )
     .sort((a, b) => a.seq - b.seq)
     .map((r) => r.data)
     .join('');
@@ -107,7 +109,9 @@ describe('agent job executor (real processes)', () => {
     const result = await finished();
     expect(result).toMatchObject({ reason: 'Exited', exitCode: 3, truncated: false });
     expect(stdout()).toContain('hello world\n');
-    expect(reports.find((r) => r.type === 'output' && r.stream === 'stderr')).toMatchObject({ data: 'oops\n' });
+    expect(reports.find((r) => r.type === 'output' && r.stream === 'stderr')).toMatchObject({
+      data: 'oops\n',
+    });
     expect(reports[0]).toMatchObject({ type: 'accepted', duplicate: false });
     const seqs = reports.flatMap((r) => (r.type === 'output' ? [r.seq] : []));
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
@@ -126,9 +130,21 @@ describe('agent job executor (real processes)', () => {
     await finished();
     expect(stdout().trim()).toBe(String(process.getuid?.() === 0 ? nobody?.uid : process.getuid?.()));
 
-    handler.handle(start({ runId: 'run-2', script: { interpreter: 'sh', source: 'id -u' }, runAs: { user: 'root', allowRoot: false } }));
+    handler.handle(
+      start({
+        runId: 'run-2',
+        script: { interpreter: 'sh', source: 'id -u' },
+        runAs: { user: 'root', allowRoot: false },
+      }),
+    );
     expect(await finished('run-2')).toMatchObject({ reason: 'Refused' });
-    handler.handle(start({ runId: 'run-3', script: { interpreter: 'sh', source: 'id -u' }, runAs: { user: 'root', allowRoot: true } }));
+    handler.handle(
+      start({
+        runId: 'run-3',
+        script: { interpreter: 'sh', source: 'id -u' },
+        runAs: { user: 'root', allowRoot: true },
+      }),
+    );
     expect(await finished('run-3')).toMatchObject({ reason: 'Refused' });
   });
 
@@ -137,7 +153,8 @@ describe('agent job executor (real processes)', () => {
       start({
         script: {
           interpreter: 'sh',
-          source: 'echo "token=$API_TOKEN"; printf "half-%s" "$(echo $API_TOKEN | cut -c1-5)"; sleep 0.2; printf "%s\\n" "$(echo $API_TOKEN | cut -c6-)"',
+          source:
+            'echo "token=$API_TOKEN"; printf "half-%s" "$(echo $API_TOKEN | cut -c1-5)"; sleep 0.2; printf "%s\\n" "$(echo $API_TOKEN | cut -c6-)"',
         },
         secrets: { API_TOKEN: 'tok-s3cr3t-9f8e' },
       }),
@@ -149,12 +166,18 @@ describe('agent job executor (real processes)', () => {
 
   it('cuts output over the cap with a marker and still completes', async () => {
     handler.handle(
-      start({ script: { interpreter: 'sh', source: 'head -c 200000 /dev/zero | tr "\\0" x; echo; exit 0' }, maxOutputBytes: 5000 }),
+      start({
+        script: { interpreter: 'sh', source: 'head -c 200000 /dev/zero | tr "\\0" x; echo; exit 0' },
+        maxOutputBytes: 5000,
+      }),
     );
     const result = await finished();
     expect(result).toMatchObject({ reason: 'Exited', exitCode: 0, truncated: true, outputBytes: 5000 });
     const out = reports.filter((r) => r.type === 'output');
-    expect(out.at(-1)).toMatchObject({ stream: 'system', data: '[gantry: output truncated at 5000 bytes]\n' });
+    expect(out.at(-1)).toMatchObject({
+      stream: 'system',
+      data: '[gantry: output truncated at 5000 bytes]\n',
+    });
   });
 
   it('kills a script that never ends, with its whole process group, at its timeout', async () => {
@@ -201,11 +224,9 @@ describe('agent job executor (real processes)', () => {
     make(); // a new handler over the same work directory: the agent restarted
     handler.handle(message);
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(reports.filter((r) => r.type === 'accepted').map((r) => r.type === 'accepted' && r.duplicate)).toEqual([
-      false,
-      true,
-      true,
-    ]);
+    expect(
+      reports.filter((r) => r.type === 'accepted').map((r) => r.type === 'accepted' && r.duplicate),
+    ).toEqual([false, true, true]);
     expect(reports.filter((r) => r.type === 'finished')).toHaveLength(1);
     expect(stdout()).toBe('once\n');
   });

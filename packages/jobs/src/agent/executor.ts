@@ -116,7 +116,10 @@ function runScript(
     GANTRY_TARGET: start.target,
     GANTRY_ATTEMPT: String(start.attempt),
     ...Object.fromEntries(
-      Object.entries(start.parameters).map(([name, value]) => [`GANTRY_PARAM_${name.toUpperCase()}`, String(value)]),
+      Object.entries(start.parameters).map(([name, value]) => [
+        `GANTRY_PARAM_${name.toUpperCase()}`,
+        String(value),
+      ]),
     ),
     ...start.secrets,
   };
@@ -144,7 +147,13 @@ function runScript(
       ...(process.getuid?.() === user.uid ? {} : { uid: user.uid, gid: user.gid }),
     });
   } catch (error) {
-    finish({ reason: 'SpawnFailed', exitCode: null, signal: null, message: String(error), ...output.summary() });
+    finish({
+      reason: 'SpawnFailed',
+      exitCode: null,
+      signal: null,
+      message: String(error),
+      ...output.summary(),
+    });
     return { cancel: () => undefined, done };
   }
 
@@ -173,7 +182,13 @@ function runScript(
     timeout.cancel();
     killTimer?.cancel();
     output.end();
-    finish({ reason: 'SpawnFailed', exitCode: null, signal: null, message: error.message, ...output.summary() });
+    finish({
+      reason: 'SpawnFailed',
+      exitCode: null,
+      signal: null,
+      message: error.message,
+      ...output.summary(),
+    });
   });
   child.on('exit', () => {
     // What the job left behind in its group ends with it; its pipes then close.
@@ -241,7 +256,10 @@ class OutputStream {
     const size = Buffer.byteLength(data);
     let cut = false;
     if (size > room) {
-      data = Buffer.from(data).subarray(0, room).toString('utf8').replace(/\uFFFD$/, '');
+      data = Buffer.from(data)
+        .subarray(0, room)
+        .toString('utf8')
+        .replace(/\uFFFD$/, '');
       cut = true;
     }
     for (const piece of splitBytes(data, this.chunkBytes)) {

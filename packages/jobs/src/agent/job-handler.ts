@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileValidator, createAjv, JOBS_CHANNEL, JobServerMessage, type JobStartMessage } from '@gantry/model';
+import {
+  compileValidator,
+  createAjv,
+  JOBS_CHANNEL,
+  JobServerMessage,
+  type JobStartMessage,
+} from '@gantry/model';
 import { realAgentClock, type AgentClock } from './agent-clock.ts';
 import { startAttempt, type ExecutorOptions, type RunningAttempt } from './executor.ts';
 import { lookupUser, type HostUser } from './users.ts';
@@ -56,7 +62,8 @@ export function createAgentJobHandler(options: AgentJobHandlerOptions): AgentJob
     chunkBytes: options.chunkBytes ?? 16_384,
   };
   const running = new Map<string, RunningAttempt>();
-  const key = (m: { runId: string; target: string; attempt: number }) => `${m.runId}\u0000${m.target}\u0000${m.attempt}`;
+  const key = (m: { runId: string; target: string; attempt: number }) =>
+    `${m.runId}\u0000${m.target}\u0000${m.attempt}`;
   const markerFile = (k: string) => join(markers, createHash('sha256').update(k).digest('hex').slice(0, 40));
   const at = () => new Date(clock.now()).toISOString();
 

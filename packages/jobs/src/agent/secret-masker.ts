@@ -13,7 +13,9 @@ export class SecretMasker {
   constructor(values: readonly string[]) {
     // Longest first, so that a value containing another is masked whole. Very short values would mask
     // half the output; one character is never treated as a secret.
-    this.#values = [...new Set(values.filter((value) => value.length > 1))].sort((a, b) => b.length - a.length);
+    this.#values = [...new Set(values.filter((value) => value.length > 1))].sort(
+      (a, b) => b.length - a.length,
+    );
     this.#holdBack = Math.max(0, ...this.#values.map((value) => value.length - 1));
   }
 

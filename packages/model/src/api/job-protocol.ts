@@ -31,7 +31,10 @@ export const JobStartMessage = Type.Object(
 export type JobStartMessage = Static<typeof JobStartMessage>;
 
 /** Server → agent: stop this attempt (its process group gets SIGTERM, then SIGKILL). */
-export const JobCancelMessage = Type.Object({ type: Type.Literal('cancel'), ...AttemptKey }, { additionalProperties: false });
+export const JobCancelMessage = Type.Object(
+  { type: Type.Literal('cancel'), ...AttemptKey },
+  { additionalProperties: false },
+);
 export type JobCancelMessage = Static<typeof JobCancelMessage>;
 
 export const JobServerMessage = Type.Union([JobStartMessage, JobCancelMessage]);
@@ -62,7 +65,14 @@ export const JobOutputMessage = Type.Object(
 );
 export type JobOutputMessage = Static<typeof JobOutputMessage>;
 
-export const JOB_FINISH_REASONS = ['Exited', 'Signalled', 'TimedOut', 'Cancelled', 'Refused', 'SpawnFailed'] as const;
+export const JOB_FINISH_REASONS = [
+  'Exited',
+  'Signalled',
+  'TimedOut',
+  'Cancelled',
+  'Refused',
+  'SpawnFailed',
+] as const;
 export const JobFinishReason = Type.Union(JOB_FINISH_REASONS.map((reason) => Type.Literal(reason)));
 export type JobFinishReason = Static<typeof JobFinishReason>;
 

@@ -8,8 +8,12 @@ export const JobTargets = Type.Object(
     hosts: Type.Optional(
       Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { minItems: 1, maxItems: 10_000 }),
     ),
-    selector: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, description: 'A label selector over hosts.' })),
-    cluster: Type.Optional(Type.String({ pattern: NAME_PATTERN, maxLength: 63, description: 'A Cluster of the team.' })),
+    selector: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 2000, description: 'A label selector over hosts.' }),
+    ),
+    cluster: Type.Optional(
+      Type.String({ pattern: NAME_PATTERN, maxLength: 63, description: 'A Cluster of the team.' }),
+    ),
   },
   { additionalProperties: false, description: 'Exactly one of hosts, selector or cluster.' },
 );
@@ -26,14 +30,25 @@ export const CreateJobRunRequest = Type.Object(
     script: Type.Optional(JobScript),
     parameters: Type.Record(Type.String(), JobParameterValue, { default: {} }),
     targets: JobTargets,
-    concurrency: Type.Integer({ minimum: 1, maximum: 10_000, default: 50, description: 'Targets running at once.' }),
+    concurrency: Type.Integer({
+      minimum: 1,
+      maximum: 10_000,
+      default: 50,
+      description: 'Targets running at once.',
+    }),
     batchSize: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 10_000, description: 'Targets per batch; a batch starts when the previous one ended.' }),
+      Type.Integer({
+        minimum: 1,
+        maximum: 10_000,
+        description: 'Targets per batch; a batch starts when the previous one ended.',
+      }),
     ),
     stopAfterFailures: Type.Optional(
       Type.Integer({ minimum: 1, description: 'Stop dispatching after this many failed targets.' }),
     ),
-    timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400, description: 'Ad-hoc scripts only.' })),
+    timeoutSeconds: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 86_400, description: 'Ad-hoc scripts only.' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -56,7 +71,13 @@ export const JOB_TARGET_STATES = [
 export const JobTargetState = Type.Union(JOB_TARGET_STATES.map((state) => Type.Literal(state)));
 export type JobTargetState = Static<typeof JobTargetState>;
 /** A target in one of these states is done for good. */
-export const FINAL_TARGET_STATES: readonly JobTargetState[] = ['succeeded', 'failed', 'cancelled', 'lost', 'timed-out'];
+export const FINAL_TARGET_STATES: readonly JobTargetState[] = [
+  'succeeded',
+  'failed',
+  'cancelled',
+  'lost',
+  'timed-out',
+];
 
 export const JobTarget = Type.Object(
   {
@@ -68,7 +89,9 @@ export const JobTarget = Type.Object(
     attempt: Type.Integer({ description: 'The attempt number, from 1; 0 before the first dispatch.' }),
     exitCode: Type.Union([Type.Integer(), Type.Null()]),
     signal: Type.Union([Type.String(), Type.Null()]),
-    reason: Type.String({ description: 'A reason constant for the state, e.g. Exited, TimedOut, AgentGone.' }),
+    reason: Type.String({
+      description: 'A reason constant for the state, e.g. Exited, TimedOut, AgentGone.',
+    }),
     message: Type.String(),
     outputBytes: Type.Integer(),
     truncated: Type.Boolean(),
@@ -86,7 +109,9 @@ export const JobRun = Type.Object(
     team: Type.String(),
     template: Type.String({ description: "The template's name; '' for an ad-hoc script." }),
     templateVersion: Type.String({ description: "The template's resourceVersion when the run was created." }),
-    scriptSha256: Type.String({ description: 'SHA-256 of the script (or action, or image and command) that ran.' }),
+    scriptSha256: Type.String({
+      description: 'SHA-256 of the script (or action, or image and command) that ran.',
+    }),
     parameters: Type.Record(Type.String(), JobParameterValue),
     targets: JobTargets,
     concurrency: Type.Integer(),
@@ -106,9 +131,12 @@ export const JobRun = Type.Object(
 );
 export type JobRun = Static<typeof JobRun>;
 
-export const JobRunWithTargets = Type.Composite([JobRun, Type.Object({ targetList: Type.Array(JobTarget) })], {
-  additionalProperties: false,
-});
+export const JobRunWithTargets = Type.Composite(
+  [JobRun, Type.Object({ targetList: Type.Array(JobTarget) })],
+  {
+    additionalProperties: false,
+  },
+);
 export type JobRunWithTargets = Static<typeof JobRunWithTargets>;
 
 export const JobRunPage = Type.Object(
@@ -157,7 +185,9 @@ export const JobOutputQuery = Type.Object(
   {
     after: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
     target: Type.Optional(Type.String()),
-    waitSeconds: Type.Optional(Type.String({ pattern: '^[0-9]+$', description: 'Long-poll up to this long (max 30).' })),
+    waitSeconds: Type.Optional(
+      Type.String({ pattern: '^[0-9]+$', description: 'Long-poll up to this long (max 30).' }),
+    ),
     limit: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
   },
   { additionalProperties: false },

@@ -6,4 +6,10 @@ import { scheduleKind } from './schedule.ts';
 import { teamKind } from './team.ts';
 
 /** The kinds every server registers. A capability adds its kind here, with its schema in this folder. */
-export const builtinKinds: readonly KindDefinition[] = [teamKind, clusterKind, ...deliveryKinds, jobTemplateKind, scheduleKind];
+export const builtinKinds: readonly KindDefinition[] = [
+  teamKind,
+  clusterKind,
+  ...deliveryKinds,
+  jobTemplateKind,
+  scheduleKind,
+];

@@ -16,7 +16,9 @@ export const JobParameter = Type.Object(
     ]),
     description: Type.Optional(Type.String({ maxLength: 1000 })),
     default: Type.Optional(Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
-    enum: Type.Optional(Type.Array(Type.Union([Type.String(), Type.Number()]), { minItems: 1, maxItems: 100 })),
+    enum: Type.Optional(
+      Type.Array(Type.Union([Type.String(), Type.Number()]), { minItems: 1, maxItems: 100 }),
+    ),
     pattern: Type.Optional(Type.String({ maxLength: 500 })),
     minLength: Type.Optional(Type.Integer({ minimum: 0 })),
     maxLength: Type.Optional(Type.Integer({ minimum: 0, maximum: 65_536 })),
@@ -61,7 +63,11 @@ export type BuiltinJobAction = (typeof BUILTIN_JOB_ACTIONS)[number];
 export const JobSecretReference = Type.Object(
   {
     env: Type.String({ pattern: '^[A-Z_][A-Z0-9_]{0,127}$', description: 'The environment variable.' }),
-    secret: Type.String({ pattern: NAME_PATTERN, maxLength: 63, description: "A secret of the template's team." }),
+    secret: Type.String({
+      pattern: NAME_PATTERN,
+      maxLength: 63,
+      description: "A secret of the template's team.",
+    }),
     key: Type.String({ minLength: 1, maxLength: 253 }),
   },
   { additionalProperties: false },

@@ -5,12 +5,25 @@ import { JobTargets } from '../api/jobs.ts';
 
 export const ScheduleSpec = Type.Object(
   {
-    template: Type.String({ pattern: NAME_PATTERN, maxLength: 63, description: 'A JobTemplate of the team.' }),
-    cron: Type.String({ minLength: 9, maxLength: 200, description: 'Five fields (or six, with seconds first).' }),
-    timeZone: Type.String({ default: 'UTC', maxLength: 64, description: 'An IANA time zone, e.g. Europe/Berlin.' }),
+    template: Type.String({
+      pattern: NAME_PATTERN,
+      maxLength: 63,
+      description: 'A JobTemplate of the team.',
+    }),
+    cron: Type.String({
+      minLength: 9,
+      maxLength: 200,
+      description: 'Five fields (or six, with seconds first).',
+    }),
+    timeZone: Type.String({
+      default: 'UTC',
+      maxLength: 64,
+      description: 'An IANA time zone, e.g. Europe/Berlin.',
+    }),
     concurrencyPolicy: Type.Union([Type.Literal('Skip'), Type.Literal('Queue')], {
       default: 'Skip',
-      description: "When the previous run is still going: Skip this time, or Queue it to start when that one ends.",
+      description:
+        'When the previous run is still going: Skip this time, or Queue it to start when that one ends.',
     }),
     suspend: Type.Boolean({ default: false }),
     parameters: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), {
@@ -42,7 +55,8 @@ export const scheduleKind: KindDefinition = {
   plural: 'schedules',
   shortNames: ['sched'],
   scope: 'Team',
-  description: 'Runs a JobTemplate on a cron in a time zone, skipping or queueing while the previous run is going.',
+  description:
+    'Runs a JobTemplate on a cron in a time zone, skipping or queueing while the previous run is going.',
   spec: ScheduleSpec,
   status: ScheduleStatus,
   printerColumns: [
