@@ -5,30 +5,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobAgentMessage, JobStartMessage } from '@gantry/model';
 import type { AgentClock } from './agent-clock.ts';
+import { ManualClock } from '../testing/manual-clock.ts';
 import { realAgentClock } from './agent-clock.ts';
 import { createAgentJobHandler, type AgentJobHandler } from './job-handler.ts';
 import { lookupUser } from './users.ts';
-
-/** Timers that fire when the test says so. */
-class ManualClock implements AgentClock {
-  #now = 0;
-  #timers: { at: number; callback: () => void; cancelled: boolean }[] = [];
-  now() {
-    return this.#now;
-  }
-  setTimeout(callback: () => void, delayMs: number) {
-    const timer = { at: this.#now + delayMs, callback, cancelled: false };
-    this.#timers.push(timer);
-    return { cancel: () => (timer.cancelled = true) };
-  }
-  advance(ms: number) {
-    this.#now += ms;
-    for (const timer of this.#timers.filter((t) => !t.cancelled && t.at <= this.#now)) {
-      timer.cancelled = true;
-      timer.callback();
-    }
-  }
-}
 
 let workDir: string;
 let reports: JobAgentMessage[];

@@ -65,19 +65,26 @@ export class JobRunController {
     private readonly options: RunControllerOptions,
   ) {}
 
+  /** Listens for agents' reports and starts the loop. */
   start(): void {
     if (!this.#stopped) return;
+    this.listen();
     this.#stopped = false;
-    this.#unsubscribe = this.deps.port.onMessage(JOBS_CHANNEL, (from, body) =>
+    this.wake();
+  }
+
+  /** Listens for agents' reports only (every server does; tests drive `tick` themselves). */
+  listen(): void {
+    this.#unsubscribe ??= this.deps.port.onMessage(JOBS_CHANNEL, (from, body) =>
       this.report(from, body).then(() => undefined),
     );
-    this.wake();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#timer?.cancel();
     this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
     await this.#ticking?.catch(() => undefined);
     if (this.#leading) {
       this.#leading = false;
