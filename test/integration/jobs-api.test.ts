@@ -1,3 +1,3 @@
 import { jobsSuite } from './jobs-suite.ts';
 
-jobsSuite('SQLite', () => undefined);
+jobsSuite('SQLite', () => Promise.resolve(undefined));

@@ -35,7 +35,7 @@ function template(name: string, spec: Record<string, unknown>) {
  * agents in this process, each with its own work directory, running real processes, joined to the
  * server by the in-memory agent transport.
  */
-export function jobsSuite(label: string, databaseUrl: () => string | undefined): void {
+export function jobsSuite(label: string, databaseUrl: () => Promise<string | undefined>): void {
   describe(`jobs (${label})`, () => {
     const port = new MemoryAgentPort();
     const hosts = new MemoryHostDirectory();
@@ -47,8 +47,8 @@ export function jobsSuite(label: string, databaseUrl: () => string | undefined):
     let otto: Api; // operator
     let vera: Api; // viewer
 
+    let url: string | undefined;
     const start = async () => {
-      const url = databaseUrl();
       server = await startServer(
         resolveConfig(
           {},
@@ -132,6 +132,7 @@ export function jobsSuite(label: string, databaseUrl: () => string | undefined):
         .join('');
 
     beforeAll(async () => {
+      url = await databaseUrl();
       await start();
       admin = client(
         server.url,
