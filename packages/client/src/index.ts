@@ -100,3 +100,4 @@ export {
   type TraitDefinitionSpec,
   type TraitSpec,
 } from './delivery.ts';
+export type * from './jobs.ts';
