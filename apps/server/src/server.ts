@@ -13,7 +13,14 @@ import {
   registerClusterAdmission,
 } from '@gantry/fleet';
 import { createDeliveryModule } from '@gantry/delivery';
-import { NO_AGENTS, NO_HOSTS, createJobsModule, type AgentPort, type HostDirectory } from '@gantry/jobs';
+import {
+  KubeJobRunner,
+  NO_AGENTS,
+  NO_HOSTS,
+  createJobsModule,
+  type AgentPort,
+  type HostDirectory,
+} from '@gantry/jobs';
 import {
   ControllerManager,
   StoreEventRecorder,
@@ -232,6 +239,7 @@ export async function startServer(
         leases: store.leases,
         clock: systemClock(now),
         recorder,
+        clusters: new KubeJobRunner(clusterClients, systemClock(now)),
         logger: logger.child({ component: 'jobs' }),
       },
       {

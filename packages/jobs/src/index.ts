@@ -12,3 +12,4 @@ export * from './run/agent-reports.ts';
 export * from './run/run-controller.ts';
 export * from './schedule-controller.ts';
 export * from './module.ts';
+export * from './cluster/kube-job-runner.ts';
