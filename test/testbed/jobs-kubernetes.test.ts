@@ -104,12 +104,12 @@ describe('jobs on a cluster (test bed)', () => {
       expect.arrayContaining([
         { name: 'GANTRY_PARAM_DATABASE', value: 'orders' },
         { name: 'GANTRY_RUN_ID', value: id },
-        { name: 'API_TOKEN', valueFrom: { secretKeyRef: { name, key: 'token' } } },
+        { name: 'API_TOKEN', valueFrom: { secretKeyRef: { name, key: 'API_TOKEN' } } },
       ]),
     );
     expect(JSON.stringify(job)).not.toContain('tok-123-secret');
     const secret = await east.client.get<any>(`/api/v1/namespaces/ops-jobs/secrets/${name}`);
-    expect(Buffer.from(secret.data.token, 'base64').toString()).toBe('tok-123-secret');
+    expect(Buffer.from(secret.data.API_TOKEN, 'base64').toString()).toBe('tok-123-secret');
     expect(secret.metadata.ownerReferences).toEqual([
       expect.objectContaining({ kind: 'Job', name, uid: job.metadata.uid }),
     ]);

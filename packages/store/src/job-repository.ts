@@ -140,10 +140,24 @@ export class JobRepository {
     });
   }
 
-  async get(id: string): Promise<JobRun | undefined> {
+  /** The run; `counts` (targets by state) are left empty with `withCounts: false`, for the hot paths. */
+  async get(id: string, options: { withCounts?: boolean } = {}): Promise<JobRun | undefined> {
     const row = await this.db.selectFrom('job_runs').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) return undefined;
+    if (options.withCounts === false) return toRun(row, {});
     return toRun(row, await this.counts([id]).then((all) => all.get(id) ?? {}));
+  }
+
+  /** Whether any target of the run is still queued, dispatched or running. */
+  async hasUnfinishedTargets(runId: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('job_targets')
+      .select('target')
+      .where('run_id', '=', runId)
+      .where('state', 'in', ['queued', 'dispatched', 'running'])
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   async execution(id: string): Promise<unknown> {
@@ -266,9 +280,55 @@ export class JobRepository {
   }
 
   /**
-   * Stores a chunk unless it is stored already (the transport delivers at least once); true when new.
-   * The caller has checked the cap.
+   * Stores a chunk unless it is stored already (the transport delivers at least once), and only while
+   * the target's stored output is under `capBytes` (else it marks the target truncated). One transaction.
    */
+  async appendOutputCapped(
+    chunk: NewOutputChunk,
+    capBytes: number,
+  ): Promise<'stored' | 'duplicate' | 'over-cap'> {
+    const bytes = Buffer.byteLength(chunk.data);
+    return this.db.transaction().execute(async (tx) => {
+      const inserted = await tx
+        .insertInto('job_output')
+        .values({
+          run_id: chunk.runId,
+          target: chunk.target,
+          attempt: chunk.attempt,
+          seq: chunk.seq,
+          stream: chunk.stream,
+          data: chunk.data,
+          at: chunk.at,
+        })
+        .onConflict((oc) => oc.columns(['run_id', 'target', 'attempt', 'seq']).doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1) return 'duplicate';
+      const counted = await tx
+        .updateTable('job_targets')
+        .set((eb) => ({ output_bytes: eb('output_bytes', '+', bytes) }))
+        .where('run_id', '=', chunk.runId)
+        .where('target', '=', chunk.target)
+        .where('output_bytes', '<', capBytes)
+        .executeTakeFirst();
+      if (Number(counted.numUpdatedRows) === 1) return 'stored';
+      await tx
+        .deleteFrom('job_output')
+        .where('run_id', '=', chunk.runId)
+        .where('target', '=', chunk.target)
+        .where('attempt', '=', chunk.attempt)
+        .where('seq', '=', chunk.seq)
+        .execute();
+      await tx
+        .updateTable('job_targets')
+        .set({ truncated: 1 })
+        .where('run_id', '=', chunk.runId)
+        .where('target', '=', chunk.target)
+        .execute();
+      return 'over-cap';
+    });
+  }
+
+  /** Stores a chunk unless it is stored already; true when new. No cap. */
   async appendOutput(chunk: NewOutputChunk): Promise<boolean> {
     const result = await this.db
       .insertInto('job_output')

@@ -55,6 +55,8 @@ export function kubeJobName(runId: string, attempt: number): string {
  * a poll that copies the pod's log into the output and maps the Job's conditions to the target's end.
  */
 export class KubeJobRunner implements ClusterJobRunner {
+  #stopped = false;
+
   constructor(
     private readonly clients: ClusterClientSource,
     private readonly clock: Clock,
@@ -153,6 +155,10 @@ export class KubeJobRunner implements ClusterJobRunner {
     this.#follow(client, ns, name, attempt, report);
   }
 
+  stop(): void {
+    this.#stopped = true;
+  }
+
   async cancel(attempt: Pick<ClusterAttempt, 'team' | 'cluster' | 'runId' | 'attempt'>): Promise<void> {
     const client = await this.clients.get(attempt.team, attempt.cluster);
     const name = kubeJobName(attempt.runId, attempt.attempt);
@@ -205,6 +211,7 @@ export class KubeJobRunner implements ClusterJobRunner {
         });
     };
     const finish = (reason: JobFinishReason, exitCode: number | null, message: string) =>
+      !this.#stopped &&
       report({
         type: 'finished',
         ...ids,
@@ -272,6 +279,7 @@ export class KubeJobRunner implements ClusterJobRunner {
       return false;
     };
     const loop = () => {
+      if (this.#stopped) return;
       poll().then(
         (done) => {
           if (!done) this.clock.setTimeout(loop, this.options.pollMs);

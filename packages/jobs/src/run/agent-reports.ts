@@ -60,26 +60,22 @@ export async function handleReport(
         : { handled: 'ignored', why: 'Duplicate' };
     }
     case 'output': {
-      const target = await jobs.target(message.runId, message.target);
-      if (!target || message.attempt > target.attempt) return { handled: 'ignored', why: 'Stale' };
-      // The agent cuts at the cap; this is the backstop against one that does not.
-      if (target.outputBytes >= (run.execution.maxOutputBytes + 1024) * target.attempt) {
-        if (!target.truncated)
-          await jobs.updateTarget(message.runId, message.target, [target.state], { truncated: true });
-        return { handled: 'ignored', why: 'OverCap' };
-      }
-      const stored = await jobs.appendOutput({
-        runId: message.runId,
-        target: message.target,
-        attempt: message.attempt,
-        seq: message.seq,
-        stream: message.stream,
-        data: message.data,
-        at: new Date(now).toISOString(),
-      });
-      return stored
-        ? { handled: 'output', runId: message.runId, ended: false }
-        : { handled: 'ignored', why: 'Duplicate' };
+      // The agent cuts at the cap; this is the backstop against one that does not (per attempt, with room
+      // for the marker line).
+      const stored = await jobs.appendOutputCapped(
+        {
+          runId: message.runId,
+          target: message.target,
+          attempt: message.attempt,
+          seq: message.seq,
+          stream: message.stream,
+          data: message.data,
+          at: new Date(now).toISOString(),
+        },
+        (run.execution.maxOutputBytes + 1024) * message.attempt,
+      );
+      if (stored === 'stored') return { handled: 'output', runId: message.runId, ended: false };
+      return { handled: 'ignored', why: stored === 'duplicate' ? 'Duplicate' : 'OverCap' };
     }
     case 'finished': {
       const ended = await jobs.updateTarget(

@@ -9,8 +9,7 @@ export interface CompleteOutcome {
 
 /** A run whose targets have all ended ends too: Cancelled, Succeeded, or Failed. */
 export async function completeStage(ctx: RunContext): Promise<CompleteOutcome> {
-  const targets = await ctx.deps.jobs.targets(ctx.run.id, ['queued', 'dispatched', 'running']);
-  if (targets.length > 0) return { stage: 'complete', finished: undefined };
+  if (await ctx.deps.jobs.hasUnfinishedTargets(ctx.run.id)) return { stage: 'complete', finished: undefined };
   const all = await ctx.deps.jobs.targets(ctx.run.id);
   const stopped = all.some((t) => t.reason === 'StoppedAfterFailures');
   const [state, reason, event]: [JobRunState, string, string] = ctx.run.cancelRequested

@@ -40,9 +40,11 @@ export async function dispatchStage(ctx: RunContext): Promise<DispatchOutcome> {
 
   // Attempts recorded as dispatched that this server has not sent in its term: the previous leader may
   // have died between the record and the send.
+  // A cluster target's Job is followed by the server that started it: the next leader follows it again
+  // (the runner finds the Job by its name).
   for (const target of ctx.targets) {
-    if (target.state !== 'dispatched' || ctx.sent.has(attemptKey(run.id, target.target, target.attempt)))
-      continue;
+    const again = target.state === 'dispatched' || (target.kind === 'cluster' && target.state === 'running');
+    if (!again || ctx.sent.has(attemptKey(run.id, target.target, target.attempt))) continue;
     if (await send(ctx, target, target.attempt)) outcome.resent++;
   }
 

@@ -28,6 +28,8 @@ export interface ClusterJobRunner {
    */
   start(attempt: ClusterAttempt, report: (message: JobAgentMessage) => void): Promise<void>;
   cancel(attempt: Pick<ClusterAttempt, 'team' | 'cluster' | 'runId' | 'target' | 'attempt'>): Promise<void>;
+  /** Stops following Jobs (the server is shutting down; the next leader picks them up). */
+  stop?(): void;
 }
 
 export interface RunControllerDeps {

@@ -16,12 +16,15 @@ export interface RunControllerOptions extends RunControllerTiming {
   leaseDurationMs: number;
   /** How often the leader looks at every running run, besides being woken. */
   resyncMs: number;
+  /** The least time between two ticks when woken during one. */
+  coalesceMs: number;
 }
 
 export const DEFAULT_RUN_CONTROLLER_OPTIONS: Omit<RunControllerOptions, 'holder'> = {
   leaseName: 'controller/jobs',
   leaseDurationMs: 15_000,
   resyncMs: 1_000,
+  coalesceMs: 50,
   lostAfterMs: 60_000,
   resultGraceMs: 60_000,
 };
@@ -85,6 +88,7 @@ export class JobRunController {
     this.#timer?.cancel();
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
+    this.deps.clusters?.stop?.();
     await this.#ticking?.catch(() => undefined);
     if (this.#leading) {
       this.#leading = false;
@@ -104,8 +108,10 @@ export class JobRunController {
       this.#ticking = undefined;
       if (this.#stopped) return;
       if (this.#again) {
+        // Woken during the tick (targets ending one after another): look again soon, not at once, so
+        // that a burst of reports is one reconcile rather than one each.
         this.#again = false;
-        this.wake();
+        this.#timer = this.deps.clock.setTimeout(() => this.wake(), this.options.coalesceMs);
       } else {
         this.#timer = this.deps.clock.setTimeout(() => this.wake(), this.options.resyncMs);
       }
@@ -143,7 +149,7 @@ export class JobRunController {
   }
 
   async reconcile(runId: string): Promise<RunReconcileOutcome | undefined> {
-    const run = await this.deps.jobs.get(runId);
+    const run = await this.deps.jobs.get(runId, { withCounts: false });
     if (!run || run.state !== 'Running') return undefined;
     const execution = (await this.#runFacts(runId))!.execution;
     const context = (): RunContext => ({
@@ -155,7 +161,10 @@ export class JobRunController {
       timing: this.options,
       sent: this.#sent,
       goneSince: this.#goneSince,
-      report: (from, message) => void this.report(from, message),
+      report: (from, message) =>
+        void this.report(from, message).catch((error: unknown) =>
+          this.deps.logger?.warn({ err: error, run: runId }, 'a cluster job report could not be applied'),
+        ),
     });
     let targets = await this.deps.jobs.targets(runId);
     const cancel = await cancelStage(context());
@@ -195,7 +204,7 @@ export class JobRunController {
   async #runFacts(runId: string): Promise<RunFacts | undefined> {
     const known = this.#facts.get(runId);
     if (known) return known;
-    const run = await this.deps.jobs.get(runId);
+    const run = await this.deps.jobs.get(runId, { withCounts: false });
     if (!run) return undefined;
     const facts: RunFacts = {
       team: run.team,
