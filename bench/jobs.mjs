@@ -22,6 +22,7 @@ const { values } = parseArgs({
     mode: { type: 'string', default: 'action' },
     concurrency: { type: 'string', default: '2000' },
     json: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
   },
 });
 const hostCount = Number(values.hosts);
@@ -34,6 +35,25 @@ const resources = new ResourceService(kinds, store.resources);
 const caller = { principal: SYSTEM_PRINCIPAL, source: 'bench' };
 const port = new MemoryAgentPort();
 const hosts = new MemoryHostDirectory();
+// Where the time goes: calls and milliseconds per repository method (printed with --profile).
+const profile = new Map();
+if (values.profile) {
+  for (const name of Object.getOwnPropertyNames(Object.getPrototypeOf(store.jobs))) {
+    const original = store.jobs[name];
+    if (name === 'constructor' || typeof original !== 'function') continue;
+    store.jobs[name] = async (...args) => {
+      const started = performance.now();
+      try {
+        return await original.apply(store.jobs, args);
+      } finally {
+        const entry = profile.get(name) ?? { calls: 0, ms: 0 };
+        entry.calls++;
+        entry.ms += performance.now() - started;
+        profile.set(name, entry);
+      }
+    };
+  }
+}
 const jobs = createJobsModule(
   {
     resources,
@@ -122,6 +142,8 @@ try {
     console.log(`  create (validate, resolve ${hostCount} targets, store, audit): ${result.createMs} ms`);
     console.log(`  dispatch → every result collected: ${result.dispatchToAllResultsMs} ms (goal < 10000 ms)`);
     console.log(`  process RSS ${result.rssMiB} MiB`);
+    for (const [name, { calls, ms }] of [...profile].sort((a, b) => b[1].ms - a[1].ms))
+      console.log(`  ${name}: ${calls} calls, ${Math.round(ms)} ms`);
   }
 } finally {
   await jobs.stop();

@@ -24,7 +24,7 @@ export const DEFAULT_RUN_CONTROLLER_OPTIONS: Omit<RunControllerOptions, 'holder'
   leaseName: 'controller/jobs',
   leaseDurationMs: 15_000,
   resyncMs: 1_000,
-  coalesceMs: 50,
+  coalesceMs: 100,
   lostAfterMs: 60_000,
   resultGraceMs: 60_000,
 };
@@ -53,6 +53,8 @@ export class JobRunController {
   #timer: Timer | undefined;
   #ticking: Promise<TickOutcome> | undefined;
   #again = false;
+  #soon = false;
+  #lastTickEnd = Number.NEGATIVE_INFINITY;
   #stopped = true;
   #leading = false;
   #unsubscribe: (() => void) | undefined;
@@ -103,15 +105,31 @@ export class JobRunController {
       this.#again = true;
       return;
     }
+    // A burst of reports (targets ending one after another) is one reconcile every `coalesceMs`, not one
+    // each: the next tick starts no sooner than that after the last one ended.
+    const wait = this.#lastTickEnd + this.options.coalesceMs - this.deps.clock.now();
+    if (wait > 0) {
+      if (!this.#soon) {
+        this.#soon = true;
+        this.#timer?.cancel();
+        this.#timer = this.deps.clock.setTimeout(() => this.#run(), wait);
+      }
+      return;
+    }
+    this.#run();
+  }
+
+  #run(): void {
+    if (this.#stopped || this.#ticking) return;
+    this.#soon = false;
     this.#timer?.cancel();
     this.#ticking = this.tick().finally(() => {
       this.#ticking = undefined;
+      this.#lastTickEnd = this.deps.clock.now();
       if (this.#stopped) return;
       if (this.#again) {
-        // Woken during the tick (targets ending one after another): look again soon, not at once, so
-        // that a burst of reports is one reconcile rather than one each.
         this.#again = false;
-        this.#timer = this.deps.clock.setTimeout(() => this.wake(), this.options.coalesceMs);
+        this.wake();
       } else {
         this.#timer = this.deps.clock.setTimeout(() => this.wake(), this.options.resyncMs);
       }
