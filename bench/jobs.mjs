@@ -4,7 +4,7 @@
 // disk, the executor, masking, output). `--mode action` runs the built-in `echo-parameters` action
 // (no process per host); `--mode script` runs `sh -c 'echo ok'` as a real process on every host.
 // Usage: node --import tsx bench/jobs.mjs [--hosts 2000] [--mode action|script] [--concurrency 2000] [--json]
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,6 +27,8 @@ const { values } = parseArgs({
 });
 const hostCount = Number(values.hosts);
 const dir = mkdtempSync(join(tmpdir(), 'gantry-bench-jobs-'));
+// Scripts run as the unprivileged job user, who must pass through to its attempt's directory.
+chmodSync(dir, 0o711);
 const store = await Store.open({ url: join(dir, 'gantry.db') });
 const clock = systemClock();
 const kinds = new KindRegistry();
@@ -91,11 +93,12 @@ try {
           },
   });
   const agentsRoot = join(dir, 'agents');
+  mkdirSync(agentsRoot, { mode: 0o711 });
   for (let i = 0; i < hostCount; i++) {
     const host = `host-${String(i).padStart(5, '0')}`;
     hosts.add('bench', host, { bench: 'true' });
     const workDir = join(agentsRoot, host);
-    (await import('node:fs')).mkdirSync(workDir, { recursive: true });
+    mkdirSync(workDir, { recursive: true, mode: 0o711 });
     const link = {};
     const handler = createAgentJobHandler({
       workDir,
