@@ -52,7 +52,7 @@ export async function handleReport(
         message.runId,
         message.target,
         ['dispatched'],
-        { state: 'running', reason: TargetReasons.started, startedAt: message.at },
+        { state: 'running', reason: TargetReasons.started, startedAt: new Date(now).toISOString() },
         message.attempt,
       );
       return started
@@ -82,7 +82,7 @@ export async function handleReport(
         message.runId,
         message.target,
         ACTIVE_STATES,
-        finishedPatch(message, run),
+        finishedPatch(message, run, new Date(now).toISOString()),
         message.attempt,
       );
       return ended
@@ -94,7 +94,8 @@ export async function handleReport(
 
 const RETRYABLE: readonly JobFinishedMessage['reason'][] = ['Exited', 'Signalled', 'SpawnFailed'];
 
-function finishedPatch(message: JobFinishedMessage, run: RunFacts) {
+/** Times are the server's: a host's clock may be off (the agent's `at` is not trusted for records). */
+function finishedPatch(message: JobFinishedMessage, run: RunFacts, at: string) {
   const [state, reason]: [JobTargetState, string] = (() => {
     switch (message.reason) {
       case 'Exited':
@@ -128,5 +129,5 @@ function finishedPatch(message: JobFinishedMessage, run: RunFacts) {
   ) {
     return { ...result, state: 'queued' as const, reason: TargetReasons.retryQueued };
   }
-  return { ...result, state, reason, finishedAt: message.at };
+  return { ...result, state, reason, finishedAt: at };
 }

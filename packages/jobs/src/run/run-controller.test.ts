@@ -245,6 +245,42 @@ describe('JobRunController', () => {
     expect(recorder.reasons()).toContain('JobTargetLost');
   });
 
+  it("records the server's times, not a host's clock that is off", async () => {
+    const link = port.connect(TEAM, 'h1', {
+      [JOBS_CHANNEL]: (body) => {
+        const message = body as JobServerMessage;
+        if (message.type !== 'start') return;
+        const ids = { runId: message.runId, target: message.target, attempt: message.attempt };
+        const skewed = '1999-01-01T00:00:00.000Z';
+        link.report(JOBS_CHANNEL, { type: 'accepted', ...ids, at: skewed, duplicate: false });
+        link.report(JOBS_CHANNEL, {
+          type: 'finished',
+          ...ids,
+          reason: 'Exited',
+          exitCode: 0,
+          signal: null,
+          message: '',
+          outputBytes: 0,
+          truncated: false,
+          lastSeq: 0,
+          at: skewed,
+        });
+      },
+    });
+    for (const host of HOSTS.slice(1)) agent(host);
+    await createRun('r1');
+    const c = controller('server-a');
+    c.listen();
+    await c.tick();
+    await port.settled();
+    const h1 = (await store.jobs.target('r1', 'h1'))!;
+    expect(h1).toMatchObject({
+      state: 'succeeded',
+      startedAt: new Date(clock.now()).toISOString(),
+      finishedAt: new Date(clock.now()).toISOString(),
+    });
+  });
+
   it('ignores reports from an agent about another host, malformed ones, and duplicates', async () => {
     for (const host of HOSTS) agent(host, () => undefined);
     await createRun('r1');
