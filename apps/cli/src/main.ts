@@ -5,6 +5,7 @@ import type { CommandEnv, Io } from './io.ts';
 import type { AlertsOptions } from './commands/alerts.ts';
 import type { EventsOptions } from './commands/events.ts';
 import type { SilenceCreateOptions, SilenceListOptions } from './commands/silence.ts';
+import type { ListJobsOptions, RunOptions } from './commands/jobs.ts';
 
 // Wiring only: each command's module is imported when that command runs, which keeps start-up fast (ADR
 // 0011). Nothing imported here at the top may load the YAML library, the HTTP client or the server.
@@ -538,6 +539,91 @@ program
           noHeaders: options.headers === false,
         }),
       ),
+  );
+
+program
+  .command('run')
+  .description("run a JobTemplate on hosts or a cluster; the template's parameters are flags (--NAME VALUE)")
+  .argument('[template]', 'a JobTemplate of the team')
+  .addOption(teamOption())
+  .option('--hosts <names>', 'these hosts, comma-separated')
+  .option('--selector <selector>', 'the hosts matching this label selector, e.g. role=db,zone in (a,b)')
+  .option('--cluster <name>', "this cluster, as a Kubernetes Job (the template's spec.cluster)")
+  .option('--concurrency <n>', 'targets running at once (default 50)')
+  .option('--batch-size <n>', 'targets per batch; a batch starts when the previous one has ended')
+  .option('--stop-after-failures <n>', 'stop dispatching after N failed targets')
+  .option('--script-file <path>', 'an ad-hoc script instead of a template (team-admins; recorded in full)')
+  .option('--interpreter <name>', 'for --script-file: sh, bash or python3 (default sh)')
+  .option('--timeout <seconds>', 'for --script-file: its timeout (default 300)')
+  .option('-f, --follow', 'follow the output; exit 1 unless every target succeeded')
+  .addOption(new Option('-o, --output <format>', 'output format').choices(['json', 'yaml', 'name']))
+  .allowUnknownOption()
+  .allowExcessArguments()
+  .addHelpText(
+    'after',
+    '\nExamples:\n  gantry run rotate-logs --selector role=web --max-age-days 7 --batch-size 10 -f\n  gantry run restart-service --hosts db-1,db-2 --service postgresql --stop-after-failures 1\n  gantry run --script-file ./probe.sh --hosts web-1 --team payments',
+  )
+  .action(async (template: string | undefined, options: RunOptions, command: Command) =>
+    run(command, async (env) =>
+      (await import('./commands/jobs.ts')).runJob(
+        env,
+        template,
+        command.args.slice(template === undefined ? 0 : 1),
+        options,
+      ),
+    ),
+  );
+
+const jobs = program.command('jobs').description('job runs: list, get, logs, cancel, rerun');
+jobs
+  .command('list')
+  .description('job runs of the team, newest first')
+  .addOption(teamOption())
+  .option('-A, --all-teams', 'every team you can read')
+  .option('--template <name>', 'runs of this template')
+  .option('--state <state>', 'Running, Succeeded, Failed or Cancelled')
+  .option('--limit <n>', 'at most N runs (default 50)')
+  .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']))
+  .option('--no-headers', 'omit the table header')
+  .action(async (options: Omit<ListJobsOptions, 'noHeaders'> & { headers?: boolean }, command: Command) =>
+    run(command, async (env) =>
+      (await import('./commands/jobs.ts')).listJobs(env, {
+        ...options,
+        noHeaders: options.headers === false,
+      }),
+    ),
+  );
+jobs
+  .command('get')
+  .description('a job run and its targets')
+  .argument('<id>', 'the run')
+  .addOption(new Option('-o, --output <format>', 'output format').choices(['json', 'yaml']))
+  .action(async (id: string, options: { output?: string }, command: Command) =>
+    run(command, async (env) => (await import('./commands/jobs.ts')).getJob(env, id, options)),
+  );
+jobs
+  .command('logs')
+  .description("a job run's output, each line prefixed by its target when there are several")
+  .argument('<id>', 'the run')
+  .option('-f, --follow', 'keep following until the run ends')
+  .option('--target <name>', 'one target only')
+  .action(async (id: string, options: { follow?: boolean; target?: string }, command: Command) =>
+    run(command, async (env) => (await import('./commands/jobs.ts')).jobLogs(env, id, options)),
+  );
+jobs
+  .command('cancel')
+  .description('cancel a run: queued targets never start, running ones are stopped')
+  .argument('<id>', 'the run')
+  .action(async (id: string, _options: unknown, command: Command) =>
+    run(command, async (env) => (await import('./commands/jobs.ts')).cancelJob(env, id)),
+  );
+jobs
+  .command('rerun')
+  .description('run the failed, timed-out and lost targets of a run again, as a new run linked to it')
+  .argument('<id>', 'the run')
+  .addOption(new Option('-o, --output <format>', 'output format').choices(['json', 'yaml', 'name']))
+  .action(async (id: string, options: { output?: string }, command: Command) =>
+    run(command, async (env) => (await import('./commands/jobs.ts')).rerunJob(env, id, options)),
   );
 
 program

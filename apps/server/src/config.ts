@@ -141,6 +141,20 @@ export const ConfigSchema = Type.Object(
         'How long a workload may fail its health policy after a change (a rollout) before its component reads Unhealthy instead of Progressing.',
       env: 'GANTRY_DELIVERY_PROGRESS_GRACE_SECONDS',
     }),
+    jobLostAfterSeconds: Type.Number({
+      minimum: 1,
+      default: 60,
+      description:
+        'How long the agent of a host running a job target may be away before the target counts as lost.',
+      env: 'GANTRY_JOB_LOST_AFTER_SECONDS',
+    }),
+    jobResultGraceSeconds: Type.Number({
+      minimum: 1,
+      default: 60,
+      description:
+        "How long past a job's timeout a connected agent may stay silent before its target counts as timed out.",
+      env: 'GANTRY_JOB_RESULT_GRACE_SECONDS',
+    }),
     seedCatalog: Type.Boolean({
       default: true,
       description:

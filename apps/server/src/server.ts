@@ -34,6 +34,14 @@ import {
 } from '@gantry/fleet';
 import { createCelEngine, createDeliveryModule } from '@gantry/delivery';
 import {
+  KubeJobRunner,
+  NO_AGENTS,
+  NO_HOSTS,
+  createJobsModule,
+  type AgentPort,
+  type HostDirectory,
+} from '@gantry/jobs';
+import {
   ControllerManager,
   LeaderElector,
   StoreEventRecorder,
@@ -63,6 +71,8 @@ export interface ServerOptions {
   logger?: Logger;
   /** Kinds to register beside the built-in ones (tests, and embedders with kinds of their own). */
   extraKinds?: readonly KindDefinition[];
+  /** The agent transport and host inventory jobs run on (`@gantry/hosts`); without them no host is known. */
+  jobs?: { port: AgentPort; hosts: HostDirectory };
 }
 
 export interface RunningServer {
@@ -245,6 +255,31 @@ export async function startServer(
       .register(delivery.controller);
     await controllers.start();
     cleanups.unshift(() => controllers.stop());
+    const jobs = createJobsModule(
+      {
+        resources,
+        jobs: store.jobs,
+        port: options.jobs?.port ?? NO_AGENTS,
+        hosts: options.jobs?.hosts ?? NO_HOSTS,
+        secrets,
+        leases: store.leases,
+        clock: systemClock(now),
+        recorder,
+        clusters: new KubeJobRunner(clusterClients, systemClock(now)),
+        logger: logger.child({ component: 'jobs' }),
+      },
+      {
+        holder: config.instanceId || `${hostname()}-${process.pid}`,
+        runs: {
+          leaseDurationMs: config.leaseDurationMs,
+          lostAfterMs: config.jobLostAfterSeconds * 1000,
+          resultGraceMs: config.jobResultGraceSeconds * 1000,
+        },
+        schedules: { leaseDurationMs: config.leaseDurationMs },
+      },
+    );
+    jobs.start();
+    cleanups.unshift(() => jobs.stop());
 
     // Alerts (ADR 0012): ingest and the Alertmanager API's silences over the Silence kind.
     const alertMetrics: IngestMetrics = {
@@ -317,6 +352,7 @@ export async function startServer(
           version: { version: VERSION, commit: process.env.GANTRY_COMMIT ?? 'dev', database: store.dialect },
         },
         notifications,
+        jobs: jobs.service,
         store,
         feed,
         metrics,

@@ -10,6 +10,7 @@ import type { ChangeFeed, ResourceService } from '@gantry/resources';
 import type { FleetService } from '@gantry/fleet';
 import type { DeliveryService } from '@gantry/delivery';
 import type { NotificationService } from '@gantry/alerts';
+import type { JobService } from '@gantry/jobs';
 import type { Store } from '@gantry/store';
 import { registerAuthentication } from './auth.ts';
 import { registerContentTypes } from './content-types.ts';
@@ -22,6 +23,7 @@ import { alertRoutes } from './routes/alerts.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { fleetRoutes } from './routes/fleet.ts';
 import { notificationRoutes } from './routes/notifications.ts';
+import { jobRoutes } from './routes/jobs.ts';
 import { deliveryRoutes } from './routes/delivery.ts';
 import { authRoutes } from './routes/auth.ts';
 import { metaRoutes, type VersionInfo } from './routes/meta.ts';
@@ -38,6 +40,7 @@ export interface ApiDependencies {
   delivery: DeliveryService;
   alerts: AlertRouteDependencies;
   notifications: NotificationService;
+  jobs: JobService;
   store: Store;
   feed: ChangeFeed;
   metrics: Metrics;
@@ -114,6 +117,7 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
   await alertmanagerRoutes(app, deps.alerts);
   alertRoutes(app, deps.alerts);
   notificationRoutes(app, deps.notifications);
+  jobRoutes(app, deps.jobs);
   resourceRoutes(app, {
     resources: deps.resources,
     repository: deps.store.resources,

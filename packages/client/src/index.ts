@@ -101,3 +101,4 @@ export {
   type TraitDefinitionSpec,
   type TraitSpec,
 } from './delivery.ts';
+export type * from './jobs.ts';

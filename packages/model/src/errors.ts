@@ -29,6 +29,8 @@ export const ErrorCodes = {
   teamNotEmpty: 'GANTRY_E_TEAM_NOT_EMPTY',
   tooManyWatches: 'GANTRY_E_TOO_MANY_WATCHES',
   csrf: 'GANTRY_E_CSRF',
+  jobNoTargets: 'GANTRY_E_JOB_NO_TARGETS',
+  jobEnded: 'GANTRY_E_JOB_ENDED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

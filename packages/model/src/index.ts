@@ -29,3 +29,7 @@ export * from './api/alerts.ts';
 export * from './kinds/silence.ts';
 export * from './api/notifications.ts';
 export * from './continue-token.ts';
+export * from './kinds/job-template.ts';
+export * from './kinds/schedule.ts';
+export * from './api/jobs.ts';
+export * from './api/job-protocol.ts';

@@ -18,3 +18,4 @@ export * from './alert-repository.ts';
 export * from './alert-dispatch-repository.ts';
 export * from './alert-rule-state-repository.ts';
 export * from './notification-repository.ts';
+export * from './job-repository.ts';

@@ -21,6 +21,9 @@ export interface Database {
   alert_rule_state: AlertRuleStateTable;
   notifications: NotificationTable;
   notification_attempts: NotificationAttemptTable;
+  job_runs: JobRunTable;
+  job_targets: JobTargetTable;
+  job_output: JobOutputTable;
 }
 
 export interface ResourceTable {
@@ -264,4 +267,59 @@ export interface NotificationAttemptTable {
   error: string | null;
   response: string | null;
   server: string;
+}
+
+/** A job run (migration 0012-jobs); JSON columns hold the run's parameters, targets and frozen execution. */
+export interface JobRunTable {
+  seq: Generated<number>;
+  id: string;
+  team: string;
+  template: string;
+  template_version: string;
+  script_sha256: string;
+  parameters: string;
+  targets: string;
+  execution: string;
+  concurrency: number;
+  batch_size: number | null;
+  stop_after_failures: number | null;
+  created_by: string;
+  schedule: string | null;
+  rerun_of: string | null;
+  state: string;
+  reason: string;
+  cancel_requested: number;
+  created_at: string;
+  finished_at: string | null;
+}
+
+export interface JobTargetTable {
+  run_id: string;
+  target: string;
+  kind: string;
+  ordinal: number;
+  state: string;
+  attempt: number;
+  exit_code: number | null;
+  signal: string | null;
+  reason: string;
+  message: string;
+  output_bytes: number;
+  truncated: number;
+  dispatched_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  /** Milliseconds since the epoch: when a dispatched or running target counts as lost or timed out. */
+  deadline: number | null;
+}
+
+export interface JobOutputTable {
+  id: Generated<number>;
+  run_id: string;
+  target: string;
+  attempt: number;
+  seq: number;
+  stream: string;
+  data: string;
+  at: string;
 }

@@ -8,6 +8,7 @@ import { AuditRepository } from './audit-repository.ts';
 import { connect, isMigrated, migrateToLatest, type ConnectOptions, type Connection } from './connect.ts';
 import { EventRepository } from './event-repository.ts';
 import { InventoryRepository } from './inventory-repository.ts';
+import { JobRepository } from './job-repository.ts';
 import { LeaseRepository } from './lease-repository.ts';
 import { LoginThrottleRepository } from './login-throttle-repository.ts';
 import { NotificationRepository } from './notification-repository.ts';
@@ -35,6 +36,7 @@ export class Store {
   readonly alertDispatch: AlertDispatchRepository;
   readonly alertRuleState: AlertRuleStateRepository;
   readonly notifications: NotificationRepository;
+  readonly jobs: JobRepository;
 
   private constructor(readonly connection: Connection) {
     const { db } = connection;
@@ -54,6 +56,7 @@ export class Store {
     this.alertDispatch = new AlertDispatchRepository(db);
     this.alertRuleState = new AlertRuleStateRepository(db);
     this.notifications = new NotificationRepository(db, connection.dialect);
+    this.jobs = new JobRepository(db);
   }
 
   /** Connects and brings the schema up to date. */

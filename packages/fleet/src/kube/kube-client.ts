@@ -58,6 +58,8 @@ export interface KubeClient {
     onEvent: (event: WatchEvent) => void,
     signal: AbortSignal,
   ): Promise<void>;
+  /** A GET whose answer is text, not JSON (a pod's log); optional, for clients that cannot. */
+  requestText?(path: string, options?: { timeoutMs?: number }): Promise<string>;
   /** Closes the kept-alive connections. */
   close(): void;
 }
@@ -220,6 +222,33 @@ class HttpKubeClient implements KubeClient {
         });
       });
       if (payload) request.write(payload);
+      request.end();
+    });
+  }
+
+  requestText(path: string, options: { timeoutMs?: number } = {}): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const timeoutMs = options.timeoutMs ?? 15_000;
+      const request = this.#open('GET', path, { accept: 'text/plain, */*' }, undefined, timeoutMs);
+      request.on('timeout', () =>
+        request.destroy(
+          Object.assign(new Error(`no answer from ${this.server} within ${timeoutMs} ms`), {
+            code: 'ETIMEDOUT',
+          }),
+        ),
+      );
+      request.on('error', (error) => reject(networkError(error)));
+      request.on('response', (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', (error) => reject(networkError(error)));
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const status = response.statusCode ?? 0;
+          if (status < 200 || status >= 300) reject(statusError(status, text));
+          else resolve(text);
+        });
+      });
       request.end();
     });
   }

@@ -7,6 +7,8 @@ import { inhibitRuleKind } from './inhibit-rule.ts';
 import { metricsSourceKind } from './metrics-source.ts';
 import { silenceKind } from './silence.ts';
 import { notificationChannelKind } from './notification-channel.ts';
+import { jobTemplateKind } from './job-template.ts';
+import { scheduleKind } from './schedule.ts';
 import { teamKind } from './team.ts';
 import { timeIntervalKind } from './time-interval.ts';
 
@@ -23,4 +25,6 @@ export const builtinKinds: readonly KindDefinition[] = [
   alertRuleKind,
   globalAlertRuleKind,
   notificationChannelKind,
+  jobTemplateKind,
+  scheduleKind,
 ];

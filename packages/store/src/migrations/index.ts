@@ -10,6 +10,7 @@ import { alerts } from './0007-alerts.ts';
 import { alertDispatch } from './0010-alert-dispatch.ts';
 import { alertRuleState } from './0009-alert-rule-state.ts';
 import { notifications } from './0008-notifications.ts';
+import { jobs } from './0012-jobs.ts';
 
 /** Every migration, by name; names sort in the order they run. Never edit one that has shipped. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -24,5 +25,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0010-alert-dispatch': alertDispatch(),
     '0009-alert-rule-state': alertRuleState(),
     '0008-notifications': notifications(dialect),
+    '0012-jobs': jobs(dialect),
   };
 }

@@ -1,0 +1,105 @@
+import type { Clock, EventRecorder, LeaseStore } from '@gantry/controllers';
+import type { ResourceService } from '@gantry/resources';
+import type { JobRepository } from '@gantry/store';
+import { registerJobAdmission } from './admission.ts';
+import type { AgentPort } from './agent-port.ts';
+import type { HostDirectory } from './host-directory.ts';
+import { JobService } from './job-service.ts';
+import { OutputNotifier } from './output-notifier.ts';
+import {
+  DEFAULT_RUN_CONTROLLER_OPTIONS,
+  JobRunController,
+  type RunControllerOptions,
+} from './run/run-controller.ts';
+import type { ClusterJobRunner, SecretReader } from './run/run-context.ts';
+import {
+  DEFAULT_SCHEDULE_CONTROLLER_OPTIONS,
+  ScheduleController,
+  type ScheduleControllerOptions,
+} from './schedule-controller.ts';
+
+export interface JobsModuleDeps {
+  resources: ResourceService;
+  jobs: JobRepository;
+  /** The agent transport (`@gantry/hosts`' AgentPort; `MemoryAgentPort` in tests). */
+  port: AgentPort;
+  hosts: HostDirectory;
+  secrets: SecretReader;
+  leases: LeaseStore;
+  clock: Clock;
+  recorder: EventRecorder;
+  /** Runs cluster targets as Kubernetes Jobs; without it a cluster target fails at dispatch. */
+  clusters?: ClusterJobRunner;
+  logger?: { warn(object: object, message: string): void };
+}
+
+export interface JobsModuleOptions {
+  /** This server's name in the leases. */
+  holder: string;
+  runs?: Partial<Omit<RunControllerOptions, 'holder'>>;
+  schedules?: Partial<Omit<ScheduleControllerOptions, 'holder'>>;
+}
+
+export interface JobsModule {
+  service: JobService;
+  runs: JobRunController;
+  schedules: ScheduleController;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * Jobs on one server: the admission rules of JobTemplate and Schedule, the service the API calls, the
+ * run controller (dispatch on the lease holder, agents' reports on every server) and the schedules.
+ */
+export function createJobsModule(deps: JobsModuleDeps, options: JobsModuleOptions): JobsModule {
+  registerJobAdmission(deps.resources);
+  const notifier = new OutputNotifier();
+  const runs = new JobRunController(
+    {
+      jobs: deps.jobs,
+      port: deps.port,
+      secrets: deps.secrets,
+      recorder: deps.recorder,
+      leases: deps.leases,
+      clock: deps.clock,
+      notify: (runId) => notifier.notify(runId),
+      ...(deps.clusters ? { clusters: deps.clusters } : {}),
+      ...(deps.logger ? { logger: deps.logger } : {}),
+    },
+    { ...DEFAULT_RUN_CONTROLLER_OPTIONS, ...options.runs, holder: options.holder },
+  );
+  const service = new JobService({
+    jobs: deps.jobs,
+    resources: deps.resources,
+    hosts: deps.hosts,
+    recorder: deps.recorder,
+    notifier,
+    now: () => deps.clock.now(),
+    wake: () => runs.wake(),
+  });
+  const schedules = new ScheduleController(
+    {
+      resources: deps.resources,
+      jobs: deps.jobs,
+      service,
+      leases: deps.leases,
+      clock: deps.clock,
+      recorder: deps.recorder,
+    },
+    { ...DEFAULT_SCHEDULE_CONTROLLER_OPTIONS, ...options.schedules, holder: options.holder },
+  );
+  return {
+    service,
+    runs,
+    schedules,
+    start() {
+      runs.start();
+      schedules.start();
+    },
+    async stop() {
+      await schedules.stop();
+      await runs.stop();
+    },
+  };
+}

@@ -1,0 +1,195 @@
+import { JOBS_CHANNEL, type JobStartMessage } from '@gantry/model';
+import type { StoredJobTarget } from '@gantry/store';
+import { DEFAULT_RUN_AS } from '../execution.ts';
+import { ACTIVE_STATES, attemptKey, clusterOf, FAILED_STATES, iso, type RunContext } from './run-context.ts';
+import { RunReasons, TargetReasons } from './reasons.ts';
+
+export interface DispatchOutcome {
+  stage: 'dispatch';
+  dispatched: number;
+  /** Starts sent again for attempts recorded as dispatched by an earlier term (the agent de-duplicates). */
+  resent: number;
+  failed: number;
+  stopped: boolean;
+}
+
+/**
+ * Sends queued targets their start, batch by batch, at most `concurrency` at a time; stops dispatching
+ * after `stopAfterFailures`. Each dispatch is recorded (queued → dispatched, attempt + 1) before the
+ * message is sent, so a server that dies in between leaves a record the next leader re-sends under the
+ * same attempt, which the agent runs once.
+ */
+export async function dispatchStage(ctx: RunContext): Promise<DispatchOutcome> {
+  const outcome: DispatchOutcome = { stage: 'dispatch', dispatched: 0, resent: 0, failed: 0, stopped: false };
+  const { run } = ctx;
+  if (run.cancelRequested) return outcome;
+  const { jobs } = ctx.deps;
+
+  const failures = ctx.targets.filter((t) => (FAILED_STATES as readonly string[]).includes(t.state)).length;
+  if (run.stopAfterFailures !== null && failures >= run.stopAfterFailures) {
+    const dropped = await jobs.updateTargets(run.id, ['queued'], {
+      state: 'cancelled',
+      reason: TargetReasons.stoppedAfterFailures,
+      message: `the run stopped after ${failures} failed target(s)`,
+      finishedAt: iso(ctx.now),
+    });
+    if (dropped > 0) await jobs.setReason(run.id, RunReasons.stoppedAfterFailures);
+    outcome.stopped = true;
+    return outcome;
+  }
+
+  // Attempts recorded as dispatched that this server has not sent in its term: the previous leader may
+  // have died between the record and the send.
+  // A cluster target's Job is followed by the server that started it: the next leader follows it again
+  // (the runner finds the Job by its name).
+  for (const target of ctx.targets) {
+    const again = target.state === 'dispatched' || (target.kind === 'cluster' && target.state === 'running');
+    if (!again || ctx.sent.has(attemptKey(run.id, target.target, target.attempt))) continue;
+    if (await send(ctx, target, target.attempt)) outcome.resent++;
+  }
+
+  const active = ctx.targets.filter((t) => (ACTIVE_STATES as readonly string[]).includes(t.state));
+  let queued = ctx.targets.filter((t) => t.state === 'queued');
+  if (run.batchSize !== null) {
+    const size = run.batchSize;
+    const batch = Math.min(...[...active, ...queued].map((t) => Math.floor(t.ordinal / size)));
+    queued = queued.filter((t) => Math.floor(t.ordinal / size) === batch);
+  }
+  const slots = Math.max(0, run.concurrency - active.length);
+  let secrets: Record<string, string> | undefined;
+  for (const target of queued.slice(0, slots)) {
+    const attempt = target.attempt + 1;
+    try {
+      secrets ??= await revealSecrets(ctx);
+    } catch (error) {
+      await jobs.updateTarget(run.id, target.target, ['queued'], {
+        state: 'failed',
+        attempt,
+        reason: TargetReasons.secretMissing,
+        message: error instanceof Error ? error.message : String(error),
+        finishedAt: iso(ctx.now),
+      });
+      outcome.failed++;
+      continue;
+    }
+    const recorded = await jobs.updateTarget(
+      run.id,
+      target.target,
+      ['queued'],
+      {
+        state: 'dispatched',
+        attempt,
+        reason: TargetReasons.dispatched,
+        message: '',
+        dispatchedAt: iso(ctx.now),
+        deadline: ctx.now + ctx.execution.timeoutSeconds * 1000 + ctx.timing.resultGraceMs,
+      },
+      target.attempt,
+    );
+    if (!recorded) continue;
+    if (await send(ctx, target, attempt, secrets)) outcome.dispatched++;
+    else outcome.failed++;
+  }
+  return outcome;
+}
+
+async function revealSecrets(ctx: RunContext): Promise<Record<string, string>> {
+  const env: Record<string, string> = {};
+  for (const reference of ctx.execution.secrets) {
+    const data = await ctx.deps.secrets.reveal(ctx.run.team, reference.secret);
+    const value = data[reference.key];
+    if (value === undefined) throw new Error(`secret ${reference.secret} has no key ${reference.key}`);
+    env[reference.env] = value;
+  }
+  return env;
+}
+
+/** Sends the start of `attempt`; false (and the target failed) when the host or cluster is unknown. */
+async function send(
+  ctx: RunContext,
+  target: StoredJobTarget,
+  attempt: number,
+  secrets?: Record<string, string>,
+): Promise<boolean> {
+  const { run, execution } = ctx;
+  const env = secrets ?? (await revealSecrets(ctx).catch(() => ({})));
+  ctx.sent.add(attemptKey(run.id, target.target, attempt));
+  let delivered: boolean;
+  let why = '';
+  if (target.kind === 'cluster') {
+    const runner = ctx.deps.clusters;
+    if (!runner) {
+      delivered = false;
+      why = 'this server runs no cluster jobs';
+    } else {
+      delivered = true;
+      runner
+        .start(
+          {
+            team: run.team,
+            cluster: clusterOf(target.target),
+            runId: run.id,
+            target: target.target,
+            attempt,
+            execution,
+            parameters: run.parameters,
+            secrets: env,
+          },
+          (message) => ctx.report({ team: run.team, host: target.target }, message),
+        )
+        .catch((error: unknown) =>
+          ctx.report(
+            { team: run.team, host: target.target },
+            {
+              type: 'finished',
+              runId: run.id,
+              target: target.target,
+              attempt,
+              reason: 'SpawnFailed',
+              exitCode: null,
+              signal: null,
+              message: error instanceof Error ? error.message : String(error),
+              outputBytes: 0,
+              truncated: false,
+              lastSeq: 0,
+              at: iso(ctx.now),
+            },
+          ),
+        );
+    }
+  } else {
+    const message: JobStartMessage = {
+      type: 'start',
+      runId: run.id,
+      target: target.target,
+      attempt,
+      ...(execution.script ? { script: execution.script } : {}),
+      ...(execution.action ? { action: execution.action } : {}),
+      parameters: run.parameters,
+      secrets: env,
+      runAs: execution.runAs ?? DEFAULT_RUN_AS,
+      timeoutSeconds: execution.timeoutSeconds,
+      maxOutputBytes: execution.maxOutputBytes,
+    };
+    // A start that waits longer than the lost timeout for its agent is dropped: by then the target is lost.
+    delivered = await ctx.deps.port.send(run.team, target.target, JOBS_CHANNEL, message, {
+      ttlMs: ctx.timing.lostAfterMs,
+    });
+    why = `host ${target.target} is not known to team ${run.team}`;
+  }
+  if (delivered) return true;
+  await ctx.deps.jobs.updateTarget(
+    run.id,
+    target.target,
+    ['dispatched'],
+    {
+      state: 'failed',
+      reason: TargetReasons.hostUnknown,
+      message: why,
+      finishedAt: iso(ctx.now),
+      deadline: null,
+    },
+    attempt,
+  );
+  return false;
+}

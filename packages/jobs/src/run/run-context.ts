@@ -1,0 +1,80 @@
+import type { EventRecorder } from '@gantry/controllers';
+import type { JobAgentMessage, JobRun } from '@gantry/model';
+import type { JobRepository, StoredJobTarget } from '@gantry/store';
+import type { AgentPort } from '../agent-port.ts';
+import type { JobExecution } from '../execution.ts';
+
+/** Reads a team's secret; `SecretService.reveal` (controllers only: never an answer, log or audit). */
+export interface SecretReader {
+  reveal(team: string, name: string): Promise<Record<string, string>>;
+}
+
+/** One attempt on a cluster, run as a Kubernetes Job and reported like an agent would. */
+export interface ClusterAttempt {
+  team: string;
+  cluster: string;
+  runId: string;
+  target: string;
+  attempt: number;
+  execution: JobExecution;
+  parameters: JobRun['parameters'];
+  secrets: Record<string, string>;
+}
+
+export interface ClusterJobRunner {
+  /**
+   * Creates the attempt's Job (or finds the one created before: the name is derived from run and
+   * attempt) and follows it, reporting accepted, output and finished through `report`.
+   */
+  start(attempt: ClusterAttempt, report: (message: JobAgentMessage) => void): Promise<void>;
+  cancel(attempt: Pick<ClusterAttempt, 'team' | 'cluster' | 'runId' | 'target' | 'attempt'>): Promise<void>;
+  /** Stops following Jobs (the server is shutting down; the next leader picks them up). */
+  stop?(): void;
+}
+
+export interface RunControllerDeps {
+  jobs: JobRepository;
+  port: AgentPort;
+  secrets: SecretReader;
+  recorder: EventRecorder;
+  clusters?: ClusterJobRunner;
+}
+
+export interface RunControllerTiming {
+  /** An agent away this long while its target is dispatched or running makes the target lost. */
+  lostAfterMs: number;
+  /** Past the job's timeout, a connected agent that has said nothing this long more makes it timed out. */
+  resultGraceMs: number;
+}
+
+/** What the stages of one reconcile share. */
+export interface RunContext {
+  run: JobRun;
+  targets: StoredJobTarget[];
+  execution: JobExecution;
+  now: number;
+  deps: RunControllerDeps;
+  timing: RunControllerTiming;
+  /** Attempts this server sent during its current term (`run/target/attempt`). */
+  sent: Set<string>;
+  /** Since when each host (`team/host`) has been seen disconnected. */
+  goneSince: Map<string, number>;
+  /** Reports of a cluster runner, handled like an agent's. */
+  report: (from: { team: string; host: string }, message: JobAgentMessage) => void;
+}
+
+export const ACTIVE_STATES = ['dispatched', 'running'] as const;
+export const FAILED_STATES = ['failed', 'timed-out', 'lost'] as const;
+
+export function attemptKey(runId: string, target: string, attempt: number): string {
+  return `${runId}/${target}/${attempt}`;
+}
+
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** The cluster a `cluster/<name>` target names. */
+export function clusterOf(target: string): string {
+  return target.slice('cluster/'.length);
+}

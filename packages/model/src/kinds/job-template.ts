@@ -1,0 +1,156 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { KindDefinition } from '../kind-registry.ts';
+import { NAME_PATTERN } from '../resource.ts';
+
+/** A parameter's name: also its environment variable (`GANTRY_PARAM_<NAME>`) and its CLI flag (`--name`). */
+export const PARAMETER_NAME_PATTERN = '^[a-z][a-z0-9_]{0,62}$';
+
+/** One parameter: the JSON Schema subset that CLI flags and console forms can render. */
+export const JobParameter = Type.Object(
+  {
+    type: Type.Union([
+      Type.Literal('string'),
+      Type.Literal('integer'),
+      Type.Literal('number'),
+      Type.Literal('boolean'),
+    ]),
+    description: Type.Optional(Type.String({ maxLength: 1000 })),
+    default: Type.Optional(Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
+    enum: Type.Optional(
+      Type.Array(Type.Union([Type.String(), Type.Number()]), { minItems: 1, maxItems: 100 }),
+    ),
+    pattern: Type.Optional(Type.String({ maxLength: 500 })),
+    minLength: Type.Optional(Type.Integer({ minimum: 0 })),
+    maxLength: Type.Optional(Type.Integer({ minimum: 0, maximum: 65_536 })),
+    minimum: Type.Optional(Type.Number()),
+    maximum: Type.Optional(Type.Number()),
+  },
+  { additionalProperties: false },
+);
+export type JobParameter = Static<typeof JobParameter>;
+
+export const JobParameterSchema = Type.Object(
+  {
+    type: Type.Literal('object', { default: 'object' }),
+    properties: Type.Record(Type.String({ pattern: PARAMETER_NAME_PATTERN }), JobParameter, {
+      default: {},
+      maxProperties: 64,
+    }),
+    required: Type.Optional(Type.Array(Type.String({ pattern: PARAMETER_NAME_PATTERN }), { maxItems: 64 })),
+  },
+  {
+    additionalProperties: false,
+    description: 'A JSON Schema subset: an object of flat string, integer, number and boolean properties.',
+  },
+);
+export type JobParameterSchema = Static<typeof JobParameterSchema>;
+
+export const JobScript = Type.Object(
+  {
+    interpreter: Type.Union([Type.Literal('sh'), Type.Literal('bash'), Type.Literal('python3')], {
+      default: 'sh',
+    }),
+    source: Type.String({ minLength: 1, maxLength: 262_144, description: 'The script text.' }),
+  },
+  { additionalProperties: false },
+);
+export type JobScript = Static<typeof JobScript>;
+
+/** Actions every agent knows without a script. */
+export const BUILTIN_JOB_ACTIONS = ['noop', 'echo-parameters'] as const;
+export type BuiltinJobAction = (typeof BUILTIN_JOB_ACTIONS)[number];
+
+export const JobSecretReference = Type.Object(
+  {
+    env: Type.String({ pattern: '^[A-Z_][A-Z0-9_]{0,127}$', description: 'The environment variable.' }),
+    secret: Type.String({
+      pattern: NAME_PATTERN,
+      maxLength: 63,
+      description: "A secret of the template's team.",
+    }),
+    key: Type.String({ minLength: 1, maxLength: 253 }),
+  },
+  { additionalProperties: false },
+);
+export type JobSecretReference = Static<typeof JobSecretReference>;
+
+export const JobRunAs = Type.Object(
+  {
+    user: Type.String({
+      default: '',
+      maxLength: 32,
+      description: "A user on the host; '' is the agent's configured unprivileged job user.",
+    }),
+    allowRoot: Type.Boolean({
+      default: false,
+      description: 'Run as root when `user` is root; the agent must also allow it in its own configuration.',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type JobRunAs = Static<typeof JobRunAs>;
+
+export const JobClusterSpec = Type.Object(
+  {
+    image: Type.String({ minLength: 1, maxLength: 500 }),
+    command: Type.Array(Type.String({ maxLength: 10_000 }), { minItems: 1, maxItems: 100 }),
+    namespace: Type.String({ pattern: NAME_PATTERN, maxLength: 63, default: 'gantry-jobs' }),
+    ttlSecondsAfterFinished: Type.Integer({ minimum: 0, maximum: 604_800, default: 600 }),
+  },
+  { additionalProperties: false, description: 'On a cluster target the job runs as a Kubernetes Job.' },
+);
+export type JobClusterSpec = Static<typeof JobClusterSpec>;
+
+export const JobTemplateSpec = Type.Object(
+  {
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    script: Type.Optional(JobScript),
+    action: Type.Optional(
+      Type.Union(
+        BUILTIN_JOB_ACTIONS.map((name) => Type.Literal(name)),
+        { description: 'A built-in action instead of a script.' },
+      ),
+    ),
+    cluster: Type.Optional(JobClusterSpec),
+    parameters: Type.Optional(JobParameterSchema),
+    timeoutSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 300 }),
+    retries: Type.Integer({
+      minimum: 0,
+      maximum: 10,
+      default: 0,
+      description: 'Further attempts on a target whose attempt failed (not on timeout, cancel or loss).',
+    }),
+    runAs: Type.Optional(JobRunAs),
+    touches: Type.Optional(
+      Type.Array(Type.String({ maxLength: 500 }), {
+        maxItems: 100,
+        description: 'What the job declares it touches (paths, services). Recorded and shown; not enforced.',
+      }),
+    ),
+    secrets: Type.Optional(Type.Array(JobSecretReference, { maxItems: 32 })),
+    maxOutputBytes: Type.Integer({
+      minimum: 1024,
+      maximum: 16 * 1024 * 1024,
+      default: 1024 * 1024,
+      description: 'Stdout and stderr kept per target; beyond it the output is cut with a marker.',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type JobTemplateSpec = Static<typeof JobTemplateSpec>;
+
+export const jobTemplateKind: KindDefinition = {
+  kind: 'JobTemplate',
+  plural: 'jobtemplates',
+  shortNames: ['jt'],
+  scope: 'Team',
+  description:
+    'A job that operators of the team may run on hosts (a script or a built-in action) or on clusters (a Kubernetes Job), with its parameter schema, timeout, retries, user and secrets.',
+  spec: JobTemplateSpec,
+  printerColumns: [
+    { name: 'Interpreter', jsonPath: '.spec.script.interpreter' },
+    { name: 'Action', jsonPath: '.spec.action' },
+    { name: 'Image', jsonPath: '.spec.cluster.image' },
+    { name: 'Timeout', jsonPath: '.spec.timeoutSeconds' },
+  ],
+};
