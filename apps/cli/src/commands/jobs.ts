@@ -263,7 +263,11 @@ async function followOutput(
 ): Promise<void> {
   let cursor = 0;
   const partial = new Map<string, string>();
-  let prefix: boolean | undefined;
+  // Lines carry their target's name when the run has several (whichever target's output comes first).
+  const prefix =
+    target === undefined &&
+    (await session.client.request<JobRunWithTargets>('GET', `/api/jobs/runs/${encodeURIComponent(id)}`))
+      .targetList.length > 1;
   for (;;) {
     const page = await session.client.request<JobOutputPage>(
       'GET',
@@ -276,7 +280,6 @@ async function followOutput(
         },
       },
     );
-    prefix ??= target === undefined && new Set(page.chunks.map((c) => c.target)).size !== 1;
     for (const chunk of page.chunks) {
       const key = `${chunk.target}\u0000${chunk.stream}`;
       const text = (partial.get(key) ?? '') + chunk.data;
