@@ -33,6 +33,7 @@ import {
 import { KindRegistry, builtinKinds, type KindDefinition, type Resource } from '@gantry/model';
 import { ChangeFeed, ResourceService } from '@gantry/resources';
 import { Store } from '@gantry/store';
+import { createHostsModule, type HostsModule } from '@gantry/hosts';
 import type { ResolvedConfig } from './config.ts';
 import { VERSION } from './version.ts';
 
@@ -46,6 +47,8 @@ export interface ServerOptions {
 
 export interface RunningServer {
   url: string;
+  /** Hosts and agents: the AgentPort (hosts.hub) and the offline/online hooks. */
+  hosts: HostsModule;
   app: FastifyInstance;
   store: Store;
   config: ResolvedConfig;
@@ -220,6 +223,20 @@ export async function startServer(
     await controllers.start();
     cleanups.unshift(() => controllers.stop());
 
+    // Hosts and their agents (ADR 0016). The lead connects hosts.hub.onHostOffline/onHostOnline to
+    // alerts; the jobs module takes hosts.hub as its AgentPort.
+    const hosts = await createHostsModule({
+      store,
+      recorder,
+      logger: logger.child({ component: 'hosts' }),
+      now,
+      serverId: config.instanceId || `${hostname()}-${process.pid}`,
+      heartbeatSeconds: config.agentHeartbeatSeconds,
+      offlineAfterSeconds: config.hostOfflineAfterSeconds,
+      rotateAfterSeconds: Math.round(config.agentRotateHours * 3600),
+    });
+    cleanups.unshift(() => hosts.close());
+
     const app = await buildApi(
       {
         kinds,
@@ -228,6 +245,7 @@ export async function startServer(
         secrets,
         fleet,
         delivery: delivery.service,
+        hosts,
         store,
         feed,
         metrics,
@@ -272,6 +290,7 @@ export async function startServer(
     return {
       url,
       app,
+      hosts,
       store,
       config,
       adminCreated: bootstrap.created,

@@ -10,6 +10,7 @@ import type { ChangeFeed, ResourceService } from '@gantry/resources';
 import type { FleetService } from '@gantry/fleet';
 import type { DeliveryService } from '@gantry/delivery';
 import type { Store } from '@gantry/store';
+import type { HostsModule } from '@gantry/hosts';
 import { registerAuthentication } from './auth.ts';
 import { registerContentTypes } from './content-types.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
@@ -24,6 +25,8 @@ import { metaRoutes, type VersionInfo } from './routes/meta.ts';
 import { resourceRoutes } from './routes/resources.ts';
 import { secretRoutes } from './routes/secrets.ts';
 import { userRoutes } from './routes/users.ts';
+import { agentRoutes } from './routes/agent.ts';
+import { hostRoutes } from './routes/hosts.ts';
 
 export interface ApiDependencies {
   kinds: KindRegistry;
@@ -32,6 +35,7 @@ export interface ApiDependencies {
   secrets: SecretService;
   fleet: FleetService;
   delivery: DeliveryService;
+  hosts: HostsModule;
   store: Store;
   feed: ChangeFeed;
   metrics: Metrics;
@@ -105,6 +109,8 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
   secretRoutes(app, deps.secrets);
   fleetRoutes(app, deps.fleet);
   deliveryRoutes(app, deps.delivery);
+  hostRoutes(app, deps.hosts);
+  agentRoutes(app, deps.hosts);
   resourceRoutes(app, {
     resources: deps.resources,
     repository: deps.store.resources,

@@ -29,6 +29,9 @@ export const ErrorCodes = {
   teamNotEmpty: 'GANTRY_E_TEAM_NOT_EMPTY',
   tooManyWatches: 'GANTRY_E_TOO_MANY_WATCHES',
   csrf: 'GANTRY_E_CSRF',
+  joinTokenExpired: 'GANTRY_E_JOIN_TOKEN_EXPIRED',
+  joinTokenUsedUp: 'GANTRY_E_JOIN_TOKEN_USED_UP',
+  joinTokenRevoked: 'GANTRY_E_JOIN_TOKEN_REVOKED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -20,3 +20,5 @@ export * from './api/node-operations.ts';
 export * from './api/delivery-actions.ts';
 export * from './api/alert-matcher.ts';
 export * from './continue-token.ts';
+export * from './api/hosts.ts';
+export * from './api/agent-protocol.ts';

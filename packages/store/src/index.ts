@@ -14,3 +14,4 @@ export * from './inventory-repository.ts';
 export * from './event-repository.ts';
 export * from './applied-object-repository.ts';
 export * from './login-throttle-repository.ts';
+export * from './host-repository.ts';

@@ -4,6 +4,7 @@ import { AppliedObjectRepository } from './applied-object-repository.ts';
 import { AuditRepository } from './audit-repository.ts';
 import { connect, isMigrated, migrateToLatest, type ConnectOptions, type Connection } from './connect.ts';
 import { EventRepository } from './event-repository.ts';
+import { HostRepository } from './host-repository.ts';
 import { InventoryRepository } from './inventory-repository.ts';
 import { LeaseRepository } from './lease-repository.ts';
 import { LoginThrottleRepository } from './login-throttle-repository.ts';
@@ -25,6 +26,7 @@ export class Store {
   readonly events: EventRepository;
   readonly applied: AppliedObjectRepository;
   readonly loginThrottle: LoginThrottleRepository;
+  readonly hosts: HostRepository;
 
   private constructor(readonly connection: Connection) {
     const { db } = connection;
@@ -40,6 +42,7 @@ export class Store {
     this.events = new EventRepository(db);
     this.applied = new AppliedObjectRepository(db);
     this.loginThrottle = new LoginThrottleRepository(db);
+    this.hosts = new HostRepository(db);
   }
 
   /** Connects and brings the schema up to date. */

@@ -6,6 +6,7 @@ import { delivery } from './0003-delivery.ts';
 import { appliedObjectClaims } from './0004-applied-object-claims.ts';
 import { gantryEvents } from './0005-gantry-events.ts';
 import { loginThrottle } from './0006-login-throttle.ts';
+import { hosts } from './0011-hosts.ts';
 
 /** Every migration, by name; names sort in the order they run. Never edit one that has shipped. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -16,5 +17,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0004-applied-object-claims': appliedObjectClaims(),
     '0005-gantry-events': gantryEvents(),
     '0006-login-throttle': loginThrottle(),
+    '0011-hosts': hosts(dialect),
   };
 }
