@@ -34,7 +34,10 @@ export class HostService {
       ...(query.status ? { status: query.status } : {}),
       ...(query.after !== undefined ? { after: query.after } : {}),
       ...(selector
-        ? { accept: (row: HostRow) => matchesSelector(selector, JSON.parse(row.labels) as Record<string, string>) }
+        ? {
+            accept: (row: HostRow) =>
+              matchesSelector(selector, JSON.parse(row.labels) as Record<string, string>),
+          }
         : {}),
     });
     const items = await Promise.all(page.items.map((row) => this.#toHost(row)));

@@ -4,7 +4,13 @@ import type { Duplex } from 'node:stream';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Logger } from 'pino';
-import { AgentCloseCodes, AgentFrame as AgentFrameSchema, isGantryError, type AgentFrame, type ServerFrame } from '@gantry/model';
+import {
+  AgentCloseCodes,
+  AgentFrame as AgentFrameSchema,
+  isGantryError,
+  type AgentFrame,
+  type ServerFrame,
+} from '@gantry/model';
 import type { EventRecorder } from '@gantry/controllers';
 import type { HeartbeatUpdate, HostRepository } from '@gantry/store';
 import type { AgentAccess } from './access.ts';
@@ -15,7 +21,13 @@ export interface AgentPort {
   /** True when the host's agent has an open connection to the servers now. */
   connected(team: string, host: string): boolean;
   /** Queues a message for the host's agent on a named channel (e.g. 'jobs'); delivered in order, at least once while it connects within ttlMs; returns false when the host is unknown. */
-  send(team: string, host: string, channel: string, body: unknown, options?: { ttlMs?: number }): Promise<boolean>;
+  send(
+    team: string,
+    host: string,
+    channel: string,
+    body: unknown,
+    options?: { ttlMs?: number },
+  ): Promise<boolean>;
   /** Messages the agents report on a channel; called once per message id (the hub de-duplicates redelivery). */
   onMessage(
     channel: string,
@@ -128,7 +140,9 @@ export class AgentHub implements AgentPort {
   }
 
   /** Listens to the other servers and starts the heartbeat flush and the offline sweep. */
-  async start(timers: { flushMs: number; sweepMs: number } = { flushMs: 5_000, sweepMs: 10_000 }): Promise<void> {
+  async start(
+    timers: { flushMs: number; sweepMs: number } = { flushMs: 5_000, sweepMs: 10_000 },
+  ): Promise<void> {
     await this.#options.repository.disconnectAll(this.#options.serverId);
     await this.#options.signals.subscribe(
       (signal) => this.#onSignal(signal),
@@ -231,7 +245,9 @@ export class AgentHub implements AgentPort {
     void this.#options.access.authenticate(request.headers.authorization).then(
       (credential) => {
         this.#wss.handleUpgrade(request, socket, head, (ws) => {
-          this.#attach(new Connection(credential.team, credential.host, credential.id, ws, this.#options.now()));
+          this.#attach(
+            new Connection(credential.team, credential.host, credential.id, ws, this.#options.now()),
+          );
         });
       },
       (error: unknown) => {
@@ -346,7 +362,10 @@ export class AgentHub implements AgentPort {
       } catch (error) {
         // Not acknowledged: the agent sends it again, and the listeners get another go.
         await repository.forgetReceipt(connection.team, connection.host, id);
-        this.#options.logger.warn({ err: error, channel, host: connection.key }, 'agent report listener failed');
+        this.#options.logger.warn(
+          { err: error, channel, host: connection.key },
+          'agent report listener failed',
+        );
         return;
       }
     }
@@ -363,7 +382,11 @@ export class AgentHub implements AgentPort {
     const run = async (): Promise<void> => {
       do {
         connection.deliverAgain = false;
-        const rows = await this.#options.repository.pending(connection.team, connection.host, this.#options.now());
+        const rows = await this.#options.repository.pending(
+          connection.team,
+          connection.host,
+          this.#options.now(),
+        );
         for (const row of rows) {
           if (connection.inFlight.has(row.id)) continue;
           connection.inFlight.add(row.id);

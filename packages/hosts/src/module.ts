@@ -38,7 +38,10 @@ export async function createHostsModule(options: HostsModuleOptions): Promise<Ho
     repository: store.hosts,
     access,
     recorder: options.recorder,
-    signals: store.dialect === 'postgres' && pgUrl ? new PostgresSignals(store.connection.db, pgUrl) : new LocalSignals(),
+    signals:
+      store.dialect === 'postgres' && pgUrl
+        ? new PostgresSignals(store.connection.db, pgUrl)
+        : new LocalSignals(),
     now: options.now,
     serverId: options.serverId,
     logger: options.logger,

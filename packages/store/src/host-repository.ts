@@ -37,16 +37,17 @@ export interface JoinedHost {
 
 const numeric = <T extends Record<string, unknown>>(row: T, keys: readonly (keyof T)[]): T => {
   const out = { ...row };
-  for (const key of keys) if (out[key] !== null && out[key] !== undefined) out[key] = Number(out[key]) as never;
+  for (const key of keys)
+    if (out[key] !== null && out[key] !== undefined) out[key] = Number(out[key]) as never;
   return out;
 };
-const hostRow = (row: HostRow): HostRow =>
-  numeric(row, ['status_since', 'last_heartbeat', 'created_at']);
+const hostRow = (row: HostRow): HostRow => numeric(row, ['status_since', 'last_heartbeat', 'created_at']);
 const tokenRow = (row: JoinTokenRow): JoinTokenRow =>
   numeric(row, ['max_uses', 'uses', 'created_at', 'expires_at', 'revoked_at']);
 const credentialRow = (row: AgentCredentialRow): AgentCredentialRow =>
   numeric(row, ['created_at', 'expires_at', 'revoked_at']);
-const messageRow = (row: AgentMessageRow): AgentMessageRow => numeric(row, ['seq', 'created_at', 'expires_at']);
+const messageRow = (row: AgentMessageRow): AgentMessageRow =>
+  numeric(row, ['seq', 'created_at', 'expires_at']);
 
 /** Host records, join tokens, agent credentials, and the agents' message queues (migration 0011-hosts). */
 export class HostRepository {

@@ -1,6 +1,12 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { AGENT_CONNECT_PATH, AgentCredentialGrant, AgentJoinRequest, ErrorCodes, GantryError } from '@gantry/model';
+import {
+  AGENT_CONNECT_PATH,
+  AgentCredentialGrant,
+  AgentJoinRequest,
+  ErrorCodes,
+  GantryError,
+} from '@gantry/model';
 import type { HostsModule } from '@gantry/hosts';
 import { errorResponses } from '../responses.ts';
 

@@ -130,7 +130,9 @@ export function hostRoutes(fastify: FastifyInstance, module: HostsModule): void 
       const { team } = request.params;
       const { principal } = request.caller;
       authorize(principal, 'manage', team, `the join tokens of team ${team}`);
-      return reply.status(201).send(await module.access.createJoinToken(team, principal.username, request.body));
+      return reply
+        .status(201)
+        .send(await module.access.createJoinToken(team, principal.username, request.body));
     },
   );
   app.get(

@@ -1,7 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 
 /** A host's state as the servers see it: Online while it heartbeats, Offline after missed heartbeats. */
-export const HostStatus = Type.Union([Type.Literal('Online'), Type.Literal('Offline'), Type.Literal('Unknown')]);
+export const HostStatus = Type.Union([
+  Type.Literal('Online'),
+  Type.Literal('Offline'),
+  Type.Literal('Unknown'),
+]);
 export type HostStatus = Static<typeof HostStatus>;
 
 /** A host label naming its Kubernetes node when that name differs from the host's. */

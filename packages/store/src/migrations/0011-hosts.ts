@@ -27,7 +27,11 @@ export function hosts(dialect: Dialect): Migration {
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .addPrimaryKeyConstraint('hosts_pk', ['team', 'name'])
         .execute();
-      await db.schema.createIndex('hosts_by_status').on('hosts').columns(['status', 'last_heartbeat']).execute();
+      await db.schema
+        .createIndex('hosts_by_status')
+        .on('hosts')
+        .columns(['status', 'last_heartbeat'])
+        .execute();
       await db.schema
         .createTable('join_tokens')
         .addColumn('id', 'varchar(40)', (c) => c.primaryKey())
