@@ -171,6 +171,28 @@ export class AgentHub implements AgentPort {
     await this.#options.signals.close();
   }
 
+  /**
+   * Closes every agent connection (going away: they reconnect with backoff), terminating those that do
+   * not finish the close handshake within `graceMs`. The HTTP server cannot stop while they are open.
+   */
+  async disconnectAll(graceMs = 2_000): Promise<void> {
+    const sockets = [...this.#connections.values()].map((connection) => connection.socket);
+    await Promise.all(
+      sockets.map(
+        (socket) =>
+          new Promise<void>((resolve) => {
+            if (socket.readyState === socket.CLOSED) return resolve();
+            const timer = setTimeout(() => socket.terminate(), graceMs);
+            socket.once('close', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            socket.close(AgentCloseCodes.goingAway, 'server shutting down');
+          }),
+      ),
+    );
+  }
+
   onHostOffline(listener: (host: HostTransition) => void): () => void {
     this.#offline.add(listener);
     return () => this.#offline.delete(listener);
@@ -306,10 +328,16 @@ export class AgentHub implements AgentPort {
     if (frame.type === 'hello') {
       clearTimeout(helloTimer);
       const at = now();
+      const existing = await repository.host(connection.team, connection.host);
+      // The join token's labels stay; the agent's own (its config) are laid over them.
+      const labels = {
+        ...(existing ? (JSON.parse(existing.labels) as Record<string, string>) : {}),
+        ...frame.labels,
+      };
       const cameOnline = await repository.connected(connection.team, connection.host, {
         server: this.#options.serverId,
         now: at,
-        labels: JSON.stringify(frame.labels),
+        labels: JSON.stringify(labels),
         facts: JSON.stringify(frame.facts),
         agentVersion: frame.agentVersion,
       });

@@ -62,6 +62,8 @@ export function agentRoutes(fastify: FastifyInstance, module: HostsModule): void
       throw new GantryError(426, ErrorCodes.badRequest, 'this path takes a WebSocket upgrade');
     },
   );
+  // Fastify cannot close the HTTP server while upgraded sockets are open.
+  app.addHook('preClose', async () => module.hub.disconnectAll());
   app.server.on('upgrade', (request, socket, head: Buffer) => {
     const path = (request.url ?? '').split('?')[0];
     if (path === AGENT_CONNECT_PATH) module.hub.handleUpgrade(request, socket, head);

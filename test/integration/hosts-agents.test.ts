@@ -1,0 +1,305 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Host, HostList, JoinTokenCreated } from '@gantry/model';
+import { Agent } from '@gantry/agent';
+import { resolveConfig, startServer, type RunningServer } from '../../apps/server/src/index.ts';
+import { GANTRY_BIN } from '../support/cli.ts';
+
+const TEAM = 'default';
+
+/** Retries an assertion until it holds or `ms` pass (state another process reaches in its own time). */
+async function eventually(assertion: () => unknown, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      await assertion();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+const PASSWORD = 'test-admin-password';
+let offset = 0;
+const now = () => Date.now() + offset;
+let dataDir: string;
+let server: RunningServer;
+let port = 0;
+let token: string;
+const dirs: string[] = [];
+const children: ChildProcess[] = [];
+
+async function start(): Promise<void> {
+  server = await startServer(
+    resolveConfig(
+      {},
+      {
+        port,
+        host: '127.0.0.1',
+        dataDir,
+        adminPassword: PASSWORD,
+        logLevel: 'silent',
+        agentHeartbeatSeconds: 1,
+      },
+    ),
+    { now },
+  );
+  port = Number(new URL(server.url).port);
+}
+
+async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const response = await fetch(`${server.url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+async function joinToken(input: Record<string, unknown> = {}): Promise<string> {
+  const created = await api<JoinTokenCreated>('POST', `/api/teams/${TEAM}/join-tokens`, input);
+  expect(created.status).toBe(201);
+  return created.body.token;
+}
+
+function workDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gantry-agent-'));
+  dirs.push(dir);
+  return dir;
+}
+
+function startAgentProcess(
+  name: string,
+  joinTokenValue: string,
+  dir: string,
+): ChildProcess & { log: () => string } {
+  const child = spawn(
+    process.execPath,
+    [
+      GANTRY_BIN,
+      'agent',
+      '--server',
+      server.url,
+      '--join-token',
+      joinTokenValue,
+      '--work-dir',
+      dir,
+      '--name',
+      name,
+      '--labels',
+      `rack=r${name.slice(-1)},role=test`,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  children.push(child);
+  let log = '';
+  child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  return Object.assign(child, { log: () => log });
+}
+
+function exitCode(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) =>
+    child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code)),
+  );
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'gantry-hosts-'));
+  await start();
+  const login = await fetch(`${server.url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: PASSWORD }),
+  });
+  token = ((await login.json()) as { token: string }).token;
+}, 60_000);
+
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  await server.close();
+  for (const dir of [...dirs, dataDir]) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('hosts and agents against a real server', () => {
+  it('runs a dozen agent processes from the CLI, each with its own name, work dir and credential; deleting a host refuses its agent at once', async () => {
+    const shared = await joinToken({ uses: 12, labels: { site: 'lab' } });
+    const agents = Array.from({ length: 12 }, (_, i) => {
+      const dir = workDir();
+      return {
+        name: `node-${String(i).padStart(2, '0')}`,
+        dir,
+        child: startAgentProcess(`node-${String(i).padStart(2, '0')}`, shared, dir),
+      };
+    });
+    await eventually(async () => {
+      const list = await api<HostList>('GET', `/api/teams/${TEAM}/hosts?status=Online`);
+      expect(list.body.items.map((host) => host.name).sort()).toEqual(agents.map((a) => a.name));
+    }, 60_000);
+    const list = (await api<HostList>('GET', `/api/teams/${TEAM}/hosts`)).body.items;
+    expect(new Set(list.map((host) => host.credentialId)).size).toBe(12);
+    for (const host of list) {
+      expect(host.connected).toBe(true);
+      expect(host.labels).toMatchObject({ site: 'lab', role: 'test' });
+      expect(host.facts?.cpus).toBeGreaterThan(0);
+      expect(host.facts?.memoryBytes).toBeGreaterThan(0);
+    }
+    for (const agent of agents) expect(statSync(join(agent.dir, 'credential.json')).mode & 0o777).toBe(0o600);
+    // Label selector and pagination.
+    const page = await api<HostList>('GET', `/api/teams/${TEAM}/hosts?labelSelector=rack%3Dr1&limit=1`);
+    expect(page.body.items.map((host) => host.name)).toEqual(['node-01']);
+    expect(page.body.continue).toBeDefined();
+    const rest = await api<HostList>(
+      'GET',
+      `/api/teams/${TEAM}/hosts?labelSelector=rack%3Dr1&continue=${page.body.continue}`,
+    );
+    expect(rest.body.items.map((host) => host.name)).toEqual(['node-11']);
+    // The join token is used up.
+    const tokens = await api<{ items: { state: string; uses: number }[] }>(
+      'GET',
+      `/api/teams/${TEAM}/join-tokens`,
+    );
+    expect(tokens.body.items[0]).toMatchObject({ state: 'UsedUp', uses: 12 });
+
+    const victim = agents[3]!;
+    const deletedAt = Date.now();
+    expect((await api<Host>('DELETE', `/api/teams/${TEAM}/hosts/${victim.name}`)).status).toBe(200);
+    expect(await exitCode(victim.child)).toBe(3);
+    expect(Date.now() - deletedAt).toBeLessThan(5_000);
+    expect(victim.child.log()).toMatch(/refused credential/);
+    expect(server.hosts.hub.connected(TEAM, victim.name)).toBe(false);
+    expect(server.hosts.hub.connected(TEAM, agents[4]!.name)).toBe(true);
+    for (const agent of agents) agent.child.kill('SIGTERM');
+    for (const agent of agents) expect(await exitCode(agent.child)).not.toBeNull();
+  }, 120_000);
+
+  it('refuses a join token that is expired, used up or revoked, with its own code', async () => {
+    const join = (tokenValue: string, name: string) =>
+      fetch(`${server.url}/api/agent/join`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: tokenValue, name, agentVersion: 'test' }),
+      }).then(async (response) => ({
+        status: response.status,
+        body: (await response.json()) as { code: string },
+      }));
+    const once = await joinToken();
+    expect((await join(once, 'first')).status).toBe(200);
+    expect(await join(once, 'second')).toMatchObject({
+      status: 401,
+      body: { code: 'GANTRY_E_JOIN_TOKEN_USED_UP' },
+    });
+    const revoked = await joinToken();
+    expect((await api('DELETE', `/api/teams/${TEAM}/join-tokens/${revoked.split('.')[0]}`)).status).toBe(200);
+    expect(await join(revoked, 'third')).toMatchObject({
+      status: 401,
+      body: { code: 'GANTRY_E_JOIN_TOKEN_REVOKED' },
+    });
+    const expiring = await joinToken({ ttlSeconds: 60 });
+    offset += 61_000;
+    try {
+      expect(await join(expiring, 'fourth')).toMatchObject({
+        status: 401,
+        body: { code: 'GANTRY_E_JOIN_TOKEN_EXPIRED' },
+      });
+    } finally {
+      offset -= 61_000;
+    }
+    expect(await join('jt0000000000000000.not-a-real-secret-at-all', 'fifth')).toMatchObject({
+      status: 401,
+      body: { code: 'GANTRY_E_UNAUTHENTICATED' },
+    });
+    expect((await api('DELETE', `/api/teams/${TEAM}/hosts/first`)).status).toBe(200);
+  });
+
+  it('carries channel messages both ways; a cut-off agent buffers reports and delivers each once, in order, after the server restarts; its clock an hour off changes nothing', async () => {
+    const received: unknown[] = [];
+    const subscribe = () =>
+      server.hosts.hub.onMessage('test', (from, body) => {
+        expect(from).toEqual({ team: TEAM, host: 'skewed' });
+        received.push(body);
+      });
+    subscribe();
+    const inbox: unknown[] = [];
+    const agent = new Agent({
+      server: server.url,
+      joinToken: await joinToken(),
+      workDir: workDir(),
+      name: 'skewed',
+      labels: {},
+      version: 'test',
+      now: () => Date.now() - 3_600_000,
+      backoffBaseMs: 100,
+      backoffCapMs: 500,
+    });
+    agent.registerChannel('test', (body) => void inbox.push(body));
+    await agent.start();
+    await agent.whenConnected();
+    expect(agent.clockSkewMs).toBeGreaterThan(3_590_000);
+    const host = (await api<Host>('GET', `/api/teams/${TEAM}/hosts/skewed`)).body;
+    expect(host.status).toBe('Online');
+    expect(Math.abs(Date.parse(host.lastHeartbeat!) - Date.now())).toBeLessThan(10_000);
+
+    expect(await server.hosts.hub.send(TEAM, 'skewed', 'test', { n: 1 })).toBe(true);
+    expect(await server.hosts.hub.send(TEAM, 'nobody', 'test', { n: 1 })).toBe(false);
+    await eventually(() => expect(inbox).toEqual([{ n: 1 }]), 10_000);
+    await agent.report('test', { r: 1 });
+    await eventually(() => expect(received).toEqual([{ r: 1 }]), 10_000);
+
+    // Cut off: the server stops; reports wait in the work dir; a message is queued before the restart.
+    await server.close();
+    for (let i = 2; i <= 6; i++) await agent.report('test', { r: i });
+    expect(agent.connected).toBe(false);
+    await start();
+    subscribe();
+    expect(await server.hosts.hub.send(TEAM, 'skewed', 'test', { n: 2 })).toBe(true);
+    await eventually(() => expect(received).toEqual([1, 2, 3, 4, 5, 6].map((r) => ({ r }))), 30_000);
+    await eventually(() => expect(inbox).toEqual([{ n: 1 }, { n: 2 }]), 30_000);
+    await agent.stop();
+  }, 90_000);
+
+  it('marks a silent host Offline with a Warning event and the hook, and Online again when it comes back', async () => {
+    const offline: string[] = [];
+    const online: string[] = [];
+    server.hosts.hub.onHostOffline((host) => offline.push(host.name));
+    server.hosts.hub.onHostOnline((host) => online.push(host.name));
+    const agent = new Agent({
+      server: server.url,
+      joinToken: await joinToken(),
+      workDir: workDir(),
+      name: 'quiet',
+      labels: {},
+      version: 'test',
+    });
+    await agent.start();
+    await agent.whenConnected();
+    await eventually(() => expect(online).toContain('quiet'), 10_000);
+    await agent.stop();
+    await server.hosts.hub.flush();
+    offset += 10 * 60_000;
+    try {
+      await server.hosts.hub.sweep();
+    } finally {
+      offset -= 10 * 60_000;
+    }
+    expect(offline).toContain('quiet');
+    const host = (await api<Host>('GET', `/api/teams/${TEAM}/hosts/quiet`)).body;
+    expect(host).toMatchObject({ status: 'Offline', connected: false });
+    await eventually(async () => {
+      const events = await api<{ items: { reason: string; type: string }[] }>(
+        'GET',
+        `/api/events?team=${TEAM}&kind=Host&name=quiet&source=gantry`,
+      );
+      expect(events.body.items.map((event) => `${event.type}/${event.reason}`)).toEqual(
+        expect.arrayContaining(['Normal/HostOnline', 'Warning/HostOffline']),
+      );
+    }, 10_000);
+  }, 60_000);
+});
