@@ -136,6 +136,8 @@ export class Agent {
     this.#credential = await readCredential(this.#options.workDir);
     if (!this.#credential) await this.#join();
     this.#done = this.#run();
+    // Handled here so that a refusal is not an unhandled rejection; finished() still rejects with it.
+    this.#done.catch(() => undefined);
   }
 
   /** Resolves when the agent stops: after stop(), or rejects with AgentRefusedError. */
