@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Host, HostList, JoinTokenCreated } from '@gantry/model';
 import { Agent } from '@gantry/agent';
 import { resolveConfig, startServer, type RunningServer } from '../../apps/server/src/index.ts';
-import { GANTRY_BIN } from '../support/cli.ts';
+import { Cli, GANTRY_BIN } from '../support/cli.ts';
 
 const TEAM = 'default';
 
@@ -301,5 +301,54 @@ describe('hosts and agents against a real server', () => {
         expect.arrayContaining(['Normal/HostOnline', 'Warning/HostOffline']),
       );
     }, 10_000);
+  }, 60_000);
+  it('works from the CLI: join-token create, list and revoke; get, describe and delete host', async () => {
+    const cli = new Cli(workDir());
+    const login = await cli.run(
+      ['login', '--server', server.url, '--username', 'admin', '--password-stdin'],
+      {
+        stdin: `${PASSWORD}\n`,
+      },
+    );
+    expect(login.code).toBe(0);
+    const created = await cli.run([
+      'join-token',
+      'create',
+      '--uses',
+      '2',
+      '--ttl',
+      '1h',
+      '--labels',
+      'site=cli',
+    ]);
+    expect(created.code).toBe(0);
+    const tokenValue = created.stdout.trim();
+    expect(tokenValue).toMatch(/^jt[0-9a-f]{16}\.[A-Za-z0-9_-]{43}$/);
+    expect(created.stderr).toContain(`gantry agent --server ${server.url} --join-token ${tokenValue}`);
+    const agentDir = workDir();
+    const child = startAgentProcess('cli-host', tokenValue, agentDir);
+    await eventually(async () => {
+      const got = await cli.run(['get', 'hosts', '-l', 'site=cli', '--status', 'Online']);
+      expect(got.stderr).toBe('');
+      expect(got.stdout).toMatch(
+        /^NAME\s+STATUS\s+SINCE\s+OS\s+CPUS\s+MEMORY\s+AGENT\s+NODE\ncli-host\s+Online\s/,
+      );
+    }, 30_000);
+    const described = await cli.run(['describe', 'host', 'cli-host']);
+    expect(described.stdout).toMatch(/Name:\s+cli-host\nTeam:\s+default\nStatus:\s+Online/);
+    expect(described.stdout).toMatch(/Labels:\s+\n {2}site=cli\n {2}rack=rt\n {2}role=test/);
+    expect(described.stdout).toContain('Facts:');
+
+    const id = tokenValue.split('.')[0]!;
+    expect((await cli.run(['join-token', 'list'])).stdout).toMatch(new RegExp(`${id}\\s+Active\\s+1/2`));
+    expect((await cli.run(['join-token', 'revoke', id])).stdout).toBe(`join token ${id} revoked\n`);
+    expect((await cli.run(['join-token', 'list'])).stdout).toMatch(new RegExp(`${id}\\s+Revoked`));
+
+    const deleted = await cli.run(['delete', 'host', 'cli-host']);
+    expect(deleted).toMatchObject({ code: 0, stdout: 'host/cli-host deleted (credential revoked)\n' });
+    expect(await exitCode(child)).toBe(3);
+    const missing = await cli.run(['describe', 'host', 'cli-host']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('host cli-host not found in team default');
   }, 60_000);
 });

@@ -289,7 +289,9 @@ program
       command: Command,
     ) =>
       run(command, async (env) =>
-        (await import('./commands/delete.ts')).deleteResources(env, kind, names, options),
+        kind !== undefined && /^hosts?$/i.test(kind)
+          ? (await import('./commands/hosts.ts')).deleteHosts(env, names, options)
+          : (await import('./commands/delete.ts')).deleteResources(env, kind, names, options),
       ),
   );
 

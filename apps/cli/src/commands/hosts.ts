@@ -1,4 +1,5 @@
 import type { Host, HostList } from '@gantry/model';
+import { isApiError } from '@gantry/client';
 import { CliError } from '../errors.ts';
 import type { CommandEnv } from '../io.ts';
 import { formatAge, formatTable, toJson, toYaml } from '../output.ts';
@@ -84,6 +85,27 @@ export async function getHosts(
       : []),
   ]);
   env.io.out(formatTable(headers, rows, { noHeaders: options.noHeaders === true }));
+}
+
+/** `gantry delete host NAME...`: deletes the records and revokes the agents' credentials at once. */
+export async function deleteHosts(
+  env: CommandEnv,
+  names: readonly string[],
+  options: { team?: string; ignoreNotFound?: boolean; selector?: string; dryRun?: boolean },
+): Promise<void> {
+  if (names.length === 0) throw new CliError('name the hosts to delete: gantry delete host NAME...');
+  if (options.selector !== undefined || options.dryRun === true)
+    throw new CliError('gantry delete host takes names only (no --selector, no --dry-run)');
+  const session = await openSession(env, options.team);
+  for (const name of names) {
+    try {
+      await session.client.request<Host>('DELETE', `${hostsPath(session.team)}/${encodeURIComponent(name)}`);
+      env.io.out(`host/${name} deleted (credential revoked)\n`);
+    } catch (error) {
+      if (options.ignoreNotFound === true && isApiError(error) && error.status === 404) continue;
+      throw error;
+    }
+  }
 }
 
 /** `gantry describe host NAME`. */
