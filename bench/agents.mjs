@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { report, request, root, rssMb, startServer } from './lib.mjs';
+import { percentiles, report, request, root, rssMb, startServer } from './lib.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -27,8 +27,12 @@ const seconds = Number(values.seconds);
 const TEAM = 'default';
 
 execFileSync(process.execPath, [join(root, 'apps/agent/build.mjs')], { stdio: 'inherit' });
-const server = await startServer({ env: { GANTRY_AGENT_HEARTBEAT_SECONDS: String(heartbeatSeconds) } });
-const { url, token } = server;
+// A data dir of our own, so the server can be restarted on it for the reconnect storm.
+const dataDir = mkdtempSync(join(tmpdir(), 'gantry-bench-agents-'));
+const serverEnv = { GANTRY_AGENT_HEARTBEAT_SECONDS: String(heartbeatSeconds), GANTRY_DATA_DIR: dataDir };
+let server = await startServer({ env: serverEnv });
+const { url } = server;
+let token = server.token;
 const baselineRss = server.rssMb();
 const created = await request(
   'POST',
@@ -76,8 +80,18 @@ const joinSeconds = (performance.now() - joinStarted) / 1000;
 const wsUrl = `${url.replace(/^http/, 'ws')}/api/agent/connect`;
 let acks = 0;
 let pongs = 0;
+let stopping = false;
+let welcomes = 0;
+/** The agent's reconnect rule (apps/agent/src/backoff.ts): full jitter, 1 s doubling to 60 s. */
+const fullJitter = (attempt) =>
+  Math.floor(Math.random() * Math.min(60_000, 1000 * 2 ** Math.min(attempt, 30)));
+const attempts = new Array(agents).fill(0);
 const sockets = [];
 const connectStarted = performance.now();
+function reconnectLater(i) {
+  if (stopping) return;
+  setTimeout(() => connect(i).catch(() => undefined), fullJitter(attempts[i]++));
+}
 function connect(i) {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(wsUrl, {
@@ -92,6 +106,9 @@ function connect(i) {
     socket.on('message', (data) => {
       const frame = JSON.parse(data.toString());
       if (frame.type === 'welcome') {
+        welcomes += 1;
+        attempts[i] = 0;
+        sockets[i] = socket;
         socket.send(JSON.stringify({ type: 'report', id: `r-${i}`, channel: 'bench', body: { i } }));
         const offset = Math.random() * heartbeatSeconds * 1000;
         setTimeout(() => {
@@ -106,7 +123,10 @@ function connect(i) {
       else if (frame.type === 'pong') pongs += 1;
     });
     socket.on('error', reject);
-    socket.on('close', () => clearInterval(socket.beat));
+    socket.on('close', () => {
+      clearInterval(socket.beat);
+      reconnectLater(i);
+    });
   });
 }
 for (let at = 0; at < agents; at += 100)
@@ -190,6 +210,28 @@ const listStarted = performance.now();
 await request('GET', `${url}/api/teams/${TEAM}/hosts?limit=100`, undefined, token);
 const listMs = performance.now() - listStarted;
 
+// 5. Reconnect storm: the server restarts; every agent reconnects with full-jitter backoff. Measured: the
+// time until all are back, the server's answers while they come (a host list every 250 ms), and its RSS.
+const acksBeforeRestart = acks;
+await server.stop();
+const welcomesBefore = welcomes;
+const restartStarted = performance.now();
+server = await startServer({ env: serverEnv });
+token = server.token;
+const stormLatencies = [];
+let peakStormRss = 0;
+while (welcomes - welcomesBefore < agents && performance.now() - restartStarted < 180_000) {
+  const started = performance.now();
+  const answer = await request('GET', `${url}/api/teams/${TEAM}/hosts?limit=100`, undefined, token);
+  if (answer.status !== 200) throw new Error(`host list during the storm: ${answer.status}`);
+  stormLatencies.push(performance.now() - started);
+  peakStormRss = Math.max(peakStormRss, server.rssMb());
+  await new Promise((r) => setTimeout(r, 250));
+}
+const reconnectSeconds = (performance.now() - restartStarted) / 1000;
+const storm = percentiles(stormLatencies);
+stopping = true;
+
 const results = {
   agents,
   realAgents: realAgents.length,
@@ -197,7 +239,7 @@ const results = {
   joinSeconds: Math.round(joinSeconds * 10) / 10,
   connectSeconds: Math.round(connectSeconds * 10) / 10,
   online: onlineCount,
-  reportsAcknowledged: acks,
+  reportsAcknowledged: acksBeforeRestart,
   heartbeatsAnsweredPerSecond: Math.round(((pongs - pongsBefore) / heldSeconds) * 10) / 10,
   serverBaselineRssMb: Math.round(baselineRss),
   serverPeakRssMb: Math.round(peakServerRss),
@@ -205,12 +247,16 @@ const results = {
   hostListMs: Math.round(listMs),
   realAgentPeakRssMb: Math.round(peakAgentRss * 10) / 10,
   realAgentCpuPercent: agentCpu === undefined ? undefined : Math.round(agentCpu * 100) / 100,
+  restartReconnectSeconds: Math.round(reconnectSeconds * 10) / 10,
+  reconnected: welcomes - welcomesBefore,
+  stormHostListMs: { p50: Math.round(storm.p50), p99: Math.round(storm.p99), max: Math.round(storm.max) },
+  stormPeakRssMb: Math.round(peakStormRss),
   goals: { serverRssMb: 400, agentRssMb: 50, agentCpuPercent: 1 },
 };
-for (const socket of sockets) socket.terminate();
+for (const socket of sockets) socket?.terminate();
 for (const child of realAgents) child.kill('SIGTERM');
 await server.stop();
-for (const dir of realDirs) rmSync(dir, { recursive: true, force: true });
+for (const dir of [...realDirs, dataDir]) rmSync(dir, { recursive: true, force: true });
 if (values.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
 else {
   console.log(JSON.stringify(results));

@@ -1,14 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type http from 'node:http';
 import WebSocket from 'ws';
-import {
-  AGENT_CONNECT_PATH,
-  AgentCloseCodes,
-  type AgentCredentialGrant,
-  type AgentFrame,
-  type HostFacts,
-  type ServerFrame,
-} from '@gantry/model';
+import type { AgentCredentialGrant, AgentFrame, HostFacts, ServerFrame } from '@gantry/model';
+import { AGENT_CONNECT_PATH, AgentCloseCodes } from '@gantry/model/agent-wire';
 import { fullJitterDelay } from './backoff.ts';
 import { collectFacts } from './facts.ts';
 import { agentFor, HttpStatusError, postJson } from './network.ts';

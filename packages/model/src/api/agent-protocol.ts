@@ -6,21 +6,7 @@ import { HostFacts, HostLabels } from './hosts.ts';
  * `POST /api/agent/rotate` are plain requests, and `GET /api/agent/connect` upgrades to a WebSocket that
  * carries JSON text frames both ways. Credentials are `<id>.<secret>` in `Authorization: Bearer`.
  */
-export const AGENT_CONNECT_PATH = '/api/agent/connect';
-
-/** Close codes of the agent WebSocket. */
-export const AgentCloseCodes = {
-  /** The credential is unknown, revoked or expired: join again. */
-  unauthorized: 4401,
-  /** The host was deleted or the credential revoked while connected. */
-  revoked: 4403,
-  /** Another connection of the same host replaced this one. */
-  replaced: 4409,
-  /** A frame the server could not read. */
-  badFrame: 4400,
-  /** The server is shutting down: reconnect (with backoff). */
-  goingAway: 1001,
-} as const;
+export { AGENT_CONNECT_PATH, AgentCloseCodes } from './agent-wire.ts';
 
 const HostName = Type.String({ pattern: '^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$', maxLength: 253 });
 
