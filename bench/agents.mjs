@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { percentiles, report, request, root, rssMb, startServer } from './lib.mjs';
+import { BASE, percentiles, report, request, root, rssMb, startServer, team } from './lib.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -34,6 +34,7 @@ let server = await startServer({ env: serverEnv });
 const { url } = server;
 let token = server.token;
 const baselineRss = server.rssMb();
+await request('POST', `${url}${BASE}/teams`, team(TEAM, {}), token);
 const created = await request(
   'POST',
   `${url}/api/teams/${TEAM}/join-tokens`,

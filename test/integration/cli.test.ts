@@ -359,7 +359,7 @@ describe('gantry CLI against a real server', () => {
     const result = await gantry(['get', 'gizmos']);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
-      'error: the server doesn\'t have a resource type "gizmos" (known: applicationrevisions, applications, clusters, componentdefinitions, environments, teams, traitdefinitions; see gantry api-resources)\n',
+      'error: the server doesn\'t have a resource type "gizmos" (known: applicationrevisions, applications, clusters, componentdefinitions, environments, hostgroups, teams, traitdefinitions; see gantry api-resources)\n',
     );
   });
 

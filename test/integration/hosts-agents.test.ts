@@ -120,6 +120,13 @@ beforeAll(async () => {
     body: JSON.stringify({ username: 'admin', password: PASSWORD }),
   });
   token = ((await login.json()) as { token: string }).token;
+  const created = await api('POST', '/apis/gantry.dev/v1alpha1/teams', {
+    apiVersion: 'gantry.dev/v1alpha1',
+    kind: 'Team',
+    metadata: { name: TEAM },
+    spec: { members: [] },
+  });
+  expect(created.status).toBe(201);
 }, 60_000);
 
 afterAll(async () => {
@@ -161,6 +168,31 @@ describe('hosts and agents against a real server', () => {
       `/api/teams/${TEAM}/hosts?labelSelector=rack%3Dr1&continue=${page.body.continue}`,
     );
     expect(rest.body.items.map((host) => host.name)).toEqual(['node-11']);
+    // A HostGroup: its selector, with labelSelector on top; a bad selector is refused at its path.
+    const group = (name: string, selector: string) =>
+      api<{ code?: string; details?: { path: string }[] }>(
+        'POST',
+        `/apis/gantry.dev/v1alpha1/teams/${TEAM}/hostgroups`,
+        {
+          apiVersion: 'gantry.dev/v1alpha1',
+          kind: 'HostGroup',
+          metadata: { name, team: TEAM },
+          spec: { selector },
+        },
+      );
+    expect((await group('rack-two', 'rack in (r2,r3)')).status).toBe(201);
+    const bad = await group('broken', 'rack in (r2');
+    expect(bad).toMatchObject({
+      status: 400,
+      body: { code: 'GANTRY_E_BAD_SELECTOR', details: [{ path: '/spec/selector' }] },
+    });
+    const grouped = await api<HostList>(
+      'GET',
+      `/api/teams/${TEAM}/hosts?group=rack-two&labelSelector=rack%21%3Dr3`,
+    );
+    expect(grouped.body.items.map((host) => host.name)).toEqual(['node-02']);
+    expect((await api('GET', `/api/teams/${TEAM}/hosts?group=nope`)).status).toBe(404);
+
     // The join token is used up.
     const tokens = await api<{ items: { state: string; uses: number }[] }>(
       'GET',
@@ -212,6 +244,7 @@ describe('hosts and agents against a real server', () => {
     } finally {
       offset -= 61_000;
     }
+    expect((await api('POST', '/api/teams/nosuchteam/join-tokens', {})).status).toBe(404);
     expect(await join('jt0000000000000000.not-a-real-secret-at-all', 'fifth')).toMatchObject({
       status: 401,
       body: { code: 'GANTRY_E_UNAUTHENTICATED' },

@@ -10,6 +10,21 @@ import { Agent, AgentRefusedError } from '@gantry/agent';
 import type { Host, JoinTokenCreated } from '@gantry/model';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
+/** The hosts' team. */
+async function createTeam(target: TestServer): Promise<void> {
+  const response = await fetch(`${target.url}/apis/gantry.dev/v1alpha1/teams`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${target.adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      apiVersion: 'gantry.dev/v1alpha1',
+      kind: 'Team',
+      metadata: { name: 'default' },
+      spec: { members: [] },
+    }),
+  });
+  if (response.status !== 201) throw new Error(`team: ${response.status} ${await response.text()}`);
+}
+
 let server: TestServer;
 let dir: string;
 let tlsFront: tls.Server;
@@ -26,6 +41,7 @@ const listen = (target: net.Server): Promise<number> =>
 
 beforeAll(async () => {
   server = await startTestServer();
+  await createTeam(server);
   dir = mkdtempSync(join(tmpdir(), 'gantry-tls-'));
   // A self-signed certificate for localhost: the CA the agent pins with --ca-file.
   execFileSync(

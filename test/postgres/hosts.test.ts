@@ -7,6 +7,21 @@ import type { Host, JoinTokenCreated } from '@gantry/model';
 import { createScratchDatabase, type ScratchDatabase } from '../support/postgres.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
+/** The hosts' team. */
+async function createTeam(target: TestServer): Promise<void> {
+  const response = await fetch(`${target.url}/apis/gantry.dev/v1alpha1/teams`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${target.adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      apiVersion: 'gantry.dev/v1alpha1',
+      kind: 'Team',
+      metadata: { name: 'default' },
+      spec: { members: [] },
+    }),
+  });
+  if (response.status !== 201) throw new Error(`team: ${response.status} ${await response.text()}`);
+}
+
 async function eventually(assertion: () => unknown, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
@@ -31,6 +46,7 @@ describe('host agents with two servers on one PostgreSQL', () => {
     scratch = await createScratchDatabase();
     a = await startTestServer({ databaseUrl: scratch.url, config: { instanceId: 'a' } });
     b = await startTestServer({ databaseUrl: scratch.url, config: { instanceId: 'b' } });
+    await createTeam(b);
     workDir = mkdtempSync(join(tmpdir(), 'gantry-pg-agent-'));
   });
   afterAll(async () => {

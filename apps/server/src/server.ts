@@ -33,7 +33,7 @@ import {
 import { KindRegistry, builtinKinds, type KindDefinition, type Resource } from '@gantry/model';
 import { ChangeFeed, ResourceService } from '@gantry/resources';
 import { Store } from '@gantry/store';
-import { createHostsModule, type HostsModule } from '@gantry/hosts';
+import { createHostsModule, registerHostGroupAdmission, type HostsModule } from '@gantry/hosts';
 import type { ResolvedConfig } from './config.ts';
 import { VERSION } from './version.ts';
 
@@ -147,6 +147,7 @@ export async function startServer(
     const secrets = new SecretService(store.secrets, store.audit, cipher, now);
     const resources = new ResourceService(kinds, store.resources, now);
     registerClusterAdmission(resources);
+    registerHostGroupAdmission(resources);
     // A deleted user leaves no membership behind, and a team's secrets count as what it holds.
     identity.beforeUserDeleted((caller, username) => resources.removeMemberEverywhere(caller, username));
     resources.addTeamHoldings({

@@ -20,6 +20,8 @@ export interface AgentAccessOptions {
   rotateAfterSeconds: number;
   /** How long a credential replaced by rotation keeps working (the agent may be mid-write). */
   rotationGraceSeconds: number;
+  /** Whether a team exists (join tokens are made for existing teams only); absent: every team does. */
+  teamExists?: (team: string) => Promise<boolean>;
 }
 
 export const DEFAULT_JOIN_TOKEN_TTL_SECONDS = 86_400;
@@ -35,6 +37,8 @@ export class AgentAccess {
   ) {}
 
   async createJoinToken(team: string, actor: string, input: JoinTokenCreate): Promise<JoinTokenCreated> {
+    if (this.options.teamExists && !(await this.options.teamExists(team)))
+      throw new NotFoundError(`team ${team} not found`);
     const now = this.options.now();
     const { id, secret, token } = newToken('jt');
     const row = {

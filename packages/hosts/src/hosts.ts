@@ -7,12 +7,15 @@ import {
   type HostStatus,
   type LabelSelector,
 } from '@gantry/model';
-import type { HostRepository, HostRow } from '@gantry/store';
+import type { HostRepository, HostRow, ResourceRepository } from '@gantry/store';
+import { resolveHostGroup } from './host-group.ts';
 import type { AgentHub } from './hub.ts';
 import { hostFromRow } from './records.ts';
 
 export interface HostQuery {
   selector?: LabelSelector;
+  /** A HostGroup of the team: its selector applies too. */
+  group?: string;
   status?: HostStatus;
   after?: string;
   limit: number;
@@ -24,10 +27,16 @@ export class HostService {
     private readonly repository: HostRepository,
     private readonly hub: AgentHub,
     private readonly now: () => number,
+    private readonly resources: ResourceRepository,
   ) {}
 
   async list(team: string, query: HostQuery): Promise<{ items: Host[]; next?: string }> {
-    const { selector } = query;
+    let selector = query.selector;
+    if (query.group !== undefined) {
+      const group = await resolveHostGroup(this.resources, team, query.group);
+      if (!group) throw new NotFoundError(`host group ${query.group} not found in team ${team}`);
+      selector = [...(selector ?? []), ...group];
+    }
     const page = await this.repository.list({
       team,
       limit: query.limit,

@@ -4,3 +4,4 @@ export { HostService, type HostQuery } from './hosts.ts';
 export { LocalSignals, PostgresSignals, AGENT_CHANNEL, type HubSignal, type HubSignals } from './signals.ts';
 export { hashSecret, newToken, splitToken } from './secrets.ts';
 export { createHostsModule, type HostsModule, type HostsModuleOptions } from './module.ts';
+export { hostGroupSelector, registerHostGroupAdmission, resolveHostGroup } from './host-group.ts';

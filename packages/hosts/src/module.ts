@@ -32,6 +32,8 @@ export async function createHostsModule(options: HostsModuleOptions): Promise<Ho
     heartbeatSeconds: options.heartbeatSeconds,
     rotateAfterSeconds: options.rotateAfterSeconds,
     rotationGraceSeconds: 600,
+    teamExists: async (team) =>
+      (await store.resources.get({ kind: 'Team', team: '', name: team })) !== undefined,
   });
   const pgUrl = store.connection.pgUrl;
   const hub = new AgentHub({
@@ -49,5 +51,10 @@ export async function createHostsModule(options: HostsModuleOptions): Promise<Ho
     offlineAfterSeconds: options.offlineAfterSeconds,
   });
   await hub.start();
-  return { access, hub, hosts: new HostService(store.hosts, hub, options.now), close: () => hub.close() };
+  return {
+    access,
+    hub,
+    hosts: new HostService(store.hosts, hub, options.now, store.resources),
+    close: () => hub.close(),
+  };
 }

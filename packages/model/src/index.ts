@@ -8,6 +8,7 @@ export * from './event.ts';
 export * from './kinds/team.ts';
 export * from './kinds/cluster.ts';
 export * from './kinds/delivery.ts';
+export * from './kinds/host-group.ts';
 export * from './kinds/index.ts';
 export * from './wire-constants.ts';
 export * from './api/error-body.ts';

@@ -27,6 +27,9 @@ const NodeParams = Type.Object({ team: Type.String(), cluster: Type.String(), no
 const ListQuery = Type.Object(
   {
     labelSelector: Type.Optional(Type.String({ maxLength: 4096 })),
+    group: Type.Optional(
+      Type.String({ maxLength: 253, description: 'A HostGroup of the team: its hosts only.' }),
+    ),
     status: Type.Optional(HostStatus),
     limit: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
     continue: Type.Optional(Type.String({ maxLength: 1024 })),
@@ -63,6 +66,7 @@ export function hostRoutes(fastify: FastifyInstance, module: HostsModule): void 
         limit,
         ...(q.labelSelector ? { selector: parseLabelSelector(q.labelSelector) } : {}),
         ...(q.status ? { status: q.status } : {}),
+        ...(q.group ? { group: q.group } : {}),
         ...(q.continue
           ? { after: decodeContinueToken(q.continue, (value): value is string => typeof value === 'string') }
           : {}),
