@@ -193,6 +193,32 @@ describe('hosts and agents against a real server', () => {
     expect(grouped.body.items.map((host) => host.name)).toEqual(['node-02']);
     expect((await api('GET', `/api/teams/${TEAM}/hosts?group=nope`)).status).toBe(404);
 
+    // The link to the Kubernetes node of the same name, in a cluster of the team (not of another team).
+    const at = new Date().toISOString();
+    await server.store.inventory.apply(
+      [
+        {
+          op: 'upsert',
+          item: { cluster: `${TEAM}/c1`, kind: 'Node', namespace: '', name: 'node-05', uid: 'u5', data: {} },
+        },
+        {
+          op: 'upsert',
+          item: { cluster: 'other/c2', kind: 'Node', namespace: '', name: 'node-06', uid: 'u6', data: {} },
+        },
+      ],
+      at,
+    );
+    expect((await api<Host>('GET', `/api/teams/${TEAM}/hosts/node-05`)).body.node).toEqual({
+      cluster: 'c1',
+      node: 'node-05',
+    });
+    expect((await api<Host>('GET', `/api/teams/${TEAM}/hosts/node-06`)).body.node).toBeNull();
+    const back = await api<HostList>('GET', `/api/teams/${TEAM}/clusters/c1/nodes/node-05/hosts`);
+    expect(back.body.items.map((host) => host.name)).toEqual(['node-05']);
+    expect(
+      (await api<HostList>('GET', `/api/teams/${TEAM}/clusters/c1/nodes/node-06/hosts`)).body.items,
+    ).toEqual([]);
+
     // The join token is used up.
     const tokens = await api<{ items: { state: string; uses: number }[] }>(
       'GET',
@@ -377,11 +403,27 @@ describe('hosts and agents against a real server', () => {
     expect((await cli.run(['join-token', 'revoke', id])).stdout).toBe(`join token ${id} revoked\n`);
     expect((await cli.run(['join-token', 'list'])).stdout).toMatch(new RegExp(`${id}\\s+Revoked`));
 
+    const audit = await api<{ items: { action: string; kind: string; name: string; actor: string }[] }>(
+      'GET',
+      `/api/audit?team=${TEAM}&kind=JoinToken&name=${id}`,
+    );
+    expect(audit.body.items.map((entry) => `${entry.actor} ${entry.action}`)).toEqual([
+      'admin revoke',
+      'admin create',
+    ]);
     const deleted = await cli.run(['delete', 'host', 'cli-host']);
     expect(deleted).toMatchObject({ code: 0, stdout: 'host/cli-host deleted (credential revoked)\n' });
     expect(await exitCode(child)).toBe(3);
     const missing = await cli.run(['describe', 'host', 'cli-host']);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain('host cli-host not found in team default');
+    const hostAudit = await api<{ items: { action: string; actor: string }[] }>(
+      'GET',
+      `/api/audit?team=${TEAM}&kind=Host&name=cli-host`,
+    );
+    expect(hostAudit.body.items.map((entry) => `${entry.actor} ${entry.action}`)).toEqual([
+      'admin delete',
+      'agent:cli-host join',
+    ]);
   }, 60_000);
 });

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { EventRecorder } from '@gantry/controllers';
-import type { Store } from '@gantry/store';
+import type { AuditRepository, Store } from '@gantry/store';
 import { AgentAccess } from './access.ts';
 import { HostService } from './hosts.ts';
 import { AgentHub } from './hub.ts';
@@ -21,6 +21,8 @@ export interface HostsModule {
   access: AgentAccess;
   hub: AgentHub;
   hosts: HostService;
+  /** Join tokens made and revoked, hosts joined and deleted are audited. */
+  audit: AuditRepository;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ export async function createHostsModule(options: HostsModuleOptions): Promise<Ho
     access,
     hub,
     hosts: new HostService(store.hosts, hub, options.now, store.resources),
+    audit: store.audit,
     close: () => hub.close(),
   };
 }

@@ -29,7 +29,23 @@ export function agentRoutes(fastify: FastifyInstance, module: HostsModule): void
         response: { 200: AgentCredentialGrant, ...errorResponses(401) },
       },
     },
-    (request) => module.access.join(request.body),
+    async (request) => {
+      const grant = await module.access.join(request.body);
+      await module.audit.record({
+        actor: `agent:${grant.host}`,
+        source: request.ip,
+        action: 'join',
+        kind: 'Host',
+        team: grant.team,
+        name: grant.host,
+        after: {
+          credentialId: grant.credentialId,
+          joinToken: request.body.token.split('.')[0],
+          labels: request.body.labels ?? {},
+        },
+      });
+      return grant;
+    },
   );
   app.post(
     '/api/agent/rotate',

@@ -98,8 +98,19 @@ export function hostRoutes(fastify: FastifyInstance, module: HostsModule): void 
     },
     async (request) => {
       const { team, name } = request.params;
-      authorize(request.caller.principal, 'manage', team, `the hosts of team ${team}`);
-      return module.hosts.delete(team, name);
+      const { principal, source } = request.caller;
+      authorize(principal, 'manage', team, `the hosts of team ${team}`);
+      const host = await module.hosts.delete(team, name);
+      await module.audit.record({
+        actor: principal.username,
+        source,
+        action: 'delete',
+        kind: 'Host',
+        team,
+        name,
+        before: { labels: host.labels, credentialId: host.credentialId },
+      });
+      return host;
     },
   );
   app.get(
@@ -134,9 +145,17 @@ export function hostRoutes(fastify: FastifyInstance, module: HostsModule): void 
       const { team } = request.params;
       const { principal } = request.caller;
       authorize(principal, 'manage', team, `the join tokens of team ${team}`);
-      return reply
-        .status(201)
-        .send(await module.access.createJoinToken(team, principal.username, request.body));
+      const created = await module.access.createJoinToken(team, principal.username, request.body);
+      await module.audit.record({
+        actor: principal.username,
+        source: request.caller.source,
+        action: 'create',
+        kind: 'JoinToken',
+        team,
+        name: created.joinToken.id,
+        after: created.joinToken,
+      });
+      return reply.status(201).send(created);
     },
   );
   app.get(
@@ -167,8 +186,19 @@ export function hostRoutes(fastify: FastifyInstance, module: HostsModule): void 
     },
     async (request) => {
       const { team, id } = request.params;
-      authorize(request.caller.principal, 'manage', team, `the join tokens of team ${team}`);
-      return module.access.revokeJoinToken(team, id);
+      const { principal, source } = request.caller;
+      authorize(principal, 'manage', team, `the join tokens of team ${team}`);
+      const revoked = await module.access.revokeJoinToken(team, id);
+      await module.audit.record({
+        actor: principal.username,
+        source,
+        action: 'revoke',
+        kind: 'JoinToken',
+        team,
+        name: id,
+        after: revoked,
+      });
+      return revoked;
     },
   );
 }
