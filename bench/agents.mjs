@@ -194,6 +194,7 @@ await new Promise((r) => setTimeout(r, 5000));
 const ticksBefore = real ? cpuTicks(real.pid) : 0;
 const serverTicksBefore = cpuTicks(server.pid);
 const pongsBefore = pongs;
+const welcomesBeforeHold = welcomes;
 let peakServerRss = 0;
 let peakAgentRss = 0;
 const heldStarted = Date.now();
@@ -203,6 +204,8 @@ while (Date.now() - heldStarted < seconds * 1000) {
   if (real) peakAgentRss = Math.max(peakAgentRss, rssMb(real.pid));
 }
 const heldSeconds = (Date.now() - heldStarted) / 1000;
+const pongsHeld = pongs - pongsBefore;
+const reconnectsHeld = welcomes - welcomesBeforeHold;
 const clockTicks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 const agentCpu = real ? ((cpuTicks(real.pid) - ticksBefore) / clockTicks / heldSeconds) * 100 : undefined;
 const serverCpu = ((cpuTicks(server.pid) - serverTicksBefore) / clockTicks / heldSeconds) * 100;
@@ -241,7 +244,8 @@ const results = {
   connectSeconds: Math.round(connectSeconds * 10) / 10,
   online: onlineCount,
   reportsAcknowledged: acksBeforeRestart,
-  heartbeatsAnsweredPerSecond: Math.round(((pongs - pongsBefore) / heldSeconds) * 10) / 10,
+  reconnectsDuringHold: reconnectsHeld,
+  heartbeatsAnsweredPerSecond: Math.round((pongsHeld / heldSeconds) * 10) / 10,
   serverBaselineRssMb: Math.round(baselineRss),
   serverPeakRssMb: Math.round(peakServerRss),
   serverCpuPercent: Math.round(serverCpu * 10) / 10,

@@ -287,10 +287,11 @@ describe('hosts and agents against a real server', () => {
       });
     subscribe();
     const inbox: unknown[] = [];
+    const skewedDir = workDir();
     const agent = new Agent({
       server: server.url,
       joinToken: await joinToken(),
-      workDir: workDir(),
+      workDir: skewedDir,
       name: 'skewed',
       labels: {},
       version: 'test',
@@ -322,6 +323,23 @@ describe('hosts and agents against a real server', () => {
     await eventually(() => expect(received).toEqual([1, 2, 3, 4, 5, 6].map((r) => ({ r }))), 30_000);
     await eventually(() => expect(inbox).toEqual([{ n: 1 }, { n: 2 }]), 30_000);
     await agent.stop();
+    // Messages queued while the agent is stopped, more than one batch (500), arrive whole and in order
+    // when it starts again from its work dir (no join token: its credential is there).
+    for (let n = 3; n <= 700; n++) await server.hosts.hub.send(TEAM, 'skewed', 'test', { n });
+    const again = new Agent({
+      server: server.url,
+      workDir: skewedDir,
+      name: 'skewed',
+      labels: {},
+      version: 'test',
+    });
+    again.registerChannel('test', (body) => void inbox.push(body));
+    await again.start();
+    await eventually(
+      () => expect(inbox).toEqual(Array.from({ length: 700 }, (_, i) => ({ n: i + 1 }))),
+      30_000,
+    );
+    await again.stop();
   }, 90_000);
 
   it('marks a silent host Offline with a Warning event and the hook, and Online again when it comes back', async () => {

@@ -59,7 +59,8 @@ export class Agent {
   #credential: StoredCredential | undefined;
   #socket: WebSocket | undefined;
   #ready = false;
-  #sent = new Set<string>();
+  /** Reports sent on this connection and not yet acknowledged: id → outbox file. */
+  #sent = new Map<string, string>();
   #stopped = false;
   #wake: (() => void) | undefined;
   #done: Promise<void> | undefined;
@@ -91,11 +92,8 @@ export class Agent {
    * away), then delivered in order once the server is reachable, until the server acknowledges it.
    */
   async report(channel: string, body: unknown): Promise<void> {
-    const entry = await this.#outbox.add(channel, body);
-    if (this.#ready && this.#socket) {
-      this.#sent.add(entry.id);
-      this.#frame({ type: 'report', id: entry.id, channel: entry.channel, body: entry.body });
-    }
+    await this.#outbox.add(channel, body);
+    this.#sendWaiting();
   }
 
   get connected(): boolean {
@@ -252,7 +250,7 @@ export class Agent {
         if (frame.type === 'welcome') {
           welcomed = true;
           this.#ready = true;
-          this.#sent = new Set();
+          this.#sent = new Map();
           this.#skewMs = frame.serverTime - this.#now();
           this.#log('info', 'connected', { host: frame.host, team: frame.team, clockSkewMs: this.#skewMs });
           let beats = 0;
@@ -271,7 +269,7 @@ export class Agent {
             else this.#frame({ type: 'heartbeat', time: this.#now() });
             void this.#maybeRotate();
           }, frame.heartbeatSeconds * 1000);
-          void this.#flushOutbox();
+          this.#sendWaiting();
           for (const listener of [...this.#connectedListeners]) listener();
         } else if (frame.type === 'pong') {
           this.#skewMs = frame.serverTime - this.#now();
@@ -298,21 +296,21 @@ export class Agent {
     if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
   }
 
-  async #flushOutbox(): Promise<void> {
-    for (const entry of await this.#outbox.entries()) {
-      if (!this.#ready) return;
+  /** Sends, in order, every waiting report not yet sent on this connection (no await: nothing overtakes). */
+  #sendWaiting(): void {
+    if (!this.#ready) return;
+    for (const entry of this.#outbox.entries()) {
       if (this.#sent.has(entry.id)) continue;
-      this.#sent.add(entry.id);
+      this.#sent.set(entry.id, entry.file);
       this.#frame({ type: 'report', id: entry.id, channel: entry.channel, body: entry.body });
     }
   }
 
   async #acknowledged(id: string): Promise<void> {
-    for (const entry of await this.#outbox.entries())
-      if (entry.id === id) {
-        await this.#outbox.remove(entry.file);
-        return;
-      }
+    const file = this.#sent.get(id);
+    if (file === undefined) return;
+    this.#sent.delete(id);
+    await this.#outbox.remove(file);
   }
 
   async #onMessage(id: string, channel: string, body: unknown): Promise<void> {

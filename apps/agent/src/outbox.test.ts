@@ -23,7 +23,7 @@ describe('Outbox', () => {
     await second.open();
     await second.add('jobs', { n: 3 });
     await second.remove(a.file);
-    const entries = await second.entries();
+    const entries = second.entries();
     expect(entries.map((entry) => entry.body)).toEqual([{ n: 2 }, { n: 3 }]);
     expect(new Set(entries.map((entry) => entry.id)).size).toBe(2);
   });

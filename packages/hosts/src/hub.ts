@@ -70,6 +70,8 @@ export interface AgentHubOptions {
 const frameCheck = TypeCompiler.Compile(AgentFrameSchema);
 const HELLO_TIMEOUT_MS = 10_000;
 const DEFAULT_TTL_MS = 3_600_000;
+/** Messages read for one agent at a time; the next batch follows once these are acknowledged. */
+const PENDING_BATCH = 500;
 const ACTOR = 'controller/hosts';
 
 type Listener = (from: { team: string; host: string }, body: unknown) => void | Promise<void>;
@@ -83,6 +85,8 @@ class Connection {
   readonly inFlight = new Set<string>();
   delivering = false;
   deliverAgain = false;
+  /** The last read hit its limit: more rows wait behind those in flight. */
+  moreWaiting = false;
 
   constructor(
     readonly team: string,
@@ -375,6 +379,7 @@ export class AgentHub implements AgentPort {
     } else if (frame.type === 'ack') {
       connection.inFlight.delete(frame.id);
       await repository.acknowledge(connection.team, connection.host, frame.id);
+      if (connection.moreWaiting && connection.inFlight.size === 0) this.#deliver(connection);
     } else {
       await this.#receive(connection, frame.id, frame.channel, frame.body);
     }
@@ -414,7 +419,9 @@ export class AgentHub implements AgentPort {
           connection.team,
           connection.host,
           this.#options.now(),
+          PENDING_BATCH,
         );
+        connection.moreWaiting = rows.length === PENDING_BATCH;
         for (const row of rows) {
           if (connection.inFlight.has(row.id)) continue;
           connection.inFlight.add(row.id);
