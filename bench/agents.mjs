@@ -280,6 +280,13 @@ else {
       String(agents + realAgents.length),
       onlineCount === agents + realAgents.length,
     ],
+    [
+      'all back after a server restart',
+      `${results.restartReconnectSeconds} s`,
+      '(measured)',
+      results.reconnected >= agents,
+    ],
+    ['host list p99 in the storm', `${results.stormHostListMs.p99} ms`, '< 1000 ms', storm.p99 < 1000],
   ]);
 }
 process.exit(0);
