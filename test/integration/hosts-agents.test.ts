@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -379,6 +379,55 @@ describe('hosts and agents against a real server', () => {
       );
     }, 10_000);
   }, 60_000);
+  it('rotates the credential by the server clock (the old one works for its grace period), and brings a host marked Offline back Online on its heartbeats', async () => {
+    const dir = workDir();
+    const agent = new Agent({
+      server: server.url,
+      joinToken: await joinToken(),
+      workDir: dir,
+      name: 'rotating',
+      labels: {},
+      version: 'test',
+    });
+    await agent.start();
+    await agent.whenConnected();
+    const before = JSON.parse(readFileSync(join(dir, 'credential.json'), 'utf8')) as {
+      credential: string;
+      credentialId: string;
+    };
+    const day = 25 * 3_600_000;
+    offset += day;
+    try {
+      // (The admin's session has expired on this clock: the checks go to the services.)
+      // Every heartbeat now looks a day old: the sweep marks the host Offline; its next heartbeats bring it back.
+      await server.hosts.hub.sweep();
+      expect((await server.hosts.hosts.get(TEAM, 'rotating')).status).toBe('Offline');
+      await eventually(async () => {
+        await server.hosts.hub.flush();
+        expect((await server.hosts.hosts.get(TEAM, 'rotating')).status).toBe('Online');
+      }, 10_000);
+      // The agent learns the server's time from its answers: a day on, it rotates.
+      await eventually(() => expect(agent.credentialId).not.toBe(before.credentialId), 10_000);
+      const after = JSON.parse(readFileSync(join(dir, 'credential.json'), 'utf8')) as {
+        credentialId: string;
+      };
+      expect(after.credentialId).toBe(agent.credentialId);
+      expect(statSync(join(dir, 'credential.json')).mode & 0o777).toBe(0o600);
+      expect((await server.hosts.hosts.get(TEAM, 'rotating')).credentialId).toBe(after.credentialId);
+      expect(agent.connected).toBe(true);
+      expect((await server.hosts.access.authenticate(`Bearer ${before.credential}`)).id).toBe(
+        before.credentialId,
+      );
+      offset += 11 * 60_000;
+      await expect(server.hosts.access.authenticate(`Bearer ${before.credential}`)).rejects.toThrow(
+        /expired/,
+      );
+    } finally {
+      offset = 0;
+    }
+    await agent.stop();
+  }, 60_000);
+
   it('works from the CLI: join-token create, list and revoke; get, describe and delete host', async () => {
     const cli = new Cli(workDir());
     const login = await cli.run(

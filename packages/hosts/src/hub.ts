@@ -476,7 +476,14 @@ export class AgentHub implements AgentPort {
   async flush(): Promise<void> {
     const updates = [...this.#heartbeats.values()];
     this.#heartbeats.clear();
-    await this.#options.repository.heartbeats(updates);
+    const { repository, now, serverId, offlineAfterSeconds } = this.#options;
+    await repository.heartbeats(updates);
+    if (updates.length > 0) {
+      const at = now();
+      for (const host of await repository.markOnlineAgain(serverId, at - offlineAfterSeconds * 1000, at))
+        if (this.#connections.has(hostKey(host.team, host.name)))
+          this.#transition('online', host.team, host.name, at);
+    }
     const connections = [...this.#connections.values()];
     const invalid = new Set(
       await this.#options.repository.invalidCredentials(

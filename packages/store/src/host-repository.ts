@@ -303,9 +303,28 @@ export class HostRepository {
   async markOffline(cutoff: number, now: number): Promise<{ team: string; name: string }[]> {
     return this.db
       .updateTable('hosts')
-      .set({ status: 'Offline', status_since: now, connected_server: '' })
+      .set({ status: 'Offline', status_since: now })
       .where('status', '=', 'Online')
       .where((eb) => eb.or([eb('last_heartbeat', '<', cutoff), eb('last_heartbeat', 'is', null)]))
+      .returning(['team', 'name'])
+      .execute();
+  }
+
+  /**
+   * Online again: hosts held by `server` that were marked Offline (a late flush, a clock jump) but whose
+   * heartbeats since `since` show them alive. Answers those this call changed.
+   */
+  async markOnlineAgain(
+    server: string,
+    since: number,
+    now: number,
+  ): Promise<{ team: string; name: string }[]> {
+    return this.db
+      .updateTable('hosts')
+      .set({ status: 'Online', status_since: now })
+      .where('status', '<>', 'Online')
+      .where('connected_server', '=', server)
+      .where('last_heartbeat', '>=', since)
       .returning(['team', 'name'])
       .execute();
   }
