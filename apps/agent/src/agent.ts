@@ -68,6 +68,7 @@ export class Agent {
   /** server clock - agent clock, from the last welcome or pong. */
   #skewMs = 0;
   #rotating = false;
+  #messages: Promise<void> = Promise.resolve();
   #connectedListeners = new Set<() => void>();
 
   constructor(options: AgentOptions) {
@@ -276,7 +277,9 @@ export class Agent {
         } else if (frame.type === 'ack') {
           void this.#acknowledged(frame.id);
         } else if (frame.type === 'message') {
-          void this.#onMessage(frame.id, frame.channel, frame.body);
+          // One at a time, in the order sent: a slow handler does not let the next message overtake it.
+          const { id, channel, body } = frame;
+          this.#messages = this.#messages.then(() => this.#onMessage(id, channel, body));
         }
       });
       socket.on('error', (error) => this.#log('debug', 'socket error', { error: error.message }));
