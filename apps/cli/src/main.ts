@@ -197,9 +197,11 @@ program
     'nodes, namespaces, workloads, pods: this cluster of the team (default: every cluster)',
   )
   .option('-n, --namespace <namespace>', 'workloads, pods: this Kubernetes namespace only')
+  .option('--status <status>', 'hosts: Online, Offline or Unknown only')
   .addHelpText(
     'after',
     `
+KIND may also be hosts (the machines running gantry agent; see gantry join-token).
 KIND may also be what Gantry sees in the clusters: nodes (no), namespaces (ns), workloads, deployments
 (deploy), statefulsets (sts), daemonsets (ds), jobs, cronjobs (cj), pods (po: counts per namespace).
 
@@ -223,14 +225,20 @@ Examples:
         headers?: boolean;
         cluster?: string;
         namespace?: string;
+        status?: string;
       },
       command: Command,
     ) =>
       run(command, async (env) =>
-        (await import('./commands/get.ts')).get(env, kind, names, {
-          ...options,
-          noHeaders: options.headers === false,
-        }),
+        /^hosts?$/i.test(kind)
+          ? (await import('./commands/hosts.ts')).getHosts(env, names, {
+              ...options,
+              noHeaders: options.headers === false,
+            })
+          : (await import('./commands/get.ts')).get(env, kind, names, {
+              ...options,
+              noHeaders: options.headers === false,
+            }),
       ),
   );
 
@@ -248,7 +256,9 @@ program
   .action(
     async (kind: string, name: string, options: { team?: string; cluster?: string }, command: Command) =>
       run(command, async (env) =>
-        (await import('./commands/describe.ts')).describe(env, kind, name, options),
+        /^hosts?$/i.test(kind)
+          ? (await import('./commands/hosts.ts')).describeHost(env, name, options)
+          : (await import('./commands/describe.ts')).describe(env, kind, name, options),
       ),
   );
 
@@ -282,7 +292,9 @@ program
       command: Command,
     ) =>
       run(command, async (env) =>
-        (await import('./commands/delete.ts')).deleteResources(env, kind, names, options),
+        kind !== undefined && /^hosts?$/i.test(kind)
+          ? (await import('./commands/hosts.ts')).deleteHosts(env, names, options)
+          : (await import('./commands/delete.ts')).deleteResources(env, kind, names, options),
       ),
   );
 
@@ -342,6 +354,84 @@ rollout
   )
   .action(async (app: string, options: { team?: string; toRevision?: string }, command: Command) =>
     run(command, async (env) => (await import('./commands/rollout.ts')).undo(env, app, options)),
+  );
+
+program
+  .command('agent')
+  .description(
+    'run the host agent: join with a join token once, then report facts and heartbeats (outbound only)',
+  )
+  .requiredOption('--server <url>', 'the Gantry server, e.g. https://gantry.example.com')
+  .option('--join-token <token>', 'a join token from `gantry join-token create` (first start only)')
+  .option(
+    '--work-dir <dir>',
+    'where the credential and undelivered reports are kept',
+    '/var/lib/gantry-agent',
+  )
+  .option('--name <name>', "the host name in Gantry (default: this machine's hostname)")
+  .option('--labels <k=v,...>', 'labels of this host')
+  .option('--ca-file <pem>', 'trust this CA for the server instead of the system CAs')
+  .option('--log-level <level>', 'debug, info, warn or error', 'info')
+  .option(
+    '--job-user <user>',
+    'the user jobs run as when their template names none (default: nobody as root)',
+  )
+  .addHelpText(
+    'after',
+    '\nHTTPS_PROXY / HTTP_PROXY / NO_PROXY are honoured. Exits 3 when the server refuses the agent (revoked).\n\nExample:\n  gantry agent --server https://gantry.example.com --join-token jt0123456789abcdef.SECRET --labels rack=r1',
+  )
+  .action(
+    async (
+      options: {
+        server: string;
+        joinToken?: string;
+        workDir?: string;
+        name?: string;
+        labels?: string;
+        caFile?: string;
+        logLevel?: string;
+        jobUser?: string;
+      },
+      command: Command,
+    ) =>
+      run(command, async (env) => {
+        process.exitCode = await (await import('./commands/agent.ts')).agent(env, options);
+      }),
+  );
+
+const joinToken = program
+  .command('join-token')
+  .description("create, list and revoke join tokens for hosts' agents (team admins)");
+joinToken
+  .command('create')
+  .description('create a join token and print it (it is shown this once)')
+  .addOption(teamOption())
+  .option('--ttl <duration>', 'how long it is good for, e.g. 1h, 7d (default 24h)')
+  .option('--uses <n>', 'how many agents may join with it (default 1)')
+  .option('--description <text>', 'what it is for')
+  .option('--labels <k=v,...>', 'labels every host joining with it gets')
+  .action(
+    async (
+      options: { team?: string; ttl?: string; uses?: string; description?: string; labels?: string },
+      command: Command,
+    ) =>
+      run(command, async (env) => (await import('./commands/join-token.ts')).createJoinToken(env, options)),
+  );
+joinToken
+  .command('list')
+  .description("the team's join tokens and their state")
+  .addOption(teamOption())
+  .addOption(outputOption())
+  .action(async (options: { team?: string; output?: string }, command: Command) =>
+    run(command, async (env) => (await import('./commands/join-token.ts')).listJoinTokens(env, options)),
+  );
+joinToken
+  .command('revoke')
+  .argument('<id>', 'the join token id (the part before the dot)')
+  .description('revoke a join token')
+  .addOption(teamOption())
+  .action(async (id: string, options: { team?: string }, command: Command) =>
+    run(command, async (env) => (await import('./commands/join-token.ts')).revokeJoinToken(env, id, options)),
   );
 
 const cluster = program.command('cluster').description('add clusters to the fleet, or remove them');

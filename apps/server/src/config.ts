@@ -208,6 +208,26 @@ export const ConfigSchema = Type.Object(
       description: 'How long an alert record is kept after it resolved (its endsAt).',
       env: 'GANTRY_ALERT_RETENTION_HOURS',
     }),
+    agentHeartbeatSeconds: Type.Integer({
+      minimum: 1,
+      maximum: 3600,
+      default: 30,
+      description: 'How often a host agent sends a heartbeat (the server tells each agent when it connects).',
+      env: 'GANTRY_AGENT_HEARTBEAT_SECONDS',
+    }),
+    hostOfflineAfterSeconds: Type.Integer({
+      minimum: 2,
+      default: 90,
+      description:
+        'A host whose agent sent no heartbeat for this long is Offline (a Warning event HostOffline); keep it a few heartbeats long.',
+      env: 'GANTRY_HOST_OFFLINE_AFTER_SECONDS',
+    }),
+    agentRotateHours: Type.Number({
+      minimum: 0.01,
+      default: 24,
+      description: 'How long a host agent keeps its credential before it rotates it.',
+      env: 'GANTRY_AGENT_ROTATE_HOURS',
+    }),
     trustedProxies: Type.String({
       default: '',
       pattern: '^[0-9a-fA-F.:/]*(,[0-9a-fA-F.:/]+)*$',

@@ -12,6 +12,7 @@ import {
   NotificationWorker,
   SilenceApi,
   createAlertRuleController,
+  hostAvailabilityAlerts,
   ingestAlertSink,
   notificationChannelAdmission,
   notificationInput,
@@ -33,14 +34,7 @@ import {
   registerClusterAdmission,
 } from '@gantry/fleet';
 import { createCelEngine, createDeliveryModule } from '@gantry/delivery';
-import {
-  KubeJobRunner,
-  NO_AGENTS,
-  NO_HOSTS,
-  createJobsModule,
-  type AgentPort,
-  type HostDirectory,
-} from '@gantry/jobs';
+import { KubeJobRunner, createJobsModule, type AgentPort, type HostDirectory } from '@gantry/jobs';
 import {
   ControllerManager,
   LeaderElector,
@@ -62,6 +56,12 @@ import {
 import { KindRegistry, builtinKinds, type KindDefinition, type Resource } from '@gantry/model';
 import { ChangeFeed, ResourceService } from '@gantry/resources';
 import { Store } from '@gantry/store';
+import {
+  createHostsModule,
+  hostDirectory,
+  registerHostGroupAdmission,
+  type HostsModule,
+} from '@gantry/hosts';
 import type { ResolvedConfig } from './config.ts';
 import { VERSION } from './version.ts';
 
@@ -71,12 +71,14 @@ export interface ServerOptions {
   logger?: Logger;
   /** Kinds to register beside the built-in ones (tests, and embedders with kinds of their own). */
   extraKinds?: readonly KindDefinition[];
-  /** The agent transport and host inventory jobs run on (`@gantry/hosts`); without them no host is known. */
+  /** Another agent transport and host inventory for jobs (tests); default the server's own agent hub and hosts. */
   jobs?: { port: AgentPort; hosts: HostDirectory };
 }
 
 export interface RunningServer {
   url: string;
+  /** Hosts and agents: the AgentPort (hosts.hub) and the offline/online hooks. */
+  hosts: HostsModule;
   app: FastifyInstance;
   store: Store;
   config: ResolvedConfig;
@@ -180,6 +182,7 @@ export async function startServer(
     registerDispatchAdmission(resources);
     // AlertRule and GlobalAlertRule writes: CEL and templates compiled, one of promql and cel (ADR 0015).
     registerAlertRuleAdmission(resources, createCelEngine());
+    registerHostGroupAdmission(resources);
     // A deleted user leaves no membership behind, and a team's secrets count as what it holds.
     identity.beforeUserDeleted((caller, username) => resources.removeMemberEverywhere(caller, username));
     resources.addTeamHoldings({
@@ -255,12 +258,26 @@ export async function startServer(
       .register(delivery.controller);
     await controllers.start();
     cleanups.unshift(() => controllers.stop());
+    // Hosts and their agents (ADR 0016): jobs run on hosts through the agent hub, and a host that goes
+    // offline is an alert (below).
+    const hosts = await createHostsModule({
+      store,
+      recorder,
+      logger: logger.child({ component: 'hosts' }),
+      now,
+      serverId: config.instanceId || `${hostname()}-${process.pid}`,
+      heartbeatSeconds: config.agentHeartbeatSeconds,
+      offlineAfterSeconds: config.hostOfflineAfterSeconds,
+      rotateAfterSeconds: Math.round(config.agentRotateHours * 3600),
+    });
+    cleanups.unshift(() => hosts.close());
+
     const jobs = createJobsModule(
       {
         resources,
         jobs: store.jobs,
-        port: options.jobs?.port ?? NO_AGENTS,
-        hosts: options.jobs?.hosts ?? NO_HOSTS,
+        port: options.jobs?.port ?? hosts.hub,
+        hosts: options.jobs?.hosts ?? hostDirectory(store.hosts),
         secrets,
         leases: store.leases,
         clock: systemClock(now),
@@ -297,6 +314,11 @@ export async function startServer(
       teamLabel: config.alertTeamLabel,
     });
     const silences = new SilenceApi(resources, now, config.alertTeamLabel);
+    const hostAlerts = hostAvailabilityAlerts(alertIngest, (error) =>
+      logger.warn({ err: error }, 'posting a host availability alert failed'),
+    );
+    cleanups.unshift(hosts.hub.onHostOffline((host) => hostAlerts.offline(host)));
+    cleanups.unshift(hosts.hub.onHostOnline((host) => hostAlerts.online(host)));
     resources.onWrite(({ type, object }) => {
       if (type === 'DELETED' && object.kind === 'Team')
         void store.alerts
@@ -353,6 +375,7 @@ export async function startServer(
         },
         notifications,
         jobs: jobs.service,
+        hosts,
         store,
         feed,
         metrics,
@@ -465,6 +488,7 @@ export async function startServer(
     return {
       url,
       app,
+      hosts,
       store,
       config,
       notifications,

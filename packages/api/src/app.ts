@@ -12,6 +12,7 @@ import type { DeliveryService } from '@gantry/delivery';
 import type { NotificationService } from '@gantry/alerts';
 import type { JobService } from '@gantry/jobs';
 import type { Store } from '@gantry/store';
+import type { HostsModule } from '@gantry/hosts';
 import { registerAuthentication } from './auth.ts';
 import { registerContentTypes } from './content-types.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
@@ -30,6 +31,8 @@ import { metaRoutes, type VersionInfo } from './routes/meta.ts';
 import { resourceRoutes } from './routes/resources.ts';
 import { secretRoutes } from './routes/secrets.ts';
 import { userRoutes } from './routes/users.ts';
+import { agentRoutes } from './routes/agent.ts';
+import { hostRoutes } from './routes/hosts.ts';
 
 export interface ApiDependencies {
   kinds: KindRegistry;
@@ -41,6 +44,7 @@ export interface ApiDependencies {
   alerts: AlertRouteDependencies;
   notifications: NotificationService;
   jobs: JobService;
+  hosts: HostsModule;
   store: Store;
   feed: ChangeFeed;
   metrics: Metrics;
@@ -118,6 +122,8 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
   alertRoutes(app, deps.alerts);
   notificationRoutes(app, deps.notifications);
   jobRoutes(app, deps.jobs);
+  hostRoutes(app, deps.hosts);
+  agentRoutes(app, deps.hosts);
   resourceRoutes(app, {
     resources: deps.resources,
     repository: deps.store.resources,

@@ -31,6 +31,9 @@ export const ErrorCodes = {
   csrf: 'GANTRY_E_CSRF',
   jobNoTargets: 'GANTRY_E_JOB_NO_TARGETS',
   jobEnded: 'GANTRY_E_JOB_ENDED',
+  joinTokenExpired: 'GANTRY_E_JOIN_TOKEN_EXPIRED',
+  joinTokenUsedUp: 'GANTRY_E_JOIN_TOKEN_USED_UP',
+  joinTokenRevoked: 'GANTRY_E_JOIN_TOKEN_REVOKED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

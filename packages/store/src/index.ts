@@ -19,3 +19,4 @@ export * from './alert-dispatch-repository.ts';
 export * from './alert-rule-state-repository.ts';
 export * from './notification-repository.ts';
 export * from './job-repository.ts';
+export * from './host-repository.ts';

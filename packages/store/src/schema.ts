@@ -24,6 +24,11 @@ export interface Database {
   job_runs: JobRunTable;
   job_targets: JobTargetTable;
   job_output: JobOutputTable;
+  hosts: HostTable;
+  join_tokens: JoinTokenTable;
+  agent_credentials: AgentCredentialTable;
+  agent_messages: AgentMessageTable;
+  agent_receipts: AgentReceiptTable;
 }
 
 export interface ResourceTable {
@@ -322,4 +327,63 @@ export interface JobOutputTable {
   stream: string;
   data: string;
   at: string;
+}
+
+// Hosts and agents (migration 0011-hosts, ADR 0016). Times are milliseconds since the epoch.
+export interface HostTable {
+  team: string;
+  name: string;
+  status: string;
+  status_since: number;
+  /** The server instance holding the agent's connection; '' when none does. */
+  connected_server: string;
+  labels: string;
+  facts: string | null;
+  agent_version: string;
+  last_heartbeat: number | null;
+  credential_id: string;
+  created_at: number;
+}
+
+export interface JoinTokenTable {
+  id: string;
+  team: string;
+  secret_hash: string;
+  description: string;
+  labels: string;
+  max_uses: number;
+  uses: number;
+  created_by: string;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+export interface AgentCredentialTable {
+  id: string;
+  team: string;
+  host: string;
+  secret_hash: string;
+  created_at: number;
+  /** Set on a credential replaced by rotation: it keeps working until then. */
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface AgentMessageTable {
+  seq: Generated<number>;
+  id: string;
+  team: string;
+  host: string;
+  channel: string;
+  body: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface AgentReceiptTable {
+  team: string;
+  host: string;
+  id: string;
+  received_at: number;
 }

@@ -7,6 +7,7 @@ import { AppliedObjectRepository } from './applied-object-repository.ts';
 import { AuditRepository } from './audit-repository.ts';
 import { connect, isMigrated, migrateToLatest, type ConnectOptions, type Connection } from './connect.ts';
 import { EventRepository } from './event-repository.ts';
+import { HostRepository } from './host-repository.ts';
 import { InventoryRepository } from './inventory-repository.ts';
 import { JobRepository } from './job-repository.ts';
 import { LeaseRepository } from './lease-repository.ts';
@@ -37,6 +38,7 @@ export class Store {
   readonly alertRuleState: AlertRuleStateRepository;
   readonly notifications: NotificationRepository;
   readonly jobs: JobRepository;
+  readonly hosts: HostRepository;
 
   private constructor(readonly connection: Connection) {
     const { db } = connection;
@@ -57,6 +59,7 @@ export class Store {
     this.alertRuleState = new AlertRuleStateRepository(db);
     this.notifications = new NotificationRepository(db, connection.dialect);
     this.jobs = new JobRepository(db);
+    this.hosts = new HostRepository(db);
   }
 
   /** Connects and brings the schema up to date. */

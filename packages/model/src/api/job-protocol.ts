@@ -3,7 +3,7 @@ import { JobParameterValue } from './jobs.ts';
 import { JobRunAs, JobScript, BUILTIN_JOB_ACTIONS } from '../kinds/job-template.ts';
 
 /** The channel jobs use on the agent transport. */
-export const JOBS_CHANNEL = 'jobs';
+export { JOBS_CHANNEL } from './agent-wire.ts';
 
 /** One attempt of one run on one host: what the agent de-duplicates on. */
 const AttemptKey = {

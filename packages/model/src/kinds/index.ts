@@ -9,6 +9,7 @@ import { silenceKind } from './silence.ts';
 import { notificationChannelKind } from './notification-channel.ts';
 import { jobTemplateKind } from './job-template.ts';
 import { scheduleKind } from './schedule.ts';
+import { hostGroupKind } from './host-group.ts';
 import { teamKind } from './team.ts';
 import { timeIntervalKind } from './time-interval.ts';
 
@@ -27,4 +28,5 @@ export const builtinKinds: readonly KindDefinition[] = [
   notificationChannelKind,
   jobTemplateKind,
   scheduleKind,
+  hostGroupKind,
 ];
