@@ -231,7 +231,11 @@ describe('console jobs: templates, the run form, the run grid, live output, canc
     await screen.getByText('gate passed on host-02').waitFor();
     const stderr = screen.locator('[data-stream="stderr"]').filter({ hasText: 'a warning from host-02' });
     await stderr.waitFor();
-    expect(await stderr.evaluate((node) => getComputedStyle(node).color)).toBe('rgb(255, 123, 114)');
+    // stderr is told apart from stdout by its colour.
+    expect(await stderr.getAttribute('style')).toContain('rgb(255, 123, 114)');
+    expect(await screen.locator('[data-stream="stdout"]').first().getAttribute('style')).not.toContain(
+      'rgb(255, 123, 114)',
+    );
 
     for (const host of HOSTS) await waitForState(page, host, BROKEN.includes(host) ? 'failed' : 'succeeded');
     expect(await cell(page, 'host-02').innerText()).toContain('exit 3');

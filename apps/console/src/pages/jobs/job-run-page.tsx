@@ -63,7 +63,7 @@ function RunView({ run }: { run: JobRunWithTargets }) {
         <Descriptions size="small" column={{ xs: 1, md: 2, xl: 4 }}>
           <Descriptions.Item label="State">
             <RunStateTag run={run} />
-            <Typography.Text type="secondary" data-testid="run-reason">
+            <Typography.Text type="secondary" data-testid="run-reason" style={{ marginInlineStart: 4 }}>
               {run.reason}
             </Typography.Text>
           </Descriptions.Item>
@@ -74,7 +74,9 @@ function RunView({ run }: { run: JobRunWithTargets }) {
               <Tag color="warning">ad-hoc script</Tag>
             )}
             <Tooltip title={`script SHA-256 ${run.scriptSha256}`}>
-              <Typography.Text type="secondary"> v{run.templateVersion || '—'}</Typography.Text>
+              <Typography.Text type="secondary" style={{ marginInlineStart: 6 }}>
+                v{run.templateVersion || '—'}
+              </Typography.Text>
             </Tooltip>
           </Descriptions.Item>
           <Descriptions.Item label="By">
