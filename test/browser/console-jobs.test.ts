@@ -305,7 +305,22 @@ describe('console jobs: templates, the run form, the run grid, live output, canc
     await marker.filter({ hasText: '[gantry: output truncated at 1024 bytes]' }).waitFor();
     await waitForState(page, 'host-04', 'succeeded');
     expect(await cell(page, 'host-04').innerText()).toContain('truncated');
-    expect(await page.getByTestId('log-screen').innerText()).not.toContain('line 199 of chatter');
+    const screen = page.getByTestId('log-screen');
+    expect(await screen.innerText()).not.toContain('line 199 of chatter');
+
+    // Following keeps the newest line in view; scrolling up stops following, the toggle brings it back.
+    const follow = page.getByTestId('log-follow');
+    const atBottom = () =>
+      screen.evaluate((node) => node.scrollHeight - node.scrollTop - node.clientHeight < 8);
+    expect(await screen.evaluate((node) => node.scrollHeight > node.clientHeight)).toBe(true);
+    await expect.poll(atBottom).toBe(true);
+    expect(await follow.getAttribute('aria-checked')).toBe('true');
+    await screen.evaluate((node) => node.scrollTo({ top: 0 }));
+    await expect.poll(() => follow.getAttribute('aria-checked')).toBe('false');
+    expect(await atBottom()).toBe(false);
+    await follow.click();
+    await expect.poll(atBottom).toBe(true);
+    expect(await follow.getAttribute('aria-checked')).toBe('true');
   });
 
   it('keeps cancel and re-run disabled for a viewer', async () => {

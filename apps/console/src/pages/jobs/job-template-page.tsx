@@ -272,11 +272,12 @@ function TargetField({
         <Form.Item
           name="hosts"
           label="Hosts"
-          extra="Type a host name and press Enter; as many as you like."
+          extra="Host names, each followed by Enter (or separated by commas)."
           rules={[{ required: true, type: 'array', min: 1, message: 'Name at least one host' }]}
         >
           <Select
             mode="tags"
+            tokenSeparators={[',', ' ']}
             open={false}
             suffixIcon={null}
             placeholder="web-1, web-2"
