@@ -175,6 +175,7 @@ describe('console jobs: templates, the run form, the run grid, live output, canc
     await expect.poll(() => form.getByLabel(/^greeting/).inputValue()).toBe('hello');
     expect(await form.getByLabel(/^rounds/).inputValue()).toBe('1');
     expect(await page.getByTestId('template-script').innerText()).toContain('gate passed');
+    await screenshot(page, 'jobs-template');
   });
 
   it('checks the form in the browser and shows the server refusal at its field path', async () => {

@@ -62,11 +62,18 @@ function TemplateView({ template }: { template: JobTemplate }) {
           { label: `${team}/${template.metadata.name}` },
         ]}
         extra={
-          <Link
-            to={`${jobRunsPath}?team=${encodeURIComponent(team)}&template=${encodeURIComponent(template.metadata.name)}`}
-          >
-            <Button>Runs of this template</Button>
-          </Link>
+          <>
+            <Link
+              to={`/resources/jobtemplates/${encodeURIComponent(team)}/${encodeURIComponent(template.metadata.name)}`}
+            >
+              <Button>YAML</Button>
+            </Link>
+            <Link
+              to={`${jobRunsPath}?team=${encodeURIComponent(team)}&template=${encodeURIComponent(template.metadata.name)}`}
+            >
+              <Button>Runs of this template</Button>
+            </Link>
+          </>
         }
       />
       <Row gutter={16}>

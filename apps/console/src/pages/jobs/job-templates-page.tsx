@@ -1,4 +1,4 @@
-import { ReloadOutlined } from '@ant-design/icons';
+import { PlusOutlined, ReloadOutlined } from '@ant-design/icons';
 import { Button, Card, Select, Table, Tag, Typography, type TableColumnsType } from 'antd';
 import { useQuery } from '@tanstack/react-query';
 import { Link, useSearchParams } from 'react-router';
@@ -87,13 +87,20 @@ export function JobTemplatesPage() {
         subtitle="Scripts and actions the team's operators may run on hosts, or as Kubernetes Jobs on a cluster."
         crumbs={[{ label: 'Management' }, { label: 'Jobs' }, { label: 'Templates' }]}
         extra={
-          <Button
-            icon={<ReloadOutlined />}
-            onClick={() => void templates.refetch()}
-            loading={templates.isRefetching}
-          >
-            Refresh
-          </Button>
+          <>
+            <Button
+              icon={<ReloadOutlined />}
+              onClick={() => void templates.refetch()}
+              loading={templates.isRefetching}
+            >
+              Refresh
+            </Button>
+            <Link to={`/resources/jobtemplates/new${team ? `?team=${encodeURIComponent(team)}` : ''}`}>
+              <Button type="primary" icon={<PlusOutlined />}>
+                New template
+              </Button>
+            </Link>
+          </>
         }
       />
       <Card>
