@@ -75,6 +75,16 @@ export const router = createBrowserRouter([
             path: 'delivery/catalog/:group/:name',
             element: page(() => import('./pages/delivery/definition-page'), 'DefinitionPage'),
           },
+          {
+            path: 'jobs/templates',
+            element: page(() => import('./pages/jobs/job-templates-page'), 'JobTemplatesPage'),
+          },
+          {
+            path: 'jobs/teams/:team/templates/:name',
+            element: page(() => import('./pages/jobs/job-template-page'), 'JobTemplatePage'),
+          },
+          { path: 'jobs/runs', element: page(() => import('./pages/jobs/job-runs-page'), 'JobRunsPage') },
+          { path: 'jobs/runs/:id', element: page(() => import('./pages/jobs/job-run-page'), 'JobRunPage') },
           { path: 'events', element: page(() => import('./pages/events/events-page'), 'EventsPage') },
           { path: 'teams', element: page(() => import('./pages/teams/teams-page'), 'TeamsPage') },
           { path: 'teams/:name', element: page(() => import('./pages/teams/team-page'), 'TeamPage') },

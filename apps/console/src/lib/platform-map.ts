@@ -96,6 +96,22 @@ export const platformMap: readonly PlatformSection[] = [
         kinds: ['Change'],
         description: 'Changes rolled out in observed batches.',
       },
+      {
+        key: 'job-templates',
+        label: 'Job templates',
+        kinds: ['JobTemplate'],
+        route: '/jobs/templates',
+        paths: ['/jobs/teams'],
+        description:
+          'Jobs: scripts and actions to run on hosts or clusters, with forms from their parameters.',
+      },
+      {
+        key: 'job-runs',
+        label: 'Job runs',
+        kinds: [],
+        route: '/jobs/runs',
+        description: 'Jobs: runs, their targets by state, live output, cancel and re-run.',
+      },
     ],
   },
   {
