@@ -76,6 +76,7 @@ export const router = createBrowserRouter([
             element: page(() => import('./pages/delivery/definition-page'), 'DefinitionPage'),
           },
           { path: 'events', element: page(() => import('./pages/events/events-page'), 'EventsPage') },
+          { path: 'alerts', element: page(() => import('./pages/alerts/alerts-page'), 'AlertsPage') },
           { path: 'teams', element: page(() => import('./pages/teams/teams-page'), 'TeamsPage') },
           { path: 'teams/:name', element: page(() => import('./pages/teams/team-page'), 'TeamPage') },
           { path: 'search', element: page(() => import('./pages/search-page'), 'SearchPage') },
