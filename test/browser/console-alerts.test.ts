@@ -86,7 +86,7 @@ describe('console: alerts', () => {
     await page.getByRole('link', { name: 'Alerts', exact: true }).click();
     await page.waitForURL('**/alerts');
     await page.getByTestId('alerts-team').click();
-    await page.getByTitle('ops', { exact: true }).click();
+    await page.locator('.ant-select-item-option[title="ops"]').click();
 
     const nodeGroup = page.getByTestId('alert-group').filter({ hasText: 'alertname=NodeDown' });
     const appGroup = page.getByTestId('alert-group').filter({ hasText: 'alertname=AppDown' });
@@ -136,12 +136,19 @@ describe('console: alerts', () => {
     await page.getByTestId('silence-submit').click();
     await form.waitFor({ state: 'detached' });
 
-    await appRow.getByTestId('alert-muted').getByText(/^silenced until/).waitFor({ timeout: 30_000 });
+    await appRow
+      .getByTestId('alert-muted')
+      .getByText(/^silenced until/)
+      .waitFor({ timeout: 30_000 });
     await expect(page.getByTestId('alert-NodeDown').getByTestId('alert-muted').count()).resolves.toBe(0);
 
-    const silences = (await admin.get('/api/teams/ops/alertmanager/api/v2/silences')).body as GettableSilence[];
+    const silences = (await admin.get('/api/teams/ops/alertmanager/api/v2/silences'))
+      .body as GettableSilence[];
     expect(silences).toHaveLength(1);
-    expect(silences[0]).toMatchObject({ status: { state: 'active' }, comment: 'shop-web is being redeployed' });
+    expect(silences[0]).toMatchObject({
+      status: { state: 'active' },
+      comment: 'shop-web is being redeployed',
+    });
     expect(silences[0]!.matchers).toContainEqual({
       name: 'alertname',
       value: 'AppDown',
@@ -160,7 +167,8 @@ describe('console: alerts', () => {
     await row.getByRole('button', { name: 'Expire' }).click();
     await page.getByRole('button', { name: 'OK' }).click();
     await row.getByText('expired', { exact: true }).waitFor();
-    const silences = (await admin.get('/api/teams/ops/alertmanager/api/v2/silences')).body as GettableSilence[];
+    const silences = (await admin.get('/api/teams/ops/alertmanager/api/v2/silences'))
+      .body as GettableSilence[];
     expect(silences[0]!.status.state).toBe('expired');
   });
 
