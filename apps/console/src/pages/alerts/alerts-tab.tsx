@@ -167,6 +167,7 @@ export function AlertsTab({ team }: { team: string | undefined }) {
     {
       title: 'Alert',
       key: 'alertname',
+      width: 220,
       render: (_, alert) => (
         <Space direction="vertical" size={0}>
           <Typography.Text strong>{alert.labels.alertname ?? '(no alertname)'}</Typography.Text>
