@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertRecord, DispatchGroupList } from '@gantry/model';
 import { eventually } from '../support/eventually.ts';
-import { BASE, client, team } from '../support/http.ts';
+import { BASE, client, recordedReplies, team } from '../support/http.ts';
+import { openApiViolations } from '../support/openapi-contract.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 /**
@@ -91,5 +92,12 @@ describe('the dispatcher groups API', () => {
   it('answers no groups for a team without alerts', async () => {
     expect((await api.post(`${BASE}/teams`, team('quiet'))).status).toBe(201);
     expect((await api.get('/api/teams/quiet/alerts/groups')).body).toEqual({ dispatching: true, groups: [] });
+  });
+
+  it('gave only answers that /api/openapi.json declares, with bodies its schemas allow', async () => {
+    const doc = (await client(gantry.url).get('/api/openapi.json')).body;
+    const ours = recordedReplies.filter((reply) => reply.url.includes('/alerts/groups'));
+    expect(ours.length).toBeGreaterThan(0);
+    expect(openApiViolations(doc, recordedReplies)).toEqual([]);
   });
 });
