@@ -109,6 +109,16 @@ describe('console: alerts', () => {
     );
     await expect(appGroup.getByText('shop-web answers 503').isVisible()).resolves.toBe(true);
     await screenshot(page, 'alerts-groups');
+
+    // Matchers as amtool writes them go to the server's filter; the groups keep only what passed.
+    await page.getByPlaceholder(/^matchers/).fill('node="worker-3"');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await appGroup.waitFor({ state: 'detached' });
+    await expect(nodeGroup.getByTestId('alert-NodeDown').count()).resolves.toBe(1);
+    await page.getByPlaceholder(/^matchers/).fill('');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await appGroup.waitFor();
+    await expect(nodeGroup.getByTestId('alert-NodeDown').count()).resolves.toBe(2);
   });
 
   it("shows a group's notification history from the delivery log", async () => {
@@ -194,6 +204,19 @@ describe('console: alerts', () => {
     const attempts = page.getByTestId('notification-attempts');
     await attempts.getByText('delivered').waitFor();
     await expect(attempts.getByText('200', { exact: true }).isVisible()).resolves.toBe(true);
+  });
+
+  it("lists every team's alerts for an admin, without groups", async () => {
+    const { page } = ui;
+    await page.getByRole('tab', { name: 'Alerts' }).click();
+    await page.getByTestId('alerts-team').click();
+    await page.locator('.ant-select-item-option[title="All teams"]').click();
+    const rest = page.getByTestId('alert-group').filter({ hasText: "Every team's alerts" });
+    await rest.getByTestId('alert-AppDown').waitFor();
+    await expect(rest.getByTestId('alert-NodeDown').count()).resolves.toBe(2);
+    await expect(rest.getByRole('columnheader', { name: 'Team' }).isVisible()).resolves.toBe(true);
+    await page.getByRole('tab', { name: 'Silences' }).click();
+    await page.getByText('Pick a team').waitFor();
     expect(ui.pageErrors).toEqual([]);
   });
 });

@@ -106,8 +106,17 @@ function MutedBy({
   );
 }
 
-function GroupTitle({ view }: { view: AlertGroupView }) {
+function GroupTitle({ view, allTeams }: { view: AlertGroupView; allTeams: boolean }) {
   const { group } = view;
+  if (!group && allTeams)
+    return (
+      <Typography.Text strong>
+        Every team&apos;s alerts{' '}
+        <Typography.Text type="secondary">
+          (pick a team to see them as the dispatcher grouped them)
+        </Typography.Text>
+      </Typography.Text>
+    );
   if (!group)
     return (
       <Typography.Text strong>
@@ -144,6 +153,9 @@ export function AlertsTab({ team }: { team: string | undefined }) {
     queryKey: ['alerts', team ?? '*', filter],
     queryFn: ({ signal }) => listAlerts(team, filter, undefined, signal),
     refetchInterval: POLL_MS,
+    // A new filter keeps the team's alerts shown until its answer comes (another team's, never).
+    placeholderData: (previous, previousQuery) =>
+      previousQuery?.queryKey[1] === (team ?? '*') ? previous : undefined,
   });
   const groups = useQuery({
     queryKey: ['alert-groups', team],
@@ -278,7 +290,7 @@ export function AlertsTab({ team }: { team: string | undefined }) {
             <Card
               key={view.key || 'rest'}
               size="small"
-              title={<GroupTitle view={view} />}
+              title={<GroupTitle view={view} allTeams={team === undefined} />}
               data-testid="alert-group"
             >
               <Table<AlertRecord>
