@@ -61,7 +61,22 @@ describe('console: alerts', () => {
         })
       ).status,
     ).toBe(201);
+    expect(
+      (
+        await admin.post(`${BASE}/teams/ops/inhibitrules`, {
+          apiVersion: 'gantry.dev/v1alpha1',
+          kind: 'InhibitRule',
+          metadata: { name: 'node-down-mutes-pods', team: 'ops' },
+          spec: {
+            sourceMatchers: ['alertname="NodeDown"'],
+            targetMatchers: ['alertname="PodCrash"'],
+            equal: ['node'],
+          },
+        })
+      ).status,
+    ).toBe(201);
     const posted = await admin.post('/api/teams/ops/alertmanager/api/v2/alerts', [
+      { labels: { alertname: 'PodCrash', cluster: 'prod-1', node: 'worker-3', pod: 'web-1' } },
       { labels: { alertname: 'NodeDown', cluster: 'prod-1', node: 'worker-3', severity: 'page' } },
       { labels: { alertname: 'NodeDown', cluster: 'prod-1', node: 'worker-4', severity: 'page' } },
       {
@@ -93,7 +108,12 @@ describe('console: alerts', () => {
     // The page reads the dispatcher's groups every 5 s; the dispatcher takes the alerts as they are stored.
     await nodeGroup.getByText('routing main').waitFor({ timeout: 30_000 });
     await appGroup.getByText('routing main').waitFor({ timeout: 30_000 });
-    await expect(page.getByTestId('alert-group').count()).resolves.toBe(2);
+    const podGroup = page.getByTestId('alert-group').filter({ hasText: 'alertname=PodCrash' });
+    await podGroup.getByText('routing main').waitFor({ timeout: 30_000 });
+    await expect(page.getByTestId('alert-group').count()).resolves.toBe(3);
+    // Muted by the firing NodeDown on its node, as the dispatcher decides.
+    await podGroup.getByTestId('alert-muted').getByText('inhibited by NodeDown').waitFor();
+    await expect(nodeGroup.getByTestId('alert-muted').count()).resolves.toBe(0);
     await expect(nodeGroup.getByText('cluster=prod-1').first().isVisible()).resolves.toBe(true);
     await expect(nodeGroup.getByTestId('alert-NodeDown').count()).resolves.toBe(2);
 
