@@ -86,6 +86,7 @@ export const router = createBrowserRouter([
           { path: 'jobs/runs', element: page(() => import('./pages/jobs/job-runs-page'), 'JobRunsPage') },
           { path: 'jobs/runs/:id', element: page(() => import('./pages/jobs/job-run-page'), 'JobRunPage') },
           { path: 'events', element: page(() => import('./pages/events/events-page'), 'EventsPage') },
+          { path: 'alerts', element: page(() => import('./pages/alerts/alerts-page'), 'AlertsPage') },
           { path: 'teams', element: page(() => import('./pages/teams/teams-page'), 'TeamsPage') },
           { path: 'teams/:name', element: page(() => import('./pages/teams/team-page'), 'TeamPage') },
           { path: 'search', element: page(() => import('./pages/search-page'), 'SearchPage') },

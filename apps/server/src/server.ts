@@ -355,6 +355,8 @@ export async function startServer(
     notificationWorker.start();
     cleanups.unshift(() => notificationWorker.stop());
 
+    /** Set once the dispatch runner exists: the alert API shows its dispatcher's groups. */
+    const dispatchView: { runner?: AlertDispatchRunner } = {};
     const app = await buildApi(
       {
         kinds,
@@ -372,6 +374,7 @@ export async function startServer(
           startedAt,
           instance: config.instanceId || `${hostname()}-${process.pid}`,
           version: { version: VERSION, commit: process.env.GANTRY_COMMIT ?? 'dev', database: store.dialect },
+          dispatcher: () => dispatchView.runner?.dispatcher,
         },
         notifications,
         jobs: jobs.service,
@@ -472,6 +475,7 @@ export async function startServer(
       clock: systemClock(now),
       onError: (error, what) => dispatchLogger.warn({ err: error }, what),
     });
+    dispatchView.runner = dispatchRunner;
     const dispatchLeader = new LeaderElector(store.leases, {
       leaseName: 'alert-dispatch',
       holder: instance,

@@ -102,3 +102,4 @@ export {
   type TraitSpec,
 } from './delivery.ts';
 export type * from './jobs.ts';
+export type * from './alerts.ts';

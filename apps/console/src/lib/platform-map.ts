@@ -75,8 +75,9 @@ export const platformMap: readonly PlatformSection[] = [
       {
         key: 'alerts',
         label: 'Alerts',
-        kinds: ['AlertRule', 'Alert'],
-        description: 'Alert rules and alert analysis.',
+        kinds: [],
+        route: '/alerts',
+        description: 'Alerts as notified, silences, routing trees and the delivery log.',
       },
       {
         key: 'risks',

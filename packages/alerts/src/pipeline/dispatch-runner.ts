@@ -256,7 +256,9 @@ export function dispatchAlert(alert: StoredAlert): DispatchAlert {
 function dispatchSilence(resource: Resource): DispatchSilence {
   const spec = resource.spec as SilenceSpec;
   return {
-    id: resource.metadata.uid,
+    // The silence's id as the Alertmanager API names it (SilenceApi: the object's name), so that what the
+    // dispatcher says mutes an alert is the silence the API and the console list.
+    id: resource.metadata.name,
     matchers: spec.matchers,
     startsAt: Date.parse(spec.startsAt),
     endsAt: Date.parse(spec.endsAt),

@@ -27,6 +27,7 @@ import {
   type CompiledMatcher,
   type IngestMetrics,
   type SilenceApi,
+  type AlertDispatcher,
 } from '@gantry/alerts';
 import { readableTeams, authorize, type Caller } from '@gantry/identity';
 import type { AlertRepository, StoredAlert } from '@gantry/store';
@@ -43,6 +44,8 @@ export interface AlertRouteDependencies {
   /** This server's name in `/api/v2/status`' cluster. */
   instance: string;
   version: VersionInfo;
+  /** The dispatcher of this server while it holds the alert-dispatch lease (its groups and mutings). */
+  dispatcher?: () => Pick<AlertDispatcher, 'groups' | 'muting'> | undefined;
 }
 
 /** Most alerts one `GET /api/v2/alerts` answers (Alertmanager answers all; past this, the newest). */

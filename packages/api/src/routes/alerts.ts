@@ -6,6 +6,7 @@ import {
   AlertList,
   AlertmanagerWebhookMessage,
   AlertQuery,
+  DispatchGroupList,
   GenericAlertBatch,
   InputError,
   decodeContinueToken,
@@ -98,6 +99,58 @@ export function alertRoutes(fastify: FastifyInstance, deps: AlertRouteDependenci
     async (request) => {
       requireAdmin(request.caller.principal, 'list the alerts of every team');
       return list(request, undefined);
+    },
+  );
+
+  app.get(
+    '/api/teams/:team/alerts/groups',
+    {
+      schema: {
+        tags,
+        summary:
+          "The team's aggregation groups as the dispatcher holds them, with what mutes each alert (silences, inhibiting alerts)",
+        params: TeamParams,
+        response: { 200: DispatchGroupList },
+      },
+    },
+    async (request): Promise<DispatchGroupList> => {
+      const team = request.params.team;
+      visibleTeams(request.caller, team);
+      const dispatcher = deps.dispatcher?.();
+      if (!dispatcher) return { dispatching: false, groups: [] };
+      const snapshots = dispatcher.groups(team);
+      const wanted = new Set(snapshots.flatMap((group) => group.fingerprints));
+      const labels = new Map<string, Readonly<Record<string, string>>>();
+      if (wanted.size > 0) {
+        const page = await deps.repository.query({
+          teams: [team],
+          now: new Date(deps.now()).toISOString(),
+          entities: {},
+          limit: 5000,
+        });
+        for (const alert of page.items)
+          if (wanted.has(alert.fingerprint)) labels.set(alert.fingerprint, alert.labels);
+      }
+      return {
+        dispatching: true,
+        groups: snapshots.map((group) => ({
+          groupKey: group.groupKey,
+          routing: group.routing,
+          routeId: group.routeId,
+          receivers: group.receivers,
+          groupLabels: group.groupLabels,
+          ...(group.nextFlushAt !== undefined
+            ? { nextFlushAt: new Date(group.nextFlushAt).toISOString() }
+            : {}),
+          alerts: group.fingerprints.map((fingerprint) => {
+            const alertLabels = labels.get(fingerprint);
+            const muting = alertLabels
+              ? dispatcher.muting(team, alertLabels, fingerprint)
+              : { silencedBy: [], inhibitedBy: [] };
+            return { fingerprint, silencedBy: muting.silencedBy, inhibitedBy: muting.inhibitedBy };
+          }),
+        })),
+      };
     },
   );
 

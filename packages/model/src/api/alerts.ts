@@ -280,3 +280,43 @@ export const AlertQuery = Type.Object(
   { additionalProperties: false },
 );
 export type AlertQuery = Static<typeof AlertQuery>;
+
+/** One alert of a dispatcher group: why it is muted now (silence ids; fingerprints of inhibiting alerts). */
+export const DispatchGroupAlert = Type.Object(
+  {
+    fingerprint: Type.String(),
+    silencedBy: Type.Array(Type.String(), { description: 'Silences (their ids) that match it now.' }),
+    inhibitedBy: Type.Array(Type.String(), {
+      description: 'Fingerprints of the firing alerts that inhibit it now.',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type DispatchGroupAlert = Static<typeof DispatchGroupAlert>;
+
+/** An aggregation group as the dispatcher holds it: what the team's notifications are made of. */
+export const DispatchGroup = Type.Object(
+  {
+    groupKey: Type.String({ description: 'As in the delivery log (`groupKey` of the notifications).' }),
+    routing: Type.String({ description: 'The AlertRouting whose route made the group.' }),
+    routeId: Type.String({ description: 'The route in that tree.' }),
+    receivers: Type.Array(Type.String(), { description: "The route's NotificationChannels." }),
+    groupLabels: Labels,
+    nextFlushAt: Type.Optional(Type.String({ format: 'date-time', description: 'The next notification.' })),
+    alerts: Type.Array(DispatchGroupAlert),
+  },
+  { additionalProperties: false },
+);
+export type DispatchGroup = Static<typeof DispatchGroup>;
+
+export const DispatchGroupList = Type.Object(
+  {
+    dispatching: Type.Boolean({
+      description:
+        'Whether this server runs the dispatcher now (holds the alert-dispatch lease); if not, `groups` is empty.',
+    }),
+    groups: Type.Array(DispatchGroup),
+  },
+  { additionalProperties: false },
+);
+export type DispatchGroupList = Static<typeof DispatchGroupList>;

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AlertRecord, DispatchGroupList } from '@gantry/model';
+import { eventually } from '../support/eventually.ts';
+import { BASE, client, recordedReplies, team } from '../support/http.ts';
+import { openApiViolations } from '../support/openapi-contract.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+
+/**
+ * `GET /api/teams/{team}/alerts/groups`: the dispatcher's aggregation groups as the console shows them, and
+ * what mutes each alert now: the silences (by the id the Alertmanager API gives them) and the inhibiting
+ * alerts (by fingerprint).
+ */
+describe('the dispatcher groups API', () => {
+  let gantry: TestServer;
+  let api: ReturnType<typeof client>;
+
+  beforeAll(async () => {
+    gantry = await startTestServer();
+    api = client(gantry.url, gantry.adminToken);
+    expect((await api.post(`${BASE}/teams`, team('ops'))).status).toBe(201);
+    const created = await Promise.all([
+      api.post(`${BASE}/teams/ops/alertroutings`, {
+        apiVersion: 'gantry.dev/v1alpha1',
+        kind: 'AlertRouting',
+        metadata: { name: 'main', team: 'ops' },
+        // The channel is missing: groups are made all the same (their notifications fail).
+        spec: { receivers: ['hook'], groupBy: ['alertname'], groupWait: '1h' },
+      }),
+      api.post(`${BASE}/teams/ops/inhibitrules`, {
+        apiVersion: 'gantry.dev/v1alpha1',
+        kind: 'InhibitRule',
+        metadata: { name: 'node-down-mutes-pods', team: 'ops' },
+        spec: {
+          sourceMatchers: ['alertname="NodeDown"'],
+          targetMatchers: ['alertname="PodDown"'],
+          equal: ['node'],
+        },
+      }),
+    ]);
+    expect(created.map((reply) => reply.status)).toEqual([201, 201]);
+  });
+
+  afterAll(async () => {
+    await gantry?.close();
+  });
+
+  it('answers the groups with their alerts, silences and inhibitions', async () => {
+    const posted = await api.post('/api/teams/ops/alertmanager/api/v2/alerts', [
+      { labels: { alertname: 'NodeDown', node: 'n1' } },
+      { labels: { alertname: 'PodDown', node: 'n1', pod: 'a' } },
+      { labels: { alertname: 'PodDown', node: 'n2', pod: 'b' } },
+    ]);
+    expect(posted.status).toBe(200);
+    const silence = await api.post('/api/teams/ops/alertmanager/api/v2/silences', {
+      matchers: [{ name: 'pod', value: 'b', isRegex: false, isEqual: true }],
+      startsAt: new Date().toISOString(),
+      endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+      createdBy: 'test',
+      comment: 'b is moving',
+    });
+    expect(silence.status).toBe(200);
+    const silenceId = silence.body.silenceID as string;
+    const alerts = (await api.get('/api/teams/ops/alerts')).body.items as AlertRecord[];
+    const fingerprint = (labels: Record<string, string>) =>
+      alerts.find((alert) => Object.entries(labels).every(([name, value]) => alert.labels[name] === value))!
+        .fingerprint;
+
+    const answer = await eventually(
+      async () => (await api.get('/api/teams/ops/alerts/groups')).body as DispatchGroupList,
+      (list) =>
+        list.groups.length === 2 &&
+        list.groups.some((group) => group.alerts.some((alert) => alert.silencedBy.length > 0)),
+    );
+    expect(answer.dispatching).toBe(true);
+    const byName = new Map(answer.groups.map((group) => [group.groupLabels['alertname'], group]));
+    expect(byName.get('NodeDown')).toMatchObject({
+      routing: 'main',
+      receivers: ['hook'],
+      groupLabels: { alertname: 'NodeDown' },
+      alerts: [{ fingerprint: fingerprint({ alertname: 'NodeDown' }), silencedBy: [], inhibitedBy: [] }],
+    });
+    expect(byName.get('NodeDown')!.nextFlushAt).toBeDefined();
+    const pods = byName.get('PodDown')!;
+    expect(pods.groupKey).toContain('alertname="PodDown"');
+    expect(pods.alerts).toHaveLength(2);
+    const podA = pods.alerts.find((alert) => alert.fingerprint === fingerprint({ pod: 'a' }));
+    const podB = pods.alerts.find((alert) => alert.fingerprint === fingerprint({ pod: 'b' }));
+    expect(podA).toMatchObject({ silencedBy: [], inhibitedBy: [fingerprint({ alertname: 'NodeDown' })] });
+    expect(podB).toMatchObject({ silencedBy: [silenceId], inhibitedBy: [] });
+  });
+
+  it('answers no groups for a team without alerts', async () => {
+    expect((await api.post(`${BASE}/teams`, team('quiet'))).status).toBe(201);
+    expect((await api.get('/api/teams/quiet/alerts/groups')).body).toEqual({ dispatching: true, groups: [] });
+  });
+
+  it('gave only answers that /api/openapi.json declares, with bodies its schemas allow', async () => {
+    const doc = (await client(gantry.url).get('/api/openapi.json')).body;
+    const ours = recordedReplies.filter((reply) => reply.url.includes('/alerts/groups'));
+    expect(ours.length).toBeGreaterThan(0);
+    expect(openApiViolations(doc, recordedReplies)).toEqual([]);
+  });
+});
