@@ -108,7 +108,12 @@ describe('jobs on a cluster (test bed)', () => {
       ]),
     );
     expect(JSON.stringify(job)).not.toContain('tok-123-secret');
-    const secret = await east.client.get<any>(`/api/v1/namespaces/ops-jobs/secrets/${name}`);
+    // The runner makes the Job the Secret's owner right after the Job exists: wait for that patch.
+    const secret = await eventually(
+      () => east.client.get<any>(`/api/v1/namespaces/ops-jobs/secrets/${name}`),
+      (found) => found.metadata.ownerReferences !== undefined,
+      10_000,
+    );
     expect(Buffer.from(secret.data.API_TOKEN, 'base64').toString()).toBe('tok-123-secret');
     expect(secret.metadata.ownerReferences).toEqual([
       expect.objectContaining({ kind: 'Job', name, uid: job.metadata.uid }),
