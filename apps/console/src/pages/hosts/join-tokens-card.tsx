@@ -119,9 +119,7 @@ export function JoinTokensCard({ team }: { team: string }) {
     {
       title: 'Expires',
       key: 'expiresAt',
-      render: (_, token) => (
-        <Tooltip title={formatTime(token.expiresAt)}>{formatTime(token.expiresAt)}</Tooltip>
-      ),
+      render: (_, token) => formatTime(token.expiresAt),
     },
     {
       title: 'Created',
