@@ -69,11 +69,12 @@ describe('console hosts: the host list, filters, offline hosts, a host page and 
       body: JSON.stringify({ username: 'admin', password: TEST_ADMIN_PASSWORD }),
     });
     adminToken = ((await login.json()) as { token: string }).token;
+    await post('/api/users', { username: 'vera', password: 'vera-password-1' });
     await post(`${base}/teams`, {
       apiVersion: 'gantry.dev/v1alpha1',
       kind: 'Team',
       metadata: { name: TEAM },
-      spec: { members: [] },
+      spec: { members: [{ user: 'vera', role: 'viewer' }] },
     });
     await post(`${base}/teams/${TEAM}/hostgroups`, {
       apiVersion: 'gantry.dev/v1alpha1',
@@ -236,6 +237,18 @@ describe('console hosts: the host list, filters, offline hosts, a host page and 
     await row.getByTestId('join-token-state').filter({ hasText: 'Revoked' }).waitFor();
     const after = (await (await api(`/api/teams/${TEAM}/join-tokens`)).json()) as JoinTokenList;
     expect(after.items.find((token) => token.id === created!.id)?.state).toBe('Revoked');
+    expect(ui.pageErrors).toEqual([]);
+  });
+
+  it("shows a viewer the team's hosts but not its join tokens", async () => {
+    const { page } = ui;
+    await ui.context.clearCookies();
+    await signIn(page, 'vera', 'vera-password-1');
+    await page.goto(`/hosts?team=${TEAM}`);
+    await hostRow('db-1').getByTestId('host-status').filter({ hasText: 'Online' }).waitFor();
+    // The role comes from GET /api/me, as the user menu does: once it shows vera, the page knows her role.
+    await page.getByTestId('current-user').filter({ hasText: 'vera' }).waitFor();
+    expect(await page.getByTestId('join-tokens-card').count()).toBe(0);
     expect(ui.pageErrors).toEqual([]);
   });
 });

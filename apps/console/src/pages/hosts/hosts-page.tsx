@@ -19,6 +19,7 @@ import { ErrorAlert } from '../../components/error-alert';
 import { LabelsTags } from '../../components/labels-tags';
 import { LoadMore } from '../../components/load-more';
 import { PageHeader } from '../../components/page-header';
+import { PageLoading } from '../../components/page-loading';
 import { fleetPollMs } from '../../hooks/fleet-poll';
 import { useMe } from '../../hooks/use-me';
 import { useTeamNames } from '../../hooks/use-team-names';
@@ -179,7 +180,9 @@ export function HostsPage() {
           </Button>
         }
       />
-      {team === undefined ? (
+      {team === undefined && me.isPending ? (
+        <PageLoading />
+      ) : team === undefined ? (
         <Card>
           <Empty description="You are not a member of any team." />
         </Card>
