@@ -85,6 +85,11 @@ export const router = createBrowserRouter([
           },
           { path: 'jobs/runs', element: page(() => import('./pages/jobs/job-runs-page'), 'JobRunsPage') },
           { path: 'jobs/runs/:id', element: page(() => import('./pages/jobs/job-run-page'), 'JobRunPage') },
+          { path: 'hosts', element: page(() => import('./pages/hosts/hosts-page'), 'HostsPage') },
+          {
+            path: 'hosts/teams/:team/:name',
+            element: page(() => import('./pages/hosts/host-page'), 'HostPage'),
+          },
           { path: 'events', element: page(() => import('./pages/events/events-page'), 'EventsPage') },
           { path: 'alerts', element: page(() => import('./pages/alerts/alerts-page'), 'AlertsPage') },
           { path: 'teams', element: page(() => import('./pages/teams/teams-page'), 'TeamsPage') },

@@ -103,3 +103,4 @@ export {
 } from './delivery.ts';
 export type * from './jobs.ts';
 export type * from './alerts.ts';
+export type * from './hosts.ts';

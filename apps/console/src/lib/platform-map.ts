@@ -98,6 +98,14 @@ export const platformMap: readonly PlatformSection[] = [
         description: 'Changes rolled out in observed batches.',
       },
       {
+        key: 'hosts',
+        label: 'Hosts',
+        kinds: ['HostGroup'],
+        route: '/hosts',
+        description:
+          'Machines running gantry agent: status, facts, labels, host groups, join tokens and their jobs.',
+      },
+      {
         key: 'job-templates',
         label: 'Job templates',
         kinds: ['JobTemplate'],

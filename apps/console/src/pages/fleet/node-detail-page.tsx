@@ -15,6 +15,7 @@ import { formatAge } from '../../lib/format';
 import { nodeRoles, nodeZone } from '../../lib/node-labels';
 import { DrainReportPanel } from './drain-report';
 import { NodeActions } from './node-actions';
+import { NodeHostsCard } from './node-hosts-card';
 import { NodeResourcesTable } from './node-resources-table';
 
 /** `/fleet/clusters/:team/:name/nodes/:node`: one node as the inventory saw it, and what can be done to it. */
@@ -81,6 +82,7 @@ export function NodeDetailPage() {
               <Card title="Labels" size="small" style={{ flex: 1 }}>
                 <LabelsTags labels={data.labels} />
               </Card>
+              <NodeHostsCard team={team} cluster={cluster} node={nodeName} />
             </Flex>
           </Col>
         </Row>
