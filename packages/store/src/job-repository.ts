@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type {
   JobOutputChunk,
   JobParameterValue,
@@ -10,6 +10,7 @@ import type {
 } from '@gantry/model';
 import { insertAudit, type AuditInput } from './audit-repository.ts';
 import type { Database, JobRunTable, JobTargetTable } from './schema.ts';
+import type { Dialect } from './dialect.ts';
 
 /** A run as created: everything but what the controller fills in later. */
 export interface NewJobRun {
@@ -79,10 +80,26 @@ export interface NewOutputChunk {
 }
 
 const CHUNK = 200;
+/** The first key of the advisory locks that order a run's output inserts (PostgreSQL). */
+const OUTPUT_LOCK_CLASS = 0x6a6f62; // 'job'
 
 /** Job runs, their targets and their output (migration 0012-jobs). */
 export class JobRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect = 'sqlite',
+  ) {}
+
+  /**
+   * Followers read a run's output by id (`id > after`). On PostgreSQL ids come from a sequence when a row
+   * is inserted, and concurrent transactions may commit out of that order: a follower that has read id 12
+   * would never see an 11 that commits after it. A transaction-scoped advisory lock per run makes a run's
+   * output inserts take their ids and commit one at a time (SQLite has a single writer already).
+   */
+  async #lockRunOutput(tx: Kysely<Database>, runId: string): Promise<void> {
+    if (this.dialect !== 'postgres') return;
+    await sql`select pg_advisory_xact_lock(${OUTPUT_LOCK_CLASS}, hashtext(${runId}))`.execute(tx);
+  }
 
   /** Creates the run, its targets (all `queued`) and its audit entry in one transaction. */
   async create(run: NewJobRun, targets: readonly NewJobTarget[], audit: AuditInput): Promise<void> {
@@ -289,6 +306,7 @@ export class JobRepository {
   ): Promise<'stored' | 'duplicate' | 'over-cap'> {
     const bytes = Buffer.byteLength(chunk.data);
     return this.db.transaction().execute(async (tx) => {
+      await this.#lockRunOutput(tx, chunk.runId);
       const inserted = await tx
         .insertInto('job_output')
         .values({
@@ -330,19 +348,22 @@ export class JobRepository {
 
   /** Stores a chunk unless it is stored already; true when new. No cap. */
   async appendOutput(chunk: NewOutputChunk): Promise<boolean> {
-    const result = await this.db
-      .insertInto('job_output')
-      .values({
-        run_id: chunk.runId,
-        target: chunk.target,
-        attempt: chunk.attempt,
-        seq: chunk.seq,
-        stream: chunk.stream,
-        data: chunk.data,
-        at: chunk.at,
-      })
-      .onConflict((oc) => oc.columns(['run_id', 'target', 'attempt', 'seq']).doNothing())
-      .executeTakeFirst();
+    const result = await this.db.transaction().execute(async (tx) => {
+      await this.#lockRunOutput(tx, chunk.runId);
+      return tx
+        .insertInto('job_output')
+        .values({
+          run_id: chunk.runId,
+          target: chunk.target,
+          attempt: chunk.attempt,
+          seq: chunk.seq,
+          stream: chunk.stream,
+          data: chunk.data,
+          at: chunk.at,
+        })
+        .onConflict((oc) => oc.columns(['run_id', 'target', 'attempt', 'seq']).doNothing())
+        .executeTakeFirst();
+    });
     const inserted = Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
     if (inserted) {
       await this.db

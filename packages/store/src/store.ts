@@ -58,7 +58,7 @@ export class Store {
     this.alertDispatch = new AlertDispatchRepository(db);
     this.alertRuleState = new AlertRuleStateRepository(db);
     this.notifications = new NotificationRepository(db, connection.dialect);
-    this.jobs = new JobRepository(db);
+    this.jobs = new JobRepository(db, connection.dialect);
     this.hosts = new HostRepository(db);
   }
 
