@@ -11,12 +11,15 @@
 // Gantry runs as users start it (`gantry server`, the bundle; SQLite, or PostgreSQL when
 // GANTRY_TEST_POSTGRES_URL is set, e.g. under `node scripts/with-postgres.mjs`).
 // Usage: node bench/alerts-scale.mjs [--groups 10000] [--per-group 10] [--clients 8] [--group-wait 2s]
-//        [--probes 200] [--probe-rate 10] [--only gantry|alertmanager] [--json]
+//        [--probes 200] [--probe-rate 10] [--only gantry|alertmanager] [--server-cpu-profile FILE] [--json]
+// --server-cpu-profile writes a CPU profile of the (last) Gantry server, start to exit, to FILE (open it in
+// Chrome's DevTools or speedscope).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BASE, percentiles, request, rssMb, startServer, team } from './lib.mjs';
 
@@ -31,6 +34,7 @@ const { values } = parseArgs({
     'probe-rate': { type: 'string', default: '10' },
     'timeout-seconds': { type: 'string', default: '600' },
     only: { type: 'string' },
+    'server-cpu-profile': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -89,6 +93,8 @@ async function startReceiver() {
       }
     });
   });
+  // Longer than the senders' idle connections live (Go's 90 s), so no send meets a socket closed under it.
+  server.keepAliveTimeout = 120_000;
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${server.address().port}`;
   return {
@@ -279,9 +285,35 @@ async function startAlertmanager(port, receiverUrl) {
   };
 }
 
+/**
+ * A module the server imports first (`--cpu-prof` is not allowed in NODE_OPTIONS, which is what lib.mjs
+ * passes on): an inspector session profiles the main thread and writes the profile when the process exits.
+ */
+function profilerPreload(file) {
+  const dir = mkdtempSync(join(tmpdir(), 'gantry-bench-prof-'));
+  const preload = join(dir, 'profile.mjs');
+  writeFileSync(
+    preload,
+    `import { Session } from 'node:inspector';
+import { writeFileSync } from 'node:fs';
+const session = new Session();
+session.connect();
+session.post('Profiler.enable');
+session.post('Profiler.start');
+process.on('exit', () =>
+  session.post('Profiler.stop', (error, result) => {
+    if (!error) writeFileSync(${JSON.stringify(file)}, JSON.stringify(result.profile));
+  }),
+);
+`,
+  );
+  return { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(preload).href}`.trim() };
+}
+
 async function measureGantry(name, env, port, receiver) {
   const target = receiver.target(`/gantry-${port}`);
-  const server = await startServer({ env, port });
+  const profile = values['server-cpu-profile'];
+  const server = await startServer({ env: { ...env, ...(profile ? profilerPreload(profile) : {}) }, port });
   try {
     const create = async (path, body) => {
       const created = await request('POST', `${server.url}${BASE}${path}`, body, server.token);
