@@ -1,0 +1,88 @@
+/**
+ * The seams between the parts of the health center (docs/adr/0018 to 0021): correlation opens and feeds
+ * exceptions through an ExceptionPort; inspections and baselines report risks through a RiskSink. Each
+ * side is built and tested on its own; the server wires the real implementations together.
+ */
+
+/** What a health object concerns. `kind` is one of the inventory's or delivery's kinds. */
+export interface EntityRef {
+  kind: 'Application' | 'Component' | 'Cluster' | 'Node' | 'Namespace' | 'Workload' | 'Host' | 'Team';
+  name: string;
+  cluster?: string;
+  namespace?: string;
+  /** For a Component: its application. */
+  application?: string;
+}
+
+/** One alert as correlation hands it over: its identity and where it stands. */
+export interface CorrelatedAlert {
+  fingerprint: string;
+  labels: Record<string, string>;
+  state: 'firing' | 'resolved';
+  startsAt: string;
+  endsAt: string;
+}
+
+/**
+ * A correlation decision: these alerts belong together under `key` (stable for the same rule and shared
+ * values), and why. Sent when the group first reaches its threshold (the exception is opened) and again
+ * whenever alerts join or resolve.
+ */
+export interface CorrelationGroup {
+  team: string;
+  /** Stable identity: the same rule and shared values give the same key, across restarts and servers. */
+  key: string;
+  /** Why: the rule that grouped them (`topology` for the built-in topology correlation) and its values. */
+  reason: { rule: string; ruleKind: 'Topology' | 'CorrelationRule'; shared: Record<string, string> };
+  title: string;
+  severity: 'critical' | 'major' | 'minor' | 'warning';
+  entities: EntityRef[];
+  /** The alerts added or changed since the last call for this key (all of them on the first call). */
+  alerts: CorrelatedAlert[];
+}
+
+export interface ExceptionPort {
+  /**
+   * Opens the exception for the group's key, or adds its alerts to the open one with that key; reopens a
+   * resolved one with that key when it was resolved within the reopen window (never a new record then),
+   * and opens a new one after that. Never adds alerts to a resolved exception without reopening it.
+   * Idempotent: the same call twice changes nothing the second time.
+   */
+  correlate(
+    group: CorrelationGroup,
+    at: Date,
+  ): Promise<{ exceptionId: string; outcome: 'opened' | 'joined' | 'reopened' | 'unchanged' }>;
+  /** The group's last alert resolved: the exception resolves by itself when its rule says so. */
+  groupResolved(team: string, key: string, at: Date): Promise<void>;
+}
+
+/** One risk as its source sees it now. */
+export interface RiskObservation {
+  /** Stable within the source's check: the object or series it concerns. */
+  key: string;
+  title: string;
+  /** 0 (negligible) to 100 (acting now is due). */
+  score: number;
+  entities: EntityRef[];
+  /** What the check saw: values, thresholds, the series and its band. */
+  details: Record<string, unknown>;
+}
+
+export interface RiskSource {
+  team: string;
+  kind: 'Inspection' | 'Baseline';
+  /** The resource's name. */
+  name: string;
+  /** The check within an inspection, or the series within a baseline set. */
+  check: string;
+  /** The inspection run that saw them, when there is one. */
+  runId?: string;
+}
+
+export interface RiskSink {
+  /**
+   * Level-triggered: `observations` is everything this source's check sees now. Risks not seen before
+   * open, those seen again update, those of this source and check no longer seen close (gone).
+   */
+  observe(source: RiskSource, observations: RiskObservation[], at: Date): Promise<void>;
+}
