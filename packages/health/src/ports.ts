@@ -54,6 +54,42 @@ export interface ExceptionPort {
   ): Promise<{ exceptionId: string; outcome: 'opened' | 'joined' | 'reopened' | 'unchanged' }>;
   /** The group's last alert resolved: the exception resolves by itself when its rule says so. */
   groupResolved(team: string, key: string, at: Date): Promise<void>;
+  /** Adds an entry to the exception's timeline: a notification sent, an escalation step taken. */
+  recordActivity(team: string, exceptionId: string, activity: ExceptionActivity): Promise<void>;
+}
+
+export interface ExceptionActivity {
+  type: 'notification' | 'escalation';
+  at: Date;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export type ExceptionState = 'open' | 'acknowledged' | 'mitigated' | 'resolved';
+export type FailureLevel = 'P0' | 'P1' | 'P2' | 'P3' | 'P4';
+
+/** An exception as escalation and notifications read it. */
+export interface ExceptionView {
+  team: string;
+  id: string;
+  title: string;
+  severity: CorrelationGroup['severity'];
+  state: ExceptionState;
+  /** Set once the exception lasted past its policy's first threshold (it is a failure then). */
+  level?: FailureLevel;
+  entities: EntityRef[];
+  openedAt: string;
+  acknowledgedAt?: string;
+  /** The correlation key it was opened for; none when opened by hand. */
+  correlationKey?: string;
+  /** The EscalationPolicy that applies (from the HealthPolicy), when any. */
+  escalationPolicy?: string;
+}
+
+export interface ExceptionReader {
+  get(team: string, id: string): Promise<ExceptionView | undefined>;
+  /** Exceptions changed after `since` (state, level), oldest first: escalation follows them. */
+  changedSince(since: Date, limit: number): Promise<ExceptionView[]>;
 }
 
 /** One risk as its source sees it now. */
