@@ -3,13 +3,18 @@
 // keep-alive connections, and the script reports alerts per second and request latency for each. Gantry
 // answers only after its transaction committed (SQLite, and PostgreSQL when GANTRY_TEST_POSTGRES_URL is
 // set); Alertmanager keeps alerts in memory. The alerts cycle through a pool, so most posts are repeats
-// that update stored alerts, as Prometheus' resends are.
-// Usage: node bench/alerts-ingest.mjs [--seconds 10] [--warmup 3] [--clients 8] [--pool 10000] [--json]
+// that update stored alerts, as Prometheus' resends are; with --fresh every alert is a label set never posted
+// before (a storm of new alerts: every row an insert, and the dispatcher takes in every one).
+// Usage: node bench/alerts-ingest.mjs [--seconds 10] [--warmup 3] [--clients 8] [--pool 10000] [--fresh]
+//        [--only gantry|alertmanager|sqlite|postgres] [--server-cpu-profile FILE] [--json]
+// --server-cpu-profile writes a CPU profile of each Gantry server's main thread, start to exit, to FILE
+// (FILE-sqlite.cpuprofile, FILE-postgres.cpuprofile; open them in Chrome's DevTools or speedscope).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BASE, percentiles, request, startServer, team } from './lib.mjs';
 
@@ -19,6 +24,9 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '3' },
     clients: { type: 'string', default: '8' },
     pool: { type: 'string', default: '10000' },
+    fresh: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    'server-cpu-profile': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -26,17 +34,25 @@ const seconds = Number(values.seconds);
 const clients = Number(values.clients);
 const pool = Number(values.pool);
 const BATCH = 64;
+const only = values.only;
+const runs = (name) => !only || only === name || (only === 'gantry' && name !== 'alertmanager');
 
-/** The i-th batch of 64 alerts, drawn in turn from a pool of `pool` label sets. */
+/** A fresh label set's number: unique per run, so no system has seen it (`run` tells the runs apart). */
+const run = Date.now().toString(36);
+
+/**
+ * The i-th batch of 64 alerts, drawn in turn from a pool of `pool` label sets; with --fresh, alerts
+ * n = i*64 .. i*64+63, each a label set of its own (the caller never reuses i).
+ */
 function batch(i) {
   const now = new Date().toISOString();
   return JSON.stringify(
     Array.from({ length: BATCH }, (_, j) => {
-      const n = (i * BATCH + j) % pool;
+      const n = values.fresh ? i * BATCH + j : (i * BATCH + j) % pool;
       return {
         labels: {
           alertname: `BenchAlert${n % 50}`,
-          instance: `host-${n}:9100`,
+          instance: values.fresh ? `fresh-${run}-${n}:9100` : `host-${n}:9100`,
           job: 'node',
           severity: n % 7 === 0 ? 'page' : 'warning',
           namespace: `ns-${n % 20}`,
@@ -75,9 +91,14 @@ function post(agent, url, body, token) {
 }
 
 /** `clients` loops posting batches back to back for `seconds`; the rate counts only 200 answers. */
+let freshBatches = 0;
 async function load(url, token, secondsToRun) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
-  const bodies = Array.from({ length: Math.ceil(pool / BATCH) }, (_, i) => batch(i));
+  // Fresh bodies are made as they are posted (on the client's side of the same machine, a small cost
+  // that Alertmanager and Gantry both pay); repeats cycle through bodies made beforehand.
+  const bodies = values.fresh
+    ? undefined
+    : Array.from({ length: Math.ceil(pool / BATCH) }, (_, i) => batch(i));
   const latencies = [];
   let ok = 0;
   let failures = 0;
@@ -87,7 +108,8 @@ async function load(url, token, secondsToRun) {
   await Promise.all(
     Array.from({ length: clients }, async () => {
       while (performance.now() < until) {
-        const reply = await post(agent, url, bodies[next++ % bodies.length], token);
+        const body = bodies ? bodies[next++ % bodies.length] : batch(freshBatches++);
+        const reply = await post(agent, url, body, token);
         latencies.push(reply.ms);
         if (reply.status === 200) ok++;
         else failures++;
@@ -96,7 +118,13 @@ async function load(url, token, secondsToRun) {
   );
   const elapsed = (performance.now() - started) / 1000;
   agent.destroy();
-  return { alertsPerSecond: (ok * BATCH) / elapsed, requests: ok, failures, latency: percentiles(latencies) };
+  return {
+    alertsPerSecond: (ok * BATCH) / elapsed,
+    requests: ok,
+    failures,
+    latency: percentiles(latencies),
+    load1: loadavg()[0],
+  };
 }
 
 async function startAlertmanager(port) {
@@ -133,8 +161,37 @@ async function startAlertmanager(port) {
   };
 }
 
-async function measureGantry(name, env, port) {
-  const server = await startServer({ env, port });
+/**
+ * A module the server imports first (`--cpu-prof` is not allowed in NODE_OPTIONS, which is what lib.mjs
+ * passes on): an inspector session profiles the main thread and writes the profile when the process exits.
+ */
+function profilerPreload(file) {
+  const dir = mkdtempSync(join(tmpdir(), 'gantry-bench-prof-'));
+  const preload = join(dir, 'profile.mjs');
+  writeFileSync(
+    preload,
+    `import { Session } from 'node:inspector';
+import { writeFileSync } from 'node:fs';
+const session = new Session();
+session.connect();
+session.post('Profiler.enable');
+session.post('Profiler.start');
+process.on('exit', () =>
+  session.post('Profiler.stop', (error, result) => {
+    if (!error) writeFileSync(${JSON.stringify(file)}, JSON.stringify(result.profile));
+  }),
+);
+`,
+  );
+  return { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(preload).href}`.trim() };
+}
+
+async function measureGantry(name, env, port, tag) {
+  const profile = values['server-cpu-profile'];
+  const server = await startServer({
+    env: { ...env, ...(profile ? profilerPreload(`${profile}-${tag}.cpuprofile`) : {}) },
+    port,
+  });
   try {
     const created = await request('POST', `${server.url}${BASE}/teams`, team('bench'), server.token);
     if (created.status !== 201) throw new Error(`team: ${created.status} ${JSON.stringify(created.body)}`);
@@ -148,23 +205,26 @@ async function measureGantry(name, env, port) {
 }
 
 const results = [];
-const am = await startAlertmanager(17493);
-try {
-  await load(`${am.url}/api/v2/alerts`, undefined, Number(values.warmup));
-  results.push({
-    name: 'Alertmanager 0.25 (memory)',
-    ...(await load(`${am.url}/api/v2/alerts`, undefined, seconds)),
-  });
-} finally {
-  await am.stop();
+if (runs('alertmanager')) {
+  const am = await startAlertmanager(17493);
+  try {
+    await load(`${am.url}/api/v2/alerts`, undefined, Number(values.warmup));
+    results.push({
+      name: 'Alertmanager 0.25 (memory)',
+      ...(await load(`${am.url}/api/v2/alerts`, undefined, seconds)),
+    });
+  } finally {
+    await am.stop();
+  }
 }
-results.push(await measureGantry('Gantry (SQLite)', {}, 17491));
-if (process.env.GANTRY_TEST_POSTGRES_URL)
+if (runs('sqlite')) results.push(await measureGantry('Gantry (SQLite)', {}, 17491, 'sqlite'));
+if (process.env.GANTRY_TEST_POSTGRES_URL && runs('postgres'))
   results.push(
     await measureGantry(
       'Gantry (PostgreSQL)',
       { GANTRY_DATABASE_URL: process.env.GANTRY_TEST_POSTGRES_URL },
       17492,
+      'postgres',
     ),
   );
 
@@ -172,13 +232,17 @@ if (values.json) console.log(JSON.stringify(results, null, 2));
 else {
   const reference = results[0].alertsPerSecond;
   console.log(
-    `${clients} clients, batches of ${BATCH}, ${seconds} s after ${values.warmup} s warm-up, pool of ${pool} alerts`,
+    `${clients} clients, batches of ${BATCH}, ${seconds} s after ${values.warmup} s warm-up, ${
+      values.fresh ? 'every alert new' : `pool of ${pool} alerts`
+    }`,
   );
-  console.log('server                        alerts/s   p50 ms   p99 ms   failures   vs Alertmanager');
+  console.log('server                        alerts/s   p50 ms   p99 ms   failures   load1   vs first');
   for (const r of results)
     console.log(
       `${r.name.padEnd(28)} ${r.alertsPerSecond.toFixed(0).padStart(9)} ${r.latency.p50.toFixed(1).padStart(8)} ${r.latency.p99
         .toFixed(1)
-        .padStart(8)} ${String(r.failures).padStart(10)}   ${(r.alertsPerSecond / reference).toFixed(2)}x`,
+        .padStart(8)} ${String(r.failures).padStart(10)} ${r.load1.toFixed(1).padStart(7)}   ${(
+        r.alertsPerSecond / reference
+      ).toFixed(2)}x`,
     );
 }

@@ -4,13 +4,13 @@ import { Store, type AlertWrite } from '@gantry/store';
 import { eventually } from '../support/eventually.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../support/postgres.ts';
 
-const alert = (name: string, team = 'ops'): AlertWrite => ({
+const alert = (name: string, team = 'ops', endsAt = '2026-03-01T10:05:00.000Z'): AlertWrite => ({
   team,
   fingerprint: Buffer.from(name).toString('hex').padEnd(16, '0'),
   labels: { alertname: name },
   annotations: {},
   startsAt: '2026-03-01T10:00:00.000Z',
-  endsAt: '2026-03-01T10:05:00.000Z',
+  endsAt,
   generatorURL: '',
   source: 'generic',
   entities: {},
@@ -59,9 +59,13 @@ describe('alert change wake-ups across servers on PostgreSQL', () => {
       (n) => n > afterConnect,
     );
     await catchUp();
+    // Every writer moves a1's endsAt (a resend), so each rewrites it: 20 writers contend for one row.
     await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        writer.alerts.upsert([alert(`c${i}`), alert('a1')], '2026-03-01T10:01:00.000Z'),
+        writer.alerts.upsert(
+          [alert(`c${i}`), alert('a1', 'ops', `2026-03-01T10:${String(10 + i)}:00.000Z`)],
+          '2026-03-01T10:01:00.000Z',
+        ),
       ),
     );
     const last = await writer.alerts.currentSeq();

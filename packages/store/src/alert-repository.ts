@@ -1,20 +1,19 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
+import type { Database as SqliteDatabase } from 'better-sqlite3';
 import type { AlertEntities, AlertRecord, AlertSource } from '@gantry/model';
+import {
+  NOTHING_INGESTED,
+  SqliteAlertWriter,
+  writeAlertsPostgres,
+  type AlertsIngested,
+  type AlertWrite,
+} from './alert-writes.ts';
 import type { AlertTable, Database } from './schema.ts';
 
-/** An alert to store: its record without the sequence number and state, which the store gives. */
-export type AlertWrite = Omit<AlertRecord, 'seq' | 'state' | 'updatedAt'>;
+export type { AlertsIngested, AlertWrite } from './alert-writes.ts';
 
 /** A stored alert; `state` is read against a clock by whoever shows it (`alertState`). */
 export type StoredAlert = Omit<AlertRecord, 'state'>;
-
-/** What one committed ingest changed: sequence numbers `fromSeq..toSeq`, in the teams listed. */
-export interface AlertsIngested {
-  fromSeq: number;
-  toSeq: number;
-  teams: readonly string[];
-  count: number;
-}
 
 export type IngestListener = (change: AlertsIngested) => void;
 
@@ -36,8 +35,6 @@ export interface AlertRecordQuery {
   scanLimit?: number;
 }
 
-/** Rows per INSERT: 17 columns, well under either database's limit on parameters. */
-const CHUNK = 400;
 const SCAN_PAGE = 500;
 
 /** The state of a stored alert at `now` (ISO): resolved once endsAt has passed, as in Alertmanager. */
@@ -52,12 +49,17 @@ export function alertState(alert: { endsAt: string }, now: string): 'firing' | '
  */
 export class AlertRepository {
   readonly #listeners = new Set<IngestListener>();
+  readonly #sqlite: SqliteAlertWriter | undefined;
 
   constructor(
     private readonly db: Kysely<Database>,
     /** PostgreSQL: the channel NOTIFY announces committed writes on; undefined on SQLite. */
     private readonly notifyChannel?: string,
-  ) {}
+    /** SQLite: the connection under `db`, for the upsert's prepared statements (`SqliteAlertWriter`). */
+    sqlite?: SqliteDatabase,
+  ) {
+    this.#sqlite = sqlite ? new SqliteAlertWriter(db, sqlite) : undefined;
+  }
 
   /** Tells `listener` of every ingest this process commits; returns the function that stops it. */
   onIngested(listener: IngestListener): () => void {
@@ -68,44 +70,19 @@ export class AlertRepository {
   /**
    * Stores a batch in one transaction: all of it or nothing. A stored alert of the same team and
    * fingerprint is replaced, keeping its startsAt when the two firing intervals overlap (a repeat of a
-   * firing alert; a resolve) as Alertmanager merges them. Repeats within the batch fold the same way.
+   * firing alert; a resolve) as Alertmanager merges them. Repeats within the batch fold the same way. An
+   * alert stored already with the same times, annotations and source is left as it is (`planAlertRow`):
+   * only rows written take sequence numbers, and listeners hear only of writes that changed something.
    */
   async upsert(alerts: readonly AlertWrite[], updatedAt: string): Promise<AlertsIngested> {
     const folded = fold(alerts);
-    if (folded.length === 0) return { fromSeq: 0, toSeq: 0, teams: [], count: 0 };
-    const teams = [...new Set(folded.map((alert) => alert.team))];
-    const toSeq = await this.db.transaction().execute(async (tx) => {
-      const counter = await tx
-        .updateTable('alert_seq')
-        .set({ value: sql<number>`value + ${folded.length}` })
-        .where('id', '=', 1)
-        .returning('value')
-        .executeTakeFirstOrThrow();
-      const last = Number(counter.value);
-      const first = last - folded.length + 1;
-      for (let i = 0; i < folded.length; i += CHUNK) {
-        await tx
-          .insertInto('alerts')
-          .values(folded.slice(i, i + CHUNK).map((alert, j) => toRow(alert, first + i + j, updatedAt)))
-          .onConflict((oc) =>
-            oc.columns(['team', 'fingerprint']).doUpdateSet((eb) => ({
-              seq: eb.ref('excluded.seq'),
-              // Overlapping intervals are one firing: the earlier start stays.
-              starts_at: sql<string>`case when excluded.starts_at <= alerts.ends_at and excluded.ends_at >= alerts.starts_at and alerts.starts_at < excluded.starts_at then alerts.starts_at else excluded.starts_at end`,
-              ends_at: eb.ref('excluded.ends_at'),
-              updated_at: eb.ref('excluded.updated_at'),
-              annotations: eb.ref('excluded.annotations'),
-              generator_url: eb.ref('excluded.generator_url'),
-              source: eb.ref('excluded.source'),
-            })),
-          )
-          .execute();
-      }
-      if (this.notifyChannel) await sql`select pg_notify(${this.notifyChannel}, ${String(last)})`.execute(tx);
-      return last;
-    });
-    const change = { fromSeq: toSeq - folded.length + 1, toSeq, teams, count: folded.length };
-    for (const listener of this.#listeners) listener(change);
+    if (folded.length === 0) return NOTHING_INGESTED;
+    const change = this.#sqlite
+      ? await this.#sqlite.write(folded, updatedAt)
+      : await this.db
+          .transaction()
+          .execute((tx) => writeAlertsPostgres(tx, folded, updatedAt, this.notifyChannel));
+    if (change.count > 0) for (const listener of this.#listeners) listener(change);
     return change;
   }
 
@@ -201,27 +178,6 @@ function fold(alerts: readonly AlertWrite[]): AlertWrite[] {
     );
   }
   return [...byKey.values()];
-}
-
-function toRow(alert: AlertWrite, seq: number, updatedAt: string): AlertTable {
-  return {
-    team: alert.team,
-    fingerprint: alert.fingerprint,
-    seq,
-    alertname: (alert.labels.alertname ?? '').slice(0, 256),
-    labels: JSON.stringify(alert.labels),
-    annotations: JSON.stringify(alert.annotations),
-    starts_at: alert.startsAt,
-    ends_at: alert.endsAt,
-    updated_at: updatedAt,
-    generator_url: alert.generatorURL,
-    source: alert.source,
-    cluster: (alert.entities.cluster ?? '').slice(0, 253),
-    node: (alert.entities.node ?? '').slice(0, 253),
-    namespace: (alert.entities.namespace ?? '').slice(0, 253),
-    application: (alert.entities.application ?? '').slice(0, 253),
-    component: (alert.entities.component ?? '').slice(0, 253),
-  };
 }
 
 function fromRow(row: Selectable<AlertTable>): StoredAlert {

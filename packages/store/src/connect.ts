@@ -30,6 +30,12 @@ export interface Connection {
   dialect: Dialect;
   /** PostgreSQL only: the URL, for the LISTEN session that runs beside the pool. */
   pgUrl?: string;
+  /**
+   * SQLite only: the connection under `db`, for prepared statements run directly (the alert ingest's
+   * upsert, ADR 0022). Use it only inside `db.connection().execute(...)`, which holds Kysely's lock on it,
+   * so that no Kysely transaction is open on it meanwhile.
+   */
+  sqlite?: SqliteDatabase.Database;
   close(): Promise<void>;
 }
 
@@ -65,6 +71,7 @@ export function connect(options: ConnectOptions): Connection {
   return {
     db,
     dialect,
+    sqlite,
     close: async () => {
       await checkpointer?.stop();
       await db.destroy();

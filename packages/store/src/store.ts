@@ -54,7 +54,11 @@ export class Store {
     this.events = new EventRepository(db);
     this.applied = new AppliedObjectRepository(db);
     this.loginThrottle = new LoginThrottleRepository(db);
-    this.alerts = new AlertRepository(db, connection.dialect === 'postgres' ? ALERT_CHANNEL : undefined);
+    this.alerts = new AlertRepository(
+      db,
+      connection.dialect === 'postgres' ? ALERT_CHANNEL : undefined,
+      connection.sqlite,
+    );
     this.alertDispatch = new AlertDispatchRepository(db);
     this.alertRuleState = new AlertRuleStateRepository(db);
     this.notifications = new NotificationRepository(db, connection.dialect);

@@ -16,6 +16,7 @@ function harness(options: { failWith?: (alerts: readonly AlertWrite[]) => Error 
   let seq = 0;
   let release: (() => void) | undefined;
   let hold = false;
+  let writing: (() => void) | undefined;
   const metrics: IngestMetrics = {
     received: (source, n) => counted.push(`received:${source}:${n}`),
     rejected: (reason, n) => counted.push(`rejected:${reason}:${n}`),
@@ -24,6 +25,7 @@ function harness(options: { failWith?: (alerts: readonly AlertWrite[]) => Error 
   const ingest = new AlertIngest({
     repository: {
       upsert: async (alerts): Promise<AlertsIngested> => {
+        writing?.();
         if (hold) await new Promise<void>((resolve) => (release = resolve));
         const error = options.failWith?.(alerts);
         if (error) throw error;
@@ -43,6 +45,8 @@ function harness(options: { failWith?: (alerts: readonly AlertWrite[]) => Error 
     writes,
     counted,
     holdWrites: () => (hold = true),
+    /** Resolves when the next write starts. */
+    nextWrite: () => new Promise<void>((resolve) => (writing = resolve)),
     releaseWrites: () => {
       hold = false;
       release?.();
@@ -156,7 +160,7 @@ describe('AlertIngest', () => {
   });
 
   it('commits batches that arrive during a write together, and each alone when that fails', async () => {
-    const { ingest, writes, holdWrites, releaseWrites } = harness({
+    const { ingest, writes, holdWrites, releaseWrites, nextWrite } = harness({
       failWith: (alerts) =>
         alerts.some((a) => a.labels.alertname === 'Poison') ? new Error('boom') : undefined,
     });
@@ -167,8 +171,9 @@ describe('AlertIngest', () => {
         alerts: [{ labels: { alertname: name } }],
       });
     holdWrites();
+    let started = nextWrite();
     const first = post('First');
-    await new Promise((resolve) => setImmediate(resolve));
+    await started;
     const rest = [post('Second'), post('Third')];
     releaseWrites();
     await Promise.all([first, ...rest]);
@@ -179,8 +184,9 @@ describe('AlertIngest', () => {
 
     writes.length = 0;
     holdWrites();
+    started = nextWrite();
     const blocker = post('Blocker');
-    await new Promise((resolve) => setImmediate(resolve));
+    await started;
     const good = post('Good');
     const poison = post('Poison');
     releaseWrites();
@@ -188,5 +194,18 @@ describe('AlertIngest', () => {
     await expect(good).resolves.toEqual({ accepted: 1 });
     await expect(poison).rejects.toThrow('boom');
     expect(writes.map((batch) => batch.map((w) => w.labels.alertname))).toEqual([['Blocker'], ['Good']]);
+  });
+
+  it('commits the batches posted in one turn of the event loop together', async () => {
+    const { ingest, writes } = harness();
+    const post = (name: string) =>
+      ingest.ingest(caller([['ops', 'operator']]), {
+        team: 'ops',
+        source: 'prometheus',
+        alerts: [{ labels: { alertname: name } }],
+      });
+    await Promise.all([post('A'), post('B'), post('C')]);
+    await post('D');
+    expect(writes.map((batch) => batch.map((w) => w.labels.alertname))).toEqual([['A', 'B', 'C'], ['D']]);
   });
 });

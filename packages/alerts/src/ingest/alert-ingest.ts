@@ -140,12 +140,16 @@ export class AlertIngest {
   #commit(alerts: AlertWrite[]): Promise<AlertsIngested> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ alerts, resolve, reject });
-      if (!this.#writing) void this.#drain();
+      if (this.#writing) return;
+      // The first write waits for the end of this turn of the event loop: every request whose body
+      // arrived in it joins the same transaction. (SQLite writes synchronously: without this wait a write
+      // would never be in flight when the next request is read, and nothing would ever be grouped.)
+      this.#writing = true;
+      setImmediate(() => void this.#drain());
     });
   }
 
   async #drain(): Promise<void> {
-    this.#writing = true;
     try {
       while (this.#queue.length > 0) {
         const batch = this.#queue;

@@ -1,0 +1,251 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
+import type { AlertRecord } from '@gantry/model';
+import type { AlertTable, Database } from './schema.ts';
+
+/** An alert to store: its record without the sequence number and state, which the store gives. */
+export type AlertWrite = Omit<AlertRecord, 'seq' | 'state' | 'updatedAt'>;
+
+/** What one committed ingest changed: sequence numbers `fromSeq..toSeq`, in the teams listed. */
+export interface AlertsIngested {
+  fromSeq: number;
+  toSeq: number;
+  teams: readonly string[];
+  /** Rows written; 0 (and `fromSeq` = `toSeq` = 0) when every alert was stored already as it is. */
+  count: number;
+}
+
+/** Nothing written: every alert of the batch was stored already with the same content. */
+export const NOTHING_INGESTED: AlertsIngested = { fromSeq: 0, toSeq: 0, teams: [], count: 0 };
+
+/** The columns of a stored alert that a write may change (labels, and so the entities, cannot). */
+export interface StoredAlertHead {
+  starts_at: string;
+  ends_at: string;
+  annotations: string;
+  generator_url: string;
+  source: string;
+}
+
+/**
+ * The row to write for `alert` given the stored one, or undefined when the write would change nothing
+ * but `updated_at` (a resend with the same times, annotations and source: skipped, it takes no sequence
+ * number and the dispatcher has nothing to read). A stored alert whose firing interval overlaps the new
+ * one keeps its earlier `startsAt`, as Alertmanager merges them. Any change of `endsAt` is written: that
+ * is what resolves an alert, and what keeps a resent firing alert from resolving.
+ */
+export function planAlertRow(
+  alert: AlertWrite,
+  stored: StoredAlertHead | undefined,
+  seq: number,
+  updatedAt: string,
+): AlertTable | undefined {
+  let startsAt = alert.startsAt;
+  if (
+    stored &&
+    alert.startsAt <= stored.ends_at &&
+    alert.endsAt >= stored.starts_at &&
+    stored.starts_at < alert.startsAt
+  )
+    startsAt = stored.starts_at;
+  const annotations = JSON.stringify(alert.annotations);
+  if (
+    stored &&
+    stored.starts_at === startsAt &&
+    stored.ends_at === alert.endsAt &&
+    stored.annotations === annotations &&
+    stored.generator_url === alert.generatorURL &&
+    stored.source === alert.source
+  )
+    return undefined;
+  return {
+    team: alert.team,
+    fingerprint: alert.fingerprint,
+    seq,
+    alertname: (alert.labels.alertname ?? '').slice(0, 256),
+    labels: JSON.stringify(alert.labels),
+    annotations,
+    starts_at: startsAt,
+    ends_at: alert.endsAt,
+    updated_at: updatedAt,
+    generator_url: alert.generatorURL,
+    source: alert.source,
+    cluster: (alert.entities.cluster ?? '').slice(0, 253),
+    node: (alert.entities.node ?? '').slice(0, 253),
+    namespace: (alert.entities.namespace ?? '').slice(0, 253),
+    application: (alert.entities.application ?? '').slice(0, 253),
+    component: (alert.entities.component ?? '').slice(0, 253),
+  };
+}
+
+const COLUMNS = [
+  'team',
+  'fingerprint',
+  'seq',
+  'alertname',
+  'labels',
+  'annotations',
+  'starts_at',
+  'ends_at',
+  'updated_at',
+  'generator_url',
+  'source',
+  'cluster',
+  'node',
+  'namespace',
+  'application',
+  'component',
+] as const satisfies readonly (keyof AlertTable)[];
+
+interface SqliteStatements {
+  seq: Statement<[], { value: number }>;
+  setSeq: Statement<[number]>;
+  head: Statement<[string, string], StoredAlertHead>;
+  insert: Statement<unknown[]>;
+  update: Statement<unknown[]>;
+}
+
+/**
+ * The alert upsert on SQLite: better-sqlite3 statements prepared once and run directly (no query
+ * compiled per batch), one `BEGIN IMMEDIATE` transaction per call. Each alert is read by its primary key
+ * and then inserted, updated or left alone (`planAlertRow`), and only written rows take sequence numbers,
+ * so they stay without gaps. It runs inside `db.connection()`, which holds Kysely's lock on the one
+ * connection: no Kysely transaction is open on it meanwhile, so these writes never land inside another
+ * caller's transaction.
+ */
+export class SqliteAlertWriter {
+  #statements: SqliteStatements | undefined;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly sqlite: SqliteDatabase,
+  ) {}
+
+  write(alerts: readonly AlertWrite[], updatedAt: string): Promise<AlertsIngested> {
+    return this.db.connection().execute(() => Promise.resolve(this.#write(alerts, updatedAt)));
+  }
+
+  #write(alerts: readonly AlertWrite[], updatedAt: string): AlertsIngested {
+    const s = (this.#statements ??= this.#prepare());
+    const run = this.sqlite.transaction((): AlertsIngested => {
+      const last = Number(s.seq.get()!.value);
+      let seq = last;
+      const teams = new Set<string>();
+      for (const alert of alerts) {
+        const stored = s.head.get(alert.team, alert.fingerprint);
+        const row = planAlertRow(alert, stored, seq + 1, updatedAt);
+        if (!row) continue;
+        seq++;
+        teams.add(row.team);
+        if (stored)
+          s.update.run(
+            row.seq,
+            row.starts_at,
+            row.ends_at,
+            row.updated_at,
+            row.annotations,
+            row.generator_url,
+            row.source,
+            row.team,
+            row.fingerprint,
+          );
+        else s.insert.run(...COLUMNS.map((column) => row[column]));
+      }
+      if (seq === last) return NOTHING_INGESTED;
+      s.setSeq.run(seq);
+      return { fromSeq: last + 1, toSeq: seq, teams: [...teams], count: seq - last };
+    });
+    return run.immediate();
+  }
+
+  #prepare(): SqliteStatements {
+    const db = this.sqlite;
+    return {
+      seq: db.prepare('select value from alert_seq where id = 1'),
+      setSeq: db.prepare('update alert_seq set value = ? where id = 1'),
+      head: db.prepare(
+        'select starts_at, ends_at, annotations, generator_url, source from alerts where team = ? and fingerprint = ?',
+      ),
+      insert: db.prepare(
+        `insert into alerts (${COLUMNS.join(', ')}) values (${COLUMNS.map(() => '?').join(', ')})`,
+      ),
+      update: db.prepare(
+        'update alerts set seq = ?, starts_at = ?, ends_at = ?, updated_at = ?, annotations = ?, generator_url = ?, source = ? where team = ? and fingerprint = ?',
+      ),
+    };
+  }
+}
+
+const PG_TYPES: Record<(typeof COLUMNS)[number], string> = {
+  team: 'varchar',
+  fingerprint: 'varchar',
+  seq: 'bigint',
+  alertname: 'varchar',
+  labels: 'text',
+  annotations: 'text',
+  starts_at: 'varchar',
+  ends_at: 'varchar',
+  updated_at: 'varchar',
+  generator_url: 'text',
+  source: 'varchar',
+  cluster: 'varchar',
+  node: 'varchar',
+  namespace: 'varchar',
+  application: 'varchar',
+  component: 'varchar',
+};
+
+/**
+ * The alert upsert on PostgreSQL, in the caller's transaction, in a fixed number of round trips whatever
+ * the number of alerts: lock the sequence counter row (`for update`: it orders all alert writers, on every
+ * server, so commits come in sequence order), read the stored alerts of the batch in one statement, then
+ * one `INSERT ... SELECT FROM unnest(...) ON CONFLICT DO UPDATE` of the rows that change (one array
+ * parameter per column, so the statement's text is the same for any batch), then the counter.
+ */
+export async function writeAlertsPostgres(
+  tx: Transaction<Database>,
+  alerts: readonly AlertWrite[],
+  updatedAt: string,
+  notifyChannel: string | undefined,
+): Promise<AlertsIngested> {
+  const counter = await sql<{ value: number }>`select value from alert_seq where id = 1 for update`.execute(
+    tx,
+  );
+  const last = Number(counter.rows[0]!.value);
+  const stored = await sql<StoredAlertHead & { team: string; fingerprint: string }>`
+    select a.team, a.fingerprint, a.starts_at, a.ends_at, a.annotations, a.generator_url, a.source
+    from alerts a
+    join unnest(${alerts.map((a) => a.team)}::varchar[], ${alerts.map((a) => a.fingerprint)}::varchar[])
+      as k(team, fingerprint) on a.team = k.team and a.fingerprint = k.fingerprint`.execute(tx);
+  const byKey = new Map(stored.rows.map((row) => [`${row.team}\u0000${row.fingerprint}`, row]));
+  const rows: AlertTable[] = [];
+  for (const alert of alerts) {
+    const row = planAlertRow(
+      alert,
+      byKey.get(`${alert.team}\u0000${alert.fingerprint}`),
+      last + rows.length + 1,
+      updatedAt,
+    );
+    if (row) rows.push(row);
+  }
+  if (rows.length === 0) return NOTHING_INGESTED;
+  const arrays = COLUMNS.map(
+    (column) => sql`${rows.map((row) => row[column])}::${sql.raw(PG_TYPES[column])}[]`,
+  );
+  await sql`
+    insert into alerts (${sql.raw(COLUMNS.join(', '))})
+    select * from unnest(${sql.join(arrays)})
+    on conflict (team, fingerprint) do update set
+      seq = excluded.seq, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
+      updated_at = excluded.updated_at, annotations = excluded.annotations,
+      generator_url = excluded.generator_url, source = excluded.source`.execute(tx);
+  const toSeq = last + rows.length;
+  await sql`update alert_seq set value = ${toSeq} where id = 1`.execute(tx);
+  if (notifyChannel) await sql`select pg_notify(${notifyChannel}, ${String(toSeq)})`.execute(tx);
+  return {
+    fromSeq: last + 1,
+    toSeq,
+    teams: [...new Set(rows.map((row) => row.team))],
+    count: rows.length,
+  };
+}
