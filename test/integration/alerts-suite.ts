@@ -166,6 +166,8 @@ export function describeAlertsSuite(database: string, databaseUrl: () => Promise
         [[{ labels: { alertname: 'A', big: 'x'.repeat(5000) } }], '/0/labels/big'],
         [[{ labels: { alertname: 'A' }, startsAt: 'yesterday' }], 'startsAt'],
         [{ labels: { alertname: 'not an array' } }, 'array'],
+        [[{ labels: { alertname: 'A', nul: 'a\u0000b' } }], 'must not contain NUL'],
+        [[{ labels: { alertname: 'A' }, annotations: { lone: '\uDC00' } }], 'lone surrogate'],
       ];
       for (const [body, message] of cases) {
         const reply = await prom.post(`${AM}/alerts`, body);
