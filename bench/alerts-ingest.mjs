@@ -5,8 +5,10 @@
 // set); Alertmanager keeps alerts in memory. The alerts cycle through a pool, so most posts are repeats
 // that update stored alerts, as Prometheus' resends are; with --fresh every alert is a label set never posted
 // before (a storm of new alerts: every row an insert, and the dispatcher takes in every one).
-// Usage: node bench/alerts-ingest.mjs [--seconds 10] [--warmup 3] [--clients 8] [--pool 10000] [--fresh]
-//        [--only gantry|alertmanager|sqlite|postgres] [--server-cpu-profile FILE] [--json]
+// All systems run at once and are measured in turn, in `--rounds` slices of seconds/rounds each (with a
+// pause between slices), so that a change of the shared machine's load falls on all of them alike.
+// Usage: node bench/alerts-ingest.mjs [--seconds 10] [--warmup 3] [--rounds 5] [--clients 8] [--pool 10000]
+//        [--fresh] [--only gantry|alertmanager|sqlite|postgres] [--server-cpu-profile FILE] [--json]
 // --server-cpu-profile writes a CPU profile of each Gantry server's main thread, start to exit, to FILE
 // (FILE-sqlite.cpuprofile, FILE-postgres.cpuprofile; open them in Chrome's DevTools or speedscope).
 import { spawn } from 'node:child_process';
@@ -22,6 +24,7 @@ const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '5' },
     clients: { type: 'string', default: '8' },
     pool: { type: 'string', default: '10000' },
     fresh: { type: 'boolean', default: false },
@@ -90,8 +93,8 @@ function post(agent, url, body, token) {
   });
 }
 
-/** `clients` loops posting batches back to back for `seconds`; the rate counts only 200 answers. */
 let freshBatches = 0;
+/** `clients` loops posting batches back to back for `secondsToRun`; the rate counts only 200 answers. */
 async function load(url, token, secondsToRun) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
   // Fresh bodies are made as they are posted (on the client's side of the same machine, a small cost
@@ -116,13 +119,19 @@ async function load(url, token, secondsToRun) {
       }
     }),
   );
-  const elapsed = (performance.now() - started) / 1000;
   agent.destroy();
+  return { ok, failures, latencies, elapsed: (performance.now() - started) / 1000 };
+}
+
+/** The slices of one system, added up. */
+function summary(slices) {
+  const ok = slices.reduce((sum, slice) => sum + slice.ok, 0);
+  const elapsed = slices.reduce((sum, slice) => sum + slice.elapsed, 0);
   return {
     alertsPerSecond: (ok * BATCH) / elapsed,
     requests: ok,
-    failures,
-    latency: percentiles(latencies),
+    failures: slices.reduce((sum, slice) => sum + slice.failures, 0),
+    latency: percentiles(slices.flatMap((slice) => slice.latencies)),
     load1: loadavg()[0],
   };
 }
@@ -186,53 +195,66 @@ process.on('exit', () =>
   return { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(preload).href}`.trim() };
 }
 
-async function measureGantry(name, env, port, tag) {
+async function startGantry(name, env, port, tag) {
   const profile = values['server-cpu-profile'];
   const server = await startServer({
     env: { ...env, ...(profile ? profilerPreload(`${profile}-${tag}.cpuprofile`) : {}) },
     port,
   });
-  try {
-    const created = await request('POST', `${server.url}${BASE}/teams`, team('bench'), server.token);
-    if (created.status !== 201) throw new Error(`team: ${created.status} ${JSON.stringify(created.body)}`);
-    const url = `${server.url}/api/teams/bench/alertmanager/api/v2/alerts`;
-    await load(url, server.token, Number(values.warmup));
-    const result = await load(url, server.token, seconds);
-    return { name, ...result, rssMb: server.rssMb() };
-  } finally {
+  const created = await request('POST', `${server.url}${BASE}/teams`, team('bench'), server.token);
+  if (created.status !== 201) {
     await server.stop();
+    throw new Error(`team: ${created.status} ${JSON.stringify(created.body)}`);
   }
+  return {
+    name,
+    url: `${server.url}/api/teams/bench/alertmanager/api/v2/alerts`,
+    token: server.token,
+    rssMb: () => server.rssMb(),
+    stop: () => server.stop(),
+  };
 }
 
+const targets = [];
 const results = [];
-if (runs('alertmanager')) {
-  const am = await startAlertmanager(17493);
-  try {
-    await load(`${am.url}/api/v2/alerts`, undefined, Number(values.warmup));
-    results.push({
-      name: 'Alertmanager 0.25 (memory)',
-      ...(await load(`${am.url}/api/v2/alerts`, undefined, seconds)),
-    });
-  } finally {
-    await am.stop();
+try {
+  if (runs('alertmanager')) {
+    const am = await startAlertmanager(17493);
+    targets.push({ name: 'Alertmanager 0.25 (memory)', url: `${am.url}/api/v2/alerts`, stop: am.stop });
   }
+  if (runs('sqlite')) targets.push(await startGantry('Gantry (SQLite)', {}, 17491, 'sqlite'));
+  if (process.env.GANTRY_TEST_POSTGRES_URL && runs('postgres'))
+    targets.push(
+      await startGantry(
+        'Gantry (PostgreSQL)',
+        { GANTRY_DATABASE_URL: process.env.GANTRY_TEST_POSTGRES_URL },
+        17492,
+        'postgres',
+      ),
+    );
+  for (const target of targets) await load(target.url, target.token, Number(values.warmup));
+  const rounds = Number(values.rounds);
+  const slices = targets.map(() => []);
+  for (let round = 0; round < rounds; round++)
+    for (const [i, target] of targets.entries()) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      slices[i].push(await load(target.url, target.token, seconds / rounds));
+    }
+  for (const [i, target] of targets.entries())
+    results.push({
+      name: target.name,
+      ...summary(slices[i]),
+      ...(target.rssMb ? { rssMb: target.rssMb() } : {}),
+    });
+} finally {
+  for (const target of targets) await target.stop();
 }
-if (runs('sqlite')) results.push(await measureGantry('Gantry (SQLite)', {}, 17491, 'sqlite'));
-if (process.env.GANTRY_TEST_POSTGRES_URL && runs('postgres'))
-  results.push(
-    await measureGantry(
-      'Gantry (PostgreSQL)',
-      { GANTRY_DATABASE_URL: process.env.GANTRY_TEST_POSTGRES_URL },
-      17492,
-      'postgres',
-    ),
-  );
 
 if (values.json) console.log(JSON.stringify(results, null, 2));
 else {
   const reference = results[0].alertsPerSecond;
   console.log(
-    `${clients} clients, batches of ${BATCH}, ${seconds} s after ${values.warmup} s warm-up, ${
+    `${clients} clients, batches of ${BATCH}, ${seconds} s in ${values.rounds} slices after ${values.warmup} s warm-up, ${
       values.fresh ? 'every alert new' : `pool of ${pool} alerts`
     }`,
   );
