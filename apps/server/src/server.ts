@@ -35,6 +35,7 @@ import {
 } from '@gantry/fleet';
 import { createCelEngine, createDeliveryModule } from '@gantry/delivery';
 import { KubeJobRunner, createJobsModule, type AgentPort, type HostDirectory } from '@gantry/jobs';
+import { createExceptionsModule } from '@gantry/health';
 import {
   ControllerManager,
   LeaderElector,
@@ -298,6 +299,24 @@ export async function startServer(
     jobs.start();
     cleanups.unshift(() => jobs.stop());
 
+    // Exceptions and failures (ADR 0018): the service on every server (the API; correlation's
+    // ExceptionPort and escalation's ExceptionReader), the failure controller on the lease holder.
+    const exceptions = createExceptionsModule(
+      { resources, repository: store.exceptions, leases: store.leases, clock: systemClock(now), recorder },
+      {
+        holder: config.instanceId || `${hostname()}-${process.pid}`,
+        failures: { leaseDurationMs: config.leaseDurationMs, intervalMs: config.failureCheckSeconds * 1000 },
+      },
+    );
+    exceptions.start();
+    cleanups.unshift(() => exceptions.stop());
+    resources.onWrite(({ type, object }) => {
+      if (type === 'DELETED' && object.kind === 'Team')
+        void store.exceptions
+          .deleteTeam(object.metadata.name)
+          .catch((error: unknown) => logger.warn({ err: error }, 'deleting a team’s exceptions failed'));
+    });
+
     // Alerts (ADR 0012): ingest and the Alertmanager API's silences over the Silence kind.
     const alertMetrics: IngestMetrics = {
       received: (source, count) => metrics.alertsReceived.inc({ source }, count),
@@ -379,6 +398,7 @@ export async function startServer(
         notifications,
         jobs: jobs.service,
         hosts,
+        exceptions: exceptions.service,
         store,
         feed,
         metrics,
