@@ -35,7 +35,7 @@ import {
 } from '@gantry/fleet';
 import { createCelEngine, createDeliveryModule } from '@gantry/delivery';
 import { KubeJobRunner, createJobsModule, type AgentPort, type HostDirectory } from '@gantry/jobs';
-import { createExceptionsModule } from '@gantry/health';
+import { createExceptionsModule, type ExceptionService } from '@gantry/health';
 import {
   ControllerManager,
   LeaderElector,
@@ -85,6 +85,8 @@ export interface RunningServer {
   config: ResolvedConfig;
   /** Where the alert dispatcher hands group notifications over: `notifications.enqueue(...)`. */
   notifications: NotificationService;
+  /** Exceptions (ADR 0018): correlation's ExceptionPort and escalation's ExceptionReader. */
+  exceptions: ExceptionService;
   /** Set when this start created the bootstrap admin with a generated password. */
   generatedAdminPassword?: string;
   adminCreated: boolean;
@@ -516,6 +518,7 @@ export async function startServer(
       store,
       config,
       notifications,
+      exceptions: exceptions.service,
       adminCreated: bootstrap.created,
       ...(bootstrap.generatedPassword ? { generatedAdminPassword: bootstrap.generatedPassword } : {}),
       close: () => (closing ??= runCleanups(cleanups)),

@@ -127,12 +127,12 @@ export function exceptionRoutes(fastify: FastifyInstance, exceptions: ExceptionS
           tags,
           summary,
           params: ExceptionParams,
-          body: Type.Optional(ExceptionActionRequest),
+          body: ExceptionActionRequest,
           response: { 200: ExceptionRecord, ...errorResponses(409) },
         },
       },
       (request) =>
-        exceptions[action](request.caller, request.params.team, request.params.id, request.body?.reason),
+        exceptions[action](request.caller, request.params.team, request.params.id, request.body.reason),
     );
   }
   app.post(
