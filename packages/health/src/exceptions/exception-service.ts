@@ -425,7 +425,7 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
         );
         return { exceptionId: record.id, outcome: 'opened' };
       },
-      `${group.team}\u0000${group.key}`,
+      JSON.stringify([group.team, group.key]),
     );
     for (const event of events) this.deps.recorder.record(event);
     return result;
@@ -457,7 +457,7 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
       events.push(
         eventOf(record, ExceptionEventReasons.resolved, 'resolved: its alerts resolved', Actors.correlation),
       );
-    }, `${team}\u0000${key}`);
+    }, JSON.stringify([team, key]));
     for (const event of events) this.deps.recorder.record(event);
   }
 
