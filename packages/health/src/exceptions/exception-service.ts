@@ -317,9 +317,8 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
         firingAlertCount: members.filter((alert) => alert.state === 'firing').length,
         updatedAt: now,
       };
-      const { ...gone } = from;
       const folded: ExceptionRecord = {
-        ...gone,
+        ...from,
         state: 'merged',
         mergedInto: into.id,
         alertCount: 0,
@@ -434,30 +433,40 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
   async groupResolved(team: string, key: string, at: Date): Promise<void> {
     const now = at.toISOString();
     const events: GantryEvent[] = [];
-    await this.deps.repository.transaction(async (repo) => {
-      const current = await repo.latestForKey(team, key);
-      if (!current || current.state === 'resolved' || current.state === 'merged') return;
-      const members = await repo.alerts(current.id);
-      const stillFiring = members.filter((alert) => alert.state === 'firing');
-      await repo.upsertAlerts(stillFiring.map((alert) => ({ ...alert, state: 'resolved', resolvedAt: now })));
-      const record = { ...resolved(current, now), firingAlertCount: 0 };
-      await repo.update(record);
-      await repo.syncEpisode(record);
-      await repo.appendTimeline([
-        entry(record, {
-          type: 'state-changed',
-          at: now,
-          actor: Actors.correlation,
-          message: 'resolved: the last of its alerts resolved',
-          reason: TimelineReasons.groupResolved,
-          fromState: current.state,
-          toState: 'resolved',
-        }),
-      ]);
-      events.push(
-        eventOf(record, ExceptionEventReasons.resolved, 'resolved: its alerts resolved', Actors.correlation),
-      );
-    }, JSON.stringify([team, key]));
+    await this.deps.repository.transaction(
+      async (repo) => {
+        const current = await repo.latestForKey(team, key);
+        if (!current || current.state === 'resolved' || current.state === 'merged') return;
+        const members = await repo.alerts(current.id);
+        const stillFiring = members.filter((alert) => alert.state === 'firing');
+        await repo.upsertAlerts(
+          stillFiring.map((alert) => ({ ...alert, state: 'resolved', resolvedAt: now })),
+        );
+        const record = { ...resolved(current, now), firingAlertCount: 0 };
+        await repo.update(record);
+        await repo.syncEpisode(record);
+        await repo.appendTimeline([
+          entry(record, {
+            type: 'state-changed',
+            at: now,
+            actor: Actors.correlation,
+            message: 'resolved: the last of its alerts resolved',
+            reason: TimelineReasons.groupResolved,
+            fromState: current.state,
+            toState: 'resolved',
+          }),
+        ]);
+        events.push(
+          eventOf(
+            record,
+            ExceptionEventReasons.resolved,
+            'resolved: its alerts resolved',
+            Actors.correlation,
+          ),
+        );
+      },
+      JSON.stringify([team, key]),
+    );
     for (const event of events) this.deps.recorder.record(event);
   }
 
