@@ -123,6 +123,18 @@ export class ExceptionRepository {
     return row ? fromRow(row) : undefined;
   }
 
+  /** The exception of `team` that is open, acknowledged or mitigated for `key`, if any (at most one). */
+  async activeForKey(team: string, key: string): Promise<ExceptionRecord | undefined> {
+    const row = await this.db
+      .selectFrom('exceptions')
+      .selectAll()
+      .where('team', '=', team)
+      .where('active_key', '=', key)
+      .$if(this.dialect === 'postgres' && this.inTransaction, (q) => q.forUpdate())
+      .executeTakeFirst();
+    return row ? fromRow(row) : undefined;
+  }
+
   /** Stores a new exception, its entities and its first episode. */
   async insert(record: ExceptionRecord, firstAlertAt?: string): Promise<void> {
     await this.transaction(async (repo) => {

@@ -370,3 +370,62 @@ describe('the timeline view', () => {
     expect(timeline.from).toBe(at(-30));
   });
 });
+
+describe('one exception at a time per correlation key', () => {
+  it('refuses to reopen an old one beside the one going on, and correlation finds a reopened old one', async () => {
+    await service.correlate(group([alert('a', 'firing')]), new Date(clock.now()));
+    await service.groupResolved('ops', 'topology/rack=r1', new Date(clock.now()));
+    clock.advance(31 * MIN);
+    expect((await service.correlate(group([alert('a', 'firing')]), new Date(clock.now()))).exceptionId).toBe(
+      'ex-2',
+    );
+    const refused = await expectState(service.reopen(operator, 'ops', 'ex-1'));
+    expect(refused.message).toContain('ex-2');
+    await service.resolve(operator, 'ops', 'ex-2');
+    await service.reopen(operator, 'ops', 'ex-1', 'it was the first one all along');
+    expect(await service.correlate(group([alert('b', 'firing')]), new Date(clock.now()))).toEqual({
+      exceptionId: 'ex-1',
+      outcome: 'joined',
+    });
+    await service.groupResolved('ops', 'topology/rack=r1', new Date(clock.now()));
+    expect((await service.show(viewer, 'ops', 'ex-1')).state).toBe('resolved');
+    expect((await service.show(viewer, 'ops', 'ex-2')).state).toBe('resolved');
+  });
+});
+
+describe('list queries', () => {
+  it('filters by state, severity, assignee, entity and time, and pages with a continue token', async () => {
+    for (const [title, severity] of [
+      ['a', 'minor'],
+      ['b', 'critical'],
+      ['c', 'critical'],
+    ] as const) {
+      await service.create(operator, 'ops', {
+        title,
+        severity,
+        entities: [{ kind: 'Node', name: `w-${title}`, cluster: 'east' }],
+      });
+      clock.advance(MIN);
+    }
+    await service.resolve(operator, 'ops', 'ex-1');
+    await service.assign(operator, 'ops', 'ex-3', 'bob');
+    const titles = async (query: Parameters<ExceptionService['list']>[2]) =>
+      (await service.list(viewer, 'ops', query)).items.map((item) => item.title);
+    expect(await titles({ state: 'active' })).toEqual(['c', 'b']);
+    expect(await titles({ state: 'resolved,open' })).toEqual(['c', 'b', 'a']);
+    expect(await titles({ severity: 'critical', assignee: 'bob' })).toEqual(['c']);
+    expect(await titles({ entity: 'Node/w-b', cluster: 'east' })).toEqual(['b']);
+    expect(await titles({ entity: 'Node/w-b', cluster: 'west' })).toEqual([]);
+    expect(await titles({ until: '2026-06-01T10:00:30Z' })).toEqual(['a']);
+    expect(await titles({ since: new Date(clock.now()).toISOString() })).toEqual(['c', 'b', 'a']);
+    expect(await titles({ since: new Date(clock.now() + 1).toISOString() })).toEqual(['c', 'b']);
+    const first = await service.list(viewer, 'ops', { limit: '2' });
+    expect(first.items.map((item) => item.title)).toEqual(['c', 'b']);
+    const rest = await service.list(viewer, 'ops', { limit: '2', continue: first.continue! });
+    expect(rest.items.map((item) => item.title)).toEqual(['a']);
+    expect(rest.continue).toBeUndefined();
+    for (const bad of [{ state: 'sleeping' }, { entity: 'Rack/r1' }, { since: 'yesterday' }, { limit: '0' }])
+      await expectState(service.list(viewer, 'ops', bad), ErrorCodes.invalid);
+    await expectState(service.list(viewer, 'ops', { continue: 'garbage' }), ErrorCodes.badRequest);
+  });
+});

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { EventRecorder, GantryEvent } from '@gantry/controllers';
 import { authorize, type Caller } from '@gantry/identity';
 import {
+  ConflictError,
+  ErrorCodes,
   NotFoundError,
   type CreateExceptionRequest,
   type EntityRefRecord,
@@ -374,7 +376,10 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
       async (
         repo,
       ): Promise<{ exceptionId: string; outcome: 'opened' | 'joined' | 'reopened' | 'unchanged' }> => {
-        let current = await repo.latestForKey(group.team, group.key);
+        // The one going on for the key; else the newest (resolved or merged) one.
+        let current =
+          (await repo.activeForKey(group.team, group.key)) ??
+          (await repo.latestForKey(group.team, group.key));
         // A merged exception carries on as the one it was merged into.
         for (let hops = 0; current?.state === 'merged' && current.mergedInto && hops < 16; hops++)
           current = await repo.get(group.team, current.mergedInto);
@@ -435,8 +440,8 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
     const events: GantryEvent[] = [];
     await this.deps.repository.transaction(
       async (repo) => {
-        const current = await repo.latestForKey(team, key);
-        if (!current || current.state === 'resolved' || current.state === 'merged') return;
+        const current = await repo.activeForKey(team, key);
+        if (!current) return;
         const members = await repo.alerts(current.id);
         const stillFiring = members.filter((alert) => alert.state === 'firing');
         await repo.upsertAlerts(
@@ -680,6 +685,17 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
     const result = await this.deps.repository.transaction(async (repo) => {
       const current = this.#found(await repo.get(team, id), team, id);
       checkTransition(action, current);
+      if (action === 'reopen' && current.correlationKey !== undefined) {
+        // One exception at a time goes on for a correlation key: reopening an old one beside it would
+        // split its alerts.
+        const going = await repo.activeForKey(team, current.correlationKey);
+        if (going)
+          throw new ConflictError(
+            `exception ${going.id} is ${going.state} for the same correlation key; merge into it instead`,
+            ErrorCodes.exceptionState,
+            [{ path: '', message: `exception ${going.id} is going on for the key` }],
+          );
+      }
       const now = this.#nowIso();
       const outcome = change(current, now);
       const record: ExceptionRecord = { ...outcome.record, updatedAt: now };
