@@ -230,6 +230,25 @@ describe('exceptions API (SQLite)', () => {
     });
   });
 
+  it('deletes a team’s exceptions with the team', async () => {
+    expect((await admin.post(`${BASE}/teams`, team('short-lived'))).status).toBe(201);
+    const created = await admin.post('/api/teams/short-lived/exceptions', {
+      title: 'gone soon',
+      severity: 'warning',
+      entities: [],
+    });
+    expect(created.status).toBe(201);
+    expect((await admin.delete(`${BASE}/teams/short-lived`)).status).toBe(200);
+    await eventually(
+      () => gantry.server.store.exceptions.list({ teams: ['short-lived'], limit: 10 }),
+      (page) => page.items.length === 0,
+    );
+    expect(await gantry.server.store.exceptions.timeline((created.body as ExceptionRecord).id, 10)).toEqual({
+      entries: [],
+      truncated: false,
+    });
+  });
+
   it('gave only answers that /api/openapi.json declares, with bodies its schemas allow', async () => {
     const doc = (await client(gantry.url).get('/api/openapi.json')).body;
     expect(recordedReplies.filter((reply) => reply.url.includes('/exceptions')).length).toBeGreaterThan(10);
