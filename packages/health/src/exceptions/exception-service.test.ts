@@ -3,7 +3,7 @@ import { MemoryEventRecorder } from '@gantry/controllers';
 import { ErrorCodes, GantryError } from '@gantry/model';
 import { Store } from '@gantry/store';
 import { ExceptionService } from './exception-service.ts';
-import { Actors, ExceptionEventReasons } from './reasons.ts';
+import { ExceptionActors, ExceptionEventReasons } from './reasons.ts';
 import { ManualClock, MemoryPolicySource, alert, callerWith, group } from './testing.ts';
 
 const MIN = 60_000;
@@ -149,7 +149,7 @@ describe('correlation through the ExceptionPort', () => {
       severity: 'critical',
       alertCount: 3,
       firingAlertCount: 3,
-      createdBy: Actors.correlation,
+      createdBy: ExceptionActors.correlation,
     });
     const resolvedOne = await service.correlate(group([alert('a', 'resolved')]), new Date(clock.now()));
     expect(resolvedOne.outcome).toBe('joined');
@@ -243,7 +243,11 @@ describe('correlation through the ExceptionPort', () => {
       details: { step: 2 },
     });
     const last = (await service.timeline(viewer, 'ops', 'ex-1')).entries.at(-1)!;
-    expect(last).toMatchObject({ type: 'escalation', actor: Actors.escalation, details: { step: 2 } });
+    expect(last).toMatchObject({
+      type: 'escalation',
+      actor: ExceptionActors.escalation,
+      details: { step: 2 },
+    });
   });
 
   it('serves escalation: views with changedAt, oldest change first, the current episode as openedAt', async () => {

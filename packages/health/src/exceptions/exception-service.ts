@@ -22,10 +22,10 @@ import type {
   ExceptionReader,
   ExceptionView,
 } from '../ports.ts';
-import { resolvePolicy, type HealthPolicySource, type ResolvedHealthPolicy } from './health-policy.ts';
+import { resolveHealthPolicy, type HealthPolicySource, type ResolvedHealthPolicy } from './health-policy.ts';
 import { decodeListQuery, encodeNext, type ExceptionListOptions } from './list-query.ts';
-import { Actors, ExceptionEventReasons, TimelineReasons } from './reasons.ts';
-import { checkTransition, type ExceptionAction } from './transitions.ts';
+import { ExceptionActors, ExceptionEventReasons, ExceptionTimelineReasons } from './reasons.ts';
+import { checkExceptionTransition, type ExceptionAction } from './transitions.ts';
 
 export interface ExceptionServiceDeps {
   /** `store.exceptions`. */
@@ -304,9 +304,9 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
       ]);
       const into = this.#found(loaded.get(intoId), team, intoId);
       const from = this.#found(loaded.get(fromId), team, fromId);
-      if (into.id === from.id) checkTransition('merged', { id: from.id, state: 'merged' });
-      checkTransition('merge', into);
-      checkTransition('merged', from);
+      if (into.id === from.id) checkExceptionTransition('merged', { id: from.id, state: 'merged' });
+      checkExceptionTransition('merge', into);
+      checkExceptionTransition('merged', from);
       const now = this.#nowIso();
       await repo.moveMembership(from.id, into.id);
       const members = await repo.alerts(into.id);
@@ -389,7 +389,10 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
           return { exceptionId: current.id, outcome: joined ? 'joined' : 'unchanged' };
         }
         if (current?.state === 'resolved' && firing.length > 0) {
-          const policy = resolvePolicy(policies, dedupeEntities([...current.entities, ...group.entities]));
+          const policy = resolveHealthPolicy(
+            policies,
+            dedupeEntities([...current.entities, ...group.entities]),
+          );
           if (Date.parse(now) - Date.parse(current.resolvedAt ?? now) <= policy.reopenWindowMs) {
             const record = reopened(current, now);
             await repo.update(record);
@@ -398,9 +401,9 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
               entry(record, {
                 type: 'state-changed',
                 at: now,
-                actor: Actors.correlation,
+                actor: ExceptionActors.correlation,
                 message: 'reopened: its alerts fire again within the reopen window',
-                reason: TimelineReasons.returnedWithinWindow,
+                reason: ExceptionTimelineReasons.returnedWithinWindow,
                 fromState: 'resolved',
                 toState: 'open',
                 details: {
@@ -415,7 +418,7 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
                 record,
                 ExceptionEventReasons.reopened,
                 'reopened: its alerts fire again',
-                Actors.correlation,
+                ExceptionActors.correlation,
               ),
             );
             return { exceptionId: record.id, outcome: 'reopened' };
@@ -425,7 +428,12 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
         if (firing.length === 0) return { exceptionId: current?.id ?? '', outcome: 'unchanged' };
         const record = await this.#open(repo, group, now);
         events.push(
-          eventOf(record, ExceptionEventReasons.opened, `opened: ${record.title}`, Actors.correlation),
+          eventOf(
+            record,
+            ExceptionEventReasons.opened,
+            `opened: ${record.title}`,
+            ExceptionActors.correlation,
+          ),
         );
         return { exceptionId: record.id, outcome: 'opened' };
       },
@@ -454,9 +462,9 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
           entry(record, {
             type: 'state-changed',
             at: now,
-            actor: Actors.correlation,
+            actor: ExceptionActors.correlation,
             message: 'resolved: the last of its alerts resolved',
-            reason: TimelineReasons.groupResolved,
+            reason: ExceptionTimelineReasons.groupResolved,
             fromState: current.state,
             toState: 'resolved',
           }),
@@ -466,7 +474,7 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
             record,
             ExceptionEventReasons.resolved,
             'resolved: its alerts resolved',
-            Actors.correlation,
+            ExceptionActors.correlation,
           ),
         );
       },
@@ -481,7 +489,7 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
       entry(record, {
         type: activity.type,
         at: activity.at.toISOString(),
-        actor: activity.type === 'escalation' ? Actors.escalation : Actors.notifications,
+        actor: activity.type === 'escalation' ? ExceptionActors.escalation : ExceptionActors.notifications,
         message: activity.message,
         ...(activity.details ? { details: activity.details } : {}),
       }),
@@ -493,7 +501,7 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
   async get(team: string, id: string): Promise<ExceptionView | undefined> {
     const record = await this.deps.repository.get(team, id);
     return record
-      ? this.#view(record, resolvePolicy(await this.#policies(team), record.entities))
+      ? this.#view(record, resolveHealthPolicy(await this.#policies(team), record.entities))
       : undefined;
   }
 
@@ -501,7 +509,7 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
     const records = await this.deps.repository.changedSince(since.toISOString(), limit);
     const views: ExceptionView[] = [];
     for (const record of records)
-      views.push(this.#view(record, resolvePolicy(await this.#policies(record.team), record.entities)));
+      views.push(this.#view(record, resolveHealthPolicy(await this.#policies(record.team), record.entities)));
     return views;
   }
 
@@ -551,7 +559,7 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
       alertCount: 0,
       firingAlertCount: 0,
       reopenCount: 0,
-      createdBy: Actors.correlation,
+      createdBy: ExceptionActors.correlation,
       changedAt: now,
       updatedAt: now,
     };
@@ -563,7 +571,7 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
       entry(record, {
         type: 'opened',
         at: now,
-        actor: Actors.correlation,
+        actor: ExceptionActors.correlation,
         message: `opened by ${group.reason.ruleKind} ${group.reason.rule}${shared ? ` (${shared})` : ''}`,
         toState: 'open',
         details: { reason: group.reason },
@@ -607,7 +615,7 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
           entry(record, {
             type: 'alert-joined',
             at: now,
-            actor: Actors.correlation,
+            actor: ExceptionActors.correlation,
             message: member ? `${name} fires again` : `${name} joined`,
             fingerprint: alert.fingerprint,
             details: { labels: alert.labels, startsAt: alert.startsAt },
@@ -622,7 +630,7 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
           entry(record, {
             type: 'alert-resolved',
             at: now,
-            actor: Actors.correlation,
+            actor: ExceptionActors.correlation,
             message: `${name} resolved`,
             fingerprint: alert.fingerprint,
             details: { endsAt: alert.endsAt },
@@ -639,7 +647,7 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
         entry(record, {
           type: 'severity-changed',
           at: now,
-          actor: Actors.correlation,
+          actor: ExceptionActors.correlation,
           message: `severity raised from ${record.severity} to ${group.severity}`,
           details: { from: record.severity, to: group.severity },
         }),
@@ -684,7 +692,7 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
     const effects: Effects = { entries: [], events: [] };
     const result = await this.deps.repository.transaction(async (repo) => {
       const current = this.#found(await repo.get(team, id), team, id);
-      checkTransition(action, current);
+      checkExceptionTransition(action, current);
       if (action === 'reopen' && current.correlationKey !== undefined) {
         // One exception at a time goes on for a correlation key: reopening an old one beside it would
         // split its alerts.
@@ -750,7 +758,7 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
 }
 
 /** The record resolved at `now`; the firing count stays (alerts may still fire after a manual resolve). */
-export function resolved(record: ExceptionRecord, now: string): ExceptionRecord {
+function resolved(record: ExceptionRecord, now: string): ExceptionRecord {
   return { ...record, state: 'resolved', resolvedAt: now, changedAt: now, updatedAt: now };
 }
 
@@ -758,7 +766,7 @@ export function resolved(record: ExceptionRecord, now: string): ExceptionRecord 
  * The record reopened at `now`: a new episode, whose failure clock starts again (its level and the times
  * of the previous episode stay in that episode's row and on the timeline).
  */
-export function reopened(record: ExceptionRecord, now: string): ExceptionRecord {
+function reopened(record: ExceptionRecord, now: string): ExceptionRecord {
   const {
     acknowledgedAt: _acknowledged,
     mitigatedAt: _mitigated,
@@ -805,7 +813,7 @@ function entityKey(entity: EntityRefRecord): string {
 }
 
 /** Entities without repeats, in the order first given. */
-export function dedupeEntities(entities: readonly EntityRefRecord[]): EntityRefRecord[] {
+function dedupeEntities(entities: readonly EntityRefRecord[]): EntityRefRecord[] {
   const seen = new Map<string, EntityRefRecord>();
   for (const entity of entities) if (!seen.has(entityKey(entity))) seen.set(entityKey(entity), entity);
   return [...seen.values()];

@@ -2,8 +2,8 @@ import type { Clock, EventRecorder, LeaseStore, Timer } from '@gantry/controller
 import { FAILURE_LEVELS, type ExceptionRecord } from '@gantry/model';
 import type { ExceptionRepository } from '@gantry/store';
 import type { FailureLevel } from '../ports.ts';
-import { resolvePolicy, type HealthPolicyObject, type ResolvedHealthPolicy } from './health-policy.ts';
-import { Actors, ExceptionEventReasons, FailureReasons } from './reasons.ts';
+import { resolveHealthPolicy, type HealthPolicyObject, type ResolvedHealthPolicy } from './health-policy.ts';
+import { ExceptionActors, ExceptionEventReasons, FailureReasons } from './reasons.ts';
 
 export interface FailureControllerOptions {
   /** This server's name in the lease. */
@@ -55,7 +55,7 @@ const RANK = new Map<FailureLevel, number>(FAILURE_LEVELS.map((level, index) => 
  * Derived from stored times only, so a controller that was stopped raises what it missed, once, with the
  * true times.
  */
-export function dueLevels(
+export function dueFailureLevels(
   exception: Pick<ExceptionRecord, 'episodeOpenedAt' | 'level'>,
   policy: ResolvedHealthPolicy,
   now: number,
@@ -123,7 +123,9 @@ export class FailureController {
           teamPolicies = await this.deps.policies(exception.team);
           policies.set(exception.team, teamPolicies);
         }
-        outcomes.push(await this.reconcile(exception, resolvePolicy(teamPolicies, exception.entities), now));
+        outcomes.push(
+          await this.reconcile(exception, resolveHealthPolicy(teamPolicies, exception.entities), now),
+        );
       }
       if (page.items.length < this.options.pageSize) break;
       after = page.lastSeq;
@@ -138,7 +140,7 @@ export class FailureController {
     now: number,
   ): Promise<FailureOutcome> {
     const base = { exceptionId: exception.id, team: exception.team };
-    const due = dueLevels(exception, policy, now);
+    const due = dueFailureLevels(exception, policy, now);
     if (due.length === 0)
       return exception.level
         ? { ...base, reason: FailureReasons.unchanged, level: exception.level }
@@ -175,7 +177,7 @@ export class FailureController {
           team: record.team,
           type: 'level-raised' as const,
           at: step.at,
-          actor: Actors.failures,
+          actor: ExceptionActors.failures,
           message: `a failure at ${step.level}: unresolved for ${formatMinutes(threshold.get(step.level)!)}`,
           level: step.level,
           reason: FailureReasons.raised,
@@ -195,7 +197,7 @@ export class FailureController {
         reason: ExceptionEventReasons.failureRaised,
         message: `became a failure at ${step.level}`,
         regarding: { kind: 'Exception', name: exception.id, team: exception.team },
-        actor: Actors.failures,
+        actor: ExceptionActors.failures,
       });
     return {
       ...base,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_POLICY,
+  DEFAULT_HEALTH_POLICY,
   checkHealthPolicy,
-  resolvePolicy,
+  resolveHealthPolicy,
   type HealthPolicyObject,
 } from './health-policy.ts';
 
@@ -10,15 +10,15 @@ const thresholds = { P4: '10m', P3: '30m', P2: '60m', P1: '150m', P0: '360m' };
 
 describe('HealthPolicy', () => {
   it('defaults to P4 10m, P3 30m, P2 60m, P1 150m, P0 360m and a 30-minute reopen window', () => {
-    expect(DEFAULT_POLICY.thresholds.map((t) => [t.level, t.ms / 60_000])).toEqual([
+    expect(DEFAULT_HEALTH_POLICY.thresholds.map((t) => [t.level, t.ms / 60_000])).toEqual([
       ['P4', 10],
       ['P3', 30],
       ['P2', 60],
       ['P1', 150],
       ['P0', 360],
     ]);
-    expect(DEFAULT_POLICY.reopenWindowMs).toBe(30 * 60_000);
-    expect(resolvePolicy([], [{ kind: 'Application', name: 'x' }])).toBe(DEFAULT_POLICY);
+    expect(DEFAULT_HEALTH_POLICY.reopenWindowMs).toBe(30 * 60_000);
+    expect(resolveHealthPolicy([], [{ kind: 'Application', name: 'x' }])).toBe(DEFAULT_HEALTH_POLICY);
   });
 
   it('chooses the application’s policy, then the team’s, by the Application or a Component’s application', () => {
@@ -35,14 +35,14 @@ describe('HealthPolicy', () => {
       },
     ];
     expect(
-      resolvePolicy(policies, [{ kind: 'Component', name: 'api', application: 'checkout' }]),
+      resolveHealthPolicy(policies, [{ kind: 'Component', name: 'api', application: 'checkout' }]),
     ).toMatchObject({
       name: 'checkout',
       reopenWindowMs: 3_600_000,
       escalationPolicy: 'shop-oncall',
     });
-    expect(resolvePolicy(policies, [{ kind: 'Application', name: 'billing' }]).name).toBe('z-team');
-    expect(resolvePolicy(policies, []).name).toBe('z-team');
+    expect(resolveHealthPolicy(policies, [{ kind: 'Application', name: 'billing' }]).name).toBe('z-team');
+    expect(resolveHealthPolicy(policies, []).name).toBe('z-team');
   });
 
   it('refuses thresholds that do not grow and durations that do not parse, with their paths', () => {

@@ -39,7 +39,7 @@ function durationMs(text: string): number {
   return parsed.ms;
 }
 
-export const DEFAULT_POLICY: ResolvedHealthPolicy = {
+export const DEFAULT_HEALTH_POLICY: ResolvedHealthPolicy = {
   thresholds: FAILURE_LEVELS.map((level) => ({ level, ms: durationMs(DEFAULT_FAILURE_THRESHOLDS[level]) })),
   reopenWindowMs: durationMs(DEFAULT_REOPEN_WINDOW),
 };
@@ -56,7 +56,7 @@ export function applicationOf(entities: readonly EntityRef[]): string | undefine
  * The policy for an exception: the one selecting its application first, then the team's own (no
  * application in its selector), then the defaults. Among several that fit equally, the first by name.
  */
-export function resolvePolicy(
+export function resolveHealthPolicy(
   policies: readonly HealthPolicyObject[],
   entities: readonly EntityRef[],
 ): ResolvedHealthPolicy {
@@ -66,7 +66,7 @@ export function resolvePolicy(
     (application !== undefined
       ? sorted.find((policy) => policy.spec.selector.application === application)
       : undefined) ?? sorted.find((policy) => policy.spec.selector.application === undefined);
-  if (!chosen) return DEFAULT_POLICY;
+  if (!chosen) return DEFAULT_HEALTH_POLICY;
   const thresholds = chosen.spec.failureThresholds;
   return {
     name: chosen.name,

@@ -24,13 +24,13 @@ export const FailureReasons = {
 } as const;
 
 /** The reasons the exceptions code writes on the timeline when Gantry, not a person, acts. */
-export const TimelineReasons = {
+export const ExceptionTimelineReasons = {
   groupResolved: 'AllAlertsResolved',
   returnedWithinWindow: 'ReturnedWithinReopenWindow',
 } as const;
 
 /** Who acts when nobody does by hand. */
-export const Actors = {
+export const ExceptionActors = {
   correlation: 'controller/correlation',
   failures: 'controller/failures',
   escalation: 'controller/escalation',

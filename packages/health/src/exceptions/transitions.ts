@@ -19,12 +19,12 @@ const ALLOWED: Record<ExceptionAction, readonly ExceptionState[]> = {
   merged: ['open', 'acknowledged', 'mitigated', 'resolved'],
 };
 
-export function allowed(action: ExceptionAction, state: ExceptionState): boolean {
+function allowed(action: ExceptionAction, state: ExceptionState): boolean {
   return ALLOWED[action].includes(state);
 }
 
 /** Throws GANTRY_E_EXCEPTION_STATE (409) when `action` is not allowed in the exception's state. */
-export function checkTransition(
+export function checkExceptionTransition(
   action: ExceptionAction,
   exception: Pick<ExceptionRecord, 'id' | 'state'>,
 ): void {
