@@ -10,6 +10,7 @@ import type {
   FailureLevelName,
   FollowUp,
 } from '@gantry/model';
+import { insertAudit, type AuditInput } from './audit-repository.ts';
 import type { Dialect } from './dialect.ts';
 import type { Database, ExceptionAlertTable, ExceptionEpisodeTable, ExceptionTable } from './schema.ts';
 
@@ -485,6 +486,11 @@ export class ExceptionRepository {
       })),
       truncated: rows.length > limit,
     };
+  }
+
+  /** An audit entry for a person's action, in the action's transaction when called inside one. */
+  async audit(entry: AuditInput): Promise<void> {
+    await insertAudit(this.db, entry);
   }
 
   /** A deleted team's exceptions go with it. */

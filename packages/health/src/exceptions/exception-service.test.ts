@@ -79,6 +79,16 @@ describe('the lifecycle by hand', () => {
       ExceptionEventReasons.resolved,
     ]);
     expect(recorder.events[0]!.regarding).toEqual({ kind: 'Exception', name: 'ex-1', team: 'ops' });
+    const audit = await store.audit.query({ kind: 'Exception', name: 'ex-1', limit: 20 });
+    expect(audit.entries.map((e) => [e.action, e.actor]).reverse()).toEqual([
+      ['create', 'olga'],
+      ['acknowledge', 'olga'],
+      ['assign', 'olga'],
+      ['comment', 'olga'],
+      ['mitigate', 'olga'],
+      ['resolve', 'olga'],
+    ]);
+    expect(audit.entries[0]).toMatchObject({ before: { state: 'mitigated' }, after: { state: 'resolved' } });
     const episodes = await store.exceptions.episodes('ex-1');
     expect(episodes).toHaveLength(1);
     expect(episodes[0]).toMatchObject({ acknowledgedAt: acked.acknowledgedAt, resolvedAt: done.resolvedAt });

@@ -13,7 +13,7 @@ import {
   type ExceptionTimeline,
   type ExceptionTimelineEntry,
 } from '@gantry/model';
-import type { ExceptionAlert, ExceptionRepository, TimelineWrite } from '@gantry/store';
+import type { AuditInput, ExceptionAlert, ExceptionRepository, TimelineWrite } from '@gantry/store';
 import type {
   CorrelationGroup,
   EntityRef,
@@ -171,6 +171,7 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
     };
     await this.deps.repository.transaction(async (repo) => {
       await repo.insert(record);
+      await repo.audit(auditOf(caller, 'create', record, undefined, record));
       await repo.appendTimeline([
         entry(record, {
           type: 'opened',
@@ -333,6 +334,8 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
       await repo.update(folded);
       await repo.syncEpisode(folded);
       await repo.markEpisodesMerged(from.id, into.id);
+      await repo.audit(auditOf(caller, 'merge', survivor, into, survivor, { from: from.id }));
+      await repo.audit(auditOf(caller, 'merged', folded, from, folded, { into: into.id }));
       await repo.appendTimeline([
         entry(survivor, {
           type: 'merged',
@@ -723,6 +726,16 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
         }),
       );
       await repo.appendTimeline(effects.entries);
+      await repo.audit(
+        auditOf(
+          caller,
+          action,
+          record,
+          current,
+          record,
+          action === 'comment' ? { comment: outcome.message } : undefined,
+        ),
+      );
       if (outcome.event) effects.events.push(eventOf(record, outcome.event, outcome.message, actor));
       return record;
     });
@@ -782,6 +795,42 @@ function reopened(record: ExceptionRecord, now: string): ExceptionRecord {
     reopenCount: record.reopenCount + 1,
     changedAt: now,
     updatedAt: now,
+  };
+}
+
+/** What the audit log keeps of an exception: its lifecycle and review fields, not its alerts. */
+function audited(record: ExceptionRecord | undefined): Record<string, unknown> | undefined {
+  if (!record) return undefined;
+  return {
+    title: record.title,
+    severity: record.severity,
+    state: record.state,
+    ...(record.assignee ? { assignee: record.assignee } : {}),
+    ...(record.level ? { level: record.level } : {}),
+    ...(record.impact ? { impact: record.impact } : {}),
+    ...(record.rootCause ? { rootCause: record.rootCause } : {}),
+    followUps: record.followUps,
+    ...(record.mergedInto ? { mergedInto: record.mergedInto } : {}),
+  };
+}
+
+function auditOf(
+  caller: Caller,
+  action: string,
+  record: ExceptionRecord,
+  before: ExceptionRecord | undefined,
+  after: ExceptionRecord,
+  extra?: Record<string, unknown>,
+): AuditInput {
+  return {
+    actor: caller.principal.username,
+    source: caller.source,
+    action,
+    kind: 'Exception',
+    team: record.team,
+    name: record.id,
+    ...(before ? { before: audited(before) } : {}),
+    after: { ...audited(after), ...extra },
   };
 }
 
