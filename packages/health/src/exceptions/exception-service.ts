@@ -122,13 +122,15 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
       (exception.state === 'merged' ? exception.changedAt : new Date(this.deps.clock.now()).toISOString());
     const from = new Date(Date.parse(exception.openedAt) - this.#options.eventsBeforeMs).toISOString();
     const stored = await this.deps.repository.timeline(id, this.#options.timelineLimit);
-    const events = await this.deps.repository.eventsRegarding(
-      team,
-      exception.entities,
-      from,
-      to,
-      this.#options.eventLimit,
-    );
+    // What changed just before it opened is read apart from what came after, so that a busy exception's
+    // later events never push the earlier ones out of the answer.
+    const half = Math.ceil(this.#options.eventLimit / 2);
+    const [before, after] = await Promise.all([
+      this.deps.repository.eventsRegarding(team, exception.entities, from, exception.openedAt, half),
+      this.deps.repository.eventsRegarding(team, exception.entities, exception.openedAt, to, half),
+    ]);
+    const byId = new Map([...before.items, ...after.items].map((event) => [event.id, event]));
+    const events = { items: [...byId.values()], truncated: before.truncated || after.truncated };
     const eventEntries = events.items.map((event): ExceptionTimelineEntry => ({
       type: 'event',
       // A folded event that began before the window shows where it was last seen in it.
