@@ -6,6 +6,7 @@ import type { AlertsOptions } from './commands/alerts.ts';
 import type { EventsOptions } from './commands/events.ts';
 import type { SilenceCreateOptions, SilenceListOptions } from './commands/silence.ts';
 import type { ListJobsOptions, RunOptions } from './commands/jobs.ts';
+import type { ExceptionAction, ExceptionListOptions } from './commands/exceptions.ts';
 
 // Wiring only: each command's module is imported when that command runs, which keeps start-up fast (ADR
 // 0011). Nothing imported here at the top may load the YAML library, the HTTP client or the server.
@@ -660,6 +661,135 @@ program
         template,
         command.args.slice(template === undefined ? 0 : 1),
         options,
+      ),
+    ),
+  );
+
+// Exceptions and failures (ADR 0018): `gantry exceptions` lists the team's active ones.
+type ListFlags = Omit<ExceptionListOptions, 'noHeaders'> & { headers?: boolean };
+const listFlags = (command: Command): Command =>
+  command
+    .addOption(teamOption())
+    .option(
+      '--state <state>',
+      'open, acknowledged, mitigated, resolved, merged, active or all (comma-separated)',
+    )
+    .option('--severity <severity>', 'critical, major, minor or warning')
+    .option('--level <levels>', 'failure levels, e.g. P1 or P0,P1')
+    .option(
+      '--entity <Kind/name>',
+      'only those concerning this entity, e.g. Node/w-3 or Application/checkout',
+    )
+    .option('--assignee <user>', 'only those assigned to this user')
+    .option('--limit <n>', 'at most N')
+    .addOption(
+      new Option('-o, --output <format>', 'output format').choices(['table', 'wide', 'json', 'yaml']),
+    )
+    .option('--no-headers', 'omit the table header');
+const exceptionsCommand = listFlags(
+  program
+    .command('exceptions')
+    .description(
+      "a team's exceptions (active by default): list, get, ack, assign, comment, resolve, reopen, merge",
+    ),
+).action(async (options: ListFlags, command: Command) =>
+  run(command, async (env) =>
+    (await import('./commands/exceptions.ts')).listExceptions(env, {
+      ...options,
+      noHeaders: options.headers === false,
+    }),
+  ),
+);
+listFlags(exceptionsCommand.command('list').description("the team's exceptions, newest first")).action(
+  async (options: ListFlags, command: Command) =>
+    run(command, async (env) =>
+      (await import('./commands/exceptions.ts')).listExceptions(env, {
+        ...options,
+        noHeaders: options.headers === false,
+      }),
+    ),
+);
+exceptionsCommand
+  .command('get')
+  .description('an exception and its timeline, with the events on what it concerns')
+  .argument('<id>', 'the exception')
+  .addOption(teamOption())
+  .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json', 'yaml']))
+  .action(async (id: string, options: { team?: string; output?: string }, command: Command) =>
+    run(command, async (env) => (await import('./commands/exceptions.ts')).getException(env, id, options)),
+  );
+for (const [name, action, description] of [
+  ['ack', 'acknowledge', 'acknowledge an open exception (stops its escalation)'],
+  ['mitigate', 'mitigate', 'mark an exception mitigated'],
+  ['resolve', 'resolve', 'resolve an exception'],
+  ['reopen', 'reopen', 'reopen a resolved exception'],
+] as const)
+  exceptionsCommand
+    .command(name)
+    .description(description)
+    .argument('<id>', 'the exception')
+    .addOption(teamOption())
+    .option('--reason <text>', 'why, for the timeline')
+    .action(async (id: string, options: { team?: string; reason?: string }, command: Command) =>
+      run(command, async (env) =>
+        (await import('./commands/exceptions.ts')).actOnException(
+          env,
+          action as ExceptionAction,
+          id,
+          options,
+        ),
+      ),
+    );
+exceptionsCommand
+  .command('assign')
+  .description('assign an exception to a user (`-` unassigns)')
+  .argument('<id>', 'the exception')
+  .argument('<user>', 'a user name, or - to unassign')
+  .addOption(teamOption())
+  .option('--reason <text>', 'why, for the timeline')
+  .action(async (id: string, user: string, options: { team?: string; reason?: string }, command: Command) =>
+    run(command, async (env) =>
+      (await import('./commands/exceptions.ts')).assignException(env, id, user, options),
+    ),
+  );
+exceptionsCommand
+  .command('comment')
+  .description("add a comment to an exception's timeline")
+  .argument('<id>', 'the exception')
+  .argument('<message...>', 'the comment')
+  .addOption(teamOption())
+  .action(async (id: string, message: string[], options: { team?: string }, command: Command) =>
+    run(command, async (env) =>
+      (await import('./commands/exceptions.ts')).commentException(env, id, message.join(' '), options),
+    ),
+  );
+exceptionsCommand
+  .command('merge')
+  .description('merge exception FROM into INTO: its alerts and timeline move there')
+  .argument('<into>', 'the exception that carries on')
+  .argument('<from>', 'the exception merged into it')
+  .addOption(teamOption())
+  .option('--reason <text>', 'why, for the timeline')
+  .action(async (into: string, from: string, options: { team?: string; reason?: string }, command: Command) =>
+    run(command, async (env) =>
+      (await import('./commands/exceptions.ts')).mergeExceptions(env, into, from, options),
+    ),
+  );
+listFlags(
+  program
+    .command('failures')
+    .description("a team's failures: exceptions that lasted past their HealthPolicy's thresholds (P4…P0)"),
+)
+  .addHelpText(
+    'after',
+    '\nExamples:\n  gantry failures --level P1,P0\n  gantry failures --state active -o wide',
+  )
+  .action(async (options: ListFlags, command: Command) =>
+    run(command, async (env) =>
+      (await import('./commands/exceptions.ts')).listExceptions(
+        env,
+        { ...options, noHeaders: options.headers === false },
+        'failures',
       ),
     ),
   );

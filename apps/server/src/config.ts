@@ -155,6 +155,13 @@ export const ConfigSchema = Type.Object(
         "How long past a job's timeout a connected agent may stay silent before its target counts as timed out.",
       env: 'GANTRY_JOB_RESULT_GRACE_SECONDS',
     }),
+    failureCheckSeconds: Type.Number({
+      minimum: 1,
+      default: 15,
+      description:
+        'How often the failure controller looks at unresolved exceptions; a failure level is raised at most this late.',
+      env: 'GANTRY_FAILURE_CHECK_SECONDS',
+    }),
     seedCatalog: Type.Boolean({
       default: true,
       description:

@@ -35,6 +35,7 @@ import {
 } from '@gantry/fleet';
 import { createCelEngine, createDeliveryModule } from '@gantry/delivery';
 import { KubeJobRunner, createJobsModule, type AgentPort, type HostDirectory } from '@gantry/jobs';
+import { createExceptionsModule, type ExceptionService } from '@gantry/health';
 import {
   ControllerManager,
   LeaderElector,
@@ -84,6 +85,8 @@ export interface RunningServer {
   config: ResolvedConfig;
   /** Where the alert dispatcher hands group notifications over: `notifications.enqueue(...)`. */
   notifications: NotificationService;
+  /** Exceptions (ADR 0018): correlation's ExceptionPort and escalation's ExceptionReader. */
+  exceptions: ExceptionService;
   /** Set when this start created the bootstrap admin with a generated password. */
   generatedAdminPassword?: string;
   adminCreated: boolean;
@@ -298,6 +301,24 @@ export async function startServer(
     jobs.start();
     cleanups.unshift(() => jobs.stop());
 
+    // Exceptions and failures (ADR 0018): the service on every server (the API; correlation's
+    // ExceptionPort and escalation's ExceptionReader), the failure controller on the lease holder.
+    const exceptions = createExceptionsModule(
+      { resources, repository: store.exceptions, leases: store.leases, clock: systemClock(now), recorder },
+      {
+        holder: config.instanceId || `${hostname()}-${process.pid}`,
+        failures: { leaseDurationMs: config.leaseDurationMs, intervalMs: config.failureCheckSeconds * 1000 },
+      },
+    );
+    exceptions.start();
+    cleanups.unshift(() => exceptions.stop());
+    resources.onWrite(({ type, object }) => {
+      if (type === 'DELETED' && object.kind === 'Team')
+        void store.exceptions
+          .deleteTeam(object.metadata.name)
+          .catch((error: unknown) => logger.warn({ err: error }, 'deleting a team’s exceptions failed'));
+    });
+
     // Alerts (ADR 0012): ingest and the Alertmanager API's silences over the Silence kind.
     const alertMetrics: IngestMetrics = {
       received: (source, count) => metrics.alertsReceived.inc({ source }, count),
@@ -379,6 +400,7 @@ export async function startServer(
         notifications,
         jobs: jobs.service,
         hosts,
+        exceptions: exceptions.service,
         store,
         feed,
         metrics,
@@ -496,6 +518,7 @@ export async function startServer(
       store,
       config,
       notifications,
+      exceptions: exceptions.service,
       adminCreated: bootstrap.created,
       ...(bootstrap.generatedPassword ? { generatedAdminPassword: bootstrap.generatedPassword } : {}),
       close: () => (closing ??= runCleanups(cleanups)),

@@ -13,6 +13,7 @@ import type { NotificationService } from '@gantry/alerts';
 import type { JobService } from '@gantry/jobs';
 import type { Store } from '@gantry/store';
 import type { HostsModule } from '@gantry/hosts';
+import type { ExceptionService } from '@gantry/health';
 import { registerAuthentication } from './auth.ts';
 import { registerContentTypes } from './content-types.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
@@ -33,6 +34,7 @@ import { secretRoutes } from './routes/secrets.ts';
 import { userRoutes } from './routes/users.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { hostRoutes } from './routes/hosts.ts';
+import { exceptionRoutes } from './routes/health-exceptions.ts';
 
 export interface ApiDependencies {
   kinds: KindRegistry;
@@ -45,6 +47,8 @@ export interface ApiDependencies {
   notifications: NotificationService;
   jobs: JobService;
   hosts: HostsModule;
+  /** Exceptions and failures (ADR 0018). */
+  exceptions: ExceptionService;
   store: Store;
   feed: ChangeFeed;
   metrics: Metrics;
@@ -124,6 +128,7 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
   jobRoutes(app, deps.jobs);
   hostRoutes(app, deps.hosts);
   agentRoutes(app, deps.hosts);
+  exceptionRoutes(app, deps.exceptions);
   resourceRoutes(app, {
     resources: deps.resources,
     repository: deps.store.resources,

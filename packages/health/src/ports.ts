@@ -65,7 +65,8 @@ export interface ExceptionActivity {
   details?: Record<string, unknown>;
 }
 
-export type ExceptionState = 'open' | 'acknowledged' | 'mitigated' | 'resolved';
+/** `merged`: folded into another exception (`mergedInto`); escalation stops for it as for a resolved one. */
+export type ExceptionState = 'open' | 'acknowledged' | 'mitigated' | 'resolved' | 'merged';
 export type FailureLevel = 'P0' | 'P1' | 'P2' | 'P3' | 'P4';
 
 /** An exception as escalation and notifications read it. */
@@ -84,6 +85,11 @@ export interface ExceptionView {
   correlationKey?: string;
   /** The EscalationPolicy that applies (from the HealthPolicy), when any. */
   escalationPolicy?: string;
+  /** The last change of state, level or assignee: pass the last one seen as `since` to `changedSince`. */
+  changedAt: string;
+  /** Set when merged: the exception that carries on for it. */
+  mergedInto?: string;
+  assignee?: string;
 }
 
 export interface ExceptionReader {

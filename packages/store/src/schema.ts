@@ -29,6 +29,11 @@ export interface Database {
   agent_credentials: AgentCredentialTable;
   agent_messages: AgentMessageTable;
   agent_receipts: AgentReceiptTable;
+  exceptions: ExceptionTable;
+  exception_entities: ExceptionEntityTable;
+  exception_alerts: ExceptionAlertTable;
+  exception_timeline: ExceptionTimelineTable;
+  exception_episodes: ExceptionEpisodeTable;
 }
 
 export interface ResourceTable {
@@ -386,4 +391,89 @@ export interface AgentReceiptTable {
   host: string;
   id: string;
   received_at: number;
+}
+
+/** An exception (migration 0013-health-exceptions); JSON columns hold entities, reason, levels, follow-ups. */
+export interface ExceptionTable {
+  seq: Generated<number>;
+  id: string;
+  team: string;
+  title: string;
+  severity: string;
+  state: string;
+  entities: string;
+  assignee: string | null;
+  origin: string;
+  correlation_key: string | null;
+  correlation_reason: string | null;
+  /** The correlation key while not resolved or merged; unique per team. */
+  active_key: string | null;
+  opened_at: string;
+  episode_opened_at: string;
+  acknowledged_at: string | null;
+  mitigated_at: string | null;
+  resolved_at: string | null;
+  level: string | null;
+  level_raised_at: string;
+  impact: string | null;
+  root_cause: string | null;
+  follow_ups: string;
+  merged_into: string | null;
+  alert_count: number;
+  firing_alert_count: number;
+  reopen_count: number;
+  created_by: string;
+  changed_at: string;
+  updated_at: string;
+}
+
+export interface ExceptionEntityTable {
+  exception_id: string;
+  team: string;
+  kind: string;
+  name: string;
+  /** `''` when none. */
+  cluster: string;
+  namespace: string;
+}
+
+export interface ExceptionAlertTable {
+  exception_id: string;
+  team: string;
+  fingerprint: string;
+  state: string;
+  labels: string;
+  starts_at: string;
+  joined_at: string;
+  resolved_at: string | null;
+}
+
+export interface ExceptionTimelineTable {
+  id: Generated<number>;
+  /** The exception it belongs to now (a merge moves entries). */
+  exception_id: string;
+  /** The exception it was written on. */
+  written_on: string;
+  team: string;
+  type: string;
+  at: string;
+  actor: string;
+  message: string;
+  /** The rest of the entry as JSON. */
+  body: string;
+}
+
+/** One open → resolved span of an exception (a reopen starts the next ordinal). */
+export interface ExceptionEpisodeTable {
+  exception_id: string;
+  ordinal: number;
+  team: string;
+  severity: string;
+  opened_at: string;
+  first_alert_at: string | null;
+  acknowledged_at: string | null;
+  mitigated_at: string | null;
+  resolved_at: string | null;
+  level: string | null;
+  merged_into: string | null;
 }

@@ -7,6 +7,7 @@ import { AppliedObjectRepository } from './applied-object-repository.ts';
 import { AuditRepository } from './audit-repository.ts';
 import { connect, isMigrated, migrateToLatest, type ConnectOptions, type Connection } from './connect.ts';
 import { EventRepository } from './event-repository.ts';
+import { ExceptionRepository } from './exception-repository.ts';
 import { HostRepository } from './host-repository.ts';
 import { InventoryRepository } from './inventory-repository.ts';
 import { JobRepository } from './job-repository.ts';
@@ -39,6 +40,7 @@ export class Store {
   readonly notifications: NotificationRepository;
   readonly jobs: JobRepository;
   readonly hosts: HostRepository;
+  readonly exceptions: ExceptionRepository;
 
   private constructor(readonly connection: Connection) {
     const { db } = connection;
@@ -64,6 +66,7 @@ export class Store {
     this.notifications = new NotificationRepository(db, connection.dialect);
     this.jobs = new JobRepository(db, connection.dialect);
     this.hosts = new HostRepository(db);
+    this.exceptions = new ExceptionRepository(db, connection.dialect);
   }
 
   /** Connects and brings the schema up to date. */
