@@ -1,1 +1,2 @@
 export type * from './ports.ts';
+export * from './anomaly/index.ts';

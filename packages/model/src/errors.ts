@@ -34,6 +34,7 @@ export const ErrorCodes = {
   joinTokenExpired: 'GANTRY_E_JOIN_TOKEN_EXPIRED',
   joinTokenUsedUp: 'GANTRY_E_JOIN_TOKEN_USED_UP',
   joinTokenRevoked: 'GANTRY_E_JOIN_TOKEN_REVOKED',
+  metricsSourceFailed: 'GANTRY_E_METRICS_SOURCE_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

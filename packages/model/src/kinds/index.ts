@@ -12,6 +12,7 @@ import { scheduleKind } from './schedule.ts';
 import { hostGroupKind } from './host-group.ts';
 import { teamKind } from './team.ts';
 import { timeIntervalKind } from './time-interval.ts';
+import { baselineKind } from './baseline.ts';
 
 /** The kinds every server registers. A capability adds its kind here, with its schema in this folder. */
 export const builtinKinds: readonly KindDefinition[] = [
@@ -29,4 +30,5 @@ export const builtinKinds: readonly KindDefinition[] = [
   jobTemplateKind,
   scheduleKind,
   hostGroupKind,
+  baselineKind,
 ];
