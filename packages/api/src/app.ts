@@ -33,6 +33,7 @@ import { secretRoutes } from './routes/secrets.ts';
 import { userRoutes } from './routes/users.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { hostRoutes } from './routes/hosts.ts';
+import { baselineRoutes, type BaselineSeriesSource } from './routes/baselines.ts';
 
 export interface ApiDependencies {
   kinds: KindRegistry;
@@ -50,6 +51,8 @@ export interface ApiDependencies {
   metrics: Metrics;
   version: VersionInfo;
   logger: Logger;
+  /** A Baseline's series with its band (the health center's anomaly detection); absent: no such route. */
+  baselines?: BaselineSeriesSource;
 }
 
 export interface ApiOptions {
@@ -124,6 +127,7 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
   jobRoutes(app, deps.jobs);
   hostRoutes(app, deps.hosts);
   agentRoutes(app, deps.hosts);
+  if (deps.baselines) baselineRoutes(app, { resources: deps.resources, series: deps.baselines });
   resourceRoutes(app, {
     resources: deps.resources,
     repository: deps.store.resources,

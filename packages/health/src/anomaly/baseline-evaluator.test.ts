@@ -138,7 +138,9 @@ beforeEach(async () => {
     resources,
     secrets: {
       reveal: (team, name) =>
-        Promise.resolve(team === 'shop' && name === 'prom-token' ? { token: 't0k' } : {}),
+        Promise.resolve<Record<string, string>>(
+          team === 'shop' && name === 'prom-token' ? { token: 't0k' } : {},
+        ),
     },
     sink,
     recorder: events,
