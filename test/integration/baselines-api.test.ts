@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/eventually.ts';
 import { BASE, client, recordedReplies, team } from '../support/http.ts';
 import { openApiViolations } from '../support/openapi-contract.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
@@ -88,6 +89,19 @@ describe('Baselines in the API', () => {
       direction: 'both',
       score: { atEdge: 40, max: 90, saturateAt: 3 },
       maxSeries: 1000,
+    });
+  });
+
+  it("is checked by the server's evaluator (lease health-baselines), which writes its status", async () => {
+    const checked = await eventually(
+      () => api.get(`${BASE}/teams/shop/baselines/api`),
+      (reply) => reply.body.status?.series?.checked === 1,
+      15_000,
+      100,
+    );
+    expect(checked.body.status).toMatchObject({
+      series: { checked: 1, deviating: 1 },
+      conditions: [{ type: 'Evaluating', status: 'True', reason: 'Evaluated' }],
     });
   });
 

@@ -49,6 +49,7 @@ class FakeClock implements Clock {
 class ScriptedPrometheus implements PrometheusRangeQuerier {
   down = false;
   shifted = true;
+  instances = ['a', 'b'];
   reads: { expr: string; start: number; end: number; step: number; source: ResolvedMetricsSource }[] = [];
   queryRange(source: ResolvedMetricsSource, expr: string, start: number, end: number, step: number) {
     this.reads.push({ expr, start, end, step, source });
@@ -58,7 +59,7 @@ class ScriptedPrometheus implements PrometheusRangeQuerier {
         reason: 'SourceUnreachable',
         message: 'cannot reach http://prom.example:9090: connect ECONNREFUSED',
       });
-    const series = ['a', 'b'].map((instance) => {
+    const series = this.instances.map((instance) => {
       const times: number[] = [];
       const values: number[] = [];
       for (let t = start; t <= end; t += step) {
@@ -233,6 +234,38 @@ describe('BaselineEvaluator', () => {
     await resources.delete(admin, 'Baseline', 'shop', 'api-requests');
     await evaluator.tick();
     expect(sink.risks()).toEqual([]);
+  });
+
+  it('closes the risk of a series gone quiet past the gap guard', async () => {
+    await resources.create(admin, 'Baseline', 'shop', baseline());
+    await evaluator.tick();
+    await minutes(12);
+    expect(sink.risks()).toHaveLength(1);
+    prometheus.instances = ['a'];
+    await minutes(60);
+    expect(sink.risks()).toHaveLength(1); // an hour without points is a gap, not yet gone
+    await minutes(2);
+    expect(sink.risks()).toEqual([]);
+    expect((await status())?.series).toEqual({ checked: 1, deviating: 0 });
+  });
+
+  it('a sink that fails is a condition; every series is reported again once it works', async () => {
+    await resources.create(admin, 'Baseline', 'shop', baseline());
+    await evaluator.tick();
+    sink.failing = new Error('database is locked');
+    await minutes(12);
+    expect((await status())?.conditions?.[0]).toMatchObject({ status: 'False', reason: 'SinkFailed' });
+    sink.failing = undefined;
+    const before = sink.calls.length;
+    await minutes(1);
+    expect(
+      sink.calls
+        .slice(before)
+        .map((c) => c.source.check)
+        .sort(),
+    ).toEqual([A, B]);
+    expect(sink.risks().map((r) => r.observation.key)).toEqual([B]);
+    expect((await status())?.conditions?.[0]).toMatchObject({ status: 'True', reason: 'Evaluated' });
   });
 
   it('a new term reports every series, closing a risk another leader left open', async () => {
