@@ -293,6 +293,22 @@ describe('BaselineEvaluator', () => {
     expect(pieces[1]!.end).toBe(T0);
   });
 
+  it('with an interval shorter than the step, reads and reports only when a new step is there', async () => {
+    await resources.create(
+      admin,
+      'Baseline',
+      'shop',
+      baseline({ step: '5m', lookback: '5h', interval: '1m' }),
+    );
+    await evaluator.tick();
+    const calls = sink.calls.length;
+    await minutes(4);
+    expect(prometheus.reads).toHaveLength(1);
+    expect(sink.calls.length).toBe(calls);
+    await minutes(1);
+    expect(prometheus.reads.at(-1)).toMatchObject({ start: T0 + 5 * MINUTE, end: T0 + 5 * MINUTE });
+  });
+
   it('says which source or secret is missing, as a condition', async () => {
     await resources.create(admin, 'Baseline', 'shop', baseline({ source: { name: 'nope' } }));
     await evaluator.tick();

@@ -69,6 +69,8 @@ interface BaselineMemory {
   reportAll: boolean;
   /** Series reported deviating under an earlier generation, not yet told otherwise. */
   carried: Map<string, FollowedSeries>;
+  /** Series beyond maxSeries at the last read. */
+  dropped: number;
 }
 
 /** The typed outcome of one evaluation. */
@@ -212,6 +214,7 @@ export class BaselineEvaluator {
       lastEvaluatedAt: undefined,
       reportAll: true,
       carried,
+      dropped: 0,
     };
     this.#memory.set(key, memory);
     return memory;
@@ -245,8 +248,8 @@ export class BaselineEvaluator {
     const end = Math.floor(now / baseline.stepMs) * baseline.stepMs;
     const fresh = memory.readUntil === undefined || end - memory.readUntil > baseline.lookbackMs;
     const start = fresh ? end - baseline.lookbackMs : memory.readUntil! + baseline.stepMs;
-    let dropped = 0;
-    if (start <= end) {
+    const reading = start <= end; // an interval shorter than the step may find no new step yet
+    if (reading) {
       const read = await queryRangeInPieces(
         this.#prometheus,
         source.source,
@@ -260,13 +263,14 @@ export class BaselineEvaluator {
       if (signal.aborted) return failed(BaselineReason.Evaluated, 'lease lost');
       // 3. check
       const fed = memory.set.feed(read.series, end);
-      dropped = fed.dropped;
+      memory.dropped = fed.dropped;
       memory.readUntil = end;
       for (const stale of fed.stale) if (stale.reported) memory.carried.set(stale.key, stale);
     }
-    // 4. report
+    // 4. report (nothing new read and nothing owed: the sink already knows)
     try {
-      await this.#tellSink(team, name, baseline, memory, now);
+      if (reading || memory.reportAll || memory.carried.size > 0)
+        await this.#tellSink(team, name, baseline, memory, now);
     } catch (error) {
       memory.reportAll = true;
       return failed(
@@ -275,12 +279,12 @@ export class BaselineEvaluator {
       );
     }
     const counts = { checked: memory.set.series.size, deviating: memory.set.deviating() };
-    if (dropped > 0)
+    if (memory.dropped > 0)
       return {
         condition: {
           status: ConditionStatus.False,
           reason: BaselineReason.TooManySeries,
-          message: `more than maxSeries ${baseline.maxSeries} series: ${dropped} dropped`,
+          message: `more than maxSeries ${baseline.maxSeries} series: ${memory.dropped} dropped`,
         },
         counts,
       };
