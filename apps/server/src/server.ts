@@ -54,6 +54,14 @@ import {
   SecretService,
   loadSecretKey,
 } from '@gantry/identity';
+import {
+  BASELINE_LEASE,
+  BaselineEvaluator,
+  MemoryRiskSink,
+  createBaselineSeriesReader,
+  registerBaselineAdmission,
+  type RiskSink,
+} from '@gantry/health';
 import { KindRegistry, builtinKinds, type KindDefinition, type Resource } from '@gantry/model';
 import { ChangeFeed, ResourceService } from '@gantry/resources';
 import { Store } from '@gantry/store';
@@ -74,6 +82,11 @@ export interface ServerOptions {
   extraKinds?: readonly KindDefinition[];
   /** Another agent transport and host inventory for jobs (tests); default the server's own agent hub and hosts. */
   jobs?: { port: AgentPort; hosts: HostDirectory };
+  /**
+   * Where Baselines report their risks (ADR 0021). Until the health center's risk store is wired here,
+   * the default keeps them in memory only: statuses, events and the series API work, the risks are not kept.
+   */
+  riskSink?: RiskSink;
 }
 
 export interface RunningServer {
@@ -186,6 +199,7 @@ export async function startServer(
     // AlertRule and GlobalAlertRule writes: CEL and templates compiled, one of promql and cel (ADR 0015).
     registerAlertRuleAdmission(resources, createCelEngine());
     registerHostGroupAdmission(resources);
+    registerBaselineAdmission(resources);
     // A deleted user leaves no membership behind, and a team's secrets count as what it holds.
     identity.beforeUserDeleted((caller, username) => resources.removeMemberEverywhere(caller, username));
     resources.addTeamHoldings({
@@ -398,6 +412,7 @@ export async function startServer(
           dispatcher: () => dispatchView.runner?.dispatcher,
         },
         notifications,
+        baselines: createBaselineSeriesReader({ repository: store.resources, secrets, now }),
         jobs: jobs.service,
         hosts,
         exceptions: exceptions.service,
@@ -509,6 +524,30 @@ export async function startServer(
     });
     await dispatchLeader.start();
     cleanups.unshift(() => dispatchLeader.stop());
+
+    // Anomaly detection (ADR 0021): the server holding the `health-baselines` lease checks every
+    // Baseline's series and reports sustained deviations as risks.
+    const baselineLogger = logger.child({ component: 'baselines' });
+    const baselineEvaluator = new BaselineEvaluator({
+      repository: store.resources,
+      resources,
+      secrets,
+      sink: options.riskSink ?? new MemoryRiskSink(),
+      recorder,
+      clock: systemClock(now),
+      logger: baselineLogger,
+    });
+    const baselineLeader = new LeaderElector(store.leases, {
+      leaseName: BASELINE_LEASE,
+      holder: instance,
+      leaseDurationMs: config.leaseDurationMs,
+      clock: systemClock(now),
+      logger: baselineLogger,
+      onStartedLeading: () => baselineEvaluator.start(),
+      onStoppedLeading: () => baselineEvaluator.stop(),
+    });
+    await baselineLeader.start();
+    cleanups.unshift(() => baselineLeader.stop());
 
     let closing: Promise<void> | undefined;
     return {

@@ -35,6 +35,7 @@ import { userRoutes } from './routes/users.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { hostRoutes } from './routes/hosts.ts';
 import { exceptionRoutes } from './routes/health-exceptions.ts';
+import { baselineRoutes, type BaselineSeriesSource } from './routes/baselines.ts';
 
 export interface ApiDependencies {
   kinds: KindRegistry;
@@ -54,6 +55,8 @@ export interface ApiDependencies {
   metrics: Metrics;
   version: VersionInfo;
   logger: Logger;
+  /** A Baseline's series with its band (the health center's anomaly detection); absent: no such route. */
+  baselines?: BaselineSeriesSource;
 }
 
 export interface ApiOptions {
@@ -129,6 +132,7 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
   hostRoutes(app, deps.hosts);
   agentRoutes(app, deps.hosts);
   exceptionRoutes(app, deps.exceptions);
+  if (deps.baselines) baselineRoutes(app, { resources: deps.resources, series: deps.baselines });
   resourceRoutes(app, {
     resources: deps.resources,
     repository: deps.store.resources,

@@ -81,6 +81,7 @@ const ERROR_STATUSES: Readonly<Record<number, string>> = {
   429: 'Too many attempts; `Retry-After` says when to try again',
   431: 'The request headers are too large',
   500: 'A bug; the server log has the details',
+  502: 'A source read on the caller’s behalf (a MetricsSource’s Prometheus) failed; the message says which',
   503: 'The database is unavailable; retry shortly',
 };
 

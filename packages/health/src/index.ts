@@ -1,2 +1,3 @@
 export type * from './ports.ts';
 export * from './exceptions/index.ts';
+export * from './anomaly/index.ts';

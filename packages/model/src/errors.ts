@@ -35,6 +35,7 @@ export const ErrorCodes = {
   joinTokenUsedUp: 'GANTRY_E_JOIN_TOKEN_USED_UP',
   joinTokenRevoked: 'GANTRY_E_JOIN_TOKEN_REVOKED',
   exceptionState: 'GANTRY_E_EXCEPTION_STATE',
+  metricsSourceFailed: 'GANTRY_E_METRICS_SOURCE_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -13,6 +13,7 @@ import { hostGroupKind } from './host-group.ts';
 import { teamKind } from './team.ts';
 import { timeIntervalKind } from './time-interval.ts';
 import { healthPolicyKind } from './health-policy.ts';
+import { baselineKind } from './baseline.ts';
 
 /** The kinds every server registers. A capability adds its kind here, with its schema in this folder. */
 export const builtinKinds: readonly KindDefinition[] = [
@@ -31,4 +32,5 @@ export const builtinKinds: readonly KindDefinition[] = [
   scheduleKind,
   hostGroupKind,
   healthPolicyKind,
+  baselineKind,
 ];
