@@ -48,7 +48,7 @@ async function login(url: string): Promise<string> {
 }
 
 describe('alert ingest and SIGKILL', () => {
-  it('loses no acknowledged alert when the server is killed mid-ingest', async () => {
+  it('loses no acknowledged alert when the server is killed mid-ingest', { timeout: 60_000 }, async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'gantry-sigkill-'));
     dirs.push(dataDir);
     const first = await startProcess(dataDir);
