@@ -1,16 +1,14 @@
-import { NotFoundError, type MetricsSourceSpec, type Resource } from '@gantry/model';
 import type { ResourceRepository } from '@gantry/store';
 import { celToJson } from '@gantry/delivery';
 import { AlertRuleReason } from './alert-rule-conditions.ts';
 import type { CompiledRule, RuleScope } from './compile-rule.ts';
 import type { GantryData } from './gantry-data.ts';
-import type { PrometheusQuerier, ResolvedMetricsSource } from './prometheus-client.ts';
+import { resolveMetricsSource, type MetricsSecretReader } from './metrics-source.ts';
+import type { PrometheusQuerier } from './prometheus-client.ts';
 import type { RuleSample } from './series-state.ts';
 
 /** Reads secrets' values; the evaluator's only use of the secret store. */
-export interface RuleSecretReader {
-  reveal(team: string, name: string): Promise<Record<string, string>>;
-}
+export type RuleSecretReader = MetricsSecretReader;
 
 export interface CollectDeps {
   resources: Pick<ResourceRepository, 'get'>;
@@ -95,55 +93,9 @@ function compareLabels(a: Record<string, string>, b: Record<string, string>): nu
 async function queryPrometheus(deps: CollectDeps, rule: CompiledRule, now: number): Promise<RawOutcome> {
   if (rule.query.kind !== 'promql') throw new Error('not a PromQL rule');
   const { source: ref, expr } = rule.query;
-  const resolved = await resolveSource(deps, ref.team, ref.name);
+  const resolved = await resolveMetricsSource(deps.resources, deps.secrets, ref.team, ref.name);
   if (!resolved.ok) return resolved;
   return deps.prometheus.query(resolved.source, expr, now);
-}
-
-type SourceOutcome =
-  | { ok: true; source: ResolvedMetricsSource }
-  | {
-      ok: false;
-      reason: typeof AlertRuleReason.SourceNotFound | typeof AlertRuleReason.SecretMissing;
-      message: string;
-    };
-
-/** The MetricsSource with its credentials, read on every evaluation so a rotated secret applies at once. */
-async function resolveSource(deps: CollectDeps, team: string, name: string): Promise<SourceOutcome> {
-  const found = (await deps.resources.get({ kind: 'MetricsSource', team, name })) as
-    Resource<MetricsSourceSpec> | undefined;
-  if (!found)
-    return {
-      ok: false,
-      reason: AlertRuleReason.SourceNotFound,
-      message: `no MetricsSource ${name} in team ${team}`,
-    };
-  const spec = found.spec;
-  const source: ResolvedMetricsSource = { url: spec.url, timeoutMs: spec.timeoutSeconds * 1000 };
-  const ref = spec.auth
-    ? 'bearerToken' in spec.auth
-      ? spec.auth.bearerToken
-      : spec.auth.basic.password
-    : undefined;
-  if (spec.auth && ref) {
-    let value: string | undefined;
-    try {
-      value = (await deps.secrets.reveal(team, ref.name))[ref.key];
-    } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
-    }
-    if (value === undefined)
-      return {
-        ok: false,
-        reason: AlertRuleReason.SecretMissing,
-        message: `MetricsSource ${name} needs key ${ref.key} of secret ${ref.name} in team ${team}, which does not exist`,
-      };
-    source.authorization =
-      'bearerToken' in spec.auth
-        ? `Bearer ${value}`
-        : `Basic ${Buffer.from(`${spec.auth.basic.username}:${value}`).toString('base64')}`;
-  }
-  return { ok: true, source };
 }
 
 async function evaluateCel(

@@ -10,6 +10,13 @@ export {
   type AlertRuleKind,
 } from './alert-rule-controller.ts';
 export type { RuleSecretReader } from './collect-stage.ts';
+export { parseRuleDuration as parsePromDuration } from './duration.ts';
+export {
+  resolveMetricsSource,
+  type MetricsSecretReader,
+  type MetricsSourceOutcome,
+  type MetricsSourceProblem,
+} from './metrics-source.ts';
 export { createGantryData, type GantryData, type RuleSubject } from './gantry-data.ts';
 export {
   createPrometheusQuerier,

@@ -22,7 +22,7 @@ import type { ResourceRepository } from '@gantry/store';
 import type { RiskSink, RiskSource } from '../ports.ts';
 import { BaselineCondition, BaselineEventReason, BaselineReason } from './baseline-conditions.ts';
 import { MAX_POINTS_PER_QUERY, resolveBaseline, type ResolvedBaseline } from './baseline-spec.ts';
-import { resolveMetricsSource, type BaselineSecretReader } from './metrics-source.ts';
+import { resolveMetricsSource, type MetricsSecretReader as BaselineSecretReader } from '@gantry/alerts';
 import {
   createPrometheusRangeQuerier,
   queryRangeInPieces,

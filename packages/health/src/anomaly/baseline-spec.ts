@@ -1,6 +1,6 @@
 import type { BaselineSpec, ErrorDetail } from '@gantry/model';
 import { defaultDetectorOptions, SENSITIVITY_DEVIATIONS, type DetectorOptions } from './detector-options.ts';
-import { parseBaselineDuration } from './duration.ts';
+import { parsePromDuration as parseBaselineDuration } from '@gantry/alerts';
 import { DAY_MS } from './seasonal-band.ts';
 
 /** Prometheus refuses a range query of more than 11,000 points per series; reads are cut below that. */

@@ -29,7 +29,7 @@ export {
   type RangeOutcome,
   type RangeSeries,
 } from './prometheus-range.ts';
-export type { BaselineSecretReader } from './metrics-source.ts';
+export type { MetricsSecretReader as BaselineSecretReader } from '@gantry/alerts';
 export {
   createBaselineSeriesReader,
   type BaselineSeriesReader,

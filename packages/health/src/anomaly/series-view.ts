@@ -9,7 +9,7 @@ import {
 } from '@gantry/model';
 import type { ResourceRepository } from '@gantry/store';
 import { MAX_POINTS_PER_QUERY, resolveBaseline } from './baseline-spec.ts';
-import { resolveMetricsSource, type BaselineSecretReader } from './metrics-source.ts';
+import { resolveMetricsSource, type MetricsSecretReader as BaselineSecretReader } from '@gantry/alerts';
 import {
   createPrometheusRangeQuerier,
   queryRangeInPieces,

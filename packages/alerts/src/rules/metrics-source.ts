@@ -1,39 +1,35 @@
-import type { ResolvedMetricsSource } from '@gantry/alerts';
 import { NotFoundError, type MetricsSourceSpec, type Resource } from '@gantry/model';
 import type { ResourceRepository } from '@gantry/store';
-import { BaselineReason } from './baseline-conditions.ts';
+import type { ResolvedMetricsSource } from './prometheus-client.ts';
 
-/** Reads secrets' values; the evaluator's only use of the secret store. */
-export interface BaselineSecretReader {
+/** Reads secrets' values: what reading a MetricsSource needs of the secret store. */
+export interface MetricsSecretReader {
   reveal(team: string, name: string): Promise<Record<string, string>>;
 }
 
-export type SourceOutcome =
-  | { ok: true; source: ResolvedMetricsSource }
-  | {
-      ok: false;
-      reason: typeof BaselineReason.SourceNotFound | typeof BaselineReason.SecretMissing;
-      message: string;
-    };
+/**
+ * Why a MetricsSource could not be read. The values are the reasons the alert rules' and the baselines'
+ * conditions use, so each caller reports them as its own.
+ */
+export type MetricsSourceProblem = 'SourceNotFound' | 'SecretMissing';
+
+export type MetricsSourceOutcome =
+  { ok: true; source: ResolvedMetricsSource } | { ok: false; reason: MetricsSourceProblem; message: string };
 
 /**
- * The team's MetricsSource with its credentials, read at every evaluation so that a rotated secret applies
- * at once (the same reading as the alert rules' evaluator, ADR 0015).
+ * A team's MetricsSource with its credentials. Read at every evaluation, so that a rotated secret applies
+ * at once (ADR 0015); shared by the alert rules, the baselines and the inspections.
  */
 export async function resolveMetricsSource(
   resources: Pick<ResourceRepository, 'get'>,
-  secrets: BaselineSecretReader,
+  secrets: MetricsSecretReader,
   team: string,
   name: string,
-): Promise<SourceOutcome> {
+): Promise<MetricsSourceOutcome> {
   const found = (await resources.get({ kind: 'MetricsSource', team, name })) as
     Resource<MetricsSourceSpec> | undefined;
   if (!found)
-    return {
-      ok: false,
-      reason: BaselineReason.SourceNotFound,
-      message: `no MetricsSource ${name} in team ${team}`,
-    };
+    return { ok: false, reason: 'SourceNotFound', message: `no MetricsSource ${name} in team ${team}` };
   const spec = found.spec;
   const source: ResolvedMetricsSource = { url: spec.url, timeoutMs: spec.timeoutSeconds * 1000 };
   if (!spec.auth) return { ok: true, source };
@@ -47,7 +43,7 @@ export async function resolveMetricsSource(
   if (value === undefined)
     return {
       ok: false,
-      reason: BaselineReason.SecretMissing,
+      reason: 'SecretMissing',
       message: `MetricsSource ${name} needs key ${ref.key} of secret ${ref.name} in team ${team}, which does not exist`,
     };
   source.authorization =
