@@ -32,6 +32,8 @@ export * from './api/notifications.ts';
 export * from './continue-token.ts';
 export * from './kinds/job-template.ts';
 export * from './kinds/schedule.ts';
+export * from './kinds/correlation-rule.ts';
+export * from './kinds/escalation-policy.ts';
 export * from './api/jobs.ts';
 export * from './api/job-protocol.ts';
 export * from './api/hosts.ts';

@@ -12,6 +12,8 @@ import { scheduleKind } from './schedule.ts';
 import { hostGroupKind } from './host-group.ts';
 import { teamKind } from './team.ts';
 import { timeIntervalKind } from './time-interval.ts';
+import { correlationRuleKind } from './correlation-rule.ts';
+import { escalationPolicyKind } from './escalation-policy.ts';
 
 /** The kinds every server registers. A capability adds its kind here, with its schema in this folder. */
 export const builtinKinds: readonly KindDefinition[] = [
@@ -29,4 +31,6 @@ export const builtinKinds: readonly KindDefinition[] = [
   jobTemplateKind,
   scheduleKind,
   hostGroupKind,
+  correlationRuleKind,
+  escalationPolicyKind,
 ];
