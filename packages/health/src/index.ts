@@ -1,1 +1,3 @@
 export type * from './ports.ts';
+export * from './correlation/index.ts';
+export * from './escalation/index.ts';

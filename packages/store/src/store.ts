@@ -8,6 +8,7 @@ import { AuditRepository } from './audit-repository.ts';
 import { connect, isMigrated, migrateToLatest, type ConnectOptions, type Connection } from './connect.ts';
 import { EventRepository } from './event-repository.ts';
 import { HostRepository } from './host-repository.ts';
+import { CorrelationRepository } from './correlation-repository.ts';
 import { InventoryRepository } from './inventory-repository.ts';
 import { JobRepository } from './job-repository.ts';
 import { LeaseRepository } from './lease-repository.ts';
@@ -39,6 +40,7 @@ export class Store {
   readonly notifications: NotificationRepository;
   readonly jobs: JobRepository;
   readonly hosts: HostRepository;
+  readonly correlation: CorrelationRepository;
 
   private constructor(readonly connection: Connection) {
     const { db } = connection;
@@ -60,6 +62,7 @@ export class Store {
     this.notifications = new NotificationRepository(db, connection.dialect);
     this.jobs = new JobRepository(db, connection.dialect);
     this.hosts = new HostRepository(db);
+    this.correlation = new CorrelationRepository(db);
   }
 
   /** Connects and brings the schema up to date. */
