@@ -93,16 +93,22 @@ export function createEscalator(deps: EscalatorDeps, options: EscalatorOptions =
       again = true;
       return working;
     }
+    let failed = false;
     const current = (async () => {
       do {
         again = false;
         await pass();
       } while (again && running);
     })()
-      .catch((error: unknown) => deps.onError(error, 'escalating exceptions'))
+      .catch((error: unknown) => {
+        // The next poll tries again: a step that keeps failing is not retried in a busy loop.
+        failed = true;
+        deps.onError(error, 'escalating exceptions');
+      })
       .finally(() => {
         working = undefined;
-        void scheduleDue().catch((error: unknown) => deps.onError(error, 'scheduling escalation'));
+        if (!failed)
+          void scheduleDue().catch((error: unknown) => deps.onError(error, 'scheduling escalation'));
       });
     working = current;
     return current;
