@@ -73,16 +73,19 @@ export function createCorrelationRunner(
   let term: Term | undefined;
   let retry: Timer | undefined;
   let running = false;
+  let restarting: Promise<void> | undefined;
   const begin = async (): Promise<void> => {
     const next = new Term(deps, resolved, () => {
       // A failed round leaves memory ahead of the port or the table: drop it and rebuild.
       if (term !== next || !running) return;
       retry = deps.clock.setTimeout(() => {
-        void (async () => {
+        restarting = (async () => {
           if (term !== next || !running) return;
           await next.stop();
           if (running) await begin();
-        })().catch((error: unknown) => deps.onError(error, 'restarting correlation'));
+        })()
+          .catch((error: unknown) => deps.onError(error, 'restarting correlation'))
+          .finally(() => (restarting = undefined));
       }, resolved.retryMs);
     });
     term = next;
@@ -97,11 +100,15 @@ export function createCorrelationRunner(
     async stop() {
       running = false;
       retry?.cancel();
+      await restarting;
       const current = term;
       term = undefined;
       await current?.stop();
     },
-    idle: () => term?.idle() ?? Promise.resolve(),
+    async idle() {
+      while (restarting) await restarting;
+      await term?.idle();
+    },
     openGroups: () => term?.engine.openGroups() ?? [],
   };
 }
