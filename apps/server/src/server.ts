@@ -62,6 +62,7 @@ import {
   registerHostGroupAdmission,
   type HostsModule,
 } from '@gantry/hosts';
+import { registerCorrelationAdmission } from '@gantry/health';
 import type { ResolvedConfig } from './config.ts';
 import { VERSION } from './version.ts';
 
@@ -183,6 +184,8 @@ export async function startServer(
     // AlertRule and GlobalAlertRule writes: CEL and templates compiled, one of promql and cel (ADR 0015).
     registerAlertRuleAdmission(resources, createCelEngine());
     registerHostGroupAdmission(resources);
+    // CorrelationRule (CEL compiled, with paths) and EscalationPolicy writes (ADR 0019).
+    registerCorrelationAdmission(resources, createCelEngine());
     // A deleted user leaves no membership behind, and a team's secrets count as what it holds.
     identity.beforeUserDeleted((caller, username) => resources.removeMemberEverywhere(caller, username));
     resources.addTeamHoldings({
