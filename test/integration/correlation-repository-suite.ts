@@ -25,7 +25,11 @@ export function describeCorrelationRepositorySuite(
       await store.correlation.apply(
         {
           groups: [
-            { team: 'a', key: 'topology/rack/z1/r1', row: { team: 'a', key: 'topology/rack/z1/r1', data: '{"v":1}' } },
+            {
+              team: 'a',
+              key: 'topology/rack/z1/r1',
+              row: { team: 'a', key: 'topology/rack/z1/r1', data: '{"v":1}' },
+            },
             { team: 'a', key: longKey, row: { team: 'a', key: longKey, data: '{"v":2}' } },
           ],
           members: Array.from({ length: 450 }, (_, i) => ({
@@ -50,7 +54,11 @@ export function describeCorrelationRepositorySuite(
           ],
           members: [
             { team: 'a', fingerprint: 'fp0' },
-            { team: 'a', fingerprint: 'fp1', row: { team: 'a', fingerprint: 'fp1', key: longKey, startsAt: 9 } },
+            {
+              team: 'a',
+              fingerprint: 'fp1',
+              row: { team: 'a', fingerprint: 'fp1', key: longKey, startsAt: 9 },
+            },
           ],
         },
         6_000,

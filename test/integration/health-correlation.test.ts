@@ -67,7 +67,12 @@ describe('health correlation and escalation', () => {
           apiVersion: 'gantry.dev/v1alpha1',
           kind: 'EscalationPolicy',
           metadata: { name: 'default', team: 'ops' },
-          spec: { steps: [{ delay: '0s', channels: ['hook'] }, { delay: '1500ms', channels: ['hook'] }] },
+          spec: {
+            steps: [
+              { delay: '0s', channels: ['hook'] },
+              { delay: '1500ms', channels: ['hook'] },
+            ],
+          },
         })
       ).status,
     ).toBe(201);
@@ -177,8 +182,16 @@ describe('health correlation and escalation', () => {
       status: 'firing',
       receiver: 'hook',
       groupKey: `health/ops/${exception!.id}`,
-      commonLabels: { alertname: 'GantryException', exception: exception!.id, severity: 'critical', cluster: 'c1' },
-      commonAnnotations: { title: 'Rack r1 (zone z1): NodeNotReady, KubeletDown on 30 nodes', escalation: 'step 1' },
+      commonLabels: {
+        alertname: 'GantryException',
+        exception: exception!.id,
+        severity: 'critical',
+        cluster: 'c1',
+      },
+      commonAnnotations: {
+        title: 'Rack r1 (zone z1): NodeNotReady, KubeletDown on 30 nodes',
+        escalation: 'step 1',
+      },
     });
     // The first notification came after the group wait (1 s), well within a second more.
     expect(first!.at - postedAt).toBeLessThan(2_000 + 1_000);

@@ -227,8 +227,7 @@ export const ConfigSchema = Type.Object(
       default: 'default',
       pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
       maxLength: 63,
-      description:
-        "The team's EscalationPolicy that applies to an exception whose HealthPolicy names none.",
+      description: "The team's EscalationPolicy that applies to an exception whose HealthPolicy names none.",
       env: 'GANTRY_HEALTH_ESCALATION_POLICY',
     }),
     agentHeartbeatSeconds: Type.Integer({

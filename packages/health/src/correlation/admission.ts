@@ -1,4 +1,9 @@
-import { InputError, type CorrelationRuleSpec, type EscalationPolicySpec, type ErrorDetail } from '@gantry/model';
+import {
+  InputError,
+  type CorrelationRuleSpec,
+  type EscalationPolicySpec,
+  type ErrorDetail,
+} from '@gantry/model';
 import { parseDuration } from '@gantry/alerts';
 import type { CelEngine } from '@gantry/delivery';
 import type { ResourceService } from '@gantry/resources';
@@ -15,12 +20,10 @@ export function registerCorrelationAdmission(
 ): void {
   resources.admit('CorrelationRule', (request) => {
     if (request.operation === 'delete' || !request.object) return Promise.resolve();
-    const compiled = compileCorrelationRule(
-      engine,
-      request.name,
-      request.object.spec as CorrelationRuleSpec,
-    );
-    return compiled.ok ? Promise.resolve() : Promise.reject(refusal('CorrelationRule', request.name, compiled.errors));
+    const compiled = compileCorrelationRule(engine, request.name, request.object.spec as CorrelationRuleSpec);
+    return compiled.ok
+      ? Promise.resolve()
+      : Promise.reject(refusal('CorrelationRule', request.name, compiled.errors));
   });
   resources.admit('EscalationPolicy', (request) => {
     if (request.operation === 'delete' || !request.object) return Promise.resolve();

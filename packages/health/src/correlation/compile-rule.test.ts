@@ -47,7 +47,11 @@ describe('compiling a CorrelationRule', () => {
       title: 'Power in ${shared.dc} (${rule}), first ${labels.node}',
     });
     if (!result.ok) throw new Error(JSON.stringify(result.errors));
-    const alert = { labels: { alertname: 'NodeDown', node: 'a7', dc: 'fra' }, annotations: {}, entities: { cluster: 'c1' } };
+    const alert = {
+      labels: { alertname: 'NodeDown', node: 'a7', dc: 'fra' },
+      annotations: {},
+      entities: { cluster: 'c1' },
+    };
     expect(result.rule.matches(alert)).toBe(true);
     expect(result.rule.matches({ ...alert, entities: {} })).toBe(false);
     const shared = result.rule.groupValues(alert);

@@ -268,7 +268,9 @@ describe('correlation engine: rules', () => {
 
   it('opens a rule group when its threshold of alerts started within the window', async () => {
     const h = harness();
-    h.engine.setRules('ops', [rule('lag', { match: 'labels.alertname == "Lag"', threshold: 3, window: '1m' })]);
+    h.engine.setRules('ops', [
+      rule('lag', { match: 'labels.alertname == "Lag"', threshold: 3, window: '1m' }),
+    ]);
     const lag = (i: number, at: number): EngineAlert => ({
       team: 'ops',
       fingerprint: `lag-${i}`,

@@ -1,5 +1,5 @@
 import type { AlertEntities } from '@gantry/model';
-import type { CorrelatedAlert, CorrelationGroup, EntityRef } from '../ports.ts';
+import type { CorrelationGroup, EntityRef } from '../ports.ts';
 import type { AlertBindings, CompiledCorrelationRule } from './compile-rule.ts';
 import { domainChain, entityRefs, SHARED_LEVELS, type Domain, type NodePlace } from './topology.ts';
 
@@ -330,8 +330,15 @@ export class CorrelationEngine {
         {
           team,
           key: domain.key,
-          reason: { rule: 'topology', ruleKind: 'Topology', shared: { domain: domain.level, ...domain.shared } },
-          title: topologyTitle(domain, sorted.map(([, p]) => p)),
+          reason: {
+            rule: 'topology',
+            ruleKind: 'Topology',
+            shared: { domain: domain.level, ...domain.shared },
+          },
+          title: topologyTitle(
+            domain,
+            sorted.map(([, p]) => p),
+          ),
           severity: 'warning',
           resolveOn: 'last_resolved',
         },
@@ -348,10 +355,7 @@ export class CorrelationEngine {
     }
   }
 
-  #open(
-    record: Omit<GroupRecord, 'entities' | 'openedAt'>,
-    entries: readonly [string, Pending][],
-  ): void {
+  #open(record: Omit<GroupRecord, 'entities' | 'openedAt'>, entries: readonly [string, Pending][]): void {
     const id = groupId(record.team, record.key);
     // A closed group still holding spent alerts (resolved on its first resolve) is replaced: its alerts
     // stay spent, the new group starts empty.

@@ -125,14 +125,21 @@ describe('correlation runner', () => {
     expect(port.calls).toHaveLength(0);
     // Rack r1's first alert (t=0) has been held for the group wait; r2's (t=10 s) not yet.
     await clock.advanceTo(T0 + 30_000, settle);
-    expect(port.exceptions.map((e) => [e.correlationKey, e.alerts.size])).toEqual([['topology/rack/z1/r1', 50]]);
+    expect(port.exceptions.map((e) => [e.correlationKey, e.alerts.size])).toEqual([
+      ['topology/rack/z1/r1', 50],
+    ]);
     await clock.advanceTo(T0 + 40_000, settle);
     expect(port.exceptions.map((e) => [e.correlationKey, e.alerts.size]).sort()).toEqual([
       ['topology/rack/z1/r1', 50],
       ['topology/rack/z1/r2', 50],
     ]);
     expect(opened).toHaveLength(2);
-    expect(runner.openGroups().map((g) => g.exceptionId).sort()).toEqual(['exc-1', 'exc-2']);
+    expect(
+      runner
+        .openGroups()
+        .map((g) => g.exceptionId)
+        .sort(),
+    ).toEqual(['exc-1', 'exc-2']);
     expect(await store.correlation.loadGroups()).toHaveLength(2);
     expect(await store.correlation.loadMembers()).toHaveLength(100);
     expect(errors).toEqual([]);

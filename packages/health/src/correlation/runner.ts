@@ -350,12 +350,17 @@ function engineAlert(alert: StoredAlert) {
 
 /** The engine's rows as the table takes them; `late` holds exception ids set after the round's drain. */
 function tableChanges(changes: EngineChanges, late: EngineChanges) {
-  const groups = new Map<string, { team: string; key: string; row?: { team: string; key: string; data: string } }>();
+  const groups = new Map<
+    string,
+    { team: string; key: string; row?: { team: string; key: string; data: string } }
+  >();
   for (const entry of [...changes.groups, ...late.groups])
     groups.set(`${entry.team}\u0000${entry.key}`, {
       team: entry.team,
       key: entry.key,
-      ...(entry.record ? { row: { team: entry.team, key: entry.key, data: JSON.stringify(entry.record) } } : {}),
+      ...(entry.record
+        ? { row: { team: entry.team, key: entry.key, data: JSON.stringify(entry.record) } }
+        : {}),
     });
   return {
     groups: [...groups.values()],

@@ -89,7 +89,12 @@ export function domainChain(entities: AlertEntities, place: NodePlace | undefine
 }
 
 function clusterDomain(cluster: string): Domain {
-  return { level: 'cluster', key: `topology/cluster/${cluster}`, shared: { cluster }, label: `Cluster ${cluster}` };
+  return {
+    level: 'cluster',
+    key: `topology/cluster/${cluster}`,
+    shared: { cluster },
+    label: `Cluster ${cluster}`,
+  };
 }
 
 /** The entities an alert concerns, as an exception lists them. */

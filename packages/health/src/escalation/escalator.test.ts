@@ -111,7 +111,13 @@ describe('escalation', () => {
       status: 'firing',
       receiver: 'chat',
       groupKey: `health/ops/${id}`,
-      commonLabels: { alertname: 'GantryException', exception: id, team: 'ops', severity: 'critical', cluster: 'c1' },
+      commonLabels: {
+        alertname: 'GantryException',
+        exception: id,
+        team: 'ops',
+        severity: 'critical',
+        cluster: 'c1',
+      },
       commonAnnotations: { title: 'Rack r1: NodeDown on 40 nodes', escalation: 'step 1' },
     });
     expect(message.alerts[0]!.annotations['entities']).toBe('Cluster c1, Node c1/n1, Node c1/n2');
@@ -186,7 +192,11 @@ describe('escalation', () => {
       expect.stringMatching(/\/e1\/r0\/s0\/chat$/),
       expect.stringMatching(/\/e1\/r0\/s1\/pager$/),
     ]);
-    expect(await store.correlation.getEscalation('ops', exceptions.exceptions[0]!.id)).toMatchObject({ step: 2, state: 'active', dueAt: T0 + 30 * MINUTE });
+    expect(await store.correlation.getEscalation('ops', exceptions.exceptions[0]!.id)).toMatchObject({
+      step: 2,
+      state: 'active',
+      dueAt: T0 + 30 * MINUTE,
+    });
   });
 
   it('two escalators on one database take each step once', async () => {
@@ -204,7 +214,10 @@ describe('escalation', () => {
   });
 
   it('repeats the steps when the policy says so, and a reopened exception escalates anew', async () => {
-    policies.set('oncall', { steps: [{ delay: '0s', channels: ['chat'] }], repeat: { times: 1, after: '15m' } });
+    policies.set('oncall', {
+      steps: [{ delay: '0s', channels: ['chat'] }],
+      repeat: { times: 1, after: '15m' },
+    });
     const id = await open();
     await clock.advanceTo(T0 + 60 * MINUTE, settle);
     expect(await sent()).toEqual(['chat@0m', 'chat@15m']);

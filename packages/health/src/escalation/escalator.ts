@@ -27,7 +27,12 @@ export interface EscalatorDeps {
   notifications: NotificationEnqueuer;
   state: Pick<
     CorrelationRepository,
-    'getEscalation' | 'startEscalation' | 'dueEscalations' | 'nextEscalationDueAt' | 'moveEscalation' | 'stopEscalation'
+    | 'getEscalation'
+    | 'startEscalation'
+    | 'dueEscalations'
+    | 'nextEscalationDueAt'
+    | 'moveEscalation'
+    | 'stopEscalation'
   >;
   policies: EscalationPolicySource;
   clock: Clock;
@@ -159,7 +164,10 @@ export function createEscalator(deps: EscalatorDeps, options: EscalatorOptions =
       }
       // A full page: go on from the latest time the views show (they carry no change time of their own).
       const last = views.at(-1)!;
-      const next = Math.max(Date.parse(last.openedAt), last.acknowledgedAt ? Date.parse(last.acknowledgedAt) : 0);
+      const next = Math.max(
+        Date.parse(last.openedAt),
+        last.acknowledgedAt ? Date.parse(last.acknowledgedAt) : 0,
+      );
       if (next <= cursor) return;
       cursor = next;
     }
@@ -169,11 +177,17 @@ export function createEscalator(deps: EscalatorDeps, options: EscalatorOptions =
     const now = deps.clock.now();
     const row = await deps.state.getEscalation(view.team, view.id);
     if (!waiting(view)) {
-      if (row && row.state !== 'stopped' && (await deps.state.stopEscalation(view.team, view.id, row.episode, now)))
+      if (
+        row &&
+        row.state !== 'stopped' &&
+        (await deps.state.stopEscalation(view.team, view.id, row.episode, now))
+      )
         await deps.port.recordActivity(view.team, view.id, {
           type: 'escalation',
           at: new Date(now),
-          message: view.acknowledgedAt ? 'escalation stopped: acknowledged' : `escalation stopped: ${view.state}`,
+          message: view.acknowledgedAt
+            ? 'escalation stopped: acknowledged'
+            : `escalation stopped: ${view.state}`,
           details: {
             reason: view.acknowledgedAt ? EscalationReason.Acknowledged : EscalationReason.NotOpen,
             episode: row.episode,
@@ -215,7 +229,13 @@ export function createEscalator(deps: EscalatorDeps, options: EscalatorOptions =
     const policy = spec ? compileEscalationPolicy(spec) : undefined;
     const step = policy?.steps[row.step];
     if (!policy || !step) {
-      await deps.state.moveEscalation(row.team, row.exceptionId, row, { ...row, state: 'done', dueAt: null }, now);
+      await deps.state.moveEscalation(
+        row.team,
+        row.exceptionId,
+        row,
+        { ...row, state: 'done', dueAt: null },
+        now,
+      );
       await deps.port.recordActivity(row.team, row.exceptionId, {
         type: 'escalation',
         at: new Date(now),

@@ -81,7 +81,9 @@ export function exceptionGroupKey(team: string, exceptionId: string): string {
 }
 
 function describeEntities(entities: readonly EntityRef[]): string {
-  const names = entities.map((e) => `${e.kind} ${[e.cluster, e.application, e.name].filter(Boolean).join('/')}`);
+  const names = entities.map(
+    (e) => `${e.kind} ${[e.cluster, e.application, e.name].filter(Boolean).join('/')}`,
+  );
   if (names.length <= LISTED_ENTITIES) return names.join(', ');
   return `${names.slice(0, LISTED_ENTITIES).join(', ')} and ${names.length - LISTED_ENTITIES} more`;
 }

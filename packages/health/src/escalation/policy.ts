@@ -29,7 +29,11 @@ export function compileEscalationPolicy(spec: EscalationPolicySpec): CompiledEsc
  * The step after `step` of `round`: the next in the list after its delay; after the last, the first again
  * (`repeat.after`, then the first step's own delay) while rounds remain; otherwise none.
  */
-export function nextStep(policy: CompiledEscalationPolicy, step: number, round: number): NextStep | undefined {
+export function nextStep(
+  policy: CompiledEscalationPolicy,
+  step: number,
+  round: number,
+): NextStep | undefined {
   const following = policy.steps[step + 1];
   if (following) return { step: step + 1, round, delayMs: following.delayMs };
   if (policy.repeat && round < policy.repeat.times)

@@ -53,7 +53,8 @@ export const CorrelationRuleSpec = Type.Object(
     groupBy: Type.Array(CorrelationGroupBy, {
       maxItems: 16,
       default: [],
-      description: 'The values matched alerts must share to be one exception; none: all matched alerts are one.',
+      description:
+        'The values matched alerts must share to be one exception; none: all matched alerts are one.',
     }),
     window: Duration(
       'Alerts count towards the threshold while they started within this window of each other.',
@@ -69,9 +70,12 @@ export const CorrelationRuleSpec = Type.Object(
       minLength: 1,
       maxLength: 1024,
       description:
-        'The exception\'s title: a `${...}` CEL template over `shared` (the group values), `labels` (the first alert\'s) and `rule`.',
+        "The exception's title: a `${...}` CEL template over `shared` (the group values), `labels` (the first alert's) and `rule`.",
     }),
-    severity: StringEnum(EXCEPTION_SEVERITIES, { default: 'major', description: "The exception's severity." }),
+    severity: StringEnum(EXCEPTION_SEVERITIES, {
+      default: 'major',
+      description: "The exception's severity.",
+    }),
     resolveOn: StringEnum(CORRELATION_RESOLVE_ON, {
       default: 'last_resolved',
       description:

@@ -13,7 +13,11 @@ export const EscalationStep = Type.Object(
       '0s',
     ),
     channels: Type.Array(
-      Type.String({ pattern: NAME_PATTERN, maxLength: 63, description: 'A NotificationChannel of the team.' }),
+      Type.String({
+        pattern: NAME_PATTERN,
+        maxLength: 63,
+        description: 'A NotificationChannel of the team.',
+      }),
       { minItems: 1, maxItems: 16, uniqueItems: true },
     ),
   },
