@@ -327,6 +327,12 @@ export async function startServer(
         void store.alerts
           .deleteTeam(object.metadata.name)
           .catch((error: unknown) => logger.warn({ err: error }, 'deleting a team’s alerts failed'));
+      if (type === 'DELETED' && object.kind === 'Team')
+        void store.correlation
+          .deleteTeam(object.metadata.name)
+          .catch((error: unknown) =>
+            logger.warn({ err: error }, 'deleting a team’s correlation state failed'),
+          );
     });
     const startedAt = now();
     // Notifications (ADR 0014): the outbox's worker runs on every server; claims keep each row to one.

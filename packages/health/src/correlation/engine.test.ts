@@ -300,6 +300,24 @@ describe('correlation engine: rules', () => {
   });
 });
 
+describe('correlation engine: teams', () => {
+  it('forgets a deleted team: its held alerts never open, its groups are gone', async () => {
+    const h = harness();
+    h.observe(nodeAlert('held', T0), T0);
+    h.observe({ ...nodeAlert('open', T0), team: 'other' }, T0);
+    await h.round(T0 + 30_000);
+    h.observe(nodeAlert('held-too', T0 + 31_000), T0 + 31_000);
+    h.engine.removeTeam('ops');
+    await h.round(T0 + 90_000);
+    expect(h.port.exceptions.map((e) => [e.team, e.correlationKey])).toEqual([
+      ['ops', 'topology/node/c1/held'],
+      ['other', 'topology/node/c1/open'],
+    ]);
+    expect(h.engine.openGroups().map((g) => g.team)).toEqual(['other']);
+    expect(h.engine.pendingCount).toBe(0);
+  });
+});
+
 describe('correlation engine: restart', () => {
   it('rebuilds from its rows and the alert records without opening anything twice', async () => {
     const first = harness();

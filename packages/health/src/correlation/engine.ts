@@ -114,6 +114,14 @@ export class CorrelationEngine {
     else this.#rules.set(team, enabled);
   }
 
+  /** A deleted team: its rules, held alerts and groups are forgotten (its rows go with the team). */
+  removeTeam(team: string): void {
+    this.#rules.delete(team);
+    const prefix = `${team}\u0000`;
+    for (const map of [this.#pending, this.#members, this.#groups] as Map<string, unknown>[])
+      for (const id of [...map.keys()]) if (id.startsWith(prefix)) map.delete(id);
+  }
+
   /** Puts back what the state table held: open groups and the episodes of their alerts. */
   restore(groups: readonly GroupRecord[], members: readonly MemberRecord[]): void {
     for (const record of groups)

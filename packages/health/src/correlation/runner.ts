@@ -151,7 +151,7 @@ class Term {
     this.#stops.push(
       this.#deps.subscribe((change) => {
         if (change.kind === 'Team' && change.type === 'DELETED') {
-          this.engine.setRules(change.name, []);
+          this.engine.removeTeam(change.name);
           return;
         }
         if (change.kind !== 'CorrelationRule') return;
