@@ -2,16 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '@gantry/controllers';
 import { createCelEngine } from '@gantry/delivery';
-import { watchAlertChanges } from '@gantry/alerts';
-import {
-  createCorrelationRunner,
-  createEscalator,
-  inventoryTopology,
-  MemoryExceptions,
-  resourcePolicySource,
-  type CorrelationRunner,
-  type Escalator,
-} from '@gantry/health';
+import { createHealthCorrelation, MemoryExceptions, type HealthCorrelation } from '@gantry/health';
 import type { WebhookMessage } from '@gantry/model';
 import { eventually } from '../support/eventually.ts';
 import { BASE, client, team } from '../support/http.ts';
@@ -20,7 +11,7 @@ import { startTestServer, type TestServer } from '../support/server.ts';
 /**
  * Correlation and escalation end to end against real parts: alerts posted to the real ingest
  * (`POST /api/v2/alerts`), node records in the store's fleet inventory, the correlation runner and the
- * escalator over the server's store and notification outbox, the in-memory exception port, and a real
+ * escalator (`createHealthCorrelation`, as the server wires them) over the server's store and outbox, the in-memory exception port, and a real
  * webhook NotificationChannel posting to a receiver this test serves on 127.0.0.1. A storm of node alerts
  * of one rack is one exception and one first notification; the second step follows while it is not
  * acknowledged. Invalid CEL in a CorrelationRule is refused at apply time with its path.
@@ -30,8 +21,7 @@ describe('health correlation and escalation', () => {
   let receiver: Server;
   const received: { at: number; message: WebhookMessage }[] = [];
   let api: ReturnType<typeof client>;
-  let runner: CorrelationRunner;
-  let escalator: Escalator;
+  let health: HealthCorrelation;
   const exceptions = new MemoryExceptions();
   const errors: unknown[] = [];
 
@@ -94,44 +84,25 @@ describe('health correlation and escalation', () => {
       new Date().toISOString(),
     );
 
-    const clock = systemClock();
-    const onError = (error: unknown) => errors.push(error);
-    escalator = createEscalator(
+    health = createHealthCorrelation(
       {
+        store,
+        port: exceptions,
         reader: exceptions,
-        port: exceptions,
         notifications: gantry.server.notifications,
-        state: store.correlation,
-        policies: resourcePolicySource(store.resources),
-        clock,
-        externalUrl: gantry.url,
-        onError,
-      },
-      { pollMs: 200 },
-    );
-    await escalator.start();
-    runner = createCorrelationRunner(
-      {
-        port: exceptions,
-        alerts: store.alerts,
-        state: store.correlation,
-        resources: store.resources,
         subscribe: () => () => undefined,
-        watchAlerts: (onChange) => watchAlertChanges(store, onChange, onError),
-        topology: inventoryTopology(store.inventory, clock),
         cel: createCelEngine(),
-        clock,
-        onError,
-        onException: (team, id, outcome) => escalator.exceptionOpened(team, id, outcome),
+        clock: systemClock(),
+        externalUrl: gantry.url,
+        onError: (error) => errors.push(error),
       },
-      { groupWaitMs: 1_000, safetyPollMs: 500 },
+      { groupWaitMs: 1_000, rackLabel: 'topology.gantry.dev/rack', defaultPolicy: 'default' },
     );
-    await runner.start();
+    await health.start();
   });
 
   afterAll(async () => {
-    await runner?.stop();
-    await escalator?.stop();
+    await health?.stop();
     await gantry?.close();
     await new Promise((resolve) => receiver?.close(resolve));
   });

@@ -10,3 +10,9 @@ export {
 } from './runner.ts';
 export { DEFAULT_TOPOLOGY_LABELS, type TopologyLabels } from './topology.ts';
 export { inventoryTopology, type TopologySource } from './topology-source.ts';
+export {
+  createHealthCorrelation,
+  type HealthCorrelation,
+  type HealthCorrelationDeps,
+  type HealthCorrelationOptions,
+} from './health-correlation.ts';
