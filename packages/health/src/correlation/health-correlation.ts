@@ -1,5 +1,5 @@
 import { watchAlertChanges } from '@gantry/alerts';
-import type { Clock } from '@gantry/controllers';
+import type { Clock, EventRecorder } from '@gantry/controllers';
 import type { CelEngine } from '@gantry/delivery';
 import type { Store, StoredChange } from '@gantry/store';
 import { createEscalator, type Escalator, type NotificationEnqueuer } from '../escalation/escalator.ts';
@@ -21,6 +21,8 @@ export interface HealthCorrelationDeps {
   clock: Clock;
   externalUrl: string;
   onError(error: unknown, what: string): void;
+  /** The server's EventRecorder: Warning events for rules and policies that cannot apply. */
+  events?: EventRecorder;
 }
 
 export interface HealthCorrelationOptions {
@@ -60,6 +62,7 @@ export function createHealthCorrelation(
       clock: deps.clock,
       externalUrl: deps.externalUrl,
       onError: deps.onError,
+      ...(deps.events ? { events: deps.events } : {}),
     },
     { defaultPolicy: options.defaultPolicy },
   );
@@ -76,6 +79,7 @@ export function createHealthCorrelation(
       cel: deps.cel,
       clock: deps.clock,
       onError: deps.onError,
+      ...(deps.events ? { events: deps.events } : {}),
       onException: (team, id, outcome) => escalator.exceptionOpened(team, id, outcome),
     },
     { groupWaitMs: options.groupWaitMs, topologyLabels: { rackLabel: options.rackLabel } },

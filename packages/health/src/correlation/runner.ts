@@ -1,4 +1,4 @@
-import type { Clock, Timer } from '@gantry/controllers';
+import type { Clock, EventRecorder, Timer } from '@gantry/controllers';
 import type { CelEngine } from '@gantry/delivery';
 import type { CorrelationRuleSpec, Resource } from '@gantry/model';
 import type {
@@ -40,6 +40,8 @@ export interface CorrelationRunnerDeps {
   cel: CelEngine;
   clock: Clock;
   onError(error: unknown, what: string): void;
+  /** Warning events: a stored CorrelationRule that does not compile (written before a CEL change). */
+  events?: EventRecorder;
   /** An exception was opened or reopened by correlation (the escalator starts it at once). */
   onException?(team: string, exceptionId: string, outcome: 'opened' | 'reopened'): void;
 }
@@ -302,10 +304,13 @@ class Term {
         resource.spec as CorrelationRuleSpec,
       );
       if (!compiled.ok) {
-        this.#deps.onError(
-          new Error(compiled.errors.map((e) => `${e.path} ${e.message}`).join('; ')),
-          `CorrelationRule ${team}/${resource.metadata.name} does not compile`,
-        );
+        this.#deps.events?.record({
+          type: 'Warning',
+          reason: 'CorrelationRuleInvalid',
+          message: `the rule takes no alert: ${compiled.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
+          regarding: { kind: 'CorrelationRule', name: resource.metadata.name, team },
+          actor: 'controller/health-correlation',
+        });
         continue;
       }
       byTeam.set(team, [...(byTeam.get(team) ?? []), compiled.rule]);

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, NotificationService } from '@gantry/alerts';
+import { MemoryEventRecorder } from '@gantry/controllers';
 import type { EscalationPolicySpec, WebhookMessage } from '@gantry/model';
 import { Store, type StoredNotification } from '@gantry/store';
 import { MemoryExceptions } from '../correlation/memory-exceptions.ts';
@@ -45,6 +46,7 @@ describe('escalation', () => {
   /** Enqueues that fail after writing (a server killed between the outbox write and the table's move). */
   let failAfterEnqueue: ((channel: string) => boolean) | undefined;
   let errors: unknown[];
+  let events: MemoryEventRecorder;
 
   const build = () => {
     const enqueuer: NotificationEnqueuer = {
@@ -64,6 +66,7 @@ describe('escalation', () => {
         clock,
         externalUrl: 'http://gantry.test',
         onError: (error) => errors.push(error),
+        events,
       },
       { pollMs: 30_000 },
     );
@@ -86,6 +89,7 @@ describe('escalation', () => {
     });
     failAfterEnqueue = undefined;
     errors = [];
+    events = new MemoryEventRecorder();
     escalator = build();
     await escalator.start();
   });
@@ -239,5 +243,10 @@ describe('escalation', () => {
     await open();
     await clock.advanceTo(T0 + 60 * MINUTE, settle);
     expect(await outbox()).toHaveLength(0);
+    expect(events.events[0]).toMatchObject({
+      type: 'Warning',
+      reason: 'EscalationPolicyNotFound',
+      regarding: { kind: 'EscalationPolicy', name: 'oncall', team: 'ops' },
+    });
   });
 });

@@ -1,4 +1,4 @@
-import type { Clock, Timer } from '@gantry/controllers';
+import type { Clock, EventRecorder, Timer } from '@gantry/controllers';
 import type { EscalationPolicySpec, WebhookMessage } from '@gantry/model';
 import type { CorrelationRepository, EscalationRow } from '@gantry/store';
 import type { ExceptionPort, ExceptionReader, ExceptionView } from '../ports.ts';
@@ -39,6 +39,8 @@ export interface EscalatorDeps {
   /** The server's external URL, for links in the messages. */
   externalUrl: string;
   onError(error: unknown, what: string): void;
+  /** Warning events: exceptions that no EscalationPolicy escalates. */
+  events?: EventRecorder;
 }
 
 export interface EscalatorOptions {
@@ -64,7 +66,7 @@ export interface Escalator {
 export const EscalationReason = {
   Acknowledged: 'Acknowledged',
   NotOpen: 'NotOpen',
-  PolicyNotFound: 'PolicyNotFound',
+  PolicyNotFound: 'EscalationPolicyNotFound',
   StepsTaken: 'StepsTaken',
 } as const;
 
@@ -200,7 +202,16 @@ export function createEscalator(deps: EscalatorDeps, options: EscalatorOptions =
     if (row && (row.state === 'active' || (row.state === 'done' && !reopened))) return;
     const policyName = view.escalationPolicy ?? defaultPolicy;
     const spec = await deps.policies.get(view.team, policyName);
-    if (!spec) return;
+    if (!spec) {
+      deps.events?.record({
+        type: 'Warning',
+        reason: EscalationReason.PolicyNotFound,
+        message: `an open exception of team ${view.team} names EscalationPolicy ${policyName}, which does not exist: nobody is notified`,
+        regarding: { kind: 'EscalationPolicy', name: policyName, team: view.team },
+        actor: 'controller/health-escalation',
+      });
+      return;
+    }
     const policy = compileEscalationPolicy(spec);
     const startedAt = row ? now : Math.min(now, Date.parse(view.openedAt));
     await deps.state.startEscalation({
