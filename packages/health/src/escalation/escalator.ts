@@ -129,7 +129,7 @@ export function createEscalator(deps: EscalatorDeps, options: EscalatorOptions =
   const scheduleDue = async () => {
     if (!running) return;
     const due = await deps.state.nextEscalationDueAt();
-    if (due === undefined || due >= timerAt) return;
+    if (!running || due === undefined || due >= timerAt) return;
     timer?.cancel();
     timerAt = due;
     timer = deps.clock.setTimeout(
