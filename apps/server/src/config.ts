@@ -215,6 +215,28 @@ export const ConfigSchema = Type.Object(
       description: 'How long an alert record is kept after it resolved (its endsAt).',
       env: 'GANTRY_ALERT_RETENTION_HOURS',
     }),
+    healthRackLabel: Type.String({
+      default: 'topology.gantry.dev/rack',
+      minLength: 1,
+      maxLength: 317,
+      description:
+        "The node label that names a node's rack: health correlation folds the alerts of many nodes of one rack into one exception (ADR 0019).",
+      env: 'GANTRY_HEALTH_RACK_LABEL',
+    }),
+    healthGroupWait: Type.String({
+      default: '30s',
+      pattern: '^[0-9]+(ms|s|m|h)$',
+      description:
+        "How long health correlation holds an alert bound to an entity before it decides its failure domain and opens or joins an exception (the storm's collapse happens within it).",
+      env: 'GANTRY_HEALTH_GROUP_WAIT',
+    }),
+    healthEscalationPolicy: Type.String({
+      default: 'default',
+      pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+      maxLength: 63,
+      description: "The team's EscalationPolicy that applies to an exception whose HealthPolicy names none.",
+      env: 'GANTRY_HEALTH_ESCALATION_POLICY',
+    }),
     agentHeartbeatSeconds: Type.Integer({
       minimum: 1,
       maximum: 3600,

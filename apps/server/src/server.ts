@@ -35,7 +35,7 @@ import {
 } from '@gantry/fleet';
 import { createCelEngine, createDeliveryModule } from '@gantry/delivery';
 import { KubeJobRunner, createJobsModule, type AgentPort, type HostDirectory } from '@gantry/jobs';
-import { createExceptionsModule, type ExceptionService } from '@gantry/health';
+import { createExceptionsModule, createHealthCorrelation, type ExceptionService } from '@gantry/health';
 import {
   ControllerManager,
   LeaderElector,
@@ -71,6 +71,7 @@ import {
   registerHostGroupAdmission,
   type HostsModule,
 } from '@gantry/hosts';
+import { registerCorrelationAdmission } from '@gantry/health';
 import type { ResolvedConfig } from './config.ts';
 import { VERSION } from './version.ts';
 
@@ -200,6 +201,8 @@ export async function startServer(
     registerAlertRuleAdmission(resources, createCelEngine());
     registerHostGroupAdmission(resources);
     registerBaselineAdmission(resources);
+    // CorrelationRule (CEL compiled, with paths) and EscalationPolicy writes (ADR 0019).
+    registerCorrelationAdmission(resources, createCelEngine());
     // A deleted user leaves no membership behind, and a team's secrets count as what it holds.
     identity.beforeUserDeleted((caller, username) => resources.removeMemberEverywhere(caller, username));
     resources.addTeamHoldings({
@@ -359,6 +362,12 @@ export async function startServer(
         void store.alerts
           .deleteTeam(object.metadata.name)
           .catch((error: unknown) => logger.warn({ err: error }, 'deleting a team’s alerts failed'));
+      if (type === 'DELETED' && object.kind === 'Team')
+        void store.correlation
+          .deleteTeam(object.metadata.name)
+          .catch((error: unknown) =>
+            logger.warn({ err: error }, 'deleting a team’s correlation state failed'),
+          );
     });
     const startedAt = now();
     // Notifications (ADR 0014): the outbox's worker runs on every server; claims keep each row to one.
@@ -524,6 +533,41 @@ export async function startServer(
     });
     await dispatchLeader.start();
     cleanups.unshift(() => dispatchLeader.stop());
+
+    // Correlation and escalation (ADR 0019): the server holding the `health-correlation` lease folds
+    // alerts into exceptions by rule and topology (storm collapse before anyone is notified) and walks
+    // each open exception's EscalationPolicy until it is acknowledged.
+    const healthLogger = logger.child({ component: 'health-correlation' });
+    const health = createHealthCorrelation(
+      {
+        store,
+        port: exceptions.service,
+        reader: exceptions.service,
+        notifications,
+        subscribe: (listener) => feed.subscribe(listener),
+        cel: createCelEngine(),
+        clock: systemClock(now),
+        externalUrl,
+        events: recorder,
+        onError: (error, what) => healthLogger.warn({ err: error }, what),
+      },
+      {
+        groupWaitMs: parseDurationMs(config.healthGroupWait),
+        rackLabel: config.healthRackLabel,
+        defaultPolicy: config.healthEscalationPolicy,
+      },
+    );
+    const healthLeader = new LeaderElector(store.leases, {
+      leaseName: 'health-correlation',
+      holder: instance,
+      leaseDurationMs: config.leaseDurationMs,
+      clock: systemClock(now),
+      logger: healthLogger,
+      onStartedLeading: () => health.start(),
+      onStoppedLeading: () => health.stop(),
+    });
+    await healthLeader.start();
+    cleanups.unshift(() => healthLeader.stop());
 
     // Anomaly detection (ADR 0021): the server holding the `health-baselines` lease checks every
     // Baseline's series and reports sustained deviations as risks.

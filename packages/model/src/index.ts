@@ -34,6 +34,8 @@ export * from './kinds/job-template.ts';
 export * from './kinds/schedule.ts';
 export * from './kinds/baseline.ts';
 export * from './api/baselines.ts';
+export * from './kinds/correlation-rule.ts';
+export * from './kinds/escalation-policy.ts';
 export * from './api/jobs.ts';
 export * from './api/job-protocol.ts';
 export * from './api/hosts.ts';

@@ -34,6 +34,9 @@ export interface Database {
   exception_alerts: ExceptionAlertTable;
   exception_timeline: ExceptionTimelineTable;
   exception_episodes: ExceptionEpisodeTable;
+  health_correlation_groups: HealthCorrelationGroupTable;
+  health_correlation_members: HealthCorrelationMemberTable;
+  health_escalations: HealthEscalationTable;
 }
 
 export interface ResourceTable {
@@ -476,4 +479,35 @@ export interface ExceptionEpisodeTable {
   resolved_at: string | null;
   level: string | null;
   merged_into: string | null;
+}
+
+/** The health center's correlation and escalation state (migration 0014, ADR 0019). */
+export interface HealthCorrelationGroupTable {
+  /** sha256 of team and key. */
+  id: string;
+  team: string;
+  key: string;
+  /** The group's record as JSON. */
+  data: string;
+  updated_at: number;
+}
+
+export interface HealthCorrelationMemberTable {
+  team: string;
+  fingerprint: string;
+  key: string;
+  starts_at: number;
+}
+
+export interface HealthEscalationTable {
+  team: string;
+  exception_id: string;
+  policy: string;
+  episode: number;
+  episode_started_at: number;
+  step: number;
+  round: number;
+  state: string;
+  due_at: number | null;
+  updated_at: number;
 }

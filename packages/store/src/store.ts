@@ -9,6 +9,7 @@ import { connect, isMigrated, migrateToLatest, type ConnectOptions, type Connect
 import { EventRepository } from './event-repository.ts';
 import { ExceptionRepository } from './exception-repository.ts';
 import { HostRepository } from './host-repository.ts';
+import { CorrelationRepository } from './correlation-repository.ts';
 import { InventoryRepository } from './inventory-repository.ts';
 import { JobRepository } from './job-repository.ts';
 import { LeaseRepository } from './lease-repository.ts';
@@ -41,6 +42,7 @@ export class Store {
   readonly jobs: JobRepository;
   readonly hosts: HostRepository;
   readonly exceptions: ExceptionRepository;
+  readonly correlation: CorrelationRepository;
 
   private constructor(readonly connection: Connection) {
     const { db } = connection;
@@ -67,6 +69,7 @@ export class Store {
     this.jobs = new JobRepository(db, connection.dialect);
     this.hosts = new HostRepository(db);
     this.exceptions = new ExceptionRepository(db, connection.dialect);
+    this.correlation = new CorrelationRepository(db);
   }
 
   /** Connects and brings the schema up to date. */

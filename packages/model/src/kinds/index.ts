@@ -14,6 +14,8 @@ import { teamKind } from './team.ts';
 import { timeIntervalKind } from './time-interval.ts';
 import { healthPolicyKind } from './health-policy.ts';
 import { baselineKind } from './baseline.ts';
+import { correlationRuleKind } from './correlation-rule.ts';
+import { escalationPolicyKind } from './escalation-policy.ts';
 
 /** The kinds every server registers. A capability adds its kind here, with its schema in this folder. */
 export const builtinKinds: readonly KindDefinition[] = [
@@ -33,4 +35,6 @@ export const builtinKinds: readonly KindDefinition[] = [
   hostGroupKind,
   healthPolicyKind,
   baselineKind,
+  correlationRuleKind,
+  escalationPolicyKind,
 ];

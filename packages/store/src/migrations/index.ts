@@ -13,6 +13,7 @@ import { notifications } from './0008-notifications.ts';
 import { jobs } from './0012-jobs.ts';
 import { hosts } from './0011-hosts.ts';
 import { healthExceptions } from './0013-health-exceptions.ts';
+import { healthCorrelation } from './0014-health-correlation.ts';
 
 /** Every migration, by name; names sort in the order they run. Never edit one that has shipped. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -30,5 +31,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0012-jobs': jobs(dialect),
     '0011-hosts': hosts(dialect),
     '0013-health-exceptions': healthExceptions(dialect),
+    '0014-health-correlation': healthCorrelation(),
   };
 }

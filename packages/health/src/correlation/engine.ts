@@ -1,0 +1,574 @@
+import type { AlertEntities } from '@gantry/model';
+import type { CorrelationGroup, EntityRef } from '../ports.ts';
+import type { AlertBindings, CompiledCorrelationRule } from './compile-rule.ts';
+import { domainChain, entityRefs, SHARED_LEVELS, type Domain, type NodePlace } from './topology.ts';
+
+/** One alert record as correlation reads it: times in milliseconds. */
+export interface EngineAlert {
+  team: string;
+  fingerprint: string;
+  labels: Readonly<Record<string, string>>;
+  annotations: Readonly<Record<string, string>>;
+  entities: AlertEntities;
+  startsAt: number;
+  endsAt: number;
+}
+
+export type ResolveOn = CompiledCorrelationRule['resolveOn'];
+
+/** An open correlation group as the state table keeps it (resolved groups are not kept). */
+export interface GroupRecord {
+  team: string;
+  key: string;
+  reason: CorrelationGroup['reason'];
+  title: string;
+  severity: CorrelationGroup['severity'];
+  resolveOn: ResolveOn;
+  entities: EntityRef[];
+  openedAt: number;
+  /** The exception the port answered for the group, once it has. */
+  exceptionId?: string;
+}
+
+/** A firing alert that belongs to a group: the episode (`startsAt`) it joined with. */
+export interface MemberRecord {
+  team: string;
+  fingerprint: string;
+  key: string;
+  startsAt: number;
+}
+
+export type CorrelationEffect =
+  { type: 'correlate'; group: CorrelationGroup } | { type: 'resolved'; team: string; key: string };
+
+/**
+ * What one round of the engine decided: calls for the port, in order, then the state table's rows as they
+ * now are (`record` absent: the row goes).
+ */
+export interface EngineChanges {
+  effects: CorrelationEffect[];
+  groups: { team: string; key: string; record?: GroupRecord }[];
+  members: { team: string; fingerprint: string; record?: MemberRecord }[];
+}
+
+export interface CorrelationEngineOptions {
+  /** How long the built-in topology correlation holds an alert before it decides its domain. */
+  groupWaitMs: number;
+}
+
+type Via =
+  | { kind: 'rule'; rule: CompiledCorrelationRule; key: string; shared: Record<string, string> }
+  | { kind: 'topology'; chain: Domain[] };
+
+interface Pending {
+  alert: EngineAlert;
+  via: Via;
+  /** When topology decides at the latest (the alert's start plus group wait). */
+  deadline: number;
+}
+
+interface Member {
+  record: MemberRecord;
+  labels: Readonly<Record<string, string>>;
+  endsAt: number;
+  /** Seen in the alert records since the term started (a restored member not seen has no record left). */
+  seen: boolean;
+}
+
+interface Group {
+  record: GroupRecord;
+  open: boolean;
+  /** Fingerprints of the group's alerts still firing. */
+  firing: Set<string>;
+}
+
+const SEVERITY_ORDER: readonly CorrelationGroup['severity'][] = ['warning', 'minor', 'major', 'critical'];
+
+/**
+ * Correlation without I/O (ADR 0019): alerts in, decisions out. Firing alerts are held (pending) until a
+ * rule's threshold is met within its window, or, for topology, until their group wait has passed; then
+ * the alerts that share the most specific domain become one group. An alert that arrives while its group
+ * is open joins it; a resolved alert never opens or counts; an alert for a group that has resolved is
+ * pending again, and its group is correlated anew (the port reopens or opens, never absorbs).
+ */
+export class CorrelationEngine {
+  readonly #options: CorrelationEngineOptions;
+  readonly #rules = new Map<string, CompiledCorrelationRule[]>();
+  readonly #pending = new Map<string, Pending>();
+  readonly #members = new Map<string, Member>();
+  readonly #groups = new Map<string, Group>();
+  #effects: CorrelationEffect[] = [];
+  readonly #groupRows = new Map<string, { team: string; key: string; record?: GroupRecord }>();
+  readonly #memberRows = new Map<string, { team: string; fingerprint: string; record?: MemberRecord }>();
+  /** The correlate call being built for a key in this round (one call per key per round). */
+  readonly #calls = new Map<string, CorrelationGroup>();
+
+  constructor(options: CorrelationEngineOptions) {
+    this.#options = options;
+  }
+
+  /** A team's enabled rules, tried in name order; a rule's match wins over topology. */
+  setRules(team: string, rules: readonly CompiledCorrelationRule[]): void {
+    const enabled = rules.filter((rule) => rule.enabled).sort((a, b) => a.name.localeCompare(b.name));
+    if (enabled.length === 0) this.#rules.delete(team);
+    else this.#rules.set(team, enabled);
+  }
+
+  /** A deleted team: its rules, held alerts and groups are forgotten (its rows go with the team). */
+  removeTeam(team: string): void {
+    this.#rules.delete(team);
+    const prefix = `${team}\u0000`;
+    for (const map of [this.#pending, this.#members, this.#groups] as Map<string, unknown>[])
+      for (const id of [...map.keys()]) if (id.startsWith(prefix)) map.delete(id);
+  }
+
+  /** Puts back what the state table held: open groups and the episodes of their alerts. */
+  restore(groups: readonly GroupRecord[], members: readonly MemberRecord[]): void {
+    for (const record of groups)
+      this.#groups.set(groupId(record.team, record.key), { record, open: true, firing: new Set() });
+    for (const record of members) {
+      const member: Member = { record, labels: {}, endsAt: Number.POSITIVE_INFINITY, seen: false };
+      this.#members.set(alertId(record.team, record.fingerprint), member);
+      this.#groupOf(record.team, record.key).firing.add(record.fingerprint);
+    }
+  }
+
+  /** One alert record, as changed; `place` is its node's zone and rack when it names a node. */
+  observe(alert: EngineAlert, place: NodePlace | undefined, now: number): void {
+    const id = alertId(alert.team, alert.fingerprint);
+    const firing = alert.endsAt > now;
+    const member = this.#members.get(id);
+    if (member) {
+      if (member.record.startsAt === alert.startsAt) {
+        member.seen = true;
+        member.labels = alert.labels;
+        member.endsAt = alert.endsAt;
+        if (!firing) this.#memberEnded(member, alert.endsAt);
+        return;
+      }
+      // The same labels firing again after a resolve: the earlier episode is over, this one is new.
+      this.#memberEnded(member, Math.min(now, alert.startsAt));
+    }
+    if (!firing) {
+      this.#pending.delete(id);
+      return;
+    }
+    const via = this.#classify(alert, place);
+    if (!via) {
+      this.#pending.delete(id);
+      return;
+    }
+    const open = this.#openGroupFor(alert.team, via);
+    if (open) {
+      this.#pending.delete(id);
+      this.#join(open, alert);
+      return;
+    }
+    this.#pending.set(id, { alert, via, deadline: alert.startsAt + this.#options.groupWaitMs });
+  }
+
+  /**
+   * After a term's first full read of the alert records: members whose record is gone (retention) have
+   * ended.
+   */
+  endRebuild(now: number): void {
+    for (const member of [...this.#members.values()]) if (!member.seen) this.#memberEnded(member, now);
+  }
+
+  /** Decides what time has made due: alerts that expired, thresholds met, topology groups held long enough. */
+  decide(now: number): void {
+    for (const member of [...this.#members.values()])
+      if (member.endsAt <= now) this.#memberEnded(member, member.endsAt);
+    for (const [id, pending] of this.#pending) if (pending.alert.endsAt <= now) this.#pending.delete(id);
+    this.#decideRules();
+    for (const team of new Set([...this.#pending.values()].map((p) => p.alert.team)))
+      this.#decideTopology(team, now);
+  }
+
+  /** The port answered the group's exception. */
+  setExceptionId(team: string, key: string, exceptionId: string): void {
+    const group = this.#groups.get(groupId(team, key));
+    if (!group?.open || group.record.exceptionId === exceptionId) return;
+    group.record.exceptionId = exceptionId;
+    this.#dirty(group);
+  }
+
+  /** What this round decided; the next round starts empty. */
+  drain(): EngineChanges {
+    const changes: EngineChanges = {
+      effects: this.#effects,
+      groups: [...this.#groupRows.values()],
+      members: [...this.#memberRows.values()],
+    };
+    this.#effects = [];
+    this.#groupRows.clear();
+    this.#memberRows.clear();
+    this.#calls.clear();
+    return changes;
+  }
+
+  /** The next time `decide` has something to do without a new alert: a hold ending, an alert expiring. */
+  nextDueAt(): number | undefined {
+    let next = Number.POSITIVE_INFINITY;
+    for (const pending of this.#pending.values())
+      next = Math.min(next, pending.alert.endsAt, pending.via.kind === 'topology' ? pending.deadline : next);
+    for (const member of this.#members.values()) next = Math.min(next, member.endsAt);
+    return Number.isFinite(next) ? next : undefined;
+  }
+
+  /** Open groups, for views and tests. */
+  openGroups(): GroupRecord[] {
+    return [...this.#groups.values()].filter((g) => g.open).map((g) => g.record);
+  }
+
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  #classify(alert: EngineAlert, place: NodePlace | undefined): Via | undefined {
+    const rules = this.#rules.get(alert.team);
+    if (rules) {
+      const bindings: AlertBindings = {
+        labels: alert.labels,
+        annotations: alert.annotations,
+        entities: definedEntities(alert.entities),
+      };
+      for (const rule of rules) {
+        if (!rule.matches(bindings)) continue;
+        const shared = rule.groupValues(bindings);
+        return { kind: 'rule', rule, shared, key: `rule/${rule.name}/${JSON.stringify(shared)}` };
+      }
+    }
+    const chain = domainChain(alert.entities, place);
+    return chain.length > 0 ? { kind: 'topology', chain } : undefined;
+  }
+
+  /** The open group an alert joins at once: its rule's group, or the most specific open domain. */
+  #openGroupFor(team: string, via: Via): Group | undefined {
+    const keys = via.kind === 'rule' ? [via.key] : via.chain.map((domain) => domain.key);
+    for (const key of keys) {
+      const group = this.#groups.get(groupId(team, key));
+      if (group?.open) return group;
+    }
+    return undefined;
+  }
+
+  #decideRules(): void {
+    const byKey = new Map<string, [string, Pending][]>();
+    for (const entry of this.#pending) {
+      const via = entry[1].via;
+      if (via.kind !== 'rule') continue;
+      const id = groupId(entry[1].alert.team, via.key);
+      const list = byKey.get(id) ?? [];
+      list.push(entry);
+      byKey.set(id, list);
+    }
+    for (const entries of byKey.values()) {
+      const first = entries[0]![1];
+      const via = first.via as Extract<Via, { kind: 'rule' }>;
+      const { rule } = via;
+      const starts = entries.map(([, p]) => p.alert.startsAt);
+      if (!withinWindow(starts, rule.windowMs, rule.threshold)) continue;
+      const sorted = entries.sort(([, a], [, b]) => a.alert.startsAt - b.alert.startsAt);
+      this.#open(
+        {
+          team: first.alert.team,
+          key: via.key,
+          reason: { rule: rule.name, ruleKind: 'CorrelationRule', shared: via.shared },
+          title: rule.title({ shared: via.shared, labels: sorted[0]![1].alert.labels }),
+          severity: rule.severity,
+          resolveOn: rule.resolveOn,
+        },
+        sorted,
+      );
+    }
+  }
+
+  #decideTopology(team: string, now: number): void {
+    const entries: [string, Pending, Domain[]][] = [];
+    for (const [id, pending] of this.#pending)
+      if (pending.alert.team === team && pending.via.kind === 'topology')
+        entries.push([id, pending, pending.via.chain]);
+    if (!entries.some(([, pending]) => pending.deadline <= now)) return;
+
+    // The most specific shared domain: level by level, the alerts not yet claimed by a more specific
+    // domain are bucketed; a domain holding at least two distinct units (nodes...) claims its alerts.
+    const claimed = new Set<string>();
+    const decided: { domain: Domain; entries: [string, Pending][] }[] = [];
+    for (const level of SHARED_LEVELS) {
+      const buckets = new Map<string, { domain: Domain; units: Set<string>; entries: [string, Pending][] }>();
+      for (const [id, pending, chain] of entries) {
+        if (claimed.has(id)) continue;
+        const domain = chain.find((d) => d.level === level);
+        if (!domain) continue;
+        const bucket = buckets.get(domain.key) ?? { domain, units: new Set(), entries: [] };
+        bucket.units.add(chain[0]!.key);
+        bucket.entries.push([id, pending]);
+        buckets.set(domain.key, bucket);
+      }
+      for (const bucket of buckets.values()) {
+        if (bucket.units.size < 2) continue;
+        for (const [id] of bucket.entries) claimed.add(id);
+        decided.push(bucket);
+      }
+    }
+    // The rest stand alone: each unit (a node, a component...) is its own domain.
+    const units = new Map<string, { domain: Domain; entries: [string, Pending][] }>();
+    for (const [id, pending, chain] of entries) {
+      if (claimed.has(id)) continue;
+      const unit = units.get(chain[0]!.key) ?? { domain: chain[0]!, entries: [] };
+      unit.entries.push([id, pending]);
+      units.set(chain[0]!.key, unit);
+    }
+    decided.push(...units.values());
+
+    // A domain opens once one of its alerts has been held for the group wait; its other alerts go with it.
+    for (const { domain, entries: members } of decided) {
+      if (!members.some(([, pending]) => pending.deadline <= now)) continue;
+      const open = this.#groups.get(groupId(team, domain.key));
+      if (open?.open) {
+        for (const [id, pending] of members) {
+          this.#pending.delete(id);
+          this.#join(open, pending.alert);
+        }
+        continue;
+      }
+      const sorted = members.sort(([, a], [, b]) => a.alert.startsAt - b.alert.startsAt);
+      this.#open(
+        {
+          team,
+          key: domain.key,
+          reason: {
+            rule: 'topology',
+            ruleKind: 'Topology',
+            shared: { domain: domain.level, ...domain.shared },
+          },
+          title: topologyTitle(
+            domain,
+            sorted.map(([, p]) => p),
+          ),
+          severity: 'warning',
+          resolveOn: 'last_resolved',
+        },
+        sorted,
+      );
+    }
+    // Alerts still held whose domain has just opened join it.
+    for (const [id, pending] of this.#pending) {
+      if (pending.alert.team !== team || pending.via.kind !== 'topology') continue;
+      const open = this.#openGroupFor(team, pending.via);
+      if (!open) continue;
+      this.#pending.delete(id);
+      this.#join(open, pending.alert);
+    }
+  }
+
+  #open(record: Omit<GroupRecord, 'entities' | 'openedAt'>, entries: readonly [string, Pending][]): void {
+    const id = groupId(record.team, record.key);
+    // A closed group still holding spent alerts (resolved on its first resolve) is replaced: its alerts
+    // stay spent, the new group starts empty.
+    const group: Group = {
+      record: { ...record, entities: [], openedAt: Math.min(...entries.map(([, p]) => p.alert.startsAt)) },
+      open: true,
+      firing: new Set(),
+    };
+    const previous = this.#groups.get(id);
+    if (previous && !previous.open)
+      for (const fingerprint of previous.firing) {
+        const spent = this.#members.get(alertId(record.team, fingerprint));
+        if (!spent) continue;
+        spent.record = { ...spent.record, key: `${spent.record.key}#spent` };
+        this.#memberRow(spent.record);
+      }
+    this.#groups.set(id, group);
+    this.#calls.delete(id);
+    for (const [pendingId, pending] of entries) {
+      this.#pending.delete(pendingId);
+      this.#join(group, pending.alert);
+    }
+  }
+
+  #join(group: Group, alert: EngineAlert): void {
+    const { team, key } = group.record;
+    const member: Member = {
+      record: { team, fingerprint: alert.fingerprint, key, startsAt: alert.startsAt },
+      labels: alert.labels,
+      endsAt: alert.endsAt,
+      seen: true,
+    };
+    this.#members.set(alertId(team, alert.fingerprint), member);
+    this.#memberRow(member.record);
+    group.firing.add(alert.fingerprint);
+    const entities = mergeEntities(group.record.entities, entityRefs(alert.entities));
+    const severity =
+      group.record.reason.ruleKind === 'Topology'
+        ? maxSeverity(group.record.severity, alertSeverity(alert.labels))
+        : group.record.severity;
+    if (entities !== group.record.entities || severity !== group.record.severity)
+      group.record = { ...group.record, entities, severity };
+    this.#dirty(group);
+    this.#call(group).alerts.push({
+      fingerprint: alert.fingerprint,
+      labels: { ...alert.labels },
+      state: 'firing',
+      startsAt: new Date(alert.startsAt).toISOString(),
+      endsAt: new Date(alert.endsAt).toISOString(),
+    });
+  }
+
+  #memberEnded(member: Member, endedAt: number): void {
+    const { team, fingerprint, key, startsAt } = member.record;
+    this.#members.delete(alertId(team, fingerprint));
+    this.#memberRows.set(alertId(team, fingerprint), { team, fingerprint });
+    const id = groupId(team, key);
+    const group = this.#groups.get(id);
+    if (!group) return;
+    group.firing.delete(fingerprint);
+    if (group.open) {
+      this.#call(group).alerts.push({
+        fingerprint,
+        labels: { ...member.labels },
+        state: 'resolved',
+        startsAt: new Date(startsAt).toISOString(),
+        endsAt: new Date(Math.max(endedAt, startsAt)).toISOString(),
+      });
+      const resolveOn = group.record.resolveOn;
+      if (resolveOn === 'first_resolved' || (resolveOn === 'last_resolved' && group.firing.size === 0)) {
+        group.open = false;
+        this.#calls.delete(id);
+        this.#effects.push({ type: 'resolved', team, key });
+        this.#groupRows.set(id, { team, key });
+      }
+    }
+    if (!group.open && group.firing.size === 0) this.#groups.delete(id);
+  }
+
+  /** The correlate call of this round for the group, created in effect order on first use. */
+  #call(group: Group): CorrelationGroup {
+    const id = groupId(group.record.team, group.record.key);
+    let call = this.#calls.get(id);
+    if (!call) {
+      call = {
+        team: group.record.team,
+        key: group.record.key,
+        reason: group.record.reason,
+        title: group.record.title,
+        severity: group.record.severity,
+        entities: group.record.entities,
+        alerts: [],
+      };
+      this.#calls.set(id, call);
+      this.#effects.push({ type: 'correlate', group: call });
+    } else {
+      call.severity = group.record.severity;
+      call.entities = group.record.entities;
+    }
+    return call;
+  }
+
+  #dirty(group: Group): void {
+    const { team, key } = group.record;
+    this.#groupRows.set(groupId(team, key), { team, key, record: group.record });
+  }
+
+  #memberRow(record: MemberRecord): void {
+    this.#memberRows.set(alertId(record.team, record.fingerprint), {
+      team: record.team,
+      fingerprint: record.fingerprint,
+      record,
+    });
+  }
+
+  #groupOf(team: string, key: string): Group {
+    const id = groupId(team, key);
+    let group = this.#groups.get(id);
+    if (!group) {
+      group = {
+        record: {
+          team,
+          key,
+          reason: { rule: '', ruleKind: 'Topology', shared: {} },
+          title: '',
+          severity: 'warning',
+          resolveOn: 'never',
+          entities: [],
+          openedAt: 0,
+        },
+        open: false,
+        firing: new Set(),
+      };
+      this.#groups.set(id, group);
+    }
+    return group;
+  }
+}
+
+function alertId(team: string, fingerprint: string): string {
+  return `${team}\u0000${fingerprint}`;
+}
+
+function groupId(team: string, key: string): string {
+  return `${team}\u0000${key}`;
+}
+
+/** True when `threshold` of the start times lie within one window of `windowMs`. */
+export function withinWindow(starts: number[], windowMs: number, threshold: number): boolean {
+  if (starts.length < threshold) return false;
+  const sorted = [...starts].sort((a, b) => a - b);
+  let from = 0;
+  for (let to = 0; to < sorted.length; to++) {
+    while (sorted[to]! - sorted[from]! > windowMs) from++;
+    if (to - from + 1 >= threshold) return true;
+  }
+  return false;
+}
+
+function definedEntities(entities: AlertEntities): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(entities)) if (value !== undefined) out[name] = value;
+  return out;
+}
+
+function mergeEntities(current: EntityRef[], added: EntityRef[]): EntityRef[] {
+  const known = new Set(current.map(entityKey));
+  const fresh = added.filter((ref) => !known.has(entityKey(ref)));
+  return fresh.length === 0 ? current : [...current, ...fresh];
+}
+
+function entityKey(ref: EntityRef): string {
+  return `${ref.kind}/${ref.cluster ?? ''}/${ref.application ?? ''}/${ref.namespace ?? ''}/${ref.name}`;
+}
+
+/** An alert's `severity` label on the exception's scale. */
+export function alertSeverity(labels: Readonly<Record<string, string>>): CorrelationGroup['severity'] {
+  switch ((labels['severity'] ?? '').toLowerCase()) {
+    case 'critical':
+    case 'page':
+      return 'critical';
+    case 'major':
+    case 'high':
+    case 'error':
+      return 'major';
+    case 'minor':
+    case 'medium':
+      return 'minor';
+    default:
+      return 'warning';
+  }
+}
+
+function maxSeverity(
+  a: CorrelationGroup['severity'],
+  b: CorrelationGroup['severity'],
+): CorrelationGroup['severity'] {
+  return SEVERITY_ORDER.indexOf(a) >= SEVERITY_ORDER.indexOf(b) ? a : b;
+}
+
+function topologyTitle(domain: Domain, alerts: readonly Pending[]): string {
+  const names = [...new Set(alerts.map((p) => p.alert.labels['alertname'] ?? 'alert'))];
+  const shown = names.length > 3 ? `${names.slice(0, 3).join(', ')}, …` : names.join(', ');
+  if (domain.level === 'node' || domain.level === 'component' || domain.level === 'namespace')
+    return `${domain.label}: ${shown}`;
+  const units = new Set(alerts.map((p) => (p.via.kind === 'topology' ? p.via.chain[0]!.key : '')));
+  return `${domain.label}: ${shown} on ${units.size} ${domain.level === 'application' ? 'parts' : 'nodes'}`;
+}

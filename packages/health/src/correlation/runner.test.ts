@@ -1,0 +1,218 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '@gantry/alerts';
+import { createCelEngine } from '@gantry/delivery';
+import type { CorrelationRuleSpec } from '@gantry/model';
+import { Store, type AlertWrite, type StoredChange } from '@gantry/store';
+import type { CorrelationGroup } from '../ports.ts';
+import { MemoryExceptions } from './memory-exceptions.ts';
+import { createCorrelationRunner, type CorrelationRunner } from './runner.ts';
+import { inventoryTopology } from './topology-source.ts';
+
+const T0 = Date.parse('2026-12-03T06:00:00Z');
+const HOUR = 3_600_000;
+
+describe('correlation runner', () => {
+  let store: Store;
+  let clock: ManualClock;
+  let port: MemoryExceptions;
+  let runner: CorrelationRunner;
+  let opened: string[];
+  let errors: unknown[];
+  let rules: { name: string; spec: CorrelationRuleSpec }[];
+  let listeners: ((change: StoredChange) => void)[];
+  /** Makes the port's correlate fail while set. */
+  let portDown: boolean;
+
+  const build = () =>
+    createCorrelationRunner(
+      {
+        port: {
+          correlate: (group: CorrelationGroup, at: Date) =>
+            portDown ? Promise.reject(new Error('exception service down')) : port.correlate(group, at),
+          groupResolved: (team, key, at) => port.groupResolved(team, key, at),
+          recordActivity: (team, id, activity) => port.recordActivity(team, id, activity),
+        },
+        alerts: store.alerts,
+        state: store.correlation,
+        resources: {
+          list: () =>
+            Promise.resolve({
+              resourceVersion: 1,
+              items: rules.map((rule) => ({
+                team: 'ops',
+                name: rule.name,
+                json: JSON.stringify({
+                  apiVersion: 'gantry.dev/v1alpha1',
+                  kind: 'CorrelationRule',
+                  metadata: { name: rule.name, team: 'ops' },
+                  spec: rule.spec,
+                }),
+              })),
+            }),
+        },
+        subscribe: (listener) => {
+          listeners.push(listener);
+          return () => undefined;
+        },
+        watchAlerts: (onChange) => {
+          const stop = store.alerts.onIngested(onChange);
+          return Promise.resolve(() => Promise.resolve(stop()));
+        },
+        topology: inventoryTopology(store.inventory, clock),
+        cel: createCelEngine(),
+        clock,
+        onError: (error) => errors.push(error),
+        onException: (team, id, outcome) => opened.push(`${team}/${id}:${outcome}`),
+      },
+      { groupWaitMs: 30_000, safetyPollMs: 60_000, retryMs: 10_000 },
+    );
+  const settle = () => runner.idle();
+  const nodeAlert = (node: string, startsAt: number, endsAt = startsAt + HOUR): AlertWrite => ({
+    team: 'ops',
+    fingerprint: `fp-${node}`,
+    labels: { alertname: 'NodeNotReady', node, cluster: 'c1', severity: 'critical' },
+    annotations: {},
+    startsAt: new Date(startsAt).toISOString(),
+    endsAt: new Date(endsAt).toISOString(),
+    generatorURL: '',
+    source: 'prometheus',
+    entities: { cluster: 'c1', node },
+  });
+  const post = async (alerts: AlertWrite[]) => {
+    await store.alerts.upsert(alerts, new Date(clock.now()).toISOString());
+    await settle();
+  };
+
+  beforeEach(async () => {
+    store = await Store.open({ url: ':memory:' });
+    clock = new ManualClock(T0);
+    port = new MemoryExceptions();
+    opened = [];
+    errors = [];
+    rules = [];
+    listeners = [];
+    portDown = false;
+    // 100 nodes: racks r1 and r2 in zone z1 (the node labels of the fleet inventory).
+    await store.inventory.apply(
+      Array.from({ length: 100 }, (_, i) => ({
+        op: 'upsert' as const,
+        item: {
+          cluster: 'c1',
+          kind: 'Node',
+          namespace: '',
+          name: `n${i}`,
+          uid: `uid-${i}`,
+          data: {
+            labels: { 'topology.kubernetes.io/zone': 'z1', 'topology.gantry.dev/rack': i < 50 ? 'r1' : 'r2' },
+          },
+        },
+      })),
+      new Date(T0).toISOString(),
+    );
+    runner = build();
+    await runner.start();
+  });
+  afterEach(async () => {
+    await runner.stop();
+    await store.close();
+  });
+
+  it('collapses a storm of node alerts into one exception per rack, from the inventory, before any call', async () => {
+    for (let batch = 0; batch < 10; batch++) {
+      await clock.advanceTo(T0 + batch * 2_000, settle);
+      await post(Array.from({ length: 10 }, (_, j) => nodeAlert(`n${batch * 10 + j}`, clock.now())));
+    }
+    expect(port.calls).toHaveLength(0);
+    // Rack r1's first alert (t=0) has been held for the group wait; r2's (t=10 s) not yet.
+    await clock.advanceTo(T0 + 30_000, settle);
+    expect(port.exceptions.map((e) => [e.correlationKey, e.alerts.size])).toEqual([
+      ['topology/rack/z1/r1', 50],
+    ]);
+    await clock.advanceTo(T0 + 40_000, settle);
+    expect(port.exceptions.map((e) => [e.correlationKey, e.alerts.size]).sort()).toEqual([
+      ['topology/rack/z1/r1', 50],
+      ['topology/rack/z1/r2', 50],
+    ]);
+    expect(opened).toHaveLength(2);
+    expect(
+      runner
+        .openGroups()
+        .map((g) => g.exceptionId)
+        .sort(),
+    ).toEqual(['exc-1', 'exc-2']);
+    expect(await store.correlation.loadGroups()).toHaveLength(2);
+    expect(await store.correlation.loadMembers()).toHaveLength(100);
+    expect(errors).toEqual([]);
+  });
+
+  it('after a restart, rebuilds from the table and the records: nothing opens twice, resolves still come', async () => {
+    await post(['n1', 'n2', 'n3'].map((node) => nodeAlert(node, T0)));
+    await clock.advanceTo(T0 + 30_000, settle);
+    expect(port.exceptions).toHaveLength(1);
+    const calls = port.calls.length;
+
+    await runner.stop();
+    await clock.advanceTo(T0 + 60_000);
+    runner = build();
+    await runner.start();
+    await settle();
+    expect(port.calls).toHaveLength(calls);
+    expect(runner.openGroups().map((g) => g.key)).toEqual(['topology/rack/z1/r1']);
+
+    // Resolved while the group is known from the table: the port hears each resolve, then the group's.
+    await post(['n1', 'n2', 'n3'].map((node) => nodeAlert(node, T0, clock.now())));
+    expect(port.resolvedCalls.map((c) => c.key)).toEqual(['topology/rack/z1/r1']);
+    expect(port.exceptions[0]!.state).toBe('resolved');
+    expect(await store.correlation.loadMembers()).toEqual([]);
+    expect(await store.correlation.loadGroups()).toEqual([]);
+
+    // The rack fails again later: held, decided, and the port reopens the same exception.
+    await clock.advanceTo(T0 + 120_000, settle);
+    await post(['n4', 'n5'].map((node) => nodeAlert(node, clock.now())));
+    await clock.advanceTo(T0 + 150_000, settle);
+    expect(port.exceptions).toHaveLength(1);
+    expect(port.exceptions[0]!.state).toBe('open');
+    expect(opened.at(-1)).toBe('ops/exc-1:reopened');
+  });
+
+  it('a rule from the resources wins over topology', async () => {
+    await runner.stop();
+    rules = [
+      {
+        name: 'readiness',
+        spec: {
+          match: 'labels.alertname == "NodeNotReady"',
+          groupBy: [{ label: 'cluster' }],
+          window: '5m',
+          threshold: 3,
+          title: 'Nodes not ready in ${shared.cluster}',
+          severity: 'major',
+          resolveOn: 'last_resolved',
+          enabled: true,
+        },
+      },
+    ];
+    runner = build();
+    await runner.start();
+    await post(['n1', 'n60'].map((node) => nodeAlert(node, T0)));
+    await clock.advanceTo(T0 + 60_000, settle);
+    expect(port.exceptions).toHaveLength(0);
+    await post([nodeAlert('n99', clock.now())]);
+    expect(port.exceptions.map((e) => [e.correlationKey, e.title, e.reason.ruleKind])).toEqual([
+      ['rule/readiness/{"cluster":"c1"}', 'Nodes not ready in c1', 'CorrelationRule'],
+    ]);
+  });
+
+  it('when the exception service fails, rebuilds and tries again without losing or doubling the exception', async () => {
+    portDown = true;
+    await post(['n1', 'n2'].map((node) => nodeAlert(node, T0)));
+    await clock.advanceTo(T0 + 30_000, settle);
+    expect(errors).toHaveLength(1);
+    expect(port.exceptions).toHaveLength(0);
+    portDown = false;
+    await clock.advanceTo(T0 + 40_000, settle);
+    await settle();
+    expect(port.exceptions.map((e) => e.correlationKey)).toEqual(['topology/rack/z1/r1']);
+    expect(port.exceptions[0]!.alerts.size).toBe(2);
+  });
+});

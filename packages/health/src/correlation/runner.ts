@@ -1,0 +1,378 @@
+import type { Clock, EventRecorder, Timer } from '@gantry/controllers';
+import type { CelEngine } from '@gantry/delivery';
+import type { CorrelationRuleSpec, Resource } from '@gantry/model';
+import type {
+  AlertRepository,
+  CorrelationRepository,
+  ResourceRepository,
+  StoredAlert,
+  StoredChange,
+} from '@gantry/store';
+import type { ExceptionPort } from '../ports.ts';
+import { compileCorrelationRule, type CompiledCorrelationRule } from './compile-rule.ts';
+import { CorrelationEngine, type EngineChanges, type GroupRecord } from './engine.ts';
+import { DEFAULT_TOPOLOGY_LABELS, nodePlace, type NodePlace, type TopologyLabels } from './topology.ts';
+import type { TopologySource } from './topology-source.ts';
+
+export interface CorrelationRunnerOptions {
+  /** How long topology holds an alert before it decides its failure domain (storm collapse). Default 30 s. */
+  groupWaitMs?: number;
+  /** The node labels of a zone and a rack. Default `topology.kubernetes.io/zone`, `topology.gantry.dev/rack`. */
+  topologyLabels?: Partial<TopologyLabels>;
+  /** How often alert changes are read without a wake-up (a missed notification). Default 5 s. */
+  safetyPollMs?: number;
+  /** Alerts read per query while catching up. Default 1,000. */
+  pageSize?: number;
+  /** How long after a failed round the state is rebuilt and tried again. Default 5 s. */
+  retryMs?: number;
+}
+
+export interface CorrelationRunnerDeps {
+  port: ExceptionPort;
+  alerts: Pick<AlertRepository, 'changedSince'>;
+  state: Pick<CorrelationRepository, 'loadGroups' | 'loadMembers' | 'apply'>;
+  resources: Pick<ResourceRepository, 'list'>;
+  /** The change feed of resource writes (CorrelationRules, Teams). */
+  subscribe(listener: (change: StoredChange) => void): () => void;
+  /** Wakes on every committed ingest (`watchAlertChanges`); answers a stop. */
+  watchAlerts(onChange: () => void): Promise<() => Promise<void>>;
+  topology: TopologySource;
+  cel: CelEngine;
+  clock: Clock;
+  onError(error: unknown, what: string): void;
+  /** Warning events: a stored CorrelationRule that does not compile (written before a CEL change). */
+  events?: EventRecorder;
+  /** An exception was opened or reopened by correlation (the escalator starts it at once). */
+  onException?(team: string, exceptionId: string, outcome: 'opened' | 'reopened'): void;
+}
+
+export interface CorrelationRunner {
+  /** Starts a term: rebuild from the state table and every alert record, then follow the changes. */
+  start(): Promise<void>;
+  /** Ends the term once the round in progress has finished. */
+  stop(): Promise<void>;
+  /** Resolves once the work in progress (reading, deciding, calling the port) is done. For tests. */
+  idle(): Promise<void>;
+  /** The open groups of the current term (for tests and views). */
+  openGroups(): GroupRecord[];
+}
+
+/**
+ * Correlation while this server holds the `health-correlation` lease (ADR 0019): run `start` from the
+ * LeaderElector's `onStartedLeading` and `stop` from `onStoppedLeading`.
+ */
+export function createCorrelationRunner(
+  deps: CorrelationRunnerDeps,
+  options: CorrelationRunnerOptions = {},
+): CorrelationRunner {
+  const resolved: ResolvedOptions = {
+    groupWaitMs: options.groupWaitMs ?? 30_000,
+    labels: { ...DEFAULT_TOPOLOGY_LABELS, ...options.topologyLabels },
+    safetyPollMs: options.safetyPollMs ?? 5_000,
+    pageSize: options.pageSize ?? 1_000,
+    retryMs: options.retryMs ?? 5_000,
+  };
+  let term: Term | undefined;
+  let retry: Timer | undefined;
+  let running = false;
+  let restarting: Promise<void> | undefined;
+  const begin = async (): Promise<void> => {
+    const next = new Term(deps, resolved, () => {
+      // A failed round leaves memory ahead of the port or the table: drop it and rebuild.
+      if (term !== next || !running) return;
+      retry = deps.clock.setTimeout(() => {
+        restarting = (async () => {
+          if (term !== next || !running) return;
+          await next.stop();
+          if (running) await begin();
+        })()
+          .catch((error: unknown) => deps.onError(error, 'restarting correlation'))
+          .finally(() => (restarting = undefined));
+      }, resolved.retryMs);
+    });
+    term = next;
+    await next.start();
+  };
+  return {
+    async start() {
+      if (running) return;
+      running = true;
+      await begin();
+    },
+    async stop() {
+      running = false;
+      retry?.cancel();
+      await restarting;
+      const current = term;
+      term = undefined;
+      await current?.stop();
+    },
+    async idle() {
+      while (restarting) await restarting;
+      await term?.idle();
+    },
+    openGroups: () => term?.engine.openGroups() ?? [],
+  };
+}
+
+interface ResolvedOptions {
+  groupWaitMs: number;
+  labels: TopologyLabels;
+  safetyPollMs: number;
+  pageSize: number;
+  retryMs: number;
+}
+
+class Term {
+  readonly engine: CorrelationEngine;
+  readonly #deps: CorrelationRunnerDeps;
+  readonly #options: ResolvedOptions;
+  readonly #onFailure: () => void;
+  #seq = 0;
+  #rebuilt = false;
+  #working: Promise<void> | undefined;
+  #again = false;
+  #stopped = false;
+  #failed = false;
+  #timer: Timer | undefined;
+  #timerAt = Number.POSITIVE_INFINITY;
+  #poll: Timer | undefined;
+  readonly #stops: (() => unknown)[] = [];
+  readonly #reloads = new Map<string, Promise<void>>();
+
+  constructor(deps: CorrelationRunnerDeps, options: ResolvedOptions, onFailure: () => void) {
+    this.#deps = deps;
+    this.#options = options;
+    this.#onFailure = onFailure;
+    this.engine = new CorrelationEngine({ groupWaitMs: options.groupWaitMs });
+  }
+
+  async start(): Promise<void> {
+    const pending = new Set<string>();
+    let loaded = false;
+    this.#stops.push(
+      this.#deps.subscribe((change) => {
+        if (change.kind === 'Team' && change.type === 'DELETED') {
+          this.engine.removeTeam(change.name);
+          return;
+        }
+        if (change.kind !== 'CorrelationRule') return;
+        if (loaded) this.#reloadRules(change.team);
+        else pending.add(change.team);
+      }),
+    );
+    for (const [team, rules] of await this.#loadRules()) this.engine.setRules(team, rules);
+    loaded = true;
+    for (const team of pending) this.#reloadRules(team);
+    const groups = (await this.#deps.state.loadGroups()).map((row) => JSON.parse(row.data) as GroupRecord);
+    this.engine.restore(groups, await this.#deps.state.loadMembers());
+    this.#stops.push(await this.#deps.watchAlerts(() => void this.#work()));
+    await this.#work();
+    this.#schedulePoll();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#poll?.cancel();
+    this.#timer?.cancel();
+    for (const stop of this.#stops.splice(0)) await stop();
+    await this.#working;
+    await Promise.all(this.#reloads.values());
+  }
+
+  idle(): Promise<void> {
+    return (async () => {
+      while (this.#working || this.#reloads.size > 0) {
+        await this.#working;
+        await Promise.all(this.#reloads.values());
+      }
+    })();
+  }
+
+  #schedulePoll(): void {
+    if (this.#stopped) return;
+    this.#poll = this.#deps.clock.setTimeout(() => {
+      void this.#work().finally(() => this.#schedulePoll());
+    }, this.#options.safetyPollMs);
+  }
+
+  /** Reads what changed and decides; overlapping calls coalesce into one more pass. */
+  #work(): Promise<void> {
+    if (this.#stopped || this.#failed) return Promise.resolve();
+    if (this.#working) {
+      this.#again = true;
+      return this.#working;
+    }
+    const working = (async () => {
+      do {
+        this.#again = false;
+        await this.#catchUp();
+        if (!this.#rebuilt) {
+          this.engine.endRebuild(this.#deps.clock.now());
+          this.#rebuilt = true;
+        }
+        await this.#round();
+      } while (this.#again && !this.#stopped);
+    })()
+      .catch((error: unknown) => {
+        this.#failed = true;
+        this.#deps.onError(error, 'correlating alerts');
+        this.#onFailure();
+      })
+      .finally(() => {
+        this.#working = undefined;
+        this.#scheduleDue();
+      });
+    this.#working = working;
+    return working;
+  }
+
+  async #catchUp(): Promise<void> {
+    for (;;) {
+      if (this.#stopped) return;
+      const page = await this.#deps.alerts.changedSince(this.#seq, this.#options.pageSize);
+      for (const alert of page) {
+        const now = this.#deps.clock.now();
+        this.engine.observe(engineAlert(alert), await this.#placeOf(alert), now);
+        this.#seq = alert.seq;
+      }
+      if (page.length < this.#options.pageSize) return;
+    }
+  }
+
+  async #placeOf(alert: StoredAlert): Promise<NodePlace | undefined> {
+    const { cluster, node } = alert.entities;
+    if (cluster === undefined || node === undefined) return undefined;
+    const labels = await this.#deps.topology.nodeLabels(cluster, node);
+    return nodePlace(labels, alert.labels, this.#options.labels);
+  }
+
+  /** Decides, calls the port in order, then writes the table: a crash between repeats calls, never skips. */
+  async #round(): Promise<void> {
+    const now = this.#deps.clock.now();
+    this.engine.decide(now);
+    const changes = this.engine.drain();
+    const at = new Date(now);
+    for (const effect of changes.effects) {
+      if (this.#stopped) return;
+      if (effect.type === 'resolved') {
+        await this.#deps.port.groupResolved(effect.team, effect.key, at);
+        continue;
+      }
+      const answer = await this.#deps.port.correlate(effect.group, at);
+      this.engine.setExceptionId(effect.group.team, effect.group.key, answer.exceptionId);
+      if (answer.outcome === 'opened' || answer.outcome === 'reopened')
+        this.#deps.onException?.(effect.group.team, answer.exceptionId, answer.outcome);
+    }
+    await this.#deps.state.apply(tableChanges(changes, this.engine.drain()), now);
+  }
+
+  #scheduleDue(): void {
+    if (this.#stopped || this.#failed) return;
+    const due = this.engine.nextDueAt();
+    if (due === undefined || due >= this.#timerAt) return;
+    this.#timer?.cancel();
+    this.#timerAt = due;
+    this.#timer = this.#deps.clock.setTimeout(
+      () => {
+        this.#timerAt = Number.POSITIVE_INFINITY;
+        void this.#work();
+      },
+      Math.max(0, due - this.#deps.clock.now()),
+    );
+  }
+
+  #reloadRules(team: string): void {
+    if (this.#stopped || this.#reloads.has(team)) return;
+    const reload = (async () => {
+      await Promise.resolve();
+      const rules = (await this.#loadRules([team])).get(team) ?? [];
+      if (!this.#stopped) this.engine.setRules(team, rules);
+    })()
+      .catch((error: unknown) => this.#deps.onError(error, `loading the correlation rules of ${team}`))
+      .finally(() => this.#reloads.delete(team));
+    this.#reloads.set(team, reload);
+  }
+
+  async #loadRules(teams?: readonly string[]): Promise<Map<string, CompiledCorrelationRule[]>> {
+    const byTeam = new Map<string, CompiledCorrelationRule[]>();
+    for (const resource of await listAll(this.#deps.resources, 'CorrelationRule', teams)) {
+      const team = resource.metadata.team ?? '';
+      const compiled = compileCorrelationRule(
+        this.#deps.cel,
+        resource.metadata.name,
+        resource.spec as CorrelationRuleSpec,
+      );
+      if (!compiled.ok) {
+        this.#deps.events?.record({
+          type: 'Warning',
+          reason: 'CorrelationRuleInvalid',
+          message: `the rule takes no alert: ${compiled.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
+          regarding: { kind: 'CorrelationRule', name: resource.metadata.name, team },
+          actor: 'controller/health-correlation',
+        });
+        continue;
+      }
+      byTeam.set(team, [...(byTeam.get(team) ?? []), compiled.rule]);
+    }
+    if (teams) for (const team of teams) if (!byTeam.has(team)) byTeam.set(team, []);
+    return byTeam;
+  }
+}
+
+/** Every resource of a kind (of some teams), page by page. */
+export async function listAll(
+  resources: Pick<ResourceRepository, 'list'>,
+  kind: string,
+  teams?: readonly string[],
+): Promise<Resource[]> {
+  const out: Resource[] = [];
+  let after: { team: string; name: string } | undefined;
+  for (;;) {
+    const page = await resources.list({
+      kind,
+      limit: 1_000,
+      ...(teams ? { teams } : {}),
+      ...(after ? { after } : {}),
+    });
+    for (const item of page.items) out.push(JSON.parse(item.json) as Resource);
+    if (!page.next) return out;
+    after = page.next;
+  }
+}
+
+function engineAlert(alert: StoredAlert) {
+  return {
+    team: alert.team,
+    fingerprint: alert.fingerprint,
+    labels: alert.labels,
+    annotations: alert.annotations,
+    entities: alert.entities,
+    startsAt: Date.parse(alert.startsAt),
+    endsAt: Date.parse(alert.endsAt),
+  };
+}
+
+/** The engine's rows as the table takes them; `late` holds exception ids set after the round's drain. */
+function tableChanges(changes: EngineChanges, late: EngineChanges) {
+  const groups = new Map<
+    string,
+    { team: string; key: string; row?: { team: string; key: string; data: string } }
+  >();
+  for (const entry of [...changes.groups, ...late.groups])
+    groups.set(`${entry.team}\u0000${entry.key}`, {
+      team: entry.team,
+      key: entry.key,
+      ...(entry.record
+        ? { row: { team: entry.team, key: entry.key, data: JSON.stringify(entry.record) } }
+        : {}),
+    });
+  return {
+    groups: [...groups.values()],
+    members: [...changes.members, ...late.members].map((entry) => ({
+      team: entry.team,
+      fingerprint: entry.fingerprint,
+      ...(entry.record ? { row: entry.record } : {}),
+    })),
+  };
+}
