@@ -53,6 +53,7 @@ import {
   SecretService,
   loadSecretKey,
 } from '@gantry/identity';
+import { createInspectionsModule } from '@gantry/health';
 import { KindRegistry, builtinKinds, type KindDefinition, type Resource } from '@gantry/model';
 import { ChangeFeed, ResourceService } from '@gantry/resources';
 import { Store } from '@gantry/store';
@@ -355,6 +356,34 @@ export async function startServer(
     notificationWorker.start();
     cleanups.unshift(() => notificationWorker.stop());
 
+    // Risk inspection (ADR 0020): Inspection admission now; the scheduler starts with the others below.
+    const inspections = createInspectionsModule(
+      {
+        resources,
+        repository: store.resources,
+        inventory: store.inventory,
+        risks: store.risks,
+        secrets,
+        leases: store.leases,
+        clock: systemClock(now),
+        recorder,
+        engine: createCelEngine(),
+        logger: logger.child({ component: 'inspections' }),
+        subscribe: (listener) => feed.subscribe(listener),
+      },
+      {
+        holder: instance,
+        leaseDurationMs: config.leaseDurationMs,
+        scheduler: { concurrency: config.inspectionConcurrency },
+      },
+    );
+    resources.onWrite(({ type, object }) => {
+      if (type === 'DELETED' && object.kind === 'Team')
+        void store.risks
+          .deleteTeam(object.metadata.name)
+          .catch((error: unknown) => logger.warn({ err: error }, 'deleting a team’s risks failed'));
+    });
+
     /** Set once the dispatch runner exists: the alert API shows its dispatcher's groups. */
     const dispatchView: { runner?: AlertDispatchRunner } = {};
     const app = await buildApi(
@@ -379,6 +408,7 @@ export async function startServer(
         notifications,
         jobs: jobs.service,
         hosts,
+        health: { risks: inspections.riskService, inspections: inspections.service },
         store,
         feed,
         metrics,
@@ -487,6 +517,9 @@ export async function startServer(
     });
     await dispatchLeader.start();
     cleanups.unshift(() => dispatchLeader.stop());
+
+    await inspections.start();
+    cleanups.unshift(() => inspections.stop());
 
     let closing: Promise<void> | undefined;
     return {

@@ -33,6 +33,7 @@ import { secretRoutes } from './routes/secrets.ts';
 import { userRoutes } from './routes/users.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { hostRoutes } from './routes/hosts.ts';
+import { riskRoutes, type RiskRouteDependencies } from './routes/risks.ts';
 
 export interface ApiDependencies {
   kinds: KindRegistry;
@@ -45,6 +46,8 @@ export interface ApiDependencies {
   notifications: NotificationService;
   jobs: JobService;
   hosts: HostsModule;
+  /** Risks and inspection runs (ADR 0020). */
+  health: RiskRouteDependencies;
   store: Store;
   feed: ChangeFeed;
   metrics: Metrics;
@@ -124,6 +127,7 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
   jobRoutes(app, deps.jobs);
   hostRoutes(app, deps.hosts);
   agentRoutes(app, deps.hosts);
+  riskRoutes(app, deps.health);
   resourceRoutes(app, {
     resources: deps.resources,
     repository: deps.store.resources,

@@ -1,1 +1,15 @@
 export type * from './ports.ts';
+export * from './risks/store-risk-sink.ts';
+export * from './risks/risk-service.ts';
+export * from './inspections/reasons.ts';
+export * from './inspections/compile-inspection.ts';
+export * from './inspections/admission.ts';
+export * from './inspections/inspection-data.ts';
+export * from './inspections/metrics-sources.ts';
+export * from './inspections/run-check.ts';
+export * from './inspections/inspection-runner.ts';
+export * from './inspections/inspection-scheduler.ts';
+export * from './inspections/diff.ts';
+export * from './inspections/builtin.ts';
+export * from './inspections/inspection-service.ts';
+export * from './inspections/module.ts';

@@ -36,3 +36,5 @@ export * from './api/jobs.ts';
 export * from './api/job-protocol.ts';
 export * from './api/hosts.ts';
 export * from './api/agent-protocol.ts';
+export * from './kinds/inspection.ts';
+export * from './api/risks.ts';

@@ -29,6 +29,10 @@ export interface Database {
   agent_credentials: AgentCredentialTable;
   agent_messages: AgentMessageTable;
   agent_receipts: AgentReceiptTable;
+  risks: RiskTable;
+  risk_entities: RiskEntityTable;
+  inspection_runs: InspectionRunTable;
+  inspection_run_results: InspectionRunResultTable;
 }
 
 export interface ResourceTable {
@@ -386,4 +390,58 @@ export interface AgentReceiptTable {
   host: string;
   id: string;
   received_at: number;
+}
+
+/** A risk episode (migration 0015-health-risks). JSON in `entities` and `details`. */
+export interface RiskTable {
+  seq: Generated<number>;
+  id: string;
+  team: string;
+  source_kind: string;
+  source_name: string;
+  source_check: string;
+  risk_key: string;
+  run_id: string | null;
+  title: string;
+  score: number;
+  entities: string;
+  details: string;
+  state: string;
+  first_seen_at: string;
+  last_seen_at: string;
+  gone_at: string | null;
+}
+
+export interface RiskEntityTable {
+  risk_seq: number;
+  team: string;
+  /** `Kind/name`. */
+  entity: string;
+}
+
+export interface InspectionRunTable {
+  seq: Generated<number>;
+  id: string;
+  team: string;
+  inspection: string;
+  trigger: string;
+  slot: string | null;
+  state: string;
+  created_by: string;
+  started_at: string;
+  finished_at: string | null;
+  counts: string;
+}
+
+export interface InspectionRunResultTable {
+  run_id: string;
+  check_name: string;
+  ordinal: number;
+  type: string;
+  outcome: string;
+  reason: string;
+  message: string;
+  findings: string;
+  dropped: number;
+  duration_ms: number;
 }

@@ -14,6 +14,7 @@ import { LeaseRepository } from './lease-repository.ts';
 import { LoginThrottleRepository } from './login-throttle-repository.ts';
 import { NotificationRepository } from './notification-repository.ts';
 import { ResourceRepository } from './resource-repository.ts';
+import { RiskRepository } from './risk-repository.ts';
 import { SecretRepository } from './secret-repository.ts';
 import { UserRepository } from './user-repository.ts';
 
@@ -39,6 +40,7 @@ export class Store {
   readonly notifications: NotificationRepository;
   readonly jobs: JobRepository;
   readonly hosts: HostRepository;
+  readonly risks: RiskRepository;
 
   private constructor(readonly connection: Connection) {
     const { db } = connection;
@@ -60,6 +62,7 @@ export class Store {
     this.notifications = new NotificationRepository(db, connection.dialect);
     this.jobs = new JobRepository(db, connection.dialect);
     this.hosts = new HostRepository(db);
+    this.risks = new RiskRepository(db);
   }
 
   /** Connects and brings the schema up to date. */
