@@ -174,8 +174,11 @@ export function createInspectionData(deps: InspectionDataDeps): InspectionData {
       items.map((cluster) => `${team}/${cluster.metadata.name}`),
     );
     const notReady = new Map<string, string[]>();
-    for (const node of nodeItems)
+    const total = new Map<string, number>();
+    for (const node of nodeItems) {
+      total.set(node.cluster, (total.get(node.cluster) ?? 0) + 1);
       if (!node.data.ready) notReady.set(node.cluster, [...(notReady.get(node.cluster) ?? []), node.name]);
+    }
     const out: InspectionSubjectItem[] = [];
     for (const cluster of items) {
       const name = cluster.metadata.name;
@@ -199,8 +202,9 @@ export function createInspectionData(deps: InspectionDataDeps): InspectionData {
           ready: conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
           conditions: conditionMap(conditions, now),
           serverVersion: cluster.status?.serverVersion ?? '',
-          nodes: cluster.status?.inventory?.nodes ?? 0,
-          readyNodes: cluster.status?.inventory?.readyNodes ?? 0,
+          // Counted from the inventory the checks read, so the numbers agree with the nodes' own bindings.
+          nodes: total.get(`${team}/${name}`) ?? 0,
+          readyNodes: (total.get(`${team}/${name}`) ?? 0) - names.length,
           notReadyNodes: names.length,
           notReadyNodeNames: names.slice(0, 50),
           clientCertificate: notAfter
