@@ -93,10 +93,13 @@ export class RiskRepository {
     await this.db.transaction().execute(async (tx) => {
       const open = await this.#openRows(tx, source);
       const byKey = new Map(open.map((row) => [row.risk_key, row]));
+      // Seen again as they were: only last seen (and the run) move, in one statement per chunk.
+      const unchanged: number[] = [];
       for (const observation of latest.values()) {
         const existing = byKey.get(observation.key);
         if (existing) {
-          if (await this.#update(tx, existing, observation, source, at)) result.updated += 1;
+          if (sameContent(existing, observation)) unchanged.push(existing.seq);
+          else if (await this.#update(tx, existing, observation, source, at)) result.updated += 1;
           continue;
         }
         const inserted = await tx
@@ -129,6 +132,15 @@ export class RiskRepository {
         // Another server opened it between our read and our insert: it is ours to update now.
         const [row] = await this.#openRows(tx, source, observation.key);
         if (row && (await this.#update(tx, row, observation, source, at))) result.updated += 1;
+      }
+      for (let i = 0; i < unchanged.length; i += CHUNK) {
+        const touched = await tx
+          .updateTable('risks')
+          .set({ last_seen_at: at, ...(source.runId ? { run_id: source.runId } : {}) })
+          .where('seq', 'in', unchanged.slice(i, i + CHUNK))
+          .where('last_seen_at', '<=', at)
+          .executeTakeFirst();
+        result.updated += Number(touched.numUpdatedRows);
       }
       const gone = open.filter((row) => !latest.has(row.risk_key)).map((row) => row.seq);
       for (let i = 0; i < gone.length; i += CHUNK) {
@@ -458,6 +470,15 @@ export class RiskRepository {
     for (const row of rows) if (row.slot) out.set(`${row.team}/${row.inspection}`, String(row.slot));
     return out;
   }
+}
+
+function sameContent(row: Selectable<RiskTable>, observation: RiskObservationInput): boolean {
+  return (
+    row.title === observation.title &&
+    row.score === clampScore(observation.score) &&
+    row.entities === JSON.stringify(observation.entities) &&
+    row.details === JSON.stringify(observation.details)
+  );
 }
 
 function clampScore(score: number): number {

@@ -94,7 +94,8 @@ async function find(check: CompiledCheck, context: CheckContext): Promise<Found>
           message: answer.message,
         };
       const findings: InspectionFinding[] = [];
-      for (const sample of answer.samples) {
+      for (const [index, sample] of answer.samples.entries()) {
+        if (index > 0 && index % YIELD_EVERY === 0) await yieldToEventLoop();
         const bindings = { value: sample.value, labels: sample.labels, now: nowIso };
         const judged = judge(check, bindings, describeLabels(sample.labels));
         if (!judged.ok) return judged;
@@ -113,7 +114,10 @@ async function find(check: CompiledCheck, context: CheckContext): Promise<Found>
     case 'inventory': {
       const variable = SINGULAR[check.over];
       const findings: InspectionFinding[] = [];
-      for (const subject of await context.subjects(check.over)) {
+      const subjects = await context.subjects(check.over);
+      for (const [index, subject] of subjects.entries()) {
+        // Other runs' timers (the scheduler's next slot) fire between chunks of a long list.
+        if (index > 0 && index % YIELD_EVERY === 0) await yieldToEventLoop();
         const bindings = { [variable]: subject.binding, now: nowIso };
         const judged = judge(check, bindings, subject.key);
         if (!judged.ok) return judged;
@@ -157,6 +161,10 @@ async function find(check: CompiledCheck, context: CheckContext): Promise<Found>
     }
   }
 }
+
+/** Objects judged between two yields to the event loop. */
+const YIELD_EVERY = 100;
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const SINGULAR: Record<InspectionSubject, string> = {
   nodes: 'node',
