@@ -191,3 +191,18 @@ describe('InspectionScheduler', () => {
     for (const module of modules) await module.stop();
   });
 });
+
+describe('InspectionScheduler and the change feed', () => {
+  it('reads the Inspections again on a new generation, not on a status write', async () => {
+    const created = await h.apply('nodes', EVERY_FIVE);
+    const s = scheduler();
+    await s.start();
+    const timers = () => h.clock.nextTimer();
+    const before = timers();
+    s.changed({ type: 'MODIFIED', team: TEAM, name: 'nodes', object: created });
+    expect(timers()).toBe(before); // same generation: nothing to do
+    s.changed({ type: 'MODIFIED', team: TEAM, name: 'nodes', object: { metadata: { generation: 2 } } });
+    expect(timers()).toBe(h.clock.now()); // read again at once
+    await s.stop();
+  });
+});

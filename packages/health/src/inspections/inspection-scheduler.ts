@@ -80,6 +80,26 @@ export class InspectionScheduler {
     await Promise.all(this.#running.values());
   }
 
+  /**
+   * An Inspection was written. A status write (the runner's own, after every run) changes no schedule:
+   * only a new generation, a creation or a deletion makes the scheduler read the Inspections again.
+   */
+  changed(change: {
+    type: string;
+    team: string;
+    name: string;
+    object: { metadata: { generation?: number } };
+  }): void {
+    const held = this.#entries.get(`${change.team}/${change.name}`);
+    if (
+      change.type === 'MODIFIED' &&
+      held &&
+      held.inspection.metadata.generation === change.object.metadata.generation
+    )
+      return;
+    this.poke();
+  }
+
   /** Something about Inspections changed: read them again soon. */
   poke(): void {
     this.#lastResync = 0;

@@ -35,7 +35,15 @@ export interface InspectionsModuleDeps {
   engine: CelEngine;
   logger: Logger;
   /** Calls `listener` on every resource change (the change feed). Returns the unsubscribe function. */
-  subscribe: (listener: (change: { kind: string }) => void) => () => void;
+  subscribe: (
+    listener: (change: {
+      kind: string;
+      type: string;
+      team: string;
+      name: string;
+      object: { metadata: { generation?: number } };
+    }) => void,
+  ) => () => void;
   prometheus?: PrometheusQuerier;
   /** Replaces the store-backed sink (tests); the risks' records are written through it. */
   sink?: RiskSink;
@@ -124,7 +132,7 @@ export function createInspectionsModule(
     riskService: new RiskService(deps.risks),
     async start() {
       unsubscribe = deps.subscribe((change) => {
-        if (change.kind === 'Inspection') scheduler.poke();
+        if (change.kind === 'Inspection') scheduler.changed(change);
       });
       await leader.start();
     },
