@@ -225,6 +225,12 @@ describe('inspections and risks over the HTTP API', () => {
     const gone = (await api.get('/api/teams/ops/risks?state=gone&entity=Workload/web')).body.items as Risk[];
     expect(gone).toMatchObject([{ state: 'gone', source: { check: 'no-pod-disruption-budget' } }]);
     expect((await api.get('/api/teams/ops/inspection-runs/nope')).status).toBe(404);
+    const other = await run('unpinned-images');
+    const mismatch = await api.get(`/api/teams/ops/inspection-runs/${after.id}/diff?against=${other.id}`);
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.body.details).toEqual([
+      { path: 'querystring/against', message: 'must be a run of the same Inspection' },
+    ]);
   });
 
   it('refuses invalid CEL and PromQL shape at apply time with the path', async () => {

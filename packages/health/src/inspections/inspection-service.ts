@@ -1,4 +1,5 @@
 import {
+  InputError,
   NotFoundError,
   decodeContinueToken,
   encodeContinueToken,
@@ -62,6 +63,10 @@ export class InspectionService {
     if (otherId === undefined) return diffRuns(run, undefined);
     const other = await this.deps.runs.getRun(team, otherId);
     if (!other) throw new NotFoundError(`no inspection run ${otherId} in team ${team}`);
+    if (other.inspection !== run.inspection)
+      throw new InputError(`run ${otherId} is of Inspection ${other.inspection}, not ${run.inspection}`, [
+        { path: 'querystring/against', message: 'must be a run of the same Inspection' },
+      ]);
     return diffRuns(run, other);
   }
 
