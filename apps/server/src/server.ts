@@ -439,6 +439,9 @@ export async function startServer(
       void store.alerts
         .deleteEndedBefore(new Date(now() - config.alertRetentionHours * 3_600_000).toISOString())
         .catch((error: unknown) => logger.warn({ err: error }, 'alert retention failed'));
+      void store.risks
+        .deleteHistoryBefore(new Date(now() - config.riskRetentionDays * 86_400_000).toISOString())
+        .catch((error: unknown) => logger.warn({ err: error }, 'risk retention failed'));
       void silences
         .refreshStates()
         .catch((error: unknown) => logger.warn({ err: error }, 'silence states failed'));

@@ -108,6 +108,19 @@ describe('RiskRepository on SQLite', () => {
     expect(await repo.startRun({ ...run, trigger: 'manual', slot: null })).toBeDefined();
     expect(await repo.startRun({ ...run, trigger: 'manual', slot: null })).toBeDefined();
     expect((await repo.lastSlots()).get('ops/fleet')).toBe('2026-01-01T00:05:00.000Z');
+    // Housekeeping keeps open risks and running runs; the rest goes once older than the cut.
+    const claimed = (await repo.listRuns('ops', 'fleet', 10)).items.at(-1)!;
+    await repo.finishRun(claimed.id, 'succeeded', '2026-01-01T00:05:01.000Z', []);
+    const gone = (await repo.list({ team: 'ops', state: 'gone', limit: 100 })).items.length;
+    expect(gone).toBeGreaterThan(0);
+    expect(await repo.deleteHistoryBefore('2026-01-01T00:01:00.000Z')).toEqual({ risks: 0, runs: 0 });
+    expect(await repo.deleteHistoryBefore('2027-01-01T00:00:00.000Z')).toEqual({ risks: gone, runs: 1 });
+    expect((await repo.list({ team: 'ops', state: 'gone', limit: 100 })).items).toEqual([]);
+    expect((await repo.list({ team: 'ops', state: 'open', limit: 100 })).items.length).toBeGreaterThan(0);
+    expect((await repo.listRuns('ops', 'fleet', 10)).items.map((r) => r.state)).toEqual([
+      'running',
+      'running',
+    ]);
     await repo.deleteTeam('ops');
     expect((await repo.list({ team: 'ops', limit: 10 })).items).toEqual([]);
     expect((await repo.listRuns('ops', 'fleet', 10)).items).toEqual([]);

@@ -278,6 +278,38 @@ export class RiskRepository {
     return rows.map((row) => row.source_check);
   }
 
+  /**
+   * Housekeeping: risks gone before `before`, and finished runs (with their results) started before it.
+   * Open risks are kept however old they are.
+   */
+  async deleteHistoryBefore(before: string): Promise<{ risks: number; runs: number }> {
+    return this.db.transaction().execute(async (tx) => {
+      const gone = tx
+        .selectFrom('risks')
+        .select('seq')
+        .where('state', '=', 'gone')
+        .where('gone_at', '<', before);
+      await tx.deleteFrom('risk_entities').where('risk_seq', 'in', gone).execute();
+      const risks = await tx
+        .deleteFrom('risks')
+        .where('state', '=', 'gone')
+        .where('gone_at', '<', before)
+        .executeTakeFirst();
+      const old = tx
+        .selectFrom('inspection_runs')
+        .select('id')
+        .where('state', '!=', 'running')
+        .where('started_at', '<', before);
+      await tx.deleteFrom('inspection_run_results').where('run_id', 'in', old).execute();
+      const runs = await tx
+        .deleteFrom('inspection_runs')
+        .where('state', '!=', 'running')
+        .where('started_at', '<', before)
+        .executeTakeFirst();
+      return { risks: Number(risks.numDeletedRows), runs: Number(runs.numDeletedRows) };
+    });
+  }
+
   async deleteTeam(team: string): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
       await tx.deleteFrom('risk_entities').where('team', '=', team).execute();
