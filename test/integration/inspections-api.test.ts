@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type {
+  InspectionRun,
   InspectionRunDiff,
   InspectionRunWithResults,
   InspectionTemplateList,
@@ -9,6 +10,7 @@ import type {
   Risk,
   WorkloadSummary,
 } from '@gantry/model';
+import { eventually } from '../support/eventually.ts';
 import { BASE, client, recordedReplies, team } from '../support/http.ts';
 import { openApiViolations } from '../support/openapi-contract.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
@@ -231,6 +233,31 @@ describe('inspections and risks over the HTTP API', () => {
     expect(mismatch.body.details).toEqual([
       { path: 'querystring/against', message: 'must be a run of the same Inspection' },
     ]);
+  });
+
+  it('the server schedules an Inspection as soon as it is written, one run per cron slot', async () => {
+    const created = await api.post(`${BASE}/teams/ops/inspections`, {
+      apiVersion: 'gantry.dev/v1alpha1',
+      kind: 'Inspection',
+      metadata: { name: 'every-second' },
+      spec: {
+        schedule: { cron: '* * * * * *' },
+        checks: [{ name: 'down', inventory: { over: 'nodes', condition: '!node.ready' } }],
+      },
+    });
+    expect(created.status).toBe(201);
+    const runs = await eventually(
+      async () =>
+        (await api.get('/api/teams/ops/inspections/every-second/runs')).body.items as InspectionRun[],
+      (items) => items.filter((r) => r.state !== 'running').length >= 2,
+      20_000,
+      100,
+    );
+    expect(
+      runs.every((r) => r.trigger === 'schedule' && r.createdBy === 'controller/health-inspections'),
+    ).toBe(true);
+    expect(new Set(runs.map((r) => r.slot)).size).toBe(runs.length);
+    expect((await api.delete(`${BASE}/teams/ops/inspections/every-second`)).status).toBe(200);
   });
 
   it('refuses invalid CEL and PromQL shape at apply time with the path', async () => {
