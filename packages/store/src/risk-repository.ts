@@ -264,6 +264,18 @@ export class RiskRepository {
     return Number(row.n);
   }
 
+  /** Every (team, name, check) of a source kind with open risks. */
+  async openSources(kind: string): Promise<{ team: string; name: string; check: string }[]> {
+    const rows = await this.db
+      .selectFrom('risks')
+      .select(['team', 'source_name', 'source_check'])
+      .distinct()
+      .where('source_kind', '=', kind)
+      .where('state', '=', 'open')
+      .execute();
+    return rows.map((row) => ({ team: row.team, name: row.source_name, check: row.source_check }));
+  }
+
   /** The checks (or series) of a source that have open risks. */
   async openChecks(team: string, kind: string, name: string): Promise<string[]> {
     const rows = await this.db

@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import pino from 'pino';
+import { StoreRiskSink } from '../risks/store-risk-sink.ts';
 import { createInspectionsModule } from './module.ts';
 import { InspectionScheduler } from './inspection-scheduler.ts';
 import type { InspectionRunner, RunRequest } from './inspection-runner.ts';
-import { inspectionHarness, TEAM } from './test-support.ts';
+import { inspectionHarness, SYSTEM, TEAM } from './test-support.ts';
 
 type Harness = Awaited<ReturnType<typeof inspectionHarness>>;
 let h: Harness;
@@ -20,6 +21,7 @@ function scheduler(runner: Pick<InspectionRunner, 'run'> = h.runner, drift: numb
     {
       resources: h.store.resources,
       runs: h.store.risks,
+      sink: new StoreRiskSink(h.store.risks),
       runner,
       clock: h.clock,
       onDrift: (ms) => drift.push(ms),
@@ -203,6 +205,27 @@ describe('InspectionScheduler and the change feed', () => {
     expect(timers()).toBe(before); // same generation: nothing to do
     s.changed({ type: 'MODIFIED', team: TEAM, name: 'nodes', object: { metadata: { generation: 2 } } });
     expect(timers()).toBe(h.clock.now()); // read again at once
+    await s.stop();
+  });
+});
+
+describe('InspectionScheduler clean-up', () => {
+  it('closes the open risks of an Inspection that was deleted', async () => {
+    h.data.items.nodes = [
+      { key: 'c1/n1', label: 'node n1', entities: [], binding: { name: 'n1', ready: false } },
+    ];
+    const kept = await h.apply('kept', EVERY_FIVE);
+    const doomed = await h.apply('doomed', EVERY_FIVE);
+    for (const inspection of [kept, doomed])
+      await h.runner.run(inspection, { trigger: 'manual', createdBy: 'a' });
+    await h.resources.delete(SYSTEM, 'Inspection', TEAM, 'doomed');
+    const s = scheduler();
+    await s.start();
+    const risks = (await h.store.risks.list({ team: TEAM, limit: 10 })).items;
+    expect(risks.map((r) => [r.source.name, r.state]).sort()).toEqual([
+      ['doomed', 'gone'],
+      ['kept', 'open'],
+    ]);
     await s.stop();
   });
 });

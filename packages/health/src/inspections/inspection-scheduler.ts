@@ -2,6 +2,7 @@ import type { Clock, Timer } from '@gantry/controllers';
 import type { Resource } from '@gantry/model';
 import { nextCronTime } from '@gantry/jobs';
 import type { ResourceRepository, RiskRepository } from '@gantry/store';
+import type { RiskSink } from '../ports.ts';
 import type { InspectionResource, InspectionRunner } from './inspection-runner.ts';
 
 export interface InspectionSchedulerOptions {
@@ -49,7 +50,9 @@ export class InspectionScheduler {
   constructor(
     private readonly deps: {
       resources: Pick<ResourceRepository, 'list'>;
-      runs: Pick<RiskRepository, 'lastSlots' | 'failInterrupted'>;
+      runs: Pick<RiskRepository, 'lastSlots' | 'failInterrupted' | 'openSources'>;
+      /** Where the open risks of deleted Inspections are closed. */
+      sink: RiskSink;
       runner: Pick<InspectionRunner, 'run'>;
       clock: Clock;
       onError?: (error: unknown, what: string) => void;
@@ -130,6 +133,15 @@ export class InspectionScheduler {
       after = page.next;
     } while (after);
     for (const key of [...this.#entries.keys()]) if (!seen.has(key)) this.#entries.delete(key);
+    // Level-triggered clean-up: the open risks of an Inspection that no longer exists are gone.
+    const at = new Date(this.deps.clock.now());
+    for (const source of await this.deps.runs.openSources('Inspection'))
+      if (!seen.has(`${source.team}/${source.name}`))
+        await this.deps.sink.observe(
+          { team: source.team, kind: 'Inspection', name: source.name, check: source.check },
+          [],
+          at,
+        );
     this.#lastResync = this.deps.clock.now();
   }
 

@@ -107,6 +107,7 @@ export function createInspectionsModule(
     {
       resources: deps.repository,
       runs: deps.risks,
+      sink,
       runner,
       clock: deps.clock,
       onError: (error, what) => deps.logger.warn({ err: error }, `${what} failed`),
