@@ -70,6 +70,6 @@ describe('risks on PostgreSQL, two servers', () => {
     };
     const claims = await Promise.all([a.risks.startRun(run), b.risks.startRun(run)]);
     expect(claims.filter((claim) => claim !== undefined)).toHaveLength(1);
-    expect((await a.risks.lastSlots()).get('ops/fleet')).toBe('2026-01-01T01:00:00.000Z');
+    expect(await a.risks.lastSlot('ops', 'fleet')).toBe('2026-01-01T01:00:00.000Z');
   });
 });

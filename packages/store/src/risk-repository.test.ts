@@ -107,7 +107,8 @@ describe('RiskRepository on SQLite', () => {
     ).toBeUndefined();
     expect(await repo.startRun({ ...run, trigger: 'manual', slot: null })).toBeDefined();
     expect(await repo.startRun({ ...run, trigger: 'manual', slot: null })).toBeDefined();
-    expect((await repo.lastSlots()).get('ops/fleet')).toBe('2026-01-01T00:05:00.000Z');
+    expect(await repo.lastSlot('ops', 'fleet')).toBe('2026-01-01T00:05:00.000Z');
+    expect(await repo.lastSlot('ops', 'other')).toBeUndefined();
     // Housekeeping keeps open risks and running runs; the rest goes once older than the cut.
     const claimed = (await repo.listRuns('ops', 'fleet', 10)).items.at(-1)!;
     await repo.finishRun(claimed.id, 'succeeded', '2026-01-01T00:05:01.000Z', []);

@@ -502,17 +502,18 @@ export class RiskRepository {
     return previous?.id;
   }
 
-  /** The latest slot claimed for each inspection of the given ones (`team/name` → ISO time). */
-  async lastSlots(): Promise<Map<string, string>> {
-    const rows = await this.db
+  /** The latest cron slot claimed for the inspection (ISO time), through the slot's unique index. */
+  async lastSlot(team: string, inspection: string): Promise<string | undefined> {
+    const row = await this.db
       .selectFrom('inspection_runs')
-      .select(['team', 'inspection', (eb) => eb.fn.max('slot').as('slot')])
+      .select('slot')
+      .where('team', '=', team)
+      .where('inspection', '=', inspection)
       .where('slot', 'is not', null)
-      .groupBy(['team', 'inspection'])
-      .execute();
-    const out = new Map<string, string>();
-    for (const row of rows) if (row.slot) out.set(`${row.team}/${row.inspection}`, String(row.slot));
-    return out;
+      .orderBy('slot', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row?.slot ?? undefined;
   }
 }
 

@@ -27,6 +27,8 @@ export type SlotOutcome =
 
 interface Entry {
   inspection: InspectionResource;
+  /** The last slot this scheduler started or found claimed, ms. */
+  lastSlot?: number;
   /** The next cron slot to run, ms; undefined when suspended or the cron never fires again. */
   due?: number;
 }
@@ -50,7 +52,7 @@ export class InspectionScheduler {
   constructor(
     private readonly deps: {
       resources: Pick<ResourceRepository, 'list'>;
-      runs: Pick<RiskRepository, 'lastSlots' | 'failInterrupted' | 'openSources'>;
+      runs: Pick<RiskRepository, 'lastSlot' | 'failInterrupted' | 'openSources'>;
       /** Where the open risks of deleted Inspections are closed. */
       sink: RiskSink;
       runner: Pick<InspectionRunner, 'run'>;
@@ -65,6 +67,8 @@ export class InspectionScheduler {
   async start(): Promise<void> {
     if (!this.#stopped) return;
     this.#stopped = false;
+    // A new term reads every slot from the database: another server may have led meanwhile.
+    this.#entries.clear();
     const now = this.deps.clock.now();
     await this.deps.runs.failInterrupted(
       new Date(now - this.options.interruptedAfterMs).toISOString(),
@@ -109,9 +113,11 @@ export class InspectionScheduler {
     if (!this.#stopped) this.#arm(0);
   }
 
-  /** Reads every Inspection and the last claimed slot of each: the durable state to schedule from. */
+  /**
+   * Reads every Inspection; the last claimed slot of each comes from the database the first time this
+   * scheduler sees it (the durable state to schedule from), from memory after that.
+   */
   async resync(): Promise<void> {
-    const slots = await this.deps.runs.lastSlots();
     const seen = new Set<string>();
     let after: { team: string; name: string } | undefined;
     do {
@@ -124,11 +130,23 @@ export class InspectionScheduler {
         const inspection = JSON.parse(item.json) as Resource as InspectionResource;
         const key = `${inspection.metadata.team}/${inspection.metadata.name}`;
         seen.add(key);
-        const last = slots.get(key);
-        // From the last slot claimed in the database; a new inspection from its creation (a slot at that
-        // very millisecond counts).
-        const base = last ? Date.parse(last) : Date.parse(inspection.metadata.creationTimestamp) - 1;
-        this.#entries.set(key, { inspection, ...this.#dueAfter(inspection, base) });
+        const held = this.#entries.get(key);
+        let lastSlot = held?.lastSlot;
+        if (!held) {
+          const claimed = await this.deps.runs.lastSlot(
+            inspection.metadata.team ?? '',
+            inspection.metadata.name,
+          );
+          if (claimed) lastSlot = Date.parse(claimed);
+        }
+        // After the last slot claimed; a new inspection from its creation (a slot at that very millisecond
+        // counts).
+        const base = lastSlot ?? Date.parse(inspection.metadata.creationTimestamp) - 1;
+        this.#entries.set(key, {
+          inspection,
+          ...(lastSlot !== undefined ? { lastSlot } : {}),
+          ...this.#dueAfter(inspection, base),
+        });
       }
       after = page.next;
     } while (after);
@@ -169,6 +187,7 @@ export class InspectionScheduler {
       }
       const following = this.#next(entry.inspection, slot);
       entry.due = following;
+      entry.lastSlot = slot;
       const slotIso = new Date(slot).toISOString();
       if (this.#running.has(key)) {
         outcomes.push({ inspection: key, slot: slotIso, action: 'Skipped', why: 'PreviousRunGoing' });
