@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type {
   InspectionCheckResult,
   InspectionFinding,
@@ -11,6 +11,7 @@ import type {
   RiskState,
 } from '@gantry/model';
 import type { Database, InspectionRunTable, RiskTable } from './schema.ts';
+import type { Dialect } from './dialect.ts';
 
 /** Whose risks: a source's identity (the resource, and the check or series within it). */
 export interface RiskSourceIdentity {
@@ -71,6 +72,8 @@ export function entityKeys(entities: readonly RiskEntity[]): string[] {
 }
 
 const CHUNK = 200;
+/** The first key of the advisory locks that serialize observers of one risk source (PostgreSQL). */
+const RISK_LOCK_CLASS = 0x7269736b; // 'risk'
 
 /**
  * Risks and inspection runs (ADR 0020). `observe` is the level-triggered write a `RiskSink` makes; it is
@@ -78,7 +81,10 @@ const CHUNK = 200;
  * insert win and the others update the row it made.
  */
 export class RiskRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect = 'sqlite',
+  ) {}
 
   async observe(
     source: RiskSourceIdentity,
@@ -91,6 +97,12 @@ export class RiskRepository {
       latest.set(observation.key, observation);
     const result: RiskObserveResult = { opened: 0, updated: 0, closed: 0 };
     await this.db.transaction().execute(async (tx) => {
+      // PostgreSQL: observers of one source take turns (a transaction-scoped advisory lock), so two
+      // servers' updates of the same rows never deadlock; SQLite has one writer already.
+      if (this.dialect === 'postgres')
+        await sql`select pg_advisory_xact_lock(${RISK_LOCK_CLASS}, hashtext(${[source.team, source.kind, source.name, source.check].join('\n')}))`.execute(
+          tx,
+        );
       const open = await this.#openRows(tx, source);
       const byKey = new Map(open.map((row) => [row.risk_key, row]));
       // Seen again as they were: only last seen (and the run) move, in one statement per chunk.

@@ -62,7 +62,7 @@ export class Store {
     this.notifications = new NotificationRepository(db, connection.dialect);
     this.jobs = new JobRepository(db, connection.dialect);
     this.hosts = new HostRepository(db);
-    this.risks = new RiskRepository(db);
+    this.risks = new RiskRepository(db, connection.dialect);
   }
 
   /** Connects and brings the schema up to date. */
