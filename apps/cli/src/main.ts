@@ -7,6 +7,7 @@ import type { EventsOptions } from './commands/events.ts';
 import type { SilenceCreateOptions, SilenceListOptions } from './commands/silence.ts';
 import type { ListJobsOptions, RunOptions } from './commands/jobs.ts';
 import type { ExceptionAction, ExceptionListOptions } from './commands/exceptions.ts';
+import type { InspectionRunsOptions, RisksOptions } from './commands/risks.ts';
 
 // Wiring only: each command's module is imported when that command runs, which keeps start-up fast (ADR
 // 0011). Nothing imported here at the top may load the YAML library, the HTTP client or the server.
@@ -844,6 +845,88 @@ jobs
   .addOption(new Option('-o, --output <format>', 'output format').choices(['json', 'yaml', 'name']))
   .action(async (id: string, options: { output?: string }, command: Command) =>
     run(command, async (env) => (await import('./commands/jobs.ts')).rerunJob(env, id, options)),
+  );
+
+program
+  .command('risks')
+  .description(
+    "list a team's risks (open by default), highest score first, as inspections and baselines found them",
+  )
+  .addOption(teamOption())
+  .addOption(new Option('--state <state>', 'open, gone or all').default('open'))
+  .option('--source <source>', 'Inspection, Inspection/<name> or Inspection/<name>/<check> (or Baseline)')
+  .option('--entity <kind/name>', 'risks concerning this object, e.g. Node/worker-1 or Cluster/prod')
+  .option('--min-score <n>', 'risks scored at least n (0-100)')
+  .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'wide', 'json', 'yaml']))
+  .option('--no-headers', 'omit the table header')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  gantry risks --team ops\n  gantry risks --entity Node/worker-1 --state all\n  gantry risks --source Inspection/workload-resilience --min-score 40 -o wide',
+  )
+  .action(async (options: Omit<RisksOptions, 'noHeaders'> & { headers?: boolean }, command: Command) =>
+    run(command, async (env) =>
+      (await import('./commands/risks.ts')).risks(env, { ...options, noHeaders: options.headers === false }),
+    ),
+  );
+const inspections = program
+  .command('inspections')
+  .description('Inspection runs: history, run now, one run, run-to-run diff, built-in templates');
+inspections
+  .command('runs')
+  .description("an Inspection's runs, newest first")
+  .argument('<name>', 'the Inspection')
+  .addOption(teamOption())
+  .option('--limit <n>', 'at most N runs (default 20)')
+  .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']))
+  .option('--no-headers', 'omit the table header')
+  .action(
+    async (
+      name: string,
+      options: Omit<InspectionRunsOptions, 'noHeaders'> & { headers?: boolean },
+      command: Command,
+    ) =>
+      run(command, async (env) =>
+        (await import('./commands/risks.ts')).inspectionRuns(env, name, {
+          ...options,
+          noHeaders: options.headers === false,
+        }),
+      ),
+  );
+inspections
+  .command('run')
+  .description("run an Inspection now and print each check's outcome")
+  .argument('<name>', 'the Inspection')
+  .addOption(teamOption())
+  .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']))
+  .action(async (name: string, options: { team?: string; output?: string }, command: Command) =>
+    run(command, async (env) => (await import('./commands/risks.ts')).runInspection(env, name, options)),
+  );
+inspections
+  .command('get')
+  .description("one run with every check's outcome")
+  .argument('<run>', 'the run id')
+  .addOption(teamOption())
+  .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']))
+  .action(async (id: string, options: { team?: string; output?: string }, command: Command) =>
+    run(command, async (env) => (await import('./commands/risks.ts')).getInspectionRun(env, id, options)),
+  );
+inspections
+  .command('diff')
+  .description('risks new (+), gone (-) and changed in score (~) since another run (default: the one before)')
+  .argument('<run>', 'the newer run')
+  .option('--against <run>', 'the run to compare with')
+  .addOption(teamOption())
+  .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']))
+  .action(
+    async (id: string, options: { team?: string; against?: string; output?: string }, command: Command) =>
+      run(command, async (env) => (await import('./commands/risks.ts')).diffInspectionRuns(env, id, options)),
+  );
+inspections
+  .command('templates')
+  .description('the built-in inspections; with a name, its manifest (pipe it to `gantry apply -f -`)')
+  .argument('[name]', 'a template')
+  .action(async (name: string | undefined, _options: unknown, command: Command) =>
+    run(command, async (env) => (await import('./commands/risks.ts')).inspectionTemplates(env, name)),
   );
 
 program

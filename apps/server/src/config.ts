@@ -141,6 +141,19 @@ export const ConfigSchema = Type.Object(
         'How long a workload may fail its health policy after a change (a rollout) before its component reads Unhealthy instead of Progressing.',
       env: 'GANTRY_DELIVERY_PROGRESS_GRACE_SECONDS',
     }),
+    riskRetentionDays: Type.Number({
+      minimum: 1,
+      default: 30,
+      description: 'How long gone risks and finished inspection runs are kept (open risks stay).',
+      env: 'GANTRY_RISK_RETENTION_DAYS',
+    }),
+    inspectionConcurrency: Type.Integer({
+      minimum: 1,
+      maximum: 256,
+      default: 8,
+      description: 'Inspection runs the scheduler keeps going at once (ADR 0020).',
+      env: 'GANTRY_INSPECTION_CONCURRENCY',
+    }),
     jobLostAfterSeconds: Type.Number({
       minimum: 1,
       default: 60,

@@ -57,11 +57,11 @@ import {
 import {
   BASELINE_LEASE,
   BaselineEvaluator,
-  MemoryRiskSink,
   createBaselineSeriesReader,
   registerBaselineAdmission,
   type RiskSink,
 } from '@gantry/health';
+import { createInspectionsModule } from '@gantry/health';
 import { KindRegistry, builtinKinds, type KindDefinition, type Resource } from '@gantry/model';
 import { ChangeFeed, ResourceService } from '@gantry/resources';
 import { Store } from '@gantry/store';
@@ -84,8 +84,8 @@ export interface ServerOptions {
   /** Another agent transport and host inventory for jobs (tests); default the server's own agent hub and hosts. */
   jobs?: { port: AgentPort; hosts: HostDirectory };
   /**
-   * Where Baselines report their risks (ADR 0021). Until the health center's risk store is wired here,
-   * the default keeps them in memory only: statuses, events and the series API work, the risks are not kept.
+   * Where Baselines report their risks (ADR 0021); default the risk store, through the inspections
+   * module's sink (ADR 0020). Tests pass another.
    */
   riskSink?: RiskSink;
 }
@@ -399,6 +399,34 @@ export async function startServer(
     notificationWorker.start();
     cleanups.unshift(() => notificationWorker.stop());
 
+    // Risk inspection (ADR 0020): Inspection admission now; the scheduler starts with the others below.
+    const inspections = createInspectionsModule(
+      {
+        resources,
+        repository: store.resources,
+        inventory: store.inventory,
+        risks: store.risks,
+        secrets,
+        leases: store.leases,
+        clock: systemClock(now),
+        recorder,
+        engine: createCelEngine(),
+        logger: logger.child({ component: 'inspections' }),
+        subscribe: (listener) => feed.subscribe(listener),
+      },
+      {
+        holder: instance,
+        leaseDurationMs: config.leaseDurationMs,
+        scheduler: { concurrency: config.inspectionConcurrency },
+      },
+    );
+    resources.onWrite(({ type, object }) => {
+      if (type === 'DELETED' && object.kind === 'Team')
+        void store.risks
+          .deleteTeam(object.metadata.name)
+          .catch((error: unknown) => logger.warn({ err: error }, 'deleting a team’s risks failed'));
+    });
+
     /** Set once the dispatch runner exists: the alert API shows its dispatcher's groups. */
     const dispatchView: { runner?: AlertDispatchRunner } = {};
     const app = await buildApi(
@@ -425,6 +453,7 @@ export async function startServer(
         jobs: jobs.service,
         hosts,
         exceptions: exceptions.service,
+        health: { risks: inspections.riskService, inspections: inspections.service },
         store,
         feed,
         metrics,
@@ -455,6 +484,9 @@ export async function startServer(
       void store.alerts
         .deleteEndedBefore(new Date(now() - config.alertRetentionHours * 3_600_000).toISOString())
         .catch((error: unknown) => logger.warn({ err: error }, 'alert retention failed'));
+      void store.risks
+        .deleteHistoryBefore(new Date(now() - config.riskRetentionDays * 86_400_000).toISOString())
+        .catch((error: unknown) => logger.warn({ err: error }, 'risk retention failed'));
       void silences
         .refreshStates()
         .catch((error: unknown) => logger.warn({ err: error }, 'silence states failed'));
@@ -576,7 +608,7 @@ export async function startServer(
       repository: store.resources,
       resources,
       secrets,
-      sink: options.riskSink ?? new MemoryRiskSink(),
+      sink: options.riskSink ?? inspections.sink,
       recorder,
       clock: systemClock(now),
       logger: baselineLogger,
@@ -592,6 +624,8 @@ export async function startServer(
     });
     await baselineLeader.start();
     cleanups.unshift(() => baselineLeader.stop());
+    await inspections.start();
+    cleanups.unshift(() => inspections.stop());
 
     let closing: Promise<void> | undefined;
     return {

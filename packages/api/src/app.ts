@@ -36,6 +36,7 @@ import { agentRoutes } from './routes/agent.ts';
 import { hostRoutes } from './routes/hosts.ts';
 import { exceptionRoutes } from './routes/health-exceptions.ts';
 import { baselineRoutes, type BaselineSeriesSource } from './routes/baselines.ts';
+import { riskRoutes, type RiskRouteDependencies } from './routes/risks.ts';
 
 export interface ApiDependencies {
   kinds: KindRegistry;
@@ -50,6 +51,8 @@ export interface ApiDependencies {
   hosts: HostsModule;
   /** Exceptions and failures (ADR 0018). */
   exceptions: ExceptionService;
+  /** Risks and inspection runs (ADR 0020). */
+  health: RiskRouteDependencies;
   store: Store;
   feed: ChangeFeed;
   metrics: Metrics;
@@ -133,6 +136,7 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
   agentRoutes(app, deps.hosts);
   exceptionRoutes(app, deps.exceptions);
   if (deps.baselines) baselineRoutes(app, { resources: deps.resources, series: deps.baselines });
+  riskRoutes(app, deps.health);
   resourceRoutes(app, {
     resources: deps.resources,
     repository: deps.store.resources,

@@ -104,3 +104,4 @@ export {
 export type * from './jobs.ts';
 export type * from './alerts.ts';
 export type * from './hosts.ts';
+export type * from './health.ts';

@@ -42,3 +42,5 @@ export * from './api/hosts.ts';
 export * from './api/agent-protocol.ts';
 export * from './kinds/health-policy.ts';
 export * from './api/health-exceptions.ts';
+export * from './kinds/inspection.ts';
+export * from './api/risks.ts';

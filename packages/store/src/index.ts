@@ -22,3 +22,4 @@ export * from './job-repository.ts';
 export * from './host-repository.ts';
 export * from './exception-repository.ts';
 export * from './correlation-repository.ts';
+export * from './risk-repository.ts';

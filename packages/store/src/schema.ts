@@ -37,6 +37,10 @@ export interface Database {
   health_correlation_groups: HealthCorrelationGroupTable;
   health_correlation_members: HealthCorrelationMemberTable;
   health_escalations: HealthEscalationTable;
+  risks: RiskTable;
+  risk_entities: RiskEntityTable;
+  inspection_runs: InspectionRunTable;
+  inspection_run_results: InspectionRunResultTable;
 }
 
 export interface ResourceTable {
@@ -510,4 +514,58 @@ export interface HealthEscalationTable {
   state: string;
   due_at: number | null;
   updated_at: number;
+}
+
+/** A risk episode (migration 0015-health-risks). JSON in `entities` and `details`. */
+export interface RiskTable {
+  seq: Generated<number>;
+  id: string;
+  team: string;
+  source_kind: string;
+  source_name: string;
+  source_check: string;
+  risk_key: string;
+  run_id: string | null;
+  title: string;
+  score: number;
+  entities: string;
+  details: string;
+  state: string;
+  first_seen_at: string;
+  last_seen_at: string;
+  gone_at: string | null;
+}
+
+export interface RiskEntityTable {
+  risk_seq: number;
+  team: string;
+  /** `Kind/name`. */
+  entity: string;
+}
+
+export interface InspectionRunTable {
+  seq: Generated<number>;
+  id: string;
+  team: string;
+  inspection: string;
+  trigger: string;
+  slot: string | null;
+  state: string;
+  created_by: string;
+  started_at: string;
+  finished_at: string | null;
+  counts: string;
+}
+
+export interface InspectionRunResultTable {
+  run_id: string;
+  check_name: string;
+  ordinal: number;
+  type: string;
+  outcome: string;
+  reason: string;
+  message: string;
+  findings: string;
+  dropped: number;
+  duration_ms: number;
 }

@@ -16,6 +16,7 @@ import { LeaseRepository } from './lease-repository.ts';
 import { LoginThrottleRepository } from './login-throttle-repository.ts';
 import { NotificationRepository } from './notification-repository.ts';
 import { ResourceRepository } from './resource-repository.ts';
+import { RiskRepository } from './risk-repository.ts';
 import { SecretRepository } from './secret-repository.ts';
 import { UserRepository } from './user-repository.ts';
 
@@ -43,6 +44,7 @@ export class Store {
   readonly hosts: HostRepository;
   readonly exceptions: ExceptionRepository;
   readonly correlation: CorrelationRepository;
+  readonly risks: RiskRepository;
 
   private constructor(readonly connection: Connection) {
     const { db } = connection;
@@ -70,6 +72,7 @@ export class Store {
     this.hosts = new HostRepository(db);
     this.exceptions = new ExceptionRepository(db, connection.dialect);
     this.correlation = new CorrelationRepository(db);
+    this.risks = new RiskRepository(db, connection.dialect);
   }
 
   /** Connects and brings the schema up to date. */

@@ -10,6 +10,7 @@ import { notificationChannelKind } from './notification-channel.ts';
 import { jobTemplateKind } from './job-template.ts';
 import { scheduleKind } from './schedule.ts';
 import { hostGroupKind } from './host-group.ts';
+import { inspectionKind } from './inspection.ts';
 import { teamKind } from './team.ts';
 import { timeIntervalKind } from './time-interval.ts';
 import { healthPolicyKind } from './health-policy.ts';
@@ -37,4 +38,5 @@ export const builtinKinds: readonly KindDefinition[] = [
   baselineKind,
   correlationRuleKind,
   escalationPolicyKind,
+  inspectionKind,
 ];

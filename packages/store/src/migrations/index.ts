@@ -14,6 +14,7 @@ import { jobs } from './0012-jobs.ts';
 import { hosts } from './0011-hosts.ts';
 import { healthExceptions } from './0013-health-exceptions.ts';
 import { healthCorrelation } from './0014-health-correlation.ts';
+import { healthRisks } from './0015-health-risks.ts';
 
 /** Every migration, by name; names sort in the order they run. Never edit one that has shipped. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -32,5 +33,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0011-hosts': hosts(dialect),
     '0013-health-exceptions': healthExceptions(dialect),
     '0014-health-correlation': healthCorrelation(),
+    '0015-health-risks': healthRisks(dialect),
   };
 }

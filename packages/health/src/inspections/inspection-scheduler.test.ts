@@ -1,0 +1,231 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import pino from 'pino';
+import { StoreRiskSink } from '../risks/store-risk-sink.ts';
+import { createInspectionsModule } from './module.ts';
+import { InspectionScheduler } from './inspection-scheduler.ts';
+import type { InspectionRunner, RunRequest } from './inspection-runner.ts';
+import { inspectionHarness, SYSTEM, TEAM } from './test-support.ts';
+
+type Harness = Awaited<ReturnType<typeof inspectionHarness>>;
+let h: Harness;
+const at = (iso: string) => Date.parse(iso);
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+const EVERY_FIVE = {
+  schedule: { cron: '*/5 * * * *' },
+  checks: [{ name: 'down', inventory: { over: 'nodes', condition: '!node.ready' } }],
+};
+
+function scheduler(runner: Pick<InspectionRunner, 'run'> = h.runner, drift: number[] = []) {
+  return new InspectionScheduler(
+    {
+      resources: h.store.resources,
+      runs: h.store.risks,
+      sink: new StoreRiskSink(h.store.risks),
+      runner,
+      clock: h.clock,
+      onDrift: (ms) => drift.push(ms),
+    },
+    { resyncMs: 600_000, concurrency: 4, interruptedAfterMs: 15 * 60_000 },
+  );
+}
+
+async function slots(name: string) {
+  return (await h.store.risks.listRuns(TEAM, name, 100)).items.map((run) => run.slot).reverse();
+}
+
+beforeEach(async () => {
+  h = await inspectionHarness(at('2026-03-02T10:01:00Z'));
+});
+afterEach(async () => {
+  await h.store.close();
+});
+
+describe('InspectionScheduler', () => {
+  it('runs each cron slot once, as it comes, and sleeps until the next one', async () => {
+    await h.apply('nodes', EVERY_FIVE);
+    const drift: number[] = [];
+    const s = scheduler(h.runner, drift);
+    await s.start();
+    expect(iso(s.dueTimes().get(`${TEAM}/nodes`))).toBe('2026-03-02T10:05:00.000Z');
+    expect(iso(h.clock.nextTimer())).toBe('2026-03-02T10:05:00.000Z');
+    h.clock.set(at('2026-03-02T10:04:59.999Z'));
+    expect(await s.tick()).toEqual([]);
+    h.clock.set(at('2026-03-02T10:05:00.250Z'));
+    expect(await s.tick()).toEqual([
+      { inspection: 'ops/nodes', slot: '2026-03-02T10:05:00.000Z', action: 'Started' },
+    ]);
+    await s.settle();
+    expect(await s.tick()).toEqual([]);
+    h.clock.set(at('2026-03-02T10:10:00Z'));
+    await s.tick();
+    await s.settle();
+    expect(await slots('nodes')).toEqual(['2026-03-02T10:05:00.000Z', '2026-03-02T10:10:00.000Z']);
+    expect(drift).toEqual([250, 0]);
+    const status = (await h.get('nodes')).status!;
+    expect(status).toMatchObject({
+      lastScheduleTime: '2026-03-02T10:10:00.000Z',
+      nextRunTime: '2026-03-02T10:15:00.000Z',
+    });
+    await s.stop();
+  });
+
+  it('a restarted scheduler resumes from the last claimed slot and never runs a slot twice', async () => {
+    await h.apply('nodes', EVERY_FIVE);
+    const first = scheduler();
+    await first.start();
+    h.clock.set(at('2026-03-02T10:05:00Z'));
+    await first.tick();
+    await first.settle();
+    await first.stop();
+    // The same moment, a new process (or a new leader): the 10:05 slot is taken.
+    const second = scheduler();
+    await second.start();
+    expect(iso(second.dueTimes().get(`${TEAM}/nodes`))).toBe('2026-03-02T10:10:00.000Z');
+    expect(await second.tick()).toEqual([]);
+    await second.stop();
+    expect(await slots('nodes')).toEqual(['2026-03-02T10:05:00.000Z']);
+  });
+
+  it('two schedulers that both think a slot is due run it once (the slot is claimed in the database)', async () => {
+    await h.apply('nodes', EVERY_FIVE);
+    const a = scheduler();
+    const b = scheduler();
+    await a.start();
+    await b.start();
+    h.clock.set(at('2026-03-02T10:05:00Z'));
+    await Promise.all([a.tick(), b.tick()]);
+    await Promise.all([a.settle(), b.settle()]);
+    expect(await slots('nodes')).toEqual(['2026-03-02T10:05:00.000Z']);
+    await Promise.all([a.stop(), b.stop()]);
+  });
+
+  it('slots missed while no server led fold into the latest one', async () => {
+    await h.apply('nodes', EVERY_FIVE);
+    const s = scheduler();
+    await s.start();
+    h.clock.set(at('2026-03-02T10:31:10Z'));
+    await s.tick();
+    await s.settle();
+    expect(await slots('nodes')).toEqual(['2026-03-02T10:30:00.000Z']);
+    expect(iso(s.dueTimes().get(`${TEAM}/nodes`))).toBe('2026-03-02T10:35:00.000Z');
+    await s.stop();
+  });
+
+  it('follows the cron in its time zone, and a suspended inspection has no due time', async () => {
+    await h.apply('morning', { ...EVERY_FIVE, schedule: { cron: '0 9 * * *', timeZone: 'Europe/Berlin' } });
+    await h.apply('paused', { ...EVERY_FIVE, suspend: true });
+    const s = scheduler();
+    await s.start();
+    expect(iso(s.dueTimes().get(`${TEAM}/morning`))).toBe('2026-03-03T08:00:00.000Z');
+    expect(s.dueTimes().get(`${TEAM}/paused`)).toBeUndefined();
+    await s.stop();
+  });
+
+  it('skips a slot while the previous run of the inspection still goes', async () => {
+    await h.apply('slow', EVERY_FIVE);
+    let release: () => void = () => undefined;
+    const requests: RunRequest[] = [];
+    const slow: Pick<InspectionRunner, 'run'> = {
+      run: (_inspection, request) => {
+        requests.push(request);
+        return new Promise((resolve) => {
+          release = () => resolve(undefined);
+        });
+      },
+    };
+    const s = scheduler(slow);
+    await s.start();
+    h.clock.set(at('2026-03-02T10:05:00Z'));
+    await s.tick();
+    h.clock.set(at('2026-03-02T10:10:00Z'));
+    expect(await s.tick()).toEqual([
+      {
+        inspection: 'ops/slow',
+        slot: '2026-03-02T10:10:00.000Z',
+        action: 'Skipped',
+        why: 'PreviousRunGoing',
+      },
+    ]);
+    release();
+    await s.settle();
+    expect(requests.map((r) => iso(r.slot))).toEqual(['2026-03-02T10:05:00.000Z']);
+    await s.stop();
+  });
+
+  it('a scheduled run left running by a dead server ends as failed when a scheduler starts', async () => {
+    await h.store.risks.startRun({
+      team: TEAM,
+      inspection: 'nodes',
+      trigger: 'schedule',
+      slot: '2026-03-02T09:00:00.000Z',
+      createdBy: 'controller',
+      startedAt: '2026-03-02T09:00:00.000Z',
+    });
+    const s = scheduler();
+    await s.start();
+    expect((await h.store.risks.listRuns(TEAM, 'nodes', 10)).items[0]).toMatchObject({ state: 'failed' });
+    await s.stop();
+  });
+
+  it('schedules only on the server holding the health-inspections lease', async () => {
+    await h.apply('nodes', EVERY_FIVE);
+    const modules = ['server-a', 'server-b'].map((holder) =>
+      createInspectionsModule(
+        {
+          resources: h.resources,
+          repository: h.store.resources,
+          inventory: h.store.inventory,
+          risks: h.store.risks,
+          secrets: { reveal: () => Promise.resolve({}) },
+          leases: h.store.leases,
+          clock: h.clock,
+          recorder: h.recorder,
+          engine: h.engine,
+          logger: pino({ level: 'silent' }),
+          subscribe: () => () => undefined,
+        },
+        { holder, leaseDurationMs: 15_000 },
+      ),
+    );
+    for (const module of modules) await module.start();
+    await vi.waitFor(() => expect(modules.map((module) => module.scheduler.dueTimes().size)).toEqual([1, 0]));
+    for (const module of modules) await module.stop();
+  });
+});
+
+describe('InspectionScheduler and the change feed', () => {
+  it('reads the Inspections again on a new generation, not on a status write', async () => {
+    const created = await h.apply('nodes', EVERY_FIVE);
+    const s = scheduler();
+    await s.start();
+    const timers = () => h.clock.nextTimer();
+    const before = timers();
+    s.changed({ type: 'MODIFIED', team: TEAM, name: 'nodes', object: created });
+    expect(timers()).toBe(before); // same generation: nothing to do
+    s.changed({ type: 'MODIFIED', team: TEAM, name: 'nodes', object: { metadata: { generation: 2 } } });
+    expect(timers()).toBe(h.clock.now()); // read again at once
+    await s.stop();
+  });
+});
+
+describe('InspectionScheduler clean-up', () => {
+  it('closes the open risks of an Inspection that was deleted', async () => {
+    h.data.items.nodes = [
+      { key: 'c1/n1', label: 'node n1', entities: [], binding: { name: 'n1', ready: false } },
+    ];
+    const kept = await h.apply('kept', EVERY_FIVE);
+    const doomed = await h.apply('doomed', EVERY_FIVE);
+    for (const inspection of [kept, doomed])
+      await h.runner.run(inspection, { trigger: 'manual', createdBy: 'a' });
+    await h.resources.delete(SYSTEM, 'Inspection', TEAM, 'doomed');
+    const s = scheduler();
+    await s.start();
+    const risks = (await h.store.risks.list({ team: TEAM, limit: 10 })).items;
+    expect(risks.map((r) => [r.source.name, r.state]).sort()).toEqual([
+      ['doomed', 'gone'],
+      ['kept', 'open'],
+    ]);
+    await s.stop();
+  });
+});
