@@ -218,6 +218,8 @@ async function measure(name, { alertsUrl, token, state, pid }) {
     ingestSeconds: Number((ingestMs / 1000).toFixed(1)),
     ingestAlertsPerSecond: Math.round(total / (ingestMs / 1000)),
     allGroupsNotifiedSeconds: Number((heldMs / 1000).toFixed(1)),
+    // From the last POST answered to the last group notified complete: the dispatch and outbox's own time.
+    notifiedAfterIngestSeconds: Number(((heldMs - ingestMs) / 1000).toFixed(1)),
     completeGroups,
     notifications: state.messages,
     rssIdleMb: Math.round(rssBeforeMb),
@@ -400,6 +402,7 @@ else {
     console.log(
       `${r.name}: ingest ${r.ingestSeconds} s (${r.ingestAlertsPerSecond} alerts/s, ${r.failures} failures), ` +
         `all ${r.completeGroups}/${r.groups} groups notified complete after ${r.allGroupsNotifiedSeconds} s ` +
+        `(${r.notifiedAfterIngestSeconds} s after the last post was answered) ` +
         `(${r.notifications} notifications); RSS idle ${r.rssIdleMb} MB, holding ${r.rssHeldMb} MB, ` +
         `peak ${r.rssPeakMb} MB (goal < 500); latency after group_wait p50 ${r.probeLatency.p50} ms, ` +
         `p99 ${r.probeLatency.p99} ms (goal < 100), max ${r.probeLatency.max} ms ` +

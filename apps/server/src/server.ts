@@ -6,6 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import {
   AlertDispatchRunner,
+  alertingConfigText,
+  leaseHolders,
   AlertDispatcher,
   AlertIngest,
   NotificationService,
@@ -350,7 +352,7 @@ export async function startServer(
       secrets: secretResolver,
       clock: notificationClock,
       server: instance,
-      onEnqueued: () => notificationWorker.wake(),
+      onEnqueued: (channel) => notificationWorker.wake(channel),
     });
     notificationWorker.start();
     cleanups.unshift(() => notificationWorker.stop());
@@ -375,6 +377,10 @@ export async function startServer(
           instance: config.instanceId || `${hostname()}-${process.pid}`,
           version: { version: VERSION, commit: process.env.GANTRY_COMMIT ?? 'dev', database: store.dialect },
           dispatcher: () => dispatchView.runner?.dispatcher,
+          status: {
+            config: (teams) => alertingConfigText(store.resources, teams),
+            peers: () => leaseHolders(store.leases, now()),
+          },
         },
         notifications,
         jobs: jobs.service,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Kysely, Selectable, SelectQueryBuilder } from 'kysely';
 import type { Dialect } from './dialect.ts';
 import type { Database, NotificationTable } from './schema.ts';
 
@@ -80,6 +80,13 @@ export interface NotificationRecordQuery {
 
 const ACTIVE = ['pending', 'sending'];
 
+/** The first pending row from some position in `notifications_claim` (the claim's channel seek). */
+type PendingSeek = SelectQueryBuilder<
+  Database,
+  'notifications',
+  Pick<Selectable<NotificationTable>, 'team' | 'channel' | 'due_at'>
+>;
+
 /**
  * The notification outbox (ADR 0014). Rows are claimed with a lease (PostgreSQL: `FOR UPDATE SKIP LOCKED`,
  * so servers never claim the same row; SQLite: one process, transactions in turn); a claim is ended by
@@ -142,9 +149,16 @@ export class NotificationRepository {
   }
 
   /**
-   * Claims up to `limit` rows that are due (pending and due, or sending with an expired lease), oldest due
-   * first, skipping `exclude` (`team/channel` of channels this worker cannot send to now) and groups that
-   * another claim of the same channel is sending (notifications of one group go out in order).
+   * Claims up to `limit` rows that are due (pending and due, or sending with an expired lease), skipping
+   * `exclude` (`team/channel` of channels this worker cannot send to now) and groups that another claim of
+   * the same channel is sending (notifications of one group go out in order).
+   *
+   * Every read is an index range (migration 0018): the rows of expired leases by `(state, lease_until)`;
+   * the channels that have pending rows by seeking from one channel to the next in
+   * `(state, team, channel, due_at, seq)` (the first entry of each is its earliest due time, so a channel
+   * with nothing due, or one that is excluded, costs one seek and none of its rows are read); then the
+   * due rows of each channel that is not excluded, oldest due first, at most its capacity. No statement
+   * sorts or walks every pending row, so a claim costs the same with 10 or 100,000 rows waiting.
    */
   async claim(options: {
     server: string;
@@ -161,54 +175,91 @@ export class NotificationRepository {
     defaultCapacity?: number;
   }): Promise<ClaimedNotification[]> {
     const { now } = options;
+    const excluded = new Set(options.exclude);
     const capacity = new Map(Object.entries(options.capacity ?? {}));
     const defaultCapacity = options.defaultCapacity ?? options.limit;
+    const room = new Map<string, number>();
+    const roomOf = (key: string) => room.get(key) ?? capacity.get(key) ?? defaultCapacity;
     const token = randomUUID();
+    const postgres = this.dialect === 'postgres';
     return this.db.transaction().execute(async (tx) => {
-      let select = tx
-        .selectFrom('notifications as n')
-        .select(['n.seq', 'n.state', 'n.claimed_by', 'n.team', 'n.channel'])
-        // `state in (...)` first, so the (state, due_at) index skips the delivered history.
-        .where('n.state', 'in', ACTIVE)
-        .where((eb) =>
-          eb.or([
-            eb.and([eb('n.state', '=', 'pending'), eb('n.due_at', '<=', now)]),
-            eb.and([eb('n.state', '=', 'sending'), eb('n.lease_until', '<', now)]),
-          ]),
-        )
-        .where(({ not, exists, selectFrom }) =>
-          not(
-            exists(
-              selectFrom('notifications as o')
-                .select('o.seq')
-                .whereRef('o.team', '=', 'n.team')
-                .whereRef('o.channel', '=', 'n.channel')
-                .whereRef('o.group_key', '=', 'n.group_key')
-                .whereRef('o.seq', '<>', 'n.seq')
-                .where('o.state', '=', 'sending')
-                .where('o.lease_until', '>=', now),
-            ),
-          ),
-        );
-      if (options.exclude.length > 0)
-        select = select.where(sql<string>`n.team || '/' || n.channel`, 'not in', options.exclude);
-      const candidates = await select
-        .orderBy('n.due_at')
-        .orderBy('n.seq')
-        .limit(options.limit * 4)
-        .$if(this.dialect === 'postgres', (q) => q.forUpdate().skipLocked())
+      const picked: { seq: number; state: string; claimed_by: string | null }[] = [];
+      const take = (row: { seq: number; state: string; claimed_by: string | null; team: string; channel: string }) => {
+        const key = channelKey(row.team, row.channel);
+        const left = roomOf(key);
+        if (excluded.has(key) || left <= 0 || picked.length >= options.limit) return;
+        room.set(key, left - 1);
+        picked.push({ seq: Number(row.seq), state: row.state, claimed_by: row.claimed_by });
+      };
+      // Rows whose claimant's lease ran out (a dead or stalled server): taken over first, they are the oldest.
+      // Those of excluded or full channels stay locked by nobody once this transaction ends.
+      const expired = await tx
+        .selectFrom('notifications')
+        .select(['seq', 'state', 'claimed_by', 'team', 'channel'])
+        .where('state', '=', 'sending')
+        .where('lease_until', '<', now)
+        .orderBy('lease_until')
+        .limit(options.limit)
+        .$if(postgres, (q) => q.forUpdate().skipLocked())
         .execute();
-      // Locked candidates beyond a channel's capacity are left alone (their locks end with this transaction).
-      const taken = new Map<string, number>();
-      const picked = candidates
-        .filter((row) => {
-          const key = `${row.team}/${row.channel}`;
-          const count = taken.get(key) ?? 0;
-          if (count >= (capacity.get(key) ?? defaultCapacity)) return false;
-          taken.set(key, count + 1);
-          return true;
-        })
-        .slice(0, options.limit);
+      for (const row of expired) take(row);
+      // The channels with pending rows, each with its earliest due time: one index seek per channel (two
+      // at a team's last channel). Two plain ranges, not a row-value `(team, channel) > (?, ?)`, which
+      // SQLite walks entry by entry through the rows of the channel it starts from.
+      const channels: { team: string; channel: string; dueAt: number }[] = [];
+      const firstPending = (where: (q: PendingSeek) => PendingSeek) =>
+        where(
+          tx
+            .selectFrom('notifications')
+            .select(['team', 'channel', 'due_at'])
+            .where('state', '=', 'pending')
+            .orderBy('team')
+            .orderBy('channel')
+            .orderBy('due_at')
+            .orderBy('seq')
+            .limit(1),
+        ).executeTakeFirst();
+      let next = await firstPending((q) => q);
+      while (next) {
+        const { team, channel } = next;
+        if (Number(next.due_at) <= now) channels.push({ team, channel, dueAt: Number(next.due_at) });
+        next =
+          (await firstPending((q) => q.where('team', '=', team).where('channel', '>', channel))) ??
+          (await firstPending((q) => q.where('team', '>', team)));
+      }
+      channels.sort((a, b) => a.dueAt - b.dueAt);
+      for (const { team, channel } of channels) {
+        const key = channelKey(team, channel);
+        const want = Math.min(roomOf(key), options.limit - picked.length);
+        if (picked.length >= options.limit) break;
+        if (excluded.has(key) || want <= 0) continue;
+        const rows = await tx
+          .selectFrom('notifications as n')
+          .select(['n.seq', 'n.state', 'n.claimed_by', 'n.team', 'n.channel'])
+          .where('n.state', '=', 'pending')
+          .where('n.team', '=', team)
+          .where('n.channel', '=', channel)
+          .where('n.due_at', '<=', now)
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom('notifications as o')
+                  .select('o.seq')
+                  .where('o.team', '=', team)
+                  .where('o.channel', '=', channel)
+                  .where('o.state', '=', 'sending')
+                  .whereRef('o.group_key', '=', 'n.group_key')
+                  .where('o.lease_until', '>=', now),
+              ),
+            ),
+          )
+          .orderBy('n.due_at')
+          .orderBy('n.seq')
+          .limit(want)
+          .$if(postgres, (q) => q.forUpdate().skipLocked())
+          .execute();
+        for (const row of rows) take(row);
+      }
       if (picked.length === 0) return [];
       const rows = await tx
         .updateTable('notifications')
@@ -222,12 +273,12 @@ export class NotificationRepository {
         .where(
           'seq',
           'in',
-          picked.map((row) => Number(row.seq)),
+          picked.map((row) => row.seq),
         )
         .returningAll()
         .execute();
       const interrupted = new Map(
-        picked.filter((row) => row.state === 'sending').map((row) => [Number(row.seq), row.claimed_by]),
+        picked.filter((row) => row.state === 'sending').map((row) => [row.seq, row.claimed_by]),
       );
       return rows
         .map((row) => ({
@@ -387,6 +438,11 @@ export class NotificationRepository {
       })),
     };
   }
+}
+
+/** How the worker and the claim name a channel: team names are DNS labels, so `/` cannot be part of one. */
+export function channelKey(team: string, channel: string): string {
+  return `${team}/${channel}`;
 }
 
 function fromRow(row: Selectable<NotificationTable>): StoredNotification {

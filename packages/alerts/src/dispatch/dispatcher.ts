@@ -65,6 +65,14 @@ export interface GroupSnapshot {
   nextFlushAt: number | undefined;
 }
 
+/** An alert of a group, with what mutes it now. */
+export interface GroupAlertView extends DispatchAlert, Muting {}
+
+/** A group with its alerts (labels and times included), for the API's group views. */
+export interface GroupView extends Omit<GroupSnapshot, 'fingerprints'> {
+  alerts: GroupAlertView[];
+}
+
 /** Why an alert is muted now. */
 export interface Muting {
   silencedBy: string[];
@@ -254,6 +262,52 @@ export class AlertDispatcher {
       fingerprints: [...group.alerts.keys()].sort(),
       nextFlushAt: group.nextAt,
     }));
+  }
+
+  /**
+   * One page of the team's groups in group-key order, from the first key after `after`, each alert with
+   * its labels and what mutes it now; `next` is the last key of the page when more follow.
+   */
+  groupPage(team: string, options: { after?: string; limit: number }): { groups: GroupView[]; next?: string } {
+    const state = this.#teams.get(team);
+    if (!state) return { groups: [] };
+    const now = this.#clock.now();
+    const after = options.after;
+    const sorted = [...state.groups.values()]
+      .filter((group) => after === undefined || group.key > after)
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const page = sorted.slice(0, Math.max(1, options.limit));
+    const groups = page.map((group) => ({
+      groupKey: group.key,
+      routing: group.route.routing,
+      routeId: group.route.id,
+      receivers: [...group.route.receivers],
+      groupLabels: group.labels,
+      nextFlushAt: group.nextAt,
+      alerts: [...group.alerts.values()]
+        .sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : 1))
+        .map((alert) => ({
+          ...alert,
+          silencedBy: this.#silencedBy(state, alert.labels, now),
+          inhibitedBy: this.#inhibitedBy(state, alert.labels, alert.fingerprint, now),
+        })),
+    }));
+    const last = page.at(-1);
+    return sorted.length > page.length && last ? { groups, next: last.key } : { groups };
+  }
+
+  /** The teams the dispatcher holds state for, sorted. */
+  teams(): string[] {
+    return [...this.#teams.keys()].sort();
+  }
+
+  /** The receivers (NotificationChannels) of the groups that hold an alert of the team now. */
+  receivers(team: string, fingerprint: string): string[] {
+    const state = this.#teams.get(team);
+    const receivers = new Set<string>();
+    for (const id of state?.membership.get(fingerprint) ?? [])
+      for (const receiver of state?.groups.get(id)?.route.receivers ?? []) receivers.add(receiver);
+    return [...receivers].sort();
   }
 
   /** Which silences and inhibiting alerts mute an alert of the team now. */
