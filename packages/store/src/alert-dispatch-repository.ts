@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { GroupCommit } from './group-commit.ts';
 import type { Database } from './schema.ts';
 
 /** One notification log entry (the alert dispatcher's NotificationLogEntry, field for field). */
@@ -51,9 +52,25 @@ export class AlertDispatchRepository {
     }));
   }
 
-  async record(entry: AlertNotificationLogRow): Promise<void> {
+  /** Writes an entry; entries recorded together (a burst of group flushes) share one transaction. */
+  record(entry: AlertNotificationLogRow): Promise<void> {
+    return this.#records.submit(entry);
+  }
+
+  readonly #records = new GroupCommit<AlertNotificationLogRow, void>(async (entries) => {
+    // One lock order on PostgreSQL, whatever order the flushes came in.
+    const sorted = entries
+      .map((entry) => ({ entry, key: keyOf(entry.team, entry.groupKey, entry.receiver) }))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    await this.db.transaction().execute(async (tx) => {
+      for (const { entry, key } of sorted) await this.#upsert(tx, entry, key);
+    });
+    return entries.map(() => undefined);
+  });
+
+  async #upsert(db: Kysely<Database>, entry: AlertNotificationLogRow, key: string): Promise<void> {
     const values = {
-      key: keyOf(entry.team, entry.groupKey, entry.receiver),
+      key,
       team: entry.team,
       group_key: entry.groupKey,
       receiver: entry.receiver,
@@ -65,7 +82,7 @@ export class AlertDispatchRepository {
       sent_at: entry.sentAt,
       expires_at: entry.expiresAt,
     };
-    await this.db
+    await db
       .insertInto('alert_notification_log')
       .values(values)
       .onConflict((oc) =>

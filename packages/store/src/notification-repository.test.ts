@@ -62,7 +62,15 @@ describe('NotificationRepository', () => {
     for (let i = 0; i < 5; i += 1) await enqueue('a', 'free', `g${i}`, `free-${i}`, T0 + 100 + i);
     for (let i = 0; i < 5; i += 1) await enqueue('b', 'new', `g${i}`, `new-${i}`, T0 + 200 + i);
     const rows = await claim({ exclude: ['a/busy'], capacity: { 'a/free': 2 } });
-    expect(rows.map((row) => row.dedupKey)).toEqual(['free-0', 'free-1', 'new-0', 'new-1', 'new-2', 'new-3', 'new-4']);
+    expect(rows.map((row) => row.dedupKey)).toEqual([
+      'free-0',
+      'free-1',
+      'new-0',
+      'new-1',
+      'new-2',
+      'new-3',
+      'new-4',
+    ]);
     const limited = await claim({ limit: 3 });
     expect(limited.map((row) => row.dedupKey)).toEqual(['busy-0', 'busy-1', 'busy-2']);
   });
@@ -87,6 +95,11 @@ describe('NotificationRepository', () => {
     await claim({ server: 'dead', now: T0 });
     expect(await claim({ now: T0 + 5_000 })).toEqual([]);
     const [taken] = await claim({ now: T0 + 5_001 });
-    expect(taken).toMatchObject({ dedupKey: 'd1', interrupted: true, previousClaimant: 'dead', claimedBy: 's1' });
+    expect(taken).toMatchObject({
+      dedupKey: 'd1',
+      interrupted: true,
+      previousClaimant: 'dead',
+      claimedBy: 's1',
+    });
   });
 });

@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Kysely, Selectable, SelectQueryBuilder } from 'kysely';
 import type { Dialect } from './dialect.ts';
+import { GroupCommit } from './group-commit.ts';
 import type { Database, NotificationTable } from './schema.ts';
 
 /** What enqueue writes: one group notification for one channel. */
@@ -80,6 +81,8 @@ export interface NotificationRecordQuery {
 
 const ACTIVE = ['pending', 'sending'];
 
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 /** The first pending row from some position in `notifications_claim` (the claim's channel seek). */
 type PendingSeek = SelectQueryBuilder<
   Database,
@@ -101,50 +104,76 @@ export class NotificationRepository {
   /**
    * Writes the row unless one with the same team and dedup key exists; returns its id either way. A new
    * row supersedes the older rows of its team, channel and group that are still pending (a group
-   * notification carries the group's whole state, so only the newest one is worth sending).
+   * notification carries the group's whole state, so only the newest one is worth sending). Resolves after
+   * the commit; enqueues made together (a burst of group flushes) share one transaction (GroupCommit).
    */
-  async enqueue(entry: OutboxEntry, now: number): Promise<{ id: string; created: boolean }> {
-    const at = new Date(now).toISOString();
+  enqueue(entry: OutboxEntry, now: number): Promise<{ id: string; created: boolean }> {
+    return this.#enqueues.submit({ entry, now });
+  }
+
+  readonly #enqueues = new GroupCommit<{ entry: OutboxEntry; now: number }, { id: string; created: boolean }>(
+    (items) => this.#enqueueMany(items),
+  );
+
+  async #enqueueMany(
+    items: readonly { entry: OutboxEntry; now: number }[],
+  ): Promise<{ id: string; created: boolean }[]> {
+    // One lock order for every server (two servers may enqueue the same notifications after a failover).
+    const order = items
+      .map((item, index) => ({ ...item, index }))
+      .sort((a, b) =>
+        a.entry.team === b.entry.team
+          ? compare(a.entry.dedupKey, b.entry.dedupKey)
+          : compare(a.entry.team, b.entry.team),
+      );
     return this.db.transaction().execute(async (tx) => {
-      const inserted = await tx
-        .insertInto('notifications')
-        .values({
-          id: randomUUID(),
-          team: entry.team,
-          channel: entry.channel,
-          group_key: entry.groupKey,
-          dedup_key: entry.dedupKey,
-          state: 'pending',
-          status: entry.status,
-          alert_count: entry.alertCount,
-          message: entry.message,
-          attempts: 0,
-          due_at: now,
-          created_at: at,
-          updated_at: at,
-        })
-        .onConflict((oc) => oc.columns(['team', 'dedup_key']).doNothing())
-        .returning(['seq', 'id'])
-        .executeTakeFirst();
-      if (!inserted) {
-        const existing = await tx
-          .selectFrom('notifications')
-          .select('id')
+      const results: { id: string; created: boolean }[] = [];
+      for (const { entry, now, index } of order) {
+        const at = new Date(now).toISOString();
+        const groupHash = createHash('sha256').update(entry.groupKey).digest('hex');
+        const inserted = await tx
+          .insertInto('notifications')
+          .values({
+            id: randomUUID(),
+            team: entry.team,
+            channel: entry.channel,
+            group_key: entry.groupKey,
+            group_hash: groupHash,
+            dedup_key: entry.dedupKey,
+            state: 'pending',
+            status: entry.status,
+            alert_count: entry.alertCount,
+            message: entry.message,
+            attempts: 0,
+            due_at: now,
+            created_at: at,
+            updated_at: at,
+          })
+          .onConflict((oc) => oc.columns(['team', 'dedup_key']).doNothing())
+          .returning(['seq', 'id'])
+          .executeTakeFirst();
+        if (!inserted) {
+          const existing = await tx
+            .selectFrom('notifications')
+            .select('id')
+            .where('team', '=', entry.team)
+            .where('dedup_key', '=', entry.dedupKey)
+            .executeTakeFirstOrThrow();
+          results[index] = { id: existing.id, created: false };
+          continue;
+        }
+        await tx
+          .updateTable('notifications')
+          .set({ state: 'superseded', updated_at: at })
           .where('team', '=', entry.team)
-          .where('dedup_key', '=', entry.dedupKey)
-          .executeTakeFirstOrThrow();
-        return { id: existing.id, created: false };
+          .where('channel', '=', entry.channel)
+          .where('group_hash', '=', groupHash)
+          .where('state', '=', 'pending')
+          .where('seq', '<', Number(inserted.seq))
+          .execute();
+        results[index] = { id: inserted.id, created: true };
       }
-      await tx
-        .updateTable('notifications')
-        .set({ state: 'superseded', updated_at: at })
-        .where('team', '=', entry.team)
-        .where('channel', '=', entry.channel)
-        .where('group_key', '=', entry.groupKey)
-        .where('state', '=', 'pending')
-        .where('seq', '<', Number(inserted.seq))
-        .execute();
-      return { id: inserted.id, created: true };
+      return results;
     });
   }
 
@@ -184,7 +213,13 @@ export class NotificationRepository {
     const postgres = this.dialect === 'postgres';
     return this.db.transaction().execute(async (tx) => {
       const picked: { seq: number; state: string; claimed_by: string | null }[] = [];
-      const take = (row: { seq: number; state: string; claimed_by: string | null; team: string; channel: string }) => {
+      const take = (row: {
+        seq: number;
+        state: string;
+        claimed_by: string | null;
+        team: string;
+        channel: string;
+      }) => {
         const key = channelKey(row.team, row.channel);
         const left = roomOf(key);
         if (excluded.has(key) || left <= 0 || picked.length >= options.limit) return;
@@ -307,51 +342,21 @@ export class NotificationRepository {
    * Ends a claim: records its attempts and the row's next state, in one transaction, if the claim still
    * holds the row. False when another claimant took it over (nothing written).
    */
-  async finish(
-    row: { seq: number; claimToken: string },
-    outcome: ClaimOutcome,
-    now: number,
-  ): Promise<boolean> {
-    return this.db.transaction().execute(async (tx) => {
-      const updated = await tx
-        .updateTable('notifications')
-        .set((eb) => ({
-          state: outcome.state,
-          due_at: outcome.dueAt,
-          attempts: eb('attempts', '+', outcome.attempts.length),
-          claimed_by: null,
-          claim_token: null,
-          lease_until: null,
-          last_error: outcome.lastError,
-          delivered_at: outcome.deliveredAt,
-          updated_at: new Date(now).toISOString(),
-        }))
-        .where('seq', '=', row.seq)
-        .where('claim_token', '=', row.claimToken)
-        .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) === 0) return false;
-      if (outcome.attempts.length > 0) {
-        await tx
-          .insertInto('notification_attempts')
-          .values(
-            outcome.attempts.map((attempt) => ({
-              notification_seq: row.seq,
-              attempt: attempt.attempt,
-              at: attempt.at,
-              latency_ms: attempt.latencyMs,
-              outcome: attempt.outcome,
-              status_code: attempt.statusCode,
-              error_class: attempt.errorClass,
-              error: attempt.error,
-              response: attempt.response,
-              server: attempt.server,
-            })),
-          )
-          .execute();
-      }
-      return true;
-    });
+  finish(row: { seq: number; claimToken: string }, outcome: ClaimOutcome, now: number): Promise<boolean> {
+    return this.#finishes.submit({ row, outcome, now });
   }
+
+  /** Finishes of sends that end together share one transaction; each applies only under its claim token. */
+  readonly #finishes = new GroupCommit<
+    { row: { seq: number; claimToken: string }; outcome: ClaimOutcome; now: number },
+    boolean
+  >((items) =>
+    this.db.transaction().execute(async (tx) => {
+      const results: boolean[] = [];
+      for (const { row, outcome, now } of items) results.push(await finishOne(tx, row, outcome, now));
+      return results;
+    }),
+  );
 
   /** Gives a claimed row back untouched (no attempt made), due again at `dueAt`. */
   async release(row: { seq: number; claimToken: string }, dueAt: number, now: number): Promise<void> {
@@ -438,6 +443,52 @@ export class NotificationRepository {
       })),
     };
   }
+}
+
+/** One claim's end: the row's next state if the claim still holds it, and its attempts. */
+async function finishOne(
+  tx: Kysely<Database>,
+  row: { seq: number; claimToken: string },
+  outcome: ClaimOutcome,
+  now: number,
+): Promise<boolean> {
+  const updated = await tx
+    .updateTable('notifications')
+    .set((eb) => ({
+      state: outcome.state,
+      due_at: outcome.dueAt,
+      attempts: eb('attempts', '+', outcome.attempts.length),
+      claimed_by: null,
+      claim_token: null,
+      lease_until: null,
+      last_error: outcome.lastError,
+      delivered_at: outcome.deliveredAt,
+      updated_at: new Date(now).toISOString(),
+    }))
+    .where('seq', '=', row.seq)
+    .where('claim_token', '=', row.claimToken)
+    .executeTakeFirst();
+  if (Number(updated.numUpdatedRows) === 0) return false;
+  if (outcome.attempts.length > 0) {
+    await tx
+      .insertInto('notification_attempts')
+      .values(
+        outcome.attempts.map((attempt) => ({
+          notification_seq: row.seq,
+          attempt: attempt.attempt,
+          at: attempt.at,
+          latency_ms: attempt.latencyMs,
+          outcome: attempt.outcome,
+          status_code: attempt.statusCode,
+          error_class: attempt.errorClass,
+          error: attempt.error,
+          response: attempt.response,
+          server: attempt.server,
+        })),
+      )
+      .execute();
+  }
+  return true;
 }
 
 /** How the worker and the claim name a channel: team names are DNS labels, so `/` cannot be part of one. */

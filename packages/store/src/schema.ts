@@ -257,6 +257,8 @@ export interface NotificationTable {
   team: string;
   channel: string;
   group_key: string;
+  /** sha256 of group_key (migration 0018; null on rows written before it). */
+  group_hash: string | null;
   dedup_key: string;
   /** pending, sending, delivered, failed, superseded */
   state: string;

@@ -268,7 +268,10 @@ export class AlertDispatcher {
    * One page of the team's groups in group-key order, from the first key after `after`, each alert with
    * its labels and what mutes it now; `next` is the last key of the page when more follow.
    */
-  groupPage(team: string, options: { after?: string; limit: number }): { groups: GroupView[]; next?: string } {
+  groupPage(
+    team: string,
+    options: { after?: string; limit: number },
+  ): { groups: GroupView[]; next?: string } {
     const state = this.#teams.get(team);
     if (!state) return { groups: [] };
     const now = this.#clock.now();

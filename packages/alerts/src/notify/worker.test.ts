@@ -240,7 +240,10 @@ describe('NotificationWorker', () => {
   });
 
   it('does not claim for an enqueue while every slot of the channel is busy, and claims when one frees', async () => {
-    channels.set('a/hook', channel({ type: 'webhook', webhook: { url: 'http://hook.test/' }, concurrency: 1 }));
+    channels.set(
+      'a/hook',
+      channel({ type: 'webhook', webhook: { url: 'http://hook.test/' }, concurrency: 1 }),
+    );
     const release: (() => void)[] = [];
     respond.set(
       'hook.test',
@@ -263,7 +266,8 @@ describe('NotificationWorker', () => {
         secrets: { resolve: () => Promise.reject(new Error('none')) },
         clock,
         server: 'server-1',
-        http: (request) => (respond.get(new URL(request.url).host) ?? (() => Promise.reject(new Error('no'))))(request),
+        http: (request) =>
+          (respond.get(new URL(request.url).host) ?? (() => Promise.reject(new Error('no'))))(request),
       },
       { leaseMs: 10_000, batchSize: 16 },
     );

@@ -1,7 +1,12 @@
 import { Value } from '@sinclair/typebox/value';
 import { WebhookMessage, type NotificationChannelSpec } from '@gantry/model';
 import type { Clock, EventRecorder, Timer } from '@gantry/controllers';
-import { channelKey, type ClaimedNotification, type NotificationRepository, type StoredAttempt } from '@gantry/store';
+import {
+  channelKey,
+  type ClaimedNotification,
+  type NotificationRepository,
+  type StoredAttempt,
+} from '@gantry/store';
 import { attemptDelivery, type AttemptResult } from './attempt.ts';
 import { retryDelayMs } from './backoff.ts';
 import type { ChannelSource, HttpSend, MailSend, SecretResolver } from './ports.ts';

@@ -170,7 +170,12 @@ function routes(
         .map((s) => s.id);
       const inhibitedBy = dispatcher?.muting(alert.team, alert.labels, alert.fingerprint).inhibitedBy ?? [];
       const receivers = dispatcher?.receivers(alert.team, alert.fingerprint) ?? [];
-      const gettable = toGettable(alert, silencedBy, inhibitedBy, receivers.length > 0 ? receivers : [alert.team]);
+      const gettable = toGettable(
+        alert,
+        silencedBy,
+        inhibitedBy,
+        receivers.length > 0 ? receivers : [alert.team],
+      );
       if (!keepAlert(gettable, query, receiver)) continue;
       out.push(gettable);
     }
@@ -216,10 +221,15 @@ function routes(
       for (const name of teams) {
         let after: string | undefined;
         for (;;) {
-          const page = dispatcher.groupPage(name, { ...(after !== undefined ? { after } : {}), limit: GROUP_PAGE });
+          const page = dispatcher.groupPage(name, {
+            ...(after !== undefined ? { after } : {}),
+            limit: GROUP_PAGE,
+          });
           for (const group of page.groups) {
             const alerts = group.alerts
-              .filter((alert) => (alert.endsAt === null || alert.endsAt > now) && matchesAll(filter, alert.labels))
+              .filter(
+                (alert) => (alert.endsAt === null || alert.endsAt > now) && matchesAll(filter, alert.labels),
+              )
               .map((alert) =>
                 toGettable(
                   {
@@ -404,7 +414,11 @@ function receiverPattern(text: string | undefined): RegExp | undefined {
 }
 
 /** Alertmanager's filters of `GET /api/v2/alerts`: receiver, silenced, inhibited, active. */
-function keepAlert(alert: GettableAlert, query: AlertmanagerAlertQuery, receiver: RegExp | undefined): boolean {
+function keepAlert(
+  alert: GettableAlert,
+  query: AlertmanagerAlertQuery,
+  receiver: RegExp | undefined,
+): boolean {
   const { silencedBy, inhibitedBy } = alert.status;
   if (receiver && !alert.receivers.some((r) => receiver.test(r.name))) return false;
   if (query.silenced === 'false' && silencedBy.length > 0) return false;
@@ -421,7 +435,11 @@ function groupsByAlertname(alerts: GettableAlert[]): AlertGroup[] {
     const key = `${receiver}\u0000${alert.labels.alertname ?? ''}`;
     let group = groups.get(key);
     if (!group) {
-      group = { labels: { alertname: alert.labels.alertname ?? '' }, receiver: { name: receiver }, alerts: [] };
+      group = {
+        labels: { alertname: alert.labels.alertname ?? '' },
+        receiver: { name: receiver },
+        alerts: [],
+      };
       groups.set(key, group);
     }
     group.alerts.push(alert);

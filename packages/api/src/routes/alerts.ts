@@ -26,7 +26,11 @@ const TeamParams = Type.Object({
 });
 
 function isGroupPosition(value: unknown): value is { groupKey: string } {
-  return typeof value === 'object' && value !== null && typeof (value as { groupKey: unknown }).groupKey === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { groupKey: unknown }).groupKey === 'string'
+  );
 }
 
 function isPosition(value: unknown): value is { seq: number } {
@@ -129,7 +133,9 @@ export function alertRoutes(fastify: FastifyInstance, deps: AlertRouteDependenci
           { path: 'querystring/limit', message: 'must be 1-1000' },
         ]);
       const after =
-        query.continue === undefined ? undefined : decodeContinueToken(query.continue, isGroupPosition).groupKey;
+        query.continue === undefined
+          ? undefined
+          : decodeContinueToken(query.continue, isGroupPosition).groupKey;
       const dispatcher = deps.dispatcher?.();
       if (!dispatcher) return { dispatching: false, groups: [] };
       // The dispatcher holds every alert of its groups with its labels: nothing is read from the store.

@@ -317,7 +317,9 @@ export const DispatchGroupList = Type.Object(
     }),
     groups: Type.Array(DispatchGroup),
     continue: Type.Optional(
-      Type.String({ description: 'Present when more groups follow: pass it as `continue` for the next page.' }),
+      Type.String({
+        description: 'Present when more groups follow: pass it as `continue` for the next page.',
+      }),
     ),
   },
   { additionalProperties: false },

@@ -10,12 +10,22 @@ import type { Kysely, Migration } from 'kysely';
  * - `notifications_lease` (state, lease_until): rows of a claimant whose lease ran out.
  * - `notifications_finished` (state, updated_at): retention deletes delivered, failed and superseded rows
  *   oldest first.
+ * - `group_hash` (sha256 of the group key) and `notifications_group` (team, channel, group_hash, state): an
+ *   enqueue supersedes the pending rows of its group through the index instead of reading every pending
+ *   row of the channel (group keys can be longer than an index entry allows, hence the hash). Rows written
+ *   before this migration have none and are never superseded; they are sent as they are.
  * - `alert_flap_state`: per team and fingerprint, the transitions the flap detector counts, so that a new
  *   leader (a restart, a failover) goes on with the same histories.
  */
 export function notificationClaimIndex(): Migration {
   return {
     async up(db: Kysely<any>) {
+      await db.schema.alterTable('notifications').addColumn('group_hash', 'varchar(64)').execute();
+      await db.schema
+        .createIndex('notifications_group')
+        .on('notifications')
+        .columns(['team', 'channel', 'group_hash', 'state'])
+        .execute();
       await db.schema
         .createIndex('notifications_claim')
         .on('notifications')
@@ -50,6 +60,8 @@ export function notificationClaimIndex(): Migration {
     async down(db: Kysely<any>) {
       await db.schema.dropTable('alert_flap_state').execute();
       await db.schema.dropIndex('notifications_finished').execute();
+      await db.schema.dropIndex('notifications_group').execute();
+      await db.schema.alterTable('notifications').dropColumn('group_hash').execute();
       await db.schema.dropIndex('notifications_lease').execute();
       await db.schema.dropIndex('notifications_claim').execute();
     },
