@@ -299,6 +299,23 @@ export class AlertDispatcher {
     return sorted.length > page.length && last ? { groups, next: last.key } : { groups };
   }
 
+  /** Firing alerts of the team that no route takes (a team without AlertRouting), with what mutes them. */
+  unrouted(team: string): GroupAlertView[] {
+    const state = this.#teams.get(team);
+    if (!state) return [];
+    const now = this.#clock.now();
+    return [...state.alerts.values()]
+      .filter(
+        (alert) => (state.membership.get(alert.fingerprint)?.size ?? 0) === 0 && !resolvedAt(alert, now),
+      )
+      .sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : 1))
+      .map((alert) => ({
+        ...alert,
+        silencedBy: this.#silencedBy(state, alert.labels, now),
+        inhibitedBy: this.#inhibitedBy(state, alert.labels, alert.fingerprint, now),
+      }));
+  }
+
   /** The teams the dispatcher holds state for, sorted. */
   teams(): string[] {
     return [...this.#teams.keys()].sort();
@@ -431,7 +448,9 @@ export class AlertDispatcher {
         }
       }
     }
-    if (member.size === 0) {
+    // A firing alert no route takes is kept: it may inhibit others, and a routing written later takes it
+    // (setTeamConfig re-routes what is held). A resolved one is forgotten.
+    if (member.size === 0 && resolvedAt(alert, now)) {
       state.alerts.delete(alert.fingerprint);
       state.membership.delete(alert.fingerprint);
     }
@@ -692,7 +711,16 @@ export class AlertDispatcher {
 
   async #maintain(): Promise<void> {
     const now = this.#clock.now();
-    for (const state of this.#teams.values()) state.flaps.sweep(now);
+    for (const state of this.#teams.values()) {
+      state.flaps.sweep(now);
+      // Alerts held without a group (no route took them) leave once resolved.
+      for (const [fingerprint, alert] of state.alerts) {
+        if ((state.membership.get(fingerprint)?.size ?? 0) > 0 || !resolvedAt(alert, now)) continue;
+        state.alerts.delete(fingerprint);
+        state.membership.delete(fingerprint);
+        state.alertsVersion++;
+      }
+    }
     await this.#log.purge(now);
     for (const state of this.#teams.values()) {
       for (const [key, entry] of state.log) if (entry.expiresAt <= now) state.log.delete(key);

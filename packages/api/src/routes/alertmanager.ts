@@ -28,6 +28,7 @@ import {
   type IngestMetrics,
   type SilenceApi,
   type AlertDispatcher,
+  type GroupAlertView,
 } from '@gantry/alerts';
 import { authorize, readableTeams, type Caller } from '@gantry/identity';
 import type { AlertRepository, StoredAlert } from '@gantry/store';
@@ -45,7 +46,8 @@ export interface AlertRouteDependencies {
   instance: string;
   version: VersionInfo;
   /** The dispatcher of this server while it holds the alert-dispatch lease (its groups and mutings). */
-  dispatcher?: () => Pick<AlertDispatcher, 'groupPage' | 'muting' | 'receivers' | 'teams'> | undefined;
+  dispatcher?: () =>
+    Pick<AlertDispatcher, 'groupPage' | 'muting' | 'receivers' | 'teams' | 'unrouted'> | undefined;
   /**
    * What `/api/v2/status` shows beyond the version: the teams' alerting configuration as text
    * (`alertingConfigText`) and the servers that hold leases (`leaseHolders`). Without it, empty.
@@ -227,27 +229,9 @@ function routes(
           });
           for (const group of page.groups) {
             const alerts = group.alerts
-              .filter(
-                (alert) => (alert.endsAt === null || alert.endsAt > now) && matchesAll(filter, alert.labels),
-              )
-              .map((alert) =>
-                toGettable(
-                  {
-                    team: name,
-                    labels: alert.labels,
-                    annotations: alert.annotations,
-                    startsAt: new Date(alert.startsAt).toISOString(),
-                    endsAt: new Date(alert.endsAt ?? now + 3_600_000).toISOString(),
-                    updatedAt: new Date(alert.updatedAt).toISOString(),
-                    generatorURL: alert.generatorURL,
-                    fingerprint: alert.fingerprint,
-                  },
-                  alert.silencedBy,
-                  alert.inhibitedBy,
-                  group.receivers,
-                ),
-              )
-              .filter((alert) => keepAlert(alert, query, undefined));
+              .filter((alert) => alert.endsAt === null || alert.endsAt > now)
+              .map((alert) => heldGettable(name, alert, group.receivers, now))
+              .filter((alert) => matchesAll(filter, alert.labels) && keepAlert(alert, query, undefined));
             if (alerts.length === 0) continue;
             for (const channel of group.receivers) {
               if (receiver && !receiver.test(channel)) continue;
@@ -257,6 +241,13 @@ function routes(
           if (page.next === undefined) break;
           after = page.next;
         }
+        // Alerts no route takes (the team has no AlertRouting) are shown by alertname with the team as
+        // receiver, as GET /api/v2/alerts names them, so that nothing firing is missing from the groups.
+        const unrouted = dispatcher
+          .unrouted(name)
+          .map((alert) => heldGettable(name, alert, [name], now))
+          .filter((alert) => matchesAll(filter, alert.labels) && keepAlert(alert, query, receiver));
+        out.push(...groupsByAlertname(unrouted));
       }
       return out;
     },
@@ -425,6 +416,30 @@ function keepAlert(
   if (query.inhibited === 'false' && inhibitedBy.length > 0) return false;
   if (query.active === 'false' && silencedBy.length === 0 && inhibitedBy.length === 0) return false;
   return true;
+}
+
+/** An alert the dispatcher holds, as the Alertmanager API shows it. */
+function heldGettable(
+  team: string,
+  alert: GroupAlertView,
+  receivers: readonly string[],
+  now: number,
+): GettableAlert {
+  return toGettable(
+    {
+      team,
+      labels: alert.labels,
+      annotations: alert.annotations,
+      startsAt: new Date(alert.startsAt).toISOString(),
+      endsAt: new Date(alert.endsAt ?? now + 3_600_000).toISOString(),
+      updatedAt: new Date(alert.updatedAt).toISOString(),
+      generatorURL: alert.generatorURL,
+      fingerprint: alert.fingerprint,
+    },
+    alert.silencedBy,
+    alert.inhibitedBy,
+    receivers,
+  );
 }
 
 /** The groups answered by a server that does not run the dispatcher: by team and alertname. */
