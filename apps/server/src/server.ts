@@ -12,12 +12,14 @@ import {
   AlertIngest,
   NotificationService,
   NotificationWorker,
+  NotificationRetention,
   SilenceApi,
   createAlertRuleController,
   hostAvailabilityAlerts,
   ingestAlertSink,
   notificationChannelAdmission,
   notificationInput,
+  parseDuration,
   parseDurationMs,
   registerAlertRuleAdmission,
   registerDispatchAdmission,
@@ -482,14 +484,32 @@ export async function startServer(
       onError: (error, what) => dispatchLogger.warn({ err: error }, what),
     });
     dispatchView.runner = dispatchRunner;
+    const retention = parseDuration(config.notificationRetention);
+    if (!retention.ok) throw new Error(`GANTRY_NOTIFICATION_RETENTION: ${retention.error}`);
+    const notificationRetention = new NotificationRetention(
+      {
+        outbox: store.notifications,
+        clock: systemClock(now),
+        onError: (error) => dispatchLogger.warn({ err: error }, 'notification retention failed'),
+        onDeleted: (count) => dispatchLogger.info({ count }, 'old notifications deleted'),
+      },
+      { retentionMs: retention.ms },
+    );
     const dispatchLeader = new LeaderElector(store.leases, {
       leaseName: 'alert-dispatch',
       holder: instance,
       leaseDurationMs: config.leaseDurationMs,
       clock: systemClock(now),
       logger: dispatchLogger,
-      onStartedLeading: () => dispatchRunner.start(),
-      onStoppedLeading: () => dispatchRunner.stop(),
+      // The outbox's retention runs on the same one server (ADR 0014).
+      onStartedLeading: async () => {
+        await dispatchRunner.start();
+        notificationRetention.start();
+      },
+      onStoppedLeading: async () => {
+        await notificationRetention.stop();
+        await dispatchRunner.stop();
+      },
     });
     await dispatchLeader.start();
     cleanups.unshift(() => dispatchLeader.stop());

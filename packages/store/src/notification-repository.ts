@@ -80,6 +80,8 @@ export interface NotificationRecordQuery {
 }
 
 const ACTIVE = ['pending', 'sending'];
+/** States a row never leaves: what retention deletes. */
+const FINISHED = ['delivered', 'failed', 'superseded'];
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -373,6 +375,29 @@ export class NotificationRepository {
       .where('seq', '=', row.seq)
       .where('claim_token', '=', row.claimToken)
       .execute();
+  }
+
+  /**
+   * Deletes up to `limit` finished rows (delivered, failed, superseded) last changed before `before` (an
+   * ISO time), oldest first, with their attempts, in one transaction; answers how many rows it deleted.
+   * Retention calls it until it answers less than `limit`.
+   */
+  async deleteFinishedBefore(before: string, limit: number): Promise<number> {
+    return this.db.transaction().execute(async (tx) => {
+      const rows = await tx
+        .selectFrom('notifications')
+        .select('seq')
+        .where('state', 'in', FINISHED)
+        .where('updated_at', '<', before)
+        .orderBy('updated_at')
+        .limit(limit)
+        .execute();
+      if (rows.length === 0) return 0;
+      const seqs = rows.map((row) => Number(row.seq));
+      await tx.deleteFrom('notification_attempts').where('notification_seq', 'in', seqs).execute();
+      const deleted = await tx.deleteFrom('notifications').where('seq', 'in', seqs).executeTakeFirst();
+      return Number(deleted.numDeletedRows);
+    });
   }
 
   /** The earliest time a pending row is due, for the worker's next wake-up. */
