@@ -466,6 +466,7 @@ export async function startServer(
         new AlertDispatcher({
           clock: systemClock(now),
           log: store.alertDispatch,
+          flapStore: store.alertDispatch,
           logger: dispatchLogger,
           sink: {
             notify: async (notification) => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock, Timer } from '@gantry/controllers';
 import { compileMatcher, matchesAll, type CompiledMatcher, type LabelSet } from '../matchers.ts';
-import { FLAP_DEFAULTS, FlapTracker, type FlapOptions } from './flapping.ts';
+import { FLAP_DEFAULTS, FlapTracker, type FlapOptions, type FlapStateStore } from './flapping.ts';
 import { commonLabels, formatLabels, pickLabels } from './labels.ts';
 import type { NotificationLog, NotificationLogEntry } from './notification-log.ts';
 import {
@@ -35,6 +35,11 @@ export interface AlertDispatcherOptions {
   log: NotificationLog;
   /** Flap detection; defaults in FLAP_DEFAULTS (`transitions: 0` turns it off). */
   flapping?: Partial<FlapOptions>;
+  /**
+   * Where flap histories are kept across leader changes (the store's AlertDispatchRepository). Without it
+   * they live in memory only, and a new leader starts counting anew.
+   */
+  flapStore?: FlapStateStore;
   /** How long a notification log entry is kept after its last notification. Default 5 days (Alertmanager's 120h). */
   logRetentionMs?: number;
   /** How often expired log entries and old flap histories are swept. Default 1 hour. */
@@ -149,6 +154,7 @@ export class AlertDispatcher {
   readonly #sink: NotificationSink;
   readonly #log: NotificationLog;
   readonly #flapOptions: FlapOptions;
+  readonly #flapStore: FlapStateStore | undefined;
   readonly #retentionMs: number;
   readonly #logger: DispatchLogger | undefined;
   readonly #receiverSettings: AlertDispatcherOptions['receiverSettings'];
@@ -162,6 +168,7 @@ export class AlertDispatcher {
     this.#sink = options.sink;
     this.#log = options.log;
     this.#flapOptions = { ...FLAP_DEFAULTS, ...options.flapping };
+    this.#flapStore = options.flapStore;
     this.#retentionMs = options.logRetentionMs ?? 5 * DAY;
     this.#logger = options.logger;
     this.#receiverSettings = options.receiverSettings;
@@ -372,7 +379,10 @@ export class AlertDispatcher {
         logLoaded: undefined,
         alertsVersion: 0,
         inhibition: undefined,
-        flaps: new FlapTracker(this.#flapOptions),
+        flaps: new FlapTracker(this.#flapOptions, (fingerprint, snapshot, at) => {
+          const store = this.#flapStore;
+          if (store) this.#track(store.saveFlap({ team, fingerprint, ...snapshot, updatedAt: at }));
+        }),
       };
       this.#track(this.#loadLog(created));
       state = created;
@@ -383,8 +393,13 @@ export class AlertDispatcher {
 
   /** Reads the team's log entries once; a failed read is tried again by the next flush. */
   #loadLog(state: TeamState): Promise<void> {
-    state.logLoaded ??= this.#log.list(state.name).then(
-      (entries) => {
+    state.logLoaded ??= Promise.all([
+      this.#log.list(state.name),
+      this.#flapStore?.listFlaps(state.name) ?? Promise.resolve([]),
+    ]).then(
+      ([entries, flaps]) => {
+        const now = this.#clock.now();
+        for (const record of flaps) state.flaps.restore(record.fingerprint, record, now);
         for (const entry of entries) {
           // An entry recorded while loading is newer than the stored one.
           const key = logKey(entry.groupKey, entry.receiver);
@@ -722,6 +737,7 @@ export class AlertDispatcher {
       }
     }
     await this.#log.purge(now);
+    await this.#flapStore?.purgeFlaps(now - Math.max(this.#flapOptions.windowMs, this.#flapOptions.quietMs));
     for (const state of this.#teams.values()) {
       for (const [key, entry] of state.log) if (entry.expiresAt <= now) state.log.delete(key);
     }
