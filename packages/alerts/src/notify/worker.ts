@@ -302,28 +302,40 @@ export class NotificationWorker {
     if (row.interrupted) channel.bucket.take(start);
     while (channel.inFlight >= channel.concurrency)
       await new Promise<void>((resolve) => channel.waiting.push(resolve));
+    // The slot is held until the outcome is committed: a row this worker holds is one it is sending or
+    // recording, so what a kill leaves in doubt is bounded by the channel's concurrency.
     channel.inFlight += 1;
-    let result: AttemptResult;
-    const at = clock.now();
     try {
-      result = await attemptDelivery(
-        {
-          secrets: this.#deps.secrets,
-          http: this.#deps.http ?? fetchSend,
-          mail: this.#deps.mail ?? smtpSend,
-          clock,
-          templates: this.#templates,
-        },
-        row.team,
-        spec,
-        parsed,
-        row.id,
-      );
+      await this.#attemptAndFinish(row, spec, parsed, attempts, recorded);
     } finally {
       channel.inFlight -= 1;
       channel.waiting.shift()?.();
     }
-    attempts += 1;
+  }
+
+  async #attemptAndFinish(
+    row: ClaimedNotification,
+    spec: NotificationChannelSpec,
+    parsed: WebhookMessage,
+    attemptsBefore: number,
+    recorded: StoredAttempt[],
+  ): Promise<void> {
+    const { clock } = this.#deps;
+    const at = clock.now();
+    const result: AttemptResult = await attemptDelivery(
+      {
+        secrets: this.#deps.secrets,
+        http: this.#deps.http ?? fetchSend,
+        mail: this.#deps.mail ?? smtpSend,
+        clock,
+        templates: this.#templates,
+      },
+      row.team,
+      spec,
+      parsed,
+      row.id,
+    );
+    const attempts = attemptsBefore + 1;
     recorded.push(this.#record(attempts, at, result));
     const now = clock.now();
     if (result.outcome === 'delivered') {
