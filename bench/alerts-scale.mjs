@@ -373,7 +373,8 @@ async function measureGantry(name, env, port, receiver) {
     ...(profile ? profilerPreload(profile) : {}),
   };
   if (sqlProfile)
-    preloads.NODE_OPTIONS = `${preloads.NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? ''} ${sqlProfilerPreload(sqlProfile)}`.trim();
+    preloads.NODE_OPTIONS =
+      `${preloads.NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? ''} ${sqlProfilerPreload(sqlProfile)}`.trim();
   const server = await startServer({ env: { ...env, ...preloads }, port });
   try {
     const create = async (path, body) => {
