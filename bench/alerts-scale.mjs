@@ -11,7 +11,8 @@
 // Gantry runs as users start it (`gantry server`, the bundle; SQLite, or PostgreSQL when
 // GANTRY_TEST_POSTGRES_URL is set, e.g. under `node scripts/with-postgres.mjs`).
 // Usage: node bench/alerts-scale.mjs [--groups 10000] [--per-group 10] [--clients 8] [--group-wait 2s]
-//        [--probes 200] [--probe-rate 10] [--only gantry|alertmanager] [--server-cpu-profile FILE] [--json]
+//        [--probes 200] [--probe-rate 10] [--only gantry|alertmanager] [--server-cpu-profile FILE]
+//        [--server-sql-profile FILE] [--json]
 // --server-cpu-profile writes a CPU profile of the (last) Gantry server, start to exit, to FILE (open it in
 // Chrome's DevTools or speedscope).
 import { spawn } from 'node:child_process';
@@ -21,7 +22,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BASE, percentiles, request, rssMb, startServer, team } from './lib.mjs';
+import { BASE, percentiles, request, root, rssMb, startServer, team } from './lib.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     'group-wait': { type: 'string', default: '2s' },
     'group-interval': { type: 'string', default: '10s' },
     probes: { type: 'string', default: '200' },
+    'server-sql-profile': { type: 'string' },
     'probe-rate': { type: 'string', default: '10' },
     'timeout-seconds': { type: 'string', default: '600' },
     only: { type: 'string' },
@@ -218,6 +220,8 @@ async function measure(name, { alertsUrl, token, state, pid }) {
     ingestSeconds: Number((ingestMs / 1000).toFixed(1)),
     ingestAlertsPerSecond: Math.round(total / (ingestMs / 1000)),
     allGroupsNotifiedSeconds: Number((heldMs / 1000).toFixed(1)),
+    // From the last POST answered to the last group notified complete: the dispatch and outbox's own time.
+    notifiedAfterIngestSeconds: Number(((heldMs - ingestMs) / 1000).toFixed(1)),
     completeGroups,
     notifications: state.messages,
     rssIdleMb: Math.round(rssBeforeMb),
@@ -310,10 +314,68 @@ process.on('exit', () =>
   return { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(preload).href}`.trim() };
 }
 
+/**
+ * A preload that times every SQLite statement of the server by its SQL text (better-sqlite3 runs them on
+ * the main thread, so this is where the server's database time goes) and writes the totals, the most
+ * expensive first, to FILE when the process exits. For `--server-sql-profile FILE`.
+ */
+function sqlProfilerPreload(file) {
+  const dir = mkdtempSync(join(tmpdir(), 'gantry-bench-sql-'));
+  const preload = join(dir, 'sql-profile.mjs');
+  const sqlite = join(root, 'node_modules/better-sqlite3/lib/index.js');
+  writeFileSync(
+    preload,
+    `import { createRequire } from 'node:module';
+import { writeFileSync } from 'node:fs';
+const Database = createRequire(import.meta.url)(${JSON.stringify(sqlite)});
+const totals = new Map();
+const prepare = Database.prototype.prepare;
+Database.prototype.prepare = function (sql, ...rest) {
+  const statement = prepare.call(this, sql, ...rest);
+  for (const method of ['run', 'all', 'get', 'iterate']) {
+    const original = statement[method];
+    statement[method] = function (...args) {
+      const t = process.hrtime.bigint();
+      try { return original.apply(this, args); } finally {
+        const entry = totals.get(sql) ?? { ms: 0, n: 0 };
+        entry.ms += Number(process.hrtime.bigint() - t) / 1e6;
+        entry.n += 1;
+        totals.set(sql, entry);
+      }
+    };
+  }
+  return statement;
+};
+const exec = Database.prototype.exec;
+Database.prototype.exec = function (sql) {
+  const t = process.hrtime.bigint();
+  try { return exec.call(this, sql); } finally {
+    const entry = totals.get(sql) ?? { ms: 0, n: 0 };
+    entry.ms += Number(process.hrtime.bigint() - t) / 1e6;
+    entry.n += 1;
+    totals.set(sql, entry);
+  }
+};
+process.on('exit', () => {
+  const rows = [...totals].sort((a, b) => b[1].ms - a[1].ms).map(([sql, t]) => ({ ms: Math.round(t.ms), n: t.n, sql: sql.slice(0, 300) }));
+  writeFileSync(${JSON.stringify(file)}, JSON.stringify(rows, null, 1));
+});
+`,
+  );
+  return `--import=${pathToFileURL(preload).href}`;
+}
+
 async function measureGantry(name, env, port, receiver) {
   const target = receiver.target(`/gantry-${port}`);
   const profile = values['server-cpu-profile'];
-  const server = await startServer({ env: { ...env, ...(profile ? profilerPreload(profile) : {}) }, port });
+  const sqlProfile = values['server-sql-profile'];
+  const preloads = {
+    ...(profile ? profilerPreload(profile) : {}),
+  };
+  if (sqlProfile)
+    preloads.NODE_OPTIONS =
+      `${preloads.NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? ''} ${sqlProfilerPreload(sqlProfile)}`.trim();
+  const server = await startServer({ env: { ...env, ...preloads }, port });
   try {
     const create = async (path, body) => {
       const created = await request('POST', `${server.url}${BASE}${path}`, body, server.token);
@@ -400,6 +462,7 @@ else {
     console.log(
       `${r.name}: ingest ${r.ingestSeconds} s (${r.ingestAlertsPerSecond} alerts/s, ${r.failures} failures), ` +
         `all ${r.completeGroups}/${r.groups} groups notified complete after ${r.allGroupsNotifiedSeconds} s ` +
+        `(${r.notifiedAfterIngestSeconds} s after the last post was answered) ` +
         `(${r.notifications} notifications); RSS idle ${r.rssIdleMb} MB, holding ${r.rssHeldMb} MB, ` +
         `peak ${r.rssPeakMb} MB (goal < 500); latency after group_wait p50 ${r.probeLatency.p50} ms, ` +
         `p99 ${r.probeLatency.p99} ms (goal < 100), max ${r.probeLatency.max} ms ` +

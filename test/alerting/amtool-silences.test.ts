@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/eventually.ts';
 import { BASE, client, team } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
@@ -99,5 +100,81 @@ describe('amtool against Gantry', () => {
       id: string;
     }[];
     expect(expired.map((s) => s.id)).toEqual([id]);
+  });
+
+  it("answers the routing tree's receivers and groups, the inhibiting alerts, the configuration and the peers", async () => {
+    const admin = client(gantry.url, gantry.adminToken);
+    const created = await Promise.all([
+      admin.post(`${BASE}/teams/ops/alertroutings`, {
+        apiVersion: 'gantry.dev/v1alpha1',
+        kind: 'AlertRouting',
+        metadata: { name: 'main', team: 'ops' },
+        spec: {
+          receivers: ['pager'],
+          groupBy: ['alertname'],
+          groupWait: '1h',
+          routes: [{ matchers: ['severity="page"'], receivers: ['oncall'] }],
+        },
+      }),
+      admin.post(`${BASE}/teams/ops/inhibitrules`, {
+        apiVersion: 'gantry.dev/v1alpha1',
+        kind: 'InhibitRule',
+        metadata: { name: 'disk-mutes-replicas', team: 'ops' },
+        spec: {
+          sourceMatchers: ['alertname="DiskFull"'],
+          targetMatchers: ['alertname="ReplicaLag"'],
+          equal: ['instance'],
+        },
+      }),
+      admin.post('/api/teams/ops/alertmanager/api/v2/alerts', [
+        { labels: { alertname: 'ReplicaLag', instance: 'db-1' } },
+      ]),
+    ]);
+    expect(created.map((reply) => reply.status)).toEqual([201, 201, 200]);
+    type Listed = { labels: Record<string, string>; fingerprint: string; status: { inhibitedBy: string[] } };
+    const query = async (...args: string[]) =>
+      (JSON.parse(await amtool('alert', 'query', '-o', 'json', ...args)) as Listed[]).sort((a, b) =>
+        a.labels.alertname!.localeCompare(b.labels.alertname!),
+      );
+    const oncall = await eventually(
+      () => query('--receiver=oncall'),
+      (alerts) => alerts.length === 1,
+    );
+    expect(oncall.map((alert) => alert.labels.alertname)).toEqual(['DiskFull']);
+    const pager = await eventually(
+      () => query('--receiver=pager', '--inhibited'),
+      (alerts) => alerts.some((alert) => alert.status.inhibitedBy.length > 0),
+    );
+    expect(pager.map((alert) => [alert.labels.alertname, alert.status.inhibitedBy])).toEqual([
+      ['ReplicaLag', [oncall[0]!.fingerprint]],
+    ]);
+    // Without flags amtool asks for the active alerts only: the inhibited one is left out.
+    expect((await query()).map((alert) => alert.labels.alertname)).toEqual(['DiskFull', 'HighLatency']);
+    const groups = (await admin.get('/api/teams/ops/alertmanager/api/v2/alerts/groups')).body as {
+      labels: Record<string, string>;
+      receiver: { name: string };
+      alerts: Listed[];
+    }[];
+    expect(
+      groups
+        .map((group) => [
+          group.receiver.name,
+          group.labels,
+          group.alerts.map((alert) => alert.labels.alertname),
+        ])
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    ).toEqual([
+      ['oncall', { alertname: 'DiskFull' }, ['DiskFull']],
+      ['pager', { alertname: 'HighLatency' }, ['HighLatency']],
+      ['pager', { alertname: 'ReplicaLag' }, ['ReplicaLag']],
+    ]);
+    const config = await amtool('config', 'show');
+    expect(config).toContain('kind: AlertRouting');
+    expect(config).toContain('- oncall');
+    expect(config).toContain('kind: InhibitRule');
+    const status = (await admin.get('/api/teams/ops/alertmanager/api/v2/status')).body as {
+      cluster: { peers: { name: string }[] };
+    };
+    expect(status.cluster.peers.length).toBeGreaterThan(0);
   });
 });

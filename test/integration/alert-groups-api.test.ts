@@ -94,6 +94,78 @@ describe('the dispatcher groups API', () => {
     expect((await api.get('/api/teams/quiet/alerts/groups')).body).toEqual({ dispatching: true, groups: [] });
   });
 
+  it('pages through every group of a team with more than 5,000 alerts, each group complete', async () => {
+    expect((await api.post(`${BASE}/teams`, team('big'))).status).toBe(201);
+    const routing = await api.post(`${BASE}/teams/big/alertroutings`, {
+      apiVersion: 'gantry.dev/v1alpha1',
+      kind: 'AlertRouting',
+      metadata: { name: 'main', team: 'big' },
+      spec: { receivers: ['hook'], groupBy: ['alertname', 'shard'], groupWait: '1h' },
+    });
+    expect(routing.status).toBe(201);
+    const SHARDS = 1_300;
+    const PER_SHARD = 5;
+    const alerts = Array.from({ length: SHARDS * PER_SHARD }, (_, i) => ({
+      labels: { alertname: 'Disk', shard: `s${Math.floor(i / PER_SHARD)}`, disk: `d${i % PER_SHARD}` },
+    }));
+    for (let i = 0; i < alerts.length; i += 500) {
+      const reply = await api.post('/api/teams/big/alertmanager/api/v2/alerts', alerts.slice(i, i + 500));
+      expect(reply.status).toBe(200);
+    }
+    // The oldest alerts (shard s0), beyond the 5,000 most recent: their muting must be known all the same.
+    const silence = await api.post('/api/teams/big/alertmanager/api/v2/silences', {
+      matchers: [{ name: 'shard', value: 's0', isRegex: false, isEqual: true }],
+      startsAt: new Date().toISOString(),
+      endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+      createdBy: 'test',
+      comment: 'the first shard',
+    });
+    expect(silence.status).toBe(200);
+    const readAll = async () => {
+      const groups: DispatchGroupList['groups'] = [];
+      let token: string | undefined;
+      let pages = 0;
+      do {
+        const reply = await api.get(
+          `/api/teams/big/alerts/groups?limit=500${token ? `&continue=${encodeURIComponent(token)}` : ''}`,
+        );
+        expect(reply.status).toBe(200);
+        const body = reply.body as DispatchGroupList;
+        expect(body.groups.length).toBeLessThanOrEqual(500);
+        groups.push(...body.groups);
+        token = body.continue;
+        pages += 1;
+      } while (token !== undefined && pages < 20);
+      return { groups, pages };
+    };
+    const { groups, pages } = await eventually(
+      readAll,
+      (read) =>
+        read.groups.reduce((sum, group) => sum + group.alerts.length, 0) === alerts.length &&
+        read.groups.some((group) => group.alerts.some((alert) => alert.silencedBy.length > 0)),
+      30_000,
+      250,
+    );
+    expect(pages).toBe(3);
+    expect(groups).toHaveLength(SHARDS);
+    expect(new Set(groups.map((group) => group.groupKey)).size).toBe(SHARDS);
+    expect(groups.map((group) => group.groupKey)).toEqual(groups.map((group) => group.groupKey).sort());
+    expect(groups.every((group) => group.alerts.length === PER_SHARD)).toBe(true);
+    expect(new Set(groups.flatMap((group) => group.alerts.map((alert) => alert.fingerprint))).size).toBe(
+      alerts.length,
+    );
+    const first = groups.find((group) => group.groupLabels['shard'] === 's0')!;
+    expect(first.alerts.map((alert) => alert.silencedBy)).toEqual(
+      Array.from({ length: PER_SHARD }, () => [silence.body.silenceID as string]),
+    );
+    expect(groups.filter((group) => group.alerts.some((alert) => alert.silencedBy.length > 0))).toHaveLength(
+      1,
+    );
+    const bad = await api.get('/api/teams/big/alerts/groups?continue=not-a-token');
+    expect(bad.status).toBe(400);
+    expect((await api.get('/api/teams/big/alerts/groups?limit=0')).status).toBe(400);
+  }, 120_000);
+
   it('gave only answers that /api/openapi.json declares, with bodies its schemas allow', async () => {
     const doc = (await client(gantry.url).get('/api/openapi.json')).body;
     const ours = recordedReplies.filter((reply) => reply.url.includes('/alerts/groups'));

@@ -120,6 +120,13 @@ export const ConfigSchema = Type.Object(
         'How often the notification outbox is polled for notifications other servers enqueued or whose retry is due.',
       env: 'GANTRY_NOTIFICATION_POLL_MS',
     }),
+    notificationRetention: Type.String({
+      default: '7d',
+      pattern: '^([0-9]+(y|w|d|h|m|s|ms))+$',
+      description:
+        'How long a delivered, failed or superseded notification and its delivery log (attempts) are kept after it last changed; deleted in batches by the alert dispatch leader. Pending notifications are never deleted.',
+      env: 'GANTRY_NOTIFICATION_RETENTION',
+    }),
     helmPath: Type.String({
       default: 'helm',
       description:

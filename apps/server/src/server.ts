@@ -6,16 +6,20 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import {
   AlertDispatchRunner,
+  alertingConfigText,
+  leaseHolders,
   AlertDispatcher,
   AlertIngest,
   NotificationService,
   NotificationWorker,
+  NotificationRetention,
   SilenceApi,
   createAlertRuleController,
   hostAvailabilityAlerts,
   ingestAlertSink,
   notificationChannelAdmission,
   notificationInput,
+  parseDuration,
   parseDurationMs,
   registerAlertRuleAdmission,
   registerDispatchAdmission,
@@ -394,7 +398,7 @@ export async function startServer(
       secrets: secretResolver,
       clock: notificationClock,
       server: instance,
-      onEnqueued: () => notificationWorker.wake(),
+      onEnqueued: (channel) => notificationWorker.wake(channel),
     });
     notificationWorker.start();
     cleanups.unshift(() => notificationWorker.stop());
@@ -447,6 +451,10 @@ export async function startServer(
           instance: config.instanceId || `${hostname()}-${process.pid}`,
           version: { version: VERSION, commit: process.env.GANTRY_COMMIT ?? 'dev', database: store.dialect },
           dispatcher: () => dispatchView.runner?.dispatcher,
+          status: {
+            config: (teams) => alertingConfigText(store.resources, teams),
+            peers: () => leaseHolders(store.leases, now()),
+          },
         },
         notifications,
         baselines: createBaselineSeriesReader({ repository: store.resources, secrets, now }),
@@ -536,6 +544,7 @@ export async function startServer(
         new AlertDispatcher({
           clock: systemClock(now),
           log: store.alertDispatch,
+          flapStore: store.alertDispatch,
           logger: dispatchLogger,
           sink: {
             notify: async (notification) => {
@@ -554,14 +563,32 @@ export async function startServer(
       onError: (error, what) => dispatchLogger.warn({ err: error }, what),
     });
     dispatchView.runner = dispatchRunner;
+    const retention = parseDuration(config.notificationRetention);
+    if (!retention.ok) throw new Error(`GANTRY_NOTIFICATION_RETENTION: ${retention.error}`);
+    const notificationRetention = new NotificationRetention(
+      {
+        outbox: store.notifications,
+        clock: systemClock(now),
+        onError: (error) => dispatchLogger.warn({ err: error }, 'notification retention failed'),
+        onDeleted: (count) => dispatchLogger.info({ count }, 'old notifications deleted'),
+      },
+      { retentionMs: retention.ms },
+    );
     const dispatchLeader = new LeaderElector(store.leases, {
       leaseName: 'alert-dispatch',
       holder: instance,
       leaseDurationMs: config.leaseDurationMs,
       clock: systemClock(now),
       logger: dispatchLogger,
-      onStartedLeading: () => dispatchRunner.start(),
-      onStoppedLeading: () => dispatchRunner.stop(),
+      // The outbox's retention runs on the same one server (ADR 0014).
+      onStartedLeading: async () => {
+        await dispatchRunner.start();
+        notificationRetention.start();
+      },
+      onStoppedLeading: async () => {
+        await notificationRetention.stop();
+        await dispatchRunner.stop();
+      },
     });
     await dispatchLeader.start();
     cleanups.unshift(() => dispatchLeader.stop());

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { GroupCommit } from './group-commit.ts';
 import type { Database } from './schema.ts';
 
 /** One notification log entry (the alert dispatcher's NotificationLogEntry, field for field). */
@@ -15,6 +16,16 @@ export interface AlertNotificationLogRow {
   /** Milliseconds since the epoch. */
   sentAt: number;
   expiresAt: number;
+}
+
+/** A saved flap history of one alert (the dispatcher's FlapRecord, field for field). */
+export interface AlertFlapRow {
+  team: string;
+  fingerprint: string;
+  status: 'firing' | 'resolved';
+  changes: number[];
+  flapping: boolean;
+  updatedAt: number;
 }
 
 const keyOf = (team: string, groupKey: string, receiver: string) =>
@@ -51,9 +62,25 @@ export class AlertDispatchRepository {
     }));
   }
 
-  async record(entry: AlertNotificationLogRow): Promise<void> {
+  /** Writes an entry; entries recorded together (a burst of group flushes) share one transaction. */
+  record(entry: AlertNotificationLogRow): Promise<void> {
+    return this.#records.submit(entry);
+  }
+
+  readonly #records = new GroupCommit<AlertNotificationLogRow, void>(async (entries) => {
+    // One lock order on PostgreSQL, whatever order the flushes came in.
+    const sorted = entries
+      .map((entry) => ({ entry, key: keyOf(entry.team, entry.groupKey, entry.receiver) }))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    await this.db.transaction().execute(async (tx) => {
+      for (const { entry, key } of sorted) await this.#upsert(tx, entry, key);
+    });
+    return entries.map(() => undefined);
+  });
+
+  async #upsert(db: Kysely<Database>, entry: AlertNotificationLogRow, key: string): Promise<void> {
     const values = {
-      key: keyOf(entry.team, entry.groupKey, entry.receiver),
+      key,
       team: entry.team,
       group_key: entry.groupKey,
       receiver: entry.receiver,
@@ -65,7 +92,7 @@ export class AlertDispatchRepository {
       sent_at: entry.sentAt,
       expires_at: entry.expiresAt,
     };
-    await this.db
+    await db
       .insertInto('alert_notification_log')
       .values(values)
       .onConflict((oc) =>
@@ -90,6 +117,61 @@ export class AlertDispatchRepository {
     const result = await this.db
       .deleteFrom('alert_notification_log')
       .where('expires_at', '<=', now)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /** The team's flap histories (migration 0018), read when a dispatcher starts leading. */
+  async listFlaps(team: string): Promise<AlertFlapRow[]> {
+    const rows = await this.db.selectFrom('alert_flap_state').selectAll().where('team', '=', team).execute();
+    return rows.map((row) => ({
+      team: row.team,
+      fingerprint: row.fingerprint,
+      status: row.status === 'resolved' ? 'resolved' : 'firing',
+      changes: JSON.parse(row.changes) as number[],
+      flapping: row.flapping === 1,
+      updatedAt: Number(row.updated_at),
+    }));
+  }
+
+  /** Creates or replaces a flap history; those saved together share one transaction. */
+  saveFlap(record: AlertFlapRow): Promise<void> {
+    return this.#flaps.submit(record);
+  }
+
+  readonly #flaps = new GroupCommit<AlertFlapRow, void>(async (records) => {
+    await this.db.transaction().execute(async (tx) => {
+      for (const record of records) {
+        const values = {
+          team: record.team,
+          fingerprint: record.fingerprint,
+          status: record.status,
+          changes: JSON.stringify(record.changes),
+          flapping: record.flapping ? 1 : 0,
+          updated_at: record.updatedAt,
+        };
+        await tx
+          .insertInto('alert_flap_state')
+          .values(values)
+          .onConflict((oc) =>
+            oc.columns(['team', 'fingerprint']).doUpdateSet({
+              status: values.status,
+              changes: values.changes,
+              flapping: values.flapping,
+              updated_at: values.updated_at,
+            }),
+          )
+          .execute();
+      }
+    });
+    return records.map(() => undefined);
+  });
+
+  /** Forgets flap histories last changed before `before` (ms); answers how many. */
+  async purgeFlaps(before: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('alert_flap_state')
+      .where('updated_at', '<', before)
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   }

@@ -23,3 +23,4 @@ export * from './host-repository.ts';
 export * from './exception-repository.ts';
 export * from './correlation-repository.ts';
 export * from './risk-repository.ts';
+export * from './group-commit.ts';

@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { createHash, randomUUID } from 'node:crypto';
+import type { Kysely, Selectable, SelectQueryBuilder } from 'kysely';
 import type { Dialect } from './dialect.ts';
+import { GroupCommit } from './group-commit.ts';
 import type { Database, NotificationTable } from './schema.ts';
 
 /** What enqueue writes: one group notification for one channel. */
@@ -79,6 +80,17 @@ export interface NotificationRecordQuery {
 }
 
 const ACTIVE = ['pending', 'sending'];
+/** States a row never leaves: what retention deletes. */
+const FINISHED = ['delivered', 'failed', 'superseded'];
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The first pending row from some position in `notifications_claim` (the claim's channel seek). */
+type PendingSeek = SelectQueryBuilder<
+  Database,
+  'notifications',
+  Pick<Selectable<NotificationTable>, 'team' | 'channel' | 'due_at'>
+>;
 
 /**
  * The notification outbox (ADR 0014). Rows are claimed with a lease (PostgreSQL: `FOR UPDATE SKIP LOCKED`,
@@ -94,57 +106,90 @@ export class NotificationRepository {
   /**
    * Writes the row unless one with the same team and dedup key exists; returns its id either way. A new
    * row supersedes the older rows of its team, channel and group that are still pending (a group
-   * notification carries the group's whole state, so only the newest one is worth sending).
+   * notification carries the group's whole state, so only the newest one is worth sending). Resolves after
+   * the commit; enqueues made together (a burst of group flushes) share one transaction (GroupCommit).
    */
-  async enqueue(entry: OutboxEntry, now: number): Promise<{ id: string; created: boolean }> {
-    const at = new Date(now).toISOString();
+  enqueue(entry: OutboxEntry, now: number): Promise<{ id: string; created: boolean }> {
+    return this.#enqueues.submit({ entry, now });
+  }
+
+  readonly #enqueues = new GroupCommit<{ entry: OutboxEntry; now: number }, { id: string; created: boolean }>(
+    (items) => this.#enqueueMany(items),
+  );
+
+  async #enqueueMany(
+    items: readonly { entry: OutboxEntry; now: number }[],
+  ): Promise<{ id: string; created: boolean }[]> {
+    // One lock order for every server (two servers may enqueue the same notifications after a failover).
+    const order = items
+      .map((item, index) => ({ ...item, index }))
+      .sort((a, b) =>
+        a.entry.team === b.entry.team
+          ? compare(a.entry.dedupKey, b.entry.dedupKey)
+          : compare(a.entry.team, b.entry.team),
+      );
     return this.db.transaction().execute(async (tx) => {
-      const inserted = await tx
-        .insertInto('notifications')
-        .values({
-          id: randomUUID(),
-          team: entry.team,
-          channel: entry.channel,
-          group_key: entry.groupKey,
-          dedup_key: entry.dedupKey,
-          state: 'pending',
-          status: entry.status,
-          alert_count: entry.alertCount,
-          message: entry.message,
-          attempts: 0,
-          due_at: now,
-          created_at: at,
-          updated_at: at,
-        })
-        .onConflict((oc) => oc.columns(['team', 'dedup_key']).doNothing())
-        .returning(['seq', 'id'])
-        .executeTakeFirst();
-      if (!inserted) {
-        const existing = await tx
-          .selectFrom('notifications')
-          .select('id')
+      const results: { id: string; created: boolean }[] = [];
+      for (const { entry, now, index } of order) {
+        const at = new Date(now).toISOString();
+        const groupHash = createHash('sha256').update(entry.groupKey).digest('hex');
+        const inserted = await tx
+          .insertInto('notifications')
+          .values({
+            id: randomUUID(),
+            team: entry.team,
+            channel: entry.channel,
+            group_key: entry.groupKey,
+            group_hash: groupHash,
+            dedup_key: entry.dedupKey,
+            state: 'pending',
+            status: entry.status,
+            alert_count: entry.alertCount,
+            message: entry.message,
+            attempts: 0,
+            due_at: now,
+            created_at: at,
+            updated_at: at,
+          })
+          .onConflict((oc) => oc.columns(['team', 'dedup_key']).doNothing())
+          .returning(['seq', 'id'])
+          .executeTakeFirst();
+        if (!inserted) {
+          const existing = await tx
+            .selectFrom('notifications')
+            .select('id')
+            .where('team', '=', entry.team)
+            .where('dedup_key', '=', entry.dedupKey)
+            .executeTakeFirstOrThrow();
+          results[index] = { id: existing.id, created: false };
+          continue;
+        }
+        await tx
+          .updateTable('notifications')
+          .set({ state: 'superseded', updated_at: at })
           .where('team', '=', entry.team)
-          .where('dedup_key', '=', entry.dedupKey)
-          .executeTakeFirstOrThrow();
-        return { id: existing.id, created: false };
+          .where('channel', '=', entry.channel)
+          .where('group_hash', '=', groupHash)
+          .where('state', '=', 'pending')
+          .where('seq', '<', Number(inserted.seq))
+          .execute();
+        results[index] = { id: inserted.id, created: true };
       }
-      await tx
-        .updateTable('notifications')
-        .set({ state: 'superseded', updated_at: at })
-        .where('team', '=', entry.team)
-        .where('channel', '=', entry.channel)
-        .where('group_key', '=', entry.groupKey)
-        .where('state', '=', 'pending')
-        .where('seq', '<', Number(inserted.seq))
-        .execute();
-      return { id: inserted.id, created: true };
+      return results;
     });
   }
 
   /**
-   * Claims up to `limit` rows that are due (pending and due, or sending with an expired lease), oldest due
-   * first, skipping `exclude` (`team/channel` of channels this worker cannot send to now) and groups that
-   * another claim of the same channel is sending (notifications of one group go out in order).
+   * Claims up to `limit` rows that are due (pending and due, or sending with an expired lease), skipping
+   * `exclude` (`team/channel` of channels this worker cannot send to now) and groups that another claim of
+   * the same channel is sending (notifications of one group go out in order).
+   *
+   * Every read is an index range (migration 0018): the rows of expired leases by `(state, lease_until)`;
+   * the channels that have pending rows by seeking from one channel to the next in
+   * `(state, team, channel, due_at, seq)` (the first entry of each is its earliest due time, so a channel
+   * with nothing due, or one that is excluded, costs one seek and none of its rows are read); then the
+   * due rows of each channel that is not excluded, oldest due first, at most its capacity. No statement
+   * sorts or walks every pending row, so a claim costs the same with 10 or 100,000 rows waiting.
    */
   async claim(options: {
     server: string;
@@ -161,54 +206,97 @@ export class NotificationRepository {
     defaultCapacity?: number;
   }): Promise<ClaimedNotification[]> {
     const { now } = options;
+    const excluded = new Set(options.exclude);
     const capacity = new Map(Object.entries(options.capacity ?? {}));
     const defaultCapacity = options.defaultCapacity ?? options.limit;
+    const room = new Map<string, number>();
+    const roomOf = (key: string) => room.get(key) ?? capacity.get(key) ?? defaultCapacity;
     const token = randomUUID();
+    const postgres = this.dialect === 'postgres';
     return this.db.transaction().execute(async (tx) => {
-      let select = tx
-        .selectFrom('notifications as n')
-        .select(['n.seq', 'n.state', 'n.claimed_by', 'n.team', 'n.channel'])
-        // `state in (...)` first, so the (state, due_at) index skips the delivered history.
-        .where('n.state', 'in', ACTIVE)
-        .where((eb) =>
-          eb.or([
-            eb.and([eb('n.state', '=', 'pending'), eb('n.due_at', '<=', now)]),
-            eb.and([eb('n.state', '=', 'sending'), eb('n.lease_until', '<', now)]),
-          ]),
-        )
-        .where(({ not, exists, selectFrom }) =>
-          not(
-            exists(
-              selectFrom('notifications as o')
-                .select('o.seq')
-                .whereRef('o.team', '=', 'n.team')
-                .whereRef('o.channel', '=', 'n.channel')
-                .whereRef('o.group_key', '=', 'n.group_key')
-                .whereRef('o.seq', '<>', 'n.seq')
-                .where('o.state', '=', 'sending')
-                .where('o.lease_until', '>=', now),
-            ),
-          ),
-        );
-      if (options.exclude.length > 0)
-        select = select.where(sql<string>`n.team || '/' || n.channel`, 'not in', options.exclude);
-      const candidates = await select
-        .orderBy('n.due_at')
-        .orderBy('n.seq')
-        .limit(options.limit * 4)
-        .$if(this.dialect === 'postgres', (q) => q.forUpdate().skipLocked())
+      const picked: { seq: number; state: string; claimed_by: string | null }[] = [];
+      const take = (row: {
+        seq: number;
+        state: string;
+        claimed_by: string | null;
+        team: string;
+        channel: string;
+      }) => {
+        const key = channelKey(row.team, row.channel);
+        const left = roomOf(key);
+        if (excluded.has(key) || left <= 0 || picked.length >= options.limit) return;
+        room.set(key, left - 1);
+        picked.push({ seq: Number(row.seq), state: row.state, claimed_by: row.claimed_by });
+      };
+      // Rows whose claimant's lease ran out (a dead or stalled server): taken over first, they are the oldest.
+      // Those of excluded or full channels stay locked by nobody once this transaction ends.
+      const expired = await tx
+        .selectFrom('notifications')
+        .select(['seq', 'state', 'claimed_by', 'team', 'channel'])
+        .where('state', '=', 'sending')
+        .where('lease_until', '<', now)
+        .orderBy('lease_until')
+        .limit(options.limit)
+        .$if(postgres, (q) => q.forUpdate().skipLocked())
         .execute();
-      // Locked candidates beyond a channel's capacity are left alone (their locks end with this transaction).
-      const taken = new Map<string, number>();
-      const picked = candidates
-        .filter((row) => {
-          const key = `${row.team}/${row.channel}`;
-          const count = taken.get(key) ?? 0;
-          if (count >= (capacity.get(key) ?? defaultCapacity)) return false;
-          taken.set(key, count + 1);
-          return true;
-        })
-        .slice(0, options.limit);
+      for (const row of expired) take(row);
+      // The channels with pending rows, each with its earliest due time: one index seek per channel (two
+      // at a team's last channel). Two plain ranges, not a row-value `(team, channel) > (?, ?)`, which
+      // SQLite walks entry by entry through the rows of the channel it starts from.
+      const channels: { team: string; channel: string; dueAt: number }[] = [];
+      const firstPending = (where: (q: PendingSeek) => PendingSeek) =>
+        where(
+          tx
+            .selectFrom('notifications')
+            .select(['team', 'channel', 'due_at'])
+            .where('state', '=', 'pending')
+            .orderBy('team')
+            .orderBy('channel')
+            .orderBy('due_at')
+            .orderBy('seq')
+            .limit(1),
+        ).executeTakeFirst();
+      let next = await firstPending((q) => q);
+      while (next) {
+        const { team, channel } = next;
+        if (Number(next.due_at) <= now) channels.push({ team, channel, dueAt: Number(next.due_at) });
+        next =
+          (await firstPending((q) => q.where('team', '=', team).where('channel', '>', channel))) ??
+          (await firstPending((q) => q.where('team', '>', team)));
+      }
+      channels.sort((a, b) => a.dueAt - b.dueAt);
+      for (const { team, channel } of channels) {
+        const key = channelKey(team, channel);
+        const want = Math.min(roomOf(key), options.limit - picked.length);
+        if (picked.length >= options.limit) break;
+        if (excluded.has(key) || want <= 0) continue;
+        const rows = await tx
+          .selectFrom('notifications as n')
+          .select(['n.seq', 'n.state', 'n.claimed_by', 'n.team', 'n.channel'])
+          .where('n.state', '=', 'pending')
+          .where('n.team', '=', team)
+          .where('n.channel', '=', channel)
+          .where('n.due_at', '<=', now)
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom('notifications as o')
+                  .select('o.seq')
+                  .where('o.team', '=', team)
+                  .where('o.channel', '=', channel)
+                  .where('o.state', '=', 'sending')
+                  .whereRef('o.group_key', '=', 'n.group_key')
+                  .where('o.lease_until', '>=', now),
+              ),
+            ),
+          )
+          .orderBy('n.due_at')
+          .orderBy('n.seq')
+          .limit(want)
+          .$if(postgres, (q) => q.forUpdate().skipLocked())
+          .execute();
+        for (const row of rows) take(row);
+      }
       if (picked.length === 0) return [];
       const rows = await tx
         .updateTable('notifications')
@@ -222,12 +310,12 @@ export class NotificationRepository {
         .where(
           'seq',
           'in',
-          picked.map((row) => Number(row.seq)),
+          picked.map((row) => row.seq),
         )
         .returningAll()
         .execute();
       const interrupted = new Map(
-        picked.filter((row) => row.state === 'sending').map((row) => [Number(row.seq), row.claimed_by]),
+        picked.filter((row) => row.state === 'sending').map((row) => [row.seq, row.claimed_by]),
       );
       return rows
         .map((row) => ({
@@ -256,51 +344,21 @@ export class NotificationRepository {
    * Ends a claim: records its attempts and the row's next state, in one transaction, if the claim still
    * holds the row. False when another claimant took it over (nothing written).
    */
-  async finish(
-    row: { seq: number; claimToken: string },
-    outcome: ClaimOutcome,
-    now: number,
-  ): Promise<boolean> {
-    return this.db.transaction().execute(async (tx) => {
-      const updated = await tx
-        .updateTable('notifications')
-        .set((eb) => ({
-          state: outcome.state,
-          due_at: outcome.dueAt,
-          attempts: eb('attempts', '+', outcome.attempts.length),
-          claimed_by: null,
-          claim_token: null,
-          lease_until: null,
-          last_error: outcome.lastError,
-          delivered_at: outcome.deliveredAt,
-          updated_at: new Date(now).toISOString(),
-        }))
-        .where('seq', '=', row.seq)
-        .where('claim_token', '=', row.claimToken)
-        .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) === 0) return false;
-      if (outcome.attempts.length > 0) {
-        await tx
-          .insertInto('notification_attempts')
-          .values(
-            outcome.attempts.map((attempt) => ({
-              notification_seq: row.seq,
-              attempt: attempt.attempt,
-              at: attempt.at,
-              latency_ms: attempt.latencyMs,
-              outcome: attempt.outcome,
-              status_code: attempt.statusCode,
-              error_class: attempt.errorClass,
-              error: attempt.error,
-              response: attempt.response,
-              server: attempt.server,
-            })),
-          )
-          .execute();
-      }
-      return true;
-    });
+  finish(row: { seq: number; claimToken: string }, outcome: ClaimOutcome, now: number): Promise<boolean> {
+    return this.#finishes.submit({ row, outcome, now });
   }
+
+  /** Finishes of sends that end together share one transaction; each applies only under its claim token. */
+  readonly #finishes = new GroupCommit<
+    { row: { seq: number; claimToken: string }; outcome: ClaimOutcome; now: number },
+    boolean
+  >((items) =>
+    this.db.transaction().execute(async (tx) => {
+      const results: boolean[] = [];
+      for (const { row, outcome, now } of items) results.push(await finishOne(tx, row, outcome, now));
+      return results;
+    }),
+  );
 
   /** Gives a claimed row back untouched (no attempt made), due again at `dueAt`. */
   async release(row: { seq: number; claimToken: string }, dueAt: number, now: number): Promise<void> {
@@ -317,6 +375,29 @@ export class NotificationRepository {
       .where('seq', '=', row.seq)
       .where('claim_token', '=', row.claimToken)
       .execute();
+  }
+
+  /**
+   * Deletes up to `limit` finished rows (delivered, failed, superseded) last changed before `before` (an
+   * ISO time), oldest first, with their attempts, in one transaction; answers how many rows it deleted.
+   * Retention calls it until it answers less than `limit`.
+   */
+  async deleteFinishedBefore(before: string, limit: number): Promise<number> {
+    return this.db.transaction().execute(async (tx) => {
+      const rows = await tx
+        .selectFrom('notifications')
+        .select('seq')
+        .where('state', 'in', FINISHED)
+        .where('updated_at', '<', before)
+        .orderBy('updated_at')
+        .limit(limit)
+        .execute();
+      if (rows.length === 0) return 0;
+      const seqs = rows.map((row) => Number(row.seq));
+      await tx.deleteFrom('notification_attempts').where('notification_seq', 'in', seqs).execute();
+      const deleted = await tx.deleteFrom('notifications').where('seq', 'in', seqs).executeTakeFirst();
+      return Number(deleted.numDeletedRows);
+    });
   }
 
   /** The earliest time a pending row is due, for the worker's next wake-up. */
@@ -387,6 +468,57 @@ export class NotificationRepository {
       })),
     };
   }
+}
+
+/** One claim's end: the row's next state if the claim still holds it, and its attempts. */
+async function finishOne(
+  tx: Kysely<Database>,
+  row: { seq: number; claimToken: string },
+  outcome: ClaimOutcome,
+  now: number,
+): Promise<boolean> {
+  const updated = await tx
+    .updateTable('notifications')
+    .set((eb) => ({
+      state: outcome.state,
+      due_at: outcome.dueAt,
+      attempts: eb('attempts', '+', outcome.attempts.length),
+      claimed_by: null,
+      claim_token: null,
+      lease_until: null,
+      last_error: outcome.lastError,
+      delivered_at: outcome.deliveredAt,
+      updated_at: new Date(now).toISOString(),
+    }))
+    .where('seq', '=', row.seq)
+    .where('claim_token', '=', row.claimToken)
+    .executeTakeFirst();
+  if (Number(updated.numUpdatedRows) === 0) return false;
+  if (outcome.attempts.length > 0) {
+    await tx
+      .insertInto('notification_attempts')
+      .values(
+        outcome.attempts.map((attempt) => ({
+          notification_seq: row.seq,
+          attempt: attempt.attempt,
+          at: attempt.at,
+          latency_ms: attempt.latencyMs,
+          outcome: attempt.outcome,
+          status_code: attempt.statusCode,
+          error_class: attempt.errorClass,
+          error: attempt.error,
+          response: attempt.response,
+          server: attempt.server,
+        })),
+      )
+      .execute();
+  }
+  return true;
+}
+
+/** How the worker and the claim name a channel: team names are DNS labels, so `/` cannot be part of one. */
+export function channelKey(team: string, channel: string): string {
+  return `${team}/${channel}`;
 }
 
 function fromRow(row: Selectable<NotificationTable>): StoredNotification {

@@ -18,6 +18,7 @@ export interface Database {
   alerts: AlertTable;
   alert_seq: { id: number; value: number };
   alert_notification_log: AlertNotificationLogTable;
+  alert_flap_state: AlertFlapStateTable;
   alert_rule_state: AlertRuleStateTable;
   notifications: NotificationTable;
   notification_attempts: NotificationAttemptTable;
@@ -217,6 +218,20 @@ export interface AlertTable {
 }
 
 /** The alert dispatcher's notification log (migration 0010-alert-dispatch, ADR 0013). */
+/** The dispatcher's flap history of one alert (migration 0018). */
+export interface AlertFlapStateTable {
+  team: string;
+  fingerprint: string;
+  /** 'firing' | 'resolved': the status last seen. */
+  status: string;
+  /** JSON array of the times (ms) of the transitions within the window. */
+  changes: string;
+  /** 1 while the alert is held as flapping. */
+  flapping: number;
+  /** Milliseconds since the epoch: the last transition, or when the history was written. */
+  updated_at: number;
+}
+
 export interface AlertNotificationLogTable {
   /** sha256 of team, group key and receiver. */
   key: string;
@@ -254,6 +269,8 @@ export interface NotificationTable {
   team: string;
   channel: string;
   group_key: string;
+  /** sha256 of group_key (migration 0018; null on rows written before it). */
+  group_hash: string | null;
   dedup_key: string;
   /** pending, sending, delivered, failed, superseded */
   state: string;

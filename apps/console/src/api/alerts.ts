@@ -38,9 +38,21 @@ export function listAlerts(
   });
 }
 
-/** The dispatcher's aggregation groups of a team, with what mutes each alert. */
-export function listDispatchGroups(teamName: string, signal?: AbortSignal): Promise<DispatchGroupList> {
-  return apiRequest<DispatchGroupList>(`${team(teamName)}/alerts/groups`, { signal });
+/**
+ * The dispatcher's aggregation groups of a team, with what mutes each alert: pages of 1,000, up to 10,000
+ * groups (`continue` is set when the team has more).
+ */
+export async function listDispatchGroups(teamName: string, signal?: AbortSignal): Promise<DispatchGroupList> {
+  const groups: DispatchGroupList['groups'] = [];
+  let page: DispatchGroupList | undefined;
+  for (let pages = 0; pages < 10 && (page === undefined || page.continue !== undefined); pages += 1) {
+    page = await apiRequest<DispatchGroupList>(`${team(teamName)}/alerts/groups`, {
+      query: { limit: 1000, continue: page?.continue },
+      signal,
+    });
+    groups.push(...page.groups);
+  }
+  return { ...page!, groups };
 }
 
 const alertmanager = (teamName: string) => `${team(teamName)}/alertmanager/api/v2`;

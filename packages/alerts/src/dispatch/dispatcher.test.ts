@@ -120,6 +120,32 @@ describe('AlertDispatcher', () => {
     await second.dispatcher.stop();
   });
 
+  it('holds a firing alert no route takes, and a routing written later takes it at once', async () => {
+    const { dispatcher, sent, advanceTo } = setup();
+    dispatcher.setTeamConfig('ops', { routings: [], inhibitRules: [], timeIntervals: [] });
+    dispatcher.upsertAlerts('ops', [at(0, down.active(0).toDispatch(START, START))]);
+    expect(dispatcher.unrouted('ops').map((held) => held.fingerprint)).toEqual([
+      labelsFingerprint(down.labels),
+    ]);
+    await advanceTo(2);
+    expect(sent).toEqual([]);
+    dispatcher.setTeamConfig('ops', {
+      routings: [{ name: 'main', spec: routing }],
+      inhibitRules: [],
+      timeIntervals: [],
+    });
+    expect(dispatcher.unrouted('ops')).toEqual([]);
+    expect(dispatcher.receivers('ops', labelsFingerprint(down.labels))).toEqual(['audit', 'default']);
+    await advanceTo(3);
+    expect(sent.map((n) => n.receiver).sort()).toEqual(['audit', 'default']);
+    const page = dispatcher.groupPage('ops', { limit: 10 });
+    expect(page.groups.map((g) => [g.groupKey, g.alerts.map((a) => a.fingerprint)])).toEqual([
+      ['main:{}:{alertname="Down"}', [labelsFingerprint(down.labels)]],
+    ]);
+    expect(page.next).toBeUndefined();
+    await dispatcher.stop();
+  });
+
   it('a new leader still owes the resolve of an alert notified firing and silenced since', async () => {
     const log = new MemoryNotificationLog();
     const first = setup({ log });

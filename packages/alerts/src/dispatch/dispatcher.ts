@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock, Timer } from '@gantry/controllers';
 import { compileMatcher, matchesAll, type CompiledMatcher, type LabelSet } from '../matchers.ts';
-import { FLAP_DEFAULTS, FlapTracker, type FlapOptions } from './flapping.ts';
+import { FLAP_DEFAULTS, FlapTracker, type FlapOptions, type FlapStateStore } from './flapping.ts';
 import { commonLabels, formatLabels, pickLabels } from './labels.ts';
 import type { NotificationLog, NotificationLogEntry } from './notification-log.ts';
 import {
@@ -35,6 +35,11 @@ export interface AlertDispatcherOptions {
   log: NotificationLog;
   /** Flap detection; defaults in FLAP_DEFAULTS (`transitions: 0` turns it off). */
   flapping?: Partial<FlapOptions>;
+  /**
+   * Where flap histories are kept across leader changes (the store's AlertDispatchRepository). Without it
+   * they live in memory only, and a new leader starts counting anew.
+   */
+  flapStore?: FlapStateStore;
   /** How long a notification log entry is kept after its last notification. Default 5 days (Alertmanager's 120h). */
   logRetentionMs?: number;
   /** How often expired log entries and old flap histories are swept. Default 1 hour. */
@@ -63,6 +68,14 @@ export interface GroupSnapshot {
   fingerprints: string[];
   /** When the group is next flushed (ms), if scheduled. */
   nextFlushAt: number | undefined;
+}
+
+/** An alert of a group, with what mutes it now. */
+export interface GroupAlertView extends DispatchAlert, Muting {}
+
+/** A group with its alerts (labels and times included), for the API's group views. */
+export interface GroupView extends Omit<GroupSnapshot, 'fingerprints'> {
+  alerts: GroupAlertView[];
 }
 
 /** Why an alert is muted now. */
@@ -141,6 +154,7 @@ export class AlertDispatcher {
   readonly #sink: NotificationSink;
   readonly #log: NotificationLog;
   readonly #flapOptions: FlapOptions;
+  readonly #flapStore: FlapStateStore | undefined;
   readonly #retentionMs: number;
   readonly #logger: DispatchLogger | undefined;
   readonly #receiverSettings: AlertDispatcherOptions['receiverSettings'];
@@ -154,6 +168,7 @@ export class AlertDispatcher {
     this.#sink = options.sink;
     this.#log = options.log;
     this.#flapOptions = { ...FLAP_DEFAULTS, ...options.flapping };
+    this.#flapStore = options.flapStore;
     this.#retentionMs = options.logRetentionMs ?? 5 * DAY;
     this.#logger = options.logger;
     this.#receiverSettings = options.receiverSettings;
@@ -256,6 +271,72 @@ export class AlertDispatcher {
     }));
   }
 
+  /**
+   * One page of the team's groups in group-key order, from the first key after `after`, each alert with
+   * its labels and what mutes it now; `next` is the last key of the page when more follow.
+   */
+  groupPage(
+    team: string,
+    options: { after?: string; limit: number },
+  ): { groups: GroupView[]; next?: string } {
+    const state = this.#teams.get(team);
+    if (!state) return { groups: [] };
+    const now = this.#clock.now();
+    const after = options.after;
+    const sorted = [...state.groups.values()]
+      .filter((group) => after === undefined || group.key > after)
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const page = sorted.slice(0, Math.max(1, options.limit));
+    const groups = page.map((group) => ({
+      groupKey: group.key,
+      routing: group.route.routing,
+      routeId: group.route.id,
+      receivers: [...group.route.receivers],
+      groupLabels: group.labels,
+      nextFlushAt: group.nextAt,
+      alerts: [...group.alerts.values()]
+        .sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : 1))
+        .map((alert) => ({
+          ...alert,
+          silencedBy: this.#silencedBy(state, alert.labels, now),
+          inhibitedBy: this.#inhibitedBy(state, alert.labels, alert.fingerprint, now),
+        })),
+    }));
+    const last = page.at(-1);
+    return sorted.length > page.length && last ? { groups, next: last.key } : { groups };
+  }
+
+  /** Firing alerts of the team that no route takes (a team without AlertRouting), with what mutes them. */
+  unrouted(team: string): GroupAlertView[] {
+    const state = this.#teams.get(team);
+    if (!state) return [];
+    const now = this.#clock.now();
+    return [...state.alerts.values()]
+      .filter(
+        (alert) => (state.membership.get(alert.fingerprint)?.size ?? 0) === 0 && !resolvedAt(alert, now),
+      )
+      .sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : 1))
+      .map((alert) => ({
+        ...alert,
+        silencedBy: this.#silencedBy(state, alert.labels, now),
+        inhibitedBy: this.#inhibitedBy(state, alert.labels, alert.fingerprint, now),
+      }));
+  }
+
+  /** The teams the dispatcher holds state for, sorted. */
+  teams(): string[] {
+    return [...this.#teams.keys()].sort();
+  }
+
+  /** The receivers (NotificationChannels) of the groups that hold an alert of the team now. */
+  receivers(team: string, fingerprint: string): string[] {
+    const state = this.#teams.get(team);
+    const receivers = new Set<string>();
+    for (const id of state?.membership.get(fingerprint) ?? [])
+      for (const receiver of state?.groups.get(id)?.route.receivers ?? []) receivers.add(receiver);
+    return [...receivers].sort();
+  }
+
   /** Which silences and inhibiting alerts mute an alert of the team now. */
   muting(team: string, labels: LabelSet, fingerprint: string): Muting {
     const state = this.#teams.get(team);
@@ -298,7 +379,10 @@ export class AlertDispatcher {
         logLoaded: undefined,
         alertsVersion: 0,
         inhibition: undefined,
-        flaps: new FlapTracker(this.#flapOptions),
+        flaps: new FlapTracker(this.#flapOptions, (fingerprint, snapshot, at) => {
+          const store = this.#flapStore;
+          if (store) this.#track(store.saveFlap({ team, fingerprint, ...snapshot, updatedAt: at }));
+        }),
       };
       this.#track(this.#loadLog(created));
       state = created;
@@ -309,8 +393,13 @@ export class AlertDispatcher {
 
   /** Reads the team's log entries once; a failed read is tried again by the next flush. */
   #loadLog(state: TeamState): Promise<void> {
-    state.logLoaded ??= this.#log.list(state.name).then(
-      (entries) => {
+    state.logLoaded ??= Promise.all([
+      this.#log.list(state.name),
+      this.#flapStore?.listFlaps(state.name) ?? Promise.resolve([]),
+    ]).then(
+      ([entries, flaps]) => {
+        const now = this.#clock.now();
+        for (const record of flaps) state.flaps.restore(record.fingerprint, record, now);
         for (const entry of entries) {
           // An entry recorded while loading is newer than the stored one.
           const key = logKey(entry.groupKey, entry.receiver);
@@ -374,7 +463,9 @@ export class AlertDispatcher {
         }
       }
     }
-    if (member.size === 0) {
+    // A firing alert no route takes is kept: it may inhibit others, and a routing written later takes it
+    // (setTeamConfig re-routes what is held). A resolved one is forgotten.
+    if (member.size === 0 && resolvedAt(alert, now)) {
       state.alerts.delete(alert.fingerprint);
       state.membership.delete(alert.fingerprint);
     }
@@ -635,8 +726,18 @@ export class AlertDispatcher {
 
   async #maintain(): Promise<void> {
     const now = this.#clock.now();
-    for (const state of this.#teams.values()) state.flaps.sweep(now);
+    for (const state of this.#teams.values()) {
+      state.flaps.sweep(now);
+      // Alerts held without a group (no route took them) leave once resolved.
+      for (const [fingerprint, alert] of state.alerts) {
+        if ((state.membership.get(fingerprint)?.size ?? 0) > 0 || !resolvedAt(alert, now)) continue;
+        state.alerts.delete(fingerprint);
+        state.membership.delete(fingerprint);
+        state.alertsVersion++;
+      }
+    }
     await this.#log.purge(now);
+    await this.#flapStore?.purgeFlaps(now - Math.max(this.#flapOptions.windowMs, this.#flapOptions.quietMs));
     for (const state of this.#teams.values()) {
       for (const [key, entry] of state.log) if (entry.expiresAt <= now) state.log.delete(key);
     }

@@ -7,3 +7,4 @@ export * from './transports.ts';
 export * from './attempt.ts';
 export * from './worker.ts';
 export * from './service.ts';
+export * from './retention.ts';

@@ -18,11 +18,12 @@ import {
 } from '@gantry/model';
 import type { Clock } from '@gantry/controllers';
 import { authorize, type Caller } from '@gantry/identity';
-import type {
-  NotificationRepository,
-  ResourceRepository,
-  StoredAttempt,
-  StoredNotification,
+import {
+  channelKey,
+  type NotificationRepository,
+  type ResourceRepository,
+  type StoredAttempt,
+  type StoredNotification,
 } from '@gantry/store';
 import { attemptDelivery } from './attempt.ts';
 import type { ChannelSource, HttpSend, MailSend, NotificationInput, SecretResolver } from './ports.ts';
@@ -38,8 +39,11 @@ export interface NotificationServiceDependencies {
   channels: ChannelSource;
   secrets: SecretResolver;
   clock: Clock;
-  /** Called after a row was written (the local worker's `wake`), so it is sent without waiting for a poll. */
-  onEnqueued?: () => void;
+  /**
+   * Called after a row was written with its channel (`team/channel`): the local worker's `wake`, so it is
+   * sent without waiting for a poll.
+   */
+  onEnqueued?: (channel: string) => void;
   http?: HttpSend;
   mail?: MailSend;
   server?: string;
@@ -81,7 +85,7 @@ export class NotificationService {
       },
       this.#deps.clock.now(),
     );
-    if (result.created) this.#deps.onEnqueued?.();
+    if (result.created) this.#deps.onEnqueued?.(channelKey(input.team, input.channel));
     return result;
   }
 

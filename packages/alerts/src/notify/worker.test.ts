@@ -239,6 +239,64 @@ describe('NotificationWorker', () => {
     expect(seen.attempts[0]).toMatchObject({ outcome: 'retryable', errorClass: 'timeout' });
   });
 
+  it('does not claim for an enqueue while every slot of the channel is busy, and claims when one frees', async () => {
+    channels.set(
+      'a/hook',
+      channel({ type: 'webhook', webhook: { url: 'http://hook.test/' }, concurrency: 1 }),
+    );
+    const release: (() => void)[] = [];
+    respond.set(
+      'hook.test',
+      () => new Promise((resolve) => release.push(() => resolve({ status: 200, body: 'ok' }))),
+    );
+    let claims = 0;
+    const outbox = store.notifications;
+    worker = new NotificationWorker(
+      {
+        outbox: {
+          claim: (options) => {
+            claims += 1;
+            return outbox.claim(options);
+          },
+          finish: (row, outcome, now) => outbox.finish(row, outcome, now),
+          release: (row, dueAt, now) => outbox.release(row, dueAt, now),
+          renew: (tokens, until) => outbox.renew(tokens, until),
+        },
+        channels: { get: (team, name) => Promise.resolve(channels.get(`${team}/${name}`)) },
+        secrets: { resolve: () => Promise.reject(new Error('none')) },
+        clock,
+        server: 'server-1',
+        http: (request) =>
+          (respond.get(new URL(request.url).host) ?? (() => Promise.reject(new Error('no'))))(request),
+      },
+      { leaseMs: 10_000, batchSize: 16 },
+    );
+    await enqueue('G0');
+    expect(await worker.tick()).toBe(1);
+    for (let i = 0; i < 20 && release.length === 0; i += 1) await new Promise((r) => setImmediate(r));
+    expect(release).toHaveLength(1);
+    const before = claims;
+    worker.start();
+    for (let i = 1; i < 10; i += 1) {
+      await enqueue(`G${i}`);
+      worker.wake('a/hook');
+    }
+    // start() polls once; the nine wake-ups for the full channel read nothing.
+    for (let i = 0; i < 20; i += 1) await new Promise((r) => setImmediate(r));
+    expect(claims - before).toBe(1);
+    release.shift()!();
+    for (let i = 0; i < 50 && release.length === 0; i += 1) await new Promise((r) => setImmediate(r));
+    expect(release).toHaveLength(1);
+    expect(claims - before).toBeLessThanOrEqual(3);
+    while (release.length > 0 || (await service.list(caller, 'a', { state: 'pending' })).items.length > 0) {
+      release.shift()?.();
+      await new Promise((r) => setImmediate(r));
+    }
+    await worker.stop();
+    const states = (await service.list(caller, 'a', {})).items.map((item) => item.state);
+    expect(states.filter((state) => state === 'delivered')).toHaveLength(10);
+  });
+
   it('queues what the rate limit holds back and drops nothing', async () => {
     channels.set(
       'a/hook',

@@ -1,7 +1,12 @@
 import { Value } from '@sinclair/typebox/value';
 import { WebhookMessage, type NotificationChannelSpec } from '@gantry/model';
 import type { Clock, EventRecorder, Timer } from '@gantry/controllers';
-import type { ClaimedNotification, NotificationRepository, StoredAttempt } from '@gantry/store';
+import {
+  channelKey,
+  type ClaimedNotification,
+  type NotificationRepository,
+  type StoredAttempt,
+} from '@gantry/store';
 import { attemptDelivery, type AttemptResult } from './attempt.ts';
 import { retryDelayMs } from './backoff.ts';
 import type { ChannelSource, HttpSend, MailSend, SecretResolver } from './ports.ts';
@@ -78,6 +83,8 @@ export class NotificationWorker {
   #running = false;
   #ticking: Promise<void> | undefined;
   #again = false;
+  /** The next round claims even when every known channel is full (a poll: rows of unknown channels). */
+  #force = false;
   #pollTimer: Timer | undefined;
   #renewTimer: Timer | undefined;
 
@@ -89,7 +96,7 @@ export class NotificationWorker {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.wake();
+    this.#request(true);
     this.#scheduleRenew();
   }
 
@@ -97,14 +104,25 @@ export class NotificationWorker {
   async stop(): Promise<void> {
     this.#running = false;
     this.#pollTimer?.cancel();
+    this.#pollTimer = undefined;
     this.#renewTimer?.cancel();
     await this.#ticking;
     await this.idle();
   }
 
-  /** Looks at the outbox now (after a local enqueue, or a send freed a channel's slot). */
-  wake(): void {
+  /**
+   * Looks at the outbox now: after a local enqueue (`channel` names its `team/channel`), or when a send
+   * freed a slot. An enqueue for a channel whose slots on this server are all busy claims nothing (the
+   * row is claimed when a slot frees), so a burst of enqueues does not turn into a burst of claims.
+   */
+  wake(channel?: string): void {
     if (!this.#running) return;
+    if (channel !== undefined && this.#full(channel, this.#deps.clock.now())) return;
+    this.#request();
+  }
+
+  #request(force = false): void {
+    if (force) this.#force = true;
     if (this.#ticking) {
       this.#again = true;
       return;
@@ -119,18 +137,22 @@ export class NotificationWorker {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
   }
 
-  /** One claim-and-dispatch round; returns how many rows it claimed. Sends continue in the background. */
-  async tick(): Promise<number> {
+  /**
+   * One claim-and-dispatch round; returns how many rows it claimed. Sends continue in the background.
+   * Without `force` (a poll), a round in which every channel this worker knows has no free slot or token
+   * claims nothing and reads nothing: rows of a channel it has not sent to yet wait for the next poll or
+   * for a slot to free, whichever comes first.
+   */
+  async tick(force = true): Promise<number> {
     const now = this.#deps.clock.now();
     const exclude: string[] = [];
     const capacity: Record<string, number> = {};
     for (const key of new Set([...this.#channels.keys(), ...this.#starting.keys()])) {
-      const state = this.#channels.get(key);
-      const busy = (state ? state.inFlight + state.waiting.length : 0) + (this.#starting.get(key) ?? 0);
-      const free = (state?.concurrency ?? DEFAULT_CHANNEL_CAPACITY) - busy;
-      if (free <= 0 || (state && state.bucket.readyAt(now) > now)) exclude.push(key);
+      const free = this.#free(key, now);
+      if (free <= 0) exclude.push(key);
       else capacity[key] = free;
     }
+    if (!force && exclude.length > 0 && Object.keys(capacity).length === 0) return 0;
     const rows = await this.#deps.outbox.claim({
       server: this.#deps.server,
       now,
@@ -144,19 +166,36 @@ export class NotificationWorker {
     return rows.length;
   }
 
+  /** Slots of a channel this worker could start a send in now (0 while its token bucket is empty). */
+  #free(key: string, now: number): number {
+    const state = this.#channels.get(key);
+    const busy = (state ? state.inFlight + state.waiting.length : 0) + (this.#starting.get(key) ?? 0);
+    if (state && state.bucket.readyAt(now) > now) return 0;
+    return (state?.concurrency ?? DEFAULT_CHANNEL_CAPACITY) - busy;
+  }
+
+  #full(key: string, now: number): boolean {
+    return (this.#channels.has(key) || this.#starting.has(key)) && this.#free(key, now) <= 0;
+  }
+
   async #loop(): Promise<void> {
-    this.#pollTimer?.cancel();
     try {
       do {
         this.#again = false;
+        const force = this.#force;
+        this.#force = false;
         // Until a round claims nothing: a round takes only each channel's free slots.
-        if ((await this.tick()) > 0) this.#again = true;
+        if ((await this.tick(force)) > 0) this.#again = true;
       } while (this.#again && this.#running);
     } catch (error) {
       this.#deps.onError?.(error);
     }
-    if (this.#running)
-      this.#pollTimer = this.#deps.clock.setTimeout(() => this.wake(), this.#options.pollIntervalMs);
+    // The poll runs every interval whatever the rounds in between did (they may all have been no-ops).
+    if (this.#running && !this.#pollTimer)
+      this.#pollTimer = this.#deps.clock.setTimeout(() => {
+        this.#pollTimer = undefined;
+        this.#request(true);
+      }, this.#options.pollIntervalMs);
   }
 
   #scheduleRenew(): void {
@@ -174,7 +213,7 @@ export class NotificationWorker {
 
   #dispatch(row: ClaimedNotification): void {
     this.#claims.set(row.claimToken, (this.#claims.get(row.claimToken) ?? 0) + 1);
-    const key = `${row.team}/${row.channel}`;
+    const key = channelKey(row.team, row.channel);
     this.#starting.set(key, (this.#starting.get(key) ?? 0) + 1);
     const send = this.#send(row)
       .catch((error: unknown) => this.#deps.onError?.(error))
@@ -189,7 +228,7 @@ export class NotificationWorker {
   }
 
   async #send(row: ClaimedNotification): Promise<void> {
-    const key = `${row.team}/${row.channel}`;
+    const key = channelKey(row.team, row.channel);
     let started = false;
     const start = () => {
       if (started) return;
@@ -251,7 +290,7 @@ export class NotificationWorker {
       await finishFailed('the stored message is not an Alertmanager v4 message', 'template');
       return;
     }
-    const key = `${row.team}/${row.channel}`;
+    const key = channelKey(row.team, row.channel);
     const channel = this.#channel(key, spec, start);
     started();
     // A row beyond the channel's tokens goes back untouched, due when the bucket has one again (an
@@ -263,28 +302,40 @@ export class NotificationWorker {
     if (row.interrupted) channel.bucket.take(start);
     while (channel.inFlight >= channel.concurrency)
       await new Promise<void>((resolve) => channel.waiting.push(resolve));
+    // The slot is held until the outcome is committed: a row this worker holds is one it is sending or
+    // recording, so what a kill leaves in doubt is bounded by the channel's concurrency.
     channel.inFlight += 1;
-    let result: AttemptResult;
-    const at = clock.now();
     try {
-      result = await attemptDelivery(
-        {
-          secrets: this.#deps.secrets,
-          http: this.#deps.http ?? fetchSend,
-          mail: this.#deps.mail ?? smtpSend,
-          clock,
-          templates: this.#templates,
-        },
-        row.team,
-        spec,
-        parsed,
-        row.id,
-      );
+      await this.#attemptAndFinish(row, spec, parsed, attempts, recorded);
     } finally {
       channel.inFlight -= 1;
       channel.waiting.shift()?.();
     }
-    attempts += 1;
+  }
+
+  async #attemptAndFinish(
+    row: ClaimedNotification,
+    spec: NotificationChannelSpec,
+    parsed: WebhookMessage,
+    attemptsBefore: number,
+    recorded: StoredAttempt[],
+  ): Promise<void> {
+    const { clock } = this.#deps;
+    const at = clock.now();
+    const result: AttemptResult = await attemptDelivery(
+      {
+        secrets: this.#deps.secrets,
+        http: this.#deps.http ?? fetchSend,
+        mail: this.#deps.mail ?? smtpSend,
+        clock,
+        templates: this.#templates,
+      },
+      row.team,
+      spec,
+      parsed,
+      row.id,
+    );
+    const attempts = attemptsBefore + 1;
     recorded.push(this.#record(attempts, at, result));
     const now = clock.now();
     if (result.outcome === 'delivered') {

@@ -28,8 +28,9 @@ import {
   type IngestMetrics,
   type SilenceApi,
   type AlertDispatcher,
+  type GroupAlertView,
 } from '@gantry/alerts';
-import { readableTeams, authorize, type Caller } from '@gantry/identity';
+import { authorize, readableTeams, type Caller } from '@gantry/identity';
 import type { AlertRepository, StoredAlert } from '@gantry/store';
 import type { VersionInfo } from './meta.ts';
 
@@ -45,8 +46,20 @@ export interface AlertRouteDependencies {
   instance: string;
   version: VersionInfo;
   /** The dispatcher of this server while it holds the alert-dispatch lease (its groups and mutings). */
-  dispatcher?: () => Pick<AlertDispatcher, 'groups' | 'muting'> | undefined;
+  dispatcher?: () =>
+    Pick<AlertDispatcher, 'groupPage' | 'muting' | 'receivers' | 'teams' | 'unrouted'> | undefined;
+  /**
+   * What `/api/v2/status` shows beyond the version: the teams' alerting configuration as text
+   * (`alertingConfigText`) and the servers that hold leases (`leaseHolders`). Without it, empty.
+   */
+  status?: {
+    config(teams: readonly string[] | undefined): Promise<string>;
+    peers(): Promise<{ name: string; address: string }[]>;
+  };
 }
+
+/** Groups read from the dispatcher per page while answering `/api/v2/alerts/groups`. */
+const GROUP_PAGE = 1_000;
 
 /** Most alerts one `GET /api/v2/alerts` answers (Alertmanager answers all; past this, the newest). */
 const MAX_LISTED = 50_000;
@@ -135,7 +148,7 @@ function routes(
   const listAlerts = async (request: FastifyRequest): Promise<GettableAlert[]> => {
     const query = request.query as AlertmanagerAlertQuery;
     const filter = matchersOf(query.filter);
-    const receiver = query.receiver ? new RegExp(`^(?:${query.receiver})$`) : undefined;
+    const receiver = receiverPattern(query.receiver);
     const team = teamOf(request);
     const teams = visibleTeams(request.caller, team);
     const nowMs = deps.now();
@@ -149,15 +162,23 @@ function routes(
       scanLimit: MAX_LISTED * 4,
     });
     const silences = await activeSilences(deps, request.caller, team, nowMs);
+    // While this server dispatches, the receivers are the channels of the groups that hold the alert and
+    // inhibitedBy the inhibiting alerts' fingerprints; on another server, the team and none (documented).
+    const dispatcher = deps.dispatcher?.();
     const out: GettableAlert[] = [];
     for (const alert of items) {
       const silencedBy = silences
         .filter((s) => s.team === alert.team && matchesAll(s.matchers, alert.labels))
         .map((s) => s.id);
-      const gettable = toGettable(alert, silencedBy);
-      if (receiver && !gettable.receivers.some((r) => receiver.test(r.name))) continue;
-      if (query.silenced === 'false' && silencedBy.length > 0) continue;
-      if (query.active === 'false' && silencedBy.length === 0) continue;
+      const inhibitedBy = dispatcher?.muting(alert.team, alert.labels, alert.fingerprint).inhibitedBy ?? [];
+      const receivers = dispatcher?.receivers(alert.team, alert.fingerprint) ?? [];
+      const gettable = toGettable(
+        alert,
+        silencedBy,
+        inhibitedBy,
+        receivers.length > 0 ? receivers : [alert.team],
+      );
+      if (!keepAlert(gettable, query, receiver)) continue;
       out.push(gettable);
     }
     return out.sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : 1));
@@ -183,29 +204,52 @@ function routes(
       schema: {
         tags,
         summary:
-          "Alertmanager API v2: the firing alerts grouped by team and alertname (the routing tree's group_by once the dispatcher runs)",
+          "Alertmanager API v2: the dispatcher's aggregation groups (one per group and receiver: the route's channel, the group labels), with their firing alerts",
         ...params,
         querystring: AlertmanagerAlertQuery,
         response: { 200: AlertGroups, ...amErrors },
       },
     },
-    async (request) => {
-      const groups = new Map<string, AlertGroup>();
-      for (const alert of await listAlerts(request)) {
-        const team = alert.receivers[0]?.name ?? '';
-        const key = `${team}\u0000${alert.labels.alertname ?? ''}`;
-        let group = groups.get(key);
-        if (!group) {
-          group = {
-            labels: { alertname: alert.labels.alertname ?? '' },
-            receiver: { name: team },
-            alerts: [],
-          };
-          groups.set(key, group);
+    async (request): Promise<AlertGroup[]> => {
+      const dispatcher = deps.dispatcher?.();
+      if (!dispatcher) return groupsByAlertname(await listAlerts(request));
+      const query = request.query as AlertmanagerAlertQuery;
+      const filter = matchersOf(query.filter);
+      const receiver = receiverPattern(query.receiver);
+      const team = teamOf(request);
+      const teams = visibleTeams(request.caller, team) ?? dispatcher.teams();
+      const now = deps.now();
+      const out: AlertGroup[] = [];
+      for (const name of teams) {
+        let after: string | undefined;
+        for (;;) {
+          const page = dispatcher.groupPage(name, {
+            ...(after !== undefined ? { after } : {}),
+            limit: GROUP_PAGE,
+          });
+          for (const group of page.groups) {
+            const alerts = group.alerts
+              .filter((alert) => alert.endsAt === null || alert.endsAt > now)
+              .map((alert) => heldGettable(name, alert, group.receivers, now))
+              .filter((alert) => matchesAll(filter, alert.labels) && keepAlert(alert, query, undefined));
+            if (alerts.length === 0) continue;
+            for (const channel of group.receivers) {
+              if (receiver && !receiver.test(channel)) continue;
+              out.push({ labels: { ...group.groupLabels }, receiver: { name: channel }, alerts });
+            }
+          }
+          if (page.next === undefined) break;
+          after = page.next;
         }
-        group.alerts.push(alert);
+        // Alerts no route takes (the team has no AlertRouting) are shown by alertname with the team as
+        // receiver, as GET /api/v2/alerts names them, so that nothing firing is missing from the groups.
+        const unrouted = dispatcher
+          .unrouted(name)
+          .map((alert) => heldGettable(name, alert, [name], now))
+          .filter((alert) => matchesAll(filter, alert.labels) && keepAlert(alert, query, receiver));
+        out.push(...groupsByAlertname(unrouted));
       }
-      return [...groups.values()];
+      return out;
     },
   );
 
@@ -214,16 +258,20 @@ function routes(
     {
       schema: {
         tags,
-        summary: 'Alertmanager API v2: version, uptime and the servers',
+        summary:
+          "Alertmanager API v2: version, uptime, the servers holding leases, and the team's alerting configuration as YAML",
         ...params,
         response: { 200: AlertmanagerStatus, ...amErrors },
       },
     },
-    (request) => {
+    async (request) => {
       const team = teamOf(request);
-      if (team !== undefined) authorize(request.caller.principal, 'read', team, 'the alerts');
+      const teams = visibleTeams(request.caller, team);
+      const [original, peers] = deps.status
+        ? await Promise.all([deps.status.config(teams), deps.status.peers()])
+        : ['', []];
       return {
-        cluster: { name: deps.instance, status: 'ready' as const, peers: [] },
+        cluster: { name: deps.instance, status: 'ready' as const, peers },
         versionInfo: {
           version: deps.version.version,
           revision: deps.version.commit,
@@ -232,7 +280,7 @@ function routes(
           buildDate: '',
           goVersion: 'none (Gantry)',
         },
-        config: { original: '' },
+        config: { original },
         uptime: new Date(deps.startedAt).toISOString(),
       };
     },
@@ -344,7 +392,85 @@ async function activeSilences(
     }));
 }
 
-function toGettable(alert: StoredAlert, silencedBy: string[]): GettableAlert {
+/** amtool's `--receiver` is a regular expression over the whole receiver name. */
+function receiverPattern(text: string | undefined): RegExp | undefined {
+  if (!text) return undefined;
+  try {
+    return new RegExp(`^(?:${text})$`);
+  } catch (error) {
+    throw new InputError(`bad receiver pattern: ${(error as Error).message}`, [
+      { path: 'querystring/receiver', message: 'is not a regular expression' },
+    ]);
+  }
+}
+
+/** Alertmanager's filters of `GET /api/v2/alerts`: receiver, silenced, inhibited, active. */
+function keepAlert(
+  alert: GettableAlert,
+  query: AlertmanagerAlertQuery,
+  receiver: RegExp | undefined,
+): boolean {
+  const { silencedBy, inhibitedBy } = alert.status;
+  if (receiver && !alert.receivers.some((r) => receiver.test(r.name))) return false;
+  if (query.silenced === 'false' && silencedBy.length > 0) return false;
+  if (query.inhibited === 'false' && inhibitedBy.length > 0) return false;
+  if (query.active === 'false' && silencedBy.length === 0 && inhibitedBy.length === 0) return false;
+  return true;
+}
+
+/** An alert the dispatcher holds, as the Alertmanager API shows it. */
+function heldGettable(
+  team: string,
+  alert: GroupAlertView,
+  receivers: readonly string[],
+  now: number,
+): GettableAlert {
+  return toGettable(
+    {
+      team,
+      labels: alert.labels,
+      annotations: alert.annotations,
+      startsAt: new Date(alert.startsAt).toISOString(),
+      endsAt: new Date(alert.endsAt ?? now + 3_600_000).toISOString(),
+      updatedAt: new Date(alert.updatedAt).toISOString(),
+      generatorURL: alert.generatorURL,
+      fingerprint: alert.fingerprint,
+    },
+    alert.silencedBy,
+    alert.inhibitedBy,
+    receivers,
+  );
+}
+
+/** The groups answered by a server that does not run the dispatcher: by team and alertname. */
+function groupsByAlertname(alerts: GettableAlert[]): AlertGroup[] {
+  const groups = new Map<string, AlertGroup>();
+  for (const alert of alerts) {
+    const receiver = alert.receivers[0]?.name ?? '';
+    const key = `${receiver}\u0000${alert.labels.alertname ?? ''}`;
+    let group = groups.get(key);
+    if (!group) {
+      group = {
+        labels: { alertname: alert.labels.alertname ?? '' },
+        receiver: { name: receiver },
+        alerts: [],
+      };
+      groups.set(key, group);
+    }
+    group.alerts.push(alert);
+  }
+  return [...groups.values()];
+}
+
+function toGettable(
+  alert: Pick<
+    StoredAlert,
+    'team' | 'labels' | 'annotations' | 'startsAt' | 'endsAt' | 'updatedAt' | 'generatorURL' | 'fingerprint'
+  >,
+  silencedBy: string[],
+  inhibitedBy: string[],
+  receivers: readonly string[],
+): GettableAlert {
   return {
     labels: alert.labels,
     annotations: alert.annotations,
@@ -353,7 +479,11 @@ function toGettable(alert: StoredAlert, silencedBy: string[]): GettableAlert {
     updatedAt: alert.updatedAt,
     ...(alert.generatorURL ? { generatorURL: alert.generatorURL } : {}),
     fingerprint: alert.fingerprint,
-    receivers: [{ name: alert.team }],
-    status: { state: silencedBy.length > 0 ? 'suppressed' : 'active', silencedBy, inhibitedBy: [] },
+    receivers: receivers.map((name) => ({ name })),
+    status: {
+      state: silencedBy.length > 0 || inhibitedBy.length > 0 ? 'suppressed' : 'active',
+      silencedBy,
+      inhibitedBy,
+    },
   };
 }

@@ -7,6 +7,7 @@ import {
   AlertmanagerWebhookMessage,
   AlertQuery,
   DispatchGroupList,
+  DispatchGroupQuery,
   GenericAlertBatch,
   InputError,
   decodeContinueToken,
@@ -23,6 +24,14 @@ import { visibleTeams, type AlertRouteDependencies } from './alertmanager.ts';
 const TeamParams = Type.Object({
   team: Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 }),
 });
+
+function isGroupPosition(value: unknown): value is { groupKey: string } {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { groupKey: unknown }).groupKey === 'string'
+  );
+}
 
 function isPosition(value: unknown): value is { seq: number } {
   return typeof value === 'object' && value !== null && Number.isInteger((value as { seq: unknown }).seq);
@@ -108,32 +117,32 @@ export function alertRoutes(fastify: FastifyInstance, deps: AlertRouteDependenci
       schema: {
         tags,
         summary:
-          "The team's aggregation groups as the dispatcher holds them, with what mutes each alert (silences, inhibiting alerts)",
+          "The team's aggregation groups as the dispatcher holds them, in group-key order and in pages, with what mutes each alert (silences, inhibiting alerts)",
         params: TeamParams,
-        response: { 200: DispatchGroupList },
+        querystring: DispatchGroupQuery,
+        response: { 200: DispatchGroupList, ...errorResponses(400, 403, 404) },
       },
     },
-    async (request): Promise<DispatchGroupList> => {
+    (request): DispatchGroupList => {
       const team = request.params.team;
       visibleTeams(request.caller, team);
+      const query = request.query;
+      const limit = query.limit === undefined ? 100 : Number(query.limit);
+      if (!(limit >= 1 && limit <= 1000))
+        throw new InputError('limit must be from 1 to 1000', [
+          { path: 'querystring/limit', message: 'must be 1-1000' },
+        ]);
+      const after =
+        query.continue === undefined
+          ? undefined
+          : decodeContinueToken(query.continue, isGroupPosition).groupKey;
       const dispatcher = deps.dispatcher?.();
       if (!dispatcher) return { dispatching: false, groups: [] };
-      const snapshots = dispatcher.groups(team);
-      const wanted = new Set(snapshots.flatMap((group) => group.fingerprints));
-      const labels = new Map<string, Readonly<Record<string, string>>>();
-      if (wanted.size > 0) {
-        const page = await deps.repository.query({
-          teams: [team],
-          now: new Date(deps.now()).toISOString(),
-          entities: {},
-          limit: 5000,
-        });
-        for (const alert of page.items)
-          if (wanted.has(alert.fingerprint)) labels.set(alert.fingerprint, alert.labels);
-      }
+      // The dispatcher holds every alert of its groups with its labels: nothing is read from the store.
+      const page = dispatcher.groupPage(team, { ...(after !== undefined ? { after } : {}), limit });
       return {
         dispatching: true,
-        groups: snapshots.map((group) => ({
+        groups: page.groups.map((group) => ({
           groupKey: group.groupKey,
           routing: group.routing,
           routeId: group.routeId,
@@ -142,14 +151,13 @@ export function alertRoutes(fastify: FastifyInstance, deps: AlertRouteDependenci
           ...(group.nextFlushAt !== undefined
             ? { nextFlushAt: new Date(group.nextFlushAt).toISOString() }
             : {}),
-          alerts: group.fingerprints.map((fingerprint) => {
-            const alertLabels = labels.get(fingerprint);
-            const muting = alertLabels
-              ? dispatcher.muting(team, alertLabels, fingerprint)
-              : { silencedBy: [], inhibitedBy: [] };
-            return { fingerprint, silencedBy: muting.silencedBy, inhibitedBy: muting.inhibitedBy };
-          }),
+          alerts: group.alerts.map((alert) => ({
+            fingerprint: alert.fingerprint,
+            silencedBy: alert.silencedBy,
+            inhibitedBy: alert.inhibitedBy,
+          })),
         })),
+        ...(page.next !== undefined ? { continue: encodeContinueToken({ groupKey: page.next }) } : {}),
       };
     },
   );

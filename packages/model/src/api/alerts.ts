@@ -316,7 +316,24 @@ export const DispatchGroupList = Type.Object(
         'Whether this server runs the dispatcher now (holds the alert-dispatch lease); if not, `groups` is empty.',
     }),
     groups: Type.Array(DispatchGroup),
+    continue: Type.Optional(
+      Type.String({
+        description: 'Present when more groups follow: pass it as `continue` for the next page.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
 export type DispatchGroupList = Static<typeof DispatchGroupList>;
+
+/** The query of `GET /api/teams/{team}/alerts/groups`: pages of groups in group-key order. */
+export const DispatchGroupQuery = Type.Object(
+  {
+    limit: Type.Optional(
+      Type.String({ pattern: '^[0-9]+$', description: 'Groups per page, 1-1000 (default 100).' }),
+    ),
+    continue: Type.Optional(Type.String({ maxLength: 8192 })),
+  },
+  { additionalProperties: false },
+);
+export type DispatchGroupQuery = Static<typeof DispatchGroupQuery>;

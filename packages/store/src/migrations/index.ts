@@ -15,6 +15,7 @@ import { hosts } from './0011-hosts.ts';
 import { healthExceptions } from './0013-health-exceptions.ts';
 import { healthCorrelation } from './0014-health-correlation.ts';
 import { healthRisks } from './0015-health-risks.ts';
+import { notificationClaimIndex } from './0018-notification-claim-index.ts';
 
 /** Every migration, by name; names sort in the order they run. Never edit one that has shipped. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -34,5 +35,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0013-health-exceptions': healthExceptions(dialect),
     '0014-health-correlation': healthCorrelation(),
     '0015-health-risks': healthRisks(dialect),
+    '0018-notification-claim-index': notificationClaimIndex(),
   };
 }
