@@ -1,3 +1,21 @@
+import type { StoreTransaction } from '@gantry/store';
+
+/** A report as a batch listener receives it. */
+export interface AgentReport {
+  from: { team: string; host: string };
+  body: unknown;
+}
+
+/**
+ * Reports of one group commit, in arrival order; `tx` is the transaction they commit in (undefined when
+ * the transport has none: the listener writes in a transaction of its own). The returned function runs
+ * after the commit; the reports are acknowledged after it.
+ */
+export type ReportBatchListener = (
+  reports: readonly AgentReport[],
+  tx: StoreTransaction | undefined,
+) => Promise<(() => void) | void>;
+
 /**
  * The transport between the server and the hosts' agents, as the jobs code needs it. `@gantry/hosts`
  * implements it over the agents' connections; `MemoryAgentPort` implements it in one process for tests
@@ -18,6 +36,8 @@ export interface AgentPort {
     channel: string,
     listener: (from: { team: string; host: string }, body: unknown) => void | Promise<void>,
   ): () => void;
+  /** Messages agents report on a channel, in batches written in one transaction (group commit). */
+  onReports(channel: string, listener: ReportBatchListener): () => void;
 }
 
 /** A server without an agent transport: no host is connected, and nothing can be sent. */
@@ -25,4 +45,5 @@ export const NO_AGENTS: AgentPort = {
   connected: () => false,
   send: () => Promise.resolve(false),
   onMessage: () => () => undefined,
+  onReports: () => () => undefined,
 };

@@ -6,6 +6,7 @@ import type {
   HostTable,
   JoinTokenTable,
 } from './schema.ts';
+import type { StoreTransaction } from './transaction.ts';
 
 export type HostRow = Selectable<HostTable>;
 export type JoinTokenRow = Selectable<JoinTokenTable>;
@@ -21,6 +22,10 @@ export interface HostListQuery {
   /** Keeps only the rows it accepts (label selectors); the page still holds up to `limit` rows. */
   accept?: (row: HostRow) => boolean;
 }
+
+/** The key `receiveMany` answers with. */
+export const receiptKey = (report: { team: string; host: string; id: string }): string =>
+  `${report.team}\u0000${report.host}\u0000${report.id}`;
 
 export interface HeartbeatUpdate {
   team: string;
@@ -52,6 +57,16 @@ const messageRow = (row: AgentMessageRow): AgentMessageRow =>
 /** Host records, join tokens, agent credentials, and the agents' message queues (migration 0011-hosts). */
 export class HostRepository {
   constructor(private readonly db: Kysely<Database>) {}
+
+  /** Runs `work` in one transaction that other repositories may join (`JobRepository.within`). */
+  async transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(work);
+  }
+
+  /** This repository inside a transaction. */
+  within(tx: StoreTransaction): HostRepository {
+    return new HostRepository(tx);
+  }
 
   // Join tokens.
 
@@ -376,6 +391,26 @@ export class HostRepository {
     return rows.map(messageRow);
   }
 
+  /** Many agents' acknowledgements in one statement per 200 (each deletes its own host's message only). */
+  async acknowledgeMany(acks: readonly { team: string; host: string; id: string }[]): Promise<void> {
+    for (let at = 0; at < acks.length; at += 200) {
+      const slice = acks.slice(at, at + 200);
+      await this.db
+        .deleteFrom('agent_messages')
+        .where(
+          'id',
+          'in',
+          slice.map((ack) => ack.id),
+        )
+        .where((eb) =>
+          eb.or(
+            slice.map((ack) => eb.and([eb('team', '=', ack.team), eb('host', '=', ack.host), eb('id', '=', ack.id)])),
+          ),
+        )
+        .execute();
+    }
+  }
+
   async acknowledge(team: string, host: string, id: string): Promise<void> {
     await this.db
       .deleteFrom('agent_messages')
@@ -397,6 +432,33 @@ export class HostRepository {
       .onConflict((oc) => oc.columns(['team', 'host', 'id']).doNothing())
       .executeTakeFirst();
     return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+  }
+
+  /**
+   * Records many reports' ids in one statement per 500; answers the keys (`receiptKey`) of those not
+   * recorded before (a report given twice in the list counts once, as its first).
+   */
+  async receiveMany(
+    reports: readonly { team: string; host: string; id: string }[],
+    now: number,
+  ): Promise<Set<string>> {
+    const unique = new Map<string, { team: string; host: string; id: string }>();
+    for (const report of reports) {
+      const key = receiptKey(report);
+      if (!unique.has(key)) unique.set(key, { team: report.team, host: report.host, id: report.id });
+    }
+    const fresh = new Set<string>();
+    const rows = [...unique.values()];
+    for (let at = 0; at < rows.length; at += 500) {
+      const inserted = await this.db
+        .insertInto('agent_receipts')
+        .values(rows.slice(at, at + 500).map((row) => ({ ...row, received_at: now })))
+        .onConflict((oc) => oc.columns(['team', 'host', 'id']).doNothing())
+        .returning(['team', 'host', 'id'])
+        .execute();
+      for (const row of inserted) fresh.add(receiptKey(row));
+    }
+    return fresh;
   }
 
   /** Forgets a receipt whose listeners failed, so the redelivered report is handled again. */

@@ -20,3 +20,4 @@ export * from './alert-rule-state-repository.ts';
 export * from './notification-repository.ts';
 export * from './job-repository.ts';
 export * from './host-repository.ts';
+export * from './transaction.ts';

@@ -157,6 +157,7 @@ describe('JobRunController', () => {
       connected: (t, h) => port.connected(t, h),
       send: () => Promise.resolve(true),
       onMessage: () => () => undefined,
+      onReports: () => () => undefined,
     };
     const a = controller('server-a', dying);
     await a.tick();
