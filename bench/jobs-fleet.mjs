@@ -331,6 +331,15 @@ async function measure(label, env, port) {
     const run = (await request('GET', `${url}/api/jobs/runs/${runId}`, undefined, token)).body;
     // Every target's result and its output, read back through the API.
     const succeeded = run.targetList.filter((t) => t.state === 'succeeded' && t.exitCode === 0).length;
+    // Where the time went: the server's times of the last dispatch, start and end, after the POST's.
+    const createdAt = Date.parse(run.createdAt);
+    const lastOf = (field) =>
+      Math.max(...run.targetList.map((t) => (t[field] ? Date.parse(t[field]) - createdAt : 0)));
+    const phases = {
+      lastDispatchedMs: lastOf('dispatchedAt'),
+      lastStartedMs: lastOf('startedAt'),
+      lastFinishedMs: lastOf('finishedAt'),
+    };
     let cursor = 0;
     const withOutput = new Set();
     for (;;) {
@@ -376,6 +385,7 @@ async function measure(label, env, port) {
     if (streamRun.status !== 201) throw new Error(`stream run: ${streamRun.status}`);
     const perTarget = new Map(streamTargets.map((t) => [t, { seq: 0, bytes: 0 }]));
     const latencies = [];
+    const storeLatencies = [];
     const problems = [];
     let followCursor = 0;
     let received = 0;
@@ -410,6 +420,7 @@ async function measure(label, env, port) {
         }
         received += Buffer.byteLength(chunk.data);
         latencies.push(now - Number(sentAt));
+        storeLatencies.push(Date.parse(chunk.at) - Number(sentAt));
       }
       if (answer.body.chunks.length > 0) {
         firstChunkAt ??= performance.now();
@@ -448,6 +459,7 @@ async function measure(label, env, port) {
         succeededExit0: succeeded,
         targetsWithOutput: withOutput.size,
         serverPeakRssMb: Math.round(peakRss),
+        ...phases,
       },
       stream: {
         hosts: streamHosts,
@@ -464,6 +476,8 @@ async function measure(label, env, port) {
         // From the POST until the follower had the last byte.
         totalSeconds: Math.round(((lastChunkAt - streamStarted) / 1000) * 10) / 10,
         followLatencyMs: { p50: lat.p50, p90: lat.p90, p99: lat.p99, max: lat.max },
+        // Chunk made → stored (the server's time of the batch that wrote it): the write side's share.
+        storeLatencyMs: (({ p50, p99, max }) => ({ p50, p99, max }))(percentiles(storeLatencies)),
         serverPeakRssMb: Math.round(streamPeakRss),
         serverCpuPercent: Math.round(streamCpu),
       },

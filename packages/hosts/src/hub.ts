@@ -12,7 +12,13 @@ import {
   type ServerFrame,
 } from '@gantry/model';
 import type { EventRecorder } from '@gantry/controllers';
-import { receiptKey, type HeartbeatUpdate, type HostRepository, type StoreTransaction } from '@gantry/store';
+import {
+  receiptKey,
+  type AgentMessageRow,
+  type HeartbeatUpdate,
+  type HostRepository,
+  type StoreTransaction,
+} from '@gantry/store';
 import type { AgentAccess } from './access.ts';
 import type { HubSignal, HubSignals } from './signals.ts';
 import { GroupCommit, type Schedule } from './group-commit.ts';
@@ -29,6 +35,15 @@ export interface AgentPort {
     body: unknown,
     options?: { ttlMs?: number },
   ): Promise<boolean>;
+  /**
+   * `send` for many hosts of one team at once (a job's dispatch): one query for the hosts, one insert per
+   * 200 messages, one read of their queues. Answers, per message, whether its host is known.
+   */
+  sendMany(
+    team: string,
+    messages: readonly OutgoingMessage[],
+    options?: { ttlMs?: number },
+  ): Promise<boolean[]>;
   /** Messages the agents report on a channel; called once per message id (the hub de-duplicates redelivery). */
   onMessage(
     channel: string,
@@ -43,6 +58,13 @@ export interface AgentPort {
    * again).
    */
   onReports(channel: string, listener: ReportBatchListener): () => void;
+}
+
+/** One message of `sendMany`. */
+export interface OutgoingMessage {
+  host: string;
+  channel: string;
+  body: unknown;
 }
 
 /** A report as a batch listener receives it. */
@@ -290,6 +312,44 @@ export class AgentHub implements AgentPort {
     if (connection?.ready) this.#deliver(connection);
     else if (!connection) await this.#options.signals.publish({ type: 'message', team, host });
     return true;
+  }
+
+  async sendMany(
+    team: string,
+    messages: readonly OutgoingMessage[],
+    options: { ttlMs?: number } = {},
+  ): Promise<boolean[]> {
+    if (messages.length === 0) return [];
+    const { repository, now } = this.#options;
+    const hosts = [...new Set(messages.map((message) => message.host))];
+    const known = await repository.existingHosts(team, hosts);
+    const at = now();
+    const expires = at + (options.ttlMs ?? this.#options.defaultTtlMs ?? DEFAULT_TTL_MS);
+    await repository.enqueueMany(
+      messages
+        .filter((message) => known.has(message.host))
+        .map((message) => ({
+          id: randomUUID(),
+          team,
+          host: message.host,
+          channel: message.channel,
+          body: JSON.stringify(message.body ?? null),
+          created_at: at,
+          expires_at: expires,
+        })),
+    );
+    const here: Connection[] = [];
+    const elsewhere: string[] = [];
+    for (const host of hosts) {
+      if (!known.has(host)) continue;
+      const connection = this.#connections.get(hostKey(team, host));
+      if (connection?.ready) here.push(connection);
+      else if (!connection) elsewhere.push(host);
+    }
+    this.#deliverMany(team, here);
+    for (const group of notifyGroups(elsewhere))
+      await this.#options.signals.publish({ type: 'messages', team, hosts: group });
+    return messages.map((message) => known.has(message.host));
   }
 
   onMessage(channel: string, listener: Listener): () => void {
@@ -555,17 +615,7 @@ export class AgentHub implements AgentPort {
           this.#options.now(),
           PENDING_BATCH,
         );
-        connection.moreWaiting = rows.length === PENDING_BATCH;
-        for (const row of rows) {
-          if (connection.inFlight.has(row.id)) continue;
-          connection.inFlight.add(row.id);
-          connection.sendFrame({
-            type: 'message',
-            id: row.id,
-            channel: row.channel,
-            body: JSON.parse(row.body) as unknown,
-          });
-        }
+        this.#sendRows(connection, rows);
       } while (connection.deliverAgain && this.#connections.get(connection.key) === connection);
     };
     run()
@@ -573,7 +623,70 @@ export class AgentHub implements AgentPort {
       .finally(() => (connection.delivering = false));
   }
 
+  /**
+   * `#deliver` for many connections of one team with one read of their queues; a connection already in a
+   * delivery pass is told to go again instead, and one whose queue had more goes on by itself.
+   */
+  #deliverMany(team: string, connections: readonly Connection[]): void {
+    const batch: Connection[] = [];
+    for (const connection of connections) {
+      if (connection.delivering) connection.deliverAgain = true;
+      else {
+        connection.delivering = true;
+        batch.push(connection);
+      }
+    }
+    if (batch.length === 0) return;
+    const run = async (): Promise<void> => {
+      const rows = await this.#options.repository.pendingMany(
+        team,
+        batch.map((connection) => connection.host),
+        this.#options.now(),
+      );
+      const byHost = new Map<string, AgentMessageRow[]>();
+      for (const row of rows) {
+        const queue = byHost.get(row.host) ?? [];
+        queue.push(row);
+        byHost.set(row.host, queue);
+      }
+      for (const connection of batch) this.#sendRows(connection, byHost.get(connection.host) ?? []);
+    };
+    run()
+      .catch((error: unknown) => this.#options.logger.warn({ err: error }, 'agent message delivery failed'))
+      .finally(() => {
+        for (const connection of batch) {
+          connection.delivering = false;
+          if (connection.deliverAgain && this.#connections.get(connection.key) === connection)
+            this.#deliver(connection);
+        }
+      });
+  }
+
+  /** Sends a host's waiting rows (oldest first) that are not in flight, up to `PENDING_BATCH`. */
+  #sendRows(connection: Connection, rows: readonly AgentMessageRow[]): void {
+    connection.moreWaiting = rows.length >= PENDING_BATCH;
+    for (const row of rows.slice(0, PENDING_BATCH)) {
+      if (connection.inFlight.has(row.id)) continue;
+      connection.inFlight.add(row.id);
+      connection.sendFrame({
+        type: 'message',
+        id: row.id,
+        channel: row.channel,
+        body: JSON.parse(row.body) as unknown,
+      });
+    }
+  }
+
   #onSignal(signal: HubSignal): void {
+    if (signal.type === 'messages') {
+      const here: Connection[] = [];
+      for (const host of signal.hosts) {
+        const connection = this.#connections.get(hostKey(signal.team, host));
+        if (connection?.ready) here.push(connection);
+      }
+      this.#deliverMany(signal.team, here);
+      return;
+    }
     const key = hostKey(signal.team, signal.host);
     if (signal.type === 'message') {
       const connection = this.#connections.get(key);
@@ -670,6 +783,25 @@ export class AgentHub implements AgentPort {
       }
     }
   }
+}
+
+/** Host names in groups whose `messages` signal stays well under NOTIFY's 8,000-byte payload. */
+function notifyGroups(hosts: readonly string[]): string[][] {
+  const groups: string[][] = [];
+  let group: string[] = [];
+  let bytes = 0;
+  for (const host of hosts) {
+    const size = Buffer.byteLength(host) + 3;
+    if (group.length > 0 && bytes + size > 6_000) {
+      groups.push(group);
+      group = [];
+      bytes = 0;
+    }
+    group.push(host);
+    bytes += size;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
 }
 
 function rawText(data: RawData): string {

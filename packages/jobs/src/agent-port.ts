@@ -31,6 +31,12 @@ export interface AgentPort {
     body: unknown,
     options?: { ttlMs?: number },
   ): Promise<boolean>;
+  /** `send` for many hosts of one team at once; per message, whether its host is known. */
+  sendMany(
+    team: string,
+    messages: readonly { host: string; channel: string; body: unknown }[],
+    options?: { ttlMs?: number },
+  ): Promise<boolean[]>;
   /** Messages agents report on a channel; once per message id. */
   onMessage(
     channel: string,
@@ -44,6 +50,7 @@ export interface AgentPort {
 export const NO_AGENTS: AgentPort = {
   connected: () => false,
   send: () => Promise.resolve(false),
+  sendMany: (_team, messages) => Promise.resolve(messages.map(() => false)),
   onMessage: () => () => undefined,
   onReports: () => () => undefined,
 };

@@ -77,6 +77,17 @@ export class MemoryAgentPort implements AgentPort {
     return Promise.resolve(true);
   }
 
+  async sendMany(
+    team: string,
+    messages: readonly { host: string; channel: string; body: unknown }[],
+    options?: { ttlMs?: number },
+  ): Promise<boolean[]> {
+    const sent: boolean[] = [];
+    for (const message of messages)
+      sent.push(await this.send(team, message.host, message.channel, message.body, options));
+    return sent;
+  }
+
   onMessage(channel: string, listener: Listener): () => void {
     const set = this.#listeners.get(channel) ?? new Set<Listener>();
     set.add(listener);

@@ -377,6 +377,50 @@ export class HostRepository {
     await this.db.insertInto('agent_messages').values(message).execute();
   }
 
+  /** Many messages in one statement per 200, queued in the order given. */
+  async enqueueMany(messages: readonly Omit<AgentMessageRow, 'seq'>[]): Promise<void> {
+    for (let at = 0; at < messages.length; at += 200)
+      await this.db
+        .insertInto('agent_messages')
+        .values(messages.slice(at, at + 200))
+        .execute();
+  }
+
+  /** Of `names`, the hosts `team` has. */
+  async existingHosts(team: string, names: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let at = 0; at < names.length; at += 500) {
+      const rows = await this.db
+        .selectFrom('hosts')
+        .select('name')
+        .where('team', '=', team)
+        .where('name', 'in', names.slice(at, at + 500))
+        .execute();
+      for (const row of rows) found.add(row.name);
+    }
+    return found;
+  }
+
+  /**
+   * Messages waiting for each of `hosts` of `team`, oldest first, not yet expired: every one (a connected
+   * host's queue is short: its messages are sent as they come and deleted when acknowledged).
+   */
+  async pendingMany(team: string, hosts: readonly string[], now: number): Promise<AgentMessageRow[]> {
+    const rows: AgentMessageRow[] = [];
+    for (let at = 0; at < hosts.length; at += 500) {
+      const page = await this.db
+        .selectFrom('agent_messages')
+        .selectAll()
+        .where('team', '=', team)
+        .where('host', 'in', hosts.slice(at, at + 500))
+        .where('expires_at', '>', now)
+        .orderBy('seq')
+        .execute();
+      rows.push(...page.map(messageRow));
+    }
+    return rows;
+  }
+
   /** Messages waiting for a host, oldest first, not yet expired. */
   async pending(team: string, host: string, now: number, limit = 1000): Promise<AgentMessageRow[]> {
     const rows = await this.db

@@ -156,6 +156,7 @@ describe('JobRunController', () => {
       ...port,
       connected: (t, h) => port.connected(t, h),
       send: () => Promise.resolve(true),
+      sendMany: (_team, messages) => Promise.resolve(messages.map(() => true)),
       onMessage: () => () => undefined,
       onReports: () => () => undefined,
     };
