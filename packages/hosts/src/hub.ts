@@ -505,7 +505,12 @@ export class AgentHub implements AgentPort {
     } else {
       // Acknowledged when its batch has committed. Frames read on meanwhile (the next reports join the
       // same or the next batch, in order) unless the batches fall behind.
-      const written = this.#reports.add({ connection, id: frame.id, channel: frame.channel, body: frame.body });
+      const written = this.#reports.add({
+        connection,
+        id: frame.id,
+        channel: frame.channel,
+        body: frame.body,
+      });
       if (this.#reports.backlog > REPORT_BACKLOG) await written;
     }
   }
@@ -533,6 +538,7 @@ export class AgentHub implements AgentPort {
 
   async #writeReports(items: ReportItem[]): Promise<void> {
     const { repository, now } = this.#options;
+
     const keyOf = (item: ReportItem) =>
       receiptKey({ team: item.connection.team, host: item.connection.host, id: item.id });
     const afterCommit: (() => void)[] = [];

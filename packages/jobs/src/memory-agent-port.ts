@@ -145,7 +145,8 @@ export class MemoryAgentPort implements AgentPort {
             if (after) afterCommit.push(after);
           }
           for (const after of afterCommit) after();
-          for (const report of batch) for (const listener of listeners) await listener(report.from, report.body);
+          for (const report of batch)
+            for (const listener of listeners) await listener(report.from, report.body);
         } catch {
           // One report at a time now, so that one that fails does not hold back the others.
           if (count > 1) {

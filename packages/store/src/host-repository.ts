@@ -448,7 +448,9 @@ export class HostRepository {
         )
         .where((eb) =>
           eb.or(
-            slice.map((ack) => eb.and([eb('team', '=', ack.team), eb('host', '=', ack.host), eb('id', '=', ack.id)])),
+            slice.map((ack) =>
+              eb.and([eb('team', '=', ack.team), eb('host', '=', ack.host), eb('id', '=', ack.id)]),
+            ),
           ),
         )
         .execute();
