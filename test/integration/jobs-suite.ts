@@ -447,6 +447,30 @@ export function jobsSuite(label: string, databaseUrl: () => Promise<string | und
       await ended(otto, stillRunning.body.id);
     });
 
+    it("lists a host's runs: exactly the runs that had it among their targets, newest first", async () => {
+      const all = (await vera.get(`/api/jobs/runs?team=${TEAM}&limit=1000`)).body.items as { id: string }[];
+      const withHost: string[] = [];
+      for (const { id } of all) {
+        const run = (await vera.get(`/api/jobs/runs/${id}`)).body as JobRunWithTargets;
+        if (run.targetList.some((t) => t.target === 'host-12' && t.kind === 'host')) withHost.push(id);
+      }
+      expect(withHost.length).toBeGreaterThan(0);
+      expect(withHost.length).toBeLessThan(all.length);
+      const listed = (await vera.get(`/api/jobs/runs?team=${TEAM}&host=host-12&limit=1000`)).body.items;
+      expect(listed.map((run: { id: string }) => run.id)).toEqual(withHost);
+      const firstPage = (await vera.get(`/api/jobs/runs?team=${TEAM}&host=host-12&limit=1`)).body;
+      expect(firstPage.items.map((run: { id: string }) => run.id)).toEqual(withHost.slice(0, 1));
+      if (withHost.length > 1) {
+        const next = (
+          await vera.get(
+            `/api/jobs/runs?team=${TEAM}&host=host-12&limit=1&continue=${encodeURIComponent(firstPage.continue)}`,
+          )
+        ).body;
+        expect(next.items.map((run: { id: string }) => run.id)).toEqual(withHost.slice(1, 2));
+      }
+      expect((await vera.get(`/api/jobs/runs?team=${TEAM}&host=no-such-host`)).body.items).toEqual([]);
+    });
+
     it('cancels a run: queued targets never start, running ones are stopped', async () => {
       const created = await run(otto, {
         template: 'slow',

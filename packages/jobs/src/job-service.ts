@@ -146,6 +146,8 @@ export class JobService {
       template?: string;
       schedule?: string;
       state?: JobRunState;
+      /** Runs with this host among their targets. */
+      host?: string;
       limit: number;
       continue?: string;
     },
@@ -159,6 +161,7 @@ export class JobService {
       ...(query.template ? { template: query.template } : {}),
       ...(query.schedule ? { schedule: query.schedule } : {}),
       ...(query.state ? { state: query.state } : {}),
+      ...(query.host ? { host: query.host } : {}),
       ...(query.continue
         ? { beforeSeq: decodeContinueToken(query.continue, (v): v is number => Number.isSafeInteger(v)) }
         : {}),

@@ -65,6 +65,8 @@ export interface JobRunRecordQuery {
   template?: string;
   schedule?: string;
   state?: JobRunState;
+  /** Runs with this host among their targets (a lookup in `job_run_hosts`). */
+  host?: string;
   /** Resume below this `seq` (newest first). */
   beforeSeq?: number;
   limit: number;
@@ -177,6 +179,26 @@ export class JobRepository {
           )
           .execute();
       }
+      const hosts = targets.filter((target) => target.kind === 'host');
+      if (hosts.length > 0) {
+        const stored = await tx
+          .selectFrom('job_runs')
+          .select('seq')
+          .where('id', '=', run.id)
+          .executeTakeFirstOrThrow();
+        for (let i = 0; i < hosts.length; i += CHUNK)
+          await tx
+            .insertInto('job_run_hosts')
+            .values(
+              hosts.slice(i, i + CHUNK).map((target) => ({
+                host: target.target,
+                team: run.team,
+                run_seq: Number(stored.seq),
+                run_id: run.id,
+              })),
+            )
+            .execute();
+      }
       await insertAudit(tx, audit);
     });
   }
@@ -210,19 +232,40 @@ export class JobRepository {
     return row ? (JSON.parse(row.execution) as unknown) : undefined;
   }
 
+  /** The statement `list` runs (its plan is checked by a test). */
+  listQuery(query: JobRunRecordQuery) {
+    let select = this.db.selectFrom('job_runs as r').selectAll('r');
+    if (query.host !== undefined) {
+      // From the host's rows of `job_run_hosts`, newest first: a range of its primary key, not a scan.
+      let hostRuns = this.db
+        .selectFrom('job_run_hosts as h')
+        .select('h.run_seq')
+        .where('h.host', '=', query.host);
+      if (query.teams) hostRuns = hostRuns.where('h.team', 'in', query.teams);
+      if (query.team) hostRuns = hostRuns.where('h.team', '=', query.team);
+      if (query.beforeSeq !== undefined) hostRuns = hostRuns.where('h.run_seq', '<', query.beforeSeq);
+      // With no filter on the run itself, the page is cut in the index (newest first), not after a sort.
+      if (!query.template && !query.schedule && !query.state)
+        hostRuns = hostRuns.orderBy('h.run_seq', 'desc').limit(query.limit + 1);
+      select = this.db
+        .selectFrom(hostRuns.as('h'))
+        .innerJoin('job_runs as r', 'r.seq', 'h.run_seq')
+        .selectAll('r');
+    } else {
+      // (A host's rows carry their run's team: filtered there.)
+      if (query.teams) select = select.where('r.team', 'in', query.teams);
+      if (query.team) select = select.where('r.team', '=', query.team);
+    }
+    if (query.template) select = select.where('r.template', '=', query.template);
+    if (query.schedule) select = select.where('r.schedule', '=', query.schedule);
+    if (query.state) select = select.where('r.state', '=', query.state);
+    if (query.beforeSeq !== undefined) select = select.where('r.seq', '<', query.beforeSeq);
+    return select.orderBy('r.seq', 'desc').limit(query.limit + 1);
+  }
+
   async list(query: JobRunRecordQuery): Promise<{ items: JobRun[]; nextSeq?: number }> {
     if (query.teams?.length === 0) return { items: [] };
-    let select = this.db.selectFrom('job_runs').selectAll();
-    if (query.teams) select = select.where('team', 'in', query.teams);
-    if (query.team) select = select.where('team', '=', query.team);
-    if (query.template) select = select.where('template', '=', query.template);
-    if (query.schedule) select = select.where('schedule', '=', query.schedule);
-    if (query.state) select = select.where('state', '=', query.state);
-    if (query.beforeSeq !== undefined) select = select.where('seq', '<', query.beforeSeq);
-    const rows = await select
-      .orderBy('seq', 'desc')
-      .limit(query.limit + 1)
-      .execute();
+    const rows = await this.listQuery(query).execute();
     const page = rows.slice(0, query.limit);
     const counts = await this.counts(page.map((row) => row.id));
     const items = page.map((row) => toRun(row, counts.get(row.id) ?? {}));

@@ -12,6 +12,7 @@ import { alertRuleState } from './0009-alert-rule-state.ts';
 import { notifications } from './0008-notifications.ts';
 import { jobs } from './0012-jobs.ts';
 import { hosts } from './0011-hosts.ts';
+import { jobRunHosts } from './0017-job-run-hosts.ts';
 
 /** Every migration, by name; names sort in the order they run. Never edit one that has shipped. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -28,5 +29,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0008-notifications': notifications(dialect),
     '0012-jobs': jobs(dialect),
     '0011-hosts': hosts(dialect),
+    '0017-job-run-hosts': jobRunHosts(),
   };
 }
