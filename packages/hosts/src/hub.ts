@@ -44,6 +44,11 @@ export interface AgentPort {
     messages: readonly OutgoingMessage[],
     options?: { ttlMs?: number },
   ): Promise<boolean[]>;
+  /**
+   * Per host of `hosts` not connected now, when its agent had certainly fallen silent: its last stored
+   * heartbeat plus one heartbeat interval (alive, it would have sent another by then).
+   */
+  silentSince(team: string, hosts: readonly string[]): Promise<Map<string, number>>;
   /** Messages the agents report on a channel; called once per message id (the hub de-duplicates redelivery). */
   onMessage(
     channel: string,
@@ -357,6 +362,14 @@ export class AgentHub implements AgentPort {
     if (!listeners) this.#listeners.set(channel, (listeners = new Set()));
     listeners.add(listener);
     return () => listeners.delete(listener);
+  }
+
+  async silentSince(team: string, hosts: readonly string[]): Promise<Map<string, number>> {
+    const since = new Map<string, number>();
+    const away = hosts.filter((host) => !this.connected(team, host));
+    for (const [host, at] of await this.#options.repository.lastHeartbeats(team, away))
+      since.set(host, at + this.#options.heartbeatSeconds * 1000);
+    return since;
   }
 
   onReports(channel: string, listener: ReportBatchListener): () => void {

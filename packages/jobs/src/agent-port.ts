@@ -37,6 +37,13 @@ export interface AgentPort {
     messages: readonly { host: string; channel: string; body: unknown }[],
     options?: { ttlMs?: number },
   ): Promise<boolean[]>;
+  /**
+   * Per host of `hosts` whose agent is not connected, the time (ms) by which it had certainly fallen
+   * silent, from what is stored (its last heartbeat plus one heartbeat interval: alive, it would have
+   * sent another); absent when nothing is known. Lets a new leader carry on a lost timer instead of
+   * starting it again.
+   */
+  silentSince(team: string, hosts: readonly string[]): Promise<Map<string, number>>;
   /** Messages agents report on a channel; once per message id. */
   onMessage(
     channel: string,
@@ -53,4 +60,5 @@ export const NO_AGENTS: AgentPort = {
   sendMany: (_team, messages) => Promise.resolve(messages.map(() => false)),
   onMessage: () => () => undefined,
   onReports: () => () => undefined,
+  silentSince: () => Promise.resolve(new Map()),
 };

@@ -14,6 +14,8 @@ interface HostEntry {
   team: string;
   host: string;
   handlers: Map<string, (body: unknown) => void> | undefined;
+  /** When its agent disconnected (the in-memory stand-in for the stored last heartbeat). */
+  goneAt?: number;
   queue: { channel: string; body: unknown; expiresAt: number }[];
 }
 
@@ -47,6 +49,7 @@ export class MemoryAgentPort implements AgentPort {
     this.register(team, host);
     const entry = this.#hosts.get(`${team}/${host}`)!;
     entry.handlers = new Map(Object.entries(handlers));
+    delete entry.goneAt;
     this.#flushToAgent(entry);
     return {
       report: (channel, body) => {
@@ -55,6 +58,7 @@ export class MemoryAgentPort implements AgentPort {
       },
       disconnect: () => {
         entry.handlers = undefined;
+        entry.goneAt = this.now();
       },
     };
   }
@@ -86,6 +90,15 @@ export class MemoryAgentPort implements AgentPort {
     for (const message of messages)
       sent.push(await this.send(team, message.host, message.channel, message.body, options));
     return sent;
+  }
+
+  silentSince(team: string, hosts: readonly string[]): Promise<Map<string, number>> {
+    const since = new Map<string, number>();
+    for (const host of hosts) {
+      const entry = this.#hosts.get(`${team}/${host}`);
+      if (entry && !entry.handlers && entry.goneAt !== undefined) since.set(host, entry.goneAt);
+    }
+    return Promise.resolve(since);
   }
 
   onMessage(channel: string, listener: Listener): () => void {

@@ -386,6 +386,22 @@ export class HostRepository {
         .execute();
   }
 
+  /** The stored last heartbeat (ms) of each of `names` that has one. */
+  async lastHeartbeats(team: string, names: readonly string[]): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
+    for (let at = 0; at < names.length; at += 500) {
+      const rows = await this.db
+        .selectFrom('hosts')
+        .select(['name', 'last_heartbeat'])
+        .where('team', '=', team)
+        .where('name', 'in', names.slice(at, at + 500))
+        .where('last_heartbeat', 'is not', null)
+        .execute();
+      for (const row of rows) found.set(row.name, Number(row.last_heartbeat));
+    }
+    return found;
+  }
+
   /** Of `names`, the hosts `team` has. */
   async existingHosts(team: string, names: readonly string[]): Promise<Set<string>> {
     const found = new Set<string>();
