@@ -229,6 +229,7 @@ function startMessage(
     runAs: execution.runAs ?? DEFAULT_RUN_AS,
     timeoutSeconds: execution.timeoutSeconds,
     maxOutputBytes: execution.maxOutputBytes,
+    ...(execution.limits ? { limits: execution.limits } : {}),
   };
 }
 
