@@ -551,7 +551,6 @@ export class AgentHub implements AgentPort {
 
   async #writeReports(items: ReportItem[]): Promise<void> {
     const { repository, now } = this.#options;
-
     const keyOf = (item: ReportItem) =>
       receiptKey({ team: item.connection.team, host: item.connection.host, id: item.id });
     const afterCommit: (() => void)[] = [];
