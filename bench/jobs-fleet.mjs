@@ -13,7 +13,8 @@
 // a client through GET /api/jobs/runs/{id}/output's long-poll cursor; checks every byte arrives, in order
 // per target, and reports the achieved rate and the follow latency (chunk made → read by the client).
 // Usage: node bench/jobs-fleet.mjs [--agents 2000] [--real 3] [--stream-hosts 50] [--stream-mbps 10]
-//        [--stream-seconds 10] [--json]
+//        [--stream-seconds 10] [--only sqlite|postgres] [--json]
+// BENCH_CPU_PROFILE_DIR=DIR writes the server's CPU profile there (bench/cpu-profile.mjs).
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +30,8 @@ const { values } = parseArgs({
     'stream-hosts': { type: 'string', default: '50' },
     'stream-mbps': { type: 'string', default: '10' },
     'stream-seconds': { type: 'string', default: '10' },
+    // Which databases: both (the default), sqlite, or postgres (under scripts/with-postgres.mjs).
+    only: { type: 'string', default: '' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -301,7 +304,29 @@ async function measure(label, env, port) {
     await sleep(3000);
     const idleRss = server.rssMb();
 
+    const serverTicks = () => {
+      const fields = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return Number(fields[11]) + Number(fields[12]);
+    };
+    const clockTicks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+
+    /** The server's database statements so far (count, seconds) from its /metrics. */
+    const dbStatements = async () => {
+      const text = (await request('GET', `${url}/metrics`, undefined, token)).body;
+      const sum = (name) =>
+        [...String(text).matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'gm'))].reduce(
+          (total, match) => total + Number(match[1]),
+          0,
+        );
+      return {
+        count: sum('gantry_db_query_duration_seconds_count'),
+        seconds: sum('gantry_db_query_duration_seconds_sum'),
+      };
+    };
+
     // 1. The trivial job over every host.
+    const dbBefore = await dbStatements();
+    const jobTicksBefore = serverTicks();
     let peakRss = idleRss;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, server.rssMb())), 100);
     const started = performance.now();
@@ -328,9 +353,21 @@ async function measure(label, env, port) {
       state = page.body.items.find((item) => item.id === runId).state;
     } while (state === 'Running' && performance.now() - started < 120_000);
     const endedMs = performance.now() - started;
+    // CPU the server spent on the job: on a loaded machine a steadier measure of its work than wall time.
+    const jobCpuSeconds = (serverTicks() - jobTicksBefore) / clockTicks;
+    const dbAfter = await dbStatements();
     const run = (await request('GET', `${url}/api/jobs/runs/${runId}`, undefined, token)).body;
     // Every target's result and its output, read back through the API.
     const succeeded = run.targetList.filter((t) => t.state === 'succeeded' && t.exitCode === 0).length;
+    // Where the time went: the server's times of the last dispatch, start and end, after the POST's.
+    const createdAt = Date.parse(run.createdAt);
+    const lastOf = (field) =>
+      Math.max(...run.targetList.map((t) => (t[field] ? Date.parse(t[field]) - createdAt : 0)));
+    const phases = {
+      lastDispatchedMs: lastOf('dispatchedAt'),
+      lastStartedMs: lastOf('startedAt'),
+      lastFinishedMs: lastOf('finishedAt'),
+    };
     let cursor = 0;
     const withOutput = new Set();
     for (;;) {
@@ -355,10 +392,6 @@ async function measure(label, env, port) {
     const expectedBytes = perHost * streamSeconds;
     let streamPeakRss = server.rssMb();
     const streamSampler = setInterval(() => (streamPeakRss = Math.max(streamPeakRss, server.rssMb())), 250);
-    const serverTicks = () => {
-      const fields = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      return Number(fields[11]) + Number(fields[12]);
-    };
     const ticksBefore = serverTicks();
     const streamStarted = performance.now();
     const streamRun = await request(
@@ -376,6 +409,7 @@ async function measure(label, env, port) {
     if (streamRun.status !== 201) throw new Error(`stream run: ${streamRun.status}`);
     const perTarget = new Map(streamTargets.map((t) => [t, { seq: 0, bytes: 0 }]));
     const latencies = [];
+    const storeLatencies = [];
     const problems = [];
     let followCursor = 0;
     let received = 0;
@@ -410,6 +444,7 @@ async function measure(label, env, port) {
         }
         received += Buffer.byteLength(chunk.data);
         latencies.push(now - Number(sentAt));
+        storeLatencies.push(Date.parse(chunk.at) - Number(sentAt));
       }
       if (answer.body.chunks.length > 0) {
         firstChunkAt ??= performance.now();
@@ -424,10 +459,7 @@ async function measure(label, env, port) {
     }
     clearInterval(streamSampler);
     const streamCpu =
-      ((serverTicks() - ticksBefore) /
-        Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) /
-        ((performance.now() - streamStarted) / 1000)) *
-      100;
+      ((serverTicks() - ticksBefore) / clockTicks / ((performance.now() - streamStarted) / 1000)) * 100;
     const streamEnd = (await request('GET', `${url}/api/jobs/runs/${streamRun.body.id}`, undefined, token))
       .body;
     for (const [target, state] of perTarget)
@@ -448,6 +480,11 @@ async function measure(label, env, port) {
         succeededExit0: succeeded,
         targetsWithOutput: withOutput.size,
         serverPeakRssMb: Math.round(peakRss),
+        serverCpuSeconds: Math.round(jobCpuSeconds * 100) / 100,
+        // Statements the server ran meanwhile (the run polls included), and their summed durations.
+        dbStatements: dbAfter.count - dbBefore.count,
+        dbStatementSeconds: Math.round((dbAfter.seconds - dbBefore.seconds) * 100) / 100,
+        ...phases,
       },
       stream: {
         hosts: streamHosts,
@@ -464,6 +501,8 @@ async function measure(label, env, port) {
         // From the POST until the follower had the last byte.
         totalSeconds: Math.round(((lastChunkAt - streamStarted) / 1000) * 10) / 10,
         followLatencyMs: { p50: lat.p50, p90: lat.p90, p99: lat.p99, max: lat.max },
+        // Chunk made → stored (the server's time of the batch that wrote it): the write side's share.
+        storeLatencyMs: (({ p50, p99, max }) => ({ p50, p99, max }))(percentiles(storeLatencies)),
         serverPeakRssMb: Math.round(streamPeakRss),
         serverCpuPercent: Math.round(streamCpu),
       },
@@ -478,10 +517,18 @@ async function measure(label, env, port) {
   }
 }
 
-const results = [await measure('SQLite', {}, 17431)];
-if (process.env.GANTRY_TEST_POSTGRES_URL)
+// BENCH_CPU_PROFILE_DIR=DIR: the server writes a CPU profile there when it stops (bench/cpu-profile.mjs).
+const profile = process.env.BENCH_CPU_PROFILE_DIR
+  ? { NODE_OPTIONS: `--import=${join(root, 'bench/cpu-profile.mjs')}` }
+  : {};
+const results = values.only === 'postgres' ? [] : [await measure('SQLite', profile, 17431)];
+if (process.env.GANTRY_TEST_POSTGRES_URL && values.only !== 'sqlite')
   results.push(
-    await measure('PostgreSQL', { GANTRY_DATABASE_URL: process.env.GANTRY_TEST_POSTGRES_URL }, 17432),
+    await measure(
+      'PostgreSQL',
+      { GANTRY_DATABASE_URL: process.env.GANTRY_TEST_POSTGRES_URL, ...profile },
+      17432,
+    ),
   );
 const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 if (values.json) process.stdout.write(`${JSON.stringify({ load, results }, null, 2)}\n`);

@@ -342,6 +342,48 @@ describe('hosts and agents against a real server', () => {
     await again.stop();
   }, 90_000);
 
+  it('acknowledges a report only once its group commit succeeded: after a failed batch it comes again, and is applied once', async () => {
+    let failing = true;
+    /** Reports whose write failed alone (a failed batch is tried again one report at a time). */
+    const failedAlone = new Set<unknown>();
+    const applied: unknown[] = [];
+    const off = server.hosts.hub.onReports('batch', (reports) => {
+      if (failing) {
+        if (reports.length === 1) failedAlone.add((reports[0]!.body as { b: number }).b);
+        return Promise.reject(new Error('the database is away'));
+      }
+      for (const report of reports) applied.push(report.body);
+      return Promise.resolve();
+    });
+    const agent = new Agent({
+      server: server.url,
+      joinToken: await joinToken(),
+      workDir: workDir(),
+      name: 'batcher',
+      labels: {},
+      version: 'test',
+      backoffBaseMs: 100,
+      backoffCapMs: 300,
+    });
+    await agent.start();
+    await agent.whenConnected();
+    for (let b = 1; b <= 5; b++) await agent.report('batch', { b });
+    await eventually(() => expect(failedAlone.size).toBe(5), 10_000);
+    expect(applied).toEqual([]);
+    // Not acknowledged, so the agent still has them: it sends them again on its next connection.
+    failing = false;
+    await server.hosts.hub.disconnectAll();
+    await eventually(() => expect(applied).toEqual([1, 2, 3, 4, 5].map((b) => ({ b }))), 20_000);
+    // Acknowledged now: another reconnect sends nothing again, and a repeat would be dropped by receipt.
+    await server.hosts.hub.disconnectAll();
+    await agent.whenConnected();
+    await agent.report('batch', { b: 6 });
+    await eventually(() => expect(applied).toHaveLength(6), 10_000);
+    expect(applied).toEqual([1, 2, 3, 4, 5, 6].map((b) => ({ b })));
+    off();
+    await agent.stop();
+  }, 60_000);
+
   it('marks a silent host Offline with a Warning event and the hook, and Online again when it comes back', async () => {
     const offline: string[] = [];
     const online: string[] = [];

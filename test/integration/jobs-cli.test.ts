@@ -152,5 +152,18 @@ describe('gantry run and gantry jobs', () => {
     expect(rerun.stdout).toMatch(new RegExp(`^jobrun/\\S+ created on 1 target \\(re-run of ${id}\\)\\n$`));
     const cancel = await cli.run(['jobs', 'cancel', id]);
     expect(cancel.stderr).toContain('GANTRY_E_JOB_ENDED');
+    // The runs of one host, newest first (`jobs runs` is `jobs list`).
+    const rerunId = /^jobrun\/(\S+)/.exec(rerun.stdout)![1]!;
+    const ids = async (host: string) =>
+      (
+        JSON.parse((await cli.run(['jobs', 'runs', '--host', host, '-o', 'json'])).stdout) as {
+          items: { id: string }[];
+        }
+      ).items.map((run) => run.id);
+    expect(await ids('db-1')).toEqual([rerunId, id]);
+    const ofWeb2 = await ids('web-2');
+    expect(ofWeb2.length).toBeGreaterThan(0);
+    expect(ofWeb2).not.toContain(id);
+    expect(ofWeb2).not.toContain(rerunId);
   });
 });

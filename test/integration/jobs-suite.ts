@@ -447,6 +447,57 @@ export function jobsSuite(label: string, databaseUrl: () => Promise<string | und
       await ended(otto, stillRunning.body.id);
     });
 
+    it("lists a host's runs: exactly the runs that had it among their targets, newest first", async () => {
+      const all = (await vera.get(`/api/jobs/runs?team=${TEAM}&limit=1000`)).body.items as { id: string }[];
+      const withHost: string[] = [];
+      for (const { id } of all) {
+        const run = (await vera.get(`/api/jobs/runs/${id}`)).body as JobRunWithTargets;
+        if (run.targetList.some((t) => t.target === 'host-12' && t.kind === 'host')) withHost.push(id);
+      }
+      expect(withHost.length).toBeGreaterThan(0);
+      expect(withHost.length).toBeLessThan(all.length);
+      const listed = (await vera.get(`/api/jobs/runs?team=${TEAM}&host=host-12&limit=1000`)).body.items;
+      expect(listed.map((run: { id: string }) => run.id)).toEqual(withHost);
+      const firstPage = (await vera.get(`/api/jobs/runs?team=${TEAM}&host=host-12&limit=1`)).body;
+      expect(firstPage.items.map((run: { id: string }) => run.id)).toEqual(withHost.slice(0, 1));
+      if (withHost.length > 1) {
+        const next = (
+          await vera.get(
+            `/api/jobs/runs?team=${TEAM}&host=host-12&limit=1&continue=${encodeURIComponent(firstPage.continue)}`,
+          )
+        ).body;
+        expect(next.items.map((run: { id: string }) => run.id)).toEqual(withHost.slice(1, 2));
+      }
+      expect((await vera.get(`/api/jobs/runs?team=${TEAM}&host=no-such-host`)).body.items).toEqual([]);
+    });
+
+    it("refuses a run outside the template's touches before storing it, and runs the script under its limits", async () => {
+      const badSelector = await tina.post(
+        `${BASE}/teams/${TEAM}/jobtemplates`,
+        template('bounded-bad', { action: 'noop', touches: { hosts: 'role in (db' } }),
+      );
+      expect(badSelector.status).toBe(400);
+      expect(badSelector.body.details[0].path).toBe('/spec/touches/hosts');
+      const bounded = template('bounded', {
+        script: { interpreter: 'sh', source: 'echo "files $(ulimit -n)"' },
+        touches: { hosts: 'role=db', clusters: ['east'], paths: ['/var/lib/db'], limits: { openFiles: 100 } },
+      });
+      expect((await tina.post(`${BASE}/teams/${TEAM}/jobtemplates`, bounded)).status).toBe(201);
+      const outside = await run(otto, { template: 'bounded', targets: { hosts: ['host-01', 'host-02'] } });
+      expect(outside.status).toBe(422);
+      expect(outside.body.code).toBe('GANTRY_E_JOB_OUTSIDE_TOUCHES');
+      expect(outside.body.details).toEqual([
+        { path: '/targets', message: expect.stringContaining('host host-02 does not match') },
+      ]);
+      expect((await otto.get(`/api/jobs/runs?team=${TEAM}&template=bounded`)).body.items).toEqual([]);
+      const inside = await run(otto, { template: 'bounded', targets: { selector: 'role=db' } });
+      expect(inside.status).toBe(201);
+      const output = await follow(otto, inside.body.id);
+      for (const host of ['host-01', 'host-04', 'host-07', 'host-10'])
+        expect(textOf(output, host, 'stdout')).toBe('files 100\n');
+      expect((await ended(vera, inside.body.id)).state).toBe('Succeeded');
+    });
+
     it('cancels a run: queued targets never start, running ones are stopped', async () => {
       const created = await run(otto, {
         template: 'slow',

@@ -74,4 +74,71 @@ describe('job output on PostgreSQL', () => {
         Array.from({ length: CHUNKS }, (_, i) => `${target}/${i + 1}`),
       );
   });
+
+  it('also with batches (group commits of several servers), each written in one locked transaction', async () => {
+    const jobs = store!.jobs;
+    const runId = 'run-batches';
+    const targets = Array.from({ length: TARGETS }, (_, i) => `host-${i}`);
+    await jobs.create(
+      {
+        id: runId,
+        team: 'default',
+        template: 't',
+        templateVersion: '1',
+        scriptSha256: 'x',
+        parameters: {},
+        targets: { hosts: targets },
+        execution: {},
+        concurrency: TARGETS,
+        batchSize: null,
+        stopAfterFailures: null,
+        createdBy: 'admin',
+        schedule: null,
+        rerunOf: null,
+        createdAt: new Date().toISOString(),
+      },
+      targets.map((target) => ({ target, kind: 'host' as const })),
+      { actor: 'admin', source: 'test', action: 'create', kind: 'JobRun', team: 'default', name: runId },
+    );
+    let writing = true;
+    const seen: string[] = [];
+    const follow = (async () => {
+      let after = 0;
+      for (;;) {
+        const last = !writing;
+        const chunks = await jobs.output(runId, { after, limit: 1000 });
+        for (const chunk of chunks) seen.push(`${chunk.target}/${chunk.seq}`);
+        if (chunks.length > 0) after = chunks.at(-1)!.id;
+        else if (last) return;
+      }
+    })();
+    // Four writers (a server each), each holding four targets' agents, write a batch per round: one chunk
+    // of each of its targets, the batches of the four in flight at once.
+    await Promise.all(
+      [0, 1, 2, 3].map(async (writer) => {
+        const mine = targets.filter((_, i) => i % 4 === writer);
+        for (let seq = 1; seq <= CHUNKS; seq++)
+          await jobs.appendOutputBatch(
+            runId,
+            mine.map((target) => ({
+              runId,
+              target,
+              attempt: 1,
+              seq,
+              stream: 'stdout' as const,
+              data: `${target} ${seq}\n`,
+              at: '',
+              capBytes: 1024 * 1024,
+            })),
+          );
+      }),
+    );
+    writing = false;
+    await follow;
+    expect(seen.length).toBe(TARGETS * CHUNKS);
+    for (const target of targets)
+      expect(seen.filter((key) => key.startsWith(`${target}/`))).toEqual(
+        Array.from({ length: CHUNKS }, (_, i) => `${target}/${i + 1}`),
+      );
+  });
 });

@@ -1,4 +1,5 @@
-// The standalone agent (dist/gantry-agent.mjs): the same as `gantry agent`, without the rest of the CLI.
+// The standalone agent (dist/gantry-agent.mjs, with its lazily loaded job runner beside it): the same as
+// `gantry agent`, without the rest of the CLI.
 import { parseArgs } from 'node:util';
 import { runAgent } from './run.ts';
 

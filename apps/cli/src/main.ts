@@ -798,11 +798,13 @@ listFlags(
 const jobs = program.command('jobs').description('job runs: list, get, logs, cancel, rerun');
 jobs
   .command('list')
+  .alias('runs')
   .description('job runs of the team, newest first')
   .addOption(teamOption())
   .option('-A, --all-teams', 'every team you can read')
   .option('--template <name>', 'runs of this template')
   .option('--state <state>', 'Running, Succeeded, Failed or Cancelled')
+  .option('--host <name>', 'runs that had this host among their targets')
   .option('--limit <n>', 'at most N runs (default 50)')
   .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']))
   .option('--no-headers', 'omit the table header')

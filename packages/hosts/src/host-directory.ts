@@ -5,7 +5,7 @@ import type { HostRepository } from '@gantry/store';
  * The team's hosts by name and label selector, as the job platform picks its targets (it declares this
  * shape as `HostDirectory` in @gantry/jobs; hosts do not depend on jobs).
  */
-export function hostDirectory(repository: Pick<HostRepository, 'list' | 'host'>): {
+export function hostDirectory(repository: Pick<HostRepository, 'list' | 'existingHosts'>): {
   select(team: string, selector: string): Promise<string[]>;
   known(team: string, names: readonly string[]): Promise<string[]>;
 } {
@@ -27,10 +27,8 @@ export function hostDirectory(repository: Pick<HostRepository, 'list' | 'host'>)
       }
     },
     async known(team, names) {
-      const found = await Promise.all(
-        names.map(async (name) => (await repository.host(team, name)) !== undefined),
-      );
-      return names.filter((_, index) => found[index]);
+      const found = await repository.existingHosts(team, names);
+      return names.filter((name) => found.has(name));
     },
   };
 }

@@ -146,4 +146,32 @@ describe('AgentHub offline sweep', () => {
     expect(await store.hosts.pending('ops', 'a', clock)).toEqual([]);
     expect(hub.connected('ops', 'a')).toBe(false);
   });
+
+  it('queues messages for many hosts at once, refusing the unknown, and tells when an away agent fell silent', async () => {
+    const { token } = await access.createJoinToken('ops', 'alice', { uses: 2 });
+    await access.join({ token, name: 'a', agentVersion: 't' });
+    await access.join({ token, name: 'b', agentVersion: 't' });
+    expect(
+      await hub.sendMany('ops', [
+        { host: 'a', channel: 'jobs', body: { n: 1 } },
+        { host: 'nobody', channel: 'jobs', body: { n: 2 } },
+        { host: 'b', channel: 'jobs', body: { n: 3 } },
+        { host: 'a', channel: 'jobs', body: { n: 4 } },
+      ]),
+    ).toEqual([true, false, true, true]);
+    expect(
+      (await store.hosts.pendingMany('ops', ['a', 'b'], clock)).map((row) => [
+        row.host,
+        JSON.parse(row.body) as unknown,
+      ]),
+    ).toEqual([
+      ['a', { n: 1 }],
+      ['b', { n: 3 }],
+      ['a', { n: 4 }],
+    ]);
+    // a heartbeated at `at`; alive it would have sent the next within 30 s: silent by at + 30 s. b never did.
+    const at = clock;
+    await store.hosts.heartbeats([{ team: 'ops', host: 'a', at }]);
+    expect(await hub.silentSince('ops', ['a', 'b', 'nobody'])).toEqual(new Map([['a', at + 30_000]]));
+  });
 });

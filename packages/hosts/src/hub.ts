@@ -12,9 +12,16 @@ import {
   type ServerFrame,
 } from '@gantry/model';
 import type { EventRecorder } from '@gantry/controllers';
-import type { HeartbeatUpdate, HostRepository } from '@gantry/store';
+import {
+  receiptKey,
+  type AgentMessageRow,
+  type HeartbeatUpdate,
+  type HostRepository,
+  type StoreTransaction,
+} from '@gantry/store';
 import type { AgentAccess } from './access.ts';
 import type { HubSignal, HubSignals } from './signals.ts';
+import { GroupCommit, type Schedule } from './group-commit.ts';
 
 /** The generic channel of messages between the servers and the agents (the jobs engineer's transport). */
 export interface AgentPort {
@@ -28,12 +35,53 @@ export interface AgentPort {
     body: unknown,
     options?: { ttlMs?: number },
   ): Promise<boolean>;
+  /**
+   * `send` for many hosts of one team at once (a job's dispatch): one query for the hosts, one insert per
+   * 200 messages, one read of their queues. Answers, per message, whether its host is known.
+   */
+  sendMany(
+    team: string,
+    messages: readonly OutgoingMessage[],
+    options?: { ttlMs?: number },
+  ): Promise<boolean[]>;
+  /**
+   * Per host of `hosts` not connected now, when its agent had certainly fallen silent: its last stored
+   * heartbeat plus one heartbeat interval (alive, it would have sent another by then).
+   */
+  silentSince(team: string, hosts: readonly string[]): Promise<Map<string, number>>;
   /** Messages the agents report on a channel; called once per message id (the hub de-duplicates redelivery). */
   onMessage(
     channel: string,
     listener: (from: { team: string; host: string }, body: unknown) => void | Promise<void>,
   ): () => void;
+  /**
+   * The reports of one group commit on a channel, in the order they arrived, once per message id, with
+   * the transaction their receipts are written in: the listener writes through it (`within(tx)`), so
+   * the reports and their effects commit together, and each is acknowledged to its agent only after
+   * that. What the listener returns runs after the commit. A listener that throws rolls the batch back;
+   * its reports are then tried one at a time, and one that fails alone is not acknowledged (it comes
+   * again).
+   */
+  onReports(channel: string, listener: ReportBatchListener): () => void;
 }
+
+/** One message of `sendMany`. */
+export interface OutgoingMessage {
+  host: string;
+  channel: string;
+  body: unknown;
+}
+
+/** A report as a batch listener receives it. */
+export interface AgentReport {
+  from: { team: string; host: string };
+  body: unknown;
+}
+
+export type ReportBatchListener = (
+  reports: readonly AgentReport[],
+  tx: StoreTransaction,
+) => Promise<(() => void) | void>;
 
 export interface HostTransition {
   team: string;
@@ -65,6 +113,12 @@ export interface AgentHubOptions {
   defaultTtlMs?: number;
   /** Largest frame an agent may send. */
   maxFrameBytes?: number;
+  /**
+   * Group commit of the agents' reports (and of their acknowledgements): reports arriving while a batch
+   * is written, or within `tickMs` of the first when idle, are written in one transaction of at most
+   * `maxReports`. Defaults: 500 and 2 ms.
+   */
+  reportBatch?: { maxReports?: number; tickMs?: number; schedule?: Schedule };
 }
 
 const frameCheck = TypeCompiler.Compile(AgentFrameSchema);
@@ -73,6 +127,20 @@ const DEFAULT_TTL_MS = 3_600_000;
 /** Messages read for one agent at a time; the next batch follows once these are acknowledged. */
 const PENDING_BATCH = 500;
 const ACTOR = 'controller/hosts';
+/** Reports waiting for a batch beyond which a connection waits for its report's batch before reading on. */
+const REPORT_BACKLOG = 2_000;
+
+interface ReportItem {
+  connection: Connection;
+  id: string;
+  channel: string;
+  body: unknown;
+}
+
+interface AckItem {
+  connection: Connection;
+  id: string;
+}
 
 type Listener = (from: { team: string; host: string }, body: unknown) => void | Promise<void>;
 
@@ -122,6 +190,9 @@ export class AgentHub implements AgentPort {
   /** Hosts connected to other servers, as their signals told. */
   readonly #remote = new Map<string, string>();
   readonly #listeners = new Map<string, Set<Listener>>();
+  readonly #batchListeners = new Map<string, Set<ReportBatchListener>>();
+  readonly #reports: GroupCommit<ReportItem>;
+  readonly #acks: GroupCommit<AckItem>;
   readonly #heartbeats = new Map<string, HeartbeatUpdate>();
   readonly #offline = new Set<(host: HostTransition) => void>();
   readonly #online = new Set<(host: HostTransition) => void>();
@@ -136,6 +207,13 @@ export class AgentHub implements AgentPort {
       maxPayload: options.maxFrameBytes ?? 1024 * 1024,
       clientTracking: false,
     });
+    const batch = {
+      maxItems: options.reportBatch?.maxReports ?? 500,
+      tickMs: options.reportBatch?.tickMs ?? 2,
+      ...(options.reportBatch?.schedule ? { schedule: options.reportBatch.schedule } : {}),
+    };
+    this.#reports = new GroupCommit({ ...batch, commit: (items) => this.#commitReports(items) });
+    this.#acks = new GroupCommit({ ...batch, commit: (items) => this.#commitAcks(items) });
   }
 
   /** Number of agent connections this server holds. */
@@ -169,6 +247,8 @@ export class AgentHub implements AgentPort {
     this.#timers = [];
     for (const connection of this.#connections.values())
       connection.socket.close(AgentCloseCodes.goingAway, 'server shutting down');
+    await this.#reports.close();
+    await this.#acks.close();
     await this.flush().catch(() => undefined);
     await this.#options.repository.disconnectAll(this.#options.serverId).catch(() => undefined);
     this.#connections.clear();
@@ -239,9 +319,62 @@ export class AgentHub implements AgentPort {
     return true;
   }
 
+  async sendMany(
+    team: string,
+    messages: readonly OutgoingMessage[],
+    options: { ttlMs?: number } = {},
+  ): Promise<boolean[]> {
+    if (messages.length === 0) return [];
+    const { repository, now } = this.#options;
+    const hosts = [...new Set(messages.map((message) => message.host))];
+    const known = await repository.existingHosts(team, hosts);
+    const at = now();
+    const expires = at + (options.ttlMs ?? this.#options.defaultTtlMs ?? DEFAULT_TTL_MS);
+    await repository.enqueueMany(
+      messages
+        .filter((message) => known.has(message.host))
+        .map((message) => ({
+          id: randomUUID(),
+          team,
+          host: message.host,
+          channel: message.channel,
+          body: JSON.stringify(message.body ?? null),
+          created_at: at,
+          expires_at: expires,
+        })),
+    );
+    const here: Connection[] = [];
+    const elsewhere: string[] = [];
+    for (const host of hosts) {
+      if (!known.has(host)) continue;
+      const connection = this.#connections.get(hostKey(team, host));
+      if (connection?.ready) here.push(connection);
+      else if (!connection) elsewhere.push(host);
+    }
+    this.#deliverMany(team, here);
+    for (const group of notifyGroups(elsewhere))
+      await this.#options.signals.publish({ type: 'messages', team, hosts: group });
+    return messages.map((message) => known.has(message.host));
+  }
+
   onMessage(channel: string, listener: Listener): () => void {
     let listeners = this.#listeners.get(channel);
     if (!listeners) this.#listeners.set(channel, (listeners = new Set()));
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  }
+
+  async silentSince(team: string, hosts: readonly string[]): Promise<Map<string, number>> {
+    const since = new Map<string, number>();
+    const away = hosts.filter((host) => !this.connected(team, host));
+    for (const [host, at] of await this.#options.repository.lastHeartbeats(team, away))
+      since.set(host, at + this.#options.heartbeatSeconds * 1000);
+    return since;
+  }
+
+  onReports(channel: string, listener: ReportBatchListener): () => void {
+    let listeners = this.#batchListeners.get(channel);
+    if (!listeners) this.#batchListeners.set(channel, (listeners = new Set()));
     listeners.add(listener);
     return () => listeners.delete(listener);
   }
@@ -377,32 +510,111 @@ export class AgentHub implements AgentPort {
       });
       connection.sendFrame({ type: 'pong', serverTime: at });
     } else if (frame.type === 'ack') {
-      connection.inFlight.delete(frame.id);
-      await repository.acknowledge(connection.team, connection.host, frame.id);
-      if (connection.moreWaiting && connection.inFlight.size === 0) this.#deliver(connection);
+      // The id stays in flight until its row is deleted, so a delivery pass meanwhile does not resend it.
+      void this.#acks.add({ connection, id: frame.id }).then(() => {
+        connection.inFlight.delete(frame.id);
+        if (connection.moreWaiting && connection.inFlight.size === 0) this.#deliver(connection);
+      });
     } else {
-      await this.#receive(connection, frame.id, frame.channel, frame.body);
+      // Acknowledged when its batch has committed. Frames read on meanwhile (the next reports join the
+      // same or the next batch, in order) unless the batches fall behind.
+      const written = this.#reports.add({
+        connection,
+        id: frame.id,
+        channel: frame.channel,
+        body: frame.body,
+      });
+      if (this.#reports.backlog > REPORT_BACKLOG) await written;
     }
   }
 
-  /** A report: to the listeners once per id (a receipt row), then acknowledged. */
-  async #receive(connection: Connection, id: string, channel: string, body: unknown): Promise<void> {
-    const { repository, now } = this.#options;
-    if (await repository.receive(connection.team, connection.host, id, now())) {
-      try {
-        for (const listener of this.#listeners.get(channel) ?? [])
-          await listener({ team: connection.team, host: connection.host }, body);
-      } catch (error) {
+  /**
+   * One group commit of reports: their receipts (once per id) and the batch listeners' writes in one
+   * transaction, then the per-report listeners, then an acknowledgement to each agent. On a failure the
+   * reports are tried one at a time, so one bad report does not hold back the others.
+   */
+  async #commitReports(items: ReportItem[]): Promise<void> {
+    try {
+      await this.#writeReports(items);
+    } catch (error) {
+      if (items.length === 1) {
         // Not acknowledged: the agent sends it again, and the listeners get another go.
-        await repository.forgetReceipt(connection.team, connection.host, id);
         this.#options.logger.warn(
-          { err: error, channel, host: connection.key },
+          { err: error, channel: items[0]!.channel, host: items[0]!.connection.key },
           'agent report listener failed',
         );
         return;
       }
+      for (const item of items) await this.#commitReports([item]);
     }
-    connection.sendFrame({ type: 'ack', id });
+  }
+
+  async #writeReports(items: ReportItem[]): Promise<void> {
+    const { repository, now } = this.#options;
+    const keyOf = (item: ReportItem) =>
+      receiptKey({ team: item.connection.team, host: item.connection.host, id: item.id });
+    const afterCommit: (() => void)[] = [];
+    const fresh = await repository.transaction(async (tx) => {
+      const received = await repository.within(tx).receiveMany(
+        items.map((item) => ({ team: item.connection.team, host: item.connection.host, id: item.id })),
+        now(),
+      );
+      const byChannel = new Map<string, AgentReport[]>();
+      const seen = new Set<string>();
+      for (const item of items) {
+        const key = keyOf(item);
+        if (!received.has(key) || seen.has(key)) continue;
+        seen.add(key);
+        const reports = byChannel.get(item.channel) ?? [];
+        reports.push({ from: { team: item.connection.team, host: item.connection.host }, body: item.body });
+        byChannel.set(item.channel, reports);
+      }
+      for (const [channel, reports] of byChannel)
+        for (const listener of this.#batchListeners.get(channel) ?? []) {
+          const after = await listener(reports, tx);
+          if (after) afterCommit.push(after);
+        }
+      return received;
+    });
+    for (const after of afterCommit) {
+      try {
+        after();
+      } catch (error) {
+        this.#options.logger.warn({ err: error }, 'agent report follow-up failed');
+      }
+    }
+    const handled = new Set<string>();
+    for (const item of items) {
+      const key = keyOf(item);
+      if (fresh.has(key) && !handled.has(key)) {
+        handled.add(key);
+        try {
+          for (const listener of this.#listeners.get(item.channel) ?? [])
+            await listener({ team: item.connection.team, host: item.connection.host }, item.body);
+        } catch (error) {
+          // Not acknowledged: the agent sends it again, and the listeners get another go.
+          await repository.forgetReceipt(item.connection.team, item.connection.host, item.id);
+          this.#options.logger.warn(
+            { err: error, channel: item.channel, host: item.connection.key },
+            'agent report listener failed',
+          );
+          continue;
+        }
+      }
+      item.connection.sendFrame({ type: 'ack', id: item.id });
+    }
+  }
+
+  /** The agents' acknowledgements of one batch: their messages deleted together. */
+  async #commitAcks(items: AckItem[]): Promise<void> {
+    try {
+      await this.#options.repository.acknowledgeMany(
+        items.map((item) => ({ team: item.connection.team, host: item.connection.host, id: item.id })),
+      );
+    } catch (error) {
+      // The messages stay; they are sent again on the next connection and the agent drops the repeat.
+      this.#options.logger.warn({ err: error }, 'agent acknowledgements not recorded');
+    }
   }
 
   /** Sends the host's waiting messages in order; one pass at a time per connection. */
@@ -421,17 +633,7 @@ export class AgentHub implements AgentPort {
           this.#options.now(),
           PENDING_BATCH,
         );
-        connection.moreWaiting = rows.length === PENDING_BATCH;
-        for (const row of rows) {
-          if (connection.inFlight.has(row.id)) continue;
-          connection.inFlight.add(row.id);
-          connection.sendFrame({
-            type: 'message',
-            id: row.id,
-            channel: row.channel,
-            body: JSON.parse(row.body) as unknown,
-          });
-        }
+        this.#sendRows(connection, rows);
       } while (connection.deliverAgain && this.#connections.get(connection.key) === connection);
     };
     run()
@@ -439,7 +641,70 @@ export class AgentHub implements AgentPort {
       .finally(() => (connection.delivering = false));
   }
 
+  /**
+   * `#deliver` for many connections of one team with one read of their queues; a connection already in a
+   * delivery pass is told to go again instead, and one whose queue had more goes on by itself.
+   */
+  #deliverMany(team: string, connections: readonly Connection[]): void {
+    const batch: Connection[] = [];
+    for (const connection of connections) {
+      if (connection.delivering) connection.deliverAgain = true;
+      else {
+        connection.delivering = true;
+        batch.push(connection);
+      }
+    }
+    if (batch.length === 0) return;
+    const run = async (): Promise<void> => {
+      const rows = await this.#options.repository.pendingMany(
+        team,
+        batch.map((connection) => connection.host),
+        this.#options.now(),
+      );
+      const byHost = new Map<string, AgentMessageRow[]>();
+      for (const row of rows) {
+        const queue = byHost.get(row.host) ?? [];
+        queue.push(row);
+        byHost.set(row.host, queue);
+      }
+      for (const connection of batch) this.#sendRows(connection, byHost.get(connection.host) ?? []);
+    };
+    run()
+      .catch((error: unknown) => this.#options.logger.warn({ err: error }, 'agent message delivery failed'))
+      .finally(() => {
+        for (const connection of batch) {
+          connection.delivering = false;
+          if (connection.deliverAgain && this.#connections.get(connection.key) === connection)
+            this.#deliver(connection);
+        }
+      });
+  }
+
+  /** Sends a host's waiting rows (oldest first) that are not in flight, up to `PENDING_BATCH`. */
+  #sendRows(connection: Connection, rows: readonly AgentMessageRow[]): void {
+    connection.moreWaiting = rows.length >= PENDING_BATCH;
+    for (const row of rows.slice(0, PENDING_BATCH)) {
+      if (connection.inFlight.has(row.id)) continue;
+      connection.inFlight.add(row.id);
+      connection.sendFrame({
+        type: 'message',
+        id: row.id,
+        channel: row.channel,
+        body: JSON.parse(row.body) as unknown,
+      });
+    }
+  }
+
   #onSignal(signal: HubSignal): void {
+    if (signal.type === 'messages') {
+      const here: Connection[] = [];
+      for (const host of signal.hosts) {
+        const connection = this.#connections.get(hostKey(signal.team, host));
+        if (connection?.ready) here.push(connection);
+      }
+      this.#deliverMany(signal.team, here);
+      return;
+    }
     const key = hostKey(signal.team, signal.host);
     if (signal.type === 'message') {
       const connection = this.#connections.get(key);
@@ -536,6 +801,25 @@ export class AgentHub implements AgentPort {
       }
     }
   }
+}
+
+/** Host names in groups whose `messages` signal stays well under NOTIFY's 8,000-byte payload. */
+function notifyGroups(hosts: readonly string[]): string[][] {
+  const groups: string[][] = [];
+  let group: string[] = [];
+  let bytes = 0;
+  for (const host of hosts) {
+    const size = Buffer.byteLength(host) + 3;
+    if (group.length > 0 && bytes + size > 6_000) {
+      groups.push(group);
+      group = [];
+      bytes = 0;
+    }
+    group.push(host);
+    bytes += size;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
 }
 
 function rawText(data: RawData): string {

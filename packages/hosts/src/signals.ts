@@ -5,6 +5,8 @@ import type { Database } from '@gantry/store';
 /** What one server tells the others about agents (PostgreSQL NOTIFY; nothing to tell with SQLite). */
 export type HubSignal =
   | { type: 'message'; team: string; host: string }
+  /** Messages for several hosts at once (a job's dispatch); split to stay under NOTIFY's 8,000 bytes. */
+  | { type: 'messages'; team: string; hosts: string[] }
   | { type: 'revoked'; team: string; host: string }
   | { type: 'connected'; team: string; host: string; server: string }
   | { type: 'disconnected'; team: string; host: string; server: string };

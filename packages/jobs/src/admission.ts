@@ -1,5 +1,12 @@
 import { CronExpressionParser } from 'cron-parser';
-import { InputError, type ErrorDetail, type JobTemplateSpec, type ScheduleSpec } from '@gantry/model';
+import {
+  InputError,
+  parseLabelSelector,
+  type ErrorDetail,
+  type JobTemplateSpec,
+  type ScheduleSpec,
+} from '@gantry/model';
+import { touchesOf } from './execution.ts';
 import { authorize } from '@gantry/identity';
 import type { ResourceService } from '@gantry/resources';
 
@@ -49,6 +56,16 @@ export function registerJobAdmission(resources: ResourceService): void {
       throw new InputError('a template needs something to run', [
         { path: '/spec/script', message: 'give spec.script, spec.action or spec.cluster' },
       ]);
+    const selector = spec && touchesOf(spec)?.hosts;
+    if (selector !== undefined) {
+      try {
+        parseLabelSelector(selector);
+      } catch (error) {
+        throw new InputError('spec.touches.hosts is not a label selector', [
+          { path: '/spec/touches/hosts', message: error instanceof Error ? error.message : String(error) },
+        ]);
+      }
+    }
     return Promise.resolve();
   });
   resources.admit('Schedule', (request) => {

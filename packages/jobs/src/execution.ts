@@ -2,10 +2,12 @@ import { createHash } from 'node:crypto';
 import type {
   BuiltinJobAction,
   JobClusterSpec,
+  JobLimits,
   JobRunAs,
   JobScript,
   JobSecretReference,
   JobTemplateSpec,
+  JobTouches,
 } from '@gantry/model';
 
 /** What every target of a run executes, frozen when the run is created (so it is what was audited). */
@@ -18,6 +20,8 @@ export interface JobExecution {
   retries: number;
   maxOutputBytes: number;
   secrets: JobSecretReference[];
+  /** The template's `touches.limits`, applied to the script's processes by the agent. */
+  limits?: JobLimits;
 }
 
 export const DEFAULT_RUN_AS: JobRunAs = { user: '', allowRoot: false };
@@ -32,7 +36,13 @@ export function executionFromTemplate(spec: JobTemplateSpec): JobExecution {
     retries: spec.retries,
     maxOutputBytes: spec.maxOutputBytes,
     secrets: spec.secrets ?? [],
+    ...(touchesOf(spec)?.limits ? { limits: touchesOf(spec)!.limits! } : {}),
   };
+}
+
+/** The object form of a template's `touches` (the list form declares only, and bounds nothing). */
+export function touchesOf(spec: Pick<JobTemplateSpec, 'touches'>): JobTouches | undefined {
+  return spec.touches && !Array.isArray(spec.touches) ? spec.touches : undefined;
 }
 
 /**

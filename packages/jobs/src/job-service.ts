@@ -16,12 +16,14 @@ import {
   type JobRunWithTargets,
   type JobTargets,
   type JobTemplateSpec,
+  type JobTouches,
   type Resource,
 } from '@gantry/model';
 import { authorize, readableTeams, type Caller } from '@gantry/identity';
 import type { ResourceService } from '@gantry/resources';
 import type { JobRepository, NewJobTarget } from '@gantry/store';
-import { executionFromTemplate, scriptSha256, type JobExecution } from './execution.ts';
+import { executionFromTemplate, scriptSha256, touchesOf, type JobExecution } from './execution.ts';
+import { clusterOf } from './run/run-context.ts';
 import type { HostDirectory } from './host-directory.ts';
 import { validateParameters } from './parameters.ts';
 import type { OutputNotifier } from './output-notifier.ts';
@@ -70,6 +72,7 @@ export class JobService {
     let templateName = '';
     let templateVersion = '';
     let parameterSchema: JobTemplateSpec['parameters'];
+    let touches: JobTouches | undefined;
     if (input.script) {
       // An ad-hoc script is a team-admin's, and recorded in full in the audit entry.
       authorize(principal, 'manage', team, `ad-hoc scripts in team ${team}`);
@@ -97,6 +100,7 @@ export class JobService {
       templateVersion = template.metadata.resourceVersion;
       execution = executionFromTemplate(template.spec);
       parameterSchema = template.spec.parameters;
+      touches = touchesOf(template.spec);
       if (input.timeoutSeconds !== undefined)
         throw new InputError('timeoutSeconds is the template’s', [
           {
@@ -119,6 +123,7 @@ export class JobService {
       throw new InputError('parameters do not match the template’s schema', parameters.errors);
 
     const targets = await this.#resolveTargets(caller, team, input.targets);
+    if (touches) await this.#withinTouches(team, templateName, touches, targets);
     const kind = input.targets.cluster !== undefined ? 'cluster' : 'host';
     const run = await this.#insert(caller, {
       team,
@@ -146,6 +151,8 @@ export class JobService {
       template?: string;
       schedule?: string;
       state?: JobRunState;
+      /** Runs with this host among their targets. */
+      host?: string;
       limit: number;
       continue?: string;
     },
@@ -159,6 +166,7 @@ export class JobService {
       ...(query.template ? { template: query.template } : {}),
       ...(query.schedule ? { schedule: query.schedule } : {}),
       ...(query.state ? { state: query.state } : {}),
+      ...(query.host ? { host: query.host } : {}),
       ...(query.continue
         ? { beforeSeq: decodeContinueToken(query.continue, (v): v is number => Number.isSafeInteger(v)) }
         : {}),
@@ -242,6 +250,42 @@ export class JobService {
     const teams = readableTeams(caller.principal);
     if (!run || (teams && !teams.includes(run.team))) throw new NotFoundError(`job run ${id} not found`);
     return run;
+  }
+
+  /**
+   * Refuses a run with a host target outside the template's `touches.hosts` selector, or a cluster not
+   * in `touches.clusters`, before anything is stored. A bound the template does not declare bounds nothing.
+   */
+  async #withinTouches(
+    team: string,
+    template: string,
+    touches: JobTouches,
+    targets: readonly NewJobTarget[],
+  ): Promise<void> {
+    const outside: ErrorDetail[] = [];
+    const hosts = targets.filter((target) => target.kind === 'host').map((target) => target.target);
+    if (touches.hosts !== undefined && hosts.length > 0) {
+      const allowed = new Set(await this.deps.hosts.select(team, touches.hosts));
+      for (const host of hosts)
+        if (!allowed.has(host))
+          outside.push({
+            path: '/targets',
+            message: `host ${host} does not match the template's touches.hosts (${touches.hosts})`,
+          });
+    }
+    if (touches.clusters !== undefined)
+      for (const target of targets)
+        if (target.kind === 'cluster' && !touches.clusters.includes(clusterOf(target.target)))
+          outside.push({
+            path: '/targets/cluster',
+            message: `cluster ${clusterOf(target.target)} is not in the template's touches.clusters`,
+          });
+    if (outside.length > 0)
+      throw new UnprocessableError(
+        `${outside.length} target(s) outside what template ${template} declares it touches`,
+        outside.slice(0, 100),
+        ErrorCodes.jobOutsideTouches,
+      );
   }
 
   async #resolveTargets(caller: Caller, team: string, targets: JobTargets): Promise<NewJobTarget[]> {

@@ -30,6 +30,7 @@ export const ErrorCodes = {
   tooManyWatches: 'GANTRY_E_TOO_MANY_WATCHES',
   csrf: 'GANTRY_E_CSRF',
   jobNoTargets: 'GANTRY_E_JOB_NO_TARGETS',
+  jobOutsideTouches: 'GANTRY_E_JOB_OUTSIDE_TOUCHES',
   jobEnded: 'GANTRY_E_JOB_ENDED',
   joinTokenExpired: 'GANTRY_E_JOIN_TOKEN_EXPIRED',
   joinTokenUsedUp: 'GANTRY_E_JOIN_TOKEN_USED_UP',

@@ -6,6 +6,7 @@ import type {
   HostTable,
   JoinTokenTable,
 } from './schema.ts';
+import type { StoreTransaction } from './transaction.ts';
 
 export type HostRow = Selectable<HostTable>;
 export type JoinTokenRow = Selectable<JoinTokenTable>;
@@ -21,6 +22,10 @@ export interface HostListQuery {
   /** Keeps only the rows it accepts (label selectors); the page still holds up to `limit` rows. */
   accept?: (row: HostRow) => boolean;
 }
+
+/** The key `receiveMany` answers with. */
+export const receiptKey = (report: { team: string; host: string; id: string }): string =>
+  `${report.team}\u0000${report.host}\u0000${report.id}`;
 
 export interface HeartbeatUpdate {
   team: string;
@@ -52,6 +57,16 @@ const messageRow = (row: AgentMessageRow): AgentMessageRow =>
 /** Host records, join tokens, agent credentials, and the agents' message queues (migration 0011-hosts). */
 export class HostRepository {
   constructor(private readonly db: Kysely<Database>) {}
+
+  /** Runs `work` in one transaction that other repositories may join (`JobRepository.within`). */
+  async transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(work);
+  }
+
+  /** This repository inside a transaction. */
+  within(tx: StoreTransaction): HostRepository {
+    return new HostRepository(tx);
+  }
 
   // Join tokens.
 
@@ -362,6 +377,66 @@ export class HostRepository {
     await this.db.insertInto('agent_messages').values(message).execute();
   }
 
+  /** Many messages in one statement per 200, queued in the order given. */
+  async enqueueMany(messages: readonly Omit<AgentMessageRow, 'seq'>[]): Promise<void> {
+    for (let at = 0; at < messages.length; at += 200)
+      await this.db
+        .insertInto('agent_messages')
+        .values(messages.slice(at, at + 200))
+        .execute();
+  }
+
+  /** The stored last heartbeat (ms) of each of `names` that has one. */
+  async lastHeartbeats(team: string, names: readonly string[]): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
+    for (let at = 0; at < names.length; at += 500) {
+      const rows = await this.db
+        .selectFrom('hosts')
+        .select(['name', 'last_heartbeat'])
+        .where('team', '=', team)
+        .where('name', 'in', names.slice(at, at + 500))
+        .where('last_heartbeat', 'is not', null)
+        .execute();
+      for (const row of rows) found.set(row.name, Number(row.last_heartbeat));
+    }
+    return found;
+  }
+
+  /** Of `names`, the hosts `team` has. */
+  async existingHosts(team: string, names: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let at = 0; at < names.length; at += 500) {
+      const rows = await this.db
+        .selectFrom('hosts')
+        .select('name')
+        .where('team', '=', team)
+        .where('name', 'in', names.slice(at, at + 500))
+        .execute();
+      for (const row of rows) found.add(row.name);
+    }
+    return found;
+  }
+
+  /**
+   * Messages waiting for each of `hosts` of `team`, oldest first, not yet expired: every one (a connected
+   * host's queue is short: its messages are sent as they come and deleted when acknowledged).
+   */
+  async pendingMany(team: string, hosts: readonly string[], now: number): Promise<AgentMessageRow[]> {
+    const rows: AgentMessageRow[] = [];
+    for (let at = 0; at < hosts.length; at += 500) {
+      const page = await this.db
+        .selectFrom('agent_messages')
+        .selectAll()
+        .where('team', '=', team)
+        .where('host', 'in', hosts.slice(at, at + 500))
+        .where('expires_at', '>', now)
+        .orderBy('seq')
+        .execute();
+      rows.push(...page.map(messageRow));
+    }
+    return rows;
+  }
+
   /** Messages waiting for a host, oldest first, not yet expired. */
   async pending(team: string, host: string, now: number, limit = 1000): Promise<AgentMessageRow[]> {
     const rows = await this.db
@@ -374,6 +449,28 @@ export class HostRepository {
       .limit(limit)
       .execute();
     return rows.map(messageRow);
+  }
+
+  /** Many agents' acknowledgements in one statement per 200 (each deletes its own host's message only). */
+  async acknowledgeMany(acks: readonly { team: string; host: string; id: string }[]): Promise<void> {
+    for (let at = 0; at < acks.length; at += 200) {
+      const slice = acks.slice(at, at + 200);
+      await this.db
+        .deleteFrom('agent_messages')
+        .where(
+          'id',
+          'in',
+          slice.map((ack) => ack.id),
+        )
+        .where((eb) =>
+          eb.or(
+            slice.map((ack) =>
+              eb.and([eb('team', '=', ack.team), eb('host', '=', ack.host), eb('id', '=', ack.id)]),
+            ),
+          ),
+        )
+        .execute();
+    }
   }
 
   async acknowledge(team: string, host: string, id: string): Promise<void> {
@@ -397,6 +494,33 @@ export class HostRepository {
       .onConflict((oc) => oc.columns(['team', 'host', 'id']).doNothing())
       .executeTakeFirst();
     return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+  }
+
+  /**
+   * Records many reports' ids in one statement per 500; answers the keys (`receiptKey`) of those not
+   * recorded before (a report given twice in the list counts once, as its first).
+   */
+  async receiveMany(
+    reports: readonly { team: string; host: string; id: string }[],
+    now: number,
+  ): Promise<Set<string>> {
+    const unique = new Map<string, { team: string; host: string; id: string }>();
+    for (const report of reports) {
+      const key = receiptKey(report);
+      if (!unique.has(key)) unique.set(key, { team: report.team, host: report.host, id: report.id });
+    }
+    const fresh = new Set<string>();
+    const rows = [...unique.values()];
+    for (let at = 0; at < rows.length; at += 500) {
+      const inserted = await this.db
+        .insertInto('agent_receipts')
+        .values(rows.slice(at, at + 500).map((row) => ({ ...row, received_at: now })))
+        .onConflict((oc) => oc.columns(['team', 'host', 'id']).doNothing())
+        .returning(['team', 'host', 'id'])
+        .execute();
+      for (const row of inserted) fresh.add(receiptKey(row));
+    }
+    return fresh;
   }
 
   /** Forgets a receipt whose listeners failed, so the redelivered report is handled again. */

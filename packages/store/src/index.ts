@@ -24,3 +24,4 @@ export * from './exception-repository.ts';
 export * from './correlation-repository.ts';
 export * from './risk-repository.ts';
 export * from './group-commit.ts';
+export * from './transaction.ts';

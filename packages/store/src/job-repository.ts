@@ -11,6 +11,7 @@ import type {
 import { insertAudit, type AuditInput } from './audit-repository.ts';
 import type { Database, JobRunTable, JobTargetTable } from './schema.ts';
 import type { Dialect } from './dialect.ts';
+import type { StoreTransaction } from './transaction.ts';
 
 /** A run as created: everything but what the controller fills in later. */
 export interface NewJobRun {
@@ -64,6 +65,8 @@ export interface JobRunRecordQuery {
   template?: string;
   schedule?: string;
   state?: JobRunState;
+  /** Runs with this host among their targets (a lookup in `job_run_hosts`). */
+  host?: string;
   /** Resume below this `seq` (newest first). */
   beforeSeq?: number;
   limit: number;
@@ -79,7 +82,19 @@ export interface NewOutputChunk {
   at: string;
 }
 
+export interface CappedOutputChunk extends NewOutputChunk {
+  /** The target's stored output (all attempts) at or over which this chunk is dropped. */
+  capBytes: number;
+}
+
+export type OutputFate = 'stored' | 'duplicate' | 'over-cap';
+
 const CHUNK = 200;
+/** Values in one `IN (...)` list, and output rows in one insert (7 parameters each). */
+const IN_LIST = 500;
+const OUTPUT_ROWS = 500;
+const chunkKey = (chunk: { target: string; attempt: number; seq: number }): string =>
+  `${chunk.target}\u0000${chunk.attempt}\u0000${chunk.seq}`;
 /** The first key of the advisory locks that order a run's output inserts (PostgreSQL). */
 const OUTPUT_LOCK_CLASS = 0x6a6f62; // 'job'
 
@@ -89,6 +104,17 @@ export class JobRepository {
     private readonly db: Kysely<Database>,
     private readonly dialect: Dialect = 'sqlite',
   ) {}
+
+  /** This repository inside a transaction another opened (one group commit of agents' reports). */
+  within(tx: StoreTransaction): JobRepository {
+    return new JobRepository(tx, this.dialect);
+  }
+
+  /** Runs `work` in one transaction: the one this repository is bound to, or a new one. */
+  async inTransaction<T>(work: (jobs: JobRepository) => Promise<T>): Promise<T> {
+    if (this.db.isTransaction) return work(this);
+    return this.db.transaction().execute((tx) => work(new JobRepository(tx, this.dialect)));
+  }
 
   /**
    * Followers read a run's output by id (`id > after`). On PostgreSQL ids come from a sequence when a row
@@ -153,6 +179,26 @@ export class JobRepository {
           )
           .execute();
       }
+      const hosts = targets.filter((target) => target.kind === 'host');
+      if (hosts.length > 0) {
+        const stored = await tx
+          .selectFrom('job_runs')
+          .select('seq')
+          .where('id', '=', run.id)
+          .executeTakeFirstOrThrow();
+        for (let i = 0; i < hosts.length; i += CHUNK)
+          await tx
+            .insertInto('job_run_hosts')
+            .values(
+              hosts.slice(i, i + CHUNK).map((target) => ({
+                host: target.target,
+                team: run.team,
+                run_seq: Number(stored.seq),
+                run_id: run.id,
+              })),
+            )
+            .execute();
+      }
       await insertAudit(tx, audit);
     });
   }
@@ -186,19 +232,40 @@ export class JobRepository {
     return row ? (JSON.parse(row.execution) as unknown) : undefined;
   }
 
+  /** The statement `list` runs (its plan is checked by a test). */
+  listQuery(query: JobRunRecordQuery) {
+    let select = this.db.selectFrom('job_runs as r').selectAll('r');
+    if (query.host !== undefined) {
+      // From the host's rows of `job_run_hosts`, newest first: a range of its primary key, not a scan.
+      let hostRuns = this.db
+        .selectFrom('job_run_hosts as h')
+        .select('h.run_seq')
+        .where('h.host', '=', query.host);
+      if (query.teams) hostRuns = hostRuns.where('h.team', 'in', query.teams);
+      if (query.team) hostRuns = hostRuns.where('h.team', '=', query.team);
+      if (query.beforeSeq !== undefined) hostRuns = hostRuns.where('h.run_seq', '<', query.beforeSeq);
+      // With no filter on the run itself, the page is cut in the index (newest first), not after a sort.
+      if (!query.template && !query.schedule && !query.state)
+        hostRuns = hostRuns.orderBy('h.run_seq', 'desc').limit(query.limit + 1);
+      select = this.db
+        .selectFrom(hostRuns.as('h'))
+        .innerJoin('job_runs as r', 'r.seq', 'h.run_seq')
+        .selectAll('r');
+    } else {
+      // (A host's rows carry their run's team: filtered there.)
+      if (query.teams) select = select.where('r.team', 'in', query.teams);
+      if (query.team) select = select.where('r.team', '=', query.team);
+    }
+    if (query.template) select = select.where('r.template', '=', query.template);
+    if (query.schedule) select = select.where('r.schedule', '=', query.schedule);
+    if (query.state) select = select.where('r.state', '=', query.state);
+    if (query.beforeSeq !== undefined) select = select.where('r.seq', '<', query.beforeSeq);
+    return select.orderBy('r.seq', 'desc').limit(query.limit + 1);
+  }
+
   async list(query: JobRunRecordQuery): Promise<{ items: JobRun[]; nextSeq?: number }> {
     if (query.teams?.length === 0) return { items: [] };
-    let select = this.db.selectFrom('job_runs').selectAll();
-    if (query.teams) select = select.where('team', 'in', query.teams);
-    if (query.team) select = select.where('team', '=', query.team);
-    if (query.template) select = select.where('template', '=', query.template);
-    if (query.schedule) select = select.where('schedule', '=', query.schedule);
-    if (query.state) select = select.where('state', '=', query.state);
-    if (query.beforeSeq !== undefined) select = select.where('seq', '<', query.beforeSeq);
-    const rows = await select
-      .orderBy('seq', 'desc')
-      .limit(query.limit + 1)
-      .execute();
+    const rows = await this.listQuery(query).execute();
     const page = rows.slice(0, query.limit);
     const counts = await this.counts(page.map((row) => row.id));
     const items = page.map((row) => toRun(row, counts.get(row.id) ?? {}));
@@ -256,6 +323,33 @@ export class JobRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  /**
+   * `updateTarget` for many targets of one run at one attempt, by the same patch, in one statement per
+   * 500 targets: each moves only while in one of `from`. Answers the targets that moved.
+   */
+  async updateTargetsAt(
+    runId: string,
+    attempt: number,
+    targets: readonly string[],
+    from: readonly JobTargetState[],
+    patch: JobTargetPatch,
+  ): Promise<Set<string>> {
+    const moved = new Set<string>();
+    for (let at = 0; at < targets.length; at += IN_LIST) {
+      const rows = await this.db
+        .updateTable('job_targets')
+        .set(targetColumns(patch))
+        .where('run_id', '=', runId)
+        .where('attempt', '=', attempt)
+        .where('state', 'in', from)
+        .where('target', 'in', targets.slice(at, at + IN_LIST))
+        .returning('target')
+        .execute();
+      for (const row of rows) moved.add(row.target);
+    }
+    return moved;
+  }
+
   /** Every target of the run in one of `from` moves by `patch`; returns how many did. */
   async updateTargets(
     runId: string,
@@ -304,76 +398,118 @@ export class JobRepository {
     chunk: NewOutputChunk,
     capBytes: number,
   ): Promise<'stored' | 'duplicate' | 'over-cap'> {
-    const bytes = Buffer.byteLength(chunk.data);
-    return this.db.transaction().execute(async (tx) => {
-      await this.#lockRunOutput(tx, chunk.runId);
-      const inserted = await tx
+    const [fate] = await this.appendOutputBatch(chunk.runId, [{ ...chunk, capBytes }]);
+    return fate!;
+  }
+
+  /**
+   * Stores chunks of one run, in order, with a handful of statements whatever their number (the agents'
+   * reports of one group commit): each chunk unless it is stored already, and only while its target's
+   * stored output is under the chunk's `capBytes` (else the target is marked truncated), as if appended
+   * one after the other. Answers each chunk's fate in the order given. In the transaction this
+   * repository is bound to (`within`), else in one of its own.
+   */
+  async appendOutputBatch(runId: string, chunks: readonly CappedOutputChunk[]): Promise<OutputFate[]> {
+    if (chunks.length === 0) return [];
+    return this.inTransaction((jobs) => jobs.#appendOutputBatch(runId, chunks));
+  }
+
+  async #appendOutputBatch(runId: string, chunks: readonly CappedOutputChunk[]): Promise<OutputFate[]> {
+    const tx = this.db;
+    await this.#lockRunOutput(tx, runId);
+    const fates: OutputFate[] = chunks.map(() => 'duplicate');
+    // A chunk given twice in one batch (redelivered while the first was waiting) is stored once.
+    const firstOf = new Map<string, number>();
+    chunks.forEach((chunk, index) => {
+      if (chunk.runId !== runId) throw new Error(`chunk of run ${chunk.runId} in a batch of run ${runId}`);
+      const key = chunkKey(chunk);
+      if (!firstOf.has(key)) firstOf.set(key, index);
+    });
+    const targets = [...new Set(chunks.map((chunk) => chunk.target))];
+    const stored = new Map<string, number>();
+    for (let at = 0; at < targets.length; at += IN_LIST) {
+      const rows = await tx
+        .selectFrom('job_targets')
+        .select(['target', 'output_bytes'])
+        .where('run_id', '=', runId)
+        .where('target', 'in', targets.slice(at, at + IN_LIST))
+        .execute();
+      for (const row of rows) stored.set(row.target, Number(row.output_bytes));
+    }
+    // Ids in the order given: a follower reads a target's chunks in the order they were sent.
+    const unique = [...firstOf.values()].map((index) => chunks[index]!);
+    const ids = new Map<string, number>();
+    for (let at = 0; at < unique.length; at += OUTPUT_ROWS) {
+      const rows = await tx
         .insertInto('job_output')
-        .values({
-          run_id: chunk.runId,
-          target: chunk.target,
-          attempt: chunk.attempt,
-          seq: chunk.seq,
-          stream: chunk.stream,
-          data: chunk.data,
-          at: chunk.at,
-        })
+        .values(
+          unique.slice(at, at + OUTPUT_ROWS).map((chunk) => ({
+            run_id: runId,
+            target: chunk.target,
+            attempt: chunk.attempt,
+            seq: chunk.seq,
+            stream: chunk.stream,
+            data: chunk.data,
+            at: chunk.at,
+          })),
+        )
         .onConflict((oc) => oc.columns(['run_id', 'target', 'attempt', 'seq']).doNothing())
-        .executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1) return 'duplicate';
-      const counted = await tx
-        .updateTable('job_targets')
-        .set((eb) => ({ output_bytes: eb('output_bytes', '+', bytes) }))
-        .where('run_id', '=', chunk.runId)
-        .where('target', '=', chunk.target)
-        .where('output_bytes', '<', capBytes)
-        .executeTakeFirst();
-      if (Number(counted.numUpdatedRows) === 1) return 'stored';
+        .returning(['id', 'target', 'attempt', 'seq'])
+        .execute();
+      for (const row of rows) ids.set(chunkKey(row), Number(row.id));
+    }
+    // The cap, chunk by chunk as the single append decides it: a new chunk counts while its target's
+    // stored bytes are under the cap; the first that finds them at or over it is dropped, and so on.
+    const added = new Map<string, number>();
+    const dropped: number[] = [];
+    const truncated = new Set<string>();
+    for (const [key, index] of firstOf) {
+      const id = ids.get(key);
+      if (id === undefined) continue;
+      const chunk = chunks[index]!;
+      const before = stored.get(chunk.target);
+      if (before !== undefined && before < chunk.capBytes) {
+        const bytes = Buffer.byteLength(chunk.data);
+        stored.set(chunk.target, before + bytes);
+        added.set(chunk.target, (added.get(chunk.target) ?? 0) + bytes);
+        fates[index] = 'stored';
+      } else {
+        dropped.push(id);
+        truncated.add(chunk.target);
+        fates[index] = 'over-cap';
+      }
+    }
+    for (let at = 0; at < dropped.length; at += IN_LIST)
       await tx
         .deleteFrom('job_output')
-        .where('run_id', '=', chunk.runId)
-        .where('target', '=', chunk.target)
-        .where('attempt', '=', chunk.attempt)
-        .where('seq', '=', chunk.seq)
+        .where('id', 'in', dropped.slice(at, at + IN_LIST))
         .execute();
+    const increments = [...added];
+    for (let at = 0; at < increments.length; at += IN_LIST) {
+      const slice = increments.slice(at, at + IN_LIST);
+      const cases = sql.join(
+        slice.map(([target, bytes]) => sql`when ${target} then cast(${bytes} as integer)`),
+        sql` `,
+      );
+      await tx
+        .updateTable('job_targets')
+        .set({ output_bytes: sql<number>`output_bytes + case target ${cases} else 0 end` })
+        .where('run_id', '=', runId)
+        .where(
+          'target',
+          'in',
+          slice.map(([target]) => target),
+        )
+        .execute();
+    }
+    if (truncated.size > 0)
       await tx
         .updateTable('job_targets')
         .set({ truncated: 1 })
-        .where('run_id', '=', chunk.runId)
-        .where('target', '=', chunk.target)
+        .where('run_id', '=', runId)
+        .where('target', 'in', [...truncated])
         .execute();
-      return 'over-cap';
-    });
-  }
-
-  /** Stores a chunk unless it is stored already; true when new. No cap. */
-  async appendOutput(chunk: NewOutputChunk): Promise<boolean> {
-    const result = await this.db.transaction().execute(async (tx) => {
-      await this.#lockRunOutput(tx, chunk.runId);
-      return tx
-        .insertInto('job_output')
-        .values({
-          run_id: chunk.runId,
-          target: chunk.target,
-          attempt: chunk.attempt,
-          seq: chunk.seq,
-          stream: chunk.stream,
-          data: chunk.data,
-          at: chunk.at,
-        })
-        .onConflict((oc) => oc.columns(['run_id', 'target', 'attempt', 'seq']).doNothing())
-        .executeTakeFirst();
-    });
-    const inserted = Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
-    if (inserted) {
-      await this.db
-        .updateTable('job_targets')
-        .set((eb) => ({ output_bytes: eb('output_bytes', '+', Buffer.byteLength(chunk.data)) }))
-        .where('run_id', '=', chunk.runId)
-        .where('target', '=', chunk.target)
-        .execute();
-    }
-    return inserted;
+    return fates;
   }
 
   /** Output after cursor `after` (a chunk id), oldest first. */

@@ -25,6 +25,7 @@ export interface Database {
   job_runs: JobRunTable;
   job_targets: JobTargetTable;
   job_output: JobOutputTable;
+  job_run_hosts: JobRunHostTable;
   hosts: HostTable;
   join_tokens: JoinTokenTable;
   agent_credentials: AgentCredentialTable;
@@ -345,6 +346,14 @@ export interface JobTargetTable {
   finished_at: string | null;
   /** Milliseconds since the epoch: when a dispatched or running target counts as lost or timed out. */
   deadline: number | null;
+}
+
+/** A host target of a run, for the runs of a host (migration 0019-job-run-hosts). */
+export interface JobRunHostTable {
+  host: string;
+  team: string;
+  run_seq: number;
+  run_id: string;
 }
 
 export interface JobOutputTable {

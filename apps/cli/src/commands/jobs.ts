@@ -157,12 +157,13 @@ export interface ListJobsOptions {
   allTeams?: boolean;
   template?: string;
   state?: string;
+  host?: string;
   limit?: string;
   output?: string;
   noHeaders?: boolean;
 }
 
-/** `gantry jobs list`: runs, newest first. */
+/** `gantry jobs list` (alias `gantry jobs runs`): runs, newest first; `--host` those that ran on a host. */
 export async function listJobs(env: CommandEnv, options: ListJobsOptions): Promise<void> {
   const session = await openSession(env, options.team);
   const page = await session.client.request<JobRunPage>('GET', '/api/jobs/runs', {
@@ -170,6 +171,7 @@ export async function listJobs(env: CommandEnv, options: ListJobsOptions): Promi
       ...(options.allTeams ? {} : { team: session.team }),
       ...(options.template ? { template: options.template } : {}),
       ...(options.state ? { state: options.state } : {}),
+      ...(options.host ? { host: options.host } : {}),
       limit: String(integer(options.limit, '--limit') ?? 50),
     },
   });

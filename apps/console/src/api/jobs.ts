@@ -50,6 +50,8 @@ export interface JobRunFilter {
   readonly team?: string | undefined;
   readonly template?: string | undefined;
   readonly state?: JobRunState | undefined;
+  /** Runs with this host among their targets. */
+  readonly host?: string | undefined;
 }
 
 /** One page of runs, newest first. */
@@ -62,6 +64,7 @@ export function listJobRuns(
       team: filter.team,
       template: filter.template,
       state: filter.state,
+      host: filter.host,
       limit: options.limit,
       continue: options.continueToken,
     },

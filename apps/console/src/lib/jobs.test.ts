@@ -8,6 +8,7 @@ import {
   mayOperate,
   runFieldOf,
   runRequestOf,
+  touchesText,
 } from './jobs';
 import { describeSchema, formValuesOf } from './schema-form';
 
@@ -136,5 +137,15 @@ describe('run and target views', () => {
     expect(formatDuration('2026-01-01T00:00:00Z', '2026-01-01T00:00:01.250Z')).toBe('1.3s');
     expect(formatDuration('2026-01-01T00:00:00Z', '2026-01-01T00:02:05Z')).toBe('2m 5s');
     expect(formatDuration('2026-01-01T00:00:00Z', null, Date.parse('2026-01-01T03:10:00Z'))).toBe('3h 10m');
+  });
+});
+
+describe('touchesText', () => {
+  it('shows the list form as is and the object form bound by bound', () => {
+    expect(touchesText(undefined)).toBe('—');
+    expect(touchesText(['/var/log', 'nginx'])).toBe('/var/log, nginx');
+    expect(
+      touchesText({ hosts: 'role=db', clusters: ['east'], paths: ['/srv'], limits: { openFiles: 64 } }),
+    ).toBe('hosts role=db; clusters east; paths /srv; limits openFiles=64');
   });
 });

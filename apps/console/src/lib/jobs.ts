@@ -189,3 +189,28 @@ export function formatDuration(from: string | null, to: string | null, now = Dat
   if (minutes < 60) return `${minutes}m ${seconds % 60}s`;
   return `${Math.floor(minutes / 60)}h ${minutes % 60}m`;
 }
+
+/** A template's `touches` as one line: the list form as is, the object form bound by bound. */
+export function touchesText(touches: readonly string[] | TouchesObject | undefined): string {
+  if (!touches) return '—';
+  if (Array.isArray(touches)) return touches.join(', ') || '—';
+  const object = touches as TouchesObject;
+  const parts: string[] = [];
+  if (object.hosts !== undefined) parts.push(`hosts ${object.hosts}`);
+  if (object.clusters) parts.push(`clusters ${object.clusters.join(', ')}`);
+  if (object.paths) parts.push(`paths ${object.paths.join(', ')}`);
+  if (object.limits)
+    parts.push(
+      `limits ${Object.entries(object.limits)
+        .map(([name, value]) => `${name}=${String(value)}`)
+        .join(', ')}`,
+    );
+  return parts.join('; ') || '—';
+}
+
+interface TouchesObject {
+  hosts?: string | undefined;
+  clusters?: readonly string[] | undefined;
+  paths?: readonly string[] | undefined;
+  limits?: Readonly<Record<string, number | undefined>> | undefined;
+}

@@ -61,6 +61,7 @@ export function jobRoutes(fastify: FastifyInstance, jobs: JobService): void {
         ...(q.team !== undefined ? { team: q.team } : {}),
         ...(q.template ? { template: q.template } : {}),
         ...(q.state ? { state: q.state } : {}),
+        ...(q.host ? { host: q.host } : {}),
         ...(q.continue ? { continue: q.continue } : {}),
         limit: bounded(q.limit, 'limit', 100, 1000),
       });

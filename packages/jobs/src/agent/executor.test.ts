@@ -48,7 +48,10 @@ function stdout(runId = 'run-1'): string {
     .join('');
 }
 
-function make(clock: AgentClock = realAgentClock, extra: { allowRoot?: boolean } = {}) {
+function make(
+  clock: AgentClock = realAgentClock,
+  extra: { allowRoot?: boolean; prlimit?: string | null } = {},
+) {
   handler = createAgentJobHandler({
     report: (_channel, body) => reports.push(body as JobAgentMessage),
     workDir,
@@ -221,6 +224,42 @@ describe('agent job executor (real processes)', () => {
     handler.handle({ type: 'start', runId: 'r' });
     expect(reports).toEqual([]);
     expect(problems).toHaveLength(1);
+  });
+
+  it("runs a script under the template's limits (kernel rlimits through prlimit), inherited by what it starts", async () => {
+    handler.handle(
+      start({
+        script: {
+          interpreter: 'sh',
+          source: [
+            'echo "files $(ulimit -n)"',
+            // A child writes past the file size limit: the kernel stops it (SIGXFSZ) at the limit.
+            'sh -c \'head -c 4096 /dev/zero > big\'; echo "status $?"',
+            'echo "size $(wc -c < big)"',
+          ].join('\n'),
+        },
+        limits: { fileSizeBytes: 1024, openFiles: 64 },
+      }),
+    );
+    const result = await finished();
+    expect(result).toMatchObject({ reason: 'Exited', exitCode: 0 });
+    expect(stdout()).toContain('files 64\n');
+    expect(stdout()).toMatch(/status (153|1)\n/); // 128 + SIGXFSZ, or the shell's own write error
+    expect(stdout()).toContain('size 1024\n');
+  });
+
+  it('refuses an attempt with limits on a host without prlimit, rather than run it unconstrained', async () => {
+    await handler.stop();
+    make(realAgentClock, { prlimit: null });
+    handler.handle(start({ script: { interpreter: 'sh', source: 'echo ran' }, limits: { cpuSeconds: 10 } }));
+    const result = await finished();
+    expect(result).toMatchObject({ reason: 'Refused', exitCode: null });
+    expect(result.message).toContain('prlimit');
+    expect(stdout()).toBe('');
+    // Without limits it runs.
+    handler.handle(start({ runId: 'run-2', script: { interpreter: 'sh', source: 'echo ran' } }));
+    expect(await finished('run-2')).toMatchObject({ reason: 'Exited', exitCode: 0 });
+    expect(stdout('run-2')).toBe('ran\n');
   });
 
   it('runs built-in actions without a process', async () => {

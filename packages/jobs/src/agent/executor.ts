@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import type { JobFinishedMessage, JobOutputMessage, JobStartMessage } from '@gantry/model';
+import type { JobFinishedMessage, JobLimits, JobOutputMessage, JobStartMessage } from '@gantry/model';
 import type { AgentClock } from './agent-clock.ts';
 import { SecretMasker } from './secret-masker.ts';
 import type { HostUser } from './users.ts';
@@ -27,6 +27,24 @@ export interface ExecutorOptions {
   killGraceMs: number;
   /** Largest output chunk sent. */
   chunkBytes: number;
+  /** util-linux's `prlimit`, which applies a template's limits; null when the host has none. */
+  prlimit: string | null;
+}
+
+/** Where `prlimit` is on this host, if anywhere (util-linux: on nearly every Linux). */
+export function findPrlimit(): string | null {
+  return ['/usr/bin/prlimit', '/bin/prlimit'].find((path) => existsSync(path)) ?? null;
+}
+
+/** `prlimit` options for the limits given (each the soft and the hard limit); empty when none. */
+export function prlimitArgs(limits: JobLimits | undefined): string[] {
+  if (!limits) return [];
+  const args: string[] = [];
+  if (limits.cpuSeconds !== undefined) args.push(`--cpu=${limits.cpuSeconds}`);
+  if (limits.memoryBytes !== undefined) args.push(`--as=${limits.memoryBytes}`);
+  if (limits.fileSizeBytes !== undefined) args.push(`--fsize=${limits.fileSizeBytes}`);
+  if (limits.openFiles !== undefined) args.push(`--nofile=${limits.openFiles}`);
+  return args;
 }
 
 const INTERPRETERS: Record<NonNullable<JobStartMessage['script']>['interpreter'], string> = {
@@ -66,6 +84,12 @@ export function startAttempt(
       'refusing to run as root: the template must set runAs.allowRoot and the agent must allow root jobs',
     );
   }
+  const limits = prlimitArgs(start.limits);
+  if (limits.length > 0 && options.prlimit === null)
+    return refuse(
+      reporter,
+      "refusing to run without the template's resource limits: this host has no prlimit (util-linux)",
+    );
   return runScript(start, start.script, user, output, reporter, options);
 }
 
@@ -139,7 +163,14 @@ function runScript(
       chownSync(dir, user.uid, user.gid);
       chownSync(file, user.uid, user.gid);
     }
-    child = spawn(INTERPRETERS[script.interpreter], [file], {
+    // With limits, prlimit sets them on itself and execs the interpreter: the same process, in the same
+    // group, and every process the job starts inherits them.
+    const limits = prlimitArgs(start.limits);
+    const [command, args] =
+      limits.length > 0 && options.prlimit
+        ? [options.prlimit, [...limits, '--', INTERPRETERS[script.interpreter], file]]
+        : [INTERPRETERS[script.interpreter], [file]];
+    child = spawn(command, args, {
       cwd: dir,
       env,
       detached: true,

@@ -9,7 +9,7 @@ import {
   type JobStartMessage,
 } from '@gantry/model';
 import { realAgentClock, type AgentClock } from './agent-clock.ts';
-import { startAttempt, type ExecutorOptions, type RunningAttempt } from './executor.ts';
+import { findPrlimit, startAttempt, type ExecutorOptions, type RunningAttempt } from './executor.ts';
 import { lookupUser, type HostUser } from './users.ts';
 
 export interface AgentJobHandlerOptions {
@@ -24,6 +24,8 @@ export interface AgentJobHandlerOptions {
   clock?: AgentClock;
   killGraceMs?: number;
   chunkBytes?: number;
+  /** `prlimit`'s path (default: looked for in /usr/bin and /bin); null: none, jobs with limits are refused. */
+  prlimit?: string | null;
   /** Told of messages it refused (malformed); default nothing. */
   onInvalid?: (body: unknown, problems: string) => void;
 }
@@ -60,6 +62,7 @@ export function createAgentJobHandler(options: AgentJobHandlerOptions): AgentJob
     clock,
     killGraceMs: options.killGraceMs ?? 5_000,
     chunkBytes: options.chunkBytes ?? 16_384,
+    prlimit: options.prlimit === undefined ? findPrlimit() : options.prlimit,
   };
   const running = new Map<string, RunningAttempt>();
   const key = (m: { runId: string; target: string; attempt: number }) =>

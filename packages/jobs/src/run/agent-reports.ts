@@ -2,7 +2,9 @@ import {
   compileValidator,
   createAjv,
   JobAgentMessage,
+  type JobAcceptedMessage,
   type JobFinishedMessage,
+  type JobOutputMessage,
   type JobTargetState,
 } from '@gantry/model';
 import type { JobRepository } from '@gantry/store';
@@ -26,6 +28,12 @@ export interface RunFacts {
   cancelRequested: boolean;
 }
 
+/** A report and who sent it (the transport's authenticated host). */
+export interface JobReport {
+  from: { team: string; host: string };
+  body: unknown;
+}
+
 /**
  * Applies what agents (and cluster runners) report. Every change is a conditional update keyed on the
  * target's state and attempt, so a report delivered twice, late, or to another server changes nothing.
@@ -37,59 +45,133 @@ export async function handleReport(
   body: unknown,
   now: number,
 ): Promise<ReportOutcome> {
-  const checked = validateReport(body);
-  if (!checked.ok) return { handled: 'ignored', why: 'Malformed' };
-  const message = checked.value;
-  const run = await facts(message.runId);
-  if (!run) return { handled: 'ignored', why: 'UnknownRun' };
-  // An agent speaks for its own host only.
-  if (from.team !== run.team || from.host !== message.target)
-    return { handled: 'ignored', why: 'WrongSender' };
+  const [outcome] = await handleReports(jobs, facts, [{ from, body }], now);
+  return outcome!;
+}
 
-  switch (message.type) {
-    case 'accepted': {
-      const started = await jobs.updateTarget(
-        message.runId,
-        message.target,
-        ['dispatched'],
-        { state: 'running', reason: TargetReasons.started, startedAt: new Date(now).toISOString() },
-        message.attempt,
-      );
-      return started
-        ? { handled: 'accepted', runId: message.runId, ended: false }
-        : { handled: 'ignored', why: 'Duplicate' };
+interface Checked<M extends JobAgentMessage> {
+  index: number;
+  message: M;
+  run: RunFacts;
+}
+
+/**
+ * Applies a batch of reports (one group commit) with a few set-wise statements: the `accepted` ones
+ * first, then the output, then the `finished` ones, each kind grouped by run and attempt. For any one
+ * target that is the order its agent sends them in (accepted, output, finished of an attempt; the next
+ * attempt is dispatched only after this one's end is stored), and repeats and stale reports are no-ops
+ * in any order, so the outcome is the one of applying them one by one. Answers one outcome per report,
+ * in order. Runs in the transaction `jobs` is bound to, or its own.
+ */
+export async function handleReports(
+  repository: JobRepository,
+  facts: (runId: string) => Promise<RunFacts | undefined>,
+  reports: readonly JobReport[],
+  now: number,
+): Promise<ReportOutcome[]> {
+  const outcomes: ReportOutcome[] = [];
+  const accepted: Checked<JobAcceptedMessage>[] = [];
+  const output: Checked<JobOutputMessage>[] = [];
+  const finished: Checked<JobFinishedMessage>[] = [];
+  for (const [index, { from, body }] of reports.entries()) {
+    const checked = validateReport(body);
+    if (!checked.ok) {
+      outcomes.push({ handled: 'ignored', why: 'Malformed' });
+      continue;
     }
-    case 'output': {
-      // The agent cuts at the cap; this is the backstop against one that does not (per attempt, with room
-      // for the marker line).
-      const stored = await jobs.appendOutputCapped(
-        {
-          runId: message.runId,
+    const message = checked.value;
+    const run = await facts(message.runId);
+    if (!run) {
+      outcomes.push({ handled: 'ignored', why: 'UnknownRun' });
+      continue;
+    }
+    // An agent speaks for its own host only.
+    if (from.team !== run.team || from.host !== message.target) {
+      outcomes.push({ handled: 'ignored', why: 'WrongSender' });
+      continue;
+    }
+    outcomes.push({ handled: 'ignored', why: 'Duplicate' });
+    if (message.type === 'accepted') accepted.push({ index, message, run });
+    else if (message.type === 'output') output.push({ index, message, run });
+    else finished.push({ index, message, run });
+  }
+  if (accepted.length + output.length + finished.length === 0) return outcomes;
+  const at = new Date(now).toISOString();
+
+  await repository.inTransaction(async (jobs) => {
+    for (const group of groupBy(accepted, (item) => `${item.message.runId}\u0000${item.message.attempt}`)) {
+      const { runId, attempt } = group[0]!.message;
+      const started = await jobs.updateTargetsAt(
+        runId,
+        attempt,
+        group.map((item) => item.message.target),
+        ['dispatched'],
+        { state: 'running', reason: TargetReasons.started, startedAt: at },
+      );
+      for (const item of group)
+        if (started.delete(item.message.target))
+          outcomes[item.index] = { handled: 'accepted', runId, ended: false };
+    }
+
+    for (const group of groupBy(output, (item) => item.message.runId)) {
+      const { runId } = group[0]!.message;
+      // The agent cuts at the cap; this is the backstop against one that does not (per attempt, with
+      // room for the marker line).
+      const fates = await jobs.appendOutputBatch(
+        runId,
+        group.map(({ message, run }) => ({
+          runId,
           target: message.target,
           attempt: message.attempt,
           seq: message.seq,
           stream: message.stream,
           data: message.data,
-          at: new Date(now).toISOString(),
-        },
-        (run.execution.maxOutputBytes + 1024) * message.attempt,
+          at,
+          capBytes: (run.execution.maxOutputBytes + 1024) * message.attempt,
+        })),
       );
-      if (stored === 'stored') return { handled: 'output', runId: message.runId, ended: false };
-      return { handled: 'ignored', why: stored === 'duplicate' ? 'Duplicate' : 'OverCap' };
+      group.forEach((item, k) => {
+        const fate = fates[k]!;
+        outcomes[item.index] =
+          fate === 'stored'
+            ? { handled: 'output', runId, ended: false }
+            : { handled: 'ignored', why: fate === 'duplicate' ? 'Duplicate' : 'OverCap' };
+      });
     }
-    case 'finished': {
-      const ended = await jobs.updateTarget(
-        message.runId,
-        message.target,
+
+    // Same run, attempt and end: one statement (a fleet's results are mostly alike).
+    const ends = finished.map((item) => ({ item, patch: finishedPatch(item.message, item.run, at) }));
+    for (const group of groupBy(
+      ends,
+      ({ item, patch }) => `${item.message.runId}\u0000${item.message.attempt}\u0000${JSON.stringify(patch)}`,
+    )) {
+      const { runId, attempt } = group[0]!.item.message;
+      const ended = await jobs.updateTargetsAt(
+        runId,
+        attempt,
+        group.map(({ item }) => item.message.target),
         ACTIVE_STATES,
-        finishedPatch(message, run, new Date(now).toISOString()),
-        message.attempt,
+        group[0]!.patch,
       );
-      return ended
-        ? { handled: 'finished', runId: message.runId, ended: true }
-        : { handled: 'ignored', why: 'Stale' };
+      for (const { item } of group)
+        outcomes[item.index] = ended.delete(item.message.target)
+          ? { handled: 'finished', runId, ended: true }
+          : { handled: 'ignored', why: 'Stale' };
     }
+  });
+  return outcomes;
+}
+
+/** Groups in first-seen order, each group in the order given. */
+function groupBy<T>(items: readonly T[], key: (item: T) => string): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
   }
+  return [...groups.values()];
 }
 
 const RETRYABLE: readonly JobFinishedMessage['reason'][] = ['Exited', 'Signalled', 'SpawnFailed'];

@@ -56,41 +56,77 @@ export async function dispatchStage(ctx: RunContext): Promise<DispatchOutcome> {
     queued = queued.filter((t) => Math.floor(t.ordinal / size) === batch);
   }
   const slots = Math.max(0, run.concurrency - active.length);
-  let secrets: Record<string, string> | undefined;
-  for (const target of queued.slice(0, slots)) {
-    const attempt = target.attempt + 1;
-    try {
-      secrets ??= await revealSecrets(ctx);
-    } catch (error) {
-      await jobs.updateTarget(run.id, target.target, ['queued'], {
+  const picked = queued.slice(0, slots);
+  if (picked.length === 0) return outcome;
+  // The dispatches of one pass are recorded with one statement per attempt number, and the host starts
+  // sent together (the transport queues them with a few statements): a 2,000-host run is not 2,000
+  // round trips to the database, one after the other.
+  let secrets: Record<string, string>;
+  try {
+    secrets = await revealSecrets(ctx);
+  } catch (error) {
+    for (const [attempt, group] of byAttempt(picked)) {
+      const failed = await jobs.updateTargetsAt(run.id, attempt, group, ['queued'], {
         state: 'failed',
-        attempt,
+        attempt: attempt + 1,
         reason: TargetReasons.secretMissing,
         message: error instanceof Error ? error.message : String(error),
         finishedAt: iso(ctx.now),
       });
-      outcome.failed++;
-      continue;
+      outcome.failed += failed.size;
     }
-    const recorded = await jobs.updateTarget(
-      run.id,
-      target.target,
-      ['queued'],
-      {
-        state: 'dispatched',
-        attempt,
-        reason: TargetReasons.dispatched,
-        message: '',
-        dispatchedAt: iso(ctx.now),
-        deadline: ctx.now + ctx.execution.timeoutSeconds * 1000 + ctx.timing.resultGraceMs,
-      },
-      target.attempt,
-    );
-    if (!recorded) continue;
+    return outcome;
+  }
+  const recorded: { target: StoredJobTarget; attempt: number }[] = [];
+  for (const [attempt, group] of byAttempt(picked)) {
+    const moved = await jobs.updateTargetsAt(run.id, attempt, group, ['queued'], {
+      state: 'dispatched',
+      attempt: attempt + 1,
+      reason: TargetReasons.dispatched,
+      message: '',
+      dispatchedAt: iso(ctx.now),
+      deadline: ctx.now + ctx.execution.timeoutSeconds * 1000 + ctx.timing.resultGraceMs,
+    });
+    for (const target of picked)
+      if (target.attempt === attempt && moved.has(target.target))
+        recorded.push({ target, attempt: attempt + 1 });
+  }
+  const hosts = recorded.filter(({ target }) => target.kind === 'host');
+  for (const { target, attempt } of recorded) {
+    if (target.kind === 'host') continue;
     if (await send(ctx, target, attempt, secrets)) outcome.dispatched++;
     else outcome.failed++;
   }
+  for (const { target, attempt } of hosts) ctx.sent.add(attemptKey(run.id, target.target, attempt));
+  // A start that waits longer than the lost timeout for its agent is dropped: by then the target is lost.
+  const delivered = await ctx.deps.port.sendMany(
+    run.team,
+    hosts.map(({ target, attempt }) => ({
+      host: target.target,
+      channel: JOBS_CHANNEL,
+      body: startMessage(ctx, target, attempt, secrets),
+    })),
+    { ttlMs: ctx.timing.lostAfterMs },
+  );
+  for (const [k, { target, attempt }] of hosts.entries()) {
+    if (delivered[k]) outcome.dispatched++;
+    else {
+      await failUndelivered(ctx, target, attempt, `host ${target.target} is not known to team ${run.team}`);
+      outcome.failed++;
+    }
+  }
   return outcome;
+}
+
+/** Queued targets' names by their current attempt number. */
+function byAttempt(targets: readonly StoredJobTarget[]): Map<number, string[]> {
+  const groups = new Map<number, string[]>();
+  for (const target of targets) {
+    const group = groups.get(target.attempt) ?? [];
+    group.push(target.target);
+    groups.set(target.attempt, group);
+  }
+  return groups;
 }
 
 async function revealSecrets(ctx: RunContext): Promise<Record<string, string>> {
@@ -158,28 +194,54 @@ async function send(
         );
     }
   } else {
-    const message: JobStartMessage = {
-      type: 'start',
-      runId: run.id,
-      target: target.target,
-      attempt,
-      ...(execution.script ? { script: execution.script } : {}),
-      ...(execution.action ? { action: execution.action } : {}),
-      parameters: run.parameters,
-      secrets: env,
-      runAs: execution.runAs ?? DEFAULT_RUN_AS,
-      timeoutSeconds: execution.timeoutSeconds,
-      maxOutputBytes: execution.maxOutputBytes,
-    };
     // A start that waits longer than the lost timeout for its agent is dropped: by then the target is lost.
-    delivered = await ctx.deps.port.send(run.team, target.target, JOBS_CHANNEL, message, {
-      ttlMs: ctx.timing.lostAfterMs,
-    });
+    delivered = await ctx.deps.port.send(
+      run.team,
+      target.target,
+      JOBS_CHANNEL,
+      startMessage(ctx, target, attempt, env),
+      { ttlMs: ctx.timing.lostAfterMs },
+    );
     why = `host ${target.target} is not known to team ${run.team}`;
   }
   if (delivered) return true;
+  await failUndelivered(ctx, target, attempt, why);
+  return false;
+}
+
+/** What an agent gets to start `attempt` of a host target. */
+function startMessage(
+  ctx: RunContext,
+  target: StoredJobTarget,
+  attempt: number,
+  secrets: Record<string, string>,
+): JobStartMessage {
+  const { run, execution } = ctx;
+  return {
+    type: 'start',
+    runId: run.id,
+    target: target.target,
+    attempt,
+    ...(execution.script ? { script: execution.script } : {}),
+    ...(execution.action ? { action: execution.action } : {}),
+    parameters: run.parameters,
+    secrets,
+    runAs: execution.runAs ?? DEFAULT_RUN_AS,
+    timeoutSeconds: execution.timeoutSeconds,
+    maxOutputBytes: execution.maxOutputBytes,
+    ...(execution.limits ? { limits: execution.limits } : {}),
+  };
+}
+
+/** The start could not be handed to anyone: the target fails (the host or cluster is unknown). */
+async function failUndelivered(
+  ctx: RunContext,
+  target: StoredJobTarget,
+  attempt: number,
+  why: string,
+): Promise<void> {
   await ctx.deps.jobs.updateTarget(
-    run.id,
+    ctx.run.id,
     target.target,
     ['dispatched'],
     {
@@ -191,5 +253,4 @@ async function send(
     },
     attempt,
   );
-  return false;
 }

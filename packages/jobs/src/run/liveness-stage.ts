@@ -1,4 +1,5 @@
 import { JOBS_CHANNEL } from '@gantry/model';
+import type { StoredJobTarget } from '@gantry/store';
 import { ACTIVE_STATES, iso, type RunContext } from './run-context.ts';
 import { JobEventReasons, TargetReasons } from './reasons.ts';
 
@@ -15,6 +16,22 @@ export interface LivenessOutcome {
 export async function livenessStage(ctx: RunContext): Promise<LivenessOutcome> {
   const outcome: LivenessOutcome = { stage: 'liveness', lost: [], timedOut: [] };
   const { jobs, port, recorder } = ctx.deps;
+  // A host seen gone for the first time in this term: its timer starts when it is known to have fallen
+  // silent (stored), not now, so a new leader carries on the old one's timer instead of doubling it.
+  const firstSeen = ctx.targets.filter(
+    (t) =>
+      t.kind === 'host' &&
+      (ACTIVE_STATES as readonly string[]).includes(t.state) &&
+      !ctx.goneSince.has(`${ctx.run.team}/${t.target}`) &&
+      !port.connected(ctx.run.team, t.target),
+  );
+  const silent =
+    firstSeen.length > 0
+      ? await port.silentSince(
+          ctx.run.team,
+          firstSeen.map((t) => t.target),
+        )
+      : new Map<string, number>();
   for (const target of ctx.targets) {
     if (!(ACTIVE_STATES as readonly string[]).includes(target.state)) continue;
     const hostKey = `${ctx.run.team}/${target.target}`;
@@ -22,7 +39,7 @@ export async function livenessStage(ctx: RunContext): Promise<LivenessOutcome> {
       if (port.connected(ctx.run.team, target.target)) {
         ctx.goneSince.delete(hostKey);
       } else {
-        const since = ctx.goneSince.get(hostKey) ?? ctx.now;
+        const since = ctx.goneSince.get(hostKey) ?? firstGone(ctx.now, target, silent.get(target.target));
         ctx.goneSince.set(hostKey, since);
         if (ctx.now - since >= ctx.timing.lostAfterMs) {
           const lost = await jobs.updateTarget(
@@ -77,4 +94,14 @@ export async function livenessStage(ctx: RunContext): Promise<LivenessOutcome> {
     }
   }
   return outcome;
+}
+
+/**
+ * When a target's agent counts as gone from: when it had certainly fallen silent, but not before the
+ * target was dispatched (the timer is the target's), and now when nothing is stored.
+ */
+function firstGone(now: number, target: StoredJobTarget, silentSince: number | undefined): number {
+  if (silentSince === undefined) return now;
+  const dispatched = target.dispatchedAt ? Date.parse(target.dispatchedAt) : Number.NEGATIVE_INFINITY;
+  return Math.min(now, Math.max(silentSince, dispatched));
 }

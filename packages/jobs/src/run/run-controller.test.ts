@@ -156,7 +156,10 @@ describe('JobRunController', () => {
       ...port,
       connected: (t, h) => port.connected(t, h),
       send: () => Promise.resolve(true),
+      sendMany: (_team, messages) => Promise.resolve(messages.map(() => true)),
       onMessage: () => () => undefined,
+      onReports: () => () => undefined,
+      silentSince: (t, h) => port.silentSince(t, h),
     };
     const a = controller('server-a', dying);
     await a.tick();
@@ -243,6 +246,54 @@ describe('JobRunController', () => {
     expect(await store.jobs.target('r1', 'h2')).toMatchObject({ state: 'timed-out', reason: 'NoResult' });
     expect((await store.jobs.get('r1'))!).toMatchObject({ state: 'Failed', reason: 'TargetsFailed' });
     expect(recorder.reasons()).toContain('JobTargetLost');
+  });
+
+  it('carries the lost timer over a leader change: a target is lost the timeout after its agent fell silent, not twice that', async () => {
+    const gone = agent('h1', () => undefined);
+    for (const host of HOSTS.slice(1)) agent(host, () => undefined);
+    await createRun('r1');
+    const a = controller('server-a');
+    a.listen();
+    await a.tick();
+    await port.settled();
+    gone.disconnect(); // at t0; the transport keeps when (the hub: the last stored heartbeat)
+    const t0 = clock.now();
+    clock.advance(5_000);
+    await a.tick(); // A sees h1 gone
+    clock.advance(20_000);
+    await a.tick();
+    expect((await store.jobs.target('r1', 'h1'))!.state).toBe('running');
+    // A dies 25 s into the 30 s timer (it ticks no more, its lease is not released); B takes over once
+    // the lease has expired.
+    const b = controller('server-b');
+    b.listen();
+    expect(await b.tick()).toEqual({ leading: false });
+    clock.advance(DEFAULT_RUN_CONTROLLER_OPTIONS.leaseDurationMs + 1);
+    const first = await b.tick();
+    expect(first.leading).toBe(true);
+    // t0 + 40 s: past the 30 s since h1 fell silent, so B's first tick declares it lost. Starting the timer
+    // again at B's first sight of it, as before, would have waited until t0 + 70 s.
+    expect(await store.jobs.target('r1', 'h1')).toMatchObject({ state: 'lost', reason: 'AgentGone' });
+    expect((await store.jobs.target('r1', 'h1'))!.message).toBe(
+      `the agent was away for ${Math.round((clock.now() - t0) / 1000)}s`,
+    );
+    expect(await store.jobs.target('r1', 'h2')).toMatchObject({ state: 'running' });
+  });
+
+  it('does not start the lost timer of a target before it was dispatched, nor before its agent fell silent', async () => {
+    const gone = agent('h1', () => undefined);
+    for (const host of HOSTS.slice(1)) agent(host, () => undefined);
+    gone.disconnect(); // long before the run
+    clock.advance(600_000);
+    await createRun('r1');
+    const c = controller('server-a');
+    await c.tick(); // dispatched now; h1's start waits for it
+    clock.advance(29_000);
+    await c.tick();
+    expect((await store.jobs.target('r1', 'h1'))!.state).toBe('dispatched');
+    clock.advance(1_000);
+    await c.tick();
+    expect(await store.jobs.target('r1', 'h1')).toMatchObject({ state: 'lost', reason: 'AgentGone' });
   });
 
   it("records the server's times, not a host's clock that is off", async () => {

@@ -1,7 +1,8 @@
 import type { Clock, LeaseStore, Timer } from '@gantry/controllers';
 import { JOBS_CHANNEL, type JobAgentMessage } from '@gantry/model';
 import type { JobExecution } from '../execution.ts';
-import { handleReport, type ReportOutcome, type RunFacts } from './agent-reports.ts';
+import type { JobRepository, StoreTransaction } from '@gantry/store';
+import { handleReports, type JobReport, type ReportOutcome, type RunFacts } from './agent-reports.ts';
 import { cancelStage, type CancelOutcome } from './cancel-stage.ts';
 import { completeStage, type CompleteOutcome } from './complete-stage.ts';
 import { dispatchStage, type DispatchOutcome } from './dispatch-stage.ts';
@@ -80,9 +81,10 @@ export class JobRunController {
 
   /** Listens for agents' reports only (every server does; tests drive `tick` themselves). */
   listen(): void {
-    this.#unsubscribe ??= this.deps.port.onMessage(JOBS_CHANNEL, (from, body) =>
-      this.report(from, body).then(() => undefined),
-    );
+    this.#unsubscribe ??= this.deps.port.onReports(JOBS_CHANNEL, async (reports, tx) => {
+      const { afterCommit } = await this.applyReports(reports, tx);
+      return afterCommit;
+    });
   }
 
   async stop(): Promise<void> {
@@ -200,16 +202,38 @@ export class JobRunController {
     from: { team: string; host: string },
     body: unknown | JobAgentMessage,
   ): Promise<ReportOutcome> {
-    const outcome = await handleReport(
-      this.deps.jobs,
-      (id) => this.#runFacts(id),
-      from,
-      body,
-      this.deps.clock.now(),
+    const { outcomes, afterCommit } = await this.applyReports([{ from, body }]);
+    afterCommit();
+    return outcomes[0]!;
+  }
+
+  /**
+   * Applies a batch of reports (one group commit of the agent transport) in `tx`, or in a transaction
+   * of its own. `afterCommit` wakes the loop when a target ended and tells the output's followers: call
+   * it once the transaction has committed.
+   */
+  async applyReports(
+    reports: readonly JobReport[],
+    tx?: StoreTransaction,
+  ): Promise<{ outcomes: ReportOutcome[]; afterCommit: () => void }> {
+    const jobs = tx ? this.deps.jobs.within(tx) : this.deps.jobs;
+    const outcomes = await jobs.inTransaction((bound) =>
+      handleReports(bound, (id) => this.#runFacts(id, bound), reports, this.deps.clock.now()),
     );
-    if (outcome.handled === 'finished') this.wake();
-    if (outcome.handled === 'finished' || outcome.handled === 'output') this.deps.notify?.(outcome.runId);
-    return outcome;
+    const afterCommit = () => {
+      const told = new Set<string>();
+      let ended = false;
+      for (const outcome of outcomes) {
+        if (outcome.handled !== 'output' && outcome.handled !== 'finished') continue;
+        ended ||= outcome.handled === 'finished';
+        if (!told.has(outcome.runId)) {
+          told.add(outcome.runId);
+          this.deps.notify?.(outcome.runId);
+        }
+      }
+      if (ended) this.wake();
+    };
+    return { outcomes, afterCommit };
   }
 
   /** Forgets what it knows about a run's cancel state (the service calls it after a cancel request). */
@@ -219,14 +243,15 @@ export class JobRunController {
     this.wake();
   }
 
-  async #runFacts(runId: string): Promise<RunFacts | undefined> {
+  /** What reports need of a run, cached; read through `jobs` (inside a report batch: its transaction). */
+  async #runFacts(runId: string, jobs: JobRepository = this.deps.jobs): Promise<RunFacts | undefined> {
     const known = this.#facts.get(runId);
     if (known) return known;
-    const run = await this.deps.jobs.get(runId, { withCounts: false });
+    const run = await jobs.get(runId, { withCounts: false });
     if (!run) return undefined;
     const facts: RunFacts = {
       team: run.team,
-      execution: (await this.deps.jobs.execution(runId)) as JobExecution,
+      execution: (await jobs.execution(runId)) as JobExecution,
       cancelRequested: run.cancelRequested,
     };
     if (this.#facts.size > 10_000) this.#facts.clear();

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { JobParameterValue } from './jobs.ts';
-import { JobRunAs, JobScript, BUILTIN_JOB_ACTIONS } from '../kinds/job-template.ts';
+import { JobLimits, JobRunAs, JobScript, BUILTIN_JOB_ACTIONS } from '../kinds/job-template.ts';
 
 /** The channel jobs use on the agent transport. */
 export { JOBS_CHANNEL } from './agent-wire.ts';
@@ -25,6 +25,8 @@ export const JobStartMessage = Type.Object(
     runAs: JobRunAs,
     timeoutSeconds: Type.Integer({ minimum: 1 }),
     maxOutputBytes: Type.Integer({ minimum: 1 }),
+    /** The template's `touches.limits`: the agent runs the script under them, or refuses it. */
+    limits: Type.Optional(JobLimits),
   },
   { additionalProperties: false },
 );

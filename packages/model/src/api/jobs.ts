@@ -150,6 +150,9 @@ export const JobRunQuery = Type.Object(
     team: Type.Optional(Type.String()),
     template: Type.Optional(Type.String()),
     state: Type.Optional(JobRunState),
+    host: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 253, description: 'Runs with this host among their targets.' }),
+    ),
     limit: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
     continue: Type.Optional(Type.String({ maxLength: 1024 })),
   },

@@ -101,6 +101,69 @@ export const JobClusterSpec = Type.Object(
 );
 export type JobClusterSpec = Static<typeof JobClusterSpec>;
 
+/** Resource limits the agent applies to a script's processes (kernel rlimits, through `prlimit`). */
+export const JobLimits = Type.Object(
+  {
+    cpuSeconds: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 604_800,
+        description: 'CPU time of each process (RLIMIT_CPU): SIGXCPU, then SIGKILL.',
+      }),
+    ),
+    memoryBytes: Type.Optional(
+      Type.Integer({
+        minimum: 16 * 1024 * 1024,
+        maximum: 2 ** 50,
+        description: 'Address space of each process (RLIMIT_AS): allocations beyond it fail.',
+      }),
+    ),
+    fileSizeBytes: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 2 ** 50,
+        description: 'Largest file a process may write (RLIMIT_FSIZE): SIGXFSZ beyond it.',
+      }),
+    ),
+    openFiles: Type.Optional(
+      Type.Integer({
+        minimum: 16,
+        maximum: 1_048_576,
+        description: 'Open files per process (RLIMIT_NOFILE).',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type JobLimits = Static<typeof JobLimits>;
+
+/** What a template declares it touches, and the part of it Gantry enforces (ADR 0017). */
+export const JobTouches = Type.Object(
+  {
+    hosts: Type.Optional(
+      Type.String({
+        maxLength: 1000,
+        description: 'A label selector every host target must match: a run outside it is refused.',
+      }),
+    ),
+    clusters: Type.Optional(
+      Type.Array(Type.String({ pattern: NAME_PATTERN, maxLength: 63 }), {
+        maxItems: 100,
+        description: 'The clusters a cluster target may name: a run on another is refused.',
+      }),
+    ),
+    paths: Type.Optional(
+      Type.Array(Type.String({ maxLength: 500 }), {
+        maxItems: 100,
+        description: 'Paths the job says it touches: recorded and shown; not enforced.',
+      }),
+    ),
+    limits: Type.Optional(JobLimits),
+  },
+  { additionalProperties: false },
+);
+export type JobTouches = Static<typeof JobTouches>;
+
 export const JobTemplateSpec = Type.Object(
   {
     description: Type.Optional(Type.String({ maxLength: 2000 })),
@@ -122,10 +185,19 @@ export const JobTemplateSpec = Type.Object(
     }),
     runAs: Type.Optional(JobRunAs),
     touches: Type.Optional(
-      Type.Array(Type.String({ maxLength: 500 }), {
-        maxItems: 100,
-        description: 'What the job declares it touches (paths, services). Recorded and shown; not enforced.',
-      }),
+      Type.Union(
+        [
+          Type.Array(Type.String({ maxLength: 500 }), {
+            maxItems: 100,
+            description: 'The first form: what the job says it touches (paths, services); not enforced.',
+          }),
+          JobTouches,
+        ],
+        {
+          description:
+            'What the job touches: `hosts` and `clusters` bound its targets, `limits` bind its processes; `paths` (and the list form) are declared only.',
+        },
+      ),
     ),
     secrets: Type.Optional(Type.Array(JobSecretReference, { maxItems: 32 })),
     maxOutputBytes: Type.Integer({

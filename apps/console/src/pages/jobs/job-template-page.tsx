@@ -30,6 +30,7 @@ import {
   mayOperate,
   runFieldOf,
   runRequestOf,
+  touchesText,
   type RunFormValues,
   type TargetKind,
 } from '../../lib/jobs';
@@ -92,7 +93,7 @@ function TemplateView({ template }: { template: JobTemplate }) {
               <Descriptions.Item label="Runs as">
                 {spec.runAs?.user || "the agent's job user"}
               </Descriptions.Item>
-              <Descriptions.Item label="Touches">{(spec.touches ?? []).join(', ') || '—'}</Descriptions.Item>
+              <Descriptions.Item label="Touches">{touchesText(spec.touches)}</Descriptions.Item>
               <Descriptions.Item label="Version">{template.metadata.resourceVersion}</Descriptions.Item>
             </Descriptions>
             {spec.script && (
