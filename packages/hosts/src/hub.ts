@@ -121,7 +121,8 @@ export interface AgentHubOptions {
   reportBatch?: { maxReports?: number; tickMs?: number; schedule?: Schedule };
 }
 
-const frameCheck = TypeCompiler.Compile(AgentFrameSchema);
+/** Compiled on the first frame, not at start-up (a server without agents never needs it). */
+let frameCheck: ReturnType<typeof TypeCompiler.Compile<typeof AgentFrameSchema>> | undefined;
 const HELLO_TIMEOUT_MS = 10_000;
 const DEFAULT_TTL_MS = 3_600_000;
 /** Messages read for one agent at a time; the next batch follows once these are acknowledged. */
@@ -432,6 +433,7 @@ export class AgentHub implements AgentPort {
       try {
         if (isBinary) throw new Error('binary frame');
         const parsed: unknown = JSON.parse(rawText(data));
+        frameCheck ??= TypeCompiler.Compile(AgentFrameSchema);
         if (!frameCheck.Check(parsed)) throw new Error('not a frame');
         frame = parsed;
       } catch {

@@ -12,8 +12,8 @@ const addFormats: AddFormats =
 export type Validation<T> = { ok: true; value: T } | { ok: false; errors: ErrorDetail[] };
 
 /** One Ajv instance per process: compiling is the slow part, so validators are built once and reused. */
-export function createAjv() {
-  const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: false });
+export function createAjv(options: { addUsedSchema?: boolean } = {}) {
+  const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: false, ...options });
   addFormats(ajv);
   return ajv;
 }

@@ -3,7 +3,7 @@ import {
   NotFoundError,
   NotificationChannelSpec,
   WebhookMessage,
-  compileValidator,
+  lazyValidator,
   createAjv,
   decodeContinueToken,
   encodeContinueToken,
@@ -31,8 +31,8 @@ import { NotificationTemplateRenderer } from './template.ts';
 import { fetchSend, smtpSend } from './transports.ts';
 
 const ajv = createAjv();
-const validateMessage = compileValidator<WebhookMessage>(ajv, WebhookMessage);
-const validateChannel = compileValidator<NotificationChannelSpec>(ajv, NotificationChannelSpec);
+const validateMessage = lazyValidator<WebhookMessage>(ajv, WebhookMessage);
+const validateChannel = lazyValidator<NotificationChannelSpec>(ajv, NotificationChannelSpec);
 
 export interface NotificationServiceDependencies {
   repository: Pick<NotificationRepository, 'enqueue' | 'query' | 'get'>;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  compileValidator,
+  lazyValidator,
   createAjv,
   JOBS_CHANNEL,
   JobServerMessage,
@@ -39,7 +39,7 @@ export interface AgentJobHandler {
   stop(): Promise<void>;
 }
 
-const validateServerMessage = compileValidator<JobServerMessage>(createAjv(), JobServerMessage);
+const validateServerMessage = lazyValidator<JobServerMessage>(createAjv(), JobServerMessage);
 
 /**
  * The agent's side of jobs: starts each attempt once (by run, target and attempt; a marker file makes

@@ -1,5 +1,5 @@
 import {
-  compileValidator,
+  lazyValidator,
   createAjv,
   JobAgentMessage,
   type JobAcceptedMessage,
@@ -12,7 +12,7 @@ import type { JobExecution } from '../execution.ts';
 import { ACTIVE_STATES } from './run-context.ts';
 import { TargetReasons } from './reasons.ts';
 
-const validateReport = compileValidator<JobAgentMessage>(createAjv(), JobAgentMessage);
+const validateReport = lazyValidator<JobAgentMessage>(createAjv(), JobAgentMessage);
 
 /** What handling one report did; `ignored` says why nothing changed. */
 export type ReportOutcome =
