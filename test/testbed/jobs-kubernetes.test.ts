@@ -1,7 +1,12 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestbed, type Testbed, type TestbedCluster } from '@gantry/testbed';
 import type { JobRunWithTargets } from '@gantry/model';
 import { eventually } from '../support/eventually.ts';
+import { GANTRY_BIN } from '../support/cli.ts';
 import { BASE, client, team } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
@@ -15,6 +20,8 @@ import { startTestServer, type TestServer } from '../support/server.ts';
 // its completion and exit code become the target's, that the TTL controller deletes it after, and that
 // an unreadable log is said so in the output — not what a container prints.
 describe('jobs on a cluster (test bed)', () => {
+  const agents: ChildProcess[] = [];
+  const dirs: string[] = [];
   let bed: Testbed;
   let east: TestbedCluster;
   let server: TestServer;
@@ -70,6 +77,8 @@ describe('jobs on a cluster (test bed)', () => {
   }, 900_000);
 
   afterAll(async () => {
+    for (const agent of agents) if (agent.exitCode === null) agent.kill('SIGKILL');
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     await server?.close();
     await bed?.stop();
   });
@@ -181,5 +190,58 @@ describe('jobs on a cluster (test bed)', () => {
       targets: { cluster: 'west' },
     });
     expect(missing.status).toBe(404);
+  });
+
+  // The host–node link on real kwok nodes: an agent named after a node is that node's host; another names
+  // its node with the hosts.gantry.dev/node-name label. Both directions are read through the API.
+  it('links agents to the kwok nodes they run on, by name or by label, both ways', async () => {
+    const nodes = (await east.client.get<any>('/api/v1/nodes')).items.map((n: any) => n.metadata.name);
+    const [first, second] = nodes as [string, string];
+    const created = await api.post('/api/teams/sre/join-tokens', { uses: 2 });
+    expect(created.status).toBe(201);
+    const agent = (name: string, labels: string[]) => {
+      const dir = mkdtempSync(join(tmpdir(), 'gantry-agent-'));
+      dirs.push(dir);
+      const child = spawn(
+        process.execPath,
+        [
+          GANTRY_BIN,
+          'agent',
+          '--server',
+          server.url,
+          '--join-token',
+          created.body.token,
+          '--work-dir',
+          dir,
+        ].concat(['--name', name], labels.length > 0 ? ['--labels', labels.join(',')] : []),
+        { stdio: 'ignore' },
+      );
+      agents.push(child);
+    };
+    agent(first, []);
+    agent('db-1', [`hosts.gantry.dev/node-name=${second}`]);
+
+    const linked = async (name: string) =>
+      (await api.get(`/api/teams/sre/hosts/${name}`)).body as { status: string; node: unknown };
+    expect(
+      await eventually(
+        () => linked(first),
+        (host) => host.status === 'Online' && host.node !== null,
+        60_000,
+        250,
+      ),
+    ).toMatchObject({ node: { cluster: 'east', node: first } });
+    expect(
+      await eventually(
+        () => linked('db-1'),
+        (host) => host.status === 'Online' && host.node !== null,
+        60_000,
+        250,
+      ),
+    ).toMatchObject({ node: { cluster: 'east', node: second } });
+    const onSecond = (await api.get(`/api/teams/sre/clusters/east/nodes/${second}/hosts`)).body;
+    expect(onSecond.items.map((h: any) => h.name)).toEqual(['db-1']);
+    const onFirst = (await api.get(`/api/teams/sre/clusters/east/nodes/${first}/hosts`)).body;
+    expect(onFirst.items.map((h: any) => h.name)).toEqual([first]);
   });
 });
