@@ -40,3 +40,4 @@ export * from './api/hosts.ts';
 export * from './api/agent-protocol.ts';
 export * from './kinds/health-policy.ts';
 export * from './api/health-exceptions.ts';
+export * from './api/health-stats.ts';

@@ -21,3 +21,4 @@ export * from './notification-repository.ts';
 export * from './job-repository.ts';
 export * from './host-repository.ts';
 export * from './exception-repository.ts';
+export * from './health-stats-repository.ts';

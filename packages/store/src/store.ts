@@ -8,6 +8,7 @@ import { AuditRepository } from './audit-repository.ts';
 import { connect, isMigrated, migrateToLatest, type ConnectOptions, type Connection } from './connect.ts';
 import { EventRepository } from './event-repository.ts';
 import { ExceptionRepository } from './exception-repository.ts';
+import { HealthStatsRepository } from './health-stats-repository.ts';
 import { HostRepository } from './host-repository.ts';
 import { InventoryRepository } from './inventory-repository.ts';
 import { JobRepository } from './job-repository.ts';
@@ -41,6 +42,7 @@ export class Store {
   readonly jobs: JobRepository;
   readonly hosts: HostRepository;
   readonly exceptions: ExceptionRepository;
+  readonly healthStats: HealthStatsRepository;
 
   private constructor(readonly connection: Connection) {
     const { db } = connection;
@@ -67,6 +69,7 @@ export class Store {
     this.jobs = new JobRepository(db, connection.dialect);
     this.hosts = new HostRepository(db);
     this.exceptions = new ExceptionRepository(db, connection.dialect);
+    this.healthStats = new HealthStatsRepository(db, connection.dialect);
   }
 
   /** Connects and brings the schema up to date. */
