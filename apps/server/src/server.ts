@@ -35,7 +35,7 @@ import {
 } from '@gantry/fleet';
 import { createCelEngine, createDeliveryModule } from '@gantry/delivery';
 import { KubeJobRunner, createJobsModule, type AgentPort, type HostDirectory } from '@gantry/jobs';
-import { createExceptionsModule, type ExceptionService } from '@gantry/health';
+import { StatsService, createExceptionsModule, type ExceptionService } from '@gantry/health';
 import {
   ControllerManager,
   LeaderElector,
@@ -416,6 +416,7 @@ export async function startServer(
         jobs: jobs.service,
         hosts,
         exceptions: exceptions.service,
+        stats: new StatsService({ source: store.healthStats, now }),
         store,
         feed,
         metrics,

@@ -13,7 +13,7 @@ import type { NotificationService } from '@gantry/alerts';
 import type { JobService } from '@gantry/jobs';
 import type { Store } from '@gantry/store';
 import type { HostsModule } from '@gantry/hosts';
-import type { ExceptionService } from '@gantry/health';
+import type { ExceptionService, StatsService } from '@gantry/health';
 import { registerAuthentication } from './auth.ts';
 import { registerContentTypes } from './content-types.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
@@ -35,6 +35,7 @@ import { userRoutes } from './routes/users.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { hostRoutes } from './routes/hosts.ts';
 import { exceptionRoutes } from './routes/health-exceptions.ts';
+import { healthStatsRoutes } from './routes/health-stats.ts';
 import { baselineRoutes, type BaselineSeriesSource } from './routes/baselines.ts';
 
 export interface ApiDependencies {
@@ -50,6 +51,8 @@ export interface ApiDependencies {
   hosts: HostsModule;
   /** Exceptions and failures (ADR 0018). */
   exceptions: ExceptionService;
+  /** Failure statistics (ADR 0023); absent: no such routes. */
+  stats?: StatsService;
   store: Store;
   feed: ChangeFeed;
   metrics: Metrics;
@@ -132,6 +135,7 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
   hostRoutes(app, deps.hosts);
   agentRoutes(app, deps.hosts);
   exceptionRoutes(app, deps.exceptions);
+  if (deps.stats) healthStatsRoutes(app, deps.stats);
   if (deps.baselines) baselineRoutes(app, { resources: deps.resources, series: deps.baselines });
   resourceRoutes(app, {
     resources: deps.resources,
