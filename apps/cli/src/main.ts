@@ -794,6 +794,36 @@ listFlags(
     ),
   );
 
+// Failure statistics (ADR 0023): MTTD, MTTA, MTTR, MTBF, counts and availability over a range.
+program
+  .command('stats')
+  .description('failure statistics of the team (or every team you may read) over a range, grouped --by')
+  .addOption(teamOption())
+  .option('--all-teams', 'every team you may read, together')
+  .option('--since <duration>', 'the range ends now (or at --to) and began this long before (default 30d)')
+  .option('--from <time>', 'start of the range, RFC 3339')
+  .option('--to <time>', 'end of the range, RFC 3339 (default now)')
+  .addOption(new Option('--by <dimension>', 'group by').choices(['team', 'application', 'cluster', 'class']))
+  .option('--metrics <list>', 'count, mttd, mtta, mttr, mtbf, availability (comma-separated; default all)')
+  .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']))
+  .option('--no-headers', 'omit the table header')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  gantry stats --since 90d --by application\n  gantry stats --all-teams --metrics mttr -o json',
+  )
+  .action(
+    async (
+      options: Omit<import('./commands/stats.ts').StatsOptions, 'noHeaders'> & { headers?: boolean },
+      command: Command,
+    ) =>
+      run(command, async (env) =>
+        (await import('./commands/stats.ts')).showStats(env, {
+          ...options,
+          noHeaders: options.headers === false,
+        }),
+      ),
+  );
+
 const jobs = program.command('jobs').description('job runs: list, get, logs, cancel, rerun');
 jobs
   .command('list')
