@@ -12,6 +12,8 @@ export interface StatsRangeQuery {
   /** The range [from, to), ISO times as `Date.toISOString` writes them. */
   from: string;
   to: string;
+  /** Whether to compute the downtime (MTBF, availability); default true. */
+  downtime?: boolean;
 }
 
 /**
@@ -56,12 +58,13 @@ export class HealthStatsRepository {
 
   /** Per group of `query.by`, and `total` over every episode of the teams (one group, key ''). */
   async aggregate(query: StatsRangeQuery): Promise<{ groups: StatsGroupSums[]; total: StatsGroupSums }> {
-    const [counts, downtime, totalCounts, totalDowntime] = [
-      await this.#counts(query, false),
-      await this.#downtime(query, false),
-      await this.#counts(query, true),
-      await this.#downtime(query, true),
-    ];
+    const withDowntime = query.downtime !== false;
+    const counts = await this.#counts(query, false);
+    // An episode is in exactly one team and one class: the total's counts are the groups' sums then.
+    const disjoint = query.by === 'team' || query.by === 'class';
+    const totalCounts = disjoint ? [sumCounts(counts)] : await this.#counts(query, true);
+    const downtime = withDowntime ? await this.#downtime(query, false) : [];
+    const totalDowntime = withDowntime ? await this.#downtime(query, true) : [];
     const groups = new Map<string, StatsGroupSums>();
     const group = (key: string) => {
       let found = groups.get(key);
@@ -81,11 +84,12 @@ export class HealthStatsRepository {
     };
   }
 
-  /** Milliseconds since the epoch of an ISO time column or value. */
-  #ms(column: RawBuilder<unknown>): RawBuilder<number> {
+  /** Milliseconds since the epoch of an ISO time column. */
+  #ms(column: string): RawBuilder<number> {
+    const ref = sql.ref(column);
     return this.dialect === 'postgres'
-      ? sql<number>`(extract(epoch from (${column})::timestamptz) * 1000)::bigint`
-      : sql<number>`cast(round((julianday(${column}) - 2440587.5) * 86400000) as integer)`;
+      ? sql<number>`(extract(epoch from (${ref})::timestamptz) * 1000)::bigint`
+      : sql<number>`cast(round((julianday(${ref}) - 2440587.5) * 86400000) as integer)`;
   }
 
   #least(a: RawBuilder<unknown>, b: RawBuilder<unknown>): RawBuilder<number> {
@@ -97,8 +101,10 @@ export class HealthStatsRepository {
   }
 
   /**
-   * The episodes of the teams, not merged, with their group key `g` (the same episode once per
-   * application or cluster it concerns), restricted by `where`.
+   * The episodes of the teams, not merged, restricted by `where`, each with its group key `g` (once per
+   * application or cluster it concerns) and its times in ms: `o` opened, `i` impact start (the first
+   * alert's start, or the opening when earlier or unknown), `a` acknowledged, `r` resolved. Materialized,
+   * so that each time is converted once.
    */
   #episodes(query: StatsRangeQuery, total: boolean, where: RawBuilder<unknown>): RawBuilder<unknown> {
     const teams =
@@ -107,50 +113,42 @@ export class HealthStatsRepository {
         : query.teams.length === 0
           ? sql`1 = 0`
           : sql`e.team in (${sql.join(query.teams.map((team) => sql`${team}`))})`;
-    const entityTeams =
-      query.teams === undefined
-        ? sql`1 = 1`
-        : query.teams.length === 0
-          ? sql`1 = 0`
-          : sql`team in (${sql.join(query.teams.map((team) => sql`${team}`))})`;
     let key: RawBuilder<unknown>;
     let join = sql``;
     if (total) key = sql`''`;
     else if (query.by === 'team') key = sql`e.team`;
     else if (query.by === 'class') key = sql`coalesce(e.level, e.severity)`;
-    else {
-      key = sql`n.g`;
-      const entities =
-        query.by === 'application'
-          ? sql`select distinct exception_id, name as g from exception_entities
-                where kind = 'Application' and ${entityTeams}`
-          : sql`select distinct exception_id, case when kind = 'Cluster' then name else cluster end as g
-                from exception_entities where (kind = 'Cluster' or cluster <> '') and ${entityTeams}`;
-      join = sql`join (${entities}) n on n.exception_id = e.exception_id`;
+    else if (query.by === 'application') {
+      key = sql`n.name`;
+      join = sql`join exception_entities n on n.exception_id = e.exception_id and n.kind = 'Application'`;
+    } else {
+      key = sql`case when n.kind = 'Cluster' then n.name else n.cluster end`;
+      join = sql`join exception_entities n on n.exception_id = e.exception_id
+        and (n.kind = 'Cluster' or n.cluster <> '')`;
     }
-    return sql`select ${key} as g, e.opened_at, e.first_alert_at, e.acknowledged_at, e.resolved_at
+    const o = this.#ms('e.opened_at');
+    const firstAlert = this.#ms('e.first_alert_at');
+    const impact = sql`case when e.first_alert_at is null then ${o} else ${this.#least(firstAlert, o)} end`;
+    // DISTINCT: an exception that names an application (a cluster) twice counts once for it.
+    return sql`select distinct ${key} as g, e.exception_id, e.ordinal, e.opened_at,
+        e.first_alert_at is not null as has_alert, ${o} as o, ${impact} as i,
+        ${this.#ms('e.acknowledged_at')} as a, ${this.#ms('e.resolved_at')} as r
       from exception_episodes e ${join}
       where ${teams} and e.merged_into is null and ${where}`;
   }
 
   async #counts(query: StatsRangeQuery, total: boolean): Promise<Omit<StatsGroupSums, 'downtimeMs'>[]> {
     const eps = this.#episodes(query, total, sql`e.opened_at >= ${query.from} and e.opened_at < ${query.to}`);
-    const opened = this.#ms(sql.ref('opened_at'));
-    const impact = sql`case when first_alert_at is null then ${opened}
-      else ${this.#least(this.#ms(sql.ref('first_alert_at')), opened)} end`;
-    const acknowledged = this.#greatest(this.#ms(sql.ref('acknowledged_at')), opened);
-    const resolved = this.#greatest(this.#ms(sql.ref('resolved_at')), impact);
     const result = await sql<Record<string, string | number | null>>`
-      with eps as (${eps})
+      with eps as materialized (${eps})
       select g,
         count(*) as failures,
-        count(first_alert_at) as detected,
-        count(acknowledged_at) as acknowledged,
-        count(resolved_at) as resolved,
-        coalesce(sum(case when first_alert_at is not null then ${opened} - (${impact}) end), 0) as detect_ms,
-        coalesce(sum(case when acknowledged_at is not null then ${acknowledged} - ${opened} end), 0)
-          as acknowledge_ms,
-        coalesce(sum(case when resolved_at is not null then ${resolved} - (${impact}) end), 0) as repair_ms
+        sum(case when has_alert then 1 else 0 end) as detected,
+        count(a) as acknowledged,
+        count(r) as resolved,
+        coalesce(sum(case when has_alert then o - i end), 0) as detect_ms,
+        coalesce(sum(${this.#greatest(sql`a - o`, sql`0`)}), 0) as acknowledge_ms,
+        coalesce(sum(${this.#greatest(sql`r - i`, sql`0`)}), 0) as repair_ms
       from eps group by g`.execute(this.db);
     return result.rows.map((row) => ({
       key: String(row.g),
@@ -172,32 +170,40 @@ export class HealthStatsRepository {
     const eps = this.#episodes(
       query,
       total,
-      sql`e.opened_at < ${query.to} and (e.resolved_at is null or e.resolved_at > ${query.from})`,
+      sql`e.opened_at < ${query.to} and (e.resolved_at is null or e.resolved_at >= ${query.from})`,
     );
-    const opened = this.#ms(sql.ref('opened_at'));
-    const impact = sql`case when first_alert_at is null then ${opened}
-      else ${this.#least(this.#ms(sql.ref('first_alert_at')), opened)} end`;
-    const end = sql`case when resolved_at is null then ${toMs}
-      else ${this.#least(this.#ms(sql.ref('resolved_at')), sql`${toMs}`)} end`;
+    const start = this.#greatest(sql`i`, sql`${fromMs}`);
+    const end = sql`case when r is null then ${toMs} else ${this.#least(sql`r`, sql`${toMs}`)} end`;
+    // The union of a group's spans in one pass: sorted by start, each span adds what reaches past the
+    // furthest end before it.
     const result = await sql<{ g: string; downtime_ms: string | number | null }>`
-      with eps as (${eps}),
-      spans as (
-        select g, ${this.#greatest(sql`${impact}`, sql`${fromMs}`)} as s, ${end} as e from eps
-      ),
+      with eps as materialized (${eps}),
+      spans as (select g, ${start} as s, ${end} as e from eps),
       ordered as (
         select g, s, e, max(e) over (partition by g order by s, e
           rows between unbounded preceding and 1 preceding) as reach
         from spans where e > s
-      ),
-      islands as (
-        select g, s, e, sum(case when reach is null or s > reach then 1 else 0 end)
-          over (partition by g order by s, e rows unbounded preceding) as island
-        from ordered
-      ),
-      merged as (select g, max(e) - min(s) as span from islands group by g, island)
-      select g, sum(span) as downtime_ms from merged group by g`.execute(this.db);
+      )
+      select g, sum(case when reach is null or reach <= s then e - s when reach < e then e - reach else 0 end)
+        as downtime_ms
+      from ordered group by g`.execute(this.db);
     return result.rows.map((row) => ({ key: String(row.g), downtimeMs: Number(row.downtime_ms ?? 0) }));
   }
+}
+
+function sumCounts(rows: readonly Omit<StatsGroupSums, 'downtimeMs'>[]): Omit<StatsGroupSums, 'downtimeMs'> {
+  const sum = { ...emptySums('') } as Omit<StatsGroupSums, 'downtimeMs'> & { downtimeMs?: number };
+  delete sum.downtimeMs;
+  for (const row of rows) {
+    sum.failures += row.failures;
+    sum.detected += row.detected;
+    sum.acknowledged += row.acknowledged;
+    sum.resolved += row.resolved;
+    sum.detectMs += row.detectMs;
+    sum.acknowledgeMs += row.acknowledgeMs;
+    sum.repairMs += row.repairMs;
+  }
+  return sum;
 }
 
 function emptySums(key: string): StatsGroupSums {

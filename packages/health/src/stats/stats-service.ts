@@ -129,6 +129,7 @@ export class StatsService {
       by: request.by,
       from,
       to,
+      downtime: request.metrics.includes('mtbf') || request.metrics.includes('availability'),
     });
     return {
       from,
