@@ -59,7 +59,7 @@ beforeAll(async () => {
     repository: store.exceptions,
     policies: noPolicies,
     recorder: new MemoryEventRecorder(),
-    clock: { now: () => clockNow, setTimeout: () => ({ cancel: () => undefined }) },
+    clock: { now: () => clockNow },
   });
   stats = new StatsService({ source: store.healthStats, now: () => FROM + 2 * DAY });
 

@@ -7,6 +7,7 @@ import type { EventsOptions } from './commands/events.ts';
 import type { SilenceCreateOptions, SilenceListOptions } from './commands/silence.ts';
 import type { ListJobsOptions, RunOptions } from './commands/jobs.ts';
 import type { ExceptionAction, ExceptionListOptions } from './commands/exceptions.ts';
+import type { StatsOptions } from './commands/stats.ts';
 
 // Wiring only: each command's module is imported when that command runs, which keeps start-up fast (ADR
 // 0011). Nothing imported here at the top may load the YAML library, the HTTP client or the server.
@@ -811,17 +812,13 @@ program
     'after',
     '\nExamples:\n  gantry stats --since 90d --by application\n  gantry stats --all-teams --metrics mttr -o json',
   )
-  .action(
-    async (
-      options: Omit<import('./commands/stats.ts').StatsOptions, 'noHeaders'> & { headers?: boolean },
-      command: Command,
-    ) =>
-      run(command, async (env) =>
-        (await import('./commands/stats.ts')).showStats(env, {
-          ...options,
-          noHeaders: options.headers === false,
-        }),
-      ),
+  .action(async (options: Omit<StatsOptions, 'noHeaders'> & { headers?: boolean }, command: Command) =>
+    run(command, async (env) =>
+      (await import('./commands/stats.ts')).showStats(env, {
+        ...options,
+        noHeaders: options.headers === false,
+      }),
+    ),
   );
 
 const jobs = program.command('jobs').description('job runs: list, get, logs, cancel, rerun');
