@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { StatsService } from '@gantry/health';
 import { Store } from '@gantry/store';
@@ -149,10 +150,7 @@ try {
   await flush();
   const exceptionsSeedMs = performance.now() - started;
   log(`exceptions seeded in ${Math.round(exceptionsSeedMs)} ms`);
-  if (pgUrl)
-    await db
-      .executeQuery({ sql: 'analyze', parameters: [], query: { kind: 'RawNode' } })
-      .catch(() => undefined);
+  if (pgUrl) await sql`analyze`.execute(db);
 
   // 3. The queries.
   const stats = new StatsService({ source: store.healthStats, now: () => NOW });

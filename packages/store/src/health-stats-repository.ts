@@ -14,6 +14,8 @@ export interface StatsRangeQuery {
   to: string;
   /** Whether to compute the downtime (MTBF, availability); default true. */
   downtime?: boolean;
+  /** Whether acknowledgement times are needed (MTTA); default true. Left out, they are not converted. */
+  acknowledgements?: boolean;
 }
 
 /**
@@ -129,10 +131,12 @@ export class HealthStatsRepository {
     const o = this.#ms('e.opened_at');
     const firstAlert = this.#ms('e.first_alert_at');
     const impact = sql`case when e.first_alert_at is null then ${o} else ${this.#least(firstAlert, o)} end`;
-    // DISTINCT: an exception that names an application (a cluster) twice counts once for it.
-    return sql`select distinct ${key} as g, e.exception_id, e.ordinal, e.opened_at,
+    // DISTINCT when joined: an exception that names an application (a cluster) twice counts once for it.
+    const distinct = total || query.by === 'team' || query.by === 'class' ? sql`` : sql`distinct`;
+    return sql`select ${distinct} ${key} as g, e.exception_id, e.ordinal, e.opened_at,
         e.first_alert_at is not null as has_alert, ${o} as o, ${impact} as i,
-        ${this.#ms('e.acknowledged_at')} as a, ${this.#ms('e.resolved_at')} as r
+        ${query.acknowledgements === false ? sql`cast(null as bigint)` : this.#ms('e.acknowledged_at')} as a,
+        ${this.#ms('e.resolved_at')} as r
       from exception_episodes e ${join}
       where ${teams} and e.merged_into is null and ${where}`;
   }

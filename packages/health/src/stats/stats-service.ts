@@ -130,6 +130,7 @@ export class StatsService {
       from,
       to,
       downtime: request.metrics.includes('mtbf') || request.metrics.includes('availability'),
+      acknowledgements: request.metrics.includes('mtta') || request.metrics.includes('count'),
     });
     return {
       from,
