@@ -204,6 +204,29 @@ describe('failure statistics over exception episodes', () => {
     ]);
   });
 
+  it('counts an exception that names one application twice (two clusters) once for it', async () => {
+    clock.set(at('10:00').getTime());
+    const twice = await exceptions.create(operator, 'ops', {
+      title: 'checkout in both clusters',
+      severity: 'major',
+      entities: [
+        { kind: 'Application', name: 'checkout', cluster: 'east' },
+        { kind: 'Application', name: 'checkout', cluster: 'west' },
+      ],
+    });
+    await resolveAt('10:20', twice.id);
+    const { groups } = await day('application');
+    expect(groups.map((g) => [g.key, g.failures, g.mttrMs, g.downtimeMs])).toEqual([
+      ['checkout', 1, 20 * MIN, 20 * MIN],
+    ]);
+    const byCluster = await day('cluster');
+    expect(byCluster.groups.map((g) => [g.key, g.failures])).toEqual([
+      ['east', 1],
+      ['west', 1],
+    ]);
+    expect(byCluster.total).toMatchObject({ failures: 1, downtimeMs: 20 * MIN });
+  });
+
   it('class: the failure level when the exception reached one, else the severity', async () => {
     const failure = await createAt('10:00', [{ kind: 'Cluster', name: 'east' }]);
     const plain = await createAt('11:00', [{ kind: 'Cluster', name: 'east' }]);
