@@ -8,6 +8,7 @@ import type { SilenceCreateOptions, SilenceListOptions } from './commands/silenc
 import type { ListJobsOptions, RunOptions } from './commands/jobs.ts';
 import type { ExceptionAction, ExceptionListOptions } from './commands/exceptions.ts';
 import type { InspectionRunsOptions, RisksOptions } from './commands/risks.ts';
+import type { StatsOptions } from './commands/stats.ts';
 
 // Wiring only: each command's module is imported when that command runs, which keeps start-up fast (ADR
 // 0011). Nothing imported here at the top may load the YAML library, the HTTP client or the server.
@@ -792,6 +793,32 @@ listFlags(
         { ...options, noHeaders: options.headers === false },
         'failures',
       ),
+    ),
+  );
+
+// Failure statistics (ADR 0023): MTTD, MTTA, MTTR, MTBF, counts and availability over a range.
+program
+  .command('stats')
+  .description('failure statistics of the team (or every team you may read) over a range, grouped --by')
+  .addOption(teamOption())
+  .option('--all-teams', 'every team you may read, together')
+  .option('--since <duration>', 'the range ends now (or at --to) and began this long before (default 30d)')
+  .option('--from <time>', 'start of the range, RFC 3339')
+  .option('--to <time>', 'end of the range, RFC 3339 (default now)')
+  .addOption(new Option('--by <dimension>', 'group by').choices(['team', 'application', 'cluster', 'class']))
+  .option('--metrics <list>', 'count, mttd, mtta, mttr, mtbf, availability (comma-separated; default all)')
+  .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']))
+  .option('--no-headers', 'omit the table header')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  gantry stats --since 90d --by application\n  gantry stats --all-teams --metrics mttr -o json',
+  )
+  .action(async (options: Omit<StatsOptions, 'noHeaders'> & { headers?: boolean }, command: Command) =>
+    run(command, async (env) =>
+      (await import('./commands/stats.ts')).showStats(env, {
+        ...options,
+        noHeaders: options.headers === false,
+      }),
     ),
   );
 

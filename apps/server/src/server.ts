@@ -39,7 +39,12 @@ import {
 } from '@gantry/fleet';
 import { createCelEngine, createDeliveryModule } from '@gantry/delivery';
 import { KubeJobRunner, createJobsModule, type AgentPort, type HostDirectory } from '@gantry/jobs';
-import { createExceptionsModule, createHealthCorrelation, type ExceptionService } from '@gantry/health';
+import {
+  StatsService,
+  createExceptionsModule,
+  createHealthCorrelation,
+  type ExceptionService,
+} from '@gantry/health';
 import {
   ControllerManager,
   LeaderElector,
@@ -462,6 +467,7 @@ export async function startServer(
         hosts,
         exceptions: exceptions.service,
         health: { risks: inspections.riskService, inspections: inspections.service },
+        stats: new StatsService({ source: store.healthStats, now }),
         store,
         feed,
         metrics,

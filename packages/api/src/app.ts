@@ -18,7 +18,7 @@ import type { NotificationService } from '@gantry/alerts';
 import type { JobService } from '@gantry/jobs';
 import type { Store } from '@gantry/store';
 import type { HostsModule } from '@gantry/hosts';
-import type { ExceptionService } from '@gantry/health';
+import type { ExceptionService, StatsService } from '@gantry/health';
 import { registerAuthentication } from './auth.ts';
 import { registerContentTypes } from './content-types.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
@@ -40,6 +40,7 @@ import { userRoutes } from './routes/users.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { hostRoutes } from './routes/hosts.ts';
 import { exceptionRoutes } from './routes/health-exceptions.ts';
+import { healthStatsRoutes } from './routes/health-stats.ts';
 import { baselineRoutes, type BaselineSeriesSource } from './routes/baselines.ts';
 import { riskRoutes, type RiskRouteDependencies } from './routes/risks.ts';
 
@@ -58,6 +59,8 @@ export interface ApiDependencies {
   exceptions: ExceptionService;
   /** Risks and inspection runs (ADR 0020). */
   health: RiskRouteDependencies;
+  /** Failure statistics (ADR 0023); absent: no such routes. */
+  stats?: StatsService;
   store: Store;
   feed: ChangeFeed;
   metrics: Metrics;
@@ -141,6 +144,7 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
   hostRoutes(app, deps.hosts);
   agentRoutes(app, deps.hosts);
   exceptionRoutes(app, deps.exceptions);
+  if (deps.stats) healthStatsRoutes(app, deps.stats);
   if (deps.baselines) baselineRoutes(app, { resources: deps.resources, series: deps.baselines });
   riskRoutes(app, deps.health);
   resourceRoutes(app, {

@@ -17,3 +17,4 @@ export * from './inspections/diff.ts';
 export * from './inspections/builtin.ts';
 export * from './inspections/inspection-service.ts';
 export * from './inspections/module.ts';
+export * from './stats/index.ts';

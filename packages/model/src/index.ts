@@ -44,3 +44,4 @@ export * from './kinds/health-policy.ts';
 export * from './api/health-exceptions.ts';
 export * from './kinds/inspection.ts';
 export * from './api/risks.ts';
+export * from './api/health-stats.ts';

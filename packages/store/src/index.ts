@@ -25,3 +25,4 @@ export * from './correlation-repository.ts';
 export * from './risk-repository.ts';
 export * from './group-commit.ts';
 export * from './transaction.ts';
+export * from './health-stats-repository.ts';

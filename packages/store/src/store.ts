@@ -8,6 +8,7 @@ import { AuditRepository } from './audit-repository.ts';
 import { connect, isMigrated, migrateToLatest, type ConnectOptions, type Connection } from './connect.ts';
 import { EventRepository } from './event-repository.ts';
 import { ExceptionRepository } from './exception-repository.ts';
+import { HealthStatsRepository } from './health-stats-repository.ts';
 import { HostRepository } from './host-repository.ts';
 import { CorrelationRepository } from './correlation-repository.ts';
 import { InventoryRepository } from './inventory-repository.ts';
@@ -45,6 +46,7 @@ export class Store {
   readonly exceptions: ExceptionRepository;
   readonly correlation: CorrelationRepository;
   readonly risks: RiskRepository;
+  readonly healthStats: HealthStatsRepository;
 
   private constructor(readonly connection: Connection) {
     const { db } = connection;
@@ -73,6 +75,7 @@ export class Store {
     this.exceptions = new ExceptionRepository(db, connection.dialect);
     this.correlation = new CorrelationRepository(db);
     this.risks = new RiskRepository(db, connection.dialect);
+    this.healthStats = new HealthStatsRepository(db, connection.dialect);
   }
 
   /** Connects and brings the schema up to date. */
