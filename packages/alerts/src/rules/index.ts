@@ -19,7 +19,10 @@ export {
 } from './metrics-source.ts';
 export { createGantryData, type GantryData, type RuleSubject } from './gantry-data.ts';
 export {
+  callPrometheusApi,
   createPrometheusQuerier,
+  type PrometheusApiOutcome,
+  type PrometheusFailureReason,
   type PrometheusQuerier,
   type PromQueryOutcome,
   type PromSample,

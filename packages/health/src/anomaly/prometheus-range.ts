@@ -1,4 +1,4 @@
-import type { ResolvedMetricsSource } from '@gantry/alerts';
+import { callPrometheusApi, type ResolvedMetricsSource } from '@gantry/alerts';
 import { BaselineReason } from './baseline-conditions.ts';
 
 /** One series of a range query: its labels (with `__name__` when Prometheus keeps it) and its points. */
@@ -29,78 +29,22 @@ export interface PrometheusRangeQuerier {
   ): Promise<RangeOutcome>;
 }
 
-interface ApiBody {
-  status?: string;
-  errorType?: string;
-  error?: string;
-  data?: { resultType?: string; result?: unknown };
-}
-
 /** The HTTP API client (`POST /api/v1/query_range`, form-encoded). */
 export function createPrometheusRangeQuerier(fetchImpl: typeof fetch = fetch): PrometheusRangeQuerier {
   return {
     async queryRange(source, expr, start, end, stepMs) {
-      const url = `${source.url.replace(/\/+$/, '')}/api/v1/query_range`;
-      const headers: Record<string, string> = {
-        'content-type': 'application/x-www-form-urlencoded',
-        accept: 'application/json',
-      };
-      if (source.authorization) headers.authorization = source.authorization;
-      const form = new URLSearchParams({
+      const answer = await callPrometheusApi(fetchImpl, source, '/api/v1/query_range', {
         query: expr,
         start: (start / 1000).toFixed(3),
         end: (end / 1000).toFixed(3),
         step: (stepMs / 1000).toFixed(3),
       });
-      let response: Response;
-      let body: ApiBody | undefined;
-      try {
-        response = await fetchImpl(url, {
-          method: 'POST',
-          headers,
-          body: form.toString(),
-          signal: AbortSignal.timeout(source.timeoutMs),
-        });
-        const text = await response.text();
-        try {
-          body = JSON.parse(text) as ApiBody;
-        } catch {
-          body = undefined;
-        }
-      } catch (error) {
-        const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
-        return {
-          ok: false,
-          reason: BaselineReason.SourceUnreachable,
-          message: timedOut
-            ? `no answer from ${source.url} within ${source.timeoutMs} ms`
-            : `cannot reach ${source.url}: ${describe(error)}`,
-        };
-      }
-      if (response.status === 401 || response.status === 403)
-        return {
-          ok: false,
-          reason: BaselineReason.SourceUnauthorized,
-          message: `${source.url} refused the credentials (HTTP ${response.status})`,
-        };
-      if (body?.status === 'error' && (response.status === 400 || response.status === 422))
-        return {
-          ok: false,
-          reason: BaselineReason.QueryFailed,
-          message: `${body.errorType ?? 'error'}: ${body.error ?? 'the query failed'}`,
-        };
-      if (!response.ok || body?.status !== 'success' || !body.data)
-        return {
-          ok: false,
-          reason: BaselineReason.SourceUnreachable,
-          message: `${source.url} answered HTTP ${response.status}${body?.error ? `: ${body.error}` : ' without a Prometheus API body'}`,
-        };
-      return readMatrix(body.data);
+      return answer.ok ? readMatrix(answer.data) : answer;
     },
   };
 }
 
-function readMatrix(data: NonNullable<ApiBody['data']>): RangeOutcome {
+function readMatrix(data: { resultType?: string; result?: unknown }): RangeOutcome {
   if (data.resultType !== 'matrix' || !Array.isArray(data.result))
     return {
       ok: false,
@@ -159,12 +103,4 @@ export async function queryRangeInPieces(
 export function seriesKey(labels: Record<string, string>): string {
   const names = Object.keys(labels).sort();
   return `{${names.map((name) => `${name}=${JSON.stringify(labels[name])}`).join(',')}}`;
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = (error as Error & { cause?: unknown }).cause;
-    return cause instanceof Error ? `${error.message} (${cause.message})` : error.message;
-  }
-  return String(error);
 }
