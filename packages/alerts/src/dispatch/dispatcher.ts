@@ -379,9 +379,17 @@ export class AlertDispatcher {
         logLoaded: undefined,
         alertsVersion: 0,
         inhibition: undefined,
-        flaps: new FlapTracker(this.#flapOptions, (fingerprint, snapshot, at) => {
+        flaps: new FlapTracker(this.#flapOptions, (fingerprint, _snapshot, at) => {
           const store = this.#flapStore;
-          if (store) this.#track(store.saveFlap({ team, fingerprint, ...snapshot, updatedAt: at }));
+          // Not before the previous leader's histories are read (a save would overwrite what is still to be
+          // read), and then the history as merged with them.
+          if (store)
+            this.#track(
+              this.#loadLog(created).then(() => {
+                const merged = created.flaps.snapshot(fingerprint);
+                return merged ? store.saveFlap({ team, fingerprint, ...merged, updatedAt: at }) : undefined;
+              }),
+            );
         }),
       };
       this.#track(this.#loadLog(created));

@@ -89,6 +89,19 @@ describe('flap state across a leader change', () => {
     expect(saved[0]!.changes).toHaveLength(5);
   });
 
+  it("does not save over the previous leader's histories before reading them (reads slower than writes)", async () => {
+    const slowReads: FlapStateStore = {
+      listFlaps: async (team) => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return store.alertDispatch.listFlaps(team);
+      },
+      saveFlap: (record) => store.alertDispatch.saveFlap(record),
+      purgeFlaps: (before) => store.alertDispatch.purgeFlaps(before),
+    };
+    expect(await flapAcrossTerms(slowReads)).toEqual([['firing', 'firing', true]]);
+    expect((await store.alertDispatch.listFlaps('ops'))[0]!.changes).toHaveLength(5);
+  });
+
   it('without a flap store the new leader counts from zero and notifies the resolve', async () => {
     expect(await flapAcrossTerms(undefined)).toEqual([['resolved', 'resolved', false]]);
   });

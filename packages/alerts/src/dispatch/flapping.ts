@@ -106,6 +106,12 @@ export class FlapTracker {
     this.#histories.set(fingerprint, history);
   }
 
+  /** The alert's history now, if one is kept. */
+  snapshot(fingerprint: string): FlapSnapshot | undefined {
+    const history = this.#histories.get(fingerprint);
+    return history ? snapshot(history) : undefined;
+  }
+
   /** Forgets histories with no change within the window that are not flapping. */
   sweep(now: number): void {
     for (const [fingerprint, history] of this.#histories) {
