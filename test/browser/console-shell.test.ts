@@ -56,7 +56,7 @@ describe('console shell', () => {
       'applications',
       'events',
       'alerts',
-      'risks',
+      'health',
       'changes',
       'healing',
       'scaling',
@@ -77,11 +77,11 @@ describe('console shell', () => {
     ).json()) as {
       items: { kind: string }[];
     };
-    // Risks arrive with the inspection capability; until then the section says so instead of faking data.
-    expect(kinds.items.some((kind) => ['Inspection', 'Risk'].includes(kind.kind))).toBe(false);
-    await ui.page.getByTestId('nav-risks').click();
+    // Changes arrive with the change capability; until then the section says so instead of faking data.
+    expect(kinds.items.some((kind) => kind.kind === 'Change')).toBe(false);
+    await ui.page.getByTestId('nav-changes').click();
     await ui.page.getByTestId('not-available').getByText('Not available in this version').waitFor();
-    expect(new URL(ui.page.url()).pathname).toBe('/platform/risks');
+    expect(new URL(ui.page.url()).pathname).toBe('/platform/changes');
   });
 
   it('lists the server kinds in the resource browser', async () => {

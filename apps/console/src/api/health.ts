@@ -15,8 +15,7 @@ import { apiRequest } from './client';
 export const inspectionKind = { plural: 'inspections', scope: 'Team' } as const;
 
 const team = (name: string) => `/api/teams/${encodeURIComponent(name)}`;
-const exception = (teamName: string, id: string) =>
-  `${team(teamName)}/exceptions/${encodeURIComponent(id)}`;
+const exception = (teamName: string, id: string) => `${team(teamName)}/exceptions/${encodeURIComponent(id)}`;
 
 /** The filters of the exception and failure lists (docs/reference/exceptions.md). */
 export interface ExceptionFilter {

@@ -49,7 +49,11 @@ describe('allowedActions', () => {
 describe('describeCorrelation', () => {
   it('names the rule and the shared values, sorted', () => {
     expect(
-      describeCorrelation({ rule: 'racks', ruleKind: 'CorrelationRule', shared: { rack: 'r1', cluster: 'prod' } }),
+      describeCorrelation({
+        rule: 'racks',
+        ruleKind: 'CorrelationRule',
+        shared: { rack: 'r1', cluster: 'prod' },
+      }),
     ).toBe('grouped by CorrelationRule racks, sharing cluster=prod, rack=r1');
     expect(describeCorrelation({ rule: 'topology', ruleKind: 'Topology', shared: {} })).toBe(
       'grouped by topology',
