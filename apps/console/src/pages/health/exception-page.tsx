@@ -209,9 +209,7 @@ export function ExceptionPage() {
           <Divider style={{ margin: '12px 0' }} />
           <ExceptionActions exception={exception} canOperate={canOperate} />
         </Card>
-        {(exception.level !== undefined || exception.impact || exception.rootCause) && (
-          <ReviewCard team={team} exception={exception} />
-        )}
+        <ReviewCard team={team} exception={exception} />
         <ExceptionTimelineView timeline={timeline.data} />
       </Space>
     </>
