@@ -253,7 +253,10 @@ describe('console: health center', () => {
     await page.getByTestId('inspection-run-now').click();
     const results = page.getByTestId('inspection-run-results');
     await results.getByText('not-ready').waitFor();
-    await results.locator('.ant-tag').filter({ hasText: /^risks$/ }).waitFor();
+    await results
+      .locator('.ant-tag')
+      .filter({ hasText: /^risks$/ })
+      .waitFor();
     // The first run has nothing to compare with.
     await page.getByTestId('inspection-diff-summary').filter({ hasText: 'no earlier run' }).waitFor();
 
