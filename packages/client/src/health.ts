@@ -1,10 +1,15 @@
 /**
  * The health center on the wire, as the model declares them, imported as types only: exceptions and
  * failures (docs/reference/exceptions.md, packages/model/src/api/health-exceptions.ts), risks and
- * inspection runs (docs/reference/risks.md, api/risks.ts, kinds/inspection.ts).
+ * inspection runs (docs/reference/risks.md, api/risks.ts, kinds/inspection.ts), baselines' series (ADR 0021,
+ * api/baselines.ts) and statistics (docs/reference/health-stats.md, api/health-stats.ts).
  */
 export type {
   AssignExceptionRequest,
+  BaselineBand,
+  BaselinePoint,
+  BaselineRiskDetails,
+  BaselineSeriesView,
   CommentExceptionRequest,
   CorrelationReason,
   CreateExceptionRequest,
@@ -19,6 +24,9 @@ export type {
   ExceptionTimelineEntry,
   FailureLevelName,
   FollowUp,
+  HealthStats,
+  HealthStatsGroup,
+  HealthStatsQuery,
   InspectionCheck,
   InspectionCheckOutcome,
   InspectionCheckResult,
@@ -38,5 +46,6 @@ export type {
   RiskList,
   RiskSourceRef,
   RiskState,
+  StatsDimensionName,
   TimelineEntryType,
 } from '@gantry/model';

@@ -1,4 +1,5 @@
 import type {
+  BaselineSeriesView,
   ExceptionList,
   ExceptionRecord,
   ExceptionReviewPatch,
@@ -7,7 +8,9 @@ import type {
   InspectionRunDiff,
   InspectionRunPage,
   InspectionRunWithResults,
+  HealthStats,
   RiskList,
+  StatsDimensionName,
 } from '@gantry/client';
 import { apiRequest } from './client';
 
@@ -169,4 +172,29 @@ export function diffInspectionRuns(
     query: { against },
     signal,
   });
+}
+
+/** A team's failure statistics over [from, to), grouped by `by` (docs/reference/health-stats.md). */
+export function getHealthStats(
+  teamName: string,
+  range: { from: string; to: string; by: StatsDimensionName },
+  signal?: AbortSignal,
+): Promise<HealthStats> {
+  return apiRequest<HealthStats>(`${team(teamName)}/stats`, { query: { ...range }, signal });
+}
+
+/** One series of a Baseline (its key, as a Baseline risk's `source.check`) with its band and deviations. */
+export function getBaselineSeries(
+  teamName: string,
+  baseline: string,
+  series: string,
+  signal?: AbortSignal,
+): Promise<BaselineSeriesView> {
+  return apiRequest<BaselineSeriesView>(
+    `${team(teamName)}/baselines/${encodeURIComponent(baseline)}/series`,
+    {
+      query: { series },
+      signal,
+    },
+  );
 }

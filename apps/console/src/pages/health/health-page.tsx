@@ -5,8 +5,9 @@ import { useTeamNames } from '../../hooks/use-team-names';
 import { ExceptionsTab } from './exceptions-tab';
 import { InspectionsTab } from './inspections-tab';
 import { RisksTab } from './risks-tab';
+import { StatsTab } from './stats-tab';
 
-const tabKeys = ['exceptions', 'failures', 'risks', 'inspections'] as const;
+const tabKeys = ['exceptions', 'failures', 'risks', 'inspections', 'statistics'] as const;
 type TabKey = (typeof tabKeys)[number];
 
 /** `/health`: a team's exceptions, failures by level, risks and inspections (docs/console.md). */
@@ -66,6 +67,11 @@ export function HealthPage() {
               key: 'inspections',
               label: 'Inspections',
               children: body((name) => <InspectionsTab key={name} team={name} />),
+            },
+            {
+              key: 'statistics',
+              label: 'Statistics',
+              children: body((name) => <StatsTab key={name} team={name} />),
             },
           ]}
         />

@@ -18,6 +18,7 @@ import { listRisks, type RiskFilter } from '../../api/health';
 import { ErrorAlert } from '../../components/error-alert';
 import { formatAge, formatTime } from '../../lib/format';
 import { entityLabel, healthPaths } from '../../lib/health';
+import { BaselineChart } from './baseline-chart';
 import { ScoreTag } from './health-tags';
 
 const POLL_MS = 10_000;
@@ -137,6 +138,12 @@ export function RisksTab({ team }: { team: string }) {
           columns={columns}
           dataSource={risks.data?.items ?? []}
           onRow={() => ({ 'data-testid': 'risk-row' }) as object}
+          expandable={{
+            rowExpandable: (risk) => risk.source.kind === 'Baseline',
+            expandedRowRender: (risk) => (
+              <BaselineChart team={team} baseline={risk.source.name} series={risk.source.check} />
+            ),
+          }}
         />
       )}
     </>
