@@ -246,6 +246,18 @@ describe('console: health center', () => {
     expect(ui.pageErrors).toEqual([]);
   });
 
+  it('counts the failure in the statistics, by class', async () => {
+    const { page } = ui;
+    await page.goto('/health?team=ops&tab=statistics&by=class&days=7');
+    const row = page.getByTestId('stats-row').filter({ hasText: 'P4' });
+    await row.waitFor();
+    // One failure: the merged exception is counted under the one it was merged into.
+    expect((await row.locator('td').nth(1).innerText()).trim()).toBe('1');
+    await page.getByTestId('stats-chart').locator('canvas').waitFor();
+    await screenshot(page, 'health-statistics');
+    expect(ui.pageErrors).toEqual([]);
+  });
+
   it('runs an inventory Inspection from the page: its risks, results and the diff of two runs', async () => {
     const { page } = ui;
     await page.goto('/health?team=ops&tab=inspections');

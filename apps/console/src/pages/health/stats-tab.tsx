@@ -10,7 +10,8 @@ import {
   Typography,
   type TableColumnsType,
 } from 'antd';
-import { useMemo, useState } from 'react';
+import { useMemo } from 'react';
+import { useSearchParams } from 'react-router';
 import type { HealthStatsGroup, StatsDimensionName } from '@gantry/client';
 import { getHealthStats } from '../../api/health';
 import { EChart } from '../../components/echart';
@@ -38,8 +39,18 @@ const dimensions: { value: StatsDimensionName; label: string }[] = [
  * server (ADR 0023); the mean times per group as a bar chart.
  */
 export function StatsTab({ team }: { team: string }) {
-  const [days, setDays] = useState(30);
-  const [by, setBy] = useState<StatsDimensionName>('application');
+  // The range and the dimension are in the address (`?days=7&by=class`), so that a view can be shared.
+  const [params, setParams] = useSearchParams();
+  const days = ranges.find((range) => String(range.value) === params.get('days'))?.value ?? 30;
+  const by = dimensions.find((dimension) => dimension.value === params.get('by'))?.value ?? 'application';
+  const set = (name: string, value: string) =>
+    setParams((current) => {
+      const next = new URLSearchParams(current);
+      next.set(name, value);
+      return next;
+    });
+  const setDays = (value: number) => set('days', String(value));
+  const setBy = (value: StatsDimensionName) => set('by', value);
   // The range ends at the minute the tab asked, so that polling does not change the query every time.
   const to = useMemo(() => new Date(Math.floor(Date.now() / 60_000) * 60_000), []);
   const from = new Date(to.getTime() - days * DAY);
