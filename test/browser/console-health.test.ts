@@ -264,7 +264,7 @@ describe('console: health center', () => {
     await page.getByTestId('inspection-link').filter({ hasText: 'nodes-down' }).click();
     await page.getByTestId('inspection-run-now').click();
     const results = page.getByTestId('inspection-run-results');
-    await results.getByText('not-ready').waitFor();
+    await results.getByRole('cell', { name: 'not-ready', exact: true }).waitFor();
     await results
       .locator('.ant-tag')
       .filter({ hasText: /^risks$/ })
