@@ -29,6 +29,8 @@ export interface ExceptionFilter {
   readonly level?: string;
   /** `Kind/name`. */
   readonly entity?: string;
+  /** With `entity`: its cluster. */
+  readonly cluster?: string;
   readonly assignee?: string;
 }
 

@@ -5,6 +5,8 @@ import {
   describeCorrelation,
   diffRows,
   entityLabel,
+  exceptionEntityFilter,
+  riskEntityFilter,
   formatFollowUps,
   parseFollowUps,
   stateChange,
@@ -141,5 +143,19 @@ describe('follow-ups as text', () => {
       { title: 'fix PDU', owner: 'bob', done: false },
     ]);
     expect(parseFollowUps(formatFollowUps(items))).toEqual(items);
+  });
+});
+
+describe('entity filters', () => {
+  it('scope a node by its cluster, the others by name', () => {
+    expect(exceptionEntityFilter({ kind: 'Node', name: 'n2', cluster: 'c1' })).toEqual({
+      entity: 'Node/n2',
+      cluster: 'c1',
+    });
+    expect(exceptionEntityFilter({ kind: 'Application', name: 'web' })).toEqual({
+      entity: 'Application/web',
+    });
+    expect(riskEntityFilter({ kind: 'Node', name: 'n2', cluster: 'c1' })).toBe('Node/c1/n2');
+    expect(riskEntityFilter({ kind: 'Cluster', name: 'c1' })).toBe('Cluster/c1');
   });
 });

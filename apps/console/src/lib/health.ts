@@ -164,3 +164,26 @@ export const healthPaths = {
   inspection: (team: string, name: string) =>
     `/health/teams/${encodeURIComponent(team)}/inspections/${encodeURIComponent(name)}`,
 };
+
+/** What an application, cluster or node page asks the health center about. */
+export interface HealthEntity {
+  readonly kind: 'Application' | 'Cluster' | 'Node';
+  readonly name: string;
+  /** A node's cluster (its name within the team). */
+  readonly cluster?: string;
+}
+
+/** The exception list's entity filter: `entity=Kind/name`, and `cluster` for a node. */
+export function exceptionEntityFilter(entity: HealthEntity): { entity: string; cluster?: string } {
+  return {
+    entity: `${entity.kind}/${entity.name}`,
+    ...(entity.kind === 'Node' && entity.cluster ? { cluster: entity.cluster } : {}),
+  };
+}
+
+/** The risk list's entity filter: `Kind/name`, or `Kind/cluster/name` for a node. */
+export function riskEntityFilter(entity: HealthEntity): string {
+  return entity.kind === 'Node' && entity.cluster
+    ? `Node/${entity.cluster}/${entity.name}`
+    : `${entity.kind}/${entity.name}`;
+}
