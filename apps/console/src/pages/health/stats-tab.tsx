@@ -51,8 +51,9 @@ export function StatsTab({ team }: { team: string }) {
     });
   const setDays = (value: number) => set('days', String(value));
   const setBy = (value: StatsDimensionName) => set('by', value);
-  // The range ends at the minute the tab asked, so that polling does not change the query every time.
-  const to = useMemo(() => new Date(Math.floor(Date.now() / 60_000) * 60_000), []);
+  // The range ends at the next whole minute after the tab opened (the server clamps it to its now), so
+  // that the query stays the same while the tab is open and still counts what opened a moment ago.
+  const to = useMemo(() => new Date(Math.ceil((Date.now() + 1) / 60_000) * 60_000), []);
   const from = new Date(to.getTime() - days * DAY);
   const stats = useQuery({
     queryKey: ['health-stats', team, days, by, to.toISOString()],
