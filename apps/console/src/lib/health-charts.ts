@@ -49,7 +49,7 @@ export function statsChartOption(stats: HealthStats): ChartOption {
   }));
   return {
     tooltip: { trigger: 'axis' },
-    legend: { data: series.map((item) => item.name) },
+    legend: { top: 0, data: series.map((item) => item.name) },
     grid: { left: 48, right: 16, top: 40, bottom: 40 },
     xAxis: { type: 'category', data: groups.map((group) => groupLabel(group)) },
     yAxis: { type: 'value', name: 'minutes' },
@@ -73,7 +73,7 @@ export function baselineChartOption(view: BaselineSeriesView): ChartOption {
   const deviating = view.points.filter((point) => point.deviation).map((point) => [point.t, point.value]);
   return {
     tooltip: { trigger: 'axis' },
-    legend: { data: ['value', 'centre', 'band', 'deviation'] },
+    legend: { top: 0, data: ['value', 'centre', 'band', 'deviation'] },
     grid: { left: 56, right: 16, top: 40, bottom: 40 },
     xAxis: { type: 'time' },
     yAxis: { type: 'value', scale: true },

@@ -1,11 +1,14 @@
 import { Card, Empty, Flex, Select, Tabs, Typography } from 'antd';
+import { lazy, Suspense } from 'react';
 import { useSearchParams } from 'react-router';
 import { PageHeader } from '../../components/page-header';
 import { useTeamNames } from '../../hooks/use-team-names';
 import { ExceptionsTab } from './exceptions-tab';
 import { InspectionsTab } from './inspections-tab';
 import { RisksTab } from './risks-tab';
-import { StatsTab } from './stats-tab';
+
+// The statistics draw with ECharts: its chunk loads when the tab opens, not with the exception list.
+const StatsTab = lazy(async () => ({ default: (await import('./stats-tab')).StatsTab }));
 
 const tabKeys = ['exceptions', 'failures', 'risks', 'inspections', 'statistics'] as const;
 type TabKey = (typeof tabKeys)[number];
@@ -71,7 +74,11 @@ export function HealthPage() {
             {
               key: 'statistics',
               label: 'Statistics',
-              children: body((name) => <StatsTab key={name} team={name} />),
+              children: body((name) => (
+                <Suspense fallback={<Card loading />}>
+                  <StatsTab key={name} team={name} />
+                </Suspense>
+              )),
             },
           ]}
         />

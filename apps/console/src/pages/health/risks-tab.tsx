@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import {
   Button,
+  Card,
   Empty,
   Form,
   Input,
@@ -11,17 +12,19 @@ import {
   Tooltip,
   type TableColumnsType,
 } from 'antd';
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { Link } from 'react-router';
 import type { Risk } from '@gantry/client';
 import { listRisks, type RiskFilter } from '../../api/health';
 import { ErrorAlert } from '../../components/error-alert';
 import { formatAge, formatTime } from '../../lib/format';
 import { entityLabel, healthPaths } from '../../lib/health';
-import { BaselineChart } from './baseline-chart';
 import { ScoreTag } from './health-tags';
 
 const POLL_MS = 10_000;
+
+// A Baseline's chart (ECharts) loads when a row opens, not with the list.
+const BaselineChart = lazy(async () => ({ default: (await import('./baseline-chart')).BaselineChart }));
 
 interface FilterForm {
   state?: 'open' | 'gone' | 'all';
@@ -141,7 +144,9 @@ export function RisksTab({ team }: { team: string }) {
           expandable={{
             rowExpandable: (risk) => risk.source.kind === 'Baseline',
             expandedRowRender: (risk) => (
-              <BaselineChart team={team} baseline={risk.source.name} series={risk.source.check} />
+              <Suspense fallback={<Card loading size="small" />}>
+                <BaselineChart team={team} baseline={risk.source.name} series={risk.source.check} />
+              </Suspense>
             ),
           }}
         />
