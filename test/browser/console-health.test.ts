@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExceptionRecord, ExceptionTimeline, NodeSummary } from '@gantry/model';
@@ -11,7 +13,8 @@ import { ensureConsoleBuilt, openBrowser, screenshot, signIn, type ConsoleBrowse
  * exception page (acknowledge, comment, assign, merge) with the timeline showing each with who and why and
  * the events before opening; a failure raised to P4 by the failure controller on a shifted clock, its
  * review edited from the failures tab; an inventory Inspection run from the page, its risks, results and
- * run-to-run diff; a viewer's disabled actions.
+ * run-to-run diff; a Baseline's risk (a stand-in for Prometheus's range API whose series jumps) drawn
+ * with its band; a viewer's disabled actions.
  */
 
 const MIN = 60_000;
@@ -46,6 +49,7 @@ describe('console: health center', () => {
   let offset = 0;
   let rack: ExceptionRecord;
   let web: ExceptionRecord;
+  let prometheus: Server;
 
   async function nodes(ready: Record<string, boolean>) {
     await server.server.store.inventory.apply(
@@ -72,6 +76,26 @@ describe('console: health center', () => {
 
   beforeAll(async () => {
     ensureConsoleBuilt();
+    // Any range query: one series at 100 ± 1 that jumps to 200 for its last five steps.
+    prometheus = createServer((request, response) => {
+      let text = '';
+      request.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      request.on('end', () => {
+        const form = new URLSearchParams(text);
+        const [start, end, step] = ['start', 'end', 'step'].map((key) => Number(form.get(key)));
+        const values: [number, string][] = [];
+        for (let t = start!; t <= end!; t += step!)
+          values.push([t, String(t > end! - 5 * step! ? 200 : 100 + (Math.round(t / step!) % 2 ? 1 : -1))]);
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(
+          JSON.stringify({
+            status: 'success',
+            data: { resultType: 'matrix', result: [{ metric: { job: 'api', instance: 'a' }, values }] },
+          }),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => prometheus.listen(0, '127.0.0.1', resolve));
     server = await startTestServer({
       now: () => Date.now() + offset,
       config: { failureCheckSeconds: 1 },
@@ -118,6 +142,30 @@ describe('console: health center', () => {
         })
       ).status,
     ).toBe(201);
+    expect(
+      (
+        await admin.post(`${BASE}/teams/ops/metricssources`, {
+          apiVersion: 'gantry.dev/v1alpha1',
+          kind: 'MetricsSource',
+          metadata: { name: 'prometheus' },
+          spec: { url: `http://127.0.0.1:${(prometheus.address() as AddressInfo).port}`, timeoutSeconds: 2 },
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await admin.post(`${BASE}/teams/ops/baselines`, {
+          apiVersion: 'gantry.dev/v1alpha1',
+          kind: 'Baseline',
+          metadata: { name: 'latency' },
+          spec: {
+            source: { name: 'prometheus' },
+            query: 'sum by (job, instance) (rate(requests[5m]))',
+            lookback: '2h',
+          },
+        })
+      ).status,
+    ).toBe(201);
     // An event on the rack's node five minutes before its exception opens: context on the timeline.
     await server.server.store.events.fold([
       {
@@ -145,6 +193,7 @@ describe('console: health center', () => {
   afterAll(async () => {
     await ui?.close();
     await server?.close();
+    await new Promise<void>((resolve) => (prometheus ? prometheus.close(() => resolve()) : resolve()));
   });
 
   it('lists the exceptions with their filters and acts on one from its page', async () => {
@@ -274,7 +323,7 @@ describe('console: health center', () => {
 
     await page.goto('/health?team=ops&tab=risks');
     await page.getByTestId('risk-row').filter({ hasText: 'n2 is not ready' }).waitFor();
-    expect(await page.getByTestId('risk-row').count()).toBe(1);
+    expect(await page.getByTestId('risk-row').filter({ hasText: 'Inspection nodes-down' }).count()).toBe(1);
 
     // n2 comes back, n3 goes down: the second run's diff says so.
     await nodes({ n2: true, n3: false });
@@ -286,6 +335,19 @@ describe('console: health center', () => {
     expect(await diff.getByTestId('diff-gone').innerText()).toContain('n2 is not ready');
     expect(await page.locator('tr[data-testid^="inspection-run-"]').count()).toBeGreaterThanOrEqual(2);
     await screenshot(page, 'health-inspection');
+    expect(ui.pageErrors).toEqual([]);
+  });
+
+  it("draws a Baseline's risk with its series and band", async () => {
+    const { page } = ui;
+    await page.goto('/health?team=ops&tab=risks');
+    // The server's evaluator checks the Baseline every minute from its start: the jump is a risk.
+    const row = page.getByTestId('risk-row').filter({ hasText: 'Baseline latency' });
+    await row.waitFor({ timeout: 30_000 });
+    await row.locator('.ant-table-row-expand-icon').click();
+    await page.getByTestId('baseline-chart').locator('canvas').waitFor();
+    await page.getByText('deviating now').waitFor();
+    await screenshot(page, 'health-baseline');
     expect(ui.pageErrors).toEqual([]);
   });
 
