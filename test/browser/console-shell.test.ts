@@ -56,7 +56,7 @@ describe('console shell', () => {
       'applications',
       'events',
       'alerts',
-      'risks',
+      'health',
       'changes',
       'healing',
       'scaling',

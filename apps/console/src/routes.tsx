@@ -92,6 +92,15 @@ export const router = createBrowserRouter([
           },
           { path: 'events', element: page(() => import('./pages/events/events-page'), 'EventsPage') },
           { path: 'alerts', element: page(() => import('./pages/alerts/alerts-page'), 'AlertsPage') },
+          { path: 'health', element: page(() => import('./pages/health/health-page'), 'HealthPage') },
+          {
+            path: 'health/teams/:team/exceptions/:id',
+            element: page(() => import('./pages/health/exception-page'), 'ExceptionPage'),
+          },
+          {
+            path: 'health/teams/:team/inspections/:name',
+            element: page(() => import('./pages/health/inspection-page'), 'InspectionPage'),
+          },
           { path: 'teams', element: page(() => import('./pages/teams/teams-page'), 'TeamsPage') },
           { path: 'teams/:name', element: page(() => import('./pages/teams/team-page'), 'TeamPage') },
           { path: 'search', element: page(() => import('./pages/search-page'), 'SearchPage') },

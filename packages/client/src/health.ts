@@ -1,8 +1,32 @@
 /**
- * Risks and inspection runs on the wire (docs/reference/risks.md), as the model declares them
- * (packages/model/src/api/risks.ts, kinds/inspection.ts), imported as types only.
+ * The health center on the wire, as the model declares them, imported as types only: exceptions and
+ * failures (docs/reference/exceptions.md, packages/model/src/api/health-exceptions.ts), risks and
+ * inspection runs (docs/reference/risks.md, api/risks.ts, kinds/inspection.ts), baselines' series (ADR 0021,
+ * api/baselines.ts) and statistics (docs/reference/health-stats.md, api/health-stats.ts).
  */
 export type {
+  AssignExceptionRequest,
+  BaselineBand,
+  BaselinePoint,
+  BaselineRiskDetails,
+  BaselineSeriesView,
+  CommentExceptionRequest,
+  CorrelationReason,
+  CreateExceptionRequest,
+  EntityRefRecord,
+  ExceptionActionRequest,
+  ExceptionList,
+  ExceptionRecord,
+  ExceptionRecordState,
+  ExceptionReviewPatch,
+  ExceptionSeverity,
+  ExceptionTimeline,
+  ExceptionTimelineEntry,
+  FailureLevelName,
+  FollowUp,
+  HealthStats,
+  HealthStatsGroup,
+  HealthStatsQuery,
   InspectionCheck,
   InspectionCheckOutcome,
   InspectionCheckResult,
@@ -16,9 +40,12 @@ export type {
   InspectionSpec,
   InspectionStatus,
   InspectionTemplateList,
+  MergeExceptionRequest,
   Risk,
   RiskEntity,
   RiskList,
   RiskSourceRef,
   RiskState,
+  StatsDimensionName,
+  TimelineEntryType,
 } from '@gantry/model';

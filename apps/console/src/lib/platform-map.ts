@@ -80,10 +80,12 @@ export const platformMap: readonly PlatformSection[] = [
         description: 'Alerts as notified, silences, routing trees and the delivery log.',
       },
       {
-        key: 'risks',
-        label: 'Risks',
-        kinds: ['Inspection', 'Risk'],
-        description: 'Risk inspection of clusters and applications.',
+        key: 'health',
+        label: 'Health center',
+        kinds: [],
+        route: '/health',
+        description:
+          'Exceptions with their timeline and actions, failures by level with their review, risks and inspection runs.',
       },
     ],
   },
