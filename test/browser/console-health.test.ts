@@ -338,6 +338,28 @@ describe('console: health center', () => {
     expect(ui.pageErrors).toEqual([]);
   });
 
+  it("shows a node's active exceptions and open risks on the node's page, linked to the health center", async () => {
+    const { page } = ui;
+    await page.goto('/fleet/clusters/ops/c1/nodes/n2');
+    const n2 = page.getByTestId('entity-health');
+    await n2.getByText('rack r1 down').waitFor();
+    expect(await n2.innerText()).not.toContain('is not ready');
+    await page.goto('/fleet/clusters/ops/c1/nodes/n3');
+    const n3 = page.getByTestId('entity-health');
+    await n3.getByText('n3 is not ready').waitFor();
+    expect(await n3.innerText()).not.toContain('rack r1 down');
+    // The inspection's risk names the node's cluster too; the rack's exception names only the node.
+    await page.goto('/fleet/clusters/ops/c1');
+    const c1 = page.getByTestId('entity-health');
+    await c1.getByText('n3 is not ready').waitFor();
+    expect(await c1.innerText()).not.toContain('rack r1 down');
+    await page.goto('/fleet/clusters/ops/c1/nodes/n2');
+    await page.getByTestId('entity-health').getByText('rack r1 down').click();
+    await page.getByTestId('exception-header').waitFor();
+    expect(new URL(page.url()).pathname).toContain(`/exceptions/${rack.id}`);
+    expect(ui.pageErrors).toEqual([]);
+  });
+
   it("draws a Baseline's risk with its series and band", async () => {
     const { page } = ui;
     await page.goto('/health?team=ops&tab=risks');

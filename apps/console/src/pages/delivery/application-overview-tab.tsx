@@ -2,6 +2,7 @@ import { Card, Flex, Table, Tag, Tooltip, Typography } from 'antd';
 import type { ApplicationTarget, Resource } from '@gantry/client';
 import { ConditionsTable } from '../../components/conditions-table';
 import { HealthTag } from '../../components/health-tag';
+import { EntityHealth } from '../health/entity-health';
 import {
   applicationView,
   healthMatrix,
@@ -14,6 +15,10 @@ export function ApplicationOverviewTab({ application }: { application: Resource 
   const view = applicationView(application);
   return (
     <Flex vertical gap={16}>
+      <EntityHealth
+        team={application.metadata.team ?? ''}
+        entity={{ kind: 'Application', name: application.metadata.name }}
+      />
       <Card title="Health by component and cluster" size="small">
         <HealthMatrixTable view={view} />
       </Card>

@@ -8,6 +8,7 @@ import { PageLoading } from '../../components/page-loading';
 import { useCluster } from '../../hooks/use-cluster';
 import { clusterCondition, clusterConditionTypes } from '../../lib/cluster-health';
 import { fleetPath } from '../../lib/fleet-paths';
+import { EntityHealth } from '../health/entity-health';
 import { ClusterEventsTab } from './cluster-events-tab';
 import { ClusterNamespacesTab } from './cluster-namespaces-tab';
 import { ClusterNodesTab } from './cluster-nodes-tab';
@@ -61,6 +62,9 @@ export function ClusterDetailPage() {
       />
       <ErrorAlert error={cluster.error} style={{ marginBottom: 16 }} />
       <ClusterSummary cluster={cluster.data} />
+      <div style={{ marginBottom: 16 }}>
+        <EntityHealth team={team} entity={{ kind: 'Cluster', name }} />
+      </div>
       <Card styles={{ body: { paddingTop: 8 } }}>
         <Tabs
           activeKey={tab}

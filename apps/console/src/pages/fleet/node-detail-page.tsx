@@ -15,6 +15,7 @@ import { formatAge } from '../../lib/format';
 import { nodeRoles, nodeZone } from '../../lib/node-labels';
 import { DrainReportPanel } from './drain-report';
 import { NodeActions } from './node-actions';
+import { EntityHealth } from '../health/entity-health';
 import { NodeHostsCard } from './node-hosts-card';
 import { NodeResourcesTable } from './node-resources-table';
 
@@ -65,6 +66,7 @@ export function NodeDetailPage() {
       <ErrorAlert error={actionError} style={{ marginBottom: 16 }} />
       {report && <DrainReportPanel report={report} onClose={() => setReport(null)} />}
       <Flex vertical gap={16}>
+        <EntityHealth team={team} entity={{ kind: 'Node', name: nodeName, cluster }} />
         <Card title="Conditions" size="small">
           <ConditionsTable conditions={data.conditions} />
         </Card>
