@@ -1,9 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +19,7 @@ import { ChangeFeed, ResourceService } from '@gantry/resources';
 import { Store } from '@gantry/store';
 import { eventually } from '../support/eventually.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../support/postgres.ts';
+import { scrapeConfig, startPrometheus, type Started } from '../support/monitoring.ts';
 
 // A real Prometheus (Debian's, behind its own basic auth) scrapes a target this test serves; Gantry's
 // evaluator, run by the controller runtime under a lease on PostgreSQL, evaluates a PromQL rule against it
@@ -36,8 +34,7 @@ const PASSWORD = 'rules-test-password';
 const PASSWORD_HASH = '$2b$10$d6RP9kA7CBMN2z.5eimGqe7C2c.jKI0z7s9eG2E5gmrz8u6XV8LiW';
 const basic = (password: string) => `Basic ${Buffer.from(`gantry:${password}`).toString('base64')}`;
 
-let dir: string;
-let prometheus: ChildProcess | undefined;
+let prometheus: Started | undefined;
 let prometheusUrl: string;
 let target: Server;
 let targetPort: number;
@@ -50,14 +47,6 @@ let secrets: SecretService;
 let controllers: ControllerManager;
 const sink = new MemoryAlertSink();
 const events = new MemoryEventRecorder();
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function ruleStatus(): Promise<AlertRuleStatus | undefined> {
   return (await resources.get(admin, 'AlertRule', 'shop', 'checkout-down')).status as
@@ -72,7 +61,6 @@ async function series(): Promise<SeriesState[]> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'gantry-alert-rules-'));
   target = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
     res.end(`# TYPE gantry_rules_test_ready gauge\ngantry_rules_test_ready{service="checkout"} ${ready}\n`);
@@ -80,32 +68,17 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
   targetPort = (target.address() as AddressInfo).port;
 
-  const port = await freePort();
-  prometheusUrl = `http://127.0.0.1:${port}`;
-  writeFileSync(
-    join(dir, 'prometheus.yml'),
-    [
-      'global:',
-      '  scrape_interval: 1s',
-      'scrape_configs:',
-      '  - job_name: rules-test',
-      '    static_configs:',
-      `      - targets: ['127.0.0.1:${targetPort}']`,
-      '',
-    ].join('\n'),
+  prometheus = await startPrometheus(
+    {
+      'prometheus.yml': scrapeConfig('rules-test', [`127.0.0.1:${targetPort}`]),
+      'web.yml': `basic_auth_users:\n  gantry: '${PASSWORD_HASH}'\n`,
+    },
+    {
+      args: (dir) => [`--web.config.file=${join(dir, 'web.yml')}`],
+      headers: { authorization: basic(PASSWORD) },
+    },
   );
-  writeFileSync(join(dir, 'web.yml'), `basic_auth_users:\n  gantry: '${PASSWORD_HASH}'\n`);
-  prometheus = spawn(
-    '/usr/bin/prometheus',
-    [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--web.config.file=${join(dir, 'web.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
-    ],
-    { stdio: 'ignore' },
-  );
+  prometheusUrl = prometheus.url;
   // Up once it answers an authenticated query with the target's first sample.
   const querier = createPrometheusQuerier();
   await eventually(
@@ -194,10 +167,9 @@ afterAll(async () => {
   await feed?.stop();
   await store?.close();
   await database?.drop();
-  if (prometheus && prometheus.exitCode === null) prometheus.kill('SIGKILL');
+  await prometheus?.stop();
   target?.closeAllConnections();
   await new Promise((resolve) => target?.close(resolve));
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('a PromQL rule against a real Prometheus', () => {
@@ -305,9 +277,7 @@ describe('a PromQL rule against a real Prometheus', () => {
   });
 
   it('reports a stopped Prometheus as SourceUnreachable, a condition and a warning event, and keeps running', async () => {
-    const exited = new Promise((resolve) => prometheus!.once('exit', resolve));
-    prometheus!.kill('SIGTERM');
-    await exited;
+    await prometheus!.stop();
     const down = await eventually(
       ruleStatus,
       (s) => evaluating(s)?.reason === 'SourceUnreachable',

@@ -1,9 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeaderElector, MemoryEventRecorder, systemClock } from '@gantry/controllers';
@@ -20,6 +16,7 @@ import { KindRegistry, builtinKinds, type BaselineRiskDetails, type BaselineStat
 import { ResourceService } from '@gantry/resources';
 import { Store } from '@gantry/store';
 import { eventually } from '../support/eventually.ts';
+import { scrapeConfig, startPrometheus, type Started } from '../support/monitoring.ts';
 
 // A real Prometheus scrapes a target this test serves every second; the BaselineEvaluator, started by
 // the `health-baselines` lease, reads the Baseline's range from it. After half a minute of a steady level
@@ -31,8 +28,7 @@ import { eventually } from '../support/eventually.ts';
 const admin: Caller = { principal: SYSTEM_PRINCIPAL, source: 'test' };
 const SERIES = '{__name__="gantry_baseline_test_requests",instance="checkout-1",job="baseline-test"}';
 
-let dir: string;
-let prometheus: ChildProcess | undefined;
+let prometheus: Started | undefined;
 let prometheusUrl: string;
 let target: Server;
 let level = 100;
@@ -44,20 +40,11 @@ let leader: LeaderElector;
 const sink = new MemoryRiskSink();
 const events = new MemoryEventRecorder();
 
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 async function status(): Promise<BaselineStatus | undefined> {
   return (await resources.get(admin, 'Baseline', 'shop', 'checkout-requests')).status as BaselineStatus;
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'gantry-baselines-'));
   target = createServer((_req, res) => {
     scrapes += 1;
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
@@ -68,31 +55,10 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
   const targetPort = (target.address() as AddressInfo).port;
-  const port = await freePort();
-  prometheusUrl = `http://127.0.0.1:${port}`;
-  writeFileSync(
-    join(dir, 'prometheus.yml'),
-    [
-      'global:',
-      '  scrape_interval: 1s',
-      'scrape_configs:',
-      '  - job_name: baseline-test',
-      '    honor_labels: true',
-      '    static_configs:',
-      `      - targets: ['127.0.0.1:${targetPort}']`,
-      '',
-    ].join('\n'),
-  );
-  prometheus = spawn(
-    '/usr/bin/prometheus',
-    [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
-    ],
-    { stdio: 'ignore' },
-  );
+  prometheus = await startPrometheus({
+    'prometheus.yml': scrapeConfig('baseline-test', [`127.0.0.1:${targetPort}`], ['honor_labels: true']),
+  });
+  prometheusUrl = prometheus.url;
   const querier = createPrometheusRangeQuerier();
   await eventually(
     () =>
@@ -165,10 +131,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await leader?.stop();
-  prometheus?.kill('SIGTERM');
+  await prometheus?.stop();
   await new Promise<void>((resolve) => target?.close(() => resolve()));
   await store?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('baselines against a real Prometheus', () => {
@@ -224,7 +189,7 @@ describe('baselines against a real Prometheus', () => {
     'a Prometheus that is down is a warning and a condition, and no risk changes',
     { timeout: 60_000 },
     async () => {
-      prometheus?.kill('SIGTERM');
+      await prometheus?.stop();
       await eventually(
         status,
         (s) => s?.conditions?.find((c) => c.type === 'Evaluating')?.reason === 'SourceUnreachable',

@@ -1,15 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertDispatcher, MemoryNotificationLog, formatLabels, type DispatchAlert } from '@gantry/alerts';
 import { systemClock } from '@gantry/controllers';
 import type { AlertRoutingSpec, InhibitRuleSpec } from '@gantry/model';
 import { labelsFingerprint } from '../../packages/alerts/src/dispatch/acceptance.ts';
+import { startAlertmanager, type Started } from '../support/monitoring.ts';
 
 /**
  * The differential test (issue 10): one timed alert stream goes to a real Alertmanager 0.25 and to
@@ -23,7 +19,6 @@ import { labelsFingerprint } from '../../packages/alerts/src/dispatch/acceptance
  * on the same side of a tick.
  */
 
-const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
 const TOLERANCE_S = 1;
 
 const routing: AlertRoutingSpec = {
@@ -96,20 +91,8 @@ function byGroup(all: Seen[]): Map<string, Seen[]> {
   return groups;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
 describe('dispatch: differential against Alertmanager 0.25', () => {
-  let dir: string;
-  let alertmanager: ChildProcess | undefined;
+  let alertmanager: Started | undefined;
   let webhook: Server;
   let amUrl: string;
   let t0 = 0;
@@ -118,7 +101,6 @@ describe('dispatch: differential against Alertmanager 0.25', () => {
   let dispatcher: AlertDispatcher;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'gantry-am-diff-'));
     webhook = createServer((request, response) => {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -167,31 +149,8 @@ describe('dispatch: differential against Alertmanager 0.25', () => {
       ],
       receivers: ['default', 'db', 'pager'].map(receiver),
     };
-    writeFileSync(join(dir, 'alertmanager.yml'), JSON.stringify(config, null, 2));
-    const port = await freePort();
-    amUrl = `http://127.0.0.1:${port}`;
-    alertmanager = spawn(
-      ALERTMANAGER,
-      [
-        `--config.file=${join(dir, 'alertmanager.yml')}`,
-        `--storage.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--cluster.listen-address=',
-        '--log.level=warn',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    alertmanager.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    for (let attempt = 0; ; attempt++) {
-      const ready = await fetch(`${amUrl}/-/ready`).then(
-        (response) => response.ok,
-        () => false,
-      );
-      if (ready) break;
-      if (attempt > 100) throw new Error(`Alertmanager did not start: ${stderr}`);
-      await sleep(100);
-    }
+    alertmanager = await startAlertmanager(JSON.stringify(config, null, 2));
+    amUrl = alertmanager.url;
 
     dispatcher = new AlertDispatcher({
       clock: systemClock(),
@@ -221,13 +180,8 @@ describe('dispatch: differential against Alertmanager 0.25', () => {
 
   afterAll(async () => {
     await dispatcher?.stop();
-    if (alertmanager?.pid && alertmanager.exitCode === null) {
-      const exited = new Promise((resolve) => alertmanager!.once('exit', resolve));
-      process.kill(alertmanager.pid, 'SIGTERM');
-      await exited;
-    }
+    await alertmanager?.stop();
     await new Promise((resolve) => webhook?.close(resolve));
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('groups, times and counts notifications as Alertmanager does, and delivers the resolve it drops', async () => {

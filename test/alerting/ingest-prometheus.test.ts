@@ -4,7 +4,7 @@ import type { AlertRecord, GettableAlert } from '@gantry/model';
 import { eventually } from '../support/eventually.ts';
 import { BASE, client, team } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
-import { startAlertmanager, startPrometheus, type Started } from './ingest-processes.ts';
+import { startAlertmanager, startPrometheus, type Started } from '../support/monitoring.ts';
 
 /**
  * A real Prometheus lists Gantry (per-team path, bearer token) and a real Alertmanager 0.25 as its

@@ -1,15 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrometheusQuerier } from '@gantry/alerts';
 import type { EventRecord, InspectionRunWithResults, InspectionStatus, Risk } from '@gantry/model';
 import { eventually } from '../support/eventually.ts';
 import { BASE, client, team } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { scrapeConfig, startPrometheus, type Started } from '../support/monitoring.ts';
 
 // A real Prometheus (Debian's) scrapes a target this test serves; a Gantry server (SQLite) runs an
 // Inspection's PromQL checks against it through a MetricsSource: a series over its threshold is a risk,
@@ -17,21 +14,12 @@ import { startTestServer, type TestServer } from '../support/server.ts';
 // Prometheus is stopped the run says why (SourceUnreachable, a condition, a Warning event) and records
 // no false risk and closes none.
 
-let dir: string;
-let prometheus: ChildProcess | undefined;
+let prometheus: Started | undefined;
 let prometheusUrl: string;
 let target: Server;
 let gantry: TestServer;
 let api: ReturnType<typeof client>;
 const disk: Record<string, number> = { n1: 0.93, n2: 0.41 };
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function run(): Promise<InspectionRunWithResults> {
   const reply = await api.post('/api/teams/ops/inspections/disks/run');
@@ -40,7 +28,6 @@ async function run(): Promise<InspectionRunWithResults> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'gantry-inspections-'));
   target = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
     res.end(
@@ -55,30 +42,10 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
   const targetPort = (target.address() as AddressInfo).port;
-  const port = await freePort();
-  prometheusUrl = `http://127.0.0.1:${port}`;
-  writeFileSync(
-    join(dir, 'prometheus.yml'),
-    [
-      'global:',
-      '  scrape_interval: 1s',
-      'scrape_configs:',
-      '  - job_name: inspections-test',
-      '    static_configs:',
-      `      - targets: ['127.0.0.1:${targetPort}']`,
-      '',
-    ].join('\n'),
-  );
-  prometheus = spawn(
-    '/usr/bin/prometheus',
-    [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
-    ],
-    { stdio: 'ignore' },
-  );
+  prometheus = await startPrometheus({
+    'prometheus.yml': scrapeConfig('inspections-test', [`127.0.0.1:${targetPort}`]),
+  });
+  prometheusUrl = prometheus.url;
   const querier = createPrometheusQuerier();
   await eventually(
     () =>
@@ -141,9 +108,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await gantry?.close();
-  if (prometheus?.pid && prometheus.exitCode === null) prometheus.kill('SIGTERM');
+  await prometheus?.stop();
   await new Promise<void>((resolve) => target?.close(() => resolve()));
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('inspections against a real Prometheus', () => {
@@ -195,8 +161,7 @@ describe('inspections against a real Prometheus', () => {
   });
 
   it('with Prometheus stopped the run says why, warns, and records no false risk', async () => {
-    prometheus!.kill('SIGTERM');
-    await new Promise((resolve) => prometheus!.once('exit', resolve));
+    await prometheus!.stop();
     const result = await run();
     expect(result.state).toBe('failed');
     for (const check of result.results) {

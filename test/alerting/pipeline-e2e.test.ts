@@ -4,7 +4,7 @@ import type { WebhookMessage } from '@gantry/model';
 import { eventually } from '../support/eventually.ts';
 import { BASE, client, team } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
-import { startPrometheus, type Started } from './ingest-processes.ts';
+import { startPrometheus, type Started } from '../support/monitoring.ts';
 
 /**
  * End to end, as an SRE team would run it: a real Prometheus scrapes a target this test serves, a rule

@@ -25,12 +25,22 @@ export interface Started {
   stop(): Promise<void>;
 }
 
+/**
+ * Prometheus and Alertmanager from Debian's packages, started by tests on 127.0.0.1 with their own
+ * directories and free ports, and stopped by their PID.
+ */
+
 /** Waits until `url` answers 200, or throws with what the process said. */
-async function ready(url: string, started: Started, timeoutMs = 60_000): Promise<void> {
+async function ready(
+  url: string,
+  started: Started,
+  headers: Record<string, string> = {},
+  timeoutMs = 60_000,
+): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const response = await fetch(url);
+      const response = await fetch(url, { headers });
       if (response.ok) return;
     } catch {
       // not yet listening
@@ -42,7 +52,7 @@ async function ready(url: string, started: Started, timeoutMs = 60_000): Promise
 }
 
 function start(binary: string, args: (dir: string, port: number) => string[], files: Record<string, string>) {
-  return async (readyPath: string): Promise<Started> => {
+  return async (readyPath: string, headers: Record<string, string> = {}): Promise<Started> => {
     const dir = mkdtempSync(join(tmpdir(), 'gantry-alerting-'));
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text, { mode: 0o600 });
     const port = await freePort();
@@ -65,7 +75,7 @@ function start(binary: string, args: (dir: string, port: number) => string[], fi
       },
     };
     try {
-      await ready(`${started.url}${readyPath}`, started);
+      await ready(`${started.url}${readyPath}`, started, headers);
     } catch (error) {
       await started.stop();
       throw error;
@@ -74,8 +84,10 @@ function start(binary: string, args: (dir: string, port: number) => string[], fi
   };
 }
 
-/** Alertmanager 0.25 with a config that routes everything to a receiver that sends nowhere. */
-export function startAlertmanager(): Promise<Started> {
+/** Alertmanager 0.25 with `config` (by default, everything to a receiver that sends nowhere). */
+export function startAlertmanager(
+  config = 'route:\n  receiver: none\nreceivers:\n  - name: none\n',
+): Promise<Started> {
   return start(
     '/usr/bin/prometheus-alertmanager',
     (dir, port) => [
@@ -85,12 +97,25 @@ export function startAlertmanager(): Promise<Started> {
       '--cluster.listen-address=',
       '--log.level=warn',
     ],
-    { 'alertmanager.yml': 'route:\n  receiver: none\nreceivers:\n  - name: none\n' },
+    { 'alertmanager.yml': config },
   )('/-/ready');
 }
 
-/** Prometheus with the given configuration and rule files (written into its own directory). */
-export function startPrometheus(files: Record<string, string>): Promise<Started> {
+export interface PrometheusOptions {
+  /** Flags besides the config, storage, address and log level ones; `dir` is Prometheus's own directory. */
+  args?: (dir: string) => string[];
+  /** Headers its readiness probe sends (an `authorization` when `web.yml` asks for basic auth). */
+  headers?: Record<string, string>;
+}
+
+/**
+ * Prometheus with the given files written into its own directory (`prometheus.yml` at least, rule files,
+ * a `web.yml`). Alerts are resent every second unless `args` say otherwise.
+ */
+export function startPrometheus(
+  files: Record<string, string>,
+  options: PrometheusOptions = {},
+): Promise<Started> {
   return start(
     '/usr/bin/prometheus',
     (dir, port) => [
@@ -99,7 +124,22 @@ export function startPrometheus(files: Record<string, string>): Promise<Started>
       `--web.listen-address=127.0.0.1:${port}`,
       '--rules.alert.resend-delay=1s',
       '--log.level=warn',
+      ...(options.args?.(dir) ?? []),
     ],
     files,
-  )('/-/ready');
+  )('/-/ready', options.headers);
+}
+
+/** A `prometheus.yml` scraping `targets` every second under `job` (with `honor_labels` if asked). */
+export function scrapeConfig(job: string, targets: string[], extra: string[] = []): string {
+  return [
+    'global:',
+    '  scrape_interval: 1s',
+    'scrape_configs:',
+    `  - job_name: ${job}`,
+    ...extra.map((line) => `    ${line}`),
+    '    static_configs:',
+    `      - targets: [${targets.map((target) => `'${target}'`).join(', ')}]`,
+    '',
+  ].join('\n');
 }
