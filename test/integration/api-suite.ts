@@ -41,6 +41,26 @@ export function describeApiSuite(database: string, databaseUrl: () => Promise<st
       expect(doc.paths['/api/users'].post.requestBody).toBeDefined();
     });
 
+    it('lists the kinds with their schemas, or without them when asked (what a CLI call needs)', async () => {
+      const full = await admin.get('/api/kinds');
+      const widgets = full.body.items.find((kind: { kind: string }) => kind.kind === 'Widget');
+      expect(widgets).toMatchObject({ plural: 'widgets', scope: 'Team' });
+      expect(widgets.schema).toBeDefined();
+      const names = await admin.get('/api/kinds?schemas=false');
+      expect(names.body.items.map((kind: { kind: string }) => kind.kind)).toEqual(
+        full.body.items.map((kind: { kind: string }) => kind.kind),
+      );
+      expect(names.body.items.some((kind: object) => 'schema' in kind || 'statusSchema' in kind)).toBe(false);
+      expect(names.body.items.find((kind: { kind: string }) => kind.kind === 'Widget')).toMatchObject({
+        plural: 'widgets',
+        printerColumns: widgets.printerColumns,
+      });
+      expect(JSON.stringify(names.body).length).toBeLessThan(JSON.stringify(full.body).length / 4);
+      const bad = await admin.get('/api/kinds?schemas=no');
+      expect(bad.status).toBe(400);
+      expect(bad.body.code).toBe('GANTRY_E_INVALID');
+    });
+
     it('creates, reads, lists and applies schema defaults', async () => {
       const created = await admin.post(
         `${BASE}/teams/payments/widgets`,

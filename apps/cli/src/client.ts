@@ -132,7 +132,8 @@ export class GantryClient {
   }
 
   async kinds(): Promise<KindInfo[]> {
-    return parseKinds(await this.request<KindList>('GET', '/api/kinds'));
+    // Names, scopes and columns are all a command needs; the schemas are most of the body.
+    return parseKinds(await this.request<KindList>('GET', '/api/kinds?schemas=false'));
   }
 
   /** Lists every page (following `metadata.continue`) into one list. */

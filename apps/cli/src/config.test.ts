@@ -2,7 +2,18 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { configPath, loadConfig, saveConfig, selectContext, upsertContext } from './config.ts';
+import { parse } from 'yaml';
+import {
+  configPath,
+  loadConfig,
+  parseConfig,
+  readCanonical,
+  saveConfig,
+  selectContext,
+  serializeConfig,
+  upsertContext,
+  type GantryConfig,
+} from './config.ts';
 
 describe('config', () => {
   let dir: string;
@@ -56,5 +67,59 @@ describe('config', () => {
     expect(() => selectContext({ contexts: [] }, path, 'gone')).toThrow(
       `context "gone" not found in ${path}`,
     );
+  });
+});
+
+describe('reading the config without the YAML library', () => {
+  const configs: GantryConfig[] = [
+    { contexts: [] },
+    { contexts: [], currentContext: 'prod' },
+    {
+      contexts: [
+        { name: 'prod', server: 'https://gantry.example.com:8443', token: 'gnt_abc-DEF_123', team: 'ops' },
+        { name: 'local', server: 'http://127.0.0.1:8080', token: 'gns_x' },
+      ],
+      currentContext: 'local',
+    },
+    // Values YAML would not read as these strings unquoted: the library writes them quoted.
+    { contexts: [{ name: 'true', server: 'http://h', token: '123' }], currentContext: 'a: b' },
+    { contexts: [{ name: 'x #y', server: 'http://h', token: 'null' }] },
+  ];
+
+  it.each(configs.map((config, index) => [index, config] as const))(
+    'reads what serializeConfig writes as the YAML library does (%i)',
+    async (_index, config) => {
+      const text = await serializeConfig(config);
+      const canonical = readCanonical(text);
+      if (canonical !== undefined) expect(canonical).toEqual(parse(text));
+      expect(await parseConfig(text, 'config')).toEqual(config);
+    },
+  );
+
+  it('takes what `gantry login` writes for real servers and tokens itself', async () => {
+    expect(readCanonical(await serializeConfig(configs[2]!))).toBeDefined();
+  });
+
+  it.each([
+    'contexts:\n  - name: a\n    server: http://h\n    token: t\ncurrent-context: a\n',
+    'contexts: []\ncurrent-context: ""\n',
+  ])('takes the canonical shape itself', (text) => {
+    expect(readCanonical(text)).toEqual(parse(text));
+  });
+
+  it.each([
+    'contexts: []\n  - name: a\n',
+    'contexts:\n  - name: a\n    name: b\n',
+    'contexts:\n    name: a\n',
+    'contexts:\n  - name: 123\n',
+    'contexts:\n  - name: yes\n',
+    'contexts:\n  - name: a:\n',
+    'contexts:\n  - name: a # comment\n',
+    'contexts:\n  - name: "quoted"\n',
+    'contexts:\n- name: a\n',
+    '# a comment\ncontexts: []\n',
+    'contexts:\ncontexts:\n',
+  ])('leaves anything else to the library: %j', (text) => {
+    expect(readCanonical(text)).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { parse, stringify } from 'yaml';
+import type * as YamlModule from 'yaml';
 import { CliError } from './errors.ts';
 import { isRecord } from './objects.ts';
 
@@ -33,12 +33,14 @@ export async function loadConfig(path: string): Promise<GantryConfig> {
   return parseConfig(text, path);
 }
 
-export function parseConfig(text: string, path: string): GantryConfig {
-  let raw: unknown;
-  try {
-    raw = parse(text);
-  } catch (error) {
-    throw new CliError(`config ${path} is not valid YAML: ${(error as Error).message}`, { cause: error });
+export async function parseConfig(text: string, path: string): Promise<GantryConfig> {
+  let raw: unknown = readCanonical(text);
+  if (raw === undefined) {
+    try {
+      raw = (await loadYaml()).parse(text);
+    } catch (error) {
+      throw new CliError(`config ${path} is not valid YAML: ${(error as Error).message}`, { cause: error });
+    }
   }
   if (raw === null || raw === undefined) return { contexts: [] };
   if (!isRecord(raw)) throw new CliError(`config ${path}: expected a mapping at the top level`);
@@ -61,7 +63,62 @@ export function parseConfig(text: string, path: string): GantryConfig {
   return typeof current === 'string' && current !== '' ? { contexts, currentContext: current } : { contexts };
 }
 
-export function serializeConfig(config: GantryConfig): string {
+type Yaml = typeof YamlModule;
+/** The YAML library, loaded when needed (the bundle's chunk of this CommonJS module offers only a default). */
+async function loadYaml(): Promise<Yaml> {
+  const module = (await import('yaml')) as Yaml & { default?: Yaml };
+  return module.default ?? module;
+}
+
+/** A plain YAML scalar that YAML reads as this very string (not a number, a boolean or null). */
+const PLAIN = /^[A-Za-z_][A-Za-z0-9._:/@+-]*$/;
+const NOT_STRINGS = new Set(['true', 'false', 'null', 'yes', 'no', 'on', 'off']);
+const CANONICAL_LINE =
+  /^(?:(contexts): *(\[\])?|(current-context): *(.*)| {2}- (name|server|token|team): *(.*)| {4}(name|server|token|team): *(.*))$/;
+
+function scalar(value: string): string | undefined {
+  if (value === '""') return '';
+  return PLAIN.test(value) && !value.endsWith(':') && !NOT_STRINGS.has(value.toLowerCase())
+    ? value
+    : undefined;
+}
+
+/**
+ * The config as `gantry login` writes it (serializeConfig: block lists of plain scalars), read without
+ * loading the YAML library (~12 ms of every call); undefined for anything else, which the library reads.
+ */
+export function readCanonical(text: string): Record<string, unknown> | undefined {
+  const raw: Record<string, unknown> = {};
+  let contexts: Record<string, string>[] | undefined;
+  let flow = false;
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const match = CANONICAL_LINE.exec(line);
+    if (!match) return undefined;
+    if (match[1]) {
+      if (contexts) return undefined;
+      contexts = [];
+      raw['contexts'] = contexts;
+      flow = match[2] !== undefined;
+    } else if (match[3]) {
+      const value = scalar(match[4]!);
+      if (value === undefined) return undefined;
+      raw['current-context'] = value;
+    } else {
+      const key = match[5] ?? match[7]!;
+      const value = scalar(match[6] ?? match[8]!);
+      if (value === undefined || !contexts || flow) return undefined;
+      if (match[5]) contexts.push({});
+      const entry = contexts.at(-1);
+      if (!entry || key in entry) return undefined;
+      entry[key] = value;
+    }
+  }
+  return raw;
+}
+
+export async function serializeConfig(config: GantryConfig): Promise<string> {
+  const { stringify } = await loadYaml();
   return stringify({
     contexts: config.contexts.map((c) => ({
       name: c.name,
@@ -77,7 +134,7 @@ export function serializeConfig(config: GantryConfig): string {
 export async function saveConfig(path: string, config: GantryConfig): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, serializeConfig(config), { mode: 0o600 });
+  await writeFile(temporary, await serializeConfig(config), { mode: 0o600 });
   await chmod(temporary, 0o600);
   await rename(temporary, path);
 }

@@ -1,5 +1,4 @@
 import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
 import { Readable } from 'node:stream';
 import type { HttpRequestInit, HttpResponse, HttpTransport } from '@gantry/client';
 
@@ -10,12 +9,14 @@ import type { HttpRequestInit, HttpResponse, HttpTransport } from '@gantry/clien
  * where fetch gives up after 300 s (a drain can wait longer); the caller's AbortSignal bounds every wait.
  * Like fetch, an aborted request fails with the signal's reason (a TimeoutError for a timeout).
  */
-export const nodeTransport: HttpTransport = (url, init) =>
-  new Promise((resolve, reject) => {
-    const target = new URL(url);
+export const nodeTransport: HttpTransport = async (url, init) => {
+  const target = new URL(url);
+  // https (and TLS under it) is loaded only for an https server: ~8 ms of a call otherwise.
+  const client = target.protocol === 'https:' ? (await import('node:https')).default : http;
+  return new Promise((resolve, reject) => {
     const headers = { ...init.headers };
     if (init.body !== undefined) headers['content-length'] = String(Buffer.byteLength(init.body));
-    const request = (target.protocol === 'https:' ? https : http).request(target, {
+    const request = client.request(target, {
       method: init.method,
       headers,
       ...(init.signal ? { signal: init.signal } : {}),
@@ -24,6 +25,7 @@ export const nodeTransport: HttpTransport = (url, init) =>
     request.on('response', (message) => resolve(new NodeResponse(message, init)));
     request.end(init.body);
   });
+};
 
 /** An answer read only as far as it is asked for: whole (`text`) or as a stream (`body`, for watches). */
 class NodeResponse implements HttpResponse {

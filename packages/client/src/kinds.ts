@@ -26,9 +26,12 @@ export function kindInfo(served: ServedKind): KindInfo {
   };
 }
 
-/** `GET /api/kinds` as KindInfos, by kind name. */
+/**
+ * `GET /api/kinds` as KindInfos, by kind name. Kind names are ASCII, so code-unit order is theirs; and
+ * `localeCompare`'s first call loads the ICU collator, ~10 ms of every CLI call.
+ */
 export function kindInfos(list: KindList): KindInfo[] {
-  return list.items.map(kindInfo).sort((a, b) => a.kind.localeCompare(b.kind));
+  return list.items.map(kindInfo).sort((a, b) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
 }
 
 /** `group/version`, as in an object's `apiVersion`. */

@@ -1,7 +1,14 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { ErrorCodes, KindList, ProbeStatus, ServerVersion, type KindRegistry } from '@gantry/model';
+import {
+  ErrorCodes,
+  KindList,
+  KindListQuery,
+  ProbeStatus,
+  ServerVersion,
+  type KindRegistry,
+} from '@gantry/model';
 import type { Metrics } from '../metrics.ts';
 import { errorResponses } from '../responses.ts';
 
@@ -62,8 +69,15 @@ export function metaRoutes(
   );
   app.get(
     '/api/kinds',
-    { schema: { tags, summary: 'Every resource kind, with its JSON Schema', response: { 200: KindList } } },
-    () => ({
+    {
+      schema: {
+        tags,
+        summary: 'Every resource kind, with its JSON Schema',
+        querystring: KindListQuery,
+        response: { 200: KindList, ...errorResponses(400) },
+      },
+    },
+    (request) => ({
       items: deps.kinds.list().map((kind) => ({
         kind: kind.kind,
         apiVersion: kind.apiVersion,
@@ -72,8 +86,7 @@ export function metaRoutes(
         shortNames: kind.shortNames,
         scope: kind.scope,
         description: kind.description,
-        schema: kind.schema,
-        statusSchema: kind.status,
+        ...(request.query.schemas === 'false' ? {} : { schema: kind.schema, statusSchema: kind.status }),
         printerColumns: kind.printerColumns,
       })),
     }),

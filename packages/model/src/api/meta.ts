@@ -38,8 +38,14 @@ export const ServedKind = Type.Object(
     shortNames: Type.Array(Type.String()),
     scope: KindScope,
     description: Type.String(),
-    schema: Type.Unknown({ description: 'JSON Schema of the whole object as a client writes it.' }),
-    statusSchema: Type.Unknown({ description: 'JSON Schema of `status`.' }),
+    schema: Type.Optional(
+      Type.Unknown({
+        description: 'JSON Schema of the whole object as a client writes it (left out with `schemas=false`).',
+      }),
+    ),
+    statusSchema: Type.Optional(
+      Type.Unknown({ description: 'JSON Schema of `status` (left out with `schemas=false`).' }),
+    ),
     printerColumns: Type.Array(PrinterColumn, { description: 'Extra table columns.' }),
   },
   { additionalProperties: false },
@@ -48,6 +54,13 @@ export type ServedKind = Static<typeof ServedKind>;
 
 export const KindList = Type.Object({ items: Type.Array(ServedKind) }, { additionalProperties: false });
 export type KindList = Static<typeof KindList>;
+
+/** `GET /api/kinds?schemas=false`: names, scopes and columns only (what a CLI call needs; a fraction of the size). */
+export const KindListQuery = Type.Object(
+  { schemas: Type.Optional(StringEnum(['true', 'false'], { description: 'Default true.' })) },
+  { additionalProperties: false },
+);
+export type KindListQuery = Static<typeof KindListQuery>;
 
 /** `GET /healthz` and `GET /readyz`. */
 export const ProbeStatus = Type.Object(
