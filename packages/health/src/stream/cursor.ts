@@ -40,7 +40,13 @@ function isPositions(value: unknown): value is StreamPositions {
 
 function isCursor(value: unknown): value is StreamCursor {
   const cursor = value as Partial<StreamCursor> | null;
-  return typeof cursor === 'object' && cursor !== null && cursor.v === 1 && cursor.d === 'asc' && isPositions(cursor.p);
+  return (
+    typeof cursor === 'object' &&
+    cursor !== null &&
+    cursor.v === 1 &&
+    cursor.d === 'asc' &&
+    isPositions(cursor.p)
+  );
 }
 
 function isContinue(value: unknown): value is StreamContinue {

@@ -64,7 +64,8 @@ export class HealthStreamService {
     // Read before the rows: every alert numbered up to it is committed, so a cursor at it skips none.
     const alertSeq = await this.options.repository.alertSeq();
     const settled = new Date(now.getTime() - this.#settleMs).toISOString();
-    const caughtUp = (table: StreamTable) => (table === 'alert' ? { seq: alertSeq } : { at: settled, seq: 0 });
+    const caughtUp = (table: StreamTable) =>
+      table === 'alert' ? { seq: alertSeq } : { at: settled, seq: 0 };
 
     const done = new Set(older?.done ?? []);
     const readers: Partial<Record<StreamTable, TableReader>> = {};

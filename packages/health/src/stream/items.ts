@@ -130,7 +130,10 @@ export function matchesStream(item: HealthStreamItem, filter: StreamFilter): boo
       const { event } = item;
       if (filter.severity || filter.levels) return false;
       const clusterName = event.cluster.slice(event.cluster.indexOf('/') + 1);
-      if (filter.entity && (event.objectKind !== filter.entity.kind || event.objectName !== filter.entity.name))
+      if (
+        filter.entity &&
+        (event.objectKind !== filter.entity.kind || event.objectName !== filter.entity.name)
+      )
         return false;
       if (
         filter.cluster &&
@@ -177,7 +180,8 @@ function entitiesMatch(
   filter: StreamFilter,
 ): boolean {
   const { entity, cluster } = filter;
-  const isEntity = (e: { kind: string; name: string }) => !entity || (e.kind === entity.kind && e.name === entity.name);
+  const isEntity = (e: { kind: string; name: string }) =>
+    !entity || (e.kind === entity.kind && e.name === entity.name);
   const onCluster = (e: { kind: string; name: string; cluster?: string }) =>
     !cluster || e.cluster === cluster || (e.kind === 'Cluster' && e.name === cluster);
   // With both, one entity must be that entity on that cluster.
