@@ -61,7 +61,7 @@ class MemoryStream {
       endsAt,
       updatedAt: at,
       generatorURL: '',
-      source: 'api',
+      source: 'generic',
       entities: { cluster: 'c1' },
       seq: this.seq,
     };
