@@ -141,7 +141,10 @@ describe('console: health stream and Baselines', () => {
   it('narrows the stream with its filters, kept in the address', async () => {
     const { page } = ui;
     await page.goto('/health?team=ops&tab=stream');
-    await page.getByTestId('stream-row').filter({ hasText: 'checkout slow' }).waitFor();
+    await page
+      .locator('[data-testid="stream-row"][data-kind="exception"]')
+      .filter({ hasText: 'checkout slow' })
+      .waitFor();
     await page.getByTestId('stream-filter-text').fill('pdu swap');
     await page.getByTestId('stream-apply').click();
     await page.waitForURL(/q=pdu/);
