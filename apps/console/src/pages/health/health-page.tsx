@@ -46,7 +46,7 @@ export function HealthPage() {
     <>
       <PageHeader
         title="Health center"
-        subtitle="Exceptions the alerts were grouped into, the failures they became, and the risks inspections found before they turn into exceptions."
+        subtitle="Everything that happens to a team's health, live; the exceptions the alerts were grouped into, the failures they became, and the risks inspections and baselines found before they turn into exceptions."
         crumbs={[{ label: 'Monitoring' }, { label: 'Health center' }]}
         extra={
           <Flex align="center" gap={8}>
