@@ -13,6 +13,9 @@ export type TableReader = (
 
 export type StreamPositions = Partial<Record<StreamTable, StreamPosition>>;
 
+/** Rows read per table and round trip while a filter keeps few. */
+const BATCH = 500;
+
 export interface TaggedRow {
   table: StreamTable;
   row: StreamRow<unknown>;
@@ -51,7 +54,10 @@ export async function mergeTables(request: MergeRequest): Promise<MergeResult> {
   let scanned = 0;
   const before = request.direction === 'asc' ? -1 : 1;
   while (active.size > 0 && rows.length < request.limit && scanned < request.maxScan) {
-    const budget = Math.min(request.limit - rows.length, request.maxScan - scanned);
+    // Rows read past count towards maxScan, kept ones towards limit. The first round reads a page; when
+    // the filter kept too few, the next ones read larger batches (fewer round trips) and stop at the limit.
+    const wanted = request.limit - rows.length;
+    const budget = Math.min(request.maxScan - scanned, scanned === 0 ? wanted : Math.max(wanted, BATCH));
     const tables = [...active];
     const batches = await Promise.all(
       tables.map((table) => request.readers[table]!(positions[table], request.direction, budget + 1)),
@@ -78,6 +84,7 @@ export async function mergeTables(request: MergeRequest): Promise<MergeResult> {
       scanned += 1;
       const tagged = { table, row };
       if (request.accept(tagged)) rows.push(tagged);
+      if (rows.length === request.limit) break;
     }
     tables.forEach((table, i) => {
       const batch = batches[i]!;
