@@ -19,6 +19,12 @@ export interface HealthStreamView {
   loadOlder: () => void;
 }
 
+type ShownView = Omit<HealthStreamView, 'loadOlder' | 'loadingOlder'> & { key: string };
+
+function empty(key: string): ShownView {
+  return { key, items: [], loading: true, error: undefined, updatedAt: undefined, hasOlder: false };
+}
+
 /**
  * A team's health stream, live (ADR 0027): the newest items first, then every 2.5 s what changed since the
  * last answer's cursor, merged by key (an item changed comes back in its new state, in its place). A new
@@ -26,32 +32,29 @@ export interface HealthStreamView {
  */
 export function useHealthStream(team: string, filter: HealthStreamFilter): HealthStreamView {
   const filterKey = JSON.stringify(filter);
+  /** What is shown is for this team and filter; a view held for another is never shown. */
+  const viewKey = `${team}\n${filterKey}`;
   const held = useRef(new Map<string, HealthStreamItem>());
   const older = useRef<string | undefined>(undefined);
-  const [view, setView] = useState<Omit<HealthStreamView, 'loadOlder' | 'loadingOlder'>>({
-    items: [],
-    loading: true,
-    error: undefined,
-    updatedAt: undefined,
-    hasOlder: false,
-  });
+  const [view, setView] = useState<ShownView>(empty(viewKey));
   const [loadingOlder, setLoadingOlder] = useState(false);
 
-  const publish = useCallback((error: unknown, updatedAt: string | undefined) => {
+  const publish = useCallback((key: string, error: unknown, updatedAt: string | undefined) => {
     setView((current) => ({
+      key,
       items: orderedStream(held.current),
       loading: false,
       error,
-      updatedAt: updatedAt ?? current.updatedAt,
+      updatedAt: updatedAt ?? (current.key === key ? current.updatedAt : undefined),
       hasOlder: older.current !== undefined,
     }));
   }, []);
 
   useEffect(() => {
     const current = JSON.parse(filterKey) as HealthStreamFilter;
+    const key = `${team}\n${filterKey}`;
     held.current = new Map();
     older.current = undefined;
-    setView({ items: [], loading: true, error: undefined, updatedAt: undefined, hasOlder: false });
     const controller = new AbortController();
     const signal = controller.signal;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -74,10 +77,10 @@ export function useHealthStream(team: string, filter: HealthStreamFilter): Healt
             if (!page.more) break;
           }
         }
-        if (!signal.aborted) publish(undefined, now);
+        if (!signal.aborted) publish(key, undefined, now);
       } catch (error) {
         if (signal.aborted) return;
-        publish(error, undefined);
+        publish(key, error, undefined);
       }
       if (!signal.aborted) timer = setTimeout(() => void tick(), POLL_MS);
     };
@@ -91,16 +94,31 @@ export function useHealthStream(team: string, filter: HealthStreamFilter): Healt
   const loadOlder = useCallback(() => {
     const token = older.current;
     if (token === undefined) return;
+    const key = `${team}\n${filterKey}`;
+    const stillShown = () => older.current === token;
     setLoadingOlder(true);
     readHealthStream(team, JSON.parse(filterKey) as HealthStreamFilter, { continueToken: token })
       .then((page) => {
+        // The team or filter changed meanwhile (the stream started over): this page is not theirs.
+        if (!stillShown()) return;
         held.current = applyStreamPage(held.current, page, held.current.size + page.items.length);
         older.current = page.continue;
-        publish(undefined, undefined);
+        publish(key, undefined, undefined);
       })
-      .catch((error: unknown) => publish(error, undefined))
+      .catch((error: unknown) => {
+        if (stillShown()) publish(key, error, undefined);
+      })
       .finally(() => setLoadingOlder(false));
   }, [team, filterKey, publish]);
 
-  return { ...view, loadingOlder, loadOlder };
+  const shown = view.key === viewKey ? view : empty(viewKey);
+  return {
+    items: shown.items,
+    loading: shown.loading,
+    error: shown.error,
+    updatedAt: shown.updatedAt,
+    hasOlder: shown.hasOlder,
+    loadingOlder,
+    loadOlder,
+  };
 }
