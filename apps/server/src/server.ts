@@ -41,6 +41,7 @@ import { createCelEngine, createDeliveryModule } from '@gantry/delivery';
 import { KubeJobRunner, createJobsModule, type AgentPort, type HostDirectory } from '@gantry/jobs';
 import {
   StatsService,
+  HealthStreamService,
   createExceptionsModule,
   createHealthCorrelation,
   type ExceptionService,
@@ -468,6 +469,7 @@ export async function startServer(
         exceptions: exceptions.service,
         health: { risks: inspections.riskService, inspections: inspections.service },
         stats: new StatsService({ source: store.healthStats, now }),
+        healthStream: new HealthStreamService({ repository: store.healthStream, now }),
         store,
         feed,
         metrics,

@@ -18,7 +18,7 @@ import type { NotificationService } from '@gantry/alerts';
 import type { JobService } from '@gantry/jobs';
 import type { Store } from '@gantry/store';
 import type { HostsModule } from '@gantry/hosts';
-import type { ExceptionService, StatsService } from '@gantry/health';
+import type { ExceptionService, HealthStreamService, StatsService } from '@gantry/health';
 import { registerAuthentication } from './auth.ts';
 import { registerContentTypes } from './content-types.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
@@ -43,6 +43,7 @@ import { exceptionRoutes } from './routes/health-exceptions.ts';
 import { healthStatsRoutes } from './routes/health-stats.ts';
 import { baselineRoutes, type BaselineSeriesSource } from './routes/baselines.ts';
 import { riskRoutes, type RiskRouteDependencies } from './routes/risks.ts';
+import { healthStreamRoutes } from './routes/health-stream.ts';
 
 export interface ApiDependencies {
   kinds: KindRegistry;
@@ -59,6 +60,8 @@ export interface ApiDependencies {
   exceptions: ExceptionService;
   /** Risks and inspection runs (ADR 0020). */
   health: RiskRouteDependencies;
+  /** The health stream of the five kinds (ADR 0027); absent: no such route. */
+  healthStream?: HealthStreamService;
   /** Failure statistics (ADR 0023); absent: no such routes. */
   stats?: StatsService;
   store: Store;
@@ -147,6 +150,7 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
   if (deps.stats) healthStatsRoutes(app, deps.stats);
   if (deps.baselines) baselineRoutes(app, { resources: deps.resources, series: deps.baselines });
   riskRoutes(app, deps.health);
+  if (deps.healthStream) healthStreamRoutes(app, deps.healthStream);
   resourceRoutes(app, {
     resources: deps.resources,
     repository: deps.store.resources,

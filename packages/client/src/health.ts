@@ -1,8 +1,9 @@
 /**
  * The health center on the wire, as the model declares them, imported as types only: exceptions and
  * failures (docs/reference/exceptions.md, packages/model/src/api/health-exceptions.ts), risks and
- * inspection runs (docs/reference/risks.md, api/risks.ts, kinds/inspection.ts), baselines' series (ADR 0021,
- * api/baselines.ts) and statistics (docs/reference/health-stats.md, api/health-stats.ts).
+ * inspection runs (docs/reference/risks.md, api/risks.ts, kinds/inspection.ts), Baselines and their series
+ * (ADR 0021, kinds/baseline.ts, api/baselines.ts), statistics (docs/reference/health-stats.md,
+ * api/health-stats.ts) and the stream of the five kinds (ADR 0027, api/health-stream.ts).
  */
 export type {
   AssignExceptionRequest,
@@ -10,6 +11,8 @@ export type {
   BaselinePoint,
   BaselineRiskDetails,
   BaselineSeriesView,
+  BaselineSpec,
+  BaselineStatus,
   CommentExceptionRequest,
   CorrelationReason,
   CreateExceptionRequest,
@@ -27,6 +30,9 @@ export type {
   HealthStats,
   HealthStatsGroup,
   HealthStatsQuery,
+  HealthStreamItem,
+  HealthStreamKind,
+  HealthStreamPage,
   InspectionCheck,
   InspectionCheckOutcome,
   InspectionCheckResult,

@@ -18,3 +18,4 @@ export * from './inspections/builtin.ts';
 export * from './inspections/inspection-service.ts';
 export * from './inspections/module.ts';
 export * from './stats/index.ts';
+export * from './stream/index.ts';

@@ -45,3 +45,4 @@ export * from './api/health-exceptions.ts';
 export * from './kinds/inspection.ts';
 export * from './api/risks.ts';
 export * from './api/health-stats.ts';
+export * from './api/health-stream.ts';

@@ -201,3 +201,6 @@ function fromRow(row: Selectable<AlertTable>): StoredAlert {
     seq: Number(row.seq),
   };
 }
+
+/** The row mapper, for the health stream's reads (health-stream-repository.ts). */
+export { fromRow as alertFromRow };

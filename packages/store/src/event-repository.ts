@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { EventRecord, EventSource } from '@gantry/model';
-import type { Database } from './schema.ts';
+import type { Database, EventTable } from './schema.ts';
 
 /** A Kubernetes Event as observed: the source's own id identifies it, its count is absolute. */
 export type ObservedEvent = Omit<EventRecord, 'id'> & { externalId: string };
@@ -146,22 +146,7 @@ export class EventRepository {
       .orderBy('id', 'desc')
       .limit(query.limit + 1)
       .execute();
-    const items = rows.slice(0, query.limit).map((row): EventRecord => ({
-      id: Number(row.id),
-      source: row.source as EventSource,
-      team: row.team,
-      cluster: row.cluster,
-      namespace: row.namespace,
-      objectKind: row.object_kind,
-      objectName: row.object_name,
-      type: row.type,
-      reason: row.reason,
-      message: row.message,
-      actor: row.actor,
-      count: row.count,
-      firstSeen: row.first_seen,
-      lastSeen: row.last_seen,
-    }));
+    const items = rows.slice(0, query.limit).map(eventFromRow);
     const last = items.at(-1);
     return rows.length > query.limit && last
       ? { items, next: { lastSeen: last.lastSeen, id: last.id } }
@@ -177,6 +162,26 @@ export class EventRepository {
   async deleteCluster(cluster: string): Promise<void> {
     await this.db.deleteFrom('events').where('cluster', '=', cluster).execute();
   }
+}
+
+/** A row of `events` as the API shows it. */
+export function eventFromRow(row: Selectable<EventTable>): EventRecord {
+  return {
+    id: Number(row.id),
+    source: row.source as EventSource,
+    team: row.team,
+    cluster: row.cluster,
+    namespace: row.namespace,
+    objectKind: row.object_kind,
+    objectName: row.object_name,
+    type: row.type,
+    reason: row.reason,
+    message: row.message,
+    actor: row.actor,
+    count: row.count,
+    firstSeen: row.first_seen,
+    lastSeen: row.last_seen,
+  };
 }
 
 /** Strings cut to their column's width: PostgreSQL refuses a longer one, and an event must not be lost. */

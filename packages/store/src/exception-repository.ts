@@ -632,3 +632,6 @@ function episodeFromRow(row: Selectable<ExceptionEpisodeTable>): ExceptionEpisod
     ...(row.merged_into !== null ? { mergedInto: row.merged_into } : {}),
   };
 }
+
+/** The row mapper, for the health stream's reads (health-stream-repository.ts). */
+export { fromRow as exceptionFromRow };

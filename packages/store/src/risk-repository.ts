@@ -579,3 +579,6 @@ function toRun(row: Selectable<InspectionRunTable>): InspectionRun {
     counts: JSON.parse(row.counts) as InspectionRun['counts'],
   };
 }
+
+/** The row mapper, for the health stream's reads (health-stream-repository.ts). */
+export { toRisk as riskFromRow };

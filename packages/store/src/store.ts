@@ -9,6 +9,7 @@ import { connect, isMigrated, migrateToLatest, type ConnectOptions, type Connect
 import { EventRepository } from './event-repository.ts';
 import { ExceptionRepository } from './exception-repository.ts';
 import { HealthStatsRepository } from './health-stats-repository.ts';
+import { HealthStreamRepository } from './health-stream-repository.ts';
 import { HostRepository } from './host-repository.ts';
 import { CorrelationRepository } from './correlation-repository.ts';
 import { InventoryRepository } from './inventory-repository.ts';
@@ -47,6 +48,7 @@ export class Store {
   readonly correlation: CorrelationRepository;
   readonly risks: RiskRepository;
   readonly healthStats: HealthStatsRepository;
+  readonly healthStream: HealthStreamRepository;
 
   private constructor(readonly connection: Connection) {
     const { db } = connection;
@@ -76,6 +78,7 @@ export class Store {
     this.correlation = new CorrelationRepository(db);
     this.risks = new RiskRepository(db, connection.dialect);
     this.healthStats = new HealthStatsRepository(db, connection.dialect);
+    this.healthStream = new HealthStreamRepository(db);
   }
 
   /** Connects and brings the schema up to date. */

@@ -9,6 +9,7 @@ import type {
   InspectionRunPage,
   InspectionRunWithResults,
   HealthStats,
+  HealthStreamPage,
   RiskList,
   StatsDimensionName,
 } from '@gantry/client';
@@ -16,6 +17,9 @@ import { apiRequest } from './client';
 
 /** The Inspection kind as the console addresses it (packages/model/src/kinds/inspection.ts). */
 export const inspectionKind = { plural: 'inspections', scope: 'Team' } as const;
+
+/** The Baseline kind as the console addresses it (packages/model/src/kinds/baseline.ts). */
+export const baselineKind = { plural: 'baselines', scope: 'Team' } as const;
 
 const team = (name: string) => `/api/teams/${encodeURIComponent(name)}`;
 const exception = (teamName: string, id: string) => `${team(teamName)}/exceptions/${encodeURIComponent(id)}`;
@@ -199,4 +203,33 @@ export function getBaselineSeries(
       signal,
     },
   );
+}
+
+/** The filters of the health stream (ADR 0027); each is a query parameter of the API and of the page. */
+export interface HealthStreamFilter {
+  /** Comma-separated kinds: event, alert, risk, exception, failure. */
+  readonly kinds?: string;
+  readonly severity?: ExceptionSeverity;
+  /** Comma-separated levels (`P1,P0`). */
+  readonly level?: string;
+  /** `Kind/name`. */
+  readonly entity?: string;
+  readonly cluster?: string;
+  /** Text the item contains. */
+  readonly q?: string;
+}
+
+/**
+ * A team's health stream: without `since` the newest changes first (older ones by `continueToken`), with
+ * `since` (an answer's cursor) what changed after it, oldest first.
+ */
+export function readHealthStream(
+  teamName: string,
+  filter: HealthStreamFilter,
+  options: { since?: string; continueToken?: string; signal?: AbortSignal } = {},
+): Promise<HealthStreamPage> {
+  return apiRequest<HealthStreamPage>(`${team(teamName)}/health/stream`, {
+    query: { ...filter, since: options.since, continue: options.continueToken, limit: 200 },
+    signal: options.signal,
+  });
 }

@@ -6,14 +6,27 @@ import { useTeamNames } from '../../hooks/use-team-names';
 import { ExceptionsTab } from './exceptions-tab';
 import { InspectionsTab } from './inspections-tab';
 import { RisksTab } from './risks-tab';
+import { BaselinesTab } from './baselines-tab';
+import { StreamTab } from './stream-tab';
 
 // The statistics draw with ECharts: its chunk loads when the tab opens, not with the exception list.
 const StatsTab = lazy(async () => ({ default: (await import('./stats-tab')).StatsTab }));
 
-const tabKeys = ['exceptions', 'failures', 'risks', 'inspections', 'statistics'] as const;
+const tabKeys = [
+  'stream',
+  'exceptions',
+  'failures',
+  'risks',
+  'baselines',
+  'inspections',
+  'statistics',
+] as const;
 type TabKey = (typeof tabKeys)[number];
 
-/** `/health`: a team's exceptions, failures by level, risks and inspections (docs/console.md). */
+/**
+ * `/health`: a team's live stream of the five kinds, exceptions, failures by level, risks, Baselines,
+ * inspections and statistics (docs/console.md).
+ */
 export function HealthPage() {
   const [params, setParams] = useSearchParams();
   const teams = useTeamNames();
@@ -33,7 +46,7 @@ export function HealthPage() {
     <>
       <PageHeader
         title="Health center"
-        subtitle="Exceptions the alerts were grouped into, the failures they became, and the risks inspections found before they turn into exceptions."
+        subtitle="Everything that happens to a team's health, live; the exceptions the alerts were grouped into, the failures they became, and the risks inspections and baselines found before they turn into exceptions."
         crumbs={[{ label: 'Monitoring' }, { label: 'Health center' }]}
         extra={
           <Flex align="center" gap={8}>
@@ -56,6 +69,11 @@ export function HealthPage() {
           destroyOnHidden
           items={[
             {
+              key: 'stream',
+              label: 'Stream',
+              children: body((name) => <StreamTab key={name} team={name} />),
+            },
+            {
               key: 'exceptions',
               label: 'Exceptions',
               children: body((name) => <ExceptionsTab key={name} team={name} failuresOnly={false} />),
@@ -66,6 +84,11 @@ export function HealthPage() {
               children: body((name) => <ExceptionsTab key={name} team={name} failuresOnly />),
             },
             { key: 'risks', label: 'Risks', children: body((name) => <RisksTab key={name} team={name} />) },
+            {
+              key: 'baselines',
+              label: 'Baselines',
+              children: body((name) => <BaselinesTab key={name} team={name} />),
+            },
             {
               key: 'inspections',
               label: 'Inspections',
