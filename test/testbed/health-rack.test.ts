@@ -306,6 +306,14 @@ describe('health center on the test bed: a rack goes NotReady', () => {
         .map((e) => e.fingerprint)
         .sort(),
     ).toEqual(fingerprints);
+    // Before the opening: the cluster's own Kubernetes Events on the rack's nodes, as Gantry's watch of the
+    // cluster recorded them (here the node controller's RegisteredNode; this cluster emits no event when
+    // a node turns NotReady), and none on the other rack's nodes, which are not the exception's.
+    const nodeEvents = timeline.entries.filter(
+      (e) => e.type === 'event' && e.event?.source === 'kubernetes' && e.event.objectKind === 'Node',
+    );
+    expect([...new Set(nodeEvents.map((e) => e.event!.objectName))].sort()).toEqual(rackR1);
+    expect(nodeEvents.every((e) => Date.parse(e.at) < Date.parse(exception.openedAt))).toBe(true);
     expect(
       timeline.entries
         .filter((e) => e.type === 'notification' || e.type === 'escalation')
