@@ -102,14 +102,15 @@ await must('POST', `${BASE}/teams/ops/escalationpolicies`, {
   },
 });
 
-// The fleet inventory: nodes of one cluster, split evenly over the racks of one zone.
+// The fleet inventory: nodes of one cluster (the inventory names it `team/name`), split evenly over the
+// racks of one zone.
 const store = server.store;
 const rackOf = (i) => `rack-${i % rackCount}`;
 await store.inventory.apply(
   Array.from({ length: nodeCount }, (_, i) => ({
     op: 'upsert',
     item: {
-      cluster: 'dc1',
+      cluster: 'ops/dc1',
       kind: 'Node',
       namespace: '',
       name: `node-${i}`,

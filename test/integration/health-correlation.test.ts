@@ -67,13 +67,13 @@ describe('health correlation and escalation', () => {
       ).status,
     ).toBe(201);
 
-    // 30 nodes of cluster c1 in rack r1, as the fleet inventory records them.
+    // 30 nodes of cluster c1 in rack r1, as the fleet inventory records them (a team's cluster `team/name`).
     const store = gantry.server.store;
     await store.inventory.apply(
       Array.from({ length: 30 }, (_, i) => ({
         op: 'upsert' as const,
         item: {
-          cluster: 'c1',
+          cluster: 'ops/c1',
           kind: 'Node',
           namespace: '',
           name: `worker-${i}`,

@@ -92,12 +92,13 @@ describe('correlation runner', () => {
     rules = [];
     listeners = [];
     portDown = false;
-    // 100 nodes: racks r1 and r2 in zone z1 (the node labels of the fleet inventory).
+    // 100 nodes: racks r1 and r2 in zone z1 (the node labels of the fleet inventory, which names a team's
+    // cluster `team/name`; the alerts name it `c1`).
     await store.inventory.apply(
       Array.from({ length: 100 }, (_, i) => ({
         op: 'upsert' as const,
         item: {
-          cluster: 'c1',
+          cluster: 'ops/c1',
           kind: 'Node',
           namespace: '',
           name: `n${i}`,

@@ -243,7 +243,7 @@ class Term {
   async #placeOf(alert: StoredAlert): Promise<NodePlace | undefined> {
     const { cluster, node } = alert.entities;
     if (cluster === undefined || node === undefined) return undefined;
-    const labels = await this.#deps.topology.nodeLabels(cluster, node);
+    const labels = await this.#deps.topology.nodeLabels(alert.team, cluster, node);
     return nodePlace(labels, alert.labels, this.#options.labels);
   }
 

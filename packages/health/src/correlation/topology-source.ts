@@ -2,15 +2,22 @@ import type { Clock } from '@gantry/controllers';
 import type { NodeSummary } from '@gantry/model';
 import type { InventoryRepository } from '@gantry/store';
 
-/** Node labels by cluster and node, as correlation reads a node's zone and rack. */
+/**
+ * Node labels by team, cluster and node, as correlation reads a node's zone and rack. `cluster` is the
+ * name an alert gives (its `cluster` label): a Cluster resource of `team`.
+ */
 export interface TopologySource {
-  nodeLabels(cluster: string, node: string): Promise<Readonly<Record<string, string>> | undefined>;
+  nodeLabels(
+    team: string,
+    cluster: string,
+    node: string,
+  ): Promise<Readonly<Record<string, string>> | undefined>;
 }
 
 /**
  * The fleet inventory's node records as a TopologySource: a cluster's nodes are read in one go on first
  * use and kept for `ttlMs` (labels such as zone and rack change rarely; a storm asks about hundreds of
- * nodes of the same clusters within seconds).
+ * nodes of the same clusters within seconds). The inventory names a team's cluster `team/name`.
  */
 export function inventoryTopology(
   inventory: Pick<InventoryRepository, 'list'>,
@@ -34,7 +41,8 @@ export function inventoryTopology(
     }
   };
   return {
-    async nodeLabels(cluster, node) {
+    async nodeLabels(team, name, node) {
+      const cluster = `${team}/${name}`;
       let entry = clusters.get(cluster);
       if (!entry || clock.now() - entry.at > ttlMs) {
         entry = { at: clock.now(), nodes: load(cluster) };
