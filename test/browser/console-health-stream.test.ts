@@ -1,9 +1,8 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExceptionRecord } from '@gantry/model';
 import { BASE, client, team } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { createLatencyBaseline, startJumpingSeries } from './baseline-fixture.ts';
 import { ensureConsoleBuilt, openBrowser, screenshot, signIn, type ConsoleBrowser } from './support.ts';
 
 /**
@@ -17,7 +16,7 @@ describe('console: health stream and Baselines', () => {
   let server: TestServer;
   let ui: ConsoleBrowser;
   let admin: ReturnType<typeof client>;
-  let prometheus: Server;
+  let prometheus: Awaited<ReturnType<typeof startJumpingSeries>>;
 
   const postAlert = async (alertname: string, node: string) => {
     const reply = await admin.post('/api/teams/ops/alertmanager/api/v2/alerts', [
@@ -33,53 +32,11 @@ describe('console: health stream and Baselines', () => {
 
   beforeAll(async () => {
     ensureConsoleBuilt();
-    // Any range query: one series at 100 ± 1 that jumps to 200 for its last five steps.
-    prometheus = createServer((request, response) => {
-      let text = '';
-      request.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      request.on('end', () => {
-        const form = new URLSearchParams(text);
-        const [start, end, step] = ['start', 'end', 'step'].map((key) => Number(form.get(key)));
-        const values: [number, string][] = [];
-        for (let t = start!; t <= end!; t += step!)
-          values.push([t, String(t > end! - 5 * step! ? 200 : 100 + (Math.round(t / step!) % 2 ? 1 : -1))]);
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(
-          JSON.stringify({
-            status: 'success',
-            data: { resultType: 'matrix', result: [{ metric: { job: 'api', instance: 'a' }, values }] },
-          }),
-        );
-      });
-    });
-    await new Promise<void>((resolve) => prometheus.listen(0, '127.0.0.1', resolve));
+    prometheus = await startJumpingSeries();
     server = await startTestServer();
     admin = client(server.url, server.adminToken);
     expect((await admin.post(`${BASE}/teams`, team('ops', []))).status).toBe(201);
-    expect(
-      (
-        await admin.post(`${BASE}/teams/ops/metricssources`, {
-          apiVersion: 'gantry.dev/v1alpha1',
-          kind: 'MetricsSource',
-          metadata: { name: 'prometheus' },
-          spec: { url: `http://127.0.0.1:${(prometheus.address() as AddressInfo).port}`, timeoutSeconds: 2 },
-        })
-      ).status,
-    ).toBe(201);
-    expect(
-      (
-        await admin.post(`${BASE}/teams/ops/baselines`, {
-          apiVersion: 'gantry.dev/v1alpha1',
-          kind: 'Baseline',
-          metadata: { name: 'latency' },
-          spec: {
-            source: { name: 'prometheus' },
-            query: 'sum by (job, instance) (rate(requests[5m]))',
-            lookback: '2h',
-          },
-        })
-      ).status,
-    ).toBe(201);
+    await createLatencyBaseline(admin, 'ops', prometheus.url);
     await server.server.store.events.fold([
       {
         team: 'ops',
@@ -103,7 +60,7 @@ describe('console: health stream and Baselines', () => {
   afterAll(async () => {
     await ui?.close();
     await server?.close();
-    await new Promise<void>((resolve) => (prometheus ? prometheus.close(() => resolve()) : resolve()));
+    await prometheus?.close();
   });
 
   it('shows items posted after the page opened, and an acknowledged exception in its new state', async () => {

@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExceptionRecord, ExceptionTimeline, NodeSummary } from '@gantry/model';
 import { BASE, client, team } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { createLatencyBaseline, startJumpingSeries } from './baseline-fixture.ts';
 import { ensureConsoleBuilt, openBrowser, screenshot, signIn, type ConsoleBrowser } from './support.ts';
 
 /**
@@ -49,7 +48,7 @@ describe('console: health center', () => {
   let offset = 0;
   let rack: ExceptionRecord;
   let web: ExceptionRecord;
-  let prometheus: Server;
+  let prometheus: Awaited<ReturnType<typeof startJumpingSeries>>;
 
   async function nodes(ready: Record<string, boolean>) {
     await server.server.store.inventory.apply(
@@ -76,26 +75,7 @@ describe('console: health center', () => {
 
   beforeAll(async () => {
     ensureConsoleBuilt();
-    // Any range query: one series at 100 ± 1 that jumps to 200 for its last five steps.
-    prometheus = createServer((request, response) => {
-      let text = '';
-      request.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      request.on('end', () => {
-        const form = new URLSearchParams(text);
-        const [start, end, step] = ['start', 'end', 'step'].map((key) => Number(form.get(key)));
-        const values: [number, string][] = [];
-        for (let t = start!; t <= end!; t += step!)
-          values.push([t, String(t > end! - 5 * step! ? 200 : 100 + (Math.round(t / step!) % 2 ? 1 : -1))]);
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(
-          JSON.stringify({
-            status: 'success',
-            data: { resultType: 'matrix', result: [{ metric: { job: 'api', instance: 'a' }, values }] },
-          }),
-        );
-      });
-    });
-    await new Promise<void>((resolve) => prometheus.listen(0, '127.0.0.1', resolve));
+    prometheus = await startJumpingSeries();
     server = await startTestServer({
       now: () => Date.now() + offset,
       config: { failureCheckSeconds: 1 },
@@ -142,30 +122,7 @@ describe('console: health center', () => {
         })
       ).status,
     ).toBe(201);
-    expect(
-      (
-        await admin.post(`${BASE}/teams/ops/metricssources`, {
-          apiVersion: 'gantry.dev/v1alpha1',
-          kind: 'MetricsSource',
-          metadata: { name: 'prometheus' },
-          spec: { url: `http://127.0.0.1:${(prometheus.address() as AddressInfo).port}`, timeoutSeconds: 2 },
-        })
-      ).status,
-    ).toBe(201);
-    expect(
-      (
-        await admin.post(`${BASE}/teams/ops/baselines`, {
-          apiVersion: 'gantry.dev/v1alpha1',
-          kind: 'Baseline',
-          metadata: { name: 'latency' },
-          spec: {
-            source: { name: 'prometheus' },
-            query: 'sum by (job, instance) (rate(requests[5m]))',
-            lookback: '2h',
-          },
-        })
-      ).status,
-    ).toBe(201);
+    await createLatencyBaseline(admin, 'ops', prometheus.url);
     // An event on the rack's node five minutes before its exception opens: context on the timeline.
     await server.server.store.events.fold([
       {
@@ -193,7 +150,7 @@ describe('console: health center', () => {
   afterAll(async () => {
     await ui?.close();
     await server?.close();
-    await new Promise<void>((resolve) => (prometheus ? prometheus.close(() => resolve()) : resolve()));
+    await prometheus?.close();
   });
 
   it('lists the exceptions with their filters and acts on one from its page', async () => {
