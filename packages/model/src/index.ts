@@ -45,3 +45,6 @@ export * from './api/health-exceptions.ts';
 export * from './kinds/inspection.ts';
 export * from './api/risks.ts';
 export * from './api/health-stats.ts';
+export * from './kinds/change.ts';
+export * from './kinds/change-window.ts';
+export * from './api/changes.ts';

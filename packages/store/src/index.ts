@@ -26,3 +26,4 @@ export * from './risk-repository.ts';
 export * from './group-commit.ts';
 export * from './transaction.ts';
 export * from './health-stats-repository.ts';
+export * from './change-repository.ts';

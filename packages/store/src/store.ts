@@ -5,6 +5,7 @@ import { AlertDispatchRepository } from './alert-dispatch-repository.ts';
 import { AlertRuleStateRepository } from './alert-rule-state-repository.ts';
 import { AppliedObjectRepository } from './applied-object-repository.ts';
 import { AuditRepository } from './audit-repository.ts';
+import { ChangeRepository } from './change-repository.ts';
 import { connect, isMigrated, migrateToLatest, type ConnectOptions, type Connection } from './connect.ts';
 import { EventRepository } from './event-repository.ts';
 import { ExceptionRepository } from './exception-repository.ts';
@@ -47,6 +48,8 @@ export class Store {
   readonly correlation: CorrelationRepository;
   readonly risks: RiskRepository;
   readonly healthStats: HealthStatsRepository;
+  /** Changes' journals, requests and stop-the-line (ADR 0026). */
+  readonly changes: ChangeRepository;
 
   private constructor(readonly connection: Connection) {
     const { db } = connection;
@@ -76,6 +79,7 @@ export class Store {
     this.correlation = new CorrelationRepository(db);
     this.risks = new RiskRepository(db, connection.dialect);
     this.healthStats = new HealthStatsRepository(db, connection.dialect);
+    this.changes = new ChangeRepository(db, connection.dialect);
   }
 
   /** Connects and brings the schema up to date. */

@@ -1,0 +1,85 @@
+import type { Logger } from 'pino';
+import {
+  ControllerManager,
+  type ChangeSource,
+  type Clock,
+  type EventRecorder,
+  type ObjectKey,
+} from '@gantry/controllers';
+import type { FleetService } from '@gantry/fleet';
+import type { ResourceService } from '@gantry/resources';
+import type { Store } from '@gantry/store';
+import { registerChangeAdmission } from './admission.ts';
+import { createChangeController } from './change-controller.ts';
+import { ChangeService } from './change-service.ts';
+import { ChangeEngine } from './engine.ts';
+import { NodeOperationActuator } from './node-actuator.ts';
+
+export interface ChangesModuleDeps {
+  resources: ResourceService;
+  store: Pick<Store, 'resources' | 'inventory' | 'leases' | 'changes'>;
+  fleet: Pick<FleetService, 'nodeOperation'>;
+  feed: ChangeSource;
+  recorder: EventRecorder;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface ChangesModuleOptions {
+  holder: string;
+  leaseDurationMs: number;
+  /** Longest wait between looks at a waiting, paused or observing change. Default 5 s. */
+  pollMs?: number;
+}
+
+export interface ChangesModule {
+  service: ChangeService;
+  engine: ChangeEngine;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Changes (ADR 0026): admission, the API's service, and the engine under the `controller/change` lease. */
+export function createChangesModule(deps: ChangesModuleDeps, options: ChangesModuleOptions): ChangesModule {
+  const now = () => deps.clock.now();
+  registerChangeAdmission({ resources: deps.resources, repository: deps.store.resources, now });
+  const engine = new ChangeEngine({
+    repository: deps.store.resources,
+    resources: deps.resources,
+    journal: deps.store.changes,
+    leases: deps.store.leases,
+    actuators: {
+      nodeOperation: new NodeOperationActuator({
+        repository: deps.store.resources,
+        inventory: deps.store.inventory,
+        fleet: deps.fleet,
+      }),
+    },
+    recorder: deps.recorder,
+    holder: options.holder,
+    ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+  });
+  let enqueue: ((key: ObjectKey) => void) | undefined;
+  const controllers = new ControllerManager(
+    { changes: deps.feed, objects: deps.store.resources, leases: deps.store.leases },
+    {
+      holder: options.holder,
+      leaseDurationMs: options.leaseDurationMs,
+      clock: deps.clock,
+      logger: deps.logger,
+    },
+  ).register(createChangeController(engine, { onLeading: (next) => (enqueue = next) }));
+  const service = new ChangeService({
+    resources: deps.resources,
+    journal: deps.store.changes,
+    recorder: deps.recorder,
+    now,
+    wake: (team, name) => enqueue?.({ team, name }),
+  });
+  return {
+    service,
+    engine,
+    start: () => controllers.start(),
+    stop: () => controllers.stop(),
+  };
+}
