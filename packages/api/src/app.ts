@@ -43,6 +43,8 @@ import { exceptionRoutes } from './routes/health-exceptions.ts';
 import { healthStatsRoutes } from './routes/health-stats.ts';
 import { baselineRoutes, type BaselineSeriesSource } from './routes/baselines.ts';
 import { riskRoutes, type RiskRouteDependencies } from './routes/risks.ts';
+import { changeRoutes } from './routes/changes.ts';
+import type { ChangeService } from '@gantry/changes';
 
 export interface ApiDependencies {
   kinds: KindRegistry;
@@ -68,6 +70,8 @@ export interface ApiDependencies {
   logger: Logger;
   /** A Baseline's series with its band (the health center's anomaly detection); absent: no such route. */
   baselines?: BaselineSeriesSource;
+  /** Changes' actions and stop-the-line (ADR 0026); absent: no such routes. */
+  changes?: ChangeService;
 }
 
 export interface ApiOptions {
@@ -147,6 +151,7 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
   if (deps.stats) healthStatsRoutes(app, deps.stats);
   if (deps.baselines) baselineRoutes(app, { resources: deps.resources, series: deps.baselines });
   riskRoutes(app, deps.health);
+  if (deps.changes) changeRoutes(app, deps.changes);
   resourceRoutes(app, {
     resources: deps.resources,
     repository: deps.store.resources,

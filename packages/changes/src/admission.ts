@@ -76,13 +76,14 @@ export function registerChangeAdmission(deps: ChangeAdmissionDeps): void {
     if (request.operation === 'delete' || !request.object) return;
     const spec = request.object.spec as ChangeSpec;
     const current = request.current as Resource<ChangeSpec, ChangeStatus> | undefined;
+    const since = current?.status?.startedAt ?? current?.status?.completedAt;
     if (
       request.operation === 'update' &&
-      current?.status?.startedAt !== undefined &&
-      JSON.stringify(current.spec) !== JSON.stringify(spec)
+      since !== undefined &&
+      JSON.stringify(current?.spec) !== JSON.stringify(spec)
     )
       throw new ConflictError(
-        `change ${request.name} started at ${current.status.startedAt}: its spec is frozen`,
+        `change ${request.name} started (or ended) at ${since}: its spec is frozen`,
         ErrorCodes.changeStarted,
         [{ path: '/spec', message: 'create a new Change instead (abort this one first if need be)' }],
       );

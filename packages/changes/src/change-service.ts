@@ -28,6 +28,8 @@ export interface ChangeServiceDeps {
   now: () => number;
   /** Told of a request, so the server leading the engine looks at the change at once (it polls besides). */
   wake?: (team: string, name: string) => void;
+  /** Told of a released line: the changes of `team` (`''`: every team) look again at once. */
+  wakeTeam?: (team: string) => void;
 }
 
 /**
@@ -122,8 +124,10 @@ export class ChangeService {
       reason,
       at: new Date(this.deps.now()).toISOString(),
     });
-    if (released.length > 0)
+    if (released.length > 0) {
       this.#record(team, 'Normal', ChangeEventReason.LineReleased, `line released: ${reason}`, caller);
+      this.deps.wakeTeam?.(team);
+    }
     return released.map(lineStop);
   }
 

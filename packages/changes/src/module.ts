@@ -75,6 +75,15 @@ export function createChangesModule(deps: ChangesModuleDeps, options: ChangesMod
     recorder: deps.recorder,
     now,
     wake: (team, name) => enqueue?.({ team, name }),
+    wakeTeam: (team) => {
+      if (!enqueue) return;
+      void deps.store.resources
+        .list({ kind: 'Change', ...(team !== '' ? { teams: [team] } : {}), limit: 100_000 })
+        .then((page) => page.items.forEach((item) => enqueue?.({ team: item.team, name: item.name })))
+        .catch((error: unknown) =>
+          deps.logger.warn({ err: error }, 'waking changes after a released line failed'),
+        );
+    },
   });
   return {
     service,
