@@ -335,6 +335,7 @@ export async function startServer(
         resources,
         store,
         fleet,
+        jobs: { service: jobs.service, hosts: options.jobs?.hosts ?? hostDirectory(store.hosts) },
         feed,
         recorder,
         clock: systemClock(now),

@@ -241,6 +241,64 @@ describe('change engine', () => {
   });
 });
 
+describe('change engine with long operations', () => {
+  it('journals a handle for an entity still running, follows it, and a new leader follows it too', async () => {
+    const finishAt = new Map<string, number>();
+    const progressCalls: string[] = [];
+    actuator.apply = (request) => {
+      actuator.calls.push(request);
+      finishAt.set(request.entity, h.now + 3 * MINUTE);
+      return Promise.resolve({ status: 'Running', handle: `run-${request.entity}` });
+    };
+    actuator.progress = (request) => {
+      progressCalls.push(request.handle);
+      return Promise.resolve(
+        h.now >= finishAt.get(request.entity)!
+          ? { status: 'Succeeded', message: 'job ended' }
+          : { status: 'Running', handle: request.handle },
+      );
+    };
+    await h.apply('Change', 'jobs', {
+      jobRun: { template: 'patch' },
+      targets: { selector: '' },
+      plan: { batches: [{ size: '2', bake: '1m', repeat: true }], maxConcurrent: 2 },
+    });
+    const a = (await h.lead('a'))!;
+    await a.engine.reconcile(a.ctx, { team: TEAM, name: 'jobs' });
+    expect((await h.status('jobs')).batches![0]).toMatchObject({ phase: 'Applying', applied: 0 });
+    a.term.abort();
+    h.expireLease();
+    const b = (await h.lead('b'))!;
+    await h.run(b, 'jobs', (status) => status.currentBatch === 1);
+    // Each entity was started once; the new leader asked for the runs by their handles.
+    const called = actuator.calls.map((call) => call.entity);
+    expect(called.filter((entity) => entity === 'east/n000' || entity === 'east/n001')).toEqual([
+      'east/n000',
+      'east/n001',
+    ]);
+    expect(progressCalls).toContain('run-east/n000');
+    const entries = await journal('jobs');
+    expect(
+      entries
+        .filter((entry) => entry.type === StepType.EntityRunning && entry.batch === 0)
+        .map((entry) => entry.data.handle),
+    ).toEqual(['run-east/n000', 'run-east/n001']);
+    expect(
+      entries.filter((entry) => entry.key.startsWith('batch/0/') && entry.term !== 'a#0').map((e) => e.key),
+    ).toEqual([
+      'batch/0/entity/east/n000/attempt/1/done',
+      'batch/0/entity/east/n001/attempt/1/done',
+      'batch/0/observing',
+      'batch/0/completed',
+    ]);
+    // Batch 0 was observed from when its runs ended (3 minutes after they started), for its 1 minute.
+    const batch0 = (await h.status('jobs')).batches![0]!;
+    expect(Date.parse(batch0.observeUntil!) - Date.parse(batch0.startedAt!)).toBeGreaterThanOrEqual(
+      4 * MINUTE,
+    );
+  });
+});
+
 describe('change engine after a crash or a leader change', () => {
   it('takes over mid-batch: the entity in doubt is applied again with the same key, none twice, none skipped', async () => {
     await h.apply('Change', 'takeover', {

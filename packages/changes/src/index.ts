@@ -3,6 +3,7 @@ export * from './windows.ts';
 export * from './plan.ts';
 export * from './actuator.ts';
 export * from './node-actuator.ts';
+export * from './job-actuator.ts';
 export * from './journal.ts';
 export * from './change-reasons.ts';
 export * from './engine.ts';

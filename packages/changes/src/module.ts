@@ -7,18 +7,22 @@ import {
   type ObjectKey,
 } from '@gantry/controllers';
 import type { FleetService } from '@gantry/fleet';
+import type { HostDirectory, JobService } from '@gantry/jobs';
 import type { ResourceService } from '@gantry/resources';
 import type { Store } from '@gantry/store';
 import { registerChangeAdmission } from './admission.ts';
 import { createChangeController } from './change-controller.ts';
 import { ChangeService } from './change-service.ts';
 import { ChangeEngine } from './engine.ts';
+import { JobRunActuator } from './job-actuator.ts';
 import { NodeOperationActuator } from './node-actuator.ts';
 
 export interface ChangesModuleDeps {
   resources: ResourceService;
   store: Pick<Store, 'resources' | 'inventory' | 'leases' | 'changes'>;
   fleet: Pick<FleetService, 'nodeOperation'>;
+  /** Job runs on hosts, for `jobRun` changes; absent: such changes wait (ActuatorUnavailable). */
+  jobs?: { service: Pick<JobService, 'create' | 'list' | 'get'>; hosts: HostDirectory };
   feed: ChangeSource;
   recorder: EventRecorder;
   clock: Clock;
@@ -54,6 +58,9 @@ export function createChangesModule(deps: ChangesModuleDeps, options: ChangesMod
         inventory: deps.store.inventory,
         fleet: deps.fleet,
       }),
+      ...(deps.jobs
+        ? { jobRun: new JobRunActuator({ jobs: deps.jobs.service, hosts: deps.jobs.hosts }) }
+        : {}),
     },
     recorder: deps.recorder,
     holder: options.holder,

@@ -15,6 +15,8 @@ export class FakeActuator implements ChangeActuator {
   readonly failing = new Map<string, string>();
   /** Entities whose next call takes effect, then never answers. */
   readonly hanging = new Set<string>();
+  /** Set by a test to make `apply` answer Running and be followed. */
+  progress?: ChangeActuator['progress'];
 
   constructor(readonly entities: string[]) {}
 
