@@ -50,14 +50,6 @@ export const ChangeWindowSpec = Type.Object(
 );
 export type ChangeWindowSpec = Static<typeof ChangeWindowSpec>;
 
-export const ChangeWindowStatus = Type.Object(
-  {
-    open: Type.Optional(Type.Boolean()),
-    nextOpen: Type.Optional(Type.String({ format: 'date-time' })),
-  },
-  { additionalProperties: false },
-);
-
 export const changeWindowKind: KindDefinition = {
   kind: 'ChangeWindow',
   plural: 'changewindows',
@@ -66,7 +58,6 @@ export const changeWindowKind: KindDefinition = {
   description:
     'When changes may act: allowed periods and freezes (cron, duration, time zone); a freeze overrides an allow.',
   spec: ChangeWindowSpec,
-  status: ChangeWindowStatus,
   printerColumns: [
     { name: 'Zone', jsonPath: '.spec.timeZone' },
     { name: 'All', jsonPath: '.spec.appliesToAllChanges' },
