@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANGE_LEASE, StepType } from '@gantry/changes';
 import { ADMIN, ChangeHarness, FakeActuator, TEAM } from '@gantry/changes/testing';
-import type { Store} from '@gantry/store';
+import type { Store } from '@gantry/store';
 import { type JournalFence } from '@gantry/store';
 
 const T0 = Date.parse('2026-03-02T08:00:00Z');
