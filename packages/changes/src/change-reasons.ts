@@ -24,6 +24,7 @@ export const ChangeReason = {
   Frozen: 'Frozen',
   WindowMissing: 'WindowMissing',
   WindowInvalid: 'WindowInvalid',
+  EntitiesHeld: 'EntitiesHeld',
   NotBlocked: 'NotBlocked',
 } as const;
 export type ChangeReason = (typeof ChangeReason)[keyof typeof ChangeReason];

@@ -226,6 +226,33 @@ describe('change engine', () => {
     );
   });
 
+  it('waits while another change of the team holds some of its targets, and starts once that one ended', async () => {
+    await h.apply('Change', 'first', {
+      ...cordonAll,
+      plan: { batches: [{ size: '100%', bake: '10m' }], maxConcurrent: 25 },
+    });
+    await h.apply('Change', 'second', {
+      nodeOperation: { operation: 'uncordon' },
+      targets: { names: ['east/n007'] },
+      plan: { batches: [{ size: '1', bake: '0s' }] },
+    });
+    const term = (await h.lead('a'))!;
+    // Both reconciled at once, as the controller's workers would: one starts, the other waits for it.
+    await Promise.all([
+      term.engine.reconcile(term.ctx, { team: TEAM, name: 'first' }),
+      term.engine.reconcile(term.ctx, { team: TEAM, name: 'second' }),
+    ]);
+    const second = await h.status('second');
+    expect((await h.status('first')).phase).toBe('Observing');
+    expect(second.phase).toBe('Waiting');
+    expect(second.message).toBe('change first holds 1 of its targets (east/n007); waiting until it ends');
+    expect(second.conditions?.find((c) => c.type === 'Blocked')?.reason).toBe(ChangeReason.EntitiesHeld);
+    await h.run(term, 'first');
+    await h.run(term, 'second');
+    expect((await h.status('second')).phase).toBe('Succeeded');
+    expect(actuator.calls.filter((call) => call.entity === 'east/n007')).toHaveLength(2);
+  });
+
   it('writes nothing without the lease: a server that is not the holder reconciles to no effect', async () => {
     await h.apply('Change', 'fenced', cordonAll);
     const leader = (await h.lead('a'))!;

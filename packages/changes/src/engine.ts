@@ -44,7 +44,10 @@ export type ChangeObject = Resource<ChangeSpec, ChangeStatus>;
 export interface ChangeEngineDeps {
   repository: Pick<ResourceRepository, 'get' | 'list'>;
   resources: Pick<ResourceService, 'replaceStatus'>;
-  journal: Pick<ChangeRepository, 'append' | 'entries' | 'pendingRequests' | 'activeStops' | 'deleteChange'>;
+  journal: Pick<
+    ChangeRepository,
+    'append' | 'entries' | 'entry' | 'pendingRequests' | 'activeStops' | 'deleteChange'
+  >;
   leases: Pick<LeaseRepository, 'get'>;
   actuators: ChangeActuators;
   recorder: EventRecorder;
@@ -72,6 +75,8 @@ type Block = { reason: ChangeReason; message: string; until?: number };
  */
 export class ChangeEngine {
   readonly #states = new Map<string, ChangeState>();
+  /** Starts within a team one at a time, so two changes never both take the same entity. */
+  readonly #starting = new Map<string, Promise<unknown>>();
   readonly #pollMs: number;
   #term: { signal: AbortSignal; fence: Promise<JournalFence | undefined> } | undefined;
 
@@ -105,6 +110,15 @@ export class ChangeEngine {
     }
   }
 
+  #startSerially<T>(team: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.#starting.get(team) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    const settled = next.catch(() => undefined);
+    this.#starting.set(team, settled);
+    void settled.then(() => this.#starting.get(team) === settled && this.#starting.delete(team));
+    return next;
+  }
+
   async reconcile(ctx: ReconcileContext, key: ObjectKey): Promise<ReconcileResult> {
     const change = (await this.deps.repository.get({ kind: 'Change', team: key.team, name: key.name })) as
       ChangeObject | undefined;
@@ -120,7 +134,9 @@ export class ChangeEngine {
       state = fold(emptyState(), await this.deps.journal.entries(uid));
       this.#states.set(uid, state);
     }
-    const run = new ChangeRun(this.deps, ctx, fence, change, state, this.#pollMs);
+    const run = new ChangeRun(this.deps, ctx, fence, change, state, this.#pollMs, (work) =>
+      this.#startSerially(key.team, work),
+    );
     try {
       return await run.reconcile();
     } catch (error) {
@@ -149,6 +165,7 @@ class ChangeRun {
     private readonly change: ChangeObject,
     private readonly state: ChangeState,
     private readonly pollMs: number,
+    private readonly startSerially: <T>(work: () => Promise<T>) => Promise<T>,
   ) {
     this.#team = change.metadata.team ?? '';
     this.#name = change.metadata.name;
@@ -176,8 +193,9 @@ class ChangeRun {
     const actuator = this.#actuator();
     if (!actuator) return { requeueAfterMs: this.pollMs };
     if (!this.state.startedAt) {
-      await this.#startStage(actuator);
+      await this.startSerially(() => this.#startStage(actuator));
       if (this.state.ended) return {};
+      if (this.#block) return { requeueAfterMs: this.pollMs };
     }
     return this.#applyStage(actuator);
   }
@@ -327,6 +345,11 @@ class ChangeRun {
     if (!resolution.ok)
       return fail(ChangeReason.TargetsUnresolved, `${resolution.reason}: ${resolution.message}`);
     if (resolution.entities.length === 0) return fail(ChangeReason.NoTargets, 'the targets select no entity');
+    const held = await this.#heldByOthers(resolution.entities);
+    if (held) {
+      this.#block = held;
+      return;
+    }
     const planned = partition(resolution.entities, spec.plan.batches);
     if (planned.uncovered.length > 0)
       return fail(
@@ -342,6 +365,33 @@ class ChangeRun {
         },
       }),
     ]);
+  }
+
+  /**
+   * Entities another change of the team holds: it started (its targets are frozen in its journal) and has
+   * not ended. Such a change waits for it (`EntitiesHeld`) rather than changing them too.
+   */
+  async #heldByOthers(entities: readonly string[]): Promise<Block | undefined> {
+    const mine = new Set(entities);
+    const page = await this.deps.repository.list({ kind: 'Change', teams: [this.#team], limit: 100_000 });
+    for (const item of page.items) {
+      const other = JSON.parse(item.json) as ChangeObject;
+      if (other.metadata.uid === this.change.metadata.uid) continue;
+      if (other.status?.phase && ['Succeeded', 'Aborted', 'Failed'].includes(other.status.phase)) continue;
+      const started = await this.deps.journal.entry(other.metadata.uid, JournalKeys.start());
+      if (!started || (await this.deps.journal.entry(other.metadata.uid, JournalKeys.end()))) continue;
+      const shared = ((started.data.targets as string[] | undefined) ?? []).filter((entity) =>
+        mine.has(entity),
+      );
+      if (shared.length > 0)
+        return {
+          reason: ChangeReason.EntitiesHeld,
+          message: `change ${other.metadata.name} holds ${shared.length} of its targets (${shared
+            .slice(0, 3)
+            .join(', ')}${shared.length > 3 ? ', ...' : ''}); waiting until it ends`,
+        };
+    }
+    return undefined;
   }
 
   /**

@@ -156,6 +156,17 @@ export class ChangeRepository {
     return rows.map((row) => toEntry(row));
   }
 
+  /** One step of a change's journal by its key, if written. */
+  async entry(uid: string, key: string): Promise<StoredJournalEntry | undefined> {
+    const row = await this.db
+      .selectFrom('change_journal')
+      .selectAll()
+      .where('uid', '=', uid)
+      .where('step_key', '=', key)
+      .executeTakeFirst();
+    return row ? toEntry(row) : undefined;
+  }
+
   /** Forgets the journals and requests of a deleted change (every uid it had under that name but `keep`). */
   async deleteChange(team: string, name: string, keep?: string): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
