@@ -224,6 +224,15 @@ describe('changes API (SQLite)', () => {
     expect(again.status).toBe(409);
     expect(again.body.code).toBe('GANTRY_E_CHANGE_STATE');
     expect((await otto.post(`/api/teams/${TEAM}/changes/later/abort`, {})).status).toBe(400);
+    const page1 = (await vera.get(`/api/teams/${TEAM}/changes/later/journal?limit=2`)).body as ChangeJournal;
+    expect(page1.items.map((entry) => entry.type)).toEqual(['Paused', 'Resumed']);
+    expect(page1.items[0]!.data).toMatchObject({ actor: 'otto', reason: 'release freeze' });
+    const page2 = (
+      await vera.get(`/api/teams/${TEAM}/changes/later/journal?limit=2&continue=${page1.continue!}`)
+    ).body as ChangeJournal;
+    expect(page2.items.map((entry) => entry.type)).toEqual(['Aborted']);
+    expect(page2.continue).toBeUndefined();
+    expect((await vera.get(`/api/teams/${TEAM}/changes/later/journal?continue=bogus`)).status).toBe(400);
     expect((await otto.post(`/api/teams/${TEAM}/changes/missing/abort`, { reason: 'x' })).status).toBe(404);
   });
 

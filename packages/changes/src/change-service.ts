@@ -3,10 +3,14 @@ import { authorize, type Caller } from '@gantry/identity';
 import {
   ConflictError,
   ErrorCodes,
+  InputError,
+  decodeContinueToken,
+  encodeContinueToken,
   NotAllowedError,
   type ChangeActionName,
   type ChangeActionRecord,
   type ChangeJournal,
+  type ChangeJournalQuery,
   type ChangeSpec,
   type ChangeStatus,
   type LineStop,
@@ -86,10 +90,28 @@ export class ChangeService {
     };
   }
 
-  async journal(caller: Caller, team: string, name: string): Promise<ChangeJournal> {
+  /** A change's journal in order, a page at a time (`continue` from the previous page). */
+  async journal(
+    caller: Caller,
+    team: string,
+    name: string,
+    page: ChangeJournalQuery = {},
+  ): Promise<ChangeJournal> {
+    const limit = page.limit === undefined ? 1000 : Number(page.limit);
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 5000)
+      throw new InputError('limit must be from 1 to 5000', [
+        { path: 'querystring/limit', message: 'must be 1-5000' },
+      ]);
     const change = await this.deps.resources.get(caller, 'Change', team, name);
-    const entries = await this.deps.journal.entries(change.metadata.uid);
+    const after =
+      page.continue !== undefined
+        ? decodeContinueToken(page.continue, (value): value is number => Number.isSafeInteger(value))
+        : -1;
+    const entries = await this.deps.journal.entries(change.metadata.uid, after, limit + 1);
+    const more = entries.length > limit;
+    if (more) entries.pop();
     return {
+      ...(more ? { continue: encodeContinueToken(entries[entries.length - 1]!.seq) } : {}),
       items: entries.map((entry) => ({
         seq: entry.seq,
         key: entry.key,

@@ -101,7 +101,16 @@ describe('change engine', () => {
       reason: ChangeReason.OutsideWindow,
     });
     expect(actuator.calls).toHaveLength(0);
+    expect(h.recorder.events.filter((event) => event.reason === ChangeEventReason.ChangeBlocked)).toEqual([
+      expect.objectContaining({
+        message: expect.stringContaining('OutsideWindow: outside its allowed windows until'),
+      }),
+    ]);
     await h.run(term, 'at-night', (status) => status.phase === 'Observing');
+    // Recorded once when it started waiting, not at every look.
+    expect(h.recorder.reasons().filter((reason) => reason === ChangeEventReason.ChangeBlocked)).toHaveLength(
+      1,
+    );
     expect(h.now).toBe(Date.parse('2026-01-14T21:00:00Z'));
     expect((await h.status('at-night')).startedAt).toBe('2026-01-14T21:00:00.000Z');
   });

@@ -601,6 +601,20 @@ class ChangeRun {
     }
   }
 
+  /** `ChangeBlocked` when something starts holding the change, or something else does. */
+  #recordBlocked(status: ChangeStatus): void {
+    const now = blockedCondition(status);
+    const before = blockedCondition(this.change.status);
+    if (!now || (before && before.reason === now.reason)) return;
+    this.deps.recorder.record({
+      type: 'Normal',
+      reason: ChangeEventReason.ChangeBlocked,
+      message: `${now.reason}: ${now.message}`,
+      regarding: { kind: 'Change', name: this.#name, team: this.#team },
+      actor: CHANGE_CONTROLLER_ACTOR,
+    });
+  }
+
   #status(): ChangeStatus {
     const state = this.state;
     const now = this.ctx.now();
@@ -725,6 +739,7 @@ class ChangeRun {
   async #writeStatus(): Promise<void> {
     if (this.ctx.signal.aborted) return;
     const status = this.#status();
+    this.#recordBlocked(status);
     if (JSON.stringify(status) === JSON.stringify(this.change.status ?? {})) return;
     try {
       await this.deps.resources.replaceStatus(CALLER, 'Change', this.#team, this.#name, {
@@ -737,6 +752,12 @@ class ChangeRun {
       throw error;
     }
   }
+}
+
+function blockedCondition(status: ChangeStatus | undefined): Condition | undefined {
+  return status?.conditions?.find(
+    (condition) => condition.type === ChangeCondition.Blocked && condition.status === 'True',
+  );
 }
 
 function lineStopMessage(stops: readonly StoredLineStop[]): string {

@@ -144,14 +144,15 @@ export class ChangeRepository {
     }
   }
 
-  /** The journal of a change from `afterSeq` on, in order. */
-  async entries(uid: string, afterSeq = -1): Promise<StoredJournalEntry[]> {
+  /** The journal of a change after `afterSeq`, in order; at most `limit` steps when given. */
+  async entries(uid: string, afterSeq = -1, limit?: number): Promise<StoredJournalEntry[]> {
     const rows = await this.db
       .selectFrom('change_journal')
       .selectAll()
       .where('uid', '=', uid)
       .where('seq', '>', afterSeq)
       .orderBy('seq')
+      .$if(limit !== undefined, (q) => q.limit(limit!))
       .execute();
     return rows.map((row) => toEntry(row));
   }

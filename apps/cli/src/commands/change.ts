@@ -91,10 +91,17 @@ export async function describeChange(
   if (!(steps >= 0)) throw new CliError(`invalid --steps "${options.steps}": a number from 0`);
   const session = await openSession(env, options.team);
   const change = (await session.client.get(await changeKind(session), name, session.team)) as Change;
-  const journal = await session.client.request<ChangeJournal>(
-    'GET',
-    `/api/teams/${encodeURIComponent(session.team)}/changes/${encodeURIComponent(name)}/journal`,
-  );
+  const journal: ChangeJournal = { items: [] };
+  let token: string | undefined;
+  do {
+    const page: ChangeJournal = await session.client.request<ChangeJournal>(
+      'GET',
+      `/api/teams/${encodeURIComponent(session.team)}/changes/${encodeURIComponent(name)}/journal`,
+      { query: { limit: '5000', continue: token } },
+    );
+    journal.items.push(...page.items);
+    token = page.continue;
+  } while (token);
   const status = change.status ?? {};
   const spec = change.spec;
   const targets = spec.targets.names

@@ -5,6 +5,7 @@ import {
   ChangeActionRecord,
   ChangeActionRequest,
   ChangeJournal,
+  ChangeJournalQuery,
   LineStop,
   LineStopList,
 } from '@gantry/model';
@@ -59,10 +60,11 @@ export function changeRoutes(fastify: FastifyInstance, changes: ChangeService): 
         summary:
           "A change's journal: every step, in order, with its idempotency key and the lease term that wrote it",
         params: ChangeParams,
+        querystring: ChangeJournalQuery,
         response: { 200: ChangeJournal },
       },
     },
-    (request) => changes.journal(request.caller, request.params.team, request.params.name),
+    (request) => changes.journal(request.caller, request.params.team, request.params.name, request.query),
   );
   app.get(
     '/api/teams/:team/stop-the-line',

@@ -65,7 +65,16 @@ export const ChangeJournalEntry = Type.Object(
 export type ChangeJournalEntry = Static<typeof ChangeJournalEntry>;
 
 export const ChangeJournal = Type.Object(
-  { items: Type.Array(ChangeJournalEntry) },
+  { items: Type.Array(ChangeJournalEntry), continue: Type.Optional(Type.String()) },
   { additionalProperties: false },
 );
 export type ChangeJournal = Static<typeof ChangeJournal>;
+
+export const ChangeJournalQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]+$', description: '1-5000, default 1000.' })),
+    continue: Type.Optional(Type.String({ maxLength: 200, description: 'From the previous page.' })),
+  },
+  { additionalProperties: false },
+);
+export type ChangeJournalQuery = Static<typeof ChangeJournalQuery>;
