@@ -1,22 +1,6 @@
-import {
-  setCondition,
-  type ConditionUpdate,
-  type EventRecorder,
-  type ObjectKey,
-  type ReconcileContext,
-  type ReconcileResult,
-} from '@gantry/controllers';
+import type { EventRecorder, ObjectKey, ReconcileContext, ReconcileResult } from '@gantry/controllers';
 import { SYSTEM_PRINCIPAL } from '@gantry/identity';
-import {
-  ConflictError,
-  NotFoundError,
-  type ChangeBatchStatus,
-  type ChangeSpec,
-  type ChangeStatus,
-  type ChangeWindowSpec,
-  type Condition,
-  type Resource,
-} from '@gantry/model';
+import { ConflictError, NotFoundError } from '@gantry/model';
 import type { ResourceService } from '@gantry/resources';
 import type {
   ChangeRepository,
@@ -24,22 +8,14 @@ import type {
   JournalFence,
   LeaseRepository,
   ResourceRepository,
-  StoredJournalEntry,
-  StoredLineStop,
 } from '@gantry/store';
 import { actionOf, type ActuatorOutcome, type ChangeActuator, type ChangeActuators } from './actuator.ts';
-import {
-  CHANGE_CONTROLLER_ACTOR,
-  CHANGE_LEASE,
-  ChangeCondition,
-  ChangeEventReason,
-  ChangeReason,
-} from './change-reasons.ts';
+import { recordBlocked, recordStep } from './change-events.ts';
+import { CHANGE_CONTROLLER_ACTOR, CHANGE_LEASE, ChangeReason } from './change-reasons.ts';
+import { projectStatus } from './change-status.ts';
+import { heldByOthers, lineStopBlock, windowBlock, type Block, type ChangeObject } from './gates.ts';
 import { currentBatch, emptyState, fold, JournalKeys, StepType, type ChangeState } from './journal.ts';
 import { partition } from './plan.ts';
-import { compileWindow, evaluateWindows, type CompiledPeriod } from './windows.ts';
-
-export type ChangeObject = Resource<ChangeSpec, ChangeStatus>;
 
 export interface ChangeEngineDeps {
   repository: Pick<ResourceRepository, 'get' | 'list'>;
@@ -61,9 +37,6 @@ const CALLER = { principal: SYSTEM_PRINCIPAL, source: CHANGE_CONTROLLER_ACTOR };
 
 /** The journal refused a write: another server holds the lease now. Nothing of this term may be written. */
 class FencedOut extends Error {}
-
-/** What holds a change that could otherwise act. */
-type Block = { reason: ChangeReason; message: string; until?: number };
 
 /**
  * The change engine (ADR 0026): a level-triggered controller over Changes whose state is its journal.
@@ -218,7 +191,8 @@ class ChangeRun {
         throw new ConflictError(`the journal of change ${this.#team}/${this.#name} moved under this server`);
       }
       fold(this.state, result.entries);
-      for (const entry of result.entries) this.#recordEvent(entry);
+      for (const entry of result.entries)
+        recordStep(this.deps.recorder, this.deps.actuators, this.change, this.state, entry);
     });
     this.#appending = write.catch(() => undefined);
     return write;
@@ -272,55 +246,8 @@ class ChangeRun {
 
   /** Stage 3: nothing changes the fleet while the line is stopped or the change's windows are closed. */
   async #gateStage(): Promise<Block | undefined> {
-    const stops = await this.deps.journal.activeStops([this.#team, '']);
-    if (stops.length > 0) return { reason: ChangeReason.LineStopped, message: lineStopMessage(stops) };
-    return this.#windowBlock();
-  }
-
-  async #windowBlock(): Promise<Block | undefined> {
-    const page = await this.deps.repository.list({
-      kind: 'ChangeWindow',
-      teams: [this.#team],
-      limit: 10_000,
-    });
-    const windows = new Map(
-      page.items.map((item) => [item.name, (JSON.parse(item.json) as Resource<ChangeWindowSpec>).spec]),
-    );
-    const missing = this.change.spec.windows.filter((name) => !windows.has(name));
-    if (missing.length > 0)
-      return {
-        reason: ChangeReason.WindowMissing,
-        message: `no such ChangeWindow: ${missing.join(', ')}; the change waits until it exists or is no longer named`,
-      };
-    const periods: CompiledPeriod[] = [];
-    for (const [name, spec] of windows) {
-      if (!spec.appliesToAllChanges && !this.change.spec.windows.includes(name)) continue;
-      const compiled = compileWindow(name, spec);
-      if (!compiled.ok)
-        return {
-          reason: ChangeReason.WindowInvalid,
-          message: `ChangeWindow ${name}: ${compiled.errors.map((error) => `${error.path} ${error.message}`).join('; ')}`,
-        };
-      periods.push(...compiled.periods);
-    }
-    if (periods.length === 0) return undefined;
-    const verdict = evaluateWindows(periods, this.ctx.now());
-    if (verdict.open) return undefined;
-    const when =
-      verdict.nextOpen !== undefined
-        ? `until ${this.#iso(verdict.nextOpen)}`
-        : 'and its windows do not open within a year';
-    if (verdict.reason === 'Frozen' && verdict.by)
-      return {
-        reason: ChangeReason.Frozen,
-        message: `frozen by ChangeWindow ${verdict.by.window} (freeze ${verdict.by.index}${verdict.by.reason ? `: ${verdict.by.reason}` : ''}) ${when}`,
-        ...(verdict.nextOpen !== undefined ? { until: verdict.nextOpen } : {}),
-      };
-    return {
-      reason: ChangeReason.OutsideWindow,
-      message: `outside its allowed windows ${when}`,
-      ...(verdict.nextOpen !== undefined ? { until: verdict.nextOpen } : {}),
-    };
+    const stopped = lineStopBlock(await this.deps.journal.activeStops([this.#team, '']));
+    return stopped ?? windowBlock(this.deps.repository, this.change, this.ctx.now());
   }
 
   #actuator(): ChangeActuator | undefined {
@@ -345,7 +272,12 @@ class ChangeRun {
     if (!resolution.ok)
       return fail(ChangeReason.TargetsUnresolved, `${resolution.reason}: ${resolution.message}`);
     if (resolution.entities.length === 0) return fail(ChangeReason.NoTargets, 'the targets select no entity');
-    const held = await this.#heldByOthers(resolution.entities);
+    const held = await heldByOthers(
+      this.deps.repository,
+      this.deps.journal,
+      this.change,
+      resolution.entities,
+    );
     if (held) {
       this.#block = held;
       return;
@@ -365,33 +297,6 @@ class ChangeRun {
         },
       }),
     ]);
-  }
-
-  /**
-   * Entities another change of the team holds: it started (its targets are frozen in its journal) and has
-   * not ended. Such a change waits for it (`EntitiesHeld`) rather than changing them too.
-   */
-  async #heldByOthers(entities: readonly string[]): Promise<Block | undefined> {
-    const mine = new Set(entities);
-    const page = await this.deps.repository.list({ kind: 'Change', teams: [this.#team], limit: 100_000 });
-    for (const item of page.items) {
-      const other = JSON.parse(item.json) as ChangeObject;
-      if (other.metadata.uid === this.change.metadata.uid) continue;
-      if (other.status?.phase && ['Succeeded', 'Aborted', 'Failed'].includes(other.status.phase)) continue;
-      const started = await this.deps.journal.entry(other.metadata.uid, JournalKeys.start());
-      if (!started || (await this.deps.journal.entry(other.metadata.uid, JournalKeys.end()))) continue;
-      const shared = ((started.data.targets as string[] | undefined) ?? []).filter((entity) =>
-        mine.has(entity),
-      );
-      if (shared.length > 0)
-        return {
-          reason: ChangeReason.EntitiesHeld,
-          message: `change ${other.metadata.name} holds ${shared.length} of its targets (${shared
-            .slice(0, 3)
-            .join(', ')}${shared.length > 3 ? ', ...' : ''}); waiting until it ends`,
-        };
-    }
-    return undefined;
   }
 
   /**
@@ -527,219 +432,10 @@ class ChangeRun {
     return true;
   }
 
-  // --- events and status ----------------------------------------------------------------------------
-
-  #recordEvent(entry: StoredJournalEntry): void {
-    const regarding = { kind: 'Change', name: this.#name, team: this.#team };
-    const record = (
-      type: 'Normal' | 'Warning',
-      reason: string,
-      message: string,
-      actor = CHANGE_CONTROLLER_ACTOR,
-    ) => this.deps.recorder.record({ type, reason, message, regarding, actor });
-    const data = entry.data;
-    const batch = entry.batch !== undefined ? this.state.batches[entry.batch] : undefined;
-    switch (entry.type as StepType) {
-      case StepType.Started:
-        record(
-          'Normal',
-          ChangeEventReason.ChangeStarted,
-          `${this.state.targets?.length ?? 0} target(s) in ${this.state.batches.length} batch(es)`,
-        );
-        break;
-      case StepType.Failed:
-        record('Warning', ChangeEventReason.ChangeFailed, `${String(data.reason)}: ${String(data.message)}`);
-        break;
-      case StepType.BatchStarted:
-        record(
-          'Normal',
-          ChangeEventReason.BatchStarted,
-          `batch ${entry.batch}: ${batch?.entities.length ?? 0} entit(ies)`,
-        );
-        break;
-      case StepType.EntityDone: {
-        const actuator = this.deps.actuators[actionOf(this.change.spec) ?? 'nodeOperation'];
-        const subject = actuator?.subject(this.#team, entry.entity ?? '') ?? regarding;
-        const ok = data.status === 'Succeeded';
-        this.deps.recorder.record({
-          type: ok ? 'Normal' : 'Warning',
-          reason: ok ? ChangeEventReason.EntityChanged : ChangeEventReason.EntityChangeFailed,
-          message: `change ${this.#name} batch ${entry.batch}: ${String(data.message || data.status)}`,
-          regarding: subject,
-          actor: CHANGE_CONTROLLER_ACTOR,
-        });
-        break;
-      }
-      case StepType.BatchObserving:
-        record(
-          'Normal',
-          ChangeEventReason.BatchObserving,
-          `batch ${entry.batch} applied; observing for ${String(data.bake)} until ${this.#iso(Number(data.observeUntil))}`,
-        );
-        break;
-      case StepType.BatchCompleted:
-        record('Normal', ChangeEventReason.BatchCompleted, `batch ${entry.batch} completed`);
-        break;
-      case StepType.Paused:
-        record('Warning', ChangeEventReason.ChangePaused, String(data.reason), String(data.actor));
-        break;
-      case StepType.Resumed:
-        record('Normal', ChangeEventReason.ChangeResumed, String(data.reason), String(data.actor));
-        break;
-      case StepType.Aborted:
-        record('Warning', ChangeEventReason.ChangeAborted, String(data.reason), String(data.actor));
-        break;
-      case StepType.Succeeded:
-        record(
-          'Normal',
-          ChangeEventReason.ChangeSucceeded,
-          `${this.state.targets?.length ?? 0} target(s) changed`,
-        );
-        break;
-      default:
-        break;
-    }
-  }
-
-  /** `ChangeBlocked` when something starts holding the change, or something else does. */
-  #recordBlocked(status: ChangeStatus): void {
-    const now = blockedCondition(status);
-    const before = blockedCondition(this.change.status);
-    if (!now || (before && before.reason === now.reason)) return;
-    this.deps.recorder.record({
-      type: 'Normal',
-      reason: ChangeEventReason.ChangeBlocked,
-      message: `${now.reason}: ${now.message}`,
-      regarding: { kind: 'Change', name: this.#name, team: this.#team },
-      actor: CHANGE_CONTROLLER_ACTOR,
-    });
-  }
-
-  #status(): ChangeStatus {
-    const state = this.state;
-    const now = this.ctx.now();
-    const index = currentBatch(state);
-    const observing = index !== undefined && state.batchStates[index]?.observeUntil !== undefined;
-    const block = state.ended || state.paused ? undefined : this.#block;
-    const phase: ChangeStatus['phase'] = state.ended
-      ? state.ended.type
-      : state.paused
-        ? 'Paused'
-        : block
-          ? 'Waiting'
-          : !state.startedAt
-            ? 'Pending'
-            : observing
-              ? 'Observing'
-              : 'Progressing';
-    const { reason, message } = this.#explain(phase, index, block);
-    const generation = this.change.metadata.generation;
-    const previous = this.change.status?.conditions;
-    let conditions: Condition[] | undefined = previous;
-    const set = (update: Omit<ConditionUpdate, 'observedGeneration'>) =>
-      (conditions = setCondition(conditions, { ...update, observedGeneration: generation }, now));
-    set({
-      type: ChangeCondition.Progressing,
-      status: phase === 'Progressing' || phase === 'Observing' || phase === 'Pending' ? 'True' : 'False',
-      reason,
-      message,
-    });
-    set({
-      type: ChangeCondition.Blocked,
-      status: block ? 'True' : 'False',
-      reason: block ? block.reason : ChangeReason.NotBlocked,
-      message: block ? block.message : 'nothing holds the change',
-    });
-    const batches: ChangeBatchStatus[] = state.batches.map((batch) => {
-      const batchState = state.batchStates[batch.index] ?? {};
-      const entities = batch.entities.map((name) => ({ name, ...state.entities.get(name)! }));
-      return {
-        index: batch.index,
-        phase: batchState.completedAt
-          ? 'Completed'
-          : batchState.observeUntil !== undefined
-            ? 'Observing'
-            : batchState.startedAt
-              ? 'Applying'
-              : 'Pending',
-        entities: batch.entities,
-        applied: entities.filter((entity) => entity.state === 'Succeeded').length,
-        failed: entities
-          .filter((entity) => entity.state === 'Failed')
-          .map((entity) => ({ entity: entity.name, message: entity.message ?? entity.reason ?? 'failed' })),
-        bake: batch.bake,
-        ...(batchState.startedAt ? { startedAt: batchState.startedAt } : {}),
-        ...(batchState.observeUntil !== undefined
-          ? { observeUntil: this.#iso(batchState.observeUntil) }
-          : {}),
-        ...(batchState.completedAt ? { completedAt: batchState.completedAt } : {}),
-      };
-    });
-    return {
-      observedGeneration: generation,
-      phase,
-      message,
-      ...(state.startedAt ? { startedAt: state.startedAt } : {}),
-      ...(state.ended ? { completedAt: state.ended.at } : {}),
-      ...(state.targets ? { targetCount: state.targets.length } : {}),
-      ...(index !== undefined && state.startedAt ? { currentBatch: index } : {}),
-      ...(state.startedAt ? { batches } : {}),
-      ...(block?.until !== undefined ? { waitingUntil: this.#iso(block.until) } : {}),
-      ...(state.paused ? { paused: state.paused } : {}),
-      ...(state.aborted ? { aborted: state.aborted } : {}),
-      journalEntries: state.entries,
-      ...(conditions ? { conditions } : {}),
-    };
-  }
-
-  #explain(
-    phase: NonNullable<ChangeStatus['phase']>,
-    index: number | undefined,
-    block: Block | undefined,
-  ): { reason: ChangeReason; message: string } {
-    const state = this.state;
-    const count = state.batches.length;
-    switch (phase) {
-      case 'Succeeded':
-        return {
-          reason: ChangeReason.Succeeded,
-          message: `all ${state.targets?.length ?? 0} target(s) changed in ${count} batch(es)`,
-        };
-      case 'Aborted':
-        return {
-          reason: ChangeReason.Aborted,
-          message: `aborted by ${state.aborted?.actor}: ${state.aborted?.reason}`,
-        };
-      case 'Failed':
-        return {
-          reason: (state.ended?.reason as ChangeReason | undefined) ?? ChangeReason.NoTargets,
-          message: state.ended?.message ?? 'failed',
-        };
-      case 'Paused':
-        return {
-          reason: ChangeReason.Paused,
-          message: `paused by ${state.paused?.actor}: ${state.paused?.reason}`,
-        };
-      case 'Waiting':
-        return { reason: block!.reason, message: block!.message };
-      case 'Pending':
-        return { reason: ChangeReason.Pending, message: 'not started' };
-      case 'Observing': {
-        const until = state.batchStates[index!]?.observeUntil ?? 0;
-        return {
-          reason: ChangeReason.Observing,
-          message: `batch ${index! + 1} of ${count} observed until ${this.#iso(until)}`,
-        };
-      }
-      default:
-        return { reason: ChangeReason.Applying, message: `applying batch ${(index ?? 0) + 1} of ${count}` };
-    }
-  }
-
   async #writeStatus(): Promise<void> {
     if (this.ctx.signal.aborted) return;
-    const status = this.#status();
-    this.#recordBlocked(status);
+    const status = projectStatus(this.change, this.state, this.#block, this.ctx.now());
+    recordBlocked(this.deps.recorder, this.change, status);
     if (JSON.stringify(status) === JSON.stringify(this.change.status ?? {})) return;
     try {
       await this.deps.resources.replaceStatus(CALLER, 'Change', this.#team, this.#name, {
@@ -752,21 +448,6 @@ class ChangeRun {
       throw error;
     }
   }
-}
-
-function blockedCondition(status: ChangeStatus | undefined): Condition | undefined {
-  return status?.conditions?.find(
-    (condition) => condition.type === ChangeCondition.Blocked && condition.status === 'True',
-  );
-}
-
-function lineStopMessage(stops: readonly StoredLineStop[]): string {
-  return `the line is stopped: ${stops
-    .map(
-      (stop) =>
-        `${stop.team === '' ? 'fleet-wide' : `team ${stop.team}`} by ${stop.stoppedBy} at ${stop.stoppedAt}: ${stop.reason}`,
-    )
-    .join('; ')}`;
 }
 
 /** An actuator that throws has failed that entity; the change's policy decides what follows. */
