@@ -233,6 +233,18 @@ describe('changes API (SQLite)', () => {
     expect(page2.items.map((entry) => entry.type)).toEqual(['Aborted']);
     expect(page2.continue).toBeUndefined();
     expect((await vera.get(`/api/teams/${TEAM}/changes/later/journal?continue=bogus`)).status).toBe(400);
+    const audit = (await admin.get('/api/audit?kind=Change&action=pause')).body.items as {
+      actor: string;
+      name: string;
+      after: { reason: string };
+    }[];
+    expect(audit).toEqual([
+      expect.objectContaining({
+        actor: 'otto',
+        name: 'later',
+        after: expect.objectContaining({ reason: 'release freeze' }),
+      }),
+    ]);
     expect((await otto.post(`/api/teams/${TEAM}/changes/missing/abort`, { reason: 'x' })).status).toBe(404);
   });
 

@@ -17,7 +17,7 @@ import {
   type Resource,
 } from '@gantry/model';
 import type { ResourceService } from '@gantry/resources';
-import type { ChangeRepository, StoredLineStop } from '@gantry/store';
+import type { AuditRepository, ChangeRepository, StoredLineStop } from '@gantry/store';
 import { ChangeEventReason } from './change-reasons.ts';
 
 const ENDED = new Set(['Succeeded', 'Aborted', 'Failed']);
@@ -29,6 +29,8 @@ export interface ChangeServiceDeps {
     'request' | 'pendingRequests' | 'entries' | 'stopLine' | 'releaseLine' | 'stops'
   >;
   recorder: EventRecorder;
+  /** Every action is an audit entry too (actor, source, the request or stop as `after`). */
+  audit: Pick<AuditRepository, 'record'>;
   now: () => number;
   /** Told of a request, so the server leading the engine looks at the change at once (it polls besides). */
   wake?: (team: string, name: string) => void;
@@ -77,6 +79,15 @@ export class ChangeService {
       actor: caller.principal.username,
       reason,
       requestedAt: new Date(this.deps.now()).toISOString(),
+    });
+    await this.deps.audit.record({
+      actor: caller.principal.username,
+      source: caller.source,
+      action,
+      kind: 'Change',
+      team,
+      name,
+      after: { reason, request: stored.id },
     });
     this.deps.wake?.(team, name);
     return {
@@ -135,6 +146,7 @@ export class ChangeService {
       at: new Date(this.deps.now()).toISOString(),
     });
     this.#record(team, 'Warning', ChangeEventReason.LineStopped, `line stopped: ${reason}`, caller);
+    await this.#audit(caller, team, 'stop-the-line', stop);
     return lineStop(stop);
   }
 
@@ -148,6 +160,7 @@ export class ChangeService {
     });
     if (released.length > 0) {
       this.#record(team, 'Normal', ChangeEventReason.LineReleased, `line released: ${reason}`, caller);
+      await this.#audit(caller, team, 'release-the-line', released);
       this.deps.wakeTeam?.(team);
     }
     return released.map(lineStop);
@@ -157,6 +170,18 @@ export class ChangeService {
   async lineStops(caller: Caller, team: string): Promise<LineStop[]> {
     authorize(caller.principal, 'read', team, `changes in team ${team}`);
     return (await this.deps.journal.stops([team, ''], 100)).map(lineStop);
+  }
+
+  #audit(caller: Caller, team: string, action: string, after: unknown): Promise<void> {
+    return this.deps.audit.record({
+      actor: caller.principal.username,
+      source: caller.source,
+      action,
+      kind: 'Team',
+      team,
+      name: team === '' ? 'fleet' : team,
+      after,
+    });
   }
 
   #mayStop(caller: Caller, team: string): void {

@@ -19,7 +19,7 @@ import { NodeOperationActuator } from './node-actuator.ts';
 
 export interface ChangesModuleDeps {
   resources: ResourceService;
-  store: Pick<Store, 'resources' | 'inventory' | 'leases' | 'changes'>;
+  store: Pick<Store, 'resources' | 'inventory' | 'leases' | 'changes' | 'audit'>;
   fleet: Pick<FleetService, 'nodeOperation'>;
   /** Job runs on hosts, for `jobRun` changes; absent: such changes wait (ActuatorUnavailable). */
   jobs?: { service: Pick<JobService, 'create' | 'list' | 'get'>; hosts: HostDirectory };
@@ -80,6 +80,7 @@ export function createChangesModule(deps: ChangesModuleDeps, options: ChangesMod
     resources: deps.resources,
     journal: deps.store.changes,
     recorder: deps.recorder,
+    audit: deps.store.audit,
     now,
     wake: (team, name) => enqueue?.({ team, name }),
     wakeTeam: (team) => {

@@ -47,6 +47,7 @@ export class ChangeHarness {
       resources: this.resources,
       journal: store.changes,
       recorder: this.recorder,
+      audit: store.audit,
       now: () => this.now,
     });
   }
