@@ -344,6 +344,7 @@ export async function startServer(
       {
         holder: config.instanceId || `${hostname()}-${process.pid}`,
         leaseDurationMs: config.leaseDurationMs,
+        pollMs: config.changePollMs,
       },
     );
     await changes.start();
