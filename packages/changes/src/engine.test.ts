@@ -423,3 +423,89 @@ describe('change engine after a crash or a leader change', () => {
     ]);
   });
 });
+
+describe('change engine killed after every step', () => {
+  it('resumes after a kill at each journal step: every entity changed once, none skipped, bakes kept', async () => {
+    const plan = {
+      batches: [
+        { size: '1', bake: '10m' },
+        { size: '50%', bake: '5m', repeat: true },
+      ],
+      maxConcurrent: 2,
+    };
+    const targets = { names: ['east/n000', 'east/n001', 'east/n002', 'east/n003', 'east/n004', 'east/n005'] };
+    // A run without a kill, to count its steps.
+    await h.apply('Change', 'reference', { nodeOperation: { operation: 'cordon' }, targets, plan });
+    const first = (await h.lead('a'))!;
+    await h.run(first, 'reference');
+    const steps = (await journal('reference')).length;
+    expect(steps).toBeGreaterThan(20);
+    first.term.abort();
+
+    for (let kill = 1; kill < steps; kill++) {
+      const name = `kill-${kill}`;
+      actuator.calls.length = 0;
+      actuator.effects.clear();
+      await h.apply('Change', name, { nodeOperation: { operation: 'cordon' }, targets, plan });
+      h.expireLease();
+      expect(await store.leases.tryAcquire(CHANGE_LEASE, `dying-${kill}`, 60_000, h.now)).toBe(true);
+      // The dying server's journal: its appends after the kill-th step never come back (the process is gone).
+      let written = 0;
+      const dying = h.term(`dying-${kill}`, {
+        ...store.changes,
+        append: (...args: Parameters<typeof store.changes.append>) =>
+          written >= kill
+            ? new Promise(() => undefined)
+            : store.changes.append(...args).then((result) => {
+                if (result.ok) written += result.entries.length;
+                return result;
+              }),
+        entries: (...args: Parameters<typeof store.changes.entries>) => store.changes.entries(...args),
+        entry: (...args: Parameters<typeof store.changes.entry>) => store.changes.entry(...args),
+        pendingRequests: (uid: string) => store.changes.pendingRequests(uid),
+        activeStops: (teams: readonly string[]) => store.changes.activeStops(teams),
+        deleteChange: (team: string, change: string) => store.changes.deleteChange(team, change),
+      });
+      const deadline = h.now + 24 * 60 * MINUTE;
+      while (written < kill && h.now < deadline) {
+        const result = await Promise.race([
+          dying.engine.reconcile(dying.ctx, { team: TEAM, name }),
+          new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 20)),
+        ]);
+        if (result === 'hung') break;
+        if (result.requeueAfterMs === undefined) break;
+        h.now += result.requeueAfterMs;
+      }
+      dying.term.abort();
+      // It died with at least `kill` steps journaled (an append may hold several), all of its own term.
+      expect(written, `killed after step ${kill}`).toBeGreaterThanOrEqual(kill);
+      expect((await journal(name)).filter((entry) => entry.term.startsWith('dying-'))).toHaveLength(written);
+      h.expireLease();
+      const next = (await h.lead(`next-${kill}`))!;
+      await h.run(next, name);
+      next.term.abort();
+
+      const status = await h.status(name);
+      expect(status.phase, `killed after step ${kill}`).toBe('Succeeded');
+      const counts = actuator.effectCounts();
+      expect(counts.size, `killed after step ${kill}`).toBe(6);
+      expect(
+        [...counts.values()].every((count) => count === 1),
+        `killed after step ${kill}`,
+      ).toBe(true);
+      for (const entity of targets.names) {
+        const keys = actuator.calls.filter((call) => call.entity === entity).map((call) => call.key);
+        expect(new Set(keys).size, `${entity}, killed after step ${kill}`).toBe(1);
+      }
+      const entries = await journal(name);
+      expect(new Set(entries.map((entry) => entry.key)).size).toBe(entries.length);
+      for (const entry of entries.filter((e) => e.type === StepType.BatchObserving)) {
+        const batch = status.batches![entry.batch!]!;
+        expect(Date.parse(batch.observeUntil!) - Date.parse(entry.at)).toBe(
+          entry.batch === 0 ? 10 * MINUTE : 5 * MINUTE,
+        );
+        expect(Date.parse(batch.completedAt!)).toBeGreaterThanOrEqual(Date.parse(batch.observeUntil!));
+      }
+    }
+  });
+});

@@ -8,7 +8,7 @@ import type { ChangeActuator } from '../actuator.ts';
 import { registerChangeAdmission } from '../admission.ts';
 import { CHANGE_LEASE } from '../change-reasons.ts';
 import { ChangeService } from '../change-service.ts';
-import { ChangeEngine } from '../engine.ts';
+import { ChangeEngine, type ChangeEngineDeps } from '../engine.ts';
 
 export const ADMIN = { principal: SYSTEM_PRINCIPAL, source: 'test' };
 export const TEAM = 'ops';
@@ -80,12 +80,15 @@ export class ChangeHarness {
     return this.term(holder);
   }
 
-  /** A new engine of `holder` in a term it believes it has, whether or not it holds the lease. */
-  term(holder: string): EngineTerm {
+  /**
+   * A new engine of `holder` in a term it believes it has, whether or not it holds the lease; `journal`
+   * replaces the store's (a test's wrapper that dies after some steps).
+   */
+  term(holder: string, journal: ChangeEngineDeps['journal'] = this.store.changes): EngineTerm {
     const engine = new ChangeEngine({
       repository: this.store.resources,
       resources: this.resources,
-      journal: this.store.changes,
+      journal,
       leases: this.store.leases,
       actuators: { nodeOperation: this.actuator, jobRun: this.actuator },
       recorder: this.recorder,
