@@ -981,6 +981,81 @@ program
     run(command, async (env) => (await import('./commands/version.ts')).version(env, options)),
   );
 
+// Changes (ADR 0026): the Change kind is also served by get/apply/delete; these read and act on one.
+const changeCommand = program
+  .command('change')
+  .description('changes in batches: get, describe, pause, resume, abort; stop-the-line');
+changeCommand
+  .command('get')
+  .description("the team's changes (or one) with phase, batch and what holds them")
+  .argument('[name]', 'one change')
+  .addOption(teamOption())
+  .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml', 'name']))
+  .option('--no-headers', 'print rows only')
+  .action(
+    async (
+      name: string | undefined,
+      options: { team?: string; output?: string; headers?: boolean },
+      command: Command,
+    ) =>
+      run(command, async (env) =>
+        (await import('./commands/change.ts')).getChanges(env, name, {
+          ...options,
+          noHeaders: options.headers === false,
+        }),
+      ),
+  );
+changeCommand
+  .command('describe')
+  .description('a change: its batches as a timeline, and the last steps of its journal')
+  .argument('<name>', 'the change')
+  .addOption(teamOption())
+  .option('--steps <n>', 'journal steps to show (default 20)')
+  .action(async (name: string, options: { team?: string; steps?: string }, command: Command) =>
+    run(command, async (env) => (await import('./commands/change.ts')).describeChange(env, name, options)),
+  );
+for (const [act, description] of [
+  ['pause', 'pause a change at its next step'],
+  ['resume', 'resume a paused change (failed entities are tried again)'],
+  ['abort', 'abort a change: nothing more is changed'],
+] as const)
+  changeCommand
+    .command(act)
+    .description(description)
+    .argument('<name>', 'the change')
+    .addOption(teamOption())
+    .requiredOption('--reason <text>', 'why (recorded with who)')
+    .action(async (name: string, options: { team?: string; reason?: string }, command: Command) =>
+      run(command, async (env) =>
+        (await import('./commands/change.ts')).actOnChange(env, name, act, options),
+      ),
+    );
+for (const [name, release, description] of [
+  [
+    'stop-the-line',
+    false,
+    'halt every change of the team (or, with --fleet, of every team) at its next step',
+  ],
+  ['release-the-line', true, 'let the changes go on from where they were'],
+] as const)
+  changeCommand
+    .command(name)
+    .description(description)
+    .addOption(teamOption())
+    .option('--fleet', 'the whole fleet (administrators)')
+    .requiredOption('--reason <text>', 'why (recorded with who)')
+    .action(async (options: { team?: string; reason?: string; fleet?: boolean }, command: Command) =>
+      run(command, async (env) => (await import('./commands/change.ts')).lineSwitch(env, release, options)),
+    );
+changeCommand
+  .command('line')
+  .description("the newest stops of the team's line and of the fleet's")
+  .addOption(teamOption())
+  .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']))
+  .action(async (options: { team?: string; output?: string }, command: Command) =>
+    run(command, async (env) => (await import('./commands/change.ts')).listLineStops(env, options)),
+  );
+
 program
   .command('server')
   .description('run the Gantry server (API, console and controllers); --help lists every setting')

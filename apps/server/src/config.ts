@@ -182,6 +182,13 @@ export const ConfigSchema = Type.Object(
         'How often the failure controller looks at unresolved exceptions; a failure level is raised at most this late.',
       env: 'GANTRY_FAILURE_CHECK_SECONDS',
     }),
+    changePollMs: Type.Integer({
+      minimum: 10,
+      default: 5000,
+      description:
+        'Longest wait, in milliseconds, before the change engine looks again at a waiting, paused or observing change (requests and stops on other servers are seen this late).',
+      env: 'GANTRY_CHANGE_POLL_MS',
+    }),
     seedCatalog: Type.Boolean({
       default: true,
       description:

@@ -38,6 +38,7 @@ import {
   registerClusterAdmission,
 } from '@gantry/fleet';
 import { createCelEngine, createDeliveryModule } from '@gantry/delivery';
+import { createChangesModule } from '@gantry/changes';
 import { KubeJobRunner, createJobsModule, type AgentPort, type HostDirectory } from '@gantry/jobs';
 import {
   StatsService,
@@ -328,6 +329,34 @@ export async function startServer(
     jobs.start();
     cleanups.unshift(() => jobs.stop());
 
+    // Changes (ADR 0026): admission of Change and ChangeWindow, the actions' service, and the change
+    // engine on the server holding the `controller/change` lease, journaling every step.
+    const changes = createChangesModule(
+      {
+        resources,
+        store,
+        fleet,
+        jobs: { service: jobs.service, hosts: options.jobs?.hosts ?? hostDirectory(store.hosts) },
+        feed,
+        recorder,
+        clock: systemClock(now),
+        logger: logger.child({ component: 'changes' }),
+      },
+      {
+        holder: config.instanceId || `${hostname()}-${process.pid}`,
+        leaseDurationMs: config.leaseDurationMs,
+        pollMs: config.changePollMs,
+      },
+    );
+    await changes.start();
+    cleanups.unshift(() => changes.stop());
+    resources.onWrite(({ type, object }) => {
+      if (type === 'DELETED' && object.kind === 'Team')
+        void store.changes
+          .deleteTeam(object.metadata.name)
+          .catch((error: unknown) => logger.warn({ err: error }, 'deleting a team’s change journals failed'));
+    });
+
     // Exceptions and failures (ADR 0018): the service on every server (the API; correlation's
     // ExceptionPort and escalation's ExceptionReader), the failure controller on the lease holder.
     const exceptions = createExceptionsModule(
@@ -470,6 +499,7 @@ export async function startServer(
         health: { risks: inspections.riskService, inspections: inspections.service },
         stats: new StatsService({ source: store.healthStats, now }),
         healthStream: new HealthStreamService({ repository: store.healthStream, now }),
+        changes: changes.service,
         store,
         feed,
         metrics,

@@ -44,6 +44,8 @@ import { healthStatsRoutes } from './routes/health-stats.ts';
 import { baselineRoutes, type BaselineSeriesSource } from './routes/baselines.ts';
 import { riskRoutes, type RiskRouteDependencies } from './routes/risks.ts';
 import { healthStreamRoutes } from './routes/health-stream.ts';
+import { changeRoutes } from './routes/changes.ts';
+import type { ChangeService } from '@gantry/changes';
 
 export interface ApiDependencies {
   kinds: KindRegistry;
@@ -71,6 +73,8 @@ export interface ApiDependencies {
   logger: Logger;
   /** A Baseline's series with its band (the health center's anomaly detection); absent: no such route. */
   baselines?: BaselineSeriesSource;
+  /** Changes' actions and stop-the-line (ADR 0026); absent: no such routes. */
+  changes?: ChangeService;
 }
 
 export interface ApiOptions {
@@ -151,6 +155,7 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
   if (deps.baselines) baselineRoutes(app, { resources: deps.resources, series: deps.baselines });
   riskRoutes(app, deps.health);
   if (deps.healthStream) healthStreamRoutes(app, deps.healthStream);
+  if (deps.changes) changeRoutes(app, deps.changes);
   resourceRoutes(app, {
     resources: deps.resources,
     repository: deps.store.resources,

@@ -37,6 +37,11 @@ export const ErrorCodes = {
   joinTokenRevoked: 'GANTRY_E_JOIN_TOKEN_REVOKED',
   exceptionState: 'GANTRY_E_EXCEPTION_STATE',
   metricsSourceFailed: 'GANTRY_E_METRICS_SOURCE_FAILED',
+  changePlan: 'GANTRY_E_CHANGE_PLAN',
+  changeStarted: 'GANTRY_E_CHANGE_STARTED',
+  changeState: 'GANTRY_E_CHANGE_STATE',
+  unknownWindow: 'GANTRY_E_UNKNOWN_WINDOW',
+  windowNeverOpens: 'GANTRY_E_WINDOW_NEVER_OPENS',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -46,3 +46,6 @@ export * from './kinds/inspection.ts';
 export * from './api/risks.ts';
 export * from './api/health-stats.ts';
 export * from './api/health-stream.ts';
+export * from './kinds/change.ts';
+export * from './kinds/change-window.ts';
+export * from './api/changes.ts';

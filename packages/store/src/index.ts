@@ -27,3 +27,4 @@ export * from './group-commit.ts';
 export * from './transaction.ts';
 export * from './health-stats-repository.ts';
 export * from './health-stream-repository.ts';
+export * from './change-repository.ts';

@@ -43,6 +43,9 @@ export interface Database {
   risk_entities: RiskEntityTable;
   inspection_runs: InspectionRunTable;
   inspection_run_results: InspectionRunResultTable;
+  change_journal: ChangeJournalTable;
+  change_requests: ChangeRequestTable;
+  change_line_stops: ChangeLineStopTable;
 }
 
 export interface ResourceTable {
@@ -594,4 +597,44 @@ export interface InspectionRunResultTable {
   findings: string;
   dropped: number;
   duration_ms: number;
+}
+
+/** One step of a Change's journal (migration 0022-changes). JSON in `data`. */
+export interface ChangeJournalTable {
+  uid: string;
+  seq: number;
+  team: string;
+  change_name: string;
+  step_key: string;
+  type: string;
+  batch: number | null;
+  entity: string | null;
+  at: string;
+  term: string;
+  data: string;
+}
+
+/** Pause, resume or abort, as asked (migration 0022-changes). */
+export interface ChangeRequestTable {
+  id: Generated<number>;
+  team: string;
+  change_name: string;
+  uid: string;
+  action: string;
+  actor: string;
+  reason: string;
+  requested_at: string;
+  handled_at: string | null;
+}
+
+/** Stop-the-line, per team or for the fleet (team `''`) (migration 0022-changes). */
+export interface ChangeLineStopTable {
+  id: Generated<number>;
+  team: string;
+  stopped_by: string;
+  reason: string;
+  stopped_at: string;
+  released_by: string | null;
+  release_reason: string | null;
+  released_at: string | null;
 }

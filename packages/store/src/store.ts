@@ -5,6 +5,7 @@ import { AlertDispatchRepository } from './alert-dispatch-repository.ts';
 import { AlertRuleStateRepository } from './alert-rule-state-repository.ts';
 import { AppliedObjectRepository } from './applied-object-repository.ts';
 import { AuditRepository } from './audit-repository.ts';
+import { ChangeRepository } from './change-repository.ts';
 import { connect, isMigrated, migrateToLatest, type ConnectOptions, type Connection } from './connect.ts';
 import { EventRepository } from './event-repository.ts';
 import { ExceptionRepository } from './exception-repository.ts';
@@ -49,6 +50,8 @@ export class Store {
   readonly risks: RiskRepository;
   readonly healthStats: HealthStatsRepository;
   readonly healthStream: HealthStreamRepository;
+  /** Changes' journals, requests and stop-the-line (ADR 0026). */
+  readonly changes: ChangeRepository;
 
   private constructor(readonly connection: Connection) {
     const { db } = connection;
@@ -79,6 +82,7 @@ export class Store {
     this.risks = new RiskRepository(db, connection.dialect);
     this.healthStats = new HealthStatsRepository(db, connection.dialect);
     this.healthStream = new HealthStreamRepository(db);
+    this.changes = new ChangeRepository(db, connection.dialect);
   }
 
   /** Connects and brings the schema up to date. */

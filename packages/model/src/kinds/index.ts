@@ -17,6 +17,8 @@ import { healthPolicyKind } from './health-policy.ts';
 import { baselineKind } from './baseline.ts';
 import { correlationRuleKind } from './correlation-rule.ts';
 import { escalationPolicyKind } from './escalation-policy.ts';
+import { changeKind } from './change.ts';
+import { changeWindowKind } from './change-window.ts';
 
 /** The kinds every server registers. A capability adds its kind here, with its schema in this folder. */
 export const builtinKinds: readonly KindDefinition[] = [
@@ -39,4 +41,6 @@ export const builtinKinds: readonly KindDefinition[] = [
   correlationRuleKind,
   escalationPolicyKind,
   inspectionKind,
+  changeKind,
+  changeWindowKind,
 ];

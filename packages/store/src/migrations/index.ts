@@ -17,6 +17,7 @@ import { healthCorrelation } from './0014-health-correlation.ts';
 import { healthRisks } from './0015-health-risks.ts';
 import { notificationClaimIndex } from './0018-notification-claim-index.ts';
 import { jobRunHosts } from './0019-job-run-hosts.ts';
+import { changes } from './0022-changes.ts';
 import { healthStreamIndexes } from './0023-health-stream-indexes.ts';
 
 /** Every migration, by name; names sort in the order they run. Never edit one that has shipped. */
@@ -39,6 +40,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0015-health-risks': healthRisks(dialect),
     '0018-notification-claim-index': notificationClaimIndex(),
     '0019-job-run-hosts': jobRunHosts(),
+    '0022-changes': changes(dialect),
     '0023-health-stream-indexes': healthStreamIndexes(),
   };
 }

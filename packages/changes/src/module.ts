@@ -1,0 +1,102 @@
+import type { Logger } from 'pino';
+import {
+  ControllerManager,
+  type ChangeSource,
+  type Clock,
+  type EventRecorder,
+  type ObjectKey,
+} from '@gantry/controllers';
+import type { FleetService } from '@gantry/fleet';
+import type { HostDirectory, JobService } from '@gantry/jobs';
+import type { ResourceService } from '@gantry/resources';
+import type { Store } from '@gantry/store';
+import { registerChangeAdmission } from './admission.ts';
+import { createChangeController } from './change-controller.ts';
+import { ChangeService } from './change-service.ts';
+import { ChangeEngine } from './engine.ts';
+import { JobRunActuator } from './job-actuator.ts';
+import { NodeOperationActuator } from './node-actuator.ts';
+
+export interface ChangesModuleDeps {
+  resources: ResourceService;
+  store: Pick<Store, 'resources' | 'inventory' | 'leases' | 'changes' | 'audit'>;
+  fleet: Pick<FleetService, 'nodeOperation'>;
+  /** Job runs on hosts, for `jobRun` changes; absent: such changes wait (ActuatorUnavailable). */
+  jobs?: { service: Pick<JobService, 'create' | 'list' | 'get'>; hosts: HostDirectory };
+  feed: ChangeSource;
+  recorder: EventRecorder;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface ChangesModuleOptions {
+  holder: string;
+  leaseDurationMs: number;
+  /** Longest wait between looks at a waiting, paused or observing change. Default 5 s. */
+  pollMs?: number;
+}
+
+export interface ChangesModule {
+  service: ChangeService;
+  engine: ChangeEngine;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Changes (ADR 0026): admission, the API's service, and the engine under the `controller/change` lease. */
+export function createChangesModule(deps: ChangesModuleDeps, options: ChangesModuleOptions): ChangesModule {
+  const now = () => deps.clock.now();
+  registerChangeAdmission({ resources: deps.resources, repository: deps.store.resources, now });
+  const engine = new ChangeEngine({
+    repository: deps.store.resources,
+    resources: deps.resources,
+    journal: deps.store.changes,
+    leases: deps.store.leases,
+    actuators: {
+      nodeOperation: new NodeOperationActuator({
+        repository: deps.store.resources,
+        inventory: deps.store.inventory,
+        fleet: deps.fleet,
+      }),
+      ...(deps.jobs
+        ? { jobRun: new JobRunActuator({ jobs: deps.jobs.service, hosts: deps.jobs.hosts }) }
+        : {}),
+    },
+    recorder: deps.recorder,
+    holder: options.holder,
+    ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+  });
+  let enqueue: ((key: ObjectKey) => void) | undefined;
+  const controllers = new ControllerManager(
+    { changes: deps.feed, objects: deps.store.resources, leases: deps.store.leases },
+    {
+      holder: options.holder,
+      leaseDurationMs: options.leaseDurationMs,
+      clock: deps.clock,
+      logger: deps.logger,
+    },
+  ).register(createChangeController(engine, { onLeading: (next) => (enqueue = next) }));
+  const service = new ChangeService({
+    resources: deps.resources,
+    journal: deps.store.changes,
+    recorder: deps.recorder,
+    audit: deps.store.audit,
+    now,
+    wake: (team, name) => enqueue?.({ team, name }),
+    wakeTeam: (team) => {
+      if (!enqueue) return;
+      void deps.store.resources
+        .list({ kind: 'Change', ...(team !== '' ? { teams: [team] } : {}), limit: 100_000 })
+        .then((page) => page.items.forEach((item) => enqueue?.({ team: item.team, name: item.name })))
+        .catch((error: unknown) =>
+          deps.logger.warn({ err: error }, 'waking changes after a released line failed'),
+        );
+    },
+  });
+  return {
+    service,
+    engine,
+    start: () => controllers.start(),
+    stop: () => controllers.stop(),
+  };
+}

@@ -1,0 +1,2 @@
+export * from './fake-actuator.ts';
+export * from './harness.ts';
