@@ -616,19 +616,24 @@ export class AlertDispatcher {
     now: number,
   ): Promise<void> {
     const owedResolved = new Set(owedResolves.map((view) => view.alert.fingerprint));
+    // Sorted by their labels as Alertmanager prints them (each printed once, not at every comparison).
     const alerts: NotifiedAlert[] = views
       .map(({ alert, firing, flapping }) => ({
-        status: firing ? ('firing' as const) : ('resolved' as const),
-        fingerprint: alert.fingerprint,
-        labels: alert.labels,
-        annotations: alert.annotations,
-        startsAt: alert.startsAt,
-        endsAt: alert.endsAt,
-        generatorURL: alert.generatorURL,
-        flapping,
-        resolvedWhileMuted: owedResolved.has(alert.fingerprint),
+        order: formatLabels(alert.labels),
+        alert: {
+          status: firing ? ('firing' as const) : ('resolved' as const),
+          fingerprint: alert.fingerprint,
+          labels: alert.labels,
+          annotations: alert.annotations,
+          startsAt: alert.startsAt,
+          endsAt: alert.endsAt,
+          generatorURL: alert.generatorURL,
+          flapping,
+          resolvedWhileMuted: owedResolved.has(alert.fingerprint),
+        },
       }))
-      .sort((a, b) => formatLabels(a.labels).localeCompare(formatLabels(b.labels)));
+      .sort((a, b) => a.order.localeCompare(b.order))
+      .map(({ alert }) => alert);
     const firing = alerts.filter((alert) => alert.status === 'firing').map((alert) => alert.fingerprint);
     const resolved = alerts.filter((alert) => alert.status === 'resolved').map((alert) => alert.fingerprint);
     // A receiver without resolves is not told them, but the log still says they happened.
