@@ -137,23 +137,33 @@ class Term {
     if (this.#stopped) return;
     if (change?.kind === 'committed' && change.toSeq <= this.#seq) return;
     if (change?.kind === 'written' && !this.#reading && change.change.fromSeq <= this.#seq + 1) {
-      this.#take(change.alerts);
+      // Called by the write itself, after its commit: a failure here is reported, never the write's.
+      try {
+        this.#take(change.alerts);
+      } catch (error) {
+        this.#deps.onError(error, 'taking written alerts');
+      }
       return;
     }
     void this.#readAlerts();
   }
 
-  /** Hands alert records in sequence order to the dispatcher, skipping those handled already. */
+  /**
+   * Hands alert records in sequence order to the dispatcher, skipping those handled already; the last
+   * sequence number handled moves once they are all taken.
+   */
   #take(alerts: readonly StoredAlert[]): void {
     const byTeam = new Map<string, DispatchAlert[]>();
+    let last = this.#seq;
     for (const alert of alerts) {
-      if (alert.seq <= this.#seq) continue;
+      if (alert.seq <= last) continue;
       let list = byTeam.get(alert.team);
       if (!list) byTeam.set(alert.team, (list = []));
       list.push(dispatchAlert(alert));
-      this.#seq = alert.seq;
+      last = alert.seq;
     }
     for (const [team, list] of byTeam) this.dispatcher.upsertAlerts(team, list);
+    this.#seq = last;
   }
 
   /** Reads every alert change after the last one handled; overlapping calls coalesce into one more read. */
