@@ -12,7 +12,7 @@ import { retryDelayMs } from './backoff.ts';
 import type { ChannelSource, HttpSend, MailSend, SecretResolver } from './ports.ts';
 import { NotificationTemplateRenderer } from './template.ts';
 import { TokenBucket } from './token-bucket.ts';
-import { fetchSend, smtpSend } from './transports.ts';
+import { httpSend, smtpSend } from './transports.ts';
 
 /** The outbox operations a worker uses (the store's NotificationRepository). */
 export type OutboxStore = Pick<NotificationRepository, 'claim' | 'finish' | 'release' | 'renew'>;
@@ -339,7 +339,7 @@ export class NotificationWorker {
     const result: AttemptResult = await attemptDelivery(
       {
         secrets: this.#deps.secrets,
-        http: this.#deps.http ?? fetchSend,
+        http: this.#deps.http ?? httpSend,
         mail: this.#deps.mail ?? smtpSend,
         clock,
         templates: this.#templates,
