@@ -12,11 +12,16 @@
 // GANTRY_TEST_POSTGRES_URL is set, e.g. under `node scripts/with-postgres.mjs`).
 // Usage: node bench/alerts-scale.mjs [--groups 10000] [--per-group 10] [--clients 8] [--group-wait 2s]
 //        [--probes 200] [--probe-rate 10] [--only gantry|alertmanager] [--server-cpu-profile FILE]
-//        [--server-sql-profile FILE] [--json]
+//        [--server-sql-profile FILE] [--server-heap-log FILE] [--server-heap-snapshot FILE]
+//        [--server-node-options "..."] [--json]
 // --server-cpu-profile writes a CPU profile of the (last) Gantry server, start to exit, to FILE (open it in
-// Chrome's DevTools or speedscope).
+// Chrome's DevTools or speedscope). --server-heap-log writes the server's memory (RSS, V8 heap used and
+// committed, external) every 250 ms and every garbage collection's kind and duration to FILE (JSON) at exit;
+// --server-heap-snapshot writes a V8 heap snapshot of the server to FILE once every group is notified
+// (after the RSS is read). --server-node-options adds Node options to the server (e.g. a heap flag, to
+// compare).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +42,9 @@ const { values } = parseArgs({
     'timeout-seconds': { type: 'string', default: '600' },
     only: { type: 'string' },
     'server-cpu-profile': { type: 'string' },
+    'server-heap-log': { type: 'string' },
+    'server-heap-snapshot': { type: 'string' },
+    'server-node-options': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -147,7 +155,7 @@ function sampleRss(pid) {
 }
 
 /** Phases 1 and 2 against one target (`alertsUrl`, receiver state `state`, process `pid`). */
-async function measure(name, { alertsUrl, token, state, pid }) {
+async function measure(name, { alertsUrl, token, state, pid, onHeld }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
   const rss = sampleRss(pid);
   const rssBeforeMb = rssMb(pid);
@@ -180,6 +188,7 @@ async function measure(name, { alertsUrl, token, state, pid }) {
   const completeGroups = state.complete;
   await sleep(1000);
   const rssHeldMb = rssMb(pid);
+  await onHeld?.();
 
   // Phase 2: new groups of one alert each, with the others still held.
   const probes = [];
@@ -365,16 +374,59 @@ process.on('exit', () => {
   return `--import=${pathToFileURL(preload).href}`;
 }
 
+/**
+ * A preload that records the server's memory every 250 ms and every GC (kind, duration), written to FILE
+ * at exit; with `snapshot`, SIGUSR2 makes it write a heap snapshot there.
+ */
+function heapPreload(file, snapshot) {
+  const dir = mkdtempSync(join(tmpdir(), 'gantry-bench-heap-'));
+  const preload = join(dir, 'heap.mjs');
+  writeFileSync(
+    preload,
+    `import { writeFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
+import v8 from 'node:v8';
+const file = ${JSON.stringify(file ?? null)};
+const snapshot = ${JSON.stringify(snapshot ?? null)};
+const t0 = performance.now();
+const samples = [];
+const gcs = [];
+if (file) {
+  const timer = setInterval(() => {
+    const m = process.memoryUsage();
+    const h = v8.getHeapStatistics();
+    samples.push({ t: Math.round(performance.now() - t0), rss: m.rss >> 20, heapUsed: m.heapUsed >> 20,
+      heapTotal: m.heapTotal >> 20, external: m.external >> 20, arrayBuffers: m.arrayBuffers >> 20,
+      limit: h.heap_size_limit >> 20 });
+  }, 250);
+  timer.unref();
+  const kinds = { 1: 'scavenge', 2: 'mark-compact', 4: 'incremental', 8: 'weak', 16: 'minor-mc' };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries())
+      gcs.push({ t: Math.round(e.startTime - t0), ms: Number(e.duration.toFixed(2)), kind: kinds[e.detail?.kind] ?? e.detail?.kind });
+  }).observe({ entryTypes: ['gc'] });
+  process.on('exit', () => writeFileSync(file, JSON.stringify({ samples, gcs })));
+}
+if (snapshot) process.on('SIGUSR2', () => v8.writeHeapSnapshot(snapshot));
+`,
+  );
+  return `--import=${pathToFileURL(preload).href}`;
+}
+
 async function measureGantry(name, env, port, receiver) {
   const target = receiver.target(`/gantry-${port}`);
   const profile = values['server-cpu-profile'];
   const sqlProfile = values['server-sql-profile'];
+  const heapLog = values['server-heap-log'];
+  const heapSnapshot = values['server-heap-snapshot'];
   const preloads = {
     ...(profile ? profilerPreload(profile) : {}),
   };
-  if (sqlProfile)
-    preloads.NODE_OPTIONS =
-      `${preloads.NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? ''} ${sqlProfilerPreload(sqlProfile)}`.trim();
+  const addOptions = (options) =>
+    (preloads.NODE_OPTIONS = `${preloads.NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? ''} ${options}`.trim());
+  if (sqlProfile) addOptions(sqlProfilerPreload(sqlProfile));
+  if (heapLog || heapSnapshot) addOptions(heapPreload(heapLog, heapSnapshot));
+  if (values['server-node-options']) addOptions(values['server-node-options']);
   const server = await startServer({ env: { ...env, ...preloads }, port });
   try {
     const create = async (path, body) => {
@@ -411,6 +463,20 @@ async function measureGantry(name, env, port, receiver) {
       token: server.token,
       state: target.state,
       pid: server.pid,
+      onHeld: heapSnapshot
+        ? async () => {
+            rmSync(heapSnapshot, { force: true });
+            process.kill(server.pid, 'SIGUSR2');
+            // Written once complete: wait until its size stops changing.
+            let size = -1;
+            for (;;) {
+              await sleep(1000);
+              const now = existsSync(heapSnapshot) ? statSync(heapSnapshot).size : -1;
+              if (now > 0 && now === size) return;
+              size = now;
+            }
+          }
+        : undefined,
     });
   } finally {
     await server.stop();

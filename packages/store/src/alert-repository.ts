@@ -1,21 +1,24 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
-import type { AlertEntities, AlertRecord, AlertSource } from '@gantry/model';
+import type { AlertEntities, AlertSource } from '@gantry/model';
 import {
   NOTHING_INGESTED,
   SqliteAlertWriter,
   writeAlertsPostgres,
   type AlertsIngested,
   type AlertWrite,
+  type StoredAlert,
 } from './alert-writes.ts';
 import type { AlertTable, Database } from './schema.ts';
 
-export type { AlertsIngested, AlertWrite } from './alert-writes.ts';
+export type { AlertsIngested, AlertsWritten, AlertWrite, StoredAlert } from './alert-writes.ts';
 
-/** A stored alert; `state` is read against a clock by whoever shows it (`alertState`). */
-export type StoredAlert = Omit<AlertRecord, 'state'>;
-
-export type IngestListener = (change: AlertsIngested) => void;
+/**
+ * Hears a committed write: what changed, and the rows written in sequence order (`change.fromSeq` to
+ * `change.toSeq`), as `changedSince` would read them back. The rows share their label and annotation
+ * objects with the write: a listener must not change them.
+ */
+export type IngestListener = (change: AlertsIngested, alerts: readonly StoredAlert[]) => void;
 
 export interface AlertRecordQuery {
   /** Team names; absent means every team (admins). */
@@ -77,12 +80,12 @@ export class AlertRepository {
   async upsert(alerts: readonly AlertWrite[], updatedAt: string): Promise<AlertsIngested> {
     const folded = fold(alerts);
     if (folded.length === 0) return NOTHING_INGESTED;
-    const change = this.#sqlite
+    const { change, alerts: written } = this.#sqlite
       ? await this.#sqlite.write(folded, updatedAt)
       : await this.db
           .transaction()
           .execute((tx) => writeAlertsPostgres(tx, folded, updatedAt, this.notifyChannel));
-    if (change.count > 0) for (const listener of this.#listeners) listener(change);
+    if (change.count > 0) for (const listener of this.#listeners) listener(change, written);
     return change;
   }
 

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
-import type { AlertRecord } from '@gantry/model';
+import type { AlertEntities, AlertRecord } from '@gantry/model';
 import type { AlertTable, Database } from './schema.ts';
 
 /** An alert to store: its record without the sequence number and state, which the store gives. */
@@ -17,6 +17,43 @@ export interface AlertsIngested {
 
 /** Nothing written: every alert of the batch was stored already with the same content. */
 export const NOTHING_INGESTED: AlertsIngested = { fromSeq: 0, toSeq: 0, teams: [], count: 0 };
+
+/** A stored alert; `state` is read against a clock by whoever shows it (`alertState`). */
+export type StoredAlert = Omit<AlertRecord, 'state'>;
+
+/** A committed write: what changed, and the rows written in sequence order (`fromSeq..toSeq`). */
+export interface AlertsWritten {
+  change: AlertsIngested;
+  alerts: readonly StoredAlert[];
+}
+
+const NOTHING_WRITTEN: AlertsWritten = { change: NOTHING_INGESTED, alerts: [] };
+
+/**
+ * A written row as `changedSince` would read it back, from the write itself: the same label and annotation
+ * objects (no JSON parsed), the stored start (`planAlertRow` may keep an earlier one) and entities.
+ */
+function writtenAlert(alert: AlertWrite, row: AlertTable): StoredAlert {
+  const entities: AlertEntities = {};
+  if (row.cluster) entities.cluster = row.cluster;
+  if (row.node) entities.node = row.node;
+  if (row.namespace) entities.namespace = row.namespace;
+  if (row.application) entities.application = row.application;
+  if (row.component) entities.component = row.component;
+  return {
+    team: alert.team,
+    fingerprint: alert.fingerprint,
+    labels: alert.labels,
+    annotations: alert.annotations,
+    startsAt: row.starts_at,
+    endsAt: row.ends_at,
+    updatedAt: row.updated_at,
+    generatorURL: alert.generatorURL,
+    source: alert.source,
+    entities,
+    seq: row.seq,
+  };
+}
 
 /** The columns of a stored alert that a write may change (labels, and so the entities, cannot). */
 export interface StoredAlertHead {
@@ -121,22 +158,24 @@ export class SqliteAlertWriter {
     private readonly sqlite: SqliteDatabase,
   ) {}
 
-  write(alerts: readonly AlertWrite[], updatedAt: string): Promise<AlertsIngested> {
+  write(alerts: readonly AlertWrite[], updatedAt: string): Promise<AlertsWritten> {
     return this.db.connection().execute(() => Promise.resolve(this.#write(alerts, updatedAt)));
   }
 
-  #write(alerts: readonly AlertWrite[], updatedAt: string): AlertsIngested {
+  #write(alerts: readonly AlertWrite[], updatedAt: string): AlertsWritten {
     const s = (this.#statements ??= this.#prepare());
-    const run = this.sqlite.transaction((): AlertsIngested => {
+    const run = this.sqlite.transaction((): AlertsWritten => {
       const last = Number(s.seq.get()!.value);
       let seq = last;
       const teams = new Set<string>();
+      const written: StoredAlert[] = [];
       for (const alert of alerts) {
         const stored = s.head.get(alert.team, alert.fingerprint);
         const row = planAlertRow(alert, stored, seq + 1, updatedAt);
         if (!row) continue;
         seq++;
         teams.add(row.team);
+        written.push(writtenAlert(alert, row));
         if (stored)
           s.update.run(
             row.seq,
@@ -151,9 +190,12 @@ export class SqliteAlertWriter {
           );
         else s.insert.run(...COLUMNS.map((column) => row[column]));
       }
-      if (seq === last) return NOTHING_INGESTED;
+      if (seq === last) return NOTHING_WRITTEN;
       s.setSeq.run(seq);
-      return { fromSeq: last + 1, toSeq: seq, teams: [...teams], count: seq - last };
+      return {
+        change: { fromSeq: last + 1, toSeq: seq, teams: [...teams], count: seq - last },
+        alerts: written,
+      };
     });
     return run.immediate();
   }
@@ -208,7 +250,7 @@ export async function writeAlertsPostgres(
   alerts: readonly AlertWrite[],
   updatedAt: string,
   notifyChannel: string | undefined,
-): Promise<AlertsIngested> {
+): Promise<AlertsWritten> {
   const counter = await sql<{ value: number }>`select value from alert_seq where id = 1 for update`.execute(
     tx,
   );
@@ -220,6 +262,7 @@ export async function writeAlertsPostgres(
       as k(team, fingerprint) on a.team = k.team and a.fingerprint = k.fingerprint`.execute(tx);
   const byKey = new Map(stored.rows.map((row) => [`${row.team}\u0000${row.fingerprint}`, row]));
   const rows: AlertTable[] = [];
+  const written: StoredAlert[] = [];
   for (const alert of alerts) {
     const row = planAlertRow(
       alert,
@@ -227,9 +270,11 @@ export async function writeAlertsPostgres(
       last + rows.length + 1,
       updatedAt,
     );
-    if (row) rows.push(row);
+    if (!row) continue;
+    rows.push(row);
+    written.push(writtenAlert(alert, row));
   }
-  if (rows.length === 0) return NOTHING_INGESTED;
+  if (rows.length === 0) return NOTHING_WRITTEN;
   const arrays = COLUMNS.map(
     (column) => sql`${rows.map((row) => row[column])}::${sql.raw(PG_TYPES[column])}[]`,
   );
@@ -250,9 +295,12 @@ export async function writeAlertsPostgres(
     )
     select ${notify}`.execute(tx);
   return {
-    fromSeq: last + 1,
-    toSeq,
-    teams: [...new Set(rows.map((row) => row.team))],
-    count: rows.length,
+    change: {
+      fromSeq: last + 1,
+      toSeq,
+      teams: [...new Set(rows.map((row) => row.team))],
+      count: rows.length,
+    },
+    alerts: written,
   };
 }

@@ -112,11 +112,12 @@ export class Store {
   }
 
   /**
-   * PostgreSQL: calls `onChange` whenever any server commits a resource write. Returns the function that
-   * stops listening. SQLite has one writer, this process, so there is nothing to listen to.
+   * PostgreSQL: calls `onChange` whenever any server commits a resource write, with the NOTIFY's payload
+   * (undefined after a (re)connect). Returns the function that stops listening. SQLite has one writer,
+   * this process, so there is nothing to listen to.
    */
   async listenForChanges(
-    onChange: () => void,
+    onChange: (payload?: string) => void,
     onError: (error: unknown) => void,
     /** `ALERT_CHANNEL` for alert ingests. */
     channel: string = CHANGE_CHANNEL,
@@ -140,7 +141,7 @@ export class Store {
     const attach = async (): Promise<void> => {
       const candidate = new pg.Client({ connectionString: url });
       client = candidate;
-      candidate.on('notification', onChange);
+      candidate.on('notification', (message) => onChange(message.payload));
       candidate.on('error', reconnect);
       try {
         await candidate.connect();

@@ -3,6 +3,7 @@ import type { Clock, Timer } from '@gantry/controllers';
 import { compileMatcher, matchesAll, type CompiledMatcher, type LabelSet } from '../matchers.ts';
 import { FLAP_DEFAULTS, FlapTracker, type FlapOptions, type FlapStateStore } from './flapping.ts';
 import { commonLabels, formatLabels, pickLabels } from './labels.ts';
+import { Membership } from './membership.ts';
 import type { NotificationLog, NotificationLogEntry } from './notification-log.ts';
 import {
   compileInhibitRule,
@@ -117,7 +118,7 @@ interface TeamState {
   /** Every alert the team's groups hold (the inhibition sources are read here). */
   readonly alerts: Map<string, DispatchAlert>;
   /** Which groups hold each alert. */
-  readonly membership: Map<string, Set<string>>;
+  readonly membership: Membership;
   readonly groups: Map<string, Group>;
   readonly log: Map<string, NotificationLogEntry>;
   /** The team's log entries read from the NotificationLog; undefined until asked, or after a failed read. */
@@ -312,9 +313,7 @@ export class AlertDispatcher {
     if (!state) return [];
     const now = this.#clock.now();
     return [...state.alerts.values()]
-      .filter(
-        (alert) => (state.membership.get(alert.fingerprint)?.size ?? 0) === 0 && !resolvedAt(alert, now),
-      )
+      .filter((alert) => state.membership.count(alert.fingerprint) === 0 && !resolvedAt(alert, now))
       .sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : 1))
       .map((alert) => ({
         ...alert,
@@ -332,7 +331,7 @@ export class AlertDispatcher {
   receivers(team: string, fingerprint: string): string[] {
     const state = this.#teams.get(team);
     const receivers = new Set<string>();
-    for (const id of state?.membership.get(fingerprint) ?? [])
+    for (const id of state?.membership.groups(fingerprint) ?? [])
       for (const receiver of state?.groups.get(id)?.route.receivers ?? []) receivers.add(receiver);
     return [...receivers].sort();
   }
@@ -373,7 +372,7 @@ export class AlertDispatcher {
         intervals: new Map(),
         silences: [],
         alerts: new Map(),
-        membership: new Map(),
+        membership: new Membership(),
         groups: new Map(),
         log: new Map(),
         logLoaded: undefined,
@@ -441,8 +440,6 @@ export class AlertDispatcher {
       state.inhibition.validUntil = Math.min(state.inhibition.validUntil, alert.endsAt);
     }
     state.alerts.set(alert.fingerprint, alert);
-    const member = state.membership.get(alert.fingerprint) ?? new Set<string>();
-    state.membership.set(alert.fingerprint, member);
     for (const root of state.roots) {
       for (const route of matchRoutes(root, alert.labels)) {
         const labels = pickLabels(alert.labels, route.groupBy, route.groupByAll);
@@ -464,7 +461,7 @@ export class AlertDispatcher {
           this.#schedule(state, group, route.groupWaitMs);
         }
         group.alerts.set(alert.fingerprint, alert);
-        member.add(id);
+        state.membership.add(alert.fingerprint, group.id);
         // As Alertmanager: an alert older than group_wait need not wait for it again (a restart, a reload).
         if (!group.hasFlushed && alert.startsAt + route.groupWaitMs < now && (group.nextAt ?? 0) > now) {
           this.#schedule(state, group, 0);
@@ -473,7 +470,7 @@ export class AlertDispatcher {
     }
     // A firing alert no route takes is kept: it may inhibit others, and a routing written later takes it
     // (setTeamConfig re-routes what is held). A resolved one is forgotten.
-    if (member.size === 0 && resolvedAt(alert, now)) {
+    if (state.membership.count(alert.fingerprint) === 0 && resolvedAt(alert, now)) {
       state.alerts.delete(alert.fingerprint);
       state.membership.delete(alert.fingerprint);
     }
@@ -562,10 +559,7 @@ export class AlertDispatcher {
       if (view.firing || stillOwed.has(alert.fingerprint) || group.alerts.get(alert.fingerprint) !== alert)
         continue;
       group.alerts.delete(alert.fingerprint);
-      const member = state.membership.get(alert.fingerprint);
-      member?.delete(group.id);
-      if (member?.size === 0) {
-        state.membership.delete(alert.fingerprint);
+      if (state.membership.remove(alert.fingerprint, group.id) === 0) {
         if (state.alerts.get(alert.fingerprint) === alert) {
           state.alerts.delete(alert.fingerprint);
           state.alertsVersion++;
@@ -622,19 +616,24 @@ export class AlertDispatcher {
     now: number,
   ): Promise<void> {
     const owedResolved = new Set(owedResolves.map((view) => view.alert.fingerprint));
+    // Sorted by their labels as Alertmanager prints them (each printed once, not at every comparison).
     const alerts: NotifiedAlert[] = views
       .map(({ alert, firing, flapping }) => ({
-        status: firing ? ('firing' as const) : ('resolved' as const),
-        fingerprint: alert.fingerprint,
-        labels: alert.labels,
-        annotations: alert.annotations,
-        startsAt: alert.startsAt,
-        endsAt: alert.endsAt,
-        generatorURL: alert.generatorURL,
-        flapping,
-        resolvedWhileMuted: owedResolved.has(alert.fingerprint),
+        order: formatLabels(alert.labels),
+        alert: {
+          status: firing ? ('firing' as const) : ('resolved' as const),
+          fingerprint: alert.fingerprint,
+          labels: alert.labels,
+          annotations: alert.annotations,
+          startsAt: alert.startsAt,
+          endsAt: alert.endsAt,
+          generatorURL: alert.generatorURL,
+          flapping,
+          resolvedWhileMuted: owedResolved.has(alert.fingerprint),
+        },
       }))
-      .sort((a, b) => formatLabels(a.labels).localeCompare(formatLabels(b.labels)));
+      .sort((a, b) => a.order.localeCompare(b.order))
+      .map(({ alert }) => alert);
     const firing = alerts.filter((alert) => alert.status === 'firing').map((alert) => alert.fingerprint);
     const resolved = alerts.filter((alert) => alert.status === 'resolved').map((alert) => alert.fingerprint);
     // A receiver without resolves is not told them, but the log still says they happened.
@@ -738,7 +737,7 @@ export class AlertDispatcher {
       state.flaps.sweep(now);
       // Alerts held without a group (no route took them) leave once resolved.
       for (const [fingerprint, alert] of state.alerts) {
-        if ((state.membership.get(fingerprint)?.size ?? 0) > 0 || !resolvedAt(alert, now)) continue;
+        if (state.membership.count(fingerprint) > 0 || !resolvedAt(alert, now)) continue;
         state.alerts.delete(fingerprint);
         state.membership.delete(fingerprint);
         state.alertsVersion++;

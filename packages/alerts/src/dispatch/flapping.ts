@@ -29,8 +29,28 @@ interface History extends FlapSnapshot {
   since: number;
 }
 
+/**
+ * An alert seen in one status only so far, as one number: `since * 2`, plus 1 when resolved. Nearly every
+ * alert is one of these; a History object (with its array) is made at its first transition. With 100,000
+ * alerts held that is about 10 MB less heap.
+ */
+type Settled = number;
+
+const settled = (status: 'firing' | 'resolved', since: number): Settled =>
+  since * 2 + (status === 'resolved' ? 1 : 0);
+
+const settledStatus = (value: Settled): 'firing' | 'resolved' =>
+  Math.abs(value % 2) === 1 ? 'resolved' : 'firing';
+
+function expand(value: History | Settled): History {
+  if (typeof value !== 'number') return value;
+  const status = settledStatus(value);
+  const since = (value - (status === 'resolved' ? 1 : 0)) / 2;
+  return { status, changes: [], flapping: false, firstStatus: status, since };
+}
+
 export class FlapTracker {
-  readonly #histories = new Map<string, History>();
+  readonly #histories = new Map<string, History | Settled>();
   readonly #onChange: ((fingerprint: string, snapshot: FlapSnapshot, at: number) => void) | undefined;
 
   /** `onChange` hears every transition and every settling (what a FlapStateStore saves). */
@@ -43,18 +63,14 @@ export class FlapTracker {
 
   /** Records the status seen at `at`; a change of status counts as a transition. */
   observe(fingerprint: string, status: 'firing' | 'resolved', at: number): void {
-    const history = this.#histories.get(fingerprint);
-    if (!history) {
-      this.#histories.set(fingerprint, {
-        status,
-        changes: [],
-        flapping: false,
-        firstStatus: status,
-        since: at,
-      });
+    const held = this.#histories.get(fingerprint);
+    if (held === undefined) {
+      this.#histories.set(fingerprint, settled(status, at));
       return;
     }
-    if (history.status === status) return;
+    if (typeof held === 'number' ? settledStatus(held) === status : held.status === status) return;
+    const history = expand(held);
+    if (history !== held) this.#histories.set(fingerprint, history);
     history.status = status;
     history.changes.push(at);
     this.#prune(history, at);
@@ -67,7 +83,7 @@ export class FlapTracker {
   /** Whether the alert flaps at `now` (settling it when it has been quiet long enough). */
   isFlapping(fingerprint: string, now: number): boolean {
     const history = this.#histories.get(fingerprint);
-    if (!history?.flapping) return false;
+    if (history === undefined || typeof history === 'number' || !history.flapping) return false;
     const last = history.changes.at(-1) ?? 0;
     if (now - last >= this.options.quietMs) {
       history.flapping = false;
@@ -83,7 +99,8 @@ export class FlapTracker {
    * it: their first status is a transition if it differs from the saved one.
    */
   restore(fingerprint: string, saved: FlapSnapshot, now: number): void {
-    const held = this.#histories.get(fingerprint);
+    const stored = this.#histories.get(fingerprint);
+    const held = stored === undefined ? undefined : expand(stored);
     const history: History = held
       ? {
           status: held.status,
@@ -109,12 +126,16 @@ export class FlapTracker {
   /** The alert's history now, if one is kept. */
   snapshot(fingerprint: string): FlapSnapshot | undefined {
     const history = this.#histories.get(fingerprint);
-    return history ? snapshot(history) : undefined;
+    return history === undefined ? undefined : snapshot(expand(history));
   }
 
   /** Forgets histories with no change within the window that are not flapping. */
   sweep(now: number): void {
     for (const [fingerprint, history] of this.#histories) {
+      if (typeof history === 'number') {
+        this.#histories.delete(fingerprint);
+        continue;
+      }
       this.#prune(history, now);
       if (!history.flapping && history.changes.length === 0) this.#histories.delete(fingerprint);
     }

@@ -82,8 +82,13 @@ export function normalizeAlert(
     detail: { path: `${path}${where}`, message },
   });
   // A label with an empty value is no label (Prometheus' rule); Alertmanager drops them before the fingerprint.
-  const labels: Record<string, string> = {};
-  for (const [name, value] of Object.entries(alert.labels)) if (value !== '') labels[name] = value;
+  // Empty values are dropped (as absent labels); a set without any is kept as it came (the body parser's
+  // object: no copy of every alert's labels, and the dispatcher holds the object as the parser sized it).
+  let labels: Record<string, string> = alert.labels;
+  if (Object.values(alert.labels).includes('')) {
+    labels = {};
+    for (const [name, value] of Object.entries(alert.labels)) if (value !== '') labels[name] = value;
+  }
   const names = Object.keys(labels);
   if (names.length === 0) return refuse('no_labels', '/labels', 'at least one label is required');
   if (!labels.alertname) return refuse('missing_alertname', '/labels/alertname', 'is required');

@@ -28,7 +28,7 @@ import {
 import { attemptDelivery } from './attempt.ts';
 import type { ChannelSource, HttpSend, MailSend, NotificationInput, SecretResolver } from './ports.ts';
 import { NotificationTemplateRenderer } from './template.ts';
-import { fetchSend, smtpSend } from './transports.ts';
+import { httpSend, smtpSend } from './transports.ts';
 
 const ajv = createAjv();
 const validateMessage = lazyValidator<WebhookMessage>(ajv, WebhookMessage);
@@ -161,7 +161,7 @@ export class NotificationService {
     const result = await attemptDelivery(
       {
         secrets: this.#deps.secrets,
-        http: this.#deps.http ?? fetchSend,
+        http: this.#deps.http ?? httpSend,
         mail: this.#deps.mail ?? smtpSend,
         clock: this.#deps.clock,
         templates: this.#templates,

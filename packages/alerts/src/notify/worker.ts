@@ -12,7 +12,7 @@ import { retryDelayMs } from './backoff.ts';
 import type { ChannelSource, HttpSend, MailSend, SecretResolver } from './ports.ts';
 import { NotificationTemplateRenderer } from './template.ts';
 import { TokenBucket } from './token-bucket.ts';
-import { fetchSend, smtpSend } from './transports.ts';
+import { httpSend, smtpSend } from './transports.ts';
 
 /** The outbox operations a worker uses (the store's NotificationRepository). */
 export type OutboxStore = Pick<NotificationRepository, 'claim' | 'finish' | 'release' | 'renew'>;
@@ -162,7 +162,9 @@ export class NotificationWorker {
       capacity,
       defaultCapacity: DEFAULT_CHANNEL_CAPACITY,
     });
-    for (const row of rows) this.#dispatch(row);
+    // The channels are read once per claim, for all its rows (a burst claims up to a channel's concurrency).
+    const specs = new Map<string, Promise<NotificationChannelSpec | undefined>>();
+    for (const row of rows) this.#dispatch(row, specs);
     return rows.length;
   }
 
@@ -211,11 +213,14 @@ export class NotificationWorker {
     }, every);
   }
 
-  #dispatch(row: ClaimedNotification): void {
+  #dispatch(
+    row: ClaimedNotification,
+    specs: Map<string, Promise<NotificationChannelSpec | undefined>>,
+  ): void {
     this.#claims.set(row.claimToken, (this.#claims.get(row.claimToken) ?? 0) + 1);
     const key = channelKey(row.team, row.channel);
     this.#starting.set(key, (this.#starting.get(key) ?? 0) + 1);
-    const send = this.#send(row)
+    const send = this.#send(row, specs)
       .catch((error: unknown) => this.#deps.onError?.(error))
       .finally(() => {
         const left = (this.#claims.get(row.claimToken) ?? 1) - 1;
@@ -227,7 +232,10 @@ export class NotificationWorker {
     this.#inFlight.add(send);
   }
 
-  async #send(row: ClaimedNotification): Promise<void> {
+  async #send(
+    row: ClaimedNotification,
+    specs: Map<string, Promise<NotificationChannelSpec | undefined>>,
+  ): Promise<void> {
     const key = channelKey(row.team, row.channel);
     let started = false;
     const start = () => {
@@ -238,13 +246,17 @@ export class NotificationWorker {
       else this.#starting.set(key, left);
     };
     try {
-      await this.#sendOnce(row, start);
+      await this.#sendOnce(row, specs, start);
     } finally {
       start();
     }
   }
 
-  async #sendOnce(row: ClaimedNotification, started: () => void): Promise<void> {
+  async #sendOnce(
+    row: ClaimedNotification,
+    specs: Map<string, Promise<NotificationChannelSpec | undefined>>,
+    started: () => void,
+  ): Promise<void> {
     const { clock } = this.#deps;
     const start = clock.now();
     const recorded: StoredAttempt[] = [];
@@ -280,7 +292,10 @@ export class NotificationWorker {
         },
         clock.now(),
       );
-    const spec = await this.#deps.channels.get(row.team, row.channel);
+    const key = channelKey(row.team, row.channel);
+    let read = specs.get(key);
+    if (!read) specs.set(key, (read = this.#deps.channels.get(row.team, row.channel)));
+    const spec = await read;
     if (!spec) {
       await finishFailed(`channel ${row.team}/${row.channel} does not exist`, 'channelNotFound');
       return;
@@ -290,7 +305,6 @@ export class NotificationWorker {
       await finishFailed('the stored message is not an Alertmanager v4 message', 'template');
       return;
     }
-    const key = channelKey(row.team, row.channel);
     const channel = this.#channel(key, spec, start);
     started();
     // A row beyond the channel's tokens goes back untouched, due when the bucket has one again (an
@@ -325,7 +339,7 @@ export class NotificationWorker {
     const result: AttemptResult = await attemptDelivery(
       {
         secrets: this.#deps.secrets,
-        http: this.#deps.http ?? fetchSend,
+        http: this.#deps.http ?? httpSend,
         mail: this.#deps.mail ?? smtpSend,
         clock,
         templates: this.#templates,

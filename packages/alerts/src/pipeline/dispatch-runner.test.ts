@@ -1,0 +1,153 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AlertRoutingSpec } from '@gantry/model';
+import { Store, type AlertWrite } from '@gantry/store';
+import { AlertDispatcher } from '../dispatch/dispatcher.ts';
+import { ManualClock } from '../dispatch/fake-clock.ts';
+import { MemoryNotificationLog } from '../dispatch/notification-log.ts';
+import type { AlertChange } from '../ingest/alert-changes.ts';
+import { AlertDispatchRunner } from './dispatch-runner.ts';
+
+const T0 = Date.parse('2026-12-03T08:00:00Z');
+const routing: AlertRoutingSpec = {
+  receivers: ['hook'],
+  groupBy: ['alertname'],
+  groupWait: '30s',
+  groupInterval: '5m',
+  repeatInterval: '4h',
+};
+
+const write = (name: string, endsAt = T0 + 3_600_000): AlertWrite => ({
+  team: 'ops',
+  fingerprint: `fp-${name}`,
+  labels: { alertname: name, team: 'ops' },
+  annotations: { summary: name },
+  startsAt: new Date(T0).toISOString(),
+  endsAt: new Date(endsAt).toISOString(),
+  generatorURL: '',
+  source: 'prometheus',
+  entities: {},
+});
+
+describe('AlertDispatchRunner', () => {
+  let store: Store;
+  let clock: ManualClock;
+  let runner: AlertDispatchRunner;
+  let reads: number;
+  let wake: ((change?: AlertChange) => void) | undefined;
+  /** Local hand-overs the watcher drops while positive (as if this server had not written them). */
+  let drop: number;
+  let errors: unknown[];
+
+  beforeEach(async () => {
+    store = await Store.open({ url: ':memory:' });
+    clock = new ManualClock(T0);
+    reads = 0;
+    drop = 0;
+    errors = [];
+    runner = new AlertDispatchRunner({
+      createDispatcher: () =>
+        new AlertDispatcher({ clock, log: new MemoryNotificationLog(), sink: { notify: async () => {} } }),
+      alerts: {
+        changedSince: (seq, limit) => {
+          reads++;
+          return store.alerts.changedSince(seq, limit);
+        },
+      },
+      resources: {
+        list: ({ kind }) =>
+          Promise.resolve({
+            resourceVersion: 1,
+            items:
+              kind === 'AlertRouting'
+                ? [
+                    {
+                      team: 'ops',
+                      name: 'main',
+                      json: JSON.stringify({
+                        apiVersion: 'gantry.dev/v1alpha1',
+                        kind: 'AlertRouting',
+                        metadata: { name: 'main', team: 'ops' },
+                        spec: routing,
+                      }),
+                    },
+                  ]
+                : [],
+          }),
+      },
+      subscribe: () => () => undefined,
+      watchAlerts: (onChange) => {
+        wake = onChange;
+        const stop = store.alerts.onIngested((change, alerts) => {
+          if (drop > 0) drop--;
+          else onChange({ kind: 'written', change, alerts });
+        });
+        return Promise.resolve(() => Promise.resolve(stop()));
+      },
+      clock,
+      onError: (error) => errors.push(error),
+      safetyPollMs: 3_600_000,
+    });
+  });
+  afterEach(async () => {
+    await runner.stop();
+    await store.close();
+  });
+
+  const post = (alerts: AlertWrite[]) => store.alerts.upsert(alerts, new Date(clock.now()).toISOString());
+  const held = () =>
+    runner
+      .dispatcher!.groups('ops')
+      .flatMap((group) => group.fingerprints)
+      .sort();
+  /** Lets a read started by a wake-up finish. */
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
+
+  it('takes the rows a local write hands over without reading them back', async () => {
+    await post([write('A')]);
+    await runner.start();
+    expect(reads).toBe(1);
+    expect(held()).toEqual(['fp-A']);
+
+    await post([write('B'), write('C')]);
+    await post([write('A', T0 + 7_200_000)]);
+    await settle();
+    expect(held()).toEqual(['fp-A', 'fp-B', 'fp-C']);
+    expect(reads).toBe(1);
+    expect(errors).toEqual([]);
+  });
+
+  it('reads what it did not see when a hand-over does not follow the last change it handled', async () => {
+    await runner.start();
+    expect(reads).toBe(1);
+    drop = 1;
+    await post([write('A')]);
+    await settle();
+    expect(held()).toEqual([]);
+    // B's hand-over leaves a gap (A): both are read.
+    await post([write('B')]);
+    await settle();
+    expect(held()).toEqual(['fp-A', 'fp-B']);
+    expect(reads).toBe(2);
+    expect(errors).toEqual([]);
+  });
+
+  it('reads after a commit announced beyond what it handled, and not for one it handled', async () => {
+    await runner.start();
+    await post([write('A')]);
+    await settle();
+    expect(reads).toBe(1);
+    wake!({ kind: 'committed', toSeq: 1 });
+    await settle();
+    expect(reads).toBe(1);
+    drop = 1;
+    await post([write('B')]);
+    wake!({ kind: 'committed', toSeq: 2 });
+    await settle();
+    expect(reads).toBe(2);
+    expect(held()).toEqual(['fp-A', 'fp-B']);
+    // A (re)connected listener knows nothing: it reads.
+    wake!();
+    await settle();
+    expect(reads).toBe(3);
+  });
+});
