@@ -1,4 +1,5 @@
 import type { Clock, EventRecorder, Timer } from '@gantry/controllers';
+import type { AlertChange } from '@gantry/alerts';
 import type { CelEngine } from '@gantry/delivery';
 import type { CorrelationRuleSpec, Resource } from '@gantry/model';
 import type {
@@ -34,8 +35,11 @@ export interface CorrelationRunnerDeps {
   resources: Pick<ResourceRepository, 'list'>;
   /** The change feed of resource writes (CorrelationRules, Teams). */
   subscribe(listener: (change: StoredChange) => void): () => void;
-  /** Wakes on every committed ingest (`watchAlertChanges`); answers a stop. */
-  watchAlerts(onChange: () => void): Promise<() => Promise<void>>;
+  /**
+   * Wakes on every committed ingest (`watchAlertChanges`), with the rows when this process wrote them;
+   * answers a stop.
+   */
+  watchAlerts(onChange: (change?: AlertChange) => void): Promise<() => Promise<void>>;
   topology: TopologySource;
   cel: CelEngine;
   clock: Clock;
@@ -129,6 +133,10 @@ class Term {
   readonly #options: ResolvedOptions;
   readonly #onFailure: () => void;
   #seq = 0;
+  /** Rows this process wrote, handed over as written (the objects the dispatcher holds too). */
+  #handed: (readonly StoredAlert[])[] = [];
+  /** Whether the next pass must read the table (a wake-up without rows, a gap, the safety poll). */
+  #mustRead = true;
   #rebuilt = false;
   #working: Promise<void> | undefined;
   #again = false;
@@ -166,7 +174,7 @@ class Term {
     for (const team of pending) this.#reloadRules(team);
     const groups = (await this.#deps.state.loadGroups()).map((row) => JSON.parse(row.data) as GroupRecord);
     this.engine.restore(groups, await this.#deps.state.loadMembers());
-    this.#stops.push(await this.#deps.watchAlerts(() => void this.#work()));
+    this.#stops.push(await this.#deps.watchAlerts((change) => this.#onAlertChange(change)));
     await this.#work();
     this.#schedulePoll();
   }
@@ -192,8 +200,17 @@ class Term {
   #schedulePoll(): void {
     if (this.#stopped) return;
     this.#poll = this.#deps.clock.setTimeout(() => {
+      this.#mustRead = true;
       void this.#work().finally(() => this.#schedulePoll());
     }, this.#options.safetyPollMs);
+  }
+
+  /** Rows written here are taken as written; a commit up to a sequence handled needs nothing; else read. */
+  #onAlertChange(change: AlertChange | undefined): void {
+    if (change?.kind === 'committed' && change.toSeq <= this.#seq) return;
+    if (change?.kind === 'written') this.#handed.push(change.alerts);
+    else this.#mustRead = true;
+    void this.#work();
   }
 
   /** Reads what changed and decides; overlapping calls coalesce into one more pass. */
@@ -227,16 +244,36 @@ class Term {
     return working;
   }
 
+  /**
+   * Observes every alert change after the last one handled: the rows handed over while they follow on
+   * from it, then, if a wake-up had none or they left a gap, the table from there.
+   */
   async #catchUp(): Promise<void> {
+    while (this.#handed.length > 0 && !this.#mustRead) {
+      const rows = this.#handed.shift()!;
+      const next = rows.find((alert) => alert.seq > this.#seq);
+      if (next === undefined) continue;
+      if (next.seq !== this.#seq + 1) this.#mustRead = true;
+      else await this.#observe(rows);
+    }
+    if (!this.#mustRead) return;
+    this.#mustRead = false;
+    this.#handed = [];
     for (;;) {
       if (this.#stopped) return;
       const page = await this.#deps.alerts.changedSince(this.#seq, this.#options.pageSize);
-      for (const alert of page) {
-        const now = this.#deps.clock.now();
-        this.engine.observe(engineAlert(alert), await this.#placeOf(alert), now);
-        this.#seq = alert.seq;
-      }
+      await this.#observe(page);
       if (page.length < this.#options.pageSize) return;
+    }
+  }
+
+  /** Observes the rows after the last sequence handled, in order. */
+  async #observe(rows: readonly StoredAlert[]): Promise<void> {
+    for (const alert of rows) {
+      if (alert.seq <= this.#seq) continue;
+      const now = this.#deps.clock.now();
+      this.engine.observe(engineAlert(alert), await this.#placeOf(alert), now);
+      this.#seq = alert.seq;
     }
   }
 
