@@ -11,6 +11,7 @@ export const WATCHED = {
   DaemonSet: '/apis/apps/v1/daemonsets',
   Job: '/apis/batch/v1/jobs',
   CronJob: '/apis/batch/v1/cronjobs',
+  PodDisruptionBudget: '/apis/policy/v1/poddisruptionbudgets',
   Pod: '/api/v1/pods',
   Event: '/api/v1/events',
 } as const;

@@ -121,6 +121,8 @@ export function createInspectionData(deps: InspectionDataDeps): InspectionData {
     const budgetsByCluster = new Map<string, PodDisruptionBudgetData[]>();
     const budgetsByNamespace = new Map<string, PodDisruptionBudgetData[]>();
     for (const budget of budgets) {
+      // The fleet's own rows (with `selector`) come with the workloads' coverage already judged.
+      if ('selector' in budget.data) continue;
       budgetsByCluster.set(budget.cluster, [...(budgetsByCluster.get(budget.cluster) ?? []), budget.data]);
       const key = `${budget.cluster}\u0000${budget.namespace}`;
       budgetsByNamespace.set(key, [...(budgetsByNamespace.get(key) ?? []), budget.data]);
@@ -153,13 +155,13 @@ export function createInspectionData(deps: InspectionDataDeps): InspectionData {
             images: workload.images,
             imageRefs: refs,
             unpinnedImages: refs.filter((ref) => !ref.pinned).map((ref) => ref.image),
-            // A cluster whose inventory holds no PodDisruptionBudget at all cannot tell "none" from "not
-            // collected": unknown, never a false "uncovered".
-            podDisruptionBudget: covered
-              ? 'covered'
-              : budgetsByCluster.has(item.cluster)
-                ? 'uncovered'
-                : 'unknown',
+            // The fleet judges coverage as it collects (the pods' labels against each budget's selector);
+            // rows written without that judgement are matched here by `matchLabels`. A cluster whose
+            // inventory holds no PodDisruptionBudget at all cannot tell "none" from "not collected":
+            // unknown, never a false "uncovered".
+            podDisruptionBudget:
+              workload.podDisruptionBudget ??
+              (covered ? 'covered' : budgetsByCluster.has(item.cluster) ? 'uncovered' : 'unknown'),
           },
         });
       }
@@ -254,9 +256,13 @@ export function createInspectionData(deps: InspectionDataDeps): InspectionData {
   };
 }
 
-/** A PodDisruptionBudget as the inventory would hold it (`kind: PodDisruptionBudget`, data below). */
+/**
+ * A PodDisruptionBudget row of kind `PodDisruptionBudget` written by hand or by an older fleet: a selector
+ * of `matchLabels` alone. The fleet's rows are `PodDisruptionBudgetSummary` (with `selector`).
+ */
 export interface PodDisruptionBudgetData {
   matchLabels?: Record<string, string>;
+  selector?: unknown;
 }
 
 function selects(matchLabels: Record<string, string> | undefined, labels: Record<string, string>): boolean {
