@@ -158,7 +158,8 @@ export const ConfigSchema = Type.Object(
       minimum: 1,
       maximum: 256,
       default: 8,
-      description: 'Inspection runs the scheduler keeps going at once (ADR 0020).',
+      description:
+        'Scheduled inspection runs doing their checks at once; every run still starts on its slot and waits its turn beyond this (ADR 0024).',
       env: 'GANTRY_INSPECTION_CONCURRENCY',
     }),
     jobLostAfterSeconds: Type.Number({

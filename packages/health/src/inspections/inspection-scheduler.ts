@@ -3,12 +3,18 @@ import type { Resource } from '@gantry/model';
 import { nextCronTime } from '@gantry/jobs';
 import type { ResourceRepository, RiskRepository } from '@gantry/store';
 import type { RiskSink } from '../ports.ts';
+import type { InspectionData } from './inspection-data.ts';
 import type { InspectionResource, InspectionRunner } from './inspection-runner.ts';
+import { TeamSnapshot } from './team-snapshot.ts';
+import { WorkSlots } from './work-slots.ts';
 
 export interface InspectionSchedulerOptions {
   /** How often every Inspection is read again (besides the change feed's pokes). */
   resyncMs: number;
-  /** Runs at once, all inspections together. */
+  /**
+   * Runs doing their checks at once, all inspections together. A run starts (is claimed) on its slot
+   * whatever this is; beyond it, started runs wait their turn for their checks (ADR 0024).
+   */
   concurrency: number;
   /** A scheduled run still `running` this long after it started belongs to a dead server: failed. */
   interruptedAfterMs: number;
@@ -40,10 +46,15 @@ interface Entry {
  * before it runs (`inspection_runs` unique per slot), so a restart or a new leader resumes from the last
  * claimed slot and no slot ever runs twice. Slots missed while no server led fold into the latest one.
  * A slot that comes while the inspection's previous run still goes is skipped.
+ *
+ * Every due run starts on its slot (ADR 0024): the tick claims them all at once and gives the runs of
+ * one team one snapshot of the team's objects, taken at the tick; the expensive part, judging and
+ * recording, is bounded by `concurrency` work slots that started runs take in turn.
  */
 export class InspectionScheduler {
   readonly #entries = new Map<string, Entry>();
   readonly #running = new Map<string, Promise<void>>();
+  readonly #work: WorkSlots;
   #timer: Timer | undefined;
   #stopped = true;
   #lastResync = 0;
@@ -56,13 +67,17 @@ export class InspectionScheduler {
       /** Where the open risks of deleted Inspections are closed. */
       sink: RiskSink;
       runner: Pick<InspectionRunner, 'run'>;
+      /** The team's objects that the runs of one tick share. */
+      data: InspectionData;
       clock: Clock;
       onError?: (error: unknown, what: string) => void;
       /** Called when a scheduled run starts, with how late it is after its slot (ms). */
       onDrift?: (ms: number) => void;
     },
     private readonly options: InspectionSchedulerOptions = DEFAULT_INSPECTION_SCHEDULER_OPTIONS,
-  ) {}
+  ) {
+    this.#work = new WorkSlots(options.concurrency);
+  }
 
   async start(): Promise<void> {
     if (!this.#stopped) return;
@@ -173,6 +188,12 @@ export class InspectionScheduler {
     const now = this.deps.clock.now();
     if (now - this.#lastResync >= this.options.resyncMs) await this.resync();
     const outcomes: SlotOutcome[] = [];
+    const snapshots = new Map<string, TeamSnapshot>();
+    const snapshotOf = (team: string) => {
+      let snapshot = snapshots.get(team);
+      if (!snapshot) snapshots.set(team, (snapshot = new TeamSnapshot(this.deps.data, team, now)));
+      return snapshot;
+    };
     for (const [key, entry] of this.#entries) {
       if (entry.due === undefined || entry.due > now) continue;
       // Missed slots fold into the latest one that has come.
@@ -193,7 +214,6 @@ export class InspectionScheduler {
         outcomes.push({ inspection: key, slot: slotIso, action: 'Skipped', why: 'PreviousRunGoing' });
         continue;
       }
-      while (this.#running.size >= this.options.concurrency) await Promise.race(this.#running.values());
       this.deps.onDrift?.(this.deps.clock.now() - slot);
       const started = this.deps.runner
         .run(entry.inspection, {
@@ -204,6 +224,8 @@ export class InspectionScheduler {
             lastScheduleTime: slotIso,
             ...(following !== undefined ? { nextRunTime: new Date(following).toISOString() } : {}),
           },
+          snapshot: snapshotOf(entry.inspection.metadata.team ?? ''),
+          admit: () => this.#work.acquire(),
         })
         .then(
           (run) => {
