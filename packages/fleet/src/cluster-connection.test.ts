@@ -13,10 +13,12 @@ type Row = Extract<InventoryChange, { op: 'upsert' }>['item'];
  */
 function fakeApiServer(lists: Record<string, KubeObject[] | Promise<KubeObject[]> | KubeApiError>) {
   const emitters = new Map<string, (event: WatchEvent) => void>();
+  const requested: string[] = [];
   const client: KubeClient = {
     server: 'https://fake',
     close: () => undefined,
     request: async <T>(_method: string, path: string) => {
+      requested.push(decodeURIComponent(path));
       const list = lists[path.split('?')[0]!] ?? [];
       if (list instanceof KubeApiError) throw list;
       return { metadata: { resourceVersion: '1' }, items: await list } as T;
@@ -26,7 +28,7 @@ function fakeApiServer(lists: Record<string, KubeObject[] | Promise<KubeObject[]
       return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     },
   };
-  return { client, emit: (path: string, event: WatchEvent) => emitters.get(path)!(event) };
+  return { client, requested, emit: (path: string, event: WatchEvent) => emitters.get(path)!(event) };
 }
 
 /** The inventory as the connection writes it, in memory. */
@@ -71,8 +73,9 @@ async function until(what: string, condition: () => boolean): Promise<void> {
   if (!condition()) throw new Error(`never: ${what}`);
 }
 
-function connect(client: KubeClient, inventory: InventoryRepository) {
+function connect(client: KubeClient, inventory: InventoryRepository, tlsCertificates = false) {
   return new ClusterConnection({
+    tlsCertificates,
     cluster: 'shop/east',
     team: 'shop',
     client,
@@ -112,7 +115,7 @@ describe('ClusterConnection: PodDisruptionBudgets', () => {
         () => rows.has('StatefulSet/data/db') && rows.has('Deployment/shop/api'),
       );
       expect(coverage('Deployment', 'shop', 'web')).toBeUndefined();
-      expect(connection.state().kinds.PodDisruptionBudget.synced).toBe(false);
+      expect(connection.state().kinds.PodDisruptionBudget!.synced).toBe(false);
 
       listBudgets([
         budget('shop', 'web', { matchLabels: { app: 'web' } }),
@@ -133,7 +136,7 @@ describe('ClusterConnection: PodDisruptionBudgets', () => {
         disruptionsAllowed: 2,
         expectedPods: 3,
       });
-      expect(connection.state().kinds.PodDisruptionBudget.synced).toBe(true);
+      expect(connection.state().kinds.PodDisruptionBudget!.synced).toBe(true);
 
       // A budget added for api, web's removed, and one that selects every pod of batch.
       api.emit(BUDGETS, { type: 'ADDED', object: budget('shop', 'api', { matchLabels: { app: 'api' } }) });
@@ -168,9 +171,56 @@ describe('ClusterConnection: PodDisruptionBudgets', () => {
     connection.start();
     try {
       await until('web stored', () => rows.has('Deployment/shop/web'));
-      await until('the failure seen', () => connection.state().kinds.PodDisruptionBudget.error !== undefined);
+      await until(
+        'the failure seen',
+        () => connection.state().kinds.PodDisruptionBudget!.error !== undefined,
+      );
       expect(connection.state().kinds.PodDisruptionBudget).toMatchObject({ synced: false, errorStatus: 403 });
       expect(coverage('Deployment', 'shop', 'web')).toBeUndefined();
+    } finally {
+      await connection.stop();
+    }
+  });
+});
+
+describe('ClusterConnection: TLS Secrets (opt-in)', () => {
+  const SECRETS = '/api/v1/secrets';
+  const tlsSecret = {
+    metadata: { name: 'shop-tls', namespace: 'shop', uid: 's1' },
+    type: 'kubernetes.io/tls',
+    data: { 'tls.crt': Buffer.from('not a certificate').toString('base64'), 'tls.key': 'c2VjcmV0' },
+  };
+
+  it('lists only kubernetes.io/tls Secrets, and keeps no secret data', async () => {
+    const api = fakeApiServer({ [SECRETS]: [tlsSecret] });
+    const { inventory, rows } = memoryInventory();
+    const connection = connect(api.client, inventory, true);
+    connection.start();
+    try {
+      await until('the secret summarized', () => rows.has('TLSCertificate/shop/shop-tls'));
+      expect(api.requested.find((path) => path.startsWith(SECRETS))).toContain(
+        'fieldSelector=type=kubernetes.io/tls',
+      );
+      expect(rows.get('TLSCertificate/shop/shop-tls')!.data).toEqual({
+        unreadable: 'tls.crt is not a PEM or DER certificate',
+      });
+      expect(JSON.stringify([...rows.values()])).not.toContain('c2VjcmV0');
+      await until('synced', () => connection.state().kinds.TLSCertificate?.synced === true);
+    } finally {
+      await connection.stop();
+    }
+  });
+
+  it('does not touch Secrets unless opted in', async () => {
+    const api = fakeApiServer({ [SECRETS]: [tlsSecret] });
+    const { inventory, rows } = memoryInventory();
+    const connection = connect(api.client, inventory);
+    connection.start();
+    try {
+      await until('the nodes listed', () => connection.state().kinds.Node!.synced);
+      expect(api.requested.some((path) => path.startsWith(SECRETS))).toBe(false);
+      expect(connection.state().kinds.TLSCertificate).toBeUndefined();
+      expect([...rows.keys()].some((key) => key.startsWith('TLSCertificate/'))).toBe(false);
     } finally {
       await connection.stop();
     }

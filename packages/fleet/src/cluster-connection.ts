@@ -21,6 +21,7 @@ import {
   podTemplateLabels,
   summarizePodDisruptionBudget,
 } from './inventory/disruption-budgets.ts';
+import { summarizeTlsSecret, TLS_SECRETS } from './inventory/tls-certificates.ts';
 import type { KubeClient, KubeObject } from './kube/kube-client.ts';
 import { abortableSleep, Reflector } from './kube/reflector.ts';
 
@@ -33,7 +34,8 @@ export interface KindState {
 }
 
 export interface ConnectionState {
-  kinds: Record<WatchedKind, KindState>;
+  /** Every kind this connection watches (`TLSCertificate` only when opted in). */
+  kinds: Partial<Record<WatchedKind, KindState>>;
   nodes: number;
   readyNodes: number;
   namespaces: number;
@@ -54,6 +56,11 @@ export interface ConnectionOptions {
   flushIntervalMs?: number;
   /** Told whenever the connection's state changes in a way status should show (sync, failure). */
   onStateChange?: () => void;
+  /**
+   * Also list and watch the `kubernetes.io/tls` Secrets and keep each certificate's expiry
+   * (`GANTRY_FLEET_TLS_CERTIFICATES`, off by default): their data crosses the wire, only `notAfter` is kept.
+   */
+  tlsCertificates?: boolean;
 }
 
 const WORKLOADS = new Set<string>(WORKLOAD_KINDS);
@@ -78,9 +85,8 @@ interface HeldWorkload {
  */
 export class ClusterConnection {
   readonly #abort = new AbortController();
-  readonly #kinds = Object.fromEntries(
-    Object.keys(WATCHED).map((kind) => [kind, { synced: false }]),
-  ) as Record<WatchedKind, KindState>;
+  readonly #watches: { kind: WatchedKind; path: string; params?: Record<string, string> }[];
+  readonly #kinds: Partial<Record<WatchedKind, KindState>>;
   readonly #nodes = new Map<string, boolean>();
   readonly #namespaces = new Set<string>();
   readonly #workloads = new Set<string>();
@@ -99,7 +105,15 @@ export class ClusterConnection {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<unknown> | undefined;
 
-  constructor(private readonly options: ConnectionOptions) {}
+  constructor(private readonly options: ConnectionOptions) {
+    this.#watches = [
+      ...(Object.entries(WATCHED) as [WatchedKind, string][]).map(([kind, path]) => ({ kind, path })),
+      ...(options.tlsCertificates
+        ? [{ kind: 'TLSCertificate' as const, path: TLS_SECRETS.path, params: { ...TLS_SECRETS.params } }]
+        : []),
+    ];
+    this.#kinds = Object.fromEntries(this.#watches.map(({ kind }) => [kind, { synced: false }]));
+  }
 
   get cluster(): string {
     return this.options.cluster;
@@ -109,9 +123,10 @@ export class ClusterConnection {
     const { client, logger } = this.options;
     this.#timer = setInterval(() => this.#flush(), this.options.flushIntervalMs ?? 100);
     this.#running = Promise.all(
-      (Object.entries(WATCHED) as [WatchedKind, string][]).map(([kind, path]) => {
+      this.#watches.map(({ kind, path, params }) => {
         const reflector = new Reflector(client, this.#handlers(kind), {
           path,
+          ...(params ? { params } : {}),
           pageSize: 500,
           watchTimeoutSeconds: 300,
           backoff: { baseMs: 500, maxMs: 30_000 },
@@ -146,7 +161,7 @@ export class ClusterConnection {
   }
 
   #setState(kind: WatchedKind, next: KindState): void {
-    const before = this.#kinds[kind];
+    const before = this.#kinds[kind] ?? { synced: false };
     this.#kinds[kind] = next;
     if (before.synced !== next.synced || before.error !== next.error) this.options.onStateChange?.();
   }
@@ -186,6 +201,7 @@ export class ClusterConnection {
     if (kind === 'Node') return this.#item(kind, object, summarizeNode(object));
     if (kind === 'Namespace') return this.#item(kind, object, summarizeNamespace(object));
     if (kind === BUDGET) return this.#item(kind, object, summarizePodDisruptionBudget(object));
+    if (kind === 'TLSCertificate') return this.#item(kind, object, summarizeTlsSecret(object));
     const workloadKind = kind as WorkloadKind;
     const namespace = object.metadata.namespace ?? '';
     const podLabels = podTemplateLabels(workloadKind, object);

@@ -8,6 +8,7 @@ import {
   type InspectionSubject,
   type NodeSummary,
   type Resource,
+  type TlsCertificateSummary,
   type WorkloadSummary,
 } from '@gantry/model';
 import type { InventoryRepository, ResourceRepository } from '@gantry/store';
@@ -19,7 +20,7 @@ export interface InspectionSubjectItem {
   /** Human form for default titles. */
   label: string;
   entities: {
-    kind: 'Node' | 'Workload' | 'Cluster' | 'Application';
+    kind: 'Node' | 'Workload' | 'Cluster' | 'Application' | 'Namespace';
     name: string;
     cluster?: string;
     namespace?: string;
@@ -218,6 +219,31 @@ export function createInspectionData(deps: InspectionDataDeps): InspectionData {
     return out;
   }
 
+  /** The TLS Secrets of the team's clusters, where the fleet collects them (`GANTRY_FLEET_TLS_CERTIFICATES`). */
+  async function certificates(team: string, now: number): Promise<InspectionSubjectItem[]> {
+    const items = await listInventory<TlsCertificateSummary>('TLSCertificate', await clusterIds(team));
+    return items.map((item) => {
+      const cluster = clusterName(item.cluster);
+      const notAfter = item.data.notAfter ?? null;
+      return {
+        key: `${cluster}/${item.namespace}/${item.name}`,
+        label: `TLS secret ${item.namespace}/${item.name} in cluster ${cluster}`,
+        entities: [
+          { kind: 'Namespace', name: item.namespace, cluster },
+          { kind: 'Cluster', name: cluster },
+        ],
+        binding: {
+          name: item.name,
+          namespace: item.namespace,
+          cluster,
+          notAfter,
+          daysLeft: notAfter === null ? null : Math.floor((Date.parse(notAfter) - now) / DAY_MS),
+          readable: notAfter !== null,
+        },
+      };
+    });
+  }
+
   async function applications(team: string, now: number): Promise<InspectionSubjectItem[]> {
     const items = await listKind<Resource<ApplicationSpec, ApplicationStatus>>('Application', team);
     return items.map((app) => ({
@@ -251,6 +277,8 @@ export function createInspectionData(deps: InspectionDataDeps): InspectionData {
           return clusters(team, now);
         case 'applications':
           return applications(team, now);
+        case 'certificates':
+          return certificates(team, now);
       }
     },
   };

@@ -1,4 +1,10 @@
-import type { InspectionCheckResult, InspectionFinding, InspectionSubject, RiskEntity } from '@gantry/model';
+import {
+  INSPECTION_SUBJECTS,
+  type InspectionCheckResult,
+  type InspectionFinding,
+  type InspectionSubject,
+  type RiskEntity,
+} from '@gantry/model';
 import { AlertRuleReason, type PrometheusQuerier } from '@gantry/alerts';
 import { celToJson, type CelBindings, type CelProgram } from '@gantry/delivery';
 import type { CompiledCheck } from './compile-inspection.ts';
@@ -168,7 +174,7 @@ async function find(check: CompiledCheck, context: CheckContext): Promise<Found>
 const YIELD_EVERY = 100;
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-const SUBJECTS: readonly InspectionSubject[] = ['nodes', 'workloads', 'clusters', 'applications'];
+const SUBJECTS: readonly InspectionSubject[] = INSPECTION_SUBJECTS;
 
 type Judged = { ok: true; holds: boolean; score: number } | ({ ok: false } & Failure);
 

@@ -8,6 +8,7 @@ export const SUBJECT_VARIABLE: Readonly<Record<InspectionSubject, string>> = {
   workloads: 'workload',
   clusters: 'cluster',
   applications: 'application',
+  certificates: 'certificate',
 };
 
 /**

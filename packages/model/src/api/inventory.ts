@@ -126,6 +126,23 @@ export const PodDisruptionBudgetSummary = Type.Object(
 );
 export type PodDisruptionBudgetSummary = Static<typeof PodDisruptionBudgetSummary>;
 
+/**
+ * A `kubernetes.io/tls` Secret as the inventory holds it (kind `TLSCertificate`, collected only when
+ * `GANTRY_FLEET_TLS_CERTIFICATES` is on): the expiry of its certificate, never the secret's data.
+ */
+export const TlsCertificateSummary = Type.Object(
+  {
+    notAfter: Type.Optional(
+      Type.String({ format: 'date-time', description: "The first certificate's expiry." }),
+    ),
+    unreadable: Type.Optional(
+      Type.String({ description: 'Why no expiry could be read (never the content).' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type TlsCertificateSummary = Static<typeof TlsCertificateSummary>;
+
 export const InventoryNode = Type.Object(
   { ...InventoryItemFields, ...NodeSummary.properties },
   { additionalProperties: false },
