@@ -219,6 +219,17 @@ const runs = await store.connection.db
   .where('slot', '<', new Date(end).toISOString())
   .execute();
 const drift = runs.map((run) => Date.parse(run.started_at) - Date.parse(run.slot));
+// Per slot: the first and the last run's start (a burst's runs share one slot).
+const bySlot = new Map();
+for (const run of runs) {
+  const late = Date.parse(run.started_at) - Date.parse(run.slot);
+  const entry = bySlot.get(run.slot) ?? { runs: 0, first: Infinity, last: -Infinity };
+  bySlot.set(run.slot, {
+    runs: entry.runs + 1,
+    first: Math.min(entry.first, late),
+    last: Math.max(entry.last, late),
+  });
+}
 const finishedLate = runs
   .filter((run) => run.finished_at)
   .map((run) => Date.parse(run.finished_at) - Date.parse(run.slot));
@@ -256,6 +267,11 @@ const result = {
   findingsPerRun: runs.length ? Math.round(findings / runs.length) : 0,
   openRisks: Number(openRisks.n),
   driftMs: d,
+  onDriftMs: percentiles(drifts),
+  busiestSlots: [...bySlot]
+    .sort((a, b) => b[1].runs - a[1].runs || b[1].last - a[1].last)
+    .slice(0, 5)
+    .map(([slot, e]) => `${slot}: ${e.runs} runs, started ${e.first}–${e.last} ms late`),
   finishedAfterSlotMs: f,
   runMs: r,
   cpuSecondsPerMinute: Math.round(((cpu.user + cpu.system) / 1e6 / ((end - startedAt) / 60_000)) * 10) / 10,
@@ -270,6 +286,7 @@ else {
   console.log(
     `drift ms: p50 ${d.p50} p99 ${d.p99} max ${d.max}; finished after slot ms: p50 ${f.p50} p99 ${f.p99} max ${f.max}; run ms: p50 ${r.p50} p99 ${r.p99} max ${r.max}`,
   );
+  for (const slot of result.busiestSlots) console.log(`slot ${slot}`);
   for (const f of result.failures) console.log(`failed: ${f.count} ${f.reason}: ${f.example}`);
   console.log(
     `CPU ${result.cpuSecondsPerMinute} s per minute, RSS ${result.rssMb} MB, load ${result.loadAverage.join(' ')}`,

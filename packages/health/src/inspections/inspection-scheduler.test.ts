@@ -110,6 +110,16 @@ describe('InspectionScheduler', () => {
     await s.settle();
     expect(await slots('nodes')).toEqual(['2026-03-02T10:30:00.000Z']);
     expect(iso(s.dueTimes().get(`${TEAM}/nodes`))).toBe('2026-03-02T10:35:00.000Z');
+    // Again from a slot worked out ahead at the last tick (10:40 after 10:35): still the latest one.
+    h.clock.set(at('2026-03-02T10:52:00Z'));
+    await s.tick();
+    await s.settle();
+    expect(await slots('nodes')).toEqual(['2026-03-02T10:30:00.000Z', '2026-03-02T10:50:00.000Z']);
+    expect(iso(s.dueTimes().get(`${TEAM}/nodes`))).toBe('2026-03-02T10:55:00.000Z');
+    expect((await h.get('nodes')).status).toMatchObject({
+      lastScheduleTime: '2026-03-02T10:50:00.000Z',
+      nextRunTime: '2026-03-02T10:55:00.000Z',
+    });
     await s.stop();
   });
 

@@ -37,6 +37,21 @@ interface Entry {
   lastSlot?: number;
   /** The next cron slot to run, ms; undefined when suspended or the cron never fires again. */
   due?: number;
+  /**
+   * The slot after `due`, worked out ahead (after a tick's runs have started), so that a tick that
+   * starts many runs does no cron arithmetic before their claims.
+   */
+  following?: number;
+}
+
+/** Whether two versions of an Inspection have the same slots (so held due times stay right). */
+function sameSchedule(a: InspectionResource, b: InspectionResource): boolean {
+  return (
+    a.metadata.uid === b.metadata.uid &&
+    a.spec.suspend === b.spec.suspend &&
+    a.spec.schedule.cron === b.spec.schedule.cron &&
+    a.spec.schedule.timeZone === b.spec.schedule.timeZone
+  );
 }
 
 /**
@@ -146,6 +161,11 @@ export class InspectionScheduler {
         const key = `${inspection.metadata.team}/${inspection.metadata.name}`;
         seen.add(key);
         const held = this.#entries.get(key);
+        if (held && sameSchedule(held.inspection, inspection)) {
+          // Nothing about its slots changed: the due times held stay (no cron arithmetic per resync).
+          held.inspection = inspection;
+          continue;
+        }
         let lastSlot = held?.lastSlot;
         if (!held) {
           const claimed = await this.deps.runs.lastSlot(
@@ -194,21 +214,20 @@ export class InspectionScheduler {
       if (!snapshot) snapshots.set(team, (snapshot = new TeamSnapshot(this.deps.data, team, now)));
       return snapshot;
     };
+    const advanced: Entry[] = [];
     for (const [key, entry] of this.#entries) {
       if (entry.due === undefined || entry.due > now) continue;
       // Missed slots fold into the latest one that has come.
       let slot = entry.due;
-      for (
-        let next = this.#next(entry.inspection, slot), guard = 0;
-        next !== undefined && next <= now && guard < 100_000;
-        guard += 1
-      ) {
-        slot = next;
-        next = this.#next(entry.inspection, slot);
+      let following = entry.following ?? this.#next(entry.inspection, slot);
+      for (let guard = 0; following !== undefined && following <= now && guard < 100_000; guard += 1) {
+        slot = following;
+        following = this.#next(entry.inspection, slot);
       }
-      const following = this.#next(entry.inspection, slot);
       entry.due = following;
+      delete entry.following;
       entry.lastSlot = slot;
+      advanced.push(entry);
       const slotIso = new Date(slot).toISOString();
       if (this.#running.has(key)) {
         outcomes.push({ inspection: key, slot: slotIso, action: 'Skipped', why: 'PreviousRunGoing' });
@@ -237,6 +256,12 @@ export class InspectionScheduler {
       this.#running.set(key, started);
       outcomes.push({ inspection: key, slot: slotIso, action: 'Started' });
     }
+    // The runs are started (their start times taken); now the slots after the new due ones.
+    for (const entry of advanced)
+      if (entry.due !== undefined) {
+        const next = this.#next(entry.inspection, entry.due);
+        if (next !== undefined) entry.following = next;
+      }
     return outcomes;
   }
 
