@@ -1,15 +1,17 @@
 // Risk inspection (issue 11, Performance: "1,000 inspection checks a minute with schedule drift p99
 // under 1 s"). In one process, as `gantry server` runs them: the inspections module on a SQLite file, its
 // scheduler on the system clock under its lease, a team inventory in the store (nodes and workloads of
-// several clusters), and a stub Prometheus over HTTP. `--inspections` Inspections of `--checks` checks
-// each run every minute: by default their cron slots are spread over the minute's seconds (six-field
-// crons), as a team spreads its crons; `--burst` puts them all on second 0. The script reports checks
-// run per minute, runs' drift (a run's start minus its cron slot, from the run records), run duration,
-// and how many risks the runs recorded.
+// several clusters); a stub Prometheus over HTTP in a child process (as a real one is another process).
+// `--inspections` Inspections of `--checks` checks each run every minute: by default their cron slots are
+// spread over the minute's seconds (six-field crons), as a team spreads its crons; `--burst` puts them all
+// on second 0. The script reports checks run per minute, runs' drift (a run's recorded start minus its
+// cron slot, from the run records), how late runs finished (finish minus slot), run duration, and how
+// many risks the runs recorded. Profile with `node --cpu-prof --import tsx bench/inspections.mjs ...`.
 // Usage: node --import tsx bench/inspections.mjs [--inspections 100] [--checks 10] [--minutes 3]
 //   [--teams 10] [--nodes 300] [--workloads 600] [--concurrency 8] [--burst] [--json]
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
+import { loadavg } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -50,20 +52,29 @@ for (const kind of builtinKinds) kinds.register(kind);
 const resources = new ResourceService(kinds, store.resources);
 const caller = { principal: SYSTEM_PRINCIPAL, source: 'bench' };
 
-// A stub Prometheus: every query answers 20 series, a quarter of them over the checks' threshold.
-const prometheus = http.createServer((req, res) => {
+// A stub Prometheus in its own process: every query answers 20 series, a quarter of them over the
+// checks' threshold. It prints its port once it listens.
+const STUB = `
+const http = require('node:http');
+const server = http.createServer((req, res) => {
   req.resume();
   req.on('end', () => {
     const result = Array.from({ length: 20 }, (_, i) => ({
-      metric: { cluster: `c${i % 3}`, node: `n${i}` },
+      metric: { cluster: 'c' + (i % 3), node: 'n' + i },
       value: [Date.now() / 1000, String(i % 4 === 0 ? 0.95 : 0.4)],
     }));
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
   });
 });
-await new Promise((resolve) => prometheus.listen(0, '127.0.0.1', resolve));
-const prometheusUrl = `http://127.0.0.1:${prometheus.address().port}`;
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+`;
+const prometheus = spawn(process.execPath, ['-e', STUB], { stdio: ['ignore', 'pipe', 'inherit'] });
+const prometheusPort = await new Promise((resolve, reject) => {
+  prometheus.stdout.once('data', (chunk) => resolve(Number(String(chunk).trim())));
+  prometheus.once('exit', (code) => reject(new Error(`the stub Prometheus exited with ${code}`)));
+});
+const prometheusUrl = `http://127.0.0.1:${prometheusPort}`;
 
 const now = new Date().toISOString();
 for (let t = 0; t < teams; t += 1) {
@@ -208,6 +219,20 @@ const runs = await store.connection.db
   .where('slot', '<', new Date(end).toISOString())
   .execute();
 const drift = runs.map((run) => Date.parse(run.started_at) - Date.parse(run.slot));
+// Per slot: the first and the last run's start (a burst's runs share one slot).
+const bySlot = new Map();
+for (const run of runs) {
+  const late = Date.parse(run.started_at) - Date.parse(run.slot);
+  const entry = bySlot.get(run.slot) ?? { runs: 0, first: Infinity, last: -Infinity };
+  bySlot.set(run.slot, {
+    runs: entry.runs + 1,
+    first: Math.min(entry.first, late),
+    last: Math.max(entry.last, late),
+  });
+}
+const finishedLate = runs
+  .filter((run) => run.finished_at)
+  .map((run) => Date.parse(run.finished_at) - Date.parse(run.slot));
 const duration = runs
   .filter((run) => run.finished_at)
   .map((run) => Date.parse(run.finished_at) - Date.parse(run.started_at));
@@ -223,6 +248,7 @@ const failures = await store.connection.db
 const expectedRuns = inspections * minutes;
 const d = percentiles(drift);
 const r = percentiles(duration);
+const f = percentiles(finishedLate);
 const openRisks = await store.connection.db
   .selectFrom('risks')
   .select((eb) => eb.fn.countAll().as('n'))
@@ -241,9 +267,16 @@ const result = {
   findingsPerRun: runs.length ? Math.round(findings / runs.length) : 0,
   openRisks: Number(openRisks.n),
   driftMs: d,
+  onDriftMs: percentiles(drifts),
+  busiestSlots: [...bySlot]
+    .sort((a, b) => b[1].runs - a[1].runs || b[1].last - a[1].last)
+    .slice(0, 5)
+    .map(([slot, e]) => `${slot}: ${e.runs} runs, started ${e.first}–${e.last} ms late`),
+  finishedAfterSlotMs: f,
   runMs: r,
   cpuSecondsPerMinute: Math.round(((cpu.user + cpu.system) / 1e6 / ((end - startedAt) / 60_000)) * 10) / 10,
   rssMb: Math.round(process.memoryUsage().rss / 1048576),
+  loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
 };
 if (values.json) console.log(JSON.stringify(result));
 else {
@@ -251,11 +284,14 @@ else {
     `${runs.length}/${expectedRuns} runs, ${result.checksPerMinute} checks/min (${failed} failed), ${result.findingsPerRun} findings/run, ${result.openRisks} open risks`,
   );
   console.log(
-    `drift ms: p50 ${d.p50} p99 ${d.p99} max ${d.max}; run ms: p50 ${r.p50} p99 ${r.p99} max ${r.max}`,
+    `drift ms: p50 ${d.p50} p99 ${d.p99} max ${d.max}; finished after slot ms: p50 ${f.p50} p99 ${f.p99} max ${f.max}; run ms: p50 ${r.p50} p99 ${r.p99} max ${r.max}`,
   );
+  for (const slot of result.busiestSlots) console.log(`slot ${slot}`);
   for (const f of result.failures) console.log(`failed: ${f.count} ${f.reason}: ${f.example}`);
-  console.log(`CPU ${result.cpuSecondsPerMinute} s per minute, RSS ${result.rssMb} MB`);
+  console.log(
+    `CPU ${result.cpuSecondsPerMinute} s per minute, RSS ${result.rssMb} MB, load ${result.loadAverage.join(' ')}`,
+  );
 }
 await store.close();
-prometheus.close();
+prometheus.kill();
 rmSync(dir, { recursive: true, force: true });

@@ -166,6 +166,8 @@ describe('inspections and risks over the HTTP API', () => {
       'workload-resilience/no-pod-disruption-budget': ['c1/shop/Deployment/web'],
       'unpinned-images/unpinned-images': ['c1/shop/Deployment/api'],
       'certificate-expiry/client-certificate': ['c1'],
+      // No TLS Secret in this inventory (the fleet collects them only when opted in).
+      'certificate-expiry/tls-secret': [],
     });
     const risks = (await api.get('/api/teams/ops/risks')).body.items as Risk[];
     expect(risks).toHaveLength(6);

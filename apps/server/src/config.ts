@@ -158,8 +158,15 @@ export const ConfigSchema = Type.Object(
       minimum: 1,
       maximum: 256,
       default: 8,
-      description: 'Inspection runs the scheduler keeps going at once (ADR 0020).',
+      description:
+        'Scheduled inspection runs doing their checks at once; every run still starts on its slot and waits its turn beyond this (ADR 0024).',
       env: 'GANTRY_INSPECTION_CONCURRENCY',
+    }),
+    fleetTlsCertificates: Type.Boolean({
+      default: false,
+      description:
+        "Also watch the clusters' kubernetes.io/tls Secrets and keep each certificate's expiry (notAfter) only, for inspections; the secrets' data is read and dropped, never stored. Needs list and watch on secrets.",
+      env: 'GANTRY_FLEET_TLS_CERTIFICATES',
     }),
     jobLostAfterSeconds: Type.Number({
       minimum: 1,

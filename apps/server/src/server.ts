@@ -234,6 +234,7 @@ export async function startServer(
       events: store.events,
       logger: logger.child({ component: 'fleet' }),
       now,
+      tlsCertificates: config.fleetTlsCertificates,
     });
     cleanups.unshift(() => connections.stopAll());
     const fleet = new FleetService({

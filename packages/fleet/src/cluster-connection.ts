@@ -9,7 +9,19 @@ import {
   WATCHED,
   type WatchedKind,
 } from './inventory/summaries.ts';
-import { WORKLOAD_KINDS, type WorkloadKind } from '@gantry/model';
+import {
+  WORKLOAD_KINDS,
+  type LabelSelectorSummary,
+  type PodDisruptionBudgetSummary,
+  type WorkloadKind,
+  type WorkloadSummary,
+} from '@gantry/model';
+import {
+  DisruptionBudgetIndex,
+  podTemplateLabels,
+  summarizePodDisruptionBudget,
+} from './inventory/disruption-budgets.ts';
+import { summarizeTlsSecret, TLS_SECRETS } from './inventory/tls-certificates.ts';
 import type { KubeClient, KubeObject } from './kube/kube-client.ts';
 import { abortableSleep, Reflector } from './kube/reflector.ts';
 
@@ -22,7 +34,8 @@ export interface KindState {
 }
 
 export interface ConnectionState {
-  kinds: Record<WatchedKind, KindState>;
+  /** Every kind this connection watches (`TLSCertificate` only when opted in). */
+  kinds: Partial<Record<WatchedKind, KindState>>;
   nodes: number;
   readyNodes: number;
   namespaces: number;
@@ -43,12 +56,27 @@ export interface ConnectionOptions {
   flushIntervalMs?: number;
   /** Told whenever the connection's state changes in a way status should show (sync, failure). */
   onStateChange?: () => void;
+  /**
+   * Also list and watch the `kubernetes.io/tls` Secrets and keep each certificate's expiry
+   * (`GANTRY_FLEET_TLS_CERTIFICATES`, off by default): their data crosses the wire, only `notAfter` is kept.
+   */
+  tlsCertificates?: boolean;
 }
 
 const WORKLOADS = new Set<string>(WORKLOAD_KINDS);
 
 type InventoryRow = Extract<InventoryChange, { op: 'upsert' }>['item'];
 const POD_SUMMARY = 'PodSummary';
+const BUDGET = 'PodDisruptionBudget';
+
+/**
+ * A workload as last stored, with the labels of its pods: stored again when a PodDisruptionBudget's
+ * change turns its coverage.
+ */
+interface HeldWorkload {
+  row: InventoryRow;
+  podLabels: Record<string, string>;
+}
 
 /**
  * Everything Gantry watches in one cluster: a reflector per resource kind feeding the inventory and the
@@ -57,9 +85,8 @@ const POD_SUMMARY = 'PodSummary';
  */
 export class ClusterConnection {
   readonly #abort = new AbortController();
-  readonly #kinds = Object.fromEntries(
-    Object.keys(WATCHED).map((kind) => [kind, { synced: false }]),
-  ) as Record<WatchedKind, KindState>;
+  readonly #watches: { kind: WatchedKind; path: string; params?: Record<string, string> }[];
+  readonly #kinds: Partial<Record<WatchedKind, KindState>>;
   readonly #nodes = new Map<string, boolean>();
   readonly #namespaces = new Set<string>();
   readonly #workloads = new Set<string>();
@@ -67,13 +94,26 @@ export class ClusterConnection {
   readonly #pods = new Map<string, { namespace: string; phase: string }>();
   readonly #podCounts = new Map<string, Map<string, number>>();
   readonly #dirtyPodNamespaces = new Set<string>();
+  readonly #budgets = new DisruptionBudgetIndex();
+  /** The budgets of a list in progress: they replace the index once the list is complete. */
+  #budgetListing: { namespace: string; name: string; selector: LabelSelectorSummary | null }[] = [];
+  /** namespace → `kind/name` → the workload as stored. */
+  readonly #held = new Map<string, Map<string, HeldWorkload>>();
   #pending: InventoryChange[] = [];
   #pendingEvents: ObservedEvent[] = [];
   #writes: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<unknown> | undefined;
 
-  constructor(private readonly options: ConnectionOptions) {}
+  constructor(private readonly options: ConnectionOptions) {
+    this.#watches = [
+      ...(Object.entries(WATCHED) as [WatchedKind, string][]).map(([kind, path]) => ({ kind, path })),
+      ...(options.tlsCertificates
+        ? [{ kind: 'TLSCertificate' as const, path: TLS_SECRETS.path, params: { ...TLS_SECRETS.params } }]
+        : []),
+    ];
+    this.#kinds = Object.fromEntries(this.#watches.map(({ kind }) => [kind, { synced: false }]));
+  }
 
   get cluster(): string {
     return this.options.cluster;
@@ -83,9 +123,10 @@ export class ClusterConnection {
     const { client, logger } = this.options;
     this.#timer = setInterval(() => this.#flush(), this.options.flushIntervalMs ?? 100);
     this.#running = Promise.all(
-      (Object.entries(WATCHED) as [WatchedKind, string][]).map(([kind, path]) => {
+      this.#watches.map(({ kind, path, params }) => {
         const reflector = new Reflector(client, this.#handlers(kind), {
           path,
+          ...(params ? { params } : {}),
           pageSize: 500,
           watchTimeoutSeconds: 300,
           backoff: { baseMs: 500, maxMs: 30_000 },
@@ -120,7 +161,7 @@ export class ClusterConnection {
   }
 
   #setState(kind: WatchedKind, next: KindState): void {
-    const before = this.#kinds[kind];
+    const before = this.#kinds[kind] ?? { synced: false };
     this.#kinds[kind] = next;
     if (before.synced !== next.synced || before.error !== next.error) this.options.onStateChange?.();
   }
@@ -155,10 +196,46 @@ export class ClusterConnection {
     };
   }
 
-  #summary(kind: WatchedKind, object: KubeObject): unknown {
-    if (kind === 'Node') return summarizeNode(object);
-    if (kind === 'Namespace') return summarizeNamespace(object);
-    return summarizeWorkload(kind as WorkloadKind, object);
+  /** The inventory row of an object; a workload's carries its PodDisruptionBudget coverage, and is held. */
+  #row(kind: WatchedKind, object: KubeObject): InventoryRow {
+    if (kind === 'Node') return this.#item(kind, object, summarizeNode(object));
+    if (kind === 'Namespace') return this.#item(kind, object, summarizeNamespace(object));
+    if (kind === BUDGET) return this.#item(kind, object, summarizePodDisruptionBudget(object));
+    if (kind === 'TLSCertificate') return this.#item(kind, object, summarizeTlsSecret(object));
+    const workloadKind = kind as WorkloadKind;
+    const namespace = object.metadata.namespace ?? '';
+    const podLabels = podTemplateLabels(workloadKind, object);
+    const summary = summarizeWorkload(workloadKind, object);
+    const coverage = this.#budgets.coverage(namespace, podLabels);
+    const row = this.#item(kind, object, coverage ? { ...summary, podDisruptionBudget: coverage } : summary);
+    let held = this.#held.get(namespace);
+    if (!held) this.#held.set(namespace, (held = new Map()));
+    held.set(`${kind}/${object.metadata.name}`, { row, podLabels });
+    return row;
+  }
+
+  #release(kind: string, namespace: string, name: string): void {
+    const held = this.#held.get(namespace);
+    held?.delete(`${kind}/${name}`);
+    if (held?.size === 0) this.#held.delete(namespace);
+  }
+
+  /**
+   * The PodDisruptionBudgets of `namespace` (or of every namespace) changed: each held workload whose
+   * coverage turned is stored again.
+   */
+  #recover(namespace?: string): void {
+    const namespaces = namespace === undefined ? [...this.#held.values()] : [this.#held.get(namespace)];
+    for (const held of namespaces) {
+      for (const entry of held?.values() ?? []) {
+        const data = entry.row.data as WorkloadSummary;
+        const coverage = this.#budgets.coverage(entry.row.namespace, entry.podLabels);
+        if (coverage === data.podDisruptionBudget) continue;
+        const { podDisruptionBudget: _previous, ...rest } = data;
+        entry.row = { ...entry.row, data: coverage ? { ...rest, podDisruptionBudget: coverage } : rest };
+        this.#pending.push({ op: 'upsert', item: entry.row });
+      }
+    }
   }
 
   #track(kind: WatchedKind, object: KubeObject, present: boolean): void {
@@ -198,27 +275,47 @@ export class ClusterConnection {
       this.#listing.set(kind, []);
       if (kind === 'Node') this.#nodes.clear();
       if (kind === 'Namespace') this.#namespaces.clear();
-      if (WORKLOADS.has(kind))
+      if (kind === BUDGET) this.#budgetListing = [];
+      if (WORKLOADS.has(kind)) {
         for (const key of [...this.#workloads]) if (key.startsWith(`${kind}/`)) this.#workloads.delete(key);
+        for (const [namespace, held] of [...this.#held])
+          for (const key of [...held.keys()])
+            if (key.startsWith(`${kind}/`)) this.#release(kind, namespace, key.slice(kind.length + 1));
+      }
     }
     const rows = this.#listing.get(kind)!;
     for (const object of items) {
       this.#track(kind, object, true);
-      rows.push(this.#item(kind, object, this.#summary(kind, object)));
+      rows.push(this.#row(kind, object));
+      if (kind === BUDGET)
+        this.#budgetListing.push({
+          namespace: object.metadata.namespace ?? '',
+          name: object.metadata.name,
+          selector: (rows.at(-1)!.data as PodDisruptionBudgetSummary).selector,
+        });
     }
   }
 
   #replaced(kind: WatchedKind): void {
-    const rows = this.#listing.get(kind);
+    let rows = this.#listing.get(kind);
     this.#listing.delete(kind);
     if (!rows) return;
     // A full list replaces what was stored, after whatever was queued before it.
     this.#pending = this.#pending.filter(
       (change) => (change.op === 'upsert' ? change.item.kind : change.kind) !== kind,
     );
+    // Workloads as held now: a budget's change during the list has turned some rows' coverage since.
+    if (WORKLOADS.has(kind))
+      rows = rows.map((row) => this.#held.get(row.namespace)?.get(`${kind}/${row.name}`)?.row ?? row);
+    const replaced = rows;
     this.#enqueueWrite(() =>
-      this.options.inventory.replaceKind(this.options.cluster, kind, rows, this.#nowIso()),
+      this.options.inventory.replaceKind(this.options.cluster, kind, replaced, this.#nowIso()),
     );
+    if (kind === BUDGET) {
+      this.#budgets.replace(this.#budgetListing);
+      this.#budgetListing = [];
+      this.#recover();
+    }
   }
 
   #upsert(kind: WatchedKind, object: KubeObject): void {
@@ -228,20 +325,32 @@ export class ClusterConnection {
       return;
     }
     this.#track(kind, object, true);
-    this.#pending.push({ op: 'upsert', item: this.#item(kind, object, this.#summary(kind, object)) });
+    const row = this.#row(kind, object);
+    this.#pending.push({ op: 'upsert', item: row });
+    if (kind === BUDGET) {
+      const { selector } = row.data as PodDisruptionBudgetSummary;
+      this.#budgets.set(row.namespace, row.name, selector);
+      this.#recover(row.namespace);
+    }
   }
 
   #remove(kind: WatchedKind, object: KubeObject): void {
     if (kind === 'Pod') return this.#removePod(object);
     if (kind === 'Event') return;
+    const namespace = object.metadata.namespace ?? '';
     this.#track(kind, object, false);
+    if (WORKLOADS.has(kind)) this.#release(kind, namespace, object.metadata.name);
     this.#pending.push({
       op: 'delete',
       cluster: this.options.cluster,
       kind,
-      namespace: object.metadata.namespace ?? '',
+      namespace,
       name: object.metadata.name,
     });
+    if (kind === BUDGET) {
+      this.#budgets.delete(namespace, object.metadata.name);
+      this.#recover(namespace);
+    }
   }
 
   #count(namespace: string, phase: string, delta: number): void {

@@ -14,6 +14,8 @@ export class ConnectionRegistry {
       logger: Logger;
       now: () => number;
       flushIntervalMs?: number;
+      /** `GANTRY_FLEET_TLS_CERTIFICATES`: every connection keeps its TLS Secrets' expiry. */
+      tlsCertificates?: boolean;
     },
   ) {}
 
@@ -42,6 +44,7 @@ export class ConnectionRegistry {
       now: this.deps.now,
       ...(this.deps.flushIntervalMs !== undefined ? { flushIntervalMs: this.deps.flushIntervalMs } : {}),
       ...(onStateChange ? { onStateChange } : {}),
+      ...(this.deps.tlsCertificates ? { tlsCertificates: true } : {}),
     });
     this.#connections.set(cluster, { connection, fingerprint });
     connection.start();

@@ -11,10 +11,12 @@ export const WATCHED = {
   DaemonSet: '/apis/apps/v1/daemonsets',
   Job: '/apis/batch/v1/jobs',
   CronJob: '/apis/batch/v1/cronjobs',
+  PodDisruptionBudget: '/apis/policy/v1/poddisruptionbudgets',
   Pod: '/api/v1/pods',
   Event: '/api/v1/events',
 } as const;
-export type WatchedKind = keyof typeof WATCHED;
+/** The kinds a connection may watch: WATCHED, and `TLSCertificate` when the operator opts in. */
+export type WatchedKind = keyof typeof WATCHED | 'TLSCertificate';
 
 // The summaries are the fleet API's wire shapes (packages/model/src/api/inventory.ts) less the item fields.
 

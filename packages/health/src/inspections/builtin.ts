@@ -153,8 +153,11 @@ export const INSPECTION_TEMPLATES: readonly InspectionTemplate[] = [
   {
     name: 'certificate-expiry',
     description:
-      'Clusters whose kubeconfig client certificate (the one Gantry uses) expires within 30 days; where the kubeconfig has none, nothing is visible and nothing is reported.',
-    requires: ['a Cluster whose kubeconfig carries client-certificate-data'],
+      "Clusters whose kubeconfig client certificate (the one Gantry uses) expires within 30 days, and the clusters' kubernetes.io/tls Secrets whose certificate does; where none is visible, nothing is reported.",
+    requires: [
+      'a Cluster whose kubeconfig carries client-certificate-data',
+      'for TLS Secrets: GANTRY_FLEET_TLS_CERTIFICATES=true on the server',
+    ],
     spec: {
       schedule: { cron: '17 6 * * *', timeZone: 'UTC' },
       suspend: false,
@@ -169,6 +172,18 @@ export const INSPECTION_TEMPLATES: readonly InspectionTemplate[] = [
           scoreExpression:
             'cluster.clientCertificate.daysLeft < 0 ? 100 : cluster.clientCertificate.daysLeft < 7 ? 90 : 60',
           title: '${cluster.name}: client certificate expires ${cluster.clientCertificate.notAfter}',
+          maxRisks: 500,
+        },
+        {
+          name: 'tls-secret',
+          inventory: {
+            over: 'certificates',
+            condition: 'certificate.readable && certificate.daysLeft < 30',
+          },
+          score: 60,
+          scoreExpression: 'certificate.daysLeft < 0 ? 100 : certificate.daysLeft < 7 ? 90 : 60',
+          title:
+            '${certificate.namespace}/${certificate.name} (${certificate.cluster}): certificate expires ${certificate.notAfter}',
           maxRisks: 500,
         },
       ],

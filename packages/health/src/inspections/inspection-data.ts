@@ -8,6 +8,7 @@ import {
   type InspectionSubject,
   type NodeSummary,
   type Resource,
+  type TlsCertificateSummary,
   type WorkloadSummary,
 } from '@gantry/model';
 import type { InventoryRepository, ResourceRepository } from '@gantry/store';
@@ -19,7 +20,7 @@ export interface InspectionSubjectItem {
   /** Human form for default titles. */
   label: string;
   entities: {
-    kind: 'Node' | 'Workload' | 'Cluster' | 'Application';
+    kind: 'Node' | 'Workload' | 'Cluster' | 'Application' | 'Namespace';
     name: string;
     cluster?: string;
     namespace?: string;
@@ -121,6 +122,8 @@ export function createInspectionData(deps: InspectionDataDeps): InspectionData {
     const budgetsByCluster = new Map<string, PodDisruptionBudgetData[]>();
     const budgetsByNamespace = new Map<string, PodDisruptionBudgetData[]>();
     for (const budget of budgets) {
+      // The fleet's own rows (with `selector`) come with the workloads' coverage already judged.
+      if ('selector' in budget.data) continue;
       budgetsByCluster.set(budget.cluster, [...(budgetsByCluster.get(budget.cluster) ?? []), budget.data]);
       const key = `${budget.cluster}\u0000${budget.namespace}`;
       budgetsByNamespace.set(key, [...(budgetsByNamespace.get(key) ?? []), budget.data]);
@@ -153,13 +156,13 @@ export function createInspectionData(deps: InspectionDataDeps): InspectionData {
             images: workload.images,
             imageRefs: refs,
             unpinnedImages: refs.filter((ref) => !ref.pinned).map((ref) => ref.image),
-            // A cluster whose inventory holds no PodDisruptionBudget at all cannot tell "none" from "not
-            // collected": unknown, never a false "uncovered".
-            podDisruptionBudget: covered
-              ? 'covered'
-              : budgetsByCluster.has(item.cluster)
-                ? 'uncovered'
-                : 'unknown',
+            // The fleet judges coverage as it collects (the pods' labels against each budget's selector);
+            // rows written without that judgement are matched here by `matchLabels`. A cluster whose
+            // inventory holds no PodDisruptionBudget at all cannot tell "none" from "not collected":
+            // unknown, never a false "uncovered".
+            podDisruptionBudget:
+              workload.podDisruptionBudget ??
+              (covered ? 'covered' : budgetsByCluster.has(item.cluster) ? 'uncovered' : 'unknown'),
           },
         });
       }
@@ -216,6 +219,31 @@ export function createInspectionData(deps: InspectionDataDeps): InspectionData {
     return out;
   }
 
+  /** The TLS Secrets of the team's clusters, where the fleet collects them (`GANTRY_FLEET_TLS_CERTIFICATES`). */
+  async function certificates(team: string, now: number): Promise<InspectionSubjectItem[]> {
+    const items = await listInventory<TlsCertificateSummary>('TLSCertificate', await clusterIds(team));
+    return items.map((item) => {
+      const cluster = clusterName(item.cluster);
+      const notAfter = item.data.notAfter ?? null;
+      return {
+        key: `${cluster}/${item.namespace}/${item.name}`,
+        label: `TLS secret ${item.namespace}/${item.name} in cluster ${cluster}`,
+        entities: [
+          { kind: 'Namespace', name: item.namespace, cluster },
+          { kind: 'Cluster', name: cluster },
+        ],
+        binding: {
+          name: item.name,
+          namespace: item.namespace,
+          cluster,
+          notAfter,
+          daysLeft: notAfter === null ? null : Math.floor((Date.parse(notAfter) - now) / DAY_MS),
+          readable: notAfter !== null,
+        },
+      };
+    });
+  }
+
   async function applications(team: string, now: number): Promise<InspectionSubjectItem[]> {
     const items = await listKind<Resource<ApplicationSpec, ApplicationStatus>>('Application', team);
     return items.map((app) => ({
@@ -249,14 +277,20 @@ export function createInspectionData(deps: InspectionDataDeps): InspectionData {
           return clusters(team, now);
         case 'applications':
           return applications(team, now);
+        case 'certificates':
+          return certificates(team, now);
       }
     },
   };
 }
 
-/** A PodDisruptionBudget as the inventory would hold it (`kind: PodDisruptionBudget`, data below). */
+/**
+ * A PodDisruptionBudget row of kind `PodDisruptionBudget` written by hand or by an older fleet: a selector
+ * of `matchLabels` alone. The fleet's rows are `PodDisruptionBudgetSummary` (with `selector`).
+ */
 export interface PodDisruptionBudgetData {
   matchLabels?: Record<string, string>;
+  selector?: unknown;
 }
 
 function selects(matchLabels: Record<string, string> | undefined, labels: Record<string, string>): boolean {

@@ -7,7 +7,6 @@ import {
   type InspectionRunWithResults,
   type InspectionSpec,
   type InspectionStatus,
-  type InspectionSubject,
   type Resource,
 } from '@gantry/model';
 import type { PrometheusQuerier } from '@gantry/alerts';
@@ -16,11 +15,12 @@ import { SYSTEM_PRINCIPAL, type Caller } from '@gantry/identity';
 import type { ResourceService } from '@gantry/resources';
 import type { RiskRepository } from '@gantry/store';
 import type { RiskSink } from '../ports.ts';
-import { compileInspection } from './compile-inspection.ts';
-import type { InspectionData, InspectionSubjectItem } from './inspection-data.ts';
+import { compileInspection, type InspectionCompile } from './compile-inspection.ts';
+import type { InspectionData } from './inspection-data.ts';
 import type { MetricsSourceResolver } from './metrics-sources.ts';
 import { InspectionCondition, InspectionEventReason } from './reasons.ts';
 import { runCheck } from './run-check.ts';
+import { TeamSnapshot } from './team-snapshot.ts';
 
 export type InspectionResource = Resource<InspectionSpec, InspectionStatus>;
 
@@ -43,6 +43,16 @@ export interface RunRequest {
   createdBy: string;
   /** Written into the status with the run (the scheduler knows them). */
   schedule?: { lastScheduleTime: string; nextRunTime?: string };
+  /**
+   * The team's objects to judge, shared with the other runs of the scheduler's tick (same team); absent:
+   * the run reads its own, at its start.
+   */
+  snapshot?: TeamSnapshot;
+  /**
+   * Waited for once the run is claimed, before its checks: the scheduler bounds how many runs do their
+   * checks at once (ADR 0024). Resolves with the function that lets the next run in.
+   */
+  admit?: () => Promise<() => void>;
 }
 
 const ACTOR = 'controller/health-inspections';
@@ -51,13 +61,17 @@ const SYSTEM: Caller = { principal: SYSTEM_PRINCIPAL, source: ACTOR };
 const CHECK_CONCURRENCY = 4;
 
 /**
- * One run of an Inspection, in stages: claim (the run record; a scheduled slot already claimed is not run
- * again) → checks (each to a result; the team's objects read once per run) → record (results with the
- * run; risks through the RiskSink for checks that reached a verdict, so a failed or empty query neither
- * opens nor closes a risk; open risks of checks no longer in the spec close) → report (status: last
- * run, the ChecksSucceeded condition; a Warning event per failed check).
+ * One run of an Inspection, in stages: claim (the run record, started now; a scheduled slot already
+ * claimed is not run again) → admit (a scheduled run waits for one of the scheduler's work slots) →
+ * checks (each to a result, judging the team's objects as of the run's snapshot) → record (results with
+ * the run; risks through the RiskSink for checks that reached a verdict, so a failed or empty query
+ * neither opens nor closes a risk; open risks of checks no longer in the spec close) → report (status:
+ * last run, the ChecksSucceeded condition; a Warning event per failed check).
  */
 export class InspectionRunner {
+  /** Each Inspection's checks as last compiled, by `team/name`, with the spec they were compiled from. */
+  readonly #compiled = new Map<string, { uid: string; spec: string; compiled: InspectionCompile }>();
+
   constructor(private readonly deps: InspectionRunnerDeps) {}
 
   async run(
@@ -66,7 +80,9 @@ export class InspectionRunner {
   ): Promise<InspectionRunWithResults | undefined> {
     const { name, team = '' } = inspection.metadata;
     const startedAt = this.deps.clock.now();
-    const compiled = compileInspection(this.deps.engine, inspection.spec);
+    if (request.snapshot && request.snapshot.team !== team)
+      throw new Error(`a snapshot of team ${request.snapshot.team} given to a run of team ${team}`);
+    const compiled = this.#compile(inspection);
     const run = await this.deps.runs.startRun({
       team,
       inspection: name,
@@ -76,7 +92,38 @@ export class InspectionRunner {
       startedAt: new Date(startedAt).toISOString(),
     });
     if (!run) return undefined;
+    const release = request.admit ? await request.admit() : undefined;
+    try {
+      return await this.#checkAndRecord(inspection, request, compiled, run.id, startedAt);
+    } finally {
+      release?.();
+    }
+  }
 
+  /**
+   * The spec's compiled checks, kept while the spec stays the same (the CEL engine caches programs by
+   * text; this keeps the cron, the templates and the checks' shape work too).
+   */
+  #compile(inspection: InspectionResource): InspectionCompile {
+    const { name, team = '', uid = '' } = inspection.metadata;
+    const key = `${team}/${name}`;
+    const spec = JSON.stringify(inspection.spec);
+    const held = this.#compiled.get(key);
+    if (held && held.uid === uid && held.spec === spec) return held.compiled;
+    const compiled = compileInspection(this.deps.engine, inspection.spec);
+    this.#compiled.set(key, { uid, spec, compiled });
+    return compiled;
+  }
+
+  async #checkAndRecord(
+    inspection: InspectionResource,
+    request: RunRequest,
+    compiled: InspectionCompile,
+    runId: string,
+    startedAt: number,
+  ): Promise<InspectionRunWithResults> {
+    const { name, team = '' } = inspection.metadata;
+    const run = { id: runId };
     let results: InspectionCheckResult[] = [];
     if (!compiled.ok) {
       // Stored before admission knew better: the run says why, and nothing else happens.
@@ -87,20 +134,11 @@ export class InspectionRunner {
         compiled.errors.map((e) => `${e.path} ${e.message}`).join('; '),
       );
     } else {
-      const cache = new Map<InspectionSubject, Promise<InspectionSubjectItem[]>>();
       const context = {
         team,
-        now: startedAt,
+        snapshot: request.snapshot ?? new TeamSnapshot(this.deps.data, team, startedAt),
         prometheus: this.deps.prometheus,
         sources: this.deps.sources,
-        subjects: (over: InspectionSubject) => {
-          let read = cache.get(over);
-          if (!read) {
-            read = this.deps.data.subjects(over, team, startedAt);
-            cache.set(over, read);
-          }
-          return read;
-        },
       };
       results = await mapLimit(compiled.inspection.checks, CHECK_CONCURRENCY, (check) =>
         runCheck(check, context),

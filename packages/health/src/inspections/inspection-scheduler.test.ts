@@ -23,6 +23,7 @@ function scheduler(runner: Pick<InspectionRunner, 'run'> = h.runner, drift: numb
       runs: h.store.risks,
       sink: new StoreRiskSink(h.store.risks),
       runner,
+      data: h.data,
       clock: h.clock,
       onDrift: (ms) => drift.push(ms),
     },
@@ -109,6 +110,16 @@ describe('InspectionScheduler', () => {
     await s.settle();
     expect(await slots('nodes')).toEqual(['2026-03-02T10:30:00.000Z']);
     expect(iso(s.dueTimes().get(`${TEAM}/nodes`))).toBe('2026-03-02T10:35:00.000Z');
+    // Again from a slot worked out ahead at the last tick (10:40 after 10:35): still the latest one.
+    h.clock.set(at('2026-03-02T10:52:00Z'));
+    await s.tick();
+    await s.settle();
+    expect(await slots('nodes')).toEqual(['2026-03-02T10:30:00.000Z', '2026-03-02T10:50:00.000Z']);
+    expect(iso(s.dueTimes().get(`${TEAM}/nodes`))).toBe('2026-03-02T10:55:00.000Z');
+    expect((await h.get('nodes')).status).toMatchObject({
+      lastScheduleTime: '2026-03-02T10:50:00.000Z',
+      nextRunTime: '2026-03-02T10:55:00.000Z',
+    });
     await s.stop();
   });
 
@@ -226,6 +237,75 @@ describe('InspectionScheduler clean-up', () => {
       ['doomed', 'gone'],
       ['kept', 'open'],
     ]);
+    await s.stop();
+  });
+});
+
+describe('InspectionScheduler under a burst (ADR 0024)', () => {
+  it('starts every run due in a tick on its slot, shares the team snapshot, and bounds the checks', async () => {
+    h.data.items.nodes = [
+      { key: 'c1/n1', label: 'node n1', entities: [], binding: { name: 'n1', ready: false } },
+      { key: 'c1/n2', label: 'node n2', entities: [], binding: { name: 'n2', ready: true } },
+    ];
+    // The store's read of the team's nodes is held until the test lets it go.
+    let letRead!: () => void;
+    const gate = new Promise<void>((resolve) => (letRead = resolve));
+    const read = h.data.subjects.bind(h.data);
+    let reading = 0;
+    h.data.subjects = async (over) => {
+      reading += 1;
+      await gate;
+      return read(over);
+    };
+    for (const name of ['a', 'b', 'c']) await h.apply(name, EVERY_FIVE);
+    const drift: number[] = [];
+    const s = new InspectionScheduler(
+      {
+        resources: h.store.resources,
+        runs: h.store.risks,
+        sink: new StoreRiskSink(h.store.risks),
+        runner: h.runner,
+        data: h.data,
+        clock: h.clock,
+        onDrift: (ms) => drift.push(ms),
+      },
+      { resyncMs: 600_000, concurrency: 1, interruptedAfterMs: 15 * 60_000 },
+    );
+    await s.start();
+    h.clock.set(at('2026-03-02T10:05:00Z'));
+    expect((await s.tick()).map((o) => `${o.inspection} ${o.action}`)).toEqual([
+      'ops/a Started',
+      'ops/b Started',
+      'ops/c Started',
+    ]);
+    // Later ticks come while the runs wait: the clock moves on, their start stays their slot.
+    h.clock.set(at('2026-03-02T10:05:07Z'));
+    await vi.waitFor(async () => {
+      const runs = await Promise.all(['a', 'b', 'c'].map((n) => h.store.risks.listRuns(TEAM, n, 10)));
+      expect(runs.map((r) => r.items.map((run) => [run.state, run.startedAt, run.slot]))).toEqual(
+        ['a', 'b', 'c'].map(() => [['running', '2026-03-02T10:05:00.000Z', '2026-03-02T10:05:00.000Z']]),
+      );
+    });
+    expect(drift).toEqual([0, 0, 0]);
+    // One work slot: one run reads, the others wait for their turn.
+    expect(reading).toBe(1);
+    letRead();
+    await s.settle();
+    // One read of the team's nodes for the three runs of the tick, each run kept with its results.
+    expect(reading).toBe(1);
+    for (const name of ['a', 'b', 'c']) {
+      const [run] = (await h.store.risks.listRuns(TEAM, name, 10)).items;
+      expect(run).toMatchObject({ state: 'succeeded', counts: { checks: 1, risks: 1, findings: 1 } });
+      expect((await h.store.risks.getRun(TEAM, run!.id))!.results[0]).toMatchObject({
+        check: 'down',
+        outcome: 'risks',
+      });
+    }
+    // The next tick's runs read the team's objects again.
+    h.clock.set(at('2026-03-02T10:10:00Z'));
+    await s.tick();
+    await s.settle();
+    expect(reading).toBe(2);
     await s.stop();
   });
 });

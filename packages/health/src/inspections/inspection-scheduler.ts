@@ -3,12 +3,18 @@ import type { Resource } from '@gantry/model';
 import { nextCronTime } from '@gantry/jobs';
 import type { ResourceRepository, RiskRepository } from '@gantry/store';
 import type { RiskSink } from '../ports.ts';
+import type { InspectionData } from './inspection-data.ts';
 import type { InspectionResource, InspectionRunner } from './inspection-runner.ts';
+import { TeamSnapshot } from './team-snapshot.ts';
+import { WorkSlots } from './work-slots.ts';
 
 export interface InspectionSchedulerOptions {
   /** How often every Inspection is read again (besides the change feed's pokes). */
   resyncMs: number;
-  /** Runs at once, all inspections together. */
+  /**
+   * Runs doing their checks at once, all inspections together. A run starts (is claimed) on its slot
+   * whatever this is; beyond it, started runs wait their turn for their checks (ADR 0024).
+   */
   concurrency: number;
   /** A scheduled run still `running` this long after it started belongs to a dead server: failed. */
   interruptedAfterMs: number;
@@ -31,6 +37,21 @@ interface Entry {
   lastSlot?: number;
   /** The next cron slot to run, ms; undefined when suspended or the cron never fires again. */
   due?: number;
+  /**
+   * The slot after `due`, worked out ahead (after a tick's runs have started), so that a tick that
+   * starts many runs does no cron arithmetic before their claims.
+   */
+  following?: number;
+}
+
+/** Whether two versions of an Inspection have the same slots (so held due times stay right). */
+function sameSchedule(a: InspectionResource, b: InspectionResource): boolean {
+  return (
+    a.metadata.uid === b.metadata.uid &&
+    a.spec.suspend === b.spec.suspend &&
+    a.spec.schedule.cron === b.spec.schedule.cron &&
+    a.spec.schedule.timeZone === b.spec.schedule.timeZone
+  );
 }
 
 /**
@@ -40,10 +61,15 @@ interface Entry {
  * before it runs (`inspection_runs` unique per slot), so a restart or a new leader resumes from the last
  * claimed slot and no slot ever runs twice. Slots missed while no server led fold into the latest one.
  * A slot that comes while the inspection's previous run still goes is skipped.
+ *
+ * Every due run starts on its slot (ADR 0024): the tick claims them all at once and gives the runs of
+ * one team one snapshot of the team's objects, taken at the tick; the expensive part, judging and
+ * recording, is bounded by `concurrency` work slots that started runs take in turn.
  */
 export class InspectionScheduler {
   readonly #entries = new Map<string, Entry>();
   readonly #running = new Map<string, Promise<void>>();
+  readonly #work: WorkSlots;
   #timer: Timer | undefined;
   #stopped = true;
   #lastResync = 0;
@@ -56,13 +82,17 @@ export class InspectionScheduler {
       /** Where the open risks of deleted Inspections are closed. */
       sink: RiskSink;
       runner: Pick<InspectionRunner, 'run'>;
+      /** The team's objects that the runs of one tick share. */
+      data: InspectionData;
       clock: Clock;
       onError?: (error: unknown, what: string) => void;
       /** Called when a scheduled run starts, with how late it is after its slot (ms). */
       onDrift?: (ms: number) => void;
     },
     private readonly options: InspectionSchedulerOptions = DEFAULT_INSPECTION_SCHEDULER_OPTIONS,
-  ) {}
+  ) {
+    this.#work = new WorkSlots(options.concurrency);
+  }
 
   async start(): Promise<void> {
     if (!this.#stopped) return;
@@ -131,6 +161,11 @@ export class InspectionScheduler {
         const key = `${inspection.metadata.team}/${inspection.metadata.name}`;
         seen.add(key);
         const held = this.#entries.get(key);
+        if (held && sameSchedule(held.inspection, inspection)) {
+          // Nothing about its slots changed: the due times held stay (no cron arithmetic per resync).
+          held.inspection = inspection;
+          continue;
+        }
         let lastSlot = held?.lastSlot;
         if (!held) {
           const claimed = await this.deps.runs.lastSlot(
@@ -173,27 +208,31 @@ export class InspectionScheduler {
     const now = this.deps.clock.now();
     if (now - this.#lastResync >= this.options.resyncMs) await this.resync();
     const outcomes: SlotOutcome[] = [];
+    const snapshots = new Map<string, TeamSnapshot>();
+    const snapshotOf = (team: string) => {
+      let snapshot = snapshots.get(team);
+      if (!snapshot) snapshots.set(team, (snapshot = new TeamSnapshot(this.deps.data, team, now)));
+      return snapshot;
+    };
+    const advanced: Entry[] = [];
     for (const [key, entry] of this.#entries) {
       if (entry.due === undefined || entry.due > now) continue;
       // Missed slots fold into the latest one that has come.
       let slot = entry.due;
-      for (
-        let next = this.#next(entry.inspection, slot), guard = 0;
-        next !== undefined && next <= now && guard < 100_000;
-        guard += 1
-      ) {
-        slot = next;
-        next = this.#next(entry.inspection, slot);
+      let following = entry.following ?? this.#next(entry.inspection, slot);
+      for (let guard = 0; following !== undefined && following <= now && guard < 100_000; guard += 1) {
+        slot = following;
+        following = this.#next(entry.inspection, slot);
       }
-      const following = this.#next(entry.inspection, slot);
       entry.due = following;
+      delete entry.following;
       entry.lastSlot = slot;
+      advanced.push(entry);
       const slotIso = new Date(slot).toISOString();
       if (this.#running.has(key)) {
         outcomes.push({ inspection: key, slot: slotIso, action: 'Skipped', why: 'PreviousRunGoing' });
         continue;
       }
-      while (this.#running.size >= this.options.concurrency) await Promise.race(this.#running.values());
       this.deps.onDrift?.(this.deps.clock.now() - slot);
       const started = this.deps.runner
         .run(entry.inspection, {
@@ -204,6 +243,8 @@ export class InspectionScheduler {
             lastScheduleTime: slotIso,
             ...(following !== undefined ? { nextRunTime: new Date(following).toISOString() } : {}),
           },
+          snapshot: snapshotOf(entry.inspection.metadata.team ?? ''),
+          admit: () => this.#work.acquire(),
         })
         .then(
           (run) => {
@@ -215,6 +256,12 @@ export class InspectionScheduler {
       this.#running.set(key, started);
       outcomes.push({ inspection: key, slot: slotIso, action: 'Started' });
     }
+    // The runs are started (their start times taken); now the slots after the new due ones.
+    for (const entry of advanced)
+      if (entry.due !== undefined) {
+        const next = this.#next(entry.inspection, entry.due);
+        if (next !== undefined) entry.following = next;
+      }
     return outcomes;
   }
 

@@ -88,14 +88,15 @@ export function createInspectionsModule(
 ): InspectionsModule {
   registerInspectionAdmission(deps.resources, deps.engine);
   const sink = deps.sink ?? new StoreRiskSink(deps.risks);
+  const data = createInspectionData({
+    resources: deps.repository,
+    inventory: deps.inventory,
+    certificates: kubeconfigCertificates(deps.secrets),
+  });
   const runner = new InspectionRunner({
     runs: deps.risks,
     sink,
-    data: createInspectionData({
-      resources: deps.repository,
-      inventory: deps.inventory,
-      certificates: kubeconfigCertificates(deps.secrets),
-    }),
+    data,
     prometheus: deps.prometheus ?? createPrometheusQuerier(),
     sources: createMetricsSourceResolver({ resources: deps.repository, secrets: deps.secrets }),
     resources: deps.resources,
@@ -109,6 +110,7 @@ export function createInspectionsModule(
       runs: deps.risks,
       sink,
       runner,
+      data,
       clock: deps.clock,
       onError: (error, what) => deps.logger.warn({ err: error }, `${what} failed`),
       ...(options.onDrift ? { onDrift: options.onDrift } : {}),

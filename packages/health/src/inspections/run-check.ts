@@ -1,16 +1,24 @@
-import type { InspectionCheckResult, InspectionFinding, InspectionSubject, RiskEntity } from '@gantry/model';
+import {
+  INSPECTION_SUBJECTS,
+  type InspectionCheckResult,
+  type InspectionFinding,
+  type InspectionSubject,
+  type RiskEntity,
+} from '@gantry/model';
 import { AlertRuleReason, type PrometheusQuerier } from '@gantry/alerts';
 import { celToJson, type CelBindings, type CelProgram } from '@gantry/delivery';
 import type { CompiledCheck } from './compile-inspection.ts';
-import type { InspectionSubjectItem } from './inspection-data.ts';
 import type { MetricsSourceResolver } from './metrics-sources.ts';
 import { CheckReason } from './reasons.ts';
+import { SUBJECT_VARIABLE, type TeamSnapshot } from './team-snapshot.ts';
 
-/** What one run gives its checks: the team's objects (read once per run), Prometheus, the time. */
+/**
+ * What one run gives its checks: the team's objects and their CEL bindings (shared by the runs of one
+ * scheduler tick, ADR 0024), Prometheus, and the time the run judges at (`snapshot.now`).
+ */
 export interface CheckContext {
   team: string;
-  now: number;
-  subjects(over: InspectionSubject): Promise<InspectionSubjectItem[]>;
+  snapshot: Pick<TeamSnapshot, 'now' | 'nowIso' | 'subjects' | 'bindings' | 'aggregate'>;
   prometheus: PrometheusQuerier;
   sources: MetricsSourceResolver;
 }
@@ -81,12 +89,14 @@ export async function runCheck(check: CompiledCheck, context: CheckContext): Pro
 }
 
 async function find(check: CompiledCheck, context: CheckContext): Promise<Found> {
-  const nowIso = new Date(context.now).toISOString();
+  const { snapshot } = context;
+  const nowIso = snapshot.nowIso;
   switch (check.type) {
     case 'promql': {
       const resolved = await context.sources.resolve(context.team, check.source);
       if (!resolved.ok) return resolved;
-      const answer = await context.prometheus.query(resolved.source, check.query, context.now);
+      // Evaluated at the run's time, whenever the query is sent: the answer describes that instant.
+      const answer = await context.prometheus.query(resolved.source, check.query, snapshot.now);
       if (!answer.ok)
         return {
           ok: false,
@@ -112,13 +122,13 @@ async function find(check: CompiledCheck, context: CheckContext): Promise<Found>
       return { ok: true, findings, empty: answer.samples.length === 0 };
     }
     case 'inventory': {
-      const variable = SINGULAR[check.over];
+      const variable = SUBJECT_VARIABLE[check.over];
       const findings: InspectionFinding[] = [];
-      const subjects = await context.subjects(check.over);
+      const subjects = await snapshot.subjects(check.over);
       for (const [index, subject] of subjects.entries()) {
         // Other runs' timers (the scheduler's next slot) fire between chunks of a long list.
         if (index > 0 && index % YIELD_EVERY === 0) await yieldToEventLoop();
-        const bindings = { [variable]: subject.binding, now: nowIso };
+        const bindings = snapshot.bindings(check.over, subject);
         const judged = judge(check, bindings, subject.key);
         if (!judged.ok) return judged;
         if (!judged.holds) continue;
@@ -138,11 +148,9 @@ async function find(check: CompiledCheck, context: CheckContext): Promise<Found>
         check.scoreExpression?.source ?? '',
         check.titleSource ?? '',
       ].join(' ');
-      const bindings: Record<string, unknown> = { now: nowIso };
       // Only the lists the expressions name are read: a word that is not in the text cannot be referenced.
-      for (const over of ['nodes', 'workloads', 'clusters', 'applications'] as const)
-        if (new RegExp(`\\b${over}\\b`).test(sources))
-          bindings[over] = (await context.subjects(over)).map((subject) => subject.binding);
+      const lists = SUBJECTS.filter((over) => new RegExp(`\\b${over}\\b`).test(sources));
+      const bindings = await snapshot.aggregate(lists);
       const judged = judge(check, bindings, 'the aggregate');
       if (!judged.ok) return judged;
       if (!judged.holds) return { ok: true, findings: [] };
@@ -166,12 +174,7 @@ async function find(check: CompiledCheck, context: CheckContext): Promise<Found>
 const YIELD_EVERY = 100;
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-const SINGULAR: Record<InspectionSubject, string> = {
-  nodes: 'node',
-  workloads: 'workload',
-  clusters: 'cluster',
-  applications: 'application',
-};
+const SUBJECTS: readonly InspectionSubject[] = INSPECTION_SUBJECTS;
 
 type Judged = { ok: true; holds: boolean; score: number } | ({ ok: false } & Failure);
 

@@ -80,10 +80,68 @@ export const WorkloadSummary = Type.Object(
     failed: Type.Optional(Type.Integer({ description: 'Job only.' })),
     active: Type.Optional(Type.Integer({ description: 'Jobs and CronJobs.' })),
     createdAt: Type.Optional(Timestamp),
+    podDisruptionBudget: Type.Optional(
+      StringEnum(['covered', 'uncovered'], {
+        description:
+          "Whether a PodDisruptionBudget of the namespace selects the pod template's labels; absent until the cluster's PodDisruptionBudgets are listed.",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
 export type WorkloadSummary = Static<typeof WorkloadSummary>;
+
+/** A label selector as Kubernetes writes it (`matchLabels` and `matchExpressions` must all hold). */
+export const LabelSelectorSummary = Type.Object(
+  {
+    matchLabels: Type.Optional(StringMap),
+    matchExpressions: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { key: Type.String(), operator: Type.String(), values: Type.Optional(Type.Array(Type.String())) },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type LabelSelectorSummary = Static<typeof LabelSelectorSummary>;
+
+/** A PodDisruptionBudget (policy/v1) as the inventory holds it (kind `PodDisruptionBudget`). */
+export const PodDisruptionBudgetSummary = Type.Object(
+  {
+    selector: Type.Union([LabelSelectorSummary, Type.Null()], {
+      description: 'Null selects no pod; an empty selector every pod of the namespace.',
+    }),
+    minAvailable: Type.Optional(Type.String({ description: 'A count or a percentage, as written.' })),
+    maxUnavailable: Type.Optional(Type.String({ description: 'A count or a percentage, as written.' })),
+    currentHealthy: Type.Integer(),
+    desiredHealthy: Type.Integer(),
+    disruptionsAllowed: Type.Integer(),
+    expectedPods: Type.Integer(),
+    createdAt: Type.Optional(Timestamp),
+  },
+  { additionalProperties: false },
+);
+export type PodDisruptionBudgetSummary = Static<typeof PodDisruptionBudgetSummary>;
+
+/**
+ * A `kubernetes.io/tls` Secret as the inventory holds it (kind `TLSCertificate`, collected only when
+ * `GANTRY_FLEET_TLS_CERTIFICATES` is on): the expiry of its certificate, never the secret's data.
+ */
+export const TlsCertificateSummary = Type.Object(
+  {
+    notAfter: Type.Optional(
+      Type.String({ format: 'date-time', description: "The first certificate's expiry." }),
+    ),
+    unreadable: Type.Optional(
+      Type.String({ description: 'Why no expiry could be read (never the content).' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type TlsCertificateSummary = Static<typeof TlsCertificateSummary>;
 
 export const InventoryNode = Type.Object(
   { ...InventoryItemFields, ...NodeSummary.properties },

@@ -3,7 +3,13 @@ import type { KindDefinition } from '../kind-registry.ts';
 import { Condition, NAME_PATTERN, StringEnum } from '../resource.ts';
 
 /** What an inventory check is evaluated over, one object at a time (and what a `cel` check sees as lists). */
-export const INSPECTION_SUBJECTS = ['nodes', 'workloads', 'clusters', 'applications'] as const;
+export const INSPECTION_SUBJECTS = [
+  'nodes',
+  'workloads',
+  'clusters',
+  'applications',
+  'certificates',
+] as const;
 export type InspectionSubject = (typeof INSPECTION_SUBJECTS)[number];
 
 const Cel = (description: string) => Type.String({ minLength: 1, maxLength: 4096, description });
@@ -40,7 +46,7 @@ export const InspectionCheck = Type.Object(
         {
           over: StringEnum(INSPECTION_SUBJECTS, {
             description:
-              'The objects of the team the condition is evaluated over, one at a time, bound to `node`, `workload`, `cluster` or `application`.',
+              'The objects of the team the condition is evaluated over, one at a time, bound to `node`, `workload`, `cluster`, `application` or `certificate` (TLS Secrets, when the fleet collects them).',
           }),
           condition: Cel('CEL; one risk per object for which it is true.'),
         },
@@ -51,7 +57,7 @@ export const InspectionCheck = Type.Object(
       Type.Object(
         {
           condition: Cel(
-            'CEL over the lists `nodes`, `workloads`, `clusters` and `applications` of the team; one risk when true.',
+            'CEL over the lists `nodes`, `workloads`, `clusters`, `applications` and `certificates` of the team; one risk when true.',
           ),
         },
         { additionalProperties: false, description: 'One condition over the whole of the team.' },
