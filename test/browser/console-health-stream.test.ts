@@ -140,10 +140,18 @@ describe('console: health stream and Baselines', () => {
   });
 });
 
+/** Waits until the stream shows rows of `kind` and no other (a poll under the new filter replaces the view). */
 async function expectOnly(page: ConsoleBrowser['page'], kind: string): Promise<void> {
-  const kinds = await page
-    .getByTestId('stream-row')
-    .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-kind')));
-  expect(kinds.length).toBeGreaterThan(0);
-  expect(new Set(kinds)).toEqual(new Set([kind]));
+  await expect
+    .poll(
+      async () => [
+        ...new Set(
+          await page
+            .getByTestId('stream-row')
+            .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-kind'))),
+        ),
+      ],
+      { timeout: 10_000 },
+    )
+    .toEqual([kind]);
 }
