@@ -518,7 +518,41 @@ export class ResourceService {
     }
   }
 
+  /**
+   * With admission hooks, a write the caller made without a resourceVersion is tried again when the
+   * object changed between its admission and its write (a controller's status write, most often): the
+   * caller asked for no precondition, so a 409 would only be the server's own race.
+   */
   async #update(
+    caller: Caller,
+    kind: RegisteredKind,
+    key: ResourceKey,
+    action: string,
+    options: WriteOptions,
+    makeInput: (current: Resource) => ValidInput,
+  ): Promise<Resource> {
+    let unconditional = false;
+    const input = (current: Resource): ValidInput => {
+      const made = makeInput(current);
+      unconditional = made.metadata.resourceVersion === undefined;
+      return made;
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#updateOnce(caller, kind, key, action, options, input);
+      } catch (error) {
+        const retry =
+          error instanceof ConflictError &&
+          error.code === ErrorCodes.conflict &&
+          unconditional &&
+          this.#admission.has(kind.kind) &&
+          attempt < 5;
+        if (!retry) throw error;
+      }
+    }
+  }
+
+  async #updateOnce(
     caller: Caller,
     kind: RegisteredKind,
     key: ResourceKey,
