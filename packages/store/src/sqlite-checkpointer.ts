@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 
@@ -12,9 +13,20 @@ export interface CheckpointerOptions {
   rewindPages: number;
   /** ... and the worker has left at most this many of them to copy. */
   backlogPages: number;
+  /**
+   * The WAL's bound: once it holds this many pages, whatever the worker reports (a worker starved of CPU
+   * falls behind a steady writer and never reports a small backlog), the server's connection copies it
+   * back itself between two transactions. Checked every `4 * intervalMs` from the file's size.
+   */
+  capPages: number;
 }
 
-const DEFAULTS: CheckpointerOptions = { intervalMs: 250, rewindPages: 4096, backlogPages: 256 };
+const DEFAULTS: CheckpointerOptions = {
+  intervalMs: 250,
+  rewindPages: 4096,
+  backlogPages: 256,
+  capPages: 16_384,
+};
 
 /** The WAL is big enough to rewind, and the worker has copied nearly all of it: finish it on the writer. */
 export function needsRewind(
@@ -49,7 +61,7 @@ export function startCheckpointer(
   path: string,
   options: Partial<CheckpointerOptions> = {},
 ): Checkpointer {
-  const { intervalMs, rewindPages, backlogPages } = { ...DEFAULTS, ...options };
+  const { intervalMs, rewindPages, backlogPages, capPages } = { ...DEFAULTS, ...options };
   let worker: Worker;
   try {
     worker = new Worker(new URL(`./${WORKER_FILE}`, import.meta.url), { workerData: { path, intervalMs } });
@@ -63,24 +75,30 @@ export function startCheckpointer(
   };
   worker.on('error', fallBack);
   worker.on('exit', fallBack);
+  const finishOnWriter = () =>
+    setImmediate(() => {
+      if (stopping || !database.open || database.inTransaction) return;
+      try {
+        database.pragma('wal_checkpoint(PASSIVE)');
+      } catch {
+        // Busy: the worker's next report, or the next check of the bound, tries again.
+      }
+    });
   worker.on('message', (report: Report) => {
     if (stopping || report.log === undefined || report.checkpointed === undefined) return;
-    if (needsRewind(report.log, report.checkpointed, { rewindPages, backlogPages })) {
-      setImmediate(() => {
-        if (stopping || !database.open || database.inTransaction) return;
-        try {
-          database.pragma('wal_checkpoint(PASSIVE)');
-        } catch {
-          // Busy: the worker's next report tries again.
-        }
-      });
-    }
+    if (needsRewind(report.log, report.checkpointed, { rewindPages, backlogPages })) finishOnWriter();
   });
   worker.unref();
+  const capBytes = capPages * Number(database.pragma('page_size', { simple: true }));
+  const bound = setInterval(() => {
+    if (walBytes(path) >= capBytes) finishOnWriter();
+  }, 4 * intervalMs);
+  bound.unref();
   return {
     stop: () =>
       new Promise<void>((resolve) => {
         stopping = true;
+        clearInterval(bound);
         worker.once('exit', () => resolve());
         worker.on('message', (report: Report) => {
           if (report.stopped) void worker.terminate();
@@ -88,4 +106,12 @@ export function startCheckpointer(
         worker.postMessage('stop');
       }),
   };
+}
+
+function walBytes(path: string): number {
+  try {
+    return statSync(`${path}-wal`).size;
+  } catch {
+    return 0;
+  }
 }
