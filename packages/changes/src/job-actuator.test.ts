@@ -54,6 +54,7 @@ beforeEach(async () => {
     notifier: new OutputNotifier(),
     now: () => Date.now(),
     wake: () => undefined,
+    cancelled: () => undefined,
   });
   actuator = new JobRunActuator({ jobs, hosts });
 });

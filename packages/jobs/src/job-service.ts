@@ -37,8 +37,13 @@ export interface JobServiceDeps {
   recorder: EventRecorder;
   notifier: OutputNotifier;
   now: () => number;
-  /** Told of a new or cancelled run, to look at it at once (the run controller's `wake`). */
+  /** Told of a new run, to look at it at once (the run controller's `wake`). */
   wake: () => void;
+  /**
+   * Told of a cancel request: the run controller marks the run's cached facts cancelled (so a report that
+   * arrives before its next read does not queue a retry) and looks at it at once (`cancelled`).
+   */
+  cancelled: (runId: string) => void;
 }
 
 export interface CreateOptions {
@@ -207,7 +212,7 @@ export class JobService {
     authorize(caller.principal, run.template === '' ? 'manage' : 'write', run.team, `job run ${id}`);
     if (!(await this.deps.jobs.requestCancel(id)))
       throw new ConflictError(`job run ${id} has already ended (${run.state})`, ErrorCodes.jobEnded);
-    this.deps.wake();
+    this.deps.cancelled(id);
     return (await this.deps.jobs.get(id))!;
   }
 

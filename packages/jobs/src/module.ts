@@ -77,6 +77,7 @@ export function createJobsModule(deps: JobsModuleDeps, options: JobsModuleOption
     notifier,
     now: () => deps.clock.now(),
     wake: () => runs.wake(),
+    cancelled: (runId) => runs.cancelled(runId),
   });
   const schedules = new ScheduleController(
     {
