@@ -225,7 +225,14 @@ export async function startServer(
       // Membership changes count at once on the server that made them (read your writes); the feed
       // brings them to the other servers.
       if (object.kind === 'Team') memberships.apply(type, object);
-      feed.poke();
+      feed.written({
+        resourceVersion: Number(object.metadata.resourceVersion),
+        type,
+        kind: object.kind,
+        team: object.metadata.team ?? '',
+        name: object.metadata.name,
+        object,
+      });
     });
     recordResourceEvents(resources, recorder);
 

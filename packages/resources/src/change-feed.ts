@@ -11,8 +11,10 @@ export interface ChangeFeedOptions {
 
 /**
  * One reader of the change table per process, fanned out in memory to every watch and controller.
- * It reads when told that something was written (by this process, or by PostgreSQL NOTIFY from another
- * server) and on a slow poll; versions are read in order, so each listener sees each change once.
+ * This process's own writes are handed to it as they are stored (`written`); it reads when told that
+ * something else was written (PostgreSQL NOTIFY from another server) and on a slow poll. Versions are
+ * delivered in order, so each listener sees each change once; listeners must not modify what they get
+ * (the object is shared with the writer and the other listeners).
  */
 export class ChangeFeed {
   readonly #listeners = new Set<ChangeListener>();
@@ -67,6 +69,21 @@ export class ChangeFeed {
       });
   }
 
+  /**
+   * A write this process made, handed over as it was stored: delivered at once when it is the very next
+   * version and no read is under way — the read it saves (a query and a parse per write) is most of what
+   * the feed costs a writer. Anything else (a gap: another server's write not read yet; a read in flight)
+   * is left to a read, which delivers it in order.
+   */
+  written(change: StoredChange): void {
+    if (this.#stopped) return;
+    if (this.#reading || change.resourceVersion !== this.#lastSeen + 1) {
+      this.poke();
+      return;
+    }
+    this.#deliver(change);
+  }
+
   /** Resolves once everything written before the call has been delivered. */
   async sync(): Promise<void> {
     this.poke();
@@ -76,17 +93,19 @@ export class ChangeFeed {
   async #drain(): Promise<void> {
     for (;;) {
       const changes = await this.repository.changesSince(this.#lastSeen, { limit: this.options.batchSize });
-      for (const change of changes) {
-        this.#lastSeen = change.resourceVersion;
-        for (const listener of this.#listeners) {
-          try {
-            listener(change);
-          } catch (error) {
-            this.options.onError(error);
-          }
-        }
-      }
+      for (const change of changes) this.#deliver(change);
       if (changes.length < this.options.batchSize || this.#stopped) return;
+    }
+  }
+
+  #deliver(change: StoredChange): void {
+    this.#lastSeen = change.resourceVersion;
+    for (const listener of this.#listeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        this.options.onError(error);
+      }
     }
   }
 }
