@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChangeActionRecord, ChangeJournal, ChangeStatus, LineStopList } from '@gantry/model';
 import { eventually } from '../support/eventually.ts';
-import { BASE, client, recordedReplies, team } from '../support/http.ts';
+import { BASE, client, recordedReplies } from '../support/http.ts';
 import { openApiViolations } from '../support/openapi-contract.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { teamWithUsers } from '../support/team-fixture.ts';
 
 const TEAM = 'ops';
 type Api = ReturnType<typeof client>;
@@ -19,12 +20,6 @@ describe('changes API (SQLite)', () => {
   let otto: Api; // operator
   let vera: Api; // viewer
 
-  const login = async (username: string) =>
-    client(
-      gantry.url,
-      (await client(gantry.url).post('/api/auth/login', { username, password: `${username}-password-1` }))
-        .body.token,
-    );
   const object = (kind: string, name: string, spec: unknown) => ({
     apiVersion: 'gantry.dev/v1alpha1',
     kind,
@@ -38,23 +33,10 @@ describe('changes API (SQLite)', () => {
   beforeAll(async () => {
     gantry = await startTestServer();
     admin = client(gantry.url, gantry.adminToken);
-    for (const name of ['otto', 'vera'])
-      expect(
-        (await admin.post('/api/users', { username: name, password: `${name}-password-1` })).status,
-      ).toBe(201);
-    expect(
-      (
-        await admin.post(
-          `${BASE}/teams`,
-          team(TEAM, [
-            { user: 'otto', role: 'operator' },
-            { user: 'vera', role: 'viewer' },
-          ]),
-        )
-      ).status,
-    ).toBe(201);
-    otto = await login('otto');
-    vera = await login('vera');
+    ({ otto, vera } = await teamWithUsers(gantry.url, gantry.adminToken, TEAM, {
+      otto: 'operator',
+      vera: 'viewer',
+    }));
   });
   afterAll(async () => {
     await gantry?.close();

@@ -4,6 +4,7 @@ import { eventually } from '../support/eventually.ts';
 import { BASE, client, recordedReplies, team } from '../support/http.ts';
 import { openApiViolations } from '../support/openapi-contract.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { teamWithUsers } from '../support/team-fixture.ts';
 
 const TEAM = 'ops';
 const MIN = 60_000;
@@ -23,33 +24,13 @@ describe('exceptions API (SQLite)', () => {
   let offset = 0;
   const now = () => Date.now() + offset;
 
-  const login = async (username: string) =>
-    client(
-      gantry.url,
-      (await client(gantry.url).post('/api/auth/login', { username, password: `${username}-password-1` }))
-        .body.token,
-    );
-
   beforeAll(async () => {
     gantry = await startTestServer({ now, config: { failureCheckSeconds: 1 } });
     admin = client(gantry.url, gantry.adminToken);
-    for (const name of ['otto', 'vera'])
-      expect(
-        (await admin.post('/api/users', { username: name, password: `${name}-password-1` })).status,
-      ).toBe(201);
-    expect(
-      (
-        await admin.post(
-          `${BASE}/teams`,
-          team(TEAM, [
-            { user: 'otto', role: 'operator' },
-            { user: 'vera', role: 'viewer' },
-          ]),
-        )
-      ).status,
-    ).toBe(201);
-    otto = await login('otto');
-    vera = await login('vera');
+    ({ otto, vera } = await teamWithUsers(gantry.url, gantry.adminToken, TEAM, {
+      otto: 'operator',
+      vera: 'viewer',
+    }));
   });
   afterAll(async () => {
     await gantry?.close();

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExceptionRecord, HealthStats } from '@gantry/model';
-import { BASE, client, recordedReplies, team } from '../support/http.ts';
+import { client, recordedReplies } from '../support/http.ts';
 import { openApiViolations } from '../support/openapi-contract.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { teamWithUsers } from '../support/team-fixture.ts';
 
 const TEAM = 'ops';
 const MIN = 60_000;
@@ -24,34 +25,14 @@ describe('failure statistics API (SQLite)', () => {
   let checkout: ExceptionRecord;
   let search: ExceptionRecord;
 
-  const login = async (username: string) =>
-    client(
-      gantry.url,
-      (await client(gantry.url).post('/api/auth/login', { username, password: `${username}-password-1` }))
-        .body.token,
-    );
-
   beforeAll(async () => {
     gantry = await startTestServer({ now });
     admin = client(gantry.url, gantry.adminToken);
-    for (const name of ['otto', 'vera', 'sam'])
-      expect(
-        (await admin.post('/api/users', { username: name, password: `${name}-password-1` })).status,
-      ).toBe(201);
-    expect(
-      (
-        await admin.post(
-          `${BASE}/teams`,
-          team(TEAM, [
-            { user: 'otto', role: 'operator' },
-            { user: 'vera', role: 'viewer' },
-          ]),
-        )
-      ).status,
-    ).toBe(201);
-    otto = await login('otto');
-    vera = await login('vera');
-    sam = await login('sam');
+    ({ otto, vera, sam } = await teamWithUsers(gantry.url, gantry.adminToken, TEAM, {
+      otto: 'operator',
+      vera: 'viewer',
+      sam: undefined,
+    }));
 
     const path = `/api/teams/${TEAM}/exceptions`;
     const open = async (name: string) =>

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExceptionRecord, HealthStreamItem, HealthStreamPage } from '@gantry/model';
 import { eventually } from '../support/eventually.ts';
-import { BASE, client, recordedReplies, team } from '../support/http.ts';
+import { client, recordedReplies } from '../support/http.ts';
 import { openApiViolations } from '../support/openapi-contract.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { teamWithUsers } from '../support/team-fixture.ts';
 
 const TEAM = 'ops';
 const MIN = 60_000;
@@ -26,12 +27,6 @@ describe('health stream API (SQLite)', () => {
   const stream = (query = '') => `/api/teams/${TEAM}/health/stream${query}`;
   let exceptionId = '';
 
-  const login = async (username: string) =>
-    client(
-      gantry.url,
-      (await client(gantry.url).post('/api/auth/login', { username, password: `${username}-password-1` }))
-        .body.token,
-    );
   const page = async (api: Api, query = ''): Promise<HealthStreamPage> => {
     const reply = await api.get(stream(query));
     expect(reply.status, JSON.stringify(reply.body)).toBe(200);
@@ -61,24 +56,11 @@ describe('health stream API (SQLite)', () => {
   beforeAll(async () => {
     gantry = await startTestServer({ now, config: { failureCheckSeconds: 1 } });
     admin = client(gantry.url, gantry.adminToken);
-    for (const name of ['otto', 'vera', 'sam'])
-      expect(
-        (await admin.post('/api/users', { username: name, password: `${name}-password-1` })).status,
-      ).toBe(201);
-    expect(
-      (
-        await admin.post(
-          `${BASE}/teams`,
-          team(TEAM, [
-            { user: 'otto', role: 'operator' },
-            { user: 'vera', role: 'viewer' },
-          ]),
-        )
-      ).status,
-    ).toBe(201);
-    otto = await login('otto');
-    vera = await login('vera');
-    sam = await login('sam');
+    ({ otto, vera, sam } = await teamWithUsers(gantry.url, gantry.adminToken, TEAM, {
+      otto: 'operator',
+      vera: 'viewer',
+      sam: undefined,
+    }));
 
     await gantry.server.store.events.fold([
       {

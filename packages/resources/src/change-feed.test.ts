@@ -40,14 +40,20 @@ function table(rows: StoredChange[]) {
   return { repository, state };
 }
 
+/** A started feed over a table holding version 1, and the versions its listener has seen. */
+async function started() {
+  const rows = [change(1)];
+  const { repository, state } = table(rows);
+  const feed = new ChangeFeed(repository, { pollIntervalMs: 60_000, batchSize: 100, onError: () => {} });
+  await feed.start();
+  const seen: number[] = [];
+  feed.subscribe((c) => seen.push(c.resourceVersion));
+  return { rows, state, feed, seen };
+}
+
 describe('ChangeFeed', () => {
   it("delivers this process's next write at once, without reading it back", async () => {
-    const rows = [change(1)];
-    const { repository, state } = table(rows);
-    const feed = new ChangeFeed(repository, { pollIntervalMs: 60_000, batchSize: 100, onError: () => {} });
-    await feed.start();
-    const seen: number[] = [];
-    feed.subscribe((c) => seen.push(c.resourceVersion));
+    const { rows, state, feed, seen } = await started();
     for (const version of [2, 3, 4]) {
       rows.push(change(version));
       feed.written(change(version));
@@ -59,12 +65,7 @@ describe('ChangeFeed', () => {
   });
 
   it('reads when a write leaves a gap (another writer), and delivers every version once, in order', async () => {
-    const rows = [change(1)];
-    const { repository, state } = table(rows);
-    const feed = new ChangeFeed(repository, { pollIntervalMs: 60_000, batchSize: 100, onError: () => {} });
-    await feed.start();
-    const seen: number[] = [];
-    feed.subscribe((c) => seen.push(c.resourceVersion));
+    const { rows, state, feed, seen } = await started();
     rows.push(change(2), change(3)); // 2 by another server, not read yet
     feed.written(change(3));
     await feed.sync();
@@ -74,12 +75,7 @@ describe('ChangeFeed', () => {
   });
 
   it('leaves a write to the read under way instead of delivering it twice', async () => {
-    const rows = [change(1)];
-    const { repository, state } = table(rows);
-    const feed = new ChangeFeed(repository, { pollIntervalMs: 60_000, batchSize: 100, onError: () => {} });
-    await feed.start();
-    const seen: number[] = [];
-    feed.subscribe((c) => seen.push(c.resourceVersion));
+    const { rows, state, feed, seen } = await started();
     let release!: () => void;
     state.hold = new Promise((resolve) => (release = resolve));
     feed.poke();
