@@ -13,11 +13,11 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
 /**
  * Starts the server as users do, `gantry server` (the bin, running the bundle in dist/, rebuilt first if it
- * is stale), on a fresh data dir; resolves once /readyz answers.
+ * is stale), on a fresh data dir (or `dataDir`, kept afterwards); resolves once /readyz answers.
  */
-export async function startServer({ env = {}, port = 17420 } = {}) {
+export async function startServer({ env = {}, port = 17420, dataDir: given } = {}) {
   await ensureBundle(root);
-  const dataDir = mkdtempSync(join(tmpdir(), 'gantry-bench-'));
+  const dataDir = given ?? mkdtempSync(join(tmpdir(), 'gantry-bench-'));
   const t0 = performance.now();
   const child = spawn(process.execPath, [join(root, 'apps/cli/bin/gantry.mjs'), 'server'], {
     env: {
@@ -55,7 +55,12 @@ export async function startServer({ env = {}, port = 17420 } = {}) {
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.on('exit', resolve)));
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!given) rmSync(dataDir, { recursive: true, force: true });
+    },
+    /** SIGKILL, as a crash would; the data dir stays (a given one is never removed). */
+    kill: async () => {
+      child.kill('SIGKILL');
+      await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.on('exit', resolve)));
     },
   };
 }

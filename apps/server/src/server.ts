@@ -83,6 +83,7 @@ import {
   type HostsModule,
 } from '@gantry/hosts';
 import { registerCorrelationAdmission } from '@gantry/health';
+import { releaseDeadLocalHolders } from './dead-holders.ts';
 import type { ResolvedConfig } from './config.ts';
 import { VERSION } from './version.ts';
 
@@ -154,6 +155,11 @@ export async function startServer(
   });
   cleanups.unshift(() => recorder.close());
   try {
+    // A server of this host killed and started again finds its predecessor's leases: a dead process
+    // holds nothing, so they are freed now rather than waited out (on SQLite, the only server there is).
+    const freed = await releaseDeadLocalHolders(store.leases);
+    if (freed.length > 0)
+      logger.info({ leases: freed }, "freed the leases of this host's dead server process");
     const kinds = new KindRegistry();
     for (const kind of [...builtinKinds, ...(options.extraKinds ?? [])]) kinds.register(kind);
 
