@@ -30,6 +30,7 @@ function deployment(over: {
     metadata: {
       name: 'web',
       namespace: 'shop',
+      uid: 'uid-web',
       resourceVersion: over.resourceVersion,
       labels: { [APP_LABEL]: 'shop', [TEAM_LABEL]: 'ops' },
       ...(over.annotations ? { annotations: over.annotations } : {}),
