@@ -183,7 +183,7 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
     if (allApplied(outcomes) && resync) {
       lastFullApply.set(appKey, { revision: number, at: now });
       // Everything was applied again: what had drifted is Gantry's again.
-      drift.settled(team, name, restore.now);
+      drift.settled(team, name, restore.now ? 'policy' : 'resync');
       if (restore.now) restoreWaits.delete(appKey);
     }
     const status = applicationStatus({

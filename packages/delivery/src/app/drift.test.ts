@@ -167,8 +167,13 @@ describe('DriftDetector', () => {
     expect(events.events[0]!.regarding).toMatchObject({ namespace: 'shop', name: 'web', team: 'ops' });
     expect(detector.pending('ops', 'shop')).toHaveLength(1);
 
-    detector.settled('ops', 'shop', true);
+    detector.settled('ops', 'shop', 'policy');
     expect(events.reasons().at(-1)).toBe('DriftRestored');
+    expect(events.events.at(-1)!.message).toBe(
+      'Deployment shop/web: applied spec.template.spec.containers[name=web].image again (drift policy Restore)',
+    );
+    detector.settled('ops', 'shop', 'resync');
+    expect(events.events).toHaveLength(3);
     expect(detector.pending('ops', 'shop')).toEqual([]);
     // Objects of other teams' applications, or not Gantry's, are not looked at.
     detector.observe('other', 'east', edited);

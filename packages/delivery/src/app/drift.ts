@@ -329,20 +329,19 @@ export class DriftDetector {
   }
 
   /**
-   * The application's fields were applied again everywhere: its pending drifts are over. With `restored`,
-   * each is recorded as restored (policy Restore).
+   * The application's fields were applied again everywhere: its pending drifts are over, each recorded as
+   * restored — by its policy Restore, or by a full apply (a new revision, the periodic resync).
    */
-  settled(team: string, app: string, restored: boolean): void {
+  settled(team: string, app: string, by: 'policy' | 'resync'): void {
     const pending = this.#pending.get(`${team}/${app}`);
     if (!pending) return;
     this.#pending.delete(`${team}/${app}`);
-    if (!restored) return;
     for (const drifted of pending.values()) {
-      const message = `${describeRef(drifted.ref)}: applied ${drifted.drifts.map((d) => d.field).join(', ')} again`;
+      const fields = drifted.drifts.map((d) => d.field).join(', ');
       this.deps.events.record({
         type: 'Normal',
         reason: DriftEventReason.DriftRestored,
-        message,
+        message: `${describeRef(drifted.ref)}: applied ${fields} again (${by === 'policy' ? 'drift policy Restore' : 'a full apply'})`,
         regarding: { kind: 'Application', name: app, team, cluster: drifted.cluster },
         actor: CONTROLLER_ACTOR,
       });
