@@ -151,6 +151,8 @@ describe('DriftDetector', () => {
     // Gantry's own watch event while its apply is in flight: nothing to compare.
     detector.observe('ops', 'east', deployment({ resourceVersion: '9', image: 'nginx:old' }));
     detector.applied('ops', 'east', ref, deployment({ resourceVersion: '10' }));
+    // A version from before Gantry's apply, delivered after its answer: older, not drift.
+    detector.observe('ops', 'east', deployment({ resourceVersion: '8', image: 'nginx:old' }));
     detector.observe('ops', 'east', deployment({ resourceVersion: '10' }));
     expect(events.events).toEqual([]);
 

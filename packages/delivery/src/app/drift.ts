@@ -246,6 +246,8 @@ export class DriftDetector {
   readonly #inflight = new Map<string, number>();
   readonly #reported = new Map<string, string>();
   readonly #pending = new Map<string, Map<string, DriftedObject>>();
+  /** Objects whose watch has shown Gantry's last applied version (or a later one). */
+  readonly #caughtUp = new Set<string>();
 
   constructor(private readonly deps: { events: EventRecorder; manager?: string }) {}
 
@@ -268,6 +270,7 @@ export class DriftDetector {
     if (!live) return;
     this.#applied.set(key, appliedFields(live, this.deps.manager));
     this.#reported.delete(key);
+    this.#caughtUp.delete(key);
   }
 
   /** A watched version of an object on `cluster` of `team` (with its managedFields). */
@@ -284,12 +287,13 @@ export class DriftDetector {
     const key = this.#key(team, cluster, ref);
     if (deleted) {
       this.#applied.delete(key);
+      this.#caughtUp.delete(key);
       this.#reported.delete(key);
       this.#pending.get(`${team}/${app}`)?.delete(key);
       return;
     }
     const applied = this.#applied.get(key);
-    if (!applied || this.#inflight.has(key)) return;
+    if (!applied || this.#inflight.has(key) || !this.#newer(key, applied, live)) return;
     const drifts = detectDrift(applied, live, this.deps.manager);
     if (drifts.length === 0) return;
     const signature = JSON.stringify(drifts);
@@ -323,6 +327,29 @@ export class DriftDetector {
     });
   }
 
+  /**
+   * Whether `live` comes after Gantry's last apply. The watch delivers versions in order but may deliver
+   * one older than Gantry's answer after that answer arrived (a status update made just before the apply):
+   * until the watch shows Gantry's own version, older ones are skipped. A relist may jump past it: a
+   * numerically greater resourceVersion (etcd's revisions) counts as later too.
+   */
+  #newer(key: string, applied: AppliedFields, live: KubeObject): boolean {
+    if (this.#caughtUp.has(key)) return true;
+    const version = live.metadata.resourceVersion;
+    if (version === applied.resourceVersion) {
+      this.#caughtUp.add(key);
+      return false;
+    }
+    const later =
+      version !== undefined &&
+      applied.resourceVersion !== undefined &&
+      /^\d+$/.test(version) &&
+      /^\d+$/.test(applied.resourceVersion) &&
+      BigInt(version) > BigInt(applied.resourceVersion);
+    if (later) this.#caughtUp.add(key);
+    return later;
+  }
+
   /** The application's drifted objects not yet applied again. */
   pending(team: string, app: string): DriftedObject[] {
     return [...(this.#pending.get(`${team}/${app}`)?.values() ?? [])];
@@ -354,6 +381,7 @@ export class DriftDetector {
     this.#inflight.clear();
     this.#reported.clear();
     this.#pending.clear();
+    this.#caughtUp.clear();
   }
 }
 
