@@ -236,11 +236,20 @@ describe('drift on the test bed', () => {
       250,
     );
     expect(restoredImage.spec.replicas).toBe(2);
-    const messages = (await events('reason=DriftDetected&kind=Application&name=restored')).map(
-      (e) => e.message,
+    // Events reach the store in batches (every 200 ms): the restore may be seen before them.
+    const expected =
+      'Deployment restored/web changed by someone else: spec.template.spec.containers[name=web].image ("nginx:1.27" → "nginx:1.25-hotfix", by someone)';
+    await eventually(
+      async () => (await events('reason=DriftDetected&kind=Application&name=restored')).map((e) => e.message),
+      (messages) => messages.includes(expected),
+      10_000,
+      250,
     );
-    expect(messages).toContain(
-      'Deployment restored/web changed by someone else: spec.template.spec.containers[name=web].image ("nginx:1.27" → "nginx:1.25-hotfix", by someone)',
+    await eventually(
+      () => events('reason=DriftRestored&kind=Application&name=restored'),
+      (items) => items.length === 2,
+      10_000,
+      250,
     );
   });
 
