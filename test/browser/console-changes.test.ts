@@ -301,7 +301,18 @@ describe('console changes: the list, a change as batches, actions, stop-the-line
     expect(await blocks('2026-03-03', 'open').last().getAttribute('data-end')).toBe(
       '2026-03-03T23:00:00.000Z',
     );
+    expect(await blocks('2026-03-03', 'freeze').count()).toBe(1);
     await screenshot(page, 'changes-calendar');
+
+    // In the windows' own zone the Wednesday freeze is Wednesday's alone, from midnight.
+    await page.getByTestId('calendar-zone').click();
+    await page.locator('.ant-select-item-option', { hasText: 'Europe/Berlin' }).click();
+    await page.waitForURL(/zone=Europe%2FBerlin/);
+    await expect.poll(() => blocks('2026-03-03', 'freeze').count()).toBe(0);
+    expect(await blocks('2026-03-04', 'freeze').count()).toBe(1);
+    expect(await blocks('2026-03-02', 'allow').count()).toBe(1);
+    await page.goto(`/changes/calendar?team=${TEAM}&week=2026-03-02&window=nights`);
+    await blocks('2026-03-03', 'freeze').first().waitFor();
     await page.getByTestId('calendar-next').click();
     await page.getByTestId('calendar-week').filter({ hasText: '2026-03-09' }).waitFor();
     await blocks('2026-03-09', 'allow').first().waitFor();

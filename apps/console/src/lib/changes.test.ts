@@ -8,8 +8,11 @@ import {
   entityTimeline,
   journalRequests,
   weekDays,
+  weekRange,
   weekStart,
   windowState,
+  zonedDayStart,
+  zoneOffset,
 } from './changes';
 
 const batch = (over: Partial<ChangeBatchStatus>): ChangeBatchStatus => ({
@@ -89,10 +92,10 @@ describe('change helpers', () => {
   });
 
   it('cuts occurrences into the days of a week', () => {
-    const start = weekStart(Date.parse('2026-03-04T12:00:00Z'));
-    expect(new Date(start).toISOString()).toBe('2026-03-02T00:00:00.000Z');
+    const monday = weekStart(Date.parse('2026-03-04T12:00:00Z'));
+    expect(monday).toBe('2026-03-02');
     const days = weekDays(
-      start,
+      weekRange(monday),
       [
         {
           window: 'nights',
@@ -116,6 +119,19 @@ describe('change helpers', () => {
     expect(days[0]!.blocks).toEqual([expect.objectContaining({ kind: 'allow', top: 22 * 60, height: 120 })]);
     expect(days[1]!.blocks).toEqual([expect.objectContaining({ kind: 'allow', top: 0, height: 360 })]);
     expect(days[2]!.blocks).toEqual([]);
+  });
+
+  it('lays a week out in a time zone, daylight saving included', () => {
+    expect(zoneOffset(Date.parse('2026-01-15T12:00:00Z'), 'Europe/Berlin')).toBe(3_600_000);
+    expect(zonedDayStart('2026-03-29', 'Europe/Berlin')).toBe(Date.parse('2026-03-28T23:00:00Z'));
+    expect(zonedDayStart('2026-03-30', 'Europe/Berlin')).toBe(Date.parse('2026-03-29T22:00:00Z'));
+    // Sunday 00:30 in Berlin is still Saturday in UTC: its week is the Berlin one.
+    expect(weekStart(Date.parse('2026-03-28T23:30:00Z'), 'Europe/Berlin')).toBe('2026-03-23');
+    const week = weekRange('2026-03-23', 'Europe/Berlin');
+    expect(week.end).toBe(Date.parse('2026-03-29T22:00:00Z'));
+    // 22:00 Berlin on the Monday (21:00 UTC) sits at 22:00 in the Berlin column.
+    const days = weekDays(week, [], [{ start: '2026-03-23T21:00:00.000Z', end: '2026-03-23T22:00:00.000Z' }]);
+    expect(days[0]!.blocks).toEqual([expect.objectContaining({ kind: 'open', top: 22 * 60, height: 60 })]);
   });
 
   it('puts the changes that touched an entity beside its events, newest first', () => {

@@ -177,7 +177,7 @@ export function journalRequests(entries: readonly ChangeJournalEntry[]): ChangeR
     }));
 }
 
-/** One column of a week view: a day from `dayStart` (UTC), with the blocks that fall in it. */
+/** One column of a week view: a day, with the blocks that fall in it. */
 export interface CalendarBlock {
   kind: 'allow' | 'freeze' | 'open';
   window: string;
@@ -191,46 +191,94 @@ export interface CalendarBlock {
 
 export interface CalendarDay {
   date: string;
+  /** The day's first instant in the calendar's zone (epoch ms). */
+  start: number;
   blocks: CalendarBlock[];
 }
 
 const DAY_MS = 86_400_000;
 
-/** The Monday 00:00 UTC of the week holding `at`. */
-export function weekStart(at: number): number {
-  const day = new Date(at);
-  const midnight = Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate());
-  return midnight - ((day.getUTCDay() + 6) % 7) * DAY_MS;
+/** The zone's offset from UTC at `at`, in ms (Berlin in winter: +3,600,000). */
+export function zoneOffset(at: number, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(new Date(at));
+  const get = (type: string) => Number(parts.find((part) => part.type === type)?.value ?? 0);
+  const local = Date.UTC(
+    get('year'),
+    get('month') - 1,
+    get('day'),
+    get('hour'),
+    get('minute'),
+    get('second'),
+  );
+  return local - Math.floor(at / 1000) * 1000;
 }
 
-/** Cuts intervals into per-day blocks of a 7-day week from `start` (UTC days). */
+/** The first instant of the calendar day `date` (YYYY-MM-DD) in `timeZone`. */
+export function zonedDayStart(date: string, timeZone: string): number {
+  const midnight = Date.parse(`${date}T00:00:00Z`);
+  let start = midnight - zoneOffset(midnight, timeZone);
+  // Across a change of offset the first guess is an hour off: correct it with the offset at that instant.
+  start = midnight - zoneOffset(start, timeZone);
+  return start;
+}
+
+/** The calendar date (YYYY-MM-DD) of `at` in `timeZone`. */
+export function zonedDate(at: number, timeZone: string): string {
+  return new Date(at + zoneOffset(at, timeZone)).toISOString().slice(0, 10);
+}
+
+/** The Monday (YYYY-MM-DD) of the week holding `at`, in `timeZone`. */
+export function weekStart(at: number, timeZone = 'UTC'): string {
+  const date = zonedDate(at, timeZone);
+  const day = new Date(`${date}T00:00:00Z`);
+  return new Date(day.getTime() - ((day.getUTCDay() + 6) % 7) * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** The seven days from Monday `monday` in `timeZone`, and the instant the week after starts. */
+export function weekRange(
+  monday: string,
+  timeZone = 'UTC',
+): { days: { date: string; start: number }[]; end: number } {
+  const base = Date.parse(`${monday}T00:00:00Z`);
+  const dates = Array.from({ length: 8 }, (_, i) => new Date(base + i * DAY_MS).toISOString().slice(0, 10));
+  const starts = dates.map((date) => zonedDayStart(date, timeZone));
+  return { days: dates.slice(0, 7).map((date, i) => ({ date, start: starts[i]! })), end: starts[7]! };
+}
+
+/** Cuts intervals into per-day blocks of a week (`weekRange`): minutes from each day's start in its zone. */
 export function weekDays(
-  start: number,
+  week: { days: readonly { date: string; start: number }[]; end: number },
   windows: readonly ChangeWindowCalendar[],
   open: readonly CalendarInterval[],
 ): CalendarDay[] {
-  const days: CalendarDay[] = Array.from({ length: 7 }, (_, i) => ({
-    date: new Date(start + i * DAY_MS).toISOString().slice(0, 10),
-    blocks: [],
-  }));
+  const days: CalendarDay[] = week.days.map((day) => ({ ...day, blocks: [] }));
   const place = (kind: CalendarBlock['kind'], window: string, label: string, interval: CalendarInterval) => {
     const from = Date.parse(interval.start);
     const to = Date.parse(interval.end);
-    for (let i = 0; i < 7; i++) {
-      const dayFrom = start + i * DAY_MS;
-      const a = Math.max(from, dayFrom);
-      const b = Math.min(to, dayFrom + DAY_MS);
-      if (b <= a) continue;
-      days[i]!.blocks.push({
+    days.forEach((day, i) => {
+      const dayEnd = days[i + 1]?.start ?? week.end;
+      const a = Math.max(from, day.start);
+      const b = Math.min(to, dayEnd);
+      if (b <= a) return;
+      day.blocks.push({
         kind,
         window,
         label,
-        top: (a - dayFrom) / 60_000,
+        top: (a - day.start) / 60_000,
         height: (b - a) / 60_000,
         start: interval.start,
         end: interval.end,
       });
-    }
+    });
   };
   for (const window of windows)
     for (const occurrence of window.occurrences)

@@ -6,8 +6,7 @@ import { getChangeCalendar } from '../../api/changes';
 import { ErrorAlert } from '../../components/error-alert';
 import { PageHeader } from '../../components/page-header';
 import { useTeamNames } from '../../hooks/use-team-names';
-import { changesPath, weekDays, weekStart, type CalendarBlock } from '../../lib/changes';
-import { formatTime } from '../../lib/format';
+import { changesPath, weekDays, weekRange, weekStart, type CalendarBlock } from '../../lib/changes';
 
 const DAY_MS = 86_400_000;
 /** Pixels per minute of the day: 24 hours in 576 px. */
@@ -19,7 +18,7 @@ const LANES: { kind: CalendarBlock['kind']; label: string; color: string; border
 ];
 
 /**
- * `/changes/calendar`: a team's ChangeWindows over a week (UTC days): each allowed period's and
+ * `/changes/calendar`: a team's ChangeWindows over a week (days in the zone picked, UTC by default): each allowed period's and
  * freeze's occurrences, and when changes may act — computed by the server with the engine's window code.
  */
 export function WindowsCalendarPage() {
@@ -28,10 +27,12 @@ export function WindowsCalendarPage() {
   const team = params.get('team') || teams[0];
   const windowName = params.get('window') || undefined;
   const weekParam = params.get('week');
-  const start = weekStart(weekParam ? Date.parse(`${weekParam}T00:00:00Z`) : Date.now());
-  const range = { from: new Date(start).toISOString(), to: new Date(start + 7 * DAY_MS).toISOString() };
+  const timeZone = params.get('zone') || 'UTC';
+  const monday = weekStart(weekParam ? Date.parse(`${weekParam}T12:00:00Z`) : Date.now(), timeZone);
+  const week = weekRange(monday, timeZone);
+  const range = { from: new Date(week.days[0]!.start).toISOString(), to: new Date(week.end).toISOString() };
   const calendar = useQuery({
-    queryKey: ['changes', 'calendar', team ?? '', range.from],
+    queryKey: ['changes', 'calendar', team ?? '', range.from, range.to],
     queryFn: ({ signal }) => getChangeCalendar(team!, range, signal),
     enabled: team !== undefined,
   });
@@ -45,15 +46,28 @@ export function WindowsCalendarPage() {
     (item) => !windowName || item.window === windowName,
   );
   const open = windowName ? (shownWindows[0]?.open ?? []) : (calendar.data?.open ?? []);
-  const days = weekDays(start, shownWindows, open);
-  const week = (offset: number) =>
-    setParam('week', new Date(start + offset * 7 * DAY_MS).toISOString().slice(0, 10));
+  const days = weekDays(week, shownWindows, open);
+  const moveWeek = (offset: number) =>
+    setParam(
+      'week',
+      new Date(Date.parse(`${monday}T00:00:00Z`) + offset * 7 * DAY_MS).toISOString().slice(0, 10),
+    );
+  const zones = [
+    ...new Set([
+      'UTC',
+      Intl.DateTimeFormat().resolvedOptions().timeZone,
+      ...(calendar.data?.items ?? []).flatMap((item) => [
+        item.timeZone,
+        ...item.occurrences.map((o) => o.timeZone),
+      ]),
+    ]),
+  ];
 
   return (
     <>
       <PageHeader
         title="Change windows"
-        subtitle="When changes may act: allowed periods and freezes, a freeze overriding an allow. Times in UTC."
+        subtitle={`When changes may act: allowed periods and freezes, a freeze overriding an allow. Times in ${timeZone}.`}
         crumbs={[{ label: 'Management' }, { label: 'Changes', to: changesPath }, { label: 'Calendar' }]}
       />
       <Card>
@@ -75,11 +89,16 @@ export function WindowsCalendarPage() {
             options={(calendar.data?.items ?? []).map((item) => ({ value: item.window, label: item.window }))}
             onChange={(value: string | undefined) => setParam('window', value)}
           />
-          <Button icon={<LeftOutlined />} onClick={() => week(-1)} data-testid="calendar-previous" />
-          <Typography.Text data-testid="calendar-week">
-            Week of {new Date(start).toISOString().slice(0, 10)}
-          </Typography.Text>
-          <Button icon={<RightOutlined />} onClick={() => week(1)} data-testid="calendar-next" />
+          <Select
+            value={timeZone}
+            style={{ width: 200 }}
+            data-testid="calendar-zone"
+            options={zones.map((zone) => ({ value: zone, label: zone }))}
+            onChange={(value: string) => setParam('zone', value === 'UTC' ? undefined : value)}
+          />
+          <Button icon={<LeftOutlined />} onClick={() => moveWeek(-1)} data-testid="calendar-previous" />
+          <Typography.Text data-testid="calendar-week">Week of {monday}</Typography.Text>
+          <Button icon={<RightOutlined />} onClick={() => moveWeek(1)} data-testid="calendar-next" />
           {LANES.map((lane) => (
             <Tag key={lane.kind} style={{ background: lane.color, borderColor: lane.border }}>
               {lane.label}
@@ -113,7 +132,7 @@ export function WindowsCalendarPage() {
                 data-date={day.date}
               >
                 <div style={{ height: 28, textAlign: 'center', fontWeight: 600 }}>
-                  {new Date(`${day.date}T00:00:00Z`).toLocaleDateString(undefined, {
+                  {new Date(`${day.date}T12:00:00Z`).toLocaleDateString(undefined, {
                     weekday: 'short',
                     month: 'short',
                     day: 'numeric',
@@ -130,7 +149,7 @@ export function WindowsCalendarPage() {
                         .map((block, i) => (
                           <Tooltip
                             key={`${block.window}-${block.start}-${i}`}
-                            title={`${block.window ? `${block.window}: ` : ''}${block.label} · ${formatTime(block.start)} – ${formatTime(block.end)}`}
+                            title={`${block.window ? `${block.window}: ` : ''}${block.label} · ${zonedTime(block.start, timeZone)} – ${zonedTime(block.end, timeZone)}`}
                           >
                             <div
                               data-testid="calendar-block"
@@ -161,4 +180,14 @@ export function WindowsCalendarPage() {
       </Card>
     </>
   );
+}
+
+function zonedTime(iso: string, timeZone: string): string {
+  return new Date(iso).toLocaleString(undefined, {
+    timeZone,
+    weekday: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZoneName: 'short',
+  });
 }
