@@ -84,7 +84,12 @@ export async function deployStage(
             ? new TrackingApplier(
                 deps.timer.wrap(session.client),
                 { discovery: session.discovery },
-                { detector: deps.drift, team: input.team, cluster: target.cluster },
+                {
+                  detector: deps.drift,
+                  team: input.team,
+                  cluster: target.cluster,
+                  watched: (kind) => session.watcher.watches(kind),
+                },
               )
             : new ClusterApplier(deps.timer.wrap(session.client), { discovery: session.discovery }),
           records: deps.records,

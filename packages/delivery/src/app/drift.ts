@@ -390,14 +390,21 @@ export class TrackingApplier extends ClusterApplier {
   constructor(
     client: ConstructorParameters<typeof ClusterApplier>[0],
     options: ConstructorParameters<typeof ClusterApplier>[1],
-    private readonly tracking: { detector: DriftDetector; team: string; cluster: string },
+    private readonly tracking: {
+      detector: DriftDetector;
+      team: string;
+      cluster: string;
+      /** Only kinds the cluster's watch follows can drift visibly: the others are not kept. */
+      watched: (kind: { apiVersion: string; kind: string }) => boolean;
+    },
   ) {
     super(client, options);
   }
 
   override async apply(object: KubeManifest, options: ApplyOptions): Promise<KubeObject> {
-    if (options.dryRun) return super.apply(object, options);
-    const { detector, team, cluster } = this.tracking;
+    const { detector, team, cluster, watched } = this.tracking;
+    if (options.dryRun || !watched({ apiVersion: object.apiVersion, kind: object.kind }))
+      return super.apply(object, options);
     const ref = await this.placedRef(object, options.defaultNamespace);
     detector.applying(team, cluster, ref);
     let live: KubeObject | undefined;

@@ -120,6 +120,11 @@ export class WorkloadWatcher {
     if (this.#abort) this.#running.push(this.#run(state, this.#abort.signal));
   }
 
+  /** Whether objects of this kind are watched (the workload kinds, and those added with `watch`). */
+  watches(kind: KindRef): boolean {
+    return this.#kinds.some((s) => s.ref.apiVersion === kind.apiVersion && s.ref.kind === kind.kind);
+  }
+
   /** The live object, as last seen; undefined when absent or not (yet) listed — see `synced`. */
   get(ref: ObjectRef): KubeObject | undefined {
     return this.#objects.get(refKey(ref));
