@@ -85,6 +85,15 @@ export const router = createBrowserRouter([
           },
           { path: 'jobs/runs', element: page(() => import('./pages/jobs/job-runs-page'), 'JobRunsPage') },
           { path: 'jobs/runs/:id', element: page(() => import('./pages/jobs/job-run-page'), 'JobRunPage') },
+          { path: 'changes', element: page(() => import('./pages/changes/changes-page'), 'ChangesPage') },
+          {
+            path: 'changes/calendar',
+            element: page(() => import('./pages/changes/windows-calendar-page'), 'WindowsCalendarPage'),
+          },
+          {
+            path: 'changes/teams/:team/:name',
+            element: page(() => import('./pages/changes/change-page'), 'ChangePage'),
+          },
           { path: 'hosts', element: page(() => import('./pages/hosts/hosts-page'), 'HostsPage') },
           {
             path: 'hosts/teams/:team/:name',

@@ -38,7 +38,7 @@ import {
   registerClusterAdmission,
 } from '@gantry/fleet';
 import { createCelEngine, createDeliveryModule } from '@gantry/delivery';
-import { createChangesModule } from '@gantry/changes';
+import { createChangesModule, windowBlock, type ChangeObject } from '@gantry/changes';
 import { KubeJobRunner, createJobsModule, type AgentPort, type HostDirectory } from '@gantry/jobs';
 import {
   StatsService,
@@ -276,6 +276,21 @@ export async function startServer(
         observeReconcile: ({ own, api }) => {
           metrics.applicationReconcile.observe({ part: 'own' }, own);
           metrics.applicationReconcile.observe({ part: 'api' }, api);
+        },
+        // Drift restores honour ChangeWindows as changes do (ADR 0031): the engine's own window gate.
+        restoreWindow: async (team, windows, at) => {
+          const block = await windowBlock(
+            store.resources,
+            { metadata: { team, name: 'drift-restore' }, spec: { windows: [...windows] } } as ChangeObject,
+            at,
+          );
+          return block
+            ? {
+                open: false,
+                message: block.message,
+                ...(block.until !== undefined ? { until: block.until } : {}),
+              }
+            : { open: true };
         },
       },
     });

@@ -45,6 +45,7 @@ import { baselineRoutes, type BaselineSeriesSource } from './routes/baselines.ts
 import { riskRoutes, type RiskRouteDependencies } from './routes/risks.ts';
 import { healthStreamRoutes } from './routes/health-stream.ts';
 import { changeRoutes } from './routes/changes.ts';
+import { changeWindowRoutes } from './routes/change-windows.ts';
 import type { ChangeService } from '@gantry/changes';
 
 export interface ApiDependencies {
@@ -156,6 +157,7 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
   riskRoutes(app, deps.health);
   if (deps.healthStream) healthStreamRoutes(app, deps.healthStream);
   if (deps.changes) changeRoutes(app, deps.changes);
+  changeWindowRoutes(app, { resources: deps.resources, now: () => Date.now() });
   resourceRoutes(app, {
     resources: deps.resources,
     repository: deps.store.resources,

@@ -105,3 +105,4 @@ export type * from './jobs.ts';
 export type * from './alerts.ts';
 export type * from './hosts.ts';
 export type * from './health.ts';
+export type * from './changes.ts';

@@ -27,6 +27,7 @@ export * from './app/application-conditions.ts';
 export * from './app/application-events.ts';
 export * from './app/admission.ts';
 export * from './app/application-controller.ts';
+export * from './app/drift.ts';
 export * from './app/delivery-service.ts';
 export * from './app/seed.ts';
 export * from './app/module.ts';

@@ -49,3 +49,4 @@ export * from './api/health-stream.ts';
 export * from './kinds/change.ts';
 export * from './kinds/change-window.ts';
 export * from './api/changes.ts';
+export * from './api/change-calendar.ts';

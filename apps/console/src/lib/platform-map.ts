@@ -97,7 +97,9 @@ export const platformMap: readonly PlatformSection[] = [
         key: 'changes',
         label: 'Changes',
         kinds: ['Change'],
-        description: 'Changes rolled out in observed batches.',
+        route: '/changes',
+        paths: ['/changes'],
+        description: 'Changes rolled out in observed batches; the windows as a calendar.',
       },
       {
         key: 'hosts',

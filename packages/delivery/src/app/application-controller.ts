@@ -21,6 +21,7 @@ import { ApplicationEventReason, ApplicationEvents, CONTROLLER_ACTOR } from './a
 import { ClusterSessions } from './cluster-sessions.ts';
 import { ProgressTracker } from './component-health.ts';
 import { appliedCondition, deployStage, renderedCondition } from './deploy-stage.ts';
+import { DriftDetector } from './drift.ts';
 import { healthStage, healthyCondition } from './health-stage.ts';
 import { placementOf, type Placement } from './placement-source.ts';
 import { removeEverywhere } from './removal.ts';
@@ -49,7 +50,15 @@ export interface ApplicationControllerDeps {
   progressGraceMs?: number;
   /** Told each reconcile's duration, split into waiting for API servers and everything else. */
   observeReconcile?: (seconds: { own: number; api: number }) => void;
+  /**
+   * Whether an application's drift may be restored now (policy Restore): its `spec.drift.windows` and the
+   * team's windows that apply to every change, as the change engine reads them. Absent: at any time.
+   */
+  restoreWindow?: (team: string, windows: readonly string[], now: number) => Promise<RestoreVerdict>;
 }
+
+/** A restore may act now, or waits (`until` the next opening when known) for the reason `message`. */
+export type RestoreVerdict = { open: true } | { open: false; message: string; until?: number };
 
 const CALLER = { principal: SYSTEM_PRINCIPAL, source: CONTROLLER_ACTOR };
 const FAILED_RETRY_MS = 10_000;
@@ -68,7 +77,14 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
   const progress = new ProgressTracker(deps.progressGraceMs ?? 60_000);
   const delivered = new RenderCache();
   let enqueue: ((key: ObjectKey) => void) | undefined;
-  const sessions = new ClusterSessions(deps.clients, (key) => enqueue?.(key));
+  const drift = new DriftDetector({ events: deps.events });
+  const sessions = new ClusterSessions(
+    deps.clients,
+    (key) => enqueue?.(key),
+    (team, cluster, raw, deleted) => drift.observe(team, cluster, raw, deleted),
+  );
+  /** The last wait a restore was told, per application, so that it is recorded once. */
+  const restoreWaits = new Map<string, string>();
   /** Labels of each cluster as last seen on the feed, to tell label changes from status updates. */
   const clusterLabels = new Map<string, string>();
 
@@ -148,9 +164,10 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
     // between, a new revision sends only the objects whose content changed.
     const appKey = `${team}/${name}`;
     const previous = lastFullApply.get(appKey);
-    const resync = !previous || now - previous.at > driftResyncMs;
+    const restore = await restoreStage(team, name, app, now);
+    const resync = !previous || now - previous.at > driftResyncMs || restore.now;
     const outcomes = await deployStage(
-      { ...deps, sessions, progress, delivered, timer, now: ctx.now },
+      { ...deps, sessions, progress, delivered, timer, now: ctx.now, drift },
       events,
       { team, app: name, revision: revision.revision, targets, records, resync },
     );
@@ -163,7 +180,12 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
     set(healthyCondition(health));
 
     set(readyCondition(conditions, number));
-    if (allApplied(outcomes) && resync) lastFullApply.set(appKey, { revision: number, at: now });
+    if (allApplied(outcomes) && resync) {
+      lastFullApply.set(appKey, { revision: number, at: now });
+      // Everything was applied again: what had drifted is Gantry's again.
+      drift.settled(team, name, restore.now ? 'policy' : 'resync');
+      if (restore.now) restoreWaits.delete(appKey);
+    }
     const status = applicationStatus({
       generation,
       conditions,
@@ -173,13 +195,43 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
       health,
     });
     await deps.resources.replaceStatus(CALLER, 'Application', team, name, { metadata: { name }, status });
+    const requeue = requeueAfter(outcomes, health, {
+      failedRetryMs: FAILED_RETRY_MS,
+      progressPollMs,
+      driftResyncMs,
+    });
+    const waitMs = restore.until !== undefined ? Math.max(1000, restore.until - now) : undefined;
     return {
-      requeueAfterMs: requeueAfter(outcomes, health, {
-        failedRetryMs: FAILED_RETRY_MS,
-        progressPollMs,
-        driftResyncMs,
-      }),
+      requeueAfterMs: waitMs !== undefined ? Math.min(waitMs, requeue) : requeue,
     };
+  }
+
+  /**
+   * Change detection's part of a reconcile (ADR 0031): with policy Restore and drifted objects, whether
+   * to apply everything again now — inside the application's windows — or when to look again.
+   */
+  async function restoreStage(
+    team: string,
+    name: string,
+    app: ApplicationObject,
+    now: number,
+  ): Promise<{ now: boolean; until?: number }> {
+    const policy = app.spec.drift?.policy ?? 'Report';
+    const pending = drift.pending(team, name);
+    if (policy !== 'Restore' || pending.length === 0) return { now: false };
+    const verdict = deps.restoreWindow
+      ? await deps.restoreWindow(team, app.spec.drift?.windows ?? [], now)
+      : ({ open: true } as const);
+    if (verdict.open) return { now: true };
+    const appKey = `${team}/${name}`;
+    if (restoreWaits.get(appKey) !== verdict.message) {
+      restoreWaits.set(appKey, verdict.message);
+      new ApplicationEvents(deps.events, team, name).normal(
+        ApplicationEventReason.DriftRestoreWaiting,
+        `restoring ${pending.length} drifted object(s) waits: ${verdict.message}`,
+      );
+    }
+    return verdict.until !== undefined ? { now: false, until: verdict.until } : { now: false };
   }
 
   /** Applications of `team` (all teams when undefined) that a change to a cluster, environment or definition may concern. */
@@ -248,6 +300,8 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
           clusterLabels.clear();
           placements.clear();
           delivered.clear();
+          drift.clear();
+          restoreWaits.clear();
           enqueue = undefined;
         },
         { once: true },

@@ -14,6 +14,8 @@ export const ApplicationEventReason = {
   /** What the application put on a cluster was deleted (it was deleted, or no longer targets the cluster). */
   ObjectsRemoved: 'ObjectsRemoved',
   ApplicationDeleted: 'ApplicationDeleted',
+  /** Change detection (ADR 0031, app/drift.ts records DriftDetected and DriftRestored itself). */
+  DriftRestoreWaiting: 'DriftRestoreWaiting',
 } as const;
 export type ApplicationEventReason = (typeof ApplicationEventReason)[keyof typeof ApplicationEventReason];
 

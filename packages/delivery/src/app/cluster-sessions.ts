@@ -23,6 +23,8 @@ export class ClusterSessions {
   constructor(
     private readonly clients: Pick<ClusterClients, 'get'>,
     private readonly onChange: (key: ObjectKey) => void,
+    /** Told of every watched version of an object as the API server sent it (change detection). */
+    private readonly onObserved?: (team: string, cluster: string, raw: KubeObject, deleted: boolean) => void,
   ) {}
 
   /** Throws what fleet's ClusterClients throws when the cluster or its kubeconfig cannot be had. */
@@ -34,7 +36,8 @@ export class ClusterSessions {
     if (existing) void existing.watcher.stop();
     const watcher = new WorkloadWatcher(client, {
       labelSelector: APP_LABEL,
-      onChange: (object: KubeObject) => {
+      onChange: (object: KubeObject, type, raw) => {
+        this.onObserved?.(team, cluster, raw, type === 'DELETED');
         const labels = object.metadata.labels ?? {};
         const app = labels[APP_LABEL];
         if (app && labels[TEAM_LABEL] === team) this.onChange({ team, name: app });

@@ -12,6 +12,7 @@ import type { ClusterSession, ClusterSessions } from './cluster-sessions.ts';
 import type { ProgressTracker } from './component-health.ts';
 import { fromSnapshot } from './definitions.ts';
 import { deployTarget } from './deploy.ts';
+import { TrackingApplier, type DriftDetector } from './drift.ts';
 import type { RenderCache } from './render-cache.ts';
 import type { RevisionObject } from './revisions.ts';
 import { isFailure, TargetReason, targetOutcome, type TargetOutcome } from './target-outcome.ts';
@@ -27,6 +28,8 @@ export interface DeployStageDeps {
   /** Times every API request of this reconcile. */
   timer: ApiTimer;
   now(): number;
+  /** Told what Gantry owns after each apply, to tell others' edits (drift) from Gantry's own. */
+  drift?: DriftDetector;
 }
 
 export interface DeployStageInput {
@@ -77,7 +80,18 @@ export async function deployStage(
         {
           composer: deps.composer,
           engine: deps.engine,
-          applier: new ClusterApplier(deps.timer.wrap(session.client), { discovery: session.discovery }),
+          applier: deps.drift
+            ? new TrackingApplier(
+                deps.timer.wrap(session.client),
+                { discovery: session.discovery },
+                {
+                  detector: deps.drift,
+                  team: input.team,
+                  cluster: target.cluster,
+                  watched: (kind) => session.watcher.watches(kind),
+                },
+              )
+            : new ClusterApplier(deps.timer.wrap(session.client), { discovery: session.discovery }),
           records: deps.records,
           live: (ref) => session.watcher.get(ref),
           watch: (kind) => session.watcher.watch(kind),

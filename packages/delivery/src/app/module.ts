@@ -9,7 +9,7 @@ import { Composer } from '../compose/compose.ts';
 import { HelmRenderer } from '../helm/helm-renderer.ts';
 import { registerKubeVelaConversion } from '../kubevela/register.ts';
 import { registerDeliveryAdmission } from './admission.ts';
-import { createApplicationController } from './application-controller.ts';
+import { createApplicationController, type ApplicationControllerDeps } from './application-controller.ts';
 import { DefinitionSource } from './definitions.ts';
 import { DeliveryService } from './delivery-service.ts';
 import { RevisionManager } from './revisions.ts';
@@ -34,6 +34,8 @@ export interface DeliveryModuleDeps {
     progressPollMs?: number;
     progressGraceMs?: number;
     observeReconcile?: (seconds: { own: number; api: number }) => void;
+    /** Windows of drift restores (policy Restore); the server passes the change engine's. */
+    restoreWindow?: ApplicationControllerDeps['restoreWindow'];
   };
 }
 

@@ -27,7 +27,7 @@ export interface WorkloadWatcherOptions {
    * Told of every change to the cache, after it is made. It runs inside the watch: keep it short (queue
    * work, don't do it) and don't throw; a throw is recorded as the kind's error.
    */
-  onChange?: (object: KubeObject, type: WorkloadChange) => void;
+  onChange?: (object: KubeObject, type: WorkloadChange, raw: KubeObject) => void;
   discovery?: ResourceDiscovery;
   pageSize?: number;
   watchTimeoutSeconds?: number;
@@ -118,6 +118,11 @@ export class WorkloadWatcher {
     };
     this.#kinds.push(state);
     if (this.#abort) this.#running.push(this.#run(state, this.#abort.signal));
+  }
+
+  /** Whether objects of this kind are watched (the workload kinds, and those added with `watch`). */
+  watches(kind: KindRef): boolean {
+    return this.#kinds.some((s) => s.ref.apiVersion === kind.apiVersion && s.ref.kind === kind.kind);
   }
 
   /** The live object, as last seen; undefined when absent or not (yet) listed — see `synced`. */
@@ -230,7 +235,11 @@ export class WorkloadWatcher {
     if (previous && previous.metadata.resourceVersion === object.metadata.resourceVersion) return key;
     this.#objects.set(key, object);
     state.keys.add(key);
-    this.#notify(state, object, previous ? 'MODIFIED' : 'ADDED');
+    this.#notify(state, object, previous ? 'MODIFIED' : 'ADDED', {
+      ...raw,
+      apiVersion: state.ref.apiVersion,
+      kind: state.ref.kind,
+    });
     return key;
   }
 
@@ -238,12 +247,13 @@ export class WorkloadWatcher {
     const key = refKey(objectRef(object));
     if (!this.#objects.delete(key)) return;
     state.keys.delete(key);
-    this.#notify(state, object, 'DELETED');
+    this.#notify(state, object, 'DELETED', object);
   }
 
-  #notify(state: KindState, object: KubeObject, type: WorkloadChange): void {
+  /** `raw` is the object as the API server sent it (managedFields and templates too), for change detection. */
+  #notify(state: KindState, object: KubeObject, type: WorkloadChange, raw: KubeObject): void {
     try {
-      this.#options.onChange?.(object, type);
+      this.#options.onChange?.(object, type, raw);
     } catch (error) {
       this.#fail(state, error);
     }

@@ -278,6 +278,25 @@ export const ApplicationSpec = Type.Object(
       ),
     ),
     revisionHistoryLimit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+    // Change detection (ADR 0031): what happens when another field manager edits fields Gantry applied.
+    drift: Type.Optional(
+      Type.Object(
+        {
+          policy: StringEnum(['Report', 'Restore'], {
+            default: 'Report',
+            description:
+              'Report: record a DriftDetected event and leave the edit until the next resync; Restore: also apply the fields again at once, inside the windows.',
+          }),
+          windows: Type.Array(Type.String({ pattern: NAME_PATTERN, maxLength: 63 }), {
+            default: [],
+            maxItems: 20,
+            description:
+              'ChangeWindows of the team a restore honours, beside those that apply to every change. None: any time.',
+          }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

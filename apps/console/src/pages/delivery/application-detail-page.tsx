@@ -19,6 +19,7 @@ import { ApplicationDiffTab } from './application-diff-tab';
 import { ApplicationOverviewTab } from './application-overview-tab';
 import { ApplicationRevisionsTab } from './application-revisions-tab';
 import { ApplicationSpecTab } from './application-spec-tab';
+import { ChangeTimeline } from '../../components/change-timeline';
 import { ApplicationTimelineTab } from './application-timeline-tab';
 
 /** The conditions the application controller records, in the order its stages run (ADR 0007). */
@@ -149,6 +150,11 @@ function ApplicationDetail({ kind, team, name }: { kind: KindInfo; team: string;
               key: 'timeline',
               label: 'Timeline',
               children: <ApplicationTimelineTab team={team} name={name} />,
+            },
+            {
+              key: 'changes',
+              label: 'Change timeline',
+              children: <ChangeTimeline entity={{ kind: 'Application', team, name }} />,
             },
           ]}
         />

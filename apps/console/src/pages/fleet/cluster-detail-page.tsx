@@ -9,6 +9,7 @@ import { useCluster } from '../../hooks/use-cluster';
 import { clusterCondition, clusterConditionTypes } from '../../lib/cluster-health';
 import { fleetPath } from '../../lib/fleet-paths';
 import { EntityHealth } from '../health/entity-health';
+import { ChangeTimeline } from '../../components/change-timeline';
 import { ClusterEventsTab } from './cluster-events-tab';
 import { ClusterNamespacesTab } from './cluster-namespaces-tab';
 import { ClusterNodesTab } from './cluster-nodes-tab';
@@ -76,6 +77,11 @@ export function ClusterDetailPage() {
             { key: 'namespaces', label: 'Namespaces', children: <ClusterNamespacesTab {...scope} /> },
             { key: 'pods', label: 'Pods', children: <ClusterPodsTab {...scope} /> },
             { key: 'events', label: 'Events', children: <ClusterEventsTab {...scope} /> },
+            {
+              key: 'changes',
+              label: 'Change timeline',
+              children: <ChangeTimeline entity={{ kind: 'Cluster', team, name }} />,
+            },
           ]}
         />
       </Card>

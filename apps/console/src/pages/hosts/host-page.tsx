@@ -17,6 +17,7 @@ import { Link, useParams } from 'react-router';
 import type { HostDisk } from '@gantry/client';
 import { getHost, listHostJobRuns, type HostJobRun } from '../../api/hosts';
 import { ErrorAlert } from '../../components/error-alert';
+import { ChangeTimeline } from '../../components/change-timeline';
 import { EventsList } from '../../components/events-list';
 import { LabelsTags } from '../../components/labels-tags';
 import { PageHeader } from '../../components/page-header';
@@ -255,6 +256,9 @@ export function HostPage() {
               emptyText: <Empty description="No runs on this host." image={Empty.PRESENTED_IMAGE_SIMPLE} />,
             }}
           />
+        </Card>
+        <Card title="Change timeline" size="small">
+          <ChangeTimeline entity={{ kind: 'Host', team, name: data.name }} />
         </Card>
         <Card title="Events" size="small">
           <EventsList
