@@ -108,7 +108,7 @@ describe('a change across SIGKILL of the server', () => {
         async () =>
           (await api.get(`/api/teams/${TEAM}/hosts`)).body.items as {
             name: string;
-            status: { state: string };
+            status: string;
           }[],
         (items) => items.filter((host) => host.status === 'Online').length === HOSTS.length,
         30_000,
