@@ -9,7 +9,7 @@ import {
   registerAlertRuleAdmission,
   type AlertRuleKind,
 } from '@gantry/alerts';
-import { MemoryEventRecorder, type Controller } from '@gantry/controllers';
+import { MemoryEventRecorder, TermScope, type Controller } from '@gantry/controllers';
 import { createCelEngine } from '@gantry/delivery';
 import { SYSTEM_PRINCIPAL, type Caller } from '@gantry/identity';
 import {
@@ -60,7 +60,12 @@ function newControllers(): Record<AlertRuleKind, Controller> {
 /** One reconcile at `now`, as the controller runtime would call it. */
 async function evaluate(kind: AlertRuleKind, team: string, name: string) {
   return controllers[kind].reconcile(
-    { logger: pino({ level: 'silent' }), signal: new AbortController().signal, now: () => now },
+    {
+      logger: pino({ level: 'silent' }),
+      signal: new AbortController().signal,
+      now: () => now,
+      term: new TermScope(),
+    },
     { team, name },
   );
 }

@@ -65,7 +65,7 @@ export class Store {
     this.leases = new LeaseRepository(db);
     this.inventory = new InventoryRepository(db);
     this.events = new EventRepository(db);
-    this.applied = new AppliedObjectRepository(db);
+    this.applied = new AppliedObjectRepository(db, connection.dialect);
     this.loginThrottle = new LoginThrottleRepository(db);
     this.alerts = new AlertRepository(
       db,

@@ -1,0 +1,64 @@
+import type { WriteFence } from '@gantry/store';
+
+/**
+ * Everything a controller keeps for one term of leadership (ADR 0028): made when the term starts, dropped
+ * whole when it ends, so that nothing learned in one term — a newest revision, a cluster's labels, a
+ * cursor — is believed in a later one, after another server may have changed the world. Controllers get
+ * every cache from here (`cache`), never from their own closures or fields, and pass `fence` with every
+ * write they make because they lead, so that the store refuses it once the term is over.
+ */
+export class TermScope {
+  readonly #caches = new Map<string, unknown>();
+  readonly #cleanups: (() => void)[] = [];
+  readonly #abort = new AbortController();
+
+  /** The term's fencing token; absent only where nothing is fenced (unit tests of a controller alone). */
+  readonly fence: WriteFence | undefined;
+  readonly #onCleanupError: (error: unknown) => void;
+
+  constructor(options: { fence?: WriteFence; onCleanupError?: (error: unknown) => void } = {}) {
+    this.fence = options.fence;
+    this.#onCleanupError = options.onCleanupError ?? (() => undefined);
+  }
+
+  /** Aborted when the term ends. */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  /** Whether the term has ended. */
+  get ended(): boolean {
+    return this.#abort.signal.aborted;
+  }
+
+  /**
+   * The term's one instance of `name`, made on first use. After the term ended it returns a fresh, unshared
+   * instance, so late work of an old term never fills a cache anyone reads.
+   */
+  cache<T>(name: string, create: () => T): T {
+    if (this.ended) return create();
+    if (!this.#caches.has(name)) this.#caches.set(name, create());
+    return this.#caches.get(name) as T;
+  }
+
+  /** Runs `cleanup` when the term ends (at once if it has), e.g. to stop watches the term opened. */
+  onEnd(cleanup: () => void): void {
+    if (this.ended) cleanup();
+    else this.#cleanups.push(cleanup);
+  }
+
+  /** Ends the term: aborts its signal, runs the cleanups (last registered first) and drops every cache. */
+  end(): void {
+    if (this.ended) return;
+    this.#abort.abort();
+    for (const cleanup of this.#cleanups.splice(0).reverse()) {
+      try {
+        cleanup();
+      } catch (error) {
+        // A cleanup that throws must not keep the others from running; the term ends regardless.
+        this.#onCleanupError(error);
+      }
+    }
+    this.#caches.clear();
+  }
+}
