@@ -126,10 +126,15 @@ export class ControllerRunner {
    * fresh scope and queue, the controller's own sources and a full list. A lease row naming another
    * holder means the lease has moved already: no work starts, and the elector steps down at its next try.
    */
-  async #startTerm(): Promise<void> {
+  async #startTerm(refused?: WriteFence): Promise<void> {
     const { name } = this.controller;
     const fence = await this.#readFence();
     if (!fence) return;
+    if (refused && fence.transitions === refused.transitions) {
+      // The store refused this very term: wait for the elector's next step rather than retry in a loop.
+      this.#logger.warn({ fence }, 'the lease row still names the refused term; no term starts');
+      return;
+    }
     const queue = new WorkQueue((key) => this.#reconcile(key), {
       concurrency: this.controller.concurrency ?? DEFAULT_CONCURRENCY,
       backoff: this.options.backoff,
@@ -202,7 +207,7 @@ export class ControllerRunner {
     void this.#serially(async () => {
       if (this.#term !== term) return;
       await this.#endTerm();
-      if (this.#elector.isLeader()) await this.#startTerm();
+      if (this.#elector.isLeader()) await this.#startTerm(term.scope.fence);
     });
   }
 

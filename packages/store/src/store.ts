@@ -73,7 +73,7 @@ export class Store {
       connection.sqlite,
     );
     this.alertDispatch = new AlertDispatchRepository(db);
-    this.alertRuleState = new AlertRuleStateRepository(db);
+    this.alertRuleState = new AlertRuleStateRepository(db, connection.dialect);
     this.notifications = new NotificationRepository(db, connection.dialect);
     this.jobs = new JobRepository(db, connection.dialect);
     this.hosts = new HostRepository(db);
