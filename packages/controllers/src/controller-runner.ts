@@ -11,7 +11,7 @@ import type { Clock, Timer } from './clock.ts';
 import { leaseName, parseQueueKey, queueKey, type Controller, type ReconcileResult } from './controller.ts';
 import type { ControllerMetrics, ReconcileOutcome } from './controller-metrics.ts';
 import { LeaderElector, type LeaseStore } from './leader-election.ts';
-import { TermScope } from './term-scope.ts';
+import { leaseTermCheck, TermScope } from './term-scope.ts';
 import { WorkQueue } from './work-queue.ts';
 
 /** Where changes come from: the process's ChangeFeed. */
@@ -144,6 +144,7 @@ export class ControllerRunner {
     });
     const scope = new TermScope({
       fence,
+      check: leaseTermCheck(this.deps.leases),
       onCleanupError: (error) => this.#logger.warn({ err: error }, 'ending a term: a cleanup failed'),
     });
     const term: Term = { queue, scope, resyncTimer: undefined, listFailures: 0, refusalLogged: false };

@@ -1,4 +1,15 @@
-import type { WriteFence } from '@gantry/store';
+import { assertCurrent, FencedWriteRefused, type LeaseRepository, type WriteFence } from '@gantry/store';
+
+/** Reads the lease row and throws `FencedWriteRefused` unless it still names `fence`'s term. */
+export type TermCheck = (fence: WriteFence) => Promise<void>;
+
+/** The check the runtime gives its terms: one primary-key read of the lease row. */
+export function leaseTermCheck(leases: Pick<LeaseRepository, 'get'>): TermCheck {
+  return async (fence) => {
+    const lease = await leases.get(fence.lease);
+    assertCurrent(fence, lease);
+  };
+}
 
 /**
  * Everything a controller keeps for one term of leadership (ADR 0028): made when the term starts, dropped
@@ -15,10 +26,30 @@ export class TermScope {
   /** The term's fencing token; absent only where nothing is fenced (unit tests of a controller alone). */
   readonly fence: WriteFence | undefined;
   readonly #onCleanupError: (error: unknown) => void;
+  readonly #check: TermCheck | undefined;
 
-  constructor(options: { fence?: WriteFence; onCleanupError?: (error: unknown) => void } = {}) {
+  constructor(
+    options: {
+      fence?: WriteFence;
+      /** How `confirm` checks the fence; without one (or without a fence) `confirm` checks only `ended`. */
+      check?: TermCheck;
+      onCleanupError?: (error: unknown) => void;
+    } = {},
+  ) {
     this.fence = options.fence;
+    this.#check = options.check;
     this.#onCleanupError = options.onCleanupError ?? (() => undefined);
+  }
+
+  /**
+   * Confirms, just before acting outside the database (applying to a cluster, running on a host), that
+   * the term is still the lease's current one; throws `FencedWriteRefused` when it is not. The store
+   * cannot fence what it does not write, so this narrows a deposed leader's window to the one call that
+   * follows; what that call did is then recorded (or refused) through fenced writes.
+   */
+  async confirm(): Promise<void> {
+    if (this.fence && this.ended) throw new FencedWriteRefused(this.fence, undefined, 'the term has ended');
+    if (this.fence && this.#check) await this.#check(this.fence);
   }
 
   /** Aborted when the term ends. */

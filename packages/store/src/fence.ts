@@ -21,12 +21,13 @@ export class FencedWriteRefused extends Error {
   override readonly name = 'FencedWriteRefused';
   constructor(
     readonly fence: WriteFence,
-    /** Who holds the lease now (undefined when the row is gone). */
+    /** Who holds the lease now (undefined when the row is gone, or was not read). */
     readonly current: { holder: string; transitions: number } | undefined,
+    reason?: string,
   ) {
     super(
-      `write refused: ${fence.lease} term ${fence.holder}#${fence.transitions} is over (now ${
-        current ? `${current.holder}#${current.transitions}` : 'no lease'
+      `write refused: ${fence.lease} term ${fence.holder}#${fence.transitions} is over (${
+        reason ?? (current ? `now ${current.holder}#${current.transitions}` : 'no lease')
       })`,
     );
   }

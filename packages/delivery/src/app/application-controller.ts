@@ -113,6 +113,7 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
   async function cleanUp(term: ApplicationTerm, key: ObjectKey): Promise<ReconcileResult> {
     const events = new ApplicationEvents(deps.events, key.team, key.name);
     const records = await deps.records.list(key.team, key.name);
+    if (records.length > 0) await term.scope.confirm();
     const removal = await removeEverywhere(
       { ...deps, records: term.records, sessions: term.sessions },
       events,
@@ -181,6 +182,9 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
     const appKey = `${team}/${name}`;
     const previous = lastFullApply.get(appKey);
     const resync = !previous || now - previous.at > driftResyncMs;
+    // The store fences what the controller records; what it applies to clusters it cannot: confirm the
+    // term just before, so a deposed leader stops here (ADR 0028).
+    await ctx.term.confirm();
     const outcomes = await deployStage(
       { ...deps, records: term.records, sessions, progress, delivered, timer, now: ctx.now },
       events,
