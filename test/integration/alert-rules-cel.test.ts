@@ -36,11 +36,15 @@ let resources: ResourceService;
 let sink: MemoryAlertSink;
 let events: MemoryEventRecorder;
 let controllers: Record<AlertRuleKind, Controller>;
+/** The term the controllers run in: a new leader (fresh controllers) starts a new one. */
+let term = new TermScope();
 let now = T0;
 
 const example = (file: string) => parse(readFileSync(join(EXAMPLES, file), 'utf8')) as ResourceInput;
 
 function newControllers(): Record<AlertRuleKind, Controller> {
+  term.end();
+  term = new TermScope();
   const deps = {
     resources,
     repository: store.resources,
@@ -64,7 +68,7 @@ async function evaluate(kind: AlertRuleKind, team: string, name: string) {
       logger: pino({ level: 'silent' }),
       signal: new AbortController().signal,
       now: () => now,
-      term: new TermScope(),
+      term,
     },
     { team, name },
   );
