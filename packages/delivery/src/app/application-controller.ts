@@ -169,6 +169,9 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
     const spec = revision.revision.spec.applicationSpec;
     const records = await deps.records.list(team, name);
     const { sessions, progress, delivered, lastFullApply } = term;
+    // The store fences what the controller records; what it does to clusters (removing from clusters no
+    // longer targeted, applying) it cannot: confirm the term first, so a deposed leader stops here (ADR 0028).
+    await ctx.term.confirm();
     const targets = await targetsStage(
       { ...deps, records: term.records, sessions },
       events,
@@ -182,9 +185,6 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
     const appKey = `${team}/${name}`;
     const previous = lastFullApply.get(appKey);
     const resync = !previous || now - previous.at > driftResyncMs;
-    // The store fences what the controller records; what it applies to clusters it cannot: confirm the
-    // term just before, so a deposed leader stops here (ADR 0028).
-    await ctx.term.confirm();
     const outcomes = await deployStage(
       { ...deps, records: term.records, sessions, progress, delivered, timer, now: ctx.now },
       events,
