@@ -58,6 +58,7 @@ export class Store {
     this.resources = new ResourceRepository(
       db,
       connection.dialect === 'postgres' ? CHANGE_CHANNEL : undefined,
+      connection.dialect,
     );
     this.users = new UserRepository(db);
     this.audit = new AuditRepository(db);
