@@ -11,7 +11,7 @@ import type { Clock, Timer } from './clock.ts';
 import { leaseName, parseQueueKey, queueKey, type Controller, type ReconcileResult } from './controller.ts';
 import type { ControllerMetrics, ReconcileOutcome } from './controller-metrics.ts';
 import { LeaderElector, type LeaseStore } from './leader-election.ts';
-import { leaseTermCheck, TermScope } from './term-scope.ts';
+import { leaseTermCheck, readTermFence, TermScope } from './term-scope.ts';
 import { WorkQueue } from './work-queue.ts';
 
 /** Where changes come from: the process's ChangeFeed. */
@@ -163,22 +163,16 @@ export class ControllerRunner {
     void this.#resync(term);
   }
 
-  async #readFence(): Promise<WriteFence | undefined> {
-    const lease = leaseName(this.controller);
-    for (let failures = 0; this.#elector.isLeader(); failures += 1) {
-      try {
-        const row = await this.deps.leases.get(lease);
-        if (row?.holder === this.options.holder)
-          return { lease, holder: row.holder, transitions: row.transitions };
-        this.#logger.warn({ lease, holder: row?.holder }, 'the lease has moved already; no term starts');
-        return undefined;
-      } catch (error) {
-        const delay = Math.min(this.options.leaseDurationMs / 3, FIRST_LIST_RETRY_MS * 2 ** failures);
-        this.#logger.warn({ err: error, retryInMs: delay }, 'reading the lease to start a term failed');
-        await new Promise<void>((resolve) => this.options.clock.setTimeout(resolve, delay));
-      }
-    }
-    return undefined;
+  #readFence(): Promise<WriteFence | undefined> {
+    return readTermFence({
+      leases: this.deps.leases,
+      lease: leaseName(this.controller),
+      holder: this.options.holder,
+      leaseDurationMs: this.options.leaseDurationMs,
+      stillLeading: () => this.#elector.isLeader(),
+      clock: this.options.clock,
+      logger: this.#logger,
+    });
   }
 
   async #endTerm(): Promise<void> {

@@ -1,4 +1,6 @@
+import type { Logger } from 'pino';
 import { assertCurrent, FencedWriteRefused, type LeaseRepository, type WriteFence } from '@gantry/store';
+import type { Clock } from './clock.ts';
 
 /** Reads the lease row and throws `FencedWriteRefused` unless it still names `fence`'s term. */
 export type TermCheck = (fence: WriteFence) => Promise<void>;
@@ -9,6 +11,36 @@ export function leaseTermCheck(leases: Pick<LeaseRepository, 'get'>): TermCheck 
     const lease = await leases.get(fence.lease);
     assertCurrent(fence, lease);
   };
+}
+
+/**
+ * The fence of a term that just started: the lease row, read once, naming this holder. Retries a failed
+ * read (from 1 s, doubling, at most a third of the lease) while `stillLeading()`; undefined when the row
+ * already names another holder (the lease moved on: no term's work should start) or leadership ended.
+ */
+export async function readTermFence(options: {
+  leases: Pick<LeaseRepository, 'get'>;
+  lease: string;
+  holder: string;
+  leaseDurationMs: number;
+  stillLeading: () => boolean;
+  clock: Clock;
+  logger: Logger;
+}): Promise<WriteFence | undefined> {
+  const { leases, lease, holder, clock, logger } = options;
+  for (let failures = 0; options.stillLeading(); failures += 1) {
+    try {
+      const row = await leases.get(lease);
+      if (row?.holder === holder) return { lease, holder, transitions: row.transitions };
+      logger.warn({ lease, holder: row?.holder }, 'the lease has moved already; no term starts');
+      return undefined;
+    } catch (error) {
+      const delay = Math.min(options.leaseDurationMs / 3, 1000 * 2 ** failures);
+      logger.warn({ err: error, retryInMs: delay }, 'reading the lease to start a term failed');
+      await new Promise<void>((resolve) => clock.setTimeout(resolve, delay));
+    }
+  }
+  return undefined;
 }
 
 /**

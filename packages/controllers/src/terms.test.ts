@@ -6,6 +6,7 @@ import type { Controller, ObjectKey } from './controller.ts';
 import { ControllerManager } from './controller-manager.ts';
 import { noopControllerMetrics, type ReconcileOutcome } from './controller-metrics.ts';
 import { MemoryLeaseStore } from './memory-lease-store.ts';
+import { termElector } from './term-elector.ts';
 import { TermScope } from './term-scope.ts';
 
 const TTL = 3000;
@@ -187,5 +188,38 @@ describe('controller terms', () => {
     expect(lines.filter((line) => line.msg.startsWith('a write was refused'))).toHaveLength(2);
     refuseWrites(false);
     await manager.stop();
+  });
+});
+
+describe('termElector', () => {
+  it('gives each term of a lease of its own a scope with the fence, ended before onStoppedLeading', async () => {
+    const leases = new MemoryLeaseStore();
+    const scopes: TermScope[] = [];
+    const stopped: boolean[] = [];
+    const elector = termElector(leases, {
+      leaseName: 'controller/widget',
+      holder: 'a',
+      leaseDurationMs: TTL,
+      clock: systemClock(),
+      logger: pino({ level: 'silent' }),
+      onStartedLeading: (scope) => void scopes.push(scope),
+      onStoppedLeading: () => void stopped.push(scopes.at(-1)!.ended),
+    });
+    await elector.start();
+    await settle();
+    expect(scopes).toHaveLength(1);
+    expect(scopes[0]!.fence).toEqual({ lease: 'controller/widget', holder: 'a', transitions: 0 });
+    await expect(scopes[0]!.confirm()).resolves.toBeUndefined();
+    takeOver(leases, 'b');
+    await expect(scopes[0]!.confirm()).rejects.toBeInstanceOf(FencedWriteRefused);
+    await vi.advanceTimersByTimeAsync(TTL / 3);
+    expect(stopped).toEqual([true]);
+    // b goes quiet; a takes the lease over in a new term.
+    await vi.advanceTimersByTimeAsync(TTL);
+    await settle();
+    expect(scopes).toHaveLength(2);
+    expect(scopes[1]!.fence?.transitions).toBe(2);
+    await elector.stop();
+    expect(scopes[1]!.ended).toBe(true);
   });
 });
