@@ -9,7 +9,7 @@ import {
   registerAlertRuleAdmission,
   type AlertRuleKind,
 } from '@gantry/alerts';
-import { MemoryEventRecorder, type Controller } from '@gantry/controllers';
+import { MemoryEventRecorder, TermScope, type Controller } from '@gantry/controllers';
 import { createCelEngine } from '@gantry/delivery';
 import { SYSTEM_PRINCIPAL, type Caller } from '@gantry/identity';
 import {
@@ -36,11 +36,15 @@ let resources: ResourceService;
 let sink: MemoryAlertSink;
 let events: MemoryEventRecorder;
 let controllers: Record<AlertRuleKind, Controller>;
+/** The term the controllers run in: a new leader (fresh controllers) starts a new one. */
+let term = new TermScope();
 let now = T0;
 
 const example = (file: string) => parse(readFileSync(join(EXAMPLES, file), 'utf8')) as ResourceInput;
 
 function newControllers(): Record<AlertRuleKind, Controller> {
+  term.end();
+  term = new TermScope();
   const deps = {
     resources,
     repository: store.resources,
@@ -60,7 +64,12 @@ function newControllers(): Record<AlertRuleKind, Controller> {
 /** One reconcile at `now`, as the controller runtime would call it. */
 async function evaluate(kind: AlertRuleKind, team: string, name: string) {
   return controllers[kind].reconcile(
-    { logger: pino({ level: 'silent' }), signal: new AbortController().signal, now: () => now },
+    {
+      logger: pino({ level: 'silent' }),
+      signal: new AbortController().signal,
+      now: () => now,
+      term,
+    },
     { team, name },
   );
 }

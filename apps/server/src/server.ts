@@ -52,6 +52,7 @@ import {
   LeaderElector,
   StoreEventRecorder,
   createTeamController,
+  termElector,
   recordResourceEvents,
   systemClock,
 } from '@gantry/controllers';
@@ -707,13 +708,14 @@ export async function startServer(
       clock: systemClock(now),
       logger: baselineLogger,
     });
-    const baselineLeader = new LeaderElector(store.leases, {
+    // Its terms have a TermScope: memory and fenced status writes (ADR 0028).
+    const baselineLeader = termElector(store.leases, {
       leaseName: BASELINE_LEASE,
       holder: instance,
       leaseDurationMs: config.leaseDurationMs,
       clock: systemClock(now),
       logger: baselineLogger,
-      onStartedLeading: () => baselineEvaluator.start(),
+      onStartedLeading: (scope) => baselineEvaluator.start(scope),
       onStoppedLeading: () => baselineEvaluator.stop(),
     });
     await baselineLeader.start();

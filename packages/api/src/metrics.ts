@@ -60,6 +60,12 @@ export class Metrics {
     labelNames: ['controller'] as const,
     registers: [this.registry],
   });
+  readonly fencedWrites = new Counter({
+    name: 'gantry_controller_fenced_writes_total',
+    help: 'Writes the store refused because the controller term that made them was over (ADR 0028).',
+    labelNames: ['controller'] as const,
+    registers: [this.registry],
+  });
   readonly alertsReceived = new Counter({
     name: 'gantry_alerts_received_total',
     help: 'Alerts stored by ingest, by source (prometheus, alertmanager-webhook, generic, gantry-rule).',

@@ -73,6 +73,8 @@ class RecordingMetrics implements ControllerMetrics {
   reconcileDuration = { observe: () => undefined };
   queueDepth = { set: (_labels: { controller: string }, value: number) => void (this.depth = value) };
   leader = { set: (_labels: { controller: string }, value: number) => void this.leaderValues.push(value) };
+  fenced = 0;
+  fencedWrites = { inc: () => void (this.fenced += 1) };
 }
 
 /** A controller that records what it reconciles; `behaviour` decides each result. */

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Resource, WatchEventType } from '@gantry/model';
+import type { TermScope } from './term-scope.ts';
 
 /** Which object a reconcile is about; `team` is `''` for kinds that belong to no team. */
 export interface ObjectKey {
@@ -13,6 +14,11 @@ export interface ReconcileContext {
   /** Aborted when this server loses the controller's lease: write nothing more once it is. */
   signal: AbortSignal;
   now(): number;
+  /**
+   * The term this reconcile runs in: its caches (`term.cache`) and its fence (`term.fence`), which every
+   * write made because this server leads must carry.
+   */
+  term: TermScope;
 }
 
 export interface ReconcileResult {
@@ -46,6 +52,8 @@ export interface LeadingTerm {
   /** Aborted when the lease is lost or the server stops. */
   signal: AbortSignal;
   logger: Logger;
+  /** The term's caches and fence; the same object reconciles of this term get as `ctx.term`. */
+  scope: TermScope;
 }
 
 /** The queue key of an object: `team/name`, or `name` for kinds without a team (names never hold `/`). */

@@ -4,6 +4,8 @@ export * from './work-queue.ts';
 export * from './conditions.ts';
 export * from './event-recorder.ts';
 export * from './controller.ts';
+export * from './term-scope.ts';
+export * from './term-elector.ts';
 export * from './controller-metrics.ts';
 export * from './leader-election.ts';
 export * from './controller-runner.ts';

@@ -31,6 +31,12 @@ export class MemoryLeaseStore implements LeaseStore {
     return Promise.resolve();
   }
 
+  get(name: string): Promise<Lease | undefined> {
+    if (this.mode === 'fail') return Promise.reject(new Error('database unavailable'));
+    const lease = this.leases.get(name);
+    return Promise.resolve(lease ? { ...lease } : undefined);
+  }
+
   holder(name: string): string | undefined {
     return this.leases.get(name)?.holder;
   }

@@ -6,6 +6,7 @@ import { ResourceService } from '@gantry/resources';
 import { Store } from '@gantry/store';
 import { createTeamController, TeamReason } from './team-controller.ts';
 import type { Controller, ReconcileContext } from './controller.ts';
+import { TermScope } from './term-scope.ts';
 
 const admin = { principal: SYSTEM_PRINCIPAL, source: 'test' };
 const T0 = Date.parse('2025-01-01T00:00:00Z');
@@ -19,6 +20,7 @@ const ctx = (): ReconcileContext => ({
   logger: pino({ level: 'silent' }),
   signal: new AbortController().signal,
   now: () => now,
+  term: new TermScope(),
 });
 
 async function addUser(username: string): Promise<void> {

@@ -89,12 +89,19 @@ export function createTeamController(deps: TeamControllerDeps): Controller {
 
       if (ctx.signal.aborted) return {};
       try {
-        await deps.resources.replaceStatus(TEAM_CONTROLLER_CALLER, 'Team', undefined, key.name, {
-          apiVersion: team.apiVersion,
-          kind: team.kind,
-          metadata: { name: team.metadata.name, resourceVersion: team.metadata.resourceVersion },
-          status,
-        });
+        await deps.resources.replaceStatus(
+          TEAM_CONTROLLER_CALLER,
+          'Team',
+          undefined,
+          key.name,
+          {
+            apiVersion: team.apiVersion,
+            kind: team.kind,
+            metadata: { name: team.metadata.name, resourceVersion: team.metadata.resourceVersion },
+            status,
+          },
+          ctx.term.fence ? { fence: ctx.term.fence } : {},
+        );
       } catch (error) {
         // Changed or deleted since we read it: the change is in the queue already, look again then.
         if (error instanceof ConflictError || error instanceof NotFoundError) return {};

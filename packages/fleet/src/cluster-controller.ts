@@ -5,6 +5,7 @@ import type {
   ObjectKey,
   ReconcileContext,
   ReconcileResult,
+  TermScope,
 } from '@gantry/controllers';
 import { setCondition, type ConditionUpdate } from '@gantry/controllers';
 import { SYSTEM_PRINCIPAL, type SecretService } from '@gantry/identity';
@@ -229,26 +230,24 @@ function readyCondition(conditions: readonly Condition[], generation: number): C
  */
 export function createClusterController(deps: ClusterControllerDeps): Controller {
   const probeIntervalMs = deps.probeIntervalMs ?? 15_000;
-  const clients = new ClusterClients(deps);
-  let leadership: AbortSignal | undefined;
+  /** Clients built from kubeconfigs, and the watches, live as long as the term (ADR 0028). */
+  const clientsOf = (term: TermScope) =>
+    term.cache('clients', () => {
+      const clients = new ClusterClients(deps);
+      term.onEnd(() => {
+        clients.closeAll();
+        void deps.connections.stopAll();
+      });
+      return clients;
+    });
 
   return {
     name: 'cluster',
     kind: 'Cluster',
     concurrency: 4,
     async reconcile(ctx: ReconcileContext, key: ObjectKey): Promise<ReconcileResult> {
-      // Watches run only while this server leads: stop them all when the lease goes.
-      if (leadership !== ctx.signal) {
-        leadership = ctx.signal;
-        ctx.signal.addEventListener(
-          'abort',
-          () => {
-            clients.closeAll();
-            void deps.connections.stopAll();
-          },
-          { once: true },
-        );
-      }
+      // Watches run only while this server leads: the term's end stops them all.
+      const clients = clientsOf(ctx.term);
       const clusterId = `${key.team}/${key.name}`;
       const cluster = (await deps.repository.get({ kind: 'Cluster', team: key.team, name: key.name })) as
         ClusterObject | undefined;
@@ -324,10 +323,14 @@ export function createClusterController(deps: ClusterControllerDeps): Controller
       set(readyCondition(conditions, generation));
       status.conditions = conditions;
       if (!ctx.signal.aborted) {
-        await deps.resources.replaceStatus(CALLER, 'Cluster', key.team, key.name, {
-          metadata: { name: key.name },
-          status,
-        });
+        await deps.resources.replaceStatus(
+          CALLER,
+          'Cluster',
+          key.team,
+          key.name,
+          { metadata: { name: key.name }, status },
+          ctx.term.fence ? { fence: ctx.term.fence } : {},
+        );
         const event = connectionEvent(
           connectedBefore,
           conditions.find((c) => c.type === ClusterCondition.Connected),

@@ -28,7 +28,7 @@ import {
   type Principal,
   type Verb,
 } from '@gantry/identity';
-import type { RawResource, ResourceKey, ResourceRepository, WriteDecision } from '@gantry/store';
+import type { RawResource, ResourceKey, ResourceRepository, WriteDecision, WriteFence } from '@gantry/store';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -36,6 +36,11 @@ export interface WriteOptions {
   force?: boolean;
   /** Told what a conversion dropped or changed on the way in (the HTTP API answers them as `Warning` headers). */
   warn?: (message: string) => void;
+  /**
+   * A controller's term (ADR 0028): the write commits only while it is the lease's current term, else it
+   * throws `FencedWriteRefused` having changed nothing.
+   */
+  fence?: WriteFence;
 }
 
 /** What an admission hook is asked about: a write that passed schema validation and access checks. */
@@ -349,20 +354,24 @@ export class ResourceService {
       if (await this.repository.get(key)) throw alreadyExists(kind, key);
       return build('0');
     }
-    const { object } = await this.repository.write(key, (current) => {
-      if (current) throw alreadyExists(kind, key);
-      return {
-        type: 'ADDED',
-        next: build,
-        audit: {
-          actor: caller.principal.username,
-          source: caller.source,
-          action: auditAction('create', options),
-          ...key,
-          after: undefined,
-        },
-      };
-    });
+    const { object } = await this.repository.write(
+      key,
+      (current) => {
+        if (current) throw alreadyExists(kind, key);
+        return {
+          type: 'ADDED',
+          next: build,
+          audit: {
+            actor: caller.principal.username,
+            source: caller.source,
+            action: auditAction('create', options),
+            ...key,
+            after: undefined,
+          },
+        };
+      },
+      options.fence,
+    );
     this.#written('ADDED', object, caller);
     return object;
   }
@@ -636,10 +645,14 @@ export class ResourceService {
       return decision.next(current?.metadata.resourceVersion ?? '0');
     }
     let previous: Resource | undefined;
-    const { object, type } = await this.repository.write(key, (current) => {
-      previous = current;
-      return decide(current);
-    });
+    const { object, type } = await this.repository.write(
+      key,
+      (current) => {
+        previous = current;
+        return decide(current);
+      },
+      options.fence,
+    );
     if (type !== 'NONE') this.#written(type, object, caller, previous);
     return object;
   }

@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import type { Dialect } from './dialect.ts';
+import { checkFence, type WriteFence } from './fence.ts';
 import type { Database } from './schema.ts';
 
 export interface AppliedObjectIdentity {
@@ -24,7 +26,10 @@ const CHUNK = 100;
 
 /** The record of what each application applied where: read to skip unchanged objects, prune and clean up. */
 export class AppliedObjectRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect = 'sqlite',
+  ) {}
 
   async list(team: string, app: string, cluster?: string): Promise<AppliedObject[]> {
     let query = this.db
@@ -52,10 +57,18 @@ export class AppliedObjectRepository {
     return this.db.selectFrom('applied_objects').select(['team', 'app']).distinct().execute();
   }
 
-  /** Records objects as applied (replacing earlier records of the same objects). */
-  async record(objects: readonly Omit<AppliedObject, 'appliedAt'>[], now: string): Promise<void> {
+  /**
+   * Records objects as applied (replacing earlier records of the same objects). With `fence`, only while
+   * its term is current (else `FencedWriteRefused`, nothing recorded).
+   */
+  async record(
+    objects: readonly Omit<AppliedObject, 'appliedAt'>[],
+    now: string,
+    fence?: WriteFence,
+  ): Promise<void> {
     if (objects.length === 0) return;
     await this.db.transaction().execute(async (tx) => {
+      if (fence) await checkFence(tx, this.dialect, fence);
       for (let start = 0; start < objects.length; start += CHUNK) {
         const rows = objects.slice(start, start + CHUNK).map((o) => ({
           team: o.team,
@@ -108,15 +121,25 @@ export class AppliedObjectRepository {
   }
 
   /** Forgets objects (after they were deleted from the cluster, or left behind on purpose). */
-  async forget(team: string, app: string, cluster: string, refs: readonly string[]): Promise<void> {
-    for (let start = 0; start < refs.length; start += CHUNK) {
-      await this.db
-        .deleteFrom('applied_objects')
-        .where('team', '=', team)
-        .where('app', '=', app)
-        .where('cluster', '=', cluster)
-        .where('ref', 'in', refs.slice(start, start + CHUNK))
-        .execute();
-    }
+  async forget(
+    team: string,
+    app: string,
+    cluster: string,
+    refs: readonly string[],
+    fence?: WriteFence,
+  ): Promise<void> {
+    if (refs.length === 0) return;
+    await this.db.transaction().execute(async (tx) => {
+      if (fence) await checkFence(tx, this.dialect, fence);
+      for (let start = 0; start < refs.length; start += CHUNK) {
+        await tx
+          .deleteFrom('applied_objects')
+          .where('team', '=', team)
+          .where('app', '=', app)
+          .where('cluster', '=', cluster)
+          .where('ref', 'in', refs.slice(start, start + CHUNK))
+          .execute();
+      }
+    });
   }
 }

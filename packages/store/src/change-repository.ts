@@ -1,16 +1,13 @@
 import type { Kysely } from 'kysely';
 import type { Dialect } from './dialect.ts';
 import type { Database } from './schema.ts';
+import type { WriteFence } from './fence.ts';
 
 /**
  * Who may write a change's journal: the holder of a lease in one term. `transitions` is the lease row's
  * count of changes of holder, so a server that lost the lease and took it again is in a new term.
  */
-export interface JournalFence {
-  lease: string;
-  holder: string;
-  transitions: number;
-}
+export type JournalFence = WriteFence;
 
 export function fenceTerm(fence: JournalFence): string {
   return `${fence.holder}#${fence.transitions}`;

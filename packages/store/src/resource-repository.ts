@@ -2,6 +2,8 @@ import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kyse
 import { deepEqual, type LabelSelector, type Resource, type WatchEventType } from '@gantry/model';
 import type { Database, ResourceTable } from './schema.ts';
 import { insertAudit, type AuditInput } from './audit-repository.ts';
+import type { Dialect } from './dialect.ts';
+import { assertCurrent, type WriteFence } from './fence.ts';
 
 export interface ResourceKey {
   kind: string;
@@ -57,6 +59,7 @@ export class ResourceRepository {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly notifyChannel?: string,
+    private readonly dialect: Dialect = notifyChannel ? 'postgres' : 'sqlite',
   ) {}
 
   async get(key: ResourceKey): Promise<Resource | undefined> {
@@ -136,19 +139,27 @@ export class ResourceRepository {
   /**
    * Reads the current object, lets `decide` choose the write, and commits the object, its change record
    * (the watch feed) and its audit entry in one transaction.
+   *
+   * With `fence` (a controller's write, ADR 0028) the write happens only while the fence's term is the
+   * lease's current one, else it throws `FencedWriteRefused` having changed nothing. The lease row is
+   * read by the statement that reads the current object (on PostgreSQL `FOR SHARE`), so fencing costs
+   * no extra round trip.
    */
   async write(
     key: ResourceKey,
     decide: (current: Resource | undefined) => WriteDecision,
+    fence?: WriteFence,
   ): Promise<{ object: Resource; type: WatchEventType | 'NONE' }> {
     return this.db.transaction().execute(async (tx) => {
-      const row = await tx
-        .selectFrom('resources')
-        .select('body')
-        .where('kind', '=', key.kind)
-        .where('team', '=', key.team)
-        .where('name', '=', key.name)
-        .executeTakeFirst();
+      const row = fence
+        ? await this.#readFenced(tx, key, fence)
+        : await tx
+            .selectFrom('resources')
+            .select('body')
+            .where('kind', '=', key.kind)
+            .where('team', '=', key.team)
+            .where('name', '=', key.name)
+            .executeTakeFirst();
       const current = row ? (JSON.parse(row.body) as Resource) : undefined;
       const labelsBefore = current?.metadata.labels;
       const decision = decide(current);
@@ -218,6 +229,25 @@ export class ResourceRepository {
       }
       return { object, type: decision.type };
     });
+  }
+
+  /** The current object's row and the lease row in one statement; throws when the fence's term is over. */
+  async #readFenced(
+    tx: Transaction<Database>,
+    key: ResourceKey,
+    fence: WriteFence,
+  ): Promise<{ body: string } | undefined> {
+    const found = await tx
+      .selectFrom('leases as l')
+      .leftJoin('resources as r', (join) =>
+        join.on('r.kind', '=', key.kind).on('r.team', '=', key.team).on('r.name', '=', key.name),
+      )
+      .select(['l.holder', 'l.transitions', 'r.body'])
+      .where('l.name', '=', fence.lease)
+      .$if(this.dialect === 'postgres', (q) => q.forShare('l'))
+      .executeTakeFirst();
+    assertCurrent(fence, found);
+    return found?.body != null ? { body: found.body } : undefined;
   }
 
   /**

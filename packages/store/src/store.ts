@@ -58,6 +58,7 @@ export class Store {
     this.resources = new ResourceRepository(
       db,
       connection.dialect === 'postgres' ? CHANGE_CHANNEL : undefined,
+      connection.dialect,
     );
     this.users = new UserRepository(db);
     this.audit = new AuditRepository(db);
@@ -65,7 +66,7 @@ export class Store {
     this.leases = new LeaseRepository(db);
     this.inventory = new InventoryRepository(db);
     this.events = new EventRepository(db);
-    this.applied = new AppliedObjectRepository(db);
+    this.applied = new AppliedObjectRepository(db, connection.dialect);
     this.loginThrottle = new LoginThrottleRepository(db);
     this.alerts = new AlertRepository(
       db,
@@ -73,7 +74,7 @@ export class Store {
       connection.sqlite,
     );
     this.alertDispatch = new AlertDispatchRepository(db);
-    this.alertRuleState = new AlertRuleStateRepository(db);
+    this.alertRuleState = new AlertRuleStateRepository(db, connection.dialect);
     this.notifications = new NotificationRepository(db, connection.dialect);
     this.jobs = new JobRepository(db, connection.dialect);
     this.hosts = new HostRepository(db);

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryEventRecorder, type Controller } from '@gantry/controllers';
+import { MemoryEventRecorder, TermScope, type Controller } from '@gantry/controllers';
 import { createCelEngine } from '@gantry/delivery';
 import { SYSTEM_PRINCIPAL, type Caller } from '@gantry/identity';
 import { KindRegistry, NotFoundError, builtinKinds, type AlertRuleStatus } from '@gantry/model';
@@ -35,7 +35,12 @@ const prometheus: PrometheusQuerier = {
 
 const evaluate = (kind: AlertRuleKind, team: string, name: string) =>
   controllers[kind].reconcile(
-    { logger: pino({ level: 'silent' }), signal: new AbortController().signal, now: () => now },
+    {
+      logger: pino({ level: 'silent' }),
+      signal: new AbortController().signal,
+      now: () => now,
+      term: new TermScope(),
+    },
     { team, name },
   );
 
@@ -170,7 +175,7 @@ describe('PromQL evaluation', () => {
     const lost = new AbortController();
     lost.abort();
     await controllers.AlertRule.reconcile(
-      { logger: pino({ level: 'silent' }), signal: lost.signal, now: () => now },
+      { logger: pino({ level: 'silent' }), signal: lost.signal, now: () => now, term: new TermScope() },
       { team: 'shop', name: 'r' },
     );
     expect(queries).toHaveLength(1);

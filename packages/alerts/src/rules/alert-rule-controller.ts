@@ -9,10 +9,16 @@ import {
   type ObjectKey,
   type ReconcileContext,
   type ReconcileResult,
+  type TermScope,
 } from '@gantry/controllers';
 import { SYSTEM_PRINCIPAL, type Caller } from '@gantry/identity';
 import type { ResourceService } from '@gantry/resources';
-import type { AlertRuleStateRepository, InventoryRepository, ResourceRepository } from '@gantry/store';
+import type {
+  AlertRuleStateRepository,
+  InventoryRepository,
+  ResourceRepository,
+  WriteFence,
+} from '@gantry/store';
 import { createCelEngine, type CelEngine } from '@gantry/delivery';
 import { API_VERSION, ConflictError, NotFoundError } from '@gantry/model';
 import { AlertRuleCondition, AlertRuleEventReason, AlertRuleReason } from './alert-rule-conditions.ts';
@@ -88,7 +94,8 @@ export function createAlertRuleController(
   const data = deps.data ?? createGantryData({ resources: deps.repository, inventory: deps.inventory });
   const collectDeps = { resources: deps.repository, secrets: deps.secrets, prometheus, data };
   const externalUrl = options.externalUrl.replace(/\/+$/, '');
-  let memory = new Map<string, RuleMemory>();
+  /** What the controller remembers of each rule during one term (ADR 0028); the next term starts from the store. */
+  const memoryOf = (term: TermScope) => term.cache('rules', () => new Map<string, RuleMemory>());
 
   const stateKey = (key: ObjectKey) => ({ kind, team: key.team, name: key.name });
   const memoryKey = (key: ObjectKey) => `${key.team}/${key.name}`;
@@ -116,7 +123,8 @@ export function createAlertRuleController(
   }
 
   /** The rule is gone: resolve what it had firing, then forget its state. */
-  async function finalize(key: ObjectKey, now: number): Promise<void> {
+  async function finalize(key: ObjectKey, now: number, term: TermScope): Promise<void> {
+    const memory = memoryOf(term);
     const series = memory.get(memoryKey(key))?.series ?? (await loadSeries(key));
     memory.delete(memoryKey(key));
     const resolved = [...series.values()]
@@ -126,7 +134,7 @@ export function createAlertRuleController(
       const alerts = alertsToPost(new Map(resolved.map((s, i) => [String(i), s])), now, 0, generatorUrl(key));
       await post(key, alerts);
     }
-    await deps.state.delete(stateKey(key));
+    await deps.state.delete(stateKey(key), term.fence);
   }
 
   /** Stages 1-4 of one evaluation. */
@@ -136,6 +144,7 @@ export function createAlertRuleController(
     entry: RuleMemory,
     now: number,
     signal: AbortSignal,
+    fence: WriteFence | undefined,
   ): Promise<Evaluation> {
     const counts = () => countPhases(entry.series);
     // 1. collect
@@ -158,7 +167,7 @@ export function createAlertRuleController(
         condition: { status: ConditionStatus.True, reason: AlertRuleReason.Evaluated, message: 'lease lost' },
         counts: counts(),
       };
-    if (advanced.transitioned) await deps.state.put(stateKey(key), [...advanced.series.values()], now);
+    if (advanced.transitioned) await deps.state.put(stateKey(key), [...advanced.series.values()], now, fence);
     // 4. post
     try {
       await post(key, alertsToPost(advanced.series, now, rule.intervalMs, generatorUrl(key)));
@@ -201,6 +210,7 @@ export function createAlertRuleController(
     evaluation: Evaluation,
     now: number,
     signal: AbortSignal,
+    fence: WriteFence | undefined,
   ): Promise<void> {
     const generation = object.metadata.generation;
     const previous = findCondition(object.status?.conditions, AlertRuleCondition.Evaluating);
@@ -229,6 +239,7 @@ export function createAlertRuleController(
           metadata: { name: key.name, resourceVersion: object.metadata.resourceVersion },
           status: { observedGeneration: generation, conditions, alerts: evaluation.counts },
         },
+        fence ? { fence } : {},
       );
     } catch (error) {
       // Changed since read: the next evaluation compares with what is stored and writes then.
@@ -256,10 +267,6 @@ export function createAlertRuleController(
     name,
     kind,
     concurrency: options.concurrency ?? 4,
-    onLeading() {
-      // Another server may have evaluated since this one last led: start from the stored state.
-      memory = new Map();
-    },
     // The controller's own status writes carry the generation they observed; nothing to do for them.
     ignore: ({ type, object }) =>
       type === 'MODIFIED' &&
@@ -269,9 +276,11 @@ export function createAlertRuleController(
       const object = (await deps.repository.get({ kind, team: key.team, name: key.name })) as
         Rule | undefined;
       if (!object) {
-        await finalize(key, now);
+        await finalize(key, now, ctx.term);
         return {};
       }
+      // Another server may have evaluated since this one last led: each term starts from the stored state.
+      const memory = memoryOf(ctx.term);
       let entry = memory.get(memoryKey(key));
       if (!entry || entry.generation !== object.metadata.generation) {
         entry = {
@@ -289,7 +298,7 @@ export function createAlertRuleController(
           condition: { status: ConditionStatus.False, reason: AlertRuleReason.InvalidRule, message },
           counts: countPhases(entry.series),
         };
-        await report(key, object, evaluation, now, ctx.signal);
+        await report(key, object, evaluation, now, ctx.signal, ctx.term.fence);
         return {};
       }
       const rule = entry.compiled.rule;
@@ -297,9 +306,9 @@ export function createAlertRuleController(
         return { requeueAfterMs: entry.lastEvaluatedAt + rule.intervalMs - now };
       }
       entry.lastEvaluatedAt = now;
-      const evaluation = await evaluate(key, rule, entry, now, ctx.signal);
+      const evaluation = await evaluate(key, rule, entry, now, ctx.signal, ctx.term.fence);
       ctx.logger.debug({ reason: evaluation.condition.reason, ...evaluation.counts }, 'alert rule evaluated');
-      await report(key, object, evaluation, now, ctx.signal);
+      await report(key, object, evaluation, now, ctx.signal, ctx.term.fence);
       return { requeueAfterMs: rule.intervalMs };
     },
   };

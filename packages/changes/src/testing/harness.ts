@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { MemoryEventRecorder, type ReconcileContext } from '@gantry/controllers';
+import { MemoryEventRecorder, TermScope, type ReconcileContext } from '@gantry/controllers';
 import { SYSTEM_PRINCIPAL } from '@gantry/identity';
 import { KindRegistry, builtinKinds, type ChangeStatus, type Resource } from '@gantry/model';
 import { ResourceService } from '@gantry/resources';
@@ -101,7 +101,12 @@ export class ChangeHarness {
       holder,
       engine,
       term,
-      ctx: { logger: pino({ level: 'silent' }), signal: term.signal, now: () => this.now },
+      ctx: {
+        logger: pino({ level: 'silent' }),
+        signal: term.signal,
+        now: () => this.now,
+        term: new TermScope(),
+      },
     };
   }
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { MemoryEventRecorder, type Controller, type ReconcileContext } from '@gantry/controllers';
+import { MemoryEventRecorder, TermScope, type Controller, type ReconcileContext } from '@gantry/controllers';
 import { ClusterClientError } from '@gantry/fleet';
 import { SYSTEM_PRINCIPAL, type Caller } from '@gantry/identity';
 import {
@@ -35,12 +35,13 @@ let clusters: Record<string, FakeCluster>;
 let controller: Controller;
 let service: DeliveryService;
 let now = T0;
-let abort: AbortController;
+let scope: TermScope;
 
 const ctx = (): ReconcileContext => ({
   logger: pino({ level: 'silent' }),
-  signal: abort.signal,
+  signal: scope.signal,
   now: () => now,
+  term: scope,
 });
 
 /** Lets the workload watches list and subscribe (promise callbacks only; no time passes). */
@@ -50,7 +51,7 @@ async function settle(): Promise<void> {
 
 beforeEach(async () => {
   now = T0;
-  abort = new AbortController();
+  scope = new TermScope();
   store = await Store.open({ url: ':memory:' });
   const kinds = new KindRegistry();
   for (const kind of builtinKinds) kinds.register(kind);
@@ -108,13 +109,14 @@ beforeEach(async () => {
   // Leading: the watches stop when the term ends.
   controller.onLeading?.({
     enqueue: () => undefined,
-    signal: abort.signal,
+    signal: scope.signal,
     logger: pino({ level: 'silent' }),
+    scope,
   });
 });
 
 afterEach(async () => {
-  abort.abort();
+  scope.end();
   await store.close();
 });
 

@@ -7,6 +7,7 @@ import {
   type ObjectKey,
   type ReconcileContext,
   type ReconcileResult,
+  type TermScope,
 } from '@gantry/controllers';
 import type { ClusterClients } from '@gantry/fleet';
 import { SYSTEM_PRINCIPAL } from '@gantry/identity';
@@ -27,9 +28,10 @@ import { placementOf, type Placement } from './placement-source.ts';
 import { removeEverywhere } from './removal.ts';
 import { RenderCache } from './render-cache.ts';
 import { revisionStage } from './revision-stage.ts';
-import type { ApplicationObject, RevisionManager } from './revisions.ts';
+import { RevisionCache, type ApplicationObject, type RevisionManager } from './revisions.ts';
 import { allApplied, applicationStatus, readyCondition, requeueAfter } from './status-stage.ts';
 import { noTargetsCondition, targetsStage } from './targets-stage.ts';
+import { termRecords, type AppliedRecords } from './term-records.ts';
 
 export interface ApplicationControllerDeps {
   resources: ResourceService;
@@ -71,50 +73,76 @@ const FAILED_RETRY_MS = 10_000;
  * records events for what it did. Deleting an application deletes what it applied.
  */
 export function createApplicationController(deps: ApplicationControllerDeps): Controller {
-  const lastFullApply = new Map<string, { revision: number; at: number }>();
   const driftResyncMs = deps.driftResyncMs ?? 600_000;
   const progressPollMs = deps.progressPollMs ?? 5000;
-  const progress = new ProgressTracker(deps.progressGraceMs ?? 60_000);
-  const delivered = new RenderCache();
-  let enqueue: ((key: ObjectKey) => void) | undefined;
-  const drift = new DriftDetector({ events: deps.events });
-  const sessions = new ClusterSessions(
-    deps.clients,
-    (key) => enqueue?.(key),
-    (team, cluster, raw, deleted) => drift.observe(team, cluster, raw, deleted),
-  );
-  /** The last wait a restore was told, per application, so that it is recorded once. */
-  const restoreWaits = new Map<string, string>();
-  /** Labels of each cluster as last seen on the feed, to tell label changes from status updates. */
-  const clusterLabels = new Map<string, string>();
+  const progressGraceMs = deps.progressGraceMs ?? 60_000;
 
-  /**
-   * Each team's clusters (names, labels) and environments while this server leads, read once and dropped
-   * whenever the feed reports one appearing, going, or changing labels or spec: topology is resolved on
-   * every reconcile, and cluster status changes (most writes to Clusters) do not move it.
-   */
-  const placements = new Map<string, Promise<Placement>>();
-  function placement(team: string): Promise<Placement> {
-    let found = placements.get(team);
-    if (!found) {
-      const reading = placementOf(deps.repository, team);
-      placements.set(team, reading);
-      reading.catch(() => placements.get(team) === reading && placements.delete(team));
-      found = reading;
+  /** Everything the controller keeps, in the term's scope: made on first use, dropped when the term ends. */
+  class ApplicationTerm {
+    /** When each application was last sent whole, to put back drift every driftResyncMs. */
+    readonly lastFullApply = new Map<string, { revision: number; at: number }>();
+    readonly progress = new ProgressTracker(progressGraceMs);
+    readonly delivered = new RenderCache();
+    readonly revisions = new RevisionCache();
+    /** Labels of each cluster as last seen on the feed, to tell label changes from status updates. */
+    readonly clusterLabels = new Map<string, string>();
+    /**
+     * Each team's clusters (names, labels) and environments, read once and dropped whenever the feed
+     * reports one appearing, going, or changing labels or spec: topology is resolved on every reconcile,
+     * and cluster status changes (most writes to Clusters) do not move it.
+     */
+    readonly placements = new Map<string, Promise<Placement>>();
+    readonly records: AppliedRecords;
+    readonly sessions: ClusterSessions;
+    /** What Gantry applied and owns, to tell others' edits from defaults (change detection, ADR 0031). */
+    readonly drift = new DriftDetector({ events: deps.events });
+    /** The last wait a restore was told, per application, so that it is recorded once. */
+    readonly restoreWaits = new Map<string, string>();
+    enqueue: ((key: ObjectKey) => void) | undefined;
+
+    constructor(readonly scope: TermScope) {
+      this.records = termRecords(deps.records, scope.fence);
+      this.sessions = new ClusterSessions(
+        deps.clients,
+        (key) => this.enqueue?.(key),
+        (team, cluster, raw, deleted) => this.drift.observe(team, cluster, raw, deleted),
+      );
+      scope.onEnd(() => {
+        this.sessions.stopAll();
+        this.enqueue = undefined;
+      });
     }
-    return found;
+
+    placement(team: string): Promise<Placement> {
+      let found = this.placements.get(team);
+      if (!found) {
+        const reading = placementOf(deps.repository, team);
+        this.placements.set(team, reading);
+        reading.catch(() => this.placements.get(team) === reading && this.placements.delete(team));
+        found = reading;
+      }
+      return found;
+    }
   }
+  const termOf = (scope: TermScope) => scope.cache('application', () => new ApplicationTerm(scope));
 
   /** The application is gone: delete what it applied, then its revisions. */
-  async function cleanUp(key: ObjectKey): Promise<ReconcileResult> {
+  async function cleanUp(term: ApplicationTerm, key: ObjectKey): Promise<ReconcileResult> {
     const events = new ApplicationEvents(deps.events, key.team, key.name);
     const records = await deps.records.list(key.team, key.name);
-    const removal = await removeEverywhere({ ...deps, sessions }, events, key.team, key.name, records);
-    lastFullApply.delete(`${key.team}/${key.name}`);
-    delivered.forgetApplication(key.team, key.name);
+    if (records.length > 0) await term.scope.confirm();
+    const removal = await removeEverywhere(
+      { ...deps, records: term.records, sessions: term.sessions },
+      events,
+      key.team,
+      key.name,
+      records,
+    );
+    term.lastFullApply.delete(`${key.team}/${key.name}`);
+    term.delivered.forgetApplication(key.team, key.name);
     if (removal.problems.length > 0)
       throw new Error(`removing application ${key.team}/${key.name}: ${removal.problems.join(' | ')}`);
-    const revisions = await deps.revisions.deleteAll(key.team, key.name);
+    const revisions = await deps.revisions.deleteAll(key.team, key.name, term.revisions, term.scope.fence);
     if (records.length > 0 || revisions > 0)
       events.normal(
         ApplicationEventReason.ApplicationDeleted,
@@ -129,7 +157,8 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
     try {
       const app = (await deps.repository.get({ kind: 'Application', team: key.team, name: key.name })) as
         ApplicationObject | undefined;
-      return app ? await reconcileStages(ctx, key, app, timer) : await cleanUp(key);
+      const term = termOf(ctx.term);
+      return app ? await reconcileStages(ctx, term, key, app, timer) : await cleanUp(term, key);
     } finally {
       const totalMs = performance.now() - started;
       deps.observeReconcile?.({ own: Math.max(0, totalMs - timer.busyMs) / 1000, api: timer.busyMs / 1000 });
@@ -138,6 +167,7 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
 
   async function reconcileStages(
     ctx: ReconcileContext,
+    term: ApplicationTerm,
     { team, name }: ObjectKey,
     app: ApplicationObject,
     timer: ApiTimer,
@@ -149,14 +179,21 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
     const set = (update: Omit<ConditionUpdate, 'observedGeneration'>) =>
       (conditions = setCondition(conditions, { ...update, observedGeneration: generation }, now));
 
-    const revision = await revisionStage(deps.revisions, app, events);
+    const revision = await revisionStage(deps.revisions, app, events, {
+      cache: term.revisions,
+      fence: ctx.term.fence,
+    });
     const spec = revision.revision.spec.applicationSpec;
     const records = await deps.records.list(team, name);
+    const { sessions, progress, delivered, lastFullApply, drift } = term;
+    // The store fences what the controller records; what it does to clusters (removing from clusters no
+    // longer targeted, applying) it cannot: confirm the term first, so a deposed leader stops here (ADR 0028).
+    await ctx.term.confirm();
     const targets = await targetsStage(
-      { ...deps, sessions },
+      { ...deps, records: term.records, sessions },
       events,
       { team, name, spec },
-      await placement(team),
+      await term.placement(team),
       records,
     );
 
@@ -164,10 +201,10 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
     // between, a new revision sends only the objects whose content changed.
     const appKey = `${team}/${name}`;
     const previous = lastFullApply.get(appKey);
-    const restore = await restoreStage(team, name, app, now);
+    const restore = await restoreStage(term, team, name, app, now);
     const resync = !previous || now - previous.at > driftResyncMs || restore.now;
     const outcomes = await deployStage(
-      { ...deps, sessions, progress, delivered, timer, now: ctx.now, drift },
+      { ...deps, records: term.records, sessions, progress, delivered, timer, now: ctx.now, drift },
       events,
       { team, app: name, revision: revision.revision, targets, records, resync },
     );
@@ -184,7 +221,7 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
       lastFullApply.set(appKey, { revision: number, at: now });
       // Everything was applied again: what had drifted is Gantry's again.
       drift.settled(team, name, restore.now ? 'policy' : 'resync');
-      if (restore.now) restoreWaits.delete(appKey);
+      if (restore.now) term.restoreWaits.delete(appKey);
     }
     const status = applicationStatus({
       generation,
@@ -194,7 +231,14 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
       outcomes,
       health,
     });
-    await deps.resources.replaceStatus(CALLER, 'Application', team, name, { metadata: { name }, status });
+    await deps.resources.replaceStatus(
+      CALLER,
+      'Application',
+      team,
+      name,
+      { metadata: { name }, status },
+      ctx.term.fence ? { fence: ctx.term.fence } : {},
+    );
     const requeue = requeueAfter(outcomes, health, {
       failedRetryMs: FAILED_RETRY_MS,
       progressPollMs,
@@ -211,21 +255,22 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
    * to apply everything again now — inside the application's windows — or when to look again.
    */
   async function restoreStage(
+    term: ApplicationTerm,
     team: string,
     name: string,
     app: ApplicationObject,
     now: number,
   ): Promise<{ now: boolean; until?: number }> {
     const policy = app.spec.drift?.policy ?? 'Report';
-    const pending = drift.pending(team, name);
+    const pending = term.drift.pending(team, name);
     if (policy !== 'Restore' || pending.length === 0) return { now: false };
     const verdict = deps.restoreWindow
       ? await deps.restoreWindow(team, app.spec.drift?.windows ?? [], now)
       : ({ open: true } as const);
     if (verdict.open) return { now: true };
     const appKey = `${team}/${name}`;
-    if (restoreWaits.get(appKey) !== verdict.message) {
-      restoreWaits.set(appKey, verdict.message);
+    if (term.restoreWaits.get(appKey) !== verdict.message) {
+      term.restoreWaits.set(appKey, verdict.message);
       new ApplicationEvents(deps.events, team, name).normal(
         ApplicationEventReason.DriftRestoreWaiting,
         `restoring ${pending.length} drifted object(s) waits: ${verdict.message}`,
@@ -236,6 +281,7 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
 
   /** Applications of `team` (all teams when undefined) that a change to a cluster, environment or definition may concern. */
   async function enqueueApplications(
+    enqueue: (key: ObjectKey) => void,
     team: string | undefined,
     uses?: (spec: ApplicationObject['spec']) => boolean,
   ): Promise<void> {
@@ -246,7 +292,7 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
     });
     for (const item of page.items) {
       if (uses && !uses((JSON.parse(item.json) as ApplicationObject).spec)) continue;
-      enqueue?.({ team: item.team, name: item.name });
+      enqueue({ team: item.team, name: item.name });
     }
   }
 
@@ -259,11 +305,13 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
     ignore: ({ type, object }) =>
       type === 'MODIFIED' &&
       (object.status as ApplicationStatus | undefined)?.observedGeneration === object.metadata.generation,
-    onLeading(term: LeadingTerm) {
-      enqueue = term.enqueue;
+    onLeading(leading: LeadingTerm) {
+      const term = termOf(leading.scope);
+      const { clusterLabels, placements } = term;
+      const enqueue = (term.enqueue = leading.enqueue);
       const unsubscribe = deps.feed.subscribe((change) => {
         const log = (error: unknown) =>
-          term.logger.warn({ err: error }, 'finding applications to reconcile failed');
+          leading.logger.warn({ err: error }, 'finding applications to reconcile failed');
         if (change.kind === 'Cluster') {
           // Cluster status changes all the time; only a cluster appearing, going or changing labels moves targets.
           const id = `${change.team}/${change.name}`;
@@ -273,39 +321,25 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
           if (labels === undefined) clusterLabels.delete(id);
           else clusterLabels.set(id, labels);
           placements.delete(change.team);
-          void enqueueApplications(change.team).catch(log);
+          void enqueueApplications(enqueue, change.team).catch(log);
         } else if (change.kind === 'Environment') {
           placements.delete(change.team);
-          void enqueueApplications(change.team).catch(log);
+          void enqueueApplications(enqueue, change.team).catch(log);
         } else if (change.kind === 'ComponentDefinition')
-          void enqueueApplications(undefined, (spec) =>
+          void enqueueApplications(enqueue, undefined, (spec) =>
             definitionsUsed(spec).components.has(change.name),
           ).catch(log);
         else if (change.kind === 'TraitDefinition')
-          void enqueueApplications(undefined, (spec) => definitionsUsed(spec).traits.has(change.name)).catch(
-            log,
-          );
+          void enqueueApplications(enqueue, undefined, (spec) =>
+            definitionsUsed(spec).traits.has(change.name),
+          ).catch(log);
       });
+      leading.scope.onEnd(unsubscribe);
       // Applications deleted while no server led this controller still own objects: clean them up.
       void deps.records
         .applications()
-        .then((apps) => apps.forEach(({ team, app }) => term.enqueue({ team, name: app })))
-        .catch((error: unknown) => term.logger.warn({ err: error }, 'listing applied objects failed'));
-      term.signal.addEventListener(
-        'abort',
-        () => {
-          unsubscribe();
-          sessions.stopAll();
-          lastFullApply.clear();
-          clusterLabels.clear();
-          placements.clear();
-          delivered.clear();
-          drift.clear();
-          restoreWaits.clear();
-          enqueue = undefined;
-        },
-        { once: true },
-      );
+        .then((apps) => apps.forEach(({ team, app }) => enqueue({ team, name: app })))
+        .catch((error: unknown) => leading.logger.warn({ err: error }, 'listing applied objects failed'));
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { ConditionUpdate } from '@gantry/controllers';
 import type { ApplicationSpec } from '@gantry/model';
-import type { AppliedObject, AppliedObjectRepository } from '@gantry/store';
+import type { AppliedObject } from '@gantry/store';
+import type { AppliedRecords } from './term-records.ts';
 import type { CelEngine } from '../cel-environment.ts';
 import type { Composer } from '../compose/compose.ts';
 import { ClusterApplier } from '../kube/applier.ts';
@@ -21,7 +22,7 @@ import type { TargetsOutcome } from './targets-stage.ts';
 export interface DeployStageDeps {
   composer: Composer;
   engine: CelEngine;
-  records: AppliedObjectRepository;
+  records: AppliedRecords;
   sessions: ClusterSessions;
   progress: ProgressTracker;
   delivered: RenderCache;

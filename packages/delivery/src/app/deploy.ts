@@ -1,5 +1,6 @@
 import type { ComponentSpec } from '@gantry/model';
-import type { AppliedObject, AppliedObjectRepository } from '@gantry/store';
+import type { AppliedObject } from '@gantry/store';
+import type { AppliedRecords } from './term-records.ts';
 import type { Composer, DefinitionSet, RenderedObject } from '../compose/compose.ts';
 import type { ClusterApplier } from '../kube/applier.ts';
 import type { Target } from '../targets.ts';
@@ -32,7 +33,7 @@ export interface DeployRequest {
 export interface DeployDeps extends HealthSource {
   composer: Composer;
   applier: ClusterApplier;
-  records: AppliedObjectRepository;
+  records: AppliedRecords;
   /** Namespaces known to exist on the cluster (checked once, forgotten when an apply fails). */
   namespaces?: Set<string>;
   /** What the last clean pass over each target rendered; lets a health-only reconcile skip rendering. */

@@ -1,4 +1,5 @@
-import type { AppliedObject, AppliedObjectRepository } from '@gantry/store';
+import type { AppliedObject } from '@gantry/store';
+import type { AppliedRecords } from './term-records.ts';
 import { describeRef, type ClusterApplier, type ObjectRef } from '../kube/applier.ts';
 import { APP_LABEL } from './revisions.ts';
 
@@ -28,7 +29,7 @@ export function isPersistentVolumeClaim(ref: ObjectRef): boolean {
 export async function prune(
   request: PruneRequest,
   applier: ClusterApplier,
-  records: AppliedObjectRepository,
+  records: AppliedRecords,
   stale: readonly AppliedObject[],
 ): Promise<{ deleted: number; problems: string[] }> {
   let deleted = 0;

@@ -1,5 +1,6 @@
 import { ClusterClientError } from '@gantry/fleet';
-import type { AppliedObject, AppliedObjectRepository } from '@gantry/store';
+import type { AppliedObject } from '@gantry/store';
+import type { AppliedRecords } from './term-records.ts';
 import { ClusterApplier, describeRef, type ObjectRef } from '../kube/applier.ts';
 import { ApplicationEventReason, type ApplicationEvents } from './application-events.ts';
 import type { ClusterSessions } from './cluster-sessions.ts';
@@ -7,7 +8,7 @@ import { isPersistentVolumeClaim } from './prune.ts';
 import { APP_LABEL } from './revisions.ts';
 
 export interface RemovalDeps {
-  records: AppliedObjectRepository;
+  records: AppliedRecords;
   sessions: ClusterSessions;
 }
 

@@ -1,5 +1,6 @@
 import { ApplicationEventReason, type ApplicationEvents } from './application-events.ts';
-import type { ApplicationObject, RevisionManager, RevisionObject } from './revisions.ts';
+import type { WriteFence } from '@gantry/store';
+import type { ApplicationObject, RevisionCache, RevisionManager, RevisionObject } from './revisions.ts';
 
 export interface RevisionOutcome {
   revision: RevisionObject;
@@ -17,8 +18,9 @@ export async function revisionStage(
   revisions: RevisionManager,
   app: ApplicationObject,
   events: ApplicationEvents,
+  term: { cache: RevisionCache; fence: WriteFence | undefined },
 ): Promise<RevisionOutcome> {
-  const { revision, created, latest } = await revisions.ensure(app);
+  const { revision, created, latest } = await revisions.ensure(app, term.cache, term.fence);
   if (created) {
     const cause = revision.spec.cause ? ` (${revision.spec.cause})` : '';
     events.normal(

@@ -9,7 +9,7 @@ import {
 } from '@gantry/model';
 import { SYSTEM_PRINCIPAL } from '@gantry/identity';
 import type { ResourceService } from '@gantry/resources';
-import type { ResourceRepository } from '@gantry/store';
+import type { ResourceRepository, WriteFence } from '@gantry/store';
 import { deliveryAnnotations, deliveryLabels, parseLabelSelector } from '@gantry/model';
 import type { DefinitionSnapshot, DefinitionSource } from './definitions.ts';
 import { sha256 } from './hash.ts';
@@ -33,15 +33,24 @@ export function revisionName(app: string, revision: number): string {
   return `${app.slice(0, 63 - suffix.length - 9).replace(/-+$/, '')}-${sha256(app).slice(0, 8)}${suffix}`;
 }
 
-/** Records an application's revisions: one per distinct (spec, definitions), immutable, oldest pruned past the limit. */
-export class RevisionManager {
-  /** The newest revision of each application this process made or read, to skip listing them on every reconcile. */
-  readonly #latest = new Map<
+/**
+ * What the application controller remembers of revisions during one term (ADR 0028): the newest revision
+ * of each application it made or read, to skip listing them on every reconcile. It lives in the term's
+ * scope and goes with it: another server may record newer revisions while this one does not lead, so a
+ * newest revision remembered from an earlier term would be wrong (issue 15: revision 9 with revision 7's
+ * content was taken for 7).
+ */
+export class RevisionCache {
+  readonly latest = new Map<
     string,
     { uid: string; revision: RevisionObject; hashed?: { input: string; hash: string } }
   >();
-  readonly #definitionPool = new Map<string, DefinitionSnapshot['components'][string]>();
+  /** Revisions of many applications embed the same definitions: one copy of each (by content). */
+  readonly definitionPool = new Map<string, DefinitionSnapshot['components'][string]>();
+}
 
+/** Records an application's revisions: one per distinct (spec, definitions), immutable, oldest pruned past the limit. */
+export class RevisionManager {
   constructor(
     private readonly deps: {
       resources: ResourceService;
@@ -75,13 +84,18 @@ export class RevisionManager {
     return (await this.deps.definitions.forSpec(app.spec)).snapshot;
   }
 
-  /** The revision for the application as it is now, made if it does not exist yet. */
+  /**
+   * The revision for the application as it is now, made if it does not exist yet. `cache` is the term's;
+   * `fence` the term's fence, carried by the writes (a new revision, pruning old ones).
+   */
   async ensure(
     app: ApplicationObject,
+    cache: RevisionCache,
+    fence?: WriteFence,
   ): Promise<{ revision: RevisionObject; created: boolean; latest: number }> {
     const team = app.metadata.team ?? '';
     const id = `${team}/${app.metadata.name}`;
-    const cached = this.#latest.get(id);
+    const cached = cache.latest.get(id);
     if (
       cached &&
       cached.uid === app.metadata.uid &&
@@ -104,7 +118,7 @@ export class RevisionManager {
     const hash = sha256({ spec: app.spec, definitions });
     const latest = revisions.at(-1);
     if (latest?.spec.hash === hash) {
-      this.#remember(id, app, latest);
+      this.#remember(cache, id, app, latest);
       return { revision: latest, created: false, latest: latest.spec.revision };
     }
     const number = (latest?.spec.revision ?? 0) + 1;
@@ -141,10 +155,11 @@ export class RevisionManager {
         'ApplicationRevision',
         team,
         body,
+        fence ? { fence } : {},
       )) as RevisionObject;
       const all = [...revisions, created];
-      await this.#prune(app, all);
-      this.#remember(id, app, created);
+      await this.#prune(app, all, fence);
+      this.#remember(cache, id, app, created);
       return { revision: created, created: true, latest: number };
     } catch (error) {
       // Another server made it first: take theirs.
@@ -168,29 +183,39 @@ export class RevisionManager {
    * Caches an application's newest revision. Revisions of many applications embed the same definitions:
    * the cache shares one copy of each (by content), so 300 applications cost one catalog, not 300.
    */
-  #remember(id: string, app: ApplicationObject, revision: RevisionObject): void {
+  #remember(cache: RevisionCache, id: string, app: ApplicationObject, revision: RevisionObject): void {
     const share = (record: DefinitionSnapshot['components']) => {
       for (const [name, definition] of Object.entries(record)) {
         const key = `${name}\u0000${sha256(definition)}`;
-        const known = this.#definitionPool.get(key);
+        const known = cache.definitionPool.get(key);
         if (known) record[name] = known;
-        else this.#definitionPool.set(key, definition);
+        else cache.definitionPool.set(key, definition);
       }
     };
     share(revision.spec.definitions.components);
     share(revision.spec.definitions.traits);
-    this.#latest.set(id, { uid: app.metadata.uid, revision });
+    cache.latest.set(id, { uid: app.metadata.uid, revision });
   }
 
   /** Keeps the newest `revisionHistoryLimit` revisions, and always the one applied. */
-  async #prune(app: ApplicationObject, revisions: readonly RevisionObject[]): Promise<void> {
+  async #prune(
+    app: ApplicationObject,
+    revisions: readonly RevisionObject[],
+    fence: WriteFence | undefined,
+  ): Promise<void> {
     const excess = revisions.length - app.spec.revisionHistoryLimit;
     if (excess <= 0) return;
     const applied = app.status?.revision;
     for (const revision of revisions.slice(0, excess)) {
       if (revision.spec.revision === applied) continue;
       await this.deps.resources
-        .delete(CALLER, 'ApplicationRevision', app.metadata.team, revision.metadata.name)
+        .delete(
+          CALLER,
+          'ApplicationRevision',
+          app.metadata.team,
+          revision.metadata.name,
+          fence ? { fence } : {},
+        )
         .catch((error: unknown) => {
           if (!(isGantryError(error) && error.status === 404)) throw error;
         });
@@ -198,12 +223,12 @@ export class RevisionManager {
   }
 
   /** Deletes every revision of an application that is gone; how many there were. */
-  async deleteAll(team: string, app: string): Promise<number> {
-    this.#latest.delete(`${team}/${app}`);
+  async deleteAll(team: string, app: string, cache: RevisionCache, fence?: WriteFence): Promise<number> {
+    cache.latest.delete(`${team}/${app}`);
     const revisions = await this.list(team, app);
     for (const revision of revisions) {
       await this.deps.resources
-        .delete(CALLER, 'ApplicationRevision', team, revision.metadata.name)
+        .delete(CALLER, 'ApplicationRevision', team, revision.metadata.name, fence ? { fence } : {})
         .catch((error: unknown) => {
           if (!(isGantryError(error) && error.status === 404)) throw error;
         });

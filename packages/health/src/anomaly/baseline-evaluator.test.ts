@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { MemoryEventRecorder, type Clock } from '@gantry/controllers';
+import { MemoryEventRecorder, TermScope, type Clock } from '@gantry/controllers';
 import { SYSTEM_PRINCIPAL, type Caller } from '@gantry/identity';
 import {
   InputError,
@@ -10,7 +10,7 @@ import {
   type BaselineStatus,
 } from '@gantry/model';
 import { ResourceService } from '@gantry/resources';
-import { Store } from '@gantry/store';
+import { FencedWriteRefused, Store } from '@gantry/store';
 import type { ResolvedMetricsSource } from '@gantry/alerts';
 import { registerBaselineAdmission } from './baseline-admission.ts';
 import { BaselineEvaluator } from './baseline-evaluator.ts';
@@ -188,6 +188,16 @@ describe('BaselineEvaluator', () => {
       status: 'True',
       reason: 'Evaluated',
     });
+  });
+
+  it('writes no status once another server took the lease of its term (ADR 0028)', async () => {
+    expect(await store.leases.tryAcquire('health-baselines', 'x', 1000, 0)).toBe(true);
+    const { transitions } = (await store.leases.get('health-baselines'))!;
+    evaluator.start(new TermScope({ fence: { lease: 'health-baselines', holder: 'x', transitions } }));
+    await resources.create(admin, 'Baseline', 'shop', baseline());
+    expect(await store.leases.tryAcquire('health-baselines', 'y', 1000, 5000)).toBe(true);
+    await expect(evaluator.tick()).rejects.toBeInstanceOf(FencedWriteRefused);
+    expect(await status()).toBeUndefined();
   });
 
   it('a Prometheus that is down is a warning and a condition, and changes no risk', async () => {

@@ -14,11 +14,12 @@ import {
   type Clock,
   type ConditionUpdate,
   type EventRecorder,
+  type TermScope,
   type Timer,
 } from '@gantry/controllers';
 import { SYSTEM_PRINCIPAL, type Caller } from '@gantry/identity';
 import type { ResourceService } from '@gantry/resources';
-import type { ResourceRepository } from '@gantry/store';
+import { isFencedWriteRefused, type ResourceRepository, type WriteFence } from '@gantry/store';
 import type { RiskSink, RiskSource } from '../ports.ts';
 import { BaselineCondition, BaselineEventReason, BaselineReason } from './baseline-conditions.ts';
 import { MAX_POINTS_PER_QUERY, resolveBaseline, type ResolvedBaseline } from './baseline-spec.ts';
@@ -96,6 +97,8 @@ export class BaselineEvaluator {
   readonly #caller: Caller = { principal: SYSTEM_PRINCIPAL, source: ACTOR };
   #memory = new Map<string, BaselineMemory>();
   #term: AbortController | undefined;
+  /** The term's fence (ADR 0028), carried by the status writes. */
+  #fence: WriteFence | undefined;
   #timer: Timer | undefined;
   #running: Promise<void> | undefined;
 
@@ -106,11 +109,15 @@ export class BaselineEvaluator {
     this.#prometheus = deps.prometheus ?? createPrometheusRangeQuerier();
   }
 
-  /** A term starts (this server took the lease): forget everything, read every Baseline afresh. */
-  start(): void {
+  /**
+   * A term starts (this server took the lease): forget everything, read every Baseline afresh. `scope` is
+   * the term's (from `termElector`): the memory lives in it and its fence goes with the status writes.
+   */
+  start(scope?: TermScope): void {
     this.#term?.abort();
     this.#term = new AbortController();
-    this.#memory = new Map();
+    this.#fence = scope?.fence;
+    this.#memory = scope ? scope.cache('baselines', () => new Map<string, BaselineMemory>()) : new Map();
     this.#schedule(0);
   }
 
@@ -149,7 +156,16 @@ export class BaselineEvaluator {
     this.#timer = this.#deps.clock.setTimeout(() => {
       if (term.signal.aborted) return;
       this.#running = this.tick()
-        .catch((error: unknown) => this.#deps.logger.error({ err: error }, 'baseline evaluation failed'))
+        .catch((error: unknown) => {
+          if (isFencedWriteRefused(error)) {
+            // Another server leads since this term began: stop the term's work (logged once: it ends here).
+            term.abort();
+            this.#deps.logger.warn(
+              { err: error },
+              "a write was refused: this term is over; stopping the term's work",
+            );
+          } else this.#deps.logger.error({ err: error }, 'baseline evaluation failed');
+        })
         .finally(() => {
           this.#running = undefined;
           if (!term.signal.aborted) this.#schedule(this.#tickMs);
@@ -367,12 +383,19 @@ export class BaselineEvaluator {
     if (moved) this.#recordTransition(team, name, previous, next);
     const conditions: Condition[] = setCondition(stored.status?.conditions, next, now);
     try {
-      await this.#deps.resources.replaceStatus(this.#caller, 'Baseline', team, name, {
-        apiVersion: stored.apiVersion,
-        kind: 'Baseline',
-        metadata: { name, resourceVersion: stored.metadata.resourceVersion },
-        status: { observedGeneration: generation, conditions, ...(counts ? { series: counts } : {}) },
-      });
+      await this.#deps.resources.replaceStatus(
+        this.#caller,
+        'Baseline',
+        team,
+        name,
+        {
+          apiVersion: stored.apiVersion,
+          kind: 'Baseline',
+          metadata: { name, resourceVersion: stored.metadata.resourceVersion },
+          status: { observedGeneration: generation, conditions, ...(counts ? { series: counts } : {}) },
+        },
+        this.#fence ? { fence: this.#fence } : {},
+      );
     } catch (error) {
       // Changed or deleted since read: the next evaluation compares with what is stored and writes then.
       if (error instanceof ConflictError || error instanceof NotFoundError) return;

@@ -177,6 +177,39 @@ describe('JobRunController', () => {
     for (const host of HOSTS) expect(starts.get(host)!.map((m) => m.attempt)).toEqual([1]);
   });
 
+  it('a leader that lost the lease and took it back between two ticks forgets what it sent in its earlier term (ADR 0028)', async () => {
+    for (const host of HOSTS) agent(host);
+    await createRun('r1');
+    // Messages are lost while `dropping` (a network cut): both servers believe they sent them.
+    let dropping = true;
+    const lossy: AgentPort = {
+      ...port,
+      connected: (t, h) => port.connected(t, h),
+      send: (...args) => (dropping ? Promise.resolve(true) : port.send(...args)),
+      sendMany: (team, messages) =>
+        dropping ? Promise.resolve(messages.map(() => true)) : port.sendMany(team, messages),
+      onMessage: (...args) => port.onMessage(...args),
+      onReports: (...args) => port.onReports(...args),
+      silentSince: (t, h) => port.silentSince(t, h),
+    };
+    const a = controller('server-a', lossy);
+    const b = controller('server-b', lossy);
+    await a.tick();
+    expect(await states('r1')).toEqual(HOSTS.map((h) => `${h}:dispatched:1`));
+    // A is paused past its lease; B leads a while (its sends are lost too), then is paused in turn.
+    clock.advance(DEFAULT_RUN_CONTROLLER_OPTIONS.leaseDurationMs + 1);
+    expect(await b.tick()).toMatchObject({ leading: true });
+    clock.advance(DEFAULT_RUN_CONTROLLER_OPTIONS.leaseDurationMs + 1);
+    // A resumes and takes the lease back at its very next tick: a new term, though it never saw itself not
+    // leading. It sends again what it had sent in its earlier term, and the run completes.
+    dropping = false;
+    a.listen();
+    expect(await a.tick()).toMatchObject({ leading: true });
+    await port.settled();
+    await a.tick();
+    expect(await states('r1')).toEqual(HOSTS.map((h) => `${h}:succeeded:1`));
+  });
+
   it('a start that did reach the agent before the server died is de-duplicated by the agent', async () => {
     for (const host of HOSTS) agent(host, () => undefined); // they run, and have not finished yet
     await createRun('r1');

@@ -58,6 +58,8 @@ export class JobRunController {
   #lastTickEnd = Number.NEGATIVE_INFINITY;
   #stopped = true;
   #leading = false;
+  /** When the last successful acquire or renewal was sent. */
+  #renewedAt = Number.NEGATIVE_INFINITY;
   #unsubscribe: (() => void) | undefined;
 
   constructor(
@@ -148,14 +150,16 @@ export class JobRunController {
       this.options.leaseDurationMs,
       now,
     );
-    if (!leading) {
-      // A new term starts from the records: what this server sent before may not have reached anyone.
-      this.#leading = false;
+    // A new term starts from the records: what this server sent before may not have reached anyone. A term
+    // also ended when the lease could have expired since the last renewal (this server was paused for
+    // longer than the lease): another may have led in between, though this server holds it again now.
+    if (!leading || !this.#leading || now > this.#renewedAt + this.options.leaseDurationMs) {
       this.#sent.clear();
       this.#goneSince.clear();
-      return { leading: false };
     }
-    this.#leading = true;
+    this.#leading = leading;
+    if (!leading) return { leading: false };
+    this.#renewedAt = now;
     const runs: RunReconcileOutcome[] = [];
     for (const id of await this.deps.jobs.activeRunIds()) {
       try {
