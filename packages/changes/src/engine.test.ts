@@ -325,6 +325,8 @@ describe('change engine with long operations', () => {
       'batch/0/entity/east/n000/attempt/1/done',
       'batch/0/entity/east/n001/attempt/1/done',
       'batch/0/observing',
+      // The health gate's pass at the end of the observation (the harness has a health center).
+      'batch/0/gate/health/round/0',
       'batch/0/completed',
     ]);
     // Batch 0 was observed from when its runs ended (3 minutes after they started), for its 1 minute.

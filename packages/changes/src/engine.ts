@@ -52,21 +52,20 @@ export interface ChangeEngineDeps {
   budgets?: DisruptionBudgets;
 }
 
-/** Which entities a change has out now (its batch in flight or under observation, or being undone). */
+/**
+ * Which entities a change has out now: those whose change (or undo) it has started and not yet seen end —
+ * intent journaled, outcome not. What the shared disruption budget counts (ADR 0030).
+ */
 export function holdingsOf(change: string, state: ChangeState): DisruptionHolding[] {
   if (state.ended) return [];
   const holder = `change/${change}`;
-  if (state.rollback) {
-    const item = currentRollbackBatch(state);
-    return (item?.entities ?? [])
-      .filter((entity) => state.rollback!.entities.get(entity)?.state !== 'Pending')
-      .map((entity) => ({ entity, holder }));
-  }
-  const index = currentBatch(state);
-  if (index === undefined || !state.batchStates[index]?.startedAt) return [];
-  return state.batches[index]!.entities.filter(
-    (entity) => state.entities.get(entity)?.state !== 'Pending',
-  ).map((entity) => ({ entity, holder }));
+  const busy = (entity: { state: string } | undefined) =>
+    entity?.state === 'Started' || entity?.state === 'Running';
+  if (state.rollback)
+    return [...state.rollback.entities]
+      .filter(([, entity]) => busy(entity))
+      .map(([entity]) => ({ entity, holder }));
+  return [...state.entities].filter(([, entity]) => busy(entity)).map(([entity]) => ({ entity, holder }));
 }
 
 const CALLER = { principal: SYSTEM_PRINCIPAL, source: CHANGE_CONTROLLER_ACTOR };

@@ -8,7 +8,9 @@ import type { ChangeActuator } from '../actuator.ts';
 import { registerChangeAdmission } from '../admission.ts';
 import { CHANGE_LEASE } from '../change-reasons.ts';
 import { ChangeService } from '../change-service.ts';
+import { ResourceDisruptionBudgets } from '../budget.ts';
 import { ChangeEngine, type ChangeEngineDeps } from '../engine.ts';
+import { FakeHealth, FakeMetrics } from './fake-health.ts';
 
 export const ADMIN = { principal: SYSTEM_PRINCIPAL, source: 'test' };
 export const TEAM = 'ops';
@@ -31,6 +33,9 @@ export class ChangeHarness {
   readonly resources: ResourceService;
   readonly recorder = new MemoryEventRecorder();
   readonly service: ChangeService;
+  /** The health center and Prometheus the engines read (a test raises alerts and sets values). */
+  readonly health = new FakeHealth();
+  readonly metrics = new FakeMetrics();
 
   constructor(
     readonly store: Store,
@@ -49,6 +54,7 @@ export class ChangeHarness {
       recorder: this.recorder,
       audit: store.audit,
       now: () => this.now,
+      canUndo: () => true,
     });
   }
 
@@ -62,7 +68,7 @@ export class ChangeHarness {
   }
 
   async apply(
-    kind: 'Change' | 'ChangeWindow',
+    kind: 'Change' | 'ChangeWindow' | 'DisruptionBudget',
     name: string,
     spec: Record<string, unknown>,
   ): Promise<Resource> {
@@ -94,6 +100,13 @@ export class ChangeHarness {
       recorder: this.recorder,
       holder,
       pollMs: this.pollMs,
+      signals: this.health,
+      exceptions: this.health,
+      metrics: this.metrics,
+      budgets: new ResourceDisruptionBudgets({
+        repository: this.store.resources,
+        labels: async () => (await this.actuator.labels?.(TEAM)) ?? new Map(),
+      }),
     });
     const term = new AbortController();
     engine.beginTerm(term.signal);
