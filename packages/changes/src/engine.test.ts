@@ -511,3 +511,133 @@ describe('change engine killed after every step', () => {
     }
   });
 });
+
+describe('change engine with gates, an approval and a rollback, killed after every step', () => {
+  it('resumes after a kill at each step kind: gates, approval, rollback; every entity changed once and undone once', async () => {
+    const plan = {
+      batches: [
+        { size: '1', bake: '10m' },
+        { size: '50%', bake: '5m', approval: true },
+        { size: '50%', bake: '5m', repeat: true },
+      ],
+      maxConcurrent: 2,
+    };
+    const targets = { names: ['east/n000', 'east/n001', 'east/n002', 'east/n003', 'east/n004', 'east/n005'] };
+    const spec = {
+      nodeOperation: { operation: 'cordon' },
+      targets,
+      plan,
+      gates: {
+        metrics: [
+          {
+            name: 'errors',
+            source: 'prom',
+            query: 'sum(rate(errors_total{node=~"$names"}[1m]))',
+            failureCondition: 'max > 0.5',
+          },
+        ],
+      },
+      failurePolicy: 'Rollback',
+    };
+    // Batch 2 (n004, n005) is worse: the change rolls back batches 2, 1 and 0.
+    h.metrics.answer = (expr) => (expr.includes('n004') ? [1, 1] : [0, 0]);
+    /** Approves a batch that waits, as an operator would (once). */
+    const approve = async (name: string) => {
+      const status = await h.status(name);
+      if (!status.batches?.some((batch) => batch.phase === 'AwaitingApproval')) return;
+      await h.service.act(ADMIN, TEAM, name, 'approve', 'looks good').catch((error: { code?: string }) => {
+        if (error.code !== 'GANTRY_E_CHANGE_STATE') throw error;
+      });
+    };
+    const drive = async (term: ReturnType<ChangeHarness['term']>, name: string, stop: () => boolean) => {
+      const deadline = h.now + 24 * 60 * MINUTE;
+      while (!stop() && h.now < deadline) {
+        const result = await Promise.race([
+          term.engine.reconcile(term.ctx, { team: TEAM, name }),
+          new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 20)),
+        ]);
+        if (result === 'hung' || result.requeueAfterMs === undefined) return;
+        await approve(name);
+        h.now += result.requeueAfterMs;
+      }
+    };
+
+    await h.apply('Change', 'reference', spec);
+    const first = (await h.lead('a'))!;
+    await drive(first, 'reference', () => false);
+    first.term.abort();
+    expect((await h.status('reference')).phase).toBe('RolledBack');
+    const reference = await journal('reference');
+    const kinds = new Set(reference.map((entry) => entry.type));
+    for (const kind of [
+      StepType.GateEvaluated,
+      StepType.ApprovalDecided,
+      StepType.RollbackStarted,
+      StepType.RollbackEntityStarted,
+      StepType.RollbackEntityDone,
+      StepType.RollbackObserving,
+      StepType.RollbackBatchCompleted,
+      StepType.RolledBack,
+    ])
+      expect(kinds, kind).toContain(kind);
+    const steps = reference.length;
+    expect(steps).toBeGreaterThan(30);
+
+    for (let kill = 1; kill < steps; kill++) {
+      const name = `gated-kill-${kill}`;
+      actuator.calls.length = 0;
+      actuator.effects.clear();
+      actuator.undone.clear();
+      await h.apply('Change', name, spec);
+      h.expireLease();
+      expect(await store.leases.tryAcquire(CHANGE_LEASE, `dying-${kill}`, 60_000, h.now)).toBe(true);
+      let written = 0;
+      const dying = h.term(`dying-${kill}`, {
+        ...store.changes,
+        append: (...args: Parameters<typeof store.changes.append>) =>
+          written >= kill
+            ? new Promise(() => undefined)
+            : store.changes.append(...args).then((result) => {
+                if (result.ok) written += result.entries.length;
+                return result;
+              }),
+        entries: (...args: Parameters<typeof store.changes.entries>) => store.changes.entries(...args),
+        entry: (...args: Parameters<typeof store.changes.entry>) => store.changes.entry(...args),
+        pendingRequests: (uid: string) => store.changes.pendingRequests(uid),
+        activeStops: (teams: readonly string[]) => store.changes.activeStops(teams),
+        deleteChange: (team: string, change: string) => store.changes.deleteChange(team, change),
+      });
+      await drive(dying, name, () => written >= kill);
+      dying.term.abort();
+      expect(written, `killed after step ${kill}`).toBeGreaterThanOrEqual(kill);
+      h.expireLease();
+      const next = (await h.lead(`next-${kill}`))!;
+      await drive(next, name, () => false);
+      next.term.abort();
+
+      const status = await h.status(name);
+      expect(status.phase, `killed after step ${kill}`).toBe('RolledBack');
+      const applied = actuator.effectCounts();
+      expect(applied.size, `killed after step ${kill}`).toBe(6);
+      expect(
+        [...applied.values()].every((count) => count === 1),
+        `killed after step ${kill}`,
+      ).toBe(true);
+      // Undone once each, the last batch first.
+      expect(
+        [...actuator.undone.values()].map((entity) => entity),
+        `killed after step ${kill}`,
+      ).toEqual(['east/n004', 'east/n005', 'east/n001', 'east/n002', 'east/n003', 'east/n000']);
+      const entries = await journal(name);
+      expect(new Set(entries.map((entry) => entry.key)).size).toBe(entries.length);
+      expect(entries.filter((entry) => entry.type === StepType.ApprovalDecided)).toHaveLength(1);
+      expect(entries.filter((entry) => entry.type === StepType.RollbackStarted)).toHaveLength(1);
+      for (const entry of entries.filter((e) => e.type === StepType.RollbackObserving)) {
+        const batch = status.rollback!.batches.find((item) => item.index === entry.batch)!;
+        expect(Date.parse(batch.observeUntil!) - Date.parse(entry.at)).toBe(
+          entry.batch === 0 ? 10 * MINUTE : 5 * MINUTE,
+        );
+      }
+    }
+  });
+});
