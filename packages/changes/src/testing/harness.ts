@@ -10,6 +10,7 @@ import { CHANGE_LEASE } from '../change-reasons.ts';
 import { ChangeService } from '../change-service.ts';
 import { ResourceDisruptionBudgets } from '../budget.ts';
 import { ChangeEngine, type ChangeEngineDeps } from '../engine.ts';
+import type { ChangeMetrics } from '../ports.ts';
 import { FakeHealth, FakeMetrics } from './fake-health.ts';
 
 export const ADMIN = { principal: SYSTEM_PRINCIPAL, source: 'test' };
@@ -42,6 +43,8 @@ export class ChangeHarness {
     readonly actuator: ChangeActuator,
     start: number,
     private readonly pollMs = 60_000,
+    /** Prometheus for the gates: the fake `metrics` unless a test gives a real client. */
+    private readonly metricsClient?: ChangeMetrics,
   ) {
     this.now = start;
     const kinds = new KindRegistry();
@@ -68,7 +71,7 @@ export class ChangeHarness {
   }
 
   async apply(
-    kind: 'Change' | 'ChangeWindow' | 'DisruptionBudget',
+    kind: 'Change' | 'ChangeWindow' | 'DisruptionBudget' | 'MetricsSource',
     name: string,
     spec: Record<string, unknown>,
   ): Promise<Resource> {
@@ -102,7 +105,7 @@ export class ChangeHarness {
       pollMs: this.pollMs,
       signals: this.health,
       exceptions: this.health,
-      metrics: this.metrics,
+      metrics: this.metricsClient ?? this.metrics,
       budgets: new ResourceDisruptionBudgets({
         repository: this.store.resources,
         labels: async () => (await this.actuator.labels?.(TEAM)) ?? new Map(),
