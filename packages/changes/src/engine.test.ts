@@ -641,3 +641,106 @@ describe('change engine with gates, an approval and a rollback, killed after eve
     }
   });
 });
+
+describe('change engine with exceptions, killed after every step', () => {
+  it('resumes after a kill at the exception steps: paused by an exception, an Alert exception opened once', async () => {
+    const plan = { batches: [{ size: '1', bake: '5m', repeat: true }], maxConcurrent: 1 };
+    const targets = { names: ['east/n000', 'east/n001', 'east/n002'] };
+    const spec = {
+      nodeOperation: { operation: 'cordon' },
+      targets,
+      plan,
+      gates: {
+        health: false,
+        metrics: [
+          { name: 'errors', source: 'prom', query: 'errors{node=~"$names"}', failureCondition: 'max > 0' },
+        ],
+      },
+      failurePolicy: 'Alert',
+    };
+    // n002's gate fails until someone resumes; an exception is open on n000 from the start.
+    let failing = true;
+    h.metrics.answer = (expr) => (failing && expr.includes('n002') ? [1] : [0]);
+    const drive = async (term: ReturnType<ChangeHarness['term']>, name: string, stop: () => boolean) => {
+      const deadline = h.now + 24 * 60 * MINUTE;
+      while (!stop() && h.now < deadline) {
+        const result = await Promise.race([
+          term.engine.reconcile(term.ctx, { team: TEAM, name }),
+          new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 20)),
+        ]);
+        if (result === 'hung' || result.requeueAfterMs === undefined) return;
+        if ((await h.status(name)).phase === 'Paused') {
+          await h.service.act(ADMIN, TEAM, name, 'resume', 'seen');
+          if ((await h.status(name)).paused?.reason.includes('gate errors')) failing = false;
+        }
+        h.now += result.requeueAfterMs;
+      }
+    };
+    const run = async (name: string, kill?: number) => {
+      failing = true;
+      h.health.exceptions.length = 0;
+      h.health.exceptions.push({
+        id: `exc-${name}`,
+        title: 'disk full',
+        entity: 'east/n000',
+        at: '9999-01-01T00:00:00Z',
+      });
+      actuator.calls.length = 0;
+      actuator.effects.clear();
+      await h.apply('Change', name, spec);
+      h.expireLease();
+      if (kill === undefined) {
+        const term = (await h.lead(`ref-${name}`))!;
+        await drive(term, name, () => false);
+        term.term.abort();
+        return;
+      }
+      expect(await store.leases.tryAcquire(CHANGE_LEASE, `dying-${name}`, 60_000, h.now)).toBe(true);
+      let written = 0;
+      const dying = h.term(`dying-${name}`, {
+        ...store.changes,
+        append: (...args: Parameters<typeof store.changes.append>) =>
+          written >= kill
+            ? new Promise(() => undefined)
+            : store.changes.append(...args).then((result) => {
+                if (result.ok) written += result.entries.length;
+                return result;
+              }),
+        entries: (...args: Parameters<typeof store.changes.entries>) => store.changes.entries(...args),
+        entry: (...args: Parameters<typeof store.changes.entry>) => store.changes.entry(...args),
+        pendingRequests: (uid: string) => store.changes.pendingRequests(uid),
+        activeStops: (teams: readonly string[]) => store.changes.activeStops(teams),
+        deleteChange: (team: string, change: string) => store.changes.deleteChange(team, change),
+      });
+      await drive(dying, name, () => written >= kill);
+      dying.term.abort();
+      h.expireLease();
+      const next = (await h.lead(`next-${name}`))!;
+      await drive(next, name, () => false);
+      next.term.abort();
+    };
+
+    await run('exc-reference');
+    expect((await h.status('exc-reference')).phase).toBe('Succeeded');
+    const reference = await journal('exc-reference');
+    expect(reference.map((entry) => entry.type)).toEqual(
+      expect.arrayContaining([StepType.ExceptionPaused, StepType.ExceptionOpened, StepType.GateEvaluated]),
+    );
+    for (let kill = 1; kill < reference.length; kill++) {
+      const name = `exc-kill-${kill}`;
+      await run(name, kill);
+      const status = await h.status(name);
+      expect(status.phase, `killed after step ${kill}`).toBe('Succeeded');
+      expect(
+        status.exceptions?.map((exception) => exception.link),
+        `killed after step ${kill}`,
+      ).toEqual(['PausedBy', 'OpenedBy']);
+      expect([...actuator.effectCounts().values()], `killed after step ${kill}`).toEqual([1, 1, 1]);
+      const entries = await journal(name);
+      expect(new Set(entries.map((entry) => entry.key)).size).toBe(entries.length);
+      const uid = (await h.resources.get(ADMIN, 'Change', TEAM, name)).metadata.uid;
+      // The Alert policy's exception was opened once, however many times the engine got that far.
+      expect([...h.health.opened.keys()].filter((key) => key.includes(uid))).toHaveLength(1);
+    }
+  });
+});
