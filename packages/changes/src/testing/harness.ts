@@ -10,7 +10,7 @@ import { CHANGE_LEASE } from '../change-reasons.ts';
 import { ChangeService } from '../change-service.ts';
 import { ResourceDisruptionBudgets } from '../budget.ts';
 import { ChangeEngine, type ChangeEngineDeps } from '../engine.ts';
-import type { ChangeMetrics } from '../ports.ts';
+import type { ChangeExceptionSink, ChangeHealthSignals, ChangeMetrics } from '../ports.ts';
 import { FakeHealth, FakeMetrics } from './fake-health.ts';
 
 export const ADMIN = { principal: SYSTEM_PRINCIPAL, source: 'test' };
@@ -37,6 +37,9 @@ export class ChangeHarness {
   /** The health center and Prometheus the engines read (a test raises alerts and sets values). */
   readonly health = new FakeHealth();
   readonly metrics = new FakeMetrics();
+  /** What the engines read and open exceptions through: the fake health center unless a test sets real ones. */
+  signals: ChangeHealthSignals = this.health;
+  exceptionSink: ChangeExceptionSink = this.health;
 
   constructor(
     readonly store: Store,
@@ -103,8 +106,8 @@ export class ChangeHarness {
       recorder: this.recorder,
       holder,
       pollMs: this.pollMs,
-      signals: this.health,
-      exceptions: this.health,
+      signals: this.signals,
+      exceptions: this.exceptionSink,
       metrics: this.metricsClient ?? this.metrics,
       budgets: new ResourceDisruptionBudgets({
         repository: this.store.resources,
