@@ -1,6 +1,6 @@
 import type { EventRecorder, ObjectKey, ReconcileContext, ReconcileResult } from '@gantry/controllers';
 import { SYSTEM_PRINCIPAL } from '@gantry/identity';
-import { ConflictError, NotFoundError, type ChangeGateResult } from '@gantry/model';
+import { ConflictError, NotFoundError, type ChangeGateResult, type ChangeGates } from '@gantry/model';
 import type { ResourceService } from '@gantry/resources';
 import type {
   ChangeRepository,
@@ -397,6 +397,11 @@ class ChangeRun {
     );
   }
 
+  /** The spec's gates; a Change stored before gates existed has the defaults (health only). */
+  #gates(): ChangeGates {
+    return this.change.spec.gates ?? { health: true, metrics: [] };
+  }
+
   #actuatorFor(): ChangeActuator | undefined {
     const action = actionOf(this.change.spec);
     return action ? this.deps.actuators[action] : undefined;
@@ -407,7 +412,7 @@ class ChangeRun {
    * its entities since the batch started (or since the last resume) fails it at once.
    */
   async #healthWhileObserving(): Promise<void> {
-    if (!this.change.spec.gates.health || !this.deps.signals || this.state.paused) return;
+    if (!this.#gates().health || !this.deps.signals || this.state.paused) return;
     const index = currentBatch(this.state);
     const batch = index !== undefined ? this.state.batchStates[index] : undefined;
     if (index === undefined || batch?.observeUntil === undefined || !batch.startedAt) return;
@@ -492,7 +497,7 @@ class ChangeRun {
 
   /** The metric and canary gates (and the health gate's pass) at the end of a batch's observation. */
   async #endGates(index: number): Promise<ChangeGateResult[]> {
-    const { gates } = this.change.spec;
+    const gates = this.#gates();
     const round = this.state.round;
     const batch = this.state.batches[index]!;
     const batchState = this.state.batchStates[index]!;
