@@ -744,3 +744,104 @@ describe('change engine with exceptions, killed after every step', () => {
     }
   });
 });
+
+describe('change engine with a rejected batch, killed after every step', () => {
+  it('never starts a rejected batch, whatever step it died after; resumed, the batch waits for an approval again', async () => {
+    const spec = {
+      nodeOperation: { operation: 'cordon' },
+      targets: { names: ['east/n000', 'east/n001'] },
+      plan: {
+        batches: [
+          { size: '1', bake: '1m' },
+          { size: '1', bake: '1m', approval: true },
+        ],
+      },
+    };
+    /** An operator: rejects the first time the batch waits, resumes the paused change, then approves. */
+    const operator = async (name: string, state: { rejected: boolean; resumed: boolean }) => {
+      const status = await h.status(name);
+      const act = (action: 'reject' | 'resume' | 'approve') =>
+        h.service.act(ADMIN, TEAM, name, action, action).catch((error: { code?: string }) => {
+          if (error.code !== 'GANTRY_E_CHANGE_STATE') throw error;
+          return undefined;
+        });
+      if (status.phase === 'Paused' && state.rejected && !state.resumed)
+        state.resumed = !!(await act('resume'));
+      else if (status.batches?.[1]?.phase === 'AwaitingApproval')
+        if (!state.rejected) state.rejected = !!(await act('reject'));
+        else if (state.resumed) await act('approve');
+    };
+    const drive = async (
+      term: ReturnType<ChangeHarness['term']>,
+      name: string,
+      state: { rejected: boolean; resumed: boolean },
+      stop: () => boolean,
+    ) => {
+      const deadline = h.now + 24 * 60 * MINUTE;
+      while (!stop() && h.now < deadline) {
+        const result = await Promise.race([
+          term.engine.reconcile(term.ctx, { team: TEAM, name }),
+          new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 20)),
+        ]);
+        if (result === 'hung' || result.requeueAfterMs === undefined) return;
+        await operator(name, state);
+        h.now += result.requeueAfterMs;
+      }
+    };
+    await h.apply('Change', 'reject-reference', spec);
+    const first = (await h.lead('a'))!;
+    await drive(first, 'reject-reference', { rejected: false, resumed: false }, () => false);
+    first.term.abort();
+    expect((await h.status('reject-reference')).phase).toBe('Succeeded');
+    const steps = (await journal('reject-reference')).length;
+
+    for (let kill = 1; kill < steps; kill++) {
+      const name = `reject-kill-${kill}`;
+      actuator.calls.length = 0;
+      actuator.effects.clear();
+      await h.apply('Change', name, spec);
+      h.expireLease();
+      expect(await store.leases.tryAcquire(CHANGE_LEASE, `dying-${name}`, 60_000, h.now)).toBe(true);
+      let written = 0;
+      const dying = h.term(`dying-${name}`, {
+        ...store.changes,
+        append: (...args: Parameters<typeof store.changes.append>) =>
+          written >= kill
+            ? new Promise(() => undefined)
+            : store.changes.append(...args).then((result) => {
+                if (result.ok) written += result.entries.length;
+                return result;
+              }),
+        entries: (...args: Parameters<typeof store.changes.entries>) => store.changes.entries(...args),
+        entry: (...args: Parameters<typeof store.changes.entry>) => store.changes.entry(...args),
+        pendingRequests: (uid: string) => store.changes.pendingRequests(uid),
+        activeStops: (teams: readonly string[]) => store.changes.activeStops(teams),
+        deleteChange: (team: string, change: string) => store.changes.deleteChange(team, change),
+      });
+      const state = { rejected: false, resumed: false };
+      await drive(dying, name, state, () => written >= kill);
+      dying.term.abort();
+      h.expireLease();
+      const next = (await h.lead(`next-${name}`))!;
+      await drive(next, name, state, () => false);
+      next.term.abort();
+      const status = await h.status(name);
+      expect(status.phase, `killed after step ${kill}`).toBe('Succeeded');
+      const entries = await journal(name);
+      const rejectedAt = entries.findIndex(
+        (e) => e.type === StepType.ApprovalDecided && e.data.decision === 'Rejected',
+      );
+      const pausedAt = entries.findIndex((e) => e.key === 'batch/1/approval/round/0/policy');
+      const startedAt = entries.findIndex((e) => e.type === StepType.BatchStarted && e.batch === 1);
+      expect(rejectedAt, `killed after step ${kill}`).toBeGreaterThan(0);
+      expect(pausedAt, `killed after step ${kill}`).toBeGreaterThan(rejectedAt);
+      // Batch 1 started only after the approval that followed the resume.
+      const approvedAt = entries.findIndex(
+        (e) => e.type === StepType.ApprovalDecided && e.data.decision === 'Approved',
+      );
+      expect(startedAt, `killed after step ${kill}`).toBeGreaterThan(approvedAt);
+      expect(approvedAt).toBeGreaterThan(pausedAt);
+      expect([...actuator.effectCounts().values()], `killed after step ${kill}`).toEqual([1, 1]);
+    }
+  });
+});

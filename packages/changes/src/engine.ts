@@ -308,14 +308,25 @@ class ChangeRun {
           cause: ChangeReason.RollbackRequested,
         });
       await this.#append(step ? [step] : [], [request.id]);
-      if (step?.type === StepType.ApprovalDecided && request.action === 'reject')
-        await this.#onFailure(
-          step.batch!,
-          key,
-          ChangeReason.ApprovalRejected,
-          `batch ${step.batch} rejected by ${request.actor}: ${request.reason}`,
-        );
     }
+    await this.#rejectionStage();
+  }
+
+  /**
+   * A rejected batch is a failure, level-triggered: the policy's step is keyed by batch and round, so a
+   * crash between the rejection and the policy does not let the batch start. (A resume clears the
+   * rejection: the batch waits for an approval again.)
+   */
+  async #rejectionStage(): Promise<void> {
+    const index = currentBatch(this.state);
+    const decided = index !== undefined ? this.state.batchStates[index]?.approval : undefined;
+    if (index === undefined || decided?.decision !== 'Rejected' || this.state.rollback) return;
+    await this.#onFailure(
+      index,
+      JournalKeys.approvalPolicy(index, this.state.round),
+      ChangeReason.ApprovalRejected,
+      `batch ${index} rejected by ${decided.actor}: ${decided.reason}`,
+    );
   }
 
   /** The current batch when it waits for an approval that has not come (nor a rejection). */
@@ -641,6 +652,8 @@ class ChangeRun {
     const index = currentBatch(this.state);
     if (index === undefined) return {};
     const batch = this.state.batches[index]!;
+    if (this.state.batchStates[index]?.approval?.decision === 'Rejected')
+      return this.state.ended ? {} : { requeueAfterMs: this.state.rollback ? 0 : this.pollMs };
     if (this.#awaitingApproval() !== undefined) {
       this.#block = {
         reason: ChangeReason.AwaitingApproval,

@@ -58,6 +58,7 @@ export const JournalKeys = {
   gatePolicy: (batch: number, gate: string, round: number) =>
     `batch/${batch}/gate/${gate}/round/${round}/policy`,
   alert: (failureKey: string) => `${failureKey}/alert`,
+  approvalPolicy: (batch: number, round: number) => `batch/${batch}/approval/round/${round}/policy`,
   exception: (id: string) => `exception/${id}`,
   rollbackStarted: () => 'rollback/started',
   rollbackEntity: (batch: number, entity: string, round: number, step: 'started' | 'running' | 'done') =>
@@ -311,6 +312,8 @@ export function fold(state: ChangeState, entries: readonly StoredJournalEntry[])
           observed.observingFrom = state.resumedAt;
           observed.observeUntil = state.resumedAt + (state.batches[index!]?.bakeMs ?? 0);
         }
+        // A rejected batch waits for an approval again.
+        if (observed?.approval?.decision === 'Rejected') observed.approval = undefined;
         if (state.rollback)
           for (const [name, current] of state.rollback.entities)
             if (current.state === 'Failed')
