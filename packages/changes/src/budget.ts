@@ -9,6 +9,8 @@ import type { ResourceRepository } from '@gantry/store';
 
 /** An entity some holder (a change, later a drain or a healing action) has out now. */
 export interface DisruptionHolding {
+  /** `Node`, `Host`: a budget counts the holdings of its kind only. */
+  entityKind: string;
   entity: string;
   /** `change/<name>` for changes. */
   holder: string;
@@ -71,7 +73,7 @@ export class ResourceDisruptionBudgets implements DisruptionBudgets {
     const own = labels.get(request.entity) ?? {};
     const others = new Set(
       request.holdings
-        .filter((holding) => holding.entity !== request.entity)
+        .filter((holding) => holding.entityKind === request.entityKind && holding.entity !== request.entity)
         .map((holding) => holding.entity),
     );
     for (const budget of budgets) {
@@ -84,13 +86,14 @@ export class ResourceDisruptionBudgets implements DisruptionBudgets {
       if (!covers(own)) continue;
       const domainLabel = budget.spec.domainLabel ?? CLUSTER_DOMAIN_LABEL;
       const domain = own[domainLabel] ?? '';
-      let members = 0;
+      const inDomain = (entityLabels: Record<string, string>) =>
+        (entityLabels[domainLabel] ?? '') === domain && covers(entityLabels);
+      // Held: every holding of the domain, known to the inventory or not (unknown ones have no labels).
       let held = 0;
-      for (const [entity, entityLabels] of labels) {
-        if ((entityLabels[domainLabel] ?? '') !== domain || !covers(entityLabels)) continue;
-        members += 1;
-        if (others.has(entity)) held += 1;
-      }
+      for (const entity of others) if (inDomain(labels.get(entity) ?? {})) held += 1;
+      let members = 0;
+      for (const entityLabels of labels.values()) if (inDomain(entityLabels)) members += 1;
+      members = Math.max(members, held + 1);
       const max = allowedUnavailable(budget.spec.maxUnavailable, members);
       if (held + 1 > max)
         return {

@@ -56,7 +56,7 @@ export interface ChangeEngineDeps {
  * Which entities a change has out now: those whose change (or undo) it has started and not yet seen end —
  * intent journaled, outcome not. What the shared disruption budget counts (ADR 0030).
  */
-export function holdingsOf(change: string, state: ChangeState): DisruptionHolding[] {
+export function holdingsOf(change: string, entityKind: string, state: ChangeState): DisruptionHolding[] {
   if (state.ended) return [];
   const holder = `change/${change}`;
   const busy = (entity: { state: string } | undefined) =>
@@ -64,8 +64,10 @@ export function holdingsOf(change: string, state: ChangeState): DisruptionHoldin
   if (state.rollback)
     return [...state.rollback.entities]
       .filter(([, entity]) => busy(entity))
-      .map(([entity]) => ({ entity, holder }));
-  return [...state.entities].filter(([, entity]) => busy(entity)).map(([entity]) => ({ entity, holder }));
+      .map(([entity]) => ({ entityKind, entity, holder }));
+  return [...state.entities]
+    .filter(([, entity]) => busy(entity))
+    .map(([entity]) => ({ entityKind, entity, holder }));
 }
 
 const CALLER = { principal: SYSTEM_PRINCIPAL, source: CHANGE_CONTROLLER_ACTOR };
@@ -144,7 +146,9 @@ export class ChangeEngine {
           state = fold(emptyState(), await this.deps.journal.entries(other.metadata.uid));
           this.#states.set(other.metadata.uid, state);
         }
-        holdings.push(...holdingsOf(other.metadata.name, state));
+        const action = actionOf(other.spec);
+        const kind = (action && this.deps.actuators[action]?.entityKind) ?? 'Node';
+        holdings.push(...holdingsOf(other.metadata.name, kind, state));
       }
       return work(holdings);
     });
@@ -769,7 +773,11 @@ class ChangeRun {
           break;
         }
         admitted.push(candidate);
-        held.push({ entity: candidate.name, holder: `change/${this.#name}` });
+        held.push({
+          entityKind: actuator.entityKind,
+          entity: candidate.name,
+          holder: `change/${this.#name}`,
+        });
       }
       await write(admitted);
       return admitted;
