@@ -269,6 +269,96 @@ describe('changes API (SQLite)', () => {
     expect(ended.message).toContain('no entity');
   });
 
+  it('refuses a gate that does not parse and a Rollback without an inverse; approve, reject and rollback only when the change allows', async () => {
+    const badGate = await otto.post(
+      changes,
+      object('Change', 'bad-gate', {
+        nodeOperation: { operation: 'cordon' },
+        targets: { selector: '' },
+        gates: {
+          metrics: [
+            {
+              name: 'errors',
+              source: 'prom',
+              query: 'rate(errors{node=~"$names"}[5m]',
+              failureCondition: 'max >',
+            },
+          ],
+        },
+      }),
+    );
+    expect(badGate.status).toBe(422);
+    expect(badGate.body.code).toBe('GANTRY_E_CHANGE_GATE');
+    expect(badGate.body.details.map((detail: { path: string }) => detail.path)).toEqual([
+      '/spec/gates/metrics/0/query',
+      '/spec/gates/metrics/0/failureCondition',
+    ]);
+    const noInverse = await otto.post(
+      changes,
+      object('Change', 'no-inverse', {
+        jobRun: { template: 'patch' },
+        targets: { selector: '' },
+        failurePolicy: 'Rollback',
+      }),
+    );
+    expect(noInverse.status).toBe(422);
+    expect(noInverse.body).toMatchObject({
+      code: 'GANTRY_E_CHANGE_NO_INVERSE',
+      details: [{ path: '/spec/failurePolicy' }],
+    });
+
+    expect(
+      (
+        await otto.post(
+          changes,
+          object('Change', 'gated-later', {
+            nodeOperation: { operation: 'cordon' },
+            targets: { selector: '' },
+            windows: ['new-year'],
+            plan: { batches: [{ size: '1', bake: '1m', approval: true, repeat: true }] },
+            gates: {
+              metrics: [{ name: 'errors', source: 'prom', query: 'up', successCondition: 'min == 1' }],
+            },
+            failurePolicy: 'Rollback',
+          }),
+        )
+      ).status,
+    ).toBe(201);
+    await eventually(
+      () => status('gated-later'),
+      (s) => s?.phase === 'Waiting',
+    );
+    for (const action of ['approve', 'reject', 'rollback']) {
+      const refused = await otto.post(`/api/teams/${TEAM}/changes/gated-later/${action}`, { reason: 'now' });
+      expect(refused.status, action).toBe(409);
+      expect(refused.body.code).toBe('GANTRY_E_CHANGE_STATE');
+    }
+    expect((await vera.post(`/api/teams/${TEAM}/changes/gated-later/rollback`, { reason: 'x' })).status).toBe(
+      403,
+    );
+
+    const budgets = `${BASE}/teams/${TEAM}/disruptionbudgets`;
+    expect(
+      (
+        await otto.post(
+          budgets,
+          object('DisruptionBudget', 'per-zone', {
+            domainLabel: 'topology.kubernetes.io/zone',
+            maxUnavailable: '10%',
+          }),
+        )
+      ).status,
+    ).toBe(201);
+    const badBudget = await otto.post(budgets, object('DisruptionBudget', 'bad', { maxUnavailable: '101%' }));
+    expect(badBudget.status).toBe(400);
+    const badSelector = await otto.post(
+      budgets,
+      object('DisruptionBudget', 'bad-selector', { maxUnavailable: '1', selector: 'role in (' }),
+    );
+    expect(badSelector.status).toBe(400);
+    expect(badSelector.body.details[0].path).toBe('/spec/selector');
+  });
+
   it('freezes the spec of a started change', async () => {
     const current = (await otto.get(`${changes}/ghosts`)).body;
     const edited = await otto.put(`${changes}/ghosts`, {

@@ -98,6 +98,17 @@ describe('gantry change', () => {
     const released = await cli.run(['change', 'release-the-line', '--fleet', '--reason', 'over']);
     expect(released.stdout).toBe('line of the fleet released (1 stop(s))\n');
 
+    // Approve, reject and roll back are refused with the reason while nothing waits and nothing started.
+    const approve = await cli.run(['change', 'approve', 'cordon-all', '--team', 'ops', '--reason', 'ok']);
+    expect(approve.code).not.toBe(0);
+    expect(approve.stderr).toContain('has no batch waiting for an approval');
+    const rollback = await cli.run(['change', 'rollback', 'cordon-all', '--team', 'ops', '--reason', 'undo']);
+    expect(rollback.code).not.toBe(0);
+    expect(rollback.stderr).toContain('cannot roll back: it has not started');
+    expect((await cli.run(['change', 'reject', 'cordon-all', '--team', 'ops'])).stderr).toContain(
+      "required option '--reason <text>'",
+    );
+
     expect(
       (await cli.run(['change', 'abort', 'cordon-all', '--team', 'ops', '--reason', 'not needed'])).code,
     ).toBe(0);

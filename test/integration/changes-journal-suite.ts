@@ -196,5 +196,89 @@ export function describeChangeJournalSuite(
       expect(Date.parse(resumed.observeUntil!) - resumedAt).toBe(5 * MINUTE);
       expect((await a.leases.get(CHANGE_LEASE))?.holder).toBe('server-two');
     });
+
+    it('a second server reads a gate-failed change’s rollback and another change’s budget from the journals, and finishes both', async () => {
+      const actuator = new FakeActuator(nodes(6).map((node) => node.replace('west/', 'south/')));
+      const one = new ChangeHarness(a, actuator, T0);
+      const two = new ChangeHarness(b, actuator, T0);
+      await one.createTeam().catch(() => undefined);
+      await one.apply('DisruptionBudget', 'one-at-a-time', { maxUnavailable: '1' });
+      const gate = {
+        name: 'errors',
+        source: 'prom',
+        query: 'errors{node=~"$names"}',
+        failureCondition: 'max > 0',
+        minSamples: 1,
+      };
+      // Errors on n002 once it is cordoned: batch 1 fails its gate, the change rolls back.
+      for (const h of [one, two]) h.metrics.answer = (expr) => (expr.includes('n002') ? [1] : [0]);
+      await one.apply('Change', 'undone', {
+        nodeOperation: { operation: 'cordon' },
+        targets: { names: ['south/n000', 'south/n001', 'south/n002'] },
+        plan: {
+          batches: [
+            { size: '1', bake: '10m' },
+            { size: '2', bake: '5m' },
+          ],
+        },
+        gates: { metrics: [gate] },
+        failurePolicy: 'Rollback',
+      });
+      one.now = T0 + 60 * MINUTE;
+      const first = (await one.lead('server-one'))!;
+      expect(first).toBeDefined();
+      await one.run(first, 'undone', (status) => status.phase === 'RollingBack');
+      // Server one dies while undoing batch 1: n002 undone, n001's undo never answered.
+      const undo = actuator.undo.bind(actuator);
+      actuator.undo = (request) => {
+        if (request.entity !== 'south/n001') return undo(request);
+        actuator.undoCalls.push(request);
+        return new Promise(() => undefined);
+      };
+      void first.engine.reconcile(first.ctx, { team: TEAM, name: 'undone' });
+      for (let i = 0; i < 100 && actuator.undoCalls.length < 1; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 50));
+      first.term.abort();
+      actuator.undo = undo;
+
+      // Another change of the same cluster waits for the budget while n001 is held (in doubt) by the first.
+      await two.apply('Change', 'waits', {
+        nodeOperation: { operation: 'cordon' },
+        targets: { names: ['south/n004'] },
+        plan: { batches: [{ size: '1', bake: '1m' }] },
+      });
+      two.now = one.now;
+      two.expireLease();
+      const second = (await two.lead('server-two'))!;
+      expect(second).toBeDefined();
+      await second.engine.reconcile(second.ctx, { team: TEAM, name: 'waits' });
+      expect((await two.status('waits')).conditions?.find((c) => c.type === 'Blocked')?.reason).toBe(
+        'BudgetExhausted',
+      );
+      await two.run(second, 'undone');
+      await two.run(second, 'waits');
+      const undone = await two.status('undone');
+      expect(undone.phase).toBe('RolledBack');
+      expect(undone.rollback!.batches.map((item) => [item.index, item.phase])).toEqual([
+        [1, 'Completed'],
+        [0, 'Completed'],
+      ]);
+      expect((await two.status('waits')).phase).toBe('Succeeded');
+      // n001's undo was called again with the same key; every undo took effect once.
+      const keys = actuator.undoCalls.filter((call) => call.entity === 'south/n001').map((call) => call.key);
+      expect(keys).toHaveLength(2);
+      expect(new Set(keys).size).toBe(1);
+      expect(actuator.undoOrder().sort()).toEqual(['south/n000', 'south/n001', 'south/n002']);
+      const entries = await b.changes.entries(
+        (await two.resources.get(ADMIN, 'Change', TEAM, 'undone')).metadata.uid,
+      );
+      expect(new Set(entries.map((e) => e.key)).size).toBe(entries.length);
+      expect(
+        entries.find((e) => e.type === StepType.GateEvaluated && e.data.verdict === 'Failed')?.data,
+      ).toMatchObject({
+        observed: { query: 'errors{node=~"n001|n002"}', values: [1] },
+      });
+    });
   });
 }

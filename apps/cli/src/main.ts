@@ -984,7 +984,9 @@ program
 // Changes (ADR 0026): the Change kind is also served by get/apply/delete; these read and act on one.
 const changeCommand = program
   .command('change')
-  .description('changes in batches: get, describe, pause, resume, abort; stop-the-line');
+  .description(
+    'changes in batches: get, describe, pause, resume, abort, approve, reject, rollback; stop-the-line',
+  );
 changeCommand
   .command('get')
   .description("the team's changes (or one) with phase, batch and what holds them")
@@ -1018,6 +1020,9 @@ for (const [act, description] of [
   ['pause', 'pause a change at its next step'],
   ['resume', 'resume a paused change (failed entities are tried again)'],
   ['abort', 'abort a change: nothing more is changed'],
+  ['approve', 'approve the batch that waits for an approval (recorded with who and why)'],
+  ['reject', 'reject the batch that waits for an approval: the failure policy acts'],
+  ['rollback', 'roll a change back: the batches done so far undone, the last first, each observed again'],
 ] as const)
   changeCommand
     .command(act)

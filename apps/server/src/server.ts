@@ -38,7 +38,13 @@ import {
   registerClusterAdmission,
 } from '@gantry/fleet';
 import { createCelEngine, createDeliveryModule } from '@gantry/delivery';
-import { createChangesModule, windowBlock, type ChangeObject } from '@gantry/changes';
+import {
+  createChangesModule,
+  createExceptionSink,
+  createStoreHealthSignals,
+  windowBlock,
+  type ChangeObject,
+} from '@gantry/changes';
 import { KubeJobRunner, createJobsModule, type AgentPort, type HostDirectory } from '@gantry/jobs';
 import {
   StatsService,
@@ -371,6 +377,15 @@ export async function startServer(
         recorder,
         clock: systemClock(now),
         logger: logger.child({ component: 'changes' }),
+        // Gates and failure policies (ADR 0030): the health center read and written, Prometheus through
+        // the team's MetricsSources. The exception service is built below; the sink reaches it when called.
+        signals: createStoreHealthSignals({ alerts: store.alerts, exceptions: store.exceptions, now }),
+        exceptions: createExceptionSink({
+          exceptions: { create: (caller, team, input) => exceptions.service.create(caller, team, input) },
+          repository: store.exceptions,
+          actor: 'controller/change',
+        }),
+        metricsSecrets: secrets,
       },
       {
         holder: config.instanceId || `${hostname()}-${process.pid}`,

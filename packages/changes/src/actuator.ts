@@ -34,8 +34,17 @@ export interface ChangeActuator {
   /** The spec's targets → entity names, sorted; called once, when the change starts. */
   resolve(team: string, spec: ChangeSpec, targets: ChangeTargets): Promise<TargetResolution>;
   apply(request: ApplyRequest): Promise<ActuatorOutcome>;
-  /** For an apply that answered `Running`: where it is now. */
+  /** For an apply (or undo) that answered `Running`: where it is now. */
   progress?(request: ApplyRequest & { handle: string }): Promise<ActuatorOutcome>;
+  /**
+   * The inverse of `apply` for one entity (rollback): cordon ↔ uncordon, a job template's rollback
+   * template. `key` is the rollback step's; the same rules of idempotency hold. Absent, or `canUndo`
+   * false for the spec: the change cannot roll back (refused at admission).
+   */
+  undo?(request: ApplyRequest): Promise<ActuatorOutcome>;
+  canUndo?(spec: ChangeSpec): boolean;
+  /** Every entity of the kind in the team with its labels (and `gantry.dev/cluster`): the budgets' domains. */
+  labels?(team: string): Promise<Map<string, Record<string, string>>>;
   /** For events: the entity as an event subject's parts. */
   subject(team: string, entity: string): { kind: string; name: string; team: string; cluster?: string };
 }

@@ -7,12 +7,14 @@ import {
   type ChangeSpec,
   type ChangeStatus,
   type ChangeWindowSpec,
+  type DisruptionBudgetSpec,
   type ErrorDetail,
   type Resource,
 } from '@gantry/model';
 import type { ResourceService } from '@gantry/resources';
 import type { ResourceRepository } from '@gantry/store';
 import { actionOf } from './actuator.ts';
+import { checkGates } from './gate-eval.ts';
 import { checkPlan } from './plan.ts';
 import { compileWindow, nextOpen, type CompiledPeriod } from './windows.ts';
 
@@ -49,6 +51,19 @@ export function checkChangeSpec(spec: ChangeSpec): ErrorDetail[] {
   }
   if (errors.length === 0) errors.push(...checkPlan(spec.plan.batches, names));
   return errors;
+}
+
+/** A failure policy of Rollback needs an action with an inverse: nodes always, job runs a rollback template. */
+export function checkRollback(spec: ChangeSpec): ErrorDetail[] {
+  if (spec.failurePolicy === 'Rollback' && spec.jobRun && !spec.jobRun.rollbackTemplate)
+    return [
+      {
+        path: '/spec/failurePolicy',
+        message:
+          'Rollback needs an inverse: give jobRun.rollbackTemplate (the JobTemplate that undoes the run)',
+      },
+    ];
+  return [];
 }
 
 export interface ChangeAdmissionDeps {
@@ -94,6 +109,20 @@ export function registerChangeAdmission(deps: ChangeAdmissionDeps): void {
         problems,
         ErrorCodes.changePlan,
       );
+    const gateProblems = checkGates(spec.gates ?? { metrics: [] });
+    if (gateProblems.length > 0)
+      throw new UnprocessableError(
+        'a gate of the change does not parse',
+        gateProblems,
+        ErrorCodes.changeGate,
+      );
+    const noInverse = checkRollback(spec);
+    if (noInverse.length > 0)
+      throw new UnprocessableError(
+        'the change’s action has no inverse',
+        noInverse,
+        ErrorCodes.changeNoInverse,
+      );
     const windows = await windowsOf(request.team);
     const unknown: ErrorDetail[] = spec.windows.flatMap((name, index) =>
       windows.has(name)
@@ -120,6 +149,21 @@ export function registerChangeAdmission(deps: ChangeAdmissionDeps): void {
         ],
         ErrorCodes.windowNeverOpens,
       );
+  });
+
+  deps.resources.admit('DisruptionBudget', (request) => {
+    if (request.operation === 'delete' || !request.object) return Promise.resolve();
+    const spec = request.object.spec as DisruptionBudgetSpec;
+    if (spec.selector !== undefined) {
+      try {
+        parseLabelSelector(spec.selector);
+      } catch (error) {
+        throw new InputError('invalid disruption budget', [
+          { path: '/spec/selector', message: error instanceof Error ? error.message : String(error) },
+        ]);
+      }
+    }
+    return Promise.resolve();
   });
 
   deps.resources.admit('ChangeWindow', (request) => {

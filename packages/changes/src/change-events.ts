@@ -81,6 +81,56 @@ export function recordStep(
     case StepType.Succeeded:
       record('Normal', ChangeEventReason.ChangeSucceeded, `${state.targets?.length ?? 0} target(s) changed`);
       break;
+    case StepType.GateEvaluated: {
+      const passed = data.verdict === 'Passed' || data.verdict === 'Ignored';
+      record(
+        passed ? 'Normal' : 'Warning',
+        passed ? ChangeEventReason.GatePassed : ChangeEventReason.GateFailed,
+        `batch ${entry.batch} gate ${String(data.gate)} ${String(data.verdict)}: ${String(data.message)}`,
+      );
+      break;
+    }
+    case StepType.ApprovalDecided: {
+      const approved = data.decision === 'Approved';
+      record(
+        approved ? 'Normal' : 'Warning',
+        approved ? ChangeEventReason.BatchApproved : ChangeEventReason.BatchRejected,
+        `batch ${entry.batch}: ${String(data.reason)}`,
+        String(data.actor),
+      );
+      break;
+    }
+    case StepType.ExceptionOpened:
+      record(
+        'Warning',
+        ChangeEventReason.ChangeExceptionOpened,
+        `exception ${String(data.exceptionId)}: ${String(data.title)}`,
+      );
+      break;
+    case StepType.ExceptionPaused:
+      record('Warning', ChangeEventReason.ChangePausedByException, String(data.reason), String(data.actor));
+      break;
+    case StepType.RollbackStarted:
+      record('Warning', ChangeEventReason.RollbackStarted, String(data.reason), String(data.actor));
+      break;
+    case StepType.RollbackEntityDone: {
+      const actuator = actuators[actionOf(change.spec) ?? 'nodeOperation'];
+      const ok = data.status === 'Succeeded';
+      recorder.record({
+        type: ok ? 'Normal' : 'Warning',
+        reason: ok ? ChangeEventReason.EntityUndone : ChangeEventReason.EntityChangeFailed,
+        message: `change ${name} rollback of batch ${entry.batch}: ${String(data.message || data.status)}`,
+        regarding: actuator?.subject(team, entry.entity ?? '') ?? regarding,
+        actor: CHANGE_CONTROLLER_ACTOR,
+      });
+      break;
+    }
+    case StepType.RollbackBatchCompleted:
+      record('Normal', ChangeEventReason.RollbackBatchCompleted, `batch ${entry.batch} undone and observed`);
+      break;
+    case StepType.RolledBack:
+      record('Warning', ChangeEventReason.ChangeRolledBack, 'every batch done so far was undone');
+      break;
     default:
       break;
   }

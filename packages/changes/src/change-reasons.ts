@@ -26,6 +26,22 @@ export const ChangeReason = {
   WindowInvalid: 'WindowInvalid',
   EntitiesHeld: 'EntitiesHeld',
   NotBlocked: 'NotBlocked',
+  /** A gate failed (its failure policy acted). */
+  GateFailed: 'GateFailed',
+  /** A metric or canary gate had too few samples and its no-data policy is Pause. */
+  GateNoData: 'GateNoData',
+  /** The next batch waits for someone to approve it. */
+  AwaitingApproval: 'AwaitingApproval',
+  ApprovalRejected: 'ApprovalRejected',
+  /** An exception opened on entities the change has touched: paused, and linked. */
+  ExceptionOpened: 'ExceptionOpened',
+  RollingBack: 'RollingBack',
+  RolledBack: 'RolledBack',
+  RollbackFailed: 'RollbackFailed',
+  /** Rollback asked for by someone. */
+  RollbackRequested: 'RollbackRequested',
+  /** A DisruptionBudget lets no more entities of the domain out now. */
+  BudgetExhausted: 'BudgetExhausted',
 } as const;
 export type ChangeReason = (typeof ChangeReason)[keyof typeof ChangeReason];
 
@@ -45,6 +61,16 @@ export const ChangeEventReason = {
   ChangeBlocked: 'ChangeBlocked',
   LineStopped: 'LineStopped',
   LineReleased: 'LineReleased',
+  GatePassed: 'GatePassed',
+  GateFailed: 'GateFailed',
+  BatchApproved: 'BatchApproved',
+  BatchRejected: 'BatchRejected',
+  ChangeExceptionOpened: 'ChangeExceptionOpened',
+  ChangePausedByException: 'ChangePausedByException',
+  RollbackStarted: 'RollbackStarted',
+  EntityUndone: 'EntityUndone',
+  RollbackBatchCompleted: 'RollbackBatchCompleted',
+  ChangeRolledBack: 'ChangeRolledBack',
 } as const;
 
 /** Who the engine's own steps are recorded as. */

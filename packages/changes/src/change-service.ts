@@ -20,7 +20,7 @@ import type { ResourceService } from '@gantry/resources';
 import type { AuditRepository, ChangeRepository, StoredLineStop } from '@gantry/store';
 import { ChangeEventReason } from './change-reasons.ts';
 
-const ENDED = new Set(['Succeeded', 'Aborted', 'Failed']);
+const ENDED = new Set(['Succeeded', 'Aborted', 'Failed', 'RolledBack']);
 
 export interface ChangeServiceDeps {
   resources: Pick<ResourceService, 'get'>;
@@ -36,6 +36,8 @@ export interface ChangeServiceDeps {
   wake?: (team: string, name: string) => void;
   /** Told of a released line: the changes of `team` (`''`: every team) look again at once. */
   wakeTeam?: (team: string) => void;
+  /** Whether this server can undo the change's action (a rollback is refused otherwise). */
+  canUndo?: (spec: ChangeSpec) => boolean;
 }
 
 /**
@@ -71,6 +73,28 @@ export class ChangeService {
       throw new ConflictError(`change ${name} is not paused (${phase})`, ErrorCodes.changeState);
     if (action === 'pause' && paused)
       throw new ConflictError(`change ${name} is paused already`, ErrorCodes.changeState);
+    if (action === 'approve' || action === 'reject') {
+      const waiting = change.status?.batches?.find((batch) => batch.phase === 'AwaitingApproval');
+      const asked = pending.some((request) => request.action === 'approve' || request.action === 'reject');
+      if (!waiting || asked)
+        throw new ConflictError(
+          `change ${name} has no batch waiting for an approval${asked ? ' (one is being decided)' : ''} (${phase})`,
+          ErrorCodes.changeState,
+        );
+    }
+    if (action === 'rollback') {
+      const asked = pending.some((request) => request.action === 'rollback');
+      if (!change.status?.startedAt || change.status.rollback || asked)
+        throw new ConflictError(
+          `change ${name} cannot roll back: ${!change.status?.startedAt ? 'it has not started' : 'it is rolling back already'}`,
+          ErrorCodes.changeState,
+        );
+      if (this.deps.canUndo && !this.deps.canUndo(change.spec))
+        throw new ConflictError(
+          `change ${name} cannot roll back: its action has no inverse (a jobRun needs rollbackTemplate)`,
+          ErrorCodes.changeNoInverse,
+        );
+    }
     const stored = await this.deps.journal.request({
       team,
       change: name,

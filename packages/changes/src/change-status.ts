@@ -1,8 +1,14 @@
 import { setCondition, type ConditionUpdate } from '@gantry/controllers';
-import type { ChangeBatchStatus, ChangeStatus, Condition } from '@gantry/model';
+import type {
+  ChangeApproval,
+  ChangeBatchStatus,
+  ChangeRollback,
+  ChangeStatus,
+  Condition,
+} from '@gantry/model';
 import { ChangeCondition, ChangeReason } from './change-reasons.ts';
 import type { Block, ChangeObject } from './gates.ts';
-import { currentBatch, type ChangeState } from './journal.ts';
+import { currentBatch, currentRollbackBatch, type BatchState, type ChangeState } from './journal.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -31,13 +37,15 @@ export function projectStatus(
     ? state.ended.type
     : state.paused
       ? 'Paused'
-      : block
-        ? 'Waiting'
-        : !state.startedAt
-          ? 'Pending'
-          : observing
-            ? 'Observing'
-            : 'Progressing';
+      : state.rollback
+        ? 'RollingBack'
+        : block
+          ? 'Waiting'
+          : !state.startedAt
+            ? 'Pending'
+            : observing
+              ? 'Observing'
+              : 'Progressing';
   const { reason, message } = explain(state, phase, index, block);
   const generation = change.metadata.generation;
   const previous = change.status?.conditions;
@@ -46,7 +54,10 @@ export function projectStatus(
     (conditions = setCondition(conditions, { ...update, observedGeneration: generation }, now));
   set({
     type: ChangeCondition.Progressing,
-    status: phase === 'Progressing' || phase === 'Observing' || phase === 'Pending' ? 'True' : 'False',
+    status:
+      phase === 'Progressing' || phase === 'Observing' || phase === 'Pending' || phase === 'RollingBack'
+        ? 'True'
+        : 'False',
     reason,
     message,
   });
@@ -57,8 +68,18 @@ export function projectStatus(
     message: block ? block.message : 'nothing holds the change',
   });
   const batches: ChangeBatchStatus[] = state.batches.map((batch) => {
-    const batchState = state.batchStates[batch.index] ?? {};
+    const batchState: BatchState = state.batchStates[batch.index] ?? { gates: [] };
     const entities = batch.entities.map((name) => ({ name, ...state.entities.get(name)! }));
+    const approval: ChangeApproval | undefined = batchState.approval
+      ? {
+          state: batchState.approval.decision,
+          actor: batchState.approval.actor,
+          reason: batchState.approval.reason,
+          at: batchState.approval.at,
+        }
+      : batch.approval
+        ? { state: 'Waiting' }
+        : undefined;
     return {
       index: batch.index,
       phase: batchState.completedAt
@@ -67,7 +88,9 @@ export function projectStatus(
           ? 'Observing'
           : batchState.startedAt
             ? 'Applying'
-            : 'Pending',
+            : batch.index === index && approval?.state === 'Waiting' && !state.ended
+              ? 'AwaitingApproval'
+              : 'Pending',
       entities: batch.entities,
       applied: entities.filter((entity) => entity.state === 'Succeeded').length,
       failed: entities
@@ -77,6 +100,8 @@ export function projectStatus(
       ...(batchState.startedAt ? { startedAt: batchState.startedAt } : {}),
       ...(batchState.observeUntil !== undefined ? { observeUntil: iso(batchState.observeUntil) } : {}),
       ...(batchState.completedAt ? { completedAt: batchState.completedAt } : {}),
+      ...(batchState.gates.length > 0 ? { gates: batchState.gates } : {}),
+      ...(approval ? { approval } : {}),
     };
   });
   return {
@@ -91,6 +116,8 @@ export function projectStatus(
     ...(block?.until !== undefined ? { waitingUntil: iso(block.until) } : {}),
     ...(state.paused ? { paused: state.paused } : {}),
     ...(state.aborted ? { aborted: state.aborted } : {}),
+    ...(state.rollback ? { rollback: rollbackStatus(state) } : {}),
+    ...(state.exceptions.length > 0 ? { exceptions: state.exceptions } : {}),
     journalEntries: state.entries,
     ...(conditions ? { conditions } : {}),
   };
@@ -119,6 +146,20 @@ function explain(
         reason: (state.ended?.reason as ChangeReason | undefined) ?? ChangeReason.NoTargets,
         message: state.ended?.message ?? 'failed',
       };
+    case 'RolledBack':
+      return {
+        reason: ChangeReason.RolledBack,
+        message: `rolled back (${state.rollback?.cause}): ${state.rollback?.reason}`,
+      };
+    case 'RollingBack': {
+      const item = currentRollbackBatch(state);
+      return {
+        reason: block?.reason ?? ChangeReason.RollingBack,
+        message: `rolling back (${state.rollback?.cause}: ${state.rollback?.reason}); ${
+          item ? `undoing batch ${item.index}` : 'every batch undone'
+        }${block ? `; held: ${block.message}` : ''}`,
+      };
+    }
     case 'Paused':
       return {
         reason: ChangeReason.Paused,
@@ -138,4 +179,38 @@ function explain(
     default:
       return { reason: ChangeReason.Applying, message: `applying batch ${(index ?? 0) + 1} of ${count}` };
   }
+}
+
+function rollbackStatus(state: ChangeState): ChangeRollback {
+  const rollback = state.rollback!;
+  const current = currentRollbackBatch(state);
+  return {
+    phase: state.ended?.type === 'RolledBack' ? 'RolledBack' : 'RollingBack',
+    cause: rollback.cause,
+    actor: rollback.actor,
+    reason: rollback.reason,
+    startedAt: rollback.startedAt,
+    ...(state.ended?.type === 'RolledBack' ? { completedAt: state.ended.at } : {}),
+    batches: rollback.order.map((item) => {
+      const progress = rollback.batches.get(item.index) ?? {};
+      const entities = item.entities.map((name) => ({ name, ...rollback.entities.get(name)! }));
+      return {
+        index: item.index,
+        phase: progress.completedAt
+          ? 'Completed'
+          : progress.observeUntil !== undefined
+            ? 'Observing'
+            : current?.index === item.index
+              ? 'Undoing'
+              : 'Pending',
+        entities: item.entities,
+        undone: entities.filter((entity) => entity.state === 'Succeeded').length,
+        failed: entities
+          .filter((entity) => entity.state === 'Failed')
+          .map((entity) => ({ entity: entity.name, message: entity.message ?? 'failed' })),
+        ...(progress.observeUntil !== undefined ? { observeUntil: iso(progress.observeUntil) } : {}),
+        ...(progress.completedAt ? { completedAt: progress.completedAt } : {}),
+      };
+    }),
+  };
 }

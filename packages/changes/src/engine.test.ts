@@ -325,6 +325,8 @@ describe('change engine with long operations', () => {
       'batch/0/entity/east/n000/attempt/1/done',
       'batch/0/entity/east/n001/attempt/1/done',
       'batch/0/observing',
+      // The health gate's pass at the end of the observation (the harness has a health center).
+      'batch/0/gate/health/round/0',
       'batch/0/completed',
     ]);
     // Batch 0 was observed from when its runs ended (3 minutes after they started), for its 1 minute.
@@ -506,6 +508,340 @@ describe('change engine killed after every step', () => {
         );
         expect(Date.parse(batch.completedAt!)).toBeGreaterThanOrEqual(Date.parse(batch.observeUntil!));
       }
+    }
+  });
+});
+
+describe('change engine with gates, an approval and a rollback, killed after every step', () => {
+  it('resumes after a kill at each step kind: gates, approval, rollback; every entity changed once and undone once', async () => {
+    const plan = {
+      batches: [
+        { size: '1', bake: '10m' },
+        { size: '50%', bake: '5m', approval: true },
+        { size: '50%', bake: '5m', repeat: true },
+      ],
+      maxConcurrent: 2,
+    };
+    const targets = { names: ['east/n000', 'east/n001', 'east/n002', 'east/n003', 'east/n004', 'east/n005'] };
+    const spec = {
+      nodeOperation: { operation: 'cordon' },
+      targets,
+      plan,
+      gates: {
+        metrics: [
+          {
+            name: 'errors',
+            source: 'prom',
+            query: 'sum(rate(errors_total{node=~"$names"}[1m]))',
+            failureCondition: 'max > 0.5',
+          },
+        ],
+      },
+      failurePolicy: 'Rollback',
+    };
+    // Batch 2 (n004, n005) is worse: the change rolls back batches 2, 1 and 0.
+    h.metrics.answer = (expr) => (expr.includes('n004') ? [1, 1] : [0, 0]);
+    /** Approves a batch that waits, as an operator would (once). */
+    const approve = async (name: string) => {
+      const status = await h.status(name);
+      if (!status.batches?.some((batch) => batch.phase === 'AwaitingApproval')) return;
+      await h.service.act(ADMIN, TEAM, name, 'approve', 'looks good').catch((error: { code?: string }) => {
+        if (error.code !== 'GANTRY_E_CHANGE_STATE') throw error;
+      });
+    };
+    const drive = async (term: ReturnType<ChangeHarness['term']>, name: string, stop: () => boolean) => {
+      const deadline = h.now + 24 * 60 * MINUTE;
+      while (!stop() && h.now < deadline) {
+        const result = await Promise.race([
+          term.engine.reconcile(term.ctx, { team: TEAM, name }),
+          new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 20)),
+        ]);
+        if (result === 'hung' || result.requeueAfterMs === undefined) return;
+        await approve(name);
+        h.now += result.requeueAfterMs;
+      }
+    };
+
+    await h.apply('Change', 'reference', spec);
+    const first = (await h.lead('a'))!;
+    await drive(first, 'reference', () => false);
+    first.term.abort();
+    expect((await h.status('reference')).phase).toBe('RolledBack');
+    const reference = await journal('reference');
+    const kinds = new Set(reference.map((entry) => entry.type));
+    for (const kind of [
+      StepType.GateEvaluated,
+      StepType.ApprovalDecided,
+      StepType.RollbackStarted,
+      StepType.RollbackEntityStarted,
+      StepType.RollbackEntityDone,
+      StepType.RollbackObserving,
+      StepType.RollbackBatchCompleted,
+      StepType.RolledBack,
+    ])
+      expect(kinds, kind).toContain(kind);
+    const steps = reference.length;
+    expect(steps).toBeGreaterThan(30);
+
+    for (let kill = 1; kill < steps; kill++) {
+      const name = `gated-kill-${kill}`;
+      actuator.calls.length = 0;
+      actuator.effects.clear();
+      actuator.undone.clear();
+      await h.apply('Change', name, spec);
+      h.expireLease();
+      expect(await store.leases.tryAcquire(CHANGE_LEASE, `dying-${kill}`, 60_000, h.now)).toBe(true);
+      let written = 0;
+      const dying = h.term(`dying-${kill}`, {
+        ...store.changes,
+        append: (...args: Parameters<typeof store.changes.append>) =>
+          written >= kill
+            ? new Promise(() => undefined)
+            : store.changes.append(...args).then((result) => {
+                if (result.ok) written += result.entries.length;
+                return result;
+              }),
+        entries: (...args: Parameters<typeof store.changes.entries>) => store.changes.entries(...args),
+        entry: (...args: Parameters<typeof store.changes.entry>) => store.changes.entry(...args),
+        pendingRequests: (uid: string) => store.changes.pendingRequests(uid),
+        activeStops: (teams: readonly string[]) => store.changes.activeStops(teams),
+        deleteChange: (team: string, change: string) => store.changes.deleteChange(team, change),
+      });
+      await drive(dying, name, () => written >= kill);
+      dying.term.abort();
+      expect(written, `killed after step ${kill}`).toBeGreaterThanOrEqual(kill);
+      h.expireLease();
+      const next = (await h.lead(`next-${kill}`))!;
+      await drive(next, name, () => false);
+      next.term.abort();
+
+      const status = await h.status(name);
+      expect(status.phase, `killed after step ${kill}`).toBe('RolledBack');
+      const applied = actuator.effectCounts();
+      expect(applied.size, `killed after step ${kill}`).toBe(6);
+      expect(
+        [...applied.values()].every((count) => count === 1),
+        `killed after step ${kill}`,
+      ).toBe(true);
+      // Undone once each, the last batch first.
+      expect(
+        [...actuator.undone.values()].map((entity) => entity),
+        `killed after step ${kill}`,
+      ).toEqual(['east/n004', 'east/n005', 'east/n001', 'east/n002', 'east/n003', 'east/n000']);
+      const entries = await journal(name);
+      expect(new Set(entries.map((entry) => entry.key)).size).toBe(entries.length);
+      expect(entries.filter((entry) => entry.type === StepType.ApprovalDecided)).toHaveLength(1);
+      expect(entries.filter((entry) => entry.type === StepType.RollbackStarted)).toHaveLength(1);
+      for (const entry of entries.filter((e) => e.type === StepType.RollbackObserving)) {
+        const batch = status.rollback!.batches.find((item) => item.index === entry.batch)!;
+        expect(Date.parse(batch.observeUntil!) - Date.parse(entry.at)).toBe(
+          entry.batch === 0 ? 10 * MINUTE : 5 * MINUTE,
+        );
+      }
+    }
+  });
+});
+
+describe('change engine with exceptions, killed after every step', () => {
+  it('resumes after a kill at the exception steps: paused by an exception, an Alert exception opened once', async () => {
+    const plan = { batches: [{ size: '1', bake: '5m', repeat: true }], maxConcurrent: 1 };
+    const targets = { names: ['east/n000', 'east/n001', 'east/n002'] };
+    const spec = {
+      nodeOperation: { operation: 'cordon' },
+      targets,
+      plan,
+      gates: {
+        health: false,
+        metrics: [
+          { name: 'errors', source: 'prom', query: 'errors{node=~"$names"}', failureCondition: 'max > 0' },
+        ],
+      },
+      failurePolicy: 'Alert',
+    };
+    // n002's gate fails until someone resumes; an exception is open on n000 from the start.
+    let failing = true;
+    h.metrics.answer = (expr) => (failing && expr.includes('n002') ? [1] : [0]);
+    const drive = async (term: ReturnType<ChangeHarness['term']>, name: string, stop: () => boolean) => {
+      const deadline = h.now + 24 * 60 * MINUTE;
+      while (!stop() && h.now < deadline) {
+        const result = await Promise.race([
+          term.engine.reconcile(term.ctx, { team: TEAM, name }),
+          new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 20)),
+        ]);
+        if (result === 'hung' || result.requeueAfterMs === undefined) return;
+        if ((await h.status(name)).phase === 'Paused') {
+          await h.service.act(ADMIN, TEAM, name, 'resume', 'seen');
+          if ((await h.status(name)).paused?.reason.includes('gate errors')) failing = false;
+        }
+        h.now += result.requeueAfterMs;
+      }
+    };
+    const run = async (name: string, kill?: number) => {
+      failing = true;
+      h.health.exceptions.length = 0;
+      h.health.exceptions.push({
+        id: `exc-${name}`,
+        title: 'disk full',
+        entity: 'east/n000',
+        at: '9999-01-01T00:00:00Z',
+      });
+      actuator.calls.length = 0;
+      actuator.effects.clear();
+      await h.apply('Change', name, spec);
+      h.expireLease();
+      if (kill === undefined) {
+        const term = (await h.lead(`ref-${name}`))!;
+        await drive(term, name, () => false);
+        term.term.abort();
+        return;
+      }
+      expect(await store.leases.tryAcquire(CHANGE_LEASE, `dying-${name}`, 60_000, h.now)).toBe(true);
+      let written = 0;
+      const dying = h.term(`dying-${name}`, {
+        ...store.changes,
+        append: (...args: Parameters<typeof store.changes.append>) =>
+          written >= kill
+            ? new Promise(() => undefined)
+            : store.changes.append(...args).then((result) => {
+                if (result.ok) written += result.entries.length;
+                return result;
+              }),
+        entries: (...args: Parameters<typeof store.changes.entries>) => store.changes.entries(...args),
+        entry: (...args: Parameters<typeof store.changes.entry>) => store.changes.entry(...args),
+        pendingRequests: (uid: string) => store.changes.pendingRequests(uid),
+        activeStops: (teams: readonly string[]) => store.changes.activeStops(teams),
+        deleteChange: (team: string, change: string) => store.changes.deleteChange(team, change),
+      });
+      await drive(dying, name, () => written >= kill);
+      dying.term.abort();
+      h.expireLease();
+      const next = (await h.lead(`next-${name}`))!;
+      await drive(next, name, () => false);
+      next.term.abort();
+    };
+
+    await run('exc-reference');
+    expect((await h.status('exc-reference')).phase).toBe('Succeeded');
+    const reference = await journal('exc-reference');
+    expect(reference.map((entry) => entry.type)).toEqual(
+      expect.arrayContaining([StepType.ExceptionPaused, StepType.ExceptionOpened, StepType.GateEvaluated]),
+    );
+    for (let kill = 1; kill < reference.length; kill++) {
+      const name = `exc-kill-${kill}`;
+      await run(name, kill);
+      const status = await h.status(name);
+      expect(status.phase, `killed after step ${kill}`).toBe('Succeeded');
+      expect(
+        status.exceptions?.map((exception) => exception.link),
+        `killed after step ${kill}`,
+      ).toEqual(['PausedBy', 'OpenedBy']);
+      expect([...actuator.effectCounts().values()], `killed after step ${kill}`).toEqual([1, 1, 1]);
+      const entries = await journal(name);
+      expect(new Set(entries.map((entry) => entry.key)).size).toBe(entries.length);
+      const uid = (await h.resources.get(ADMIN, 'Change', TEAM, name)).metadata.uid;
+      // The Alert policy's exception was opened once, however many times the engine got that far.
+      expect([...h.health.opened.keys()].filter((key) => key.includes(uid))).toHaveLength(1);
+    }
+  });
+});
+
+describe('change engine with a rejected batch, killed after every step', () => {
+  it('never starts a rejected batch, whatever step it died after; resumed, the batch waits for an approval again', async () => {
+    const spec = {
+      nodeOperation: { operation: 'cordon' },
+      targets: { names: ['east/n000', 'east/n001'] },
+      plan: {
+        batches: [
+          { size: '1', bake: '1m' },
+          { size: '1', bake: '1m', approval: true },
+        ],
+      },
+    };
+    /** An operator: rejects the first time the batch waits, resumes the paused change, then approves. */
+    const operator = async (name: string, state: { rejected: boolean; resumed: boolean }) => {
+      const status = await h.status(name);
+      const act = (action: 'reject' | 'resume' | 'approve') =>
+        h.service.act(ADMIN, TEAM, name, action, action).catch((error: { code?: string }) => {
+          if (error.code !== 'GANTRY_E_CHANGE_STATE') throw error;
+          return undefined;
+        });
+      if (status.phase === 'Paused' && state.rejected && !state.resumed)
+        state.resumed = !!(await act('resume'));
+      else if (status.batches?.[1]?.phase === 'AwaitingApproval')
+        if (!state.rejected) state.rejected = !!(await act('reject'));
+        else if (state.resumed) await act('approve');
+    };
+    const drive = async (
+      term: ReturnType<ChangeHarness['term']>,
+      name: string,
+      state: { rejected: boolean; resumed: boolean },
+      stop: () => boolean,
+    ) => {
+      const deadline = h.now + 24 * 60 * MINUTE;
+      while (!stop() && h.now < deadline) {
+        const result = await Promise.race([
+          term.engine.reconcile(term.ctx, { team: TEAM, name }),
+          new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 20)),
+        ]);
+        if (result === 'hung' || result.requeueAfterMs === undefined) return;
+        await operator(name, state);
+        h.now += result.requeueAfterMs;
+      }
+    };
+    await h.apply('Change', 'reject-reference', spec);
+    const first = (await h.lead('a'))!;
+    await drive(first, 'reject-reference', { rejected: false, resumed: false }, () => false);
+    first.term.abort();
+    expect((await h.status('reject-reference')).phase).toBe('Succeeded');
+    const steps = (await journal('reject-reference')).length;
+
+    for (let kill = 1; kill < steps; kill++) {
+      const name = `reject-kill-${kill}`;
+      actuator.calls.length = 0;
+      actuator.effects.clear();
+      await h.apply('Change', name, spec);
+      h.expireLease();
+      expect(await store.leases.tryAcquire(CHANGE_LEASE, `dying-${name}`, 60_000, h.now)).toBe(true);
+      let written = 0;
+      const dying = h.term(`dying-${name}`, {
+        ...store.changes,
+        append: (...args: Parameters<typeof store.changes.append>) =>
+          written >= kill
+            ? new Promise(() => undefined)
+            : store.changes.append(...args).then((result) => {
+                if (result.ok) written += result.entries.length;
+                return result;
+              }),
+        entries: (...args: Parameters<typeof store.changes.entries>) => store.changes.entries(...args),
+        entry: (...args: Parameters<typeof store.changes.entry>) => store.changes.entry(...args),
+        pendingRequests: (uid: string) => store.changes.pendingRequests(uid),
+        activeStops: (teams: readonly string[]) => store.changes.activeStops(teams),
+        deleteChange: (team: string, change: string) => store.changes.deleteChange(team, change),
+      });
+      const state = { rejected: false, resumed: false };
+      await drive(dying, name, state, () => written >= kill);
+      dying.term.abort();
+      h.expireLease();
+      const next = (await h.lead(`next-${name}`))!;
+      await drive(next, name, state, () => false);
+      next.term.abort();
+      const status = await h.status(name);
+      expect(status.phase, `killed after step ${kill}`).toBe('Succeeded');
+      const entries = await journal(name);
+      const rejectedAt = entries.findIndex(
+        (e) => e.type === StepType.ApprovalDecided && e.data.decision === 'Rejected',
+      );
+      const pausedAt = entries.findIndex((e) => e.key === 'batch/1/approval/round/0/policy');
+      const startedAt = entries.findIndex((e) => e.type === StepType.BatchStarted && e.batch === 1);
+      expect(rejectedAt, `killed after step ${kill}`).toBeGreaterThan(0);
+      expect(pausedAt, `killed after step ${kill}`).toBeGreaterThan(rejectedAt);
+      // Batch 1 started only after the approval that followed the resume.
+      const approvedAt = entries.findIndex(
+        (e) => e.type === StepType.ApprovalDecided && e.data.decision === 'Approved',
+      );
+      expect(startedAt, `killed after step ${kill}`).toBeGreaterThan(approvedAt);
+      expect(approvedAt).toBeGreaterThan(pausedAt);
+      expect([...actuator.effectCounts().values()], `killed after step ${kill}`).toEqual([1, 1]);
     }
   });
 });

@@ -1,6 +1,6 @@
 import type { EventRecorder, ObjectKey, ReconcileContext, ReconcileResult } from '@gantry/controllers';
 import { SYSTEM_PRINCIPAL } from '@gantry/identity';
-import { ConflictError, NotFoundError } from '@gantry/model';
+import { ConflictError, NotFoundError, type ChangeGateResult, type ChangeGates } from '@gantry/model';
 import type { ResourceService } from '@gantry/resources';
 import type {
   ChangeRepository,
@@ -10,12 +10,23 @@ import type {
   ResourceRepository,
 } from '@gantry/store';
 import { actionOf, type ActuatorOutcome, type ChangeActuator, type ChangeActuators } from './actuator.ts';
+import type { DisruptionBudgets, DisruptionHolding } from './budget.ts';
 import { recordBlocked, recordStep } from './change-events.ts';
 import { CHANGE_CONTROLLER_ACTOR, CHANGE_LEASE, ChangeReason } from './change-reasons.ts';
 import { projectStatus } from './change-status.ts';
 import { heldByOthers, lineStopBlock, windowBlock, type Block, type ChangeObject } from './gates.ts';
-import { currentBatch, emptyState, fold, JournalKeys, StepType, type ChangeState } from './journal.ts';
+import { evaluateCanaryGate, evaluateMetricGate, type GateContext } from './gate-eval.ts';
+import {
+  currentBatch,
+  currentRollbackBatch,
+  emptyState,
+  fold,
+  JournalKeys,
+  StepType,
+  type ChangeState,
+} from './journal.ts';
 import { partition } from './plan.ts';
+import type { ChangeExceptionSink, ChangeHealthSignals, ChangeMetrics, GateEntity } from './ports.ts';
 
 export interface ChangeEngineDeps {
   repository: Pick<ResourceRepository, 'get' | 'list'>;
@@ -31,6 +42,32 @@ export interface ChangeEngineDeps {
   holder: string;
   /** Longest wait between looks at a waiting, paused or observing change (requests, stops). Default 5 s. */
   pollMs?: number;
+  /** The health center read: the health gate and the pause on an exception. Absent: neither is checked. */
+  signals?: ChangeHealthSignals;
+  /** Prometheus, for metric and canary gates. Absent: those gates have no data (their policy decides). */
+  metrics?: ChangeMetrics;
+  /** The Alert policy's exceptions. Absent: the Alert policy pauses only. */
+  exceptions?: ChangeExceptionSink;
+  /** The shared disruption budget. Absent: no budget is enforced. */
+  budgets?: DisruptionBudgets;
+}
+
+/**
+ * Which entities a change has out now: those whose change (or undo) it has started and not yet seen end —
+ * intent journaled, outcome not. What the shared disruption budget counts (ADR 0030).
+ */
+export function holdingsOf(change: string, entityKind: string, state: ChangeState): DisruptionHolding[] {
+  if (state.ended) return [];
+  const holder = `change/${change}`;
+  const busy = (entity: { state: string } | undefined) =>
+    entity?.state === 'Started' || entity?.state === 'Running';
+  if (state.rollback)
+    return [...state.rollback.entities]
+      .filter(([, entity]) => busy(entity))
+      .map(([entity]) => ({ entityKind, entity, holder }));
+  return [...state.entities]
+    .filter(([, entity]) => busy(entity))
+    .map(([entity]) => ({ entityKind, entity, holder }));
 }
 
 const CALLER = { principal: SYSTEM_PRINCIPAL, source: CHANGE_CONTROLLER_ACTOR };
@@ -50,6 +87,8 @@ export class ChangeEngine {
   readonly #states = new Map<string, ChangeState>();
   /** Starts within a team one at a time, so two changes never both take the same entity. */
   readonly #starting = new Map<string, Promise<unknown>>();
+  /** Budget acquisitions within a team one at a time, each with the journal write that makes it held. */
+  readonly #budgeting = new Map<string, Promise<unknown>>();
   readonly #pollMs: number;
   #term: { signal: AbortSignal; fence: Promise<JournalFence | undefined> } | undefined;
 
@@ -84,12 +123,35 @@ export class ChangeEngine {
   }
 
   #startSerially<T>(team: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.#starting.get(team) ?? Promise.resolve();
-    const next = previous.then(work, work);
-    const settled = next.catch(() => undefined);
-    this.#starting.set(team, settled);
-    void settled.then(() => this.#starting.get(team) === settled && this.#starting.delete(team));
-    return next;
+    return serially(this.#starting, team, work);
+  }
+
+  /**
+   * Runs `work` with what every change of the team has out now, from their journals (folded for this term),
+   * one team's work at a time: the budget's count and the step that takes an entity out are one act.
+   */
+  #withHoldings<T>(team: string, work: (holdings: DisruptionHolding[]) => Promise<T>): Promise<T> {
+    return serially(this.#budgeting, team, async () => {
+      const page = await this.deps.repository.list({ kind: 'Change', teams: [team], limit: 100_000 });
+      const holdings: DisruptionHolding[] = [];
+      for (const item of page.items) {
+        const other = JSON.parse(item.json) as ChangeObject;
+        if (
+          other.status?.phase &&
+          ['Succeeded', 'Aborted', 'Failed', 'RolledBack'].includes(other.status.phase)
+        )
+          continue;
+        let state = this.#states.get(other.metadata.uid);
+        if (!state) {
+          state = fold(emptyState(), await this.deps.journal.entries(other.metadata.uid));
+          this.#states.set(other.metadata.uid, state);
+        }
+        const action = actionOf(other.spec);
+        const kind = (action && this.deps.actuators[action]?.entityKind) ?? 'Node';
+        holdings.push(...holdingsOf(other.metadata.name, kind, state));
+      }
+      return work(holdings);
+    });
   }
 
   async reconcile(ctx: ReconcileContext, key: ObjectKey): Promise<ReconcileResult> {
@@ -107,8 +169,15 @@ export class ChangeEngine {
       state = fold(emptyState(), await this.deps.journal.entries(uid));
       this.#states.set(uid, state);
     }
-    const run = new ChangeRun(this.deps, ctx, fence, change, state, this.#pollMs, (work) =>
-      this.#startSerially(key.team, work),
+    const run = new ChangeRun(
+      this.deps,
+      ctx,
+      fence,
+      change,
+      state,
+      this.#pollMs,
+      (work) => this.#startSerially(key.team, work),
+      (work) => this.#withHoldings(key.team, work),
     );
     try {
       return await run.reconcile();
@@ -139,6 +208,7 @@ class ChangeRun {
     private readonly state: ChangeState,
     private readonly pollMs: number,
     private readonly startSerially: <T>(work: () => Promise<T>) => Promise<T>,
+    private readonly withHoldings: <T>(work: (holdings: DisruptionHolding[]) => Promise<T>) => Promise<T>,
   ) {
     this.#team = change.metadata.team ?? '';
     this.#name = change.metadata.name;
@@ -153,10 +223,18 @@ class ChangeRun {
   async #stages(): Promise<ReconcileResult> {
     await this.#requestsStage();
     if (this.state.ended) return {};
+    if (!this.state.rollback) {
+      await this.#healthWhileObserving();
+      if (!this.state.ended && !this.state.rollback) await this.#exceptionStage();
+    }
+    if (this.state.ended) return {};
     if (this.state.paused) return { requeueAfterMs: this.pollMs };
+    if (this.state.rollback) return this.#rollbackStage();
     const observing = await this.#observationStage();
     if (observing) return observing;
     if (this.state.ended) return {};
+    if (this.state.rollback) return { requeueAfterMs: 0 };
+    if (this.state.paused) return { requeueAfterMs: this.pollMs };
     this.#block = await this.#gateStage();
     if (this.#block) {
       const wait =
@@ -221,8 +299,260 @@ class ChangeRun {
       else if (request.action === 'resume' && this.state.paused)
         step = this.#step(StepType.Resumed, key, { data });
       else if (request.action === 'abort') step = this.#step(StepType.Aborted, key, { data });
+      else if ((request.action === 'approve' || request.action === 'reject') && !this.state.rollback) {
+        const index = this.#awaitingApproval();
+        if (index !== undefined)
+          step = this.#step(StepType.ApprovalDecided, key, {
+            batch: index,
+            data: { ...data, decision: request.action === 'approve' ? 'Approved' : 'Rejected' },
+          });
+      } else if (request.action === 'rollback' && !this.state.rollback && this.state.startedAt)
+        step = this.#rollbackStep(key, {
+          ...data,
+          cause: ChangeReason.RollbackRequested,
+        });
       await this.#append(step ? [step] : [], [request.id]);
     }
+    await this.#rejectionStage();
+  }
+
+  /**
+   * A rejected batch is a failure, level-triggered: the policy's step is keyed by batch and round, so a
+   * crash between the rejection and the policy does not let the batch start. (A resume clears the
+   * rejection: the batch waits for an approval again.)
+   */
+  async #rejectionStage(): Promise<void> {
+    const index = currentBatch(this.state);
+    const decided = index !== undefined ? this.state.batchStates[index]?.approval : undefined;
+    if (index === undefined || decided?.decision !== 'Rejected' || this.state.rollback) return;
+    await this.#onFailure(
+      index,
+      JournalKeys.approvalPolicy(index, this.state.round),
+      ChangeReason.ApprovalRejected,
+      `batch ${index} rejected by ${decided.actor}: ${decided.reason}`,
+    );
+  }
+
+  /** The current batch when it waits for an approval that has not come (nor a rejection). */
+  #awaitingApproval(): number | undefined {
+    const index = currentBatch(this.state);
+    if (index === undefined || !this.state.startedAt) return undefined;
+    const batch = this.state.batchStates[index];
+    return this.state.batches[index]?.approval && !batch?.startedAt && !batch?.approval ? index : undefined;
+  }
+
+  // --- failure policy, gates, exceptions --------------------------------------------------------------
+
+  /**
+   * What a failure comes to, as the change's policy says, journaled under `key + '/policy'` once: Pause,
+   * Abort, Alert (an exception opened for the failure through the sink, linked, and Pause), or Rollback.
+   */
+  async #onFailure(batch: number, key: string, cause: ChangeReason, reason: string): Promise<void> {
+    const policyKey = key.endsWith('/policy') ? key : `${key}/policy`;
+    if (this.state.keys.has(policyKey) || this.state.ended) return;
+    const data = { actor: CHANGE_CONTROLLER_ACTOR, reason, cause };
+    const policy = this.change.spec.failurePolicy;
+    if (policy === 'Abort') {
+      await this.#append([this.#step(StepType.Aborted, policyKey, { batch, data })]);
+      return;
+    }
+    if (policy === 'Rollback' && this.#actuatorFor()?.undo && !this.state.rollback) {
+      await this.#append([this.#rollbackStep(policyKey, data, batch)]);
+      return;
+    }
+    const steps: JournalEntryInput[] = [];
+    if (policy === 'Alert' && this.deps.exceptions) {
+      const title = `change ${this.#name}: ${reason}`.slice(0, 300);
+      const opened = await this.deps.exceptions.open({
+        team: this.#team,
+        key: `change/${this.change.metadata.uid}/${policyKey}`,
+        title,
+        severity: 'major',
+        entities: this.#subjects(this.state.batches[batch]?.entities ?? []),
+        change: this.#name,
+        at: new Date(this.ctx.now()),
+      });
+      await this.deps.exceptions.link(
+        this.#team,
+        opened.exceptionId,
+        `opened by change ${this.#name} (${cause}); the change is paused`,
+        new Date(this.ctx.now()),
+      );
+      steps.push(
+        this.#step(StepType.ExceptionOpened, JournalKeys.alert(policyKey), {
+          batch,
+          data: { exceptionId: opened.exceptionId, title },
+        }),
+      );
+    }
+    steps.push(this.#step(StepType.Paused, policyKey, { batch, data }));
+    await this.#append(steps);
+  }
+
+  /** The rollback's first step: the batches started so far, the last first, with the entities touched. */
+  #rollbackStep(key: string, data: Record<string, unknown>, batch?: number): JournalEntryInput {
+    const batches = this.state.batches
+      .filter((planned) => this.state.batchStates[planned.index]?.startedAt)
+      .map((planned) => ({
+        index: planned.index,
+        entities: planned.entities.filter((entity) => this.state.entities.get(entity)?.state !== 'Pending'),
+      }))
+      .filter((item) => item.entities.length > 0)
+      .reverse();
+    return this.#step(StepType.RollbackStarted, key, {
+      ...(batch !== undefined ? { batch } : {}),
+      data: { ...data, batches },
+    });
+  }
+
+  #subjects(entities: readonly string[]): GateEntity[] {
+    const actuator = this.#actuatorFor();
+    return entities.map(
+      (entity) => actuator?.subject(this.#team, entity) ?? { kind: 'Node', name: entity, team: this.#team },
+    );
+  }
+
+  /** The spec's gates; a Change stored before gates existed has the defaults (health only). */
+  #gates(): ChangeGates {
+    return this.change.spec.gates ?? { health: true, metrics: [] };
+  }
+
+  #actuatorFor(): ChangeActuator | undefined {
+    const action = actionOf(this.change.spec);
+    return action ? this.deps.actuators[action] : undefined;
+  }
+
+  /**
+   * The health gate while a batch is observed: an alert that started firing or an exception that opened on
+   * its entities since the batch started (or since the last resume) fails it at once.
+   */
+  async #healthWhileObserving(): Promise<void> {
+    if (!this.#gates().health || !this.deps.signals || this.state.paused) return;
+    const index = currentBatch(this.state);
+    const batch = index !== undefined ? this.state.batchStates[index] : undefined;
+    if (index === undefined || batch?.observeUntil === undefined || !batch.startedAt) return;
+    const key = JournalKeys.gate(index, 'health', this.state.round);
+    if (this.state.keys.has(key)) return;
+    const result = await this.#healthGate(index);
+    if (result.verdict !== 'Failed') return;
+    await this.#append([this.#step(StepType.GateEvaluated, key, { batch: index, data: result })]);
+    await this.#onFailure(
+      index,
+      key,
+      ChangeReason.GateFailed,
+      `batch ${index} gate health: ${result.message}`,
+    );
+  }
+
+  async #healthGate(index: number): Promise<ChangeGateResult> {
+    const since = Math.max(Date.parse(this.state.batchStates[index]!.startedAt!), this.state.resumedAt ?? 0);
+    const entities = this.#subjects(this.state.batches[index]!.entities);
+    const sinceIso = this.#iso(since);
+    const [alerts, exceptions] = await Promise.all([
+      this.deps.signals!.alertsSince(this.#team, entities, sinceIso),
+      this.deps.signals!.openExceptionsSince(this.#team, entities, sinceIso),
+    ]);
+    const failed = alerts.length + exceptions.length > 0;
+    const what = [
+      ...alerts.map((alert) => `alert ${alert.title}`),
+      ...exceptions.map((e) => `exception ${e.id} ${e.title}`),
+    ];
+    return {
+      gate: 'health',
+      kind: 'Health',
+      verdict: failed ? 'Failed' : 'Passed',
+      message: failed
+        ? `since ${sinceIso}: ${what.slice(0, 5).join('; ')}${what.length > 5 ? ', ...' : ''}`
+        : `no alert fired and no exception opened on the batch's entities since ${sinceIso}`,
+      at: this.#iso(),
+      round: this.state.round,
+      alerts: alerts.map((alert) => alert.id),
+      exceptions: exceptions.map((exception) => exception.id),
+    };
+  }
+
+  /**
+   * Level-triggered: an exception open on entities the change has touched, opened since it started, pauses
+   * it and is linked both ways (`exception/<id>` once per exception, an entry on the exception's timeline).
+   */
+  async #exceptionStage(): Promise<void> {
+    if (!this.deps.signals || !this.state.startedAt) return;
+    const touched = [...this.state.entities]
+      .filter(([, entity]) => entity.state !== 'Pending')
+      .map(([name]) => name);
+    if (touched.length === 0) return;
+    const open = await this.deps.signals.openExceptionsSince(
+      this.#team,
+      this.#subjects(touched),
+      this.state.startedAt,
+    );
+    for (const exception of open) {
+      const key = JournalKeys.exception(exception.id);
+      if (this.state.keys.has(key) || this.state.ended || this.state.rollback) continue;
+      const reason = `exception ${exception.id} opened on its entities: ${exception.title}`;
+      await this.deps.exceptions?.link(
+        this.#team,
+        exception.id,
+        `change ${this.#name} paused by this exception`,
+        new Date(this.ctx.now()),
+      );
+      await this.#append([
+        this.#step(StepType.ExceptionPaused, key, {
+          data: {
+            exceptionId: exception.id,
+            title: exception.title,
+            actor: CHANGE_CONTROLLER_ACTOR,
+            reason,
+            cause: ChangeReason.ExceptionOpened,
+          },
+        }),
+      ]);
+    }
+  }
+
+  /** The metric and canary gates (and the health gate's pass) at the end of a batch's observation. */
+  async #endGates(index: number): Promise<ChangeGateResult[]> {
+    const gates = this.#gates();
+    const round = this.state.round;
+    const batch = this.state.batches[index]!;
+    const batchState = this.state.batchStates[index]!;
+    const recorded = new Map(batchState.gates.filter((g) => g.round === round).map((g) => [g.gate, g]));
+    const until = batchState.observeUntil!;
+    const ctx: GateContext = {
+      metrics: this.deps.metrics,
+      team: this.#team,
+      entities: batch.entities,
+      unchanged: (this.state.targets ?? []).filter(
+        (entity) => this.state.entities.get(entity)?.state === 'Pending' && !batch.entities.includes(entity),
+      ),
+      bake: batch.bake,
+      range: { start: batchState.observingFrom ?? until - batch.bakeMs, end: until },
+      round,
+      at: this.#iso(),
+    };
+    const results: ChangeGateResult[] = [];
+    const evaluate = async (name: string, run: () => Promise<ChangeGateResult>) => {
+      const known = recorded.get(name);
+      if (known) {
+        results.push(known);
+        return;
+      }
+      const result = await run();
+      await this.#append([
+        this.#step(StepType.GateEvaluated, JournalKeys.gate(index, name, round), {
+          batch: index,
+          data: result,
+        }),
+      ]);
+      results.push(result);
+    };
+    if (gates.health && this.deps.signals) await evaluate('health', () => this.#healthGate(index));
+    for (const gate of gates.metrics) await evaluate(gate.name, () => evaluateMetricGate(ctx, gate));
+    if (gates.canary) {
+      const canary = gates.canary;
+      await evaluate('canary', () => evaluateCanaryGate(ctx, canary));
+    }
+    return results;
   }
 
   /** Stage 2: a batch under observation completes once its stored observation time has passed. */
@@ -236,6 +566,24 @@ class ChangeRun {
     if (until === undefined) return undefined;
     const now = this.ctx.now();
     if (now < until) return { requeueAfterMs: Math.min(until - now, this.pollMs) };
+    const results = await this.#endGates(index);
+    const failed = results.find((result) => result.verdict === 'Failed');
+    const noData = results.find((result) => result.verdict === 'NoData');
+    if (failed || noData) {
+      const gate = (failed ?? noData)!;
+      const key = JournalKeys.gatePolicy(index, gate.gate, this.state.round);
+      const reason = `batch ${index} gate ${gate.gate}: ${gate.message}`;
+      if (failed) await this.#onFailure(index, key, ChangeReason.GateFailed, reason);
+      else if (!this.state.keys.has(key))
+        // No data, and its policy is Pause: paused whatever the failure policy; resume reads it again.
+        await this.#append([
+          this.#step(StepType.Paused, key, {
+            batch: index,
+            data: { actor: CHANGE_CONTROLLER_ACTOR, reason, cause: ChangeReason.GateNoData },
+          }),
+        ]);
+      return this.state.ended ? {} : { requeueAfterMs: this.state.rollback ? 0 : this.pollMs };
+    }
     await this.#append([
       this.#step(StepType.BatchCompleted, JournalKeys.batchCompleted(index), { batch: index }),
     ]);
@@ -308,6 +656,15 @@ class ChangeRun {
     const index = currentBatch(this.state);
     if (index === undefined) return {};
     const batch = this.state.batches[index]!;
+    if (this.state.batchStates[index]?.approval?.decision === 'Rejected')
+      return this.state.ended ? {} : { requeueAfterMs: this.state.rollback ? 0 : this.pollMs };
+    if (this.#awaitingApproval() !== undefined) {
+      this.#block = {
+        reason: ChangeReason.AwaitingApproval,
+        message: `batch ${index} (${batch.entities.length} entit${batch.entities.length === 1 ? 'y' : 'ies'}) waits for an approval: gantry change approve ${this.#name} --reason ...`,
+      };
+      return { requeueAfterMs: this.pollMs };
+    }
     if (!this.state.batchStates[index]?.startedAt)
       await this.#append([
         this.#step(StepType.BatchStarted, JournalKeys.batchStarted(index), { batch: index }),
@@ -315,26 +672,30 @@ class ChangeRun {
 
     const entities = batch.entities.map((name) => ({ name, ...this.state.entities.get(name)! }));
     if (await this.#applyFailurePolicy(index))
-      return this.state.paused ? { requeueAfterMs: this.pollMs } : {};
+      return this.state.ended ? {} : { requeueAfterMs: this.state.rollback ? 0 : this.pollMs };
 
     const inDoubt = entities.filter((entity) => entity.state === 'Started');
     const running = entities.filter((entity) => entity.state === 'Running');
     const free = Math.max(0, this.change.spec.plan.maxConcurrent - inDoubt.length - running.length);
-    const starting = entities.filter((entity) => entity.state === 'Pending').slice(0, free);
-    if (starting.length > 0)
-      await this.#append(
-        starting.map((entity) =>
-          this.#step(
-            StepType.EntityStarted,
-            JournalKeys.entity(index, entity.name, entity.attempt, 'started'),
-            {
-              batch: index,
-              entity: entity.name,
-              data: { attempt: entity.attempt },
-            },
+    const candidates = entities.filter((entity) => entity.state === 'Pending').slice(0, free);
+    const starting = await this.#admit(actuator, candidates, async (admitted) => {
+      if (admitted.length > 0)
+        await this.#append(
+          admitted.map((entity) =>
+            this.#step(
+              StepType.EntityStarted,
+              JournalKeys.entity(index, entity.name, entity.attempt, 'started'),
+              {
+                batch: index,
+                entity: entity.name,
+                data: { attempt: entity.attempt },
+              },
+            ),
           ),
-        ),
-      );
+        );
+    });
+    if (starting.length === 0 && inDoubt.length === 0 && running.length === 0 && candidates.length > 0)
+      return { requeueAfterMs: this.pollMs };
 
     const request = (entity: { name: string; attempt: number }) => ({
       team: this.#team,
@@ -361,7 +722,7 @@ class ChangeRun {
     await Promise.all(calls);
 
     if (await this.#applyFailurePolicy(index))
-      return this.state.paused ? { requeueAfterMs: this.pollMs } : {};
+      return this.state.ended ? {} : { requeueAfterMs: this.state.rollback ? 0 : this.pollMs };
     const states = batch.entities.map((name) => this.state.entities.get(name)!.state);
     if (states.every((state) => state === 'Succeeded')) {
       const observeUntil = this.ctx.now() + batch.bakeMs;
@@ -374,6 +735,53 @@ class ChangeRun {
       return { requeueAfterMs: Math.min(batch.bakeMs, this.pollMs) };
     }
     return { requeueAfterMs: states.some((state) => state === 'Running') ? this.pollMs : 0 };
+  }
+
+  /**
+   * The shared disruption budget: of `candidates` (in order), those the team's budgets let out now, given
+   * every change's holdings; `write` journals them in the same turn, so no other change counts without
+   * them. The first refused stops the group; when none is let out and the change holds nothing, it waits
+   * (BudgetExhausted).
+   */
+  async #admit<T extends { name: string }>(
+    actuator: ChangeActuator,
+    candidates: T[],
+    write: (admitted: T[]) => Promise<void>,
+  ): Promise<T[]> {
+    const budgets = this.deps.budgets;
+    if (!budgets || candidates.length === 0) {
+      await write(candidates);
+      return candidates;
+    }
+    return this.withHoldings(async (holdings) => {
+      const held = [...holdings];
+      const admitted: T[] = [];
+      for (const candidate of candidates) {
+        const answer = await budgets.acquire({
+          team: this.#team,
+          entityKind: actuator.entityKind,
+          entity: candidate.name,
+          holder: `change/${this.#name}`,
+          holdings: held,
+        });
+        if (!answer.ok) {
+          if (admitted.length === 0 && !holdings.some((holding) => holding.holder === `change/${this.#name}`))
+            this.#block = {
+              reason: ChangeReason.BudgetExhausted,
+              message: `${candidate.name}: ${answer.message}`,
+            };
+          break;
+        }
+        admitted.push(candidate);
+        held.push({
+          entityKind: actuator.entityKind,
+          entity: candidate.name,
+          holder: `change/${this.#name}`,
+        });
+      }
+      await write(admitted);
+      return admitted;
+    });
   }
 
   async #outcome(
@@ -413,7 +821,7 @@ class ChangeRun {
       .map((name) => ({ name, ...this.state.entities.get(name)! }))
       .filter((entity) => entity.state === 'Failed');
     if (failed.length === 0) return false;
-    if (this.state.paused || this.state.ended) return true;
+    if (this.state.paused || this.state.ended || this.state.rollback) return true;
     // Wait for the others of the group to finish before deciding, so their outcomes are journaled.
     const first = failed[0]!;
     const key = JournalKeys.failure(index, first.name, first.attempt);
@@ -422,14 +830,147 @@ class ChangeRun {
       .slice(0, 3)
       .map((entity) => `${entity.name}: ${entity.message ?? entity.reason ?? 'failed'}`)
       .join('; ')}`;
-    const data = { actor: CHANGE_CONTROLLER_ACTOR, reason, cause: ChangeReason.EntityFailed };
-    await this.#append([
-      this.#step(this.change.spec.failurePolicy === 'Abort' ? StepType.Aborted : StepType.Paused, key, {
-        batch: index,
-        data,
-      }),
-    ]);
+    await this.#onFailure(index, key, ChangeReason.EntityFailed, reason);
     return true;
+  }
+
+  /**
+   * Rollback: the batches to undo in order (the last first); each batch's entities undone (`undo`, at most
+   * `maxConcurrent` at once, intent before and outcome after, as for apply), then observed again for its
+   * bake; then the change ends RolledBack. A failed undo pauses it; resume tries that entity again.
+   */
+  async #rollbackStage(): Promise<ReconcileResult> {
+    const rollback = this.state.rollback!;
+    const item = currentRollbackBatch(this.state);
+    if (!item) {
+      await this.#append([this.#step(StepType.RolledBack, JournalKeys.end())]);
+      return {};
+    }
+    const planned = this.state.batches[item.index]!;
+    const progress = rollback.batches.get(item.index)!;
+    const now = this.ctx.now();
+    if (progress.observeUntil !== undefined) {
+      if (now < progress.observeUntil)
+        return { requeueAfterMs: Math.min(progress.observeUntil - now, this.pollMs) };
+      await this.#append([
+        this.#step(StepType.RollbackBatchCompleted, JournalKeys.rollbackCompleted(item.index), {
+          batch: item.index,
+        }),
+      ]);
+      return { requeueAfterMs: 0 };
+    }
+    const stopped = lineStopBlock(await this.deps.journal.activeStops([this.#team, '']));
+    if (stopped) {
+      this.#block = stopped;
+      return { requeueAfterMs: this.pollMs };
+    }
+    const actuator = this.#actuatorFor();
+    if (!actuator?.undo) {
+      this.#block = {
+        reason: ChangeReason.ActuatorUnavailable,
+        message: 'this server cannot undo this action',
+      };
+      return { requeueAfterMs: this.pollMs };
+    }
+    const entities = item.entities.map((name) => ({ name, ...rollback.entities.get(name)! }));
+    const failed = entities.filter((entity) => entity.state === 'Failed');
+    const settled = entities.every((entity) => entity.state === 'Failed' || entity.state === 'Succeeded');
+    if (failed.length > 0 && settled) {
+      const first = failed[0]!;
+      await this.#append([
+        this.#step(StepType.Paused, JournalKeys.rollbackPolicy(item.index, first.name, first.round), {
+          batch: item.index,
+          data: {
+            actor: CHANGE_CONTROLLER_ACTOR,
+            cause: ChangeReason.RollbackFailed,
+            reason: `undoing batch ${item.index} failed: ${failed
+              .slice(0, 3)
+              .map((entity) => `${entity.name}: ${entity.message ?? 'failed'}`)
+              .join('; ')}`,
+          },
+        }),
+      ]);
+      return { requeueAfterMs: this.pollMs };
+    }
+    const inDoubt = entities.filter((entity) => entity.state === 'Started');
+    const running = entities.filter((entity) => entity.state === 'Running');
+    const free = Math.max(0, this.change.spec.plan.maxConcurrent - inDoubt.length - running.length);
+    const starting = entities.filter((entity) => entity.state === 'Pending').slice(0, free);
+    if (starting.length > 0)
+      await this.#append(
+        starting.map((entity) =>
+          this.#step(
+            StepType.RollbackEntityStarted,
+            JournalKeys.rollbackEntity(item.index, entity.name, entity.round, 'started'),
+            {
+              batch: item.index,
+              entity: entity.name,
+              data: { round: entity.round },
+            },
+          ),
+        ),
+      );
+    const request = (entity: { name: string; round: number }) => ({
+      team: this.#team,
+      change: this.#name,
+      spec: this.change.spec,
+      entity: entity.name,
+      key: `${this.change.metadata.uid}/${JournalKeys.rollbackEntity(item.index, entity.name, entity.round, 'started')}`,
+      actor: CHANGE_CONTROLLER_ACTOR,
+    });
+    const outcome = async (entity: { name: string; round: number }, answer: ActuatorOutcome) => {
+      const base = { batch: item.index, entity: entity.name };
+      if (answer.status === 'Running') {
+        const key = JournalKeys.rollbackEntity(item.index, entity.name, entity.round, 'running');
+        if (this.state.keys.has(key)) return;
+        await this.#append([
+          this.#step(StepType.RollbackEntityRunning, key, {
+            ...base,
+            data: { round: entity.round, handle: answer.handle },
+          }),
+        ]);
+        return;
+      }
+      await this.#append([
+        this.#step(
+          StepType.RollbackEntityDone,
+          JournalKeys.rollbackEntity(item.index, entity.name, entity.round, 'done'),
+          {
+            ...base,
+            data: {
+              round: entity.round,
+              status: answer.status,
+              message: answer.message ?? '',
+              ...(answer.status === 'Failed' ? { reason: answer.reason } : {}),
+            },
+          },
+        ),
+      ]);
+    };
+    await Promise.all([
+      ...[...inDoubt, ...starting].map(async (entity) =>
+        outcome(entity, await callSafely(() => actuator.undo!(request(entity)))),
+      ),
+      ...running.map(async (entity) =>
+        actuator.progress
+          ? outcome(
+              entity,
+              await callSafely(() => actuator.progress!({ ...request(entity), handle: entity.handle ?? '' })),
+            )
+          : undefined,
+      ),
+    ]);
+    const states = item.entities.map((name) => rollback.entities.get(name)!.state);
+    if (states.every((state) => state === 'Succeeded')) {
+      await this.#append([
+        this.#step(StepType.RollbackObserving, JournalKeys.rollbackObserving(item.index), {
+          batch: item.index,
+          data: { observeUntil: this.ctx.now() + planned.bakeMs, bake: planned.bake },
+        }),
+      ]);
+      return { requeueAfterMs: Math.min(planned.bakeMs, this.pollMs) };
+    }
+    return { requeueAfterMs: states.some((state) => state === 'Running') ? this.pollMs : 0 };
   }
 
   async #writeStatus(): Promise<void> {
@@ -448,6 +989,15 @@ class ChangeRun {
       throw error;
     }
   }
+}
+
+function serially<T>(chains: Map<string, Promise<unknown>>, key: string, work: () => Promise<T>): Promise<T> {
+  const previous = chains.get(key) ?? Promise.resolve();
+  const next = previous.then(work, work);
+  const settled = next.catch(() => undefined);
+  chains.set(key, settled);
+  void settled.then(() => chains.get(key) === settled && chains.delete(key));
+  return next;
 }
 
 /** An actuator that throws has failed that entity; the change's policy decides what follows. */

@@ -100,7 +100,8 @@ export async function heldByOthers(
   for (const item of page.items) {
     const other = JSON.parse(item.json) as ChangeObject;
     if (other.metadata.uid === change.metadata.uid) continue;
-    if (other.status?.phase && ['Succeeded', 'Aborted', 'Failed'].includes(other.status.phase)) continue;
+    if (other.status?.phase && ['Succeeded', 'Aborted', 'Failed', 'RolledBack'].includes(other.status.phase))
+      continue;
     const started = await journal.entry(other.metadata.uid, JournalKeys.start());
     if (!started || (await journal.entry(other.metadata.uid, JournalKeys.end()))) continue;
     const shared = ((started.data.targets as string[] | undefined) ?? []).filter((entity) =>

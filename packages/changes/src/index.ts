@@ -14,3 +14,7 @@ export * from './change-service.ts';
 export * from './admission.ts';
 export * from './change-controller.ts';
 export * from './module.ts';
+export * from './ports.ts';
+export * from './gate-eval.ts';
+export * from './budget.ts';
+export * from './health-adapters.ts';

@@ -11,6 +11,7 @@ const admin = { principal: SYSTEM_PRINCIPAL, source: 'test' };
 let store: Store;
 let jobs: JobService;
 let actuator: JobRunActuator;
+let resources: ResourceService;
 const hosts = new MemoryHostDirectory();
 hosts.add('ops', 'db-1', { role: 'db' });
 hosts.add('ops', 'db-2', { role: 'db' });
@@ -33,7 +34,7 @@ beforeEach(async () => {
   store = await Store.open({ url: ':memory:' });
   const kinds = new KindRegistry();
   for (const kind of builtinKinds) kinds.register(kind);
-  const resources = new ResourceService(kinds, store.resources, () => Date.now());
+  resources = new ResourceService(kinds, store.resources, () => Date.now());
   await resources.create(admin, 'Team', undefined, {
     apiVersion: 'gantry.dev/v1alpha1',
     kind: 'Team',
@@ -107,6 +108,31 @@ describe('job run actuator', () => {
       spec: { ...spec, jobRun: { template: 'missing', parameters: {} } } as ChangeSpec,
     });
     expect(refused).toMatchObject({ status: 'Failed', reason: 'RunRefused' });
+  });
+
+  it('undoes a host with the declared rollback template, once per rollback step key', async () => {
+    expect(actuator.canUndo(spec)).toBe(false);
+    expect(await actuator.undo(request('db-1', 'k'))).toMatchObject({
+      status: 'Failed',
+      reason: 'RunRefused',
+    });
+    const withRollback = {
+      ...spec,
+      jobRun: { template: 'patch', rollbackTemplate: 'unpatch', parameters: {} },
+    } as ChangeSpec;
+    expect(actuator.canUndo(withRollback)).toBe(true);
+    await resources.create(admin, 'JobTemplate', 'ops', {
+      apiVersion: 'gantry.dev/v1alpha1',
+      kind: 'JobTemplate',
+      metadata: { name: 'unpatch' },
+      spec: { script: { interpreter: 'sh', source: 'echo unpatched' } },
+    });
+    const key = 'uid/rollback/batch/0/entity/db-1/round/0/started';
+    const undone = await actuator.undo({ ...request('db-1', key), spec: withRollback });
+    expect(undone).toMatchObject({ status: 'Running' });
+    expect(await actuator.undo({ ...request('db-1', key), spec: withRollback })).toEqual(undone);
+    const runs = await jobs.list(admin, { team: 'ops', host: 'db-1', limit: 10 });
+    expect(runs.items.map((run) => run.template)).toEqual(['unpatch']);
   });
 
   it('reads a run’s end as the entity’s outcome', () => {

@@ -43,16 +43,30 @@ export class JobRunActuator implements ChangeActuator {
     return { ok: true, entities: await this.deps.hosts.select(team, targets.selector ?? '') };
   }
 
-  async apply(request: ApplyRequest): Promise<ActuatorOutcome> {
+  apply(request: ApplyRequest): Promise<ActuatorOutcome> {
+    return this.#run(request, request.spec.jobRun?.template);
+  }
+
+  /** The change's declared rollback template, run on the host with the same parameters. */
+  canUndo(spec: ChangeSpec): boolean {
+    return spec.jobRun?.rollbackTemplate !== undefined;
+  }
+
+  undo(request: ApplyRequest): Promise<ActuatorOutcome> {
+    return this.#run(request, request.spec.jobRun?.rollbackTemplate);
+  }
+
+  async #run(request: ApplyRequest, template: string | undefined): Promise<ActuatorOutcome> {
     const jobRun = request.spec.jobRun;
-    if (!jobRun) return { status: 'Failed', reason: JobActuatorReason.RunRefused, message: 'no jobRun' };
+    if (!jobRun || !template)
+      return { status: 'Failed', reason: JobActuatorReason.RunRefused, message: 'no job template to run' };
     const caller = stepCaller(request);
-    const existing = await this.#findRun(caller, request, jobRun.template);
+    const existing = await this.#findRun(caller, request, template);
     if (existing) return outcomeOf(existing);
     try {
       const run = await this.deps.jobs.create(caller, {
         team: request.team,
-        template: jobRun.template,
+        template,
         parameters: jobRun.parameters,
         targets: { hosts: [request.entity] },
         concurrency: 1,

@@ -10,7 +10,12 @@ import type { FleetService } from '@gantry/fleet';
 import type { HostDirectory, JobService } from '@gantry/jobs';
 import type { ResourceService } from '@gantry/resources';
 import type { Store } from '@gantry/store';
+import type { MetricsSecretReader } from '@gantry/alerts';
+import { actionOf, type ChangeActuators } from './actuator.ts';
 import { registerChangeAdmission } from './admission.ts';
+import { ResourceDisruptionBudgets } from './budget.ts';
+import { createChangeMetrics } from './gate-eval.ts';
+import type { ChangeExceptionSink, ChangeHealthSignals } from './ports.ts';
 import { createChangeController } from './change-controller.ts';
 import { ChangeService } from './change-service.ts';
 import { ChangeEngine } from './engine.ts';
@@ -25,6 +30,12 @@ export interface ChangesModuleDeps {
   jobs?: { service: Pick<JobService, 'create' | 'list' | 'get'>; hosts: HostDirectory };
   feed: ChangeSource;
   recorder: EventRecorder;
+  /** The health center read (health gate, pause on an exception); see `createStoreHealthSignals`. */
+  signals?: ChangeHealthSignals;
+  /** Where the Alert policy opens exceptions (the health center's exception service). */
+  exceptions?: ChangeExceptionSink;
+  /** MetricsSource credentials, for metric and canary gates (absent: those gates have no data). */
+  metricsSecrets?: MetricsSecretReader;
   clock: Clock;
   logger: Logger;
 }
@@ -47,24 +58,35 @@ export interface ChangesModule {
 export function createChangesModule(deps: ChangesModuleDeps, options: ChangesModuleOptions): ChangesModule {
   const now = () => deps.clock.now();
   registerChangeAdmission({ resources: deps.resources, repository: deps.store.resources, now });
+  const actuators: ChangeActuators = {
+    nodeOperation: new NodeOperationActuator({
+      repository: deps.store.resources,
+      inventory: deps.store.inventory,
+      fleet: deps.fleet,
+    }),
+    ...(deps.jobs ? { jobRun: new JobRunActuator({ jobs: deps.jobs.service, hosts: deps.jobs.hosts }) } : {}),
+  };
   const engine = new ChangeEngine({
     repository: deps.store.resources,
     resources: deps.resources,
     journal: deps.store.changes,
     leases: deps.store.leases,
-    actuators: {
-      nodeOperation: new NodeOperationActuator({
-        repository: deps.store.resources,
-        inventory: deps.store.inventory,
-        fleet: deps.fleet,
-      }),
-      ...(deps.jobs
-        ? { jobRun: new JobRunActuator({ jobs: deps.jobs.service, hosts: deps.jobs.hosts }) }
-        : {}),
-    },
+    actuators,
     recorder: deps.recorder,
     holder: options.holder,
     ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+    ...(deps.signals ? { signals: deps.signals } : {}),
+    ...(deps.exceptions ? { exceptions: deps.exceptions } : {}),
+    ...(deps.metricsSecrets
+      ? { metrics: createChangeMetrics({ resources: deps.store.resources, secrets: deps.metricsSecrets }) }
+      : {}),
+    budgets: new ResourceDisruptionBudgets({
+      repository: deps.store.resources,
+      labels: async (team, kind) => {
+        const actuator = Object.values(actuators).find((candidate) => candidate.entityKind === kind);
+        return (await actuator?.labels?.(team)) ?? new Map();
+      },
+    }),
   });
   let enqueue: ((key: ObjectKey) => void) | undefined;
   const controllers = new ControllerManager(
@@ -83,6 +105,11 @@ export function createChangesModule(deps: ChangesModuleDeps, options: ChangesMod
     audit: deps.store.audit,
     now,
     wake: (team, name) => enqueue?.({ team, name }),
+    canUndo: (spec) => {
+      const action = actionOf(spec);
+      const actuator = action ? actuators[action] : undefined;
+      return !!actuator?.undo && (actuator.canUndo?.(spec) ?? true);
+    },
     wakeTeam: (team) => {
       if (!enqueue) return;
       void deps.store.resources

@@ -1,6 +1,7 @@
 import type { FleetService } from '@gantry/fleet';
 import { SYSTEM_PRINCIPAL } from '@gantry/identity';
 import {
+  CLUSTER_DOMAIN_LABEL,
   isGantryError,
   matchesSelector,
   parseLabelSelector,
@@ -33,20 +34,41 @@ export class NodeOperationActuator implements ChangeActuator {
 
   constructor(private readonly deps: NodeOperationActuatorDeps) {}
 
-  async resolve(team: string, _spec: ChangeSpec, targets: ChangeTargets): Promise<TargetResolution> {
+  /** cordon ↔ uncordon; a drain is undone by an uncordon (evicted pods are not put back). */
+  canUndo(): boolean {
+    return true;
+  }
+
+  undo(request: ApplyRequest): Promise<ActuatorOutcome> {
+    const operation = request.spec.nodeOperation;
+    if (!operation)
+      return Promise.resolve({
+        status: 'Failed',
+        reason: NodeActuatorReason.OperationFailed,
+        message: 'no nodeOperation',
+      });
+    const inverse = operation.operation === 'uncordon' ? 'cordon' : 'uncordon';
+    return this.apply({
+      ...request,
+      spec: { ...request.spec, nodeOperation: { ...operation, operation: inverse } },
+    });
+  }
+
+  /** Every node of the team's clusters with its labels and `gantry.dev/cluster`. */
+  async labels(team: string): Promise<Map<string, Record<string, string>>> {
     const clusters = await this.deps.repository.list({ kind: 'Cluster', teams: [team], limit: 100_000 });
-    const known = new Set(clusters.items.map((item) => item.name));
-    const wanted = targets.clusters ?? [...known];
-    const missing = wanted.filter((cluster) => !known.has(cluster));
-    if (missing.length > 0)
-      return {
-        ok: false,
-        reason: NodeActuatorReason.NoSuchCluster,
-        message: `no such cluster: ${missing.join(', ')}`,
-      };
-    const selector = targets.selector !== undefined ? parseLabelSelector(targets.selector) : undefined;
+    const out = new Map<string, Record<string, string>>();
+    for (const [name, labels] of await this.#nodes(
+      team,
+      clusters.items.map((item) => item.name),
+    ))
+      out.set(name, { ...labels, [CLUSTER_DOMAIN_LABEL]: name.slice(0, name.indexOf('/')) });
+    return out;
+  }
+
+  async #nodes(team: string, clusters: readonly string[]): Promise<Map<string, Record<string, string>>> {
     const nodes = new Map<string, Record<string, string>>();
-    for (const cluster of wanted) {
+    for (const cluster of clusters) {
       let after: { cluster: string; namespace: string; name: string } | undefined;
       do {
         const page = await this.deps.inventory.list<{ labels?: Record<string, string> }>({
@@ -59,6 +81,22 @@ export class NodeOperationActuator implements ChangeActuator {
         after = page.next;
       } while (after);
     }
+    return nodes;
+  }
+
+  async resolve(team: string, _spec: ChangeSpec, targets: ChangeTargets): Promise<TargetResolution> {
+    const clusters = await this.deps.repository.list({ kind: 'Cluster', teams: [team], limit: 100_000 });
+    const known = new Set(clusters.items.map((item) => item.name));
+    const wanted = targets.clusters ?? [...known];
+    const missing = wanted.filter((cluster) => !known.has(cluster));
+    if (missing.length > 0)
+      return {
+        ok: false,
+        reason: NodeActuatorReason.NoSuchCluster,
+        message: `no such cluster: ${missing.join(', ')}`,
+      };
+    const selector = targets.selector !== undefined ? parseLabelSelector(targets.selector) : undefined;
+    const nodes = await this.#nodes(team, wanted);
     if (targets.names) {
       const unknown = targets.names.filter((name) => !nodes.has(name));
       if (unknown.length > 0)

@@ -9,6 +9,8 @@ export interface PlannedBatch {
   bake: string;
   bakeMs: number;
   entities: string[];
+  /** Waits for an approval before it starts. */
+  approval?: boolean;
 }
 
 export interface Partition {
@@ -44,6 +46,7 @@ export function partition(targets: readonly string[], plan: readonly ChangeBatch
         bake: written.bake,
         bakeMs,
         entities: targets.slice(at, at + size),
+        ...(written.approval ? { approval: true } : {}),
       });
       at = Math.min(targets.length, at + size);
     };

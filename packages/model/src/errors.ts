@@ -40,6 +40,8 @@ export const ErrorCodes = {
   changePlan: 'GANTRY_E_CHANGE_PLAN',
   changeStarted: 'GANTRY_E_CHANGE_STARTED',
   changeState: 'GANTRY_E_CHANGE_STATE',
+  changeGate: 'GANTRY_E_CHANGE_GATE',
+  changeNoInverse: 'GANTRY_E_CHANGE_NO_INVERSE',
   unknownWindow: 'GANTRY_E_UNKNOWN_WINDOW',
   windowNeverOpens: 'GANTRY_E_WINDOW_NEVER_OPENS',
 } as const;

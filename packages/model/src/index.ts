@@ -48,5 +48,6 @@ export * from './api/health-stats.ts';
 export * from './api/health-stream.ts';
 export * from './kinds/change.ts';
 export * from './kinds/change-window.ts';
+export * from './kinds/disruption-budget.ts';
 export * from './api/changes.ts';
 export * from './api/change-calendar.ts';

@@ -149,7 +149,62 @@ export async function describeChange(
       ),
     );
     env.io.out('\n');
+    const gates = status.batches.flatMap((batch) => [
+      ...(batch.approval && batch.approval.state !== 'Waiting'
+        ? [
+            {
+              batch: batch.index,
+              gate: 'approval',
+              verdict: batch.approval.state,
+              message: `${batch.approval.actor}: ${batch.approval.reason}`,
+            },
+          ]
+        : []),
+      ...(batch.gates ?? []).map((gate) => ({
+        batch: batch.index,
+        gate: `${gate.gate}#${gate.round}`,
+        verdict: gate.verdict,
+        message: `${gate.message}${gate.observed ? ` [${gate.observed.query}]` : ''}`,
+      })),
+    ]);
+    if (gates.length > 0) {
+      env.io.out('Gates:\n');
+      env.io.out(
+        formatTable(
+          ['BATCH', 'GATE', 'VERDICT', 'DETAIL'],
+          gates.map((gate) => [String(gate.batch + 1), gate.gate, gate.verdict, gate.message]),
+          { noHeaders: false },
+        ),
+      );
+      env.io.out('\n');
+    }
   }
+  if (status.rollback) {
+    const rollback = status.rollback;
+    env.io.out(
+      `Rollback:    ${rollback.phase} (${rollback.cause}) by ${rollback.actor} at ${rollback.startedAt}: ${rollback.reason}\n`,
+    );
+    env.io.out(
+      formatTable(
+        ['BATCH', 'PHASE', 'ENTITIES', 'UNDONE', 'FAILED', 'OBSERVE UNTIL', 'COMPLETED'],
+        rollback.batches.map((batch) => [
+          String(batch.index + 1),
+          batch.phase,
+          String(batch.entities.length),
+          String(batch.undone),
+          batch.failed.map((failure) => failure.entity).join(' '),
+          batch.observeUntil ?? '',
+          batch.completedAt ?? '',
+        ]),
+        { noHeaders: false },
+      ),
+    );
+    env.io.out('\n');
+  }
+  for (const exception of status.exceptions ?? [])
+    env.io.out(
+      `Exception:   ${exception.id} ${exception.link} at ${exception.at}${exception.title ? `: ${exception.title}` : ''}\n`,
+    );
   if (steps > 0 && journal.items.length > 0) {
     env.io.out(`Journal (last ${Math.min(steps, journal.items.length)} of ${journal.items.length} steps):\n`);
     env.io.out(

@@ -2,6 +2,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import {
+  CHANGE_ACTIONS,
+  type ChangeActionName,
   ChangeActionRecord,
   ChangeActionRequest,
   ChangeJournal,
@@ -18,21 +20,31 @@ const ChangeParams = Type.Object({ team: Type.String(NAME), name: Type.String(NA
 const ReleasedStops = Type.Object({ items: Type.Array(LineStop) }, { additionalProperties: false });
 
 /**
- * Changes (ADR 0026), beside the generic resource API that serves the Change and ChangeWindow kinds:
- * pause, resume and abort a change (recorded with who and why; the engine acts at its next step), read
+ * Changes (ADR 0026, 0030), beside the generic resource API that serves the Change and ChangeWindow kinds:
+ * pause, resume, abort, approve, reject and roll back a change (recorded with who and why; the engine acts
+ * at its next step), read
  * its journal, and stop-the-line per team or for the fleet (administrators).
  */
 export function changeRoutes(fastify: FastifyInstance, changes: ChangeService): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['changes'];
 
-  for (const action of ['pause', 'resume', 'abort'] as const) {
+  const summaries: Record<ChangeActionName, string> = {
+    pause: 'Pause a change at its next step, with the reason (recorded with who)',
+    resume:
+      'Resume a paused change: failed entities are tried again, a batch paused at its gates is observed again',
+    abort: 'Abort a change at its next step: nothing more is changed',
+    approve: 'Approve the batch that waits for an approval, with why (recorded with who)',
+    reject: 'Reject the batch that waits for an approval: a failed gate, the failure policy acts',
+    rollback: 'Roll a change back: the batches done so far undone in reverse order, each observed again',
+  };
+  for (const action of CHANGE_ACTIONS) {
     app.post(
       `/api/teams/:team/changes/:name/${action}`,
       {
         schema: {
           tags,
-          summary: `${action[0]!.toUpperCase()}${action.slice(1)} a change at its next step, with the reason (recorded with who)`,
+          summary: summaries[action],
           params: ChangeParams,
           body: ChangeActionRequest,
           response: { 202: ChangeActionRecord, ...errorResponses(409) },

@@ -17,8 +17,44 @@ export class FakeActuator implements ChangeActuator {
   readonly hanging = new Set<string>();
   /** Set by a test to make `apply` answer Running and be followed. */
   progress?: ChangeActuator['progress'];
+  /** Undo calls in order, and their effects by idempotency key (an entity undone twice counts twice). */
+  readonly undoCalls: ApplyRequest[] = [];
+  readonly undone = new Map<string, string>();
+  /** Entities whose undo fails (until removed). */
+  readonly failingUndo = new Map<string, string>();
+  /** Labels of entities (the cluster is added from the name), for disruption budgets. */
+  readonly entityLabels = new Map<string, Record<string, string>>();
 
   constructor(readonly entities: string[]) {}
+
+  canUndo(): boolean {
+    return true;
+  }
+
+  undo(request: ApplyRequest): Promise<ActuatorOutcome> {
+    this.undoCalls.push(request);
+    const failure = this.failingUndo.get(request.entity);
+    if (failure !== undefined)
+      return Promise.resolve({ status: 'Failed', reason: 'Injected', message: failure });
+    if (!this.undone.has(request.key)) this.undone.set(request.key, request.entity);
+    return Promise.resolve({ status: 'Succeeded', message: 'undone' });
+  }
+
+  labels(): Promise<Map<string, Record<string, string>>> {
+    return Promise.resolve(
+      new Map(
+        this.entities.map((entity) => [
+          entity,
+          { ...this.entityLabels.get(entity), 'gantry.dev/cluster': entity.slice(0, entity.indexOf('/')) },
+        ]),
+      ),
+    );
+  }
+
+  /** The entities undone, in the order their undo took effect. */
+  undoOrder(): string[] {
+    return [...this.undone.values()];
+  }
 
   resolve(_team: string, _spec: ChangeSpec, targets: ChangeTargets): Promise<TargetResolution> {
     if (targets.names) {

@@ -8,7 +8,10 @@ import type { ChangeActuator } from '../actuator.ts';
 import { registerChangeAdmission } from '../admission.ts';
 import { CHANGE_LEASE } from '../change-reasons.ts';
 import { ChangeService } from '../change-service.ts';
+import { ResourceDisruptionBudgets } from '../budget.ts';
 import { ChangeEngine, type ChangeEngineDeps } from '../engine.ts';
+import type { ChangeExceptionSink, ChangeHealthSignals, ChangeMetrics } from '../ports.ts';
+import { FakeHealth, FakeMetrics } from './fake-health.ts';
 
 export const ADMIN = { principal: SYSTEM_PRINCIPAL, source: 'test' };
 export const TEAM = 'ops';
@@ -31,12 +34,20 @@ export class ChangeHarness {
   readonly resources: ResourceService;
   readonly recorder = new MemoryEventRecorder();
   readonly service: ChangeService;
+  /** The health center and Prometheus the engines read (a test raises alerts and sets values). */
+  readonly health = new FakeHealth();
+  readonly metrics = new FakeMetrics();
+  /** What the engines read and open exceptions through: the fake health center unless a test sets real ones. */
+  signals: ChangeHealthSignals = this.health;
+  exceptionSink: ChangeExceptionSink = this.health;
 
   constructor(
     readonly store: Store,
     readonly actuator: ChangeActuator,
     start: number,
     private readonly pollMs = 60_000,
+    /** Prometheus for the gates: the fake `metrics` unless a test gives a real client. */
+    private readonly metricsClient?: ChangeMetrics,
   ) {
     this.now = start;
     const kinds = new KindRegistry();
@@ -49,6 +60,7 @@ export class ChangeHarness {
       recorder: this.recorder,
       audit: store.audit,
       now: () => this.now,
+      canUndo: () => true,
     });
   }
 
@@ -62,7 +74,7 @@ export class ChangeHarness {
   }
 
   async apply(
-    kind: 'Change' | 'ChangeWindow',
+    kind: 'Change' | 'ChangeWindow' | 'DisruptionBudget' | 'MetricsSource',
     name: string,
     spec: Record<string, unknown>,
   ): Promise<Resource> {
@@ -94,6 +106,13 @@ export class ChangeHarness {
       recorder: this.recorder,
       holder,
       pollMs: this.pollMs,
+      signals: this.signals,
+      exceptions: this.exceptionSink,
+      metrics: this.metricsClient ?? this.metrics,
+      budgets: new ResourceDisruptionBudgets({
+        repository: this.store.resources,
+        labels: async () => (await this.actuator.labels?.(TEAM)) ?? new Map(),
+      }),
     });
     const term = new AbortController();
     engine.beginTerm(term.signal);

@@ -1,2 +1,3 @@
 export * from './fake-actuator.ts';
 export * from './harness.ts';
+export * from './fake-health.ts';

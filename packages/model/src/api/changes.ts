@@ -9,7 +9,7 @@ export const ChangeActionRequest = Type.Object(
 );
 export type ChangeActionRequest = Static<typeof ChangeActionRequest>;
 
-export const CHANGE_ACTIONS = ['pause', 'resume', 'abort'] as const;
+export const CHANGE_ACTIONS = ['pause', 'resume', 'abort', 'approve', 'reject', 'rollback'] as const;
 export const ChangeActionName = Type.Union(CHANGE_ACTIONS.map((action) => Type.Literal(action)));
 export type ChangeActionName = Static<typeof ChangeActionName>;
 

@@ -22,6 +22,12 @@ export const ChangeBatch = Type.Object(
         description: 'Only on the last batch: repeat it until every target is covered.',
       }),
     ),
+    approval: Type.Optional(
+      Type.Boolean({
+        description:
+          'The batch waits, before it starts, until someone approves it (`gantry change approve`); a rejection is a failed gate.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -81,6 +87,14 @@ export const ChangeJobRun = Type.Object(
     parameters: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), {
       default: {},
     }),
+    rollbackTemplate: Type.Optional(
+      Type.String({
+        pattern: NAME_PATTERN,
+        maxLength: 63,
+        description:
+          'The JobTemplate that undoes `template` on a host (same parameters); without it the change cannot roll back.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -116,7 +130,126 @@ export const ChangeTargets = Type.Object(
 );
 export type ChangeTargets = Static<typeof ChangeTargets>;
 
-export const CHANGE_FAILURE_POLICIES = ['Pause', 'Abort'] as const;
+export const CHANGE_FAILURE_POLICIES = ['Pause', 'Abort', 'Alert', 'Rollback'] as const;
+
+/** What a metric or canary gate does when its query returns fewer samples than it needs. Never a silent pass. */
+export const GATE_NO_DATA_POLICIES = ['Fail', 'Pause', 'Ignore', 'PassIfZeroTraffic'] as const;
+
+export const GateNoData = Type.Object(
+  {
+    policy: Type.Union(
+      GATE_NO_DATA_POLICIES.map((policy) => Type.Literal(policy)),
+      {
+        default: 'Fail',
+        description:
+          'Fail: the gate fails; Pause: the change pauses (resume evaluates the gate again); Ignore: recorded as NoData and passed over; PassIfZeroTraffic: passes only when `trafficQuery` shows no traffic at all.',
+      },
+    ),
+    trafficQuery: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 4096,
+        description:
+          'PassIfZeroTraffic: PromQL of the traffic (same placeholders); every value 0 (or none) passes.',
+      }),
+    ),
+  },
+  { additionalProperties: false, default: { policy: 'Fail' } },
+);
+export type GateNoData = Static<typeof GateNoData>;
+
+const GateQuery = (description: string) => Type.String({ minLength: 1, maxLength: 4096, description });
+const GateSource = Type.String({
+  pattern: NAME_PATTERN,
+  maxLength: 63,
+  description: 'A MetricsSource of the team (Prometheus).',
+});
+const GateStep = Type.Integer({
+  minimum: 1,
+  maximum: 3600,
+  default: 30,
+  description: 'Seconds between the samples read over the batch’s observation.',
+});
+const GateMinSamples = Type.Integer({
+  minimum: 1,
+  maximum: 100_000,
+  default: 1,
+  description: 'Fewer samples than this is no data (the no-data policy decides).',
+});
+
+export const ChangeMetricGate = Type.Object(
+  {
+    name: Type.String({ pattern: NAME_PATTERN, maxLength: 63 }),
+    source: GateSource,
+    query: GateQuery(
+      'PromQL read over the batch’s observation; `$entities` is a regex of the batch’s entities, `$names` of their names after the last `/`, `$window` the bake (`30m`).',
+    ),
+    successCondition: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 4096,
+        description:
+          'CEL over `values` (list of double), `last`, `min`, `max`, `avg` (double) and `count` (int): true passes, false fails.',
+      }),
+    ),
+    failureCondition: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 4096,
+        description: 'CEL over the same variables: true fails the gate (checked before successCondition).',
+      }),
+    ),
+    minSamples: GateMinSamples,
+    stepSeconds: GateStep,
+    noData: GateNoData,
+  },
+  { additionalProperties: false, description: 'At least one of successCondition or failureCondition.' },
+);
+export type ChangeMetricGate = Static<typeof ChangeMetricGate>;
+
+export const ChangeCanaryGate = Type.Object(
+  {
+    source: GateSource,
+    query: GateQuery(
+      'PromQL of a ratio that is worse when higher (errors / requests), with `$entities`/`$names`: read once for the batch (the canary) and once for the targets not yet changed (the baseline).',
+    ),
+    maxIncrease: Type.Number({
+      minimum: 0,
+      default: 0.01,
+      description: 'Absolute: the canary fails when its mean exceeds the baseline’s by more than this...',
+    }),
+    maxRatio: Type.Number({
+      minimum: 1,
+      default: 1.5,
+      description:
+        '...and is more than this many times the baseline’s (a zero baseline: the absolute test alone decides).',
+    }),
+    minSamples: GateMinSamples,
+    stepSeconds: GateStep,
+    noData: GateNoData,
+  },
+  { additionalProperties: false },
+);
+export type ChangeCanaryGate = Static<typeof ChangeCanaryGate>;
+
+export const ChangeGates = Type.Object(
+  {
+    health: Type.Boolean({
+      default: true,
+      description:
+        'No alert starts firing and no exception opens on the batch’s entities during its observation.',
+    }),
+    metrics: Type.Array(ChangeMetricGate, { default: [], maxItems: 20 }),
+    canary: Type.Optional(ChangeCanaryGate),
+  },
+  {
+    additionalProperties: false,
+    default: {},
+    description:
+      'Checked during and at the end of each batch’s observation; a failure applies failurePolicy.',
+  },
+);
+export type ChangeGates = Static<typeof ChangeGates>;
 
 export const ChangeSpec = Type.Object(
   {
@@ -131,11 +264,13 @@ export const ChangeSpec = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    gates: ChangeGates,
     failurePolicy: Type.Union(
       CHANGE_FAILURE_POLICIES.map((policy) => Type.Literal(policy)),
       {
         default: 'Pause',
-        description: 'When an entity fails: Pause (resume retries it) or Abort (nothing more is changed).',
+        description:
+          'When an entity or a gate fails: Pause (resume retries it), Abort (nothing more is changed), Alert (an exception in the health center, linked to the change, and Pause) or Rollback (the batches done so far undone in reverse order, each observed again).',
       },
     ),
     windows: Type.Array(Type.String({ pattern: NAME_PATTERN, maxLength: 63 }), {
@@ -155,14 +290,118 @@ export const CHANGE_PHASES = [
   'Progressing',
   'Observing',
   'Paused',
+  'RollingBack',
   'Succeeded',
   'Aborted',
   'Failed',
+  'RolledBack',
 ] as const;
 export const ChangePhase = Type.Union(CHANGE_PHASES.map((phase) => Type.Literal(phase)));
 export type ChangePhase = Static<typeof ChangePhase>;
 
-export const CHANGE_BATCH_PHASES = ['Pending', 'Applying', 'Observing', 'Completed', 'Skipped'] as const;
+export const CHANGE_BATCH_PHASES = [
+  'Pending',
+  'AwaitingApproval',
+  'Applying',
+  'Observing',
+  'Completed',
+  'Skipped',
+] as const;
+
+export const GATE_KINDS = ['Health', 'Metric', 'Canary', 'Approval'] as const;
+/** Passed; Failed; NoData (fewer samples than needed, the policy said Fail or Pause); Ignored (NoData, policy Ignore). */
+export const GATE_VERDICTS = ['Passed', 'Failed', 'NoData', 'Ignored'] as const;
+
+export const ChangeGateValues = Type.Object(
+  {
+    query: Type.String({ description: 'The query as sent: placeholders replaced.' }),
+    samples: Type.Integer({ minimum: 0 }),
+    values: Type.Array(Type.Number(), { description: 'The values seen (at most the first 100).' }),
+    mean: Type.Optional(Type.Number()),
+  },
+  { additionalProperties: false },
+);
+export type ChangeGateValues = Static<typeof ChangeGateValues>;
+
+/** One evaluation of one gate for one batch, as journaled: what it read, what it decided, why. */
+export const ChangeGateResult = Type.Object(
+  {
+    gate: Type.String({ description: '`health`, `canary`, `approval` or the metric gate’s name.' }),
+    kind: Type.Union(GATE_KINDS.map((kind) => Type.Literal(kind))),
+    verdict: Type.Union(GATE_VERDICTS.map((verdict) => Type.Literal(verdict))),
+    message: Type.String(),
+    at: Type.String({ format: 'date-time' }),
+    round: Type.Integer({ minimum: 0, description: 'Evaluations after a resume are a new round.' }),
+    observed: Type.Optional(ChangeGateValues),
+    baseline: Type.Optional(ChangeGateValues),
+    traffic: Type.Optional(ChangeGateValues),
+    noDataPolicy: Type.Optional(Type.String()),
+    alerts: Type.Optional(Type.Array(Type.String(), { description: 'Health: the alerts’ fingerprints.' })),
+    exceptions: Type.Optional(Type.Array(Type.String(), { description: 'Health: the exceptions’ ids.' })),
+  },
+  { additionalProperties: false },
+);
+export type ChangeGateResult = Static<typeof ChangeGateResult>;
+
+export const ChangeApproval = Type.Object(
+  {
+    state: Type.Union([Type.Literal('Waiting'), Type.Literal('Approved'), Type.Literal('Rejected')]),
+    actor: Type.Optional(Type.String()),
+    reason: Type.Optional(Type.String()),
+    at: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  { additionalProperties: false },
+);
+export type ChangeApproval = Static<typeof ChangeApproval>;
+
+export const ChangeRollbackBatch = Type.Object(
+  {
+    index: Type.Integer({ minimum: 0, description: 'The batch undone.' }),
+    phase: Type.Union([
+      Type.Literal('Pending'),
+      Type.Literal('Undoing'),
+      Type.Literal('Observing'),
+      Type.Literal('Completed'),
+    ]),
+    entities: Type.Array(Type.String(), { description: 'The entities undone, in this batch.' }),
+    undone: Type.Integer({ minimum: 0 }),
+    failed: Type.Array(
+      Type.Object({ entity: Type.String(), message: Type.String() }, { additionalProperties: false }),
+    ),
+    observeUntil: Type.Optional(Type.String({ format: 'date-time' })),
+    completedAt: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  { additionalProperties: false },
+);
+
+export const ChangeRollback = Type.Object(
+  {
+    phase: Type.Union([Type.Literal('RollingBack'), Type.Literal('RolledBack')]),
+    cause: Type.String({ description: 'A reason: GateFailed, EntityFailed, Requested.' }),
+    actor: Type.String(),
+    reason: Type.String(),
+    startedAt: Type.String({ format: 'date-time' }),
+    completedAt: Type.Optional(Type.String({ format: 'date-time' })),
+    batches: Type.Array(ChangeRollbackBatch, { description: 'In the order undone: the last batch first.' }),
+  },
+  { additionalProperties: false },
+);
+export type ChangeRollback = Static<typeof ChangeRollback>;
+
+export const ChangeLinkedException = Type.Object(
+  {
+    id: Type.String(),
+    link: Type.Union([Type.Literal('PausedBy'), Type.Literal('OpenedBy')], {
+      description:
+        'PausedBy: it opened on the change’s entities and paused it; OpenedBy: the Alert policy opened it.',
+    }),
+    at: Type.String({ format: 'date-time' }),
+    batch: Type.Optional(Type.Integer({ minimum: 0 })),
+    title: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type ChangeLinkedException = Static<typeof ChangeLinkedException>;
 
 export const ChangeActorNote = Type.Object(
   {
@@ -187,6 +426,10 @@ export const ChangeBatchStatus = Type.Object(
     startedAt: Type.Optional(Type.String({ format: 'date-time' })),
     observeUntil: Type.Optional(Type.String({ format: 'date-time' })),
     completedAt: Type.Optional(Type.String({ format: 'date-time' })),
+    gates: Type.Optional(
+      Type.Array(ChangeGateResult, { description: 'Every gate evaluation of the batch, oldest first.' }),
+    ),
+    approval: Type.Optional(ChangeApproval),
   },
   { additionalProperties: false },
 );
@@ -207,6 +450,12 @@ export const ChangeStatus = Type.Object(
     ),
     paused: Type.Optional(ChangeActorNote),
     aborted: Type.Optional(ChangeActorNote),
+    rollback: Type.Optional(ChangeRollback),
+    exceptions: Type.Optional(
+      Type.Array(ChangeLinkedException, {
+        description: 'Exceptions of the health center linked to the change.',
+      }),
+    ),
     journalEntries: Type.Optional(Type.Integer({ minimum: 0 })),
     conditions: Type.Optional(Type.Array(Condition)),
   },

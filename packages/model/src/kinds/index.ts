@@ -19,6 +19,7 @@ import { correlationRuleKind } from './correlation-rule.ts';
 import { escalationPolicyKind } from './escalation-policy.ts';
 import { changeKind } from './change.ts';
 import { changeWindowKind } from './change-window.ts';
+import { disruptionBudgetKind } from './disruption-budget.ts';
 
 /** The kinds every server registers. A capability adds its kind here, with its schema in this folder. */
 export const builtinKinds: readonly KindDefinition[] = [
@@ -43,4 +44,5 @@ export const builtinKinds: readonly KindDefinition[] = [
   inspectionKind,
   changeKind,
   changeWindowKind,
+  disruptionBudgetKind,
 ];
