@@ -31,6 +31,13 @@ export class MemoryLeaseStore implements LeaseStore {
     return Promise.resolve();
   }
 
+  get(name: string): Promise<Lease | undefined> {
+    if (this.mode === 'fail') return Promise.reject(new Error('database unavailable'));
+    if (this.mode === 'hang') return new Promise(() => undefined);
+    const lease = this.leases.get(name);
+    return Promise.resolve(lease ? { ...lease } : undefined);
+  }
+
   holder(name: string): string | undefined {
     return this.leases.get(name)?.holder;
   }

@@ -2,6 +2,13 @@ import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kyse
 import { deepEqual, type LabelSelector, type Resource, type WatchEventType } from '@gantry/model';
 import type { Database, ResourceTable } from './schema.ts';
 import { insertAudit, type AuditInput } from './audit-repository.ts';
+import {
+  IdempotencyRepository,
+  claimIdempotencyKey,
+  recordIdempotentAnswer,
+  type IdempotencyClaim,
+  type IdempotencyOutcome,
+} from './idempotency-repository.ts';
 
 export interface ResourceKey {
   kind: string;
@@ -52,12 +59,34 @@ export type WriteDecision =
   | { type: 'DELETED'; next: (resourceVersion: string) => Resource; audit?: AuditInput }
   | { type: 'NONE'; result: Resource };
 
+/** A write sent with an `Idempotency-Key` (ADR 0029): its answer is recorded in the write's transaction. */
+export interface IdempotentWrite {
+  claim: IdempotencyClaim;
+  /** The status the write answers (recorded with the object). */
+  status: number;
+  /** The error thrown when the key already answered another request (nothing is written). */
+  reused: () => Error;
+}
+
+/** What `write` did: `replayed` when an earlier write with the same idempotency key answered instead. */
+export interface WriteResult {
+  object: Resource;
+  type: WatchEventType | 'NONE';
+  /** The recorded status of the earlier write whose answer `object` is. */
+  replayed?: number;
+}
+
 export class ResourceRepository {
   /** `notifyChannel`: on PostgreSQL, every write NOTIFYs this channel at commit so other servers read it at once. */
   constructor(
     private readonly db: Kysely<Database>,
     private readonly notifyChannel?: string,
   ) {}
+
+  /** The committed answer of a create sent with this idempotency key, if still kept (ADR 0029). */
+  idempotentAnswer(claim: IdempotencyClaim): Promise<IdempotencyOutcome | undefined> {
+    return new IdempotencyRepository(this.db).find(claim);
+  }
 
   async get(key: ResourceKey): Promise<Resource | undefined> {
     const row = await this.db
@@ -135,13 +164,25 @@ export class ResourceRepository {
 
   /**
    * Reads the current object, lets `decide` choose the write, and commits the object, its change record
-   * (the watch feed) and its audit entry in one transaction.
+   * (the watch feed) and its audit entry in one transaction. With `idempotent`, the key is claimed first in
+   * the same transaction and the answer recorded with the write: a retry answers the first one's result.
    */
   async write(
     key: ResourceKey,
     decide: (current: Resource | undefined) => WriteDecision,
-  ): Promise<{ object: Resource; type: WatchEventType | 'NONE' }> {
-    return this.db.transaction().execute(async (tx) => {
+    idempotent?: IdempotentWrite,
+  ): Promise<WriteResult> {
+    return this.db.transaction().execute(async (tx): Promise<WriteResult> => {
+      if (idempotent) {
+        const outcome = await claimIdempotencyKey(tx, idempotent.claim);
+        if (outcome.type === 'reused') throw idempotent.reused();
+        if (outcome.type === 'replay')
+          return {
+            object: JSON.parse(outcome.answer.body) as Resource,
+            type: 'NONE',
+            replayed: outcome.answer.status,
+          };
+      }
       const row = await tx
         .selectFrom('resources')
         .select('body')
@@ -216,6 +257,7 @@ export class ResourceRepository {
         const after = decision.audit.after ?? (decision.type === 'DELETED' ? undefined : object);
         await insertAudit(tx, { ...decision.audit, after, resourceVersion: String(resourceVersion) });
       }
+      if (idempotent) await recordIdempotentAnswer(tx, idempotent.claim, { status: idempotent.status, body });
       return { object, type: decision.type };
     });
   }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -68,6 +69,44 @@ const QuerySchema = Type.Object(
   { additionalProperties: false },
 );
 type Query = Static<typeof QuerySchema>;
+
+/**
+ * A create's optional `Idempotency-Key` (ADR 0029): a retry with the same key and body by the same user is
+ * answered with the first create's status and body, for `GANTRY_IDEMPOTENCY_KEY_HOURS`.
+ */
+export const IdempotencyHeaders = Type.Object(
+  {
+    'idempotency-key': Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 255,
+        pattern: '^[\\x21-\\x7e]+$',
+        description:
+          'Makes a retried create safe: the same key and body answer the first create (201) instead of 409; the same key with another body is 422 GANTRY_E_IDEMPOTENCY_KEY_REUSED. Printable ASCII, at most 255 characters.',
+      }),
+    ),
+  },
+  { additionalProperties: true },
+);
+
+/** Names a request for its idempotency key: method, path (without the query) and body. */
+export function requestFingerprint(method: string, url: string, body: unknown): string {
+  return createHash('sha256')
+    .update(JSON.stringify([method, url.split('?')[0] ?? url, canonical(body)]))
+    .digest('hex');
+}
+
+/** `value` with every object's keys sorted, so that the same body in another key order is the same body. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((key) => [key, canonical((value as Record<string, unknown>)[key])]),
+    );
+  return value;
+}
 
 type Params = { plural: string; team?: string; name?: string };
 
@@ -275,10 +314,22 @@ export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): v
       request.params.team ??
       (kind.scope === 'Team' && typeof body?.metadata?.team === 'string' ? body.metadata.team : undefined);
     const warnings: string[] = [];
+    const idempotencyKey = request.headers['idempotency-key'];
+    let replayed = false;
     const created = await resources.create(request.caller, kind.kind, team, request.body, {
       ...dryRun(request.query),
       warn: (message) => warnings.push(message),
+      ...(typeof idempotencyKey === 'string'
+        ? {
+            idempotency: {
+              key: idempotencyKey,
+              fingerprint: requestFingerprint(request.method, request.url, request.body),
+            },
+            onReplay: () => (replayed = true),
+          }
+        : {}),
     });
+    if (replayed) void reply.header('idempotent-replayed', 'true');
     return warn(reply, warnings)
       .status(request.query.dryRun === 'All' ? 200 : 201)
       .send(created);
@@ -332,11 +383,8 @@ export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): v
 
   for (const prefix of [`${RESOURCE_BASE}/teams/:team/:plural`, `${RESOURCE_BASE}/:plural`]) {
     app.get(prefix, options('List (or, with watch=true, watch) resources of a kind', listed), list);
-    app.post(
-      prefix,
-      options('Create a resource (200 on a dry run)', { 201: ResourceResponse, ...one }),
-      create,
-    );
+    const createOptions = options('Create a resource (200 on a dry run)', { 201: ResourceResponse, ...one });
+    app.post(prefix, { ...createOptions, schema: { ...createOptions.schema, headers: IdempotencyHeaders } }, create);
     app.get(`${prefix}/:name`, options('Get a resource', { 200: ResourceResponse }), get);
     app.put(`${prefix}/:name`, options('Replace a resource', one), replace);
     app.patch(`${prefix}/:name`, options('Apply a JSON merge patch (RFC 7396)', one), patch);
