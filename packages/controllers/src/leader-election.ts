@@ -3,7 +3,8 @@ import type { LeaseRepository } from '@gantry/store';
 import type { Clock, Timer } from './clock.ts';
 
 /** `get`, when given, lets a non-holder wake up when the lease it saw expires instead of polling for it. */
-export type LeaseStore = Pick<LeaseRepository, 'tryAcquire' | 'release'> & Partial<Pick<LeaseRepository, 'get'>>;
+export type LeaseStore = Pick<LeaseRepository, 'tryAcquire' | 'release'> &
+  Partial<Pick<LeaseRepository, 'get'>>;
 
 /** What follows from the lease duration T (ADR 0029). */
 export interface LeaseTimings {
@@ -139,11 +140,7 @@ export class LeaderElector {
     }
     // An answer that came too late to count is neither: the next attempt renews or steps down.
     const delay =
-      failed && this.#leading
-        ? retryMs
-        : !acquired && !failed
-          ? await this.#untilExpiry()
-          : renewIntervalMs;
+      failed && this.#leading ? retryMs : !acquired && !failed ? await this.#untilExpiry() : renewIntervalMs;
     if (this.#stopped) return;
     this.#tickTimer = clock.setTimeout(() => void this.#tick(), delay);
   }

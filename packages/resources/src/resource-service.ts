@@ -353,7 +353,8 @@ export class ResourceService {
     const input = this.#validate(kind, withPathTeam(kind, this.#convert(body, options.warn), team));
     const key = this.#key(kind, team ?? input.metadata.team, input.metadata.name);
     this.#authorize(caller.principal, 'create', kind, key);
-    const idempotent = options.idempotency && !options.dryRun ? this.#idempotent(caller, options.idempotency) : undefined;
+    const idempotent =
+      options.idempotency && !options.dryRun ? this.#idempotent(caller, options.idempotency) : undefined;
     if (idempotent) {
       // A retry of a create that was committed is answered before admission, which might now refuse it.
       const earlier = await this.repository.idempotentAnswer(idempotent.claim);

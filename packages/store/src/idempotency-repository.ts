@@ -21,9 +21,7 @@ export interface IdempotentAnswer {
 }
 
 export type IdempotencyOutcome =
-  | { type: 'claimed' }
-  | { type: 'replay'; answer: IdempotentAnswer }
-  | { type: 'reused' };
+  { type: 'claimed' } | { type: 'replay'; answer: IdempotentAnswer } | { type: 'reused' };
 
 /**
  * Claims `claim.key` inside the write's transaction, before the write. `claimed`: no live answer exists and

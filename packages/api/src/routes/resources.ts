@@ -384,7 +384,11 @@ export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): v
   for (const prefix of [`${RESOURCE_BASE}/teams/:team/:plural`, `${RESOURCE_BASE}/:plural`]) {
     app.get(prefix, options('List (or, with watch=true, watch) resources of a kind', listed), list);
     const createOptions = options('Create a resource (200 on a dry run)', { 201: ResourceResponse, ...one });
-    app.post(prefix, { ...createOptions, schema: { ...createOptions.schema, headers: IdempotencyHeaders } }, create);
+    app.post(
+      prefix,
+      { ...createOptions, schema: { ...createOptions.schema, headers: IdempotencyHeaders } },
+      create,
+    );
     app.get(`${prefix}/:name`, options('Get a resource', { 200: ResourceResponse }), get);
     app.put(`${prefix}/:name`, options('Replace a resource', one), replace);
     app.patch(`${prefix}/:name`, options('Apply a JSON merge patch (RFC 7396)', one), patch);
