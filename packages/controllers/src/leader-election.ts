@@ -42,6 +42,25 @@ export interface LeaderElectionOptions {
 }
 
 /**
+ * How long a server that was refused `leaseName` waits before trying again (ADR 0029): until the lease it
+ * reads expires, plus the margin, or T/4 if that is sooner (a holder that renews pushes the expiry on; one
+ * that releases sets it to 0). Without `leases.get`, T/4. For loops that take a lease at their own tick.
+ */
+export async function untilLeaseExpiry(
+  leases: LeaseStore,
+  leaseName: string,
+  clock: Pick<Clock, 'now'>,
+  timings: LeaseTimings,
+): Promise<number> {
+  const { renewIntervalMs, takeoverMarginMs } = timings;
+  if (!leases.get) return renewIntervalMs;
+  const lease = await leases.get(leaseName);
+  if (!lease) return takeoverMarginMs;
+  const untilExpiry = lease.expiresAt + takeoverMarginMs - clock.now();
+  return Math.min(renewIntervalMs, Math.max(takeoverMarginMs, untilExpiry));
+}
+
+/**
  * Holds one lease in the database for as long as this server can renew it.
  *
  * Timing, with T the lease duration (`leaseTimings`, ADR 0029): the holder renews every T/4 (a failed
@@ -150,17 +169,12 @@ export class LeaderElector {
    * that is sooner (a holder that renews pushes the expiry on; one that releases sets it to 0).
    */
   async #untilExpiry(): Promise<number> {
-    const { renewIntervalMs, takeoverMarginMs } = this.#timings;
     const { clock, leaseName, logger } = this.options;
-    if (!this.leases.get) return renewIntervalMs;
     try {
-      const lease = await this.leases.get(leaseName);
-      if (!lease) return takeoverMarginMs;
-      const untilExpiry = lease.expiresAt + takeoverMarginMs - clock.now();
-      return Math.min(renewIntervalMs, Math.max(takeoverMarginMs, untilExpiry));
+      return await untilLeaseExpiry(this.leases, leaseName, clock, this.#timings);
     } catch (error) {
       logger.warn({ err: error, lease: leaseName }, 'lease read failed');
-      return renewIntervalMs;
+      return this.#timings.renewIntervalMs;
     }
   }
 
