@@ -42,7 +42,8 @@ describe('Idempotency-Key on create', () => {
     expect(retry.replayed).toBe('true');
     expect(retry.body).toEqual(first.body);
     // The same body in another key order is the same request.
-    const reordered = await create({ spec: { members: [] }, ...team('idem-a') }, 'key-a');
+    const { spec, metadata, kind, apiVersion } = team('idem-a');
+    const reordered = await create({ spec, metadata, kind, apiVersion }, 'key-a');
     expect(reordered.status).toBe(201);
     expect(reordered.body.metadata?.uid).toBe(first.body.metadata?.uid);
     expect((await create(team('idem-a'))).status).toBe(409);
