@@ -1,6 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryAgentPort, MemoryHostDirectory } from '@gantry/jobs';
+import { resolveConfig, startServer, type RunningServer } from '../../apps/server/src/index.ts';
 import { BASE, team } from '../support/http.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { TEST_ADMIN_PASSWORD, startTestServer, type TestServer } from '../support/server.ts';
 
 const HOUR = 3_600_000;
 
@@ -100,5 +105,79 @@ describe('Idempotency-Key on create', () => {
     const reply = await create(team('idem-g'), 'x'.repeat(256));
     expect(reply.status).toBe(400);
     expect(reply.body.code).toBe('GANTRY_E_INVALID');
+  });
+});
+
+/** `Idempotency-Key` on `POST /api/jobs/runs`: a retry answers the run the first request created. */
+describe('Idempotency-Key on job runs', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gantry-idem-jobs-'));
+  const hosts = new MemoryHostDirectory();
+  let server: RunningServer;
+  let token: string;
+
+  beforeAll(async () => {
+    hosts.add('idem-ops', 'h1');
+    server = await startServer(
+      resolveConfig(
+        {},
+        { port: 0, host: '127.0.0.1', dataDir, adminPassword: TEST_ADMIN_PASSWORD, logLevel: 'silent' },
+      ),
+      { jobs: { port: new MemoryAgentPort(), hosts } },
+    );
+    const login = await fetch(`${server.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: TEST_ADMIN_PASSWORD }),
+    });
+    token = ((await login.json()) as { token: string }).token;
+    const created = await fetch(`${server.url}${BASE}/teams`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(team('idem-ops')),
+    });
+    expect(created.status).toBe(201);
+  });
+  afterAll(async () => {
+    await server?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const run = async (script: string, key?: string) => {
+    const response = await fetch(`${server.url}/api/jobs/runs`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        ...(key ? { 'idempotency-key': key } : {}),
+      },
+      body: JSON.stringify({ team: 'idem-ops', script: { source: script }, targets: { hosts: ['h1'] } }),
+    });
+    return {
+      status: response.status,
+      replayed: response.headers.get('idempotent-replayed'),
+      body: (await response.json()) as { id?: string; code?: string },
+    };
+  };
+  const runCount = async () => {
+    const response = await fetch(`${server.url}/api/jobs/runs?team=idem-ops`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    return ((await response.json()) as { items: unknown[] }).items.length;
+  };
+
+  it('creates one run for a create and its retry, and refuses the key for another script', async () => {
+    const first = await run('echo one', 'run-1');
+    expect(first.status).toBe(201);
+    const retry = await run('echo one', 'run-1');
+    expect(retry.status).toBe(201);
+    expect(retry.replayed).toBe('true');
+    expect(retry.body.id).toBe(first.body.id);
+    expect(await runCount()).toBe(1);
+    const other = await run('echo two', 'run-1');
+    expect(other.status).toBe(422);
+    expect(other.body.code).toBe('GANTRY_E_IDEMPOTENCY_KEY_REUSED');
+    // Without a key every request is a new run.
+    expect((await run('echo one')).status).toBe(201);
+    expect(await runCount()).toBe(2);
   });
 });

@@ -334,6 +334,7 @@ export async function startServer(
           resultGraceMs: config.jobResultGraceSeconds * 1000,
         },
         schedules: { leaseDurationMs: config.leaseDurationMs },
+        idempotencyKeyTtlMs: config.idempotencyKeyHours * 3_600_000,
       },
     );
     jobs.start();

@@ -38,6 +38,8 @@ export interface JobsModuleOptions {
   holder: string;
   runs?: Partial<Omit<RunControllerOptions, 'holder'>>;
   schedules?: Partial<Omit<ScheduleControllerOptions, 'holder'>>;
+  /** How long a run create's `Idempotency-Key` is kept (ADR 0029). */
+  idempotencyKeyTtlMs?: number;
 }
 
 export interface JobsModule {
@@ -77,6 +79,9 @@ export function createJobsModule(deps: JobsModuleDeps, options: JobsModuleOption
     notifier,
     now: () => deps.clock.now(),
     wake: () => runs.wake(),
+    ...(options.idempotencyKeyTtlMs !== undefined
+      ? { idempotencyKeyTtlMs: options.idempotencyKeyTtlMs }
+      : {}),
   });
   const schedules = new ScheduleController(
     {
