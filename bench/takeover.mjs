@@ -1,11 +1,13 @@
 // Lease takeover after `kill -9` (issue 15, ADR 0029): two bundled `gantry server` processes on one
 // PostgreSQL (GANTRY_TEST_POSTGRES_URL, e.g. under scripts/with-postgres.mjs). Per trial, on a fresh
-// database: server A starts alone and takes every lease, server B joins, and after a random part of a
-// lease A is killed with SIGKILL (no release, no goodbye). Measured from the kill: (1) until every lease
-// A held is held by B and not expired; (2) until a Team created through B right after the kill has its
+// database: server A starts alone and takes every lease, server B joins, and A is killed with SIGKILL (no
+// release, no goodbye). Measured from the kill: (1) until every lease A held is held by B; (2) until a Team created through B right after the kill has its
 // status written by B's team controller (the controllers run again and reconcile something new).
-// `controllers` is the later of the two. Three trials by default; the worst is reported.
-// Usage: node scripts/with-postgres.mjs node bench/takeover.mjs [--trials 3] [--lease-ms 8000] [--json]
+// `controllers` is the later of the two. Three trials by default; the worst is reported. A is killed just
+// after it renewed controller/team (`--phase worst`, the default: that lease then runs its whole length)
+// or at a random point of its renewal cycle (`--phase random`).
+// Usage: node scripts/with-postgres.mjs node bench/takeover.mjs [--trials 3] [--lease-ms 8000]
+//        [--phase worst|random] [--json]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -21,6 +23,8 @@ const { values } = parseArgs({
     trials: { type: 'string', default: '3' },
     // Empty: the server's default GANTRY_LEASE_DURATION_MS.
     'lease-ms': { type: 'string', default: '' },
+    // worst: kill just after the holder renewed controller/team; random: at a random point of the cycle.
+    phase: { type: 'string', default: 'worst' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -122,8 +126,18 @@ async function trial(index) {
       b = await startGantry(databaseUrl, 'b');
       await sleep(1500);
       const held = (await leases(sql)).filter((lease) => lease.holder === 'a').map((lease) => lease.name);
-      // Kill at a random point of A's renewal cycle.
-      await sleep(Math.random() * Number(values['lease-ms'] || 8000) * 0.5);
+      if (values.phase === 'random') {
+        await sleep(Math.random() * Number(values['lease-ms'] || 8000) * 0.5);
+      } else {
+        // The worst moment: just after A renewed controller/team, whose lease then runs its full length.
+        const renewedAt = async () =>
+          Number(
+            (await sql.query("SELECT renewed_at FROM leases WHERE name = 'controller/team'")).rows[0]
+              .renewed_at,
+          );
+        const before = await renewedAt();
+        while ((await renewedAt()) === before) await sleep(2);
+      }
       const killedAt = Date.now();
       await a.kill9();
       const created = await request('POST', `${b.url}${BASE}/teams`, team(`takeover-${index}`), b.token);
