@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LeaderElector, systemClock, type LeaseStore } from '@gantry/controllers';
+import { LeaderElector, leaseTimings, systemClock, type LeaseStore } from '@gantry/controllers';
 import { Store } from '@gantry/store';
 import { eventually } from '../support/eventually.ts';
 import { BASE, client, team } from '../support/http.ts';
@@ -152,7 +152,7 @@ describe('controller leases on one PostgreSQL', () => {
     ).toBe('MembersResolved');
   });
 
-  it('moves within the lease duration plus a renew interval when the holder dies without releasing', async () => {
+  it('moves as soon as the lease expires when the holder dies without releasing', async () => {
     const logger = pino({ level: 'silent' });
     const leading = new Set<string>();
     let dead = false;
@@ -188,7 +188,9 @@ describe('controller leases on one PostgreSQL', () => {
       `failover after a holder died: ${failoverMs} ms after its last renewal (lease ${LEASE_MS} ms)`,
     );
     expect(failoverMs).toBeGreaterThan(LEASE_MS);
-    expect(failoverMs).toBeLessThan((4 * LEASE_MS) / 3 + 500);
+    // The standby woke up for the expiry it read (ADR 0029), not at its next poll; 400 ms for the statements
+    // and timers of a loaded machine.
+    expect(failoverMs).toBeLessThan(LEASE_MS + leaseTimings(LEASE_MS).takeoverMarginMs + 400);
     expect(x.isLeader()).toBe(false);
     expect((await store!.leases.get('controller/crash-test'))?.holder).toBe('y');
     await y.stop();

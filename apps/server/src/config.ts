@@ -27,6 +27,47 @@ export const ConfigSchema = Type.Object(
         'A postgres:// URL selects PostgreSQL; empty means SQLite at <dataDir>/gantry.db; any other value is a SQLite file path.',
       env: 'GANTRY_DATABASE_URL',
     }),
+    // A database that hangs must not hang every request with it (ADR 0029).
+    dbAcquireTimeoutMs: Type.Integer({
+      minimum: 100,
+      default: 3000,
+      description:
+        'PostgreSQL: longest wait for a pooled connection; a request that gets none answers 503 GANTRY_E_DATABASE_TIMEOUT with Retry-After.',
+      env: 'GANTRY_DB_ACQUIRE_TIMEOUT_MS',
+    }),
+    dbStatementTimeoutMs: Type.Integer({
+      minimum: 100,
+      default: 5000,
+      description:
+        'PostgreSQL: statement_timeout of every request session; the client stops waiting a second later even if the server does not answer at all (503 GANTRY_E_DATABASE_TIMEOUT). Migrations are not bounded.',
+      env: 'GANTRY_DB_STATEMENT_TIMEOUT_MS',
+    }),
+    dbIdleInTransactionTimeoutMs: Type.Integer({
+      minimum: 100,
+      default: 10_000,
+      description:
+        'PostgreSQL: idle_in_transaction_session_timeout: a session that leaves a transaction open this long is ended, releasing its locks.',
+      env: 'GANTRY_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS',
+    }),
+    dbBusyTimeoutMs: Type.Integer({
+      minimum: 100,
+      default: 5000,
+      description: 'SQLite: busy_timeout, the longest wait for the write lock before 503.',
+      env: 'GANTRY_DB_BUSY_TIMEOUT_MS',
+    }),
+    readyTimeoutMs: Type.Integer({
+      minimum: 100,
+      default: 1500,
+      description: '/readyz answers 503 when the database has not answered its probe within this time.',
+      env: 'GANTRY_READY_TIMEOUT_MS',
+    }),
+    idempotencyKeyHours: Type.Number({
+      minimum: 0.01,
+      default: 24,
+      description:
+        'How long the answer to a create sent with an Idempotency-Key is kept for retries; older keys are pruned.',
+      env: 'GANTRY_IDEMPOTENCY_KEY_HOURS',
+    }),
     adminPassword: Type.String({
       default: '',
       description:
@@ -87,8 +128,9 @@ export const ConfigSchema = Type.Object(
     }),
     leaseDurationMs: Type.Integer({
       minimum: 1000,
-      default: 10_000,
-      description: 'How long a controller lease lasts without renewal (failover time).',
+      default: 8000,
+      description:
+        'How long a controller lease lasts without renewal: the failover time when a server dies. Renewed every quarter of it; a holder that could not renew for three quarters steps down (ADR 0029).',
       env: 'GANTRY_LEASE_DURATION_MS',
     }),
     changeRetention: Type.Integer({

@@ -152,6 +152,13 @@ export async function startServer(
   const store = await Store.open({
     url: config.database,
     onQuery: (ms, ok) => metrics.dbQueries.observe({ outcome: ok ? 'ok' : 'error' }, ms / 1000),
+    timeouts: {
+      acquireMs: config.dbAcquireTimeoutMs,
+      statementMs: config.dbStatementTimeoutMs,
+      idleInTransactionMs: config.dbIdleInTransactionTimeoutMs,
+      busyMs: config.dbBusyTimeoutMs,
+    },
+    readyTimeoutMs: config.readyTimeoutMs,
   });
   const cleanups: (() => Promise<void> | void)[] = [() => store.close()];
   // Gantry's own events: written in batches, the rest flushed at shutdown before the store closes.
@@ -218,7 +225,9 @@ export async function startServer(
     });
     const bootstrap = await identity.bootstrap(config.adminPassword || undefined);
     const secrets = new SecretService(store.secrets, store.audit, cipher, now);
-    const resources = new ResourceService(kinds, store.resources, now);
+    const resources = new ResourceService(kinds, store.resources, now, {
+      idempotencyKeyTtlMs: config.idempotencyKeyHours * 3_600_000,
+    });
     registerClusterAdmission(resources);
     registerDispatchAdmission(resources);
     // AlertRule and GlobalAlertRule writes: CEL and templates compiled, one of promql and cel (ADR 0015).
@@ -360,6 +369,7 @@ export async function startServer(
           resultGraceMs: config.jobResultGraceSeconds * 1000,
         },
         schedules: { leaseDurationMs: config.leaseDurationMs },
+        idempotencyKeyTtlMs: config.idempotencyKeyHours * 3_600_000,
       },
     );
     jobs.start();
@@ -578,6 +588,9 @@ export async function startServer(
       void store.risks
         .deleteHistoryBefore(new Date(now() - config.riskRetentionDays * 86_400_000).toISOString())
         .catch((error: unknown) => logger.warn({ err: error }, 'risk retention failed'));
+      void store.idempotency
+        .prune(now())
+        .catch((error: unknown) => logger.warn({ err: error }, 'idempotency key pruning failed'));
       void silences
         .refreshStates()
         .catch((error: unknown) => logger.warn({ err: error }, 'silence states failed'));

@@ -1,6 +1,9 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { ErrorCodes, GantryError, RateLimitedError, toDetails, type ErrorDetail } from '@gantry/model';
-import { isDatabaseUnavailable } from '@gantry/store';
+import { isDatabaseTimeout, isDatabaseUnavailable } from '@gantry/store';
+
+/** `Retry-After` of a 503: long enough for a pool to drain or a database to come back, short enough to retry. */
+const DATABASE_RETRY_AFTER_SECONDS = '2';
 
 interface ErrorBody {
   code: string;
@@ -69,11 +72,23 @@ export function registerErrorHandler(app: FastifyInstance): void {
     ) {
       return reply.status(fastifyError.statusCode).send(body(ErrorCodes.badRequest, fastifyError.message));
     }
+    if (isDatabaseTimeout(error)) {
+      request.log.warn({ err: error }, 'database timeout');
+      return reply
+        .status(503)
+        .header('retry-after', DATABASE_RETRY_AFTER_SECONDS)
+        .send(
+          body(
+            ErrorCodes.databaseTimeout,
+            'the database did not answer in time; retry shortly (a write may have been committed)',
+          ),
+        );
+    }
     if (isDatabaseUnavailable(error)) {
       request.log.warn({ err: error }, 'database unavailable');
       return reply
         .status(503)
-        .header('retry-after', '1')
+        .header('retry-after', DATABASE_RETRY_AFTER_SECONDS)
         .send(body(ErrorCodes.unavailable, 'the database is unavailable; retry shortly'));
     }
     request.log.error({ err: error }, 'unhandled error');

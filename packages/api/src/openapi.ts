@@ -82,7 +82,7 @@ const ERROR_STATUSES: Readonly<Record<number, string>> = {
   431: 'The request headers are too large',
   500: 'A bug; the server log has the details',
   502: 'A source read on the caller’s behalf (a MetricsSource’s Prometheus) failed; the message says which',
-  503: 'The database is unavailable; retry shortly',
+  503: 'The database is unavailable or did not answer in time; `Retry-After` says when to retry (a write may have been committed)',
 };
 
 /** The error answers every operation may give, besides those its route declares. */
@@ -108,6 +108,18 @@ function parameters(schema: Record<string, unknown>, url: string): unknown[] {
     { properties?: Record<string, unknown>; required?: string[] } | undefined;
   for (const [name, property] of Object.entries(query?.properties ?? {})) {
     out.push({ name, in: 'query', required: query?.required?.includes(name) ?? false, schema: property });
+  }
+  const headers = schema.headers as
+    { properties?: Record<string, { description?: string }>; required?: string[] } | undefined;
+  for (const [name, property] of Object.entries(headers?.properties ?? {})) {
+    const { description, ...rest } = property;
+    out.push({
+      name,
+      in: 'header',
+      required: headers?.required?.includes(name) ?? false,
+      ...(description ? { description } : {}),
+      schema: rest,
+    });
   }
   return out;
 }

@@ -297,7 +297,7 @@ describe('ControllerManager', () => {
     expect(seen).toEqual(['w']);
 
     store.mode = 'fail';
-    await vi.advanceTimersByTimeAsync((2 * TTL) / 3);
+    await vi.advanceTimersByTimeAsync((3 * TTL) / 4); // the renew deadline (ADR 0029)
     expect(manager.leading()).toEqual([]);
     expect(metrics.leaderValues.at(-1)).toBe(0);
     feed.emit({ kind: 'Widget', team: '', name: 'w' });

@@ -33,6 +33,7 @@ export class MemoryLeaseStore implements LeaseStore {
 
   get(name: string): Promise<Lease | undefined> {
     if (this.mode === 'fail') return Promise.reject(new Error('database unavailable'));
+    if (this.mode === 'hang') return new Promise(() => undefined);
     const lease = this.leases.get(name);
     return Promise.resolve(lease ? { ...lease } : undefined);
   }

@@ -21,7 +21,7 @@ import {
 } from '@gantry/model';
 import { authorize, readableTeams, type Caller } from '@gantry/identity';
 import type { ResourceService } from '@gantry/resources';
-import type { JobRepository, NewJobTarget } from '@gantry/store';
+import type { IdempotencyClaim, JobRepository, NewJobTarget } from '@gantry/store';
 import { executionFromTemplate, scriptSha256, touchesOf, type JobExecution } from './execution.ts';
 import { clusterOf } from './run/run-context.ts';
 import type { HostDirectory } from './host-directory.ts';
@@ -44,11 +44,20 @@ export interface JobServiceDeps {
    * arrives before its next read does not queue a retry) and looks at it at once (`cancelled`).
    */
   cancelled: (runId: string) => void;
+  /** How long a create's `Idempotency-Key` is kept (default 24 h, ADR 0029). */
+  idempotencyKeyTtlMs?: number;
 }
 
 export interface CreateOptions {
   /** The Schedule that made the run. */
   schedule?: string;
+  /**
+   * An `Idempotency-Key` (ADR 0029): a retry with the same key and request by the same user answers the
+   * run the first one created (as it is now) instead of creating another.
+   */
+  idempotency?: { key: string; fingerprint: string };
+  /** Told when the answer is the run an earlier request with the same key created. */
+  onReplay?: () => void;
 }
 
 const RERUNNABLE = new Set(['failed', 'timed-out', 'lost']);
@@ -72,6 +81,14 @@ export class JobService {
     if (targetForms.length !== 1)
       problems.push({ path: '/targets', message: 'give exactly one of hosts, selector or cluster' });
     if (problems.length > 0) throw new InputError('invalid job run', problems);
+    const idempotent = options.idempotency ? this.#idempotent(caller, options.idempotency) : undefined;
+    if (idempotent) {
+      // A retry of a create that was committed is answered before the checks, which the hosts may now fail.
+      const earlier = await this.deps.jobs.idempotentRun(idempotent.claim);
+      if (earlier?.type === 'reused') throw idempotent.reused();
+      if (earlier?.type === 'replay')
+        return this.#replay(team, (JSON.parse(earlier.answer.body) as { id: string }).id, options);
+    }
 
     let execution: JobExecution;
     let templateName = '';
@@ -145,7 +162,38 @@ export class JobService {
       schedule: options.schedule ?? null,
       rerunOf: null,
       adHoc: input.script !== undefined,
+      ...(idempotent ? { idempotent } : {}),
     });
+    if (typeof run === 'string') return this.#replay(team, run, options);
+    return run;
+  }
+
+  #idempotent(
+    caller: Caller,
+    idempotency: NonNullable<CreateOptions['idempotency']>,
+  ): { claim: IdempotencyClaim; reused: () => Error } {
+    return {
+      claim: {
+        principal: caller.principal.username,
+        key: idempotency.key,
+        fingerprint: idempotency.fingerprint,
+        now: this.deps.now(),
+        ttlMs: this.deps.idempotencyKeyTtlMs ?? 24 * 3_600_000,
+      },
+      reused: () =>
+        new UnprocessableError(
+          'this Idempotency-Key was used for another request; use a new key for a new request',
+          [{ path: 'headers/idempotency-key', message: 'already used for a different request' }],
+          ErrorCodes.idempotencyKeyReused,
+        ),
+    };
+  }
+
+  async #replay(team: string, id: string, options: CreateOptions): Promise<JobRun> {
+    const run = await this.deps.jobs.get(id);
+    // The key is the caller's own, so the run is in a team it could create runs in; it may since be pruned.
+    if (!run || run.team !== team) throw new NotFoundError(`job run ${id} not found`);
+    options.onReplay?.();
     return run;
   }
 
@@ -232,7 +280,7 @@ export class JobService {
       throw new ConflictError(`job run ${id} has no failed targets to run again`, ErrorCodes.jobEnded);
     const execution = (await this.deps.jobs.execution(id)) as JobExecution;
     const kind = failed[0]!.kind;
-    return this.#insert(caller, {
+    const rerun = await this.#insert(caller, {
       team: run.team,
       template: run.template,
       templateVersion: run.templateVersion,
@@ -248,6 +296,8 @@ export class JobService {
       rerunOf: run.id,
       adHoc: run.template === '',
     });
+    // Without an idempotency key the insert always creates.
+    return typeof rerun === 'string' ? this.#replay(run.team, rerun, {}) : rerun;
   }
 
   async #readable(caller: Caller, id: string): Promise<JobRun> {
@@ -341,13 +391,14 @@ export class JobService {
       schedule: string | null;
       rerunOf: string | null;
       adHoc: boolean;
+      idempotent?: { claim: IdempotencyClaim; reused: () => Error };
     },
-  ): Promise<JobRun> {
+  ): Promise<JobRun | string> {
     const now = this.deps.now();
     const id = `${now.toString(36)}-${randomBytes(4).toString('hex')}`;
     const sha = scriptSha256(run.execution, run.kind);
     const createdBy = caller.principal.username;
-    await this.deps.jobs.create(
+    const { replayedRunId } = await this.deps.jobs.create(
       {
         id,
         team: run.team,
@@ -385,7 +436,10 @@ export class JobService {
           ...(run.rerunOf ? { rerunOf: run.rerunOf } : {}),
         },
       },
+      run.idempotent,
     );
+    // Another request with the same key created the run first (they raced): its id is the answer.
+    if (replayedRunId !== undefined) return replayedRunId;
     this.deps.recorder.record({
       type: 'Normal',
       reason: JobEventReasons.runCreated,

@@ -38,6 +38,8 @@ export interface JobsModuleOptions {
   holder: string;
   runs?: Partial<Omit<RunControllerOptions, 'holder'>>;
   schedules?: Partial<Omit<ScheduleControllerOptions, 'holder'>>;
+  /** How long a run create's `Idempotency-Key` is kept (ADR 0029). */
+  idempotencyKeyTtlMs?: number;
 }
 
 export interface JobsModule {
@@ -78,6 +80,9 @@ export function createJobsModule(deps: JobsModuleDeps, options: JobsModuleOption
     now: () => deps.clock.now(),
     wake: () => runs.wake(),
     cancelled: (runId) => runs.cancelled(runId),
+    ...(options.idempotencyKeyTtlMs !== undefined
+      ? { idempotencyKeyTtlMs: options.idempotencyKeyTtlMs }
+      : {}),
   });
   const schedules = new ScheduleController(
     {

@@ -44,6 +44,8 @@ export const ErrorCodes = {
   changeNoInverse: 'GANTRY_E_CHANGE_NO_INVERSE',
   unknownWindow: 'GANTRY_E_UNKNOWN_WINDOW',
   windowNeverOpens: 'GANTRY_E_WINDOW_NEVER_OPENS',
+  databaseTimeout: 'GANTRY_E_DATABASE_TIMEOUT',
+  idempotencyKeyReused: 'GANTRY_E_IDEMPOTENCY_KEY_REUSED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -7,6 +7,7 @@ import {
   ErrorCodes,
   InputError,
   NotFoundError,
+  UnprocessableError,
   applyMergePatch,
   deepEqual,
   diffJson,
@@ -28,7 +29,15 @@ import {
   type Principal,
   type Verb,
 } from '@gantry/identity';
-import type { RawResource, ResourceKey, ResourceRepository, WriteDecision, WriteFence } from '@gantry/store';
+import type {
+  IdempotencyClaim,
+  IdempotentWrite,
+  RawResource,
+  ResourceKey,
+  ResourceRepository,
+  WriteDecision,
+  WriteFence,
+} from '@gantry/store';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -42,6 +51,27 @@ export interface WriteOptions {
    */
   fence?: WriteFence;
 }
+
+/** A create's `Idempotency-Key` (ADR 0029): the key and a digest of the request it came with. */
+export interface IdempotencyKey {
+  key: string;
+  /** Names the request (method, path, body): the same key with another request is refused (422). */
+  fingerprint: string;
+}
+
+export interface CreateOptions extends WriteOptions {
+  /** Ignored on a dry run, which writes nothing. */
+  idempotency?: IdempotencyKey;
+  /** Told when the answer is an earlier create's, recorded under the same key. */
+  onReplay?: () => void;
+}
+
+export interface ResourceServiceOptions {
+  /** How long a create's answer is kept for retries with the same `Idempotency-Key` (default 24 h). */
+  idempotencyKeyTtlMs?: number;
+}
+
+const DEFAULT_IDEMPOTENCY_KEY_TTL_MS = 24 * 3_600_000;
 
 /** What an admission hook is asked about: a write that passed schema validation and access checks. */
 export interface AdmissionRequest {
@@ -121,6 +151,7 @@ export class ResourceService {
     private readonly kinds: KindRegistry,
     private readonly repository: ResourceRepository,
     private readonly now: () => number = Date.now,
+    private readonly serviceOptions: ResourceServiceOptions = {},
   ) {}
 
   onWrite(listener: WriteListener): () => void {
@@ -322,12 +353,23 @@ export class ResourceService {
     kindName: string,
     team: string | undefined,
     body: unknown,
-    options: WriteOptions = {},
+    options: CreateOptions = {},
   ): Promise<Resource> {
     const kind = this.kinds.get(kindName);
     const input = this.#validate(kind, withPathTeam(kind, this.#convert(body, options.warn), team));
     const key = this.#key(kind, team ?? input.metadata.team, input.metadata.name);
     this.#authorize(caller.principal, 'create', kind, key);
+    const idempotent =
+      options.idempotency && !options.dryRun ? this.#idempotent(caller, options.idempotency) : undefined;
+    if (idempotent) {
+      // A retry of a create that was committed is answered before admission, which might now refuse it.
+      const earlier = await this.repository.idempotentAnswer(idempotent.claim);
+      if (earlier?.type === 'reused') throw idempotent.reused();
+      if (earlier?.type === 'replay') {
+        options.onReplay?.();
+        return JSON.parse(earlier.answer.body) as Resource;
+      }
+    }
     if (kind.scope === 'Team') await this.#requireTeam(key.team);
     await this.#runAdmission(
       { operation: 'create', kind, team: key.team, name: key.name, object: input, caller },
@@ -354,7 +396,7 @@ export class ResourceService {
       if (await this.repository.get(key)) throw alreadyExists(kind, key);
       return build('0');
     }
-    const { object } = await this.repository.write(
+    const { object, replayed } = await this.repository.write(
       key,
       (current) => {
         if (current) throw alreadyExists(kind, key);
@@ -371,9 +413,34 @@ export class ResourceService {
         };
       },
       options.fence,
+      idempotent,
     );
+    if (replayed !== undefined) {
+      options.onReplay?.();
+      return object;
+    }
     this.#written('ADDED', object, caller);
     return object;
+  }
+
+  #idempotent(caller: Caller, idempotency: IdempotencyKey): IdempotentWrite {
+    const claim: IdempotencyClaim = {
+      principal: caller.principal.username,
+      key: idempotency.key,
+      fingerprint: idempotency.fingerprint,
+      now: this.now(),
+      ttlMs: this.serviceOptions.idempotencyKeyTtlMs ?? DEFAULT_IDEMPOTENCY_KEY_TTL_MS,
+    };
+    return {
+      claim,
+      status: 201,
+      reused: () =>
+        new UnprocessableError(
+          'this Idempotency-Key was used for another request; use a new key for a new request',
+          [{ path: 'headers/idempotency-key', message: 'already used for a different request' }],
+          ErrorCodes.idempotencyKeyReused,
+        ),
+    };
   }
 
   async replace(

@@ -29,3 +29,4 @@ export * from './health-stats-repository.ts';
 export * from './health-stream-repository.ts';
 export * from './change-repository.ts';
 export * from './fence.ts';
+export * from './idempotency-repository.ts';

@@ -9,6 +9,13 @@ import type {
   JobTargets,
 } from '@gantry/model';
 import { insertAudit, type AuditInput } from './audit-repository.ts';
+import {
+  IdempotencyRepository,
+  claimIdempotencyKey,
+  recordIdempotentAnswer,
+  type IdempotencyClaim,
+  type IdempotencyOutcome,
+} from './idempotency-repository.ts';
 import type { Database, JobRunTable, JobTargetTable } from './schema.ts';
 import type { Dialect } from './dialect.ts';
 import type { StoreTransaction } from './transaction.ts';
@@ -127,9 +134,24 @@ export class JobRepository {
     await sql`select pg_advisory_xact_lock(${OUTPUT_LOCK_CLASS}, hashtext(${runId}))`.execute(tx);
   }
 
-  /** Creates the run, its targets (all `queued`) and its audit entry in one transaction. */
-  async create(run: NewJobRun, targets: readonly NewJobTarget[], audit: AuditInput): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
+  /**
+   * Creates the run, its targets (all `queued`) and its audit entry in one transaction. With `idempotent`
+   * (ADR 0029) the key is claimed first and the run's id recorded under it in the same transaction; a key
+   * already answered returns that run's id and creates nothing.
+   */
+  async create(
+    run: NewJobRun,
+    targets: readonly NewJobTarget[],
+    audit: AuditInput,
+    idempotent?: { claim: IdempotencyClaim; reused: () => Error },
+  ): Promise<{ replayedRunId?: string }> {
+    return this.db.transaction().execute(async (tx) => {
+      if (idempotent) {
+        const outcome = await claimIdempotencyKey(tx, idempotent.claim);
+        if (outcome.type === 'reused') throw idempotent.reused();
+        if (outcome.type === 'replay')
+          return { replayedRunId: (JSON.parse(outcome.answer.body) as { id: string }).id };
+      }
       await tx
         .insertInto('job_runs')
         .values({
@@ -200,7 +222,18 @@ export class JobRepository {
             .execute();
       }
       await insertAudit(tx, audit);
+      if (idempotent)
+        await recordIdempotentAnswer(tx, idempotent.claim, {
+          status: 201,
+          body: JSON.stringify({ id: run.id }),
+        });
+      return {};
     });
+  }
+
+  /** The run a create sent with this idempotency key made, if the key is still kept (ADR 0029). */
+  async idempotentRun(claim: IdempotencyClaim): Promise<IdempotencyOutcome | undefined> {
+    return new IdempotencyRepository(this.db).find(claim);
   }
 
   /** The run; `counts` (targets by state) are left empty with `withCounts: false`, for the hot paths. */

@@ -4,6 +4,13 @@ import type { Database, ResourceTable } from './schema.ts';
 import { insertAudit, type AuditInput } from './audit-repository.ts';
 import type { Dialect } from './dialect.ts';
 import { assertCurrent, type WriteFence } from './fence.ts';
+import {
+  IdempotencyRepository,
+  claimIdempotencyKey,
+  recordIdempotentAnswer,
+  type IdempotencyClaim,
+  type IdempotencyOutcome,
+} from './idempotency-repository.ts';
 
 export interface ResourceKey {
   kind: string;
@@ -54,6 +61,23 @@ export type WriteDecision =
   | { type: 'DELETED'; next: (resourceVersion: string) => Resource; audit?: AuditInput }
   | { type: 'NONE'; result: Resource };
 
+/** A write sent with an `Idempotency-Key` (ADR 0029): its answer is recorded in the write's transaction. */
+export interface IdempotentWrite {
+  claim: IdempotencyClaim;
+  /** The status the write answers (recorded with the object). */
+  status: number;
+  /** The error thrown when the key already answered another request (nothing is written). */
+  reused: () => Error;
+}
+
+/** What `write` did: `replayed` when an earlier write with the same idempotency key answered instead. */
+export interface WriteResult {
+  object: Resource;
+  type: WatchEventType | 'NONE';
+  /** The recorded status of the earlier write whose answer `object` is. */
+  replayed?: number;
+}
+
 export class ResourceRepository {
   /** `notifyChannel`: on PostgreSQL, every write NOTIFYs this channel at commit so other servers read it at once. */
   constructor(
@@ -61,6 +85,11 @@ export class ResourceRepository {
     private readonly notifyChannel?: string,
     private readonly dialect: Dialect = notifyChannel ? 'postgres' : 'sqlite',
   ) {}
+
+  /** The committed answer of a create sent with this idempotency key, if still kept (ADR 0029). */
+  idempotentAnswer(claim: IdempotencyClaim): Promise<IdempotencyOutcome | undefined> {
+    return new IdempotencyRepository(this.db).find(claim);
+  }
 
   async get(key: ResourceKey): Promise<Resource | undefined> {
     const row = await this.db
@@ -143,14 +172,26 @@ export class ResourceRepository {
    * With `fence` (a controller's write, ADR 0028) the write happens only while the fence's term is the
    * lease's current one, else it throws `FencedWriteRefused` having changed nothing. The lease row is
    * read by the statement that reads the current object (on PostgreSQL `FOR SHARE`), so fencing costs
-   * no extra round trip.
+   * no extra round trip. With `idempotent`, the key is claimed first in the same transaction and the
+   * answer recorded with the write: a retry answers the first one's result (ADR 0029).
    */
   async write(
     key: ResourceKey,
     decide: (current: Resource | undefined) => WriteDecision,
     fence?: WriteFence,
-  ): Promise<{ object: Resource; type: WatchEventType | 'NONE' }> {
-    return this.db.transaction().execute(async (tx) => {
+    idempotent?: IdempotentWrite,
+  ): Promise<WriteResult> {
+    return this.db.transaction().execute(async (tx): Promise<WriteResult> => {
+      if (idempotent) {
+        const outcome = await claimIdempotencyKey(tx, idempotent.claim);
+        if (outcome.type === 'reused') throw idempotent.reused();
+        if (outcome.type === 'replay')
+          return {
+            object: JSON.parse(outcome.answer.body) as Resource,
+            type: 'NONE',
+            replayed: outcome.answer.status,
+          };
+      }
       const row = fence
         ? await this.#readFenced(tx, key, fence)
         : await tx
@@ -227,6 +268,7 @@ export class ResourceRepository {
         const after = decision.audit.after ?? (decision.type === 'DELETED' ? undefined : object);
         await insertAudit(tx, { ...decision.audit, after, resourceVersion: String(resourceVersion) });
       }
+      if (idempotent) await recordIdempotentAnswer(tx, idempotent.claim, { status: idempotent.status, body });
       return { object, type: decision.type };
     });
   }

@@ -15,6 +15,7 @@ export interface Database {
   events: EventTable;
   applied_objects: AppliedObjectTable;
   login_throttle: LoginThrottleTable;
+  idempotency_keys: IdempotencyKeyTable;
   alerts: AlertTable;
   alert_seq: { id: number; value: number };
   alert_notification_log: AlertNotificationLogTable;
@@ -187,6 +188,19 @@ export interface AppliedObjectTable {
   hash: string;
   revision: number;
   applied_at: string;
+}
+
+/** A create's answer by `Idempotency-Key` (ADR 0029); times in milliseconds since the epoch. */
+export interface IdempotencyKeyTable {
+  principal: string;
+  key: string;
+  /** sha256 (hex) of the request: method, path and body. */
+  fingerprint: string;
+  status: number;
+  /** The answer's body (JSON). */
+  body: string;
+  created_at: number;
+  expires_at: number;
 }
 
 export interface LoginThrottleTable {

@@ -7,12 +7,14 @@ import { AppliedObjectRepository } from './applied-object-repository.ts';
 import { AuditRepository } from './audit-repository.ts';
 import { ChangeRepository } from './change-repository.ts';
 import { connect, isMigrated, migrateToLatest, type ConnectOptions, type Connection } from './connect.ts';
+import { dialectOf } from './dialect.ts';
 import { EventRepository } from './event-repository.ts';
 import { ExceptionRepository } from './exception-repository.ts';
 import { HealthStatsRepository } from './health-stats-repository.ts';
 import { HealthStreamRepository } from './health-stream-repository.ts';
 import { HostRepository } from './host-repository.ts';
 import { CorrelationRepository } from './correlation-repository.ts';
+import { IdempotencyRepository } from './idempotency-repository.ts';
 import { InventoryRepository } from './inventory-repository.ts';
 import { JobRepository } from './job-repository.ts';
 import { LeaseRepository } from './lease-repository.ts';
@@ -27,6 +29,14 @@ import { UserRepository } from './user-repository.ts';
 export const CHANGE_CHANNEL = 'gantry_changes';
 /** The PostgreSQL channel that announces committed alert ingests (payload: the last sequence number). */
 export const ALERT_CHANNEL = 'gantry_alerts';
+
+/** `Store.open`'s options: the connection's, and how long `/readyz`'s probe may take. */
+export interface StoreOptions extends ConnectOptions {
+  /** Longest time `ready()` waits for the database before answering false (default 1500 ms). */
+  readyTimeoutMs?: number;
+}
+
+const DEFAULT_READY_TIMEOUT_MS = 1500;
 
 /** Every repository over one connection. */
 export class Store {
@@ -52,8 +62,16 @@ export class Store {
   readonly healthStream: HealthStreamRepository;
   /** Changes' journals, requests and stop-the-line (ADR 0026). */
   readonly changes: ChangeRepository;
+  /** Answers of creates sent with an `Idempotency-Key` (ADR 0029). */
+  readonly idempotency: IdempotencyRepository;
 
-  private constructor(readonly connection: Connection) {
+  /** The probe `ready()` is waiting for, shared by concurrent callers so that probes never pile up. */
+  #probe: Promise<boolean> | undefined;
+
+  private constructor(
+    readonly connection: Connection,
+    private readonly readyTimeoutMs: number = DEFAULT_READY_TIMEOUT_MS,
+  ) {
     const { db } = connection;
     this.resources = new ResourceRepository(
       db,
@@ -84,26 +102,51 @@ export class Store {
     this.healthStats = new HealthStatsRepository(db, connection.dialect);
     this.healthStream = new HealthStreamRepository(db);
     this.changes = new ChangeRepository(db, connection.dialect);
+    this.idempotency = new IdempotencyRepository(db);
   }
 
-  /** Connects and brings the schema up to date. */
-  static async open(options: ConnectOptions): Promise<Store> {
-    const connection = connect(options);
+  /**
+   * Connects and brings the schema up to date. On PostgreSQL the migrations run on a connection of their
+   * own without the statement timeout, which is meant for requests, not for rebuilding a large table.
+   */
+  static async open(options: StoreOptions): Promise<Store> {
+    const { readyTimeoutMs, ...connectOptions } = options;
+    const separate = dialectOf(options.url) === 'postgres' && options.timeouts !== undefined;
+    const migrating = connect(separate ? { url: options.url, poolSize: 1 } : connectOptions);
     try {
-      await migrateToLatest(connection);
+      await migrateToLatest(migrating);
     } catch (error) {
-      await connection.close();
+      await migrating.close();
       throw error;
     }
-    return new Store(connection);
+    if (!separate) return new Store(migrating, readyTimeoutMs);
+    await migrating.close();
+    return new Store(connect(connectOptions), readyTimeoutMs);
   }
 
   get dialect() {
     return this.connection.dialect;
   }
 
-  /** Database reachable and schema current. */
-  async ready(): Promise<boolean> {
+  /**
+   * Database reachable and schema current, answered within `readyTimeoutMs` whatever the database does: a
+   * database that does not answer is not ready (ADR 0029). A probe still running when the bound passes is
+   * left to end on its own (the statement timeout ends it) and is shared by the next callers meanwhile.
+   */
+  ready(): Promise<boolean> {
+    const probe = (this.#probe ??= this.#probeOnce().finally(() => {
+      this.#probe = undefined;
+    }));
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), this.readyTimeoutMs);
+      void probe.then((ready) => {
+        clearTimeout(timer);
+        resolve(ready);
+      });
+    });
+  }
+
+  async #probeOnce(): Promise<boolean> {
     try {
       await sql`select 1`.execute(this.connection.db);
       return await isMigrated(this.connection);

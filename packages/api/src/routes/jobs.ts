@@ -13,6 +13,7 @@ import {
   JobRunWithTargets,
 } from '@gantry/model';
 import type { JobService } from '@gantry/jobs';
+import { IdempotencyHeaders, requestFingerprint } from '../idempotency.ts';
 import { errorResponses } from '../responses.ts';
 
 const RunParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -40,10 +41,29 @@ export function jobRoutes(fastify: FastifyInstance, jobs: JobService): void {
         tags,
         summary: 'Run a JobTemplate (or, for team-admins, an ad-hoc script) on hosts or a cluster',
         body: CreateJobRunRequest,
+        headers: IdempotencyHeaders,
         response: { 201: JobRun, ...errorResponses(422) },
       },
     },
-    async (request, reply) => reply.code(201).send(await jobs.create(request.caller, request.body)),
+    async (request, reply) => {
+      const key = request.headers['idempotency-key'];
+      let replayed = false;
+      const run = await jobs.create(
+        request.caller,
+        request.body,
+        typeof key === 'string'
+          ? {
+              idempotency: {
+                key,
+                fingerprint: requestFingerprint(request.method, request.url, request.body),
+              },
+              onReplay: () => (replayed = true),
+            }
+          : {},
+      );
+      if (replayed) void reply.header('idempotent-replayed', 'true');
+      return reply.code(201).send(run);
+    },
   );
   app.get(
     '/api/jobs/runs',

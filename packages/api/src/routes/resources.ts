@@ -12,6 +12,7 @@ import {
 import { startWatch, watchScope, type ChangeFeed, type ResourceService } from '@gantry/resources';
 import type { ResourceRepository } from '@gantry/store';
 import type { Metrics } from '../metrics.ts';
+import { IdempotencyHeaders, requestFingerprint } from '../idempotency.ts';
 import { errorResponses } from '../responses.ts';
 
 export const RESOURCE_BASE = '/apis/gantry.dev/v1alpha1';
@@ -275,10 +276,22 @@ export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): v
       request.params.team ??
       (kind.scope === 'Team' && typeof body?.metadata?.team === 'string' ? body.metadata.team : undefined);
     const warnings: string[] = [];
+    const idempotencyKey = request.headers['idempotency-key'];
+    let replayed = false;
     const created = await resources.create(request.caller, kind.kind, team, request.body, {
       ...dryRun(request.query),
       warn: (message) => warnings.push(message),
+      ...(typeof idempotencyKey === 'string'
+        ? {
+            idempotency: {
+              key: idempotencyKey,
+              fingerprint: requestFingerprint(request.method, request.url, request.body),
+            },
+            onReplay: () => (replayed = true),
+          }
+        : {}),
     });
+    if (replayed) void reply.header('idempotent-replayed', 'true');
     return warn(reply, warnings)
       .status(request.query.dryRun === 'All' ? 200 : 201)
       .send(created);
@@ -332,9 +345,10 @@ export function resourceRoutes(app: FastifyInstance, deps: ResourceRouteDeps): v
 
   for (const prefix of [`${RESOURCE_BASE}/teams/:team/:plural`, `${RESOURCE_BASE}/:plural`]) {
     app.get(prefix, options('List (or, with watch=true, watch) resources of a kind', listed), list);
+    const createOptions = options('Create a resource (200 on a dry run)', { 201: ResourceResponse, ...one });
     app.post(
       prefix,
-      options('Create a resource (200 on a dry run)', { 201: ResourceResponse, ...one }),
+      { ...createOptions, schema: { ...createOptions.schema, headers: IdempotencyHeaders } },
       create,
     );
     app.get(`${prefix}/:name`, options('Get a resource', { 200: ResourceResponse }), get);

@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryEventRecorder } from '@gantry/controllers';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { MemoryEventRecorder, leaseTimings, systemClock, type LeaseStore } from '@gantry/controllers';
 import { Store } from '@gantry/store';
 import { ExceptionService } from './exception-service.ts';
 import { DEFAULT_FAILURE_CONTROLLER_OPTIONS, FailureController } from './failure-controller.ts';
@@ -107,6 +107,52 @@ describe('FailureController', () => {
     });
     expect((await controller('server-a').tick())![0]).toMatchObject({ reason: FailureReasons.unchanged });
     expect(recorder.events.filter((e) => e.reason === ExceptionEventReasons.failureRaised)).toHaveLength(3);
+  });
+
+  it('keeps its lease between passes, and loses it to another server at the expiry when it dies', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const leaseDurationMs = 8000;
+      let dead = false;
+      // A dead server's calls never complete: it neither renews nor releases.
+      const dying: LeaseStore = {
+        tryAcquire: (...args) => (dead ? new Promise(() => undefined) : store.leases.tryAcquire(...args)),
+        release: (...args) => (dead ? new Promise(() => undefined) : store.leases.release(...args)),
+      };
+      const make = (holder: string, leases: LeaseStore) =>
+        new FailureController(
+          {
+            repository: store.exceptions,
+            policies: (team) => policies.policies(team),
+            leases,
+            clock: systemClock(),
+            recorder,
+          },
+          { ...DEFAULT_FAILURE_CONTROLLER_OPTIONS, leaseDurationMs, intervalMs: 15_000, holder },
+        );
+      const a = make('a', dying);
+      const b = make('b', store.leases);
+      a.start();
+      // b starts when a's lease would have lapsed had a renewed it only at its passes, every 15 s.
+      await vi.advanceTimersByTimeAsync(leaseDurationMs + 1000);
+      b.start();
+      await vi.advanceTimersByTimeAsync(10 * 15_000);
+      const held = (await store.leases.get('controller/failures'))!;
+      expect(held).toMatchObject({ holder: 'a', transitions: 0 });
+      dead = true;
+      while ((await store.leases.get('controller/failures'))!.holder !== 'b')
+        await vi.advanceTimersByTimeAsync(5);
+      const takeoverMs = Date.now() - held.renewedAt;
+      expect(takeoverMs).toBeGreaterThan(leaseDurationMs);
+      // At the expiry it read, not at its next pass 15 s later.
+      expect(takeoverMs).toBeLessThanOrEqual(
+        leaseDurationMs + leaseTimings(leaseDurationMs).takeoverMarginMs + 5,
+      );
+      void a.stop();
+      await b.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('runs on the lease holder only', async () => {

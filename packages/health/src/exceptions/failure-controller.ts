@@ -1,4 +1,11 @@
-import type { Clock, EventRecorder, LeaseStore, Timer } from '@gantry/controllers';
+import {
+  leaseTimings,
+  untilLeaseExpiry,
+  type Clock,
+  type EventRecorder,
+  type LeaseStore,
+  type Timer,
+} from '@gantry/controllers';
 import { FAILURE_LEVELS, type ExceptionRecord } from '@gantry/model';
 import type { ExceptionRepository } from '@gantry/store';
 import type { FailureLevel } from '../ports.ts';
@@ -77,6 +84,9 @@ export function dueFailureLevels(
 export class FailureController {
   #timer: Timer | undefined;
   #stopped = true;
+  /** When this server's last pass ran while it held the lease; undefined while it does not. */
+  #lastPassAt: number | undefined;
+  #nextDelayMs = 0;
 
   constructor(
     private readonly deps: FailureControllerDeps,
@@ -87,13 +97,40 @@ export class FailureController {
     if (!this.#stopped) return;
     this.#stopped = false;
     const loop = () => {
-      void this.tick()
+      void this.#step()
         .catch(() => undefined)
         .finally(() => {
-          if (!this.#stopped) this.#timer = this.deps.clock.setTimeout(loop, this.options.intervalMs);
+          if (!this.#stopped) this.#timer = this.deps.clock.setTimeout(loop, this.#nextDelayMs);
         });
     };
     loop();
+  }
+
+  /**
+   * One turn of the loop (lease timing of ADR 0029): a pass every `intervalMs` while holding the lease, and
+   * a renewal every T/4 between passes so that the lease never lapses between them; a server refused the
+   * lease tries again when the lease it reads expires, so a dead holder's work moves at the expiry.
+   */
+  async #step(): Promise<void> {
+    const { clock, leases } = this.deps;
+    const { holder, intervalMs, leaseDurationMs, leaseName } = this.options;
+    const timings = leaseTimings(leaseDurationMs);
+    const now = clock.now();
+    this.#nextDelayMs = Math.min(intervalMs, timings.renewIntervalMs);
+    const passDue = this.#lastPassAt === undefined || now - this.#lastPassAt >= intervalMs;
+    const leading = passDue
+      ? (await this.tick()) !== undefined
+      : await leases.tryAcquire(leaseName, holder, leaseDurationMs, now);
+    if (leading) {
+      if (passDue) this.#lastPassAt = now;
+      this.#nextDelayMs = Math.max(
+        0,
+        Math.min(timings.renewIntervalMs, this.#lastPassAt! + intervalMs - now),
+      );
+      return;
+    }
+    this.#lastPassAt = undefined;
+    this.#nextDelayMs = Math.min(intervalMs, await untilLeaseExpiry(leases, leaseName, clock, timings));
   }
 
   async stop(): Promise<void> {
