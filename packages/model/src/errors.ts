@@ -42,6 +42,9 @@ export const ErrorCodes = {
   changeState: 'GANTRY_E_CHANGE_STATE',
   unknownWindow: 'GANTRY_E_UNKNOWN_WINDOW',
   windowNeverOpens: 'GANTRY_E_WINDOW_NEVER_OPENS',
+  healingPolicy: 'GANTRY_E_HEALING_POLICY',
+  diagnosisTree: 'GANTRY_E_DIAGNOSIS_TREE',
+  healingRunState: 'GANTRY_E_HEALING_RUN_STATE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

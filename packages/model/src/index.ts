@@ -49,3 +49,5 @@ export * from './api/health-stream.ts';
 export * from './kinds/change.ts';
 export * from './kinds/change-window.ts';
 export * from './api/changes.ts';
+export * from './kinds/healing-policy.ts';
+export * from './kinds/diagnosis-tree.ts';

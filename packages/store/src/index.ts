@@ -28,3 +28,4 @@ export * from './transaction.ts';
 export * from './health-stats-repository.ts';
 export * from './health-stream-repository.ts';
 export * from './change-repository.ts';
+export * from './healing-repository.ts';

@@ -11,6 +11,7 @@ import { EventRepository } from './event-repository.ts';
 import { ExceptionRepository } from './exception-repository.ts';
 import { HealthStatsRepository } from './health-stats-repository.ts';
 import { HealthStreamRepository } from './health-stream-repository.ts';
+import { HealingRepository } from './healing-repository.ts';
 import { HostRepository } from './host-repository.ts';
 import { CorrelationRepository } from './correlation-repository.ts';
 import { InventoryRepository } from './inventory-repository.ts';
@@ -52,6 +53,8 @@ export class Store {
   readonly healthStream: HealthStreamRepository;
   /** Changes' journals, requests and stop-the-line (ADR 0026). */
   readonly changes: ChangeRepository;
+  /** Healing runs and the guardrails' counters (ADR 0032). */
+  readonly healing: HealingRepository;
 
   private constructor(readonly connection: Connection) {
     const { db } = connection;
@@ -83,6 +86,7 @@ export class Store {
     this.healthStats = new HealthStatsRepository(db, connection.dialect);
     this.healthStream = new HealthStreamRepository(db);
     this.changes = new ChangeRepository(db, connection.dialect);
+    this.healing = new HealingRepository(db, connection.dialect);
   }
 
   /** Connects and brings the schema up to date. */

@@ -19,6 +19,8 @@ import { correlationRuleKind } from './correlation-rule.ts';
 import { escalationPolicyKind } from './escalation-policy.ts';
 import { changeKind } from './change.ts';
 import { changeWindowKind } from './change-window.ts';
+import { healingPolicyKind } from './healing-policy.ts';
+import { diagnosisTreeKind } from './diagnosis-tree.ts';
 
 /** The kinds every server registers. A capability adds its kind here, with its schema in this folder. */
 export const builtinKinds: readonly KindDefinition[] = [
@@ -43,4 +45,6 @@ export const builtinKinds: readonly KindDefinition[] = [
   inspectionKind,
   changeKind,
   changeWindowKind,
+  healingPolicyKind,
+  diagnosisTreeKind,
 ];

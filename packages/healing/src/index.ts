@@ -1,0 +1,13 @@
+export * from './ports.ts';
+export * from './reasons.ts';
+export * from './duration.ts';
+export * from './template.ts';
+export * from './cel-references.ts';
+export * from './compile.ts';
+export * from './diagnosis.ts';
+export * from './evidence.ts';
+export * from './policy-index.ts';
+export * from './actuator.ts';
+export * from './healing-controller.ts';
+export * from './admission.ts';
+export { BUILTIN_TREES } from './builtin/trees.ts';
