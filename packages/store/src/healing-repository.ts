@@ -32,7 +32,7 @@ export type NewHealingRun = Omit<
   'version' | 'updatedAt' | 'endedAt' | 'outcome' | 'inFlight'
 >;
 
-/** What a write changes; `endedAt` ends the run (its active key is freed for the next episode). */
+/** What a write changes; `endedAt` ends the run (and takes it out of the in-flight counts). */
 export type HealingRunPatch = Partial<
   Pick<
     StoredHealingRun,
@@ -107,7 +107,7 @@ export class HealingRepository {
     private readonly dialect: Dialect,
   ) {}
 
-  /** Stores a new run, or answers undefined when the policy has a live run for the trigger already. */
+  /** Stores a new run, or answers undefined when the policy has a run for the trigger (episode, entity) already. */
   async create(run: NewHealingRun): Promise<StoredHealingRun | undefined> {
     const row: Row = {
       id: run.id,
@@ -115,7 +115,6 @@ export class HealingRepository {
       policy: run.policy,
       trigger_kind: run.triggerKind,
       trigger_key: run.triggerKey,
-      active_key: activeKey(run.policy, run.triggerKey),
       entity: run.entity,
       domain: run.domain,
       mode: run.mode,
@@ -135,7 +134,7 @@ export class HealingRepository {
     const inserted = await this.db
       .insertInto('healing_runs')
       .values(row)
-      .onConflict((oc) => oc.columns(['team', 'active_key']).doNothing())
+      .onConflict((oc) => oc.columns(['team', 'policy', 'trigger_key']).doNothing())
       .executeTakeFirst();
     return Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 1 ? toRun(row) : undefined;
   }
@@ -156,7 +155,9 @@ export class HealingRepository {
       .selectFrom('healing_runs')
       .selectAll()
       .where('team', '=', team)
-      .where('active_key', '=', activeKey(policy, triggerKey))
+      .where('policy', '=', policy)
+      .where('trigger_key', '=', triggerKey)
+      .where('ended_at', 'is', null)
       .executeTakeFirst();
     return row ? toRun(row) : undefined;
   }
@@ -326,7 +327,6 @@ export class HealingRepository {
     if (patch.domain !== undefined) set.domain = patch.domain;
     if (patch.endedAt !== undefined) {
       set.ended_at = patch.endedAt;
-      set.active_key = null;
       set.in_flight = 0;
     }
     const updated = await tx
@@ -355,10 +355,6 @@ export class HealingRepository {
         .execute();
     return toRun(updated);
   }
-}
-
-function activeKey(policy: string, triggerKey: string): string {
-  return `${policy}/${triggerKey}`;
 }
 
 function toRun(row: Row): StoredHealingRun {

@@ -648,8 +648,6 @@ export interface HealingRunTable {
   policy: string;
   trigger_kind: string;
   trigger_key: string;
-  /** `policy/triggerKey` while the run is live, NULL once it ended: unique per team. */
-  active_key: string | null;
   entity: string;
   domain: string;
   mode: string;

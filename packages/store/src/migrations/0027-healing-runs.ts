@@ -6,9 +6,10 @@ import type { Dialect } from '../dialect.ts';
  * Self-healing (ADR 0032).
  *
  * `healing_runs`: one row per (policy, trigger) episode: the trigger, the diagnosis (path and values), the
- * decisions, actions, verifications, approvals (JSON) and the phase. `active_key` is `policy/triggerKey`
- * while the run has not ended and NULL after, unique per team: one live run per policy and trigger, whatever
- * the servers do. `version` makes every write conditional on what the writer read.
+ * decisions, actions, verifications, approvals (JSON) and the phase. (team, policy, trigger_key) is unique:
+ * one run per policy, trigger episode and entity, ever, whatever the servers do (a run that ended is not
+ * started again for the same episode; a reopened exception is a new episode with a key of its own).
+ * `version` makes every write conditional on what the writer read.
  * `healing_ledger`: the per-entity counters of the guardrails as rows (an action started, failed, healed),
  * counted over a window: a restart resets nothing.
  */
@@ -23,7 +24,6 @@ export function healingRuns(dialect: Dialect): Migration {
         .addColumn('policy', 'varchar(63)', (c) => c.notNull())
         .addColumn('trigger_kind', 'varchar(16)', (c) => c.notNull())
         .addColumn('trigger_key', 'varchar(512)', (c) => c.notNull())
-        .addColumn('active_key', 'varchar(600)')
         .addColumn('entity', 'varchar(400)', (c) => c.notNull())
         .addColumn('domain', 'varchar(400)', (c) => c.notNull())
         .addColumn('mode', 'varchar(16)', (c) => c.notNull())
@@ -41,9 +41,9 @@ export function healingRuns(dialect: Dialect): Migration {
         .addColumn('ended_at', 'varchar(32)')
         .execute();
       await db.schema
-        .createIndex('healing_runs_active')
+        .createIndex('healing_runs_trigger')
         .on('healing_runs')
-        .columns(['team', 'active_key'])
+        .columns(['team', 'policy', 'trigger_key'])
         .unique()
         .execute();
       await db.schema
