@@ -11,3 +11,4 @@ export * from './actuator.ts';
 export * from './healing-controller.ts';
 export * from './admission.ts';
 export { BUILTIN_TREES } from './builtin/trees.ts';
+export * from './resource-ports.ts';
