@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryEventRecorder } from '@gantry/controllers';
 import { Store } from '@gantry/store';
 import { decideApproval, HealingController, type HealingRunData } from './healing-controller.ts';
+import type { ConditionSubject, ConditionSubjects } from './ports.ts';
 import { HealingPhase, HealingReason } from './reasons.ts';
 import {
   FakeActuator,
@@ -46,6 +47,9 @@ describe('healing controller', () => {
 
   /** A controller on the shared store: a new one is a restarted server (nothing in memory carries over). */
   let ids = 0;
+  beforeEach(() => {
+    ids = 0;
+  });
   const controller = () =>
     new HealingController({
       newId: () => `run-${String((ids += 1)).padStart(3, '0')}`,
@@ -315,5 +319,73 @@ describe('healing controller', () => {
     expect(
       await store.healing.ledgerCount(TEAM, 'node-not-ready', 'Node/east/n1', 'action', '2000-01-01'),
     ).toBe(1);
+  });
+
+  it('triggers on a node NotReady that lasts 5 minutes, and verifies by the condition itself', async () => {
+    const subjects = new Map<string, ConditionSubject>();
+    const conditions: ConditionSubjects = {
+      list: () => Promise.resolve([...subjects.values()]),
+    };
+    policies.add(
+      'lasting',
+      nodePolicyInput({ trigger: { condition: { over: 'nodes', condition: '!node.ready', for: '5m' } } }),
+    );
+    subjects.set('n1', {
+      entity: node('n1'),
+      binding: { name: 'n1', ready: false },
+      changedAt: now - 2 * MINUTE,
+    });
+    const c = new HealingController({
+      runs: store.healing,
+      policies,
+      triggers,
+      conditions,
+      evidence,
+      actuator,
+      signals,
+      domains,
+      entities: new FakeEntities(),
+      recorder,
+      now: () => now,
+    });
+    await c.reconcile();
+    expect(await runs()).toEqual([]); // NotReady for 2 minutes only
+    now += 3 * MINUTE;
+    actuator.onStart = () =>
+      subjects.set('n1', { entity: node('n1'), binding: { name: 'n1', ready: true }, changedAt: now });
+    await c.reconcile();
+    expect(actuator.acted.map((s) => s.action.name)).toEqual(['restart-kubelet']);
+    now += 10_000;
+    await c.reconcile();
+    now += 5 * MINUTE;
+    await c.reconcile();
+    expect(await onlyRun()).toMatchObject({ phase: HealingPhase.Healed, triggerKind: 'condition' });
+  });
+
+  it('hands a flapping entity to a person instead of healing it again', async () => {
+    policies.add(
+      'node-not-ready',
+      nodePolicyInput({ guardrails: { mode: 'Act', flapping: { healed: 2, window: '1h' } } }),
+    );
+    let current = '';
+    actuator.onStart = () => triggers.resolve(current);
+    for (const id of ['e1', 'e2']) {
+      current = id;
+      triggers.openException(id, [node('n1')], 'NodeNotReady on n1', new Date(now).toISOString());
+      await controller().reconcile();
+      now += 10_000;
+      await controller().reconcile();
+      now += 5 * MINUTE;
+      await controller().reconcile();
+    }
+    expect((await runs()).map((r) => r.phase)).toEqual([HealingPhase.Healed, HealingPhase.Healed]);
+    triggers.openException('e3', [node('n1')], 'NodeNotReady on n1', new Date(now).toISOString());
+    await controller().reconcile();
+    expect((await runs()).find((r) => r.triggerKey.startsWith('exception/e3/'))).toMatchObject({
+      phase: HealingPhase.Escalated,
+      reason: HealingReason.Flapping,
+    });
+    expect(actuator.acted).toHaveLength(2);
+    expect(actuator.pages[0]!.details).toMatchObject({ trigger: { id: 'e3' } });
   });
 });
