@@ -12,3 +12,4 @@ export * from './healing-controller.ts';
 export * from './admission.ts';
 export { BUILTIN_TREES } from './builtin/trees.ts';
 export * from './resource-ports.ts';
+export * from './store-ports.ts';
