@@ -13,3 +13,4 @@ export * from './admission.ts';
 export { BUILTIN_TREES } from './builtin/trees.ts';
 export * from './resource-ports.ts';
 export * from './store-ports.ts';
+export * from './healing-loop.ts';
