@@ -3,6 +3,7 @@ import { createCelEngine } from '@gantry/delivery';
 import { SYSTEM_PRINCIPAL } from '@gantry/identity';
 import {
   builtinKinds,
+  ConflictError,
   ErrorCodes,
   KindRegistry,
   type ChangeSpec,
@@ -14,7 +15,11 @@ import { Store } from '@gantry/store';
 import { createChangeActuator, HEALING_RUN_LABEL, healingChangeName } from './actuator.ts';
 import { registerHealingAdmission } from './admission.ts';
 import type { HealingActionRequest, HealingNotifier } from './ports.ts';
-import { createResourceChangeSubmitter, createResourceSilenceCreator } from './resource-ports.ts';
+import {
+  createExceptionOutcomePort,
+  createResourceChangeSubmitter,
+  createResourceSilenceCreator,
+} from './resource-ports.ts';
 import { node, nodePolicyInput, policySpec, TEAM } from './test-support.ts';
 
 const ADMIN = { principal: SYSTEM_PRINCIPAL, source: 'test' };
@@ -178,5 +183,25 @@ describe('healing actions on the resource API', () => {
       }),
     ).rejects.toMatchObject({ status: 422, code: ErrorCodes.healingPolicy });
     expect((await resources.list(ADMIN, 'HealingPolicy', { team: TEAM })).items).toEqual([]);
+  });
+
+  it('marks a healed exception mitigated, and takes one that resolved meanwhile as it is', async () => {
+    const calls: string[] = [];
+    const port = createExceptionOutcomePort({
+      mitigate: (_caller, team, id, reason) => {
+        calls.push(`${team}/${id}: ${reason}`);
+        if (id === 'gone') return Promise.reject(new ConflictError('resolved', ErrorCodes.exceptionState));
+        if (id === 'broken') return Promise.reject(new Error('database gone'));
+        return Promise.resolve({});
+      },
+    });
+    await port.markHealed(TEAM, 'e1', 'healed by node-not-ready');
+    await port.markHealed(TEAM, 'gone', 'healed');
+    await expect(port.markHealed(TEAM, 'broken', 'healed')).rejects.toThrow('database gone');
+    expect(calls).toEqual([
+      `${TEAM}/e1: healed by node-not-ready`,
+      `${TEAM}/gone: healed`,
+      `${TEAM}/broken: healed`,
+    ]);
   });
 });

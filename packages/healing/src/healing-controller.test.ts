@@ -29,6 +29,7 @@ describe('healing controller', () => {
   let signals: FakeSignals;
   let domains: FakeDomains;
   let recorder: MemoryEventRecorder;
+  let healed: string[];
   const evidence = kubeletDownEvidence();
 
   beforeEach(async () => {
@@ -40,6 +41,7 @@ describe('healing controller', () => {
     signals = new FakeSignals();
     domains = new FakeDomains();
     recorder = new MemoryEventRecorder();
+    healed = [];
   });
   afterEach(async () => {
     await store.close();
@@ -61,6 +63,12 @@ describe('healing controller', () => {
       signals,
       domains,
       entities: new FakeEntities(),
+      outcomes: {
+        markHealed: (team, id) => {
+          healed.push(`${team}/${id}`);
+          return Promise.resolve();
+        },
+      },
       recorder,
       now: () => now,
       pollMs: 10_000,

@@ -701,7 +701,6 @@ export class HealingController {
       HealingReason.ActionStarted,
       `policy ${run.policy} runs ${actionName}`,
     );
-    await this.#activity(claimed.run, next, `healing runs ${actionName}`);
     return this.#startAction(claimed.run, next, policy, record, action);
   }
 
@@ -1014,7 +1013,6 @@ export class HealingController {
     this.#known.delete(`${run.team}/${run.policy}/${run.triggerKey}`);
     if (phase !== HealingPhase.Escalated)
       this.#event(run.team, data.trigger.entity, 'Normal', reason, `${phase}: ${message}`);
-    await this.#activity(written, next, `healing ${phase.toLowerCase()}: ${message}`);
     return written;
   }
 
@@ -1093,16 +1091,6 @@ export class HealingController {
 
   #decision(data: HealingRunData, stage: HealingStage, reason: HealingReason, message: string): void {
     data.decisions = [...data.decisions, { at: this.#iso(), stage, reason, message }];
-  }
-
-  async #activity(run: StoredHealingRun, data: HealingRunData, message: string): Promise<void> {
-    if (data.trigger.kind !== 'exception' || !this.#deps.outcomes) return;
-    await this.#deps.outcomes.recordActivity(run.team, data.trigger.id, message, {
-      healingRun: run.id,
-      policy: run.policy,
-      phase: run.phase,
-      reason: run.reason,
-    });
   }
 
   #event(

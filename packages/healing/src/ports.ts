@@ -182,13 +182,10 @@ export interface SilenceCreator {
   ): Promise<{ ok: true } | { ok: false; reason: string; message: string }>;
 }
 
-/** What healing writes on the exception it worked on: a timeline entry, and mitigated when healed. */
+/**
+ * What healing does to the exception it healed: marks it mitigated (its Gantry events, regarding the
+ * entity, are on the exception's timeline already: the timeline shows the events of its entities).
+ */
 export interface HealingOutcomePort {
-  recordActivity(
-    team: string,
-    exceptionId: string,
-    message: string,
-    details: Record<string, unknown>,
-  ): Promise<void>;
   markHealed(team: string, exceptionId: string, message: string): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import { SYSTEM_PRINCIPAL, type Caller } from '@gantry/identity';
 import { API_VERSION, ErrorCodes, isGantryError, type ChangeStatus, type Resource } from '@gantry/model';
 import type { ResourceService } from '@gantry/resources';
-import type { ChangeSubmitter, SilenceCreator } from './ports.ts';
+import type { ChangeSubmitter, HealingOutcomePort, SilenceCreator } from './ports.ts';
 
 /** Who healing writes as: the system, named after the controller (audit entries say `controller/healing`). */
 export const HEALING_CALLER: Caller = { principal: SYSTEM_PRINCIPAL, source: 'controller/healing' };
@@ -82,6 +82,26 @@ export function createResourceSilenceCreator(
       } catch (error) {
         if (isGantryError(error) && error.code === ErrorCodes.alreadyExists) return { ok: true };
         return failure(error);
+      }
+    },
+  };
+}
+
+/**
+ * Marks a healed exception mitigated through the exception service (its lifecycle rules and audit). An
+ * exception that resolved by itself meanwhile cannot be mitigated: that is not an error for healing.
+ */
+export function createExceptionOutcomePort(
+  exceptions: { mitigate(caller: Caller, team: string, id: string, reason?: string): Promise<unknown> },
+  caller: Caller = HEALING_CALLER,
+): HealingOutcomePort {
+  return {
+    async markHealed(team, exceptionId, message) {
+      try {
+        await exceptions.mitigate(caller, team, exceptionId, message.slice(0, 2000));
+      } catch (error) {
+        if (isGantryError(error) && error.code === ErrorCodes.exceptionState) return;
+        throw error;
       }
     },
   };
