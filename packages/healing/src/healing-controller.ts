@@ -1104,7 +1104,7 @@ export class HealingController {
       kind: entity.kind,
       name: entity.name,
       team,
-      ...(entity.cluster ? { cluster: `${team}/${entity.cluster}` } : {}),
+      ...(entity.cluster ? { cluster: entity.cluster } : {}),
       ...(entity.namespace ? { namespace: entity.namespace } : {}),
     };
     this.#deps.recorder.record({ type, reason, message, regarding, actor: ACTOR });
