@@ -135,11 +135,12 @@ export class HealingController {
   readonly #deps: HealingControllerDeps;
   readonly #newId: () => string;
   readonly #pollMs: number;
-  /** Live runs this instance knows of, so a tick does not try to insert them again. */
+  /** Runs this instance created or found, so a pass does not try to insert them again. */
   readonly #known = new Set<string>();
-  /** When a lasting condition was first seen true without a transition time (memory only). */
+  /** The compiled policies of the last pass, indexed for matching and by team/name. */
   #index: PolicyIndex | undefined;
   #policies: readonly CompiledPolicy[] = [];
+  #byName = new Map<string, CompiledPolicy>();
 
   constructor(deps: HealingControllerDeps) {
     this.#deps = deps;
@@ -161,6 +162,7 @@ export class HealingController {
     const policies = await this.#deps.policies.policies();
     if (!this.#index || policies !== this.#policies) {
       this.#index = new PolicyIndex(policies);
+      this.#byName = new Map(policies.map((policy) => [`${policy.team}/${policy.name}`, policy]));
       this.#policies = policies;
     }
     return this.#index;
@@ -169,12 +171,13 @@ export class HealingController {
   // Stage: match.
   async #match(outcome: HealingPassOutcome): Promise<void> {
     const index = await this.#policyIndex();
+    const seen = new Set<string>();
     const now = this.#deps.now();
     const triggers = (await this.#deps.triggers.active(now)).filter((trigger) => trigger.active);
     for (const trigger of triggers)
       for (const { policy, entity } of index.match(trigger)) {
         outcome.matched += 1;
-        await this.#create(policy, trigger, entity, outcome);
+        await this.#create(policy, trigger, entity, outcome, seen);
       }
     if (this.#deps.conditions)
       for (const policy of index.conditionPolicies) {
@@ -195,9 +198,11 @@ export class HealingController {
             binding: subject.binding,
             alerts: [],
           };
-          await this.#create(policy, trigger, subject.entity, outcome);
+          await this.#create(policy, trigger, subject.entity, outcome, seen);
         }
       }
+    // Forget triggers no longer active: their runs exist (the key is unique), nothing to insert again.
+    for (const key of this.#known) if (!seen.has(key)) this.#known.delete(key);
   }
 
   async #create(
@@ -205,9 +210,11 @@ export class HealingController {
     trigger: HealingTriggerView,
     entity: HealingEntity,
     outcome: HealingPassOutcome,
+    seen: Set<string>,
   ): Promise<void> {
     const triggerKey = `${trigger.kind}/${trigger.id}/${trigger.since}/${entityKey(entity)}`;
     const known = `${policy.team}/${policy.name}/${triggerKey}`;
+    seen.add(known);
     if (this.#known.has(known)) return;
     const at = this.#iso();
     const data: HealingRunData = {
@@ -273,14 +280,10 @@ export class HealingController {
       outcome.advanced += 1;
       run = next;
     }
-    if (run && TERMINAL_PHASES.has(run.phase))
-      this.#known.delete(`${run.team}/${run.policy}/${run.triggerKey}`);
   }
 
   async #step(run: StoredHealingRun): Promise<StoredHealingRun | undefined | 'superseded'> {
-    const policy = (await this.#deps.policies.policies()).find(
-      (p) => p.team === run.team && p.name === run.policy,
-    );
+    const policy = this.#byName.get(`${run.team}/${run.policy}`);
     const data = run.data as unknown as HealingRunData;
     if (!policy)
       return this.#end(
@@ -1010,7 +1013,6 @@ export class HealingController {
       ledger,
     );
     if (!written) return 'superseded';
-    this.#known.delete(`${run.team}/${run.policy}/${run.triggerKey}`);
     if (phase !== HealingPhase.Escalated)
       this.#event(run.team, data.trigger.entity, 'Normal', reason, `${phase}: ${message}`);
     return written;

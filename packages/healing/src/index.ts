@@ -14,3 +14,4 @@ export { BUILTIN_TREES } from './builtin/trees.ts';
 export * from './resource-ports.ts';
 export * from './store-ports.ts';
 export * from './healing-loop.ts';
+export * from './healing-service.ts';
