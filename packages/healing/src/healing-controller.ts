@@ -173,7 +173,9 @@ export class HealingController {
     const index = await this.#policyIndex();
     const seen = new Set<string>();
     const now = this.#deps.now();
-    const triggers = (await this.#deps.triggers.active(now)).filter((trigger) => trigger.active);
+    const triggers = (await this.#deps.triggers.active(now, index.interest)).filter(
+      (trigger) => trigger.active,
+    );
     for (const trigger of triggers)
       for (const { policy, entity } of index.match(trigger)) {
         outcome.matched += 1;

@@ -1,6 +1,6 @@
 import { matchesSelector } from '@gantry/model';
 import type { CompiledPolicy } from './compile.ts';
-import type { HealingEntity, HealingTriggerView } from './ports.ts';
+import type { HealingEntity, HealingTriggerView, TriggerInterest } from './ports.ts';
 
 export interface PolicyMatch {
   policy: CompiledPolicy;
@@ -15,6 +15,8 @@ export interface PolicyMatch {
 export class PolicyIndex {
   readonly #byTeamKind = new Map<string, CompiledPolicy[]>();
   readonly #conditions: CompiledPolicy[] = [];
+  /** The teams with policies of each trigger kind. */
+  readonly interest: TriggerInterest;
 
   constructor(policies: readonly CompiledPolicy[]) {
     for (const policy of policies) {
@@ -28,6 +30,13 @@ export class PolicyIndex {
       list.push(policy);
       this.#byTeamKind.set(key, list);
     }
+    const teams = (kind: string) =>
+      new Set(
+        [...this.#byTeamKind.keys()]
+          .filter((key) => key.endsWith(`/${kind}`))
+          .map((key) => key.slice(0, key.lastIndexOf('/'))),
+      );
+    this.interest = { exception: teams('exception'), alert: teams('alert'), risk: teams('risk') };
   }
 
   /** The policies (and, for each, the trigger's entities it heals) that a trigger matches. */

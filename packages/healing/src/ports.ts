@@ -46,9 +46,12 @@ export interface HealingTriggerView {
   alerts: { labels: Record<string, string>; state: 'firing' | 'resolved' }[];
 }
 
+/** The teams that have policies for each kind of trigger: a source reads only what could match. */
+export type TriggerInterest = Readonly<Record<Exclude<TriggerKind, 'condition'>, ReadonlySet<string>>>;
+
 /** Exceptions, alerts and risks that are active now (level-triggered), and one of them read again. */
 export interface TriggerSource {
-  active(now: number): Promise<HealingTriggerView[]>;
+  active(now: number, interest: TriggerInterest): Promise<HealingTriggerView[]>;
   get(team: string, kind: TriggerKind, id: string): Promise<HealingTriggerView | undefined>;
 }
 

@@ -1,8 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ExceptionRecord, NodeSummary } from '@gantry/model';
-import { Store, type ExceptionAlert, type HostRow } from '@gantry/store';
+import type { ExceptionRecord, NodeSummary, Risk } from '@gantry/model';
+import { Store, type ExceptionAlert, type HostRow, type StoredAlert } from '@gantry/store';
 import {
+  combineTriggerSources,
+  createAlertTriggerSource,
   createExceptionTriggerSource,
+  createInventoryEntityReader,
+  createRiskTriggerSource,
   createInventoryConditionSubjects,
   createInventoryDomainHealth,
   createInventoryEntityResolver,
@@ -210,7 +214,7 @@ describe('store-backed healing ports', () => {
       },
       entities: createInventoryEntityResolver(deps),
     });
-    const active = await source.active(T0);
+    const active = await source.active(T0, { exception: new Set([TEAM]), alert: new Set(), risk: new Set() });
     expect(active.map((t) => t.id)).toEqual(['e1']);
     expect(active[0]).toMatchObject({
       since: new Date(T0).toISOString(),
@@ -242,5 +246,85 @@ describe('store-backed healing ports', () => {
       },
     ]);
     expect((await source.get(TEAM, 'exception', 'e2'))?.active).toBe(false);
+  });
+
+  it('turns firing alerts and open risks of interested teams into triggers; combined, each answers for its kind', async () => {
+    const alert = {
+      team: TEAM,
+      fingerprint: 'f1',
+      labels: { alertname: 'KubeNodeNotReady', node: 'n0' },
+      annotations: {},
+      startsAt: new Date(T0 - MINUTE).toISOString(),
+      endsAt: new Date(T0 + 4 * MINUTE).toISOString(),
+      updatedAt: new Date(T0).toISOString(),
+      generatorURL: '',
+      source: 'rule',
+      entities: { cluster: 'east', node: 'n0' },
+      seq: 1,
+    } as unknown as StoredAlert;
+    const queried: string[] = [];
+    const resolver = createInventoryEntityResolver(deps);
+    const alerts = createAlertTriggerSource({
+      alerts: {
+        query: (q) => {
+          queried.push(...(q.teams ?? []));
+          return Promise.resolve({ items: [alert] });
+        },
+        get: () => Promise.resolve(alert),
+      },
+      entities: resolver,
+    });
+    const risks = createRiskTriggerSource({
+      risks: {
+        list: () =>
+          Promise.resolve({
+            items: [
+              {
+                id: 'r1',
+                team: TEAM,
+                source: { kind: 'Inspection', name: 'disks', check: 'fill' },
+                key: 'n1',
+                title: 'disk filling on n1',
+                score: 90,
+                entities: [{ kind: 'Node', name: 'n1', cluster: 'east' }],
+                details: {},
+                state: 'open',
+                firstSeenAt: new Date(T0).toISOString(),
+                lastSeenAt: new Date(T0).toISOString(),
+              } as Risk,
+            ],
+          }),
+        get: () => Promise.resolve(undefined),
+      },
+      entities: resolver,
+    });
+    const all = combineTriggerSources([alerts, risks]);
+    const none = await all.active(T0, { exception: new Set(), alert: new Set(), risk: new Set() });
+    expect(none).toEqual([]);
+    expect(queried).toEqual([]);
+    const found = await all.active(T0, {
+      exception: new Set(),
+      alert: new Set([TEAM]),
+      risk: new Set([TEAM]),
+    });
+    expect(found.map((t) => [t.kind, t.id, t.active, t.entities.map((e) => e.name)])).toEqual([
+      ['alert', 'f1', true, ['n0']],
+      ['risk', 'r1', true, ['n1']],
+    ]);
+    expect(found[0]!.binding).toMatchObject({ labels: { alertname: 'KubeNodeNotReady' }, state: 'firing' });
+    expect(found[1]!.binding).toMatchObject({ score: 90, check: 'fill' });
+    expect((await all.get(TEAM, 'alert', 'f1'))?.kind).toBe('alert');
+    expect(await all.get(TEAM, 'risk', 'zz')).toBeUndefined();
+  });
+
+  it('reads an entity again for verification', async () => {
+    const reader = createInventoryEntityReader(deps);
+    const entity = { kind: 'Node' as const, name: 'n0', cluster: 'east', domain: 'r1', labels: {} };
+    expect(await reader.read(TEAM, entity)).toMatchObject({
+      name: 'n0',
+      ready: false,
+      conditions: { Ready: 'False' },
+    });
+    expect(await reader.read(TEAM, { ...entity, name: 'missing' })).toBeUndefined();
   });
 });

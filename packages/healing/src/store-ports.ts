@@ -10,9 +10,15 @@ import {
   type ExceptionRecord,
   type NodeSummary,
   type Resource,
+  type Risk,
+  type WorkloadSummary,
 } from '@gantry/model';
+import { alertState } from '@gantry/store';
 import type {
+  AlertRepository,
   ExceptionRepository,
+  RiskRepository,
+  StoredAlert,
   HostRepository,
   HostRow,
   InventoryRepository,
@@ -22,6 +28,7 @@ import type {
   ConditionSubject,
   ConditionSubjects,
   DomainHealth,
+  EntityReader,
   HealingEntity,
   HealingTriggerView,
   SignalHealth,
@@ -225,12 +232,12 @@ export function createStoreSignalHealth(
   };
 }
 
-/** Maps an exception's entity references onto healing entities, with labels, domain and host. */
+/** Maps entity references (of an exception, an alert, a risk) onto healing entities, with labels, domain and host. */
 export interface EntityResolver {
   resolve(
     team: string,
     refs: readonly EntityRefRecord[],
-    exception: ExceptionRecord,
+    exception?: ExceptionRecord,
   ): Promise<HealingEntity[]>;
 }
 
@@ -277,9 +284,9 @@ export function createInventoryEntityResolver(deps: InventoryDeps): EntityResolv
           entities.push({ kind: 'Application', name: ref.name, domain: '', labels: {} });
         }
       }
-      const shared = exception.correlationReason?.shared;
+      const shared = exception?.correlationReason?.shared;
       const level = shared?.['domain'];
-      if (exception.correlationReason?.ruleKind === 'Topology' && (level === 'rack' || level === 'zone')) {
+      if (exception?.correlationReason?.ruleKind === 'Topology' && (level === 'rack' || level === 'zone')) {
         const name = shared?.[level] ?? '';
         if (name) entities.push({ kind: 'Domain', name, domain: name, labels: { level, ...shared } });
       }
@@ -318,13 +325,15 @@ export function createExceptionTriggerSource(deps: {
     };
   };
   return {
-    async active() {
+    async active(_now, interest) {
       const views: HealingTriggerView[] = [];
+      if (interest.exception.size === 0) return views;
       let after = 0;
       for (;;) {
         const page = await deps.exceptions.unresolved(after, 500);
         for (const record of page.items)
-          if (ACTIVE_EXCEPTION_STATES.has(record.state)) views.push(await view(record));
+          if (ACTIVE_EXCEPTION_STATES.has(record.state) && interest.exception.has(record.team))
+            views.push(await view(record));
         if (page.items.length < 500) break;
         after = page.lastSeq;
       }
@@ -334,6 +343,160 @@ export function createExceptionTriggerSource(deps: {
       if (kind !== 'exception') return undefined;
       const record = await deps.exceptions.get(team, id);
       return record ? view(record) : undefined;
+    },
+  };
+}
+
+/** An alert's entities as references: its node (in its cluster), its application. */
+function alertRefs(alert: Pick<StoredAlert, 'entities'>): EntityRefRecord[] {
+  const refs: EntityRefRecord[] = [];
+  const { cluster, node, application } = alert.entities;
+  if (node && cluster) refs.push({ kind: 'Node', name: node, cluster });
+  if (application) refs.push({ kind: 'Application', name: application });
+  return refs;
+}
+
+/**
+ * Firing alerts as triggers, of the teams that have alert policies only; an alert's episode is its
+ * `startsAt` (an alert that fires again after it resolved is a new trigger). A resolved alert is never active.
+ */
+export function createAlertTriggerSource(deps: {
+  alerts: Pick<AlertRepository, 'query' | 'get'>;
+  entities: EntityResolver;
+  /** Most alerts read per team and pass. */
+  limit?: number;
+}): TriggerSource {
+  const view = async (alert: StoredAlert, now: string): Promise<HealingTriggerView> => {
+    const state = alertState(alert, now);
+    return {
+      kind: 'alert',
+      team: alert.team,
+      id: alert.fingerprint,
+      active: state === 'firing',
+      since: alert.startsAt,
+      entities: await deps.entities.resolve(alert.team, alertRefs(alert)),
+      binding: {
+        fingerprint: alert.fingerprint,
+        labels: alert.labels,
+        annotations: alert.annotations,
+        state,
+      },
+      alerts: [{ labels: alert.labels, state }],
+    };
+  };
+  return {
+    async active(now, interest) {
+      const iso = new Date(now).toISOString();
+      const views: HealingTriggerView[] = [];
+      for (const team of interest.alert) {
+        const page = await deps.alerts.query({
+          teams: [team],
+          state: 'firing',
+          now: iso,
+          limit: deps.limit ?? 5000,
+        });
+        for (const alert of page.items) views.push(await view(alert, iso));
+      }
+      return views;
+    },
+    async get(team, kind, id) {
+      if (kind !== 'alert') return undefined;
+      const alert = await deps.alerts.get(team, id);
+      return alert ? view(alert, new Date().toISOString()) : undefined;
+    },
+  };
+}
+
+/** Open risks as triggers, of the teams that have risk policies only; a gone risk is never active. */
+export function createRiskTriggerSource(deps: {
+  risks: Pick<RiskRepository, 'list' | 'get'>;
+  entities: EntityResolver;
+  limit?: number;
+}): TriggerSource {
+  const view = async (risk: Risk): Promise<HealingTriggerView> => ({
+    kind: 'risk',
+    team: risk.team,
+    id: risk.id,
+    active: risk.state === 'open',
+    since: risk.firstSeenAt,
+    entities: await deps.entities.resolve(
+      risk.team,
+      risk.entities.flatMap((e) =>
+        e.kind === 'Node' || e.kind === 'Application' || e.kind === 'Host' ? [e as EntityRefRecord] : [],
+      ),
+    ),
+    binding: {
+      id: risk.id,
+      title: risk.title,
+      score: risk.score,
+      source: risk.source.name,
+      sourceKind: risk.source.kind,
+      check: risk.source.check,
+      entities: risk.entities,
+    },
+    alerts: [],
+  });
+  return {
+    async active(_now, interest) {
+      const views: HealingTriggerView[] = [];
+      for (const team of interest.risk) {
+        const page = await deps.risks.list({ team, state: 'open', limit: deps.limit ?? 5000 });
+        for (const risk of page.items) views.push(await view(risk));
+      }
+      return views;
+    },
+    async get(team, kind, id) {
+      if (kind !== 'risk') return undefined;
+      const risk = await deps.risks.get(team, id);
+      return risk ? view(risk) : undefined;
+    },
+  };
+}
+
+/** Several trigger sources as one: each answers for its own kind. */
+export function combineTriggerSources(sources: readonly TriggerSource[]): TriggerSource {
+  return {
+    async active(now, interest) {
+      return (await Promise.all(sources.map((source) => source.active(now, interest)))).flat();
+    },
+    async get(team, kind, id) {
+      for (const source of sources) {
+        const found = await source.get(team, kind, id);
+        if (found) return found;
+      }
+      return undefined;
+    },
+  };
+}
+
+/** The entity read again for verification: a node's or host's condition binding, a workload's replicas. */
+export function createInventoryEntityReader(deps: InventoryDeps): EntityReader {
+  const subjects = createInventoryConditionSubjects(deps);
+  return {
+    async read(team, entity) {
+      if (entity.kind === 'Node' || entity.kind === 'Host') {
+        const all = await subjects.list(team, entity.kind === 'Node' ? 'nodes' : 'hosts');
+        return all.find((s) => s.entity.name === entity.name && s.entity.cluster === entity.cluster)?.binding;
+      }
+      if (entity.kind === 'Workload' && entity.cluster) {
+        const page = await deps.inventory.list<WorkloadSummary>({
+          kind: entity.workloadKind ?? 'Deployment',
+          clusters: [`${team}/${entity.cluster}`],
+          ...(entity.namespace !== undefined ? { namespace: entity.namespace } : {}),
+          name: entity.name,
+          limit: 1,
+        });
+        const item = page.items[0];
+        return item
+          ? {
+              name: entity.name,
+              desired: item.data.desired,
+              ready: item.data.ready,
+              available: item.data.available,
+            }
+          : undefined;
+      }
+      return undefined;
     },
   };
 }
