@@ -205,8 +205,15 @@ describe('healing controller', () => {
       reason: HealingReason.DomainUnhealthy,
       message: '5 of 10 in topology.gantry.dev/rack=r1 are healthy, under 0.8: frozen',
     });
+    // A second node of the frozen rack: frozen too, and its page shares the rack's key (one page).
+    triggers.openException('e4', [node('n4', 'r1')]);
+    await controller().reconcile();
     expect(actuator.acted).toEqual([]);
-    expect(actuator.pages.length).toBe(3);
+    const keys = actuator.pages.map((p) => p.key);
+    expect(keys).toHaveLength(4);
+    expect(new Set(keys).size).toBe(3);
+    expect(keys[3]).toBe(keys[2]);
+    expect(keys[2]).toMatch(/^healing\/node-not-ready\/freeze\/DomainUnhealthy\/r1\/\d+$/);
   });
 
   it('never has more in flight than the policy and the domain allow', async () => {

@@ -975,9 +975,15 @@ export class HealingController {
     if (ended === 'superseded' || !ended) return ended;
     this.#event(run.team, data.trigger.entity, 'Warning', HealingReason.Escalated, `${reason}: ${message}`);
     if (action && policy.spec.guardrails.mode === 'Act') {
-      // The page's key is the run's: a repeat after a crash enqueues nothing more (the outbox dedups).
+      // The page's key is the run's: a repeat after a crash enqueues nothing more (the outbox dedups). A
+      // freeze concerns the whole domain: its runs share one key per hour, so 400 frozen nodes are one page.
+      const collective =
+        reason === HealingReason.SignalsUntrusted || reason === HealingReason.DomainUnhealthy;
+      const hour = Math.floor(this.#deps.now() / 3_600_000);
       await this.#deps.actuator.start({
-        key: `healing/${run.id}/page`,
+        key: collective
+          ? `healing/${run.policy}/freeze/${reason}/${run.domain || run.entity}/${hour}`
+          : `healing/${run.id}/page`,
         team: run.team,
         policy: run.policy,
         runId: run.id,
