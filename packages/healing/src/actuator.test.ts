@@ -13,7 +13,7 @@ import {
 import { ResourceService } from '@gantry/resources';
 import { Store } from '@gantry/store';
 import { createChangeActuator, HEALING_RUN_LABEL, healingChangeName } from './actuator.ts';
-import { registerHealingAdmission } from './admission.ts';
+import { createResourcePolicySource, registerHealingAdmission } from './admission.ts';
 import type { HealingActionRequest, HealingNotifier } from './ports.ts';
 import {
   createExceptionOutcomePort,
@@ -203,5 +203,29 @@ describe('healing actions on the resource API', () => {
       `${TEAM}/gone: healed`,
       `${TEAM}/broken: healed`,
     ]);
+  });
+
+  it('serves the compiled policies from the resources, compiling again only when a policy or tree changed', async () => {
+    const source = createResourcePolicySource({ repository: store.resources, engine: createCelEngine() });
+    const body = (mode: string) => ({
+      apiVersion: 'gantry.dev/v1alpha1',
+      kind: 'HealingPolicy',
+      metadata: { name: 'node-not-ready', team: TEAM },
+      spec: nodePolicyInput({ guardrails: { mode } }),
+    });
+    await resources.create(ADMIN, 'HealingPolicy', TEAM, body('Shadow'));
+    const first = await source.policies();
+    expect(first.map((p) => [p.name, p.spec.guardrails.mode])).toEqual([['node-not-ready', 'Shadow']]);
+    expect(source.tree(TEAM, 'builtin/node-not-ready')?.root).toBe('still-not-ready');
+    await actuator().start(request('cordon-drain')); // a Change written: another kind
+    expect(await source.policies()).toBe(first);
+    const current = await resources.get(ADMIN, 'HealingPolicy', TEAM, 'node-not-ready');
+    await resources.replace(ADMIN, 'HealingPolicy', TEAM, 'node-not-ready', {
+      ...body('Act'),
+      metadata: { ...body('Act').metadata, resourceVersion: current.metadata.resourceVersion },
+    });
+    const second = await source.policies();
+    expect(second).not.toBe(first);
+    expect(second[0]!.spec.guardrails.mode).toBe('Act');
   });
 });

@@ -93,6 +93,7 @@ export function createResourcePolicySource(deps: {
   let trees = new Map<string, CompiledTree>();
   let policies: readonly CompiledPolicy[] = [];
   let version = -1;
+  let signature = '';
   const invalid = new Map<string, string>();
   const readAll = async <T>(kind: string): Promise<Resource<T>[]> => {
     const items: Resource<T>[] = [];
@@ -108,14 +109,25 @@ export function createResourcePolicySource(deps: {
     const first = await deps.repository.list({ kind: 'HealingPolicy', limit: 1 });
     if (first.resourceVersion === version) return;
     version = first.resourceVersion;
+    const treeItems = await readAll<DiagnosisTreeSpec>('DiagnosisTree');
+    const policyItems = await readAll<HealingPolicySpec>('HealingPolicy');
+    // Any write moves the resource version; only a change of these kinds' objects compiles again (and
+    // gives the controller a new list, so it rebuilds its index).
+    const next = [...treeItems, ...policyItems]
+      .map(
+        (item) => `${item.kind}/${item.metadata.team}/${item.metadata.name}@${item.metadata.resourceVersion}`,
+      )
+      .join(',');
+    if (next === signature) return;
+    signature = next;
     const nextTrees = new Map<string, CompiledTree>();
-    for (const item of await readAll<DiagnosisTreeSpec>('DiagnosisTree')) {
+    for (const item of treeItems) {
       const compiled = compileTree(deps.engine, item.metadata.name, item.spec);
       if (compiled.ok) nextTrees.set(`${item.metadata.team}/${item.metadata.name}`, compiled.value);
     }
     invalid.clear();
     const nextPolicies: CompiledPolicy[] = [];
-    for (const item of await readAll<HealingPolicySpec>('HealingPolicy')) {
+    for (const item of policyItems) {
       const team = item.metadata.team ?? '';
       const lookup = (name: string) => builtins.get(name) ?? nextTrees.get(`${team}/${name}`);
       const compiled = compilePolicy(deps.engine, team, item.metadata.name, item.spec, lookup);
