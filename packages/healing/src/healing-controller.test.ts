@@ -4,6 +4,7 @@ import { Store } from '@gantry/store';
 import { decideApproval, HealingController, type HealingRunData } from './healing-controller.ts';
 import type { ConditionSubject, ConditionSubjects } from './ports.ts';
 import { HealingPhase, HealingReason } from './reasons.ts';
+import { shadowScorecard } from './shadow-scorecard.ts';
 import {
   FakeActuator,
   FakeDomains,
@@ -138,6 +139,21 @@ describe('healing controller', () => {
     expect(run.message).toBe('shadow mode: would run restart-kubelet on Node/east/n1');
     expect(run.data.chosen).toBe('restart-kubelet');
     expect(actuator.starts).toEqual([]);
+
+    // Scored against what happened: one more shadow run whose trigger resolved by itself.
+    triggers.openException('e2', [node('n2', 'r2')]);
+    await controller().reconcile();
+    triggers.resolve('e2');
+    expect(await shadowScorecard(await runs(), triggers)).toEqual([
+      {
+        policy: 'shadow',
+        runs: 2,
+        wouldRun: { 'restart-kubelet': 2 },
+        resolvedWithoutAction: 1,
+        stillActive: 1,
+        diagnosisIncomplete: 0,
+      },
+    ]);
   });
 
   it('climbs the ladder on failure, and the retry budget survives a restart', async () => {

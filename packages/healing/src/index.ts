@@ -15,3 +15,4 @@ export * from './resource-ports.ts';
 export * from './store-ports.ts';
 export * from './healing-loop.ts';
 export * from './healing-service.ts';
+export * from './shadow-scorecard.ts';
