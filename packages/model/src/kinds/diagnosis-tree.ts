@@ -167,7 +167,7 @@ export const DiagnosisStep = Type.Object(
   {
     name: Name('Unique within the tree.'),
     description: Type.Optional(Type.String({ maxLength: 2000 })),
-    branches: Type.Array(DiagnosisBranch, { minItems: 0, maxItems: 50 }),
+    branches: Type.Array(DiagnosisBranch, { maxItems: 50, default: [] }),
     otherwise: DiagnosisOutcome,
   },
   { additionalProperties: false },
@@ -178,7 +178,7 @@ export const DiagnosisTreeSpec = Type.Object(
   {
     description: Type.Optional(Type.String({ maxLength: 2000 })),
     subject: StringEnum(DIAGNOSIS_SUBJECTS, { description: 'The kind of entity the tree diagnoses.' }),
-    evidence: Type.Array(DiagnosisEvidence, { maxItems: 100 }),
+    evidence: Type.Array(DiagnosisEvidence, { maxItems: 100, default: [] }),
     root: Name('The first step.'),
     steps: Type.Array(DiagnosisStep, { minItems: 1, maxItems: 100 }),
   },
