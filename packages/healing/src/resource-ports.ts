@@ -1,5 +1,17 @@
 import { SYSTEM_PRINCIPAL, type Caller } from '@gantry/identity';
-import { API_VERSION, ErrorCodes, isGantryError, type ChangeStatus, type Resource } from '@gantry/model';
+import {
+  API_VERSION,
+  ErrorCodes,
+  isGantryError,
+  type ChangeStatus,
+  type CreateJobRunRequest,
+  type JobOutputPage,
+  type JobRun,
+  type JobRunWithTargets,
+  type Resource,
+} from '@gantry/model';
+import type { EvidenceResult } from './diagnosis.ts';
+import type { DiagnosticJobRunner } from './evidence.ts';
 import type { ResourceService } from '@gantry/resources';
 import type { ChangeSubmitter, HealingOutcomePort, SilenceCreator } from './ports.ts';
 
@@ -103,6 +115,86 @@ export function createExceptionOutcomePort(
         if (isGantryError(error) && error.code === ErrorCodes.exceptionState) return;
         throw error;
       }
+    },
+  };
+}
+
+/** The job service as a diagnostic runner needs it (`JobService` of `@gantry/jobs`). */
+export interface DiagnosticJobs {
+  create(caller: Caller, input: CreateJobRunRequest): Promise<JobRun>;
+  get(caller: Caller, id: string): Promise<JobRunWithTargets>;
+  output(
+    caller: Caller,
+    id: string,
+    options: { after: number; target?: string; limit: number; waitMs: number },
+  ): Promise<JobOutputPage>;
+}
+
+/**
+ * Diagnostic jobs through the job service: a run of the template on the one host (audited, parameters
+ * checked as any run), followed by long-polling its output until it ends or `timeoutMs` passes. The
+ * evidence is `{state, exitCode, output}` (the last 4 KiB of stdout); a run that does not end in time is
+ * `JobTimedOut` (the diagnosis stops; the job's own timeout ends it on the host).
+ */
+export function createJobDiagnosticRunner(
+  jobs: DiagnosticJobs,
+  now: () => number,
+  caller: Caller = HEALING_CALLER,
+): DiagnosticJobRunner {
+  return {
+    async run(team, host, template, parameters, timeoutMs): Promise<EvidenceResult> {
+      let run: JobRun;
+      try {
+        run = await jobs.create(caller, {
+          team,
+          template,
+          parameters,
+          targets: { hosts: [host] },
+          concurrency: 1,
+        });
+      } catch (error) {
+        if (isGantryError(error)) return { ok: false, reason: error.code, message: error.message };
+        throw error;
+      }
+      const deadline = now() + timeoutMs;
+      let output = '';
+      let after = 0;
+      for (;;) {
+        const page = await jobs.output(caller, run.id, {
+          after,
+          limit: 500,
+          waitMs: Math.max(0, Math.min(5_000, deadline - now())),
+        });
+        for (const chunk of page.chunks)
+          if (chunk.stream === 'stdout') output = (output + chunk.data).slice(-4096);
+        after = page.cursor;
+        if (page.done) break;
+        if (now() >= deadline)
+          return {
+            ok: false,
+            reason: 'JobTimedOut',
+            message: `job run ${run.id} did not end within ${timeoutMs} ms`,
+          };
+      }
+      const ended = await jobs.get(caller, run.id);
+      const target = ended.targetList[0];
+      // No exit code (lost, cancelled, timed out on the host): nothing is known, so nothing is concluded.
+      if (!target || target.exitCode === null)
+        return {
+          ok: false,
+          reason: 'JobNoExitCode',
+          message: `job run ${run.id} ended ${target?.state ?? 'without a target'}${target?.message ? `: ${target.message}` : ''}`,
+        };
+      return {
+        ok: true,
+        value: {
+          runId: run.id,
+          state: ended.state,
+          exitCode: target.exitCode,
+          targetState: target.state,
+          output,
+        },
+      };
     },
   };
 }
