@@ -156,6 +156,34 @@ describe('store-backed healing ports', () => {
     });
     // Long after they went silent, it is the hosts, not the network.
     expect(await signals.check(TEAM, entity, T0 + 30 * MINUTE)).toEqual({ trusted: true });
+    let up = true;
+    const probed = createStoreSignalHealth(
+      { ...deps, resourcesGet, now: () => T0 },
+      {
+        metrics: {
+          source: 'prometheus',
+          sources: {
+            resolve: () =>
+              Promise.resolve({ ok: true, source: { url: 'http://127.0.0.1:1', timeoutMs: 100 } }),
+          },
+          prometheus: {
+            query: () =>
+              Promise.resolve(
+                up
+                  ? { ok: true, samples: [{ labels: {}, value: 1 }] }
+                  : { ok: false, reason: 'SourceUnreachable', message: 'connect ECONNREFUSED' },
+              ),
+          },
+        },
+      },
+    );
+    expect(await probed.check(TEAM, entity, T0 + 30 * MINUTE)).toEqual({ trusted: true });
+    up = false;
+    expect(await probed.check(TEAM, entity, T0 + 30 * MINUTE)).toEqual({
+      trusted: false,
+      reason: 'PrometheusDown',
+      message: 'MetricsSource prometheus: connect ECONNREFUSED',
+    });
     connected = 'False';
     expect(await signals.check(TEAM, entity, T0 + 30 * MINUTE)).toMatchObject({
       trusted: false,

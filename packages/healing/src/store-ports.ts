@@ -13,6 +13,8 @@ import {
   type Risk,
   type WorkloadSummary,
 } from '@gantry/model';
+import type { PrometheusQuerier } from '@gantry/alerts';
+import type { MetricsSourceResolver } from '@gantry/health';
 import { alertState } from '@gantry/store';
 import type {
   AlertRepository,
@@ -191,13 +193,18 @@ export interface SignalTrustOptions {
   silentShare?: number;
   /** ... and at least this many. */
   silentMin?: number;
+  /**
+   * The team's MetricsSource to probe (`vector(1)`): unreachable or refusing, healing does not trust what
+   * it cannot see. Absent: not probed (a PromQL evidence query that fails stops a diagnosis anyway).
+   */
+  metrics?: { source: string; prometheus: PrometheusQuerier; sources: MetricsSourceResolver };
 }
 
 /**
  * Whether to trust what healing sees (partition awareness): many of the team's agents silent together
  * (more likely the network or the server than the hosts), or the entity's cluster not connected (its
- * inventory is stale; the API server may be unreachable from here). Prometheus' health is the
- * `MetricsSource` probe of the next step: a PromQL evidence query that fails already stops a diagnosis.
+ * inventory is stale; the API server may be unreachable from here), or the team's Prometheus not
+ * answering a probe (when `metrics` names the source).
  */
 export function createStoreSignalHealth(
   deps: InventoryDeps & { resourcesGet: Pick<ResourceRepository, 'get'>; now: () => number },
@@ -217,6 +224,17 @@ export function createStoreSignalHealth(
             trusted: false,
             reason: 'ApiServerUnreachable',
             message: `cluster ${entity.cluster} is not connected${connected?.message ? `: ${connected.message}` : ''}`,
+          };
+      }
+      if (options.metrics) {
+        const { source, prometheus, sources } = options.metrics;
+        const resolved = await sources.resolve(team, source);
+        const probe = resolved.ok ? await prometheus.query(resolved.source, 'vector(1)', now) : resolved;
+        if (!probe.ok)
+          return {
+            trusted: false,
+            reason: 'PrometheusDown',
+            message: `MetricsSource ${source}: ${probe.message}`,
           };
       }
       const hosts = await teamHosts(deps, team);
