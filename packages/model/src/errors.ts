@@ -46,6 +46,9 @@ export const ErrorCodes = {
   windowNeverOpens: 'GANTRY_E_WINDOW_NEVER_OPENS',
   databaseTimeout: 'GANTRY_E_DATABASE_TIMEOUT',
   idempotencyKeyReused: 'GANTRY_E_IDEMPOTENCY_KEY_REUSED',
+  healingPolicy: 'GANTRY_E_HEALING_POLICY',
+  diagnosisTree: 'GANTRY_E_DIAGNOSIS_TREE',
+  healingRunState: 'GANTRY_E_HEALING_RUN_STATE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -30,3 +30,4 @@ export * from './health-stream-repository.ts';
 export * from './change-repository.ts';
 export * from './fence.ts';
 export * from './idempotency-repository.ts';
+export * from './healing-repository.ts';

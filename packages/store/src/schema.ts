@@ -47,6 +47,8 @@ export interface Database {
   change_journal: ChangeJournalTable;
   change_requests: ChangeRequestTable;
   change_line_stops: ChangeLineStopTable;
+  healing_runs: HealingRunTable;
+  healing_ledger: HealingLedgerTable;
 }
 
 export interface ResourceTable {
@@ -651,4 +653,41 @@ export interface ChangeLineStopTable {
   released_by: string | null;
   release_reason: string | null;
   released_at: string | null;
+}
+
+/** One healing run (migration 0027-healing-runs): the trigger, diagnosis, decisions, actions as JSON in `data`. */
+export interface HealingRunTable {
+  id: string;
+  team: string;
+  policy: string;
+  trigger_kind: string;
+  trigger_key: string;
+  entity: string;
+  domain: string;
+  mode: string;
+  phase: string;
+  /** 1 while the run counts against the in-flight guardrails (acting or verifying). */
+  in_flight: number;
+  rung: number;
+  reason: string;
+  message: string;
+  outcome: string | null;
+  data: string;
+  version: number;
+  next_at: string;
+  created_at: string;
+  updated_at: string;
+  ended_at: string | null;
+}
+
+/** A guardrail counter entry (migration 0027-healing-runs): an action started, failed or healed an entity. */
+export interface HealingLedgerTable {
+  id: Generated<number>;
+  team: string;
+  policy: string;
+  entity: string;
+  kind: string;
+  run_id: string;
+  entry_key: string;
+  at: string;
 }

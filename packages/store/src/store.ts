@@ -12,6 +12,7 @@ import { EventRepository } from './event-repository.ts';
 import { ExceptionRepository } from './exception-repository.ts';
 import { HealthStatsRepository } from './health-stats-repository.ts';
 import { HealthStreamRepository } from './health-stream-repository.ts';
+import { HealingRepository } from './healing-repository.ts';
 import { HostRepository } from './host-repository.ts';
 import { CorrelationRepository } from './correlation-repository.ts';
 import { IdempotencyRepository } from './idempotency-repository.ts';
@@ -64,6 +65,8 @@ export class Store {
   readonly changes: ChangeRepository;
   /** Answers of creates sent with an `Idempotency-Key` (ADR 0029). */
   readonly idempotency: IdempotencyRepository;
+  /** Healing runs and the guardrails' counters (ADR 0032). */
+  readonly healing: HealingRepository;
 
   /** The probe `ready()` is waiting for, shared by concurrent callers so that probes never pile up. */
   #probe: Promise<boolean> | undefined;
@@ -103,6 +106,7 @@ export class Store {
     this.healthStream = new HealthStreamRepository(db);
     this.changes = new ChangeRepository(db, connection.dialect);
     this.idempotency = new IdempotencyRepository(db);
+    this.healing = new HealingRepository(db, connection.dialect);
   }
 
   /**

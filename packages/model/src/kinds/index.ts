@@ -20,6 +20,8 @@ import { escalationPolicyKind } from './escalation-policy.ts';
 import { changeKind } from './change.ts';
 import { changeWindowKind } from './change-window.ts';
 import { disruptionBudgetKind } from './disruption-budget.ts';
+import { healingPolicyKind } from './healing-policy.ts';
+import { diagnosisTreeKind } from './diagnosis-tree.ts';
 
 /** The kinds every server registers. A capability adds its kind here, with its schema in this folder. */
 export const builtinKinds: readonly KindDefinition[] = [
@@ -45,4 +47,6 @@ export const builtinKinds: readonly KindDefinition[] = [
   changeKind,
   changeWindowKind,
   disruptionBudgetKind,
+  healingPolicyKind,
+  diagnosisTreeKind,
 ];

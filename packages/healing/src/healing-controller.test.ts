@@ -1,0 +1,422 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryEventRecorder } from '@gantry/controllers';
+import { Store } from '@gantry/store';
+import { decideApproval, HealingController, type HealingRunData } from './healing-controller.ts';
+import type { ConditionSubject, ConditionSubjects } from './ports.ts';
+import { HealingPhase, HealingReason } from './reasons.ts';
+import { shadowScorecard } from './shadow-scorecard.ts';
+import {
+  FakeActuator,
+  FakeDomains,
+  FakeEntities,
+  FakeSignals,
+  FakeTriggers,
+  kubeletDownEvidence,
+  MemoryPolicySource,
+  node,
+  nodePolicyInput,
+  TEAM,
+} from './test-support.ts';
+
+const T0 = Date.parse('2026-03-02T08:05:00Z');
+const MINUTE = 60_000;
+
+describe('healing controller', () => {
+  let store: Store;
+  let now: number;
+  let policies: MemoryPolicySource;
+  let triggers: FakeTriggers;
+  let actuator: FakeActuator;
+  let signals: FakeSignals;
+  let domains: FakeDomains;
+  let recorder: MemoryEventRecorder;
+  let healed: string[];
+  const evidence = kubeletDownEvidence();
+
+  beforeEach(async () => {
+    store = await Store.open({ url: ':memory:' });
+    now = T0;
+    policies = new MemoryPolicySource();
+    triggers = new FakeTriggers();
+    actuator = new FakeActuator();
+    signals = new FakeSignals();
+    domains = new FakeDomains();
+    recorder = new MemoryEventRecorder();
+    healed = [];
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  /** A controller on the shared store: a new one is a restarted server (nothing in memory carries over). */
+  let ids = 0;
+  beforeEach(() => {
+    ids = 0;
+  });
+  const controller = () =>
+    new HealingController({
+      newId: () => `run-${String((ids += 1)).padStart(3, '0')}`,
+      runs: store.healing,
+      policies,
+      triggers,
+      evidence,
+      actuator,
+      signals,
+      domains,
+      entities: new FakeEntities(),
+      outcomes: {
+        markHealed: (team, id) => {
+          healed.push(`${team}/${id}`);
+          return Promise.resolve();
+        },
+      },
+      recorder,
+      now: () => now,
+      pollMs: 10_000,
+    });
+  const runs = async () => (await store.healing.list({ team: TEAM, limit: 100 })).items;
+  const onlyRun = async () => {
+    const all = await runs();
+    expect(all).toHaveLength(1);
+    return { ...all[0]!, data: all[0]!.data as unknown as HealingRunData };
+  };
+
+  it('diagnoses, acts once, bakes, verifies and ends healed', async () => {
+    policies.add('node-not-ready', nodePolicyInput());
+    triggers.openException('e1', [node('n1')]);
+    const c = controller();
+    await c.reconcile();
+    expect(actuator.acted.map((s) => s.action.name)).toEqual(['restart-kubelet']);
+    expect(actuator.acted[0]!.key).toMatch(/^healing\/.+\/rung\/0\/attempt\/0$/);
+    expect((await onlyRun()).phase).toBe(HealingPhase.Acting);
+
+    now += 10_000;
+    await c.reconcile(); // the job finished: bake
+    expect(await onlyRun()).toMatchObject({ phase: HealingPhase.Verifying, inFlight: true });
+    now += 4 * MINUTE;
+    await c.reconcile(); // still baking: nothing judged
+    expect((await onlyRun()).data.verifications).toEqual([]);
+
+    triggers.resolve('e1'); // the kubelet came back, the exception resolved
+    now += MINUTE;
+    await c.reconcile();
+    const run = await onlyRun();
+    expect(run).toMatchObject({ phase: HealingPhase.Healed, outcome: HealingPhase.Healed, inFlight: false });
+    expect(run.endedAt).toBeDefined();
+    expect(run.data.diagnosis?.conclusion?.rootCause).toBe('KubeletDown');
+    expect(run.data.verifications).toMatchObject([{ healed: true, rung: 0 }]);
+    expect(run.data.decisions.map((d) => d.reason)).toEqual([
+      HealingReason.Matched,
+      HealingReason.DiagnosisConcluded,
+      HealingReason.ActionStarted,
+      HealingReason.ActionSucceeded,
+      HealingReason.Verified,
+    ]);
+    expect(actuator.acted).toHaveLength(1);
+    expect(
+      await store.healing.ledgerCount(TEAM, 'node-not-ready', 'Node/east/n1', 'healed', '2000-01-01'),
+    ).toBe(1);
+    expect(recorder.reasons()).toEqual(
+      expect.arrayContaining([
+        HealingReason.Matched,
+        HealingReason.DiagnosisConcluded,
+        HealingReason.ActionStarted,
+        HealingReason.Verified,
+      ]),
+    );
+  });
+
+  it('in shadow mode records what it would have done and acts on nothing, pages nobody', async () => {
+    policies.add('shadow', nodePolicyInput({ guardrails: { mode: 'Shadow' } }));
+    triggers.openException('e1', [node('n1')]);
+    await controller().reconcile();
+    const run = await onlyRun();
+    expect(run).toMatchObject({
+      phase: HealingPhase.Shadowed,
+      reason: HealingReason.WouldAct,
+      mode: 'Shadow',
+    });
+    expect(run.message).toBe('shadow mode: would run restart-kubelet on Node/east/n1');
+    expect(run.data.chosen).toBe('restart-kubelet');
+    expect(actuator.starts).toEqual([]);
+
+    // Scored against what happened: one more shadow run whose trigger resolved by itself.
+    triggers.openException('e2', [node('n2', 'r2')]);
+    await controller().reconcile();
+    triggers.resolve('e2');
+    expect(await shadowScorecard(await runs(), triggers)).toEqual([
+      {
+        policy: 'shadow',
+        runs: 2,
+        wouldRun: { 'restart-kubelet': 2 },
+        resolvedWithoutAction: 1,
+        stillActive: 1,
+        diagnosisIncomplete: 0,
+      },
+    ]);
+  });
+
+  it('climbs the ladder on failure, and the retry budget survives a restart', async () => {
+    policies.add(
+      'node-not-ready',
+      nodePolicyInput({ guardrails: { mode: 'Act', retryBudget: { failures: 2, window: '24h' } } }),
+    );
+    actuator.outcomes.set('restart-kubelet', { state: 'failed', reason: 'JobFailed', message: 'exit 1' });
+    actuator.outcomes.set('cordon-drain', {
+      state: 'failed',
+      reason: 'ChangeFailed',
+      message: 'drain timed out',
+    });
+    triggers.openException('e1', [node('n1')]);
+    await controller().reconcile();
+    now += 10_000;
+    await controller().reconcile(); // a new instance: restart-kubelet failed, climb to cordon-drain
+    expect(actuator.acted.map((s) => s.action.name)).toEqual(['restart-kubelet', 'cordon-drain']);
+    expect((await onlyRun()).rung).toBe(1);
+    now += 10_000;
+    await controller().reconcile(); // cordon-drain failed: two failures spend the budget; page
+    const run = await onlyRun();
+    expect(run).toMatchObject({ phase: HealingPhase.Escalated, reason: HealingReason.RetryBudgetSpent });
+    expect(actuator.pages).toHaveLength(1);
+    expect(actuator.pages[0]!.details).toMatchObject({
+      diagnosis: { result: expect.stringContaining('KubeletDown') },
+      actions: [
+        { action: 'restart-kubelet', state: 'failed' },
+        { action: 'cordon-drain', state: 'failed' },
+      ],
+    });
+
+    // The node fails again: a new server sees the spent budget in the database and does not act.
+    triggers.openException('e2', [node('n1')]);
+    now += MINUTE;
+    await controller().reconcile();
+    const second = (await runs()).find((r) => r.triggerKey.startsWith('exception/e2'))!;
+    expect(second).toMatchObject({ phase: HealingPhase.Escalated, reason: HealingReason.RetryBudgetSpent });
+    expect(actuator.acted).toHaveLength(2);
+  });
+
+  it('freezes and escalates when too much of the domain is unhealthy, or the signals are untrusted', async () => {
+    policies.add('node-not-ready', nodePolicyInput());
+    domains.shares.set('r1', { healthy: 5, total: 10 });
+    triggers.openException('e1', [node('n1', 'r1')]);
+    signals.verdict = { trusted: false, reason: 'PrometheusDown', message: 'prometheus unreachable' };
+    triggers.openException('e2', [node('n2', 'r2')]);
+    await controller().reconcile();
+    const all = await runs();
+    const byTrigger = (id: string) => all.find((r) => r.triggerKey.startsWith(`exception/${id}/`))!;
+    // Signals are checked first: with them untrusted nothing is acted on anywhere.
+    expect(byTrigger('e1')).toMatchObject({
+      phase: HealingPhase.Escalated,
+      reason: HealingReason.SignalsUntrusted,
+    });
+    expect(byTrigger('e2')).toMatchObject({
+      phase: HealingPhase.Escalated,
+      reason: HealingReason.SignalsUntrusted,
+    });
+    signals.verdict = { trusted: true };
+    triggers.openException('e3', [node('n3', 'r1')]);
+    await controller().reconcile();
+    expect((await runs()).find((r) => r.triggerKey.startsWith('exception/e3/'))).toMatchObject({
+      phase: HealingPhase.Escalated,
+      reason: HealingReason.DomainUnhealthy,
+      message: '5 of 10 in topology.gantry.dev/rack=r1 are healthy, under 0.8: frozen',
+    });
+    // A second node of the frozen rack: frozen too, and its page shares the rack's key (one page).
+    triggers.openException('e4', [node('n4', 'r1')]);
+    await controller().reconcile();
+    expect(actuator.acted).toEqual([]);
+    const keys = actuator.pages.map((p) => p.key);
+    expect(keys).toHaveLength(4);
+    expect(new Set(keys).size).toBe(3);
+    expect(keys[3]).toBe(keys[2]);
+    expect(keys[2]).toMatch(/^healing\/node-not-ready\/freeze\/DomainUnhealthy\/r1\/\d+$/);
+  });
+
+  it('never has more in flight than the policy and the domain allow', async () => {
+    policies.add(
+      'node-not-ready',
+      nodePolicyInput({ guardrails: { mode: 'Act', maxInFlight: 2, maxInFlightPerDomain: 1 } }),
+    );
+    actuator.outcomes.set('restart-kubelet', { state: 'running' });
+    for (const [id, name, rack] of [
+      ['e1', 'n1', 'r1'],
+      ['e2', 'n2', 'r1'],
+      ['e3', 'n3', 'r2'],
+      ['e4', 'n4', 'r3'],
+    ] as const)
+      triggers.openException(id, [node(name, rack)]);
+    await controller().reconcile();
+    const all = await runs();
+    expect(all.filter((r) => r.inFlight)).toHaveLength(2);
+    expect(actuator.acted).toHaveLength(2);
+    // Runs are taken in creation order: n1 acts, n2 shares its rack, n3 acts, n4 finds the policy full.
+    expect(actuator.acted.map((s) => s.entity.name)).toEqual(['n1', 'n3']);
+    expect(all.filter((r) => r.phase === HealingPhase.Ready).map((r) => [r.entity, r.reason])).toEqual([
+      ['Node/east/n4', HealingReason.PolicyInFlight],
+      ['Node/east/n2', HealingReason.DomainInFlight],
+    ]);
+    // Later passes, actions still running: nothing more starts.
+    for (let pass = 0; pass < 3; pass += 1) {
+      now += 10_000;
+      await controller().reconcile();
+    }
+    expect(actuator.acted).toHaveLength(2);
+    expect((await runs()).filter((r) => r.inFlight)).toHaveLength(2);
+  });
+
+  it('waits for approval of a risky action; acts once approved; escalates when the request expires', async () => {
+    const input = nodePolicyInput();
+    (input['actions'] as { name: string; risky?: boolean }[])[0]!.risky = true;
+    policies.add('node-not-ready', input);
+    triggers.openException('e1', [node('n1')]);
+    triggers.openException('e2', [node('n2', 'r2')]);
+    await controller().reconcile();
+    const [a, b] = (await runs()).sort((x, y) => x.entity.localeCompare(y.entity));
+    expect(a).toMatchObject({
+      phase: HealingPhase.AwaitingApproval,
+      reason: HealingReason.ApprovalRequested,
+    });
+    expect(actuator.acted).toEqual([]);
+
+    expect(await decideApproval(store.healing, TEAM, a!.id, 'approved', 'alice', now + MINUTE)).toEqual({
+      ok: true,
+    });
+    expect(await decideApproval(store.healing, TEAM, a!.id, 'approved', 'alice', now + MINUTE)).toEqual({
+      ok: false,
+      reason: 'NotAwaitingApproval',
+    });
+    now += MINUTE;
+    await controller().reconcile();
+    expect(actuator.acted.map((s) => s.entity.name)).toEqual(['n1']);
+
+    now += 60 * MINUTE;
+    expect(await decideApproval(store.healing, TEAM, b!.id, 'approved', 'bob', now)).toEqual({
+      ok: false,
+      reason: 'Expired',
+    });
+    await controller().reconcile();
+    expect(await store.healing.get(TEAM, b!.id)).toMatchObject({
+      phase: HealingPhase.Escalated,
+      reason: HealingReason.ApprovalExpired,
+    });
+    expect(actuator.acted.map((s) => s.entity.name)).toEqual(['n1']);
+    const approvals = ((await store.healing.get(TEAM, a!.id))!.data as unknown as HealingRunData).approvals;
+    expect(approvals).toMatchObject([
+      { action: 'restart-kubelet', decision: 'approved', decidedBy: 'alice' },
+    ]);
+  });
+
+  it('never acts on a trigger that resolved while it waited', async () => {
+    const input = nodePolicyInput();
+    (input['actions'] as { name: string; risky?: boolean }[])[0]!.risky = true;
+    policies.add('node-not-ready', input);
+    triggers.openException('e1', [node('n1')]);
+    await controller().reconcile();
+    const run = await onlyRun();
+    await decideApproval(store.healing, TEAM, run.id, 'approved', 'alice', now);
+    triggers.resolve('e1');
+    await controller().reconcile();
+    expect(await onlyRun()).toMatchObject({
+      phase: HealingPhase.TriggerResolved,
+      reason: HealingReason.TriggerResolved,
+    });
+    expect(actuator.starts).toEqual([]);
+  });
+
+  it('two servers on one store take one action per decision', async () => {
+    policies.add('node-not-ready', nodePolicyInput());
+    triggers.openException('e1', [node('n1')]);
+    const [one, two] = await Promise.all([controller().reconcile(), controller().reconcile()]);
+    expect(one.created + two.created).toBe(1);
+    expect(actuator.acted).toHaveLength(1);
+    expect(await runs()).toHaveLength(1);
+  });
+
+  it('calls the actuator again with the same key when a server died between the claim and the call', async () => {
+    policies.add('node-not-ready', nodePolicyInput());
+    triggers.openException('e1', [node('n1')]);
+    let crash = true;
+    actuator.onStart = () => {
+      if (crash) {
+        crash = false;
+        throw new Error('server killed');
+      }
+    };
+    await expect(controller().reconcile()).rejects.toThrow('server killed');
+    expect((await onlyRun()).phase).toBe(HealingPhase.Acting);
+    now += 10_000;
+    await controller().reconcile();
+    expect(actuator.starts.map((s) => s.key)).toEqual([actuator.starts[0]!.key, actuator.starts[0]!.key]);
+    expect(
+      await store.healing.ledgerCount(TEAM, 'node-not-ready', 'Node/east/n1', 'action', '2000-01-01'),
+    ).toBe(1);
+  });
+
+  it('triggers on a node NotReady that lasts 5 minutes, and verifies by the condition itself', async () => {
+    const subjects = new Map<string, ConditionSubject>();
+    const conditions: ConditionSubjects = {
+      list: () => Promise.resolve([...subjects.values()]),
+    };
+    policies.add(
+      'lasting',
+      nodePolicyInput({ trigger: { condition: { over: 'nodes', condition: '!node.ready', for: '5m' } } }),
+    );
+    subjects.set('n1', {
+      entity: node('n1'),
+      binding: { name: 'n1', ready: false },
+      changedAt: now - 2 * MINUTE,
+    });
+    const c = new HealingController({
+      runs: store.healing,
+      policies,
+      triggers,
+      conditions,
+      evidence,
+      actuator,
+      signals,
+      domains,
+      entities: new FakeEntities(),
+      recorder,
+      now: () => now,
+    });
+    await c.reconcile();
+    expect(await runs()).toEqual([]); // NotReady for 2 minutes only
+    now += 3 * MINUTE;
+    actuator.onStart = () =>
+      subjects.set('n1', { entity: node('n1'), binding: { name: 'n1', ready: true }, changedAt: now });
+    await c.reconcile();
+    expect(actuator.acted.map((s) => s.action.name)).toEqual(['restart-kubelet']);
+    now += 10_000;
+    await c.reconcile();
+    now += 5 * MINUTE;
+    await c.reconcile();
+    expect(await onlyRun()).toMatchObject({ phase: HealingPhase.Healed, triggerKind: 'condition' });
+  });
+
+  it('hands a flapping entity to a person instead of healing it again', async () => {
+    policies.add(
+      'node-not-ready',
+      nodePolicyInput({ guardrails: { mode: 'Act', flapping: { healed: 2, window: '1h' } } }),
+    );
+    let current = '';
+    actuator.onStart = () => triggers.resolve(current);
+    for (const id of ['e1', 'e2']) {
+      current = id;
+      triggers.openException(id, [node('n1')], 'NodeNotReady on n1', new Date(now).toISOString());
+      await controller().reconcile();
+      now += 10_000;
+      await controller().reconcile();
+      now += 5 * MINUTE;
+      await controller().reconcile();
+    }
+    expect((await runs()).map((r) => r.phase)).toEqual([HealingPhase.Healed, HealingPhase.Healed]);
+    triggers.openException('e3', [node('n1')], 'NodeNotReady on n1', new Date(now).toISOString());
+    await controller().reconcile();
+    expect((await runs()).find((r) => r.triggerKey.startsWith('exception/e3/'))).toMatchObject({
+      phase: HealingPhase.Escalated,
+      reason: HealingReason.Flapping,
+    });
+    expect(actuator.acted).toHaveLength(2);
+    expect(actuator.pages[0]!.details).toMatchObject({ trigger: { id: 'e3' } });
+  });
+});

@@ -1,0 +1,358 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ExceptionRecord, NodeSummary, Risk } from '@gantry/model';
+import { Store, type ExceptionAlert, type HostRow, type StoredAlert } from '@gantry/store';
+import {
+  combineTriggerSources,
+  createAlertTriggerSource,
+  createExceptionTriggerSource,
+  createInventoryEntityReader,
+  createRiskTriggerSource,
+  createInventoryConditionSubjects,
+  createInventoryDomainHealth,
+  createInventoryEntityResolver,
+  createStoreSignalHealth,
+  type InventoryDeps,
+} from './store-ports.ts';
+
+const T0 = Date.parse('2026-03-02T08:00:00Z');
+const MINUTE = 60_000;
+const TEAM = 'bigdata';
+
+function nodeSummary(rack: string, ready: boolean, since: number): NodeSummary {
+  return {
+    ready,
+    unschedulable: false,
+    conditions: [
+      { type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: new Date(since).toISOString() },
+    ],
+    labels: { 'topology.gantry.dev/rack': rack },
+    taints: [],
+    capacity: {},
+    allocatable: {},
+  };
+}
+
+describe('store-backed healing ports', () => {
+  let store: Store;
+  let connected = 'True';
+  let deps: InventoryDeps;
+
+  beforeEach(async () => {
+    store = await Store.open({ url: ':memory:' });
+    connected = 'True';
+    const cluster = () => ({
+      apiVersion: 'gantry.dev/v1alpha1',
+      kind: 'Cluster',
+      metadata: { name: 'east', team: TEAM },
+      spec: {},
+      status: { conditions: [{ type: 'Connected', status: connected, message: 'dial tcp: i/o timeout' }] },
+    });
+    deps = {
+      inventory: store.inventory,
+      hosts: store.hosts,
+      resources: {
+        list: () =>
+          Promise.resolve({
+            items: [{ team: TEAM, name: 'east', json: JSON.stringify(cluster()) }],
+            resourceVersion: 1,
+          }),
+      },
+    };
+    // Rack r1: n0..n9, n0..n3 NotReady for 10 minutes; n4 NotReady for 2 minutes. Rack r2: n10, Ready.
+    await store.inventory.apply(
+      Array.from({ length: 11 }, (_, i) => ({
+        op: 'upsert' as const,
+        item: {
+          cluster: `${TEAM}/east`,
+          kind: 'Node',
+          namespace: '',
+          name: `n${i}`,
+          uid: `u${i}`,
+          data: nodeSummary(i < 10 ? 'r1' : 'r2', i > 4, i < 4 ? T0 - 10 * MINUTE : T0 - 2 * MINUTE),
+        },
+      })),
+      new Date(T0).toISOString(),
+    );
+    for (let i = 0; i < 5; i += 1) {
+      const host: HostRow = {
+        team: TEAM,
+        name: `n${i}`,
+        status: i < 3 ? 'Offline' : 'Online',
+        status_since: i < 3 ? T0 - MINUTE : T0 - 60 * MINUTE,
+        connected_server: '',
+        labels: JSON.stringify({ 'topology.gantry.dev/rack': 'r1' }),
+        facts: null,
+        agent_version: '1',
+        last_heartbeat: T0 - MINUTE,
+        credential_id: `c${i}`,
+        created_at: T0 - 100 * MINUTE,
+      };
+      await store.hosts.join(host, {
+        id: `c${i}`,
+        team: TEAM,
+        host: host.name,
+        secret_hash: 'x',
+        created_at: T0,
+        expires_at: null,
+        revoked_at: null,
+      });
+    }
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it('gives nodes with the time their Ready condition last changed, and hosts with their status time', async () => {
+    const subjects = createInventoryConditionSubjects(deps);
+    const nodes = await subjects.list(TEAM, 'nodes');
+    expect(nodes).toHaveLength(11);
+    expect(nodes.find((n) => n.entity.name === 'n0')).toMatchObject({
+      entity: { kind: 'Node', cluster: 'east', domain: 'r1' },
+      binding: { ready: false, conditions: { Ready: 'False' } },
+      changedAt: T0 - 10 * MINUTE,
+    });
+    const hosts = await subjects.list(TEAM, 'hosts');
+    expect(hosts.find((h) => h.entity.name === 'n0')).toMatchObject({
+      binding: { online: false },
+      changedAt: T0 - MINUTE,
+    });
+  });
+
+  it("measures a domain's healthy share", async () => {
+    const domains = createInventoryDomainHealth(deps);
+    expect(await domains.share(TEAM, 'Node', 'topology.gantry.dev/rack', 'r1')).toEqual({
+      healthy: 5,
+      total: 10,
+    });
+    expect(await domains.share(TEAM, 'Node', 'topology.gantry.dev/rack', 'r2')).toEqual({
+      healthy: 1,
+      total: 1,
+    });
+    expect(await domains.share(TEAM, 'Host', 'topology.gantry.dev/rack', 'r1')).toEqual({
+      healthy: 2,
+      total: 5,
+    });
+  });
+
+  it('distrusts the signals when the cluster is not connected or many agents went silent together', async () => {
+    const entity = { kind: 'Node' as const, name: 'n0', cluster: 'east', domain: 'r1', labels: {} };
+    const resourcesGet = {
+      get: () =>
+        Promise.resolve({
+          apiVersion: 'gantry.dev/v1alpha1',
+          kind: 'Cluster',
+          metadata: { name: 'east', team: TEAM },
+          spec: {},
+          status: {
+            conditions: [{ type: 'Connected', status: connected, message: 'dial tcp: i/o timeout' }],
+          },
+        } as never),
+    };
+    const signals = createStoreSignalHealth({ ...deps, resourcesGet, now: () => T0 });
+    expect(await signals.check(TEAM, entity, T0)).toEqual({
+      trusted: false,
+      reason: 'AgentsSilent',
+      message: '3 of 5 agents went silent within 300 s',
+    });
+    // Long after they went silent, it is the hosts, not the network.
+    expect(await signals.check(TEAM, entity, T0 + 30 * MINUTE)).toEqual({ trusted: true });
+    let up = true;
+    const probed = createStoreSignalHealth(
+      { ...deps, resourcesGet, now: () => T0 },
+      {
+        metrics: {
+          source: 'prometheus',
+          sources: {
+            resolve: () =>
+              Promise.resolve({ ok: true, source: { url: 'http://127.0.0.1:1', timeoutMs: 100 } }),
+          },
+          prometheus: {
+            query: () =>
+              Promise.resolve(
+                up
+                  ? { ok: true, samples: [{ labels: {}, value: 1 }] }
+                  : { ok: false, reason: 'SourceUnreachable', message: 'connect ECONNREFUSED' },
+              ),
+          },
+        },
+      },
+    );
+    expect(await probed.check(TEAM, entity, T0 + 30 * MINUTE)).toEqual({ trusted: true });
+    up = false;
+    expect(await probed.check(TEAM, entity, T0 + 30 * MINUTE)).toEqual({
+      trusted: false,
+      reason: 'PrometheusDown',
+      message: 'MetricsSource prometheus: connect ECONNREFUSED',
+    });
+    connected = 'False';
+    expect(await signals.check(TEAM, entity, T0 + 30 * MINUTE)).toMatchObject({
+      trusted: false,
+      reason: 'ApiServerUnreachable',
+      message: 'cluster east is not connected: dial tcp: i/o timeout',
+    });
+  });
+
+  it('turns open exceptions into triggers with resolved entities, and leaves mitigated ones alone', async () => {
+    const record = (id: string, state: ExceptionRecord['state']): ExceptionRecord =>
+      ({
+        id,
+        team: TEAM,
+        title: 'Rack r1 (zone z1): NodeNotReady on 2 nodes',
+        severity: 'major',
+        state,
+        entities: [
+          { kind: 'Node', name: 'n0', cluster: 'east' },
+          { kind: 'Node', name: 'n1', cluster: 'east' },
+        ],
+        origin: 'correlation',
+        correlationKey: 'topology/rack/z1/r1',
+        correlationReason: {
+          rule: 'topology',
+          ruleKind: 'Topology',
+          shared: { domain: 'rack', zone: 'z1', rack: 'r1' },
+        },
+        openedAt: new Date(T0).toISOString(),
+        episodeOpenedAt: new Date(T0).toISOString(),
+        levelRaisedAt: {},
+        followUps: [],
+        alertCount: 2,
+        firingAlertCount: 2,
+        reopenCount: 0,
+        createdBy: 'correlation',
+        changedAt: new Date(T0).toISOString(),
+        updatedAt: new Date(T0).toISOString(),
+      }) as ExceptionRecord;
+    const records = [record('e1', 'open'), record('e2', 'mitigated')];
+    const alerts: ExceptionAlert[] = [
+      {
+        exceptionId: 'e1',
+        team: TEAM,
+        fingerprint: 'f',
+        state: 'firing',
+        labels: { alertname: 'NodeNotReady' },
+        startsAt: '',
+        joinedAt: '',
+      },
+    ];
+    const source = createExceptionTriggerSource({
+      exceptions: {
+        unresolved: () => Promise.resolve({ items: records, lastSeq: 2 }),
+        get: (_team, id) => Promise.resolve(records.find((r) => r.id === id)),
+        alerts: (id) => Promise.resolve(alerts.filter((a) => a.exceptionId === id)),
+      },
+      entities: createInventoryEntityResolver(deps),
+    });
+    const active = await source.active(T0, { exception: new Set([TEAM]), alert: new Set(), risk: new Set() });
+    expect(active.map((t) => t.id)).toEqual(['e1']);
+    expect(active[0]).toMatchObject({
+      since: new Date(T0).toISOString(),
+      binding: { title: 'Rack r1 (zone z1): NodeNotReady on 2 nodes', state: 'open' },
+      alerts: [{ labels: { alertname: 'NodeNotReady' }, state: 'firing' }],
+    });
+    expect(active[0]!.entities).toEqual([
+      {
+        kind: 'Node',
+        name: 'n0',
+        cluster: 'east',
+        host: 'n0',
+        domain: 'r1',
+        labels: { 'topology.gantry.dev/rack': 'r1' },
+      },
+      {
+        kind: 'Node',
+        name: 'n1',
+        cluster: 'east',
+        host: 'n1',
+        domain: 'r1',
+        labels: { 'topology.gantry.dev/rack': 'r1' },
+      },
+      {
+        kind: 'Domain',
+        name: 'r1',
+        domain: 'r1',
+        labels: { level: 'rack', domain: 'rack', zone: 'z1', rack: 'r1' },
+      },
+    ]);
+    expect((await source.get(TEAM, 'exception', 'e2'))?.active).toBe(false);
+  });
+
+  it('turns firing alerts and open risks of interested teams into triggers; combined, each answers for its kind', async () => {
+    const alert = {
+      team: TEAM,
+      fingerprint: 'f1',
+      labels: { alertname: 'KubeNodeNotReady', node: 'n0' },
+      annotations: {},
+      startsAt: new Date(T0 - MINUTE).toISOString(),
+      endsAt: new Date(T0 + 4 * MINUTE).toISOString(),
+      updatedAt: new Date(T0).toISOString(),
+      generatorURL: '',
+      source: 'rule',
+      entities: { cluster: 'east', node: 'n0' },
+      seq: 1,
+    } as unknown as StoredAlert;
+    const queried: string[] = [];
+    const resolver = createInventoryEntityResolver(deps);
+    const alerts = createAlertTriggerSource({
+      alerts: {
+        query: (q) => {
+          queried.push(...(q.teams ?? []));
+          return Promise.resolve({ items: [alert] });
+        },
+        get: () => Promise.resolve(alert),
+      },
+      entities: resolver,
+    });
+    const risks = createRiskTriggerSource({
+      risks: {
+        list: () =>
+          Promise.resolve({
+            items: [
+              {
+                id: 'r1',
+                team: TEAM,
+                source: { kind: 'Inspection', name: 'disks', check: 'fill' },
+                key: 'n1',
+                title: 'disk filling on n1',
+                score: 90,
+                entities: [{ kind: 'Node', name: 'n1', cluster: 'east' }],
+                details: {},
+                state: 'open',
+                firstSeenAt: new Date(T0).toISOString(),
+                lastSeenAt: new Date(T0).toISOString(),
+              } as Risk,
+            ],
+          }),
+        get: () => Promise.resolve(undefined),
+      },
+      entities: resolver,
+    });
+    const all = combineTriggerSources([alerts, risks]);
+    const none = await all.active(T0, { exception: new Set(), alert: new Set(), risk: new Set() });
+    expect(none).toEqual([]);
+    expect(queried).toEqual([]);
+    const found = await all.active(T0, {
+      exception: new Set(),
+      alert: new Set([TEAM]),
+      risk: new Set([TEAM]),
+    });
+    expect(found.map((t) => [t.kind, t.id, t.active, t.entities.map((e) => e.name)])).toEqual([
+      ['alert', 'f1', true, ['n0']],
+      ['risk', 'r1', true, ['n1']],
+    ]);
+    expect(found[0]!.binding).toMatchObject({ labels: { alertname: 'KubeNodeNotReady' }, state: 'firing' });
+    expect(found[1]!.binding).toMatchObject({ score: 90, check: 'fill' });
+    expect((await all.get(TEAM, 'alert', 'f1'))?.kind).toBe('alert');
+    expect(await all.get(TEAM, 'risk', 'zz')).toBeUndefined();
+  });
+
+  it('reads an entity again for verification', async () => {
+    const reader = createInventoryEntityReader(deps);
+    const entity = { kind: 'Node' as const, name: 'n0', cluster: 'east', domain: 'r1', labels: {} };
+    expect(await reader.read(TEAM, entity)).toMatchObject({
+      name: 'n0',
+      ready: false,
+      conditions: { Ready: 'False' },
+    });
+    expect(await reader.read(TEAM, { ...entity, name: 'missing' })).toBeUndefined();
+  });
+});
