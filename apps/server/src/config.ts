@@ -231,6 +231,13 @@ export const ConfigSchema = Type.Object(
         'How often the failure controller looks at unresolved exceptions; a failure level is raised at most this late.',
       env: 'GANTRY_FAILURE_CHECK_SECONDS',
     }),
+    healingIntervalSeconds: Type.Number({
+      minimum: 1,
+      default: 10,
+      description:
+        'How often the healing controller looks for triggers to act on and runs to verify or escalate (ADR 0032).',
+      env: 'GANTRY_HEALING_INTERVAL_SECONDS',
+    }),
     changePollMs: Type.Integer({
       minimum: 10,
       default: 5000,

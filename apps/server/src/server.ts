@@ -15,6 +15,7 @@ import {
   NotificationRetention,
   SilenceApi,
   createAlertRuleController,
+  createPrometheusQuerier,
   hostAvailabilityAlerts,
   ingestAlertSink,
   notificationChannelAdmission,
@@ -45,12 +46,34 @@ import {
   windowBlock,
   type ChangeObject,
 } from '@gantry/changes';
+import {
+  HealingController,
+  combineTriggerSources,
+  createAlertTriggerSource,
+  createChangeActuator,
+  createExceptionOutcomePort,
+  createExceptionTriggerSource,
+  createHealingModule,
+  createInventoryConditionSubjects,
+  createInventoryDomainHealth,
+  createInventoryEntityReader,
+  createInventoryEntityResolver,
+  createJobDiagnosticRunner,
+  createResourceChangeSubmitter,
+  createResourcePolicySource,
+  createResourceSilenceCreator,
+  createRiskTriggerSource,
+  createStoreEvidenceProviders,
+  createStoreSignalHealth,
+  registerHealingAdmission,
+} from '@gantry/healing';
 import { KubeJobRunner, createJobsModule, type AgentPort, type HostDirectory } from '@gantry/jobs';
 import {
   StatsService,
   HealthStreamService,
   createExceptionsModule,
   createHealthCorrelation,
+  createMetricsSourceResolver,
   type ExceptionService,
 } from '@gantry/health';
 import {
@@ -236,6 +259,8 @@ export async function startServer(
     registerBaselineAdmission(resources);
     // CorrelationRule (CEL compiled, with paths) and EscalationPolicy writes (ADR 0019).
     registerCorrelationAdmission(resources, createCelEngine());
+    // HealingPolicy and DiagnosisTree writes: trees without cycles or dead branches, CEL compiled (ADR 0032).
+    registerHealingAdmission({ resources, repository: store.resources, engine: createCelEngine() });
     // A deleted user leaves no membership behind, and a team's secrets count as what it holds.
     identity.beforeUserDeleted((caller, username) => resources.removeMemberEverywhere(caller, username));
     resources.addTeamHoldings({
@@ -688,6 +713,54 @@ export async function startServer(
     });
     await dispatchLeader.start();
     cleanups.unshift(() => dispatchLeader.stop());
+
+    // Self-healing (ADR 0032): on the server holding `controller/healing`, policies matched against open
+    // exceptions, alerts, risks and lasting inventory conditions; diagnosis trees walked over the store,
+    // Prometheus and diagnostic jobs; actions submitted as Changes (windows, stop-the-line, the budget).
+    const healingInventory = { inventory: store.inventory, hosts: store.hosts, resources: store.resources };
+    const healingEntities = createInventoryEntityResolver(healingInventory);
+    const healingController = new HealingController({
+      runs: store.healing,
+      policies: createResourcePolicySource({ repository: store.resources, engine: createCelEngine() }),
+      triggers: combineTriggerSources([
+        createExceptionTriggerSource({ exceptions: store.exceptions, entities: healingEntities }),
+        createAlertTriggerSource({ alerts: store.alerts, entities: healingEntities }),
+        createRiskTriggerSource({ risks: store.risks, entities: healingEntities }),
+      ]),
+      conditions: createInventoryConditionSubjects(healingInventory),
+      evidence: createStoreEvidenceProviders({
+        inventory: store.inventory,
+        events: store.events,
+        hosts: store.hosts,
+        prometheus: createPrometheusQuerier(),
+        sources: createMetricsSourceResolver({ resources: store.resources, secrets }),
+        jobs: createJobDiagnosticRunner(jobs.service, now),
+      }),
+      actuator: createChangeActuator({
+        changes: createResourceChangeSubmitter(resources),
+        notifier: notifications,
+        silences: createResourceSilenceCreator(resources),
+        now,
+        externalUrl,
+      }),
+      signals: createStoreSignalHealth({ ...healingInventory, resourcesGet: store.resources, now }),
+      domains: createInventoryDomainHealth(healingInventory),
+      entities: createInventoryEntityReader(healingInventory),
+      outcomes: createExceptionOutcomePort(exceptions.service),
+      recorder,
+      now,
+    });
+    const healing = createHealingModule({
+      controller: healingController,
+      leases: store.leases,
+      clock: systemClock(now),
+      logger: logger.child({ component: 'healing' }),
+      holder: instance,
+      leaseDurationMs: config.leaseDurationMs,
+      intervalMs: config.healingIntervalSeconds * 1000,
+    });
+    await healing.start();
+    cleanups.unshift(() => healing.stop());
 
     // Correlation and escalation (ADR 0019): the server holding the `health-correlation` lease folds
     // alerts into exceptions by rule and topology (storm collapse before anyone is notified) and walks
