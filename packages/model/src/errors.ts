@@ -44,6 +44,8 @@ export const ErrorCodes = {
   changeNoInverse: 'GANTRY_E_CHANGE_NO_INVERSE',
   unknownWindow: 'GANTRY_E_UNKNOWN_WINDOW',
   windowNeverOpens: 'GANTRY_E_WINDOW_NEVER_OPENS',
+  windowClosed: 'GANTRY_E_WINDOW_CLOSED',
+  budgetExhausted: 'GANTRY_E_BUDGET_EXHAUSTED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
