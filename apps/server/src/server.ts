@@ -43,6 +43,7 @@ import {
   createExceptionSink,
   createStoreHealthSignals,
   windowBlock,
+  StoreFleetChangeGate,
   type ChangeObject,
 } from '@gantry/changes';
 import { KubeJobRunner, createJobsModule, type AgentPort, type HostDirectory } from '@gantry/jobs';
@@ -257,7 +258,11 @@ export async function startServer(
       tlsCertificates: config.fleetTlsCertificates,
     });
     cleanups.unshift(() => connections.stopAll());
+    // Every actuator outside Changes asks the fleet gate (ADR 0033): stopped lines, ChangeWindows' appliesTo.
+    const fleetGate = new StoreFleetChangeGate({ repository: store.resources, journal: store.changes });
     const fleet = new FleetService({
+      gate: fleetGate,
+      now,
       repository: store.resources,
       inventory: store.inventory,
       events: store.events,
@@ -285,6 +290,7 @@ export async function startServer(
           metrics.applicationReconcile.observe({ part: 'api' }, api);
         },
         // Drift restores honour ChangeWindows as changes do (ADR 0031): the engine's own window gate.
+        fleetGate,
         restoreWindow: async (team, windows, at) => {
           const block = await windowBlock(
             store.resources,
@@ -350,6 +356,7 @@ export async function startServer(
         clock: systemClock(now),
         recorder,
         clusters: new KubeJobRunner(clusterClients, systemClock(now)),
+        gate: fleetGate,
         logger: logger.child({ component: 'jobs' }),
       },
       {
