@@ -277,7 +277,11 @@ describe('application controller', () => {
   });
 
   it('deploys a new application’s first revision, but holds the next while the line is stopped', async () => {
-    gate = () => ({ open: false, reason: 'LineStopped', message: 'the line is stopped: fleet-wide by alice' });
+    gate = () => ({
+      open: false,
+      reason: 'LineStopped',
+      message: 'the line is stopped: fleet-wide by alice',
+    });
     await createApp([web('api')]);
     expect(await reconcile()).toMatchObject({ revision: 1 });
     await updateSpec({ components: [web('api', 'nginx:1.28')] });

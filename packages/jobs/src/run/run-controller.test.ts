@@ -238,7 +238,12 @@ describe('JobRunController', () => {
       check: async (team, actuator, at) => {
         asked.push(`${team}/${actuator}`);
         return at < opens
-          ? { open: false, reason: 'WindowClosed', message: 'jobs frozen by ChangeWindow holidays', until: opens }
+          ? {
+              open: false,
+              reason: 'WindowClosed',
+              message: 'jobs frozen by ChangeWindow holidays',
+              until: opens,
+            }
           : { open: true };
       },
     };
@@ -248,7 +253,10 @@ describe('JobRunController', () => {
     const outcome = await leader.tick();
     expect(outcome).toMatchObject({
       runs: [
-        { runId: 'r1', stages: [{}, {}, { dispatched: 0, held: { reason: 'WindowClosed', until: opens } }, {}] },
+        {
+          runId: 'r1',
+          stages: [{}, {}, { dispatched: 0, held: { reason: 'WindowClosed', until: opens } }, {}],
+        },
         // A Change's run is not asked: the change checked its own windows.
         { runId: 'r2', stages: [{}, {}, { dispatched: 5 }, {}] },
       ],
