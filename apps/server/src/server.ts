@@ -263,6 +263,8 @@ export async function startServer(
     const fleet = new FleetService({
       gate: fleetGate,
       now,
+      // Drains by hand hold the shared disruption budget (ADR 0033); the changes module, built below, keeps it.
+      drainHolds: { acquire: (request) => changes.drainHolds.acquire(request) },
       repository: store.resources,
       inventory: store.inventory,
       events: store.events,

@@ -19,3 +19,4 @@ export * from './gate-eval.ts';
 export * from './budget.ts';
 export * from './health-adapters.ts';
 export * from './fleet-gate.ts';
+export * from './drain-holds.ts';

@@ -62,6 +62,9 @@ export interface FleetServiceDeps {
   now?: () => number;
 }
 
+/** How long a drain's hold outlives its timeout, should its server die in the middle of it. */
+export const DRAIN_HOLD_MARGIN_MS = 60_000;
+
 /** A drain's hold on the disruption budget of its node's failure domain, released when the drain ends. */
 export interface DrainHold {
   release(): Promise<void>;
@@ -77,6 +80,8 @@ export interface DrainHolds {
     cluster: string;
     node: string;
     holder: string;
+    /** How long the hold lasts at most (the drain's timeout and a margin), should its server die. */
+    ttlMs: number;
   }): Promise<{ ok: true; hold: DrainHold } | { ok: false; message: string }>;
 }
 
@@ -284,6 +289,7 @@ export class FleetService {
           cluster,
           node,
           holder: `drain/${caller.principal.username}`,
+          ttlMs: (options.drain?.timeoutMs ?? 300_000) + DRAIN_HOLD_MARGIN_MS,
         })
       : undefined;
     if (held && !held.ok)

@@ -28,4 +28,5 @@ export * from './transaction.ts';
 export * from './health-stats-repository.ts';
 export * from './health-stream-repository.ts';
 export * from './change-repository.ts';
+export * from './disruption-hold-repository.ts';
 export * from './fence.ts';

@@ -46,6 +46,7 @@ export interface Database {
   change_journal: ChangeJournalTable;
   change_requests: ChangeRequestTable;
   change_line_stops: ChangeLineStopTable;
+  disruption_holds: DisruptionHoldTable;
 }
 
 export interface ResourceTable {
@@ -637,4 +638,13 @@ export interface ChangeLineStopTable {
   released_by: string | null;
   release_reason: string | null;
   released_at: string | null;
+}
+
+export interface DisruptionHoldTable {
+  team: string;
+  entity_kind: string;
+  entity: string;
+  holder: string;
+  acquired_at: string;
+  expires_at: string;
 }

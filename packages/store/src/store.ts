@@ -6,6 +6,7 @@ import { AlertRuleStateRepository } from './alert-rule-state-repository.ts';
 import { AppliedObjectRepository } from './applied-object-repository.ts';
 import { AuditRepository } from './audit-repository.ts';
 import { ChangeRepository } from './change-repository.ts';
+import { DisruptionHoldRepository } from './disruption-hold-repository.ts';
 import { connect, isMigrated, migrateToLatest, type ConnectOptions, type Connection } from './connect.ts';
 import { EventRepository } from './event-repository.ts';
 import { ExceptionRepository } from './exception-repository.ts';
@@ -52,6 +53,7 @@ export class Store {
   readonly healthStream: HealthStreamRepository;
   /** Changes' journals, requests and stop-the-line (ADR 0026). */
   readonly changes: ChangeRepository;
+  readonly disruptionHolds: DisruptionHoldRepository;
 
   private constructor(readonly connection: Connection) {
     const { db } = connection;
@@ -84,6 +86,7 @@ export class Store {
     this.healthStats = new HealthStatsRepository(db, connection.dialect);
     this.healthStream = new HealthStreamRepository(db);
     this.changes = new ChangeRepository(db, connection.dialect);
+    this.disruptionHolds = new DisruptionHoldRepository(db, connection.dialect);
   }
 
   /** Connects and brings the schema up to date. */

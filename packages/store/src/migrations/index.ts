@@ -19,6 +19,7 @@ import { notificationClaimIndex } from './0018-notification-claim-index.ts';
 import { jobRunHosts } from './0019-job-run-hosts.ts';
 import { changes } from './0022-changes.ts';
 import { healthStreamIndexes } from './0023-health-stream-indexes.ts';
+import { disruptionHolds } from './0026-disruption-holds.ts';
 
 /** Every migration, by name; names sort in the order they run. Never edit one that has shipped. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -42,5 +43,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0019-job-run-hosts': jobRunHosts(),
     '0022-changes': changes(dialect),
     '0023-health-stream-indexes': healthStreamIndexes(),
+    '0026-disruption-holds': disruptionHolds(),
   };
 }
