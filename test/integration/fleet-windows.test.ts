@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KubeClient } from '@gantry/fleet';
 import { MemoryAgentPort, MemoryHostDirectory } from '@gantry/jobs';
 import { JOBS_CHANNEL, type JobRunWithTargets, type JobServerMessage } from '@gantry/model';
 import { resolveConfig, startServer, type RunningServer } from '../../apps/server/src/index.ts';
@@ -177,10 +178,123 @@ describe('fleet windows (SQLite)', () => {
     now = Date.parse('2026-06-10T12:00:00Z');
     expect((await otto.post(`${node}/cordon`)).status).toBe(404);
   });
+});
+
+/**
+ * Drains by hand hold the shared disruption budget (ADR 0033) through the real server: the nodes' cluster
+ * is a fake KubeClient whose evictions wait for the test, so that two drains overlap.
+ */
+describe('drains by hand held to a disruption budget (SQLite)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gantry-drain-holds-'));
+  let server: RunningServer;
+  let otto: Api;
+  let tina: Api;
+  /** Evictions of each node's pod wait until the test lets them go. */
+  const waiting = new Map<string, () => void>();
+  const evicting = new Map<string, Promise<void>>();
+  const fakeClient = (): KubeClient => ({
+    server: 'https://east',
+    request<T>(method: string, path: string): Promise<T> {
+      if (method === 'PATCH') return Promise.resolve({} as T);
+      if (method === 'GET') {
+        const node = decodeURIComponent(path).split('spec.nodeName=')[1] ?? '';
+        return Promise.resolve({
+          items: [
+            {
+              metadata: {
+                name: `pod-on-${node}`,
+                namespace: 'web',
+                ownerReferences: [{ kind: 'ReplicaSet', controller: true }],
+              },
+              status: { phase: 'Running' },
+            },
+          ],
+        } as T);
+      }
+      const node = path.split('/pods/pod-on-')[1]?.split('/')[0] ?? '';
+      const released = new Promise<void>((resolve) => waiting.set(node, resolve));
+      evicting.set(node, released);
+      return released.then(() => ({}) as T);
+    },
+    watch: () => Promise.resolve(),
+    close: () => undefined,
+  });
+
+  beforeAll(async () => {
+    server = await startServer(
+      resolveConfig(
+        {},
+        { port: 0, host: '127.0.0.1', dataDir, adminPassword: TEST_ADMIN_PASSWORD, logLevel: 'silent' },
+      ),
+      { kubeClientFactory: () => Promise.resolve(fakeClient()) },
+    );
+    const login = await client(server.url).post('/api/auth/login', {
+      username: 'admin',
+      password: TEST_ADMIN_PASSWORD,
+    });
+    ({ tina, otto } = await teamWithUsers(server.url, login.body.token, TEAM, {
+      tina: 'team-admin',
+      otto: 'operator',
+    }));
+    const admin = client(server.url, login.body.token);
+    expect(
+      (await admin.put(`/api/teams/${TEAM}/secrets/east-kubeconfig`, { data: { kubeconfig: 'unused' } }))
+        .status,
+    ).toBeLessThan(300);
+    expect(
+      (
+        await admin.post(`${BASE}/teams/${TEAM}/clusters`, {
+          apiVersion: 'gantry.dev/v1alpha1',
+          kind: 'Cluster',
+          metadata: { name: 'east' },
+          spec: { kubeconfigSecret: { name: 'east-kubeconfig' }, paused: true },
+        })
+      ).status,
+    ).toBe(201);
+  });
+  afterAll(async () => {
+    for (const release of waiting.values()) release();
+    await server?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('refuses a second drain while the first holds the budget, and lets it once the first has ended', async () => {
+    expect(
+      (
+        await tina.post(`${BASE}/teams/${TEAM}/disruptionbudgets`, {
+          apiVersion: 'gantry.dev/v1alpha1',
+          kind: 'DisruptionBudget',
+          metadata: { name: 'one-at-a-time' },
+          spec: { maxUnavailable: '1' },
+        })
+      ).status,
+    ).toBe(201);
+    const nodes = `/api/teams/${TEAM}/clusters/east/nodes`;
+    const first = otto.post(`${nodes}/worker-1/drain`, { timeoutSeconds: 30 });
+    await eventually(
+      () => Promise.resolve(evicting.has('worker-1')),
+      (started) => started,
+    );
+    const second = await otto.post(`${nodes}/worker-2/drain`, { timeoutSeconds: 30 });
+    expect(second.status).toBe(409);
+    expect(second.body).toMatchObject({ code: 'GANTRY_E_BUDGET_EXHAUSTED' });
+    expect(second.body.message).toContain('DisruptionBudget one-at-a-time: 1 of');
+    expect(evicting.has('worker-2')).toBe(false);
+
+    waiting.get('worker-1')!();
+    expect((await first).body).toMatchObject({ node: 'worker-1', evicted: [{ name: 'pod-on-worker-1' }] });
+    const again = otto.post(`${nodes}/worker-2/drain`, { timeoutSeconds: 30 });
+    await eventually(
+      () => Promise.resolve(evicting.has('worker-2')),
+      (started) => started,
+    );
+    waiting.get('worker-2')!();
+    expect((await again).status).toBe(200);
+  });
 
   it('gave only answers that /api/openapi.json declares, with bodies its schemas allow', async () => {
     const doc = (await client(server.url).get('/api/openapi.json')).body;
-    expect(recordedReplies.filter((reply) => reply.url.includes('/nodes/')).length).toBeGreaterThan(3);
+    expect(recordedReplies.filter((reply) => reply.url.includes('/nodes/')).length).toBeGreaterThan(6);
     expect(openApiViolations(doc, recordedReplies)).toEqual([]);
   });
 });

@@ -34,6 +34,7 @@ import {
   ClusterClients,
   ConnectionRegistry,
   FleetService,
+  type FleetServiceDeps,
   createClusterController,
   registerClusterAdmission,
 } from '@gantry/fleet';
@@ -108,6 +109,8 @@ export interface ServerOptions {
    * module's sink (ADR 0020). Tests pass another.
    */
   riskSink?: RiskSink;
+  /** How node operations by hand reach clusters (tests pass a fake KubeClient); default from the kubeconfig. */
+  kubeClientFactory?: FleetServiceDeps['clientFactory'];
 }
 
 export interface RunningServer {
@@ -265,6 +268,7 @@ export async function startServer(
       now,
       // Drains by hand hold the shared disruption budget (ADR 0033); the changes module, built below, keeps it.
       drainHolds: { acquire: (request) => changes.drainHolds.acquire(request) },
+      ...(options.kubeClientFactory ? { clientFactory: options.kubeClientFactory } : {}),
       repository: store.resources,
       inventory: store.inventory,
       events: store.events,

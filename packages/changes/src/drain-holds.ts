@@ -1,15 +1,19 @@
 import type { DrainHolds } from '@gantry/fleet';
-import type {
-  ChangeRepository,
-  DisruptionHoldRepository,
-  ResourceRepository,
-  StoredDisruptionHold,
+import {
+  holdKey,
+  type ChangeRepository,
+  type DisruptionHoldRepository,
+  type ResourceRepository,
+  type StoredDisruptionHold,
 } from '@gantry/store';
 import { actionOf } from './actuator.ts';
 import type { DisruptionBudgets, DisruptionHolding } from './budget.ts';
 import { holdingsOf } from './engine.ts';
 import type { ChangeObject } from './gates.ts';
 import { emptyState, fold } from './journal.ts';
+
+/** Counts of a drain's hold retried when other holds came and went in between. */
+const MAX_ATTEMPTS = 5;
 
 const ENDED = ['Succeeded', 'Aborted', 'Failed', 'RolledBack'];
 
@@ -32,15 +36,15 @@ export async function changeNodeHoldings(
 }
 
 /**
- * Drains by hand hold the shared disruption budget (ADR 0033): in one transaction of the holds table, the
- * team's budgets are asked with every node out now — the changes' in flight and the other holds — and the
- * hold is written only if they allow it. The hold expires after the drain's time (a server that dies in
+ * Drains by hand hold the shared disruption budget (ADR 0033): the team's budgets are asked with every
+ * node out now — the changes' in flight and the live holds — and the hold is written only if they allow
+ * it and the live holds are still those counted (else counted again). The hold expires after the drain's time (a server that dies in
  * the middle of a drain does not hold the budget for ever) and is released when the drain ends.
  */
 export class StoreDrainHolds implements DrainHolds {
   constructor(
     private readonly deps: {
-      holds: Pick<DisruptionHoldRepository, 'acquire' | 'release'>;
+      holds: Pick<DisruptionHoldRepository, 'acquireIf' | 'live' | 'release'>;
       repository: Pick<ResourceRepository, 'list'>;
       journal: Pick<ChangeRepository, 'entries'>;
       budgets: DisruptionBudgets;
@@ -58,7 +62,10 @@ export class StoreDrainHolds implements DrainHolds {
       acquiredAt: new Date(now).toISOString(),
       expiresAt: new Date(now + request.ttlMs).toISOString(),
     };
-    const decision = await this.deps.holds.acquire(hold, async (live) => {
+    let live = await this.deps.holds.live(request.team, hold.acquiredAt);
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const same = live.find((other) => holdKey(other) === holdKey(hold));
+      if (same) return { ok: false, message: `node ${hold.entity} is held already by ${same.holder}` };
       const holdings = [
         ...(await changeNodeHoldings(this.deps.repository, this.deps.journal, request.team)),
         ...live.map((other) => ({
@@ -74,9 +81,15 @@ export class StoreDrainHolds implements DrainHolds {
         holder: hold.holder,
         holdings,
       });
-      return answer.ok ? { ok: true } : { ok: false, message: answer.message };
-    });
-    if (!decision.ok) return decision;
+      if (!answer.ok) return { ok: false, message: answer.message };
+      const tried = await this.deps.holds.acquireIf(hold, live.map(holdKey));
+      if (tried.ok) return this.#held(hold);
+      live = tried.live;
+    }
+    return { ok: false, message: `the holds of team ${request.team} kept changing; try again` };
+  }
+
+  #held(hold: StoredDisruptionHold): { ok: true; hold: { release(): Promise<void> } } {
     return {
       ok: true,
       hold: {

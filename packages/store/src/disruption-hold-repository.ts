@@ -12,12 +12,20 @@ export interface StoredDisruptionHold {
   expiresAt: string;
 }
 
-export type HoldDecision = { ok: true } | { ok: false; message: string };
+/** What `acquireIf` did: inserted the hold, or found the live holds other than the caller counted. */
+export type HoldAttempt = { ok: true } | { ok: false; live: StoredDisruptionHold[] };
+
+/** A hold's identity among the team's: `entityKind/entity`. */
+export function holdKey(hold: Pick<StoredDisruptionHold, 'entityKind' | 'entity'>): string {
+  return `${hold.entityKind}/${hold.entity}`;
+}
 
 /**
- * The holds table. `acquire` is one transaction per team — PostgreSQL takes a transaction-scoped advisory
- * lock on the team, SQLite's writer lock (its first statement writes) serializes it — that reads the team's live holds, asks `decide`,
- * and inserts the hold only if it says yes: two drains by hand never both count without the other.
+ * The holds table. `acquireIf` is optimistic: the caller counts the team's live holds (with whatever else
+ * it counts, read outside any transaction) and asks to insert its hold only if the live holds are still
+ * those it counted; one transaction per team — PostgreSQL takes a transaction-scoped advisory lock on the
+ * team, SQLite's writer lock (its first statement writes) serializes it — checks and inserts. Two drains
+ * by hand never both count without the other: the second finds the first's hold and counts again.
  */
 export class DisruptionHoldRepository {
   constructor(
@@ -25,10 +33,7 @@ export class DisruptionHoldRepository {
     private readonly dialect: Dialect,
   ) {}
 
-  async acquire(
-    hold: StoredDisruptionHold,
-    decide: (live: StoredDisruptionHold[]) => Promise<HoldDecision>,
-  ): Promise<HoldDecision> {
+  async acquireIf(hold: StoredDisruptionHold, counted: readonly string[]): Promise<HoldAttempt> {
     return this.db.transaction().execute(async (tx) => {
       if (this.dialect === 'postgres')
         await sql`select pg_advisory_xact_lock(hashtext(${`disruption-holds/${hold.team}`}))`.execute(tx);
@@ -39,10 +44,11 @@ export class DisruptionHoldRepository {
         .where('expires_at', '<=', hold.acquiredAt)
         .execute();
       const live = await this.#live(tx, hold.team);
-      if (live.some((other) => other.entityKind === hold.entityKind && other.entity === hold.entity))
-        return { ok: false, message: `${hold.entity} is held already` };
-      const decision = await decide(live);
-      if (!decision.ok) return decision;
+      const keys = live.map(holdKey).sort();
+      const expected = [...counted].sort();
+      if (keys.length !== expected.length || keys.some((key, i) => key !== expected[i]))
+        return { ok: false, live };
+      if (keys.includes(holdKey(hold))) return { ok: false, live };
       await tx
         .insertInto('disruption_holds')
         .values({
@@ -54,7 +60,7 @@ export class DisruptionHoldRepository {
           expires_at: hold.expiresAt,
         })
         .execute();
-      return decision;
+      return { ok: true };
     });
   }
 
