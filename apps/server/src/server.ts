@@ -298,6 +298,14 @@ export async function startServer(
         // Drift restores honour ChangeWindows as changes do (ADR 0031): the engine's own window gate.
         fleetGate,
         restoreWindow: async (team, windows, at) => {
+          // A restore is an application apply: a stopped line and windows governing applications hold it too.
+          const gate = await fleetGate.check(team, 'applications', at);
+          if (!gate.open)
+            return {
+              open: false,
+              message: gate.message,
+              ...(gate.until !== undefined ? { until: gate.until } : {}),
+            };
           const block = await windowBlock(
             store.resources,
             { metadata: { team, name: 'drift-restore' }, spec: { windows: [...windows] } } as ChangeObject,
