@@ -247,6 +247,17 @@ describe('GantryClient fleet calls', () => {
     ]);
   });
 
+  it('sends an override reason with a node operation when given one (ADR 0033)', async () => {
+    const { fetch, calls } = fakeFetch([json(200, { node: 'n1', unschedulable: true })]);
+    const client = new GantryClient({ server: 'http://gantry.test', fetch });
+    await client.nodeOperation({ team: 'sre', cluster: 'east', node: 'n1' }, 'cordon', {
+      overrideReason: 'incident 7',
+    });
+    expect(calls.map((c) => [c.method, c.url.pathname, c.body])).toEqual([
+      ['POST', '/api/teams/sre/clusters/east/nodes/n1/cordon', { overrideReason: 'incident 7' }],
+    ]);
+  });
+
   it('puts a secret as {data}', async () => {
     const { fetch, calls } = fakeFetch([json(200, {})]);
     await new GantryClient({ server: 'http://gantry.test', fetch }).putSecret('sre', 'east-kubeconfig', {

@@ -227,6 +227,7 @@ export class GantryClient {
   nodeOperation(
     scope: { team: string; cluster: string; node: string },
     operation: 'cordon' | 'uncordon',
+    body?: { overrideReason?: string },
   ): Promise<NodeSchedulability>;
   nodeOperation(
     scope: { team: string; cluster: string; node: string },
@@ -237,7 +238,7 @@ export class GantryClient {
   nodeOperation(
     scope: { team: string; cluster: string; node: string },
     operation: NodeOperation,
-    body?: DrainRequest,
+    body?: DrainRequest | { overrideReason?: string },
     timeoutMs?: number,
   ): Promise<NodeSchedulability | DrainReport> {
     const path = `/api/teams/${encodeURIComponent(scope.team)}/clusters/${encodeURIComponent(scope.cluster)}/nodes/${encodeURIComponent(scope.node)}/${operation}`;

@@ -483,10 +483,16 @@ for (const operation of ['cordon', 'uncordon'] as const) {
     .description(operation === 'cordon' ? 'mark a node unschedulable' : 'mark a node schedulable again')
     .requiredOption('--cluster <name>', 'the cluster the node is in')
     .addOption(teamOption())
-    .action(async (node: string, options: { cluster: string; team?: string }, command: Command) =>
-      run(command, async (env) =>
-        (await import('./commands/node-operations.ts')).setSchedulable(env, operation, node, options),
-      ),
+    .option('--override-reason <text>', 'act despite a stopped line or a closed ChangeWindow (audited)')
+    .action(
+      async (
+        node: string,
+        options: { cluster: string; team?: string; overrideReason?: string },
+        command: Command,
+      ) =>
+        run(command, async (env) =>
+          (await import('./commands/node-operations.ts')).setSchedulable(env, operation, node, options),
+        ),
     );
 }
 
@@ -498,11 +504,12 @@ program
   .addOption(teamOption())
   .option('--timeout <duration>', 'give up after this long: 30s, 5m, 1h (1s to 1h)', '5m')
   .option('--force', 'also evict pods that no controller manages (they will not come back)')
+  .option('--override-reason <text>', 'act despite a stopped line or a closed ChangeWindow (audited)')
   .addHelpText('after', '\nExamples:\n  gantry drain worker-1 --cluster hz-prod-01 --timeout 10m')
   .action(
     async (
       node: string,
-      options: { cluster: string; team?: string; timeout?: string; force?: boolean },
+      options: { cluster: string; team?: string; timeout?: string; force?: boolean; overrideReason?: string },
       command: Command,
     ) =>
       run(command, async (env) => (await import('./commands/node-operations.ts')).drain(env, node, options)),

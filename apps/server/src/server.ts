@@ -35,6 +35,7 @@ import {
   ClusterClients,
   ConnectionRegistry,
   FleetService,
+  type FleetServiceDeps,
   createClusterController,
   registerClusterAdmission,
 } from '@gantry/fleet';
@@ -44,6 +45,7 @@ import {
   createExceptionSink,
   createStoreHealthSignals,
   windowBlock,
+  StoreFleetChangeGate,
   type ChangeObject,
 } from '@gantry/changes';
 import {
@@ -130,6 +132,8 @@ export interface ServerOptions {
    * module's sink (ADR 0020). Tests pass another.
    */
   riskSink?: RiskSink;
+  /** How node operations by hand reach clusters (tests pass a fake KubeClient); default from the kubeconfig. */
+  kubeClientFactory?: FleetServiceDeps['clientFactory'];
 }
 
 export interface RunningServer {
@@ -291,7 +295,14 @@ export async function startServer(
       tlsCertificates: config.fleetTlsCertificates,
     });
     cleanups.unshift(() => connections.stopAll());
+    // Every actuator outside Changes asks the fleet gate (ADR 0033): stopped lines, ChangeWindows' appliesTo.
+    const fleetGate = new StoreFleetChangeGate({ repository: store.resources, journal: store.changes });
     const fleet = new FleetService({
+      gate: fleetGate,
+      now,
+      // Drains by hand hold the shared disruption budget (ADR 0033); the changes module, built below, keeps it.
+      drainHolds: { acquire: (request) => changes.drainHolds.acquire(request) },
+      ...(options.kubeClientFactory ? { clientFactory: options.kubeClientFactory } : {}),
       repository: store.resources,
       inventory: store.inventory,
       events: store.events,
@@ -319,7 +330,16 @@ export async function startServer(
           metrics.applicationReconcile.observe({ part: 'api' }, api);
         },
         // Drift restores honour ChangeWindows as changes do (ADR 0031): the engine's own window gate.
+        fleetGate,
         restoreWindow: async (team, windows, at) => {
+          // A restore is an application apply: a stopped line and windows governing applications hold it too.
+          const gate = await fleetGate.check(team, 'applications', at);
+          if (!gate.open)
+            return {
+              open: false,
+              message: gate.message,
+              ...(gate.until !== undefined ? { until: gate.until } : {}),
+            };
           const block = await windowBlock(
             store.resources,
             { metadata: { team, name: 'drift-restore' }, spec: { windows: [...windows] } } as ChangeObject,
@@ -384,6 +404,7 @@ export async function startServer(
         clock: systemClock(now),
         recorder,
         clusters: new KubeJobRunner(clusterClients, systemClock(now)),
+        gate: fleetGate,
         logger: logger.child({ component: 'jobs' }),
       },
       {

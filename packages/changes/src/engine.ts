@@ -8,6 +8,7 @@ import type {
   JournalFence,
   LeaseRepository,
   ResourceRepository,
+  StoredDisruptionHold,
 } from '@gantry/store';
 import { actionOf, type ActuatorOutcome, type ChangeActuator, type ChangeActuators } from './actuator.ts';
 import type { DisruptionBudgets, DisruptionHolding } from './budget.ts';
@@ -50,6 +51,8 @@ export interface ChangeEngineDeps {
   exceptions?: ChangeExceptionSink;
   /** The shared disruption budget. Absent: no budget is enforced. */
   budgets?: DisruptionBudgets;
+  /** Entities held outside changes (drains by hand, ADR 0033), counted with the changes'. */
+  holds?: { live(team: string, now: string): Promise<StoredDisruptionHold[]>; now(): number };
 }
 
 /**
@@ -150,6 +153,10 @@ export class ChangeEngine {
         const kind = (action && this.deps.actuators[action]?.entityKind) ?? 'Node';
         holdings.push(...holdingsOf(other.metadata.name, kind, state));
       }
+      const holds = this.deps.holds;
+      if (holds)
+        for (const hold of await holds.live(team, new Date(holds.now()).toISOString()))
+          holdings.push({ entityKind: hold.entityKind, entity: hold.entity, holder: hold.holder });
       return work(holdings);
     });
   }

@@ -479,6 +479,35 @@ describe('disruption budget', () => {
     expect(heldBack).toBe(true);
   });
 
+  it('counts a drain by hand’s hold: a change waits for the budget until the hold is released (ADR 0033)', async () => {
+    await h.apply('DisruptionBudget', 'one-per-cluster', { maxUnavailable: '1' });
+    const hold = {
+      team: TEAM,
+      entityKind: 'Node',
+      entity: 'east/n009',
+      holder: 'drain/otto',
+      acquiredAt: new Date(h.now).toISOString(),
+      expiresAt: new Date(h.now + 10 * MINUTE).toISOString(),
+    };
+    expect((await store.disruptionHolds.acquireIf(hold, [])).ok).toBe(true);
+    await h.apply('Change', 'one', {
+      nodeOperation: { operation: 'cordon' },
+      targets: { names: nodes(1) },
+      plan: { batches: [{ size: '1', bake: '1m' }] },
+    });
+    const term = (await h.lead('a'))!;
+    await term.engine.reconcile(term.ctx, { team: TEAM, name: 'one' });
+    expect(actuator.calls).toHaveLength(0);
+    expect((await h.status('one')).conditions?.find((c) => c.type === 'Blocked')).toMatchObject({
+      status: 'True',
+      reason: ChangeReason.BudgetExhausted,
+    });
+    await store.disruptionHolds.release(TEAM, 'Node', 'east/n009', 'drain/otto');
+    await h.run(term, 'one');
+    expect(actuator.calls.map((call) => call.entity)).toEqual(['east/n000']);
+    expect((await h.status('one')).phase).toBe('Succeeded');
+  });
+
   it('without a budget, the same two changes have four nodes in flight at once', async () => {
     const finishAt = new Map<string, number>();
     let most = 0;

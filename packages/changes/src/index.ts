@@ -18,3 +18,5 @@ export * from './ports.ts';
 export * from './gate-eval.ts';
 export * from './budget.ts';
 export * from './health-adapters.ts';
+export * from './fleet-gate.ts';
+export * from './drain-holds.ts';

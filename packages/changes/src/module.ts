@@ -14,6 +14,7 @@ import type { MetricsSecretReader } from '@gantry/alerts';
 import { actionOf, type ChangeActuators } from './actuator.ts';
 import { registerChangeAdmission } from './admission.ts';
 import { ResourceDisruptionBudgets } from './budget.ts';
+import { StoreDrainHolds } from './drain-holds.ts';
 import { createChangeMetrics } from './gate-eval.ts';
 import type { ChangeExceptionSink, ChangeHealthSignals } from './ports.ts';
 import { createChangeController } from './change-controller.ts';
@@ -24,7 +25,7 @@ import { NodeOperationActuator } from './node-actuator.ts';
 
 export interface ChangesModuleDeps {
   resources: ResourceService;
-  store: Pick<Store, 'resources' | 'inventory' | 'leases' | 'changes' | 'audit'>;
+  store: Pick<Store, 'resources' | 'inventory' | 'leases' | 'changes' | 'audit' | 'disruptionHolds'>;
   fleet: Pick<FleetService, 'nodeOperation'>;
   /** Job runs on hosts, for `jobRun` changes; absent: such changes wait (ActuatorUnavailable). */
   jobs?: { service: Pick<JobService, 'create' | 'list' | 'get'>; hosts: HostDirectory };
@@ -50,6 +51,8 @@ export interface ChangesModuleOptions {
 export interface ChangesModule {
   service: ChangeService;
   engine: ChangeEngine;
+  /** The budget drains by hand hold (ADR 0033): the server passes it to the FleetService. */
+  drainHolds: StoreDrainHolds;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -66,6 +69,13 @@ export function createChangesModule(deps: ChangesModuleDeps, options: ChangesMod
     }),
     ...(deps.jobs ? { jobRun: new JobRunActuator({ jobs: deps.jobs.service, hosts: deps.jobs.hosts }) } : {}),
   };
+  const budgets = new ResourceDisruptionBudgets({
+    repository: deps.store.resources,
+    labels: async (team, kind) => {
+      const actuator = Object.values(actuators).find((candidate) => candidate.entityKind === kind);
+      return (await actuator?.labels?.(team)) ?? new Map();
+    },
+  });
   const engine = new ChangeEngine({
     repository: deps.store.resources,
     resources: deps.resources,
@@ -80,13 +90,8 @@ export function createChangesModule(deps: ChangesModuleDeps, options: ChangesMod
     ...(deps.metricsSecrets
       ? { metrics: createChangeMetrics({ resources: deps.store.resources, secrets: deps.metricsSecrets }) }
       : {}),
-    budgets: new ResourceDisruptionBudgets({
-      repository: deps.store.resources,
-      labels: async (team, kind) => {
-        const actuator = Object.values(actuators).find((candidate) => candidate.entityKind === kind);
-        return (await actuator?.labels?.(team)) ?? new Map();
-      },
-    }),
+    budgets,
+    holds: { live: (team, at) => deps.store.disruptionHolds.live(team, at), now },
   });
   let enqueue: ((key: ObjectKey) => void) | undefined;
   const controllers = new ControllerManager(
@@ -123,6 +128,13 @@ export function createChangesModule(deps: ChangesModuleDeps, options: ChangesMod
   return {
     service,
     engine,
+    drainHolds: new StoreDrainHolds({
+      holds: deps.store.disruptionHolds,
+      repository: deps.store.resources,
+      journal: deps.store.changes,
+      budgets,
+      now,
+    }),
     start: () => controllers.start(),
     stop: () => controllers.stop(),
   };

@@ -7,7 +7,8 @@ import type {
   InventoryRepository,
   ResourceRepository,
 } from '@gantry/store';
-import { FleetService } from './fleet-service.ts';
+import type { FleetGateVerdict } from '@gantry/model';
+import { FleetService, type DrainHolds, type FleetServiceDeps } from './fleet-service.ts';
 import { KubeApiError, type KubeClient } from './kube/kube-client.ts';
 
 const alice: Caller = {
@@ -45,7 +46,7 @@ function fakeClient(pods: { name: string; owner?: string }[], evict: (name: stri
   return client;
 }
 
-function service(client: KubeClient) {
+function service(client: KubeClient, extra: Partial<FleetServiceDeps> = {}) {
   const recorder = new MemoryEventRecorder();
   const audited: unknown[] = [];
   const fleet = new FleetService({
@@ -65,8 +66,9 @@ function service(client: KubeClient) {
     } as unknown as AuditRepository,
     recorder,
     clientFactory: () => Promise.resolve(client),
+    ...extra,
   });
-  return { fleet, recorder };
+  return { fleet, recorder, audited };
 }
 
 describe('node operations record events regarding the node, as the user', () => {
@@ -124,5 +126,105 @@ describe('node operations record events regarding the node, as the user', () => 
     expect(recorder.events.map((e) => [e.type, e.reason, e.message])).toEqual([
       ['Warning', 'NodeDrainFailed', 'drain of node missing failed: node missing not found in the cluster'],
     ]);
+  });
+});
+
+describe('node operations by hand honour the fleet gate and the disruption budget (ADR 0033)', () => {
+  const T0 = Date.parse('2026-12-25T10:00:00Z');
+  const frozen: FleetGateVerdict = {
+    open: false,
+    reason: 'WindowClosed',
+    message:
+      'nodeOperations frozen by ChangeWindow holidays (freeze 0: holidays) until 2026-12-27T00:00:00.000Z',
+    until: Date.parse('2026-12-27T00:00:00Z'),
+  };
+
+  it('refuses a cordon while the gate is closed, with the code, the window and the opening', async () => {
+    let now = T0;
+    const asked: string[] = [];
+    const { fleet, recorder } = service(
+      fakeClient([], () => undefined),
+      {
+        now: () => now,
+        gate: {
+          check: (team, actuator, at) => {
+            asked.push(`${team}/${actuator}@${new Date(at).toISOString()}`);
+            return Promise.resolve(at < frozen.until! ? frozen : { open: true });
+          },
+        },
+      },
+    );
+    const refused = fleet.handNodeOperation(alice, 'sre', 'east', 'worker-1', 'cordon', {});
+    await expect(refused).rejects.toMatchObject({
+      status: 409,
+      code: 'GANTRY_E_WINDOW_CLOSED',
+      message: expect.stringContaining('ChangeWindow holidays') as unknown,
+    });
+    await expect(refused).rejects.toThrow('(opens 2026-12-27T00:00:00.000Z)');
+    expect(recorder.events).toEqual([]);
+    expect(asked).toEqual(['sre/nodeOperations@2026-12-25T10:00:00.000Z']);
+    // The fake clock passes the freeze: the same request goes through.
+    now = frozen.until!;
+    await expect(fleet.handNodeOperation(alice, 'sre', 'east', 'worker-1', 'cordon', {})).resolves.toEqual({
+      node: 'worker-1',
+      unschedulable: true,
+    });
+  });
+
+  it('acts despite a closed gate with an override reason, audited with the window it overrode', async () => {
+    const { fleet, audited } = service(
+      fakeClient([], () => undefined),
+      {
+        now: () => T0,
+        gate: { check: () => Promise.resolve(frozen) },
+      },
+    );
+    await fleet.handNodeOperation(alice, 'sre', 'east', 'worker-1', 'uncordon', {
+      overrideReason: 'incident 42: put capacity back',
+    });
+    expect(audited[0]).toMatchObject({
+      actor: 'alice',
+      action: 'uncordon-override',
+      kind: 'Node',
+      name: 'east/worker-1',
+      after: { gate: 'WindowClosed', reason: 'incident 42: put capacity back' },
+    });
+    expect(audited[1]).toMatchObject({ action: 'uncordon' });
+  });
+
+  it('holds the budget while a drain runs, releases it at the end, and refuses one over the budget', async () => {
+    const held = new Set<string>();
+    const holds: DrainHolds = {
+      acquire: ({ cluster, node }) => {
+        if (held.size >= 1)
+          return Promise.resolve({
+            ok: false,
+            message: `DisruptionBudget one: ${held.size} out already, at most 1`,
+          });
+        held.add(`${cluster}/${node}`);
+        return Promise.resolve({
+          ok: true,
+          hold: { release: () => Promise.resolve(void held.delete(`${cluster}/${node}`)) },
+        });
+      },
+    };
+    let during: string[] = [];
+    let second: Promise<unknown> | undefined;
+    const { fleet } = service(
+      fakeClient([{ name: 'a', owner: 'ReplicaSet' }], () => {
+        during = [...held];
+        second ??= fleet.handNodeOperation(alice, 'sre', 'east', 'worker-2', 'drain', {
+          drain: { timeoutMs: 1000, force: false },
+        });
+        return undefined;
+      }),
+      { drainHolds: holds },
+    );
+    await fleet.handNodeOperation(alice, 'sre', 'east', 'worker-1', 'drain', {
+      drain: { timeoutMs: 1000, force: false },
+    });
+    expect(during).toEqual(['east/worker-1']);
+    await expect(second).rejects.toMatchObject({ status: 409, code: 'GANTRY_E_BUDGET_EXHAUSTED' });
+    expect([...held]).toEqual([]);
   });
 });

@@ -1,12 +1,16 @@
 import { authorize, readableTeams, type Caller, type SecretService } from '@gantry/identity';
 import {
+  ConflictError,
   decodeContinueToken,
+  ErrorCodes,
   encodeContinueToken,
   InputError,
   NotFoundError,
   WORKLOAD_KINDS,
   type ClusterSpec,
   type EventList,
+  type FleetChangeGate,
+  type FleetGateVerdict,
   type InventoryView,
   type NodeSchedulability,
   type Resource,
@@ -51,6 +55,39 @@ export interface FleetServiceDeps {
   /** Node operations record NodeCordoned, NodeUncordoned, NodeDrained and NodeDrainFailed. */
   recorder: EventRecorder;
   clientFactory?: (kubeconfig: string, context?: string) => Promise<KubeClient>;
+  /** Node operations by hand honour stopped lines and ChangeWindows through it (ADR 0033); none: open. */
+  gate?: FleetChangeGate;
+  /** Drains by hand hold their node's disruption budget while they run (ADR 0033); none: no budget. */
+  drainHolds?: DrainHolds;
+  now?: () => number;
+}
+
+/** How long a drain's hold outlives its timeout, should its server die in the middle of it. */
+export const DRAIN_HOLD_MARGIN_MS = 60_000;
+
+/** A drain's hold on the disruption budget of its node's failure domain, released when the drain ends. */
+export interface DrainHold {
+  release(): Promise<void>;
+}
+
+/**
+ * The budget port drains by hand take (ADR 0033), implemented in `@gantry/changes` over the team's
+ * DisruptionBudgets, the changes' entities in flight and the other holds.
+ */
+export interface DrainHolds {
+  acquire(request: {
+    team: string;
+    cluster: string;
+    node: string;
+    holder: string;
+    /** How long the hold lasts at most (the drain's timeout and a margin), should its server die. */
+    ttlMs: number;
+  }): Promise<{ ok: true; hold: DrainHold } | { ok: false; message: string }>;
+}
+
+/** A node operation by hand: the gate's override, if any, with its reason. */
+export interface HandOperationOptions {
+  overrideReason?: string;
 }
 
 /** The fleet as the API sees it: inventory and events to read, node operations to run, all per team. */
@@ -192,6 +229,83 @@ export class FleetService {
         [{ path: '/spec/kubeconfigSecret/key', message: 'missing in the secret' }],
       );
     return (this.deps.clientFactory ?? kubeClientFromKubeconfig)(kubeconfig, cluster.spec.context);
+  }
+
+  /**
+   * A node operation by hand (the API's): refused with 409 `GANTRY_E_WINDOW_CLOSED` while the fleet gate
+   * is closed for `nodeOperations` unless overridden with a reason (audited first); a drain holds its
+   * node's disruption budget while it runs, refused with 409 `GANTRY_E_BUDGET_EXHAUSTED` over it. Changes
+   * call `nodeOperation` directly: they check their own windows and budget.
+   */
+  async handNodeOperation(
+    caller: Caller,
+    team: string,
+    cluster: string,
+    node: string,
+    operation: 'cordon' | 'uncordon',
+    options: HandOperationOptions,
+  ): Promise<NodeSchedulability>;
+  async handNodeOperation(
+    caller: Caller,
+    team: string,
+    cluster: string,
+    node: string,
+    operation: 'drain',
+    options: HandOperationOptions & { drain: { timeoutMs: number; force: boolean } },
+  ): Promise<DrainReport>;
+  async handNodeOperation(
+    caller: Caller,
+    team: string,
+    cluster: string,
+    node: string,
+    operation: 'cordon' | 'uncordon' | 'drain',
+    options: HandOperationOptions & { drain?: { timeoutMs: number; force: boolean } },
+  ): Promise<DrainReport | NodeSchedulability> {
+    authorize(caller.principal, 'write', team, `nodes of cluster ${cluster} in team ${team}`);
+    const now = (this.deps.now ?? Date.now)();
+    const verdict: FleetGateVerdict = this.deps.gate
+      ? await this.deps.gate.check(team, 'nodeOperations', now)
+      : { open: true };
+    if (!verdict.open) {
+      if (options.overrideReason === undefined)
+        throw new ConflictError(
+          `${operation} of node ${node} refused: ${verdict.message}${verdict.until !== undefined ? ` (opens ${new Date(verdict.until).toISOString()})` : ''}; give overrideReason to act anyway`,
+          ErrorCodes.windowClosed,
+        );
+      await this.deps.audit.record({
+        actor: caller.principal.username,
+        source: caller.source,
+        action: `${operation}-override`,
+        kind: 'Node',
+        team,
+        name: `${cluster}/${node}`,
+        after: { gate: verdict.reason, message: verdict.message, reason: options.overrideReason },
+      });
+    }
+    if (operation !== 'drain') return this.nodeOperation(caller, team, cluster, node, operation);
+    const held = this.deps.drainHolds
+      ? await this.deps.drainHolds.acquire({
+          team,
+          cluster,
+          node,
+          holder: `drain/${caller.principal.username}`,
+          ttlMs: (options.drain?.timeoutMs ?? 300_000) + DRAIN_HOLD_MARGIN_MS,
+        })
+      : undefined;
+    if (held && !held.ok)
+      throw new ConflictError(`drain of node ${node} refused: ${held.message}`, ErrorCodes.budgetExhausted);
+    try {
+      return await this.nodeOperation(
+        caller,
+        team,
+        cluster,
+        node,
+        'drain',
+        options.drain ?? { timeoutMs: 300_000, force: false },
+      );
+    } finally {
+      if (held?.ok) await held.hold.release();
+    }
   }
 
   /**

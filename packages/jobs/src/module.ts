@@ -1,4 +1,5 @@
 import type { Clock, EventRecorder, LeaseStore } from '@gantry/controllers';
+import type { FleetChangeGate } from '@gantry/model';
 import type { ResourceService } from '@gantry/resources';
 import type { JobRepository } from '@gantry/store';
 import { registerJobAdmission } from './admission.ts';
@@ -30,6 +31,8 @@ export interface JobsModuleDeps {
   recorder: EventRecorder;
   /** Runs cluster targets as Kubernetes Jobs; without it a cluster target fails at dispatch. */
   clusters?: ClusterJobRunner;
+  /** Holds runs made by hand or by a Schedule while it is closed for jobs (ADR 0033); the server passes the change engine's. */
+  gate?: FleetChangeGate;
   logger?: { warn(object: object, message: string): void };
 }
 
@@ -67,6 +70,7 @@ export function createJobsModule(deps: JobsModuleDeps, options: JobsModuleOption
       clock: deps.clock,
       notify: (runId) => notifier.notify(runId),
       ...(deps.clusters ? { clusters: deps.clusters } : {}),
+      ...(deps.gate ? { gate: deps.gate } : {}),
       ...(deps.logger ? { logger: deps.logger } : {}),
     },
     { ...DEFAULT_RUN_CONTROLLER_OPTIONS, ...options.runs, holder: options.holder },

@@ -49,6 +49,8 @@ export const ErrorCodes = {
   healingPolicy: 'GANTRY_E_HEALING_POLICY',
   diagnosisTree: 'GANTRY_E_DIAGNOSIS_TREE',
   healingRunState: 'GANTRY_E_HEALING_RUN_STATE',
+  windowClosed: 'GANTRY_E_WINDOW_CLOSED',
+  budgetExhausted: 'GANTRY_E_BUDGET_EXHAUSTED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -28,6 +28,7 @@ export * from './transaction.ts';
 export * from './health-stats-repository.ts';
 export * from './health-stream-repository.ts';
 export * from './change-repository.ts';
+export * from './disruption-hold-repository.ts';
 export * from './fence.ts';
 export * from './idempotency-repository.ts';
 export * from './healing-repository.ts';

@@ -49,6 +49,7 @@ export interface Database {
   change_line_stops: ChangeLineStopTable;
   healing_runs: HealingRunTable;
   healing_ledger: HealingLedgerTable;
+  disruption_holds: DisruptionHoldTable;
 }
 
 export interface ResourceTable {
@@ -690,4 +691,14 @@ export interface HealingLedgerTable {
   run_id: string;
   entry_key: string;
   at: string;
+}
+
+/** A hand drain's hold on the disruption budget (migration 0026-disruption-holds, ADR 0033). */
+export interface DisruptionHoldTable {
+  team: string;
+  entity_kind: string;
+  entity: string;
+  holder: string;
+  acquired_at: string;
+  expires_at: string;
 }

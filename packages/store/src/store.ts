@@ -6,6 +6,7 @@ import { AlertRuleStateRepository } from './alert-rule-state-repository.ts';
 import { AppliedObjectRepository } from './applied-object-repository.ts';
 import { AuditRepository } from './audit-repository.ts';
 import { ChangeRepository } from './change-repository.ts';
+import { DisruptionHoldRepository } from './disruption-hold-repository.ts';
 import { connect, isMigrated, migrateToLatest, type ConnectOptions, type Connection } from './connect.ts';
 import { dialectOf } from './dialect.ts';
 import { EventRepository } from './event-repository.ts';
@@ -67,6 +68,7 @@ export class Store {
   readonly idempotency: IdempotencyRepository;
   /** Healing runs and the guardrails' counters (ADR 0032). */
   readonly healing: HealingRepository;
+  readonly disruptionHolds: DisruptionHoldRepository;
 
   /** The probe `ready()` is waiting for, shared by concurrent callers so that probes never pile up. */
   #probe: Promise<boolean> | undefined;
@@ -107,6 +109,7 @@ export class Store {
     this.changes = new ChangeRepository(db, connection.dialect);
     this.idempotency = new IdempotencyRepository(db);
     this.healing = new HealingRepository(db, connection.dialect);
+    this.disruptionHolds = new DisruptionHoldRepository(db, connection.dialect);
   }
 
   /**

@@ -7,6 +7,8 @@ import { openSession } from '../session.ts';
 export interface NodeOperationOptions {
   cluster: string;
   team?: string;
+  /** Act despite a stopped line or a closed ChangeWindow (ADR 0033); audited on the server. */
+  overrideReason?: string;
 }
 
 export interface DrainOptions extends NodeOperationOptions {
@@ -28,7 +30,11 @@ export async function setSchedulable(
   options: NodeOperationOptions,
 ): Promise<void> {
   const session = await openSession(env, options.team);
-  await session.client.nodeOperation({ team: session.team, cluster: options.cluster, node }, operation);
+  await session.client.nodeOperation(
+    { team: session.team, cluster: options.cluster, node },
+    operation,
+    options.overrideReason !== undefined ? { overrideReason: options.overrideReason } : undefined,
+  );
   env.io.out(`node/${node} ${operation}ed\n`);
 }
 
@@ -42,7 +48,11 @@ export async function drain(env: CommandEnv, node: string, options: DrainOptions
   const report = await session.client.nodeOperation(
     { team: session.team, cluster: options.cluster, node },
     'drain',
-    { timeoutSeconds, force: options.force === true },
+    {
+      timeoutSeconds,
+      force: options.force === true,
+      ...(options.overrideReason !== undefined ? { overrideReason: options.overrideReason } : {}),
+    },
     timeoutSeconds * 1000 + DRAIN_RESPONSE_MARGIN_MS,
   );
   const failures = printDrainReport(env.io, report, timeoutSeconds);

@@ -13,10 +13,12 @@ import {
   InventoryPods,
   InventoryQuery,
   InventoryWorkload,
+  NodeOperationRequest,
   NodeSchedulability,
   type InventoryView,
 } from '@gantry/model';
 import type { FleetService } from '@gantry/fleet';
+import { errorResponses } from '../responses.ts';
 
 const INVENTORY_ITEMS: Record<InventoryView, TSchema> = {
   nodes: InventoryNode,
@@ -101,16 +103,23 @@ export function fleetRoutes(fastify: FastifyInstance, fleet: FleetService): void
           tags,
           summary: `${operation === 'cordon' ? 'Mark' : 'Unmark'} a node unschedulable`,
           params: NodeParams,
-          response: { 200: NodeSchedulability },
+          body: NodeOperationRequest,
+          response: { 200: NodeSchedulability, ...errorResponses(409) },
+        },
+        // No body: no override.
+        preValidation: (request, _reply, done) => {
+          request.body ??= {};
+          done();
         },
       },
       async (request) =>
-        fleet.nodeOperation(
+        fleet.handNodeOperation(
           request.caller,
           request.params.team,
           request.params.cluster,
           request.params.node,
           operation,
+          request.body.overrideReason !== undefined ? { overrideReason: request.body.overrideReason } : {},
         ),
     );
   }
@@ -123,7 +132,7 @@ export function fleetRoutes(fastify: FastifyInstance, fleet: FleetService): void
           'Drain a node: cordon, then evict its pods respecting PodDisruptionBudgets, and report what was evicted',
         params: NodeParams,
         body: DrainRequest,
-        response: { 200: DrainReport },
+        response: { 200: DrainReport, ...errorResponses(409) },
       },
       // No body means the defaults.
       preValidation: (request, _reply, done) => {
@@ -133,9 +142,9 @@ export function fleetRoutes(fastify: FastifyInstance, fleet: FleetService): void
     },
     async (request) => {
       const { team, cluster, node } = request.params;
-      return fleet.nodeOperation(request.caller, team, cluster, node, 'drain', {
-        timeoutMs: request.body.timeoutSeconds * 1000,
-        force: request.body.force,
+      return fleet.handNodeOperation(request.caller, team, cluster, node, 'drain', {
+        drain: { timeoutMs: request.body.timeoutSeconds * 1000, force: request.body.force },
+        ...(request.body.overrideReason !== undefined ? { overrideReason: request.body.overrideReason } : {}),
       });
     },
   );

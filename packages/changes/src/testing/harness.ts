@@ -113,6 +113,7 @@ export class ChangeHarness {
         repository: this.store.resources,
         labels: async () => (await this.actuator.labels?.(TEAM)) ?? new Map(),
       }),
+      holds: { live: (team, at) => this.store.disruptionHolds.live(team, at), now: () => this.now },
     });
     const term = new AbortController();
     engine.beginTerm(term.signal);

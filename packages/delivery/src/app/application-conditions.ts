@@ -19,6 +19,10 @@ export const ApplicationReason = {
   ClusterUnreachable: 'ClusterUnreachable',
   ApplyFailed: 'ApplyFailed',
   WaitingForDependencies: 'WaitingForDependencies',
+  /** A new revision waits for a ChangeWindow that governs applications (ADR 0033). */
+  WindowClosed: 'WindowClosed',
+  /** A new revision waits for the team's or the fleet's line to be released (ADR 0033). */
+  LineStopped: 'LineStopped',
   Healthy: 'Healthy',
   Progressing: 'Progressing',
   Unhealthy: 'Unhealthy',

@@ -9,6 +9,8 @@ import {
   type ApplicationSpec,
   type ApplicationStatus,
   type ComponentSpec,
+  type FleetActuator,
+  type FleetGateVerdict,
 } from '@gantry/model';
 import { ResourceService } from '@gantry/resources';
 import { Store } from '@gantry/store';
@@ -36,6 +38,8 @@ let controller: Controller;
 let service: DeliveryService;
 let now = T0;
 let scope: TermScope;
+/** The fleet gate the controller asks (ADR 0033); open unless a test closes it. */
+let gate: (actuator: FleetActuator, at: number) => FleetGateVerdict;
 
 const ctx = (): ReconcileContext => ({
   logger: pino({ level: 'silent' }),
@@ -51,6 +55,7 @@ async function settle(): Promise<void> {
 
 beforeEach(async () => {
   now = T0;
+  gate = () => ({ open: true });
   scope = new TermScope();
   store = await Store.open({ url: ':memory:' });
   const kinds = new KindRegistry();
@@ -95,6 +100,7 @@ beforeEach(async () => {
     engine,
     feed,
     events,
+    fleetGate: { check: async (_team, actuator, at) => gate(actuator, at) },
   });
   service = new DeliveryService({
     resources,
@@ -227,6 +233,65 @@ describe('application controller', () => {
     ]);
     expect(clusters.east!.object(`${DEPLOYMENTS}/worker`)).toBeUndefined();
     expect(clusters.east!.object(`${DEPLOYMENTS}/api`)).toBeDefined();
+  });
+
+  it('holds a new revision while the fleet gate is closed and deploys it when the window lifts', async () => {
+    await createApp([web('api')]);
+    await reconcile();
+    const opens = T0 + 3_600_000;
+    const asked: FleetActuator[] = [];
+    gate = (actuator, at) => {
+      asked.push(actuator);
+      return at < opens
+        ? { open: false, reason: 'WindowClosed', message: 'frozen by ChangeWindow holidays', until: opens }
+        : { open: true };
+    };
+    await updateSpec({ components: [web('api', 'nginx:1.28')] });
+    const from = events.events.length;
+    const patches = () => Object.values(clusters).flatMap((c) => c.callsOf('PATCH')).length;
+    const sent = patches();
+    const result = await controller.reconcile(ctx(), { team: 'shop', name: 'web' });
+    expect(result.requeueAfterMs).toBe(3_600_000);
+    let status = (await resources.get(admin, 'Application', 'shop', 'web')).status as ApplicationStatus;
+    expect(status).toMatchObject({ revision: 1, latestRevision: 2 });
+    expect(condition(status, ApplicationCondition.Applied)).toMatchObject({
+      status: 'False',
+      reason: ApplicationReason.WindowClosed,
+      message: 'revision 2 waits until 2026-01-01T01:00:00.000Z: frozen by ChangeWindow holidays',
+    });
+    expect(patches()).toBe(sent);
+    expect(asked).toEqual(['applications']);
+
+    // Looked at again inside the window: no second event, still nothing sent.
+    now = T0 + 1_800_000;
+    expect((await controller.reconcile(ctx(), { team: 'shop', name: 'web' })).requeueAfterMs).toBe(1_800_000);
+    expect(recorded(from)).toEqual(['Normal RevisionCreated', 'Normal DeployWaiting']);
+    expect(patches()).toBe(sent);
+
+    // At the opening (the requeue's time), the revision goes out by itself.
+    now = opens;
+    status = await reconcile();
+    expect(status).toMatchObject({ revision: 2, latestRevision: 2 });
+    expect(condition(status, ApplicationCondition.Applied)).toMatchObject({ status: 'True' });
+    expect(patches()).toBeGreaterThan(sent);
+  });
+
+  it('deploys a new application’s first revision, but holds the next while the line is stopped', async () => {
+    gate = () => ({
+      open: false,
+      reason: 'LineStopped',
+      message: 'the line is stopped: fleet-wide by alice',
+    });
+    await createApp([web('api')]);
+    expect(await reconcile()).toMatchObject({ revision: 1 });
+    await updateSpec({ components: [web('api', 'nginx:1.28')] });
+    expect((await controller.reconcile(ctx(), { team: 'shop', name: 'web' })).requeueAfterMs).toBe(30_000);
+    const status = (await resources.get(admin, 'Application', 'shop', 'web')).status as ApplicationStatus;
+    expect(condition(status, ApplicationCondition.Applied)).toMatchObject({
+      status: 'False',
+      reason: ApplicationReason.LineStopped,
+    });
+    expect(status.revision).toBe(1);
   });
 
   it('reports a render failure as Rendered False with its reason, sending nothing', async () => {

@@ -11,7 +11,8 @@ import {
 } from '@gantry/controllers';
 import type { ClusterClients } from '@gantry/fleet';
 import { SYSTEM_PRINCIPAL } from '@gantry/identity';
-import type { ApplicationStatus, Condition } from '@gantry/model';
+import type { ApplicationStatus, Condition, FleetChangeGate } from '@gantry/model';
+import { ApplicationCondition, ApplicationReason } from './application-conditions.ts';
 import type { ChangeFeed, ResourceService } from '@gantry/resources';
 import type { AppliedObjectRepository, ResourceRepository } from '@gantry/store';
 import type { CelEngine } from '../cel-environment.ts';
@@ -57,7 +58,16 @@ export interface ApplicationControllerDeps {
    * team's windows that apply to every change, as the change engine reads them. Absent: at any time.
    */
   restoreWindow?: (team: string, windows: readonly string[], now: number) => Promise<RestoreVerdict>;
+  /**
+   * The fleet gate (ADR 0033): a new revision is not deployed while it is closed for `applications` (a
+   * stopped line, a ChangeWindow that lists them); the application waits with `Applied` False, reason
+   * `WindowClosed` or `LineStopped`, and is looked at again when it opens. Absent: always open.
+   */
+  fleetGate?: FleetChangeGate;
 }
+
+/** How soon an application held by a stopped line looks again (a person releases it; no time is known). */
+export const LINE_STOP_RECHECK_MS = 30_000;
 
 /** A restore may act now, or waits (`until` the next opening when known) for the reason `message`. */
 export type RestoreVerdict = { open: true } | { open: false; message: string; until?: number };
@@ -96,6 +106,8 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
     readonly sessions: ClusterSessions;
     /** What Gantry applied and owns, to tell others' edits from defaults (change detection, ADR 0031). */
     readonly drift = new DriftDetector({ events: deps.events });
+    /** The last hold of a new revision by the fleet gate, per application, so that it is recorded once. */
+    readonly deployWaits = new Map<string, string>();
     /** The last wait a restore was told, per application, so that it is recorded once. */
     readonly restoreWaits = new Map<string, string>();
     enqueue: ((key: ObjectKey) => void) | undefined;
@@ -183,6 +195,27 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
       cache: term.revisions,
       fence: ctx.term.fence,
     });
+    const held = await deployGateStage(term, team, name, app, revision.revision.spec.revision, now);
+    if (held) {
+      set(held.condition);
+      await deps.resources.replaceStatus(
+        CALLER,
+        'Application',
+        team,
+        name,
+        {
+          metadata: { name },
+          status: {
+            ...app.status,
+            observedGeneration: generation,
+            conditions,
+            latestRevision: revision.latest,
+          } as ApplicationStatus,
+        },
+        ctx.term.fence ? { fence: ctx.term.fence } : {},
+      );
+      return { requeueAfterMs: held.requeueAfterMs };
+    }
     const spec = revision.revision.spec.applicationSpec;
     const records = await deps.records.list(team, name);
     const { sessions, progress, delivered, lastFullApply, drift } = term;
@@ -247,6 +280,49 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
     const waitMs = restore.until !== undefined ? Math.max(1000, restore.until - now) : undefined;
     return {
       requeueAfterMs: waitMs !== undefined ? Math.min(waitMs, requeue) : requeue,
+    };
+  }
+
+  /**
+   * The fleet gate's part of a reconcile (ADR 0033): a revision other than the one the application has
+   * deployed waits while the gate is closed for applications — with a condition, an event once per wait,
+   * and a requeue at the opening, so the deploy fires by itself when the window lifts.
+   */
+  async function deployGateStage(
+    term: ApplicationTerm,
+    team: string,
+    name: string,
+    app: ApplicationObject,
+    number: number,
+    now: number,
+  ): Promise<{ condition: Omit<ConditionUpdate, 'observedGeneration'>; requeueAfterMs: number } | undefined> {
+    const appKey = `${team}/${name}`;
+    const deployed = app.status?.revision;
+    if (!deps.fleetGate || deployed === undefined || deployed === number) {
+      term.deployWaits.delete(appKey);
+      return undefined;
+    }
+    const verdict = await deps.fleetGate.check(team, 'applications', now);
+    if (verdict.open) {
+      term.deployWaits.delete(appKey);
+      return undefined;
+    }
+    const until = verdict.until !== undefined ? ` until ${new Date(verdict.until).toISOString()}` : '';
+    const message = `revision ${number} waits${until}: ${verdict.message}`;
+    if (term.deployWaits.get(appKey) !== message) {
+      term.deployWaits.set(appKey, message);
+      new ApplicationEvents(deps.events, team, name).normal(ApplicationEventReason.DeployWaiting, message);
+    }
+    return {
+      condition: {
+        type: ApplicationCondition.Applied,
+        status: 'False',
+        reason:
+          verdict.reason === 'LineStopped' ? ApplicationReason.LineStopped : ApplicationReason.WindowClosed,
+        message,
+      },
+      requeueAfterMs:
+        verdict.until !== undefined ? Math.max(1000, verdict.until - now) : LINE_STOP_RECHECK_MS,
     };
   }
 

@@ -16,6 +16,8 @@ export const ApplicationEventReason = {
   ApplicationDeleted: 'ApplicationDeleted',
   /** Change detection (ADR 0031, app/drift.ts records DriftDetected and DriftRestored itself). */
   DriftRestoreWaiting: 'DriftRestoreWaiting',
+  /** A new revision waits for the fleet gate (ADR 0033). */
+  DeployWaiting: 'DeployWaiting',
 } as const;
 export type ApplicationEventReason = (typeof ApplicationEventReason)[keyof typeof ApplicationEventReason];
 

@@ -36,6 +36,8 @@ export interface DeliveryModuleDeps {
     observeReconcile?: (seconds: { own: number; api: number }) => void;
     /** Windows of drift restores (policy Restore); the server passes the change engine's. */
     restoreWindow?: ApplicationControllerDeps['restoreWindow'];
+    /** Stopped lines and windows that hold new revisions (ADR 0033); the server passes the change engine's. */
+    fleetGate?: ApplicationControllerDeps['fleetGate'];
   };
 }
 

@@ -1,7 +1,15 @@
 import { JOBS_CHANNEL, type JobStartMessage } from '@gantry/model';
 import type { StoredJobTarget } from '@gantry/store';
 import { DEFAULT_RUN_AS } from '../execution.ts';
-import { ACTIVE_STATES, attemptKey, clusterOf, FAILED_STATES, iso, type RunContext } from './run-context.ts';
+import {
+  ACTIVE_STATES,
+  attemptKey,
+  clusterOf,
+  FAILED_STATES,
+  iso,
+  madeByChange,
+  type RunContext,
+} from './run-context.ts';
 import { RunReasons, TargetReasons } from './reasons.ts';
 
 export interface DispatchOutcome {
@@ -11,6 +19,8 @@ export interface DispatchOutcome {
   resent: number;
   failed: number;
   stopped: boolean;
+  /** The fleet gate held the queued targets (ADR 0033): why, and until when if known. */
+  held?: { reason: string; message: string; until?: number };
 }
 
 /**
@@ -58,6 +68,11 @@ export async function dispatchStage(ctx: RunContext): Promise<DispatchOutcome> {
   const slots = Math.max(0, run.concurrency - active.length);
   const picked = queued.slice(0, slots);
   if (picked.length === 0) return outcome;
+  const held = await gateStage(ctx);
+  if (held) {
+    outcome.held = held;
+    return outcome;
+  }
   // The dispatches of one pass are recorded with one statement per attempt number, and the host starts
   // sent together (the transport queues them with a few statements): a 2,000-host run is not 2,000
   // round trips to the database, one after the other.
@@ -253,4 +268,29 @@ async function failUndelivered(
     },
     attempt,
   );
+}
+
+/**
+ * The fleet gate's look before dispatching (ADR 0033): while it is closed for jobs, a run made by hand or
+ * by a Schedule keeps its queued targets queued, each saying why and until when (written when that
+ * changes); when it opens, the run's reason goes back to dispatching and the targets go out.
+ */
+async function gateStage(ctx: RunContext): Promise<DispatchOutcome['held']> {
+  const { run } = ctx;
+  const gate = ctx.deps.gate;
+  if (!gate || madeByChange(run)) return undefined;
+  const verdict = await gate.check(run.team, 'jobs', ctx.now);
+  const heldReasons: string[] = [RunReasons.windowClosed, RunReasons.lineStopped];
+  if (verdict.open) {
+    if (heldReasons.includes(run.reason)) await ctx.deps.jobs.setReason(run.id, RunReasons.dispatching);
+    return undefined;
+  }
+  const line = verdict.reason === 'LineStopped';
+  const reason = line ? TargetReasons.lineStopped : TargetReasons.windowClosed;
+  const message = `queued${verdict.until !== undefined ? ` until ${iso(verdict.until)}` : ''}: ${verdict.message}`;
+  if (ctx.targets.some((t) => t.state === 'queued' && (t.reason !== reason || t.message !== message)))
+    await ctx.deps.jobs.updateTargets(run.id, ['queued'], { reason, message });
+  const runReason = line ? RunReasons.lineStopped : RunReasons.windowClosed;
+  if (run.reason !== runReason) await ctx.deps.jobs.setReason(run.id, runReason);
+  return { reason, message, ...(verdict.until !== undefined ? { until: verdict.until } : {}) };
 }

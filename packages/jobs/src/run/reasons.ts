@@ -18,12 +18,19 @@ export const TargetReasons = {
   secretMissing: 'SecretMissing',
   stoppedAfterFailures: 'StoppedAfterFailures',
   clusterError: 'ClusterError',
+  /** Held in the queue by a ChangeWindow that governs jobs (ADR 0033). */
+  windowClosed: 'WindowClosed',
+  /** Held in the queue by a stopped line (ADR 0033). */
+  lineStopped: 'LineStopped',
 } as const;
 
 /** Reason constants of a run's state. */
 export const RunReasons = {
   created: 'Created',
   dispatching: 'Dispatching',
+  /** Its queued targets wait for the fleet gate (ADR 0033). */
+  windowClosed: 'WindowClosed',
+  lineStopped: 'LineStopped',
   allSucceeded: 'AllSucceeded',
   targetsFailed: 'TargetsFailed',
   stoppedAfterFailures: 'StoppedAfterFailures',

@@ -1,5 +1,5 @@
 import type { EventRecorder } from '@gantry/controllers';
-import type { JobAgentMessage, JobRun } from '@gantry/model';
+import type { FleetChangeGate, JobAgentMessage, JobRun } from '@gantry/model';
 import type { JobRepository, StoredJobTarget } from '@gantry/store';
 import type { AgentPort } from '../agent-port.ts';
 import type { JobExecution } from '../execution.ts';
@@ -38,6 +38,11 @@ export interface RunControllerDeps {
   secrets: SecretReader;
   recorder: EventRecorder;
   clusters?: ClusterJobRunner;
+  /**
+   * The fleet gate (ADR 0033): runs made by hand or by a Schedule keep their queued targets queued while
+   * it is closed for `jobs`. Runs a Change makes are not asked (the change checks its own). Absent: open.
+   */
+  gate?: FleetChangeGate;
 }
 
 export interface RunControllerTiming {
@@ -77,4 +82,9 @@ export function iso(ms: number): string {
 /** The cluster a `cluster/<name>` target names. */
 export function clusterOf(target: string): string {
   return target.slice('cluster/'.length);
+}
+
+/** Whether a Change made the run: its creator is the change's step principal (`change/<name>#<hash>`). */
+export function madeByChange(run: Pick<JobRun, 'createdBy'>): boolean {
+  return run.createdBy.startsWith('change/');
 }

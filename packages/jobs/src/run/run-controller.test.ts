@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryEventRecorder } from '@gantry/controllers';
-import { JOBS_CHANNEL, type JobServerMessage } from '@gantry/model';
+import { JOBS_CHANNEL, type FleetChangeGate, type JobServerMessage } from '@gantry/model';
 import { Store } from '@gantry/store';
 import type { AgentPort } from '../agent-port.ts';
 import type { JobExecution } from '../execution.ts';
@@ -71,7 +71,7 @@ function agent(host: string, exit: (attempt: number) => number | undefined = () 
   return link;
 }
 
-function controller(holder: string, transport: AgentPort = port) {
+function controller(holder: string, transport: AgentPort = port, gate?: FleetChangeGate) {
   const made = new JobRunController(
     {
       jobs: store.jobs,
@@ -80,6 +80,7 @@ function controller(holder: string, transport: AgentPort = port) {
       recorder,
       leases: store.leases,
       clock,
+      ...(gate ? { gate } : {}),
     },
     { ...DEFAULT_RUN_CONTROLLER_OPTIONS, holder, lostAfterMs: 30_000, resultGraceMs: 5_000 },
   );
@@ -89,7 +90,7 @@ function controller(holder: string, transport: AgentPort = port) {
 
 async function createRun(
   id: string,
-  options: { execution?: JobExecution; concurrency?: number; batchSize?: number } = {},
+  options: { execution?: JobExecution; concurrency?: number; batchSize?: number; createdBy?: string } = {},
 ) {
   await store.jobs.create(
     {
@@ -104,7 +105,7 @@ async function createRun(
       concurrency: options.concurrency ?? 10,
       batchSize: options.batchSize ?? null,
       stopAfterFailures: null,
-      createdBy: 'otto',
+      createdBy: options.createdBy ?? 'otto',
       schedule: null,
       rerunOf: null,
       createdAt: new Date(clock.now()).toISOString(),
@@ -227,6 +228,54 @@ describe('JobRunController', () => {
       expect(ran.get(host)).toEqual([1]);
     }
     expect(await states('r1')).toEqual(HOSTS.map((h) => `${h}:running:1`));
+  });
+
+  it('keeps a run’s targets queued while the fleet gate is closed for jobs, and dispatches them when it opens', async () => {
+    for (const host of HOSTS) agent(host);
+    const opens = clock.now() + 3_600_000;
+    const asked: string[] = [];
+    const gate: FleetChangeGate = {
+      check: async (team, actuator, at) => {
+        asked.push(`${team}/${actuator}`);
+        return at < opens
+          ? {
+              open: false,
+              reason: 'WindowClosed',
+              message: 'jobs frozen by ChangeWindow holidays',
+              until: opens,
+            }
+          : { open: true };
+      },
+    };
+    await createRun('r1');
+    await createRun('r2', { createdBy: 'change/patch#0123456789abcdef' });
+    const leader = controller('server-a', port, gate);
+    const outcome = await leader.tick();
+    expect(outcome).toMatchObject({
+      runs: [
+        {
+          runId: 'r1',
+          stages: [{}, {}, { dispatched: 0, held: { reason: 'WindowClosed', until: opens } }, {}],
+        },
+        // A Change's run is not asked: the change checked its own windows.
+        { runId: 'r2', stages: [{}, {}, { dispatched: 5 }, {}] },
+      ],
+    });
+    expect(asked).toEqual(['ops/jobs']);
+    const held = await store.jobs.targets('r1');
+    expect(held.map((t) => [t.state, t.reason, t.message])).toEqual(
+      HOSTS.map(() => [
+        'queued',
+        'WindowClosed',
+        'queued until 2026-01-01T01:00:00.000Z: jobs frozen by ChangeWindow holidays',
+      ]),
+    );
+    expect((await store.jobs.get('r1', { withCounts: false }))?.reason).toBe('WindowClosed');
+
+    clock.advance(3_600_000);
+    await leader.tick();
+    expect(await states('r1')).toEqual(HOSTS.map((host) => `${host}:dispatched:1`));
+    expect((await store.jobs.get('r1', { withCounts: false }))?.reason).toBe('Dispatching');
   });
 
   it('retries a failed attempt up to the template’s retries', async () => {

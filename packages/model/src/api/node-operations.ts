@@ -1,10 +1,25 @@
 import { Type, type Static } from '@sinclair/typebox';
 
 /** `POST /api/teams/{team}/clusters/{cluster}/nodes/{node}/drain`; no body means the defaults. */
+const OverrideReason = Type.String({
+  minLength: 1,
+  maxLength: 500,
+  description:
+    'Act despite a stopped line or a closed ChangeWindow (ADR 0033); the reason is kept in the audit log.',
+});
+
+/** The body of a cordon or uncordon by hand: nothing, or an override of the fleet gate with its reason. */
+export const NodeOperationRequest = Type.Object(
+  { overrideReason: Type.Optional(OverrideReason) },
+  { additionalProperties: false },
+);
+export type NodeOperationRequest = Static<typeof NodeOperationRequest>;
+
 export const DrainRequest = Type.Object(
   {
     timeoutSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 300 }),
     force: Type.Boolean({ default: false, description: 'Also evict pods that no controller manages.' }),
+    overrideReason: Type.Optional(OverrideReason),
   },
   { additionalProperties: false },
 );

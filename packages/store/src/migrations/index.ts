@@ -20,6 +20,7 @@ import { jobRunHosts } from './0019-job-run-hosts.ts';
 import { changes } from './0022-changes.ts';
 import { healthStreamIndexes } from './0023-health-stream-indexes.ts';
 import { idempotencyKeys } from './0025-idempotency-keys.ts';
+import { disruptionHolds } from './0026-disruption-holds.ts';
 import { healingRuns } from './0027-healing-runs.ts';
 
 /** Every migration, by name; names sort in the order they run. Never edit one that has shipped. */
@@ -45,6 +46,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0022-changes': changes(dialect),
     '0023-health-stream-indexes': healthStreamIndexes(),
     '0025-idempotency-keys': idempotencyKeys(),
+    '0026-disruption-holds': disruptionHolds(),
     '0027-healing-runs': healingRuns(dialect),
   };
 }

@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { holdKey, Store, type StoredDisruptionHold } from '@gantry/store';
+import { createScratchDatabase, type ScratchDatabase } from '../support/postgres.ts';
+
+/**
+ * The holds table (ADR 0033) on PostgreSQL, two servers with pools of their own: holds taken at once from
+ * both, each counting the live holds it read before, never both land — the advisory lock and the check
+ * of the counted holds in the insert's transaction make the later one count again.
+ */
+describe('disruption holds on PostgreSQL', () => {
+  let scratch: ScratchDatabase;
+  let a: Store;
+  let b: Store;
+  beforeAll(async () => {
+    scratch = await createScratchDatabase();
+    a = await Store.open({ url: scratch.url });
+    b = await Store.open({ url: scratch.url });
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await scratch?.drop();
+  });
+
+  const hold = (entity: string, holder: string): StoredDisruptionHold => ({
+    team: 'ops',
+    entityKind: 'Node',
+    entity,
+    holder,
+    acquiredAt: '2026-01-01T00:00:00.000Z',
+    expiresAt: '2026-01-01T00:10:00.000Z',
+  });
+
+  it('lets one of two holds counted against the same live holds land, and the other sees it', async () => {
+    for (let round = 0; round < 10; round++) {
+      const team = `t${round}`;
+      const one = { ...hold(`east/n${round}a`, 'drain/one'), team };
+      const two = { ...hold(`east/n${round}b`, 'drain/two'), team };
+      const [first, second] = await Promise.all([
+        a.disruptionHolds.acquireIf(one, []),
+        b.disruptionHolds.acquireIf(two, []),
+      ]);
+      expect([first.ok, second.ok].filter(Boolean)).toHaveLength(1);
+      const lost = first.ok ? second : first;
+      expect(lost.ok ? [] : lost.live.map(holdKey)).toEqual([holdKey(first.ok ? one : two)]);
+    }
+  });
+
+  it('drops expired holds and releases by holder', async () => {
+    expect((await a.disruptionHolds.acquireIf(hold('east/x', 'drain/x'), [])).ok).toBe(true);
+    expect(await b.disruptionHolds.live('ops', '2026-01-01T00:05:00.000Z')).toHaveLength(1);
+    expect(await b.disruptionHolds.live('ops', '2026-01-01T00:10:00.000Z')).toHaveLength(0);
+    await b.disruptionHolds.release('ops', 'Node', 'east/x', 'drain/someone-else');
+    expect(await a.disruptionHolds.live('ops', '2026-01-01T00:05:00.000Z')).toHaveLength(1);
+    await b.disruptionHolds.release('ops', 'Node', 'east/x', 'drain/x');
+    expect(await a.disruptionHolds.live('ops', '2026-01-01T00:05:00.000Z')).toHaveLength(0);
+  });
+});
