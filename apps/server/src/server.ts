@@ -82,7 +82,7 @@ import {
 import { createInspectionsModule } from '@gantry/health';
 import { KindRegistry, builtinKinds, type KindDefinition, type Resource } from '@gantry/model';
 import { ChangeFeed, ResourceService } from '@gantry/resources';
-import { Store } from '@gantry/store';
+import { isFencedWriteRefused, Store } from '@gantry/store';
 import {
   createHostsModule,
   hostDirectory,
@@ -351,6 +351,7 @@ export async function startServer(
         recorder,
         clusters: new KubeJobRunner(clusterClients, systemClock(now)),
         logger: logger.child({ component: 'jobs' }),
+        metrics,
       },
       {
         holder: config.instanceId || `${hostname()}-${process.pid}`,
@@ -623,7 +624,8 @@ export async function startServer(
     cleanups.unshift(() => alertControllers.stop());
     const dispatchLogger = logger.child({ component: 'alert-dispatch' });
     const dispatchRunner = new AlertDispatchRunner({
-      createDispatcher: () =>
+      // Each term's notifications carry its fence: a deposed dispatcher enqueues nothing (ADR 0028).
+      createDispatcher: (term) =>
         new AlertDispatcher({
           clock: systemClock(now),
           log: store.alertDispatch,
@@ -631,7 +633,14 @@ export async function startServer(
           logger: dispatchLogger,
           sink: {
             notify: async (notification) => {
-              await notifications.enqueue(notificationInput(notification, externalUrl));
+              try {
+                await notifications.enqueue(notificationInput(notification, externalUrl), {
+                  fence: term?.fence,
+                });
+              } catch (error) {
+                if (isFencedWriteRefused(error)) term?.refused(error);
+                throw error;
+              }
             },
           },
         }),
@@ -657,15 +666,16 @@ export async function startServer(
       },
       { retentionMs: retention.ms },
     );
-    const dispatchLeader = new LeaderElector(store.leases, {
+    const dispatchLeader = termElector(store.leases, {
       leaseName: 'alert-dispatch',
       holder: instance,
       leaseDurationMs: config.leaseDurationMs,
       clock: systemClock(now),
       logger: dispatchLogger,
+      metrics,
       // The outbox's retention runs on the same one server (ADR 0014).
-      onStartedLeading: async () => {
-        await dispatchRunner.start();
+      onStartedLeading: async (scope) => {
+        await dispatchRunner.start(scope);
         notificationRetention.start();
       },
       onStoppedLeading: async () => {

@@ -1,6 +1,6 @@
-import type { Clock, EventRecorder, LeaseStore } from '@gantry/controllers';
+import type { Clock, ControllerMetrics, EventRecorder, LeaseStore } from '@gantry/controllers';
 import type { ResourceService } from '@gantry/resources';
-import type { JobRepository } from '@gantry/store';
+import type { JobRepository, LeaseRepository } from '@gantry/store';
 import { registerJobAdmission } from './admission.ts';
 import type { AgentPort } from './agent-port.ts';
 import type { HostDirectory } from './host-directory.ts';
@@ -25,9 +25,12 @@ export interface JobsModuleDeps {
   port: AgentPort;
   hosts: HostDirectory;
   secrets: SecretReader;
-  leases: LeaseStore;
+  /** With `get`, the run controller fences its term's writes and sends (ADR 0028). */
+  leases: LeaseStore & Partial<Pick<LeaseRepository, 'get'>>;
   clock: Clock;
   recorder: EventRecorder;
+  /** Where the run controller counts refused writes (`gantry_controller_fenced_writes_total`). */
+  metrics?: Pick<ControllerMetrics, 'fencedWrites'>;
   /** Runs cluster targets as Kubernetes Jobs; without it a cluster target fails at dispatch. */
   clusters?: ClusterJobRunner;
   logger?: { warn(object: object, message: string): void };
@@ -66,6 +69,7 @@ export function createJobsModule(deps: JobsModuleDeps, options: JobsModuleOption
       notify: (runId) => notifier.notify(runId),
       ...(deps.clusters ? { clusters: deps.clusters } : {}),
       ...(deps.logger ? { logger: deps.logger } : {}),
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
     },
     { ...DEFAULT_RUN_CONTROLLER_OPTIONS, ...options.runs, holder: options.holder },
   );

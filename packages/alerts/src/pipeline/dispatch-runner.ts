@@ -1,4 +1,4 @@
-import type { Clock, Timer } from '@gantry/controllers';
+import type { Clock, TermScope, Timer } from '@gantry/controllers';
 import type {
   AlertRoutingSpec,
   InhibitRuleSpec,
@@ -15,8 +15,11 @@ import type { AlertChange } from '../ingest/alert-changes.ts';
 const CONFIG_KINDS = new Set(['AlertRouting', 'InhibitRule', 'TimeInterval', 'Silence']);
 
 export interface DispatchRunnerDeps {
-  /** A fresh dispatcher for one term of leadership. */
-  createDispatcher(): AlertDispatcher;
+  /**
+   * A fresh dispatcher for one term of leadership. `term` (from `termElector`, ADR 0028) is the term's
+   * scope: its sink enqueues with `{ fence: term.fence }` and reports a refusal with `term.refused`.
+   */
+  createDispatcher(term: TermScope | undefined): AlertDispatcher;
   alerts: Pick<AlertRepository, 'changedSince'>;
   resources: Pick<ResourceRepository, 'list'>;
   /** The change feed: resource writes of every server. */
@@ -55,9 +58,10 @@ export class AlertDispatchRunner {
     return this.#term?.dispatcher;
   }
 
-  async start(): Promise<void> {
+  /** A term starts; `scope` is its `TermScope` (fence and end), when the lease is held by `termElector`. */
+  async start(scope?: TermScope): Promise<void> {
     if (this.#term) return;
-    const term = new Term(this.#deps);
+    const term = new Term(this.#deps, scope);
     this.#term = term;
     await term.start();
   }
@@ -86,9 +90,9 @@ class Term {
    */
   readonly #urls = new Map<string, string>();
 
-  constructor(deps: DispatchRunnerDeps) {
+  constructor(deps: DispatchRunnerDeps, scope: TermScope | undefined) {
     this.#deps = deps;
-    this.dispatcher = deps.createDispatcher();
+    this.dispatcher = deps.createDispatcher(scope);
   }
 
   async start(): Promise<void> {
