@@ -21,7 +21,7 @@ import {
 } from '@gantry/model';
 import { authorize, readableTeams, type Caller } from '@gantry/identity';
 import type { ResourceService } from '@gantry/resources';
-import type { JobRepository, NewJobTarget } from '@gantry/store';
+import type { JobRepository, NewJobTarget, WriteFence } from '@gantry/store';
 import { executionFromTemplate, scriptSha256, touchesOf, type JobExecution } from './execution.ts';
 import { clusterOf } from './run/run-context.ts';
 import type { HostDirectory } from './host-directory.ts';
@@ -49,6 +49,8 @@ export interface JobServiceDeps {
 export interface CreateOptions {
   /** The Schedule that made the run. */
   schedule?: string;
+  /** The schedule controller's term (ADR 0028): the run is created only while it is current. */
+  fence?: WriteFence;
 }
 
 const RERUNNABLE = new Set(['failed', 'timed-out', 'lost']);
@@ -145,6 +147,7 @@ export class JobService {
       schedule: options.schedule ?? null,
       rerunOf: null,
       adHoc: input.script !== undefined,
+      ...(options.fence ? { fence: options.fence } : {}),
     });
     return run;
   }
@@ -341,6 +344,7 @@ export class JobService {
       schedule: string | null;
       rerunOf: string | null;
       adHoc: boolean;
+      fence?: WriteFence;
     },
   ): Promise<JobRun> {
     const now = this.deps.now();
@@ -385,6 +389,7 @@ export class JobService {
           ...(run.rerunOf ? { rerunOf: run.rerunOf } : {}),
         },
       },
+      run.fence,
     );
     this.deps.recorder.record({
       type: 'Normal',

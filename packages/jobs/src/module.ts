@@ -91,6 +91,8 @@ export function createJobsModule(deps: JobsModuleDeps, options: JobsModuleOption
       leases: deps.leases,
       clock: deps.clock,
       recorder: deps.recorder,
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
+      ...(deps.logger ? { logger: deps.logger } : {}),
     },
     { ...DEFAULT_SCHEDULE_CONTROLLER_OPTIONS, ...options.schedules, holder: options.holder },
   );

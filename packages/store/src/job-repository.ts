@@ -142,8 +142,15 @@ export class JobRepository {
   }
 
   /** Creates the run, its targets (all `queued`) and its audit entry in one transaction. */
-  async create(run: NewJobRun, targets: readonly NewJobTarget[], audit: AuditInput): Promise<void> {
+  /** With `fence` (the schedule controller's term, ADR 0028) only while that term is current. */
+  async create(
+    run: NewJobRun,
+    targets: readonly NewJobTarget[],
+    audit: AuditInput,
+    fence?: WriteFence,
+  ): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
+      if (fence) await checkFence(tx, this.dialect, fence);
       await tx
         .insertInto('job_runs')
         .values({
