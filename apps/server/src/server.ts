@@ -55,7 +55,6 @@ import {
 } from '@gantry/health';
 import {
   ControllerManager,
-  LeaderElector,
   StoreEventRecorder,
   createTeamController,
   termElector,
@@ -709,13 +708,15 @@ export async function startServer(
         defaultPolicy: config.healthEscalationPolicy,
       },
     );
-    const healthLeader = new LeaderElector(store.leases, {
+    const healthLeader = termElector(store.leases, {
       leaseName: 'health-correlation',
       holder: instance,
       leaseDurationMs: config.leaseDurationMs,
       clock: systemClock(now),
       logger: healthLogger,
-      onStartedLeading: () => health.start(),
+      metrics,
+      // The escalation notifications of a term carry its fence (ADR 0028).
+      onStartedLeading: (scope) => health.start(scope),
       onStoppedLeading: () => health.stop(),
     });
     await healthLeader.start();
