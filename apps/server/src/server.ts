@@ -405,7 +405,15 @@ export async function startServer(
     // Exceptions and failures (ADR 0018): the service on every server (the API; correlation's
     // ExceptionPort and escalation's ExceptionReader), the failure controller on the lease holder.
     const exceptions = createExceptionsModule(
-      { resources, repository: store.exceptions, leases: store.leases, clock: systemClock(now), recorder },
+      {
+        resources,
+        repository: store.exceptions,
+        leases: store.leases,
+        clock: systemClock(now),
+        recorder,
+        metrics,
+        logger: logger.child({ component: 'failures' }),
+      },
       {
         holder: config.instanceId || `${hostname()}-${process.pid}`,
         failures: { leaseDurationMs: config.leaseDurationMs, intervalMs: config.failureCheckSeconds * 1000 },

@@ -1,6 +1,11 @@
-import type { Clock, EventRecorder, LeaseStore, Timer } from '@gantry/controllers';
+import type { Clock, ControllerMetrics, EventRecorder, LeaseStore, Timer } from '@gantry/controllers';
 import { FAILURE_LEVELS, type ExceptionRecord } from '@gantry/model';
-import type { ExceptionRepository } from '@gantry/store';
+import {
+  isFencedWriteRefused,
+  type ExceptionRepository,
+  type LeaseRepository,
+  type WriteFence,
+} from '@gantry/store';
 import type { FailureLevel } from '../ports.ts';
 import { resolveHealthPolicy, type HealthPolicyObject, type ResolvedHealthPolicy } from './health-policy.ts';
 import { ExceptionActors, ExceptionEventReasons, FailureReasons } from './reasons.ts';
@@ -27,9 +32,13 @@ export interface FailureControllerDeps {
   repository: ExceptionRepository;
   /** The team's HealthPolicies (the ExceptionService's cached `policiesOf`, or a source of its own). */
   policies: (team: string) => Promise<readonly HealthPolicyObject[]>;
-  leases: LeaseStore;
+  /** With `get`, the raises of a term carry its fence (ADR 0028). */
+  leases: LeaseStore & Partial<Pick<LeaseRepository, 'get'>>;
   clock: Clock;
   recorder: EventRecorder;
+  /** Where refused writes are counted (`controller="failures"`). */
+  metrics?: Pick<ControllerMetrics, 'fencedWrites'>;
+  logger?: { warn(object: object, message: string): void };
 }
 
 /** What one exception's reconcile did, by reason constant. */
@@ -77,6 +86,11 @@ export function dueFailureLevels(
 export class FailureController {
   #timer: Timer | undefined;
   #stopped = true;
+  /** The current term's fence (ADR 0028), read from the lease row when a term starts. */
+  #fence: WriteFence | undefined;
+  /** When the last successful acquire or renewal was sent. */
+  #renewedAt = Number.NEGATIVE_INFINITY;
+  #refusalLogged = false;
 
   constructor(
     private readonly deps: FailureControllerDeps,
@@ -111,7 +125,41 @@ export class FailureController {
       this.options.leaseDurationMs,
       now,
     );
+    // A term ends when the lease was lost, or could have expired since the last renewal (a pause).
+    if (!leading || now > this.#renewedAt + this.options.leaseDurationMs) {
+      this.#fence = undefined;
+      this.#refusalLogged = false;
+    }
     if (!leading) return undefined;
+    this.#renewedAt = now;
+    if (!this.#fence && this.deps.leases.get) {
+      const row = await this.deps.leases.get(this.options.leaseName);
+      if (row?.holder !== this.options.holder) return undefined;
+      this.#fence = {
+        lease: this.options.leaseName,
+        holder: this.options.holder,
+        transitions: row.transitions,
+      };
+    }
+    try {
+      return await this.#pass(now, this.#fence);
+    } catch (error) {
+      if (!isFencedWriteRefused(error)) throw error;
+      // Another server has led since this term began: the term ends here (counted, logged once); the
+      // next tick starts a new one only if the lease is this server's again.
+      this.deps.metrics?.fencedWrites.inc({ controller: 'failures' });
+      if (!this.#refusalLogged)
+        this.deps.logger?.warn(
+          { err: error },
+          "a write was refused: this term is over; stopping the term's work",
+        );
+      this.#refusalLogged = true;
+      this.#renewedAt = Number.NEGATIVE_INFINITY;
+      return undefined;
+    }
+  }
+
+  async #pass(now: number, fence: WriteFence | undefined): Promise<FailureOutcome[]> {
     const outcomes: FailureOutcome[] = [];
     const policies = new Map<string, readonly HealthPolicyObject[]>();
     let after = 0;
@@ -124,7 +172,7 @@ export class FailureController {
           policies.set(exception.team, teamPolicies);
         }
         outcomes.push(
-          await this.reconcile(exception, resolveHealthPolicy(teamPolicies, exception.entities), now),
+          await this.reconcile(exception, resolveHealthPolicy(teamPolicies, exception.entities), now, fence),
         );
       }
       if (page.items.length < this.options.pageSize) break;
@@ -133,11 +181,15 @@ export class FailureController {
     return outcomes;
   }
 
-  /** Raises one exception to the level its duration calls for, if it is not there yet. */
+  /**
+   * Raises one exception to the level its duration calls for, if it is not there yet. With `fence` (the
+   * term's, ADR 0028) the raise's transaction checks it first: refused, nothing is written.
+   */
   async reconcile(
     exception: ExceptionRecord,
     policy: ResolvedHealthPolicy,
     now: number,
+    fence?: WriteFence,
   ): Promise<FailureOutcome> {
     const base = { exceptionId: exception.id, team: exception.team };
     const due = dueFailureLevels(exception, policy, now);
@@ -148,6 +200,7 @@ export class FailureController {
     const raised = due.map(({ level, at }) => ({ level, at: new Date(at).toISOString() }));
     const to = raised.at(-1)!.level;
     const written = await this.deps.repository.transaction(async (repo) => {
+      if (fence) await repo.assertTerm(fence);
       const current = await repo.get(exception.team, exception.id);
       // Resolved, merged, reopened or raised by someone else since it was read: the next pass decides.
       if (
