@@ -10,6 +10,7 @@ import type {
   RiskEntity,
   RiskState,
 } from '@gantry/model';
+import { checkFence, type WriteFence } from './fence.ts';
 import type { Database, InspectionRunTable, RiskTable } from './schema.ts';
 import type { Dialect } from './dialect.ts';
 
@@ -90,6 +91,8 @@ export class RiskRepository {
     source: RiskSourceIdentity,
     observations: readonly RiskObservationInput[],
     at: string,
+    /** The observer's term (ADR 0028): checked first in the transaction; refused, nothing changes. */
+    fence?: WriteFence,
   ): Promise<RiskObserveResult> {
     const latest = new Map<string, RiskObservationInput>();
     // In key order: concurrent observers of one source take the rows' locks in the same order.
@@ -97,6 +100,7 @@ export class RiskRepository {
       latest.set(observation.key, observation);
     const result: RiskObserveResult = { opened: 0, updated: 0, closed: 0 };
     await this.db.transaction().execute(async (tx) => {
+      if (fence) await checkFence(tx, this.dialect, fence);
       // PostgreSQL: observers of one source take turns (a transaction-scoped advisory lock), so two
       // servers' updates of the same rows never deadlock; SQLite has one writer already.
       if (this.dialect === 'postgres')

@@ -206,6 +206,7 @@ export class BaselineEvaluator {
     try {
       evaluation = await this.#run(team, name, memory, now, signal);
     } catch (error) {
+      if (isFencedWriteRefused(error)) throw error; // the term is over: the tick stops it
       this.#deps.logger.error({ err: error, team, baseline: name }, 'baseline evaluation failed');
       return;
     }
@@ -288,6 +289,8 @@ export class BaselineEvaluator {
       if (reading || memory.reportAll || memory.carried.size > 0)
         await this.#tellSink(team, name, baseline, memory, now);
     } catch (error) {
+      // A risk write refused: this term is over (ADR 0028), nothing is reported as failed.
+      if (isFencedWriteRefused(error)) throw error;
       memory.reportAll = true;
       return failed(
         BaselineReason.SinkFailed,
@@ -332,14 +335,20 @@ export class BaselineEvaluator {
     for (const followed of memory.set!.series.values()) {
       const deviating = followed.monitor.deviating;
       if (deviating) {
-        await this.#deps.sink.observe(source(followed.key), [observationOf(name, baseline, followed)], at);
+        await this.#deps.sink.observe(
+          source(followed.key),
+          [observationOf(name, baseline, followed)],
+          at,
+          this.#fence,
+        );
       } else if (followed.reported || memory.reportAll || memory.carried.has(followed.key)) {
-        await this.#deps.sink.observe(source(followed.key), [], at);
+        await this.#deps.sink.observe(source(followed.key), [], at, this.#fence);
       }
       followed.reported = deviating;
       memory.carried.delete(followed.key);
     }
-    for (const carried of memory.carried.values()) await this.#deps.sink.observe(source(carried.key), [], at);
+    for (const carried of memory.carried.values())
+      await this.#deps.sink.observe(source(carried.key), [], at, this.#fence);
     memory.carried.clear();
     memory.reportAll = false;
   }
@@ -349,7 +358,12 @@ export class BaselineEvaluator {
     for (const followed of series) {
       if (!followed.reported) continue;
       try {
-        await this.#deps.sink.observe({ team, kind: 'Baseline', name, check: followed.key }, [], at);
+        await this.#deps.sink.observe(
+          { team, kind: 'Baseline', name, check: followed.key },
+          [],
+          at,
+          this.#fence,
+        );
       } catch (error) {
         this.#deps.logger.warn(
           { err: error, team, baseline: name },
