@@ -200,6 +200,27 @@ describe('BaselineEvaluator', () => {
     expect(await status()).toBeUndefined();
   });
 
+  it('reports risks with its term’s fence, and stops the term when the sink refuses it (ADR 0028)', async () => {
+    expect(await store.leases.tryAcquire('health-baselines', 'x', 1000, 0)).toBe(true);
+    const { transitions } = (await store.leases.get('health-baselines'))!;
+    const fence = { lease: 'health-baselines', holder: 'x', transitions };
+    evaluator.start(new TermScope({ fence }));
+    await resources.create(admin, 'Baseline', 'shop', baseline());
+    await evaluator.tick();
+    expect(sink.calls.length).toBeGreaterThan(0);
+    expect(sink.calls.every((call) => call.fence === fence)).toBe(true);
+    const written = await status();
+    // The store refuses the term's next risk write: the evaluation does not read SinkFailed, the tick fails.
+    sink.failing = new FencedWriteRefused(fence, { holder: 'y', transitions: transitions + 1 });
+    let refused: unknown;
+    for (let i = 0; i < 15 && refused === undefined; i++) {
+      clock.current += MINUTE;
+      await evaluator.tick().catch((error: unknown) => (refused = error));
+    }
+    expect(refused).toBeInstanceOf(FencedWriteRefused);
+    expect(await status()).toEqual(written);
+  });
+
   it('a Prometheus that is down is a warning and a condition, and changes no risk', async () => {
     await resources.create(admin, 'Baseline', 'shop', baseline());
     await evaluator.tick();
