@@ -504,6 +504,7 @@ export async function startServer(
         recorder,
         engine: createCelEngine(),
         logger: logger.child({ component: 'inspections' }),
+        metrics,
         subscribe: (listener) => feed.subscribe(listener),
       },
       {

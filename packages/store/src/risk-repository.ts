@@ -353,26 +353,37 @@ export class RiskRepository {
    * already exists — another server or an earlier life of this one ran it — nothing is written and the
    * answer is undefined.
    */
-  async startRun(run: NewInspectionRun): Promise<InspectionRun | undefined> {
+  /**
+   * With `fence` (the scheduler's term, ADR 0028) the slot is claimed only while that term is current, so
+   * a deposed scheduler never takes a slot from the new one.
+   */
+  async startRun(run: NewInspectionRun, fence?: WriteFence): Promise<InspectionRun | undefined> {
     const id = randomUUID();
     const counts = { checks: 0, ok: 0, risks: 0, noData: 0, failed: 0, findings: 0 };
-    const inserted = await this.db
-      .insertInto('inspection_runs')
-      .values({
-        id,
-        team: run.team,
-        inspection: run.inspection,
-        trigger: run.trigger,
-        slot: run.slot,
-        state: 'running',
-        created_by: run.createdBy,
-        started_at: run.startedAt,
-        finished_at: null,
-        counts: JSON.stringify(counts),
-      })
-      .onConflict((oc) => oc.doNothing())
-      .returning('seq')
-      .executeTakeFirst();
+    const insert = (db: Kysely<Database>) =>
+      db
+        .insertInto('inspection_runs')
+        .values({
+          id,
+          team: run.team,
+          inspection: run.inspection,
+          trigger: run.trigger,
+          slot: run.slot,
+          state: 'running',
+          created_by: run.createdBy,
+          started_at: run.startedAt,
+          finished_at: null,
+          counts: JSON.stringify(counts),
+        })
+        .onConflict((oc) => oc.doNothing())
+        .returning('seq')
+        .executeTakeFirst();
+    const inserted = fence
+      ? await this.db.transaction().execute(async (tx) => {
+          await checkFence(tx, this.dialect, fence);
+          return insert(tx);
+        })
+      : await insert(this.db);
     if (!inserted) return undefined;
     return {
       id,
