@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import {
   AlertDispatchRunner,
+  termNotificationSink,
   alertingConfigText,
   leaseHolders,
   AlertDispatcher,
@@ -81,7 +82,7 @@ import {
 import { createInspectionsModule } from '@gantry/health';
 import { KindRegistry, builtinKinds, type KindDefinition, type Resource } from '@gantry/model';
 import { ChangeFeed, ResourceService } from '@gantry/resources';
-import { isFencedWriteRefused, Store } from '@gantry/store';
+import { Store } from '@gantry/store';
 import {
   createHostsModule,
   hostDirectory,
@@ -639,18 +640,9 @@ export async function startServer(
           log: store.alertDispatch,
           flapStore: store.alertDispatch,
           logger: dispatchLogger,
-          sink: {
-            notify: async (notification) => {
-              try {
-                await notifications.enqueue(notificationInput(notification, externalUrl), {
-                  fence: term?.fence,
-                });
-              } catch (error) {
-                if (isFencedWriteRefused(error)) term?.refused(error);
-                throw error;
-              }
-            },
-          },
+          sink: termNotificationSink(term, async (notification, fenced) => {
+            await notifications.enqueue(notificationInput(notification, externalUrl), fenced);
+          }),
         }),
       alerts: store.alerts,
       resources: store.resources,

@@ -6,9 +6,22 @@ import type {
   SilenceSpec,
   TimeIntervalSpec,
 } from '@gantry/model';
-import type { AlertRepository, ResourceRepository, StoredAlert, StoredChange } from '@gantry/store';
+import {
+  isFencedWriteRefused,
+  type AlertRepository,
+  type ResourceRepository,
+  type StoredAlert,
+  type StoredChange,
+  type WriteFence,
+} from '@gantry/store';
 import type { AlertDispatcher } from '../dispatch/dispatcher.ts';
-import type { DispatchAlert, DispatchSilence, TeamDispatchConfig } from '../dispatch/types.ts';
+import type {
+  DispatchAlert,
+  DispatchSilence,
+  GroupNotification,
+  NotificationSink,
+  TeamDispatchConfig,
+} from '../dispatch/types.ts';
 import type { AlertChange } from '../ingest/alert-changes.ts';
 
 /** The kinds a team's dispatch reads, and the Team itself (a deleted team is forgotten). */
@@ -35,6 +48,27 @@ export interface DispatchRunnerDeps {
   safetyPollMs?: number;
   /** Alerts read per query while catching up. Default 1,000. */
   pageSize?: number;
+}
+
+/**
+ * The dispatcher's sink for one term (ADR 0028): every notification is enqueued with the term's fence, so
+ * the outbox refuses it once another server leads; a refusal is handed to `term.refused` (which ends the
+ * term, counted and logged once) and fails the notify, so the notification log records nothing.
+ */
+export function termNotificationSink(
+  term: TermScope | undefined,
+  enqueue: (notification: GroupNotification, options: { fence?: WriteFence | undefined }) => Promise<unknown>,
+): NotificationSink {
+  return {
+    notify: async (notification) => {
+      try {
+        await enqueue(notification, { fence: term?.fence });
+      } catch (error) {
+        if (isFencedWriteRefused(error)) term?.refused(error);
+        throw error;
+      }
+    },
+  };
 }
 
 /**
