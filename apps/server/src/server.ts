@@ -742,6 +742,7 @@ export async function startServer(
       leaseDurationMs: config.leaseDurationMs,
       clock: systemClock(now),
       logger: baselineLogger,
+      metrics,
       onStartedLeading: (scope) => baselineEvaluator.start(scope),
       onStoppedLeading: () => baselineEvaluator.stop(),
     });

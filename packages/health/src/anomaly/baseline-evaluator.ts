@@ -99,6 +99,8 @@ export class BaselineEvaluator {
   #term: AbortController | undefined;
   /** The term's fence (ADR 0028), carried by the status writes. */
   #fence: WriteFence | undefined;
+  /** The term's scope, told of a refusal (its owner counts and logs it, and ends the term). */
+  #scope: TermScope | undefined;
   #timer: Timer | undefined;
   #running: Promise<void> | undefined;
 
@@ -117,6 +119,7 @@ export class BaselineEvaluator {
     this.#term?.abort();
     this.#term = new AbortController();
     this.#fence = scope?.fence;
+    this.#scope = scope;
     this.#memory = scope ? scope.cache('baselines', () => new Map<string, BaselineMemory>()) : new Map();
     this.#schedule(0);
   }
@@ -153,6 +156,7 @@ export class BaselineEvaluator {
   #schedule(delayMs: number): void {
     const term = this.#term;
     if (!term) return;
+    const scope = this.#scope;
     this.#timer = this.#deps.clock.setTimeout(() => {
       if (term.signal.aborted) return;
       this.#running = this.tick()
@@ -160,10 +164,12 @@ export class BaselineEvaluator {
           if (isFencedWriteRefused(error)) {
             // Another server leads since this term began: stop the term's work (logged once: it ends here).
             term.abort();
-            this.#deps.logger.warn(
-              { err: error },
-              "a write was refused: this term is over; stopping the term's work",
-            );
+            if (scope) scope.refused(error);
+            else
+              this.#deps.logger.warn(
+                { err: error },
+                "a write was refused: this term is over; stopping the term's work",
+              );
           } else this.#deps.logger.error({ err: error }, 'baseline evaluation failed');
         })
         .finally(() => {
