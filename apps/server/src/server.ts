@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import {
   AlertDispatchRunner,
+  termNotificationSink,
   alertingConfigText,
   leaseHolders,
   AlertDispatcher,
@@ -80,7 +81,6 @@ import {
 } from '@gantry/health';
 import {
   ControllerManager,
-  LeaderElector,
   StoreEventRecorder,
   createTeamController,
   termElector,
@@ -406,6 +406,7 @@ export async function startServer(
         clusters: new KubeJobRunner(clusterClients, systemClock(now)),
         gate: fleetGate,
         logger: logger.child({ component: 'jobs' }),
+        metrics,
       },
       {
         holder: config.instanceId || `${hostname()}-${process.pid}`,
@@ -461,7 +462,15 @@ export async function startServer(
     // Exceptions and failures (ADR 0018): the service on every server (the API; correlation's
     // ExceptionPort and escalation's ExceptionReader), the failure controller on the lease holder.
     const exceptions = createExceptionsModule(
-      { resources, repository: store.exceptions, leases: store.leases, clock: systemClock(now), recorder },
+      {
+        resources,
+        repository: store.exceptions,
+        leases: store.leases,
+        clock: systemClock(now),
+        recorder,
+        metrics,
+        logger: logger.child({ component: 'failures' }),
+      },
       {
         holder: config.instanceId || `${hostname()}-${process.pid}`,
         failures: { leaseDurationMs: config.leaseDurationMs, intervalMs: config.failureCheckSeconds * 1000 },
@@ -552,6 +561,7 @@ export async function startServer(
         recorder,
         engine: createCelEngine(),
         logger: logger.child({ component: 'inspections' }),
+        metrics,
         subscribe: (listener) => feed.subscribe(listener),
       },
       {
@@ -682,17 +692,16 @@ export async function startServer(
     cleanups.unshift(() => alertControllers.stop());
     const dispatchLogger = logger.child({ component: 'alert-dispatch' });
     const dispatchRunner = new AlertDispatchRunner({
-      createDispatcher: () =>
+      // Each term's notifications carry its fence: a deposed dispatcher enqueues nothing (ADR 0028).
+      createDispatcher: (term) =>
         new AlertDispatcher({
           clock: systemClock(now),
           log: store.alertDispatch,
           flapStore: store.alertDispatch,
           logger: dispatchLogger,
-          sink: {
-            notify: async (notification) => {
-              await notifications.enqueue(notificationInput(notification, externalUrl));
-            },
-          },
+          sink: termNotificationSink(term, async (notification, fenced) => {
+            await notifications.enqueue(notificationInput(notification, externalUrl), fenced);
+          }),
         }),
       alerts: store.alerts,
       resources: store.resources,
@@ -716,15 +725,16 @@ export async function startServer(
       },
       { retentionMs: retention.ms },
     );
-    const dispatchLeader = new LeaderElector(store.leases, {
+    const dispatchLeader = termElector(store.leases, {
       leaseName: 'alert-dispatch',
       holder: instance,
       leaseDurationMs: config.leaseDurationMs,
       clock: systemClock(now),
       logger: dispatchLogger,
+      metrics,
       // The outbox's retention runs on the same one server (ADR 0014).
-      onStartedLeading: async () => {
-        await dispatchRunner.start();
+      onStartedLeading: async (scope) => {
+        await dispatchRunner.start(scope);
         notificationRetention.start();
       },
       onStoppedLeading: async () => {
@@ -806,13 +816,15 @@ export async function startServer(
         defaultPolicy: config.healthEscalationPolicy,
       },
     );
-    const healthLeader = new LeaderElector(store.leases, {
+    const healthLeader = termElector(store.leases, {
       leaseName: 'health-correlation',
       holder: instance,
       leaseDurationMs: config.leaseDurationMs,
       clock: systemClock(now),
       logger: healthLogger,
-      onStartedLeading: () => health.start(),
+      metrics,
+      // The escalation notifications of a term carry its fence (ADR 0028).
+      onStartedLeading: (scope) => health.start(scope),
       onStoppedLeading: () => health.stop(),
     });
     await healthLeader.start();
@@ -837,6 +849,7 @@ export async function startServer(
       leaseDurationMs: config.leaseDurationMs,
       clock: systemClock(now),
       logger: baselineLogger,
+      metrics,
       onStartedLeading: (scope) => baselineEvaluator.start(scope),
       onStoppedLeading: () => baselineEvaluator.stop(),
     });

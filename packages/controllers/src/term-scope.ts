@@ -59,6 +59,7 @@ export class TermScope {
   readonly fence: WriteFence | undefined;
   readonly #onCleanupError: (error: unknown) => void;
   readonly #check: TermCheck | undefined;
+  readonly #onRefused: ((error: FencedWriteRefused) => void) | undefined;
 
   constructor(
     options: {
@@ -66,9 +67,12 @@ export class TermScope {
       /** How `confirm` checks the fence; without one (or without a fence) `confirm` checks only `ended`. */
       check?: TermCheck;
       onCleanupError?: (error: unknown) => void;
+      /** What `refused` reports to: the owner of the term counts, logs and ends it (see `termElector`). */
+      onRefused?: (error: FencedWriteRefused) => void;
     } = {},
   ) {
     this.fence = options.fence;
+    this.#onRefused = options.onRefused;
     this.#check = options.check;
     this.#onCleanupError = options.onCleanupError ?? (() => undefined);
   }
@@ -82,6 +86,16 @@ export class TermScope {
   async confirm(): Promise<void> {
     if (this.fence && this.ended) throw new FencedWriteRefused(this.fence, undefined, 'the term has ended');
     if (this.fence && this.#check) await this.#check(this.fence);
+  }
+
+  /**
+   * A write of this term was refused (or `confirm` threw): the term is over. Hands the refusal to the
+   * term's owner, which counts it, logs it once per term and ends the term; without an owner the term just
+   * ends. Loops call it where they catch `FencedWriteRefused`, instead of retrying.
+   */
+  refused(error: FencedWriteRefused): void {
+    if (this.#onRefused) this.#onRefused(error);
+    else this.end();
   }
 
   /** Aborted when the term ends. */

@@ -222,4 +222,47 @@ describe('termElector', () => {
     await elector.stop();
     expect(scopes[1]!.ended).toBe(true);
   });
+
+  it('ends a term whose write was refused at once: counted, logged once, stopped, and restarted only in a newer term', async () => {
+    const leases = new MemoryLeaseStore();
+    const scopes: TermScope[] = [];
+    const stops: string[] = [];
+    const counted: string[] = [];
+    const lines: { msg: string }[] = [];
+    const logger = pino(
+      { level: 'warn' },
+      { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string }) },
+    );
+    const elector = termElector(leases, {
+      leaseName: 'controller/widget',
+      holder: 'a',
+      leaseDurationMs: TTL,
+      clock: systemClock(),
+      logger,
+      metrics: { fencedWrites: { inc: ({ controller }) => void counted.push(controller) } },
+      onStartedLeading: (scope) => void scopes.push(scope),
+      onStoppedLeading: (reason) => void stops.push(reason),
+    });
+    await elector.start();
+    await settle();
+    const first = scopes[0]!;
+    // Another server took the lease; two writes of the term in flight are refused before a renewal notices.
+    takeOver(leases, 'b');
+    for (let i = 0; i < 2; i++) first.refused(new FencedWriteRefused(first.fence!, undefined));
+    await settle();
+    expect(first.ended).toBe(true);
+    expect(stops).toEqual(['fenced']);
+    expect(counted).toEqual(['controller/widget', 'controller/widget']);
+    expect(lines.filter((line) => line.msg.startsWith('a write was refused'))).toHaveLength(1);
+    // The row names b: no new term starts, and the renewal that finds b stops nothing twice.
+    expect(scopes).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(TTL / 3);
+    expect(stops).toEqual(['fenced']);
+    // b goes quiet; a takes the lease over: a new term, whose refusal is logged again.
+    await vi.advanceTimersByTimeAsync(TTL);
+    await settle();
+    expect(scopes).toHaveLength(2);
+    expect(scopes[1]!.fence?.transitions).toBe(2);
+    await elector.stop();
+  });
 });

@@ -1,3 +1,4 @@
+import type { WriteFence } from '@gantry/store';
 /**
  * The seams between the parts of the health center (docs/adr/0018 to 0021): correlation opens and feeds
  * exceptions through an ExceptionPort; inspections and baselines report risks through a RiskSink. Each
@@ -124,7 +125,8 @@ export interface RiskSource {
 export interface RiskSink {
   /**
    * Level-triggered: `observations` is everything this source's check sees now. Risks not seen before
-   * open, those seen again update, those of this source and check no longer seen close (gone).
+   * open, those seen again update, those of this source and check no longer seen close (gone). With
+   * `fence` (the observer's term, ADR 0028) nothing changes once that term is over (`FencedWriteRefused`).
    */
-  observe(source: RiskSource, observations: RiskObservation[], at: Date): Promise<void>;
+  observe(source: RiskSource, observations: RiskObservation[], at: Date, fence?: WriteFence): Promise<void>;
 }

@@ -21,7 +21,7 @@ import {
 } from '@gantry/model';
 import { authorize, readableTeams, type Caller } from '@gantry/identity';
 import type { ResourceService } from '@gantry/resources';
-import type { IdempotencyClaim, JobRepository, NewJobTarget } from '@gantry/store';
+import type { IdempotencyClaim, JobRepository, NewJobTarget, WriteFence } from '@gantry/store';
 import { executionFromTemplate, scriptSha256, touchesOf, type JobExecution } from './execution.ts';
 import { clusterOf } from './run/run-context.ts';
 import type { HostDirectory } from './host-directory.ts';
@@ -58,6 +58,8 @@ export interface CreateOptions {
   idempotency?: { key: string; fingerprint: string };
   /** Told when the answer is the run an earlier request with the same key created. */
   onReplay?: () => void;
+  /** The schedule controller's term (ADR 0028): the run is created only while it is current. */
+  fence?: WriteFence;
 }
 
 const RERUNNABLE = new Set(['failed', 'timed-out', 'lost']);
@@ -163,6 +165,7 @@ export class JobService {
       rerunOf: null,
       adHoc: input.script !== undefined,
       ...(idempotent ? { idempotent } : {}),
+      ...(options.fence ? { fence: options.fence } : {}),
     });
     if (typeof run === 'string') return this.#replay(team, run, options);
     return run;
@@ -392,6 +395,7 @@ export class JobService {
       rerunOf: string | null;
       adHoc: boolean;
       idempotent?: { claim: IdempotencyClaim; reused: () => Error };
+      fence?: WriteFence;
     },
   ): Promise<JobRun | string> {
     const now = this.deps.now();
@@ -437,6 +441,7 @@ export class JobService {
         },
       },
       run.idempotent,
+      run.fence,
     );
     // Another request with the same key created the run first (they raced): its id is the answer.
     if (replayedRunId !== undefined) return replayedRunId;

@@ -1,7 +1,7 @@
-import type { Clock, EventRecorder, LeaseStore } from '@gantry/controllers';
+import type { Clock, ControllerMetrics, EventRecorder, LeaseStore } from '@gantry/controllers';
 import type { FleetChangeGate } from '@gantry/model';
 import type { ResourceService } from '@gantry/resources';
-import type { JobRepository } from '@gantry/store';
+import type { JobRepository, LeaseRepository } from '@gantry/store';
 import { registerJobAdmission } from './admission.ts';
 import type { AgentPort } from './agent-port.ts';
 import type { HostDirectory } from './host-directory.ts';
@@ -26,9 +26,12 @@ export interface JobsModuleDeps {
   port: AgentPort;
   hosts: HostDirectory;
   secrets: SecretReader;
-  leases: LeaseStore;
+  /** With `get`, the run controller fences its term's writes and sends (ADR 0028). */
+  leases: LeaseStore & Partial<Pick<LeaseRepository, 'get'>>;
   clock: Clock;
   recorder: EventRecorder;
+  /** Where the run controller counts refused writes (`gantry_controller_fenced_writes_total`). */
+  metrics?: Pick<ControllerMetrics, 'fencedWrites'>;
   /** Runs cluster targets as Kubernetes Jobs; without it a cluster target fails at dispatch. */
   clusters?: ClusterJobRunner;
   /** Holds runs made by hand or by a Schedule while it is closed for jobs (ADR 0033); the server passes the change engine's. */
@@ -72,6 +75,7 @@ export function createJobsModule(deps: JobsModuleDeps, options: JobsModuleOption
       ...(deps.clusters ? { clusters: deps.clusters } : {}),
       ...(deps.gate ? { gate: deps.gate } : {}),
       ...(deps.logger ? { logger: deps.logger } : {}),
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
     },
     { ...DEFAULT_RUN_CONTROLLER_OPTIONS, ...options.runs, holder: options.holder },
   );
@@ -96,6 +100,8 @@ export function createJobsModule(deps: JobsModuleDeps, options: JobsModuleOption
       leases: deps.leases,
       clock: deps.clock,
       recorder: deps.recorder,
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
+      ...(deps.logger ? { logger: deps.logger } : {}),
     },
     { ...DEFAULT_SCHEDULE_CONTROLLER_OPTIONS, ...options.schedules, holder: options.holder },
   );

@@ -7,6 +7,7 @@ import { Store } from '@gantry/store';
 import { MemoryHostDirectory } from './host-directory.ts';
 import { MemoryAgentPort } from './memory-agent-port.ts';
 import { createJobsModule, type JobsModule } from './module.ts';
+import { DEFAULT_SCHEDULE_CONTROLLER_OPTIONS, ScheduleController } from './schedule-controller.ts';
 import { ManualClock } from './testing/manual-clock.ts';
 
 const SYSTEM: Caller = { principal: SYSTEM_PRINCIPAL, source: 'test' };
@@ -16,6 +17,7 @@ let store: Store;
 let clock: ManualClock;
 let resources: ResourceService;
 let jobs: JobsModule;
+let hosts: MemoryHostDirectory;
 
 async function schedule(name: string, spec: Record<string, unknown>) {
   await resources.create(SYSTEM, 'Schedule', TEAM, {
@@ -43,7 +45,7 @@ beforeEach(async () => {
   const kinds = new KindRegistry();
   for (const kind of builtinKinds) kinds.register(kind);
   resources = new ResourceService(kinds, store.resources, () => clock.now());
-  const hosts = new MemoryHostDirectory();
+  hosts = new MemoryHostDirectory();
   hosts.add(TEAM, 'h1');
   const port = new MemoryAgentPort(() => clock.now());
   port.register(TEAM, 'h1'); // known, never connected: its runs stay dispatched
@@ -141,5 +143,58 @@ describe('ScheduleController', () => {
         details: [{ path: '/spec/timeZone', message: 'is not an IANA time zone' }],
       },
     );
+  });
+
+  it('a leader paused mid-reconcile and resumed after another took the lease starts no run and writes no status (ADR 0028)', async () => {
+    await schedule('every-minute', { cron: '* * * * *' });
+    const refused: string[] = [];
+    const warnings: string[] = [];
+    const x = new ScheduleController(
+      {
+        resources,
+        jobs: store.jobs,
+        service: jobs.service,
+        leases: store.leases,
+        clock,
+        recorder: new MemoryEventRecorder(),
+        metrics: { fencedWrites: { inc: ({ controller }) => void refused.push(controller) } },
+        logger: { warn: (_object, message) => void warnings.push(message) },
+      },
+      { ...DEFAULT_SCHEDULE_CONTROLLER_OPTIONS, holder: 'x' },
+    );
+    expect(await x.tick()).toEqual([{ schedule: 'every-minute', action: 'Waiting' }]);
+    const before = await status('every-minute');
+    // X is held inside its reconcile, while it creates the run (checking the targets).
+    let resume!: () => void;
+    const held = new Promise<void>((resolve) => (resume = resolve));
+    let checking!: () => void;
+    const checked = new Promise<void>((resolve) => (checking = resolve));
+    const known = hosts.known.bind(hosts);
+    hosts.known = async (team, names) => {
+      checking();
+      await held;
+      return known(team, names);
+    };
+    clock.advance(60_000);
+    const ticking = x.tick();
+    await checked;
+    // X's lease runs out while it is paused and Y takes it.
+    clock.advance(DEFAULT_SCHEDULE_CONTROLLER_OPTIONS.leaseDurationMs + 1);
+    expect(
+      await store.leases.tryAcquire(
+        'controller/schedules',
+        'y',
+        DEFAULT_SCHEDULE_CONTROLLER_OPTIONS.leaseDurationMs,
+        clock.now(),
+      ),
+    ).toBe(true);
+    resume();
+    expect(await ticking).toBeUndefined();
+    expect(await runs()).toEqual([]);
+    expect(await status('every-minute')).toEqual(before);
+    expect(refused).toEqual(['schedules']);
+    expect(warnings.filter((message) => message.includes('refused'))).toHaveLength(1);
+    // Not the holder: its next tick does nothing.
+    expect(await x.tick()).toBeUndefined();
   });
 });

@@ -1,8 +1,13 @@
-import type { Clock, EventRecorder, LeaseStore, Timer } from '@gantry/controllers';
+import type { Clock, ControllerMetrics, EventRecorder, LeaseStore, Timer } from '@gantry/controllers';
 import { isGantryError, type Resource, type ScheduleSpec, type ScheduleStatus } from '@gantry/model';
 import { SYSTEM_PRINCIPAL, type Caller } from '@gantry/identity';
 import type { ResourceService } from '@gantry/resources';
-import type { JobRepository } from '@gantry/store';
+import {
+  isFencedWriteRefused,
+  type JobRepository,
+  type LeaseRepository,
+  type WriteFence,
+} from '@gantry/store';
 import { nextCronTime } from './admission.ts';
 import type { JobService } from './job-service.ts';
 import { JobEventReasons } from './run/reasons.ts';
@@ -38,15 +43,24 @@ const SYSTEM: Caller = { principal: SYSTEM_PRINCIPAL, source: 'controller/schedu
 export class ScheduleController {
   #timer: Timer | undefined;
   #stopped = true;
+  /** The current term's fence (ADR 0028), read from the lease row when a term starts. */
+  #fence: WriteFence | undefined;
+  /** When the last successful acquire or renewal was sent. */
+  #renewedAt = Number.NEGATIVE_INFINITY;
+  #refusalLogged = false;
 
   constructor(
     private readonly deps: {
       resources: ResourceService;
       jobs: JobRepository;
       service: JobService;
-      leases: LeaseStore;
+      /** With `get`, runs and status writes carry the term's fence (ADR 0028). */
+      leases: LeaseStore & Partial<Pick<LeaseRepository, 'get'>>;
       clock: Clock;
       recorder: EventRecorder;
+      /** Where refused writes are counted (`controller="schedules"`). */
+      metrics?: Pick<ControllerMetrics, 'fencedWrites'>;
+      logger?: { warn(object: object, message: string): void };
     },
     private readonly options: ScheduleControllerOptions,
   ) {}
@@ -72,30 +86,64 @@ export class ScheduleController {
 
   async tick(): Promise<ScheduleOutcome[] | undefined> {
     const now = this.deps.clock.now();
-    if (
-      !(await this.deps.leases.tryAcquire(
-        this.options.leaseName,
-        this.options.holder,
-        this.options.leaseDurationMs,
-        now,
-      ))
-    )
-      return undefined;
+    const leading = await this.deps.leases.tryAcquire(
+      this.options.leaseName,
+      this.options.holder,
+      this.options.leaseDurationMs,
+      now,
+    );
+    // A term ends when the lease was lost, or could have expired since the last renewal (a pause).
+    if (!leading || now > this.#renewedAt + this.options.leaseDurationMs) {
+      this.#fence = undefined;
+      this.#refusalLogged = false;
+    }
+    if (!leading) return undefined;
+    this.#renewedAt = now;
+    if (!this.#fence && this.deps.leases.get) {
+      const row = await this.deps.leases.get(this.options.leaseName);
+      if (row?.holder !== this.options.holder) return undefined;
+      this.#fence = {
+        lease: this.options.leaseName,
+        holder: this.options.holder,
+        transitions: row.transitions,
+      };
+    }
+    const fence = this.#fence;
     const outcomes: ScheduleOutcome[] = [];
     let continueToken: string | undefined;
-    do {
-      const page = await this.deps.resources.list(SYSTEM, 'Schedule', {
-        limit: 500,
-        ...(continueToken ? { continue: continueToken } : {}),
-      });
-      for (const item of page.items)
-        outcomes.push(await this.reconcile(item as Resource<ScheduleSpec, ScheduleStatus>, now));
-      continueToken = page.metadata.continue;
-    } while (continueToken);
+    try {
+      do {
+        const page = await this.deps.resources.list(SYSTEM, 'Schedule', {
+          limit: 500,
+          ...(continueToken ? { continue: continueToken } : {}),
+        });
+        for (const item of page.items)
+          outcomes.push(await this.reconcile(item as Resource<ScheduleSpec, ScheduleStatus>, now, fence));
+        continueToken = page.metadata.continue;
+      } while (continueToken);
+    } catch (error) {
+      if (!isFencedWriteRefused(error)) throw error;
+      // Another server has led since this term began: the term ends here (counted, logged once); the
+      // next tick starts a new one only if the lease is this server's again.
+      this.deps.metrics?.fencedWrites.inc({ controller: 'schedules' });
+      if (!this.#refusalLogged)
+        this.deps.logger?.warn(
+          { err: error },
+          "a write was refused: this term is over; stopping the term's work",
+        );
+      this.#refusalLogged = true;
+      this.#renewedAt = Number.NEGATIVE_INFINITY;
+      return undefined;
+    }
     return outcomes;
   }
 
-  async reconcile(schedule: Resource<ScheduleSpec, ScheduleStatus>, now: number): Promise<ScheduleOutcome> {
+  /** `fence`: the term's (ADR 0028), carried by the run it creates and its status write. */
+  async reconcile(
+    schedule: Resource<ScheduleSpec, ScheduleStatus>,
+    now: number,
+    fence?: WriteFence,
+  ): Promise<ScheduleOutcome> {
     const { name, team } = schedule.metadata as { name: string; team: string };
     const spec = schedule.spec;
     const status: ScheduleStatus = { ...(schedule.status ?? {}) };
@@ -149,7 +197,7 @@ export class ScheduleController {
               ...(spec.batchSize ? { batchSize: spec.batchSize } : {}),
               ...(spec.stopAfterFailures ? { stopAfterFailures: spec.stopAfterFailures } : {}),
             },
-            { schedule: name },
+            { schedule: name, ...(fence ? { fence } : {}) },
           );
           status.lastRunId = run.id;
           status.queued = left;
@@ -158,7 +206,7 @@ export class ScheduleController {
           this.#event(schedule, 'Normal', JobEventReasons.scheduleFired, `started job run ${run.id}`);
         } catch (error) {
           // Refusals (a template deleted, parameters no longer valid, no host matches) are kept in status.
-          if (!isGantryError(error)) throw error;
+          if (!isGantryError(error) || isFencedWriteRefused(error)) throw error;
           status.lastError = `${error.code}: ${error.message}`;
           status.queued = left;
           outcome = { schedule: name, action: 'Failed', error: error.message };
@@ -172,10 +220,17 @@ export class ScheduleController {
     );
     if (next.ok) status.nextScheduleTime = new Date(next.at).toISOString();
     if (JSON.stringify(status) !== JSON.stringify(schedule.status ?? {})) {
-      await this.deps.resources.replaceStatus(SYSTEM, 'Schedule', team, name, {
-        metadata: { name, resourceVersion: schedule.metadata.resourceVersion },
-        status,
-      });
+      await this.deps.resources.replaceStatus(
+        SYSTEM,
+        'Schedule',
+        team,
+        name,
+        {
+          metadata: { name, resourceVersion: schedule.metadata.resourceVersion },
+          status,
+        },
+        fence ? { fence } : {},
+      );
     }
     return outcome;
   }

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
+import { checkFence, type WriteFence } from './fence.ts';
 import type {
   CorrelationReason,
   EntityRefRecord,
@@ -83,6 +84,14 @@ export class ExceptionRepository {
     private readonly dialect: Dialect,
     private readonly inTransaction = false,
   ) {}
+
+  /**
+   * Inside `transaction`: throws `FencedWriteRefused` (rolling it back) unless `fence` is still the lease's
+   * current term (ADR 0028; one primary-key read of the lease row).
+   */
+  async assertTerm(fence: WriteFence): Promise<void> {
+    await checkFence(this.db, this.dialect, fence);
+  }
 
   /**
    * Runs `work` in one transaction with a repository bound to it. With `lockKey`, PostgreSQL holds a

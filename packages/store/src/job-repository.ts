@@ -18,6 +18,7 @@ import {
 } from './idempotency-repository.ts';
 import type { Database, JobRunTable, JobTargetTable } from './schema.ts';
 import type { Dialect } from './dialect.ts';
+import { checkFence, type WriteFence } from './fence.ts';
 import type { StoreTransaction } from './transaction.ts';
 
 /** A run as created: everything but what the controller fills in later. */
@@ -124,6 +125,19 @@ export class JobRepository {
   }
 
   /**
+   * Runs a write the run controller makes because it leads: with `fence` (its term, ADR 0028) in a
+   * transaction that first reads the lease row (`checkFence`: one primary-key read), so a write from a term
+   * that is over is refused (`FencedWriteRefused`) and changes nothing; without one, as it is.
+   */
+  async #fenced<T>(fence: WriteFence | undefined, write: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    if (!fence) return write(this.db);
+    return this.inTransaction(async (jobs) => {
+      await checkFence(jobs.db, jobs.dialect, fence);
+      return write(jobs.db);
+    });
+  }
+
+  /**
    * Followers read a run's output by id (`id > after`). On PostgreSQL ids come from a sequence when a row
    * is inserted, and concurrent transactions may commit out of that order: a follower that has read id 12
    * would never see an 11 that commits after it. A transaction-scoped advisory lock per run makes a run's
@@ -137,15 +151,18 @@ export class JobRepository {
   /**
    * Creates the run, its targets (all `queued`) and its audit entry in one transaction. With `idempotent`
    * (ADR 0029) the key is claimed first and the run's id recorded under it in the same transaction; a key
-   * already answered returns that run's id and creates nothing.
+   * already answered returns that run's id and creates nothing. With `fence` (the schedule controller's
+   * term, ADR 0028) only while that term is current.
    */
   async create(
     run: NewJobRun,
     targets: readonly NewJobTarget[],
     audit: AuditInput,
     idempotent?: { claim: IdempotencyClaim; reused: () => Error },
+    fence?: WriteFence,
   ): Promise<{ replayedRunId?: string }> {
     return this.db.transaction().execute(async (tx) => {
+      if (fence) await checkFence(tx, this.dialect, fence);
       if (idempotent) {
         const outcome = await claimIdempotencyKey(tx, idempotent.claim);
         if (outcome.type === 'reused') throw idempotent.reused();
@@ -344,16 +361,19 @@ export class JobRepository {
     from: readonly JobTargetState[],
     patch: JobTargetPatch,
     attempt?: number,
+    fence?: WriteFence,
   ): Promise<boolean> {
-    let update = this.db
-      .updateTable('job_targets')
-      .set(targetColumns(patch))
-      .where('run_id', '=', runId)
-      .where('target', '=', target)
-      .where('state', 'in', from);
-    if (attempt !== undefined) update = update.where('attempt', '=', attempt);
-    const result = await update.executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+    return this.#fenced(fence, async (db) => {
+      let update = db
+        .updateTable('job_targets')
+        .set(targetColumns(patch))
+        .where('run_id', '=', runId)
+        .where('target', '=', target)
+        .where('state', 'in', from);
+      if (attempt !== undefined) update = update.where('attempt', '=', attempt);
+      const result = await update.executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    });
   }
 
   /**
@@ -366,21 +386,24 @@ export class JobRepository {
     targets: readonly string[],
     from: readonly JobTargetState[],
     patch: JobTargetPatch,
+    fence?: WriteFence,
   ): Promise<Set<string>> {
-    const moved = new Set<string>();
-    for (let at = 0; at < targets.length; at += IN_LIST) {
-      const rows = await this.db
-        .updateTable('job_targets')
-        .set(targetColumns(patch))
-        .where('run_id', '=', runId)
-        .where('attempt', '=', attempt)
-        .where('state', 'in', from)
-        .where('target', 'in', targets.slice(at, at + IN_LIST))
-        .returning('target')
-        .execute();
-      for (const row of rows) moved.add(row.target);
-    }
-    return moved;
+    return this.#fenced(fence, async (db) => {
+      const moved = new Set<string>();
+      for (let at = 0; at < targets.length; at += IN_LIST) {
+        const rows = await db
+          .updateTable('job_targets')
+          .set(targetColumns(patch))
+          .where('run_id', '=', runId)
+          .where('attempt', '=', attempt)
+          .where('state', 'in', from)
+          .where('target', 'in', targets.slice(at, at + IN_LIST))
+          .returning('target')
+          .execute();
+        for (const row of rows) moved.add(row.target);
+      }
+      return moved;
+    });
   }
 
   /** Every target of the run in one of `from` moves by `patch`; returns how many did. */
@@ -388,14 +411,17 @@ export class JobRepository {
     runId: string,
     from: readonly JobTargetState[],
     patch: JobTargetPatch,
+    fence?: WriteFence,
   ): Promise<number> {
-    const result = await this.db
-      .updateTable('job_targets')
-      .set(targetColumns(patch))
-      .where('run_id', '=', runId)
-      .where('state', 'in', from)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+    return this.#fenced(fence, async (db) => {
+      const result = await db
+        .updateTable('job_targets')
+        .set(targetColumns(patch))
+        .where('run_id', '=', runId)
+        .where('state', 'in', from)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    });
   }
 
   async requestCancel(id: string): Promise<boolean> {
@@ -409,18 +435,28 @@ export class JobRepository {
   }
 
   /** Ends a run that is still Running; false when it had already ended. */
-  async finish(id: string, state: JobRunState, reason: string, at: string): Promise<boolean> {
-    const result = await this.db
-      .updateTable('job_runs')
-      .set({ state, reason, finished_at: at })
-      .where('id', '=', id)
-      .where('state', '=', 'Running')
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+  async finish(
+    id: string,
+    state: JobRunState,
+    reason: string,
+    at: string,
+    fence?: WriteFence,
+  ): Promise<boolean> {
+    return this.#fenced(fence, async (db) => {
+      const result = await db
+        .updateTable('job_runs')
+        .set({ state, reason, finished_at: at })
+        .where('id', '=', id)
+        .where('state', '=', 'Running')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    });
   }
 
-  async setReason(id: string, reason: string): Promise<void> {
-    await this.db.updateTable('job_runs').set({ reason }).where('id', '=', id).execute();
+  async setReason(id: string, reason: string, fence?: WriteFence): Promise<void> {
+    await this.#fenced(fence, (db) =>
+      db.updateTable('job_runs').set({ reason }).where('id', '=', id).execute(),
+    );
   }
 
   /**

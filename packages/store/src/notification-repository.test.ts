@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isFencedWriteRefused } from './fence.ts';
 import { Store } from './store.ts';
 
 const T0 = Date.parse('2026-12-02T10:00:00Z');
@@ -44,6 +45,35 @@ describe('NotificationRepository', () => {
       ...(options.capacity ? { capacity: options.capacity } : {}),
       defaultCapacity: 100,
     });
+
+  it('enqueues with the fence of the current term, and refuses one from an ended term, writing nothing (ADR 0028)', async () => {
+    expect(await store.leases.tryAcquire('alert-dispatch', 'x', 1000, T0)).toBe(true);
+    const x = (await store.leases.get('alert-dispatch'))!;
+    const fence = { lease: 'alert-dispatch', holder: 'x', transitions: x.transitions };
+    const entry = (dedup: string) => ({
+      team: 't',
+      channel: 'c',
+      groupKey: 'g',
+      dedupKey: dedup,
+      status: 'firing',
+      alertCount: 1,
+      message: '{}',
+    });
+    expect((await store.notifications.enqueue(entry('d1'), T0, fence)).created).toBe(true);
+    // y takes the lease over; x's next enqueue (alone, or in a batch with an unfenced one) is refused.
+    expect(await store.leases.tryAcquire('alert-dispatch', 'y', 1000, T0 + 2000)).toBe(true);
+    const [late, unfenced] = await Promise.allSettled([
+      store.notifications.enqueue(entry('d2'), T0 + 2000, fence),
+      store.notifications.enqueue(entry('d3'), T0 + 2000),
+    ]);
+    expect(late.status === 'rejected' && isFencedWriteRefused(late.reason)).toBe(true);
+    expect(unfenced.status).toBe('fulfilled');
+    const rows = await store.notifications.query({ team: 't', limit: 10 });
+    expect(rows.items.map((row) => [row.dedupKey, row.state]).sort()).toEqual([
+      ['d1', 'superseded'],
+      ['d3', 'pending'],
+    ]);
+  });
 
   it('claims due rows of every channel oldest due first, and none that are not due', async () => {
     await enqueue('a', 'slow', 'g1', 'd1', T0 + 3);

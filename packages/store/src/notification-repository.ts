@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Kysely, Selectable, SelectQueryBuilder } from 'kysely';
 import type { Dialect } from './dialect.ts';
+import { checkFence, type WriteFence } from './fence.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { Database, NotificationTable } from './schema.ts';
 
@@ -108,18 +109,27 @@ export class NotificationRepository {
    * row supersedes the older rows of its team, channel and group that are still pending (a group
    * notification carries the group's whole state, so only the newest one is worth sending). Resolves after
    * the commit; enqueues made together (a burst of group flushes) share one transaction (GroupCommit).
+   *
+   * With `fence` (the alert dispatcher's term, ADR 0028) only while that term is current: the lease row is
+   * read in the same transaction (`checkFence`, one primary-key read per distinct fence in a batch), else
+   * `FencedWriteRefused` and nothing is written. A batch with a refused item is written again item by
+   * item, so only the refused enqueues fail.
    */
-  enqueue(entry: OutboxEntry, now: number): Promise<{ id: string; created: boolean }> {
-    return this.#enqueues.submit({ entry, now });
+  enqueue(entry: OutboxEntry, now: number, fence?: WriteFence): Promise<{ id: string; created: boolean }> {
+    return this.#enqueues.submit({ entry, now, ...(fence ? { fence } : {}) });
   }
 
-  readonly #enqueues = new GroupCommit<{ entry: OutboxEntry; now: number }, { id: string; created: boolean }>(
-    (items) => this.#enqueueMany(items),
-  );
+  readonly #enqueues = new GroupCommit<
+    { entry: OutboxEntry; now: number; fence?: WriteFence },
+    { id: string; created: boolean }
+  >((items) => this.#enqueueMany(items));
 
   async #enqueueMany(
-    items: readonly { entry: OutboxEntry; now: number }[],
+    items: readonly { entry: OutboxEntry; now: number; fence?: WriteFence }[],
   ): Promise<{ id: string; created: boolean }[]> {
+    const fences = new Map<string, WriteFence>();
+    for (const { fence } of items)
+      if (fence) fences.set(`${fence.lease}\u0000${fence.holder}\u0000${fence.transitions}`, fence);
     // One lock order for every server (two servers may enqueue the same notifications after a failover).
     const order = items
       .map((item, index) => ({ ...item, index }))
@@ -129,6 +139,7 @@ export class NotificationRepository {
           : compare(a.entry.team, b.entry.team),
       );
     return this.db.transaction().execute(async (tx) => {
+      for (const fence of fences.values()) await checkFence(tx, this.dialect, fence);
       const results: { id: string; created: boolean }[] = [];
       for (const { entry, now, index } of order) {
         const at = new Date(now).toISOString();

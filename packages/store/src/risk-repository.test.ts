@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FencedWriteRefused } from './fence.ts';
 import { Store } from './store.ts';
 import type { RiskObservationInput, RiskSourceIdentity } from './risk-repository.ts';
 
@@ -54,6 +55,24 @@ describe('RiskRepository on SQLite', () => {
     expect(await repo.openChecks('ops', 'Inspection', 'fleet')).toEqual(
       expect.arrayContaining(['disk', 'memory']),
     );
+  });
+
+  it('observes with the fence of the current term, and refuses one from an ended term, changing nothing (ADR 0028)', async () => {
+    const repo = store.risks;
+    const LEASE = 'health-baselines';
+    const T = Date.parse('2026-01-02T00:00:00.000Z');
+    expect(await store.leases.tryAcquire(LEASE, 'x', 1000, T)).toBe(true);
+    const fence = { lease: LEASE, holder: 'x', transitions: (await store.leases.get(LEASE))!.transitions };
+    const baseline = source('latency', 'api');
+    expect(await repo.observe(baseline, [risk('b1', 40)], '2026-01-02T00:00:00.000Z', fence)).toMatchObject({
+      opened: 1,
+    });
+    expect(await store.leases.tryAcquire(LEASE, 'y', 1000, T + 2000)).toBe(true);
+    await expect(repo.observe(baseline, [], '2026-01-02T00:00:02.000Z', fence)).rejects.toBeInstanceOf(
+      FencedWriteRefused,
+    );
+    const open = (await repo.list({ team: 'ops', state: 'open', limit: 50 })).items;
+    expect(open.filter((r) => r.source.name === 'api').map((r) => [r.key, r.score])).toEqual([['b1', 40]]);
   });
 
   it('filters by source, entity and score, newest first, in pages', async () => {

@@ -10,6 +10,7 @@ import type {
   RiskEntity,
   RiskState,
 } from '@gantry/model';
+import { checkFence, type WriteFence } from './fence.ts';
 import type { Database, InspectionRunTable, RiskTable } from './schema.ts';
 import type { Dialect } from './dialect.ts';
 
@@ -90,6 +91,8 @@ export class RiskRepository {
     source: RiskSourceIdentity,
     observations: readonly RiskObservationInput[],
     at: string,
+    /** The observer's term (ADR 0028): checked first in the transaction; refused, nothing changes. */
+    fence?: WriteFence,
   ): Promise<RiskObserveResult> {
     const latest = new Map<string, RiskObservationInput>();
     // In key order: concurrent observers of one source take the rows' locks in the same order.
@@ -97,6 +100,7 @@ export class RiskRepository {
       latest.set(observation.key, observation);
     const result: RiskObserveResult = { opened: 0, updated: 0, closed: 0 };
     await this.db.transaction().execute(async (tx) => {
+      if (fence) await checkFence(tx, this.dialect, fence);
       // PostgreSQL: observers of one source take turns (a transaction-scoped advisory lock), so two
       // servers' updates of the same rows never deadlock; SQLite has one writer already.
       if (this.dialect === 'postgres')
@@ -349,26 +353,37 @@ export class RiskRepository {
    * already exists — another server or an earlier life of this one ran it — nothing is written and the
    * answer is undefined.
    */
-  async startRun(run: NewInspectionRun): Promise<InspectionRun | undefined> {
+  /**
+   * With `fence` (the scheduler's term, ADR 0028) the slot is claimed only while that term is current, so
+   * a deposed scheduler never takes a slot from the new one.
+   */
+  async startRun(run: NewInspectionRun, fence?: WriteFence): Promise<InspectionRun | undefined> {
     const id = randomUUID();
     const counts = { checks: 0, ok: 0, risks: 0, noData: 0, failed: 0, findings: 0 };
-    const inserted = await this.db
-      .insertInto('inspection_runs')
-      .values({
-        id,
-        team: run.team,
-        inspection: run.inspection,
-        trigger: run.trigger,
-        slot: run.slot,
-        state: 'running',
-        created_by: run.createdBy,
-        started_at: run.startedAt,
-        finished_at: null,
-        counts: JSON.stringify(counts),
-      })
-      .onConflict((oc) => oc.doNothing())
-      .returning('seq')
-      .executeTakeFirst();
+    const insert = (db: Kysely<Database>) =>
+      db
+        .insertInto('inspection_runs')
+        .values({
+          id,
+          team: run.team,
+          inspection: run.inspection,
+          trigger: run.trigger,
+          slot: run.slot,
+          state: 'running',
+          created_by: run.createdBy,
+          started_at: run.startedAt,
+          finished_at: null,
+          counts: JSON.stringify(counts),
+        })
+        .onConflict((oc) => oc.doNothing())
+        .returning('seq')
+        .executeTakeFirst();
+    const inserted = fence
+      ? await this.db.transaction().execute(async (tx) => {
+          await checkFence(tx, this.dialect, fence);
+          return insert(tx);
+        })
+      : await insert(this.db);
     if (!inserted) return undefined;
     return {
       id,

@@ -24,6 +24,7 @@ import {
   type ResourceRepository,
   type StoredAttempt,
   type StoredNotification,
+  type WriteFence,
 } from '@gantry/store';
 import { attemptDelivery } from './attempt.ts';
 import type { ChannelSource, HttpSend, MailSend, NotificationInput, SecretResolver } from './ports.ts';
@@ -64,9 +65,13 @@ export class NotificationService {
   /**
    * Writes one group notification for one channel, durably, before it resolves. Idempotent on
    * (team, dedupKey): a repeat — from this server or another — answers the first one's id with
-   * `created: false`. The message must be an Alertmanager v4 message.
+   * `created: false`. The message must be an Alertmanager v4 message. With `fence` (the dispatcher's
+   * term, ADR 0028) the outbox refuses it once that term is over (`FencedWriteRefused`, nothing written).
    */
-  async enqueue(input: NotificationInput): Promise<{ id: string; created: boolean }> {
+  async enqueue(
+    input: NotificationInput,
+    options: { fence?: WriteFence | undefined } = {},
+  ): Promise<{ id: string; created: boolean }> {
     const checked = validateMessage(input.message);
     if (!checked.ok)
       throw new InputError(
@@ -84,6 +89,7 @@ export class NotificationService {
         message: JSON.stringify(input.message),
       },
       this.#deps.clock.now(),
+      options.fence,
     );
     if (result.created) this.#deps.onEnqueued?.(channelKey(input.team, input.channel));
     return result;

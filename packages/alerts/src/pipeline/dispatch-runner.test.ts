@@ -1,11 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AlertRoutingSpec } from '@gantry/model';
-import { Store, type AlertWrite } from '@gantry/store';
+import { TermScope } from '@gantry/controllers';
+import { FencedWriteRefused, Store, type AlertWrite } from '@gantry/store';
 import { AlertDispatcher } from '../dispatch/dispatcher.ts';
 import { ManualClock } from '../dispatch/fake-clock.ts';
 import { MemoryNotificationLog } from '../dispatch/notification-log.ts';
 import type { AlertChange } from '../ingest/alert-changes.ts';
-import { AlertDispatchRunner } from './dispatch-runner.ts';
+import type { GroupNotification } from '../dispatch/types.ts';
+import { AlertDispatchRunner, termNotificationSink } from './dispatch-runner.ts';
 
 const T0 = Date.parse('2026-12-03T08:00:00Z');
 const routing: AlertRoutingSpec = {
@@ -149,5 +151,43 @@ describe('AlertDispatchRunner', () => {
     wake!();
     await settle();
     expect(reads).toBe(3);
+  });
+});
+
+describe('termNotificationSink', () => {
+  it('enqueues with the term’s fence; once another server leads, enqueues nothing and ends the term (ADR 0028)', async () => {
+    const store = await Store.open({ url: ':memory:' });
+    try {
+      const LEASE = 'alert-dispatch';
+      expect(await store.leases.tryAcquire(LEASE, 'x', 1000, T0)).toBe(true);
+      const fence = { lease: LEASE, holder: 'x', transitions: (await store.leases.get(LEASE))!.transitions };
+      const refused: unknown[] = [];
+      const term = new TermScope({ fence, onRefused: (error) => void refused.push(error) });
+      const sink = termNotificationSink(term, (notification, options) =>
+        store.notifications.enqueue(
+          {
+            team: notification.team,
+            channel: notification.receiver,
+            groupKey: notification.groupKey,
+            dedupKey: notification.id,
+            status: notification.status,
+            alertCount: notification.alerts.length,
+            message: '{}',
+          },
+          notification.at,
+          options.fence,
+        ),
+      );
+      const notification = (id: string): GroupNotification =>
+        ({ id, team: 'ops', receiver: 'hook', groupKey: 'g', status: 'firing', alerts: [], at: T0 }) as never;
+      await sink.notify(notification('n1'));
+      expect(await store.leases.tryAcquire(LEASE, 'y', 1000, T0 + 2000)).toBe(true);
+      await expect(sink.notify(notification('n2'))).rejects.toBeInstanceOf(FencedWriteRefused);
+      expect(refused).toHaveLength(1);
+      const rows = await store.notifications.query({ team: 'ops', limit: 10 });
+      expect(rows.items.map((row) => row.dedupKey)).toEqual(['n1']);
+    } finally {
+      await store.close();
+    }
   });
 });

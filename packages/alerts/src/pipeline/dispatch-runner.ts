@@ -1,4 +1,4 @@
-import type { Clock, Timer } from '@gantry/controllers';
+import type { Clock, TermScope, Timer } from '@gantry/controllers';
 import type {
   AlertRoutingSpec,
   InhibitRuleSpec,
@@ -6,17 +6,33 @@ import type {
   SilenceSpec,
   TimeIntervalSpec,
 } from '@gantry/model';
-import type { AlertRepository, ResourceRepository, StoredAlert, StoredChange } from '@gantry/store';
+import {
+  isFencedWriteRefused,
+  type AlertRepository,
+  type ResourceRepository,
+  type StoredAlert,
+  type StoredChange,
+  type WriteFence,
+} from '@gantry/store';
 import type { AlertDispatcher } from '../dispatch/dispatcher.ts';
-import type { DispatchAlert, DispatchSilence, TeamDispatchConfig } from '../dispatch/types.ts';
+import type {
+  DispatchAlert,
+  DispatchSilence,
+  GroupNotification,
+  NotificationSink,
+  TeamDispatchConfig,
+} from '../dispatch/types.ts';
 import type { AlertChange } from '../ingest/alert-changes.ts';
 
 /** The kinds a team's dispatch reads, and the Team itself (a deleted team is forgotten). */
 const CONFIG_KINDS = new Set(['AlertRouting', 'InhibitRule', 'TimeInterval', 'Silence']);
 
 export interface DispatchRunnerDeps {
-  /** A fresh dispatcher for one term of leadership. */
-  createDispatcher(): AlertDispatcher;
+  /**
+   * A fresh dispatcher for one term of leadership. `term` (from `termElector`, ADR 0028) is the term's
+   * scope: its sink enqueues with `{ fence: term.fence }` and reports a refusal with `term.refused`.
+   */
+  createDispatcher(term: TermScope | undefined): AlertDispatcher;
   alerts: Pick<AlertRepository, 'changedSince'>;
   resources: Pick<ResourceRepository, 'list'>;
   /** The change feed: resource writes of every server. */
@@ -32,6 +48,27 @@ export interface DispatchRunnerDeps {
   safetyPollMs?: number;
   /** Alerts read per query while catching up. Default 1,000. */
   pageSize?: number;
+}
+
+/**
+ * The dispatcher's sink for one term (ADR 0028): every notification is enqueued with the term's fence, so
+ * the outbox refuses it once another server leads; a refusal is handed to `term.refused` (which ends the
+ * term, counted and logged once) and fails the notify, so the notification log records nothing.
+ */
+export function termNotificationSink(
+  term: TermScope | undefined,
+  enqueue: (notification: GroupNotification, options: { fence?: WriteFence | undefined }) => Promise<unknown>,
+): NotificationSink {
+  return {
+    notify: async (notification) => {
+      try {
+        await enqueue(notification, { fence: term?.fence });
+      } catch (error) {
+        if (isFencedWriteRefused(error)) term?.refused(error);
+        throw error;
+      }
+    },
+  };
 }
 
 /**
@@ -55,9 +92,10 @@ export class AlertDispatchRunner {
     return this.#term?.dispatcher;
   }
 
-  async start(): Promise<void> {
+  /** A term starts; `scope` is its `TermScope` (fence and end), when the lease is held by `termElector`. */
+  async start(scope?: TermScope): Promise<void> {
     if (this.#term) return;
-    const term = new Term(this.#deps);
+    const term = new Term(this.#deps, scope);
     this.#term = term;
     await term.start();
   }
@@ -86,9 +124,9 @@ class Term {
    */
   readonly #urls = new Map<string, string>();
 
-  constructor(deps: DispatchRunnerDeps) {
+  constructor(deps: DispatchRunnerDeps, scope: TermScope | undefined) {
     this.#deps = deps;
-    this.dispatcher = deps.createDispatcher();
+    this.dispatcher = deps.createDispatcher(scope);
   }
 
   async start(): Promise<void> {

@@ -1,11 +1,11 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryEventRecorder, TermScope, type Controller } from '@gantry/controllers';
+import { leaseTermCheck, MemoryEventRecorder, TermScope, type Controller } from '@gantry/controllers';
 import { createCelEngine } from '@gantry/delivery';
 import { SYSTEM_PRINCIPAL, type Caller } from '@gantry/identity';
 import { KindRegistry, NotFoundError, builtinKinds, type AlertRuleStatus } from '@gantry/model';
 import { ResourceService } from '@gantry/resources';
-import { Store } from '@gantry/store';
+import { FencedWriteRefused, Store } from '@gantry/store';
 import { registerAlertRuleAdmission } from './alert-rule-admission.ts';
 import { createAlertRuleController, type AlertRuleKind } from './alert-rule-controller.ts';
 import { MemoryAlertSink } from './alert-sink.ts';
@@ -182,6 +182,34 @@ describe('PromQL evaluation', () => {
     expect(sink.posts).toEqual([]);
     expect(await store.alertRuleState.get({ kind: 'AlertRule', team: 'shop', name: 'r' })).toBeUndefined();
     expect(await evaluating('AlertRule', 'shop', 'r')).toBeUndefined();
+  });
+
+  it('posts nothing from a term that is over: the post is preceded by a check of the term (ADR 0028)', async () => {
+    await resources.create(
+      admin,
+      'AlertRule',
+      'shop',
+      rule('r', { promql: { expr: 'up == 0', source: { name: 'prom' } } }),
+    );
+    answer = { ok: true, samples: [{ labels: { job: 'api' }, value: 0 }] };
+    const LEASE = 'controller/alert-rule';
+    expect(await store.leases.tryAcquire(LEASE, 'x', 10_000, now)).toBe(true);
+    const fence = { lease: LEASE, holder: 'x', transitions: (await store.leases.get(LEASE))!.transitions };
+    const term = new TermScope({ fence, check: leaseTermCheck(store.leases) });
+    const inTerm = () =>
+      controllers.AlertRule.reconcile(
+        { logger: pino({ level: 'silent' }), signal: term.signal, now: () => now, term },
+        { team: 'shop', name: 'r' },
+      );
+    expect(await inTerm()).toEqual({ requeueAfterMs: 10_000 });
+    expect(sink.posts).toHaveLength(1);
+    const status = await evaluating('AlertRule', 'shop', 'r');
+    // y takes the lease over; x's next evaluation (still firing: no state to save) would post again.
+    now += 11_000;
+    expect(await store.leases.tryAcquire(LEASE, 'y', 10_000, now)).toBe(true);
+    await expect(inTerm()).rejects.toBeInstanceOf(FencedWriteRefused);
+    expect(sink.posts).toHaveLength(1);
+    expect(await evaluating('AlertRule', 'shop', 'r')).toEqual(status);
   });
 
   it('says SourceNotFound and SecretMissing without querying', async () => {

@@ -13,11 +13,12 @@ import {
 } from '@gantry/controllers';
 import { SYSTEM_PRINCIPAL, type Caller } from '@gantry/identity';
 import type { ResourceService } from '@gantry/resources';
-import type {
-  AlertRuleStateRepository,
-  InventoryRepository,
-  ResourceRepository,
-  WriteFence,
+import {
+  isFencedWriteRefused,
+  type AlertRuleStateRepository,
+  type InventoryRepository,
+  type ResourceRepository,
+  type WriteFence,
 } from '@gantry/store';
 import { createCelEngine, type CelEngine } from '@gantry/delivery';
 import { API_VERSION, ConflictError, NotFoundError } from '@gantry/model';
@@ -112,8 +113,12 @@ export function createAlertRuleController(
     return new Map(list.map((series) => [seriesKeyOf(series), series]));
   }
 
-  /** Posts `alerts` per team: a team's rule to its team, a global rule's to each alert's `team` label. */
-  async function post(key: ObjectKey, alerts: RuleAlert[]): Promise<void> {
+  /**
+   * Posts `alerts` per team: a team's rule to its team, a global rule's to each alert's `team` label.
+   * The ingest is not fenced: `term.confirm()` first checks that the term is still current (ADR 0028).
+   */
+  async function post(key: ObjectKey, alerts: RuleAlert[], term: TermScope): Promise<void> {
+    if (alerts.length > 0) await term.confirm();
     const byTeam = new Map<string, RuleAlert[]>();
     for (const alert of alerts) {
       const team = kind === 'AlertRule' ? key.team : (alert.labels.team ?? '');
@@ -132,7 +137,7 @@ export function createAlertRuleController(
       .map((state): SeriesState => ({ ...state, phase: 'resolved', resolvedAt: now }));
     if (resolved.length > 0) {
       const alerts = alertsToPost(new Map(resolved.map((s, i) => [String(i), s])), now, 0, generatorUrl(key));
-      await post(key, alerts);
+      await post(key, alerts, term);
     }
     await deps.state.delete(stateKey(key), term.fence);
   }
@@ -144,8 +149,9 @@ export function createAlertRuleController(
     entry: RuleMemory,
     now: number,
     signal: AbortSignal,
-    fence: WriteFence | undefined,
+    term: TermScope,
   ): Promise<Evaluation> {
+    const { fence } = term;
     const counts = () => countPhases(entry.series);
     // 1. collect
     const collected = await collectSamples(collectDeps, rule, scopeOf(key), key.name, now);
@@ -170,8 +176,10 @@ export function createAlertRuleController(
     if (advanced.transitioned) await deps.state.put(stateKey(key), [...advanced.series.values()], now, fence);
     // 4. post
     try {
-      await post(key, alertsToPost(advanced.series, now, rule.intervalMs, generatorUrl(key)));
+      await post(key, alertsToPost(advanced.series, now, rule.intervalMs, generatorUrl(key)), term);
     } catch (error) {
+      // The term is over: the runner ends it (counted, logged once); nothing more is written.
+      if (isFencedWriteRefused(error)) throw error;
       return {
         condition: {
           status: ConditionStatus.False,
@@ -306,7 +314,7 @@ export function createAlertRuleController(
         return { requeueAfterMs: entry.lastEvaluatedAt + rule.intervalMs - now };
       }
       entry.lastEvaluatedAt = now;
-      const evaluation = await evaluate(key, rule, entry, now, ctx.signal, ctx.term.fence);
+      const evaluation = await evaluate(key, rule, entry, now, ctx.signal, ctx.term);
       ctx.logger.debug({ reason: evaluation.condition.reason, ...evaluation.counts }, 'alert rule evaluated');
       await report(key, object, evaluation, now, ctx.signal, ctx.term.fence);
       return { requeueAfterMs: rule.intervalMs };

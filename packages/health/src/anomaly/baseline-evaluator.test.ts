@@ -200,6 +200,49 @@ describe('BaselineEvaluator', () => {
     expect(await status()).toBeUndefined();
   });
 
+  it('reports risks with its term’s fence, and stops the term when the sink refuses it (ADR 0028)', async () => {
+    expect(await store.leases.tryAcquire('health-baselines', 'x', 1000, 0)).toBe(true);
+    const { transitions } = (await store.leases.get('health-baselines'))!;
+    const fence = { lease: 'health-baselines', holder: 'x', transitions };
+    evaluator.start(new TermScope({ fence }));
+    await resources.create(admin, 'Baseline', 'shop', baseline());
+    await evaluator.tick();
+    expect(sink.calls.length).toBeGreaterThan(0);
+    expect(sink.calls.every((call) => call.fence === fence)).toBe(true);
+    const written = await status();
+    // The store refuses the term's next risk write: the evaluation does not read SinkFailed, the tick fails.
+    sink.failing = new FencedWriteRefused(fence, { holder: 'y', transitions: transitions + 1 });
+    let refused: unknown;
+    for (let i = 0; i < 15 && refused === undefined; i++) {
+      clock.current += MINUTE;
+      await evaluator.tick().catch((error: unknown) => (refused = error));
+    }
+    expect(refused).toBeInstanceOf(FencedWriteRefused);
+    expect(await status()).toEqual(written);
+  });
+
+  it('hands a refusal met by its scheduled evaluation to the term, once, and evaluates no more in it (ADR 0028)', async () => {
+    expect(await store.leases.tryAcquire('health-baselines', 'x', 1000, 0)).toBe(true);
+    const { transitions } = (await store.leases.get('health-baselines'))!;
+    const refused: unknown[] = [];
+    const scope = new TermScope({
+      fence: { lease: 'health-baselines', holder: 'x', transitions },
+      onRefused: (error) => void refused.push(error),
+    });
+    await resources.create(admin, 'Baseline', 'shop', baseline());
+    expect(await store.leases.tryAcquire('health-baselines', 'y', 1000, 5000)).toBe(true);
+    evaluator.start(scope);
+    for (let i = 0; i < 3; i++) {
+      clock.fireDue();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      clock.current += 5000;
+    }
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toBeInstanceOf(FencedWriteRefused);
+    expect(clock.timers).toEqual([]);
+    expect(await status()).toBeUndefined();
+  });
+
   it('a Prometheus that is down is a warning and a condition, and changes no risk', async () => {
     await resources.create(admin, 'Baseline', 'shop', baseline());
     await evaluator.tick();

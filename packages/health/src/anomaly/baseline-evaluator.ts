@@ -99,6 +99,8 @@ export class BaselineEvaluator {
   #term: AbortController | undefined;
   /** The term's fence (ADR 0028), carried by the status writes. */
   #fence: WriteFence | undefined;
+  /** The term's scope, told of a refusal (its owner counts and logs it, and ends the term). */
+  #scope: TermScope | undefined;
   #timer: Timer | undefined;
   #running: Promise<void> | undefined;
 
@@ -117,6 +119,7 @@ export class BaselineEvaluator {
     this.#term?.abort();
     this.#term = new AbortController();
     this.#fence = scope?.fence;
+    this.#scope = scope;
     this.#memory = scope ? scope.cache('baselines', () => new Map<string, BaselineMemory>()) : new Map();
     this.#schedule(0);
   }
@@ -153,6 +156,7 @@ export class BaselineEvaluator {
   #schedule(delayMs: number): void {
     const term = this.#term;
     if (!term) return;
+    const scope = this.#scope;
     this.#timer = this.#deps.clock.setTimeout(() => {
       if (term.signal.aborted) return;
       this.#running = this.tick()
@@ -160,10 +164,12 @@ export class BaselineEvaluator {
           if (isFencedWriteRefused(error)) {
             // Another server leads since this term began: stop the term's work (logged once: it ends here).
             term.abort();
-            this.#deps.logger.warn(
-              { err: error },
-              "a write was refused: this term is over; stopping the term's work",
-            );
+            if (scope) scope.refused(error);
+            else
+              this.#deps.logger.warn(
+                { err: error },
+                "a write was refused: this term is over; stopping the term's work",
+              );
           } else this.#deps.logger.error({ err: error }, 'baseline evaluation failed');
         })
         .finally(() => {
@@ -206,6 +212,7 @@ export class BaselineEvaluator {
     try {
       evaluation = await this.#run(team, name, memory, now, signal);
     } catch (error) {
+      if (isFencedWriteRefused(error)) throw error; // the term is over: the tick stops it
       this.#deps.logger.error({ err: error, team, baseline: name }, 'baseline evaluation failed');
       return;
     }
@@ -288,6 +295,8 @@ export class BaselineEvaluator {
       if (reading || memory.reportAll || memory.carried.size > 0)
         await this.#tellSink(team, name, baseline, memory, now);
     } catch (error) {
+      // A risk write refused: this term is over (ADR 0028), nothing is reported as failed.
+      if (isFencedWriteRefused(error)) throw error;
       memory.reportAll = true;
       return failed(
         BaselineReason.SinkFailed,
@@ -332,14 +341,20 @@ export class BaselineEvaluator {
     for (const followed of memory.set!.series.values()) {
       const deviating = followed.monitor.deviating;
       if (deviating) {
-        await this.#deps.sink.observe(source(followed.key), [observationOf(name, baseline, followed)], at);
+        await this.#deps.sink.observe(
+          source(followed.key),
+          [observationOf(name, baseline, followed)],
+          at,
+          this.#fence,
+        );
       } else if (followed.reported || memory.reportAll || memory.carried.has(followed.key)) {
-        await this.#deps.sink.observe(source(followed.key), [], at);
+        await this.#deps.sink.observe(source(followed.key), [], at, this.#fence);
       }
       followed.reported = deviating;
       memory.carried.delete(followed.key);
     }
-    for (const carried of memory.carried.values()) await this.#deps.sink.observe(source(carried.key), [], at);
+    for (const carried of memory.carried.values())
+      await this.#deps.sink.observe(source(carried.key), [], at, this.#fence);
     memory.carried.clear();
     memory.reportAll = false;
   }
@@ -349,7 +364,12 @@ export class BaselineEvaluator {
     for (const followed of series) {
       if (!followed.reported) continue;
       try {
-        await this.#deps.sink.observe({ team, kind: 'Baseline', name, check: followed.key }, [], at);
+        await this.#deps.sink.observe(
+          { team, kind: 'Baseline', name, check: followed.key },
+          [],
+          at,
+          this.#fence,
+        );
       } catch (error) {
         this.#deps.logger.warn(
           { err: error, team, baseline: name },

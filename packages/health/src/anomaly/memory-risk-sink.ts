@@ -1,3 +1,4 @@
+import type { WriteFence } from '@gantry/store';
 import type { RiskObservation, RiskSink, RiskSource } from '../ports.ts';
 
 /** One risk as the in-memory sink holds it. */
@@ -15,13 +16,14 @@ export interface HeldRisk {
  */
 export class MemoryRiskSink implements RiskSink {
   readonly open = new Map<string, HeldRisk>();
-  readonly calls: { source: RiskSource; observations: RiskObservation[]; at: Date }[] = [];
-  /** Set to make the next calls fail, as a store that is down. */
+  readonly calls: { source: RiskSource; observations: RiskObservation[]; at: Date; fence?: WriteFence }[] =
+    [];
+  /** Set to make the next calls fail, as a store that is down (or one that refuses a fence). */
   failing: Error | undefined;
 
-  observe(source: RiskSource, observations: RiskObservation[], at: Date): Promise<void> {
+  observe(source: RiskSource, observations: RiskObservation[], at: Date, fence?: WriteFence): Promise<void> {
     if (this.failing) return Promise.reject(this.failing);
-    this.calls.push({ source, observations, at });
+    this.calls.push({ source, observations, at, ...(fence ? { fence } : {}) });
     const prefix = `${source.team}\u0000${source.kind}\u0000${source.name}\u0000${source.check}\u0000`;
     const seen = new Set<string>();
     for (const observation of observations) {

@@ -1,7 +1,7 @@
 import { watchAlertChanges } from '@gantry/alerts';
-import type { Clock, EventRecorder } from '@gantry/controllers';
+import type { Clock, EventRecorder, TermScope } from '@gantry/controllers';
 import type { CelEngine } from '@gantry/delivery';
-import type { Store, StoredChange } from '@gantry/store';
+import { isFencedWriteRefused, type Store, type StoredChange } from '@gantry/store';
 import { createEscalator, type Escalator, type NotificationEnqueuer } from '../escalation/escalator.ts';
 import { escalationPolicySource } from '../escalation/policy-source.ts';
 import type { ExceptionPort, ExceptionReader } from '../ports.ts';
@@ -37,8 +37,11 @@ export interface HealthCorrelationOptions {
 export interface HealthCorrelation {
   runner: CorrelationRunner;
   escalator: Escalator;
-  /** Run from the `health-correlation` lease's `onStartedLeading`. */
-  start(): Promise<void>;
+  /**
+   * Run from the `health-correlation` lease's `onStartedLeading`; `term` (from `termElector`, ADR 0028):
+   * the escalation notifications of the term carry its fence, and a refusal ends it (`term.refused`).
+   */
+  start(term?: TermScope): Promise<void>;
   /** Run from its `onStoppedLeading`. */
   stop(): Promise<void>;
 }
@@ -52,11 +55,24 @@ export function createHealthCorrelation(
   deps: HealthCorrelationDeps,
   options: HealthCorrelationOptions,
 ): HealthCorrelation {
+  // The term being led: set by start, for the fence of the escalation notifications.
+  let term: TermScope | undefined;
+  const notifications: NotificationEnqueuer = {
+    enqueue: async (input) => {
+      const current = term;
+      try {
+        return await deps.notifications.enqueue(input, { fence: current?.fence });
+      } catch (error) {
+        if (isFencedWriteRefused(error)) current?.refused(error);
+        throw error;
+      }
+    },
+  };
   const escalator = createEscalator(
     {
       reader: deps.reader,
       port: deps.port,
-      notifications: deps.notifications,
+      notifications,
       state: deps.store.correlation,
       policies: escalationPolicySource(deps.store.resources),
       clock: deps.clock,
@@ -87,7 +103,8 @@ export function createHealthCorrelation(
   return {
     runner,
     escalator,
-    async start() {
+    async start(scope) {
+      term = scope;
       await escalator.start();
       await runner.start();
     },

@@ -1,19 +1,25 @@
 import type { Clock, EventRecorder, Timer } from '@gantry/controllers';
 import type { EscalationPolicySpec, WebhookMessage } from '@gantry/model';
-import type { CorrelationRepository, EscalationRow } from '@gantry/store';
+import type { CorrelationRepository, EscalationRow, WriteFence } from '@gantry/store';
 import type { ExceptionPort, ExceptionReader, ExceptionView } from '../ports.ts';
 import { exceptionGroupKey, exceptionMessage } from './message.ts';
 import { compileEscalationPolicy, nextStep } from './policy.ts';
 
-/** The notification outbox as escalation uses it (`NotificationService.enqueue`, idempotent on dedupKey). */
+/**
+ * The notification outbox as escalation uses it (`NotificationService.enqueue`, idempotent on dedupKey).
+ * With `fence` (the `health-correlation` term, ADR 0028) the outbox refuses it once that term is over.
+ */
 export interface NotificationEnqueuer {
-  enqueue(input: {
-    team: string;
-    channel: string;
-    groupKey: string;
-    dedupKey: string;
-    message: WebhookMessage;
-  }): Promise<{ id: string; created: boolean }>;
+  enqueue(
+    input: {
+      team: string;
+      channel: string;
+      groupKey: string;
+      dedupKey: string;
+      message: WebhookMessage;
+    },
+    options?: { fence?: WriteFence | undefined },
+  ): Promise<{ id: string; created: boolean }>;
 }
 
 /** A team's EscalationPolicy by name (the resources). */

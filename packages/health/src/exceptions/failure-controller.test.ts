@@ -161,6 +161,61 @@ describe('FailureController', () => {
     expect(await controller('server-b').tick()).toBeUndefined();
   });
 
+  it('a leader paused mid-pass and resumed after another took the lease raises nothing (ADR 0028)', async () => {
+    const opened = clock.now();
+    await service.create(operator, 'ops', { title: 'checkout down', severity: 'critical', entities: [] });
+    const refused: string[] = [];
+    const warnings: string[] = [];
+    // A is held inside its pass, reading the team's policies.
+    let resume!: () => void;
+    const held = new Promise<void>((resolve) => (resume = resolve));
+    let reading!: () => void;
+    const read = new Promise<void>((resolve) => (reading = resolve));
+    const a = new FailureController(
+      {
+        repository: store.exceptions,
+        policies: async (team) => {
+          reading();
+          await held;
+          return policies.policies(team);
+        },
+        leases: store.leases,
+        clock,
+        recorder,
+        metrics: { fencedWrites: { inc: ({ controller }) => void refused.push(controller) } },
+        logger: { warn: (_object, message) => void warnings.push(message) },
+      },
+      { ...DEFAULT_FAILURE_CONTROLLER_OPTIONS, holder: 'server-a' },
+    );
+    clock.set(opened + 10 * MIN);
+    const ticking = a.tick();
+    await read;
+    // A's lease runs out while it is paused and B takes it.
+    clock.set(opened + 10 * MIN + DEFAULT_FAILURE_CONTROLLER_OPTIONS.leaseDurationMs + 1);
+    expect(
+      await store.leases.tryAcquire(
+        'controller/failures',
+        'server-b',
+        DEFAULT_FAILURE_CONTROLLER_OPTIONS.leaseDurationMs,
+        clock.now(),
+      ),
+    ).toBe(true);
+    resume();
+    expect(await ticking).toBeUndefined();
+    expect((await service.show(operator, 'ops', 'ex-1')).level).toBeUndefined();
+    expect(
+      (await service.timeline(operator, 'ops', 'ex-1')).entries.filter((e) => e.type === 'level-raised'),
+    ).toEqual([]);
+    expect(recorder.events.filter((e) => e.reason === ExceptionEventReasons.failureRaised)).toEqual([]);
+    expect(refused).toEqual(['failures']);
+    expect(warnings.filter((message) => message.includes('refused'))).toHaveLength(1);
+    // B, the holder, raises it once.
+    expect((await controller('server-b').tick())![0]).toMatchObject({
+      reason: FailureReasons.raised,
+      to: 'P4',
+    });
+  });
+
   it('takes thresholds from the application’s HealthPolicy first, then the team’s', async () => {
     const thresholds = (p4: string) => ({ P4: p4, P3: '300m', P2: '400m', P1: '500m', P0: '600m' });
     policies.byTeam.set('ops', [

@@ -2,12 +2,18 @@ import {
   leaseTimings,
   untilLeaseExpiry,
   type Clock,
+  type ControllerMetrics,
   type EventRecorder,
   type LeaseStore,
   type Timer,
 } from '@gantry/controllers';
 import { FAILURE_LEVELS, type ExceptionRecord } from '@gantry/model';
-import type { ExceptionRepository } from '@gantry/store';
+import {
+  isFencedWriteRefused,
+  type ExceptionRepository,
+  type LeaseRepository,
+  type WriteFence,
+} from '@gantry/store';
 import type { FailureLevel } from '../ports.ts';
 import { resolveHealthPolicy, type HealthPolicyObject, type ResolvedHealthPolicy } from './health-policy.ts';
 import { ExceptionActors, ExceptionEventReasons, FailureReasons } from './reasons.ts';
@@ -34,9 +40,13 @@ export interface FailureControllerDeps {
   repository: ExceptionRepository;
   /** The team's HealthPolicies (the ExceptionService's cached `policiesOf`, or a source of its own). */
   policies: (team: string) => Promise<readonly HealthPolicyObject[]>;
-  leases: LeaseStore;
+  /** With `get`, the raises of a term carry its fence (ADR 0028). */
+  leases: LeaseStore & Partial<Pick<LeaseRepository, 'get'>>;
   clock: Clock;
   recorder: EventRecorder;
+  /** Where refused writes are counted (`controller="failures"`). */
+  metrics?: Pick<ControllerMetrics, 'fencedWrites'>;
+  logger?: { warn(object: object, message: string): void };
 }
 
 /** What one exception's reconcile did, by reason constant. */
@@ -87,6 +97,11 @@ export class FailureController {
   /** When this server's last pass ran while it held the lease; undefined while it does not. */
   #lastPassAt: number | undefined;
   #nextDelayMs = 0;
+  /** The current term's fence (ADR 0028), read from the lease row when a term starts. */
+  #fence: WriteFence | undefined;
+  /** When the last successful acquire or renewal was sent. */
+  #renewedAt = Number.NEGATIVE_INFINITY;
+  #refusalLogged = false;
 
   constructor(
     private readonly deps: FailureControllerDeps,
@@ -113,14 +128,12 @@ export class FailureController {
    */
   async #step(): Promise<void> {
     const { clock, leases } = this.deps;
-    const { holder, intervalMs, leaseDurationMs, leaseName } = this.options;
+    const { intervalMs, leaseDurationMs, leaseName } = this.options;
     const timings = leaseTimings(leaseDurationMs);
     const now = clock.now();
     this.#nextDelayMs = Math.min(intervalMs, timings.renewIntervalMs);
     const passDue = this.#lastPassAt === undefined || now - this.#lastPassAt >= intervalMs;
-    const leading = passDue
-      ? (await this.tick()) !== undefined
-      : await leases.tryAcquire(leaseName, holder, leaseDurationMs, now);
+    const leading = passDue ? (await this.tick()) !== undefined : await this.#renew(now);
     if (leading) {
       if (passDue) this.#lastPassAt = now;
       this.#nextDelayMs = Math.max(
@@ -131,6 +144,18 @@ export class FailureController {
     }
     this.#lastPassAt = undefined;
     this.#nextDelayMs = Math.min(intervalMs, await untilLeaseExpiry(leases, leaseName, clock, timings));
+  }
+
+  /**
+   * A renewal between passes. It keeps the term's fence only when it follows the last renewal within the
+   * lease (after a longer pause another server may have led: the next pass starts a new term).
+   */
+  async #renew(now: number): Promise<boolean> {
+    const { holder, leaseDurationMs, leaseName } = this.options;
+    const leading = await this.deps.leases.tryAcquire(leaseName, holder, leaseDurationMs, now);
+    if (!leading) this.#fence = undefined;
+    else if (now <= this.#renewedAt + leaseDurationMs) this.#renewedAt = now;
+    return leading;
   }
 
   async stop(): Promise<void> {
@@ -148,7 +173,41 @@ export class FailureController {
       this.options.leaseDurationMs,
       now,
     );
+    // A term ends when the lease was lost, or could have expired since the last renewal (a pause).
+    if (!leading || now > this.#renewedAt + this.options.leaseDurationMs) {
+      this.#fence = undefined;
+      this.#refusalLogged = false;
+    }
     if (!leading) return undefined;
+    this.#renewedAt = now;
+    if (!this.#fence && this.deps.leases.get) {
+      const row = await this.deps.leases.get(this.options.leaseName);
+      if (row?.holder !== this.options.holder) return undefined;
+      this.#fence = {
+        lease: this.options.leaseName,
+        holder: this.options.holder,
+        transitions: row.transitions,
+      };
+    }
+    try {
+      return await this.#pass(now, this.#fence);
+    } catch (error) {
+      if (!isFencedWriteRefused(error)) throw error;
+      // Another server has led since this term began: the term ends here (counted, logged once); the
+      // next tick starts a new one only if the lease is this server's again.
+      this.deps.metrics?.fencedWrites.inc({ controller: 'failures' });
+      if (!this.#refusalLogged)
+        this.deps.logger?.warn(
+          { err: error },
+          "a write was refused: this term is over; stopping the term's work",
+        );
+      this.#refusalLogged = true;
+      this.#renewedAt = Number.NEGATIVE_INFINITY;
+      return undefined;
+    }
+  }
+
+  async #pass(now: number, fence: WriteFence | undefined): Promise<FailureOutcome[]> {
     const outcomes: FailureOutcome[] = [];
     const policies = new Map<string, readonly HealthPolicyObject[]>();
     let after = 0;
@@ -161,7 +220,7 @@ export class FailureController {
           policies.set(exception.team, teamPolicies);
         }
         outcomes.push(
-          await this.reconcile(exception, resolveHealthPolicy(teamPolicies, exception.entities), now),
+          await this.reconcile(exception, resolveHealthPolicy(teamPolicies, exception.entities), now, fence),
         );
       }
       if (page.items.length < this.options.pageSize) break;
@@ -170,11 +229,15 @@ export class FailureController {
     return outcomes;
   }
 
-  /** Raises one exception to the level its duration calls for, if it is not there yet. */
+  /**
+   * Raises one exception to the level its duration calls for, if it is not there yet. With `fence` (the
+   * term's, ADR 0028) the raise's transaction checks it first: refused, nothing is written.
+   */
   async reconcile(
     exception: ExceptionRecord,
     policy: ResolvedHealthPolicy,
     now: number,
+    fence?: WriteFence,
   ): Promise<FailureOutcome> {
     const base = { exceptionId: exception.id, team: exception.team };
     const due = dueFailureLevels(exception, policy, now);
@@ -185,6 +248,7 @@ export class FailureController {
     const raised = due.map(({ level, at }) => ({ level, at: new Date(at).toISOString() }));
     const to = raised.at(-1)!.level;
     const written = await this.deps.repository.transaction(async (repo) => {
+      if (fence) await repo.assertTerm(fence);
       const current = await repo.get(exception.team, exception.id);
       // Resolved, merged, reopened or raised by someone else since it was read: the next pass decides.
       if (

@@ -1,6 +1,6 @@
-import type { Clock, EventRecorder, LeaseStore } from '@gantry/controllers';
+import type { Clock, ControllerMetrics, EventRecorder, LeaseStore } from '@gantry/controllers';
 import type { ResourceService } from '@gantry/resources';
-import type { ExceptionRepository } from '@gantry/store';
+import type { ExceptionRepository, LeaseRepository } from '@gantry/store';
 import { ExceptionService, type ExceptionServiceOptions } from './exception-service.ts';
 import {
   DEFAULT_FAILURE_CONTROLLER_OPTIONS,
@@ -13,9 +13,13 @@ export interface ExceptionsModuleDeps {
   resources: ResourceService;
   /** `store.exceptions`. */
   repository: ExceptionRepository;
-  leases: LeaseStore;
+  /** With `get`, the failure controller fences its raises (ADR 0028). */
+  leases: LeaseStore & Partial<Pick<LeaseRepository, 'get'>>;
   clock: Clock;
   recorder: EventRecorder;
+  /** Where the failure controller counts refused writes, and logs. */
+  metrics?: Pick<ControllerMetrics, 'fencedWrites'>;
+  logger?: { warn(object: object, message: string): void };
 }
 
 export interface ExceptionsModule {
@@ -55,6 +59,8 @@ export function createExceptionsModule(
       leases: deps.leases,
       clock: deps.clock,
       recorder: deps.recorder,
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
+      ...(deps.logger ? { logger: deps.logger } : {}),
     },
     { ...DEFAULT_FAILURE_CONTROLLER_OPTIONS, ...options.failures, holder: options.holder },
   );

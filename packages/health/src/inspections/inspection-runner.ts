@@ -13,7 +13,7 @@ import type { PrometheusQuerier } from '@gantry/alerts';
 import type { CelEngine } from '@gantry/delivery';
 import { SYSTEM_PRINCIPAL, type Caller } from '@gantry/identity';
 import type { ResourceService } from '@gantry/resources';
-import type { RiskRepository } from '@gantry/store';
+import type { RiskRepository, WriteFence } from '@gantry/store';
 import type { RiskSink } from '../ports.ts';
 import { compileInspection, type InspectionCompile } from './compile-inspection.ts';
 import type { InspectionData } from './inspection-data.ts';
@@ -43,6 +43,8 @@ export interface RunRequest {
   createdBy: string;
   /** Written into the status with the run (the scheduler knows them). */
   schedule?: { lastScheduleTime: string; nextRunTime?: string };
+  /** The scheduler's term (ADR 0028): the risk writes of a scheduled run carry it, refused once it is over. */
+  fence?: WriteFence;
   /**
    * The team's objects to judge, shared with the other runs of the scheduler's tick (same team); absent:
    * the run reads its own, at its start.
@@ -83,14 +85,17 @@ export class InspectionRunner {
     if (request.snapshot && request.snapshot.team !== team)
       throw new Error(`a snapshot of team ${request.snapshot.team} given to a run of team ${team}`);
     const compiled = this.#compile(inspection);
-    const run = await this.deps.runs.startRun({
-      team,
-      inspection: name,
-      trigger: request.trigger,
-      slot: request.slot !== undefined ? new Date(request.slot).toISOString() : null,
-      createdBy: request.createdBy,
-      startedAt: new Date(startedAt).toISOString(),
-    });
+    const run = await this.deps.runs.startRun(
+      {
+        team,
+        inspection: name,
+        trigger: request.trigger,
+        slot: request.slot !== undefined ? new Date(request.slot).toISOString() : null,
+        createdBy: request.createdBy,
+        startedAt: new Date(startedAt).toISOString(),
+      },
+      request.fence,
+    );
     if (!run) return undefined;
     const release = request.admit ? await request.admit() : undefined;
     try {
@@ -152,13 +157,19 @@ export class InspectionRunner {
         { team, kind: 'Inspection', name, check: result.check, runId: run.id },
         result.findings,
         at,
+        request.fence,
       );
     }
     if (compiled.ok) {
       const current = new Set(compiled.inspection.checks.map((check) => check.name));
       for (const check of await this.deps.runs.openChecks(team, 'Inspection', name))
         if (!current.has(check))
-          await this.deps.sink.observe({ team, kind: 'Inspection', name, check, runId: run.id }, [], at);
+          await this.deps.sink.observe(
+            { team, kind: 'Inspection', name, check, runId: run.id },
+            [],
+            at,
+            request.fence,
+          );
     }
     const failed = results.filter((result) => result.outcome === 'failed');
     const state = !compiled.ok || failed.length > 0 ? 'failed' : 'succeeded';

@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import pino from 'pino';
+import { TermScope } from '@gantry/controllers';
+import { FencedWriteRefused } from '@gantry/store';
 import { StoreRiskSink } from '../risks/store-risk-sink.ts';
 import { createInspectionsModule } from './module.ts';
 import { InspectionScheduler } from './inspection-scheduler.ts';
@@ -99,6 +101,32 @@ describe('InspectionScheduler', () => {
     await Promise.all([a.settle(), b.settle()]);
     expect(await slots('nodes')).toEqual(['2026-03-02T10:05:00.000Z']);
     await Promise.all([a.stop(), b.stop()]);
+  });
+
+  it('a scheduler whose term is over claims no slot and writes no risk; the new leader runs the slot (ADR 0028)', async () => {
+    await h.apply('nodes', EVERY_FIVE);
+    const LEASE = 'health-inspections';
+    expect(await h.store.leases.tryAcquire(LEASE, 'x', 1000, 0)).toBe(true);
+    const fence = { lease: LEASE, holder: 'x', transitions: (await h.store.leases.get(LEASE))!.transitions };
+    const refused: unknown[] = [];
+    const stale = scheduler();
+    await stale.start(new TermScope({ fence, onRefused: (error) => void refused.push(error) }));
+    // Another server takes the lease before x's 10:05 slot comes.
+    expect(await h.store.leases.tryAcquire(LEASE, 'y', 1000, 5000)).toBe(true);
+    h.clock.set(at('2026-03-02T10:05:00Z'));
+    await stale.tick();
+    await stale.settle();
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toBeInstanceOf(FencedWriteRefused);
+    expect(await slots('nodes')).toEqual([]);
+    await stale.stop();
+    // y's scheduler claims and runs the slot.
+    const current = scheduler();
+    await current.start();
+    await current.tick();
+    await current.settle();
+    expect(await slots('nodes')).toEqual(['2026-03-02T10:05:00.000Z']);
+    await current.stop();
   });
 
   it('slots missed while no server led fold into the latest one', async () => {

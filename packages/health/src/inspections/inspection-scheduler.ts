@@ -1,7 +1,7 @@
-import type { Clock, Timer } from '@gantry/controllers';
+import type { Clock, TermScope, Timer } from '@gantry/controllers';
 import type { Resource } from '@gantry/model';
 import { nextCronTime } from '@gantry/jobs';
-import type { ResourceRepository, RiskRepository } from '@gantry/store';
+import { isFencedWriteRefused, type ResourceRepository, type RiskRepository } from '@gantry/store';
 import type { RiskSink } from '../ports.ts';
 import type { InspectionData } from './inspection-data.ts';
 import type { InspectionResource, InspectionRunner } from './inspection-runner.ts';
@@ -68,6 +68,8 @@ function sameSchedule(a: InspectionResource, b: InspectionResource): boolean {
  */
 export class InspectionScheduler {
   readonly #entries = new Map<string, Entry>();
+  /** The term being led (ADR 0028). */
+  #term: TermScope | undefined;
   readonly #running = new Map<string, Promise<void>>();
   readonly #work: WorkSlots;
   #timer: Timer | undefined;
@@ -94,9 +96,11 @@ export class InspectionScheduler {
     this.#work = new WorkSlots(options.concurrency);
   }
 
-  async start(): Promise<void> {
+  /** A term starts; `term` (from `termElector`, ADR 0028): its fence goes with the risk writes. */
+  async start(term?: TermScope): Promise<void> {
     if (!this.#stopped) return;
     this.#stopped = false;
+    this.#term = term;
     // A new term reads every slot from the database: another server may have led meanwhile.
     this.#entries.clear();
     const now = this.deps.clock.now();
@@ -194,6 +198,7 @@ export class InspectionScheduler {
           { team: source.team, kind: 'Inspection', name: source.name, check: source.check },
           [],
           at,
+          this.#term?.fence,
         );
     this.#lastResync = this.deps.clock.now();
   }
@@ -245,12 +250,13 @@ export class InspectionScheduler {
           },
           snapshot: snapshotOf(entry.inspection.metadata.team ?? ''),
           admit: () => this.#work.acquire(),
+          ...(this.#term?.fence ? { fence: this.#term.fence } : {}),
         })
         .then(
           (run) => {
             if (!run) outcomes.push({ inspection: key, slot: slotIso, action: 'Skipped', why: 'AlreadyRun' });
           },
-          (error: unknown) => this.deps.onError?.(error, `inspection ${key}`),
+          (error: unknown) => this.#failed(error, `inspection ${key}`),
         )
         .finally(() => this.#running.delete(key));
       this.#running.set(key, started);
@@ -263,6 +269,12 @@ export class InspectionScheduler {
         if (next !== undefined) entry.following = next;
       }
     return outcomes;
+  }
+
+  /** A refused write ends the term (`term.refused`: counted, logged once); anything else is reported. */
+  #failed(error: unknown, what: string): void {
+    if (isFencedWriteRefused(error) && this.#term) this.#term.refused(error);
+    else this.deps.onError?.(error, what);
   }
 
   /** Waits for every run in flight (tests). */
@@ -296,7 +308,7 @@ export class InspectionScheduler {
         const ticking = this.tick();
         this.#ticking = ticking;
         void ticking
-          .catch((error: unknown) => this.deps.onError?.(error, 'inspection scheduler tick'))
+          .catch((error: unknown) => this.#failed(error, 'inspection scheduler tick'))
           .finally(() => this.#arm());
       },
       delayMs ?? Math.max(0, wake - now),

@@ -1,10 +1,16 @@
 import type { Logger } from 'pino';
-import { LeaderElector, type Clock, type EventRecorder, type LeaseStore } from '@gantry/controllers';
+import {
+  termElector,
+  type Clock,
+  type ControllerMetrics,
+  type EventRecorder,
+  type LeaseStore,
+} from '@gantry/controllers';
 import type { ClusterSpec, Resource } from '@gantry/model';
 import { createPrometheusQuerier, type PrometheusQuerier } from '@gantry/alerts';
 import type { CelEngine } from '@gantry/delivery';
 import type { ResourceService } from '@gantry/resources';
-import type { InventoryRepository, ResourceRepository, RiskRepository } from '@gantry/store';
+import type { InventoryRepository, LeaseRepository, ResourceRepository, RiskRepository } from '@gantry/store';
 import type { RiskSink } from '../ports.ts';
 import { RiskService } from '../risks/risk-service.ts';
 import { StoreRiskSink } from '../risks/store-risk-sink.ts';
@@ -29,11 +35,13 @@ export interface InspectionsModuleDeps {
   inventory: Pick<InventoryRepository, 'list'>;
   risks: RiskRepository;
   secrets: { reveal(team: string, name: string): Promise<Record<string, string>> };
-  leases: LeaseStore;
+  leases: LeaseStore & Pick<LeaseRepository, 'get'>;
   clock: Clock;
   recorder: EventRecorder;
   engine: CelEngine;
   logger: Logger;
+  /** Where the scheduler's refused writes are counted (`controller="health-inspections"`). */
+  metrics?: Pick<ControllerMetrics, 'fencedWrites'>;
   /** Calls `listener` on every resource change (the change feed). Returns the unsubscribe function. */
   subscribe: (
     listener: (change: {
@@ -117,13 +125,15 @@ export function createInspectionsModule(
     },
     { ...DEFAULT_INSPECTION_SCHEDULER_OPTIONS, ...options.scheduler },
   );
-  const leader = new LeaderElector(deps.leases, {
+  // Each term's risk writes carry its fence (ADR 0028).
+  const leader = termElector(deps.leases, {
     leaseName: options.leaseName ?? INSPECTIONS_LEASE,
     holder: options.holder,
     leaseDurationMs: options.leaseDurationMs,
     clock: deps.clock,
     logger: deps.logger,
-    onStartedLeading: () => scheduler.start(),
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    onStartedLeading: (term) => scheduler.start(term),
     onStoppedLeading: () => scheduler.stop(),
   });
   let unsubscribe: (() => void) | undefined;

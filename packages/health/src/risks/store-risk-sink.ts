@@ -1,4 +1,4 @@
-import type { RiskRepository } from '@gantry/store';
+import type { RiskRepository, WriteFence } from '@gantry/store';
 import type { RiskObservation, RiskSink, RiskSource } from '../ports.ts';
 
 /**
@@ -10,7 +10,12 @@ import type { RiskObservation, RiskSink, RiskSource } from '../ports.ts';
 export class StoreRiskSink implements RiskSink {
   constructor(private readonly risks: Pick<RiskRepository, 'observe'>) {}
 
-  async observe(source: RiskSource, observations: RiskObservation[], at: Date): Promise<void> {
+  async observe(
+    source: RiskSource,
+    observations: RiskObservation[],
+    at: Date,
+    fence?: WriteFence,
+  ): Promise<void> {
     await this.risks.observe(
       {
         team: source.team,
@@ -21,6 +26,7 @@ export class StoreRiskSink implements RiskSink {
       },
       observations,
       at.toISOString(),
+      fence,
     );
   }
 }

@@ -15,12 +15,17 @@ export async function cancelStage(ctx: RunContext): Promise<CancelOutcome> {
   const outcome: CancelOutcome = { stage: 'cancel', dropped: 0, signalled: 0 };
   if (!ctx.run.cancelRequested) return outcome;
   const { jobs, port, clusters } = ctx.deps;
-  outcome.dropped = await jobs.updateTargets(ctx.run.id, ['queued'], {
-    state: 'cancelled',
-    reason: TargetReasons.cancelled,
-    message: 'the run was cancelled before this target started',
-    finishedAt: iso(ctx.now),
-  });
+  outcome.dropped = await jobs.updateTargets(
+    ctx.run.id,
+    ['queued'],
+    {
+      state: 'cancelled',
+      reason: TargetReasons.cancelled,
+      message: 'the run was cancelled before this target started',
+      finishedAt: iso(ctx.now),
+    },
+    ctx.fence,
+  );
   for (const target of ctx.targets) {
     if (!(ACTIVE_STATES as readonly string[]).includes(target.state)) continue;
     if (target.reason === TargetReasons.cancelRequested) continue;
@@ -30,8 +35,10 @@ export async function cancelStage(ctx: RunContext): Promise<CancelOutcome> {
       ACTIVE_STATES,
       { reason: TargetReasons.cancelRequested },
       target.attempt,
+      ctx.fence,
     );
     if (!marked) continue;
+    await ctx.confirm();
     const ids = { runId: ctx.run.id, target: target.target, attempt: target.attempt };
     if (target.kind === 'cluster')
       await clusters?.cancel({ team: ctx.run.team, cluster: clusterOf(target.target), ...ids });

@@ -21,7 +21,7 @@ export async function completeStage(ctx: RunContext): Promise<CompleteOutcome> {
           stopped ? RunReasons.stoppedAfterFailures : RunReasons.targetsFailed,
           JobEventReasons.runFailed,
         ];
-  if (!(await ctx.deps.jobs.finish(ctx.run.id, state, reason, iso(ctx.now)))) {
+  if (!(await ctx.deps.jobs.finish(ctx.run.id, state, reason, iso(ctx.now), ctx.fence))) {
     return { stage: 'complete', finished: undefined };
   }
   const counts: Record<string, number> = {};

@@ -37,13 +37,18 @@ export async function dispatchStage(ctx: RunContext): Promise<DispatchOutcome> {
 
   const failures = ctx.targets.filter((t) => (FAILED_STATES as readonly string[]).includes(t.state)).length;
   if (run.stopAfterFailures !== null && failures >= run.stopAfterFailures) {
-    const dropped = await jobs.updateTargets(run.id, ['queued'], {
-      state: 'cancelled',
-      reason: TargetReasons.stoppedAfterFailures,
-      message: `the run stopped after ${failures} failed target(s)`,
-      finishedAt: iso(ctx.now),
-    });
-    if (dropped > 0) await jobs.setReason(run.id, RunReasons.stoppedAfterFailures);
+    const dropped = await jobs.updateTargets(
+      run.id,
+      ['queued'],
+      {
+        state: 'cancelled',
+        reason: TargetReasons.stoppedAfterFailures,
+        message: `the run stopped after ${failures} failed target(s)`,
+        finishedAt: iso(ctx.now),
+      },
+      ctx.fence,
+    );
+    if (dropped > 0) await jobs.setReason(run.id, RunReasons.stoppedAfterFailures, ctx.fence);
     outcome.stopped = true;
     return outcome;
   }
@@ -81,27 +86,41 @@ export async function dispatchStage(ctx: RunContext): Promise<DispatchOutcome> {
     secrets = await revealSecrets(ctx);
   } catch (error) {
     for (const [attempt, group] of byAttempt(picked)) {
-      const failed = await jobs.updateTargetsAt(run.id, attempt, group, ['queued'], {
-        state: 'failed',
-        attempt: attempt + 1,
-        reason: TargetReasons.secretMissing,
-        message: error instanceof Error ? error.message : String(error),
-        finishedAt: iso(ctx.now),
-      });
+      const failed = await jobs.updateTargetsAt(
+        run.id,
+        attempt,
+        group,
+        ['queued'],
+        {
+          state: 'failed',
+          attempt: attempt + 1,
+          reason: TargetReasons.secretMissing,
+          message: error instanceof Error ? error.message : String(error),
+          finishedAt: iso(ctx.now),
+        },
+        ctx.fence,
+      );
       outcome.failed += failed.size;
     }
     return outcome;
   }
   const recorded: { target: StoredJobTarget; attempt: number }[] = [];
   for (const [attempt, group] of byAttempt(picked)) {
-    const moved = await jobs.updateTargetsAt(run.id, attempt, group, ['queued'], {
-      state: 'dispatched',
-      attempt: attempt + 1,
-      reason: TargetReasons.dispatched,
-      message: '',
-      dispatchedAt: iso(ctx.now),
-      deadline: ctx.now + ctx.execution.timeoutSeconds * 1000 + ctx.timing.resultGraceMs,
-    });
+    const moved = await jobs.updateTargetsAt(
+      run.id,
+      attempt,
+      group,
+      ['queued'],
+      {
+        state: 'dispatched',
+        attempt: attempt + 1,
+        reason: TargetReasons.dispatched,
+        message: '',
+        dispatchedAt: iso(ctx.now),
+        deadline: ctx.now + ctx.execution.timeoutSeconds * 1000 + ctx.timing.resultGraceMs,
+      },
+      ctx.fence,
+    );
     for (const target of picked)
       if (target.attempt === attempt && moved.has(target.target))
         recorded.push({ target, attempt: attempt + 1 });
@@ -112,6 +131,7 @@ export async function dispatchStage(ctx: RunContext): Promise<DispatchOutcome> {
     if (await send(ctx, target, attempt, secrets)) outcome.dispatched++;
     else outcome.failed++;
   }
+  if (hosts.length > 0) await ctx.confirm();
   for (const { target, attempt } of hosts) ctx.sent.add(attemptKey(run.id, target.target, attempt));
   // A start that waits longer than the lost timeout for its agent is dropped: by then the target is lost.
   const delivered = await ctx.deps.port.sendMany(
@@ -164,6 +184,7 @@ async function send(
 ): Promise<boolean> {
   const { run, execution } = ctx;
   const env = secrets ?? (await revealSecrets(ctx).catch(() => ({})));
+  await ctx.confirm();
   ctx.sent.add(attemptKey(run.id, target.target, attempt));
   let delivered: boolean;
   let why = '';
@@ -267,6 +288,7 @@ async function failUndelivered(
       deadline: null,
     },
     attempt,
+    ctx.fence,
   );
 }
 

@@ -54,9 +54,11 @@ export async function livenessStage(ctx: RunContext): Promise<LivenessOutcome> {
               deadline: null,
             },
             target.attempt,
+            ctx.fence,
           );
           if (lost) {
             outcome.lost.push(target.target);
+            await ctx.confirm();
             // Should the agent come back with the attempt still running, it stops it.
             await port.send(ctx.run.team, target.target, JOBS_CHANNEL, {
               type: 'cancel',
@@ -89,6 +91,7 @@ export async function livenessStage(ctx: RunContext): Promise<LivenessOutcome> {
           deadline: null,
         },
         target.attempt,
+        ctx.fence,
       );
       if (timedOut) outcome.timedOut.push(target.target);
     }

@@ -1,6 +1,6 @@
 import type { EventRecorder } from '@gantry/controllers';
 import type { FleetChangeGate, JobAgentMessage, JobRun } from '@gantry/model';
-import type { JobRepository, StoredJobTarget } from '@gantry/store';
+import type { JobRepository, StoredJobTarget, WriteFence } from '@gantry/store';
 import type { AgentPort } from '../agent-port.ts';
 import type { JobExecution } from '../execution.ts';
 
@@ -64,6 +64,13 @@ export interface RunContext {
   sent: Set<string>;
   /** Since when each host (`team/host`) has been seen disconnected. */
   goneSince: Map<string, number>;
+  /** The term's fence (ADR 0028), carried by every state write the leader makes; absent in unit tests. */
+  fence?: WriteFence;
+  /**
+   * Throws `FencedWriteRefused` unless the term is still the lease's current one (a read of the lease row):
+   * called just before sending to agents or clusters, which the store cannot fence.
+   */
+  confirm: () => Promise<void>;
   /** Reports of a cluster runner, handled like an agent's. */
   report: (from: { team: string; host: string }, message: JobAgentMessage) => void;
 }

@@ -76,7 +76,7 @@ function controller(holder: string, transport: AgentPort = port, gate?: FleetCha
     {
       jobs: store.jobs,
       port: transport,
-      secrets: { reveal: () => Promise.resolve({}) },
+      secrets: { reveal: () => Promise.resolve({ k: 'v' }) },
       recorder,
       leases: store.leases,
       clock,
@@ -209,6 +209,70 @@ describe('JobRunController', () => {
     await port.settled();
     await a.tick();
     expect(await states('r1')).toEqual(HOSTS.map((h) => `${h}:succeeded:1`));
+  });
+
+  it('a leader paused mid-reconcile and resumed after another took the lease writes and sends nothing (ADR 0028)', async () => {
+    for (const host of HOSTS) agent(host);
+    await createRun('r1', { execution: execution({ secrets: [{ secret: 's', key: 'k', env: 'E' }] }) });
+    // A is held inside its reconcile, before it records the dispatches (revealing the run's secret).
+    let resume!: () => void;
+    const held = new Promise<void>((resolve) => (resume = resolve));
+    let revealing!: () => void;
+    const revealed = new Promise<void>((resolve) => (revealing = resolve));
+    const refused: string[] = [];
+    const warnings: string[] = [];
+    const a = new JobRunController(
+      {
+        jobs: store.jobs,
+        port,
+        secrets: {
+          reveal: async () => {
+            revealing();
+            await held;
+            return { k: 'v' };
+          },
+        },
+        recorder,
+        leases: store.leases,
+        clock,
+        metrics: { fencedWrites: { inc: ({ controller }) => refused.push(controller) } },
+        logger: { warn: (_object, message) => warnings.push(message) },
+      },
+      { ...DEFAULT_RUN_CONTROLLER_OPTIONS, holder: 'server-a', lostAfterMs: 30_000, resultGraceMs: 5_000 },
+    );
+    controllers.push(a);
+    const ticking = a.tick();
+    await revealed;
+    // A's lease runs out while it is paused and B takes it: a new term.
+    const before = (await store.leases.get('controller/jobs'))!.transitions;
+    clock.advance(DEFAULT_RUN_CONTROLLER_OPTIONS.leaseDurationMs + 1);
+    expect(
+      await store.leases.tryAcquire(
+        'controller/jobs',
+        'server-b',
+        DEFAULT_RUN_CONTROLLER_OPTIONS.leaseDurationMs,
+        clock.now(),
+      ),
+    ).toBe(true);
+    expect((await store.leases.get('controller/jobs'))!.transitions).toBe(before + 1);
+    resume();
+    // A's dispatch records are refused, so nothing is recorded and nothing reaches an agent.
+    expect(await ticking).toEqual({ leading: false });
+    await port.settled();
+    expect(await states('r1')).toEqual(HOSTS.map((h) => `${h}:queued:0`));
+    for (const host of HOSTS) expect(starts.get(host)).toEqual([]);
+    expect(refused).toEqual(['jobs']);
+    expect(warnings.filter((message) => message.includes('refused'))).toHaveLength(1);
+    // B, the holder now, dispatches every target once.
+    const b = controller('server-b');
+    b.listen();
+    await b.tick();
+    await port.settled();
+    await b.tick();
+    expect(await states('r1')).toEqual(HOSTS.map((h) => `${h}:succeeded:1`));
+    for (const host of HOSTS) expect(starts.get(host)!.map((m) => m.attempt)).toEqual([1]);
+    // A is no longer leading: its next tick does nothing.
+    expect(await a.tick()).toEqual({ leading: false });
   });
 
   it('a start that did reach the agent before the server died is de-duplicated by the agent', async () => {

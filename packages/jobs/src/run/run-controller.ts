@@ -1,7 +1,15 @@
-import type { Clock, LeaseStore, Timer } from '@gantry/controllers';
+import type { Clock, ControllerMetrics, LeaseStore, Timer } from '@gantry/controllers';
 import { JOBS_CHANNEL, type JobAgentMessage } from '@gantry/model';
 import type { JobExecution } from '../execution.ts';
-import type { JobRepository, StoreTransaction } from '@gantry/store';
+import {
+  assertCurrent,
+  isFencedWriteRefused,
+  type FencedWriteRefused,
+  type JobRepository,
+  type LeaseRepository,
+  type StoreTransaction,
+  type WriteFence,
+} from '@gantry/store';
 import { handleReports, type JobReport, type ReportOutcome, type RunFacts } from './agent-reports.ts';
 import { cancelStage, type CancelOutcome } from './cancel-stage.ts';
 import { completeStage, type CompleteOutcome } from './complete-stage.ts';
@@ -60,13 +68,18 @@ export class JobRunController {
   #leading = false;
   /** When the last successful acquire or renewal was sent. */
   #renewedAt = Number.NEGATIVE_INFINITY;
+  /** The current term's fence (ADR 0028): read from the lease row when a term starts. */
+  #fence: WriteFence | undefined;
+  #refusalLogged = false;
   #unsubscribe: (() => void) | undefined;
 
   constructor(
     private readonly deps: RunControllerDeps & {
-      leases: LeaseStore;
+      leases: LeaseStore & Partial<Pick<LeaseRepository, 'get'>>;
       clock: Clock;
       logger?: Logger;
+      /** Where refused writes are counted (`controller="jobs"`). */
+      metrics?: Pick<ControllerMetrics, 'fencedWrites'>;
       /** Told when output or an end of a run was stored (followers wait for it). */
       notify?: (runId: string) => void;
     },
@@ -156,23 +169,61 @@ export class JobRunController {
     if (!leading || !this.#leading || now > this.#renewedAt + this.options.leaseDurationMs) {
       this.#sent.clear();
       this.#goneSince.clear();
+      this.#fence = undefined;
+      this.#refusalLogged = false;
     }
     this.#leading = leading;
     if (!leading) return { leading: false };
     this.#renewedAt = now;
+    // The term's fence: its state writes carry it, and every send to agents or clusters is preceded by a
+    // check of it (ADR 0028). A row that names another holder already starts no term's work.
+    if (!this.#fence && this.deps.leases.get) {
+      const row = await this.deps.leases.get(this.options.leaseName);
+      if (row?.holder !== this.options.holder) {
+        this.#leading = false;
+        return { leading: false };
+      }
+      this.#fence = {
+        lease: this.options.leaseName,
+        holder: this.options.holder,
+        transitions: row.transitions,
+      };
+    }
+    const fence = this.#fence;
     const runs: RunReconcileOutcome[] = [];
     for (const id of await this.deps.jobs.activeRunIds()) {
       try {
-        const outcome = await this.reconcile(id);
+        const outcome = await this.reconcile(id, fence);
         if (outcome) runs.push(outcome);
       } catch (error) {
+        if (isFencedWriteRefused(error)) {
+          this.#refused(error);
+          return { leading: false };
+        }
         this.deps.logger?.warn({ err: error, run: id }, 'job run reconcile failed');
       }
     }
     return { leading: true, runs };
   }
 
-  async reconcile(runId: string): Promise<RunReconcileOutcome | undefined> {
+  /**
+   * A write or a send of this term was refused: another server has led since it began. The term ends
+   * here (counted, logged once per term); the next tick starts a new one only if the lease is this
+   * server's again, from the records, as any new leader does.
+   */
+  #refused(error: FencedWriteRefused): void {
+    this.deps.metrics?.fencedWrites.inc({ controller: 'jobs' });
+    if (!this.#refusalLogged) {
+      this.#refusalLogged = true;
+      this.deps.logger?.warn(
+        { err: error },
+        "a write was refused: this term is over; stopping the term's work",
+      );
+    }
+    this.#leading = false;
+  }
+
+  async reconcile(runId: string, fence?: WriteFence): Promise<RunReconcileOutcome | undefined> {
     const run = await this.deps.jobs.get(runId, { withCounts: false });
     if (!run || run.state !== 'Running') return undefined;
     const execution = (await this.#runFacts(runId))!.execution;
@@ -185,6 +236,10 @@ export class JobRunController {
       timing: this.options,
       sent: this.#sent,
       goneSince: this.#goneSince,
+      ...(fence ? { fence } : {}),
+      confirm: async () => {
+        if (fence && this.deps.leases.get) assertCurrent(fence, await this.deps.leases.get(fence.lease));
+      },
       report: (from, message) =>
         void this.report(from, message).catch((error: unknown) =>
           this.deps.logger?.warn({ err: error, run: runId }, 'a cluster job report could not be applied'),
