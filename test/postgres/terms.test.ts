@@ -111,6 +111,7 @@ describe('terms on one PostgreSQL', () => {
         'controller/cluster',
         'controller/failures',
         'controller/global-alert-rule',
+        'controller/healing',
         'controller/jobs',
         'controller/schedules',
         'controller/team',
