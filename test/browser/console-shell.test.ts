@@ -77,11 +77,15 @@ describe('console shell', () => {
     ).json()) as {
       items: { kind: string }[];
     };
-    // Self-healing arrives with its own capability; until then the section says so instead of faking data.
-    expect(kinds.items.some((kind) => kind.kind === 'HealingPolicy')).toBe(false);
-    await ui.page.getByTestId('nav-healing').click();
+    // Elastic scaling arrives with its own capability; until then the section says so instead of faking data.
+    expect(kinds.items.some((kind) => kind.kind === 'ScalingPolicy')).toBe(false);
+    await ui.page.getByTestId('nav-scaling').click();
     await ui.page.getByTestId('not-available').getByText('Not available in this version').waitFor();
-    expect(new URL(ui.page.url()).pathname).toBe('/platform/healing');
+    expect(new URL(ui.page.url()).pathname).toBe('/platform/scaling');
+    // A section whose kind the server has leads to it: self-healing's policies, in the resource browser.
+    expect(kinds.items.some((kind) => kind.kind === 'HealingPolicy')).toBe(true);
+    await ui.page.getByTestId('nav-healing').click();
+    await expect.poll(() => new URL(ui.page.url()).pathname).toBe('/resources/healingpolicies');
   });
 
   it('lists the server kinds in the resource browser', async () => {
