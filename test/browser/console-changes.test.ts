@@ -325,9 +325,12 @@ describe('console changes: the list, a change as batches, actions, stop-the-line
     await timeline
       .locator('[data-testid="timeline-change"][data-change="patch-web"]')
       .waitFor({ timeout: 20_000 });
-    expect(
-      await timeline.locator('[data-testid="timeline-change"][data-change="patch-web"]').innerText(),
-    ).toContain('Succeeded');
+    // The timeline refetches the team's changes every 5 s: the list it first read may predate the end.
+    await expect
+      .poll(() => timeline.locator('[data-testid="timeline-change"][data-change="patch-web"]').innerText(), {
+        timeout: 20_000,
+      })
+      .toContain('Succeeded');
     await timeline
       .locator('[data-testid="timeline-event"][data-reason="EntityChanged"]')
       .first()
