@@ -1,41 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodePolicyInput } from '@gantry/healing/testing';
-import type { DiagnosisTreeSpec } from '@gantry/model';
+import { nodePolicyInput, nodeTreeInput as tree } from '@gantry/healing/testing';
 import { eventually } from '../support/eventually.ts';
 import { BASE, client } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { teamWithUsers, type Api } from '../support/team-fixture.ts';
 
 const TEAM = 'bigdata';
-
-/** A tree over a node: ready → fine; otherwise b concludes the host is down. */
-function tree(): DiagnosisTreeSpec {
-  return {
-    subject: 'Node',
-    evidence: [
-      { name: 'node', inventory: { object: 'node' } },
-      { name: 'agent', heartbeat: {} },
-    ],
-    root: 'a',
-    steps: [
-      {
-        name: 'a',
-        branches: [
-          {
-            when: 'evidence.node.ready',
-            conclude: { rootCause: 'Fine', supporting: ['node'], action: 'none' },
-          },
-        ],
-        otherwise: { next: 'b' },
-      },
-      {
-        name: 'b',
-        branches: [],
-        otherwise: { conclude: { rootCause: 'HostDown', supporting: ['agent'], action: 'cordon-drain' } },
-      },
-    ],
-  };
-}
 
 /**
  * Self-healing as the server runs it (ADR 0032): HealingPolicy and DiagnosisTree writes go through their

@@ -4,38 +4,9 @@ import { KindRegistry, builtinKinds, type DiagnosisTreeSpec } from '@gantry/mode
 import { compileBuiltinTrees } from './admission.ts';
 import { BUILTIN_TREES } from './builtin/trees.ts';
 import { compilePolicy, compileTree } from './compile.ts';
-import { nodePolicyInput, policySpec } from './test-support.ts';
+import { nodePolicyInput, nodeTreeInput as tree, policySpec } from './test-support.ts';
 
 const engine = createCelEngine();
-
-function tree(overrides: Partial<DiagnosisTreeSpec> = {}): DiagnosisTreeSpec {
-  return {
-    subject: 'Node',
-    evidence: [
-      { name: 'node', inventory: { object: 'node' } },
-      { name: 'agent', heartbeat: {} },
-    ],
-    root: 'a',
-    steps: [
-      {
-        name: 'a',
-        branches: [
-          {
-            when: 'evidence.node.ready',
-            conclude: { rootCause: 'Fine', supporting: ['node'], action: 'none' },
-          },
-        ],
-        otherwise: { next: 'b' },
-      },
-      {
-        name: 'b',
-        branches: [],
-        otherwise: { conclude: { rootCause: 'HostDown', supporting: ['agent'], action: 'cordon-drain' } },
-      },
-    ],
-    ...overrides,
-  };
-}
 
 const errorsOf = (spec: DiagnosisTreeSpec) => {
   const compiled = compileTree(engine, 't', spec);

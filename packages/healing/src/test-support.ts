@@ -256,3 +256,33 @@ export function kubeletDownEvidence(evidence = new FakeEvidence()): FakeEvidence
   evidence.set('events', { count: 0, warnings: 0, reasons: [], items: [] });
   return evidence;
 }
+
+/** A small tree over a node: ready → fine; otherwise `b` concludes the host is down (cordon-drain). */
+export function nodeTreeInput(overrides: Partial<DiagnosisTreeSpec> = {}): DiagnosisTreeSpec {
+  return {
+    subject: 'Node',
+    evidence: [
+      { name: 'node', inventory: { object: 'node' } },
+      { name: 'agent', heartbeat: {} },
+    ],
+    root: 'a',
+    steps: [
+      {
+        name: 'a',
+        branches: [
+          {
+            when: 'evidence.node.ready',
+            conclude: { rootCause: 'Fine', supporting: ['node'], action: 'none' },
+          },
+        ],
+        otherwise: { next: 'b' },
+      },
+      {
+        name: 'b',
+        branches: [],
+        otherwise: { conclude: { rootCause: 'HostDown', supporting: ['agent'], action: 'cordon-drain' } },
+      },
+    ],
+    ...overrides,
+  };
+}
