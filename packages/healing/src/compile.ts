@@ -13,6 +13,7 @@ import {
 } from '@gantry/model';
 import type { CelEngine, CelProgram } from '@gantry/delivery';
 import { celReferences } from './cel-references.ts';
+import { matchGuards, type MatchGuard } from './match-guards.ts';
 import { durationMs } from './duration.ts';
 import { unknownPlaceholders } from './template.ts';
 
@@ -219,7 +220,7 @@ export interface CompiledPolicy {
   name: string;
   spec: HealingPolicySpec;
   trigger:
-    | { kind: 'exception' | 'alert' | 'risk'; match: CelProgram }
+    | { kind: 'exception' | 'alert' | 'risk'; match: CelProgram; guards: MatchGuard[] }
     | { kind: 'condition'; over: 'nodes' | 'hosts'; condition: CelProgram; forMs: number };
   selector?: LabelSelector;
   actions: Map<string, HealingAction>;
@@ -280,7 +281,7 @@ export function compilePolicy(
       match,
       `/spec/trigger/${kind === 'exception' ? 'exceptions' : `${kind}s`}/match`,
     );
-    if (compiled) trigger = { kind, match: compiled };
+    if (compiled) trigger = { kind, match: compiled, guards: matchGuards(match, kind) };
   }
 
   let selector: LabelSelector | undefined;

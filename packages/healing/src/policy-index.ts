@@ -1,5 +1,6 @@
 import { matchesSelector } from '@gantry/model';
 import type { CompiledPolicy } from './compile.ts';
+import { passesGuards } from './match-guards.ts';
 import type { HealingEntity, HealingTriggerView, TriggerInterest } from './ports.ts';
 
 export interface PolicyMatch {
@@ -9,8 +10,9 @@ export interface PolicyMatch {
 
 /**
  * The policies of every team, indexed by team and trigger kind, with their CEL compiled once: matching a
- * new exception, alert or risk evaluates only the team's policies of that kind, the cheap tests (subject,
- * selector) before the CEL. A match CEL that errs on a trigger (a missing key) does not match.
+ * new exception, alert or risk evaluates only the team's policies of that kind, the cheap tests (the
+ * match's string guards, subject, selector) before the CEL. A match CEL that errs on a trigger (a missing
+ * key) does not match.
  */
 export class PolicyIndex {
   readonly #byTeamKind = new Map<string, CompiledPolicy[]>();
@@ -48,6 +50,7 @@ export class PolicyIndex {
     const bindings = { [trigger.kind]: trigger.binding };
     for (const policy of candidates) {
       if (policy.trigger.kind === 'condition') continue;
+      if (!passesGuards(policy.trigger.guards, trigger.binding)) continue;
       const entities = trigger.entities.filter(
         (entity) =>
           entity.kind === policy.spec.scope.subject &&
