@@ -151,6 +151,21 @@ export function describeHealingRepositorySuite(
       expect(await a.healing.ledgerCount(team, 'p', created.entity, 'failed', at(0))).toBe(2);
       expect(await a.healing.ledgerCount(team, 'p', created.entity, 'failed', at(30_000))).toBe(1);
       expect(await a.healing.ledgerCount(team, 'p', 'Node/east/other', 'failed', at(0))).toBe(0);
+      // Every kind in one read, each from its own time.
+      expect(
+        await a.healing.ledgerCounts(team, 'p', created.entity, {
+          failed: at(30_000),
+          action: at(0),
+          healed: at(0),
+        }),
+      ).toEqual({ failed: 1, action: 0, healed: 0 });
+      expect(
+        await a.healing.ledgerCounts(team, 'p', 'Node/east/other', {
+          failed: at(0),
+          action: at(0),
+          healed: at(0),
+        }),
+      ).toEqual({ failed: 0, action: 0, healed: 0 });
     });
 
     it('answers due runs soonest first, and lists with filters and continue positions', async () => {

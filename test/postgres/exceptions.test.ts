@@ -71,6 +71,10 @@ describe('exceptions on PostgreSQL', () => {
     expect(ours).toHaveLength(1);
     expect(ours[0]).toMatchObject({ alertCount: 24, firingAlertCount: 24 });
     expect(await stores[1]!.exceptions.alerts(ours[0]!.id)).toHaveLength(24);
+    // Many exceptions' members in one read, in the same order as one exception's.
+    const many = await stores[1]!.exceptions.alertsOf([ours[0]!.id, 'no-such-exception']);
+    expect(many.get(ours[0]!.id)).toEqual(await stores[1]!.exceptions.alerts(ours[0]!.id));
+    expect(many.has('no-such-exception')).toBe(false);
   });
 
   it('two servers seeing the group return within the window reopen it once, never open a second', async () => {

@@ -460,9 +460,12 @@ export async function startServer(
     });
 
     // Exceptions and failures (ADR 0018): the service on every server (the API; correlation's
-    // ExceptionPort and escalation's ExceptionReader), the failure controller on the lease holder.
+    // ExceptionPort and escalation's ExceptionReader), the failure controller on the lease holder. An
+    // exception opened here wakes self-healing's loop (made below) when this server runs it.
+    let wakeHealing = (): void => undefined;
     const exceptions = createExceptionsModule(
       {
+        onActivated: () => wakeHealing(),
         resources,
         repository: store.exceptions,
         leases: store.leases,
@@ -790,6 +793,7 @@ export async function startServer(
       leaseDurationMs: config.leaseDurationMs,
       intervalMs: config.healingIntervalSeconds * 1000,
     });
+    wakeHealing = () => healing.loop.wake();
     await healing.start();
     cleanups.unshift(() => healing.stop());
 

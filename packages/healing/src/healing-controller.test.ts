@@ -197,7 +197,7 @@ describe('healing controller', () => {
 
   it('freezes and escalates when too much of the domain is unhealthy, or the signals are untrusted', async () => {
     policies.add('node-not-ready', nodePolicyInput());
-    domains.shares.set('r1', { healthy: 5, total: 10 });
+    domains.byDomain.set('r1', { healthy: 5, total: 10 });
     triggers.openException('e1', [node('n1', 'r1')]);
     signals.verdict = { trusted: false, reason: 'PrometheusDown', message: 'prometheus unreachable' };
     triggers.openException('e2', [node('n2', 'r2')]);
@@ -230,6 +230,11 @@ describe('healing controller', () => {
     expect(new Set(keys).size).toBe(3);
     expect(keys[3]).toBe(keys[2]);
     expect(keys[2]).toMatch(/^healing\/node-not-ready\/freeze\/DomainUnhealthy\/r1\/\d+$/);
+    // Many runs in one pass read the domains' shares once.
+    const reads = domains.reads;
+    for (const id of ['e5', 'e6', 'e7']) triggers.openException(id, [node(`n-${id}`, 'r1')]);
+    await controller().reconcile();
+    expect(domains.reads - reads).toBe(1);
   });
 
   it('never has more in flight than the policy and the domain allow', async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventRecorder, EventSubject } from '@gantry/controllers';
-import type { HealingAction } from '@gantry/model';
+import type { DiagnosisSubject, HealingAction } from '@gantry/model';
 import type { HealingLedgerEntry, HealingRepository, HealingRunPatch, StoredHealingRun } from '@gantry/store';
 import { changesFleet } from './actuator.ts';
 import type { CompiledPolicy, CompiledTree } from './compile.ts';
@@ -18,6 +18,7 @@ import {
   type HealingOutcomePort,
   type HealingTriggerView,
   type SignalHealth,
+  type SignalVerdict,
   type TriggerSource,
 } from './ports.ts';
 import { HealingPhase, HealingReason, HealingStage, TERMINAL_PHASES } from './reasons.ts';
@@ -29,7 +30,10 @@ export interface PolicySource {
 }
 
 export interface HealingControllerDeps {
-  runs: Pick<HealingRepository, 'create' | 'get' | 'due' | 'update' | 'claimInFlight' | 'ledgerCount'>;
+  runs: Pick<
+    HealingRepository,
+    'create' | 'get' | 'due' | 'update' | 'claimInFlight' | 'ledgerCount' | 'ledgerCounts'
+  >;
   policies: PolicySource;
   triggers: TriggerSource;
   conditions?: ConditionSubjects;
@@ -141,6 +145,10 @@ export class HealingController {
   #index: PolicyIndex | undefined;
   #policies: readonly CompiledPolicy[] = [];
   #byName = new Map<string, CompiledPolicy>();
+  /** This pass's signal verdicts by team and cluster (see `#signals`). */
+  readonly #passSignals = new Map<string, Promise<SignalVerdict>>();
+  /** This pass's reads of the domains' shares (see `#domainShares`). */
+  readonly #passShares = new Map<string, Promise<ReadonlyMap<string, { healthy: number; total: number }>>>();
 
   constructor(deps: HealingControllerDeps) {
     this.#deps = deps;
@@ -151,10 +159,41 @@ export class HealingController {
   /** One level-triggered pass: match, then advance every due run. */
   async reconcile(): Promise<HealingPassOutcome> {
     const outcome: HealingPassOutcome = { matched: 0, created: 0, advanced: 0, superseded: 0 };
+    this.#passShares.clear();
+    this.#passSignals.clear();
     await this.#match(outcome);
     const due = await this.#deps.runs.due(this.#iso(), 500);
     for (const run of due) await this.#advance(run, outcome);
     return outcome;
+  }
+
+  /**
+   * The failure domains' healthy shares, read once per pass for each team, subject and label: a storm's
+   * many runs in one pass share one read of the inventory.
+   */
+  #domainShares(
+    team: string,
+    subject: DiagnosisSubject,
+    label: string,
+  ): Promise<ReadonlyMap<string, { healthy: number; total: number }>> {
+    const key = `${team}\u0000${subject}\u0000${label}`;
+    let shares = this.#passShares.get(key);
+    if (!shares) {
+      shares = this.#deps.domains.shares(team, subject, label);
+      this.#passShares.set(key, shares);
+    }
+    return shares;
+  }
+
+  /** Whether the signals are trusted, asked once per team and cluster in a pass (see `SignalHealth`). */
+  #signals(team: string, entity: HealingEntity, now: number): Promise<SignalVerdict> {
+    const key = `${team}\u0000${entity.cluster ?? ''}`;
+    let verdict = this.#passSignals.get(key);
+    if (!verdict) {
+      verdict = this.#deps.signals.check(team, entity, now);
+      this.#passSignals.set(key, verdict);
+    }
+    return verdict;
   }
 
   /** The policy index, rebuilt when the source's list changes (a new array). */
@@ -370,7 +409,7 @@ export class HealingController {
           message: `${data.trigger.kind} ${data.trigger.id} is no longer active`,
         };
     }
-    const signals = await this.#deps.signals.check(run.team, entity, now);
+    const signals = await this.#signals(run.team, entity, now);
     if (!signals.trusted)
       return {
         ok: false,
@@ -379,29 +418,26 @@ export class HealingController {
         message: `signals cannot be trusted (${signals.reason}): ${signals.message}`,
       };
     const g = policy.spec.guardrails;
-    if (entity.domain) {
-      const share = await this.#deps.domains.share(
-        run.team,
-        policy.spec.scope.subject,
-        g.domainLabel,
-        entity.domain,
-      );
-      if (share.total > 0 && share.healthy / share.total < g.minHealthyShare)
-        return {
-          ok: false,
-          then: 'escalate',
-          reason: HealingReason.DomainUnhealthy,
-          message: `${share.healthy} of ${share.total} in ${g.domainLabel}=${entity.domain} are healthy, under ${g.minHealthyShare}: frozen`,
-        };
-    }
+    const share = entity.domain
+      ? (await this.#domainShares(run.team, policy.spec.scope.subject, g.domainLabel)).get(entity.domain)
+      : undefined;
+    if (share && share.total > 0 && share.healthy / share.total < g.minHealthyShare)
+      return {
+        ok: false,
+        then: 'escalate',
+        reason: HealingReason.DomainUnhealthy,
+        message: `${share.healthy} of ${share.total} in ${g.domainLabel}=${entity.domain} are healthy, under ${g.minHealthyShare}: frozen`,
+      };
     const since = (ms: number) => new Date(now - ms).toISOString();
-    const healed = await this.#deps.runs.ledgerCount(
-      run.team,
-      run.policy,
-      run.entity,
-      'healed',
-      since(policy.windows.flappingMs),
-    );
+    const {
+      healed,
+      failed,
+      action: actions,
+    } = await this.#deps.runs.ledgerCounts(run.team, run.policy, run.entity, {
+      healed: since(policy.windows.flappingMs),
+      failed: since(policy.windows.retryMs),
+      action: since(policy.windows.rateMs),
+    });
     if (healed >= g.flapping.healed)
       return {
         ok: false,
@@ -409,13 +445,6 @@ export class HealingController {
         reason: HealingReason.Flapping,
         message: `healed ${healed} times within ${g.flapping.window}: flapping`,
       };
-    const failed = await this.#deps.runs.ledgerCount(
-      run.team,
-      run.policy,
-      run.entity,
-      'failed',
-      since(policy.windows.retryMs),
-    );
     if (failed >= g.retryBudget.failures)
       return {
         ok: false,
@@ -423,13 +452,6 @@ export class HealingController {
         reason: HealingReason.RetryBudgetSpent,
         message: `${failed} failed actions within ${g.retryBudget.window}: the retry budget is spent`,
       };
-    const actions = await this.#deps.runs.ledgerCount(
-      run.team,
-      run.policy,
-      run.entity,
-      'action',
-      since(policy.windows.rateMs),
-    );
     if (actions >= g.rateLimit.actions)
       return {
         ok: false,

@@ -75,17 +75,24 @@ export type SignalVerdict =
   | { trusted: false; reason: 'PrometheusDown' | 'ApiServerUnreachable' | 'AgentsSilent'; message: string };
 
 export interface SignalHealth {
+  /**
+   * The verdict for an entity depends on its team and its cluster only: the controller asks once per team
+   * and cluster in a pass and keeps the answer for the pass's other runs.
+   */
   check(team: string, entity: HealingEntity, now: number): Promise<SignalVerdict>;
 }
 
-/** How many entities of a failure domain are healthy now (for the minimum healthy share). */
+/** How many entities of each failure domain are healthy now (for the minimum healthy share). */
 export interface DomainHealth {
-  share(
+  /**
+   * Every domain of the team's entities of `subject` (by the value of `domainLabel`) with how many of
+   * its members are healthy: one read for all domains, which the controller keeps for the rest of its pass.
+   */
+  shares(
     team: string,
     subject: DiagnosisSubject,
     domainLabel: string,
-    domain: string,
-  ): Promise<{ healthy: number; total: number }>;
+  ): Promise<ReadonlyMap<string, { healthy: number; total: number }>>;
 }
 
 /** The entity read again after an action, for the verification's CEL (`entity`). */

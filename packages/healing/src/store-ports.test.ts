@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ExceptionRecord, NodeSummary, Risk } from '@gantry/model';
+import type { EntityRefRecord, ExceptionRecord, NodeSummary, Risk } from '@gantry/model';
 import { Store, type ExceptionAlert, type HostRow, type StoredAlert } from '@gantry/store';
 import {
   combineTriggerSources,
@@ -118,17 +118,12 @@ describe('store-backed healing ports', () => {
     });
   });
 
-  it("measures a domain's healthy share", async () => {
+  it("measures every domain's healthy share in one read", async () => {
     const domains = createInventoryDomainHealth(deps);
-    expect(await domains.share(TEAM, 'Node', 'topology.gantry.dev/rack', 'r1')).toEqual({
-      healthy: 5,
-      total: 10,
-    });
-    expect(await domains.share(TEAM, 'Node', 'topology.gantry.dev/rack', 'r2')).toEqual({
-      healthy: 1,
-      total: 1,
-    });
-    expect(await domains.share(TEAM, 'Host', 'topology.gantry.dev/rack', 'r1')).toEqual({
+    const nodes = await domains.shares(TEAM, 'Node', 'topology.gantry.dev/rack');
+    expect(nodes.get('r1')).toEqual({ healthy: 5, total: 10 });
+    expect(nodes.get('r2')).toEqual({ healthy: 1, total: 1 });
+    expect((await domains.shares(TEAM, 'Host', 'topology.gantry.dev/rack')).get('r1')).toEqual({
       healthy: 2,
       total: 5,
     });
@@ -239,6 +234,8 @@ describe('store-backed healing ports', () => {
         unresolved: () => Promise.resolve({ items: records, lastSeq: 2 }),
         get: (_team, id) => Promise.resolve(records.find((r) => r.id === id)),
         alerts: (id) => Promise.resolve(alerts.filter((a) => a.exceptionId === id)),
+        alertsOf: (ids) =>
+          Promise.resolve(new Map(ids.map((id) => [id, alerts.filter((a) => a.exceptionId === id)]))),
       },
       entities: createInventoryEntityResolver(deps),
     });
@@ -274,6 +271,21 @@ describe('store-backed healing ports', () => {
       },
     ]);
     expect((await source.get(TEAM, 'exception', 'e2'))?.active).toBe(false);
+  });
+
+  it('resolves many exceptions of a storm from one read of the team, as it resolves each alone', async () => {
+    const resolver = createInventoryEntityResolver(deps);
+    const items = Array.from({ length: 40 }, (_, i) => ({
+      refs: [
+        { kind: 'Node', name: `n${i % 12}`, cluster: 'east' },
+        { kind: 'Node', name: 'gone', cluster: 'east' },
+        { kind: 'Host', name: `h${i}` },
+      ] as EntityRefRecord[],
+    }));
+    const bulk = await resolver.resolveMany(TEAM, items);
+    const alone = await Promise.all(items.map((item) => resolver.resolve(TEAM, item.refs)));
+    expect(bulk).toEqual(alone);
+    expect(bulk[3]![0]).toMatchObject({ name: 'n3', domain: expect.any(String) as string });
   });
 
   it('turns firing alerts and open risks of interested teams into triggers; combined, each answers for its kind', async () => {

@@ -18,6 +18,7 @@ import type { MetricsSourceResolver } from '@gantry/health';
 import { alertState } from '@gantry/store';
 import type {
   AlertRepository,
+  ExceptionAlert,
   ExceptionRepository,
   RiskRepository,
   StoredAlert,
@@ -173,15 +174,18 @@ export function createInventoryConditionSubjects(deps: InventoryDeps): Condition
 export function createInventoryDomainHealth(deps: InventoryDeps): DomainHealth {
   const subjects = createInventoryConditionSubjects(deps);
   return {
-    async share(team, subject, domainLabel, domain) {
+    async shares(team, subject, domainLabel) {
       const over = subject === 'Host' ? 'hosts' : 'nodes';
-      const members = (await subjects.list(team, over)).filter(
-        (s) => s.entity.labels[domainLabel] === domain,
-      );
-      const healthy = members.filter((s) =>
-        over === 'hosts' ? s.binding['online'] === true : s.binding['ready'] === true,
-      );
-      return { healthy: healthy.length, total: members.length };
+      const shares = new Map<string, { healthy: number; total: number }>();
+      for (const s of await subjects.list(team, over)) {
+        const domain = s.entity.labels[domainLabel];
+        if (domain === undefined) continue;
+        const share = shares.get(domain) ?? { healthy: 0, total: 0 };
+        share.total += 1;
+        if (over === 'hosts' ? s.binding['online'] === true : s.binding['ready'] === true) share.healthy += 1;
+        shares.set(domain, share);
+      }
+      return shares;
     },
   };
 }
@@ -257,6 +261,23 @@ export interface EntityResolver {
     refs: readonly EntityRefRecord[],
     exception?: ExceptionRecord,
   ): Promise<HealingEntity[]>;
+  /**
+   * Many exceptions' references of one team at once (a pass over a storm): the same answers as `resolve`
+   * for each, from one read of the team's nodes and hosts when there are many.
+   */
+  resolveMany(
+    team: string,
+    items: readonly { refs: readonly EntityRefRecord[]; exception?: ExceptionRecord }[],
+  ): Promise<HealingEntity[][]>;
+}
+
+/** From this many exceptions of a team in one pass, their nodes are looked up in one read of the team's. */
+const RESOLVE_IN_BULK_FROM = 16;
+
+/** Where a node reference's labels and host come from: one row each, or a snapshot of the team. */
+interface NodeLookup {
+  labels(cluster: string, name: string): Promise<Record<string, string>>;
+  host(name: string): Promise<string | undefined>;
 }
 
 /**
@@ -265,50 +286,81 @@ export interface EntityResolver {
  */
 export function createInventoryEntityResolver(deps: InventoryDeps): EntityResolver {
   const domainLabel = deps.domainLabel ?? DEFAULT_RACK_LABEL;
+  const rowByRow = (team: string): NodeLookup => ({
+    async labels(cluster, name) {
+      const page = await deps.inventory.list<NodeSummary>({
+        kind: 'Node',
+        clusters: [`${team}/${cluster}`],
+        name,
+        limit: 1,
+      });
+      return page.items[0]?.data.labels ?? {};
+    },
+    async host(name) {
+      return (await deps.hosts.hostsForNode(team, name, HOST_NODE_LABEL))[0]?.name;
+    },
+  });
+  const snapshot = async (team: string): Promise<NodeLookup> => {
+    const nodes = new Map((await teamNodes(deps, team)).map((row) => [`${row.cluster}/${row.name}`, row]));
+    const hostOf = new Map<string, string>();
+    for (const row of await teamHosts(deps, team)) {
+      const labels = JSON.parse(row.labels) as Record<string, string>;
+      const node = labels[HOST_NODE_LABEL] ?? row.name;
+      if (!hostOf.has(node)) hostOf.set(node, row.name);
+    }
+    return {
+      labels: (cluster, name) => Promise.resolve(nodes.get(`${cluster}/${name}`)?.data.labels ?? {}),
+      host: (name) => Promise.resolve(hostOf.get(name)),
+    };
+  };
+  const resolveWith = async (
+    lookup: NodeLookup,
+    refs: readonly EntityRefRecord[],
+    exception?: ExceptionRecord,
+  ): Promise<HealingEntity[]> => {
+    const entities: HealingEntity[] = [];
+    for (const ref of refs) {
+      if (ref.kind === 'Node' && ref.cluster) {
+        const labels = await lookup.labels(ref.cluster, ref.name);
+        const host = await lookup.host(ref.name);
+        entities.push({
+          kind: 'Node',
+          name: ref.name,
+          cluster: ref.cluster,
+          ...(host ? { host } : {}),
+          domain: labels[domainLabel] ?? '',
+          labels,
+        });
+      } else if (ref.kind === 'Host') {
+        entities.push({ kind: 'Host', name: ref.name, host: ref.name, domain: '', labels: {} });
+      } else if (ref.kind === 'Workload' && ref.cluster) {
+        entities.push({
+          kind: 'Workload',
+          name: ref.name,
+          cluster: ref.cluster,
+          ...(ref.namespace !== undefined ? { namespace: ref.namespace } : {}),
+          domain: '',
+          labels: {},
+        });
+      } else if (ref.kind === 'Application') {
+        entities.push({ kind: 'Application', name: ref.name, domain: '', labels: {} });
+      }
+    }
+    const shared = exception?.correlationReason?.shared;
+    const level = shared?.['domain'];
+    if (exception?.correlationReason?.ruleKind === 'Topology' && (level === 'rack' || level === 'zone')) {
+      const name = shared?.[level] ?? '';
+      if (name) entities.push({ kind: 'Domain', name, domain: name, labels: { level, ...shared } });
+    }
+    return entities;
+  };
   return {
-    async resolve(team, refs, exception) {
-      const entities: HealingEntity[] = [];
-      for (const ref of refs) {
-        if (ref.kind === 'Node' && ref.cluster) {
-          const page = await deps.inventory.list<NodeSummary>({
-            kind: 'Node',
-            clusters: [`${team}/${ref.cluster}`],
-            name: ref.name,
-            limit: 1,
-          });
-          const item = page.items[0];
-          const host = (await deps.hosts.hostsForNode(team, ref.name, HOST_NODE_LABEL))[0]?.name;
-          const labels = item?.data.labels ?? {};
-          entities.push({
-            kind: 'Node',
-            name: ref.name,
-            cluster: ref.cluster,
-            ...(host ? { host } : {}),
-            domain: labels[domainLabel] ?? '',
-            labels,
-          });
-        } else if (ref.kind === 'Host') {
-          entities.push({ kind: 'Host', name: ref.name, host: ref.name, domain: '', labels: {} });
-        } else if (ref.kind === 'Workload' && ref.cluster) {
-          entities.push({
-            kind: 'Workload',
-            name: ref.name,
-            cluster: ref.cluster,
-            ...(ref.namespace !== undefined ? { namespace: ref.namespace } : {}),
-            domain: '',
-            labels: {},
-          });
-        } else if (ref.kind === 'Application') {
-          entities.push({ kind: 'Application', name: ref.name, domain: '', labels: {} });
-        }
-      }
-      const shared = exception?.correlationReason?.shared;
-      const level = shared?.['domain'];
-      if (exception?.correlationReason?.ruleKind === 'Topology' && (level === 'rack' || level === 'zone')) {
-        const name = shared?.[level] ?? '';
-        if (name) entities.push({ kind: 'Domain', name, domain: name, labels: { level, ...shared } });
-      }
-      return entities;
+    resolve: (team, refs, exception) => resolveWith(rowByRow(team), refs, exception),
+    async resolveMany(team, items) {
+      const lookup = items.length >= RESOLVE_IN_BULK_FROM ? await snapshot(team) : rowByRow(team);
+      const resolved: HealingEntity[][] = [];
+      for (const item of items) resolved.push(await resolveWith(lookup, item.refs, item.exception));
+      return resolved;
     },
   };
 }
@@ -318,49 +370,76 @@ export function createInventoryEntityResolver(deps: InventoryDeps): EntityResolv
  * acted on), each episode its own trigger (`since` is the episode's start), with its member alerts.
  */
 export function createExceptionTriggerSource(deps: {
-  exceptions: Pick<ExceptionRepository, 'unresolved' | 'get' | 'alerts'>;
+  exceptions: Pick<ExceptionRepository, 'unresolved' | 'get' | 'alerts' | 'alertsOf'>;
   entities: EntityResolver;
 }): TriggerSource {
-  const view = async (record: ExceptionRecord): Promise<HealingTriggerView> => {
-    const alerts = await deps.exceptions.alerts(record.id);
-    return {
-      kind: 'exception',
-      team: record.team,
+  const view = (
+    record: ExceptionRecord,
+    alerts: readonly ExceptionAlert[],
+    entities: HealingEntity[],
+  ): HealingTriggerView => ({
+    kind: 'exception',
+    team: record.team,
+    id: record.id,
+    active: ACTIVE_EXCEPTION_STATES.has(record.state),
+    since: record.episodeOpenedAt,
+    entities,
+    binding: {
       id: record.id,
-      active: ACTIVE_EXCEPTION_STATES.has(record.state),
-      since: record.episodeOpenedAt,
-      entities: await deps.entities.resolve(record.team, record.entities, record),
-      binding: {
-        id: record.id,
-        title: record.title,
-        severity: record.severity,
-        state: record.state,
-        entities: record.entities,
-        correlationKey: record.correlationKey ?? '',
-        level: record.level ?? '',
-      },
-      alerts: alerts.map((a) => ({ labels: a.labels, state: a.state })),
-    };
-  };
+      title: record.title,
+      severity: record.severity,
+      state: record.state,
+      entities: record.entities,
+      correlationKey: record.correlationKey ?? '',
+      level: record.level ?? '',
+    },
+    alerts: alerts.map((a) => ({ labels: a.labels, state: a.state })),
+  });
+  /**
+   * The views of the last `active` call, which the controller makes at the start of each pass: its runs'
+   * guards in the same pass read them instead of the store (an exception resolved since is seen next pass).
+   */
+  let pass = new Map<string, HealingTriggerView>();
   return {
     async active(_now, interest) {
-      const views: HealingTriggerView[] = [];
-      if (interest.exception.size === 0) return views;
+      pass = new Map();
+      if (interest.exception.size === 0) return [];
+      const byTeam = new Map<string, ExceptionRecord[]>();
       let after = 0;
       for (;;) {
         const page = await deps.exceptions.unresolved(after, 500);
         for (const record of page.items)
           if (ACTIVE_EXCEPTION_STATES.has(record.state) && interest.exception.has(record.team))
-            views.push(await view(record));
+            byTeam.set(record.team, [...(byTeam.get(record.team) ?? []), record]);
         if (page.items.length < 500) break;
         after = page.lastSeq;
+      }
+      const views: HealingTriggerView[] = [];
+      for (const [team, records] of byTeam) {
+        const alerts = await deps.exceptions.alertsOf(records.map((record) => record.id));
+        const entities = await deps.entities.resolveMany(
+          team,
+          records.map((record) => ({ refs: record.entities, exception: record })),
+        );
+        records.forEach((record, i) => {
+          const triggerView = view(record, alerts.get(record.id) ?? [], entities[i]!);
+          pass.set(record.id, triggerView);
+          views.push(triggerView);
+        });
       }
       return views;
     },
     async get(team, kind, id) {
       if (kind !== 'exception') return undefined;
+      const seen = pass.get(id);
+      if (seen?.team === team) return seen;
       const record = await deps.exceptions.get(team, id);
-      return record ? view(record) : undefined;
+      if (!record) return undefined;
+      return view(
+        record,
+        await deps.exceptions.alerts(record.id),
+        await deps.entities.resolve(record.team, record.entities, record),
+      );
     },
   };
 }

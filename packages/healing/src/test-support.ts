@@ -152,14 +152,13 @@ export class FakeSignals implements SignalHealth {
 }
 
 export class FakeDomains implements DomainHealth {
-  readonly shares = new Map<string, { healthy: number; total: number }>();
-  share(
-    _team: string,
-    _subject: string,
-    _label: string,
-    domain: string,
-  ): Promise<{ healthy: number; total: number }> {
-    return Promise.resolve(this.shares.get(domain) ?? { healthy: 10, total: 10 });
+  /** Shares by domain; a domain not set is not counted (nothing freezes it). */
+  readonly byDomain = new Map<string, { healthy: number; total: number }>();
+  /** Calls of `shares`: the controller reads once per pass. */
+  reads = 0;
+  shares(): Promise<ReadonlyMap<string, { healthy: number; total: number }>> {
+    this.reads += 1;
+    return Promise.resolve(new Map(this.byDomain));
   }
 }
 

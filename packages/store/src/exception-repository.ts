@@ -262,6 +262,27 @@ export class ExceptionRepository {
     return rows.map(alertFromRow);
   }
 
+  /** The member alerts of many exceptions in one read (by `joined_at`, as `alerts`), by exception id. */
+  async alertsOf(exceptionIds: readonly string[]): Promise<Map<string, ExceptionAlert[]>> {
+    const byException = new Map<string, ExceptionAlert[]>();
+    for (let i = 0; i < exceptionIds.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('exception_alerts')
+        .selectAll()
+        .where('exception_id', 'in', exceptionIds.slice(i, i + 500))
+        .orderBy('exception_id')
+        .orderBy('joined_at')
+        .orderBy('fingerprint')
+        .execute();
+      for (const row of rows) {
+        const alerts = byException.get(row.exception_id) ?? [];
+        alerts.push(alertFromRow(row));
+        byException.set(row.exception_id, alerts);
+      }
+    }
+    return byException;
+  }
+
   /** Inserts new memberships and replaces known ones (same exception and fingerprint). */
   async upsertAlerts(alerts: readonly ExceptionAlert[]): Promise<void> {
     for (let i = 0; i < alerts.length; i += CHUNK)

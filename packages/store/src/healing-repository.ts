@@ -259,6 +259,32 @@ export class HealingRepository {
     };
   }
 
+  /**
+   * Ledger entries of several kinds for an entity of a policy, each kind counted at or after its own
+   * `since`, in one read (a guard check asks for three).
+   */
+  async ledgerCounts(
+    team: string,
+    policy: string,
+    entity: string,
+    since: Readonly<Record<HealingLedgerEntry['kind'], string>>,
+  ): Promise<Record<HealingLedgerEntry['kind'], number>> {
+    const count = (kind: HealingLedgerEntry['kind']) =>
+      sql<string | number | null>`sum(case when kind = ${kind} and at >= ${since[kind]} then 1 else 0 end)`;
+    const row = await this.db
+      .selectFrom('healing_ledger')
+      .select([count('action').as('action'), count('failed').as('failed'), count('healed').as('healed')])
+      .where('team', '=', team)
+      .where('policy', '=', policy)
+      .where('entity', '=', entity)
+      .executeTakeFirst();
+    return {
+      action: Number(row?.action ?? 0),
+      failed: Number(row?.failed ?? 0),
+      healed: Number(row?.healed ?? 0),
+    };
+  }
+
   /** Ledger entries of a kind for an entity of a policy at or after `since`. */
   async ledgerCount(
     team: string,

@@ -34,6 +34,8 @@ export interface ExceptionServiceDeps {
   policies: HealthPolicySource;
   recorder: EventRecorder;
   clock: { now(): number };
+  /** Called after an exception opened or reopened (committed): self-healing's loop looks at once. */
+  onActivated?: (team: string) => void;
   /** New exception ids; by default time-ordered and random. */
   newId?: () => string;
 }
@@ -364,7 +366,7 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
       );
       return survivor;
     });
-    for (const event of events) this.deps.recorder.record(event);
+    this.#emit(events);
     return result;
   }
 
@@ -444,7 +446,7 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
       },
       JSON.stringify([group.team, group.key]),
     );
-    for (const event of events) this.deps.recorder.record(event);
+    this.#emit(events);
     return result;
   }
 
@@ -485,7 +487,7 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
       },
       JSON.stringify([team, key]),
     );
-    for (const event of events) this.deps.recorder.record(event);
+    this.#emit(events);
   }
 
   async recordActivity(team: string, exceptionId: string, activity: ExceptionActivity): Promise<void> {
@@ -741,12 +743,21 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
       if (outcome.event) effects.events.push(eventOf(record, outcome.event, outcome.message, actor));
       return record;
     });
-    for (const event of effects.events) this.deps.recorder.record(event);
+    this.#emit(effects.events);
     return result;
   }
 
   #event(record: ExceptionRecord, reason: string, message: string, actor: string): void {
-    this.deps.recorder.record(eventOf(record, reason, message, actor));
+    this.#emit([eventOf(record, reason, message, actor)]);
+  }
+
+  /** Records events once their write committed; an exception opened or reopened calls `onActivated`. */
+  #emit(events: readonly GantryEvent[]): void {
+    for (const event of events) {
+      this.deps.recorder.record(event);
+      if (event.reason === ExceptionEventReasons.opened || event.reason === ExceptionEventReasons.reopened)
+        this.deps.onActivated?.(event.regarding.team ?? '');
+    }
   }
 
   async #policies(team: string): Promise<Awaited<ReturnType<HealthPolicySource['policies']>>> {

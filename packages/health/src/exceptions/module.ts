@@ -20,6 +20,8 @@ export interface ExceptionsModuleDeps {
   /** Where the failure controller counts refused writes, and logs. */
   metrics?: Pick<ControllerMetrics, 'fencedWrites'>;
   logger?: { warn(object: object, message: string): void };
+  /** After an exception opened or reopened: self-healing looks at once (`ExceptionServiceDeps`). */
+  onActivated?: (team: string) => void;
 }
 
 export interface ExceptionsModule {
@@ -49,6 +51,7 @@ export function createExceptionsModule(
       policies: resourcePolicySource(deps.resources),
       recorder: deps.recorder,
       clock: deps.clock,
+      ...(deps.onActivated ? { onActivated: deps.onActivated } : {}),
     },
     options.service,
   );
