@@ -263,7 +263,7 @@ export function createClusterController(deps: ClusterControllerDeps): Controller
             actor: CALLER.source,
           });
         await deps.connections.stop(clusterId);
-        await deps.inventory.deleteCluster(clusterId);
+        await deps.inventory.deleteCluster(clusterId, ctx.term.fence);
         return {};
       }
       const now = ctx.now();
@@ -304,7 +304,14 @@ export function createClusterController(deps: ClusterControllerDeps): Controller
               reason: ClusterReason.Connected,
               message: `${client.server} answers, Kubernetes ${probed.value.version}`,
             });
-            await deps.connections.ensure(clusterId, key.team, fingerprint, () => Promise.resolve(client));
+            await deps.connections.ensure(
+              clusterId,
+              key.team,
+              fingerprint,
+              () => Promise.resolve(client),
+              undefined,
+              ctx.term,
+            );
           }
         }
       }

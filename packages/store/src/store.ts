@@ -87,8 +87,8 @@ export class Store {
     this.audit = new AuditRepository(db);
     this.secrets = new SecretRepository(db);
     this.leases = new LeaseRepository(db);
-    this.inventory = new InventoryRepository(db);
-    this.events = new EventRepository(db);
+    this.inventory = new InventoryRepository(db, connection.dialect);
+    this.events = new EventRepository(db, connection.dialect);
     this.applied = new AppliedObjectRepository(db, connection.dialect);
     this.loginThrottle = new LoginThrottleRepository(db);
     this.alerts = new AlertRepository(
