@@ -255,13 +255,16 @@ export function createClusterController(deps: ClusterControllerDeps): Controller
       if (!cluster) {
         clients.forget(key.team, key.name);
         if (deps.connections.get(clusterId))
-          deps.recorder.record({
-            type: 'Normal',
-            reason: ClusterEventReason.Disconnected,
-            message: 'the Cluster was deleted: stopped watching it',
-            regarding,
-            actor: CALLER.source,
-          });
+          deps.recorder.record(
+            {
+              type: 'Normal',
+              reason: ClusterEventReason.Disconnected,
+              message: 'the Cluster was deleted: stopped watching it',
+              regarding,
+              actor: CALLER.source,
+            },
+            ctx.term,
+          );
         await deps.connections.stop(clusterId);
         await deps.inventory.deleteCluster(clusterId, ctx.term.fence);
         return {};
@@ -342,7 +345,7 @@ export function createClusterController(deps: ClusterControllerDeps): Controller
           connectedBefore,
           conditions.find((c) => c.type === ClusterCondition.Connected),
         );
-        if (event) deps.recorder.record({ ...event, regarding, actor: CALLER.source });
+        if (event) deps.recorder.record({ ...event, regarding, actor: CALLER.source }, ctx.term);
       }
       // Follow a sync closely; retry a failing cluster every few seconds; probe a healthy one at the interval.
       const connected = conditions.find((c) => c.type === ClusterCondition.Connected)?.status === 'True';
