@@ -404,6 +404,7 @@ export class RiskRepository {
     state: Exclude<InspectionRunState, 'running'>,
     finishedAt: string,
     results: readonly InspectionCheckResult[],
+    fence?: WriteFence,
   ): Promise<void> {
     const counts = {
       checks: results.length,
@@ -414,6 +415,8 @@ export class RiskRepository {
       findings: results.reduce((sum, r) => sum + r.findings.length, 0),
     };
     await this.db.transaction().execute(async (tx) => {
+      // A scheduled run's finish is written in the scheduler's term only (ADR 0028).
+      if (fence) await checkFence(tx, this.dialect, fence);
       for (let i = 0; i < results.length; i += CHUNK) {
         await tx
           .insertInto('inspection_run_results')

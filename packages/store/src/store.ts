@@ -102,7 +102,7 @@ export class Store {
     this.jobs = new JobRepository(db, connection.dialect);
     this.hosts = new HostRepository(db);
     this.exceptions = new ExceptionRepository(db, connection.dialect);
-    this.correlation = new CorrelationRepository(db);
+    this.correlation = new CorrelationRepository(db, connection.dialect);
     this.risks = new RiskRepository(db, connection.dialect);
     this.healthStats = new HealthStatsRepository(db, connection.dialect);
     this.healthStream = new HealthStreamRepository(db);

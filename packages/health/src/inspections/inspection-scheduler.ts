@@ -250,7 +250,7 @@ export class InspectionScheduler {
           },
           snapshot: snapshotOf(entry.inspection.metadata.team ?? ''),
           admit: () => this.#work.acquire(),
-          ...(this.#term?.fence ? { fence: this.#term.fence } : {}),
+          ...(this.#term?.fence ? { fence: this.#term.fence, term: this.#term } : {}),
         })
         .then(
           (run) => {
