@@ -9,7 +9,7 @@ import { ControllerManager, systemClock, type Controller } from '@gantry/control
 import { SYSTEM_PRINCIPAL } from '@gantry/identity';
 import { KindRegistry, builtinKinds } from '@gantry/model';
 import { ResourceService } from '@gantry/resources';
-import { Store, type WriteFence } from '@gantry/store';
+import { FencedWriteRefused, Store, type WriteFence } from '@gantry/store';
 import { nodePolicyInput } from '@gantry/healing/testing';
 import { eventually } from '../support/eventually.ts';
 import { BASE, client, team } from '../support/http.ts';
@@ -429,6 +429,106 @@ describe('terms on one PostgreSQL', () => {
       await loopsWork(api);
     },
   );
+
+  it('refuses every fenced record write of a term that is over, changing nothing (inventory, events, correlation, escalation, inspection runs)', async () => {
+    const LEASE = 'records-probe';
+    const now = Date.now();
+    expect(await store.leases.tryAcquire(LEASE, 'x', 1000, now)).toBe(true);
+    const x: WriteFence = {
+      lease: LEASE,
+      holder: 'x',
+      transitions: (await store.leases.get(LEASE))!.transitions,
+    };
+    const node = (name: string) => ({
+      cluster: 'probe/c1',
+      kind: 'Node',
+      namespace: '',
+      name,
+      uid: name,
+      data: {},
+    });
+    const event = (reason: string) => ({
+      team: 'probe',
+      cluster: '',
+      namespace: '',
+      objectKind: 'Cluster',
+      objectName: 'c1',
+      type: 'Normal' as const,
+      reason,
+      message: reason,
+      actor: 'controller/cluster',
+      count: 1,
+      firstSeen: new Date(now).toISOString(),
+      lastSeen: new Date(now).toISOString(),
+    });
+    const escalation = {
+      team: 'probe',
+      exceptionId: 'e1',
+      policy: 'default',
+      episode: 1,
+      episodeStartedAt: now,
+      step: 0,
+      round: 0,
+      state: 'active' as const,
+      dueAt: now,
+      updatedAt: now,
+    };
+    const iso = new Date(now).toISOString();
+    await store.inventory.apply([{ op: 'upsert', item: node('n1') }], iso, x);
+    await store.events.fold([event('Connected')], x);
+    await store.correlation.startEscalation(escalation, x);
+    const run = await store.risks.startRun(
+      {
+        team: 'probe',
+        inspection: 'nodes',
+        trigger: 'schedule',
+        slot: iso,
+        createdBy: 'probe',
+        startedAt: iso,
+      },
+      x,
+    );
+    expect(run).toBeDefined();
+
+    // Another server takes the lease: x's term is over.
+    expect(await store.leases.tryAcquire(LEASE, 'y', 1000, now + 2000)).toBe(true);
+    const refused = (write: Promise<unknown>) => expect(write).rejects.toBeInstanceOf(FencedWriteRefused);
+    await refused(store.inventory.apply([{ op: 'upsert', item: node('n2') }], iso, x));
+    await refused(store.inventory.replaceKind('probe/c1', 'Node', [], iso, x));
+    await refused(store.inventory.deleteCluster('probe/c1', x));
+    await refused(store.events.fold([event('Connected'), event('Late')], x));
+    await refused(
+      store.events.upsert([{ ...event('Seen'), source: 'kubernetes', externalId: 'probe-1' }], x),
+    );
+    await refused(
+      store.correlation.apply(
+        { groups: [{ team: 'probe', key: 'k', row: { team: 'probe', key: 'k', data: '{}' } }], members: [] },
+        now,
+        x,
+      ),
+    );
+    await refused(store.correlation.startEscalation({ ...escalation, episode: 2 }, x));
+    await refused(
+      store.correlation.moveEscalation('probe', 'e1', escalation, { ...escalation, step: 1 }, now, x),
+    );
+    await refused(store.correlation.stopEscalation('probe', 'e1', 1, now, x));
+    await refused(store.risks.finishRun(run!.id, 'succeeded', iso, [], x));
+    await refused(store.risks.failInterrupted(new Date(now + 60_000).toISOString(), iso, x));
+
+    expect(
+      (await store.inventory.list({ kind: 'Node', clusters: ['probe/c1'], limit: 10 })).items,
+    ).toHaveLength(1);
+    expect(
+      (await store.events.query({ teams: ['probe'], limit: 10 })).items.map((e) => [e.reason, e.count]),
+    ).toEqual([['Connected', 1]]);
+    expect(await store.correlation.getEscalation('probe', 'e1')).toMatchObject({
+      episode: 1,
+      step: 0,
+      state: 'active',
+    });
+    expect((await store.correlation.loadGroups()).filter((g) => g.team === 'probe')).toEqual([]);
+    expect((await store.risks.getRun('probe', run!.id))?.state).toBe('running');
+  });
 
   it('refuses the write of a leader paused mid-reconcile once another took the lease, counting and logging it once', async () => {
     const resources = widgetService();
