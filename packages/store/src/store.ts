@@ -96,7 +96,7 @@ export class Store {
       connection.dialect === 'postgres' ? ALERT_CHANNEL : undefined,
       connection.sqlite,
     );
-    this.alertDispatch = new AlertDispatchRepository(db);
+    this.alertDispatch = new AlertDispatchRepository(db, connection.dialect);
     this.alertRuleState = new AlertRuleStateRepository(db, connection.dialect);
     this.notifications = new NotificationRepository(db, connection.dialect);
     this.jobs = new JobRepository(db, connection.dialect);
