@@ -430,7 +430,7 @@ describe('terms on one PostgreSQL', () => {
     },
   );
 
-  it('refuses every fenced record write of a term that is over, changing nothing (inventory, events, correlation, escalation, inspection runs)', async () => {
+  it('refuses every fenced record write of a term that is over, changing nothing (inventory, events, correlation, escalation, inspection runs, dispatch log)', async () => {
     const LEASE = 'records-probe';
     const now = Date.now();
     expect(await store.leases.tryAcquire(LEASE, 'x', 1000, now)).toBe(true);
@@ -514,6 +514,36 @@ describe('terms on one PostgreSQL', () => {
     await refused(store.correlation.stopEscalation('probe', 'e1', 1, now, x));
     await refused(store.risks.finishRun(run!.id, 'succeeded', iso, [], x));
     await refused(store.risks.failInterrupted(new Date(now + 60_000).toISOString(), iso, x));
+    await refused(
+      store.alertDispatch.record(
+        {
+          team: 'probe',
+          groupKey: 'g',
+          receiver: 'hook',
+          sequence: 1,
+          firing: [],
+          resolved: [],
+          flapping: [],
+          owed: [],
+          sentAt: now,
+          expiresAt: now + 60_000,
+        },
+        x,
+      ),
+    );
+    await refused(
+      store.alertDispatch.saveFlap(
+        {
+          team: 'probe',
+          fingerprint: 'f',
+          status: 'firing',
+          changes: [now],
+          flapping: false,
+          updatedAt: now,
+        },
+        x,
+      ),
+    );
 
     expect(
       (await store.inventory.list({ kind: 'Node', clusters: ['probe/c1'], limit: 10 })).items,
@@ -528,6 +558,8 @@ describe('terms on one PostgreSQL', () => {
     });
     expect((await store.correlation.loadGroups()).filter((g) => g.team === 'probe')).toEqual([]);
     expect((await store.risks.getRun('probe', run!.id))?.state).toBe('running');
+    expect(await store.alertDispatch.list('probe')).toEqual([]);
+    expect(await store.alertDispatch.listFlaps('probe')).toEqual([]);
   });
 
   it('refuses the write of a leader paused mid-reconcile once another took the lease, counting and logging it once', async () => {
