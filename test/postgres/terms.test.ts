@@ -9,7 +9,8 @@ import { ControllerManager, systemClock, type Controller } from '@gantry/control
 import { SYSTEM_PRINCIPAL } from '@gantry/identity';
 import { KindRegistry, builtinKinds } from '@gantry/model';
 import { ResourceService } from '@gantry/resources';
-import { Store, type WriteFence } from '@gantry/store';
+import { FencedWriteRefused, Store, type WriteFence } from '@gantry/store';
+import { nodePolicyInput } from '@gantry/healing/testing';
 import { eventually } from '../support/eventually.ts';
 import { BASE, client, team } from '../support/http.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../support/postgres.ts';
@@ -20,6 +21,13 @@ import { widget, widgetKind } from '../support/widget-kind.ts';
 // it, every controller works after coming back), and a write from a term that ended is refused.
 
 const LEASE_MS = 1500;
+/** Short periods, so that every loop shows its work within seconds of coming back. */
+const SERVER_CONFIG = {
+  leaseDurationMs: LEASE_MS,
+  failureCheckSeconds: 1,
+  healingIntervalSeconds: 1,
+  healthGroupWait: '1s',
+};
 
 /** A ResourceService in this process that knows the test-only Widget kind, which no server reconciles. */
 function widgetService(): ResourceService {
@@ -39,11 +47,11 @@ beforeAll(async () => {
   scratch = await createScratchDatabase();
   a = await startTestServer({
     databaseUrl: scratch.url,
-    config: { instanceId: 'a', leaseDurationMs: LEASE_MS, failureCheckSeconds: 1 },
+    config: { instanceId: 'a', ...SERVER_CONFIG },
   });
   b = await startTestServer({
     databaseUrl: scratch.url,
-    config: { instanceId: 'b', leaseDurationMs: LEASE_MS, failureCheckSeconds: 1 },
+    config: { instanceId: 'b', ...SERVER_CONFIG },
   });
   sql = new pg.Client({ connectionString: scratch.url });
   await sql.connect();
@@ -91,6 +99,198 @@ const OBSERVED = ['team', 'cluster', 'application', 'alert-rule', 'global-alert-
 
 const leaderOf = (server: TestServer, controller: string) =>
   metric(server, new RegExp(`gantry_controller_leader\\{controller="${controller}"\\} (\\d+)`));
+
+type Api = ReturnType<typeof client>;
+const resource = (kind: string, name: string, spec: Record<string, unknown>) => ({
+  apiVersion: 'gantry.dev/v1alpha1',
+  kind,
+  metadata: { name },
+  spec,
+});
+async function created(reply: Promise<{ status: number; body: unknown }>): Promise<void> {
+  const { status, body } = await reply;
+  expect(status, JSON.stringify(body)).toBe(201);
+}
+
+/**
+ * What each lease holder not covered above does, observed from outside once every lease has moved away and
+ * back twice: alert dispatch enqueues a notification, health correlation opens an exception, the failure
+ * controller raises one, healing runs a policy on one, the run controller ends a job run, the schedule
+ * controller writes a Schedule's next time, the inspection scheduler runs a slot, the baselines evaluator
+ * writes a Baseline's status. All are started together and awaited together, so the checks cost the
+ * slowest of them (about two seconds), not their sum.
+ */
+async function loopsWork(api: Api): Promise<void> {
+  const T = 'terms';
+  const team = (path: string) => `${BASE}/teams/${T}/${path}`;
+  const since = new Date().toISOString();
+  // alert-dispatch: a routed alert is enqueued for its channel (the log has it, delivered or not).
+  await created(
+    api.post(
+      team('notificationchannels'),
+      resource('NotificationChannel', 'nowhere', {
+        type: 'webhook',
+        webhook: { url: 'http://127.0.0.1:9/hook' },
+      }),
+    ),
+  );
+  await created(
+    api.post(
+      team('alertroutings'),
+      resource('AlertRouting', 'main', {
+        receivers: ['nowhere'],
+        groupBy: ['alertname'],
+        groupWait: '0s',
+        groupInterval: '1s',
+        repeatInterval: '1h',
+      }),
+    ),
+  );
+  // health-correlation: a rule that opens an exception for one alert.
+  await created(
+    api.post(
+      team('correlationrules'),
+      resource('CorrelationRule', 'probe', {
+        match: "labels.alertname == 'TermsProbe'",
+        threshold: 1,
+        title: 'terms probe',
+      }),
+    ),
+  );
+  // controller/failures: any exception of the team is a failure at P4 after a second.
+  await created(
+    api.post(
+      team('healthpolicies'),
+      resource('HealthPolicy', 'quick', {
+        failureThresholds: { P4: '1s', P3: '1h', P2: '2h', P1: '3h', P0: '4h' },
+      }),
+    ),
+  );
+  // controller/healing: a policy taking the exceptions of nodes that are not ready.
+  await created(
+    api.post(team('healingpolicies'), resource('HealingPolicy', 'node-not-ready', nodePolicyInput())),
+  );
+  // controller/jobs: a run on the unreachable cluster east ends (its target cannot start there).
+  await created(
+    api.post(
+      team('jobtemplates'),
+      resource('JobTemplate', 'probe', { cluster: { image: 'busybox', command: ['true'] } }),
+    ),
+  );
+  // controller/schedules: a Schedule is given its next time.
+  await created(
+    api.post(
+      team('schedules'),
+      resource('Schedule', 'nightly', { template: 'probe', targets: { cluster: 'east' }, cron: '0 3 * * *' }),
+    ),
+  );
+  // health-inspections: a slot every two seconds.
+  await created(
+    api.post(
+      team('inspections'),
+      resource('Inspection', 'nodes', {
+        schedule: { cron: '*/2 * * * * *' },
+        checks: [{ name: 'down', inventory: { over: 'nodes', condition: '!node.ready' } }],
+      }),
+    ),
+  );
+  // health-baselines: a Baseline on a source that does not answer gets its status all the same.
+  await created(
+    api.post(
+      team('metricssources'),
+      resource('MetricsSource', 'nowhere', { url: 'http://127.0.0.1:9', timeoutSeconds: 1 }),
+    ),
+  );
+  await created(
+    api.post(
+      team('baselines'),
+      resource('Baseline', 'requests', {
+        source: { name: 'nowhere' },
+        query: 'sum(rate(requests[5m]))',
+        lookback: '2h',
+      }),
+    ),
+  );
+
+  const endsAt = new Date(Date.now() + 3_600_000).toISOString();
+  expect(
+    (
+      await api.post(`/api/teams/${T}/alertmanager/api/v2/alerts`, [
+        { labels: { alertname: 'TermsProbe', severity: 'critical' }, endsAt },
+      ])
+    ).status,
+  ).toBe(200);
+  const manual = await api.post(`/api/teams/${T}/exceptions`, {
+    title: 'NodeNotReady on n1',
+    severity: 'major',
+    entities: [{ kind: 'Node', name: 'n1', cluster: 'east' }],
+  });
+  expect(manual.status).toBe(201);
+  const exceptionId = (manual.body as { id: string }).id;
+  const run = await api.post('/api/jobs/runs', { team: T, template: 'probe', targets: { cluster: 'east' } });
+  expect(run.status, JSON.stringify(run.body)).toBe(201);
+  const runId = (run.body as { id: string }).id;
+
+  type Status = { observedGeneration?: number; [key: string]: unknown };
+  const statusOf = async (path: string) => ((await api.get(team(path))).body as { status?: Status }).status;
+  await Promise.all([
+    eventually(
+      async () =>
+        ((await api.get(`/api/teams/${T}/notifications?channel=nowhere`)).body as { items: unknown[] }).items,
+      (items) => items.length > 0,
+      15_000,
+      100,
+    ),
+    eventually(
+      async () =>
+        (
+          (await api.get(`/api/teams/${T}/exceptions`)).body as {
+            items: { title: string; origin?: string }[];
+          }
+        ).items,
+      (items) => items.some((item) => item.title === 'terms probe'),
+      15_000,
+      100,
+    ),
+    eventually(
+      async () =>
+        ((await api.get(`/api/teams/${T}/exceptions/${exceptionId}`)).body as { level?: string }).level,
+      (level) => level === 'P4',
+      15_000,
+      100,
+    ),
+    eventually(
+      async () => (await store.healing.list({ team: T, limit: 10 })).items,
+      (items) => items.some((item) => item.policy === 'node-not-ready'),
+      15_000,
+      100,
+    ),
+    eventually(
+      async () => ((await api.get(`/api/jobs/runs/${runId}`)).body as { state: string }).state,
+      (state) => state !== 'Running',
+      15_000,
+      100,
+    ),
+    eventually(
+      () => statusOf('schedules/nightly'),
+      (status) => typeof status?.['nextScheduleTime'] === 'string',
+      15_000,
+      100,
+    ),
+    eventually(
+      () => statusOf('inspections/nodes'),
+      (status) => typeof status?.['lastScheduleTime'] === 'string' && status['lastScheduleTime'] > since,
+      15_000,
+      100,
+    ),
+    eventually(
+      () => statusOf('baselines/requests'),
+      (status) => status?.observedGeneration === 1,
+      15_000,
+      100,
+    ),
+  ]);
+}
 
 describe('terms on one PostgreSQL', () => {
   it(
@@ -224,8 +424,143 @@ describe('terms on one PostgreSQL', () => {
         status: { latestRevision?: number };
       };
       expect(app.status.latestRevision).toBe(1);
+
+      // The loops with leases of their own, and the runtime's other controllers, each doing its job.
+      await loopsWork(api);
     },
   );
+
+  it('refuses every fenced record write of a term that is over, changing nothing (inventory, events, correlation, escalation, inspection runs, dispatch log)', async () => {
+    const LEASE = 'records-probe';
+    const now = Date.now();
+    expect(await store.leases.tryAcquire(LEASE, 'x', 1000, now)).toBe(true);
+    const x: WriteFence = {
+      lease: LEASE,
+      holder: 'x',
+      transitions: (await store.leases.get(LEASE))!.transitions,
+    };
+    const node = (name: string) => ({
+      cluster: 'probe/c1',
+      kind: 'Node',
+      namespace: '',
+      name,
+      uid: name,
+      data: {},
+    });
+    const event = (reason: string) => ({
+      team: 'probe',
+      cluster: '',
+      namespace: '',
+      objectKind: 'Cluster',
+      objectName: 'c1',
+      type: 'Normal' as const,
+      reason,
+      message: reason,
+      actor: 'controller/cluster',
+      count: 1,
+      firstSeen: new Date(now).toISOString(),
+      lastSeen: new Date(now).toISOString(),
+    });
+    const escalation = {
+      team: 'probe',
+      exceptionId: 'e1',
+      policy: 'default',
+      episode: 1,
+      episodeStartedAt: now,
+      step: 0,
+      round: 0,
+      state: 'active' as const,
+      dueAt: now,
+      updatedAt: now,
+    };
+    const iso = new Date(now).toISOString();
+    await store.inventory.apply([{ op: 'upsert', item: node('n1') }], iso, x);
+    await store.events.fold([event('Connected')], x);
+    await store.correlation.startEscalation(escalation, x);
+    const run = await store.risks.startRun(
+      {
+        team: 'probe',
+        inspection: 'nodes',
+        trigger: 'schedule',
+        slot: iso,
+        createdBy: 'probe',
+        startedAt: iso,
+      },
+      x,
+    );
+    expect(run).toBeDefined();
+
+    // Another server takes the lease: x's term is over.
+    expect(await store.leases.tryAcquire(LEASE, 'y', 1000, now + 2000)).toBe(true);
+    const refused = (write: Promise<unknown>) => expect(write).rejects.toBeInstanceOf(FencedWriteRefused);
+    await refused(store.inventory.apply([{ op: 'upsert', item: node('n2') }], iso, x));
+    await refused(store.inventory.replaceKind('probe/c1', 'Node', [], iso, x));
+    await refused(store.inventory.deleteCluster('probe/c1', x));
+    await refused(store.events.fold([event('Connected'), event('Late')], x));
+    await refused(
+      store.events.upsert([{ ...event('Seen'), source: 'kubernetes', externalId: 'probe-1' }], x),
+    );
+    await refused(
+      store.correlation.apply(
+        { groups: [{ team: 'probe', key: 'k', row: { team: 'probe', key: 'k', data: '{}' } }], members: [] },
+        now,
+        x,
+      ),
+    );
+    await refused(store.correlation.startEscalation({ ...escalation, episode: 2 }, x));
+    await refused(
+      store.correlation.moveEscalation('probe', 'e1', escalation, { ...escalation, step: 1 }, now, x),
+    );
+    await refused(store.correlation.stopEscalation('probe', 'e1', 1, now, x));
+    await refused(store.risks.finishRun(run!.id, 'succeeded', iso, [], x));
+    await refused(store.risks.failInterrupted(new Date(now + 60_000).toISOString(), iso, x));
+    await refused(
+      store.alertDispatch.record(
+        {
+          team: 'probe',
+          groupKey: 'g',
+          receiver: 'hook',
+          sequence: 1,
+          firing: [],
+          resolved: [],
+          flapping: [],
+          owed: [],
+          sentAt: now,
+          expiresAt: now + 60_000,
+        },
+        x,
+      ),
+    );
+    await refused(
+      store.alertDispatch.saveFlap(
+        {
+          team: 'probe',
+          fingerprint: 'f',
+          status: 'firing',
+          changes: [now],
+          flapping: false,
+          updatedAt: now,
+        },
+        x,
+      ),
+    );
+
+    expect(
+      (await store.inventory.list({ kind: 'Node', clusters: ['probe/c1'], limit: 10 })).items,
+    ).toHaveLength(1);
+    expect(
+      (await store.events.query({ teams: ['probe'], limit: 10 })).items.map((e) => [e.reason, e.count]),
+    ).toEqual([['Connected', 1]]);
+    expect(await store.correlation.getEscalation('probe', 'e1')).toMatchObject({
+      episode: 1,
+      step: 0,
+      state: 'active',
+    });
+    expect((await store.correlation.loadGroups()).filter((g) => g.team === 'probe')).toEqual([]);
+    expect((await store.risks.getRun('probe', run!.id))?.state).toBe('running');
+    expect(await store.alertDispatch.list('probe')).toEqual([]);
+    expect(await store.alertDispatch.listFlaps('probe')).toEqual([]);
+  });
 
   it('refuses the write of a leader paused mid-reconcile once another took the lease, counting and logging it once', async () => {
     const resources = widgetService();

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import {
   AlertDispatchRunner,
+  termDispatchState,
   termNotificationSink,
   alertingConfigText,
   leaseHolders,
@@ -696,16 +697,19 @@ export async function startServer(
     const dispatchLogger = logger.child({ component: 'alert-dispatch' });
     const dispatchRunner = new AlertDispatchRunner({
       // Each term's notifications carry its fence: a deposed dispatcher enqueues nothing (ADR 0028).
-      createDispatcher: (term) =>
-        new AlertDispatcher({
+      // So do its notification log entries and flap histories.
+      createDispatcher: (term) => {
+        const dispatchState = termDispatchState(term, store.alertDispatch);
+        return new AlertDispatcher({
           clock: systemClock(now),
-          log: store.alertDispatch,
-          flapStore: store.alertDispatch,
+          log: dispatchState,
+          flapStore: dispatchState,
           logger: dispatchLogger,
           sink: termNotificationSink(term, async (notification, fenced) => {
             await notifications.enqueue(notificationInput(notification, externalUrl), fenced);
           }),
-        }),
+        });
+      },
       alerts: store.alerts,
       resources: store.resources,
       subscribe: (listener) => feed.subscribe(listener),

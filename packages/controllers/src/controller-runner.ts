@@ -142,10 +142,12 @@ export class ControllerRunner {
       onDepth: (depth) => this.options.metrics.queueDepth.set({ controller: name }, depth),
       onError: (key, error) => this.#logger.error({ err: error, key }, 'reconcile handler failed'),
     });
-    const scope = new TermScope({
+    const scope: TermScope = new TermScope({
       fence,
       check: leaseTermCheck(this.deps.leases),
       onCleanupError: (error) => this.#logger.warn({ err: error }, 'ending a term: a cleanup failed'),
+      // A refusal met outside a reconcile (a cluster watch's write, an event of the term): same handling.
+      onRefused: (error) => this.#fenced(term, this.#logger, error),
     });
     const term: Term = { queue, scope, resyncTimer: undefined, listFailures: 0, refusalLogged: false };
     this.#term = term;

@@ -8,6 +8,7 @@
  * that already happened, not part of it.
  */
 import type { EventType } from '@gantry/model';
+import type { FencedWriteRefused, WriteFence } from '@gantry/store';
 
 export type { EventType } from '@gantry/model';
 
@@ -32,8 +33,24 @@ export interface GantryEvent {
   actor: string;
 }
 
+/**
+ * The term of a lease an event was recorded in, when a leader records what it did because it leads (ADR
+ * 0028; a `TermScope` is one). The event is written with the term's fence: once another server leads,
+ * the store refuses it and the refusal goes to `refused` (which counts it, logs once and ends the term).
+ */
+export interface EventTerm {
+  readonly fence: WriteFence | undefined;
+  refused?(error: FencedWriteRefused): void;
+}
+
 export interface EventRecorder {
-  record(event: GantryEvent): void;
+  /** Records `event`; with `term`, only while that term is the lease's current one. */
+  record(event: GantryEvent, term?: EventTerm): void;
+}
+
+/** `recorder`, recording every event in `term` (for code handed a recorder while leading). */
+export function termEventRecorder(recorder: EventRecorder, term: EventTerm): EventRecorder {
+  return { record: (event) => recorder.record(event, term) };
 }
 
 /** Keeps every event in memory, for tests of the code that records them. */

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import pino from 'pino';
-import type { GantryEventRow } from '@gantry/store';
+import { FencedWriteRefused, Store, type EventRepository, type GantryEventRow } from '@gantry/store';
 import { systemClock } from './clock.ts';
 import type { GantryEvent } from './event-recorder.ts';
 import { StoreEventRecorder } from './store-event-recorder.ts';
@@ -146,5 +146,57 @@ describe('StoreEventRecorder', () => {
     events$.record(event('NodeCordoned'));
     await events$.flush();
     expect(events.writes.flat().map((row) => row.reason)).toEqual(['ClusterDisconnected', 'NodeCordoned']);
+  });
+
+  it("refuses a leader's events held mid-write once the lease moved: nothing written, never retried, the term told (ADR 0028)", async () => {
+    vi.useRealTimers();
+    const store = await Store.open({ url: ':memory:' });
+    try {
+      const LEASE = 'controller/cluster';
+      expect(await store.leases.tryAcquire(LEASE, 'x', 1000, START)).toBe(true);
+      const fence = { lease: LEASE, holder: 'x', transitions: (await store.leases.get(LEASE))!.transitions };
+      const refusals: unknown[] = [];
+      const term = { fence, refused: (error: FencedWriteRefused) => void refusals.push(error) };
+      let hold: Promise<void> | undefined;
+      let held = false;
+      const events: Pick<EventRepository, 'fold'> = {
+        fold: async (rows, writeFence) => {
+          if (hold) {
+            held = true;
+            await hold;
+          }
+          return store.events.fold(rows, writeFence);
+        },
+      };
+      const { recorder: events$ } = recorder(events as FakeEvents);
+      events$.record(event('ClusterConnected'), term);
+      await events$.flush();
+      let release!: () => void;
+      hold = new Promise<void>((resolve) => (release = resolve));
+      events$.record(event('ClusterConnected'), term);
+      events$.record(event('ClusterDisconnected'), term);
+      events$.record(event('UserCreated'));
+      const writing = events$.flush();
+      for (let i = 0; i < 1000 && !held; i++) await new Promise((resolve) => setTimeout(resolve, 1));
+      expect(held).toBe(true);
+      // Another server takes the lease while the leader's events are in flight.
+      expect(await store.leases.tryAcquire(LEASE, 'y', 1000, START + 2000)).toBe(true);
+      release();
+      await writing;
+      expect(refusals).toHaveLength(1);
+      expect(refusals[0]).toBeInstanceOf(FencedWriteRefused);
+      hold = undefined;
+      await events$.flush();
+      expect(events$.pending).toBe(0);
+      const stored = (await store.events.query({ limit: 10 })).items;
+      // The term's first write stands; what it recorded after the lease moved does not; others' events do.
+      expect(stored.map((e) => [e.reason, e.count]).sort()).toEqual([
+        ['ClusterConnected', 1],
+        ['UserCreated', 1],
+      ]);
+      expect(refusals).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -1,7 +1,13 @@
 import type { Logger } from 'pino';
-import type { EventRepository, GantryEventRow } from '@gantry/store';
+import { isFencedWriteRefused, type EventRepository, type GantryEventRow } from '@gantry/store';
 import type { Clock, Timer } from './clock.ts';
-import type { EventRecorder, GantryEvent } from './event-recorder.ts';
+import type { EventRecorder, EventTerm, GantryEvent } from './event-recorder.ts';
+
+/** An event waiting to be written, with the term it was recorded in (if any). */
+interface PendingEvent {
+  row: GantryEventRow;
+  term: EventTerm | undefined;
+}
 
 export interface StoreEventRecorderOptions {
   events: Pick<EventRepository, 'fold'>;
@@ -23,14 +29,20 @@ export interface StoreEventRecorderOptions {
  * reason and message → one record with a count) and written in one transaction per interval. Recording
  * never waits and never throws; a failed write is logged and retried with the events kept, up to
  * `maxPending`. `close()` writes what is left.
+ *
+ * An event recorded in a leader's term (`record(event, term)`) is written with the term's fence, in a
+ * transaction of its term's events (ADR 0028): once another server took the lease, the store refuses them,
+ * they are dropped (not retried) and the refusal is handed to the term (`term.refused`), which counts it,
+ * logs it once and ends the term. Events of different terms never fold into one record before the write.
  */
 export class StoreEventRecorder implements EventRecorder {
   readonly #options: Required<Omit<StoreEventRecorderOptions, 'events' | 'clock' | 'logger'>>;
-  #pending = new Map<string, GantryEventRow>();
+  #pending = new Map<string, PendingEvent>();
   #timer: Timer | undefined;
   #writes: Promise<void> = Promise.resolve();
   #dropped = 0;
   #closed = false;
+  readonly #refusedTerms = new WeakSet<EventTerm>();
 
   constructor(private readonly deps: StoreEventRecorderOptions) {
     this.#options = {
@@ -50,7 +62,7 @@ export class StoreEventRecorder implements EventRecorder {
     return this.#dropped;
   }
 
-  record(event: GantryEvent): void {
+  record(event: GantryEvent, term?: EventTerm): void {
     const at = new Date(this.deps.clock.now()).toISOString();
     const { regarding } = event;
     const row: GantryEventRow = {
@@ -67,7 +79,7 @@ export class StoreEventRecorder implements EventRecorder {
       firstSeen: at,
       lastSeen: at,
     };
-    this.#add(row);
+    this.#add({ row, term: term?.fence ? term : undefined });
     if (!this.#closed) this.#schedule(this.#options.flushIntervalMs);
     else void this.flush();
   }
@@ -86,9 +98,10 @@ export class StoreEventRecorder implements EventRecorder {
     await this.flush();
   }
 
-  #add(row: GantryEventRow): void {
-    const key = foldKey(row);
-    const known = this.#pending.get(key);
+  #add(event: PendingEvent): void {
+    const { row } = event;
+    const key = foldKey(event);
+    const known = this.#pending.get(key)?.row;
     if (known) {
       known.count += row.count;
       if (row.firstSeen < known.firstSeen) known.firstSeen = row.firstSeen;
@@ -107,7 +120,7 @@ export class StoreEventRecorder implements EventRecorder {
           'events are not being written: dropping the oldest',
         );
     }
-    this.#pending.set(key, row);
+    this.#pending.set(key, event);
   }
 
   #schedule(delayMs: number): void {
@@ -122,21 +135,49 @@ export class StoreEventRecorder implements EventRecorder {
     if (this.#pending.size === 0) return;
     const batch = this.#pending;
     this.#pending = new Map();
-    try {
-      await this.deps.events.fold([...batch.values()]);
-    } catch (error) {
-      this.deps.logger.error({ err: error, events: batch.size }, 'writing events failed; will retry');
-      // Put the batch back ahead of what came since, folding repeats, within the bound.
-      const since = this.#pending;
-      this.#pending = new Map();
-      for (const row of [...batch.values(), ...since.values()]) this.#add(row);
-      if (!this.#closed) this.#schedule(this.#options.retryIntervalMs);
+    // One transaction per term (and one for the events of no term), each checked against its own fence.
+    const groups = new Map<EventTerm | undefined, GantryEventRow[]>();
+    for (const { row, term } of batch.values()) {
+      const rows = groups.get(term);
+      if (rows) rows.push(row);
+      else groups.set(term, [row]);
     }
+    const failed: PendingEvent[] = [];
+    for (const [term, rows] of groups) {
+      try {
+        await this.deps.events.fold(rows, term?.fence);
+      } catch (error) {
+        if (term && isFencedWriteRefused(error)) {
+          // The term is over: its events describe what a deposed leader did; never retried.
+          this.deps.logger.debug({ err: error, events: rows.length }, "a term's events were refused");
+          if (term.refused) term.refused(error);
+          else this.#refusedWithoutOwner(term, error);
+          continue;
+        }
+        this.deps.logger.error({ err: error, events: rows.length }, 'writing events failed; will retry');
+        for (const row of rows) failed.push({ row, term });
+      }
+    }
+    if (failed.length === 0) return;
+    // Put the failed events back ahead of what came since, folding repeats, within the bound.
+    const since = this.#pending;
+    this.#pending = new Map();
+    for (const event of [...failed, ...since.values()]) this.#add(event);
+    if (!this.#closed) this.#schedule(this.#options.retryIntervalMs);
+  }
+
+  /** A refusal for a term with nobody to hand it to: logged once per term. */
+  #refusedWithoutOwner(term: EventTerm, error: unknown): void {
+    if (this.#refusedTerms.has(term)) return;
+    this.#refusedTerms.add(term);
+    this.deps.logger.warn({ err: error }, 'events recorded in a term that is over were refused');
   }
 }
 
-function foldKey(row: GantryEventRow): string {
+function foldKey({ row, term }: PendingEvent): string {
+  const fence = term?.fence;
   return JSON.stringify([
+    fence ? [fence.lease, fence.holder, fence.transitions] : null,
     row.team,
     row.cluster,
     row.namespace,

@@ -189,6 +189,26 @@ describe('controller terms', () => {
     refuseWrites(false);
     await manager.stop();
   });
+  it('ends the term when a refusal comes from outside a reconcile (a watch, a later event write): counted, logged once', async () => {
+    const leases = new MemoryLeaseStore();
+    const { controller, seen } = termController();
+    const { manager, lines, outcomes, fenced } = setup(controller, leases);
+    await manager.start();
+    await settle();
+    expect(outcomes).toEqual(['success', 'success']);
+    const term = seen[0]!.term;
+    const refusal = new FencedWriteRefused(term.fence!, { holder: 'b', transitions: 9 });
+    term.refused(refusal);
+    term.refused(refusal);
+    await settle();
+    expect(term.ended).toBe(true);
+    expect(fenced()).toBe(2);
+    expect(lines.filter((line) => line.msg.startsWith('a write was refused'))).toHaveLength(1);
+    // The lease row still names the refused term: no new term starts.
+    await vi.advanceTimersByTimeAsync(100);
+    expect(seen).toHaveLength(2);
+    await manager.stop();
+  });
 });
 
 describe('termElector', () => {

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
 import type { WorkloadSummary } from '@gantry/model';
-import type { EventRepository, InventoryChange, InventoryRepository } from '@gantry/store';
+import {
+  FencedWriteRefused,
+  Store,
+  type EventRepository,
+  type InventoryChange,
+  type InventoryRepository,
+} from '@gantry/store';
 import { ClusterConnection } from './cluster-connection.ts';
 import { KubeApiError, type KubeClient, type KubeObject, type WatchEvent } from './kube/kube-client.ts';
 
@@ -223,6 +229,79 @@ describe('ClusterConnection: TLS Secrets (opt-in)', () => {
       expect([...rows.keys()].some((key) => key.startsWith('TLSCertificate/'))).toBe(false);
     } finally {
       await connection.stop();
+    }
+  });
+});
+
+describe('ClusterConnection: fenced writes (ADR 0028)', () => {
+  it('refuses a held write once the lease moved, changing nothing, and writes nothing more in the term', async () => {
+    const store = await Store.open({ url: ':memory:' });
+    try {
+      const LEASE = 'controller/cluster';
+      const T = Date.parse('2026-12-03T08:00:00Z');
+      expect(await store.leases.tryAcquire(LEASE, 'x', 1000, T)).toBe(true);
+      const fence = { lease: LEASE, holder: 'x', transitions: (await store.leases.get(LEASE))!.transitions };
+      // The store's inventory, with each write held (the leader paused mid-write) while `hold` is set.
+      let hold: Promise<void> | undefined;
+      let held = 0;
+      let writes = 0;
+      const inventory = {
+        apply: async (...args: Parameters<InventoryRepository['apply']>) => {
+          writes += 1;
+          if (hold) {
+            held += 1;
+            await hold;
+          }
+          return store.inventory.apply(...args);
+        },
+        replaceKind: (...args: Parameters<InventoryRepository['replaceKind']>) =>
+          store.inventory.replaceKind(...args),
+      } as unknown as InventoryRepository;
+      const refusals: unknown[] = [];
+      const api = fakeApiServer({ [DEPLOYMENTS]: [deployment('shop', 'web', { app: 'web' })] });
+      const connection = new ClusterConnection({
+        cluster: 'shop/east',
+        team: 'shop',
+        client: api.client,
+        inventory,
+        events: store.events,
+        logger: pino({ level: 'silent' }),
+        now: () => T,
+        flushIntervalMs: 1,
+        term: { fence, refused: (error) => refusals.push(error) },
+      });
+      const stored = async () =>
+        (await store.inventory.list({ kind: 'Deployment', limit: 10 })).items.map((item) => item.name);
+      connection.start();
+      try {
+        for (let i = 0; i < 2_000 && (await stored()).length === 0; i++)
+          await new Promise((resolve) => setTimeout(resolve, 1));
+        expect(await stored()).toEqual(['web']);
+
+        let release!: () => void;
+        hold = new Promise<void>((resolve) => (release = resolve));
+        writes = 0;
+        api.emit(DEPLOYMENTS, { type: 'ADDED', object: deployment('shop', 'api', { app: 'api' }) });
+        await until('the write held', () => held === 1);
+        // Another server takes the lease while the write is in flight.
+        expect(await store.leases.tryAcquire(LEASE, 'y', 1000, T + 2000)).toBe(true);
+        release();
+        await until('the refusal reported', () => refusals.length === 1);
+        expect(refusals[0]).toBeInstanceOf(FencedWriteRefused);
+        expect(await stored()).toEqual(['web']);
+
+        // The term is over: what the watches still see is not written.
+        hold = undefined;
+        api.emit(DEPLOYMENTS, { type: 'DELETED', object: deployment('shop', 'web', { app: 'web' }) });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(writes).toBe(1);
+        expect(refusals).toHaveLength(1);
+        expect(await stored()).toEqual(['web']);
+      } finally {
+        await connection.stop();
+      }
+    } finally {
+      await store.close();
     }
   });
 });

@@ -1,5 +1,13 @@
 import type { Logger } from 'pino';
-import type { EventRepository, InventoryChange, InventoryRepository, ObservedEvent } from '@gantry/store';
+import {
+  isFencedWriteRefused,
+  type EventRepository,
+  type FencedWriteRefused,
+  type InventoryChange,
+  type InventoryRepository,
+  type ObservedEvent,
+  type WriteFence,
+} from '@gantry/store';
 import {
   eventRecord,
   podPhase,
@@ -61,6 +69,19 @@ export interface ConnectionOptions {
    * (`GANTRY_FLEET_TLS_CERTIFICATES`, off by default): their data crosses the wire, only `notAfter` is kept.
    */
   tlsCertificates?: boolean;
+  /**
+   * The term of the `controller/cluster` lease these watches run in (ADR 0028): every inventory and event
+   * write carries its fence, so that once another server leads the store refuses them. Absent only where
+   * nothing is fenced (tests of a connection alone).
+   */
+  term?: ConnectionTerm;
+}
+
+/** What a connection needs of the term it runs in: the fence, and where to report a refused write. */
+export interface ConnectionTerm {
+  fence: WriteFence | undefined;
+  /** A write was refused: the term is over (the controller runtime counts, logs once and ends it). */
+  refused(error: FencedWriteRefused): void;
 }
 
 const WORKLOADS = new Set<string>(WORKLOAD_KINDS);
@@ -104,6 +125,8 @@ export class ClusterConnection {
   #writes: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<unknown> | undefined;
+  /** A write was refused: the term is over, nothing more is written (the term's end stops the watches). */
+  #fenced = false;
 
   constructor(private readonly options: ConnectionOptions) {
     this.#watches = [
@@ -309,7 +332,7 @@ export class ClusterConnection {
       rows = rows.map((row) => this.#held.get(row.namespace)?.get(`${kind}/${row.name}`)?.row ?? row);
     const replaced = rows;
     this.#enqueueWrite(() =>
-      this.options.inventory.replaceKind(this.options.cluster, kind, replaced, this.#nowIso()),
+      this.options.inventory.replaceKind(this.options.cluster, kind, replaced, this.#nowIso(), this.#fence),
     );
     if (kind === BUDGET) {
       this.#budgets.replace(this.#budgetListing);
@@ -384,10 +407,27 @@ export class ClusterConnection {
     return new Date(this.options.now()).toISOString();
   }
 
+  get #fence(): WriteFence | undefined {
+    return this.options.term?.fence;
+  }
+
+  /**
+   * Writes one after another. After a refused write nothing more is written: the term is over, and the
+   * refusal goes to the term, which ends (stopping these watches); the next term lists everything again.
+   */
   #enqueueWrite(write: () => Promise<void>): void {
     this.#writes = this.#writes
-      .then(write)
-      .catch((error: unknown) => this.options.logger.error({ err: error }, 'inventory write failed'));
+      .then(() => (this.#fenced ? undefined : write()))
+      .catch((error: unknown) => {
+        if (!isFencedWriteRefused(error)) {
+          this.options.logger.error({ err: error }, 'inventory write failed');
+          return;
+        }
+        this.#fenced = true;
+        this.#pending = [];
+        this.#pendingEvents = [];
+        this.options.term?.refused(error);
+      });
   }
 
   #flush(): void {
@@ -413,12 +453,12 @@ export class ClusterConnection {
     if (this.#pending.length > 0) {
       const changes = this.#pending;
       this.#pending = [];
-      this.#enqueueWrite(() => this.options.inventory.apply(changes, this.#nowIso()));
+      this.#enqueueWrite(() => this.options.inventory.apply(changes, this.#nowIso(), this.#fence));
     }
     if (this.#pendingEvents.length > 0) {
       const events = this.#pendingEvents;
       this.#pendingEvents = [];
-      this.#enqueueWrite(() => this.options.events.upsert(events));
+      this.#enqueueWrite(() => this.options.events.upsert(events, this.#fence));
     }
   }
 }

@@ -255,15 +255,18 @@ export function createClusterController(deps: ClusterControllerDeps): Controller
       if (!cluster) {
         clients.forget(key.team, key.name);
         if (deps.connections.get(clusterId))
-          deps.recorder.record({
-            type: 'Normal',
-            reason: ClusterEventReason.Disconnected,
-            message: 'the Cluster was deleted: stopped watching it',
-            regarding,
-            actor: CALLER.source,
-          });
+          deps.recorder.record(
+            {
+              type: 'Normal',
+              reason: ClusterEventReason.Disconnected,
+              message: 'the Cluster was deleted: stopped watching it',
+              regarding,
+              actor: CALLER.source,
+            },
+            ctx.term,
+          );
         await deps.connections.stop(clusterId);
-        await deps.inventory.deleteCluster(clusterId);
+        await deps.inventory.deleteCluster(clusterId, ctx.term.fence);
         return {};
       }
       const now = ctx.now();
@@ -304,7 +307,14 @@ export function createClusterController(deps: ClusterControllerDeps): Controller
               reason: ClusterReason.Connected,
               message: `${client.server} answers, Kubernetes ${probed.value.version}`,
             });
-            await deps.connections.ensure(clusterId, key.team, fingerprint, () => Promise.resolve(client));
+            await deps.connections.ensure(
+              clusterId,
+              key.team,
+              fingerprint,
+              () => Promise.resolve(client),
+              undefined,
+              ctx.term,
+            );
           }
         }
       }
@@ -335,7 +345,7 @@ export function createClusterController(deps: ClusterControllerDeps): Controller
           connectedBefore,
           conditions.find((c) => c.type === ClusterCondition.Connected),
         );
-        if (event) deps.recorder.record({ ...event, regarding, actor: CALLER.source });
+        if (event) deps.recorder.record({ ...event, regarding, actor: CALLER.source }, ctx.term);
       }
       // Follow a sync closely; retry a failing cluster every few seconds; probe a healthy one at the interval.
       const connected = conditions.find((c) => c.type === ClusterCondition.Connected)?.status === 'True';

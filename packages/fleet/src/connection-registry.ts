@@ -1,11 +1,14 @@
 import type { Logger } from 'pino';
 import type { EventRepository, InventoryRepository } from '@gantry/store';
-import { ClusterConnection } from './cluster-connection.ts';
+import { ClusterConnection, type ConnectionTerm } from './cluster-connection.ts';
 import type { KubeClient } from './kube/kube-client.ts';
 
 /** The running connections of this server, one per Cluster, replaced when its kubeconfig changes. */
 export class ConnectionRegistry {
-  readonly #connections = new Map<string, { connection: ClusterConnection; fingerprint: string }>();
+  readonly #connections = new Map<
+    string,
+    { connection: ClusterConnection; fingerprint: string; term: ConnectionTerm | undefined }
+  >();
 
   constructor(
     private readonly deps: {
@@ -23,16 +26,20 @@ export class ConnectionRegistry {
     return this.#connections.get(cluster)?.connection;
   }
 
-  /** Starts a connection for `cluster` unless one with the same `fingerprint` (kubeconfig and context) runs. */
+  /**
+   * Starts a connection for `cluster` unless one with the same `fingerprint` (kubeconfig and context) runs
+   * in the same `term`; its writes carry the term's fence (ADR 0028).
+   */
   async ensure(
     cluster: string,
     team: string,
     fingerprint: string,
     client: () => Promise<KubeClient>,
     onStateChange?: () => void,
+    term?: ConnectionTerm,
   ): Promise<ClusterConnection> {
     const running = this.#connections.get(cluster);
-    if (running?.fingerprint === fingerprint) return running.connection;
+    if (running?.fingerprint === fingerprint && running.term === term) return running.connection;
     if (running) await this.stop(cluster);
     const connection = new ClusterConnection({
       cluster,
@@ -45,8 +52,9 @@ export class ConnectionRegistry {
       ...(this.deps.flushIntervalMs !== undefined ? { flushIntervalMs: this.deps.flushIntervalMs } : {}),
       ...(onStateChange ? { onStateChange } : {}),
       ...(this.deps.tlsCertificates ? { tlsCertificates: true } : {}),
+      ...(term ? { term } : {}),
     });
-    this.#connections.set(cluster, { connection, fingerprint });
+    this.#connections.set(cluster, { connection, fingerprint, term });
     connection.start();
     return connection;
   }

@@ -1,4 +1,4 @@
-import type { WriteFence } from '@gantry/store';
+import type { FencedWriteRefused, WriteFence } from '@gantry/store';
 /**
  * The seams between the parts of the health center (docs/adr/0018 to 0021): correlation opens and feeds
  * exceptions through an ExceptionPort; inspections and baselines report risks through a RiskSink. Each
@@ -52,12 +52,33 @@ export interface ExceptionPort {
   correlate(
     group: CorrelationGroup,
     at: Date,
+    write?: LeaderWrite,
   ): Promise<{ exceptionId: string; outcome: 'opened' | 'joined' | 'reopened' | 'unchanged' }>;
   /** The group's last alert resolved: the exception resolves by itself when its rule says so. */
-  groupResolved(team: string, key: string, at: Date): Promise<void>;
+  groupResolved(team: string, key: string, at: Date, write?: LeaderWrite): Promise<void>;
   /** Adds an entry to the exception's timeline: a notification sent, an escalation step taken. */
-  recordActivity(team: string, exceptionId: string, activity: ExceptionActivity): Promise<void>;
+  recordActivity(
+    team: string,
+    exceptionId: string,
+    activity: ExceptionActivity,
+    write?: LeaderWrite,
+  ): Promise<void>;
 }
+
+/**
+ * A port call made because the caller leads (correlation and escalation hold `health-correlation`; a
+ * `TermScope` is one): with `fence`, the write checks the term in its own transaction and is refused
+ * (`FencedWriteRefused`, nothing changed) once another server took the lease (ADR 0028), and the events it
+ * records are written in the term too (refusals of those go to `refused`). Without a fence (the API,
+ * tests) nothing is fenced.
+ */
+export interface LeaderWrite {
+  readonly fence: WriteFence | undefined;
+  refused?(error: FencedWriteRefused): void;
+}
+
+/** A port call made by no leader: nothing is fenced. */
+export const UNFENCED: LeaderWrite = { fence: undefined };
 
 export interface ExceptionActivity {
   type: 'notification' | 'escalation';

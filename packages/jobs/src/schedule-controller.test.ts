@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryEventRecorder } from '@gantry/controllers';
+import { MemoryEventRecorder, StoreEventRecorder, systemClock } from '@gantry/controllers';
+import pino from 'pino';
 import { SYSTEM_PRINCIPAL, type Caller } from '@gantry/identity';
 import { builtinKinds, KindRegistry, type Resource, type ScheduleStatus } from '@gantry/model';
 import { ResourceService } from '@gantry/resources';
@@ -196,5 +197,47 @@ describe('ScheduleController', () => {
     expect(warnings.filter((message) => message.includes('refused'))).toHaveLength(1);
     // Not the holder: its next tick does nothing.
     expect(await x.tick()).toBeUndefined();
+  });
+
+  it('records its events in its term: an event flushed after the lease moved is refused, counted once, not stored (ADR 0028)', async () => {
+    await schedule('every-minute', { cron: '* * * * *' });
+    const refused: string[] = [];
+    const events = new StoreEventRecorder({
+      events: store.events,
+      clock: systemClock(),
+      logger: pino({ level: 'silent' }),
+      flushIntervalMs: 60_000,
+    });
+    const x = new ScheduleController(
+      {
+        resources,
+        jobs: store.jobs,
+        service: jobs.service,
+        leases: store.leases,
+        clock,
+        recorder: events,
+        metrics: { fencedWrites: { inc: ({ controller }) => void refused.push(controller) } },
+      },
+      { ...DEFAULT_SCHEDULE_CONTROLLER_OPTIONS, holder: 'x' },
+    );
+    await x.tick();
+    clock.advance(60_000);
+    const [fired] = (await x.tick())!;
+    expect(fired).toMatchObject({ action: 'Started' });
+    // The event waits for the recorder's flush; meanwhile Y takes the lease.
+    clock.advance(DEFAULT_SCHEDULE_CONTROLLER_OPTIONS.leaseDurationMs + 1);
+    expect(
+      await store.leases.tryAcquire(
+        'controller/schedules',
+        'y',
+        DEFAULT_SCHEDULE_CONTROLLER_OPTIONS.leaseDurationMs,
+        clock.now(),
+      ),
+    ).toBe(true);
+    await events.close();
+    expect(refused).toEqual(['schedules']);
+    expect(events.pending).toBe(0);
+    const stored = await store.events.query({ teams: [TEAM], limit: 10 });
+    expect(stored.items.filter((event) => event.objectKind === 'Schedule')).toEqual([]);
   });
 });

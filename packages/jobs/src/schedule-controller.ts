@@ -1,10 +1,18 @@
-import type { Clock, ControllerMetrics, EventRecorder, LeaseStore, Timer } from '@gantry/controllers';
+import type {
+  Clock,
+  ControllerMetrics,
+  EventRecorder,
+  EventTerm,
+  LeaseStore,
+  Timer,
+} from '@gantry/controllers';
 import { isGantryError, type Resource, type ScheduleSpec, type ScheduleStatus } from '@gantry/model';
 import { SYSTEM_PRINCIPAL, type Caller } from '@gantry/identity';
 import type { ResourceService } from '@gantry/resources';
 import {
   isFencedWriteRefused,
   type JobRepository,
+  type FencedWriteRefused,
   type LeaseRepository,
   type WriteFence,
 } from '@gantry/store';
@@ -45,6 +53,8 @@ export class ScheduleController {
   #stopped = true;
   /** The current term's fence (ADR 0028), read from the lease row when a term starts. */
   #fence: WriteFence | undefined;
+  /** The current term for the events it records: written with its fence, a refusal ends it (ADR 0028). */
+  #term: EventTerm | undefined;
   /** When the last successful acquire or renewal was sent. */
   #renewedAt = Number.NEGATIVE_INFINITY;
   #refusalLogged = false;
@@ -95,6 +105,7 @@ export class ScheduleController {
     // A term ends when the lease was lost, or could have expired since the last renewal (a pause).
     if (!leading || now > this.#renewedAt + this.options.leaseDurationMs) {
       this.#fence = undefined;
+      this.#term = undefined;
       this.#refusalLogged = false;
     }
     if (!leading) return undefined;
@@ -102,10 +113,18 @@ export class ScheduleController {
     if (!this.#fence && this.deps.leases.get) {
       const row = await this.deps.leases.get(this.options.leaseName);
       if (row?.holder !== this.options.holder) return undefined;
-      this.#fence = {
+      const fence: WriteFence = {
         lease: this.options.leaseName,
         holder: this.options.holder,
         transitions: row.transitions,
+      };
+      this.#fence = fence;
+      this.#term = {
+        fence,
+        // An event refused after the tick that recorded it: the term ends unless it has already.
+        refused: (error) => {
+          if (this.#fence === fence) this.#refused(error);
+        },
       };
     }
     const fence = this.#fence;
@@ -123,19 +142,27 @@ export class ScheduleController {
       } while (continueToken);
     } catch (error) {
       if (!isFencedWriteRefused(error)) throw error;
-      // Another server has led since this term began: the term ends here (counted, logged once); the
-      // next tick starts a new one only if the lease is this server's again.
-      this.deps.metrics?.fencedWrites.inc({ controller: 'schedules' });
-      if (!this.#refusalLogged)
-        this.deps.logger?.warn(
-          { err: error },
-          "a write was refused: this term is over; stopping the term's work",
-        );
-      this.#refusalLogged = true;
-      this.#renewedAt = Number.NEGATIVE_INFINITY;
+      this.#refused(error);
       return undefined;
     }
     return outcomes;
+  }
+
+  /**
+   * Another server has led since this term began: the term ends here (counted, logged once); the next
+   * tick starts a new one only if the lease is this server's again.
+   */
+  #refused(error: FencedWriteRefused): void {
+    this.deps.metrics?.fencedWrites.inc({ controller: 'schedules' });
+    if (!this.#refusalLogged)
+      this.deps.logger?.warn(
+        { err: error },
+        "a write was refused: this term is over; stopping the term's work",
+      );
+    this.#refusalLogged = true;
+    this.#renewedAt = Number.NEGATIVE_INFINITY;
+    this.#fence = undefined;
+    this.#term = undefined;
   }
 
   /** `fence`: the term's (ADR 0028), carried by the run it creates and its status write. */
@@ -236,12 +263,15 @@ export class ScheduleController {
   }
 
   #event(schedule: Resource, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    this.deps.recorder.record({
-      type,
-      reason,
-      message,
-      regarding: { kind: 'Schedule', name: schedule.metadata.name, team: schedule.metadata.team ?? '' },
-      actor: 'controller/schedules',
-    });
+    this.deps.recorder.record(
+      {
+        type,
+        reason,
+        message,
+        regarding: { kind: 'Schedule', name: schedule.metadata.name, team: schedule.metadata.team ?? '' },
+        actor: 'controller/schedules',
+      },
+      this.#term,
+    );
   }
 }

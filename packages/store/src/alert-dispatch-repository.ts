@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
+import type { Dialect } from './dialect.ts';
+import { checkFence, type WriteFence } from './fence.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { Database } from './schema.ts';
 
@@ -39,7 +41,22 @@ const list = (text: string): string[] => JSON.parse(text) as string[];
  * with a higher sequence, so a deposed leader finishing a late flush cannot undo its successor's record.
  */
 export class AlertDispatchRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+  ) {}
+
+  /**
+   * Checks each distinct fence of a batch in its transaction (ADR 0028: the dispatcher of a term writes
+   * with the term's fence). A refusal fails the batch; the group commit then writes its items one by one,
+   * so only the refused writes fail.
+   */
+  async #checkFences(tx: Transaction<Database>, items: readonly { fence?: WriteFence }[]): Promise<void> {
+    const fences = new Map<string, WriteFence>();
+    for (const { fence } of items)
+      if (fence) fences.set(`${fence.lease}\u0000${fence.holder}\u0000${fence.transitions}`, fence);
+    for (const fence of fences.values()) await checkFence(tx, this.dialect, fence);
+  }
 
   async list(team: string): Promise<AlertNotificationLogRow[]> {
     const rows = await this.db
@@ -62,21 +79,27 @@ export class AlertDispatchRepository {
     }));
   }
 
-  /** Writes an entry; entries recorded together (a burst of group flushes) share one transaction. */
-  record(entry: AlertNotificationLogRow): Promise<void> {
-    return this.#records.submit(entry);
+  /**
+   * Writes an entry; entries recorded together (a burst of group flushes) share one transaction. With
+   * `fence` only while that term is current (`FencedWriteRefused` otherwise, nothing written).
+   */
+  record(entry: AlertNotificationLogRow, fence?: WriteFence): Promise<void> {
+    return this.#records.submit({ entry, ...(fence ? { fence } : {}) });
   }
 
-  readonly #records = new GroupCommit<AlertNotificationLogRow, void>(async (entries) => {
-    // One lock order on PostgreSQL, whatever order the flushes came in.
-    const sorted = entries
-      .map((entry) => ({ entry, key: keyOf(entry.team, entry.groupKey, entry.receiver) }))
-      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    await this.db.transaction().execute(async (tx) => {
-      for (const { entry, key } of sorted) await this.#upsert(tx, entry, key);
-    });
-    return entries.map(() => undefined);
-  });
+  readonly #records = new GroupCommit<{ entry: AlertNotificationLogRow; fence?: WriteFence }, void>(
+    async (items) => {
+      // One lock order on PostgreSQL, whatever order the flushes came in.
+      const sorted = items
+        .map(({ entry }) => ({ entry, key: keyOf(entry.team, entry.groupKey, entry.receiver) }))
+        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      await this.db.transaction().execute(async (tx) => {
+        await this.#checkFences(tx, items);
+        for (const { entry, key } of sorted) await this.#upsert(tx, entry, key);
+      });
+      return items.map(() => undefined);
+    },
+  );
 
   async #upsert(db: Kysely<Database>, entry: AlertNotificationLogRow, key: string): Promise<void> {
     const values = {
@@ -134,14 +157,15 @@ export class AlertDispatchRepository {
     }));
   }
 
-  /** Creates or replaces a flap history; those saved together share one transaction. */
-  saveFlap(record: AlertFlapRow): Promise<void> {
-    return this.#flaps.submit(record);
+  /** Creates or replaces a flap history; those saved together share one transaction. `fence`: as `record`. */
+  saveFlap(record: AlertFlapRow, fence?: WriteFence): Promise<void> {
+    return this.#flaps.submit({ record, ...(fence ? { fence } : {}) });
   }
 
-  readonly #flaps = new GroupCommit<AlertFlapRow, void>(async (records) => {
+  readonly #flaps = new GroupCommit<{ record: AlertFlapRow; fence?: WriteFence }, void>(async (items) => {
     await this.db.transaction().execute(async (tx) => {
-      for (const record of records) {
+      await this.#checkFences(tx, items);
+      for (const { record } of items) {
         const values = {
           team: record.team,
           fingerprint: record.fingerprint,
@@ -164,7 +188,7 @@ export class AlertDispatchRepository {
           .execute();
       }
     });
-    return records.map(() => undefined);
+    return items.map(() => undefined);
   });
 
   /** Forgets flap histories last changed before `before` (ms); answers how many. */

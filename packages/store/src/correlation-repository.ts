@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import type { Dialect } from './dialect.ts';
+import { checkFence, type WriteFence } from './fence.ts';
 import type { Database } from './schema.ts';
 
 /** An open correlation group: `data` is the health center's record of it (JSON), opaque here. */
@@ -56,7 +58,23 @@ const CHUNK = 200;
  * so a deposed leader's late write cannot take a step twice.
  */
 export class CorrelationRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+  ) {}
+
+  /**
+   * Runs `write`; with `fence` (the holder of `health-correlation` writing because it leads, ADR 0028) in
+   * one transaction that first checks the term (one primary-key read of the lease row), so that a write of
+   * a term that is over is refused (`FencedWriteRefused`) and changes nothing.
+   */
+  async #fenced<T>(fence: WriteFence | undefined, write: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    if (!fence) return write(this.db);
+    return this.db.transaction().execute(async (tx) => {
+      await checkFence(tx, this.dialect, fence);
+      return write(tx);
+    });
+  }
 
   async loadGroups(): Promise<CorrelationGroupRow[]> {
     const rows = await this.db
@@ -82,10 +100,11 @@ export class CorrelationRepository {
     }));
   }
 
-  /** Writes a round's changes in one transaction. */
-  async apply(changes: CorrelationChanges, now: number): Promise<void> {
+  /** Writes a round's changes in one transaction (checking `fence` first when given). */
+  async apply(changes: CorrelationChanges, now: number, fence?: WriteFence): Promise<void> {
     if (changes.groups.length === 0 && changes.members.length === 0) return;
     await this.db.transaction().execute(async (tx) => {
+      if (fence) await checkFence(tx, this.dialect, fence);
       const goneGroups = changes.groups.filter((g) => !g.row).map((g) => groupId(g.team, g.key));
       for (let i = 0; i < goneGroups.length; i += CHUNK)
         await tx
@@ -148,27 +167,29 @@ export class CorrelationRepository {
    * Starts an escalation episode: inserts the row, or replaces one of an earlier episode. Answers the row
    * as it now is (another server's start of the same episode wins; nothing is started twice).
    */
-  async startEscalation(row: EscalationRow): Promise<EscalationRow> {
+  async startEscalation(row: EscalationRow, fence?: WriteFence): Promise<EscalationRow> {
     const values = escalationToRow(row);
-    await this.db
-      .insertInto('health_escalations')
-      .values(values)
-      .onConflict((oc) =>
-        oc
-          .columns(['team', 'exception_id'])
-          .doUpdateSet((eb) => ({
-            policy: eb.ref('excluded.policy'),
-            episode: eb.ref('excluded.episode'),
-            episode_started_at: eb.ref('excluded.episode_started_at'),
-            step: eb.ref('excluded.step'),
-            round: eb.ref('excluded.round'),
-            state: eb.ref('excluded.state'),
-            due_at: eb.ref('excluded.due_at'),
-            updated_at: eb.ref('excluded.updated_at'),
-          }))
-          .where('health_escalations.episode', '<', row.episode),
-      )
-      .execute();
+    await this.#fenced(fence, (db) =>
+      db
+        .insertInto('health_escalations')
+        .values(values)
+        .onConflict((oc) =>
+          oc
+            .columns(['team', 'exception_id'])
+            .doUpdateSet((eb) => ({
+              policy: eb.ref('excluded.policy'),
+              episode: eb.ref('excluded.episode'),
+              episode_started_at: eb.ref('excluded.episode_started_at'),
+              step: eb.ref('excluded.step'),
+              round: eb.ref('excluded.round'),
+              state: eb.ref('excluded.state'),
+              due_at: eb.ref('excluded.due_at'),
+              updated_at: eb.ref('excluded.updated_at'),
+            }))
+            .where('health_escalations.episode', '<', row.episode),
+        )
+        .execute(),
+    );
     return (await this.getEscalation(row.team, row.exceptionId))!;
   }
 
@@ -205,30 +226,41 @@ export class CorrelationRepository {
     from: EscalationPosition,
     to: Pick<EscalationRow, 'step' | 'round' | 'state' | 'dueAt'>,
     now: number,
+    fence?: WriteFence,
   ): Promise<boolean> {
-    const result = await this.db
-      .updateTable('health_escalations')
-      .set({ step: to.step, round: to.round, state: to.state, due_at: to.dueAt, updated_at: now })
-      .where('team', '=', team)
-      .where('exception_id', '=', exceptionId)
-      .where('episode', '=', from.episode)
-      .where('step', '=', from.step)
-      .where('round', '=', from.round)
-      .where('state', '=', 'active')
-      .executeTakeFirst();
+    const result = await this.#fenced(fence, (db) =>
+      db
+        .updateTable('health_escalations')
+        .set({ step: to.step, round: to.round, state: to.state, due_at: to.dueAt, updated_at: now })
+        .where('team', '=', team)
+        .where('exception_id', '=', exceptionId)
+        .where('episode', '=', from.episode)
+        .where('step', '=', from.step)
+        .where('round', '=', from.round)
+        .where('state', '=', 'active')
+        .executeTakeFirst(),
+    );
     return Number(result.numUpdatedRows) === 1;
   }
 
   /** Stops an episode's escalation (acknowledged, resolved): answers whether this call stopped it. */
-  async stopEscalation(team: string, exceptionId: string, episode: number, now: number): Promise<boolean> {
-    const result = await this.db
-      .updateTable('health_escalations')
-      .set({ state: 'stopped', due_at: null, updated_at: now })
-      .where('team', '=', team)
-      .where('exception_id', '=', exceptionId)
-      .where('episode', '=', episode)
-      .where('state', '!=', 'stopped')
-      .executeTakeFirst();
+  async stopEscalation(
+    team: string,
+    exceptionId: string,
+    episode: number,
+    now: number,
+    fence?: WriteFence,
+  ): Promise<boolean> {
+    const result = await this.#fenced(fence, (db) =>
+      db
+        .updateTable('health_escalations')
+        .set({ state: 'stopped', due_at: null, updated_at: now })
+        .where('team', '=', team)
+        .where('exception_id', '=', exceptionId)
+        .where('episode', '=', episode)
+        .where('state', '!=', 'stopped')
+        .executeTakeFirst(),
+    );
     return Number(result.numUpdatedRows) === 1;
   }
 

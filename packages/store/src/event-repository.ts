@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { EventRecord, EventSource } from '@gantry/model';
+import type { Dialect } from './dialect.ts';
+import { checkFence, type WriteFence } from './fence.ts';
 import type { Database, EventTable } from './schema.ts';
 
 /** A Kubernetes Event as observed: the source's own id identifies it, its count is absolute. */
@@ -54,14 +56,22 @@ export function gantryEventKey(
 
 /** Event records: objective facts at a point in time, newest first. */
 export class EventRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+  ) {}
 
-  /** Inserts new records and updates repeats of known ones (same source and external id). */
-  async upsert(records: readonly ObservedEvent[]): Promise<void> {
+  /**
+   * Inserts new records and updates repeats of known ones (same source and external id). With `fence` (the
+   * cluster watches of the holder of `controller/cluster`) the lease is checked first in the same
+   * transaction and a write of a term that is over is refused (ADR 0028).
+   */
+  async upsert(records: readonly ObservedEvent[], fence?: WriteFence): Promise<void> {
     if (records.length === 0) return;
     const unique = new Map(records.map((record) => [`${record.source}\u0000${record.externalId}`, record]));
     const all = [...unique.values()];
     await this.db.transaction().execute(async (tx) => {
+      if (fence) await checkFence(tx, this.dialect, fence);
       for (let i = 0; i < all.length; i += CHUNK) {
         await tx
           .insertInto('events')
@@ -82,9 +92,11 @@ export class EventRepository {
 
   /**
    * Records Gantry's own events, folding repeats: a record with the same key as a stored one adds its
-   * count to it and moves its lastSeen (and actor) forward; the first occurrence's firstSeen stays.
+   * count to it and moves its lastSeen (and actor) forward; the first occurrence's firstSeen stays. With
+   * `fence` (events a leader records about what it did in its term) the lease is checked first in the same
+   * transaction, and the whole batch is refused (`FencedWriteRefused`) when the term is over (ADR 0028).
    */
-  async fold(events: readonly GantryEventRow[]): Promise<void> {
+  async fold(events: readonly GantryEventRow[], fence?: WriteFence): Promise<void> {
     if (events.length === 0) return;
     const byKey = new Map<string, GantryEventRow>();
     for (const event of events) {
@@ -104,6 +116,7 @@ export class EventRepository {
     }
     const rows = [...byKey].map(([key, event]) => toRow({ ...event, source: 'gantry' }, key));
     await this.db.transaction().execute(async (tx) => {
+      if (fence) await checkFence(tx, this.dialect, fence);
       for (let i = 0; i < rows.length; i += CHUNK) {
         await tx
           .insertInto('events')

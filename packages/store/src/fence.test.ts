@@ -138,4 +138,59 @@ describe('fenced writes (SQLite)', () => {
     ).rejects.toMatchObject({ current: undefined });
     expect(await store.resources.get(key('w'))).toBeUndefined();
   });
+
+  it('refuses inventory and event writes of an ended term, changing nothing (ADR 0028)', async () => {
+    expect(await store.leases.tryAcquire(LEASE, 'x', 1000, 0)).toBe(true);
+    const x = await termOf('x');
+    const item = (name: string) => ({
+      cluster: 't/east',
+      kind: 'Node',
+      namespace: '',
+      name,
+      uid: name,
+      data: { ready: true },
+    });
+    const event = (reason: string) => ({
+      team: 't',
+      cluster: '',
+      namespace: '',
+      objectKind: 'Application',
+      objectName: 'hello',
+      type: 'Normal' as const,
+      reason,
+      message: reason,
+      actor: 'controller/application',
+      count: 1,
+      firstSeen: '2026-01-01T00:00:00.000Z',
+      lastSeen: '2026-01-01T00:00:00.000Z',
+    });
+    const now = '2026-01-01T00:00:00.000Z';
+    await store.inventory.replaceKind('t/east', 'Node', [item('n1')], now, x);
+    await store.inventory.apply([{ op: 'upsert', item: item('n2') }], now, x);
+    await store.events.fold([event('Applied')], x);
+
+    expect(await store.leases.tryAcquire(LEASE, 'y', 1000, 5000)).toBe(true);
+    await expect(store.inventory.apply([{ op: 'upsert', item: item('n3') }], now, x)).rejects.toBeInstanceOf(
+      FencedWriteRefused,
+    );
+    await expect(store.inventory.replaceKind('t/east', 'Node', [], now, x)).rejects.toBeInstanceOf(
+      FencedWriteRefused,
+    );
+    await expect(store.inventory.deleteCluster('t/east', x)).rejects.toBeInstanceOf(FencedWriteRefused);
+    await expect(store.events.fold([event('Applied'), event('Late')], x)).rejects.toBeInstanceOf(
+      FencedWriteRefused,
+    );
+    await expect(
+      store.events.upsert([{ ...event('Seen'), source: 'kubernetes', externalId: 'e1' }], x),
+    ).rejects.toBeInstanceOf(FencedWriteRefused);
+
+    const nodes = await store.inventory.list({ kind: 'Node', limit: 10 });
+    expect(nodes.items.map((n) => n.name)).toEqual(['n1', 'n2']);
+    const events = await store.events.query({ limit: 10 });
+    expect(events.items.map((e) => [e.reason, e.count])).toEqual([['Applied', 1]]);
+
+    // The new term writes.
+    await store.inventory.deleteCluster('t/east', await termOf('y'));
+    expect((await store.inventory.list({ kind: 'Node', limit: 10 })).items).toEqual([]);
+  });
 });

@@ -1,4 +1,6 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
+import type { Dialect } from './dialect.ts';
+import { checkFence, type WriteFence } from './fence.ts';
 import type { Database } from './schema.ts';
 
 export interface InventoryItem<Data = unknown> {
@@ -27,12 +29,28 @@ export type InventoryChange =
 
 const CHUNK = 200;
 
-/** What Gantry last saw in each cluster: upserted in batches by the watchers, read by the API. */
+/**
+ * What Gantry last saw in each cluster: upserted in batches by the watchers, read by the API. The watchers
+ * run on the holder of `controller/cluster`, so their writes take the term's `fence` (ADR 0028): checked in
+ * the write's own transaction, a write of a term that is over is refused (`FencedWriteRefused`) and changes
+ * nothing.
+ */
 export class InventoryRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+  ) {}
+
+  /** A write transaction that first checks `fence` (one primary-key read of the lease row) when given. */
+  #write(fence: WriteFence | undefined, work: (tx: Transaction<Database>) => Promise<void>): Promise<void> {
+    return this.db.transaction().execute(async (tx) => {
+      if (fence) await checkFence(tx, this.dialect, fence);
+      await work(tx);
+    });
+  }
 
   /** Applies a batch of changes in one transaction (later changes to one object win). */
-  async apply(changes: readonly InventoryChange[], now: string): Promise<void> {
+  async apply(changes: readonly InventoryChange[], now: string, fence?: WriteFence): Promise<void> {
     if (changes.length === 0) return;
     const latest = new Map<string, InventoryChange>();
     for (const change of changes) {
@@ -44,7 +62,7 @@ export class InventoryRepository {
     }
     const upserts = [...latest.values()].flatMap((change) => (change.op === 'upsert' ? [change.item] : []));
     const deletes = [...latest.values()].flatMap((change) => (change.op === 'delete' ? [change] : []));
-    await this.db.transaction().execute(async (tx) => {
+    await this.#write(fence, async (tx) => {
       for (let i = 0; i < upserts.length; i += CHUNK) {
         const rows = upserts.slice(i, i + CHUNK).map((item) => ({
           cluster: item.cluster,
@@ -85,8 +103,9 @@ export class InventoryRepository {
     kind: string,
     items: readonly Omit<InventoryItem, 'updatedAt'>[],
     now: string,
+    fence?: WriteFence,
   ): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
+    await this.#write(fence, async (tx) => {
       await tx.deleteFrom('inventory').where('cluster', '=', cluster).where('kind', '=', kind).execute();
       for (let i = 0; i < items.length; i += CHUNK) {
         const rows = items
@@ -97,8 +116,14 @@ export class InventoryRepository {
     });
   }
 
-  async deleteCluster(cluster: string): Promise<void> {
-    await this.db.deleteFrom('inventory').where('cluster', '=', cluster).execute();
+  async deleteCluster(cluster: string, fence?: WriteFence): Promise<void> {
+    if (!fence) {
+      await this.db.deleteFrom('inventory').where('cluster', '=', cluster).execute();
+      return;
+    }
+    await this.#write(fence, async (tx) => {
+      await tx.deleteFrom('inventory').where('cluster', '=', cluster).execute();
+    });
   }
 
   async list<Data = unknown>(

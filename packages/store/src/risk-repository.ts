@@ -404,6 +404,7 @@ export class RiskRepository {
     state: Exclude<InspectionRunState, 'running'>,
     finishedAt: string,
     results: readonly InspectionCheckResult[],
+    fence?: WriteFence,
   ): Promise<void> {
     const counts = {
       checks: results.length,
@@ -414,6 +415,8 @@ export class RiskRepository {
       findings: results.reduce((sum, r) => sum + r.findings.length, 0),
     };
     await this.db.transaction().execute(async (tx) => {
+      // A scheduled run's finish is written in the scheduler's term only (ADR 0028).
+      if (fence) await checkFence(tx, this.dialect, fence);
       for (let i = 0; i < results.length; i += CHUNK) {
         await tx
           .insertInto('inspection_run_results')
@@ -446,14 +449,22 @@ export class RiskRepository {
    * Scheduled runs still `running` that started before `before`: their server died mid-run. They end as
    * failed (no results), and their slot stays claimed: a slot is never run twice.
    */
-  async failInterrupted(before: string, finishedAt: string): Promise<number> {
-    const result = await this.db
-      .updateTable('inspection_runs')
-      .set({ state: 'failed', finished_at: finishedAt })
-      .where('state', '=', 'running')
-      .where('trigger', '=', 'schedule')
-      .where('started_at', '<', before)
-      .executeTakeFirst();
+  async failInterrupted(before: string, finishedAt: string, fence?: WriteFence): Promise<number> {
+    const update = (db: Kysely<Database>) =>
+      db
+        .updateTable('inspection_runs')
+        .set({ state: 'failed', finished_at: finishedAt })
+        .where('state', '=', 'running')
+        .where('trigger', '=', 'schedule')
+        .where('started_at', '<', before)
+        .executeTakeFirst();
+    // With `fence` (a scheduler's new term, ADR 0028): only while that term is current.
+    const result = fence
+      ? await this.db.transaction().execute(async (tx) => {
+          await checkFence(tx, this.dialect, fence);
+          return update(tx);
+        })
+      : await update(this.db);
     return Number(result.numUpdatedRows);
   }
 

@@ -87,8 +87,8 @@ export class Store {
     this.audit = new AuditRepository(db);
     this.secrets = new SecretRepository(db);
     this.leases = new LeaseRepository(db);
-    this.inventory = new InventoryRepository(db);
-    this.events = new EventRepository(db);
+    this.inventory = new InventoryRepository(db, connection.dialect);
+    this.events = new EventRepository(db, connection.dialect);
     this.applied = new AppliedObjectRepository(db, connection.dialect);
     this.loginThrottle = new LoginThrottleRepository(db);
     this.alerts = new AlertRepository(
@@ -96,13 +96,13 @@ export class Store {
       connection.dialect === 'postgres' ? ALERT_CHANNEL : undefined,
       connection.sqlite,
     );
-    this.alertDispatch = new AlertDispatchRepository(db);
+    this.alertDispatch = new AlertDispatchRepository(db, connection.dialect);
     this.alertRuleState = new AlertRuleStateRepository(db, connection.dialect);
     this.notifications = new NotificationRepository(db, connection.dialect);
     this.jobs = new JobRepository(db, connection.dialect);
     this.hosts = new HostRepository(db);
     this.exceptions = new ExceptionRepository(db, connection.dialect);
-    this.correlation = new CorrelationRepository(db);
+    this.correlation = new CorrelationRepository(db, connection.dialect);
     this.risks = new RiskRepository(db, connection.dialect);
     this.healthStats = new HealthStatsRepository(db, connection.dialect);
     this.healthStream = new HealthStreamRepository(db);

@@ -7,7 +7,7 @@ import { ManualClock } from '../dispatch/fake-clock.ts';
 import { MemoryNotificationLog } from '../dispatch/notification-log.ts';
 import type { AlertChange } from '../ingest/alert-changes.ts';
 import type { GroupNotification } from '../dispatch/types.ts';
-import { AlertDispatchRunner, termNotificationSink } from './dispatch-runner.ts';
+import { AlertDispatchRunner, termDispatchState, termNotificationSink } from './dispatch-runner.ts';
 
 const T0 = Date.parse('2026-12-03T08:00:00Z');
 const routing: AlertRoutingSpec = {
@@ -186,6 +186,73 @@ describe('termNotificationSink', () => {
       expect(refused).toHaveLength(1);
       const rows = await store.notifications.query({ team: 'ops', limit: 10 });
       expect(rows.items.map((row) => row.dedupKey)).toEqual(['n1']);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('termDispatchState', () => {
+  it('writes the log and flap histories with the term’s fence; a write held while the lease moved is refused and ends the term (ADR 0028)', async () => {
+    const store = await Store.open({ url: ':memory:' });
+    try {
+      const LEASE = 'alert-dispatch';
+      expect(await store.leases.tryAcquire(LEASE, 'x', 1000, T0)).toBe(true);
+      const fence = { lease: LEASE, holder: 'x', transitions: (await store.leases.get(LEASE))!.transitions };
+      const refused: unknown[] = [];
+      const term = new TermScope({ fence, onRefused: (error) => void refused.push(error) });
+      // The dispatcher is held just before its write reaches the store.
+      let hold: Promise<void> | undefined = undefined;
+      let held = 0;
+      const repo = store.alertDispatch;
+      const state = termDispatchState(term, {
+        list: (team) => repo.list(team),
+        record: async (entry, f) => {
+          if (hold) {
+            held += 1;
+            await hold;
+          }
+          return repo.record(entry, f);
+        },
+        purge: (now) => repo.purge(now),
+        listFlaps: (team) => repo.listFlaps(team),
+        saveFlap: (record, f) => repo.saveFlap(record, f),
+        purgeFlaps: (before) => repo.purgeFlaps(before),
+      });
+      const entry = (sequence: number) => ({
+        team: 'ops',
+        groupKey: 'g',
+        receiver: 'hook',
+        sequence,
+        firing: ['f1'],
+        resolved: [],
+        flapping: [],
+        owed: [],
+        sentAt: T0,
+        expiresAt: T0 + 60_000,
+      });
+      await state.record(entry(1));
+      let resume!: () => void;
+      hold = new Promise<void>((resolve) => (resume = resolve));
+      const late = state.record(entry(2));
+      for (let i = 0; i < 100 && held === 0; i++) await Promise.resolve();
+      expect(held).toBe(1);
+      expect(await store.leases.tryAcquire(LEASE, 'y', 1000, T0 + 2000)).toBe(true);
+      resume();
+      await expect(late).rejects.toBeInstanceOf(FencedWriteRefused);
+      await expect(
+        state.saveFlap({
+          team: 'ops',
+          fingerprint: 'f1',
+          status: 'firing',
+          changes: [T0],
+          flapping: false,
+          updatedAt: T0,
+        }),
+      ).rejects.toBeInstanceOf(FencedWriteRefused);
+      expect(refused).toHaveLength(2);
+      expect((await repo.list('ops')).map((row) => row.sequence)).toEqual([1]);
+      expect(await repo.listFlaps('ops')).toEqual([]);
     } finally {
       await store.close();
     }

@@ -15,6 +15,8 @@ import {
   type WriteFence,
 } from '@gantry/store';
 import type { AlertDispatcher } from '../dispatch/dispatcher.ts';
+import type { FlapRecord, FlapStateStore } from '../dispatch/flapping.ts';
+import type { NotificationLog, NotificationLogEntry } from '../dispatch/notification-log.ts';
 import type {
   DispatchAlert,
   DispatchSilence,
@@ -68,6 +70,43 @@ export function termNotificationSink(
         throw error;
       }
     },
+  };
+}
+
+/** The dispatcher's durable state as the store keeps it (`AlertDispatchRepository`): writes take a fence. */
+export interface FencedDispatchState {
+  list(team: string): Promise<NotificationLogEntry[]>;
+  record(entry: NotificationLogEntry, fence?: WriteFence): Promise<void>;
+  purge(now: number): Promise<number>;
+  listFlaps(team: string): Promise<FlapRecord[]>;
+  saveFlap(record: FlapRecord, fence?: WriteFence): Promise<void>;
+  purgeFlaps(before: number): Promise<number>;
+}
+
+/**
+ * The notification log and flap histories of one term's dispatcher (ADR 0028): its entries and histories
+ * are written with the term's fence, so a deposed dispatcher finishing a late flush writes neither; a
+ * refusal is handed to `term.refused` and fails the write (the dispatcher logs its failed work).
+ */
+export function termDispatchState(
+  term: TermScope | undefined,
+  state: FencedDispatchState,
+): NotificationLog & FlapStateStore {
+  const fenced = async (write: Promise<void>): Promise<void> => {
+    try {
+      await write;
+    } catch (error) {
+      if (isFencedWriteRefused(error)) term?.refused(error);
+      throw error;
+    }
+  };
+  return {
+    list: (team) => state.list(team),
+    record: (entry) => fenced(state.record(entry, term?.fence)),
+    purge: (now) => state.purge(now),
+    listFlaps: (team) => state.listFlaps(team),
+    saveFlap: (record) => fenced(state.saveFlap(record, term?.fence)),
+    purgeFlaps: (before) => state.purgeFlaps(before),
   };
 }
 

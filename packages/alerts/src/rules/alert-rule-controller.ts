@@ -6,6 +6,7 @@ import {
   type Controller,
   type ConditionUpdate,
   type EventRecorder,
+  type EventTerm,
   type ObjectKey,
   type ReconcileContext,
   type ReconcileResult,
@@ -219,6 +220,7 @@ export function createAlertRuleController(
     now: number,
     signal: AbortSignal,
     fence: WriteFence | undefined,
+    term: EventTerm,
   ): Promise<void> {
     const generation = object.metadata.generation;
     const previous = findCondition(object.status?.conditions, AlertRuleCondition.Evaluating);
@@ -233,7 +235,7 @@ export function createAlertRuleController(
       object.status?.alerts?.firing !== evaluation.counts.firing;
     if (!moved && !countsMoved && object.status?.observedGeneration === generation) return;
     if (signal.aborted) return; // the lease is lost: the next leader reports
-    if (moved) recordTransition(key, previous, next);
+    if (moved) recordTransition(key, previous, next, term);
     const conditions: Condition[] = setCondition(object.status?.conditions, next, now);
     try {
       await deps.resources.replaceStatus(
@@ -256,18 +258,29 @@ export function createAlertRuleController(
     }
   }
 
-  function recordTransition(key: ObjectKey, previous: Condition | undefined, next: ConditionUpdate): void {
+  function recordTransition(
+    key: ObjectKey,
+    previous: Condition | undefined,
+    next: ConditionUpdate,
+    term: EventTerm,
+  ): void {
     const regarding = { kind, name: key.name, team: key.team };
     if (next.status === ConditionStatus.False) {
-      deps.recorder.record({ type: 'Warning', reason: next.reason, message: next.message, regarding, actor });
+      deps.recorder.record(
+        { type: 'Warning', reason: next.reason, message: next.message, regarding, actor },
+        term,
+      );
     } else if (previous && previous.status === ConditionStatus.False) {
-      deps.recorder.record({
-        type: 'Normal',
-        reason: AlertRuleEventReason.EvaluationRecovered,
-        message: `evaluating again after ${previous.reason}: ${next.message}`,
-        regarding,
-        actor,
-      });
+      deps.recorder.record(
+        {
+          type: 'Normal',
+          reason: AlertRuleEventReason.EvaluationRecovered,
+          message: `evaluating again after ${previous.reason}: ${next.message}`,
+          regarding,
+          actor,
+        },
+        term,
+      );
     }
   }
 
@@ -306,7 +319,7 @@ export function createAlertRuleController(
           condition: { status: ConditionStatus.False, reason: AlertRuleReason.InvalidRule, message },
           counts: countPhases(entry.series),
         };
-        await report(key, object, evaluation, now, ctx.signal, ctx.term.fence);
+        await report(key, object, evaluation, now, ctx.signal, ctx.term.fence, ctx.term);
         return {};
       }
       const rule = entry.compiled.rule;
@@ -316,7 +329,7 @@ export function createAlertRuleController(
       entry.lastEvaluatedAt = now;
       const evaluation = await evaluate(key, rule, entry, now, ctx.signal, ctx.term);
       ctx.logger.debug({ reason: evaluation.condition.reason, ...evaluation.counts }, 'alert rule evaluated');
-      await report(key, object, evaluation, now, ctx.signal, ctx.term.fence);
+      await report(key, object, evaluation, now, ctx.signal, ctx.term.fence, ctx.term);
       return { requeueAfterMs: rule.intervalMs };
     },
   };

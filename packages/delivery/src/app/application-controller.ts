@@ -1,5 +1,6 @@
 import {
   setCondition,
+  termEventRecorder,
   type ConditionUpdate,
   type Controller,
   type EventRecorder,
@@ -105,7 +106,9 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
     readonly records: AppliedRecords;
     readonly sessions: ClusterSessions;
     /** What Gantry applied and owns, to tell others' edits from defaults (change detection, ADR 0031). */
-    readonly drift = new DriftDetector({ events: deps.events });
+    readonly drift: DriftDetector;
+    /** The recorder of the term: its events carry the fence, refused once the term is over (ADR 0028). */
+    readonly events: EventRecorder;
     /** The last hold of a new revision by the fleet gate, per application, so that it is recorded once. */
     readonly deployWaits = new Map<string, string>();
     /** The last wait a restore was told, per application, so that it is recorded once. */
@@ -113,6 +116,8 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
     enqueue: ((key: ObjectKey) => void) | undefined;
 
     constructor(readonly scope: TermScope) {
+      this.events = termEventRecorder(deps.events, scope);
+      this.drift = new DriftDetector({ events: this.events });
       this.records = termRecords(deps.records, scope.fence);
       this.sessions = new ClusterSessions(
         deps.clients,
@@ -140,7 +145,7 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
 
   /** The application is gone: delete what it applied, then its revisions. */
   async function cleanUp(term: ApplicationTerm, key: ObjectKey): Promise<ReconcileResult> {
-    const events = new ApplicationEvents(deps.events, key.team, key.name);
+    const events = new ApplicationEvents(term.events, key.team, key.name);
     const records = await deps.records.list(key.team, key.name);
     if (records.length > 0) await term.scope.confirm();
     const removal = await removeEverywhere(
@@ -186,7 +191,7 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
   ): Promise<ReconcileResult> {
     const now = ctx.now();
     const generation = app.metadata.generation;
-    const events = new ApplicationEvents(deps.events, team, name);
+    const events = new ApplicationEvents(term.events, team, name);
     let conditions: Condition[] = app.status?.conditions ?? [];
     const set = (update: Omit<ConditionUpdate, 'observedGeneration'>) =>
       (conditions = setCondition(conditions, { ...update, observedGeneration: generation }, now));
@@ -311,7 +316,7 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
     const message = `revision ${number} waits${until}: ${verdict.message}`;
     if (term.deployWaits.get(appKey) !== message) {
       term.deployWaits.set(appKey, message);
-      new ApplicationEvents(deps.events, team, name).normal(ApplicationEventReason.DeployWaiting, message);
+      new ApplicationEvents(term.events, team, name).normal(ApplicationEventReason.DeployWaiting, message);
     }
     return {
       condition: {
@@ -347,7 +352,7 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
     const appKey = `${team}/${name}`;
     if (term.restoreWaits.get(appKey) !== verdict.message) {
       term.restoreWaits.set(appKey, verdict.message);
-      new ApplicationEvents(deps.events, team, name).normal(
+      new ApplicationEvents(term.events, team, name).normal(
         ApplicationEventReason.DriftRestoreWaiting,
         `restoring ${pending.length} drifted object(s) waits: ${verdict.message}`,
       );

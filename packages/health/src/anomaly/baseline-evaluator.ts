@@ -431,21 +431,21 @@ export class BaselineEvaluator {
   ): void {
     const regarding = { kind: 'Baseline', name, team };
     if (next.status === ConditionStatus.False) {
-      this.#deps.recorder.record({
-        type: 'Warning',
-        reason: next.reason,
-        message: next.message,
-        regarding,
-        actor: ACTOR,
-      });
+      this.#deps.recorder.record(
+        { type: 'Warning', reason: next.reason, message: next.message, regarding, actor: ACTOR },
+        this.#scope,
+      );
     } else if (previous?.status === ConditionStatus.False) {
-      this.#deps.recorder.record({
-        type: 'Normal',
-        reason: BaselineEventReason.EvaluationRecovered,
-        message: `evaluating again after ${previous.reason}: ${next.message}`,
-        regarding,
-        actor: ACTOR,
-      });
+      this.#deps.recorder.record(
+        {
+          type: 'Normal',
+          reason: BaselineEventReason.EvaluationRecovered,
+          message: `evaluating again after ${previous.reason}: ${next.message}`,
+          regarding,
+          actor: ACTOR,
+        },
+        this.#scope,
+      );
     }
   }
 }

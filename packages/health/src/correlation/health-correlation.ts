@@ -1,7 +1,7 @@
 import { watchAlertChanges } from '@gantry/alerts';
 import type { Clock, EventRecorder, TermScope } from '@gantry/controllers';
 import type { CelEngine } from '@gantry/delivery';
-import { isFencedWriteRefused, type Store, type StoredChange } from '@gantry/store';
+import type { Store, StoredChange } from '@gantry/store';
 import { createEscalator, type Escalator, type NotificationEnqueuer } from '../escalation/escalator.ts';
 import { escalationPolicySource } from '../escalation/policy-source.ts';
 import type { ExceptionPort, ExceptionReader } from '../ports.ts';
@@ -39,7 +39,8 @@ export interface HealthCorrelation {
   escalator: Escalator;
   /**
    * Run from the `health-correlation` lease's `onStartedLeading`; `term` (from `termElector`, ADR 0028):
-   * the escalation notifications of the term carry its fence, and a refusal ends it (`term.refused`).
+   * every write of the term — exceptions, correlation state, escalation state and timeline entries,
+   * notifications, events — carries its fence, and a refusal ends it (`term.refused`).
    */
   start(term?: TermScope): Promise<void>;
   /** Run from its `onStoppedLeading`. */
@@ -55,24 +56,11 @@ export function createHealthCorrelation(
   deps: HealthCorrelationDeps,
   options: HealthCorrelationOptions,
 ): HealthCorrelation {
-  // The term being led: set by start, for the fence of the escalation notifications.
-  let term: TermScope | undefined;
-  const notifications: NotificationEnqueuer = {
-    enqueue: async (input) => {
-      const current = term;
-      try {
-        return await deps.notifications.enqueue(input, { fence: current?.fence });
-      } catch (error) {
-        if (isFencedWriteRefused(error)) current?.refused(error);
-        throw error;
-      }
-    },
-  };
   const escalator = createEscalator(
     {
       reader: deps.reader,
       port: deps.port,
-      notifications,
+      notifications: deps.notifications,
       state: deps.store.correlation,
       policies: escalationPolicySource(deps.store.resources),
       clock: deps.clock,
@@ -104,9 +92,8 @@ export function createHealthCorrelation(
     runner,
     escalator,
     async start(scope) {
-      term = scope;
-      await escalator.start();
-      await runner.start();
+      await escalator.start(scope);
+      await runner.start(scope);
     },
     async stop() {
       await runner.stop();

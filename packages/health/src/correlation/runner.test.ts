@@ -1,9 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '@gantry/alerts';
+import { MemoryEventRecorder } from '@gantry/controllers';
 import { createCelEngine } from '@gantry/delivery';
 import type { CorrelationRuleSpec } from '@gantry/model';
-import { Store, type AlertWrite, type StoredChange } from '@gantry/store';
-import type { CorrelationGroup } from '../ports.ts';
+import { FencedWriteRefused, Store, type AlertWrite, type StoredChange } from '@gantry/store';
+import { ExceptionService } from '../exceptions/exception-service.ts';
+import { MemoryPolicySource } from '../exceptions/testing.ts';
+import type { CorrelationGroup, ExceptionPort } from '../ports.ts';
 import { MemoryExceptions } from './memory-exceptions.ts';
 import { createCorrelationRunner, type CorrelationRunner } from './runner.ts';
 import { inventoryTopology } from './topology-source.ts';
@@ -26,10 +29,10 @@ describe('correlation runner', () => {
   let tableReads = 0;
 
   /** `handOver`: wake-ups bring the rows this process wrote; otherwise none (as another server's NOTIFY). */
-  const build = (handOver = true) =>
+  const build = (handOver = true, exceptions?: ExceptionPort) =>
     createCorrelationRunner(
       {
-        port: {
+        port: exceptions ?? {
           correlate: (group: CorrelationGroup, at: Date) =>
             portDown ? Promise.reject(new Error('exception service down')) : port.correlate(group, at),
           groupResolved: (team, key, at) => port.groupResolved(team, key, at),
@@ -240,5 +243,51 @@ describe('correlation runner', () => {
     await settle();
     expect(port.exceptions.map((e) => e.correlationKey)).toEqual(['topology/rack/z1/r1']);
     expect(port.exceptions[0]!.alerts.size).toBe(2);
+  });
+
+  it('a leader held mid-round whose lease moved writes no exception and no state, tells its term once, rebuilds nothing (ADR 0028)', async () => {
+    await runner.stop();
+    const LEASE = 'health-correlation';
+    expect(await store.leases.tryAcquire(LEASE, 'x', 1000, T0)).toBe(true);
+    const fence = { lease: LEASE, holder: 'x', transitions: (await store.leases.get(LEASE))!.transitions };
+    const refusals: unknown[] = [];
+    const term = { fence, refused: (error: FencedWriteRefused) => void refusals.push(error) };
+    const service = new ExceptionService({
+      repository: store.exceptions,
+      policies: new MemoryPolicySource(),
+      recorder: new MemoryEventRecorder(),
+      clock,
+      newId: () => 'exc-held',
+    });
+    // The leader is held when it calls the exception service, its decision made.
+    let resume!: () => void;
+    const held = new Promise<void>((resolve) => (resume = resolve));
+    let calls = 0;
+    runner = build(true, {
+      correlate: async (group, at, write) => {
+        calls += 1;
+        await held;
+        return service.correlate(group, at, write);
+      },
+      groupResolved: (team, key, at, write) => service.groupResolved(team, key, at, write),
+      recordActivity: (team, id, activity, write) => service.recordActivity(team, id, activity, write),
+    });
+    await runner.start(term);
+    await post(['n1', 'n2'].map((node) => nodeAlert(node, T0)));
+    await clock.advanceTo(T0 + 30_000);
+    for (let i = 0; i < 1000 && calls === 0; i++) await new Promise((resolve) => setTimeout(resolve, 1));
+    expect(calls).toBe(1);
+    expect(await store.leases.tryAcquire(LEASE, 'y', 1000, T0 + 40_000)).toBe(true);
+    resume();
+    await settle();
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]).toBeInstanceOf(FencedWriteRefused);
+    expect(errors).toEqual([]);
+    expect((await store.exceptions.list({ limit: 10 })).items).toEqual([]);
+    expect(await store.correlation.loadGroups()).toEqual([]);
+    // The term is over: no rebuild, no retry.
+    await clock.advanceTo(T0 + 120_000, settle);
+    expect(calls).toBe(1);
+    expect(refusals).toHaveLength(1);
   });
 });

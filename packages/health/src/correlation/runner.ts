@@ -2,14 +2,15 @@ import type { Clock, EventRecorder, Timer } from '@gantry/controllers';
 import type { AlertChange } from '@gantry/alerts';
 import type { CelEngine } from '@gantry/delivery';
 import type { CorrelationRuleSpec, Resource } from '@gantry/model';
-import type {
-  AlertRepository,
-  CorrelationRepository,
-  ResourceRepository,
-  StoredAlert,
-  StoredChange,
+import {
+  isFencedWriteRefused,
+  type AlertRepository,
+  type CorrelationRepository,
+  type ResourceRepository,
+  type StoredAlert,
+  type StoredChange,
 } from '@gantry/store';
-import type { ExceptionPort } from '../ports.ts';
+import { UNFENCED, type ExceptionPort, type LeaderWrite } from '../ports.ts';
 import { compileCorrelationRule, type CompiledCorrelationRule } from './compile-rule.ts';
 import { CorrelationEngine, type EngineChanges, type GroupRecord } from './engine.ts';
 import { DEFAULT_TOPOLOGY_LABELS, nodePlace, type NodePlace, type TopologyLabels } from './topology.ts';
@@ -51,8 +52,12 @@ export interface CorrelationRunnerDeps {
 }
 
 export interface CorrelationRunner {
-  /** Starts a term: rebuild from the state table and every alert record, then follow the changes. */
-  start(): Promise<void>;
+  /**
+   * Starts a term: rebuild from the state table and every alert record, then follow the changes. With
+   * `term` (the lease's `TermScope`, ADR 0028) every exception and state write carries its fence; a refused
+   * one stops the term's work and goes to `term.refused` (no rebuild: the term is over).
+   */
+  start(term?: LeaderWrite): Promise<void>;
   /** Ends the term once the round in progress has finished. */
   stop(): Promise<void>;
   /** Resolves once the work in progress (reading, deciding, calling the port) is done. For tests. */
@@ -80,8 +85,9 @@ export function createCorrelationRunner(
   let retry: Timer | undefined;
   let running = false;
   let restarting: Promise<void> | undefined;
+  let leading: LeaderWrite = UNFENCED;
   const begin = async (): Promise<void> => {
-    const next = new Term(deps, resolved, () => {
+    const next = new Term(deps, resolved, leading, () => {
       // A failed round leaves memory ahead of the port or the table: drop it and rebuild.
       if (term !== next || !running) return;
       retry = deps.clock.setTimeout(() => {
@@ -98,9 +104,10 @@ export function createCorrelationRunner(
     await next.start();
   };
   return {
-    async start() {
+    async start(term) {
       if (running) return;
       running = true;
+      leading = term ?? UNFENCED;
       await begin();
     },
     async stop() {
@@ -132,6 +139,8 @@ class Term {
   readonly #deps: CorrelationRunnerDeps;
   readonly #options: ResolvedOptions;
   readonly #onFailure: () => void;
+  /** The lease's term this runs in: its fence goes with every write (ADR 0028). */
+  readonly #write: LeaderWrite;
   #seq = 0;
   /** Rows this process wrote, handed over as written (the objects the dispatcher holds too). */
   #handed: (readonly StoredAlert[])[] = [];
@@ -148,9 +157,15 @@ class Term {
   readonly #stops: (() => unknown)[] = [];
   readonly #reloads = new Map<string, Promise<void>>();
 
-  constructor(deps: CorrelationRunnerDeps, options: ResolvedOptions, onFailure: () => void) {
+  constructor(
+    deps: CorrelationRunnerDeps,
+    options: ResolvedOptions,
+    write: LeaderWrite,
+    onFailure: () => void,
+  ) {
     this.#deps = deps;
     this.#options = options;
+    this.#write = write;
     this.#onFailure = onFailure;
     this.engine = new CorrelationEngine({ groupWaitMs: options.groupWaitMs });
   }
@@ -233,6 +248,11 @@ class Term {
     })()
       .catch((error: unknown) => {
         this.#failed = true;
+        if (isFencedWriteRefused(error)) {
+          // Another server leads now: this term's memory is not rebuilt, the term is over.
+          this.#write.refused?.(error);
+          return;
+        }
         this.#deps.onError(error, 'correlating alerts');
         this.#onFailure();
       })
@@ -293,15 +313,15 @@ class Term {
     for (const effect of changes.effects) {
       if (this.#stopped) return;
       if (effect.type === 'resolved') {
-        await this.#deps.port.groupResolved(effect.team, effect.key, at);
+        await this.#deps.port.groupResolved(effect.team, effect.key, at, this.#write);
         continue;
       }
-      const answer = await this.#deps.port.correlate(effect.group, at);
+      const answer = await this.#deps.port.correlate(effect.group, at, this.#write);
       this.engine.setExceptionId(effect.group.team, effect.group.key, answer.exceptionId);
       if (answer.outcome === 'opened' || answer.outcome === 'reopened')
         this.#deps.onException?.(effect.group.team, answer.exceptionId, answer.outcome);
     }
-    await this.#deps.state.apply(tableChanges(changes, this.engine.drain()), now);
+    await this.#deps.state.apply(tableChanges(changes, this.engine.drain()), now, this.#write.fence);
   }
 
   #scheduleDue(): void {
@@ -341,13 +361,16 @@ class Term {
         resource.spec as CorrelationRuleSpec,
       );
       if (!compiled.ok) {
-        this.#deps.events?.record({
-          type: 'Warning',
-          reason: 'CorrelationRuleInvalid',
-          message: `the rule takes no alert: ${compiled.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
-          regarding: { kind: 'CorrelationRule', name: resource.metadata.name, team },
-          actor: 'controller/health-correlation',
-        });
+        this.#deps.events?.record(
+          {
+            type: 'Warning',
+            reason: 'CorrelationRuleInvalid',
+            message: `the rule takes no alert: ${compiled.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
+            regarding: { kind: 'CorrelationRule', name: resource.metadata.name, team },
+            actor: 'controller/health-correlation',
+          },
+          this.#write.fence ? this.#write : undefined,
+        );
         continue;
       }
       byTeam.set(team, [...(byTeam.get(team) ?? []), compiled.rule]);

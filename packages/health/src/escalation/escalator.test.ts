@@ -2,10 +2,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, NotificationService } from '@gantry/alerts';
 import { MemoryEventRecorder } from '@gantry/controllers';
 import type { EscalationPolicySpec, WebhookMessage } from '@gantry/model';
-import { Store, type StoredNotification } from '@gantry/store';
+import { FencedWriteRefused, Store, type StoredNotification } from '@gantry/store';
 import { MemoryExceptions } from '../correlation/memory-exceptions.ts';
 import type { CorrelationGroup } from '../ports.ts';
-import { createEscalator, type Escalator, type NotificationEnqueuer } from './escalator.ts';
+import {
+  createEscalator,
+  type Escalator,
+  type EscalatorDeps,
+  type NotificationEnqueuer,
+} from './escalator.ts';
 
 const T0 = Date.parse('2026-12-03T06:00:00Z');
 const MINUTE = 60_000;
@@ -48,10 +53,10 @@ describe('escalation', () => {
   let errors: unknown[];
   let events: MemoryEventRecorder;
 
-  const build = () => {
+  const build = (state: EscalatorDeps['state'] = store.correlation) => {
     const enqueuer: NotificationEnqueuer = {
-      async enqueue(input) {
-        const result = await notifications.enqueue(input);
+      async enqueue(input, options) {
+        const result = await notifications.enqueue(input, options);
         if (failAfterEnqueue?.(input.channel)) throw new Error('killed after the outbox write');
         return result;
       },
@@ -61,7 +66,7 @@ describe('escalation', () => {
         reader: exceptions,
         port: exceptions,
         notifications: enqueuer,
-        state: store.correlation,
+        state,
         policies: { get: (team, name) => Promise.resolve(team === 'ops' ? policies.get(name) : undefined) },
         clock,
         externalUrl: 'http://gantry.test',
@@ -248,5 +253,54 @@ describe('escalation', () => {
       reason: 'EscalationPolicyNotFound',
       regarding: { kind: 'EscalationPolicy', name: 'oncall', team: 'ops' },
     });
+  });
+
+  it('a leader held before moving an escalation on, whose lease moved, leaves the row where it was (ADR 0028)', async () => {
+    await escalator.stop();
+    const LEASE = 'health-correlation';
+    expect(await store.leases.tryAcquire(LEASE, 'x', 1000, T0)).toBe(true);
+    const fence = { lease: LEASE, holder: 'x', transitions: (await store.leases.get(LEASE))!.transitions };
+    const refusals: unknown[] = [];
+    const term = { fence, refused: (error: FencedWriteRefused) => void refusals.push(error) };
+    const table = store.correlation;
+    let hold: Promise<void> | undefined;
+    let held = 0;
+    escalator = build({
+      getEscalation: (team, id) => table.getEscalation(team, id),
+      startEscalation: (row, f) => table.startEscalation(row, f),
+      dueEscalations: (now, limit) => table.dueEscalations(now, limit),
+      nextEscalationDueAt: () => table.nextEscalationDueAt(),
+      stopEscalation: (team, id, episode, now, f) => table.stopEscalation(team, id, episode, now, f),
+      moveEscalation: async (...args) => {
+        if (hold) {
+          held += 1;
+          await hold;
+        }
+        return table.moveEscalation(...args);
+      },
+    });
+    await escalator.start(term);
+    const id = await open();
+    expect(await sent()).toEqual(['chat@0m']);
+    const row = await table.getEscalation('ops', id);
+    expect(row).toMatchObject({ step: 1, round: 0, state: 'active' });
+
+    let resume!: () => void;
+    hold = new Promise<void>((resolve) => (resume = resolve));
+    await clock.advanceTo(T0 + 10 * MINUTE);
+    for (let i = 0; i < 1000 && held === 0; i++) await new Promise((resolve) => setTimeout(resolve, 1));
+    expect(held).toBe(1);
+    expect(await store.leases.tryAcquire(LEASE, 'y', 1000, T0 + 10 * MINUTE)).toBe(true);
+    resume();
+    await settle();
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]).toBeInstanceOf(FencedWriteRefused);
+    expect(errors).toEqual([]);
+    expect(await table.getEscalation('ops', id)).toEqual(row);
+    // The term's work is over: nothing more is taken.
+    hold = undefined;
+    await clock.advanceTo(T0 + 60 * MINUTE, settle);
+    expect(held).toBe(1);
+    expect(await table.getEscalation('ops', id)).toEqual(row);
   });
 });

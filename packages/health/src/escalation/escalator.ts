@@ -1,7 +1,18 @@
 import type { Clock, EventRecorder, Timer } from '@gantry/controllers';
 import type { EscalationPolicySpec, WebhookMessage } from '@gantry/model';
-import type { CorrelationRepository, EscalationRow, WriteFence } from '@gantry/store';
-import type { ExceptionPort, ExceptionReader, ExceptionView } from '../ports.ts';
+import {
+  isFencedWriteRefused,
+  type CorrelationRepository,
+  type EscalationRow,
+  type WriteFence,
+} from '@gantry/store';
+import {
+  UNFENCED,
+  type ExceptionPort,
+  type ExceptionReader,
+  type ExceptionView,
+  type LeaderWrite,
+} from '../ports.ts';
 import { exceptionGroupKey, exceptionMessage } from './message.ts';
 import { compileEscalationPolicy, nextStep } from './policy.ts';
 
@@ -59,8 +70,12 @@ export interface EscalatorOptions {
 }
 
 export interface Escalator {
-  /** Starts a term (on the lease holder): resumes the due steps in the table, follows exception changes. */
-  start(): Promise<void>;
+  /**
+   * Starts a term (on the lease holder): resumes the due steps in the table, follows exception changes.
+   * With `term` (ADR 0028) every state write, timeline entry and notification carries its fence; a refused
+   * one stops the term's work and goes to `term.refused`.
+   */
+  start(term?: LeaderWrite): Promise<void>;
   stop(): Promise<void>;
   /** An exception was opened or reopened (by correlation): its first step is taken at once. */
   exceptionOpened(team: string, exceptionId: string, outcome: 'opened' | 'reopened'): void;
@@ -98,7 +113,9 @@ export function createEscalator(deps: EscalatorDeps, options: EscalatorOptions =
   let timer: Timer | undefined;
   let timerAt = Number.POSITIVE_INFINITY;
   let cursor = 0;
-  const opened: { team: string; id: string; reopened: boolean }[] = [];
+  let opened: { team: string; id: string; reopened: boolean }[] = [];
+  /** The lease's term being led: its fence goes with every write. */
+  let write: LeaderWrite = UNFENCED;
 
   const kick = (): Promise<void> => {
     if (!running) return Promise.resolve();
@@ -114,8 +131,14 @@ export function createEscalator(deps: EscalatorDeps, options: EscalatorOptions =
       } while (again && running);
     })()
       .catch((error: unknown) => {
-        // The next poll tries again: a step that keeps failing is not retried in a busy loop.
         failed = true;
+        if (isFencedWriteRefused(error)) {
+          // Another server leads: this term's work is over (the term counts, logs and ends it).
+          running = false;
+          write.refused?.(error);
+          return;
+        }
+        // The next poll tries again: a step that keeps failing is not retried in a busy loop.
         deps.onError(error, 'escalating exceptions');
       })
       .finally(() => {
@@ -188,20 +211,25 @@ export function createEscalator(deps: EscalatorDeps, options: EscalatorOptions =
       if (
         row &&
         row.state !== 'stopped' &&
-        (await deps.state.stopEscalation(view.team, view.id, row.episode, now))
+        (await deps.state.stopEscalation(view.team, view.id, row.episode, now, write.fence))
       )
-        await deps.port.recordActivity(view.team, view.id, {
-          type: 'escalation',
-          at: new Date(now),
-          message: view.acknowledgedAt
-            ? 'escalation stopped: acknowledged'
-            : `escalation stopped: ${view.state}`,
-          details: {
-            reason: view.acknowledgedAt ? EscalationReason.Acknowledged : EscalationReason.NotOpen,
-            episode: row.episode,
-            step: row.step,
+        await deps.port.recordActivity(
+          view.team,
+          view.id,
+          {
+            type: 'escalation',
+            at: new Date(now),
+            message: view.acknowledgedAt
+              ? 'escalation stopped: acknowledged'
+              : `escalation stopped: ${view.state}`,
+            details: {
+              reason: view.acknowledgedAt ? EscalationReason.Acknowledged : EscalationReason.NotOpen,
+              episode: row.episode,
+              step: row.step,
+            },
           },
-        });
+          write,
+        );
       return;
     }
     // Open and not acknowledged: a first episode, or a new one after a stop (reopened).
@@ -209,29 +237,35 @@ export function createEscalator(deps: EscalatorDeps, options: EscalatorOptions =
     const policyName = view.escalationPolicy ?? defaultPolicy;
     const spec = await deps.policies.get(view.team, policyName);
     if (!spec) {
-      deps.events?.record({
-        type: 'Warning',
-        reason: EscalationReason.PolicyNotFound,
-        message: `an open exception of team ${view.team} names EscalationPolicy ${policyName}, which does not exist: nobody is notified`,
-        regarding: { kind: 'EscalationPolicy', name: policyName, team: view.team },
-        actor: 'controller/health-escalation',
-      });
+      deps.events?.record(
+        {
+          type: 'Warning',
+          reason: EscalationReason.PolicyNotFound,
+          message: `an open exception of team ${view.team} names EscalationPolicy ${policyName}, which does not exist: nobody is notified`,
+          regarding: { kind: 'EscalationPolicy', name: policyName, team: view.team },
+          actor: 'controller/health-escalation',
+        },
+        write.fence ? write : undefined,
+      );
       return;
     }
     const policy = compileEscalationPolicy(spec);
     const startedAt = row ? now : Math.min(now, Date.parse(view.openedAt));
-    await deps.state.startEscalation({
-      team: view.team,
-      exceptionId: view.id,
-      policy: policyName,
-      episode: (row?.episode ?? 0) + 1,
-      episodeStartedAt: startedAt,
-      step: 0,
-      round: 0,
-      state: 'active',
-      dueAt: startedAt + (policy.steps[0]?.delayMs ?? 0),
-      updatedAt: now,
-    });
+    await deps.state.startEscalation(
+      {
+        team: view.team,
+        exceptionId: view.id,
+        policy: policyName,
+        episode: (row?.episode ?? 0) + 1,
+        episodeStartedAt: startedAt,
+        step: 0,
+        round: 0,
+        state: 'active',
+        dueAt: startedAt + (policy.steps[0]?.delayMs ?? 0),
+        updatedAt: now,
+      },
+      write.fence,
+    );
   };
 
   const takeStep = async (row: EscalationRow) => {
@@ -239,7 +273,7 @@ export function createEscalator(deps: EscalatorDeps, options: EscalatorOptions =
     const view = await deps.reader.get(row.team, row.exceptionId);
     if (!view || !waiting(view)) {
       if (view) await sync(view, false);
-      else await deps.state.stopEscalation(row.team, row.exceptionId, row.episode, now);
+      else await deps.state.stopEscalation(row.team, row.exceptionId, row.episode, now, write.fence);
       return;
     }
     const spec = await deps.policies.get(row.team, row.policy);
@@ -252,42 +286,56 @@ export function createEscalator(deps: EscalatorDeps, options: EscalatorOptions =
         row,
         { ...row, state: 'done', dueAt: null },
         now,
+        write.fence,
       );
-      await deps.port.recordActivity(row.team, row.exceptionId, {
-        type: 'escalation',
-        at: new Date(now),
-        message: spec
-          ? `escalation ended: policy ${row.policy} has no step ${row.step + 1}`
-          : `escalation ended: EscalationPolicy ${row.policy} not found`,
-        details: { reason: spec ? EscalationReason.StepsTaken : EscalationReason.PolicyNotFound },
-      });
+      await deps.port.recordActivity(
+        row.team,
+        row.exceptionId,
+        {
+          type: 'escalation',
+          at: new Date(now),
+          message: spec
+            ? `escalation ended: policy ${row.policy} has no step ${row.step + 1}`
+            : `escalation ended: EscalationPolicy ${row.policy} not found`,
+          details: { reason: spec ? EscalationReason.StepsTaken : EscalationReason.PolicyNotFound },
+        },
+        write,
+      );
       return;
     }
     const notifications: { channel: string; id: string; created: boolean }[] = [];
     for (const channel of step.channels) {
       const info = { channel, step: row.step, round: row.round, episode: row.episode };
-      const result = await deps.notifications.enqueue({
-        team: row.team,
-        channel,
-        groupKey: exceptionGroupKey(row.team, row.exceptionId),
-        dedupKey: `${exceptionGroupKey(row.team, row.exceptionId)}/e${row.episode}/r${row.round}/s${row.step}/${channel}`,
-        message: exceptionMessage(view, info, deps.externalUrl),
-      });
+      const result = await deps.notifications.enqueue(
+        {
+          team: row.team,
+          channel,
+          groupKey: exceptionGroupKey(row.team, row.exceptionId),
+          dedupKey: `${exceptionGroupKey(row.team, row.exceptionId)}/e${row.episode}/r${row.round}/s${row.step}/${channel}`,
+          message: exceptionMessage(view, info, deps.externalUrl),
+        },
+        { fence: write.fence },
+      );
       notifications.push({ channel, ...result });
     }
     const first = row.step === 0 && row.round === 0;
-    await deps.port.recordActivity(row.team, row.exceptionId, {
-      type: first ? 'notification' : 'escalation',
-      at: new Date(now),
-      message: `${first ? 'notified' : `escalated (step ${row.step + 1}${row.round > 0 ? `, round ${row.round + 1}` : ''}) to`} ${step.channels.join(', ')}`,
-      details: {
-        policy: row.policy,
-        episode: row.episode,
-        round: row.round,
-        step: row.step,
-        notifications: notifications.map(({ channel, id }) => ({ channel, id })),
+    await deps.port.recordActivity(
+      row.team,
+      row.exceptionId,
+      {
+        type: first ? 'notification' : 'escalation',
+        at: new Date(now),
+        message: `${first ? 'notified' : `escalated (step ${row.step + 1}${row.round > 0 ? `, round ${row.round + 1}` : ''}) to`} ${step.channels.join(', ')}`,
+        details: {
+          policy: row.policy,
+          episode: row.episode,
+          round: row.round,
+          step: row.step,
+          notifications: notifications.map(({ channel, id }) => ({ channel, id })),
+        },
       },
-    });
+      write,
+    );
     const next = nextStep(policy, row.step, row.round);
     const base = row.dueAt ?? now;
     await deps.state.moveEscalation(
@@ -298,19 +346,23 @@ export function createEscalator(deps: EscalatorDeps, options: EscalatorOptions =
         ? { step: next.step, round: next.round, state: 'active', dueAt: base + next.delayMs }
         : { step: row.step, round: row.round, state: 'done', dueAt: null },
       now,
+      write.fence,
     );
   };
 
   return {
-    async start() {
+    async start(term) {
       if (running) return;
       running = true;
+      write = term ?? UNFENCED;
+      opened = [];
       cursor = deps.clock.now() - lookbackMs;
       await kick();
       schedulePoll();
     },
     async stop() {
       running = false;
+      opened = [];
       poll?.cancel();
       timer?.cancel();
       timerAt = Number.POSITIVE_INFINITY;

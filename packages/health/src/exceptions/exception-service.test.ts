@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryEventRecorder } from '@gantry/controllers';
 import { ErrorCodes, GantryError } from '@gantry/model';
-import { Store } from '@gantry/store';
+import { FencedWriteRefused, Store } from '@gantry/store';
 import { ExceptionService } from './exception-service.ts';
 import { ExceptionActors, ExceptionEventReasons } from './reasons.ts';
 import { ManualClock, MemoryPolicySource, alert, callerWith, group } from './testing.ts';
@@ -441,5 +441,69 @@ describe('list queries', () => {
     for (const bad of [{ state: 'sleeping' }, { entity: 'Rack/r1' }, { since: 'yesterday' }, { limit: '0' }])
       await expectState(service.list(viewer, 'ops', bad), ErrorCodes.invalid);
     await expectState(service.list(viewer, 'ops', { continue: 'garbage' }), ErrorCodes.badRequest);
+  });
+});
+
+describe("correlation's writes in a term (ADR 0028)", () => {
+  it('refuses a correlation held mid-write once another server took the lease: nothing changes', async () => {
+    const LEASE = 'health-correlation';
+    expect(await store.leases.tryAcquire(LEASE, 'x', 1000, clock.now())).toBe(true);
+    const fence = { lease: LEASE, holder: 'x', transitions: (await store.leases.get(LEASE))!.transitions };
+    const refusals: unknown[] = [];
+    const term = { fence, refused: (error: FencedWriteRefused) => void refusals.push(error) };
+    const opened = await service.correlate(group([alert('n1', 'firing')]), new Date(clock.now()), term);
+    expect(opened.outcome).toBe('opened');
+
+    // The leader is held reading the team's policies, just before its write transaction.
+    let resume!: () => void;
+    const held = new Promise<void>((resolve) => (resume = resolve));
+    let reading = false;
+    const paused = new ExceptionService(
+      {
+        repository: store.exceptions,
+        policies: {
+          policies: async (team) => {
+            reading = true;
+            await held;
+            return policies.policies(team);
+          },
+        },
+        recorder,
+        clock,
+        newId: () => `ex-${++ids}`,
+      },
+      { policyCacheMs: 0 },
+    );
+    const late = paused.correlate(
+      group([alert('n1', 'firing'), alert('n2', 'firing')], { key: 'topology/rack=r2' }),
+      new Date(clock.now()),
+      term,
+    );
+    for (let i = 0; i < 100 && !reading; i++) await Promise.resolve();
+    expect(reading).toBe(true);
+    expect(await store.leases.tryAcquire(LEASE, 'y', 1000, clock.now() + 2000)).toBe(true);
+    const eventsBefore = recorder.events.length;
+    resume();
+    await expect(late).rejects.toBeInstanceOf(FencedWriteRefused);
+    await expect(
+      service.groupResolved('ops', 'topology/rack=r1', new Date(clock.now()), term),
+    ).rejects.toBeInstanceOf(FencedWriteRefused);
+    const timeline = (await store.exceptions.timeline(opened.exceptionId, 100)).entries.length;
+    await expect(
+      service.recordActivity(
+        'ops',
+        opened.exceptionId,
+        { type: 'escalation', at: new Date(clock.now()), message: 'late' },
+        term,
+      ),
+    ).rejects.toBeInstanceOf(FencedWriteRefused);
+
+    const records = (await store.exceptions.list({ teams: ['ops'], limit: 10 })).items;
+    expect(records.map((r) => [r.id, r.state])).toEqual([[opened.exceptionId, 'open']]);
+    expect((await store.exceptions.timeline(opened.exceptionId, 100)).entries.length).toBe(timeline);
+    expect(recorder.events.length).toBe(eventsBefore);
+    // Without a fence (the API, another server's term) the same calls write.
+    await service.groupResolved('ops', 'topology/rack=r1', new Date(clock.now()));
+    expect((await store.exceptions.get('ops', opened.exceptionId))?.state).toBe('resolved');
   });
 });

@@ -14,13 +14,15 @@ import {
   type ExceptionTimelineEntry,
 } from '@gantry/model';
 import type { AuditInput, ExceptionAlert, ExceptionRepository, TimelineWrite } from '@gantry/store';
-import type {
-  CorrelationGroup,
-  EntityRef,
-  ExceptionActivity,
-  ExceptionPort,
-  ExceptionReader,
-  ExceptionView,
+import {
+  UNFENCED,
+  type CorrelationGroup,
+  type EntityRef,
+  type ExceptionActivity,
+  type ExceptionPort,
+  type ExceptionReader,
+  type ExceptionView,
+  type LeaderWrite,
 } from '../ports.ts';
 import { resolveHealthPolicy, type HealthPolicySource, type ResolvedHealthPolicy } from './health-policy.ts';
 import { decodeListQuery, encodeNext, type ExceptionListOptions } from './list-query.ts';
@@ -375,6 +377,7 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
   async correlate(
     group: CorrelationGroup,
     at: Date,
+    write: LeaderWrite = UNFENCED,
   ): Promise<{ exceptionId: string; outcome: 'opened' | 'joined' | 'reopened' | 'unchanged' }> {
     const now = at.toISOString();
     const policies = await this.#policies(group.team);
@@ -383,6 +386,8 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
       async (
         repo,
       ): Promise<{ exceptionId: string; outcome: 'opened' | 'joined' | 'reopened' | 'unchanged' }> => {
+        // Correlation's term first: a deposed leader changes nothing (ADR 0028).
+        if (write.fence) await repo.assertTerm(write.fence);
         // The one going on for the key; else the newest (resolved or merged) one.
         let current =
           (await repo.activeForKey(group.team, group.key)) ??
@@ -446,15 +451,16 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
       },
       JSON.stringify([group.team, group.key]),
     );
-    this.#emit(events);
+    this.#emit(events, write);
     return result;
   }
 
-  async groupResolved(team: string, key: string, at: Date): Promise<void> {
+  async groupResolved(team: string, key: string, at: Date, write: LeaderWrite = UNFENCED): Promise<void> {
     const now = at.toISOString();
     const events: GantryEvent[] = [];
     await this.deps.repository.transaction(
       async (repo) => {
+        if (write.fence) await repo.assertTerm(write.fence);
         const current = await repo.activeForKey(team, key);
         if (!current) return;
         const members = await repo.alerts(current.id);
@@ -487,12 +493,17 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
       },
       JSON.stringify([team, key]),
     );
-    this.#emit(events);
+    this.#emit(events, write);
   }
 
-  async recordActivity(team: string, exceptionId: string, activity: ExceptionActivity): Promise<void> {
+  async recordActivity(
+    team: string,
+    exceptionId: string,
+    activity: ExceptionActivity,
+    write: LeaderWrite = UNFENCED,
+  ): Promise<void> {
     const record = this.#found(await this.deps.repository.get(team, exceptionId), team, exceptionId);
-    await this.deps.repository.appendTimeline([
+    const timeline = [
       entry(record, {
         type: activity.type,
         at: activity.at.toISOString(),
@@ -500,7 +511,14 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
         message: activity.message,
         ...(activity.details ? { details: activity.details } : {}),
       }),
-    ]);
+    ];
+    const { fence } = write;
+    if (!fence) return this.deps.repository.appendTimeline(timeline);
+    // Escalation's term, checked in the entry's transaction (ADR 0028).
+    await this.deps.repository.transaction(async (repo) => {
+      await repo.assertTerm(fence);
+      await repo.appendTimeline(timeline);
+    });
   }
 
   // ---- ExceptionReader: what escalation reads ----
@@ -751,10 +769,13 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
     this.#emit([eventOf(record, reason, message, actor)]);
   }
 
-  /** Records events once their write committed; an exception opened or reopened calls `onActivated`. */
-  #emit(events: readonly GantryEvent[]): void {
+  /**
+   * Records events once their write committed (a leader's in its term); an exception opened or reopened
+   * calls `onActivated`.
+   */
+  #emit(events: readonly GantryEvent[], write: LeaderWrite = UNFENCED): void {
     for (const event of events) {
-      this.deps.recorder.record(event);
+      this.deps.recorder.record(event, write.fence ? write : undefined);
       if (event.reason === ExceptionEventReasons.opened || event.reason === ExceptionEventReasons.reopened)
         this.deps.onActivated?.(event.regarding.team ?? '');
     }

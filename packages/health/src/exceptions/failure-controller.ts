@@ -4,6 +4,7 @@ import {
   type Clock,
   type ControllerMetrics,
   type EventRecorder,
+  type EventTerm,
   type LeaseStore,
   type Timer,
 } from '@gantry/controllers';
@@ -11,6 +12,7 @@ import { FAILURE_LEVELS, type ExceptionRecord } from '@gantry/model';
 import {
   isFencedWriteRefused,
   type ExceptionRepository,
+  type FencedWriteRefused,
   type LeaseRepository,
   type WriteFence,
 } from '@gantry/store';
@@ -99,6 +101,8 @@ export class FailureController {
   #nextDelayMs = 0;
   /** The current term's fence (ADR 0028), read from the lease row when a term starts. */
   #fence: WriteFence | undefined;
+  /** The current term for the events it records: written with its fence, a refusal ends it (ADR 0028). */
+  #term: EventTerm | undefined;
   /** When the last successful acquire or renewal was sent. */
   #renewedAt = Number.NEGATIVE_INFINITY;
   #refusalLogged = false;
@@ -183,28 +187,43 @@ export class FailureController {
     if (!this.#fence && this.deps.leases.get) {
       const row = await this.deps.leases.get(this.options.leaseName);
       if (row?.holder !== this.options.holder) return undefined;
-      this.#fence = {
+      const fence: WriteFence = {
         lease: this.options.leaseName,
         holder: this.options.holder,
         transitions: row.transitions,
+      };
+      this.#fence = fence;
+      this.#term = {
+        fence,
+        // An event refused after the pass that recorded it: the term ends unless it has already.
+        refused: (error) => {
+          if (this.#fence === fence) this.#refused(error);
+        },
       };
     }
     try {
       return await this.#pass(now, this.#fence);
     } catch (error) {
       if (!isFencedWriteRefused(error)) throw error;
-      // Another server has led since this term began: the term ends here (counted, logged once); the
-      // next tick starts a new one only if the lease is this server's again.
-      this.deps.metrics?.fencedWrites.inc({ controller: 'failures' });
-      if (!this.#refusalLogged)
-        this.deps.logger?.warn(
-          { err: error },
-          "a write was refused: this term is over; stopping the term's work",
-        );
-      this.#refusalLogged = true;
-      this.#renewedAt = Number.NEGATIVE_INFINITY;
+      this.#refused(error);
       return undefined;
     }
+  }
+
+  /**
+   * Another server has led since this term began: the term ends here (counted, logged once); the next
+   * tick starts a new one only if the lease is this server's again.
+   */
+  #refused(error: FencedWriteRefused): void {
+    this.deps.metrics?.fencedWrites.inc({ controller: 'failures' });
+    if (!this.#refusalLogged)
+      this.deps.logger?.warn(
+        { err: error },
+        "a write was refused: this term is over; stopping the term's work",
+      );
+    this.#refusalLogged = true;
+    this.#renewedAt = Number.NEGATIVE_INFINITY;
+    this.#fence = undefined;
   }
 
   async #pass(now: number, fence: WriteFence | undefined): Promise<FailureOutcome[]> {
@@ -292,14 +311,18 @@ export class FailureController {
       return record;
     });
     if (!written) return { ...base, reason: FailureReasons.superseded };
+    const term = fence && this.#term?.fence === fence ? this.#term : fence ? { fence } : undefined;
     for (const step of raised)
-      this.deps.recorder.record({
-        type: 'Warning',
-        reason: ExceptionEventReasons.failureRaised,
-        message: `became a failure at ${step.level}`,
-        regarding: { kind: 'Exception', name: exception.id, team: exception.team },
-        actor: ExceptionActors.failures,
-      });
+      this.deps.recorder.record(
+        {
+          type: 'Warning',
+          reason: ExceptionEventReasons.failureRaised,
+          message: `became a failure at ${step.level}`,
+          regarding: { kind: 'Exception', name: exception.id, team: exception.team },
+          actor: ExceptionActors.failures,
+        },
+        term,
+      );
     return {
       ...base,
       reason: FailureReasons.raised,

@@ -1,4 +1,4 @@
-import type { Clock, EventRecorder } from '@gantry/controllers';
+import type { Clock, EventRecorder, EventTerm } from '@gantry/controllers';
 import {
   ConflictError,
   NotFoundError,
@@ -43,8 +43,13 @@ export interface RunRequest {
   createdBy: string;
   /** Written into the status with the run (the scheduler knows them). */
   schedule?: { lastScheduleTime: string; nextRunTime?: string };
-  /** The scheduler's term (ADR 0028): the risk writes of a scheduled run carry it, refused once it is over. */
+  /**
+   * The scheduler's term (ADR 0028): the writes of a scheduled run — its slot, risks, results and finish,
+   * status — carry it, refused once it is over.
+   */
   fence?: WriteFence;
+  /** The scheduler's term, for the run's events (recorded in it; a refusal goes to the term). */
+  term?: EventTerm;
   /**
    * The team's objects to judge, shared with the other runs of the scheduler's tick (same team); absent:
    * the run reads its own, at its start.
@@ -137,6 +142,7 @@ export class InspectionRunner {
         'Warning',
         InspectionEventReason.invalid,
         compiled.errors.map((e) => `${e.path} ${e.message}`).join('; '),
+        request.term,
       );
     } else {
       const context = {
@@ -173,13 +179,14 @@ export class InspectionRunner {
     }
     const failed = results.filter((result) => result.outcome === 'failed');
     const state = !compiled.ok || failed.length > 0 ? 'failed' : 'succeeded';
-    await this.deps.runs.finishRun(run.id, state, at.toISOString(), results);
+    await this.deps.runs.finishRun(run.id, state, at.toISOString(), results, request.fence);
     for (const result of failed)
       this.#event(
         inspection,
         'Warning',
         InspectionEventReason.checkFailed,
         `check ${result.check}: ${result.reason}: ${result.message}`,
+        request.term,
       );
     const finished = (await this.deps.runs.getRun(team, run.id))!;
     await this.#report(inspection, finished, compiled.ok, request);
@@ -242,24 +249,41 @@ export class InspectionRunner {
       ],
     };
     try {
-      await this.deps.resources.replaceStatus(SYSTEM, 'Inspection', team, name, {
-        metadata: { name },
-        status: next,
-      });
+      await this.deps.resources.replaceStatus(
+        SYSTEM,
+        'Inspection',
+        team,
+        name,
+        { metadata: { name }, status: next },
+        request.fence ? { fence: request.fence } : {},
+      );
     } catch (error) {
       // Deleted meanwhile: the run record stays, the status has nowhere to go.
       if (!(error instanceof NotFoundError) && !(error instanceof ConflictError)) throw error;
     }
   }
 
-  #event(inspection: InspectionResource, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    this.deps.recorder.record({
-      type,
-      reason,
-      message,
-      regarding: { kind: 'Inspection', name: inspection.metadata.name, team: inspection.metadata.team ?? '' },
-      actor: ACTOR,
-    });
+  #event(
+    inspection: InspectionResource,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+    term: EventTerm | undefined,
+  ): void {
+    this.deps.recorder.record(
+      {
+        type,
+        reason,
+        message,
+        regarding: {
+          kind: 'Inspection',
+          name: inspection.metadata.name,
+          team: inspection.metadata.team ?? '',
+        },
+        actor: ACTOR,
+      },
+      term,
+    );
   }
 }
 

@@ -5,7 +5,7 @@ import { FencedWriteRefused } from '@gantry/store';
 import { StoreRiskSink } from '../risks/store-risk-sink.ts';
 import { createInspectionsModule } from './module.ts';
 import { InspectionScheduler } from './inspection-scheduler.ts';
-import type { InspectionRunner, RunRequest } from './inspection-runner.ts';
+import { InspectionRunner, type InspectionRunnerDeps, type RunRequest } from './inspection-runner.ts';
 import { inspectionHarness, SYSTEM, TEAM } from './test-support.ts';
 
 type Harness = Awaited<ReturnType<typeof inspectionHarness>>;
@@ -127,6 +127,55 @@ describe('InspectionScheduler', () => {
     await current.settle();
     expect(await slots('nodes')).toEqual(['2026-03-02T10:05:00.000Z']);
     await current.stop();
+  });
+
+  it("a run held before its finish, whose scheduler's lease moved, finishes nothing and reports nothing (ADR 0028)", async () => {
+    await h.apply('nodes', EVERY_FIVE);
+    const LEASE = 'health-inspections';
+    expect(await h.store.leases.tryAcquire(LEASE, 'x', 1000, 0)).toBe(true);
+    const fence = { lease: LEASE, holder: 'x', transitions: (await h.store.leases.get(LEASE))!.transitions };
+    const refused: unknown[] = [];
+    let resume!: () => void;
+    const held = new Promise<void>((resolve) => (resume = resolve));
+    let finishing = 0;
+    const runs: InspectionRunnerDeps['runs'] = {
+      startRun: (run, f) => h.store.risks.startRun(run, f),
+      getRun: (team, id) => h.store.risks.getRun(team, id),
+      openChecks: (team, kind, name) => h.store.risks.openChecks(team, kind, name),
+      finishRun: async (...args) => {
+        finishing += 1;
+        await held;
+        return h.store.risks.finishRun(...args);
+      },
+    };
+    const runner = new InspectionRunner({
+      runs,
+      sink: new StoreRiskSink(h.store.risks),
+      data: h.data,
+      prometheus: h.prometheus,
+      sources: h.sources,
+      resources: h.resources,
+      recorder: h.recorder,
+      engine: h.engine,
+      clock: h.clock,
+    });
+    const s = scheduler(runner);
+    await s.start(new TermScope({ fence, onRefused: (error) => void refused.push(error) }));
+    h.clock.set(at('2026-03-02T10:05:00Z'));
+    await s.tick();
+    for (let i = 0; i < 1000 && finishing === 0; i++) await new Promise((resolve) => setTimeout(resolve, 1));
+    expect(finishing).toBe(1);
+    // Another server takes the lease while the run's finish is in flight.
+    expect(await h.store.leases.tryAcquire(LEASE, 'y', 1000, 5000)).toBe(true);
+    resume();
+    await s.settle();
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toBeInstanceOf(FencedWriteRefused);
+    const [run] = (await h.store.risks.listRuns(TEAM, 'nodes', 10)).items;
+    expect(run).toMatchObject({ state: 'running', slot: '2026-03-02T10:05:00.000Z' });
+    expect((await h.store.risks.getRun(TEAM, run!.id))!.results).toEqual([]);
+    expect((await h.get('nodes')).status?.lastRun).toBeUndefined();
+    await s.stop();
   });
 
   it('slots missed while no server led fold into the latest one', async () => {

@@ -104,10 +104,17 @@ export class InspectionScheduler {
     // A new term reads every slot from the database: another server may have led meanwhile.
     this.#entries.clear();
     const now = this.deps.clock.now();
-    await this.deps.runs.failInterrupted(
-      new Date(now - this.options.interruptedAfterMs).toISOString(),
-      new Date(now).toISOString(),
-    );
+    try {
+      await this.deps.runs.failInterrupted(
+        new Date(now - this.options.interruptedAfterMs).toISOString(),
+        new Date(now).toISOString(),
+        term?.fence,
+      );
+    } catch (error) {
+      // The lease moved before this term did anything: nothing starts (the term counts, logs and ends).
+      if (isFencedWriteRefused(error) && term) return term.refused(error);
+      throw error;
+    }
     await this.resync();
     this.#arm();
   }
@@ -250,7 +257,7 @@ export class InspectionScheduler {
           },
           snapshot: snapshotOf(entry.inspection.metadata.team ?? ''),
           admit: () => this.#work.acquire(),
-          ...(this.#term?.fence ? { fence: this.#term.fence } : {}),
+          ...(this.#term?.fence ? { fence: this.#term.fence, term: this.#term } : {}),
         })
         .then(
           (run) => {

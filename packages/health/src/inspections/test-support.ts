@@ -130,5 +130,5 @@ export async function inspectionHarness(start = Date.parse('2026-03-02T10:00:00Z
       unknown,
       InspectionStatus
     > as InspectionResource;
-  return { clock, store, resources, engine, prometheus, data, recorder, runner, apply, get };
+  return { clock, store, resources, engine, prometheus, data, sources, recorder, runner, apply, get };
 }

@@ -1,4 +1,11 @@
-import type { Clock, ControllerMetrics, LeaseStore, Timer } from '@gantry/controllers';
+import {
+  termEventRecorder,
+  type Clock,
+  type ControllerMetrics,
+  type EventRecorder,
+  type LeaseStore,
+  type Timer,
+} from '@gantry/controllers';
 import { JOBS_CHANNEL, type JobAgentMessage } from '@gantry/model';
 import type { JobExecution } from '../execution.ts';
 import {
@@ -70,6 +77,8 @@ export class JobRunController {
   #renewedAt = Number.NEGATIVE_INFINITY;
   /** The current term's fence (ADR 0028): read from the lease row when a term starts. */
   #fence: WriteFence | undefined;
+  /** The events of the current term: written with its fence, a refusal ends the term (ADR 0028). */
+  #events: EventRecorder | undefined;
   #refusalLogged = false;
   #unsubscribe: (() => void) | undefined;
 
@@ -170,6 +179,7 @@ export class JobRunController {
       this.#sent.clear();
       this.#goneSince.clear();
       this.#fence = undefined;
+      this.#events = undefined;
       this.#refusalLogged = false;
     }
     this.#leading = leading;
@@ -183,11 +193,19 @@ export class JobRunController {
         this.#leading = false;
         return { leading: false };
       }
-      this.#fence = {
+      const fence: WriteFence = {
         lease: this.options.leaseName,
         holder: this.options.holder,
         transitions: row.transitions,
       };
+      this.#fence = fence;
+      this.#events = termEventRecorder(this.deps.recorder, {
+        fence,
+        // An event refused after the reconcile that recorded it: the term ends unless it has already.
+        refused: (error) => {
+          if (this.#fence === fence) this.#refused(error);
+        },
+      });
     }
     const fence = this.#fence;
     const runs: RunReconcileOutcome[] = [];
@@ -232,7 +250,7 @@ export class JobRunController {
       targets,
       execution,
       now: this.deps.clock.now(),
-      deps: this.deps,
+      deps: fence && this.#events ? { ...this.deps, recorder: this.#events } : this.deps,
       timing: this.options,
       sent: this.#sent,
       goneSince: this.#goneSince,
