@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HealingRun, HealingRunList, HealingStats } from '@gantry/model';
 import { nodePolicyInput, nodeTreeInput } from '@gantry/healing/testing';
 import type { StoredHealingRun } from '@gantry/store';
+import { seedHealingRun, type SeedRun } from '../support/healing-runs.ts';
 import { BASE, client, recordedReplies } from '../support/http.ts';
 import { openApiViolations } from '../support/openapi-contract.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
@@ -10,23 +11,6 @@ import { teamWithUsers, type Api } from '../support/team-fixture.ts';
 const TEAM = 'bigdata';
 const API = `/api/teams/${TEAM}/healing`;
 const MIN = 60_000;
-
-interface SeedRun {
-  policy: string;
-  node: string;
-  phase: string;
-  /** Minutes before the test's start. */
-  createdMinAgo: number;
-  endedMinAgo?: number;
-  mode?: 'Shadow' | 'Act';
-  reason?: string;
-  triggerId?: string;
-  triggerSinceMinAgo?: number;
-  triggerSince?: string;
-  rootCause?: string;
-  actions?: { action: string; state: 'succeeded' | 'failed' | 'running' }[];
-  approval?: { action: string; expiresInMin: number };
-}
 
 /**
  * The healing API (ADR 0037) through real HTTP on a real server: runs stored as the controller stores
@@ -47,91 +31,9 @@ export function describeHealingApiSuite(name: string, databaseUrl: () => Promise
     const ids: Record<string, string> = {};
 
     const seed = async (key: string, run: SeedRun): Promise<StoredHealingRun> => {
-      const id = `run-${key}`;
-      const entity = { kind: 'Node', name: run.node, cluster: 'east', domain: 'r1', labels: {} };
-      const data = {
-        trigger: {
-          kind: 'exception',
-          id: run.triggerId ?? `exc-${key}`,
-          since: run.triggerSince ?? at(run.triggerSinceMinAgo ?? run.createdMinAgo),
-          entity,
-          bindingSummary: { title: `NodeNotReady on ${run.node}` },
-        },
-        diagnosis: {
-          tree: 'node-down',
-          reason: run.rootCause ? 'Concluded' : 'EvidenceFailed',
-          message: run.rootCause ? `concluded ${run.rootCause}` : 'evidence agent failed',
-          path: [
-            {
-              step: 'a',
-              branch: 'otherwise',
-              tried: [{ index: 0, when: 'evidence.node.ready', result: false }],
-              next: 'b',
-            },
-          ],
-          evidence: [{ name: 'node', type: 'inventory', ok: true, value: { ready: false }, durationMs: 2 }],
-          ...(run.rootCause
-            ? { conclusion: { rootCause: run.rootCause, supporting: ['node'], action: 'cordon-drain' } }
-            : {}),
-          startedAt: at(run.createdMinAgo),
-          finishedAt: at(run.createdMinAgo),
-          engineMs: 1,
-        },
-        ...(run.rootCause ? { chosen: 'cordon-drain' } : {}),
-        decisions: [
-          {
-            at: at(run.createdMinAgo),
-            stage: 'diagnose',
-            reason: 'DiagnosisConcluded',
-            message: 'concluded',
-          },
-        ],
-        actions: (run.actions ?? []).map((action, index) => ({
-          key: `healing/${id}/rung/${index}/attempt/0`,
-          rung: index,
-          action: action.action,
-          startedAt: at(run.createdMinAgo),
-          deadline: at(run.createdMinAgo - 30),
-          state: action.state,
-        })),
-        verifications: [],
-        approvals: run.approval
-          ? [
-              {
-                action: run.approval.action,
-                rung: 1,
-                requestedAt: at(run.createdMinAgo),
-                expiresAt: new Date(t0 + run.approval.expiresInMin * MIN).toISOString(),
-              },
-            ]
-          : [],
-      };
-      const created = await gantry.server.store.healing.create({
-        id,
-        team: TEAM,
-        policy: run.policy,
-        triggerKind: 'exception',
-        triggerKey: `exception/${id}`,
-        entity: `Node/east/${run.node}`,
-        domain: 'r1',
-        mode: run.mode ?? 'Act',
-        phase: run.phase,
-        rung: 0,
-        reason: run.reason ?? 'HealingMatched',
-        message: `${run.phase} run`,
-        data,
-        // Far ahead: the server's own controller leaves these runs alone (an approval is judged by its expiry).
-        nextAt: new Date(t0 + 600 * MIN).toISOString(),
-        createdAt: at(run.createdMinAgo),
-      });
-      expect(created).toBeDefined();
-      ids[key] = id;
-      if (run.endedMinAgo === undefined) return created!;
-      const ended = await gantry.server.store.healing.update(id, 1, {
-        endedAt: at(run.endedMinAgo),
-        updatedAt: at(run.endedMinAgo),
-      });
-      return ended!;
+      const stored = await seedHealingRun(gantry.server.store.healing, TEAM, t0, key, run);
+      ids[key] = stored.id;
+      return stored;
     };
 
     beforeAll(async () => {
