@@ -221,6 +221,12 @@ export function describeHealingApiSuite(name: string, databaseUrl: () => Promise
       expect(body.trigger.entity.name).toBe('n2');
       const missing = await vera.get(`${API}/runs/run-nope`);
       expect(missing.status).toBe(404);
+      // The built-in trees, for the console to draw a run's tree when its policy names one.
+      const builtins = await vera.get('/api/healing/builtin-trees');
+      expect(builtins.status).toBe(200);
+      expect(builtins.body.items.map((item: { name: string }) => item.name)).toContain(
+        'builtin/node-not-ready',
+      );
     });
 
     it('counts runs by outcome and root cause, the share healed without a person, recovery p50/p90', async () => {

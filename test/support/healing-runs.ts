@@ -54,6 +54,8 @@ export async function seedHealingRun(
           tried: [{ index: 0, when: 'evidence.node.ready', result: false }],
           next: 'b',
         },
+        // A concluded diagnosis went on to step b and its `otherwise` (the node-down test tree's shape).
+        ...(run.rootCause ? [{ step: 'b', branch: 'otherwise', tried: [] }] : []),
       ],
       evidence: [{ name: 'node', type: 'inventory', ok: true, value: { ready: false }, durationMs: 2 }],
       ...(run.rootCause

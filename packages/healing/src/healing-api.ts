@@ -6,6 +6,7 @@ import {
   NotFoundError,
   UnprocessableError,
   type EntityRefRecord,
+  type HealingBuiltinTreeList,
   type HealingDryRunMatch,
   type HealingDryRunRequest,
   type HealingDryRunResult,
@@ -19,6 +20,7 @@ import {
 } from '@gantry/model';
 import type { AuditRepository, HealingRepository, StoredHealingRun } from '@gantry/store';
 import { compileBuiltinTrees } from './admission.ts';
+import { BUILTIN_TREES } from './builtin/trees.ts';
 import { compilePolicy, compileTree, type CompiledPolicy, type CompiledTree } from './compile.ts';
 import { diagnose, type EvidenceProviders } from './diagnosis.ts';
 import type { HealingRunData, PolicySource } from './healing-controller.ts';
@@ -89,6 +91,15 @@ export class HealingApi {
   async get(caller: Caller, team: string, id: string): Promise<HealingRun> {
     authorize(caller.principal, 'read', team, `healing runs in team ${team}`);
     return detail(await this.#service.get(team, id));
+  }
+
+  /** The built-in trees as specs (`builtin/<name>`), for the console to draw. */
+  builtinTrees(): HealingBuiltinTreeList {
+    return {
+      items: Object.entries(BUILTIN_TREES)
+        .sort(([x], [y]) => x.localeCompare(y))
+        .map(([name, spec]) => ({ name: `builtin/${name}`, spec })),
+    };
   }
 
   /** Approves or rejects the action a run waits for; 409 GANTRY_E_HEALING_RUN_STATE when it does not wait. */

@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import {
   HealingApprovalRequest,
+  HealingBuiltinTreeList,
   HealingDryRunRequest,
   HealingDryRunResult,
   HealingRun,
@@ -103,6 +104,17 @@ export function healingRoutes(fastify: FastifyInstance, healing: HealingApi): vo
       },
     },
     (request) => healing.stats(request.caller, request.params.team, request.query),
+  );
+  app.get(
+    '/api/healing/builtin-trees',
+    {
+      schema: {
+        tags,
+        summary: 'The built-in DiagnosisTrees (`builtin/<name>`) as specs, to read or draw',
+        response: { 200: HealingBuiltinTreeList },
+      },
+    },
+    () => healing.builtinTrees(),
   );
   app.post(
     '/api/teams/:team/healing/dry-run',

@@ -460,3 +460,14 @@ export const HealingDryRunResult = Type.Object(
   { additionalProperties: false },
 );
 export type HealingDryRunResult = Static<typeof HealingDryRunResult>;
+
+/** The built-in DiagnosisTrees a policy names as `builtin/<name>`, for drawing them. */
+export const HealingBuiltinTreeList = Type.Object(
+  {
+    items: Type.Array(
+      Type.Object({ name: Type.String(), spec: DiagnosisTreeSpec }, { additionalProperties: false }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type HealingBuiltinTreeList = Static<typeof HealingBuiltinTreeList>;
