@@ -54,3 +54,4 @@ export * from './api/change-calendar.ts';
 export * from './api/healing.ts';
 export * from './kinds/healing-policy.ts';
 export * from './kinds/diagnosis-tree.ts';
+export * from './kinds/workload-operation.ts';
