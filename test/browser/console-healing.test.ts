@@ -25,6 +25,7 @@ describe('console healing: runs, the tree and its path, approvals, policies and 
   let gantry: TestServer;
   let ui: ConsoleBrowser;
   const t0 = Date.now();
+  let exceptionId = '';
 
   beforeAll(async () => {
     ensureConsoleBuilt();
@@ -70,6 +71,7 @@ describe('console healing: runs, the tree and its path, approvals, policies and 
       entities: [{ kind: 'Node', name: 'n1', cluster: 'east' }],
     });
     expect(exception.status).toBe(201);
+    exceptionId = exception.body.id as string;
     const runs = gantry.server.store.healing;
     await seedHealingRun(runs, TEAM, t0, 'healed', {
       policy: 'node-down',
@@ -180,6 +182,19 @@ describe('console healing: runs, the tree and its path, approvals, policies and 
     await shadow.waitFor();
     expect(await shadow.textContent()).toContain('cordon-drain × 1');
     expect(await policies.locator('tbody tr', { hasText: 'node-down' }).textContent()).toContain('Suspended');
+    // "Try it on this exception": the suspended policy walked on the live exception, its path drawn.
+    await page.getByTestId('dry-run-node-down').click();
+    await page.getByTestId('dry-run-id').fill(exceptionId);
+    await page.getByTestId('dry-run-submit').click();
+    const result = page.getByTestId('dry-run-result');
+    await result.waitFor();
+    expect(await result.getByTestId('dry-run-message').textContent()).toBe(
+      'HostDown: would run cordon-drain',
+    );
+    expect(await result.getByTestId('tree-node-b#otherwise').getAttribute('data-taken')).toBe('true');
+    expect(await result.getByTestId('tree-node-a#0').getAttribute('data-taken')).toBe('false');
+    await page.keyboard.press('Escape');
+    await result.waitFor({ state: 'detached' });
     await policies.getByRole('link', { name: 'disk-watch' }).click();
     await expect
       .poll(() => new URL(page.url()).pathname)

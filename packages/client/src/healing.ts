@@ -7,6 +7,7 @@ export type {
   DiagnosisTreeSpec,
   HealingBuiltinTreeList,
   HealingDiagnosis,
+  HealingDryRunMatch,
   HealingDryRunRequest,
   HealingDryRunResult,
   HealingPolicySpec,

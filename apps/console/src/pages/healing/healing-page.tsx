@@ -32,18 +32,12 @@ import { LoadMore } from '../../components/load-more';
 import { PageHeader } from '../../components/page-header';
 import { useTeamNames } from '../../hooks/use-team-names';
 import { formatAge, formatTime } from '../../lib/format';
-import { HEALING_PHASE_LIST, healingPhaseColors, healingRunPath, percent } from '../../lib/healing';
+import { HEALING_PHASE_LIST, healingRunPath, percent } from '../../lib/healing';
 import { ReasonModal } from '../changes/reason-modal';
+import { DryRunModal } from './dry-run-modal';
+import { HealingPhaseTag } from './healing-tags';
 
 const refreshMs = 5_000;
-
-export function HealingPhaseTag({ phase }: { phase: HealingRunSummary['phase'] }) {
-  return (
-    <Tag color={healingPhaseColors[phase]} data-testid="healing-phase">
-      {phase}
-    </Tag>
-  );
-}
 
 function runColumns(team: string): TableColumnsType<HealingRunSummary> {
   return [
@@ -245,6 +239,7 @@ type PolicyRow = { name: string; policy?: HealingPolicy; card?: HealingScorecard
 
 /** The team's policies with their mode, and the shadow scorecard of those in shadow mode. */
 function PoliciesTab({ team }: { team: string }) {
+  const [dryRun, setDryRun] = useState<{ policy?: string } | undefined>();
   const policies = useQuery({
     queryKey: ['healing', 'policies', team],
     queryFn: ({ signal }) => listHealingPolicies(team, signal),
@@ -319,12 +314,26 @@ function PoliciesTab({ team }: { team: string }) {
       key: 'incomplete',
       render: (_, row) => (row.card ? row.card.diagnosisIncomplete : '—'),
     },
+    {
+      title: '',
+      key: 'dry-run',
+      render: (_, row) => (
+        <Button
+          size="small"
+          data-testid={`dry-run-${row.name}`}
+          onClick={() => setDryRun({ policy: row.name })}
+        >
+          Try it…
+        </Button>
+      ),
+    },
   ];
   return (
     <>
       <ErrorAlert error={policies.error ?? scorecard.error} style={{ marginBottom: 16 }} />
       <Flex justify="flex-end" style={{ marginBottom: 12 }}>
         <Space>
+          <Button onClick={() => setDryRun({})}>Try every policy…</Button>
           <Link to="/resources/healingpolicies/new">
             <Button>New policy (YAML)</Button>
           </Link>
@@ -342,6 +351,12 @@ function PoliciesTab({ team }: { team: string }) {
         pagination={false}
         size="middle"
         locale={{ emptyText: 'No healing policies.' }}
+      />
+      <DryRunModal
+        team={team}
+        policy={dryRun?.policy}
+        open={dryRun !== undefined}
+        onClose={() => setDryRun(undefined)}
       />
     </>
   );
