@@ -82,10 +82,10 @@ describe('console shell', () => {
     await ui.page.getByTestId('nav-scaling').click();
     await ui.page.getByTestId('not-available').getByText('Not available in this version').waitFor();
     expect(new URL(ui.page.url()).pathname).toBe('/platform/scaling');
-    // A section whose kind the server has leads to it: self-healing's policies, in the resource browser.
+    // A section whose kind the server has leads to its page: self-healing's runs, approvals and policies.
     expect(kinds.items.some((kind) => kind.kind === 'HealingPolicy')).toBe(true);
     await ui.page.getByTestId('nav-healing').click();
-    await expect.poll(() => new URL(ui.page.url()).pathname).toBe('/resources/healingpolicies');
+    await expect.poll(() => new URL(ui.page.url()).pathname).toBe('/healing');
   });
 
   it('lists the server kinds in the resource browser', async () => {

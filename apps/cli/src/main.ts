@@ -9,6 +9,7 @@ import type { ListJobsOptions, RunOptions } from './commands/jobs.ts';
 import type { ExceptionAction, ExceptionListOptions } from './commands/exceptions.ts';
 import type { InspectionRunsOptions, RisksOptions } from './commands/risks.ts';
 import type { StatsOptions } from './commands/stats.ts';
+import type { DryRunOptions, HealRunsOptions } from './commands/heal.ts';
 
 // Wiring only: each command's module is imported when that command runs, which keeps start-up fast (ADR
 // 0011). Nothing imported here at the top may load the YAML library, the HTTP client or the server.
@@ -1066,6 +1067,111 @@ changeCommand
   .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']))
   .action(async (options: { team?: string; output?: string }, command: Command) =>
     run(command, async (env) => (await import('./commands/change.ts')).listLineStops(env, options)),
+  );
+
+// Self-healing (ADR 0032, 0037): healing runs, approvals, the dry run, statistics and the shadow scorecard.
+const heal = program
+  .command('heal')
+  .description('self-healing: runs, get, approve, reject, dry-run, stats, scorecard');
+heal
+  .command('runs')
+  .description("the team's healing runs, newest first")
+  .addOption(teamOption())
+  .option('--policy <name>', 'runs of this HealingPolicy')
+  .addOption(new Option('--state <state>', 'live or ended runs').choices(['active', 'ended', 'all']))
+  .option('--phase <phase>', 'e.g. AwaitingApproval, Healed, Escalated, Shadowed')
+  .option('--entity <entity>', 'e.g. Node/east/n1')
+  .option('--since <when>', 'created since: a duration back from now (2h, 7d) or an RFC 3339 time')
+  .option('--until <when>', 'created before: a duration back from now or an RFC 3339 time')
+  .option('--limit <n>', 'at most N runs (default 50)')
+  .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml', 'name']))
+  .option('--no-headers', 'omit the table header')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  gantry heal runs --phase AwaitingApproval\n  gantry heal runs --since 1d --policy node-not-ready',
+  )
+  .action(async (options: Omit<HealRunsOptions, 'noHeaders'> & { headers?: boolean }, command: Command) =>
+    run(command, async (env) =>
+      (await import('./commands/heal.ts')).listRuns(env, {
+        ...options,
+        noHeaders: options.headers === false,
+      }),
+    ),
+  );
+heal
+  .command('get')
+  .description(
+    'a healing run: trigger, the diagnosis path with the values seen, approvals, actions, verifications',
+  )
+  .argument('<id>', 'the run')
+  .addOption(teamOption())
+  .addOption(new Option('-o, --output <format>', 'output format').choices(['describe', 'json', 'yaml']))
+  .action(async (id: string, options: { team?: string; output?: string }, command: Command) =>
+    run(command, async (env) => (await import('./commands/heal.ts')).getRun(env, id, options)),
+  );
+for (const [verb, description] of [
+  ['approve', 'approve the risky action a run waits for (recorded with who and why)'],
+  ['reject', 'reject the action a run waits for: the run ends and a person takes over'],
+] as const)
+  heal
+    .command(verb)
+    .description(description)
+    .argument('<id>', 'the run')
+    .addOption(teamOption())
+    .requiredOption('--reason <text>', 'why (recorded with who)')
+    .action(async (id: string, options: { team?: string; reason?: string }, command: Command) =>
+      run(command, async (env) => (await import('./commands/heal.ts')).decideRun(env, id, verb, options)),
+    );
+heal
+  .command('dry-run')
+  .description(
+    'which policy matches a trigger, the path through its tree with live evidence, the action it would take',
+  )
+  .addOption(teamOption())
+  .option('--policy <name>', 'a stored HealingPolicy (default: every policy of the team)')
+  .option('-f, --file <path...>', 'an unsaved HealingPolicy manifest, and optionally its DiagnosisTree')
+  .option('--exception <id>', 'try it on this exception')
+  .option('--alert <fingerprint>', 'try it on this alert')
+  .option('--risk <id>', 'try it on this risk')
+  .option('--title <text>', 'an inline exception: its title (with --entity)')
+  .option('--entity <entity...>', "the inline exception's entities: Node/<cluster>/<name>, Host/<name>, ...")
+  .addOption(new Option('-o, --output <format>', 'output format').choices(['describe', 'json', 'yaml']))
+  .addHelpText(
+    'after',
+    '\nExamples:\n  gantry heal dry-run --exception 4f2c...\n  gantry heal dry-run -f policy.yaml -f tree.yaml --title "NodeNotReady" --entity Node/east/n1',
+  )
+  .action(async (options: DryRunOptions, command: Command) =>
+    run(command, async (env) => (await import('./commands/heal.ts')).dryRun(env, options)),
+  );
+heal
+  .command('stats')
+  .description('runs by outcome and root cause, share healed without a person, recovery p50/p90, escalations')
+  .addOption(teamOption())
+  .option('--since <when>', 'window start: a duration back from now (default 7d) or an RFC 3339 time')
+  .option('--policy <name>', 'one policy only')
+  .addOption(new Option('-o, --output <format>', 'output format').choices(['describe', 'json', 'yaml']))
+  .action(
+    async (options: { team?: string; since?: string; policy?: string; output?: string }, command: Command) =>
+      run(command, async (env) => (await import('./commands/heal.ts')).showStats(env, options)),
+  );
+heal
+  .command('scorecard')
+  .description('each shadow-mode policy: what it would have run, and what became of the triggers')
+  .addOption(teamOption())
+  .option('--since <when>', 'window start: a duration back from now (default 7d) or an RFC 3339 time')
+  .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']))
+  .option('--no-headers', 'omit the table header')
+  .action(
+    async (
+      options: { team?: string; since?: string; output?: string; headers?: boolean },
+      command: Command,
+    ) =>
+      run(command, async (env) =>
+        (await import('./commands/heal.ts')).showScorecard(env, {
+          ...options,
+          noHeaders: options.headers === false,
+        }),
+      ),
   );
 
 program

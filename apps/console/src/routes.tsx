@@ -110,6 +110,11 @@ export const router = createBrowserRouter([
             path: 'health/teams/:team/inspections/:name',
             element: page(() => import('./pages/health/inspection-page'), 'InspectionPage'),
           },
+          { path: 'healing', element: page(() => import('./pages/healing/healing-page'), 'HealingPage') },
+          {
+            path: 'healing/teams/:team/runs/:id',
+            element: page(() => import('./pages/healing/healing-run-page'), 'HealingRunPage'),
+          },
           { path: 'teams', element: page(() => import('./pages/teams/teams-page'), 'TeamsPage') },
           { path: 'teams/:name', element: page(() => import('./pages/teams/team-page'), 'TeamPage') },
           { path: 'search', element: page(() => import('./pages/search-page'), 'SearchPage') },

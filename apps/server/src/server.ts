@@ -51,6 +51,7 @@ import {
   type ChangeObject,
 } from '@gantry/changes';
 import {
+  HealingApi,
   HealingController,
   combineTriggerSources,
   createAlertTriggerSource,
@@ -463,10 +464,11 @@ export async function startServer(
     // Exceptions and failures (ADR 0018): the service on every server (the API; correlation's
     // ExceptionPort and escalation's ExceptionReader), the failure controller on the lease holder. An
     // exception opened here wakes self-healing's loop (made below) when this server runs it.
-    let wakeHealing = (): void => undefined;
+    /** Set once the healing loop exists (below): an opened exception and a decided approval wake it. */
+    const healingWake: { wake?: () => void } = {};
     const exceptions = createExceptionsModule(
       {
-        onActivated: () => wakeHealing(),
+        onActivated: () => healingWake.wake?.(),
         resources,
         repository: store.exceptions,
         leases: store.leases,
@@ -581,6 +583,38 @@ export async function startServer(
           .catch((error: unknown) => logger.warn({ err: error }, 'deleting a team’s risks failed'));
     });
 
+    // Self-healing's ports, shared by the healing controller (below) and the healing API (ADR 0032, 0037).
+    const healingInventory = { inventory: store.inventory, hosts: store.hosts, resources: store.resources };
+    const healingEntities = createInventoryEntityResolver(healingInventory);
+    const healingPolicies = createResourcePolicySource({
+      repository: store.resources,
+      engine: createCelEngine(),
+    });
+    const healingTriggers = combineTriggerSources([
+      createExceptionTriggerSource({ exceptions: store.exceptions, entities: healingEntities }),
+      createAlertTriggerSource({ alerts: store.alerts, entities: healingEntities }),
+      createRiskTriggerSource({ risks: store.risks, entities: healingEntities }),
+    ]);
+    const healingEvidence = createStoreEvidenceProviders({
+      inventory: store.inventory,
+      events: store.events,
+      hosts: store.hosts,
+      prometheus: createPrometheusQuerier(),
+      sources: createMetricsSourceResolver({ resources: store.resources, secrets }),
+      jobs: createJobDiagnosticRunner(jobs.service, now),
+    });
+    const healingApi = new HealingApi({
+      runs: store.healing,
+      policies: healingPolicies,
+      triggers: healingTriggers,
+      entities: healingEntities,
+      evidence: healingEvidence,
+      engine: createCelEngine(),
+      audit: store.audit,
+      now,
+      onDecided: () => healingWake.wake?.(),
+    });
+
     /** Set once the dispatch runner exists: the alert API shows its dispatcher's groups. */
     const dispatchView: { runner?: AlertDispatchRunner } = {};
     const app = await buildApi(
@@ -615,6 +649,7 @@ export async function startServer(
         stats: new StatsService({ source: store.healthStats, now }),
         healthStream: new HealthStreamService({ repository: store.healthStream, now }),
         changes: changes.service,
+        healing: healingApi,
         store,
         feed,
         metrics,
@@ -755,25 +790,12 @@ export async function startServer(
     // Self-healing (ADR 0032): on the server holding `controller/healing`, policies matched against open
     // exceptions, alerts, risks and lasting inventory conditions; diagnosis trees walked over the store,
     // Prometheus and diagnostic jobs; actions submitted as Changes (windows, stop-the-line, the budget).
-    const healingInventory = { inventory: store.inventory, hosts: store.hosts, resources: store.resources };
-    const healingEntities = createInventoryEntityResolver(healingInventory);
     const healingController = new HealingController({
       runs: store.healing,
-      policies: createResourcePolicySource({ repository: store.resources, engine: createCelEngine() }),
-      triggers: combineTriggerSources([
-        createExceptionTriggerSource({ exceptions: store.exceptions, entities: healingEntities }),
-        createAlertTriggerSource({ alerts: store.alerts, entities: healingEntities }),
-        createRiskTriggerSource({ risks: store.risks, entities: healingEntities }),
-      ]),
+      policies: healingPolicies,
+      triggers: healingTriggers,
       conditions: createInventoryConditionSubjects(healingInventory),
-      evidence: createStoreEvidenceProviders({
-        inventory: store.inventory,
-        events: store.events,
-        hosts: store.hosts,
-        prometheus: createPrometheusQuerier(),
-        sources: createMetricsSourceResolver({ resources: store.resources, secrets }),
-        jobs: createJobDiagnosticRunner(jobs.service, now),
-      }),
+      evidence: healingEvidence,
       actuator: createChangeActuator({
         changes: createResourceChangeSubmitter(resources),
         notifier: notifications,
@@ -797,7 +819,7 @@ export async function startServer(
       leaseDurationMs: config.leaseDurationMs,
       intervalMs: config.healingIntervalSeconds * 1000,
     });
-    wakeHealing = () => healing.loop.wake();
+    healingWake.wake = () => healing.loop.wake();
     await healing.start();
     cleanups.unshift(() => healing.stop());
 

@@ -47,6 +47,8 @@ import { healthStreamRoutes } from './routes/health-stream.ts';
 import { changeRoutes } from './routes/changes.ts';
 import { changeWindowRoutes } from './routes/change-windows.ts';
 import type { ChangeService } from '@gantry/changes';
+import type { HealingApi } from '@gantry/healing';
+import { healingRoutes } from './routes/healing.ts';
 
 export interface ApiDependencies {
   kinds: KindRegistry;
@@ -76,6 +78,8 @@ export interface ApiDependencies {
   baselines?: BaselineSeriesSource;
   /** Changes' actions and stop-the-line (ADR 0026); absent: no such routes. */
   changes?: ChangeService;
+  /** Healing runs, approvals, scorecard, statistics and the dry run (ADR 0037); absent: no such routes. */
+  healing?: HealingApi;
 }
 
 export interface ApiOptions {
@@ -157,6 +161,7 @@ export async function buildApi(deps: ApiDependencies, options: ApiOptions): Prom
   riskRoutes(app, deps.health);
   if (deps.healthStream) healthStreamRoutes(app, deps.healthStream);
   if (deps.changes) changeRoutes(app, deps.changes);
+  if (deps.healing) healingRoutes(app, deps.healing);
   changeWindowRoutes(app, { resources: deps.resources, now: () => Date.now() });
   resourceRoutes(app, {
     resources: deps.resources,

@@ -20,3 +20,4 @@ export * from './budget.ts';
 export * from './health-adapters.ts';
 export * from './fleet-gate.ts';
 export * from './drain-holds.ts';
+export * from './workload-actuator.ts';

@@ -106,3 +106,4 @@ export type * from './alerts.ts';
 export type * from './hosts.ts';
 export type * from './health.ts';
 export type * from './changes.ts';
+export type * from './healing.ts';

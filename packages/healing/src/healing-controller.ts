@@ -92,6 +92,8 @@ export interface HealingApproval {
   decision?: 'approved' | 'rejected';
   decidedBy?: string;
   decidedAt?: string;
+  /** Why, as the person who decided gave it. */
+  reason?: string;
 }
 
 /** The JSON of a run's `data`: everything needed to answer "why did it do that?". */
@@ -1155,6 +1157,7 @@ export async function decideApproval(
   decision: 'approved' | 'rejected',
   actor: string,
   now: number,
+  why?: string,
 ): Promise<
   { ok: true } | { ok: false; reason: 'NotFound' | 'NotAwaitingApproval' | 'Expired' | 'Superseded' }
 > {
@@ -1168,14 +1171,17 @@ export async function decideApproval(
   const at = new Date(now).toISOString();
   const next: HealingRunData = {
     ...data,
-    approvals: [...data.approvals.slice(0, -1), { ...approval, decision, decidedBy: actor, decidedAt: at }],
+    approvals: [
+      ...data.approvals.slice(0, -1),
+      { ...approval, decision, decidedBy: actor, decidedAt: at, ...(why ? { reason: why } : {}) },
+    ],
     decisions: [
       ...data.decisions,
       {
         at,
         stage: HealingStage.Decide,
         reason: decision === 'approved' ? HealingReason.Approved : HealingReason.Rejected,
-        message: `${actor} ${decision} ${approval.action}`,
+        message: `${actor} ${decision} ${approval.action}${why ? `: ${why}` : ''}`,
       },
     ],
   };

@@ -14,6 +14,8 @@ export interface HealingRunListQuery {
   entity?: string;
   phase?: string;
   active?: boolean;
+  since?: string;
+  until?: string;
   limit: number;
   continue?: string;
 }
@@ -48,6 +50,8 @@ export class HealingRunService {
       ...(query.entity ? { entity: query.entity } : {}),
       ...(query.phase ? { phase: query.phase } : {}),
       ...(query.active !== undefined ? { active: query.active } : {}),
+      ...(query.since ? { since: query.since } : {}),
+      ...(query.until ? { until: query.until } : {}),
       ...(after ? { after } : {}),
     });
     return { items: page.items, ...(page.next ? { continue: encodeContinueToken(page.next) } : {}) };
@@ -64,8 +68,9 @@ export class HealingRunService {
     id: string,
     decision: 'approved' | 'rejected',
     actor: string,
+    reason?: string,
   ): Promise<StoredHealingRun> {
-    const result = await decideApproval(this.deps.runs, team, id, decision, actor, this.deps.now());
+    const result = await decideApproval(this.deps.runs, team, id, decision, actor, this.deps.now(), reason);
     if (!result.ok) {
       if (result.reason === 'NotFound')
         throw new NotFoundError(`healing run ${id} not found in team ${team}`);

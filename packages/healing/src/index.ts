@@ -16,3 +16,4 @@ export * from './store-ports.ts';
 export * from './healing-loop.ts';
 export * from './healing-service.ts';
 export * from './shadow-scorecard.ts';
+export * from './healing-api.ts';

@@ -51,5 +51,7 @@ export * from './kinds/change-window.ts';
 export * from './kinds/disruption-budget.ts';
 export * from './api/changes.ts';
 export * from './api/change-calendar.ts';
+export * from './api/healing.ts';
 export * from './kinds/healing-policy.ts';
 export * from './kinds/diagnosis-tree.ts';
+export * from './kinds/workload-operation.ts';

@@ -78,6 +78,9 @@ export interface HealingRunQuery {
   phase?: string;
   /** Only runs that have not ended. */
   active?: boolean;
+  /** Created at or after, and before (ISO). */
+  since?: string;
+  until?: string;
   /** Resume after this run in (createdAt, id) descending order. */
   after?: { createdAt: string; id: string };
   limit: number;
@@ -313,6 +316,8 @@ export class HealingRepository {
     if (query.entity) select = select.where('entity', '=', query.entity);
     if (query.phase) select = select.where('phase', '=', query.phase);
     if (query.active !== undefined) select = select.where('ended_at', query.active ? 'is' : 'is not', null);
+    if (query.since) select = select.where('created_at', '>=', query.since);
+    if (query.until) select = select.where('created_at', '<', query.until);
     if (query.after) {
       const { createdAt, id } = query.after;
       select = select.where((eb) =>

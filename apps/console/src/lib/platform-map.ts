@@ -135,7 +135,10 @@ export const platformMap: readonly PlatformSection[] = [
         key: 'healing',
         label: 'Healing',
         kinds: ['HealingPolicy'],
-        description: 'Closed-loop self-healing policies.',
+        route: '/healing',
+        paths: ['/healing'],
+        description:
+          'Self-healing: runs and why they did what they did, the approvals inbox, policies in shadow mode and their scorecard, statistics.',
       },
       {
         key: 'scaling',

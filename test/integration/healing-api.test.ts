@@ -1,0 +1,3 @@
+import { describeHealingApiSuite } from './healing-api-suite.ts';
+
+describeHealingApiSuite('SQLite', () => Promise.resolve(undefined));
