@@ -1,7 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryEventRecorder } from '@gantry/controllers';
 import { Store } from '@gantry/store';
-import { decideApproval, HealingController, type HealingRunData } from './healing-controller.ts';
+import {
+  decideApproval,
+  HealingController,
+  type HealingControllerDeps,
+  type HealingRunData,
+} from './healing-controller.ts';
 import type { ConditionSubject, ConditionSubjects } from './ports.ts';
 import { HealingPhase, HealingReason } from './reasons.ts';
 import { shadowScorecard } from './shadow-scorecard.ts';
@@ -53,10 +58,11 @@ describe('healing controller', () => {
   beforeEach(() => {
     ids = 0;
   });
-  const controller = () =>
+  const controller = (repository: HealingControllerDeps['runs'] = store.healing, concurrency?: number) =>
     new HealingController({
+      ...(concurrency !== undefined ? { concurrency } : {}),
       newId: () => `run-${String((ids += 1)).padStart(3, '0')}`,
-      runs: store.healing,
+      runs: repository,
       policies,
       triggers,
       evidence,
@@ -260,13 +266,34 @@ describe('healing controller', () => {
       ['Node/east/n4', HealingReason.PolicyInFlight],
       ['Node/east/n2', HealingReason.DomainInFlight],
     ]);
-    // Later passes, actions still running: nothing more starts.
+    // Later passes, actions still running: nothing more starts, and once a claim found the policy full
+    // the pass asks no more (a claim takes a lock): ten more waiting runs, in racks of their own, cost
+    // no claim (one pass at a time, one run at a time, for a count that does not depend on timing).
+    for (let i = 5; i < 15; i += 1) triggers.openException(`e${i}`, [node(`n${i}`, `r${i}`)]);
+    await controller(store.healing, 1).reconcile();
+    expect(actuator.acted).toHaveLength(2);
+    let claims = 0;
+    const counting = new Proxy(store.healing, {
+      get: (target, key) => {
+        if (key === 'claimInFlight')
+          return (...args: Parameters<typeof target.claimInFlight>) => {
+            claims += 1;
+            return target.claimInFlight(...args);
+          };
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
     for (let pass = 0; pass < 3; pass += 1) {
       now += 10_000;
-      await controller().reconcile();
+      claims = 0;
+      await controller(counting, 1).reconcile();
+      // The first claim finds the policy full; the other eleven waiting runs ask nothing.
+      expect(claims).toBe(1);
     }
     expect(actuator.acted).toHaveLength(2);
     expect((await runs()).filter((r) => r.inFlight)).toHaveLength(2);
+    expect((await runs()).filter((r) => r.reason === HealingReason.PolicyInFlight)).toHaveLength(12);
   });
 
   it('waits for approval of a risky action; acts once approved; escalates when the request expires', async () => {

@@ -50,6 +50,8 @@ export interface HealingControllerDeps {
   newId?: () => string;
   /** How soon to look again at a run that waits on something outside it (in flight, rate, a Change). */
   pollMs?: number;
+  /** Runs of different entities advanced at once in a pass (8). */
+  concurrency?: number;
 }
 
 /** One recorded decision of a run: what stage decided what, and why. */
@@ -141,12 +143,15 @@ export class HealingController {
   readonly #deps: HealingControllerDeps;
   readonly #newId: () => string;
   readonly #pollMs: number;
+  readonly #concurrency: number;
   /** Runs this instance created or found, so a pass does not try to insert them again. */
   readonly #known = new Set<string>();
   /** The compiled policies of the last pass, indexed for matching and by team/name. */
   #index: PolicyIndex | undefined;
   #policies: readonly CompiledPolicy[] = [];
   #byName = new Map<string, CompiledPolicy>();
+  /** Policies (`team/name`) found at their in-flight cap in this pass, with the count the claim saw. */
+  readonly #passFull = new Map<string, number>();
   /** This pass's signal verdicts by team and cluster (see `#signals`). */
   readonly #passSignals = new Map<string, Promise<SignalVerdict>>();
   /** This pass's reads of the domains' shares (see `#domainShares`). */
@@ -156,6 +161,7 @@ export class HealingController {
     this.#deps = deps;
     this.#newId = deps.newId ?? (() => randomUUID());
     this.#pollMs = deps.pollMs ?? 10_000;
+    this.#concurrency = deps.concurrency ?? 8;
   }
 
   /** One level-triggered pass: match, then advance every due run. */
@@ -163,9 +169,20 @@ export class HealingController {
     const outcome: HealingPassOutcome = { matched: 0, created: 0, advanced: 0, superseded: 0 };
     this.#passShares.clear();
     this.#passSignals.clear();
+    this.#passFull.clear();
     await this.#match(outcome);
     const due = await this.#deps.runs.due(this.#iso(), 500);
-    for (const run of due) await this.#advance(run, outcome);
+    // Runs of different entities advance side by side (a storm's waits on the database overlap); the runs
+    // of one entity one after the other, in the order they are due, so that its rate limit and retry
+    // budget are read after its previous run's action was written.
+    const byEntity = new Map<string, StoredHealingRun[]>();
+    for (const run of due) byEntity.set(run.entity, [...(byEntity.get(run.entity) ?? []), run]);
+    const queues = [...byEntity.values()];
+    const worker = async () => {
+      for (let queue = queues.shift(); queue; queue = queues.shift())
+        for (const run of queue) await this.#advance(run, outcome);
+    };
+    await Promise.all(Array.from({ length: Math.min(this.#concurrency, queues.length) }, worker));
     return outcome;
   }
 
@@ -662,6 +679,11 @@ export class HealingController {
     const key = `healing/${run.id}/rung/${run.rung}/attempt/${attempt}`;
     const now = this.#deps.now();
     const timeoutMs = run.rung >= 0 ? policy.rungs[run.rung]!.timeoutMs : durationMs(action.timeout);
+    // A policy found at its cap earlier in this pass is not asked again (a claim takes a lock): the run
+    // waits its turn as the claim would have said; slots freed meanwhile are taken at the next pass.
+    const full = this.#passFull.get(`${run.team}/${run.policy}`);
+    if (full !== undefined)
+      return this.#wait(run, data, stage, HealingReason.PolicyInFlight, `${full} in flight`, this.#pollMs);
     let budgetHeld = false;
     if (this.#deps.budget && changesFleet({ action })) {
       const granted = await this.#deps.budget.acquire({
@@ -714,6 +736,8 @@ export class HealingController {
           holder: run.id,
         });
       if (claimed.reason === 'Superseded') return 'superseded';
+      if (claimed.reason === 'PolicyInFlight')
+        this.#passFull.set(`${run.team}/${run.policy}`, claimed.inFlight);
       return this.#wait(
         run,
         data,
