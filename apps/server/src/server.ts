@@ -818,6 +818,7 @@ export async function startServer(
       holder: instance,
       leaseDurationMs: config.leaseDurationMs,
       intervalMs: config.healingIntervalSeconds * 1000,
+      metrics,
     });
     healingWake.wake = () => healing.loop.wake();
     await healing.start();

@@ -70,6 +70,7 @@ export function createChangeActuator(deps: ChangeActuatorDeps): HealingActuator 
             ...single,
           },
           labels,
+          request.fence,
         );
         return submitted.ok ? { ok: true, handle: `change/${name}`, done: false } : submitted;
       }
@@ -87,18 +88,22 @@ export function createChangeActuator(deps: ChangeActuatorDeps): HealingActuator 
             ...single,
           },
           labels,
+          request.fence,
         );
         return submitted.ok ? { ok: true, handle: `change/${name}`, done: false } : submitted;
       }
       if (action.notify) {
         for (const channel of action.notify.channels)
-          await deps.notifier.enqueue({
-            team,
-            channel,
-            groupKey: `healing/${team}/${request.runId}`,
-            dedupKey: `healing/${team}/${request.key}/${channel}`,
-            message: healingMessage(request, channel, action.notify.page, deps.now(), deps.externalUrl),
-          });
+          await deps.notifier.enqueue(
+            {
+              team,
+              channel,
+              groupKey: `healing/${team}/${request.runId}`,
+              dedupKey: `healing/${team}/${request.key}/${channel}`,
+              message: healingMessage(request, channel, action.notify.page, deps.now(), deps.externalUrl),
+            },
+            request.fence ? { fence: request.fence } : {},
+          );
         return { ok: true, handle: `notify/${request.key}`, done: true };
       }
       if (action.silence) {
@@ -108,12 +113,17 @@ export function createChangeActuator(deps: ChangeActuatorDeps): HealingActuator 
         ];
         const matchers = labelsOf.flatMap(([label, value]) => (value ? [{ name: label, value }] : []));
         const startsAt = deps.now();
-        const created = await deps.silences.create(team, name, {
-          matchers,
-          startsAt: new Date(startsAt).toISOString(),
-          endsAt: new Date(startsAt + durationMs(action.silence.duration)).toISOString(),
-          comment: action.silence.comment ?? `healing ${request.policy}: ${request.summary}`.slice(0, 4096),
-        });
+        const created = await deps.silences.create(
+          team,
+          name,
+          {
+            matchers,
+            startsAt: new Date(startsAt).toISOString(),
+            endsAt: new Date(startsAt + durationMs(action.silence.duration)).toISOString(),
+            comment: action.silence.comment ?? `healing ${request.policy}: ${request.summary}`.slice(0, 4096),
+          },
+          request.fence,
+        );
         return created.ok ? { ok: true, handle: `silence/${name}`, done: true } : created;
       }
       return { ok: false, reason: 'UnknownAction', message: `action ${action.name} has no kind` };

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryEventRecorder } from '@gantry/controllers';
-import { Store } from '@gantry/store';
+import { FencedWriteRefused, Store } from '@gantry/store';
 import {
   decideApproval,
   HealingController,
@@ -450,5 +450,34 @@ describe('healing controller', () => {
     });
     expect(actuator.acted).toHaveLength(2);
     expect(actuator.pages[0]!.details).toMatchObject({ trigger: { id: 'e3' } });
+  });
+
+  it('a leader held mid-pass whose lease moved writes nothing more, tells its term once (ADR 0028)', async () => {
+    const LEASE = 'controller/healing';
+    expect(await store.leases.tryAcquire(LEASE, 'x', 1000, now)).toBe(true);
+    const fence = { lease: LEASE, holder: 'x', transitions: (await store.leases.get(LEASE))!.transitions };
+    const refusals: FencedWriteRefused[] = [];
+    const term = { fence, refused: (error: FencedWriteRefused) => void refusals.push(error) };
+    policies.add('node-not-ready', nodePolicyInput());
+    triggers.openException('e1', [node('n1')]);
+    // The pass is held as it reads the triggers: its decisions are made on what it read before the move.
+    let resume!: () => void;
+    const held = new Promise<void>((resolve) => (resume = resolve));
+    const active = triggers.active.bind(triggers);
+    triggers.active = async () => {
+      const read = await active();
+      await held;
+      return read;
+    };
+    const pass = controller().reconcile(term);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await store.leases.tryAcquire(LEASE, 'y', 1000, now + 5000)).toBe(true);
+    resume();
+    expect(await pass).toEqual({ matched: 0, created: 0, advanced: 0, superseded: 0 });
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]).toBeInstanceOf(FencedWriteRefused);
+    expect(await runs()).toEqual([]);
+    expect(actuator.starts).toEqual([]);
+    expect(recorder.events).toEqual([]);
   });
 });

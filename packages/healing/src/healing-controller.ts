@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { EventRecorder, EventSubject } from '@gantry/controllers';
 import type { DiagnosisSubject, HealingAction } from '@gantry/model';
-import type { HealingLedgerEntry, HealingRepository, HealingRunPatch, StoredHealingRun } from '@gantry/store';
+import {
+  isFencedWriteRefused,
+  type FencedWriteRefused,
+  type HealingLedgerEntry,
+  type HealingRepository,
+  type HealingRunPatch,
+  type StoredHealingRun,
+  type WriteFence,
+} from '@gantry/store';
 import { changesFleet } from './actuator.ts';
 import type { CompiledPolicy, CompiledTree } from './compile.ts';
 import { durationMs } from './duration.ts';
@@ -144,6 +152,9 @@ export class HealingController {
   readonly #newId: () => string;
   readonly #pollMs: number;
   readonly #concurrency: number;
+  /** The pass's term (its fence), and the runs' repository writing with that fence. */
+  #term: HealingTerm | undefined;
+  #runs: HealingControllerDeps['runs'];
   /** Runs this instance created or found, so a pass does not try to insert them again. */
   readonly #known = new Set<string>();
   /** The compiled policies of the last pass, indexed for matching and by team/name. */
@@ -162,16 +173,32 @@ export class HealingController {
     this.#newId = deps.newId ?? (() => randomUUID());
     this.#pollMs = deps.pollMs ?? 10_000;
     this.#concurrency = deps.concurrency ?? 8;
+    this.#runs = deps.runs;
   }
 
   /** One level-triggered pass: match, then advance every due run. */
-  async reconcile(): Promise<HealingPassOutcome> {
+  async reconcile(term?: HealingTerm): Promise<HealingPassOutcome> {
+    this.#term = term;
+    this.#runs = term?.fence ? fencedRuns(this.#deps.runs, term.fence) : this.#deps.runs;
+    try {
+      return await this.#pass();
+    } catch (error) {
+      // A write of this term refused: another server leads now; the term ends, nothing more is done.
+      if (isFencedWriteRefused(error) && term) {
+        term.refused(error);
+        return { matched: 0, created: 0, advanced: 0, superseded: 0 };
+      }
+      throw error;
+    }
+  }
+
+  async #pass(): Promise<HealingPassOutcome> {
     const outcome: HealingPassOutcome = { matched: 0, created: 0, advanced: 0, superseded: 0 };
     this.#passShares.clear();
     this.#passSignals.clear();
     this.#passFull.clear();
     await this.#match(outcome);
-    const due = await this.#deps.runs.due(this.#iso(), 500);
+    const due = await this.#runs.due(this.#iso(), 500);
     // Runs of different entities advance side by side (a storm's waits on the database overlap); the runs
     // of one entity one after the other, in the order they are due, so that its rate limit and retry
     // budget are read after its previous run's action was written.
@@ -182,7 +209,11 @@ export class HealingController {
       for (let queue = queues.shift(); queue; queue = queues.shift())
         for (const run of queue) await this.#advance(run, outcome);
     };
-    await Promise.all(Array.from({ length: Math.min(this.#concurrency, queues.length) }, worker));
+    const settled = await Promise.allSettled(
+      Array.from({ length: Math.min(this.#concurrency, queues.length) }, worker),
+    );
+    const failed = settled.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
     return outcome;
   }
 
@@ -297,7 +328,7 @@ export class HealingController {
       verifications: [],
       approvals: [],
     };
-    const created = await this.#deps.runs.create({
+    const created = await this.#runs.create({
       id: this.#newId(),
       team: policy.team,
       policy: policy.name,
@@ -452,7 +483,7 @@ export class HealingController {
       healed,
       failed,
       action: actions,
-    } = await this.#deps.runs.ledgerCounts(run.team, run.policy, run.entity, {
+    } = await this.#runs.ledgerCounts(run.team, run.policy, run.entity, {
       healed: since(policy.windows.flappingMs),
       failed: since(policy.windows.retryMs),
       action: since(policy.windows.rateMs),
@@ -716,7 +747,7 @@ export class HealingController {
     const next: HealingRunData = { ...data, actions: [...data.actions, record] };
     this.#decision(next, stage, HealingReason.ActionStarted, `running ${actionName}`);
     const g = policy.spec.guardrails;
-    const claimed = await this.#deps.runs.claimInFlight(
+    const claimed = await this.#runs.claimInFlight(
       run,
       { perPolicy: g.maxInFlight, perDomain: g.maxInFlightPerDomain },
       this.#patch(next, {
@@ -766,6 +797,7 @@ export class HealingController {
     action: HealingAction,
   ): Promise<StoredHealingRun | undefined | 'superseded'> {
     const started = await this.#deps.actuator.start({
+      ...(this.#term?.fence ? { fence: this.#term.fence } : {}),
       key: record.key,
       team: run.team,
       policy: run.policy,
@@ -954,7 +986,7 @@ export class HealingController {
       return this.#escalate(run, next, policy, HealingReason.LadderExhausted, 'the ladder is exhausted', [
         this.#ledger(run, 'failed', failedKey),
       ]);
-    const failed = await this.#deps.runs.ledgerCount(
+    const failed = await this.#runs.ledgerCount(
       run.team,
       run.policy,
       run.entity,
@@ -981,7 +1013,7 @@ export class HealingController {
       HealingReason.LadderClimbed,
       `climbing to rung ${nextRung + 1}: ${rung.action}`,
     );
-    const written = await this.#deps.runs.update(
+    const written = await this.#runs.update(
       run.id,
       run.version,
       this.#patch(next, {
@@ -1029,6 +1061,7 @@ export class HealingController {
         reason === HealingReason.SignalsUntrusted || reason === HealingReason.DomainUnhealthy;
       const hour = Math.floor(this.#deps.now() / 3_600_000);
       await this.#deps.actuator.start({
+        ...(this.#term?.fence ? { fence: this.#term.fence } : {}),
         key: collective
           ? `healing/${run.policy}/freeze/${reason}/${run.domain || run.entity}/${hour}`
           : `healing/${run.id}/page`,
@@ -1055,7 +1088,7 @@ export class HealingController {
   ): Promise<StoredHealingRun | undefined | 'superseded'> {
     const next: HealingRunData = { ...data };
     if (next.decisions.at(-1)?.reason !== reason) this.#decision(next, stage, reason, message);
-    const written = await this.#deps.runs.update(
+    const written = await this.#runs.update(
       run.id,
       run.version,
       this.#patch(next, {
@@ -1085,7 +1118,7 @@ export class HealingController {
     const next: HealingRunData = { ...data };
     // A wait repeated tick after tick is one decision, not one per tick.
     if (run.reason !== reason) this.#decision(next, stage, reason, message);
-    const written = await this.#deps.runs.update(
+    const written = await this.#runs.update(
       run.id,
       run.version,
       this.#patch(next, { reason, message, nextAt: new Date(this.#deps.now() + delayMs).toISOString() }),
@@ -1099,7 +1132,7 @@ export class HealingController {
     data: HealingRunData,
     patch: Omit<HealingRunPatch, 'updatedAt' | 'data'>,
   ): Promise<StoredHealingRun | 'superseded'> {
-    const written = await this.#deps.runs.update(run.id, run.version, this.#patch(data, patch));
+    const written = await this.#runs.update(run.id, run.version, this.#patch(data, patch));
     return written ?? 'superseded';
   }
 
@@ -1165,7 +1198,7 @@ export class HealingController {
       ...(entity.cluster ? { cluster: entity.cluster } : {}),
       ...(entity.namespace ? { namespace: entity.namespace } : {}),
     };
-    this.#deps.recorder.record({ type, reason, message, regarding, actor: ACTOR });
+    this.#deps.recorder.record({ type, reason, message, regarding, actor: ACTOR }, this.#term);
   }
 
   #iso(): string {
@@ -1245,4 +1278,26 @@ function summarize(binding: Record<string, unknown>): Record<string, unknown> {
       ([, value]) => value === null || ['string', 'number', 'boolean'].includes(typeof value),
     ),
   );
+}
+
+/**
+ * The lease term a pass runs in (a `TermScope` from the healing module's `termElector`): every run it
+ * writes and every event it records carries the fence, refused once another server took the lease.
+ */
+export interface HealingTerm {
+  readonly fence: WriteFence | undefined;
+  refused(error: FencedWriteRefused): void;
+}
+
+/** The runs' repository with every write made in `fence`'s term. */
+function fencedRuns(runs: HealingControllerDeps['runs'], fence: WriteFence): HealingControllerDeps['runs'] {
+  return {
+    create: (run) => runs.create(run, fence),
+    update: (id, version, patch, ledger = []) => runs.update(id, version, patch, ledger, fence),
+    claimInFlight: (run, caps, patch, ledger = []) => runs.claimInFlight(run, caps, patch, ledger, fence),
+    get: (team, id) => runs.get(team, id),
+    due: (now, limit) => runs.due(now, limit),
+    ledgerCount: (...args) => runs.ledgerCount(...args),
+    ledgerCounts: (...args) => runs.ledgerCounts(...args),
+  };
 }

@@ -1,12 +1,21 @@
-import { LeaderElector, type Clock, type LeaseStore, type Timer } from '@gantry/controllers';
+import {
+  termElector,
+  type Clock,
+  type ControllerMetrics,
+  type LeaderElector,
+  type LeaseStore,
+  type Timer,
+} from '@gantry/controllers';
+import type { LeaseRepository } from '@gantry/store';
 import type { Logger } from 'pino';
-import type { HealingController } from './healing-controller.ts';
+import type { HealingController, HealingTerm } from './healing-controller.ts';
 
 /** The lease the healing controller runs under: one server decides at a time (writes are fenced anyway). */
 export const HEALING_LEASE = 'controller/healing';
 
 export interface HealingLoop {
-  start(): void;
+  /** Passes run in `term` (its fence on every write) until `stop`. */
+  start(term?: HealingTerm): void;
   /** Resolves once no pass is running. */
   stop(): Promise<void>;
   /** A pass as soon as the current one (if any) ends: a new exception, an approval. */
@@ -24,6 +33,7 @@ export function createHealingLoop(deps: {
   onError: (error: unknown) => void;
 }): HealingLoop {
   let running = false;
+  let term: HealingTerm | undefined;
   let timer: Timer | undefined;
   let pass: Promise<void> | undefined;
   let again = false;
@@ -38,7 +48,7 @@ export function createHealingLoop(deps: {
       return;
     }
     pass = deps.controller
-      .reconcile()
+      .reconcile(term)
       .then(
         () => undefined,
         (error: unknown) => deps.onError(error),
@@ -52,15 +62,17 @@ export function createHealingLoop(deps: {
       });
   };
   return {
-    start() {
+    start(inTerm) {
       if (running) return;
       running = true;
+      term = inTerm;
       schedule(0);
     },
     async stop() {
       running = false;
       timer?.cancel();
       await pass;
+      term = undefined;
     },
     wake() {
       if (pass) again = true;
@@ -69,15 +81,19 @@ export function createHealingLoop(deps: {
   };
 }
 
-/** The loop under the `controller/healing` lease: it runs only while this server holds it. */
+/**
+ * The loop under the `controller/healing` lease: it runs only while this server holds it, each term's
+ * passes writing with that term's fence (ADR 0028); a refused write ends the term at once.
+ */
 export function createHealingModule(deps: {
   controller: Pick<HealingController, 'reconcile'>;
-  leases: LeaseStore;
+  leases: LeaseStore & Pick<LeaseRepository, 'get'>;
   clock: Clock;
   logger: Logger;
   holder: string;
   leaseDurationMs: number;
   intervalMs: number;
+  metrics?: Pick<ControllerMetrics, 'fencedWrites'>;
 }): { loop: HealingLoop; elector: LeaderElector; start(): Promise<void>; stop(): Promise<void> } {
   const loop = createHealingLoop({
     controller: deps.controller,
@@ -85,13 +101,14 @@ export function createHealingModule(deps: {
     intervalMs: deps.intervalMs,
     onError: (error) => deps.logger.warn({ err: error }, 'healing pass failed'),
   });
-  const elector = new LeaderElector(deps.leases, {
+  const elector = termElector(deps.leases, {
     leaseName: HEALING_LEASE,
     holder: deps.holder,
     leaseDurationMs: deps.leaseDurationMs,
     clock: deps.clock,
     logger: deps.logger,
-    onStartedLeading: () => loop.start(),
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    onStartedLeading: (scope) => loop.start(scope),
     onStoppedLeading: () => loop.stop(),
   });
   return {

@@ -3,6 +3,7 @@
  * interfaces; the server wires the real implementations (the health center's exceptions, alerts and risks,
  * the fleet inventory, the change engine, the notification outbox). Tests use fakes.
  */
+import type { WriteFence } from '@gantry/store';
 import type { ChangeSpec, DiagnosisSubject, HealingAction, WebhookMessage } from '@gantry/model';
 
 /** The entity a run heals. `domain` is its failure domain's value ('' when it has none). */
@@ -111,6 +112,8 @@ export interface HealingActionRequest {
   /** The evidence bundle for people: diagnosis summary, path, actions so far. */
   summary: string;
   details: Record<string, unknown>;
+  /** The controller's term: what the action writes (a Change, a silence, a message) commits only in it. */
+  fence?: WriteFence;
 }
 
 export type ActionStart =
@@ -147,6 +150,7 @@ export interface ChangeSubmitter {
     name: string,
     spec: HealingChangeSpec,
     labels: Record<string, string>,
+    fence?: WriteFence,
   ): Promise<{ ok: true; created: boolean } | { ok: false; reason: string; message: string }>;
   phase(team: string, name: string): Promise<{ phase: string; message?: string } | undefined>;
 }
@@ -169,13 +173,16 @@ export interface DisruptionBudgetPort {
 
 /** The notification outbox (`NotificationService.enqueue`, idempotent on dedupKey). */
 export interface HealingNotifier {
-  enqueue(input: {
-    team: string;
-    channel: string;
-    groupKey: string;
-    dedupKey: string;
-    message: WebhookMessage;
-  }): Promise<{ id: string; created: boolean }>;
+  enqueue(
+    input: {
+      team: string;
+      channel: string;
+      groupKey: string;
+      dedupKey: string;
+      message: WebhookMessage;
+    },
+    options?: { fence?: WriteFence },
+  ): Promise<{ id: string; created: boolean }>;
 }
 
 /** Silences as healing creates them (a Silence resource of the team). */
@@ -189,6 +196,7 @@ export interface SilenceCreator {
       endsAt: string;
       comment: string;
     },
+    fence?: WriteFence,
   ): Promise<{ ok: true } | { ok: false; reason: string; message: string }>;
 }
 

@@ -35,14 +35,15 @@ export function createResourceChangeSubmitter(
   caller: Caller = HEALING_CALLER,
 ): ChangeSubmitter {
   return {
-    async submit(team, name, spec, labels) {
+    async submit(team, name, spec, labels, fence) {
       try {
-        await resources.create(caller, 'Change', team, {
-          apiVersion: API_VERSION,
-          kind: 'Change',
-          metadata: { name, team, labels },
-          spec,
-        });
+        await resources.create(
+          caller,
+          'Change',
+          team,
+          { apiVersion: API_VERSION, kind: 'Change', metadata: { name, team, labels }, spec },
+          fence ? { fence } : {},
+        );
         return { ok: true, created: true };
       } catch (error) {
         if (isGantryError(error) && error.code === ErrorCodes.alreadyExists)
@@ -71,25 +72,31 @@ export function createResourceSilenceCreator(
   caller: Caller = HEALING_CALLER,
 ): SilenceCreator {
   return {
-    async create(team, name, silence) {
+    async create(team, name, silence, fence) {
       try {
-        await resources.create(caller, 'Silence', team, {
-          apiVersion: API_VERSION,
-          kind: 'Silence',
-          metadata: { name, team },
-          spec: {
-            matchers: silence.matchers.map((m) => ({
-              name: m.name,
-              value: m.value,
-              isRegex: false,
-              isEqual: true,
-            })),
-            startsAt: silence.startsAt,
-            endsAt: silence.endsAt,
-            createdBy: caller.source,
-            comment: silence.comment,
+        await resources.create(
+          caller,
+          'Silence',
+          team,
+          {
+            apiVersion: API_VERSION,
+            kind: 'Silence',
+            metadata: { name, team },
+            spec: {
+              matchers: silence.matchers.map((m) => ({
+                name: m.name,
+                value: m.value,
+                isRegex: false,
+                isEqual: true,
+              })),
+              startsAt: silence.startsAt,
+              endsAt: silence.endsAt,
+              createdBy: caller.source,
+              comment: silence.comment,
+            },
           },
-        });
+          fence ? { fence } : {},
+        );
         return { ok: true };
       } catch (error) {
         if (isGantryError(error) && error.code === ErrorCodes.alreadyExists) return { ok: true };

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Dialect } from './dialect.ts';
+import { checkFence, type WriteFence } from './fence.ts';
 import type { Database, HealingRunTable } from './schema.ts';
 
 /** A healing run as stored; `data` is the healing package's own JSON (trigger, diagnosis, decisions...). */
@@ -110,8 +111,11 @@ export class HealingRepository {
     private readonly dialect: Dialect,
   ) {}
 
-  /** Stores a new run, or answers undefined when the policy has a run for the trigger (episode, entity) already. */
-  async create(run: NewHealingRun): Promise<StoredHealingRun | undefined> {
+  /**
+   * Stores a new run, or answers undefined when the policy has a run for the trigger (episode, entity)
+   * already. With `fence`, only while that term is the lease's current one (else `FencedWriteRefused`).
+   */
+  async create(run: NewHealingRun, fence?: WriteFence): Promise<StoredHealingRun | undefined> {
     const row: Row = {
       id: run.id,
       team: run.team,
@@ -134,11 +138,14 @@ export class HealingRepository {
       updated_at: run.createdAt,
       ended_at: null,
     };
-    const inserted = await this.db
-      .insertInto('healing_runs')
-      .values(row)
-      .onConflict((oc) => oc.columns(['team', 'policy', 'trigger_key']).doNothing())
-      .executeTakeFirst();
+    const inserted = await this.db.transaction().execute(async (tx) => {
+      if (fence) await checkFence(tx, this.dialect, fence);
+      return tx
+        .insertInto('healing_runs')
+        .values(row)
+        .onConflict((oc) => oc.columns(['team', 'policy', 'trigger_key']).doNothing())
+        .executeTakeFirst();
+    });
     return Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 1 ? toRun(row) : undefined;
   }
 
@@ -198,9 +205,13 @@ export class HealingRepository {
     version: number,
     patch: HealingRunPatch,
     ledger: readonly HealingLedgerEntry[] = [],
+    fence?: WriteFence,
   ): Promise<StoredHealingRun | undefined> {
     try {
-      return await this.db.transaction().execute((tx) => this.#write(tx, id, version, patch, ledger));
+      return await this.db.transaction().execute(async (tx) => {
+        if (fence) await checkFence(tx, this.dialect, fence);
+        return this.#write(tx, id, version, patch, ledger);
+      });
     } catch (error) {
       if (error instanceof Superseded) return undefined;
       throw error;
@@ -216,9 +227,11 @@ export class HealingRepository {
     caps: InFlightCaps,
     patch: HealingRunPatch,
     ledger: readonly HealingLedgerEntry[] = [],
+    fence?: WriteFence,
   ): Promise<ClaimResult> {
     try {
       const stored = await this.db.transaction().execute(async (tx) => {
+        if (fence) await checkFence(tx, this.dialect, fence);
         if (this.dialect === 'postgres')
           await sql`select pg_advisory_xact_lock(hashtextextended(${`gantry-healing:${run.team}/${run.policy}`}, 0))`.execute(
             tx,
