@@ -1,6 +1,7 @@
 import type { ServerVersion } from '@gantry/client';
 import type { CommandEnv } from '../io.ts';
-import { toJson, toYaml } from '../output.ts';
+import { toJson } from '../output.ts';
+import { toYaml } from '../output-yaml.ts';
 import { printError } from '../report.ts';
 import { openSession } from '../session.ts';
 import { ReportedFailure, CliError } from '../errors.ts';
