@@ -1,19 +1,16 @@
 // The `gantry` bin's start (scripts/bundle-freshness.mjs, ADR 0011 and 0035): a bundle older than a source
-// runs no command; the bin rebuilds it and runs the new one. Checked on a small tree of its own, with the
-// gate of apps/cli/src/bundle-gate.ts in a fake entry, and a fake rebuild.
+// never runs; the bin rebuilds it and runs the new one. Checked on a small tree of its own with a fake
+// rebuild.
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bundleMayRun } from '../../apps/cli/src/bundle-gate.ts';
 // @ts-expect-error a plain .mjs script without type declarations
 import * as freshnessModule from '../../scripts/bundle-freshness.mjs';
 
 const freshness = freshnessModule as {
   bundleIsFresh(root: string): boolean;
-  bundleIsFreshAsync(root: string): Promise<boolean>;
   runBundle(root: string, options: { entry?: string; rebuild?: () => Promise<void> }): Promise<void>;
-  BUNDLE_GATE: symbol;
 };
 
 /** What the fake entries ran, in order. */
@@ -23,14 +20,11 @@ const ran = (): string[] => ((globalThis as Record<symbol, string[]>)[RAN] ??= [
 let root: string;
 let builtAt: number;
 
-/** A bundle built now from src/a.ts and src/b.ts; its entry records `version` only if its gate opens. */
+/** A bundle built now from src/a.ts and src/b.ts; its entry records `version` when it runs. */
 function build(version: string): void {
   mkdirSync(join(root, 'dist'), { recursive: true });
   builtAt = Date.now();
-  // The bundle's own gate, as apps/cli/src/main.ts waits for it.
-  const entry = `const gate = globalThis[Symbol.for('gantry.bundle-gate')];
-if (gate === undefined || (await gate) === true) (globalThis[Symbol.for('gantry.test.ran')] ??= []).push('${version}');
-`;
+  const entry = `(globalThis[Symbol.for('gantry.test.ran')] ??= []).push('${version}');\n`;
   writeFileSync(join(root, 'dist', 'gantry.mjs'), entry);
   writeFileSync(join(root, 'dist', 'gantry-server.mjs'), '');
   writeFileSync(
@@ -55,23 +49,20 @@ beforeEach(() => {
   }
   ran().length = 0;
 });
-afterEach(() => {
-  rmSync(root, { recursive: true, force: true });
-  delete (globalThis as Record<symbol, unknown>)[freshness.BUNDLE_GATE];
-});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 describe('the bundle freshness check', () => {
-  it('finds a bundle stale when a source is newer or gone, and the two checks agree', async () => {
+  it('finds a bundle stale when a source is newer or gone, or an entry is missing', () => {
     build('v1');
-    expect([freshness.bundleIsFresh(root), await freshness.bundleIsFreshAsync(root)]).toEqual([true, true]);
+    expect(freshness.bundleIsFresh(root)).toBe(true);
     edit('src/b.ts');
-    expect([freshness.bundleIsFresh(root), await freshness.bundleIsFreshAsync(root)]).toEqual([false, false]);
+    expect(freshness.bundleIsFresh(root)).toBe(false);
     build('v2');
     rmSync(join(root, 'src/a.ts'));
-    expect([freshness.bundleIsFresh(root), await freshness.bundleIsFreshAsync(root)]).toEqual([false, false]);
+    expect(freshness.bundleIsFresh(root)).toBe(false);
     build('v3');
     rmSync(join(root, 'dist', 'gantry-server.mjs'));
-    expect(await freshness.bundleIsFreshAsync(root)).toBe(false);
+    expect(freshness.bundleIsFresh(root)).toBe(false);
   });
 
   it('runs a fresh bundle without rebuilding it', async () => {
@@ -92,15 +83,5 @@ describe('the bundle freshness check', () => {
   it('builds a bundle that is missing', async () => {
     await freshness.runBundle(root, { rebuild: () => Promise.resolve(build('v1')) });
     expect(ran()).toEqual(['v1']);
-  });
-});
-
-describe('bundleMayRun', () => {
-  it('opens without the bin (node dist/gantry.mjs) and follows the check with it', async () => {
-    expect(await bundleMayRun()).toBe(true);
-    (globalThis as Record<symbol, unknown>)[freshness.BUNDLE_GATE] = Promise.resolve(false);
-    expect(await bundleMayRun()).toBe(false);
-    (globalThis as Record<symbol, unknown>)[freshness.BUNDLE_GATE] = Promise.resolve(true);
-    expect(await bundleMayRun()).toBe(true);
   });
 });

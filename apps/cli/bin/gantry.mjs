@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 // The CLI runs from the bundle in dist/ (ADR 0011): no TypeScript is compiled at a call. `npm install`
 // (prepare), `npm run build` and `npm start` build it; a call that finds it missing or older than the
-// sources rebuilds it first: the check runs while the bundle loads, and the bundle runs no command before
-// it has answered (runBundle, ADR 0035). The bundle loads each command's code only when that command runs.
+// sources rebuilds it first (runBundle). The bundle loads each command's code only when that command runs.
 // `gantry server` with GANTRY_MAX_HEAP_MB set runs in a Node started with that heap cap (ADR 0025).
 import { fileURLToPath } from 'node:url';
 import { runBundle } from '../../../scripts/bundle-freshness.mjs';

@@ -2,8 +2,6 @@
 // only when it starts (v8.setFlagsFromString does not move the limit of a running heap), so the bin starts
 // Node once more with it, passes signals on and leaves with the child's exit code or signal. Nothing is
 // done for other commands, without the setting, or when the flag was given already.
-import { spawn } from 'node:child_process';
-
 /** The arguments of the capped Node, or undefined when the process may run the server itself. */
 export function heapCapArgs(argv, env, execArgv) {
   const command = argv.slice(2).find((arg) => !arg.startsWith('-'));
@@ -18,7 +16,9 @@ export function heapCapArgs(argv, env, execArgv) {
 }
 
 /** Runs Node with `args` in this process's place: its stdio, its signals, its exit. */
-export function runInstead(args) {
+export async function runInstead(args) {
+  // Loaded here: every other call of the bin would pay for it.
+  const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, args, { stdio: 'inherit' });
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
   const forward = (signal) => child.kill(signal);

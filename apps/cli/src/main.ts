@@ -1,5 +1,4 @@
 import { Command, Option } from 'commander';
-import { bundleMayRun } from './bundle-gate.ts';
 import { configPath } from './config-path.ts';
 import { CliError, ReportedFailure } from './errors.ts';
 import type { CommandEnv, Io } from './io.ts';
@@ -1085,16 +1084,13 @@ program
 let serving = false;
 
 acceptContextEverywhere(program);
-// A bundle found stale while it loaded runs nothing: the bin rebuilds dist/ and runs the new one (ADR 0035).
-if (await bundleMayRun()) {
-  await program.parseAsync(process.argv);
-  // fetch keeps its idle keep-alive connection to the server open for a while after the last answer, which
-  // holds the process ~100 ms past the end of the command's work: leave once the output is written (pipes
-  // are asynchronous on macOS).
-  if (!serving) {
-    const written = (stream: NodeJS.WriteStream) =>
-      stream.writableLength === 0 ? undefined : new Promise((resolve) => stream.once('drain', resolve));
-    await Promise.all([written(process.stdout), written(process.stderr)]);
-    process.exit();
-  }
+await program.parseAsync(process.argv);
+// fetch keeps its idle keep-alive connection to the server open for a while after the last answer, which
+// holds the process ~100 ms past the end of the command's work: leave once the output is written (pipes
+// are asynchronous on macOS).
+if (!serving) {
+  const written = (stream: NodeJS.WriteStream) =>
+    stream.writableLength === 0 ? undefined : new Promise((resolve) => stream.once('drain', resolve));
+  await Promise.all([written(process.stdout), written(process.stderr)]);
+  process.exit();
 }
