@@ -18,12 +18,12 @@ import type { CommandEnv } from './io.ts';
 import type { KindInfo } from './kinds.ts';
 import { openSession } from './session.ts';
 
-const served = (kind: string, plural: string) => ({
+const served = (kind: string, plural: string, shortNames: string[] = []) => ({
   kind,
   apiVersion: 'gantry.dev/v1alpha1',
   plural,
   singular: kind.toLowerCase(),
-  shortNames: [],
+  shortNames,
   scope: 'Global' as const,
   description: '',
   printerColumns: [],
@@ -211,7 +211,7 @@ describe('a session with the discovery cache', () => {
     fake.kinds = [served('Team', 'teams')];
     await (await openSession(env())).resolveKind('teams');
     // The server now serves Team under another plural; the cache still says `teams`.
-    fake.kinds = [{ ...served('Team', 'squads'), shortNames: ['teams'] }];
+    fake.kinds = [served('Team', 'squads', ['teams'])];
     out.length = 0;
     await get(env(), 'teams', [], {});
     expect(fake.kindRequests).toBe(2);
