@@ -65,9 +65,27 @@ export async function startServer({ env = {}, port = 17420, dataDir: given } = {
   };
 }
 
+/**
+ * RSS of `pid` and of the processes it started, in MB: `gantry server` with GANTRY_MAX_HEAP_MB is the bin
+ * and the capped Node it starts (ADR 0025), and both count.
+ */
 export function rssMb(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
+  let mb = Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
+  let children = '';
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8');
+  } catch {
+    // gone, or a kernel without the children list
+  }
+  for (const child of children.split(' ').filter((id) => id !== '')) {
+    try {
+      mb += rssMb(Number(child));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return mb;
 }
 
 /** One HTTP request over a keep-alive agent; resolves with status, parsed body and latency in ms. */

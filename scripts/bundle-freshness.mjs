@@ -3,6 +3,7 @@
 // it stale. It imports nothing heavy, so the `gantry` bin can run it at every call (a few hundred stats).
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { INPUTS_FILE } from './bundle-inputs.mjs';
 
 const ENTRIES = ['gantry.mjs', 'gantry-server.mjs'];
@@ -18,11 +19,23 @@ export function bundleIsFresh(root) {
     return false;
   }
   if (!ENTRIES.every((entry) => existsSync(join(root, 'dist', entry)))) return false;
+  // Sources are recorded relative and normalized: a concatenation, cheaper than path.join over 550 calls.
+  const base = root.endsWith('/') ? root : `${root}/`;
   for (const source of inputs.sources) {
-    const stats = statSync(join(root, source), { throwIfNoEntry: false });
+    const stats = statSync(base + source, { throwIfNoEntry: false });
     if (stats === undefined || stats.mtimeMs > inputs.startedAt) return false;
   }
   return true;
+}
+
+/**
+ * Runs `dist/<entry>`, built first when it is missing or stale (`rebuild`, default ensureBundle): a
+ * developer's edited source never runs from an older bundle. The check is synchronous on purpose: checked
+ * with asynchronous stats while the bundle loaded, it cost 15-19 ms of CPU against 9-10 (ADR 0035).
+ */
+export async function runBundle(root, { entry = 'gantry.mjs', rebuild = () => ensureBundle(root) } = {}) {
+  if (!bundleIsFresh(root)) await rebuild();
+  await import(pathToFileURL(join(root, 'dist', entry)).href);
 }
 
 /**

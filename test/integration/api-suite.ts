@@ -61,6 +61,24 @@ export function describeApiSuite(database: string, databaseUrl: () => Promise<st
       expect(bad.body.code).toBe('GANTRY_E_INVALID');
     });
 
+    it('tags every API answer with a hash of the kinds it serves (the CLI caches them, ADR 0035)', async () => {
+      const tag = (await admin.get('/api/kinds?schemas=false')).headers.get('gantry-kinds');
+      expect(tag).toMatch(/^"[A-Za-z0-9_-]{22}"$/);
+      expect((await admin.get(`${BASE}/teams`)).headers.get('gantry-kinds')).toBe(tag);
+      expect((await admin.get(`${BASE}/gadgets`)).headers.get('gantry-kinds')).toBe(tag);
+      // A server that serves other kinds (no Widget) answers with another tag.
+      const other = await startTestServer({});
+      try {
+        const otherTag = (await client(other.url, other.adminToken).get(`${BASE}/teams`)).headers.get(
+          'gantry-kinds',
+        );
+        expect(otherTag).toMatch(/^"[A-Za-z0-9_-]{22}"$/);
+        expect(otherTag).not.toBe(tag);
+      } finally {
+        await other.close();
+      }
+    });
+
     it('creates, reads, lists and applies schema defaults', async () => {
       const created = await admin.post(
         `${BASE}/teams/payments/widgets`,

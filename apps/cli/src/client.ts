@@ -2,6 +2,7 @@ import {
   ApiError,
   bearerHeaders,
   HttpClient,
+  KINDS_TAG_HEADER,
   type DrainReport,
   type EventList,
   type EventRecord,
@@ -51,6 +52,8 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** Told each `Warning` header of an answer (what a conversion dropped), with the request it answered. */
   onWarning?: (message: string, request: { method: string; path: string }) => void;
+  /** Told the KINDS_TAG_HEADER of every answer that has one (the discovery cache's check, ADR 0035). */
+  onKindsTag?: (tag: string) => void;
 }
 
 export interface ListOptions {
@@ -93,7 +96,7 @@ export class GantryClient {
     const headers = bearerHeaders(options.token);
     this.#http = new HttpClient({
       baseUrl: this.server,
-      fetch: this.#reporting(options.fetch ?? nodeTransport),
+      fetch: this.#reporting(options.fetch ?? nodeTransport, options.onKindsTag),
       headers: () => headers,
       timeoutMs: options.timeoutMs ?? 30_000,
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
@@ -101,10 +104,13 @@ export class GantryClient {
   }
 
   /** A transport whose failures to reach the server are ConnectionErrors; a cancel by the caller stays as it is. */
-  #reporting(transport: HttpTransport): HttpTransport {
+  #reporting(transport: HttpTransport, onKindsTag?: (tag: string) => void): HttpTransport {
     return async (url, init) => {
       try {
-        return await transport(url, init);
+        const response = await transport(url, init);
+        const tag = response.headers.get(KINDS_TAG_HEADER);
+        if (tag !== null) onKindsTag?.(tag);
+        return response;
       } catch (error) {
         const signal = init.signal;
         const abortReason: unknown = signal?.aborted === true ? signal.reason : undefined;

@@ -2,16 +2,12 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { Resource } from '@gantry/client';
+import { describeOrigin, type ManifestOrigin } from './manifest-origin.ts';
 import { isRecord } from './objects.ts';
 
-/** Where a document came from, for messages: the path as the user typed it, 1-based indices. */
-export interface ManifestOrigin {
-  source: string;
-  document: number;
-  /** Position within a `kind: List` document's `items`. */
-  item?: number;
-}
+export { describeOrigin, type ManifestOrigin };
 
+/** A document and where it came from, for messages: the path as the user typed it, 1-based indices. */
 export interface Manifest {
   origin: ManifestOrigin;
   object: Resource;
@@ -34,13 +30,6 @@ export interface ManifestSet {
 
 export const STDIN_SOURCE = '<stdin>';
 const MANIFEST_EXTENSIONS = /\.(ya?ml|json)$/i;
-
-/** `apps/web.yaml (document 2)`, or `(document 1, item 3)` inside a List. */
-export function describeOrigin(origin: { source: string; document?: number; item?: number }): string {
-  if (origin.document === undefined) return origin.source;
-  const item = origin.item === undefined ? '' : `, item ${origin.item}`;
-  return `${origin.source} (document ${origin.document}${item})`;
-}
 
 export function formatProblem(problem: ManifestProblem): string {
   const where =

@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Resource } from '@gantry/client';
 import type { KindInfo } from './kinds.ts';
-import {
-  formatAge,
-  formatCell,
-  formatLabels,
-  formatTable,
-  resourceColumns,
-  resourceName,
-  toYaml,
-} from './output.ts';
+import { formatAge, formatCell, formatLabels, formatTable, resourceColumns, resourceName } from './output.ts';
+import { toYaml } from './output-yaml.ts';
 
 const now = new Date('2025-06-01T12:00:00Z');
 const ago = (seconds: number): string => new Date(now.getTime() - seconds * 1000).toISOString();

@@ -1,4 +1,3 @@
-import { stringify } from 'yaml';
 import type { Resource } from '@gantry/client';
 import type { KindInfo } from './kinds.ts';
 import { readPath } from './objects.ts';
@@ -58,10 +57,6 @@ export function formatTable(
   if (all.length === 0) return '';
   const widths = columnWidths(all);
   return all.map((row) => formatRow(row, widths)).join('\n') + '\n';
-}
-
-export function toYaml(value: unknown): string {
-  return stringify(value, { lineWidth: 0, aliasDuplicateObjects: false });
 }
 
 export function toJson(value: unknown): string {

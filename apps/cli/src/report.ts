@@ -1,7 +1,7 @@
 import { ApiError, ErrorCodes } from '@gantry/client';
 import { ConnectionError } from './client.ts';
 import { CliError } from './errors.ts';
-import { describeOrigin, type ManifestOrigin } from './manifests.ts';
+import { describeOrigin, type ManifestOrigin } from './manifest-origin.ts';
 import { pointerToFieldPath } from './objects.ts';
 
 /**

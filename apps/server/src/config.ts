@@ -347,6 +347,13 @@ export const ConfigSchema = Type.Object(
         'Addresses or CIDR ranges of reverse proxies, separated by `,`, whose X-Forwarded-For names the client (for login throttling, audit and logs); empty trusts none and uses the connection address.',
       env: 'GANTRY_TRUSTED_PROXIES',
     }),
+    maxHeapMb: Type.Integer({
+      minimum: 0,
+      default: 0,
+      description:
+        "V8's old-space limit in MB (Node's `--max-old-space-size`): the `gantry` bin starts Node again with it; 0 leaves Node's default. A cap about 2x the live heap keeps RSS near it (ADR 0025); too low ends the server out of memory.",
+      env: 'GANTRY_MAX_HEAP_MB',
+    }),
   },
   { additionalProperties: false },
 );

@@ -4,7 +4,7 @@
 // imports nothing.
 export { API_GROUP, API_VERSION, type ObjectMeta, type Resource, type ResourceList } from './resource.ts';
 export type { KindList, KindScope, PrinterColumn, ServedKind, ServerVersion } from './meta.ts';
-export { apiVersionOf, kindInfo, kindInfos, type KindInfo } from './kinds.ts';
+export { apiVersionOf, kindInfo, kindInfos, KINDS_TAG_HEADER, type KindInfo } from './kinds.ts';
 export {
   TeamRoles,
   type ApiToken,

@@ -1,5 +1,7 @@
 import type { KindList, ServedKind } from '@gantry/model';
 
+export { KINDS_TAG_HEADER } from '@gantry/model/wire-constants';
+
 /**
  * A kind as clients use it (the CLI's short names and columns, the console's forms): an entry of
  * `GET /api/kinds` with its group and version apart.

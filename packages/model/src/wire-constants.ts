@@ -35,3 +35,10 @@ export type InventoryView = (typeof INVENTORY_VIEWS)[number];
 /** The roles of a team's members, strongest first. */
 export const TeamRoles = ['team-admin', 'operator', 'viewer'] as const;
 export type TeamRole = (typeof TeamRoles)[number];
+
+/**
+ * A response header on every `/api` and `/apis` answer: a tag of the kinds the server serves (as
+ * `GET /api/kinds` lists them), so that a client holding them in a cache knows at its next answer that they
+ * changed (a server of another version) without asking for them (ADR 0035).
+ */
+export const KINDS_TAG_HEADER = 'gantry-kinds';

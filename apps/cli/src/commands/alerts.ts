@@ -1,7 +1,8 @@
 import type { AlertList, AlertRecord } from '@gantry/model';
 import { CliError } from '../errors.ts';
 import type { CommandEnv } from '../io.ts';
-import { formatAge, formatLabels, formatTable, toJson, toYaml } from '../output.ts';
+import { formatAge, formatLabels, formatTable, toJson } from '../output.ts';
+import { toYaml } from '../output-yaml.ts';
 import { openSession, type Session } from '../session.ts';
 import { parseDuration } from '../duration.ts';
 

@@ -10,7 +10,8 @@ import type {
 } from '@gantry/model';
 import { CliError } from '../errors.ts';
 import type { CommandEnv } from '../io.ts';
-import { formatAge, formatTable, toJson, toYaml } from '../output.ts';
+import { formatAge, formatTable, toJson } from '../output.ts';
+import { toYaml } from '../output-yaml.ts';
 import { openSession, type Session } from '../session.ts';
 
 type Change = Resource<ChangeSpec, ChangeStatus>;

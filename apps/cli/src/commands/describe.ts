@@ -3,7 +3,8 @@ import { CliError } from '../errors.ts';
 import { isNodeKind } from '../inventory-views.ts';
 import type { CommandEnv } from '../io.ts';
 import { isRecord } from '../objects.ts';
-import { formatAge, formatTable, toYaml } from '../output.ts';
+import { formatAge, formatTable } from '../output.ts';
+import { toYaml } from '../output-yaml.ts';
 import { openSession } from '../session.ts';
 
 export async function describe(
@@ -19,8 +20,9 @@ export async function describe(
   }
   if (options.cluster !== undefined) throw new CliError('--cluster applies to describe node only');
   const session = await openSession(env, options.team);
-  const kind = await session.resolveKind(kindArg);
-  const object = await session.client.get(kind, name, kind.scope === 'Team' ? session.team : undefined);
+  const object = await session.withKind(kindArg, (kind) =>
+    session.client.get(kind, name, kind.scope === 'Team' ? session.team : undefined),
+  );
   env.io.out(describeResource(object, env.io.now()));
 }
 

@@ -3,7 +3,8 @@ import { unifiedDiff } from '../diff.ts';
 import { ReportedFailure } from '../errors.ts';
 import type { CommandEnv } from '../io.ts';
 import { loadManifests, targetOf, withoutVolatileFields } from '../manifest-target.ts';
-import { resourceName, toYaml } from '../output.ts';
+import { resourceName } from '../output.ts';
+import { toYaml } from '../output-yaml.ts';
 import { printError } from '../report.ts';
 import { openSession, type Session } from '../session.ts';
 

@@ -4,7 +4,8 @@ import type { EventRecord, EventSource, EventType } from '@gantry/client';
 import type { CommandEnv } from '../io.ts';
 import { clusterLabel } from '../inventory-tables.ts';
 import { parseObjectRef } from '../kube-kinds.ts';
-import { formatAge, formatTable, toJson, toYaml } from '../output.ts';
+import { formatAge, formatTable, toJson } from '../output.ts';
+import { toYaml } from '../output-yaml.ts';
 import { openSession } from '../session.ts';
 
 export interface EventsOptions {

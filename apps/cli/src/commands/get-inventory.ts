@@ -4,7 +4,8 @@ import type { InventoryItem } from '@gantry/client';
 import type { CommandEnv } from '../io.ts';
 import { inventoryTable } from '../inventory-tables.ts';
 import type { InventoryTarget } from '../inventory-views.ts';
-import { formatTable, toJson, toYaml, type OutputFormat } from '../output.ts';
+import { formatTable, toJson, type OutputFormat } from '../output.ts';
+import { toYaml } from '../output-yaml.ts';
 import { openSession } from '../session.ts';
 
 export interface InventoryGetOptions {

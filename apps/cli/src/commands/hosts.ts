@@ -2,7 +2,8 @@ import type { Host, HostList } from '@gantry/model';
 import { isApiError } from '@gantry/client';
 import { CliError } from '../errors.ts';
 import type { CommandEnv } from '../io.ts';
-import { formatAge, formatTable, toJson, toYaml } from '../output.ts';
+import { formatAge, formatTable, toJson } from '../output.ts';
+import { toYaml } from '../output-yaml.ts';
 import { openSession } from '../session.ts';
 
 export interface GetHostsOptions {

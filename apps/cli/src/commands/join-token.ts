@@ -1,7 +1,8 @@
 import type { JoinToken, JoinTokenCreated, JoinTokenList } from '@gantry/model';
 import { CliError } from '../errors.ts';
 import type { CommandEnv } from '../io.ts';
-import { formatTable, toJson, toYaml } from '../output.ts';
+import { formatTable, toJson } from '../output.ts';
+import { toYaml } from '../output-yaml.ts';
 import { openSession } from '../session.ts';
 import { parseDuration } from '../duration.ts';
 

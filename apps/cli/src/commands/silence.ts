@@ -3,7 +3,8 @@ import type { AlertMatcher, GettableSilence } from '@gantry/model';
 import { CliError } from '../errors.ts';
 import type { CommandEnv } from '../io.ts';
 import { parseDuration } from '../duration.ts';
-import { formatAge, formatTable, toJson, toYaml } from '../output.ts';
+import { formatAge, formatTable, toJson } from '../output.ts';
+import { toYaml } from '../output-yaml.ts';
 import { openSession } from '../session.ts';
 
 export interface SilenceCreateOptions {

@@ -2,7 +2,8 @@ import type { HealthStats, HealthStatsGroup } from '@gantry/model';
 import { parseDuration, formatDuration } from '../duration.ts';
 import { CliError } from '../errors.ts';
 import type { CommandEnv } from '../io.ts';
-import { formatTable, toJson, toYaml } from '../output.ts';
+import { formatTable, toJson } from '../output.ts';
+import { toYaml } from '../output-yaml.ts';
 import { openSession } from '../session.ts';
 
 export interface StatsOptions {

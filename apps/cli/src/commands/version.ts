@@ -1,9 +1,9 @@
 import type { ServerVersion } from '@gantry/client';
 import type { CommandEnv } from '../io.ts';
-import { toJson, toYaml } from '../output.ts';
-import { printError } from '../report.ts';
-import { openSession } from '../session.ts';
+import { toJson } from '../output.ts';
 import { ReportedFailure, CliError } from '../errors.ts';
+// `version --client` loads neither the HTTP client nor the YAML library: the session, the error report and
+// the YAML printer are imported when they are needed (ADR 0035).
 // Bundled into dist/ with the code (ADR 0011), so the version is the one the running code was built from.
 import manifest from '../../package.json' with { type: 'json' };
 
@@ -24,6 +24,7 @@ export async function version(
   let failure: unknown;
   if (options.client !== true) {
     try {
+      const { openSession } = await import('../session.ts');
       server = await (await openSession(env)).client.version();
     } catch (error) {
       failure = error;
@@ -31,7 +32,7 @@ export async function version(
   }
   if (options.output !== undefined) {
     const body = { clientVersion: client, ...(server ? { serverVersion: server } : {}) };
-    env.io.out(options.output === 'json' ? toJson(body) : toYaml(body));
+    env.io.out(options.output === 'json' ? toJson(body) : (await import('../output-yaml.ts')).toYaml(body));
   } else {
     env.io.out(`Client Version: ${client.version}\n`);
     if (server) {
@@ -43,7 +44,7 @@ export async function version(
     }
   }
   if (failure !== undefined) {
-    printError((text) => env.io.err(text), failure);
+    (await import('../report.ts')).printError((text) => env.io.err(text), failure);
     throw new ReportedFailure(1);
   }
 }

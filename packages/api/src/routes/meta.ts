@@ -1,8 +1,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import {
   ErrorCodes,
+  KINDS_TAG_HEADER,
   KindList,
   KindListQuery,
   ProbeStatus,
@@ -20,6 +22,31 @@ export function metaRoutes(
 ): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['meta'];
+  const servedKinds = (schemas: boolean): KindList['items'] =>
+    deps.kinds.list().map((kind) => ({
+      kind: kind.kind,
+      apiVersion: kind.apiVersion,
+      plural: kind.plural,
+      singular: kind.singular,
+      shortNames: kind.shortNames,
+      scope: kind.scope,
+      description: kind.description,
+      ...(schemas ? { schema: kind.schema, statusSchema: kind.status } : {}),
+      printerColumns: kind.printerColumns,
+    }));
+  // The kinds' tag (KINDS_TAG_HEADER, ADR 0035): a hash of what `GET /api/kinds` answers, sent with every
+  // API answer so that the CLI's cache of the kinds learns at its next call that they changed. Computed at
+  // the first answer: the server registers its kinds before it listens.
+  let tag: string | undefined;
+  const kindsTag = (): string =>
+    (tag ??= `"${createHash('sha256')
+      .update(JSON.stringify(servedKinds(true)))
+      .digest('base64url')
+      .slice(0, 22)}"`);
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    if (request.url.startsWith('/api')) void reply.header(KINDS_TAG_HEADER, kindsTag());
+    done(null, payload);
+  });
   app.get(
     '/healthz',
     {
@@ -77,18 +104,6 @@ export function metaRoutes(
         response: { 200: KindList, ...errorResponses(400) },
       },
     },
-    (request) => ({
-      items: deps.kinds.list().map((kind) => ({
-        kind: kind.kind,
-        apiVersion: kind.apiVersion,
-        plural: kind.plural,
-        singular: kind.singular,
-        shortNames: kind.shortNames,
-        scope: kind.scope,
-        description: kind.description,
-        ...(request.query.schemas === 'false' ? {} : { schema: kind.schema, statusSchema: kind.status }),
-        printerColumns: kind.printerColumns,
-      })),
-    }),
+    (request) => ({ items: servedKinds(request.query.schemas !== 'false') }),
   );
 }

@@ -265,18 +265,20 @@ class Term {
   }
 
   /**
-   * Observes every alert change after the last one handled: the rows handed over while they follow on
-   * from it, then, if a wake-up had none or they left a gap, the table from there.
+   * Observes every alert change after the last one handled: first the rows handed over, as long as they
+   * follow on from it (also when a wake-up without rows or the safety poll asked for a read: the table is
+   * then read from after them, so rows this process wrote are never read back as second copies); then, if
+   * a read was asked for or the rows left a gap (another writer's rows in between), the table from there.
    */
   async #catchUp(): Promise<void> {
-    while (this.#handed.length > 0 && !this.#mustRead) {
-      const rows = this.#handed.shift()!;
+    while (this.#handed.length > 0) {
+      const rows = this.#handed[0]!;
       const next = rows.find((alert) => alert.seq > this.#seq);
-      if (next === undefined) continue;
-      if (next.seq !== this.#seq + 1) this.#mustRead = true;
-      else await this.#observe(rows);
+      if (next !== undefined && next.seq !== this.#seq + 1) break; // a gap: the table holds what comes first
+      this.#handed.shift();
+      if (next !== undefined) await this.#observe(rows);
     }
-    if (!this.#mustRead) return;
+    if (!this.#mustRead && this.#handed.length === 0) return;
     this.#mustRead = false;
     this.#handed = [];
     for (;;) {
