@@ -305,8 +305,10 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
       driftResyncMs,
     });
     const waitMs = restore.until !== undefined ? Math.max(1000, restore.until - now) : undefined;
+    const rolloutMs = rollout.recheck ? progressPollMs : undefined;
+    const sooner = Math.min(waitMs ?? requeue, rolloutMs ?? requeue);
     return {
-      requeueAfterMs: waitMs !== undefined ? Math.min(waitMs, requeue) : requeue,
+      requeueAfterMs: Math.min(sooner, requeue),
     };
   }
 

@@ -23,10 +23,16 @@ export function withPins(
 ): Record<string, string> {
   const { [CLUSTER_REVISIONS_ANNOTATION]: _old, ...rest } = annotations ?? {};
   if (!pins) return rest;
-  const clusters = Object.fromEntries(Object.entries(pins.clusters).sort(([a], [b]) => a.localeCompare(b)));
+  const sorted = (record: Record<string, number>) =>
+    Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
   return {
     ...rest,
-    [CLUSTER_REVISIONS_ANNOTATION]: JSON.stringify({ base: pins.base, clusters, latest: pins.latest }),
+    [CLUSTER_REVISIONS_ANNOTATION]: JSON.stringify({
+      base: pins.base,
+      clusters: sorted(pins.clusters),
+      latest: pins.latest,
+      ...(pins.previous ? { previous: sorted(pins.previous) } : {}),
+    }),
   };
 }
 
@@ -36,8 +42,9 @@ export function pinnedRevision(pins: ClusterRevisionPins, cluster: string): numb
 }
 
 /**
- * `pins` with `cluster` held at `revision`. Without pins yet, every other target stays where the
- * application's status says the fleet is (`deployed`), so moving one cluster moves no other.
+ * `pins` with `cluster` held at `revision`, and what it ran before in `previous`. Without pins yet, every
+ * other target stays where the application's status says the fleet is (`deployed`), so moving one
+ * cluster moves no other.
  */
 export function pinCluster(
   pins: ClusterRevisionPins | undefined,
@@ -46,10 +53,12 @@ export function pinCluster(
   fleet: { deployed: number | undefined; latest: number },
 ): ClusterRevisionPins {
   const base = pins?.base ?? fleet.deployed ?? fleet.latest;
+  const before = pins ? pinnedRevision(pins, cluster) : base;
   return {
     base,
     clusters: { ...pins?.clusters, [cluster]: revision },
     latest: Math.max(pins?.latest ?? 0, fleet.latest),
+    previous: { ...pins?.previous, [cluster]: before },
   };
 }
 

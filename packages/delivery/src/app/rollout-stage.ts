@@ -8,7 +8,7 @@ import {
   type ClusterRevisionPins,
 } from '@gantry/model';
 import type { ResourceService } from '@gantry/resources';
-import type { WriteFence } from '@gantry/store';
+import type { ResourceRepository, WriteFence } from '@gantry/store';
 import { ApplicationCondition, ApplicationReason } from './application-conditions.ts';
 import { ApplicationEventReason, CONTROLLER_ACTOR, type ApplicationEvents } from './application-events.ts';
 import { pinnedRevision, readPins, rolloutChangeName, withPins } from './cluster-pins.ts';
@@ -19,6 +19,28 @@ const CALLER = { principal: SYSTEM_PRINCIPAL, source: CONTROLLER_ACTOR };
 export interface RolloutStageDeps {
   resources: Pick<ResourceService, 'replace' | 'create'>;
   revisions: Pick<RevisionManager, 'list'>;
+  repository: Pick<ResourceRepository, 'list'>;
+}
+
+const ENDED = new Set(['Succeeded', 'Aborted', 'Failed', 'RolledBack']);
+
+/** A Change that moves this application's clusters and has not ended (its undo needs the pins' history). */
+async function changeRunning(deps: RolloutStageDeps, app: ApplicationObject): Promise<string | undefined> {
+  const page = await deps.repository.list({
+    kind: 'Change',
+    teams: [app.metadata.team ?? ''],
+    limit: 100_000,
+  });
+  for (const item of page.items) {
+    const change = JSON.parse(item.json) as {
+      metadata: { name: string };
+      spec: ChangeSpec;
+      status?: { phase?: string };
+    };
+    if (change.spec.applicationRevision?.application !== app.metadata.name) continue;
+    if (!ENDED.has(change.status?.phase ?? 'Pending')) return change.metadata.name;
+  }
+  return undefined;
 }
 
 /** Which revision each target gets in this reconcile (ADR 0036). */
@@ -98,7 +120,11 @@ export async function rolloutStage(
     revision: plan.revisionFor(cluster).spec.revision,
   }));
   const behind = at.filter((target) => target.revision !== newest);
-  if (plan.pins && behind.length === 0 && applied.allApplied) return { dropPins: true };
+  if (plan.pins && behind.length === 0 && applied.allApplied) {
+    // The pins hold nothing now, but a running Change may still undo: they go once it has ended.
+    const running = await changeRunning(deps, app);
+    return running ? { dropPins: false, recheck: true } : { dropPins: true };
+  }
   if (!plan.held) return { dropPins: false };
   let change = '';
   if (app.spec.rollout && behind.length > 0) {
@@ -131,6 +157,8 @@ export async function rolloutStage(
 export interface RolloutOutcome {
   /** Every target runs the newest revision: the pins hold nothing and go (after the status is written). */
   dropPins: boolean;
+  /** Look again soon: the pins wait for a Change to end. */
+  recheck?: boolean;
   /** Replaces the deploy's Applied while the fleet is held or the rollout was refused. */
   condition?: Omit<ConditionUpdate, 'observedGeneration'>;
 }

@@ -309,6 +309,11 @@ export const ClusterRevisionPins = Type.Object(
       description:
         'The newest revision when the pins were written: without a rollout policy, a newer revision drops the pins.',
     }),
+    previous: Type.Optional(
+      Type.Record(Type.String(), Type.Integer({ minimum: 1 }), {
+        description: 'Cluster → the revision it ran before its pin: what an undo returns it to.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
