@@ -43,13 +43,19 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
+/** The revision Gantry stamped on an object it applied. */
+const revisionOf = (object: KubeObject | undefined) =>
+  (object?.metadata as { annotations?: Record<string, string> } | undefined)?.annotations?.[
+    'app.gantry.dev/revision'
+  ];
+
 /** Plays each cluster's Deployment controller: available at its generation, except on broken clusters. */
 function playClusters(): void {
   for (const [name, cluster] of Object.entries(clusters)) {
     const object = cluster.object(DEPLOYMENT);
     if (!object) continue;
     const generation = (object.metadata as { generation?: number }).generation ?? 1;
-    const revision = object.metadata.annotations?.['app.gantry.dev/revision'];
+    const revision = revisionOf(object);
     const status = broken.has(`${name}@${revision}`)
       ? { observedGeneration: generation, replicas: 1, updatedReplicas: 1, availableReplicas: 0 }
       : { observedGeneration: generation, replicas: 1, updatedReplicas: 1, availableReplicas: 1 };
@@ -72,12 +78,7 @@ async function deliver(): Promise<ApplicationObject> {
 /** The revision each cluster's Deployment carries (what Gantry last applied there). */
 function liveRevisions(): Record<string, string | undefined> {
   return Object.fromEntries(
-    Object.entries(clusters).map(([name, cluster]) => [
-      name,
-      (cluster.object(DEPLOYMENT) as KubeObject | undefined)?.metadata.annotations?.[
-        'app.gantry.dev/revision'
-      ],
-    ]),
+    Object.entries(clusters).map(([name, cluster]) => [name, revisionOf(cluster.object(DEPLOYMENT))]),
   );
 }
 
