@@ -168,7 +168,11 @@ describe('application rollouts on the test bed', () => {
     // Revision 3 drops the toleration: its pods never schedule on the kwok nodes.
     await edit(false, 'postgres:16.3');
     await waitFor('db-rollout-v3', (s) => s.phase === 'Progressing' && s.currentBatch === 0, 120_000);
-    expect((await live()).east).toBe('3');
+    expect(await eventually(live, (revisions) => revisions.east === '3', 120_000, 250)).toEqual({
+      east: '3',
+      north: '2',
+      west: '2',
+    });
     // East is held mid-partition (its pod 1 cannot come up) until the progress deadline passes.
     offset += 121_000;
     const rolledBack = await waitFor(
@@ -176,6 +180,8 @@ describe('application rollouts on the test bed', () => {
       (s) => s.phase === 'RollingBack' || s.phase === 'RolledBack',
     );
     expect(rolledBack.batches?.[0]?.failed[0]).toMatchObject({ entity: 'east/db' });
+    // East is back at revision 2 and healthy: its rollback wave is observed, for 30 minutes of the clock.
+    await waitFor('db-rollout-v3', (s) => s.rollback?.batches[0]?.phase === 'Observing');
     offset += 31 * 60_000;
     const done = await waitFor('db-rollout-v3', (s) => s.phase === 'RolledBack');
     expect(done.rollback?.batches.map((batch) => batch.entities)).toEqual([['east/db']]);
