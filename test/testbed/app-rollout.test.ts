@@ -110,7 +110,7 @@ describe('application rollouts on the test bed', () => {
               },
               onFailure: 'Rollback',
               partitionStep: 1,
-              progressDeadlineSeconds: 120,
+              progressDeadlineSeconds: 600,
             },
           },
         })
@@ -174,7 +174,7 @@ describe('application rollouts on the test bed', () => {
       west: '2',
     });
     // East is held mid-partition (its pod 1 cannot come up) until the progress deadline passes.
-    offset += 121_000;
+    offset += 601_000;
     const rolledBack = await waitFor(
       'db-rollout-v3',
       (s) => s.phase === 'RollingBack' || s.phase === 'RolledBack',

@@ -55,8 +55,8 @@ const PIN_ATTEMPTS = 5;
  * Rolls an application revision out across the application's clusters (ADR 0036). Applying to an entity
  * pins its cluster to the revision (`app.gantry.dev/cluster-revisions` on the Application), which the
  * application controller deploys there and nowhere else; `progress` follows the controller's status
- * until the cluster runs the revision healthy (Running meanwhile, Failed when it turns Unhealthy or
- * past `progressDeadlineSeconds`); `undo` pins the cluster back to the revision it had before. A pin is
+ * until the cluster runs the revision healthy (Running meanwhile, Failed when it is still not healthy
+ * past `progressDeadlineSeconds`: Unhealthy, or ProgressDeadlineExceeded); `undo` pins the cluster back to the revision it had before. A pin is
  * idempotent by nature: pinning a cluster to the revision it is pinned to writes nothing.
  *
  * With `partitionStep`, every StatefulSet of the application on the cluster is held at `partition =
@@ -199,7 +199,6 @@ export class ApplicationRevisionActuator implements ChangeActuator {
         message: `${cluster}: ${target.message ?? 'applying failed'}`,
       };
     if (target.phase !== 'Applied') return late(`${cluster}: ${target.phase} ${target.message ?? ''}`.trim());
-    let partitioning = false;
     if (wanted.partitionStep !== undefined && handle.step === 'apply' && this.deps.clients) {
       const client = await this.deps.clients.get(request.team, cluster);
       const states = await stepPartitions(
@@ -210,30 +209,25 @@ export class ApplicationRevisionActuator implements ChangeActuator {
         wanted.partitionStep,
       );
       const open = states.filter((state) => !state.done);
-      if (open.length > 0) {
-        partitioning = true;
-        // A StatefulSet held by its partition reads unhealthy by design: only the deadline fails it.
-        return late(open.map((state) => state.message).join('; '));
-      }
+      // A StatefulSet held by its partition reads unhealthy by design: only the deadline fails it.
+      if (open.length > 0) return late(open.map((state) => state.message).join('; '));
     }
     const cells = (status.components ?? []).filter((cell) => cell.cluster === cluster);
-    const unhealthy = cells.filter((cell) => cell.health === 'Unhealthy');
-    if (unhealthy.length > 0 && !partitioning)
+    if (cells.length > 0 && cells.every((cell) => cell.health === 'Healthy'))
+      return { status: 'Succeeded', message: `${cluster} runs revision ${handle.revision}, healthy` };
+    // Unhealthy is the controller's verdict after its grace period, and it may lag behind a workload that
+    // has just converged: only the deadline turns it into a failure.
+    const troubles = cells
+      .filter((cell) => cell.health !== 'Healthy')
+      .map((cell) => `${cell.name}: ${cell.health}${cell.message ? ` ${cell.message}` : ''}`)
+      .join('; ');
+    if (this.deps.now() > deadline && cells.some((cell) => cell.health === 'Unhealthy'))
       return {
         status: 'Failed',
         reason: ApplicationActuatorReason.Unhealthy,
-        message: `${cluster} at revision ${handle.revision}: ${unhealthy
-          .map((cell) => `${cell.name} ${cell.message ?? 'unhealthy'}`)
-          .join('; ')}`,
+        message: `${cluster} at revision ${handle.revision} unhealthy after ${wanted.progressDeadlineSeconds}s: ${troubles}`,
       };
-    if (cells.length > 0 && cells.every((cell) => cell.health === 'Healthy'))
-      return { status: 'Succeeded', message: `${cluster} runs revision ${handle.revision}, healthy` };
-    return late(
-      cells
-        .filter((cell) => cell.health !== 'Healthy')
-        .map((cell) => `${cell.name}: ${cell.health}${cell.message ? ` ${cell.message}` : ''}`)
-        .join('; ') || `waiting for ${cluster}'s health`,
-    );
+    return late(troubles || `waiting for ${cluster}'s health`);
   }
 
   /** Every application of the team on each of its clusters, with the cluster's labels and `gantry.dev/cluster`. */
