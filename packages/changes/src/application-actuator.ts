@@ -28,6 +28,7 @@ export const ApplicationActuatorReason = {
   Unhealthy: 'Unhealthy',
   ProgressDeadlineExceeded: 'ProgressDeadlineExceeded',
   PinConflict: 'PinConflict',
+  Superseded: 'Superseded',
 } as const;
 
 export interface ApplicationRevisionActuatorDeps {
@@ -87,6 +88,13 @@ export class ApplicationRevisionActuator implements ChangeActuator {
         ok: false,
         reason: ApplicationActuatorReason.RevisionNotFound,
         message: `application ${wanted.application} has no revision ${wanted.revision} recorded`,
+      };
+    const newest = app.status?.latestRevision;
+    if (wanted.onlyIfLatest && newest !== undefined && newest > wanted.revision)
+      return {
+        ok: false,
+        reason: ApplicationActuatorReason.Superseded,
+        message: `application ${wanted.application} has revision ${newest} now: revision ${wanted.revision} is not rolled out`,
       };
     const clusters = (app.status?.targets ?? []).map((target) => target.cluster);
     if (targets.names) {

@@ -315,6 +315,23 @@ describe('application rollouts (applicationRevision changes)', () => {
         { names: ['east'] },
       ),
     ).resolves.toMatchObject({ ok: false, reason: 'RevisionNotFound' });
+    // A policy's rollout of an older revision than the newest recorded never starts.
+    await updateImage('nginx:1.28');
+    await deliver();
+    await expect(
+      actuator.resolve(
+        TEAM,
+        {
+          applicationRevision: {
+            application: 'web',
+            revision: 1,
+            onlyIfLatest: true,
+            progressDeadlineSeconds: 600,
+          },
+        } as never,
+        { names: ['east'] },
+      ),
+    ).resolves.toMatchObject({ ok: false, reason: 'Superseded' });
     expect(actuator.subject(TEAM, 'east/web')).toEqual({
       kind: 'Application',
       team: TEAM,

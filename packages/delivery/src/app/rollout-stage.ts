@@ -189,6 +189,7 @@ async function ensureRolloutChange(
       application: app.metadata.name,
       revision,
       progressDeadlineSeconds: policy.progressDeadlineSeconds,
+      onlyIfLatest: true,
       ...(policy.partitionStep !== undefined ? { partitionStep: policy.partitionStep } : {}),
     },
     targets: { names: [...clusters].sort() },

@@ -120,6 +120,12 @@ export const ChangeApplicationRevision = Type.Object(
           'StatefulSets: roll each cluster by partition, lowering `spec.updateStrategy.rollingUpdate.partition` by this many pods at a time, each step observed (updated and ready) before the next. Absent: pods roll as the StatefulSet says.',
       }),
     ),
+    onlyIfLatest: Type.Optional(
+      Type.Boolean({
+        description:
+          'Fail at the start (Superseded) when a newer revision has been recorded meanwhile: the rollout policy’s changes set it, so an older rollout never follows a newer one.',
+      }),
+    ),
     progressDeadlineSeconds: Type.Integer({
       minimum: 1,
       maximum: 86_400,
