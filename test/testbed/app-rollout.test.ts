@@ -35,7 +35,9 @@ describe('application rollouts on the test bed', () => {
 
   const cluster = (name: string) => bed.clusters[CLUSTERS.indexOf(name as (typeof CLUSTERS)[number])]!;
   const statefulSet = async (on: TestbedCluster) =>
-    JSON.parse(await on.kubectl(['get', 'statefulset', 'db', '-n', 'data', '-o', 'json']));
+    JSON.parse(
+      await on.kubectl(['get', 'statefulset', 'db', '-n', 'data', '-o', 'json', '--show-managed-fields']),
+    );
   /** The revision Gantry last applied to each cluster, read from the clusters themselves. */
   const live = async () =>
     Object.fromEntries(
