@@ -18,7 +18,12 @@ import {
 import type { ResourceService } from '@gantry/resources';
 import type { ResourceRepository } from '@gantry/store';
 import type { ActuatorOutcome, ApplyRequest, ChangeActuator, TargetResolution } from './actuator.ts';
-import { holdPartitions, releasePartitions, stepPartitions } from './statefulset-partition.ts';
+import {
+  holdPartitions,
+  releasePartitions,
+  repairStatefulSets,
+  stepPartitions,
+} from './statefulset-partition.ts';
 
 export const ApplicationActuatorReason = {
   ApplicationNotFound: 'ApplicationNotFound',
@@ -219,6 +224,11 @@ export class ApplicationRevisionActuator implements ChangeActuator {
       const open = states.filter((state) => !state.done);
       // A StatefulSet held by its partition reads unhealthy by design: only the deadline fails it.
       if (open.length > 0) return late(open.map((state) => state.message).join('; '));
+    }
+    if (wanted.partitionStep !== undefined && handle.step === 'undo' && this.deps.clients) {
+      // The template is back: pods the bad revision left unready would hold an OrderedReady StatefulSet.
+      const client = await this.deps.clients.get(request.team, cluster);
+      await repairStatefulSets(client, target.namespace, application);
     }
     const cells = (status.components ?? []).filter((cell) => cell.cluster === cluster);
     if (cells.length > 0 && cells.every((cell) => cell.health === 'Healthy'))

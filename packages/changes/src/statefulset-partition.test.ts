@@ -4,6 +4,7 @@ import {
   holdPartitions,
   PARTITION_FIELD_MANAGER,
   releasePartitions,
+  repairStatefulSets,
   stepPartitions,
 } from './statefulset-partition.ts';
 
@@ -126,5 +127,40 @@ describe('StatefulSet partitions', () => {
     expect(client.patches.map((patch) => [patch.name, patch.partition])).toEqual([['db', 0]]);
     expect(await holdPartitions(client, 'shop', 'db', 3)).toBe(1);
     expect(client.patches.map((patch) => patch.name)).toEqual(['db', 'db']);
+  });
+
+  it('deletes the unready pods of the undone revision once the StatefulSet has seen its reverted template', async () => {
+    const calls: string[] = [];
+    const set = {
+      ...sts('2'),
+      status: { observedGeneration: 3, updatedReplicas: 1, readyReplicas: 1, updateRevision: 'db-good' },
+    };
+    const pod = (name: string, hash: string, ready: boolean) => ({
+      metadata: {
+        name,
+        labels: { 'controller-revision-hash': hash },
+        ownerReferences: [{ kind: 'StatefulSet', name: 'db' }],
+      },
+      status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+    });
+    const client: KubeClient = {
+      server: 'https://pods.test',
+      request: async <T>(method: string, path: string): Promise<T> => {
+        calls.push(`${method} ${path.split('?')[0]}`);
+        if (path.includes('/statefulsets')) return { items: [set] } as T;
+        return {
+          items: [pod('db-0', 'db-good', true), pod('db-1', 'db-bad', false), pod('db-2', 'db-good', false)],
+        } as T;
+      },
+      watch: () => Promise.resolve(),
+      close: () => undefined,
+    };
+    expect(await repairStatefulSets(client, 'shop', 'db')).toEqual(['db-1']);
+    expect(calls.filter((call) => call.startsWith('DELETE'))).toEqual([
+      'DELETE /api/v1/namespaces/shop/pods/db-1',
+    ]);
+    // Not yet seen by its controller: nothing is deleted (the pod might be of the reverted template).
+    set.metadata.generation = 4;
+    expect(await repairStatefulSets(client, 'shop', 'db')).toEqual([]);
   });
 });

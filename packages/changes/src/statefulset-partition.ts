@@ -10,7 +10,22 @@ interface StatefulSet {
     replicas?: number;
     updateStrategy?: { type?: string; rollingUpdate?: { partition?: number } };
   };
-  status?: { observedGeneration?: number; updatedReplicas?: number; readyReplicas?: number };
+  status?: {
+    observedGeneration?: number;
+    updatedReplicas?: number;
+    readyReplicas?: number;
+    updateRevision?: string;
+  };
+}
+
+interface Pod {
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    ownerReferences?: { kind: string; name: string }[];
+  };
+  status?: { conditions?: { type: string; status: string }[] };
 }
 
 /** Where one StatefulSet's partitioned roll is: `done` once every pod runs the revision and is ready. */
@@ -140,4 +155,43 @@ export async function stepPartitions(
 export async function releasePartitions(client: KubeClient, namespace: string, app: string): Promise<void> {
   for (const sts of await statefulSets(client, namespace, app))
     if (partitionOf(sts) !== 0) await setPartition(client, sts, namespace, 0);
+}
+
+/**
+ * After an undo has put a StatefulSet's template back: deletes its pods that are not ready and not of
+ * its current update revision. With `OrderedReady`, a StatefulSet waits for such a pod (made from the bad
+ * template, never ready) before it reverts anything — the manual step Kubernetes documents as a forced
+ * rollback; a rollback must not need a person. Only pods of the revision being undone are deleted, and
+ * only once the StatefulSet's controller has seen the reverted template. Answers the pods deleted.
+ */
+export async function repairStatefulSets(
+  client: KubeClient,
+  namespace: string,
+  app: string,
+): Promise<string[]> {
+  const deleted: string[] = [];
+  const selector = encodeURIComponent(`${deliveryLabels.application}=${app}`);
+  for (const sts of await statefulSets(client, namespace, app)) {
+    const update = sts.status?.updateRevision;
+    if (!update || (sts.status?.observedGeneration ?? 0) < (sts.metadata.generation ?? 0)) continue;
+    const ns = sts.metadata.namespace ?? namespace;
+    const pods = await client.request<{ items?: Pod[] }>(
+      'GET',
+      `/api/v1/namespaces/${encodeURIComponent(ns)}/pods?labelSelector=${selector}`,
+    );
+    for (const pod of pods.items ?? []) {
+      const owned = pod.metadata.ownerReferences?.some(
+        (owner) => owner.kind === 'StatefulSet' && owner.name === sts.metadata.name,
+      );
+      const hash = pod.metadata.labels?.['controller-revision-hash'];
+      const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+      if (!owned || ready || hash === undefined || hash === update) continue;
+      await client.request(
+        'DELETE',
+        `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod.metadata.name)}`,
+      );
+      deleted.push(pod.metadata.name);
+    }
+  }
+  return deleted;
 }
