@@ -17,7 +17,11 @@ import { FakeCluster } from '../../delivery/src/kube/fake-cluster.ts';
 import { ClusterClientError, type KubeObject } from '@gantry/fleet';
 import type { ApplicationSpec, ChangeStatus } from '@gantry/model';
 import { Store } from '@gantry/store';
-import { ApplicationRevisionActuator, applicationEntity } from './application-actuator.ts';
+import {
+  ApplicationRevisionActuator,
+  applicationEntity,
+  createApplicationRevisionChange,
+} from './application-actuator.ts';
 import { ADMIN, ChangeHarness, TEAM, type EngineTerm } from './testing/harness.ts';
 
 const T0 = Date.parse('2026-03-02T10:00:00Z');
@@ -288,6 +292,47 @@ describe('application rollouts (applicationRevision changes)', () => {
       reason: 'RevisionsPinned',
     });
   });
+
+  it(
+    'rolls the application back to an older revision with the same actuator (for self-healing)',
+    { timeout: 120_000 },
+    async () => {
+      await deliver();
+      await updateImage('nginx:1.28');
+      await deliver();
+      const term = (await harness.lead('server-a'))!;
+      expect((await rollOut(term, rolloutChangeName('web', 2), () => undefined)).phase).toBe('Succeeded');
+      harness.now += 10_000;
+      expect((await deliver()).status).toMatchObject({ revision: 2 });
+      const name = await createApplicationRevisionChange(harness.resources, ADMIN, {
+        team: TEAM,
+        application: 'web',
+        revision: 1,
+        name: 'web-back-to-1',
+      clusters: [...NAMES],
+        plan: {
+          batches: [
+            { size: '2', bake: '5m' },
+            { size: '1', bake: '5m' },
+          ],
+          maxConcurrent: 2,
+        },
+        reason: 'revision 2 burns the error budget',
+      });
+      const steps: string[] = [];
+      const final = await rollOut(term, name, (status, live) => {
+        const line = `${status.phase} ${NAMES.map((cluster) => `${cluster}@${live[cluster]}`).join(' ')}`;
+        if (steps.at(-1) !== line) steps.push(line);
+      });
+      expect(final.phase).toBe('Succeeded');
+      expect(steps).toContain('Observing east@1 north@1 west@2');
+      expect(liveRevisions()).toEqual({ east: '1', north: '1', west: '1' });
+      // The fleet runs revision 1 and stays there: revision 2's rollout has ended, none starts again.
+      const app = await deliver();
+      expect(app.status).toMatchObject({ revision: 1, latestRevision: 2 });
+      expect(readPins(app)?.clusters).toEqual({ east: 1, north: 1, west: 1 });
+    },
+  );
 
   it('answers the clusters as entities with their labels, and the application on a cluster as subject', async () => {
     await deliver();
