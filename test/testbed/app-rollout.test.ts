@@ -50,13 +50,25 @@ describe('application rollouts on the test bed', () => {
     );
   const change = async (name: string) =>
     (await api.get(`${BASE}/teams/${TEAM}/changes/${name}`)).body as { status?: ChangeStatus } | undefined;
-  const waitFor = (name: string, done: (status: ChangeStatus) => boolean, ms = 240_000) =>
-    eventually(
-      async () => (await change(name))?.status ?? {},
-      (status) => done(status),
-      ms,
-      250,
-    );
+  /** The change's status once `done` holds; on a timeout, the application's status and the clusters' too. */
+  const waitFor = async (name: string, done: (status: ChangeStatus) => boolean, ms = 240_000) => {
+    try {
+      return await eventually(
+        async () => (await change(name))?.status ?? {},
+        (status) => done(status),
+        ms,
+        250,
+      );
+    } catch (error) {
+      const app = (await api.get(APP)).body;
+      const sets = await Promise.all(
+        CLUSTERS.map(async (name) => [name, (await statefulSet(cluster(name))).status]),
+      );
+      throw new Error(
+        `${(error as Error).message}\napplication: ${JSON.stringify({ metadata: app.metadata, status: app.status })}\nstatefulsets: ${JSON.stringify(sets)}`,
+      );
+    }
+  };
   const edit = async (tolerant: boolean, image: string) => {
     const app = (await api.get(APP)).body;
     expect(
@@ -69,7 +81,8 @@ describe('application rollouts on the test bed', () => {
     bed = await startTestbed({ clusters: 3, nodes: 1, progress: true });
     server = await startTestServer({
       now: () => Date.now() + offset,
-      config: { leaseDurationMs: 3000, deliveryProgressGraceSeconds: 3, changePollMs: 250 },
+      // Leases outlast every move of the clock (about 95 minutes in all): a jump must not depose a holder.
+      config: { leaseDurationMs: 4 * 3_600_000, deliveryProgressGraceSeconds: 3, changePollMs: 250 },
     });
     api = client(server.url, server.adminToken);
     expect(
