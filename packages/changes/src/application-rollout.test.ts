@@ -309,7 +309,7 @@ describe('application rollouts (applicationRevision changes)', () => {
         application: 'web',
         revision: 1,
         name: 'web-back-to-1',
-      clusters: [...NAMES],
+        clusters: [...NAMES],
         plan: {
           batches: [
             { size: '2', bake: '5m' },
