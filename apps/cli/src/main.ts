@@ -329,7 +329,7 @@ program
 
 const rollout = program
   .command('rollout')
-  .description("an application's revisions: history, status, and rollback");
+  .description("an application's revisions: history, status, rollback, and its rollout in waves");
 rollout
   .command('history')
   .argument('<app>', 'application name')
@@ -349,16 +349,36 @@ rollout
 rollout
   .command('undo')
   .argument('<app>', 'application name')
-  .description('return the application to a revision (default: the one before the applied one)')
+  .description(
+    'roll back the rollout in progress (its clusters return, the last wave first), or else return the application to a revision (default: the one before the applied one)',
+  )
   .option('--to-revision <n>', 'the revision to return to')
+  .option('--reason <text>', 'why (required to roll a rollout back; recorded with who)')
   .addOption(teamOption())
   .addHelpText(
     'after',
-    '\nExamples:\n  gantry rollout undo checkout --to-revision 3\n  gantry rollout history checkout',
+    '\nExamples:\n  gantry rollout undo checkout --reason "5xx on east"\n  gantry rollout undo checkout --to-revision 3\n  gantry rollout history checkout',
   )
-  .action(async (app: string, options: { team?: string; toRevision?: string }, command: Command) =>
-    run(command, async (env) => (await import('./commands/rollout.ts')).undo(env, app, options)),
+  .action(
+    async (app: string, options: { team?: string; toRevision?: string; reason?: string }, command: Command) =>
+      run(command, async (env) => (await import('./commands/rollout.ts')).undo(env, app, options)),
   );
+for (const [act, description] of [
+  ['pause', "pause the application's rollout at its next step"],
+  ['resume', "resume the application's paused rollout"],
+  ['abort', "abort the application's rollout: clusters keep the revision they have"],
+] as const)
+  rollout
+    .command(act)
+    .argument('<app>', 'application name')
+    .description(description)
+    .addOption(teamOption())
+    .requiredOption('--reason <text>', 'why (recorded with who)')
+    .action(async (app: string, options: { team?: string; reason?: string }, command: Command) =>
+      run(command, async (env) =>
+        (await import('./commands/rollout.ts')).actOnRollout(env, app, act, options),
+      ),
+    );
 
 program
   .command('agent')

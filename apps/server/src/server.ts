@@ -431,6 +431,8 @@ export async function startServer(
         resources,
         store,
         fleet,
+        // Application rollouts move StatefulSet partitions through the clusters' API servers (ADR 0036).
+        clusters: clusterClients,
         jobs: { service: jobs.service, hosts: options.jobs?.hosts ?? hostDirectory(store.hosts) },
         feed,
         recorder,

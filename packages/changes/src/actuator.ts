@@ -49,11 +49,14 @@ export interface ChangeActuator {
   subject(team: string, entity: string): { kind: string; name: string; team: string; cluster?: string };
 }
 
-/** The actuator for a spec: which action it has. */
-export type ChangeActuators = Partial<Record<'nodeOperation' | 'jobRun', ChangeActuator>>;
+export const CHANGE_ACTIONS = ['nodeOperation', 'jobRun', 'applicationRevision'] as const;
+export type ChangeAction = (typeof CHANGE_ACTIONS)[number];
 
-export function actionOf(spec: ChangeSpec): 'nodeOperation' | 'jobRun' | undefined {
-  if (spec.nodeOperation && !spec.jobRun) return 'nodeOperation';
-  if (spec.jobRun && !spec.nodeOperation) return 'jobRun';
-  return undefined;
+/** The actuator for a spec: which action it has. */
+export type ChangeActuators = Partial<Record<ChangeAction, ChangeActuator>>;
+
+/** The spec's one action; undefined when it gives none or several. */
+export function actionOf(spec: ChangeSpec): ChangeAction | undefined {
+  const given = CHANGE_ACTIONS.filter((action) => spec[action] !== undefined);
+  return given.length === 1 ? given[0] : undefined;
 }

@@ -21,7 +21,11 @@ import { compileWindow, nextOpen, type CompiledPeriod } from './windows.ts';
 /** What a Change's spec must be, beyond its schema: one action, one way of naming targets, a plan that fits. */
 export function checkChangeSpec(spec: ChangeSpec): ErrorDetail[] {
   const errors: ErrorDetail[] = [];
-  if (!actionOf(spec)) errors.push({ path: '/spec', message: 'give exactly one of nodeOperation or jobRun' });
+  if (!actionOf(spec))
+    errors.push({
+      path: '/spec',
+      message: 'give exactly one of nodeOperation, jobRun or applicationRevision',
+    });
   const { names, selector, clusters } = spec.targets;
   if ((names === undefined) === (selector === undefined))
     errors.push({ path: '/spec/targets', message: 'give exactly one of names or selector' });
@@ -38,6 +42,11 @@ export function checkChangeSpec(spec: ChangeSpec): ErrorDetail[] {
     else seen.set(name, index);
     if (spec.nodeOperation && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[^/]+$/.test(name))
       errors.push({ path: `/spec/targets/names/${index}`, message: 'a node is named cluster/node' });
+    if (spec.applicationRevision && name.includes('/'))
+      errors.push({
+        path: `/spec/targets/names/${index}`,
+        message: 'an application revision targets clusters of the application, by cluster name',
+      });
   });
   if (selector !== undefined) {
     try {

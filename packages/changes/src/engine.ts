@@ -613,7 +613,7 @@ class ChangeRun {
         reason: ChangeReason.ActuatorUnavailable,
         message: action
           ? `this server cannot run ${action} changes yet`
-          : 'the change has neither nodeOperation nor jobRun',
+          : 'the change has no single action (nodeOperation, jobRun or applicationRevision)',
       };
     return actuator;
   }

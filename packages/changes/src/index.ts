@@ -4,6 +4,8 @@ export * from './plan.ts';
 export * from './actuator.ts';
 export * from './node-actuator.ts';
 export * from './job-actuator.ts';
+export * from './application-actuator.ts';
+export * from './statefulset-partition.ts';
 export * from './journal.ts';
 export * from './change-reasons.ts';
 export * from './engine.ts';

@@ -6,7 +6,7 @@ import {
   type EventRecorder,
   type ObjectKey,
 } from '@gantry/controllers';
-import type { FleetService } from '@gantry/fleet';
+import type { ClusterClients, FleetService } from '@gantry/fleet';
 import type { HostDirectory, JobService } from '@gantry/jobs';
 import type { ResourceService } from '@gantry/resources';
 import type { Store } from '@gantry/store';
@@ -22,11 +22,14 @@ import { ChangeService } from './change-service.ts';
 import { ChangeEngine } from './engine.ts';
 import { JobRunActuator } from './job-actuator.ts';
 import { NodeOperationActuator } from './node-actuator.ts';
+import { ApplicationRevisionActuator } from './application-actuator.ts';
 
 export interface ChangesModuleDeps {
   resources: ResourceService;
   store: Pick<Store, 'resources' | 'inventory' | 'leases' | 'changes' | 'audit' | 'disruptionHolds'>;
   fleet: Pick<FleetService, 'nodeOperation'>;
+  /** Cluster API servers, for application rollouts by StatefulSet partition (ADR 0036). */
+  clusters?: Pick<ClusterClients, 'get'>;
   /** Job runs on hosts, for `jobRun` changes; absent: such changes wait (ActuatorUnavailable). */
   jobs?: { service: Pick<JobService, 'create' | 'list' | 'get'>; hosts: HostDirectory };
   feed: ChangeSource;
@@ -68,6 +71,12 @@ export function createChangesModule(deps: ChangesModuleDeps, options: ChangesMod
       fleet: deps.fleet,
     }),
     ...(deps.jobs ? { jobRun: new JobRunActuator({ jobs: deps.jobs.service, hosts: deps.jobs.hosts }) } : {}),
+    applicationRevision: new ApplicationRevisionActuator({
+      repository: deps.store.resources,
+      resources: deps.resources,
+      ...(deps.clusters ? { clients: deps.clusters } : {}),
+      now,
+    }),
   };
   const budgets = new ResourceDisruptionBudgets({
     repository: deps.store.resources,

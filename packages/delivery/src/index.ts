@@ -16,6 +16,7 @@ export * from './kube/discovery.ts';
 export * from './kube/workload-watcher.ts';
 export * from './kubevela/convert.ts';
 export * from './app/revisions.ts';
+export * from './app/cluster-pins.ts';
 export * from './app/definitions.ts';
 export * from './app/deploy.ts';
 export * from './app/target-outcome.ts';

@@ -17,6 +17,8 @@ export const deliveryLabels = {
 export const deliveryAnnotations = {
   revision: 'app.gantry.dev/revision',
   definitionsFrom: 'app.gantry.dev/definitions-from',
+  /** Per-cluster revision pins while a rollout runs (`ClusterRevisionPins`, JSON; ADR 0036). */
+  clusterRevisions: 'app.gantry.dev/cluster-revisions',
 } as const;
 
 /** The label selector that lists one application's ApplicationRevisions (and its rendered objects). */

@@ -28,6 +28,8 @@ async function changeKind(session: Session) {
 function action(spec: ChangeSpec): string {
   if (spec.nodeOperation) return `node ${spec.nodeOperation.operation}`;
   if (spec.jobRun) return `job ${spec.jobRun.template}`;
+  if (spec.applicationRevision)
+    return `app ${spec.applicationRevision.application} r${spec.applicationRevision.revision}`;
   return '';
 }
 

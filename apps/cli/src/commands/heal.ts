@@ -13,7 +13,8 @@ import { formatDuration } from '../duration.ts';
 import { CliError } from '../errors.ts';
 import type { CommandEnv } from '../io.ts';
 import { formatProblem, readManifests } from '../manifests.ts';
-import { formatAge, formatTable, toJson, toYaml } from '../output.ts';
+import { formatAge, formatTable, toJson } from '../output.ts';
+import { toYaml } from '../output-yaml.ts';
 import { openSession } from '../session.ts';
 import { parseSince } from './stats.ts';
 

@@ -23,6 +23,10 @@ export const ApplicationReason = {
   WindowClosed: 'WindowClosed',
   /** A new revision waits for the team's or the fleet's line to be released (ADR 0033). */
   LineStopped: 'LineStopped',
+  /** Some targets are held at another revision than the newest by a rollout or a Change (ADR 0036). */
+  RevisionsPinned: 'RevisionsPinned',
+  /** The rollout policy's Change for the newest revision was refused at admission (ADR 0036). */
+  RolloutRefused: 'RolloutRefused',
   Healthy: 'Healthy',
   Progressing: 'Progressing',
   Unhealthy: 'Unhealthy',

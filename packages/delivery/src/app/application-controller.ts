@@ -30,6 +30,7 @@ import { placementOf, type Placement } from './placement-source.ts';
 import { removeEverywhere } from './removal.ts';
 import { RenderCache } from './render-cache.ts';
 import { revisionStage } from './revision-stage.ts';
+import { dropPins, revisionPlanStage, rolloutStage } from './rollout-stage.ts';
 import { RevisionCache, type ApplicationObject, type RevisionManager } from './revisions.ts';
 import { allApplied, applicationStatus, readyCondition, requeueAfter } from './status-stage.ts';
 import { noTargetsCondition, targetsStage } from './targets-stage.ts';
@@ -200,7 +201,11 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
       cache: term.revisions,
       fence: ctx.term.fence,
     });
-    const held = await deployGateStage(term, team, name, app, revision.revision.spec.revision, now);
+    const plan = await revisionPlanStage(deps, app, revision.revision, ctx.term.fence);
+    // A rollout's Change honours its windows before it pins a cluster (ADR 0036): the gate is for plain applies.
+    const held = plan.held
+      ? undefined
+      : await deployGateStage(term, team, name, app, revision.revision.spec.revision, now);
     if (held) {
       set(held.condition);
       await deps.resources.replaceStatus(
@@ -244,12 +249,31 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
     const outcomes = await deployStage(
       { ...deps, records: term.records, sessions, progress, delivered, timer, now: ctx.now, drift },
       events,
-      { team, app: name, revision: revision.revision, targets, records, resync },
+      {
+        team,
+        app: name,
+        revision: revision.revision,
+        revisionFor: plan.revisionFor,
+        targets,
+        records,
+        resync,
+      },
     );
     if (ctx.signal.aborted) return {};
     const number = revision.revision.spec.revision;
     set(renderedCondition(outcomes, number));
-    set(noTargetsCondition(targets) ?? appliedCondition(outcomes, number, targets.problems));
+    const problems = [...targets.problems, ...plan.problems];
+    set(noTargetsCondition(targets) ?? appliedCondition(outcomes, number, problems));
+    const rollout = await rolloutStage(
+      deps,
+      events,
+      app,
+      revision.revision,
+      plan,
+      { clusters: targets.targets.map((target) => target.cluster), allApplied: allApplied(outcomes) },
+      ctx.term.fence,
+    );
+    if (rollout.condition && allApplied(outcomes)) set(rollout.condition);
 
     const health = healthStage(spec, outcomes, app.status?.health, events);
     set(healthyCondition(health));
@@ -268,6 +292,7 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
       previousRevision: app.status?.revision,
       outcomes,
       health,
+      revisionOf: (cluster) => plan.revisionFor(cluster).spec.revision,
     });
     await deps.resources.replaceStatus(
       CALLER,
@@ -277,14 +302,18 @@ export function createApplicationController(deps: ApplicationControllerDeps): Co
       { metadata: { name }, status },
       ctx.term.fence ? { fence: ctx.term.fence } : {},
     );
+    // Only once the status says the fleet runs the newest revision: without pins, the status decides.
+    if (rollout.dropPins) await dropPins(deps, app, ctx.term.fence);
     const requeue = requeueAfter(outcomes, health, {
       failedRetryMs: FAILED_RETRY_MS,
       progressPollMs,
       driftResyncMs,
     });
     const waitMs = restore.until !== undefined ? Math.max(1000, restore.until - now) : undefined;
+    const rolloutMs = rollout.recheck ? progressPollMs : undefined;
+    const sooner = Math.min(waitMs ?? requeue, rolloutMs ?? requeue);
     return {
-      requeueAfterMs: waitMs !== undefined ? Math.min(waitMs, requeue) : requeue,
+      requeueAfterMs: Math.min(sooner, requeue),
     };
   }
 

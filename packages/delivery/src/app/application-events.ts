@@ -18,6 +18,9 @@ export const ApplicationEventReason = {
   DriftRestoreWaiting: 'DriftRestoreWaiting',
   /** A new revision waits for the fleet gate (ADR 0033). */
   DeployWaiting: 'DeployWaiting',
+  /** The rollout policy made the Change that rolls a new revision out (ADR 0036). */
+  RolloutStarted: 'RolloutStarted',
+  RolloutRefused: 'RolloutRefused',
 } as const;
 export type ApplicationEventReason = (typeof ApplicationEventReason)[keyof typeof ApplicationEventReason];
 

@@ -37,6 +37,8 @@ export interface DeployStageInput {
   team: string;
   app: string;
   revision: RevisionObject;
+  /** The revision each target gets, when not `revision` everywhere (a rollout holds some; ADR 0036). */
+  revisionFor?: (cluster: string) => RevisionObject;
   targets: TargetsOutcome;
   /** Everything recorded for the application, on every cluster. */
   records: readonly AppliedObject[];
@@ -53,11 +55,18 @@ export async function deployStage(
   events: ApplicationEvents,
   input: DeployStageInput,
 ): Promise<TargetOutcome[]> {
-  const spec = input.revision.spec.applicationSpec;
-  const definitions = fromSnapshot(input.revision.spec.definitions);
-  const prune = pruneOptions(spec);
+  const revisionFor = input.revisionFor ?? (() => input.revision);
+  const definitionsOf = new Map<number, ReturnType<typeof fromSnapshot>>();
   const outcomes = await Promise.all(
     input.targets.targets.map(async (target): Promise<TargetOutcome> => {
+      const revision = revisionFor(target.cluster);
+      const spec = revision.spec.applicationSpec;
+      let definitions = definitionsOf.get(revision.spec.revision);
+      if (!definitions) {
+        definitions = fromSnapshot(revision.spec.definitions);
+        definitionsOf.set(revision.spec.revision, definitions);
+      }
+      const prune = pruneOptions(spec);
       let session: ClusterSession;
       try {
         session = await deps.sessions.get(input.team, target.cluster);
@@ -69,8 +78,8 @@ export async function deployStage(
         {
           team: input.team,
           app: input.app,
-          revision: input.revision.spec.revision,
-          revisionHash: input.revision.spec.hash,
+          revision: revision.spec.revision,
+          revisionHash: revision.spec.hash,
           target,
           components: componentsForTarget(spec, target, info),
           definitions,
@@ -104,7 +113,8 @@ export async function deployStage(
       );
     }),
   );
-  for (const outcome of outcomes) recordDeployEvents(events, input.revision.spec.revision, outcome);
+  for (const outcome of outcomes)
+    recordDeployEvents(events, revisionFor(outcome.target.cluster).spec.revision, outcome);
   return outcomes;
 }
 

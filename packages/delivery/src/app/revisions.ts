@@ -26,6 +26,20 @@ export type RevisionObject = Resource<ApplicationRevisionSpec>;
 
 const CALLER = { principal: SYSTEM_PRINCIPAL, source: 'controller/application' };
 
+/** The revisions the application's per-cluster pins name (`app.gantry.dev/cluster-revisions`). */
+function pinnedRevisions(app: ApplicationObject): Set<number> {
+  const raw = app.metadata.annotations?.[deliveryAnnotations.clusterRevisions];
+  if (raw === undefined) return new Set();
+  try {
+    const pins = JSON.parse(raw) as { base?: unknown; clusters?: Record<string, unknown> };
+    return new Set(
+      [pins.base, ...Object.values(pins.clusters ?? {})].filter((n): n is number => typeof n === 'number'),
+    );
+  } catch {
+    return new Set();
+  }
+}
+
 /** `<app>-v<N>`, shortened with a hash of the app's name when that would pass 63 characters. */
 export function revisionName(app: string, revision: number): string {
   const suffix = `-v${revision}`;
@@ -206,8 +220,10 @@ export class RevisionManager {
     const excess = revisions.length - app.spec.revisionHistoryLimit;
     if (excess <= 0) return;
     const applied = app.status?.revision;
+    // Revisions a rollout holds clusters at (ADR 0036) are kept like the applied one.
+    const pinned = pinnedRevisions(app);
     for (const revision of revisions.slice(0, excess)) {
-      if (revision.spec.revision === applied) continue;
+      if (revision.spec.revision === applied || pinned.has(revision.spec.revision)) continue;
       await this.deps.resources
         .delete(
           CALLER,

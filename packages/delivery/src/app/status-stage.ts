@@ -40,12 +40,19 @@ export function applicationStatus(input: {
   previousRevision: number | undefined;
   outcomes: readonly TargetOutcome[];
   health: HealthOutcome;
+  /** The revision each target got, when a rollout holds some at another (ADR 0036). */
+  revisionOf?: (cluster: string) => number;
 }): ApplicationStatus {
-  const number = input.revision.revision.spec.revision;
+  const newest = input.revision.revision.spec.revision;
+  const revisionOf = input.revisionOf ?? (() => newest);
+  // The fleet's revision: the one every target runs, once all have it (mid-rollout, the one before).
+  const revisions = new Set(input.outcomes.map((o) => revisionOf(o.target.cluster)));
+  const common = revisions.size === 1 ? [...revisions][0]! : revisions.size === 0 ? newest : undefined;
   return {
     observedGeneration: input.generation,
     conditions: input.conditions,
-    revision: allApplied(input.outcomes) ? number : (input.previousRevision ?? number),
+    revision:
+      allApplied(input.outcomes) && common !== undefined ? common : (input.previousRevision ?? newest),
     latestRevision: input.revision.latest,
     health: input.health.health,
     targets: input.outcomes.map((o) => ({
@@ -54,7 +61,7 @@ export function applicationStatus(input: {
       ...(o.target.environment ? { environment: o.target.environment } : {}),
       phase: o.phase,
       ...(o.message ? { message: o.message.slice(0, 4000) } : {}),
-      revision: number,
+      revision: revisionOf(o.target.cluster),
     })),
     components: input.health.cells.map((c) => ({
       name: c.name,

@@ -100,13 +100,56 @@ export const ChangeJobRun = Type.Object(
 );
 export type ChangeJobRun = Static<typeof ChangeJobRun>;
 
+export const ChangeApplicationRevision = Type.Object(
+  {
+    application: Type.String({
+      pattern: NAME_PATTERN,
+      maxLength: 63,
+      description: 'An Application of the team.',
+    }),
+    revision: Type.Integer({
+      minimum: 1,
+      description:
+        'The ApplicationRevision each target cluster gets (a newer one rolls forward, an older one rolls back).',
+    }),
+    partitionStep: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 10_000,
+        description:
+          'StatefulSets: roll each cluster by partition, lowering `spec.updateStrategy.rollingUpdate.partition` by this many pods at a time, each step observed (updated and ready) before the next. Absent: pods roll as the StatefulSet says.',
+      }),
+    ),
+    onlyIfLatest: Type.Optional(
+      Type.Boolean({
+        description:
+          'Fail at the start (Superseded) when a newer revision has been recorded meanwhile: the rollout policy’s changes set it, so an older rollout never follows a newer one.',
+      }),
+    ),
+    progressDeadlineSeconds: Type.Integer({
+      minimum: 1,
+      maximum: 86_400,
+      default: 600,
+      description:
+        'How long a cluster may take to become healthy at the revision; past it, or once the controller reads it Unhealthy, the cluster has failed.',
+    }),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'An application revision rolled out across the application’s clusters (entities `cluster/application`; targets name clusters).',
+  },
+);
+export type ChangeApplicationRevision = Static<typeof ChangeApplicationRevision>;
+
 export const ChangeTargets = Type.Object(
   {
     names: Type.Optional(
       Type.Array(Type.String({ minLength: 1, maxLength: 317 }), {
         minItems: 1,
         maxItems: 10_000,
-        description: 'Entities by name: `cluster/node` for nodes, the host name for hosts.',
+        description:
+          'Entities by name: `cluster/node` for nodes, the host name for hosts, the cluster for application revisions.',
       }),
     ),
     selector: Type.Optional(
@@ -256,6 +299,7 @@ export const ChangeSpec = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 2000 })),
     nodeOperation: Type.Optional(ChangeNodeOperation),
     jobRun: Type.Optional(ChangeJobRun),
+    applicationRevision: Type.Optional(ChangeApplicationRevision),
     targets: ChangeTargets,
     plan: Type.Object(
       {
@@ -280,7 +324,10 @@ export const ChangeSpec = Type.Object(
         'ChangeWindows of the team to honour, beside those that apply to every change. None: any time.',
     }),
   },
-  { additionalProperties: false, description: 'Exactly one of nodeOperation or jobRun.' },
+  {
+    additionalProperties: false,
+    description: 'Exactly one of nodeOperation, jobRun or applicationRevision.',
+  },
 );
 export type ChangeSpec = Static<typeof ChangeSpec>;
 
@@ -469,7 +516,7 @@ export const changeKind: KindDefinition = {
   shortNames: ['chg'],
   scope: 'Team',
   description:
-    'A change to many entities (node operations, job runs on hosts) in batches, each observed for a bake time, inside the team’s ChangeWindows; a journal makes it resume where it was.',
+    'A change to many entities (node operations, job runs on hosts, an application revision across its clusters) in batches, each observed for a bake time, inside the team’s ChangeWindows; a journal makes it resume where it was.',
   spec: ChangeSpec,
   status: ChangeStatus,
   printerColumns: [

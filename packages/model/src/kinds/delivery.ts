@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { KindDefinition } from '../kind-registry.ts';
 import { Condition, NAME_PATTERN, StringEnum } from '../resource.ts';
+import { CHANGE_FAILURE_POLICIES, ChangeApplicationRevision, ChangeGates, ChangePlan } from './change.ts';
 
 /**
  * Delivery kinds (issue 4): definitions written by operators, applications written by developers, the
@@ -252,6 +253,72 @@ export const OverrideSpec = Type.Object(
 );
 export type OverrideSpec = Static<typeof OverrideSpec>;
 
+/**
+ * An application's rollout policy (ADR 0036): a new revision is not applied to every cluster at once but
+ * by a Change of kind `applicationRevision` that the application controller creates, wave by wave.
+ */
+export const ApplicationRollout = Type.Object(
+  {
+    strategy: StringEnum(['Fleet'], {
+      default: 'Fleet',
+      description: 'Fleet: waves across the target clusters, each observed for its bake time.',
+    }),
+    plan: Type.Object(
+      { batches: ChangePlan.properties.batches, maxConcurrent: ChangePlan.properties.maxConcurrent },
+      {
+        additionalProperties: false,
+        default: {},
+        description: 'The waves: batches of clusters, each baked.',
+      },
+    ),
+    gates: ChangeGates,
+    onFailure: Type.Union(
+      CHANGE_FAILURE_POLICIES.map((policy) => Type.Literal(policy)),
+      {
+        default: 'Rollback',
+        description: 'The rollout Change’s failurePolicy: Pause, Abort, Alert or Rollback (the default).',
+      },
+    ),
+    windows: Type.Array(Type.String({ pattern: NAME_PATTERN, maxLength: 63 }), {
+      default: [],
+      maxItems: 20,
+      description: 'ChangeWindows the rollout honours, beside those that apply to every change.',
+    }),
+    partitionStep: ChangeApplicationRevision.properties.partitionStep,
+    progressDeadlineSeconds: ChangeApplicationRevision.properties.progressDeadlineSeconds,
+  },
+  { additionalProperties: false },
+);
+export type ApplicationRollout = Static<typeof ApplicationRollout>;
+
+/**
+ * What an application's clusters are held at while a rollout (or a revision change made by a Change) runs:
+ * the value of the annotation `app.gantry.dev/cluster-revisions` (JSON). A cluster it names gets that
+ * revision; every other target gets `base`. Written by the applicationRevision actuator, read by the
+ * application controller's deploy stage, removed by the controller once every target runs the newest
+ * revision.
+ */
+export const ClusterRevisionPins = Type.Object(
+  {
+    base: Type.Integer({ minimum: 1, description: 'The revision of every target not named in clusters.' }),
+    clusters: Type.Record(Type.String(), Type.Integer({ minimum: 1 }), {
+      description: 'Cluster → the revision it is held at.',
+    }),
+    latest: Type.Integer({
+      minimum: 1,
+      description:
+        'The newest revision when the pins were written: without a rollout policy, a newer revision drops the pins.',
+    }),
+    previous: Type.Optional(
+      Type.Record(Type.String(), Type.Integer({ minimum: 1 }), {
+        description: 'Cluster → the revision it ran before its pin: what an undo returns it to.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ClusterRevisionPins = Static<typeof ClusterRevisionPins>;
+
 export const ApplicationSpec = Type.Object(
   {
     description: Type.Optional(Type.String({ maxLength: 2000 })),
@@ -278,6 +345,7 @@ export const ApplicationSpec = Type.Object(
       ),
     ),
     revisionHistoryLimit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+    rollout: Type.Optional(ApplicationRollout),
     // Change detection (ADR 0031): what happens when another field manager edits fields Gantry applied.
     drift: Type.Optional(
       Type.Object(

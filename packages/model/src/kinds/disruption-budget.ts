@@ -9,9 +9,10 @@ export const CLUSTER_DOMAIN_LABEL = 'gantry.dev/cluster';
 
 export const DisruptionBudgetSpec = Type.Object(
   {
-    entityKind: Type.Union([Type.Literal('Node'), Type.Literal('Host')], {
+    entityKind: Type.Union([Type.Literal('Node'), Type.Literal('Host'), Type.Literal('Cluster')], {
       default: 'Node',
-      description: 'The entities it counts.',
+      description:
+        'The entities it counts: nodes, hosts, or clusters an application revision rolls out to (`cluster/application`, with the cluster’s labels).',
     }),
     selector: Type.Optional(
       Type.String({
