@@ -74,6 +74,31 @@ describe('change engine', () => {
     });
   });
 
+  it('writes its final status again when another write of the Change came first (no event wakes it)', async () => {
+    await h.apply('Change', 'raced', {
+      ...cordonAll,
+      plan: { batches: [{ size: '100%', bake: '0s' }], maxConcurrent: 25 },
+    });
+    const term = (await h.lead('a'))!;
+    // Someone relabels the Change between the engine's read and its status write, every time once.
+    const replaceStatus = h.resources.replaceStatus.bind(h.resources);
+    let raced = 0;
+    h.resources.replaceStatus = async (...args: Parameters<typeof replaceStatus>) => {
+      if (raced < 3) {
+        raced += 1;
+        const current = await h.resources.get(ADMIN, 'Change', TEAM, 'raced');
+        await h.resources.replace(ADMIN, 'Change', TEAM, 'raced', {
+          ...current,
+          metadata: { ...current.metadata, labels: { touched: String(raced) } },
+        });
+      }
+      return replaceStatus(...args);
+    };
+    await h.run(term, 'raced');
+    expect(raced).toBe(3);
+    expect((await h.status('raced')).phase).toBe('Succeeded');
+  });
+
   it('applies at most maxConcurrent entities per step', async () => {
     await h.apply('Change', 'wide', {
       ...cordonAll,

@@ -1,4 +1,10 @@
-import type { EventRecorder, ObjectKey, ReconcileContext, ReconcileResult } from '@gantry/controllers';
+import {
+  termEventRecorder,
+  type EventRecorder,
+  type ObjectKey,
+  type ReconcileContext,
+  type ReconcileResult,
+} from '@gantry/controllers';
 import { SYSTEM_PRINCIPAL } from '@gantry/identity';
 import { ConflictError, NotFoundError, type ChangeGateResult, type ChangeGates } from '@gantry/model';
 import type { ResourceService } from '@gantry/resources';
@@ -202,6 +208,8 @@ export class ChangeEngine {
 
 /** One reconcile of one change: the stages, and the journal writes they make. */
 class ChangeRun {
+  /** Events of this reconcile, recorded in its term (refused once another server leads). */
+  readonly #recorder: EventRecorder;
   readonly #team: string;
   readonly #name: string;
   #appending: Promise<unknown> = Promise.resolve();
@@ -219,11 +227,14 @@ class ChangeRun {
   ) {
     this.#team = change.metadata.team ?? '';
     this.#name = change.metadata.name;
+    this.#recorder = termEventRecorder(deps.recorder, ctx.term);
   }
 
   async reconcile(): Promise<ReconcileResult> {
     const result = await this.#stages();
-    await this.#writeStatus();
+    // A status write that lost to another write of the object (its labels, say) is tried again at once
+    // from a fresh read: the feed does not wake this controller for writes that leave the spec alone.
+    if (!(await this.#writeStatus())) return { requeueAfterMs: 0 };
     return result;
   }
 
@@ -277,7 +288,7 @@ class ChangeRun {
       }
       fold(this.state, result.entries);
       for (const entry of result.entries)
-        recordStep(this.deps.recorder, this.deps.actuators, this.change, this.state, entry);
+        recordStep(this.#recorder, this.deps.actuators, this.change, this.state, entry);
     });
     this.#appending = write.catch(() => undefined);
     return write;
@@ -980,19 +991,29 @@ class ChangeRun {
     return { requeueAfterMs: states.some((state) => state === 'Running') ? this.pollMs : 0 };
   }
 
-  async #writeStatus(): Promise<void> {
-    if (this.ctx.signal.aborted) return;
+  /** Writes the status projected from the journal, in the term; false when another write came first. */
+  async #writeStatus(): Promise<boolean> {
+    if (this.ctx.signal.aborted) return true;
     const status = projectStatus(this.change, this.state, this.#block, this.ctx.now());
-    recordBlocked(this.deps.recorder, this.change, status);
-    if (JSON.stringify(status) === JSON.stringify(this.change.status ?? {})) return;
+    recordBlocked(this.#recorder, this.change, status);
+    if (JSON.stringify(status) === JSON.stringify(this.change.status ?? {})) return true;
     try {
-      await this.deps.resources.replaceStatus(CALLER, 'Change', this.#team, this.#name, {
-        metadata: { name: this.#name, resourceVersion: this.change.metadata.resourceVersion },
-        status,
-      });
+      await this.deps.resources.replaceStatus(
+        CALLER,
+        'Change',
+        this.#team,
+        this.#name,
+        {
+          metadata: { name: this.#name, resourceVersion: this.change.metadata.resourceVersion },
+          status,
+        },
+        this.ctx.term.fence ? { fence: this.ctx.term.fence } : {},
+      );
+      return true;
     } catch (error) {
-      // Changed or deleted since read: the feed queues it again; the journal, not the status, is the truth.
-      if (error instanceof ConflictError || error instanceof NotFoundError) return;
+      // Deleted since read: nothing to report. Changed since read: the caller reads it again.
+      if (error instanceof NotFoundError) return true;
+      if (error instanceof ConflictError) return false;
       throw error;
     }
   }

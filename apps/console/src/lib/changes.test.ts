@@ -159,4 +159,19 @@ describe('change helpers', () => {
     expect(items.map((item) => item.type)).toEqual(['event', 'change']);
     expect(items[1]).toMatchObject({ name: 'drain-east', outcome: 'batch 1 completed' });
   });
+
+  it("finds an application's rollout by its `cluster/application` entities, not a node of the same name", () => {
+    const rollout = {
+      metadata: { team: 'ops', name: 'web-rollout-v2' },
+      spec: { applicationRevision: { application: 'web' } },
+      status: { batches: [batch({ entities: ['east/web'], phase: 'Completed' })] },
+    };
+    const nodeNamedWeb = {
+      metadata: { team: 'ops', name: 'cordon-web-node' },
+      status: { batches: [batch({ entities: ['east/web'] })] },
+    };
+    const items = entityTimeline('Application', 'web', [rollout, nodeNamedWeb], []);
+    expect(items.map((item) => item.type === 'change' && item.name)).toEqual(['web-rollout-v2']);
+    expect(entityTimeline('Application', 'api', [rollout], [])).toEqual([]);
+  });
 });

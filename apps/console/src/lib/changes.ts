@@ -312,8 +312,13 @@ export function entityMatches(
   kind: 'Application' | 'Cluster' | 'Host',
   name: string,
   entity: string,
+  change?: { spec?: { applicationRevision?: { application: string } } },
 ): boolean {
-  return kind === 'Cluster' ? entity.startsWith(`${name}/`) : entity === name;
+  if (kind === 'Cluster') return entity.startsWith(`${name}/`);
+  // An application's rollout names its entities `cluster/application` (ADR 0036).
+  if (kind === 'Application' && change?.spec?.applicationRevision)
+    return change.spec.applicationRevision.application === name && entity.endsWith(`/${name}`);
+  return entity === name;
 }
 
 /** The changes that touched an entity and the events about it, newest first. */
@@ -322,6 +327,7 @@ export function entityTimeline(
   name: string,
   changes: readonly {
     metadata: { team?: string; name: string; creationTimestamp?: string };
+    spec?: { applicationRevision?: { application: string } };
     status?: ChangeStatus;
   }[],
   events: readonly EventRecord[],
@@ -329,9 +335,11 @@ export function entityTimeline(
   const items: TimelineItem[] = [];
   for (const change of changes) {
     const batches = change.status?.batches ?? [];
-    const batch = batches.find((candidate) => candidate.entities.some((e) => entityMatches(kind, name, e)));
+    const batch = batches.find((candidate) =>
+      candidate.entities.some((e) => entityMatches(kind, name, e, change)),
+    );
     if (!batch) continue;
-    const failed = batch.failed.filter((f) => entityMatches(kind, name, f.entity));
+    const failed = batch.failed.filter((f) => entityMatches(kind, name, f.entity, change));
     items.push({
       type: 'change',
       at: batch.startedAt ?? change.status?.startedAt ?? change.metadata.creationTimestamp ?? '',
