@@ -49,7 +49,12 @@ export interface ChangeActuator {
   subject(team: string, entity: string): { kind: string; name: string; team: string; cluster?: string };
 }
 
-export const CHANGE_ACTIONS = ['nodeOperation', 'jobRun', 'applicationRevision'] as const;
+export const CHANGE_ACTIONS = [
+  'nodeOperation',
+  'jobRun',
+  'applicationRevision',
+  'workloadOperation',
+] as const;
 export type ChangeAction = (typeof CHANGE_ACTIONS)[number];
 
 /** The actuator for a spec: which action it has. */

@@ -24,7 +24,7 @@ export function checkChangeSpec(spec: ChangeSpec): ErrorDetail[] {
   if (!actionOf(spec))
     errors.push({
       path: '/spec',
-      message: 'give exactly one of nodeOperation, jobRun or applicationRevision',
+      message: 'give exactly one of nodeOperation, jobRun, applicationRevision or workloadOperation',
     });
   const { names, selector, clusters } = spec.targets;
   if ((names === undefined) === (selector === undefined))

@@ -23,6 +23,7 @@ import { ChangeEngine } from './engine.ts';
 import { JobRunActuator } from './job-actuator.ts';
 import { NodeOperationActuator } from './node-actuator.ts';
 import { ApplicationRevisionActuator } from './application-actuator.ts';
+import { WorkloadOperationActuator } from './workload-actuator.ts';
 
 export interface ChangesModuleDeps {
   resources: ResourceService;
@@ -77,6 +78,14 @@ export function createChangesModule(deps: ChangesModuleDeps, options: ChangesMod
       ...(deps.clusters ? { clients: deps.clusters } : {}),
       now,
     }),
+    ...(deps.clusters
+      ? {
+          workloadOperation: new WorkloadOperationActuator({
+            clients: deps.clusters,
+            operationOf: (spec) => spec.workloadOperation,
+          }),
+        }
+      : {}),
   };
   const budgets = new ResourceDisruptionBudgets({
     repository: deps.store.resources,

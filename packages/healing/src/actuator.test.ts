@@ -110,6 +110,36 @@ describe('healing actions on the resource API', () => {
     });
   });
 
+  it("restarts a workload's rollout as a workloadOperation Change on the workload", async () => {
+    const started = await actuator().start({
+      ...request('restart'),
+      entity: {
+        kind: 'Workload',
+        name: 'web',
+        cluster: 'east',
+        namespace: 'shop',
+        workloadKind: 'StatefulSet',
+        domain: '',
+        labels: {},
+      },
+      action: { name: 'restart', risky: false, timeout: '15m', workloadOperation: { operation: 'restart' } },
+    });
+    expect(started).toMatchObject({ ok: true, done: false });
+    const change = (await resources.list(ADMIN, 'Change', { team: TEAM })).items[0]!;
+    expect(change.spec as ChangeSpec).toMatchObject({
+      workloadOperation: { operation: 'restart' },
+      targets: { names: ['east/shop/StatefulSet/web'] },
+      failurePolicy: 'Abort',
+    });
+    // A node is no workload: refused before anything is written.
+    const refused = await actuator().start({
+      ...request('restart', 'another-key'),
+      action: { name: 'restart', risky: false, timeout: '15m', workloadOperation: { operation: 'restart' } },
+    });
+    expect(refused).toMatchObject({ ok: false, reason: 'NoWorkload' });
+    expect((await resources.list(ADMIN, 'Change', { team: TEAM })).items).toHaveLength(1);
+  });
+
   it('pages through the outbox once per key, with the evidence bundle', async () => {
     const a = actuator();
     expect(await a.start(request('page'))).toMatchObject({ ok: true, done: true });

@@ -31,7 +31,8 @@ export function healingChangeName(key: string): string {
 
 /** Whether the action changes the fleet (a Change, counted by the disruption budget). */
 export function changesFleet(request: Pick<HealingActionRequest, 'action'>): boolean {
-  return request.action.nodeOperation !== undefined || request.action.jobRun !== undefined;
+  const { nodeOperation, workloadOperation, jobRun } = request.action;
+  return nodeOperation !== undefined || workloadOperation !== undefined || jobRun !== undefined;
 }
 
 /**
@@ -67,6 +68,28 @@ export function createChangeActuator(deps: ChangeActuatorDeps): HealingActuator 
             description: `healing ${request.policy}: ${action.name} (${request.summary})`.slice(0, 2000),
             nodeOperation: action.nodeOperation,
             targets: { names: [`${entity.cluster}/${node}`], clusters: [entity.cluster] },
+            ...single,
+          },
+          labels,
+          request.fence,
+        );
+        return submitted.ok ? { ok: true, handle: `change/${name}`, done: false } : submitted;
+      }
+      if (action.workloadOperation) {
+        if (entity.kind !== 'Workload' || !entity.cluster || entity.namespace === undefined)
+          return {
+            ok: false,
+            reason: 'NoWorkload',
+            message: `${entity.kind} ${entity.name} is not a workload of a cluster and namespace`,
+          };
+        const target = `${entity.cluster}/${entity.namespace}/${entity.workloadKind ?? 'Deployment'}/${entity.name}`;
+        const submitted = await deps.changes.submit(
+          team,
+          name,
+          {
+            description: `healing ${request.policy}: ${action.name} (${request.summary})`.slice(0, 2000),
+            workloadOperation: action.workloadOperation,
+            targets: { names: [target] },
             ...single,
           },
           labels,

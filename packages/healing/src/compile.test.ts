@@ -179,4 +179,32 @@ describe('HealingPolicy admission', () => {
       message: 'only for policies whose subject is Node',
     });
   });
+
+  it('takes workload operations on workload policies only: a restart or a scale with replicas, never a pod', () => {
+    const withAction = (subject: string, workloadOperation: Record<string, unknown>) =>
+      errorsOf(
+        nodePolicyInput({
+          scope: { subject },
+          actions: [
+            { name: 'bounce', workloadOperation, timeout: '10m' },
+            { name: 'page', notify: { channels: ['oncall'], page: true } },
+          ],
+          escalation: { rungs: [{ action: 'bounce' }, { action: 'page' }] },
+        }),
+      ).filter((error) => error.path.startsWith('/spec/actions'));
+    expect(withAction('Workload', { operation: 'restart' })).toEqual([]);
+    expect(withAction('Workload', { operation: 'scale', replicas: 3 })).toEqual([]);
+    expect(withAction('Node', { operation: 'restart' })).toEqual([
+      { path: '/spec/actions/0/workloadOperation', message: 'only for policies whose subject is Workload' },
+    ]);
+    expect(withAction('Workload', { operation: 'scale' })).toEqual([
+      { path: '/spec/actions/0/workloadOperation/replicas', message: 'scale needs replicas' },
+    ]);
+    expect(withAction('Workload', { operation: 'deletePod' })).toEqual([
+      {
+        path: '/spec/actions/0/workloadOperation/operation',
+        message: 'a policy acts on a workload, not one of its pods: restart its rollout instead',
+      },
+    ]);
+  });
 });

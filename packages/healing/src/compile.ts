@@ -303,13 +303,35 @@ export function compilePolicy(
       errors.push({ path: `${path}/name`, message: `${action.name} is used twice` });
     if ((DIAGNOSIS_RESERVED_ACTIONS as readonly string[]).includes(action.name))
       errors.push({ path: `${path}/name`, message: `${action.name} is reserved` });
-    const kinds = [action.nodeOperation, action.jobRun, action.notify, action.silence].filter(
-      (k) => k !== undefined,
-    );
+    const kinds = [
+      action.nodeOperation,
+      action.workloadOperation,
+      action.jobRun,
+      action.notify,
+      action.silence,
+    ].filter((k) => k !== undefined);
     if (kinds.length !== 1)
-      errors.push({ path, message: 'set exactly one of nodeOperation, jobRun, notify and silence' });
+      errors.push({
+        path,
+        message: 'set exactly one of nodeOperation, workloadOperation, jobRun, notify and silence',
+      });
     if (action.nodeOperation && spec.scope.subject !== 'Node')
       errors.push({ path: `${path}/nodeOperation`, message: 'only for policies whose subject is Node' });
+    if (action.workloadOperation) {
+      const operation = action.workloadOperation.operation;
+      if (spec.scope.subject !== 'Workload')
+        errors.push({
+          path: `${path}/workloadOperation`,
+          message: 'only for policies whose subject is Workload',
+        });
+      if (operation === 'deletePod')
+        errors.push({
+          path: `${path}/workloadOperation/operation`,
+          message: 'a policy acts on a workload, not one of its pods: restart its rollout instead',
+        });
+      if (operation === 'scale' && action.workloadOperation.replicas === undefined)
+        errors.push({ path: `${path}/workloadOperation/replicas`, message: 'scale needs replicas' });
+    }
     actions.set(action.name, action);
   });
 

@@ -134,7 +134,10 @@ export interface HealingActuator {
 }
 
 /** A Change as healing submits it. */
-export type HealingChangeSpec = Pick<ChangeSpec, 'description' | 'nodeOperation' | 'jobRun' | 'targets'> & {
+export type HealingChangeSpec = Pick<
+  ChangeSpec,
+  'description' | 'nodeOperation' | 'workloadOperation' | 'jobRun' | 'targets'
+> & {
   plan: ChangeSpec['plan'];
   failurePolicy: ChangeSpec['failurePolicy'];
   windows: ChangeSpec['windows'];

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { KindDefinition } from '../kind-registry.ts';
 import { Condition, NAME_PATTERN } from '../resource.ts';
 import { ALERT_DURATION_PATTERN } from './alert-rule.ts';
+import { ChangeWorkloadOperation } from './workload-operation.ts';
 
 /** A batch size: a count of entities (`1`, `25`) or a share of all targets (`10%`, rounded up, at least 1). */
 export const BATCH_SIZE_PATTERN = '^([1-9][0-9]{0,5}|([1-9][0-9]?|100)%)$';
@@ -300,6 +301,7 @@ export const ChangeSpec = Type.Object(
     nodeOperation: Type.Optional(ChangeNodeOperation),
     jobRun: Type.Optional(ChangeJobRun),
     applicationRevision: Type.Optional(ChangeApplicationRevision),
+    workloadOperation: Type.Optional(ChangeWorkloadOperation),
     targets: ChangeTargets,
     plan: Type.Object(
       {
@@ -326,7 +328,7 @@ export const ChangeSpec = Type.Object(
   },
   {
     additionalProperties: false,
-    description: 'Exactly one of nodeOperation, jobRun or applicationRevision.',
+    description: 'Exactly one of nodeOperation, jobRun, applicationRevision or workloadOperation.',
   },
 );
 export type ChangeSpec = Static<typeof ChangeSpec>;

@@ -4,6 +4,7 @@ import { Condition, NAME_PATTERN, StringEnum } from '../resource.ts';
 import { ALERT_DURATION_PATTERN } from './alert-rule.ts';
 import { NODE_OPERATIONS } from './change.ts';
 import { DIAGNOSIS_SUBJECTS } from './diagnosis-tree.ts';
+import { ChangeWorkloadOperation } from './workload-operation.ts';
 
 const Name = (description: string) => Type.String({ pattern: NAME_PATTERN, maxLength: 63, description });
 const Cel = (description: string) => Type.String({ minLength: 1, maxLength: 4096, description });
@@ -84,6 +85,13 @@ export const HealingAction = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    workloadOperation: Type.Optional(
+      Type.Object(ChangeWorkloadOperation.properties, {
+        additionalProperties: false,
+        description:
+          'Restart the workload’s rollout or scale it: a Change with `workloadOperation` (policies whose subject is Workload).',
+      }),
+    ),
     jobRun: Type.Optional(
       Type.Object(
         {
@@ -114,7 +122,10 @@ export const HealingAction = Type.Object(
       ),
     ),
   },
-  { additionalProperties: false, description: 'Exactly one of nodeOperation, jobRun, notify and silence.' },
+  {
+    additionalProperties: false,
+    description: 'Exactly one of nodeOperation, workloadOperation, jobRun, notify and silence.',
+  },
 );
 export type HealingAction = Static<typeof HealingAction>;
 
