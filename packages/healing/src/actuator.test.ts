@@ -7,6 +7,7 @@ import {
   ErrorCodes,
   KindRegistry,
   type ChangeSpec,
+  type Resource,
   type SilenceSpec,
   type WebhookMessage,
 } from '@gantry/model';
@@ -17,6 +18,7 @@ import { createResourcePolicySource, registerHealingAdmission } from './admissio
 import type { HealingActionRequest, HealingNotifier } from './ports.ts';
 import {
   createExceptionOutcomePort,
+  createApplicationRevisionReader,
   createResourceChangeSubmitter,
   createResourceSilenceCreator,
 } from './resource-ports.ts';
@@ -137,6 +139,78 @@ describe('healing actions on the resource API', () => {
       action: { name: 'restart', risky: false, timeout: '15m', workloadOperation: { operation: 'restart' } },
     });
     expect(refused).toMatchObject({ ok: false, reason: 'NoWorkload' });
+    expect((await resources.list(ADMIN, 'Change', { team: TEAM })).items).toHaveLength(1);
+  });
+
+  it('rolls an application back on the workload’s cluster to the revision it ran before', async () => {
+    const revisions = createApplicationRevisionReader({
+      get: (key) =>
+        Promise.resolve(
+          key.name === 'shop'
+            ? ({
+                apiVersion: 'gantry.dev/v1alpha1',
+                kind: 'Application',
+                metadata: {
+                  name: 'shop',
+                  team: TEAM,
+                  annotations: {
+                    'app.gantry.dev/cluster-revisions': JSON.stringify({
+                      base: 4,
+                      clusters: { east: 5 },
+                      latest: 5,
+                      previous: { east: 4 },
+                    }),
+                  },
+                },
+                spec: {},
+                status: {
+                  revision: 5,
+                  targets: [{ cluster: 'west', namespace: 'shop', phase: 'Applied', revision: 3 }],
+                },
+              } as unknown as Resource)
+            : undefined,
+        ),
+    });
+    // Pinned by a rollout: the cluster's previous pin; not pinned: the revision before its applied one.
+    expect(await revisions.previous(TEAM, 'shop', 'east')).toBe(4);
+    expect(await revisions.previous(TEAM, 'shop', 'west')).toBe(2);
+    expect(await revisions.previous(TEAM, 'shop')).toBe(4);
+    expect(await revisions.previous(TEAM, 'gone', 'east')).toBeUndefined();
+
+    const rollback = { name: 'rollback', risky: false, timeout: '15m', applicationRollback: {} };
+    const workload = (application?: string) => ({
+      kind: 'Workload' as const,
+      name: 'shop-web',
+      cluster: 'east',
+      namespace: 'shop',
+      ...(application ? { application } : {}),
+      domain: '',
+      labels: {},
+    });
+    const a = createChangeActuator({
+      changes: createResourceChangeSubmitter(resources),
+      notifier,
+      silences: createResourceSilenceCreator(resources),
+      revisions,
+      now: () => T0,
+      externalUrl: 'https://gantry.example',
+    });
+    expect(
+      await a.start({ ...request('rollback'), entity: workload('shop'), action: rollback }),
+    ).toMatchObject({
+      ok: true,
+      done: false,
+    });
+    const change = (await resources.list(ADMIN, 'Change', { team: TEAM })).items[0]!;
+    expect(change.spec as ChangeSpec).toMatchObject({
+      applicationRevision: { application: 'shop', revision: 4 },
+      targets: { names: ['east'] },
+      failurePolicy: 'Abort',
+    });
+    // No application known for the workload: refused, nothing written.
+    expect(
+      await a.start({ ...request('rollback', 'k2'), entity: workload(), action: rollback }),
+    ).toMatchObject({ ok: false, reason: 'NoApplication' });
     expect((await resources.list(ADMIN, 'Change', { team: TEAM })).items).toHaveLength(1);
   });
 

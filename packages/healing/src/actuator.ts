@@ -4,6 +4,7 @@ import { durationMs } from './duration.ts';
 import type {
   ActionProgress,
   ActionStart,
+  ApplicationRevisions,
   ChangeSubmitter,
   HealingActionRequest,
   HealingActuator,
@@ -18,6 +19,8 @@ export interface ChangeActuatorDeps {
   now: () => number;
   /** The server's external URL, for links in notifications. */
   externalUrl: string;
+  /** For `applicationRollback`; absent, such an action fails (`NoRevisions`). */
+  revisions?: ApplicationRevisions;
 }
 
 /** Labels on every Change healing submits: which run and policy made it. */
@@ -31,8 +34,13 @@ export function healingChangeName(key: string): string {
 
 /** Whether the action changes the fleet (a Change, counted by the disruption budget). */
 export function changesFleet(request: Pick<HealingActionRequest, 'action'>): boolean {
-  const { nodeOperation, workloadOperation, jobRun } = request.action;
-  return nodeOperation !== undefined || workloadOperation !== undefined || jobRun !== undefined;
+  const { nodeOperation, workloadOperation, applicationRollback, jobRun } = request.action;
+  return (
+    nodeOperation !== undefined ||
+    workloadOperation !== undefined ||
+    applicationRollback !== undefined ||
+    jobRun !== undefined
+  );
 }
 
 /**
@@ -91,6 +99,41 @@ export function createChangeActuator(deps: ChangeActuatorDeps): HealingActuator 
             workloadOperation: action.workloadOperation,
             targets: { names: [target] },
             ...single,
+          },
+          labels,
+          request.fence,
+        );
+        return submitted.ok ? { ok: true, handle: `change/${name}`, done: false } : submitted;
+      }
+      if (action.applicationRollback) {
+        const application = entity.kind === 'Application' ? entity.name : entity.application;
+        if (!application)
+          return {
+            ok: false,
+            reason: 'NoApplication',
+            message: `${entity.kind} ${entity.name} belongs to no known Application`,
+          };
+        const cluster = entity.kind === 'Application' ? undefined : entity.cluster;
+        const revision = await deps.revisions?.previous(team, application, cluster);
+        if (revision === undefined)
+          return {
+            ok: false,
+            reason: deps.revisions ? 'NoEarlierRevision' : 'NoRevisions',
+            message: `application ${application} has no revision before its current one${cluster ? ` on ${cluster}` : ''}`,
+          };
+        const submitted = await deps.changes.submit(
+          team,
+          name,
+          {
+            description:
+              `healing ${request.policy}: ${action.name} to revision ${revision} (${request.summary})`.slice(
+                0,
+                2000,
+              ),
+            applicationRevision: { application, revision, progressDeadlineSeconds: 600 },
+            targets: cluster ? { names: [cluster] } : { selector: '' },
+            ...single,
+            ...(cluster ? {} : { plan: { batches: [{ size: '100%', bake: '0s' }], maxConcurrent: 1000 } }),
           },
           labels,
           request.fence,

@@ -193,6 +193,24 @@ describe('HealingPolicy admission', () => {
         }),
       ).filter((error) => error.path.startsWith('/spec/actions'));
     expect(withAction('Workload', { operation: 'restart' })).toEqual([]);
+    const rollback = (subject: string) =>
+      errorsOf(
+        nodePolicyInput({
+          scope: { subject },
+          actions: [
+            { name: 'back', applicationRollback: {}, timeout: '10m' },
+            { name: 'page', notify: { channels: ['oncall'], page: true } },
+          ],
+          escalation: { rungs: [{ action: 'back' }, { action: 'page' }] },
+        }),
+      ).filter((error) => error.path.startsWith('/spec/actions'));
+    expect(rollback('Workload')).toEqual([]);
+    expect(rollback('Node')).toEqual([
+      {
+        path: '/spec/actions/0/applicationRollback',
+        message: 'only for policies whose subject is Workload or Application',
+      },
+    ]);
     expect(withAction('Workload', { operation: 'scale', replicas: 3 })).toEqual([]);
     expect(withAction('Node', { operation: 'restart' })).toEqual([
       { path: '/spec/actions/0/workloadOperation', message: 'only for policies whose subject is Workload' },

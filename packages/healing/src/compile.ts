@@ -306,6 +306,7 @@ export function compilePolicy(
     const kinds = [
       action.nodeOperation,
       action.workloadOperation,
+      action.applicationRollback,
       action.jobRun,
       action.notify,
       action.silence,
@@ -313,10 +314,20 @@ export function compilePolicy(
     if (kinds.length !== 1)
       errors.push({
         path,
-        message: 'set exactly one of nodeOperation, workloadOperation, jobRun, notify and silence',
+        message:
+          'set exactly one of nodeOperation, workloadOperation, applicationRollback, jobRun, notify and silence',
       });
     if (action.nodeOperation && spec.scope.subject !== 'Node')
       errors.push({ path: `${path}/nodeOperation`, message: 'only for policies whose subject is Node' });
+    if (
+      action.applicationRollback &&
+      spec.scope.subject !== 'Workload' &&
+      spec.scope.subject !== 'Application'
+    )
+      errors.push({
+        path: `${path}/applicationRollback`,
+        message: 'only for policies whose subject is Workload or Application',
+      });
     if (action.workloadOperation) {
       const operation = action.workloadOperation.operation;
       if (spec.scope.subject !== 'Workload')

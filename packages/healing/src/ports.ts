@@ -15,6 +15,8 @@ export interface HealingEntity {
   namespace?: string;
   /** For a Workload: Deployment, StatefulSet, DaemonSet... (default Deployment). */
   workloadKind?: string;
+  /** For a Workload: the Application it belongs to, when known. */
+  application?: string;
   /** The node a host or workload pod is on, when known. */
   node?: string;
   /** The host (agent) of a node, when known. */
@@ -136,7 +138,7 @@ export interface HealingActuator {
 /** A Change as healing submits it. */
 export type HealingChangeSpec = Pick<
   ChangeSpec,
-  'description' | 'nodeOperation' | 'workloadOperation' | 'jobRun' | 'targets'
+  'description' | 'nodeOperation' | 'workloadOperation' | 'applicationRevision' | 'jobRun' | 'targets'
 > & {
   plan: ChangeSpec['plan'];
   failurePolicy: ChangeSpec['failurePolicy'];
@@ -209,4 +211,10 @@ export interface SilenceCreator {
  */
 export interface HealingOutcomePort {
   markHealed(team: string, exceptionId: string, message: string): Promise<void>;
+}
+
+/** Which revision an application's cluster ran before its current one: what a rollback returns it to. */
+export interface ApplicationRevisions {
+  /** Undefined when there is none (a first revision) or the application is gone. */
+  previous(team: string, application: string, cluster?: string): Promise<number | undefined>;
 }

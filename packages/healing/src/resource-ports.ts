@@ -1,9 +1,12 @@
 import { SYSTEM_PRINCIPAL, type Caller } from '@gantry/identity';
 import {
   API_VERSION,
+  deliveryAnnotations,
   ErrorCodes,
   isGantryError,
+  type ApplicationStatus,
   type ChangeStatus,
+  type ClusterRevisionPins,
   type CreateJobRunRequest,
   type JobOutputPage,
   type JobRun,
@@ -13,7 +16,8 @@ import {
 import type { EvidenceResult } from './diagnosis.ts';
 import type { DiagnosticJobRunner } from './evidence.ts';
 import type { ResourceService } from '@gantry/resources';
-import type { ChangeSubmitter, HealingOutcomePort, SilenceCreator } from './ports.ts';
+import type { ResourceRepository } from '@gantry/store';
+import type { ApplicationRevisions, ChangeSubmitter, HealingOutcomePort, SilenceCreator } from './ports.ts';
 
 /** Who healing writes as: the system, named after the controller (audit entries say `controller/healing`). */
 export const HEALING_CALLER: Caller = { principal: SYSTEM_PRINCIPAL, source: 'controller/healing' };
@@ -202,6 +206,38 @@ export function createJobDiagnosticRunner(
           output,
         },
       };
+    },
+  };
+}
+
+/**
+ * The revision an application's cluster ran before its current one, from the Application itself: the
+ * cluster's entry in a rollout's pins (`app.gantry.dev/cluster-revisions` `previous`, ADR 0036), else the
+ * revision before the one the cluster (or the application) reports applied. Gantry keeps no health verdict
+ * per revision: a rollback to a revision that is no better fails its verification, and the ladder goes on.
+ */
+export function createApplicationRevisionReader(
+  repository: Pick<ResourceRepository, 'get'>,
+): ApplicationRevisions {
+  return {
+    async previous(team, application, cluster) {
+      const app = (await repository.get({ kind: 'Application', team, name: application })) as
+        Resource<unknown, ApplicationStatus> | undefined;
+      if (!app) return undefined;
+      const raw = app.metadata.annotations?.[deliveryAnnotations.clusterRevisions];
+      if (raw !== undefined && cluster !== undefined) {
+        try {
+          const pinned = (JSON.parse(raw) as ClusterRevisionPins).previous?.[cluster];
+          if (typeof pinned === 'number') return pinned;
+        } catch {
+          // A malformed annotation is the controller's to report; fall back to the status.
+        }
+      }
+      const current =
+        (cluster !== undefined
+          ? app.status?.targets?.find((target) => target.cluster === cluster)?.revision
+          : undefined) ?? app.status?.revision;
+      return current !== undefined && current > 1 ? current - 1 : undefined;
     },
   };
 }

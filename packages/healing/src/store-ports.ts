@@ -339,6 +339,7 @@ export function createInventoryEntityResolver(deps: InventoryDeps): EntityResolv
           name: ref.name,
           cluster: ref.cluster,
           ...(ref.namespace !== undefined ? { namespace: ref.namespace } : {}),
+          ...(ref.application !== undefined ? { application: ref.application } : {}),
           domain: '',
           labels: {},
         });

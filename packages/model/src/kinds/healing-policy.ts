@@ -92,6 +92,16 @@ export const HealingAction = Type.Object(
           'Restart the workload’s rollout or scale it: a Change with `workloadOperation` (policies whose subject is Workload).',
       }),
     ),
+    applicationRollback: Type.Optional(
+      Type.Object(
+        {},
+        {
+          additionalProperties: false,
+          description:
+            'Roll the application back, on the entity’s cluster (all its clusters for an Application), to the revision that cluster ran before the current one: a Change with `applicationRevision` (policies whose subject is Workload or Application).',
+        },
+      ),
+    ),
     jobRun: Type.Optional(
       Type.Object(
         {
@@ -124,7 +134,8 @@ export const HealingAction = Type.Object(
   },
   {
     additionalProperties: false,
-    description: 'Exactly one of nodeOperation, workloadOperation, jobRun, notify and silence.',
+    description:
+      'Exactly one of nodeOperation, workloadOperation, applicationRollback, jobRun, notify and silence.',
   },
 );
 export type HealingAction = Static<typeof HealingAction>;
