@@ -43,6 +43,7 @@ import {
 } from '@gantry/fleet';
 import { createCelEngine, createDeliveryModule } from '@gantry/delivery';
 import {
+  createChangePauser,
   createChangesModule,
   createExceptionSink,
   createStoreHealthSignals,
@@ -804,6 +805,7 @@ export async function startServer(
         notifier: notifications,
         silences: createResourceSilenceCreator(resources),
         revisions: createApplicationRevisionReader(store.resources),
+        pauser: createChangePauser({ service: changes.service, repository: store.resources }),
         now,
         externalUrl,
       }),

@@ -23,3 +23,4 @@ export * from './health-adapters.ts';
 export * from './fleet-gate.ts';
 export * from './drain-holds.ts';
 export * from './workload-actuator.ts';
+export * from './change-pauser.ts';

@@ -214,6 +214,34 @@ describe('healing actions on the resource API', () => {
     expect((await resources.list(ADMIN, 'Change', { team: TEAM })).items).toHaveLength(1);
   });
 
+  it('pauses the running changes that touch the entity, under every name the change engine gives it', async () => {
+    const asked: { entities: readonly string[]; reason: string }[] = [];
+    const a = createChangeActuator({
+      changes: createResourceChangeSubmitter(resources),
+      notifier,
+      silences: createResourceSilenceCreator(resources),
+      pauser: {
+        pauseTouching: (_team, entities, reason) => {
+          asked.push({ entities, reason });
+          return Promise.resolve(['drain-rack-7']);
+        },
+      },
+      now: () => T0,
+      externalUrl: 'https://gantry.example',
+    });
+    const started = await a.start({
+      ...request('pause'),
+      entity: { ...node('n1'), host: 'host-n1' },
+      action: { name: 'pause', risky: false, timeout: '15m', pauseChanges: {} },
+    });
+    expect(started).toEqual({ ok: true, handle: 'paused/drain-rack-7', done: true });
+    expect(asked).toEqual([
+      { entities: ['east/n1', 'host-n1'], reason: 'healing node-not-ready: KubeletDown' },
+    ]);
+    // Nothing is created: a pause is not a change of the fleet.
+    expect((await resources.list(ADMIN, 'Change', { team: TEAM })).items).toEqual([]);
+  });
+
   it('pages through the outbox once per key, with the evidence bundle', async () => {
     const a = actuator();
     expect(await a.start(request('page'))).toMatchObject({ ok: true, done: true });

@@ -5,9 +5,11 @@ import type {
   ActionProgress,
   ActionStart,
   ApplicationRevisions,
+  ChangePauser,
   ChangeSubmitter,
   HealingActionRequest,
   HealingActuator,
+  HealingEntity,
   HealingNotifier,
   SilenceCreator,
 } from './ports.ts';
@@ -21,6 +23,22 @@ export interface ChangeActuatorDeps {
   externalUrl: string;
   /** For `applicationRollback`; absent, such an action fails (`NoRevisions`). */
   revisions?: ApplicationRevisions;
+  /** For `pauseChanges`; absent, such an action fails (`NoChangeEngine`). */
+  pauser?: ChangePauser;
+}
+
+/** The names a change engine gives the entity (`cluster/node`, the host, `cluster/application`). */
+export function changeEntityNames(entity: HealingEntity): string[] {
+  const names = new Set<string>();
+  if (entity.kind === 'Node' && entity.cluster) names.add(`${entity.cluster}/${entity.name}`);
+  if (entity.kind === 'Host') names.add(entity.name);
+  if (entity.host) names.add(entity.host);
+  if (entity.node && entity.cluster) names.add(`${entity.cluster}/${entity.node}`);
+  const application = entity.kind === 'Application' ? entity.name : entity.application;
+  if (application && entity.cluster) names.add(`${entity.cluster}/${application}`);
+  if (entity.kind === 'Workload' && entity.cluster && entity.namespace !== undefined)
+    names.add(`${entity.cluster}/${entity.namespace}/${entity.workloadKind ?? 'Deployment'}/${entity.name}`);
+  return [...names];
 }
 
 /** Labels on every Change healing submits: which run and policy made it. */
@@ -104,6 +122,16 @@ export function createChangeActuator(deps: ChangeActuatorDeps): HealingActuator 
           request.fence,
         );
         return submitted.ok ? { ok: true, handle: `change/${name}`, done: false } : submitted;
+      }
+      if (action.pauseChanges) {
+        if (!deps.pauser)
+          return { ok: false, reason: 'NoChangeEngine', message: 'no change engine to pause changes with' };
+        const paused = await deps.pauser.pauseTouching(
+          team,
+          changeEntityNames(entity),
+          `healing ${request.policy}: ${request.summary}`.slice(0, 1000),
+        );
+        return { ok: true, handle: `paused/${paused.join(',')}`, done: true };
       }
       if (action.applicationRollback) {
         const application = entity.kind === 'Application' ? entity.name : entity.application;

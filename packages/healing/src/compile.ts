@@ -307,6 +307,7 @@ export function compilePolicy(
       action.nodeOperation,
       action.workloadOperation,
       action.applicationRollback,
+      action.pauseChanges,
       action.jobRun,
       action.notify,
       action.silence,
@@ -315,7 +316,7 @@ export function compilePolicy(
       errors.push({
         path,
         message:
-          'set exactly one of nodeOperation, workloadOperation, applicationRollback, jobRun, notify and silence',
+          'set exactly one of nodeOperation, workloadOperation, applicationRollback, pauseChanges, jobRun, notify and silence',
       });
     if (action.nodeOperation && spec.scope.subject !== 'Node')
       errors.push({ path: `${path}/nodeOperation`, message: 'only for policies whose subject is Node' });

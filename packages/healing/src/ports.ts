@@ -218,3 +218,13 @@ export interface ApplicationRevisions {
   /** Undefined when there is none (a first revision) or the application is gone. */
   previous(team: string, application: string, cluster?: string): Promise<number | undefined>;
 }
+
+/** The change engine's pause, for the `pauseChanges` action. */
+export interface ChangePauser {
+  /**
+   * Pauses the team's running Changes whose batches name `entities` (entity names as the change engine
+   * writes them: `cluster/node`, a host, `cluster/application`), recorded with the reason; answers their
+   * names. A change paused already or ended is left as it is.
+   */
+  pauseTouching(team: string, entities: readonly string[], reason: string): Promise<string[]>;
+}

@@ -92,6 +92,16 @@ export const HealingAction = Type.Object(
           'Restart the workload’s rollout or scale it: a Change with `workloadOperation` (policies whose subject is Workload).',
       }),
     ),
+    pauseChanges: Type.Optional(
+      Type.Object(
+        {},
+        {
+          additionalProperties: false,
+          description:
+            'Pause every running Change of the team that touches the entity (its batches name it), with the diagnosis as the reason: a suspect change stops where it is.',
+        },
+      ),
+    ),
     applicationRollback: Type.Optional(
       Type.Object(
         {},
@@ -135,7 +145,7 @@ export const HealingAction = Type.Object(
   {
     additionalProperties: false,
     description:
-      'Exactly one of nodeOperation, workloadOperation, applicationRollback, jobRun, notify and silence.',
+      'Exactly one of nodeOperation, workloadOperation, applicationRollback, pauseChanges, jobRun, notify and silence.',
   },
 );
 export type HealingAction = Static<typeof HealingAction>;
