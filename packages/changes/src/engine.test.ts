@@ -140,6 +140,30 @@ describe('change engine', () => {
     expect((await h.status('at-night')).startedAt).toBe('2026-01-14T21:00:00.000Z');
   });
 
+  it('holds a Change self-healing made to the windows that govern healing, and only that one', async () => {
+    const one = { batches: [{ size: '1', bake: '0s' }], maxConcurrent: 1 };
+    await h.apply('ChangeWindow', 'no-healing-today', {
+      freeze: [{ cron: '0 9 14 1 *', duration: '4h', reason: 'audit' }],
+      appliesTo: ['healing'],
+    });
+    await h.resources.create(ADMIN, 'Change', TEAM, {
+      apiVersion: 'gantry.dev/v1alpha1',
+      kind: 'Change',
+      metadata: { name: 'heal-n000', labels: { 'healing.gantry.dev/run': 'run-1' } },
+      spec: { ...cordonAll, targets: { names: ['east/n000'] }, plan: one },
+    });
+    await h.apply('Change', 'by-hand', { ...cordonAll, targets: { names: ['east/n001'] }, plan: one });
+    const term = (await h.lead('a'))!;
+    for (const name of ['heal-n000', 'by-hand']) await term.engine.reconcile(term.ctx, { team: TEAM, name });
+    expect(await h.status('heal-n000')).toMatchObject({ phase: 'Waiting' });
+    expect((await h.status('heal-n000')).conditions?.find((c) => c.type === 'Blocked')).toMatchObject({
+      status: 'True',
+      reason: ChangeReason.Frozen,
+    });
+    expect((await h.status('by-hand')).phase).not.toBe('Waiting');
+    expect(actuator.calls.map((call) => call.entity)).toEqual(['east/n001']);
+  });
+
   it('stops at a freeze that applies to every change, between batches, and goes on when it ends', async () => {
     await h.apply('Change', 'freeze-me', cordonAll);
     const term = (await h.lead('a'))!;

@@ -1,4 +1,10 @@
-import type { ChangeSpec, ChangeStatus, ChangeWindowSpec, Resource } from '@gantry/model';
+import {
+  healingLabels,
+  type ChangeSpec,
+  type ChangeStatus,
+  type ChangeWindowSpec,
+  type Resource,
+} from '@gantry/model';
 import type { ChangeRepository, ResourceRepository, StoredLineStop } from '@gantry/store';
 import { ChangeReason } from './change-reasons.ts';
 import { JournalKeys } from './journal.ts';
@@ -54,8 +60,14 @@ export async function windowBlock(
       message: `no such ChangeWindow: ${missing.join(', ')}; the change waits until it exists or is no longer named`,
     };
   const periods: CompiledPeriod[] = [];
+  // A Change self-healing made also honours the windows that govern healing (ADR 0033's `appliesTo`).
+  const byHealing = change.metadata.labels?.[healingLabels.run] !== undefined;
   for (const [name, spec] of windows) {
-    if (!spec.appliesToAllChanges && !change.spec.windows.includes(name)) continue;
+    const governs =
+      spec.appliesToAllChanges ||
+      change.spec.windows.includes(name) ||
+      (byHealing && (spec.appliesTo ?? []).includes('healing'));
+    if (!governs) continue;
     const compiled = compileWindow(name, spec);
     if (!compiled.ok)
       return {

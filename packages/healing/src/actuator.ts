@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { WebhookMessage } from '@gantry/model';
+import { healingLabels, type WebhookMessage } from '@gantry/model';
 import { durationMs } from './duration.ts';
 import type {
   ActionProgress,
@@ -42,8 +42,8 @@ export function changeEntityNames(entity: HealingEntity): string[] {
 }
 
 /** Labels on every Change healing submits: which run and policy made it. */
-export const HEALING_RUN_LABEL = 'healing.gantry.dev/run';
-export const HEALING_POLICY_LABEL = 'healing.gantry.dev/policy';
+export const HEALING_RUN_LABEL = healingLabels.run;
+export const HEALING_POLICY_LABEL = healingLabels.policy;
 
 /** A Change's name for an action key: stable, so a repeat of the key finds the Change already made. */
 export function healingChangeName(key: string): string {

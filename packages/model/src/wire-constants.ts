@@ -21,6 +21,12 @@ export const deliveryAnnotations = {
   clusterRevisions: 'app.gantry.dev/cluster-revisions',
 } as const;
 
+/** Labels on every Change self-healing submits: which run and policy made it (ADR 0032). */
+export const healingLabels = {
+  run: 'healing.gantry.dev/run',
+  policy: 'healing.gantry.dev/policy',
+} as const;
+
 /** The label selector that lists one application's ApplicationRevisions (and its rendered objects). */
 export function applicationSelector(application: string): string {
   return `${deliveryLabels.application}=${application}`;
