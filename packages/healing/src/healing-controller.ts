@@ -31,6 +31,12 @@ import {
 } from './ports.ts';
 import { HealingPhase, HealingReason, HealingStage, TERMINAL_PHASES } from './reasons.ts';
 
+/**
+ * How long an action may stay between its claim and its handle before another look takes it for
+ * abandoned (the server died in between) and calls the actuator again with the same key.
+ */
+const STARTING_GRACE_MS = 5_000;
+
 /** The policies and trees the controller works with, compiled (see `createResourcePolicySource`). */
 export interface PolicySource {
   policies(): Promise<readonly CompiledPolicy[]>;
@@ -833,8 +839,13 @@ export class HealingController {
         HealingReason.PolicyGone,
         `action ${record.action} is gone from the policy`,
       );
-    // An intent without a handle: the server died between the claim and the call. Call again, same key.
-    if (!record.handle) return this.#startAction(run, data, policy, record, action);
+    // An intent without a handle: the server died between the claim and the call, or another server is in
+    // that instant now. Past a grace the call is made again, same key (the actuator makes nothing twice);
+    // within it, the run is left alone (a write would supersede the handle the other server is writing).
+    if (!record.handle) {
+      if (this.#deps.now() < Date.parse(record.startedAt) + STARTING_GRACE_MS) return undefined;
+      return this.#startAction(run, data, policy, record, action);
+    }
     const progress = await this.#deps.actuator.progress(run.team, record.handle);
     if (progress.state === 'succeeded') return this.#succeeded(run, data, policy, record);
     if (progress.state === 'failed')
