@@ -68,6 +68,13 @@ const PIN_ATTEMPTS = 5;
  * With `partitionStep`, every StatefulSet of the application on the cluster is held at `partition =
  * replicas` before the pin and lowered by `partitionStep` pods at a time, each step observed.
  */
+/** A spec without `applicationRevision` (the engine never sends one): nothing to apply or undo. */
+const NO_APPLICATION_REVISION: ActuatorOutcome = {
+  status: 'Failed',
+  reason: ApplicationActuatorReason.ApplicationNotFound,
+  message: 'no applicationRevision',
+};
+
 export class ApplicationRevisionActuator implements ChangeActuator {
   readonly entityKind = 'Cluster';
 
@@ -129,12 +136,7 @@ export class ApplicationRevisionActuator implements ChangeActuator {
 
   async apply(request: ApplyRequest): Promise<ActuatorOutcome> {
     const wanted = request.spec.applicationRevision;
-    if (!wanted)
-      return {
-        status: 'Failed',
-        reason: ApplicationActuatorReason.ApplicationNotFound,
-        message: 'no applicationRevision',
-      };
+    if (!wanted) return NO_APPLICATION_REVISION;
     return this.#moveTo(request, wanted, wanted.revision, 'apply');
   }
 
@@ -148,12 +150,7 @@ export class ApplicationRevisionActuator implements ChangeActuator {
    */
   async undo(request: ApplyRequest): Promise<ActuatorOutcome> {
     const wanted = request.spec.applicationRevision;
-    if (!wanted)
-      return {
-        status: 'Failed',
-        reason: ApplicationActuatorReason.ApplicationNotFound,
-        message: 'no applicationRevision',
-      };
+    if (!wanted) return NO_APPLICATION_REVISION;
     const { cluster, application } = parseEntity(request.entity);
     const app = await this.#application(request.team, application);
     if (!app)
