@@ -17,6 +17,7 @@ import {
   type HealingScorecardList,
   type HealingStats,
   type HealingWindowQuery,
+  queryInteger,
 } from '@gantry/model';
 import type { AuditRepository, HealingRepository, StoredHealingRun } from '@gantry/store';
 import { compileBuiltinTrees } from './admission.ts';
@@ -76,7 +77,7 @@ export class HealingApi {
     authorize(caller.principal, 'read', team, `healing runs in team ${team}`);
     const page = await this.#service.list({
       team,
-      limit: bounded(query.limit, 'limit', 100, 500),
+      limit: queryInteger(query.limit, 'limit', 100, 500),
       ...(query.policy ? { policy: query.policy } : {}),
       ...(query.phase ? { phase: query.phase } : {}),
       ...(query.entity ? { entity: query.entity } : {}),
@@ -497,18 +498,6 @@ function iso(value: string, name: string): string {
       ErrorCodes.invalid,
     );
   return new Date(ms).toISOString();
-}
-
-function bounded(value: string | undefined, name: string, fallback: number, max: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1 || n > max)
-    throw new InputError(
-      `${name} must be from 1 to ${max}`,
-      [{ path: `querystring/${name}`, message: `must be 1-${max}` }],
-      ErrorCodes.invalid,
-    );
-  return n;
 }
 
 function prefix(errors: { path: string; message: string }[], at: string) {

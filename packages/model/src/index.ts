@@ -55,3 +55,4 @@ export * from './api/healing.ts';
 export * from './kinds/healing-policy.ts';
 export * from './kinds/diagnosis-tree.ts';
 export * from './kinds/workload-operation.ts';
+export * from './query-integer.ts';

@@ -3,8 +3,6 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import {
   API_VERSION,
-  ErrorCodes,
-  InputError,
   InspectionNameParams,
   InspectionRunDiff,
   InspectionRunDiffQuery,
@@ -16,6 +14,7 @@ import {
   Risk,
   RiskList,
   RiskQuery,
+  queryInteger,
 } from '@gantry/model';
 import type { InspectionService, RiskService } from '@gantry/health';
 import { errorResponses } from '../responses.ts';
@@ -25,18 +24,6 @@ const TeamIdParams = Type.Object({
   team: Type.String({ pattern: NAME_PATTERN, maxLength: 63 }),
   id: Type.String({ minLength: 1, maxLength: 64 }),
 });
-
-function bounded(value: string | undefined, name: string, fallback: number, max: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1 || n > max)
-    throw new InputError(
-      `${name} must be from 1 to ${max}`,
-      [{ path: `querystring/${name}`, message: `must be 1-${max}` }],
-      ErrorCodes.invalid,
-    );
-  return n;
-}
 
 export interface RiskRouteDependencies {
   risks: RiskService;
@@ -66,7 +53,7 @@ export function riskRoutes(fastify: FastifyInstance, deps: RiskRouteDependencies
         ...(q.entity ? { entity: q.entity } : {}),
         ...(q.minScore !== undefined ? { minScore: Number(q.minScore) } : {}),
         ...(q.continue ? { continue: q.continue } : {}),
-        limit: bounded(q.limit, 'limit', 200, 1000),
+        limit: queryInteger(q.limit, 'limit', 200, 1000),
       });
     },
   );
@@ -88,7 +75,7 @@ export function riskRoutes(fastify: FastifyInstance, deps: RiskRouteDependencies
     },
     (request) =>
       deps.inspections.listRuns(request.caller, request.params.team, request.params.name, {
-        limit: bounded(request.query.limit, 'limit', 50, 1000),
+        limit: queryInteger(request.query.limit, 'limit', 50, 1000),
         ...(request.query.continue ? { continue: request.query.continue } : {}),
       }),
   );
