@@ -43,7 +43,13 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
   const targetPort = (target.address() as AddressInfo).port;
   prometheus = await startPrometheus({
-    'prometheus.yml': scrapeConfig('inspections-test', [`127.0.0.1:${targetPort}`]),
+    // The target answers from this test's process, which the in-process server keeps busy: a scrape that
+    // misses a 1 s timeout marks the series stale, and a check then sees no data. 5 s leaves room.
+    'prometheus.yml': scrapeConfig(
+      'inspections-test',
+      [`127.0.0.1:${targetPort}`],
+      ['scrape_interval: 5s', 'scrape_timeout: 5s'],
+    ),
   });
   prometheusUrl = prometheus.url;
   const querier = createPrometheusQuerier();
