@@ -13,3 +13,4 @@ export * from './controller-manager.ts';
 export * from './team-controller.ts';
 export * from './store-event-recorder.ts';
 export * from './resource-events.ts';
+export * from './refusal-reporter.ts';

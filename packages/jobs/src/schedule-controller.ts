@@ -1,10 +1,11 @@
-import type {
-  Clock,
-  ControllerMetrics,
-  EventRecorder,
-  EventTerm,
-  LeaseStore,
-  Timer,
+import {
+  RefusalReporter,
+  type Clock,
+  type ControllerMetrics,
+  type EventRecorder,
+  type EventTerm,
+  type LeaseStore,
+  type Timer,
 } from '@gantry/controllers';
 import { isGantryError, type Resource, type ScheduleSpec, type ScheduleStatus } from '@gantry/model';
 import { SYSTEM_PRINCIPAL, type Caller } from '@gantry/identity';
@@ -57,7 +58,7 @@ export class ScheduleController {
   #term: EventTerm | undefined;
   /** When the last successful acquire or renewal was sent. */
   #renewedAt = Number.NEGATIVE_INFINITY;
-  #refusalLogged = false;
+  readonly #refusals: RefusalReporter;
 
   constructor(
     private readonly deps: {
@@ -73,7 +74,9 @@ export class ScheduleController {
       logger?: { warn(object: object, message: string): void };
     },
     private readonly options: ScheduleControllerOptions,
-  ) {}
+  ) {
+    this.#refusals = new RefusalReporter('schedules', deps);
+  }
 
   start(): void {
     if (!this.#stopped) return;
@@ -106,7 +109,7 @@ export class ScheduleController {
     if (!leading || now > this.#renewedAt + this.options.leaseDurationMs) {
       this.#fence = undefined;
       this.#term = undefined;
-      this.#refusalLogged = false;
+      this.#refusals.reset();
     }
     if (!leading) return undefined;
     this.#renewedAt = now;
@@ -153,13 +156,7 @@ export class ScheduleController {
    * tick starts a new one only if the lease is this server's again.
    */
   #refused(error: FencedWriteRefused): void {
-    this.deps.metrics?.fencedWrites.inc({ controller: 'schedules' });
-    if (!this.#refusalLogged)
-      this.deps.logger?.warn(
-        { err: error },
-        "a write was refused: this term is over; stopping the term's work",
-      );
-    this.#refusalLogged = true;
+    this.#refusals.report(error);
     this.#renewedAt = Number.NEGATIVE_INFINITY;
     this.#fence = undefined;
     this.#term = undefined;

@@ -1,5 +1,6 @@
 import {
   leaseTimings,
+  RefusalReporter,
   untilLeaseExpiry,
   type Clock,
   type ControllerMetrics,
@@ -105,12 +106,14 @@ export class FailureController {
   #term: EventTerm | undefined;
   /** When the last successful acquire or renewal was sent. */
   #renewedAt = Number.NEGATIVE_INFINITY;
-  #refusalLogged = false;
+  readonly #refusals: RefusalReporter;
 
   constructor(
     private readonly deps: FailureControllerDeps,
     private readonly options: FailureControllerOptions,
-  ) {}
+  ) {
+    this.#refusals = new RefusalReporter('failures', deps);
+  }
 
   start(): void {
     if (!this.#stopped) return;
@@ -180,7 +183,7 @@ export class FailureController {
     // A term ends when the lease was lost, or could have expired since the last renewal (a pause).
     if (!leading || now > this.#renewedAt + this.options.leaseDurationMs) {
       this.#fence = undefined;
-      this.#refusalLogged = false;
+      this.#refusals.reset();
     }
     if (!leading) return undefined;
     this.#renewedAt = now;
@@ -215,13 +218,7 @@ export class FailureController {
    * tick starts a new one only if the lease is this server's again.
    */
   #refused(error: FencedWriteRefused): void {
-    this.deps.metrics?.fencedWrites.inc({ controller: 'failures' });
-    if (!this.#refusalLogged)
-      this.deps.logger?.warn(
-        { err: error },
-        "a write was refused: this term is over; stopping the term's work",
-      );
-    this.#refusalLogged = true;
+    this.#refusals.report(error);
     this.#renewedAt = Number.NEGATIVE_INFINITY;
     this.#fence = undefined;
   }
