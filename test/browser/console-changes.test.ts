@@ -308,7 +308,11 @@ describe('console changes: the list, a change as batches, actions, stop-the-line
     await page.getByTestId('calendar-zone').click();
     await page.locator('.ant-select-item-option', { hasText: 'Europe/Berlin' }).click();
     await page.waitForURL(/zone=Europe%2FBerlin/);
-    await expect.poll(() => blocks('2026-03-03', 'freeze').count()).toBe(0);
+    // The week is fetched again for the new zone (no block is drawn while it loads): wait for its answer.
+    await page
+      .locator('[data-testid="calendar-grid"][data-zone="Europe/Berlin"][data-loaded="true"]')
+      .waitFor();
+    expect(await blocks('2026-03-03', 'freeze').count()).toBe(0);
     expect(await blocks('2026-03-04', 'freeze').count()).toBe(1);
     expect(await blocks('2026-03-02', 'allow').count()).toBe(1);
     await page.goto(`/changes/calendar?team=${TEAM}&week=2026-03-02&window=nights`);

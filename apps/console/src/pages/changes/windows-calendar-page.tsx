@@ -116,7 +116,12 @@ export function WindowsCalendarPage() {
         {calendar.data && calendar.data.items.length === 0 ? (
           <Empty description={`No ChangeWindows in ${team}: changes may act at any time.`} />
         ) : (
-          <Flex data-testid="calendar-grid" style={{ overflowX: 'auto' }}>
+          <Flex
+            data-testid="calendar-grid"
+            data-zone={timeZone}
+            data-loaded={calendar.isSuccess ? 'true' : 'false'}
+            style={{ overflowX: 'auto' }}
+          >
             <div style={{ width: 44, paddingTop: 28, flex: 'none' }}>
               {Array.from({ length: 24 }, (_, hour) => (
                 <div key={hour} style={{ height: 60 * SCALE, fontSize: 11, color: '#8c8c8c' }}>
