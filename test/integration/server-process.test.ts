@@ -62,7 +62,8 @@ describe('gantry server as a process', () => {
     expect((await fetch(`${second.url}/readyz`)).status).toBe(200);
     second.child.kill('SIGTERM');
     expect(await exited(second.child)).toBe(0);
-  });
+    // Two starts from source (tsx compiles the server each time): a few seconds each, many on a loaded machine.
+  }, 60_000);
 
   it('refuses a bad configuration with the variable at fault', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'apps/server/src/main.ts'], {
