@@ -68,7 +68,9 @@ export function checkChangeSpec(spec: ChangeSpec): ErrorDetail[] {
       });
     }
   }
-  if (errors.length === 0) errors.push(...checkPlan(spec.plan.batches, names));
+  // A definition upgrade that names an application means all its instances: how many is known at start.
+  const counted = spec.definitionUpgrade && names?.some((name) => !name.includes('/')) ? undefined : names;
+  if (errors.length === 0) errors.push(...checkPlan(spec.plan.batches, counted));
   return errors;
 }
 
