@@ -54,7 +54,7 @@ afterEach(async () => {
 const fire = (labels: Record<string, string>) =>
   ingest.ingest(ALERTMANAGER, {
     team: TEAM,
-    source: 'alertmanager',
+    source: 'alertmanager-webhook',
     alerts: [{ labels, startsAt: new Date(h.now).toISOString() }],
   });
 

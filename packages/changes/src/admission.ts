@@ -144,7 +144,9 @@ export function registerChangeAdmission(deps: ChangeAdmissionDeps): void {
         noInverse,
         ErrorCodes.changeNoInverse,
       );
-    const upgrade = await checkDefinitionUpgrade(deps.repository, request.team, spec);
+    // Definitions and applications move on while a change runs: only a new or edited spec is checked.
+    const specChanged = JSON.stringify(current?.spec) !== JSON.stringify(spec);
+    const upgrade = specChanged ? await checkDefinitionUpgrade(deps.repository, request.team, spec) : [];
     if (upgrade.length > 0)
       throw new UnprocessableError(
         'the definition upgrade does not fit its definition or targets',

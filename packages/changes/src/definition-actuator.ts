@@ -1,6 +1,7 @@
 import type { ClusterClients } from '@gantry/fleet';
 import {
   definitionsUsed,
+  readPins,
   type ApplicationObject,
   type DefinitionUpgradeRecord,
   type RevisionManager,
@@ -219,18 +220,23 @@ export class DefinitionUpgradeActuator implements ChangeActuator {
     return true;
   }
 
-  /** Back to the revision the cluster ran before this change pinned it (the applicationRevision undo). */
+  /**
+   * Back to the revision the cluster ran before this change pinned it (the applicationRevision undo): the
+   * cluster's pin, when it names a revision this change recorded.
+   */
   async undo(request: ApplyRequest): Promise<ActuatorOutcome> {
     const upgrade = request.spec.definitionUpgrade;
     if (!upgrade) return noUpgrade();
     const { cluster, application } = parseEntity(request.entity);
-    const revision = (await this.deps.revisions.list(request.team, application)).findLast(
-      (candidate) => candidate.spec.upgrade?.change === request.change,
+    const app = await this.#application(request.team, application);
+    const pinned = app ? readPins(app)?.clusters[cluster] : undefined;
+    const revision = (await this.deps.revisions.list(request.team, application)).find(
+      (candidate) => candidate.spec.revision === pinned && candidate.spec.upgrade?.change === request.change,
     );
     if (!revision)
       return {
         status: 'Succeeded',
-        message: `${cluster}: this change recorded no revision of ${application}`,
+        message: `${cluster} is not at a revision of ${application} this change recorded: nothing to undo`,
       };
     return this.#pins.undo({
       ...request,

@@ -90,6 +90,11 @@ async function deliver(): Promise<void> {
   }
 }
 
+const revisionsOf = async (app: AppName) =>
+  (await harness.resources.list(ADMIN, 'ApplicationRevision', { team: TEAM, limit: 100 })).items
+    .map((item) => item as RevisionObject)
+    .filter((revision) => revision.spec.application === app);
+
 const application = async (name: AppName) =>
   (await harness.resources.get(ADMIN, 'Application', TEAM, name)) as ApplicationObject;
 
@@ -363,6 +368,44 @@ describe('definition upgrades (definitionUpgrade changes)', () => {
       'web-v3',
     )) as RevisionObject;
     expect(third.spec.definitions.components.webservice?.generation).toBe(generation - 1);
+  });
+
+  it('pins once per key; an edit of the application mid-upgrade takes the generation the upgrade pinned, everywhere', async () => {
+    const generation = await editWebservice('Staged', true);
+    await deliver();
+    const actuator = harness.actuator as DefinitionUpgradeActuator;
+    const spec = upgradeChange(generation) as never;
+    const request = (entity: string, key: string) => ({
+      team: TEAM,
+      change: 'up',
+      spec,
+      entity,
+      key,
+      actor: 'test',
+    });
+    expect(await actuator.apply(request('east/web', 'k1'))).toMatchObject({ status: 'Running' });
+    const pinned = await application('web');
+    expect(await actuator.apply(request('east/web', 'k1'))).toMatchObject({ status: 'Running' });
+    expect((await application('web')).metadata.resourceVersion).toBe(pinned.metadata.resourceVersion);
+    expect(readPins(pinned)).toEqual({ base: 1, clusters: { east: 2 }, latest: 2, previous: { east: 1 } });
+    await deliver();
+    expect(live('web')).toBe('east@2+ north@1 west@1');
+    // Without a rollout policy a newer revision goes everywhere at once (ADR 0036); its definitions are
+    // the newest accepted revision's, the upgrade's.
+    const now = await application('web');
+    await harness.resources.replace(ADMIN, 'Application', TEAM, 'web', {
+      ...now,
+      spec: { ...now.spec, description: 'edited' },
+    });
+    await deliver();
+    const edited = await application('web');
+    expect(edited.status?.targets?.map((target) => target.revision)).toEqual([3, 3, 3]);
+    expect(live('web')).toBe('east@2+ north@3+ west@3+'); // east rendered alike: nothing sent again
+    expect(readPins(edited)).toBeUndefined();
+    // North already runs the generation: its apply records nothing more, and undoing it changes nothing.
+    expect(await actuator.apply(request('north/web', 'k2'))).toMatchObject({ status: 'Running' });
+    expect((await revisionsOf('web')).map((revision) => revision.spec.revision)).toEqual([1, 2, 3]);
+    expect(await actuator.undo(request('north/web', 'u1'))).toMatchObject({ status: 'Succeeded' });
   });
 
   it('resolves names, instances and selectors over the applications that use the definition', async () => {

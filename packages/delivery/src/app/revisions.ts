@@ -297,8 +297,9 @@ export class RevisionManager {
   /**
    * The revision a definition upgrade moves `app` to (ADR 0039): the application's spec and the
    * definitions it uses, with `upgrade`'s definition at the upgrade's generation. Made once per Change
-   * and application (a repeat finds it by its `upgrade` mark); when the newest revision already renders
-   * so, that one. Answers the revision's number.
+   * and application spec (a repeat finds it by its `upgrade` mark; after an edit of the application, the
+   * next instances get a revision of the edited spec); when the newest revision already renders so, that
+   * one. Answers the revision's number.
    */
   async recordUpgrade(app: ApplicationObject, upgrade: DefinitionUpgradeRecord): Promise<number> {
     const team = app.metadata.team ?? '';
@@ -309,7 +310,8 @@ export class RevisionManager {
           revision.spec.upgrade?.change === upgrade.change &&
           revision.spec.upgrade.kind === upgrade.kind &&
           revision.spec.upgrade.name === upgrade.name &&
-          revision.spec.upgrade.generation === upgrade.generation,
+          revision.spec.upgrade.generation === upgrade.generation &&
+          sha256(revision.spec.applicationSpec) === sha256(app.spec),
       );
       if (mine) return mine.spec.revision;
       const accepted = all.filter((revision) => revisionAccepted(app, revision));
