@@ -370,43 +370,106 @@ describe('definition upgrades (definitionUpgrade changes)', () => {
     expect(third.spec.definitions.components.webservice?.generation).toBe(generation - 1);
   });
 
-  it('pins once per key; an edit of the application mid-upgrade takes the generation the upgrade pinned, everywhere', async () => {
-    const generation = await editWebservice('Staged', true);
-    await deliver();
-    const actuator = harness.actuator as DefinitionUpgradeActuator;
-    const spec = upgradeChange(generation) as never;
-    const request = (entity: string, key: string) => ({
-      team: TEAM,
-      change: 'up',
-      spec,
-      entity,
-      key,
-      actor: 'test',
-    });
-    expect(await actuator.apply(request('east/web', 'k1'))).toMatchObject({ status: 'Running' });
-    const pinned = await application('web');
-    expect(await actuator.apply(request('east/web', 'k1'))).toMatchObject({ status: 'Running' });
-    expect((await application('web')).metadata.resourceVersion).toBe(pinned.metadata.resourceVersion);
-    expect(readPins(pinned)).toEqual({ base: 1, clusters: { east: 2 }, latest: 2, previous: { east: 1 } });
-    await deliver();
-    expect(live('web')).toBe('east@2+ north@1 west@1');
-    // Without a rollout policy a newer revision goes everywhere at once (ADR 0036); its definitions are
-    // the newest accepted revision's, the upgrade's.
-    const now = await application('web');
-    await harness.resources.replace(ADMIN, 'Application', TEAM, 'web', {
-      ...now,
-      spec: { ...now.spec, description: 'edited' },
-    });
-    await deliver();
-    const edited = await application('web');
-    expect(edited.status?.targets?.map((target) => target.revision)).toEqual([3, 3, 3]);
-    expect(live('web')).toBe('east@2+ north@3+ west@3+'); // east rendered alike: nothing sent again
-    expect(readPins(edited)).toBeUndefined();
-    // North already runs the generation: its apply records nothing more, and undoing it changes nothing.
-    expect(await actuator.apply(request('north/web', 'k2'))).toMatchObject({ status: 'Running' });
-    expect((await revisionsOf('web')).map((revision) => revision.spec.revision)).toEqual([1, 2, 3]);
-    expect(await actuator.undo(request('north/web', 'u1'))).toMatchObject({ status: 'Succeeded' });
-  });
+  it(
+    'pins once per key; an edit of the application mid-upgrade takes the generation the upgrade pinned, everywhere',
+    { timeout: 60_000 },
+    async () => {
+      const generation = await editWebservice('Staged', true);
+      await deliver();
+      const actuator = harness.actuator as DefinitionUpgradeActuator;
+      const spec = upgradeChange(generation) as never;
+      const request = (entity: string, key: string) => ({
+        team: TEAM,
+        change: 'up',
+        spec,
+        entity,
+        key,
+        actor: 'test',
+      });
+      expect(await actuator.apply(request('east/web', 'k1'))).toMatchObject({ status: 'Running' });
+      const pinned = await application('web');
+      expect(await actuator.apply(request('east/web', 'k1'))).toMatchObject({ status: 'Running' });
+      expect((await application('web')).metadata.resourceVersion).toBe(pinned.metadata.resourceVersion);
+      expect(readPins(pinned)).toEqual({ base: 1, clusters: { east: 2 }, latest: 2, previous: { east: 1 } });
+      await deliver();
+      expect(live('web')).toBe('east@2+ north@1 west@1');
+      // Without a rollout policy a newer revision goes everywhere at once (ADR 0036); its definitions are
+      // the newest accepted revision's, the upgrade's.
+      const now = await application('web');
+      await harness.resources.replace(ADMIN, 'Application', TEAM, 'web', {
+        ...now,
+        spec: { ...now.spec, description: 'edited' },
+      });
+      await deliver();
+      const edited = await application('web');
+      expect(edited.status?.targets?.map((target) => target.revision)).toEqual([3, 3, 3]);
+      expect(live('web')).toBe('east@2+ north@3+ west@3+'); // east rendered alike: nothing sent again
+      expect(readPins(edited)).toBeUndefined();
+      // North already runs the generation: its apply records nothing more, and undoing it changes nothing.
+      expect(await actuator.apply(request('north/web', 'k2'))).toMatchObject({ status: 'Running' });
+      expect((await revisionsOf('web')).map((revision) => revision.spec.revision)).toEqual([1, 2, 3]);
+      expect(await actuator.undo(request('north/web', 'u1'))).toMatchObject({ status: 'Succeeded' });
+    },
+  );
+
+  it(
+    'ignores an upgrade revision no pin names yet (a crash between recording it and pinning), and a repeat pins it',
+    { timeout: 60_000 },
+    async () => {
+      const generation = await editWebservice('Staged', true);
+      await deliver();
+      const manager = new RevisionManager({
+        resources: harness.resources,
+        repository: store.resources,
+        definitions: new DefinitionSource(store.resources),
+      });
+      const definition = (await harness.resources.get(
+        ADMIN,
+        'ComponentDefinition',
+        undefined,
+        'webservice',
+      )) as Resource<{
+        version: string;
+      }>;
+      const recorded = await manager.recordUpgrade(await application('web'), {
+        change: 'up',
+        kind: 'ComponentDefinition',
+        name: 'webservice',
+        generation,
+        entry: { version: definition.spec.version, generation, spec: definition.spec },
+      });
+      expect(recorded).toBe(2);
+      // A new term (another server after the crash): nothing remembered, every revision listed again.
+      scope.end();
+      scope = new TermScope();
+      controller.onLeading?.({
+        enqueue: () => undefined,
+        signal: scope.signal,
+        logger: pino({ level: 'silent' }),
+        scope,
+      });
+      await deliver();
+      // Neither deployed everywhere nor recorded again: the application carries on at revision 1.
+      expect((await application('web')).status).toMatchObject({ revision: 1, latestRevision: 1 });
+      expect(live('web')).toBe('east@1 north@1 west@1');
+      expect((await revisionsOf('web')).map((revision) => revision.spec.revision)).toEqual([1, 2]);
+      // The engine repeats the apply after the crash: the same revision, now pinned.
+      const actuator = harness.actuator as DefinitionUpgradeActuator;
+      const request = {
+        team: TEAM,
+        change: 'up',
+        spec: upgradeChange(generation) as never,
+        entity: 'north/web',
+        key: 'k',
+        actor: 'test',
+      };
+      expect(await actuator.apply(request)).toMatchObject({ status: 'Running' });
+      await deliver();
+      expect(live('web')).toBe('east@1 north@2+ west@1');
+      expect((await application('web')).status).toMatchObject({ latestRevision: 2 });
+      expect((await revisionsOf('web')).map((revision) => revision.spec.revision)).toEqual([1, 2]);
+    },
+  );
 
   it('resolves names, instances and selectors over the applications that use the definition', async () => {
     const generation = await editWebservice('Staged', true);
