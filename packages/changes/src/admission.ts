@@ -14,6 +14,7 @@ import {
 import type { ResourceService } from '@gantry/resources';
 import type { ResourceRepository } from '@gantry/store';
 import { actionOf } from './actuator.ts';
+import { checkDefinitionUpgrade } from './definition-actuator.ts';
 import { checkGates } from './gate-eval.ts';
 import { checkPlan } from './plan.ts';
 import { compileWindow, nextOpen, type CompiledPeriod } from './windows.ts';
@@ -24,7 +25,8 @@ export function checkChangeSpec(spec: ChangeSpec): ErrorDetail[] {
   if (!actionOf(spec))
     errors.push({
       path: '/spec',
-      message: 'give exactly one of nodeOperation, jobRun, applicationRevision or workloadOperation',
+      message:
+        'give exactly one of nodeOperation, jobRun, applicationRevision, workloadOperation or definitionUpgrade',
     });
   const { names, selector, clusters } = spec.targets;
   if ((names === undefined) === (selector === undefined))
@@ -47,6 +49,14 @@ export function checkChangeSpec(spec: ChangeSpec): ErrorDetail[] {
         path: `/spec/targets/names/${index}`,
         message: 'an application revision targets clusters of the application, by cluster name',
       });
+    if (
+      spec.definitionUpgrade &&
+      !/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)
+    )
+      errors.push({
+        path: `/spec/targets/names/${index}`,
+        message: 'a definition upgrade targets applications (`web`) or application instances (`east/web`)',
+      });
   });
   if (selector !== undefined) {
     try {
@@ -58,7 +68,9 @@ export function checkChangeSpec(spec: ChangeSpec): ErrorDetail[] {
       });
     }
   }
-  if (errors.length === 0) errors.push(...checkPlan(spec.plan.batches, names));
+  // A definition upgrade that names an application means all its instances: how many is known at start.
+  const counted = spec.definitionUpgrade && names?.some((name) => !name.includes('/')) ? undefined : names;
+  if (errors.length === 0) errors.push(...checkPlan(spec.plan.batches, counted));
   return errors;
 }
 
@@ -77,7 +89,7 @@ export function checkRollback(spec: ChangeSpec): ErrorDetail[] {
 
 export interface ChangeAdmissionDeps {
   resources: Pick<ResourceService, 'admit'>;
-  repository: Pick<ResourceRepository, 'list'>;
+  repository: Pick<ResourceRepository, 'list' | 'get'>;
   now: () => number;
 }
 
@@ -131,6 +143,15 @@ export function registerChangeAdmission(deps: ChangeAdmissionDeps): void {
         'the change’s action has no inverse',
         noInverse,
         ErrorCodes.changeNoInverse,
+      );
+    // Definitions and applications move on while a change runs: only a new or edited spec is checked.
+    const specChanged = JSON.stringify(current?.spec) !== JSON.stringify(spec);
+    const upgrade = specChanged ? await checkDefinitionUpgrade(deps.repository, request.team, spec) : [];
+    if (upgrade.length > 0)
+      throw new UnprocessableError(
+        'the definition upgrade does not fit its definition or targets',
+        upgrade,
+        ErrorCodes.definitionUpgrade,
       );
     const windows = await windowsOf(request.team);
     const unknown: ErrorDetail[] = spec.windows.flatMap((name, index) =>

@@ -295,7 +295,8 @@ export class ApplicationRevisionActuator implements ChangeActuator {
       }
       const next = pinCluster(pins, cluster, revision, {
         deployed: app.status?.revision,
-        latest: app.status?.latestRevision ?? revision,
+        // A definition upgrade pins a revision newer than the application's own (ADR 0039).
+        latest: Math.max(app.status?.latestRevision ?? 0, revision),
       });
       try {
         await this.deps.resources.replace(CALLER, 'Application', request.team, application, {

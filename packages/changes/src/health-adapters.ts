@@ -7,19 +7,47 @@ import type { ChangeExceptionSink, ChangeHealthSignals, GateEntity, HealthSignal
 const ACTIVE = ['open', 'acknowledged', 'mitigated'] as const;
 const PAGE = 500;
 
-function sameEntity(entity: GateEntity, ref: { kind: string; name: string; cluster?: string }): boolean {
+/**
+ * An exception's entity is the gate's entity, or (for an application on a cluster) one of its parts: a
+ * Component of the application on that cluster. An exception that names no cluster for an application
+ * (or its component) concerns it everywhere, so it counts on every cluster of the batch (ADR 0039).
+ */
+function sameEntity(
+  entity: GateEntity,
+  ref: { kind: string; name: string; cluster?: string; application?: string },
+): boolean {
+  if (entity.kind === 'Application') {
+    const named =
+      (ref.kind === 'Application' && ref.name === entity.name) ||
+      (ref.kind === 'Component' && ref.application === entity.name);
+    return named && (ref.cluster === undefined || ref.cluster === (entity.cluster ?? ''));
+  }
   return (
     ref.kind === entity.kind && ref.name === entity.name && (ref.cluster ?? '') === (entity.cluster ?? '')
   );
 }
 
-/** An alert's entities and labels name the entity: a node by cluster and node, a host by `host` or `instance`. */
+/**
+ * An alert's entities and labels name the entity: a node by cluster and node, an application on a cluster
+ * by the application (`app.gantry.dev/name` and the forms Prometheus gives it) and the cluster — an alert
+ * that names the application and no cluster counts on every cluster (a Prometheus without a `cluster`
+ * external label cannot say which), one that names another cluster does not — and a host by `host` or
+ * `instance`.
+ */
 function alertNames(
   entity: GateEntity,
-  alert: { entities: { cluster?: string; node?: string }; labels: Record<string, string> },
+  alert: {
+    entities: { cluster?: string; node?: string; application?: string };
+    labels: Record<string, string>;
+  },
 ): boolean {
   if (entity.kind === 'Node')
     return alert.entities.node === entity.name && alert.entities.cluster === entity.cluster;
+  if (entity.kind === 'Application')
+    return (
+      alert.entities.application === entity.name &&
+      (alert.entities.cluster === undefined || alert.entities.cluster === entity.cluster)
+    );
   const instance = alert.labels.instance ?? '';
   return (
     alert.labels.host === entity.name || instance === entity.name || instance.startsWith(`${entity.name}:`)

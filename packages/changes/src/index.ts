@@ -5,6 +5,7 @@ export * from './actuator.ts';
 export * from './node-actuator.ts';
 export * from './job-actuator.ts';
 export * from './application-actuator.ts';
+export * from './definition-actuator.ts';
 export * from './statefulset-partition.ts';
 export * from './journal.ts';
 export * from './change-reasons.ts';

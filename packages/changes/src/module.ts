@@ -7,6 +7,7 @@ import {
   type ObjectKey,
 } from '@gantry/controllers';
 import type { ClusterClients, FleetService } from '@gantry/fleet';
+import { DefinitionSource, RevisionManager } from '@gantry/delivery';
 import type { HostDirectory, JobService } from '@gantry/jobs';
 import type { ResourceService } from '@gantry/resources';
 import type { Store } from '@gantry/store';
@@ -23,6 +24,7 @@ import { ChangeEngine } from './engine.ts';
 import { JobRunActuator } from './job-actuator.ts';
 import { NodeOperationActuator } from './node-actuator.ts';
 import { ApplicationRevisionActuator } from './application-actuator.ts';
+import { DefinitionUpgradeActuator } from './definition-actuator.ts';
 import { WorkloadOperationActuator } from './workload-actuator.ts';
 
 export interface ChangesModuleDeps {
@@ -75,6 +77,17 @@ export function createChangesModule(deps: ChangesModuleDeps, options: ChangesMod
     applicationRevision: new ApplicationRevisionActuator({
       repository: deps.store.resources,
       resources: deps.resources,
+      ...(deps.clusters ? { clients: deps.clusters } : {}),
+      now,
+    }),
+    definitionUpgrade: new DefinitionUpgradeActuator({
+      repository: deps.store.resources,
+      resources: deps.resources,
+      revisions: new RevisionManager({
+        resources: deps.resources,
+        repository: deps.store.resources,
+        definitions: new DefinitionSource(deps.store.resources),
+      }),
       ...(deps.clusters ? { clients: deps.clusters } : {}),
       now,
     }),

@@ -51,6 +51,7 @@ export const ErrorCodes = {
   healingRunState: 'GANTRY_E_HEALING_RUN_STATE',
   windowClosed: 'GANTRY_E_WINDOW_CLOSED',
   budgetExhausted: 'GANTRY_E_BUDGET_EXHAUSTED',
+  definitionUpgrade: 'GANTRY_E_DEFINITION_UPGRADE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

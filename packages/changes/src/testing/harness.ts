@@ -102,7 +102,12 @@ export class ChangeHarness {
       resources: this.resources,
       journal,
       leases: this.store.leases,
-      actuators: { nodeOperation: this.actuator, jobRun: this.actuator, applicationRevision: this.actuator },
+      actuators: {
+        nodeOperation: this.actuator,
+        jobRun: this.actuator,
+        applicationRevision: this.actuator,
+        definitionUpgrade: this.actuator,
+      },
       recorder: this.recorder,
       holder,
       pollMs: this.pollMs,

@@ -40,6 +40,54 @@ function pinnedRevisions(app: ApplicationObject): Set<number> {
   }
 }
 
+/**
+ * Whether a revision counts as the application's own (ADR 0039): every revision, except one a definition
+ * upgrade recorded that no pin has named yet (the upgrade's Change records it, then pins a cluster to
+ * it; until a pin names it, or once no pin does any more (its Change rolled back), the application
+ * carries on as if it did not exist; once every cluster runs it, `status.revision` names it).
+ */
+export function revisionAccepted(app: ApplicationObject, revision: RevisionObject): boolean {
+  if (!revision.spec.upgrade) return true;
+  return pinnedRevisions(app).has(revision.spec.revision) || revision.spec.revision === app.status?.revision;
+}
+
+/**
+ * The current definitions with every `upgradePolicy: Staged` one the application already recorded held
+ * at the generation its newest revision has (ADR 0039): a staged definition's new generation reaches an
+ * application only through a definition upgrade. A definition the newest revision does not have (newly
+ * used) is taken as it is now.
+ */
+export function stagedDefinitions(
+  current: DefinitionSnapshot,
+  newest: RevisionObject | undefined,
+): DefinitionSnapshot {
+  if (!newest) return current;
+  const hold = (now: DefinitionSnapshot['components'], before: DefinitionSnapshot['components']) => {
+    let out: DefinitionSnapshot['components'] | undefined;
+    for (const [name, entry] of Object.entries(now)) {
+      const staged = (entry.spec as { upgradePolicy?: string }).upgradePolicy === 'Staged';
+      const kept = before[name];
+      if (!staged || !kept || kept.generation === entry.generation) continue;
+      out ??= { ...now };
+      out[name] = kept;
+    }
+    return out ?? now;
+  };
+  const components = hold(current.components, newest.spec.definitions.components);
+  const traits = hold(current.traits, newest.spec.definitions.traits);
+  return components === current.components && traits === current.traits ? current : { components, traits };
+}
+
+/** What a definition upgrade records for one application (ADR 0039). */
+export interface DefinitionUpgradeRecord {
+  change: string;
+  kind: 'ComponentDefinition' | 'TraitDefinition';
+  name: string;
+  generation: number;
+  /** The definition at that generation, as a revision snapshots it. */
+  entry: DefinitionSnapshot['components'][string];
+}
+
 /** `<app>-v<N>`, shortened with a hash of the app's name when that would pass 63 characters. */
 export function revisionName(app: string, revision: number): string {
   const suffix = `-v${revision}`;
@@ -95,7 +143,11 @@ export class RevisionManager {
       const source = revisions.find((r) => r.spec.revision === pinned);
       if (source && sha256(source.spec.applicationSpec) === sha256(app.spec)) return source.spec.definitions;
     }
-    return (await this.deps.definitions.forSpec(app.spec)).snapshot;
+    const current = (await this.deps.definitions.forSpec(app.spec)).snapshot;
+    return stagedDefinitions(
+      current,
+      revisions.findLast((revision) => revisionAccepted(app, revision)),
+    );
   }
 
   /**
@@ -113,7 +165,10 @@ export class RevisionManager {
     if (
       cached &&
       cached.uid === app.metadata.uid &&
-      app.metadata.annotations?.[DEFINITIONS_FROM_ANNOTATION] === undefined
+      app.metadata.annotations?.[DEFINITIONS_FROM_ANNOTATION] === undefined &&
+      // A definition upgrade's revision pinned since, or unpinned by a rollback: list again (ADR 0039).
+      Math.max(0, ...pinnedRevisions(app)) <= cached.revision.spec.revision &&
+      revisionAccepted(app, cached.revision)
     ) {
       // The same generation of the spec with the same definition versions hashes as it did last time.
       const current = await this.deps.definitions.forSpec(app.spec);
@@ -121,13 +176,15 @@ export class RevisionManager {
       const hash =
         cached.hashed?.input === input
           ? cached.hashed.hash
-          : sha256({ spec: app.spec, definitions: current.snapshot });
+          : sha256({ spec: app.spec, definitions: stagedDefinitions(current.snapshot, cached.revision) });
       if (cached.revision.spec.hash === hash) {
         cached.hashed = { input, hash };
         return { revision: cached.revision, created: false, latest: cached.revision.spec.revision };
       }
     }
-    const revisions = await this.list(team, app.metadata.name);
+    const all = await this.list(team, app.metadata.name);
+    // A definition upgrade's revision no pin names yet is not the application's (ADR 0039).
+    const revisions = all.filter((revision) => revisionAccepted(app, revision));
     const definitions = await this.desiredDefinitions(app, revisions);
     const hash = sha256({ spec: app.spec, definitions });
     const latest = revisions.at(-1);
@@ -135,7 +192,7 @@ export class RevisionManager {
       this.#remember(cache, id, app, latest);
       return { revision: latest, created: false, latest: latest.spec.revision };
     }
-    const number = (latest?.spec.revision ?? 0) + 1;
+    const number = (all.at(-1)?.spec.revision ?? 0) + 1;
     const pinned = Number(app.metadata.annotations?.[DEFINITIONS_FROM_ANNOTATION]);
     const rolledBackTo = revisions.find((r) => r.spec.revision === pinned && r.spec.hash === hash);
     const same = revisions.findLast((r) => r.spec.hash === hash);
@@ -171,8 +228,7 @@ export class RevisionManager {
         body,
         fence ? { fence } : {},
       )) as RevisionObject;
-      const all = [...revisions, created];
-      await this.#prune(app, all, fence);
+      await this.#prune(app, [...all, created], fence);
       this.#remember(cache, id, app, created);
       return { revision: created, created: true, latest: number };
     } catch (error) {
@@ -235,6 +291,73 @@ export class RevisionManager {
         .catch((error: unknown) => {
           if (!(isGantryError(error) && error.status === 404)) throw error;
         });
+    }
+  }
+
+  /**
+   * The revision a definition upgrade moves `app` to (ADR 0039): the application's spec and the
+   * definitions it uses, with `upgrade`'s definition at the upgrade's generation. Made once per Change
+   * and application spec (a repeat finds it by its `upgrade` mark; after an edit of the application, the
+   * next instances get a revision of the edited spec); when the newest revision already renders so, that
+   * one. Answers the revision's number.
+   */
+  async recordUpgrade(app: ApplicationObject, upgrade: DefinitionUpgradeRecord): Promise<number> {
+    const team = app.metadata.team ?? '';
+    for (let attempt = 1; ; attempt++) {
+      const all = await this.list(team, app.metadata.name);
+      const mine = all.findLast(
+        (revision) =>
+          revision.spec.upgrade?.change === upgrade.change &&
+          revision.spec.upgrade.kind === upgrade.kind &&
+          revision.spec.upgrade.name === upgrade.name &&
+          revision.spec.upgrade.generation === upgrade.generation &&
+          sha256(revision.spec.applicationSpec) === sha256(app.spec),
+      );
+      if (mine) return mine.spec.revision;
+      const accepted = all.filter((revision) => revisionAccepted(app, revision));
+      const base = await this.desiredDefinitions(app, accepted);
+      const key = upgrade.kind === 'ComponentDefinition' ? 'components' : 'traits';
+      const definitions: DefinitionSnapshot = {
+        ...base,
+        [key]: Object.fromEntries(
+          Object.entries({ ...base[key], [upgrade.name]: upgrade.entry }).sort(([a], [b]) =>
+            a.localeCompare(b),
+          ),
+        ),
+      };
+      const hash = sha256({ spec: app.spec, definitions });
+      const newest = accepted.at(-1);
+      if (newest?.spec.hash === hash) return newest.spec.revision;
+      const number = (all.at(-1)?.spec.revision ?? 0) + 1;
+      try {
+        await this.deps.resources.create(CALLER, 'ApplicationRevision', team, {
+          apiVersion: app.apiVersion,
+          kind: 'ApplicationRevision',
+          metadata: {
+            name: revisionName(app.metadata.name, number),
+            team,
+            labels: { [APP_LABEL]: app.metadata.name },
+          },
+          spec: {
+            application: app.metadata.name,
+            revision: number,
+            hash,
+            applicationSpec: app.spec,
+            definitions,
+            cause: `${upgrade.kind} ${upgrade.name} upgraded to generation ${upgrade.generation} by change ${upgrade.change}`,
+            upgrade: {
+              change: upgrade.change,
+              kind: upgrade.kind,
+              name: upgrade.name,
+              generation: upgrade.generation,
+            },
+          } satisfies ApplicationRevisionSpec,
+        });
+        return number;
+      } catch (error) {
+        // The controller (or another entity of the change) took the number first: look again.
+        if (!(isGantryError(error) && error.code === ErrorCodes.alreadyExists) || attempt >= 5) throw error;
+      }
     }
   }
 

@@ -23,24 +23,93 @@ export interface RolloutStageDeps {
 }
 
 const ENDED = new Set(['Succeeded', 'Aborted', 'Failed', 'RolledBack']);
+/** Phases in which a joining cluster follows the change's revision (ADR 0039), once its first wave completed. */
+const FOLLOWED = new Set(['Progressing', 'Observing', 'Waiting', 'Paused', 'Succeeded']);
 
-/** A Change that moves this application's clusters and has not ended (its undo needs the pins' history). */
-async function changeRunning(deps: RolloutStageDeps, app: ApplicationObject): Promise<string | undefined> {
+type ChangeObject = {
+  metadata: { name: string };
+  spec: ChangeSpec;
+  status?: {
+    phase?: string;
+    completedAt?: string;
+    batches?: { phase: string; entities: string[] }[];
+  };
+};
+
+/** A Change that moves this application's clusters: its phase, the clusters it holds, where it moves them. */
+interface MovingChange {
+  name: string;
+  phase: string;
+  ended: boolean;
+  completedAt: string;
+  /** The clusters among its entities (`cluster/app`). */
+  clusters: Set<string>;
+  firstWaveDone: boolean;
+  /** applicationRevision: its revision; definitionUpgrade: the one it recorded for the application, if any yet. */
+  revision: number | undefined;
+}
+
+/**
+ * The Changes of the team that move this application (ADR 0036, 0039): its applicationRevision changes,
+ * and the definitionUpgrade changes whose entities include it (known once they started).
+ */
+async function movingChanges(
+  deps: RolloutStageDeps,
+  app: ApplicationObject,
+  recorded?: ReadonlyMap<number, RevisionObject>,
+): Promise<MovingChange[]> {
   const page = await deps.repository.list({
     kind: 'Change',
     teams: [app.metadata.team ?? ''],
     limit: 100_000,
   });
+  const suffix = `/${app.metadata.name}`;
+  const out: MovingChange[] = [];
   for (const item of page.items) {
-    const change = JSON.parse(item.json) as {
-      metadata: { name: string };
-      spec: ChangeSpec;
-      status?: { phase?: string };
-    };
-    if (change.spec.applicationRevision?.application !== app.metadata.name) continue;
-    if (!ENDED.has(change.status?.phase ?? 'Pending')) return change.metadata.name;
+    const change = JSON.parse(item.json) as ChangeObject;
+    const mine = (change.status?.batches ?? [])
+      .flatMap((batch) => batch.entities)
+      .filter((entity) => entity.endsWith(suffix));
+    const byRevision = change.spec.applicationRevision?.application === app.metadata.name;
+    if (!byRevision && !(change.spec.definitionUpgrade && mine.length > 0)) continue;
+    const phase = change.status?.phase ?? 'Pending';
+    const revision = byRevision
+      ? change.spec.applicationRevision!.revision
+      : [...(recorded?.values() ?? [])].find((r) => r.spec.upgrade?.change === change.metadata.name)?.spec
+          .revision;
+    out.push({
+      name: change.metadata.name,
+      phase,
+      ended: ENDED.has(phase),
+      completedAt: change.status?.completedAt ?? '',
+      clusters: new Set(mine.map((entity) => entity.slice(0, entity.length - suffix.length))),
+      firstWaveDone: change.status?.batches?.[0]?.phase === 'Completed',
+      revision,
+    });
   }
-  return undefined;
+  return out;
+}
+
+/** A Change that moves this application's clusters and has not ended (its undo needs the pins' history). */
+async function changeRunning(deps: RolloutStageDeps, app: ApplicationObject): Promise<string | undefined> {
+  return (await movingChanges(deps, app)).find((change) => !change.ended)?.name;
+}
+
+/**
+ * Where a cluster that joined the application's targets while a Change moves it goes (ADR 0039): the
+ * revision of the running Change (or, once it succeeded, of the last one) when its first wave has
+ * completed — the revision has proven itself on a wave, and the joiner runs nothing yet — else nowhere
+ * special (`base`). A rollback, a failure or an abort sends it back to `base` with the rest.
+ */
+function joinerFrontier(changes: readonly MovingChange[]): MovingChange | undefined {
+  const running = changes.find((change) => !change.ended);
+  const candidate =
+    running ??
+    changes
+      .filter((change) => change.phase === 'Succeeded')
+      .sort((a, b) => b.completedAt.localeCompare(a.completedAt))[0];
+  if (!candidate || !FOLLOWED.has(candidate.phase) || !candidate.firstWaveDone) return undefined;
+  return candidate.revision === undefined ? undefined : candidate;
 }
 
 /** Which revision each target gets in this reconcile (ADR 0036). */
@@ -76,13 +145,20 @@ export async function revisionPlanStage(
   const deployed = app.status?.revision;
   const holdAt =
     !pins && app.spec.rollout && deployed !== undefined && deployed !== newest ? deployed : undefined;
-  const wanted = (cluster: string) => (pins ? pinnedRevision(pins, cluster) : (holdAt ?? newest));
   const held = pins !== undefined || holdAt !== undefined;
   if (!held) return { revisionFor: () => latest, pins, held, problems: [] };
   const recorded = new Map(
     (await deps.revisions.list(app.metadata.team ?? '', app.metadata.name)).map((r) => [r.spec.revision, r]),
   );
   recorded.set(newest, latest);
+  // A cluster no pin and no Change names joined the targets meanwhile: it follows the Change (ADR 0039).
+  const frontier = pins ? joinerFrontier(await movingChanges(deps, app, recorded)) : undefined;
+  const wanted = (cluster: string) => {
+    if (!pins) return holdAt ?? newest;
+    if (frontier && pins.clusters[cluster] === undefined && !frontier.clusters.has(cluster))
+      return frontier.revision!;
+    return pinnedRevision(pins, cluster);
+  };
   const problems = new Set<string>();
   return {
     revisionFor(cluster) {
@@ -127,7 +203,8 @@ export async function rolloutStage(
   }
   if (!plan.held) return { dropPins: false };
   let change = '';
-  if (app.spec.rollout && behind.length > 0) {
+  // A definition upgrade's revision moves by its own Change, never by the rollout policy (ADR 0039).
+  if (app.spec.rollout && behind.length > 0 && !latest.spec.upgrade) {
     const made = await ensureRolloutChange(deps, events, app, newest, applied.clusters, fence);
     if (!made.ok)
       return {

@@ -143,6 +143,28 @@ export const ChangeApplicationRevision = Type.Object(
 );
 export type ChangeApplicationRevision = Static<typeof ChangeApplicationRevision>;
 
+export const ChangeDefinitionUpgrade = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('ComponentDefinition'), Type.Literal('TraitDefinition')], {
+      description: 'The kind of the definition upgraded.',
+    }),
+    name: Type.String({ pattern: NAME_PATTERN, maxLength: 63, description: 'The definition’s name.' }),
+    generation: Type.Integer({
+      minimum: 1,
+      description:
+        'The generation of the definition (its `metadata.generation`) each application instance moves to: the current one, or an older one some revision of the application still records.',
+    }),
+    partitionStep: ChangeApplicationRevision.properties.partitionStep,
+    progressDeadlineSeconds: ChangeApplicationRevision.properties.progressDeadlineSeconds,
+  },
+  {
+    additionalProperties: false,
+    description:
+      'A definition upgrade across the applications that use it (ADR 0039): entities `cluster/application`; targets name applications (`web`: all its clusters) or instances (`east/web`), or select them by the labels of the cluster and the application; an empty selector takes every instance that uses the definition.',
+  },
+);
+export type ChangeDefinitionUpgrade = Static<typeof ChangeDefinitionUpgrade>;
+
 export const ChangeTargets = Type.Object(
   {
     names: Type.Optional(
@@ -302,6 +324,7 @@ export const ChangeSpec = Type.Object(
     jobRun: Type.Optional(ChangeJobRun),
     applicationRevision: Type.Optional(ChangeApplicationRevision),
     workloadOperation: Type.Optional(ChangeWorkloadOperation),
+    definitionUpgrade: Type.Optional(ChangeDefinitionUpgrade),
     targets: ChangeTargets,
     plan: Type.Object(
       {
@@ -328,7 +351,8 @@ export const ChangeSpec = Type.Object(
   },
   {
     additionalProperties: false,
-    description: 'Exactly one of nodeOperation, jobRun, applicationRevision or workloadOperation.',
+    description:
+      'Exactly one of nodeOperation, jobRun, applicationRevision, workloadOperation or definitionUpgrade.',
   },
 );
 export type ChangeSpec = Static<typeof ChangeSpec>;

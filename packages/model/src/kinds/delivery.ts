@@ -117,6 +117,12 @@ export const ComponentDefinitionSpec = Type.Object(
         { additionalProperties: false, description: 'Render with the helm binary instead of templates.' },
       ),
     ),
+    upgradePolicy: Type.Optional(
+      StringEnum(['Immediate', 'Staged'], {
+        description:
+          'How applications take a new generation of the definition (ADR 0039). Immediate (absent): every application using it records a new revision at once. Staged: each application stays on the generation it has until a Change with `definitionUpgrade` reaches it, cluster by cluster.',
+      }),
+    ),
     health: Type.Optional(HealthPolicySpec),
   },
   { additionalProperties: false },
@@ -153,6 +159,12 @@ export const TraitDefinitionSpec = Type.Object(
       maxItems: 16,
       description: 'Objects the trait adds.',
     }),
+    upgradePolicy: Type.Optional(
+      StringEnum(['Immediate', 'Staged'], {
+        description:
+          'How applications take a new generation of the definition (ADR 0039). Immediate (absent): every application using it records a new revision at once. Staged: each application stays on the generation it has until a Change with `definitionUpgrade` reaches it, cluster by cluster.',
+      }),
+    ),
     health: Type.Optional(HealthPolicySpec),
   },
   { additionalProperties: false },
@@ -438,6 +450,21 @@ export const ApplicationRevisionSpec = Type.Object(
         maxLength: 500,
         description: 'Why the revision was made: an update, or a rollback to revision N.',
       }),
+    ),
+    upgrade: Type.Optional(
+      Type.Object(
+        {
+          change: Type.String({ description: 'The Change (definitionUpgrade) that recorded the revision.' }),
+          kind: StringEnum(['ComponentDefinition', 'TraitDefinition']),
+          name: Name,
+          generation: Type.Integer({ minimum: 1 }),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'Set on a revision a definition upgrade recorded (ADR 0039): the application’s spec with one definition moved to another generation, pinned cluster by cluster; no rollout Change of its own.',
+        },
+      ),
     ),
   },
   { additionalProperties: false },
