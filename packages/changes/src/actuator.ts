@@ -1,4 +1,4 @@
-import type { ChangeSpec, ChangeTargets } from '@gantry/model';
+import type { ChangeActuation, ChangeSpec, ChangeTargets } from '@gantry/model';
 
 /** What one entity's change came to. `Running`: started, not finished; the engine asks `progress` later. */
 export type ActuatorOutcome =
@@ -49,20 +49,5 @@ export interface ChangeActuator {
   subject(team: string, entity: string): { kind: string; name: string; team: string; cluster?: string };
 }
 
-export const CHANGE_ACTIONS = [
-  'nodeOperation',
-  'jobRun',
-  'applicationRevision',
-  'workloadOperation',
-  'definitionUpgrade',
-] as const;
-export type ChangeAction = (typeof CHANGE_ACTIONS)[number];
-
-/** The actuator for a spec: which action it has. */
-export type ChangeActuators = Partial<Record<ChangeAction, ChangeActuator>>;
-
-/** The spec's one action; undefined when it gives none or several. */
-export function actionOf(spec: ChangeSpec): ChangeAction | undefined {
-  const given = CHANGE_ACTIONS.filter((action) => spec[action] !== undefined);
-  return given.length === 1 ? given[0] : undefined;
-}
+/** The actuator for a spec: which actuation it has. */
+export type ChangeActuators = Partial<Record<ChangeActuation, ChangeActuator>>;

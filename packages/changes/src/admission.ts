@@ -1,19 +1,19 @@
 import {
-  ConflictError,
-  ErrorCodes,
-  InputError,
-  UnprocessableError,
-  parseLabelSelector,
+  actuationOf,
   type ChangeSpec,
   type ChangeStatus,
   type ChangeWindowSpec,
+  ConflictError,
   type DisruptionBudgetSpec,
+  ErrorCodes,
   type ErrorDetail,
+  InputError,
+  parseLabelSelector,
   type Resource,
+  UnprocessableError,
 } from '@gantry/model';
 import type { ResourceService } from '@gantry/resources';
 import type { ResourceRepository } from '@gantry/store';
-import { actionOf } from './actuator.ts';
 import { checkDefinitionUpgrade } from './definition-actuator.ts';
 import { checkGates } from './gate-eval.ts';
 import { checkPlan } from './plan.ts';
@@ -22,7 +22,7 @@ import { compileWindow, nextOpen, type CompiledPeriod } from './windows.ts';
 /** What a Change's spec must be, beyond its schema: one action, one way of naming targets, a plan that fits. */
 export function checkChangeSpec(spec: ChangeSpec): ErrorDetail[] {
   const errors: ErrorDetail[] = [];
-  if (!actionOf(spec))
+  if (!actuationOf(spec))
     errors.push({
       path: '/spec',
       message:

@@ -1,7 +1,7 @@
 import type { EventRecorder } from '@gantry/controllers';
-import type { ChangeStatus } from '@gantry/model';
+import { actuationOf, type ChangeStatus } from '@gantry/model';
 import type { StoredJournalEntry } from '@gantry/store';
-import { actionOf, type ChangeActuators } from './actuator.ts';
+import type { ChangeActuators } from './actuator.ts';
 import { CHANGE_CONTROLLER_ACTOR, ChangeEventReason } from './change-reasons.ts';
 import { blockedCondition } from './change-status.ts';
 import type { ChangeObject } from './gates.ts';
@@ -47,7 +47,7 @@ export function recordStep(
       );
       break;
     case StepType.EntityDone: {
-      const actuator = actuators[actionOf(change.spec) ?? 'nodeOperation'];
+      const actuator = actuators[actuationOf(change.spec) ?? 'nodeOperation'];
       const subject = actuator?.subject(team, entry.entity ?? '') ?? regarding;
       const ok = data.status === 'Succeeded';
       recorder.record({
@@ -114,7 +114,7 @@ export function recordStep(
       record('Warning', ChangeEventReason.RollbackStarted, String(data.reason), String(data.actor));
       break;
     case StepType.RollbackEntityDone: {
-      const actuator = actuators[actionOf(change.spec) ?? 'nodeOperation'];
+      const actuator = actuators[actuationOf(change.spec) ?? 'nodeOperation'];
       const ok = data.status === 'Succeeded';
       recorder.record({
         type: ok ? 'Normal' : 'Warning',

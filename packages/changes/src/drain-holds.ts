@@ -1,4 +1,5 @@
 import type { DrainHolds } from '@gantry/fleet';
+import { actuationOf } from '@gantry/model';
 import {
   holdKey,
   type ChangeRepository,
@@ -6,7 +7,6 @@ import {
   type ResourceRepository,
   type StoredDisruptionHold,
 } from '@gantry/store';
-import { actionOf } from './actuator.ts';
 import type { DisruptionBudgets, DisruptionHolding } from './budget.ts';
 import { holdingsOf } from './engine.ts';
 import type { ChangeObject } from './gates.ts';
@@ -28,7 +28,7 @@ export async function changeNodeHoldings(
   for (const item of page.items) {
     const change = JSON.parse(item.json) as ChangeObject;
     if (change.status?.phase && ENDED.includes(change.status.phase)) continue;
-    if (actionOf(change.spec) !== 'nodeOperation') continue;
+    if (actuationOf(change.spec) !== 'nodeOperation') continue;
     const state = fold(emptyState(), await journal.entries(change.metadata.uid));
     holdings.push(...holdingsOf(change.metadata.name, 'Node', state));
   }

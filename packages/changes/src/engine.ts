@@ -6,7 +6,13 @@ import {
   type ReconcileResult,
 } from '@gantry/controllers';
 import { SYSTEM_PRINCIPAL } from '@gantry/identity';
-import { ConflictError, NotFoundError, type ChangeGateResult, type ChangeGates } from '@gantry/model';
+import {
+  actuationOf,
+  type ChangeGateResult,
+  type ChangeGates,
+  ConflictError,
+  NotFoundError,
+} from '@gantry/model';
 import type { ResourceService } from '@gantry/resources';
 import type {
   ChangeRepository,
@@ -16,7 +22,7 @@ import type {
   ResourceRepository,
   StoredDisruptionHold,
 } from '@gantry/store';
-import { actionOf, type ActuatorOutcome, type ChangeActuator, type ChangeActuators } from './actuator.ts';
+import type { ActuatorOutcome, ChangeActuator, ChangeActuators } from './actuator.ts';
 import type { DisruptionBudgets, DisruptionHolding } from './budget.ts';
 import { recordBlocked, recordStep } from './change-events.ts';
 import { CHANGE_CONTROLLER_ACTOR, CHANGE_LEASE, ChangeReason } from './change-reasons.ts';
@@ -155,7 +161,7 @@ export class ChangeEngine {
           state = fold(emptyState(), await this.deps.journal.entries(other.metadata.uid));
           this.#states.set(other.metadata.uid, state);
         }
-        const action = actionOf(other.spec);
+        const action = actuationOf(other.spec);
         const kind = (action && this.deps.actuators[action]?.entityKind) ?? 'Node';
         holdings.push(...holdingsOf(other.metadata.name, kind, state));
       }
@@ -436,7 +442,7 @@ class ChangeRun {
   }
 
   #actuatorFor(): ChangeActuator | undefined {
-    const action = actionOf(this.change.spec);
+    const action = actuationOf(this.change.spec);
     return action ? this.deps.actuators[action] : undefined;
   }
 
@@ -617,7 +623,7 @@ class ChangeRun {
   }
 
   #actuator(): ChangeActuator | undefined {
-    const action = actionOf(this.change.spec);
+    const action = actuationOf(this.change.spec);
     const actuator = action ? this.deps.actuators[action] : undefined;
     if (!actuator)
       this.#block = {

@@ -12,7 +12,8 @@ import type { HostDirectory, JobService } from '@gantry/jobs';
 import type { ResourceService } from '@gantry/resources';
 import type { Store } from '@gantry/store';
 import type { MetricsSecretReader } from '@gantry/alerts';
-import { actionOf, type ChangeActuators } from './actuator.ts';
+import { actuationOf } from '@gantry/model';
+import type { ChangeActuators } from './actuator.ts';
 import { registerChangeAdmission } from './admission.ts';
 import { ResourceDisruptionBudgets } from './budget.ts';
 import { StoreDrainHolds } from './drain-holds.ts';
@@ -142,7 +143,7 @@ export function createChangesModule(deps: ChangesModuleDeps, options: ChangesMod
     now,
     wake: (team, name) => enqueue?.({ team, name }),
     canUndo: (spec) => {
-      const action = actionOf(spec);
+      const action = actuationOf(spec);
       const actuator = action ? actuators[action] : undefined;
       return !!actuator?.undo && (actuator.canUndo?.(spec) ?? true);
     },

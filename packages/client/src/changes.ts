@@ -22,3 +22,9 @@ export type {
   LineStop,
   LineStopList,
 } from '@gantry/model';
+export {
+  CHANGE_ACTUATIONS,
+  actuationOf,
+  changeSummary,
+  type ChangeActuation,
+} from '@gantry/model/wire-constants';

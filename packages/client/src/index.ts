@@ -105,5 +105,5 @@ export type * from './jobs.ts';
 export type * from './alerts.ts';
 export type * from './hosts.ts';
 export type * from './health.ts';
-export type * from './changes.ts';
+export * from './changes.ts';
 export type * from './healing.ts';

@@ -50,3 +50,50 @@ export type TeamRole = (typeof TeamRoles)[number];
  * changed (a server of another version) without asking for them (ADR 0035).
  */
 export const KINDS_TAG_HEADER = 'gantry-kinds';
+
+/** What a Change can do: the spec's fields of which exactly one is set, each served by one actuator. */
+export const CHANGE_ACTUATIONS = [
+  'nodeOperation',
+  'jobRun',
+  'applicationRevision',
+  'workloadOperation',
+  'definitionUpgrade',
+] as const;
+export type ChangeActuation = (typeof CHANGE_ACTUATIONS)[number];
+
+/** The parts of a Change's spec that say what it does (the model's `ChangeSpec` fits it). */
+interface ChangeActuationSpec {
+  nodeOperation?: { operation: string };
+  jobRun?: { template: string };
+  applicationRevision?: { application: string; revision: number };
+  workloadOperation?: { operation: string; replicas?: number };
+  definitionUpgrade?: { kind: string; name: string; generation: number };
+}
+
+/** The spec's one actuation; undefined when it gives none or several. */
+export function actuationOf(spec: ChangeActuationSpec): ChangeActuation | undefined {
+  const given = CHANGE_ACTUATIONS.filter((actuation) => spec[actuation] !== undefined);
+  return given.length === 1 ? given[0] : undefined;
+}
+
+/** What a change does, in a few words for lists and tables: `drain nodes`, `job patch on hosts`. */
+export function changeSummary(spec: ChangeActuationSpec): string {
+  switch (actuationOf(spec)) {
+    case 'nodeOperation':
+      return `${spec.nodeOperation!.operation} nodes`;
+    case 'jobRun':
+      return `job ${spec.jobRun!.template} on hosts`;
+    case 'applicationRevision':
+      return `${spec.applicationRevision!.application} to revision ${spec.applicationRevision!.revision}`;
+    case 'workloadOperation': {
+      const { operation, replicas } = spec.workloadOperation!;
+      return operation === 'scale' ? `scale workloads to ${replicas ?? '?'}` : `${operation} workloads`;
+    }
+    case 'definitionUpgrade': {
+      const { kind, name, generation } = spec.definitionUpgrade!;
+      return `${kind} ${name} to generation ${generation}`;
+    }
+    case undefined:
+      return 'unknown';
+  }
+}

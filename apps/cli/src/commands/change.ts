@@ -8,6 +8,7 @@ import type {
   LineStopList,
   Resource,
 } from '@gantry/model';
+import { changeSummary } from '@gantry/client';
 import { CliError } from '../errors.ts';
 import type { CommandEnv } from '../io.ts';
 import { formatAge, formatTable, toJson } from '../output.ts';
@@ -23,14 +24,6 @@ function checkFormat(format: string, allowed: readonly string[]): void {
 
 async function changeKind(session: Session) {
   return session.resolveKind('Change');
-}
-
-function action(spec: ChangeSpec): string {
-  if (spec.nodeOperation) return `node ${spec.nodeOperation.operation}`;
-  if (spec.jobRun) return `job ${spec.jobRun.template}`;
-  if (spec.applicationRevision)
-    return `app ${spec.applicationRevision.application} r${spec.applicationRevision.revision}`;
-  return '';
 }
 
 /** `gantry change get [NAME]`: the team's changes (or one) with phase, batch and what holds them. */
@@ -67,7 +60,7 @@ export async function getChanges(
         const batches = status.batches?.length ?? 0;
         return [
           item.metadata.name,
-          action(item.spec),
+          changeSummary(item.spec),
           status.phase ?? 'Pending',
           status.currentBatch !== undefined
             ? `${status.currentBatch + 1}/${batches}`
@@ -113,7 +106,7 @@ export async function describeChange(
   const lines = [
     `Name:        ${change.metadata.name}`,
     `Team:        ${session.team}`,
-    `Action:      ${action(spec)}`,
+    `Action:      ${changeSummary(spec)}`,
     `Targets:     ${targets}${status.targetCount !== undefined ? ` → ${status.targetCount} resolved` : ''}`,
     `Plan:        ${spec.plan.batches.map((b) => `${b.size}${b.repeat ? '…' : ''} then ${b.bake}`).join(', ')}; ${spec.plan.maxConcurrent} at once`,
     `On failure:  ${spec.failurePolicy}`,

@@ -49,18 +49,6 @@ export const batchPhaseColors: Record<ChangeBatchStatus['phase'], string> = {
 
 export const ENDED_PHASES: ReadonlySet<string> = new Set(['Succeeded', 'Aborted', 'Failed']);
 
-/** What a change does, in a few words: `drain nodes`, `job patch on hosts`. */
-export function changeAction(spec: Pick<ChangeSpec, 'nodeOperation' | 'jobRun'>): string {
-  if (spec.nodeOperation) return `${spec.nodeOperation.operation} nodes`;
-  if (spec.jobRun) return `job ${spec.jobRun.template} on hosts`;
-  return 'unknown';
-}
-
-/** The action's kind for the list's filter. */
-export function changeActionKind(spec: Pick<ChangeSpec, 'nodeOperation' | 'jobRun'>): string {
-  return spec.nodeOperation ? 'nodeOperation' : spec.jobRun ? 'jobRun' : 'other';
-}
-
 /** Entities changed of all targets, and the share done (0-100). */
 export function changeProgress(status: ChangeStatus | undefined): {
   applied: number;
@@ -312,12 +300,14 @@ export function entityMatches(
   kind: 'Application' | 'Cluster' | 'Host',
   name: string,
   entity: string,
-  change?: { spec?: { applicationRevision?: { application: string } } },
+  change?: { spec?: Pick<ChangeSpec, 'applicationRevision' | 'definitionUpgrade'> },
 ): boolean {
   if (kind === 'Cluster') return entity.startsWith(`${name}/`);
-  // An application's rollout names its entities `cluster/application` (ADR 0036).
+  // An application's rollout names its entities `cluster/application` (ADR 0036), as a definition upgrade
+  // across applications does (ADR 0039).
   if (kind === 'Application' && change?.spec?.applicationRevision)
     return change.spec.applicationRevision.application === name && entity.endsWith(`/${name}`);
+  if (kind === 'Application' && change?.spec?.definitionUpgrade) return entity.endsWith(`/${name}`);
   return entity === name;
 }
 
@@ -327,7 +317,7 @@ export function entityTimeline(
   name: string,
   changes: readonly {
     metadata: { team?: string; name: string; creationTimestamp?: string };
-    spec?: { applicationRevision?: { application: string } };
+    spec?: Pick<ChangeSpec, 'applicationRevision' | 'definitionUpgrade'>;
     status?: ChangeStatus;
   }[],
   events: readonly EventRecord[],

@@ -15,7 +15,7 @@ import {
 } from 'antd';
 import { useEffect, useState } from 'react';
 import { useParams } from 'react-router';
-import type { ChangeActionName, ChangeBatchStatus } from '@gantry/client';
+import { changeSummary, type ChangeActionName, type ChangeBatchStatus } from '@gantry/client';
 import { actOnChange, getChange, getChangeJournal } from '../../api/changes';
 import { ConditionsTable } from '../../components/conditions-table';
 import { ErrorAlert } from '../../components/error-alert';
@@ -26,7 +26,6 @@ import {
   bakeProgress,
   batchGates,
   batchPhaseColors,
-  changeAction,
   changeProgress,
   changesPath,
   entityOutcomes,
@@ -234,7 +233,7 @@ export function ChangePage() {
         <Card size="small">
           <Descriptions size="small" column={{ xs: 1, md: 3 }}>
             <Descriptions.Item label="Team">{team}</Descriptions.Item>
-            <Descriptions.Item label="Action">{changeAction(data.spec)}</Descriptions.Item>
+            <Descriptions.Item label="Action">{changeSummary(data.spec)}</Descriptions.Item>
             <Descriptions.Item label="Progress">
               <span data-testid="change-progress-text">
                 {progress.applied} of {progress.total} entities

@@ -2,7 +2,7 @@ import { CalendarOutlined, ReloadOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
 import { Button, Card, Flex, Progress, Select, Table, Tag, Tooltip, type TableColumnsType } from 'antd';
 import { Link, useSearchParams } from 'react-router';
-import type { ChangePhase } from '@gantry/client';
+import { actuationOf, changeSummary, type ChangeActuation, type ChangePhase } from '@gantry/client';
 import { listChanges, type Change } from '../../api/changes';
 import { ErrorAlert } from '../../components/error-alert';
 import { PageHeader } from '../../components/page-header';
@@ -10,8 +10,6 @@ import { useTeamNames } from '../../hooks/use-team-names';
 import {
   CHANGE_PHASE_LIST,
   ENDED_PHASES,
-  changeAction,
-  changeActionKind,
   changeCalendarPath,
   changePath,
   changeProgress,
@@ -52,7 +50,7 @@ const columns: TableColumnsType<Change> = [
       </Tooltip>
     ),
   },
-  { title: 'Action', key: 'action', render: (_, change) => changeAction(change.spec) },
+  { title: 'Action', key: 'action', render: (_, change) => changeSummary(change.spec) },
   {
     title: 'Progress',
     key: 'progress',
@@ -97,9 +95,12 @@ const columns: TableColumnsType<Change> = [
   },
 ];
 
-const ACTIONS = [
+const ACTIONS: { value: ChangeActuation; label: string }[] = [
   { value: 'nodeOperation', label: 'Node operations' },
   { value: 'jobRun', label: 'Job runs' },
+  { value: 'applicationRevision', label: 'Application rollouts' },
+  { value: 'workloadOperation', label: 'Workload operations' },
+  { value: 'definitionUpgrade', label: 'Definition upgrades' },
 ];
 
 /** `/changes`: every change the caller can read, with team, phase, action and window filters, and the line. */
@@ -120,7 +121,7 @@ export function ChangesPage() {
   });
   const items = (changes.data ?? [])
     .filter((change) => !phase || (change.status?.phase ?? 'Pending') === phase)
-    .filter((change) => !action || changeActionKind(change.spec) === action)
+    .filter((change) => !action || actuationOf(change.spec) === action)
     .filter((change) => !waiting || (waiting === 'waiting') === windowState(change.status).waiting)
     .sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''));
 
