@@ -98,9 +98,7 @@ describe('self-healing when its evidence fails', () => {
     expect(down.decisions.at(-1)).toMatchObject({ stage: 'escalate', reason: 'DiagnosisIncomplete' });
     // Both failed runs paged, with the evidence bundle naming the diagnosis's stop.
     for (const run of [erred, down])
-      await expect
-        .poll(() => f.pagesOf(run.id).length, { timeout: 30_000, interval: 100 })
-        .toBe(1);
+      await expect.poll(() => f.pagesOf(run.id).length, { timeout: 30_000, interval: 100 }).toBe(1);
     const silences = (await f.silences()).map((s) => s.metadata.name);
     expect(silences).toHaveLength(1);
   });

@@ -163,9 +163,9 @@ describe('self-healing in a server process', () => {
       const approved = await f.waitRun('risky', 'Host/host-02', (run) => run.phase === 'AwaitingApproval');
       const expiring = await f.waitRun('risky', 'Host/host-01', (run) => run.phase === 'AwaitingApproval');
       expect(expiring.approvals[0]).toMatchObject({ action: 'restart-service' });
-      expect(Date.parse(expiring.approvals[0]!.expiresAt) - Date.parse(expiring.approvals[0]!.requestedAt)).toBe(
-        60 * MIN,
-      );
+      expect(
+        Date.parse(expiring.approvals[0]!.expiresAt) - Date.parse(expiring.approvals[0]!.requestedAt),
+      ).toBe(60 * MIN);
 
       const cli = new Cli(cliDir);
       const login = await cli.run(
@@ -177,7 +177,11 @@ describe('self-healing in a server process', () => {
       expect(yes.stdout, yes.stderr).toBe(`healing run ${approved.id}: restart-service approved\n`);
       // The approval acts at once (it wakes the loop): one Change, one job on host-02, then the bake.
       const acted = await f.waitRun('risky', 'Host/host-02', (run) => run.phase === 'Verifying');
-      expect(acted.approvals[0]).toMatchObject({ decision: 'approved', decidedBy: 'admin', reason: 'known bug' });
+      expect(acted.approvals[0]).toMatchObject({
+        decision: 'approved',
+        decidedBy: 'admin',
+        reason: 'known bug',
+      });
       expect(await f.changesOf(approved.id)).toHaveLength(1);
 
       // SIGKILL while the other waits; then the clock passes its expiry: a page, no action.
@@ -215,62 +219,69 @@ describe('self-healing in a server process', () => {
     },
   );
 
-  it('in shadow mode records what it would have done and scores it, acting on nothing', { timeout: 60_000 }, async () => {
-    await f.apply(
-      'HealingPolicy',
-      'trial',
-      hostPolicy('Shadow', {
-        actions: [
-          { name: 'restart-service', jobRun: { template: 'restart-quick' }, timeout: '5m' },
-          { name: 'silence-alerts', silence: { duration: '1h' } },
-          { name: 'page', notify: { channels: ['oncall'], page: true } },
-        ],
-        guardrails: { mode: 'Shadow' },
-        escalation: {
-          rungs: [
-            { action: 'restart-service', timeout: '10m' },
-            { action: 'silence-alerts', timeout: '10m' },
-            { action: 'page', timeout: '1m' },
+  it(
+    'in shadow mode records what it would have done and scores it, acting on nothing',
+    { timeout: 60_000 },
+    async () => {
+      await f.apply(
+        'HealingPolicy',
+        'trial',
+        hostPolicy('Shadow', {
+          actions: [
+            { name: 'restart-service', jobRun: { template: 'restart-quick' }, timeout: '5m' },
+            { name: 'silence-alerts', silence: { duration: '1h' } },
+            { name: 'page', notify: { channels: ['oncall'], page: true } },
           ],
+          guardrails: { mode: 'Shadow' },
+          escalation: {
+            rungs: [
+              { action: 'restart-service', timeout: '10m' },
+              { action: 'silence-alerts', timeout: '10m' },
+              { action: 'page', timeout: '1m' },
+            ],
+          },
+        }),
+      );
+      const before = {
+        changes: (await f.api.get(`${BASE}/teams/${TEAM}/changes`)).body.items.length as number,
+        silences: (await f.silences()).length,
+        jobs: (await f.jobRuns()).length,
+        messages: f.hook.received.length,
+      };
+      const first = await f.openException('Shadow: service down on host-02', 'host-02');
+      const run = await f.waitRun('trial', 'Host/host-02', (r) => r.phase === 'Shadowed');
+      expect(run).toMatchObject({ mode: 'Shadow', reason: 'WouldAct', chosen: 'restart-service' });
+      expect(run.diagnosis?.conclusion).toMatchObject({
+        rootCause: 'ServiceDown',
+        action: 'restart-service',
+      });
+      expect(run.actions).toEqual([]);
+      expect(run.approvals).toEqual([]);
+      // The exception resolves by itself; a second one stays open.
+      expect(
+        (await f.api.post(`/api/teams/${TEAM}/exceptions/${first}/resolve`, { reason: 'went away' })).status,
+      ).toBe(200);
+      await f.openException('Shadow: service down on host-01', 'host-01');
+      await f.waitRun('trial', 'Host/host-01', (r) => r.phase === 'Shadowed');
+      const card = await f.api.get(`/api/teams/${TEAM}/healing/scorecard?policy=trial`);
+      expect(card.status).toBe(200);
+      expect(card.body.items).toEqual([
+        {
+          policy: 'trial',
+          mode: 'Shadow',
+          runs: 2,
+          wouldRun: { 'restart-service': 2 },
+          resolvedWithoutAction: 1,
+          stillActive: 1,
+          diagnosisIncomplete: 0,
         },
-      }),
-    );
-    const before = {
-      changes: (await f.api.get(`${BASE}/teams/${TEAM}/changes`)).body.items.length as number,
-      silences: (await f.silences()).length,
-      jobs: (await f.jobRuns()).length,
-      messages: f.hook.received.length,
-    };
-    const first = await f.openException('Shadow: service down on host-02', 'host-02');
-    const run = await f.waitRun('trial', 'Host/host-02', (r) => r.phase === 'Shadowed');
-    expect(run).toMatchObject({ mode: 'Shadow', reason: 'WouldAct', chosen: 'restart-service' });
-    expect(run.diagnosis?.conclusion).toMatchObject({ rootCause: 'ServiceDown', action: 'restart-service' });
-    expect(run.actions).toEqual([]);
-    expect(run.approvals).toEqual([]);
-    // The exception resolves by itself; a second one stays open.
-    expect(
-      (await f.api.post(`/api/teams/${TEAM}/exceptions/${first}/resolve`, { reason: 'went away' })).status,
-    ).toBe(200);
-    await f.openException('Shadow: service down on host-01', 'host-01');
-    await f.waitRun('trial', 'Host/host-01', (r) => r.phase === 'Shadowed');
-    const card = await f.api.get(`/api/teams/${TEAM}/healing/scorecard?policy=trial`);
-    expect(card.status).toBe(200);
-    expect(card.body.items).toEqual([
-      {
-        policy: 'trial',
-        mode: 'Shadow',
-        runs: 2,
-        wouldRun: { 'restart-service': 2 },
-        resolvedWithoutAction: 1,
-        stillActive: 1,
-        diagnosisIncomplete: 0,
-      },
-    ]);
-    // A few more passes, then: no Change, Silence, job or message came of it.
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
-    expect((await f.api.get(`${BASE}/teams/${TEAM}/changes`)).body.items).toHaveLength(before.changes);
-    expect(await f.silences()).toHaveLength(before.silences);
-    expect(await f.jobRuns()).toHaveLength(before.jobs);
-    expect(f.hook.received).toHaveLength(before.messages);
-  });
+      ]);
+      // A few more passes, then: no Change, Silence, job or message came of it.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      expect((await f.api.get(`${BASE}/teams/${TEAM}/changes`)).body.items).toHaveLength(before.changes);
+      expect(await f.silences()).toHaveLength(before.silences);
+      expect(await f.jobRuns()).toHaveLength(before.jobs);
+      expect(f.hook.received).toHaveLength(before.messages);
+    },
+  );
 });

@@ -82,8 +82,11 @@ describe('self-healing on two servers when the leader is killed mid-decision', (
       5,
     );
     await f.server.kill();
+    // Mid-decision: runs not made yet, or made and not yet acted on.
     const phases = (atKill as HealingRun[]).map((run) => run.phase);
-    expect(phases.length).toBeGreaterThan(0);
+    expect(
+      phases.length < HOSTS.length || phases.some((phase) => !['Acting', 'Verifying'].includes(phase)),
+    ).toBe(true);
 
     // The standby takes the lease once it expires and carries every run to its bake.
     const viaStandby = async () =>
@@ -124,7 +127,5 @@ describe('self-healing on two servers when the leader is killed mid-decision', (
       100,
     );
     expect(f.hook.received).toHaveLength(HOSTS.length);
-    // eslint-disable-next-line no-console
-    console.log(`phases at the kill: ${JSON.stringify(phases)}`);
   });
 });
