@@ -27,7 +27,8 @@ function promTree(query: string): Record<string, unknown> {
  * Evidence that fails, against `gantry server` as its own process and a real Prometheus (ADR 0032): while
  * Prometheus answers, the diagnosis concludes on the value it saw; a query Prometheus answers with an
  * error, and any query once Prometheus is stopped, end the diagnosis at the failing step — named, with
- * the reason — and the run escalates (a page) instead of guessing and acting.
+ * the reason — and the run escalates instead of guessing and acting: the erring query pages for its
+ * run, the runs a stopped Prometheus stopped share one page (a freeze's page, not one per host).
  */
 describe('self-healing when its evidence fails', () => {
   const f = new HealingProcessFixture();
@@ -62,44 +63,61 @@ describe('self-healing when its evidence fails', () => {
     await f.close();
   });
 
-  it('concludes on what Prometheus answers, and names the failing step when it errs or is down', async () => {
-    await f.openException('Load: host-01', 'host-01');
-    const fine = await f.waitRun('load', 'Host/host-01', (run) => run.actions.length > 0);
-    expect(fine.diagnosis).toMatchObject({
-      reason: 'Concluded',
-      conclusion: { rootCause: 'Overloaded', action: 'restart-service' },
-    });
-    expect(fine.diagnosis!.evidence[0]).toMatchObject({ name: 'load', ok: true, value: { value: 2 } });
+  it(
+    'concludes on what Prometheus answers, and names the failing step when it errs or is down',
+    { timeout: 90_000 },
+    async () => {
+      await f.openException('Load: host-01', 'host-01');
+      const fine = await f.waitRun('load', 'Host/host-01', (run) => run.actions.length > 0);
+      expect(fine.diagnosis).toMatchObject({
+        reason: 'Concluded',
+        conclusion: { rootCause: 'Overloaded', action: 'restart-service' },
+      });
+      expect(fine.diagnosis!.evidence[0]).toMatchObject({ name: 'load', ok: true, value: { value: 2 } });
 
-    // Prometheus answers the query with an error (a syntax error): the step and its reason are named.
-    await f.openException('Bad: host-02', 'host-02');
-    const erred = await f.waitRun('load-bad', 'Host/host-02', (run) => run.phase === 'Escalated');
-    expect(erred.reason).toBe('DiagnosisIncomplete');
-    expect(erred.diagnosis).toMatchObject({
-      reason: 'EvidenceFailed',
-      failed: { evidence: 'load', step: 'check-load', branch: 0 },
-    });
-    expect(erred.diagnosis!.conclusion).toBeUndefined();
-    expect(erred.diagnosis!.message).toMatch(/^evidence load failed \(/);
-    expect(erred.actions).toEqual([]);
+      // Prometheus answers the query with an error (a syntax error): the step and its reason are named.
+      await f.openException('Bad: host-02', 'host-02');
+      const erred = await f.waitRun('load-bad', 'Host/host-02', (run) => run.phase === 'Escalated');
+      expect(erred.reason).toBe('DiagnosisIncomplete');
+      expect(erred.diagnosis).toMatchObject({
+        reason: 'EvidenceFailed',
+        failed: { evidence: 'load', step: 'check-load', branch: 0 },
+      });
+      expect(erred.diagnosis!.conclusion).toBeUndefined();
+      expect(erred.diagnosis!.message).toMatch(/^evidence load failed \(/);
+      expect(erred.actions).toEqual([]);
 
-    // Prometheus stopped: the query that concluded before now fails, and nothing is guessed or done.
-    await prometheus!.stop();
-    prometheus = undefined;
-    await f.openException('Load: host-03', 'host-03');
-    const down = await f.waitRun('load', 'Host/host-03', (run) => run.phase === 'Escalated');
-    expect(down.reason).toBe('DiagnosisIncomplete');
-    expect(down.diagnosis).toMatchObject({
-      reason: 'EvidenceFailed',
-      failed: { evidence: 'load', step: 'check-load' },
-    });
-    expect(down.diagnosis!.conclusion).toBeUndefined();
-    expect(down.actions).toEqual([]);
-    expect(down.decisions.at(-1)).toMatchObject({ stage: 'escalate', reason: 'DiagnosisIncomplete' });
-    // Both failed runs paged, with the evidence bundle naming the diagnosis's stop.
-    for (const run of [erred, down])
-      await expect.poll(() => f.pagesOf(run.id).length, { timeout: 30_000, interval: 100 }).toBe(1);
-    const silences = (await f.silences()).map((s) => s.metadata.name);
-    expect(silences).toHaveLength(1);
-  });
+      // Prometheus stopped: the query that concluded before now fails, and nothing is guessed or done.
+      await prometheus!.stop();
+      prometheus = undefined;
+      for (const host of ['host-03', 'host-04', 'host-05']) await f.openException(`Load: ${host}`, host);
+      const down = await f.waitRun('load', 'Host/host-03', (run) => run.phase === 'Escalated');
+      expect(down.reason).toBe('DiagnosisIncomplete');
+      expect(down.diagnosis).toMatchObject({
+        reason: 'EvidenceFailed',
+        failed: { evidence: 'load', step: 'check-load' },
+      });
+      expect(down.diagnosis!.conclusion).toBeUndefined();
+      expect(down.actions).toEqual([]);
+      expect(down.decisions.at(-1)).toMatchObject({ stage: 'escalate', reason: 'DiagnosisIncomplete' });
+      // The erring query pages for its run; the runs the stopped Prometheus stopped share one page.
+      await expect.poll(() => f.pagesOf(erred.id).length, { timeout: 30_000, interval: 100 }).toBe(1);
+      const stopped = await Promise.all(
+        ['host-04', 'host-05'].map((host) =>
+          f.waitRun('load', `Host/${host}`, (run) => run.phase === 'Escalated'),
+        ),
+      );
+      for (const run of stopped) expect(run.diagnosis).toMatchObject({ failed: { evidence: 'load' } });
+      await expect
+        .poll(() => [down, ...stopped].map((run) => f.pagesOf(run.id).length).reduce((x, y) => x + y), {
+          timeout: 30_000,
+          interval: 100,
+        })
+        .toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      expect(f.hook.received).toHaveLength(2);
+      const silences = (await f.silences()).map((s) => s.metadata.name);
+      expect(silences).toHaveLength(1);
+    },
+  );
 });
