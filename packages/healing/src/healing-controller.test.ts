@@ -245,7 +245,9 @@ describe('healing controller', () => {
 
   it('pages once for the runs a down evidence source stopped, and per run for a query that erred', async () => {
     policies.add('node-not-ready', nodePolicyInput());
-    onTestFinished(() => kubeletDownEvidence(evidence));
+    onTestFinished(() => {
+      kubeletDownEvidence(evidence);
+    });
     evidence.set('inventory:node', {
       ok: false,
       reason: 'SourceUnreachable',
