@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { MemoryEventRecorder } from '@gantry/controllers';
 import { FencedWriteRefused, Store } from '@gantry/store';
 import {
@@ -241,6 +241,39 @@ describe('healing controller', () => {
     for (const id of ['e5', 'e6', 'e7']) triggers.openException(id, [node(`n-${id}`, 'r1')]);
     await controller().reconcile();
     expect(domains.reads - reads).toBe(1);
+  });
+
+  it('pages once for the runs a down evidence source stopped, and per run for a query that erred', async () => {
+    policies.add('node-not-ready', nodePolicyInput());
+    onTestFinished(() => {
+      kubeletDownEvidence(evidence);
+    });
+    evidence.set('inventory:node', {
+      ok: false,
+      reason: 'SourceUnreachable',
+      message: 'connect ECONNREFUSED 127.0.0.1:9090',
+    });
+    for (const [id, rack] of [
+      ['e1', 'r1'],
+      ['e2', 'r2'],
+      ['e3', 'r3'],
+    ] as const)
+      triggers.openException(id, [node(`n-${id}`, rack)]);
+    await controller().reconcile();
+    const stopped = await runs();
+    expect(stopped.map((r) => [r.phase, r.reason])).toEqual(
+      Array.from({ length: 3 }, () => [HealingPhase.Escalated, HealingReason.DiagnosisIncomplete]),
+    );
+    expect(actuator.acted).toEqual([]);
+    const keys = actuator.pages.map((p) => p.key);
+    expect(keys).toHaveLength(3);
+    expect(new Set(keys).size).toBe(1);
+    expect(keys[0]).toMatch(/^healing\/node-not-ready\/freeze\/SourceUnreachable\/node\/\d+$/);
+    // A query the source answered with an error concerns that run alone: its own page.
+    evidence.set('inventory:node', { ok: false, reason: 'QueryFailed', message: 'parse error' });
+    triggers.openException('e4', [node('n-e4', 'r4')]);
+    await controller().reconcile();
+    expect(actuator.pages.at(-1)!.key).toMatch(/^healing\/run-\d+\/page$/);
   });
 
   it('never has more in flight than the policy and the domain allow', async () => {

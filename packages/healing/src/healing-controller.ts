@@ -37,6 +37,12 @@ import { HealingPhase, HealingReason, HealingStage, TERMINAL_PHASES } from './re
  */
 const STARTING_GRACE_MS = 5_000;
 
+/**
+ * Evidence failures that mean the source itself does not answer (the Prometheus querier's
+ * `SourceUnreachable`: refused, timed out, no API body), not that one query was wrong.
+ */
+const SOURCE_DOWN_REASONS: ReadonlySet<string> = new Set(['SourceUnreachable']);
+
 /** The policies and trees the controller works with, compiled (see `createResourcePolicySource`). */
 export interface PolicySource {
   policies(): Promise<readonly CompiledPolicy[]>;
@@ -1071,11 +1077,20 @@ export class HealingController {
       const collective =
         reason === HealingReason.SignalsUntrusted || reason === HealingReason.DomainUnhealthy;
       const hour = Math.floor(this.#deps.now() / 3_600_000);
+      // A diagnosis stopped by an evidence source that does not answer (Prometheus down) stops every run
+      // that reads it: those runs share one page per policy, evidence step and hour, as a freeze does.
+      const failed = next.diagnosis?.failed;
+      const sourceDown =
+        reason === HealingReason.DiagnosisIncomplete &&
+        failed?.evidence &&
+        SOURCE_DOWN_REASONS.has(failed.reason)
+          ? `healing/${run.policy}/freeze/${failed.reason}/${failed.evidence}/${hour}`
+          : undefined;
       await this.#deps.actuator.start({
         ...(this.#term?.fence ? { fence: this.#term.fence } : {}),
         key: collective
           ? `healing/${run.policy}/freeze/${reason}/${run.domain || run.entity}/${hour}`
-          : `healing/${run.id}/page`,
+          : (sourceDown ?? `healing/${run.id}/page`),
         team: run.team,
         policy: run.policy,
         runId: run.id,
