@@ -54,6 +54,7 @@ export const CHANGE_ACTIONS = [
   'jobRun',
   'applicationRevision',
   'workloadOperation',
+  'kubernetesJob',
 ] as const;
 export type ChangeAction = (typeof CHANGE_ACTIONS)[number];
 

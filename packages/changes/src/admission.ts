@@ -14,6 +14,7 @@ import {
 import type { ResourceService } from '@gantry/resources';
 import type { ResourceRepository } from '@gantry/store';
 import { actionOf } from './actuator.ts';
+import { checkKubernetesJob } from './kubernetes-job-actuator.ts';
 import { checkGates } from './gate-eval.ts';
 import { checkPlan } from './plan.ts';
 import { compileWindow, nextOpen, type CompiledPeriod } from './windows.ts';
@@ -24,8 +25,10 @@ export function checkChangeSpec(spec: ChangeSpec): ErrorDetail[] {
   if (!actionOf(spec))
     errors.push({
       path: '/spec',
-      message: 'give exactly one of nodeOperation, jobRun, applicationRevision or workloadOperation',
+      message:
+        'give exactly one of nodeOperation, jobRun, applicationRevision, workloadOperation or kubernetesJob',
     });
+  if (spec.kubernetesJob) errors.push(...checkKubernetesJob(spec));
   const { names, selector, clusters } = spec.targets;
   if ((names === undefined) === (selector === undefined))
     errors.push({ path: '/spec/targets', message: 'give exactly one of names or selector' });

@@ -812,6 +812,8 @@ export class HealingController {
       action,
       summary: data.diagnosis?.message ?? run.message,
       details: evidenceBundle(data),
+      triggerId: data.trigger.id,
+      ...(data.diagnosis?.conclusion ? { rootCause: data.diagnosis.conclusion.rootCause } : {}),
     });
     if (!started.ok) return this.#actionFailed(run, data, policy, started.reason, started.message);
     const updated = { ...record, state: 'running' as const, handle: started.handle };

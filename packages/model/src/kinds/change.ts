@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { KindDefinition } from '../kind-registry.ts';
 import { Condition, NAME_PATTERN } from '../resource.ts';
 import { ALERT_DURATION_PATTERN } from './alert-rule.ts';
+import { ChangeKubernetesJob } from './kubernetes-job.ts';
 import { ChangeWorkloadOperation } from './workload-operation.ts';
 
 /** A batch size: a count of entities (`1`, `25`) or a share of all targets (`10%`, rounded up, at least 1). */
@@ -302,6 +303,7 @@ export const ChangeSpec = Type.Object(
     jobRun: Type.Optional(ChangeJobRun),
     applicationRevision: Type.Optional(ChangeApplicationRevision),
     workloadOperation: Type.Optional(ChangeWorkloadOperation),
+    kubernetesJob: Type.Optional(ChangeKubernetesJob),
     targets: ChangeTargets,
     plan: Type.Object(
       {
@@ -328,7 +330,8 @@ export const ChangeSpec = Type.Object(
   },
   {
     additionalProperties: false,
-    description: 'Exactly one of nodeOperation, jobRun, applicationRevision or workloadOperation.',
+    description:
+      'Exactly one of nodeOperation, jobRun, applicationRevision, workloadOperation or kubernetesJob (targets: cluster names).',
   },
 );
 export type ChangeSpec = Static<typeof ChangeSpec>;
