@@ -617,6 +617,7 @@ export async function startServer(
       audit: store.audit,
       now,
       onDecided: () => healingWake.wake?.(),
+      recovery: new StatsService({ source: store.healthStats, now }),
     });
 
     /** Set once the dispatch runner exists: the alert API shows its dispatcher's groups. */

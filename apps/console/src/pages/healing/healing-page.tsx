@@ -16,7 +16,7 @@ import {
   Tooltip,
   type TableColumnsType,
 } from 'antd';
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import type { HealingRunSummary, HealingScorecard } from '@gantry/client';
 import {
@@ -38,6 +38,8 @@ import { DryRunModal } from './dry-run-modal';
 import { HealingPhaseTag } from './healing-tags';
 
 const refreshMs = 5_000;
+// The MTTR chart (ECharts) loads when the statistics tab opens, not with the runs.
+const RecoveryChart = lazy(async () => ({ default: (await import('./recovery-chart')).RecoveryChart }));
 
 function runColumns(team: string): TableColumnsType<HealingRunSummary> {
   return [
@@ -393,6 +395,13 @@ function StatsTab({ team }: { team: string }) {
             <Statistic title="Recovery p90" value={minutes(data.timeToRecovery.p90Ms)} />
             <Statistic title="Escalations" value={data.escalations.total} />
           </Flex>
+          {data.recovery && (
+            <Flex style={{ marginBottom: 24 }}>
+              <Suspense fallback={null}>
+                <RecoveryChart recovery={data.recovery} />
+              </Suspense>
+            </Flex>
+          )}
           <Flex gap={24} wrap align="flex-start">
             <Card size="small" title="By outcome" style={{ minWidth: 260 }}>
               {Object.keys(data.byOutcome).length === 0 ? (
