@@ -56,6 +56,7 @@ import {
   HealingController,
   combineTriggerSources,
   createAlertTriggerSource,
+  createApprovalNotifier,
   createChangeActuator,
   createExceptionOutcomePort,
   createExceptionTriggerSource,
@@ -814,6 +815,8 @@ export async function startServer(
       domains: createInventoryDomainHealth(healingInventory),
       entities: createInventoryEntityReader(healingInventory),
       outcomes: createExceptionOutcomePort(exceptions.service),
+      // A risky action's request goes to the ladder's channels with a link to the run's page (ADR 0041).
+      approvals: createApprovalNotifier({ notifier: notifications, externalUrl, now }),
       recorder,
       now,
     });

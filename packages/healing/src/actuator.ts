@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { healingLabels, type WebhookMessage } from '@gantry/model';
+import { healingRunLink } from './approval-notice.ts';
 import { durationMs } from './duration.ts';
 import { fillKubernetesJob } from './kubernetes-job-template.ts';
 import type {
@@ -311,7 +312,7 @@ function healingMessage(
         annotations,
         startsAt: new Date(now).toISOString(),
         endsAt: '0001-01-01T00:00:00Z',
-        generatorURL: `${externalUrl}/health/healing/${encodeURIComponent(request.team)}/${encodeURIComponent(request.runId)}`,
+        generatorURL: healingRunLink(externalUrl, request.team, request.runId),
         fingerprint: createHash('sha256').update(JSON.stringify(labels)).digest('hex').slice(0, 16),
       },
     ],
