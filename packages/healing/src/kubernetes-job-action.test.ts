@@ -60,7 +60,7 @@ describe('the kubernetesJob healing action', () => {
 
   it('refuses a filled node name or label value Kubernetes would refuse', () => {
     const workload = {
-      kind: 'Workload',
+      kind: 'Workload' as const,
       name: 'web',
       cluster: 'east',
       namespace: 'shop',
