@@ -21,7 +21,7 @@ import { ErrorAlert } from '../../components/error-alert';
 import { PageLoading } from '../../components/page-loading';
 import { PageHeader } from '../../components/page-header';
 import { formatTime } from '../../lib/format';
-import { ReasonModal } from '../changes/reason-modal';
+import { ReasonModal } from '../../components/reason-modal';
 import { DiagnosisGraph } from './diagnosis-graph';
 import { HealingPhaseTag } from './healing-tags';
 
