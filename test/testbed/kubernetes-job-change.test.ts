@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestbed, type Testbed, type TestbedCluster } from '@gantry/testbed';
-import type { ChangeJournal, ChangeStatus } from '@gantry/model';
+import { chaos, startTestbed, type Testbed, type TestbedCluster } from '@gantry/testbed';
+import type { ChangeJournal, ChangeStatus, InventoryNode } from '@gantry/model';
+import type { HealingRunData } from '@gantry/healing';
 import { eventually } from '../support/eventually.ts';
 import { BASE, client, team } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
@@ -27,7 +28,7 @@ describe('a Change that runs a Kubernetes Job (test bed)', () => {
   beforeAll(async () => {
     bed = await startTestbed({ clusters: 1, nodes: 2, progress: true });
     [east] = bed.clusters as [TestbedCluster];
-    server = await startTestServer();
+    server = await startTestServer({ config: { healingIntervalSeconds: 1 } });
     api = client(server.url, server.adminToken);
     expect((await api.post(`${BASE}/teams`, team('sre'))).status).toBe(201);
     expect(
@@ -140,6 +141,99 @@ describe('a Change that runs a Kubernetes Job (test bed)', () => {
     expect(step?.data).toMatchObject({ status: 'Failed', reason: 'JobFailed' });
     expect(String(step?.data['message'])).toMatch(/failed: BackoffLimitExceeded/);
   }, 180_000);
+
+  // Self-healing's `kubernetesJob` action on the same cluster: a kwok node down (chaos stage), the built-in
+  // tree concludes HostDown (no agent), the policy's action for it is a Job template filled with the node's
+  // name, submitted as a Change whose Job the real Job controller runs to completion.
+  it('heals a node down with a Kubernetes Job filled with the node’s name, as a Change', async () => {
+    const create = async (plural: string, kind: string, name: string, spec: unknown) => {
+      const created = await api.post(`${BASE}/teams/sre/${plural}`, {
+        apiVersion: 'gantry.dev/v1alpha1',
+        kind,
+        metadata: { name },
+        spec,
+      });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+    };
+    const nodes = await eventually(
+      async () =>
+        ((await api.get('/api/inventory/nodes?team=sre&cluster=east')).body as { items: InventoryNode[] })
+          .items,
+      (items) => items.length === 2 && items.every((n) => n.ready),
+      60_000,
+      250,
+    );
+    const down = nodes.map((n) => n.name).sort()[0]!;
+    await create('notificationchannels', 'NotificationChannel', 'oncall', {
+      type: 'webhook',
+      webhook: { url: 'http://127.0.0.1:9/oncall' },
+    });
+    const repair = (name: string) => ({
+      name,
+      timeout: '10m',
+      kubernetesJob: {
+        image: 'registry.example/node-repair:2',
+        command: ['/repair'],
+        args: ['--node', '${entity.node}', '--cause', '${diagnosis.rootCause}'],
+        env: { TRIGGER: '${trigger.id}' },
+        labels: { node: '${entity.node}' },
+      },
+    });
+    await create('healingpolicies', 'HealingPolicy', 'node-repair', {
+      trigger: { condition: { over: 'nodes', condition: '!node.ready', for: '0s' } },
+      scope: { subject: 'Node' },
+      diagnosis: { tree: 'builtin/node-not-ready' },
+      actions: [
+        repair('restart-kubelet'),
+        repair('cordon-drain'),
+        { name: 'page', notify: { channels: ['oncall'], page: true } },
+      ],
+      guardrails: { mode: 'Act', minHealthyShare: 0.4 },
+      verification: { bake: '0s', condition: 'true' },
+      escalation: {
+        rungs: [
+          { action: 'cordon-drain', timeout: '10m' },
+          { action: 'page', timeout: '1m' },
+        ],
+      },
+    });
+    await chaos.makeNodeNotReady(east.client, down, { reason: 'PowerLost', message: 'PSU failed' });
+
+    const healed = await eventually(
+      async () =>
+        (await server.server.store.healing.list({ team: 'sre', limit: 10 })).items.find(
+          (run) => run.entity === `Node/east/${down}`,
+        ),
+      (run) => run?.phase === 'Healed' || run?.phase === 'Escalated',
+      180_000,
+      500,
+    );
+    const data = healed!.data as unknown as HealingRunData;
+    expect(healed!.phase, JSON.stringify(data.decisions)).toBe('Healed');
+    expect(data.diagnosis?.conclusion?.rootCause).toBe('HostDown');
+    const changes = (await api.get(`${BASE}/teams/sre/changes`)).body.items as any[];
+    const change = changes.find((c) => c.metadata.labels?.['healing.gantry.dev/run'] === healed!.id);
+    expect(change).toMatchObject({
+      spec: {
+        kubernetesJob: { args: ['--node', down, '--cause', 'HostDown'], labels: { node: down } },
+        targets: { names: ['east'] },
+      },
+      status: { phase: 'Succeeded' },
+    });
+    const jobs = await east.client.get<any>(
+      `/apis/batch/v1/namespaces/default/jobs?labelSelector=${encodeURIComponent(`gantry.dev/change=${change.metadata.name}`)}`,
+    );
+    expect(jobs.items).toHaveLength(1);
+    expect(jobs.items[0].spec.template.spec.containers[0].args).toEqual([
+      '--node',
+      down,
+      '--cause',
+      'HostDown',
+    ]);
+    expect(jobs.items[0].status.conditions).toEqual(
+      expect.arrayContaining([expect.objectContaining({ type: 'Complete', status: 'True' })]),
+    );
+  }, 300_000);
 
   it('refuses at apply time, with field paths, what cannot be a Job on a cluster', async () => {
     const refused = await change(
