@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { healingApprovalLink } from '@gantry/healing';
 import { nodePolicyInput, nodeTreeInput } from '@gantry/healing/testing';
 import { eventually } from '../support/eventually.ts';
 import { seedHealingRun } from '../support/healing-runs.ts';
@@ -209,6 +210,50 @@ describe('console healing: runs, the tree and its path, approvals, policies and 
     expect(text).toMatch(/Healed without a person(50\.0|33\.3)%/);
     expect(text).toContain('Recovery p50');
     expect(text).toContain('12 min');
+    // MTTR with and without healing (ADR 0041): the chart and its numbers.
+    const mttr = page.getByTestId('healing-mttr');
+    await mttr.waitFor();
+    expect(await mttr.textContent()).toContain('Healed automatically');
+    expect(await page.getByTestId('healing-mttr-chart').locator('canvas').count()).toBeGreaterThan(0);
+    expect(ui.pageErrors).toEqual([]);
+  });
+
+  it('opens the link of an approval request’s notification and approves there', async () => {
+    const { page } = ui;
+    const run = await seedHealingRun(gantry.server.store.healing, TEAM, t0, 'from-link', {
+      policy: 'node-not-ready',
+      node: 'n5',
+      phase: 'AwaitingApproval',
+      reason: 'ApprovalRequested',
+      createdMinAgo: 2,
+      rootCause: 'HostDown',
+      approval: { action: 'cordon-drain', expiresInMin: 60 },
+    });
+    // The link the notification carries (the server's external URL is the test server's own).
+    const link = new URL(healingApprovalLink(gantry.url, TEAM, run.id));
+    await page.goto(`${link.pathname}${link.search}`);
+    const ask = page.getByTestId('approval-from-link');
+    await ask.waitFor();
+    expect(await ask.textContent()).toContain('cordon-drain on Node/east/n5 waits for your decision');
+    await page.getByTestId('link-approve').click();
+    await page.getByTestId('reason-input').fill('approved from the page');
+    await page.getByTestId('reason-submit').click();
+    const root = client(gantry.url, gantry.adminToken);
+    const approval = await eventually(
+      async () => (await root.get(`/api/teams/${TEAM}/healing/runs/${run.id}`)).body.approvals.at(-1),
+      (value: { decision?: string }) => value.decision !== undefined,
+    );
+    expect(approval).toMatchObject({
+      decision: 'approved',
+      decidedBy: 'admin',
+      reason: 'approved from the page',
+    });
+    // Opened again, the link says the request is decided instead of offering it again.
+    await page.goto(`${link.pathname}${link.search}`);
+    await page.getByTestId('approval-closed').waitFor();
+    expect(await page.getByTestId('approval-closed').textContent()).toContain(
+      'cordon-drain approved by admin',
+    );
     expect(ui.pageErrors).toEqual([]);
   });
 });

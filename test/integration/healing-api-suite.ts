@@ -47,7 +47,22 @@ export function describeHealingApiSuite(name: string, databaseUrl: () => Promise
       }));
       // Healed after 10 and 30 minutes, one escalated, one rejected, one live awaiting approval,
       // one whose approval expired, two in shadow mode.
+      // Two exceptions resolved: one healed by a run (healed-1), one by a person (MTTR with and without healing).
+      const exceptionIds: string[] = [];
+      for (const title of ['Node n1 NotReady', 'Disk full on n10']) {
+        const created = await otto.post(`/api/teams/${TEAM}/exceptions`, {
+          title,
+          severity: 'major',
+          entities: [],
+        });
+        expect(created.status).toBe(201);
+        exceptionIds.push(created.body.id as string);
+        expect((await otto.post(`/api/teams/${TEAM}/exceptions/${created.body.id}/resolve`, {})).status).toBe(
+          200,
+        );
+      }
       await seed('healed-1', {
+        triggerId: exceptionIds[0]!,
         policy: 'node-not-ready',
         node: 'n1',
         phase: 'Healed',
@@ -240,6 +255,9 @@ export function describeHealingApiSuite(name: string, databaseUrl: () => Promise
       // Trigger to end: 10 and 30 minutes.
       expect(stats.timeToRecovery).toEqual({ count: 2, p50Ms: 10 * MIN, p90Ms: 30 * MIN });
       expect(stats.escalations).toEqual({ total: 1, byReason: { DomainUnhealthy: 1 } });
+      // One resolved episode healed by a run, one resolved by a person (the open one on n8 counts in neither).
+      expect(stats.recovery?.withHealing).toMatchObject({ count: 1, meanMs: expect.any(Number) });
+      expect(stats.recovery?.withoutHealing).toMatchObject({ count: 1, p50Ms: expect.any(Number) });
       expect(stats.byRootCause.find((c) => c.rootCause === 'HostDown')).toEqual({
         rootCause: 'HostDown',
         runs: 6,

@@ -25,7 +25,18 @@ describe('gantry heal', () => {
     const admin = client(server.url, server.adminToken);
     expect((await admin.post(`${BASE}/teams`, team(TEAM))).status).toBe(201);
     const runs = server.server.store.healing;
+    // The exception the healed run healed, resolved: MTTR with healing counts its episode.
+    const exception = await admin.post(`/api/teams/${TEAM}/exceptions`, {
+      title: 'Node n1 NotReady',
+      severity: 'major',
+      entities: [],
+    });
+    expect(exception.status).toBe(201);
+    expect((await admin.post(`/api/teams/${TEAM}/exceptions/${exception.body.id}/resolve`, {})).status).toBe(
+      200,
+    );
     await seedHealingRun(runs, TEAM, t0, 'healed', {
+      triggerId: exception.body.id as string,
       policy: 'node-not-ready',
       node: 'n1',
       phase: 'Healed',
@@ -84,6 +95,8 @@ describe('gantry heal', () => {
     expect(stats.stdout).toContain('Runs:          2 (1 live); ended: Healed 1');
     expect(stats.stdout).toContain('Auto-healed:   100.0% (1 healed, 0 handed to people)');
     expect(stats.stdout).toContain('Recovery:      p50 20m, p90 20m over 1 healed');
+    expect(stats.stdout).toMatch(/^MTTR healed: {3}mean \S+, p50 \S+, p90 \S+ over 1 \(/m);
+    expect(stats.stdout).toMatch(/^MTTR others: {3}mean -, p50 -, p90 - over 0 /m);
     expect(stats.stdout).toMatch(/^cordon-drain\s+1\s+1\s+0\s+100\.0%$/m);
 
     const dry = await cli.run([

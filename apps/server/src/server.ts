@@ -56,6 +56,7 @@ import {
   HealingController,
   combineTriggerSources,
   createAlertTriggerSource,
+  createApprovalNotifier,
   createChangeActuator,
   createExceptionOutcomePort,
   createExceptionTriggerSource,
@@ -617,6 +618,7 @@ export async function startServer(
       audit: store.audit,
       now,
       onDecided: () => healingWake.wake?.(),
+      recovery: new StatsService({ source: store.healthStats, now }),
     });
 
     /** Set once the dispatch runner exists: the alert API shows its dispatcher's groups. */
@@ -813,6 +815,8 @@ export async function startServer(
       domains: createInventoryDomainHealth(healingInventory),
       entities: createInventoryEntityReader(healingInventory),
       outcomes: createExceptionOutcomePort(exceptions.service),
+      // A risky action's request goes to the ladder's channels with a link to the run's page (ADR 0041).
+      approvals: createApprovalNotifier({ notifier: notifications, externalUrl, now }),
       recorder,
       now,
     });

@@ -15,6 +15,7 @@ import {
 import type { ResourceService } from '@gantry/resources';
 import type { ResourceRepository } from '@gantry/store';
 import { checkDefinitionUpgrade } from './definition-actuator.ts';
+import { checkKubernetesJob } from './kubernetes-job-actuator.ts';
 import { checkGates } from './gate-eval.ts';
 import { checkPlan } from './plan.ts';
 import { compileWindow, nextOpen, type CompiledPeriod } from './windows.ts';
@@ -26,8 +27,9 @@ export function checkChangeSpec(spec: ChangeSpec): ErrorDetail[] {
     errors.push({
       path: '/spec',
       message:
-        'give exactly one of nodeOperation, jobRun, applicationRevision, workloadOperation or definitionUpgrade',
+        'give exactly one of nodeOperation, jobRun, applicationRevision, workloadOperation, definitionUpgrade or kubernetesJob',
     });
+  if (spec.kubernetesJob) errors.push(...checkKubernetesJob(spec));
   const { names, selector, clusters } = spec.targets;
   if ((names === undefined) === (selector === undefined))
     errors.push({ path: '/spec/targets', message: 'give exactly one of names or selector' });

@@ -25,3 +25,4 @@ export * from './fleet-gate.ts';
 export * from './drain-holds.ts';
 export * from './workload-actuator.ts';
 export * from './change-pauser.ts';
+export * from './kubernetes-job-actuator.ts';

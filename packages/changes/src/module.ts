@@ -26,6 +26,7 @@ import { JobRunActuator } from './job-actuator.ts';
 import { NodeOperationActuator } from './node-actuator.ts';
 import { ApplicationRevisionActuator } from './application-actuator.ts';
 import { DefinitionUpgradeActuator } from './definition-actuator.ts';
+import { KubernetesJobActuator } from './kubernetes-job-actuator.ts';
 import { WorkloadOperationActuator } from './workload-actuator.ts';
 
 export interface ChangesModuleDeps {
@@ -98,6 +99,7 @@ export function createChangesModule(deps: ChangesModuleDeps, options: ChangesMod
             clients: deps.clusters,
             operationOf: (spec) => spec.workloadOperation,
           }),
+          kubernetesJob: new KubernetesJobActuator({ clients: deps.clusters, now }),
         }
       : {}),
   };

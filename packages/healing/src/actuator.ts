@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { healingLabels, type WebhookMessage } from '@gantry/model';
+import { healingRunLink } from './approval-notice.ts';
 import { durationMs } from './duration.ts';
+import { fillKubernetesJob } from './kubernetes-job-template.ts';
 import type {
   ActionProgress,
   ActionStart,
@@ -52,12 +54,13 @@ export function healingChangeName(key: string): string {
 
 /** Whether the action changes the fleet (a Change, counted by the disruption budget). */
 export function changesFleet(request: Pick<HealingActionRequest, 'action'>): boolean {
-  const { nodeOperation, workloadOperation, applicationRollback, jobRun } = request.action;
+  const { nodeOperation, workloadOperation, applicationRollback, jobRun, kubernetesJob } = request.action;
   return (
     nodeOperation !== undefined ||
     workloadOperation !== undefined ||
     applicationRollback !== undefined ||
-    jobRun !== undefined
+    jobRun !== undefined ||
+    kubernetesJob !== undefined
   );
 }
 
@@ -186,6 +189,34 @@ export function createChangeActuator(deps: ChangeActuatorDeps): HealingActuator 
         );
         return submitted.ok ? { ok: true, handle: `change/${name}`, done: false } : submitted;
       }
+      if (action.kubernetesJob) {
+        if (!entity.cluster)
+          return {
+            ok: false,
+            reason: 'NoCluster',
+            message: `${entity.kind} ${entity.name} names no cluster`,
+          };
+        const filled = fillKubernetesJob(
+          action.kubernetesJob,
+          entity,
+          request.triggerId ?? '',
+          request.rootCause,
+        );
+        if (!filled.ok) return filled;
+        const submitted = await deps.changes.submit(
+          team,
+          name,
+          {
+            description: `healing ${request.policy}: ${action.name} (${request.summary})`.slice(0, 2000),
+            kubernetesJob: filled.job,
+            targets: { names: [entity.cluster] },
+            ...single,
+          },
+          labels,
+          request.fence,
+        );
+        return submitted.ok ? { ok: true, handle: `change/${name}`, done: false } : submitted;
+      }
       if (action.notify) {
         for (const channel of action.notify.channels)
           await deps.notifier.enqueue(
@@ -281,7 +312,7 @@ function healingMessage(
         annotations,
         startsAt: new Date(now).toISOString(),
         endsAt: '0001-01-01T00:00:00Z',
-        generatorURL: `${externalUrl}/health/healing/${encodeURIComponent(request.team)}/${encodeURIComponent(request.runId)}`,
+        generatorURL: healingRunLink(externalUrl, request.team, request.runId),
         fingerprint: createHash('sha256').update(JSON.stringify(labels)).digest('hex').slice(0, 16),
       },
     ],

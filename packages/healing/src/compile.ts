@@ -15,6 +15,7 @@ import type { CelEngine, CelProgram } from '@gantry/delivery';
 import { celReferences } from './cel-references.ts';
 import { matchGuards, type MatchGuard } from './match-guards.ts';
 import { durationMs } from './duration.ts';
+import { checkKubernetesJobTemplate } from './kubernetes-job-template.ts';
 import { unknownPlaceholders } from './template.ts';
 
 /** The variables a tree's branch may read. */
@@ -309,6 +310,7 @@ export function compilePolicy(
       action.applicationRollback,
       action.pauseChanges,
       action.jobRun,
+      action.kubernetesJob,
       action.notify,
       action.silence,
     ].filter((k) => k !== undefined);
@@ -316,8 +318,10 @@ export function compilePolicy(
       errors.push({
         path,
         message:
-          'set exactly one of nodeOperation, workloadOperation, applicationRollback, pauseChanges, jobRun, notify and silence',
+          'set exactly one of nodeOperation, workloadOperation, applicationRollback, pauseChanges, jobRun, kubernetesJob, notify and silence',
       });
+    if (action.kubernetesJob)
+      errors.push(...checkKubernetesJobTemplate(action.kubernetesJob, `${path}/kubernetesJob`));
     if (action.nodeOperation && spec.scope.subject !== 'Node')
       errors.push({ path: `${path}/nodeOperation`, message: 'only for policies whose subject is Node' });
     if (

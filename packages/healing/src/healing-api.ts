@@ -15,6 +15,7 @@ import {
   type HealingRunSummary,
   type HealingRunsQuery,
   type HealingScorecardList,
+  type HealingRecoveryFigures,
   type HealingStats,
   type HealingWindowQuery,
   queryInteger,
@@ -50,6 +51,18 @@ export interface HealingApiDeps {
   /** Wakes the healing controller after a decision (it polls besides). */
   onDecided?: () => void;
   maxStatsRuns?: number;
+  /**
+   * The health statistics' time to recovery (`StatsService.recovery` of `@gantry/health`), for MTTR with
+   * and without healing; absent, the statistics leave `recovery` out.
+   */
+  recovery?: {
+    recovery(
+      team: string,
+      from: string,
+      to: string,
+      exceptions: { include?: readonly string[]; exclude?: readonly string[] },
+    ): Promise<HealingRecoveryFigures>;
+  };
 }
 
 /**
@@ -203,6 +216,7 @@ export class HealingApi {
       }
     }
     recoveries.sort((a, b) => a - b);
+    const recovery = await this.#recovery(team, window, runs);
     const p50 = quantile(recoveries, 0.5);
     const p90 = quantile(recoveries, 0.9);
     return {
@@ -225,6 +239,7 @@ export class HealingApi {
         ...(p50 !== undefined ? { p50Ms: p50 } : {}),
         ...(p90 !== undefined ? { p90Ms: p90 } : {}),
       },
+      ...(recovery ? { recovery } : {}),
       escalations: {
         total: Object.values(escalations).reduce((sum, n) => sum + n, 0),
         byReason: escalations,
@@ -364,6 +379,27 @@ export class HealingApi {
 
   async #teamPolicies(team: string): Promise<CompiledPolicy[]> {
     return (await this.#deps.policies.policies()).filter((policy) => policy.team === team);
+  }
+
+  /** MTTR with and without healing: the window's episodes split by the exceptions a run healed. */
+  async #recovery(
+    team: string,
+    window: { since: string; until: string },
+    runs: readonly StoredHealingRun[],
+  ): Promise<HealingStats['recovery']> {
+    if (!this.#deps.recovery) return undefined;
+    const healed = [
+      ...new Set(
+        runs
+          .filter((run) => run.phase === HealingPhase.Healed && run.triggerKind === 'exception')
+          .map((run) => (run.data as unknown as HealingRunData).trigger.id),
+      ),
+    ];
+    const [withHealing, withoutHealing] = await Promise.all([
+      this.#deps.recovery.recovery(team, window.since, window.until, { include: healed }),
+      this.#deps.recovery.recovery(team, window.since, window.until, { exclude: healed }),
+    ]);
+    return { withHealing, withoutHealing };
   }
 
   #window(query: HealingWindowQuery): { since: string; until: string } {

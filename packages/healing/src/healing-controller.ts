@@ -11,6 +11,7 @@ import {
   type WriteFence,
 } from '@gantry/store';
 import { changesFleet } from './actuator.ts';
+import { approvalChannels, type ApprovalNotifier } from './approval-notice.ts';
 import type { CompiledPolicy, CompiledTree } from './compile.ts';
 import { durationMs } from './duration.ts';
 import { diagnose, type Diagnosis, type EvidenceProviders } from './diagnosis.ts';
@@ -72,6 +73,8 @@ export interface HealingControllerDeps {
   pollMs?: number;
   /** Runs of different entities advanced at once in a pass (8). */
   concurrency?: number;
+  /** Tells the ladder's channels that a risky action waits (a link to approve); absent, nobody is told. */
+  approvals?: ApprovalNotifier;
 }
 
 /** One recorded decision of a run: what stage decided what, and why. */
@@ -644,11 +647,13 @@ export class HealingController {
         ...data,
         approvals: [...data.approvals, { action: actionName, rung, requestedAt: this.#iso(), expiresAt }],
       };
+      // Before the write, keyed by the request's position: a pass that dies after it sends nothing twice.
+      const told = await this.#askApproval(run, data, policy, actionName, expiresAt);
       this.#decision(
         next,
         HealingStage.Decide,
         HealingReason.ApprovalRequested,
-        `${actionName} is risky: waiting for approval until ${expiresAt}`,
+        `${actionName} is risky: waiting for approval until ${expiresAt}${told}`,
       );
       this.#event(
         run.team,
@@ -671,6 +676,36 @@ export class HealingController {
       nextAt: this.#iso(),
       message: `ready to run ${actionName}`,
     });
+  }
+
+  /** Sends the approval request to the ladder's channels; what to add to the decision's message. */
+  async #askApproval(
+    run: StoredHealingRun,
+    data: HealingRunData,
+    policy: CompiledPolicy,
+    action: string,
+    expiresAt: string,
+  ): Promise<string> {
+    const channels = approvalChannels(policy.spec);
+    if (!this.#deps.approvals || channels.length === 0) return '';
+    try {
+      await this.#deps.approvals.requested({
+        team: run.team,
+        policy: run.policy,
+        runId: run.id,
+        entity: data.trigger.entity,
+        action,
+        request: data.approvals.length,
+        expiresAt,
+        summary: data.diagnosis?.message ?? run.message,
+        channels,
+        ...(this.#term?.fence ? { fence: this.#term.fence } : {}),
+      });
+      return ` (asked on ${channels.join(', ')})`;
+    } catch (error) {
+      // The request stands without the message: the console, the CLI and the inbox still decide it.
+      return ` (the request could not be sent: ${error instanceof Error ? error.message : String(error)})`;
+    }
   }
 
   async #awaitApproval(
@@ -818,6 +853,8 @@ export class HealingController {
       action,
       summary: data.diagnosis?.message ?? run.message,
       details: evidenceBundle(data),
+      triggerId: data.trigger.id,
+      ...(data.diagnosis?.conclusion ? { rootCause: data.diagnosis.conclusion.rootCause } : {}),
     });
     if (!started.ok) return this.#actionFailed(run, data, policy, started.reason, started.message);
     const updated = { ...record, state: 'running' as const, handle: started.handle };

@@ -17,3 +17,5 @@ export * from './healing-loop.ts';
 export * from './healing-service.ts';
 export * from './shadow-scorecard.ts';
 export * from './healing-api.ts';
+export * from './kubernetes-job-template.ts';
+export * from './approval-notice.ts';

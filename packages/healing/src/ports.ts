@@ -114,6 +114,9 @@ export interface HealingActionRequest {
   /** The evidence bundle for people: diagnosis summary, path, actions so far. */
   summary: string;
   details: Record<string, unknown>;
+  /** The trigger's id and the diagnosis's root cause, for a Job template's placeholders. */
+  triggerId?: string;
+  rootCause?: string;
   /** The controller's term: what the action writes (a Change, a silence, a message) commits only in it. */
   fence?: WriteFence;
 }
@@ -138,7 +141,13 @@ export interface HealingActuator {
 /** A Change as healing submits it. */
 export type HealingChangeSpec = Pick<
   ChangeSpec,
-  'description' | 'nodeOperation' | 'workloadOperation' | 'applicationRevision' | 'jobRun' | 'targets'
+  | 'description'
+  | 'nodeOperation'
+  | 'workloadOperation'
+  | 'applicationRevision'
+  | 'jobRun'
+  | 'kubernetesJob'
+  | 'targets'
 > & {
   plan: ChangeSpec['plan'];
   failurePolicy: ChangeSpec['failurePolicy'];

@@ -21,7 +21,13 @@ export function unknownPlaceholders(text: string): string[] {
 
 /** Replaces the placeholders by the entity's and trigger's values (an absent value becomes ''). */
 export function fillPlaceholders(text: string, entity: HealingEntity, triggerId: string): string {
-  const values: Record<string, string> = {
+  const values = placeholderValues(entity, triggerId);
+  return text.replace(PLACEHOLDER, (_, name: string) => values[name.trim()] ?? '');
+}
+
+/** Each placeholder's value for the entity and trigger. */
+export function placeholderValues(entity: HealingEntity, triggerId: string): Record<string, string> {
+  return {
     'entity.name': entity.name,
     'entity.cluster': entity.cluster ?? '',
     'entity.node': entity.node ?? (entity.kind === 'Node' ? entity.name : ''),
@@ -30,5 +36,4 @@ export function fillPlaceholders(text: string, entity: HealingEntity, triggerId:
     'entity.domain': entity.domain,
     'trigger.id': triggerId,
   };
-  return text.replace(PLACEHOLDER, (_, name: string) => values[name.trim()] ?? '');
 }

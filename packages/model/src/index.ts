@@ -55,4 +55,5 @@ export * from './api/healing.ts';
 export * from './kinds/healing-policy.ts';
 export * from './kinds/diagnosis-tree.ts';
 export * from './kinds/workload-operation.ts';
+export * from './kinds/kubernetes-job.ts';
 export * from './query-integer.ts';

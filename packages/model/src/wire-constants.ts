@@ -58,6 +58,7 @@ export const CHANGE_ACTUATIONS = [
   'applicationRevision',
   'workloadOperation',
   'definitionUpgrade',
+  'kubernetesJob',
 ] as const;
 export type ChangeActuation = (typeof CHANGE_ACTUATIONS)[number];
 
@@ -68,6 +69,7 @@ interface ChangeActuationSpec {
   applicationRevision?: { application: string; revision: number };
   workloadOperation?: { operation: string; replicas?: number };
   definitionUpgrade?: { kind: string; name: string; generation: number };
+  kubernetesJob?: { image: string };
 }
 
 /** The spec's one actuation; undefined when it gives none or several. */
@@ -93,6 +95,8 @@ export function changeSummary(spec: ChangeActuationSpec): string {
       const { kind, name, generation } = spec.definitionUpgrade!;
       return `${kind} ${name} to generation ${generation}`;
     }
+    case 'kubernetesJob':
+      return `Kubernetes Job (${spec.kubernetesJob!.image}) on clusters`;
     case undefined:
       return 'unknown';
   }

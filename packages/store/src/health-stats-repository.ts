@@ -16,6 +16,11 @@ export interface StatsRangeQuery {
   downtime?: boolean;
   /** Whether acknowledgement times are needed (MTTA); default true. Left out, they are not converted. */
   acknowledgements?: boolean;
+  /**
+   * Only the episodes of these exceptions (`include`), or all but these (`exclude`): MTTR with and without
+   * healing (ADR 0041) splits the same episodes by the exceptions healing healed.
+   */
+  exceptions?: { include?: readonly string[]; exclude?: readonly string[] };
 }
 
 /**
@@ -138,7 +143,34 @@ export class HealthStatsRepository {
         ${query.acknowledgements === false ? sql`cast(null as bigint)` : this.#ms('e.acknowledged_at')} as a,
         ${this.#ms('e.resolved_at')} as r
       from exception_episodes e ${join}
-      where ${teams} and e.merged_into is null and ${where}`;
+      where ${teams} and e.merged_into is null and ${this.#only(query)} and ${where}`;
+  }
+
+  /** The `exceptions` filter of a query as SQL (`1 = 1` without one). */
+  #only(query: StatsRangeQuery): RawBuilder<unknown> {
+    const { include, exclude } = query.exceptions ?? {};
+    const ids = (list: readonly string[]) => sql.join(list.map((id) => sql`${id}`));
+    const clauses: RawBuilder<unknown>[] = [];
+    if (include) clauses.push(include.length === 0 ? sql`1 = 0` : sql`e.exception_id in (${ids(include)})`);
+    if (exclude && exclude.length > 0) clauses.push(sql`e.exception_id not in (${ids(exclude)})`);
+    return clauses.length === 0 ? sql`1 = 1` : sql.join(clauses, sql` and `);
+  }
+
+  /**
+   * The time to repair of each resolved episode detected in the range (resolved − impact start, the same
+   * times `repairMs` sums), ascending: for percentiles, which the databases do not compute alike.
+   */
+  async repairDurations(query: StatsRangeQuery): Promise<number[]> {
+    const eps = this.#episodes(
+      { ...query, acknowledgements: false },
+      true,
+      sql`e.opened_at >= ${query.from} and e.opened_at < ${query.to}`,
+    );
+    const result = await sql<{ repair_ms: string | number }>`
+      with eps as materialized (${eps})
+      select ${this.#greatest(sql`r - i`, sql`0`)} as repair_ms from eps where r is not null
+      order by repair_ms`.execute(this.db);
+    return result.rows.map((row) => Number(row.repair_ms));
   }
 
   async #counts(query: StatsRangeQuery, total: boolean): Promise<Omit<StatsGroupSums, 'downtimeMs'>[]> {

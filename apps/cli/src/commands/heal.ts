@@ -363,6 +363,12 @@ function percent(share: number | undefined): string {
   return share === undefined ? '-' : `${(share * 100).toFixed(1)}%`;
 }
 
+/** Mean, p50 and p90 of a set of recoveries, and how many. */
+function mttr(figures: NonNullable<HealingStats['recovery']>['withHealing']): string {
+  const time = (ms: number | undefined) => (ms === undefined ? '-' : formatDuration(ms));
+  return `mean ${time(figures.meanMs)}, p50 ${time(figures.p50Ms)}, p90 ${time(figures.p90Ms)} over ${figures.count}`;
+}
+
 /** The statistics as a few lines and two tables (root causes, actions). */
 export function describeStats(stats: HealingStats): string {
   const ended = Object.entries(stats.byOutcome)
@@ -375,6 +381,12 @@ export function describeStats(stats: HealingStats): string {
     `Runs:          ${stats.runs} (${stats.active} live)${ended ? `; ended: ${ended}` : ''}`,
     `Auto-healed:   ${percent(stats.autoHealed.share)} (${stats.autoHealed.healed} healed, ${stats.autoHealed.handedToPeople} handed to people)`,
     `Recovery:      p50 ${ttr.p50Ms === undefined ? '-' : formatDuration(ttr.p50Ms)}, p90 ${ttr.p90Ms === undefined ? '-' : formatDuration(ttr.p90Ms)} over ${ttr.count} healed`,
+    ...(stats.recovery
+      ? [
+          `MTTR healed:   ${mttr(stats.recovery.withHealing)} (exceptions a run healed)`,
+          `MTTR others:   ${mttr(stats.recovery.withoutHealing)} (the other exceptions resolved, by people)`,
+        ]
+      : []),
     `Escalations:   ${stats.escalations.total}${
       stats.escalations.total > 0
         ? ` (${Object.entries(stats.escalations.byReason)

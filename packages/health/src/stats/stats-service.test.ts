@@ -349,3 +349,32 @@ describe('the query', () => {
     });
   });
 });
+
+describe('time to recovery split by exceptions (MTTR with and without healing, ADR 0041)', () => {
+  it('gives the same MTTR as the statistics for the episodes it keeps, with percentiles', async () => {
+    const opened: string[] = [];
+    // Four exceptions opened at 10:00 and resolved after 10, 20, 30 and 100 minutes; one left open.
+    for (const [index, minutes] of [10, 20, 30, 100].entries()) {
+      const created = await createAt('10:00', [{ kind: 'Cluster', name: `c${index}` }]);
+      opened.push(created.id);
+      await resolveAt(
+        `${String(10 + Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`,
+        created.id,
+      );
+    }
+    await createAt('11:00', [{ kind: 'Cluster', name: 'open' }]);
+    const from = new Date(FROM).toISOString();
+    const to = new Date(FROM + DAY).toISOString();
+    const healed = [opened[0]!, opened[1]!];
+
+    const withHealing = await stats.recovery('ops', from, to, { include: healed });
+    expect(withHealing).toEqual({ count: 2, meanMs: 15 * MIN, p50Ms: 10 * MIN, p90Ms: 20 * MIN });
+    const without = await stats.recovery('ops', from, to, { exclude: healed });
+    expect(without).toEqual({ count: 2, meanMs: 65 * MIN, p50Ms: 30 * MIN, p90Ms: 100 * MIN });
+    // Nothing excluded: the mean is the statistics' own MTTR over the same range.
+    const all = await stats.recovery('ops', from, to, {});
+    expect(all.meanMs).toBe((await day()).total.mttrMs);
+    expect(all).toMatchObject({ count: 4, p50Ms: 20 * MIN, p90Ms: 100 * MIN });
+    expect(await stats.recovery('ops', from, to, { include: [] })).toEqual({ count: 0 });
+  });
+});

@@ -13,6 +13,23 @@ import type { StatsGroupSums, StatsRangeQuery } from '@gantry/store';
 /** What the statistics read: the store's `HealthStatsRepository`. */
 export interface StatsSource {
   aggregate(query: StatsRangeQuery): Promise<{ groups: StatsGroupSums[]; total: StatsGroupSums }>;
+  /** Each resolved episode's time to repair, ascending (for `recovery`'s percentiles). */
+  repairDurations?(query: StatsRangeQuery): Promise<number[]>;
+}
+
+/** Time to recovery of a set of episodes: the MTTR of `groupFigures` and its percentiles. */
+export interface RecoveryFigures {
+  /** Resolved episodes. */
+  count: number;
+  meanMs?: number;
+  p50Ms?: number;
+  p90Ms?: number;
+}
+
+/** The nearest-rank quantile of ascending values. */
+function nearestRank(sorted: readonly number[], q: number): number | undefined {
+  if (sorted.length === 0) return undefined;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
 export interface StatsServiceDeps {
@@ -117,6 +134,35 @@ export class StatsService {
   /** The statistics of every team the caller may read, together (every team for a global admin). */
   async global(caller: Caller, query: HealthStatsQuery): Promise<HealthStats> {
     return this.compute(readableTeams(caller.principal), decodeStatsQuery(query, this.deps.now()));
+  }
+
+  /**
+   * Time to recovery of a team's episodes detected in [from, to), restricted to (or without) some
+   * exceptions (ADR 0041: MTTR with and without healing): the mean is the `mttr` figure of the same
+   * aggregate, the percentiles are over the same episodes' repair times.
+   */
+  async recovery(
+    team: string,
+    from: string,
+    to: string,
+    exceptions: { include?: readonly string[]; exclude?: readonly string[] },
+  ): Promise<RecoveryFigures> {
+    const query = { teams: [team], by: 'team' as const, from, to, exceptions };
+    const { total } = await this.deps.source.aggregate({
+      ...query,
+      downtime: false,
+      acknowledgements: false,
+    });
+    const figures = groupFigures(total, Date.parse(to) - Date.parse(from), ['count', 'mttr']);
+    const durations = (await this.deps.source.repairDurations?.(query)) ?? [];
+    const p50 = nearestRank(durations, 0.5);
+    const p90 = nearestRank(durations, 0.9);
+    return {
+      count: figures.resolved ?? 0,
+      ...(figures.mttrMs !== undefined ? { meanMs: figures.mttrMs } : {}),
+      ...(p50 !== undefined ? { p50Ms: p50 } : {}),
+      ...(p90 !== undefined ? { p90Ms: p90 } : {}),
+    };
   }
 
   /** The statistics of `teams` (every team when absent) for a decoded request. */

@@ -300,6 +300,17 @@ export type HealingScorecardList = Static<typeof HealingScorecardList>;
 
 const Count = Type.Integer({ minimum: 0 });
 
+export const HealingRecoveryFigures = Type.Object(
+  {
+    count: Type.Integer({ minimum: 0, description: 'Resolved episodes.' }),
+    meanMs: Type.Optional(Type.Number({ minimum: 0, description: 'The MTTR of the health statistics.' })),
+    p50Ms: Type.Optional(Type.Number({ minimum: 0 })),
+    p90Ms: Type.Optional(Type.Number({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+export type HealingRecoveryFigures = Static<typeof HealingRecoveryFigures>;
+
 export const HealingStats = Type.Object(
   {
     team: Type.String(),
@@ -336,6 +347,16 @@ export const HealingStats = Type.Object(
         additionalProperties: false,
         description: "Of healed runs: from the trigger's start to the run's end.",
       },
+    ),
+    recovery: Type.Optional(
+      Type.Object(
+        { withHealing: HealingRecoveryFigures, withoutHealing: HealingRecoveryFigures },
+        {
+          additionalProperties: false,
+          description:
+            'MTTR with and without healing: the team’s exception episodes detected in the window and resolved, split by whether a run (of the policy, when filtered) healed the exception; times as the health statistics measure them (resolution − impact start). Absent when the server has no health statistics.',
+        },
+      ),
     ),
     escalations: Type.Object(
       { total: Count, byReason: Type.Record(Type.String(), Count) },

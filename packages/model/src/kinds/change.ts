@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { KindDefinition } from '../kind-registry.ts';
 import { Condition, NAME_PATTERN } from '../resource.ts';
 import { ALERT_DURATION_PATTERN } from './alert-rule.ts';
+import { ChangeKubernetesJob } from './kubernetes-job.ts';
 import { ChangeWorkloadOperation } from './workload-operation.ts';
 
 /** A batch size: a count of entities (`1`, `25`) or a share of all targets (`10%`, rounded up, at least 1). */
@@ -325,6 +326,7 @@ export const ChangeSpec = Type.Object(
     applicationRevision: Type.Optional(ChangeApplicationRevision),
     workloadOperation: Type.Optional(ChangeWorkloadOperation),
     definitionUpgrade: Type.Optional(ChangeDefinitionUpgrade),
+    kubernetesJob: Type.Optional(ChangeKubernetesJob),
     targets: ChangeTargets,
     plan: Type.Object(
       {
@@ -352,7 +354,7 @@ export const ChangeSpec = Type.Object(
   {
     additionalProperties: false,
     description:
-      'Exactly one of nodeOperation, jobRun, applicationRevision, workloadOperation or definitionUpgrade.',
+      'Exactly one of nodeOperation, jobRun, applicationRevision, workloadOperation, definitionUpgrade or kubernetesJob (kubernetesJob targets: cluster names).',
   },
 );
 export type ChangeSpec = Static<typeof ChangeSpec>;

@@ -4,6 +4,7 @@ import { Condition, NAME_PATTERN, StringEnum } from '../resource.ts';
 import { ALERT_DURATION_PATTERN } from './alert-rule.ts';
 import { NODE_OPERATIONS } from './change.ts';
 import { DIAGNOSIS_SUBJECTS } from './diagnosis-tree.ts';
+import { ChangeKubernetesJob, LABEL_KEY_PATTERN } from './kubernetes-job.ts';
 import { ChangeWorkloadOperation } from './workload-operation.ts';
 
 const Name = (description: string) => Type.String({ pattern: NAME_PATTERN, maxLength: 63, description });
@@ -123,6 +124,23 @@ export const HealingAction = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    kubernetesJob: Type.Optional(
+      Type.Object(
+        {
+          ...ChangeKubernetesJob.properties,
+          labels: Type.Record(
+            Type.String({ pattern: LABEL_KEY_PATTERN, maxLength: 317 }),
+            Type.String({ maxLength: 256 }),
+            { default: {}, description: "Labels on the Job's pod; values may use placeholders." },
+          ),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'A Kubernetes Job on the entity’s cluster: a Change with `kubernetesJob`. `command`, `args`, `env` values, `nodeName` and label values may use `${entity.name}`, `${entity.cluster}`, `${entity.node}`, `${entity.host}`, `${entity.namespace}`, `${entity.domain}`, `${trigger.id}` and `${diagnosis.rootCause}`, replaced by plain text (one pass, nothing evaluated).',
+        },
+      ),
+    ),
     notify: Type.Optional(
       Type.Object(
         {
@@ -145,7 +163,7 @@ export const HealingAction = Type.Object(
   {
     additionalProperties: false,
     description:
-      'Exactly one of nodeOperation, workloadOperation, applicationRollback, pauseChanges, jobRun, notify and silence.',
+      'Exactly one of nodeOperation, workloadOperation, applicationRollback, pauseChanges, jobRun, kubernetesJob, notify and silence.',
   },
 );
 export type HealingAction = Static<typeof HealingAction>;

@@ -35,7 +35,7 @@ import {
 import { formatTime } from '../../lib/format';
 import { PhaseTag } from './changes-page';
 import { LineCard } from './line-card';
-import { ReasonModal } from './reason-modal';
+import { ReasonModal } from '../../components/reason-modal';
 
 const refreshMs = 2_000;
 

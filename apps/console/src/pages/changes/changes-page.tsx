@@ -101,6 +101,7 @@ const ACTIONS: { value: ChangeActuation; label: string }[] = [
   { value: 'applicationRevision', label: 'Application rollouts' },
   { value: 'workloadOperation', label: 'Workload operations' },
   { value: 'definitionUpgrade', label: 'Definition upgrades' },
+  { value: 'kubernetesJob', label: 'Kubernetes Jobs' },
 ];
 
 /** `/changes`: every change the caller can read, with team, phase, action and window filters, and the line. */

@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { listLineStops, releaseLine, stopLine } from '../../api/changes';
 import { ErrorAlert } from '../../components/error-alert';
 import { formatTime } from '../../lib/format';
-import { ReasonModal } from './reason-modal';
+import { ReasonModal } from '../../components/reason-modal';
 
 /**
  * Stop-the-line for a team: whether a stop holds its changes (the team's or the fleet's), who stopped

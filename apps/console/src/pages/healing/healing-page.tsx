@@ -16,7 +16,7 @@ import {
   Tooltip,
   type TableColumnsType,
 } from 'antd';
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import type { HealingRunSummary, HealingScorecard } from '@gantry/client';
 import {
@@ -27,31 +27,28 @@ import {
   listHealingRuns,
   type HealingPolicy,
 } from '../../api/healing';
+import { Age } from '../../components/age';
 import { ErrorAlert } from '../../components/error-alert';
-import { LoadMore } from '../../components/load-more';
+import { IdLink } from '../../components/mono';
 import { PageHeader } from '../../components/page-header';
+import { PagedTable } from '../../components/paged-table';
 import { useTeamNames } from '../../hooks/use-team-names';
-import { formatAge, formatTime } from '../../lib/format';
+import { formatTime } from '../../lib/format';
 import { HEALING_PHASE_LIST, healingRunPath, percent } from '../../lib/healing';
-import { ReasonModal } from '../changes/reason-modal';
+import { ReasonModal } from '../../components/reason-modal';
 import { DryRunModal } from './dry-run-modal';
 import { HealingPhaseTag } from './healing-tags';
 
 const refreshMs = 5_000;
+// The MTTR chart (ECharts) loads when the statistics tab opens, not with the runs.
+const RecoveryChart = lazy(async () => ({ default: (await import('./recovery-chart')).RecoveryChart }));
 
 function runColumns(team: string): TableColumnsType<HealingRunSummary> {
   return [
     {
       title: 'Run',
       key: 'id',
-      render: (_, run) => (
-        <Link
-          to={healingRunPath(team, run.id)}
-          style={{ fontFamily: 'ui-monospace, monospace', fontSize: 12.5 }}
-        >
-          {run.id.slice(0, 12)}
-        </Link>
-      ),
+      render: (_, run) => <IdLink to={healingRunPath(team, run.id)}>{run.id.slice(0, 12)}</IdLink>,
     },
     { title: 'Policy', key: 'policy', render: (_, run) => run.policy },
     { title: 'Entity', key: 'entity', render: (_, run) => run.entity },
@@ -71,7 +68,7 @@ function runColumns(team: string): TableColumnsType<HealingRunSummary> {
     {
       title: 'When',
       key: 'createdAt',
-      render: (_, run) => <Tooltip title={formatTime(run.createdAt)}>{formatAge(run.createdAt)} ago</Tooltip>,
+      render: (_, run) => <Age time={run.createdAt} />,
     },
   ];
 }
@@ -133,22 +130,13 @@ function RunsTab({ team }: { team: string }) {
           onSearch={(value) => setParam('entity', value.trim() || undefined)}
         />
       </Flex>
-      <ErrorAlert error={runs.error} style={{ marginBottom: 16 }} />
-      <Table<HealingRunSummary>
-        data-testid="healing-runs"
-        rowKey="id"
+      <PagedTable<HealingRunSummary>
+        query={runs}
+        items={items}
         columns={runColumns(team)}
-        dataSource={items}
-        loading={runs.isPending}
-        pagination={false}
-        size="middle"
-        locale={{ emptyText: 'No healing runs.' }}
-      />
-      <LoadMore
-        shown={items.length}
-        hasMore={runs.hasNextPage}
-        loading={runs.isFetchingNextPage}
-        onLoadMore={() => void runs.fetchNextPage()}
+        rowKey="id"
+        testId="healing-runs"
+        empty="No healing runs."
       />
     </>
   );
@@ -393,6 +381,13 @@ function StatsTab({ team }: { team: string }) {
             <Statistic title="Recovery p90" value={minutes(data.timeToRecovery.p90Ms)} />
             <Statistic title="Escalations" value={data.escalations.total} />
           </Flex>
+          {data.recovery && (
+            <Flex style={{ marginBottom: 24 }}>
+              <Suspense fallback={null}>
+                <RecoveryChart recovery={data.recovery} />
+              </Suspense>
+            </Flex>
+          )}
           <Flex gap={24} wrap align="flex-start">
             <Card size="small" title="By outcome" style={{ minWidth: 260 }}>
               {Object.keys(data.byOutcome).length === 0 ? (

@@ -13,7 +13,7 @@ import {
   Typography,
 } from 'antd';
 import { useState } from 'react';
-import { Link, useParams } from 'react-router';
+import { Link, useParams, useSearchParams } from 'react-router';
 import type { HealingDiagnosis, HealingDryRunResult, HealingRun } from '@gantry/client';
 import { apiRequest } from '../../api/client';
 import { decideHealingRun, getHealingRun, getTreeSpec } from '../../api/healing';
@@ -21,7 +21,7 @@ import { ErrorAlert } from '../../components/error-alert';
 import { PageLoading } from '../../components/page-loading';
 import { PageHeader } from '../../components/page-header';
 import { formatTime } from '../../lib/format';
-import { ReasonModal } from '../changes/reason-modal';
+import { ReasonModal } from '../../components/reason-modal';
 import { DiagnosisGraph } from './diagnosis-graph';
 import { HealingPhaseTag } from './healing-tags';
 
@@ -105,6 +105,9 @@ export function HealingRunPage() {
   const { team = '', id = '' } = useParams();
   const client = useQueryClient();
   const [deciding, setDeciding] = useState<'approve' | 'reject' | undefined>();
+  // Opened from an approval request's notification (`?decide=1`, ADR 0041): the decision comes first.
+  const [params] = useSearchParams();
+  const fromLink = params.get('decide') === '1';
   const run = useQuery({
     queryKey: ['healing', 'run', team, id],
     queryFn: ({ signal }) => getHealingRun(team, id, signal),
@@ -148,6 +151,39 @@ export function HealingRunPage() {
           )
         }
       />
+      {fromLink &&
+        (waiting ? (
+          <Alert
+            type="warning"
+            showIcon
+            style={{ marginBottom: 16 }}
+            data-testid="approval-from-link"
+            message={`${data.awaitingApproval?.action} on ${data.entity} waits for your decision`}
+            description={`Requested ${formatTime(data.awaitingApproval?.requestedAt)}; the request expires ${formatTime(data.awaitingApproval?.expiresAt)}. ${data.message}`}
+            action={
+              <Space direction="vertical">
+                <Button type="primary" data-testid="link-approve" onClick={() => setDeciding('approve')}>
+                  Approve
+                </Button>
+                <Button danger data-testid="link-reject" onClick={() => setDeciding('reject')}>
+                  Reject
+                </Button>
+              </Space>
+            }
+          />
+        ) : (
+          <Alert
+            type="info"
+            showIcon
+            style={{ marginBottom: 16 }}
+            data-testid="approval-closed"
+            message={`This run does not wait for a decision now (${data.phase}: ${data.reason})`}
+            description={data.approvals
+              .filter((a) => a.decision)
+              .map((a) => `${a.action} ${a.decision} by ${a.decidedBy}`)
+              .join('; ')}
+          />
+        ))}
       <Card>
         <Descriptions size="small" column={2} data-testid="healing-run-summary">
           <Descriptions.Item label="Policy">

@@ -1,30 +1,19 @@
 import { ReloadOutlined } from '@ant-design/icons';
-import {
-  Button,
-  Card,
-  Empty,
-  Flex,
-  Input,
-  Progress,
-  Select,
-  Table,
-  Tooltip,
-  type TableColumnsType,
-} from 'antd';
+import { Button, Card, Empty, Flex, Input, Progress, Select, Tooltip, type TableColumnsType } from 'antd';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { Link, useSearchParams } from 'react-router';
 import type { Host, HostStatus } from '@gantry/client';
 import { listHostGroupNames, listHosts } from '../../api/hosts';
-import { ErrorAlert } from '../../components/error-alert';
 import { LabelsTags } from '../../components/labels-tags';
-import { LoadMore } from '../../components/load-more';
+import { Age } from '../../components/age';
+import { MONO } from '../../components/mono';
 import { PageHeader } from '../../components/page-header';
 import { PageLoading } from '../../components/page-loading';
+import { PagedTable } from '../../components/paged-table';
 import { fleetPollMs } from '../../hooks/fleet-poll';
 import { useMe } from '../../hooks/use-me';
 import { useTeamNames } from '../../hooks/use-team-names';
 import { nodePath } from '../../lib/fleet-paths';
-import { formatAge, formatTime } from '../../lib/format';
 import { diskUsage, formatBytes, hostPath } from '../../lib/hosts';
 import { mayOperate } from '../../lib/jobs';
 import { HostStatusTag } from './host-status-tag';
@@ -32,7 +21,7 @@ import { JoinTokensCard } from './join-tokens-card';
 
 const statuses: HostStatus[] = ['Online', 'Offline', 'Unknown'];
 const pageSize = 200;
-const mono = { fontFamily: 'ui-monospace, monospace', fontSize: 12.5 } as const;
+const mono = MONO;
 
 function columns(team: string): TableColumnsType<Host> {
   return [
@@ -109,12 +98,7 @@ function columns(team: string): TableColumnsType<Host> {
     {
       title: 'Heartbeat',
       key: 'heartbeat',
-      render: (_, host) =>
-        host.lastHeartbeat ? (
-          <Tooltip title={formatTime(host.lastHeartbeat)}>{formatAge(host.lastHeartbeat)} ago</Tooltip>
-        ) : (
-          '—'
-        ),
+      render: (_, host) => <Age time={host.lastHeartbeat} />,
     },
     {
       title: 'Node',
@@ -233,23 +217,14 @@ export function HostsPage() {
                 onChange={(value: string | undefined) => setParam('status', value)}
               />
             </Flex>
-            <ErrorAlert error={hosts.error} style={{ marginBottom: 16 }} />
-            <Table<Host>
-              data-testid="hosts"
-              rowKey="name"
+            <PagedTable<Host>
+              query={hosts}
+              items={items}
               columns={columns(team)}
-              dataSource={items}
-              loading={hosts.isPending}
-              pagination={false}
-              size="middle"
-              scroll={{ x: 'max-content' }}
-              locale={{ emptyText: 'No hosts. Create a join token and start gantry agent on a machine.' }}
-            />
-            <LoadMore
-              shown={items.length}
-              hasMore={hosts.hasNextPage}
-              loading={hosts.isFetchingNextPage}
-              onLoadMore={() => void hosts.fetchNextPage()}
+              rowKey="name"
+              testId="hosts"
+              scrollX
+              empty="No hosts. Create a join token and start gantry agent on a machine."
             />
           </Card>
           {mayOperate(me.data, team, true) && <JoinTokensCard team={team} />}

@@ -1,14 +1,14 @@
 import { ReloadOutlined } from '@ant-design/icons';
-import { Button, Card, Flex, Input, Select, Table, Tag, Tooltip, type TableColumnsType } from 'antd';
+import { Button, Card, Flex, Input, Select, Tag, Tooltip, type TableColumnsType } from 'antd';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { Link, useSearchParams } from 'react-router';
 import type { JobRun, JobRunState } from '@gantry/client';
 import { listJobRuns } from '../../api/jobs';
-import { ErrorAlert } from '../../components/error-alert';
-import { LoadMore } from '../../components/load-more';
+import { Age } from '../../components/age';
+import { IdLink } from '../../components/mono';
 import { PageHeader } from '../../components/page-header';
+import { PagedTable } from '../../components/paged-table';
 import { useTeamNames } from '../../hooks/use-team-names';
-import { formatAge, formatTime } from '../../lib/format';
 import {
   countsInOrder,
   formatDuration,
@@ -58,11 +58,7 @@ const columns: TableColumnsType<JobRun> = [
   {
     title: 'Run',
     key: 'id',
-    render: (_, run) => (
-      <Link to={jobRunPath(run.id)} style={{ fontFamily: 'ui-monospace, monospace', fontSize: 12.5 }}>
-        {run.id}
-      </Link>
-    ),
+    render: (_, run) => <IdLink to={jobRunPath(run.id)}>{run.id}</IdLink>,
   },
   { title: 'State', key: 'state', width: 120, render: (_, run) => <RunStateTag run={run} /> },
   {
@@ -84,7 +80,7 @@ const columns: TableColumnsType<JobRun> = [
   {
     title: 'When',
     key: 'createdAt',
-    render: (_, run) => <Tooltip title={formatTime(run.createdAt)}>{formatAge(run.createdAt)} ago</Tooltip>,
+    render: (_, run) => <Age time={run.createdAt} />,
   },
   {
     title: 'Took',
@@ -159,22 +155,13 @@ export function JobRunsPage() {
             onChange={(value: string | undefined) => setParam('state', value)}
           />
         </Flex>
-        <ErrorAlert error={runs.error} style={{ marginBottom: 16 }} />
-        <Table<JobRun>
-          data-testid="job-runs"
-          rowKey="id"
+        <PagedTable<JobRun>
+          query={runs}
+          items={items}
           columns={columns}
-          dataSource={items}
-          loading={runs.isPending}
-          pagination={false}
-          size="middle"
-          locale={{ emptyText: 'No runs.' }}
-        />
-        <LoadMore
-          shown={items.length}
-          hasMore={runs.hasNextPage}
-          loading={runs.isFetchingNextPage}
-          onLoadMore={() => void runs.fetchNextPage()}
+          rowKey="id"
+          testId="job-runs"
+          empty="No runs."
         />
       </Card>
     </>

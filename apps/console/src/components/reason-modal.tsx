@@ -1,6 +1,6 @@
 import { useMutation } from '@tanstack/react-query';
 import { Form, Input, Modal, type ButtonProps } from 'antd';
-import { ErrorAlert } from '../../components/error-alert';
+import { ErrorAlert } from './error-alert';
 
 /**
  * Asks why before an act on changes (pause, resume, abort, stop or release the line): the reason is
