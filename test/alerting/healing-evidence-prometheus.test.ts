@@ -26,9 +26,10 @@ function promTree(query: string): Record<string, unknown> {
 /**
  * Evidence that fails, against `gantry server` as its own process and a real Prometheus (ADR 0032): while
  * Prometheus answers, the diagnosis concludes on the value it saw; a query Prometheus answers with an
- * error, and any query once Prometheus is stopped, end the diagnosis at the failing step — named, with
- * the reason — and the run escalates instead of guessing and acting: the erring query pages for its
- * run, the runs a stopped Prometheus stopped share one page (a freeze's page, not one per host).
+ * error ends the diagnosis at the failing step — named, with the reason — and the run escalates instead of
+ * guessing and acting (it pages for its run); once Prometheus is stopped, the guard's probe of the team's
+ * MetricsSource fails and healing freezes before diagnosing: the frozen runs share one page (a freeze's
+ * page, not one per host).
  */
 describe('self-healing when its evidence fails', () => {
   const f = new HealingProcessFixture();
@@ -64,7 +65,7 @@ describe('self-healing when its evidence fails', () => {
   });
 
   it(
-    'concludes on what Prometheus answers, and names the failing step when it errs or is down',
+    'concludes on what Prometheus answers, names the failing step when it errs, and freezes when it is down',
     { timeout: 90_000 },
     async () => {
       await f.openException('Load: host-01', 'host-01');
@@ -87,29 +88,26 @@ describe('self-healing when its evidence fails', () => {
       expect(erred.diagnosis!.message).toMatch(/^evidence load failed \(/);
       expect(erred.actions).toEqual([]);
 
-      // Prometheus stopped: the query that concluded before now fails, and nothing is guessed or done.
+      // Prometheus stopped: the team's MetricsSource does not answer the guard's probe, so healing does not
+      // trust what it cannot see — it freezes before diagnosing, acts on nothing, and pages once for all.
       await prometheus!.stop();
       prometheus = undefined;
       for (const host of ['host-03', 'host-04', 'host-05']) await f.openException(`Load: ${host}`, host);
-      const down = await f.waitRun('load', 'Host/host-03', (run) => run.phase === 'Escalated');
-      expect(down.reason).toBe('DiagnosisIncomplete');
-      expect(down.diagnosis).toMatchObject({
-        reason: 'EvidenceFailed',
-        failed: { evidence: 'load', step: 'check-load' },
-      });
-      expect(down.diagnosis!.conclusion).toBeUndefined();
-      expect(down.actions).toEqual([]);
-      expect(down.decisions.at(-1)).toMatchObject({ stage: 'escalate', reason: 'DiagnosisIncomplete' });
-      // The erring query pages for its run; the runs the stopped Prometheus stopped share one page.
-      await expect.poll(() => f.pagesOf(erred.id).length, { timeout: 30_000, interval: 100 }).toBe(1);
-      const stopped = await Promise.all(
-        ['host-04', 'host-05'].map((host) =>
+      const frozen = await Promise.all(
+        ['host-03', 'host-04', 'host-05'].map((host) =>
           f.waitRun('load', `Host/${host}`, (run) => run.phase === 'Escalated'),
         ),
       );
-      for (const run of stopped) expect(run.diagnosis).toMatchObject({ failed: { evidence: 'load' } });
+      for (const run of frozen) {
+        expect(run.reason).toBe('SignalsUntrusted');
+        expect(run.message).toMatch(/\(PrometheusDown\): MetricsSource prom: /);
+        expect(run.diagnosis?.conclusion).toBeUndefined();
+        expect(run.actions).toEqual([]);
+      }
+      // The erring query pages for its run; the runs the stopped Prometheus froze share one page.
+      await expect.poll(() => f.pagesOf(erred.id).length, { timeout: 30_000, interval: 100 }).toBe(1);
       await expect
-        .poll(() => [down, ...stopped].map((run) => f.pagesOf(run.id).length).reduce((x, y) => x + y), {
+        .poll(() => frozen.map((run) => f.pagesOf(run.id).length).reduce((x, y) => x + y), {
           timeout: 30_000,
           interval: 100,
         })

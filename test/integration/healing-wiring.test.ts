@@ -196,7 +196,10 @@ describe('healing wired on the store and the resource API', () => {
       }),
       signals: createStoreSignalHealth({
         ...inventory,
-        resourcesGet: { get: () => Promise.resolve(cluster as never) },
+        resourcesGet: {
+          get: () => Promise.resolve(cluster as never),
+          list: () => Promise.resolve({ items: [], resourceVersion: 1 }),
+        },
         now: () => T0,
       }),
       domains: createInventoryDomainHealth(inventory),

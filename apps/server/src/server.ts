@@ -600,12 +600,15 @@ export async function startServer(
       createAlertTriggerSource({ alerts: store.alerts, entities: healingEntities }),
       createRiskTriggerSource({ risks: store.risks, entities: healingEntities }),
     ]);
+    const healingMetrics = {
+      prometheus: createPrometheusQuerier(),
+      sources: createMetricsSourceResolver({ resources: store.resources, secrets }),
+    };
     const healingEvidence = createStoreEvidenceProviders({
       inventory: store.inventory,
       events: store.events,
       hosts: store.hosts,
-      prometheus: createPrometheusQuerier(),
-      sources: createMetricsSourceResolver({ resources: store.resources, secrets }),
+      ...healingMetrics,
       jobs: createJobDiagnosticRunner(jobs.service, now),
     });
     const healingApi = new HealingApi({
@@ -811,7 +814,11 @@ export async function startServer(
         now,
         externalUrl,
       }),
-      signals: createStoreSignalHealth({ ...healingInventory, resourcesGet: store.resources, now }),
+      // A team's MetricsSource that does not answer freezes its healing (PrometheusDown), as silent agents do.
+      signals: createStoreSignalHealth(
+        { ...healingInventory, resourcesGet: store.resources, now },
+        { metrics: healingMetrics },
+      ),
       domains: createInventoryDomainHealth(healingInventory),
       entities: createInventoryEntityReader(healingInventory),
       outcomes: createExceptionOutcomePort(exceptions.service),

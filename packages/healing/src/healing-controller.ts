@@ -1123,10 +1123,16 @@ export class HealingController {
         SOURCE_DOWN_REASONS.has(failed.reason)
           ? `healing/${run.policy}/freeze/${failed.reason}/${failed.evidence}/${hour}`
           : undefined;
+      // Untrusted signals are the team's (silent agents, a MetricsSource down) or a cluster's (its API
+      // server): one page for them, whatever the domains of the runs they froze.
+      const scope =
+        reason === HealingReason.SignalsUntrusted
+          ? [run.team, data.trigger.entity.cluster].filter(Boolean).join('/')
+          : run.domain || run.entity;
       await this.#deps.actuator.start({
         ...(this.#term?.fence ? { fence: this.#term.fence } : {}),
         key: collective
-          ? `healing/${run.policy}/freeze/${reason}/${run.domain || run.entity}/${hour}`
+          ? `healing/${run.policy}/freeze/${reason}/${scope}/${hour}`
           : (sourceDown ?? `healing/${run.id}/page`),
         team: run.team,
         policy: run.policy,

@@ -142,6 +142,7 @@ describe('store-backed healing ports', () => {
             conditions: [{ type: 'Connected', status: connected, message: 'dial tcp: i/o timeout' }],
           },
         } as never),
+      list: () => Promise.resolve({ items: [], resourceVersion: 1 }),
     };
     const signals = createStoreSignalHealth({ ...deps, resourcesGet, now: () => T0 });
     expect(await signals.check(TEAM, entity, T0)).toEqual({
@@ -179,6 +180,45 @@ describe('store-backed healing ports', () => {
       reason: 'PrometheusDown',
       message: 'MetricsSource prometheus: connect ECONNREFUSED',
     });
+    // No source named: every MetricsSource of the team is probed, and the one down is named.
+    const every = createStoreSignalHealth(
+      {
+        ...deps,
+        resourcesGet: {
+          ...resourcesGet,
+          list: () =>
+            Promise.resolve({
+              items: ['thanos', 'prometheus'].map((name) => ({ team: TEAM, name, json: '{}' })),
+              resourceVersion: 1,
+            }),
+        },
+        now: () => T0,
+      },
+      {
+        metrics: {
+          sources: {
+            resolve: (_team, name) =>
+              Promise.resolve({ ok: true, source: { url: `http://${name}.invalid`, timeoutMs: 100 } }),
+          },
+          prometheus: {
+            query: (source) =>
+              Promise.resolve(
+                source.url.includes('prometheus') && !up
+                  ? { ok: false, reason: 'SourceUnreachable', message: 'connect ECONNREFUSED' }
+                  : { ok: true, samples: [{ labels: {}, value: 1 }] },
+              ),
+          },
+        },
+      },
+    );
+    expect(await every.check(TEAM, entity, T0 + 30 * MINUTE)).toEqual({
+      trusted: false,
+      reason: 'PrometheusDown',
+      message: 'MetricsSource prometheus: connect ECONNREFUSED',
+    });
+    up = true;
+    expect(await every.check(TEAM, entity, T0 + 30 * MINUTE)).toEqual({ trusted: true });
+    up = false;
     connected = 'False';
     expect(await signals.check(TEAM, entity, T0 + 30 * MINUTE)).toMatchObject({
       trusted: false,

@@ -198,10 +198,12 @@ export interface SignalTrustOptions {
   /** ... and at least this many. */
   silentMin?: number;
   /**
-   * The team's MetricsSource to probe (`vector(1)`): unreachable or refusing, healing does not trust what
-   * it cannot see. Absent: not probed (a PromQL evidence query that fails stops a diagnosis anyway).
+   * Probe the team's MetricsSources (`vector(1)`): one unreachable or refusing, healing does not trust what
+   * it cannot see. `source` names the one to probe; absent: every MetricsSource the team has (none: nothing
+   * to probe). Without `metrics` nothing is probed (a PromQL evidence query that fails stops a diagnosis
+   * anyway).
    */
-  metrics?: { source: string; prometheus: PrometheusQuerier; sources: MetricsSourceResolver };
+  metrics?: { source?: string; prometheus: PrometheusQuerier; sources: MetricsSourceResolver };
 }
 
 /**
@@ -211,7 +213,7 @@ export interface SignalTrustOptions {
  * answering a probe (when `metrics` names the source).
  */
 export function createStoreSignalHealth(
-  deps: InventoryDeps & { resourcesGet: Pick<ResourceRepository, 'get'>; now: () => number },
+  deps: InventoryDeps & { resourcesGet: Pick<ResourceRepository, 'get' | 'list'>; now: () => number },
   options: SignalTrustOptions = {},
 ): SignalHealth {
   const windowMs = options.windowMs ?? 5 * 60_000;
@@ -232,13 +234,22 @@ export function createStoreSignalHealth(
       }
       if (options.metrics) {
         const { source, prometheus, sources } = options.metrics;
-        const resolved = await sources.resolve(team, source);
-        const probe = resolved.ok ? await prometheus.query(resolved.source, 'vector(1)', now) : resolved;
-        if (!probe.ok)
+        const names = source ? [source] : await teamMetricsSources(deps.resourcesGet, team);
+        const probes = await Promise.all(
+          names.map(async (name) => {
+            const resolved = await sources.resolve(team, name);
+            return {
+              name,
+              probe: resolved.ok ? await prometheus.query(resolved.source, 'vector(1)', now) : resolved,
+            };
+          }),
+        );
+        const down = probes.find(({ probe }) => !probe.ok);
+        if (down && !down.probe.ok)
           return {
             trusted: false,
             reason: 'PrometheusDown',
-            message: `MetricsSource ${source}: ${probe.message}`,
+            message: `MetricsSource ${down.name}: ${down.probe.message}`,
           };
       }
       const hosts = await teamHosts(deps, team);
@@ -597,4 +608,13 @@ export function createInventoryEntityReader(deps: InventoryDeps): EntityReader {
       return undefined;
     },
   };
+}
+
+/** The names of a team's MetricsSources (a team has a handful; the first page of 100 is all of them). */
+async function teamMetricsSources(
+  resources: Pick<ResourceRepository, 'list'>,
+  team: string,
+): Promise<string[]> {
+  const page = await resources.list({ kind: 'MetricsSource', teams: [team], limit: 100 });
+  return page.items.map((item) => item.name);
 }
