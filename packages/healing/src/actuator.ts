@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { healingLabels, type WebhookMessage } from '@gantry/model';
-import { healingRunLink } from './approval-notice.ts';
+import { healingRunLink, healingWebhookMessage } from './run-message.ts';
 import { durationMs } from './duration.ts';
 import { fillKubernetesJob } from './kubernetes-job-template.ts';
 import type {
@@ -294,27 +294,14 @@ function healingMessage(
     summary: request.summary,
     evidence: JSON.stringify(request.details).slice(0, 8000),
   };
-  const groupKey = `healing/${request.team}/${request.runId}`;
-  return {
-    version: '4',
-    groupKey,
-    truncatedAlerts: 0,
-    status: 'firing',
-    receiver: channel,
-    groupLabels: { healing_run: request.runId },
-    commonLabels: { ...labels },
-    commonAnnotations: { ...annotations },
-    externalURL: externalUrl,
-    alerts: [
-      {
-        status: 'firing',
-        labels,
-        annotations,
-        startsAt: new Date(now).toISOString(),
-        endsAt: '0001-01-01T00:00:00Z',
-        generatorURL: healingRunLink(externalUrl, request.team, request.runId),
-        fingerprint: createHash('sha256').update(JSON.stringify(labels)).digest('hex').slice(0, 16),
-      },
-    ],
-  };
+  return healingWebhookMessage({
+    team: request.team,
+    runId: request.runId,
+    channel,
+    labels,
+    annotations,
+    now,
+    externalUrl,
+    link: healingRunLink(externalUrl, request.team, request.runId),
+  });
 }

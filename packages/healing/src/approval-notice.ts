@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { HealingPolicySpec, WebhookMessage } from '@gantry/model';
 import type { WriteFence } from '@gantry/store';
 import type { HealingEntity, HealingNotifier } from './ports.ts';
+import { healingRunLink, healingWebhookMessage } from './run-message.ts';
 
 /** What the controller says when a risky action starts waiting for a person. */
 export interface ApprovalRequestNotice {
@@ -21,11 +21,6 @@ export interface ApprovalRequestNotice {
 /** Tells people a risky action waits for them; idempotent per run and request. */
 export interface ApprovalNotifier {
   requested(notice: ApprovalRequestNotice): Promise<void>;
-}
-
-/** The console's page of a run, where approve and reject are (`/healing/teams/:team/runs/:id`). */
-export function healingRunLink(externalUrl: string, team: string, runId: string): string {
-  return `${externalUrl.replace(/\/+$/, '')}/healing/teams/${encodeURIComponent(team)}/runs/${encodeURIComponent(runId)}`;
 }
 
 /** The link an approval request carries: the run's page, opened for a decision. */
@@ -94,26 +89,15 @@ export function approvalMessage(
     approve_url: link,
     expires_at: notice.expiresAt,
   };
-  return {
-    version: '4',
-    groupKey: `healing/${notice.team}/${notice.runId}`,
-    truncatedAlerts: 0,
-    status: 'firing',
-    receiver: channel,
-    groupLabels: { healing_run: notice.runId },
-    commonLabels: { ...labels },
-    commonAnnotations: { ...annotations },
-    externalURL: externalUrl,
-    alerts: [
-      {
-        status: 'firing',
-        labels,
-        annotations,
-        startsAt: new Date(now).toISOString(),
-        endsAt: notice.expiresAt,
-        generatorURL: link,
-        fingerprint: createHash('sha256').update(JSON.stringify(labels)).digest('hex').slice(0, 16),
-      },
-    ],
-  };
+  return healingWebhookMessage({
+    team: notice.team,
+    runId: notice.runId,
+    channel,
+    labels,
+    annotations,
+    now,
+    externalUrl,
+    link,
+    endsAt: notice.expiresAt,
+  });
 }

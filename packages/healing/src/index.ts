@@ -19,3 +19,4 @@ export * from './shadow-scorecard.ts';
 export * from './healing-api.ts';
 export * from './kubernetes-job-template.ts';
 export * from './approval-notice.ts';
+export * from './run-message.ts';

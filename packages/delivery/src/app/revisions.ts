@@ -203,23 +203,7 @@ export class RevisionManager {
         : same
           ? `updated (same as revision ${same.spec.revision})`
           : 'updated';
-    const body = {
-      apiVersion: app.apiVersion,
-      kind: 'ApplicationRevision',
-      metadata: {
-        name: revisionName(app.metadata.name, number),
-        team,
-        labels: { [APP_LABEL]: app.metadata.name },
-      },
-      spec: {
-        application: app.metadata.name,
-        revision: number,
-        hash,
-        applicationSpec: app.spec,
-        definitions,
-        cause,
-      } satisfies ApplicationRevisionSpec,
-    };
+    const body = revisionBody(app, number, { hash, definitions, cause });
     try {
       const created = (await this.deps.resources.create(
         CALLER,
@@ -330,19 +314,12 @@ export class RevisionManager {
       if (newest?.spec.hash === hash) return newest.spec.revision;
       const number = (all.at(-1)?.spec.revision ?? 0) + 1;
       try {
-        await this.deps.resources.create(CALLER, 'ApplicationRevision', team, {
-          apiVersion: app.apiVersion,
-          kind: 'ApplicationRevision',
-          metadata: {
-            name: revisionName(app.metadata.name, number),
-            team,
-            labels: { [APP_LABEL]: app.metadata.name },
-          },
-          spec: {
-            application: app.metadata.name,
-            revision: number,
+        await this.deps.resources.create(
+          CALLER,
+          'ApplicationRevision',
+          team,
+          revisionBody(app, number, {
             hash,
-            applicationSpec: app.spec,
             definitions,
             cause: `${upgrade.kind} ${upgrade.name} upgraded to generation ${upgrade.generation} by change ${upgrade.change}`,
             upgrade: {
@@ -351,8 +328,8 @@ export class RevisionManager {
               name: upgrade.name,
               generation: upgrade.generation,
             },
-          } satisfies ApplicationRevisionSpec,
-        });
+          }),
+        );
         return number;
       } catch (error) {
         // The controller (or another entity of the change) took the number first: look again.
@@ -374,4 +351,28 @@ export class RevisionManager {
     }
     return revisions.length;
   }
+}
+
+/** The ApplicationRevision `number` of `app`: its spec as it is, rendered with `parts.definitions`. */
+function revisionBody(
+  app: ApplicationObject,
+  number: number,
+  parts: Pick<ApplicationRevisionSpec, 'hash' | 'definitions' | 'cause' | 'upgrade'>,
+) {
+  const team = app.metadata.team ?? '';
+  return {
+    apiVersion: app.apiVersion,
+    kind: 'ApplicationRevision',
+    metadata: {
+      name: revisionName(app.metadata.name, number),
+      team,
+      labels: { [APP_LABEL]: app.metadata.name },
+    },
+    spec: {
+      application: app.metadata.name,
+      revision: number,
+      applicationSpec: app.spec,
+      ...parts,
+    } satisfies ApplicationRevisionSpec,
+  };
 }
