@@ -318,8 +318,12 @@ export function compilePolicy(
         message:
           'set exactly one of nodeOperation, workloadOperation, applicationRollback, pauseChanges, jobRun, notify and silence',
       });
-    if (action.nodeOperation && spec.scope.subject !== 'Node')
-      errors.push({ path: `${path}/nodeOperation`, message: 'only for policies whose subject is Node' });
+    // A host's node is the node of the same name, or the one its `hosts.gantry.dev/node-name` label names.
+    if (action.nodeOperation && spec.scope.subject !== 'Node' && spec.scope.subject !== 'Host')
+      errors.push({
+        path: `${path}/nodeOperation`,
+        message: "only for policies whose subject is Node or Host (the host's node)",
+      });
     if (
       action.applicationRollback &&
       spec.scope.subject !== 'Workload' &&

@@ -112,10 +112,32 @@ describe('store-backed healing ports', () => {
       changedAt: T0 - 10 * MINUTE,
     });
     const hosts = await subjects.list(TEAM, 'hosts');
+    // A host named after a node is that node's host: its node and cluster (a Host policy drains the
+    // node), the node's labels under its own, and the node as the API server sees it.
     expect(hosts.find((h) => h.entity.name === 'n0')).toMatchObject({
-      binding: { online: false },
+      entity: { kind: 'Host', name: 'n0', host: 'n0', node: 'n0', cluster: 'east', domain: 'r1' },
+      binding: { online: false, node: { name: 'n0', cluster: 'east', ready: false, unschedulable: false } },
       changedAt: T0 - MINUTE,
     });
+    // A host without the rack label takes its node's: its domain is its node's rack.
+    await store.hosts.join(
+      { ...(await store.hosts.host(TEAM, 'n0'))!, name: 'n10', labels: '{}', credential_id: 'c10' },
+      {
+        id: 'c10',
+        team: TEAM,
+        host: 'n10',
+        secret_hash: 'x',
+        created_at: T0,
+        expires_at: null,
+        revoked_at: null,
+      },
+    );
+    const n10 = (await subjects.list(TEAM, 'hosts')).find((h) => h.entity.name === 'n10')!;
+    expect(n10.entity).toMatchObject({ node: 'n10', cluster: 'east', domain: 'r2' });
+    expect(n10.entity.labels).toEqual({ 'topology.gantry.dev/rack': 'r2' });
+    expect(n10.binding['labels']).toEqual({});
+    const reread = await createInventoryEntityReader(deps).read(TEAM, hosts[0]!.entity);
+    expect(reread).toMatchObject({ name: hosts[0]!.entity.name, node: { cluster: 'east' } });
   });
 
   it("measures every domain's healthy share in one read", async () => {

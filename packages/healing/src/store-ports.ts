@@ -125,16 +125,34 @@ function nodeBinding(row: NodeRow): Record<string, unknown> {
   };
 }
 
-function hostEntity(row: HostRow, domainLabel: string): HealingEntity {
-  const labels = JSON.parse(row.labels) as Record<string, string>;
+/**
+ * A host as an entity: with its node (the one its `hosts.gantry.dev/node-name` label names, else the node
+ * of its own name) and that node's cluster when the inventory has it, so that a Host policy can drain the
+ * host's node; its labels are the node's (rack, zone) under its own, its domain from those.
+ */
+function hostEntity(row: HostRow, domainLabel: string, nodes: ReadonlyMap<string, NodeRow>): HealingEntity {
+  const own = JSON.parse(row.labels) as Record<string, string>;
+  const node = nodes.get(own[HOST_NODE_LABEL] ?? row.name);
+  const labels = { ...node?.data.labels, ...own };
   return {
     kind: 'Host',
     name: row.name,
     host: row.name,
-    ...(labels[HOST_NODE_LABEL] ? { node: labels[HOST_NODE_LABEL] } : {}),
+    ...(node
+      ? { node: node.name, cluster: node.cluster }
+      : own[HOST_NODE_LABEL]
+        ? { node: own[HOST_NODE_LABEL] }
+        : {}),
     domain: labels[domainLabel] ?? '',
     labels,
   };
+}
+
+/** The team's nodes by name (the first cluster's when two clusters have the same name). */
+async function nodesByName(deps: InventoryDeps, team: string): Promise<Map<string, NodeRow>> {
+  const byName = new Map<string, NodeRow>();
+  for (const row of await teamNodes(deps, team)) if (!byName.has(row.name)) byName.set(row.name, row);
+  return byName;
 }
 
 /**
@@ -146,17 +164,25 @@ export function createInventoryConditionSubjects(deps: InventoryDeps): Condition
   const domainLabel = deps.domainLabel ?? DEFAULT_RACK_LABEL;
   return {
     async list(team, over): Promise<ConditionSubject[]> {
-      if (over === 'hosts')
-        return (await teamHosts(deps, team)).map((row) => ({
-          entity: hostEntity(row, domainLabel),
-          binding: {
-            name: row.name,
-            status: row.status,
-            online: row.status === 'Online',
-            labels: JSON.parse(row.labels) as unknown,
-          },
-          changedAt: Number(row.status_since),
-        }));
+      if (over === 'hosts') {
+        const nodes = await nodesByName(deps, team);
+        return (await teamHosts(deps, team)).map((row) => {
+          const entity = hostEntity(row, domainLabel, nodes);
+          const node = entity.cluster !== undefined ? nodes.get(entity.node!) : undefined;
+          return {
+            entity,
+            binding: {
+              name: row.name,
+              status: row.status,
+              online: row.status === 'Online',
+              labels: JSON.parse(row.labels) as unknown,
+              // The host's node as the API server sees it (a dead agent on a node still Ready: a host to drain).
+              ...(node ? { node: nodeBinding(node) } : {}),
+            },
+            changedAt: Number(row.status_since),
+          };
+        });
+      }
       return (await teamNodes(deps, team)).map((row) => {
         const ready = row.data.conditions.find((c) => c.type === 'Ready');
         const changed = Date.parse(ready?.lastTransitionTime ?? row.updatedAt);
@@ -574,7 +600,11 @@ export function createInventoryEntityReader(deps: InventoryDeps): EntityReader {
     async read(team, entity) {
       if (entity.kind === 'Node' || entity.kind === 'Host') {
         const all = await subjects.list(team, entity.kind === 'Node' ? 'nodes' : 'hosts');
-        return all.find((s) => s.entity.name === entity.name && s.entity.cluster === entity.cluster)?.binding;
+        // A host is its name (its node's cluster is learnt, and may be learnt later than the run began).
+        return all.find(
+          (s) =>
+            s.entity.name === entity.name && (entity.kind === 'Host' || s.entity.cluster === entity.cluster),
+        )?.binding;
       }
       if (entity.kind === 'Workload' && entity.cluster) {
         const page = await deps.inventory.list<WorkloadSummary>({
