@@ -153,17 +153,26 @@ describe('healing controller', () => {
     run = await onlyRun();
     expect(run.reason).toBe(HealingReason.ActionResumed);
     expect(run.data.actions.at(-1)!.reason).toBeUndefined();
+    // Held again, by another cause, and done straight from there: the record keeps no hold.
+    const budget = { reason: 'BudgetExhausted', message: 'DisruptionBudget rack: 1 of 5 out already' };
+    actuator.outcomes.set('restart-kubelet', { state: 'running', held: budget });
+    now += 10_000;
+    await c.reconcile();
+    expect((await onlyRun()).message).toContain('BudgetExhausted');
     actuator.outcomes.delete('restart-kubelet');
     now += 10_000;
     await c.reconcile();
     run = await onlyRun();
     expect(run.phase).toBe(HealingPhase.Verifying);
+    expect(run.data.actions.at(-1)).toMatchObject({ state: 'succeeded' });
+    expect(run.data.actions.at(-1)!.reason).toBeUndefined();
     expect(run.data.decisions.map((d) => d.reason)).toEqual([
       HealingReason.Matched,
       HealingReason.DiagnosisConcluded,
       HealingReason.ActionStarted,
       HealingReason.ActionHeld,
       HealingReason.ActionResumed,
+      HealingReason.ActionHeld,
       HealingReason.ActionSucceeded,
     ]);
     expect(recorder.reasons()).toEqual(

@@ -887,7 +887,9 @@ export class HealingController {
   ): Promise<StoredHealingRun | undefined | 'superseded'> {
     const now = this.#deps.now();
     const verifyAt = new Date(now + policy.verification.bakeMs).toISOString();
-    const next = replaceLast(data, { ...record, state: 'succeeded', endedAt: this.#iso(), verifyAt });
+    // What held it while it ran (ActionHeld) is over.
+    const { reason: _held, message: _heldMessage, ...ran } = record;
+    const next = replaceLast(data, { ...ran, state: 'succeeded', endedAt: this.#iso(), verifyAt });
     this.#decision(
       next,
       HealingStage.Act,
