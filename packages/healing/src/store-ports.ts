@@ -4,6 +4,7 @@
  * domain's healthy share, and the agents' side of signal trust.
  */
 import {
+  deliveryLabels,
   HOST_NODE_LABEL,
   type ClusterStatus,
   type EntityRefRecord,
@@ -297,6 +298,33 @@ export interface EntityResolver {
   ): Promise<HealingEntity[][]>;
 }
 
+const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'] as const;
+
+/**
+ * A workload reference's kind and labels from the fleet inventory (a reference names no kind): what a
+ * Workload policy's actions need (the kind for its Change, the Application from Gantry's label).
+ */
+async function workloadOf(
+  deps: InventoryDeps,
+  team: string,
+  cluster: string,
+  namespace: string | undefined,
+  name: string,
+): Promise<{ kind: string; labels: Record<string, string> } | undefined> {
+  for (const kind of WORKLOAD_KINDS) {
+    const page = await deps.inventory.list<WorkloadSummary>({
+      kind,
+      clusters: [`${team}/${cluster}`],
+      ...(namespace !== undefined ? { namespace } : {}),
+      name,
+      limit: 1,
+    });
+    const item = page.items[0];
+    if (item) return { kind, labels: item.data.labels };
+  }
+  return undefined;
+}
+
 /** From this many exceptions of a team in one pass, their nodes are looked up in one read of the team's. */
 const RESOLVE_IN_BULK_FROM = 16;
 
@@ -340,6 +368,7 @@ export function createInventoryEntityResolver(deps: InventoryDeps): EntityResolv
     };
   };
   const resolveWith = async (
+    team: string,
     lookup: NodeLookup,
     refs: readonly EntityRefRecord[],
     exception?: ExceptionRecord,
@@ -360,14 +389,17 @@ export function createInventoryEntityResolver(deps: InventoryDeps): EntityResolv
       } else if (ref.kind === 'Host') {
         entities.push({ kind: 'Host', name: ref.name, host: ref.name, domain: '', labels: {} });
       } else if (ref.kind === 'Workload' && ref.cluster) {
+        const found = await workloadOf(deps, team, ref.cluster, ref.namespace, ref.name);
+        const application = ref.application ?? found?.labels[deliveryLabels.application];
         entities.push({
           kind: 'Workload',
           name: ref.name,
           cluster: ref.cluster,
           ...(ref.namespace !== undefined ? { namespace: ref.namespace } : {}),
-          ...(ref.application !== undefined ? { application: ref.application } : {}),
+          ...(found ? { workloadKind: found.kind } : {}),
+          ...(application !== undefined ? { application } : {}),
           domain: '',
-          labels: {},
+          labels: found?.labels ?? {},
         });
       } else if (ref.kind === 'Application') {
         entities.push({ kind: 'Application', name: ref.name, domain: '', labels: {} });
@@ -382,11 +414,11 @@ export function createInventoryEntityResolver(deps: InventoryDeps): EntityResolv
     return entities;
   };
   return {
-    resolve: (team, refs, exception) => resolveWith(rowByRow(team), refs, exception),
+    resolve: (team, refs, exception) => resolveWith(team, rowByRow(team), refs, exception),
     async resolveMany(team, items) {
       const lookup = items.length >= RESOLVE_IN_BULK_FROM ? await snapshot(team) : rowByRow(team);
       const resolved: HealingEntity[][] = [];
-      for (const item of items) resolved.push(await resolveWith(lookup, item.refs, item.exception));
+      for (const item of items) resolved.push(await resolveWith(team, lookup, item.refs, item.exception));
       return resolved;
     },
   };
@@ -546,7 +578,9 @@ export function createRiskTriggerSource(deps: {
     entities: await deps.entities.resolve(
       risk.team,
       risk.entities.flatMap((e) =>
-        e.kind === 'Node' || e.kind === 'Application' || e.kind === 'Host' ? [e as EntityRefRecord] : [],
+        e.kind === 'Node' || e.kind === 'Application' || e.kind === 'Host' || e.kind === 'Workload'
+          ? [e as EntityRefRecord]
+          : [],
       ),
     ),
     binding: {
