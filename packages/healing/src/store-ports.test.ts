@@ -379,6 +379,70 @@ describe('store-backed healing ports', () => {
     expect(await all.get(TEAM, 'risk', 'zz')).toBeUndefined();
   });
 
+  it("keeps a risk's workloads, with their kind and Application from the inventory", async () => {
+    await store.inventory.apply(
+      [
+        {
+          op: 'upsert' as const,
+          item: {
+            cluster: `${TEAM}/east`,
+            kind: 'StatefulSet',
+            namespace: 'data',
+            name: 'db',
+            uid: 'w1',
+            data: {
+              desired: 2,
+              ready: 1,
+              available: 1,
+              labels: { 'app.gantry.dev/name': 'orders', 'app.gantry.dev/component': 'db' },
+            },
+          },
+        },
+      ],
+      new Date(T0).toISOString(),
+    );
+    const risk = {
+      id: 'r2',
+      team: TEAM,
+      source: { kind: 'Inspection', name: 'replicas', check: 'short' },
+      key: 'east/data/StatefulSet/db',
+      title: 'db short of replicas',
+      score: 70,
+      entities: [
+        { kind: 'Workload', name: 'db', cluster: 'east', namespace: 'data' },
+        { kind: 'Cluster', name: 'east' },
+      ],
+      details: {},
+      state: 'open',
+      firstSeenAt: new Date(T0).toISOString(),
+      lastSeenAt: new Date(T0).toISOString(),
+    } as Risk;
+    const risks = createRiskTriggerSource({
+      risks: {
+        list: () => Promise.resolve({ items: [risk] }),
+        get: () => Promise.resolve(risk),
+      },
+      entities: createInventoryEntityResolver(deps),
+    });
+    const [trigger] = await risks.active(T0, {
+      exception: new Set(),
+      alert: new Set(),
+      risk: new Set([TEAM]),
+    });
+    expect(trigger!.entities).toEqual([
+      {
+        kind: 'Workload',
+        name: 'db',
+        cluster: 'east',
+        namespace: 'data',
+        workloadKind: 'StatefulSet',
+        application: 'orders',
+        domain: '',
+        labels: { 'app.gantry.dev/name': 'orders', 'app.gantry.dev/component': 'db' },
+      },
+    ]);
+  });
+
   it('reads an entity again for verification', async () => {
     const reader = createInventoryEntityReader(deps);
     const entity = { kind: 'Node' as const, name: 'n0', cluster: 'east', domain: 'r1', labels: {} };
