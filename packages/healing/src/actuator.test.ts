@@ -101,6 +101,23 @@ describe('healing actions on the resource API', () => {
       state: 'running',
       message: `Change ${name} Pending`,
     });
+    // Held by the engine (its Blocked condition): the progress says what holds it.
+    const blocked = {
+      type: 'Blocked',
+      status: 'True' as const,
+      reason: 'LineStopped',
+      message: 'the line is stopped: team sre by alice: incident',
+      lastTransitionTime: new Date(T0).toISOString(),
+    };
+    await resources.replaceStatus(ADMIN, 'Change', TEAM, name, {
+      ...(await resources.get(ADMIN, 'Change', TEAM, name)),
+      status: { phase: 'Waiting', message: blocked.message, conditions: [blocked] },
+    });
+    expect(await a.progress(TEAM, first.ok ? first.handle : '')).toEqual({
+      state: 'running',
+      message: `Change ${name} Waiting`,
+      held: { reason: 'LineStopped', message: blocked.message },
+    });
   });
 
   it("runs a JobTemplate on the node's host as a jobRun Change", async () => {

@@ -267,7 +267,11 @@ export function createChangeActuator(deps: ChangeActuatorDeps): HealingActuator 
           reason: `Change${phase.phase}`,
           message: phase.message ?? `Change ${name} ${phase.phase}`,
         };
-      return { state: 'running', message: `Change ${name} ${phase.phase}` };
+      return {
+        state: 'running',
+        message: `Change ${name} ${phase.phase}`,
+        ...(phase.held ? { held: phase.held } : {}),
+      };
     },
   };
 }

@@ -176,8 +176,11 @@ describe('HealingPolicy admission', () => {
     });
     expect(errorsOf(workload)).toContainEqual({
       path: '/spec/actions/1/nodeOperation',
-      message: 'only for policies whose subject is Node',
+      message: "only for policies whose subject is Node or Host (the host's node)",
     });
+    // A Host policy drains the host's node.
+    const host = nodePolicyInput({ scope: { subject: 'Host' }, diagnosis: { tree: 'agent-lost' } });
+    expect(errorsOf(host).filter((e) => e.path.endsWith('/nodeOperation'))).toEqual([]);
   });
 
   it('takes workload operations on workload policies only: a restart or a scale with replicas, never a pod', () => {

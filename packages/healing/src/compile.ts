@@ -322,8 +322,12 @@ export function compilePolicy(
       });
     if (action.kubernetesJob)
       errors.push(...checkKubernetesJobTemplate(action.kubernetesJob, `${path}/kubernetesJob`));
-    if (action.nodeOperation && spec.scope.subject !== 'Node')
-      errors.push({ path: `${path}/nodeOperation`, message: 'only for policies whose subject is Node' });
+    // A host's node is the node of the same name, or the one its `hosts.gantry.dev/node-name` label names.
+    if (action.nodeOperation && spec.scope.subject !== 'Node' && spec.scope.subject !== 'Host')
+      errors.push({
+        path: `${path}/nodeOperation`,
+        message: "only for policies whose subject is Node or Host (the host's node)",
+      });
     if (
       action.applicationRollback &&
       spec.scope.subject !== 'Workload' &&

@@ -136,6 +136,46 @@ describe('evidence from the store', () => {
     });
   });
 
+  it("counts a workload's Application revisions on its cluster as its changes, not another cluster's", async () => {
+    const applied = (cluster: string, at: number, reason = 'ObjectsApplied') => ({
+      source: 'gantry' as const,
+      externalId: `${reason}-${cluster}-${at}`,
+      team: TEAM,
+      cluster,
+      namespace: '',
+      objectKind: 'Application',
+      objectName: 'orders',
+      type: 'Normal',
+      reason,
+      message: `${reason} of orders`,
+      actor: 'controller/application',
+      count: 1,
+      firstSeen: iso(at),
+      lastSeen: iso(at),
+    });
+    await store.events.upsert([
+      applied(`${TEAM}/east`, T0 - 4 * MINUTE),
+      applied('', T0 - 5 * MINUTE, 'RevisionCreated'),
+      applied(`${TEAM}/west`, T0 - 3 * MINUTE),
+    ]);
+    const workload = {
+      kind: 'Workload' as const,
+      name: 'db',
+      cluster: 'east',
+      namespace: 'data',
+      workloadKind: 'StatefulSet',
+      domain: '',
+      labels: {},
+    };
+    const p = providers();
+    expect(await p.changes(TEAM, workload, T0 - 30 * MINUTE, T0)).toMatchObject({ value: { count: 0 } });
+    const changed = await p.changes(TEAM, { ...workload, application: 'orders' }, T0 - 30 * MINUTE, T0);
+    expect(changed).toMatchObject({ ok: true, value: { count: 2, latestAgeSeconds: 240 } });
+    expect(
+      (changed.ok ? (changed.value['items'] as { reason: string }[]) : []).map((i) => i.reason).sort(),
+    ).toEqual(['ObjectsApplied', 'RevisionCreated']);
+  });
+
   it('queries PromQL through the MetricsSource, and says why when it cannot', async () => {
     const p = providers();
     expect(await p.promql(TEAM, 'prometheus', 'node_load1{instance="n1"}', T0)).toEqual({

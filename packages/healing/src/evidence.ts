@@ -169,13 +169,27 @@ export function createStoreEvidenceProviders(deps: StoreEvidenceDeps): EvidenceP
 
     async changes(team, entity, since, until) {
       const reasons = new Set<string>(CHANGE_EVENT_REASONS);
-      const items = await eventItems(
-        team,
-        entity,
-        since,
-        until,
-        (e) => e.source === 'gantry' && reasons.has(e.reason),
-      );
+      const changed = (e: EventRecord) => e.source === 'gantry' && reasons.has(e.reason);
+      const items = await eventItems(team, entity, since, until, changed);
+      // A workload's revisions are its Application's: what was applied to its cluster, and revisions made.
+      if (entity.kind === 'Workload' && entity.application !== undefined) {
+        const cluster = clusterKey(team, entity) ?? '';
+        const application = {
+          kind: 'Application' as const,
+          name: entity.application,
+          domain: '',
+          labels: {},
+        };
+        items.push(
+          ...(await eventItems(
+            team,
+            application,
+            since,
+            until,
+            (e) => changed(e) && [cluster, ''].includes(e.cluster),
+          )),
+        );
+      }
       const latest = items.reduce<string | undefined>(
         (max, e) => (max === undefined || e.lastSeen > max ? e.lastSeen : max),
         undefined,

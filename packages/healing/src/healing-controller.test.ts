@@ -132,6 +132,54 @@ describe('healing controller', () => {
     );
   });
 
+  it('says on the run when the change engine holds its action, once per cause, and when it goes on', async () => {
+    policies.add('node-not-ready', nodePolicyInput());
+    triggers.openException('e1', [node('n1')]);
+    const c = controller();
+    await c.reconcile();
+    const held = { reason: 'LineStopped', message: 'the line is stopped: team sre by alice: incident' };
+    actuator.outcomes.set('restart-kubelet', { state: 'running', held });
+    for (let i = 0; i < 3; i += 1) {
+      now += 10_000;
+      await c.reconcile();
+    }
+    let run = await onlyRun();
+    expect(run).toMatchObject({ phase: HealingPhase.Acting, reason: HealingReason.ActionHeld });
+    expect(run.message).toContain('LineStopped');
+    expect(run.data.actions.at(-1)).toMatchObject({ state: 'running', ...held });
+    actuator.outcomes.set('restart-kubelet', { state: 'running' });
+    now += 10_000;
+    await c.reconcile();
+    run = await onlyRun();
+    expect(run.reason).toBe(HealingReason.ActionResumed);
+    expect(run.data.actions.at(-1)!.reason).toBeUndefined();
+    // Held again, by another cause, and done straight from there: the record keeps no hold.
+    const budget = { reason: 'BudgetExhausted', message: 'DisruptionBudget rack: 1 of 5 out already' };
+    actuator.outcomes.set('restart-kubelet', { state: 'running', held: budget });
+    now += 10_000;
+    await c.reconcile();
+    expect((await onlyRun()).message).toContain('BudgetExhausted');
+    actuator.outcomes.delete('restart-kubelet');
+    now += 10_000;
+    await c.reconcile();
+    run = await onlyRun();
+    expect(run.phase).toBe(HealingPhase.Verifying);
+    expect(run.data.actions.at(-1)).toMatchObject({ state: 'succeeded' });
+    expect(run.data.actions.at(-1)!.reason).toBeUndefined();
+    expect(run.data.decisions.map((d) => d.reason)).toEqual([
+      HealingReason.Matched,
+      HealingReason.DiagnosisConcluded,
+      HealingReason.ActionStarted,
+      HealingReason.ActionHeld,
+      HealingReason.ActionResumed,
+      HealingReason.ActionHeld,
+      HealingReason.ActionSucceeded,
+    ]);
+    expect(recorder.reasons()).toEqual(
+      expect.arrayContaining([HealingReason.ActionHeld, HealingReason.ActionResumed]),
+    );
+  });
+
   it('in shadow mode records what it would have done and acts on nothing, pages nobody', async () => {
     policies.add('shadow', nodePolicyInput({ guardrails: { mode: 'Shadow' } }));
     triggers.openException('e1', [node('n1')]);

@@ -901,9 +901,25 @@ export class HealingController {
         HealingReason.ActionTimedOut,
         `${record.action} did not finish by ${record.deadline}`,
       );
-    return this.#write(run, data, {
-      nextAt: new Date(this.#deps.now() + Math.min(this.#pollMs, 5000)).toISOString(),
-    });
+    const nextAt = new Date(this.#deps.now() + Math.min(this.#pollMs, 5000)).toISOString();
+    // Held by the change engine (stop-the-line, a window, the budget, a pause): said on the run once per
+    // cause, and again when it goes on, so "why is it not done?" is on the page.
+    const held = progress.held;
+    if (held?.reason !== record.reason) {
+      const updated: HealingActionRecord = { ...record };
+      delete updated.reason;
+      delete updated.message;
+      if (held) Object.assign(updated, { reason: held.reason, message: held.message });
+      const next = replaceLast(data, updated);
+      const message = held
+        ? `${record.action} held by the change engine (${held.reason}): ${held.message}`
+        : `${record.action} goes on`;
+      const reason = held ? HealingReason.ActionHeld : HealingReason.ActionResumed;
+      this.#decision(next, HealingStage.Act, reason, message);
+      this.#event(run.team, data.trigger.entity, held ? 'Warning' : 'Normal', reason, message);
+      return this.#write(run, next, { reason, message, nextAt });
+    }
+    return this.#write(run, data, { nextAt });
   }
 
   async #succeeded(
@@ -914,7 +930,9 @@ export class HealingController {
   ): Promise<StoredHealingRun | undefined | 'superseded'> {
     const now = this.#deps.now();
     const verifyAt = new Date(now + policy.verification.bakeMs).toISOString();
-    const next = replaceLast(data, { ...record, state: 'succeeded', endedAt: this.#iso(), verifyAt });
+    // What held it while it ran (ActionHeld) is over.
+    const { reason: _held, message: _heldMessage, ...ran } = record;
+    const next = replaceLast(data, { ...ran, state: 'succeeded', endedAt: this.#iso(), verifyAt });
     this.#decision(
       next,
       HealingStage.Act,

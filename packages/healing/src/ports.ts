@@ -125,7 +125,11 @@ export type ActionStart =
   { ok: true; handle: string; done: boolean } | { ok: false; reason: string; message: string };
 
 export type ActionProgress =
-  | { state: 'running'; message?: string }
+  /**
+   * `held`: the Change waits on something that is not its own work (stop-the-line, a closed window, the
+   * disruption budget, a pause): the run reports it, and the action's timeout still runs.
+   */
+  | { state: 'running'; message?: string; held?: { reason: string; message: string } }
   | { state: 'succeeded'; message?: string }
   | { state: 'failed'; reason: string; message: string };
 
@@ -166,7 +170,11 @@ export interface ChangeSubmitter {
     labels: Record<string, string>,
     fence?: WriteFence,
   ): Promise<{ ok: true; created: boolean } | { ok: false; reason: string; message: string }>;
-  phase(team: string, name: string): Promise<{ phase: string; message?: string } | undefined>;
+  /** The Change's phase and, while something holds it (its Blocked condition, a pause), what and why. */
+  phase(
+    team: string,
+    name: string,
+  ): Promise<{ phase: string; message?: string; held?: { reason: string; message: string } } | undefined>;
 }
 
 /**

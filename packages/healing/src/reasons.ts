@@ -55,6 +55,10 @@ export const HealingReason = {
   ActionFailed: 'HealingActionFailed',
   ActionTimedOut: 'HealingActionTimedOut',
   ActionSucceeded: 'HealingActionSucceeded',
+  /** The action's Change is held by the change engine (stop-the-line, a window, the budget, a pause). */
+  ActionHeld: 'HealingActionHeld',
+  /** ... and goes on again. */
+  ActionResumed: 'HealingActionResumed',
   Baking: 'Baking',
   Verified: 'HealingVerified',
   NotVerified: 'HealingNotVerified',

@@ -58,9 +58,18 @@ export function createResourceChangeSubmitter(
     async phase(team, name) {
       try {
         const change = (await resources.get(caller, 'Change', team, name)) as Resource<unknown, ChangeStatus>;
+        const phase = change.status?.phase ?? 'Pending';
+        // What holds it: the engine's Blocked condition (stop-the-line, windows, the budget), or a pause.
+        const blocked = change.status?.conditions?.find((c) => c.type === 'Blocked' && c.status === 'True');
+        const held = blocked
+          ? { reason: blocked.reason, message: blocked.message }
+          : phase === 'Paused'
+            ? { reason: 'Paused', message: change.status?.message ?? 'paused' }
+            : undefined;
         return {
-          phase: change.status?.phase ?? 'Pending',
+          phase,
           ...(change.status?.message ? { message: change.status.message } : {}),
+          ...(held ? { held } : {}),
         };
       } catch (error) {
         if (isGantryError(error) && error.code === ErrorCodes.notFound) return undefined;

@@ -112,10 +112,32 @@ describe('store-backed healing ports', () => {
       changedAt: T0 - 10 * MINUTE,
     });
     const hosts = await subjects.list(TEAM, 'hosts');
+    // A host named after a node is that node's host: its node and cluster (a Host policy drains the
+    // node), the node's labels under its own, and the node as the API server sees it.
     expect(hosts.find((h) => h.entity.name === 'n0')).toMatchObject({
-      binding: { online: false },
+      entity: { kind: 'Host', name: 'n0', host: 'n0', node: 'n0', cluster: 'east', domain: 'r1' },
+      binding: { online: false, node: { name: 'n0', cluster: 'east', ready: false, unschedulable: false } },
       changedAt: T0 - MINUTE,
     });
+    // A host without the rack label takes its node's: its domain is its node's rack.
+    await store.hosts.join(
+      { ...(await store.hosts.host(TEAM, 'n0'))!, name: 'n10', labels: '{}', credential_id: 'c10' },
+      {
+        id: 'c10',
+        team: TEAM,
+        host: 'n10',
+        secret_hash: 'x',
+        created_at: T0,
+        expires_at: null,
+        revoked_at: null,
+      },
+    );
+    const n10 = (await subjects.list(TEAM, 'hosts')).find((h) => h.entity.name === 'n10')!;
+    expect(n10.entity).toMatchObject({ node: 'n10', cluster: 'east', domain: 'r2' });
+    expect(n10.entity.labels).toEqual({ 'topology.gantry.dev/rack': 'r2' });
+    expect(n10.binding['labels']).toEqual({});
+    const reread = await createInventoryEntityReader(deps).read(TEAM, hosts[0]!.entity);
+    expect(reread).toMatchObject({ name: hosts[0]!.entity.name, node: { cluster: 'east' } });
   });
 
   it("measures every domain's healthy share in one read", async () => {
@@ -395,6 +417,70 @@ describe('store-backed healing ports', () => {
     expect(found[1]!.binding).toMatchObject({ score: 90, check: 'fill' });
     expect((await all.get(TEAM, 'alert', 'f1'))?.kind).toBe('alert');
     expect(await all.get(TEAM, 'risk', 'zz')).toBeUndefined();
+  });
+
+  it("keeps a risk's workloads, with their kind and Application from the inventory", async () => {
+    await store.inventory.apply(
+      [
+        {
+          op: 'upsert' as const,
+          item: {
+            cluster: `${TEAM}/east`,
+            kind: 'StatefulSet',
+            namespace: 'data',
+            name: 'db',
+            uid: 'w1',
+            data: {
+              desired: 2,
+              ready: 1,
+              available: 1,
+              labels: { 'app.gantry.dev/name': 'orders', 'app.gantry.dev/component': 'db' },
+            },
+          },
+        },
+      ],
+      new Date(T0).toISOString(),
+    );
+    const risk = {
+      id: 'r2',
+      team: TEAM,
+      source: { kind: 'Inspection', name: 'replicas', check: 'short' },
+      key: 'east/data/StatefulSet/db',
+      title: 'db short of replicas',
+      score: 70,
+      entities: [
+        { kind: 'Workload', name: 'db', cluster: 'east', namespace: 'data' },
+        { kind: 'Cluster', name: 'east' },
+      ],
+      details: {},
+      state: 'open',
+      firstSeenAt: new Date(T0).toISOString(),
+      lastSeenAt: new Date(T0).toISOString(),
+    } as Risk;
+    const risks = createRiskTriggerSource({
+      risks: {
+        list: () => Promise.resolve({ items: [risk] }),
+        get: () => Promise.resolve(risk),
+      },
+      entities: createInventoryEntityResolver(deps),
+    });
+    const [trigger] = await risks.active(T0, {
+      exception: new Set(),
+      alert: new Set(),
+      risk: new Set([TEAM]),
+    });
+    expect(trigger!.entities).toEqual([
+      {
+        kind: 'Workload',
+        name: 'db',
+        cluster: 'east',
+        namespace: 'data',
+        workloadKind: 'StatefulSet',
+        application: 'orders',
+        domain: '',
+        labels: { 'app.gantry.dev/name': 'orders', 'app.gantry.dev/component': 'db' },
+      },
+    ]);
   });
 
   it('reads an entity again for verification', async () => {

@@ -4,6 +4,7 @@
  * domain's healthy share, and the agents' side of signal trust.
  */
 import {
+  deliveryLabels,
   HOST_NODE_LABEL,
   type ClusterStatus,
   type EntityRefRecord,
@@ -125,16 +126,34 @@ function nodeBinding(row: NodeRow): Record<string, unknown> {
   };
 }
 
-function hostEntity(row: HostRow, domainLabel: string): HealingEntity {
-  const labels = JSON.parse(row.labels) as Record<string, string>;
+/**
+ * A host as an entity: with its node (the one its `hosts.gantry.dev/node-name` label names, else the node
+ * of its own name) and that node's cluster when the inventory has it, so that a Host policy can drain the
+ * host's node; its labels are the node's (rack, zone) under its own, its domain from those.
+ */
+function hostEntity(row: HostRow, domainLabel: string, nodes: ReadonlyMap<string, NodeRow>): HealingEntity {
+  const own = JSON.parse(row.labels) as Record<string, string>;
+  const node = nodes.get(own[HOST_NODE_LABEL] ?? row.name);
+  const labels = { ...node?.data.labels, ...own };
   return {
     kind: 'Host',
     name: row.name,
     host: row.name,
-    ...(labels[HOST_NODE_LABEL] ? { node: labels[HOST_NODE_LABEL] } : {}),
+    ...(node
+      ? { node: node.name, cluster: node.cluster }
+      : own[HOST_NODE_LABEL]
+        ? { node: own[HOST_NODE_LABEL] }
+        : {}),
     domain: labels[domainLabel] ?? '',
     labels,
   };
+}
+
+/** The team's nodes by name (the first cluster's when two clusters have the same name). */
+async function nodesByName(deps: InventoryDeps, team: string): Promise<Map<string, NodeRow>> {
+  const byName = new Map<string, NodeRow>();
+  for (const row of await teamNodes(deps, team)) if (!byName.has(row.name)) byName.set(row.name, row);
+  return byName;
 }
 
 /**
@@ -146,17 +165,25 @@ export function createInventoryConditionSubjects(deps: InventoryDeps): Condition
   const domainLabel = deps.domainLabel ?? DEFAULT_RACK_LABEL;
   return {
     async list(team, over): Promise<ConditionSubject[]> {
-      if (over === 'hosts')
-        return (await teamHosts(deps, team)).map((row) => ({
-          entity: hostEntity(row, domainLabel),
-          binding: {
-            name: row.name,
-            status: row.status,
-            online: row.status === 'Online',
-            labels: JSON.parse(row.labels) as unknown,
-          },
-          changedAt: Number(row.status_since),
-        }));
+      if (over === 'hosts') {
+        const nodes = await nodesByName(deps, team);
+        return (await teamHosts(deps, team)).map((row) => {
+          const entity = hostEntity(row, domainLabel, nodes);
+          const node = entity.cluster !== undefined ? nodes.get(entity.node!) : undefined;
+          return {
+            entity,
+            binding: {
+              name: row.name,
+              status: row.status,
+              online: row.status === 'Online',
+              labels: JSON.parse(row.labels) as unknown,
+              // The host's node as the API server sees it (a dead agent on a node still Ready: a host to drain).
+              ...(node ? { node: nodeBinding(node) } : {}),
+            },
+            changedAt: Number(row.status_since),
+          };
+        });
+      }
       return (await teamNodes(deps, team)).map((row) => {
         const ready = row.data.conditions.find((c) => c.type === 'Ready');
         const changed = Date.parse(ready?.lastTransitionTime ?? row.updatedAt);
@@ -282,6 +309,33 @@ export interface EntityResolver {
   ): Promise<HealingEntity[][]>;
 }
 
+const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'] as const;
+
+/**
+ * A workload reference's kind and labels from the fleet inventory (a reference names no kind): what a
+ * Workload policy's actions need (the kind for its Change, the Application from Gantry's label).
+ */
+async function workloadOf(
+  deps: InventoryDeps,
+  team: string,
+  cluster: string,
+  namespace: string | undefined,
+  name: string,
+): Promise<{ kind: string; labels: Record<string, string> } | undefined> {
+  for (const kind of WORKLOAD_KINDS) {
+    const page = await deps.inventory.list<WorkloadSummary>({
+      kind,
+      clusters: [`${team}/${cluster}`],
+      ...(namespace !== undefined ? { namespace } : {}),
+      name,
+      limit: 1,
+    });
+    const item = page.items[0];
+    if (item) return { kind, labels: item.data.labels };
+  }
+  return undefined;
+}
+
 /** From this many exceptions of a team in one pass, their nodes are looked up in one read of the team's. */
 const RESOLVE_IN_BULK_FROM = 16;
 
@@ -325,6 +379,7 @@ export function createInventoryEntityResolver(deps: InventoryDeps): EntityResolv
     };
   };
   const resolveWith = async (
+    team: string,
     lookup: NodeLookup,
     refs: readonly EntityRefRecord[],
     exception?: ExceptionRecord,
@@ -345,14 +400,17 @@ export function createInventoryEntityResolver(deps: InventoryDeps): EntityResolv
       } else if (ref.kind === 'Host') {
         entities.push({ kind: 'Host', name: ref.name, host: ref.name, domain: '', labels: {} });
       } else if (ref.kind === 'Workload' && ref.cluster) {
+        const found = await workloadOf(deps, team, ref.cluster, ref.namespace, ref.name);
+        const application = ref.application ?? found?.labels[deliveryLabels.application];
         entities.push({
           kind: 'Workload',
           name: ref.name,
           cluster: ref.cluster,
           ...(ref.namespace !== undefined ? { namespace: ref.namespace } : {}),
-          ...(ref.application !== undefined ? { application: ref.application } : {}),
+          ...(found ? { workloadKind: found.kind } : {}),
+          ...(application !== undefined ? { application } : {}),
           domain: '',
-          labels: {},
+          labels: found?.labels ?? {},
         });
       } else if (ref.kind === 'Application') {
         entities.push({ kind: 'Application', name: ref.name, domain: '', labels: {} });
@@ -367,11 +425,11 @@ export function createInventoryEntityResolver(deps: InventoryDeps): EntityResolv
     return entities;
   };
   return {
-    resolve: (team, refs, exception) => resolveWith(rowByRow(team), refs, exception),
+    resolve: (team, refs, exception) => resolveWith(team, rowByRow(team), refs, exception),
     async resolveMany(team, items) {
       const lookup = items.length >= RESOLVE_IN_BULK_FROM ? await snapshot(team) : rowByRow(team);
       const resolved: HealingEntity[][] = [];
-      for (const item of items) resolved.push(await resolveWith(lookup, item.refs, item.exception));
+      for (const item of items) resolved.push(await resolveWith(team, lookup, item.refs, item.exception));
       return resolved;
     },
   };
@@ -531,7 +589,9 @@ export function createRiskTriggerSource(deps: {
     entities: await deps.entities.resolve(
       risk.team,
       risk.entities.flatMap((e) =>
-        e.kind === 'Node' || e.kind === 'Application' || e.kind === 'Host' ? [e as EntityRefRecord] : [],
+        e.kind === 'Node' || e.kind === 'Application' || e.kind === 'Host' || e.kind === 'Workload'
+          ? [e as EntityRefRecord]
+          : [],
       ),
     ),
     binding: {
@@ -585,7 +645,11 @@ export function createInventoryEntityReader(deps: InventoryDeps): EntityReader {
     async read(team, entity) {
       if (entity.kind === 'Node' || entity.kind === 'Host') {
         const all = await subjects.list(team, entity.kind === 'Node' ? 'nodes' : 'hosts');
-        return all.find((s) => s.entity.name === entity.name && s.entity.cluster === entity.cluster)?.binding;
+        // A host is its name (its node's cluster is learnt, and may be learnt later than the run began).
+        return all.find(
+          (s) =>
+            s.entity.name === entity.name && (entity.kind === 'Host' || s.entity.cluster === entity.cluster),
+        )?.binding;
       }
       if (entity.kind === 'Workload' && entity.cluster) {
         const page = await deps.inventory.list<WorkloadSummary>({
