@@ -164,6 +164,25 @@ describe('WorkQueue', () => {
     expect(seen).toEqual(['a']);
   });
 
+  it('takes a delayed key at once when the clock was set past its time before its timer fired', async () => {
+    const seen: string[] = [];
+    let offset = 0;
+    const queue = new WorkQueue(
+      async (key) => {
+        seen.push(key);
+      },
+      { concurrency: 1, backoff: { baseMs: 5, maxMs: 1000 }, clock: systemClock(() => Date.now() + offset) },
+    );
+    queue.addAfter('a', 10 * 60_000);
+    // The injected clock jumps 11 minutes; the timer, on real time, is still 10 minutes away.
+    offset = 11 * 60_000;
+    queue.addAfter('a', 1000);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(seen).toEqual(['a']);
+    await vi.advanceTimersByTimeAsync(10 * 60_000);
+    expect(seen).toEqual(['a']);
+  });
+
   it('on shutdown waits for in-flight work and drops waiting and delayed keys', async () => {
     const release = gate();
     const seen: string[] = [];

@@ -72,9 +72,19 @@ export class WorkQueue {
       this.add(key);
       return;
     }
-    const at = this.options.clock.now() + delayMs;
+    const now = this.options.clock.now();
+    const at = now + delayMs;
     const pending = this.#delayed.get(key);
-    if (pending && pending.at <= at) return;
+    if (pending && pending.at <= at) {
+      // Due by the clock already, its timer not yet fired: the clock was set forward (an injected clock
+      // moved, the wall clock stepped). The key is due now, not after the timer's original delay.
+      if (pending.at <= now) {
+        pending.timer.cancel();
+        this.#delayed.delete(key);
+        this.add(key);
+      }
+      return;
+    }
     pending?.timer.cancel();
     const timer = this.options.clock.setTimeout(() => {
       this.#delayed.delete(key);
