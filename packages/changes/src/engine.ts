@@ -108,6 +108,11 @@ const MAX_BUDGET_ATTEMPTS = 5;
  */
 export class ChangeEngine {
   readonly #states = new Map<string, ChangeState>();
+  /**
+   * By change uid, what the stored status was last projected from (the object's resourceVersion, the
+   * journal steps folded, the block): the same again projects the same status, so it is not projected.
+   */
+  readonly #projected = new Map<string, string>();
   /** Starts within a team one at a time, so two changes never both take the same entity. */
   readonly #starting = new Map<string, Promise<unknown>>();
   /** Budget acquisitions within a team one at a time, each with the journal write that makes it held. */
@@ -122,6 +127,7 @@ export class ChangeEngine {
   /** A new lease term: forget what the last term folded, and learn this term's fence from the lease row. */
   beginTerm(signal: AbortSignal): void {
     this.#states.clear();
+    this.#projected.clear();
     this.#term = {
       signal,
       fence: this.deps.leases
@@ -211,6 +217,7 @@ export class ChangeEngine {
       this.#pollMs,
       (work) => this.#startSerially(key.team, work),
       (work) => this.#withHoldings(key.team, work),
+      this.#projected,
     );
     try {
       return await run.reconcile();
@@ -257,6 +264,7 @@ class ChangeRun {
     private readonly withHoldings: <T>(
       work: (holdings: DisruptionHolding[], epoch: number | undefined) => Promise<T>,
     ) => Promise<T>,
+    private readonly projected: Map<string, string>,
   ) {
     this.#team = change.metadata.team ?? '';
     this.#name = change.metadata.name;
@@ -596,9 +604,12 @@ class ChangeRun {
       metrics: this.deps.metrics,
       team: this.#team,
       entities: batch.entities,
-      unchanged: (this.state.targets ?? []).filter(
-        (entity) => this.state.entities.get(entity)?.state === 'Pending' && !batch.entities.includes(entity),
-      ),
+      unchanged: (() => {
+        const inBatch = new Set(batch.entities);
+        return (this.state.targets ?? []).filter(
+          (entity) => this.state.entities.get(entity)?.state === 'Pending' && !inBatch.has(entity),
+        );
+      })(),
       bake: batch.bake,
       range: { start: batchState.observingFrom ?? until - batch.bakeMs, end: until },
       round,
@@ -1081,11 +1092,19 @@ class ChangeRun {
   /** Writes the status projected from the journal, in the term; false when another write came first. */
   async #writeStatus(): Promise<boolean> {
     if (this.ctx.signal.aborted) return true;
+    const uid = this.change.metadata.uid;
+    const from = (resourceVersion: string | undefined) =>
+      `${resourceVersion}|${this.state.entries}|${JSON.stringify(this.#block ?? null)}`;
+    // A look that changed nothing (a batch under observation, a change waiting) projects nothing.
+    if (this.projected.get(uid) === from(this.change.metadata.resourceVersion)) return true;
     const status = projectStatus(this.change, this.state, this.#block, this.ctx.now());
     recordBlocked(this.#recorder, this.change, status);
-    if (JSON.stringify(status) === JSON.stringify(this.change.status ?? {})) return true;
+    if (JSON.stringify(status) === JSON.stringify(this.change.status ?? {})) {
+      this.projected.set(uid, from(this.change.metadata.resourceVersion));
+      return true;
+    }
     try {
-      await this.deps.resources.replaceStatus(
+      const written = await this.deps.resources.replaceStatus(
         CALLER,
         'Change',
         this.#team,
@@ -1096,8 +1115,10 @@ class ChangeRun {
         },
         this.ctx.term.fence ? { fence: this.ctx.term.fence } : {},
       );
+      this.projected.set(uid, from(written.metadata.resourceVersion));
       return true;
     } catch (error) {
+      this.projected.delete(uid);
       // Deleted since read: nothing to report. Changed since read: the caller reads it again.
       if (error instanceof NotFoundError) return true;
       if (error instanceof ConflictError) return false;
