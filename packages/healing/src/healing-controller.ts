@@ -257,6 +257,8 @@ export class HealingController {
     const policies = await this.#deps.policies.policies();
     if (!this.#index || policies !== this.#policies) {
       this.#index = new PolicyIndex(policies);
+      // Off the triggers' path: the CEL engine's cold start is paid here, once per change of the policies.
+      this.#index.warm();
       this.#byName = new Map(policies.map((policy) => [`${policy.team}/${policy.name}`, policy]));
       this.#policies = policies;
     }
