@@ -66,6 +66,8 @@ export interface HealingControllerDeps {
   pollMs?: number;
   /** Runs of different entities advanced at once in a pass (8). */
   concurrency?: number;
+  /** Told when each pass starts and ends: reads shared within a pass (`InventoryPassSnapshots`). */
+  passScope?: { begin(): void; end(): void };
 }
 
 /** One recorded decision of a run: what stage decided what, and why. */
@@ -167,7 +169,10 @@ export class HealingController {
   #index: PolicyIndex | undefined;
   #policies: readonly CompiledPolicy[] = [];
   #byName = new Map<string, CompiledPolicy>();
-  /** Policies (`team/name`) found at their in-flight cap in this pass, with the count the claim saw. */
+  /**
+   * Policies (`team/name`), and their domains (`team/name\0domain`), found at their in-flight cap in this
+   * pass, with the count the claim saw.
+   */
   readonly #passFull = new Map<string, number>();
   /** This pass's signal verdicts by team and cluster (see `#signals`). */
   readonly #passSignals = new Map<string, Promise<SignalVerdict>>();
@@ -186,6 +191,7 @@ export class HealingController {
   async reconcile(term?: HealingTerm): Promise<HealingPassOutcome> {
     this.#term = term;
     this.#runs = term?.fence ? fencedRuns(this.#deps.runs, term.fence) : this.#deps.runs;
+    this.#deps.passScope?.begin();
     try {
       return await this.#pass();
     } catch (error) {
@@ -195,6 +201,8 @@ export class HealingController {
         return { matched: 0, created: 0, advanced: 0, superseded: 0 };
       }
       throw error;
+    } finally {
+      this.#deps.passScope?.end();
     }
   }
 
@@ -720,9 +728,20 @@ export class HealingController {
     const timeoutMs = run.rung >= 0 ? policy.rungs[run.rung]!.timeoutMs : durationMs(action.timeout);
     // A policy found at its cap earlier in this pass is not asked again (a claim takes a lock): the run
     // waits its turn as the claim would have said; slots freed meanwhile are taken at the next pass.
+    // So is a domain found at the policy's cap per domain (a storm's runs of one rack wait together).
     const full = this.#passFull.get(`${run.team}/${run.policy}`);
     if (full !== undefined)
       return this.#wait(run, data, stage, HealingReason.PolicyInFlight, `${full} in flight`, this.#pollMs);
+    const domainFull = this.#passFull.get(`${run.team}/${run.policy}\u0000${run.domain}`);
+    if (domainFull !== undefined)
+      return this.#wait(
+        run,
+        data,
+        stage,
+        HealingReason.DomainInFlight,
+        `${domainFull} in flight`,
+        this.#pollMs,
+      );
     let budgetHeld = false;
     if (this.#deps.budget && changesFleet({ action })) {
       const granted = await this.#deps.budget.acquire({
@@ -777,6 +796,8 @@ export class HealingController {
       if (claimed.reason === 'Superseded') return 'superseded';
       if (claimed.reason === 'PolicyInFlight')
         this.#passFull.set(`${run.team}/${run.policy}`, claimed.inFlight);
+      else if (claimed.reason === 'DomainInFlight')
+        this.#passFull.set(`${run.team}/${run.policy}\u0000${run.domain}`, claimed.inFlight);
       return this.#wait(
         run,
         data,
