@@ -241,9 +241,9 @@ let passErrors = 0;
 const passes: { ms: number; created: number; advanced: number }[] = [];
 const loop = createHealingLoop({
   controller: {
-    async reconcile() {
+    async reconcile(term, woken) {
       const started = performance.now();
-      const outcome = await controller.reconcile();
+      const outcome = await controller.reconcile(term, woken);
       passes.push({ ms: performance.now() - started, created: outcome.created, advanced: outcome.advanced });
       return outcome;
     },
