@@ -31,6 +31,7 @@ import {
   createResourcePolicySource,
   createStoreEvidenceProviders,
   createStoreSignalHealth,
+  InventoryPassSnapshots,
   HealingController,
   registerHealingAdmission,
   type ActionProgress,
@@ -55,6 +56,7 @@ const { values } = parseArgs({
     'max-in-flight': { type: 'string', default: '50' },
     'action-seconds': { type: 'string', default: '3' },
     db: { type: 'string' },
+    'no-pass-snapshots': { type: 'boolean', default: false },
   },
 });
 const nodeCount = Number(values.nodes);
@@ -204,7 +206,14 @@ class DrainingActuator implements HealingActuator {
 
 /** The bench's team has no MetricsSource, so no secret is ever read. */
 const noSecrets = { reveal: () => Promise.reject(new Error('no secrets in this bench')) };
-const inventory = { inventory: store.inventory, hosts: store.hosts, resources: store.resources };
+// As the server wires it: the team's nodes and hosts read once per pass (`--no-pass-snapshots`: per port).
+const snapshots = new InventoryPassSnapshots();
+const inventory = {
+  inventory: store.inventory,
+  hosts: store.hosts,
+  resources: store.resources,
+  ...(values['no-pass-snapshots'] ? {} : { snapshots }),
+};
 const entities = createInventoryEntityResolver(inventory);
 const controller = new HealingController({
   runs: store.healing,
@@ -225,15 +234,16 @@ const controller = new HealingController({
   recorder,
   now: Date.now,
   pollMs: 1000,
+  passScope: snapshots,
 });
 let passErrors = 0;
 /** Each pass's wall time and what it did. */
 const passes: { ms: number; created: number; advanced: number }[] = [];
 const loop = createHealingLoop({
   controller: {
-    async reconcile() {
+    async reconcile(term, woken) {
       const started = performance.now();
-      const outcome = await controller.reconcile();
+      const outcome = await controller.reconcile(term, woken);
       passes.push({ ms: performance.now() - started, created: outcome.created, advanced: outcome.advanced });
       return outcome;
     },

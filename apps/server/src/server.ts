@@ -73,6 +73,7 @@ import {
   createRiskTriggerSource,
   createStoreEvidenceProviders,
   createStoreSignalHealth,
+  InventoryPassSnapshots,
   registerHealingAdmission,
 } from '@gantry/healing';
 import { KubeJobRunner, createJobsModule, type AgentPort, type HostDirectory } from '@gantry/jobs';
@@ -589,7 +590,14 @@ export async function startServer(
     });
 
     // Self-healing's ports, shared by the healing controller (below) and the healing API (ADR 0032, 0037).
-    const healingInventory = { inventory: store.inventory, hosts: store.hosts, resources: store.resources };
+    // The team's nodes and hosts read once per healing pass, shared by the ports below (ADR 0032).
+    const healingSnapshots = new InventoryPassSnapshots();
+    const healingInventory = {
+      inventory: store.inventory,
+      hosts: store.hosts,
+      resources: store.resources,
+      snapshots: healingSnapshots,
+    };
     const healingEntities = createInventoryEntityResolver(healingInventory);
     const healingPolicies = createResourcePolicySource({
       repository: store.resources,
@@ -826,6 +834,7 @@ export async function startServer(
       approvals: createApprovalNotifier({ notifier: notifications, externalUrl, now }),
       recorder,
       now,
+      passScope: healingSnapshots,
     });
     const healing = createHealingModule({
       controller: healingController,

@@ -33,6 +33,8 @@ export interface DisruptionBudgets {
     /** Entities held now, by every holder of the team (the caller's own included). */
     holdings: readonly DisruptionHolding[];
   }): Promise<BudgetAnswer>;
+  /** Whether any budget of the team counts entities of this kind; absent, every take is counted. */
+  governs?(team: string, entityKind: string): Promise<boolean>;
 }
 
 /** The labels of every entity of a kind in a team (with `gantry.dev/cluster`), for domains and percentages. */
@@ -59,15 +61,19 @@ export class ResourceDisruptionBudgets implements DisruptionBudgets {
     },
   ) {}
 
-  async acquire(request: Parameters<DisruptionBudgets['acquire']>[0]): Promise<BudgetAnswer> {
-    const page = await this.deps.repository.list({
-      kind: 'DisruptionBudget',
-      teams: [request.team],
-      limit: 10_000,
-    });
-    const budgets = page.items
+  async governs(team: string, entityKind: string): Promise<boolean> {
+    return (await this.#budgets(team, entityKind)).length > 0;
+  }
+
+  async #budgets(team: string, entityKind: string): Promise<Resource<DisruptionBudgetSpec>[]> {
+    const page = await this.deps.repository.list({ kind: 'DisruptionBudget', teams: [team], limit: 10_000 });
+    return page.items
       .map((item) => JSON.parse(item.json) as Resource<DisruptionBudgetSpec>)
-      .filter((budget) => (budget.spec.entityKind ?? 'Node') === request.entityKind);
+      .filter((budget) => (budget.spec.entityKind ?? 'Node') === entityKind);
+  }
+
+  async acquire(request: Parameters<DisruptionBudgets['acquire']>[0]): Promise<BudgetAnswer> {
+    const budgets = await this.#budgets(request.team, request.entityKind);
     if (budgets.length === 0) return { ok: true };
     const labels = await this.deps.labels(request.team, request.entityKind);
     const own = labels.get(request.entity) ?? {};

@@ -69,7 +69,15 @@ export function projectStatus(
   });
   const batches: ChangeBatchStatus[] = state.batches.map((batch) => {
     const batchState: BatchState = state.batchStates[batch.index] ?? { gates: [] };
-    const entities = batch.entities.map((name) => ({ name, ...state.entities.get(name)! }));
+    // Counted in one pass, with no object per entity: a status is projected at every look at a change.
+    let applied = 0;
+    const failed: { entity: string; message: string }[] = [];
+    for (const name of batch.entities) {
+      const entity = state.entities.get(name)!;
+      if (entity.state === 'Succeeded') applied += 1;
+      else if (entity.state === 'Failed')
+        failed.push({ entity: name, message: entity.message ?? entity.reason ?? 'failed' });
+    }
     const approval: ChangeApproval | undefined = batchState.approval
       ? {
           state: batchState.approval.decision,
@@ -92,10 +100,8 @@ export function projectStatus(
               ? 'AwaitingApproval'
               : 'Pending',
       entities: batch.entities,
-      applied: entities.filter((entity) => entity.state === 'Succeeded').length,
-      failed: entities
-        .filter((entity) => entity.state === 'Failed')
-        .map((entity) => ({ entity: entity.name, message: entity.message ?? entity.reason ?? 'failed' })),
+      applied,
+      failed,
       bake: batch.bake,
       ...(batchState.startedAt ? { startedAt: batchState.startedAt } : {}),
       ...(batchState.observeUntil !== undefined ? { observeUntil: iso(batchState.observeUntil) } : {}),

@@ -36,15 +36,17 @@ export async function changeNodeHoldings(
 }
 
 /**
- * Drains by hand hold the shared disruption budget (ADR 0033): the team's budgets are asked with every
- * node out now — the changes' in flight and the live holds — and the hold is written only if they allow
- * it and the live holds are still those counted (else counted again). The hold expires after the drain's time (a server that dies in
- * the middle of a drain does not hold the budget for ever) and is released when the drain ends.
+ * Drains by hand hold the shared disruption budget (ADR 0033): the team's budget epoch is read, then the
+ * team's budgets are asked with every node out now — the changes' in flight and the live holds — and the
+ * hold is written only if they allow it and the epoch has not moved (no other taker, a change's step or
+ * another drain on any server, took in between; else counted again). The hold expires after the drain's
+ * time (a server that dies in the middle of a drain does not hold the budget for ever) and is released
+ * when the drain ends.
  */
 export class StoreDrainHolds implements DrainHolds {
   constructor(
     private readonly deps: {
-      holds: Pick<DisruptionHoldRepository, 'acquireIf' | 'live' | 'release'>;
+      holds: Pick<DisruptionHoldRepository, 'acquireIf' | 'epoch' | 'live' | 'release'>;
       repository: Pick<ResourceRepository, 'list'>;
       journal: Pick<ChangeRepository, 'entries'>;
       budgets: DisruptionBudgets;
@@ -62,8 +64,10 @@ export class StoreDrainHolds implements DrainHolds {
       acquiredAt: new Date(now).toISOString(),
       expiresAt: new Date(now + request.ttlMs).toISOString(),
     };
-    let live = await this.deps.holds.live(request.team, hold.acquiredAt);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      // The epoch first: a take committed after this read moves it, and this hold is then counted again.
+      const epoch = await this.deps.holds.epoch(request.team);
+      const live = await this.deps.holds.live(request.team, hold.acquiredAt);
       const same = live.find((other) => holdKey(other) === holdKey(hold));
       if (same) return { ok: false, message: `node ${hold.entity} is held already by ${same.holder}` };
       const holdings = [
@@ -82,9 +86,10 @@ export class StoreDrainHolds implements DrainHolds {
         holdings,
       });
       if (!answer.ok) return { ok: false, message: answer.message };
-      const tried = await this.deps.holds.acquireIf(hold, live.map(holdKey));
+      const tried = await this.deps.holds.acquireIf(hold, epoch);
       if (tried.ok) return this.#held(hold);
-      live = tried.live;
+      if (tried.reason === 'Held')
+        return { ok: false, message: `node ${hold.entity} is held already by ${tried.holder}` };
     }
     return { ok: false, message: `the holds of team ${request.team} kept changing; try again` };
   }

@@ -15,6 +15,7 @@ import {
 } from '@gantry/model';
 import type { ResourceService } from '@gantry/resources';
 import type {
+  BudgetTake,
   ChangeRepository,
   JournalEntryInput,
   JournalFence,
@@ -63,8 +64,15 @@ export interface ChangeEngineDeps {
   exceptions?: ChangeExceptionSink;
   /** The shared disruption budget. Absent: no budget is enforced. */
   budgets?: DisruptionBudgets;
-  /** Entities held outside changes (drains by hand, ADR 0033), counted with the changes'. */
-  holds?: { live(team: string, now: string): Promise<StoredDisruptionHold[]>; now(): number };
+  /**
+   * Entities held outside changes (drains by hand, ADR 0033), counted with the changes', and the team's
+   * budget epoch: read before counting, moved by the journal step that takes entities out.
+   */
+  holds?: {
+    live(team: string, now: string): Promise<StoredDisruptionHold[]>;
+    epoch(team: string): Promise<number>;
+    now(): number;
+  };
 }
 
 /**
@@ -90,6 +98,12 @@ const CALLER = { principal: SYSTEM_PRINCIPAL, source: CHANGE_CONTROLLER_ACTOR };
 /** The journal refused a write: another server holds the lease now. Nothing of this term may be written. */
 class FencedOut extends Error {}
 
+/** The journal refused a take of the budget: another taker took since the count. Count again. */
+class EpochMoved extends Error {}
+
+/** Counts of a group against the budget retried when other takers took in between. */
+const MAX_BUDGET_ATTEMPTS = 5;
+
 /**
  * The change engine (ADR 0026): a level-triggered controller over Changes whose state is its journal.
  * A reconcile reads the journal (kept folded in memory for the term), then runs its stages in order —
@@ -100,6 +114,11 @@ class FencedOut extends Error {}
  */
 export class ChangeEngine {
   readonly #states = new Map<string, ChangeState>();
+  /**
+   * By change uid, what the stored status was last projected from (the object's resourceVersion, the
+   * journal steps folded, the block): the same again projects the same status, so it is not projected.
+   */
+  readonly #projected = new Map<string, string>();
   /** Starts within a team one at a time, so two changes never both take the same entity. */
   readonly #starting = new Map<string, Promise<unknown>>();
   /** Budget acquisitions within a team one at a time, each with the journal write that makes it held. */
@@ -114,6 +133,7 @@ export class ChangeEngine {
   /** A new lease term: forget what the last term folded, and learn this term's fence from the lease row. */
   beginTerm(signal: AbortSignal): void {
     this.#states.clear();
+    this.#projected.clear();
     this.#term = {
       signal,
       fence: this.deps.leases
@@ -143,10 +163,17 @@ export class ChangeEngine {
 
   /**
    * Runs `work` with what every change of the team has out now, from their journals (folded for this term),
-   * one team's work at a time: the budget's count and the step that takes an entity out are one act.
+   * and the live holds, one team's work at a time in this server; `epoch` is the team's budget epoch read
+   * before counting, for the journal step that takes entities out (it lands only if no other taker, on any
+   * server, took meanwhile: ADR 0033).
    */
-  #withHoldings<T>(team: string, work: (holdings: DisruptionHolding[]) => Promise<T>): Promise<T> {
+  #withHoldings<T>(
+    team: string,
+    work: (holdings: DisruptionHolding[], epoch: number | undefined) => Promise<T>,
+  ): Promise<T> {
     return serially(this.#budgeting, team, async () => {
+      const holds = this.deps.holds;
+      const epoch = holds ? await holds.epoch(team) : undefined;
       const page = await this.deps.repository.list({ kind: 'Change', teams: [team], limit: 100_000 });
       const holdings: DisruptionHolding[] = [];
       for (const item of page.items) {
@@ -165,11 +192,10 @@ export class ChangeEngine {
         const kind = (action && this.deps.actuators[action]?.entityKind) ?? 'Node';
         holdings.push(...holdingsOf(other.metadata.name, kind, state));
       }
-      const holds = this.deps.holds;
       if (holds)
         for (const hold of await holds.live(team, new Date(holds.now()).toISOString()))
           holdings.push({ entityKind: hold.entityKind, entity: hold.entity, holder: hold.holder });
-      return work(holdings);
+      return work(holdings, epoch);
     });
   }
 
@@ -197,6 +223,7 @@ export class ChangeEngine {
       this.#pollMs,
       (work) => this.#startSerially(key.team, work),
       (work) => this.#withHoldings(key.team, work),
+      this.#projected,
     );
     try {
       return await run.reconcile();
@@ -212,6 +239,15 @@ export class ChangeEngine {
   }
 }
 
+/** Steps asked for while another write was under way, written together next. */
+interface QueuedAppend {
+  entries: JournalEntryInput[];
+  requests: string[];
+  /** The budget epoch this write must move: the steps take entities out. */
+  take: BudgetTake | undefined;
+  written: Promise<void>;
+}
+
 /** One reconcile of one change: the stages, and the journal writes they make. */
 class ChangeRun {
   /** Events of this reconcile, recorded in its term (refused once another server leads). */
@@ -219,6 +255,8 @@ class ChangeRun {
   readonly #team: string;
   readonly #name: string;
   #appending: Promise<unknown> = Promise.resolve();
+  /** Steps waiting for the write under way to end; they go in the next one. */
+  #queued: QueuedAppend | undefined;
   #block: Block | undefined;
 
   constructor(
@@ -229,7 +267,10 @@ class ChangeRun {
     private readonly state: ChangeState,
     private readonly pollMs: number,
     private readonly startSerially: <T>(work: () => Promise<T>) => Promise<T>,
-    private readonly withHoldings: <T>(work: (holdings: DisruptionHolding[]) => Promise<T>) => Promise<T>,
+    private readonly withHoldings: <T>(
+      work: (holdings: DisruptionHolding[], epoch: number | undefined) => Promise<T>,
+    ) => Promise<T>,
+    private readonly projected: Map<string, string>,
   ) {
     this.#team = change.metadata.team ?? '';
     this.#name = change.metadata.name;
@@ -277,27 +318,50 @@ class ChangeRun {
 
   // --- journal -------------------------------------------------------------------------------------
 
-  /** Appends steps (and marks requests handled) in order, one write at a time; folds and reports them. */
-  #append(entries: JournalEntryInput[], requests: string[] = []): Promise<void> {
-    const write = this.#appending.then(async () => {
+  /**
+   * Appends steps (and marks requests handled) in order, one write at a time; folds and reports them. Steps
+   * asked for while a write is under way go together in the next write (group commit): the outcomes of a
+   * group's entities, which arrive together, are one transaction rather than one each. Each caller's promise
+   * settles when the write that holds its steps has.
+   */
+  #append(entries: JournalEntryInput[], requests: string[] = [], take?: BudgetTake): Promise<void> {
+    const queued = this.#queued;
+    // A take of the budget is written alone: if the epoch moved, only its own steps are refused.
+    if (queued && !queued.take && !take) {
+      queued.entries.push(...entries);
+      queued.requests.push(...requests);
+      return queued.written;
+    }
+    const next: QueuedAppend = {
+      entries: [...entries],
+      requests: [...requests],
+      take,
+      written: Promise.resolve(),
+    };
+    this.#queued = next;
+    next.written = this.#appending.then(async () => {
+      // From here on, new steps wait for the next write.
+      if (this.#queued === next) this.#queued = undefined;
       if (this.ctx.signal.aborted) throw new FencedOut('the lease term ended');
       const result = await this.deps.journal.append(
         this.fence,
         { team: this.#team, name: this.#name, uid: this.change.metadata.uid },
         this.state.nextSeq,
-        entries,
-        requests.length > 0 ? { requests, at: this.#iso() } : undefined,
+        next.entries,
+        next.requests.length > 0 ? { requests: next.requests, at: this.#iso() } : undefined,
+        next.take,
       );
       if (!result.ok) {
         if (result.reason === 'Fenced') throw new FencedOut(`the lease is ${result.holder ?? 'nobody'}'s`);
+        if (result.reason === 'EpochMoved') throw new EpochMoved();
         throw new ConflictError(`the journal of change ${this.#team}/${this.#name} moved under this server`);
       }
       fold(this.state, result.entries);
       for (const entry of result.entries)
         recordStep(this.#recorder, this.deps.actuators, this.change, this.state, entry);
     });
-    this.#appending = write.catch(() => undefined);
-    return write;
+    this.#appending = next.written.catch(() => undefined);
+    return next.written;
   }
 
   #iso(at = this.ctx.now()): string {
@@ -546,9 +610,12 @@ class ChangeRun {
       metrics: this.deps.metrics,
       team: this.#team,
       entities: batch.entities,
-      unchanged: (this.state.targets ?? []).filter(
-        (entity) => this.state.entities.get(entity)?.state === 'Pending' && !batch.entities.includes(entity),
-      ),
+      unchanged: (() => {
+        const inBatch = new Set(batch.entities);
+        return (this.state.targets ?? []).filter(
+          (entity) => this.state.entities.get(entity)?.state === 'Pending' && !inBatch.has(entity),
+        );
+      })(),
       bake: batch.bake,
       range: { start: batchState.observingFrom ?? until - batch.bakeMs, end: until },
       round,
@@ -702,7 +769,7 @@ class ChangeRun {
     const running = entities.filter((entity) => entity.state === 'Running');
     const free = Math.max(0, this.change.spec.plan.maxConcurrent - inDoubt.length - running.length);
     const candidates = entities.filter((entity) => entity.state === 'Pending').slice(0, free);
-    const starting = await this.#admit(actuator, candidates, async (admitted) => {
+    const starting = await this.#admit(actuator, candidates, async (admitted, take) => {
       if (admitted.length > 0)
         await this.#append(
           admitted.map((entity) =>
@@ -716,6 +783,8 @@ class ChangeRun {
               },
             ),
           ),
+          [],
+          take,
         );
     });
     if (starting.length === 0 && inDoubt.length === 0 && running.length === 0 && candidates.length > 0)
@@ -763,49 +832,78 @@ class ChangeRun {
 
   /**
    * The shared disruption budget: of `candidates` (in order), those the team's budgets let out now, given
-   * every change's holdings; `write` journals them in the same turn, so no other change counts without
-   * them. The first refused stops the group; when none is let out and the change holds nothing, it waits
-   * (BudgetExhausted).
+   * every change's holdings and the live holds; `write` journals them together with a move of the team's
+   * budget epoch read before the count, so the step lands only if no other taker on any server took in
+   * between (else the group is counted again). The first refused stops the group; when none is let out
+   * and the change holds nothing, it waits (BudgetExhausted). No budget governing the entities' kind: no
+   * count, no epoch.
    */
   async #admit<T extends { name: string }>(
     actuator: ChangeActuator,
     candidates: T[],
-    write: (admitted: T[]) => Promise<void>,
+    write: (admitted: T[], take: BudgetTake | undefined) => Promise<void>,
   ): Promise<T[]> {
     const budgets = this.deps.budgets;
-    if (!budgets || candidates.length === 0) {
-      await write(candidates);
+    if (
+      !budgets ||
+      candidates.length === 0 ||
+      (budgets.governs && !(await budgets.governs(this.#team, actuator.entityKind)))
+    ) {
+      await write(candidates, undefined);
       return candidates;
     }
-    return this.withHoldings(async (holdings) => {
-      const held = [...holdings];
-      const admitted: T[] = [];
-      for (const candidate of candidates) {
-        const answer = await budgets.acquire({
-          team: this.#team,
-          entityKind: actuator.entityKind,
-          entity: candidate.name,
-          holder: `change/${this.#name}`,
-          holdings: held,
+    for (let attempt = 0; attempt < MAX_BUDGET_ATTEMPTS; attempt++) {
+      this.#block = undefined;
+      try {
+        return await this.withHoldings(async (holdings, epoch) => {
+          const admitted = await this.#withinBudget(budgets, actuator, candidates, holdings);
+          await write(
+            admitted,
+            epoch !== undefined && admitted.length > 0 ? { team: this.#team, epoch } : undefined,
+          );
+          return admitted;
         });
-        if (!answer.ok) {
-          if (admitted.length === 0 && !holdings.some((holding) => holding.holder === `change/${this.#name}`))
-            this.#block = {
-              reason: ChangeReason.BudgetExhausted,
-              message: `${candidate.name}: ${answer.message}`,
-            };
-          break;
-        }
-        admitted.push(candidate);
-        held.push({
-          entityKind: actuator.entityKind,
-          entity: candidate.name,
-          holder: `change/${this.#name}`,
-        });
+      } catch (error) {
+        // Another taker (a drain by hand, on any server) took in between: count again.
+        if (!(error instanceof EpochMoved)) throw error;
       }
-      await write(admitted);
-      return admitted;
-    });
+    }
+    this.#block = {
+      reason: ChangeReason.BudgetExhausted,
+      message: `the disruption budget of team ${this.#team} kept being taken by others while this change counted; counting again`,
+    };
+    return [];
+  }
+
+  /** Of `candidates` (in order), those the budgets let out given `holdings`; the first refused stops it. */
+  async #withinBudget<T extends { name: string }>(
+    budgets: DisruptionBudgets,
+    actuator: ChangeActuator,
+    candidates: T[],
+    holdings: DisruptionHolding[],
+  ): Promise<T[]> {
+    const held = [...holdings];
+    const admitted: T[] = [];
+    for (const candidate of candidates) {
+      const answer = await budgets.acquire({
+        team: this.#team,
+        entityKind: actuator.entityKind,
+        entity: candidate.name,
+        holder: `change/${this.#name}`,
+        holdings: held,
+      });
+      if (!answer.ok) {
+        if (admitted.length === 0 && !holdings.some((holding) => holding.holder === `change/${this.#name}`))
+          this.#block = {
+            reason: ChangeReason.BudgetExhausted,
+            message: `${candidate.name}: ${answer.message}`,
+          };
+        break;
+      }
+      admitted.push(candidate);
+      held.push({ entityKind: actuator.entityKind, entity: candidate.name, holder: `change/${this.#name}` });
+    }
+    return admitted;
   }
 
   async #outcome(
@@ -1000,11 +1098,19 @@ class ChangeRun {
   /** Writes the status projected from the journal, in the term; false when another write came first. */
   async #writeStatus(): Promise<boolean> {
     if (this.ctx.signal.aborted) return true;
+    const uid = this.change.metadata.uid;
+    const from = (resourceVersion: string | undefined) =>
+      `${resourceVersion}|${this.state.entries}|${JSON.stringify(this.#block ?? null)}`;
+    // A look that changed nothing (a batch under observation, a change waiting) projects nothing.
+    if (this.projected.get(uid) === from(this.change.metadata.resourceVersion)) return true;
     const status = projectStatus(this.change, this.state, this.#block, this.ctx.now());
     recordBlocked(this.#recorder, this.change, status);
-    if (JSON.stringify(status) === JSON.stringify(this.change.status ?? {})) return true;
+    if (JSON.stringify(status) === JSON.stringify(this.change.status ?? {})) {
+      this.projected.set(uid, from(this.change.metadata.resourceVersion));
+      return true;
+    }
     try {
-      await this.deps.resources.replaceStatus(
+      const written = await this.deps.resources.replaceStatus(
         CALLER,
         'Change',
         this.#team,
@@ -1015,8 +1121,10 @@ class ChangeRun {
         },
         this.ctx.term.fence ? { fence: this.ctx.term.fence } : {},
       );
+      this.projected.set(uid, from(written.metadata.resourceVersion));
       return true;
     } catch (error) {
+      this.projected.delete(uid);
       // Deleted since read: nothing to report. Changed since read: the caller reads it again.
       if (error instanceof NotFoundError) return true;
       if (error instanceof ConflictError) return false;

@@ -489,7 +489,9 @@ describe('disruption budget', () => {
       acquiredAt: new Date(h.now).toISOString(),
       expiresAt: new Date(h.now + 10 * MINUTE).toISOString(),
     };
-    expect((await store.disruptionHolds.acquireIf(hold, [])).ok).toBe(true);
+    expect((await store.disruptionHolds.acquireIf(hold, await store.disruptionHolds.epoch(TEAM))).ok).toBe(
+      true,
+    );
     await h.apply('Change', 'one', {
       nodeOperation: { operation: 'cordon' },
       targets: { names: nodes(1) },

@@ -125,7 +125,11 @@ export function createChangesModule(deps: ChangesModuleDeps, options: ChangesMod
       ? { metrics: createChangeMetrics({ resources: deps.store.resources, secrets: deps.metricsSecrets }) }
       : {}),
     budgets,
-    holds: { live: (team, at) => deps.store.disruptionHolds.live(team, at), now },
+    holds: {
+      live: (team, at) => deps.store.disruptionHolds.live(team, at),
+      epoch: (team) => deps.store.disruptionHolds.epoch(team),
+      now,
+    },
   });
   let enqueue: ((key: ObjectKey) => void) | undefined;
   const controllers = new ControllerManager(

@@ -380,6 +380,49 @@ describe('healing controller', () => {
     expect((await runs()).filter((r) => r.reason === HealingReason.PolicyInFlight)).toHaveLength(12);
   });
 
+  it('a pass woken meanwhile advances its new runs first and leaves the older ones to the next pass', async () => {
+    policies.add('node-not-ready', nodePolicyInput({ guardrails: { mode: 'Act', maxInFlight: 1 } }));
+    actuator.outcomes.set('restart-kubelet', { state: 'running' });
+    for (const [id, name, rack] of [
+      ['e1', 'n1', 'r1'],
+      ['e2', 'n2', 'r2'],
+      ['e3', 'n3', 'r3'],
+    ] as const)
+      triggers.openException(id, [node(name, rack)]);
+    await controller(store.healing, 1).reconcile();
+    now += 10_000; // the runs waiting for the in-flight slot, and the one acting, are due again
+    triggers.openException('e4', [node('n4', 'r4')]);
+    // Each write of a run takes 300 ms of the pass's clock: past the first, the pass has spent its time.
+    const slow = new Proxy(store.healing, {
+      get: (target, key) => {
+        if (key === 'update')
+          return (...args: Parameters<typeof target.update>) => {
+            now += 300;
+            return target.update(...args);
+          };
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const versions = async () => new Map((await runs()).map((run) => [run.entity, run.version]));
+    const before = await versions();
+    const changedSince = async (earlier: Map<string, number>) =>
+      [...(await versions())].filter(([entity, version]) => earlier.get(entity) !== version).map(([e]) => e);
+    await controller(slow, 1).reconcile(undefined, () => true);
+    // Woken: the new run went first and decided; the three older ones were left for the next pass.
+    expect(await changedSince(before)).toEqual(['Node/east/n4']);
+    const woken = await versions();
+    now += 10_000;
+    await controller(slow, 1).reconcile(undefined, () => false);
+    // Not woken: every due run is advanced, however long it takes.
+    expect((await changedSince(woken)).sort()).toEqual([
+      'Node/east/n1',
+      'Node/east/n2',
+      'Node/east/n3',
+      'Node/east/n4',
+    ]);
+  });
+
   it('waits for approval of a risky action; acts once approved; escalates when the request expires', async () => {
     const input = nodePolicyInput();
     (input['actions'] as { name: string; risky?: boolean }[])[0]!.risky = true;

@@ -50,6 +50,13 @@ export interface PolicySource {
   tree(team: string, name: string): CompiledTree | undefined;
 }
 
+/**
+ * A pass woken meanwhile leaves its remaining older runs to the next pass once it has spent this long on
+ * them (its new runs are always advanced): a storm's new triggers are matched within about this much of
+ * their wake, and the older runs still advance this long in every pass.
+ */
+const YIELD_AFTER_MS = 250;
+
 export interface HealingControllerDeps {
   runs: Pick<
     HealingRepository,
@@ -75,6 +82,8 @@ export interface HealingControllerDeps {
   concurrency?: number;
   /** Tells the ladder's channels that a risky action waits (a link to approve); absent, nobody is told. */
   approvals?: ApprovalNotifier;
+  /** Told when each pass starts and ends: reads shared within a pass (`InventoryPassSnapshots`). */
+  passScope?: { begin(): void; end(): void };
 }
 
 /** One recorded decision of a run: what stage decided what, and why. */
@@ -176,8 +185,13 @@ export class HealingController {
   #index: PolicyIndex | undefined;
   #policies: readonly CompiledPolicy[] = [];
   #byName = new Map<string, CompiledPolicy>();
-  /** Policies (`team/name`) found at their in-flight cap in this pass, with the count the claim saw. */
+  /**
+   * Policies (`team/name`), and their domains (`team/name\0domain`), found at their in-flight cap in this
+   * pass, with the count the claim saw.
+   */
   readonly #passFull = new Map<string, number>();
+  /** Whether the loop was woken during this pass (see `reconcile`). */
+  #woken: (() => boolean) | undefined;
   /** This pass's signal verdicts by team and cluster (see `#signals`). */
   readonly #passSignals = new Map<string, Promise<SignalVerdict>>();
   /** This pass's reads of the domains' shares (see `#domainShares`). */
@@ -192,9 +206,16 @@ export class HealingController {
   }
 
   /** One level-triggered pass: match, then advance every due run. */
-  async reconcile(term?: HealingTerm): Promise<HealingPassOutcome> {
+  /**
+   * `woken` says whether a new trigger is waiting for the next pass (the loop was woken during this one):
+   * then, once this pass has advanced its new runs and spent `YIELD_AFTER_MS` on the others, it leaves the
+   * rest (still due) to the next pass, which matches the new trigger first.
+   */
+  async reconcile(term?: HealingTerm, woken?: () => boolean): Promise<HealingPassOutcome> {
+    this.#woken = woken;
     this.#term = term;
     this.#runs = term?.fence ? fencedRuns(this.#deps.runs, term.fence) : this.#deps.runs;
+    this.#deps.passScope?.begin();
     try {
       return await this.#pass();
     } catch (error) {
@@ -204,11 +225,14 @@ export class HealingController {
         return { matched: 0, created: 0, advanced: 0, superseded: 0 };
       }
       throw error;
+    } finally {
+      this.#deps.passScope?.end();
     }
   }
 
   async #pass(): Promise<HealingPassOutcome> {
     const outcome: HealingPassOutcome = { matched: 0, created: 0, advanced: 0, superseded: 0 };
+    const startedAt = this.#deps.now();
     this.#passShares.clear();
     this.#passSignals.clear();
     this.#passFull.clear();
@@ -219,9 +243,18 @@ export class HealingController {
     // budget are read after its previous run's action was written.
     const byEntity = new Map<string, StoredHealingRun[]>();
     for (const run of due) byEntity.set(run.entity, [...(byEntity.get(run.entity) ?? []), run]);
-    const queues = [...byEntity.values()];
+    // New runs first (their first decision is what a storm waits for; issue 14 asks it within 1 s of the
+    // trigger), then the others in the order they are due: a storm's hundreds of runs waiting for an
+    // in-flight slot are looked at every poll and would otherwise go before every new one.
+    const queues = [...byEntity.values()].sort(
+      (a, b) => Number(a[0]!.phase !== HealingPhase.Matched) - Number(b[0]!.phase !== HealingPhase.Matched),
+    );
+    const yieldNow = (queue: StoredHealingRun[]) =>
+      queue[0]!.phase !== HealingPhase.Matched &&
+      this.#deps.now() - startedAt >= YIELD_AFTER_MS &&
+      this.#woken?.() === true;
     const worker = async () => {
-      for (let queue = queues.shift(); queue; queue = queues.shift())
+      for (let queue = queues.shift(); queue && !yieldNow(queue); queue = queues.shift())
         for (const run of queue) await this.#advance(run, outcome);
     };
     const settled = await Promise.allSettled(
@@ -266,6 +299,8 @@ export class HealingController {
     const policies = await this.#deps.policies.policies();
     if (!this.#index || policies !== this.#policies) {
       this.#index = new PolicyIndex(policies);
+      // Off the triggers' path: the CEL engine's cold start is paid here, once per change of the policies.
+      this.#index.warm();
       this.#byName = new Map(policies.map((policy) => [`${policy.team}/${policy.name}`, policy]));
       this.#policies = policies;
     }
@@ -759,9 +794,20 @@ export class HealingController {
     const timeoutMs = run.rung >= 0 ? policy.rungs[run.rung]!.timeoutMs : durationMs(action.timeout);
     // A policy found at its cap earlier in this pass is not asked again (a claim takes a lock): the run
     // waits its turn as the claim would have said; slots freed meanwhile are taken at the next pass.
+    // So is a domain found at the policy's cap per domain (a storm's runs of one rack wait together).
     const full = this.#passFull.get(`${run.team}/${run.policy}`);
     if (full !== undefined)
       return this.#wait(run, data, stage, HealingReason.PolicyInFlight, `${full} in flight`, this.#pollMs);
+    const domainFull = this.#passFull.get(`${run.team}/${run.policy}\u0000${run.domain}`);
+    if (domainFull !== undefined)
+      return this.#wait(
+        run,
+        data,
+        stage,
+        HealingReason.DomainInFlight,
+        `${domainFull} in flight`,
+        this.#pollMs,
+      );
     let budgetHeld = false;
     if (this.#deps.budget && changesFleet({ action })) {
       const granted = await this.#deps.budget.acquire({
@@ -816,6 +862,8 @@ export class HealingController {
       if (claimed.reason === 'Superseded') return 'superseded';
       if (claimed.reason === 'PolicyInFlight')
         this.#passFull.set(`${run.team}/${run.policy}`, claimed.inFlight);
+      else if (claimed.reason === 'DomainInFlight')
+        this.#passFull.set(`${run.team}/${run.policy}\u0000${run.domain}`, claimed.inFlight);
       return this.#wait(
         run,
         data,

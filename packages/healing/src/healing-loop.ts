@@ -48,7 +48,7 @@ export function createHealingLoop(deps: {
       return;
     }
     pass = deps.controller
-      .reconcile(term)
+      .reconcile(term, () => again)
       .then(
         () => undefined,
         (error: unknown) => deps.onError(error),

@@ -11,6 +11,7 @@ import {
   createInventoryDomainHealth,
   createInventoryEntityResolver,
   createStoreSignalHealth,
+  InventoryPassSnapshots,
   type InventoryDeps,
 } from './store-ports.ts';
 
@@ -348,6 +349,61 @@ describe('store-backed healing ports', () => {
     const alone = await Promise.all(items.map((item) => resolver.resolve(TEAM, item.refs)));
     expect(bulk).toEqual(alone);
     expect(bulk[3]![0]).toMatchObject({ name: 'n3', domain: expect.any(String) as string });
+  });
+
+  it('reads the team’s nodes and hosts once in a pass for every port, and afresh in the next', async () => {
+    const reads = { nodes: 0, hosts: 0, oneNode: 0 };
+    const snapshots = new InventoryPassSnapshots();
+    const counted: InventoryDeps = {
+      ...deps,
+      inventory: {
+        list: ((query: Parameters<typeof store.inventory.list>[0]) => {
+          if (query.name === undefined) reads.nodes += 1;
+          else reads.oneNode += 1;
+          return store.inventory.list(query);
+        }) as typeof store.inventory.list,
+      },
+      hosts: {
+        list: (query) => {
+          reads.hosts += 1;
+          return store.hosts.list(query);
+        },
+        hostsForNode: (...args) => store.hosts.hostsForNode(...args),
+      },
+      snapshots,
+    };
+    const resolver = createInventoryEntityResolver(counted);
+    const domains = createInventoryDomainHealth(counted);
+    const signals = createStoreSignalHealth({
+      ...counted,
+      resourcesGet: {
+        get: () => Promise.resolve(undefined),
+        list: () => Promise.resolve({ items: [], resourceVersion: 1 }),
+      },
+      now: () => T0,
+    });
+    const items = [{ refs: [{ kind: 'Node', name: 'n1', cluster: 'east' }] as EntityRefRecord[] }];
+    const pass = async () => {
+      const [resolved, shares] = await Promise.all([
+        resolver.resolveMany(TEAM, items),
+        domains.shares(TEAM, 'Node', 'topology.gantry.dev/rack'),
+        signals.check(TEAM, { kind: 'Host', name: 'n1', domain: '', labels: {} }, T0),
+      ]);
+      return { resolved, shares };
+    };
+    const outside = await pass();
+    // Outside a pass: the shares and the signals read the team; the one exception's node is read alone.
+    expect(reads).toEqual({ nodes: 1, hosts: 1, oneNode: 1 });
+    snapshots.begin();
+    const inside = await pass();
+    // One exception only, yet resolved from the pass's read rather than a read per node: the same answer.
+    expect(inside).toEqual(outside);
+    expect(reads).toEqual({ nodes: 2, hosts: 2, oneNode: 1 });
+    snapshots.end();
+    snapshots.begin();
+    await pass();
+    snapshots.end();
+    expect(reads).toEqual({ nodes: 3, hosts: 3, oneNode: 1 });
   });
 
   it('turns firing alerts and open risks of interested teams into triggers; combined, each answers for its kind', async () => {

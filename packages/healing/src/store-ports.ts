@@ -52,6 +52,50 @@ export interface InventoryDeps {
   resources: Pick<ResourceRepository, 'list'>;
   /** The label naming an entity's failure domain (rack). */
   domainLabel?: string;
+  /**
+   * The team's nodes and hosts read once per healing pass and shared by every port built on these deps
+   * (the exceptions' entities, lasting conditions, domain shares, signal trust). Absent: each reads.
+   */
+  snapshots?: InventoryPassSnapshots;
+}
+
+/**
+ * A healing pass's reads of a team's nodes and of its hosts, shared: the first port to ask reads, the
+ * others in the same pass get the same answer. The controller calls `begin()` at the start of each pass and
+ * `end()` after it (`HealingControllerDeps.passScope`), so nothing is older than the pass that uses it —
+ * the view the controller already keeps for a pass's domain shares and signal verdicts (ADR 0032); outside
+ * a pass (the API's dry run) every read goes to the store.
+ */
+export class InventoryPassSnapshots {
+  readonly #reads = new Map<string, Promise<unknown>>();
+  #open = false;
+
+  begin(): void {
+    this.#reads.clear();
+    this.#open = true;
+  }
+
+  /** Whether a pass is under way: reads are shared. */
+  get active(): boolean {
+    return this.#open;
+  }
+
+  end(): void {
+    this.#reads.clear();
+    this.#open = false;
+  }
+
+  read<T>(key: string, load: () => Promise<T>): Promise<T> {
+    if (!this.#open) return load();
+    let read = this.#reads.get(key) as Promise<T> | undefined;
+    if (!read) {
+      read = load();
+      this.#reads.set(key, read);
+      // A failed read is not kept: the next port to ask reads again.
+      read.catch(() => this.#reads.get(key) === read && this.#reads.delete(key));
+    }
+    return read;
+  }
 }
 
 /** The team's clusters' names (inventory rows are keyed `team/name`). */
@@ -67,7 +111,19 @@ interface NodeRow {
   updatedAt: string;
 }
 
-async function teamNodes(deps: InventoryDeps, team: string): Promise<NodeRow[]> {
+function teamNodes(deps: InventoryDeps, team: string): Promise<NodeRow[]> {
+  return deps.snapshots
+    ? deps.snapshots.read(`nodes\u0000${team}`, () => readTeamNodes(deps, team))
+    : readTeamNodes(deps, team);
+}
+
+function teamHosts(deps: InventoryDeps, team: string): Promise<HostRow[]> {
+  return deps.snapshots
+    ? deps.snapshots.read(`hosts\u0000${team}`, () => readTeamHosts(deps, team))
+    : readTeamHosts(deps, team);
+}
+
+async function readTeamNodes(deps: InventoryDeps, team: string): Promise<NodeRow[]> {
   const clusters = await clusterNames(deps.resources, team);
   const rows: NodeRow[] = [];
   for (const cluster of clusters) {
@@ -93,7 +149,7 @@ async function teamNodes(deps: InventoryDeps, team: string): Promise<NodeRow[]> 
   return rows;
 }
 
-async function teamHosts(deps: InventoryDeps, team: string): Promise<HostRow[]> {
+async function readTeamHosts(deps: InventoryDeps, team: string): Promise<HostRow[]> {
   const rows: HostRow[] = [];
   let after: string | undefined;
   do {
@@ -427,7 +483,10 @@ export function createInventoryEntityResolver(deps: InventoryDeps): EntityResolv
   return {
     resolve: (team, refs, exception) => resolveWith(team, rowByRow(team), refs, exception),
     async resolveMany(team, items) {
-      const lookup = items.length >= RESOLVE_IN_BULK_FROM ? await snapshot(team) : rowByRow(team);
+      // In a pass the team's nodes and hosts are read once for every port anyway (the domain shares need
+      // them): the exceptions' nodes are looked up there rather than one read per node.
+      const bulk = items.length >= RESOLVE_IN_BULK_FROM || deps.snapshots?.active === true;
+      const lookup = bulk ? await snapshot(team) : rowByRow(team);
       const resolved: HealingEntity[][] = [];
       for (const item of items) resolved.push(await resolveWith(team, lookup, item.refs, item.exception));
       return resolved;

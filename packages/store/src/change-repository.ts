@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Dialect } from './dialect.ts';
 import type { Database } from './schema.ts';
 import type { WriteFence } from './fence.ts';
+import { advanceBudgetEpoch } from './disruption-hold-repository.ts';
 
 /**
  * Who may write a change's journal: the holder of a lease in one term. `transitions` is the lease row's
@@ -41,7 +42,15 @@ export type AppendResult =
   /** The lease is another's (or another term's): nothing was written. */
   | { ok: false; reason: 'Fenced'; holder?: string }
   /** A step with one of these keys, or a row at one of these numbers, exists: nothing was written. */
-  | { ok: false; reason: 'Conflict' };
+  | { ok: false; reason: 'Conflict' }
+  /** The team's disruption budget epoch moved since the caller counted: nothing was written; count again. */
+  | { ok: false; reason: 'EpochMoved' };
+
+/** An append that takes entities out under the shared budget: the team's epoch read before counting. */
+export interface BudgetTake {
+  team: string;
+  epoch: number;
+}
 
 export interface StoredChangeRequest {
   id: string;
@@ -91,6 +100,7 @@ export class ChangeRepository {
     firstSeq: number,
     entries: readonly JournalEntryInput[],
     handled?: { requests: readonly string[]; at: string },
+    take?: BudgetTake,
   ): Promise<AppendResult> {
     const term = fenceTerm(fence);
     try {
@@ -103,6 +113,8 @@ export class ChangeRepository {
           .executeTakeFirst();
         if (!lease || lease.holder !== fence.holder || lease.transitions !== fence.transitions)
           throw new Rejected({ ok: false, reason: 'Fenced', ...(lease ? { holder: lease.holder } : {}) });
+        if (take && !(await advanceBudgetEpoch(tx, take.team, take.epoch)))
+          throw new Rejected({ ok: false, reason: 'EpochMoved' });
         const rows = entries.map((entry, index) => ({
           uid: change.uid,
           seq: firstSeq + index,

@@ -50,6 +50,7 @@ export interface Database {
   healing_runs: HealingRunTable;
   healing_ledger: HealingLedgerTable;
   disruption_holds: DisruptionHoldTable;
+  disruption_budget_epochs: DisruptionBudgetEpochTable;
 }
 
 export interface ResourceTable {
@@ -701,4 +702,10 @@ export interface DisruptionHoldTable {
   holder: string;
   acquired_at: string;
   expires_at: string;
+}
+
+/** The team's disruption budget epoch (migration 0029-disruption-budget-epochs): moved by every take. */
+export interface DisruptionBudgetEpochTable {
+  team: string;
+  epoch: number;
 }

@@ -109,7 +109,7 @@ export class Store {
     this.changes = new ChangeRepository(db, connection.dialect);
     this.idempotency = new IdempotencyRepository(db);
     this.healing = new HealingRepository(db, connection.dialect);
-    this.disruptionHolds = new DisruptionHoldRepository(db, connection.dialect);
+    this.disruptionHolds = new DisruptionHoldRepository(db);
   }
 
   /**

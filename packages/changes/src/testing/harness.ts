@@ -118,7 +118,11 @@ export class ChangeHarness {
         repository: this.store.resources,
         labels: async () => (await this.actuator.labels?.(TEAM)) ?? new Map(),
       }),
-      holds: { live: (team, at) => this.store.disruptionHolds.live(team, at), now: () => this.now },
+      holds: {
+        live: (team, at) => this.store.disruptionHolds.live(team, at),
+        epoch: (team) => this.store.disruptionHolds.epoch(team),
+        now: () => this.now,
+      },
     });
     const term = new AbortController();
     engine.beginTerm(term.signal);

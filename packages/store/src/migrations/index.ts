@@ -22,6 +22,7 @@ import { healthStreamIndexes } from './0023-health-stream-indexes.ts';
 import { idempotencyKeys } from './0025-idempotency-keys.ts';
 import { disruptionHolds } from './0026-disruption-holds.ts';
 import { healingRuns } from './0027-healing-runs.ts';
+import { disruptionBudgetEpochs } from './0029-disruption-budget-epochs.ts';
 
 /** Every migration, by name; names sort in the order they run. Never edit one that has shipped. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -48,5 +49,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0025-idempotency-keys': idempotencyKeys(),
     '0026-disruption-holds': disruptionHolds(),
     '0027-healing-runs': healingRuns(dialect),
+    '0029-disruption-budget-epochs': disruptionBudgetEpochs(),
   };
 }
