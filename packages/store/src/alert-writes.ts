@@ -31,28 +31,42 @@ const NOTHING_WRITTEN: AlertsWritten = { change: NOTHING_INGESTED, alerts: [] };
 
 /**
  * A written row as `changedSince` would read it back, from the write itself: the same label and annotation
- * objects (no JSON parsed), the stored start (`planAlertRow` may keep an earlier one) and entities.
+ * objects (no JSON parsed), the stored start (`planAlertWrite` may keep an earlier one) and entities
+ * (the alert's own object when it is stored as it is: the usual case, nothing copied).
  */
-function writtenAlert(alert: AlertWrite, row: AlertTable): StoredAlert {
-  const entities: AlertEntities = {};
-  if (row.cluster) entities.cluster = row.cluster;
-  if (row.node) entities.node = row.node;
-  if (row.namespace) entities.namespace = row.namespace;
-  if (row.application) entities.application = row.application;
-  if (row.component) entities.component = row.component;
+function writtenAlert(alert: AlertWrite, startsAt: string, seq: number, updatedAt: string): StoredAlert {
   return {
     team: alert.team,
     fingerprint: alert.fingerprint,
     labels: alert.labels,
     annotations: alert.annotations,
-    startsAt: row.starts_at,
-    endsAt: row.ends_at,
-    updatedAt: row.updated_at,
+    startsAt,
+    endsAt: alert.endsAt,
+    updatedAt,
     generatorURL: alert.generatorURL,
     source: alert.source,
-    entities,
-    seq: row.seq,
+    entities: storedEntities(alert.entities),
+    seq,
   };
+}
+
+const ENTITY_COLUMNS = ['cluster', 'node', 'namespace', 'application', 'component'] as const;
+const ENTITY_LENGTH = 253;
+
+/** The entities as their columns store them: empty ones left out, each cut to the column's length. */
+function storedEntities(entities: AlertEntities): AlertEntities {
+  let same = true;
+  for (const name in entities) {
+    const value = entities[name as keyof AlertEntities];
+    if (!value || value.length > ENTITY_LENGTH) same = false;
+  }
+  if (same) return entities;
+  const stored: AlertEntities = {};
+  for (const name of ENTITY_COLUMNS) {
+    const value = entities[name];
+    if (value) stored[name] = value.slice(0, ENTITY_LENGTH);
+  }
+  return stored;
 }
 
 /** The columns of a stored alert that a write may change (labels, and so the entities, cannot). */
@@ -64,19 +78,23 @@ export interface StoredAlertHead {
   source: string;
 }
 
+/** What a write changes in a stored alert: its start (kept or moved) and its annotations as stored. */
+export interface AlertPlan {
+  startsAt: string;
+  annotations: string;
+}
+
 /**
- * The row to write for `alert` given the stored one, or undefined when the write would change nothing
- * but `updated_at` (a resend with the same times, annotations and source: skipped, it takes no sequence
- * number and the dispatcher has nothing to read). A stored alert whose firing interval overlaps the new
- * one keeps its earlier `startsAt`, as Alertmanager merges them. Any change of `endsAt` is written: that
- * is what resolves an alert, and what keeps a resent firing alert from resolving.
+ * What to write for `alert` given the stored one, or undefined when the write would change nothing but
+ * `updated_at` (a resend with the same times, annotations and source: skipped, it takes no sequence number
+ * and the dispatcher has nothing to read). A stored alert whose firing interval overlaps the new one keeps
+ * its earlier `startsAt`, as Alertmanager merges them. Any change of `endsAt` is written: that is what
+ * resolves an alert, and what keeps a resent firing alert from resolving.
  */
-export function planAlertRow(
+export function planAlertWrite(
   alert: AlertWrite,
   stored: StoredAlertHead | undefined,
-  seq: number,
-  updatedAt: string,
-): AlertTable | undefined {
+): AlertPlan | undefined {
   let startsAt = alert.startsAt;
   if (
     stored &&
@@ -95,24 +113,40 @@ export function planAlertRow(
     stored.source === alert.source
   )
     return undefined;
+  return { startsAt, annotations };
+}
+
+/** The whole row of a planned write (an insert, or PostgreSQL's upsert of every column). */
+export function alertRow(alert: AlertWrite, plan: AlertPlan, seq: number, updatedAt: string): AlertTable {
   return {
     team: alert.team,
     fingerprint: alert.fingerprint,
     seq,
     alertname: (alert.labels.alertname ?? '').slice(0, 256),
     labels: JSON.stringify(alert.labels),
-    annotations,
-    starts_at: startsAt,
+    annotations: plan.annotations,
+    starts_at: plan.startsAt,
     ends_at: alert.endsAt,
     updated_at: updatedAt,
     generator_url: alert.generatorURL,
     source: alert.source,
-    cluster: (alert.entities.cluster ?? '').slice(0, 253),
-    node: (alert.entities.node ?? '').slice(0, 253),
-    namespace: (alert.entities.namespace ?? '').slice(0, 253),
-    application: (alert.entities.application ?? '').slice(0, 253),
-    component: (alert.entities.component ?? '').slice(0, 253),
+    cluster: (alert.entities.cluster ?? '').slice(0, ENTITY_LENGTH),
+    node: (alert.entities.node ?? '').slice(0, ENTITY_LENGTH),
+    namespace: (alert.entities.namespace ?? '').slice(0, ENTITY_LENGTH),
+    application: (alert.entities.application ?? '').slice(0, ENTITY_LENGTH),
+    component: (alert.entities.component ?? '').slice(0, ENTITY_LENGTH),
   };
+}
+
+/** `planAlertWrite` and `alertRow` together: the row to write, or undefined when nothing changes. */
+export function planAlertRow(
+  alert: AlertWrite,
+  stored: StoredAlertHead | undefined,
+  seq: number,
+  updatedAt: string,
+): AlertTable | undefined {
+  const plan = planAlertWrite(alert, stored);
+  return plan && alertRow(alert, plan, seq, updatedAt);
 }
 
 const COLUMNS = [
@@ -171,24 +205,28 @@ export class SqliteAlertWriter {
       const written: StoredAlert[] = [];
       for (const alert of alerts) {
         const stored = s.head.get(alert.team, alert.fingerprint);
-        const row = planAlertRow(alert, stored, seq + 1, updatedAt);
-        if (!row) continue;
+        const plan = planAlertWrite(alert, stored);
+        if (!plan) continue;
         seq++;
-        teams.add(row.team);
-        written.push(writtenAlert(alert, row));
+        teams.add(alert.team);
+        written.push(writtenAlert(alert, plan.startsAt, seq, updatedAt));
+        // A stored alert's labels, and so its name and entities, never change: the update leaves them.
         if (stored)
           s.update.run(
-            row.seq,
-            row.starts_at,
-            row.ends_at,
-            row.updated_at,
-            row.annotations,
-            row.generator_url,
-            row.source,
-            row.team,
-            row.fingerprint,
+            seq,
+            plan.startsAt,
+            alert.endsAt,
+            updatedAt,
+            plan.annotations,
+            alert.generatorURL,
+            alert.source,
+            alert.team,
+            alert.fingerprint,
           );
-        else s.insert.run(...COLUMNS.map((column) => row[column]));
+        else {
+          const row = alertRow(alert, plan, seq, updatedAt);
+          s.insert.run(...COLUMNS.map((column) => row[column]));
+        }
       }
       if (seq === last) return NOTHING_WRITTEN;
       s.setSeq.run(seq);
@@ -272,7 +310,7 @@ export async function writeAlertsPostgres(
     );
     if (!row) continue;
     rows.push(row);
-    written.push(writtenAlert(alert, row));
+    written.push(writtenAlert(alert, row.starts_at, row.seq, updatedAt));
   }
   if (rows.length === 0) return NOTHING_WRITTEN;
   const arrays = COLUMNS.map(
