@@ -2,6 +2,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import type { AlertEntities, AlertRecord } from '@gantry/model';
 import type { AlertTable, Database } from './schema.ts';
+import { AlertThreadGone, AlertWriterThread, type ThreadWrite } from './sqlite-alert-thread.ts';
 
 /** An alert to store: its record without the sequence number and state, which the store gives. */
 export type AlertWrite = Omit<AlertRecord, 'seq' | 'state' | 'updatedAt'>;
@@ -47,6 +48,28 @@ function writtenAlert(alert: AlertWrite, startsAt: string, seq: number, updatedA
     source: alert.source,
     entities: storedEntities(alert.entities),
     seq,
+  };
+}
+
+/** A batch the writer's thread committed, as the write's listeners are told of it. */
+function writtenByThread(
+  alerts: readonly AlertWrite[],
+  updatedAt: string,
+  write: ThreadWrite,
+): AlertsWritten {
+  const teams = new Set<string>();
+  const written: StoredAlert[] = [];
+  let seq = write.fromSeq;
+  alerts.forEach((alert, i) => {
+    const startsAt = write.starts[i];
+    if (startsAt === null || startsAt === undefined) return;
+    teams.add(alert.team);
+    written.push(writtenAlert(alert, startsAt, seq++, updatedAt));
+  });
+  if (written.length === 0) return NOTHING_WRITTEN;
+  return {
+    change: { fromSeq: write.fromSeq, toSeq: seq - 1, teams: [...teams], count: written.length },
+    alerts: written,
   };
 }
 
@@ -179,21 +202,52 @@ interface SqliteStatements {
 /**
  * The alert upsert on SQLite: better-sqlite3 statements prepared once and run directly (no query
  * compiled per batch), one `BEGIN IMMEDIATE` transaction per call. Each alert is read by its primary key
- * and then inserted, updated or left alone (`planAlertRow`), and only written rows take sequence numbers,
- * so they stay without gaps. It runs inside `db.connection()`, which holds Kysely's lock on the one
- * connection: no Kysely transaction is open on it meanwhile, so these writes never land inside another
- * caller's transaction.
+ * and then inserted, updated or left alone (`planAlertWrite`), and only written rows take sequence
+ * numbers, so they stay without gaps. It runs inside `db.connection()`, which holds Kysely's lock on the
+ * one connection: no Kysely transaction is open on it meanwhile, so these writes never land inside
+ * another caller's transaction.
+ *
+ * On a database file the statements run in a worker thread on a connection of its own (ADR 0038:
+ * `AlertWriterThread`), still inside `db.connection()`: the store's connection is held, so the thread's
+ * connection is the only writer while it writes and no transaction of the store's can have its snapshot
+ * overtaken by the thread's commit, while the event loop goes on parsing, checking and answering other
+ * requests. In memory, with `thread: false`, or once the thread has ended, they run here as before.
  */
 export class SqliteAlertWriter {
   #statements: SqliteStatements | undefined;
+  #thread: AlertWriterThread | undefined;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly sqlite: SqliteDatabase,
-  ) {}
+    options: { thread?: boolean } = {},
+  ) {
+    if (options.thread !== false && !sqlite.memory && sqlite.name !== '')
+      this.#thread = new AlertWriterThread(
+        sqlite.name,
+        Number(sqlite.pragma('busy_timeout', { simple: true })),
+      );
+  }
 
   write(alerts: readonly AlertWrite[], updatedAt: string): Promise<AlertsWritten> {
-    return this.db.connection().execute(() => Promise.resolve(this.#write(alerts, updatedAt)));
+    return this.db.connection().execute(async () => {
+      const thread = this.#thread;
+      if (thread && !thread.gone) {
+        try {
+          return writtenByThread(alerts, updatedAt, await thread.write(alerts, updatedAt));
+        } catch (error) {
+          if (!(error instanceof AlertThreadGone)) throw error;
+          // The thread ended: this batch and the next ones here. A batch it may have committed before it
+          // ended is written again, which stores nothing new (an unchanged resend takes no number).
+        }
+      }
+      return this.#write(alerts, updatedAt);
+    });
+  }
+
+  /** Ends the writer's thread, if it has one. */
+  close(): Promise<void> {
+    return this.#thread?.stop() ?? Promise.resolve();
   }
 
   #write(alerts: readonly AlertWrite[], updatedAt: string): AlertsWritten {
