@@ -215,23 +215,23 @@ interface SqliteStatements {
  */
 export class SqliteAlertWriter {
   #statements: SqliteStatements | undefined;
-  #thread: AlertWriterThread | undefined;
+  /** Started at the first write (a store opened for anything else never starts it); null: none. */
+  #thread: AlertWriterThread | undefined | null;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly sqlite: SqliteDatabase,
     options: { thread?: boolean } = {},
   ) {
-    if (options.thread !== false && !sqlite.memory && sqlite.name !== '')
-      this.#thread = new AlertWriterThread(
-        sqlite.name,
-        Number(sqlite.pragma('busy_timeout', { simple: true })),
-      );
+    if (options.thread === false || sqlite.memory || sqlite.name === '') this.#thread = null;
   }
 
   write(alerts: readonly AlertWrite[], updatedAt: string): Promise<AlertsWritten> {
     return this.db.connection().execute(async () => {
-      const thread = this.#thread;
+      const thread = (this.#thread ??= new AlertWriterThread(
+        this.sqlite.name,
+        Number(this.sqlite.pragma('busy_timeout', { simple: true })),
+      ));
       if (thread && !thread.gone) {
         try {
           return writtenByThread(alerts, updatedAt, await thread.write(alerts, updatedAt));
@@ -247,7 +247,9 @@ export class SqliteAlertWriter {
 
   /** Ends the writer's thread, if it has one. */
   close(): Promise<void> {
-    return this.#thread?.stop() ?? Promise.resolve();
+    const thread = this.#thread;
+    this.#thread = null;
+    return thread?.stop() ?? Promise.resolve();
   }
 
   #write(alerts: readonly AlertWrite[], updatedAt: string): AlertsWritten {
