@@ -44,7 +44,7 @@ describe("the SQLite alert writer's thread (ADR 0038)", () => {
       [alert('A', { startsAt: T(2), endsAt: T(8) }), head()],
       [alert('A', { startsAt: T(7), endsAt: T(9) }), head()],
       [alert('A', { annotations: { summary: 'changed' } }), head()],
-      [alert('A', { source: 'webhook' }), head()],
+      [alert('A', { source: 'generic' }), head()],
       [alert('A', { generatorURL: 'http://x' }), head()],
       [alert('A', { startsAt: T(0), endsAt: T(1) }), head({ starts_at: T(2), ends_at: T(3) })],
     ];
