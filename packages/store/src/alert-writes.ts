@@ -226,6 +226,11 @@ export class SqliteAlertWriter {
     if (options.thread === false || sqlite.memory || sqlite.name === '') this.#thread = null;
   }
 
+  /** Whether writes go to the thread (or will, at the first write). */
+  get threaded(): boolean {
+    return this.#thread !== null && this.#thread?.gone !== true;
+  }
+
   write(alerts: readonly AlertWrite[], updatedAt: string): Promise<AlertsWritten> {
     return this.db.connection().execute(async () => {
       const thread = (this.#thread ??= new AlertWriterThread(
