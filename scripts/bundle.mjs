@@ -28,6 +28,8 @@ const dist = join(root, 'dist');
  * Left to Node's resolver: a native addon, an optional addon of pg, the Kubernetes client (large, and
  * imported only once a cluster is used), and the bundler itself.
  */
+/** Worker threads of the store, started from files of their own next to the bundle. */
+const WORKER_FILES = ['sqlite-checkpointer.worker.mjs', 'sqlite-alert-writer.worker.mjs'];
 const EXTERNAL = ['better-sqlite3', 'pg-native', '@kubernetes/client-node', 'esbuild'];
 
 /** Chunks no longer referenced are removed once they are this old (a running CLI may still load one). */
@@ -73,10 +75,7 @@ export async function bundle() {
   }
   removeUnusedChunks(new Set(outputs.map((file) => file.path)));
   // Worker threads start from files of their own, found next to the bundle.
-  cpSync(
-    join(root, 'packages/store/src/sqlite-checkpointer.worker.mjs'),
-    join(dist, 'sqlite-checkpointer.worker.mjs'),
-  );
+  for (const worker of WORKER_FILES) cpSync(join(root, 'packages/store/src', worker), join(dist, worker));
   // The built-in definitions (packages/delivery/src/catalog/catalog.ts looks next to the bundle first),
   // parsed here once rather than at every start.
   rmSync(join(dist, 'catalog'), { recursive: true, force: true });
@@ -93,7 +92,7 @@ export async function bundle() {
     .map((input) => join(root, input))
     .filter((path) => !path.split('/').includes('node_modules'));
   sources.push(
-    join(root, 'packages/store/src/sqlite-checkpointer.worker.mjs'),
+    ...WORKER_FILES.map((worker) => join(root, 'packages/store/src', worker)),
     ...readdirSync(join(root, 'packages/delivery/catalog'), { recursive: true }).map((file) =>
       join(root, 'packages/delivery/catalog', String(file)),
     ),

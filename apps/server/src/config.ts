@@ -354,6 +354,14 @@ export const ConfigSchema = Type.Object(
         "V8's old-space limit in MB (Node's `--max-old-space-size`): the `gantry` bin starts Node again with it; 0 leaves Node's default. A cap about 2x the live heap keeps RSS near it (ADR 0025); too low ends the server out of memory.",
       env: 'GANTRY_MAX_HEAP_MB',
     }),
+    heapGrowthPercent: Type.Integer({
+      minimum: 0,
+      maximum: 1000,
+      default: 40,
+      description:
+        "How far V8 lets the heap grow past the live set before its next full collection, in percent (V8's `--heap-growing-percent`, set when the server starts); 0 leaves V8's own factor (2.5-3.5x under load). Not a cap: a larger live set gets room, never an out-of-memory abort (ADR 0038).",
+      env: 'GANTRY_HEAP_GROWTH_PERCENT',
+    }),
   },
   { additionalProperties: false },
 );

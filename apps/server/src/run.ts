@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { describeConfig, resolveConfig, type Config } from './config.ts';
+import { applyHeapGrowth } from './heap-growth.ts';
 import { startServer } from './server.ts';
 
 const FLAGS = {
@@ -39,6 +40,8 @@ export async function runServer(argv: string[]): Promise<void> {
     ...(values['log-level'] !== undefined ? { logLevel: values['log-level'] as Config['logLevel'] } : {}),
   };
   const config = resolveConfig(process.env, flags);
+  // The process's V8 setting, so here and not in startServer (which tests run in their own process).
+  applyHeapGrowth(config.heapGrowthPercent);
   const server = await startServer(config);
   const lines = [`Gantry is running at ${server.url}  (database: ${server.store.dialect})`];
   if (server.generatedAdminPassword) {

@@ -6,6 +6,10 @@ describe('nesting limits', () => {
     expect(jsonTooDeepAt('{"a":[[1]]}', 3)).toBeUndefined();
     expect(jsonTooDeepAt('{"a":[[[1]]]}', 3)).toBe('character 7');
     expect(jsonTooDeepAt(`{"a":"${'['.repeat(50)}\\"${'{'.repeat(50)}"}`, 2)).toBeUndefined();
+    // A string ending in an escaped backslash ends at the quote after it: the brackets after it count.
+    expect(jsonTooDeepAt(String.raw`{"a":"\\","b":[[[1]]]}`, 3)).toBe('character 16');
+    expect(jsonTooDeepAt(String.raw`{"a":"\\\"[[[","b":[1]}`, 3)).toBeUndefined();
+    expect(jsonTooDeepAt('{"a":"unterminated [[[[', 3)).toBeUndefined();
   });
 
   it('walks parsed values without recursion and names the spot', () => {

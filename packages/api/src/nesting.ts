@@ -14,18 +14,28 @@ export const MAX_YAML_ALIASES = 100;
  */
 export function jsonTooDeepAt(text: string, max: number): string | undefined {
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) {
+    if (c === 0x22) {
+      // A string: straight to its closing quote (`indexOf` rather than a step per character: a body is
+      // mostly strings, and every JSON request is scanned; ADR 0038). A quote after an odd number of
+      // backslashes is escaped. Unterminated: JSON.parse refuses the text anyway.
+      let end = text.indexOf('"', i + 1);
+      while (end !== -1 && escaped(text, end)) end = text.indexOf('"', end + 1);
+      if (end === -1) return undefined;
+      i = end;
+    } else if (c === 0x7b || c === 0x5b) {
       if (++depth > max) return `character ${i}`;
     } else if (c === 0x7d || c === 0x5d) depth--;
   }
   return undefined;
+}
+
+/** Whether the character at `at` follows an odd number of backslashes. */
+function escaped(text: string, at: number): boolean {
+  let backslashes = 0;
+  for (let j = at - 1; j >= 0 && text.charCodeAt(j) === 0x5c; j--) backslashes++;
+  return backslashes % 2 === 1;
 }
 
 export type BodyProblem = { kind: 'depth' | 'string'; path: string; message: string };

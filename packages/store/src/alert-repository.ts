@@ -64,6 +64,16 @@ export class AlertRepository {
     this.#sqlite = sqlite ? new SqliteAlertWriter(db, sqlite) : undefined;
   }
 
+  /** Whether writes run off the event loop (SQLite's writer thread, ADR 0038): waiting to group gains nothing. */
+  get writesOffThread(): boolean {
+    return this.#sqlite?.threaded ?? false;
+  }
+
+  /** Ends what the repository runs beside the store's connection (SQLite: the alert writer's thread). */
+  close(): Promise<void> {
+    return this.#sqlite?.close() ?? Promise.resolve();
+  }
+
   /** Tells `listener` of every ingest this process commits; returns the function that stops it. */
   onIngested(listener: IngestListener): () => void {
     this.#listeners.add(listener);

@@ -2,6 +2,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import type { AlertEntities, AlertRecord } from '@gantry/model';
 import type { AlertTable, Database } from './schema.ts';
+import { AlertThreadGone, AlertWriterThread, type ThreadWrite } from './sqlite-alert-thread.ts';
 
 /** An alert to store: its record without the sequence number and state, which the store gives. */
 export type AlertWrite = Omit<AlertRecord, 'seq' | 'state' | 'updatedAt'>;
@@ -31,28 +32,64 @@ const NOTHING_WRITTEN: AlertsWritten = { change: NOTHING_INGESTED, alerts: [] };
 
 /**
  * A written row as `changedSince` would read it back, from the write itself: the same label and annotation
- * objects (no JSON parsed), the stored start (`planAlertRow` may keep an earlier one) and entities.
+ * objects (no JSON parsed), the stored start (`planAlertWrite` may keep an earlier one) and entities
+ * (the alert's own object when it is stored as it is: the usual case, nothing copied).
  */
-function writtenAlert(alert: AlertWrite, row: AlertTable): StoredAlert {
-  const entities: AlertEntities = {};
-  if (row.cluster) entities.cluster = row.cluster;
-  if (row.node) entities.node = row.node;
-  if (row.namespace) entities.namespace = row.namespace;
-  if (row.application) entities.application = row.application;
-  if (row.component) entities.component = row.component;
+function writtenAlert(alert: AlertWrite, startsAt: string, seq: number, updatedAt: string): StoredAlert {
   return {
     team: alert.team,
     fingerprint: alert.fingerprint,
     labels: alert.labels,
     annotations: alert.annotations,
-    startsAt: row.starts_at,
-    endsAt: row.ends_at,
-    updatedAt: row.updated_at,
+    startsAt,
+    endsAt: alert.endsAt,
+    updatedAt,
     generatorURL: alert.generatorURL,
     source: alert.source,
-    entities,
-    seq: row.seq,
+    entities: storedEntities(alert.entities),
+    seq,
   };
+}
+
+/** A batch the writer's thread committed, as the write's listeners are told of it. */
+function writtenByThread(
+  alerts: readonly AlertWrite[],
+  updatedAt: string,
+  write: ThreadWrite,
+): AlertsWritten {
+  const teams = new Set<string>();
+  const written: StoredAlert[] = [];
+  let seq = write.fromSeq;
+  alerts.forEach((alert, i) => {
+    const startsAt = write.starts[i];
+    if (startsAt === null || startsAt === undefined) return;
+    teams.add(alert.team);
+    written.push(writtenAlert(alert, startsAt, seq++, updatedAt));
+  });
+  if (written.length === 0) return NOTHING_WRITTEN;
+  return {
+    change: { fromSeq: write.fromSeq, toSeq: seq - 1, teams: [...teams], count: written.length },
+    alerts: written,
+  };
+}
+
+const ENTITY_COLUMNS = ['cluster', 'node', 'namespace', 'application', 'component'] as const;
+const ENTITY_LENGTH = 253;
+
+/** The entities as their columns store them: empty ones left out, each cut to the column's length. */
+function storedEntities(entities: AlertEntities): AlertEntities {
+  let same = true;
+  for (const name in entities) {
+    const value = entities[name as keyof AlertEntities];
+    if (!value || value.length > ENTITY_LENGTH) same = false;
+  }
+  if (same) return entities;
+  const stored: AlertEntities = {};
+  for (const name of ENTITY_COLUMNS) {
+    const value = entities[name];
+    if (value) stored[name] = value.slice(0, ENTITY_LENGTH);
+  }
+  return stored;
 }
 
 /** The columns of a stored alert that a write may change (labels, and so the entities, cannot). */
@@ -64,19 +101,23 @@ export interface StoredAlertHead {
   source: string;
 }
 
+/** What a write changes in a stored alert: its start (kept or moved) and its annotations as stored. */
+export interface AlertPlan {
+  startsAt: string;
+  annotations: string;
+}
+
 /**
- * The row to write for `alert` given the stored one, or undefined when the write would change nothing
- * but `updated_at` (a resend with the same times, annotations and source: skipped, it takes no sequence
- * number and the dispatcher has nothing to read). A stored alert whose firing interval overlaps the new
- * one keeps its earlier `startsAt`, as Alertmanager merges them. Any change of `endsAt` is written: that
- * is what resolves an alert, and what keeps a resent firing alert from resolving.
+ * What to write for `alert` given the stored one, or undefined when the write would change nothing but
+ * `updated_at` (a resend with the same times, annotations and source: skipped, it takes no sequence number
+ * and the dispatcher has nothing to read). A stored alert whose firing interval overlaps the new one keeps
+ * its earlier `startsAt`, as Alertmanager merges them. Any change of `endsAt` is written: that is what
+ * resolves an alert, and what keeps a resent firing alert from resolving.
  */
-export function planAlertRow(
+export function planAlertWrite(
   alert: AlertWrite,
   stored: StoredAlertHead | undefined,
-  seq: number,
-  updatedAt: string,
-): AlertTable | undefined {
+): AlertPlan | undefined {
   let startsAt = alert.startsAt;
   if (
     stored &&
@@ -95,24 +136,40 @@ export function planAlertRow(
     stored.source === alert.source
   )
     return undefined;
+  return { startsAt, annotations };
+}
+
+/** The whole row of a planned write (an insert, or PostgreSQL's upsert of every column). */
+export function alertRow(alert: AlertWrite, plan: AlertPlan, seq: number, updatedAt: string): AlertTable {
   return {
     team: alert.team,
     fingerprint: alert.fingerprint,
     seq,
     alertname: (alert.labels.alertname ?? '').slice(0, 256),
     labels: JSON.stringify(alert.labels),
-    annotations,
-    starts_at: startsAt,
+    annotations: plan.annotations,
+    starts_at: plan.startsAt,
     ends_at: alert.endsAt,
     updated_at: updatedAt,
     generator_url: alert.generatorURL,
     source: alert.source,
-    cluster: (alert.entities.cluster ?? '').slice(0, 253),
-    node: (alert.entities.node ?? '').slice(0, 253),
-    namespace: (alert.entities.namespace ?? '').slice(0, 253),
-    application: (alert.entities.application ?? '').slice(0, 253),
-    component: (alert.entities.component ?? '').slice(0, 253),
+    cluster: (alert.entities.cluster ?? '').slice(0, ENTITY_LENGTH),
+    node: (alert.entities.node ?? '').slice(0, ENTITY_LENGTH),
+    namespace: (alert.entities.namespace ?? '').slice(0, ENTITY_LENGTH),
+    application: (alert.entities.application ?? '').slice(0, ENTITY_LENGTH),
+    component: (alert.entities.component ?? '').slice(0, ENTITY_LENGTH),
   };
+}
+
+/** `planAlertWrite` and `alertRow` together: the row to write, or undefined when nothing changes. */
+export function planAlertRow(
+  alert: AlertWrite,
+  stored: StoredAlertHead | undefined,
+  seq: number,
+  updatedAt: string,
+): AlertTable | undefined {
+  const plan = planAlertWrite(alert, stored);
+  return plan && alertRow(alert, plan, seq, updatedAt);
 }
 
 const COLUMNS = [
@@ -145,21 +202,59 @@ interface SqliteStatements {
 /**
  * The alert upsert on SQLite: better-sqlite3 statements prepared once and run directly (no query
  * compiled per batch), one `BEGIN IMMEDIATE` transaction per call. Each alert is read by its primary key
- * and then inserted, updated or left alone (`planAlertRow`), and only written rows take sequence numbers,
- * so they stay without gaps. It runs inside `db.connection()`, which holds Kysely's lock on the one
- * connection: no Kysely transaction is open on it meanwhile, so these writes never land inside another
- * caller's transaction.
+ * and then inserted, updated or left alone (`planAlertWrite`), and only written rows take sequence
+ * numbers, so they stay without gaps. It runs inside `db.connection()`, which holds Kysely's lock on the
+ * one connection: no Kysely transaction is open on it meanwhile, so these writes never land inside
+ * another caller's transaction.
+ *
+ * On a database file the statements run in a worker thread on a connection of its own (ADR 0038:
+ * `AlertWriterThread`), still inside `db.connection()`: the store's connection is held, so the thread's
+ * connection is the only writer while it writes and no transaction of the store's can have its snapshot
+ * overtaken by the thread's commit, while the event loop goes on parsing, checking and answering other
+ * requests. In memory, with `thread: false`, or once the thread has ended, they run here as before.
  */
 export class SqliteAlertWriter {
   #statements: SqliteStatements | undefined;
+  /** Started at the first write (a store opened for anything else never starts it); null: none. */
+  #thread: AlertWriterThread | undefined | null;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly sqlite: SqliteDatabase,
-  ) {}
+    options: { thread?: boolean } = {},
+  ) {
+    if (options.thread === false || sqlite.memory || sqlite.name === '') this.#thread = null;
+  }
+
+  /** Whether writes go to the thread (or will, at the first write). */
+  get threaded(): boolean {
+    return this.#thread !== null && this.#thread?.gone !== true;
+  }
 
   write(alerts: readonly AlertWrite[], updatedAt: string): Promise<AlertsWritten> {
-    return this.db.connection().execute(() => Promise.resolve(this.#write(alerts, updatedAt)));
+    return this.db.connection().execute(async () => {
+      const thread = (this.#thread ??= new AlertWriterThread(
+        this.sqlite.name,
+        Number(this.sqlite.pragma('busy_timeout', { simple: true })),
+      ));
+      if (thread && !thread.gone) {
+        try {
+          return writtenByThread(alerts, updatedAt, await thread.write(alerts, updatedAt));
+        } catch (error) {
+          if (!(error instanceof AlertThreadGone)) throw error;
+          // The thread ended: this batch and the next ones here. A batch it may have committed before it
+          // ended is written again, which stores nothing new (an unchanged resend takes no number).
+        }
+      }
+      return this.#write(alerts, updatedAt);
+    });
+  }
+
+  /** Ends the writer's thread, if it has one. */
+  close(): Promise<void> {
+    const thread = this.#thread;
+    this.#thread = null;
+    return thread?.stop() ?? Promise.resolve();
   }
 
   #write(alerts: readonly AlertWrite[], updatedAt: string): AlertsWritten {
@@ -171,24 +266,28 @@ export class SqliteAlertWriter {
       const written: StoredAlert[] = [];
       for (const alert of alerts) {
         const stored = s.head.get(alert.team, alert.fingerprint);
-        const row = planAlertRow(alert, stored, seq + 1, updatedAt);
-        if (!row) continue;
+        const plan = planAlertWrite(alert, stored);
+        if (!plan) continue;
         seq++;
-        teams.add(row.team);
-        written.push(writtenAlert(alert, row));
+        teams.add(alert.team);
+        written.push(writtenAlert(alert, plan.startsAt, seq, updatedAt));
+        // A stored alert's labels, and so its name and entities, never change: the update leaves them.
         if (stored)
           s.update.run(
-            row.seq,
-            row.starts_at,
-            row.ends_at,
-            row.updated_at,
-            row.annotations,
-            row.generator_url,
-            row.source,
-            row.team,
-            row.fingerprint,
+            seq,
+            plan.startsAt,
+            alert.endsAt,
+            updatedAt,
+            plan.annotations,
+            alert.generatorURL,
+            alert.source,
+            alert.team,
+            alert.fingerprint,
           );
-        else s.insert.run(...COLUMNS.map((column) => row[column]));
+        else {
+          const row = alertRow(alert, plan, seq, updatedAt);
+          s.insert.run(...COLUMNS.map((column) => row[column]));
+        }
       }
       if (seq === last) return NOTHING_WRITTEN;
       s.setSeq.run(seq);
@@ -272,7 +371,7 @@ export async function writeAlertsPostgres(
     );
     if (!row) continue;
     rows.push(row);
-    written.push(writtenAlert(alert, row));
+    written.push(writtenAlert(alert, row.starts_at, row.seq, updatedAt));
   }
   if (rows.length === 0) return NOTHING_WRITTEN;
   const arrays = COLUMNS.map(

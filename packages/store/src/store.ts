@@ -217,7 +217,8 @@ export class Store {
     };
   }
 
-  close(): Promise<void> {
-    return this.connection.close();
+  async close(): Promise<void> {
+    await this.alerts.close();
+    await this.connection.close();
   }
 }

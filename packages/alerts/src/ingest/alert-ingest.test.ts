@@ -10,7 +10,12 @@ const caller = (teams: [string, 'viewer' | 'operator'][], admin = false): Caller
   source: 'test',
 });
 
-function harness(options: { failWith?: (alerts: readonly AlertWrite[]) => Error | undefined } = {}) {
+function harness(
+  options: {
+    failWith?: (alerts: readonly AlertWrite[]) => Error | undefined;
+    writesOffThread?: boolean;
+  } = {},
+) {
   const writes: AlertWrite[][] = [];
   const counted: string[] = [];
   let seq = 0;
@@ -24,6 +29,7 @@ function harness(options: { failWith?: (alerts: readonly AlertWrite[]) => Error 
   };
   const ingest = new AlertIngest({
     repository: {
+      writesOffThread: options.writesOffThread ?? false,
       upsert: async (alerts): Promise<AlertsIngested> => {
         writing?.();
         if (hold) await new Promise<void>((resolve) => (release = resolve));
@@ -207,5 +213,17 @@ describe('AlertIngest', () => {
     await Promise.all([post('A'), post('B'), post('C')]);
     await post('D');
     expect(writes.map((batch) => batch.map((w) => w.labels.alertname))).toEqual([['A', 'B', 'C'], ['D']]);
+  });
+
+  it('starts a write that leaves the event loop free at once; what arrives meanwhile is the next group', async () => {
+    const { ingest, writes } = harness({ writesOffThread: true });
+    const post = (name: string) =>
+      ingest.ingest(caller([['ops', 'operator']]), {
+        team: 'ops',
+        source: 'prometheus',
+        alerts: [{ labels: { alertname: name } }],
+      });
+    await Promise.all([post('A'), post('B'), post('C')]);
+    expect(writes.map((batch) => batch.map((w) => w.labels.alertname))).toEqual([['A'], ['B', 'C']]);
   });
 });

@@ -19,7 +19,7 @@ export interface IngestMetrics {
 }
 
 export interface AlertIngestOptions {
-  repository: Pick<AlertRepository, 'upsert'>;
+  repository: Pick<AlertRepository, 'upsert'> & Partial<Pick<AlertRepository, 'writesOffThread'>>;
   /** Whether a team exists. */
   teamExists(team: string): Promise<boolean>;
   metrics: IngestMetrics;
@@ -145,7 +145,10 @@ export class AlertIngest {
       // arrived in it joins the same transaction. (SQLite writes synchronously: without this wait a write
       // would never be in flight when the next request is read, and nothing would ever be grouped.)
       this.#writing = true;
-      setImmediate(() => void this.#drain());
+      // Writes that leave the event loop free (SQLite's writer thread, ADR 0038) start at once: the
+      // requests read while it runs form the next group, and the thread writes while the loop parses.
+      if (this.options.repository.writesOffThread) void this.#drain();
+      else setImmediate(() => void this.#drain());
     });
   }
 

@@ -19,11 +19,18 @@ export const ENTITY_LABELS: Readonly<Record<keyof AlertEntities, readonly string
   ],
 };
 
+const ENTITY_ENTRIES = Object.entries(ENTITY_LABELS) as [keyof AlertEntities, readonly string[]][];
+
 export function entitiesOf(labels: LabelSet): AlertEntities {
   const entities: AlertEntities = {};
-  for (const [entity, names] of Object.entries(ENTITY_LABELS) as [keyof AlertEntities, string[]][]) {
-    const name = names.find((candidate) => labels[candidate]);
-    if (name) entities[entity] = labels[name];
+  for (const [entity, names] of ENTITY_ENTRIES) {
+    for (const name of names) {
+      const value = labels[name];
+      if (value) {
+        entities[entity] = value;
+        break;
+      }
+    }
   }
   return entities;
 }

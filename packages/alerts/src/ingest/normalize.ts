@@ -55,7 +55,7 @@ export type NormalizeOutcome =
 
 function size(set: LabelSet): number {
   let total = 0;
-  for (const [name, value] of Object.entries(set)) total += name.length + value.length;
+  for (const name in set) total += name.length + set[name]!.length;
   return total;
 }
 
@@ -84,23 +84,39 @@ export function normalizeAlert(
   // A label with an empty value is no label (Prometheus' rule); Alertmanager drops them before the fingerprint.
   // Empty values are dropped (as absent labels); a set without any is kept as it came (the body parser's
   // object: no copy of every alert's labels, and the dispatcher holds the object as the parser sized it).
-  let labels: Record<string, string> = alert.labels;
-  if (Object.values(alert.labels).includes('')) {
+  // One pass over the labels finds all that is checked below (ADR 0038: this runs for every alert).
+  const given = alert.labels;
+  let count = 0;
+  let empty = false;
+  let total = 0;
+  let bad: { name: string; value: boolean } | undefined;
+  for (const name in given) {
+    const value = given[name];
+    if (value === '') {
+      empty = true;
+      continue;
+    }
+    count++;
+    if (bad !== undefined) continue;
+    if (name.length > ALERT_LIMITS.labelNameLength || !LABEL_NAME.test(name)) bad = { name, value: false };
+    else if (typeof value !== 'string' || value.length > ALERT_LIMITS.labelValueLength)
+      bad = { name, value: true };
+    else total += name.length + value.length;
+  }
+  let labels: Record<string, string> = given;
+  if (empty) {
     labels = {};
-    for (const [name, value] of Object.entries(alert.labels)) if (value !== '') labels[name] = value;
+    for (const name in given) if (given[name] !== '') labels[name] = given[name]!;
   }
-  const names = Object.keys(labels);
-  if (names.length === 0) return refuse('no_labels', '/labels', 'at least one label is required');
+  if (count === 0) return refuse('no_labels', '/labels', 'at least one label is required');
   if (!labels.alertname) return refuse('missing_alertname', '/labels/alertname', 'is required');
-  if (names.length > ALERT_LIMITS.labels)
+  if (count > ALERT_LIMITS.labels)
     return refuse('too_large', '/labels', `more than ${ALERT_LIMITS.labels} labels`);
-  for (const name of names) {
-    if (name.length > ALERT_LIMITS.labelNameLength || !LABEL_NAME.test(name))
-      return refuse('bad_label_name', `/labels/${name.slice(0, 64)}`, 'is not a valid label name');
-    if (typeof labels[name] !== 'string' || labels[name].length > ALERT_LIMITS.labelValueLength)
-      return refuse('too_large', `/labels/${name}`, `value longer than ${ALERT_LIMITS.labelValueLength}`);
-  }
-  if (size(labels) > ALERT_LIMITS.labelBytes)
+  if (bad?.value === false)
+    return refuse('bad_label_name', `/labels/${bad.name.slice(0, 64)}`, 'is not a valid label name');
+  if (bad?.value === true)
+    return refuse('too_large', `/labels/${bad.name}`, `value longer than ${ALERT_LIMITS.labelValueLength}`);
+  if (total > ALERT_LIMITS.labelBytes)
     return refuse('too_large', '/labels', `labels larger than ${ALERT_LIMITS.labelBytes} characters`);
   const annotations = alert.annotations ?? {};
   if (size(annotations) > ALERT_LIMITS.annotationBytes)
