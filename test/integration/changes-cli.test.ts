@@ -66,7 +66,7 @@ describe('gantry change', () => {
     expect(table.code).toBe(0);
     const lines = table.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^NAME\s+ACTION\s+PHASE\s+BATCH\s+TARGETS\s+AGE\s+MESSAGE$/);
-    expect(lines[1]).toMatch(/^cordon-all\s+node cordon\s+Waiting\s+.*outside its allowed windows until/);
+    expect(lines[1]).toMatch(/^cordon-all\s+cordon nodes\s+Waiting\s+.*outside its allowed windows until/);
 
     const noReason = await cli.run(['change', 'pause', 'cordon-all', '--team', 'ops']);
     expect(noReason.code).not.toBe(0);

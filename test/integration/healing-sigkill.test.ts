@@ -198,6 +198,9 @@ describe('self-healing in a server process', () => {
         (pages) => pages.length === 1,
         30_000,
       );
+      // Each request reached the ladder's channel once, with the link to decide on it, across the restart.
+      expect(f.approvalRequestsOf(expiring.id)).toHaveLength(1);
+      expect(f.approvalRequestsOf(approved.id)).toHaveLength(1);
       // Too late to approve it, from the CLI or the API.
       const late = await new Cli(cliDir).run([
         'heal',

@@ -189,9 +189,22 @@ export class HealingProcessFixture {
     return (await this.api.get(`/api/jobs/runs?team=${TEAM}&limit=100`)).body.items as JobRun[];
   }
 
-  /** The messages the on-call channel received about a run. */
+  /** The pages (escalations) the on-call channel received about a run. */
   pagesOf(runId: string): unknown[] {
-    return this.hook.received.filter((hit) => hit.message.groupLabels['healing_run'] === runId);
+    return this.messagesOf(runId, 'GantryHealingEscalated');
+  }
+
+  /** The approval requests the channel received for a run (ADR 0041). */
+  approvalRequestsOf(runId: string): unknown[] {
+    return this.messagesOf(runId, 'GantryHealingApproval');
+  }
+
+  messagesOf(runId: string, alertname: string): unknown[] {
+    return this.hook.received.filter(
+      (hit) =>
+        hit.message.groupLabels['healing_run'] === runId &&
+        hit.message.commonLabels['alertname'] === alertname,
+    );
   }
 
   async close(): Promise<void> {
