@@ -18,7 +18,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BASE, percentiles, request, startServer, team } from './lib.mjs';
+import { BASE, cpuSeconds, percentiles, request, startServer, team } from './lib.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -94,8 +94,11 @@ function post(agent, url, body, token) {
 }
 
 let freshBatches = 0;
-/** `clients` loops posting batches back to back for `secondsToRun`; the rate counts only 200 answers. */
-async function load(url, token, secondsToRun) {
+/**
+ * `clients` loops posting batches back to back for `secondsToRun`; the rate counts only 200 answers. With
+ * `pid`, the CPU time the server (all its threads) and this client used meanwhile is measured too.
+ */
+async function load(url, token, secondsToRun, pid) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
   // Fresh bodies are made as they are posted (on the client's side of the same machine, a small cost
   // that Alertmanager and Gantry both pay); repeats cycle through bodies made beforehand.
@@ -108,6 +111,8 @@ async function load(url, token, secondsToRun) {
   let next = 0;
   const until = performance.now() + secondsToRun * 1000;
   const started = performance.now();
+  const serverCpu = pid === undefined ? 0 : cpuSeconds(pid);
+  const clientCpu = process.cpuUsage();
   await Promise.all(
     Array.from({ length: clients }, async () => {
       while (performance.now() < until) {
@@ -119,16 +124,27 @@ async function load(url, token, secondsToRun) {
       }
     }),
   );
+  const client = process.cpuUsage(clientCpu);
+  const cpu = {
+    server: pid === undefined ? Number.NaN : cpuSeconds(pid) - serverCpu,
+    client: (client.user + client.system) / 1e6,
+  };
   agent.destroy();
-  return { ok, failures, latencies, elapsed: (performance.now() - started) / 1000 };
+  return { ok, failures, latencies, elapsed: (performance.now() - started) / 1000, cpu };
 }
 
 /** The slices of one system, added up. */
 function summary(slices) {
   const ok = slices.reduce((sum, slice) => sum + slice.ok, 0);
   const elapsed = slices.reduce((sum, slice) => sum + slice.elapsed, 0);
+  const cpu = (side) => slices.reduce((sum, slice) => sum + slice.cpu[side], 0);
   return {
     alertsPerSecond: (ok * BATCH) / elapsed,
+    // CPU the server (every thread) and the bench's client spent per alert taken, in microseconds, and the
+    // cores the server kept busy: on a shared 2-core machine these say where a rate's limit came from.
+    serverCpuUsPerAlert: (cpu('server') * 1e6) / (ok * BATCH),
+    clientCpuUsPerAlert: (cpu('client') * 1e6) / (ok * BATCH),
+    serverCores: cpu('server') / elapsed,
     requests: ok,
     failures: slices.reduce((sum, slice) => sum + slice.failures, 0),
     latency: percentiles(slices.flatMap((slice) => slice.latencies)),
@@ -162,6 +178,7 @@ async function startAlertmanager(port) {
   }
   return {
     url,
+    pid: child.pid,
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.on('exit', resolve)));
@@ -210,6 +227,7 @@ async function startGantry(name, env, port, tag) {
     name,
     url: `${server.url}/api/teams/bench/alertmanager/api/v2/alerts`,
     token: server.token,
+    pid: server.pid,
     rssMb: () => server.rssMb(),
     stop: () => server.stop(),
   };
@@ -220,7 +238,12 @@ const results = [];
 try {
   if (runs('alertmanager')) {
     const am = await startAlertmanager(17493);
-    targets.push({ name: 'Alertmanager 0.25 (memory)', url: `${am.url}/api/v2/alerts`, stop: am.stop });
+    targets.push({
+      name: 'Alertmanager 0.25 (memory)',
+      url: `${am.url}/api/v2/alerts`,
+      pid: am.pid,
+      stop: am.stop,
+    });
   }
   if (runs('sqlite')) targets.push(await startGantry('Gantry (SQLite)', {}, 17491, 'sqlite'));
   if (process.env.GANTRY_TEST_POSTGRES_URL && runs('postgres'))
@@ -238,7 +261,7 @@ try {
   for (let round = 0; round < rounds; round++)
     for (const [i, target] of targets.entries()) {
       await new Promise((resolve) => setTimeout(resolve, 500));
-      slices[i].push(await load(target.url, target.token, seconds / rounds));
+      slices[i].push(await load(target.url, target.token, seconds / rounds, target.pid));
     }
   for (const [i, target] of targets.entries())
     results.push({
@@ -258,13 +281,19 @@ else {
       values.fresh ? 'every alert new' : `pool of ${pool} alerts`
     }`,
   );
-  console.log('server                        alerts/s   p50 ms   p99 ms   failures   load1   vs first');
+  console.log(
+    'server                        alerts/s   p50 ms   p99 ms   failures   load1   vs first   server µs/alert (cores)   client µs/alert',
+  );
   for (const r of results)
     console.log(
       `${r.name.padEnd(28)} ${r.alertsPerSecond.toFixed(0).padStart(9)} ${r.latency.p50.toFixed(1).padStart(8)} ${r.latency.p99
         .toFixed(1)
         .padStart(8)} ${String(r.failures).padStart(10)} ${r.load1.toFixed(1).padStart(7)}   ${(
         r.alertsPerSecond / reference
-      ).toFixed(2)}x`,
+      ).toFixed(
+        2,
+      )}x ${r.serverCpuUsPerAlert.toFixed(1).padStart(13)} (${r.serverCores.toFixed(2)}) ${r.clientCpuUsPerAlert
+        .toFixed(1)
+        .padStart(17)}`,
     );
 }

@@ -11,6 +11,7 @@ export interface BenchServer {
 }
 export function startServer(options?: { env?: Record<string, string>; port?: number }): Promise<BenchServer>;
 export function rssMb(pid: number): number;
+export function cpuSeconds(pid: number): number;
 export function request(
   method: string,
   url: string,

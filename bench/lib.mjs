@@ -88,6 +88,31 @@ export function rssMb(pid) {
   return mb;
 }
 
+/**
+ * CPU seconds (user + system, every thread) `pid` and the processes it started have used so far, from
+ * /proc (clock ticks of 1/100 s).
+ */
+export function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command (which may hold spaces) start at the last ')': utime and stime are 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  let seconds = (Number(fields[11]) + Number(fields[12])) / 100;
+  let children = '';
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8');
+  } catch {
+    // gone, or a kernel without the children list
+  }
+  for (const child of children.split(' ').filter((id) => id !== '')) {
+    try {
+      seconds += cpuSeconds(Number(child));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return seconds;
+}
+
 /** One HTTP request over a keep-alive agent; resolves with status, parsed body and latency in ms. */
 export function request(method, url, body, token) {
   return new Promise((resolve, reject) => {
