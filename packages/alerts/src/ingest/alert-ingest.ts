@@ -49,13 +49,21 @@ export interface IngestRequest {
   alerts: readonly InboundAlert[];
 }
 
+/**
+ * A body that arrives while this many are waiting for the thread is parsed and prepared on the event loop
+ * and handed over ready (ADR 0042): the two threads share the work when the ingest's thread is the
+ * busier.
+ */
+const STAGE_WHEN_PREPARING = 3;
+
 /** An ingest refused on the way in: 400, or 404 for a team that does not exist. */
 export class AlertRejectedError extends InputError {}
 
 /** A request waiting for its commit: alerts to write here, or a batch its thread prepared. */
 interface Pending {
   alerts?: AlertWrite[];
-  prepared?: { id: number; body: Uint8Array; options: PrepareOptions };
+  /** Held by the thread under `id`: made there from `body`, or here (`alerts`, handed over). */
+  prepared?: { id: number; body?: Uint8Array; alerts?: AlertWrite[]; options: PrepareOptions };
   resolve(change: AlertsIngested): void;
   reject(error: unknown): void;
 }
@@ -76,12 +84,18 @@ export class AlertIngest {
   constructor(private readonly options: AlertIngestOptions) {}
 
   async ingest(caller: Caller, request: IngestRequest): Promise<{ accepted: number }> {
-    const prepared = prepareAlerts(request.alerts, this.#prepareOptions(request));
+    const options = this.#prepareOptions(request);
+    const prepared = prepareAlerts(request.alerts, options);
     if (!prepared.ok)
       throw this.#refused({ ...prepared, id: -1, kind: 'refused', total: request.alerts.length });
     await this.#checkTeams(caller, prepared.teams, request.alerts.length);
     for (const [reason, count] of prepared.normalized) this.options.metrics.normalized(reason, count);
-    if (prepared.writes.length > 0) await this.#commit({ alerts: prepared.writes });
+    if (prepared.writes.length > 0) {
+      // With a thread, it writes these too (its heads stay right: ADR 0042); else the store's connection.
+      const thread = this.#startedThread();
+      const alerts = prepared.writes;
+      await this.#commit(thread ? { prepared: { id: thread.stage(alerts), alerts, options } } : { alerts });
+    }
     this.options.metrics.received(request.source, prepared.writes.length);
     return { accepted: prepared.writes.length };
   }
@@ -98,7 +112,9 @@ export class AlertIngest {
     const body = request.body ?? new Uint8Array();
     const options = this.#prepareOptions(request);
     const thread = this.#startedThread();
-    if (!thread) return this.ingest(caller, { ...request, alerts: this.#parse(body) });
+    // No thread, or one with bodies waiting already: this one is made here (and written by the thread).
+    if (!thread || thread.preparing >= STAGE_WHEN_PREPARING)
+      return this.ingest(caller, { ...request, alerts: this.#parse(body) });
     let reply: PreparedReply;
     try {
       reply = await thread.prepare(body, options);
@@ -297,9 +313,9 @@ export class AlertIngest {
     } catch (error) {
       if (error instanceof IngestThreadGone) {
         for (const pending of batch) {
-          const { body, options } = pending.prepared!;
-          const again = prepareAlerts(this.#parse(body), options);
-          await this.#write([{ ...pending, alerts: again.ok ? again.writes : [] }]);
+          const { body, alerts, options } = pending.prepared!;
+          const again = alerts ? undefined : prepareAlerts(this.#parse(body!), options);
+          await this.#write([{ ...pending, alerts: alerts ?? (again?.ok ? again.writes : []) }]);
         }
         return;
       }

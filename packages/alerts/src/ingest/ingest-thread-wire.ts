@@ -5,6 +5,8 @@ import type { PrepareOptions } from './prepare.ts';
 /** What the server sends the alert ingest's thread (ADR 0042); `'stop'` closes its connection. */
 export type IngestThreadRequest =
   | { type: 'prepare'; id: number; bytes: Uint8Array; options: PrepareOptions }
+  /** A batch the server prepared itself (`AlertWrite[]` as JSON), held like a prepared one. */
+  | { type: 'stage'; id: number; bytes: Uint8Array }
   | { type: 'commit'; id: number; batches: number[]; updatedAt: string; epoch: number }
   | { type: 'discard'; batches: number[] }
   /** The server dropped the labels it kept: send them again with the next write of each alert. */
@@ -16,6 +18,9 @@ export type IngestThreadRequest =
  * reports the alert to the server only (null after: the server keeps them, and an alert's labels never
  * change); generatorURL, source and annotations are null when they are as in the alert's previous row.
  */
+/** Values per row in a commit's answer. */
+export const ROW_FIELDS = 8;
+
 export type WrittenRow = [
   string,
   string,
@@ -55,7 +60,14 @@ export type PreparedReply =
     };
 
 export type CommitReply =
-  | { id: number; ok: true; fromSeq: number; rows: WrittenRow[]; journaled: boolean }
+  | {
+      id: number;
+      ok: true;
+      fromSeq: number;
+      /** The rows, flat: `ROW_FIELDS` values each, as in `WrittenRow`. */
+      rows: WrittenRow[number][];
+      journaled: boolean;
+    }
   | { id: number; ok: false; kind: 'failed'; message: string; code?: string };
 
 export type IngestThreadReply = PreparedReply | CommitReply | { ready: true } | { stopped: true };

@@ -1,12 +1,14 @@
 import { Worker } from 'node:worker_threads';
 import type { AlertEntities, AlertSource } from '@gantry/model';
-import { NOTHING_INGESTED, type AlertsWritten, type StoredAlert } from '@gantry/store';
+import { NOTHING_INGESTED, type AlertsWritten, type AlertWrite, type StoredAlert } from '@gantry/store';
 import type { LabelSet } from '../matchers.ts';
+import { ROW_FIELDS } from './ingest-thread-wire.ts';
 import type {
   CommitReply,
   IngestThreadReply,
   IngestThreadRequest,
   PreparedReply,
+  WrittenRow,
 } from './ingest-thread-wire.ts';
 import type { PrepareOptions } from './prepare.ts';
 
@@ -15,6 +17,7 @@ import type { PrepareOptions } from './prepare.ts';
  * a two-line script that loads it through tsx.
  */
 const WORKER_FILE = 'alert-ingest.worker.mjs';
+const encoder = new TextEncoder();
 
 /** The thread ended or never started: what it had prepared is gone, the caller ingests on the event loop. */
 export class IngestThreadGone extends Error {}
@@ -68,6 +71,7 @@ export class IngestThread {
   readonly #kept = new Map<string, Kept>();
   readonly #keptLimit: number;
   #next = 0;
+  #preparing = 0;
   #ready = false;
   #gone: IngestThreadGone | undefined;
 
@@ -112,13 +116,32 @@ export class IngestThread {
     return this.#gone !== undefined;
   }
 
+  /** Bodies handed over and not answered yet: how far behind the thread is. */
+  get preparing(): number {
+    return this.#preparing;
+  }
+
+  /**
+   * Hands over a batch made on the event loop (`prepareAlerts`), held like a prepared one under the id
+   * returned, for `commit` (messages arrive in order: no answer is waited for).
+   */
+  stage(writes: readonly AlertWrite[]): number {
+    const id = this.#next++;
+    const bytes = encoder.encode(JSON.stringify(writes));
+    this.#worker.postMessage({ type: 'stage', id, bytes } satisfies IngestThreadRequest, [bytes.buffer]);
+    return id;
+  }
+
   /** Checks a request body and holds the batch it makes under the answer's id until commit or discard. */
   prepare(body: Uint8Array, options: PrepareOptions): Promise<PreparedReply> {
     // A copy in a buffer of its own, handed over (moved, not cloned): the body may share its memory.
     const bytes = new Uint8Array(body.byteLength);
     bytes.set(body);
     const id = this.#next++;
-    return this.#send({ type: 'prepare', id, bytes, options }, [bytes.buffer]) as Promise<PreparedReply>;
+    this.#preparing++;
+    return (
+      this.#send({ type: 'prepare', id, bytes, options }, [bytes.buffer]) as Promise<PreparedReply>
+    ).finally(() => this.#preparing--);
   }
 
   /**
@@ -172,7 +195,16 @@ export class IngestThread {
     const teams = new Set<string>();
     const alerts: StoredAlert[] = [];
     let seq = reply.fromSeq;
-    for (const [team, fingerprint, startsAt, endsAt, url, from, annotationsText, full] of reply.rows) {
+    const { rows } = reply;
+    for (let r = 0; r < rows.length; r += ROW_FIELDS) {
+      const team = rows[r] as string;
+      const fingerprint = rows[r + 1] as string;
+      const startsAt = rows[r + 2] as string;
+      const endsAt = rows[r + 3] as string;
+      const url = rows[r + 4] as WrittenRow[4];
+      const from = rows[r + 5] as WrittenRow[5];
+      const annotationsText = rows[r + 6] as WrittenRow[6];
+      const full = rows[r + 7] as WrittenRow[7];
       const key = `${team}\u0000${fingerprint}`;
       let kept = this.#kept.get(key);
       if (full !== null) {

@@ -21,6 +21,8 @@ import type {
   WrittenRow,
 } from './ingest-thread-wire.ts';
 
+const decoder = new TextDecoder();
+
 function start(port: NonNullable<typeof parentPort>, path: string, busyMs: number): void {
   const db = new Database(path);
   db.pragma(`busy_timeout = ${busyMs}`);
@@ -46,6 +48,9 @@ function start(port: NonNullable<typeof parentPort>, path: string, busyMs: numbe
         return;
       case 'commit':
         reply(commit(message.id, message.batches, message.updatedAt, message.epoch));
+        return;
+      case 'stage':
+        prepared.set(message.id, JSON.parse(decoder.decode(message.bytes)) as AlertWrite[]);
         return;
       case 'discard':
         for (const id of message.batches) prepared.delete(id);
@@ -107,7 +112,8 @@ function start(port: NonNullable<typeof parentPort>, path: string, busyMs: numbe
       const alerts = foldAlertWrites(batches.flatMap((batch) => prepared.get(batch) ?? []));
       const write = statements.write(alerts, updatedAt, epoch);
       for (const batch of batches) prepared.delete(batch);
-      const rows: WrittenRow[] = [];
+      // Flat, `ROW_FIELDS` per row: one array to clone for the reply rather than one per row.
+      const rows: WrittenRow[number][] = [];
       alerts.forEach((alert, i) => {
         const startsAt = write.starts[i];
         if (startsAt === null || startsAt === undefined) return;
@@ -116,7 +122,7 @@ function start(port: NonNullable<typeof parentPort>, path: string, busyMs: numbe
         if (full) known.add(key);
         // The server keeps what it was sent of the alert: unchanged fields go as null (ADR 0042).
         const same = !full && write.unchanged[i] === true;
-        rows.push([
+        rows.push(
           alert.team,
           alert.fingerprint,
           startsAt,
@@ -125,7 +131,7 @@ function start(port: NonNullable<typeof parentPort>, path: string, busyMs: numbe
           same ? null : alert.source,
           same ? null : write.annotations[i]!,
           full ? JSON.stringify([alert.labels, storedEntities(alert.entities)]) : null,
-        ]);
+        );
       });
       return { id, ok: true, fromSeq: write.fromSeq, rows, journaled: statements.journaling };
     } catch (error) {
