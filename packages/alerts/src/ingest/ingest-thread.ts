@@ -76,7 +76,7 @@ export class IngestThread {
   #gone: IngestThreadGone | undefined;
 
   constructor(options: IngestThreadOptions) {
-    this.#keptLimit = options.keptAlerts ?? 250_000;
+    this.#keptLimit = options.keptAlerts ?? 50_000;
     this.#worker = new Worker(new URL(`./${WORKER_FILE}`, import.meta.url), {
       workerData: { role: 'alert-ingest', path: options.path, busyMs: options.busyMs },
     });
