@@ -195,7 +195,7 @@ const JOURNAL_DEFAULTS: JournalOptions = {
   foldPending: 100_000,
   foldAgeMs: 3_000,
   foldChunk: 4_000,
-  heads: 50_000,
+  heads: 20_000,
   now: () => Date.now(),
 };
 

@@ -131,6 +131,7 @@ export class AlertIngest {
     }
     for (const [reason, count] of reply.normalized) this.options.metrics.normalized(reason, count);
     if (reply.count > 0) await this.#commit({ prepared: { id: reply.id, body, options } });
+    else thread.discard([reply.id]);
     this.options.metrics.received(request.source, reply.count);
     return { accepted: reply.count };
   }

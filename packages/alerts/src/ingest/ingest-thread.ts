@@ -18,6 +18,8 @@ import type { PrepareOptions } from './prepare.ts';
  */
 const WORKER_FILE = 'alert-ingest.worker.mjs';
 const encoder = new TextEncoder();
+const YOUNG_GENERATION_MB = 8;
+const OLD_GENERATION_MB = 64;
 
 /** The thread ended or never started: what it had prepared is gone, the caller ingests on the event loop. */
 export class IngestThreadGone extends Error {}
@@ -76,9 +78,16 @@ export class IngestThread {
   #gone: IngestThreadGone | undefined;
 
   constructor(options: IngestThreadOptions) {
-    this.#keptLimit = options.keptAlerts ?? 50_000;
+    this.#keptLimit = options.keptAlerts ?? 20_000;
     this.#worker = new Worker(new URL(`./${WORKER_FILE}`, import.meta.url), {
       workerData: { role: 'alert-ingest', path: options.path, busyMs: options.busyMs },
+      // Its garbage is short-lived (parsed bodies) and what it keeps is bounded (heads, what it sent):
+      // small generations keep its RSS down (the server's memory goal, issue 10). A thread that ran out
+      // of them would end, and the event loop would take the bodies again (gantry_alerts_ingest_thread 0).
+      resourceLimits: {
+        maxYoungGenerationSizeMb: YOUNG_GENERATION_MB,
+        maxOldGenerationSizeMb: OLD_GENERATION_MB,
+      },
     });
     // An idle thread never keeps the process alive; one with work in flight does (see #send).
     this.#worker.unref();
