@@ -107,3 +107,83 @@ describe('alert ingest and SIGKILL', () => {
     expect(acknowledged.filter((name) => !stored.has(name))).toEqual([]);
   });
 });
+
+describe("alert ingest's thread and journal (ADR 0042) and SIGKILL", () => {
+  it(
+    'loses no acknowledged resend of an alert, with its changes in the journal',
+    { timeout: 90_000 },
+    async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'gantry-sigkill-journal-'));
+      dirs.push(dataDir);
+      const first = await startProcess(dataDir);
+      let token = await login(first.url);
+      const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+      const created = await fetch(`${first.url}/apis/gantry.dev/v1alpha1/teams`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          apiVersion: 'gantry.dev/v1alpha1',
+          kind: 'Team',
+          metadata: { name: 'ops' },
+          spec: {},
+        }),
+      });
+      expect(created.status).toBe(201);
+      const post = (alerts: unknown[]) =>
+        fetch(`${first.url}/api/teams/ops/alertmanager/api/v2/alerts`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify(alerts),
+        });
+      const NAMES = Array.from({ length: 200 }, (_, i) => `J${i}`);
+      const startsAt = new Date().toISOString();
+      const base = Date.now() + 3_600_000;
+      const batch = (round: number) =>
+        NAMES.map((alertname) => ({
+          labels: { alertname },
+          startsAt,
+          endsAt: new Date(base + round * 1000).toISOString(),
+        }));
+      expect((await post(batch(0))).status).toBe(200);
+      // Until the thread takes bodies: every resend from then on goes to the journal.
+      for (;;) {
+        const metrics = await (await fetch(`${first.url}/metrics`)).text();
+        if (/^gantry_alerts_ingest_thread 1$/m.test(metrics)) break;
+        expect((await post(batch(0))).status).toBe(200);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      // Resends with a later endsAt each round, two clients at once; killed meanwhile.
+      let acknowledged = 0;
+      let round = 1;
+      let killed = false;
+      const client = async () => {
+        while (!killed) {
+          const mine = round++;
+          try {
+            if ((await post(batch(mine))).status === 200) acknowledged = Math.max(acknowledged, mine);
+          } catch {
+            return;
+          }
+        }
+      };
+      const clients = [client(), client()];
+      while (acknowledged < 20) await new Promise((resolve) => setTimeout(resolve, 5));
+      first.child.kill('SIGKILL');
+      killed = true;
+      await Promise.all(clients);
+
+      const second = await startProcess(dataDir);
+      token = await login(second.url);
+      const reply = await fetch(`${second.url}/api/teams/ops/alerts?limit=1000`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const stored = ((await reply.json()) as { items: { labels: { alertname: string }; endsAt: string }[] })
+        .items;
+      expect(stored.map((alert) => alert.labels.alertname).sort()).toEqual([...NAMES].sort());
+      // Every alert ends no earlier than the last resend acknowledged (a later one may have committed
+      // before its answer was lost).
+      const acknowledgedEnd = new Date(base + acknowledged * 1000).toISOString();
+      expect(stored.filter((alert) => alert.endsAt < acknowledgedEnd)).toEqual([]);
+    },
+  );
+});

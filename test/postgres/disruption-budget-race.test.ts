@@ -44,7 +44,8 @@ describe('the disruption budget with many takers on two servers (PostgreSQL)', (
     const actuator = new FakeActuator([...changeNodes, ...drainNodes]);
     const apply = actuator.apply.bind(actuator);
     actuator.apply = async (request) => {
-      await hold(request.entity, 8);
+      // Held long against a transaction's time, so that takers overlap even on a loaded machine.
+      await hold(request.entity, 40);
       return apply(request);
     };
     const h = new ChangeHarness(a, actuator, T0, 50);
@@ -90,7 +91,7 @@ describe('the disruption budget with many takers on two servers (PostgreSQL)', (
           continue;
         }
         drained += 1;
-        await hold(node, 6);
+        await hold(node, 30);
         await answer.hold.release();
       }
     };

@@ -502,6 +502,7 @@ export async function startServer(
       received: (source, count) => metrics.alertsReceived.inc({ source }, count),
       rejected: (reason, count) => metrics.alertsRejected.inc({ reason }, count),
       normalized: (reason, count) => metrics.alertsNormalized.inc({ reason }, count),
+      thread: (ready) => metrics.alertIngestThread.set(ready ? 1 : 0),
     };
     const alertIngest = new AlertIngest({
       repository: store.alerts,
@@ -512,6 +513,9 @@ export async function startServer(
       resolveTimeoutMs: parseDurationMs(config.alertResolveTimeout),
       teamLabel: config.alertTeamLabel,
     });
+    // Its thread (SQLite on a file, ADR 0042) ends before the store closes; a commit in flight then
+    // finishes on the store's connection.
+    cleanups.unshift(() => alertIngest.close());
     const silences = new SilenceApi(resources, now, config.alertTeamLabel);
     const hostAlerts = hostAvailabilityAlerts(alertIngest, (error) =>
       logger.warn({ err: error }, 'posting a host availability alert failed'),

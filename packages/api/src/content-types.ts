@@ -1,49 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { parseDocument } from 'yaml';
-import { ErrorCodes, InputError } from '@gantry/model';
-import { bodyProblem, jsonTooDeepAt, MAX_BODY_DEPTH, MAX_YAML_ALIASES } from './nesting.ts';
-
-function tooDeep(where: string): InputError {
-  return new InputError(
-    `the body nests objects and arrays deeper than ${MAX_BODY_DEPTH} levels (at ${where})`,
-    [{ path: where.startsWith('/') ? where : '', message: `nested deeper than ${MAX_BODY_DEPTH} levels` }],
-    ErrorCodes.tooDeep,
-  );
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** The body as text, or the error for bytes that are not UTF-8. */
-function decode(body: Buffer): string | InputError {
-  try {
-    return utf8.decode(body);
-  } catch {
-    return new InputError(
-      'the body is not valid UTF-8',
-      [{ path: '', message: 'not valid UTF-8' }],
-      ErrorCodes.malformed,
-    );
-  }
-}
-
-/**
- * Where NUL or a lone surrogate can come from in JSON text that decoded as UTF-8 and parsed: only from a
- * `\u` escape (raw control characters are not JSON, and UTF-8 cannot encode surrogates). Text without
- * such an escape needs no walk of the parsed value (a post of 64 alerts: most of the parser's time).
- */
-const SUSPECT_ESCAPE = /\\u(?:0000|[dD][89a-fA-F])/;
-
-/** The parsed body, or the error for its first string with NUL or a lone surrogate, or for nesting. */
-function checked(value: unknown, text?: string): { value: unknown } | InputError {
-  // Nesting was checked on the text already when there is one (jsonTooDeepAt).
-  if (text !== undefined && !SUSPECT_ESCAPE.test(text)) return { value };
-  const problem = bodyProblem(value, MAX_BODY_DEPTH);
-  if (!problem) return { value };
-  if (problem.kind === 'depth') return tooDeep(problem.path);
-  return new InputError(`invalid string at ${problem.path}: ${problem.message}`, [
-    { path: problem.path, message: problem.message },
-  ]);
-}
+import {
+  bodyTooDeepError as tooDeep,
+  checkedBody as checked,
+  decodeBody as decode,
+  ErrorCodes,
+  InputError,
+  MAX_YAML_ALIASES,
+  parseJsonBody,
+} from '@gantry/model';
 
 function isStackOverflow(error: unknown): boolean {
   return error instanceof RangeError || /call stack size/i.test((error as Error | undefined)?.message ?? '');
@@ -60,26 +25,12 @@ export function registerContentTypes(app: FastifyInstance): void {
   app.addContentTypeParser(
     ['application/json', 'application/merge-patch+json'],
     { parseAs: 'buffer' },
-    (_request, body, done) => {
-      const text = decode(body as Buffer);
-      if (text instanceof InputError) return done(text, undefined);
-      if (text.trim() === '') return done(null, undefined);
-      const deep = jsonTooDeepAt(text, MAX_BODY_DEPTH);
-      if (deep !== undefined) return done(tooDeep(deep), undefined);
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch (error) {
-        return done(
-          new InputError(
-            `malformed JSON: ${(error as Error).message}`,
-            [{ path: '', message: (error as Error).message }],
-            ErrorCodes.malformed,
-          ),
-          undefined,
-        );
-      }
-      const result = checked(value, text);
+    (request, body, done) => {
+      // A route that takes its body as it came (POST /api/v2/alerts: the alert ingest's thread parses
+      // it, ADR 0042) gets the bytes; it checks them with parseJsonBody as below.
+      if ((request.routeOptions.config as { rawJsonBody?: boolean } | undefined)?.rawJsonBody)
+        return done(null, body);
+      const result = parseJsonBody(body as Buffer);
       return result instanceof InputError ? done(result, undefined) : done(null, result.value);
     },
   );

@@ -85,6 +85,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly alertIngestThread = new Gauge({
+    name: 'gantry_alerts_ingest_thread',
+    help: "1 while the alert ingest's thread takes request bodies (SQLite on a file, ADR 0042); 0 while the event loop parses them.",
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'gantry_process_' });
   }

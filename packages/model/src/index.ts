@@ -57,3 +57,4 @@ export * from './kinds/diagnosis-tree.ts';
 export * from './kinds/workload-operation.ts';
 export * from './kinds/kubernetes-job.ts';
 export * from './query-integer.ts';
+export * from './json-body.ts';

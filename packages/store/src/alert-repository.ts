@@ -6,12 +6,15 @@ import {
   SqliteAlertWriter,
   writeAlertsPostgres,
   type AlertsIngested,
+  type AlertsWritten,
   type AlertWrite,
   type StoredAlert,
 } from './alert-writes.ts';
 import type { AlertTable, Database } from './schema.ts';
+import { foldAlertWrites } from './sqlite-alert-statements.ts';
 
-export type { AlertsIngested, AlertsWritten, AlertWrite, StoredAlert } from './alert-writes.ts';
+export type { AlertsIngested, AlertsWritten, AlertWrite, SqliteWrite, StoredAlert } from './alert-writes.ts';
+export { NOTHING_INGESTED, writtenByThread } from './alert-writes.ts';
 
 /**
  * Hears a committed write: what changed, and the rows written in sequence order (`change.fromSeq` to
@@ -69,6 +72,29 @@ export class AlertRepository {
     return this.#sqlite?.threaded ?? false;
   }
 
+  /**
+   * SQLite on a file: its path and busy timeout, for a thread that writes alerts on a connection of its
+   * own through `writeExclusive` (the alert ingest's thread, ADR 0042). Undefined on PostgreSQL and in
+   * memory.
+   */
+  get sqliteFile(): { path: string; busyMs: number } | undefined {
+    return this.#sqlite?.file;
+  }
+
+  /**
+   * A write made on another connection to the SQLite file (`SqliteAlertStatements` in the alert ingest's
+   * thread): `write` runs while the store's connection is held, so it is the only writer, and its rows
+   * are told to the listeners as `upsert`'s are.
+   */
+  async writeExclusive(
+    write: (epoch: number) => Promise<AlertsWritten & { journaled: boolean }>,
+  ): Promise<AlertsIngested> {
+    if (!this.#sqlite) throw new Error('writeExclusive needs SQLite');
+    const { change, alerts: written } = await this.#sqlite.exclusive(write);
+    if (change.count > 0) for (const listener of this.#listeners) listener(change, written);
+    return change;
+  }
+
   /** Ends what the repository runs beside the store's connection (SQLite: the alert writer's thread). */
   close(): Promise<void> {
     return this.#sqlite?.close() ?? Promise.resolve();
@@ -88,7 +114,7 @@ export class AlertRepository {
    * only rows written take sequence numbers, and listeners hear only of writes that changed something.
    */
   async upsert(alerts: readonly AlertWrite[], updatedAt: string): Promise<AlertsIngested> {
-    const folded = fold(alerts);
+    const folded = foldAlertWrites(alerts);
     if (folded.length === 0) return NOTHING_INGESTED;
     const { change, alerts: written } = this.#sqlite
       ? await this.#sqlite.write(folded, updatedAt)
@@ -99,8 +125,17 @@ export class AlertRepository {
     return change;
   }
 
+  /**
+   * SQLite: folds changes that wait in the alert journal (ADR 0042) into `alerts`; every read of `alerts`
+   * does this first, here and in the health stream's repository.
+   */
+  async settle(afterSeq?: number): Promise<void> {
+    await this.#sqlite?.settle(afterSeq);
+  }
+
   /** Alerts written after sequence number `seq`, in sequence order, at most `limit`. */
   async changedSince(seq: number, limit: number): Promise<StoredAlert[]> {
+    await this.settle(seq);
     const rows = await this.db
       .selectFrom('alerts')
       .selectAll()
@@ -122,6 +157,7 @@ export class AlertRepository {
   }
 
   async get(team: string, fingerprint: string): Promise<StoredAlert | undefined> {
+    await this.settle();
     const row = await this.db
       .selectFrom('alerts')
       .selectAll()
@@ -134,6 +170,7 @@ export class AlertRepository {
   /** Alerts by most recent change first. `nextBeforeSeq` is set when there may be more. */
   async query(query: AlertRecordQuery): Promise<{ items: StoredAlert[]; nextBeforeSeq?: number }> {
     if (query.teams?.length === 0) return { items: [] };
+    await this.settle();
     const items: StoredAlert[] = [];
     const scanLimit = query.scanLimit ?? 20_000;
     let scanned = 0;
@@ -167,30 +204,19 @@ export class AlertRepository {
 
   /** A deleted team's alerts go with it: a team re-created under the name inherits none. */
   async deleteTeam(team: string): Promise<number> {
-    const result = await this.db.deleteFrom('alerts').where('team', '=', team).executeTakeFirst();
+    const remove = (db: Kysely<Database>) =>
+      db.deleteFrom('alerts').where('team', '=', team).executeTakeFirst();
+    const result = await (this.#sqlite ? this.#sqlite.changeRows(remove) : remove(this.db));
     return Number(result.numDeletedRows);
   }
 
   /** Retention: removes alerts that ended before `cutoff` (ISO); returns how many. */
   async deleteEndedBefore(cutoff: string): Promise<number> {
-    const result = await this.db.deleteFrom('alerts').where('ends_at', '<', cutoff).executeTakeFirst();
+    const remove = (db: Kysely<Database>) =>
+      db.deleteFrom('alerts').where('ends_at', '<', cutoff).executeTakeFirst();
+    const result = await (this.#sqlite ? this.#sqlite.changeRows(remove) : remove(this.db));
     return Number(result.numDeletedRows);
   }
-}
-
-/** One entry per (team, fingerprint), later ones merged onto earlier ones as `upsert` merges with the store. */
-function fold(alerts: readonly AlertWrite[]): AlertWrite[] {
-  const byKey = new Map<string, AlertWrite>();
-  for (const alert of alerts) {
-    const key = `${alert.team}\u0000${alert.fingerprint}`;
-    const known = byKey.get(key);
-    const overlaps = known && alert.startsAt <= known.endsAt && alert.endsAt >= known.startsAt;
-    byKey.set(
-      key,
-      overlaps && known.startsAt < alert.startsAt ? { ...alert, startsAt: known.startsAt } : alert,
-    );
-  }
-  return [...byKey.values()];
 }
 
 function fromRow(row: Selectable<AlertTable>): StoredAlert {

@@ -71,6 +71,8 @@ describe("the SQLite alert writer's thread (ADR 0038)", () => {
       const { db, sqlite } = threaded.connection;
       const inThread = new SqliteAlertWriter(db, sqlite!);
       const here = new SqliteAlertWriter(plain.connection.db, plain.connection.sqlite!, { thread: false });
+      // The journal (ADR 0042) is folded once at the first write on the server's connection: before the spy.
+      await inThread.settle();
       const transaction = vi.spyOn(sqlite!, 'transaction');
       const batches: AlertWrite[][] = [
         [alert('A'), alert('B'), alert('C', { team: 'dev', entities: { cluster: 'x'.repeat(300) } })],

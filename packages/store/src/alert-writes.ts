@@ -1,11 +1,27 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
-import type { AlertEntities, AlertRecord } from '@gantry/model';
+import type { Database as SqliteDatabase } from 'better-sqlite3';
+import type { AlertRecord } from '@gantry/model';
 import type { AlertTable, Database } from './schema.ts';
 import { AlertThreadGone, AlertWriterThread, type ThreadWrite } from './sqlite-alert-thread.ts';
+import {
+  ALERT_COLUMNS as COLUMNS,
+  planAlertRow,
+  SqliteAlertStatements,
+  storedEntities,
+  type AlertWrite,
+  type StoredAlertHead,
+} from './sqlite-alert-statements.ts';
 
-/** An alert to store: its record without the sequence number and state, which the store gives. */
-export type AlertWrite = Omit<AlertRecord, 'seq' | 'state' | 'updatedAt'>;
+export {
+  alertRow,
+  planAlertRow,
+  planAlertWrite,
+  SqliteAlertStatements,
+  type AlertPlan,
+  type AlertWrite,
+  type SqliteWrite,
+  type StoredAlertHead,
+} from './sqlite-alert-statements.ts';
 
 /** What one committed ingest changed: sequence numbers `fromSeq..toSeq`, in the teams listed. */
 export interface AlertsIngested {
@@ -51,8 +67,11 @@ function writtenAlert(alert: AlertWrite, startsAt: string, seq: number, updatedA
   };
 }
 
-/** A batch the writer's thread committed, as the write's listeners are told of it. */
-function writtenByThread(
+/**
+ * A batch written on another connection (`SqliteAlertStatements`: the writer's thread, the ingest's
+ * thread), as the write's listeners are told of it.
+ */
+export function writtenByThread(
   alerts: readonly AlertWrite[],
   updatedAt: string,
   write: ThreadWrite,
@@ -73,132 +92,6 @@ function writtenByThread(
   };
 }
 
-const ENTITY_COLUMNS = ['cluster', 'node', 'namespace', 'application', 'component'] as const;
-const ENTITY_LENGTH = 253;
-
-/** The entities as their columns store them: empty ones left out, each cut to the column's length. */
-function storedEntities(entities: AlertEntities): AlertEntities {
-  let same = true;
-  for (const name in entities) {
-    const value = entities[name as keyof AlertEntities];
-    if (!value || value.length > ENTITY_LENGTH) same = false;
-  }
-  if (same) return entities;
-  const stored: AlertEntities = {};
-  for (const name of ENTITY_COLUMNS) {
-    const value = entities[name];
-    if (value) stored[name] = value.slice(0, ENTITY_LENGTH);
-  }
-  return stored;
-}
-
-/** The columns of a stored alert that a write may change (labels, and so the entities, cannot). */
-export interface StoredAlertHead {
-  starts_at: string;
-  ends_at: string;
-  annotations: string;
-  generator_url: string;
-  source: string;
-}
-
-/** What a write changes in a stored alert: its start (kept or moved) and its annotations as stored. */
-export interface AlertPlan {
-  startsAt: string;
-  annotations: string;
-}
-
-/**
- * What to write for `alert` given the stored one, or undefined when the write would change nothing but
- * `updated_at` (a resend with the same times, annotations and source: skipped, it takes no sequence number
- * and the dispatcher has nothing to read). A stored alert whose firing interval overlaps the new one keeps
- * its earlier `startsAt`, as Alertmanager merges them. Any change of `endsAt` is written: that is what
- * resolves an alert, and what keeps a resent firing alert from resolving.
- */
-export function planAlertWrite(
-  alert: AlertWrite,
-  stored: StoredAlertHead | undefined,
-): AlertPlan | undefined {
-  let startsAt = alert.startsAt;
-  if (
-    stored &&
-    alert.startsAt <= stored.ends_at &&
-    alert.endsAt >= stored.starts_at &&
-    stored.starts_at < alert.startsAt
-  )
-    startsAt = stored.starts_at;
-  const annotations = JSON.stringify(alert.annotations);
-  if (
-    stored &&
-    stored.starts_at === startsAt &&
-    stored.ends_at === alert.endsAt &&
-    stored.annotations === annotations &&
-    stored.generator_url === alert.generatorURL &&
-    stored.source === alert.source
-  )
-    return undefined;
-  return { startsAt, annotations };
-}
-
-/** The whole row of a planned write (an insert, or PostgreSQL's upsert of every column). */
-export function alertRow(alert: AlertWrite, plan: AlertPlan, seq: number, updatedAt: string): AlertTable {
-  return {
-    team: alert.team,
-    fingerprint: alert.fingerprint,
-    seq,
-    alertname: (alert.labels.alertname ?? '').slice(0, 256),
-    labels: JSON.stringify(alert.labels),
-    annotations: plan.annotations,
-    starts_at: plan.startsAt,
-    ends_at: alert.endsAt,
-    updated_at: updatedAt,
-    generator_url: alert.generatorURL,
-    source: alert.source,
-    cluster: (alert.entities.cluster ?? '').slice(0, ENTITY_LENGTH),
-    node: (alert.entities.node ?? '').slice(0, ENTITY_LENGTH),
-    namespace: (alert.entities.namespace ?? '').slice(0, ENTITY_LENGTH),
-    application: (alert.entities.application ?? '').slice(0, ENTITY_LENGTH),
-    component: (alert.entities.component ?? '').slice(0, ENTITY_LENGTH),
-  };
-}
-
-/** `planAlertWrite` and `alertRow` together: the row to write, or undefined when nothing changes. */
-export function planAlertRow(
-  alert: AlertWrite,
-  stored: StoredAlertHead | undefined,
-  seq: number,
-  updatedAt: string,
-): AlertTable | undefined {
-  const plan = planAlertWrite(alert, stored);
-  return plan && alertRow(alert, plan, seq, updatedAt);
-}
-
-const COLUMNS = [
-  'team',
-  'fingerprint',
-  'seq',
-  'alertname',
-  'labels',
-  'annotations',
-  'starts_at',
-  'ends_at',
-  'updated_at',
-  'generator_url',
-  'source',
-  'cluster',
-  'node',
-  'namespace',
-  'application',
-  'component',
-] as const satisfies readonly (keyof AlertTable)[];
-
-interface SqliteStatements {
-  seq: Statement<[], { value: number }>;
-  setSeq: Statement<[number]>;
-  head: Statement<[string, string], StoredAlertHead>;
-  insert: Statement<unknown[]>;
-  update: Statement<unknown[]>;
-}
-
 /**
  * The alert upsert on SQLite: better-sqlite3 statements prepared once and run directly (no query
  * compiled per batch), one `BEGIN IMMEDIATE` transaction per call. Each alert is read by its primary key
@@ -214,7 +107,13 @@ interface SqliteStatements {
  * requests. In memory, with `thread: false`, or once the thread has ended, they run here as before.
  */
 export class SqliteAlertWriter {
-  #statements: SqliteStatements | undefined;
+  #statements: SqliteAlertStatements | undefined;
+  /** Whether changes may wait in `alert_journal` (ADR 0042): unknown at open, so true. */
+  #journal = true;
+  /** No change in the journal has a sequence number above this (unknown at open). */
+  #journalTo = Number.POSITIVE_INFINITY;
+  /** Alert writes made on this connection (and the writer's thread): a journaling writer's heads go stale. */
+  #epoch = 0;
   /** Started at the first write (a store opened for anything else never starts it); null: none. */
   #thread: AlertWriterThread | undefined | null;
 
@@ -233,6 +132,8 @@ export class SqliteAlertWriter {
 
   write(alerts: readonly AlertWrite[], updatedAt: string): Promise<AlertsWritten> {
     return this.db.connection().execute(async () => {
+      this.#settleHere();
+      this.#epoch++;
       const thread = (this.#thread ??= new AlertWriterThread(
         this.sqlite.name,
         Number(this.sqlite.pragma('busy_timeout', { simple: true })),
@@ -250,6 +151,65 @@ export class SqliteAlertWriter {
     });
   }
 
+  /**
+   * Runs `write` while the store's connection is held (Kysely's lock): a write on another connection of
+   * the same file (the alert ingest's thread, ADR 0042) is then the only writer, and no transaction of the
+   * store's is open across its commit. `write` is given the count of alert writes made here (its heads
+   * of stored alerts are stale when it moved) and says whether changes now wait in the journal.
+   */
+  exclusive<T extends AlertsWritten & { journaled: boolean }>(
+    write: (epoch: number) => Promise<T>,
+  ): Promise<T> {
+    return this.db.connection().execute(async () => {
+      const written = await write(this.#epoch);
+      if (written.journaled) {
+        this.#journal = true;
+        if (written.change.count > 0)
+          this.#journalTo = Number.isFinite(this.#journalTo)
+            ? Math.max(this.#journalTo, written.change.toSeq)
+            : written.change.toSeq;
+      }
+      return written;
+    });
+  }
+
+  /**
+   * Folds what waits in the journal into `alerts` (ADR 0042), so that a read of `alerts` sees all of it;
+   * with `afterSeq`, only if a change above that sequence number may wait (a reader of changes after it,
+   * the dispatcher that took every write as it was made, has nothing to wait for).
+   */
+  async settle(afterSeq?: number): Promise<void> {
+    if (!this.#journal || (afterSeq !== undefined && this.#journalTo <= afterSeq)) return;
+    await this.db.connection().execute(async () => this.#settleHere());
+  }
+
+  /**
+   * Runs `change` (a delete of alert rows, on the connection it is given) after folding the journal, as a
+   * write of this connection: a journaling writer's heads are dropped.
+   */
+  changeRows<T>(change: (connection: Kysely<Database>) => Promise<T>): Promise<T> {
+    return this.db.connection().execute(async (connection) => {
+      this.#settleHere();
+      this.#epoch++;
+      return change(connection);
+    });
+  }
+
+  /** `settle` while the connection is held already. */
+  #settleHere(): void {
+    if (!this.#journal) return;
+    this.#statements ??= new SqliteAlertStatements(this.sqlite);
+    this.#statements.foldAll();
+    this.#journal = false;
+    this.#journalTo = 0;
+  }
+
+  /** The database file and the connection's busy timeout, for a connection of another thread. */
+  get file(): { path: string; busyMs: number } | undefined {
+    if (this.sqlite.memory || this.sqlite.name === '') return undefined;
+    return { path: this.sqlite.name, busyMs: Number(this.sqlite.pragma('busy_timeout', { simple: true })) };
+  }
+
   /** Ends the writer's thread, if it has one. */
   close(): Promise<void> {
     const thread = this.#thread;
@@ -258,62 +218,8 @@ export class SqliteAlertWriter {
   }
 
   #write(alerts: readonly AlertWrite[], updatedAt: string): AlertsWritten {
-    const s = (this.#statements ??= this.#prepare());
-    const run = this.sqlite.transaction((): AlertsWritten => {
-      const last = Number(s.seq.get()!.value);
-      let seq = last;
-      const teams = new Set<string>();
-      const written: StoredAlert[] = [];
-      for (const alert of alerts) {
-        const stored = s.head.get(alert.team, alert.fingerprint);
-        const plan = planAlertWrite(alert, stored);
-        if (!plan) continue;
-        seq++;
-        teams.add(alert.team);
-        written.push(writtenAlert(alert, plan.startsAt, seq, updatedAt));
-        // A stored alert's labels, and so its name and entities, never change: the update leaves them.
-        if (stored)
-          s.update.run(
-            seq,
-            plan.startsAt,
-            alert.endsAt,
-            updatedAt,
-            plan.annotations,
-            alert.generatorURL,
-            alert.source,
-            alert.team,
-            alert.fingerprint,
-          );
-        else {
-          const row = alertRow(alert, plan, seq, updatedAt);
-          s.insert.run(...COLUMNS.map((column) => row[column]));
-        }
-      }
-      if (seq === last) return NOTHING_WRITTEN;
-      s.setSeq.run(seq);
-      return {
-        change: { fromSeq: last + 1, toSeq: seq, teams: [...teams], count: seq - last },
-        alerts: written,
-      };
-    });
-    return run.immediate();
-  }
-
-  #prepare(): SqliteStatements {
-    const db = this.sqlite;
-    return {
-      seq: db.prepare('select value from alert_seq where id = 1'),
-      setSeq: db.prepare('update alert_seq set value = ? where id = 1'),
-      head: db.prepare(
-        'select starts_at, ends_at, annotations, generator_url, source from alerts where team = ? and fingerprint = ?',
-      ),
-      insert: db.prepare(
-        `insert into alerts (${COLUMNS.join(', ')}) values (${COLUMNS.map(() => '?').join(', ')})`,
-      ),
-      update: db.prepare(
-        'update alerts set seq = ?, starts_at = ?, ends_at = ?, updated_at = ?, annotations = ?, generator_url = ?, source = ? where team = ? and fingerprint = ?',
-      ),
-    };
+    this.#statements ??= new SqliteAlertStatements(this.sqlite);
+    return writtenByThread(alerts, updatedAt, this.#statements.write(alerts, updatedAt));
   }
 }
 

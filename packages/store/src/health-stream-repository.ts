@@ -31,7 +31,11 @@ export interface StreamRow<T> {
  * were last written, from a position, bounded. Filters are the caller's: these reads only page.
  */
 export class HealthStreamRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** Folds the alert journal (SQLite, ADR 0042) before alerts are read: `AlertRepository.settle`. */
+    private readonly settleAlerts: (afterSeq?: number) => Promise<void> = () => Promise.resolve(),
+  ) {}
 
   /** Gantry's own events (not the clusters'), by `(lastSeen, id)`: a folded repeat moves its row. */
   async events(
@@ -70,6 +74,7 @@ export class HealthStreamRepository {
     direction: StreamDirection,
     limit: number,
   ): Promise<StreamRow<StoredAlert>[]> {
+    await this.settleAlerts(after !== undefined && direction === 'asc' ? after.seq : undefined);
     const rows = await this.db
       .selectFrom('alerts')
       .selectAll()

@@ -18,6 +18,7 @@ export interface Database {
   idempotency_keys: IdempotencyKeyTable;
   alerts: AlertTable;
   alert_seq: { id: number; value: number };
+  alert_journal: AlertJournalTable;
   alert_notification_log: AlertNotificationLogTable;
   alert_flap_state: AlertFlapStateTable;
   alert_rule_state: AlertRuleStateTable;
@@ -237,6 +238,15 @@ export interface AlertTable {
   namespace: string;
   application: string;
   component: string;
+}
+
+/** Changes of stored alerts not yet folded into `alerts` (migration 0030, ADR 0042; SQLite only). */
+export interface AlertJournalTable {
+  /** The first sequence number of the row's changes. */
+  id: number;
+  updated_at: string;
+  /** JSON: `[team, fingerprint, seq, startsAt, endsAt, annotations, generatorURL, source][]`. */
+  entries: string;
 }
 
 /** The alert dispatcher's notification log (migration 0010-alert-dispatch, ADR 0013). */

@@ -105,7 +105,7 @@ export class Store {
     this.correlation = new CorrelationRepository(db, connection.dialect);
     this.risks = new RiskRepository(db, connection.dialect);
     this.healthStats = new HealthStatsRepository(db, connection.dialect);
-    this.healthStream = new HealthStreamRepository(db);
+    this.healthStream = new HealthStreamRepository(db, (afterSeq) => this.alerts.settle(afterSeq));
     this.changes = new ChangeRepository(db, connection.dialect);
     this.idempotency = new IdempotencyRepository(db);
     this.healing = new HealingRepository(db, connection.dialect);

@@ -1,25 +1,37 @@
 import {
+  ErrorCodes,
   InputError,
   NotAllowedError,
   NotFoundError,
+  parseJsonBody,
   type AlertSource,
-  type ErrorDetail,
+  type ErrorCode,
 } from '@gantry/model';
 import { can, type Caller } from '@gantry/identity';
 import type { AlertsIngested, AlertRepository, AlertWrite } from '@gantry/store';
-import { entitiesOf } from './entities.ts';
-import { fingerprint } from './fingerprint.ts';
-import { normalizeAlert, type InboundAlert, type NormalizeReason, type RejectReason } from './normalize.ts';
+import { IngestCommitFailed, IngestThread, IngestThreadGone } from './ingest-thread.ts';
+import type { PreparedReply } from './ingest-thread-wire.ts';
+import type { InboundAlert, NormalizeReason, RejectReason } from './normalize.ts';
+import { asInboundAlerts, postableProblem } from './postable.ts';
+import { prepareAlerts, type PrepareOptions } from './prepare.ts';
 
 /** Counters the ingest reports to (`/metrics`: gantry_alerts_*). */
 export interface IngestMetrics {
   received(source: AlertSource, count: number): void;
   rejected(reason: RejectReason, count: number): void;
   normalized(reason: NormalizeReason, count: number): void;
+  /** Whether the ingest's thread takes request bodies now (ADR 0042). */
+  thread?(ready: boolean): void;
 }
 
 export interface AlertIngestOptions {
-  repository: Pick<AlertRepository, 'upsert'> & Partial<Pick<AlertRepository, 'writesOffThread'>>;
+  repository: Pick<AlertRepository, 'upsert'> &
+    Partial<Pick<AlertRepository, 'writesOffThread' | 'sqliteFile' | 'writeExclusive'>>;
+  /**
+   * Whether request bodies go to the ingest's thread when the store is a SQLite file (ADR 0042; default
+   * true). Without it, or until the thread has started, they are parsed and checked on the event loop.
+   */
+  thread?: boolean;
   /** Whether a team exists. */
   teamExists(team: string): Promise<boolean>;
   metrics: IngestMetrics;
@@ -37,11 +49,21 @@ export interface IngestRequest {
   alerts: readonly InboundAlert[];
 }
 
+/**
+ * A body that arrives while this many are waiting for the thread is parsed and prepared on the event loop
+ * and handed over ready (ADR 0042): the two threads share the work when the ingest's thread is the
+ * busier.
+ */
+const STAGE_WHEN_PREPARING = 3;
+
 /** An ingest refused on the way in: 400, or 404 for a team that does not exist. */
 export class AlertRejectedError extends InputError {}
 
+/** A request waiting for its commit: alerts to write here, or a batch its thread prepared. */
 interface Pending {
-  alerts: AlertWrite[];
+  alerts?: AlertWrite[];
+  /** Held by the thread under `id`: made there from `body`, or here (`alerts`, handed over). */
+  prepared?: { id: number; body?: Uint8Array; alerts?: AlertWrite[]; options: PrepareOptions };
   resolve(change: AlertsIngested): void;
   reject(error: unknown): void;
 }
@@ -56,57 +78,147 @@ export class AlertIngest {
   #queue: Pending[] = [];
   #writing = false;
   readonly #known = new Map<string, number>();
+  /** The ingest's thread: undefined until the first body, null when there is none (ADR 0042). */
+  #thread: IngestThread | undefined | null;
 
   constructor(private readonly options: AlertIngestOptions) {}
 
   async ingest(caller: Caller, request: IngestRequest): Promise<{ accepted: number }> {
-    const { metrics, now: clock, resolveTimeoutMs, teamLabel } = this.options;
-    const now = clock();
-    const writes: AlertWrite[] = [];
-    const details: ErrorDetail[] = [];
-    const reasons: RejectReason[] = [];
-    const normalized = new Map<NormalizeReason, number>();
-    request.alerts.forEach((inbound, index) => {
-      const outcome = normalizeAlert(inbound, `/${index}`, now, resolveTimeoutMs);
-      if (!outcome.ok) {
-        details.push(outcome.detail);
-        reasons.push(outcome.reason);
-        return;
+    const options = this.#prepareOptions(request);
+    const prepared = prepareAlerts(request.alerts, options);
+    if (!prepared.ok)
+      throw this.#refused({ ...prepared, id: -1, kind: 'refused', total: request.alerts.length });
+    await this.#checkTeams(caller, prepared.teams, request.alerts.length);
+    for (const [reason, count] of prepared.normalized) this.options.metrics.normalized(reason, count);
+    if (prepared.writes.length > 0) {
+      // With a thread, it writes these too (its heads stay right: ADR 0042); else the store's connection.
+      const thread = this.#startedThread();
+      const alerts = prepared.writes;
+      await this.#commit(thread ? { prepared: { id: thread.stage(alerts), alerts, options } } : { alerts });
+    }
+    this.options.metrics.received(request.source, prepared.writes.length);
+    return { accepted: prepared.writes.length };
+  }
+
+  /**
+   * `POST /api/v2/alerts`: a request body as it came (JSON of Alertmanager's `PostableAlerts`). On a SQLite
+   * file its parsing, checks and write run in the ingest's thread (ADR 0042); otherwise here, through
+   * `ingest`. Either way, one bad alert refuses the whole batch and the answer waits for the commit.
+   */
+  async ingestBody(
+    caller: Caller,
+    request: { team?: string; source: AlertSource; body: Uint8Array | undefined },
+  ): Promise<{ accepted: number }> {
+    const body = request.body ?? new Uint8Array();
+    const options = this.#prepareOptions(request);
+    const thread = this.#startedThread();
+    // No thread, or one with bodies waiting already: this one is made here (and written by the thread).
+    if (!thread || thread.preparing >= STAGE_WHEN_PREPARING)
+      return this.ingest(caller, { ...request, alerts: this.#parse(body) });
+    let reply: PreparedReply;
+    try {
+      reply = await thread.prepare(body, options);
+    } catch (error) {
+      if (!(error instanceof IngestThreadGone)) throw error;
+      return this.ingest(caller, { ...request, alerts: this.#parse(body) });
+    }
+    if (!reply.ok) throw this.#refused(reply);
+    try {
+      await this.#checkTeams(caller, reply.teams, reply.count);
+    } catch (error) {
+      thread.discard([reply.id]);
+      throw error;
+    }
+    for (const [reason, count] of reply.normalized) this.options.metrics.normalized(reason, count);
+    if (reply.count > 0) await this.#commit({ prepared: { id: reply.id, body, options } });
+    else thread.discard([reply.id]);
+    this.options.metrics.received(request.source, reply.count);
+    return { accepted: reply.count };
+  }
+
+  /**
+   * Starts the ingest's thread if it will have one, and resolves once it takes bodies (true) or when there
+   * is none (false). Bodies are not held for it: until it is ready they are ingested on the event loop.
+   */
+  async threadReady(timeoutMs = 30_000): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.#startedThread()) return true;
+      if (this.#thread === null || this.#thread?.gone || Date.now() > until) return false;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  /** Ends the ingest's thread, if it started one. */
+  async close(): Promise<void> {
+    const thread = this.#thread;
+    this.#thread = null;
+    await thread?.stop();
+  }
+
+  #prepareOptions(request: { team?: string; source: AlertSource }): PrepareOptions {
+    return {
+      ...(request.team !== undefined ? { team: request.team } : {}),
+      teamLabel: this.options.teamLabel,
+      source: request.source,
+      now: this.options.now(),
+      resolveTimeoutMs: this.options.resolveTimeoutMs,
+    };
+  }
+
+  /** The thread when it is running; started at the first body (a server that never ingests starts none). */
+  #startedThread(): IngestThread | undefined {
+    if (this.#thread === null) return undefined;
+    if (this.#thread === undefined) {
+      const file = this.options.thread === false ? undefined : this.options.repository.sqliteFile;
+      if (!file || !this.options.repository.writeExclusive) {
+        this.#thread = null;
+        return undefined;
       }
-      for (const reason of outcome.normalized) normalized.set(reason, (normalized.get(reason) ?? 0) + 1);
-      const team = request.team ?? outcome.alert.labels[teamLabel];
-      if (!team) {
-        details.push({ path: `/${index}/labels/${teamLabel}`, message: 'is required on this path' });
-        reasons.push('no_team');
-        return;
-      }
-      writes.push({
-        team,
-        fingerprint: fingerprint(outcome.alert.labels),
-        labels: outcome.alert.labels,
-        annotations: outcome.alert.annotations,
-        startsAt: outcome.alert.startsAt,
-        endsAt: outcome.alert.endsAt,
-        generatorURL: outcome.alert.generatorURL,
-        source: request.source,
-        entities: entitiesOf(outcome.alert.labels),
+      this.#thread = new IngestThread({
+        ...file,
+        onReady: () => this.options.metrics.thread?.(true),
+        onGone: () => this.options.metrics.thread?.(false),
       });
-    });
-    if (details.length > 0) {
-      for (const reason of reasons) metrics.rejected(reason, 1);
-      throw new AlertRejectedError(
-        `${details.length} of ${request.alerts.length} alerts refused, none stored: ${details
-          .slice(0, 5)
-          .map((d) => `${d.path} ${d.message}`)
-          .join('; ')}`,
-        details,
+    }
+    return this.#thread.ready ? this.#thread : undefined;
+  }
+
+  /** A body parsed and checked on the event loop, as the thread does it. */
+  #parse(body: Uint8Array): readonly InboundAlert[] {
+    const parsed = parseJsonBody(body, { depth: false });
+    if (parsed instanceof InputError) {
+      this.options.metrics.rejected('malformed', 1);
+      throw parsed;
+    }
+    const problem = postableProblem(parsed.value);
+    if (problem) {
+      this.options.metrics.rejected('malformed', 1);
+      throw new AlertRejectedError(`body${problem.path} ${problem.message}`, [problem], ErrorCodes.malformed);
+    }
+    return asInboundAlerts(parsed.value);
+  }
+
+  /** The error for a refused batch, its rejections counted. */
+  #refused(reply: Extract<PreparedReply, { ok: false }>): InputError {
+    const { metrics } = this.options;
+    if (reply.kind === 'malformed') {
+      metrics.rejected('malformed', 1);
+      return new AlertRejectedError(
+        reply.message,
+        reply.details,
+        (reply.code as ErrorCode | undefined) ?? ErrorCodes.malformed,
       );
     }
-    await this.#checkTeams(caller, [...new Set(writes.map((write) => write.team))], request.alerts.length);
-    for (const [reason, count] of normalized) metrics.normalized(reason, count);
-    if (writes.length > 0) await this.#commit(writes);
-    metrics.received(request.source, writes.length);
-    return { accepted: writes.length };
+    for (const reason of reply.reasons) metrics.rejected(reason, 1);
+    const { details } = reply;
+    return new AlertRejectedError(
+      `${details.length} of ${reply.total} alerts refused, none stored: ${details
+        .slice(0, 5)
+        .map((d) => `${d.path} ${d.message}`)
+        .join('; ')}`,
+      details,
+    );
   }
 
   /** Ingest needs `write` (operator or above) in every team the batch binds to; teams must exist. */
@@ -137,17 +249,17 @@ export class AlertIngest {
     return exists;
   }
 
-  #commit(alerts: AlertWrite[]): Promise<AlertsIngested> {
+  #commit(work: Pick<Pending, 'alerts' | 'prepared'>): Promise<AlertsIngested> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ alerts, resolve, reject });
+      this.#queue.push({ ...work, resolve, reject });
       if (this.#writing) return;
       // The first write waits for the end of this turn of the event loop: every request whose body
       // arrived in it joins the same transaction. (SQLite writes synchronously: without this wait a write
       // would never be in flight when the next request is read, and nothing would ever be grouped.)
       this.#writing = true;
-      // Writes that leave the event loop free (SQLite's writer thread, ADR 0038) start at once: the
-      // requests read while it runs form the next group, and the thread writes while the loop parses.
-      if (this.options.repository.writesOffThread) void this.#drain();
+      // Writes that leave the event loop free (a thread's, ADR 0038 and 0042) start at once: the requests
+      // read while it runs form the next group.
+      if (work.prepared || this.options.repository.writesOffThread) void this.#drain();
       else setImmediate(() => void this.#drain());
     });
   }
@@ -157,7 +269,10 @@ export class AlertIngest {
       while (this.#queue.length > 0) {
         const batch = this.#queue;
         this.#queue = [];
-        await this.#write(batch);
+        const prepared = batch.filter((pending) => pending.prepared);
+        if (prepared.length > 0) await this.#writePrepared(prepared);
+        const here = batch.filter((pending) => !pending.prepared);
+        if (here.length > 0) await this.#write(here);
       }
     } finally {
       this.#writing = false;
@@ -168,7 +283,7 @@ export class AlertIngest {
     const updatedAt = new Date(this.options.now()).toISOString();
     try {
       const change = await this.options.repository.upsert(
-        batch.flatMap((pending) => pending.alerts),
+        batch.flatMap((pending) => pending.alerts ?? []),
         updatedAt,
       );
       for (const pending of batch) pending.resolve(change);
@@ -179,6 +294,40 @@ export class AlertIngest {
       }
       // One request's alerts must not fail another's: each alone, in its own transaction.
       for (const pending of batch) await this.#write([pending]);
+    }
+  }
+
+  /**
+   * Batches the thread prepared, in one transaction of the thread's while the store's connection is held.
+   * A commit SQLite refuses is tried again batch by batch (one request must not fail another); if the
+   * thread ended, each batch is made again here from its body and written on the store's connection.
+   */
+  async #writePrepared(batch: Pending[]): Promise<void> {
+    const { repository } = this.options;
+    const thread = this.#thread;
+    const updatedAt = new Date(this.options.now()).toISOString();
+    const ids = batch.map((pending) => pending.prepared!.id);
+    try {
+      if (!thread) throw new IngestThreadGone('the alert ingest thread was stopped');
+      const change = await repository.writeExclusive!((epoch) => thread.commit(ids, updatedAt, epoch));
+      for (const pending of batch) pending.resolve(change);
+    } catch (error) {
+      if (error instanceof IngestThreadGone) {
+        for (const pending of batch) {
+          const { body, alerts, options } = pending.prepared!;
+          const again = alerts ? undefined : prepareAlerts(this.#parse(body!), options);
+          await this.#write([{ ...pending, alerts: alerts ?? (again?.ok ? again.writes : []) }]);
+        }
+        return;
+      }
+      if (batch.length === 1) {
+        thread?.discard(ids);
+        batch[0]!.reject(
+          error instanceof IngestCommitFailed ? Object.assign(error, { code: error.code }) : error,
+        );
+        return;
+      }
+      for (const pending of batch) await this.#writePrepared([pending]);
     }
   }
 }

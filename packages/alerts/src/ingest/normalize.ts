@@ -27,6 +27,45 @@ export const ALERT_LIMITS = {
 /** Prometheus' label names, plus `.`, `/` and `-` so Kubernetes-style names (`app.gantry.dev/name`) pass. */
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_./-]*$/;
 
+/**
+ * Memos of the ingest's hot path (ADR 0042: this runs for every alert of every post): label names that
+ * passed, and the stored form of times. Each is emptied when it reaches its bound, so a flood of new names
+ * or times costs what it did without them.
+ */
+const MEMO_BOUND = 10_000;
+const goodNames = new Set<string>();
+const isoTexts = new Map<string, string>();
+let lastMs = Number.NaN;
+let lastIso = '';
+
+function goodName(name: string): boolean {
+  if (goodNames.has(name)) return true;
+  if (name.length > ALERT_LIMITS.labelNameLength || !LABEL_NAME.test(name)) return false;
+  if (goodNames.size >= MEMO_BOUND) goodNames.clear();
+  goodNames.add(name);
+  return true;
+}
+
+/** `new Date(ms).toISOString()`, remembered for the last value (the endsAt of a batch's alerts). */
+function isoOf(ms: number): string {
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+}
+
+/** The stored form of a time given as `text` (read as `ms`), remembered by text (resends repeat it). */
+function isoOfText(text: string, ms: number): string {
+  let iso = isoTexts.get(text);
+  if (iso === undefined) {
+    iso = new Date(ms).toISOString();
+    if (isoTexts.size >= MEMO_BOUND) isoTexts.clear();
+    isoTexts.set(text, iso);
+  }
+  return iso;
+}
+
 export type RejectReason =
   | 'malformed'
   | 'no_labels'
@@ -59,6 +98,10 @@ function size(set: LabelSet): number {
   return total;
 }
 
+function refuse(path: string, reason: RejectReason, where: string, message: string): NormalizeOutcome {
+  return { ok: false, reason, detail: { path: `${path}${where}`, message } };
+}
+
 function time(text: string | undefined): number | undefined | 'invalid' {
   if (text === undefined || text === '' || text.startsWith('0001-01-01')) return undefined;
   const ms = Date.parse(text);
@@ -76,11 +119,6 @@ export function normalizeAlert(
   now: number,
   resolveTimeoutMs: number,
 ): NormalizeOutcome {
-  const refuse = (reason: RejectReason, where: string, message: string): NormalizeOutcome => ({
-    ok: false,
-    reason,
-    detail: { path: `${path}${where}`, message },
-  });
   // A label with an empty value is no label (Prometheus' rule); Alertmanager drops them before the fingerprint.
   // Empty values are dropped (as absent labels); a set without any is kept as it came (the body parser's
   // object: no copy of every alert's labels, and the dispatcher holds the object as the parser sized it).
@@ -98,7 +136,7 @@ export function normalizeAlert(
     }
     count++;
     if (bad !== undefined) continue;
-    if (name.length > ALERT_LIMITS.labelNameLength || !LABEL_NAME.test(name)) bad = { name, value: false };
+    if (!goodName(name)) bad = { name, value: false };
     else if (typeof value !== 'string' || value.length > ALERT_LIMITS.labelValueLength)
       bad = { name, value: true };
     else total += name.length + value.length;
@@ -108,32 +146,38 @@ export function normalizeAlert(
     labels = {};
     for (const name in given) if (given[name] !== '') labels[name] = given[name]!;
   }
-  if (count === 0) return refuse('no_labels', '/labels', 'at least one label is required');
-  if (!labels.alertname) return refuse('missing_alertname', '/labels/alertname', 'is required');
+  if (count === 0) return refuse(path, 'no_labels', '/labels', 'at least one label is required');
+  if (!labels.alertname) return refuse(path, 'missing_alertname', '/labels/alertname', 'is required');
   if (count > ALERT_LIMITS.labels)
-    return refuse('too_large', '/labels', `more than ${ALERT_LIMITS.labels} labels`);
+    return refuse(path, 'too_large', '/labels', `more than ${ALERT_LIMITS.labels} labels`);
   if (bad?.value === false)
-    return refuse('bad_label_name', `/labels/${bad.name.slice(0, 64)}`, 'is not a valid label name');
+    return refuse(path, 'bad_label_name', `/labels/${bad.name.slice(0, 64)}`, 'is not a valid label name');
   if (bad?.value === true)
-    return refuse('too_large', `/labels/${bad.name}`, `value longer than ${ALERT_LIMITS.labelValueLength}`);
+    return refuse(
+      path,
+      'too_large',
+      `/labels/${bad.name}`,
+      `value longer than ${ALERT_LIMITS.labelValueLength}`,
+    );
   if (total > ALERT_LIMITS.labelBytes)
-    return refuse('too_large', '/labels', `labels larger than ${ALERT_LIMITS.labelBytes} characters`);
+    return refuse(path, 'too_large', '/labels', `labels larger than ${ALERT_LIMITS.labelBytes} characters`);
   const annotations = alert.annotations ?? {};
   if (size(annotations) > ALERT_LIMITS.annotationBytes)
     return refuse(
+      path,
       'too_large',
       '/annotations',
       `annotations larger than ${ALERT_LIMITS.annotationBytes} characters`,
     );
   const generatorURL = alert.generatorURL ?? '';
   if (generatorURL.length > ALERT_LIMITS.generatorUrlLength)
-    return refuse('too_large', '/generatorURL', `longer than ${ALERT_LIMITS.generatorUrlLength}`);
+    return refuse(path, 'too_large', '/generatorURL', `longer than ${ALERT_LIMITS.generatorUrlLength}`);
   const starts = time(alert.startsAt);
   const ends = time(alert.endsAt);
-  if (starts === 'invalid') return refuse('bad_time', '/startsAt', 'is not a date-time');
-  if (ends === 'invalid') return refuse('bad_time', '/endsAt', 'is not a date-time');
+  if (starts === 'invalid') return refuse(path, 'bad_time', '/startsAt', 'is not a date-time');
+  if (ends === 'invalid') return refuse(path, 'bad_time', '/endsAt', 'is not a date-time');
   if (starts !== undefined && ends !== undefined && ends < starts)
-    return refuse('ends_before_starts', '/endsAt', 'is before startsAt');
+    return refuse(path, 'ends_before_starts', '/endsAt', 'is before startsAt');
   const normalized: NormalizeReason[] = [];
   let startsAt: number;
   if (starts === undefined) {
@@ -153,8 +197,8 @@ export function normalizeAlert(
     alert: {
       labels,
       annotations,
-      startsAt: new Date(startsAt).toISOString(),
-      endsAt: new Date(endsAt).toISOString(),
+      startsAt: startsAt === starts ? isoOfText(alert.startsAt!, starts) : isoOf(startsAt),
+      endsAt: endsAt === ends ? isoOfText(alert.endsAt!, ends) : isoOf(endsAt),
       generatorURL,
     },
     normalized,

@@ -39,8 +39,11 @@ describe('AlertDispatchRunner', () => {
   /** Local hand-overs the watcher drops while positive (as if this server had not written them). */
   let drop: number;
   let errors: unknown[];
+  /** Reads wait for it (a read in flight while writes come). */
+  let gate: Promise<void>;
 
   beforeEach(async () => {
+    gate = Promise.resolve();
     store = await Store.open({ url: ':memory:' });
     clock = new ManualClock(T0);
     reads = 0;
@@ -50,8 +53,9 @@ describe('AlertDispatchRunner', () => {
       createDispatcher: () =>
         new AlertDispatcher({ clock, log: new MemoryNotificationLog(), sink: { notify: async () => {} } }),
       alerts: {
-        changedSince: (seq, limit) => {
+        changedSince: async (seq, limit) => {
           reads++;
+          await gate;
           return store.alerts.changedSince(seq, limit);
         },
       },
@@ -129,6 +133,27 @@ describe('AlertDispatchRunner', () => {
     await post([write('B')]);
     await settle();
     expect(held()).toEqual(['fp-A', 'fp-B']);
+    expect(reads).toBe(2);
+    expect(errors).toEqual([]);
+  });
+
+  it('takes the rows written while a read runs after it, without reading again', async () => {
+    await runner.start();
+    expect(reads).toBe(1);
+    let open!: () => void;
+    gate = new Promise((resolve) => (open = resolve));
+    // A read that waits (the safety poll's, here a commit announced beyond what was handled)...
+    drop = 1;
+    await post([write('A')]);
+    wake!({ kind: 'committed', toSeq: 1 });
+    await settle();
+    expect(reads).toBe(2);
+    // ...while two more writes hand their rows over: taken once the read is done, in order.
+    await post([write('B')]);
+    await post([write('C'), write('A', T0 + 7_200_000)]);
+    open();
+    await settle();
+    expect(held()).toEqual(['fp-A', 'fp-B', 'fp-C']);
     expect(reads).toBe(2);
     expect(errors).toEqual([]);
   });

@@ -152,6 +152,8 @@ class Term {
   #seq = 0;
   #reading: Promise<void> | undefined;
   #readAgain = false;
+  /** Rows written while a read ran, taken after it (`#takeHanded`). */
+  #handed: (readonly StoredAlert[])[] = [];
   #stopped = false;
   #poll: Timer | undefined;
   readonly #stops: (() => unknown)[] = [];
@@ -212,22 +214,47 @@ class Term {
 
   /**
    * A wake-up: the rows of a local write are taken as they are when everything before them was handled
-   * and no read is running (a read running now may or may not see them: it reads again after); a commit
-   * announced up to a sequence number handled already needs nothing; anything else is read.
+   * and no read is running; while a read runs they wait, and are taken after it as far as they follow on
+   * from what it read (rows it read too are skipped; a gap is read). A commit announced up to a sequence
+   * number handled already needs nothing; anything else is read. (A read of changes not yet handled folds
+   * the SQLite alert journal first, ADR 0042: rows taken as written spare it.)
    */
   #onAlertChange(change: AlertChange | undefined): void {
     if (this.#stopped) return;
     if (change?.kind === 'committed' && change.toSeq <= this.#seq) return;
-    if (change?.kind === 'written' && !this.#reading && change.change.fromSeq <= this.#seq + 1) {
-      // Called by the write itself, after its commit: a failure here is reported, never the write's.
-      try {
-        this.#take(change.alerts);
-      } catch (error) {
-        this.#deps.onError(error, 'taking written alerts');
-      }
+    if (change?.kind === 'written' && this.#reading) {
+      this.#handed.push(change.alerts);
+      return;
+    }
+    if (change?.kind === 'written' && change.change.fromSeq <= this.#seq + 1) {
+      this.#takeWritten(change.alerts);
       return;
     }
     void this.#readAlerts();
+  }
+
+  /** Takes rows a write handed over; called by the write itself, so a failure is reported, not thrown. */
+  #takeWritten(alerts: readonly StoredAlert[]): void {
+    try {
+      this.#take(alerts);
+    } catch (error) {
+      this.#deps.onError(error, 'taking written alerts');
+    }
+  }
+
+  /** After a read: the rows handed over meanwhile, as long as they follow on; true when a gap is left. */
+  #takeHanded(): boolean {
+    while (this.#handed.length > 0) {
+      const rows = this.#handed[0]!;
+      const next = rows.find((alert) => alert.seq > this.#seq);
+      if (next !== undefined && next.seq !== this.#seq + 1) {
+        this.#handed = [];
+        return true;
+      }
+      this.#handed.shift();
+      if (next !== undefined) this.#takeWritten(rows);
+    }
+    return false;
   }
 
   /**
@@ -268,6 +295,7 @@ class Term {
       do {
         this.#readAgain = false;
         await this.#catchUp();
+        if (this.#takeHanded()) this.#readAgain = true;
       } while (this.#readAgain && !this.#stopped);
     })()
       .catch((error: unknown) => this.#deps.onError(error, 'reading alert changes'))

@@ -23,6 +23,7 @@ import { idempotencyKeys } from './0025-idempotency-keys.ts';
 import { disruptionHolds } from './0026-disruption-holds.ts';
 import { healingRuns } from './0027-healing-runs.ts';
 import { disruptionBudgetEpochs } from './0029-disruption-budget-epochs.ts';
+import { alertJournal } from './0030-alert-journal.ts';
 
 /** Every migration, by name; names sort in the order they run. Never edit one that has shipped. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -50,5 +51,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0026-disruption-holds': disruptionHolds(),
     '0027-healing-runs': healingRuns(dialect),
     '0029-disruption-budget-epochs': disruptionBudgetEpochs(),
+    '0030-alert-journal': alertJournal(),
   };
 }

@@ -1,3 +1,5 @@
+import { ErrorCodes, InputError } from './errors.ts';
+
 /**
  * How deeply a request body may nest objects and arrays. Resources, definitions with their parameter
  * schemas and Helm values stay far below it; a body past it is refused before it is parsed further, copied,
@@ -82,4 +84,78 @@ export function bodyProblem(value: unknown, max: number): BodyProblem | undefine
     }
   }
   return undefined;
+}
+
+function tooDeep(where: string): InputError {
+  return new InputError(
+    `the body nests objects and arrays deeper than ${MAX_BODY_DEPTH} levels (at ${where})`,
+    [{ path: where.startsWith('/') ? where : '', message: `nested deeper than ${MAX_BODY_DEPTH} levels` }],
+    ErrorCodes.tooDeep,
+  );
+}
+
+export { tooDeep as bodyTooDeepError };
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The body as text, or the error for bytes that are not UTF-8. */
+export function decodeBody(body: Uint8Array): string | InputError {
+  try {
+    return utf8.decode(body);
+  } catch {
+    return new InputError(
+      'the body is not valid UTF-8',
+      [{ path: '', message: 'not valid UTF-8' }],
+      ErrorCodes.malformed,
+    );
+  }
+}
+
+/**
+ * Where NUL or a lone surrogate can come from in JSON text that decoded as UTF-8 and parsed: only from a
+ * `\u` escape (raw control characters are not JSON, and UTF-8 cannot encode surrogates). Text without
+ * such an escape needs no walk of the parsed value (a post of 64 alerts: most of the parser's time).
+ */
+const SUSPECT_ESCAPE = /\\u(?:0000|[dD][89a-fA-F])/;
+
+/** The parsed body, or the error for its first string with NUL or a lone surrogate, or for nesting. */
+export function checkedBody(value: unknown, text?: string): { value: unknown } | InputError {
+  // Nesting was checked on the text already when there is one (jsonTooDeepAt).
+  if (text !== undefined && !SUSPECT_ESCAPE.test(text)) return { value };
+  const problem = bodyProblem(value, MAX_BODY_DEPTH);
+  if (!problem) return { value };
+  if (problem.kind === 'depth') return tooDeep(problem.path);
+  return new InputError(`invalid string at ${problem.path}: ${problem.message}`, [
+    { path: problem.path, message: problem.message },
+  ]);
+}
+
+/**
+ * A JSON request body, checked as every JSON body of the API is: UTF-8, nesting at most `MAX_BODY_DEPTH`
+ * (on the text, before parsing), well-formed, no NUL and no lone surrogate in any string or key. An
+ * empty body is `undefined`. Shared by the API's content-type parser and the alert ingest's thread, which
+ * takes the bytes of `POST /api/v2/alerts` as they came (ADR 0042).
+ */
+export function parseJsonBody(
+  body: Uint8Array,
+  options: { depth?: boolean } = {},
+): { value: unknown } | InputError {
+  const text = decodeBody(body);
+  if (text instanceof InputError) return text;
+  if (text.trim() === '') return { value: undefined };
+  // `depth: false`: a caller whose checks read fixed depths and never walk the rest (the alert ingest:
+  // V8's JSON.parse itself takes any depth without recursion) skips the scan.
+  const deep = options.depth === false ? undefined : jsonTooDeepAt(text, MAX_BODY_DEPTH);
+  if (deep !== undefined) return tooDeep(deep);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return new InputError(
+      `malformed JSON: ${(error as Error).message}`,
+      [{ path: '', message: (error as Error).message }],
+      ErrorCodes.malformed,
+    );
+  }
+  return checkedBody(value, text);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bodyProblem, jsonTooDeepAt } from './nesting.ts';
+import { bodyProblem, jsonTooDeepAt } from './json-body.ts';
 
 describe('nesting limits', () => {
   it('counts JSON brackets outside strings only', () => {

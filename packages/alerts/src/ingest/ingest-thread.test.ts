@@ -1,0 +1,175 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Caller, Principal } from '@gantry/identity';
+import { Store, type StoredAlert } from '@gantry/store';
+import { AlertIngest, type IngestMetrics } from './alert-ingest.ts';
+
+const NOW = Date.parse('2026-03-01T10:00:00.000Z');
+const T = (minute: number) => new Date(NOW + minute * 60_000).toISOString();
+const operator: Caller = {
+  principal: { username: 'u', admin: false, teams: new Map([['ops', 'operator']]) } as Principal,
+  source: 'test',
+};
+const admin: Caller = {
+  principal: { username: 'root', admin: true, teams: new Map() } as Principal,
+  source: 'test',
+};
+
+interface Side {
+  store: Store;
+  ingest: AlertIngest;
+  heard: StoredAlert[][];
+  counted: string[];
+  clock: { now: number };
+}
+
+async function side(dir: string, name: string, thread: boolean): Promise<Side> {
+  const store = await Store.open({ url: join(dir, `${name}.db`) });
+  const heard: StoredAlert[][] = [];
+  store.alerts.onIngested((_change, alerts) => heard.push([...alerts]));
+  const counted: string[] = [];
+  const metrics: IngestMetrics = {
+    received: (source, n) => counted.push(`received:${source}:${n}`),
+    rejected: (reason, n) => counted.push(`rejected:${reason}:${n}`),
+    normalized: (reason, n) => counted.push(`normalized:${reason}:${n}`),
+  };
+  const clock = { now: NOW };
+  const ingest = new AlertIngest({
+    repository: store.alerts,
+    thread,
+    teamExists: (team) => Promise.resolve(team !== 'ghost'),
+    metrics,
+    now: () => clock.now,
+    resolveTimeoutMs: 300_000,
+    teamLabel: 'team',
+  });
+  return { store, ingest, heard, counted, clock };
+}
+
+const body = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+
+/** What a post came to: its answer, or its error's status, code and message. */
+async function post(s: Side, payload: unknown, team: string | null = 'ops') {
+  try {
+    return await s.ingest.ingestBody(operator, {
+      ...(team ? { team } : {}),
+      source: 'prometheus',
+      body: typeof payload === 'string' ? new TextEncoder().encode(payload) : body(payload),
+    });
+  } catch (error) {
+    const e = error as { status: number; code: string; message: string; details: unknown };
+    return { status: e.status, code: e.code, message: e.message, details: e.details };
+  }
+}
+
+describe("the alert ingest's thread (ADR 0042)", () => {
+  let dir: string;
+  let threaded: Side;
+  let plain: Side;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gantry-ingest-thread-'));
+    threaded = await side(dir, 'threaded', true);
+    plain = await side(dir, 'plain', false);
+    expect(await threaded.ingest.threadReady()).toBe(true);
+    expect(await plain.ingest.threadReady()).toBe(false);
+  }, 60_000);
+  afterAll(async () => {
+    for (const s of [threaded, plain]) {
+      await s?.ingest.close();
+      await s?.store.close();
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stores, answers and tells its listeners what the event loop does, body for body', async () => {
+    const bodies: unknown[] = [
+      [
+        { labels: { alertname: 'A', node: 'n1', cluster: 'c1' }, annotations: { summary: 'a' } },
+        { labels: { alertname: 'B', severity: 'page', empty: '' }, startsAt: T(-5) },
+        { labels: { alertname: 'C' }, startsAt: T(-2), endsAt: T(1) },
+      ],
+      // Repeats: one unchanged (no number), one with new annotations, one moved.
+      [
+        { labels: { alertname: 'A', node: 'n1', cluster: 'c1' }, annotations: { summary: 'a' } },
+        { labels: { alertname: 'B', severity: 'page' }, startsAt: T(-5), annotations: { summary: 'b2' } },
+        { labels: { alertname: 'C' }, startsAt: T(-1), endsAt: T(3) },
+        { labels: { alertname: 'D', team: 'ops' } },
+      ],
+      [],
+      // Refused: bad names, missing alertname, ends before starts, not an array, not JSON, bad times.
+      [{ labels: { alertname: 'E', 'bad name': 'x' } }],
+      [{ labels: { severity: 'x' } }],
+      [{ labels: { alertname: 'F' }, startsAt: T(2), endsAt: T(1) }],
+      { labels: { alertname: 'not an array' } },
+      '[{"labels": ',
+      [{ labels: { alertname: 'G' }, startsAt: 'yesterday' }],
+      [{ labels: { alertname: 'G' }, annotations: { n: 1 } }],
+      [{ labels: { alertname: 'A', nul: 'a\u0000b' } }],
+    ];
+    for (const [i, payload] of bodies.entries()) {
+      threaded.clock.now = plain.clock.now = NOW + i * 1000;
+      const [a, b] = [await post(threaded, payload), await post(plain, payload)];
+      expect(a, JSON.stringify(payload)).toEqual(b);
+    }
+    expect(threaded.heard).toEqual(plain.heard);
+    // A second later every alert without endsAt moves its endsAt: written again (A), as B, C and D.
+    expect(threaded.heard.flat().map((alert) => alert.labels.alertname)).toEqual([
+      'A',
+      'B',
+      'C',
+      'A',
+      'B',
+      'C',
+      'D',
+    ]);
+    expect(await threaded.store.alerts.changedSince(0, 100)).toEqual(
+      await plain.store.alerts.changedSince(0, 100),
+    );
+    expect(threaded.counted).toEqual(plain.counted);
+    expect(threaded.counted).toContain('rejected:malformed:1');
+  });
+
+  it('groups the bodies that arrive while a commit runs into one transaction, each answered after it', async () => {
+    const before = threaded.heard.length;
+    const seq = await threaded.store.alerts.currentSeq();
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => post(threaded, [{ labels: { alertname: `Group${i}` } }])),
+    );
+    expect(replies).toEqual(Array.from({ length: 20 }, () => ({ accepted: 1 })));
+    const groups = threaded.heard.slice(before);
+    expect(groups.flat()).toHaveLength(20);
+    expect(groups.length).toBeLessThan(20);
+    // Bodies that came while others waited were made on the event loop and handed over (staged): the
+    // listeners were told exactly what was stored either way.
+    expect(groups.flat()).toEqual(await threaded.store.alerts.changedSince(seq, 100));
+    const stored = await threaded.store.alerts.query({ teams: ['ops'], now: T(0), limit: 100 });
+    expect(stored.items.filter((alert) => alert.labels.alertname?.startsWith('Group'))).toHaveLength(20);
+  });
+
+  it('refuses an unknown team before anything is written, and a team the caller may not write', async () => {
+    const seq = await threaded.store.alerts.currentSeq();
+    const ghost = await threaded.ingest
+      .ingestBody(admin, {
+        team: 'ghost',
+        source: 'prometheus',
+        body: body([{ labels: { alertname: 'X' } }]),
+      })
+      .catch((error: { status: number }) => ({ status: error.status }));
+    expect(ghost).toEqual({ status: 404 });
+    expect(await post(threaded, [{ labels: { alertname: 'X', team: 'dev' } }], null)).toMatchObject({
+      status: 403,
+    });
+    expect(await threaded.store.alerts.currentSeq()).toBe(seq);
+  });
+
+  it('ingests on the event loop once the thread has ended, losing nothing', async () => {
+    const pending = post(threaded, [{ labels: { alertname: 'Late' } }]);
+    await threaded.ingest.close();
+    expect(await pending).toEqual({ accepted: 1 });
+    expect(await post(threaded, [{ labels: { alertname: 'After' } }])).toEqual({ accepted: 1 });
+    const names = (await threaded.store.alerts.changedSince(0, 1000)).map((alert) => alert.labels.alertname);
+    expect(names).toEqual(expect.arrayContaining(['Late', 'After']));
+  });
+});

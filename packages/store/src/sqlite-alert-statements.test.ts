@@ -1,0 +1,137 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Database as SqliteDatabase } from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqliteAlertStatements, type AlertWrite } from './sqlite-alert-statements.ts';
+import { Store } from './store.ts';
+
+const T0 = Date.UTC(2026, 2, 1, 10);
+const iso = (s: number) => new Date(T0 + s * 1000).toISOString();
+
+/** A small deterministic generator, so that a failure replays. */
+function random(seed: number) {
+  let state = seed;
+  return (n: number) => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state % n;
+  };
+}
+
+function alertOf(key: number, pick: (n: number) => number, at: number): AlertWrite {
+  const startsAt = iso(at - pick(30));
+  return {
+    team: key % 3 === 0 ? 'dev' : 'ops',
+    fingerprint: key.toString(16).padStart(16, '0'),
+    labels: { alertname: `A${key}`, node: `n${key % 4}` },
+    annotations: { summary: `s${pick(3)}` },
+    startsAt,
+    endsAt: iso(at + pick(4) * 60),
+    generatorURL: pick(5) === 0 ? 'http://other' : '',
+    source: pick(7) === 0 ? 'generic' : 'prometheus',
+    entities: { node: `n${key % 4}` },
+  };
+}
+
+describe('SqliteAlertStatements with the journal (ADR 0042)', () => {
+  let dir: string;
+  let stores: Store[];
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gantry-alert-journal-'));
+    stores = [];
+  });
+  afterAll(async () => {
+    for (const store of stores) await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function pair(name: string) {
+    const plainStore = await Store.open({ url: join(dir, `${name}-plain.db`) });
+    const journalStore = await Store.open({ url: join(dir, `${name}-journal.db`) });
+    stores.push(plainStore, journalStore);
+    return { plain: plainStore.connection.sqlite!, journaled: journalStore.connection.sqlite! };
+  }
+
+  const rows = (db: SqliteDatabase) => db.prepare('select * from alerts order by team, fingerprint').all();
+  const journalRows = (db: SqliteDatabase) =>
+    (db.prepare('select count(*) as n from alert_journal').get() as { n: number }).n;
+
+  it('answers and stores what the plain write does, whatever the folds in between', async () => {
+    const { plain, journaled } = await pair('random');
+    let now = T0;
+    const options = { foldPending: 40, foldAgeMs: 3_000, foldChunk: 25, heads: 45, now: () => now };
+    const here = new SqliteAlertStatements(plain);
+    let thread = new SqliteAlertStatements(journaled, options);
+    const pick = random(7);
+    let epoch = 0;
+    let folds = 0;
+    for (let step = 0; step < 600; step++) {
+      now += pick(1_500);
+      const batch = Array.from({ length: 1 + pick(12) }, () => alertOf(pick(60), pick, (now - T0) / 1000));
+      const unique = [...new Map(batch.map((a) => [`${a.team}/${a.fingerprint}`, a])).values()];
+      const updatedAt = new Date(now).toISOString();
+      // Now and then another connection writes (the store's own): it folds the journal first.
+      if (pick(40) === 0) {
+        epoch++;
+        new SqliteAlertStatements(journaled).foldAll();
+      }
+      // Now and then the thread starts again (a restart) with whatever the journal holds.
+      if (pick(97) === 0) thread = new SqliteAlertStatements(journaled, options);
+      const before = journalRows(journaled);
+      // `unchanged` is the journaling writer's own (what its previous write left); all else is the same.
+      const { unchanged, ...written } = thread.write(unique, updatedAt, epoch);
+      expect(written).toEqual({ ...here.write(unique, updatedAt), unchanged: undefined });
+      expect(unchanged.map((same) => same === null)).toEqual(written.starts.map((start) => start === null));
+      if (journalRows(journaled) < before) folds++;
+      if (pick(25) === 0) {
+        new SqliteAlertStatements(journaled).foldAll();
+        expect(rows(journaled)).toEqual(rows(plain));
+      }
+    }
+    thread.foldAll();
+    expect(journalRows(journaled)).toBe(0);
+    expect(rows(journaled)).toEqual(rows(plain));
+    expect(folds).toBeGreaterThan(5);
+  });
+
+  it('writes a resend of a stored alert to the journal, not to its row, until folded', async () => {
+    const { journaled } = await pair('resend');
+    let now = T0;
+    const thread = new SqliteAlertStatements(journaled, {
+      foldPending: 1_000,
+      foldAgeMs: 60_000,
+      foldChunk: 1_000,
+      heads: 1_000,
+      now: () => now,
+    });
+    const first = alertOf(1, () => 0, 0);
+    thread.write([first], iso(0), 0);
+    const resend = { ...first, endsAt: iso(600) };
+    thread.write([resend], iso(1), 0);
+    thread.write([{ ...resend, endsAt: iso(900) }], iso(2), 0);
+    expect(journalRows(journaled)).toBe(2);
+    expect(rows(journaled)).toMatchObject([{ ends_at: first.endsAt, seq: 1 }]);
+    now += 60_000;
+    thread.write([{ ...resend, endsAt: iso(1200) }], iso(3), 0);
+    // Due: the chunk folds only the latest change of the alert (seq 4), and the rows it read go.
+    expect(journalRows(journaled)).toBe(0);
+    expect(rows(journaled)).toMatchObject([{ ends_at: iso(1200), seq: 4, updated_at: iso(3) }]);
+  });
+
+  it('leaves nothing unread for the store: its reads fold the journal first', async () => {
+    const store = await Store.open({ url: join(dir, 'reads.db') });
+    stores.push(store);
+    const thread = new SqliteAlertStatements(store.connection.sqlite!, {});
+    const first = alertOf(2, () => 0, 0);
+    thread.write([first], iso(0), 0);
+    // The thread's commits tell the store that changes wait (AlertRepository.writeExclusive).
+    await store.alerts.writeExclusive(async () => {
+      const write = thread.write([{ ...first, endsAt: iso(3_600) }], iso(1), 0);
+      expect(write.starts).toEqual([first.startsAt]);
+      return { change: { fromSeq: 2, toSeq: 2, teams: ['ops'], count: 0 }, alerts: [], journaled: true };
+    });
+    expect(journalRows(store.connection.sqlite!)).toBe(1);
+    expect((await store.alerts.get('ops', first.fingerprint))?.endsAt).toBe(iso(3_600));
+    expect(journalRows(store.connection.sqlite!)).toBe(0);
+  });
+});
