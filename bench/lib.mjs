@@ -65,13 +65,9 @@ export async function startServer({ env = {}, port = 17420, dataDir: given } = {
   };
 }
 
-/**
- * RSS of `pid` and of the processes it started, in MB: `gantry server` with GANTRY_MAX_HEAP_MB is the bin
- * and the capped Node it starts (ADR 0025), and both count.
- */
-export function rssMb(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  let mb = Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
+/** `read(pid)` summed over `pid` and the processes it started, and theirs (those gone meanwhile count 0). */
+function overTree(pid, read) {
+  let total = read(pid);
   let children = '';
   try {
     children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8');
@@ -80,12 +76,23 @@ export function rssMb(pid) {
   }
   for (const child of children.split(' ').filter((id) => id !== '')) {
     try {
-      mb += rssMb(Number(child));
+      total += overTree(Number(child), read);
     } catch {
       // exited meanwhile
     }
   }
-  return mb;
+  return total;
+}
+
+/**
+ * RSS of `pid` and of the processes it started, in MB: `gantry server` with GANTRY_MAX_HEAP_MB is the bin
+ * and the capped Node it starts (ADR 0025), and both count.
+ */
+export function rssMb(pid) {
+  return overTree(pid, (id) => {
+    const status = readFileSync(`/proc/${id}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
+  });
 }
 
 /**
@@ -93,24 +100,12 @@ export function rssMb(pid) {
  * /proc (clock ticks of 1/100 s).
  */
 export function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command (which may hold spaces) start at the last ')': utime and stime are 14 and 15.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  let seconds = (Number(fields[11]) + Number(fields[12])) / 100;
-  let children = '';
-  try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8');
-  } catch {
-    // gone, or a kernel without the children list
-  }
-  for (const child of children.split(' ').filter((id) => id !== '')) {
-    try {
-      seconds += cpuSeconds(Number(child));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return seconds;
+  return overTree(pid, (id) => {
+    const stat = readFileSync(`/proc/${id}/stat`, 'utf8');
+    // Fields after the command (which may hold spaces) start at the last ')': utime and stime are 14, 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  });
 }
 
 /** One HTTP request over a keep-alive agent; resolves with status, parsed body and latency in ms. */

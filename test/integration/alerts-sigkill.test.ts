@@ -47,23 +47,28 @@ async function login(url: string): Promise<string> {
   return ((await reply.json()) as { token: string }).token;
 }
 
+/** Creates team `ops`; the answer's status. */
+async function createTeam(url: string, token: string): Promise<number> {
+  const reply = await fetch(`${url}/apis/gantry.dev/v1alpha1/teams`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({
+      apiVersion: 'gantry.dev/v1alpha1',
+      kind: 'Team',
+      metadata: { name: 'ops' },
+      spec: {},
+    }),
+  });
+  return reply.status;
+}
+
 describe('alert ingest and SIGKILL', () => {
   it('loses no acknowledged alert when the server is killed mid-ingest', { timeout: 60_000 }, async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'gantry-sigkill-'));
     dirs.push(dataDir);
     const first = await startProcess(dataDir);
     let token = await login(first.url);
-    const created = await fetch(`${first.url}/apis/gantry.dev/v1alpha1/teams`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({
-        apiVersion: 'gantry.dev/v1alpha1',
-        kind: 'Team',
-        metadata: { name: 'ops' },
-        spec: {},
-      }),
-    });
-    expect(created.status).toBe(201);
+    expect(await createTeam(first.url, token)).toBe(201);
 
     // Four clients post distinct alerts back to back; the server is killed while they do.
     const acknowledged: string[] = [];
@@ -118,17 +123,7 @@ describe("alert ingest's thread and journal (ADR 0042) and SIGKILL", () => {
       const first = await startProcess(dataDir);
       let token = await login(first.url);
       const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
-      const created = await fetch(`${first.url}/apis/gantry.dev/v1alpha1/teams`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({
-          apiVersion: 'gantry.dev/v1alpha1',
-          kind: 'Team',
-          metadata: { name: 'ops' },
-          spec: {},
-        }),
-      });
-      expect(created.status).toBe(201);
+      expect(await createTeam(first.url, token)).toBe(201);
       const post = (alerts: unknown[]) =>
         fetch(`${first.url}/api/teams/ops/alertmanager/api/v2/alerts`, {
           method: 'POST',
