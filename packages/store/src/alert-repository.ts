@@ -87,22 +87,25 @@ export class AlertRepository {
   /**
    * A write made on another connection to the SQLite file (`SqliteAlertStatements` in the alert ingest's
    * thread): `write` runs while the store's connection is held, so it is the only writer, and its rows
-   * are told to the listeners as `upsert`'s are.
+   * are told to the listeners as `upsert`'s are: at once, or, when `busy()` says more writes wait once it
+   * is made, after the event loop's turn (see `#tell`).
    */
   async writeExclusive(
     write: (epoch: number) => Promise<AlertsWritten & { journaled: boolean }>,
+    busy: () => boolean = () => false,
   ): Promise<AlertsIngested> {
     if (!this.#sqlite) throw new Error('writeExclusive needs SQLite');
     const { change, alerts: written } = await this.#sqlite.exclusive(write);
-    if (change.count > 0) this.#tell(change, written, 'later');
+    if (change.count > 0) this.#tell(change, written, busy() ? 'later' : 'now');
     return change;
   }
 
   /**
-   * Tells the listeners of a write, every write in commit order. A thread's commit (`later`) is told
-   * after the event loop's turn: the writer answers its requests and hands the thread its next commit
-   * first, so the thread is not idle while the listeners (the dispatcher, correlation) take the rows
-   * (ADR 0043). A write of this connection is told at once, after any told later that wait.
+   * Tells the listeners of a write, every write in commit order. A write told `later` is told after the
+   * event loop's turn: in a storm, the writer answers its requests and hands the ingest's thread its next
+   * commit first, so the thread is not idle while the listeners (the dispatcher, correlation) take the
+   * rows (ADR 0043). Otherwise a write is told at once (a lone alert reaches the dispatcher before its
+   * answer), after any told later that wait.
    */
   #tell(change: AlertsIngested, written: readonly StoredAlert[], when: 'now' | 'later'): void {
     this.#untold.push([change, written]);
