@@ -58,3 +58,4 @@ export * from './kinds/workload-operation.ts';
 export * from './kinds/kubernetes-job.ts';
 export * from './query-integer.ts';
 export * from './json-body.ts';
+export * from './iso-time.ts';

@@ -56,6 +56,9 @@ export function alertState(alert: { endsAt: string }, now: string): 'firing' | '
 export class AlertRepository {
   readonly #listeners = new Set<IngestListener>();
   readonly #sqlite: SqliteAlertWriter | undefined;
+  /** Writes not told to the listeners yet, in commit order (see `#tell`). */
+  #untold: [AlertsIngested, readonly StoredAlert[]][] = [];
+  #telling: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -84,19 +87,44 @@ export class AlertRepository {
   /**
    * A write made on another connection to the SQLite file (`SqliteAlertStatements` in the alert ingest's
    * thread): `write` runs while the store's connection is held, so it is the only writer, and its rows
-   * are told to the listeners as `upsert`'s are.
+   * are told to the listeners as `upsert`'s are: at once, or, when `busy()` says more writes wait once it
+   * is made, after the event loop's turn (see `#tell`).
    */
   async writeExclusive(
     write: (epoch: number) => Promise<AlertsWritten & { journaled: boolean }>,
+    busy: () => boolean = () => false,
   ): Promise<AlertsIngested> {
     if (!this.#sqlite) throw new Error('writeExclusive needs SQLite');
     const { change, alerts: written } = await this.#sqlite.exclusive(write);
-    if (change.count > 0) for (const listener of this.#listeners) listener(change, written);
+    if (change.count > 0) this.#tell(change, written, busy() ? 'later' : 'now');
     return change;
+  }
+
+  /**
+   * Tells the listeners of a write, every write in commit order. A write told `later` is told after the
+   * event loop's turn: in a storm, the writer answers its requests and hands the ingest's thread its next
+   * commit first, so the thread is not idle while the listeners (the dispatcher, correlation) take the
+   * rows (ADR 0043). Otherwise a write is told at once (a lone alert reaches the dispatcher before its
+   * answer), after any told later that wait.
+   */
+  #tell(change: AlertsIngested, written: readonly StoredAlert[], when: 'now' | 'later'): void {
+    this.#untold.push([change, written]);
+    if (when === 'now') this.#tellUntold();
+    else this.#telling ??= setImmediate(() => this.#tellUntold());
+  }
+
+  #tellUntold(): void {
+    if (this.#telling) clearImmediate(this.#telling);
+    this.#telling = undefined;
+    const untold = this.#untold;
+    this.#untold = [];
+    for (const [change, written] of untold) for (const listener of this.#listeners) listener(change, written);
   }
 
   /** Ends what the repository runs beside the store's connection (SQLite: the alert writer's thread). */
   close(): Promise<void> {
+    // Writes committed before the close are told while the store is still open.
+    if (this.#untold.length > 0) this.#tellUntold();
     return this.#sqlite?.close() ?? Promise.resolve();
   }
 
@@ -121,7 +149,7 @@ export class AlertRepository {
       : await this.db
           .transaction()
           .execute((tx) => writeAlertsPostgres(tx, folded, updatedAt, this.notifyChannel));
-    if (change.count > 0) for (const listener of this.#listeners) listener(change, written);
+    if (change.count > 0) this.#tell(change, written, 'now');
     return change;
   }
 

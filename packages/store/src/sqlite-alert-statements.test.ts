@@ -118,6 +118,45 @@ describe('SqliteAlertStatements with the journal (ADR 0042)', () => {
     expect(rows(journaled)).toMatchObject([{ ends_at: iso(1200), seq: 4, updated_at: iso(3) }]);
   });
 
+  it("tells the listeners of a thread's commit after the turn when more wait, and of every write in commit order", async () => {
+    const store = await Store.open({ url: join(dir, 'told.db') });
+    stores.push(store);
+    const heard: number[] = [];
+    store.alerts.onIngested((change) => heard.push(change.fromSeq));
+    const committed = (fromSeq: number, busy: boolean) =>
+      store.alerts.writeExclusive(
+        () =>
+          Promise.resolve({
+            change: { fromSeq, toSeq: fromSeq, teams: ['ops'], count: 1 },
+            alerts: [],
+            journaled: false,
+          }),
+        () => busy,
+      );
+    await committed(100, false);
+    // Nothing waits behind it: told before the writer goes on.
+    expect(heard).toEqual([100]);
+    await committed(101, true);
+    // ADR 0043: in a storm, the writer answers and hands the thread its next commit before the listeners run.
+    expect(heard).toEqual([100]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(heard).toEqual([100, 101]);
+    await committed(102, true);
+    await committed(103, false);
+    // Told at once, after the one told later that waits.
+    expect(heard).toEqual([100, 101, 102, 103]);
+    await committed(104, true);
+    // A write of the store's own connection is told at once, after the commits told later that wait.
+    const own = await store.alerts.upsert([alertOf(3, () => 0, 0)], iso(1));
+    expect(heard).toEqual([100, 101, 102, 103, 104, own.fromSeq]);
+    await committed(105, true);
+    const closing = store.close();
+    stores.pop();
+    // Told as the store starts closing, while it is still open, not lost.
+    expect(heard).toEqual([100, 101, 102, 103, 104, own.fromSeq, 105]);
+    await closing;
+  });
+
   it('leaves nothing unread for the store: its reads fold the journal first', async () => {
     const store = await Store.open({ url: join(dir, 'reads.db') });
     stores.push(store);

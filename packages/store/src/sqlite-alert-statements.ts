@@ -313,8 +313,9 @@ export class SqliteAlertStatements {
     const unchanged: (boolean | null)[] = [];
     const entries: JournalEntry[] = [];
     for (const alert of alerts) {
-      const key = `${alert.team}\u0000${alert.fingerprint}`;
-      const stored = (journaling && this.#heads.get(key)) || this.#head.get(alert.team, alert.fingerprint);
+      const key = journaling ? `${alert.team}\u0000${alert.fingerprint}` : '';
+      const head = journaling ? this.#heads.get(key) : undefined;
+      const stored = head ?? this.#head.get(alert.team, alert.fingerprint);
       const plan = planAlertWrite(alert, stored);
       if (!plan) {
         starts.push(null);
@@ -356,7 +357,6 @@ export class SqliteAlertStatements {
           alert.fingerprint,
         );
       if (!journaling) continue;
-      const head = this.#heads.get(key);
       // Whether annotations, generatorURL and source are as this writer's previous write of the alert left
       // them (a resend: nearly always); the caller may then skip sending them on (the ingest's thread).
       unchanged[unchanged.length - 1] =
@@ -404,6 +404,17 @@ export class SqliteAlertStatements {
       const entries = JSON.parse(row.entries) as JournalEntry[];
       for (const entry of entries) {
         const key = `${entry[0]}\u0000${entry[1]}`;
+        // Superseded by a later change this writer made (nearly every entry of a steady resender) and
+        // carrying nothing a later one relies on: passed over at once (what it carries from an earlier
+        // one, that earlier one carries).
+        if (
+          skipSuperseded &&
+          entry[5] === null &&
+          entry[6] === null &&
+          entry[7] === null &&
+          (this.#heads.get(key)?.seq ?? 0) > entry[2]
+        )
+          continue;
         const before = latest.get(key)?.entry;
         // What a change left as it was is what the one before it set (or the row, when none is here).
         if (before) {

@@ -286,6 +286,35 @@ describe('AlertDispatcher', () => {
     await dispatcher.stop();
   });
 
+  it('takes a resend of a firing alert into the groups that hold it: its latest endsAt counts', async () => {
+    const { dispatcher, sent, advanceTo } = setup();
+    const group = () => dispatcher.groupPage('ops', { limit: 10 }).groups[0]!;
+    dispatcher.upsertAlerts('ops', [at(0, down.active(0, 100).toDispatch(START, 0))]);
+    await advanceTo(1);
+    expect(sent.map((n) => `${n.status} ${(n.at - START) / 1000}`)).toEqual(['firing 1', 'firing 1']);
+    // Resends move endsAt on (ADR 0043: replaced in its group without routing it again).
+    for (const second of [50, 90, 150])
+      dispatcher.upsertAlerts('ops', [at(second, down.active(0, second + 100).toDispatch(START, 0))]);
+    expect(group().alerts.map((held) => held.endsAt)).toEqual([START + 250_000]);
+    const resolves = () =>
+      sent.filter((n) => n.status === 'resolved').map((n) => `${n.receiver} ${(n.at - START) / 1000}`);
+    await advanceTo(246);
+    // Without the resends taken, the group would have sent the resolve at 101 s.
+    expect(resolves()).toEqual([]);
+    await advanceTo(251);
+    expect(resolves().sort()).toEqual(['audit 251', 'default 251']);
+    // Firing again after the resolve is routed as a new alert: a new notification after group_wait.
+    await advanceTo(260);
+    const before = sent.length;
+    dispatcher.upsertAlerts('ops', [at(260, down.active(260).toDispatch(START, 0))]);
+    await advanceTo(262);
+    expect(sent.slice(before).map((n) => `${n.status} ${(n.at - START) / 1000}`)).toEqual([
+      'firing 261',
+      'firing 261',
+    ]);
+    await dispatcher.stop();
+  });
+
   it("stops inhibiting when the source's endsAt passes, without a new value", async () => {
     const { dispatcher, sent, advanceTo } = setup();
     dispatcher.setTeamConfig('ops', {

@@ -433,6 +433,7 @@ export class AlertDispatcher {
   #route(state: TeamState, alert: DispatchAlert): void {
     const now = this.#clock.now();
     const previous = state.alerts.get(alert.fingerprint);
+    if (previous && this.#resent(state, previous, alert, now)) return;
     // The inhibition index holds the firing sources' fingerprints: a new alert or one firing again makes it
     // stale; an earlier endsAt only brings its expiry forward (Prometheus re-sends push endsAt every minute).
     if (!previous || (resolvedAt(previous, now) && !resolvedAt(alert, now))) state.alertsVersion++;
@@ -474,6 +475,34 @@ export class AlertDispatcher {
       state.alerts.delete(alert.fingerprint);
       state.membership.delete(alert.fingerprint);
     }
+  }
+
+  /**
+   * A resend of a firing alert that is still firing (Prometheus moves endsAt on every minute; ADR 0043):
+   * the same fingerprint is the same labels, and the routes are as they were when it was routed (a new
+   * configuration routes every alert again), so it stays in the groups that hold it and is only replaced
+   * there, without matching the routes again. False, having changed nothing, for anything else: an alert
+   * resolving or firing again, one no group holds.
+   */
+  #resent(state: TeamState, previous: DispatchAlert, alert: DispatchAlert, now: number): boolean {
+    if (resolvedAt(previous, now) || resolvedAt(alert, now)) return false;
+    const held = state.membership.groups(alert.fingerprint);
+    if (held.length === 0) return false;
+    const groups: Group[] = [];
+    for (const id of held) {
+      const group = state.groups.get(id);
+      if (!group) return false;
+      groups.push(group);
+    }
+    if (state.inhibition && alert.endsAt !== null)
+      state.inhibition.validUntil = Math.min(state.inhibition.validUntil, alert.endsAt);
+    state.alerts.set(alert.fingerprint, alert);
+    for (const group of groups) {
+      group.alerts.set(alert.fingerprint, alert);
+      if (!group.hasFlushed && alert.startsAt + group.route.groupWaitMs < now && (group.nextAt ?? 0) > now)
+        this.#schedule(state, group, 0);
+    }
+    return true;
   }
 
   #schedule(state: TeamState, group: Group, delayMs: number): void {

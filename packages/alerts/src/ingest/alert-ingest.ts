@@ -309,7 +309,11 @@ export class AlertIngest {
     const ids = batch.map((pending) => pending.prepared!.id);
     try {
       if (!thread) throw new IngestThreadGone('the alert ingest thread was stopped');
-      const change = await repository.writeExclusive!((epoch) => thread.commit(ids, updatedAt, epoch));
+      const change = await repository.writeExclusive!(
+        (epoch) => thread.commit(ids, updatedAt, epoch),
+        // More batches wait for a commit: the next one goes to the thread before the listeners run.
+        () => this.#queue.length > 0,
+      );
       for (const pending of batch) pending.resolve(change);
     } catch (error) {
       if (error instanceof IngestThreadGone) {

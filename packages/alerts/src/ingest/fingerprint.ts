@@ -2,6 +2,8 @@ import type { LabelSet } from '../matchers.ts';
 
 const SEPARATOR = 0xff;
 const encoder = new TextEncoder();
+/** The char codes of the 16 hex digits. */
+const HEX = Array.from('0123456789abcdef', (digit) => digit.charCodeAt(0));
 
 /**
  * Alertmanager's fingerprint of a label set (Prometheus' `LabelSet.Fingerprint`): FNV-1a 64 over the
@@ -39,14 +41,28 @@ export function fingerprint(labels: LabelSet): string {
       a3 = t3 & 0xffff;
     }
   }
-  return hex4(a3) + hex4(a2) + hex4(a1) + hex4(a0);
+  // One flat string (not four joined): it is a key of maps all along the pipeline, hashed and compared.
+  return String.fromCharCode(
+    HEX[a3 >> 12]!,
+    HEX[(a3 >> 8) & 15]!,
+    HEX[(a3 >> 4) & 15]!,
+    HEX[a3 & 15]!,
+    HEX[a2 >> 12]!,
+    HEX[(a2 >> 8) & 15]!,
+    HEX[(a2 >> 4) & 15]!,
+    HEX[a2 & 15]!,
+    HEX[a1 >> 12]!,
+    HEX[(a1 >> 8) & 15]!,
+    HEX[(a1 >> 4) & 15]!,
+    HEX[a1 & 15]!,
+    HEX[a0 >> 12]!,
+    HEX[(a0 >> 8) & 15]!,
+    HEX[(a0 >> 4) & 15]!,
+    HEX[a0 & 15]!,
+  );
 }
 
 function isAscii(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return false;
   return true;
-}
-
-function hex4(limb: number): string {
-  return (limb | 0x10000).toString(16).slice(1);
 }

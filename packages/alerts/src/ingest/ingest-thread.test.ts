@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Caller, Principal } from '@gantry/identity';
 import { Store, type StoredAlert } from '@gantry/store';
 import { AlertIngest, type IngestMetrics } from './alert-ingest.ts';
+import { IngestThread } from './ingest-thread.ts';
 
 const NOW = Date.parse('2026-03-01T10:00:00.000Z');
 const T = (minute: number) => new Date(NOW + minute * 60_000).toISOString();
@@ -138,6 +139,8 @@ describe("the alert ingest's thread (ADR 0042)", () => {
       Array.from({ length: 20 }, (_, i) => post(threaded, [{ labels: { alertname: `Group${i}` } }])),
     );
     expect(replies).toEqual(Array.from({ length: 20 }, () => ({ accepted: 1 })));
+    // The thread's commits are told to the listeners after the turn that answered them, in commit order.
+    await new Promise((resolve) => setImmediate(resolve));
     const groups = threaded.heard.slice(before);
     expect(groups.flat()).toHaveLength(20);
     expect(groups.length).toBeLessThan(20);
@@ -171,5 +174,41 @@ describe("the alert ingest's thread (ADR 0042)", () => {
     expect(await post(threaded, [{ labels: { alertname: 'After' } }])).toEqual({ accepted: 1 });
     const names = (await threaded.store.alerts.changedSince(0, 1000)).map((alert) => alert.labels.alertname);
     expect(names).toEqual(expect.arrayContaining(['Late', 'After']));
+  });
+});
+
+describe("the alert ingest's thread, in order of urgency (ADR 0043)", () => {
+  it('runs a commit before the bodies that wait to be prepared', { timeout: 30_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gantry-ingest-urgency-'));
+    const store = await Store.open({ url: join(dir, 'urgency.db') });
+    const thread = new IngestThread({ path: join(dir, 'urgency.db'), busyMs: 5_000 });
+    try {
+      while (!thread.ready) await new Promise((resolve) => setTimeout(resolve, 10));
+      const options = {
+        team: 'ops',
+        teamLabel: 'team',
+        source: 'prometheus' as const,
+        now: NOW,
+        resolveTimeoutMs: 300_000,
+      };
+      const batch = (n: number) =>
+        body(
+          Array.from({ length: 64 }, (_, i) => ({ labels: { alertname: 'Urgency', n: `${n}`, i: `${i}` } })),
+        );
+      const first = await thread.prepare(batch(0), options);
+      expect(first).toMatchObject({ ok: true, count: 64 });
+      const order: string[] = [];
+      // Six bodies and then a commit, sent in one turn: the commit does not wait for the six.
+      const done = [1, 2, 3, 4, 5, 6].map((n) =>
+        thread.prepare(batch(n), options).then(() => order.push(`prepare ${n}`)),
+      );
+      done.push(thread.commit([first.id], T(0), 0).then(() => order.push('commit')));
+      await Promise.all(done);
+      expect(order.indexOf('commit')).toBeLessThan(order.indexOf('prepare 6'));
+    } finally {
+      await thread.stop();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -35,6 +35,17 @@ function start(port: NonNullable<typeof parentPort>, path: string, busyMs: numbe
   /** Alerts whose labels the server has from this thread (it keeps them; ADR 0042): sent once. */
   const known = new Set<string>();
   const reply = (message: IngestThreadReply) => port.postMessage(message);
+  /**
+   * Bodies to prepare, one per turn of the thread's event loop: a commit that arrives meanwhile runs
+   * first, as soon as it is read (ADR 0043). The commit holds the store's connection and answers the
+   * requests it writes; a prepared body only goes on to wait for the next commit.
+   */
+  const waiting: Extract<IngestThreadRequest, { type: 'prepare' }>[] = [];
+  const prepareNext = () => {
+    const message = waiting.shift();
+    if (message) reply(prepare(message));
+    if (waiting.length > 0) setImmediate(prepareNext);
+  };
 
   port.on('message', (message: IngestThreadRequest | 'stop') => {
     if (message === 'stop') {
@@ -44,7 +55,9 @@ function start(port: NonNullable<typeof parentPort>, path: string, busyMs: numbe
     }
     switch (message.type) {
       case 'prepare':
-        reply(prepare(message));
+        // After any commit waiting behind it (see `prepareNext`).
+        waiting.push(message);
+        if (waiting.length === 1) setImmediate(prepareNext);
         return;
       case 'commit':
         reply(commit(message.id, message.batches, message.updatedAt, message.epoch));

@@ -1,10 +1,11 @@
 import type { Clock, TermScope, Timer } from '@gantry/controllers';
-import type {
-  AlertRoutingSpec,
-  InhibitRuleSpec,
-  Resource,
-  SilenceSpec,
-  TimeIntervalSpec,
+import {
+  isoMs,
+  type AlertRoutingSpec,
+  type InhibitRuleSpec,
+  type Resource,
+  type SilenceSpec,
+  type TimeIntervalSpec,
 } from '@gantry/model';
 import {
   isFencedWriteRefused,
@@ -403,9 +404,9 @@ export function dispatchAlert(alert: StoredAlert): DispatchAlert {
     fingerprint: alert.fingerprint,
     labels: alert.labels,
     annotations: alert.annotations,
-    startsAt: Date.parse(alert.startsAt),
-    endsAt: Date.parse(alert.endsAt),
-    updatedAt: Date.parse(alert.updatedAt),
+    startsAt: isoMs(alert.startsAt),
+    endsAt: isoMs(alert.endsAt),
+    updatedAt: isoMs(alert.updatedAt),
     generatorURL: alert.generatorURL,
   };
 }

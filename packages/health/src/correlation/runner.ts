@@ -1,7 +1,7 @@
 import type { Clock, EventRecorder, Timer } from '@gantry/controllers';
 import type { AlertChange } from '@gantry/alerts';
 import type { CelEngine } from '@gantry/delivery';
-import type { CorrelationRuleSpec, Resource } from '@gantry/model';
+import { isoMs, type CorrelationRuleSpec, type Resource } from '@gantry/model';
 import {
   isFencedWriteRefused,
   type AlertRepository,
@@ -293,8 +293,9 @@ class Term {
   async #observe(rows: readonly StoredAlert[]): Promise<void> {
     for (const alert of rows) {
       if (alert.seq <= this.#seq) continue;
-      const now = this.#deps.clock.now();
-      this.engine.observe(engineAlert(alert), await this.#placeOf(alert), now);
+      // Only an alert of a node waits for its place (most do not: no turn of the event loop per alert).
+      const place = nodeOf(alert) ? await this.#placeOf(alert) : undefined;
+      this.engine.observe(engineAlert(alert), place, this.#deps.clock.now());
       this.#seq = alert.seq;
     }
   }
@@ -403,6 +404,10 @@ export async function listAll(
   }
 }
 
+function nodeOf(alert: StoredAlert): boolean {
+  return alert.entities.cluster !== undefined && alert.entities.node !== undefined;
+}
+
 function engineAlert(alert: StoredAlert) {
   return {
     team: alert.team,
@@ -410,8 +415,8 @@ function engineAlert(alert: StoredAlert) {
     labels: alert.labels,
     annotations: alert.annotations,
     entities: alert.entities,
-    startsAt: Date.parse(alert.startsAt),
-    endsAt: Date.parse(alert.endsAt),
+    startsAt: isoMs(alert.startsAt),
+    endsAt: isoMs(alert.endsAt),
   };
 }
 
