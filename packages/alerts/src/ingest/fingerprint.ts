@@ -4,6 +4,8 @@ const SEPARATOR = 0xff;
 const encoder = new TextEncoder();
 /** The char codes of the 16 hex digits. */
 const HEX = Array.from('0123456789abcdef', (digit) => digit.charCodeAt(0));
+/** The char codes of the fingerprint being written (one array, reused). */
+const CODES: number[] = new Array<number>(16).fill(0);
 
 /**
  * Alertmanager's fingerprint of a label set (Prometheus' `LabelSet.Fingerprint`): FNV-1a 64 over the
@@ -42,24 +44,16 @@ export function fingerprint(labels: LabelSet): string {
     }
   }
   // One flat string (not four joined): it is a key of maps all along the pipeline, hashed and compared.
-  return String.fromCharCode(
-    HEX[a3 >> 12]!,
-    HEX[(a3 >> 8) & 15]!,
-    HEX[(a3 >> 4) & 15]!,
-    HEX[a3 & 15]!,
-    HEX[a2 >> 12]!,
-    HEX[(a2 >> 8) & 15]!,
-    HEX[(a2 >> 4) & 15]!,
-    HEX[a2 & 15]!,
-    HEX[a1 >> 12]!,
-    HEX[(a1 >> 8) & 15]!,
-    HEX[(a1 >> 4) & 15]!,
-    HEX[a1 & 15]!,
-    HEX[a0 >> 12]!,
-    HEX[(a0 >> 8) & 15]!,
-    HEX[(a0 >> 4) & 15]!,
-    HEX[a0 & 15]!,
-  );
+  putHex(a3, 0);
+  putHex(a2, 4);
+  putHex(a1, 8);
+  putHex(a0, 12);
+  return String.fromCharCode.apply(null, CODES);
+}
+
+/** The four hex digits of a 16-bit limb into `CODES` from `at`. */
+function putHex(limb: number, at: number): void {
+  for (let shift = 12; shift >= 0; shift -= 4) CODES[at++] = HEX[(limb >> shift) & 15]!;
 }
 
 function isAscii(text: string): boolean {
