@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BASE, client, team } from '../support/http.ts';
 
 const started: ChildProcess[] = [];
 const dirs: string[] = [];
@@ -49,17 +50,7 @@ async function login(url: string): Promise<string> {
 
 /** Creates team `ops`; the answer's status. */
 async function createTeam(url: string, token: string): Promise<number> {
-  const reply = await fetch(`${url}/apis/gantry.dev/v1alpha1/teams`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({
-      apiVersion: 'gantry.dev/v1alpha1',
-      kind: 'Team',
-      metadata: { name: 'ops' },
-      spec: {},
-    }),
-  });
-  return reply.status;
+  return (await client(url, token).post(`${BASE}/teams`, team('ops'))).status;
 }
 
 describe('alert ingest and SIGKILL', () => {
