@@ -8,7 +8,14 @@ import { resolveConfig, startServer, type RunningServer } from '../../apps/serve
 import { GANTRY_BIN } from '../support/cli.ts';
 import { eventually } from '../support/eventually.ts';
 import { TEST_ADMIN_PASSWORD } from '../support/server.ts';
-import { ensureConsoleBuilt, openBrowser, screenshot, signIn, type ConsoleBrowser } from './support.ts';
+import {
+  ensureConsoleBuilt,
+  openBrowser,
+  screenshot,
+  signIn,
+  submitReason,
+  type ConsoleBrowser,
+} from './support.ts';
 
 const base = '/apis/gantry.dev/v1alpha1';
 const TEAM = 'ops';
@@ -203,10 +210,8 @@ describe('console changes: the list, a change as batches, actions, stop-the-line
 
       // Pause: the reason is required before anything is sent.
       await page.getByTestId('change-pause').click();
-      await page.getByTestId('reason-submit').click();
-      await page.getByText('Say why: it is recorded with your name.').waitFor();
-      await page.getByTestId('reason-input').fill('checking the error rate first');
-      await page.getByTestId('reason-submit').click();
+      await submitReason(page);
+      await submitReason(page, 'checking the error rate first');
       await page.getByTestId('change-phase').filter({ hasText: 'Paused' }).waitFor({ timeout: 20_000 });
       const requests = page.getByTestId('change-requests');
       await requests.getByText('checking the error rate first').waitFor();
@@ -217,8 +222,7 @@ describe('console changes: the list, a change as batches, actions, stop-the-line
       });
 
       await page.getByTestId('change-resume').click();
-      await page.getByTestId('reason-input').fill('error rate is fine');
-      await page.getByTestId('reason-submit').click();
+      await submitReason(page, 'error rate is fine');
       await requests.getByText('error rate is fine').waitFor({ timeout: 20_000 });
       // After its 45 s bake the second batch runs on the other host and the change succeeds.
       await page.getByTestId('change-phase').filter({ hasText: 'Succeeded' }).waitFor({ timeout: 60_000 });
@@ -234,8 +238,7 @@ describe('console changes: the list, a change as batches, actions, stop-the-line
     await page.goto(`/changes/teams/${TEAM}/at-new-year`);
     await page.getByTestId('change-waiting-until').waitFor();
     await page.getByTestId('change-abort').click();
-    await page.getByTestId('reason-input').fill('not needed after all');
-    await page.getByTestId('reason-submit').click();
+    await submitReason(page, 'not needed after all');
     await page.getByTestId('change-phase').filter({ hasText: 'Aborted' }).waitFor({ timeout: 20_000 });
     await page.getByTestId('change-requests').getByText('not needed after all').waitFor();
   });
@@ -246,10 +249,8 @@ describe('console changes: the list, a change as batches, actions, stop-the-line
     const card = page.getByTestId('line-card');
     await card.getByTestId('line-running').waitFor();
     await card.getByTestId('line-stop').click();
-    await page.getByTestId('reason-submit').click();
-    await page.getByText('Say why: it is recorded with your name.').waitFor();
-    await page.getByTestId('reason-input').fill('incident 42 under way');
-    await page.getByTestId('reason-submit').click();
+    await submitReason(page);
+    await submitReason(page, 'incident 42 under way');
     await card
       .getByTestId('line-stopped')
       .filter({ hasText: 'by admin' })
@@ -261,8 +262,7 @@ describe('console changes: the list, a change as batches, actions, stop-the-line
     expect(stops.items.filter((stop) => !stop.releasedAt)).toHaveLength(1);
 
     await card.getByTestId('line-release').click();
-    await page.getByTestId('reason-input').fill('incident 42 resolved');
-    await page.getByTestId('reason-submit').click();
+    await submitReason(page, 'incident 42 resolved');
     await card.getByTestId('line-running').waitFor();
     await card.getByText('incident 42 resolved').waitFor();
   });

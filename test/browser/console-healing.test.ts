@@ -5,7 +5,14 @@ import { eventually } from '../support/eventually.ts';
 import { seedHealingRun } from '../support/healing-runs.ts';
 import { BASE, client } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
-import { ensureConsoleBuilt, openBrowser, screenshot, signIn, type ConsoleBrowser } from './support.ts';
+import {
+  ensureConsoleBuilt,
+  openBrowser,
+  screenshot,
+  signIn,
+  submitReason,
+  type ConsoleBrowser,
+} from './support.ts';
 
 const TEAM = 'bigdata';
 
@@ -159,10 +166,8 @@ describe('console healing: runs, the tree and its path, approvals, policies and 
     await inbox.getByText('Node/east/n2').waitFor();
     expect(await inbox.locator('tbody tr').count()).toBe(1);
     await page.getByTestId('approve-run-waiting').click();
-    await page.getByTestId('reason-submit').click();
-    await page.getByText('Say why: it is recorded with your name.').waitFor();
-    await page.getByTestId('reason-input').fill('host is gone, drain it');
-    await page.getByTestId('reason-submit').click();
+    await submitReason(page);
+    await submitReason(page, 'host is gone, drain it');
     const root = client(gantry.url, gantry.adminToken);
     const approval = await eventually(
       async () => (await root.get(`/api/teams/${TEAM}/healing/runs/run-waiting`)).body.approvals.at(-1),
@@ -236,8 +241,7 @@ describe('console healing: runs, the tree and its path, approvals, policies and 
     await ask.waitFor();
     expect(await ask.textContent()).toContain('cordon-drain on Node/east/n5 waits for your decision');
     await page.getByTestId('link-approve').click();
-    await page.getByTestId('reason-input').fill('approved from the page');
-    await page.getByTestId('reason-submit').click();
+    await submitReason(page, 'approved from the page');
     const root = client(gantry.url, gantry.adminToken);
     const approval = await eventually(
       async () => (await root.get(`/api/teams/${TEAM}/healing/runs/${run.id}`)).body.approvals.at(-1),

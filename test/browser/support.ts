@@ -111,3 +111,35 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path });
   return path;
 }
+
+/**
+ * Submits the open reason modal (components/reason-modal.tsx) once its opening animation has ended: with
+ * `reason`, typed in first; without, to see that a reason is required. A click that lands while the dialog
+ * still zooms in can miss its button (seen once in CI, under load), so the empty submit is repeated until
+ * the required-reason message shows — it sends nothing either way.
+ */
+export async function submitReason(page: Page, reason?: string): Promise<void> {
+  const input = page.getByTestId('reason-input');
+  const submit = page.getByTestId('reason-submit');
+  await input.waitFor();
+  await page.evaluate(`Promise.allSettled(
+    document.getAnimations()
+      .filter((animation) => animation.effect?.target?.closest?.('.ant-modal-root'))
+      .map((animation) => animation.finished),
+  )`);
+  if (reason !== undefined) {
+    await input.fill(reason);
+    await submit.click();
+    return;
+  }
+  const required = page.getByText('Say why: it is recorded with your name.');
+  for (let attempt = 1; ; attempt++) {
+    await submit.click();
+    try {
+      await required.waitFor({ timeout: 3_000 });
+      return;
+    } catch (error) {
+      if (attempt === 5) throw error;
+    }
+  }
+}
