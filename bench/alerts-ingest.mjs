@@ -9,6 +9,9 @@
 // pause between slices), so that a change of the shared machine's load falls on all of them alike.
 // Usage: node bench/alerts-ingest.mjs [--seconds 10] [--warmup 3] [--rounds 5] [--clients 8] [--pool 10000]
 //        [--fresh] [--only gantry|alertmanager|sqlite|postgres] [--server-cpu-profile FILE] [--json]
+//        [--compare-env NAME=VALUE,...]
+// --compare-env adds a second Gantry on SQLite started with these environment variables, measured in
+// turn with the others (a setting tried against the default in the same run).
 // --server-cpu-profile writes a CPU profile of each Gantry server's main thread, start to exit, to FILE
 // (FILE-sqlite.cpuprofile, FILE-postgres.cpuprofile; open them in Chrome's DevTools or speedscope).
 import { spawn } from 'node:child_process';
@@ -29,6 +32,7 @@ const { values } = parseArgs({
     pool: { type: 'string', default: '10000' },
     fresh: { type: 'boolean', default: false },
     only: { type: 'string' },
+    'compare-env': { type: 'string' },
     'server-cpu-profile': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
@@ -246,6 +250,10 @@ try {
     });
   }
   if (runs('sqlite')) targets.push(await startGantry('Gantry (SQLite)', {}, 17491, 'sqlite'));
+  if (values['compare-env'] && runs('sqlite')) {
+    const env = Object.fromEntries(values['compare-env'].split(',').map((pair) => pair.split('=', 2)));
+    targets.push(await startGantry(`Gantry (SQLite, ${values['compare-env']})`, env, 17494, 'compare'));
+  }
   if (process.env.GANTRY_TEST_POSTGRES_URL && runs('postgres'))
     targets.push(
       await startGantry(
