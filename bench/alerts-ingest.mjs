@@ -251,7 +251,12 @@ try {
   }
   if (runs('sqlite')) targets.push(await startGantry('Gantry (SQLite)', {}, 17491, 'sqlite'));
   if (values['compare-env'] && runs('sqlite')) {
-    const env = Object.fromEntries(values['compare-env'].split(',').map((pair) => pair.split('=', 2)));
+    // NAME=VALUE pairs; a value may hold '=' itself (NODE_OPTIONS=--flag=1).
+    const env = Object.fromEntries(
+      values['compare-env']
+        .split(',')
+        .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+    );
     targets.push(await startGantry(`Gantry (SQLite, ${values['compare-env']})`, env, 17494, 'compare'));
   }
   if (process.env.GANTRY_TEST_POSTGRES_URL && runs('postgres'))

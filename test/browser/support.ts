@@ -115,7 +115,7 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 /**
  * Submits the open reason modal (components/reason-modal.tsx) once its opening animation has ended: with
  * `reason`, typed in first; without, to see that a reason is required. A click that lands while the dialog
- * still zooms in can miss its button (seen once in CI, under load), so the empty submit is repeated until
+ * still zooms in can miss its button (seen once in CI), so the empty submit is repeated until
  * the required-reason message shows — it sends nothing either way.
  */
 export async function submitReason(page: Page, reason?: string): Promise<void> {
