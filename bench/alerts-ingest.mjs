@@ -9,9 +9,11 @@
 // pause between slices), so that a change of the shared machine's load falls on all of them alike.
 // Usage: node bench/alerts-ingest.mjs [--seconds 10] [--warmup 3] [--rounds 5] [--clients 8] [--pool 10000]
 //        [--fresh] [--only gantry|alertmanager|sqlite|postgres] [--server-cpu-profile FILE] [--json]
-//        [--compare-env NAME=VALUE,...]
+//        [--compare-env NAME=VALUE,...] [--compare-checkout DIR]
 // --compare-env adds a second Gantry on SQLite started with these environment variables, measured in
-// turn with the others (a setting tried against the default in the same run).
+// turn with the others (a setting tried against the default in the same run); --compare-checkout adds one
+// run from another checkout of the repository (a git worktree of the base of a change, say), or, with
+// --compare-env, starts that one from there.
 // --server-cpu-profile writes a CPU profile of each Gantry server's main thread, start to exit, to FILE
 // (FILE-sqlite.cpuprofile, FILE-postgres.cpuprofile; open them in Chrome's DevTools or speedscope).
 import { spawn } from 'node:child_process';
@@ -33,6 +35,7 @@ const { values } = parseArgs({
     fresh: { type: 'boolean', default: false },
     only: { type: 'string' },
     'compare-env': { type: 'string' },
+    'compare-checkout': { type: 'string' },
     'server-cpu-profile': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
@@ -216,11 +219,12 @@ process.on('exit', () =>
   return { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(preload).href}`.trim() };
 }
 
-async function startGantry(name, env, port, tag) {
+async function startGantry(name, env, port, tag, checkout) {
   const profile = values['server-cpu-profile'];
   const server = await startServer({
     env: { ...env, ...(profile ? profilerPreload(`${profile}-${tag}.cpuprofile`) : {}) },
     port,
+    ...(checkout ? { checkout } : {}),
   });
   const created = await request('POST', `${server.url}${BASE}/teams`, team('bench'), server.token);
   if (created.status !== 201) {
@@ -250,14 +254,17 @@ try {
     });
   }
   if (runs('sqlite')) targets.push(await startGantry('Gantry (SQLite)', {}, 17491, 'sqlite'));
-  if (values['compare-env'] && runs('sqlite')) {
+  const checkout = values['compare-checkout'];
+  if ((values['compare-env'] || checkout) && runs('sqlite')) {
     // NAME=VALUE pairs; a value may hold '=' itself (NODE_OPTIONS=--flag=1).
     const env = Object.fromEntries(
-      values['compare-env']
+      (values['compare-env'] ?? '')
         .split(',')
+        .filter(Boolean)
         .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
     );
-    targets.push(await startGantry(`Gantry (SQLite, ${values['compare-env']})`, env, 17494, 'compare'));
+    const label = [values['compare-env'], checkout].filter(Boolean).join(', ');
+    targets.push(await startGantry(`Gantry (SQLite, ${label})`, env, 17494, 'compare', checkout));
   }
   if (process.env.GANTRY_TEST_POSTGRES_URL && runs('postgres'))
     targets.push(

@@ -13,13 +13,14 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
 /**
  * Starts the server as users do, `gantry server` (the bin, running the bundle in dist/, rebuilt first if it
- * is stale), on a fresh data dir (or `dataDir`, kept afterwards); resolves once /readyz answers.
+ * is stale), on a fresh data dir (or `dataDir`, kept afterwards); resolves once /readyz answers. `checkout`:
+ * another checkout of the repository to run instead of this one (a change measured against it).
  */
-export async function startServer({ env = {}, port = 17420, dataDir: given } = {}) {
-  await ensureBundle(root);
+export async function startServer({ env = {}, port = 17420, dataDir: given, checkout = root } = {}) {
+  await ensureBundle(checkout);
   const dataDir = given ?? mkdtempSync(join(tmpdir(), 'gantry-bench-'));
   const t0 = performance.now();
-  const child = spawn(process.execPath, [join(root, 'apps/cli/bin/gantry.mjs'), 'server'], {
+  const child = spawn(process.execPath, [join(checkout, 'apps/cli/bin/gantry.mjs'), 'server'], {
     env: {
       ...process.env,
       GANTRY_DATA_DIR: dataDir,
