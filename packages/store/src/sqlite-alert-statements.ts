@@ -367,7 +367,20 @@ export class SqliteAlertStatements {
       this.#heads.clear();
       this.#epoch = epoch ?? 0;
     }
-    const written = this.#write(alerts, updatedAt);
+    let written: SqliteWrite;
+    try {
+      written = this.#write(alerts, updatedAt);
+    } catch (error) {
+      // Rolled back, with the heads changed as if it had not been: they are read again, after the journal
+      // is folded whole, at the next write.
+      if (this.#options) {
+        this.#heads.clear();
+        this.#folding.clear();
+        this.#changed.clear();
+        this.#epoch = undefined;
+      }
+      throw error;
+    }
     const options = this.#options;
     if (options && this.#pending.length > 0) {
       if (this.#heads.size > options.heads) {
