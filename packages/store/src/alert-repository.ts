@@ -14,7 +14,7 @@ import type { AlertTable, Database } from './schema.ts';
 import { foldAlertWrites } from './sqlite-alert-statements.ts';
 
 export type { AlertsIngested, AlertsWritten, AlertWrite, SqliteWrite, StoredAlert } from './alert-writes.ts';
-export { NOTHING_INGESTED, writtenByThread } from './alert-writes.ts';
+export { NOTHING_INGESTED, TeamMap, writtenByThread } from './alert-writes.ts';
 
 /**
  * Hears a committed write: what changed, and the rows written in sequence order (`change.fromSeq` to

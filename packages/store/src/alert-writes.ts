@@ -17,6 +17,7 @@ export {
   planAlertRow,
   planAlertWrite,
   SqliteAlertStatements,
+  TeamMap,
   type AlertPlan,
   type AlertWrite,
   type SqliteWrite,

@@ -118,6 +118,21 @@ describe('SqliteAlertStatements with the journal (ADR 0042)', () => {
     expect(rows(journaled)).toMatchObject([{ ends_at: iso(1200), seq: 4, updated_at: iso(3) }]);
   });
 
+  it('forgets what a write that SQLite refused had changed: its resend is written again', async () => {
+    const { journaled } = await pair('refused');
+    const thread = new SqliteAlertStatements(journaled, {});
+    const first = alertOf(1, () => 0, 0);
+    thread.write([first], iso(0), 0);
+    thread.write([{ ...first, endsAt: iso(600) }], iso(1), 0);
+    // The second alert cannot be stored (no team): the transaction, and the first alert's change in it, go.
+    const broken = { ...alertOf(2, () => 0, 0), team: null as unknown as string };
+    expect(() => thread.write([{ ...first, endsAt: iso(900) }, broken], iso(2), 0)).toThrow();
+    const again = thread.write([{ ...first, endsAt: iso(900) }], iso(3), 0);
+    expect(again.starts).toEqual([first.startsAt]);
+    thread.foldAll();
+    expect(rows(journaled)).toMatchObject([{ ends_at: iso(900), updated_at: iso(3) }]);
+  });
+
   it("tells the listeners of a thread's commit after the turn when more wait, and of every write in commit order", async () => {
     const store = await Store.open({ url: join(dir, 'told.db') });
     stores.push(store);

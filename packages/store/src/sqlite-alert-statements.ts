@@ -51,19 +51,75 @@ export function storedEntities(entities: AlertEntities): AlertEntities {
   return stored;
 }
 
-/** One entry per (team, fingerprint), later ones merged onto earlier ones as a write merges with the store. */
+/**
+ * One entry per (team, fingerprint), later ones merged onto earlier ones as a write merges with the store,
+ * in the order each alert first came.
+ */
 export function foldAlertWrites(alerts: readonly AlertWrite[]): AlertWrite[] {
-  const byKey = new Map<string, AlertWrite>();
+  const byKey = new TeamMap<number>();
+  const folded: AlertWrite[] = [];
   for (const alert of alerts) {
-    const key = `${alert.team}\u0000${alert.fingerprint}`;
-    const known = byKey.get(key);
-    const overlaps = known && alert.startsAt <= known.endsAt && alert.endsAt >= known.startsAt;
-    byKey.set(
-      key,
-      overlaps && known.startsAt < alert.startsAt ? { ...alert, startsAt: known.startsAt } : alert,
-    );
+    const at = byKey.get(alert.team, alert.fingerprint);
+    if (at === undefined) {
+      byKey.set(alert.team, alert.fingerprint, folded.length);
+      folded.push(alert);
+      continue;
+    }
+    const known = folded[at]!;
+    const overlaps = alert.startsAt <= known.endsAt && alert.endsAt >= known.startsAt;
+    folded[at] = overlaps && known.startsAt < alert.startsAt ? { ...alert, startsAt: known.startsAt } : alert;
   }
-  return [...byKey.values()];
+  return folded;
+}
+
+/**
+ * A map by team and fingerprint, a map per team: a lookup hashes the fingerprint alone (16 characters, its
+ * hash kept with the string), where one key of both would be a new string to build and hash per alert.
+ */
+export class TeamMap<V> {
+  readonly #teams = new Map<string, Map<string, V>>();
+  /** The last team looked up and its map: a batch is nearly always one team's. */
+  #team: string | undefined;
+  #map: Map<string, V> | undefined;
+  #size = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  get(team: string, fingerprint: string): V | undefined {
+    return this.#of(team)?.get(fingerprint);
+  }
+
+  set(team: string, fingerprint: string, value: V): void {
+    let map = this.#of(team);
+    if (!map) {
+      map = new Map();
+      this.#teams.set(team, map);
+      this.#team = team;
+      this.#map = map;
+    }
+    const size = map.size;
+    map.set(fingerprint, value);
+    this.#size += map.size - size;
+  }
+
+  clear(): void {
+    this.#teams.clear();
+    this.#team = undefined;
+    this.#map = undefined;
+    this.#size = 0;
+  }
+
+  #of(team: string): Map<string, V> | undefined {
+    if (team === this.#team) return this.#map;
+    const map = this.#teams.get(team);
+    if (map) {
+      this.#team = team;
+      this.#map = map;
+    }
+    return map;
+  }
 }
 
 /** The columns of a stored alert that a write may change (labels, and so the entities, cannot). */
@@ -91,6 +147,8 @@ export interface AlertPlan {
 export function planAlertWrite(
   alert: AlertWrite,
   stored: StoredAlertHead | undefined,
+  /** `JSON.stringify(alert.annotations)`, when the caller knows it already. */
+  annotationsText?: string,
 ): AlertPlan | undefined {
   let startsAt = alert.startsAt;
   if (
@@ -100,7 +158,7 @@ export function planAlertWrite(
     stored.starts_at < alert.startsAt
   )
     startsAt = stored.starts_at;
-  const annotations = JSON.stringify(alert.annotations);
+  const annotations = annotationsText ?? JSON.stringify(alert.annotations);
   if (
     stored &&
     stored.starts_at === startsAt &&
@@ -167,9 +225,28 @@ const COLUMNS = [
 
 export { COLUMNS as ALERT_COLUMNS };
 
-/** A stored alert's head as a journaling writer knows it, with the sequence number of its last change. */
+/**
+ * A stored alert's head as a journaling writer knows it: the alert's latest change, journaled or stored,
+ * with its sequence number and time, and the annotations object its `annotations` are the JSON of (a resend
+ * with equal annotations is recognized without writing them out again).
+ */
 interface KnownHead extends StoredAlertHead {
+  team: string;
+  fingerprint: string;
   seq: number;
+  updatedAt: string;
+  annotationsValue: AlertRecord['annotations'] | undefined;
+}
+
+/** Whether two annotation sets have the same names in the same order and the same values: the same JSON. */
+function sameAnnotations(a: AlertRecord['annotations'], b: AlertRecord['annotations']): boolean {
+  if (a === b) return true;
+  const names = Object.keys(a);
+  const others = Object.keys(b);
+  if (names.length !== others.length) return false;
+  for (let i = 0; i < names.length; i++)
+    if (names[i] !== others[i] || a[names[i]!] !== b[names[i]!]) return false;
+  return true;
 }
 
 /**
@@ -183,7 +260,10 @@ export interface JournalOptions {
   foldPending: number;
   /** Fold once the oldest change has waited this long (ms). */
   foldAgeMs: number;
-  /** Most changes one fold reads (a fold runs while the store's connection is held: it bounds the wait). */
+  /**
+   * Most alerts one fold writes into `alerts` (a fold runs while the store's connection is held: it bounds
+   * the wait).
+   */
   foldChunk: number;
   /** Most heads kept; past it the journal is folded whole and they are dropped. */
   heads: number;
@@ -194,7 +274,7 @@ export interface JournalOptions {
 const JOURNAL_DEFAULTS: JournalOptions = {
   foldPending: 100_000,
   foldAgeMs: 3_000,
-  foldChunk: 4_000,
+  foldChunk: 1_000,
   heads: 20_000,
   now: () => Date.now(),
 };
@@ -209,9 +289,11 @@ const JOURNAL_DEFAULTS: JournalOptions = {
  * **Journaling** (ADR 0042; the alert ingest's thread): a change of a stored alert is not written into its
  * row (the row and its four index entries rewritten: most of a write's cost) but appended to
  * `alert_journal`, all changes of a commit in one row; the heads of the alerts written are kept here, so
- * the next resend of the same alert reads nothing. The journal is folded into `alerts` in bounded chunks
- * after a commit once it is old or long enough, each alert's latest change only (a change a later one
- * supersedes is never written), and whole by `foldAll` (any connection) before anyone reads `alerts`. The
+ * the next resend of the same alert reads nothing. Once the journal is old or long enough, the alerts it
+ * changed are folded into `alerts` from their heads, a bounded number after each commit (each alert's
+ * latest change only: a change a later one supersedes is never written, and the journal is not read back),
+ * and the journal rows go once every alert they changed is folded. `foldAll` (any connection) folds the
+ * journal whole from its rows before anyone reads `alerts`. The
  * heads are valid while this connection is the only one that writes alerts: `epoch` (the store's count of
  * its own alert writes, each made after folding the journal whole) drops them when another wrote.
  */
@@ -229,7 +311,14 @@ export class SqliteAlertStatements {
   readonly #foldAll: () => number;
   readonly #foldSome: () => void;
   readonly #options: JournalOptions | undefined;
-  readonly #heads = new Map<string, KnownHead>();
+  readonly #heads = new TeamMap<KnownHead>();
+  /**
+   * Heads whose latest change is journaled and not folded into `alerts`: those the fold under way takes
+   * (`#folding`), which cover the journal rows up to `#foldTo`, and those changed since it began.
+   */
+  #folding = new Set<KnownHead>();
+  #changed = new Set<KnownHead>();
+  #foldTo = 0;
   /** Journal rows this writer appended and has not folded: id, changes, when. */
   readonly #pending: { id: number; count: number; at: number }[] = [];
   #pendingCount = 0;
@@ -259,9 +348,9 @@ export class SqliteAlertStatements {
       this.#run(alerts, updatedAt),
     );
     this.#write = (alerts, updatedAt) => write.immediate(alerts, updatedAt);
-    const foldAll = db.transaction(() => this.#foldRows(Number.POSITIVE_INFINITY, false));
+    const foldAll = db.transaction(() => this.#foldRows());
     this.#foldAll = () => foldAll.immediate();
-    const foldSome = db.transaction(() => this.#foldRows(this.#options!.foldChunk, true));
+    const foldSome = db.transaction(() => this.#foldHeads(this.#options!.foldChunk));
     this.#foldSome = () => foldSome.immediate();
   }
 
@@ -278,7 +367,20 @@ export class SqliteAlertStatements {
       this.#heads.clear();
       this.#epoch = epoch ?? 0;
     }
-    const written = this.#write(alerts, updatedAt);
+    let written: SqliteWrite;
+    try {
+      written = this.#write(alerts, updatedAt);
+    } catch (error) {
+      // Rolled back, with the heads changed as if it had not been: they are read again, after the journal
+      // is folded whole, at the next write.
+      if (this.#options) {
+        this.#heads.clear();
+        this.#folding.clear();
+        this.#changed.clear();
+        this.#epoch = undefined;
+      }
+      throw error;
+    }
     const options = this.#options;
     if (options && this.#pending.length > 0) {
       if (this.#heads.size > options.heads) {
@@ -313,10 +415,14 @@ export class SqliteAlertStatements {
     const unchanged: (boolean | null)[] = [];
     const entries: JournalEntry[] = [];
     for (const alert of alerts) {
-      const key = journaling ? `${alert.team}\u0000${alert.fingerprint}` : '';
-      const head = journaling ? this.#heads.get(key) : undefined;
+      const head = journaling ? this.#heads.get(alert.team, alert.fingerprint) : undefined;
       const stored = head ?? this.#head.get(alert.team, alert.fingerprint);
-      const plan = planAlertWrite(alert, stored);
+      // A resend's annotations are nearly always those of the head: their JSON is the head's.
+      const annotationsText =
+        head?.annotationsValue && sameAnnotations(head.annotationsValue, alert.annotations)
+          ? head.annotations
+          : undefined;
+      const plan = planAlertWrite(alert, stored, annotationsText);
       if (!plan) {
         starts.push(null);
         inserted.push(null);
@@ -364,22 +470,33 @@ export class SqliteAlertStatements {
         head.annotations === plan.annotations &&
         head.generator_url === alert.generatorURL &&
         head.source === alert.source;
-      if (head) {
-        head.starts_at = plan.startsAt;
-        head.ends_at = alert.endsAt;
-        head.annotations = plan.annotations;
-        head.generator_url = alert.generatorURL;
-        head.source = alert.source;
-        head.seq = seq;
-      } else
-        this.#heads.set(key, {
+      let known = head;
+      if (known) {
+        known.starts_at = plan.startsAt;
+        known.ends_at = alert.endsAt;
+        known.annotations = plan.annotations;
+        known.annotationsValue = alert.annotations;
+        known.generator_url = alert.generatorURL;
+        known.source = alert.source;
+        known.seq = seq;
+        known.updatedAt = updatedAt;
+      } else {
+        known = {
+          team: alert.team,
+          fingerprint: alert.fingerprint,
           starts_at: plan.startsAt,
           ends_at: alert.endsAt,
           annotations: plan.annotations,
+          annotationsValue: alert.annotations,
           generator_url: alert.generatorURL,
           source: alert.source,
           seq,
-        });
+          updatedAt,
+        };
+        this.#heads.set(alert.team, alert.fingerprint, known);
+      }
+      // Journaled (an insert went to its row): to be folded.
+      if (stored) this.#changed.add(known);
     }
     if (entries.length > 0) {
       this.#journal.run(entries[0]![2], updatedAt, JSON.stringify(entries));
@@ -391,54 +508,74 @@ export class SqliteAlertStatements {
   }
 
   /**
-   * Folds the oldest journal rows, at least one and up to `limit` changes, into `alerts`: per alert the
-   * latest change among them, unless (`skipSuperseded`, with the heads of this writer) a later change of
-   * the same alert waits in a row not folded yet. The rows folded are deleted; returns their changes.
+   * Folds up to `limit` alerts from their heads into `alerts` (their latest change: what the journal says of
+   * them, without reading it back). A fold takes the heads changed when it began, over as many calls as
+   * it needs; once they are all folded, every journal row written before it began is covered, and those
+   * rows are deleted (a head changed again since is folded with its latest change, and taken again by the
+   * next fold).
    */
-  #foldRows(limit: number, skipSuperseded: boolean): number {
-    const rows = this.#journalRows.all(Number.isFinite(limit) ? Math.max(1, Math.ceil(limit / 16)) : -1);
-    const latest = new Map<string, { entry: JournalEntry; updatedAt: string }>();
+  #foldHeads(limit: number): void {
+    if (this.#folding.size === 0) {
+      [this.#folding, this.#changed] = [this.#changed, this.#folding];
+      this.#foldTo = this.#pending.at(-1)?.id ?? 0;
+    }
+    let folded = 0;
+    for (const head of this.#folding) {
+      if (folded++ >= limit) break;
+      this.#fold.run(
+        head.seq,
+        head.starts_at,
+        head.ends_at,
+        head.updatedAt,
+        head.annotations,
+        head.generator_url,
+        head.source,
+        head.team,
+        head.fingerprint,
+        head.seq,
+      );
+      this.#folding.delete(head);
+      this.#changed.delete(head);
+    }
+    if (this.#folding.size > 0) return;
+    this.#journalDelete.run(this.#foldTo);
+    while (this.#pending.length > 0 && this.#pending[0]!.id <= this.#foldTo)
+      this.#pendingCount -= this.#pending.shift()!.count;
+  }
+
+  /**
+   * Folds the whole journal into `alerts` from its rows (any connection: the store's, a writer that just
+   * started after a crash): per alert its latest change, a change's null fields taken from the one before
+   * it. The rows are deleted.
+   */
+  #foldRows(): number {
+    const rows = this.#journalRows.all(-1);
+    const latest = new TeamMap<{ entry: JournalEntry; updatedAt: string }>();
+    const order: { entry: JournalEntry; updatedAt: string }[] = [];
     let count = 0;
     let lastId: number | undefined;
     for (const row of rows) {
       const entries = JSON.parse(row.entries) as JournalEntry[];
       for (const entry of entries) {
-        const key = `${entry[0]}\u0000${entry[1]}`;
-        // Superseded by a later change this writer made (nearly every entry of a steady resender) and
-        // carrying nothing a later one relies on: passed over at once (what it carries from an earlier
-        // one, that earlier one carries).
-        if (
-          skipSuperseded &&
-          entry[5] === null &&
-          entry[6] === null &&
-          entry[7] === null &&
-          (this.#heads.get(key)?.seq ?? 0) > entry[2]
-        )
-          continue;
-        const before = latest.get(key)?.entry;
-        // What a change left as it was is what the one before it set (or the row, when none is here).
+        const before = latest.get(entry[0], entry[1]);
         if (before) {
-          entry[5] ??= before[5];
-          entry[6] ??= before[6];
-          entry[7] ??= before[7];
+          // What a change left as it was is what the one before it set (or the row, when none is here).
+          entry[5] ??= before.entry[5];
+          entry[6] ??= before.entry[6];
+          entry[7] ??= before.entry[7];
+          before.entry = entry;
+          before.updatedAt = row.updated_at;
+        } else {
+          const change = { entry, updatedAt: row.updated_at };
+          latest.set(entry[0], entry[1], change);
+          order.push(change);
         }
-        latest.set(key, { entry, updatedAt: row.updated_at });
       }
       count += entries.length;
       lastId = Number(row.id);
-      if (count >= limit) break;
     }
-    if (lastId === undefined) {
-      this.#pending.length = 0;
-      this.#pendingCount = 0;
-      return 0;
-    }
-    for (const [key, { entry, updatedAt }] of latest) {
+    for (const { entry, updatedAt } of order) {
       const [team, fingerprint, seq, startsAt, endsAt, annotations, generatorURL, source] = entry;
-      // Superseded by a change in a later row: left to that one, unless this one carries a field (a later
-      // change says null for it, relying on this one).
-      const carries = annotations !== null || generatorURL !== null || source !== null;
-      if (skipSuperseded && !carries && (this.#heads.get(key)?.seq ?? 0) > seq) continue;
       this.#fold.run(
         seq,
         startsAt,
@@ -452,13 +589,11 @@ export class SqliteAlertStatements {
         seq,
       );
     }
-    this.#journalDelete.run(lastId);
-    while (this.#pending.length > 0 && this.#pending[0]!.id <= lastId)
-      this.#pendingCount -= this.#pending.shift()!.count;
-    if (!Number.isFinite(limit)) {
-      this.#pending.length = 0;
-      this.#pendingCount = 0;
-    }
+    if (lastId !== undefined) this.#journalDelete.run(lastId);
+    this.#pending.length = 0;
+    this.#pendingCount = 0;
+    this.#folding.clear();
+    this.#changed.clear();
     return count;
   }
 }

@@ -1,6 +1,12 @@
 import { Worker } from 'node:worker_threads';
 import type { AlertEntities, AlertSource } from '@gantry/model';
-import { NOTHING_INGESTED, type AlertsWritten, type AlertWrite, type StoredAlert } from '@gantry/store';
+import {
+  NOTHING_INGESTED,
+  TeamMap,
+  type AlertsWritten,
+  type AlertWrite,
+  type StoredAlert,
+} from '@gantry/store';
 import type { LabelSet } from '../matchers.ts';
 import { ROW_FIELDS } from './ingest-thread-wire.ts';
 import type {
@@ -70,7 +76,7 @@ export interface IngestThreadOptions {
 export class IngestThread {
   readonly #worker: Worker;
   readonly #waiting = new Map<number, Waiting>();
-  readonly #kept = new Map<string, Kept>();
+  readonly #kept = new TeamMap<Kept>();
   readonly #keptLimit: number;
   #next = 0;
   #preparing = 0;
@@ -217,8 +223,7 @@ export class IngestThread {
       const from = rows[r + 5] as WrittenRow[5];
       const annotationsText = rows[r + 6] as WrittenRow[6];
       const full = rows[r + 7] as WrittenRow[7];
-      const key = `${team}\u0000${fingerprint}`;
-      let kept = this.#kept.get(key);
+      let kept = this.#kept.get(team, fingerprint);
       if (full !== null) {
         const [labels, entities] = JSON.parse(full) as [LabelSet, AlertEntities];
         kept = {
@@ -229,7 +234,7 @@ export class IngestThread {
           generatorURL: url!,
           source: from!,
         };
-        this.#kept.set(key, kept);
+        this.#kept.set(team, fingerprint, kept);
       } else if (!kept) throw new Error(`the alert ingest thread sent no labels for ${team}/${fingerprint}`);
       else if (annotationsText !== null) {
         if (kept.annotationsText !== annotationsText) {

@@ -10,6 +10,7 @@ import {
   foldAlertWrites,
   SqliteAlertStatements,
   storedEntities,
+  TeamMap,
   type AlertWrite,
 } from '@gantry/store/sqlite-alert-statements';
 import { postableProblem, asInboundAlerts } from './postable.ts';
@@ -33,7 +34,7 @@ function start(port: NonNullable<typeof parentPort>, path: string, busyMs: numbe
   /** Prepared batches by id, until committed or discarded. */
   const prepared = new Map<number, AlertWrite[]>();
   /** Alerts whose labels the server has from this thread (it keeps them; ADR 0042): sent once. */
-  const known = new Set<string>();
+  const known = new TeamMap<true>();
   const reply = (message: IngestThreadReply) => port.postMessage(message);
   /**
    * Bodies to prepare, one per turn of the thread's event loop: a commit that arrives meanwhile runs
@@ -130,9 +131,8 @@ function start(port: NonNullable<typeof parentPort>, path: string, busyMs: numbe
       alerts.forEach((alert, i) => {
         const startsAt = write.starts[i];
         if (startsAt === null || startsAt === undefined) return;
-        const key = `${alert.team}\u0000${alert.fingerprint}`;
-        const full = !known.has(key);
-        if (full) known.add(key);
+        const full = known.get(alert.team, alert.fingerprint) === undefined;
+        if (full) known.set(alert.team, alert.fingerprint, true);
         // The server keeps what it was sent of the alert: unchanged fields go as null (ADR 0042).
         const same = !full && write.unchanged[i] === true;
         rows.push(
