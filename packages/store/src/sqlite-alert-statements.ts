@@ -235,7 +235,7 @@ interface KnownHead extends StoredAlertHead {
   fingerprint: string;
   seq: number;
   updatedAt: string;
-  annotationsValue: AlertRecord['annotations'] | undefined;
+  annotationsValue: AlertRecord['annotations'];
 }
 
 /** Whether two annotation sets have the same names in the same order and the same values: the same JSON. */
@@ -305,7 +305,7 @@ export class SqliteAlertStatements {
   readonly #update: Statement<unknown[]>;
   readonly #fold: Statement<unknown[]>;
   readonly #journal: Statement<[number, string, string]>;
-  readonly #journalRows: Statement<[number], { id: number; updated_at: string; entries: string }>;
+  readonly #journalRows: Statement<[], { id: number; updated_at: string; entries: string }>;
   readonly #journalDelete: Statement<[number]>;
   readonly #write: (alerts: readonly AlertWrite[], updatedAt: string) => SqliteWrite;
   readonly #foldAll: () => number;
@@ -342,7 +342,7 @@ export class SqliteAlertStatements {
       'update alerts set seq = ?, starts_at = ?, ends_at = ?, updated_at = ?, annotations = coalesce(?, annotations), generator_url = coalesce(?, generator_url), source = coalesce(?, source) where team = ? and fingerprint = ? and seq < ?',
     );
     this.#journal = db.prepare('insert into alert_journal (id, updated_at, entries) values (?, ?, ?)');
-    this.#journalRows = db.prepare('select id, updated_at, entries from alert_journal order by id limit ?');
+    this.#journalRows = db.prepare('select id, updated_at, entries from alert_journal order by id');
     this.#journalDelete = db.prepare('delete from alert_journal where id <= ?');
     const write = db.transaction((alerts: readonly AlertWrite[], updatedAt: string) =>
       this.#run(alerts, updatedAt),
@@ -419,9 +419,7 @@ export class SqliteAlertStatements {
       const stored = head ?? this.#head.get(alert.team, alert.fingerprint);
       // A resend's annotations are nearly always those of the head: their JSON is the head's.
       const annotationsText =
-        head?.annotationsValue && sameAnnotations(head.annotationsValue, alert.annotations)
-          ? head.annotations
-          : undefined;
+        head && sameAnnotations(head.annotationsValue, alert.annotations) ? head.annotations : undefined;
       const plan = planAlertWrite(alert, stored, annotationsText);
       if (!plan) {
         starts.push(null);
@@ -549,7 +547,7 @@ export class SqliteAlertStatements {
    * it. The rows are deleted.
    */
   #foldRows(): number {
-    const rows = this.#journalRows.all(-1);
+    const rows = this.#journalRows.all();
     const latest = new TeamMap<{ entry: JournalEntry; updatedAt: string }>();
     const order: { entry: JournalEntry; updatedAt: string }[] = [];
     let count = 0;
