@@ -262,6 +262,34 @@ export class ExceptionRepository {
     return rows.map(alertFromRow);
   }
 
+  /** The member alerts of an exception among `fingerprints` (a join reads only the alerts it brings). */
+  async alertsNamed(exceptionId: string, fingerprints: readonly string[]): Promise<ExceptionAlert[]> {
+    const alerts: ExceptionAlert[] = [];
+    for (let i = 0; i < fingerprints.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('exception_alerts')
+        .selectAll()
+        .where('exception_id', '=', exceptionId)
+        .where('fingerprint', 'in', fingerprints.slice(i, i + 500))
+        .execute();
+      alerts.push(...rows.map(alertFromRow));
+    }
+    return alerts;
+  }
+
+  /** How many alerts an exception holds, and how many of them fire. */
+  async alertCounts(exceptionId: string): Promise<{ alerts: number; firing: number }> {
+    const row = await this.db
+      .selectFrom('exception_alerts')
+      .select((eb) => [
+        eb.fn.countAll<string | number>().as('alerts'),
+        eb.fn.count<string | number>(eb.case().when('state', '=', 'firing').then(1).end()).as('firing'),
+      ])
+      .where('exception_id', '=', exceptionId)
+      .executeTakeFirstOrThrow();
+    return { alerts: Number(row.alerts), firing: Number(row.firing) };
+  }
+
   /** The member alerts of many exceptions in one read (by `joined_at`, as `alerts`), by exception id. */
   async alertsOf(exceptionIds: readonly string[]): Promise<Map<string, ExceptionAlert[]>> {
     const byException = new Map<string, ExceptionAlert[]>();

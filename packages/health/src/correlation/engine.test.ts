@@ -129,6 +129,39 @@ describe('correlation engine: storm collapse by failure domain', () => {
     expect(h.outcomes).toEqual(['opened', 'joined']);
     expect(h.port.exceptions[0]!.alerts.size).toBe(3);
   });
+  it('decides only the domains whose group wait has passed among thousands of held alerts, as if it bucketed them all', async () => {
+    const h = harness();
+    // 100 clusters, one started every second, each with 30 alerts on three nodes of one rack, and a rack
+    // shared across clusters by the first node of every cluster (the rack claims it before the cluster).
+    for (let c = 0; c < 100; c++)
+      for (let i = 0; i < 30; i++) {
+        const node = `c${c}-n${i % 3}`;
+        h.places.set(node, i % 3 === 0 ? { rack: 'shared' } : {});
+        const at = T0 + c * 1000;
+        h.observe(
+          nodeAlert(node, at, {
+            fingerprint: `c${c}-${i}`,
+            entities: { cluster: `c${c}`, node },
+          }),
+          at,
+        );
+      }
+    expect(h.engine.pendingCount).toBe(3000);
+    await h.round(T0 + 30_000);
+    // Due: the first cluster's alerts; the shared rack holds alerts of 100 nodes and claims them all.
+    expect(h.port.exceptions.map((e) => [e.correlationKey, e.alerts.size])).toEqual([
+      ['topology/rack/shared', 1000],
+      ['topology/cluster/c0', 20],
+    ]);
+    await h.round(T0 + 30_500);
+    expect(h.port.exceptions).toHaveLength(2);
+    expect(h.engine.nextDueAt()).toBe(T0 + 31_000);
+    await h.round(T0 + 40_000);
+    expect(h.port.exceptions.map((e) => e.correlationKey).slice(2)).toEqual(
+      Array.from({ length: 10 }, (_, c) => `topology/cluster/c${c + 1}`),
+    );
+    expect(h.engine.pendingCount).toBe(3000 - 1000 - 20 * 11);
+  });
 });
 
 describe('correlation engine: resolved alerts', () => {
@@ -223,6 +256,37 @@ describe('correlation engine: resolved alerts', () => {
     h.observe(broker(2), T0 + 2000);
     await h.round(T0 + 2000);
     expect(h.port.calls).toHaveLength(2);
+    expect(h.port.exceptions[0]!.state).toBe('resolved');
+  });
+
+  it('resolves a first_resolved group on the alert that ends first, whatever the order they joined in', async () => {
+    const h = harness();
+    h.engine.setRules('ops', [
+      rule('broker', { match: 'labels.alertname == "BrokerDown"', resolveOn: 'first_resolved' }),
+    ]);
+    for (const [i, endsAt] of [
+      [1, T0 + 9_000],
+      [2, T0 + 5_000],
+    ] as const)
+      h.observe(
+        {
+          team: 'ops',
+          fingerprint: `b-${i}`,
+          labels: { alertname: 'BrokerDown', broker: String(i) },
+          annotations: {},
+          entities: {},
+          startsAt: T0,
+          endsAt,
+        },
+        T0,
+      );
+    await h.round(T0);
+    expect(h.engine.nextDueAt()).toBe(T0 + 5_000);
+    await h.round(T0 + 10_000);
+    // The group closed with b-2's resolve: b-1's, later in the same round, is not another call.
+    expect(h.port.calls.at(-1)!.group.alerts.map((a) => [a.fingerprint, a.state])).toEqual([
+      ['b-2', 'resolved'],
+    ]);
     expect(h.port.exceptions[0]!.state).toBe('resolved');
   });
 

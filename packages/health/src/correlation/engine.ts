@@ -1,6 +1,7 @@
 import type { AlertEntities } from '@gantry/model';
 import type { CorrelationGroup, EntityRef } from '../ports.ts';
 import type { AlertBindings, CompiledCorrelationRule } from './compile-rule.ts';
+import { DueQueue } from './due-queue.ts';
 import { domainChain, entityRefs, SHARED_LEVELS, type Domain, type NodePlace } from './topology.ts';
 
 /** One alert record as correlation reads it: times in milliseconds. */
@@ -65,6 +66,16 @@ interface Pending {
   via: Via;
   /** When topology decides at the latest (the alert's start plus group wait). */
   deadline: number;
+  /** The order the alert was first held in (decisions and their calls follow it). */
+  order: number;
+}
+
+/** The held alerts of one topology domain that no more specific shared domain has claimed. */
+interface Bucket {
+  domain: Domain;
+  entries: [string, Pending][];
+  /** Whether they are of at least two units: the domain then claims them. */
+  claims: boolean;
 }
 
 interface Member {
@@ -94,8 +105,21 @@ const SEVERITY_ORDER: readonly CorrelationGroup['severity'][] = ['warning', 'min
 export class CorrelationEngine {
   readonly #options: CorrelationEngineOptions;
   readonly #rules = new Map<string, CompiledCorrelationRule[]>();
+  /**
+   * Held alerts, with indexes so that a round visits only what it decides (ADR 0045): by the time they
+   * are due (they expire, or a topology alert's group wait passes), by each topology domain of their
+   * chain, and those a rule holds.
+   */
   readonly #pending = new Map<string, Pending>();
+  readonly #heldDue = new DueQueue<string>();
+  readonly #heldIn = new Map<string, Set<string>>();
+  readonly #ruleHeld = new Set<string>();
+  #order = 0;
+  /** Domain chains by place: the held alerts of one place share one (forgotten once nothing is held). */
+  readonly #chains = new Map<string, Domain[]>();
   readonly #members = new Map<string, Member>();
+  /** The members by the time they expire (their `endsAt`): a round visits only those due. */
+  readonly #expiry = new DueQueue<string>();
   readonly #groups = new Map<string, Group>();
   #effects: CorrelationEffect[] = [];
   readonly #groupRows = new Map<string, { team: string; key: string; record?: GroupRecord }>();
@@ -118,7 +142,9 @@ export class CorrelationEngine {
   removeTeam(team: string): void {
     this.#rules.delete(team);
     const prefix = `${team}\u0000`;
-    for (const map of [this.#pending, this.#members, this.#groups] as Map<string, unknown>[])
+    for (const id of this.#members.keys()) if (id.startsWith(prefix)) this.#expiry.delete(id);
+    for (const id of [...this.#pending.keys()]) if (id.startsWith(prefix)) this.#unhold(id);
+    for (const map of [this.#members, this.#groups] as Map<string, unknown>[])
       for (const id of [...map.keys()]) if (id.startsWith(prefix)) map.delete(id);
   }
 
@@ -143,6 +169,7 @@ export class CorrelationEngine {
         member.seen = true;
         member.labels = alert.labels;
         member.endsAt = alert.endsAt;
+        this.#expiry.set(id, alert.endsAt);
         if (!firing) this.#memberEnded(member, alert.endsAt);
         return;
       }
@@ -150,21 +177,21 @@ export class CorrelationEngine {
       this.#memberEnded(member, Math.min(now, alert.startsAt));
     }
     if (!firing) {
-      this.#pending.delete(id);
+      this.#unhold(id);
       return;
     }
     const via = this.#classify(alert, place);
     if (!via) {
-      this.#pending.delete(id);
+      this.#unhold(id);
       return;
     }
     const open = this.#openGroupFor(alert.team, via);
     if (open) {
-      this.#pending.delete(id);
+      this.#unhold(id);
       this.#join(open, alert);
       return;
     }
-    this.#pending.set(id, { alert, via, deadline: alert.startsAt + this.#options.groupWaitMs });
+    this.#hold(id, alert, via);
   }
 
   /**
@@ -177,12 +204,26 @@ export class CorrelationEngine {
 
   /** Decides what time has made due: alerts that expired, thresholds met, topology groups held long enough. */
   decide(now: number): void {
-    for (const member of [...this.#members.values()])
-      if (member.endsAt <= now) this.#memberEnded(member, member.endsAt);
-    for (const [id, pending] of this.#pending) if (pending.alert.endsAt <= now) this.#pending.delete(id);
+    for (const id of this.#expiry.takeDue(now)) {
+      const member = this.#members.get(id);
+      if (member) this.#memberEnded(member, member.endsAt);
+    }
+    // Held alerts that expired go; topology alerts whose group wait has passed are decided, by team,
+    // teams in the order of their first.
+    const due = new Map<string, [string, Pending][]>();
+    for (const id of this.#heldDue.takeDue(now)) {
+      const pending = this.#pending.get(id)!;
+      if (pending.alert.endsAt <= now) {
+        this.#unhold(id);
+        continue;
+      }
+      const team = pending.alert.team;
+      due.set(team, [...(due.get(team) ?? []), [id, pending]]);
+    }
     this.#decideRules();
-    for (const team of new Set([...this.#pending.values()].map((p) => p.alert.team)))
-      this.#decideTopology(team, now);
+    const teams = [...due].sort(([, a], [, b]) => firstOrder(a) - firstOrder(b));
+    for (const [team, entries] of teams) this.#decideTopology(team, entries);
+    if (this.#pending.size === 0) this.#chains.clear();
   }
 
   /** The port answered the group's exception. */
@@ -210,9 +251,7 @@ export class CorrelationEngine {
   /** The next time `decide` has something to do without a new alert: a hold ending, an alert expiring. */
   nextDueAt(): number | undefined {
     let next = Number.POSITIVE_INFINITY;
-    for (const pending of this.#pending.values())
-      next = Math.min(next, pending.alert.endsAt, pending.via.kind === 'topology' ? pending.deadline : next);
-    for (const member of this.#members.values()) next = Math.min(next, member.endsAt);
+    for (const queue of [this.#heldDue, this.#expiry]) next = Math.min(next, queue.next() ?? next);
     return Number.isFinite(next) ? next : undefined;
   }
 
@@ -239,8 +278,19 @@ export class CorrelationEngine {
         return { kind: 'rule', rule, shared, key: `rule/${rule.name}/${JSON.stringify(shared)}` };
       }
     }
-    const chain = domainChain(alert.entities, place);
+    const chain = this.#chainOf(alert.entities, place);
     return chain.length > 0 ? { kind: 'topology', chain } : undefined;
+  }
+
+  #chainOf(entities: AlertEntities, place: NodePlace | undefined): Domain[] {
+    const { cluster, node, namespace, application, component } = entities;
+    const key = JSON.stringify([cluster, node, namespace, application, component, place?.zone, place?.rack]);
+    let chain = this.#chains.get(key);
+    if (!chain) {
+      chain = domainChain(entities, place);
+      this.#chains.set(key, chain);
+    }
+    return chain;
   }
 
   /** The open group an alert joins at once: its rule's group, or the most specific open domain. */
@@ -255,9 +305,9 @@ export class CorrelationEngine {
 
   #decideRules(): void {
     const byKey = new Map<string, [string, Pending][]>();
-    for (const entry of this.#pending) {
-      const via = entry[1].via;
-      if (via.kind !== 'rule') continue;
+    const held = [...this.#ruleHeld].map((id): [string, Pending] => [id, this.#pending.get(id)!]);
+    for (const entry of held.sort(([, a], [, b]) => a.order - b.order)) {
+      const via = entry[1].via as Extract<Via, { kind: 'rule' }>;
       const id = groupId(entry[1].alert.team, via.key);
       const list = byKey.get(id) ?? [];
       list.push(entry);
@@ -284,56 +334,75 @@ export class CorrelationEngine {
     }
   }
 
-  #decideTopology(team: string, now: number): void {
-    const entries: [string, Pending, Domain[]][] = [];
-    for (const [id, pending] of this.#pending)
-      if (pending.alert.team === team && pending.via.kind === 'topology')
-        entries.push([id, pending, pending.via.chain]);
-    if (!entries.some(([, pending]) => pending.deadline <= now)) return;
-
-    // The most specific shared domain: level by level, the alerts not yet claimed by a more specific
-    // domain are bucketed; a domain holding at least two distinct units (nodes...) claims its alerts.
-    const claimed = new Set<string>();
-    const decided: { domain: Domain; entries: [string, Pending][] }[] = [];
-    for (const level of SHARED_LEVELS) {
-      const buckets = new Map<string, { domain: Domain; units: Set<string>; entries: [string, Pending][] }>();
-      for (const [id, pending, chain] of entries) {
-        if (claimed.has(id)) continue;
-        const domain = chain.find((d) => d.level === level);
-        if (!domain) continue;
-        const bucket = buckets.get(domain.key) ?? { domain, units: new Set(), entries: [] };
-        bucket.units.add(chain[0]!.key);
-        bucket.entries.push([id, pending]);
+  /**
+   * Decides the domains of a team's held topology alerts whose group wait has passed (`due`). Each goes
+   * to the most specific shared domain that holds alerts of at least two distinct units (nodes...), level
+   * by level, its alerts not claimed by a more specific one; else to its own unit; the domain opens with
+   * every alert it holds. Only the domains of the due alerts, and those that claim from them, are visited
+   * (the held alerts are indexed by domain): the outcome is that of bucketing every held alert of the team.
+   */
+  #decideTopology(team: string, due: readonly [string, Pending][]): void {
+    const buckets = new Map<string, Bucket>();
+    const chainOf = (pending: Pending) => (pending.via as Extract<Via, { kind: 'topology' }>).chain;
+    const heldIn = (key: string): [string, Pending][] =>
+      [...(this.#heldIn.get(groupId(team, key)) ?? [])]
+        .map((id): [string, Pending] => [id, this.#pending.get(id)!])
+        .sort(([, a], [, b]) => a.order - b.order);
+    /** Whether a shared domain of a level before `level` claims the alert. */
+    const claimedBefore = (pending: Pending, level: number): boolean => {
+      for (let before = 0; before < level; before++) {
+        const domain = chainOf(pending).find((d) => d.level === SHARED_LEVELS[before]);
+        if (domain && bucketOf(before, domain).claims) return true;
+      }
+      return false;
+    };
+    const bucketOf = (level: number, domain: Domain): Bucket => {
+      let bucket = buckets.get(domain.key);
+      if (!bucket) {
+        const entries = heldIn(domain.key).filter(([, pending]) => !claimedBefore(pending, level));
+        const units = new Set(entries.map(([, pending]) => chainOf(pending)[0]!.key));
+        bucket = { domain, entries, claims: units.size >= 2 };
         buckets.set(domain.key, bucket);
       }
-      for (const bucket of buckets.values()) {
-        if (bucket.units.size < 2) continue;
-        for (const [id] of bucket.entries) claimed.add(id);
-        decided.push(bucket);
-      }
-    }
-    // The rest stand alone: each unit (a node, a component...) is its own domain.
-    const units = new Map<string, { domain: Domain; entries: [string, Pending][] }>();
-    for (const [id, pending, chain] of entries) {
-      if (claimed.has(id)) continue;
-      const unit = units.get(chain[0]!.key) ?? { domain: chain[0]!, entries: [] };
-      unit.entries.push([id, pending]);
-      units.set(chain[0]!.key, unit);
-    }
-    decided.push(...units.values());
+      return bucket;
+    };
 
-    // A domain opens once one of its alerts has been held for the group wait; its other alerts go with it.
-    for (const { domain, entries: members } of decided) {
-      if (!members.some(([, pending]) => pending.deadline <= now)) continue;
+    // Each due alert's domain, ranked as the levels are tried (a unit after every shared level), then by
+    // the first alert it holds.
+    const decided = new Map<string, { rank: number; domain: Domain; entries: [string, Pending][] }>();
+    for (const [, pending] of due) {
+      const chain = chainOf(pending);
+      let rank = SHARED_LEVELS.findIndex((level, index) => {
+        const domain = chain.find((d) => d.level === level);
+        return domain !== undefined && !claimedBefore(pending, index) && bucketOf(index, domain).claims;
+      });
+      let domain: Domain;
+      if (rank >= 0) domain = chain.find((d) => d.level === SHARED_LEVELS[rank])!;
+      else [rank, domain] = [SHARED_LEVELS.length, chain[0]!];
+      if (decided.has(domain.key)) continue;
+      const entries =
+        rank < SHARED_LEVELS.length
+          ? bucketOf(rank, domain).entries
+          : heldIn(domain.key).filter(
+              ([, held]) =>
+                chainOf(held)[0]!.key === domain.key && !claimedBefore(held, SHARED_LEVELS.length),
+            );
+      decided.set(domain.key, { rank, domain, entries });
+    }
+    const ordered = [...decided.values()].sort(
+      (a, b) => a.rank - b.rank || firstOrder(a.entries) - firstOrder(b.entries),
+    );
+
+    for (const { domain, entries: members } of ordered) {
       const open = this.#groups.get(groupId(team, domain.key));
       if (open?.open) {
         for (const [id, pending] of members) {
-          this.#pending.delete(id);
+          this.#unhold(id);
           this.#join(open, pending.alert);
         }
         continue;
       }
-      const sorted = members.sort(([, a], [, b]) => a.alert.startsAt - b.alert.startsAt);
+      const sorted = [...members].sort(([, a], [, b]) => a.alert.startsAt - b.alert.startsAt);
       this.#open(
         {
           team,
@@ -353,13 +422,50 @@ export class CorrelationEngine {
         sorted,
       );
     }
-    // Alerts still held whose domain has just opened join it.
-    for (const [id, pending] of this.#pending) {
-      if (pending.alert.team !== team || pending.via.kind !== 'topology') continue;
+    // Alerts still held in a domain that has just opened join it (or a more specific open one).
+    const stillHeld = new Map<string, Pending>();
+    for (const { domain } of ordered)
+      for (const [id, pending] of heldIn(domain.key)) stillHeld.set(id, pending);
+    for (const [id, pending] of [...stillHeld].sort(([, a], [, b]) => a.order - b.order)) {
       const open = this.#openGroupFor(team, pending.via);
       if (!open) continue;
-      this.#pending.delete(id);
+      this.#unhold(id);
       this.#join(open, pending.alert);
+    }
+  }
+
+  /** Holds an alert until its group is decided (held again: its place in the order is kept). */
+  #hold(id: string, alert: EngineAlert, via: Via): void {
+    const order = this.#pending.get(id)?.order ?? this.#order++;
+    this.#unhold(id);
+    const pending: Pending = { alert, via, deadline: alert.startsAt + this.#options.groupWaitMs, order };
+    this.#pending.set(id, pending);
+    if (via.kind === 'rule') {
+      this.#heldDue.set(id, alert.endsAt);
+      this.#ruleHeld.add(id);
+      return;
+    }
+    this.#heldDue.set(id, Math.min(alert.endsAt, pending.deadline));
+    for (const domain of via.chain) {
+      const key = groupId(alert.team, domain.key);
+      const held = this.#heldIn.get(key) ?? new Set();
+      held.add(id);
+      this.#heldIn.set(key, held);
+    }
+  }
+
+  #unhold(id: string): void {
+    const pending = this.#pending.get(id);
+    if (!pending) return;
+    this.#pending.delete(id);
+    this.#heldDue.delete(id);
+    this.#ruleHeld.delete(id);
+    if (pending.via.kind !== 'topology') return;
+    for (const domain of pending.via.chain) {
+      const key = groupId(pending.alert.team, domain.key);
+      const held = this.#heldIn.get(key);
+      held?.delete(id);
+      if (held?.size === 0) this.#heldIn.delete(key);
     }
   }
 
@@ -383,7 +489,7 @@ export class CorrelationEngine {
     this.#groups.set(id, group);
     this.#calls.delete(id);
     for (const [pendingId, pending] of entries) {
-      this.#pending.delete(pendingId);
+      this.#unhold(pendingId);
       this.#join(group, pending.alert);
     }
   }
@@ -396,7 +502,9 @@ export class CorrelationEngine {
       endsAt: alert.endsAt,
       seen: true,
     };
-    this.#members.set(alertId(team, alert.fingerprint), member);
+    const id = alertId(team, alert.fingerprint);
+    this.#members.set(id, member);
+    this.#expiry.set(id, alert.endsAt);
     this.#memberRow(member.record);
     group.firing.add(alert.fingerprint);
     const entities = mergeEntities(group.record.entities, entityRefs(alert.entities));
@@ -418,8 +526,10 @@ export class CorrelationEngine {
 
   #memberEnded(member: Member, endedAt: number): void {
     const { team, fingerprint, key, startsAt } = member.record;
-    this.#members.delete(alertId(team, fingerprint));
-    this.#memberRows.set(alertId(team, fingerprint), { team, fingerprint });
+    const memberId = alertId(team, fingerprint);
+    this.#members.delete(memberId);
+    this.#expiry.delete(memberId);
+    this.#memberRows.set(memberId, { team, fingerprint });
     const id = groupId(team, key);
     const group = this.#groups.get(id);
     if (!group) return;
@@ -501,6 +611,11 @@ export class CorrelationEngine {
     }
     return group;
   }
+}
+
+/** The order of the first of some held alerts. */
+function firstOrder(entries: readonly [string, Pending][]): number {
+  return Math.min(...entries.map(([, pending]) => pending.order));
 }
 
 function alertId(team: string, fingerprint: string): string {

@@ -187,6 +187,23 @@ describe('correlation runner', () => {
     },
   );
 
+  it('writes a domain of 250 alerts in slices of 100, and tells the escalator once, after the last', async () => {
+    // Nodes the inventory does not know: no rack or zone, so the cluster shared by 250 nodes takes them.
+    await post(Array.from({ length: 250 }, (_, i) => nodeAlert(`x${i}`, clock.now())));
+    await clock.advanceTo(T0 + 30_000, settle);
+    expect(port.calls.map((call) => [call.group.key, call.group.alerts.length])).toEqual([
+      ['topology/cluster/c1', 100],
+      ['topology/cluster/c1', 100],
+      ['topology/cluster/c1', 50],
+    ]);
+    expect(port.exceptions.map((e) => [e.correlationKey, e.alerts.size])).toEqual([
+      ['topology/cluster/c1', 250],
+    ]);
+    expect(opened).toEqual(['ops/exc-1:opened']);
+    expect(runner.openGroups().map((g) => g.exceptionId)).toEqual(['exc-1']);
+    expect(errors).toEqual([]);
+  });
+
   it('takes the written rows that wait before a wake-up without rows, and reads only what follows them', async () => {
     rowsRead = 0;
     tableReads = 0;

@@ -10,11 +10,17 @@ import {
   type StoredAlert,
   type StoredChange,
 } from '@gantry/store';
-import { UNFENCED, type ExceptionPort, type LeaderWrite } from '../ports.ts';
+import { UNFENCED, type CorrelationGroup, type ExceptionPort, type LeaderWrite } from '../ports.ts';
 import { compileCorrelationRule, type CompiledCorrelationRule } from './compile-rule.ts';
 import { CorrelationEngine, type EngineChanges, type GroupRecord } from './engine.ts';
 import { DEFAULT_TOPOLOGY_LABELS, nodePlace, type NodePlace, type TopologyLabels } from './topology.ts';
 import type { TopologySource } from './topology-source.ts';
+
+/** The most alerts of a group written in one correlate call (ADR 0045). */
+export const CORRELATE_SLICE = 100;
+
+/** What a sliced call answers: a slice that opened or reopened the exception over one that joined it. */
+const OUTCOME_RANK = { unchanged: 0, joined: 1, opened: 2, reopened: 2 } as const;
 
 export interface CorrelationRunnerOptions {
   /** How long topology holds an alert before it decides its failure domain (storm collapse). Default 30 s. */
@@ -319,12 +325,43 @@ class Term {
         await this.#deps.port.groupResolved(effect.team, effect.key, at, this.#write);
         continue;
       }
-      const answer = await this.#deps.port.correlate(effect.group, at, this.#write);
+      const answer = await this.#correlate(effect.group, at);
+      if (this.#stopped) return;
       this.engine.setExceptionId(effect.group.team, effect.group.key, answer.exceptionId);
       if (answer.outcome === 'opened' || answer.outcome === 'reopened')
         this.#deps.onException?.(effect.group.team, answer.exceptionId, answer.outcome);
     }
     await this.#deps.state.apply(tableChanges(changes, this.engine.drain()), now, this.#write.fence);
+  }
+
+  /**
+   * A group's correlate call, its alerts in slices of `CORRELATE_SLICE` with a turn of the event loop
+   * between them (ADR 0045): a storm's domain of thousands of alerts is otherwise one write that holds the
+   * event loop and the store for its whole length, and notifications wait behind it. The port's calls are
+   * joins that skip what is already there, so a crash between slices repeats a slice, never skips one (the
+   * state table is written after the round). Answers the exception and whether a slice opened or
+   * reopened it (the escalator is told once every slice is in).
+   */
+  async #correlate(
+    group: CorrelationGroup,
+    at: Date,
+  ): Promise<{ exceptionId: string; outcome: 'opened' | 'joined' | 'reopened' | 'unchanged' }> {
+    if (group.alerts.length <= CORRELATE_SLICE) return this.#deps.port.correlate(group, at, this.#write);
+    let answer: { exceptionId: string; outcome: 'opened' | 'joined' | 'reopened' | 'unchanged' } = {
+      exceptionId: '',
+      outcome: 'unchanged',
+    };
+    for (let from = 0; from < group.alerts.length; from += CORRELATE_SLICE) {
+      if (from > 0) await new Promise((resolve) => setImmediate(resolve));
+      if (this.#stopped) break;
+      const alerts = group.alerts.slice(from, from + CORRELATE_SLICE);
+      const slice = await this.#deps.port.correlate({ ...group, alerts }, at, this.#write);
+      answer = {
+        exceptionId: slice.exceptionId || answer.exceptionId,
+        outcome: OUTCOME_RANK[slice.outcome] > OUTCOME_RANK[answer.outcome] ? slice.outcome : answer.outcome,
+      };
+    }
+    return answer;
   }
 
   #scheduleDue(): void {

@@ -617,7 +617,11 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
     group: CorrelationGroup,
     now: string,
   ): Promise<boolean> {
-    const members = new Map((await repo.alerts(record.id)).map((alert) => [alert.fingerprint, alert]));
+    const named = await repo.alertsNamed(
+      record.id,
+      group.alerts.map((alert) => alert.fingerprint),
+    );
+    const members = new Map(named.map((alert) => [alert.fingerprint, alert]));
     const changed: ExceptionAlert[] = [];
     const entries: TimelineWrite[] = [];
     for (const alert of group.alerts) {
@@ -677,16 +681,16 @@ export class ExceptionService implements ExceptionPort, ExceptionReader {
           details: { from: record.severity, to: group.severity },
         }),
       );
-    const all = [...members.values()];
+    await repo.upsertAlerts(changed);
+    const counts = await repo.alertCounts(record.id);
     const next: ExceptionRecord = {
       ...record,
       severity: severityRaised ? group.severity : record.severity,
       entities,
-      alertCount: all.length,
-      firingAlertCount: all.filter((alert) => alert.state === 'firing').length,
+      alertCount: counts.alerts,
+      firingAlertCount: counts.firing,
       updatedAt: now,
     };
-    await repo.upsertAlerts(changed);
     await repo.update(next, entitiesChanged);
     if (severityRaised) await repo.syncEpisode(next);
     await repo.appendTimeline(entries);
