@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
+import type { Contention } from './connect.ts';
 import type { AlertEntities, AlertSource } from '@gantry/model';
 import {
   NOTHING_INGESTED,
@@ -66,6 +67,8 @@ export class AlertRepository {
     private readonly notifyChannel?: string,
     /** SQLite: the connection under `db`, for the upsert's prepared statements (`SqliteAlertWriter`). */
     sqlite?: SqliteDatabase,
+    /** SQLite: who waits for that connection (see `lease`). */
+    private readonly contention?: Contention,
   ) {
     this.#sqlite = sqlite ? new SqliteAlertWriter(db, sqlite) : undefined;
   }
@@ -77,7 +80,7 @@ export class AlertRepository {
 
   /**
    * SQLite on a file: its path and busy timeout, for a thread that writes alerts on a connection of its
-   * own through `writeExclusive` (the alert ingest's thread, ADR 0042). Undefined on PostgreSQL and in
+   * own through `lease` (the alert ingest's thread, ADR 0042, 0046). Undefined on PostgreSQL and in
    * memory.
    */
   get sqliteFile(): { path: string; busyMs: number } | undefined {
@@ -85,19 +88,33 @@ export class AlertRepository {
   }
 
   /**
-   * A write made on another connection to the SQLite file (`SqliteAlertStatements` in the alert ingest's
-   * thread): `write` runs while the store's connection is held, so it is the only writer, and its rows
-   * are told to the listeners as `upsert`'s are: at once, or, when `busy()` says more writes wait once it
-   * is made, after the event loop's turn (see `#tell`).
+   * Holds the store's connection while `run` runs, for writes made on another connection to the SQLite
+   * file (the alert ingest's thread, ADR 0042, 0046): that connection is then the only writer, and no
+   * transaction of the store's is open across its commits. Each write is reported through `committed` as
+   * it is made, and its rows are told to the listeners as `upsert`'s are: at once, or, when `busy()` says
+   * more writes wait, after the event loop's turn (see `#tell`). Whoever starts to wait for the connection
+   * meanwhile is told to `onContended`'s listeners: the holder should let it go.
    */
-  async writeExclusive(
-    write: (epoch: number) => Promise<AlertsWritten & { journaled: boolean }>,
+  async lease(
+    run: (
+      epoch: number,
+      committed: (written: AlertsWritten & { journaled: boolean }) => AlertsIngested,
+    ) => Promise<void>,
     busy: () => boolean = () => false,
-  ): Promise<AlertsIngested> {
-    if (!this.#sqlite) throw new Error('writeExclusive needs SQLite');
-    const { change, alerts: written } = await this.#sqlite.exclusive(write);
-    if (change.count > 0) this.#tell(change, written, busy() ? 'later' : 'now');
-    return change;
+  ): Promise<void> {
+    if (!this.#sqlite) throw new Error('lease needs SQLite');
+    await this.#sqlite.exclusive((epoch, noted) =>
+      run(epoch, (written) => {
+        noted(written);
+        if (written.change.count > 0) this.#tell(written.change, written.alerts, busy() ? 'later' : 'now');
+        return written.change;
+      }),
+    );
+  }
+
+  /** SQLite: calls `listener` whenever someone starts to wait for the store's connection (see `lease`). */
+  onContended(listener: () => void): () => void {
+    return this.contention?.onWait(listener) ?? (() => undefined);
   }
 
   /**

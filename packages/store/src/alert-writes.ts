@@ -153,24 +153,24 @@ export class SqliteAlertWriter {
   }
 
   /**
-   * Runs `write` while the store's connection is held (Kysely's lock): a write on another connection of
-   * the same file (the alert ingest's thread, ADR 0042) is then the only writer, and no transaction of the
-   * store's is open across its commit. `write` is given the count of alert writes made here (its heads
-   * of stored alerts are stale when it moved) and says whether changes now wait in the journal.
+   * Runs `run` while the store's connection is held (Kysely's lock): writes on another connection of the
+   * same file (the alert ingest's thread, ADR 0042, 0046) are then the only ones, and no transaction of the
+   * store's is open across their commits. `run` is given the count of alert writes made here (its heads of
+   * stored alerts are stale when it moved), and reports each write through `noted`, which says whether
+   * changes now wait in the journal.
    */
-  exclusive<T extends AlertsWritten & { journaled: boolean }>(
-    write: (epoch: number) => Promise<T>,
-  ): Promise<T> {
+  exclusive(
+    run: (epoch: number, noted: (written: AlertsWritten & { journaled: boolean }) => void) => Promise<void>,
+  ): Promise<void> {
     return this.db.connection().execute(async () => {
-      const written = await write(this.#epoch);
-      if (written.journaled) {
+      await run(this.#epoch, (written) => {
+        if (!written.journaled) return;
         this.#journal = true;
         if (written.change.count > 0)
           this.#journalTo = Number.isFinite(this.#journalTo)
             ? Math.max(this.#journalTo, written.change.toSeq)
             : written.change.toSeq;
-      }
-      return written;
+      });
     });
   }
 

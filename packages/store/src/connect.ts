@@ -6,6 +6,7 @@ import {
   Migrator,
   PostgresDialect,
   SqliteDialect,
+  type Driver,
   type LogEvent,
   type MigrationProvider,
   type PostgresCursor,
@@ -66,7 +67,53 @@ export interface Connection {
    * so that no Kysely transaction is open on it meanwhile.
    */
   sqlite?: SqliteDatabase.Database;
+  /** SQLite only: who waits for the connection under `db` (see `Contention`). */
+  contention?: Contention;
   close(): Promise<void>;
+}
+
+/**
+ * Those who wait for SQLite's one connection: one who holds it for long (the alert ingest's lease, ADR
+ * 0046) lets it go as soon as someone asks for it.
+ */
+export interface Contention {
+  /** How many wait now. */
+  waiting(): number;
+  /** Calls `listener` whenever someone starts to wait; returns the function that stops it. */
+  onWait(listener: () => void): () => void;
+}
+
+/** Kysely's SQLite dialect, telling who waits for its one connection. */
+class WatchedSqliteDialect extends SqliteDialect implements Contention {
+  #waiting = 0;
+  readonly #listeners = new Set<() => void>();
+
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    const acquire = driver.acquireConnection.bind(driver);
+    // The driver's own promise goes back as it is: an async wrapper would add turns of the microtask queue
+    // to every query, and move the order in which concurrent callers get the connection.
+    driver.acquireConnection = () => {
+      this.#waiting++;
+      for (const listener of this.#listeners) listener();
+      const acquired = acquire();
+      const done = () => {
+        this.#waiting--;
+      };
+      acquired.then(done, done);
+      return acquired;
+    };
+    return driver;
+  }
+
+  waiting(): number {
+    return this.#waiting;
+  }
+
+  onWait(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
 }
 
 // bigint columns (resource versions, lease times) fit in a double for the life of any installation.
@@ -108,15 +155,14 @@ export function connect(options: ConnectOptions): Connection {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma(`busy_timeout = ${Math.floor(options.timeouts?.busyMs ?? DEFAULT_BUSY_MS)}`);
-  const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
-    ...(log ? { log } : {}),
-  });
+  const watched = new WatchedSqliteDialect({ database: withStatementCache(sqlite) });
+  const db = new Kysely<Database>({ dialect: watched, ...(log ? { log } : {}) });
   const checkpointer = options.url === ':memory:' ? undefined : startCheckpointer(sqlite, options.url);
   return {
     db,
     dialect,
     sqlite,
+    contention: watched,
     close: async () => {
       await checkpointer?.stop();
       await db.destroy();

@@ -138,14 +138,16 @@ describe('SqliteAlertStatements with the journal (ADR 0042)', () => {
     stores.push(store);
     const heard: number[] = [];
     store.alerts.onIngested((change) => heard.push(change.fromSeq));
+    /** A lease of one commit, made on another connection (the ingest's thread, ADR 0046). */
     const committed = (fromSeq: number, busy: boolean) =>
-      store.alerts.writeExclusive(
-        () =>
-          Promise.resolve({
+      store.alerts.lease(
+        async (_epoch, commit) => {
+          commit({
             change: { fromSeq, toSeq: fromSeq, teams: ['ops'], count: 1 },
             alerts: [],
             journaled: false,
-          }),
+          });
+        },
         () => busy,
       );
     await committed(100, false);
@@ -178,11 +180,11 @@ describe('SqliteAlertStatements with the journal (ADR 0042)', () => {
     const thread = new SqliteAlertStatements(store.connection.sqlite!, {});
     const first = alertOf(2, () => 0, 0);
     thread.write([first], iso(0), 0);
-    // The thread's commits tell the store that changes wait (AlertRepository.writeExclusive).
-    await store.alerts.writeExclusive(async () => {
+    // The thread's commits tell the store that changes wait (AlertRepository.lease).
+    await store.alerts.lease(async (_epoch, commit) => {
       const write = thread.write([{ ...first, endsAt: iso(3_600) }], iso(1), 0);
       expect(write.starts).toEqual([first.startsAt]);
-      return { change: { fromSeq: 2, toSeq: 2, teams: ['ops'], count: 0 }, alerts: [], journaled: true };
+      commit({ change: { fromSeq: 2, toSeq: 2, teams: ['ops'], count: 0 }, alerts: [], journaled: true });
     });
     expect(journalRows(store.connection.sqlite!)).toBe(1);
     expect((await store.alerts.get('ops', first.fingerprint))?.endsAt).toBe(iso(3_600));

@@ -284,7 +284,7 @@ const JOURNAL_DEFAULTS: JournalOptions = {
  * per batch), one `BEGIN IMMEDIATE` transaction per call. Each alert is planned against its stored head
  * (`planAlertWrite`) and inserted, changed or left alone; only written rows take sequence numbers, so they
  * stay without gaps. The caller makes sure this connection is the only writer while it runs (the store's
- * own connection held: `AlertRepository.writeExclusive`).
+ * own connection held: `AlertRepository.lease`).
  *
  * **Journaling** (ADR 0042; the alert ingest's thread): a change of a stored alert is not written into its
  * row (the row and its four index entries rewritten: most of a write's cost) but appended to

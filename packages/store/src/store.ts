@@ -95,6 +95,7 @@ export class Store {
       db,
       connection.dialect === 'postgres' ? ALERT_CHANNEL : undefined,
       connection.sqlite,
+      connection.contention,
     );
     this.alertDispatch = new AlertDispatchRepository(db, connection.dialect);
     this.alertRuleState = new AlertRuleStateRepository(db, connection.dialect);

@@ -9,8 +9,13 @@ import {
 } from '@gantry/model';
 import { can, type Caller } from '@gantry/identity';
 import type { AlertsIngested, AlertRepository, AlertWrite } from '@gantry/store';
-import { IngestCommitFailed, IngestThread, IngestThreadGone } from './ingest-thread.ts';
-import type { PreparedReply } from './ingest-thread-wire.ts';
+import {
+  IngestCommitFailed,
+  IngestThread,
+  IngestThreadGone,
+  type BatchOutcome,
+  type PreparedReply,
+} from './ingest-thread.ts';
 import type { InboundAlert, NormalizeReason, RejectReason } from './normalize.ts';
 import { asInboundAlerts, postableProblem } from './postable.ts';
 import { prepareAlerts, type PrepareOptions } from './prepare.ts';
@@ -26,7 +31,7 @@ export interface IngestMetrics {
 
 export interface AlertIngestOptions {
   repository: Pick<AlertRepository, 'upsert'> &
-    Partial<Pick<AlertRepository, 'writesOffThread' | 'sqliteFile' | 'writeExclusive'>>;
+    Partial<Pick<AlertRepository, 'writesOffThread' | 'sqliteFile' | 'lease' | 'onContended'>>;
   /**
    * Whether request bodies go to the ingest's thread when the store is a SQLite file (ADR 0042; default
    * true). Without it, or until the thread has started, they are parsed and checked on the event loop.
@@ -50,21 +55,25 @@ export interface IngestRequest {
 }
 
 /**
- * A body that arrives while this many are waiting for the thread is parsed and prepared on the event loop
- * and handed over ready (ADR 0042): the two threads share the work when the ingest's thread is the
- * busier.
+ * Most teams a body's caller is cleared for that go with it to the thread (ADR 0046); a body bound to a
+ * team not among them comes back to be checked here.
  */
-const STAGE_WHEN_PREPARING = 3;
+const APPROVED_TEAMS = 32;
 
 /** An ingest refused on the way in: 400, or 404 for a team that does not exist. */
 export class AlertRejectedError extends InputError {}
 
-/** A request waiting for its commit: alerts to write here, or a batch its thread prepared. */
+/** A request waiting for its commit on the store's connection (no thread). */
 interface Pending {
-  alerts?: AlertWrite[];
-  /** Held by the thread under `id`: made there from `body`, or here (`alerts`, handed over). */
-  prepared?: { id: number; body?: Uint8Array; alerts?: AlertWrite[]; options: PrepareOptions };
+  alerts: AlertWrite[];
   resolve(change: AlertsIngested): void;
+  reject(error: unknown): void;
+}
+
+/** A batch handed to the thread, waiting for the commit that takes it (under a lease). */
+interface AtThread {
+  caller: Caller;
+  resolve(outcome: BatchOutcome): void;
   reject(error: unknown): void;
 }
 
@@ -80,6 +89,10 @@ export class AlertIngest {
   readonly #known = new Map<string, number>();
   /** The ingest's thread: undefined until the first body, null when there is none (ADR 0042). */
   #thread: IngestThread | undefined | null;
+  /** Batches at the thread by id, until a commit takes them or they are refused. */
+  readonly #atThread = new Map<number, AtThread>();
+  /** Whether a lease is held (or the store's connection is being taken for one). */
+  #leasing = false;
 
   constructor(private readonly options: AlertIngestOptions) {}
 
@@ -94,7 +107,13 @@ export class AlertIngest {
       // With a thread, it writes these too (its heads stay right: ADR 0042); else the store's connection.
       const thread = this.#startedThread();
       const alerts = prepared.writes;
-      await this.#commit(thread ? { prepared: { id: thread.stage(alerts), alerts, options } } : { alerts });
+      try {
+        if (!thread) throw new IngestThreadGone('no thread');
+        await this.#handOver(caller, () => thread.stage(alerts, options.now));
+      } catch (error) {
+        if (!(error instanceof IngestThreadGone)) throw error;
+        await this.#commit(alerts);
+      }
     }
     this.options.metrics.received(request.source, prepared.writes.length);
     return { accepted: prepared.writes.length };
@@ -102,38 +121,29 @@ export class AlertIngest {
 
   /**
    * `POST /api/v2/alerts`: a request body as it came (JSON of Alertmanager's `PostableAlerts`). On a SQLite
-   * file its parsing, checks and write run in the ingest's thread (ADR 0042); otherwise here, through
-   * `ingest`. Either way, one bad alert refuses the whole batch and the answer waits for the commit.
+   * file its parsing, checks and write run in the ingest's thread (ADR 0042, 0046); otherwise here,
+   * through `ingest`. Either way, one bad alert refuses the whole batch and the answer waits for the commit.
    */
   async ingestBody(
     caller: Caller,
     request: { team?: string; source: AlertSource; body: Uint8Array | undefined },
   ): Promise<{ accepted: number }> {
     const body = request.body ?? new Uint8Array();
-    const options = this.#prepareOptions(request);
     const thread = this.#startedThread();
-    // No thread, or one with bodies waiting already: this one is made here (and written by the thread).
-    if (!thread || thread.preparing >= STAGE_WHEN_PREPARING)
-      return this.ingest(caller, { ...request, alerts: this.#parse(body) });
-    let reply: PreparedReply;
+    if (!thread) return this.ingest(caller, { ...request, alerts: this.#parse(body) });
+    const options = this.#prepareOptions(request);
+    let outcome: BatchOutcome;
     try {
-      reply = await thread.prepare(body, options);
+      outcome = await this.#handOver(caller, () =>
+        thread.prepare(body, options, this.#approved(caller, request.team)),
+      );
     } catch (error) {
       if (!(error instanceof IngestThreadGone)) throw error;
       return this.ingest(caller, { ...request, alerts: this.#parse(body) });
     }
-    if (!reply.ok) throw this.#refused(reply);
-    try {
-      await this.#checkTeams(caller, reply.teams, reply.count);
-    } catch (error) {
-      thread.discard([reply.id]);
-      throw error;
-    }
-    for (const [reason, count] of reply.normalized) this.options.metrics.normalized(reason, count);
-    if (reply.count > 0) await this.#commit({ prepared: { id: reply.id, body, options } });
-    else thread.discard([reply.id]);
-    this.options.metrics.received(request.source, reply.count);
-    return { accepted: reply.count };
+    for (const [reason, count] of outcome.normalized) this.options.metrics.normalized(reason, count);
+    this.options.metrics.received(request.source, outcome.count);
+    return { accepted: outcome.count };
   }
 
   /**
@@ -171,17 +181,130 @@ export class AlertIngest {
     if (this.#thread === null) return undefined;
     if (this.#thread === undefined) {
       const file = this.options.thread === false ? undefined : this.options.repository.sqliteFile;
-      if (!file || !this.options.repository.writeExclusive) {
+      if (!file || !this.options.repository.lease) {
         this.#thread = null;
         return undefined;
       }
+      // The lease ends as soon as anyone else waits for the store's connection.
+      this.options.repository.onContended?.(() => this.#thread?.release());
       this.#thread = new IngestThread({
         ...file,
+        onPrepared: (reply) => this.#onPrepared(reply),
+        onEnded: (held, gone) => {
+          for (const id of held) this.#take(id)?.reject(gone);
+        },
         onReady: () => this.options.metrics.thread?.(true),
         onGone: () => this.options.metrics.thread?.(false),
       });
     }
     return this.#thread.ready ? this.#thread : undefined;
+  }
+
+  /** A batch handed to the thread (`send` returns its id), resolved once a commit takes it. */
+  #handOver(caller: Caller, send: () => number): Promise<BatchOutcome> {
+    return new Promise((resolve, reject) => {
+      this.#atThread.set(send(), { caller, resolve, reject });
+      this.#leaseSoon();
+    });
+  }
+
+  #take(id: number): AtThread | undefined {
+    const waiting = this.#atThread.get(id);
+    this.#atThread.delete(id);
+    return waiting;
+  }
+
+  /**
+   * The teams a body of `caller` may bind to without coming back to be checked (ADR 0046): those checked
+   * lately (they exist) that the caller may write, the path's team only on a per-team path.
+   */
+  #approved(caller: Caller, team: string | undefined): string[] {
+    const now = this.options.now();
+    const fresh = (name: string) =>
+      (this.#known.get(name) ?? 0) > now && can(caller.principal, 'write', name);
+    if (team !== undefined) return fresh(team) ? [team] : [];
+    const approved: string[] = [];
+    for (const name of this.#known.keys()) {
+      if (approved.length === APPROVED_TEAMS) break;
+      if (fresh(name)) approved.push(name);
+    }
+    return approved;
+  }
+
+  /** A body the thread sent back: refused, or bound to teams to check first. */
+  #onPrepared(reply: PreparedReply): void {
+    const waiting = this.#atThread.get(reply.id);
+    if (!waiting) return;
+    // Nothing left for a lease to commit: the connection goes back.
+    if (this.#thread?.held === 0) this.#thread.release();
+    if (!reply.ok) {
+      this.#take(reply.id);
+      waiting.reject(this.#refused(reply));
+      return;
+    }
+    this.#checkTeams(waiting.caller, reply.teams, reply.count).then(
+      () => {
+        const thread = this.#thread;
+        if (!thread || thread.gone) {
+          this.#take(reply.id);
+          waiting.reject(new IngestThreadGone('the alert ingest thread ended'));
+          return;
+        }
+        thread.approve([reply.id]);
+        this.#leaseSoon();
+      },
+      (error: unknown) => {
+        this.#thread?.discard([reply.id]);
+        this.#take(reply.id);
+        waiting.reject(error);
+      },
+    );
+  }
+
+  /**
+   * Leases the thread the store's connection while it holds batches (ADR 0046): it commits them as they
+   * become ready, each commit told to the listeners and its requests answered here, until someone else
+   * waits for the connection or nothing is left at the thread. A new lease is taken after the turn (others
+   * waiting for the connection go first).
+   */
+  #leaseSoon(): void {
+    const thread = this.#thread;
+    if (this.#leasing || !thread || thread.gone || thread.held === 0) return;
+    this.#leasing = true;
+    void this.#lease(thread).finally(() => {
+      this.#leasing = false;
+      if (thread.held > 0) setImmediate(() => this.#leaseSoon());
+    });
+  }
+
+  async #lease(thread: IngestThread): Promise<void> {
+    const { repository } = this.options;
+    let commits = 0;
+    try {
+      await repository.lease!(
+        (epoch, committed) => {
+          // The batches left may have been taken while the connection was being had.
+          if (thread.held === 0) return Promise.resolve();
+          return thread.lease(epoch, (made) => {
+            commits++;
+            committed(made.written);
+            for (const outcome of made.committed) this.#take(outcome.id)?.resolve(outcome);
+            for (const failed of made.failed)
+              this.#take(failed.id)?.reject(new IngestCommitFailed(failed.message, failed.code));
+            if (thread.held === 0) thread.release();
+          });
+        },
+        // More batches wait: the listeners run after the turn (ADR 0043).
+        () => thread.held > 0,
+      );
+    } catch (error) {
+      // A thread that ended answers for its batches itself (onEnded).
+      if (error instanceof IngestThreadGone || commits > 0) return;
+      // The store's connection could not be had: what the thread holds is dropped, and refused.
+      const ids = [...this.#atThread.keys()];
+      thread.discard(ids);
+      for (const id of ids) this.#take(id)?.reject(error);
+    }
   }
 
   /** A body parsed and checked on the event loop, as the thread does it. */
@@ -249,17 +372,18 @@ export class AlertIngest {
     return exists;
   }
 
-  #commit(work: Pick<Pending, 'alerts' | 'prepared'>): Promise<AlertsIngested> {
+  /** Alerts written on the store's connection (no thread), grouped with those that arrive meanwhile. */
+  #commit(alerts: AlertWrite[]): Promise<AlertsIngested> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ ...work, resolve, reject });
+      this.#queue.push({ alerts, resolve, reject });
       if (this.#writing) return;
       // The first write waits for the end of this turn of the event loop: every request whose body
       // arrived in it joins the same transaction. (SQLite writes synchronously: without this wait a write
       // would never be in flight when the next request is read, and nothing would ever be grouped.)
       this.#writing = true;
-      // Writes that leave the event loop free (a thread's, ADR 0038 and 0042) start at once: the requests
-      // read while it runs form the next group.
-      if (work.prepared || this.options.repository.writesOffThread) void this.#drain();
+      // Writes that leave the event loop free (a thread's, ADR 0038) start at once: the requests read
+      // while it runs form the next group.
+      if (this.options.repository.writesOffThread) void this.#drain();
       else setImmediate(() => void this.#drain());
     });
   }
@@ -269,10 +393,7 @@ export class AlertIngest {
       while (this.#queue.length > 0) {
         const batch = this.#queue;
         this.#queue = [];
-        const prepared = batch.filter((pending) => pending.prepared);
-        if (prepared.length > 0) await this.#writePrepared(prepared);
-        const here = batch.filter((pending) => !pending.prepared);
-        if (here.length > 0) await this.#write(here);
+        await this.#write(batch);
       }
     } finally {
       this.#writing = false;
@@ -283,7 +404,7 @@ export class AlertIngest {
     const updatedAt = new Date(this.options.now()).toISOString();
     try {
       const change = await this.options.repository.upsert(
-        batch.flatMap((pending) => pending.alerts ?? []),
+        batch.flatMap((pending) => pending.alerts),
         updatedAt,
       );
       for (const pending of batch) pending.resolve(change);
@@ -294,44 +415,6 @@ export class AlertIngest {
       }
       // One request's alerts must not fail another's: each alone, in its own transaction.
       for (const pending of batch) await this.#write([pending]);
-    }
-  }
-
-  /**
-   * Batches the thread prepared, in one transaction of the thread's while the store's connection is held.
-   * A commit SQLite refuses is tried again batch by batch (one request must not fail another); if the
-   * thread ended, each batch is made again here from its body and written on the store's connection.
-   */
-  async #writePrepared(batch: Pending[]): Promise<void> {
-    const { repository } = this.options;
-    const thread = this.#thread;
-    const updatedAt = new Date(this.options.now()).toISOString();
-    const ids = batch.map((pending) => pending.prepared!.id);
-    try {
-      if (!thread) throw new IngestThreadGone('the alert ingest thread was stopped');
-      const change = await repository.writeExclusive!(
-        (epoch) => thread.commit(ids, updatedAt, epoch),
-        // More batches wait for a commit: the next one goes to the thread before the listeners run.
-        () => this.#queue.length > 0,
-      );
-      for (const pending of batch) pending.resolve(change);
-    } catch (error) {
-      if (error instanceof IngestThreadGone) {
-        for (const pending of batch) {
-          const { body, alerts, options } = pending.prepared!;
-          const again = alerts ? undefined : prepareAlerts(this.#parse(body!), options);
-          await this.#write([{ ...pending, alerts: alerts ?? (again?.ok ? again.writes : []) }]);
-        }
-        return;
-      }
-      if (batch.length === 1) {
-        thread?.discard(ids);
-        batch[0]!.reject(
-          error instanceof IngestCommitFailed ? Object.assign(error, { code: error.code }) : error,
-        );
-        return;
-      }
-      for (const pending of batch) await this.#writePrepared([pending]);
     }
   }
 }

@@ -16,6 +16,8 @@ import type {
   PreparedReply,
   WrittenRow,
 } from './ingest-thread-wire.ts';
+
+export type { BatchOutcome, PreparedReply } from './ingest-thread-wire.ts';
 import type { PrepareOptions } from './prepare.ts';
 
 /**
@@ -30,7 +32,7 @@ const OLD_GENERATION_MB = 64;
 /** The thread ended or never started: what it had prepared is gone, the caller ingests on the event loop. */
 export class IngestThreadGone extends Error {}
 
-/** A commit the thread tried and SQLite refused (its code kept), the prepared batches still held. */
+/** A batch's commit SQLite refused, alone (its code kept): the batch is dropped. */
 export class IngestCommitFailed extends Error {
   constructor(
     message: string,
@@ -50,9 +52,18 @@ interface Kept {
   source: AlertSource;
 }
 
-interface Waiting {
-  resolve(reply: PreparedReply | CommitReply): void;
+/** A lease not ended yet: its commits go to `committed` as they come. */
+interface Leased {
+  committed(made: LeaseCommit): void;
+  resolve(): void;
   reject(error: unknown): void;
+}
+
+/** A commit under a lease: what it wrote, the batches in it, and those SQLite refused. */
+export interface LeaseCommit {
+  written: AlertsWritten & { journaled: boolean };
+  committed: CommitReply['committed'];
+  failed: CommitReply['failed'];
 }
 
 export interface IngestThreadOptions {
@@ -60,26 +71,33 @@ export interface IngestThreadOptions {
   busyMs: number;
   /** Most alerts whose labels the server keeps for the thread's replies; past it they are sent again. */
   keptAlerts?: number;
-  /** Called once the thread takes bodies, and once it has ended. */
+  /** A body that is not ready to commit: its teams to check (then `approve` or `discard`), or refused. */
+  onPrepared(reply: PreparedReply): void;
+  /** Called once the thread takes bodies, and once one that did has ended. */
   onReady?(): void;
   onGone?(): void;
+  /** Called when the thread ends, with what it held and had not answered for: it is gone. */
+  onEnded?(held: number[], error: IngestThreadGone): void;
 }
 
 /**
- * The alert ingest's thread, seen from the event loop (ADR 0042): `prepare` hands it a request body as it
- * came (parsing, checks, normalization, fingerprints and bindings run there) and `commit` has it write
- * prepared batches in one transaction on its own SQLite connection; the caller holds the store's
- * connection meanwhile (`AlertRepository.writeExclusive`). A commit's answer is the rows written, as the
- * ingest's listeners take them: the thread sends an alert's labels the first time only, and this side
- * keeps them (and the annotations last seen) to build the rows of later writes.
+ * The alert ingest's thread, seen from the event loop (ADR 0042, 0046): `prepare` hands it a request body
+ * as it came (parsing, checks, normalization, fingerprints and bindings run there) with the teams already
+ * checked for its caller, and `lease` lets it commit the batches ready on its own SQLite connection, as they
+ * become ready, while the caller holds the store's connection (`AlertRepository.lease`). A commit's
+ * answer is the rows written, as the ingest's listeners take them: the thread sends an alert's labels the
+ * first time only, and this side keeps them (and the annotations last seen) to build the rows of later
+ * writes.
  */
 export class IngestThread {
   readonly #worker: Worker;
-  readonly #waiting = new Map<number, Waiting>();
+  /** The lease not ended yet, if any. */
+  #lease: ({ id: number } & Leased) | undefined;
+  /** Batches handed over and not answered for (neither committed, dropped, nor sent back to check). */
+  readonly #held = new Set<number>();
   readonly #kept = new TeamMap<Kept>();
   readonly #keptLimit: number;
   #next = 0;
-  #preparing = 0;
   #ready = false;
   #gone: IngestThreadGone | undefined;
 
@@ -107,18 +125,41 @@ export class IngestThread {
         return;
       }
       if ('stopped' in reply) return;
-      const waiting = this.#waiting.get(reply.id);
-      if (!waiting) return;
-      this.#waiting.delete(reply.id);
-      if (this.#waiting.size === 0) this.#worker.unref();
-      waiting.resolve(reply);
+      if (reply.type === 'prepared') {
+        this.#held.delete(reply.id);
+        this.#unrefWhenIdle();
+        options.onPrepared(reply);
+        return;
+      }
+      for (const { id } of reply.committed) this.#held.delete(id);
+      for (const { id } of reply.failed) this.#held.delete(id);
+      const lease = this.#lease;
+      if (lease?.id !== reply.id) return;
+      if (reply.released) {
+        this.#lease = undefined;
+        this.#unrefWhenIdle();
+        lease.resolve();
+        return;
+      }
+      try {
+        lease.committed(this.#commitOf(reply));
+      } catch (error) {
+        this.#lease = undefined;
+        this.#unrefWhenIdle();
+        lease.reject(error);
+      }
     });
     const fail = (error: Error) => {
       if (this.#ready) options.onGone?.();
       this.#ready = false;
+      const first = this.#gone === undefined;
       this.#gone ??= new IngestThreadGone(`the alert ingest thread ended: ${error.message}`);
-      for (const waiting of this.#waiting.values()) waiting.reject(this.#gone);
-      this.#waiting.clear();
+      const lease = this.#lease;
+      this.#lease = undefined;
+      lease?.reject(this.#gone);
+      const held = [...this.#held];
+      this.#held.clear();
+      if (first || held.length > 0) options.onEnded?.(held, this.#gone);
     };
     this.#worker.on('error', fail);
     this.#worker.on('exit', (code) => fail(new Error(`exit code ${code}`)));
@@ -134,61 +175,84 @@ export class IngestThread {
     return this.#gone !== undefined;
   }
 
-  /** Bodies handed over and not answered yet: how far behind the thread is. */
-  get preparing(): number {
-    return this.#preparing;
+  /** Batches handed over that a commit would take, or that are being prepared: whether to lease. */
+  get held(): number {
+    return this.#held.size;
   }
 
   /**
-   * Hands over a batch made on the event loop (`prepareAlerts`), held like a prepared one under the id
-   * returned, for `commit` (messages arrive in order: no answer is waited for).
+   * Hands over a request body (moved, not cloned) under the id returned: the thread checks and prepares
+   * it, and it is ready to commit when it binds to `approved` teams only; otherwise it comes back to
+   * `onPrepared`.
    */
-  stage(writes: readonly AlertWrite[]): number {
-    const id = this.#next++;
-    const bytes = encoder.encode(JSON.stringify(writes));
-    this.#worker.postMessage({ type: 'stage', id, bytes } satisfies IngestThreadRequest, [bytes.buffer]);
-    return id;
-  }
-
-  /** Checks a request body and holds the batch it makes under the answer's id until commit or discard. */
-  prepare(body: Uint8Array, options: PrepareOptions): Promise<PreparedReply> {
-    // A copy in a buffer of its own, handed over (moved, not cloned): the body may share its memory.
+  prepare(body: Uint8Array, options: PrepareOptions, approved: string[]): number {
+    // A copy in a buffer of its own: the body may share its memory.
     const bytes = new Uint8Array(body.byteLength);
     bytes.set(body);
     const id = this.#next++;
-    this.#preparing++;
-    return (
-      this.#send({ type: 'prepare', id, bytes, options }, [bytes.buffer]) as Promise<PreparedReply>
-    ).finally(() => this.#preparing--);
+    this.#post({ type: 'prepare', id, bytes, options, approved }, [bytes.buffer]);
+    this.#held.add(id);
+    return id;
+  }
+
+  /** Hands over a batch made and checked on the event loop (`prepareAlerts`): ready to commit. */
+  stage(writes: readonly AlertWrite[], now: number): number {
+    const id = this.#next++;
+    const bytes = encoder.encode(JSON.stringify(writes));
+    this.#post({ type: 'stage', id, bytes, now }, [bytes.buffer]);
+    this.#held.add(id);
+    return id;
+  }
+
+  /** Batches sent back by `onPrepared` whose teams were checked: ready to commit. */
+  approve(batches: number[]): void {
+    this.#post({ type: 'approve', batches });
+    for (const id of batches) this.#held.add(id);
+  }
+
+  /** Drops batches that will not be committed (a refused team, a store that failed). */
+  discard(batches: number[]): void {
+    for (const id of batches) this.#held.delete(id);
+    this.#unrefWhenIdle();
+    if (!this.#gone) this.#worker.postMessage({ type: 'discard', batches } satisfies IngestThreadRequest);
   }
 
   /**
-   * Writes prepared batches in one transaction; the rows written, in sequence order, and whether changes
-   * wait in the journal. `epoch`: the store's count of alert writes on other connections. Throws
-   * `IngestCommitFailed` when SQLite refused (the batches are still held: commit them alone, or discard
-   * them) and `IngestThreadGone` when the thread ended.
+   * Lets the thread commit as batches become ready, while the caller holds the store's connection
+   * (`AlertRepository.lease`), until `release`; each commit goes to `committed` as it comes. `epoch` is the
+   * store's count of alert writes on other connections. Rejects with `IngestThreadGone` when the thread
+   * ended.
    */
-  async commit(
-    batches: number[],
-    updatedAt: string,
-    epoch: number,
-  ): Promise<AlertsWritten & { journaled: boolean }> {
+  lease(epoch: number, committed: (granted: LeaseCommit) => void): Promise<void> {
+    if (this.#gone) return Promise.reject(this.#gone);
+    if (this.#lease) return Promise.reject(new Error('the alert ingest thread holds a lease already'));
     const id = this.#next++;
-    const reply = (await this.#send({ type: 'commit', id, batches, updatedAt, epoch })) as CommitReply;
-    if (!reply.ok) throw new IngestCommitFailed(reply.message, reply.code);
-    const written = { ...this.#rows(reply, updatedAt), journaled: reply.journaled };
+    return new Promise<void>((resolve, reject) => {
+      this.#lease = { id, committed, resolve, reject };
+      this.#post({ type: 'grant', id, epoch });
+    });
+  }
+
+  /** Ends the lease, if one is held: the thread answers, and the caller may let its connection go. */
+  release(): void {
+    if (this.#lease && !this.#gone) this.#post({ type: 'release', id: this.#lease.id });
+  }
+
+  /** Whether a lease is held. */
+  get leased(): boolean {
+    return this.#lease !== undefined;
+  }
+
+  /** A commit's rows and outcomes, its labels kept for the next ones. */
+  #commitOf(reply: CommitReply): LeaseCommit {
+    const written = { ...this.#rows(reply, reply.updatedAt), journaled: reply.journaled };
     if (this.#kept.size > this.#keptLimit) {
       // Dropped together with the thread's record of what was sent: it sends labels again from now on
       // (messages arrive in order, and commits are one at a time).
       this.#kept.clear();
       this.#worker.postMessage({ type: 'forget' } satisfies IngestThreadRequest);
     }
-    return written;
-  }
-
-  /** Drops prepared batches that will not be committed (a refused team, a failed commit). */
-  discard(batches: number[]): void {
-    if (!this.#gone) this.#worker.postMessage({ type: 'discard', batches } satisfies IngestThreadRequest);
+    return { written, committed: reply.committed, failed: reply.failed };
   }
 
   /** Closes the thread's connection and ends it. */
@@ -198,17 +262,19 @@ export class IngestThread {
     await this.#worker.terminate();
   }
 
-  #send(message: IngestThreadRequest, transfer: ArrayBuffer[] = []): Promise<PreparedReply | CommitReply> {
-    if (this.#gone) return Promise.reject(this.#gone);
-    return new Promise((resolve, reject) => {
-      this.#waiting.set((message as { id: number }).id, { resolve, reject });
-      this.#worker.ref();
-      this.#worker.postMessage(message, transfer);
-    });
+  /** A message for the thread, which keeps the process alive while it has work (see #unrefWhenIdle). */
+  #post(message: IngestThreadRequest, transfer: ArrayBuffer[] = []): void {
+    if (this.#gone) throw this.#gone;
+    this.#worker.ref();
+    this.#worker.postMessage(message, transfer);
+  }
+
+  #unrefWhenIdle(): void {
+    if (this.#lease === undefined && this.#held.size === 0) this.#worker.unref();
   }
 
   /** The rows of a commit as `AlertRepository`'s listeners take them (`changedSince` would read them). */
-  #rows(reply: Extract<CommitReply, { ok: true }>, updatedAt: string): AlertsWritten {
+  #rows(reply: CommitReply, updatedAt: string): AlertsWritten {
     if (reply.rows.length === 0) return { change: NOTHING_INGESTED, alerts: [] };
     const teams = new Set<string>();
     const alerts: StoredAlert[] = [];

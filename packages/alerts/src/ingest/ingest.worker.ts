@@ -1,7 +1,7 @@
-// The alert ingest's thread (ADR 0042): takes the bytes of `POST /api/v2/alerts` as they came, parses and
-// checks them, normalizes, fingerprints and binds every alert (`prepare`), and later writes prepared
-// batches in one transaction on a SQLite connection of its own (`commit`), while the server holds the
-// store's connection (`AlertRepository.writeExclusive`). It imports only pure modules and better-sqlite3.
+// The alert ingest's thread (ADR 0042, 0046): takes the bytes of `POST /api/v2/alerts` as they came, parses
+// and checks them, normalizes, fingerprints and binds every alert (`prepare`), and writes the batches ready
+// in one transaction on a SQLite connection of its own while the server leases it the store's connection
+// (`AlertRepository.lease`). It imports only pure modules and better-sqlite3.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { InputError } from '@gantry/model/errors';
@@ -15,14 +15,28 @@ import {
 } from '@gantry/store/sqlite-alert-statements';
 import { postableProblem, asInboundAlerts } from './postable.ts';
 import { prepareAlerts } from './prepare.ts';
+import { ROW_FIELDS } from './ingest-thread-wire.ts';
 import type {
+  BatchOutcome,
+  CommitReply,
   IngestThreadReply,
   IngestThreadRequest,
-  PreparedReply,
-  WrittenRow,
 } from './ingest-thread-wire.ts';
 
 const decoder = new TextDecoder();
+
+/**
+ * Alerts ready past which a commit is made at once, though more bodies wait to be prepared (they would
+ * join it): its requests wait for it.
+ */
+const GROUP_ALERTS = 64;
+
+/** A batch held until it is committed or discarded: its writes, the server's clock when it came, its outcome. */
+interface Held {
+  writes: AlertWrite[];
+  now: number;
+  outcome: BatchOutcome;
+}
 
 function start(port: NonNullable<typeof parentPort>, path: string, busyMs: number): void {
   const db = new Database(path);
@@ -31,21 +45,29 @@ function start(port: NonNullable<typeof parentPort>, path: string, busyMs: numbe
   db.pragma('wal_autocheckpoint = 0');
   // Journaling (ADR 0042): changes of stored alerts go to alert_journal, folded in the background.
   const statements = new SqliteAlertStatements(db, {});
-  /** Prepared batches by id, until committed or discarded. */
-  const prepared = new Map<number, AlertWrite[]>();
+  /** Batches by id, until committed or discarded. */
+  const held = new Map<number, Held>();
+  /** The batches ready to commit, in the order they became ready, and their alerts. */
+  let ready: number[] = [];
+  let readyAlerts = 0;
+  /** The lease held: the server holds the store's connection until this thread releases it (ADR 0046). */
+  let lease: { id: number; epoch: number } | undefined;
   /** Alerts whose labels the server has from this thread (it keeps them; ADR 0042): sent once. */
   const known = new TeamMap<true>();
   const reply = (message: IngestThreadReply) => port.postMessage(message);
-  /**
-   * Bodies to prepare, one per turn of the thread's event loop: a commit that arrives meanwhile runs
-   * first, as soon as it is read (ADR 0043). The commit holds the store's connection and answers the
-   * requests it writes; a prepared body only goes on to wait for the next commit.
-   */
+  /** Bodies to prepare, one per turn of the thread's event loop, so that a lease or its end is read in between. */
   const waiting: Extract<IngestThreadRequest, { type: 'prepare' }>[] = [];
   const prepareNext = () => {
     const message = waiting.shift();
-    if (message) reply(prepare(message));
+    if (message) prepare(message);
     if (waiting.length > 0) setImmediate(prepareNext);
+    commitIfDue();
+  };
+  const makeReady = (id: number) => {
+    const batch = held.get(id);
+    if (!batch) return;
+    ready.push(id);
+    readyAlerts += batch.writes.length;
   };
 
   port.on('message', (message: IngestThreadRequest | 'stop') => {
@@ -56,18 +78,33 @@ function start(port: NonNullable<typeof parentPort>, path: string, busyMs: numbe
     }
     switch (message.type) {
       case 'prepare':
-        // After any commit waiting behind it (see `prepareNext`).
         waiting.push(message);
         if (waiting.length === 1) setImmediate(prepareNext);
         return;
-      case 'commit':
-        reply(commit(message.id, message.batches, message.updatedAt, message.epoch));
+      case 'stage': {
+        const writes = JSON.parse(decoder.decode(message.bytes)) as AlertWrite[];
+        held.set(message.id, {
+          writes,
+          now: message.now,
+          outcome: { id: message.id, count: writes.length, normalized: [] },
+        });
+        makeReady(message.id);
+        commitIfDue();
         return;
-      case 'stage':
-        prepared.set(message.id, JSON.parse(decoder.decode(message.bytes)) as AlertWrite[]);
+      }
+      case 'approve':
+        for (const id of message.batches) makeReady(id);
+        commitIfDue();
+        return;
+      case 'grant':
+        lease = { id: message.id, epoch: message.epoch };
+        commitIfDue();
+        return;
+      case 'release':
+        if (lease?.id === message.id) release();
         return;
       case 'discard':
-        for (const id of message.batches) prepared.delete(id);
+        for (const id of message.batches) held.delete(id);
         return;
       case 'forget':
         known.clear();
@@ -75,89 +112,156 @@ function start(port: NonNullable<typeof parentPort>, path: string, busyMs: numbe
     }
   });
 
-  function prepare(message: Extract<IngestThreadRequest, { type: 'prepare' }>): PreparedReply {
+  /**
+   * Under a lease, commits what is ready once no body waits to be prepared (they join the commit) or
+   * enough is ready.
+   */
+  function commitIfDue(): void {
+    if (!lease || ready.length === 0 || (waiting.length > 0 && readyAlerts < GROUP_ALERTS)) return;
+    const batches = ready;
+    ready = [];
+    readyAlerts = 0;
+    reply({ type: 'committed', ...commit(lease.id, batches, lease.epoch), released: false });
+  }
+
+  /** Ends the lease at the server's request: the batches ready wait for the next one. */
+  function release(): void {
+    if (!lease) return;
+    const { id } = lease;
+    lease = undefined;
+    reply({
+      type: 'committed',
+      id,
+      released: true,
+      committed: [],
+      failed: [],
+      updatedAt: '',
+      fromSeq: 0,
+      rows: [],
+      journaled: statements.journaling,
+    });
+  }
+
+  /** Checks a body and holds its batch: ready at once when bound to approved teams only. */
+  function prepare(message: Extract<IngestThreadRequest, { type: 'prepare' }>): void {
     const { id } = message;
     const parsed = parseJsonBody(message.bytes, { depth: false });
-    if (parsed instanceof InputError)
-      return {
+    if (parsed instanceof InputError) {
+      reply({
+        type: 'prepared',
         id,
         ok: false,
         kind: 'malformed',
         message: parsed.message,
         code: parsed.code,
         details: [...parsed.details],
-      };
+      });
+      return;
+    }
     const problem = postableProblem(parsed.value);
-    if (problem)
-      return {
+    if (problem) {
+      reply({
+        type: 'prepared',
         id,
         ok: false,
         kind: 'malformed',
         message: `body${problem.path} ${problem.message}`,
         details: [problem],
-      };
+      });
+      return;
+    }
     const outcome = prepareAlerts(asInboundAlerts(parsed.value), message.options);
-    if (!outcome.ok)
-      return {
+    if (!outcome.ok) {
+      reply({
+        type: 'prepared',
         id,
         ok: false,
         kind: 'refused',
         details: outcome.details,
         reasons: outcome.reasons,
         total: (parsed.value as unknown[]).length,
-      };
-    prepared.set(id, outcome.writes);
-    return {
-      id,
-      ok: true,
-      count: outcome.writes.length,
-      teams: outcome.teams,
-      normalized: outcome.normalized,
-    };
+      });
+      return;
+    }
+    const result = { id, count: outcome.writes.length, normalized: outcome.normalized };
+    held.set(id, { writes: outcome.writes, now: message.options.now, outcome: result });
+    if (outcome.teams.every((team) => message.approved.includes(team))) makeReady(id);
+    else reply({ type: 'prepared', ok: true, teams: outcome.teams, ...result });
   }
 
-  function commit(
-    id: number,
-    batches: readonly number[],
-    updatedAt: string,
-    epoch: number,
-  ): IngestThreadReply {
-    try {
-      const alerts = foldAlertWrites(batches.flatMap((batch) => prepared.get(batch) ?? []));
-      const write = statements.write(alerts, updatedAt, epoch);
-      for (const batch of batches) prepared.delete(batch);
-      // Flat, `ROW_FIELDS` per row: one array to clone for the reply rather than one per row.
-      const rows: WrittenRow[number][] = [];
-      alerts.forEach((alert, i) => {
-        const startsAt = write.starts[i];
-        if (startsAt === null || startsAt === undefined) return;
-        const full = known.get(alert.team, alert.fingerprint) === undefined;
-        if (full) known.set(alert.team, alert.fingerprint, true);
-        // The server keeps what it was sent of the alert: unchanged fields go as null (ADR 0042).
-        const same = !full && write.unchanged[i] === true;
-        rows.push(
-          alert.team,
-          alert.fingerprint,
-          startsAt,
-          alert.endsAt,
-          same ? null : alert.generatorURL,
-          same ? null : alert.source,
-          same ? null : write.annotations[i]!,
-          full ? JSON.stringify([alert.labels, storedEntities(alert.entities)]) : null,
-        );
-      });
-      return { id, ok: true, fromSeq: write.fromSeq, rows, journaled: statements.journaling };
-    } catch (error) {
-      return {
-        id,
-        ok: false,
-        kind: 'failed',
-        message: error instanceof Error ? error.message : String(error),
-        ...(typeof (error as { code?: unknown })?.code === 'string'
-          ? { code: (error as { code: string }).code }
-          : {}),
-      };
+  /**
+   * Writes the batches in one transaction; if SQLite refuses it, each batch alone (one request must not
+   * fail another), those refused again reported and dropped. Successive commits take successive sequence
+   * numbers (the store's connection is held), so their rows go as one run.
+   */
+  function commit(id: number, batches: number[], epoch: number): Omit<CommitReply, 'released'> {
+    let now = 0;
+    for (const batch of batches) now = Math.max(now, held.get(batch)?.now ?? 0);
+    const answer: Omit<CommitReply, 'released'> = {
+      id,
+      committed: [],
+      failed: [],
+      updatedAt: new Date(now).toISOString(),
+      fromSeq: 0,
+      rows: [],
+      journaled: statements.journaling,
+    };
+    if (batches.length === 0) return answer;
+    const attempt = (group: number[]): boolean => {
+      try {
+        write(group, epoch, answer);
+        return true;
+      } catch (error) {
+        if (group.length > 1) return false;
+        answer.failed.push({
+          id: group[0]!,
+          message: error instanceof Error ? error.message : String(error),
+          ...(typeof (error as { code?: unknown })?.code === 'string'
+            ? { code: (error as { code: string }).code }
+            : {}),
+        });
+        held.delete(group[0]!);
+        return true;
+      }
+    };
+    if (!attempt(batches)) for (const batch of batches) attempt([batch]);
+    answer.journaled = statements.journaling;
+    return answer;
+  }
+
+  /** One transaction of `batches`, its rows and outcomes added to `answer`. */
+  function write(batches: number[], epoch: number, answer: Omit<CommitReply, 'released'>): void {
+    const writes: AlertWrite[] = [];
+    for (const batch of batches) for (const alert of held.get(batch)?.writes ?? []) writes.push(alert);
+    const alerts = foldAlertWrites(writes);
+    const written = statements.write(alerts, answer.updatedAt, epoch);
+    for (const batch of batches) {
+      const one = held.get(batch);
+      if (one) answer.committed.push(one.outcome);
+      held.delete(batch);
     }
+    let rows = 0;
+    // Flat, `ROW_FIELDS` per row: one array to clone for the reply rather than one per row.
+    alerts.forEach((alert, i) => {
+      const startsAt = written.starts[i];
+      if (startsAt === null || startsAt === undefined) return;
+      rows++;
+      const full = known.get(alert.team, alert.fingerprint) === undefined;
+      if (full) known.set(alert.team, alert.fingerprint, true);
+      // The server keeps what it was sent of the alert: unchanged fields go as null (ADR 0042).
+      const same = !full && written.unchanged[i] === true;
+      answer.rows.push(
+        alert.team,
+        alert.fingerprint,
+        startsAt,
+        alert.endsAt,
+        same ? null : alert.generatorURL,
+        same ? null : alert.source,
+        same ? null : written.annotations[i]!,
+        full ? JSON.stringify([alert.labels, storedEntities(alert.entities)]) : null,
+      );
+    });
+    if (rows > 0 && answer.rows.length === rows * ROW_FIELDS) answer.fromSeq = written.fromSeq;
   }
 
   port.postMessage({ ready: true });
