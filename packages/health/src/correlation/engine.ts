@@ -218,7 +218,9 @@ export class CorrelationEngine {
         continue;
       }
       const team = pending.alert.team;
-      due.set(team, [...(due.get(team) ?? []), [id, pending]]);
+      const entries = due.get(team) ?? [];
+      entries.push([id, pending]);
+      due.set(team, entries);
     }
     this.#decideRules();
     const teams = [...due].sort(([, a], [, b]) => firstOrder(a) - firstOrder(b));
