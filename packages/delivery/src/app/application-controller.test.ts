@@ -21,7 +21,7 @@ import { FakeCluster } from '../kube/fake-cluster.ts';
 import { ApplicationCondition, ApplicationReason } from './application-conditions.ts';
 import { createApplicationController } from './application-controller.ts';
 import { DefinitionSource } from './definitions.ts';
-import { DeliveryService } from './delivery-service.ts';
+import { DeliveryService, type DeliveryServiceDeps } from './delivery-service.ts';
 import { RevisionManager } from './revisions.ts';
 import { seedCatalog } from './seed.ts';
 
@@ -36,6 +36,7 @@ let events: MemoryEventRecorder;
 let clusters: Record<string, FakeCluster>;
 let controller: Controller;
 let service: DeliveryService;
+let serviceDeps: DeliveryServiceDeps;
 let now = T0;
 let scope: TermScope;
 /** The fleet gate the controller asks (ADR 0033); open unless a test closes it. */
@@ -102,7 +103,7 @@ beforeEach(async () => {
     events,
     fleetGate: { check: async (_team, actuator, at) => gate(actuator, at) },
   });
-  service = new DeliveryService({
+  serviceDeps = {
     resources,
     repository: store.resources,
     records: store.applied,
@@ -111,7 +112,8 @@ beforeEach(async () => {
     clients,
     composer,
     events,
-  });
+  };
+  service = new DeliveryService(serviceDeps);
   // Leading: the watches stop when the term ends.
   controller.onLeading?.({
     enqueue: () => undefined,
@@ -388,5 +390,30 @@ describe('application controller', () => {
       actor: 'ann',
       regarding: { kind: 'Application', team: 'shop', name: 'web' },
     });
+  });
+
+  it('rolls back when a status write moved the application between its read and its write', async () => {
+    await createApp([web('api')]);
+    await reconcile();
+    await updateSpec({ components: [web('api', 'nginx:1.28')] });
+    await reconcile();
+    // The controller's status write lands while the rollback reads the revisions.
+    let raced = 0;
+    const racing: RevisionManager = Object.create(revisions);
+    racing.list = async (team, name) => {
+      if (raced++ === 0) {
+        const app = await resources.get(admin, 'Application', team, name);
+        const status = app.status as ApplicationStatus;
+        await resources.replaceStatus(admin, 'Application', team, name, {
+          ...app,
+          status: { ...status, health: status.health === 'Healthy' ? 'Progressing' : 'Healthy' },
+        });
+      }
+      return revisions.list(team, name);
+    };
+    const racingService = new DeliveryService({ ...serviceDeps, revisions: racing });
+    const rolled = await racingService.rollback(admin, 'shop', 'web', 1);
+    expect(raced).toBe(2);
+    expect((rolled.spec as ApplicationSpec).components[0]?.properties).toMatchObject({ image: 'nginx:1.27' });
   });
 });

@@ -2,6 +2,7 @@ import type { EventRecorder } from '@gantry/controllers';
 import type { ClusterClients, KubeObject } from '@gantry/fleet';
 import type { Caller } from '@gantry/identity';
 import {
+  ConflictError,
   isGantryError,
   NotFoundError,
   UnprocessableError,
@@ -72,12 +73,32 @@ function comparable(object: KubeObject | KubeManifest): unknown {
   return { ...rest, metadata };
 }
 
+/** How many times a rollback is tried when the application moved between its read and its write. */
+const ROLLBACK_ATTEMPTS = 5;
+
 /** Rollback and diff: the application operations beyond the generic resource API. */
 export class DeliveryService {
   constructor(private readonly deps: DeliveryServiceDeps) {}
 
-  /** Writes revision N's spec back; the next revision uses revision N's definitions (see the ADR). */
+  /**
+   * Writes revision N's spec back; the next revision uses revision N's definitions (see the ADR). The
+   * controller writes the application's status all the time and each write moves its resourceVersion, so a
+   * conflict between the read and the write is taken again from a fresh read: the result does not depend
+   * on the spec it replaces.
+   */
   async rollback(caller: Caller, team: string, name: string, revision: number): Promise<Resource> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#rollbackOnce(caller, team, name, revision);
+      } catch (error) {
+        const again =
+          error instanceof ConflictError && error.code === ErrorCodes.conflict && attempt < ROLLBACK_ATTEMPTS;
+        if (!again) throw error;
+      }
+    }
+  }
+
+  async #rollbackOnce(caller: Caller, team: string, name: string, revision: number): Promise<Resource> {
     const app = (await this.deps.resources.get(caller, 'Application', team, name)) as ApplicationObject;
     const revisions = await this.deps.revisions.list(team, name);
     const target = revisions.find((r) => r.spec.revision === revision);
