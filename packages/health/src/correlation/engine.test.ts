@@ -410,4 +410,29 @@ describe('correlation engine: restart', () => {
     expect(effect.group.alerts.map((a) => [a.fingerprint, a.state])).toEqual([['fp-b-NodeDown', 'resolved']]);
     expect(second.openGroups()).toHaveLength(1);
   });
+
+  it('keeps each entity of a restored group once as alerts join it', async () => {
+    const first = harness();
+    for (const node of ['a', 'b']) {
+      first.places.set(node, { rack: 'r1' });
+      first.observe(nodeAlert(node, T0), T0);
+    }
+    first.engine.decide(T0 + 30_000);
+    const changes = first.engine.drain();
+    const second = new CorrelationEngine({ groupWaitMs: 30_000 });
+    second.restore(
+      changes.groups.flatMap((g) => (g.record ? [g.record] : [])),
+      changes.members.flatMap((m) => (m.record ? [m.record] : [])),
+    );
+    const names = () => second.openGroups()[0]!.entities.map((e) => `${e.kind}/${e.name}`);
+    expect(names()).toEqual(['Cluster/c1', 'Node/a', 'Node/b']);
+    // Another alert of node a, and one of a new node c, join the open rack at once.
+    second.observe(
+      nodeAlert('a', T0 + 40_000, { labels: { alertname: 'DiskFull', node: 'a' } }),
+      { rack: 'r1' },
+      T0 + 40_000,
+    );
+    second.observe(nodeAlert('c', T0 + 40_000), { rack: 'r1' }, T0 + 40_000);
+    expect(names()).toEqual(['Cluster/c1', 'Node/a', 'Node/b', 'Node/c']);
+  });
 });

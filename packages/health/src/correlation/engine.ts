@@ -91,6 +91,11 @@ interface Group {
   open: boolean;
   /** Fingerprints of the group's alerts still firing. */
   firing: Set<string>;
+  /**
+   * The keys of `record.entities`, made on the first join: a join checks its alert's few entities against
+   * it instead of against the whole list (a domain of thousands of nodes joined at once, ADR 0047).
+   */
+  entityKeys?: Set<string>;
 }
 
 const SEVERITY_ORDER: readonly CorrelationGroup['severity'][] = ['warning', 'minor', 'major', 'critical'];
@@ -509,7 +514,7 @@ export class CorrelationEngine {
     this.#expiry.set(id, alert.endsAt);
     this.#memberRow(member.record);
     group.firing.add(alert.fingerprint);
-    const entities = mergeEntities(group.record.entities, entityRefs(alert.entities));
+    const entities = mergeEntities(group, entityRefs(alert.entities));
     const severity =
       group.record.reason.ruleKind === 'Topology'
         ? maxSeverity(group.record.severity, alertSeverity(alert.labels))
@@ -646,10 +651,14 @@ function definedEntities(entities: AlertEntities): Record<string, string> {
   return out;
 }
 
-function mergeEntities(current: EntityRef[], added: EntityRef[]): EntityRef[] {
-  const known = new Set(current.map(entityKey));
+/** The group's entities with those of `added` it lacks: the same list when it lacks none. */
+function mergeEntities(group: Group, added: EntityRef[]): EntityRef[] {
+  const current = group.record.entities;
+  const known = (group.entityKeys ??= new Set(current.map(entityKey)));
   const fresh = added.filter((ref) => !known.has(entityKey(ref)));
-  return fresh.length === 0 ? current : [...current, ...fresh];
+  if (fresh.length === 0) return current;
+  for (const ref of fresh) known.add(entityKey(ref));
+  return [...current, ...fresh];
 }
 
 function entityKey(ref: EntityRef): string {

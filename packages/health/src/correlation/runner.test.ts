@@ -30,6 +30,8 @@ describe('correlation runner', () => {
   let rowsRead = 0;
   /** While set, looking up a node's labels waits for it (a pass held in the middle). */
   let topologyHeld: Promise<void> | undefined;
+  /** The state table's transactions: each one's group keys and its count of member rows. */
+  let applied: string[][] = [];
   /** A wake-up without rows, as another server's NOTIFY or a reconnect brings. */
   let wakeWithoutRows: () => void = () => undefined;
 
@@ -51,7 +53,18 @@ describe('correlation runner', () => {
             return rows;
           },
         },
-        state: store.correlation,
+        state: {
+          loadGroups: () => store.correlation.loadGroups(),
+          loadMembers: () => store.correlation.loadMembers(),
+          apply: (changes, now, fence) => {
+            applied.push(
+              changes.groups
+                .map((g) => `g:${g.key}`)
+                .concat(changes.members.length ? [`m:${changes.members.length}`] : []),
+            );
+            return store.correlation.apply(changes, now, fence);
+          },
+        },
         resources: {
           list: () =>
             Promise.resolve({
@@ -201,6 +214,41 @@ describe('correlation runner', () => {
     ]);
     expect(opened).toEqual(['ops/exc-1:opened']);
     expect(runner.openGroups().map((g) => g.exceptionId)).toEqual(['exc-1']);
+    expect(errors).toEqual([]);
+  });
+
+  it('writes the state of a round of 2,500 alerts in transactions of at most 1,000 rows, the group first', async () => {
+    await post(Array.from({ length: 2_500 }, (_, i) => nodeAlert(`x${i}`, clock.now())));
+    applied = [];
+    await clock.advanceTo(T0 + 30_000, settle);
+    expect(applied).toEqual([['g:topology/cluster/c1', 'm:999'], ['m:1000'], ['m:501']]);
+    expect(await store.correlation.loadMembers()).toHaveLength(2_500);
+    expect(await store.correlation.loadGroups()).toHaveLength(1);
+    expect(errors).toEqual([]);
+  });
+
+  it('decides in the round what came due while its calls ran, and writes the state once for both', async () => {
+    await runner.stop();
+    // Rack r1's call takes five seconds of the clock; rack r2's group wait ends meanwhile.
+    runner = build(true, {
+      correlate: async (group, at) => {
+        if (group.key === 'topology/rack/z1/r1') await clock.advanceTo(T0 + 36_000);
+        return port.correlate(group, at);
+      },
+      groupResolved: (team, key, at) => port.groupResolved(team, key, at),
+      recordActivity: (team, id, activity) => port.recordActivity(team, id, activity),
+    });
+    await runner.start();
+    await post(['n1', 'n2'].map((node) => nodeAlert(node, T0)));
+    await clock.advanceTo(T0 + 5_000, settle);
+    await post(['n60', 'n61'].map((node) => nodeAlert(node, clock.now())));
+    applied = [];
+    await clock.advanceTo(T0 + 30_000, settle);
+    expect(port.calls.map((call) => [call.group.key, call.at.getTime() - T0])).toEqual([
+      ['topology/rack/z1/r1', 30_000],
+      ['topology/rack/z1/r2', 36_000],
+    ]);
+    expect(applied).toEqual([['g:topology/rack/z1/r1', 'g:topology/rack/z1/r2', 'm:4']]);
     expect(errors).toEqual([]);
   });
 

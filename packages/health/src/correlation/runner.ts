@@ -5,6 +5,7 @@ import { isoMs, type CorrelationRuleSpec, type Resource } from '@gantry/model';
 import {
   isFencedWriteRefused,
   type AlertRepository,
+  type CorrelationChanges,
   type CorrelationRepository,
   type ResourceRepository,
   type StoredAlert,
@@ -18,6 +19,12 @@ import type { TopologySource } from './topology-source.ts';
 
 /** The most alerts of a group written in one correlate call (ADR 0045). */
 export const CORRELATE_SLICE = 100;
+
+/**
+ * The most state-table rows written in one transaction (ADR 0047): a storm's round writes tens of
+ * thousands of member rows, and the store's connection and the event loop are not held for all of them.
+ */
+export const APPLY_SLICE = 1_000;
 
 /** What a sliced call answers: a slice that opened or reopened the exception over one that joined it. */
 const OUTCOME_RANK = { unchanged: 0, joined: 1, opened: 2, reopened: 2 } as const;
@@ -313,25 +320,45 @@ class Term {
     return nodePlace(labels, alert.labels, this.#options.labels);
   }
 
-  /** Decides, calls the port in order, then writes the table: a crash between repeats calls, never skips. */
+  /**
+   * Decides, calls the port in order, then writes the table: a crash between repeats calls, never skips.
+   * Each call and each slice of the table's rows is a turn of the event loop of its own, and what comes
+   * due while the calls run is decided between them and joins the round (ADR 0047): a storm's round does
+   * not hold the event loop or the store's connection for its whole length, nor leave a decision of
+   * everything that came due meanwhile to the next. A crash between slices of the table leaves what a
+   * crash before them leaves (an alert whose member row is missing joins its open group again on the
+   * rebuild, and the port's join skips it).
+   */
   async #round(): Promise<void> {
-    const now = this.#deps.clock.now();
+    let now = this.#deps.clock.now();
     this.engine.decide(now);
-    const changes = this.engine.drain();
-    const at = new Date(now);
-    for (const effect of changes.effects) {
+    const drained = [this.engine.drain()];
+    const queue = drained[0]!.effects.map((effect) => ({ effect, at: new Date(now) }));
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      await turn();
       if (this.#stopped) return;
-      if (effect.type === 'resolved') {
+      const { effect, at } = next;
+      if (effect.type === 'resolved')
         await this.#deps.port.groupResolved(effect.team, effect.key, at, this.#write);
-        continue;
+      else {
+        const answer = await this.#correlate(effect.group, at);
+        if (this.#stopped) return;
+        this.engine.setExceptionId(effect.group.team, effect.group.key, answer.exceptionId);
+        if (answer.outcome === 'opened' || answer.outcome === 'reopened')
+          this.#deps.onException?.(effect.group.team, answer.exceptionId, answer.outcome);
       }
-      const answer = await this.#correlate(effect.group, at);
-      if (this.#stopped) return;
-      this.engine.setExceptionId(effect.group.team, effect.group.key, answer.exceptionId);
-      if (answer.outcome === 'opened' || answer.outcome === 'reopened')
-        this.#deps.onException?.(effect.group.team, answer.exceptionId, answer.outcome);
+      now = this.#deps.clock.now();
+      if ((this.engine.nextDueAt() ?? Number.POSITIVE_INFINITY) > now) continue;
+      this.engine.decide(now);
+      const more = this.engine.drain();
+      drained.push(more);
+      for (const effect of more.effects) queue.push({ effect, at: new Date(now) });
     }
-    await this.#deps.state.apply(tableChanges(changes, this.engine.drain()), now, this.#write.fence);
+    drained.push(this.engine.drain());
+    for (const [index, slice] of sliced(tableChanges(drained), APPLY_SLICE).entries()) {
+      if (index > 0) await turn();
+      await this.#deps.state.apply(slice, now, this.#write.fence);
+    }
   }
 
   /**
@@ -352,7 +379,7 @@ class Term {
       outcome: 'unchanged',
     };
     for (let from = 0; from < group.alerts.length; from += CORRELATE_SLICE) {
-      if (from > 0) await new Promise((resolve) => setImmediate(resolve));
+      if (from > 0) await turn();
       if (this.#stopped) break;
       const alerts = group.alerts.slice(from, from + CORRELATE_SLICE);
       const slice = await this.#deps.port.correlate({ ...group, alerts }, at, this.#write);
@@ -457,26 +484,46 @@ function engineAlert(alert: StoredAlert) {
   };
 }
 
-/** The engine's rows as the table takes them; `late` holds exception ids set after the round's drain. */
-function tableChanges(changes: EngineChanges, late: EngineChanges) {
-  const groups = new Map<
-    string,
-    { team: string; key: string; row?: { team: string; key: string; data: string } }
-  >();
-  for (const entry of [...changes.groups, ...late.groups])
-    groups.set(`${entry.team}\u0000${entry.key}`, {
-      team: entry.team,
-      key: entry.key,
-      ...(entry.record
-        ? { row: { team: entry.team, key: entry.key, data: JSON.stringify(entry.record) } }
-        : {}),
-    });
+/** Lets the event loop run what waits (timers, I/O) before going on. */
+function turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** The table's changes in slices of at most `size` rows, the groups first (members refer to them). */
+function sliced(changes: CorrelationChanges, size: number): CorrelationChanges[] {
+  const rows = [
+    ...changes.groups.map((group) => ({ group })),
+    ...changes.members.map((member) => ({ member })),
+  ];
+  const slices: CorrelationChanges[] = [];
+  for (let from = 0; from < rows.length; from += size) {
+    const slice: CorrelationChanges = { groups: [], members: [] };
+    for (const row of rows.slice(from, from + size))
+      if ('group' in row) slice.groups.push(row.group);
+      else slice.members.push(row.member);
+    slices.push(slice);
+  }
+  return slices;
+}
+
+/** The rows of a round's drains as the table takes them: a later row of the same key wins. */
+function tableChanges(drained: readonly EngineChanges[]): CorrelationChanges {
+  const groups = new Map<string, EngineChanges['groups'][number]>();
+  const members = new Map<string, EngineChanges['members'][number]>();
+  for (const changes of drained) {
+    for (const entry of changes.groups) groups.set(`${entry.team}\u0000${entry.key}`, entry);
+    for (const entry of changes.members) members.set(`${entry.team}\u0000${entry.fingerprint}`, entry);
+  }
   return {
-    groups: [...groups.values()],
-    members: [...changes.members, ...late.members].map((entry) => ({
-      team: entry.team,
-      fingerprint: entry.fingerprint,
-      ...(entry.record ? { row: entry.record } : {}),
+    groups: [...groups.values()].map(({ team, key, record }) => ({
+      team,
+      key,
+      ...(record ? { row: { team, key, data: JSON.stringify(record) } } : {}),
+    })),
+    members: [...members.values()].map(({ team, fingerprint, record }) => ({
+      team,
+      fingerprint,
+      ...(record ? { row: record } : {}),
     })),
   };
 }
