@@ -61,13 +61,25 @@ type Via =
   | { kind: 'rule'; rule: CompiledCorrelationRule; key: string; shared: Record<string, string> }
   | { kind: 'topology'; chain: Domain[] };
 
-interface Pending {
-  alert: EngineAlert;
-  via: Via;
+/**
+ * A held alert. A class rather than an object literal: V8 kept every object of the literal in dictionary
+ * mode in the server (~450 bytes more per held alert, 45 MB for a storm of 100,000; ADR 0047), while a
+ * class's objects share one fast shape.
+ */
+class Pending {
+  readonly alert: EngineAlert;
+  readonly via: Via;
   /** When topology decides at the latest (the alert's start plus group wait). */
-  deadline: number;
+  readonly deadline: number;
   /** The order the alert was first held in (decisions and their calls follow it). */
-  order: number;
+  readonly order: number;
+
+  constructor(alert: EngineAlert, via: Via, deadline: number, order: number) {
+    this.alert = alert;
+    this.via = via;
+    this.deadline = deadline;
+    this.order = order;
+  }
 }
 
 /** The held alerts of one topology domain that no more specific shared domain has claimed. */
@@ -445,7 +457,7 @@ export class CorrelationEngine {
   #hold(id: string, alert: EngineAlert, via: Via): void {
     const order = this.#pending.get(id)?.order ?? this.#order++;
     this.#unhold(id);
-    const pending: Pending = { alert, via, deadline: alert.startsAt + this.#options.groupWaitMs, order };
+    const pending = new Pending(alert, via, alert.startsAt + this.#options.groupWaitMs, order);
     this.#pending.set(id, pending);
     if (via.kind === 'rule') {
       this.#heldDue.set(id, alert.endsAt);
