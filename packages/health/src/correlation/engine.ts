@@ -67,7 +67,8 @@ type Via =
  * class's objects share one fast shape.
  */
 class Pending {
-  readonly alert: EngineAlert;
+  /** The alert's latest record (a resend while held replaces it). */
+  alert: EngineAlert;
   readonly via: Via;
   /** When topology decides at the latest (the alert's start plus group wait). */
   readonly deadline: number;
@@ -303,7 +304,10 @@ export class CorrelationEngine {
 
   #chainOf(entities: AlertEntities, place: NodePlace | undefined): Domain[] {
     const { cluster, node, namespace, application, component } = entities;
-    const key = JSON.stringify([cluster, node, namespace, application, component, place?.zone, place?.rack]);
+    // Each part with its length (an absent one as `-`): no two places share a key.
+    const key = [cluster, node, namespace, application, component, place?.zone, place?.rack]
+      .map((part) => (part === undefined ? '-' : `${part.length}:${part}`))
+      .join('');
     let chain = this.#chains.get(key);
     if (!chain) {
       chain = domainChain(entities, place);
@@ -455,7 +459,14 @@ export class CorrelationEngine {
 
   /** Holds an alert until its group is decided (held again: its place in the order is kept). */
   #hold(id: string, alert: EngineAlert, via: Via): void {
-    const order = this.#pending.get(id)?.order ?? this.#order++;
+    const held = this.#pending.get(id);
+    if (held && held.alert.startsAt === alert.startsAt && sameVia(held.via, via)) {
+      // Sent again while held (a resend): its order, domains and deadline stay; its record and expiry move.
+      held.alert = alert;
+      this.#heldDue.set(id, via.kind === 'rule' ? alert.endsAt : Math.min(alert.endsAt, held.deadline));
+      return;
+    }
+    const order = held?.order ?? this.#order++;
     this.#unhold(id);
     const pending = new Pending(alert, via, alert.startsAt + this.#options.groupWaitMs, order);
     this.#pending.set(id, pending);
@@ -630,6 +641,12 @@ export class CorrelationEngine {
     }
     return group;
   }
+}
+
+/** Whether two classifications send an alert to the same place: the same rule's group, or the same chain. */
+function sameVia(a: Via, b: Via): boolean {
+  if (a.kind === 'rule') return b.kind === 'rule' && a.rule === b.rule && a.key === b.key;
+  return b.kind === 'topology' && a.chain === b.chain;
 }
 
 /** The order of the first of some held alerts. */
