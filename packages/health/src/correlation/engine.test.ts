@@ -383,7 +383,8 @@ describe('correlation engine: teams', () => {
 });
 
 describe('correlation engine: restart', () => {
-  it('rebuilds from its rows and the alert records without opening anything twice', async () => {
+  /** The state rows of rack r1 decided with nodes a and b, as the table keeps them. */
+  const rackOfTwo = () => {
     const first = harness();
     for (const node of ['a', 'b']) {
       first.places.set(node, { rack: 'r1' });
@@ -391,8 +392,14 @@ describe('correlation engine: restart', () => {
     }
     first.engine.decide(T0 + 30_000);
     const changes = first.engine.drain();
-    const groups = changes.groups.flatMap((g) => (g.record ? [g.record] : []));
-    const members = changes.members.flatMap((m) => (m.record ? [m.record] : []));
+    return {
+      groups: changes.groups.flatMap((g) => (g.record ? [g.record] : [])),
+      members: changes.members.flatMap((m) => (m.record ? [m.record] : [])),
+    };
+  };
+
+  it('rebuilds from its rows and the alert records without opening anything twice', async () => {
+    const { groups, members } = rackOfTwo();
     expect(groups).toHaveLength(1);
     expect(members).toHaveLength(2);
 
@@ -412,18 +419,9 @@ describe('correlation engine: restart', () => {
   });
 
   it('keeps each entity of a restored group once as alerts join it', async () => {
-    const first = harness();
-    for (const node of ['a', 'b']) {
-      first.places.set(node, { rack: 'r1' });
-      first.observe(nodeAlert(node, T0), T0);
-    }
-    first.engine.decide(T0 + 30_000);
-    const changes = first.engine.drain();
+    const { groups, members } = rackOfTwo();
     const second = new CorrelationEngine({ groupWaitMs: 30_000 });
-    second.restore(
-      changes.groups.flatMap((g) => (g.record ? [g.record] : [])),
-      changes.members.flatMap((m) => (m.record ? [m.record] : [])),
-    );
+    second.restore(groups, members);
     const names = () => second.openGroups()[0]!.entities.map((e) => `${e.kind}/${e.name}`);
     expect(names()).toEqual(['Cluster/c1', 'Node/a', 'Node/b']);
     // Another alert of node a, and one of a new node c, join the open rack at once.
