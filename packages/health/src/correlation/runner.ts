@@ -26,6 +26,13 @@ export const CORRELATE_SLICE = 100;
  */
 export const APPLY_SLICE = 1_000;
 
+/**
+ * How long a round goes on deciding what comes due while its calls run (ADR 0047): past it, the round
+ * makes the calls already decided, writes the state and ends, and the next one reads the alert changes
+ * that came meanwhile first. Without it a storm's round could run until everything held had come due.
+ */
+export const ROUND_BUDGET_MS = 1_000;
+
 /** What a sliced call answers: a slice that opened or reopened the exception over one that joined it. */
 const OUTCOME_RANK = { unchanged: 0, joined: 1, opened: 2, reopened: 2 } as const;
 
@@ -323,14 +330,16 @@ class Term {
   /**
    * Decides, calls the port in order, then writes the table: a crash between repeats calls, never skips.
    * Each call and each slice of the table's rows is a turn of the event loop of its own, and what comes
-   * due while the calls run is decided between them and joins the round (ADR 0047): a storm's round does
+   * due while the calls run is decided between them and joins the round, for `ROUND_BUDGET_MS` (ADR
+   * 0047): a storm's round does
    * not hold the event loop or the store's connection for its whole length, nor leave a decision of
    * everything that came due meanwhile to the next. A crash between slices of the table leaves what a
    * crash before them leaves (an alert whose member row is missing joins its open group again on the
    * rebuild, and the port's join skips it).
    */
   async #round(): Promise<void> {
-    let now = this.#deps.clock.now();
+    const started = this.#deps.clock.now();
+    let now = started;
     this.engine.decide(now);
     const drained = [this.engine.drain()];
     const queue = drained[0]!.effects.map((effect) => ({ effect, at: new Date(now) }));
@@ -348,6 +357,7 @@ class Term {
           this.#deps.onException?.(effect.group.team, answer.exceptionId, answer.outcome);
       }
       now = this.#deps.clock.now();
+      if (now - started >= ROUND_BUDGET_MS) continue;
       if ((this.engine.nextDueAt() ?? Number.POSITIVE_INFINITY) > now) continue;
       this.engine.decide(now);
       const more = this.engine.drain();
