@@ -227,12 +227,15 @@ describe('correlation runner', () => {
     expect(errors).toEqual([]);
   });
 
-  it('decides in the round what came due while its calls ran, and writes the state once for both', async () => {
+  /**
+   * Racks r1 (firing at T0) and r2 (firing at `r2At`) held, with a runner whose call for rack r1 moves the
+   * clock to `r1CallEnds`: what comes due during that call is what the round's bound decides.
+   */
+  const racksWithSlowCall = async (r1CallEnds: number, r2At: number) => {
     await runner.stop();
-    // Rack r1's call takes 600 ms of the clock; rack r2's group wait ends meanwhile.
     runner = build(true, {
       correlate: async (group, at) => {
-        if (group.key === 'topology/rack/z1/r1') await clock.advanceTo(T0 + 30_600);
+        if (group.key === 'topology/rack/z1/r1') await clock.advanceTo(r1CallEnds);
         return port.correlate(group, at);
       },
       groupResolved: (team, key, at) => port.groupResolved(team, key, at),
@@ -240,9 +243,14 @@ describe('correlation runner', () => {
     });
     await runner.start();
     await post(['n1', 'n2'].map((node) => nodeAlert(node, T0)));
-    await clock.advanceTo(T0 + 500, settle);
+    await clock.advanceTo(r2At, settle);
     await post(['n60', 'n61'].map((node) => nodeAlert(node, clock.now())));
     applied = [];
+  };
+
+  it('decides in the round what came due while its calls ran, and writes the state once for both', async () => {
+    // Rack r1's call takes 600 ms of the clock; rack r2's group wait ends meanwhile.
+    await racksWithSlowCall(T0 + 30_600, T0 + 500);
     await clock.advanceTo(T0 + 30_000, settle);
     expect(port.calls.map((call) => [call.group.key, call.at.getTime() - T0])).toEqual([
       ['topology/rack/z1/r1', 30_000],
@@ -253,20 +261,7 @@ describe('correlation runner', () => {
   });
 
   it('ends a round whose calls have run a second: what comes due later goes to the next round', async () => {
-    await runner.stop();
-    runner = build(true, {
-      correlate: async (group, at) => {
-        if (group.key === 'topology/rack/z1/r1') await clock.advanceTo(T0 + 36_000);
-        return port.correlate(group, at);
-      },
-      groupResolved: (team, key, at) => port.groupResolved(team, key, at),
-      recordActivity: (team, id, activity) => port.recordActivity(team, id, activity),
-    });
-    await runner.start();
-    await post(['n1', 'n2'].map((node) => nodeAlert(node, T0)));
-    await clock.advanceTo(T0 + 5_000, settle);
-    await post(['n60', 'n61'].map((node) => nodeAlert(node, clock.now())));
-    applied = [];
+    await racksWithSlowCall(T0 + 36_000, T0 + 5_000);
     await clock.advanceTo(T0 + 30_000, settle);
     // The first round wrote rack r1 and ended; rack r2, due meanwhile, waits for the next turn of the clock.
     expect(port.calls.map((call) => call.group.key)).toEqual(['topology/rack/z1/r1']);
