@@ -470,12 +470,16 @@ export class SqliteAlertStatements {
         head.source === alert.source;
       let known = head;
       if (known) {
-        known.starts_at = plan.startsAt;
+        // Only what changed is replaced: a head lives long, and a new value stored in it outlives the
+        // scavenge (copied, then promoted); a resend's equal values are garbage young (ADR 0048).
+        if (known.starts_at !== plan.startsAt) known.starts_at = plan.startsAt;
         known.ends_at = alert.endsAt;
-        known.annotations = plan.annotations;
-        known.annotationsValue = alert.annotations;
-        known.generator_url = alert.generatorURL;
-        known.source = alert.source;
+        if (annotationsText === undefined) {
+          known.annotations = plan.annotations;
+          known.annotationsValue = alert.annotations;
+        }
+        if (known.generator_url !== alert.generatorURL) known.generator_url = alert.generatorURL;
+        if (known.source !== alert.source) known.source = alert.source;
         known.seq = seq;
         known.updatedAt = updatedAt;
       } else {
