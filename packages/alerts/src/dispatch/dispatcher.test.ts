@@ -127,6 +127,12 @@ describe('AlertDispatcher', () => {
     expect(dispatcher.unrouted('ops').map((held) => held.fingerprint)).toEqual([
       labelsFingerprint(down.labels),
     ]);
+    // A resend while no route takes it is held in place, and still taken by the routing written later.
+    const resent = down.annotate({ summary: 'api is still down' }).active(0);
+    dispatcher.upsertAlerts('ops', [at(1, resent.toDispatch(START, START))]);
+    expect(dispatcher.unrouted('ops').map((held) => held.annotations)).toEqual([
+      { summary: 'api is still down' },
+    ]);
     await advanceTo(2);
     expect(sent).toEqual([]);
     dispatcher.setTeamConfig('ops', {
@@ -138,6 +144,7 @@ describe('AlertDispatcher', () => {
     expect(dispatcher.receivers('ops', labelsFingerprint(down.labels))).toEqual(['audit', 'default']);
     await advanceTo(3);
     expect(sent.map((n) => n.receiver).sort()).toEqual(['audit', 'default']);
+    expect(sent[0]!.alerts[0]!.annotations).toEqual({ summary: 'api is still down' });
     const page = dispatcher.groupPage('ops', { limit: 10 });
     expect(page.groups.map((g) => [g.groupKey, g.alerts.map((a) => a.fingerprint)])).toEqual([
       ['main:{}:{alertname="Down"}', [labelsFingerprint(down.labels)]],
@@ -312,6 +319,46 @@ describe('AlertDispatcher', () => {
       'firing 261',
       'firing 261',
     ]);
+    await dispatcher.stop();
+  });
+
+  it('tells every receiver of a flush the alert as it was when the flush began, though a resend comes while it sends', async () => {
+    // The first notification waits until released: a resend arrives meanwhile.
+    const clock = new ManualClock(START);
+    const sent: GroupNotification[] = [];
+    let release: (() => void) | undefined;
+    const dispatcher = new AlertDispatcher({
+      clock,
+      log: new MemoryNotificationLog(),
+      sink: {
+        notify: (notification) => {
+          sent.push(notification);
+          if (sent.length > 1) return Promise.resolve();
+          return new Promise<void>((resolve) => (release = resolve));
+        },
+      },
+    });
+    dispatcher.setTeamConfig('ops', {
+      routings: [{ name: 'main', spec: routing }],
+      inhibitRules: [],
+      timeIntervals: [],
+    });
+    dispatcher.upsertAlerts('ops', [at(0, down.active(0, 100).toDispatch(START, 0))]);
+    await clock.advanceTo(START + 1000);
+    while (!release) await new Promise((resolve) => setImmediate(resolve));
+    // Held in place (ADR 0048): the flush under way must not see it.
+    const resent = down.annotate({ summary: 'api is still down' }).active(0, 200);
+    dispatcher.upsertAlerts('ops', [at(1, resent.toDispatch(START, 0))]);
+    release();
+    await dispatcher.idle();
+    expect(sent.map((n) => [n.receiver, n.alerts[0]!.endsAt, n.alerts[0]!.annotations.summary])).toEqual([
+      ['default', START + 100_000, 'api is down'],
+      ['audit', START + 100_000, 'api is down'],
+    ]);
+    expect(dispatcher.groupPage('ops', { limit: 10 }).groups[0]!.alerts[0]).toMatchObject({
+      endsAt: START + 200_000,
+      annotations: { summary: 'api is still down' },
+    });
     await dispatcher.stop();
   });
 

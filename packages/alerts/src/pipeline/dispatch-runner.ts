@@ -160,11 +160,6 @@ class Term {
   readonly #stops: (() => unknown)[] = [];
   /** Teams whose configuration changed while a reload ran. */
   readonly #reloading = new Map<string, Promise<void>>();
-  /**
-   * Generator URLs seen lately, to hold one string per URL: every alert of a rule has the same one, and
-   * each parsed alert brings its own copy (4.8 MB per 100,000 alerts). Emptied when it reaches 1,000.
-   */
-  readonly #urls = new Map<string, string>();
 
   constructor(deps: DispatchRunnerDeps, scope: TermScope | undefined) {
     this.#deps = deps;
@@ -269,21 +264,11 @@ class Term {
       if (alert.seq <= last) continue;
       let list = byTeam.get(alert.team);
       if (!list) byTeam.set(alert.team, (list = []));
-      const taken = dispatchAlert(alert);
-      taken.generatorURL = this.#interned(taken.generatorURL);
-      list.push(taken);
+      list.push(dispatchAlert(alert));
       last = alert.seq;
     }
     for (const [team, list] of byTeam) this.dispatcher.upsertAlerts(team, list);
     this.#seq = last;
-  }
-
-  #interned(url: string): string {
-    const held = this.#urls.get(url);
-    if (held !== undefined) return held;
-    if (this.#urls.size >= 1_000) this.#urls.clear();
-    this.#urls.set(url, url);
-    return url;
   }
 
   /** Reads every alert change after the last one handled; overlapping calls coalesce into one more read. */
