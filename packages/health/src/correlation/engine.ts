@@ -304,10 +304,17 @@ export class CorrelationEngine {
 
   #chainOf(entities: AlertEntities, place: NodePlace | undefined): Domain[] {
     const { cluster, node, namespace, application, component } = entities;
+    // Neither a cluster nor an application: no domain (`domainChain`), and no key to build per resend.
+    if (cluster === undefined && application === undefined) return NO_DOMAINS;
     // Each part with its length (an absent one as `-`): no two places share a key.
-    const key = [cluster, node, namespace, application, component, place?.zone, place?.rack]
-      .map((part) => (part === undefined ? '-' : `${part.length}:${part}`))
-      .join('');
+    const key =
+      keyPart(cluster) +
+      keyPart(node) +
+      keyPart(namespace) +
+      keyPart(application) +
+      keyPart(component) +
+      keyPart(place?.zone) +
+      keyPart(place?.rack);
     let chain = this.#chains.get(key);
     if (!chain) {
       chain = domainChain(entities, place);
@@ -644,6 +651,14 @@ export class CorrelationEngine {
 }
 
 /** Whether two classifications send an alert to the same place: the same rule's group, or the same chain. */
+/** The chain of an alert that names neither a cluster nor an application (never changed). */
+const NO_DOMAINS: Domain[] = [];
+
+/** One part of a place's key: its length and itself, or `-` when absent. */
+function keyPart(part: string | undefined): string {
+  return part === undefined ? '-' : `${part.length}:${part}`;
+}
+
 function sameVia(a: Via, b: Via): boolean {
   if (a.kind === 'rule') return b.kind === 'rule' && a.rule === b.rule && a.key === b.key;
   return b.kind === 'topology' && a.chain === b.chain;
