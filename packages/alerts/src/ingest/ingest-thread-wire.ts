@@ -22,22 +22,20 @@ export type IngestThreadRequest =
   | { type: 'grant'; id: number; epoch: number }
   /** End the lease (someone else waits for the store's connection, or nothing is left to commit). */
   | { type: 'release'; id: number }
-  | { type: 'discard'; batches: number[] }
-  /** The server dropped the labels it kept: send them again with the next write of each alert. */
-  | { type: 'forget' };
+  | { type: 'discard'; batches: number[] };
 
 /**
- * One row a commit wrote, in sequence order: team, fingerprint, the start stored, endsAt, generatorURL,
- * source, the annotations as JSON, and `[labels, entities]` as JSON. The labels go the first time the thread
- * reports the alert to the server only (null after: the server keeps them, and an alert's labels never
- * change); generatorURL, source and annotations are null when they are as in the alert's previous row.
+ * One row a commit wrote, in sequence order: the alert's slot, team, fingerprint, the start stored, endsAt,
+ * generatorURL, source, the annotations as JSON, and `[labels, entities]` as JSON. The thread gives each
+ * alert it reports a slot, a small number, the first time (with its team, fingerprint and labels; the server
+ * keeps them in that slot, ADR 0042, 0048), and sends the slot alone after that (team, fingerprint and
+ * labels null: an alert's labels never change); generatorURL, source and annotations are null when they
+ * are as in the alert's previous row.
  */
-/** Values per row in a commit's answer. */
-export const ROW_FIELDS = 8;
-
 export type WrittenRow = [
-  string,
-  string,
+  number,
+  string | null,
+  string | null,
   string,
   string,
   string | null,
@@ -45,6 +43,9 @@ export type WrittenRow = [
   string | null,
   string | null,
 ];
+
+/** Values per row in a commit's answer. */
+export const ROW_FIELDS = 9;
 
 /** What a batch held under `id` came to, for the server's answer and counters. */
 export interface BatchOutcome {
@@ -92,6 +93,11 @@ export interface CommitReply {
   fromSeq: number;
   /** The rows, flat: `ROW_FIELDS` values each, as in `WrittenRow`. */
   rows: WrittenRow[number][];
+  /**
+   * The thread dropped its slots before these rows (it had given out its bound of them): the server drops
+   * what it keeps too, and every alert comes with its labels again.
+   */
+  reset: boolean;
   journaled: boolean;
 }
 

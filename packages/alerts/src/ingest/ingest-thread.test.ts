@@ -265,6 +265,63 @@ describe("the alert ingest's thread, leased the store's connection (ADR 0046)", 
   );
 
   it(
+    'keeps what it was sent of at most `keptAlerts` alerts, and reads every row right past that bound',
+    { timeout: 30_000 },
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'gantry-ingest-slots-'));
+      const store = await Store.open({ url: join(dir, 'slots.db') });
+      const thread: IngestThread = new IngestThread({
+        path: join(dir, 'slots.db'),
+        busyMs: 5_000,
+        keptAlerts: 2,
+        onPrepared: () => {},
+      });
+      const options = {
+        team: 'ops',
+        teamLabel: 'team',
+        source: 'prometheus' as const,
+        resolveTimeoutMs: 300_000,
+      };
+      /** One body of the named alerts at `minute`, their summary `summary`; the rows its commit answered. */
+      const commit = async (names: string[], minute: number, summary = 'one') => {
+        const rows: StoredAlert[] = [];
+        thread.prepare(
+          body(names.map((alertname) => ({ labels: { alertname }, annotations: { summary } }))),
+          { ...options, now: NOW + minute * 60_000 },
+          ['ops'],
+        );
+        await store.alerts.lease((epoch, committed) =>
+          thread.lease(epoch, (made) => {
+            committed(made.written);
+            rows.push(...made.written.alerts);
+            if (thread.held === 0) thread.release();
+          }),
+        );
+        return rows.map((alert) => `${alert.labels.alertname} ${alert.annotations.summary} ${alert.endsAt}`);
+      };
+      try {
+        while (!thread.ready) await new Promise((resolve) => setTimeout(resolve, 10));
+        const ends = (minute: number) => T(minute + 5);
+        expect(await commit(['A', 'B'], 0)).toEqual([`A one ${ends(0)}`, `B one ${ends(0)}`]);
+        // A is kept; C would pass the bound: both kept anew (A's labels sent again), B dropped.
+        expect(await commit(['A', 'C'], 1, 'two')).toEqual([`A two ${ends(1)}`, `C two ${ends(1)}`]);
+        expect(await commit(['B'], 2)).toEqual([`B one ${ends(2)}`]);
+        expect(await commit(['A', 'B'], 3)).toEqual([`A one ${ends(3)}`, `B one ${ends(3)}`]);
+        // What the answers said is what was stored.
+        const stored = await store.alerts.query({ teams: ['ops'], now: T(3), limit: 10 });
+        const described = stored.items.map(
+          (alert) => `${alert.labels.alertname} ${alert.annotations.summary} ${alert.endsAt}`,
+        );
+        expect(described.sort()).toEqual([`A one ${ends(3)}`, `B one ${ends(3)}`, `C two ${ends(1)}`]);
+      } finally {
+        await thread.stop();
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it(
     "ends a lease as soon as anyone else waits for the store's connection",
     { timeout: 30_000 },
     async () => {

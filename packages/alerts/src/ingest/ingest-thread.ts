@@ -1,12 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { AlertEntities, AlertSource } from '@gantry/model';
-import {
-  NOTHING_INGESTED,
-  TeamMap,
-  type AlertsWritten,
-  type AlertWrite,
-  type StoredAlert,
-} from '@gantry/store';
+import { NOTHING_INGESTED, type AlertsWritten, type AlertWrite, type StoredAlert } from '@gantry/store';
 import type { LabelSet } from '../matchers.ts';
 import { ROW_FIELDS } from './ingest-thread-wire.ts';
 import type {
@@ -42,8 +36,13 @@ export class IngestCommitFailed extends Error {
   }
 }
 
-/** What the server keeps of an alert the thread wrote: it is sent once, and again only when it changes. */
+/**
+ * What the server keeps of an alert the thread wrote, in the slot the thread gave it: sent once, and again
+ * only when it changes. Its team and fingerprint are the strings every later row of it reuses.
+ */
 interface Kept {
+  team: string;
+  fingerprint: string;
   labels: LabelSet;
   entities: AlertEntities;
   annotationsText: string;
@@ -95,16 +94,20 @@ export class IngestThread {
   #lease: ({ id: number } & Leased) | undefined;
   /** Batches handed over and not answered for (neither committed, dropped, nor sent back to check). */
   readonly #held = new Set<number>();
-  readonly #kept = new TeamMap<Kept>();
-  readonly #keptLimit: number;
+  /** By the slot the thread gave each alert (ADR 0048). */
+  #kept: Kept[] = [];
   #next = 0;
   #ready = false;
   #gone: IngestThreadGone | undefined;
 
   constructor(options: IngestThreadOptions) {
-    this.#keptLimit = options.keptAlerts ?? 20_000;
     this.#worker = new Worker(new URL(`./${WORKER_FILE}`, import.meta.url), {
-      workerData: { role: 'alert-ingest', path: options.path, busyMs: options.busyMs },
+      workerData: {
+        role: 'alert-ingest',
+        path: options.path,
+        busyMs: options.busyMs,
+        keptAlerts: options.keptAlerts ?? 20_000,
+      },
       // Its garbage is short-lived (parsed bodies) and what it keeps is bounded (heads, what it sent):
       // small generations keep its RSS down (the server's memory goal, issue 10). The young one is 16 MB,
       // not 8: fewer scavenges, 6-11% more alerts per second for 16 MB more RSS at 100,000 alerts (ADR
@@ -245,13 +248,9 @@ export class IngestThread {
 
   /** A commit's rows and outcomes, its labels kept for the next ones. */
   #commitOf(reply: CommitReply): LeaseCommit {
+    // The thread dropped its slots before these rows (past its bound): what they held goes too.
+    if (reply.reset) this.#kept = [];
     const written = { ...this.#rows(reply, reply.updatedAt), journaled: reply.journaled };
-    if (this.#kept.size > this.#keptLimit) {
-      // Dropped together with the thread's record of what was sent: it sends labels again from now on
-      // (messages arrive in order, and commits are one at a time).
-      this.#kept.clear();
-      this.#worker.postMessage({ type: 'forget' } satisfies IngestThreadRequest);
-    }
     return { written, committed: reply.committed, failed: reply.failed };
   }
 
@@ -281,18 +280,19 @@ export class IngestThread {
     let seq = reply.fromSeq;
     const { rows } = reply;
     for (let r = 0; r < rows.length; r += ROW_FIELDS) {
-      const team = rows[r] as string;
-      const fingerprint = rows[r + 1] as string;
-      const startsAt = rows[r + 2] as string;
-      const endsAt = rows[r + 3] as string;
-      const url = rows[r + 4] as WrittenRow[4];
-      const from = rows[r + 5] as WrittenRow[5];
-      const annotationsText = rows[r + 6] as WrittenRow[6];
-      const full = rows[r + 7] as WrittenRow[7];
-      let kept = this.#kept.get(team, fingerprint);
+      const slot = rows[r] as WrittenRow[0];
+      const startsAt = rows[r + 3] as string;
+      const endsAt = rows[r + 4] as string;
+      const url = rows[r + 5] as WrittenRow[5];
+      const from = rows[r + 6] as WrittenRow[6];
+      const annotationsText = rows[r + 7] as WrittenRow[7];
+      const full = rows[r + 8] as WrittenRow[8];
+      let kept = this.#kept[slot];
       if (full !== null) {
         const [labels, entities] = JSON.parse(full) as [LabelSet, AlertEntities];
         kept = {
+          team: rows[r + 1] as string,
+          fingerprint: rows[r + 2] as string,
           labels,
           entities,
           annotationsText: annotationsText!,
@@ -300,8 +300,8 @@ export class IngestThread {
           generatorURL: url!,
           source: from!,
         };
-        this.#kept.set(team, fingerprint, kept);
-      } else if (!kept) throw new Error(`the alert ingest thread sent no labels for ${team}/${fingerprint}`);
+        this.#kept[slot] = kept;
+      } else if (!kept) throw new Error(`the alert ingest thread sent no labels for its slot ${slot}`);
       else if (annotationsText !== null) {
         if (kept.annotationsText !== annotationsText) {
           kept.annotationsText = annotationsText;
@@ -310,10 +310,11 @@ export class IngestThread {
         kept.generatorURL = url!;
         kept.source = from!;
       }
+      const { team } = kept;
       teams.add(team);
       alerts.push({
         team,
-        fingerprint,
+        fingerprint: kept.fingerprint,
         labels: kept.labels,
         annotations: kept.annotations,
         startsAt,

@@ -41,7 +41,7 @@ interface Held {
   outcome: BatchOutcome;
 }
 
-function start(port: NonNullable<typeof parentPort>, path: string, busyMs: number): void {
+function start(port: NonNullable<typeof parentPort>, path: string, busyMs: number, keptAlerts: number): void {
   const db = new Database(path);
   db.pragma(`busy_timeout = ${busyMs}`);
   // Checkpoints are the checkpointer's (sqlite-checkpointer.ts), never a commit's.
@@ -55,8 +55,11 @@ function start(port: NonNullable<typeof parentPort>, path: string, busyMs: numbe
   let readyAlerts = 0;
   /** The lease held: the server holds the store's connection until this thread releases it (ADR 0046). */
   let lease: { id: number; epoch: number } | undefined;
-  /** Alerts whose labels the server has from this thread (it keeps them; ADR 0042): sent once. */
-  const known = new TeamMap<true>();
+  /**
+   * The slots of the alerts whose labels the server has from this thread (it keeps them; ADR 0042, 0048):
+   * sent once, then the slot alone. Dropped, and the server told to drop its own, past `keptAlerts`.
+   */
+  const slots = new TeamMap<number>();
   const reply = (message: IngestThreadReply) => port.postMessage(message);
   /** Bodies to prepare, one per turn of the thread's event loop, so that a lease or its end is read in between. */
   const waiting: Extract<IngestThreadRequest, { type: 'prepare' }>[] = [];
@@ -109,9 +112,6 @@ function start(port: NonNullable<typeof parentPort>, path: string, busyMs: numbe
       case 'discard':
         for (const id of message.batches) held.delete(id);
         return;
-      case 'forget':
-        known.clear();
-        return;
     }
   });
 
@@ -141,6 +141,7 @@ function start(port: NonNullable<typeof parentPort>, path: string, busyMs: numbe
       updatedAt: '',
       fromSeq: 0,
       rows: [],
+      reset: false,
       journaled: statements.journaling,
     });
   }
@@ -207,9 +208,18 @@ function start(port: NonNullable<typeof parentPort>, path: string, busyMs: numbe
       updatedAt: new Date(now).toISOString(),
       fromSeq: 0,
       rows: [],
+      reset: false,
       journaled: statements.journaling,
     };
     if (batches.length === 0) return answer;
+    // The slots given out before, if this commit could pass their bound: the server drops them too, before
+    // it reads any row of the answer.
+    let count = 0;
+    for (const batch of batches) count += held.get(batch)?.writes.length ?? 0;
+    if (slots.size + count > keptAlerts) {
+      slots.clear();
+      answer.reset = true;
+    }
     const attempt = (group: number[]): boolean => {
       try {
         write(group, epoch, answer);
@@ -249,13 +259,18 @@ function start(port: NonNullable<typeof parentPort>, path: string, busyMs: numbe
       const startsAt = written.starts[i];
       if (startsAt === null || startsAt === undefined) return;
       rows++;
-      const full = known.get(alert.team, alert.fingerprint) === undefined;
-      if (full) known.set(alert.team, alert.fingerprint, true);
+      let slot = slots.get(alert.team, alert.fingerprint);
+      const full = slot === undefined;
+      if (slot === undefined) {
+        slot = slots.size;
+        slots.set(alert.team, alert.fingerprint, slot);
+      }
       // The server keeps what it was sent of the alert: unchanged fields go as null (ADR 0042).
       const same = !full && written.unchanged[i] === true;
       answer.rows.push(
-        alert.team,
-        alert.fingerprint,
+        slot,
+        full ? alert.team : null,
+        full ? alert.fingerprint : null,
         startsAt,
         alert.endsAt,
         same ? null : alert.generatorURL,
@@ -270,5 +285,6 @@ function start(port: NonNullable<typeof parentPort>, path: string, busyMs: numbe
   port.postMessage({ ready: true });
 }
 
-const data = workerData as { role?: string; path: string; busyMs: number } | undefined;
-if (!isMainThread && parentPort && data?.role === 'alert-ingest') start(parentPort, data.path, data.busyMs);
+const data = workerData as { role?: string; path: string; busyMs: number; keptAlerts: number } | undefined;
+if (!isMainThread && parentPort && data?.role === 'alert-ingest')
+  start(parentPort, data.path, data.busyMs, data.keptAlerts);
