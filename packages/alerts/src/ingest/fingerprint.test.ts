@@ -33,6 +33,12 @@ describe('fingerprint', () => {
       { alertname: 'HighLatency', severity: 'page', instance: 'web-1:9100', job: 'node' },
       { alertname: 'Ünïcødé', namespace: '日本語', value: '🔥' },
       { alertname: 'x'.repeat(1000), empty: '' },
+      // Not ASCII only after some characters: hashed again from its UTF-8 bytes.
+      { alertname: 'Disk on café-1 full', zone: 'eu-🔥' },
+      // More names than are sorted by insertion, given in reverse order.
+      Object.fromEntries(
+        Array.from({ length: 20 }, (_, i) => [`l${String(19 - i).padStart(2, '0')}`, `${i}`]),
+      ),
     ];
     for (let i = 0; i < 200; i++) sets.push({ alertname: `A${i}`, n: String(i * 7919), team: 'ops' });
     for (const labels of sets) expect(fingerprint(labels)).toBe(reference(labels));
