@@ -278,8 +278,13 @@ try {
   for (const target of targets) await load(target.url, target.token, Number(values.warmup));
   const rounds = Number(values.rounds);
   const slices = targets.map(() => []);
+  // Each round starts one system later, so that every system comes after each other one as often (with
+  // --rounds a multiple of the systems): what one leaves running after its slice (a checkpoint, a
+  // collection) falls on all alike. A fixed order favoured the last Gantry by 3-8% against a copy of itself.
   for (let round = 0; round < rounds; round++)
-    for (const [i, target] of targets.entries()) {
+    for (let k = 0; k < targets.length; k++) {
+      const i = (round + k) % targets.length;
+      const target = targets[i];
       await new Promise((resolve) => setTimeout(resolve, 500));
       slices[i].push(await load(target.url, target.token, seconds / rounds, target.pid));
     }
