@@ -546,10 +546,8 @@ export class AlertDispatcher {
     const now = this.#clock.now();
     group.hasFlushed = true;
     const route = group.route;
-    // Copies: a resend changes the value held in place (`#resent`), and the flush waits for its receivers.
     const alerts = [...group.alerts.values()];
-    const views = alerts.map((held) => {
-      const alert = { ...held };
+    const views = alerts.map((alert) => {
       const resolved = resolvedAt(alert, now);
       state.flaps.observe(
         alert.fingerprint,
@@ -560,7 +558,7 @@ export class AlertDispatcher {
       const muted =
         this.#silencedBy(state, alert.labels, now).length > 0 ||
         this.#inhibitedBy(state, alert.labels, alert.fingerprint, now).length > 0;
-      return { alert, held, firing: flapping || !resolved, flapping, muted };
+      return { alert, held: alert, firing: flapping || !resolved, flapping, muted };
     });
     const timeMuted =
       route.muteTimeIntervals.some((name) => state.intervals.get(name)?.contains(now) ?? false) ||
@@ -568,6 +566,7 @@ export class AlertDispatcher {
         !route.activeTimeIntervals.some((name) => state.intervals.get(name)?.contains(now) ?? true));
 
     let allSent = true;
+    let copied = false;
     const stillOwed = new Set<string>();
     for (const receiver of route.receivers) {
       const entry = state.log.get(logKey(group.key, receiver));
@@ -590,6 +589,12 @@ export class AlertDispatcher {
         route,
       );
       if (reason && visible.length + owedResolves.length > 0) {
+        // Copies before the first wait: a resend changes the value held in place (`#resent`), and every
+        // receiver of this flush is told the alert as it was when the flush began.
+        if (!copied) {
+          for (const view of views) view.alert = { ...view.alert };
+          copied = true;
+        }
         const sent = [...firing, ...resolved, ...owedResolves];
         try {
           await this.#send(state, group, receiver, entry, sent, owedResolves, reason, sendResolved, now);
