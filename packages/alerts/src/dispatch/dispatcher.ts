@@ -440,9 +440,9 @@ export class AlertDispatcher {
   #route(state: TeamState, alert: DispatchAlert): void {
     const now = this.#clock.now();
     const previous = state.alerts.get(alert.fingerprint);
+    if (previous !== alert) alert.generatorURL = this.#interned(alert.generatorURL);
     // The inhibition index holds the firing sources' fingerprints: a new alert or one firing again makes it
     // stale; an earlier endsAt only brings its expiry forward (Prometheus re-sends push endsAt every minute).
-    if (previous !== alert) alert.generatorURL = this.#interned(alert.generatorURL);
     if (!previous || (resolvedAt(previous, now) && !resolvedAt(alert, now))) state.alertsVersion++;
     else if (state.inhibition && alert.endsAt !== null) {
       state.inhibition.validUntil = Math.min(state.inhibition.validUntil, alert.endsAt);
@@ -497,10 +497,11 @@ export class AlertDispatcher {
    * A resend of a firing alert that is still firing (Prometheus moves endsAt on every minute; ADR 0043):
    * the same fingerprint is the same labels, and the routes are as they were when it was routed (a new
    * configuration routes every alert again), so it stays in the groups that hold it, or in none when no
-   * route took it, without matching the routes again. The value held takes the resend's times and annotations in place (ADR 0048): in a storm of
-   * resends, a new value in the maps of a long-lived state would outlive the scavenge and be promoted, to
-   * die old at the next resend. (A flush works on copies: `#flush`.) False, having changed nothing, for
-   * anything else: an alert resolving or firing again.
+   * route took it, without matching the routes again. The value held takes the resend's times and
+   * annotations in place (ADR 0048): in a storm of resends, a new value in the maps of a long-lived state
+   * would outlive the scavenge and be promoted, to die old at the next resend. (A flush that sends works on
+   * copies: `#flush`.) False, having changed nothing, for anything else: an alert resolving or firing
+   * again.
    */
   #resent(state: TeamState, previous: DispatchAlert, alert: DispatchAlert, now: number): boolean {
     if (resolvedAt(previous, now) || resolvedAt(alert, now)) return false;

@@ -650,7 +650,6 @@ export class CorrelationEngine {
   }
 }
 
-/** Whether two classifications send an alert to the same place: the same rule's group, or the same chain. */
 /** The chain of an alert that names neither a cluster nor an application (never changed). */
 const NO_DOMAINS: Domain[] = [];
 
@@ -658,6 +657,8 @@ const NO_DOMAINS: Domain[] = [];
 function keyPart(part: string | undefined): string {
   return part === undefined ? '-' : `${part.length}:${part}`;
 }
+
+/** Whether two classifications send an alert to the same place: the same rule's group, or the same chain. */
 
 function sameVia(a: Via, b: Via): boolean {
   if (a.kind === 'rule') return b.kind === 'rule' && a.rule === b.rule && a.key === b.key;
