@@ -138,22 +138,24 @@ describe("alert ingest's thread and journal (ADR 0042) and SIGKILL", () => {
         expect((await post(batch(0))).status).toBe(200);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      // Resends with a later endsAt each round, two clients at once; killed meanwhile.
-      let acknowledged = 0;
-      let round = 1;
+      // Resends with a later endsAt each round, two clients at once, each of half the alerts and one post
+      // after the other (so its rounds are committed in order: of two posts of the same alerts in flight
+      // at once, either may be committed last, and the last wins); killed meanwhile.
+      const halves = [NAMES.slice(0, 100), NAMES.slice(100)];
+      const acknowledged = [0, 0];
       let killed = false;
-      const client = async () => {
-        while (!killed) {
-          const mine = round++;
+      const client = async (half: number) => {
+        for (let round = 1; !killed; round++) {
+          const alerts = batch(round).filter((alert) => halves[half]!.includes(alert.labels.alertname));
           try {
-            if ((await post(batch(mine))).status === 200) acknowledged = Math.max(acknowledged, mine);
+            if ((await post(alerts)).status === 200) acknowledged[half] = round;
           } catch {
             return;
           }
         }
       };
-      const clients = [client(), client()];
-      while (acknowledged < 20) await new Promise((resolve) => setTimeout(resolve, 5));
+      const clients = [client(0), client(1)];
+      while (Math.min(...acknowledged) < 10) await new Promise((resolve) => setTimeout(resolve, 5));
       first.child.kill('SIGKILL');
       killed = true;
       await Promise.all(clients);
@@ -166,10 +168,11 @@ describe("alert ingest's thread and journal (ADR 0042) and SIGKILL", () => {
       const stored = ((await reply.json()) as { items: { labels: { alertname: string }; endsAt: string }[] })
         .items;
       expect(stored.map((alert) => alert.labels.alertname).sort()).toEqual([...NAMES].sort());
-      // Every alert ends no earlier than the last resend acknowledged (a later one may have committed
-      // before its answer was lost).
-      const acknowledgedEnd = new Date(base + acknowledged * 1000).toISOString();
-      expect(stored.filter((alert) => alert.endsAt < acknowledgedEnd)).toEqual([]);
+      // Every alert ends no earlier than the last resend of it acknowledged (a later one may have
+      // committed before its answer was lost).
+      const acknowledgedEnd = (alertname: string) =>
+        new Date(base + acknowledged[halves[0]!.includes(alertname) ? 0 : 1]! * 1000).toISOString();
+      expect(stored.filter((alert) => alert.endsAt < acknowledgedEnd(alert.labels.alertname))).toEqual([]);
     },
   );
 });
