@@ -6,7 +6,8 @@
 // that update stored alerts, as Prometheus' resends are; with --fresh every alert is a label set never posted
 // before (a storm of new alerts: every row an insert, and the dispatcher takes in every one).
 // All systems run at once and are measured in turn, in `--rounds` slices of seconds/rounds each (with a
-// pause between slices), so that a change of the shared machine's load falls on all of them alike.
+// pause between slices), so that a change of the shared machine's load falls on all of them alike; each
+// round starts one system later (give a multiple of the number of systems for an even share).
 // Usage: node bench/alerts-ingest.mjs [--seconds 10] [--warmup 3] [--rounds 5] [--clients 8] [--pool 10000]
 //        [--fresh] [--only gantry|alertmanager|sqlite|postgres] [--server-cpu-profile FILE] [--json]
 //        [--compare-env NAME=VALUE,...] [--compare-checkout DIR]
