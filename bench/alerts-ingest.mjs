@@ -8,7 +8,7 @@
 // All systems run at once and are measured in turn, in `--rounds` slices of seconds/rounds each (with a
 // pause between slices), so that a change of the shared machine's load falls on all of them alike; each
 // round starts one system later (give a multiple of the number of systems for an even share).
-// Usage: node bench/alerts-ingest.mjs [--seconds 10] [--warmup 3] [--rounds 5] [--clients 8] [--pool 10000]
+// Usage: node bench/alerts-ingest.mjs [--seconds 10] [--warmup 3] [--rounds 6] [--clients 8] [--pool 10000]
 //        [--fresh] [--only gantry|alertmanager|sqlite|postgres] [--server-cpu-profile FILE] [--json]
 //        [--compare-env NAME=VALUE,...] [--compare-checkout DIR]
 // --compare-env adds a second Gantry on SQLite started with these environment variables, measured in
@@ -30,7 +30,7 @@ const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '3' },
-    rounds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '6' },
     clients: { type: 'string', default: '8' },
     pool: { type: 'string', default: '10000' },
     fresh: { type: 'boolean', default: false },
