@@ -236,6 +236,8 @@ interface KnownHead extends StoredAlertHead {
   seq: number;
   updatedAt: string;
   annotationsValue: AlertRecord['annotations'];
+  /** Whether its latest change waits in the journal (not folded into `alerts`). */
+  journaled: boolean;
 }
 
 /** Whether two annotation sets have the same names in the same order and the same values: the same JSON. */
@@ -290,11 +292,11 @@ const JOURNAL_DEFAULTS: JournalOptions = {
  * row (the row and its four index entries rewritten: most of a write's cost) but appended to
  * `alert_journal`, all changes of a commit in one row; the heads of the alerts written are kept here, so
  * the next resend of the same alert reads nothing. Once the journal is old or long enough, the alerts it
- * changed are folded into `alerts` from their heads, a bounded number after each commit (each alert's
- * latest change only: a change a later one supersedes is never written, and the journal is not read back),
- * and the journal rows go once every alert they changed is folded. `foldAll` (any connection) folds the
- * journal whole from its rows before anyone reads `alerts`. The
- * heads are valid while this connection is the only one that writes alerts: `epoch` (the store's count of
+ * changed are folded into `alerts` from their heads, a bounded number after each commit (`foldDue`, once
+ * the caller answered for the commit; each alert's latest change only: a change a later one supersedes is
+ * never written, and the journal is not read back), and the journal rows go once every alert they changed
+ * is folded. `foldAll` (any connection) folds the journal whole from its rows before anyone reads
+ * `alerts`. The heads are valid while this connection is the only one that writes alerts: `epoch` (the store's count of
  * its own alert writes, each made after folding the journal whole) drops them when another wrote.
  */
 export class SqliteAlertStatements {
@@ -316,8 +318,10 @@ export class SqliteAlertStatements {
    * Heads whose latest change is journaled and not folded into `alerts`: those the fold under way takes
    * (`#folding`), which cover the journal rows up to `#foldTo`, and those changed since it began.
    */
-  #folding = new Set<KnownHead>();
-  #changed = new Set<KnownHead>();
+  #folding: KnownHead[] = [];
+  /** How many of `#folding` the fold under way has taken. */
+  #folded = 0;
+  #changed: KnownHead[] = [];
   #foldTo = 0;
   /** Journal rows this writer appended and has not folded: id, changes, when. */
   readonly #pending: { id: number; count: number; at: number }[] = [];
@@ -357,7 +361,7 @@ export class SqliteAlertStatements {
   /**
    * Writes `alerts` (one per team and fingerprint) in one transaction. `epoch` (journaling only): the
    * store's count of alert writes made on other connections; a new value drops the heads kept here.
-   * Afterwards, a journaling writer folds a chunk of the journal when it is due.
+   * A journaling writer folds the journal in `foldDue`, which its caller runs once the write is answered.
    */
   write(alerts: readonly AlertWrite[], updatedAt: string, epoch?: number): SqliteWrite {
     if (this.#options && (epoch !== this.#epoch || this.#epoch === undefined)) {
@@ -375,14 +379,23 @@ export class SqliteAlertStatements {
       // is folded whole, at the next write.
       if (this.#options) {
         this.#heads.clear();
-        this.#folding.clear();
-        this.#changed.clear();
+        this.#dropFold();
         this.#epoch = undefined;
       }
       throw error;
     }
+    return written;
+  }
+
+  /**
+   * Folds a chunk of the journal when it is due (journaling only; ADR 0042, 0044). The caller runs it
+   * after it answered for a commit, not before: the commit's requests do not wait for the fold (ADR 0049).
+   * A fold SQLite refused is rolled back, and the heads are dropped as after a refused write.
+   */
+  foldDue(): void {
     const options = this.#options;
-    if (options && this.#pending.length > 0) {
+    if (!options || this.#pending.length === 0) return;
+    try {
       if (this.#heads.size > options.heads) {
         this.foldAll();
         this.#heads.clear();
@@ -391,8 +404,12 @@ export class SqliteAlertStatements {
         options.now() - this.#pending[0]!.at >= options.foldAgeMs
       )
         this.#foldSome();
+    } catch (error) {
+      this.#heads.clear();
+      this.#dropFold();
+      this.#epoch = undefined;
+      throw error;
     }
-    return written;
   }
 
   /** Whether changes may wait in the journal (written by this writer and not folded since). */
@@ -494,11 +511,15 @@ export class SqliteAlertStatements {
           source: alert.source,
           seq,
           updatedAt,
+          journaled: false,
         };
         this.#heads.set(alert.team, alert.fingerprint, known);
       }
-      // Journaled (an insert went to its row): to be folded.
-      if (stored) this.#changed.add(known);
+      // Journaled (an insert went to its row): to be folded, once.
+      if (stored && !known.journaled) {
+        known.journaled = true;
+        this.#changed.push(known);
+      }
     }
     if (entries.length > 0) {
       this.#journal.run(entries[0]![2], updatedAt, JSON.stringify(entries));
@@ -517,13 +538,17 @@ export class SqliteAlertStatements {
    * next fold).
    */
   #foldHeads(limit: number): void {
-    if (this.#folding.size === 0) {
-      [this.#folding, this.#changed] = [this.#changed, this.#folding];
+    if (this.#folded === this.#folding.length) {
+      this.#folding = this.#changed;
+      this.#folded = 0;
+      this.#changed = [];
       this.#foldTo = this.#pending.at(-1)?.id ?? 0;
     }
-    let folded = 0;
-    for (const head of this.#folding) {
-      if (folded++ >= limit) break;
+    const end = Math.min(this.#folding.length, this.#folded + limit);
+    while (this.#folded < end) {
+      const head = this.#folding[this.#folded++]!;
+      // A head changed again since the fold began is folded with its latest change, here.
+      head.journaled = false;
       this.#fold.run(
         head.seq,
         head.starts_at,
@@ -536,10 +561,10 @@ export class SqliteAlertStatements {
         head.fingerprint,
         head.seq,
       );
-      this.#folding.delete(head);
-      this.#changed.delete(head);
     }
-    if (this.#folding.size > 0) return;
+    if (this.#folded < this.#folding.length) return;
+    this.#folding = [];
+    this.#folded = 0;
     this.#journalDelete.run(this.#foldTo);
     while (this.#pending.length > 0 && this.#pending[0]!.id <= this.#foldTo)
       this.#pendingCount -= this.#pending.shift()!.count;
@@ -594,8 +619,16 @@ export class SqliteAlertStatements {
     if (lastId !== undefined) this.#journalDelete.run(lastId);
     this.#pending.length = 0;
     this.#pendingCount = 0;
-    this.#folding.clear();
-    this.#changed.clear();
+    this.#dropFold();
     return count;
+  }
+
+  /** Forgets the heads waiting to be folded (the journal was folded whole, or the heads are dropped). */
+  #dropFold(): void {
+    for (const head of this.#folding) head.journaled = false;
+    for (const head of this.#changed) head.journaled = false;
+    this.#folding = [];
+    this.#folded = 0;
+    this.#changed = [];
   }
 }

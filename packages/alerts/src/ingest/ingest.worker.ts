@@ -125,6 +125,13 @@ function start(port: NonNullable<typeof parentPort>, path: string, busyMs: numbe
     ready = [];
     readyAlerts = 0;
     reply({ type: 'committed', ...commit(lease.id, batches, lease.epoch), released: false });
+    // After the answer, still under the lease (a release is read after this turn): the requests of the
+    // commit do not wait for the fold (ADR 0049).
+    try {
+      statements.foldDue();
+    } catch {
+      // Rolled back, the heads dropped: the next commit folds the journal whole and reads them again.
+    }
   }
 
   /** Ends the lease at the server's request: the batches ready wait for the next one. */
