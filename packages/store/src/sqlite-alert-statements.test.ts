@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteAlertStatements, type AlertWrite } from './sqlite-alert-statements.ts';
+import { foldAlertWrites, SqliteAlertStatements, type AlertWrite } from './sqlite-alert-statements.ts';
 import { Store } from './store.ts';
 
 const T0 = Date.UTC(2026, 2, 1, 10);
@@ -68,7 +68,8 @@ describe('SqliteAlertStatements with the journal (ADR 0042)', () => {
     for (let step = 0; step < 600; step++) {
       now += pick(1_500);
       const batch = Array.from({ length: 1 + pick(12) }, () => alertOf(pick(60), pick, (now - T0) / 1000));
-      const unique = [...new Map(batch.map((a) => [`${a.team}/${a.fingerprint}`, a])).values()];
+      // The plain writer takes one write per alert, folded by its caller; the journaling one folds them.
+      const unique = foldAlertWrites(batch);
       const updatedAt = new Date(now).toISOString();
       // Now and then another connection writes (the store's own): it folds the journal first.
       if (pick(40) === 0) {
@@ -81,7 +82,7 @@ describe('SqliteAlertStatements with the journal (ADR 0042)', () => {
       if (pick(97) === 0) thread = new SqliteAlertStatements(journaled, options);
       const before = journalRows(journaled);
       // `unchanged` is the journaling writer's own (what its previous write left); all else is the same.
-      const { unchanged, ...written } = thread.write(unique, updatedAt, epoch);
+      const { unchanged, ...written } = thread.write(batch, updatedAt, epoch);
       expect(written).toEqual({ ...here.write(unique, updatedAt), unchanged: undefined });
       expect(unchanged.map((same) => same === null)).toEqual(written.starts.map((start) => start === null));
       thread.foldDue();

@@ -14,6 +14,8 @@ export type AlertWrite = Omit<AlertRecord, 'seq' | 'state' | 'updatedAt'>;
 
 /** A batch written by `SqliteAlertStatements`: the first sequence number, and per alert what was stored. */
 export interface SqliteWrite {
+  /** The alerts written, one per team and fingerprint (a journaling writer folds what it was given). */
+  alerts: readonly AlertWrite[];
   fromSeq: number;
   /** Per alert of the batch, in order: the start it was stored with, or null when it was left as it was. */
   starts: (string | null)[];
@@ -63,13 +65,15 @@ export function foldAlertWrites(alerts: readonly AlertWrite[]): AlertWrite[] {
     if (at === undefined) {
       byKey.set(alert.team, alert.fingerprint, folded.length);
       folded.push(alert);
-      continue;
-    }
-    const known = folded[at]!;
-    const overlaps = alert.startsAt <= known.endsAt && alert.endsAt >= known.startsAt;
-    folded[at] = overlaps && known.startsAt < alert.startsAt ? { ...alert, startsAt: known.startsAt } : alert;
+    } else folded[at] = mergedWrite(folded[at]!, alert);
   }
   return folded;
+}
+
+/** A later write of an alert merged onto an earlier one of the same batch (it keeps an earlier start). */
+function mergedWrite(known: AlertWrite, alert: AlertWrite): AlertWrite {
+  const overlaps = alert.startsAt <= known.endsAt && alert.endsAt >= known.startsAt;
+  return overlaps && known.startsAt < alert.startsAt ? { ...alert, startsAt: known.startsAt } : alert;
 }
 
 /**
@@ -238,6 +242,9 @@ interface KnownHead extends StoredAlertHead {
   annotationsValue: AlertRecord['annotations'];
   /** Whether its latest change waits in the journal (not folded into `alerts`). */
   journaled: boolean;
+  /** The write that last took it (`#onePerAlert`), and its place in that write's alerts. */
+  write: number;
+  at: number;
 }
 
 /** Whether two annotation sets have the same names in the same order and the same values: the same JSON. */
@@ -309,7 +316,11 @@ export class SqliteAlertStatements {
   readonly #journal: Statement<[number, string, string]>;
   readonly #journalRows: Statement<[], { id: number; updated_at: string; entries: string }>;
   readonly #journalDelete: Statement<[number]>;
-  readonly #write: (alerts: readonly AlertWrite[], updatedAt: string) => SqliteWrite;
+  readonly #write: (
+    alerts: readonly AlertWrite[],
+    heads: readonly (KnownHead | undefined)[] | undefined,
+    updatedAt: string,
+  ) => SqliteWrite;
   readonly #foldAll: () => number;
   readonly #foldSome: () => void;
   readonly #options: JournalOptions | undefined;
@@ -323,6 +334,8 @@ export class SqliteAlertStatements {
   #folded = 0;
   #changed: KnownHead[] = [];
   #foldTo = 0;
+  /** Writes made, to tell the heads a write took from those of earlier ones. */
+  #writes = 0;
   /** Journal rows this writer appended and has not folded: id, changes, when. */
   readonly #pending: { id: number; count: number; at: number }[] = [];
   #pendingCount = 0;
@@ -348,10 +361,14 @@ export class SqliteAlertStatements {
     this.#journal = db.prepare('insert into alert_journal (id, updated_at, entries) values (?, ?, ?)');
     this.#journalRows = db.prepare('select id, updated_at, entries from alert_journal order by id');
     this.#journalDelete = db.prepare('delete from alert_journal where id <= ?');
-    const write = db.transaction((alerts: readonly AlertWrite[], updatedAt: string) =>
-      this.#run(alerts, updatedAt),
+    const write = db.transaction(
+      (
+        alerts: readonly AlertWrite[],
+        heads: readonly (KnownHead | undefined)[] | undefined,
+        updatedAt: string,
+      ) => this.#run(alerts, heads, updatedAt),
     );
-    this.#write = (alerts, updatedAt) => write.immediate(alerts, updatedAt);
+    this.#write = (alerts, heads, updatedAt) => write.immediate(alerts, heads, updatedAt);
     const foldAll = db.transaction(() => this.#foldRows());
     this.#foldAll = () => foldAll.immediate();
     const foldSome = db.transaction(() => this.#foldHeads(this.#options!.foldChunk));
@@ -359,7 +376,8 @@ export class SqliteAlertStatements {
   }
 
   /**
-   * Writes `alerts` (one per team and fingerprint) in one transaction. `epoch` (journaling only): the
+   * Writes `alerts` (one per team and fingerprint; a journaling writer takes several of one alert and folds
+   * them as `foldAlertWrites` does) in one transaction. `epoch` (journaling only): the
    * store's count of alert writes made on other connections; a new value drops the heads kept here.
    * A journaling writer folds the journal in `foldDue`, which its caller runs once the write is answered.
    */
@@ -373,7 +391,10 @@ export class SqliteAlertStatements {
     }
     let written: SqliteWrite;
     try {
-      written = this.#write(alerts, updatedAt);
+      if (this.#options) {
+        const { folded, heads } = this.#onePerAlert(alerts);
+        written = this.#write(folded, heads, updatedAt);
+      } else written = this.#write(alerts, undefined, updatedAt);
     } catch (error) {
       // Rolled back, with the heads changed as if it had not been: they are read again, after the journal
       // is folded whole, at the next write.
@@ -422,7 +443,47 @@ export class SqliteAlertStatements {
     return this.#foldAll();
   }
 
-  #run(alerts: readonly AlertWrite[], updatedAt: string): SqliteWrite {
+  /**
+   * `alerts` folded as `foldAlertWrites` does, each with its head if one is kept: one lookup per alert,
+   * the head marked with the write that took it (a second write of the alert in the same batch finds it so).
+   */
+  #onePerAlert(alerts: readonly AlertWrite[]): {
+    folded: AlertWrite[];
+    heads: (KnownHead | undefined)[];
+  } {
+    const write = ++this.#writes;
+    const folded: AlertWrite[] = [];
+    const heads: (KnownHead | undefined)[] = [];
+    /** Alerts without a head (new ones), by key: a map only when there are some. */
+    let fresh: TeamMap<number> | undefined;
+    for (const alert of alerts) {
+      const head = this.#heads.get(alert.team, alert.fingerprint);
+      let at: number | undefined;
+      if (head) {
+        if (head.write === write) at = head.at;
+        else {
+          head.write = write;
+          head.at = folded.length;
+        }
+      } else {
+        fresh ??= new TeamMap<number>();
+        at = fresh.get(alert.team, alert.fingerprint);
+        if (at === undefined) fresh.set(alert.team, alert.fingerprint, folded.length);
+      }
+      if (at !== undefined) folded[at] = mergedWrite(folded[at]!, alert);
+      else {
+        folded.push(alert);
+        heads.push(head);
+      }
+    }
+    return { folded, heads };
+  }
+
+  #run(
+    alerts: readonly AlertWrite[],
+    heads: readonly (KnownHead | undefined)[] | undefined,
+    updatedAt: string,
+  ): SqliteWrite {
     const journaling = this.#options !== undefined;
     const last = Number(this.#seq.get()!.value);
     let seq = last;
@@ -431,8 +492,9 @@ export class SqliteAlertStatements {
     const annotations: (string | null)[] = [];
     const unchanged: (boolean | null)[] = [];
     const entries: JournalEntry[] = [];
-    for (const alert of alerts) {
-      const head = journaling ? this.#heads.get(alert.team, alert.fingerprint) : undefined;
+    for (let i = 0; i < alerts.length; i++) {
+      const alert = alerts[i]!;
+      const head = heads?.[i];
       const stored = head ?? this.#head.get(alert.team, alert.fingerprint);
       // A resend's annotations are nearly always those of the head: their JSON is the head's.
       const annotationsText =
@@ -512,6 +574,8 @@ export class SqliteAlertStatements {
           seq,
           updatedAt,
           journaled: false,
+          write: 0,
+          at: 0,
         };
         this.#heads.set(alert.team, alert.fingerprint, known);
       }
@@ -527,7 +591,7 @@ export class SqliteAlertStatements {
       this.#pendingCount += entries.length;
     }
     if (seq > last) this.#setSeq.run(seq);
-    return { fromSeq: last + 1, starts, inserted, annotations, unchanged };
+    return { alerts, fromSeq: last + 1, starts, inserted, annotations, unchanged };
   }
 
   /**

@@ -7,7 +7,6 @@ import Database from 'better-sqlite3';
 import { InputError } from '@gantry/model/errors';
 import { parseJsonBody } from '@gantry/model/json-body';
 import {
-  foldAlertWrites,
   SqliteAlertStatements,
   storedEntities,
   TeamMap,
@@ -253,8 +252,9 @@ function start(port: NonNullable<typeof parentPort>, path: string, busyMs: numbe
   function write(batches: number[], epoch: number, answer: Omit<CommitReply, 'released'>): void {
     const writes: AlertWrite[] = [];
     for (const batch of batches) for (const alert of held.get(batch)?.writes ?? []) writes.push(alert);
-    const alerts = foldAlertWrites(writes);
-    const written = statements.write(alerts, answer.updatedAt, epoch);
+    // One per alert: the journaling writer folds several writes of one alert (ADR 0049).
+    const written = statements.write(writes, answer.updatedAt, epoch);
+    const { alerts } = written;
     for (const batch of batches) {
       const one = held.get(batch);
       if (one) answer.committed.push(one.outcome);
