@@ -56,47 +56,57 @@ describe('SqliteAlertStatements with the journal (ADR 0042)', () => {
   const journalRows = (db: SqliteDatabase) =>
     (db.prepare('select count(*) as n from alert_journal').get() as { n: number }).n;
 
-  it('answers and stores what the plain write does, whatever the folds in between', async () => {
-    const { plain, journaled } = await pair('random');
-    let now = T0;
-    const options = { foldPending: 40, foldAgeMs: 3_000, foldChunk: 25, heads: 45, now: () => now };
-    const here = new SqliteAlertStatements(plain);
-    let thread = new SqliteAlertStatements(journaled, options);
-    const pick = random(7);
-    let epoch = 0;
-    let folds = 0;
-    for (let step = 0; step < 600; step++) {
-      now += pick(1_500);
-      const batch = Array.from({ length: 1 + pick(12) }, () => alertOf(pick(60), pick, (now - T0) / 1000));
-      // The plain writer takes one write per alert, folded by its caller; the journaling one folds them.
-      const unique = foldAlertWrites(batch);
-      const updatedAt = new Date(now).toISOString();
-      // Now and then another connection writes (the store's own): it folds the journal first.
-      if (pick(40) === 0) {
-        epoch++;
-        new SqliteAlertStatements(journaled).foldAll();
+  // Sixty alerts, folds due by age: the journal is folded; four alerts, a longer age and a shorter journal:
+  // its changes soon outnumber the alerts, and it is compacted.
+  it.each([
+    { keys: 60, ageMs: 3_000, pending: 40, chunk: 25, name: 'random' },
+    { keys: 4, ageMs: 30_000, pending: 8, chunk: 25, name: 'compacted' },
+  ])(
+    'answers and stores what the plain write does, whatever the folds in between ($keys alerts)',
+    async ({ keys, ageMs, pending, chunk, name }) => {
+      const { plain, journaled } = await pair(name);
+      let now = T0;
+      const options = { foldPending: pending, foldAgeMs: ageMs, foldChunk: chunk, heads: 45, now: () => now };
+      const here = new SqliteAlertStatements(plain);
+      let thread = new SqliteAlertStatements(journaled, options);
+      const pick = random(7);
+      let epoch = 0;
+      let folds = 0;
+      for (let step = 0; step < 600; step++) {
+        now += pick(1_500);
+        const batch = Array.from({ length: 1 + pick(12) }, () =>
+          alertOf(pick(keys), pick, (now - T0) / 1000),
+        );
+        // The plain writer takes one write per alert, folded by its caller; the journaling one folds them.
+        const unique = foldAlertWrites(batch);
+        const updatedAt = new Date(now).toISOString();
+        // Now and then another connection writes (the store's own): it folds the journal first.
+        if (pick(40) === 0) {
+          epoch++;
+          new SqliteAlertStatements(journaled).foldAll();
+        }
+        // Now and then the thread folds the journal whole itself, and keeps its heads.
+        if (pick(53) === 0) thread.foldAll();
+        // Now and then the thread starts again (a restart) with whatever the journal holds.
+        if (pick(97) === 0) thread = new SqliteAlertStatements(journaled, options);
+        const before = journalRows(journaled);
+        // `unchanged` is the journaling writer's own (what its previous write left); all else is the same.
+        const { unchanged, ...written } = thread.write(batch, updatedAt, epoch);
+        expect(written).toEqual({ ...here.write(unique, updatedAt), unchanged: undefined });
+        expect(unchanged.map((same) => same === null)).toEqual(written.starts.map((start) => start === null));
+        thread.foldDue();
+        if (journalRows(journaled) < before) folds++;
+        if (pick(25) === 0) {
+          new SqliteAlertStatements(journaled).foldAll();
+          expect(rows(journaled)).toEqual(rows(plain));
+        }
       }
-      // Now and then the thread folds the journal whole itself, and keeps its heads.
-      if (pick(53) === 0) thread.foldAll();
-      // Now and then the thread starts again (a restart) with whatever the journal holds.
-      if (pick(97) === 0) thread = new SqliteAlertStatements(journaled, options);
-      const before = journalRows(journaled);
-      // `unchanged` is the journaling writer's own (what its previous write left); all else is the same.
-      const { unchanged, ...written } = thread.write(batch, updatedAt, epoch);
-      expect(written).toEqual({ ...here.write(unique, updatedAt), unchanged: undefined });
-      expect(unchanged.map((same) => same === null)).toEqual(written.starts.map((start) => start === null));
-      thread.foldDue();
-      if (journalRows(journaled) < before) folds++;
-      if (pick(25) === 0) {
-        new SqliteAlertStatements(journaled).foldAll();
-        expect(rows(journaled)).toEqual(rows(plain));
-      }
-    }
-    thread.foldAll();
-    expect(journalRows(journaled)).toBe(0);
-    expect(rows(journaled)).toEqual(rows(plain));
-    expect(folds).toBeGreaterThan(5);
-  });
+      thread.foldAll();
+      expect(journalRows(journaled)).toBe(0);
+      expect(rows(journaled)).toEqual(rows(plain));
+      expect(folds).toBeGreaterThan(5);
+    },
+  );
 
   it('writes a resend of a stored alert to the journal, not to its row, until folded', async () => {
     const { journaled } = await pair('resend');
@@ -122,6 +132,42 @@ describe('SqliteAlertStatements with the journal (ADR 0042)', () => {
     // Due: the chunk folds only the latest change of the alert (seq 4), and the rows it read go.
     expect(journalRows(journaled)).toBe(0);
     expect(rows(journaled)).toMatchObject([{ ends_at: iso(1200), seq: 4, updated_at: iso(3) }]);
+  });
+
+  it('compacts a journal whose changes outnumber its alerts, also while a fold is under way', async () => {
+    const { journaled } = await pair('compact');
+    let now = T0;
+    const thread = new SqliteAlertStatements(journaled, {
+      foldPending: 6,
+      foldAgeMs: 1_000,
+      foldChunk: 1,
+      heads: 100,
+      now: () => now,
+    });
+    const alerts = [1, 2, 4].map((key) => alertOf(key, () => 0, 0));
+    const resent = (minutes: number) => alerts.map((alert) => ({ ...alert, endsAt: iso(minutes * 60) }));
+    thread.write(alerts, iso(0), 0);
+    thread.write(resent(10), iso(1), 0);
+    now += 2_000;
+    // Due by age: the fold writes the first alert only (one at a time).
+    thread.foldDue();
+    expect(rows(journaled).map((row) => (row as { ends_at: string }).ends_at)).toEqual([
+      iso(600),
+      alerts[1]!.endsAt,
+      alerts[2]!.endsAt,
+    ]);
+    thread.write(resent(20), iso(2), 0);
+    // Six changes of three alerts: one row of their latest changes, the two the fold had not reached too.
+    thread.foldDue();
+    expect(journalRows(journaled)).toBe(1);
+    thread.write(resent(30).slice(0, 1), iso(3), 0);
+    new SqliteAlertStatements(journaled).foldAll();
+    expect(journalRows(journaled)).toBe(0);
+    expect(rows(journaled)).toMatchObject([
+      { ends_at: iso(1800), updated_at: iso(3) },
+      { ends_at: iso(1200), updated_at: iso(2) },
+      { ends_at: iso(1200), updated_at: iso(2) },
+    ]);
   });
 
   it('forgets what a write that SQLite refused had changed: its resend is written again', async () => {

@@ -260,12 +260,27 @@ function sameAnnotations(a: AlertRecord['annotations'], b: AlertRecord['annotati
 
 /**
  * One journaled change: team, fingerprint, seq, startsAt, endsAt, and annotations, generatorURL and source
- * or null where they are as the alert's change before (nearly always: a resend moves its times only).
+ * or null where they are as the alert's change before (nearly always: a resend moves its times only); a
+ * compacted row's entries (`#compact`) carry all three, and each its own time (the row's `updated_at`
+ * otherwise).
  */
-type JournalEntry = [string, string, number, string, string, string | null, string | null, string | null];
+type JournalEntry = [
+  string,
+  string,
+  number,
+  string,
+  string,
+  string | null,
+  string | null,
+  string | null,
+  string?,
+];
 
 export interface JournalOptions {
-  /** Fold once this many changes wait in the journal (ADR 0042). */
+  /**
+   * Fold once this many changes wait in the journal (ADR 0042); when they are more than twice as many as
+   * the alerts they changed, the journal is compacted instead (ADR 0049).
+   */
   foldPending: number;
   /** Fold once the oldest change has waited this long (ms). */
   foldAgeMs: number;
@@ -323,6 +338,7 @@ export class SqliteAlertStatements {
   ) => SqliteWrite;
   readonly #foldAll: () => number;
   readonly #foldSome: () => void;
+  readonly #compactAll: () => void;
   readonly #options: JournalOptions | undefined;
   readonly #heads = new TeamMap<KnownHead>();
   /**
@@ -373,6 +389,8 @@ export class SqliteAlertStatements {
     this.#foldAll = () => foldAll.immediate();
     const foldSome = db.transaction(() => this.#foldHeads(this.#options!.foldChunk));
     this.#foldSome = () => foldSome.immediate();
+    const compact = db.transaction(() => this.#compact());
+    this.#compactAll = () => compact.immediate();
   }
 
   /**
@@ -420,11 +438,13 @@ export class SqliteAlertStatements {
       if (this.#heads.size > options.heads) {
         this.foldAll();
         this.#heads.clear();
-      } else if (
-        this.#pendingCount >= options.foldPending ||
-        options.now() - this.#pending[0]!.at >= options.foldAgeMs
-      )
-        this.#foldSome();
+      } else if (this.#pendingCount >= options.foldPending) {
+        // A storm of resends: its changes outnumber the alerts they changed. Rewriting the journal as one
+        // row per alert costs a tenth of writing those alerts' rows (ADR 0049).
+        const journaled = this.#changed.length + this.#folding.length - this.#folded;
+        if (journaled * 2 <= this.#pendingCount) this.#compactAll();
+        else this.#foldSome();
+      } else if (options.now() - this.#pending[0]!.at >= options.foldAgeMs) this.#foldSome();
     } catch (error) {
       this.#heads.clear();
       this.#dropFold();
@@ -635,6 +655,39 @@ export class SqliteAlertStatements {
   }
 
   /**
+   * Rewrites the journal as one row: the latest change of every alert whose change waits in it, whole (no
+   * field left to an earlier change) and with its own time, under the id of the last row; the rows before
+   * go. Nothing is written into `alerts`: a reader folds the journal first, as ever (`foldAll`), and a fold
+   * due by age writes the alerts from their heads. A fold under way starts again, with every alert whose
+   * change waits.
+   */
+  #compact(): void {
+    const waiting = [...this.#folding.slice(this.#folded), ...this.#changed];
+    const id = this.#pending.at(-1)!.id;
+    this.#journalDelete.run(id);
+    if (waiting.length > 0) {
+      const entries: JournalEntry[] = waiting.map((head) => [
+        head.team,
+        head.fingerprint,
+        head.seq,
+        head.starts_at,
+        head.ends_at,
+        head.annotations,
+        head.generator_url,
+        head.source,
+        head.updatedAt,
+      ]);
+      this.#journal.run(id, waiting.at(-1)!.updatedAt, JSON.stringify(entries));
+    }
+    this.#pending.length = 0;
+    if (waiting.length > 0) this.#pending.push({ id, count: waiting.length, at: this.#options!.now() });
+    this.#pendingCount = waiting.length;
+    this.#folding = [];
+    this.#folded = 0;
+    this.#changed = waiting;
+  }
+
+  /**
    * Folds the whole journal into `alerts` from its rows (any connection: the store's, a writer that just
    * started after a crash): per alert its latest change, a change's null fields taken from the one before
    * it. The rows are deleted.
@@ -655,9 +708,9 @@ export class SqliteAlertStatements {
           entry[6] ??= before.entry[6];
           entry[7] ??= before.entry[7];
           before.entry = entry;
-          before.updatedAt = row.updated_at;
+          before.updatedAt = entry[8] ?? row.updated_at;
         } else {
-          const change = { entry, updatedAt: row.updated_at };
+          const change = { entry, updatedAt: entry[8] ?? row.updated_at };
           latest.set(entry[0], entry[1], change);
           order.push(change);
         }
