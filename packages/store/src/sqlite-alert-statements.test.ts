@@ -91,9 +91,11 @@ describe('SqliteAlertStatements with the journal (ADR 0042)', () => {
         if (pick(97) === 0) thread = new SqliteAlertStatements(journaled, options);
         const before = journalRows(journaled);
         // `unchanged` is the journaling writer's own (what its previous write left); all else is the same.
-        const { unchanged, ...written } = thread.write(batch, updatedAt, epoch);
-        expect(written).toEqual({ ...here.write(unique, updatedAt), unchanged: undefined });
+        const { unchanged, slots, ...written } = thread.write(batch, updatedAt, epoch);
+        expect(written).toEqual({ ...here.write(unique, updatedAt), unchanged: undefined, slots: undefined });
         expect(unchanged.map((same) => same === null)).toEqual(written.starts.map((start) => start === null));
+        // Every alert written has its head, and the slot its caller keeps there.
+        expect(written.starts.filter((start, i) => start !== null && slots[i] === undefined)).toEqual([]);
         thread.foldDue();
         if (journalRows(journaled) < before) folds++;
         if (pick(25) === 0) {

@@ -24,6 +24,11 @@ export interface SqliteWrite {
    * (null, as in `starts`).
    */
   inserted: (boolean | null)[];
+  /**
+   * Per alert of the batch, in order (journaling only; else empty): the caller's slot kept with its head,
+   * undefined where no head is kept.
+   */
+  slots: (AlertSlot | undefined)[];
   /** Per alert of the batch, in order: its annotations as stored (JSON), or null as in `starts`. */
   annotations: (string | null)[];
   /**
@@ -230,11 +235,21 @@ const COLUMNS = [
 export { COLUMNS as ALERT_COLUMNS };
 
 /**
+ * A number a journaling writer's caller keeps with an alert while the writer keeps its head (the ingest's
+ * thread: the slot the server knows the alert by, ADR 0048), and the caller's count of its resets: the
+ * caller trusts `slot` only under its current `generation`. A new head has -1 for both.
+ */
+export interface AlertSlot {
+  slot: number;
+  generation: number;
+}
+
+/**
  * A stored alert's head as a journaling writer knows it: the alert's latest change, journaled or stored,
  * with its sequence number and time, and the annotations object its `annotations` are the JSON of (a resend
  * with equal annotations is recognized without writing them out again).
  */
-interface KnownHead extends StoredAlertHead {
+interface KnownHead extends StoredAlertHead, AlertSlot {
   team: string;
   fingerprint: string;
   seq: number;
@@ -511,6 +526,7 @@ export class SqliteAlertStatements {
     const inserted: (boolean | null)[] = [];
     const annotations: (string | null)[] = [];
     const unchanged: (boolean | null)[] = [];
+    const slots: (AlertSlot | undefined)[] = [];
     const entries: JournalEntry[] = [];
     for (let i = 0; i < alerts.length; i++) {
       const alert = alerts[i]!;
@@ -525,6 +541,7 @@ export class SqliteAlertStatements {
         inserted.push(null);
         annotations.push(null);
         unchanged.push(null);
+        if (journaling) slots.push(head);
         continue;
       }
       seq++;
@@ -596,9 +613,12 @@ export class SqliteAlertStatements {
           journaled: false,
           write: 0,
           at: 0,
+          slot: -1,
+          generation: -1,
         };
         this.#heads.set(alert.team, alert.fingerprint, known);
       }
+      slots.push(known);
       // Journaled (an insert went to its row): to be folded, once.
       if (stored && !known.journaled) {
         known.journaled = true;
@@ -611,7 +631,7 @@ export class SqliteAlertStatements {
       this.#pendingCount += entries.length;
     }
     if (seq > last) this.#setSeq.run(seq);
-    return { alerts, fromSeq: last + 1, starts, inserted, annotations, unchanged };
+    return { alerts, fromSeq: last + 1, starts, inserted, annotations, unchanged, slots };
   }
 
   /**

@@ -9,7 +9,6 @@ import { parseJsonBody } from '@gantry/model/json-body';
 import {
   SqliteAlertStatements,
   storedEntities,
-  TeamMap,
   type AlertWrite,
 } from '@gantry/store/sqlite-alert-statements';
 import { postableProblem, asInboundAlerts } from './postable.ts';
@@ -56,9 +55,12 @@ function start(port: NonNullable<typeof parentPort>, path: string, busyMs: numbe
   let lease: { id: number; epoch: number } | undefined;
   /**
    * The slots of the alerts whose labels the server has from this thread (it keeps them; ADR 0042, 0048):
-   * sent once, then the slot alone. Dropped, and the server told to drop its own, past `keptAlerts`.
+   * sent once, then the slot alone. Each is kept with its alert's head in `statements` (ADR 0049), valid
+   * under the current `generation`: past `keptAlerts` slots given out, they are all dropped (a new
+   * generation), and the server told to drop its own. An alert whose head was dropped takes a new slot.
    */
-  const slots = new TeamMap<number>();
+  let generation = 0;
+  let nextSlot = 0;
   const reply = (message: IngestThreadReply) => port.postMessage(message);
   /** Bodies to prepare, one per turn of the thread's event loop, so that a lease or its end is read in between. */
   const waiting: Extract<IngestThreadRequest, { type: 'prepare' }>[] = [];
@@ -222,8 +224,9 @@ function start(port: NonNullable<typeof parentPort>, path: string, busyMs: numbe
     // it reads any row of the answer.
     let count = 0;
     for (const batch of batches) count += held.get(batch)?.writes.length ?? 0;
-    if (slots.size + count > keptAlerts) {
-      slots.clear();
+    if (nextSlot + count > keptAlerts) {
+      generation++;
+      nextSlot = 0;
       answer.reset = true;
     }
     const attempt = (group: number[]): boolean => {
@@ -266,11 +269,12 @@ function start(port: NonNullable<typeof parentPort>, path: string, busyMs: numbe
       const startsAt = written.starts[i];
       if (startsAt === null || startsAt === undefined) return;
       rows++;
-      let slot = slots.get(alert.team, alert.fingerprint);
-      const full = slot === undefined;
-      if (slot === undefined) {
-        slot = slots.size;
-        slots.set(alert.team, alert.fingerprint, slot);
+      const kept = written.slots[i];
+      const full = kept === undefined || kept.generation !== generation;
+      const slot = full ? nextSlot++ : kept.slot;
+      if (full && kept) {
+        kept.slot = slot;
+        kept.generation = generation;
       }
       // The server keeps what it was sent of the alert: unchanged fields go as null (ADR 0042).
       const same = !full && written.unchanged[i] === true;
