@@ -5,14 +5,20 @@
  */
 const BOUND = 4_096;
 const known = new Map<string, number>();
+/** The last time read, compared before the map: a run of alerts shares one (their endsAt, updatedAt). */
+let lastText = '';
+let lastMs = Number.NaN;
 
 /** Milliseconds of an ISO time (NaN when it is none, as `Date.parse`). */
 export function isoMs(text: string): number {
+  if (text === lastText) return lastMs;
   let ms = known.get(text);
   if (ms === undefined) {
     ms = Date.parse(text);
     if (known.size >= BOUND) known.clear();
     known.set(text, ms);
   }
+  lastText = text;
+  lastMs = ms;
   return ms;
 }

@@ -55,14 +55,29 @@ function isoOf(ms: number): string {
   return lastIso;
 }
 
+/**
+ * The last startsAt and the last endsAt read, each with its milliseconds and stored form (`iso`, '' until
+ * asked): the alerts of a batch nearly always share them (Prometheus sends one endsAt per evaluation), and
+ * a comparison costs less than the map or the parse.
+ */
+interface LastTime {
+  text: string;
+  ms: number;
+  iso: string;
+}
+const lastStarts: LastTime = { text: '', ms: 0, iso: '' };
+const lastEnds: LastTime = { text: '', ms: 0, iso: '' };
+
 /** The stored form of a time given as `text` (read as `ms`), remembered by text (resends repeat it). */
-function isoOfText(text: string, ms: number): string {
+function isoOfText(text: string, ms: number, last: LastTime): string {
+  if (text === last.text && last.iso !== '') return last.iso;
   let iso = isoTexts.get(text);
   if (iso === undefined) {
     iso = new Date(ms).toISOString();
     if (isoTexts.size >= MEMO_BOUND) isoTexts.clear();
     isoTexts.set(text, iso);
   }
+  if (text === last.text) last.iso = iso;
   return iso;
 }
 
@@ -102,10 +117,16 @@ function refuse(path: string, reason: RejectReason, where: string, message: stri
   return { ok: false, reason, detail: { path: `${path}${where}`, message } };
 }
 
-function time(text: string | undefined): number | undefined | 'invalid' {
-  if (text === undefined || text === '' || text.startsWith('0001-01-01')) return undefined;
+function time(text: string | undefined, last: LastTime): number | undefined | 'invalid' {
+  if (text === undefined || text === '') return undefined;
+  if (text === last.text) return last.ms;
+  if (text.startsWith('0001-01-01')) return undefined;
   const ms = Date.parse(text);
-  return Number.isNaN(ms) ? 'invalid' : ms;
+  if (Number.isNaN(ms)) return 'invalid';
+  last.text = text;
+  last.ms = ms;
+  last.iso = '';
+  return ms;
 }
 
 /**
@@ -172,8 +193,8 @@ export function normalizeAlert(
   const generatorURL = alert.generatorURL ?? '';
   if (generatorURL.length > ALERT_LIMITS.generatorUrlLength)
     return refuse(path, 'too_large', '/generatorURL', `longer than ${ALERT_LIMITS.generatorUrlLength}`);
-  const starts = time(alert.startsAt);
-  const ends = time(alert.endsAt);
+  const starts = time(alert.startsAt, lastStarts);
+  const ends = time(alert.endsAt, lastEnds);
   if (starts === 'invalid') return refuse(path, 'bad_time', '/startsAt', 'is not a date-time');
   if (ends === 'invalid') return refuse(path, 'bad_time', '/endsAt', 'is not a date-time');
   if (starts !== undefined && ends !== undefined && ends < starts)
@@ -197,8 +218,8 @@ export function normalizeAlert(
     alert: {
       labels,
       annotations,
-      startsAt: startsAt === starts ? isoOfText(alert.startsAt!, starts) : isoOf(startsAt),
-      endsAt: endsAt === ends ? isoOfText(alert.endsAt!, ends) : isoOf(endsAt),
+      startsAt: startsAt === starts ? isoOfText(alert.startsAt!, starts, lastStarts) : isoOf(startsAt),
+      endsAt: endsAt === ends ? isoOfText(alert.endsAt!, ends, lastEnds) : isoOf(endsAt),
       generatorURL,
     },
     normalized,
