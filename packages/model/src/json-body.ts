@@ -121,7 +121,8 @@ const SUSPECT_ESCAPE = /\\u(?:0000|[dD][89a-fA-F])/;
 /** The parsed body, or the error for its first string with NUL or a lone surrogate, or for nesting. */
 export function checkedBody(value: unknown, text?: string): { value: unknown } | InputError {
   // Nesting was checked on the text already when there is one (jsonTooDeepAt).
-  if (text !== undefined && !SUSPECT_ESCAPE.test(text)) return { value };
+  // A plain search first: it costs a fraction of the pattern's, and nearly no body has a `\u`.
+  if (text !== undefined && (!text.includes('\\u') || !SUSPECT_ESCAPE.test(text))) return { value };
   const problem = bodyProblem(value, MAX_BODY_DEPTH);
   if (!problem) return { value };
   if (problem.kind === 'depth') return tooDeep(problem.path);
