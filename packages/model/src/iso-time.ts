@@ -5,20 +5,32 @@
  */
 const BOUND = 4_096;
 const known = new Map<string, number>();
-/** The last time read, compared before the map: a run of alerts shares one (their endsAt, updatedAt). */
-let lastText = '';
-let lastMs = Number.NaN;
 
-/** Milliseconds of an ISO time (NaN when it is none, as `Date.parse`). */
-export function isoMs(text: string): number {
-  if (text === lastText) return lastMs;
+/**
+ * The last time one field read and its milliseconds, compared before the map: a run of alerts nearly
+ * always shares its endsAt, its updatedAt, often its startsAt. One per field that a loop reads (`isoLast`).
+ */
+export interface IsoLast {
+  text: string;
+  ms: number;
+}
+
+export function isoLast(): IsoLast {
+  return { text: '', ms: Number.NaN };
+}
+
+const shared = isoLast();
+
+/** Milliseconds of an ISO time (NaN when it is none, as `Date.parse`); `last` is the field's own memo. */
+export function isoMs(text: string, last: IsoLast = shared): number {
+  if (text === last.text) return last.ms;
   let ms = known.get(text);
   if (ms === undefined) {
     ms = Date.parse(text);
     if (known.size >= BOUND) known.clear();
     known.set(text, ms);
   }
-  lastText = text;
-  lastMs = ms;
+  last.text = text;
+  last.ms = ms;
   return ms;
 }

@@ -1,5 +1,6 @@
 import type { Clock, TermScope, Timer } from '@gantry/controllers';
 import {
+  isoLast,
   isoMs,
   type AlertRoutingSpec,
   type InhibitRuleSpec,
@@ -383,15 +384,19 @@ function emptyConfig(): LoadedConfig {
   return { dispatch: { routings: [], inhibitRules: [], timeIntervals: [] }, silences: [] };
 }
 
+const lastStarts = isoLast();
+const lastEnds = isoLast();
+const lastUpdated = isoLast();
+
 /** An alert record as the dispatcher takes it: times in milliseconds. */
 export function dispatchAlert(alert: StoredAlert): DispatchAlert {
   return {
     fingerprint: alert.fingerprint,
     labels: alert.labels,
     annotations: alert.annotations,
-    startsAt: isoMs(alert.startsAt),
-    endsAt: isoMs(alert.endsAt),
-    updatedAt: isoMs(alert.updatedAt),
+    startsAt: isoMs(alert.startsAt, lastStarts),
+    endsAt: isoMs(alert.endsAt, lastEnds),
+    updatedAt: isoMs(alert.updatedAt, lastUpdated),
     generatorURL: alert.generatorURL,
   };
 }

@@ -1,7 +1,7 @@
 import type { Clock, EventRecorder, Timer } from '@gantry/controllers';
 import type { AlertChange } from '@gantry/alerts';
 import type { CelEngine } from '@gantry/delivery';
-import { isoMs, type CorrelationRuleSpec, type Resource } from '@gantry/model';
+import { isoLast, isoMs, type CorrelationRuleSpec, type Resource } from '@gantry/model';
 import {
   isFencedWriteRefused,
   type AlertRepository,
@@ -482,6 +482,9 @@ function nodeOf(alert: StoredAlert): boolean {
   return alert.entities.cluster !== undefined && alert.entities.node !== undefined;
 }
 
+const lastStarts = isoLast();
+const lastEnds = isoLast();
+
 function engineAlert(alert: StoredAlert) {
   return {
     team: alert.team,
@@ -489,8 +492,8 @@ function engineAlert(alert: StoredAlert) {
     labels: alert.labels,
     annotations: alert.annotations,
     entities: alert.entities,
-    startsAt: isoMs(alert.startsAt),
-    endsAt: isoMs(alert.endsAt),
+    startsAt: isoMs(alert.startsAt, lastStarts),
+    endsAt: isoMs(alert.endsAt, lastEnds),
   };
 }
 
