@@ -153,13 +153,15 @@ export class AlertRepository {
 
   /**
    * Stores a batch in one transaction: all of it or nothing. A stored alert of the same team and
-   * fingerprint is replaced, keeping its startsAt when the two firing intervals overlap (a repeat of a
-   * firing alert; a resolve) as Alertmanager merges them. Repeats within the batch fold the same way. An
-   * alert stored already with the same times, annotations and source is left as it is (`planAlertRow`):
-   * only rows written take sequence numbers, and listeners hear only of writes that changed something.
+   * fingerprint is replaced, its times merged with the stored ones when the two activity ranges overlap
+   * (a repeat of a firing alert; a resolve) as Alertmanager merges them (`mergeAlertTimes`: the earlier
+   * start stays, and a later given end or resolve time may). `updatedAt` is the server's clock of the
+   * write, which the merge reads. Repeats within the batch fold the same way. An alert stored already with
+   * the same times, annotations and source is left as it is (`planAlertRow`): only rows written take
+   * sequence numbers, and listeners hear only of writes that changed something.
    */
   async upsert(alerts: readonly AlertWrite[], updatedAt: string): Promise<AlertsIngested> {
-    const folded = foldAlertWrites(alerts);
+    const folded = foldAlertWrites(alerts, updatedAt);
     if (folded.length === 0) return NOTHING_INGESTED;
     const { change, alerts: written } = this.#sqlite
       ? await this.#sqlite.write(folded, updatedAt)

@@ -8,7 +8,11 @@ import { Store } from './store.ts';
 import * as workerModule from './sqlite-alert-writer.worker.mjs';
 
 const { planWrite } = workerModule as {
-  planWrite(alert: AlertWrite, stored: StoredAlertHead | undefined): ReturnType<typeof planAlertWrite>;
+  planWrite(
+    alert: AlertWrite,
+    stored: StoredAlertHead | undefined,
+    now: string,
+  ): ReturnType<typeof planAlertWrite>;
 };
 
 const T = (minute: number) => new Date(Date.UTC(2026, 2, 1, 10, minute)).toISOString();
@@ -29,6 +33,7 @@ const alert = (name: string, over: Partial<AlertWrite> = {}): AlertWrite => ({
 const head = (over: Partial<StoredAlertHead> = {}): StoredAlertHead => ({
   starts_at: T(0),
   ends_at: T(5),
+  ends_timeout: 0,
   annotations: JSON.stringify({ summary: 'A' }),
   generator_url: '',
   source: 'prometheus',
@@ -49,7 +54,7 @@ describe("the SQLite alert writer's thread (ADR 0038)", () => {
       [alert('A', { startsAt: T(0), endsAt: T(1) }), head({ starts_at: T(2), ends_at: T(3) })],
     ];
     for (const [write, stored] of cases)
-      expect(planWrite(write, stored)).toEqual(planAlertWrite(write, stored));
+      expect(planWrite(write, stored, T(1))).toEqual(planAlertWrite(write, stored, T(1)));
   });
 
   describe('on a database file', () => {

@@ -14,11 +14,13 @@ import {
 
 export {
   alertRow,
+  mergeAlertTimes,
   planAlertRow,
   planAlertWrite,
   SqliteAlertStatements,
   TeamMap,
   type AlertPlan,
+  type AlertTimes,
   type AlertWrite,
   type SqliteWrite,
   type StoredAlertHead,
@@ -49,17 +51,23 @@ const NOTHING_WRITTEN: AlertsWritten = { change: NOTHING_INGESTED, alerts: [] };
 
 /**
  * A written row as `changedSince` would read it back, from the write itself: the same label and annotation
- * objects (no JSON parsed), the stored start (`planAlertWrite` may keep an earlier one) and entities
- * (the alert's own object when it is stored as it is: the usual case, nothing copied).
+ * objects (no JSON parsed), the stored start and end (`planAlertWrite` may keep the stored ones) and
+ * entities (the alert's own object when it is stored as it is: the usual case, nothing copied).
  */
-function writtenAlert(alert: AlertWrite, startsAt: string, seq: number, updatedAt: string): StoredAlert {
+function writtenAlert(
+  alert: AlertWrite,
+  startsAt: string,
+  endsAt: string,
+  seq: number,
+  updatedAt: string,
+): StoredAlert {
   return {
     team: alert.team,
     fingerprint: alert.fingerprint,
     labels: alert.labels,
     annotations: alert.annotations,
     startsAt,
-    endsAt: alert.endsAt,
+    endsAt,
     updatedAt,
     generatorURL: alert.generatorURL,
     source: alert.source,
@@ -84,7 +92,7 @@ export function writtenByThread(
     const startsAt = write.starts[i];
     if (startsAt === null || startsAt === undefined) return;
     teams.add(alert.team);
-    written.push(writtenAlert(alert, startsAt, seq++, updatedAt));
+    written.push(writtenAlert(alert, startsAt, write.ends[i]!, seq++, updatedAt));
   });
   if (written.length === 0) return NOTHING_WRITTEN;
   return {
@@ -233,6 +241,7 @@ const PG_TYPES: Record<(typeof COLUMNS)[number], string> = {
   annotations: 'text',
   starts_at: 'varchar',
   ends_at: 'varchar',
+  ends_timeout: 'integer',
   updated_at: 'varchar',
   generator_url: 'text',
   source: 'varchar',
@@ -262,7 +271,8 @@ export async function writeAlertsPostgres(
   );
   const last = Number(counter.rows[0]!.value);
   const stored = await sql<StoredAlertHead & { team: string; fingerprint: string }>`
-    select a.team, a.fingerprint, a.starts_at, a.ends_at, a.annotations, a.generator_url, a.source
+    select a.team, a.fingerprint, a.starts_at, a.ends_at, a.ends_timeout, a.annotations, a.generator_url,
+      a.source
     from alerts a
     join unnest(${alerts.map((a) => a.team)}::varchar[], ${alerts.map((a) => a.fingerprint)}::varchar[])
       as k(team, fingerprint) on a.team = k.team and a.fingerprint = k.fingerprint`.execute(tx);
@@ -278,7 +288,7 @@ export async function writeAlertsPostgres(
     );
     if (!row) continue;
     rows.push(row);
-    written.push(writtenAlert(alert, row.starts_at, row.seq, updatedAt));
+    written.push(writtenAlert(alert, row.starts_at, row.ends_at, row.seq, updatedAt));
   }
   if (rows.length === 0) return NOTHING_WRITTEN;
   const arrays = COLUMNS.map(
@@ -294,8 +304,8 @@ export async function writeAlertsPostgres(
       select * from unnest(${sql.join(arrays)})
       on conflict (team, fingerprint) do update set
         seq = excluded.seq, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
-        updated_at = excluded.updated_at, annotations = excluded.annotations,
-        generator_url = excluded.generator_url, source = excluded.source
+        ends_timeout = excluded.ends_timeout, updated_at = excluded.updated_at,
+        annotations = excluded.annotations, generator_url = excluded.generator_url, source = excluded.source
     ), counted as (
       update alert_seq set value = ${toSeq} where id = 1
     )

@@ -229,6 +229,11 @@ export interface AlertTable {
   annotations: string;
   starts_at: string;
   ends_at: string;
+  /**
+   * 1 when `ends_at` was filled in by Gantry (now + the resolve timeout: Alertmanager's `Timeout`), 0 when it
+   * was given (migration 0031).
+   */
+  ends_timeout: number;
   updated_at: string;
   generator_url: string;
   source: string;
@@ -245,7 +250,10 @@ export interface AlertJournalTable {
   /** The first sequence number of the row's changes. */
   id: number;
   updated_at: string;
-  /** JSON: `[team, fingerprint, seq, startsAt, endsAt, annotations, generatorURL, source][]`. */
+  /**
+   * JSON: `[team, fingerprint, seq, startsAt, endsAt, annotations, generatorURL, source, updatedAt?, 1?][]`,
+   * the last 1 when endsAt is a timeout (`SqliteAlertStatements`).
+   */
   entries: string;
 }
 

@@ -78,8 +78,8 @@ describe('SqliteAlertStatements with the journal (ADR 0042)', () => {
           alertOf(pick(keys), pick, (now - T0) / 1000),
         );
         // The plain writer takes one write per alert, folded by its caller; the journaling one folds them.
-        const unique = foldAlertWrites(batch);
         const updatedAt = new Date(now).toISOString();
+        const unique = foldAlertWrites(batch, updatedAt);
         // Now and then another connection writes (the store's own): it folds the journal first.
         if (pick(40) === 0) {
           epoch++;

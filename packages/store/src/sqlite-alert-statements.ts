@@ -10,7 +10,14 @@ import type { AlertTable } from './schema.ts';
  */
 
 /** An alert to store: its record without the sequence number and state, which the store gives. */
-export type AlertWrite = Omit<AlertRecord, 'seq' | 'state' | 'updatedAt'>;
+export type AlertWrite = Omit<AlertRecord, 'seq' | 'state' | 'updatedAt'> & {
+  /**
+   * Whether `endsAt` was filled in by Gantry (now + the resolve timeout, for an alert posted without one)
+   * rather than given: Alertmanager's `Timeout`, which the merge with the stored alert reads
+   * (`mergeAlertTimes`). Absent means given.
+   */
+  endsTimeout?: boolean | undefined;
+};
 
 /** A batch written by `SqliteAlertStatements`: the first sequence number, and per alert what was stored. */
 export interface SqliteWrite {
@@ -19,6 +26,11 @@ export interface SqliteWrite {
   fromSeq: number;
   /** Per alert of the batch, in order: the start it was stored with, or null when it was left as it was. */
   starts: (string | null)[];
+  /**
+   * Per alert of the batch, in order: the end it was stored with (`mergeAlertTimes` may keep the stored
+   * one), or null as in `starts`.
+   */
+  ends: (string | null)[];
   /**
    * Per alert of the batch, in order: whether it was inserted (true), updated (false), or left as it was
    * (null, as in `starts`).
@@ -59,10 +71,10 @@ export function storedEntities(entities: AlertEntities): AlertEntities {
 }
 
 /**
- * One entry per (team, fingerprint), later ones merged onto earlier ones as a write merges with the store,
- * in the order each alert first came.
+ * One entry per (team, fingerprint), later ones merged onto earlier ones as a write merges with the store
+ * (`mergeAlertTimes`, at `now`: the server's clock of the write, ISO), in the order each alert first came.
  */
-export function foldAlertWrites(alerts: readonly AlertWrite[]): AlertWrite[] {
+export function foldAlertWrites(alerts: readonly AlertWrite[], now: string): AlertWrite[] {
   const byKey = new TeamMap<number>();
   const folded: AlertWrite[] = [];
   for (const alert of alerts) {
@@ -70,15 +82,62 @@ export function foldAlertWrites(alerts: readonly AlertWrite[]): AlertWrite[] {
     if (at === undefined) {
       byKey.set(alert.team, alert.fingerprint, folded.length);
       folded.push(alert);
-    } else folded[at] = mergedWrite(folded[at]!, alert);
+    } else folded[at] = mergedWrite(folded[at]!, alert, now);
   }
   return folded;
 }
 
-/** A later write of an alert merged onto an earlier one of the same batch (it keeps an earlier start). */
-function mergedWrite(known: AlertWrite, alert: AlertWrite): AlertWrite {
-  const overlaps = alert.startsAt <= known.endsAt && alert.endsAt >= known.startsAt;
-  return overlaps && known.startsAt < alert.startsAt ? { ...alert, startsAt: known.startsAt } : alert;
+/** A later write of an alert merged onto an earlier one of the same batch, as onto the stored alert. */
+function mergedWrite(known: AlertWrite, alert: AlertWrite, now: string): AlertWrite {
+  const times = mergeAlertTimes(alert, known, now);
+  // The usual case (a resend that replaces the earlier one) keeps the alert's own object.
+  if (
+    times.startsAt === alert.startsAt &&
+    times.endsAt === alert.endsAt &&
+    times.endsTimeout === (alert.endsTimeout === true)
+  )
+    return alert;
+  return { ...alert, ...times };
+}
+
+/** An alert's activity range, and whether its end is a timeout (absent: given). */
+export interface AlertTimes {
+  startsAt: string;
+  endsAt: string;
+  endsTimeout?: boolean | undefined;
+}
+
+/**
+ * The start, end and timeout flag to store for `alert` when `stored` is stored already, as Alertmanager
+ * 0.25 merges a posted alert with the one it holds (`provider/mem.Put`, `types.Alert.Merge`). `now` is the
+ * server's clock of the write (ISO: the store compares its times as text, as `alertState` does).
+ *
+ * The two merge only when their activity ranges overlap, by strict comparisons: an alert that starts
+ * where the stored one ended, or later, is a new firing and replaces it as it is. A merge keeps the earlier
+ * start. The stored end, when later, stays in two cases: both alerts are resolved (the later resolve time
+ * holds), or the new one fires and the stored end was given, not filled in. So when two Prometheus
+ * replicas send the same alert with given ends a moment apart, the later end holds whichever of them came
+ * last; an end the server filled in holds off no given one. The merged alert's flag is the new alert's,
+ * even with the stored end (as in Alertmanager).
+ */
+export function mergeAlertTimes(
+  alert: AlertTimes,
+  stored: AlertTimes | undefined,
+  now: string,
+): Required<AlertTimes> {
+  const endsTimeout = alert.endsTimeout === true;
+  const overlaps =
+    stored !== undefined &&
+    ((alert.endsAt > stored.startsAt && alert.endsAt < stored.endsAt) ||
+      (alert.startsAt > stored.startsAt && alert.startsAt < stored.endsAt));
+  if (!overlaps) return { startsAt: alert.startsAt, endsAt: alert.endsAt, endsTimeout };
+  const startsAt = stored.startsAt < alert.startsAt ? stored.startsAt : alert.startsAt;
+  let endsAt = alert.endsAt;
+  if (stored.endsAt > alert.endsAt) {
+    const resolved = alert.endsAt <= now;
+    if (resolved ? stored.endsAt <= now : stored.endsTimeout !== true) endsAt = stored.endsAt;
+  }
+  return { startsAt, endsAt, endsTimeout };
 }
 
 /**
@@ -135,49 +194,61 @@ export class TeamMap<V> {
 export interface StoredAlertHead {
   starts_at: string;
   ends_at: string;
+  /** 1 when `ends_at` is a timeout (filled in by Gantry), 0 when given. */
+  ends_timeout: number;
   annotations: string;
   generator_url: string;
   source: string;
 }
 
-/** What a write changes in a stored alert: its start (kept or moved) and its annotations as stored. */
+/**
+ * What a write stores of an alert: its start and end (merged with the stored ones or not), whether that
+ * end is a timeout (1) or given (0) as the column holds it, and its annotations as stored.
+ */
 export interface AlertPlan {
   startsAt: string;
+  endsAt: string;
+  endsTimeout: 0 | 1;
   annotations: string;
 }
 
 /**
  * What to write for `alert` given the stored one, or undefined when the write would change nothing but
- * `updated_at` (a resend with the same times, annotations and source: skipped, it takes no sequence number
- * and the dispatcher has nothing to read). A stored alert whose firing interval overlaps the new one keeps
- * its earlier `startsAt`, as Alertmanager merges them. Any change of `endsAt` is written: that is what
- * resolves an alert, and what keeps a resent firing alert from resolving.
+ * `updated_at` (a resend with the same times, annotations and source after the merge: skipped, it takes no
+ * sequence number and the dispatcher has nothing to read). Its times are merged with the stored ones as
+ * Alertmanager merges them (`mergeAlertTimes`, at `now`: the server's clock of the write). Any change of
+ * the stored end or its flag is written: that is what resolves an alert, and what keeps a resent firing
+ * alert from resolving.
  */
 export function planAlertWrite(
   alert: AlertWrite,
   stored: StoredAlertHead | undefined,
+  now: string,
   /** `JSON.stringify(alert.annotations)`, when the caller knows it already. */
   annotationsText?: string,
 ): AlertPlan | undefined {
-  let startsAt = alert.startsAt;
-  if (
-    stored &&
-    alert.startsAt <= stored.ends_at &&
-    alert.endsAt >= stored.starts_at &&
-    stored.starts_at < alert.startsAt
-  )
-    startsAt = stored.starts_at;
+  const times = mergeAlertTimes(
+    alert,
+    stored && {
+      startsAt: stored.starts_at,
+      endsAt: stored.ends_at,
+      endsTimeout: stored.ends_timeout === 1,
+    },
+    now,
+  );
+  const endsTimeout = times.endsTimeout ? 1 : 0;
   const annotations = annotationsText ?? JSON.stringify(alert.annotations);
   if (
     stored &&
-    stored.starts_at === startsAt &&
-    stored.ends_at === alert.endsAt &&
+    stored.starts_at === times.startsAt &&
+    stored.ends_at === times.endsAt &&
+    stored.ends_timeout === endsTimeout &&
     stored.annotations === annotations &&
     stored.generator_url === alert.generatorURL &&
     stored.source === alert.source
   )
     return undefined;
-  return { startsAt, annotations };
+  return { startsAt: times.startsAt, endsAt: times.endsAt, endsTimeout, annotations };
 }
 
 /** The whole row of a planned write (an insert, or PostgreSQL's upsert of every column). */
@@ -190,7 +261,8 @@ export function alertRow(alert: AlertWrite, plan: AlertPlan, seq: number, update
     labels: JSON.stringify(alert.labels),
     annotations: plan.annotations,
     starts_at: plan.startsAt,
-    ends_at: alert.endsAt,
+    ends_at: plan.endsAt,
+    ends_timeout: plan.endsTimeout,
     updated_at: updatedAt,
     generator_url: alert.generatorURL,
     source: alert.source,
@@ -202,14 +274,17 @@ export function alertRow(alert: AlertWrite, plan: AlertPlan, seq: number, update
   };
 }
 
-/** `planAlertWrite` and `alertRow` together: the row to write, or undefined when nothing changes. */
+/**
+ * `planAlertWrite` and `alertRow` together: the row to write, or undefined when nothing changes. The
+ * write's `updatedAt` is the server's clock the merge reads.
+ */
 export function planAlertRow(
   alert: AlertWrite,
   stored: StoredAlertHead | undefined,
   seq: number,
   updatedAt: string,
 ): AlertTable | undefined {
-  const plan = planAlertWrite(alert, stored);
+  const plan = planAlertWrite(alert, stored, updatedAt);
   return plan && alertRow(alert, plan, seq, updatedAt);
 }
 
@@ -222,6 +297,7 @@ const COLUMNS = [
   'annotations',
   'starts_at',
   'ends_at',
+  'ends_timeout',
   'updated_at',
   'generator_url',
   'source',
@@ -277,7 +353,8 @@ function sameAnnotations(a: AlertRecord['annotations'], b: AlertRecord['annotati
  * One journaled change: team, fingerprint, seq, startsAt, endsAt, and annotations, generatorURL and source
  * or null where they are as the alert's change before (nearly always: a resend moves its times only); a
  * compacted row's entries (`#compact`) carry all three, and each its own time (the row's `updated_at`
- * otherwise).
+ * otherwise: null or absent). Last, 1 when endsAt is a timeout, absent when given (the usual case, kept
+ * short; entries written before migration 0031 have no flag, and count as given).
  */
 type JournalEntry = [
   string,
@@ -288,7 +365,8 @@ type JournalEntry = [
   string | null,
   string | null,
   string | null,
-  string?,
+  (string | null)?,
+  1?,
 ];
 
 export interface JournalOptions {
@@ -377,17 +455,17 @@ export class SqliteAlertStatements {
     this.#seq = db.prepare('select value from alert_seq where id = 1');
     this.#setSeq = db.prepare('update alert_seq set value = ? where id = 1');
     this.#head = db.prepare(
-      'select starts_at, ends_at, annotations, generator_url, source, seq from alerts where team = ? and fingerprint = ?',
+      'select starts_at, ends_at, ends_timeout, annotations, generator_url, source, seq from alerts where team = ? and fingerprint = ?',
     );
     this.#insert = db.prepare(
       `insert into alerts (${COLUMNS.join(', ')}) values (${COLUMNS.map(() => '?').join(', ')})`,
     );
     this.#update = db.prepare(
-      'update alerts set seq = ?, starts_at = ?, ends_at = ?, updated_at = ?, annotations = ?, generator_url = ?, source = ? where team = ? and fingerprint = ?',
+      'update alerts set seq = ?, starts_at = ?, ends_at = ?, ends_timeout = ?, updated_at = ?, annotations = ?, generator_url = ?, source = ? where team = ? and fingerprint = ?',
     );
     // A fold never moves a row back: a change older than the row (a journal folded twice) is left.
     this.#fold = db.prepare(
-      'update alerts set seq = ?, starts_at = ?, ends_at = ?, updated_at = ?, annotations = coalesce(?, annotations), generator_url = coalesce(?, generator_url), source = coalesce(?, source) where team = ? and fingerprint = ? and seq < ?',
+      'update alerts set seq = ?, starts_at = ?, ends_at = ?, ends_timeout = ?, updated_at = ?, annotations = coalesce(?, annotations), generator_url = coalesce(?, generator_url), source = coalesce(?, source) where team = ? and fingerprint = ? and seq < ?',
     );
     this.#journal = db.prepare('insert into alert_journal (id, updated_at, entries) values (?, ?, ?)');
     this.#journalRows = db.prepare('select id, updated_at, entries from alert_journal order by id');
@@ -425,7 +503,7 @@ export class SqliteAlertStatements {
     let written: SqliteWrite;
     try {
       if (this.#options) {
-        const { folded, heads } = this.#onePerAlert(alerts);
+        const { folded, heads } = this.#onePerAlert(alerts, updatedAt);
         written = this.#write(folded, heads, updatedAt);
       } else written = this.#write(alerts, undefined, updatedAt);
     } catch (error) {
@@ -482,7 +560,10 @@ export class SqliteAlertStatements {
    * `alerts` folded as `foldAlertWrites` does, each with its head if one is kept: one lookup per alert,
    * the head marked with the write that took it (a second write of the alert in the same batch finds it so).
    */
-  #onePerAlert(alerts: readonly AlertWrite[]): {
+  #onePerAlert(
+    alerts: readonly AlertWrite[],
+    now: string,
+  ): {
     folded: AlertWrite[];
     heads: (KnownHead | undefined)[];
   } {
@@ -505,7 +586,7 @@ export class SqliteAlertStatements {
         at = fresh.get(alert.team, alert.fingerprint);
         if (at === undefined) fresh.set(alert.team, alert.fingerprint, folded.length);
       }
-      if (at !== undefined) folded[at] = mergedWrite(folded[at]!, alert);
+      if (at !== undefined) folded[at] = mergedWrite(folded[at]!, alert, now);
       else {
         folded.push(alert);
         heads.push(head);
@@ -523,6 +604,7 @@ export class SqliteAlertStatements {
     const last = Number(this.#seq.get()!.value);
     let seq = last;
     const starts: (string | null)[] = [];
+    const ends: (string | null)[] = [];
     const inserted: (boolean | null)[] = [];
     const annotations: (string | null)[] = [];
     const unchanged: (boolean | null)[] = [];
@@ -535,9 +617,10 @@ export class SqliteAlertStatements {
       // A resend's annotations are nearly always those of the head: their JSON is the head's.
       const annotationsText =
         head && sameAnnotations(head.annotationsValue, alert.annotations) ? head.annotations : undefined;
-      const plan = planAlertWrite(alert, stored, annotationsText);
+      const plan = planAlertWrite(alert, stored, updatedAt, annotationsText);
       if (!plan) {
         starts.push(null);
+        ends.push(null);
         inserted.push(null);
         annotations.push(null);
         unchanged.push(null);
@@ -546,29 +629,35 @@ export class SqliteAlertStatements {
       }
       seq++;
       starts.push(plan.startsAt);
+      ends.push(plan.endsAt);
       inserted.push(!stored);
       annotations.push(plan.annotations);
       unchanged.push(false);
       if (!stored) {
         const row = alertRow(alert, plan, seq, updatedAt);
         this.#insert.run(...COLUMNS.map((column) => row[column]));
-      } else if (journaling)
-        entries.push([
+      } else if (journaling) {
+        const entry: JournalEntry = [
           alert.team,
           alert.fingerprint,
           seq,
           plan.startsAt,
-          alert.endsAt,
+          plan.endsAt,
           plan.annotations === stored.annotations ? null : plan.annotations,
           alert.generatorURL === stored.generator_url ? null : alert.generatorURL,
           alert.source === stored.source ? null : alert.source,
-        ]);
+        ];
+        // The time is the row's (null); the flag only when it is set.
+        if (plan.endsTimeout === 1) entry.push(null, 1);
+        entries.push(entry);
+      }
       // A stored alert's labels, and so its name and entities, never change: the update leaves them.
       else
         this.#update.run(
           seq,
           plan.startsAt,
-          alert.endsAt,
+          plan.endsAt,
+          plan.endsTimeout,
           updatedAt,
           plan.annotations,
           alert.generatorURL,
@@ -589,7 +678,8 @@ export class SqliteAlertStatements {
         // Only what changed is replaced: a head lives long, and a new value stored in it outlives the
         // scavenge (copied, then promoted); a resend's equal values are garbage young (ADR 0048).
         if (known.starts_at !== plan.startsAt) known.starts_at = plan.startsAt;
-        known.ends_at = alert.endsAt;
+        known.ends_at = plan.endsAt;
+        known.ends_timeout = plan.endsTimeout;
         if (annotationsText === undefined) {
           known.annotations = plan.annotations;
           known.annotationsValue = alert.annotations;
@@ -603,7 +693,8 @@ export class SqliteAlertStatements {
           team: alert.team,
           fingerprint: alert.fingerprint,
           starts_at: plan.startsAt,
-          ends_at: alert.endsAt,
+          ends_at: plan.endsAt,
+          ends_timeout: plan.endsTimeout,
           annotations: plan.annotations,
           annotationsValue: alert.annotations,
           generator_url: alert.generatorURL,
@@ -631,7 +722,7 @@ export class SqliteAlertStatements {
       this.#pendingCount += entries.length;
     }
     if (seq > last) this.#setSeq.run(seq);
-    return { alerts, fromSeq: last + 1, starts, inserted, annotations, unchanged, slots };
+    return { alerts, fromSeq: last + 1, starts, ends, inserted, annotations, unchanged, slots };
   }
 
   /**
@@ -657,6 +748,7 @@ export class SqliteAlertStatements {
         head.seq,
         head.starts_at,
         head.ends_at,
+        head.ends_timeout,
         head.updatedAt,
         head.annotations,
         head.generator_url,
@@ -686,17 +778,21 @@ export class SqliteAlertStatements {
     const id = this.#pending.at(-1)!.id;
     this.#journalDelete.run(id);
     if (waiting.length > 0) {
-      const entries: JournalEntry[] = waiting.map((head) => [
-        head.team,
-        head.fingerprint,
-        head.seq,
-        head.starts_at,
-        head.ends_at,
-        head.annotations,
-        head.generator_url,
-        head.source,
-        head.updatedAt,
-      ]);
+      const entries: JournalEntry[] = waiting.map((head) => {
+        const entry: JournalEntry = [
+          head.team,
+          head.fingerprint,
+          head.seq,
+          head.starts_at,
+          head.ends_at,
+          head.annotations,
+          head.generator_url,
+          head.source,
+          head.updatedAt,
+        ];
+        if (head.ends_timeout === 1) entry.push(1);
+        return entry;
+      });
       this.#journal.run(id, waiting.at(-1)!.updatedAt, JSON.stringify(entries));
     }
     this.#pending.length = 0;
@@ -739,11 +835,13 @@ export class SqliteAlertStatements {
       lastId = Number(row.id);
     }
     for (const { entry, updatedAt } of order) {
-      const [team, fingerprint, seq, startsAt, endsAt, annotations, generatorURL, source] = entry;
+      const [team, fingerprint, seq, startsAt, endsAt, annotations, generatorURL, source, , timeout] = entry;
       this.#fold.run(
         seq,
         startsAt,
         endsAt,
+        // The flag is the change's own, never the one before's; absent (given, or written before it was).
+        timeout === 1 ? 1 : 0,
         updatedAt,
         annotations,
         generatorURL,

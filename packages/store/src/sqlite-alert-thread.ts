@@ -3,11 +3,16 @@ import { Worker } from 'node:worker_threads';
 const WORKER_FILE = 'sqlite-alert-writer.worker.mjs';
 const encoder = new TextEncoder();
 
-/** The worker's answer for one batch: the first sequence number, and per alert its stored start or null. */
+/**
+ * The worker's answer for one batch: the first sequence number, and per alert its stored start and end or
+ * null.
+ */
 export interface ThreadWrite {
   fromSeq: number;
   /** Per alert of the batch, in order: the start it was stored with, or null when it was left as it was. */
   starts: (string | null)[];
+  /** Per alert of the batch, in order: the end it was stored with (the merge may keep the stored one). */
+  ends: (string | null)[];
 }
 
 type Reply =
@@ -50,7 +55,7 @@ export class AlertWriterThread {
         if (!waiting) return;
         this.#waiting.delete(reply.id);
         if (this.#waiting.size === 0) this.#worker.unref();
-        if (reply.ok) waiting.resolve({ fromSeq: reply.fromSeq, starts: reply.starts });
+        if (reply.ok) waiting.resolve({ fromSeq: reply.fromSeq, starts: reply.starts, ends: reply.ends });
         else waiting.reject(Object.assign(new Error(reply.message), { code: reply.code }));
       });
       const fail = (error: Error) => {

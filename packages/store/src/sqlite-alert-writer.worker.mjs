@@ -3,34 +3,45 @@
 // only while it holds its own connection (Kysely's lock), so no other transaction of the store is open
 // meanwhile: this connection is never one of two writers, and no transaction of the server's can see its
 // snapshot overtaken. Plain JavaScript: it is started as its own file, from sources and bundle.
-// `planWrite` is `planAlertWrite` of alert-writes.ts (a test holds the two to the same answers).
+// `planWrite` is `planAlertWrite` of sqlite-alert-statements.ts, with its merge of times (`mergeAlertTimes`):
+// alert-writes.test.ts holds the two to the same answers.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
 /**
- * What to write for `alert` given the stored head, or undefined when nothing but `updated_at` would change;
- * a stored alert whose firing interval overlaps the new one keeps its earlier start.
+ * What to write for `alert` given the stored head at `now` (the server's clock of the write, ISO), or
+ * undefined when nothing but `updated_at` would change. The times merge as Alertmanager 0.25 merges a posted
+ * alert with the one it holds, when their activity ranges overlap (strictly): the earlier start stays; the
+ * stored end, when later, stays if both are resolved, or if the new alert fires and the stored end was
+ * given (not a timeout: `ends_timeout` 0). The flag stored is the new alert's.
  */
-export function planWrite(alert, stored) {
+export function planWrite(alert, stored, now) {
   let startsAt = alert.startsAt;
+  let endsAt = alert.endsAt;
+  const endsTimeout = alert.endsTimeout === true ? 1 : 0;
   if (
     stored &&
-    alert.startsAt <= stored.ends_at &&
-    alert.endsAt >= stored.starts_at &&
-    stored.starts_at < alert.startsAt
-  )
-    startsAt = stored.starts_at;
+    ((alert.endsAt > stored.starts_at && alert.endsAt < stored.ends_at) ||
+      (alert.startsAt > stored.starts_at && alert.startsAt < stored.ends_at))
+  ) {
+    if (stored.starts_at < alert.startsAt) startsAt = stored.starts_at;
+    if (stored.ends_at > alert.endsAt) {
+      const resolved = alert.endsAt <= now;
+      if (resolved ? stored.ends_at <= now : stored.ends_timeout !== 1) endsAt = stored.ends_at;
+    }
+  }
   const annotations = JSON.stringify(alert.annotations);
   if (
     stored &&
     stored.starts_at === startsAt &&
-    stored.ends_at === alert.endsAt &&
+    stored.ends_at === endsAt &&
+    stored.ends_timeout === endsTimeout &&
     stored.annotations === annotations &&
     stored.generator_url === alert.generatorURL &&
     stored.source === alert.source
   )
     return undefined;
-  return { startsAt, annotations };
+  return { startsAt, endsAt, endsTimeout, annotations };
 }
 
 const ENTITY_LENGTH = 253;
@@ -45,35 +56,40 @@ function start() {
     seq: db.prepare('select value from alert_seq where id = 1'),
     setSeq: db.prepare('update alert_seq set value = ? where id = 1'),
     head: db.prepare(
-      'select starts_at, ends_at, annotations, generator_url, source from alerts where team = ? and fingerprint = ?',
+      'select starts_at, ends_at, ends_timeout, annotations, generator_url, source from alerts where team = ? and fingerprint = ?',
     ),
     update: db.prepare(
-      'update alerts set seq = ?, starts_at = ?, ends_at = ?, updated_at = ?, annotations = ?, generator_url = ?, source = ? where team = ? and fingerprint = ?',
+      'update alerts set seq = ?, starts_at = ?, ends_at = ?, ends_timeout = ?, updated_at = ?, annotations = ?, generator_url = ?, source = ? where team = ? and fingerprint = ?',
     ),
     insert: db.prepare(
-      'insert into alerts (team, fingerprint, seq, alertname, labels, annotations, starts_at, ends_at, updated_at, generator_url, source, cluster, node, namespace, application, component) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'insert into alerts (team, fingerprint, seq, alertname, labels, annotations, starts_at, ends_at, ends_timeout, updated_at, generator_url, source, cluster, node, namespace, application, component) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
   };
   const entity = (alert, name) => (alert.entities[name] ?? '').slice(0, ENTITY_LENGTH);
-  // Per alert, the start it was stored with, or null when it was left as it was (no sequence number).
+  // Per alert, the start and end it was stored with, or null when it was left as it was (no sequence
+  // number). The write's updatedAt is the server's clock the merge reads.
   const write = db.transaction((alerts, updatedAt) => {
     const last = Number(s.seq.get().value);
     let seq = last;
     const starts = [];
+    const ends = [];
     for (const alert of alerts) {
       const stored = s.head.get(alert.team, alert.fingerprint);
-      const plan = planWrite(alert, stored);
+      const plan = planWrite(alert, stored, updatedAt);
       if (!plan) {
         starts.push(null);
+        ends.push(null);
         continue;
       }
       seq++;
       starts.push(plan.startsAt);
+      ends.push(plan.endsAt);
       if (stored)
         s.update.run(
           seq,
           plan.startsAt,
-          alert.endsAt,
+          plan.endsAt,
+          plan.endsTimeout,
           updatedAt,
           plan.annotations,
           alert.generatorURL,
@@ -90,7 +106,8 @@ function start() {
           JSON.stringify(alert.labels),
           plan.annotations,
           plan.startsAt,
-          alert.endsAt,
+          plan.endsAt,
+          plan.endsTimeout,
           updatedAt,
           alert.generatorURL,
           alert.source,
@@ -102,7 +119,7 @@ function start() {
         );
     }
     if (seq > last) s.setSeq.run(seq);
-    return { fromSeq: last + 1, starts };
+    return { fromSeq: last + 1, starts, ends };
   });
   parentPort.on('message', (message) => {
     if (message === 'stop') {

@@ -24,6 +24,7 @@ import { disruptionHolds } from './0026-disruption-holds.ts';
 import { healingRuns } from './0027-healing-runs.ts';
 import { disruptionBudgetEpochs } from './0029-disruption-budget-epochs.ts';
 import { alertJournal } from './0030-alert-journal.ts';
+import { alertEndsTimeout } from './0031-alert-ends-timeout.ts';
 
 /** Every migration, by name; names sort in the order they run. Never edit one that has shipped. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -52,5 +53,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0027-healing-runs': healingRuns(dialect),
     '0029-disruption-budget-epochs': disruptionBudgetEpochs(),
     '0030-alert-journal': alertJournal(),
+    '0031-alert-ends-timeout': alertEndsTimeout(),
   };
 }
