@@ -25,7 +25,7 @@ export type IngestThreadRequest =
   | { type: 'discard'; batches: number[] };
 
 /**
- * One row a commit wrote, in sequence order: the alert's slot, team, fingerprint, the start stored, endsAt,
+ * One row a commit wrote, in sequence order: the alert's slot, team, fingerprint, the start and end stored,
  * generatorURL, source, the annotations as JSON, and `[labels, entities]` as JSON. The thread gives each
  * alert it reports a slot, a small number, the first time (with its team, fingerprint and labels; the server
  * keeps them in that slot, ADR 0042, 0048), and sends the slot alone after that (team, fingerprint and

@@ -268,6 +268,8 @@ function start(port: NonNullable<typeof parentPort>, path: string, busyMs: numbe
     alerts.forEach((alert, i) => {
       const startsAt = written.starts[i];
       if (startsAt === null || startsAt === undefined) return;
+      // The end stored, which the merge with the stored alert may have kept: not always the alert's.
+      const endsAt = written.ends[i]!;
       rows++;
       const kept = written.slots[i];
       const full = kept === undefined || kept.generation !== generation;
@@ -283,7 +285,7 @@ function start(port: NonNullable<typeof parentPort>, path: string, busyMs: numbe
         full ? alert.team : null,
         full ? alert.fingerprint : null,
         startsAt,
-        alert.endsAt,
+        endsAt,
         same ? null : alert.generatorURL,
         same ? null : alert.source,
         same ? null : written.annotations[i]!,

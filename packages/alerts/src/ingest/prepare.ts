@@ -59,6 +59,9 @@ export function prepareAlerts(alerts: readonly InboundAlert[], options: PrepareO
       annotations: outcome.alert.annotations,
       startsAt: outcome.alert.startsAt,
       endsAt: outcome.alert.endsAt,
+      // An endsAt filled in (now + the resolve timeout) is Alertmanager's timeout: the store merges it with
+      // the stored alert's end as Alertmanager does.
+      endsTimeout: outcome.normalized.includes('ends_missing'),
       generatorURL: outcome.alert.generatorURL,
       source: options.source,
       entities: entitiesOf(outcome.alert.labels),
