@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { planAlertWrite, SqliteAlertWriter, type AlertWrite, type StoredAlertHead } from './alert-writes.ts';
+import { foldAlertWrites } from './sqlite-alert-statements.ts';
 import { Store } from './store.ts';
 // @ts-expect-error a plain .mjs worker script without type declarations
 import * as workerModule from './sqlite-alert-writer.worker.mjs';
@@ -40,6 +41,113 @@ const head = (over: Partial<StoredAlertHead> = {}): StoredAlertHead => ({
   ...over,
 });
 
+/** The server's clock in the merge cases: ends at or before it are resolved. */
+const NOW = T(10);
+const changed = { summary: 'changed' };
+
+/**
+ * Alertmanager 0.25's merge of a posted alert with the stored one (`provider/mem.Put`, `types.Alert.Merge`),
+ * case by case: the start, end and timeout flag written, or undefined when the write changes nothing.
+ */
+const MERGES: {
+  name: string;
+  stored: StoredAlertHead;
+  write: AlertWrite;
+  planned?: [string, string, 0 | 1];
+}[] = [
+  {
+    name: 'an HA pair: the later given end holds though the earlier one came last',
+    stored: head({ ends_at: T(20) }),
+    write: alert('A', { endsAt: T(18), annotations: changed }),
+    planned: [T(0), T(20), 0],
+  },
+  {
+    name: 'an HA pair: the later given end coming last replaces the earlier one',
+    stored: head({ ends_at: T(18) }),
+    write: alert('A', { endsAt: T(20) }),
+    planned: [T(0), T(20), 0],
+  },
+  {
+    name: 'an HA pair: the earlier given end, with nothing else new, changes nothing',
+    stored: head({ ends_at: T(20) }),
+    write: alert('A', { endsAt: T(18) }),
+  },
+  {
+    name: 'a stored timeout does not hold off an earlier given end',
+    stored: head({ ends_at: T(15), ends_timeout: 1 }),
+    write: alert('A', { endsAt: T(12) }),
+    planned: [T(0), T(12), 0],
+  },
+  {
+    name: "the merged alert has the new one's timeout flag, with the stored end",
+    stored: head({ ends_at: T(20) }),
+    write: alert('A', { startsAt: T(5), endsAt: T(15), endsTimeout: true }),
+    planned: [T(0), T(20), 1],
+  },
+  {
+    name: 'a change of the flag alone is written',
+    stored: head({ ends_at: T(20) }),
+    write: alert('A', { endsAt: T(20), endsTimeout: true }),
+    planned: [T(0), T(20), 1],
+  },
+  {
+    name: 'two resolves: the later resolve time holds',
+    stored: head({ ends_at: T(8) }),
+    write: alert('A', { endsAt: T(6), annotations: changed }),
+    planned: [T(0), T(8), 0],
+  },
+  {
+    name: 'a resolve of a firing alert ends it, before its given end',
+    stored: head({ ends_at: T(20) }),
+    write: alert('A', { endsAt: T(9) }),
+    planned: [T(0), T(9), 0],
+  },
+  {
+    name: 'no overlap: the new alert replaces the stored one as it is',
+    stored: head({ ends_at: T(3) }),
+    write: alert('A', { startsAt: T(4), endsAt: T(20) }),
+    planned: [T(4), T(20), 0],
+  },
+  {
+    name: 'an alert that starts where the stored one ended does not merge (strict comparisons)',
+    stored: head({ ends_at: T(5) }),
+    write: alert('A', { startsAt: T(5), endsAt: T(20) }),
+    planned: [T(5), T(20), 0],
+  },
+  {
+    name: 'an overlap keeps the earlier start and takes a later end',
+    stored: head({ ends_at: T(20) }),
+    write: alert('A', { startsAt: T(2), endsAt: T(25) }),
+    planned: [T(0), T(25), 0],
+  },
+];
+
+describe('a write merged with the stored alert, as Alertmanager 0.25 merges them', () => {
+  it.each(MERGES)('$name', ({ stored, write, planned }) => {
+    const plan = planAlertWrite(write, stored, NOW);
+    expect(plan && [plan.startsAt, plan.endsAt, plan.endsTimeout]).toEqual(planned);
+    // The writer thread's own copy of the plan says the same.
+    expect(planWrite(write, stored, NOW)).toEqual(plan);
+  });
+
+  it('folds repeats of an alert in one batch by the same rule', () => {
+    const folded = foldAlertWrites(
+      [
+        alert('A', { endsAt: T(20) }),
+        alert('B'),
+        alert('A', { startsAt: T(5), endsAt: T(18), endsTimeout: true, annotations: changed }),
+        alert('B', { startsAt: T(5), endsAt: T(9) }),
+      ],
+      NOW,
+    );
+    expect(folded.map((a) => [a.labels.alertname, a.startsAt, a.endsAt, a.endsTimeout === true])).toEqual([
+      ['A', T(0), T(20), true],
+      ['B', T(5), T(9), false],
+    ]);
+    expect(folded[0]!.annotations).toEqual(changed);
+  });
+});
+
 describe("the SQLite alert writer's thread (ADR 0038)", () => {
   it('plans every write as planAlertWrite does', () => {
     const cases: [AlertWrite, StoredAlertHead | undefined][] = [
@@ -52,9 +160,20 @@ describe("the SQLite alert writer's thread (ADR 0038)", () => {
       [alert('A', { source: 'generic' }), head()],
       [alert('A', { generatorURL: 'http://x' }), head()],
       [alert('A', { startsAt: T(0), endsAt: T(1) }), head({ starts_at: T(2), ends_at: T(3) })],
+      [alert('A', { startsAt: T(5), endsAt: T(9) }), head()],
+      [alert('A', { startsAt: T(1), endsAt: T(4) }), head()],
+      [alert('A', { startsAt: T(1), endsAt: T(3) }), head({ ends_at: T(4) })],
+      ...MERGES.map(({ write, stored }): [AlertWrite, StoredAlertHead] => [write, stored]),
     ];
+    // Each with either flag on either side, at clocks before, between and after the ends.
     for (const [write, stored] of cases)
-      expect(planWrite(write, stored, T(1))).toEqual(planAlertWrite(write, stored, T(1)));
+      for (const endsTimeout of [false, true])
+        for (const storedTimeout of [0, 1])
+          for (const now of [T(1), T(4), T(7), NOW, T(30)]) {
+            const timed = { ...write, endsTimeout };
+            const storedHead = stored && { ...stored, ends_timeout: storedTimeout };
+            expect(planWrite(timed, storedHead, now)).toEqual(planAlertWrite(timed, storedHead, now));
+          }
   });
 
   describe('on a database file', () => {
