@@ -2,22 +2,30 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
+import { Migrator } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, migrateToLatest } from './connect.ts';
+import { migrations } from './migrations/index.ts';
 import { foldAlertWrites, SqliteAlertStatements, type AlertWrite } from './sqlite-alert-statements.ts';
 import { Store } from './store.ts';
 
 const T0 = Date.UTC(2026, 2, 1, 10);
 const iso = (s: number) => new Date(T0 + s * 1000).toISOString();
 
-/** A small deterministic generator, so that a failure replays. */
+/**
+ * A small deterministic generator, so that a failure replays: a 32-bit linear congruential one, exact in
+ * 32-bit integer arithmetic (a product in doubles loses its low bits), read from its high bits (its low
+ * bits repeat with a short period: `% 4` would cycle through four values).
+ */
 function random(seed: number) {
-  let state = seed;
+  let state = seed >>> 0;
   return (n: number) => {
-    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
-    return state % n;
+    state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
+    return Math.floor((state / 2 ** 32) * n);
   };
 }
 
+/** An alert firing from up to 30 s before `at` for up to three minutes; now and then its end a timeout. */
 function alertOf(key: number, pick: (n: number) => number, at: number): AlertWrite {
   const startsAt = iso(at - pick(30));
   return {
@@ -27,6 +35,7 @@ function alertOf(key: number, pick: (n: number) => number, at: number): AlertWri
     annotations: { summary: `s${pick(3)}` },
     startsAt,
     endsAt: iso(at + pick(4) * 60),
+    endsTimeout: pick(4) === 1,
     generatorURL: pick(5) === 0 ? 'http://other' : '',
     source: pick(7) === 0 ? 'generic' : 'prometheus',
     entities: { node: `n${key % 4}` },
@@ -72,6 +81,8 @@ describe('SqliteAlertStatements with the journal (ADR 0042)', () => {
       const pick = random(7);
       let epoch = 0;
       let folds = 0;
+      /** Writes whose stored end was kept over the alert's own (Alertmanager's merge). */
+      let keptEnds = 0;
       for (let step = 0; step < 600; step++) {
         now += pick(1_500);
         const batch = Array.from({ length: 1 + pick(12) }, () =>
@@ -93,6 +104,7 @@ describe('SqliteAlertStatements with the journal (ADR 0042)', () => {
         // `unchanged` is the journaling writer's own (what its previous write left); all else is the same.
         const { unchanged, slots, ...written } = thread.write(batch, updatedAt, epoch);
         expect(written).toEqual({ ...here.write(unique, updatedAt), unchanged: undefined, slots: undefined });
+        keptEnds += written.ends.filter((end, i) => end !== null && end !== written.alerts[i]!.endsAt).length;
         expect(unchanged.map((same) => same === null)).toEqual(written.starts.map((start) => start === null));
         // Every alert written has its head, and the slot its caller keeps there.
         expect(written.starts.filter((start, i) => start !== null && slots[i] === undefined)).toEqual([]);
@@ -107,6 +119,9 @@ describe('SqliteAlertStatements with the journal (ADR 0042)', () => {
       expect(journalRows(journaled)).toBe(0);
       expect(rows(journaled)).toEqual(rows(plain));
       expect(folds).toBeGreaterThan(5);
+      // The merge kept stored ends, and timeouts went through the journal, its folds and compaction.
+      expect(keptEnds).toBeGreaterThan(5);
+      expect(rows(plain).some((row) => (row as { ends_timeout: number }).ends_timeout === 1)).toBe(true);
     },
   );
 
@@ -170,6 +185,67 @@ describe('SqliteAlertStatements with the journal (ADR 0042)', () => {
       { ends_at: iso(1200), updated_at: iso(2) },
       { ends_at: iso(1200), updated_at: iso(2) },
     ]);
+  });
+
+  it('takes an alert stored, or a change journaled, before migration 0031 as one with a given end', async () => {
+    const connection = connect({ url: join(dir, 'before-0031.db') });
+    try {
+      const migrator = new Migrator({
+        db: connection.db,
+        provider: { getMigrations: () => Promise.resolve(migrations('sqlite')) },
+        migrationTableName: 'gantry_migrations',
+        migrationLockTableName: 'gantry_migrations_lock',
+      });
+      expect((await migrator.migrateTo('0030-alert-journal')).error).toBeUndefined();
+      const db = connection.sqlite!;
+      // As 0030's writers left them: a row, and a later change of another alert in the journal, no flags.
+      const stored = alertOf(1, () => 0, 0);
+      const journaled = alertOf(2, () => 0, 0);
+      const insert = db.prepare(
+        `insert into alerts (team, fingerprint, seq, alertname, labels, annotations, starts_at, ends_at,
+          updated_at, generator_url, source, cluster, node, namespace, application, component)
+          values (?, ?, ?, 'A', '{}', ?, ?, ?, ?, ?, ?, '', '', '', '', '')`,
+      );
+      const row = (alert: AlertWrite, seq: number, endsAt: string) =>
+        insert.run(
+          alert.team,
+          alert.fingerprint,
+          seq,
+          JSON.stringify(alert.annotations),
+          iso(0),
+          endsAt,
+          iso(0),
+          alert.generatorURL,
+          alert.source,
+        );
+      row(stored, 1, iso(1200));
+      row(journaled, 2, iso(60));
+      db.prepare('insert into alert_journal (id, updated_at, entries) values (3, ?, ?)').run(
+        iso(1),
+        JSON.stringify([[journaled.team, journaled.fingerprint, 3, iso(0), iso(1200), null, null, null]]),
+      );
+      db.prepare('update alert_seq set value = 3 where id = 1').run();
+      await migrateToLatest(connection);
+      new SqliteAlertStatements(db).foldAll();
+      const times = () =>
+        db.prepare('select fingerprint, ends_at, ends_timeout from alerts order by fingerprint').all();
+      expect(times()).toEqual([
+        { fingerprint: stored.fingerprint, ends_at: iso(1200), ends_timeout: 0 },
+        { fingerprint: journaled.fingerprint, ends_at: iso(1200), ends_timeout: 0 },
+      ]);
+      // Given ends: an earlier one resent (the other replica of an HA pair) leaves them.
+      const written = new SqliteAlertStatements(db).write(
+        [
+          { ...stored, startsAt: iso(0), endsAt: iso(600) },
+          { ...journaled, startsAt: iso(0), endsAt: iso(600) },
+        ],
+        iso(2),
+      );
+      expect(written.starts).toEqual([null, null]);
+      expect(times()).toMatchObject([{ ends_at: iso(1200) }, { ends_at: iso(1200) }]);
+    } finally {
+      await connection.close();
+    }
   });
 
   it('forgets what a write that SQLite refused had changed: its resend is written again', async () => {
