@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertRecord, GettableAlert, GettableSilence } from '@gantry/model';
-import type { AlertsIngested } from '@gantry/store';
+import type { AlertsIngested, StoredAlert } from '@gantry/store';
 import { eventually } from '../support/eventually.ts';
 import { BASE, client, recordedReplies, team } from '../support/http.ts';
 import { openApiViolations } from '../support/openapi-contract.ts';
@@ -350,6 +350,52 @@ export function describeAlertsSuite(database: string, databaseUrl: () => Promise
       expect((await records('?state=firing')).length).toBe(0);
       const everything = await admin.get('/api/alerts?limit=1000');
       expect(new Set(everything.body.items.map((r: AlertRecord) => r.team))).toEqual(new Set(['ops', 'dev']));
+    });
+
+    it('merges a repeat with the stored alert as Alertmanager does: an HA pair keeps the later given endsAt', async () => {
+      const told: StoredAlert[] = [];
+      const stop = server.server.store.alerts.onIngested((_change, alerts) =>
+        told.push(...alerts.filter((alert) => alert.labels.alertname === 'Replicated')),
+      );
+      const labels = { alertname: 'Replicated', instance: 'db-3' };
+      const startsAt = iso(clock - 60_000);
+      const post = (endsAt: number | undefined, value: string) =>
+        prom.post(`${AM}/alerts`, [
+          { labels, annotations: { value }, startsAt, ...(endsAt ? { endsAt: iso(endsAt) } : {}) },
+        ]);
+      const listed = async () =>
+        (await prom.get(`${AM}/alerts?filter=${encodeURIComponent('alertname="Replicated"')}`))
+          .body as GettableAlert[];
+      const stored = async () => (await records('?filter=alertname%3D%22Replicated%22'))[0]!;
+      try {
+        // Two Prometheus replicas send the same alert: the one that evaluated last has the later endsAt,
+        // and its post arrives first.
+        expect((await post(clock + 4 * 60_000, '3')).status).toBe(200);
+        expect((await post(clock + 3 * 60_000, '2')).status).toBe(200);
+        expect((await listed()).map((alert) => [alert.startsAt, alert.endsAt, alert.annotations])).toEqual([
+          [startsAt, iso(clock + 4 * 60_000), { value: '2' }],
+        ]);
+        // The dispatcher is told the endsAt stored, not the one posted.
+        expect(told.at(-1)).toMatchObject({ endsAt: iso(clock + 4 * 60_000), annotations: { value: '2' } });
+
+        // An endsAt Gantry filled in (none posted: now + the resolve timeout) holds off no given one.
+        expect((await post(undefined, '4')).status).toBe(200);
+        expect((await stored()).endsAt).toBe(iso(clock + 5 * 60_000));
+        expect((await post(clock + 2 * 60_000, '5')).status).toBe(200);
+        expect((await stored()).endsAt).toBe(iso(clock + 2 * 60_000));
+
+        // Two resolves: the later resolve time stays.
+        expect((await post(clock - 1000, '6')).status).toBe(200);
+        expect((await post(clock - 2000, '7')).status).toBe(200);
+        expect(await stored()).toMatchObject({
+          state: 'resolved',
+          endsAt: iso(clock - 1000),
+          annotations: { value: '7' },
+        });
+        expect(told.at(-1)).toMatchObject({ endsAt: iso(clock - 1000) });
+      } finally {
+        stop();
+      }
     });
 
     it('tells the dispatcher what changed, in sequence order', async () => {

@@ -132,6 +132,45 @@ describe("the alert ingest's thread (ADR 0042)", () => {
     expect(threaded.counted).toContain('rejected:malformed:1');
   });
 
+  it("stores and tells the endsAt Alertmanager's merge keeps, as the event loop does", async () => {
+    threaded.clock.now = plain.clock.now = NOW;
+    const replica = (endsAt: string | undefined, value: string) => ({
+      labels: { alertname: 'Replicated' },
+      annotations: { value },
+      startsAt: T(-1),
+      ...(endsAt ? { endsAt } : {}),
+    });
+    const before = [threaded.heard.length, plain.heard.length];
+    const bodies = [
+      // An HA pair: the later given endsAt first, then the earlier one (with its own annotations).
+      [replica(T(4), '3')],
+      [replica(T(3), '2')],
+      // No endsAt: now + the resolve timeout (T(5)), which then holds off no earlier given one.
+      [replica(undefined, '4')],
+      [replica(T(2), '5')],
+      // Both replicas in one body: folded by the same rule.
+      [replica(T(6), '6'), replica(T(5), '7')],
+    ];
+    for (const payload of bodies) expect(await post(threaded, payload)).toEqual(await post(plain, payload));
+    const heard = (side: Side, from: number) =>
+      side.heard
+        .slice(from)
+        .flat()
+        .filter((alert) => alert.labels.alertname === 'Replicated')
+        .map((alert) => [alert.endsAt, alert.annotations.value]);
+    expect(heard(threaded, before[0]!)).toEqual([
+      [T(4), '3'],
+      [T(4), '2'],
+      [T(5), '4'],
+      [T(2), '5'],
+      [T(6), '7'],
+    ]);
+    expect(heard(threaded, before[0]!)).toEqual(heard(plain, before[1]!));
+    expect(await threaded.store.alerts.changedSince(0, 100)).toEqual(
+      await plain.store.alerts.changedSince(0, 100),
+    );
+  });
+
   it('groups the bodies that arrive while a commit runs into one transaction, each answered after it', async () => {
     // The team checked just now: the thread takes the bodies as ready (none comes back to be checked).
     expect(await post(threaded, [{ labels: { alertname: 'GroupFirst' } }])).toEqual({ accepted: 1 });
