@@ -130,6 +130,31 @@ groups:
     }
   });
 
+  it('keeps the later given endsAt of an alert two replicas post (HA), as Alertmanager does', async () => {
+    const now = Date.now();
+    const labels = { alertname: 'Replicated', instance: 'db-3' };
+    const startsAt = new Date(now - 60_000).toISOString();
+    // The replica with the later endsAt first, then the other: Alertmanager keeps the later one.
+    for (const endsAt of [now + 4 * 60_000, now + 3 * 60_000]) {
+      const body = [{ labels, startsAt, endsAt: new Date(endsAt).toISOString() }];
+      const posted = await fetch(`${alertmanager.url}/api/v2/alerts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(posted.status).toBe(200);
+      expect(
+        (await client(gantry.url, token).post('/api/teams/ops/alertmanager/api/v2/alerts', body)).status,
+      ).toBe(200);
+    }
+    const am = await eventually(amAlerts, (items) => items.some((a) => a.labels.alertname === 'Replicated'));
+    const reference = am.find((a) => a.labels.alertname === 'Replicated')!;
+    const stored = (await gantryAlerts()).find((a) => a.labels.alertname === 'Replicated');
+    console.log('DBG', JSON.stringify(stored), reference.endsAt, new Date(now).toISOString());
+    expect(Date.parse(reference.endsAt)).toBe(now + 4 * 60_000);
+    expect(stored?.endsAt).toBe(new Date(reference.endsAt).toISOString());
+  });
+
   it('stores the resolve Prometheus sends when the target recovers', async () => {
     value = 0;
     const items = await eventually(
