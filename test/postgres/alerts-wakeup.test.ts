@@ -59,11 +59,16 @@ describe('alert change wake-ups across servers on PostgreSQL', () => {
       (n) => n > afterConnect,
     );
     await catchUp();
-    // Every writer moves a1's endsAt (a resend), so each rewrites it: 20 writers contend for one row.
+    // Every writer moves a1's endsAt (a resend whose endsAt the server filled in: a timeout, which the
+    // merge with the stored alert lets an earlier one replace), so each rewrites it, in whatever order they
+    // commit: 20 writers contend for one row.
     await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         writer.alerts.upsert(
-          [alert(`c${i}`), alert('a1', 'ops', `2026-03-01T10:${String(10 + i)}:00.000Z`)],
+          [
+            alert(`c${i}`),
+            { ...alert('a1', 'ops', `2026-03-01T10:${String(10 + i)}:00.000Z`), endsTimeout: true },
+          ],
           '2026-03-01T10:01:00.000Z',
         ),
       ),
