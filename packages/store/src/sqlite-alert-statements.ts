@@ -125,20 +125,41 @@ export function mergeAlertTimes(
   stored: AlertTimes | undefined,
   now: string,
 ): Required<AlertTimes> {
-  const endsTimeout = alert.endsTimeout === true;
-  const overlaps =
-    stored !== undefined &&
-    ((alert.endsAt > stored.startsAt && alert.endsAt < stored.endsAt) ||
-      (alert.startsAt > stored.startsAt && alert.startsAt < stored.endsAt));
-  if (!overlaps) return { startsAt: alert.startsAt, endsAt: alert.endsAt, endsTimeout };
-  const startsAt = stored.startsAt < alert.startsAt ? stored.startsAt : alert.startsAt;
-  let endsAt = alert.endsAt;
-  if (stored.endsAt > alert.endsAt) {
-    const resolved = alert.endsAt <= now;
-    if (resolved ? stored.endsAt <= now : stored.endsTimeout !== true) endsAt = stored.endsAt;
-  }
-  return { startsAt, endsAt, endsTimeout };
+  const merged = { startsAt: '', endsAt: '', endsTimeout: false };
+  if (stored) mergeTimesInto(merged, alert, stored.startsAt, stored.endsAt, stored.endsTimeout === true, now);
+  else mergeTimesInto(merged, alert, undefined, '', false, now);
+  return merged;
 }
+
+/**
+ * `mergeAlertTimes` into `merged`, the stored times given one by one (`storedStarts` undefined: none is
+ * stored): the plan of every write runs it, and allocates nothing for it.
+ */
+function mergeTimesInto(
+  merged: Required<AlertTimes>,
+  alert: AlertTimes,
+  storedStarts: string | undefined,
+  storedEnds: string,
+  storedTimeout: boolean,
+  now: string,
+): void {
+  merged.startsAt = alert.startsAt;
+  merged.endsAt = alert.endsAt;
+  merged.endsTimeout = alert.endsTimeout === true;
+  const overlaps =
+    storedStarts !== undefined &&
+    ((alert.endsAt > storedStarts && alert.endsAt < storedEnds) ||
+      (alert.startsAt > storedStarts && alert.startsAt < storedEnds));
+  if (!overlaps) return;
+  if (storedStarts < alert.startsAt) merged.startsAt = storedStarts;
+  if (storedEnds > alert.endsAt) {
+    const resolved = alert.endsAt <= now;
+    if (resolved ? storedEnds <= now : !storedTimeout) merged.endsAt = storedEnds;
+  }
+}
+
+/** The times `planAlertWrite` merged last (read at once, before the next plan). */
+const planned: Required<AlertTimes> = { startsAt: '', endsAt: '', endsTimeout: false };
 
 /**
  * A map by team and fingerprint, a map per team: a lookup hashes the fingerprint alone (16 characters, its
@@ -227,15 +248,9 @@ export function planAlertWrite(
   /** `JSON.stringify(alert.annotations)`, when the caller knows it already. */
   annotationsText?: string,
 ): AlertPlan | undefined {
-  const times = mergeAlertTimes(
-    alert,
-    stored && {
-      startsAt: stored.starts_at,
-      endsAt: stored.ends_at,
-      endsTimeout: stored.ends_timeout === 1,
-    },
-    now,
-  );
+  const times = planned;
+  if (stored) mergeTimesInto(times, alert, stored.starts_at, stored.ends_at, stored.ends_timeout === 1, now);
+  else mergeTimesInto(times, alert, undefined, '', false, now);
   const endsTimeout = times.endsTimeout ? 1 : 0;
   const annotations = annotationsText ?? JSON.stringify(alert.annotations);
   if (
